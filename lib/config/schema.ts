@@ -1,0 +1,43 @@
+/**
+ * The root of `openclaw.json`. Each section lives in `sections/`; this file only assembles them and
+ * turns validation failures into messages that name the offending path.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type GatewaySection, GatewaySectionSchema } from "./sections/gateway.ts";
+
+/** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
+export interface GatewayConfig {
+  gateway?: GatewaySection;
+  [section: string]: unknown;
+}
+
+/** Validates a whole config object. */
+export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
+  gateway: GatewaySectionSchema.optional(),
+});
+
+/** One validation problem, with the dotted path a person can find in their file. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** The outcome of {@link validateConfig}. */
+export type ConfigValidation =
+  | { ok: true; config: GatewayConfig }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Validates `raw` and reports every issue by dotted path instead of throwing. */
+export function validateConfig(raw: unknown): ConfigValidation {
+  const result = GatewayConfigSchema.safeParse(raw ?? {});
+  if (result.success) return { ok: true, config: result.data };
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join(".") || "(root)",
+      message: issue.message,
+    })),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The contract between the gateway core and everything that plugs into it: method handlers, HTTP
+ * routes, modules, the event bus and the runtime seams (clock, env).
+ *
+ * @module
+ */
+import type { GatewayConfig } from "./config/schema.ts";
+import type { Logger } from "./log/logger.ts";
+import type { MethodScope } from "./protocol/scopes.ts";
+
+/** What a connected client said about itself in `connect.params.client`. */
+export interface ClientInfo {
+  id: string;
+  mode: string;
+  version?: string;
+  platform?: string;
+  displayName?: string;
+  deviceFamily?: string;
+  modelIdentifier?: string;
+  instanceId?: string;
+}
+
+/** Who is calling: an authenticated socket, an HTTP request, or the embedding app itself. */
+export interface CallerIdentity {
+  /** `connId` for sockets; `http:<n>` for HTTP calls; `internal` for in-process calls. */
+  connId: string;
+  role: "operator" | "node";
+  scopes: readonly string[];
+  client?: ClientInfo;
+  deviceId?: string;
+  /** How the caller proved itself: `token`, `password`, `trusted-proxy`, `device-token`, `none`, `internal`. */
+  authMethod: string;
+  remoteAddress?: string;
+}
+
+/** One method invocation as a handler sees it. */
+export interface MethodCall {
+  /** The request id (echoed in the response). */
+  id: string;
+  method: string;
+  params: unknown;
+  caller: CallerIdentity;
+  /** Aborted when the caller disconnects or the gateway stops. */
+  signal: AbortSignal;
+  /**
+   * Sends an early `res` (the first stage of a two-stage call, e.g. `agent`'s `accepted` ack). The
+   * handler's return value still becomes the final `res` with the same id.
+   */
+  ack(payload: unknown): void;
+  /** Sends an event frame to this caller only (no-op for callers without a socket). */
+  sendEvent(event: string, payload: unknown): void;
+}
+
+/** A method handler: return the result payload, or throw a `GatewayError`. */
+export type MethodHandler = (call: MethodCall) => unknown | Promise<unknown>;
+
+/** A registered method. */
+export interface MethodDefinition {
+  name: string;
+  scope: MethodScope;
+  handler: MethodHandler;
+}
+
+/** Facts about an HTTP request that a web-standard `Request` does not carry. */
+export interface RequestInfo {
+  /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
+  remoteAddress: string;
+}
+
+/** An HTTP route. Paths match exactly unless `prefix` is set. */
+export interface HttpRoute {
+  path: string;
+  prefix?: boolean;
+  /** Allowed methods; anything else gets 405. Defaults to all. */
+  methods?: string[];
+  handler: (request: Request, info: RequestInfo) => Response | Promise<Response>;
+}
+
+/** An event as it leaves the bus, before it becomes a wire frame. */
+export interface BusEvent {
+  event: string;
+  payload: unknown;
+  /** Only sockets whose scopes satisfy this receive it; `none` (the default) means everyone. */
+  scope?: MethodScope;
+  /** When set, only these connection ids receive it. */
+  connIds?: readonly string[];
+  /** Droppable events (ticks, deltas) are skipped for slow consumers instead of closing them. */
+  dropIfSlow?: boolean;
+}
+
+/** The gateway's event bus. In-process by default; a shared implementation can fan out across replicas. */
+export interface EventBus {
+  publish(event: BusEvent): void;
+  subscribe(listener: (event: BusEvent) => void): () => void;
+}
+
+/** The result of checking an HTTP caller's credentials. */
+export type HttpAuthResult =
+  | { ok: true; caller: CallerIdentity }
+  | { ok: false; response: Response };
+
+/** What a module receives at setup: the ways to extend the gateway and the shared services. */
+export interface GatewayContext {
+  readonly logger: Logger;
+  readonly bus: EventBus;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  now(): number;
+  /** The config currently in force. */
+  config(): GatewayConfig;
+  /** Called after a config change was applied (hot reload). */
+  onConfigChange(listener: (next: GatewayConfig, previous: GatewayConfig) => void): () => void;
+  registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
+  registerRoute(route: HttpRoute): void;
+  /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
+  callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
+  /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
+  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
+  /** Registers work to run when the gateway stops (after sockets are closed). */
+  onStop(hook: () => void | Promise<void>): void;
+  /** Bumps and returns the named state version (e.g. `presence`, `health`). */
+  bumpStateVersion(key: string): number;
+}
+
+/** A feature that plugs into the gateway: registers methods, routes and listeners at setup. */
+export interface GatewayModule {
+  name: string;
+  setup(context: GatewayContext): void | Promise<void>;
+}
