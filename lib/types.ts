@@ -117,6 +117,10 @@ export interface GatewayContext {
   authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
   /** Registers work to run when the gateway stops (after sockets are closed). */
   onStop(hook: () => void | Promise<void>): void;
+  /** Adds event names to `hello-ok.features.events` so clients know they may arrive. */
+  declareEvents(names: readonly string[]): void;
+  /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
+  addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */
   bumpStateVersion(key: string): number;
 }

@@ -7,7 +7,14 @@
 /** Severity, lowest first. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 
-const LEVEL_RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+const LEVEL_RANK: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
 
 /** One log record as written to a sink. */
 export interface LogRecord {

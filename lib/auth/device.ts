@@ -1,0 +1,149 @@
+/**
+ * Device identity proof: an Ed25519 signature over a payload that binds the challenge nonce to the
+ * device, client, role, scopes and token. v3 payloads (with platform and device family) are preferred;
+ * v2 is still accepted.
+ *
+ * @module
+ */
+import { GatewayError } from "../errors.ts";
+
+/** The `device` object of `connect` params. */
+export interface DeviceProof {
+  id: string;
+  publicKey: string;
+  signature: string;
+  signedAt: number;
+  nonce?: string;
+}
+
+/** What the signature must cover besides the device itself. */
+export interface DeviceProofContext {
+  clientId: string;
+  clientMode: string;
+  role: string;
+  scopes: readonly string[];
+  token: string;
+  nonce: string;
+  platform?: string;
+  deviceFamily?: string;
+}
+
+/** How far `signedAt` may be from now before the proof counts as stale. */
+export const DEVICE_SIGNATURE_MAX_SKEW_MS = 10 * 60_000;
+
+function normaliseAscii(value: string | undefined): string {
+  return (value ?? "").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** The exact strings a client signs, newest format first. */
+export function deviceProofPayloads(proof: DeviceProof, ctx: DeviceProofContext): string[] {
+  const common = [
+    proof.id,
+    ctx.clientId,
+    ctx.clientMode,
+    ctx.role,
+    ctx.scopes.join(","),
+    String(proof.signedAt),
+    ctx.token,
+    ctx.nonce,
+  ];
+  return [
+    ["v3", ...common, normaliseAscii(ctx.platform), normaliseAscii(ctx.deviceFamily)].join("|"),
+    ["v2", ...common].join("|"),
+  ];
+}
+
+/** Decodes base64url (padding optional). */
+export function base64UrlDecode(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** Encodes bytes as unpadded base64url. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A device id is the SHA-256 fingerprint (hex) of its raw public key. */
+export async function deviceIdFor(publicKey: Uint8Array): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", publicKey as Uint8Array<ArrayBuffer>));
+}
+
+function deviceError(code: string, reason: string, message: string): GatewayError {
+  return new GatewayError("INVALID_REQUEST", message, { details: { code, reason } });
+}
+
+/** Checks a device proof; throws a `GatewayError` whose `details.code` names what is wrong. */
+export async function verifyDeviceProof(
+  proof: DeviceProof,
+  ctx: DeviceProofContext,
+  now: number,
+): Promise<void> {
+  if (!proof.nonce) {
+    throw deviceError(
+      "DEVICE_AUTH_NONCE_REQUIRED",
+      "device-nonce-missing",
+      "device proof must echo the challenge nonce",
+    );
+  }
+  if (proof.nonce !== ctx.nonce) {
+    throw deviceError(
+      "DEVICE_AUTH_NONCE_MISMATCH",
+      "device-nonce-mismatch",
+      "device proof nonce does not match this connection's challenge",
+    );
+  }
+  if (Math.abs(now - proof.signedAt) > DEVICE_SIGNATURE_MAX_SKEW_MS) {
+    throw deviceError(
+      "DEVICE_AUTH_SIGNATURE_EXPIRED",
+      "device-signature-stale",
+      "device signature is stale; check the device clock",
+    );
+  }
+  let raw: Uint8Array;
+  let key: CryptoKey;
+  try {
+    raw = base64UrlDecode(proof.publicKey);
+    if (raw.length !== 32) throw new Error("wrong length");
+    key = await crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, { name: "Ed25519" }, false, [
+      "verify",
+    ]);
+  } catch {
+    throw deviceError(
+      "DEVICE_AUTH_PUBLIC_KEY_INVALID",
+      "device-public-key",
+      "device public key is not a base64url Ed25519 key",
+    );
+  }
+  if ((await deviceIdFor(raw)) !== proof.id.toLowerCase()) {
+    throw deviceError(
+      "DEVICE_AUTH_DEVICE_ID_MISMATCH",
+      "device-id-mismatch",
+      "device id is not the fingerprint of its public key",
+    );
+  }
+  let signature: Uint8Array;
+  try {
+    signature = base64UrlDecode(proof.signature);
+  } catch {
+    signature = new Uint8Array();
+  }
+  const encoder = new TextEncoder();
+  for (const payload of deviceProofPayloads(proof, ctx)) {
+    const ok = await crypto.subtle.verify(
+      "Ed25519",
+      key,
+      signature as Uint8Array<ArrayBuffer>,
+      encoder.encode(payload),
+    );
+    if (ok) return;
+  }
+  throw deviceError("DEVICE_AUTH_SIGNATURE_INVALID", "device-signature", "device signature does not verify");
+}

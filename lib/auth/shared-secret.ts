@@ -1,0 +1,96 @@
+/**
+ * Shared-secret auth: which mode is in force, the secret it checks, and a constant-time comparison.
+ *
+ * @module
+ */
+import type { AuthMode, GatewayAuthConfig } from "../config/sections/gateway.ts";
+import { GatewayError } from "../errors.ts";
+
+/** The auth settings the gateway enforces, after config and environment are combined. */
+export interface ResolvedAuth {
+  mode: AuthMode;
+  token?: string;
+  password?: string;
+  trustedProxy?: { userHeader: string; requiredHeaders: string[]; allowUsers: string[] };
+}
+
+function secretString(value: unknown, path: string): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "string") return value;
+  throw new GatewayError(
+    "CONFIG_INVALID",
+    `${path} is not a string; SecretRefs must be resolved before the gateway starts (run it through the openclaw runner)`,
+  );
+}
+
+/**
+ * Combines `gateway.auth` with `OPENCLAW_GATEWAY_TOKEN` / `OPENCLAW_GATEWAY_PASSWORD`. With no mode set,
+ * a configured password selects password mode; otherwise token mode (auth is on by default).
+ */
+export function resolveAuth(
+  config: GatewayAuthConfig | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedAuth {
+  const token = secretString(config?.token, "gateway.auth.token") ??
+    (env.OPENCLAW_GATEWAY_TOKEN || undefined);
+  const password = secretString(config?.password, "gateway.auth.password") ??
+    (env.OPENCLAW_GATEWAY_PASSWORD || undefined);
+  const mode: AuthMode = config?.mode ?? (password && !token ? "password" : "token");
+  const resolved: ResolvedAuth = { mode, token, password };
+  if (mode === "trusted-proxy") {
+    resolved.trustedProxy = {
+      userHeader: (config?.trustedProxy?.userHeader ?? "x-forwarded-user").toLowerCase(),
+      requiredHeaders: (config?.trustedProxy?.requiredHeaders ?? []).map((h) => h.toLowerCase()),
+      allowUsers: config?.trustedProxy?.allowUsers ?? [],
+    };
+  }
+  return resolved;
+}
+
+/** Why a gateway with this auth cannot start, or `undefined` when it can. */
+export function authConfigProblem(auth: ResolvedAuth): string | undefined {
+  if (auth.mode === "token" && !auth.token) {
+    return "gateway.auth.mode is token but no token is configured: set gateway.auth.token or OPENCLAW_GATEWAY_TOKEN";
+  }
+  if (auth.mode === "password" && !auth.password) {
+    return "gateway.auth.mode is password but no password is configured: set gateway.auth.password or OPENCLAW_GATEWAY_PASSWORD";
+  }
+  return undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** Compares two secrets in time that depends only on the expected secret's length. */
+export function secretsEqual(provided: string, expected: string): boolean {
+  const a = encoder.encode(provided);
+  const b = encoder.encode(expected);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a[i % (a.length || 1)] ?? 0) ^ b[i];
+  return diff === 0;
+}
+
+/** The outcome of checking one presented credential. */
+export type SecretCheck =
+  | { ok: true; method: "token" | "password" | "none" }
+  | {
+    ok: false;
+    missing: boolean;
+    reason: "token_missing" | "token_mismatch" | "password_missing" | "password_mismatch";
+  };
+
+/** Checks a presented token/password against the resolved auth (`none` mode accepts anything). */
+export function checkSharedSecret(auth: ResolvedAuth, token?: string, password?: string): SecretCheck {
+  if (auth.mode === "none") return { ok: true, method: "none" };
+  if (auth.mode === "password") {
+    // HTTP callers send the password as a bearer token, so accept it in either slot.
+    const presented = password ?? token;
+    if (!presented) return { ok: false, missing: true, reason: "password_missing" };
+    return secretsEqual(presented, auth.password ?? "")
+      ? { ok: true, method: "password" }
+      : { ok: false, missing: false, reason: "password_mismatch" };
+  }
+  if (!token) return { ok: false, missing: true, reason: "token_missing" };
+  return secretsEqual(token, auth.token ?? "")
+    ? { ok: true, method: "token" }
+    : { ok: false, missing: false, reason: "token_mismatch" };
+}

@@ -1,0 +1,605 @@
+/**
+ * `createGateway()`: the runtime-agnostic gateway. It owns methods, routes, connections, auth and state;
+ * transports put it on the network and modules extend it.
+ *
+ * @module
+ */
+import { Authenticator } from "./auth/authenticator.ts";
+import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
+import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
+import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
+import { InProcessEventBus } from "./bus/event-bus.ts";
+import { type GatewayConfig, validateConfig } from "./config/schema.ts";
+import { GatewayError, toErrorShape } from "./errors.ts";
+import { HttpRouter } from "./http/router.ts";
+import { jsonResponse, textResponse, withSecurityHeaders } from "./http/security-headers.ts";
+import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
+import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
+import { MethodRegistry } from "./methods/registry.ts";
+import { systemModule } from "./methods/system.ts";
+import {
+  CloseCode,
+  DEFAULT_PORT,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_BUFFERED_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_UNAUTHENTICATED_SOCKETS,
+  PROTOCOL_VERSION,
+  TICK_INTERVAL_MS,
+} from "./protocol/constants.ts";
+import { scopeSatisfied } from "./protocol/scopes.ts";
+import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
+import { type IdempotencyStore, MemoryIdempotencyStore } from "./state/idempotency.ts";
+import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
+import type { ListeningServer, Transport } from "./transports/types.ts";
+import type {
+  BusEvent,
+  CallerIdentity,
+  EventBus,
+  GatewayContext,
+  GatewayModule,
+  HttpRoute,
+  MethodHandler,
+  RequestInfo,
+} from "./types.ts";
+import { GATEWAY_VERSION } from "./version.ts";
+import { Connection, type ConnectionHost } from "./ws/connection.ts";
+import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
+import type { MethodScope } from "./protocol/scopes.ts";
+
+/** Options for {@link createGateway}. Everything has a default so `createGateway()` works for tests. */
+export interface GatewayOptions {
+  /** The parsed `openclaw.json` (validated here). */
+  config?: GatewayConfig;
+  /** Environment variables the gateway may read (`OPENCLAW_GATEWAY_TOKEN`, ...). Never read from the process. */
+  env?: Record<string, string | undefined>;
+  /** How to listen; without one, `start()` only readies the in-memory path. */
+  transport?: Transport;
+  /** Features to install, after the built-in system methods. */
+  modules?: GatewayModule[];
+  /** Overrides `gateway.port` (0 picks a free port). */
+  port?: number;
+  /** Overrides the host `gateway.bind` resolves to. */
+  hostname?: string;
+  logSinks?: LogSink[];
+  logLevel?: LogLevel;
+  /** Serves `logs.tail`; defaults to the gateway's in-memory log buffer. */
+  logTail?: LogTailSource;
+  /** Shown in `hello-ok.snapshot`. */
+  paths?: { configPath?: string; stateDir?: string };
+  /** Shared-state seams; in-process implementations by default. */
+  stores?: {
+    bus?: EventBus;
+    presence?: PresenceStore;
+    idempotency?: IdempotencyStore;
+    devices?: DeviceStore;
+  };
+  /** Facts about this host for the gateway's own presence row. */
+  host?: { name?: string; platform?: string; ip?: string };
+  /** Protocol timing overrides (tests shorten them). */
+  timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number };
+  limits?: { maxPayload?: number; maxBufferedBytes?: number; maxUnauthenticatedSockets?: number };
+  now?: () => number;
+  newId?: () => string;
+}
+
+/** Options for {@link Gateway.stop}. */
+export interface StopOptions {
+  /** Sent to clients in the `shutdown` event. */
+  reason?: string;
+  /** When set, tells clients a restart is coming in about this many ms. */
+  restartExpectedMs?: number;
+}
+
+/** The outcome of {@link Gateway.updateConfig}. */
+export type ConfigUpdateResult =
+  | { ok: true }
+  | { ok: false; issues: { path: string; message: string }[] };
+
+/** A running (or startable) gateway. */
+export interface Gateway {
+  /** Installs modules, checks auth and bind safety, and listens when a transport is set. */
+  start(): Promise<{ hostname: string; port: number } | undefined>;
+  /** Tells every client `shutdown`, closes sockets with 1012, stops listening. Idempotent. */
+  stop(options?: StopOptions): Promise<void>;
+  /** The web-standard HTTP handler for every non-upgrade request. */
+  fetch(request: Request, info?: RequestInfo): Promise<Response>;
+  /** What transports drive (HTTP, upgrade admission, sockets). */
+  readonly handler: GatewayServerHandler;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
+  registerRoute(route: HttpRoute): void;
+  /** Applies a new config without restarting; a config that fails validation is rejected and the old one kept. */
+  updateConfig(next: unknown): ConfigUpdateResult;
+  config(): GatewayConfig;
+  /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
+  call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
+  readonly state: {
+    presence(): PresenceEntry[];
+    health(): Record<string, unknown>;
+    uptimeMs(): number;
+    stateVersion(): { presence: number; health: number };
+    connections(): number;
+    address(): { hostname: string; port: number } | undefined;
+  };
+}
+
+const BASE_EVENTS = [
+  "connect.challenge",
+  "tick",
+  "shutdown",
+  "presence",
+  "health",
+  "heartbeat",
+  "config.changed",
+];
+const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
+
+/** Creates a gateway. Nothing listens until `start()`. */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  const now = options.now ?? (() => Date.now());
+  const newId = options.newId ?? (() => crypto.randomUUID());
+  const env = options.env ?? {};
+  const memoryLog = new MemoryLogSink();
+  const logger = createLogger({
+    sinks: [memoryLog, ...(options.logSinks ?? [])],
+    level: options.logLevel,
+    now,
+  });
+  const logTail = options.logTail ?? new MemoryLogTail(memoryLog);
+  const initial = validateConfig(options.config ?? {});
+  if (!initial.ok) {
+    const first = initial.issues[0];
+    throw new GatewayError("CONFIG_INVALID", `invalid config at ${first.path}: ${first.message}`, {
+      details: { issues: initial.issues },
+    });
+  }
+  let config = initial.config;
+  let auth: ResolvedAuth = resolveAuth(config.gateway?.auth, env);
+  const bus = options.stores?.bus ??
+    new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
+  const presence = options.stores?.presence ?? new MemoryPresenceStore();
+  const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
+  const devices = options.stores?.devices ?? new MemoryDeviceStore();
+  const registry = new MethodRegistry();
+  const router = new HttpRouter();
+  const events = new Set(BASE_EVENTS);
+  const healthSections: (() => Record<string, unknown>)[] = [];
+  const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
+  const stopHooks: (() => void | Promise<void>)[] = [];
+  const connections = new Set<Connection>();
+  const stateVersion = { presence: 1, health: 1 };
+  const policy = {
+    maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
+    maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
+    handshakeTimeoutMs: options.timing?.handshakeTimeoutMs ??
+      (Number(env.OPENCLAW_HANDSHAKE_TIMEOUT_MS) || HANDSHAKE_TIMEOUT_MS),
+  };
+  const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
+  const maxUnauthenticated = options.limits?.maxUnauthenticatedSockets ?? MAX_UNAUTHENTICATED_SOCKETS;
+  const selfId = newId();
+  let startedAt = now();
+  let phase: "idle" | "starting" | "running" | "stopping" | "stopped" = "idle";
+  let server: ListeningServer | undefined;
+  let tickTimer: ReturnType<typeof setInterval> | undefined;
+  let setupDone: Promise<void> | undefined;
+  let unauthenticated = 0;
+
+  const rateLimiter = new AuthRateLimiter(
+    {
+      maxAttempts: config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
+      windowMs: config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
+      lockoutMs: config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
+    },
+    now,
+  );
+  const authenticator = new Authenticator({
+    auth: () => auth,
+    trustedProxies: () => config.gateway?.trustedProxies ?? [],
+    rateLimiter,
+    exemptLoopback: () => config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
+    devices,
+    now,
+    newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
+  });
+
+  const health = (): Record<string, unknown> => {
+    const started = now();
+    const snapshot: Record<string, unknown> = {
+      ok: true,
+      ts: started,
+      durationMs: 0,
+      configReload: {
+        hotReloadStatus: (config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
+      },
+      channels: {},
+      channelOrder: [],
+      channelLabels: {},
+    };
+    for (const section of healthSections) Object.assign(snapshot, section());
+    snapshot.durationMs = Math.max(0, Math.round(now() - started));
+    return snapshot;
+  };
+
+  const selfPresence = (): PresenceEntry => {
+    const host = options.host?.name ?? "gateway";
+    const entry: PresenceEntry = {
+      host,
+      version: GATEWAY_VERSION,
+      platform: options.host?.platform ?? "unknown",
+      mode: "gateway",
+      reason: "self",
+      instanceId: selfId,
+      text: `Gateway: ${host} · app ${GATEWAY_VERSION} · mode gateway · reason self`,
+      ts: now(),
+    };
+    if (options.host?.ip && !isLoopbackAddress(options.host.ip)) entry.ip = options.host.ip;
+    return entry;
+  };
+
+  const publishPresence = () => {
+    stateVersion.presence++;
+    bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
+  };
+
+  const address = () => server ? { hostname: server.hostname, port: server.port } : undefined;
+
+  const internalCaller: CallerIdentity = {
+    connId: "internal",
+    role: "operator",
+    scopes: ["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"],
+    authMethod: "internal",
+  };
+
+  const dispatch = (
+    caller: CallerIdentity,
+    id: string,
+    method: string,
+    params: unknown,
+    signal: AbortSignal,
+    io: { ack(payload: unknown): void; sendEvent(event: string, payload: unknown): void },
+  ): Promise<unknown> => {
+    const key = typeof (params as { idempotencyKey?: unknown })?.idempotencyKey === "string"
+      ? (params as { idempotencyKey: string }).idempotencyKey
+      : undefined;
+    const run = () => registry.dispatch({ id, method, params, caller, signal, ...io });
+    if (!key) return run();
+    // Authorize before consulting the store so a caller without the scope cannot read another's result.
+    registry.authorize(method, caller);
+    return idempotency.run(`${method}:${key}`, run);
+  };
+
+  const host: ConnectionHost = {
+    logger: logger.child("ws"),
+    policy,
+    now,
+    newId,
+    async authenticate(params, connection) {
+      const result = await authenticator.authenticateSocket(params, {
+        connId: connection.connId,
+        remoteAddress: connection.info.remoteAddress,
+        headers: connection.info.headers,
+        nonce: connection.nonce,
+      });
+      deviceTokens.set(connection, result.deviceToken);
+      return result.caller;
+    },
+    hello(connection) {
+      const caller = connection.caller!;
+      const authBlock: Record<string, unknown> = { role: caller.role, scopes: [...caller.scopes] };
+      const token = deviceTokens.get(connection);
+      if (token) authBlock.deviceToken = token;
+      const snapshot: Record<string, unknown> = {
+        presence: presence.list(now()),
+        health: health(),
+        stateVersion: { ...stateVersion },
+        uptimeMs: Math.max(0, Math.round(now() - startedAt)),
+        authMode: auth.mode,
+      };
+      if (options.paths?.configPath) snapshot.configPath = options.paths.configPath;
+      if (options.paths?.stateDir) snapshot.stateDir = options.paths.stateDir;
+      return {
+        type: "hello-ok",
+        protocol: PROTOCOL_VERSION,
+        server: { version: GATEWAY_VERSION, bootId: selfId, connId: connection.connId },
+        features: { methods: registry.names(), events: [...events] },
+        snapshot,
+        auth: authBlock,
+        policy: { maxPayload: policy.maxPayload, maxBufferedBytes: policy.maxBufferedBytes, tickIntervalMs },
+      };
+    },
+    dispatch(connection, id, method, params, signal) {
+      return dispatch(connection.caller!, id, method, params, signal, {
+        ack: (payload) => connection.ack(id, payload),
+        sendEvent: (event, payload) => connection.sendEvent(event, payload),
+      });
+    },
+    authenticated(connection) {
+      unauthenticated--;
+      deviceTokens.delete(connection);
+      const caller = connection.caller!;
+      logger.info("client connected", {
+        connId: connection.connId,
+        client: caller.client?.id,
+        mode: caller.client?.mode,
+        auth: caller.authMethod,
+      });
+      if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
+        presence.upsert(presenceKey(connection), connectionPresence(connection, "connect", now()));
+        publishPresence();
+      }
+    },
+    closed(connection) {
+      if (!connections.delete(connection)) return;
+      if (!connection.caller) unauthenticated--;
+      else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
+        if (presence.remove(presenceKey(connection))) publishPresence();
+      }
+    },
+  };
+  const deviceTokens = new WeakMap<Connection, string | undefined>();
+
+  bus.subscribe((event: BusEvent) => {
+    const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
+    for (const connection of connections) {
+      if (!connection.ready) continue;
+      if (event.connIds && !event.connIds.includes(connection.connId)) continue;
+      if (event.scope && !scopeSatisfied(connection.caller!.scopes, event.scope)) continue;
+      connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
+    }
+  });
+
+  const context: GatewayContext = {
+    logger,
+    bus,
+    env,
+    now,
+    config: () => config,
+    onConfigChange(listener) {
+      configListeners.add(listener);
+      return () => configListeners.delete(listener);
+    },
+    registerMethod: (name, scope, handler) => registry.register(name, scope, handler),
+    registerRoute: (route) => router.add(route),
+    callMethod: (method, params, caller, signal) =>
+      dispatch(caller, `internal:${newId()}`, method, params, signal ?? new AbortController().signal, {
+        ack: () => {},
+        sendEvent: () => {},
+      }),
+    authenticateHttp: (request, info) => authenticator.authenticateHttp(request, info),
+    onStop: (hook) => void stopHooks.push(hook),
+    declareEvents: (names) => names.forEach((n) => events.add(n)),
+    addHealthSection: (provider) => void healthSections.push(provider),
+    bumpStateVersion(key) {
+      if (key === "presence" || key === "health") return ++stateVersion[key];
+      throw new Error(`unknown state version ${key}`);
+    },
+  };
+
+  router.add({
+    path: "/health",
+    methods: ["GET", "HEAD"],
+    handler: () => jsonResponse(liveBody(), 200, noStore),
+  });
+  router.add({
+    path: "/healthz",
+    methods: ["GET", "HEAD"],
+    handler: () => jsonResponse(liveBody(), 200, noStore),
+  });
+  const readiness = () =>
+    phase === "running"
+      ? jsonResponse({ ok: true, status: "ready" }, 200, noStore)
+      : jsonResponse({ ok: false, status: phase === "stopping" ? "stopping" : "starting" }, 503, noStore);
+  router.add({ path: "/ready", methods: ["GET", "HEAD"], handler: readiness });
+  router.add({ path: "/readyz", methods: ["GET", "HEAD"], handler: readiness });
+
+  const setup = () => {
+    setupDone ??= (async () => {
+      const modules = [
+        systemModule({
+          health,
+          presence: () => presence.list(now()),
+          uptimeMs: () => Math.round(now() - startedAt),
+          connections: () => connections.size,
+          authMode: () => auth.mode,
+          address: () => server ? { host: server.hostname, port: server.port } : undefined,
+          methods: () => registry.names(),
+        }, () => logTail),
+        ...(options.modules ?? []),
+      ];
+      for (const module of modules) {
+        await module.setup(context);
+        logger.debug("module ready", { module: module.name });
+      }
+    })();
+    return setupDone;
+  };
+
+  const handler: GatewayServerHandler = {
+    fetch: (request, info) => gateway.fetch(request, info),
+    admitUpgrade(_request) {
+      if (phase !== "running") {
+        return textResponse(phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
+          "Retry-After": "1",
+        });
+      }
+      if (unauthenticated >= maxUnauthenticated) {
+        logger.warn("rejecting upgrade: too many unauthenticated sockets", { limit: maxUnauthenticated });
+        return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
+      }
+      return null;
+    },
+    acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers {
+      unauthenticated++;
+      const connection = new Connection(host, wire, info);
+      connections.add(connection);
+      if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
+      return connection;
+    },
+  };
+
+  const gateway: Gateway = {
+    handler,
+    bus,
+    logger,
+    registerMethod: context.registerMethod,
+    registerRoute: context.registerRoute,
+    config: () => config,
+
+    async start() {
+      if (phase === "running") return address();
+      if (phase !== "idle" && phase !== "stopped") {
+        throw new GatewayError("UNAVAILABLE", `gateway is ${phase}`);
+      }
+      phase = "starting";
+      try {
+        const problem = authConfigProblem(auth);
+        if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
+        await setup();
+        if (options.transport) {
+          const hostname = options.hostname ??
+            bindHostFor(config.gateway?.bind, config.gateway?.customBindHost);
+          const port = options.port ?? config.gateway?.port ?? DEFAULT_PORT;
+          if (!isLoopbackAddress(hostname) && auth.mode === "none") {
+            throw new GatewayError(
+              "BIND_WITHOUT_AUTH",
+              `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
+            );
+          }
+          server = await options.transport.listen(handler, { hostname, port });
+        }
+        startedAt = now();
+        presence.upsert(`self:${selfId}`, selfPresence());
+        tickTimer = setInterval(
+          () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
+          tickIntervalMs,
+        );
+        phase = "running";
+        logger.info("gateway listening", {
+          ...address(),
+          transport: options.transport?.name ?? "in-memory",
+          auth: auth.mode,
+        });
+        return address();
+      } catch (error) {
+        phase = "stopped";
+        throw error;
+      }
+    },
+
+    async stop(stopOptions: StopOptions = {}) {
+      if (phase === "stopped" || phase === "idle" || phase === "stopping") return;
+      phase = "stopping";
+      clearInterval(tickTimer);
+      const payload: Record<string, unknown> = { reason: stopOptions.reason ?? "gateway stopping" };
+      if (stopOptions.restartExpectedMs !== undefined) {
+        payload.restartExpectedMs = stopOptions.restartExpectedMs;
+      }
+      for (const connection of [...connections]) {
+        connection.sendEvent("shutdown", payload);
+        // Closing ourselves with 1012 before the server stops: an aborted server would put 1005 on the wire.
+        connection.close(CloseCode.serviceRestart, "service restart");
+      }
+      await server?.close();
+      server = undefined;
+      for (const hook of stopHooks.splice(0).reverse()) {
+        try {
+          await hook();
+        } catch (error) {
+          logger.error("stop hook failed", { error: String(error) });
+        }
+      }
+      presence.remove(`self:${selfId}`);
+      phase = "stopped";
+      logger.info("gateway stopped", { reason: payload.reason });
+    },
+
+    async fetch(request, info = { remoteAddress: "127.0.0.1" }) {
+      try {
+        await setup();
+        return withSecurityHeaders(await router.handle(request, info));
+      } catch (error) {
+        logger.error("http handler failed", { url: request.url, error: String(error) });
+        const shape = toErrorShape(error);
+        return withSecurityHeaders(
+          jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
+        );
+      }
+    },
+
+    updateConfig(next) {
+      const result = validateConfig(next);
+      if (!result.ok) {
+        logger.warn("config update rejected; keeping the running config", { issues: result.issues });
+        return { ok: false, issues: result.issues };
+      }
+      const nextAuth = resolveAuth(result.config.gateway?.auth, env);
+      const problem = authConfigProblem(nextAuth);
+      if (problem) return { ok: false, issues: [{ path: "gateway.auth", message: problem }] };
+      const previous = config;
+      config = result.config;
+      auth = nextAuth;
+      for (const listener of configListeners) {
+        try {
+          listener(config, previous);
+        } catch (error) {
+          logger.error("config listener failed", { error: String(error) });
+        }
+      }
+      bus.publish({ event: "config.changed", payload: { ts: now() }, scope: "operator.read" });
+      return { ok: true };
+    },
+
+    async call(method, params = {}, caller = internalCaller) {
+      await setup();
+      return context.callMethod(method, params, caller);
+    },
+
+    state: {
+      presence: () => presence.list(now()),
+      health,
+      uptimeMs: () => Math.round(now() - startedAt),
+      stateVersion: () => ({ ...stateVersion }),
+      connections: () => connections.size,
+      address,
+    },
+  };
+  return gateway;
+}
+
+const noStore = { "Cache-Control": "no-store" };
+
+function liveBody() {
+  return { ok: true, status: "live" };
+}
+
+function presenceKey(connection: Connection): string {
+  return connection.caller?.deviceId ?? connection.caller?.client?.instanceId ?? connection.connId;
+}
+
+function connectionPresence(connection: Connection, reason: string, ts: number): PresenceEntry {
+  const caller = connection.caller!;
+  const client = caller.client!;
+  const name = client.displayName ?? client.id;
+  const entry: PresenceEntry = {
+    host: name,
+    version: client.version,
+    platform: client.platform,
+    deviceFamily: client.deviceFamily,
+    modelIdentifier: client.modelIdentifier,
+    mode: client.mode,
+    reason,
+    deviceId: caller.deviceId,
+    roles: [caller.role],
+    scopes: [...caller.scopes],
+    instanceId: client.instanceId,
+    text: `${name} · ${client.mode} · ${reason}`,
+    ts,
+  };
+  if (!isLoopbackAddress(connection.info.remoteAddress)) entry.ip = connection.info.remoteAddress;
+  for (const key of Object.keys(entry) as (keyof PresenceEntry)[]) {
+    if (entry[key] === undefined || entry[key] === "") delete entry[key];
+  }
+  return entry;
+}

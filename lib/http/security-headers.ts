@@ -1,0 +1,40 @@
+/**
+ * Headers every gateway HTTP response carries, matching the reference gateway.
+ *
+ * @module
+ */
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Permissions-Policy": "camera=(), microphone=(self), geolocation=()",
+};
+
+/** Returns `response` with the security headers added (without overriding a route's own). */
+export function withSecurityHeaders(response: Response): Response {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (!response.headers.has(name)) {
+      try {
+        response.headers.set(name, value);
+      } catch {
+        // Immutable headers (e.g. a proxied upstream response): copy into a fresh response.
+        const copy = new Response(response.body, response);
+        return withSecurityHeaders(copy);
+      }
+    }
+  }
+  return response;
+}
+
+/** A JSON response with the gateway's content type. */
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** A plain-text response. */
+export function textResponse(body: string, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+}

@@ -1,0 +1,68 @@
+/**
+ * Built-in methods every gateway has: `health`, `status`, `system-presence`, `logs.tail`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { invalidParams } from "../errors.ts";
+import type { LogTailSource } from "../log/tail.ts";
+import { describeIssue } from "../protocol/frames.ts";
+import type { PresenceEntry } from "../state/presence.ts";
+import type { GatewayContext, GatewayModule } from "../types.ts";
+import { GATEWAY_VERSION } from "../version.ts";
+
+/** Read-only gateway state the system methods report. */
+export interface SystemState {
+  health(): Record<string, unknown>;
+  presence(): PresenceEntry[];
+  uptimeMs(): number;
+  connections(): number;
+  authMode(): string;
+  address(): { host: string; port: number } | undefined;
+  methods(): string[];
+}
+
+const LogsTailParamsSchema = z.object({
+  cursor: z.number().int().nonnegative().optional(),
+  limit: z.number().int().min(1).max(5000).optional(),
+  maxBytes: z.number().int().min(1).max(1_000_000).optional(),
+}).strict();
+
+const HealthParamsSchema = z.looseObject({ probe: z.boolean().optional() });
+
+/** Parses `params` with `schema` or throws `INVALID_REQUEST` naming the bad field. */
+export function parseParams<T>(method: string, schema: z.ZodType<T>, params: unknown): T {
+  const result = schema.safeParse(params ?? {});
+  if (!result.success) throw invalidParams(method, describeIssue(result.error));
+  return result.data;
+}
+
+/** The module that registers the built-in methods. */
+export function systemModule(state: SystemState, logs: () => LogTailSource): GatewayModule {
+  return {
+    name: "system",
+    setup(ctx: GatewayContext) {
+      ctx.registerMethod("health", "operator.read", ({ params }) => {
+        parseParams("health", HealthParamsSchema, params);
+        return state.health();
+      });
+      ctx.registerMethod("status", "operator.read", ({ caller }) => {
+        const admin = caller.scopes.includes("operator.admin");
+        const address = state.address();
+        return {
+          runtimeVersion: GATEWAY_VERSION,
+          uptimeMs: state.uptimeMs(),
+          connections: state.connections(),
+          authMode: state.authMode(),
+          // Where the gateway listens is sensitive on shared hosts: admins only.
+          ...(admin && address ? { bind: address } : {}),
+          methods: state.methods().length,
+        };
+      });
+      ctx.registerMethod("system-presence", "operator.read", () => state.presence());
+      ctx.registerMethod("logs.tail", "operator.read", ({ params }) => {
+        return logs().tail(parseParams("logs.tail", LogsTailParamsSchema, params));
+      });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Idempotency records: a retried request with the same key gets the first outcome instead of running
+ * twice. Concurrent duplicates share the in-flight promise.
+ *
+ * @module
+ */
+
+/** Where outcomes are remembered; in-process by default. */
+export interface IdempotencyStore {
+  /** Runs `work` once per key within the TTL; later calls with the key get the same result. */
+  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** Records live ten minutes by default: long enough for client retries with backoff. */
+export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
+
+/** The in-process idempotency store. */
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  #records = new Map<string, { expires: number; result: Promise<unknown> }>();
+  constructor(private readonly now: () => number, private readonly ttlMs = IDEMPOTENCY_TTL_MS) {}
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const now = this.now();
+    this.#sweep(now);
+    const existing = this.#records.get(key);
+    if (existing) return existing.result as Promise<T>;
+    const result = work();
+    this.#records.set(key, { expires: now + this.ttlMs, result });
+    // A failed attempt must not pin the failure: the client's retry should run again.
+    result.catch(() => this.#records.delete(key));
+    return result;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, record] of this.#records) {
+      if (record.expires > now) break;
+      this.#records.delete(key);
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * One WebSocket client: the challenge/connect handshake, request dispatch and ordered event delivery
+ * with per-socket `seq`.
+ *
+ * @module
+ */
+import { GatewayError, toErrorShape } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { CloseCode, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
+import {
+  type ConnectParams,
+  ConnectParamsSchema,
+  describeIssue,
+  errorFrame,
+  eventFrame,
+  okFrame,
+  RequestFrameSchema,
+} from "../protocol/frames.ts";
+import type { CallerIdentity } from "../types.ts";
+import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
+
+/** Limits a connection enforces. */
+export interface ConnectionPolicy {
+  maxPayload: number;
+  maxBufferedBytes: number;
+  handshakeTimeoutMs: number;
+}
+
+/** What a connection needs from the gateway; kept narrow so connections are testable alone. */
+export interface ConnectionHost {
+  readonly logger: Logger;
+  readonly policy: ConnectionPolicy;
+  now(): number;
+  newId(): string;
+  /** Authenticates `connect`; resolves to the caller identity or throws a `GatewayError`. */
+  authenticate(params: ConnectParams, connection: Connection): Promise<CallerIdentity>;
+  /** Builds the `hello-ok` payload for a freshly authenticated connection. */
+  hello(connection: Connection): unknown;
+  dispatch(
+    connection: Connection,
+    id: string,
+    method: string,
+    params: unknown,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+  authenticated(connection: Connection): void;
+  closed(connection: Connection): void;
+}
+
+type Phase = "challenged" | "authenticating" | "ready" | "closed";
+
+const decoder = new TextDecoder();
+
+/** A single client socket and its protocol state. */
+export class Connection implements SocketHandlers {
+  readonly connId: string;
+  readonly nonce: string;
+  readonly challengeTs: number;
+  caller?: CallerIdentity;
+  connectParams?: ConnectParams;
+  #phase: Phase = "challenged";
+  #seq = 0;
+  #handshakeTimer?: ReturnType<typeof setTimeout>;
+  #inflight = new AbortController();
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly wire: SocketWire,
+    readonly info: SocketInfo,
+  ) {
+    this.connId = host.newId();
+    this.nonce = host.newId();
+    this.challengeTs = host.now();
+    this.wire.send(
+      eventFrame("connect.challenge", { nonce: this.nonce, ts: this.challengeTs, capabilities: [] }),
+    );
+    this.#handshakeTimer = setTimeout(
+      () => this.close(CloseCode.policyViolation, "handshake timeout"),
+      host.policy.handshakeTimeoutMs,
+    );
+  }
+
+  get ready(): boolean {
+    return this.#phase === "ready";
+  }
+
+  get isClosed(): boolean {
+    return this.#phase === "closed";
+  }
+
+  message(data: string | Uint8Array): void {
+    if (this.#phase === "closed") return;
+    const size = typeof data === "string" ? utf8Length(data) : data.byteLength;
+    const limit = this.#phase === "ready" ? this.host.policy.maxPayload : MAX_PREAUTH_PAYLOAD_BYTES;
+    if (size > limit) {
+      this.close(CloseCode.tooLarge, `frame of ${size} bytes exceeds the ${limit}-byte limit`);
+      return;
+    }
+    const text = typeof data === "string" ? data : decoder.decode(data);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      this.close(CloseCode.policyViolation, "invalid frame: not JSON");
+      return;
+    }
+    const parsed = RequestFrameSchema.safeParse(raw);
+    const id = typeof (raw as { id?: unknown })?.id === "string" ? (raw as { id: string }).id : undefined;
+    if (this.#phase !== "ready") {
+      this.#handshakeFrame(parsed.success ? parsed.data : undefined, id);
+      return;
+    }
+    if (!parsed.success) {
+      if (id) this.wire.send(errorFrame(id, invalidFrame(describeIssue(parsed.error))));
+      else this.close(CloseCode.policyViolation, 'invalid frame: expected {type:"req", id, method}');
+      return;
+    }
+    const frame = parsed.data;
+    if (frame.method === "connect") {
+      this.#send(errorFrame(frame.id, new GatewayError("INVALID_REQUEST", "already connected").toShape()));
+      return;
+    }
+    this.#runRequest(frame.id, frame.method, frame.params);
+  }
+
+  closed(code?: number, reason?: string): void {
+    if (this.#phase === "closed") return;
+    this.#finish();
+    this.host.logger.debug("socket closed", { connId: this.connId, code, reason });
+  }
+
+  /** Sends an event with this socket's next `seq`. Droppable events are skipped for slow consumers. */
+  sendEvent(
+    event: string,
+    payload: unknown,
+    stateVersion?: Record<string, number>,
+    dropIfSlow = false,
+  ): void {
+    if (this.#phase !== "ready") return;
+    const seq = ++this.#seq;
+    // The seq still advances for a dropped event so the client sees the gap and refetches.
+    if (this.#overloaded()) {
+      if (dropIfSlow) return;
+      this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
+      return;
+    }
+    this.wire.send(eventFrame(event, payload, seq, stateVersion));
+  }
+
+  /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
+  close(code: number, reason: string): void {
+    if (this.#phase === "closed") return;
+    this.#finish();
+    try {
+      this.wire.close(code, reason.slice(0, 120));
+    } catch (error) {
+      this.host.logger.debug("close failed", { connId: this.connId, error: String(error) });
+    }
+  }
+
+  #finish(): void {
+    this.#phase = "closed";
+    clearTimeout(this.#handshakeTimer);
+    this.#inflight.abort();
+    this.host.closed(this);
+  }
+
+  #overloaded(): boolean {
+    return this.wire.bufferedAmount() > this.host.policy.maxBufferedBytes;
+  }
+
+  #send(text: string): void {
+    if (this.#phase === "closed") return;
+    if (this.#overloaded()) {
+      this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
+      return;
+    }
+    this.wire.send(text);
+  }
+
+  #handshakeFrame(frame: { id: string; method: string; params?: unknown } | undefined, id?: string) {
+    if (this.#phase === "authenticating") {
+      if (id) {
+        this.wire.send(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
+      }
+      return;
+    }
+    if (!frame || frame.method !== "connect") {
+      const message = frame
+        ? `first request must be connect, got ${frame.method}`
+        : `invalid connect frame: expected {type:"req", id, method:"connect", params}`;
+      if (id) this.wire.send(errorFrame(id, invalidFrame(message)));
+      this.close(CloseCode.policyViolation, message);
+      return;
+    }
+    const params = ConnectParamsSchema.safeParse(frame.params ?? {});
+    if (!params.success) {
+      const message = `invalid connect params: ${describeIssue(params.error)}`;
+      this.wire.send(errorFrame(frame.id, invalidFrame(message)));
+      this.close(CloseCode.policyViolation, message);
+      return;
+    }
+    this.#phase = "authenticating";
+    this.connectParams = params.data;
+    this.host.authenticate(params.data, this).then(
+      (caller) => {
+        if (this.#phase === "closed") return;
+        this.caller = caller;
+        clearTimeout(this.#handshakeTimer);
+        this.#phase = "ready";
+        this.wire.send(okFrame(frame.id, this.host.hello(this)));
+        this.host.authenticated(this);
+      },
+      (error) => {
+        if (this.#phase === "closed") return;
+        const shape = toErrorShape(error);
+        this.wire.send(errorFrame(frame.id, shape));
+        this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
+      },
+    );
+  }
+
+  #runRequest(id: string, method: string, params: unknown): void {
+    const signal = this.#inflight.signal;
+    this.host.dispatch(this, id, method, params, signal).then(
+      (payload) => this.#send(okFrame(id, payload ?? {})),
+      (error) => {
+        if (!(error instanceof GatewayError)) {
+          this.host.logger.error("method failed", { method, connId: this.connId, error: String(error) });
+        }
+        this.#send(errorFrame(id, toErrorShape(error)));
+      },
+    );
+  }
+
+  /** Sends an early `res` for a two-stage call. */
+  ack(id: string, payload: unknown): void {
+    this.#send(okFrame(id, payload));
+  }
+}
+
+function invalidFrame(message: string) {
+  return new GatewayError("INVALID_REQUEST", message).toShape();
+}
+
+function closeReasonFor(detailCode: unknown): string {
+  if (detailCode === "PAIRING_REQUIRED") return "pairing required";
+  if (typeof detailCode === "string" && detailCode.startsWith("AUTH_")) return "unauthorized";
+  if (typeof detailCode === "string" && detailCode.startsWith("DEVICE_AUTH_")) return "device auth failed";
+  return "connect failed";
+}
+
+function utf8Length(text: string): number {
+  // Cheap upper bound first: most frames are far below the limit.
+  if (text.length * 3 <= MAX_PREAUTH_PAYLOAD_BYTES) return text.length;
+  return new TextEncoder().encode(text).byteLength;
+}

@@ -1,0 +1,60 @@
+/**
+ * openclaw-gateway-ts: an OpenClaw Gateway (protocol v4) you can embed.
+ *
+ * ```ts
+ * import { createGateway, denoTransport } from "@openclaw-ts/gateway";
+ * const gateway = createGateway({ transport: denoTransport(), config: { gateway: { auth: { token: "s3cret" } } } });
+ * await gateway.start();
+ * ```
+ *
+ * @module
+ */
+export {
+  type ConfigUpdateResult,
+  createGateway,
+  type Gateway,
+  type GatewayOptions,
+  type StopOptions,
+} from "./lib/gateway.ts";
+export type {
+  BusEvent,
+  CallerIdentity,
+  ClientInfo,
+  EventBus,
+  GatewayContext,
+  GatewayModule,
+  HttpAuthResult,
+  HttpRoute,
+  MethodCall,
+  MethodHandler,
+  RequestInfo,
+} from "./lib/types.ts";
+export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
+export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
+export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
+export { type ConfigIssue, type GatewayConfig, validateConfig } from "./lib/config/schema.ts";
+export type { GatewaySection } from "./lib/config/sections/gateway.ts";
+export {
+  createLogger,
+  formatPretty,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  type LogSink,
+  MemoryLogSink,
+} from "./lib/log/logger.ts";
+export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/tail.ts";
+export type { ListeningServer, ListenOptions, Transport } from "./lib/transports/types.ts";
+export { denoTransport } from "./lib/transports/deno.ts";
+export { nodeTransport } from "./lib/transports/node.ts";
+export {
+  type Frame,
+  type MemorySocket,
+  type MemorySocketOptions,
+  openMemorySocket,
+} from "./lib/transports/memory.ts";
+export { InProcessEventBus } from "./lib/bus/event-bus.ts";
+export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
+export { type IdempotencyStore, MemoryIdempotencyStore } from "./lib/state/idempotency.ts";
+export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/state/devices.ts";
+export { GATEWAY_VERSION } from "./lib/version.ts";
