@@ -1,0 +1,65 @@
+// Shared test helpers: a started in-memory gateway and a scripted protocol v4 client.
+import { createGateway, type Frame, type Gateway, type GatewayOptions, openMemorySocket } from "../mod.ts";
+import type { MemorySocket, MemorySocketOptions } from "../mod.ts";
+
+export const TOKEN = "test-token-0123456789";
+
+/** A started gateway with token auth and the in-memory transport only. */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const gateway = createGateway({
+    ...options,
+    config: options.config ?? { gateway: { auth: { mode: "token", token: TOKEN } } },
+  });
+  await gateway.start();
+  return gateway;
+}
+
+/** Default connect params for an operator client. */
+export function connectParams(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "test-client", version: "0.0.1", platform: "linux", mode: "test" },
+    role: "operator",
+    scopes: ["operator.read", "operator.write"],
+    auth: { token: TOKEN },
+    ...overrides,
+  };
+}
+
+/** A client that finished the handshake. */
+export interface TestClient {
+  socket: MemorySocket;
+  hello: Record<string, unknown>;
+  request(method: string, params?: unknown): Promise<Frame>;
+}
+
+let ids = 0;
+
+/** Opens a socket, answers the challenge with `connect`, and returns the hello (or the error frame). */
+export async function connect(
+  gateway: Gateway,
+  params: Record<string, unknown> = connectParams(),
+  socketOptions: MemorySocketOptions = {},
+): Promise<{ socket: MemorySocket; challenge: Frame; response: Frame }> {
+  const socket = openMemorySocket(gateway, socketOptions);
+  const challenge = await socket.next();
+  socket.send({ type: "req", id: "c-1", method: "connect", params });
+  const response = await socket.waitFor((f) => f.type === "res" && f.id === "c-1");
+  return { socket, challenge, response };
+}
+
+/** Connects and fails the test unless `hello-ok` comes back. */
+export async function client(gateway: Gateway, params?: Record<string, unknown>): Promise<TestClient> {
+  const { socket, response } = await connect(gateway, params);
+  if (!response.ok) throw new Error(`connect failed: ${JSON.stringify(response.error)}`);
+  return {
+    socket,
+    hello: response.payload as Record<string, unknown>,
+    async request(method, reqParams = {}) {
+      const id = `r-${++ids}`;
+      socket.send({ type: "req", id, method, params: reqParams });
+      return await socket.waitFor((f) => f.type === "res" && f.id === id);
+    },
+  };
+}
