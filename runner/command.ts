@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { FlagTable } from "./cli/args.ts";
 
 /** Where output goes; tests capture it instead of printing. */
 export interface CliOutput {
@@ -32,6 +33,10 @@ export interface CliContext {
 export interface RunnerCommand {
   path: string[];
   summary: string;
+  /** Flags for the generated `--help`; commands that list none print only their summary. */
+  flags?: FlagTable;
+  /** Positional arguments as shown in help, e.g. `<path> <value>`. */
+  usage?: string;
   /** Returns the process exit code. `args` are the words after the command path. */
   run(args: string[], context: CliContext): Promise<number>;
 }

@@ -6,16 +6,22 @@
  */
 import { z } from "zod";
 import { type GatewaySection, GatewaySectionSchema } from "./sections/gateway.ts";
+import { type LoggingSection, LoggingSectionSchema } from "./sections/logging.ts";
+import { type SecretsSection, SecretsSectionSchema } from "./sections/secrets.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
 export interface GatewayConfig {
   gateway?: GatewaySection;
+  logging?: LoggingSection;
+  secrets?: SecretsSection;
   [section: string]: unknown;
 }
 
 /** Validates a whole config object. */
 export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
   gateway: GatewaySectionSchema.optional(),
+  logging: LoggingSectionSchema.optional(),
+  secrets: SecretsSectionSchema.optional(),
 });
 
 /** One validation problem, with the dotted path a person can find in their file. */

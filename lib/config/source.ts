@@ -1,0 +1,152 @@
+/**
+ * Where a gateway's config comes from. A source produces the raw config (before validation); the
+ * gateway or runner validates it with {@link loadConfig}. Sources are layered: an embedding app can pass
+ * an object, a container can pass env variables, the CLI reads a JSON5 file and watches it.
+ *
+ * @module
+ */
+import { type ConfigIssue, type GatewayConfig, validateConfig } from "./schema.ts";
+
+/** One read of a source. */
+export interface ConfigSnapshot {
+  /** The config as authored (after `$include` and `${ENV}` expansion), not yet validated. */
+  raw: Record<string, unknown>;
+  /** Where it came from, for messages: a file path, `object`, `env`. */
+  origin: string;
+  /** Whether anything was there; a missing file means defaults. */
+  exists: boolean;
+  /** A digest of the authored text, for optimistic writes (`baseHash`); absent for sources without one. */
+  hash?: string;
+  /** Problems that did not stop the load, e.g. an unset `${VAR}`. */
+  warnings: string[];
+}
+
+/** A place config is read from, optionally watched for changes. */
+export interface ConfigSource {
+  readonly name: string;
+  /** Reads the current config; throws {@link ConfigLoadError} when it cannot be read or parsed. */
+  load(): Promise<ConfigSnapshot>;
+  /** Calls `onChange` (already debounced) when the config may have changed; returns an unsubscribe. */
+  watch?(onChange: () => void): () => void;
+}
+
+/** A config that could not be read, parsed or validated; the message names the origin and the path. */
+export class ConfigLoadError extends Error {
+  constructor(message: string, readonly origin: string, readonly issues: ConfigIssue[] = []) {
+    super(message);
+    this.name = "ConfigLoadError";
+  }
+}
+
+/** A snapshot that passed validation. */
+export interface LoadedConfig {
+  snapshot: ConfigSnapshot;
+  config: GatewayConfig;
+}
+
+/** Loads and validates; a failure lists every issue as `path: message`. */
+export async function loadConfig(source: ConfigSource): Promise<LoadedConfig> {
+  const snapshot = await source.load();
+  return { snapshot, config: validateSnapshot(snapshot) };
+}
+
+/** Validates a snapshot, throwing a {@link ConfigLoadError} that names each offending dotted path. */
+export function validateSnapshot(snapshot: ConfigSnapshot): GatewayConfig {
+  const result = validateConfig(snapshot.raw);
+  if (result.ok) return result.config;
+  const list = result.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  throw new ConfigLoadError(`Invalid config at ${snapshot.origin}: ${list}`, snapshot.origin, result.issues);
+}
+
+/** A fixed config object, e.g. from an embedding app or CLI flags. */
+export function objectConfigSource(value: Record<string, unknown>, name = "object"): ConfigSource {
+  return {
+    name,
+    load: () => Promise.resolve({ raw: structuredClone(value), origin: name, exists: true, warnings: [] }),
+  };
+}
+
+const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"];
+
+/**
+ * The config OpenClaw's env variables set directly: `OPENCLAW_GATEWAY_PORT` (gateway.port) and
+ * `OPENCLAW_LOG_LEVEL` (logging.level and logging.consoleLevel). Auth env variables are not mapped:
+ * the gateway reads them itself only when the config has no credential, so they rank below the file.
+ */
+export function envConfigSource(env: Readonly<Record<string, string | undefined>>): ConfigSource {
+  return {
+    name: "env",
+    load() {
+      const raw: Record<string, unknown> = {};
+      const warnings: string[] = [];
+      const port = env.OPENCLAW_GATEWAY_PORT?.trim();
+      if (port) {
+        const value = Number(port);
+        if (!Number.isInteger(value) || value < 0 || value > 65535) {
+          throw new ConfigLoadError(
+            `OPENCLAW_GATEWAY_PORT must be a port number (0-65535), got "${port}"`,
+            "env",
+          );
+        }
+        raw.gateway = { port: value };
+      }
+      const level = env.OPENCLAW_LOG_LEVEL?.trim().toLowerCase();
+      if (level && LOG_LEVELS.includes(level)) raw.logging = { level, consoleLevel: level };
+      else if (level) {
+        warnings.push(`OPENCLAW_LOG_LEVEL="${level}" is not one of ${LOG_LEVELS.join("|")}; ignored`);
+      }
+      return Promise.resolve({ raw, origin: "env", exists: Object.keys(raw).length > 0, warnings });
+    },
+  };
+}
+
+/**
+ * Sources merged in order, later ones winning key by key (objects merge, arrays and scalars replace).
+ * The primary source (the first unless named) is the one whose origin, hash and existence describe the
+ * result: the file a person edits, under flag or env overrides and over built-in defaults.
+ */
+export function layeredConfigSource(
+  sources: ConfigSource[],
+  primary: ConfigSource = sources[0],
+): ConfigSource {
+  const primaryIndex = sources.indexOf(primary);
+  if (primaryIndex === -1) {
+    throw new Error("layeredConfigSource: the primary source must be one of the layers");
+  }
+  return {
+    name: sources.map((s) => s.name).join("+"),
+    async load() {
+      const snapshots = await Promise.all(sources.map((s) => s.load()));
+      const primary = snapshots[primaryIndex];
+      return {
+        raw: snapshots.reduce<Record<string, unknown>>((acc, s) => deepMerge(acc, s.raw), {}),
+        origin: primary.origin,
+        exists: primary.exists,
+        hash: primary.hash,
+        warnings: snapshots.flatMap((s) => s.warnings),
+      };
+    },
+    watch(onChange) {
+      const stops = sources.flatMap((s) => s.watch ? [s.watch(onChange)] : []);
+      return () => stops.forEach((stop) => stop());
+    },
+  };
+}
+
+/** Whether `value` is a plain JSON object (not an array, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Merges `over` onto `base` without mutating either: objects merge recursively, anything else replaces. */
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * Crash-safe file replacement: the new content goes to a temp file in the same directory, is flushed,
+ * and is renamed over the target, so a reader sees either the old file or the new one, never half of
+ * one. The previous content rotates into `.bak`, `.bak.1` … `.bak.4` first, so a bad write (or one that
+ * dropped the user's comments) can always be undone by hand.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+
+/** How many backups are kept: `.bak` plus `.bak.1` to `.bak.4`. */
+export const BACKUP_COUNT = 5;
+
+/** Test seam: runs after the temp file is complete and before it replaces the target. */
+export interface AtomicWriteHooks {
+  beforeRename?(tempPath: string): void | Promise<void>;
+}
+
+/** The backup names for `path`, newest first. */
+export function backupPaths(path: string): string[] {
+  return Array.from({ length: BACKUP_COUNT }, (_, i) => (i === 0 ? `${path}.bak` : `${path}.bak.${i}`));
+}
+
+/** Replaces `path` with `text` atomically (mode 0600), rotating backups of the previous content. */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  hooks: AtomicWriteHooks = {},
+): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await writeAll(file, new TextEncoder().encode(text));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  try {
+    await rotateBackups(path);
+    await hooks.beforeRename?.(temp);
+    await Deno.rename(temp, path);
+  } catch (err) {
+    await Deno.remove(temp).catch(() => {});
+    throw err;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+}
+
+async function rotateBackups(path: string): Promise<void> {
+  const names = backupPaths(path);
+  try {
+    await Deno.stat(path);
+  } catch {
+    return;
+  }
+  for (let i = names.length - 1; i > 0; i--) {
+    await Deno.rename(names[i - 1], names[i]).catch(() => {});
+  }
+  await Deno.copyFile(path, names[0]);
+}

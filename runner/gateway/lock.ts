@@ -1,0 +1,106 @@
+/**
+ * One gateway per state directory: a lock file recording the owner's pid, port and start time, created
+ * exclusively. A lock whose owner process is gone is taken over; a live one is waited on briefly and
+ * then reported with the owner's pid.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { CliError } from "../cli/errors.ts";
+
+/** What the lock file records. */
+export interface LockOwner {
+  pid: number;
+  port: number;
+  startedAt: string;
+  configPath: string;
+}
+
+/** A held lock. */
+export interface GatewayLock {
+  readonly path: string;
+  /** Records the port once it is known (port 0 resolves after binding). */
+  updatePort(port: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Options for {@link acquireGatewayLock}. */
+export interface LockOptions {
+  stateDir: string;
+  owner: LockOwner;
+  /** How long to wait for a live owner to go away (OpenClaw: 5 s). */
+  timeoutMs?: number;
+  isAlive?: (pid: number) => boolean;
+}
+
+/** Where the lock lives: `<state>/tmp/openclaw-<uid>/gateway.lock`, as OpenClaw lays out its lock tree. */
+export function lockPath(stateDir: string): string {
+  const uid = Deno.uid();
+  return join(stateDir, "tmp", uid === null ? "openclaw" : `openclaw-${uid}`, "gateway.lock");
+}
+
+/** Whether a process with `pid` exists (signal 0 probes without delivering anything). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes the state-dir lock, reclaiming it from a dead owner; throws a {@link CliError} if a live gateway holds it. */
+export async function acquireGatewayLock(options: LockOptions): Promise<GatewayLock> {
+  const path = lockPath(options.stateDir);
+  const isAlive = options.isAlive ?? pidAlive;
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  await Deno.mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  let owner = options.owner;
+  const write = async (createNew: boolean) => {
+    const text = JSON.stringify(owner);
+    if (createNew) await Deno.writeTextFile(path, text, { createNew: true, mode: 0o600 });
+    else await Deno.writeTextFile(path, text);
+  };
+  for (;;) {
+    try {
+      await write(true);
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+    const holder = await readOwner(path);
+    if (!holder || holder.pid === owner.pid || !isAlive(holder.pid)) {
+      // A dead owner (or a half-written file from a crash) leaves the lock to us.
+      await Deno.remove(path).catch(() => {});
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(
+        `gateway already running (pid ${holder.pid}, port ${holder.port}); lock timeout after ${
+          options.timeoutMs ?? 5000
+        }ms. Stop it first, or use another --profile / OPENCLAW_STATE_DIR`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    path,
+    async updatePort(port) {
+      owner = { ...owner, port };
+      await write(false);
+    },
+    async release() {
+      const holder = await readOwner(path);
+      if (holder?.pid === owner.pid) await Deno.remove(path).catch(() => {});
+    },
+  };
+}
