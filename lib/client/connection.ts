@@ -1,0 +1,265 @@
+/**
+ * A small protocol v4 client: waits for `connect.challenge`, sends `connect`, resolves on `hello-ok`,
+ * then correlates requests with responses under per-call timeouts. The WebSocket constructor is
+ * injected so the same code runs on Deno's built-in socket, Node's `ws` or a test double.
+ *
+ * @module
+ */
+import { connectFailure, GatewayClientError, rpcFailure } from "./errors.ts";
+import {
+  CLIENT_PROTOCOL_VERSION,
+  type ClientIdentity,
+  type EventFrame,
+  type HelloOk,
+  isHelloOk,
+  parseServerFrame,
+  type RequestFrame,
+  type ResponseFrame,
+} from "./frames.ts";
+
+/** The subset of a WebSocket the client uses (web-standard and `ws` sockets both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  // deno-lint-ignore no-explicit-any
+  addEventListener(type: "open" | "message" | "close" | "error", listener: (event: any) => void): void;
+}
+
+/** Something that opens a socket to a URL: `WebSocket` on Deno, `ws` on Node, a fake in tests. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options for {@link connectGateway}. */
+export interface ConnectOptions {
+  url: string;
+  WebSocket: WebSocketConstructor;
+  client: ClientIdentity;
+  token?: string;
+  password?: string;
+  role?: "operator" | "node";
+  scopes?: string[];
+  caps?: string[];
+  /** Budget for opening the socket, the challenge and `hello-ok`. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Default per-request timeout once connected. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  onEvent?: (frame: EventFrame) => void;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** Skip an early `{status: "accepted"}` ack and resolve on the final response (two-stage methods). */
+  expectFinal?: boolean;
+}
+
+/** An open, authenticated connection. */
+export interface GatewayConnection {
+  readonly url: string;
+  readonly hello: HelloOk;
+  request<T = unknown>(method: string, params?: unknown, options?: RequestOptions): Promise<T>;
+  /** Closes the socket; pending requests fail with kind `closed`. */
+  close(): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const OPEN = 1;
+
+interface Pending {
+  method: string;
+  expectFinal: boolean;
+  resolve(value: unknown): void;
+  reject(error: GatewayClientError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function frameText(data: unknown): string | undefined {
+  if (typeof data === "string") return data;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+    return new TextDecoder().decode(data as ArrayBuffer | Uint8Array);
+  }
+  return undefined;
+}
+
+function describeSocketError(event: unknown): string {
+  const e = event as { message?: unknown; error?: { message?: unknown; code?: unknown } } | undefined;
+  const message = e?.error?.message ?? e?.message;
+  return typeof message === "string" && message ? message : "connection failed";
+}
+
+/** Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on. */
+export function connectGateway(options: ConnectOptions): Promise<GatewayConnection> {
+  const url = options.url;
+  const budget = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? budget;
+  let socket: WebSocketLike;
+  try {
+    socket = new options.WebSocket(url);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return Promise.reject(
+      new GatewayClientError("unreachable", "UNREACHABLE", `cannot open ${url}: ${reason}`),
+    );
+  }
+
+  const pending = new Map<string, Pending>();
+  let nextId = 0;
+  let opened = false;
+  let connected = false;
+  let closed = false;
+
+  const failAll = (error: GatewayClientError) => {
+    for (const [id, entry] of pending) {
+      clearTimeout(entry.timer);
+      pending.delete(id);
+      entry.reject(error);
+    }
+  };
+
+  const send = (
+    method: string,
+    params: unknown,
+    timeoutMs: number,
+    expectFinal: boolean,
+  ): Promise<unknown> => {
+    if (closed || socket.readyState !== OPEN) {
+      return Promise.reject(
+        new GatewayClientError("closed", "CLOSED", `${method}: connection to ${url} is closed`),
+      );
+    }
+    const id = `${++nextId}:${crypto.randomUUID()}`;
+    const frame: RequestFrame = { type: "req", id, method, params: params ?? {} };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(
+          new GatewayClientError(
+            "timeout",
+            "TIMEOUT",
+            `${method} timed out after ${timeoutMs}ms waiting for ${url}`,
+          ),
+        );
+      }, timeoutMs);
+      pending.set(id, { method, expectFinal, resolve, reject, timer });
+      socket.send(JSON.stringify(frame));
+    });
+  };
+
+  const onResponse = (frame: ResponseFrame) => {
+    const entry = pending.get(frame.id);
+    if (!entry) return;
+    const payload = frame.payload as { status?: unknown } | undefined;
+    if (frame.ok && entry.expectFinal && payload?.status === "accepted") return;
+    clearTimeout(entry.timer);
+    pending.delete(frame.id);
+    if (frame.ok) entry.resolve(frame.payload);
+    else if (entry.method === "connect") entry.reject(connectFailure(frame.error, url));
+    else entry.reject(rpcFailure(entry.method, frame.error));
+  };
+
+  return new Promise<GatewayConnection>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: GatewayClientError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      closed = true;
+      failAll(error);
+      try {
+        socket.close();
+      } catch { /* already closing */ }
+      reject(error);
+    };
+    const deadline = setTimeout(() => {
+      const stage = opened ? "the handshake" : "the socket to open";
+      fail(
+        new GatewayClientError(
+          "timeout",
+          "TIMEOUT",
+          `timed out after ${budget}ms waiting for ${stage} at ${url}`,
+        ),
+      );
+    }, budget);
+
+    const handshake = async () => {
+      const hello = await send(
+        "connect",
+        {
+          minProtocol: CLIENT_PROTOCOL_VERSION,
+          maxProtocol: CLIENT_PROTOCOL_VERSION,
+          client: options.client,
+          caps: options.caps ?? [],
+          auth: {
+            ...(options.token !== undefined ? { token: options.token } : {}),
+            ...(options.password !== undefined ? { password: options.password } : {}),
+          },
+          role: options.role ?? "operator",
+          scopes: options.scopes ?? ["operator.read"],
+        },
+        budget,
+        false,
+      );
+      if (!isHelloOk(hello)) {
+        throw new GatewayClientError(
+          "protocol",
+          "PROTOCOL",
+          `${url} answered connect without a hello-ok payload`,
+        );
+      }
+      return hello;
+    };
+
+    socket.addEventListener("open", () => {
+      opened = true;
+    });
+    socket.addEventListener("message", (event: { data?: unknown }) => {
+      const text = frameText(event.data);
+      const frame = text === undefined ? undefined : parseServerFrame(text);
+      if (!frame) return;
+      if (frame.type === "res") return onResponse(frame);
+      if (frame.event === "connect.challenge" && !connected && pending.size === 0 && !settled) {
+        handshake().then((hello) => {
+          if (settled) return;
+          settled = true;
+          connected = true;
+          clearTimeout(deadline);
+          resolve({
+            url,
+            hello,
+            request: <T>(method: string, params?: unknown, opts: RequestOptions = {}) =>
+              send(method, params, opts.timeoutMs ?? requestTimeout, opts.expectFinal ?? false) as Promise<T>,
+            close: () => {
+              if (closed) return;
+              closed = true;
+              failAll(new GatewayClientError("closed", "CLOSED", `connection to ${url} was closed`));
+              socket.close(1000, "client done");
+            },
+          });
+        }, (err) => fail(err as GatewayClientError));
+        return;
+      }
+      if (connected) options.onEvent?.(frame);
+    });
+    socket.addEventListener("error", (event: unknown) => {
+      if (opened) return; // a close event follows with the details
+      fail(
+        new GatewayClientError(
+          "unreachable",
+          "UNREACHABLE",
+          `gateway unreachable at ${url}: ${describeSocketError(event)}`,
+        ),
+      );
+    });
+    socket.addEventListener("close", (event: { code?: number; reason?: string }) => {
+      const why = `gateway closed (${event.code ?? 1006})${event.reason ? `: ${event.reason}` : ""}`;
+      const error = opened
+        ? new GatewayClientError("closed", "CLOSED", `${why} [${url}]`, {
+          details: { closeCode: event.code },
+        })
+        : new GatewayClientError("unreachable", "UNREACHABLE", `gateway unreachable at ${url}: ${why}`);
+      if (!settled) return fail(error);
+      closed = true;
+      failAll(error);
+    });
+  });
+}
