@@ -1,0 +1,84 @@
+/**
+ * The agents a config defines (`agents.defaults` + `agents.entries.<agentId>`), each resolved to the
+ * settings a run needs. With no entries there is one agent, `main`, so a fresh gateway can chat.
+ *
+ * @module
+ */
+import {
+  type AgentEntryConfig,
+  type AgentModelConfig,
+  type AgentSettings,
+  type AgentsSection,
+  AgentsSectionSchema,
+} from "../config/sections/agents.ts";
+import { GatewayError } from "../errors.ts";
+import { LOCAL_CHAT_MODEL, LOCAL_EMBEDDING_MODEL, LOCAL_PROVIDER_ID } from "../providers/local.ts";
+
+/** The agent id used when the config names none. */
+export const DEFAULT_AGENT_ID = "main";
+/** Parallel runs per agent when the config sets no `maxConcurrent`. */
+export const DEFAULT_MAX_CONCURRENT = 8;
+/** A run gives up after ten minutes unless `timeoutSeconds` says otherwise. */
+export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
+
+/** An agent with its defaults applied. */
+export interface ResolvedAgent {
+  id: string;
+  name: string;
+  /** `provider/model` of the primary model. */
+  model: string;
+  embeddingModel: string;
+  maxConcurrent: number;
+  timeoutMs: number;
+  systemPrompt?: string;
+}
+
+/** The agents of one config snapshot. */
+export class AgentCatalog {
+  readonly agents: readonly ResolvedAgent[];
+  readonly defaultAgentId: string;
+
+  constructor(agentsSection: unknown) {
+    const parsed = AgentsSectionSchema.safeParse(agentsSection ?? {});
+    const section: AgentsSection = parsed.success ? parsed.data : {};
+    const defaults = section.defaults ?? {};
+    const entries: [string, AgentEntryConfig][] = Object.entries(section.entries ?? {});
+    if (!entries.length) entries.push([DEFAULT_AGENT_ID, {}]);
+    this.agents = entries.map(([id, entry]) => resolveAgent(id, entry, defaults));
+    this.defaultAgentId = entries.find(([, e]) => e.default)?.[0] ??
+      (entries.some(([id]) => id === DEFAULT_AGENT_ID) ? DEFAULT_AGENT_ID : entries[0][0]);
+  }
+
+  /** The agent with this id (or the default one); unknown ids are a `NOT_FOUND` naming the known ones. */
+  get(agentId?: string): ResolvedAgent {
+    const id = agentId ?? this.defaultAgentId;
+    const agent = this.agents.find((a) => a.id === id);
+    if (!agent) {
+      throw new GatewayError("NOT_FOUND", `Unknown agent '${id}'.`, {
+        details: { agentId: id, knownAgents: this.agents.map((a) => a.id) },
+      });
+    }
+    return agent;
+  }
+}
+
+function resolveAgent(id: string, entry: AgentEntryConfig, defaults: AgentSettings): ResolvedAgent {
+  const timeoutSeconds = entry.timeoutSeconds ?? defaults.timeoutSeconds;
+  const agent: ResolvedAgent = {
+    id,
+    name: entry.name ?? id,
+    model: primaryModel(entry.model) ?? primaryModel(defaults.model) ??
+      `${LOCAL_PROVIDER_ID}/${LOCAL_CHAT_MODEL}`,
+    embeddingModel: entry.embeddingModel ?? defaults.embeddingModel ??
+      `${LOCAL_PROVIDER_ID}/${LOCAL_EMBEDDING_MODEL}`,
+    maxConcurrent: entry.maxConcurrent ?? defaults.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
+    timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : DEFAULT_RUN_TIMEOUT_MS,
+  };
+  const systemPrompt = entry.systemPrompt ?? defaults.systemPrompt;
+  if (systemPrompt) agent.systemPrompt = systemPrompt;
+  return agent;
+}
+
+function primaryModel(model: AgentModelConfig | undefined): string | undefined {
+  return typeof model === "string" ? model : model?.primary;
+}

@@ -1,0 +1,136 @@
+/**
+ * Durable sessions and transcripts as JSONL files (node:fs adapter). Every write is an append followed
+ * by an fsync, so a crash loses at most the line being written; a torn last line is skipped on load.
+ *
+ * Layout under the state dir (as OpenClaw lays it out): `agents/<agentId>/sessions/<sessionId>.jsonl`
+ * for transcripts, and `agents/sessions.jsonl` for session metadata (one line per update, last wins;
+ * compacted on open).
+ *
+ * @module
+ */
+import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type {
+  SessionEntry,
+  SessionStore,
+  TranscriptEntry,
+  TranscriptRef,
+  TranscriptStore,
+} from "./stores.ts";
+
+/** Appends lines to a file and fsyncs before resolving. */
+async function appendDurably(path: string, lines: readonly unknown[]): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const file = await open(path, "a");
+  try {
+    await file.writeFile(lines.map((line) => JSON.stringify(line) + "\n").join(""));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** Parses a JSONL file; a missing file is empty, unparseable lines (a torn tail) are skipped. */
+async function readLines<T>(path: string): Promise<T[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return [];
+    throw error;
+  }
+  const out: T[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // A line cut short by a crash: the turn in flight is what may be lost.
+    }
+  }
+  return out;
+}
+
+/** Only ids we generate or validate reach the file system, but refuse path tricks regardless. */
+function safeSegment(segment: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(segment) || segment.startsWith(".")) {
+    throw new Error(`unsafe path segment '${segment}'`);
+  }
+  return segment;
+}
+
+/** Transcripts as one JSONL file per session. */
+export class JsonlTranscriptStore implements TranscriptStore {
+  constructor(private readonly stateDir: string) {}
+
+  append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
+    return appendDurably(this.#path(ref), entries);
+  }
+
+  read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
+    return readLines<TranscriptEntry>(this.#path(ref));
+  }
+
+  #path(ref: TranscriptRef): string {
+    return join(
+      this.stateDir,
+      "agents",
+      safeSegment(ref.agentId),
+      "sessions",
+      `${safeSegment(ref.sessionId)}.jsonl`,
+    );
+  }
+}
+
+/** Session metadata as an append-only JSONL log, held in memory after the first load. */
+export class JsonlSessionStore implements SessionStore {
+  readonly #path: string;
+  #entries: Promise<Map<string, SessionEntry>> | undefined;
+  /** Writes go one after another so lines never interleave. */
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(stateDir: string) {
+    this.#path = join(stateDir, "agents", "sessions.jsonl");
+  }
+
+  async get(key: string): Promise<SessionEntry | undefined> {
+    const entry = (await this.#load()).get(key);
+    return entry && { ...entry };
+  }
+
+  async put(entry: SessionEntry): Promise<void> {
+    const entries = await this.#load();
+    entries.set(entry.key, { ...entry });
+    const write = this.#tail.then(() => appendDurably(this.#path, [entry]));
+    this.#tail = write.catch(() => {});
+    await write;
+  }
+
+  async list(): Promise<SessionEntry[]> {
+    return [...(await this.#load()).values()].map((e) => ({ ...e }));
+  }
+
+  #load(): Promise<Map<string, SessionEntry>> {
+    return this.#entries ??= this.#read();
+  }
+
+  async #read(): Promise<Map<string, SessionEntry>> {
+    const lines = await readLines<SessionEntry>(this.#path);
+    const entries = new Map<string, SessionEntry>();
+    for (const line of lines) if (typeof line?.key === "string") entries.set(line.key, line);
+    // Rewrite the log without superseded lines once they dominate it; rename keeps it atomic.
+    if (lines.length > 2 * entries.size + 100) {
+      const temp = `${this.#path}.compact`;
+      await appendDurably(temp, [...entries.values()]);
+      await rename(temp, this.#path);
+    }
+    return entries;
+  }
+}
+
+/** Durable stores under `stateDir`, for `agentsModule({ stores })`. */
+export function jsonlStores(
+  stateDir: string,
+): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore } {
+  return { sessions: new JsonlSessionStore(stateDir), transcripts: new JsonlTranscriptStore(stateDir) };
+}

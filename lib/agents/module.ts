@@ -1,0 +1,72 @@
+/**
+ * The agents feature as a gateway module: builds the runtime at setup and registers the WS methods.
+ *
+ * @module
+ */
+import type { FetchLike, ModelProvider } from "../providers/types.ts";
+import type { GatewayModule } from "../types.ts";
+import { bridgeRunEvents } from "./run-events.ts";
+import { registerRunMethods } from "./run-methods.ts";
+import { AgentRuntime } from "./runtime.ts";
+import { registerSessionMethods } from "./session-methods.ts";
+import {
+  MemorySessionStore,
+  MemoryTranscriptStore,
+  type SessionStore,
+  type TranscriptStore,
+} from "./stores.ts";
+
+/** Where sessions and transcripts are kept. */
+export interface AgentStores {
+  sessions: SessionStore;
+  transcripts: TranscriptStore;
+}
+
+/** Options for {@link agentsModule}. */
+export interface AgentsModuleOptions {
+  /** Defaults to in-memory stores; pass `jsonlStores(stateDir)` for durable ones. */
+  stores?: AgentStores;
+  /** The `fetch` providers use; defaults to the runtime's global `fetch`. */
+  fetch?: FetchLike;
+  /** Providers supplied in code; they win over `models.providers` entries with the same id. */
+  providers?: Record<string, ModelProvider>;
+  /** Run and session id generator (tests make ids predictable with it). */
+  newId?: () => string;
+}
+
+/** The agents module; `runtime()` is available once the gateway has set it up. */
+export interface AgentsModule extends GatewayModule {
+  runtime(): AgentRuntime;
+}
+
+/** Agents, sessions and model providers: `agent`, `agent.wait`, `chat.*`, `sessions.*`, `models.list`. */
+export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
+  let runtime: AgentRuntime | undefined;
+  return {
+    name: "agents",
+    setup(context) {
+      const stores = options.stores ??
+        { sessions: new MemorySessionStore(), transcripts: new MemoryTranscriptStore() };
+      runtime = new AgentRuntime({
+        config: () => context.config(),
+        env: context.env,
+        now: () => context.now(),
+        logger: context.logger.child("agents"),
+        sessions: stores.sessions,
+        transcripts: stores.transcripts,
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+        providers: options.providers,
+        newId: options.newId,
+      });
+      const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
+      context.declareEvents(["agent", "chat", "sessions.changed"]);
+      registerRunMethods(context, runtime);
+      registerSessionMethods(context, runtime);
+      context.onStop(unbridge);
+    },
+    runtime() {
+      if (!runtime) throw new Error("agentsModule is not set up yet: list it before modules that use it");
+      return runtime;
+    },
+  };
+}

@@ -1,0 +1,478 @@
+/**
+ * Runs agent turns: picks the agent and model, queues the turn behind its session, feeds the model the
+ * session's transcript, streams the reply to listeners, and records both sides of the turn. WS methods
+ * and the OpenAI-compatible HTTP routes both run turns through here.
+ *
+ * @module
+ */
+import type { GatewayConfig } from "../config/schema.ts";
+import { GatewayError, toErrorShape } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { ReplyAccumulator } from "../providers/accumulate.ts";
+import { ProviderRegistry } from "../providers/registry.ts";
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbeddingResult,
+  FetchLike,
+  ModelProvider,
+} from "../providers/types.ts";
+import { isAbort } from "../providers/upstream-error.ts";
+import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
+import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
+import { RunScheduler } from "./scheduler.ts";
+import type { RunEndState, SessionEntry, SessionStore, TranscriptEntry, TranscriptStore } from "./stores.ts";
+
+/** Who started a run; decides where its events go. */
+export interface RunOrigin {
+  kind: "agent" | "chat" | "http";
+  /** The socket that asked, when there is one. */
+  connId?: string;
+}
+
+/** What happens during a run, in order: start, output pieces, then end or error. */
+export type RunEvent =
+  | { type: "start"; startedAt: number }
+  | { type: "output"; event: ChatStreamEvent; text: string }
+  | { type: "end"; outcome: RunOutcome };
+
+/** The facts about a run that event listeners route by. */
+export interface RunInfo {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+  origin: RunOrigin;
+  ephemeral: boolean;
+}
+
+/** Sampling and tool options passed through to the provider. */
+export type TurnParams = Omit<ChatRequest, "model" | "messages">;
+
+/** One turn to run. */
+export interface TurnInput {
+  /** A full session key (`agent:<agentId>:<rest>`); its agent runs the turn. */
+  sessionKey: string;
+  agentId: string;
+  /** The new messages of this turn; they are appended to the transcript. */
+  messages: ChatMessage[];
+  /**
+   * `session` (default): the model sees the transcript, then `messages`. `request`: `messages` already
+   * hold the whole conversation (OpenAI clients resend it); only its new tail is recorded.
+   */
+  context?: "session" | "request";
+  /** Appended to the agent's system prompt for this turn. */
+  system?: string;
+  /** A `provider/model` ref overriding the agent's model for this turn. */
+  model?: string;
+  params?: TurnParams;
+  /** Stream from the provider (and emit output events); otherwise ask for the whole reply at once. */
+  stream?: boolean;
+  /** Ephemeral sessions are neither listed nor written to disk (stateless HTTP requests). */
+  ephemeral?: boolean;
+  /** Aborting it cancels the run (an HTTP client that disconnects). */
+  signal?: AbortSignal;
+  origin: RunOrigin;
+  /** Output of this run only, before the runtime-wide listeners see it. */
+  onEvent?: (event: RunEvent) => void;
+}
+
+/** A started run. */
+export interface RunHandle {
+  runId: string;
+  acceptedAt: number;
+  sessionKey: string;
+  agentId: string;
+  done: Promise<RunOutcome>;
+}
+
+/** What `agent.wait` reports. */
+export interface WaitResult {
+  runId: string;
+  status: "ok" | "error" | "timeout";
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+}
+
+/** What the runtime needs from the gateway and the embedder. */
+export interface AgentRuntimeOptions {
+  config: () => GatewayConfig;
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => number;
+  logger: Logger;
+  sessions: SessionStore;
+  transcripts: TranscriptStore;
+  fetch: FetchLike;
+  /** Providers supplied in code (tests, embedders); they win over config entries with the same id. */
+  providers?: Record<string, ModelProvider>;
+  newId?: () => string;
+}
+
+/** Runs turns and answers questions about sessions. */
+export class AgentRuntime {
+  readonly runs: RunRegistry;
+  readonly #scheduler = new RunScheduler();
+  readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
+  readonly #newId: () => string;
+  #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
+
+  constructor(private readonly options: AgentRuntimeOptions) {
+    this.runs = new RunRegistry(options.now);
+    this.#newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  /** The agents of the config in force. */
+  agents(): AgentCatalog {
+    return this.#current().catalog;
+  }
+
+  /** The providers of the config in force. */
+  providers(): ProviderRegistry {
+    return this.#current().providers;
+  }
+
+  /** Sees every event of every run. */
+  onRunEvent(listener: (run: RunInfo, event: RunEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Accepts a turn and returns at once; the turn waits for its session and agent slot, then runs.
+   * Unknown agents and models are refused here, before anything is queued.
+   */
+  startTurn(input: TurnInput): RunHandle {
+    const agent = this.agents().get(input.agentId);
+    const model = this.providers().resolve(input.model ?? agent.model);
+    const runId = this.#newId();
+    const controller = new AbortController();
+    const signals = [controller.signal, AbortSignal.timeout(agent.timeoutMs)];
+    if (input.signal) signals.push(input.signal);
+    const signal = AbortSignal.any(signals);
+    const info: RunInfo = {
+      runId,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      origin: input.origin,
+      ephemeral: input.ephemeral ?? false,
+    };
+    // The scheduler calls back only after an await, by which time `record` is initialised.
+    const done = this.#scheduler
+      .run(input.sessionKey, agent, signal, () => {
+        record.state = "running";
+        return this.#execute(info, input, agent, model.ref, signal);
+      })
+      .catch((error) => this.#queuedFailure(info, input, error, signal));
+    const record: RunRecord = {
+      runId,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      acceptedAt: this.options.now(),
+      state: "queued",
+      controller,
+      done,
+    };
+    this.runs.add(record);
+    return { runId, acceptedAt: record.acceptedAt, sessionKey: input.sessionKey, agentId: agent.id, done };
+  }
+
+  /** Waits up to `timeoutMs` for a run to end; never cancels it. */
+  async wait(runId: string, timeoutMs: number): Promise<WaitResult> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    try {
+      const record = await this.runs.whenKnown(runId, timeout.signal);
+      if (!record) return { runId, status: "timeout" };
+      const outcome = await Promise.race([
+        record.done,
+        new Promise<undefined>((resolve) =>
+          timeout.signal.addEventListener("abort", () => resolve(undefined))
+        ),
+      ]);
+      if (!outcome) return { runId, status: "timeout" };
+      const result: WaitResult = {
+        runId,
+        status: outcome.status === "ok" ? "ok" : "error",
+        startedAt: outcome.startedAt,
+        endedAt: outcome.endedAt,
+      };
+      if (outcome.error) result.error = outcome.error.message;
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Aborts one run of a session, or all of them (queued first). Returns the aborted run ids. */
+  abort(sessionKey: string, runId?: string): string[] {
+    const runs = this.runs.active(sessionKey).filter((r) => runId === undefined || r.runId === runId);
+    for (const run of runs) run.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
+    return runs.map((r) => r.runId);
+  }
+
+  session(key: string): Promise<SessionEntry | undefined> {
+    return this.options.sessions.get(key);
+  }
+
+  listSessions(): Promise<SessionEntry[]> {
+    return this.options.sessions.list();
+  }
+
+  /** The transcript of a session's current `sessionId`. */
+  async transcript(entry: SessionEntry): Promise<TranscriptEntry[]> {
+    return await this.options.transcripts.read({ agentId: entry.agentId, sessionId: entry.sessionId });
+  }
+
+  /**
+   * Starts a fresh transcript under the same key; the old transcript stays on disk. Runs of the session
+   * are aborted and awaited first, so none of them writes into the new session.
+   */
+  async resetSession(key: string, agentId: string): Promise<SessionEntry> {
+    const running = this.runs.active(key);
+    this.abort(key);
+    await Promise.all(running.map((run) => run.done));
+    const now = this.options.now();
+    const previous = await this.options.sessions.get(key);
+    const entry: SessionEntry = {
+      key,
+      agentId: previous?.agentId ?? agentId,
+      sessionId: this.#newId(),
+      createdAt: now,
+      updatedAt: now,
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+    if (previous?.model) entry.model = previous.model;
+    await this.options.sessions.put(entry);
+    return entry;
+  }
+
+  /** Embeds with the agent's embedding model, or the `provider/model` in `model`. */
+  async embed(
+    agentId: string | undefined,
+    model: string | undefined,
+    input: string[],
+    signal: AbortSignal,
+  ): Promise<{ model: string; result: EmbeddingResult }> {
+    const agent = this.agents().get(agentId);
+    const resolved = this.providers().resolve(model ?? agent.embeddingModel);
+    const result = await resolved.provider.embed({ model: resolved.model, input }, signal);
+    return { model: resolved.ref, result };
+  }
+
+  #current(): { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } {
+    const config = this.options.config();
+    if (this.#snapshot?.config !== config) {
+      this.#snapshot = {
+        config,
+        catalog: new AgentCatalog(config.agents),
+        providers: new ProviderRegistry(config.models, {
+          fetch: this.options.fetch,
+          env: this.options.env,
+          logger: this.options.logger,
+          providers: this.options.providers,
+        }),
+      };
+    }
+    return this.#snapshot;
+  }
+
+  #emit(info: RunInfo, input: TurnInput, event: RunEvent): void {
+    const deliver = (listener: () => void) => {
+      try {
+        listener();
+      } catch (error) {
+        this.options.logger.warn("run event listener failed", { runId: info.runId, error: String(error) });
+      }
+    };
+    if (input.onEvent) deliver(() => input.onEvent!(event));
+    for (const listener of this.#listeners) deliver(() => listener(info, event));
+  }
+
+  async #execute(
+    info: RunInfo,
+    input: TurnInput,
+    agent: ResolvedAgent,
+    modelRef: string,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    const startedAt = this.options.now();
+    const session = await this.#openSession(info, agent.id, startedAt);
+    const ref = { agentId: session.agentId, sessionId: session.sessionId };
+    const context = input.context ?? "session";
+    const prior = context === "session" && !info.ephemeral ? await this.options.transcripts.read(ref) : [];
+    const fresh = context === "request" ? newTail(input.messages) : input.messages;
+    let seq = prior.length;
+    const line = (message: ChatMessage, extra: Partial<TranscriptEntry> = {}): TranscriptEntry => ({
+      id: this.#newId(),
+      seq: ++seq,
+      ts: this.options.now(),
+      runId: info.runId,
+      ...fromMessage(message),
+      ...extra,
+    });
+    if (!info.ephemeral) await this.options.transcripts.append(ref, fresh.map((m) => line(m)));
+    this.#emit(info, input, { type: "start", startedAt });
+
+    const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
+    const messages: ChatMessage[] = [
+      ...(system ? [{ role: "system" as const, content: system }] : []),
+      ...prior.map(toMessage),
+      ...input.messages,
+    ];
+    const { provider, model } = this.providers().resolve(modelRef);
+    const request: ChatRequest = { ...input.params, model, messages };
+    const acc = new ReplyAccumulator();
+    let outcome: RunOutcome;
+    try {
+      let result: ChatResult;
+      if (input.stream === false) {
+        result = await provider.completeChat(request, signal);
+      } else {
+        for await (const event of provider.streamChat(request, signal)) {
+          acc.add(event);
+          this.#emit(info, input, { type: "output", event, text: acc.text });
+        }
+        result = acc.result();
+      }
+      outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
+    } catch (error) {
+      const aborted = signal.aborted &&
+        !(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError");
+      const cause = signal.aborted && !aborted
+        ? new GatewayError(
+          "AGENT_TIMEOUT",
+          `agent '${agent.id}' did not finish within ${agent.timeoutMs / 1000} s`,
+        )
+        : error;
+      if (!aborted && !isAbort(cause)) {
+        this.options.logger.warn("agent run failed", { runId: info.runId, error: String(error) });
+      }
+      outcome = this.#outcome(info, session, startedAt, modelRef, aborted ? "aborted" : "error", {
+        result: acc.text ? acc.result() : undefined,
+        cause,
+      });
+    }
+    const reply = outcome.result;
+    if (!info.ephemeral && reply && (reply.text || reply.toolCalls.length)) {
+      const stopReason = outcome.status === "ok" ? undefined : outcome.status;
+      const message: ChatMessage = { role: "assistant", content: reply.text };
+      if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
+      await this.options.transcripts.append(ref, [line(message, stopReason ? { stopReason } : {})]);
+    }
+    if (!info.ephemeral) await this.#recordRun(session, outcome, fresh);
+    this.#emit(info, input, { type: "end", outcome });
+    return outcome;
+  }
+
+  /** A run that never started: aborted or timed out while queued, or the session could not open. */
+  #queuedFailure(info: RunInfo, input: TurnInput, error: unknown, signal: AbortSignal): RunOutcome {
+    const now = this.options.now();
+    const aborted = signal.aborted;
+    if (!aborted) {
+      this.options.logger.error("agent run could not start", { runId: info.runId, error: String(error) });
+    }
+    const outcome: RunOutcome = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      sessionId: "",
+      agentId: info.agentId,
+      status: aborted ? "aborted" : "error",
+      startedAt: now,
+      endedAt: now,
+      error: aborted
+        ? { code: "INVALID_REQUEST", message: "run aborted before it started" }
+        : toErrorShape(error),
+      cause: error,
+    };
+    this.#emit(info, input, { type: "end", outcome });
+    return outcome;
+  }
+
+  #outcome(
+    info: RunInfo,
+    session: SessionEntry,
+    startedAt: number,
+    model: string,
+    status: RunOutcome["status"],
+    extra: { result?: ChatResult; cause?: unknown },
+  ): RunOutcome {
+    const outcome: RunOutcome = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      sessionId: session.sessionId,
+      agentId: session.agentId,
+      status,
+      startedAt,
+      endedAt: this.options.now(),
+      model,
+    };
+    if (extra.result) outcome.result = extra.result;
+    if (status === "aborted") outcome.error = { code: "INVALID_REQUEST", message: "run aborted" };
+    else if (extra.cause !== undefined) outcome.error = toErrorShape(extra.cause);
+    if (extra.cause !== undefined) outcome.cause = extra.cause;
+    return outcome;
+  }
+
+  async #openSession(info: RunInfo, agentId: string, now: number): Promise<SessionEntry> {
+    const existing = info.ephemeral ? undefined : await this.options.sessions.get(info.sessionKey);
+    return existing ?? {
+      key: info.sessionKey,
+      agentId,
+      sessionId: this.#newId(),
+      createdAt: now,
+      updatedAt: now,
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+  }
+
+  async #recordRun(session: SessionEntry, outcome: RunOutcome, fresh: ChatMessage[]): Promise<void> {
+    const usage = outcome.result?.usage;
+    const preview = outcome.result?.text || fresh.at(-1)?.content;
+    const entry: SessionEntry = {
+      ...session,
+      updatedAt: outcome.endedAt,
+      model: outcome.model,
+      lastRunId: outcome.runId,
+      lastRunState: endState(outcome),
+      inputTokens: session.inputTokens + (usage?.inputTokens ?? 0),
+      outputTokens: session.outputTokens + (usage?.outputTokens ?? 0),
+    };
+    if (preview) entry.lastMessagePreview = preview.slice(0, 200);
+    await this.options.sessions.put(entry);
+  }
+}
+
+function endState(outcome: RunOutcome): RunEndState {
+  if (outcome.status === "ok") return "done";
+  if (outcome.status === "aborted") return "killed";
+  return outcome.error?.code === "AGENT_TIMEOUT" ? "timeout" : "failed";
+}
+
+/** The messages after the last assistant message: what a client-managed conversation adds this turn. */
+function newTail(messages: ChatMessage[]): ChatMessage[] {
+  const lastAssistant = messages.findLastIndex((m) => m.role === "assistant");
+  return messages.slice(lastAssistant + 1).filter((m) => m.role !== "system");
+}
+
+function fromMessage(
+  message: ChatMessage,
+): Pick<TranscriptEntry, "role" | "content" | "toolCalls" | "toolCallId"> {
+  const entry: Pick<TranscriptEntry, "role" | "content" | "toolCalls" | "toolCallId"> = {
+    role: message.role,
+    content: message.content,
+  };
+  if (message.toolCalls?.length) entry.toolCalls = message.toolCalls;
+  if (message.toolCallId) entry.toolCallId = message.toolCallId;
+  return entry;
+}
+
+function toMessage(entry: TranscriptEntry): ChatMessage {
+  const message: ChatMessage = { role: entry.role, content: entry.content };
+  if (entry.toolCalls?.length) message.toolCalls = entry.toolCalls;
+  if (entry.toolCallId) message.toolCallId = entry.toolCallId;
+  return message;
+}

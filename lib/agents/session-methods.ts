@@ -1,0 +1,140 @@
+/**
+ * The WS methods that read and reset sessions: `chat.history`, `sessions.list`, `sessions.get`,
+ * `sessions.reset`, and the model catalog, `models.list`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { GatewayError } from "../errors.ts";
+import type { GatewayContext } from "../types.ts";
+import { parseParams } from "./params.ts";
+import { publishSessionsChanged } from "./run-events.ts";
+import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
+import type { AgentRuntime } from "./runtime.ts";
+import { targetSession } from "./run-methods.ts";
+
+/** `chat.history` returns this many lines unless the caller sets `limit`. */
+export const DEFAULT_HISTORY_LIMIT = 200;
+/** `sessions.list` returns this many rows unless the caller sets `limit`. */
+export const DEFAULT_SESSIONS_LIMIT = 100;
+
+const ChatHistoryParams = z.looseObject({
+  sessionKey: z.string().min(1),
+  agentId: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  offset: z.number().int().nonnegative().optional(),
+});
+
+const SessionsListParams = z.looseObject({
+  limit: z.number().int().min(1).optional(),
+  offset: z.number().int().nonnegative().optional(),
+  agentId: z.string().min(1).optional(),
+  search: z.string().optional(),
+});
+
+const SessionKeyParams = z.looseObject({
+  key: z.string().min(1),
+  agentId: z.string().min(1).optional(),
+});
+
+const ModelsListParams = z.looseObject({ agentId: z.string().min(1).optional() });
+
+/** Registers the session and model read methods and `sessions.reset`. */
+export function registerSessionMethods(context: GatewayContext, runtime: AgentRuntime): void {
+  const isRunning = (key: string) => runtime.runs.active(key).length > 0;
+
+  context.registerMethod("chat.history", "operator.read", async (call) => {
+    const params = parseParams(ChatHistoryParams, "chat.history", call.params);
+    const target = targetSession(runtime, params.sessionKey, params.agentId);
+    const entry = await runtime.session(target.key);
+    const lines = entry ? await runtime.transcript(entry) : [];
+    // Offsets count back from the newest line, so a client pages towards older history.
+    const limit = params.limit ?? DEFAULT_HISTORY_LIMIT;
+    const offset = params.offset ?? 0;
+    const end = Math.max(lines.length - offset, 0);
+    const start = Math.max(end - limit, 0);
+    const active = runtime.runs.active(target.key);
+    return {
+      sessionKey: target.key,
+      sessionId: entry?.sessionId,
+      messages: lines.slice(start, end).map(historyMessage),
+      hasMore: start > 0,
+      nextOffset: start > 0 ? offset + (end - start) : null,
+      sessionInfo: {
+        key: target.key,
+        agentId: target.agentId,
+        sessionId: entry?.sessionId,
+        hasActiveRun: active.length > 0,
+        activeRunIds: active.map((r) => r.runId),
+      },
+    };
+  });
+
+  context.registerMethod("sessions.list", "operator.read", async (call) => {
+    const params = parseParams(SessionsListParams, "sessions.list", call.params);
+    const search = params.search?.toLowerCase();
+    const all = (await runtime.listSessions())
+      .filter((s) => !params.agentId || s.agentId === params.agentId)
+      .filter((s) => !search || s.key.toLowerCase().includes(search))
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+    const limit = params.limit ?? DEFAULT_SESSIONS_LIMIT;
+    const offset = params.offset ?? 0;
+    const page = all.slice(offset, offset + limit);
+    const hasMore = offset + page.length < all.length;
+    const agent = runtime.agents().get();
+    return {
+      ts: context.now(),
+      path: "(multiple)",
+      count: page.length,
+      totalCount: all.length,
+      limitApplied: limit,
+      nextOffset: hasMore ? offset + page.length : null,
+      hasMore,
+      owners: [],
+      defaults: splitModelRef(agent.model),
+      sessions: page.map((s) => sessionRow(s, isRunning(s.key))),
+    };
+  });
+
+  context.registerMethod("sessions.get", "operator.read", async (call) => {
+    const params = parseParams(SessionKeyParams, "sessions.get", call.params);
+    const target = targetSession(runtime, params.key, params.agentId);
+    const entry = await runtime.session(target.key);
+    if (!entry) {
+      throw new GatewayError("NOT_FOUND", `no session '${target.key}'`, { details: { key: target.key } });
+    }
+    return { key: target.key, session: sessionRow(entry, isRunning(target.key)) };
+  });
+
+  context.registerMethod("sessions.reset", "operator.admin", async (call) => {
+    const params = parseParams(
+      SessionKeyParams.extend({ reason: z.enum(["new", "reset"]).optional() }),
+      "sessions.reset",
+      call.params,
+    );
+    const target = targetSession(runtime, params.key, params.agentId);
+    const entry = await runtime.resetSession(target.key, target.agentId);
+    publishSessionsChanged(context.bus, target.key, params.reason ?? "reset", context.now());
+    return { ok: true, key: target.key, entry: sessionRow(entry, false) };
+  });
+
+  context.registerMethod("models.list", "operator.read", async (call) => {
+    parseParams(ModelsListParams, "models.list", call.params);
+    const providers = runtime.providers();
+    const local = providers.get("local");
+    const localModels = local ? await local.listModels(call.signal) : [];
+    const rows = [
+      ...localModels.map((m) => ({ ...m, provider: "local" })),
+      ...providers.configuredModels(),
+    ];
+    return {
+      models: rows.map((m) => {
+        const choice: Record<string, unknown> = { id: m.id, name: m.name ?? m.id, provider: m.provider };
+        if (m.contextWindow) choice.contextWindow = Math.round(m.contextWindow);
+        if (m.reasoning !== undefined) choice.reasoning = m.reasoning;
+        if (m.provider === "local") choice.tags = ["local", m.kind ?? "chat"];
+        return choice;
+      }),
+    };
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * A provider for the Anthropic Messages API (and Anthropic-compatible endpoints), streaming included,
+ * mapped onto the same chat shapes as every other provider.
+ *
+ * @module
+ */
+import { readSse } from "./sse.ts";
+import type {
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbeddingRequest,
+  EmbeddingResult,
+  FetchLike,
+  FinishReason,
+  ModelProvider,
+  ProviderModel,
+  Usage,
+} from "./types.ts";
+import { UpstreamCall } from "./upstream-call.ts";
+import { UpstreamError } from "./upstream-error.ts";
+
+/** The API version header this adapter speaks. */
+export const ANTHROPIC_VERSION = "2023-06-01";
+/** The Messages API requires `max_tokens`; this is used when neither request nor config sets one. */
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+
+/** How to reach an Anthropic Messages endpoint. */
+export interface AnthropicOptions {
+  id: string;
+  /** Defaults to `https://api.anthropic.com`; a trailing `/v1` is accepted. */
+  baseUrl?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  maxTokens?: number;
+  models?: ProviderModel[];
+  fetch: FetchLike;
+}
+
+type Block =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown }
+  | { type: "tool_result"; tool_use_id: string; content: string };
+
+interface WireMessage {
+  role: "user" | "assistant";
+  content: Block[];
+}
+
+interface WireUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+}
+
+/** Talks to the Anthropic Messages API. */
+export class AnthropicProvider implements ModelProvider {
+  readonly api = "anthropic-messages";
+  readonly id: string;
+  readonly #messagesUrl: string;
+  readonly #modelsUrl: string;
+
+  constructor(private readonly options: AnthropicOptions) {
+    this.id = options.id;
+    const base = (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "").replace(/\/v1$/, "");
+    this.#messagesUrl = `${base}/v1/messages`;
+    this.#modelsUrl = `${base}/v1/models`;
+  }
+
+  async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
+    const call = this.#call(signal);
+    const response = await call.send(
+      this.#messagesUrl,
+      this.#post({ ...this.#wireRequest(request), stream: true }),
+    );
+    if (!response.body) throw call.protocol("sent an empty stream");
+    // Content blocks are indexed across text and tool use; tool calls are numbered among themselves.
+    const toolIndexByBlock = new Map<number, number>();
+    let inputTokens = 0;
+    let outputTokens = 0;
+    let finish: FinishReason = "stop";
+    try {
+      for await (const { data } of readSse(response.body)) {
+        // deno-lint-ignore no-explicit-any
+        let event: any;
+        try {
+          event = JSON.parse(data);
+        } catch {
+          throw call.protocol(`sent a stream event that is not JSON: ${data.slice(0, 120)}`);
+        }
+        switch (event.type) {
+          case "message_start":
+            inputTokens = event.message?.usage?.input_tokens ?? 0;
+            outputTokens = event.message?.usage?.output_tokens ?? 0;
+            break;
+          case "content_block_start":
+            if (event.content_block?.type === "tool_use") {
+              const index = toolIndexByBlock.size;
+              toolIndexByBlock.set(event.index, index);
+              yield { type: "tool_call", index, id: event.content_block.id, name: event.content_block.name };
+            } else if (event.content_block?.type === "text" && event.content_block.text) {
+              yield { type: "text", text: event.content_block.text };
+            }
+            break;
+          case "content_block_delta":
+            if (event.delta?.type === "text_delta" && event.delta.text) {
+              yield { type: "text", text: event.delta.text };
+            } else if (event.delta?.type === "input_json_delta" && toolIndexByBlock.has(event.index)) {
+              const index = toolIndexByBlock.get(event.index)!;
+              yield { type: "tool_call", index, argumentsDelta: event.delta.partial_json ?? "" };
+            }
+            break;
+          case "message_delta":
+            if (event.delta?.stop_reason) finish = fromStopReason(event.delta.stop_reason);
+            if (typeof event.usage?.output_tokens === "number") outputTokens = event.usage.output_tokens;
+            break;
+          case "error":
+            throw call.protocol(`failed mid-stream: ${event.error?.message ?? "unknown error"}`);
+        }
+      }
+    } catch (error) {
+      throw call.translate(error);
+    }
+    yield {
+      type: "finish",
+      finishReason: finish,
+      usage: usageOf({ input_tokens: inputTokens, output_tokens: outputTokens }),
+    };
+  }
+
+  async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
+    const call = this.#call(signal);
+    const response = await call.send(this.#messagesUrl, this.#post(this.#wireRequest(request)));
+    const body = await call.json<{ content?: Block[]; stop_reason?: string; usage?: WireUsage }>(response);
+    if (!Array.isArray(body.content)) throw call.protocol("answered without `content`");
+    let text = "";
+    const toolCalls = [];
+    for (const block of body.content) {
+      if (block.type === "text") text += block.text;
+      if (block.type === "tool_use") {
+        toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+      }
+    }
+    const result: ChatResult = {
+      text,
+      toolCalls,
+      finishReason: fromStopReason(body.stop_reason ?? "end_turn"),
+    };
+    if (body.usage) result.usage = usageOf(body.usage);
+    return result;
+  }
+
+  embed(_request: EmbeddingRequest, _signal: AbortSignal): Promise<EmbeddingResult> {
+    return Promise.reject(
+      new UpstreamError(
+        this.id,
+        "unsupported",
+        `model provider '${this.id}' speaks the Anthropic Messages API, which has no embeddings; ` +
+          "pick an OpenAI-compatible or local embedding model",
+      ),
+    );
+  }
+
+  async listModels(signal: AbortSignal): Promise<ProviderModel[]> {
+    if (this.options.models?.length) return this.options.models;
+    const call = this.#call(signal);
+    const response = await call.send(this.#modelsUrl, { headers: this.#headers() });
+    const body = await call.json<{ data?: { id?: string; display_name?: string }[] }>(response);
+    return (body.data ?? []).flatMap((m) =>
+      typeof m.id === "string" ? [{ id: m.id, name: m.display_name }] : []
+    );
+  }
+
+  #call(signal: AbortSignal): UpstreamCall {
+    return new UpstreamCall(this.id, this.options.fetch, signal, this.options.timeoutMs);
+  }
+
+  #headers(): Record<string, string> {
+    const headers: Record<string, string> = {
+      "anthropic-version": ANTHROPIC_VERSION,
+      ...this.options.headers,
+    };
+    if (this.options.apiKey) headers["x-api-key"] = this.options.apiKey;
+    return headers;
+  }
+
+  #post(body: unknown): RequestInit {
+    return {
+      method: "POST",
+      headers: { ...this.#headers(), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    };
+  }
+
+  #wireRequest(request: ChatRequest): Record<string, unknown> {
+    const system = request.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n");
+    const body: Record<string, unknown> = {
+      model: request.model,
+      max_tokens: request.maxTokens ?? this.options.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
+      messages: toWireMessages(request.messages),
+    };
+    if (system) body.system = system;
+    if (request.tools?.length) {
+      body.tools = request.tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+        input_schema: t.parameters ?? { type: "object", properties: {} },
+      }));
+    }
+    if (request.toolChoice) {
+      const choice = request.toolChoice;
+      body.tool_choice = typeof choice === "object"
+        ? { type: "tool", name: choice.name }
+        : { type: choice === "required" ? "any" : choice };
+    }
+    if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
+    if (request.topP !== undefined) body.top_p = request.topP;
+    if (request.stop?.length) body.stop_sequences = request.stop;
+    return body;
+  }
+}
+
+/** Maps the conversation onto alternating user/assistant turns; tool results ride in user turns. */
+function toWireMessages(messages: ChatMessage[]): WireMessage[] {
+  const out: WireMessage[] = [];
+  for (const message of messages) {
+    if (message.role === "system") continue;
+    const role = message.role === "assistant" ? "assistant" : "user";
+    const blocks: Block[] = [];
+    if (message.role === "tool") {
+      blocks.push({ type: "tool_result", tool_use_id: message.toolCallId ?? "", content: message.content });
+    } else {
+      if (message.content) blocks.push({ type: "text", text: message.content });
+      for (const call of message.toolCalls ?? []) {
+        blocks.push({
+          type: "tool_use",
+          id: call.id,
+          name: call.name,
+          input: parseArguments(call.arguments),
+        });
+      }
+    }
+    const last = out.at(-1);
+    if (last?.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  }
+  return out;
+}
+
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text || "{}");
+  } catch {
+    return {};
+  }
+}
+
+function fromStopReason(reason: string): FinishReason {
+  if (reason === "max_tokens") return "length";
+  if (reason === "tool_use") return "tool_calls";
+  if (reason === "refusal") return "content_filter";
+  return "stop";
+}
+
+function usageOf(usage: WireUsage): Usage {
+  const inputTokens = usage.input_tokens ?? 0;
+  const outputTokens = usage.output_tokens ?? 0;
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}

@@ -1,0 +1,139 @@
+/**
+ * The providers a config names (`models.providers.<id>`) plus the built-in local model, and the rule
+ * that turns a model ref (`provider/model`, or a bare model id) into a provider and its model id.
+ *
+ * @module
+ */
+import {
+  type ModelsSection,
+  ModelsSectionSchema,
+  type ProviderModelConfig,
+} from "../config/sections/models.ts";
+import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { AnthropicProvider } from "./anthropic.ts";
+import { LOCAL_PROVIDER_ID, LocalProvider } from "./local.ts";
+import { OpenAiCompatibleProvider } from "./openai-compatible.ts";
+import { resolveSecret } from "./secrets.ts";
+import type { FetchLike, ModelProvider, ProviderModel } from "./types.ts";
+
+/** A model ref resolved to the provider that serves it. */
+export interface ResolvedModel {
+  provider: ModelProvider;
+  /** The provider's own model id. */
+  model: string;
+  /** `provider/model`. */
+  ref: string;
+}
+
+/** One row of the configured catalog. */
+export interface CatalogModel extends ProviderModel {
+  provider: string;
+}
+
+/** What the registry needs from its surroundings. */
+export interface ProviderRegistryOptions {
+  fetch: FetchLike;
+  env: Readonly<Record<string, string | undefined>>;
+  logger: Logger;
+  /** Providers supplied in code; they win over config entries with the same id. */
+  providers?: Record<string, ModelProvider>;
+}
+
+/** The providers of one config snapshot. */
+export class ProviderRegistry {
+  readonly #providers = new Map<string, ModelProvider>();
+  readonly #catalog: CatalogModel[] = [];
+
+  constructor(modelsSection: unknown, options: ProviderRegistryOptions) {
+    const parsed = ModelsSectionSchema.safeParse(modelsSection ?? {});
+    const section: ModelsSection = parsed.success ? parsed.data : {};
+    if (!parsed.success) {
+      options.logger.warn("ignoring invalid models section", { issue: parsed.error.message });
+    }
+    const local = new LocalProvider();
+    this.#providers.set(LOCAL_PROVIDER_ID, local);
+    for (const [id, config] of Object.entries(section.providers ?? {})) {
+      const models = (config.models ?? []).map(toProviderModel);
+      const common = {
+        id,
+        apiKey: resolveSecret(config.apiKey, options.env),
+        headers: config.headers,
+        timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
+        models,
+        fetch: options.fetch,
+      };
+      const api = config.api ?? "openai-completions";
+      if (api === "anthropic-messages") {
+        this.#providers.set(
+          id,
+          new AnthropicProvider({ ...common, baseUrl: config.baseUrl, maxTokens: config.maxTokens }),
+        );
+      } else if (api === "openai-completions" || api === "openai-responses") {
+        if (!config.baseUrl) {
+          options.logger.warn("model provider has no baseUrl; skipping it", { provider: id });
+          continue;
+        }
+        // Responses-only backends are rare; every server that offers /v1/responses also offers chat completions.
+        this.#providers.set(id, new OpenAiCompatibleProvider({ ...common, baseUrl: config.baseUrl }));
+      } else {
+        options.logger.warn("model provider api is not supported by this gateway; skipping it", {
+          provider: id,
+          api,
+        });
+        continue;
+      }
+      for (const model of models) this.#catalog.push({ ...model, provider: id });
+    }
+    for (const [id, provider] of Object.entries(options.providers ?? {})) this.#providers.set(id, provider);
+  }
+
+  get(id: string): ModelProvider | undefined {
+    return this.#providers.get(id);
+  }
+
+  /** Provider ids, the built-in local one included. */
+  ids(): string[] {
+    return [...this.#providers.keys()];
+  }
+
+  /** Models declared in config (the local model's list comes from the provider itself). */
+  configuredModels(): readonly CatalogModel[] {
+    return this.#catalog;
+  }
+
+  /**
+   * `provider/model` picks that provider; a bare id picks the one configured provider that lists it.
+   * Anything else is a `NOT_FOUND` that names the ref.
+   */
+  resolve(ref: string): ResolvedModel {
+    const slash = ref.indexOf("/");
+    if (slash > 0) {
+      const provider = this.#providers.get(ref.slice(0, slash));
+      if (provider) return { provider, model: ref.slice(slash + 1), ref };
+    }
+    const matches = this.#catalog.filter((m) => m.id === ref);
+    if (matches.length === 1) {
+      const provider = this.#providers.get(matches[0].provider)!;
+      return { provider, model: ref, ref: `${matches[0].provider}/${ref}` };
+    }
+    const known = this.ids().join(", ");
+    throw new GatewayError(
+      "NOT_FOUND",
+      matches.length > 1
+        ? `model '${ref}' is offered by several providers; write it as provider/model`
+        : `unknown model '${ref}': use provider/model with a configured provider (${known})`,
+      { details: { model: ref } },
+    );
+  }
+}
+
+function toProviderModel(config: ProviderModelConfig): ProviderModel {
+  const model: ProviderModel = { id: config.id };
+  if (config.name) model.name = config.name;
+  if (config.contextWindow) model.contextWindow = config.contextWindow;
+  if (config.maxTokens) model.maxTokens = config.maxTokens;
+  if (config.reasoning !== undefined) model.reasoning = config.reasoning;
+  if (config.input) model.input = config.input;
+  return model;
+}
