@@ -41,7 +41,11 @@ export const COMMON_FLAGS: FlagTable = {
 export function parseFlags(args: string[], table: FlagTable, commandName: string): ParsedArgs {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, def] of Object.entries({ ...COMMON_FLAGS, ...table })) {
-    options[name] = { type: def.type, ...(def.short ? { short: def.short } : {}), multiple: def.multiple };
+    options[name] = {
+      type: def.type,
+      ...(def.short ? { short: def.short } : {}),
+      ...(def.multiple ? { multiple: true } : {}),
+    };
   }
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });

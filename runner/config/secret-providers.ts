@@ -5,7 +5,7 @@
  * @module
  */
 import { isAbsolute } from "node:path";
-import type { SecretSourceResolver } from "../../lib/config/secrets.ts";
+import { envSecretResolver, type SecretSourceResolver } from "../../lib/config/secrets.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
 import { expandHome } from "../cli/profile-paths.ts";
 
@@ -110,4 +110,12 @@ function parseExecOutput(
   const values = isPlainObject(body) && isPlainObject(body.values) ? body.values : {};
   for (const id of ids) if (typeof values[id] === "string") out.set(id, values[id] as string);
   return out;
+}
+
+/** The env, file and exec resolvers as a host provides them. */
+export function hostSecretResolvers(
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): Record<"env" | "file" | "exec", SecretSourceResolver> {
+  return { env: envSecretResolver(env), file: fileSecretResolver(home), exec: execSecretResolver(env) };
 }

@@ -1,0 +1,213 @@
+/**
+ * `openclaw gateway run`, end to end: config and guards, logs, the state lock, the server under a
+ * supervisor, file watching for hot reload, and a graceful stop on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { homedir, hostname } from "node:os";
+import { createGateway, type Gateway } from "../../lib/gateway.ts";
+import type { GatewayConfig } from "../../lib/config/schema.ts";
+import { resolveSecrets } from "../../lib/config/secrets.ts";
+import { ConfigLoadError, loadConfig } from "../../lib/config/source.ts";
+import { GatewayError } from "../../lib/errors.ts";
+import { denoTransport } from "../../lib/transports/deno.ts";
+import type { GatewayModule } from "../../lib/types.ts";
+import type { Logger } from "../../lib/log/logger.ts";
+import type { CliContext } from "../command.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { resolveHome } from "../cli/profile-paths.ts";
+import { hostSecretResolvers } from "../config/secret-providers.ts";
+import { FileLogTail } from "../log/file-tail.ts";
+import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
+import { ensureDevConfig } from "./dev-profile.ts";
+import { freePort } from "./free-port.ts";
+import { acquireGatewayLock } from "./lock.ts";
+import { createRunnerLogging } from "./logging.ts";
+import { secretsModule } from "./secrets-module.ts";
+import {
+  GatewaySupervisor,
+  type ManagedGateway,
+  reloadModeOf,
+  SecretsActivationError,
+} from "./supervisor.ts";
+
+/** Everything `gateway run` was asked for. */
+export interface GatewayRunOptions {
+  overrides: GatewayFlagOverrides;
+  allowUnconfigured: boolean;
+  /** Create the dev config if missing (global `--dev` or `gateway --dev`). */
+  dev: boolean;
+  reset: boolean;
+  force: boolean;
+  verbose: boolean;
+  /** Extra modules to install (agents, OpenAI endpoints, ...). */
+  modules: GatewayModule[];
+  /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */
+  isTerminal: boolean;
+  onRestartSignal?(listener: () => void): () => void;
+}
+
+const BIND_RETRY_DELAY_MS = 500;
+
+/** Runs the gateway until the context's shutdown signal fires; returns the exit code. */
+export async function runGateway(context: CliContext, options: GatewayRunOptions): Promise<number> {
+  const { env, paths, output } = context;
+  const home = resolveHome(env, homedir());
+  if (options.reset && !options.dev) throw new CliError("--reset requires --dev", EXIT.usage);
+  if (options.dev) {
+    const setup = await ensureDevConfig(paths, { reset: options.reset });
+    if (setup.token) {
+      output.out(`Created dev config ${paths.configPath}`);
+      output.out(`Gateway token (shown once; it is stored in the config): ${setup.token}`);
+    }
+  }
+  const { source, file } = gatewayConfigSource({
+    configPath: paths.configPath,
+    profile: paths.profile,
+    env,
+    flags: options.overrides,
+  });
+  let initial;
+  try {
+    initial = await loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigLoadError) throw new CliError(err.message, EXIT.config);
+    throw err;
+  }
+  guardMode(initial.config, initial.snapshot.exists, options.allowUnconfigured, paths.configPath);
+
+  const logging = createRunnerLogging(initial.config, {
+    paths,
+    home,
+    verbose: options.verbose,
+    isTerminal: options.isTerminal,
+    noColor: Boolean(env.NO_COLOR),
+    writeLine: (line) => output.out(line),
+  });
+  const log = logging.logger;
+  const port = initial.config.gateway?.port ?? 18789;
+  const lock = await acquireGatewayLock({
+    stateDir: paths.stateDir,
+    owner: { pid: Deno.pid, port, startedAt: new Date().toISOString(), configPath: paths.configPath },
+  });
+  try {
+    if (options.force && port !== 0) {
+      const killed = await freePort(port);
+      if (killed.length) log.warn("--force stopped the previous listener", { port, pids: killed });
+    }
+    const bindRetries = Number(env.OPENCLAW_GATEWAY_BIND_RETRIES ?? 20);
+    const supervisor: GatewaySupervisor = new GatewaySupervisor({
+      source,
+      logger: log.child("reload"),
+      resolveSecrets: (config, previous) =>
+        resolveSecrets(config, { resolvers: hostSecretResolvers(env, home), previous: previous?.values }),
+      createGateway: (config) =>
+        retryingStart(
+          createGateway({
+            config,
+            env,
+            transport: denoTransport(),
+            modules: [...options.modules, secretsModule(() => supervisor.reloadSecrets())],
+            logSinks: [logging.sink],
+            logLevel: "trace",
+            logTail: new FileLogTail(() => logging.file.path),
+            paths: { configPath: paths.configPath, stateDir: paths.stateDir },
+            host: { name: hostname(), platform: Deno.build.os },
+          }),
+          bindRetries,
+          log,
+        ),
+      onApplied: (prepared) => {
+        const secretValues = [...prepared.secrets.values.values()].map((v) => v.value);
+        const auth = prepared.runtime.gateway?.auth;
+        for (
+          const value of [
+            auth?.token,
+            auth?.password,
+            env.OPENCLAW_GATEWAY_TOKEN,
+            env.OPENCLAW_GATEWAY_PASSWORD,
+          ]
+        ) {
+          if (typeof value === "string" && value) secretValues.push(value);
+        }
+        logging.apply(prepared.runtime, secretValues);
+      },
+      onListening: async (address) => {
+        if (address) await lock.updatePort(address.port);
+      },
+    });
+    try {
+      await supervisor.start();
+    } catch (err) {
+      throw startFailure(err);
+    }
+    const stopWatching = reloadModeOf(initial.config) === "off"
+      ? undefined
+      : source.watch?.(() => void supervisor.reload());
+    log.info("watching config", { path: file.path, mode: reloadModeOf(initial.config) });
+    const stopRestarts = options.onRestartSignal?.(() =>
+      void supervisor.restart("restart requested (SIGUSR1)")
+    );
+    const reason = await stopRequested(context.shutdownSignal);
+    stopWatching?.();
+    stopRestarts?.();
+    await supervisor.stop(reason);
+    return EXIT.ok;
+  } finally {
+    await lock.release();
+    logging.close();
+  }
+}
+
+function guardMode(config: GatewayConfig, exists: boolean, allow: boolean, configPath: string): void {
+  if (allow || config.gateway?.mode === "local") return;
+  if (exists && config.gateway?.mode === undefined) {
+    throw new CliError(
+      `existing config is missing gateway.mode (${configPath}); set gateway.mode to "local" (openclaw config set gateway.mode local) or pass --allow-unconfigured`,
+      EXIT.config,
+    );
+  }
+  throw new CliError(
+    `Gateway start blocked: set gateway.mode=local (run \`openclaw setup\`) or pass --allow-unconfigured`,
+    EXIT.config,
+  );
+}
+
+function startFailure(err: unknown): CliError {
+  if (err instanceof ConfigLoadError || err instanceof SecretsActivationError) {
+    return new CliError(err.message, EXIT.config);
+  }
+  if (err instanceof GatewayError) {
+    const code =
+      err.code === "AUTH_NOT_CONFIGURED" || err.code === "BIND_WITHOUT_AUTH" || err.code === "CONFIG_INVALID"
+        ? EXIT.config
+        : EXIT.failure;
+    return new CliError(err.message, code);
+  }
+  return new CliError(err instanceof Error ? err.message : String(err));
+}
+
+/** Retries a start that failed on a taken port, riding out a previous process's TIME_WAIT. */
+function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedGateway {
+  return {
+    async start() {
+      for (let attempt = 0;; attempt++) {
+        try {
+          return await gateway.start();
+        } catch (err) {
+          if (!(err instanceof GatewayError) || err.code !== "PORT_IN_USE" || attempt >= retries) throw err;
+          if (attempt === 0) log.warn("port busy; retrying", { retries, delayMs: BIND_RETRY_DELAY_MS });
+          await new Promise((r) => setTimeout(r, BIND_RETRY_DELAY_MS));
+        }
+      }
+    },
+    stop: (options) => gateway.stop(options),
+    updateConfig: (next) => gateway.updateConfig(next),
+  };
+}
+
+function stopRequested(signal: AbortSignal): Promise<string> {
+  const reason = () => (typeof signal.reason === "string" ? signal.reason : "gateway stopping");
+  if (signal.aborted) return Promise.resolve(reason());
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(reason()), { once: true }));
+}

@@ -1,0 +1,47 @@
+/**
+ * The `openclaw` CLI entry (`deno task openclaw`). It only adapts the Deno process: argv, env, stdio,
+ * signals and the exit code. Everything else lives in `runner/cli` and the commands.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import { runCli } from "./cli/dispatch.ts";
+import { allCommands } from "./commands/index.ts";
+import { GATEWAY_VERSION } from "../lib/version.ts";
+
+const encoder = new TextEncoder();
+
+function writeLine(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(`${text}\n`);
+  for (let written = 0; written < bytes.length;) written += stream.writeSync(bytes.subarray(written));
+}
+const shutdown = new AbortController();
+const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT", "SIGBREAK"]
+  : ["SIGINT", "SIGTERM"];
+for (const signal of stopSignals) {
+  Deno.addSignalListener(signal, () => {
+    // A second signal while stopping means "now".
+    if (shutdown.signal.aborted) Deno.exit(130);
+    shutdown.abort(`received ${signal}`);
+  });
+}
+
+const code = await runCli(Deno.args, {
+  output: {
+    out: (text) => writeLine(Deno.stdout, text),
+    err: (text) => writeLine(Deno.stderr, text),
+  },
+  env: Deno.env.toObject(),
+  osHome: homedir(),
+  shutdownSignal: shutdown.signal,
+  commands: allCommands({
+    isTerminal: Deno.stdout.isTerminal(),
+    onRestartSignal: Deno.build.os === "windows" ? undefined : (listener) => {
+      Deno.addSignalListener("SIGUSR1", listener);
+      return () => Deno.removeSignalListener("SIGUSR1", listener);
+    },
+  }),
+  version: GATEWAY_VERSION,
+});
+Deno.exit(code);
