@@ -76,7 +76,8 @@ const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"
 export function envConfigSource(env: Readonly<Record<string, string | undefined>>): ConfigSource {
   return {
     name: "env",
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       const raw: Record<string, unknown> = {};
       const warnings: string[] = [];
       const port = env.OPENCLAW_GATEWAY_PORT?.trim();
@@ -95,7 +96,7 @@ export function envConfigSource(env: Readonly<Record<string, string | undefined>
       else if (level) {
         warnings.push(`OPENCLAW_LOG_LEVEL="${level}" is not one of ${LOG_LEVELS.join("|")}; ignored`);
       }
-      return Promise.resolve({ raw, origin: "env", exists: Object.keys(raw).length > 0, warnings });
+      return { raw, origin: "env", exists: Object.keys(raw).length > 0, warnings };
     },
   };
 }

@@ -112,7 +112,7 @@ export function gatewayRunCommands(host: GatewayRunHost): RunnerCommand[] {
           reset: Boolean(flags.reset),
           force: Boolean(flags.force),
           verbose: Boolean(flags.verbose) || wsLog === "full",
-          modules: gatewayModules(),
+          modules: gatewayModules,
           isTerminal: host.isTerminal,
           onRestartSignal: host.onRestartSignal,
         });

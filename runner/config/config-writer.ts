@@ -59,7 +59,7 @@ export async function writeAuthoredConfig(
       EXIT.failure,
     );
   }
-  if (options.baseHash !== undefined && options.baseHash !== current.hash) {
+  if (options.baseHash !== undefined && options.baseHash !== await currentHash(current.path)) {
     throw new CliError(
       "Config write rejected: the file changed since it was read (baseHash mismatch); read it again",
     );
@@ -73,6 +73,11 @@ export async function writeAuthoredConfig(
   }
   await writeFileAtomic(current.path, text);
   return { hash: await sha256Hex(text) };
+}
+
+async function currentHash(path: string): Promise<string | undefined> {
+  const text = await readConfigText(path);
+  return text === undefined ? undefined : await sha256Hex(text);
 }
 
 /** Reads the value at a dotted path (`gateway.auth.mode`, `list.0`). */

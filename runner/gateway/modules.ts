@@ -3,9 +3,14 @@
  *
  * @module
  */
+import { agentsModule } from "../../lib/agents/mod.ts";
+import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 
-/** Modules for `gateway run`. The core's own methods (health, status, logs.tail, ...) are always there. */
-export function gatewayModules(): GatewayModule[] {
-  return [];
+/**
+ * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
+ * models with sessions and transcripts kept as JSONL under the state dir.
+ */
+export function gatewayModules(stateDir: string): GatewayModule[] {
+  return [agentsModule({ stores: jsonlStores(stateDir) })];
 }

@@ -40,8 +40,8 @@ export interface GatewayRunOptions {
   reset: boolean;
   force: boolean;
   verbose: boolean;
-  /** Extra modules to install (agents, OpenAI endpoints, ...). */
-  modules: GatewayModule[];
+  /** Builds the feature modules for each gateway instance (agents, OpenAI endpoints, ...). */
+  modules(stateDir: string): GatewayModule[];
   /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */
   isTerminal: boolean;
   onRestartSignal?(listener: () => void): () => void;
@@ -107,7 +107,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
             config,
             env,
             transport: denoTransport(),
-            modules: [...options.modules, secretsModule(() => supervisor.reloadSecrets())],
+            modules: [...options.modules(paths.stateDir), secretsModule(() => supervisor.reloadSecrets())],
             logSinks: [logging.sink],
             logLevel: "trace",
             logTail: new FileLogTail(() => logging.file.path),
