@@ -1,9 +1,28 @@
 /**
- * Operator commands (status, health, probe, doctor, service management, channels).
+ * Operator commands (status, health, probe, call, doctor, service management, channels).
  *
  * @module
  */
 import type { RunnerCommand } from "../../command.ts";
+import { doctorCommand } from "./doctor.ts";
+import { gatewayProbeCommand } from "./gateway_probe.ts";
+import { gatewayStatusCommand } from "./gateway_status.ts";
+import { denoOpsHost, type OpsHost } from "./host.ts";
+import { rpcCommands } from "./rpc_commands.ts";
+import { serviceCommands } from "./service_commands.ts";
+import { statusCommands } from "./status_commands.ts";
+
+/** The operator commands wired to `host` (tests pass a fake one). */
+export function createOpsCommands(host: OpsHost): RunnerCommand[] {
+  return [
+    gatewayStatusCommand(host),
+    gatewayProbeCommand(host),
+    ...rpcCommands(host),
+    ...serviceCommands(host),
+    ...statusCommands(host),
+    doctorCommand(host),
+  ];
+}
 
 /** Every operator command, dispatched by `runner/main.ts`. */
-export const opsCommands: RunnerCommand[] = [];
+export const opsCommands: RunnerCommand[] = createOpsCommands(denoOpsHost());

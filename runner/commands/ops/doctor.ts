@@ -1,0 +1,336 @@
+/**
+ * `openclaw doctor [--fix]`: checks what keeps a gateway from starting or being reached (config, auth
+ * for the bind, port, permissions, stale lock, service drift) and, with `--fix`, repairs what it safely
+ * can: backups first, atomic writes, and never a service rewrite when an external supervisor owns it.
+ *
+ * @module
+ */
+import { resolveAuth } from "../../../lib/auth/shared-secret.ts";
+import { GatewayClientError } from "../../../lib/client/errors.ts";
+import { scanGatewayServices } from "../../../lib/service/scan.ts";
+import { defineCommand } from "../../cli/define-command.ts";
+import { EXIT } from "../../cli/errors.ts";
+import type { CliContext, RunnerCommand } from "../../command.ts";
+import { writeFileAtomic } from "../../config/atomic-write.ts";
+import { parseJson5, readConfigText } from "../../config/json5-file.ts";
+import { lockPath, pidAlive } from "../../gateway/lock.ts";
+import { type CliConfigReport, readCliConfig } from "./config.ts";
+import { openConnection } from "./connect.ts";
+import type { OpsHost } from "./host.ts";
+import { auditService, inspectService, installerHost } from "./service.ts";
+import { gatewaySpec } from "./service_commands.ts";
+import { printJson } from "./shared.ts";
+import { resolveGateway, resolvePort } from "./target.ts";
+
+/** One finding. `repair` is what `--fix` would do; `fixed` says it was done. */
+export interface DoctorFinding {
+  id: string;
+  status: "ok" | "warn" | "error";
+  message: string;
+  repair?: string;
+  fixed?: boolean;
+}
+
+interface Check extends DoctorFinding {
+  fix?: () => Promise<void>;
+}
+
+/** Edits the authored config file (not the `$include`/`${ENV}`-expanded view) and writes it atomically with backups. */
+async function editConfigFile(path: string, edit: (root: Record<string, unknown>) => void): Promise<void> {
+  const text = await readConfigText(path);
+  const root = (text === undefined ? {} : parseJson5(text, path)) as Record<string, unknown>;
+  if ("$include" in root) throw new Error(`${path} uses a root $include; edit it by hand`);
+  edit(root);
+  await writeFileAtomic(path, `${JSON.stringify(root, null, 2)}\n`);
+}
+
+function gatewaySection(root: Record<string, unknown>): Record<string, unknown> {
+  const gateway = (root.gateway && typeof root.gateway === "object" ? root.gateway : {}) as Record<
+    string,
+    unknown
+  >;
+  root.gateway = gateway;
+  return gateway;
+}
+
+function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
+  if (!config.valid) {
+    return [{
+      id: "config",
+      status: "error",
+      message: `${config.path} does not load: ${config.issues.join("; ")}`,
+      repair: "none automatic: fix the named keys by hand (the gateway refuses to start until then)",
+    }];
+  }
+  const checks: Check[] = [{
+    id: "config",
+    status: "ok",
+    message: config.exists
+      ? `${config.path} parses and validates`
+      : `${config.path} is missing; defaults apply`,
+  }];
+  const writable = ctx.env.OPENCLAW_NIX_MODE !== "1";
+  if (config.config.gateway?.mode === undefined) {
+    checks.push({
+      id: "gateway-mode",
+      status: "warn",
+      message:
+        "gateway.mode is unset; `openclaw gateway run` will refuse to start without --allow-unconfigured",
+      ...(writable
+        ? {
+          repair: 'set gateway.mode to "local"',
+          fix: () => editConfigFile(config.path, (root) => void (gatewaySection(root).mode = "local")),
+        }
+        : {}),
+    });
+  }
+  const gw = config.config.gateway ?? {};
+  let auth;
+  try {
+    auth = resolveAuth(gw.auth, ctx.env);
+  } catch {
+    checks.push({
+      id: "auth",
+      status: "ok",
+      message: "gateway auth uses a SecretRef (resolved when the gateway starts)",
+    });
+    return checks;
+  }
+  const bind = gw.bind ?? "loopback";
+  if (gw.auth?.token !== undefined && gw.auth?.password !== undefined && gw.auth?.mode === undefined) {
+    checks.push({
+      id: "auth",
+      status: "error",
+      message: "gateway.auth has a token and a password but no mode; set gateway.auth.mode",
+    });
+  } else if (auth.mode === "none" && bind !== "loopback") {
+    checks.push({
+      id: "auth",
+      status: "error",
+      message:
+        `gateway.bind is ${bind} but auth.mode is none: the gateway refuses to bind beyond loopback without auth`,
+      repair: "none automatic: set gateway.auth.token (or bind to loopback)",
+    });
+  } else if ((auth.mode === "token" && !auth.token) || (auth.mode === "password" && !auth.password)) {
+    const what = auth.mode;
+    checks.push({
+      id: "auth",
+      status: "error",
+      message:
+        `auth mode is ${what} but no ${what} is configured (gateway.auth.${what} or OPENCLAW_GATEWAY_${what.toUpperCase()}); clients cannot connect`,
+      ...(what === "token" && writable
+        ? {
+          repair: "generate a random gateway.auth.token",
+          fix: () =>
+            editConfigFile(config.path, (root) => {
+              const section = gatewaySection(root);
+              const authSection =
+                (section.auth && typeof section.auth === "object" ? section.auth : {}) as Record<
+                  string,
+                  unknown
+                >;
+              const bytes = crypto.getRandomValues(new Uint8Array(24));
+              authSection.token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+              section.auth = authSection;
+            }),
+        }
+        : {}),
+    });
+  } else {
+    checks.push({ id: "auth", status: "ok", message: `auth mode ${auth.mode}, bind ${bind}` });
+  }
+  return checks;
+}
+
+async function permissionCheck(
+  host: OpsHost,
+  id: string,
+  path: string,
+  wanted: number,
+  what: string,
+): Promise<Check> {
+  const mode = await host.files.mode(path);
+  if (mode === undefined) return { id, status: "ok", message: `${what} ${path} does not exist yet` };
+  if ((mode & 0o077) === 0) {
+    return { id, status: "ok", message: `${what} ${path} is private (${mode.toString(8)})` };
+  }
+  return {
+    id,
+    status: "warn",
+    message: `${what} ${path} is readable by others (mode ${mode.toString(8)}); it holds credentials`,
+    repair: `chmod ${wanted.toString(8)}`,
+    fix: () => host.files.chmod(path, wanted),
+  };
+}
+
+async function portCheck(host: OpsHost, ctx: CliContext, config: CliConfigReport): Promise<Check> {
+  const gateway = resolveGateway({}, ctx.env, config.config, ctx.dev);
+  const local = gateway.targets[gateway.targets.length - 1];
+  if (!await host.portInUse(gateway.port)) {
+    return { id: "port", status: "ok", message: `port ${gateway.port} is free (no gateway running)` };
+  }
+  try {
+    (await openConnection(host, local, 2000)).close();
+    return { id: "port", status: "ok", message: `port ${gateway.port} is served by an OpenClaw gateway` };
+  } catch (err) {
+    if (err instanceof GatewayClientError && (err.kind === "auth" || err.kind === "pairing")) {
+      return {
+        id: "port",
+        status: "warn",
+        message: `port ${gateway.port} is a gateway, but it refused our credentials: ${err.message}`,
+      };
+    }
+    return {
+      id: "port",
+      status: "error",
+      message: `port ${gateway.port} is held by another process that does not speak the gateway protocol; ` +
+        "stop it or set gateway.port to a free port",
+    };
+  }
+}
+
+async function lockCheck(host: OpsHost, ctx: CliContext): Promise<Check> {
+  const path = lockPath(ctx.paths.stateDir);
+  const text = await host.files.readText(path);
+  if (text === undefined) return { id: "lock", status: "ok", message: "no gateway lock held" };
+  let pid = 0;
+  try {
+    pid = Number(JSON.parse(text).pid);
+  } catch { /* unreadable lock: treated as stale */ }
+  if (pid > 0 && pidAlive(pid)) {
+    return { id: "lock", status: "ok", message: `lock held by running gateway pid ${pid}` };
+  }
+  return {
+    id: "lock",
+    status: "warn",
+    message: `stale gateway lock ${path} (owner ${pid || "unknown"} is gone)`,
+    repair: "remove the stale lock",
+    fix: () => host.files.remove(path),
+  };
+}
+
+async function serviceChecks(host: OpsHost, ctx: CliContext, config: CliConfigReport): Promise<Check[]> {
+  const service = await inspectService(host, ctx);
+  const { installer, installed, state } = service;
+  if (!installer) return [{ id: "service", status: "ok", message: `no service manager: ${service.reason}` }];
+  if (!installed) {
+    return [{
+      id: "service",
+      status: "ok",
+      message: `${installer.name} is not installed (\`openclaw gateway install\` supervises the gateway)`,
+    }];
+  }
+  const external = ctx.env.OPENCLAW_SERVICE_REPAIR_POLICY === "external";
+  const checks: Check[] = [];
+  const issues = auditService(installed, {
+    port: resolvePort(undefined, ctx.env, config.config, ctx.dev).port,
+    configPath: ctx.paths.configPath,
+    stateDir: ctx.paths.stateDir,
+  });
+  for (const issue of issues) {
+    checks.push({
+      id: `service-${issue.code}`,
+      status: "error",
+      message: issue.message,
+      ...(external
+        ? { repair: "none: OPENCLAW_SERVICE_REPAIR_POLICY=external (your supervisor owns the service)" }
+        : config.valid
+        ? {
+          repair: `rewrite ${installer.definitionPath} from the current config (backup kept as .bak)`,
+          fix: async () => {
+            const current = await host.files.readText(installer.definitionPath);
+            if (current !== undefined) await host.files.writeText(`${installer.definitionPath}.bak`, current);
+            await installer.install(gatewaySpec(host, ctx, config, {}, installed), { force: true });
+          },
+        }
+        : {}),
+    });
+  }
+  if (state && state.runtime === "stopped") {
+    checks.push({
+      id: "service-runtime",
+      status: "warn",
+      message: `${installer.name} is installed but not running: \`openclaw gateway start\``,
+    });
+  }
+  const conflicts = (await scanGatewayServices(installerHost(host, ctx), installer.name).catch(() => []))
+    .filter((found) => found.scope === "system" && found.name === installer.name);
+  for (const found of conflicts) {
+    checks.push({
+      id: "service-conflict",
+      status: "warn",
+      message:
+        `System-level OpenClaw gateway service detected (${found.path}) next to the user service; keep only one`,
+    });
+  }
+  if (!checks.length) {
+    checks.push({
+      id: "service",
+      status: "ok",
+      message: `${installer.name} matches the config (${state?.runtime ?? "unknown"})`,
+    });
+  }
+  return checks;
+}
+
+/** Builds `doctor`. */
+export function doctorCommand(host: OpsHost): RunnerCommand {
+  return defineCommand({
+    path: ["doctor"],
+    summary: "Check the gateway setup and, with --fix, repair what can be repaired safely",
+    flags: {
+      fix: { type: "boolean", description: "Apply the safe repairs (backups first)" },
+      repair: { type: "boolean", description: "Alias for --fix" },
+      "non-interactive": {
+        type: "boolean",
+        description: "Never prompt (doctor does not prompt; accepted for scripts)",
+      },
+      json: { type: "boolean", description: "Print one JSON document" },
+    },
+    async run({ flags }, ctx) {
+      const fix = flags.fix === true || flags.repair === true;
+      const config = await readCliConfig(ctx.paths.configPath, ctx.env);
+      const checks: Check[] = [
+        ...configChecks(ctx, config),
+        await permissionCheck(host, "state-dir-permissions", ctx.paths.stateDir, 0o700, "state dir"),
+        await permissionCheck(host, "config-permissions", ctx.paths.configPath, 0o600, "config file"),
+        await lockCheck(host, ctx),
+        await portCheck(host, ctx, config),
+        ...await serviceChecks(host, ctx, config),
+      ];
+      if (fix) {
+        for (const check of checks) {
+          if (!check.fix || check.status === "ok") continue;
+          try {
+            await check.fix();
+            check.fixed = true;
+          } catch (err) {
+            check.repair = `${check.repair} failed: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+      }
+      const open = checks.filter((c) => c.status !== "ok" && !c.fixed);
+      const errors = open.filter((c) => c.status === "error");
+      const findings: DoctorFinding[] = checks.map(({ fix: _fix, ...rest }) => rest);
+      if (flags.json === true) {
+        printJson(ctx, { ok: errors.length === 0, fixMode: fix, checks: findings });
+        return errors.length ? EXIT.failure : EXIT.ok;
+      }
+      const lines = ["OpenClaw doctor", ""];
+      for (const c of findings) {
+        lines.push(`[${c.fixed ? "fixed" : c.status}] ${c.id}: ${c.message}`);
+        if (c.repair && !c.fixed && c.status !== "ok") lines.push(`        repair: ${c.repair}`);
+        if (c.fixed) lines.push(`        done: ${c.repair}`);
+      }
+      const repairable = open.filter((c) => checks.find((k) => k.id === c.id)?.fix);
+      lines.push("");
+      if (!open.length) lines.push("No problems found.");
+      else lines.push(`${errors.length} error(s), ${open.length - errors.length} warning(s).`);
+      if (!fix && repairable.length) {
+        lines.push("Run `openclaw doctor --fix` to apply the repairs listed above.");
+      }
+      ctx.output.out(lines.join("\n"));
+      return errors.length ? EXIT.failure : EXIT.ok;
+    },
+  });
+}

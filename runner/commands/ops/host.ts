@@ -1,0 +1,68 @@
+/**
+ * Everything the operator commands take from the machine (init-system commands, files, sockets,
+ * clock, platform), in one seam: commands are built from an {@link OpsHost}, so tests drive them with
+ * a fake command runner and a temp HOME while the real CLI gets {@link denoOpsHost}.
+ *
+ * @module
+ */
+import { basename, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { WebSocketConstructor } from "../../../lib/client/connection.ts";
+import { nodeCommandRunner, nodeServiceFiles } from "../../../lib/service/node_host.ts";
+import type { CommandRunner, ServiceFiles } from "../../../lib/service/types.ts";
+
+/** The machine as the operator commands see it. */
+export interface OpsHost {
+  /** `linux`, `darwin`, `windows`, ... */
+  platform: string;
+  /** The OS account home, where per-user services live (not moved by `OPENCLAW_HOME`). */
+  homeDir(env: Record<string, string | undefined>): string;
+  uid(): number | undefined;
+  run: CommandRunner;
+  files: ServiceFiles;
+  WebSocket: WebSocketConstructor;
+  /** How a service launches this runner: `[deno, "run", "-A", "--config", ..., main.ts]` or `[exe]`. */
+  launcher(): string[];
+  /** Whether something accepts TCP connections on `127.0.0.1:<port>` (i.e. the port is taken). */
+  portInUse(port: number): Promise<boolean>;
+  /** A monotonic clock in ms, for round-trip times. */
+  now(): number;
+  /** Where system-level units/daemons live; tests point these into a temp dir. */
+  systemUnitDir?: string;
+  systemDaemonDir?: string;
+}
+
+function denoLauncher(): string[] {
+  const exec = Deno.execPath();
+  const name = basename(exec).toLowerCase();
+  if (name !== "deno" && name !== "deno.exe") return [exec];
+  const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
+  // The service starts in the state dir, where no deno.json would be found: name it explicitly.
+  const config = `${dirname(dirname(main))}/deno.json`;
+  return [exec, "run", "-A", "--config", config, main];
+}
+
+function denoPortInUse(port: number): Promise<boolean> {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return Promise.resolve(false);
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) return Promise.resolve(true);
+    return Promise.reject(err);
+  }
+}
+
+/** The host for the real CLI under Deno. */
+export function denoOpsHost(): OpsHost {
+  return {
+    platform: Deno.build.os,
+    homeDir: (env) => env.HOME || env.USERPROFILE || Deno.env.get("HOME") || ".",
+    uid: () => Deno.uid() ?? undefined,
+    run: nodeCommandRunner,
+    files: nodeServiceFiles,
+    WebSocket: globalThis.WebSocket,
+    launcher: denoLauncher,
+    portInUse: denoPortInUse,
+    now: () => performance.now(),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * One-request commands: `gateway call <method>`, `health` / `gateway health`. Each connects, makes one
+ * call and prints the answer; an unreachable gateway or refused credentials exit non-zero.
+ *
+ * @module
+ */
+import type { GatewayConnection } from "../../../lib/client/connection.ts";
+import { GatewayClientError } from "../../../lib/client/errors.ts";
+import { defineCommand } from "../../cli/define-command.ts";
+import { CliError, EXIT } from "../../cli/errors.ts";
+import type { RunnerCommand } from "../../command.ts";
+import { openConnection, OWNER_SCOPES } from "./connect.ts";
+import type { OpsHost } from "./host.ts";
+import type { GatewayTarget } from "./target.ts";
+import { CONNECTION_FLAGS, PORT_FLAG, printJson, querySetup } from "./shared.ts";
+
+/** Connects to `target`, runs `body`, closes; client failures become one-line CLI errors. */
+export async function withConnection<T>(
+  host: OpsHost,
+  target: GatewayTarget,
+  timeoutMs: number,
+  scopes: string[] | undefined,
+  body: (connection: GatewayConnection) => Promise<T>,
+): Promise<T> {
+  let connection: GatewayConnection | undefined;
+  try {
+    connection = await openConnection(host, target, timeoutMs, scopes);
+    return await body(connection);
+  } catch (err) {
+    if (!(err instanceof GatewayClientError)) throw err;
+    const next = err.kind === "unreachable" || err.kind === "timeout"
+      ? " Is it running? Try `openclaw gateway status`."
+      : "";
+    throw new CliError(next ? `${err.message}.${next}` : err.message);
+  } finally {
+    connection?.close();
+  }
+}
+
+function parseParams(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`--params must be JSON: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+function callCommand(host: OpsHost): RunnerCommand {
+  return defineCommand({
+    path: ["gateway", "call"],
+    summary: "Call one gateway method and print its result",
+    usage: "<method>",
+    flags: {
+      ...CONNECTION_FLAGS,
+      ...PORT_FLAG,
+      params: { type: "string", valueName: "<json>", description: "JSON params (default {})" },
+      "expect-final": { type: "boolean", description: "Wait for the final response of a two-stage method" },
+    },
+    async run({ flags, positionals }, ctx) {
+      const method = positionals[0];
+      if (!method) {
+        throw new CliError("gateway call needs a method, e.g. `openclaw gateway call health`", EXIT.usage);
+      }
+      const params = parseParams(typeof flags.params === "string" ? flags.params : undefined);
+      const setup = await querySetup(flags, ctx);
+      const result = await withConnection(
+        host,
+        setup.gateway.targets[0],
+        setup.timeoutMs,
+        OWNER_SCOPES,
+        (c) =>
+          c.request(method, params, {
+            timeoutMs: setup.timeoutMs,
+            expectFinal: flags["expect-final"] === true,
+          }),
+      );
+      printJson(ctx, result);
+      return EXIT.ok;
+    },
+  });
+}
+
+interface ChannelSummary {
+  id: string;
+  label: string;
+  state: string;
+}
+
+/** Channel rows from a health snapshot (`channels` map, ordered by `channelOrder`). */
+export function healthChannels(health: Record<string, unknown>): ChannelSummary[] {
+  const channels = (health.channels ?? {}) as Record<string, Record<string, unknown>>;
+  const labels = (health.channelLabels ?? {}) as Record<string, string>;
+  const order = Array.isArray(health.channelOrder) ? health.channelOrder.map(String) : Object.keys(channels);
+  return order.map((id) => {
+    const entry = channels[id] ?? {};
+    const state = typeof entry.status === "string"
+      ? entry.status
+      : entry.ok === false
+      ? "not ok"
+      : entry.running === true
+      ? "running"
+      : entry.configured === false
+      ? "not configured"
+      : "ok";
+    return { id, label: labels[id] ?? id, state };
+  });
+}
+
+function healthCommand(host: OpsHost, path: string[]): RunnerCommand {
+  return defineCommand({
+    path,
+    summary: "Fetch the running gateway's health snapshot",
+    flags: {
+      ...CONNECTION_FLAGS,
+      ...(path.length > 1 ? PORT_FLAG : {}),
+      verbose: { type: "boolean", description: "Ask for a live probe instead of the cached snapshot" },
+    },
+    async run({ flags }, ctx) {
+      const setup = await querySetup(flags, ctx);
+      const target = setup.gateway.targets[0];
+      const started = host.now();
+      const health = await withConnection(
+        host,
+        target,
+        setup.timeoutMs,
+        undefined,
+        (c) =>
+          c.request<Record<string, unknown>>("health", flags.verbose === true ? { probe: true } : {}, {
+            timeoutMs: setup.timeoutMs,
+          }),
+      );
+      const elapsed = Math.round(host.now() - started);
+      if (setup.json) {
+        printJson(ctx, health);
+        return health.ok === false ? EXIT.failure : EXIT.ok;
+      }
+      const channels = healthChannels(health);
+      const reload = (health.configReload as { hotReloadStatus?: string } | undefined)?.hotReloadStatus;
+      const lines = [
+        `Gateway: ${health.ok === false ? "not ok" : "ok"} (${target.url}, ${elapsed}ms)`,
+        `Channels: ${
+          channels.length ? channels.map((c) => `${c.label}: ${c.state}`).join(", ") : "none configured"
+        }`,
+      ];
+      if (reload) lines.push(`Config reload: ${reload}`);
+      if (typeof health.durationMs === "number") lines.push(`Snapshot built in ${health.durationMs}ms`);
+      ctx.output.out(lines.join("\n"));
+      return health.ok === false ? EXIT.failure : EXIT.ok;
+    },
+  });
+}
+
+/** `gateway call`, `health` and `gateway health`. */
+export function rpcCommands(host: OpsHost): RunnerCommand[] {
+  return [callCommand(host), healthCommand(host, ["health"]), healthCommand(host, ["gateway", "health"])];
+}
