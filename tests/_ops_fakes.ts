@@ -1,5 +1,10 @@
 // Shared fakes for the operator-command and installer tests: a recording command runner and temp dirs.
 import type { CommandResult, CommandRunner } from "../lib/service/types.ts";
+import { createGateway, type Gateway, nodeTransport } from "../mod.ts";
+import { runCli } from "../runner/cli/dispatch.ts";
+import { nodeServiceFiles } from "../lib/service/node_host.ts";
+import { createOpsCommands } from "../runner/commands/ops/index.ts";
+import { denoOpsHost, type OpsHost } from "../runner/commands/ops/host.ts";
 
 /** A command runner that records every call as one string and answers from `respond` (default: exit 0). */
 export function recordingRunner(
@@ -21,4 +26,70 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+export const OPS_TOKEN = "ops-test-token-0123456789";
+
+/** A real core gateway on a free loopback port (Node transport), with token auth. */
+export async function startLoopbackGateway(token = OPS_TOKEN): Promise<{ gateway: Gateway; port: number }> {
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token } } },
+    transport: nodeTransport(),
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const address = await gateway.start();
+  return { gateway, port: address!.port };
+}
+
+/** A loopback port nothing listens on. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** An ops host for a Linux machine whose init system is the recording runner and whose HOME is `home`. */
+export function fakeLinuxHost(home: string, run: CommandRunner): OpsHost {
+  const real = denoOpsHost();
+  return {
+    ...real,
+    platform: "linux",
+    homeDir: () => home,
+    uid: () => 1000,
+    run,
+    files: nodeServiceFiles,
+    launcher: () => ["/usr/local/bin/deno", "run", "-A", "/srv/openclaw/runner/main.ts"],
+    systemUnitDir: `${home}/etc-systemd-system`,
+  };
+}
+
+/** Runs the CLI with only the ops commands, capturing stdout/stderr. */
+export async function runOps(
+  host: OpsHost,
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    output: { out: (t) => out.push(t), err: (t) => err.push(t) },
+    env,
+    osHome: env.HOME ?? "/nonexistent",
+    shutdownSignal: new AbortController().signal,
+    commands: createOpsCommands(host),
+    version: "test",
+  });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** Writes `config` as the default profile's openclaw.json under `home` (dirs 0700, file 0600). */
+export async function writeConfig(home: string, config: unknown): Promise<string> {
+  const dir = `${home}/.openclaw`;
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+  const path = `${dir}/openclaw.json`;
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
 }
