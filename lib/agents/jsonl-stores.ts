@@ -63,12 +63,12 @@ function safeSegment(segment: string): string {
 export class JsonlTranscriptStore implements TranscriptStore {
   constructor(private readonly stateDir: string) {}
 
-  append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
-    return appendDurably(this.#path(ref), entries);
+  async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
+    await appendDurably(this.#path(ref), entries);
   }
 
-  read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
-    return readLines<TranscriptEntry>(this.#path(ref));
+  async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
+    return await readLines<TranscriptEntry>(this.#path(ref));
   }
 
   #path(ref: TranscriptRef): string {

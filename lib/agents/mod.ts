@@ -1,6 +1,61 @@
 /**
  * Agents, sessions and model providers, and the OpenAI-compatible HTTP API in front of them.
  *
+ * ```ts
+ * const agents = agentsModule({ stores: jsonlStores(stateDir) });
+ * createGateway({ config, modules: [agents, openAiHttpModule({ agents })] });
+ * ```
+ *
  * @module
  */
 export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./module.ts";
+export {
+  openAiEndpointsEnabled,
+  openAiHttpModule,
+  type OpenAiHttpModuleOptions,
+} from "../http/openai/module.ts";
+export type {
+  AgentRuntime,
+  RunEvent,
+  RunHandle,
+  RunInfo,
+  RunOrigin,
+  TurnInput,
+  WaitResult,
+} from "./runtime.ts";
+export type { RunOutcome } from "./runs.ts";
+export {
+  MemorySessionStore,
+  MemoryTranscriptStore,
+  type SessionEntry,
+  type SessionStore,
+  type TranscriptEntry,
+  type TranscriptRef,
+  type TranscriptStore,
+} from "./stores.ts";
+export { type AgentCatalog, DEFAULT_AGENT_ID, type ResolvedAgent } from "./catalog.ts";
+export type {
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ChatStreamEvent,
+  EmbeddingRequest,
+  EmbeddingResult,
+  FetchLike,
+  FinishReason,
+  ModelProvider,
+  ProviderModel,
+  ToolCall,
+  ToolChoice,
+  ToolSpec,
+  Usage,
+} from "../providers/types.ts";
+export { type OpenAiCompatibleOptions, OpenAiCompatibleProvider } from "../providers/openai-compatible.ts";
+export { type AnthropicOptions, AnthropicProvider } from "../providers/anthropic.ts";
+export {
+  LOCAL_CHAT_MODEL,
+  LOCAL_EMBEDDING_MODEL,
+  LOCAL_PROVIDER_ID,
+  LocalProvider,
+} from "../providers/local.ts";
+export { UpstreamError, type UpstreamFailure } from "../providers/upstream-error.ts";

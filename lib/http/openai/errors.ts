@@ -1,0 +1,73 @@
+/**
+ * Errors of the OpenAI-compatible routes in OpenAI's shape, `{ error: { message, type, code? } }`, with
+ * the status a client of the OpenAI API expects. Never a stack trace.
+ *
+ * @module
+ */
+import { GatewayError } from "../../errors.ts";
+import { UpstreamError } from "../../providers/upstream-error.ts";
+import { jsonResponse } from "../security-headers.ts";
+
+/** An error that already knows its HTTP status and OpenAI error type. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = "invalid_request_error",
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** An OpenAI-style error response. */
+export function openAiError(status: number, message: string, type: string, code?: string): Response {
+  const error: Record<string, string> = { message, type };
+  if (code) error.code = code;
+  return jsonResponse({ error }, status);
+}
+
+/** The OpenAI error body for `error` (used in responses and in mid-stream SSE error events). */
+export function errorBody(
+  error: unknown,
+): { status: number; error: { message: string; type: string; code?: string } } {
+  if (error instanceof HttpError) {
+    return {
+      status: error.status,
+      error: withCode({ message: error.message, type: error.type }, error.code),
+    };
+  }
+  if (error instanceof UpstreamError) {
+    if (error.failure === "unsupported") {
+      return { status: 400, error: { message: error.message, type: "invalid_request_error" } };
+    }
+    return {
+      status: error.failure === "timeout" ? 504 : 502,
+      error: { message: error.message, type: "api_error" },
+    };
+  }
+  if (error instanceof GatewayError) {
+    if (error.code === "FORBIDDEN") {
+      return { status: 403, error: { message: error.message, type: "forbidden" } };
+    }
+    if (error.code === "AGENT_TIMEOUT") {
+      return { status: 504, error: { message: error.message, type: "api_error" } };
+    }
+    if (error.code === "INVALID_REQUEST" || error.code === "NOT_FOUND") {
+      return { status: 400, error: { message: error.message, type: "invalid_request_error" } };
+    }
+    return { status: 502, error: { message: error.message, type: "api_error" } };
+  }
+  return { status: 500, error: { message: "internal error; see the gateway log", type: "api_error" } };
+}
+
+/** An error response for anything a handler threw. */
+export function errorResponse(error: unknown): Response {
+  const { status, error: body } = errorBody(error);
+  return jsonResponse({ error: body }, status);
+}
+
+function withCode(error: { message: string; type: string }, code?: string) {
+  return code ? { ...error, code } : error;
+}
