@@ -16,12 +16,33 @@ import {
 /** How long `close()` waits for in-flight HTTP requests before aborting them. */
 const DRAIN_TIMEOUT_MS = 5_000;
 
+/** How long `close()` waits for sockets the gateway already closed to finish their close handshake. */
+const CLOSE_GRACE_MS = 1_000;
+
+function closedOrTimeout(sockets: Set<WebSocket>, ms: number): Promise<void> {
+  const pending = [...sockets].filter((s) => s.readyState !== WebSocket.CLOSED);
+  if (!pending.length) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    let left = pending.length;
+    for (const socket of pending) {
+      socket.addEventListener("close", () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
 /** Creates the Deno transport. */
 export function denoTransport(): Transport {
   return {
     name: "deno",
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const abort = new AbortController();
+      const sockets = new Set<WebSocket>();
       return new Promise((resolve, reject) => {
         let server: Deno.HttpServer<Deno.NetAddr>;
         try {
@@ -39,13 +60,18 @@ export function denoTransport(): Transport {
             if (!isUpgrade(request)) return handler.fetch(request, { remoteAddress });
             const refused = handler.admitUpgrade(request, { remoteAddress });
             if (refused) return refused;
+            // Deno invalidates the request once it is upgraded, so keep copies first.
+            const headers = new Headers(request.headers);
+            const url = request.url;
             const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+            sockets.add(socket);
+            socket.addEventListener("close", () => sockets.delete(socket));
             socket.onopen = () => {
               const handlers = handler.acceptSocket({
                 send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text),
                 close: (code, reason) => socket.close(code, reason),
                 bufferedAmount: () => socket.bufferedAmount,
-              }, { remoteAddress, headers: request.headers, url: request.url });
+              }, { remoteAddress, headers, url });
               socket.onmessage = (event) =>
                 handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
               socket.onclose = (event) => handlers.closed(event.code, event.reason);
@@ -61,6 +87,8 @@ export function denoTransport(): Transport {
           hostname: addr.hostname,
           port: addr.port,
           async close() {
+            // Let the gateway's own close frames (1012) finish before Deno's shutdown closes leftovers with 1001.
+            await closedOrTimeout(sockets, CLOSE_GRACE_MS);
             const timer = setTimeout(() => abort.abort(), DRAIN_TIMEOUT_MS);
             try {
               await server.shutdown();

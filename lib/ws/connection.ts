@@ -213,6 +213,12 @@ export class Connection implements SocketHandlers {
       },
       (error) => {
         if (this.#phase === "closed") return;
+        if (!(error instanceof GatewayError)) {
+          this.host.logger.error("connect failed unexpectedly", {
+            connId: this.connId,
+            error: String(error),
+          });
+        }
         const shape = toErrorShape(error);
         this.wire.send(errorFrame(frame.id, shape));
         this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
