@@ -45,6 +45,16 @@ Deno.test("--dev first run: token printed once, /health, hot reload, restart, br
     const config = JSON.parse(await Deno.readTextFile(configPath));
     assert.equal(config.gateway.http.endpoints.chatCompletions.enabled, true);
     assert.equal(config.agents.defaults.model.primary, "local/scripted-1");
+    // The dev profile chats on the built-in model, no API key needed.
+    const chat = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hello" }] }),
+    });
+    assert.equal(chat.status, 200);
+    const completion = await chat.json();
+    assert.equal(typeof completion.choices[0].message.content, "string");
+
     const events: EventFrame[] = [];
     const client = await connect(port, token, events);
     assert.equal(client.hello.snapshot.configPath, configPath);
