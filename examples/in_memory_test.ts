@@ -1,0 +1,38 @@
+/**
+ * Drives a gateway from a test with the in-memory transport: no port, the real protocol path.
+ *
+ *   deno test -A examples/in_memory_test.ts
+ */
+import assert from "node:assert/strict";
+import { createGateway, openMemorySocket } from "../mod.ts";
+
+Deno.test("an app method answers over the in-memory transport", async () => {
+  const gateway = createGateway({ config: { gateway: { auth: { token: "t" } } } });
+  gateway.registerMethod("app.add", "operator.write", ({ params }) => {
+    const { a, b } = params as { a: number; b: number };
+    return { sum: a + b };
+  });
+  await gateway.start();
+
+  const socket = openMemorySocket(gateway);
+  await socket.next(); // connect.challenge
+  socket.send({
+    type: "req",
+    id: "c",
+    method: "connect",
+    params: {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client: { id: "test", mode: "test" },
+      scopes: ["operator.write"],
+      auth: { token: "t" },
+    },
+  });
+  assert.equal((await socket.waitFor((f) => f.id === "c")).ok, true);
+  socket.send({ type: "req", id: "1", method: "app.add", params: { a: 2, b: 3 } });
+  const res = await socket.waitFor((f) => f.id === "1");
+  assert.deepEqual(res.payload, { sum: 5 });
+
+  await gateway.stop();
+  assert.equal((await socket.closed).code, 1012);
+});
