@@ -5,7 +5,8 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
-import type { ServiceFiles } from "./types.ts";
+import { parseEnvFile } from "./env_file.ts";
+import type { InstalledService, ServiceFiles } from "./types.ts";
 
 /** How a freshly rendered definition relates to what is on disk. */
 export type DefinitionChange = "new" | "same" | "changed";
@@ -27,4 +28,27 @@ export async function compareDefinition(
     );
   }
   return "changed";
+}
+
+/** What a definition parser reads back: argv, inline environment, and the env files it loads. */
+export interface ParsedDefinition {
+  programArguments: string[];
+  environment: Record<string, string>;
+  envFiles: string[];
+}
+
+/** Reads and parses the definition at `path`, folding in its env files' variables (for drift checks). */
+export async function readInstalledDefinition(
+  files: ServiceFiles,
+  path: string,
+  parse: (text: string) => ParsedDefinition,
+): Promise<InstalledService | undefined> {
+  const text = await files.readText(path);
+  if (text === undefined) return undefined;
+  const parsed = parse(text);
+  const environment = { ...parsed.environment };
+  for (const file of parsed.envFiles) {
+    Object.assign(environment, parseEnvFile(await files.readText(file) ?? ""));
+  }
+  return { path, programArguments: parsed.programArguments, environment };
 }

@@ -7,29 +7,21 @@
  */
 import { GatewayError } from "../errors.ts";
 import { notInstalled, runChecked, runTolerant } from "./command.ts";
-import { compareDefinition } from "./definition.ts";
-import { parseEnvFile, syncEnvFile } from "./env_file.ts";
+import { compareDefinition, type ParsedDefinition, readInstalledDefinition } from "./definition.ts";
+import { syncEnvFile } from "./env_file.ts";
 import { isDefaultProfile, serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import { parsePlist, type PlistValue, renderPlist } from "./plist.ts";
 import type {
-  CommandRunner,
-  InstalledService,
+  InstallerBaseOptions,
   InstallOutcome,
-  ServiceFiles,
   ServiceInstaller,
   ServiceSpec,
   ServiceState,
 } from "./types.ts";
 
 /** What the launchd installer needs from its host. */
-export interface LaunchdInstallerOptions {
-  run: CommandRunner;
-  files: ServiceFiles;
-  profile: string;
-  env: Record<string, string | undefined>;
-  homeDir: string;
-  stateDir: string;
+export interface LaunchdInstallerOptions extends InstallerBaseOptions {
   uid: number;
   /** Where system daemons live; default `/Library/LaunchDaemons`. */
   systemDaemonDir?: string;
@@ -63,17 +55,15 @@ export function renderLaunchdPlist(
 }
 
 /** Reads the gateway argv (without the env loader) and environment back out of a plist. */
-export function parseLaunchdPlist(
-  text: string,
-): { programArguments: string[]; environment: Record<string, string>; envFile?: string } {
+export function parseLaunchdPlist(text: string): ParsedDefinition {
   const root = parsePlist(text) as Record<string, PlistValue>;
   const argv = Array.isArray(root.ProgramArguments) ? root.ProgramArguments.map(String) : [];
   const wrapped = argv[0] === "/bin/sh" && argv[1] === "-c" && argv[2] === ENV_LOADER;
   const envDict = (root.EnvironmentVariables ?? {}) as Record<string, PlistValue>;
   const environment = Object.fromEntries(Object.entries(envDict).map(([key, value]) => [key, String(value)]));
   return wrapped
-    ? { programArguments: argv.slice(4), environment, envFile: argv[3] }
-    : { programArguments: argv, environment };
+    ? { programArguments: argv.slice(4), environment, envFiles: [argv[3]] }
+    : { programArguments: argv, environment, envFiles: [] };
 }
 
 /** Creates the launchd installer for one profile. */
@@ -185,16 +175,6 @@ export function createLaunchdInstaller(options: LaunchdInstallerOptions): Servic
       };
     },
 
-    async readInstalled(): Promise<InstalledService | undefined> {
-      const text = await files.readText(definitionPath);
-      if (text === undefined) return undefined;
-      const parsed = parseLaunchdPlist(text);
-      const secrets = parsed.envFile ? parseEnvFile(await files.readText(parsed.envFile) ?? "") : {};
-      return {
-        path: definitionPath,
-        programArguments: parsed.programArguments,
-        environment: { ...parsed.environment, ...secrets },
-      };
-    },
+    readInstalled: () => readInstalledDefinition(files, definitionPath, parseLaunchdPlist),
   };
 }

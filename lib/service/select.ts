@@ -7,18 +7,12 @@ import { GatewayError } from "../errors.ts";
 import { createLaunchdInstaller } from "./launchd.ts";
 import { createScheduledTaskInstaller } from "./schtasks.ts";
 import { createSystemdInstaller } from "./systemd.ts";
-import type { CommandRunner, ServiceFiles, ServiceInstaller } from "./types.ts";
+import type { InstallerBaseOptions, ServiceInstaller } from "./types.ts";
 
 /** The host facts every installer draws from. */
-export interface InstallerHost {
+export interface InstallerHost extends InstallerBaseOptions {
   /** `linux`, `darwin` or `windows` (anything else has no supported service manager). */
   platform: string;
-  run: CommandRunner;
-  files: ServiceFiles;
-  profile: string;
-  env: Record<string, string | undefined>;
-  homeDir: string;
-  stateDir: string;
   /** The user id (launchd's `gui/<uid>` domain). */
   uid?: number;
   /** Overrides for where system-level services live (tests point these at a temp dir). */

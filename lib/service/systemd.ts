@@ -7,28 +7,20 @@
  */
 import { GatewayError } from "../errors.ts";
 import { notInstalled, runChecked, runTolerant } from "./command.ts";
-import { compareDefinition } from "./definition.ts";
-import { parseEnvFile, syncEnvFile } from "./env_file.ts";
+import { compareDefinition, type ParsedDefinition, readInstalledDefinition } from "./definition.ts";
+import { syncEnvFile } from "./env_file.ts";
 import { serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import type {
-  CommandRunner,
-  InstalledService,
+  InstallerBaseOptions,
   InstallOutcome,
-  ServiceFiles,
   ServiceInstaller,
   ServiceSpec,
   ServiceState,
 } from "./types.ts";
 
 /** What the systemd installer needs from its host. */
-export interface SystemdInstallerOptions {
-  run: CommandRunner;
-  files: ServiceFiles;
-  profile: string;
-  env: Record<string, string | undefined>;
-  homeDir: string;
-  stateDir: string;
+export interface SystemdInstallerOptions extends InstallerBaseOptions {
   /** `user` (default) installs a per-user unit; `system` a unit under {@link systemUnitDir}. */
   scope?: "user" | "system";
   /** Where system units live; default `/etc/systemd/system`. */
@@ -249,16 +241,7 @@ export function createSystemdInstaller(options: SystemdInstallerOptions): Servic
       };
     },
 
-    async readInstalled(): Promise<InstalledService | undefined> {
-      const text = await files.readText(definitionPath);
-      if (text === undefined) return undefined;
-      const parsed = parseSystemdUnit(text);
-      const environment = { ...parsed.environment };
-      for (const path of parsed.envFiles) {
-        Object.assign(environment, parseEnvFile(await files.readText(path) ?? ""));
-      }
-      return { path: definitionPath, programArguments: parsed.programArguments, environment };
-    },
+    readInstalled: () => readInstalledDefinition(files, definitionPath, parseSystemdUnit),
   };
   return installer;
 }

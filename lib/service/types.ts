@@ -33,6 +33,18 @@ export interface ServiceFiles {
   list(path: string): Promise<string[]>;
 }
 
+/** What every installer needs from its host. */
+export interface InstallerBaseOptions {
+  run: CommandRunner;
+  files: ServiceFiles;
+  /** The active profile (`default` for the unnamed one); it picks the service's name. */
+  profile: string;
+  env: Record<string, string | undefined>;
+  /** The OS account home, where per-user service definitions live. */
+  homeDir: string;
+  stateDir: string;
+}
+
 /** Which init system an installer drives. */
 export type ServiceKind = "systemd" | "launchd" | "schtasks";
 
