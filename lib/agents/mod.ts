@@ -27,6 +27,7 @@ export type { RunOutcome } from "./runs.ts";
 export {
   MemorySessionStore,
   MemoryTranscriptStore,
+  type RunEndState,
   type SessionEntry,
   type SessionStore,
   type TranscriptEntry,
@@ -59,3 +60,16 @@ export {
   LocalProvider,
 } from "../providers/local.ts";
 export { UpstreamError, type UpstreamFailure } from "../providers/upstream-error.ts";
+export type { CatalogModel, ProviderRegistry, ResolvedModel } from "../providers/registry.ts";
+export {
+  type DetectedModelServer,
+  detectLocalModelServer,
+  LOCAL_MODEL_SERVERS,
+} from "../providers/local-servers.ts";
+export type {
+  AgentEntryConfig,
+  AgentModelConfig,
+  AgentSettings,
+  AgentsSection,
+} from "../config/sections/agents.ts";
+export type { ModelProviderConfig, ModelsSection, ProviderModelConfig } from "../config/sections/models.ts";

@@ -56,7 +56,7 @@ interface WireUsage {
 
 /** Talks to the Anthropic Messages API. */
 export class AnthropicProvider implements ModelProvider {
-  readonly api = "anthropic-messages";
+  readonly api: string = "anthropic-messages";
   readonly id: string;
   readonly #messagesUrl: string;
   readonly #modelsUrl: string;

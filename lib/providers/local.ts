@@ -47,8 +47,8 @@ export interface LocalProviderOptions {
 
 /** The built-in deterministic model. */
 export class LocalProvider implements ModelProvider {
-  readonly id = LOCAL_PROVIDER_ID;
-  readonly api = "local";
+  readonly id: string = LOCAL_PROVIDER_ID;
+  readonly api: string = "local";
 
   constructor(private readonly options: LocalProviderOptions = {}) {}
 

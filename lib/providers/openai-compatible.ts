@@ -65,7 +65,7 @@ interface WireChunk {
 
 /** Talks to an OpenAI-compatible upstream. */
 export class OpenAiCompatibleProvider implements ModelProvider {
-  readonly api = "openai-completions";
+  readonly api: string = "openai-completions";
   readonly id: string;
   readonly #baseUrl: string;
 

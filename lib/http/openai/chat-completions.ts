@@ -22,6 +22,7 @@ import {
 } from "./messages.ts";
 import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
+import { clientAbort } from "./disconnect.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 
 const penalty = z.number().min(-2).max(2);
@@ -125,7 +126,7 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
     seed: body.seed ?? undefined,
     stop,
   };
-  const aborter = new AbortController();
+  const client = clientAbort(request);
   const input = {
     sessionKey: target.sessionKey,
     agentId: target.agentId,
@@ -135,7 +136,7 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
     system,
     model: target.model,
     params,
-    signal: AbortSignal.any([request.signal, aborter.signal]),
+    signal: client.signal,
     origin: { kind: "http" as const },
   };
   const id = `chatcmpl_${ctx.newId()}`;
@@ -144,7 +145,7 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
   const demanded = toolChoice === "required" || typeof toolChoice === "object";
 
   if (!body.stream) {
-    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done;
+    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
     const result = succeeded(outcome);
     assertToolDemandMet(result, demanded);
     const message: Record<string, unknown> = { role: "assistant", content: result.text };
@@ -191,7 +192,7 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
       }
     }
     write("[DONE]");
-  }, () => aborter.abort());
+  }, client);
 }
 
 /** The reply of a successful run; otherwise the run's error, for the caller to map to a status. */

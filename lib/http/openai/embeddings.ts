@@ -10,6 +10,7 @@ import { jsonResponse } from "../security-headers.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
+import { clientAbort } from "./disconnect.ts";
 
 const EmbeddingsRequest = z.looseObject({
   model: z.string().optional(),
@@ -30,7 +31,9 @@ export async function handleEmbeddings(request: Request, ctx: OpenAiRouteContext
   const body = validate(EmbeddingsRequest, await readJson(request));
   const input = typeof body.input === "string" ? [body.input] : body.input;
   const target = ctx.target(body.model, body.user);
-  const { result } = await ctx.runtime.embed(target.agentId, target.model, input, request.signal);
+  const client = clientAbort(request);
+  const { result } = await ctx.runtime.embed(target.agentId, target.model, input, client.signal)
+    .finally(client.release);
   if (result.vectors.length !== input.length) {
     throw new HttpError(
       502,

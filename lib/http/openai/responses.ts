@@ -23,6 +23,7 @@ import {
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
+import { clientAbort } from "./disconnect.ts";
 
 /** How many response ids are remembered for `previous_response_id`. */
 export const REMEMBERED_RESPONSES = 1_000;
@@ -129,7 +130,7 @@ export async function handleResponses(
     target.sessionKey = previous.sessionKey;
   }
   const { system, conversation } = splitSystem(toMessages(body.input));
-  const aborter = new AbortController();
+  const client = clientAbort(request);
   const input = {
     sessionKey: target.sessionKey,
     agentId: target.agentId,
@@ -146,7 +147,7 @@ export async function handleResponses(
       temperature: body.temperature ?? undefined,
       topP: body.top_p ?? undefined,
     },
-    signal: AbortSignal.any([request.signal, aborter.signal]),
+    signal: client.signal,
     origin: { kind: "http" as const },
   };
   const id = `resp_${ctx.newId()}`;
@@ -195,7 +196,8 @@ export async function handleResponses(
   };
 
   if (!body.stream) {
-    const result = check(succeeded(await ctx.runtime.startTurn({ ...input, stream: false }).done));
+    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
+    const result = check(succeeded(outcome));
     return jsonResponse(envelope("completed", outputItems(result), result.usage));
   }
 
@@ -258,5 +260,5 @@ export async function handleResponses(
       }
     }
     write("[DONE]");
-  }, () => aborter.abort());
+  }, client);
 }

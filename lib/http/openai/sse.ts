@@ -4,14 +4,15 @@
  *
  * @module
  */
+import type { ClientAbort } from "./disconnect.ts";
 
 /** Writes one SSE event: an optional `event:` line, then `data:`. */
 export type SseWrite = (data: string, event?: string) => void;
 
 const encoder = new TextEncoder();
 
-/** A `text/event-stream` response fed by `produce`; `abort` is called when the client disconnects. */
-export function sseResponse(produce: (write: SseWrite) => Promise<void>, abort: () => void): Response {
+/** A `text/event-stream` response fed by `produce`, following `client` until the stream ends. */
+export function sseResponse(produce: (write: SseWrite) => Promise<void>, client: ClientAbort): Response {
   let closed = false;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -21,6 +22,7 @@ export function sseResponse(produce: (write: SseWrite) => Promise<void>, abort: 
       };
       // Producers report their own failures as SSE events; either way the stream ends here.
       const end = () => {
+        client.release();
         if (closed) return;
         closed = true;
         controller.close();
@@ -29,7 +31,8 @@ export function sseResponse(produce: (write: SseWrite) => Promise<void>, abort: 
     },
     cancel() {
       closed = true;
-      abort();
+      client.abort();
+      client.release();
     },
   });
   return new Response(body, {
