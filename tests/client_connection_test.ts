@@ -2,7 +2,7 @@
 // and the `ws` package), and against a server replaying the reference gateway's captured frames.
 import assert from "node:assert/strict";
 import WS from "ws";
-import { createGateway, type Gateway, nodeTransport } from "../mod.ts";
+import { createGateway, denoTransport, type Gateway, nodeTransport } from "../mod.ts";
 import { connectGateway, type WebSocketConstructor } from "../lib/client/connection.ts";
 import { GatewayClientError } from "../lib/client/errors.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
@@ -11,9 +11,7 @@ const TOKEN = "client-test-token-0123456789";
 const CLIENT = { id: "cli", mode: "cli", version: "0.1.0", platform: "linux" };
 const NodeWS = WS as unknown as WebSocketConstructor;
 
-// The core's Deno transport currently fails upgrades (it reads request headers after the upgrade), so
-// the real-gateway tests run on the Node transport, which the core runs under Deno too.
-async function startReal(transport = nodeTransport()): Promise<{ gateway: Gateway; url: string }> {
+async function startReal(transport = denoTransport()): Promise<{ gateway: Gateway; url: string }> {
   const gateway = createGateway({
     config: { gateway: { auth: { mode: "token", token: TOKEN } } },
     transport,
@@ -36,7 +34,8 @@ async function failure(promise: Promise<unknown>): Promise<GatewayClientError> {
 
 for (const [name, WebSocketImpl] of [["Deno WebSocket", globalThis.WebSocket], ["ws", NodeWS]] as const) {
   Deno.test(`client (${name}): connects to the core gateway and calls methods`, async () => {
-    const { gateway, url } = await startReal();
+    // Each client against the other runtime's transport: Deno's socket to `ws`, `ws` to Deno.serve.
+    const { gateway, url } = await startReal(name === "ws" ? denoTransport() : nodeTransport());
     try {
       const conn = await connectGateway({
         url,
