@@ -18,7 +18,7 @@ import type {
   ProviderModel,
   Usage,
 } from "./types.ts";
-import { UpstreamCall } from "./upstream-call.ts";
+import { jsonPost, UpstreamCall } from "./upstream-call.ts";
 import { UpstreamError } from "./upstream-error.ts";
 
 /** The API version header this adapter speaks. */
@@ -72,7 +72,7 @@ export class AnthropicProvider implements ModelProvider {
     const call = this.#call(signal);
     const response = await call.send(
       this.#messagesUrl,
-      this.#post({ ...this.#wireRequest(request), stream: true }),
+      jsonPost(this.#headers(), { ...this.#wireRequest(request), stream: true }),
     );
     if (!response.body) throw call.protocol("sent an empty stream");
     // Content blocks are indexed across text and tool use; tool calls are numbered among themselves.
@@ -131,7 +131,10 @@ export class AnthropicProvider implements ModelProvider {
 
   async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
     const call = this.#call(signal);
-    const response = await call.send(this.#messagesUrl, this.#post(this.#wireRequest(request)));
+    const response = await call.send(
+      this.#messagesUrl,
+      jsonPost(this.#headers(), this.#wireRequest(request)),
+    );
     const body = await call.json<{ content?: Block[]; stop_reason?: string; usage?: WireUsage }>(response);
     if (!Array.isArray(body.content)) throw call.protocol("answered without `content`");
     let text = "";
@@ -183,14 +186,6 @@ export class AnthropicProvider implements ModelProvider {
     };
     if (this.options.apiKey) headers["x-api-key"] = this.options.apiKey;
     return headers;
-  }
-
-  #post(body: unknown): RequestInit {
-    return {
-      method: "POST",
-      headers: { ...this.#headers(), "content-type": "application/json" },
-      body: JSON.stringify(body),
-    };
   }
 
   #wireRequest(request: ChatRequest): Record<string, unknown> {

@@ -18,7 +18,7 @@ import type {
   ProviderModel,
   Usage,
 } from "./types.ts";
-import { UpstreamCall } from "./upstream-call.ts";
+import { jsonPost, UpstreamCall } from "./upstream-call.ts";
 
 /** How to reach an OpenAI-compatible upstream. */
 export interface OpenAiCompatibleOptions {
@@ -77,7 +77,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
     const call = this.#call(signal);
     const body = { ...toWireRequest(request), stream: true, stream_options: { include_usage: true } };
-    const response = await call.send(`${this.#baseUrl}/chat/completions`, this.#post(body));
+    const response = await call.send(`${this.#baseUrl}/chat/completions`, jsonPost(this.#headers(), body));
     if (!response.body) throw call.protocol("sent an empty stream");
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
@@ -114,7 +114,10 @@ export class OpenAiCompatibleProvider implements ModelProvider {
 
   async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
     const call = this.#call(signal);
-    const response = await call.send(`${this.#baseUrl}/chat/completions`, this.#post(toWireRequest(request)));
+    const response = await call.send(
+      `${this.#baseUrl}/chat/completions`,
+      jsonPost(this.#headers(), toWireRequest(request)),
+    );
     const completion = await call.json<WireCompletion>(response);
     const choice = completion.choices?.[0];
     if (!choice?.message) throw call.protocol("answered without a choice");
@@ -135,7 +138,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const call = this.#call(signal);
     const response = await call.send(
       `${this.#baseUrl}/embeddings`,
-      this.#post({ model: request.model, input: request.input }),
+      jsonPost(this.#headers(), { model: request.model, input: request.input }),
     );
     const body = await call.json<
       {
@@ -170,14 +173,6 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     return headers;
-  }
-
-  #post(body: unknown): RequestInit {
-    return {
-      method: "POST",
-      headers: { ...this.#headers(), "content-type": "application/json" },
-      body: JSON.stringify(body),
-    };
   }
 }
 

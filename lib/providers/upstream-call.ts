@@ -10,6 +10,15 @@ import { isAbort, UpstreamError, upstreamMessage } from "./upstream-error.ts";
 /** Upstream calls give up after two minutes unless the provider sets `timeoutSeconds`. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 
+/** A JSON `POST` with the provider's headers. */
+export function jsonPost(headers: Record<string, string>, body: unknown): RequestInit {
+  return {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
 /** A single upstream request and the reading of its body. */
 export class UpstreamCall {
   /** Aborts when the caller goes away or the timeout passes; use it for the whole body read. */
