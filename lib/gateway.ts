@@ -77,7 +77,7 @@ export interface GatewayOptions {
   /** Facts about this host for the gateway's own presence row. */
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
-  timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number };
+  timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number; drainTimeoutMs?: number };
   limits?: { maxPayload?: number; maxBufferedBytes?: number; maxUnauthenticatedSockets?: number };
   now?: () => number;
   newId?: () => string;
@@ -185,6 +185,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
   let unauthenticated = 0;
+  let inflight = 0;
+  let drained: (() => void) | undefined;
 
   const rateLimiter = new AuthRateLimiter(
     {
@@ -263,12 +265,37 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     const key = typeof (params as { idempotencyKey?: unknown })?.idempotencyKey === "string"
       ? (params as { idempotencyKey: string }).idempotencyKey
       : undefined;
+    if (phase === "stopping") {
+      return Promise.reject(
+        new GatewayError("UNAVAILABLE", "gateway is stopping; retry after it restarts", { retryable: true }),
+      );
+    }
     const run = () => registry.dispatch({ id, method, params, caller, signal, ...io });
-    if (!key) return run();
-    // Authorize before consulting the store so a caller without the scope cannot read another's result.
-    registry.authorize(method, caller);
-    return idempotency.run(`${method}:${key}`, run);
+    inflight++;
+    const settle = () => {
+      if (--inflight === 0) drained?.();
+    };
+    try {
+      if (!key) return run().finally(settle);
+      // Authorize before consulting the store so a caller without the scope cannot read another's result.
+      registry.authorize(method, caller);
+      return idempotency.run(`${method}:${key}`, run).finally(settle);
+    } catch (error) {
+      settle();
+      return Promise.reject(error);
+    }
   };
+
+  /** Waits for in-flight calls to finish, at most `ms`. */
+  const drain = (ms: number) =>
+    inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      drained = () => {
+        clearTimeout(timer);
+        // A macrotask later, so the last call's response frame is written before sockets close.
+        setTimeout(resolve, 0);
+      };
+    });
 
   const host: ConnectionHost = {
     logger: logger.child("ws"),
@@ -492,6 +519,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (phase === "stopped" || phase === "idle" || phase === "stopping") return;
       phase = "stopping";
       clearInterval(tickTimer);
+      // New calls are refused from here on; calls already running get a bounded time to finish.
+      await drain(options.timing?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
       const payload: Record<string, unknown> = { reason: stopOptions.reason ?? "gateway stopping" };
       if (stopOptions.restartExpectedMs !== undefined) {
         payload.restartExpectedMs = stopOptions.restartExpectedMs;
@@ -567,6 +596,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   return gateway;
 }
+
+/** How long `stop()` waits for in-flight calls by default. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
 

@@ -169,7 +169,12 @@ Deno.test("in-process calls enforce the caller's scopes", async () => {
   gateway.registerMethod("admin.only", "operator.admin", () => "yes");
   assert.equal(await gateway.call("admin.only"), "yes");
   await assert.rejects(
-    gateway.call("admin.only", {}, { connId: "x", role: "operator", scopes: ["operator.read"], authMethod: "test" }),
+    gateway.call("admin.only", {}, {
+      connId: "x",
+      role: "operator",
+      scopes: ["operator.read"],
+      authMethod: "test",
+    }),
     /missing scope: operator.admin/,
   );
   await gateway.stop();
@@ -185,4 +190,25 @@ Deno.test("updateConfig rejects an invalid config and keeps the old one", async 
   assert.deepEqual(gateway.updateConfig({ gateway: { auth: { token: "t2" }, port: 1234 } }), { ok: true });
   assert.equal(gateway.config().gateway?.port, 1234);
   await gateway.stop();
+});
+
+Deno.test("stop lets in-flight calls finish and refuses new ones while draining", async () => {
+  const gateway = await startGateway({ timing: { drainTimeoutMs: 2000 } });
+  const release = Promise.withResolvers<void>();
+  gateway.registerMethod("slow.turn", "operator.write", async () => {
+    await release.promise;
+    return { finished: true };
+  });
+  const c = await client(gateway);
+  c.socket.send({ type: "req", id: "turn", method: "slow.turn", params: {} });
+  await new Promise((r) => setTimeout(r, 10));
+  const stopping = gateway.stop({ reason: "gateway stopping" });
+  c.socket.send({ type: "req", id: "late", method: "health", params: {} });
+  const late = await c.socket.waitFor((f) => f.id === "late");
+  assert.equal((late.error as { code: string; retryable: boolean }).code, "UNAVAILABLE");
+  release.resolve();
+  const turn = await c.socket.waitFor((f) => f.id === "turn");
+  assert.deepEqual(turn.payload, { finished: true });
+  await stopping;
+  assert.equal((await c.socket.closed).code, 1012);
 });
