@@ -38,9 +38,11 @@ import type {
   EventBus,
   GatewayContext,
   GatewayModule,
+  GatewayObserver,
   HttpRoute,
   MethodHandler,
   RequestInfo,
+  SocketGuard,
 } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
@@ -169,6 +171,38 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
   const stopHooks: (() => void | Promise<void>)[] = [];
   const connections = new Set<Connection>();
+  const observers = new Set<GatewayObserver>();
+  const socketGuards: SocketGuard[] = [];
+  const notify = (report: (observer: GatewayObserver) => void) => {
+    for (const observer of observers) {
+      try {
+        report(observer);
+      } catch (error) {
+        logger.warn("observer failed", { error: String(error) });
+      }
+    }
+  };
+  /** Reports a method call's outcome and duration to observers. */
+  const observed = (method: string, call: () => Promise<unknown>): Promise<unknown> => {
+    if (!observers.size) return call();
+    const started = now();
+    const label = registry.has(method) ? method : "unknown";
+    const settled = (outcome: "ok" | "error", code?: string) =>
+      notify((o) => o.request?.(label, outcome, code, now() - started));
+    let result: Promise<unknown>;
+    try {
+      result = call();
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.then(
+      (value) => (settled("ok"), value),
+      (error) => {
+        settled("error", toErrorShape(error).code);
+        throw error;
+      },
+    );
+  };
   const stateVersion = { presence: 1, health: 1 };
   const policy = {
     maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
@@ -308,6 +342,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         remoteAddress: connection.info.remoteAddress,
         headers: connection.info.headers,
         nonce: connection.nonce,
+      }).catch((error) => {
+        const code = toErrorShape(error).details?.code;
+        notify((o) => o.authFailure?.("ws", typeof code === "string" ? code : "CONNECT_FAILED"));
+        throw error;
       });
       deviceTokens.set(connection, result.deviceToken);
       return result.caller;
@@ -337,13 +375,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       };
     },
     dispatch(connection, id, method, params, signal) {
-      return dispatch(connection.caller!, id, method, params, signal, {
-        ack: (payload) => connection.ack(id, payload),
-        sendEvent: (event, payload) => connection.sendEvent(event, payload),
-      });
+      return observed(method, () =>
+        dispatch(connection.caller!, id, method, params, signal, {
+          ack: (payload) => connection.ack(id, payload),
+          sendEvent: (event, payload) => connection.sendEvent(event, payload),
+        }));
     },
     authenticated(connection) {
       unauthenticated--;
+      notify((o) => o.connection?.("authenticated"));
       deviceTokens.delete(connection);
       const caller = connection.caller!;
       logger.info("client connected", {
@@ -359,11 +399,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     closed(connection) {
       if (!connections.delete(connection)) return;
+      notify((o) => o.connection?.("close"));
       if (!connection.caller) unauthenticated--;
       else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
         if (presence.remove(presenceKey(connection))) publishPresence();
       }
     },
+    dropped: (event) => notify((o) => o.eventDropped?.(event)),
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
 
@@ -390,11 +432,19 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     registerMethod: (name, scope, handler) => registry.register(name, scope, handler),
     registerRoute: (route) => router.add(route),
     callMethod: (method, params, caller, signal) =>
-      dispatch(caller, `internal:${newId()}`, method, params, signal ?? new AbortController().signal, {
-        ack: () => {},
-        sendEvent: () => {},
-      }),
-    authenticateHttp: (request, info) => authenticator.authenticateHttp(request, info),
+      observed(
+        method,
+        () =>
+          dispatch(caller, `internal:${newId()}`, method, params, signal ?? new AbortController().signal, {
+            ack: () => {},
+            sendEvent: () => {},
+          }),
+      ),
+    authenticateHttp(request, info) {
+      const result = authenticator.authenticateHttp(request, info);
+      if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+      return result;
+    },
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
@@ -402,6 +452,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (key === "presence" || key === "health") return ++stateVersion[key];
       throw new Error(`unknown state version ${key}`);
     },
+    observe(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
+    guardSockets: (guard) => void socketGuards.push(guard),
   };
 
   router.add({
@@ -461,7 +516,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       unauthenticated++;
       const connection = new Connection(host, wire, info);
       connections.add(connection);
+      notify((o) => o.connection?.("open"));
       if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
+      const refusal = socketGuards.map((guard) => guard(info)).find(Boolean);
+      if (refusal) connection.close(CloseCode.policyViolation, refusal);
       return connection;
     },
   };
@@ -547,7 +605,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     async fetch(request, info = { remoteAddress: "127.0.0.1" }) {
       try {
         await setup();
-        return withSecurityHeaders(await router.handle(request, info));
+        const started = now();
+        const response = withSecurityHeaders(await router.handle(request, info));
+        if (observers.size) {
+          const route = router.match(new URL(request.url).pathname)?.path ?? "unmatched";
+          notify((o) => o.http?.(route, request.method, response.status, now() - started));
+        }
+        return response;
       } catch (error) {
         logger.error("http handler failed", { url: request.url, error: String(error) });
         const shape = toErrorShape(error);

@@ -99,6 +99,34 @@ export type HttpAuthResult =
   | { ok: true; caller: CallerIdentity }
   | { ok: false; response: Response };
 
+/**
+ * Watches traffic through the gateway (metrics, audit). Callbacks run inline on hot paths: keep them
+ * cheap. A throwing observer is logged and ignored.
+ */
+export interface GatewayObserver {
+  /** A socket was accepted (`open`), finished its handshake (`authenticated`), or went away (`close`). */
+  connection?(change: "open" | "authenticated" | "close"): void;
+  /** A method call finished. `method` is `unknown` for names nobody registered (bounded label sets). */
+  request?(method: string, outcome: "ok" | "error", errorCode: string | undefined, durationMs: number): void;
+  /** An HTTP request was answered. `route` is the matched route's path, or `unmatched`. */
+  http?(route: string, method: string, status: number, durationMs: number): void;
+  /** A credential was refused; `reason` is a short code such as `AUTH_TOKEN_MISMATCH` or `401`. */
+  authFailure?(transport: "ws" | "http", reason: string): void;
+  /** A droppable event was skipped because the socket was slow. */
+  eventDropped?(event: string): void;
+}
+
+/** Facts about a socket before its handshake, for {@link SocketGuard}s. */
+export interface SocketRequestInfo {
+  remoteAddress: string;
+  headers: Headers;
+  /** The upgrade request URL as the client addressed it. */
+  url: string;
+}
+
+/** Screens a new socket (e.g. a browser origin check): a close reason refuses it with 1008. */
+export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
+
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
   readonly logger: Logger;
@@ -123,6 +151,10 @@ export interface GatewayContext {
   addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */
   bumpStateVersion(key: string): number;
+  /** Starts watching traffic; returns the function that stops it. */
+  observe(observer: GatewayObserver): () => void;
+  /** Adds a check every new socket must pass before its handshake. */
+  guardSockets(guard: SocketGuard): void;
 }
 
 /** A feature that plugs into the gateway: registers methods, routes and listeners at setup. */

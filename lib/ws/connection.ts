@@ -45,6 +45,8 @@ export interface ConnectionHost {
   ): Promise<unknown>;
   authenticated(connection: Connection): void;
   closed(connection: Connection): void;
+  /** A droppable event was skipped for this slow socket. */
+  dropped?(event: string): void;
 }
 
 type Phase = "challenged" | "authenticating" | "ready" | "closed";
@@ -140,7 +142,7 @@ export class Connection implements SocketHandlers {
     const seq = ++this.#seq;
     // The seq still advances for a dropped event so the client sees the gap and refetches.
     if (this.#overloaded()) {
-      if (dropIfSlow) return;
+      if (dropIfSlow) return void this.host.dropped?.(event);
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
