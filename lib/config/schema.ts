@@ -5,8 +5,10 @@
  * @module
  */
 import { z } from "zod";
+import { type AgentsSection, AgentsSectionSchema } from "./sections/agents.ts";
 import { type GatewaySection, GatewaySectionSchema } from "./sections/gateway.ts";
 import { type LoggingSection, LoggingSectionSchema } from "./sections/logging.ts";
+import { type ModelsSection, ModelsSectionSchema } from "./sections/models.ts";
 import { type SecretsSection, SecretsSectionSchema } from "./sections/secrets.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
@@ -14,6 +16,8 @@ export interface GatewayConfig {
   gateway?: GatewaySection;
   logging?: LoggingSection;
   secrets?: SecretsSection;
+  models?: ModelsSection;
+  agents?: AgentsSection;
   [section: string]: unknown;
 }
 
@@ -22,6 +26,8 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
   gateway: GatewaySectionSchema.optional(),
   logging: LoggingSectionSchema.optional(),
   secrets: SecretsSectionSchema.optional(),
+  models: ModelsSectionSchema.optional(),
+  agents: AgentsSectionSchema.optional(),
 });
 
 /** One validation problem, with the dotted path a person can find in their file. */
