@@ -65,10 +65,18 @@ export async function acquireGatewayLock(options: LockOptions): Promise<GatewayL
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   await Deno.mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
   let owner = options.owner;
+  // Readers must never see a half-written lock (they would take it for a crashed owner's and remove
+  // it), so the content goes to a temp file first: hard-linking it in creates the lock only if none
+  // exists, renaming it over replaces the lock in one step.
   const write = async (createNew: boolean) => {
-    const text = JSON.stringify(owner);
-    if (createNew) await Deno.writeTextFile(path, text, { createNew: true, mode: 0o600 });
-    else await Deno.writeTextFile(path, text);
+    const temp = `${path}.${owner.pid}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify(owner), { mode: 0o600 });
+    try {
+      if (createNew) await Deno.link(temp, path);
+      else await Deno.rename(temp, path);
+    } finally {
+      await Deno.remove(temp).catch(() => {});
+    }
   };
   for (;;) {
     try {
