@@ -47,6 +47,8 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     return;
   }
   const reader = response.body.getReader();
+  // A client that hangs up mid-stream cancels the body, which aborts whatever produces it upstream.
+  res.once("close", () => !res.writableFinished && reader.cancel().catch(() => {}));
   try {
     for (;;) {
       const { done, value } = await reader.read();
