@@ -6,10 +6,13 @@
  */
 import { z } from "zod";
 import { type AgentsSection, AgentsSectionSchema } from "./sections/agents.ts";
+import { type ChannelsSection, ChannelsSectionSchema } from "./sections/channels.ts";
 import { type GatewaySection, GatewaySectionSchema } from "./sections/gateway.ts";
+import { type HooksSection, HooksSectionSchema } from "./sections/hooks.ts";
 import { type LoggingSection, LoggingSectionSchema } from "./sections/logging.ts";
 import { type ModelsSection, ModelsSectionSchema } from "./sections/models.ts";
 import { type SecretsSection, SecretsSectionSchema } from "./sections/secrets.ts";
+import { type UiSection, UiSectionSchema } from "./sections/ui.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
 export interface GatewayConfig {
@@ -18,6 +21,9 @@ export interface GatewayConfig {
   secrets?: SecretsSection;
   models?: ModelsSection;
   agents?: AgentsSection;
+  hooks?: HooksSection;
+  channels?: ChannelsSection;
+  ui?: UiSection;
   [section: string]: unknown;
 }
 
@@ -28,6 +34,9 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
   secrets: SecretsSectionSchema.optional(),
   models: ModelsSectionSchema.optional(),
   agents: AgentsSectionSchema.optional(),
+  hooks: HooksSectionSchema.optional(),
+  channels: ChannelsSectionSchema.optional(),
+  ui: UiSectionSchema.optional(),
 });
 
 /** One validation problem, with the dotted path a person can find in their file. */

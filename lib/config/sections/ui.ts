@@ -1,0 +1,22 @@
+/**
+ * The `ui` section of `openclaw.json`: how the Control UI presents the assistant. Where the UI is served
+ * and who may open it live in `gateway.controlUi`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** The whole `ui` section. */
+export interface UiSection {
+  /** Accent colour (CSS hex) for the Control UI. */
+  seamColor?: string;
+  assistant?: { name?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** Validates the `ui` section. */
+export const UiSectionSchema: z.ZodType<UiSection> = z.looseObject({
+  seamColor: z.string().regex(/^#[0-9a-fA-F]{3,8}$/, "ui.seamColor must be a CSS hex colour like #ff5a36")
+    .optional(),
+  assistant: z.looseObject({ name: z.string().min(1).max(64).optional() }).optional(),
+});
