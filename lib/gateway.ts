@@ -313,11 +313,46 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (!key) return run().finally(settle);
       // Authorize before consulting the store so a caller without the scope cannot read another's result.
       registry.authorize(method, caller);
-      return idempotency.run(`${method}:${key}`, run).finally(settle);
+      return replayable(key, method, caller, id, params, signal, io).finally(settle);
     } catch (error) {
       settle();
       return Promise.reject(error);
     }
+  };
+
+  /**
+   * Runs a keyed call at most once. A retry gets the original outcome, including the two-stage ack, so
+   * a client that reconnected mid-run still sees `accepted` before the final result.
+   */
+  const replayable = async (
+    key: string,
+    method: string,
+    caller: CallerIdentity,
+    id: string,
+    params: unknown,
+    signal: AbortSignal,
+    io: { ack(payload: unknown): void; sendEvent(event: string, payload: unknown): void },
+  ): Promise<unknown> => {
+    let ranHere = false;
+    const record = await idempotency.run(`${method}:${key}`, async () => {
+      ranHere = true;
+      let ack: { payload: unknown } | undefined;
+      const result = await registry.dispatch({
+        id,
+        method,
+        params,
+        caller,
+        signal,
+        sendEvent: io.sendEvent,
+        ack(payload) {
+          ack = { payload };
+          io.ack(payload);
+        },
+      });
+      return { ack, result };
+    });
+    if (!ranHere && record.ack) io.ack(record.ack.payload);
+    return record.result;
   };
 
   /** Waits for in-flight calls to finish, at most `ms`. */

@@ -212,3 +212,25 @@ Deno.test("stop lets in-flight calls finish and refuses new ones while draining"
   await stopping;
   assert.equal((await c.socket.closed).code, 1012);
 });
+
+Deno.test("a retried two-stage call with the same idempotency key replays the ack and the result", async () => {
+  const gateway = await startGateway();
+  let runs = 0;
+  gateway.registerMethod("run.once", "operator.write", (call) => {
+    runs++;
+    call.ack({ runId: "r1", status: "accepted" });
+    return { runId: "r1", status: "ok" };
+  });
+  const c = await client(gateway);
+  for (const id of ["a", "b"]) {
+    c.socket.send({ type: "req", id, method: "run.once", params: { idempotencyKey: "same" } });
+    const ack = await c.socket.waitFor((f) => f.id === id);
+    const final = await c.socket.waitFor((f) => f.id === id);
+    assert.deepEqual([ack.payload, final.payload], [{ runId: "r1", status: "accepted" }, {
+      runId: "r1",
+      status: "ok",
+    }]);
+  }
+  assert.equal(runs, 1);
+  await gateway.stop();
+});
