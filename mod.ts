@@ -58,3 +58,17 @@ export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./l
 export { type IdempotencyStore, MemoryIdempotencyStore } from "./lib/state/idempotency.ts";
 export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/state/devices.ts";
 export { GATEWAY_VERSION } from "./lib/version.ts";
+
+// Agents, model providers, sessions and the OpenAI-compatible HTTP API.
+export * from "./lib/agents/mod.ts";
+
+// A small protocol v4 client (what the CLI uses), for apps that talk to a gateway.
+export {
+  connectGateway,
+  type ConnectOptions,
+  type GatewayConnection,
+  type RequestOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./lib/client/connection.ts";
+export { type ClientErrorKind, GatewayClientError } from "./lib/client/errors.ts";

@@ -17,15 +17,20 @@ export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 /** The in-process idempotency store. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   #records = new Map<string, { expires: number; result: Promise<unknown> }>();
-  constructor(private readonly now: () => number, private readonly ttlMs = IDEMPOTENCY_TTL_MS) {}
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+  constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS) {
+    this.#now = now;
+    this.#ttlMs = ttlMs;
+  }
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const now = this.now();
+    const now = this.#now();
     this.#sweep(now);
     const existing = this.#records.get(key);
     if (existing) return existing.result as Promise<T>;
     const result = work();
-    this.#records.set(key, { expires: now + this.ttlMs, result });
+    this.#records.set(key, { expires: now + this.#ttlMs, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
     result.catch(() => this.#records.delete(key));
     return result;
