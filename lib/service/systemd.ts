@@ -7,7 +7,7 @@
  */
 import { GatewayError } from "../errors.ts";
 import { notInstalled, runChecked, runTolerant } from "./command.ts";
-import { compareDefinition, type ParsedDefinition, readInstalledDefinition } from "./definition.ts";
+import { compareDefinition, readInstalledDefinition } from "./definition.ts";
 import { syncEnvFile } from "./env_file.ts";
 import { serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
