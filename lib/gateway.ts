@@ -662,7 +662,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         logger.warn("config update rejected; keeping the running config", { issues: result.issues });
         return { ok: false, issues: result.issues };
       }
-      const nextAuth = resolveAuth(result.config.gateway?.auth, env);
+      let nextAuth: ResolvedAuth;
+      try {
+        nextAuth = resolveAuth(result.config.gateway?.auth, env);
+      } catch (error) {
+        // An unresolved SecretRef (an object where a string belongs) is a bad config, not a crash.
+        const issues = [{ path: "gateway.auth", message: toErrorShape(error).message }];
+        logger.warn("config update rejected; keeping the running config", { issues });
+        return { ok: false, issues };
+      }
       const problem = authConfigProblem(nextAuth);
       if (problem) return { ok: false, issues: [{ path: "gateway.auth", message: problem }] };
       const previous = config;
