@@ -234,3 +234,15 @@ Deno.test("a retried two-stage call with the same idempotency key replays the ac
   assert.equal(runs, 1);
   await gateway.stop();
 });
+
+Deno.test("a health call broadcasts a health event with a bumped stateVersion", async () => {
+  const gateway = await startGateway();
+  const watcher = await client(gateway);
+  const caller = await client(gateway);
+  const before = (watcher.hello.snapshot as { stateVersion: { health: number } }).stateVersion.health;
+  await caller.request("health");
+  const event = await watcher.socket.waitFor((f) => f.event === "health");
+  assert.equal((event.stateVersion as { health: number }).health, before + 1);
+  assert.equal((event.payload as { ok: boolean }).ok, true);
+  await gateway.stop();
+});

@@ -44,7 +44,11 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
     setup(ctx: GatewayContext) {
       ctx.registerMethod("health", "operator.read", ({ params }) => {
         parseParams("health", HealthParamsSchema, params);
-        return state.health();
+        const snapshot = state.health();
+        // A fresh snapshot is news for every client: they track it through stateVersion.health.
+        ctx.bumpStateVersion("health");
+        ctx.bus.publish({ event: "health", payload: snapshot });
+        return snapshot;
       });
       ctx.registerMethod("status", "operator.read", ({ caller }) => {
         const admin = caller.scopes.includes("operator.admin");
