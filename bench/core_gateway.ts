@@ -123,32 +123,29 @@ rows.push(["health RPC/s (8 clients × 16 in flight)", Math.round(completed / SE
 await closeAll(clients);
 
 // Memory: 1,000 authenticated sockets vs a bare server.
-const idleGateway = rssKiB(gw.child.pid);
-const held: WebSocket[] = [];
-for (let i = 0; i < SOCKETS; i += 50) {
-  held.push(
-    ...await Promise.all(Array.from({ length: Math.min(50, SOCKETS - i) }, () => handshake(gw.port))),
-  );
-}
-await new Promise((r) => setTimeout(r, 300));
-const loadedGateway = rssKiB(gw.child.pid);
-await closeAll(held);
 gw.child.kill("SIGTERM");
 await gw.child.status;
 
-const bare = await spawnServer("bare");
-const idleBare = rssKiB(bare.child.pid);
-const bareHeld: WebSocket[] = [];
-for (let i = 0; i < SOCKETS; i += 50) {
-  bareHeld.push(
-    ...await Promise.all(Array.from({ length: Math.min(50, SOCKETS - i) }, () => openBare(bare.port))),
-  );
+/** Starts a server process, holds SOCKETS sockets open on it, and reads its RSS before and after. */
+async function socketMemory(mode: string, open: (port: number) => Promise<WebSocket>) {
+  const server = await spawnServer(mode);
+  const idle = rssKiB(server.child.pid);
+  const held: WebSocket[] = [];
+  for (let i = 0; i < SOCKETS; i += 50) {
+    held.push(
+      ...await Promise.all(Array.from({ length: Math.min(50, SOCKETS - i) }, () => open(server.port))),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const loaded = rssKiB(server.child.pid);
+  await closeAll(held);
+  server.child.kill("SIGTERM");
+  await server.child.status;
+  return { idle, loaded };
 }
-await new Promise((r) => setTimeout(r, 300));
-const loadedBare = rssKiB(bare.child.pid);
-await closeAll(bareHeld);
-bare.child.kill("SIGTERM");
-await bare.child.status;
+
+const { idle: idleGateway, loaded: loadedGateway } = await socketMemory("gateway", handshake);
+const { idle: idleBare, loaded: loadedBare } = await socketMemory("bare", openBare);
 
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 rows.push(["gateway RSS idle (MiB)", mib(idleGateway)]);

@@ -40,6 +40,7 @@ import type {
   GatewayModule,
   GatewayObserver,
   HttpRoute,
+  MethodCall,
   MethodHandler,
   RequestInfo,
   SocketGuard,
@@ -304,16 +305,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         new GatewayError("UNAVAILABLE", "gateway is stopping; retry after it restarts", { retryable: true }),
       );
     }
-    const run = () => registry.dispatch({ id, method, params, caller, signal, ...io });
+    const call: MethodCall = { id, method, params, caller, signal, ...io };
     inflight++;
     const settle = () => {
       if (--inflight === 0) drained?.();
     };
     try {
-      if (!key) return run().finally(settle);
+      if (!key) return registry.dispatch(call).finally(settle);
       // Authorize before consulting the store so a caller without the scope cannot read another's result.
       registry.authorize(method, caller);
-      return replayable(key, method, caller, id, params, signal, io).finally(settle);
+      return replayable(key, call).finally(settle);
     } catch (error) {
       settle();
       return Promise.reject(error);
@@ -324,34 +325,21 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
    * Runs a keyed call at most once. A retry gets the original outcome, including the two-stage ack, so
    * a client that reconnected mid-run still sees `accepted` before the final result.
    */
-  const replayable = async (
-    key: string,
-    method: string,
-    caller: CallerIdentity,
-    id: string,
-    params: unknown,
-    signal: AbortSignal,
-    io: { ack(payload: unknown): void; sendEvent(event: string, payload: unknown): void },
-  ): Promise<unknown> => {
+  const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
     let ranHere = false;
-    const record = await idempotency.run(`${method}:${key}`, async () => {
+    const record = await idempotency.run(`${call.method}:${key}`, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({
-        id,
-        method,
-        params,
-        caller,
-        signal,
-        sendEvent: io.sendEvent,
+        ...call,
         ack(payload) {
           ack = { payload };
-          io.ack(payload);
+          call.ack(payload);
         },
       });
       return { ack, result };
     });
-    if (!ranHere && record.ack) io.ack(record.ack.payload);
+    if (!ranHere && record.ack) call.ack(record.ack.payload);
     return record.result;
   };
 

@@ -22,6 +22,9 @@ export interface SystemState {
   methods(): string[];
 }
 
+/** Minimum gap between `health` events caused by `health` calls. */
+const HEALTH_BROADCAST_INTERVAL_MS = 1_000;
+
 const LogsTailParamsSchema = z.object({
   cursor: z.number().int().nonnegative().optional(),
   limit: z.number().int().min(1).max(5000).optional(),
@@ -42,12 +45,18 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
   return {
     name: "system",
     setup(ctx: GatewayContext) {
+      let lastBroadcast = -Infinity;
       ctx.registerMethod("health", "operator.read", ({ params }) => {
         parseParams("health", HealthParamsSchema, params);
         const snapshot = state.health();
-        // A fresh snapshot is news for every client: they track it through stateVersion.health.
-        ctx.bumpStateVersion("health");
-        ctx.bus.publish({ event: "health", payload: snapshot });
+        // A fresh snapshot is news for every client (they track stateVersion.health), but a client
+        // polling health must not turn into a broadcast storm: at most one event per interval.
+        const now = ctx.now();
+        if (now - lastBroadcast >= HEALTH_BROADCAST_INTERVAL_MS) {
+          lastBroadcast = now;
+          ctx.bumpStateVersion("health");
+          ctx.bus.publish({ event: "health", payload: snapshot });
+        }
         return snapshot;
       });
       ctx.registerMethod("status", "operator.read", ({ caller }) => {
