@@ -24,6 +24,7 @@ export type {
   WaitResult,
 } from "./runtime.ts";
 export type { RunOutcome } from "./runs.ts";
+export { type AgentToolHost, MAX_TOOL_STEPS, type ToolCallResult, type ToolRunContext } from "./tool-host.ts";
 export {
   MemorySessionStore,
   MemoryTranscriptStore,

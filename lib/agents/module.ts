@@ -8,6 +8,7 @@ import type { GatewayModule } from "../types.ts";
 import { bridgeRunEvents } from "./run-events.ts";
 import { registerRunMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
+import { registerSessionSubscriptionMethods, SessionSubscribers } from "./session-events.ts";
 import { registerSessionMethods } from "./session-methods.ts";
 import {
   MemorySessionStore,
@@ -39,7 +40,10 @@ export interface AgentsModule extends GatewayModule {
   runtime(): AgentRuntime;
 }
 
-/** Agents, sessions and model providers: `agent`, `agent.wait`, `chat.*`, `sessions.*`, `models.list`. */
+/**
+ * Agents, sessions and model providers: `agent`, `agent.wait`, `chat.*`, `sessions.*` (subscriptions
+ * included), `models.list`.
+ */
 export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
   let runtime: AgentRuntime | undefined;
   return {
@@ -58,10 +62,12 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         providers: options.providers,
         newId: options.newId,
       });
-      const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
-      context.declareEvents(["agent", "chat", "sessions.changed"]);
+      const subscribers = new SessionSubscribers();
+      const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now(), subscribers);
+      context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
       registerRunMethods(context, runtime);
       registerSessionMethods(context, runtime);
+      registerSessionSubscriptionMethods(context, runtime, subscribers);
       context.onStop(unbridge);
     },
     runtime() {

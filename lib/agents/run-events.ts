@@ -1,13 +1,15 @@
 /**
  * Turns run events into protocol events on the bus: `agent` events (`{runId, seq, stream, ts, data}`)
  * to the socket that started the run, `chat` events (delta, final, error, aborted) and
- * `sessions.changed` to every socket that may read sessions.
+ * `sessions.changed` to every socket that may read sessions, and `session.message` / `session.tool` to
+ * the sockets subscribed to the session.
  *
  * @module
  */
 import type { EventBus } from "../types.ts";
 import type { RunOutcome } from "./runs.ts";
 import type { AgentRuntime, RunEvent, RunInfo } from "./runtime.ts";
+import { publishSessionMessage, publishSessionTool, type SessionSubscribers } from "./session-events.ts";
 
 interface Counters {
   agent: number;
@@ -15,12 +17,22 @@ interface Counters {
 }
 
 /** Publishes the events of every run of `runtime` until the returned function is called. */
-export function bridgeRunEvents(runtime: AgentRuntime, bus: EventBus, now: () => number): () => void {
+export function bridgeRunEvents(
+  runtime: AgentRuntime,
+  bus: EventBus,
+  now: () => number,
+  subscribers: SessionSubscribers,
+): () => void {
   const counters = new Map<string, Counters>();
   return runtime.onRunEvent((run, event) => {
+    if (event.type === "message") return publishSessionMessage(bus, subscribers, run, event.entry);
     let seq = counters.get(run.runId);
     if (!seq) counters.set(run.runId, seq = { agent: 0, chat: 0 });
-    publishAgentEvent(bus, run, event, seq, now());
+    const agentPayload = agentEventPayload(run, event, seq, now());
+    if (agentPayload) publishAgentEvent(bus, run, agentPayload);
+    if (agentPayload && event.type === "tool" && !run.ephemeral) {
+      publishSessionTool(bus, subscribers, run, agentPayload);
+    }
     if (!run.ephemeral) publishChatEvent(bus, run, event, seq, now());
     if (event.type === "end") {
       counters.delete(run.runId);
@@ -34,29 +46,55 @@ export function publishSessionsChanged(bus: EventBus, sessionKey: string, reason
   bus.publish({ event: "sessions.changed", payload: { sessionKey, reason, ts }, scope: "operator.read" });
 }
 
-function publishAgentEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Counters, ts: number): void {
-  // Only sockets started runs hear their agent stream; HTTP and in-process callers have no socket.
-  if (!run.origin.connId || run.origin.kind === "http") return;
+/** The `agent` event payload of a run event, numbered in the run's agent sequence; none for the rest. */
+function agentEventPayload(
+  run: RunInfo,
+  event: RunEvent,
+  seq: Counters,
+  ts: number,
+): Record<string, unknown> | undefined {
   let stream: string;
   let data: Record<string, unknown>;
   if (event.type === "start") {
     stream = "lifecycle";
     data = { phase: "start", startedAt: event.startedAt };
   } else if (event.type === "output") {
-    if (event.event.type !== "text") return;
+    if (event.event.type !== "text") return undefined;
     stream = "assistant";
     data = { text: event.text, delta: event.event.text };
-  } else {
+  } else if (event.type === "tool") {
+    stream = "tool";
+    data = { phase: event.phase, name: event.call.name, toolCallId: event.call.id };
+    if (event.phase === "start") data.args = parseArgs(event.call.arguments);
+    else Object.assign(data, { result: event.output, isError: event.isError ?? false });
+  } else if (event.type === "end") {
     stream = "lifecycle";
     data = lifecycleEnd(event.outcome);
+  } else {
+    return undefined;
   }
+  return { runId: run.runId, seq: ++seq.agent, stream, ts, data };
+}
+
+function publishAgentEvent(bus: EventBus, run: RunInfo, payload: Record<string, unknown>): void {
+  // Only sockets started runs hear their agent stream; HTTP and in-process callers have no socket.
+  if (!run.origin.connId || run.origin.kind === "http") return;
   bus.publish({
     event: "agent",
-    payload: { runId: run.runId, seq: ++seq.agent, stream, ts, data },
+    payload,
     scope: "operator.read",
     connIds: [run.origin.connId],
-    dropIfSlow: stream === "assistant",
+    dropIfSlow: payload.stream === "assistant",
   });
+}
+
+/** Tool arguments as the model sent them: parsed JSON, or the raw text when it is not JSON. */
+function parseArgs(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function lifecycleEnd(outcome: RunOutcome): Record<string, unknown> {

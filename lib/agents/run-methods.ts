@@ -8,6 +8,7 @@ import { z } from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { GatewayContext, MethodCall } from "../types.ts";
+import type { AgentCatalog } from "./catalog.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { RunOutcome } from "./runs.ts";
@@ -58,7 +59,15 @@ export function targetSession(
   sessionKey: string | undefined,
   agentId: string | undefined,
 ): SessionTarget {
-  const agents = runtime.agents();
+  return sessionTargetIn(runtime.agents(), sessionKey, agentId);
+}
+
+/** {@link targetSession} against a given set of agents. */
+export function sessionTargetIn(
+  agents: AgentCatalog,
+  sessionKey: string | undefined,
+  agentId: string | undefined,
+): SessionTarget {
   const fallbackAgent = agentId ?? agents.defaultAgentId;
   const target = sessionKey
     ? canonicalSessionKey(sessionKey, fallbackAgent)

@@ -18,12 +18,21 @@ import type {
   EmbeddingResult,
   FetchLike,
   ModelProvider,
+  ToolCall,
 } from "../providers/types.ts";
 import { isAbort } from "../providers/upstream-error.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler } from "./scheduler.ts";
-import type { RunEndState, SessionEntry, SessionStore, TranscriptEntry, TranscriptStore } from "./stores.ts";
+import type {
+  RunEndState,
+  SessionEntry,
+  SessionStore,
+  TranscriptEntry,
+  TranscriptRef,
+  TranscriptStore,
+} from "./stores.ts";
+import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-host.ts";
 
 /** Who started a run; decides where its events go. */
 export interface RunOrigin {
@@ -32,10 +41,15 @@ export interface RunOrigin {
   connId?: string;
 }
 
-/** What happens during a run, in order: start, output pieces, then end or error. */
+/**
+ * What happens during a run, in order: start, output pieces, then end or error. `message` reports a
+ * line committed to the transcript; `tool` the start and result of a gateway tool the model called.
+ */
 export type RunEvent =
   | { type: "start"; startedAt: number }
   | { type: "output"; event: ChatStreamEvent; text: string }
+  | { type: "message"; entry: TranscriptEntry }
+  | { type: "tool"; phase: "start" | "result"; call: ToolCall; output?: string; isError?: boolean }
   | { type: "end"; outcome: RunOutcome };
 
 /** The facts about a run that event listeners route by. */
@@ -116,6 +130,7 @@ export class AgentRuntime {
   readonly #scheduler = new RunScheduler();
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
+  #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
   constructor(private readonly options: AgentRuntimeOptions) {
@@ -131,6 +146,17 @@ export class AgentRuntime {
   /** The providers of the config in force. */
   providers(): ProviderRegistry {
     return this.#current().providers;
+  }
+
+  /**
+   * Offers the host's tools to runs started over WS (HTTP clients bring their own tools) and executes
+   * the calls the model makes to them. Returns the function that withdraws the host.
+   */
+  useTools(host: AgentToolHost): () => void {
+    this.#tools = host;
+    return () => {
+      if (this.#tools === host) this.#tools = undefined;
+    };
   }
 
   /** Sees every event of every run. */
@@ -313,7 +339,7 @@ export class AgentRuntime {
       ...fromMessage(message),
       ...extra,
     });
-    if (!info.ephemeral) await this.options.transcripts.append(ref, fresh.map((m) => line(m)));
+    await this.#record(info, input, ref, fresh.map((m) => line(m)));
     this.#emit(info, input, { type: "start", startedAt });
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
@@ -324,18 +350,27 @@ export class AgentRuntime {
     ];
     const { provider, model } = this.providers().resolve(modelRef);
     const request: ChatRequest = { ...input.params, model, messages };
-    const acc = new ReplyAccumulator();
+    const toolRun: ToolRunContext = { runId: info.runId, sessionKey: info.sessionKey, agentId: agent.id };
+    const tools = this.#tools && input.origin.kind !== "http" && !request.tools?.length
+      ? this.#tools
+      : undefined;
+    const specs = tools?.specs(toolRun) ?? [];
+    const offered = new Set(specs.map((spec) => spec.name));
+    if (specs.length) request.tools = specs;
+    let acc = new ReplyAccumulator();
     let outcome: RunOutcome;
     try {
       let result: ChatResult;
-      if (input.stream === false) {
-        result = await provider.completeChat(request, signal);
-      } else {
-        for await (const event of provider.streamChat(request, signal)) {
-          acc.add(event);
-          this.#emit(info, input, { type: "output", event, text: acc.text });
+      for (let step = 1;; step++) {
+        acc = new ReplyAccumulator();
+        result = await this.#callModel(provider, request, info, input, acc, signal);
+        const calls = result.toolCalls;
+        if (!tools || step >= MAX_TOOL_STEPS || !calls.length || !calls.every((c) => offered.has(c.name))) {
+          break;
         }
-        result = acc.result();
+        const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
+        await this.#record(info, input, ref, turn.map((m) => line(m)));
+        request.messages = [...request.messages, ...turn];
       }
       outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
     } catch (error) {
@@ -360,11 +395,60 @@ export class AgentRuntime {
       const stopReason = outcome.status === "ok" ? undefined : outcome.status;
       const message: ChatMessage = { role: "assistant", content: reply.text };
       if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-      await this.options.transcripts.append(ref, [line(message, stopReason ? { stopReason } : {})]);
+      await this.#record(info, input, ref, [line(message, stopReason ? { stopReason } : {})]);
     }
     if (!info.ephemeral) await this.#recordRun(session, outcome, fresh);
     this.#emit(info, input, { type: "end", outcome });
     return outcome;
+  }
+
+  /** One model step: streamed (emitting output events) unless the turn asked for a whole reply. */
+  async #callModel(
+    provider: ModelProvider,
+    request: ChatRequest,
+    info: RunInfo,
+    input: TurnInput,
+    acc: ReplyAccumulator,
+    signal: AbortSignal,
+  ): Promise<ChatResult> {
+    if (input.stream === false) return await provider.completeChat(request, signal);
+    for await (const event of provider.streamChat(request, signal)) {
+      acc.add(event);
+      this.#emit(info, input, { type: "output", event, text: acc.text });
+    }
+    return acc.result();
+  }
+
+  /** Executes the tool calls of one model step; returns the assistant message and one result per call. */
+  async #runTools(
+    tools: AgentToolHost,
+    run: ToolRunContext,
+    info: RunInfo,
+    input: TurnInput,
+    step: ChatResult,
+    signal: AbortSignal,
+  ): Promise<ChatMessage[]> {
+    const turn: ChatMessage[] = [{ role: "assistant", content: step.text, toolCalls: step.toolCalls }];
+    for (const call of step.toolCalls) {
+      signal.throwIfAborted();
+      this.#emit(info, input, { type: "tool", phase: "start", call });
+      const { output, isError } = await tools.execute(call, run, signal);
+      this.#emit(info, input, { type: "tool", phase: "result", call, output, isError });
+      turn.push({ role: "tool", content: output, toolCallId: call.id, name: call.name });
+    }
+    return turn;
+  }
+
+  /** Appends lines to a durable session's transcript and reports each one. */
+  async #record(
+    info: RunInfo,
+    input: TurnInput,
+    ref: TranscriptRef,
+    lines: TranscriptEntry[],
+  ): Promise<void> {
+    if (info.ephemeral || !lines.length) return;
+    await this.options.transcripts.append(ref, lines);
+    for (const entry of lines) this.#emit(info, input, { type: "message", entry });
   }
 
   /** A run that never started: aborted or timed out while queued, or the session could not open. */

@@ -1,0 +1,32 @@
+/**
+ * The seam through which agent runs use gateway-side tools: the runtime asks which tools to offer the
+ * model and hands each call the model makes back to the host. The tools module implements it over its
+ * registry; the agents feature itself knows no tool.
+ *
+ * @module
+ */
+import type { ToolCall, ToolSpec } from "../providers/types.ts";
+
+/** The run a tool call belongs to. */
+export interface ToolRunContext {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+}
+
+/** What a tool call produced, as the text the model reads next. */
+export interface ToolCallResult {
+  output: string;
+  isError: boolean;
+}
+
+/** Offers tools to agent runs and executes the calls the model makes. */
+export interface AgentToolHost {
+  /** The tools a run may call (already filtered by policy); empty for none. */
+  specs(run: ToolRunContext): ToolSpec[];
+  /** Runs one call. Failures are reported in the result, never thrown. */
+  execute(call: ToolCall, run: ToolRunContext, signal: AbortSignal): Promise<ToolCallResult>;
+}
+
+/** A run stops calling tools after this many model steps and keeps the last reply as it is. */
+export const MAX_TOOL_STEPS = 8;
