@@ -375,7 +375,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     hello(connection) {
       const caller = connection.caller!;
-      const authBlock: Record<string, unknown> = { role: caller.role, scopes: [...caller.scopes] };
+      const authBlock: Record<string, unknown> = {
+        method: caller.authMethod,
+        role: caller.role,
+        scopes: [...caller.scopes],
+      };
       const token = deviceTokens.get(connection);
       if (token) authBlock.deviceToken = token;
       const snapshot: Record<string, unknown> = {

@@ -13,8 +13,24 @@ const schema = JSON.parse(await Deno.readTextFile(schemaPath));
 const ajv = new (Ajv as any)({ strict: false, allErrors: true });
 ajv.addSchema(schema, "protocol");
 
+/**
+ * The reference gateway (2026.9.6, captures/ws-session.json) sends `hello-ok.auth.method`, which the
+ * newest published schema (2026.9.1) does not list yet. We send it too; it is checked here and taken out
+ * before validation so every other field is still held to the schema.
+ */
+function withoutKnownAdditions(name: string, value: unknown): unknown {
+  if (name !== "HelloOk" || typeof value !== "object" || value === null) return value;
+  const hello = value as { auth?: Record<string, unknown> };
+  if (!hello.auth || typeof hello.auth.method !== "string") {
+    throw new Error("hello-ok.auth.method must be a string, as the reference gateway sends it");
+  }
+  const { method: _method, ...auth } = hello.auth;
+  return { ...hello, auth };
+}
+
 /** Throws with ajv's errors when `value` does not match `#/definitions/<name>`. */
-export function assertMatchesSchema(name: string, value: unknown): void {
+export function assertMatchesSchema(name: string, input: unknown): void {
+  const value = withoutKnownAdditions(name, input);
   const validate = ajv.getSchema(`protocol#/definitions/${name}`);
   if (!validate) throw new Error(`no definition ${name} in protocol.schema.json`);
   if (!validate(value)) {

@@ -20,7 +20,7 @@ Deno.test("hello-ok matches the reference protocol schema and grants the request
   const c = await client(gateway);
   assertMatchesSchema("HelloOk", c.hello);
   const auth = c.hello.auth as { role: string; scopes: string[] };
-  assert.deepEqual(auth, { role: "operator", scopes: ["operator.read", "operator.write"] });
+  assert.deepEqual(auth, { method: "token", role: "operator", scopes: ["operator.read", "operator.write"] });
   const features = c.hello.features as { methods: string[]; events: string[] };
   assert.ok(features.methods.includes("health"));
   assert.ok(features.events.includes("tick"));
