@@ -66,16 +66,30 @@ export function denoTransport(): Transport {
             const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
             sockets.add(socket);
             socket.addEventListener("close", () => sockets.delete(socket));
+            // Accept now, not on open: the gateway counts unauthenticated sockets at accept time, and a
+            // burst of upgrades admitted before any `open` fired would otherwise all pass its cap.
+            // Until the socket opens, frames wait in `outbox` and a close is deferred.
+            const outbox: string[] = [];
+            let deferredClose: [number, string] | undefined;
+            const connecting = () => socket.readyState === WebSocket.CONNECTING;
+            const handlers = handler.acceptSocket({
+              send: (text) => {
+                if (connecting()) outbox.push(text);
+                else if (socket.readyState === WebSocket.OPEN) socket.send(text);
+              },
+              close: (code, reason) => {
+                if (connecting()) deferredClose = [code, reason];
+                else socket.close(code, reason);
+              },
+              bufferedAmount: () => socket.bufferedAmount,
+            }, { remoteAddress, headers, url });
             socket.onopen = () => {
-              const handlers = handler.acceptSocket({
-                send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text),
-                close: (code, reason) => socket.close(code, reason),
-                bufferedAmount: () => socket.bufferedAmount,
-              }, { remoteAddress, headers, url });
-              socket.onmessage = (event) =>
-                handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-              socket.onclose = (event) => handlers.closed(event.code, event.reason);
+              for (const text of outbox.splice(0)) socket.send(text);
+              if (deferredClose) socket.close(...deferredClose);
             };
+            socket.onmessage = (event) =>
+              handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+            socket.onclose = (event) => handlers.closed(event.code, event.reason);
             return response;
           });
         } catch (error) {
