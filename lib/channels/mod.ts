@@ -1,0 +1,37 @@
+/**
+ * Channels: where outside services reach the agents (Telegram, signed HTTP webhooks).
+ *
+ * ```ts
+ * const channels = channelsModule({ agents, metrics: metrics.recorder });
+ * createGateway({ config, modules: [agents, metrics, channels] });
+ * ```
+ *
+ * @module
+ */
+export {
+  BUILTIN_CHANNELS,
+  CHANNELS_HTTP_PREFIX,
+  type ChannelsModule,
+  channelsModule,
+  type ChannelsModuleOptions,
+} from "./module.ts";
+export type {
+  Channel,
+  ChannelAccountStatus,
+  ChannelFactory,
+  ChannelHost,
+  ChannelProbe,
+  InboundMessage,
+  OutboundMessage,
+} from "./types.ts";
+export { type AgentTurns, agentTurns, type StartedTurn, type TurnRequest, type TurnResult } from "./turns.ts";
+export { TELEGRAM_API_ROOT, telegramChannel } from "./telegram.ts";
+export { webhookChannel } from "./webhook.ts";
+export { sign as signWebhookBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./hmac.ts";
+export type {
+  ChannelCommonConfig,
+  ChannelsSection,
+  DmPolicy,
+  TelegramChannelConfig,
+  WebhookChannelConfig,
+} from "../config/sections/channels.ts";

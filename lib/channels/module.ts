@@ -1,0 +1,272 @@
+/**
+ * The channels module: builds channels from `channels.*`, starts and stops them with the gateway and on
+ * config reload, turns inbound messages into agent turns and sends the replies back, serves channel
+ * webhooks under `/channels/<id>/`, and answers `channels.status` (with `probe`) and the health section.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { AgentsModule } from "../agents/module.ts";
+import { GatewayError } from "../errors.ts";
+import { jsonResponse } from "../http/security-headers.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseParams } from "../methods/system.ts";
+import type { MetricsRecorder } from "../metrics/recorder.ts";
+import type { FetchLike } from "../providers/types.ts";
+import type { GatewayContext, GatewayModule } from "../types.ts";
+import { DEFAULT_ACCOUNT_ID } from "./status.ts";
+import { telegramChannel } from "./telegram.ts";
+import { type AgentTurns, agentTurns } from "./turns.ts";
+import type { Channel, ChannelFactory, ChannelProbe, InboundMessage } from "./types.ts";
+import { webhookChannel } from "./webhook.ts";
+
+/** Channel ids this gateway knows how to run. */
+export const BUILTIN_CHANNELS: Readonly<Record<string, ChannelFactory>> = {
+  telegram: telegramChannel,
+  webhook: webhookChannel,
+};
+
+/** Where channel webhooks are served. */
+export const CHANNELS_HTTP_PREFIX = "/channels/";
+
+const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+
+/** Options for {@link channelsModule}. */
+export interface ChannelsModuleOptions {
+  /** Inbound messages become turns of these agents; without it channels only send. */
+  agents?: AgentsModule;
+  /** Overrides how turns start (tests, embedders without the agents module). */
+  turns?: AgentTurns;
+  metrics?: MetricsRecorder;
+  /** What channels call the outside world with; defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /** Extra or replacement channel factories by id. */
+  factories?: Record<string, ChannelFactory>;
+}
+
+/** The channels module; hooks use `send` for delivery. */
+export interface ChannelsModule extends GatewayModule {
+  /** Sends `text` to `to` on a running channel; throws `INVALID_REQUEST` for unknown channels. */
+  send(channelId: string, to: string, text: string): Promise<void>;
+  /** Whether a channel (and account) is configured and enabled. */
+  has(channelId: string, accountId?: string): boolean;
+}
+
+const StatusParams = z.object({
+  probe: z.boolean().optional(),
+  timeoutMs: z.number().int().min(0).optional(),
+  channel: z.string().min(1).optional(),
+}).strict();
+
+/** Creates the channels module. */
+export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
+  const factories = { ...BUILTIN_CHANNELS, ...options.factories };
+  const running = new Map<string, { channel: Channel; config: string }>();
+  let context: GatewayContext | undefined;
+  let turns = options.turns;
+
+  const entries = (): [string, Record<string, unknown>][] =>
+    Object.entries((context?.config().channels ?? {}) as Record<string, unknown>)
+      .filter(([id, value]) => factories[id] && value && typeof value === "object")
+      .map(([id, value]) => [id, value as Record<string, unknown>]);
+
+  const channelOrThrow = (id: string): Channel => {
+    const entry = running.get(id);
+    if (!entry) {
+      throw new GatewayError("INVALID_REQUEST", `channel '${id}' is not configured or not enabled`, {
+        details: { channel: id, configured: [...running.keys()] },
+      });
+    }
+    return entry.channel;
+  };
+
+  async function deliverReply(channel: Channel, message: InboundMessage, text: string): Promise<void> {
+    const started = context!.now();
+    try {
+      await channel.send({ to: message.chatId, text, replyToId: message.messageId });
+      options.metrics?.messageDelivered(channel.id, "ok", (context!.now() - started) / 1000);
+    } catch (error) {
+      options.metrics?.messageDelivered(channel.id, "error", (context!.now() - started) / 1000);
+      context!.logger.warn("channel reply failed", { channel: channel.id, error: String(error) });
+    }
+  }
+
+  async function receive(channel: Channel, config: Record<string, unknown>, message: InboundMessage) {
+    const ctx = context!;
+    options.metrics?.messageReceived(channel.id);
+    if (!allowed(config, message.senderId)) {
+      ctx.logger.info("channel message from a sender not in allowFrom dropped", {
+        channel: channel.id,
+        sender: message.senderId,
+      });
+      return;
+    }
+    if (!turns) {
+      ctx.logger.warn("channel message dropped: no agents module", { channel: channel.id });
+      return;
+    }
+    const agentId = typeof config.agentId === "string" ? config.agentId : undefined;
+    try {
+      const turn = turns.start({
+        message: message.text,
+        agentId,
+        // One session per sender and channel, so two people never share a transcript.
+        sessionKey: `${channel.id}:direct:${message.chatId}`,
+      });
+      const result = await turn.done;
+      if (result.status === "ok" && result.text.trim()) await deliverReply(channel, message, result.text);
+      else if (result.status === "error") {
+        ctx.logger.warn("channel turn failed", {
+          channel: channel.id,
+          runId: turn.runId,
+          error: result.error,
+        });
+      }
+    } catch (error) {
+      ctx.logger.warn("channel turn could not start", { channel: channel.id, error: String(error) });
+    }
+  }
+
+  async function startChannel(id: string, config: Record<string, unknown>): Promise<void> {
+    const ctx = context!;
+    const channel = factories[id](config, ctx.env);
+    running.set(id, { channel, config: JSON.stringify(config) });
+    const logger: Logger = ctx.logger.child(`channels/${id}`);
+    await channel.start({
+      logger,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now: () => ctx.now(),
+      receive: (message) => void receive(channel, config, message),
+    });
+  }
+
+  async function stopChannel(id: string): Promise<void> {
+    const entry = running.get(id);
+    running.delete(id);
+    await entry?.channel.stop().catch((error) =>
+      context?.logger.warn("channel stop failed", { channel: id, error: String(error) })
+    );
+  }
+
+  /** Brings running channels in line with the config: stop removed or changed ones, start new ones. */
+  async function reconcile(): Promise<void> {
+    const wanted = new Map(entries().filter(([, c]) => c.enabled !== false));
+    for (const [id, entry] of [...running]) {
+      const next = wanted.get(id);
+      if (!next || JSON.stringify(next) !== entry.config) await stopChannel(id);
+    }
+    for (const [id, config] of wanted) {
+      if (!running.has(id)) await startChannel(id, config);
+    }
+  }
+
+  async function status(params: z.infer<typeof StatusParams>) {
+    const ctx = context!;
+    const ids = [...running.keys()].filter((id) => !params.channel || id === params.channel);
+    if (params.channel && !ids.length) channelOrThrow(params.channel);
+    const probes = new Map<string, ChannelProbe>();
+    if (params.probe) {
+      const signal = AbortSignal.timeout(params.timeoutMs || DEFAULT_PROBE_TIMEOUT_MS);
+      await Promise.all(ids.map(async (id) => probes.set(id, await running.get(id)!.channel.probe(signal))));
+    }
+    const result = {
+      ts: ctx.now(),
+      channelOrder: ids,
+      channelLabels: {} as Record<string, string>,
+      channelDetailLabels: {} as Record<string, string>,
+      channelMeta: [] as { id: string; label: string; detailLabel: string }[],
+      channels: {} as Record<string, unknown>,
+      channelAccounts: {} as Record<string, unknown[]>,
+      channelDefaultAccountId: {} as Record<string, string>,
+    };
+    for (const id of ids) {
+      const channel = running.get(id)!.channel;
+      const account = channel.status();
+      result.channelLabels[id] = channel.label;
+      result.channelDetailLabels[id] = channel.detailLabel;
+      result.channelMeta.push({ id, label: channel.label, detailLabel: channel.detailLabel });
+      result.channels[id] = summary(account, probes.get(id));
+      result.channelAccounts[id] = [account];
+      result.channelDefaultAccountId[id] = DEFAULT_ACCOUNT_ID;
+    }
+    return result;
+  }
+
+  return {
+    name: "channels",
+    async send(channelId, to, text) {
+      const channel = channelOrThrow(channelId);
+      const started = context!.now();
+      try {
+        await channel.send({ to, text });
+        options.metrics?.messageDelivered(channelId, "ok", (context!.now() - started) / 1000);
+      } catch (error) {
+        options.metrics?.messageDelivered(channelId, "error", (context!.now() - started) / 1000);
+        throw error;
+      }
+    },
+    has: (channelId, accountId) =>
+      running.has(channelId) && (accountId === undefined || accountId === DEFAULT_ACCOUNT_ID),
+    async setup(ctx) {
+      context = ctx;
+      turns ??= options.agents ? agentTurns(options.agents) : undefined;
+      ctx.registerMethod(
+        "channels.status",
+        "operator.read",
+        (call) => status(parseParams("channels.status", StatusParams, call.params)),
+      );
+      ctx.addHealthSection(() => {
+        const channels: Record<string, unknown> = {};
+        const labels: Record<string, string> = {};
+        for (const [id, { channel }] of running) {
+          channels[id] = summary(channel.status());
+          labels[id] = channel.label;
+        }
+        return { channels, channelOrder: [...running.keys()], channelLabels: labels };
+      });
+      ctx.registerRoute({
+        path: CHANNELS_HTTP_PREFIX,
+        prefix: true,
+        async handler(request) {
+          const [id, ...rest] = new URL(request.url).pathname.slice(CHANNELS_HTTP_PREFIX.length).split("/");
+          const channel = running.get(id)?.channel;
+          if (!channel?.handleHttp) {
+            return jsonResponse({ ok: false, error: `no channel webhook for '${id}'` }, 404);
+          }
+          return await channel.handleHttp(request, rest.join("/"));
+        },
+      });
+      ctx.onConfigChange(() => {
+        reconcile().catch((error) => ctx.logger.error("channel reload failed", { error: String(error) }));
+      });
+      ctx.onStop(async () => {
+        for (const id of [...running.keys()]) await stopChannel(id);
+      });
+      await reconcile();
+    },
+  };
+}
+
+/** The per-channel summary in `channels` (health and `channels.status`). */
+function summary(account: ReturnType<Channel["status"]>, probe?: ChannelProbe): Record<string, unknown> {
+  return {
+    configured: account.configured,
+    running: account.running,
+    ...(account.connected !== undefined ? { connected: account.connected } : {}),
+    ...(account.mode ? { mode: account.mode } : {}),
+    lastError: account.lastError,
+    ...(account.lastError && !account.running ? { status: "error" } : {}),
+    ...(probe ? { probe } : {}),
+  };
+}
+
+/** `dmPolicy` and `allowFrom`: open by default for an owner's own bot, as configured otherwise. */
+function allowed(config: Record<string, unknown>, senderId: string): boolean {
+  const policy = config.dmPolicy ?? (Array.isArray(config.allowFrom) ? "allowlist" : "open");
+  if (policy === "disabled") return false;
+  if (policy === "open") return true;
+  const list = (Array.isArray(config.allowFrom) ? config.allowFrom : []).map((v) =>
+    String(v).replace(/^(telegram|tg):/i, "")
+  );
+  return list.includes("*") || list.includes(senderId);
+}

@@ -1,0 +1,232 @@
+/**
+ * The Telegram channel over the Bot API (`<apiRoot>/bot<token>/<method>`): long polling with
+ * `getUpdates` by default, webhook mode when `webhookUrl` is set (updates arrive at
+ * `/channels/telegram/webhook` on the gateway port, checked against `webhookSecret`). Replies use
+ * `sendMessage`, split at `textChunkLimit`.
+ *
+ * @module
+ */
+import { jsonResponse } from "../http/security-headers.ts";
+import { secretsEqual } from "../auth/shared-secret.ts";
+import { ChannelStatusTracker, secretString, timedProbe } from "./status.ts";
+import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./types.ts";
+
+/** The public Bot API root. */
+export const TELEGRAM_API_ROOT = "https://api.telegram.org";
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+const DEFAULT_POLL_TIMEOUT_S = 25;
+const DEFAULT_CHUNK_LIMIT = 4000;
+const MAX_BACKOFF_MS = 30_000;
+
+interface TelegramUpdate {
+  update_id: number;
+  message?: {
+    message_id: number;
+    text?: string;
+    chat: { id: number | string };
+    from?: { id: number | string; first_name?: string; username?: string };
+  };
+}
+
+/** A Bot API error with Telegram's own description. */
+class TelegramApiError extends Error {
+  constructor(method: string, readonly status: number, description: string) {
+    super(`Telegram ${method} failed (${status}): ${description}`);
+  }
+}
+
+/** Builds the Telegram channel from `channels.telegram`. */
+export const telegramChannel: ChannelFactory = (config, env) => {
+  const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
+  const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
+    /\/+$/,
+    "",
+  );
+  const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
+  const webhookSecret = secretString(config.webhookSecret);
+  const pollTimeout = typeof config.pollTimeoutSeconds === "number"
+    ? config.pollTimeoutSeconds
+    : DEFAULT_POLL_TIMEOUT_S;
+  const chunkLimit = typeof config.textChunkLimit === "number" ? config.textChunkLimit : DEFAULT_CHUNK_LIMIT;
+  const mode = webhookUrl ? "webhook" : "polling";
+  const problem = !token
+    ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
+    : webhookUrl && !webhookSecret
+    ? "webhook mode needs channels.telegram.webhookSecret"
+    : undefined;
+  let host: ChannelHost | undefined;
+  let tracker: ChannelStatusTracker | undefined;
+  let polling: AbortController | undefined;
+  let loop: Promise<void> | undefined;
+
+  async function call<T>(method: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    if (!host || !token) throw new Error(problem ?? "telegram channel is not running");
+    const response = await host.fetch(`${apiRoot}/bot${token}/${method}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal,
+    });
+    const payload = await response.json().catch(() => ({})) as {
+      ok?: boolean;
+      result?: T;
+      description?: string;
+    };
+    if (!response.ok || !payload.ok) {
+      throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+    }
+    return payload.result as T;
+  }
+
+  function deliver(update: TelegramUpdate): void {
+    const message = update.message;
+    if (!message?.text || !message.from || !host) return;
+    tracker?.inbound();
+    host.receive({
+      senderId: String(message.from.id),
+      chatId: String(message.chat.id),
+      text: message.text,
+      messageId: String(message.message_id),
+      ...(message.from.username ?? message.from.first_name
+        ? { senderName: message.from.username ?? message.from.first_name }
+        : {}),
+    });
+  }
+
+  async function poll(signal: AbortSignal): Promise<void> {
+    let offset = 0;
+    let backoff = 1000;
+    while (!signal.aborted) {
+      try {
+        const updates = await call<TelegramUpdate[]>("getUpdates", {
+          offset,
+          timeout: pollTimeout,
+          allowed_updates: ["message"],
+        }, signal);
+        tracker?.connected(true);
+        backoff = 1000;
+        for (const update of updates) {
+          offset = Math.max(offset, update.update_id + 1);
+          deliver(update);
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        tracker?.connected(false);
+        tracker?.failed(error);
+        host?.logger.warn("telegram polling failed; retrying", { error: String(error), retryInMs: backoff });
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  return {
+    id: "telegram",
+    label: "Telegram",
+    detailLabel: "Telegram Bot",
+    async start(h) {
+      host = h;
+      tracker = new ChannelStatusTracker(h.now, {
+        configured: !problem,
+        mode,
+        baseUrl: apiRoot,
+        webhookPath: webhookUrl ? "/channels/telegram/webhook" : null,
+      });
+      if (problem) return tracker.failed(problem);
+      try {
+        await call("getMe", {});
+        if (webhookUrl) {
+          await call("setWebhook", {
+            url: webhookUrl,
+            secret_token: webhookSecret,
+            allowed_updates: ["message"],
+          });
+          tracker.connected(true);
+        } else {
+          // A webhook left behind by another setup makes getUpdates fail with 409.
+          await call("deleteWebhook", { drop_pending_updates: false });
+          polling = new AbortController();
+          loop = poll(polling.signal);
+        }
+        tracker.started();
+      } catch (error) {
+        tracker.failed(error);
+        h.logger.error("telegram channel could not start", { error: String(error) });
+      }
+    },
+    async stop() {
+      polling?.abort();
+      await loop;
+      polling = undefined;
+      loop = undefined;
+      tracker?.stopped();
+    },
+    async send(message: OutboundMessage) {
+      let last: { message_id?: number } | undefined;
+      for (const text of chunks(message.text, chunkLimit)) {
+        last = await call<{ message_id: number }>("sendMessage", {
+          chat_id: message.to,
+          text,
+          ...(message.replyToId ? { reply_parameters: { message_id: Number(message.replyToId) } } : {}),
+        });
+      }
+      tracker?.outbound();
+      return last?.message_id !== undefined ? { messageId: String(last.message_id) } : {};
+    },
+    status: () =>
+      (tracker ??
+        new ChannelStatusTracker(() => 0, { configured: !problem, lastError: problem ?? null, mode }))
+        .snapshot(),
+    async probe(signal) {
+      const probe = await timedProbe(() => host?.now() ?? 0, async () => {
+        const me = await call<{ id: number; username?: string }>("getMe", {}, signal);
+        return { id: me.id, username: me.username };
+      });
+      tracker?.probed(probe);
+      return probe;
+    },
+    async handleHttp(request, subPath) {
+      if (subPath !== "webhook" || !webhookUrl) return jsonResponse({ ok: false, error: "not found" }, 404);
+      if (request.method !== "POST") {
+        return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
+      }
+      const provided = request.headers.get(SECRET_HEADER) ?? "";
+      if (!webhookSecret || !secretsEqual(provided, webhookSecret)) {
+        return jsonResponse({ ok: false, error: "bad secret token" }, 401);
+      }
+      let update: TelegramUpdate;
+      try {
+        update = await request.json();
+      } catch {
+        return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
+      }
+      deliver(update);
+      return new Response(null, { status: 200 });
+    },
+  } satisfies Channel;
+};
+
+/** Splits text at the chunk limit, preferring paragraph then line breaks. */
+export function chunks(text: string, limit: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit);
+    const cut = Math.max(window.lastIndexOf("\n\n"), window.lastIndexOf("\n"));
+    const at = cut > limit / 2 ? cut : limit;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at).replace(/^\n+/, "");
+  }
+  if (rest || !parts.length) parts.push(rest);
+  return parts;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Agent turns for callers outside a socket (hooks, channels): start a turn in a session, learn when it
+ * was admitted, and wait for its reply text.
+ *
+ * @module
+ */
+import type { AgentsModule } from "../agents/module.ts";
+import { targetSession } from "../agents/run-methods.ts";
+
+/** A turn to start. */
+export interface TurnRequest {
+  message: string;
+  /** The default agent when omitted. */
+  agentId?: string;
+  /** A full or short session key; the agent's main session when omitted. */
+  sessionKey?: string;
+  /** A `provider/model` override. */
+  model?: string;
+  /** Added to the agent's system prompt for this turn (e.g. the hook's safety framing). */
+  extraSystemPrompt?: string;
+  signal?: AbortSignal;
+}
+
+/** How a turn ended. */
+export interface TurnResult {
+  status: "ok" | "error" | "aborted";
+  text: string;
+  error?: string;
+}
+
+/** An admitted turn. */
+export interface StartedTurn {
+  runId: string;
+  agentId: string;
+  sessionKey: string;
+  done: Promise<TurnResult>;
+}
+
+/** Starts agent turns. */
+export interface AgentTurns {
+  /** Throws a `GatewayError` for an unknown agent, model or bad session key. */
+  start(request: TurnRequest): StartedTurn;
+  /** Whether `agentId` names a configured agent. */
+  hasAgent(agentId: string): boolean;
+  defaultAgentId(): string;
+}
+
+/** {@link AgentTurns} over the agents module's runtime. */
+export function agentTurns(agents: AgentsModule): AgentTurns {
+  return {
+    start(request) {
+      const runtime = agents.runtime();
+      const target = targetSession(runtime, request.sessionKey, request.agentId);
+      const handle = runtime.startTurn({
+        sessionKey: target.key,
+        agentId: target.agentId,
+        messages: [{ role: "user", content: request.message }],
+        system: request.extraSystemPrompt,
+        model: request.model,
+        signal: request.signal,
+        origin: { kind: "agent" },
+      });
+      return {
+        runId: handle.runId,
+        agentId: handle.agentId,
+        sessionKey: handle.sessionKey,
+        done: handle.done.then((outcome) => ({
+          status: outcome.status,
+          text: outcome.result?.text ?? "",
+          ...(outcome.error ? { error: outcome.error.message } : {}),
+        })),
+      };
+    },
+    hasAgent(agentId) {
+      try {
+        agents.runtime().agents().get(agentId);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    defaultAgentId: () => agents.runtime().agents().defaultAgentId,
+  };
+}
