@@ -13,7 +13,7 @@ import { GatewayError } from "../../lib/errors.ts";
 import { denoTransport } from "../../lib/transports/deno.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import type { Logger } from "../../lib/log/logger.ts";
-import type { CliContext } from "../command.ts";
+import type { CliContext, ProfilePaths } from "../command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { resolveHome } from "../cli/profile-paths.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
@@ -40,8 +40,8 @@ export interface GatewayRunOptions {
   reset: boolean;
   force: boolean;
   verbose: boolean;
-  /** Builds the feature modules for each gateway instance (agents, OpenAI endpoints, ...). */
-  modules(stateDir: string): GatewayModule[];
+  /** Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...). */
+  modules(paths: ProfilePaths): GatewayModule[];
   /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */
   isTerminal: boolean;
   onRestartSignal?(listener: () => void): () => void;
@@ -107,7 +107,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
             config,
             env,
             transport: denoTransport(),
-            modules: [...options.modules(paths.stateDir), secretsModule(() => supervisor.reloadSecrets())],
+            modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
             logSinks: [logging.sink],
             logLevel: "trace",
             logTail: new FileLogTail(() => logging.file.path),

@@ -1,0 +1,120 @@
+/**
+ * Credentials never leave the gateway through the config methods: `config.get` (and every write's
+ * result) replaces credential-looking strings with a sentinel, and writes put the on-disk value back
+ * wherever a client sends the sentinel unchanged, so a get → edit → set round trip keeps the secrets.
+ * SecretRef objects and `${VAR}` placeholders are not secret material and stay visible.
+ *
+ * @module
+ */
+import JSON5 from "json5";
+import { isPlainObject } from "../../lib/config/source.ts";
+
+/** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
+export const REDACTED_SENTINEL = "__OPENCLAW_REDACTED__";
+
+const SECRET_KEY = /token|password|passphrase|secret|api[-_]?key|authorization|cookie|private[-_]?key/i;
+const ENV_PLACEHOLDER = /^\$\{[^}]*\}$/;
+
+/** Whether a key names a credential (`gateway.auth.token`, `env.vars.OPENAI_API_KEY`, ...). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** A redacted copy of a config value and the secret strings it hid. */
+export interface Redacted<T> {
+  value: T;
+  secrets: string[];
+}
+
+/** Replaces credential strings (by key) with {@link REDACTED_SENTINEL}. */
+export function redactConfigValue<T>(value: T): Redacted<T> {
+  const secrets: string[] = [];
+  const walk = (node: unknown, key: string): unknown => {
+    if (typeof node === "string") {
+      if (!isSecretKey(key) || ENV_PLACEHOLDER.test(node.trim())) return node;
+      secrets.push(node);
+      return REDACTED_SENTINEL;
+    }
+    if (Array.isArray(node)) return node.map((item) => walk(item, key));
+    if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k)]));
+    return node;
+  };
+  return { value: walk(value, "") as T, secrets };
+}
+
+/**
+ * Redacts the authored JSON5 text, keeping its comments and layout where it can: each secret is replaced
+ * in place. When a secret is not found verbatim (written with escapes, say), the text is replaced by
+ * the redacted object rendered as JSON5, because a partly redacted text would leak.
+ */
+export function redactRawText(raw: string, parsed: unknown): string {
+  const { value, secrets } = redactConfigValue(parsed);
+  let text = raw;
+  for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
+    if (secret) text = text.split(secret).join(REDACTED_SENTINEL);
+  }
+  return leaksAny(text, secrets) ? JSON5.stringify(value, null, 2) : text;
+}
+
+function leaksAny(text: string, secrets: string[]): boolean {
+  let reparsed: unknown;
+  try {
+    reparsed = JSON5.parse(text);
+  } catch {
+    return true;
+  }
+  const remaining = new Set(secrets.filter(Boolean));
+  const found = (node: unknown): boolean => {
+    if (typeof node === "string") return remaining.has(node);
+    if (Array.isArray(node)) return node.some(found);
+    if (isPlainObject(node)) return Object.values(node).some(found);
+    return false;
+  };
+  return found(reparsed);
+}
+
+/** A sentinel a write could not resolve, by dotted path. */
+export interface UnrestoredSentinel {
+  path: string;
+  message: string;
+}
+
+/**
+ * Puts the current value back wherever `next` holds the sentinel at the same path. Sentinels with no
+ * current string to restore, or embedded in a longer string, are reported rather than written.
+ */
+export function restoreRedacted(
+  next: Record<string, unknown>,
+  current: Record<string, unknown>,
+): { value: Record<string, unknown>; problems: UnrestoredSentinel[] } {
+  const problems: UnrestoredSentinel[] = [];
+  const walk = (node: unknown, before: unknown, path: string): unknown => {
+    if (typeof node === "string") {
+      if (node === REDACTED_SENTINEL) {
+        if (typeof before === "string") return before;
+        problems.push({
+          path,
+          message: "holds the redaction placeholder but there is no value to keep; send the real value",
+        });
+      } else if (node.includes(REDACTED_SENTINEL)) {
+        problems.push({ path, message: `contains the reserved ${REDACTED_SENTINEL} placeholder` });
+      }
+      return node;
+    }
+    if (Array.isArray(node)) {
+      return node.map((item, i) => walk(item, Array.isArray(before) ? before[i] : undefined, join(path, i)));
+    }
+    if (isPlainObject(node)) {
+      const previous = isPlainObject(before) ? before : {};
+      return Object.fromEntries(
+        Object.entries(node).map(([k, v]) => [k, walk(v, previous[k], join(path, k))]),
+      );
+    }
+    return node;
+  };
+  return { value: walk(next, current, "") as Record<string, unknown>, problems };
+}
+
+function join(prefix: string, key: string | number): string {
+  return prefix ? `${prefix}.${key}` : String(key);
+}
