@@ -1,0 +1,82 @@
+/**
+ * Lets agent runs use the registry: the model is offered every tool the config's policy allows the
+ * agent (owner-only tools never), and its calls run here with the run's session as context.
+ *
+ * @module
+ */
+import type { AgentToolHost, ToolCallResult, ToolRunContext } from "../agents/tool-host.ts";
+import type { GatewayConfig } from "../config/schema.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ToolCall, ToolSpec } from "../providers/types.ts";
+import type { CallerIdentity } from "../types.ts";
+import { configAllows, OWNER_ONLY_TOOLS } from "./policy.ts";
+import { type ToolDefinition, ToolInputError, type ToolRegistry } from "./types.ts";
+
+/** What the host reads from the gateway. */
+export interface AgentToolHostDeps {
+  registry: ToolRegistry;
+  config(): GatewayConfig;
+  now(): number;
+  logger: Logger;
+}
+
+/** An {@link AgentToolHost} over a registry. */
+export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
+  const usable = (run: ToolRunContext): ToolDefinition[] =>
+    deps.registry.list().filter((tool) =>
+      !tool.ownerOnly && !OWNER_ONLY_TOOLS.includes(tool.name) &&
+      configAllows(deps.config(), run.agentId, tool)
+    );
+  return {
+    specs(run): ToolSpec[] {
+      return usable(run).map((tool) => {
+        const spec: ToolSpec = { name: tool.name, description: tool.description };
+        if (tool.parameters) spec.parameters = tool.parameters;
+        return spec;
+      });
+    },
+    async execute(call: ToolCall, run: ToolRunContext, signal: AbortSignal): Promise<ToolCallResult> {
+      const tool = usable(run).find((t) => t.name === call.name);
+      if (!tool) return { output: `Tool not available: ${call.name}`, isError: true };
+      let args: unknown;
+      try {
+        args = call.arguments.trim() ? JSON.parse(call.arguments) : {};
+      } catch {
+        return { output: `invalid ${call.name} arguments: not JSON`, isError: true };
+      }
+      if (typeof args !== "object" || args === null || Array.isArray(args)) {
+        return { output: `invalid ${call.name} arguments: expected an object`, isError: true };
+      }
+      // The model acts for the run, not for an operator: it holds no scopes of its own.
+      const caller: CallerIdentity = {
+        connId: `run:${run.runId}`,
+        role: "operator",
+        scopes: [],
+        authMethod: "agent",
+      };
+      try {
+        const result = await tool.execute(args as Record<string, unknown>, {
+          toolCallId: call.id,
+          sessionKey: run.sessionKey,
+          agentId: run.agentId,
+          runId: run.runId,
+          caller,
+          signal,
+          now: deps.now,
+        });
+        return {
+          output: typeof result === "string" ? result : JSON.stringify(result ?? null),
+          isError: false,
+        };
+      } catch (error) {
+        if (error instanceof ToolInputError) return { output: error.message, isError: true };
+        deps.logger.warn("tool execution failed", {
+          tool: call.name,
+          runId: run.runId,
+          error: String(error),
+        });
+        return { output: "tool execution failed", isError: true };
+      }
+    },
+  };
+}

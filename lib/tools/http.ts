@@ -1,0 +1,112 @@
+/**
+ * `POST /tools/invoke`: always on, gateway auth, body at most 2 MB. Success is `200 {ok:true,result}`;
+ * a refused or failed call is `{ok:false,error:{type,message}}` with 400/403/404/500. Body problems
+ * answer as the reference's shared HTTP helpers do: `{error:{message,type:"invalid_request_error"}}`
+ * with 400 (not JSON), 408 (body too slow) or 413 (too large).
+ *
+ * @module
+ */
+import { scopeSatisfied } from "../protocol/scopes.ts";
+import { jsonResponse } from "../http/security-headers.ts";
+import type { CallerIdentity, HttpAuthResult, HttpRoute, RequestInfo } from "../types.ts";
+import type { ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
+
+/** The reference's body cap for `/tools/invoke`. */
+export const TOOLS_INVOKE_MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** A body that has not arrived in full by then is refused with 408. */
+export const TOOLS_INVOKE_BODY_TIMEOUT_MS = 30_000;
+
+/** What the route needs: auth, and the shared invocation bound to a caller. */
+export interface ToolsInvokeRouteOptions {
+  authenticate(request: Request, info: RequestInfo): HttpAuthResult;
+  invoke(input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal): Promise<ToolInvokeOutcome>;
+  maxBodyBytes?: number;
+  bodyTimeoutMs?: number;
+}
+
+class BodyError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The `/tools/invoke` route. */
+export function toolsInvokeRoute(options: ToolsInvokeRouteOptions): HttpRoute {
+  const maxBytes = options.maxBodyBytes ?? TOOLS_INVOKE_MAX_BODY_BYTES;
+  const timeoutMs = options.bodyTimeoutMs ?? TOOLS_INVOKE_BODY_TIMEOUT_MS;
+  return {
+    path: "/tools/invoke",
+    methods: ["POST"],
+    async handler(request, info) {
+      const auth = options.authenticate(request, info);
+      if (!auth.ok) return auth.response;
+      if (!scopeSatisfied(auth.caller.scopes, "operator.write")) {
+        return jsonResponse(
+          { ok: false, error: { type: "tool_call_blocked", message: "missing scope: operator.write" } },
+          403,
+        );
+      }
+      let body: unknown;
+      try {
+        body = await readJsonBody(request, maxBytes, timeoutMs);
+      } catch (error) {
+        const status = error instanceof BodyError ? error.status : 400;
+        const message = error instanceof Error ? error.message : String(error);
+        return jsonResponse({ error: { message, type: "invalid_request_error" } }, status);
+      }
+      const outcome = await options.invoke(toInput(body), auth.caller, request.signal);
+      return outcome.ok
+        ? jsonResponse({ ok: true, result: outcome.result ?? null }, 200)
+        : jsonResponse({ ok: false, error: outcome.error }, outcome.status);
+    },
+  };
+}
+
+/** Takes the known fields of a body; anything of the wrong type counts as absent, as the reference does. */
+function toInput(body: unknown): ToolInvokeInput {
+  const raw = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
+  const text = (value: unknown) => typeof value === "string" ? value : undefined;
+  const args = raw.args;
+  const input: ToolInvokeInput = {
+    name: text(raw.name),
+    tool: text(raw.tool),
+    action: text(raw.action),
+    sessionKey: text(raw.sessionKey),
+    agentId: text(raw.agentId),
+    idempotencyKey: text(raw.idempotencyKey),
+  };
+  if (typeof args === "object" && args !== null && !Array.isArray(args)) {
+    input.args = args as Record<string, unknown>;
+  }
+  return input;
+}
+
+/** Reads at most `maxBytes` within `timeoutMs` and parses them as JSON (an empty body is `{}`). */
+async function readJsonBody(request: Request, maxBytes: number, timeoutMs: number): Promise<unknown> {
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) {
+    throw new BodyError(413, "Payload too large");
+  }
+  const reader = request.body?.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyError(408, "Request body timeout")), timeoutMs);
+  });
+  try {
+    while (reader) {
+      const { value, done } = await Promise.race([reader.read(), timeout]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw new BodyError(413, "Payload too large");
+      parts.push(value);
+    }
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const text = await new Blob(parts as BlobPart[]).text();
+  return text.trim() ? JSON.parse(text) : {};
+}

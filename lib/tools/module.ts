@@ -1,0 +1,94 @@
+/**
+ * Tools as a gateway module: a registry with the built-in tools, `POST /tools/invoke`, the
+ * `tools.invoke` / `tools.catalog` WS methods, and — when given the agents module — tool use by the
+ * model during WS agent runs.
+ *
+ * ```ts
+ * const agents = agentsModule();
+ * const tools = toolsModule({ agents, tools: [myTool] });
+ * createGateway({ config, modules: [agents, tools] });
+ * tools.registry.register(anotherTool); // at any time
+ * ```
+ *
+ * @module
+ */
+import { AgentCatalog } from "../agents/catalog.ts";
+import type { AgentsModule } from "../agents/module.ts";
+import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
+import { registryToolHost } from "./agent-host.ts";
+import { currentTimeTool, echoTool, sessionTools } from "./builtins.ts";
+import { toolsInvokeRoute } from "./http.ts";
+import { invokeTool, type ToolInvokeInput } from "./invoke.ts";
+import { registerToolMethods } from "./methods.ts";
+import { InProcessToolRegistry } from "./registry.ts";
+import type { ToolDefinition, ToolRegistry } from "./types.ts";
+
+/** Options for {@link toolsModule}. */
+export interface ToolsModuleOptions {
+  /** The agents module (listed before this one): adds the session tools and lets its runs call tools. */
+  agents?: AgentsModule;
+  /** Defaults to a fresh in-process registry. */
+  registry?: ToolRegistry;
+  /** Tools of the embedding app, registered at setup. */
+  tools?: ToolDefinition[];
+  /** Register `current_time`, `echo` and (with `agents`) the session tools; true by default. */
+  builtins?: boolean;
+  /** `/tools/invoke` body cap; 2 MB by default. */
+  maxBodyBytes?: number;
+  /** `/tools/invoke` body read deadline; 30 s by default. */
+  bodyTimeoutMs?: number;
+}
+
+/** The tools module; `registry` takes more tools at any time. */
+export interface ToolsModule extends GatewayModule {
+  readonly registry: ToolRegistry;
+}
+
+/** `POST /tools/invoke`, `tools.invoke`, `tools.catalog` and agent tool use over one registry. */
+export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
+  const registry = options.registry ?? new InProcessToolRegistry();
+  return {
+    name: "tools",
+    registry,
+    setup(context: GatewayContext) {
+      const logger = context.logger.child("tools");
+      const agents = options.agents;
+      const builtins = options.builtins === false
+        ? []
+        : [currentTimeTool, echoTool, ...(agents ? sessionTools(() => agents.runtime()) : [])];
+      const removals = [...builtins, ...options.tools ?? []].map((tool) => registry.register(tool));
+      context.onStop(() => removals.forEach((remove) => remove()));
+
+      const catalog = () => agents ? agents.runtime().agents() : new AgentCatalog(context.config().agents);
+      const invoke =
+        (surface: string) => (input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal) =>
+          invokeTool(input, {
+            registry,
+            config: context.config(),
+            agents: catalog(),
+            caller,
+            signal,
+            now: () => context.now(),
+            logger,
+            surface,
+          });
+      context.registerRoute(toolsInvokeRoute({
+        authenticate: (request, info) => context.authenticateHttp(request, info),
+        invoke: invoke("http"),
+        maxBodyBytes: options.maxBodyBytes,
+        bodyTimeoutMs: options.bodyTimeoutMs,
+      }));
+      registerToolMethods(context, { registry, agents: catalog, invoke: invoke("rpc") });
+
+      if (agents) {
+        const host = registryToolHost({
+          registry,
+          config: () => context.config(),
+          now: () => context.now(),
+          logger,
+        });
+        context.onStop(agents.runtime().useTools(host));
+      }
+    },
+  };
+}
