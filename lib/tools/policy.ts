@@ -75,12 +75,11 @@ export function configAllows(config: GatewayConfig, agentId: string, tool: ToolD
 }
 
 /**
- * Whether a caller holds owner rights: shared-secret HTTP callers (token, password) are the owner,
- * everyone else needs `operator.admin`.
+ * Whether a caller holds owner rights: `operator.admin`. Shared-secret HTTP callers always have it;
+ * sockets have it only when they asked for it, whatever credential they connected with.
  */
 export function isOwner(caller: CallerIdentity): boolean {
-  return caller.authMethod === "token" || caller.authMethod === "password" ||
-    scopeSatisfied(caller.scopes, "operator.admin");
+  return scopeSatisfied(caller.scopes, "operator.admin");
 }
 
 /** Whether the gateway surface lets a caller (owner or not) invoke `tool`. */
