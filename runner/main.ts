@@ -1,12 +1,13 @@
 /**
  * The `openclaw` CLI entry (`deno task openclaw`). It only adapts the Deno process: argv, env, stdio,
- * signals and the exit code. Everything else lives in `runner/cli` and the commands.
+ * signals and the exit code. Everything else lives in `runner/cli` and the commands, which are imported
+ * only when they run (start time is mostly module loading).
  *
  * @module
  */
 import { homedir } from "node:os";
 import { runCli } from "./cli/dispatch.ts";
-import { allCommands } from "./commands/index.ts";
+import { commandCatalog } from "./cli/command-table.ts";
 import { GATEWAY_VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -35,7 +36,7 @@ const code = await runCli(Deno.args, {
   env: Deno.env.toObject(),
   osHome: homedir(),
   shutdownSignal: shutdown.signal,
-  commands: allCommands({
+  commands: commandCatalog({
     isTerminal: Deno.stdout.isTerminal(),
     onRestartSignal: Deno.build.os === "windows" ? undefined : (listener) => {
       Deno.addSignalListener("SIGUSR1", listener);

@@ -6,6 +6,7 @@
 import type { CliContext, CliOutput, RunnerCommand } from "../command.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { renderCommandHelp, renderRootHelp } from "./help.ts";
+import type { CommandCatalog } from "./lazy-commands.ts";
 import { resolveProfilePaths } from "./profile-paths.ts";
 
 /** What the dispatcher needs from the process; `runner/main.ts` fills it from Deno, tests from fakes. */
@@ -14,7 +15,8 @@ export interface CliRuntime {
   env: Record<string, string | undefined>;
   osHome: string;
   shutdownSignal: AbortSignal;
-  commands: RunnerCommand[];
+  /** The commands, or a catalog that imports only the one a run needs. */
+  commands: RunnerCommand[] | CommandCatalog;
   version: string;
 }
 
@@ -81,7 +83,7 @@ function wantsHelp(args: string[]): boolean {
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function runCli(argv: string[], runtime: CliRuntime): Promise<number> {
-  const { output, commands } = runtime;
+  const { output } = runtime;
   const json = argv.includes("--json");
   try {
     const { globals, rest } = parseGlobalFlags(argv);
@@ -89,6 +91,9 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
       output.out(runtime.version);
       return EXIT.ok;
     }
+    const commands = Array.isArray(runtime.commands)
+      ? runtime.commands
+      : await runtime.commands.commandsFor(rest, globals.help || wantsHelp(rest));
     if (rest.length === 0) {
       output.out(renderRootHelp(commands, runtime.version));
       return globals.help ? EXIT.ok : EXIT.usage;

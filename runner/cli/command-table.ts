@@ -1,0 +1,60 @@
+/**
+ * Where each `openclaw` command lives. Imports are dynamic with literal specifiers, so a command's
+ * module (and everything it pulls in) loads only when that command runs, and `deno compile` still
+ * sees and bundles every module.
+ *
+ * @module
+ */
+import type { GatewayRunHost } from "../commands/gateway-run.ts";
+import type { OpsHost } from "../commands/ops/host.ts";
+import { CommandCatalog } from "./lazy-commands.ts";
+
+/** The catalog of every command, given the host seams `gateway run` needs. */
+export function commandCatalog(host: GatewayRunHost): CommandCatalog {
+  let opsHost: Promise<OpsHost> | undefined;
+  const ops = () => opsHost ??= import("../commands/ops/host.ts").then((m) => m.denoOpsHost());
+  return new CommandCatalog([
+    {
+      paths: [["gateway"], ["gateway", "run"]],
+      load: async () => (await import("../commands/gateway-run.ts")).gatewayRunCommands(host),
+    },
+    { paths: [["setup"]], load: async () => [(await import("../commands/setup.ts")).setupCommand] },
+    {
+      paths: [["config", "get"], ["config", "set"], ["config", "unset"], ["config", "file"], [
+        "config",
+        "validate",
+      ]],
+      load: async () => (await import("../commands/config.ts")).configCommands,
+    },
+    {
+      paths: [["secrets", "reload"]],
+      load: async () => [(await import("../commands/secrets.ts")).secretsReloadCommand(await ops())],
+    },
+    { paths: [["logs"]], load: async () => [(await import("../commands/logs.ts")).logsCommand(await ops())] },
+    {
+      paths: [["gateway", "status"]],
+      load:
+        async () => [(await import("../commands/ops/gateway_status.ts")).gatewayStatusCommand(await ops())],
+    },
+    {
+      paths: [["gateway", "probe"]],
+      load: async () => [(await import("../commands/ops/gateway_probe.ts")).gatewayProbeCommand(await ops())],
+    },
+    {
+      paths: [["gateway", "call"], ["health"], ["gateway", "health"]],
+      load: async () => (await import("../commands/ops/rpc_commands.ts")).rpcCommands(await ops()),
+    },
+    {
+      paths: ["install", "uninstall", "start", "stop", "restart"].map((name) => ["gateway", name]),
+      load: async () => (await import("../commands/ops/service_commands.ts")).serviceCommands(await ops()),
+    },
+    {
+      paths: [["status"], ["channels", "status"]],
+      load: async () => (await import("../commands/ops/status_commands.ts")).statusCommands(await ops()),
+    },
+    {
+      paths: [["doctor"]],
+      load: async () => [(await import("../commands/ops/doctor.ts")).doctorCommand(await ops())],
+    },
+  ]);
+}
