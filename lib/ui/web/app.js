@@ -1,0 +1,415 @@
+// The Control UI: one socket to the gateway (protocol v4), panels fed by its methods and events.
+// Credentials come from the URL fragment (#token=… never reaches the server) or the login form and
+// live only in this tab's sessionStorage.
+
+const STORAGE_KEY = "openclaw.controlUi.auth";
+const CLIENT_VERSION = "0.1.0";
+const $ = (id) => document.getElementById(id);
+
+/** Reads `#token=` / `#password=` once, keeps it for this tab, and removes it from the address bar. */
+function takeCredentialsFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  const password = params.get("password");
+  if (token || password) {
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(token ? { token } : { password }));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+function storedCredentials() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+/** A minimal protocol v4 client: challenge, connect, request correlation, events. */
+class GatewaySocket {
+  constructor(auth, handlers) {
+    this.auth = auth;
+    this.handlers = handlers;
+    this.pending = new Map();
+    this.nextId = 0;
+  }
+
+  open() {
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${location.pathname}`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onmessage = (event) => this.#frame(JSON.parse(event.data));
+    ws.onclose = (event) => {
+      for (const { reject } of this.pending.values()) reject(new Error("disconnected"));
+      this.pending.clear();
+      this.handlers.closed(event.code, event.reason);
+    };
+  }
+
+  request(method, params = {}) {
+    const id = `ui-${++this.nextId}`;
+    this.ws.send(JSON.stringify({ type: "req", id, method, params }));
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  close() {
+    this.ws?.close(1000, "logout");
+  }
+
+  #frame(frame) {
+    if (frame.type === "event" && frame.event === "connect.challenge") {
+      this.request("connect", {
+        minProtocol: 4,
+        maxProtocol: 4,
+        client: { id: "openclaw-control-ui", version: CLIENT_VERSION, platform: "web", mode: "ui" },
+        role: "operator",
+        scopes: ["operator.admin", "operator.read", "operator.write"],
+        auth: this.auth,
+      }).then((hello) => this.handlers.ready(hello), (error) => this.handlers.refused(error));
+      return;
+    }
+    if (frame.type === "event") return this.handlers.event(frame.event, frame.payload);
+    if (frame.type !== "res") return;
+    const waiter = this.pending.get(frame.id);
+    if (!waiter) return;
+    // Two-stage methods send an early ack; only the final answer settles the call.
+    if (frame.ok && frame.payload?.status === "accepted") return;
+    this.pending.delete(frame.id);
+    if (frame.ok) waiter.resolve(frame.payload);
+    else waiter.reject(Object.assign(new Error(frame.error?.message ?? "request failed"), frame.error));
+  }
+}
+
+const state = {
+  socket: undefined,
+  hello: undefined,
+  startedAt: 0,
+  logCursor: undefined,
+  timers: [],
+  series: { rate: [], latency: [], connections: [] },
+  lastMetrics: undefined,
+  chatBubbles: new Map(),
+};
+
+function setStatus(text, kind) {
+  const el = $("status");
+  el.textContent = text;
+  el.dataset.state = kind;
+}
+
+function showLogin(message) {
+  $("app").hidden = true;
+  $("logout").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = message ?? "";
+}
+
+function connect() {
+  const auth = storedCredentials();
+  if (!auth) return showLogin();
+  setStatus("connecting…", "idle");
+  state.socket = new GatewaySocket(auth, {
+    ready: onHello,
+    refused(error) {
+      sessionStorage.removeItem(STORAGE_KEY);
+      setStatus("refused", "error");
+      showLogin(error.message);
+    },
+    event: onEvent,
+    closed(code, reason) {
+      stopTimers();
+      if (!state.hello) return;
+      state.hello = undefined;
+      setStatus(`disconnected (${code})${reason ? `: ${reason}` : ""}`, "error");
+      if (code !== 1000 && storedCredentials()) setTimeout(connect, 2000);
+    },
+  });
+  state.socket.open();
+}
+
+function has(method) {
+  return state.hello?.features?.methods?.includes(method);
+}
+
+function onHello(hello) {
+  state.hello = hello;
+  state.startedAt = Date.now() - (hello.snapshot?.uptimeMs ?? 0);
+  setStatus("connected", "connected");
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("logout").hidden = false;
+  $("version").textContent = hello.server?.version ?? "?";
+  renderHealth(hello.snapshot?.health);
+  renderPresence(hello.snapshot?.presence ?? []);
+  every(1000, () => ($("uptime").textContent = formatDuration(Date.now() - state.startedAt)));
+  every(1000, tailLogs);
+  if (has("metrics.snapshot")) every(2000, sampleMetrics);
+  loadSessions();
+  loadConfig();
+  loadHistory();
+}
+
+function onEvent(event, payload) {
+  if (event === "presence") renderPresence(payload?.presence ?? []);
+  else if (event === "health") renderHealth(payload);
+  else if (event === "chat") renderChatEvent(payload);
+  else if (event === "sessions.changed") loadSessions();
+}
+
+function every(ms, fn) {
+  fn();
+  state.timers.push(setInterval(fn, ms));
+}
+
+function stopTimers() {
+  state.timers.splice(0).forEach(clearInterval);
+}
+
+function formatDuration(ms) {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s}s`;
+}
+
+function fillList(id, items, text) {
+  const list = $(id);
+  list.replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    li.textContent = text(item);
+    return li;
+  }));
+  if (!items.length) {
+    list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "none" }));
+  }
+}
+
+function renderHealth(health) {
+  if (!health) return;
+  $("health-ok").textContent = health.ok ? "ok" : "not ok";
+  const channels = health.channels ?? {};
+  fillList("channels", health.channelOrder ?? Object.keys(channels), (id) => {
+    const c = channels[id] ?? {};
+    const label = health.channelLabels?.[id] ?? id;
+    return `${label}: ${c.running ? "running" : "stopped"}${c.lastError ? ` (${c.lastError})` : ""}`;
+  });
+}
+
+function renderPresence(entries) {
+  fillList(
+    "presence",
+    entries,
+    (e) => `${e.host} · ${e.mode} · ${e.platform ?? ""} ${e.version ?? ""}`.trim(),
+  );
+}
+
+async function loadSessions() {
+  if (!has("sessions.list")) return fillList("sessions", [], String);
+  const [sessions, models] = await Promise.all([
+    state.socket.request("sessions.list", {}),
+    has("models.list") ? state.socket.request("models.list", {}) : Promise.resolve({ models: [] }),
+  ]).catch(() => [{ sessions: [] }, { models: [] }]);
+  fillList(
+    "sessions",
+    sessions.sessions ?? [],
+    (s) => `${s.key} · ${s.model ?? ""} · ${s.totalTokens ?? 0} tokens`,
+  );
+  const agents = [...new Set((sessions.sessions ?? []).map((s) => s.key.split(":")[1]).filter(Boolean))];
+  fillList(
+    "agents",
+    agents.length ? agents : ["main"],
+    (a) => `${a} (${(models.models ?? []).length} models known)`,
+  );
+}
+
+async function loadConfig() {
+  const note = $("config-note");
+  if (!has("config.get")) {
+    note.textContent = `This gateway does not serve config.get; the file is ${
+      state.hello.snapshot?.configPath ?? "not known"
+    }.`;
+    return;
+  }
+  const admin = state.hello.auth?.scopes?.includes("operator.admin");
+  const result = await state.socket.request("config.get", {});
+  $("config-text").value = result.raw ?? JSON.stringify(result.config ?? result.parsed ?? {}, null, 2);
+  const editable = admin && has("config.set");
+  $("config-text").readOnly = !editable;
+  $("config-save").hidden = !editable;
+  note.textContent = editable ? "Edit and save; the gateway validates before applying." : "Read only.";
+  state.configHash = result.hash;
+}
+
+async function saveConfig() {
+  const issues = $("config-issues");
+  issues.replaceChildren();
+  try {
+    await state.socket.request("config.set", { raw: $("config-text").value, baseHash: state.configHash });
+    await loadConfig();
+  } catch (error) {
+    const found = error.details?.issues ?? [{ path: "", message: error.message }];
+    fillList("config-issues", found, (i) => `${i.path ? `${i.path}: ` : ""}${i.message}`);
+  }
+}
+
+async function tailLogs() {
+  if (!has("logs.tail")) return;
+  const result = await state.socket.request("logs.tail", { cursor: state.logCursor, limit: 200 }).catch(() =>
+    undefined
+  );
+  if (!result) return;
+  const pre = $("log-lines");
+  if (result.reset) pre.textContent = "";
+  if (result.lines?.length) {
+    pre.textContent += result.lines.join("\n") + "\n";
+    pre.scrollTop = pre.scrollHeight;
+  }
+  state.logCursor = result.cursor;
+}
+
+function parseMetrics(text) {
+  const sums = { requests: 0, durationSum: 0, durationCount: 0, connections: 0 };
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const name = line.slice(0, line.search(/[{ ]/));
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (name === "openclaw_gateway_rpc_total") sums.requests += value;
+    else if (name === "openclaw_gateway_rpc_duration_seconds_sum") sums.durationSum += value;
+    else if (name === "openclaw_gateway_rpc_duration_seconds_count") sums.durationCount += value;
+    else if (name === "openclaw_gateway_connections") sums.connections += value;
+  }
+  return sums;
+}
+
+async function sampleMetrics() {
+  const result = await state.socket.request("metrics.snapshot", {}).catch(() => undefined);
+  if (!result) return;
+  const now = parseMetrics(result.text);
+  now.at = Date.now();
+  const last = state.lastMetrics;
+  state.lastMetrics = now;
+  if (!last) return;
+  const seconds = Math.max(0.001, (now.at - last.at) / 1000);
+  const calls = now.durationCount - last.durationCount;
+  push("rate", (now.requests - last.requests) / seconds, (v) => v.toFixed(2));
+  push("latency", calls > 0 ? ((now.durationSum - last.durationSum) / calls) * 1000 : 0, (v) => v.toFixed(1));
+  push("connections", now.connections, (v) => String(v));
+}
+
+function push(name, value, format) {
+  const series = state.series[name];
+  series.push(value);
+  if (series.length > 60) series.shift();
+  $(name).textContent = format(value);
+  drawSparkline($(`chart-${name}`), series);
+}
+
+function drawSparkline(canvas, values) {
+  const g = canvas.getContext("2d");
+  const { width, height } = canvas;
+  g.clearRect(0, 0, width, height);
+  const max = Math.max(1e-9, ...values);
+  g.strokeStyle = getComputedStyle(document.documentElement).getPropertyValue("--accent") || "#ff5a36";
+  g.lineWidth = 2;
+  g.beginPath();
+  values.forEach((v, i) => {
+    const x = (i / Math.max(1, values.length - 1)) * width;
+    const y = height - 2 - (v / max) * (height - 4);
+    if (i === 0) g.moveTo(x, y);
+    else g.lineTo(x, y);
+  });
+  g.stroke();
+}
+
+function bubble(role, text, key) {
+  const div = document.createElement("div");
+  div.className = `msg ${role}`;
+  div.textContent = text;
+  $("chat-log").append(div);
+  if (key) state.chatBubbles.set(key, div);
+  $("chat-log").scrollTop = $("chat-log").scrollHeight;
+  return div;
+}
+
+function messageText(message) {
+  if (!message) return "";
+  if (typeof message.content === "string") return message.content;
+  return (message.content ?? []).map((part) => part.text ?? "").join("");
+}
+
+function renderChatEvent(payload) {
+  if (!payload?.sessionKey?.endsWith(":main")) return;
+  const div = state.chatBubbles.get(payload.runId) ?? bubble("assistant", "", payload.runId);
+  div.dataset.state = payload.state;
+  if (payload.message) div.textContent = messageText(payload.message);
+  if (payload.state === "error") div.textContent = `Error: ${payload.errorMessage ?? "run failed"}`;
+}
+
+async function loadHistory() {
+  if (!has("chat.history")) return;
+  const result = await state.socket.request("chat.history", { sessionKey: "main" }).catch(() => undefined);
+  $("chat-log").replaceChildren();
+  for (const message of result?.messages ?? []) {
+    if (message.role === "user" || message.role === "assistant") bubble(message.role, messageText(message));
+  }
+}
+
+async function sendChat(event) {
+  event.preventDefault();
+  const input = $("chat-input");
+  const text = input.value.trim();
+  if (!text) return;
+  $("chat-error").textContent = "";
+  if (!has("chat.send")) {
+    $("chat-error").textContent = "This gateway has no agents module (chat.send is missing).";
+    return;
+  }
+  input.value = "";
+  bubble("user", text);
+  try {
+    const result = await state.socket.request("chat.send", {
+      sessionKey: "main",
+      message: text,
+      idempotencyKey: crypto.randomUUID(),
+    });
+    if (!state.chatBubbles.has(result.runId)) bubble("assistant", "", result.runId).dataset.state = "delta";
+  } catch (error) {
+    $("chat-error").textContent = error.message;
+  }
+}
+
+function selectTab(name) {
+  for (const button of document.querySelectorAll("nav button")) {
+    button.classList.toggle("active", button.dataset.tab === name);
+  }
+  for (const section of document.querySelectorAll(".tab")) section.hidden = section.id !== `tab-${name}`;
+}
+
+function init() {
+  takeCredentialsFromFragment();
+  $("login").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const secret = $("secret").value;
+    $("secret").value = "";
+    sessionStorage.setItem(
+      STORAGE_KEY,
+      JSON.stringify($("is-password").checked ? { password: secret } : { token: secret }),
+    );
+    connect();
+  });
+  $("logout").addEventListener("click", () => {
+    sessionStorage.removeItem(STORAGE_KEY);
+    state.hello = undefined;
+    state.socket?.close();
+    setStatus("not connected", "idle");
+    showLogin();
+  });
+  $("chat-form").addEventListener("submit", sendChat);
+  $("config-save").addEventListener("click", saveConfig);
+  for (const button of document.querySelectorAll("nav button")) {
+    button.addEventListener("click", () => selectTab(button.dataset.tab));
+  }
+  connect();
+}
+
+init();
