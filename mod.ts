@@ -45,7 +45,7 @@ export {
 } from "./lib/log/logger.ts";
 export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/tail.ts";
 export type { ListeningServer, ListenOptions, Transport } from "./lib/transports/types.ts";
-export { denoTransport } from "./lib/transports/deno.ts";
+export { denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
 export { nodeTransport } from "./lib/transports/node.ts";
 export {
   type Frame,

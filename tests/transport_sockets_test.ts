@@ -130,3 +130,22 @@ Deno.test("binding beyond loopback without auth is refused", async () => {
   });
   await assert.rejects(gateway.start(), /refusing to bind gateway to 0\.0\.0\.0:0 without auth/);
 });
+
+Deno.test("deno transport: stopping while a client keeps streaming a request body neither hangs nor crashes", async () => {
+  const gateway = createGateway({
+    transport: denoTransport({ drainTimeoutMs: 200 }),
+    port: 0,
+    config: { gateway: { auth: { token: TOKEN } } },
+  });
+  gateway.registerRoute({ path: "/upload", handler: async (request) => new Response(await request.text()) });
+  const address = await gateway.start();
+  const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("partial")) });
+  const response = fetch(`http://127.0.0.1:${address!.port}/upload`, { method: "POST", body });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = performance.now();
+  await gateway.stop();
+  assert.ok(performance.now() - started < 5000, "stop must give up on the stuck body");
+  const res = await response;
+  assert.equal(res.status, 500);
+  await res.body?.cancel();
+});

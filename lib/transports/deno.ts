@@ -13,7 +13,7 @@ import {
   type Transport,
 } from "./types.ts";
 
-/** How long `close()` waits for in-flight HTTP requests before aborting them. */
+/** How long `close()` waits for in-flight HTTP requests in each of its two stages. */
 const DRAIN_TIMEOUT_MS = 5_000;
 
 /** How long `close()` waits for sockets the gateway already closed to finish their close handshake. */
@@ -36,20 +36,66 @@ function closedOrTimeout(sockets: Set<WebSocket>, ms: number): Promise<void> {
   });
 }
 
+/**
+ * Re-wraps a request body so the transport can fail it on shutdown. Body-less requests pass through.
+ * `pending` holds one failer per body still being read.
+ */
+function interruptible(request: Request, pending: Set<() => void>): Request {
+  if (!request.body) return request;
+  const reader = request.body.getReader();
+  let fail = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      fail = () => controller.error(new Error("gateway stopping: request body interrupted"));
+      pending.add(fail);
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          pending.delete(fail);
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        pending.delete(fail);
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      pending.delete(fail);
+      return reader.cancel(reason);
+    },
+  });
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    signal: request.signal,
+    // @ts-ignore: `duplex` is required for streaming bodies but missing from the DOM types.
+    duplex: "half",
+  });
+}
+
+/** Options for {@link denoTransport}. */
+export interface DenoTransportOptions {
+  /** How long `close()` waits for in-flight HTTP requests in each of its two stages (default 5 s). */
+  drainTimeoutMs?: number;
+}
+
 /** Creates the Deno transport. */
-export function denoTransport(): Transport {
+export function denoTransport(transportOptions: DenoTransportOptions = {}): Transport {
+  const drainTimeoutMs = transportOptions.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   return {
     name: "deno",
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
-      const abort = new AbortController();
       const sockets = new Set<WebSocket>();
+      const bodies = new Set<() => void>();
       return new Promise((resolve, reject) => {
         let server: Deno.HttpServer<Deno.NetAddr>;
         try {
           server = Deno.serve({
             hostname: options.hostname,
             port: options.port,
-            signal: abort.signal,
             onListen: () => {},
             onError: (error) => {
               console.error("http handler crashed", error);
@@ -57,7 +103,7 @@ export function denoTransport(): Transport {
             },
           }, (request, info) => {
             const remoteAddress = info.remoteAddr.hostname;
-            if (!isUpgrade(request)) return handler.fetch(request, { remoteAddress });
+            if (!isUpgrade(request)) return handler.fetch(interruptible(request, bodies), { remoteAddress });
             const refused = handler.admitUpgrade(request, { remoteAddress });
             if (refused) return refused;
             // Deno invalidates the request once it is upgraded, so keep copies first.
@@ -103,10 +149,21 @@ export function denoTransport(): Transport {
           async close() {
             // Let the gateway's own close frames (1012) finish before Deno's shutdown closes leftovers with 1001.
             await closedOrTimeout(sockets, CLOSE_GRACE_MS);
-            const timer = setTimeout(() => abort.abort(), DRAIN_TIMEOUT_MS);
-            try {
-              await server.shutdown();
-            } finally {
+            // Aborting Deno.serve while a request body is still streaming in throws an uncaught
+            // BadResource, so instead fail those bodies: their handlers answer. A client that keeps
+            // sending anyway would hold shutdown open forever; the listener is already closed by then,
+            // so stop waiting after a second grace period and let the connection die on its own.
+            const shutdown = server.shutdown().catch(() => {});
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const grace = (ms: number) => new Promise<void>((r) => (timer = setTimeout(r, ms)));
+            const first = await Promise.race([
+              shutdown.then(() => true),
+              grace(drainTimeoutMs).then(() => false),
+            ]);
+            clearTimeout(timer);
+            if (!first) {
+              bodies.forEach((fail) => fail());
+              await Promise.race([shutdown, grace(drainTimeoutMs)]);
               clearTimeout(timer);
             }
           },
