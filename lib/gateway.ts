@@ -113,8 +113,11 @@ export interface Gateway {
   readonly logger: Logger;
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   registerRoute(route: HttpRoute): void;
-  /** Applies a new config without restarting; a config that fails validation is rejected and the old one kept. */
-  updateConfig(next: unknown): ConfigUpdateResult;
+  /**
+   * Applies a new config without restarting; a config that fails validation is rejected and the old one
+   * kept. `source` (where it came from, its digest) goes into the `config.changed` event clients get.
+   */
+  updateConfig(next: unknown, source?: { path?: string; hash?: string }): ConfigUpdateResult;
   config(): GatewayConfig;
   /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
   call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
@@ -648,7 +651,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       }
     },
 
-    updateConfig(next) {
+    updateConfig(next, source = {}) {
       const result = validateConfig(next);
       if (!result.ok) {
         logger.warn("config update rejected; keeping the running config", { issues: result.issues });
@@ -675,7 +678,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           logger.error("config listener failed", { error: String(error) });
         }
       }
-      bus.publish({ event: "config.changed", payload: { ts: now() }, scope: "operator.read" });
+      // Never the content: it may hold secrets, and clients re-read it with config.get if they care.
+      bus.publish({ event: "config.changed", payload: { ...source, ts: now() }, scope: "operator.read" });
       return { ok: true };
     },
 

@@ -103,13 +103,9 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
             baseHash: current.exists ? current.hash : undefined,
           }).catch((error) => fail(writeRefusal(error, current, baseHash)));
           const plan = planReload(current.value, next, reloadModeOf(context.config()));
-          const ts = context.now();
+          // The file watcher applies the write like any edit, and the gateway's config.changed event
+          // (path, hash) goes out from there: publishing here too would tell clients twice.
           context.logger.info(`${method} wrote config`, { path, hash, changedPaths: plan.changedPaths });
-          context.bus.publish({
-            event: "config.changed",
-            payload: { path, hash, ts },
-            scope: "operator.read",
-          });
           return {
             ok: true,
             path,

@@ -202,7 +202,7 @@ function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedG
       }
     },
     stop: (options) => gateway.stop(options),
-    updateConfig: (next) => gateway.updateConfig(next),
+    updateConfig: (next, source) => gateway.updateConfig(next, source),
   };
 }
 

@@ -17,7 +17,10 @@ import { hasUnresolvedPlaceholder } from "../config/env-substitution.ts";
 export interface ManagedGateway {
   start(): Promise<{ hostname: string; port: number } | undefined>;
   stop(options?: { reason?: string; restartExpectedMs?: number }): Promise<void>;
-  updateConfig(next: unknown): { ok: true } | { ok: false; issues: { path: string; message: string }[] };
+  updateConfig(
+    next: unknown,
+    source?: { path?: string; hash?: string },
+  ): { ok: true } | { ok: false; issues: { path: string; message: string }[] };
 }
 
 /** A config ready to run: validated as authored, and with SecretRefs replaced by their values. */
@@ -146,7 +149,10 @@ export class GatewaySupervisor {
         return { action: "none" as const, plan };
       }
       if (plan.action === "hot") {
-        const applied = this.#gateway!.updateConfig(next.runtime);
+        const applied = this.#gateway!.updateConfig(next.runtime, {
+          path: next.loaded.snapshot.origin,
+          hash: next.loaded.snapshot.hash,
+        });
         if (!applied.ok) {
           const reason = applied.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
           this.options.logger.warn(`config reload skipped (invalid config): ${reason}`);
