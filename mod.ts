@@ -23,11 +23,14 @@ export type {
   EventBus,
   GatewayContext,
   GatewayModule,
+  GatewayObserver,
   HttpAuthResult,
   HttpRoute,
   MethodCall,
   MethodHandler,
   RequestInfo,
+  SocketGuard,
+  SocketRequestInfo,
 } from "./lib/types.ts";
 export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
@@ -72,3 +75,12 @@ export {
   type WebSocketLike,
 } from "./lib/client/connection.ts";
 export { type ClientErrorKind, GatewayClientError } from "./lib/client/errors.ts";
+
+// Tools and POST /tools/invoke.
+export * from "./lib/tools/mod.ts";
+
+// Prometheus metrics, channels (webhook, Telegram), hooks and the Control UI.
+export * from "./lib/metrics/mod.ts";
+export * from "./lib/channels/mod.ts";
+export * from "./lib/hooks/mod.ts";
+export * from "./lib/ui/mod.ts";

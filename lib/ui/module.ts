@@ -13,7 +13,7 @@ import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
-export const CONTROL_UI_CSP = [
+export const CONTROL_UI_CSP: string = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -5,17 +5,34 @@
  */
 import { agentsModule, openAiHttpModule } from "../../lib/agents/mod.ts";
 import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
+import { channelsModule } from "../../lib/channels/mod.ts";
+import { hooksModule } from "../../lib/hooks/mod.ts";
+import { metricsModule } from "../../lib/metrics/mod.ts";
+import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
+import { controlUiModule } from "../../lib/ui/mod.ts";
 import type { ProfilePaths } from "../command.ts";
 import { configMethodsModule } from "./config-methods.ts";
 
 /**
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
  * models with sessions and transcripts kept as JSONL under the state dir, the OpenAI-compatible `/v1/*`
- * endpoints in front of them (served when `gateway.http.endpoints.*.enabled` is on), and the `config.*`
- * methods over the profile's config file.
+ * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
+ * channels, hooks, the Control UI, and the `config.*` methods over the profile's config file. Agents
+ * come first: the others reach its runtime during their setup.
  */
 export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
   const agents = agentsModule({ stores: jsonlStores(paths.stateDir) });
-  return [agents, openAiHttpModule({ agents }), configMethodsModule({ configPath: paths.configPath })];
+  const metrics = metricsModule({ agents, memoryUsage: () => Deno.memoryUsage() });
+  const channels = channelsModule({ agents, metrics: metrics.recorder });
+  return [
+    agents,
+    openAiHttpModule({ agents }),
+    toolsModule({ agents }),
+    metrics,
+    channels,
+    hooksModule({ agents, channels, metrics: metrics.recorder }),
+    controlUiModule(),
+    configMethodsModule({ configPath: paths.configPath }),
+  ];
 }
