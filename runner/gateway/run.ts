@@ -54,9 +54,12 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
   const { env, paths, output } = context;
   const home = resolveHome(env, homedir());
   if (options.reset && !options.dev) throw new CliError("--reset requires --dev", EXIT.usage);
+  // A freshly generated dev token is printed once, with the ways to use it once the port is known.
+  let newDevToken: string | undefined;
   if (options.dev) {
     const setup = await ensureDevConfig(paths, { reset: options.reset });
     if (setup.token) {
+      newDevToken = setup.token;
       output.out(`Created dev config ${paths.configPath}`);
       output.out(`Gateway token (shown once; it is stored in the config): ${setup.token}`);
     }
@@ -134,6 +137,15 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
       },
       onListening: async (address) => {
         if (address) await lock.updatePort(address.port);
+        if (address && newDevToken) {
+          const base = `http://${address.hostname}:${address.port}`;
+          output.out(`Control UI: ${base}/#token=${newDevToken}`);
+          output.out(
+            `Try: curl ${base}/v1/chat/completions -H "Authorization: Bearer ${newDevToken}" ` +
+              `-H 'content-type: application/json' -d '{"model":"openclaw","messages":[{"role":"user","content":"hi"}]}'`,
+          );
+          newDevToken = undefined;
+        }
       },
     });
     try {
