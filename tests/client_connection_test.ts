@@ -152,7 +152,7 @@ interface CapturedFrame {
 
 Deno.test("client: speaks to a server replaying the reference gateway's frames", async () => {
   const capture: CapturedFrame[] = JSON.parse(
-    await Deno.readTextFile(new URL("../../shared/spec/captures/ws-session.json", import.meta.url)),
+    await Deno.readTextFile(new URL("./fixtures/reference-ws-session.json", import.meta.url)),
   );
   const replies = new Map<string, CapturedFrame["frame"][]>();
   for (let i = 0; i < capture.length; i++) {
