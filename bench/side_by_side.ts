@@ -104,7 +104,15 @@ async function measure(target: Target): Promise<Column> {
     return `${ms(percentile(times, 0.5))} / ${ms(percentile(times, 0.99))}`;
   });
   await cell(`RSS with ${SOCKETS} authenticated sockets (MiB)`, async () => {
-    const held = await holdSockets(target.wsUrl, TOKEN, SOCKETS);
+    const held: WebSocket[] = [];
+    try {
+      while (held.length < SOCKETS) {
+        held.push(...await holdSockets(target.wsUrl, TOKEN, Math.min(50, SOCKETS - held.length)));
+      }
+    } catch (error) {
+      await closeAll(held);
+      throw new Error(`refused after ${held.length} open sockets (${(error as Error).message})`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
     const loaded = treeRssMiB(target.pid);
     await closeAll(held);

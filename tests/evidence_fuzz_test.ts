@@ -12,6 +12,7 @@ import { fileConfigSource } from "../runner/config/file-source.ts";
 import { createGateway, type Frame, type Gateway, type GatewayConfig } from "../mod.ts";
 import { client, connectParams, TOKEN } from "./_helpers.ts";
 import { probeSocket, VALID_CLOSE_CODES } from "./_evidence_wire.ts";
+import { until } from "./_evidence_clients.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 
 const RUNS = Number(Deno.env.get("EVIDENCE_FUZZ_RUNS") ?? 200);
@@ -47,14 +48,6 @@ async function assertStillServing(gateway: Gateway): Promise<void> {
   assert.equal(res.ok, true, "a well-behaved client must still be served after fuzzing");
   healthy.socket.close();
   await until(() => gateway.state.connections() === 0, "all fuzzed sockets to be released");
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 // Strings that look like frames are more interesting to the parser than uniformly random text.
