@@ -325,6 +325,8 @@ export class AgentRuntime {
     signal: AbortSignal,
   ): Promise<RunOutcome> {
     const startedAt = this.options.now();
+    // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
+    this.#emit(info, input, { type: "start", startedAt });
     const session = await this.#openSession(info, agent.id, startedAt);
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const context = input.context ?? "session";
@@ -340,7 +342,6 @@ export class AgentRuntime {
       ...extra,
     });
     await this.#record(info, input, ref, fresh.map((m) => line(m)));
-    this.#emit(info, input, { type: "start", startedAt });
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
@@ -456,7 +457,10 @@ export class AgentRuntime {
     const now = this.options.now();
     const aborted = signal.aborted;
     if (!aborted) {
-      this.options.logger.error("agent run could not start", { runId: info.runId, error: String(error) });
+      this.options.logger.error("agent run failed outside the model call", {
+        runId: info.runId,
+        error: String(error),
+      });
     }
     const outcome: RunOutcome = {
       runId: info.runId,
@@ -502,7 +506,8 @@ export class AgentRuntime {
 
   async #openSession(info: RunInfo, agentId: string, now: number): Promise<SessionEntry> {
     const existing = info.ephemeral ? undefined : await this.options.sessions.get(info.sessionKey);
-    return existing ?? {
+    if (existing) return existing;
+    const created: SessionEntry = {
       key: info.sessionKey,
       agentId,
       sessionId: this.#newId(),
@@ -511,6 +516,10 @@ export class AgentRuntime {
       inputTokens: 0,
       outputTokens: 0,
     };
+    // Written before the transcript: a crash mid-turn must not orphan lines under a session id that a
+    // restarted gateway never heard of.
+    if (!info.ephemeral) await this.options.sessions.put(created);
+    return created;
   }
 
   async #recordRun(session: SessionEntry, outcome: RunOutcome, fresh: ChatMessage[]): Promise<void> {
