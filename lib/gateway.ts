@@ -222,6 +222,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let server: ListeningServer | undefined;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
+  let setupComplete = false;
   let unauthenticated = 0;
   let inflight = 0;
   let drained: (() => void) | undefined;
@@ -524,12 +525,39 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         await module.setup(context);
         logger.debug("module ready", { module: module.name });
       }
+      setupComplete = true;
     })();
     return setupDone;
   };
 
+  /** Answers one HTTP request; the transports call it directly. */
+  const serve = (request: Request, info: RequestInfo): Response | Promise<Response> => {
+    const fail = (error: unknown) => {
+      logger.error("http handler failed", { url: request.url, error: String(error) });
+      const shape = toErrorShape(error);
+      return jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500);
+    };
+    // Stays synchronous when setup is done and the route answers synchronously: every request pays
+    // for each await here, and most gateway routes can answer at once.
+    const answer = (): Response | Promise<Response> => {
+      const started = observers.size ? now() : 0;
+      const { route, response } = router.handle(request, info);
+      const finish = (res: Response) => {
+        const secured = withSecurityHeaders(res);
+        if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
+        return secured;
+      };
+      return response instanceof Promise ? response.then(finish, fail) : finish(response);
+    };
+    try {
+      return setupComplete ? answer() : setup().then(answer).catch(fail);
+    } catch (error) {
+      return fail(error);
+    }
+  };
+
   const handler: GatewayServerHandler = {
-    fetch: (request, info) => gateway.fetch(request, info),
+    fetch: (request, info) => serve(request, info),
     admitUpgrade(_request) {
       if (phase !== "running") {
         return textResponse(phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
@@ -632,24 +660,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       logger.info("gateway stopped", { reason: payload.reason });
     },
 
-    async fetch(request, info = { remoteAddress: "127.0.0.1" }) {
-      try {
-        await setup();
-        const started = now();
-        const response = withSecurityHeaders(await router.handle(request, info));
-        if (observers.size) {
-          const route = router.match(new URL(request.url).pathname)?.path ?? "unmatched";
-          notify((o) => o.http?.(route, request.method, response.status, now() - started));
-        }
-        return response;
-      } catch (error) {
-        logger.error("http handler failed", { url: request.url, error: String(error) });
-        const shape = toErrorShape(error);
-        return withSecurityHeaders(
-          jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
-        );
-      }
-    },
+    fetch: (request, info = { remoteAddress: "127.0.0.1" }) => Promise.resolve(serve(request, info)),
 
     updateConfig(next, source = {}) {
       const result = validateConfig(next);

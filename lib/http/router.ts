@@ -26,13 +26,32 @@ export class HttpRouter {
     return this.#exact.get(path) ?? this.#prefixes.find((r) => path === r.path || path.startsWith(r.path));
   }
 
-  async handle(request: Request, info: RequestInfo): Promise<Response> {
-    const path = new URL(request.url).pathname;
-    const route = this.match(path);
-    if (!route) return textResponse("Not Found", 404);
+  /** Answers `request`; `route` (the matched route's path, or `unmatched`) is for metrics labels. */
+  handle(request: Request, info: RequestInfo): { route: string; response: Response | Promise<Response> } {
+    const route = this.match(pathOf(request.url));
+    if (!route) return { route: "unmatched", response: textResponse("Not Found", 404) };
     if (route.methods && !route.methods.includes(request.method)) {
-      return textResponse("Method Not Allowed", 405, { Allow: route.methods.join(", ") });
+      return {
+        route: route.path,
+        response: textResponse("Method Not Allowed", 405, { Allow: route.methods.join(", ") }),
+      };
     }
-    return await route.handler(request, info);
+    return { route: route.path, response: route.handler(request, info) };
   }
+}
+
+/**
+ * The path of an absolute request URL without building a URL object: this runs on every request.
+ * Percent-escapes are left as they are, as `URL.pathname` leaves them.
+ */
+export function pathOf(url: string): string {
+  const afterScheme = url.indexOf("//");
+  const start = url.indexOf("/", afterScheme < 0 ? 0 : afterScheme + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query >= 0) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  return url.slice(start, end);
 }

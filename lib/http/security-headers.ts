@@ -12,6 +12,8 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 /** Returns `response` with the security headers added (without overriding a route's own). */
 export function withSecurityHeaders(response: Response): Response {
+  // Responses built by the helpers below already carry them: one lookup settles the common case.
+  if (response.headers.has("X-Content-Type-Options")) return response;
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) {
       try {
@@ -26,15 +28,18 @@ export function withSecurityHeaders(response: Response): Response {
   return response;
 }
 
-/** A JSON response with the gateway's content type. */
+/** A JSON response with the gateway's content type and security headers. */
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+    headers: { "Content-Type": "application/json; charset=utf-8", ...SECURITY_HEADERS, ...headers },
   });
 }
 
-/** A plain-text response. */
+/** A plain-text response with the security headers. */
 export function textResponse(body: string, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...headers },
+  });
 }

@@ -81,7 +81,8 @@ export function nodeTransport(): Transport {
         const abort = new AbortController();
         res.on("close", () => !res.writableFinished && abort.abort());
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
-        handler.fetch(toRequest(req, abort.signal), { remoteAddress })
+        Promise.resolve()
+          .then(() => handler.fetch(toRequest(req, abort.signal), { remoteAddress }))
           .then((response) => writeResponse(response, res))
           .catch(() => {
             if (!res.headersSent) res.writeHead(500).end("Internal Server Error");

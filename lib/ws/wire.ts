@@ -27,7 +27,7 @@ export interface SocketHandlers {
 
 /** What transports drive: HTTP requests, upgrade admission and accepted sockets. */
 export interface GatewayServerHandler {
-  fetch(request: Request, info: { remoteAddress: string }): Promise<Response>;
+  fetch(request: Request, info: { remoteAddress: string }): Response | Promise<Response>;
   /** `null` when the upgrade may proceed, otherwise the response to send instead. */
   admitUpgrade(request: Request, info: { remoteAddress: string }): Response | null;
   acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers;

@@ -44,25 +44,30 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
     name: "openai-http",
     setup(context: GatewayContext) {
       const logger = context.logger.child("openai-http");
-      const guarded = (scope: string, handler: Handler) => async (request: Request, info: RequestInfo) => {
+      const guarded = (scope: string, handler: Handler) => (request: Request, info: RequestInfo) => {
         if (!openAiEndpointsEnabled(context.config())) return textResponse("Not Found", 404);
         const auth = context.authenticateHttp(request, info);
         if (!auth.ok) return auth.response;
-        try {
-          requireScope(auth.caller, scope);
-          const runtime = options.agents.runtime();
-          return await handler(request, {
-            runtime,
-            now: () => context.now(),
-            newId,
-            target: (model, user) => resolveTarget(runtime, request, auth.caller, model, user, newId),
-          });
-        } catch (error) {
+        const failed = (error: unknown) => {
           const response = errorResponse(error);
           if (response.status >= 500) {
             logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
           }
           return response;
+        };
+        try {
+          requireScope(auth.caller, scope);
+          const runtime = options.agents.runtime();
+          const answer = handler(request, {
+            runtime,
+            now: () => context.now(),
+            newId,
+            target: (model, user) => resolveTarget(runtime, request, auth.caller, model, user, newId),
+          });
+          // Synchronous answers (the model list) stay synchronous: no await on the hot path.
+          return answer instanceof Promise ? answer.catch(failed) : answer;
+        } catch (error) {
+          return failed(error);
         }
       };
       context.registerRoute({
