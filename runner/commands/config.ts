@@ -5,7 +5,7 @@
  *
  * @module
  */
-import JSON5 from "json5";
+import { parseJson5 } from "../../lib/config/json5.ts";
 import { requiresRestart } from "../../lib/config/reload-plan.ts";
 import { loadConfig } from "../../lib/config/source.ts";
 import type { RunnerCommand } from "../command.ts";
@@ -90,7 +90,7 @@ const set = defineCommand({
 
 function parseValue(text: string, strict: boolean): unknown {
   try {
-    return strict ? JSON.parse(text) : JSON5.parse(text);
+    return strict ? JSON.parse(text) : parseJson5(text);
   } catch (err) {
     if (strict) throw new CliError(`value is not JSON: ${(err as Error).message}`, EXIT.usage);
     return text;

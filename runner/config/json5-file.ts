@@ -3,7 +3,7 @@
  *
  * @module
  */
-import JSON5 from "json5";
+import { Json5SyntaxError, parseJson5 as parseJson5Text } from "../../lib/config/json5.ts";
 import { ConfigLoadError } from "../../lib/config/source.ts";
 
 /** OpenClaw refuses config files (and includes) larger than this. */
@@ -12,12 +12,14 @@ export const MAX_CONFIG_FILE_BYTES = 2 * 1024 * 1024;
 /** Parses JSON5 text, turning a syntax error into a {@link ConfigLoadError} that points at the spot. */
 export function parseJson5(text: string, origin: string): unknown {
   try {
-    return JSON5.parse(text);
+    return parseJson5Text(text);
   } catch (err) {
-    const e = err as Error & { lineNumber?: number; columnNumber?: number };
-    const where = e.lineNumber ? ` at line ${e.lineNumber}, column ${e.columnNumber}` : "";
-    const reason = e.message.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "");
-    throw new ConfigLoadError(`Invalid config at ${origin}: JSON5 syntax error${where}: ${reason}`, origin);
+    if (!(err instanceof Json5SyntaxError)) throw err;
+    const reason = err.message.replace(/ at \d+:\d+$/, "");
+    throw new ConfigLoadError(
+      `Invalid config at ${origin}: JSON5 syntax error at line ${err.lineNumber}, column ${err.columnNumber}: ${reason}`,
+      origin,
+    );
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import JSON5 from "json5";
+import { parseJson5 } from "../../lib/config/json5.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
 
 /** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
@@ -53,13 +53,13 @@ export function redactRawText(raw: string, parsed: unknown): string {
   for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
     if (secret) text = text.split(secret).join(REDACTED_SENTINEL);
   }
-  return leaksAny(text, secrets) ? JSON5.stringify(value, null, 2) : text;
+  return leaksAny(text, secrets) ? JSON.stringify(value, null, 2) : text;
 }
 
 function leaksAny(text: string, secrets: string[]): boolean {
   let reparsed: unknown;
   try {
-    reparsed = JSON5.parse(text);
+    reparsed = parseJson5(text);
   } catch {
     return true;
   }
