@@ -5,7 +5,7 @@
  * @module
  */
 import { Authenticator } from "./auth/authenticator.ts";
-import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
+import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
@@ -172,6 +172,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const router = new HttpRouter();
   const events = new Set(BASE_EVENTS);
   const healthSections: (() => Record<string, unknown>)[] = [];
+  const readinessChecks = new Map<string, () => string | undefined>();
   const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
   const stopHooks: (() => void | Promise<void>)[] = [];
   const connections = new Set<Connection>();
@@ -479,6 +480,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
+    addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
     bumpStateVersion(key) {
       if (key === "presence" || key === "health") return ++stateVersion[key];
       throw new Error(`unknown state version ${key}`);
@@ -500,12 +502,35 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     methods: ["GET", "HEAD"],
     handler: () => jsonResponse(liveBody(), 200, noStore),
   });
-  const readiness = () =>
+  const startup = () =>
     phase === "running"
-      ? jsonResponse({ ok: true, status: "ready" }, 200, noStore)
-      : jsonResponse({ ok: false, status: phase === "stopping" ? "stopping" : "starting" }, 503, noStore);
-  router.add({ path: "/ready", methods: ["GET", "HEAD"], handler: readiness });
-  router.add({ path: "/readyz", methods: ["GET", "HEAD"], handler: readiness });
+      ? jsonResponse({ ok: true, status: "started" }, 200, noStore)
+      : jsonResponse({ ok: false, status: phase === "stopping" ? "draining" : "starting" }, 503, noStore);
+  // Ready = started and every module's check passing. Details (what fails, uptime) only for callers on
+  // this machine: a remote anonymous prober learns no more than yes or no.
+  const readiness = (request: Request, info: RequestInfo) => {
+    const failing = phase === "running" ? [] : [`gateway:${phase === "stopping" ? "draining" : "starting"}`];
+    for (const [name, check] of readinessChecks) {
+      let reason: string | undefined;
+      try {
+        reason = check();
+      } catch (error) {
+        reason = String(error);
+      }
+      if (reason) failing.push(`${name}:${reason}`);
+    }
+    const ready = failing.length === 0;
+    const body = isDirectLocal(info.remoteAddress, request.headers)
+      ? { ready, failing, uptimeMs: Math.max(0, Math.round(now() - startedAt)), version: GATEWAY_VERSION }
+      : { ok: ready, status: ready ? "ready" : "not-ready" };
+    return jsonResponse(body, ready ? 200 : 503, noStore);
+  };
+  for (const path of ["/startup", "/startupz"]) {
+    router.add({ path, methods: ["GET", "HEAD"], handler: startup });
+  }
+  for (const path of ["/ready", "/readyz"]) {
+    router.add({ path, methods: ["GET", "HEAD"], handler: readiness });
+  }
 
   const setup = () => {
     setupDone ??= (async () => {

@@ -147,6 +147,11 @@ export interface GatewayContext {
   onStop(hook: () => void | Promise<void>): void;
   /** Adds event names to `hello-ok.features.events` so clients know they may arrive. */
   declareEvents(names: readonly string[]): void;
+  /**
+   * Adds a check to `/ready` and `/readyz`: it returns why the gateway is not ready (e.g. a channel
+   * account failing its probe), or `undefined` when it is.
+   */
+  addReadinessCheck(name: string, check: () => string | undefined): void;
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
   addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */

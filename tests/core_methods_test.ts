@@ -246,3 +246,25 @@ Deno.test("a health call broadcasts a health event with a bumped stateVersion", 
   assert.equal((event.payload as { ok: boolean }).ok, true);
   await gateway.stop();
 });
+
+Deno.test("/readyz reports failing checks to local callers and only yes/no to remote ones", async () => {
+  let channelDown: string | undefined = "telegram: polling failed";
+  const gateway = await startGateway({
+    modules: [{ name: "probe", setup: (ctx) => ctx.addReadinessCheck("channels", () => channelDown) }],
+  });
+  const ask = async (remoteAddress: string) => {
+    const res = await gateway.fetch(new Request("http://gw/readyz"), { remoteAddress });
+    return { status: res.status, body: await res.json() };
+  };
+  const local = await ask("127.0.0.1");
+  assert.equal(local.status, 503);
+  assert.deepEqual(local.body.failing, ["channels:telegram: polling failed"]);
+  assert.deepEqual((await ask("203.0.113.5")).body, { ok: false, status: "not-ready" });
+  channelDown = undefined;
+  const ready = await ask("127.0.0.1");
+  assert.equal(ready.status, 200);
+  assert.equal(ready.body.ready, true);
+  const startup = await gateway.fetch(new Request("http://gw/startupz"));
+  assert.deepEqual(await startup.json(), { ok: true, status: "started" });
+  await gateway.stop();
+});

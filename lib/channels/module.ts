@@ -224,6 +224,15 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
         }
         return { channels, channelOrder: [...running.keys()], channelLabels: labels };
       });
+      // A configured account that is not running, or whose last attempt failed, keeps the gateway
+      // out of rotation: it cannot deliver what it was set up to deliver.
+      ctx.addReadinessCheck("channels", () => {
+        const failing = [...running].filter(([, { channel }]) => {
+          const state = channel.status();
+          return !state.running || state.lastError !== null;
+        }).map(([id]) => id);
+        return failing.length ? `not ready: ${failing.join(", ")}` : undefined;
+      });
       ctx.registerRoute({
         path: CHANNELS_HTTP_PREFIX,
         prefix: true,
