@@ -30,7 +30,12 @@ export function withSecurityHeaders(response: Response): Response {
 
 /** A JSON response with the gateway's content type and security headers. */
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonTextResponse(JSON.stringify(body), status, headers);
+}
+
+/** {@link jsonResponse} for a body that is already serialized (e.g. cached). */
+export function jsonTextResponse(text: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(text, {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8", ...SECURITY_HEADERS, ...headers },
   });

@@ -5,7 +5,9 @@
  * @module
  */
 import type { AgentRuntime } from "../../agents/runtime.ts";
-import { jsonResponse } from "../security-headers.ts";
+import type { AgentCatalog } from "../../agents/catalog.ts";
+import { pathOf } from "../router.ts";
+import { jsonResponse, jsonTextResponse } from "../security-headers.ts";
 import { openAiError } from "./errors.ts";
 
 function modelRow(id: string) {
@@ -16,13 +18,24 @@ function targetIds(runtime: AgentRuntime): string[] {
   return ["openclaw", "openclaw/default", ...runtime.agents().agents.map((a) => `openclaw/${a.id}`)];
 }
 
+/** The serialized list per agent catalog: it only changes with config, and clients poll it. */
+const listBodies = new WeakMap<AgentCatalog, string>();
+
+function listBody(runtime: AgentRuntime): string {
+  const catalog = runtime.agents();
+  let body = listBodies.get(catalog);
+  if (body === undefined) {
+    body = JSON.stringify({ object: "list", data: targetIds(runtime).map(modelRow) });
+    listBodies.set(catalog, body);
+  }
+  return body;
+}
+
 /** Answers the list, or one model when the path has an id (URL-encoded: `openclaw%2Fdefault`). */
 export function handleModels(request: Request, runtime: AgentRuntime): Response {
-  const path = new URL(request.url).pathname;
+  const path = pathOf(request.url);
+  if (path === "/v1/models" || path === "/v1/models/") return jsonTextResponse(listBody(runtime));
   const ids = targetIds(runtime);
-  if (path === "/v1/models" || path === "/v1/models/") {
-    return jsonResponse({ object: "list", data: ids.map(modelRow) });
-  }
   if (!path.startsWith("/v1/models/")) return openAiError(404, "Not Found", "invalid_request_error");
   let id: string;
   try {
