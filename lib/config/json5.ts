@@ -180,20 +180,32 @@ export function parseJson5(text: string): unknown {
     return sign * Number(match![0]);
   };
 
+  /** Reads `item`s separated by commas up to `close` (a trailing comma allowed), from the opener on. */
+  const sequence = (close: string, item: () => void) => {
+    pos++;
+    skipSpace();
+    if (text[pos] === close) return void pos++;
+    for (;;) {
+      item();
+      skipSpace();
+      if (text[pos] === ",") {
+        pos++;
+        skipSpace();
+        if (text[pos] === close) return void pos++;
+        continue;
+      }
+      if (text[pos] === close) return void pos++;
+      unexpected();
+    }
+  };
+
   const value = (depth: number): unknown => {
     if (depth > 512) fail("nesting too deep");
     skipSpace();
     const c = text[pos];
     if (c === "{") {
-      pos++;
       const object: Record<string, unknown> = {};
-      skipSpace();
-      if (text[pos] === "}") {
-        pos++;
-        return object;
-      }
-      for (;;) {
-        skipSpace();
+      sequence("}", () => {
         const key = text[pos] === '"' || text[pos] === "'" ? string() : identifierName();
         skipSpace();
         if (text[pos] !== ":") unexpected();
@@ -205,49 +217,13 @@ export function parseJson5(text: string): unknown {
           writable: true,
           configurable: true,
         });
-        skipSpace();
-        if (text[pos] === ",") {
-          pos++;
-          skipSpace();
-          if (text[pos] === "}") {
-            pos++;
-            return object;
-          }
-          continue;
-        }
-        if (text[pos] === "}") {
-          pos++;
-          return object;
-        }
-        unexpected();
-      }
+      });
+      return object;
     }
     if (c === "[") {
-      pos++;
       const array: unknown[] = [];
-      skipSpace();
-      if (text[pos] === "]") {
-        pos++;
-        return array;
-      }
-      for (;;) {
-        array.push(value(depth + 1));
-        skipSpace();
-        if (text[pos] === ",") {
-          pos++;
-          skipSpace();
-          if (text[pos] === "]") {
-            pos++;
-            return array;
-          }
-          continue;
-        }
-        if (text[pos] === "]") {
-          pos++;
-          return array;
-        }
-        unexpected();
-      }
+      sequence("]", () => array.push(value(depth + 1)));
+      return array;
     }
     if (c === '"' || c === "'") return string();
     if (text.startsWith("true", pos)) return (pos += 4, true);
