@@ -137,7 +137,7 @@ const BASE_EVENTS = [
   "shutdown",
   "presence",
   "health",
-  "heartbeat",
+
   "config.changed",
 ];
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
@@ -172,6 +172,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const router = new HttpRouter();
   const events = new Set(BASE_EVENTS);
   const healthSections: (() => Record<string, unknown>)[] = [];
+  const statusSections: (() => Record<string, unknown>)[] = [];
   const readinessChecks = new Map<string, () => string | undefined>();
   const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
   const stopHooks: (() => void | Promise<void>)[] = [];
@@ -480,6 +481,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
+    addStatusSection: (provider) => void statusSections.push(provider),
     addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
     bumpStateVersion(key) {
       if (key === "presence" || key === "health") return ++stateVersion[key];
@@ -543,6 +545,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           authMode: () => auth.mode,
           address: () => server ? { host: server.hostname, port: server.port } : undefined,
           methods: () => registry.names(),
+          sections: () => statusSections.map((section) => section()),
         }, () => logTail),
         ...(options.modules ?? []),
       ];

@@ -152,6 +152,8 @@ export interface GatewayContext {
    * account failing its probe), or `undefined` when it is.
    */
   addReadinessCheck(name: string, check: () => string | undefined): void;
+  /** Adds keys to the `status` method's result. */
+  addStatusSection(provider: () => Record<string, unknown>): void;
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
   addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */

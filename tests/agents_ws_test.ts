@@ -182,3 +182,16 @@ Deno.test("models.list includes the built-in local models and configured ones; u
   assert.match((bad.error as { message: string }).message, /Unknown agent 'ghost'/);
   await gateway.stop();
 });
+
+Deno.test("status names each agent's model and flags the built-in local one", async () => {
+  const gateway = await startGateway({ modules: [agentsModule()] });
+  const c = await client(gateway);
+  const status = (await c.request("status")).payload as {
+    defaultAgentId: string;
+    agents: { id: string; model: string; builtInLocalModel: boolean }[];
+  };
+  assert.equal(status.defaultAgentId, "main");
+  assert.deepEqual(status.agents.map((a) => [a.id, a.builtInLocalModel]), [["main", true]]);
+  assert.match(status.agents[0].model, /^local\//);
+  await gateway.stop();
+});

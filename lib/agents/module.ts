@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
 import type { GatewayModule } from "../types.ts";
 import { bridgeRunEvents } from "./run-events.ts";
@@ -68,6 +69,19 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       registerRunMethods(context, runtime);
       registerSessionMethods(context, runtime);
       registerSessionSubscriptionMethods(context, runtime, subscribers);
+      // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
+      // model: an operator looking at `status` must not mistake canned replies for a configured model.
+      context.addStatusSection(() => {
+        const catalog = runtime!.agents();
+        return {
+          defaultAgentId: catalog.defaultAgentId,
+          agents: catalog.agents.map((agent) => ({
+            id: agent.id,
+            model: agent.model,
+            builtInLocalModel: agent.model.startsWith(`${LOCAL_PROVIDER_ID}/`),
+          })),
+        };
+      });
       context.onStop(unbridge);
     },
     runtime() {

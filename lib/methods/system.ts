@@ -20,6 +20,8 @@ export interface SystemState {
   authMode(): string;
   address(): { host: string; port: number } | undefined;
   methods(): string[];
+  /** What modules add to `status` (agents and their models, channels, ...). */
+  sections(): Record<string, unknown>[];
 }
 
 /** Minimum gap between `health` events caused by `health` calls. */
@@ -70,6 +72,7 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
           // Where the gateway listens is sensitive on shared hosts: admins only.
           ...(admin && address ? { bind: address } : {}),
           methods: state.methods().length,
+          ...Object.assign({}, ...state.sections()),
         };
       });
       ctx.registerMethod("system-presence", "operator.read", () => state.presence());
