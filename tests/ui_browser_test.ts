@@ -73,6 +73,8 @@ Deno.test({
         assert.equal(await page.isVisible("#login"), false, "the login form hides once connected");
         assert.equal(await page.textContent("#health-ok"), "ok");
         await page.waitForSelector('#presence li:has-text("openclaw-control-ui")');
+        // The built-in scripted model is labelled, not passed off as a configured one.
+        await page.waitForSelector('#agents li:has-text("built-in local model")', { state: "attached" });
         // Charts need two metric samples (2 s apart); string predicates would need the eval CSP forbids.
         for (let i = 0; i < 80 && (await page.textContent("#rate")) === "–"; i++) {
           await page.waitForTimeout(100);

@@ -205,20 +205,28 @@ function renderPresence(entries) {
 
 async function loadSessions() {
   if (!has("sessions.list")) return fillList("sessions", [], String);
-  const [sessions, models] = await Promise.all([
+  const [sessions, models, status] = await Promise.all([
     state.socket.request("sessions.list", {}),
     has("models.list") ? state.socket.request("models.list", {}) : Promise.resolve({ models: [] }),
-  ]).catch(() => [{ sessions: [] }, { models: [] }]);
+    has("status") ? state.socket.request("status", {}) : Promise.resolve({}),
+  ]).catch(() => [{ sessions: [] }, { models: [] }, {}]);
   fillList(
     "sessions",
     sessions.sessions ?? [],
     (s) => `${s.key} · ${s.model ?? ""} · ${s.totalTokens ?? 0} tokens`,
   );
-  const agents = [...new Set((sessions.sessions ?? []).map((s) => s.key.split(":")[1]).filter(Boolean))];
+  // The status method names each agent's model; the built-in scripted model is labelled as such so
+  // nobody mistakes its canned replies for a configured model.
+  const agents = status.agents ??
+    [...new Set((sessions.sessions ?? []).map((s) => s.key.split(":")[1]).filter(Boolean))]
+      .map((id) => ({ id }));
   fillList(
     "agents",
-    agents.length ? agents : ["main"],
-    (a) => `${a} (${(models.models ?? []).length} models known)`,
+    agents.length ? agents : [{ id: "main" }],
+    (a) =>
+      a.model
+        ? `${a.id} · ${a.model}${a.builtInLocalModel ? " (built-in local model, scripted replies)" : ""}`
+        : `${a.id} (${(models.models ?? []).length} models known)`,
   );
 }
 
