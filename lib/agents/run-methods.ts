@@ -12,7 +12,7 @@ import type { AgentCatalog } from "./catalog.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { RunOutcome } from "./runs.ts";
-import type { AgentRuntime } from "./runtime.ts";
+import type { AgentRuntime, RunHandle } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import {
   assertCallerSessionKey,
@@ -108,6 +108,26 @@ function agentFinal(outcome: RunOutcome): Record<string, unknown> {
   return final;
 }
 
+/**
+ * Waits until a turn's message is on disk, so an acknowledged message survives a crash; a failed write
+ * becomes a retryable error instead of an acknowledgement. Only for idle sessions: a turn queued behind
+ * a running one is written when it starts, and waiting would hold the answer for the whole earlier turn.
+ */
+async function savedOrUnavailable(handle: RunHandle): Promise<void> {
+  await handle.recorded.catch((error) => {
+    // The code (ENOSPC, EROFS, ...) says what an operator must fix; the path stays in the gateway log.
+    const code = (error as { code?: unknown })?.code;
+    const cause = typeof code === "string" ? code : "storage error";
+    throw new GatewayError(
+      "UNAVAILABLE",
+      `could not save the message (${cause}); nothing was sent, retry later`,
+      {
+        retryable: true,
+      },
+    );
+  });
+}
+
 /** `/new` and `/reset` start a fresh session instead of a turn; that is an admin action. */
 function isResetCommand(message: string): boolean {
   return /^\/(new|reset)\s*$/i.test(message.trim());
@@ -135,6 +155,7 @@ export function registerRunMethods(context: GatewayContext, runtime: AgentRuntim
       };
     }
     const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
+    const queued = runtime.busy(target.key);
     const handle = runtime.startTurn({
       sessionKey: target.key,
       agentId: target.agentId,
@@ -143,6 +164,7 @@ export function registerRunMethods(context: GatewayContext, runtime: AgentRuntim
       model,
       origin: { kind: "agent", connId: call.caller.connId },
     });
+    if (!queued) await savedOrUnavailable(handle);
     call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
     return agentFinal(await handle.done);
   });
@@ -152,18 +174,20 @@ export function registerRunMethods(context: GatewayContext, runtime: AgentRuntim
     return runtime.wait(params.runId, params.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
   });
 
-  context.registerMethod("chat.send", "operator.write", (call) => {
+  context.registerMethod("chat.send", "operator.write", async (call) => {
     const params = parseParams(ChatSendParams, "chat.send", call.params);
     if (!params.message.trim()) {
       throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
     }
     const target = targetSession(runtime, params.sessionKey, params.agentId);
+    const queued = runtime.busy(target.key);
     const handle = runtime.startTurn({
       sessionKey: target.key,
       agentId: target.agentId,
       messages: [{ role: "user", content: params.message }],
       origin: { kind: "chat", connId: call.caller.connId },
     });
+    if (!queued) await savedOrUnavailable(handle);
     return { runId: handle.runId, status: "started" };
   });
 

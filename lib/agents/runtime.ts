@@ -99,6 +99,11 @@ export interface RunHandle {
   sessionKey: string;
   agentId: string;
   done: Promise<RunOutcome>;
+  /**
+   * Settles once the turn's input messages are durably in the transcript: rejects when writing them
+   * failed. For a turn that ends before its input was written (aborted while queued), it resolves.
+   */
+  recorded: Promise<void>;
 }
 
 /** What `agent.wait` reports. */
@@ -184,13 +189,18 @@ export class AgentRuntime {
       origin: input.origin,
       ephemeral: input.ephemeral ?? false,
     };
+    const recorded = Promise.withResolvers<void>();
     // The scheduler calls back only after an await, by which time `record` is initialised.
     const done = this.#scheduler
       .run(input.sessionKey, agent, signal, () => {
         record.state = "running";
-        return this.#execute(info, input, agent, model.ref, signal);
+        return this.#execute(info, input, agent, model.ref, signal, recorded);
       })
       .catch((error) => this.#queuedFailure(info, input, error, signal));
+    // A turn that never got as far as writing its input has nothing more to wait for.
+    done.finally(() => recorded.resolve());
+    // Callers that do not wait for it must not see an unhandled rejection.
+    recorded.promise.catch(() => {});
     const record: RunRecord = {
       runId,
       sessionKey: input.sessionKey,
@@ -201,7 +211,19 @@ export class AgentRuntime {
       done,
     };
     this.runs.add(record);
-    return { runId, acceptedAt: record.acceptedAt, sessionKey: input.sessionKey, agentId: agent.id, done };
+    return {
+      runId,
+      acceptedAt: record.acceptedAt,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      done,
+      recorded: recorded.promise,
+    };
+  }
+
+  /** Whether a turn of `sessionKey` is running or queued. */
+  busy(sessionKey: string): boolean {
+    return this.runs.active(sessionKey).length > 0;
   }
 
   /** Waits up to `timeoutMs` for a run to end; never cancels it. */
@@ -323,6 +345,7 @@ export class AgentRuntime {
     agent: ResolvedAgent,
     modelRef: string,
     signal: AbortSignal,
+    recorded: PromiseWithResolvers<void>,
   ): Promise<RunOutcome> {
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
@@ -341,7 +364,13 @@ export class AgentRuntime {
       ...fromMessage(message),
       ...extra,
     });
-    await this.#record(info, input, ref, fresh.map((m) => line(m)));
+    try {
+      await this.#record(info, input, ref, fresh.map((m) => line(m)));
+      recorded.resolve();
+    } catch (error) {
+      recorded.reject(error);
+      throw error;
+    }
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
