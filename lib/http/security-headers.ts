@@ -10,10 +10,15 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Permissions-Policy": "camera=(), microphone=(self), geolocation=()",
 };
 
+/**
+ * Responses the helpers below built, which carry the headers already. Remembering them spares the
+ * `response.headers` lookup, which makes Deno build a Headers object on every request.
+ */
+const secured = new WeakSet<Response>();
+
 /** Returns `response` with the security headers added (without overriding a route's own). */
 export function withSecurityHeaders(response: Response): Response {
-  // Responses built by the helpers below already carry them: one lookup settles the common case.
-  if (response.headers.has("X-Content-Type-Options")) return response;
+  if (secured.has(response) || response.headers.has("X-Content-Type-Options")) return response;
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) {
       try {
@@ -29,22 +34,30 @@ export function withSecurityHeaders(response: Response): Response {
 }
 
 /** A JSON response with the gateway's content type and security headers. */
-export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
   return jsonTextResponse(JSON.stringify(body), status, headers);
 }
 
 /** {@link jsonResponse} for a body that is already serialized (e.g. cached). */
-export function jsonTextResponse(text: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(text, {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8", ...SECURITY_HEADERS, ...headers },
-  });
+export function jsonTextResponse(text: string, status = 200, headers?: Record<string, string>): Response {
+  return securedResponse(text, status, JSON_HEADERS, headers);
 }
 
 /** A plain-text response with the security headers. */
-export function textResponse(body: string, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(body, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...headers },
-  });
+export function textResponse(body: string, status: number, headers?: Record<string, string>): Response {
+  return securedResponse(body, status, TEXT_HEADERS, headers);
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", ...SECURITY_HEADERS };
+const TEXT_HEADERS = { "Content-Type": "text/plain; charset=utf-8", ...SECURITY_HEADERS };
+
+function securedResponse(
+  body: string,
+  status: number,
+  base: Record<string, string>,
+  extra: Record<string, string> | undefined,
+): Response {
+  const response = new Response(body, { status, headers: extra ? { ...base, ...extra } : base });
+  secured.add(response);
+  return response;
 }
