@@ -33,8 +33,6 @@ async function reference(args: string[], home: string) {
 Deno.test({
   name: "the reference openclaw CLI probes, calls and tails logs of this gateway",
   ignore: !installed,
-  sanitizeResources: false,
-  sanitizeOps: false,
 }, async () => {
   const home = await Deno.makeTempDir();
   const refHome = await Deno.makeTempDir();
