@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { ProfilePaths } from "../command.ts";
 import { writeFileAtomic } from "../config/atomic-write.ts";
 import { renderConfig } from "../config/config-writer.ts";
+import { type DetectedModelServer, detectLocalModelServer } from "../../lib/providers/local-servers.ts";
 
 /** The dev profile's base port. */
 export const DEV_PORT = 19001;
@@ -20,6 +21,8 @@ export interface DevSetup {
   created: boolean;
   /** The generated token, only when the config was created now. */
   token?: string;
+  /** A local model server (Ollama, LM Studio) found at creation and made the default. */
+  detected?: DetectedModelServer;
 }
 
 /** A 48-hex-digit random token. */
@@ -29,8 +32,15 @@ export function generateToken(): string {
   );
 }
 
-/** The config `openclaw --dev setup` writes. */
-export function devConfig(token: string, port?: number): Record<string, unknown> {
+/**
+ * The config `openclaw --dev setup` writes. With a detected local model server, that server becomes the
+ * default model; the built-in one stays available as `local/scripted-1`.
+ */
+export function devConfig(
+  token: string,
+  port?: number,
+  detected?: DetectedModelServer,
+): Record<string, unknown> {
   return {
     gateway: {
       mode: "local",
@@ -40,14 +50,15 @@ export function devConfig(token: string, port?: number): Record<string, unknown>
       http: { endpoints: { chatCompletions: { enabled: true } } },
       reload: { mode: "hybrid" },
     },
-    agents: { defaults: { skipBootstrap: true, model: { primary: DEV_MODEL } } },
+    ...(detected ? { models: { providers: { [detected.providerId]: detected.config } } } : {}),
+    agents: { defaults: { skipBootstrap: true, model: { primary: detected?.defaultModel ?? DEV_MODEL } } },
   };
 }
 
 /** Creates the dev config (and workspace) unless it exists; `reset` wipes them first. */
 export async function ensureDevConfig(
   paths: ProfilePaths,
-  options: { reset?: boolean } = {},
+  options: { reset?: boolean; detect?: () => Promise<DetectedModelServer | undefined> } = {},
 ): Promise<DevSetup> {
   if (options.reset) {
     for (
@@ -68,6 +79,9 @@ export async function ensureDevConfig(
   const token = generateToken();
   const port = paths.profile === "dev" ? DEV_PORT : undefined;
   await Deno.mkdir(join(paths.stateDir, "workspace"), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(paths.configPath, renderConfig(devConfig(token, port)));
-  return { created: true, token };
+  // A real model beats canned replies when one is already running here (refused connections on
+  // loopback answer at once, so a machine without one pays nothing).
+  const detected = await (options.detect ?? (() => detectLocalModelServer(fetch)))();
+  await writeFileAtomic(paths.configPath, renderConfig(devConfig(token, port, detected)));
+  return { created: true, token, detected };
 }

@@ -62,6 +62,12 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
       newDevToken = setup.token;
       output.out(`Created dev config ${paths.configPath}`);
       output.out(`Gateway token (shown once; it is stored in the config): ${setup.token}`);
+      if (setup.detected) {
+        output.out(
+          `Found a local model server (${setup.detected.providerId} at ${setup.detected.config.baseUrl}); ` +
+            `default model ${setup.detected.defaultModel} (the built-in one stays as local/scripted-1)`,
+        );
+      }
     }
   }
   const { source, file } = gatewayConfigSource({
