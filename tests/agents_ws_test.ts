@@ -195,3 +195,26 @@ Deno.test("status names each agent's model and flags the built-in local one", as
   assert.match(status.agents[0].model, /^local\//);
   await gateway.stop();
 });
+
+Deno.test("sessions.changed goes to sockets that called sessions.subscribe, not to every reader", async () => {
+  const gateway = await startGateway({ modules: [agentsModule()] });
+  const subscriber = await client(gateway);
+  const bystander = await client(gateway);
+  assert.equal((await subscriber.request("sessions.subscribe", {})).ok, true);
+  const sender = await client(gateway);
+  const sent = await sender.request("chat.send", {
+    sessionKey: "main",
+    message: "hello",
+    idempotencyKey: "sc-1",
+  });
+  await sender.request("agent.wait", { runId: (sent.payload as { runId: string }).runId, timeoutMs: 5000 });
+  const changed = await subscriber.socket.waitFor((f) => f.event === "sessions.changed");
+  assert.equal((changed.payload as { sessionKey: string }).sessionKey, "agent:main:main");
+  await bystander.request("health");
+  assert.equal(
+    [...bystander.socket.skipped].some((f) => f.event === "sessions.changed"),
+    false,
+    "a socket that did not subscribe gets no sessions.changed",
+  );
+  await gateway.stop();
+});

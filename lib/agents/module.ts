@@ -66,8 +66,8 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       const subscribers = new SessionSubscribers();
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now(), subscribers);
       context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
-      registerRunMethods(context, runtime);
-      registerSessionMethods(context, runtime);
+      registerRunMethods(context, runtime, subscribers);
+      registerSessionMethods(context, runtime, subscribers);
       registerSessionSubscriptionMethods(context, runtime, subscribers);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.

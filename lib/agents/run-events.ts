@@ -1,8 +1,8 @@
 /**
  * Turns run events into protocol events on the bus: `agent` events (`{runId, seq, stream, ts, data}`)
- * to the socket that started the run, `chat` events (delta, final, error, aborted) and
- * `sessions.changed` to every socket that may read sessions, and `session.message` / `session.tool` to
- * the sockets subscribed to the session.
+ * to the socket that started the run, `chat` events (delta, final, error, aborted) to
+ * every socket that may read sessions, `sessions.changed` to the sockets that called `sessions.subscribe`,
+ * and `session.message` / `session.tool` to the sockets subscribed to the session.
  *
  * @module
  */
@@ -36,14 +36,27 @@ export function bridgeRunEvents(
     if (!run.ephemeral) publishChatEvent(bus, run, event, seq, now());
     if (event.type === "end") {
       counters.delete(run.runId);
-      if (!run.ephemeral) publishSessionsChanged(bus, run.sessionKey, "run", now());
+      if (!run.ephemeral) publishSessionsChanged(bus, subscribers, run.sessionKey, "run", now());
     }
   });
 }
 
-/** Tells read-scoped sockets that a session's list row or transcript changed. */
-export function publishSessionsChanged(bus: EventBus, sessionKey: string, reason: string, ts: number): void {
-  bus.publish({ event: "sessions.changed", payload: { sessionKey, reason, ts }, scope: "operator.read" });
+/** Tells the `sessions.subscribe` sockets that a session's list row or transcript changed. */
+export function publishSessionsChanged(
+  bus: EventBus,
+  subscribers: SessionSubscribers,
+  sessionKey: string,
+  reason: string,
+  ts: number,
+): void {
+  const connIds = subscribers.all();
+  if (!connIds.length) return;
+  bus.publish({
+    event: "sessions.changed",
+    payload: { sessionKey, reason, ts },
+    scope: "operator.read",
+    connIds,
+  });
 }
 
 /** The `agent` event payload of a run event, numbered in the run's agent sequence; none for the rest. */

@@ -11,6 +11,7 @@ import type { GatewayContext, MethodCall } from "../types.ts";
 import type { AgentCatalog } from "./catalog.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
+import type { SessionSubscribers } from "./session-events.ts";
 import type { RunOutcome } from "./runs.ts";
 import type { AgentRuntime, RunHandle } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
@@ -137,14 +138,18 @@ function isResetCommand(message: string): boolean {
  * Registers `agent`, `agent.wait`, `chat.send` and `chat.abort`. Retries with the same
  * `idempotencyKey` are answered by the core's idempotency store, so they never start a second run.
  */
-export function registerRunMethods(context: GatewayContext, runtime: AgentRuntime): void {
+export function registerRunMethods(
+  context: GatewayContext,
+  runtime: AgentRuntime,
+  subscribers: SessionSubscribers,
+): void {
   context.registerMethod("agent", "operator.write", async (call: MethodCall) => {
     const params = parseParams(AgentParams, "agent", call.params);
     const target = targetSession(runtime, params.sessionKey, params.agentId);
     if (isResetCommand(params.message)) {
       if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
       const entry = await runtime.resetSession(target.key, target.agentId);
-      publishSessionsChanged(context.bus, target.key, "reset", context.now());
+      publishSessionsChanged(context.bus, subscribers, target.key, "reset", context.now());
       const runId = crypto.randomUUID();
       call.ack({ runId, status: "accepted", acceptedAt: context.now() });
       return {

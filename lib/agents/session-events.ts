@@ -1,6 +1,6 @@
 /**
  * Per-socket session subscriptions and the events they receive: `sessions.subscribe` (every session's
- * tool activity) and `sessions.messages.subscribe` / `unsubscribe` (one session's committed transcript
+ * list changes as `sessions.changed`, and its tool activity) and `sessions.messages.subscribe` / `unsubscribe` (one session's committed transcript
  * lines as `session.message`, and its tool activity as `session.tool`). A subscription ends with its
  * socket.
  *

@@ -9,6 +9,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
+import type { SessionSubscribers } from "./session-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { targetSession } from "./run-methods.ts";
@@ -40,7 +41,11 @@ const SessionKeyParams = z.looseObject({
 const ModelsListParams = z.looseObject({ agentId: z.string().min(1).optional() });
 
 /** Registers the session and model read methods and `sessions.reset`. */
-export function registerSessionMethods(context: GatewayContext, runtime: AgentRuntime): void {
+export function registerSessionMethods(
+  context: GatewayContext,
+  runtime: AgentRuntime,
+  subscribers: SessionSubscribers,
+): void {
   const isRunning = (key: string) => runtime.runs.active(key).length > 0;
 
   context.registerMethod("chat.history", "operator.read", async (call) => {
@@ -114,7 +119,7 @@ export function registerSessionMethods(context: GatewayContext, runtime: AgentRu
     );
     const target = targetSession(runtime, params.key, params.agentId);
     const entry = await runtime.resetSession(target.key, target.agentId);
-    publishSessionsChanged(context.bus, target.key, params.reason ?? "reset", context.now());
+    publishSessionsChanged(context.bus, subscribers, target.key, params.reason ?? "reset", context.now());
     return { ok: true, key: target.key, entry: sessionRow(entry, false) };
   });
 

@@ -145,6 +145,8 @@ function onHello(hello) {
   every(1000, tailLogs);
   if (has("metrics.snapshot")) every(2000, sampleMetrics);
   loadSessions();
+  // sessions.changed only reaches sockets that subscribed.
+  if (has("sessions.subscribe")) state.socket.request("sessions.subscribe", {}).catch(() => {});
   loadConfig();
   loadHistory();
 }
