@@ -641,7 +641,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           server = await options.transport.listen(handler, { hostname, port });
         }
         startedAt = now();
-        presence.upsert(`self:${selfId}`, selfPresence());
+        presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
         tickTimer = setInterval(
           () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
           tickIntervalMs,

@@ -268,3 +268,14 @@ Deno.test("/readyz reports failing checks to local callers and only yes/no to re
   assert.deepEqual(await startup.json(), { ok: true, status: "started" });
   await gateway.stop();
 });
+
+Deno.test("the gateway's own presence row outlives the presence TTL; idle client rows do not", async () => {
+  let clock = 1_000_000;
+  const gateway = await startGateway({ now: () => clock });
+  await client(gateway, connectParams({ client: { id: "ui-2", mode: "ui", instanceId: "idle-ui" } }));
+  clock += 6 * 60_000;
+  const rows = gateway.state.presence();
+  assert.ok(rows.some((r) => r.mode === "gateway" && r.reason === "self"), "self row expired");
+  assert.ok(!rows.some((r) => r.instanceId === "idle-ui"), "an idle client row should expire");
+  await gateway.stop();
+});

@@ -25,7 +25,8 @@ export interface PresenceEntry {
 
 /** Where presence lives; in-process by default, shareable across replicas later. */
 export interface PresenceStore {
-  upsert(key: string, entry: PresenceEntry): void;
+  /** Adds or refreshes a row; a `pinned` row (the gateway's own) neither expires nor is evicted. */
+  upsert(key: string, entry: PresenceEntry, options?: { pinned?: boolean }): void;
   remove(key: string): boolean;
   list(now: number): PresenceEntry[];
 }
@@ -41,11 +42,11 @@ export class MemoryPresenceStore implements PresenceStore {
   /** Keys that never expire (the gateway's own `self` row). */
   #pinned = new Set<string>();
 
-  upsert(key: string, entry: PresenceEntry, pinned = false): void {
+  upsert(key: string, entry: PresenceEntry, options: { pinned?: boolean } = {}): void {
     const k = key.toLowerCase();
     this.#rows.delete(k);
     this.#rows.set(k, entry);
-    if (pinned) this.#pinned.add(k);
+    if (options.pinned) this.#pinned.add(k);
     while (this.#rows.size > PRESENCE_CAP) {
       const oldest = [...this.#rows.keys()].find((key) => !this.#pinned.has(key));
       if (oldest === undefined) break;
@@ -54,6 +55,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   remove(key: string): boolean {
+    this.#pinned.delete(key.toLowerCase());
     return this.#rows.delete(key.toLowerCase());
   }
 
