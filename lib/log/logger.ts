@@ -83,9 +83,6 @@ export function createLogger(options: LoggerOptions): Logger {
   return make(options.subsystem ?? "gateway", {});
 }
 
-/** A logger that drops everything; the default for embedded gateways that did not ask for logs. */
-export const silentLogger: Logger = createLogger({ sinks: [] });
-
 /** Keeps the last `capacity` records in memory; backs `logs.tail` when no log file is configured. */
 export class MemoryLogSink implements LogSink {
   readonly records: LogRecord[] = [];

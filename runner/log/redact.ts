@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogRecord, LogSink } from "../../lib/log/logger.ts";
+import type { LogRecord } from "../../lib/log/logger.ts";
 
 const SECRET_KEY = /token|password|secret|api[-_]?key|authorization|cookie/i;
 const DEFAULT_PATTERNS = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g];
@@ -55,14 +55,4 @@ export class Redactor {
     }
     return value;
   }
-}
-
-/** Wraps sinks so they only ever see redacted records. */
-export function redactingSink(redactor: Redactor, sinks: LogSink[]): LogSink {
-  return {
-    write(record) {
-      const clean = redactor.redact(record);
-      for (const sink of sinks) sink.write(clean);
-    },
-  };
 }

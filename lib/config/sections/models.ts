@@ -6,9 +6,6 @@
  */
 import { z } from "zod";
 
-/** The request adapters this gateway can speak to an upstream. */
-export type ProviderApi = "openai-completions" | "openai-responses" | "anthropic-messages" | "local";
-
 /** One model a provider offers (`models.providers.<id>.models[]`). */
 export interface ProviderModelConfig {
   id: string;
