@@ -110,6 +110,8 @@ for (const make of [denoTransport, nodeTransport]) {
     await hello.promise;
     const health = await client.request("health", {}) as { ok: boolean };
     assert.equal(health.ok, true);
+    const status = await client.request("status", {}) as { runtimeVersion: string };
+    assert.equal(typeof status.runtimeVersion, "string");
     const presence = await client.request("system-presence", {}) as unknown[];
     assert.ok(Array.isArray(presence));
     await assert.rejects(client.request("nonexistent.method", {}), /unknown method: nonexistent\.method/);
