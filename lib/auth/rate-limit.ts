@@ -15,6 +15,9 @@ export interface RateLimitOptions {
 /** The documented defaults. */
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000 };
 
+/** Past this many tracked keys, expired entries are swept on the next failure. */
+const MAX_TRACKED_KEYS = 10_000;
+
 /** Counts failures per key (client IP or browser origin, plus credential class). */
 export class AuthRateLimiter {
   #failures = new Map<string, number[]>();
@@ -34,6 +37,8 @@ export class AuthRateLimiter {
   /** Records a failed attempt; returns the lockout length when this failure triggered one. */
   fail(key: string): number {
     const now = this.now();
+    // Keys come from client addresses: a scan from many addresses must not grow these maps forever.
+    if (this.#failures.size + this.#lockedUntil.size > MAX_TRACKED_KEYS) this.#prune(now);
     const recent = (this.#failures.get(key) ?? []).filter((t) => now - t < this.options.windowMs);
     recent.push(now);
     if (recent.length >= this.options.maxAttempts) {
@@ -43,6 +48,19 @@ export class AuthRateLimiter {
     }
     this.#failures.set(key, recent);
     return 0;
+  }
+
+  /** How many clients it currently remembers (failing or locked out). */
+  get tracked(): number {
+    return this.#failures.size + this.#lockedUntil.size;
+  }
+
+  /** Drops failure windows that have passed and lockouts that have ended. */
+  #prune(now: number): void {
+    for (const [key, times] of this.#failures) {
+      if (now - times[times.length - 1] >= this.options.windowMs) this.#failures.delete(key);
+    }
+    for (const [key, until] of this.#lockedUntil) if (until <= now) this.#lockedUntil.delete(key);
   }
 
   /** Forgets failures after a success. */
