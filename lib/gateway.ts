@@ -27,7 +27,7 @@ import {
   PROTOCOL_VERSION,
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
-import { scopeSatisfied } from "./protocol/scopes.ts";
+import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
@@ -291,7 +291,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const internalCaller: CallerIdentity = {
     connId: "internal",
     role: "operator",
-    scopes: ["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"],
+    scopes: DEFAULT_OPERATOR_SCOPES,
     authMethod: "internal",
   };
 
@@ -543,7 +543,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           uptimeMs: () => Math.round(now() - startedAt),
           connections: () => connections.size,
           authMode: () => auth.mode,
-          address: () => server ? { host: server.hostname, port: server.port } : undefined,
+          address,
           methods: () => registry.names(),
           sections: () => statusSections.map((section) => section()),
         }, () => logTail),

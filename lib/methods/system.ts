@@ -18,7 +18,7 @@ export interface SystemState {
   uptimeMs(): number;
   connections(): number;
   authMode(): string;
-  address(): { host: string; port: number } | undefined;
+  address(): { hostname: string; port: number } | undefined;
   methods(): string[];
   /** What modules add to `status` (agents and their models, channels, ...). */
   sections(): Record<string, unknown>[];
