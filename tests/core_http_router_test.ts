@@ -30,5 +30,6 @@ Deno.test("exact routes win over prefixes, the longest prefix wins, and methods 
   assert.equal(await text("/v1/models/y"), "200 models");
   assert.equal(await text("/v1/other"), "200 v1");
   assert.equal(await text("/nope"), "404 Not Found");
+  assert.equal(await text("/v1x"), "404 Not Found", "a prefix matches whole path segments only");
   assert.equal(await text("/v1/models/x", "POST"), "405 Method Not Allowed");
 });

@@ -21,9 +21,12 @@ export class HttpRouter {
     }
   }
 
-  /** The route for `path`, or undefined. */
+  /** The route for `path`, or undefined. Prefixes match whole segments: `/hooks` is not `/hooksx`. */
   match(path: string): HttpRoute | undefined {
-    return this.#exact.get(path) ?? this.#prefixes.find((r) => path === r.path || path.startsWith(r.path));
+    return this.#exact.get(path) ??
+      this.#prefixes.find((r) =>
+        path === r.path || path.startsWith(r.path.endsWith("/") ? r.path : `${r.path}/`)
+      );
   }
 
   /** Answers `request`; `route` (the matched route's path, or `unmatched`) is for metrics labels. */
