@@ -12,7 +12,12 @@ import { InProcessEventBus } from "./bus/event-bus.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { HttpRouter } from "./http/router.ts";
-import { jsonResponse, textResponse, withSecurityHeaders } from "./http/security-headers.ts";
+import {
+  jsonResponse,
+  preparedJsonResponse,
+  textResponse,
+  withSecurityHeaders,
+} from "./http/security-headers.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
 import { MethodRegistry } from "./methods/registry.ts";
@@ -473,6 +478,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             sendEvent: () => {},
           }),
       ),
+    prepareJsonResponse: (text, status, headers) =>
+      preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
     authenticateHttp(request, info) {
       const result = authenticator.authenticateHttp(request, info);
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
@@ -494,16 +501,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     guardSockets: (guard) => void socketGuards.push(guard),
   };
 
-  router.add({
-    path: "/health",
-    methods: ["GET", "HEAD"],
-    handler: () => jsonResponse(liveBody(), 200, noStore),
-  });
-  router.add({
-    path: "/healthz",
-    methods: ["GET", "HEAD"],
-    handler: () => jsonResponse(liveBody(), 200, noStore),
-  });
+  // Liveness probes poll these, and the answer never changes.
+  const live = context.prepareJsonResponse(JSON.stringify({ ok: true, status: "live" }), 200, noStore);
+  for (const path of ["/health", "/healthz"]) router.add({ path, methods: ["GET", "HEAD"], handler: live });
   const startup = () =>
     phase === "running"
       ? jsonResponse({ ok: true, status: "started" }, 200, noStore)
@@ -743,10 +743,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
-
-function liveBody() {
-  return { ok: true, status: "live" };
-}
 
 function presenceKey(connection: Connection): string {
   return connection.caller?.deviceId ?? connection.caller?.client?.instanceId ?? connection.connId;

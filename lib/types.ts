@@ -7,6 +7,7 @@
 import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
+import type { PreparedResponse } from "./http/security-headers.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -143,6 +144,11 @@ export interface GatewayContext {
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
   authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
+  /**
+   * A JSON answer served many times with the same bytes (security headers included), handed out as
+   * cheaply as the transport's runtime allows.
+   */
+  prepareJsonResponse(text: string, status?: number, headers?: Record<string, string>): PreparedResponse;
   /** Registers work to run when the gateway stops (after sockets are closed). */
   onStop(hook: () => void | Promise<void>): void;
   /** Adds event names to `hello-ok.features.events` so clients know they may arrive. */

@@ -262,7 +262,10 @@ export class Authenticator {
     }
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    const key = this.#rateKey(info.remoteAddress, request.headers, "token");
+    // With no failures on record no one can be locked out, so the key waits until it is needed.
+    let key = this.deps.rateLimiter.tracked
+      ? this.#rateKey(info.remoteAddress, request.headers, "token")
+      : undefined;
     const retryAfter = key ? this.deps.rateLimiter.retryAfter(key) : 0;
     if (retryAfter > 0) {
       return unauthorized(
@@ -279,6 +282,7 @@ export class Authenticator {
       this.#succeed(key);
       return caller(check.method);
     }
+    key ??= this.#rateKey(info.remoteAddress, request.headers, "token");
     if (key) this.#fail(key);
     return unauthorized();
   }

@@ -88,6 +88,7 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
   const drainTimeoutMs = transportOptions.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   return {
     name: "deno",
+    cloneIsCheap: true,
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const sockets = new Set<WebSocket>();
       const bodies = new Set<() => void>();
@@ -103,8 +104,15 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
               return new Response("Internal Server Error", { status: 500 });
             },
           }, (request, info) => {
+            if (!isUpgrade(request)) {
+              // Read on demand: most authenticated requests never need the peer address.
+              return handler.fetch(interruptible(request, bodies), {
+                get remoteAddress() {
+                  return info.remoteAddr.hostname;
+                },
+              });
+            }
             const remoteAddress = info.remoteAddr.hostname;
-            if (!isUpgrade(request)) return handler.fetch(interruptible(request, bodies), { remoteAddress });
             const refused = handler.admitUpgrade(request, { remoteAddress });
             if (refused) return refused;
             // Deno invalidates the request once it is upgraded, so keep copies first.

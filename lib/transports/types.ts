@@ -23,6 +23,11 @@ export interface ListeningServer {
 /** A way to put the gateway on the network. */
 export interface Transport {
   readonly name: string;
+  /**
+   * Whether `Response.clone()` of a buffered response costs less on this runtime than building a new
+   * one (true on Deno; undici tees a stream). The gateway then serves repeating answers as clones.
+   */
+  readonly cloneIsCheap?: boolean;
   listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer>;
 }
 

@@ -7,7 +7,8 @@
 import type { AgentRuntime } from "../../agents/runtime.ts";
 import type { AgentCatalog } from "../../agents/catalog.ts";
 import { pathOf } from "../router.ts";
-import { jsonResponse, jsonTextResponse } from "../security-headers.ts";
+import type { GatewayContext } from "../../types.ts";
+import { jsonResponse, type PreparedResponse } from "../security-headers.ts";
 import { openAiError } from "./errors.ts";
 
 function modelRow(id: string) {
@@ -18,23 +19,27 @@ function targetIds(runtime: AgentRuntime): string[] {
   return ["openclaw", "openclaw/default", ...runtime.agents().agents.map((a) => `openclaw/${a.id}`)];
 }
 
-/** The serialized list per agent catalog: it only changes with config, and clients poll it. */
-const listBodies = new WeakMap<AgentCatalog, string>();
+/** The list answer per agent catalog: it only changes with config, and clients poll it. */
+const lists = new WeakMap<AgentCatalog, PreparedResponse>();
 
-function listBody(runtime: AgentRuntime): string {
+function listResponse(runtime: AgentRuntime, prepare: GatewayContext["prepareJsonResponse"]): Response {
   const catalog = runtime.agents();
-  let body = listBodies.get(catalog);
-  if (body === undefined) {
-    body = JSON.stringify({ object: "list", data: targetIds(runtime).map(modelRow) });
-    listBodies.set(catalog, body);
+  let list = lists.get(catalog);
+  if (list === undefined) {
+    list = prepare(JSON.stringify({ object: "list", data: targetIds(runtime).map(modelRow) }));
+    lists.set(catalog, list);
   }
-  return body;
+  return list();
 }
 
 /** Answers the list, or one model when the path has an id (URL-encoded: `openclaw%2Fdefault`). */
-export function handleModels(request: Request, runtime: AgentRuntime): Response {
+export function handleModels(
+  request: Request,
+  runtime: AgentRuntime,
+  prepare: GatewayContext["prepareJsonResponse"],
+): Response {
   const path = pathOf(request.url);
-  if (path === "/v1/models" || path === "/v1/models/") return jsonTextResponse(listBody(runtime));
+  if (path === "/v1/models" || path === "/v1/models/") return listResponse(runtime, prepare);
   const ids = targetIds(runtime);
   if (!path.startsWith("/v1/models/")) return openAiError(404, "Not Found", "invalid_request_error");
   let id: string;

@@ -74,7 +74,10 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
         path: "/v1/models",
         prefix: true,
         methods: ["GET", "HEAD"],
-        handler: guarded("operator.read", (request, ctx) => handleModels(request, ctx.runtime)),
+        handler: guarded(
+          "operator.read",
+          (request, ctx) => handleModels(request, ctx.runtime, context.prepareJsonResponse),
+        ),
       });
       context.registerRoute({
         path: "/v1/chat/completions",
