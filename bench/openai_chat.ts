@@ -5,6 +5,7 @@
 //   npx --yes deno@2.9.6 run -A bench/openai_chat.ts [requests=400] [concurrency=8]
 //
 // Prints a markdown table; never asserts timings.
+import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { createGateway, denoTransport } from "../mod.ts";
 import { startFakeUpstream } from "../tests/_upstream.ts";
@@ -19,32 +20,51 @@ interface Sample {
 }
 
 const upstream = startFakeUpstream();
-const agents = agentsModule();
-const gateway = createGateway({
-  config: {
-    gateway: {
-      auth: { mode: "token", token: TOKEN },
-      http: { endpoints: { chatCompletions: { enabled: true } } },
+
+/** A gateway in this process; with `stateDir`, sessions and transcripts go to disk (JSONL, fsync'd). */
+async function startGateway(stateDir?: string) {
+  const agents = agentsModule(stateDir ? { stores: jsonlStores(stateDir) } : {});
+  const gateway = createGateway({
+    config: {
+      gateway: {
+        auth: { mode: "token", token: TOKEN },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
+      models: { providers: { up: { baseUrl: upstream.url, api: "openai-completions" } } },
     },
-    models: { providers: { up: { baseUrl: upstream.url, api: "openai-completions" } } },
-  },
-  transport: denoTransport(),
-  hostname: "127.0.0.1",
-  port: 0,
-  modules: [agents, openAiHttpModule({ agents })],
-});
-const address = await gateway.start();
-const gatewayUrl = `http://127.0.0.1:${address!.port}/v1/chat/completions`;
+    transport: denoTransport(),
+    hostname: "127.0.0.1",
+    port: 0,
+    modules: [agents, openAiHttpModule({ agents })],
+  });
+  const address = await gateway.start();
+  return { gateway, url: `http://127.0.0.1:${address!.port}/v1/chat/completions` };
+}
+const { gateway, url: gatewayUrl } = await startGateway();
+// Under the working directory rather than /tmp, which may be a tmpfs where fsync costs nothing.
+const stateDir = await Deno.makeTempDir({ dir: ".", prefix: ".bench-state-" });
+const durable = await startGateway(stateDir);
 
 /** One request; time to the first body byte counts as time to first token for streams. */
+function withoutBenchHeaders(headers: Record<string, string>): Record<string, string> {
+  const { "x-bench-user": _, ...rest } = headers;
+  return rest;
+}
+
 async function once(url: string, stream: boolean, headers: Record<string, string>): Promise<Sample> {
   // The upstream takes its own model id; the gateway takes an agent target.
   const model = url.startsWith(upstream.url) ? "m1" : "openclaw";
   const started = performance.now();
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi there" }] }),
+    headers: { "content-type": "application/json", ...withoutBenchHeaders(headers) },
+    // A `user` names a durable session; a fresh one per request keeps every turn the same size.
+    body: JSON.stringify({
+      model,
+      stream,
+      messages: [{ role: "user", content: "hi there" }],
+      ...(headers["x-bench-user"] ? { user: crypto.randomUUID() } : {}),
+    }),
   });
   if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   const reader = response.body!.getReader();
@@ -80,6 +100,7 @@ async function measure(url: string, stream: boolean, headers: Record<string, str
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 const viaUpstream = { ...auth, "x-openclaw-model": "up/m1" };
+const viaUpstreamDurable = { ...viaUpstream, "x-bench-user": "1" };
 const rows: [string, Awaited<ReturnType<typeof measure>>][] = [
   ["local model, non-streaming (gateway)", await measure(gatewayUrl, false, auth)],
   ["local model, streaming (gateway)", await measure(gatewayUrl, true, auth)],
@@ -87,7 +108,17 @@ const rows: [string, Awaited<ReturnType<typeof measure>>][] = [
   ["loopback upstream, non-streaming, via gateway", await measure(gatewayUrl, false, viaUpstream)],
   ["loopback upstream, streaming, direct", await measure(`${upstream.url}/chat/completions`, true, {})],
   ["loopback upstream, streaming, via gateway", await measure(gatewayUrl, true, viaUpstream)],
+  [
+    "loopback upstream, non-streaming, via gateway, sessions on disk",
+    await measure(durable.url, false, viaUpstreamDurable),
+  ],
+  [
+    "loopback upstream, streaming, via gateway, sessions on disk",
+    await measure(durable.url, true, viaUpstreamDurable),
+  ],
 ];
+await durable.gateway.stop();
+await Deno.remove(stateDir, { recursive: true });
 await gateway.stop();
 await upstream.close();
 
@@ -103,3 +134,9 @@ console.log(
   `\nAdded p50 latency through the gateway: non-streaming ${added(2, 3)} ms, streaming ${added(4, 5)} ms;`,
 );
 console.log(`added p50 time to first byte (streaming): ${ms(rows[5][1].ttft50 - rows[4][1].ttft50)} ms.`);
+console.log(
+  `With sessions on disk (each request a new session: entry, input and reply fsync'd): non-streaming ` +
+    `${added(2, 6)} ms, streaming ${added(4, 7)} ms, first byte ${
+      ms(rows[7][1].ttft50 - rows[4][1].ttft50)
+    } ms.`,
+);

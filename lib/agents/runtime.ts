@@ -350,10 +350,12 @@ export class AgentRuntime {
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const session = await this.#openSession(info, agent.id, startedAt);
+    const { session, created } = await this.#openSession(info, agent.id, startedAt);
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const context = input.context ?? "session";
-    const prior = context === "session" && !info.ephemeral ? await this.options.transcripts.read(ref) : [];
+    const prior = context === "session" && !info.ephemeral && !created
+      ? await this.options.transcripts.read(ref)
+      : [];
     const fresh = context === "request" ? newTail(input.messages) : input.messages;
     let seq = prior.length;
     const line = (message: ChatMessage, extra: Partial<TranscriptEntry> = {}): TranscriptEntry => ({
@@ -364,13 +366,18 @@ export class AgentRuntime {
       ...fromMessage(message),
       ...extra,
     });
-    try {
-      await this.#record(info, input, ref, fresh.map((m) => line(m)));
-      recorded.resolve();
-    } catch (error) {
-      recorded.reject(error);
-      throw error;
-    }
+    // The input becomes durable while the model already works on it, which keeps the disk off the
+    // time to first token: a crash still loses at most this turn, and the reply is written after it.
+    const inputLines = fresh.map((m) => line(m));
+    const inputWritten = (async () => {
+      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
+      if (created && !info.ephemeral) await this.options.sessions.put(session);
+      await this.#record(info, input, ref, inputLines);
+    })();
+    inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
+    const writeFailed = new AbortController();
+    inputWritten.catch((error) => writeFailed.abort(error));
+    const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
@@ -393,17 +400,20 @@ export class AgentRuntime {
       let result: ChatResult;
       for (let step = 1;; step++) {
         acc = new ReplyAccumulator();
-        result = await this.#callModel(provider, request, info, input, acc, signal);
+        result = await this.#callModel(provider, request, info, input, acc, modelSignal);
         const calls = result.toolCalls;
         if (!tools || step >= MAX_TOOL_STEPS || !calls.length || !calls.every((c) => offered.has(c.name))) {
           break;
         }
+        await inputWritten;
         const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
         await this.#record(info, input, ref, turn.map((m) => line(m)));
         request.messages = [...request.messages, ...turn];
       }
       outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
     } catch (error) {
+      // The input could not be written: the turn fails as if it never reached the model.
+      if (writeFailed.signal.aborted) throw writeFailed.signal.reason;
       const aborted = signal.aborted &&
         !(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError");
       const cause = signal.aborted && !aborted
@@ -420,6 +430,7 @@ export class AgentRuntime {
         cause,
       });
     }
+    await inputWritten;
     const reply = outcome.result;
     if (!info.ephemeral && reply && (reply.text || reply.toolCalls.length)) {
       const stopReason = outcome.status === "ok" ? undefined : outcome.status;
@@ -533,10 +544,15 @@ export class AgentRuntime {
     return outcome;
   }
 
-  async #openSession(info: RunInfo, agentId: string, now: number): Promise<SessionEntry> {
+  /** The run's session entry; a `created` one is not written yet (the run writes it with its input). */
+  async #openSession(
+    info: RunInfo,
+    agentId: string,
+    now: number,
+  ): Promise<{ session: SessionEntry; created: boolean }> {
     const existing = info.ephemeral ? undefined : await this.options.sessions.get(info.sessionKey);
-    if (existing) return existing;
-    const created: SessionEntry = {
+    if (existing) return { session: existing, created: false };
+    const session: SessionEntry = {
       key: info.sessionKey,
       agentId,
       sessionId: this.#newId(),
@@ -545,10 +561,7 @@ export class AgentRuntime {
       inputTokens: 0,
       outputTokens: 0,
     };
-    // Written before the transcript: a crash mid-turn must not orphan lines under a session id that a
-    // restarted gateway never heard of.
-    if (!info.ephemeral) await this.options.sessions.put(created);
-    return created;
+    return { session, created: true };
   }
 
   async #recordRun(session: SessionEntry, outcome: RunOutcome, fresh: ChatMessage[]): Promise<void> {
