@@ -33,6 +33,45 @@ Deno.test("transcripts append as JSONL and a torn last line is skipped on read",
   }
 });
 
+Deno.test("recent transcripts are served from memory, kept in step with appends, and evicted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new JsonlTranscriptStore(dir, 1);
+    const a = { agentId: "main", sessionId: "a" };
+    const b = { agentId: "main", sessionId: "b" };
+    const fileOf = (sessionId: string) => `${dir}/agents/main/sessions/${sessionId}.jsonl`;
+    const outside = (sessionId: string, seq: number) =>
+      Deno.writeTextFile(fileOf(sessionId), JSON.stringify(line(seq, "outside")) + "\n", { append: true });
+    await store.append(a, [line(1, "one")]);
+    assert.deepEqual((await store.read(a)).map((l) => l.content), ["one"]);
+    // Served from memory: a line written behind the store's back does not show...
+    await outside("a", 2);
+    const cached = await store.read(a);
+    assert.deepEqual(cached.map((l) => l.content), ["one"]);
+    cached[0].content = "mutated by a caller";
+    // ...while the store's own appends do, and callers get copies.
+    await store.append(a, [line(3, "three")]);
+    assert.deepEqual((await store.read(a)).map((l) => l.content), ["one", "three"]);
+    // A read racing an append waits for it, so it can neither miss the line nor cache a stale view.
+    const appended = store.append(b, [line(1, "b-one")]);
+    const raced = store.read(b);
+    await appended;
+    assert.deepEqual((await raced).map((l) => l.content), ["b-one"]);
+    assert.deepEqual((await store.read(b)).map((l) => l.content), ["b-one"]);
+    // With room for one transcript, reading b evicted a: the next read of a goes to disk.
+    assert.deepEqual((await store.read(a)).map((l) => l.content), ["one", "outside", "three"]);
+    // A failed append drops the cached view: no one knows what reached the file.
+    await Deno.remove(fileOf("b"));
+    await Deno.mkdir(fileOf("b"));
+    await assert.rejects(store.append(b, [line(2, "lost")]));
+    await Deno.remove(fileOf("b"));
+    await outside("b", 1);
+    assert.deepEqual((await store.read(b)).map((l) => l.content), ["outside"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("session metadata: the last write of a key wins after reopening, and the log compacts", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -59,16 +59,55 @@ function safeSegment(segment: string): string {
   return segment;
 }
 
-/** Transcripts as one JSONL file per session. */
+/** How many transcripts stay parsed in memory, so a turn does not re-read its whole file. */
+const CACHED_TRANSCRIPTS = 64;
+
+/**
+ * Transcripts as one JSONL file per session. The most recently used ones are also kept parsed in
+ * memory (this process is the only writer: the gateway lock sees to that).
+ */
 export class JsonlTranscriptStore implements TranscriptStore {
-  constructor(private readonly stateDir: string) {}
+  /** Parsed transcripts by path, least recently used first. */
+  readonly #cache = new Map<string, TranscriptEntry[]>();
+  /** Reads and appends of one file run one after another, so a read never caches a stale view. */
+  readonly #queues = new Map<string, Promise<void>>();
+
+  constructor(private readonly stateDir: string, private readonly cacheSize = CACHED_TRANSCRIPTS) {}
 
   async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
-    await appendDurably(this.#path(ref), entries);
+    const path = this.#path(ref);
+    return await this.#serially(path, async () => {
+      const cached = this.#cache.get(path);
+      // If the write fails no one knows what reached the file, so the next read goes to disk.
+      this.#cache.delete(path);
+      await appendDurably(path, entries);
+      if (cached) this.#remember(path, [...cached, ...entries.map((e) => ({ ...e }))]);
+    });
   }
 
   async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
-    return await readLines<TranscriptEntry>(this.#path(ref));
+    const path = this.#path(ref);
+    return await this.#serially(path, async () => {
+      const entries = this.#cache.get(path) ?? await readLines<TranscriptEntry>(path);
+      this.#remember(path, entries);
+      return entries.map((e) => ({ ...e }));
+    });
+  }
+
+  #serially<T>(path: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(path) ?? Promise.resolve()).then(task);
+    const tail = run.then(() => {}, () => {});
+    this.#queues.set(path, tail);
+    tail.then(() => {
+      if (this.#queues.get(path) === tail) this.#queues.delete(path);
+    });
+    return run;
+  }
+
+  #remember(path: string, entries: TranscriptEntry[]): void {
+    this.#cache.delete(path);
+    this.#cache.set(path, entries);
+    if (this.#cache.size > this.cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
   #path(ref: TranscriptRef): string {
