@@ -15,6 +15,7 @@ import { secretString } from "../channels/status.ts";
 import { type AgentTurns, agentTurns, type StartedTurn } from "../channels/turns.ts";
 import type { HookMappingConfig, HooksSection } from "../config/sections/hooks.ts";
 import { GatewayError } from "../errors.ts";
+import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse, textResponse } from "../http/security-headers.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
@@ -343,31 +344,18 @@ function parse<T>(schema: z.ZodType<T>, payload: unknown): T {
 
 /** Reads a JSON object body, refusing more than `limit` bytes without buffering past it. */
 async function readJson(request: Request, limit: number): Promise<Record<string, unknown>> {
-  if (Number(request.headers.get("content-length") ?? 0) > limit) {
-    throw new HookRefusal(413, `body larger than ${limit} bytes (hooks.maxBodyBytes)`);
-  }
-  const reader = request.body?.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
+  let text: string;
+  try {
+    text = await readBodyText(request, limit);
+  } catch (error) {
+    if (error instanceof BodyLimitError) {
       throw new HookRefusal(413, `body larger than ${limit} bytes (hooks.maxBodyBytes)`);
     }
-    parts.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
+    throw error;
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(text);
   } catch {
     throw new HookRefusal(400, "body must be JSON");
   }

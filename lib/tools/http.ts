@@ -7,6 +7,7 @@
  * @module
  */
 import { scopeSatisfied } from "../protocol/scopes.ts";
+import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import type { CallerIdentity, HttpAuthResult, HttpRoute, RequestInfo } from "../types.ts";
 import type { ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
@@ -22,12 +23,6 @@ export interface ToolsInvokeRouteOptions {
   invoke(input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal): Promise<ToolInvokeOutcome>;
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;
-}
-
-class BodyError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
 }
 
 /** The `/tools/invoke` route. */
@@ -50,8 +45,15 @@ export function toolsInvokeRoute(options: ToolsInvokeRouteOptions): HttpRoute {
       try {
         body = await readJsonBody(request, maxBytes, timeoutMs);
       } catch (error) {
-        const status = error instanceof BodyError ? error.status : 400;
-        const message = error instanceof Error ? error.message : String(error);
+        const status = error instanceof BodyLimitError ? error.status : 400;
+        // The reference's wording for the two limits; otherwise the JSON parser's message.
+        const message = status === 413
+          ? "Payload too large"
+          : status === 408
+          ? "Request body timeout"
+          : error instanceof Error
+          ? error.message
+          : String(error);
         return jsonResponse({ error: { message, type: "invalid_request_error" } }, status);
       }
       const outcome = await options.invoke(toInput(body), auth.caller, request.signal);
@@ -83,30 +85,6 @@ function toInput(body: unknown): ToolInvokeInput {
 
 /** Reads at most `maxBytes` within `timeoutMs` and parses them as JSON (an empty body is `{}`). */
 async function readJsonBody(request: Request, maxBytes: number, timeoutMs: number): Promise<unknown> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) {
-    throw new BodyError(413, "Payload too large");
-  }
-  const reader = request.body?.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BodyError(408, "Request body timeout")), timeoutMs);
-  });
-  try {
-    while (reader) {
-      const { value, done } = await Promise.race([reader.read(), timeout]);
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) throw new BodyError(413, "Payload too large");
-      parts.push(value);
-    }
-  } catch (error) {
-    await reader?.cancel().catch(() => {});
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  const text = await new Blob(parts as BlobPart[]).text();
+  const text = await readBodyText(request, maxBytes, timeoutMs);
   return text.trim() ? JSON.parse(text) : {};
 }

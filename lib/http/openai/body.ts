@@ -4,6 +4,7 @@
  * @module
  */
 import type { z } from "zod";
+import { BodyLimitError, readBodyText } from "../read-body.ts";
 import { HttpError } from "./errors.ts";
 
 /** The reference's built-in body cap for `/v1/*`. */
@@ -11,22 +12,13 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /** Reads the body as JSON; too large → 413, not JSON → 400 with the parser's message (as the reference). */
 export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const reader = request.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (reader) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
+  let text: string;
+  try {
+    text = await readBodyText(request, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyLimitError) throw tooLarge(maxBytes);
+    throw error;
   }
-  const text = new TextDecoder().decode(concat(chunks, size));
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -45,15 +37,4 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, `request body is larger than ${maxBytes} bytes`);
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
