@@ -72,7 +72,9 @@ Deno.test("install records the config port; doctor finds the drift after a port 
     assert.equal(clean.code, 0, clean.out);
     assert.match(clean.out, /^\[ok\] service: openclaw-gateway\.service matches the config \(running\)$/m);
 
-    const portB = freePort();
+    // The OS may hand the same free port out twice in a row; a drift needs a different one.
+    let portB = freePort();
+    while (portB === portA) portB = freePort();
     await writeConfig(home, { gateway: { mode: "local", port: portB, auth: { token: OPS_TOKEN } } });
     const status = JSON.parse((await run(["gateway", "status", "--json", "--no-probe"])).out);
     assert.equal(status.service.command.port, portA);
