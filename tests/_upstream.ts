@@ -101,6 +101,11 @@ export interface HostileUpstream {
   openai: string;
   /** Base URL for `api: "anthropic-messages"`. */
   anthropic: string;
+  /**
+   * A raw TCP server (no `/v1`) that answers every request with a chunked 200 event stream holding "Hel"
+   * and then closes the connection mid-body: a stream cut off, as a crashing upstream or proxy leaves it.
+   */
+  cut: string;
   /** Answers the client stopped reading (stream cancelled or request aborted), by model. */
   cancelled: Map<string, number>;
   /** Bytes handed to the socket, by model. */
@@ -121,7 +126,6 @@ const HUGE_ERROR_BYTES = 5_000_000;
  * - `huge-error`: HTTP 500 with a 5 MB body; `long-error`: HTTP 500 whose JSON message is 50,000 chars;
  * - `stream-error`: a stream whose error event carries a 50,000-char message;
  * - `no-done`: "Hel" and then a clean end without `finish_reason`/`[DONE]` (OpenAI) or `message_stop`;
- * - `cut`: "Hel" and then the connection breaks mid-body;
  * - `html`: a 200 `text/html` page;
  * - anything else: "Hello" with every terminator in place.
  */
@@ -142,13 +146,12 @@ export function startHostileUpstream(): HostileUpstream {
     };
     request.signal.addEventListener("abort", onCancel);
     /** A body produced by `next` until it returns undefined; counts what it sends and whether it was cut. */
-    const produce = (next: (i: number) => string | undefined | Error, type: string, status = 200) => {
+    const produce = (next: (i: number) => string | undefined, type: string, status = 200) => {
       let i = 0;
       return new Response(
         new ReadableStream<Uint8Array>({
           pull(controller) {
             const piece = next(i++);
-            if (piece instanceof Error) return controller.error(piece);
             if (piece === undefined) return controller.close();
             const bytes = encoder.encode(piece);
             count(sent, model, bytes.byteLength);
@@ -217,8 +220,6 @@ export function startHostileUpstream(): HostileUpstream {
       }
       case "no-done":
         return produce((i) => hel[i], "text/event-stream");
-      case "cut":
-        return produce((i) => i < hel.length ? hel[i] : new Error("upstream crashed"), "text/event-stream");
       case "html":
         return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", {
           headers: { "content-type": "text/html" },
@@ -255,6 +256,47 @@ export function startHostileUpstream(): HostileUpstream {
       ];
     return produce((i) => done[i], "text/event-stream");
   });
+  const cutter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of cutter) cutOff(conn).catch(() => {}).finally(() => conn.close());
+  })().catch(() => {});
   const base = `http://127.0.0.1:${server.addr.port}`;
-  return { openai: `${base}/v1`, anthropic: base, cancelled, sent, close: () => server.shutdown() };
+  return {
+    openai: `${base}/v1`,
+    anthropic: base,
+    cut: `http://127.0.0.1:${(cutter.addr as Deno.NetAddr).port}`,
+    cancelled,
+    sent,
+    async close() {
+      cutter.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** Reads one whole request (so closing sends FIN, not RST), then sends half a chunked stream. */
+async function cutOff(conn: Deno.Conn): Promise<void> {
+  let request = "";
+  const buffer = new Uint8Array(64 * 1024);
+  const decoder = new TextDecoder();
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) return;
+    request += decoder.decode(buffer.subarray(0, n));
+    const head = request.indexOf("\r\n\r\n");
+    const length = Number(/content-length: *(\d+)/i.exec(request)?.[1] ?? 0);
+    if (head !== -1 && encoder.encode(request).byteLength >= head + 4 + length) break;
+  }
+  const event = request.startsWith("POST /v1/messages")
+    ? `event: content_block_delta\ndata: ${
+      JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } })
+    }\n\n`
+    : `data: ${
+      JSON.stringify({ choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] })
+    }\n\n`;
+  const chunk = encoder.encode(event);
+  await conn.write(encoder.encode(
+    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" +
+      `${chunk.byteLength.toString(16)}\r\n${event}\r\n`,
+  ));
 }
