@@ -4,6 +4,8 @@
 // OpenAI-compatible and the Anthropic provider, and the gateway keeps answering meanwhile.
 import assert from "node:assert/strict";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { OpenAiCompatibleProvider } from "../lib/providers/openai-compatible.ts";
+import { UpstreamError } from "../lib/providers/upstream-error.ts";
 import { createGateway, denoTransport, type Frame, type GatewayConfig } from "../mod.ts";
 import { client, TOKEN } from "./_helpers.ts";
 import { until } from "./_evidence_clients.ts";
@@ -327,4 +329,36 @@ Deno.test("a 200 text/html answer is a 502 on /v1/chat/completions and /v1/respo
     const data = sseData(await res.text());
     assert.equal(data.find((d) => d.choices?.[0]?.finish_reason)?.choices?.[0].finish_reason, "stop", p);
   }
+});
+
+Deno.test("an answer whose Content-Length is past maxResponseBytes is refused before a byte of it is read", async () => {
+  let pulls = 0;
+  const fetchStub = () =>
+    Promise.resolve(
+      new Response(
+        new ReadableStream<Uint8Array>({ pull: (c) => void (pulls++, c.enqueue(new Uint8Array(1024))) }, {
+          highWaterMark: 0,
+        }),
+        { headers: { "content-type": "application/json", "content-length": String(2 * MiB) } },
+      ),
+    );
+  const provider = new OpenAiCompatibleProvider({
+    id: "declared",
+    baseUrl: "http://up.test/v1",
+    maxResponseBytes: MiB,
+    fetch: fetchStub,
+  });
+  await assert.rejects(
+    provider.completeChat(
+      { model: "m", messages: [{ role: "user", content: "hi" }] },
+      new AbortController().signal,
+    ),
+    (error) => {
+      assert.ok(error instanceof UpstreamError);
+      assert.equal(error.failure, "too_large");
+      assert.match(error.message, /model provider 'declared' sent more than 1 MiB; the answer was cut off/);
+      return true;
+    },
+  );
+  assert.equal(pulls, 0);
 });
