@@ -362,3 +362,17 @@ Deno.test("an answer whose Content-Length is past maxResponseBytes is refused be
   );
   assert.equal(pulls, 0);
 });
+
+Deno.test("upstream error text is cut on a character boundary, within 4 KiB with the marker", () => {
+  for (const char of ["e", "é", "€", "😀"]) {
+    const message =
+      new UpstreamError("p", "http", `model provider 'p' answered HTTP 500: ${char.repeat(5000)}`, 500)
+        .message;
+    assert.ok(bytes(message) <= 4096, `${char}: ${bytes(message)} bytes`);
+    assert.ok(bytes(message) > 4000, `${char}: cut too short (${bytes(message)} bytes)`);
+    assert.match(message, /^model provider 'p' answered HTTP 500: /);
+    assert.ok(message.endsWith("(truncated)") && !message.includes("\uFFFD"), char);
+    assert.equal([...message.slice(0, -" … (truncated)".length)].at(-1), char);
+  }
+  assert.equal(new UpstreamError("p", "http", "short").message, "short");
+});
