@@ -151,6 +151,8 @@ function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Cou
       payload.stopReason = "aborted";
     } else {
       payload.state = "error";
+      // The reference's stopReason for a failed turn: any `message` above is partial, not a reply.
+      payload.stopReason = "error";
       payload.errorMessage = outcome.error?.message ?? "run failed";
     }
     bus.publish({ event: "chat", payload, scope: "operator.read" });

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readSse } from "./sse.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -34,6 +33,7 @@ export interface AnthropicOptions {
   apiKey?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  maxResponseBytes?: number;
   maxTokens?: number;
   models?: ProviderModel[];
   fetch: FetchLike;
@@ -74,14 +74,14 @@ export class AnthropicProvider implements ModelProvider {
       this.#messagesUrl,
       jsonPost(this.#headers(), { ...this.#wireRequest(request), stream: true }),
     );
-    if (!response.body) throw call.protocol("sent an empty stream");
     // Content blocks are indexed across text and tool use; tool calls are numbered among themselves.
     const toolIndexByBlock = new Map<number, number>();
     let inputTokens = 0;
     let outputTokens = 0;
     let finish: FinishReason = "stop";
+    let stopped = false;
     try {
-      for await (const { data } of readSse(response.body)) {
+      for await (const { data } of await call.events(response)) {
         // deno-lint-ignore no-explicit-any
         let event: any;
         try {
@@ -115,6 +115,9 @@ export class AnthropicProvider implements ModelProvider {
             if (event.delta?.stop_reason) finish = fromStopReason(event.delta.stop_reason);
             if (typeof event.usage?.output_tokens === "number") outputTokens = event.usage.output_tokens;
             break;
+          case "message_stop":
+            stopped = true;
+            break;
           case "error":
             throw call.protocol(`failed mid-stream: ${event.error?.message ?? "unknown error"}`);
         }
@@ -122,6 +125,8 @@ export class AnthropicProvider implements ModelProvider {
     } catch (error) {
       throw call.translate(error);
     }
+    // A stream that just stops (a proxy timing out, an upstream crashing) must not pass for a whole reply.
+    if (!stopped) throw call.protocol("ended the stream before message_stop; the reply is incomplete");
     yield {
       type: "finish",
       finishReason: finish,
@@ -176,7 +181,7 @@ export class AnthropicProvider implements ModelProvider {
   }
 
   #call(signal: AbortSignal): UpstreamCall {
-    return new UpstreamCall(this.id, this.options.fetch, signal, this.options.timeoutMs);
+    return new UpstreamCall(this.id, this.options.fetch, signal, this.options);
   }
 
   #headers(): Record<string, string> {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { readSse } from "./sse.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -28,6 +27,7 @@ export interface OpenAiCompatibleOptions {
   apiKey?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  maxResponseBytes?: number;
   /** Models from config; listed without asking the upstream. */
   models?: ProviderModel[];
   fetch: FetchLike;
@@ -78,12 +78,15 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     const call = this.#call(signal);
     const body = { ...toWireRequest(request), stream: true, stream_options: { include_usage: true } };
     const response = await call.send(`${this.#baseUrl}/chat/completions`, jsonPost(this.#headers(), body));
-    if (!response.body) throw call.protocol("sent an empty stream");
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
+    let done = false;
     try {
-      for await (const { data } of readSse(response.body)) {
-        if (data === "[DONE]") break;
+      for await (const { data } of await call.events(response)) {
+        if (data === "[DONE]") {
+          done = true;
+          break;
+        }
         let chunk: WireChunk;
         try {
           chunk = JSON.parse(data);
@@ -108,6 +111,10 @@ export class OpenAiCompatibleProvider implements ModelProvider {
       }
     } catch (error) {
       throw call.translate(error);
+    }
+    // A stream that just stops (a proxy timing out, an upstream crashing) must not pass for a whole reply.
+    if (!finish && !done) {
+      throw call.protocol("ended the stream before finish_reason or [DONE]; the reply is incomplete");
     }
     yield { type: "finish", finishReason: finish ?? "stop", usage };
   }
@@ -166,7 +173,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   }
 
   #call(signal: AbortSignal): UpstreamCall {
-    return new UpstreamCall(this.id, this.options.fetch, signal, this.options.timeoutMs);
+    return new UpstreamCall(this.id, this.options.fetch, signal, this.options);
   }
 
   #headers(): Record<string, string> {

@@ -60,6 +60,7 @@ export class ProviderRegistry {
         apiKey: resolveSecret(config.apiKey, options.env),
         headers: config.headers,
         timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
+        maxResponseBytes: config.maxResponseBytes,
         models,
         fetch: options.fetch,
       };

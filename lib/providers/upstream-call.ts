@@ -1,14 +1,20 @@
 /**
  * One HTTP exchange with an upstream provider: applies the provider's timeout on top of the caller's
- * signal, and turns whatever goes wrong into an `UpstreamError` that says which provider failed and how.
+ * signal, bounds what the upstream may send, and turns whatever goes wrong into an `UpstreamError` that
+ * says which provider failed and how.
  *
  * @module
  */
+import { readSse, type SseEvent } from "./sse.ts";
 import type { FetchLike } from "./types.ts";
 import { isAbort, UpstreamError, upstreamMessage } from "./upstream-error.ts";
 
 /** Upstream calls give up after two minutes unless the provider sets `timeoutSeconds`. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
+/** A response body (a whole stream included) may be this large unless the provider sets `maxResponseBytes`. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** How much of an error body is read to find its message; the rest is never read. */
+const ERROR_BODY_READ_BYTES = 64 * 1024;
 
 /** A JSON `POST` with the provider's headers. */
 export function jsonPost(headers: Record<string, string>, body: unknown): RequestInit {
@@ -19,20 +25,33 @@ export function jsonPost(headers: Record<string, string>, body: unknown): Reques
   };
 }
 
+/** What bounds one call besides the caller's signal. */
+export interface UpstreamLimits {
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
 /** A single upstream request and the reading of its body. */
 export class UpstreamCall {
-  /** Aborts when the caller goes away or the timeout passes; use it for the whole body read. */
+  /** Aborts when the caller goes away, the timeout passes or a limit is hit; use it for the whole body read. */
   readonly signal: AbortSignal;
   readonly #timeout: AbortSignal;
+  /** Cuts the connection when the upstream sends more than the limits allow. */
+  readonly #refused = new AbortController();
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  #answered = false;
 
   constructor(
     private readonly provider: string,
     private readonly fetchImpl: FetchLike,
     caller: AbortSignal,
-    private readonly timeoutMs: number = DEFAULT_UPSTREAM_TIMEOUT_MS,
+    limits: UpstreamLimits = {},
   ) {
-    this.#timeout = AbortSignal.timeout(timeoutMs);
-    this.signal = AbortSignal.any([caller, this.#timeout]);
+    this.#timeoutMs = limits.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    this.#maxBytes = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.#timeout = AbortSignal.timeout(this.#timeoutMs);
+    this.signal = AbortSignal.any([caller, this.#timeout, this.#refused.signal]);
   }
 
   /** Sends the request; a non-2xx answer becomes an `UpstreamError` carrying the upstream's message. */
@@ -43,8 +62,9 @@ export class UpstreamCall {
     } catch (error) {
       throw this.translate(error);
     }
+    this.#answered = true;
     if (!response.ok) {
-      const body = await response.text().catch(() => "");
+      const body = await this.#head(response, ERROR_BODY_READ_BYTES).catch(() => "");
       throw new UpstreamError(
         this.provider,
         "http",
@@ -57,9 +77,10 @@ export class UpstreamCall {
 
   /** Reads a JSON body, reporting a malformed one as a protocol failure. */
   async json<T>(response: Response): Promise<T> {
-    let text: string;
+    let text = "";
     try {
-      text = await response.text();
+      const reader = this.#body(response).pipeThrough(new TextDecoderStream()).getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
     } catch (error) {
       throw this.translate(error);
     }
@@ -68,6 +89,22 @@ export class UpstreamCall {
     } catch {
       throw this.protocol(`sent a body that is not JSON: ${text.slice(0, 120)}`);
     }
+  }
+
+  /**
+   * The events of a streamed answer. An answer that is plainly not an event stream (an HTML page from a
+   * proxy, a JSON error with status 200) is reported with what it said instead.
+   */
+  async events(response: Response): Promise<AsyncGenerator<SseEvent>> {
+    const type = response.headers.get("content-type")?.split(";")[0].trim().toLowerCase() ?? "";
+    if (type === "text/html" || type === "application/json" || type.endsWith("+json")) {
+      const said = upstreamMessage(await this.#head(response, ERROR_BODY_READ_BYTES).catch(() => ""));
+      throw this.protocol(`answered a streaming request with ${type} instead of an event stream: ${said}`);
+    }
+    return readSse(
+      this.#body(response),
+      (limit) => this.#refuse(`sent a stream line longer than ${sizeText(limit)} without a line break`),
+    );
   }
 
   /** A response that does not follow the provider's API. */
@@ -85,7 +122,7 @@ export class UpstreamCall {
       return new UpstreamError(
         this.provider,
         "timeout",
-        `model provider '${this.provider}' did not finish within ${Math.round(this.timeoutMs / 1000)} s`,
+        `model provider '${this.provider}' did not finish within ${Math.round(this.#timeoutMs / 1000)} s`,
       );
     }
     if (isAbort(error) || this.signal.aborted) return error;
@@ -93,7 +130,76 @@ export class UpstreamCall {
     return new UpstreamError(
       this.provider,
       "network",
-      `cannot reach model provider '${this.provider}': ${reason}`,
+      this.#answered
+        ? `model provider '${this.provider}' broke off its answer: ${reason}`
+        : `cannot reach model provider '${this.provider}': ${reason}`,
     );
   }
+
+  /** The body, counted as it arrives: past the byte limit the call is cut off and the read fails. */
+  #body(response: Response): ReadableStream<Uint8Array> {
+    const tooLarge = () => this.#refuse(`sent more than ${sizeText(this.#maxBytes)}`, "maxResponseBytes");
+    if (Number(response.headers.get("content-length")) > this.#maxBytes) {
+      response.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    if (!response.body) throw this.protocol("sent an empty body");
+    let seen = 0;
+    const maxBytes = this.#maxBytes;
+    return response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > maxBytes) throw tooLarge();
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+  }
+
+  /** Up to `limit` bytes of the body as text; the rest is left unread and the connection released. */
+  async #head(response: Response, limit: number): Promise<string> {
+    if (!response.body) return "";
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      while (size < limit) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return new TextDecoder().decode(bytes.subarray(0, limit));
+  }
+
+  /** Cuts the connection and names the limit that was hit (and the config key that sets it, if any). */
+  #refuse(what: string, configKey?: string): UpstreamError {
+    this.#refused.abort();
+    const raise = configKey
+      ? ` (raise models.providers.${this.provider}.${configKey} if that is legitimate)`
+      : "";
+    return new UpstreamError(
+      this.provider,
+      "too_large",
+      `model provider '${this.provider}' ${what}; the answer was cut off${raise}`,
+    );
+  }
+}
+
+function sizeText(bytes: number): string {
+  return bytes % (1024 * 1024) === 0
+    ? `${bytes / (1024 * 1024)} MiB`
+    : bytes % 1024 === 0
+    ? `${bytes / 1024} KiB`
+    : `${bytes} bytes`;
 }

@@ -6,8 +6,14 @@
  */
 import { GatewayError } from "../errors.ts";
 
-/** How an upstream call failed. */
-export type UpstreamFailure = "http" | "network" | "timeout" | "protocol" | "unsupported";
+/** How an upstream call failed; `too_large` is a response cut off at one of the gateway's size limits. */
+export type UpstreamFailure = "http" | "network" | "timeout" | "protocol" | "unsupported" | "too_large";
+
+/**
+ * Upstream error messages are cut to this many UTF-8 bytes: they reach the caller and the log, and an
+ * upstream (or a proxy in front of it) can put megabytes into an error body.
+ */
+export const MAX_UPSTREAM_ERROR_BYTES = 4096;
 
 /** A provider failure. `httpStatus` is the upstream's status when it answered. */
 export class UpstreamError extends GatewayError {
@@ -18,10 +24,15 @@ export class UpstreamError extends GatewayError {
   constructor(provider: string, failure: UpstreamFailure, message: string, httpStatus?: number) {
     const details: Record<string, unknown> = { provider, failure };
     if (httpStatus !== undefined) details.httpStatus = httpStatus;
-    super(failure === "timeout" ? "AGENT_TIMEOUT" : "UNAVAILABLE", message, {
-      details,
-      retryable: failure !== "unsupported",
-    });
+    super(
+      failure === "timeout" ? "AGENT_TIMEOUT" : "UNAVAILABLE",
+      capText(message, MAX_UPSTREAM_ERROR_BYTES),
+      {
+        details,
+        // The same request would meet the same missing feature or the same oversized answer.
+        retryable: failure !== "unsupported" && failure !== "too_large",
+      },
+    );
     this.name = "UpstreamError";
     this.failure = failure;
     this.provider = provider;
@@ -46,4 +57,16 @@ export function upstreamMessage(body: string): string {
     // Not JSON: fall through to the raw text.
   }
   return body.trim().slice(0, 300) || "(empty body)";
+}
+
+const TRUNCATED = " … (truncated)";
+const encoder = new TextEncoder();
+
+/** `text` cut to at most `maxBytes` UTF-8 bytes (marker included), never inside a character. */
+export function capText(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes) return text;
+  const room = new Uint8Array(maxBytes);
+  if (encoder.encodeInto(text, room).read === text.length) return text;
+  const { read } = encoder.encodeInto(text, room.subarray(0, maxBytes - encoder.encode(TRUNCATED).length));
+  return text.slice(0, read) + TRUNCATED;
 }

@@ -25,6 +25,7 @@ export interface ModelProviderConfig {
   api?: string;
   headers?: Record<string, string>;
   timeoutSeconds?: number;
+  maxResponseBytes?: number;
   maxTokens?: number;
   models?: ProviderModelConfig[];
   [key: string]: unknown;
@@ -54,6 +55,8 @@ export const ModelProviderConfigSchema: z.ZodType<ModelProviderConfig> = z.loose
   api: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
   timeoutSeconds: z.number().positive().optional(),
+  /** Bytes one answer (a whole stream included) may have, default 16 MiB: an upstream cannot fill memory. */
+  maxResponseBytes: z.number().int().positive().optional(),
   maxTokens: z.number().positive().optional(),
   models: z.array(ProviderModelSchema).optional(),
 });
