@@ -19,7 +19,7 @@ import {
   openMemorySocket,
 } from "../mod.ts";
 import { connect, connectParams, TOKEN } from "./_helpers.ts";
-import { freePort, runnerEnv, runRunner } from "./_runner_process.ts";
+import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
 
 const PASSWORD = "proxy-password-0123456789";
 
@@ -690,9 +690,13 @@ Deno.test("the runner exits 78 on contradictory auth, naming the keys", async ()
         gateway: { mode: "local", auth: { mode: "trusted-proxy", token: "tok-0123456789" } },
       }),
     );
-    const result = await runRunner(["gateway", "--port", String(freePort())], runnerEnv(home));
-    assert.equal(result.code, 78);
-    assert.match(result.stderr, /gateway\.auth\.mode is trusted-proxy.*gateway\.auth\.token/);
+    const proc = spawnRunner(["gateway", "--port", String(freePort())], runnerEnv(home));
+    // A runner that accepts the config would serve forever: fail fast instead of hanging.
+    const started = await proc.waitFor(/gateway listening/).then(() => true, () => false);
+    const code = await proc.stop("SIGKILL");
+    assert.equal(started, false, "the gateway must not start");
+    assert.equal(code, 78);
+    assert.match(proc.stderr.join("\n"), /gateway\.auth\.mode is trusted-proxy.*gateway\.auth\.token/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
