@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ipInList, isLoopbackIp, normalizeIp, parseIp } from "./ip.ts";
+import { formatIp, ipInList, isLoopbackIp, normalizeIp, parseIp } from "./ip.ts";
 
 /** The settings attribution depends on (`gateway.trustedProxies`, `gateway.allowRealIpFallback`). */
 export interface ProxySettings {
@@ -30,11 +30,71 @@ export interface ClientAttribution {
   unattributable: boolean;
 }
 
-/** True when any header a proxy adds is present; such evidence voids "this is a local caller". */
+/**
+ * The headers proxies add: RFC 7239, X-Real-IP and the X-Forwarded-* family nginx, HAProxy, Traefik,
+ * Envoy, Caddy and oauth2-proxy set. A fixed list, because walking every header of every local request
+ * to look for the prefix costs more than the rest of authentication.
+ */
+const FORWARDING_HEADERS = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-real-ip",
+  ...[
+    "host",
+    "proto",
+    "port",
+    "prefix",
+    "server",
+    "ssl",
+    "scheme",
+    "uri",
+    "client-cert",
+    "user",
+    "email",
+    "preferred-username",
+    "groups",
+    "access-token",
+  ].map((suffix) => `x-forwarded-${suffix}`),
+];
+
+/** True when a header a proxy adds is present; such evidence voids "this is a local caller". */
 export function hasForwardingHeaders(headers: Headers): boolean {
-  if (headers.has("forwarded") || headers.has("x-forwarded-for") || headers.has("x-real-ip")) return true;
-  for (const [name] of headers) if (name.startsWith("x-forwarded-")) return true;
+  for (const name of FORWARDING_HEADERS) if (headers.has(name)) return true;
   return false;
+}
+
+/** What a peer address is, parsed once: peers repeat, and every local request asks. */
+interface PeerFacts {
+  bytes: Uint8Array | undefined;
+  address: string;
+  loopback: boolean;
+  /** The `trustedProxies` list `trusted` was computed for (config reloads replace the array). */
+  trustedIn?: readonly string[];
+  trusted: boolean;
+}
+
+const peers = new Map<string, PeerFacts>();
+/** Bounded so a scan from many addresses cannot grow it; a full cache simply starts over. */
+const MAX_PEERS = 1024;
+
+function peerFacts(peer: string, trustedProxies: readonly string[]): PeerFacts {
+  let facts = peers.get(peer);
+  if (!facts) {
+    if (peers.size >= MAX_PEERS) peers.clear();
+    const bytes = parseIp(peer);
+    facts = {
+      bytes,
+      address: bytes ? formatIp(bytes) : peer,
+      loopback: !!bytes && isLoopbackIp(bytes),
+      trusted: false,
+    };
+    peers.set(peer, facts);
+  }
+  if (facts.trustedIn !== trustedProxies) {
+    facts.trusted = !!facts.bytes && ipInList(facts.bytes, trustedProxies);
+    facts.trustedIn = trustedProxies;
+  }
+  return facts;
 }
 
 /** Strips an optional port (`1.2.3.4:80`, `[::1]:80`) and quotes from one forwarded address. */
@@ -82,12 +142,9 @@ function forwardedClient(headers: Headers, settings: ProxySettings): string | un
 
 /** Attributes a request to a client address (see {@link ClientAttribution}). */
 export function attributeClient(peer: string, headers: Headers, settings: ProxySettings): ClientAttribution {
-  const peerBytes = parseIp(peer);
-  const peerTrusted = peerBytes !== undefined && ipInList(peerBytes, settings.trustedProxies);
-  const peerLoopback = peerBytes !== undefined && isLoopbackIp(peerBytes);
+  const { address, loopback, trusted: peerTrusted } = peerFacts(peer, settings.trustedProxies);
   // Nothing to look at for an untrusted remote peer: its headers are its own claims and are ignored.
-  const proxied = (peerTrusted || peerLoopback) && hasForwardingHeaders(headers);
-  const address = peerBytes ? normalizeIp(peer)! : peer;
+  const proxied = (peerTrusted || loopback) && hasForwardingHeaders(headers);
   if (peerTrusted && proxied) {
     const client = forwardedClient(headers, settings);
     if (client) return { address: client, forwarded: true, peerTrusted, proxied, unattributable: false };
