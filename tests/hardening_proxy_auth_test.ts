@@ -19,6 +19,7 @@ import {
   openMemorySocket,
 } from "../mod.ts";
 import { connect, connectParams, TOKEN } from "./_helpers.ts";
+import { fakeLinuxHost, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
 import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
 
 const PASSWORD = "proxy-password-0123456789";
@@ -700,4 +701,22 @@ Deno.test("the runner exits 78 on contradictory auth, naming the keys", async ()
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("doctor reports contradictory auth with the same message the gateway refuses to start with", async () => {
+  await withTempDir(async (home) => {
+    await writeConfig(home, {
+      gateway: {
+        mode: "local",
+        auth: { mode: "trusted-proxy", token: "tok-0123456789" },
+        trustedProxies: ["10.0.0.1"],
+      },
+    });
+    const { run } = recordingRunner();
+    const doctor = await runOps(fakeLinuxHost(home, run), ["doctor"], { HOME: home });
+    assert.match(
+      doctor.out + doctor.err,
+      /gateway\.auth\.mode is trusted-proxy, but a shared token is also configured/,
+    );
+  });
 });

@@ -69,8 +69,8 @@ export function resolveAuth(
   return resolved;
 }
 
-/** Why a gateway with this auth cannot start, or `undefined` when it can. */
-export function authConfigProblem(auth: ResolvedAuth): string | undefined {
+/** Settings that contradict each other (the gateway refuses them rather than guess), or `undefined`. */
+export function authContradiction(auth: ResolvedAuth): string | undefined {
   const { sources } = auth;
   if (auth.mode === "trusted-proxy" && sources.token) {
     // A shared token would open a second way in that skips the proxy-verified identity.
@@ -79,6 +79,13 @@ export function authConfigProblem(auth: ResolvedAuth): string | undefined {
   if (!sources.mode && sources.token && sources.password) {
     return `both a token (${sources.token}) and a password (${sources.password}) are configured but gateway.auth.mode is not set: set gateway.auth.mode to token or password, or remove the one you do not use`;
   }
+  return undefined;
+}
+
+/** Why a gateway with this auth cannot start, or `undefined` when it can. */
+export function authConfigProblem(auth: ResolvedAuth): string | undefined {
+  const contradiction = authContradiction(auth);
+  if (contradiction) return contradiction;
   if (auth.mode === "token" && !auth.token) {
     return "gateway.auth.mode is token but no token is configured: set gateway.auth.token or OPENCLAW_GATEWAY_TOKEN";
   }
