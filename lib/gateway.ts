@@ -10,6 +10,7 @@ import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.t
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
+import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { HttpRouter } from "./http/router.ts";
@@ -257,6 +258,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     trustedProxies: () => config.gateway?.trustedProxies ?? [],
     attribute,
     interfaceAddresses: () => options.transport?.interfaceAddresses?.() ?? [],
+    originRefusal: (headers, url) =>
+      originRefusal({ remoteAddress: "", headers, url }, config.gateway?.controlUi?.allowedOrigins ?? []),
     rateLimiter,
     exemptLoopback: () => config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
     devices,
@@ -387,6 +390,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         connId: connection.connId,
         remoteAddress: connection.info.remoteAddress,
         headers: connection.info.headers,
+        url: connection.info.url,
         nonce: connection.nonce,
       }).catch((error) => {
         const code = toErrorShape(error).details?.code;

@@ -720,3 +720,23 @@ Deno.test("doctor reports contradictory auth with the same message the gateway r
     );
   });
 });
+
+Deno.test("trusted-proxy: a browser Origin must still pass gateway.controlUi.allowedOrigins (trusted_proxy_origin_not_allowed)", async () => {
+  const config = proxyConfig();
+  config.gateway!.controlUi = { allowedOrigins: ["https://control.example.com"] };
+  const gateway = await memoryGateway(config);
+  const from = (origin: string) => via("203.0.113.7", "alice@example.com", { origin });
+  const foreign = await ask(gateway, "10.0.0.1", from("https://evil.example"));
+  assert.equal(foreign.status, 401);
+  assert.equal(reasonOf(foreign.body), "trusted_proxy_origin_not_allowed");
+  assert.equal((await ask(gateway, "10.0.0.1", from("https://control.example.com"))).status, 200);
+  const ws = await connect(gateway, connectParams({ auth: {} }), {
+    remoteAddress: "10.0.0.1",
+    headers: from("https://evil.example"),
+  });
+  assert.equal(
+    (ws.response.error as { details: { authReason: string } }).details.authReason,
+    "trusted_proxy_origin_not_allowed",
+  );
+  await gateway.stop();
+});

@@ -26,6 +26,8 @@ export interface AuthenticatorDeps {
   attribute(peer: string, headers: Headers): ClientAttribution;
   /** This host's own interface addresses; throws when they cannot be listed. */
   interfaceAddresses(): readonly string[];
+  /** Why a browser `Origin` may not talk to the gateway (`gateway.controlUi.allowedOrigins`), if it may not. */
+  originRefusal(headers: Headers, url: string): string | undefined;
   rateLimiter: AuthRateLimiter;
   exemptLoopback(): boolean;
   devices: DeviceStore;
@@ -38,6 +40,8 @@ export interface SocketOrigin {
   connId: string;
   remoteAddress: string;
   headers: Headers;
+  /** The upgrade request URL, for same-origin checks. */
+  url: string;
   nonce: string;
 }
 
@@ -159,7 +163,7 @@ export class Authenticator {
       if (this.#passwordFallback(who, params.auth?.password)) {
         auth = { ...auth, mode: "password" };
       } else {
-        const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, who);
+        const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, origin.url, who);
         if ("reason" in user) {
           throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
             authReason: user.reason,
@@ -284,6 +288,7 @@ export class Authenticator {
   #trustedProxyUser(
     peer: string,
     headers: Headers,
+    url: string,
     who: ClientAttribution,
   ): { user: string } | ProxyRejection {
     const proxy = this.deps.auth().trustedProxy;
@@ -356,6 +361,9 @@ export class Authenticator {
         message: `user ${user} is not in gateway.auth.trustedProxy.allowUsers`,
       };
     }
+    // A proxy-verified user's browser can still be driven by another site's page.
+    const origin = headers.has("origin") ? this.deps.originRefusal(headers, url) : undefined;
+    if (origin) return { reason: "trusted_proxy_origin_not_allowed", message: origin };
     return { user };
   }
 
@@ -385,7 +393,7 @@ export class Authenticator {
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (auth.mode === "trusted-proxy") {
       if (!this.#passwordFallback(who, bearer)) {
-        const user = this.#trustedProxyUser(info.remoteAddress, request.headers, who);
+        const user = this.#trustedProxyUser(info.remoteAddress, request.headers, request.url, who);
         if ("reason" in user) {
           return user.reason === "proxy_attribution_required"
             ? { ok: false, response: proxyAttributionRefusal() }
