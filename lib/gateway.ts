@@ -645,6 +645,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       try {
         const problem = authConfigProblem(auth);
         if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
+        if (
+          auth.mode === "trusted-proxy" && (!auth.trustedProxy || !config.gateway?.trustedProxies?.length)
+        ) {
+          logger.warn(
+            "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
+          );
+        }
         await setup();
         if (options.transport) {
           const hostname = options.hostname ??

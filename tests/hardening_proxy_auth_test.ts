@@ -230,7 +230,18 @@ Deno.test("trusted-proxy: checks run in the documented order and name their reas
   );
   await loopbackProxy.stop();
 
-  const none = await memoryGateway({ gateway: { auth: { mode: "trusted-proxy" } } });
+  const bare = await memoryGateway({
+    gateway: { auth: { mode: "trusted-proxy" }, trustedProxies: ["10.0.0.1"] },
+  });
+  assert.equal(
+    reasonOf((await ask(bare, "10.0.0.1", via("203.0.113.7"))).body),
+    "trusted_proxy_config_missing",
+  );
+  await bare.stop();
+
+  const none = await memoryGateway({
+    gateway: { auth: { mode: "trusted-proxy", trustedProxy: { userHeader: "x-forwarded-user" } } },
+  });
   assert.equal(
     reasonOf((await ask(none, "10.0.0.1", via("203.0.113.7"))).body),
     "trusted_proxy_no_proxies_configured",

@@ -295,7 +295,7 @@ export class Authenticator {
     if (!proxy) {
       return {
         reason: "trusted_proxy_config_missing",
-        message: "gateway.auth.trustedProxy is not configured",
+        message: "gateway.auth.trustedProxy is not configured; set at least its userHeader",
       };
     }
     if (!this.deps.trustedProxies().length) {

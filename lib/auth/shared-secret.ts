@@ -58,7 +58,8 @@ export function resolveAuth(
     Object.entries(config?.identityScopes ?? {}).map(([identity, scopes]) => [identityKey(identity), scopes]),
   );
   const resolved: ResolvedAuth = { mode, token, password, identityScopes, sources };
-  if (mode === "trusted-proxy") {
+  // Without the block every trusted-proxy request is refused (trusted_proxy_config_missing), never guessed.
+  if (mode === "trusted-proxy" && config?.trustedProxy) {
     resolved.trustedProxy = {
       userHeader: (config?.trustedProxy?.userHeader ?? "x-forwarded-user").toLowerCase(),
       requiredHeaders: (config?.trustedProxy?.requiredHeaders ?? []).map((h) => h.toLowerCase()),
