@@ -7,6 +7,7 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { attributeClient } from "../lib/auth/client-address.ts";
+import { validateConfig } from "../lib/config/schema.ts";
 import { metricsModule, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
 import { originRefusal } from "../lib/ui/origin.ts";
@@ -750,4 +751,18 @@ Deno.test("trusted-proxy: a browser Origin must still pass gateway.controlUi.all
     "trusted_proxy_origin_not_allowed",
   );
   await gateway.stop();
+});
+
+Deno.test("config: trustedProxies entries must be addresses or CIDRs, identityScopes must name real scopes", () => {
+  const proxies = validateConfig({ gateway: { trustedProxies: ["10.0.0.0/8", "::ffff:10.0.0.0/104", "*"] } });
+  assert.equal(proxies.ok, false);
+  assert.match(JSON.stringify(!proxies.ok && proxies.issues), /trustedProxies.*not an IP address or CIDR/);
+  const scopes = validateConfig({
+    gateway: { auth: { identityScopes: { "a@example.com": ["operator.root"] } } },
+  });
+  assert.equal(scopes.ok, false);
+  assert.equal(
+    validateConfig({ gateway: { trustedProxies: ["10.0.0.0/8", "fd00::/8", "192.0.2.1"] } }).ok,
+    true,
+  );
 });
