@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { Authenticator } from "./auth/authenticator.ts";
+import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts";
+import { attributeClient } from "./auth/client-address.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
+import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { HttpRouter } from "./http/router.ts";
@@ -242,9 +244,22 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     now,
   );
+  /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
+  const attribute = (remoteAddress: string, headers: Headers) =>
+    attributeClient(remoteAddress, headers, {
+      trustedProxies: config.gateway?.trustedProxies ?? [],
+      allowRealIpFallback: config.gateway?.allowRealIpFallback ?? false,
+    });
+  /** The attributed client address: what every per-client limit (auth, hooks, pre-auth caps) keys on. */
+  const clientAddress = (remoteAddress: string, headers: Headers) =>
+    attribute(remoteAddress, headers).address;
   const authenticator = new Authenticator({
     auth: () => auth,
     trustedProxies: () => config.gateway?.trustedProxies ?? [],
+    attribute,
+    interfaceAddresses: () => options.transport?.interfaceAddresses?.() ?? [],
+    originRefusal: (headers, url) =>
+      originRefusal({ remoteAddress: "", headers, url }, config.gateway?.controlUi?.allowedOrigins ?? []),
     rateLimiter,
     exemptLoopback: () => config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
     devices,
@@ -375,6 +390,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         connId: connection.connId,
         remoteAddress: connection.info.remoteAddress,
         headers: connection.info.headers,
+        url: connection.info.url,
         nonce: connection.nonce,
       }).catch((error) => {
         const code = toErrorShape(error).details?.code;
@@ -485,6 +501,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
       return result;
     },
+    clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
@@ -586,12 +603,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const handler: GatewayServerHandler = {
     fetch: (request, info) => serve(request, info),
-    admitUpgrade(_request) {
+    admitUpgrade(request, info) {
       if (phase !== "running") {
         return textResponse(phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
           "Retry-After": "1",
         });
       }
+      if (attribute(info.remoteAddress, request.headers).unattributable) return proxyAttributionRefusal();
       if (unauthenticated >= maxUnauthenticated) {
         logger.warn("rejecting upgrade: too many unauthenticated sockets", { limit: maxUnauthenticated });
         return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
@@ -627,6 +645,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       try {
         const problem = authConfigProblem(auth);
         if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
+        if (
+          auth.mode === "trusted-proxy" && (!auth.trustedProxy || !config.gateway?.trustedProxies?.length)
+        ) {
+          logger.warn(
+            "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
+          );
+        }
         await setup();
         if (options.transport) {
           const hostname = options.hostname ??

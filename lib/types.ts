@@ -145,6 +145,11 @@ export interface GatewayContext {
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
   authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
   /**
+   * The client a request is attributed to: the forwarded client when the peer is a trusted proxy, else
+   * the peer. Key per-client limits on this, never on `info.remoteAddress`.
+   */
+  clientAddress(request: Request, info: RequestInfo): string;
+  /**
    * A JSON answer served many times with the same bytes (security headers included), handed out as
    * cheaply as the transport's runtime allows.
    */

@@ -100,7 +100,9 @@ Deno.test("an unknown remote device needs pairing", async () => {
 });
 
 Deno.test("forwarding headers void locality, so a proxied loopback device still needs pairing", async () => {
-  const gateway = await startGateway();
+  const gateway = await startGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN }, trustedProxies: ["127.0.0.1"] } },
+  });
   const { openMemorySocket } = await import("../mod.ts");
   const device = await makeDevice();
   const socket = openMemorySocket(gateway, { headers: { "x-forwarded-for": "203.0.113.1" } });
@@ -140,12 +142,12 @@ Deno.test("trusted-proxy mode authenticates from the proxy's user header only wh
   });
   const viaProxy = await connect(gateway, connectParams({ auth: {} }), {
     remoteAddress: "10.0.0.5",
-    headers: { "x-auth-user": "alice" },
+    headers: { "x-auth-user": "alice", "x-forwarded-for": "203.0.113.7" },
   });
   assert.equal(viaProxy.response.ok, true);
   const wrongUser = await connect(gateway, connectParams({ auth: {} }), {
     remoteAddress: "10.0.0.5",
-    headers: { "x-auth-user": "mallory" },
+    headers: { "x-auth-user": "mallory", "x-forwarded-for": "203.0.113.7" },
   });
   assert.equal(wrongUser.response.ok, false);
   const direct = await connect(gateway, connectParams({ auth: {} }), {

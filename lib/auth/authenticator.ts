@@ -7,19 +7,27 @@
 import { GatewayError } from "../errors.ts";
 import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import type { ConnectParams } from "../protocol/frames.ts";
-import { DEFAULT_OPERATOR_SCOPES } from "../protocol/scopes.ts";
+import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
 import type { DeviceStore } from "../state/devices.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
+import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
+import { normalizeIp } from "./ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
 import type { AuthRateLimiter } from "./rate-limit.ts";
-import { checkSharedSecret, type ResolvedAuth } from "./shared-secret.ts";
+import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 
 /** What the authenticator needs from the gateway. */
 export interface AuthenticatorDeps {
   auth(): ResolvedAuth;
   trustedProxies(): readonly string[];
+  /** Attributes a request to its client address (see `attributeClient`). */
+  attribute(peer: string, headers: Headers): ClientAttribution;
+  /** This host's own interface addresses; throws when they cannot be listed. */
+  interfaceAddresses(): readonly string[];
+  /** Why a browser `Origin` may not talk to the gateway (`gateway.controlUi.allowedOrigins`), if it may not. */
+  originRefusal(headers: Headers, url: string): string | undefined;
   rateLimiter: AuthRateLimiter;
   exemptLoopback(): boolean;
   devices: DeviceStore;
@@ -32,6 +40,8 @@ export interface SocketOrigin {
   connId: string;
   remoteAddress: string;
   headers: Headers;
+  /** The upgrade request URL, for same-origin checks. */
+  url: string;
   nonce: string;
 }
 
@@ -44,6 +54,37 @@ export interface SocketAuthResult {
 
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError("INVALID_REQUEST", message, { details: { code, ...extra } });
+}
+
+/** Why a trusted-proxy request was refused: the documented reason code and a message naming the fix. */
+interface ProxyRejection {
+  reason: string;
+  message: string;
+}
+
+const ATTRIBUTION_MESSAGE =
+  "proxy_attribution_required: the request carries forwarding headers but no trusted proxy names its client; add the proxy's address to gateway.trustedProxies and have it set X-Forwarded-For, or connect directly without forwarding headers";
+
+/** The answer to proxy-shaped traffic nobody vouches for, on HTTP routes and WebSocket upgrades alike. */
+export function proxyAttributionRefusal(): Response {
+  return jsonResponse({ error: { message: ATTRIBUTION_MESSAGE, type: "proxy_attribution_required" } }, 403);
+}
+
+/** Reads `x-openclaw-scopes`: absent → `undefined`, present → its (possibly empty) comma list. */
+function headerScopes(headers: Headers): string[] | undefined {
+  const value = headers.get("x-openclaw-scopes");
+  if (value === null) return undefined;
+  return [...new Set(value.split(",").map((s) => s.trim()).filter(Boolean))];
+}
+
+/** The scopes both sets allow: each one's entries the other satisfies (admin ∧ read = read). */
+function narrowScopes(granted: readonly string[], cap: readonly string[] | undefined): string[] {
+  if (!cap) return [...granted];
+  const meet = new Set([
+    ...granted.filter((s) => scopeSatisfied(cap, s)),
+    ...cap.filter((s) => scopeSatisfied(granted, s)),
+  ]);
+  return [...meet];
 }
 
 /** Authenticates sockets and HTTP requests. */
@@ -65,13 +106,16 @@ export class Authenticator {
     }
   }
 
-  #rateKey(remoteAddress: string, headers: Headers, credentialClass: string): string | undefined {
-    const origin = headers.get("origin");
-    if (isLoopbackAddress(remoteAddress) && this.deps.exemptLoopback()) {
-      // Browsers on this machine can still be driven by hostile pages, so key those by origin.
-      return origin ? `origin:${origin}:${credentialClass}` : undefined;
-    }
-    return `ip:${remoteAddress}:${credentialClass}`;
+  /**
+   * One failure counter per attributed client address for the shared secret (token or password alike,
+   * so switching credential kinds buys no fresh tries). Only direct local callers may be exempt: a
+   * proxied request is whoever the proxy says. Browser sockets are never exempt and share one counter
+   * per address whatever their origin, so a page cannot multiply its tries across subdomains.
+   */
+  #rateKey(who: ClientAttribution, headers: Headers): string | undefined {
+    if (headers.has("origin")) return `browser:${who.address}`;
+    if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
+    return `ip:${who.address}`;
   }
 
   #throwIfLocked(key: string | undefined): void {
@@ -96,23 +140,41 @@ export class Authenticator {
 
   async authenticateSocket(params: ConnectParams, origin: SocketOrigin): Promise<SocketAuthResult> {
     this.checkProtocol(params);
-    const auth = this.deps.auth();
-    const credentialClass = params.auth?.password !== undefined ? "password" : "token";
-    const rateKey = this.#rateKey(origin.remoteAddress, origin.headers, credentialClass);
+    const who = this.deps.attribute(origin.remoteAddress, origin.headers);
+    if (who.unattributable) {
+      throw authError("AUTH_PROXY_ATTRIBUTION_REQUIRED", ATTRIBUTION_MESSAGE, {
+        authReason: "proxy_attribution_required",
+        recommendedNextStep: "review_auth_configuration",
+      });
+    }
+    let auth = this.deps.auth();
+    const rateKey = this.#rateKey(who, origin.headers);
     this.#throwIfLocked(rateKey);
 
     const base = {
       connId: origin.connId,
       role: params.role,
       client: params.client,
-      remoteAddress: origin.remoteAddress,
+      remoteAddress: who.address,
     };
     const requestedScopes = params.role === "node" ? [] : [...new Set(params.scopes)];
 
     if (auth.mode === "trusted-proxy") {
-      const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers);
-      if (!user.ok) throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.reason}`);
-      return { caller: { ...base, scopes: requestedScopes, authMethod: "trusted-proxy" } };
+      if (this.#passwordFallback(who, params.auth?.password)) {
+        auth = { ...auth, mode: "password" };
+      } else {
+        const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, origin.url, who);
+        if ("reason" in user) {
+          throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
+            authReason: user.reason,
+            recommendedNextStep: "review_auth_configuration",
+          });
+        }
+        // The identity's grant decides, not the client's wish; the proxy's header may only narrow it.
+        const granted = params.role === "node" ? [] : auth.identityScopes.get(identityKey(user.user)) ?? [];
+        const scopes = narrowScopes(granted, headerScopes(origin.headers));
+        return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
+      }
     }
 
     const paired = params.auth?.token ? this.deps.devices.byToken(params.auth.token) : undefined;
@@ -213,28 +275,102 @@ export class Authenticator {
     if (key) this.deps.rateLimiter.succeed(key);
   }
 
+  /**
+   * In trusted-proxy mode a same-host caller that bypasses the proxy may use the configured password,
+   * but only when nothing about the request suggests a proxy; a token is never a fallback.
+   */
+  #passwordFallback(who: ClientAttribution, presented: string | undefined): boolean {
+    return presented !== undefined && this.deps.auth().password !== undefined && !who.proxied &&
+      !who.forwarded && isLoopbackAddress(who.address);
+  }
+
+  /** The trusted-proxy checks in their documented order; the first failure names its reason code. */
   #trustedProxyUser(
-    remoteAddress: string,
+    peer: string,
     headers: Headers,
-  ): { ok: true; user: string } | { ok: false; reason: string } {
-    const auth = this.deps.auth();
-    const proxy = auth.trustedProxy!;
-    if (!this.deps.trustedProxies().some((p) => p === remoteAddress || p === "*")) {
-      return { ok: false, reason: `request did not come through a trusted proxy (peer ${remoteAddress})` };
+    url: string,
+    who: ClientAttribution,
+  ): { user: string } | ProxyRejection {
+    const proxy = this.deps.auth().trustedProxy;
+    if (!proxy) {
+      return {
+        reason: "trusted_proxy_config_missing",
+        message: "gateway.auth.trustedProxy is not configured; set at least its userHeader",
+      };
     }
-    const missing = proxy.requiredHeaders.find((h) => !headers.get(h));
-    if (missing) return { ok: false, reason: `trusted proxy did not set required header ${missing}` };
-    const user = headers.get(proxy.userHeader);
-    if (!user) return { ok: false, reason: `trusted proxy did not set ${proxy.userHeader}` };
+    if (!this.deps.trustedProxies().length) {
+      return {
+        reason: "trusted_proxy_no_proxies_configured",
+        message: "gateway.trustedProxies is empty; list the reverse proxy's address there",
+      };
+    }
+    if (!who.peerTrusted && !who.unattributable) {
+      return {
+        reason: "trusted_proxy_untrusted_source",
+        message:
+          `request did not come through a trusted proxy (peer ${peer} is not in gateway.trustedProxies)`,
+      };
+    }
+    if (!who.forwarded || isLoopbackAddress(who.address)) {
+      return { reason: "proxy_attribution_required", message: ATTRIBUTION_MESSAGE };
+    }
+    if (isLoopbackAddress(peer)) {
+      if (!proxy.allowLoopback) {
+        return {
+          reason: "trusted_proxy_loopback_source",
+          message:
+            `trusted proxy ${peer} is a loopback address; set gateway.auth.trustedProxy.allowLoopback to trust a same-host proxy`,
+        };
+      }
+    } else {
+      let local: readonly string[];
+      try {
+        local = this.deps.interfaceAddresses();
+      } catch {
+        return {
+          reason: "trusted_proxy_local_interface_check_failed",
+          message: "could not list this host's network interfaces to rule out same-host spoofing",
+        };
+      }
+      const source = normalizeIp(peer);
+      if (local.some((address) => normalizeIp(address) === source)) {
+        return {
+          reason: "trusted_proxy_local_interface_source",
+          message: `request came from ${peer}, one of this host's own addresses, not from the proxy`,
+        };
+      }
+    }
+    for (const name of proxy.requiredHeaders) {
+      if (!headers.get(name)?.trim()) {
+        return {
+          reason: `trusted_proxy_missing_header_${name}`,
+          message: `trusted proxy did not set required header ${name}`,
+        };
+      }
+    }
+    const user = headers.get(proxy.userHeader)?.trim();
+    if (!user) {
+      return {
+        reason: "trusted_proxy_user_missing",
+        message: `trusted proxy did not set ${proxy.userHeader}`,
+      };
+    }
     if (proxy.allowUsers.length && !proxy.allowUsers.includes(user)) {
-      return { ok: false, reason: `user ${user} is not in gateway.auth.trustedProxy.allowUsers` };
+      return {
+        reason: "trusted_proxy_user_not_allowed",
+        message: `user ${user} is not in gateway.auth.trustedProxy.allowUsers`,
+      };
     }
-    return { ok: true, user };
+    // A proxy-verified user's browser can still be driven by another site's page.
+    const origin = headers.has("origin") ? this.deps.originRefusal(headers, url) : undefined;
+    if (origin) return { reason: "trusted_proxy_origin_not_allowed", message: origin };
+    return { user };
   }
 
   /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
   authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult {
-    const auth = this.deps.auth();
+    let auth = this.deps.auth();
+    const who = this.deps.attribute(info.remoteAddress, request.headers);
     const caller = (method: string, scopes: readonly string[] = DEFAULT_OPERATOR_SCOPES): HttpAuthResult => ({
       ok: true,
       caller: {
@@ -242,37 +378,43 @@ export class Authenticator {
         role: "operator",
         scopes,
         authMethod: method,
-        remoteAddress: info.remoteAddress,
+        remoteAddress: who.address,
       },
     });
-    const unauthorized = (status = 401, headers: Record<string, string> = {}, message = "Unauthorized") => ({
+    const refuse = (status: number, type: string, message: string, extra: Record<string, unknown> = {}) => ({
       ok: false as const,
-      response: jsonResponse(
-        { error: { message, type: status === 429 ? "rate_limited" : "unauthorized" } },
-        status,
-        {
-          ...headers,
-        },
-      ),
+      response: jsonResponse({ error: { message, type, ...extra } }, status),
     });
-    if (auth.mode === "none") return caller("none");
-    if (auth.mode === "trusted-proxy") {
-      const user = this.#trustedProxyUser(info.remoteAddress, request.headers);
-      return user.ok ? caller("trusted-proxy") : unauthorized();
-    }
+    const unauthorized = () => refuse(401, "unauthorized", "Unauthorized");
+    if (who.unattributable) return { ok: false, response: proxyAttributionRefusal() };
+    // Identity-bearing modes: the proxy (or the operator, for `none`) may narrow scopes per request.
+    if (auth.mode === "none") return caller("none", headerScopes(request.headers));
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    if (auth.mode === "trusted-proxy") {
+      if (!this.#passwordFallback(who, bearer)) {
+        const user = this.#trustedProxyUser(info.remoteAddress, request.headers, request.url, who);
+        if ("reason" in user) {
+          return user.reason === "proxy_attribution_required"
+            ? { ok: false, response: proxyAttributionRefusal() }
+            : refuse(401, "unauthorized", `Unauthorized: ${user.message}`, { code: user.reason });
+        }
+        return caller("trusted-proxy", headerScopes(request.headers));
+      }
+      auth = { ...auth, mode: "password" };
+    }
     // With no failures on record no one can be locked out, so the key waits until it is needed.
-    let key = this.deps.rateLimiter.tracked
-      ? this.#rateKey(info.remoteAddress, request.headers, "token")
-      : undefined;
+    let key = this.deps.rateLimiter.tracked ? this.#rateKey(who, request.headers) : undefined;
     const retryAfter = key ? this.deps.rateLimiter.retryAfter(key) : 0;
     if (retryAfter > 0) {
-      return unauthorized(
-        429,
-        { "Retry-After": String(Math.ceil(retryAfter / 1000)) },
-        "Too many failed authentication attempts",
-      );
+      return {
+        ok: false,
+        response: jsonResponse(
+          { error: { message: "Too many failed authentication attempts", type: "rate_limited" } },
+          429,
+          { "Retry-After": String(Math.ceil(retryAfter / 1000)) },
+        ),
+      };
     }
     if (!bearer) return unauthorized();
     const device = this.deps.devices.byToken(bearer);
@@ -282,7 +424,7 @@ export class Authenticator {
       this.#succeed(key);
       return caller(check.method);
     }
-    key ??= this.#rateKey(info.remoteAddress, request.headers, "token");
+    key ??= this.#rateKey(who, request.headers);
     if (key) this.#fail(key);
     return unauthorized();
   }

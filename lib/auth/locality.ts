@@ -3,18 +3,17 @@
  *
  * @module
  */
+import { hasForwardingHeaders } from "./client-address.ts";
+import { isLoopbackIp } from "./ip.ts";
 
-const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host"];
-
-/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms (and the name `localhost`). */
 export function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase().replace(/^\[|\]$/g, "");
-  return a === "::1" || a === "localhost" || a.startsWith("127.") || a.startsWith("::ffff:127.");
+  return address.toLowerCase() === "localhost" || isLoopbackIp(address);
 }
 
 /** Loopback peer and no forwarding headers: forwarding voids locality because a proxy may sit in front. */
 export function isDirectLocal(address: string, headers: Headers): boolean {
-  return isLoopbackAddress(address) && FORWARDING_HEADERS.every((h) => !headers.has(h));
+  return isLoopbackAddress(address) && !hasForwardingHeaders(headers);
 }
 
 /** The host a `gateway.bind` mode listens on. */

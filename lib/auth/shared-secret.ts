@@ -11,7 +11,21 @@ export interface ResolvedAuth {
   mode: AuthMode;
   token?: string;
   password?: string;
-  trustedProxy?: { userHeader: string; requiredHeaders: string[]; allowUsers: string[] };
+  trustedProxy?: {
+    userHeader: string;
+    requiredHeaders: string[];
+    allowUsers: string[];
+    allowLoopback: boolean;
+  };
+  /** Scopes per verified trusted-proxy identity (keys lower-cased when they are emails). */
+  identityScopes: ReadonlyMap<string, readonly string[]>;
+  /** Where each secret came from (a config key or an env var), for startup messages; absent when unset. */
+  sources: { mode?: "gateway.auth.mode"; token?: string; password?: string };
+}
+
+/** Email identities match case-insensitively; anything else exactly. */
+export function identityKey(identity: string): string {
+  return identity.includes("@") ? identity.toLowerCase() : identity;
 }
 
 function secretString(value: unknown, path: string): string | undefined {
@@ -31,24 +45,48 @@ export function resolveAuth(
   config: GatewayAuthConfig | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedAuth {
-  const token = secretString(config?.token, "gateway.auth.token") ??
-    (env.OPENCLAW_GATEWAY_TOKEN || undefined);
-  const password = secretString(config?.password, "gateway.auth.password") ??
-    (env.OPENCLAW_GATEWAY_PASSWORD || undefined);
+  const configToken = secretString(config?.token, "gateway.auth.token");
+  const configPassword = secretString(config?.password, "gateway.auth.password");
+  const token = configToken ?? (env.OPENCLAW_GATEWAY_TOKEN || undefined);
+  const password = configPassword ?? (env.OPENCLAW_GATEWAY_PASSWORD || undefined);
   const mode: AuthMode = config?.mode ?? (password && !token ? "password" : "token");
-  const resolved: ResolvedAuth = { mode, token, password };
-  if (mode === "trusted-proxy") {
+  const sources: ResolvedAuth["sources"] = {};
+  if (config?.mode) sources.mode = "gateway.auth.mode";
+  if (token) sources.token = configToken ? "gateway.auth.token" : "OPENCLAW_GATEWAY_TOKEN";
+  if (password) sources.password = configPassword ? "gateway.auth.password" : "OPENCLAW_GATEWAY_PASSWORD";
+  const identityScopes = new Map(
+    Object.entries(config?.identityScopes ?? {}).map(([identity, scopes]) => [identityKey(identity), scopes]),
+  );
+  const resolved: ResolvedAuth = { mode, token, password, identityScopes, sources };
+  // Without the block every trusted-proxy request is refused (trusted_proxy_config_missing), never guessed.
+  if (mode === "trusted-proxy" && config?.trustedProxy) {
     resolved.trustedProxy = {
       userHeader: (config?.trustedProxy?.userHeader ?? "x-forwarded-user").toLowerCase(),
       requiredHeaders: (config?.trustedProxy?.requiredHeaders ?? []).map((h) => h.toLowerCase()),
       allowUsers: config?.trustedProxy?.allowUsers ?? [],
+      allowLoopback: config?.trustedProxy?.allowLoopback ?? false,
     };
   }
   return resolved;
 }
 
+/** Settings that contradict each other (the gateway refuses them rather than guess), or `undefined`. */
+export function authContradiction(auth: ResolvedAuth): string | undefined {
+  const { sources } = auth;
+  if (auth.mode === "trusted-proxy" && sources.token) {
+    // A shared token would open a second way in that skips the proxy-verified identity.
+    return `gateway.auth.mode is trusted-proxy, but a shared token is also configured (${sources.token}): remove the token, or set gateway.auth.mode to token if token auth is what you want (gateway.auth.password stays allowed as a same-host fallback)`;
+  }
+  if (!sources.mode && sources.token && sources.password) {
+    return `both a token (${sources.token}) and a password (${sources.password}) are configured but gateway.auth.mode is not set: set gateway.auth.mode to token or password, or remove the one you do not use`;
+  }
+  return undefined;
+}
+
 /** Why a gateway with this auth cannot start, or `undefined` when it can. */
 export function authConfigProblem(auth: ResolvedAuth): string | undefined {
+  const contradiction = authContradiction(auth);
+  if (contradiction) return contradiction;
   if (auth.mode === "token" && !auth.token) {
     return "gateway.auth.mode is token but no token is configured: set gateway.auth.token or OPENCLAW_GATEWAY_TOKEN";
   }

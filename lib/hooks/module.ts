@@ -297,7 +297,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
       }
 
       function authenticate(request: Request, info: RequestInfo, hooks: HooksSection): Response | undefined {
-        const key = `hooks:${info.remoteAddress}`;
+        const key = `hooks:${ctx.clientAddress(request, info)}`;
         const retryAfter = limiter.retryAfter(key);
         if (retryAfter > 0) {
           return textResponse("Too Many Requests", 429, {

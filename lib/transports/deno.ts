@@ -89,6 +89,7 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
   return {
     name: "deno",
     cloneIsCheap: true,
+    interfaceAddresses: () => Deno.networkInterfaces().map((i) => i.address),
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const sockets = new Set<WebSocket>();
       const bodies = new Set<() => void>();

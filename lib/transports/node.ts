@@ -5,6 +5,7 @@
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -75,6 +76,8 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
 export function nodeTransport(): Transport {
   return {
     name: "node",
+    interfaceAddresses: () =>
+      Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES + 1 });
       const server = createServer((req, res) => {

@@ -29,6 +29,11 @@ export interface Transport {
    */
   readonly cloneIsCheap?: boolean;
   listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer>;
+  /**
+   * This host's own interface addresses, so trusted-proxy auth can refuse requests that claim to come
+   * from the proxy but come from the gateway's own machine. Throws when they cannot be listed.
+   */
+  interfaceAddresses?(): string[];
 }
 
 /** The error every transport raises when the port is taken, with the wording operators search for. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isPrivateIp } from "../auth/ip.ts";
 import type { SocketRequestInfo } from "../types.ts";
 
 /** Returns why `info`'s origin is refused, or undefined when it may connect. */
@@ -36,14 +37,8 @@ export function originRefusal(
 }
 
 function isPrivateHost(hostname: string): boolean {
-  const name = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const name = hostname.toLowerCase();
   if (name === "localhost" || name.endsWith(".local") || name.endsWith(".ts.net")) return true;
-  if (name === "::1" || name.startsWith("fe80:") || name.startsWith("fc") || name.startsWith("fd")) {
-    return true;
-  }
-  const octets = name.split(".").map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return false;
-  const [a, b] = octets;
-  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
-    (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  // Only address literals are private addresses: a name's first letters say nothing about where it resolves.
+  return isPrivateIp(name);
 }

@@ -5,6 +5,8 @@
  * @module
  */
 import { z } from "zod";
+import { parseCidr } from "../../auth/ip.ts";
+import { OPERATOR_SCOPES } from "../../protocol/scopes.ts";
 
 /** How clients prove they are the owner. */
 export type AuthMode = "token" | "password" | "trusted-proxy" | "none";
@@ -23,6 +25,7 @@ export interface TrustedProxyAuthConfig {
   userHeader?: string;
   requiredHeaders?: string[];
   allowUsers?: string[];
+  allowLoopback?: boolean;
   [key: string]: unknown;
 }
 
@@ -32,6 +35,7 @@ export interface GatewayAuthConfig {
   token?: unknown;
   password?: unknown;
   trustedProxy?: TrustedProxyAuthConfig;
+  identityScopes?: Record<string, string[]>;
   rateLimit?: RateLimitConfig;
   [key: string]: unknown;
 }
@@ -95,7 +99,14 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
       userHeader: z.string().optional(),
       requiredHeaders: z.array(z.string()).optional(),
       allowUsers: z.array(z.string()).optional(),
+      /** Default false: any local process could send identity headers, so a same-host proxy is opt-in. */
+      allowLoopback: z.boolean().optional(),
     }).optional(),
+    /**
+     * Default {}: scopes a verified trusted-proxy identity gets on a WebSocket (email keys match
+     * case-insensitively); without a grant such a session has no scopes, since it cannot declare its own.
+     */
+    identityScopes: z.record(z.string(), z.array(z.enum(OPERATOR_SCOPES))).optional(),
     rateLimit: z.looseObject({
       maxAttempts: z.number().int().positive().optional(),
       windowMs: z.number().int().positive().optional(),
@@ -103,7 +114,13 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
       exemptLoopback: z.boolean().optional(),
     }).optional(),
   }).optional(),
-  trustedProxies: z.array(z.string()).optional(),
+  /** Default []: peers whose forwarding headers name the client (addresses or CIDRs, IPv4 or IPv6). */
+  trustedProxies: z.array(
+    z.string().refine((entry) => parseCidr(entry) !== undefined, {
+      message: "not an IP address or CIDR (for example 10.0.0.1, 10.0.0.0/8 or fd00::/8)",
+    }),
+  ).optional(),
+  /** Default false: X-Real-IP names the client only when X-Forwarded-For is absent and this is on. */
   allowRealIpFallback: z.boolean().optional(),
   controlUi: z.looseObject({
     enabled: z.boolean().optional(),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolveAuth } from "../../../lib/auth/shared-secret.ts";
+import { authContradiction, resolveAuth } from "../../../lib/auth/shared-secret.ts";
 import { GatewayClientError } from "../../../lib/client/errors.ts";
 import { scanGatewayServices } from "../../../lib/service/scan.ts";
 import { defineCommand } from "../../cli/define-command.ts";
@@ -97,12 +97,9 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
     return checks;
   }
   const bind = gw.bind ?? "loopback";
-  if (gw.auth?.token !== undefined && gw.auth?.password !== undefined && gw.auth?.mode === undefined) {
-    checks.push({
-      id: "auth",
-      status: "error",
-      message: "gateway.auth has a token and a password but no mode; set gateway.auth.mode",
-    });
+  const contradiction = authContradiction(auth);
+  if (contradiction) {
+    checks.push({ id: "auth", status: "error", message: contradiction });
   } else if (auth.mode === "none" && bind !== "loopback") {
     checks.push({
       id: "auth",
