@@ -29,7 +29,11 @@ const PAIRING_CHANNELS = Object.keys(BUILTIN_CHANNELS);
  * The channel named by `--channel` or the positional, else the only configured channel whose DMs use
  * pairing (OpenClaw's rule), else a usage error listing the choices.
  */
-async function resolveChannel(explicit: string | undefined, ctx: CliContext): Promise<string> {
+async function resolveChannel(
+  explicit: string | undefined,
+  ctx: CliContext,
+  example: string,
+): Promise<string> {
   if (explicit !== undefined) {
     const id = explicit.trim().toLowerCase();
     if (!PAIRING_CHANNELS.includes(id)) {
@@ -53,7 +57,7 @@ async function resolveChannel(explicit: string | undefined, ctx: CliContext): Pr
   throw new CliError(
     pairing.length
       ? `Channel required (expected one of: ${pairing.join(", ")}).`
-      : "No configured channel uses DM pairing; pass the channel, e.g. `openclaw pairing list telegram`.",
+      : `No configured channel uses DM pairing; pass the channel, e.g. \`${example}\`.`,
     EXIT.usage,
   );
 }
@@ -89,7 +93,11 @@ const listCommand = defineCommand({
       throw new CliError("Too many arguments. Use: openclaw pairing list [channel]", EXIT.usage);
     }
     checkAccount(flags);
-    const channel = await resolveChannel(channelArg(stringFlag(flags, "channel"), positionals[0]), ctx);
+    const channel = await resolveChannel(
+      channelArg(stringFlag(flags, "channel"), positionals[0]),
+      ctx,
+      "openclaw pairing list telegram",
+    );
     const requests = await new ChannelPairing(fileJsonDocs(ctx.paths.stateDir)).pending(channel);
     if (flags.json) {
       ctx.output.out(JSON.stringify({ channel, requests }, null, 2));
@@ -133,6 +141,7 @@ const approveCommand = defineCommand({
     const channel = await resolveChannel(
       explicit ?? (positionals.length === 2 ? positionals[0] : undefined),
       ctx,
+      "openclaw pairing approve telegram <code>",
     );
     const approved = await new ChannelPairing(fileJsonDocs(ctx.paths.stateDir)).approveCode(channel, code);
     if (!approved) {
