@@ -6,6 +6,10 @@ export interface FakeTelegram {
   push(text: string, fromId?: number, chatId?: number): void;
   /** Resolves with the next sendMessage body. */
   nextSent(): Promise<Record<string, unknown>>;
+  /** Queues an update as given (a repeated `update_id`, a group chat); returns its id. */
+  pushUpdate(update: Record<string, unknown>): number;
+  /** Queues a text message in group `chatId` (a negative id) from `fromId`. */
+  pushGroup(text: string, fromId: number, chatId: number, extra?: Record<string, unknown>): number;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,23 @@ export function startFakeTelegram(token = BOT_TOKEN): FakeTelegram {
         },
       });
       wake?.();
+    },
+    pushUpdate(update) {
+      const id = typeof update.update_id === "number" ? update.update_id : ++updateId;
+      updates.push({ ...update, update_id: id });
+      wake?.();
+      return id;
+    },
+    pushGroup(text, fromId, chatId, extra = {}) {
+      return this.pushUpdate({
+        message: {
+          message_id: ++updateId,
+          text,
+          chat: { id: chatId, type: "supergroup", title: "Test group" },
+          from: { id: fromId, first_name: "Member" },
+          ...extra,
+        },
+      });
     },
     nextSent() {
       const ready = sent.shift();

@@ -31,7 +31,12 @@ async function gatewayWith(telegram: Record<string, unknown>) {
 
 Deno.test("telegram polling: a message becomes an agent turn and the reply is sent to the chat", async () => {
   const api = startFakeTelegram();
-  const { gateway } = await gatewayWith({ botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1 });
+  const { gateway } = await gatewayWith({
+    botToken: BOT_TOKEN,
+    apiRoot: api.url,
+    pollTimeoutSeconds: 1,
+    allowFrom: ["7"],
+  });
   try {
     api.push("ping from telegram", 7);
     const sent = await api.nextSent();
@@ -69,6 +74,7 @@ Deno.test("telegram webhook mode: setWebhook with the secret; updates need the s
     apiRoot: api.url,
     webhookUrl: "https://bot.example.test/channels/telegram/webhook",
     webhookSecret: "hook-secret",
+    allowFrom: ["99"],
   });
   try {
     const setWebhook = api.calls.find((c) => c.method === "setWebhook");
@@ -119,7 +125,13 @@ Deno.test("telegram: a rejected token shows in status and probe; allowFrom drops
     const reload = gateway.updateConfig({
       ...gateway.config(),
       channels: {
-        telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["8"] },
+        telegram: {
+          botToken: BOT_TOKEN,
+          apiRoot: api.url,
+          pollTimeoutSeconds: 1,
+          dmPolicy: "allowlist",
+          allowFrom: ["8"],
+        },
       },
     });
     assert.deepEqual(reload, { ok: true });

@@ -27,11 +27,24 @@ export type {
 export { type AgentTurns, agentTurns, type StartedTurn, type TurnRequest, type TurnResult } from "./turns.ts";
 export { TELEGRAM_API_ROOT, telegramChannel } from "./telegram.ts";
 export { webhookChannel } from "./webhook.ts";
+export { type AccessDecision, dmAccess, groupAccess } from "./access.ts";
+export {
+  ChannelPairing,
+  PAIRING_CODE_ALPHABET,
+  PAIRING_CODE_LENGTH,
+  PAIRING_MAX_PENDING,
+  PAIRING_TTL_MS,
+  type PairingOutcome,
+  type PairingRequest,
+  pairingRequestId,
+} from "./pairing.ts";
 export { sign as signWebhookBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./hmac.ts";
 export type {
   ChannelCommonConfig,
   ChannelsSection,
   DmPolicy,
+  GroupConfig,
+  GroupPolicy,
   TelegramChannelConfig,
   WebhookChannelConfig,
 } from "../config/sections/channels.ts";

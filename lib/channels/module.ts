@@ -2,18 +2,30 @@
  * The channels module: builds channels from `channels.*`, starts and stops them with the gateway and on
  * config reload, turns inbound messages into agent turns and sends the replies back, serves channel
  * webhooks under `/channels/<id>/`, and answers `channels.status` (with `probe`) and the health section.
+ * Every inbound message passes the sender policy first (`access.ts`); unknown direct senders on a
+ * pairing channel get a code and nothing else, and `channels.pairing.*` lets an operator approve them.
  *
  * @module
  */
 import { z } from "zod";
 import type { AgentsModule } from "../agents/module.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, missingScope } from "../errors.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseParams } from "../methods/system.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
+import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { FetchLike } from "../providers/types.ts";
+import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
+import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
+import {
+  ChannelPairing,
+  PAIRING_MAX_PENDING,
+  PAIRING_TTL_MS,
+  type PairingRequest,
+  pairingRequestId,
+} from "./pairing.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
 import { telegramChannel } from "./telegram.ts";
 import { type AgentTurns, agentTurns } from "./turns.ts";
@@ -42,6 +54,11 @@ export interface ChannelsModuleOptions {
   fetch?: FetchLike;
   /** Extra or replacement channel factories by id. */
   factories?: Record<string, ChannelFactory>;
+  /**
+   * Where pairing requests, approved senders and channel offsets are kept; in-process by default. The
+   * runner passes `fileJsonDocs(stateDir)` so `openclaw pairing approve` and restarts see the same state.
+   */
+  state?: JsonDocs;
 }
 
 /** The channels module; hooks use `send` for delivery. */
@@ -58,12 +75,30 @@ const StatusParams = z.object({
   channel: z.string().min(1).optional(),
 }).strict();
 
+const PairingListParams = z.object({
+  channel: z.string().min(1).optional(),
+  accountId: z.string().min(1).optional(),
+}).strict();
+
+const PairingDismissParams = z.object({
+  channel: z.string().min(1),
+  accountId: z.string().min(1),
+  requestId: z.string().min(1),
+}).strict();
+
+const PairingApproveParams = PairingDismissParams.extend({
+  notify: z.boolean().optional(),
+  bootstrapCommandOwner: z.boolean().optional(),
+}).strict();
+
 /** Creates the channels module. */
 export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
   const factories = { ...BUILTIN_CHANNELS, ...options.factories };
-  const running = new Map<string, { channel: Channel; config: string }>();
+  const running = new Map<string, { channel: Channel; config: string; settings: Record<string, unknown> }>();
+  const state = options.state ?? new MemoryJsonDocs();
   let context: GatewayContext | undefined;
   let turns = options.turns;
+  let pairing: ChannelPairing | undefined;
 
   const entries = (): [string, Record<string, unknown>][] =>
     Object.entries((context?.config().channels ?? {}) as Record<string, unknown>)
@@ -91,13 +126,57 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
     }
   }
 
+  /** The sender policy's verdict; a pairing verdict also records the request and sends the code once. */
+  async function admit(
+    channel: Channel,
+    config: Record<string, unknown>,
+    message: InboundMessage,
+  ): Promise<AccessDecision> {
+    if (message.chatType === "group") {
+      return groupAccess(config, message.chatId, message.senderId, message.mentioned === true);
+    }
+    const { dmPolicy, allowFrom } = dmSettings(channel.id, config);
+    const approved = dmPolicy === "pairing" ? await pairing!.approved(channel.id) : [];
+    const decision = dmAccess(dmPolicy, allowFrom, message.senderId, approved);
+    if (decision.decision !== "pairing") return decision;
+    const outcome = await pairing!.request(channel.id, message.senderId, {
+      chatId: message.chatId,
+      ...(message.senderName ? { name: message.senderName } : {}),
+    });
+    if (!outcome.created) {
+      return {
+        decision: "pairing",
+        reason: outcome.code ? "pairing_pending" : "pairing_pending_cap_reached",
+      };
+    }
+    context!.logger.info("channel pairing requested", { channel: channel.id, sender: message.senderId });
+    await channel.send({ to: message.chatId, text: pairingReply(channel.id, message.senderId, outcome.code) })
+      .catch((error) =>
+        context!.logger.warn("pairing code could not be sent", { channel: channel.id, error: String(error) })
+      );
+    return decision;
+  }
+
   async function receive(channel: Channel, config: Record<string, unknown>, message: InboundMessage) {
     const ctx = context!;
     options.metrics?.messageReceived(channel.id);
-    if (!allowed(config, message.senderId)) {
-      ctx.logger.info("channel message from a sender not in allowFrom dropped", {
+    let access: AccessDecision;
+    try {
+      access = await admit(channel, config, message);
+    } catch (error) {
+      // A store that cannot be read admits no one rather than everyone.
+      ctx.logger.warn("channel sender check failed; message dropped", {
+        channel: channel.id,
+        error: String(error),
+      });
+      return;
+    }
+    if (access.decision !== "allow") {
+      ctx.logger.info("channel message not admitted", {
         channel: channel.id,
         sender: message.senderId,
+        chat: message.chatId,
+        reason: access.reason,
       });
       return;
     }
@@ -110,8 +189,8 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       const turn = turns.start({
         message: message.text,
         agentId,
-        // One session per sender and channel, so two people never share a transcript.
-        sessionKey: `${channel.id}:direct:${message.chatId}`,
+        // One session per chat and channel, so two people (or two groups) never share a transcript.
+        sessionKey: `${channel.id}:${message.chatType === "group" ? "group" : "direct"}:${message.chatId}`,
       });
       const result = await turn.done;
       if (result.status === "ok" && result.text.trim()) await deliverReply(channel, message, result.text);
@@ -130,12 +209,13 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
   async function startChannel(id: string, config: Record<string, unknown>): Promise<void> {
     const ctx = context!;
     const channel = factories[id](config, ctx.env);
-    running.set(id, { channel, config: JSON.stringify(config) });
+    running.set(id, { channel, config: JSON.stringify(config), settings: config });
     const logger: Logger = ctx.logger.child(`channels/${id}`);
     await channel.start({
       logger,
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
       now: () => ctx.now(),
+      state,
       receive: (message) => void receive(channel, config, message),
     });
   }
@@ -192,6 +272,112 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
     return result;
   }
 
+  /** Running channels whose DMs go through pairing, optionally narrowed to one channel/account. */
+  function pairingAccounts(channelId?: string, accountId?: string): Channel[] {
+    if (channelId && !factories[channelId]) {
+      throw new GatewayError("INVALID_REQUEST", `unknown pairing channel: ${channelId}`);
+    }
+    if (accountId && accountId !== DEFAULT_ACCOUNT_ID) return [];
+    return [...running.values()]
+      .filter(({ channel, settings }) =>
+        (!channelId || channel.id === channelId) && channel.status().configured &&
+        dmSettings(channel.id, settings).dmPolicy === "pairing"
+      )
+      .map(({ channel }) => channel);
+  }
+
+  function pairingAccountOrThrow(channelId: string, accountId: string): Channel {
+    const [channel] = pairingAccounts(channelId, accountId);
+    if (!channel) {
+      throw new GatewayError(
+        "INVALID_REQUEST",
+        `channel account does not use DM pairing: ${channelId}:${accountId}`,
+      );
+    }
+    return channel;
+  }
+
+  const gone = () => new GatewayError("INVALID_REQUEST", "pending DM access request no longer exists");
+
+  function registerPairingMethods(ctx: GatewayContext): void {
+    ctx.registerMethod("channels.pairing.list", "operator.pairing", async (call) => {
+      const params = parseParams("channels.pairing.list", PairingListParams, call.params);
+      const accounts = pairingAccounts(params.channel, params.accountId);
+      const requests = [];
+      for (const channel of accounts) {
+        for (const request of await pairing!.pending(channel.id)) {
+          requests.push(await publicRequest(channel, request));
+        }
+      }
+      return {
+        accounts: accounts.map((channel) => ({
+          channel: channel.id,
+          channelLabel: channel.label,
+          accountId: DEFAULT_ACCOUNT_ID,
+          notifySupported: true,
+        })),
+        requests,
+        // This gateway keeps no command owners (`commands.ownerAllowFrom`), so there is none configured.
+        commandOwnerConfigured: false,
+        limits: { pendingPerAccount: PAIRING_MAX_PENDING, ttlMs: PAIRING_TTL_MS },
+      };
+    });
+    // The reference's scope is dynamic: asking to make the sender a command owner also needs admin.
+    ctx.registerMethod("channels.pairing.approve", "operator.pairing", async (call) => {
+      const params = parseParams("channels.pairing.approve", PairingApproveParams, call.params);
+      if (params.bootstrapCommandOwner && !scopeSatisfied(call.caller.scopes, "operator.admin")) {
+        throw missingScope("operator.admin", ["operator.pairing", "operator.admin"]);
+      }
+      const channel = pairingAccountOrThrow(params.channel, params.accountId);
+      const approved = await pairing!.approveRequest(channel.id, params.requestId);
+      if (!approved) throw gone();
+      ctx.logger.info("channel pairing approved", {
+        channel: channel.id,
+        sender: approved.id,
+        by: call.caller.connId,
+      });
+      let notification = "not-requested";
+      if (params.notify) {
+        notification = await channel.send({ to: approved.meta?.chatId ?? approved.id, text: APPROVED_TEXT })
+          .then(() => "sent", (error) => {
+            ctx.logger.warn("pairing approval notice failed", { channel: channel.id, error: String(error) });
+            return "failed";
+          });
+      }
+      return {
+        requestId: params.requestId,
+        senderId: approved.id,
+        notification,
+        commandOwnerBootstrap: params.bootstrapCommandOwner ? "unavailable" : "not-requested",
+      };
+    });
+    ctx.registerMethod("channels.pairing.dismiss", "operator.pairing", async (call) => {
+      const params = parseParams("channels.pairing.dismiss", PairingDismissParams, call.params);
+      const channel = pairingAccountOrThrow(params.channel, params.accountId);
+      const dismissed = await pairing!.dismissRequest(channel.id, params.requestId);
+      if (!dismissed) throw gone();
+      return { requestId: params.requestId, senderId: dismissed.id };
+    });
+  }
+
+  async function publicRequest(channel: Channel, request: PairingRequest) {
+    const { accountId: _account, senderId: _sender, ...rest } = request.meta ?? {};
+    const metadata = Object.fromEntries(Object.entries(rest).filter(([, v]) => v));
+    return {
+      requestId: await pairingRequestId(channel.id, request),
+      channel: channel.id,
+      channelLabel: channel.label,
+      accountId: DEFAULT_ACCOUNT_ID,
+      senderId: request.id,
+      senderLabel: channel.senderIdLabel ?? "senderId",
+      ...(Object.keys(metadata).length ? { metadata } : {}),
+      createdAt: request.createdAt,
+      lastSeenAt: request.lastSeenAt,
+      expiresAt: new Date(Date.parse(request.createdAt) + PAIRING_TTL_MS).toISOString(),
+      notifySupported: true,
+    };
+  }
+
   return {
     name: "channels",
     async send(channelId, to, text) {
@@ -209,12 +395,14 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       running.has(channelId) && (accountId === undefined || accountId === DEFAULT_ACCOUNT_ID),
     async setup(ctx) {
       context = ctx;
+      pairing = new ChannelPairing(state, () => ctx.now());
       turns ??= options.agents ? agentTurns(options.agents) : undefined;
       ctx.registerMethod(
         "channels.status",
         "operator.read",
         (call) => status(parseParams("channels.status", StatusParams, call.params)),
       );
+      registerPairingMethods(ctx);
       ctx.addHealthSection(() => {
         const channels: Record<string, unknown> = {};
         const labels: Record<string, string> = {};
@@ -269,13 +457,17 @@ function summary(account: ReturnType<Channel["status"]>, probe?: ChannelProbe): 
   };
 }
 
-/** `dmPolicy` and `allowFrom`: open by default for an owner's own bot, as configured otherwise. */
-function allowed(config: Record<string, unknown>, senderId: string): boolean {
-  const policy = config.dmPolicy ?? (Array.isArray(config.allowFrom) ? "allowlist" : "open");
-  if (policy === "disabled") return false;
-  if (policy === "open") return true;
-  const list = (Array.isArray(config.allowFrom) ? config.allowFrom : []).map((v) =>
-    String(v).replace(/^(telegram|tg):/i, "")
-  );
-  return list.includes("*") || list.includes(senderId);
+/** Told to an approved sender when the operator asks to notify them. */
+const APPROVED_TEXT = "Your access request was approved; send your message again.";
+
+/** The only answer an unknown sender gets: who they are, their code, and what the owner runs. */
+function pairingReply(channelId: string, senderId: string, code: string): string {
+  return [
+    "This bot only answers people its owner has approved.",
+    `Your ${channelId} id: ${senderId}`,
+    `Pairing code: ${code}`,
+    "",
+    `The owner approves it with: openclaw pairing approve ${channelId} ${code}`,
+    "(the code expires in one hour)",
+  ].join("\n");
 }

@@ -4,11 +4,17 @@
  * `/channels/telegram/webhook` on the gateway port, checked against `webhookSecret`). Replies use
  * `sendMessage`, split at `textChunkLimit`.
  *
+ * Updates are handled once: the last 2048 `update_id`s are remembered, and in polling mode the highest
+ * handled id is kept in the state dir (`telegram/update-offset-default.json`, tied to the bot's id) so a
+ * restart neither refetches nor replays what was already answered. Who is answered is decided by the
+ * channels module (`access.ts`); this file says whether a message came from a group and addressed the bot.
+ *
  * @module
  */
 import { jsonResponse } from "../http/security-headers.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
-import { ChannelStatusTracker, secretString, timedProbe } from "./status.ts";
+import { RecentIds } from "./recent-ids.ts";
+import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } from "./status.ts";
 import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./types.ts";
 
 /** The public Bot API root. */
@@ -17,15 +23,25 @@ const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const DEFAULT_POLL_TIMEOUT_S = 25;
 const DEFAULT_CHUNK_LIMIT = 4000;
 const MAX_BACKOFF_MS = 30_000;
+/** Update ids remembered for dropping redeliveries (a few minutes of a busy bot, ~100 KiB at most). */
+const RECENT_UPDATES = 2048;
+const OFFSET_DOC = `telegram/update-offset-${DEFAULT_ACCOUNT_ID}.json`;
 
 interface TelegramUpdate {
   update_id: number;
   message?: {
     message_id: number;
     text?: string;
-    chat: { id: number | string };
+    chat: { id: number | string; type?: string };
     from?: { id: number | string; first_name?: string; username?: string };
+    reply_to_message?: { from?: { id: number | string } };
   };
+}
+
+/** What `getMe` says about the bot. */
+interface BotIdentity {
+  id: number;
+  username?: string;
 }
 
 /** A Bot API error with Telegram's own description. */
@@ -58,6 +74,10 @@ export const telegramChannel: ChannelFactory = (config, env) => {
   let tracker: ChannelStatusTracker | undefined;
   let polling: AbortController | undefined;
   let loop: Promise<void> | undefined;
+  let bot: BotIdentity | undefined;
+  const recent = new RecentIds(RECENT_UPDATES);
+  /** The highest update id handled in polling mode (restored at start); webhook updates may come out of order. */
+  let watermark = -1;
 
   async function call<T>(method: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     if (!host || !token) throw new Error(problem ?? "telegram channel is not running");
@@ -79,22 +99,57 @@ export const telegramChannel: ChannelFactory = (config, env) => {
   }
 
   function deliver(update: TelegramUpdate): void {
+    if (!Number.isSafeInteger(update?.update_id)) return;
+    if (update.update_id <= watermark || !recent.add(String(update.update_id))) {
+      host?.logger.debug("telegram update already handled; skipped", { updateId: update.update_id });
+      return;
+    }
     const message = update.message;
     if (!message?.text || !message.from || !host) return;
     tracker?.inbound();
+    const senderId = String(message.from.id);
+    const chatId = String(message.chat.id);
+    // A chat without a type that is not the sender's own chat is treated as a group (fail closed).
+    const group = message.chat.type ? message.chat.type !== "private" : chatId !== senderId;
     host.receive({
-      senderId: String(message.from.id),
-      chatId: String(message.chat.id),
+      senderId,
+      chatId,
       text: message.text,
       messageId: String(message.message_id),
       ...(message.from.username ?? message.from.first_name
         ? { senderName: message.from.username ?? message.from.first_name }
         : {}),
+      ...(group ? { chatType: "group" as const, mentioned: addressesBot(message) } : {}),
     });
   }
 
+  /** A group message addresses the bot when it names `@<bot username>` or replies to the bot. */
+  function addressesBot(message: NonNullable<TelegramUpdate["message"]>): boolean {
+    if (!bot) return false;
+    if (message.reply_to_message?.from && String(message.reply_to_message.from.id) === String(bot.id)) {
+      return true;
+    }
+    const handle = bot.username?.toLowerCase();
+    return Boolean(handle) && new RegExp(`@${handle}(?![A-Za-z0-9_])`, "i").test(message.text ?? "");
+  }
+
+  /** Restores the polling watermark, unless it belongs to another bot (the token changed). */
+  async function restoreWatermark(): Promise<void> {
+    const doc = await host!.state.read(OFFSET_DOC).catch(() => undefined) as
+      | { lastUpdateId?: unknown; botId?: unknown }
+      | undefined;
+    if (doc && doc.botId === bot?.id && Number.isSafeInteger(doc.lastUpdateId)) {
+      watermark = doc.lastUpdateId as number;
+    }
+  }
+
+  async function saveWatermark(): Promise<void> {
+    await host!.state.write(OFFSET_DOC, { version: 1, lastUpdateId: watermark, botId: bot?.id })
+      .catch((error) => host?.logger.warn("telegram update offset not saved", { error: String(error) }));
+  }
+
   async function poll(signal: AbortSignal): Promise<void> {
-    let offset = 0;
+    let offset = watermark + 1;
     let backoff = 1000;
     while (!signal.aborted) {
       try {
@@ -108,6 +163,10 @@ export const telegramChannel: ChannelFactory = (config, env) => {
         for (const update of updates) {
           offset = Math.max(offset, update.update_id + 1);
           deliver(update);
+        }
+        if (offset - 1 > watermark) {
+          watermark = offset - 1;
+          await saveWatermark();
         }
       } catch (error) {
         if (signal.aborted) return;
@@ -124,6 +183,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
     id: "telegram",
     label: "Telegram",
     detailLabel: "Telegram Bot",
+    senderIdLabel: "telegramUserId",
     async start(h) {
       host = h;
       tracker = new ChannelStatusTracker(h.now, {
@@ -134,7 +194,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       });
       if (problem) return tracker.failed(problem);
       try {
-        await call("getMe", {});
+        bot = await call<BotIdentity>("getMe", {});
         if (webhookUrl) {
           await call("setWebhook", {
             url: webhookUrl,
@@ -145,6 +205,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
         } else {
           // A webhook left behind by another setup makes getUpdates fail with 409.
           await call("deleteWebhook", { drop_pending_updates: false });
+          await restoreWatermark();
           polling = new AbortController();
           loop = poll(polling.signal);
         }

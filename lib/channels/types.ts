@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { FetchLike } from "../providers/types.ts";
+import type { JsonDocs } from "../state/json-docs.ts";
 
 /** A message that arrived on a channel. */
 export interface InboundMessage {
@@ -16,6 +17,10 @@ export interface InboundMessage {
   text: string;
   messageId?: string;
   senderName?: string;
+  /** `group` for group chats (group policy applies); direct messages otherwise. */
+  chatType?: "direct" | "group";
+  /** Whether a group message addresses the bot (a mention or a reply to it). */
+  mentioned?: boolean;
 }
 
 /** A message to send on a channel. */
@@ -58,6 +63,8 @@ export interface ChannelHost {
   readonly logger: Logger;
   readonly fetch: FetchLike;
   now(): number;
+  /** Durable documents (e.g. Telegram's update offset), under the state dir when the runner runs it. */
+  readonly state: JsonDocs;
   /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
   receive(message: InboundMessage): void;
 }
@@ -67,6 +74,8 @@ export interface Channel {
   readonly id: string;
   readonly label: string;
   readonly detailLabel: string;
+  /** What a sender id is called in pairing requests (OpenClaw's `idLabel`, e.g. `telegramUserId`). */
+  readonly senderIdLabel?: string;
   /** Starts receiving (polling, webhook registration). Failures are reported in `status().lastError`. */
   start(host: ChannelHost): Promise<void>;
   stop(): Promise<void>;

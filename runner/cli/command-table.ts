@@ -53,6 +53,10 @@ export function commandCatalog(host: GatewayRunHost): CommandCatalog {
       load: async () => (await import("../commands/ops/status_commands.ts")).statusCommands(await ops()),
     },
     {
+      paths: [["pairing", "list"], ["pairing", "approve"]],
+      load: async () => (await import("../commands/pairing.ts")).pairingCommands,
+    },
+    {
       paths: [["doctor"]],
       load: async () => [(await import("../commands/ops/doctor.ts")).doctorCommand(await ops())],
     },

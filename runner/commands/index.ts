@@ -9,6 +9,7 @@ import { gatewayRunCommands, type GatewayRunHost } from "./gateway-run.ts";
 import { logsCommand } from "./logs.ts";
 import { denoOpsHost } from "./ops/host.ts";
 import { opsCommands } from "./ops/index.ts";
+import { pairingCommands } from "./pairing.ts";
 import { secretsReloadCommand } from "./secrets.ts";
 import { setupCommand } from "./setup.ts";
 
@@ -22,5 +23,6 @@ export function allCommands(host: GatewayRunHost): RunnerCommand[] {
     secretsReloadCommand(ops),
     logsCommand(ops),
     ...opsCommands,
+    ...pairingCommands,
   ];
 }

@@ -8,6 +8,7 @@ import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { hooksModule } from "../../lib/hooks/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
+import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
@@ -24,7 +25,8 @@ import { configMethodsModule } from "./config-methods.ts";
 export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
   const agents = agentsModule({ stores: jsonlStores(paths.stateDir) });
   const metrics = metricsModule({ agents, memoryUsage: () => Deno.memoryUsage() });
-  const channels = channelsModule({ agents, metrics: metrics.recorder });
+  // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them.
+  const channels = channelsModule({ agents, metrics: metrics.recorder, state: fileJsonDocs(paths.stateDir) });
   return [
     agents,
     openAiHttpModule({ agents }),

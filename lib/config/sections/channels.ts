@@ -1,7 +1,8 @@
 /**
  * The `channels` section of `openclaw.json`: one entry per channel id (`telegram`, `webhook`). Keys follow
- * OpenClaw where it has them (`botToken`, `apiRoot`, `dmPolicy`, `allowFrom`, `webhookUrl`,
- * `webhookSecret`); unknown channels and keys are kept.
+ * OpenClaw where it has them (`botToken`, `apiRoot`, `dmPolicy`, `allowFrom`, `groupPolicy`,
+ * `groupAllowFrom`, `groups`, `webhookUrl`, `webhookSecret`); unknown channels and keys are kept.
+ * What the access keys mean at runtime is in `lib/channels/access.ts`.
  *
  * @module
  */
@@ -10,13 +11,28 @@ import { z } from "zod";
 /** Who may talk to the agent in direct messages. */
 export type DmPolicy = "open" | "allowlist" | "pairing" | "disabled";
 
+/** Who may talk to the agent in group chats. */
+export type GroupPolicy = "open" | "allowlist" | "disabled";
+
+/** One allowed group under `groups.<chatId>` (or `groups."*"`). */
+export interface GroupConfig {
+  enabled?: boolean;
+  groupPolicy?: GroupPolicy;
+  /** Senders allowed in this group; replaces `groupAllowFrom` here. */
+  allowFrom?: string[];
+  /** Answer only messages that mention the bot or reply to it (default true). */
+  requireMention?: boolean;
+  [key: string]: unknown;
+}
+
 /** What every channel entry may set. */
 export interface ChannelCommonConfig {
   enabled?: boolean;
   /** The agent that answers this channel; the default agent otherwise. */
   agentId?: string;
+  /** `pairing` unless set (the webhook channel: `open` to every sender its HMAC secret admits). */
   dmPolicy?: DmPolicy;
-  /** Sender ids allowed to reach the agent (`"*"` = anyone). */
+  /** Sender ids allowed to reach the agent (`"*"` = anyone); enforced under every `dmPolicy`. */
   allowFrom?: string[];
   [key: string]: unknown;
 }
@@ -33,6 +49,12 @@ export interface TelegramChannelConfig extends ChannelCommonConfig {
   /** Long-poll `timeout` in seconds (Bot API `getUpdates`). */
   pollTimeoutSeconds?: number;
   textChunkLimit?: number;
+  /** `allowlist` unless set: groups stay closed until listed under `groups`. */
+  groupPolicy?: GroupPolicy;
+  /** Senders allowed in allowed groups; falls back to `allowFrom` (never to pairing approvals). */
+  groupAllowFrom?: string[];
+  /** Allowed group chat ids (`"*"` = any group) and their overrides. */
+  groups?: Record<string, GroupConfig>;
 }
 
 /** `channels.webhook`: a generic HTTP channel signed with HMAC-SHA256. */
@@ -50,12 +72,30 @@ export interface ChannelsSection {
   [channel: string]: unknown;
 }
 
+const senderList = z.array(z.union([z.string(), z.number()]).transform(String));
+const groupPolicy = z.enum(["open", "allowlist", "disabled"]);
+
 const common = {
   enabled: z.boolean().optional(),
   agentId: z.string().min(1).optional(),
   dmPolicy: z.enum(["open", "allowlist", "pairing", "disabled"]).optional(),
-  allowFrom: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
+  allowFrom: senderList.optional(),
 };
+
+/**
+ * OpenClaw's validation: an allowlist with no one on it blocks every DM, and `open` with no `allowFrom`
+ * would read as "public" when only `["*"]` says so; both are mistakes worth refusing at load.
+ */
+function checkDmAccess(entry: { dmPolicy?: string; allowFrom?: string[] }, ctx: z.RefinementCtx): void {
+  if (entry.allowFrom?.length || (entry.dmPolicy !== "allowlist" && entry.dmPolicy !== "open")) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["allowFrom"],
+    message: entry.dmPolicy === "allowlist"
+      ? 'dmPolicy "allowlist" needs at least one sender id in allowFrom'
+      : 'dmPolicy "open" needs allowFrom: ["*"] to answer anyone (or list the sender ids to answer)',
+  });
+}
 
 /** Validates the `channels` section. */
 export const ChannelsSectionSchema: z.ZodType<ChannelsSection> = z.looseObject({
@@ -69,10 +109,21 @@ export const ChannelsSectionSchema: z.ZodType<ChannelsSection> = z.looseObject({
     webhookSecret: z.unknown().optional(),
     pollTimeoutSeconds: z.number().int().min(0).max(50).optional(),
     textChunkLimit: z.number().int().min(1).max(4096).optional(),
-  }).optional(),
+    groupPolicy: groupPolicy.optional(),
+    groupAllowFrom: senderList.optional(),
+    groups: z.record(
+      z.string().regex(/^(\*|-?\d+)$/, 'group keys are numeric chat ids (e.g. "-1001234567890") or "*"'),
+      z.looseObject({
+        enabled: z.boolean().optional(),
+        groupPolicy: groupPolicy.optional(),
+        allowFrom: senderList.optional(),
+        requireMention: z.boolean().optional(),
+      }),
+    ).optional(),
+  }).superRefine(checkDmAccess).optional(),
   webhook: z.looseObject({
     ...common,
     outboundUrl: z.url().optional(),
     secret: z.unknown().optional(),
-  }).optional(),
+  }).superRefine(checkDmAccess).optional(),
 });

@@ -1,0 +1,183 @@
+/**
+ * DM pairing: an unknown sender on a `dmPolicy: "pairing"` channel gets a one-time code, and stays
+ * unanswered until the owner approves the code (`openclaw pairing approve <channel> <code>`, or
+ * `channels.pairing.approve` over WS). Approved senders are kept per channel.
+ *
+ * Codes, expiry and the pending cap are OpenClaw's: 8 characters from an alphabet without `0O1I`, one
+ * hour to live, at most 3 pending requests per channel account. The documents use OpenClaw's legacy file
+ * layout under the state dir (`credentials/<channel>-pairing.json`,
+ * `credentials/<channel>-<account>-allowFrom.json`), which its `doctor --fix` imports.
+ *
+ * @module
+ */
+import type { JsonDocs } from "../state/json-docs.ts";
+import { DEFAULT_ACCOUNT_ID } from "./status.ts";
+
+/** Characters a pairing code is made of (no `0`, `O`, `1`, `I`: they are read out and typed by people). */
+export const PAIRING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+export const PAIRING_CODE_LENGTH = 8;
+/** How long a pending request (and its code) lives. */
+export const PAIRING_TTL_MS = 60 * 60 * 1000;
+/** Pending requests kept per channel account; further strangers are ignored until one clears. */
+export const PAIRING_MAX_PENDING = 3;
+/** A repeat message from a pending sender refreshes `lastSeenAt` at most this often (one write, not one per message). */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+/** One pending request, in OpenClaw's stored shape. */
+export interface PairingRequest {
+  /** The sender id. */
+  id: string;
+  code: string;
+  createdAt: string;
+  lastSeenAt: string;
+  meta?: Record<string, string>;
+}
+
+/** What {@link ChannelPairing.request} did. */
+export interface PairingOutcome {
+  /** The sender's code; empty when the pending cap refused a new request. */
+  code: string;
+  /** Whether this call created the request (only then is the code sent to the sender). */
+  created: boolean;
+}
+
+const requestsPath = (channel: string) => `credentials/${channel}-pairing.json`;
+const allowFromPath = (channel: string) => `credentials/${channel}-${DEFAULT_ACCOUNT_ID}-allowFrom.json`;
+
+/** The pairing store of every channel, over {@link JsonDocs}. */
+export class ChannelPairing {
+  /** Read-modify-write of one channel's documents runs in order within this process. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly docs: JsonDocs, private readonly now: () => number = Date.now) {}
+
+  /** Sender ids the owner approved on `channel`. */
+  async approved(channel: string): Promise<string[]> {
+    const doc = await this.docs.read(allowFromPath(channel)) as { allowFrom?: unknown } | undefined;
+    return Array.isArray(doc?.allowFrom)
+      ? doc.allowFrom.filter((v): v is string => typeof v === "string")
+      : [];
+  }
+
+  /** Pending, unexpired requests on `channel`, oldest first. */
+  pending(channel: string): Promise<PairingRequest[]> {
+    return this.#update(channel, (requests) => ({ requests, result: requests }));
+  }
+
+  /** Records (or finds) `senderId`'s pending request. */
+  request(channel: string, senderId: string, meta: Record<string, string> = {}): Promise<PairingOutcome> {
+    return this.#update<PairingOutcome>(channel, (requests) => {
+      const at = new Date(this.now()).toISOString();
+      const existing = requests.find((r) => r.id === senderId);
+      if (existing) {
+        const stale = this.now() - Date.parse(existing.lastSeenAt) >= LAST_SEEN_RESOLUTION_MS;
+        const next = requests.map((r) => r === existing ? { ...r, lastSeenAt: at } : r);
+        return { requests: stale ? next : requests, result: { code: existing.code, created: false } };
+      }
+      if (requests.length >= PAIRING_MAX_PENDING) return { requests, result: { code: "", created: false } };
+      const code = uniqueCode(new Set(requests.map((r) => r.code)));
+      const entry: PairingRequest = {
+        id: senderId,
+        code,
+        createdAt: at,
+        lastSeenAt: at,
+        meta: { ...meta, accountId: DEFAULT_ACCOUNT_ID },
+      };
+      return { requests: [...requests, entry], result: { code, created: true } };
+    });
+  }
+
+  /** Approves the request holding `code` (any case); `undefined` when no pending request has it. */
+  approveCode(channel: string, code: string): Promise<PairingRequest | undefined> {
+    const wanted = code.trim().toUpperCase();
+    return this.#resolve(channel, (r) => Promise.resolve(wanted !== "" && r.code === wanted), true);
+  }
+
+  /** Approves by the opaque request id `channels.pairing.list` hands out (the code stays private). */
+  approveRequest(channel: string, requestId: string): Promise<PairingRequest | undefined> {
+    return this.#resolve(channel, async (r) => await pairingRequestId(channel, r) === requestId, true);
+  }
+
+  /** Drops a pending request without approving it; the sender may ask again later. */
+  dismissRequest(channel: string, requestId: string): Promise<PairingRequest | undefined> {
+    return this.#resolve(channel, async (r) => await pairingRequestId(channel, r) === requestId, false);
+  }
+
+  async #resolve(
+    channel: string,
+    matches: (request: PairingRequest) => Promise<boolean>,
+    approve: boolean,
+  ): Promise<PairingRequest | undefined> {
+    const checked = await this.pending(channel);
+    const flags = await Promise.all(checked.map(matches));
+    const target = checked.find((_, i) => flags[i]);
+    if (!target) return undefined;
+    return await this.#update(channel, async (requests) => {
+      const entry = requests.find((r) => r.id === target.id && r.code === target.code);
+      if (!entry) return { requests, result: undefined };
+      if (approve) {
+        const allowFrom = await this.approved(channel);
+        if (!allowFrom.includes(entry.id)) {
+          // Written before the request is removed: a crash in between leaves a harmless stale request.
+          await this.docs.write(allowFromPath(channel), { version: 1, allowFrom: [...allowFrom, entry.id] });
+        }
+      }
+      return { requests: requests.filter((r) => r !== entry), result: entry };
+    });
+  }
+
+  /** Runs `change` on the channel's unexpired requests and writes them back when they changed. */
+  #update<T>(
+    channel: string,
+    change: (
+      requests: PairingRequest[],
+    ) => { requests: PairingRequest[]; result: T } | Promise<{ requests: PairingRequest[]; result: T }>,
+  ): Promise<T> {
+    const run = async () => {
+      const stored = await this.#read(channel);
+      const live = stored.filter((r) => this.now() - Date.parse(r.createdAt) <= PAIRING_TTL_MS);
+      const { requests, result } = await change(live);
+      if (requests !== live || live.length !== stored.length) {
+        await this.docs.write(requestsPath(channel), { version: 1, requests });
+      }
+      return result;
+    };
+    const previous = this.#queues.get(channel) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.catch(() => {});
+    this.#queues.set(channel, settled);
+    void settled.then(() => {
+      if (this.#queues.get(channel) === settled) this.#queues.delete(channel);
+    });
+    return next;
+  }
+
+  async #read(channel: string): Promise<PairingRequest[]> {
+    const doc = await this.docs.read(requestsPath(channel)) as { requests?: unknown } | undefined;
+    if (!Array.isArray(doc?.requests)) return [];
+    return doc.requests.filter((r): r is PairingRequest =>
+      typeof r?.id === "string" && typeof r.code === "string" && typeof r.createdAt === "string" &&
+      !Number.isNaN(Date.parse(r.createdAt))
+    ).map((r) => ({ ...r, lastSeenAt: typeof r.lastSeenAt === "string" ? r.lastSeenAt : r.createdAt }));
+  }
+}
+
+/**
+ * The opaque id of a pending request (as OpenClaw derives it): lets a Control UI approve without ever
+ * seeing the code the sender holds.
+ */
+export async function pairingRequestId(channel: string, request: PairingRequest): Promise<string> {
+  const material = `${channel}\0${DEFAULT_ACCOUNT_ID}\0${request.id}\0${request.createdAt}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material)));
+  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+    .slice(0, 32);
+}
+
+/** A fresh code not in `taken`. The alphabet has 32 letters, so `byte & 31` picks one without bias. */
+function uniqueCode(taken: ReadonlySet<string>): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(PAIRING_CODE_LENGTH));
+    const code = Array.from(bytes, (b) => PAIRING_CODE_ALPHABET[b & 31]).join("");
+    if (!taken.has(code)) return code;
+  }
+}
