@@ -431,7 +431,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         auth: caller.authMethod,
       });
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
-        presence.upsert(presenceKey(connection), connectionPresence(connection, "connect", now()));
+        const key = presenceKey(connection);
+        presenceOwners.set(key, connection);
+        presence.upsert(key, connectionPresence(connection, "connect", now()));
         publishPresence();
       }
     },
@@ -440,12 +442,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       notify((o) => o.connection?.("close"));
       if (!connection.caller) unauthenticated--;
       else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
-        if (presence.remove(presenceKey(connection))) publishPresence();
+        // Only the connection that wrote the row removes it: a device's older socket closing late must
+        // not erase the row its newer socket holds.
+        const key = presenceKey(connection);
+        if (presenceOwners.get(key) !== connection) return;
+        presenceOwners.delete(key);
+        if (presence.remove(key)) publishPresence();
       }
     },
     dropped: (event) => notify((o) => o.eventDropped?.(event)),
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
+  const presenceOwners = new Map<string, Connection>();
 
   bus.subscribe((event: BusEvent) => {
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
@@ -744,8 +752,14 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
 
+/**
+ * A presence row belongs to an authenticated identity: a device (proved by its key) has one row; a
+ * client without a device only ever owns its connection's row, because its `instanceId` is a claim
+ * anyone can copy and must not let one client replace or remove another's row.
+ */
 function presenceKey(connection: Connection): string {
-  return connection.caller?.deviceId ?? connection.caller?.client?.instanceId ?? connection.connId;
+  const caller = connection.caller;
+  return caller?.deviceId ? `device:${caller.deviceId}` : `conn:${connection.connId}`;
 }
 
 function connectionPresence(connection: Connection, reason: string, ts: number): PresenceEntry {
