@@ -1,6 +1,11 @@
 // Hardening II (issue 13): secrets by value (4), idempotency across callers (10), presence ownership (11),
 // state dir modes (13) and one session key validator (14).
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
+import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
+import { runCli } from "../runner/cli/dispatch.ts";
+import { allCommands } from "../runner/commands/index.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -20,4 +25,80 @@ Deno.test("presence: a client copying another's instanceId neither replaces nor 
   await tick();
   assert.deepEqual(rows().map((r) => r.host), ["openclaw-control-ui"], "the victim's row survives");
   await gateway.stop();
+});
+
+// ---- 13. everything under the state dir is owner-only -----------------------------------------------
+
+const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+
+Deno.test("state: transcripts, sessions.jsonl and agent dirs are created owner-only", async () => {
+  const state = await Deno.makeTempDir();
+  try {
+    const { sessions, transcripts } = jsonlStores(state);
+    await transcripts.append({ agentId: "main", sessionId: "s1" }, [
+      { id: "e1", seq: 1, ts: 1, role: "user", content: "hi" } as TranscriptEntry,
+    ]);
+    await sessions.put({ key: "agent:main:main", sessionId: "s1", updatedAt: 1 } as SessionEntry);
+    assert.equal(await modeOf(join(state, "agents")), 0o700);
+    assert.equal(await modeOf(join(state, "agents", "main")), 0o700);
+    assert.equal(await modeOf(join(state, "agents", "main", "sessions")), 0o700);
+    assert.equal(await modeOf(join(state, "agents", "main", "sessions", "s1.jsonl")), 0o600);
+    assert.equal(await modeOf(join(state, "agents", "sessions.jsonl")), 0o600);
+  } finally {
+    await Deno.remove(state, { recursive: true });
+  }
+});
+
+async function doctorCli(home: string, argv: string[]) {
+  const out: string[] = [];
+  const code = await runCli(argv, {
+    output: { out: (t) => out.push(t), err: (t) => out.push(t) },
+    env: { HOME: home },
+    osHome: home,
+    shutdownSignal: new AbortController().signal,
+    commands: allCommands({ isTerminal: false }),
+    version: "test",
+  });
+  return { code, out: out.join("\n") };
+}
+
+Deno.test("state: doctor reports loose modes under the state dir and --fix tightens them", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const state = join(home, ".openclaw");
+    const sessions = join(state, "agents", "main", "sessions");
+    await Deno.mkdir(sessions, { recursive: true });
+    await Deno.writeTextFile(join(state, "openclaw.json"), JSON.stringify({ gateway: { mode: "local" } }));
+    await Deno.writeTextFile(join(sessions, "s1.jsonl"), "{}\n");
+    await Deno.writeTextFile(join(state, "agents", "sessions.jsonl"), "{}\n");
+    await Deno.mkdir(join(state, "workspace"));
+    await Deno.writeTextFile(join(state, "workspace", "run.sh"), "#!/bin/sh\n");
+    for (
+      const [path, mode] of [
+        [state, 0o755],
+        [join(state, "agents"), 0o755],
+        [join(state, "agents", "main"), 0o755],
+        [sessions, 0o755],
+        [join(sessions, "s1.jsonl"), 0o644],
+        [join(state, "agents", "sessions.jsonl"), 0o644],
+        [join(state, "workspace", "run.sh"), 0o755],
+      ] as const
+    ) await Deno.chmod(path, mode);
+    const report = JSON.parse((await doctorCli(home, ["doctor", "--json"])).out);
+    const finding = report.checks.find((c: { id: string }) => c.id === "state-files-permissions");
+    assert.equal(finding.status, "warn");
+    assert.match(finding.message, /readable by others/);
+    await doctorCli(home, ["doctor", "--fix", "--json"]);
+    assert.equal(await modeOf(state), 0o700);
+    assert.equal(await modeOf(join(state, "agents", "main")), 0o700);
+    assert.equal(await modeOf(sessions), 0o700);
+    assert.equal(await modeOf(join(sessions, "s1.jsonl")), 0o600);
+    assert.equal(await modeOf(join(state, "agents", "sessions.jsonl")), 0o600);
+    assert.equal(await modeOf(join(state, "workspace", "run.sh")), 0o700, "the owner's execute bit stays");
+    const after = JSON.parse((await doctorCli(home, ["doctor", "--json"])).out);
+    const tree = after.checks.find((c: { id: string }) => c.id === "state-files-permissions");
+    assert.equal(tree.status, "ok", tree.message);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

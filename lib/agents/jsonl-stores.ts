@@ -18,10 +18,14 @@ import type {
   TranscriptStore,
 } from "./stores.ts";
 
+/** Transcripts are private conversations: owner-only directories and files. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 /** Appends lines to a file and fsyncs before resolving. */
 async function appendDurably(path: string, lines: readonly unknown[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const file = await open(path, "a");
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  const file = await open(path, "a", FILE_MODE);
   try {
     await file.writeFile(lines.map((line) => JSON.stringify(line) + "\n").join(""));
     await file.sync();

@@ -24,6 +24,7 @@ import { freePort } from "./free-port.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { createRunnerLogging } from "./logging.ts";
 import { secretsModule } from "./secrets-module.ts";
+import { tightenStateDir } from "./state-permissions.ts";
 import {
   GatewaySupervisor,
   type ManagedGateway,
@@ -95,6 +96,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
   });
   const log = logging.logger;
   const port = initial.config.gateway?.port ?? 18789;
+  await tightenStateDir(paths.stateDir);
   const lock = await acquireGatewayLock({
     stateDir: paths.stateDir,
     owner: { pid: Deno.pid, port, startedAt: new Date().toISOString(), configPath: paths.configPath },
