@@ -34,7 +34,12 @@ import {
 } from "./protocol/constants.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
-import { type IdempotencyStore, MemoryIdempotencyStore } from "./state/idempotency.ts";
+import {
+  IdempotencyConflict,
+  type IdempotencyStore,
+  MemoryIdempotencyStore,
+  requestFingerprint,
+} from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
 import type { ListeningServer, Transport } from "./transports/types.ts";
 import type {
@@ -338,7 +343,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
    */
   const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
     let ranHere = false;
-    const record = await idempotency.run(`${call.method}:${key}`, async () => {
+    // Keys are global (a reconnected client's retry must find its run), so a replay goes only to a
+    // request identical to the first: same method, same session, same message. Anything else sent with
+    // a used key is refused, never answered with another caller's run.
+    const fingerprint = await requestFingerprint(call.params);
+    const record = await idempotency.run(`${call.method}:${key}`, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({
@@ -349,6 +358,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         },
       });
       return { ack, result };
+    }).catch((error) => {
+      if (!(error instanceof IdempotencyConflict)) throw error;
+      throw new GatewayError(
+        "INVALID_REQUEST",
+        `${call.method}: this idempotencyKey was already used for a different request; send it with a new key`,
+        {
+          details: {
+            reason: call.method === "chat.send" ? "chat-request-conflict" : "idempotency-key-conflict",
+          },
+        },
+      );
     });
     if (!ranHere && record.ack) call.ack(record.ack.payload);
     return record.result;

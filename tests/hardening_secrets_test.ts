@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { allCommands } from "../runner/commands/index.ts";
@@ -101,4 +102,37 @@ Deno.test("state: doctor reports loose modes under the state dir and --fix tight
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+// ---- 10. an idempotency key reused by another caller ------------------------------------------------
+
+Deno.test("idempotency: another caller's reuse of a key is refused, never answered with the first run", async () => {
+  const gateway = await startGateway({ modules: [agentsModule()] });
+  const alice = await client(gateway);
+  const bob = await client(gateway);
+  const send = (c: typeof alice, sessionKey: string, message: string) =>
+    c.request("chat.send", { sessionKey, message, idempotencyKey: "k-shared" });
+  const first = await send(alice, "alice-thread", "alice's secret plan");
+  assert.equal(first.ok, true);
+  const runId = (first.payload as { runId: string }).runId;
+
+  for (
+    const [sessionKey, message] of [["alice-thread", "bob's question"], ["bob-thread", "alice's secret plan"]]
+  ) {
+    const reused = await send(bob, sessionKey, message);
+    assert.equal(reused.ok, false, "a different request with a used key is refused");
+    const error = reused.error as { code: string; message: string; details: { reason: string } };
+    assert.equal(error.code, "INVALID_REQUEST");
+    assert.equal(error.details.reason, "chat-request-conflict");
+    assert.match(error.message, /new key/);
+    assert.ok(!JSON.stringify(reused).includes(runId), "bob never learns alice's run id");
+  }
+  const agentReuse = await bob.request("agent", { message: "bob", idempotencyKey: "k-shared" });
+  assert.equal(agentReuse.ok, true, "keys are per method: agent runs its own turn");
+  assert.notEqual((agentReuse.payload as { runId: string }).runId, runId);
+
+  // A true retry (same request, even from a new connection) still gets the original run.
+  const retry = await send(await client(gateway), "alice-thread", "alice's secret plan");
+  assert.equal((retry.payload as { runId: string }).runId, runId);
+  await gateway.stop();
 });
