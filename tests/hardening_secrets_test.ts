@@ -3,11 +3,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
-import { agentsModule } from "../lib/agents/mod.ts";
+import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { hooksModule } from "../lib/hooks/mod.ts";
+import { toolsModule } from "../lib/tools/mod.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { allCommands } from "../runner/commands/index.ts";
-import { client, connectParams, startGateway } from "./_helpers.ts";
+import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -134,5 +136,104 @@ Deno.test("idempotency: another caller's reuse of a key is refused, never answer
   // A true retry (same request, even from a new connection) still gets the original run.
   const retry = await send(await client(gateway), "alice-thread", "alice's secret plan");
   assert.equal((retry.payload as { runId: string }).runId, runId);
+  await gateway.stop();
+});
+
+// ---- 14. one session key validator wherever a key enters --------------------------------------------
+
+const BAD_KEYS = [
+  "a\u0000b",
+  "../../etc/passwd",
+  "notes/../../x",
+  "agent:main:..",
+  "agent:main:a\\..\\b",
+  "agent:bad",
+];
+
+Deno.test("session keys: WS methods fold case, refuse reserved namespaces in any case, NUL and dot segments", async () => {
+  const gateway = await startGateway({ modules: [agentsModule()] });
+  const c = await client(gateway);
+  let n = 0;
+  const send = (sessionKey: string) =>
+    c.request("chat.send", { sessionKey, message: "hi", idempotencyKey: `k-${++n}` });
+  for (const reserved of ["SUBAGENT:x", "subagent:x", "Cron:job", "agent:main:ACP:x"]) {
+    const refused = await send(reserved);
+    assert.equal(refused.ok, false, reserved);
+    assert.match((refused.error as { message: string }).message, /reserved namespace/, reserved);
+  }
+  for (const bad of BAD_KEYS) {
+    const refused = await send(bad);
+    assert.equal(refused.ok, false, JSON.stringify(bad));
+    const error = refused.error as { code: string; message: string; details: { reason: string } };
+    assert.equal(error.code, "INVALID_REQUEST");
+    assert.equal(error.details.reason, "invalid-session-key");
+    assert.match(error.message, /^invalid session key /);
+  }
+  assert.equal((await send("Thread-A")).ok, true);
+  const history = await c.request("chat.history", { sessionKey: "thread-a" });
+  assert.equal(history.ok, true);
+  const rows = await c.request("sessions.list", {});
+  const keys = (rows.payload as { sessions: { key: string }[] }).sessions.map((s) => s.key);
+  assert.ok(keys.includes("agent:main:thread-a"), keys.join(","));
+  assert.ok(!keys.some((k) => k !== k.toLowerCase()), "stored keys are folded");
+  await gateway.stop();
+});
+
+Deno.test("session keys: /v1 header and user-derived keys go through the same validator", async () => {
+  const agents = agentsModule();
+  const gateway = await startGateway({
+    config: {
+      gateway: {
+        auth: { mode: "token", token: TOKEN },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
+    },
+    modules: [agents, openAiHttpModule({ agents })],
+  });
+  const post = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    gateway.fetch(
+      new Request("http://127.0.0.1/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }], ...body }),
+      }),
+    );
+  for (const headers of [{ "x-openclaw-session-key": "SUBAGENT:x" }, { "x-openclaw-session-key": "../x" }]) {
+    const response = await post({}, headers);
+    assert.equal(response.status, 400, JSON.stringify(headers));
+    assert.equal((await response.json()).error.type, "invalid_request_error");
+  }
+  for (const user of ["eve\u0000", "../../alice"]) {
+    const response = await post({ user });
+    assert.equal(response.status, 400, JSON.stringify(user));
+    assert.match((await response.json()).error.message, /invalid session key/);
+  }
+  const ok = await post({ user: "Bob" });
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+  await gateway.stop();
+});
+
+Deno.test("session keys: hooks and tools refuse invalid keys with a 400, not a crash", async () => {
+  const agents = agentsModule();
+  const gateway = await startGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      hooks: { enabled: true, token: "hook-token-abcdef", allowRequestSessionKey: true },
+    },
+    modules: [agents, toolsModule({ agents }), hooksModule({ agents })],
+  });
+  const hook = await gateway.fetch(
+    new Request("http://127.0.0.1/hooks/agent", {
+      method: "POST",
+      headers: { authorization: "Bearer hook-token-abcdef", "content-type": "application/json" },
+      body: JSON.stringify({ message: "hi", sessionKey: "hook:a\u0000b" }),
+    }),
+  );
+  assert.equal(hook.status, 400);
+  assert.match(JSON.stringify(await hook.json()), /invalid session key/);
+  const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+  const tool = await c.request("tools.invoke", { name: "sessions_history", args: { sessionKey: "../../x" } });
+  assert.match(JSON.stringify(tool), /invalid session key/);
   await gateway.stop();
 });
