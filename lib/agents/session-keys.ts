@@ -18,6 +18,7 @@ export interface SessionTarget {
 /** The longest full key accepted (the reference bounds agent-qualified keys the same way). */
 export const MAX_SESSION_KEY_LENGTH = 512;
 
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 /** A `.` or `..` segment between `/`, `\\` or `:` separators (or the ends). */
 const DOT_SEGMENT = /(?:^|[/\\:])\.{1,2}(?:[/\\:]|$)/;
