@@ -11,6 +11,7 @@ import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared
 import { InProcessEventBus } from "./bus/event-bus.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
+import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
 import {
   jsonResponse,
@@ -19,6 +20,7 @@ import {
   withSecurityHeaders,
 } from "./http/security-headers.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
+import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
 import { MethodRegistry } from "./methods/registry.ts";
 import { systemModule } from "./methods/system.ts";
@@ -80,6 +82,11 @@ export interface GatewayOptions {
   logTail?: LogTailSource;
   /** Shown in `hello-ok.snapshot`. */
   paths?: { configPath?: string; stateDir?: string };
+  /**
+   * Secret values the host resolved before the config reached the core (SecretRef results), read again
+   * on every config change; they are redacted alongside those the core finds in the config itself.
+   */
+  secretValues?: () => Iterable<string>;
   /** Shared-state seams; in-process implementations by default. */
   stores?: {
     bus?: EventBus;
@@ -121,6 +128,8 @@ export interface Gateway {
   readonly handler: GatewayServerHandler;
   readonly bus: EventBus;
   readonly logger: Logger;
+  /** Hides every resolved secret value in what leaves the process; rebuilt on config changes. */
+  readonly secrets: SecretRedactor;
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   registerRoute(route: HttpRoute): void;
   /**
@@ -158,8 +167,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const newId = options.newId ?? (() => crypto.randomUUID());
   const env = options.env ?? {};
   const memoryLog = new MemoryLogSink();
+  const secrets = new SecretRedactor();
+  const redacted = (sink: LogSink): LogSink => ({ write: (record) => sink.write(secrets.redact(record)) });
   const logger = createLogger({
-    sinks: [memoryLog, ...(options.logSinks ?? [])],
+    sinks: [memoryLog, ...(options.logSinks ?? [])].map(redacted),
     level: options.logLevel,
     now,
   });
@@ -173,6 +184,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   }
   let config = initial.config;
   let auth: ResolvedAuth = resolveAuth(config.gateway?.auth, env);
+  const refreshSecrets = () => {
+    const values = collectSecretValues(config, env);
+    for (const value of [auth.token, auth.password, ...(options.secretValues?.() ?? [])]) {
+      if (value) values.add(value);
+    }
+    secrets.update(values);
+  };
+  refreshSecrets();
   const bus = options.stores?.bus ??
     new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
   const presence = options.stores?.presence ?? new MemoryPresenceStore();
@@ -489,6 +508,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     logger,
     bus,
     env,
+    secrets,
     now,
     config: () => config,
     onConfigChange(listener) {
@@ -591,17 +611,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     const fail = (error: unknown) => {
       logger.error("http handler failed", { url: request.url, error: String(error) });
       const shape = toErrorShape(error);
-      return jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500);
+      return redactResponse(
+        jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
+        secrets,
+      );
     };
     // Stays synchronous when setup is done and the route answers synchronously: every request pays
     // for each await here, and most gateway routes can answer at once.
     const answer = (): Response | Promise<Response> => {
       const started = observers.size ? now() : 0;
       const { route, response } = router.handle(request, info);
-      const finish = (res: Response) => {
+      const secure = (res: Response) => {
         const secured = withSecurityHeaders(res);
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
         return secured;
+      };
+      const finish = (res: Response) => {
+        const clean = redactResponse(res, secrets);
+        return clean instanceof Promise ? clean.then(secure) : secure(clean);
       };
       return response instanceof Promise ? response.then(finish, fail) : finish(response);
     };
@@ -628,7 +655,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers {
       unauthenticated++;
-      const connection = new Connection(host, wire, info);
+      const connection = new Connection(host, redactingWire(wire, secrets), info);
       connections.add(connection);
       notify((o) => o.connection?.("open"));
       if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
@@ -642,6 +669,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     handler,
     bus,
     logger,
+    secrets,
     registerMethod: context.registerMethod,
     registerRoute: context.registerRoute,
     config: () => config,
@@ -738,6 +766,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const previous = config;
       config = result.config;
       auth = nextAuth;
+      refreshSecrets();
       for (const listener of configListeners) {
         try {
           listener(config, previous);
@@ -765,6 +794,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
   };
   return gateway;
+}
+
+/** A wire whose outgoing frames have secret values replaced (frames are JSON documents). */
+function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
+  return {
+    send: (text) => wire.send(secrets.redactJson(text)),
+    close: (code, reason) => wire.close(code, secrets.redactText(reason)),
+    bufferedAmount: () => wire.bufferedAmount(),
+  };
 }
 
 /** How long `stop()` waits for in-flight calls by default. */

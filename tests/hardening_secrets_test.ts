@@ -5,10 +5,14 @@ import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
+import type { FetchLike } from "../lib/providers/types.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
+import { parseJson5 } from "../lib/config/json5.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
+import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { allCommands } from "../runner/commands/index.ts";
+import type { Frame } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -236,4 +240,188 @@ Deno.test("session keys: hooks and tools refuse invalid keys with a 400, not a c
   const tool = await c.request("tools.invoke", { name: "sessions_history", args: { sessionKey: "../../x" } });
   assert.match(JSON.stringify(tool), /invalid session key/);
   await gateway.stop();
+});
+
+// ---- 4. secrets redacted by value wherever they leave the process ----------------------------------
+
+const API_KEY = "sk-live-ABCDEFGH12345678";
+const HEADER_VALUE = "tenant-secret-9876543210";
+const URL_PASSWORD = "p4ssw0rd-in-url";
+const ENV_VAR_VALUE = "env-var-secret-value-42";
+const ALL_SECRETS = [TOKEN, API_KEY, HEADER_VALUE, URL_PASSWORD, ENV_VAR_VALUE];
+
+function assertNoSecret(text: string, where: string): void {
+  for (const secret of ALL_SECRETS) {
+    assert.ok(!text.includes(secret), `${where} leaks ${secret}: ${text.slice(0, 400)}`);
+  }
+}
+
+/** The parts of the test configs the assertions read. */
+interface FileConfig {
+  gateway: { port?: number; auth: { token: string } };
+  env: { vars: Record<string, string> };
+  models: { providers: { up: { baseUrl: string; apiKey?: string; headers: Record<string, string> } } };
+}
+
+/** An upstream that answers 401 and, like some real ones, echoes the credentials it was sent. */
+const echoingUpstream: FetchLike = (input, init) => {
+  const headers = new Headers(init?.headers);
+  const message = `Incorrect API key provided: ${headers.get("authorization")} (tenant ${
+    headers.get("x-tenant")
+  }, url ${String(input)}, env ${ENV_VAR_VALUE})`;
+  return Promise.resolve(
+    Response.json({ error: { message, type: "invalid_request_error" } }, { status: 401 }),
+  );
+};
+
+async function leakyGateway(records: unknown[] = []) {
+  const agents = agentsModule({ fetch: echoingUpstream });
+  return await startGateway({
+    config: {
+      gateway: {
+        auth: { mode: "token", token: TOKEN },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
+      env: { vars: { TENANT_KEY: ENV_VAR_VALUE } },
+      models: {
+        providers: {
+          up: {
+            baseUrl: `https://bob:${URL_PASSWORD}@upstream.invalid/v1`,
+            apiKey: API_KEY,
+            api: "openai-completions",
+            headers: { "X-Tenant": HEADER_VALUE },
+            models: [{ id: "m" }],
+          },
+        },
+      },
+      agents: { defaults: { model: { primary: "up/m" } } },
+    },
+    modules: [agents, openAiHttpModule({ agents })],
+    logSinks: [{ write: (record) => records.push(record) }],
+  });
+}
+
+Deno.test("secrets: an upstream 401 echoing the key reaches neither the /v1 caller nor chat events nor logs", async () => {
+  const records: unknown[] = [];
+  const gateway = await leakyGateway(records);
+  const post = (stream: boolean) =>
+    gateway.fetch(
+      new Request("http://127.0.0.1/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "openclaw", stream, messages: [{ role: "user", content: "hi" }] }),
+      }),
+    );
+  const plain = await post(false);
+  const plainText = await plain.text();
+  assert.ok(plain.status >= 400, plainText);
+  assert.match(plainText, /__OPENCLAW_REDACTED__/);
+  assertNoSecret(plainText, "/v1 error body");
+  JSON.parse(plainText);
+  const streamed = await (await post(true)).text();
+  assert.match(streamed, /__OPENCLAW_REDACTED__/);
+  assertNoSecret(streamed, "/v1 SSE error");
+
+  const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+  await c.request("chat.send", { sessionKey: "main", message: "hi", idempotencyKey: "k-leak" });
+  const isChatError = (f: Frame) => f.event === "chat" && (f.payload as { state: string }).state === "error";
+  const failed = c.socket.skipped.find(isChatError) ?? await c.socket.waitFor(isChatError);
+  assert.match(JSON.stringify(failed), /__OPENCLAW_REDACTED__/);
+  assertNoSecret(JSON.stringify(failed), "chat error event");
+  const history = await c.request("chat.history", { sessionKey: "main" });
+  assertNoSecret(JSON.stringify(history), "chat.history");
+  const tail = await c.request("logs.tail", { limit: 500 });
+  assertNoSecret(JSON.stringify(tail), "logs.tail");
+  assertNoSecret(JSON.stringify(records), "log sink");
+  // Any event or result carrying a secret value is scrubbed on the wire, not only known fields.
+  gateway.bus.publish({ event: "custom.note", payload: { text: `key=${API_KEY}`, n: 1 } });
+  const note = await c.socket.waitFor((f) => f.event === "custom.note");
+  assert.deepEqual(note.payload, { text: "key=__OPENCLAW_REDACTED__", n: 1 });
+  for (const method of ["status", "health"]) {
+    assertNoSecret(JSON.stringify(await c.request(method, {})), method);
+  }
+  await gateway.stop();
+});
+
+Deno.test("secrets: the redactor follows config reloads", async () => {
+  const gateway = await leakyGateway();
+  const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+  const rotated = "sk-rotated-ZYXWVUT987654321";
+  const next = structuredClone(gateway.config()) as unknown as FileConfig;
+  next.models.providers.up.apiKey = rotated;
+  assert.deepEqual(gateway.updateConfig(next), { ok: true });
+  gateway.bus.publish({ event: "custom.note", payload: { text: `${rotated} ${API_KEY}` } });
+  const note = await c.socket.waitFor((f) => f.event === "custom.note");
+  assert.equal((note.payload as { text: string }).text, `__OPENCLAW_REDACTED__ ${API_KEY}`);
+  await gateway.stop();
+});
+
+Deno.test("secrets: config.get needs admin and hides values by value; writes that send the marker back keep them", async () => {
+  const dir = await Deno.makeTempDir();
+  const configPath = join(dir, "openclaw.json");
+  const fileText = `// operator notes stay
+{
+  gateway: { mode: "local", auth: { mode: "token", token: "${TOKEN}" } },
+  env: { vars: { TENANT_KEY: "${ENV_VAR_VALUE}" } },
+  models: {
+    providers: {
+      up: {
+        baseUrl: "https://bob:${URL_PASSWORD}@upstream.invalid/v1",
+        api: "openai-completions",
+        headers: { "X-Tenant": "${HEADER_VALUE}" },
+        models: [{ id: "m" }],
+      },
+    },
+  },
+}
+`;
+  await Deno.writeTextFile(configPath, fileText);
+  const gateway = await startGateway({
+    config: JSON.parse(JSON.stringify(parseJson5(fileText))),
+    modules: [configMethodsModule({ configPath })],
+  });
+  try {
+    const reader = await client(gateway, connectParams({ scopes: ["operator.read", "operator.write"] }));
+    for (const method of ["config.get", "config.schema"]) {
+      const refused = await reader.request(method, {});
+      assert.equal(refused.ok, false, method);
+      assert.equal((refused.error as { code: string }).code, "FORBIDDEN");
+    }
+    const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+    const got = (await admin.request("config.get", {})).payload as {
+      raw: string;
+      hash: string;
+      parsed: { models: { providers: { up: { baseUrl: string; headers: Record<string, string> } } } };
+    };
+    assertNoSecret(JSON.stringify(got), "config.get");
+    assert.match(got.raw, /operator notes stay/);
+    assert.equal(got.parsed.models.providers.up.baseUrl, "https://__OPENCLAW_REDACTED__@upstream.invalid/v1");
+    assert.equal(got.parsed.models.providers.up.headers["X-Tenant"], "__OPENCLAW_REDACTED__");
+
+    // Round trip: the redacted text, edited elsewhere, goes back; the real values stay on disk.
+    const edited = got.raw.replace('mode: "local"', 'mode: "local", port: 18800');
+    const set = await admin.request("config.set", { raw: edited, baseHash: got.hash });
+    assert.equal(set.ok, true, JSON.stringify(set.error));
+    assertNoSecret(JSON.stringify(set), "config.set result");
+    const written = parseJson5(await Deno.readTextFile(configPath)) as FileConfig;
+    assert.equal(written.gateway.port, 18800);
+    assert.equal(written.gateway.auth.token, TOKEN);
+    assert.equal(written.env.vars.TENANT_KEY, ENV_VAR_VALUE);
+    assert.equal(written.models.providers.up.baseUrl, `https://bob:${URL_PASSWORD}@upstream.invalid/v1`);
+    assert.equal(written.models.providers.up.headers["X-Tenant"], HEADER_VALUE);
+
+    const again = (await admin.request("config.get", {})).payload as { hash: string };
+    const patch = await admin.request("config.patch", {
+      raw: JSON.stringify({
+        models: { providers: { up: { headers: { "X-Tenant": "__OPENCLAW_REDACTED__", "X-New": "v" } } } },
+      }),
+      baseHash: again.hash,
+    });
+    assert.equal(patch.ok, true, JSON.stringify(patch.error));
+    const patched = parseJson5(await Deno.readTextFile(configPath)) as FileConfig;
+    assert.deepEqual(patched.models.providers.up.headers, { "X-Tenant": HEADER_VALUE, "X-New": "v" });
+  } finally {
+    await gateway.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,0 +1,162 @@
+/**
+ * Redaction by value. Key names miss secrets that sit where no key says "token": the password in a
+ * provider `baseUrl`'s userinfo, a custom header, `env.vars`, a SecretRef used anywhere, an API key an
+ * upstream echoes in its 401 text. So the gateway collects every resolved secret value from its config
+ * and replaces each occurrence with {@link REDACTED} in whatever leaves the process (frames, HTTP
+ * bodies, log records, `config.get`). The set is rebuilt on every config change.
+ *
+ * @module
+ */
+
+/** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
+export const REDACTED = "__OPENCLAW_REDACTED__";
+
+/** Keys whose string values are credentials, wherever they appear. */
+export const SECRET_KEY =
+  /token|password|passphrase|secret|api[-_]?key|authorization|cookie|private[-_]?key/i;
+
+/** Shorter values are not treated as secrets: replacing them everywhere would mangle ordinary text. */
+export const MIN_SECRET_LENGTH = 4;
+
+const ENV_PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The credential parts of a URL's userinfo (`https://user:pass@host`), as written and decoded. */
+function userinfoSecrets(text: string): string[] {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/i.exec(text.trim());
+  if (!match) return [];
+  const userinfo = match[1];
+  const colon = userinfo.indexOf(":");
+  // With a password, the password is the secret; a lone user part is a token in disguise.
+  const parts = colon === -1 ? [userinfo] : [userinfo, userinfo.slice(colon + 1)];
+  const out: string[] = [];
+  for (const part of parts) {
+    out.push(part);
+    try {
+      out.push(decodeURIComponent(part));
+    } catch {
+      // Not percent-encoded validly: the raw form is all there is.
+    }
+  }
+  return out;
+}
+
+/**
+ * Every secret value in a resolved config: strings under credential-named keys, all header values, all
+ * `env` values, URL userinfo anywhere, and `${VAR}` / env SecretRef values the core resolves itself.
+ */
+export function collectSecretValues(
+  config: unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Set<string> {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    const expanded = value.replace(ENV_PLACEHOLDER, (_, name: string) => env[name] ?? "");
+    if (expanded.length >= MIN_SECRET_LENGTH && expanded !== REDACTED) found.add(expanded);
+  };
+  const walk = (node: unknown, secret: boolean, path: readonly string[]) => {
+    if (typeof node === "string") {
+      if (secret) add(node);
+      for (const part of userinfoSecrets(node)) add(part);
+      return;
+    }
+    if (Array.isArray(node)) return node.forEach((item) => walk(item, secret, path));
+    if (!isPlainRecord(node)) return;
+    if (node.source === "env" && typeof node.id === "string") {
+      const value = env[node.id];
+      if (value) add(value);
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      const parent = path.at(-1);
+      const under = secret || SECRET_KEY.test(key) || parent === "headers" ||
+        (path.length === 1 && path[0] === "env" && key !== "shellEnv") ||
+        (path.length === 2 && path[0] === "env" && parent === "vars");
+      walk(child, under, [...path, key]);
+    }
+  };
+  walk(config, false, []);
+  return found;
+}
+
+/** Replaces known secret values in strings, objects and frames. Cheap when nothing matches. */
+export class SecretRedactor {
+  #values: string[] = [];
+  /** Each value as it appears inside a JSON string literal (quotes and backslashes escaped). */
+  #escaped: string[] = [];
+
+  constructor(values: Iterable<string> = []) {
+    this.update(values);
+  }
+
+  /** Replaces the set of values to hide; longest first, so a secret containing another goes whole. */
+  update(values: Iterable<string>): void {
+    this.#values = [...new Set(values)].filter((v) => v.length >= MIN_SECRET_LENGTH && v !== REDACTED)
+      .sort((a, b) => b.length - a.length);
+    this.#escaped = this.#values.map((v) => JSON.stringify(v).slice(1, -1));
+  }
+
+  /** The values currently hidden. */
+  values(): readonly string[] {
+    return this.#values;
+  }
+
+  /** Whether `text` (plain or JSON) contains any secret. */
+  hits(text: string): boolean {
+    for (let i = 0; i < this.#values.length; i++) {
+      if (text.includes(this.#values[i]) || text.includes(this.#escaped[i])) return true;
+    }
+    return false;
+  }
+
+  redactText(text: string): string {
+    if (!this.hits(text)) return text;
+    let out = text;
+    for (const value of this.#values) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** A copy of `value` with secrets replaced inside every string; the same object when none matched. */
+  redact<T>(value: T): T {
+    if (!this.#values.length) return value;
+    const walk = (node: unknown): unknown => {
+      if (typeof node === "string") return this.redactText(node);
+      if (Array.isArray(node)) {
+        let changed = false;
+        const out = node.map((item) => {
+          const next = walk(item);
+          if (next !== item) changed = true;
+          return next;
+        });
+        return changed ? out : node;
+      }
+      if (isPlainRecord(node)) {
+        let changed = false;
+        const out: Record<string, unknown> = {};
+        for (const [key, child] of Object.entries(node)) {
+          const next = walk(child);
+          if (next !== child) changed = true;
+          out[key] = next;
+        }
+        return changed ? out : node;
+      }
+      return node;
+    };
+    return walk(value) as T;
+  }
+
+  /** Redacts a JSON document given as text (a WS frame, an HTTP body) without breaking its syntax. */
+  redactJson(text: string): string {
+    if (!this.hits(text)) return text;
+    try {
+      return JSON.stringify(this.redact(JSON.parse(text)));
+    } catch {
+      return this.redactText(text);
+    }
+  }
+}
