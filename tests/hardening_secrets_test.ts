@@ -14,6 +14,7 @@ import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { allCommands } from "../runner/commands/index.ts";
 import type { Frame } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -424,4 +425,65 @@ Deno.test("secrets: config.get needs admin and hides values by value; writes tha
     await gateway.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("runner: a 0755 state dir is tightened at start; SecretRef and echoed secrets stay out of /v1 and the log file", async () => {
+  const home = await Deno.makeTempDir();
+  const state = join(home, ".openclaw");
+  await Deno.mkdir(state, { recursive: true });
+  await Deno.chmod(state, 0o755);
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    await request.body?.cancel();
+    const message = `bad key ${request.headers.get("authorization")} tenant ${
+      request.headers.get("x-tenant")
+    }`;
+    return Response.json({ error: { message } }, { status: 401 });
+  });
+  const port = freePort();
+  await Deno.writeTextFile(
+    join(state, "openclaw.json"),
+    JSON.stringify({
+      gateway: {
+        mode: "local",
+        port,
+        auth: { mode: "token", token: TOKEN },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
+      env: { vars: { TENANT_KEY: { source: "env", id: "TENANT_ENV" } } },
+      models: {
+        providers: {
+          up: {
+            baseUrl: `http://127.0.0.1:${upstream.addr.port}/v1`,
+            apiKey: { source: "env", id: "UP_KEY" },
+            api: "openai-completions",
+            headers: { "X-Tenant": HEADER_VALUE },
+            models: [{ id: "m" }],
+          },
+        },
+      },
+      agents: { defaults: { model: { primary: "up/m" } } },
+    }),
+  );
+  const proc = spawnRunner(["gateway"], runnerEnv(home, { UP_KEY: API_KEY, TENANT_ENV: ENV_VAR_VALUE }));
+  try {
+    await proc.waitFor(/gateway listening/);
+    assert.equal(await modeOf(state), 0o700);
+    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }),
+    });
+    const body = await response.text();
+    assert.match(body, /bad key Bearer __OPENCLAW_REDACTED__ tenant __OPENCLAW_REDACTED__/);
+    assertNoSecret(body, "runner /v1 error");
+  } finally {
+    await proc.stop();
+    await upstream.shutdown();
+  }
+  const logs = [...Deno.readDirSync(join(state, "logs"))].map((e) =>
+    Deno.readTextFileSync(join(state, "logs", e.name))
+  );
+  assert.match(logs.join(""), /__OPENCLAW_REDACTED__/, "the upstream failure is logged, redacted");
+  assertNoSecret(logs.join("\n") + proc.lines.join("\n"), "runner log");
+  await Deno.remove(home, { recursive: true });
 });
