@@ -184,6 +184,25 @@ Deno.test("session keys: WS methods fold case, refuse reserved namespaces in any
   await gateway.stop();
 });
 
+Deno.test("session keys: mixed-case keys already in sessions.jsonl are folded on load", async () => {
+  const state = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(state, "agents"), { recursive: true });
+    const entry = {
+      key: "agent:main:Thread-A",
+      sessionId: "s1",
+      agentId: "main",
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    await Deno.writeTextFile(join(state, "agents", "sessions.jsonl"), JSON.stringify(entry) + "\n");
+    const { sessions } = jsonlStores(state);
+    assert.equal((await sessions.get("agent:main:thread-a"))?.sessionId, "s1");
+  } finally {
+    await Deno.remove(state, { recursive: true });
+  }
+});
+
 Deno.test("session keys: /v1 header and user-derived keys go through the same validator", async () => {
   const agents = agentsModule();
   const gateway = await startGateway({

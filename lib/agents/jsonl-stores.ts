@@ -160,7 +160,13 @@ export class JsonlSessionStore implements SessionStore {
   async #read(): Promise<Map<string, SessionEntry>> {
     const lines = await readLines<SessionEntry>(this.#path);
     const entries = new Map<string, SessionEntry>();
-    for (const line of lines) if (typeof line?.key === "string") entries.set(line.key, line);
+    for (const line of lines) {
+      if (typeof line?.key !== "string") continue;
+      // Keys are folded to lower case now (as the reference stores them); older mixed-case lines are
+      // folded on load so their sessions stay reachable.
+      const key = line.key.toLowerCase();
+      entries.set(key, key === line.key ? line : { ...line, key });
+    }
     // Rewrite the log without superseded lines once they dominate it; rename keeps it atomic.
     if (lines.length > 2 * entries.size + 100) {
       const temp = `${this.#path}.compact`;
