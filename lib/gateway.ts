@@ -168,9 +168,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const env = options.env ?? {};
   const memoryLog = new MemoryLogSink();
   const secrets = new SecretRedactor();
-  const redacted = (sink: LogSink): LogSink => ({ write: (record) => sink.write(secrets.redact(record)) });
+  const sinks = [memoryLog, ...(options.logSinks ?? [])];
+  // Every sink (the logs.tail buffer included) gets the record with secret values already replaced.
+  const redactedSink: LogSink = {
+    write(record) {
+      const clean = secrets.redact(record);
+      for (const sink of sinks) sink.write(clean);
+    },
+  };
   const logger = createLogger({
-    sinks: [memoryLog, ...(options.logSinks ?? [])].map(redacted),
+    sinks: [redactedSink],
     level: options.logLevel,
     now,
   });
