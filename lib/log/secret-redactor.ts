@@ -85,7 +85,7 @@ export function collectSecretValues(
 /** Replaces known secret values in strings, objects and frames. Cheap when nothing matches. */
 export class SecretRedactor {
   #values: string[] = [];
-  /** Each value as it appears inside a JSON string literal (quotes and backslashes escaped). */
+  /** Values whose JSON string form differs (quotes, backslashes, control characters), in that form. */
   #escaped: string[] = [];
 
   constructor(values: Iterable<string> = []) {
@@ -96,7 +96,9 @@ export class SecretRedactor {
   update(values: Iterable<string>): void {
     this.#values = [...new Set(values)].filter((v) => v.length >= MIN_SECRET_LENGTH && v !== REDACTED)
       .sort((a, b) => b.length - a.length);
-    this.#escaped = this.#values.map((v) => JSON.stringify(v).slice(1, -1));
+    this.#escaped = this.#values.map((v) => JSON.stringify(v).slice(1, -1)).filter((e) =>
+      !this.#values.includes(e)
+    );
   }
 
   /** The values currently hidden. */
@@ -106,9 +108,8 @@ export class SecretRedactor {
 
   /** Whether `text` (plain or JSON) contains any secret. */
   hits(text: string): boolean {
-    for (let i = 0; i < this.#values.length; i++) {
-      if (text.includes(this.#values[i]) || text.includes(this.#escaped[i])) return true;
-    }
+    for (const value of this.#values) if (text.includes(value)) return true;
+    for (const value of this.#escaped) if (text.includes(value)) return true;
     return false;
   }
 
