@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { chmod, lstat, readdir } from "node:fs/promises";
+import { chmod, lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A path under the state dir that group or others can reach. */
@@ -25,14 +25,17 @@ function posix(): boolean {
   return (globalThis as { Deno?: { build: { os: string } } }).Deno?.build.os !== "windows";
 }
 
-/** Every file and directory under `root` (itself included) with group/other bits; symlinks are skipped. */
+/**
+ * Every file and directory under `root` (itself included) with group/other bits. Symlinks inside are
+ * skipped (their targets may be anywhere); a symlinked root is followed.
+ */
 export async function findLoosePaths(root: string): Promise<LoosePath[]> {
   if (!posix()) return [];
   const found: LoosePath[] = [];
   const visit = async (path: string): Promise<void> => {
     let info;
     try {
-      info = await lstat(path);
+      info = path === root ? await stat(path) : await lstat(path);
     } catch (error) {
       if ((error as { code?: string }).code === "ENOENT") return;
       throw error;
@@ -57,7 +60,7 @@ export async function tightenPaths(paths: readonly LoosePath[]): Promise<void> {
 export async function tightenStateDir(stateDir: string): Promise<void> {
   if (!posix()) return;
   try {
-    const mode = (await lstat(stateDir)).mode & 0o777;
+    const mode = (await stat(stateDir)).mode & 0o777;
     if (mode & 0o077) await chmod(stateDir, privateMode(mode));
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
