@@ -376,6 +376,26 @@ Deno.test("secrets: the redactor follows config reloads", async () => {
   await gateway.stop();
 });
 
+Deno.test("secrets: host-resolved SecretRef values and any module's text body are redacted too", async () => {
+  const refValue = "exec-ref-value-0123456789";
+  const gateway = await startGateway({ secretValues: () => [refValue] });
+  gateway.registerRoute({
+    path: "/custom/metrics",
+    handler: () =>
+      new Response(`# scrape\nlabel{reason="${refValue}"} 1\n`, {
+        headers: { "content-type": "text/plain" },
+      }),
+  });
+  const scraped = await (await gateway.fetch(new Request("http://127.0.0.1/custom/metrics"))).text();
+  assert.equal(scraped, '# scrape\nlabel{reason="__OPENCLAW_REDACTED__"} 1\n');
+  const c = await client(gateway);
+  gateway.bus.publish({ event: "custom.note", payload: { text: refValue } });
+  assert.deepEqual((await c.socket.waitFor((f) => f.event === "custom.note")).payload, {
+    text: "__OPENCLAW_REDACTED__",
+  });
+  await gateway.stop();
+});
+
 Deno.test("secrets: config.get needs admin and hides values by value; writes that send the marker back keep them", async () => {
   const dir = await Deno.makeTempDir();
   const configPath = join(dir, "openclaw.json");
