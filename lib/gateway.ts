@@ -369,11 +369,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
    */
   const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
     let ranHere = false;
-    // Keys are global (a reconnected client's retry must find its run), so a replay goes only to a
-    // request identical to the first: same method, same session, same message. Anything else sent with
-    // a used key is refused, never answered with another caller's run.
-    const fingerprint = await requestFingerprint(call.params);
-    const record = await idempotency.run(`${call.method}:${key}`, fingerprint, async () => {
+    // Keys are global, across callers (a reconnected client's retry must find its run) and across
+    // methods (a key may become a run id, which must stay unique), so a replay goes only to a request
+    // identical to the first: same method, same session, same message. Anything else sent with a used
+    // key is refused, never answered with another caller's run.
+    const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
+    const record = await idempotency.run(key, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({

@@ -134,9 +134,17 @@ Deno.test("idempotency: another caller's reuse of a key is refused, never answer
     assert.match(error.message, /new key/);
     assert.ok(!JSON.stringify(reused).includes(runId), "bob never learns alice's run id");
   }
-  const agentReuse = await bob.request("agent", { message: "bob", idempotencyKey: "k-shared" });
-  assert.equal(agentReuse.ok, true, "keys are per method: agent runs its own turn");
-  assert.notEqual((agentReuse.payload as { runId: string }).runId, runId);
+  // Keys are shared across methods too (the reference uses the key as the run id): no second run with it.
+  const agentReuse = await bob.request("agent", {
+    message: "alice's secret plan",
+    idempotencyKey: "k-shared",
+  });
+  assert.equal(agentReuse.ok, false);
+  assert.equal(
+    (agentReuse.error as { details: { reason: string } }).details.reason,
+    "idempotency-key-conflict",
+  );
+  assert.ok(!JSON.stringify(agentReuse).includes(runId));
 
   // A true retry (same request, even from a new connection) still gets the original run.
   const retry = await send(await client(gateway), "alice-thread", "alice's secret plan");

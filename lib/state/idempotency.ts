@@ -60,7 +60,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 }
 
-/** A digest of a request's params without its `idempotencyKey`, insensitive to object key order. */
+/** A digest of a request without its `idempotencyKey` (at any depth), insensitive to object key order. */
 export async function requestFingerprint(params: unknown): Promise<string> {
   const canonical = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(canonical);
