@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import type { FetchLike } from "../lib/providers/types.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
@@ -533,4 +534,41 @@ Deno.test("runner: a 0755 state dir is tightened at start; SecretRef and echoed 
   assert.match(logs.join(""), /__OPENCLAW_REDACTED__/, "the upstream failure is logged, redacted");
   assertNoSecret(logs.join("\n") + proc.lines.join("\n"), "runner log");
   await Deno.remove(home, { recursive: true });
+});
+
+Deno.test("session keys: a channel message whose conversation id makes a bad key starts no turn", async () => {
+  const records: { msg: string; error?: string }[] = [];
+  const agents = agentsModule();
+  const gateway = await startGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      channels: { webhook: { secret: "webhook-shared-secret", outboundUrl: "http://127.0.0.1:9/replies" } },
+    },
+    modules: [agents, channelsModule({ agents })],
+    logSinks: [{ write: (record) => records.push(record as { msg: string; error?: string }) }],
+  });
+  const text = JSON.stringify({ from: "u1", conversationId: "../../etc", text: "hi" });
+  const ts = Date.now();
+  const response = await gateway.fetch(
+    new Request("http://127.0.0.1/channels/webhook/inbound", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: await signWebhookBody("webhook-shared-secret", ts, text),
+        [TIMESTAMP_HEADER]: String(ts),
+      },
+      body: text,
+    }),
+  );
+  await response.body?.cancel();
+  const deadline = Date.now() + 5000;
+  while (!records.some((r) => r.msg === "channel turn could not start") && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const refused = records.find((r) => r.msg === "channel turn could not start");
+  assert.match(refused?.error ?? "", /invalid session key/);
+  const c = await client(gateway);
+  const sessions = (await c.request("sessions.list", {})).payload as { sessions: unknown[] };
+  assert.equal(sessions.sessions.length, 0);
+  await gateway.stop();
 });
