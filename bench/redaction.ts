@@ -2,7 +2,7 @@
  * What value-based redaction adds per outgoing frame, HTTP body and log record: the check against the
  * secret set on text that holds no secret (the usual case), and the structural rewrite when one does.
  *
- *   deno run -A bench/secret_redaction.ts [--secrets 6] [--iterations 200000]
+ *   deno run -A bench/redaction.ts [--secrets 6] [--iterations 200000]
  */
 import { parseArgs } from "node:util";
 import { SecretRedactor } from "../lib/log/secret-redactor.ts";
