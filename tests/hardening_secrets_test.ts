@@ -10,6 +10,7 @@ import type { FetchLike } from "../lib/providers/types.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
 import { parseJson5 } from "../lib/config/json5.ts";
+import { collectSecretValues } from "../lib/log/secret-redactor.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { allCommands } from "../runner/commands/index.ts";
@@ -571,4 +572,20 @@ Deno.test("session keys: a channel message whose conversation id makes a bad key
   const sessions = (await c.request("sessions.list", {})).payload as { sessions: unknown[] };
   assert.equal(sessions.sessions.length, 0);
   await gateway.stop();
+});
+
+Deno.test("secrets: what is collected is secret values, not ref descriptions or provider settings", () => {
+  const values = collectSecretValues({
+    secrets: {
+      defaults: { env: "default" },
+      providers: { vault: { source: "exec", command: "/usr/bin/vault" } },
+    },
+    models: {
+      providers: { up: { apiKey: { source: "exec", provider: "vault", id: "up/key" }, maxTokens: 4096 } },
+    },
+    hooks: { token: { source: "env", id: "HOOK_TOKEN" } },
+    channels: { telegram: { botToken: "123456:ABC-telegram" } },
+    env: { vars: { A_KEY: "value-of-a" }, shellEnv: { enabled: true } },
+  }, { HOOK_TOKEN: "hook-token-from-env" });
+  assert.deepEqual([...values].sort(), ["123456:ABC-telegram", "hook-token-from-env", "value-of-a"]);
 });

@@ -65,16 +65,21 @@ export function collectSecretValues(
     }
     if (Array.isArray(node)) return node.forEach((item) => walk(item, secret, path));
     if (!isPlainRecord(node)) return;
-    if (node.source === "env" && typeof node.id === "string") {
-      const value = env[node.id];
+    // A SecretRef names where a secret lives (not secret itself); only env refs resolve here, the
+    // host hands over the others' values (`secretValues`).
+    if (typeof node.source === "string" && typeof node.id === "string") {
+      const value = node.source === "env" ? env[node.id] : undefined;
       if (value) add(value);
       return;
     }
     for (const [key, child] of Object.entries(node)) {
+      // `secrets.*` configures the providers that resolve refs: commands and paths, no values.
+      if (path.length === 0 && key === "secrets") continue;
       const parent = path.at(-1);
+      // `env.vars.*` and inline `env.*` values are environment variables (API keys, mostly);
+      // `env.shellEnv` only says how to import the login shell's.
       const under = secret || SECRET_KEY.test(key) || parent === "headers" ||
-        (path.length === 1 && path[0] === "env" && key !== "shellEnv") ||
-        (path.length === 2 && path[0] === "env" && parent === "vars");
+        (path.length === 1 && path[0] === "env" && key !== "shellEnv");
       walk(child, under, [...path, key]);
     }
   };
