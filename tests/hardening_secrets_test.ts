@@ -290,7 +290,12 @@ function assertNoSecret(text: string, where: string): void {
 interface FileConfig {
   gateway: { port?: number; auth: { token: string } };
   env: { vars: Record<string, string> };
-  models: { providers: { up: { baseUrl: string; apiKey?: string; headers: Record<string, string> } } };
+  models: {
+    providers: {
+      up: { baseUrl: string; apiKey?: string; headers: Record<string, string> };
+      mirror: { baseUrl: string };
+    };
+  };
 }
 
 /** An upstream that answers 401 and, like some real ones, echoes the credentials it was sent. */
@@ -421,6 +426,8 @@ Deno.test("secrets: config.get needs admin and hides values by value; writes tha
         headers: { "X-Tenant": "${HEADER_VALUE}" },
         models: [{ id: "m" }],
       },
+      // Too short to redact by value everywhere, still a credential: hidden as URL userinfo.
+      mirror: { baseUrl: "http://ann:pw7@mirror.invalid/v1", api: "openai-completions" },
     },
   },
 }
@@ -444,6 +451,7 @@ Deno.test("secrets: config.get needs admin and hides values by value; writes tha
       parsed: { models: { providers: { up: { baseUrl: string; headers: Record<string, string> } } } };
     };
     assertNoSecret(JSON.stringify(got), "config.get");
+    assert.ok(!JSON.stringify(got).includes("ann:pw7"), "a short URL password is hidden too");
     assert.match(got.raw, /operator notes stay/);
     assert.equal(got.parsed.models.providers.up.baseUrl, "https://__OPENCLAW_REDACTED__@upstream.invalid/v1");
     assert.equal(got.parsed.models.providers.up.headers["X-Tenant"], "__OPENCLAW_REDACTED__");
@@ -459,6 +467,7 @@ Deno.test("secrets: config.get needs admin and hides values by value; writes tha
     assert.equal(written.env.vars.TENANT_KEY, ENV_VAR_VALUE);
     assert.equal(written.models.providers.up.baseUrl, `https://bob:${URL_PASSWORD}@upstream.invalid/v1`);
     assert.equal(written.models.providers.up.headers["X-Tenant"], HEADER_VALUE);
+    assert.equal(written.models.providers.mirror.baseUrl, "http://ann:pw7@mirror.invalid/v1");
 
     const again = (await admin.request("config.get", {})).payload as { hash: string };
     const patch = await admin.request("config.patch", {
@@ -585,7 +594,18 @@ Deno.test("secrets: what is collected is secret values, not ref descriptions or 
     },
     hooks: { token: { source: "env", id: "HOOK_TOKEN" } },
     channels: { telegram: { botToken: "123456:ABC-telegram" } },
-    env: { vars: { A_KEY: "value-of-a" }, shellEnv: { enabled: true } },
+    env: { vars: { A_KEY: "value-of-a-key" }, shellEnv: { enabled: true } },
+    // Short values and plain user names would mangle text ("operator.admin"): not collected.
+    gateway: { auth: { password: "admin" } },
+    tools: {
+      mirror: "https://admin@mirror.invalid/",
+      repo: "https://ghp_0123456789abcdefXYZ@github.invalid/x",
+    },
   }, { HOOK_TOKEN: "hook-token-from-env" });
-  assert.deepEqual([...values].sort(), ["123456:ABC-telegram", "hook-token-from-env", "value-of-a"]);
+  assert.deepEqual([...values].sort(), [
+    "123456:ABC-telegram",
+    "ghp_0123456789abcdefXYZ",
+    "hook-token-from-env",
+    "value-of-a-key",
+  ]);
 });

@@ -15,8 +15,22 @@ export const REDACTED = "__OPENCLAW_REDACTED__";
 export const SECRET_KEY =
   /token|password|passphrase|secret|api[-_]?key|authorization|cookie|private[-_]?key/i;
 
-/** Shorter values are not treated as secrets: replacing them everywhere would mangle ordinary text. */
-export const MIN_SECRET_LENGTH = 4;
+/**
+ * Shorter values are not redacted by value: replacing them everywhere would mangle ordinary text and
+ * protocol strings (a password "admin" inside "operator.admin"). Key-based redaction has no minimum.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** `scheme://userinfo@` at the start of a string: a URL's credentials. */
+export const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/i;
+
+/**
+ * Whether a URL's userinfo is a credential: any `user:password`, or a user part long enough to be a
+ * token rather than a name (`https://<token>@host`).
+ */
+export function isCredentialUserinfo(userinfo: string): boolean {
+  return userinfo.includes(":") || userinfo.length >= 16;
+}
 
 const ENV_PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -26,12 +40,12 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 
 /** The credential parts of a URL's userinfo (`https://user:pass@host`), as written and decoded. */
 function userinfoSecrets(text: string): string[] {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/i.exec(text.trim());
-  if (!match) return [];
-  const userinfo = match[1];
+  const match = URL_USERINFO.exec(text.trim());
+  if (!match || !isCredentialUserinfo(match[2])) return [];
+  const userinfo = match[2];
   const colon = userinfo.indexOf(":");
-  // With a password, the password is the secret; a lone user part is a token in disguise.
-  const parts = colon === -1 ? [userinfo] : [userinfo, userinfo.slice(colon + 1)];
+  // With a password, the password alone is a secret too (it may be echoed without the user).
+  const parts = colon !== -1 ? [userinfo, userinfo.slice(colon + 1)] : [userinfo];
   const out: string[] = [];
   for (const part of parts) {
     out.push(part);

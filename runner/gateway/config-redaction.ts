@@ -9,7 +9,13 @@
  */
 import { parseJson5 } from "../../lib/config/json5.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
-import { REDACTED, SECRET_KEY, type SecretRedactor } from "../../lib/log/secret-redactor.ts";
+import {
+  isCredentialUserinfo,
+  REDACTED,
+  SECRET_KEY,
+  type SecretRedactor,
+  URL_USERINFO,
+} from "../../lib/log/secret-redactor.ts";
 
 /** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
 export const REDACTED_SENTINEL = REDACTED;
@@ -28,16 +34,28 @@ export interface Redacted<T> {
 }
 
 /**
- * Replaces credential strings (by key) with {@link REDACTED_SENTINEL}, then every value `byValue` knows
- * wherever it appears (a password inside a URL, a header value).
+ * A non-credential config string as a client sees it: URL credentials (a password of any length, or a
+ * token-long user part) hidden structurally, then every value `byValue` knows. `hidden` collects what
+ * was taken out, so the raw text can be redacted alike.
+ */
+function shownString(text: string, byValue?: SecretRedactor, hidden: string[] = []): string {
+  const withoutUserinfo = text.replace(URL_USERINFO, (whole, scheme: string, userinfo: string) => {
+    if (!isCredentialUserinfo(userinfo)) return whole;
+    hidden.push(userinfo);
+    return `${scheme}${REDACTED_SENTINEL}@`;
+  });
+  return byValue ? byValue.redactText(withoutUserinfo) : withoutUserinfo;
+}
+
+/**
+ * Replaces credential strings (by key) with {@link REDACTED_SENTINEL}, then URL credentials and every
+ * value `byValue` knows wherever they appear (a password inside a URL, a header value).
  */
 export function redactConfigValue<T>(value: T, byValue?: SecretRedactor): Redacted<T> {
   const secrets: string[] = [...(byValue?.values() ?? [])];
   const walk = (node: unknown, key: string): unknown => {
     if (typeof node === "string") {
-      if (!isSecretKey(key) || ENV_PLACEHOLDER.test(node.trim())) {
-        return byValue ? byValue.redactText(node) : node;
-      }
+      if (!isSecretKey(key) || ENV_PLACEHOLDER.test(node.trim())) return shownString(node, byValue, secrets);
       secrets.push(node);
       return REDACTED_SENTINEL;
     }
@@ -100,7 +118,8 @@ export function restoreRedacted(
   const walk = (node: unknown, before: unknown, path: string): unknown => {
     if (typeof node === "string") {
       if (
-        typeof before === "string" && node.includes(REDACTED_SENTINEL) && byValue?.redactText(before) === node
+        typeof before === "string" && node.includes(REDACTED_SENTINEL) &&
+        shownString(before, byValue) === node
       ) {
         return before;
       }
