@@ -13,6 +13,7 @@ import { InProcessEventBus } from "./bus/event-bus.ts";
 import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
+import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
 import {
   jsonResponse,
@@ -21,6 +22,7 @@ import {
   withSecurityHeaders,
 } from "./http/security-headers.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
+import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
 import { MethodRegistry } from "./methods/registry.ts";
 import { systemModule } from "./methods/system.ts";
@@ -36,7 +38,12 @@ import {
 } from "./protocol/constants.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
-import { type IdempotencyStore, MemoryIdempotencyStore } from "./state/idempotency.ts";
+import {
+  IdempotencyConflict,
+  type IdempotencyStore,
+  MemoryIdempotencyStore,
+  requestFingerprint,
+} from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
 import type { ListeningServer, Transport } from "./transports/types.ts";
 import type {
@@ -77,6 +84,11 @@ export interface GatewayOptions {
   logTail?: LogTailSource;
   /** Shown in `hello-ok.snapshot`. */
   paths?: { configPath?: string; stateDir?: string };
+  /**
+   * Secret values the host resolved before the config reached the core (SecretRef results), read again
+   * on every config change; they are redacted alongside those the core finds in the config itself.
+   */
+  secretValues?: () => Iterable<string>;
   /** Shared-state seams; in-process implementations by default. */
   stores?: {
     bus?: EventBus;
@@ -118,6 +130,8 @@ export interface Gateway {
   readonly handler: GatewayServerHandler;
   readonly bus: EventBus;
   readonly logger: Logger;
+  /** Hides every resolved secret value in what leaves the process; rebuilt on config changes. */
+  readonly secrets: SecretRedactor;
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   registerRoute(route: HttpRoute): void;
   /**
@@ -155,8 +169,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const newId = options.newId ?? (() => crypto.randomUUID());
   const env = options.env ?? {};
   const memoryLog = new MemoryLogSink();
+  const secrets = new SecretRedactor();
+  const sinks = [memoryLog, ...(options.logSinks ?? [])];
+  // Every sink (the logs.tail buffer included) gets the record with secret values already replaced.
+  const redactedSink: LogSink = {
+    write(record) {
+      const clean = secrets.redact(record);
+      for (const sink of sinks) sink.write(clean);
+    },
+  };
   const logger = createLogger({
-    sinks: [memoryLog, ...(options.logSinks ?? [])],
+    sinks: [redactedSink],
     level: options.logLevel,
     now,
   });
@@ -170,6 +193,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   }
   let config = initial.config;
   let auth: ResolvedAuth = resolveAuth(config.gateway?.auth, env);
+  const refreshSecrets = () => {
+    const values = collectSecretValues(config, env);
+    for (const value of [auth.token, auth.password, ...(options.secretValues?.() ?? [])]) {
+      if (value) values.add(value);
+    }
+    secrets.update(values);
+  };
+  refreshSecrets();
   const bus = options.stores?.bus ??
     new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
   const presence = options.stores?.presence ?? new MemoryPresenceStore();
@@ -353,7 +384,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
    */
   const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
     let ranHere = false;
-    const record = await idempotency.run(`${call.method}:${key}`, async () => {
+    // Keys are global, across callers (a reconnected client's retry must find its run) and across
+    // methods (a key may become a run id, which must stay unique), so a replay goes only to a request
+    // identical to the first: same method, same session, same message. Anything else sent with a used
+    // key is refused, never answered with another caller's run.
+    const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
+    const record = await idempotency.run(key, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({
@@ -364,6 +400,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         },
       });
       return { ack, result };
+    }).catch((error) => {
+      if (!(error instanceof IdempotencyConflict)) throw error;
+      throw new GatewayError(
+        "INVALID_REQUEST",
+        `${call.method}: this idempotencyKey was already used for a different request; send it with a new key`,
+        {
+          details: {
+            reason: call.method === "chat.send" ? "chat-request-conflict" : "idempotency-key-conflict",
+          },
+        },
+      );
     });
     if (!ranHere && record.ack) call.ack(record.ack.payload);
     return record.result;
@@ -447,7 +494,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         auth: caller.authMethod,
       });
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
-        presence.upsert(presenceKey(connection), connectionPresence(connection, "connect", now()));
+        const key = presenceKey(connection);
+        presenceOwners.set(key, connection);
+        presence.upsert(key, connectionPresence(connection, "connect", now()));
         publishPresence();
       }
     },
@@ -456,12 +505,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       notify((o) => o.connection?.("close"));
       if (!connection.caller) unauthenticated--;
       else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
-        if (presence.remove(presenceKey(connection))) publishPresence();
+        // Only the connection that wrote the row removes it: a device's older socket closing late must
+        // not erase the row its newer socket holds.
+        const key = presenceKey(connection);
+        if (presenceOwners.get(key) !== connection) return;
+        presenceOwners.delete(key);
+        if (presence.remove(key)) publishPresence();
       }
     },
     dropped: (event) => notify((o) => o.eventDropped?.(event)),
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
+  const presenceOwners = new Map<string, Connection>();
 
   bus.subscribe((event: BusEvent) => {
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
@@ -477,6 +532,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     logger,
     bus,
     env,
+    secrets,
     now,
     config: () => config,
     onConfigChange(listener) {
@@ -580,17 +636,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     const fail = (error: unknown) => {
       logger.error("http handler failed", { url: request.url, error: String(error) });
       const shape = toErrorShape(error);
-      return jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500);
+      return redactResponse(
+        jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
+        secrets,
+      );
     };
     // Stays synchronous when setup is done and the route answers synchronously: every request pays
     // for each await here, and most gateway routes can answer at once.
     const answer = (): Response | Promise<Response> => {
       const started = observers.size ? now() : 0;
       const { route, response } = router.handle(request, info);
-      const finish = (res: Response) => {
+      const secure = (res: Response) => {
         const secured = withSecurityHeaders(res);
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
         return secured;
+      };
+      const finish = (res: Response) => {
+        const clean = redactResponse(res, secrets);
+        return clean instanceof Promise ? clean.then(secure) : secure(clean);
       };
       return response instanceof Promise ? response.then(finish, fail) : finish(response);
     };
@@ -618,7 +681,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers {
       unauthenticated++;
-      const connection = new Connection(host, wire, info);
+      const connection = new Connection(host, redactingWire(wire, secrets), info);
       connections.add(connection);
       notify((o) => o.connection?.("open"));
       if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
@@ -632,6 +695,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     handler,
     bus,
     logger,
+    secrets,
     registerMethod: context.registerMethod,
     registerRoute: context.registerRoute,
     config: () => config,
@@ -735,6 +799,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const previous = config;
       config = result.config;
       auth = nextAuth;
+      refreshSecrets();
       for (const listener of configListeners) {
         try {
           listener(config, previous);
@@ -764,13 +829,28 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   return gateway;
 }
 
+/** A wire whose outgoing frames have secret values replaced (frames are JSON documents). */
+function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
+  return {
+    send: (text) => wire.send(secrets.redactJson(text)),
+    close: (code, reason) => wire.close(code, secrets.redactText(reason)),
+    bufferedAmount: () => wire.bufferedAmount(),
+  };
+}
+
 /** How long `stop()` waits for in-flight calls by default. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
 
+/**
+ * A presence row belongs to an authenticated identity: a device (proved by its key) has one row; a
+ * client without a device only ever owns its connection's row, because its `instanceId` is a claim
+ * anyone can copy and must not let one client replace or remove another's row.
+ */
 function presenceKey(connection: Connection): string {
-  return connection.caller?.deviceId ?? connection.caller?.client?.instanceId ?? connection.connId;
+  const caller = connection.caller;
+  return caller?.deviceId ? `device:${caller.deviceId}` : `conn:${connection.connId}`;
 }
 
 function connectionPresence(connection: Connection, reason: string, ts: number): PresenceEntry {

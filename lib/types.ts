@@ -6,6 +6,7 @@
  */
 import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
+import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { PreparedResponse } from "./http/security-headers.ts";
 
@@ -133,6 +134,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly bus: EventBus;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */
+  readonly secrets: SecretRedactor;
   now(): number;
   /** The config currently in force. */
   config(): GatewayConfig;

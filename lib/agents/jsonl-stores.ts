@@ -18,10 +18,14 @@ import type {
   TranscriptStore,
 } from "./stores.ts";
 
+/** Transcripts are private conversations: owner-only directories and files. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 /** Appends lines to a file and fsyncs before resolving. */
 async function appendDurably(path: string, lines: readonly unknown[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const file = await open(path, "a");
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  const file = await open(path, "a", FILE_MODE);
   try {
     await file.writeFile(lines.map((line) => JSON.stringify(line) + "\n").join(""));
     await file.sync();
@@ -156,7 +160,13 @@ export class JsonlSessionStore implements SessionStore {
   async #read(): Promise<Map<string, SessionEntry>> {
     const lines = await readLines<SessionEntry>(this.#path);
     const entries = new Map<string, SessionEntry>();
-    for (const line of lines) if (typeof line?.key === "string") entries.set(line.key, line);
+    for (const line of lines) {
+      if (typeof line?.key !== "string") continue;
+      // Keys are folded to lower case now (as the reference stores them); older mixed-case lines are
+      // folded on load so their sessions stay reachable.
+      const key = line.key.toLowerCase();
+      entries.set(key, key === line.key ? line : { ...line, key });
+    }
     // Rewrite the log without superseded lines once they dominate it; rename keeps it atomic.
     if (lines.length > 2 * entries.size + 100) {
       const temp = `${this.#path}.compact`;

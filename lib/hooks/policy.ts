@@ -32,7 +32,9 @@ export function checkCallerSessionKey(hooks: HooksSection, sessionKey: string): 
     );
   }
   const prefixes = hooks.allowedSessionKeyPrefixes ?? [];
-  if (prefixes.length && !prefixes.some((p) => sessionKey.startsWith(p))) {
+  // Session keys are case-insensitive (stored folded), so the allowlist is too.
+  const folded = sessionKey.trim().toLowerCase();
+  if (prefixes.length && !prefixes.some((p) => folded.startsWith(p.toLowerCase()))) {
     throw new HookRefusal(
       400,
       `sessionKey must start with one of hooks.allowedSessionKeyPrefixes: ${prefixes.join(", ")}`,

@@ -16,6 +16,14 @@ const SECURITY_HEADERS: Record<string, string> = {
  */
 const secured = new WeakSet<Response>();
 
+/** The text bodies of the responses built here, so they can be checked without reading the stream. */
+const bodyTexts = new WeakMap<Response, string>();
+
+/** The body of a response built by these helpers, or `undefined` for any other response. */
+export function knownBodyText(response: Response): string | undefined {
+  return bodyTexts.get(response);
+}
+
 /** Returns `response` with the security headers added (without overriding a route's own). */
 export function withSecurityHeaders(response: Response): Response {
   if (secured.has(response) || response.headers.has("X-Content-Type-Options")) return response;
@@ -69,6 +77,7 @@ export function preparedJsonResponse(
   return () => {
     const copy = template.clone();
     secured.add(copy);
+    bodyTexts.set(copy, text);
     return copy;
   };
 }
@@ -84,5 +93,6 @@ function securedResponse(
 ): Response {
   const response = new Response(body, { status, headers: extra ? { ...base, ...extra } : base });
   secured.add(response);
+  bodyTexts.set(response, body);
   return response;
 }

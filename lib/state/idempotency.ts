@@ -1,14 +1,27 @@
 /**
  * Idempotency records: a retried request with the same key gets the first outcome instead of running
- * twice. Concurrent duplicates share the in-flight promise.
+ * twice. Concurrent duplicates share the in-flight promise. Each record remembers a fingerprint of the
+ * request it answered, so a key sent again with different input (another caller's message, another
+ * session) is refused instead of being answered with someone else's result.
  *
  * @module
  */
 
 /** Where outcomes are remembered; in-process by default. */
 export interface IdempotencyStore {
-  /** Runs `work` once per key within the TTL; later calls with the key get the same result. */
-  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` once per key within the TTL; later calls with the key and the same `fingerprint` get the
+   * same result, calls with another fingerprint are rejected with {@link IdempotencyConflict}.
+   */
+  run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** A key reused for a different request. */
+export class IdempotencyConflict extends Error {
+  constructor(readonly key: string) {
+    super(`idempotency key '${key}' was already used for a different request`);
+    this.name = "IdempotencyConflict";
+  }
 }
 
 /** Records live ten minutes by default: long enough for client retries with backoff. */
@@ -16,7 +29,7 @@ export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
 /** The in-process idempotency store. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  #records = new Map<string, { expires: number; result: Promise<unknown> }>();
+  #records = new Map<string, { expires: number; fingerprint: string; result: Promise<unknown> }>();
   readonly #now: () => number;
   readonly #ttlMs: number;
   constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS) {
@@ -24,13 +37,16 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.#ttlMs = ttlMs;
   }
 
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
     const now = this.#now();
     this.#sweep(now);
     const existing = this.#records.get(key);
-    if (existing) return existing.result as Promise<T>;
+    if (existing) {
+      if (existing.fingerprint !== fingerprint) return Promise.reject(new IdempotencyConflict(key));
+      return existing.result as Promise<T>;
+    }
     const result = work();
-    this.#records.set(key, { expires: now + this.#ttlMs, result });
+    this.#records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
     result.catch(() => this.#records.delete(key));
     return result;
@@ -42,4 +58,23 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       this.#records.delete(key);
     }
   }
+}
+
+/** A digest of a request without its `idempotencyKey` (at any depth), insensitive to object key order. */
+export async function requestFingerprint(params: unknown): Promise<string> {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(
+        Object.keys(value).sort().filter((k) => k !== "idempotencyKey").map((k) => [
+          k,
+          canonical((value as Record<string, unknown>)[k]),
+        ]),
+      );
+    }
+    return value;
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify(canonical(params) ?? null));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

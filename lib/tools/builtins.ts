@@ -87,8 +87,15 @@ const HistoryArgs = z.looseObject({
 export function sessionTools(runtime: () => AgentRuntime): ToolDefinition[] {
   const running = (key: string) => runtime().runs.active(key);
   // A short key (`main`, `my-thread`) names a session of the agent the call is made for.
-  const keyFor = (raw: string | undefined, context: { sessionKey: string; agentId: string }) =>
-    raw ? canonicalSessionKey(raw, context.agentId).key : context.sessionKey;
+  const keyFor = (raw: string | undefined, context: { sessionKey: string; agentId: string }) => {
+    if (!raw) return context.sessionKey;
+    try {
+      return canonicalSessionKey(raw, context.agentId).key;
+    } catch (error) {
+      // A bad key is the caller's (or the model's) mistake, not a tool failure.
+      throw new ToolInputError((error as Error).message);
+    }
+  };
   const common = { source: "core" as const, group: "sessions", risk: "low" as const };
   return [
     {

@@ -62,4 +62,6 @@ async function rotateBackups(path: string): Promise<void> {
     await Deno.rename(names[i - 1], names[i]).catch(() => {});
   }
   await Deno.copyFile(path, names[0]);
+  // copyFile keeps the source's mode; a config once left 0644 must not leave a readable backup.
+  if (Deno.build.os !== "windows") await Deno.chmod(names[0], 0o600);
 }

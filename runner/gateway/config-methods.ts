@@ -18,6 +18,7 @@ import { CliError } from "../cli/errors.ts";
 import { type AuthoredConfig, writeAuthoredConfig } from "../config/config-writer.ts";
 import { fileConfigSource, sha256Hex } from "../config/file-source.ts";
 import { parseJson5, readConfigText } from "../config/json5-file.ts";
+import { collectSecretValues, SecretRedactor } from "../../lib/log/secret-redactor.ts";
 import { isSecretKey, redactConfigValue, redactRawText, restoreRedacted } from "./config-redaction.ts";
 import { applyMergePatch } from "./merge-patch.ts";
 import { reloadModeOf } from "./supervisor.ts";
@@ -63,12 +64,13 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
       const writes = serial();
       let schema: Record<string, unknown> | undefined;
 
-      context.registerMethod("config.get", "operator.read", async ({ params }) => {
+      // protocol.md: every config.* method needs admin (the reference still answers config.get to read).
+      context.registerMethod("config.get", "operator.admin", async ({ params }) => {
         parseParams(GetParams, "config.get", params);
         return await snapshot(path, context);
       });
 
-      context.registerMethod("config.schema", "operator.read", ({ params }) => {
+      context.registerMethod("config.schema", "operator.admin", ({ params }) => {
         parseParams(GetParams, "config.schema", params);
         schema ??= schemaResponse();
         return schema;
@@ -80,7 +82,8 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
           limit(method, caller);
           const current = await readForWrite(path, method);
           checkBaseHash(current, baseHash);
-          const restored = restoreRedacted(build(current), current.value);
+          const byValue = await fileSecrets(path, context);
+          const restored = restoreRedacted(build(current), current.value, byValue);
           if (restored.problems.length) {
             const first = restored.problems[0];
             fail(
@@ -110,7 +113,7 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
             ok: true,
             path,
             hash,
-            config: redactConfigValue(next).value,
+            config: redactConfigValue(next, byValue).value,
             changedPaths: plan.changedPaths,
             reload: plan.action,
           };
@@ -233,7 +236,8 @@ function parseObject(raw: string, method: string): Record<string, unknown> {
 
 /** `config.get`: the file as it is (valid or not), what it resolves to, and what the runtime serves. */
 async function snapshot(path: string, context: GatewayContext): Promise<Record<string, unknown>> {
-  const redact = <T>(value: T) => redactConfigValue(value).value;
+  const byValue = await fileSecrets(path, context);
+  const redact = <T>(value: T) => redactConfigValue(value, byValue).value;
   const text = await readConfigText(path).catch(() => undefined);
   const hash = await sha256Hex(text ?? "");
   let parsed: unknown = text === undefined ? {} : null;
@@ -263,7 +267,7 @@ async function snapshot(path: string, context: GatewayContext): Promise<Record<s
   return {
     path,
     exists: text !== undefined,
-    raw: text !== undefined && parsed !== null ? redactRawText(text, parsed) : null,
+    raw: text !== undefined && parsed !== null ? redactRawText(text, parsed, byValue) : null,
     parsed: redact(parsed),
     sourceConfig: redact(resolved),
     resolved: redact(resolved),
@@ -276,6 +280,21 @@ async function snapshot(path: string, context: GatewayContext): Promise<Record<s
     warnings,
     legacyIssues: [],
   };
+}
+
+/**
+ * The secret values to hide from a config client: those of the running config and those the file on
+ * disk resolves to now (it may hold an edit not applied yet). A file that does not load adds none.
+ */
+async function fileSecrets(path: string, context: GatewayContext): Promise<SecretRedactor> {
+  const values = new Set(context.secrets.values());
+  try {
+    const loaded = await fileConfigSource(path, { env: context.env }).load();
+    for (const value of collectSecretValues(loaded.raw, context.env)) values.add(value);
+  } catch {
+    // Unreadable or invalid: the running config's values still apply.
+  }
+  return new SecretRedactor(values);
 }
 
 /** `config.schema`: the JSON Schema of the config this gateway validates, with credential fields marked. */

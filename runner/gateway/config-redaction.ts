@@ -1,18 +1,25 @@
 /**
  * Credentials never leave the gateway through the config methods: `config.get` (and every write's
- * result) replaces credential-looking strings with a sentinel, and writes put the on-disk value back
- * wherever a client sends the sentinel unchanged, so a get → edit → set round trip keeps the secrets.
- * SecretRef objects and `${VAR}` placeholders are not secret material and stay visible.
+ * result) replaces credential-looking strings (by key) and every known secret value (by value: URL
+ * userinfo, header values, `env.vars`, SecretRef results) with a sentinel, and writes put the on-disk
+ * value back wherever a client sends the sentinel unchanged, so a get → edit → set round trip keeps the
+ * secrets. SecretRef objects and `${VAR}` placeholders are not secret material and stay visible.
  *
  * @module
  */
 import { parseJson5 } from "../../lib/config/json5.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
+import {
+  isCredentialUserinfo,
+  REDACTED,
+  SECRET_KEY,
+  type SecretRedactor,
+  URL_USERINFO,
+} from "../../lib/log/secret-redactor.ts";
 
 /** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
-export const REDACTED_SENTINEL = "__OPENCLAW_REDACTED__";
+export const REDACTED_SENTINEL = REDACTED;
 
-const SECRET_KEY = /token|password|passphrase|secret|api[-_]?key|authorization|cookie|private[-_]?key/i;
 const ENV_PLACEHOLDER = /^\$\{[^}]*\}$/;
 
 /** Whether a key names a credential (`gateway.auth.token`, `env.vars.OPENAI_API_KEY`, ...). */
@@ -26,12 +33,29 @@ export interface Redacted<T> {
   secrets: string[];
 }
 
-/** Replaces credential strings (by key) with {@link REDACTED_SENTINEL}. */
-export function redactConfigValue<T>(value: T): Redacted<T> {
-  const secrets: string[] = [];
+/**
+ * A non-credential config string as a client sees it: URL credentials (a password of any length, or a
+ * token-long user part) hidden structurally, then every value `byValue` knows. `hidden` collects what
+ * was taken out, so the raw text can be redacted alike.
+ */
+function shownString(text: string, byValue?: SecretRedactor, hidden: string[] = []): string {
+  const withoutUserinfo = text.replace(URL_USERINFO, (whole, scheme: string, userinfo: string) => {
+    if (!isCredentialUserinfo(userinfo)) return whole;
+    hidden.push(userinfo);
+    return `${scheme}${REDACTED_SENTINEL}@`;
+  });
+  return byValue ? byValue.redactText(withoutUserinfo) : withoutUserinfo;
+}
+
+/**
+ * Replaces credential strings (by key) with {@link REDACTED_SENTINEL}, then URL credentials and every
+ * value `byValue` knows wherever they appear (a password inside a URL, a header value).
+ */
+export function redactConfigValue<T>(value: T, byValue?: SecretRedactor): Redacted<T> {
+  const secrets: string[] = [...(byValue?.values() ?? [])];
   const walk = (node: unknown, key: string): unknown => {
     if (typeof node === "string") {
-      if (!isSecretKey(key) || ENV_PLACEHOLDER.test(node.trim())) return node;
+      if (!isSecretKey(key) || ENV_PLACEHOLDER.test(node.trim())) return shownString(node, byValue, secrets);
       secrets.push(node);
       return REDACTED_SENTINEL;
     }
@@ -47,8 +71,8 @@ export function redactConfigValue<T>(value: T): Redacted<T> {
  * in place. When a secret is not found verbatim (written with escapes, say), the text is replaced by
  * the redacted object rendered as JSON5, because a partly redacted text would leak.
  */
-export function redactRawText(raw: string, parsed: unknown): string {
-  const { value, secrets } = redactConfigValue(parsed);
+export function redactRawText(raw: string, parsed: unknown, byValue?: SecretRedactor): string {
+  const { value, secrets } = redactConfigValue(parsed, byValue);
   let text = raw;
   for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
     if (secret) text = text.split(secret).join(REDACTED_SENTINEL);
@@ -63,9 +87,9 @@ function leaksAny(text: string, secrets: string[]): boolean {
   } catch {
     return true;
   }
-  const remaining = new Set(secrets.filter(Boolean));
+  const remaining = [...new Set(secrets.filter(Boolean))];
   const found = (node: unknown): boolean => {
-    if (typeof node === "string") return remaining.has(node);
+    if (typeof node === "string") return remaining.some((secret) => node.includes(secret));
     if (Array.isArray(node)) return node.some(found);
     if (isPlainObject(node)) return Object.values(node).some(found);
     return false;
@@ -80,16 +104,25 @@ export interface UnrestoredSentinel {
 }
 
 /**
- * Puts the current value back wherever `next` holds the sentinel at the same path. Sentinels with no
- * current string to restore, or embedded in a longer string, are reported rather than written.
+ * Puts the current value back wherever `next` holds the sentinel at the same path: a whole redacted
+ * value, or a string that is exactly what `config.get` showed for the current one (a URL with its
+ * password redacted). Other sentinels (no current string, or an edited string around one) are
+ * reported rather than written.
  */
 export function restoreRedacted(
   next: Record<string, unknown>,
   current: Record<string, unknown>,
+  byValue?: SecretRedactor,
 ): { value: Record<string, unknown>; problems: UnrestoredSentinel[] } {
   const problems: UnrestoredSentinel[] = [];
   const walk = (node: unknown, before: unknown, path: string): unknown => {
     if (typeof node === "string") {
+      if (
+        typeof before === "string" && node.includes(REDACTED_SENTINEL) &&
+        shownString(before, byValue) === node
+      ) {
+        return before;
+      }
       if (node === REDACTED_SENTINEL) {
         if (typeof before === "string") return before;
         problems.push({

@@ -8,6 +8,7 @@ import { homedir, hostname } from "node:os";
 import { createGateway, type Gateway } from "../../lib/gateway.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
+import { collectSecretValues } from "../../lib/log/secret-redactor.ts";
 import { ConfigLoadError, loadConfig } from "../../lib/config/source.ts";
 import { GatewayError } from "../../lib/errors.ts";
 import { denoTransport } from "../../lib/transports/deno.ts";
@@ -24,6 +25,7 @@ import { freePort } from "./free-port.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { createRunnerLogging } from "./logging.ts";
 import { secretsModule } from "./secrets-module.ts";
+import { tightenStateDir } from "./state-permissions.ts";
 import {
   GatewaySupervisor,
   type ManagedGateway,
@@ -95,6 +97,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
   });
   const log = logging.logger;
   const port = initial.config.gateway?.port ?? 18789;
+  await tightenStateDir(paths.stateDir);
   const lock = await acquireGatewayLock({
     stateDir: paths.stateDir,
     owner: { pid: Deno.pid, port, startedAt: new Date().toISOString(), configPath: paths.configPath },
@@ -105,11 +108,19 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
       if (killed.length) log.warn("--force stopped the previous listener", { port, pids: killed });
     }
     const bindRetries = Number(env.OPENCLAW_GATEWAY_BIND_RETRIES ?? 20);
+    // SecretRef results of the latest resolution: the gateway redacts them wherever they would leave.
+    let refValues: string[] = [];
     const supervisor: GatewaySupervisor = new GatewaySupervisor({
       source,
       logger: log.child("reload"),
-      resolveSecrets: (config, previous) =>
-        resolveSecrets(config, { resolvers: hostSecretResolvers(env, home), previous: previous?.values }),
+      resolveSecrets: async (config, previous) => {
+        const resolved = await resolveSecrets(config, {
+          resolvers: hostSecretResolvers(env, home),
+          previous: previous?.values,
+        });
+        refValues = [...resolved.values.values()].map((v) => v.value);
+        return resolved;
+      },
       createGateway: (config) =>
         retryingStart(
           createGateway({
@@ -121,13 +132,17 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
             logLevel: "trace",
             logTail: new FileLogTail(() => logging.file.path),
             paths: { configPath: paths.configPath, stateDir: paths.stateDir },
+            secretValues: () => refValues,
             host: { name: hostname(), platform: Deno.build.os },
           }),
           bindRetries,
           log,
         ),
       onApplied: (prepared) => {
-        const secretValues = [...prepared.secrets.values.values()].map((v) => v.value);
+        const secretValues = [
+          ...[...prepared.secrets.values.values()].map((v) => v.value),
+          ...collectSecretValues(prepared.runtime, env),
+        ];
         const auth = prepared.runtime.gateway?.auth;
         for (
           const value of [

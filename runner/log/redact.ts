@@ -1,11 +1,14 @@
 /**
  * Redaction applied to every log record before it reaches a sink: values of credential-looking fields,
- * known secret values (resolved SecretRefs, the gateway token) and user patterns (`logging.redactPatterns`).
- * Long values keep their first 6 and last 4 characters so two secrets can still be told apart.
+ * known secret values (every value the config resolves to, as the gateway collects them) and user
+ * patterns (`logging.redactPatterns`). Known values become the `__OPENCLAW_REDACTED__` marker, as
+ * everywhere else; fields and pattern matches keep their first 6 and last 4 characters when long, so
+ * two credentials the config does not know can still be told apart.
  *
  * @module
  */
 import type { LogRecord } from "../../lib/log/logger.ts";
+import { REDACTED } from "../../lib/log/secret-redactor.ts";
 
 const SECRET_KEY = /token|password|secret|api[-_]?key|authorization|cookie/i;
 const DEFAULT_PATTERNS = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g];
@@ -26,7 +29,8 @@ export class Redactor {
 
   /** Replaces the set of exact values to hide. */
   setSecrets(values: Iterable<string>): void {
-    this.#secrets = new Set([...values].filter((v) => v.length >= 4));
+    // Longest first, so a secret that contains another is replaced whole.
+    this.#secrets = new Set([...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length));
   }
 
   /** Replaces the patterns (`logging.redactPatterns`); `undefined` restores the defaults. */
@@ -37,7 +41,7 @@ export class Redactor {
   redactText(text: string): string {
     let out = text;
     for (const secret of this.#secrets) {
-      if (out.includes(secret)) out = out.split(secret).join(maskSecret(secret));
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
     for (const pattern of this.#patterns) out = out.replace(pattern, (m) => maskSecret(m));
     return out;

@@ -14,6 +14,7 @@ import type { CliContext, RunnerCommand } from "../../command.ts";
 import { writeFileAtomic } from "../../config/atomic-write.ts";
 import { parseJson5, readConfigText } from "../../config/json5-file.ts";
 import { lockPath, pidAlive } from "../../gateway/lock.ts";
+import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -160,6 +161,24 @@ async function permissionCheck(
   };
 }
 
+/** Transcripts, session indexes, logs and backups under the state dir: owner-only, like the dir itself. */
+async function stateTreeCheck(stateDir: string): Promise<Check> {
+  const id = "state-files-permissions";
+  // The state dir itself has its own check (and fix) above.
+  const loose = (await findLoosePaths(stateDir)).filter((entry) => entry.path !== stateDir);
+  if (!loose.length) return { id, status: "ok", message: `everything under ${stateDir} is private` };
+  const sample = loose.slice(0, 3).map((e) => `${e.path} (${e.mode.toString(8)})`).join(", ");
+  return {
+    id,
+    status: "warn",
+    message: `${loose.length} path(s) under ${stateDir} are readable by others: ${sample}${
+      loose.length > 3 ? ", ..." : ""
+    }`,
+    repair: "chmod go-rwx (directories 0700, files 0600)",
+    fix: () => tightenPaths(loose),
+  };
+}
+
 async function portCheck(host: OpsHost, ctx: CliContext, config: CliConfigReport): Promise<Check> {
   const gateway = resolveGateway({}, ctx.env, config.config, ctx.dev);
   const local = gateway.targets[gateway.targets.length - 1];
@@ -291,6 +310,7 @@ export function doctorCommand(host: OpsHost): RunnerCommand {
         ...configChecks(ctx, config),
         await permissionCheck(host, "state-dir-permissions", ctx.paths.stateDir, 0o700, "state dir"),
         await permissionCheck(host, "config-permissions", ctx.paths.configPath, 0o600, "config file"),
+        await stateTreeCheck(ctx.paths.stateDir),
         await lockCheck(host, ctx),
         await portCheck(host, ctx, config),
         ...await serviceChecks(host, ctx, config),

@@ -1,0 +1,182 @@
+/**
+ * Redaction by value. Key names miss secrets that sit where no key says "token": the password in a
+ * provider `baseUrl`'s userinfo, a custom header, `env.vars`, a SecretRef used anywhere, an API key an
+ * upstream echoes in its 401 text. So the gateway collects every resolved secret value from its config
+ * and replaces each occurrence with {@link REDACTED} in whatever leaves the process (frames, HTTP
+ * bodies, log records, `config.get`). The set is rebuilt on every config change.
+ *
+ * @module
+ */
+
+/** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
+export const REDACTED = "__OPENCLAW_REDACTED__";
+
+/** Keys whose string values are credentials, wherever they appear. */
+export const SECRET_KEY =
+  /token|password|passphrase|secret|api[-_]?key|authorization|cookie|private[-_]?key/i;
+
+/**
+ * Shorter values are not redacted by value: replacing them everywhere would mangle ordinary text and
+ * protocol strings (a password "admin" inside "operator.admin"). Key-based redaction has no minimum.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** `scheme://userinfo@` at the start of a string: a URL's credentials. */
+export const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/i;
+
+/**
+ * Whether a URL's userinfo is a credential: any `user:password`, or a user part long enough to be a
+ * token rather than a name (`https://<token>@host`).
+ */
+export function isCredentialUserinfo(userinfo: string): boolean {
+  return userinfo.includes(":") || userinfo.length >= 16;
+}
+
+const ENV_PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The credential parts of a URL's userinfo (`https://user:pass@host`), as written and decoded. */
+function userinfoSecrets(text: string): string[] {
+  const match = URL_USERINFO.exec(text.trim());
+  if (!match || !isCredentialUserinfo(match[2])) return [];
+  const userinfo = match[2];
+  const colon = userinfo.indexOf(":");
+  // With a password, the password alone is a secret too (it may be echoed without the user).
+  const parts = colon !== -1 ? [userinfo, userinfo.slice(colon + 1)] : [userinfo];
+  const out: string[] = [];
+  for (const part of parts) {
+    out.push(part);
+    try {
+      out.push(decodeURIComponent(part));
+    } catch {
+      // Not percent-encoded validly: the raw form is all there is.
+    }
+  }
+  return out;
+}
+
+/**
+ * Every secret value in a resolved config: strings under credential-named keys, all header values, all
+ * `env` values, URL userinfo anywhere, and `${VAR}` / env SecretRef values the core resolves itself.
+ */
+export function collectSecretValues(
+  config: unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Set<string> {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    const expanded = value.replace(ENV_PLACEHOLDER, (_, name: string) => env[name] ?? "");
+    if (expanded.length >= MIN_SECRET_LENGTH && expanded !== REDACTED) found.add(expanded);
+  };
+  const walk = (node: unknown, secret: boolean, path: readonly string[]) => {
+    if (typeof node === "string") {
+      if (secret) add(node);
+      for (const part of userinfoSecrets(node)) add(part);
+      return;
+    }
+    if (Array.isArray(node)) return node.forEach((item) => walk(item, secret, path));
+    if (!isPlainRecord(node)) return;
+    // A SecretRef names where a secret lives (not secret itself); only env refs resolve here, the
+    // host hands over the others' values (`secretValues`).
+    if (typeof node.source === "string" && typeof node.id === "string") {
+      const value = node.source === "env" ? env[node.id] : undefined;
+      if (value) add(value);
+      return;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      // `secrets.*` configures the providers that resolve refs: commands and paths, no values.
+      if (path.length === 0 && key === "secrets") continue;
+      const parent = path.at(-1);
+      // `env.vars.*` and inline `env.*` values are environment variables (API keys, mostly);
+      // `env.shellEnv` only says how to import the login shell's.
+      const under = secret || SECRET_KEY.test(key) || parent === "headers" ||
+        (path.length === 1 && path[0] === "env" && key !== "shellEnv");
+      walk(child, under, [...path, key]);
+    }
+  };
+  walk(config, false, []);
+  return found;
+}
+
+/** Replaces known secret values in strings, objects and frames. Cheap when nothing matches. */
+export class SecretRedactor {
+  #values: string[] = [];
+  /** Values whose JSON string form differs (quotes, backslashes, control characters), in that form. */
+  #escaped: string[] = [];
+
+  constructor(values: Iterable<string> = []) {
+    this.update(values);
+  }
+
+  /** Replaces the set of values to hide; longest first, so a secret containing another goes whole. */
+  update(values: Iterable<string>): void {
+    this.#values = [...new Set(values)].filter((v) => v.length >= MIN_SECRET_LENGTH && v !== REDACTED)
+      .sort((a, b) => b.length - a.length);
+    this.#escaped = this.#values.map((v) => JSON.stringify(v).slice(1, -1)).filter((e) =>
+      !this.#values.includes(e)
+    );
+  }
+
+  /** The values currently hidden. */
+  values(): readonly string[] {
+    return this.#values;
+  }
+
+  /** Whether `text` (plain or JSON) contains any secret. */
+  hits(text: string): boolean {
+    for (const value of this.#values) if (text.includes(value)) return true;
+    for (const value of this.#escaped) if (text.includes(value)) return true;
+    return false;
+  }
+
+  redactText(text: string): string {
+    if (!this.hits(text)) return text;
+    let out = text;
+    for (const value of this.#values) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** A copy of `value` with secrets replaced inside every string; the same object when none matched. */
+  redact<T>(value: T): T {
+    if (!this.#values.length) return value;
+    const walk = (node: unknown): unknown => {
+      if (typeof node === "string") return this.redactText(node);
+      if (Array.isArray(node)) {
+        let changed = false;
+        const out = node.map((item) => {
+          const next = walk(item);
+          if (next !== item) changed = true;
+          return next;
+        });
+        return changed ? out : node;
+      }
+      if (isPlainRecord(node)) {
+        let changed = false;
+        const out: Record<string, unknown> = {};
+        for (const [key, child] of Object.entries(node)) {
+          const next = walk(child);
+          if (next !== child) changed = true;
+          out[key] = next;
+        }
+        return changed ? out : node;
+      }
+      return node;
+    };
+    return walk(value) as T;
+  }
+
+  /** Redacts a JSON document given as text (a WS frame, an HTTP body) without breaking its syntax. */
+  redactJson(text: string): string {
+    if (!this.hits(text)) return text;
+    try {
+      return JSON.stringify(this.redact(JSON.parse(text)));
+    } catch {
+      return this.redactText(text);
+    }
+  }
+}
