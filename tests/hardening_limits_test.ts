@@ -1,0 +1,98 @@
+// Hardening limits (issue 12): per-address pre-auth socket cap, fair run queues with a per-connection
+// cap, bounded metrics labels, 405 for methods fetch cannot represent, honest config-write failures,
+// and the open-file limit in the service units, the runner log and doctor.
+import assert from "node:assert/strict";
+import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
+import { createGateway, denoTransport, type LogRecord, nodeTransport } from "../mod.ts";
+import { TOKEN } from "./_helpers.ts";
+
+Deno.test("metrics: invented methods and unknown paths share the `other` label; real series still appear", async () => {
+  const metrics = metricsModule();
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+    modules: [metrics],
+  });
+  await gateway.start();
+  try {
+    for (let i = 0; i < 2200; i++) {
+      const response = await gateway.fetch(
+        new Request(`http://gw.test/probe-${i}`, { method: `M${i}` }),
+        { remoteAddress: "192.0.2.7" },
+      );
+      await response.body?.cancel();
+    }
+    const late = await gateway.fetch(new Request("http://gw.test/health"));
+    await late.body?.cancel();
+    const scraped = await gateway.fetch(
+      new Request(`http://gw.test${PROMETHEUS_PATH}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+    );
+    const samples = parseExposition(await scraped.text());
+    const requests = samples.filter((s) => s.name === "openclaw_gateway_http_requests_total");
+    assert.deepEqual(
+      requests.filter((s) => s.labels.route === "other").map((s) => s.labels),
+      [{ route: "other", method: "other", status: "404" }],
+      "2,200 invented methods on invented paths are one series",
+    );
+    assert.ok(
+      requests.some((s) => s.labels.route === "/health" && s.labels.method === "GET"),
+      "a real request after the flood still gets its series",
+    );
+    const dropped = samples.find((s) => s.name === "openclaw_prometheus_series_dropped_total");
+    assert.equal(dropped?.value ?? 0, 0, "nothing was dropped");
+  } finally {
+    await gateway.stop();
+  }
+});
+
+/** Sends one raw HTTP/1.1 request (fetch cannot send TRACE) and returns the response head. */
+async function rawRequest(port: number, method: string, path: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
+    let text = "";
+    const buffer = new Uint8Array(4096);
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+      if (text.includes("\r\n\r\n")) break;
+    }
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
+for (const make of [denoTransport, nodeTransport]) {
+  Deno.test(`${make().name} transport: TRACE gets 405 with Allow, and nothing is logged as an error`, async () => {
+    const records: LogRecord[] = [];
+    const gateway = createGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      transport: make(),
+      hostname: "127.0.0.1",
+      port: 0,
+      logSinks: [{ write: (record) => records.push(record) }],
+    });
+    const port = (await gateway.start())!.port;
+    const consoleErrors: unknown[][] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void consoleErrors.push(args);
+    try {
+      // Node's HTTP parser itself refuses TRACK with 400; Deno passes it on.
+      for (const method of make().name === "deno" ? ["TRACE", "TRACK"] : ["TRACE"]) {
+        const head = await rawRequest(port, method, "/health");
+        assert.match(head, /^HTTP\/1\.1 405 /, `${method}: ${head}`);
+        assert.match(head, /\r\nallow: GET, HEAD\r\n/i, `${method}: ${head}`);
+      }
+      const unknownPath = await rawRequest(port, "TRACE", "/no-such-page");
+      assert.match(unknownPath, /^HTTP\/1\.1 404 /);
+    } finally {
+      console.error = consoleError;
+      await gateway.stop();
+    }
+    assert.deepEqual(consoleErrors, [], "no stack trace on stderr");
+    assert.deepEqual(records.filter((r) => r.level === "error"), []);
+  });
+}
