@@ -2,9 +2,11 @@
 // cap, bounded metrics labels, 405 for methods fetch cannot represent, honest config-write failures,
 // and the open-file limit in the service units, the runner log and doctor.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { createGateway, denoTransport, type LogRecord, nodeTransport } from "../mod.ts";
-import { TOKEN } from "./_helpers.ts";
+import { configMethodsModule } from "../runner/gateway/config-methods.ts";
+import { client, connectParams, TOKEN } from "./_helpers.ts";
 
 Deno.test("metrics: invented methods and unknown paths share the `other` label; real series still appear", async () => {
   const metrics = metricsModule();
@@ -96,3 +98,68 @@ for (const make of [denoTransport, nodeTransport]) {
     assert.deepEqual(records.filter((r) => r.level === "error"), []);
   });
 }
+
+const canMount = Deno.uid?.() === 0 && Deno.build.os === "linux";
+
+/** Runs `body` with a 256 KiB tmpfs (a real full disk on demand); needs root. */
+async function withTinyFs(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "openclaw-tinyfs-" });
+  const mounted = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir],
+    stderr: "piped",
+  }).output();
+  if (!mounted.success) throw new Error(new TextDecoder().decode(mounted.stderr));
+  try {
+    await body(dir);
+  } finally {
+    await new Deno.Command("umount", { args: [dir] }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function fillDisk(dir: string): Promise<void> {
+  const filler = await Deno.open(join(dir, "filler"), { write: true, create: true });
+  for (;;) {
+    const n = await filler.write(new Uint8Array(4096)).catch(() => 0);
+    if (!n) break;
+  }
+  filler.close();
+}
+
+Deno.test({
+  name: "config.set on a full disk: ENOSPC and the path in a retryable error, no temp file, old file kept",
+  ignore: !canMount,
+  async fn() {
+    await withTinyFs(async (dir) => {
+      const path = join(dir, "openclaw.json");
+      const before = JSON.stringify({ gateway: { mode: "local", auth: { mode: "token", token: TOKEN } } });
+      await Deno.writeTextFile(path, before);
+      const gateway = createGateway({
+        config: JSON.parse(before),
+        modules: [configMethodsModule({ configPath: path })],
+      });
+      await gateway.start();
+      try {
+        const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+        const { hash } = (await admin.request("config.get")).payload as { hash: string };
+        await fillDisk(dir);
+        const next = { gateway: { mode: "local", port: 18790, auth: { mode: "token", token: TOKEN } } };
+        const refused = await admin.request("config.set", { raw: JSON.stringify(next), baseHash: hash });
+        assert.equal(refused.ok, false);
+        const error = refused.error as { code: string; message: string; retryable?: boolean };
+        assert.equal(error.code, "UNAVAILABLE", error.message);
+        assert.equal(error.retryable, true);
+        assert.ok(
+          error.message.includes(`ENOSPC (no space left on device) writing ${path}`),
+          error.message,
+        );
+        assert.equal(await Deno.readTextFile(path), before, "the old file is kept");
+        const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+        assert.deepEqual(names, ["filler", "openclaw.json"], "no temp file is left behind");
+        admin.socket.close();
+      } finally {
+        await gateway.stop();
+      }
+    });
+  },
+});
