@@ -5,8 +5,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { createGateway, denoTransport, type LogRecord, nodeTransport } from "../mod.ts";
+import { renderLaunchdPlist } from "../lib/service/launchd.ts";
+import { parsePlist } from "../lib/service/plist.ts";
+import { buildGatewayServiceSpec } from "../lib/service/spec.ts";
+import { renderSystemdUnit } from "../lib/service/systemd.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
+import { parseOpenFileLimit } from "../runner/gateway/open-files.ts";
 import { client, connectParams, TOKEN } from "./_helpers.ts";
+import { fakeLinuxHost, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
+import { runnerEnv } from "./_runner_process.ts";
 
 Deno.test("metrics: invented methods and unknown paths share the `other` label; real series still appear", async () => {
   const metrics = metricsModule();
@@ -160,6 +167,99 @@ Deno.test({
       } finally {
         await gateway.stop();
       }
+    });
+  },
+});
+
+Deno.test("service definitions raise the open-file limit: systemd LimitNOFILE, launchd NumberOfFiles", () => {
+  const spec = buildGatewayServiceSpec({
+    launcher: ["/usr/local/bin/deno", "run", "-A", "/srv/openclaw/runner/main.ts"],
+    profile: "default",
+    port: 18789,
+    stateDir: "/home/me/.openclaw",
+    configPath: "/home/me/.openclaw/openclaw.json",
+  });
+  const unit = renderSystemdUnit(spec, "/home/me/.openclaw/gateway.env");
+  const service = unit.slice(unit.indexOf("[Service]"), unit.indexOf("[Install]"));
+  assert.match(service, /^LimitNOFILE=65536$/m);
+  const plist = parsePlist(renderLaunchdPlist("ai.openclaw.gateway", spec, "/e", "/l")) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual(plist.SoftResourceLimits, { NumberOfFiles: 65536 });
+  assert.deepEqual(plist.HardResourceLimits, { NumberOfFiles: 65536 });
+});
+
+Deno.test("open-file limit: /proc/<pid>/limits rows parse, including unlimited", () => {
+  const header = "Limit                     Soft Limit           Hard Limit           Units     \n";
+  assert.deepEqual(
+    parseOpenFileLimit(
+      `${header}Max open files            1024                 524288               files     \n`,
+    ),
+    { soft: 1024, hard: 524288 },
+  );
+  assert.deepEqual(
+    parseOpenFileLimit(
+      `${header}Max open files            unlimited            unlimited            files\n`,
+    ),
+    { soft: Infinity, hard: Infinity },
+  );
+  assert.equal(parseOpenFileLimit(header), undefined);
+});
+
+Deno.test("doctor warns below 4,096 open files and says how to raise it; ok above", async () => {
+  await withTempDir(async (home) => {
+    await writeConfig(home, { gateway: { mode: "local", port: 20003, auth: { token: TOKEN } } });
+    const doctor = async (soft: number) => {
+      const host = { ...fakeLinuxHost(home, recordingRunner().run) };
+      host.openFileLimit = () => Promise.resolve({ soft, hard: soft });
+      return await runOps(host, ["doctor"], { HOME: home });
+    };
+    const low = await doctor(1024);
+    assert.equal(low.code, 0, "a low limit is a warning, not an error");
+    assert.match(low.out, /^\[warn\] open-files: this shell's open-file limit is 1024, below 4096: /m);
+    assert.match(low.out, /repair: none automatic: .*LimitNOFILE.*ulimit -Hn 65536/);
+    const ample = await doctor(65536);
+    assert.match(ample.out, /^\[ok\] open-files: this shell's open-file limit is 65536$/m);
+  });
+});
+
+Deno.test({
+  name: "the runner logs its open-file limit at start, with a warning when it is low",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await withTempDir(async (home) => {
+      // The hard limit caps what the runtime can raise its soft limit to.
+      const child = new Deno.Command("sh", {
+        args: [
+          "-c",
+          'ulimit -n 2048 && exec "$0" "$@"',
+          Deno.execPath(),
+          "run",
+          "-A",
+          new URL("../runner/main.ts", import.meta.url).pathname,
+          "--dev",
+          "gateway",
+          "--port",
+          "0",
+        ],
+        env: runnerEnv(home),
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "null",
+        stdin: "null",
+      }).spawn();
+      let seen = "";
+      try {
+        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+          seen += chunk;
+          if (/open-file limit.*\n/.test(seen)) break;
+        }
+      } finally {
+        child.kill("SIGTERM");
+        await child.status;
+      }
+      assert.match(seen, /WARN .*open-file limit below 4096; .*LimitNOFILE.* soft=2048 hard=2048/);
     });
   },
 });
