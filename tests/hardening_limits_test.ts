@@ -2,9 +2,11 @@
 // cap, bounded metrics labels, 405 for methods fetch cannot represent, honest config-write failures,
 // and the open-file limit in the service units, the runner log and doctor.
 import assert from "node:assert/strict";
+import WebSocket from "ws";
 import { join } from "node:path";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
-import { createGateway, denoTransport, type LogRecord, nodeTransport } from "../mod.ts";
+import { createGateway, denoTransport, type LogRecord, nodeTransport, openMemorySocket } from "../mod.ts";
+import { assertServes, loopbackGateway, until } from "./_evidence_clients.ts";
 import { renderLaunchdPlist } from "../lib/service/launchd.ts";
 import { parsePlist } from "../lib/service/plist.ts";
 import { buildGatewayServiceSpec } from "../lib/service/spec.ts";
@@ -262,4 +264,77 @@ Deno.test({
       assert.match(seen, /WARN .*open-file limit below 4096; .*LimitNOFILE.* soft=2048 hard=2048/);
     });
   },
+});
+
+type PreAuth = { open: true; ws: WebSocket } | { open: false; status: number; body: string };
+
+/** Opens a socket from `localAddress` and waits for the challenge, or for the refused upgrade's status and text. */
+function preAuthSocket(url: string, localAddress = "127.0.0.1"): Promise<PreAuth> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { localAddress });
+    ws.on("message", () => resolve({ open: true, ws }));
+    ws.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => {
+        ws.terminate();
+        resolve({ open: false, status: res.statusCode ?? 0, body });
+      });
+    });
+    ws.on("error", (error) => reject(error));
+  });
+}
+
+for (const make of [denoTransport, nodeTransport]) {
+  Deno.test(`${make().name} transport: one address holds at most 64 unauthenticated sockets; another address still gets in`, async () => {
+    await using gw = await loopbackGateway({ transport: make() });
+    const flood = await Promise.all(Array.from({ length: 200 }, () => preAuthSocket(gw.url)));
+    const refused = flood.filter((s) => !s.open);
+    assert.equal(flood.length - refused.length, 64, "the default per-address cap is 64");
+    for (const r of refused) {
+      assert.deepEqual(
+        { status: r.status, body: r.body },
+        {
+          status: 503,
+          body: "Too many unauthenticated sockets from your address (limit 64); " +
+            "complete the connect handshake on the open ones or retry later",
+        },
+      );
+    }
+    // All of 127/8 is loopback on Linux: 127.0.0.2 is a second client address.
+    const other = await preAuthSocket(gw.url, "127.0.0.2");
+    assert.equal(other.open, true, "a second address is not locked out by the first");
+    if (other.open) other.ws.close();
+    for (const s of flood) if (s.open) s.ws.close();
+    // The first address gets its slots back once its sockets are gone.
+    await until(() => gw.gateway.state.connections() === 0, "the flood to close");
+    await assertServes(gw.url);
+  });
+}
+
+Deno.test("per-address cap: configurable, IPv6 counted per /64, a slot frees when a socket authenticates", async () => {
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN }, limits: { maxUnauthenticatedPerAddress: 3 } },
+    },
+  });
+  await gateway.start();
+  try {
+    const open = (remoteAddress: string) => openMemorySocket(gateway, { remoteAddress });
+    const first = open("2001:db8::a");
+    open("2001:db8::b");
+    open("[2001:db8:0:0:1::c]");
+    assert.throws(() => open("2001:db8::d"), /HTTP 503/, "the same /64 is one address");
+    open("2001:db8:0:1::1");
+    open("::ffff:192.0.2.1");
+    open("192.0.2.1");
+    open("192.0.2.1");
+    assert.throws(() => open("192.0.2.1"), /HTTP 503/, "IPv4-mapped and plain IPv4 are one address");
+    await first.next();
+    first.send({ type: "req", id: "c", method: "connect", params: connectParams() });
+    assert.equal((await first.waitFor((f) => f.id === "c")).ok, true);
+    open("2001:db8::d");
+  } finally {
+    await gateway.stop();
+  }
 });
