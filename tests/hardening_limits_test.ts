@@ -4,8 +4,17 @@
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { join } from "node:path";
+import { agentsModule } from "../lib/agents/mod.ts";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
-import { createGateway, denoTransport, type LogRecord, nodeTransport, openMemorySocket } from "../mod.ts";
+import { LocalProvider } from "../lib/providers/local.ts";
+import {
+  createGateway,
+  denoTransport,
+  type Frame,
+  type LogRecord,
+  nodeTransport,
+  openMemorySocket,
+} from "../mod.ts";
 import { assertServes, loopbackGateway, until } from "./_evidence_clients.ts";
 import { renderLaunchdPlist } from "../lib/service/launchd.ts";
 import { parsePlist } from "../lib/service/plist.ts";
@@ -334,6 +343,112 @@ Deno.test("per-address cap: configurable, IPv6 counted per /64, a slot frees whe
     first.send({ type: "req", id: "c", method: "connect", params: connectParams() });
     assert.equal((await first.waitFor((f) => f.id === "c")).ok, true);
     open("2001:db8::d");
+  } finally {
+    await gateway.stop();
+  }
+});
+
+/**
+ * A gateway whose local model holds every reply until `release()`: runs pile up without any timing.
+ * Records which connection each run started for, in start order.
+ */
+async function heldModelGateway(limits: Record<string, number> = {}) {
+  const gate = Promise.withResolvers<void>();
+  const sleep = (_ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      gate.promise.then(resolve);
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  const agents = agentsModule({ providers: { local: new LocalProvider({ delayMs: 1, sleep }) } });
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN }, limits } },
+    modules: [agents],
+    timing: { drainTimeoutMs: 50 },
+  });
+  await gateway.start();
+  const starts: string[] = [];
+  agents.runtime().onRunEvent((run, event) => {
+    if (event.type === "start") starts.push(run.origin.connId ?? "");
+  });
+  return { gateway, agents, starts, release: () => gate.resolve() };
+}
+
+/** Sends an `agent` request and resolves with its first answer: the `accepted` ack or the error. */
+async function queueAgentRun(c: Awaited<ReturnType<typeof client>>, i: number): Promise<Frame> {
+  const id = `flood-${i}`;
+  c.socket.send({
+    type: "req",
+    id,
+    method: "agent",
+    params: { message: `task ${i}`, sessionKey: `flood-${i}`, idempotencyKey: id },
+  });
+  return await c.socket.waitFor((f) => f.type === "res" && f.id === id);
+}
+
+Deno.test("one connection's 500 queued runs do not starve another: its chat.send is acked and starts next", async () => {
+  const held = await heldModelGateway({ maxQueuedRunsPerConnection: 1000 });
+  const { gateway, starts } = held;
+  try {
+    const flooder = await client(gateway);
+    const flooderId = (flooder.hello.server as { connId: string }).connId;
+    for (let i = 0; i < 500; i++) {
+      const ack = await queueAgentRun(flooder, i);
+      assert.equal((ack.payload as { status?: string })?.status, "accepted", JSON.stringify(ack));
+    }
+    assert.equal(starts.length, 8, "the agent's 8 slots are busy; 492 runs wait");
+
+    const other = await client(gateway);
+    const otherId = (other.hello.server as { connId: string }).connId;
+    // Acked while every slot is held and 492 runs wait: the ack does not wait for the queue.
+    const sent = await other.request("chat.send", {
+      sessionKey: "main",
+      message: "hi",
+      idempotencyKey: "c-1",
+    });
+    assert.equal(sent.ok, true, JSON.stringify(sent.error));
+    assert.equal((sent.payload as { status: string }).status, "started");
+
+    held.release();
+    await until(() => starts.includes(otherId), "the other client's run to start");
+    const before = starts.indexOf(otherId);
+    assert.ok(
+      before <= 9,
+      `the other client's run started as run #${before + 1}; the flooder's backlog must not go first`,
+    );
+    assert.ok(starts.slice(0, before).every((id) => id === flooderId));
+    await until(() => starts.length === 501, "the backlog to drain", 30_000);
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("a connection may have 64 runs waiting; the next gets a retryable UNAVAILABLE that names the limit", async () => {
+  const held = await heldModelGateway();
+  const { gateway, starts } = held;
+  try {
+    const flooder = await client(gateway);
+    const answers: Frame[] = [];
+    for (let i = 0; i < 8 + 64 + 1; i++) answers.push(await queueAgentRun(flooder, i));
+    assert.equal(starts.length, 8);
+    assert.ok(answers.slice(0, 72).every((a) => a.ok), "8 running and 64 waiting are accepted");
+    const refused = answers[72];
+    assert.equal(refused.ok, false);
+    const error = refused.error as { code: string; message: string; retryable?: boolean };
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: "UNAVAILABLE", retryable: true },
+    );
+    assert.match(error.message, /too many runs waiting to start on this connection \(limit 64\)/);
+    // The cap is per connection: another client still queues.
+    const other = await client(gateway);
+    const sent = await other.request("chat.send", {
+      sessionKey: "main",
+      message: "hi",
+      idempotencyKey: "o-1",
+    });
+    assert.equal(sent.ok, true, JSON.stringify(sent.error));
+    held.release();
+    await until(() => starts.length === 73, "the queue to drain", 30_000);
   } finally {
     await gateway.stop();
   }
