@@ -3,7 +3,7 @@
 // and the open-file limit in the service units, the runner log and doctor.
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { LocalProvider } from "../lib/providers/local.ts";
@@ -21,6 +21,7 @@ import { parsePlist } from "../lib/service/plist.ts";
 import { buildGatewayServiceSpec } from "../lib/service/spec.ts";
 import { renderSystemdUnit } from "../lib/service/systemd.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
+import { lockPath } from "../runner/gateway/lock.ts";
 import { parseOpenFileLimit } from "../runner/gateway/open-files.ts";
 import { client, connectParams, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
@@ -221,9 +222,10 @@ Deno.test("open-file limit: /proc/<pid>/limits rows parse, including unlimited",
 Deno.test("doctor warns below 4,096 open files and says how to raise it; ok above", async () => {
   await withTempDir(async (home) => {
     await writeConfig(home, { gateway: { mode: "local", port: 20003, auth: { token: TOKEN } } });
-    const doctor = async (soft: number) => {
+    const doctor = async (soft: number, running = 65536) => {
       const host = { ...fakeLinuxHost(home, recordingRunner().run) };
-      host.openFileLimit = () => Promise.resolve({ soft, hard: soft });
+      host.openFileLimit = (pid) =>
+        Promise.resolve(pid === undefined ? { soft, hard: soft } : { soft: running, hard: running });
       return await runOps(host, ["doctor"], { HOME: home });
     };
     const low = await doctor(1024);
@@ -232,6 +234,18 @@ Deno.test("doctor warns below 4,096 open files and says how to raise it; ok abov
     assert.match(low.out, /repair: none automatic: .*LimitNOFILE.*ulimit -Hn 65536/);
     const ample = await doctor(65536);
     assert.match(ample.out, /^\[ok\] open-files: this shell's open-file limit is 65536$/m);
+    // A running gateway (it holds the lock) is judged by its own limit, not the shell's.
+    const lock = lockPath(`${home}/.openclaw`);
+    await Deno.mkdir(dirname(lock), { recursive: true });
+    await Deno.writeTextFile(lock, JSON.stringify({ pid: Deno.pid }));
+    const service = await doctor(65536, 1024);
+    assert.match(
+      service.out,
+      new RegExp(
+        `^\\[warn\\] open-files: the running gateway's \\(pid ${Deno.pid}\\) open-file limit is 1024`,
+        "m",
+      ),
+    );
   });
 });
 
