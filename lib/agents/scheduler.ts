@@ -120,8 +120,9 @@ export class RunScheduler {
 
   /**
    * Starts `work` once both the session's lane and one of the agent's slots are free, and never before
-   * this returns. `waiting` tells whether it queues behind other runs. A run that would wait while its owner already has `maxQueued`
-   * waiting is refused here (a retryable UNAVAILABLE), before anything is queued.
+   * this returns. `waiting` tells whether it queues behind other runs. A run that would wait while its
+   * owner already has `maxQueued` waiting is refused here (a retryable UNAVAILABLE), before anything
+   * is queued.
    */
   schedule<T>(
     run: ScheduledRun,
@@ -164,12 +165,12 @@ export class RunScheduler {
       if (left > 0) this.#queued.set(owner, left);
       else this.#queued.delete(owner);
     };
-    const done = this.#wait(run.sessionKey, session, slots, owner, signal, started, work);
+    const done = this.#wait(run, session, slots, owner, signal, started, work);
     return { done, waiting: true };
   }
 
   async #wait<T>(
-    sessionKey: string,
+    run: ScheduledRun,
     session: Slots,
     slots: Slots,
     owner: string,
@@ -179,10 +180,12 @@ export class RunScheduler {
   ): Promise<T> {
     try {
       const releaseSession = await session.acquire(signal).catch((e) => {
-        this.#forget(this.#sessions, sessionKey);
+        this.#forget(this.#sessions, run.sessionKey);
         throw e;
       });
       try {
+        // The limit may have been reloaded while the run waited for its session.
+        slots.resize(run.agent.maxConcurrent);
         const releaseAgent = await slots.acquire(signal, owner);
         started();
         try {
@@ -192,7 +195,7 @@ export class RunScheduler {
         }
       } finally {
         releaseSession();
-        this.#forget(this.#sessions, sessionKey);
+        this.#forget(this.#sessions, run.sessionKey);
       }
     } finally {
       started();
