@@ -370,8 +370,12 @@ async function heldModelGateway(limits: Record<string, number> = {}) {
   const gate = Promise.withResolvers<void>();
   const sleep = (_ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
-      gate.promise.then(resolve);
-      signal.addEventListener("abort", () => resolve(), { once: true });
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      gate.promise.then(done);
+      signal.addEventListener("abort", done, { once: true });
     });
   const agents = agentsModule({ providers: { local: new LocalProvider({ delayMs: 1, sleep }) } });
   const gateway = createGateway({

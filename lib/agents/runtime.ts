@@ -24,7 +24,7 @@ import type {
 import { isAbort } from "../providers/upstream-error.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
-import { RunScheduler } from "./scheduler.ts";
+import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
 import type {
   RunEndState,
   SessionEntry,
@@ -187,9 +187,18 @@ export class AgentRuntime {
   startTurn(input: TurnInput): RunHandle {
     const agent = this.agents().get(input.agentId);
     const model = this.providers().resolve(input.model ?? agent.model);
+    const run: ScheduledRun = {
+      sessionKey: input.sessionKey,
+      agent,
+      owner: input.queueOwner,
+      maxQueued: this.options.config().gateway?.limits?.maxQueuedRunsPerConnection ??
+        DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION,
+    };
+    // Refused before anything (the timeout's timer above all) exists for the turn.
+    this.#scheduler.admit(run);
     const runId = this.#newId();
     const controller = new AbortController();
-    const signals = [controller.signal];
+    const signals = [controller.signal, AbortSignal.timeout(agent.timeoutMs)];
     if (input.signal) signals.push(input.signal);
     const signal = AbortSignal.any(signals);
     const info: RunInfo = {
@@ -201,23 +210,10 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     // The scheduler calls back only after it returned, by which time `record` is initialised.
-    const scheduled = this.#scheduler.schedule(
-      {
-        sessionKey: input.sessionKey,
-        agent,
-        owner: input.queueOwner,
-        maxQueued: this.options.config().gateway?.limits?.maxQueuedRunsPerConnection ??
-          DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION,
-      },
-      signal,
-      () => {
-        record.state = "running";
-        return this.#execute(info, input, agent, model.ref, signal, recorded);
-      },
-    );
-    // Armed only once the scheduler took the turn: a refused turn leaves no timer behind.
-    const timeout = AbortSignal.timeout(agent.timeoutMs);
-    timeout.addEventListener("abort", () => controller.abort(timeout.reason), { once: true });
+    const scheduled = this.#scheduler.schedule(run, signal, () => {
+      record.state = "running";
+      return this.#execute(info, input, agent, model.ref, signal, recorded);
+    });
     const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => recorded.resolve());

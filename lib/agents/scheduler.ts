@@ -119,19 +119,36 @@ export class RunScheduler {
   #anonymous = 0;
 
   /**
+   * Throws a retryable UNAVAILABLE when `run` would have to wait while its owner already has
+   * `maxQueued` runs waiting; {@link schedule} refuses exactly then. Lets a caller refuse a run before
+   * it builds anything for it.
+   */
+  admit(run: ScheduledRun): void {
+    const slots = this.#slots(this.#agents, run.agent.id, run.agent.maxConcurrent);
+    slots.resize(run.agent.maxConcurrent);
+    if (run.owner === undefined || run.maxQueued === undefined) return;
+    if ((this.#queued.get(run.owner) ?? 0) < run.maxQueued) return;
+    if ((this.#sessions.get(run.sessionKey)?.available ?? true) && slots.available) return;
+    throw new GatewayError(
+      "UNAVAILABLE",
+      `too many runs waiting to start on this connection (limit ${run.maxQueued}); ` +
+        "wait for some to finish, then retry",
+      { retryable: true },
+    );
+  }
+
+  /**
    * Starts `work` once both the session's lane and one of the agent's slots are free, and never before
-   * this returns. `waiting` tells whether it queues behind other runs. A run that would wait while its
-   * owner already has `maxQueued` waiting is refused here (a retryable UNAVAILABLE), before anything
-   * is queued.
+   * this returns. `waiting` tells whether it queues behind other runs. Refused as {@link admit} says.
    */
   schedule<T>(
     run: ScheduledRun,
     signal: AbortSignal,
     work: () => Promise<T>,
   ): { done: Promise<T>; waiting: boolean } {
+    this.admit(run);
+    const slots = this.#agents.get(run.agent.id)!;
     const session = this.#slots(this.#sessions, run.sessionKey, 1);
-    const slots = this.#slots(this.#agents, run.agent.id, run.agent.maxConcurrent);
-    slots.resize(run.agent.maxConcurrent);
     if (session.available && slots.available) {
       const releaseSession = session.take();
       const releaseAgent = slots.take();
@@ -146,17 +163,7 @@ export class RunScheduler {
       return { done, waiting: false };
     }
     const owner = run.owner ?? `run:${++this.#anonymous}`;
-    const queued = this.#queued.get(owner) ?? 0;
-    if (run.owner !== undefined && run.maxQueued !== undefined && queued >= run.maxQueued) {
-      this.#forget(this.#sessions, run.sessionKey);
-      throw new GatewayError(
-        "UNAVAILABLE",
-        `too many runs waiting to start on this connection (limit ${run.maxQueued}); ` +
-          "wait for some to finish, then retry",
-        { retryable: true },
-      );
-    }
-    this.#queued.set(owner, queued + 1);
+    this.#queued.set(owner, (this.#queued.get(owner) ?? 0) + 1);
     let counted = true;
     const started = () => {
       if (!counted) return;
