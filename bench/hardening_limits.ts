@@ -108,7 +108,7 @@ async function session(url: string) {
   const sentAt = performance.now();
   const acked = await Promise.race([
     victim.request("v", "chat.send", { sessionKey: "main", message: "hi", idempotencyKey: "v1" }),
-    new Promise<undefined>((resolve) => setTimeout(resolve, 10_000)),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000)),
   ]);
   const ackMs = performance.now() - sentAt;
   while (!started && performance.now() - sentAt < 10_000) await new Promise((r) => setTimeout(r, 10));
