@@ -6,12 +6,14 @@
  */
 import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts";
 import { attributeClient } from "./auth/client-address.ts";
+import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
 import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
+import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
@@ -264,6 +266,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
   let unauthenticated = 0;
+  /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
+  const unauthenticatedFrom = new Map<string, number>();
+  const bucketOf = new Map<Connection, string>();
+  let perAddressRefusals = { count: 0, loggedAt: -Infinity };
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -484,6 +490,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
     authenticated(connection) {
       unauthenticated--;
+      releaseBucket(connection);
       notify((o) => o.connection?.("authenticated"));
       deviceTokens.delete(connection);
       const caller = connection.caller!;
@@ -503,8 +510,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     closed(connection) {
       if (!connections.delete(connection)) return;
       notify((o) => o.connection?.("close"));
-      if (!connection.caller) unauthenticated--;
-      else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
+      if (!connection.caller) {
+        unauthenticated--;
+        releaseBucket(connection);
+      } else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
         // Only the connection that wrote the row removes it: a device's older socket closing late must
         // not erase the row its newer socket holds.
         const key = presenceKey(connection);
@@ -517,6 +526,27 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
   const presenceOwners = new Map<string, Connection>();
+
+  const releaseBucket = (connection: Connection) => {
+    const bucket = bucketOf.get(connection);
+    if (bucket === undefined) return;
+    bucketOf.delete(connection);
+    const left = (unauthenticatedFrom.get(bucket) ?? 1) - 1;
+    if (left > 0) unauthenticatedFrom.set(bucket, left);
+    else unauthenticatedFrom.delete(bucket);
+  };
+
+  /** Floods refuse thousands of upgrades a second: one warning per 10 s says how many. */
+  const notePerAddressRefusal = (bucket: string, limit: number) => {
+    perAddressRefusals.count++;
+    if (now() - perAddressRefusals.loggedAt < 10_000) return;
+    logger.warn("rejecting upgrades: too many unauthenticated sockets from one address", {
+      address: bucket,
+      limit,
+      refused: perAddressRefusals.count,
+    });
+    perAddressRefusals = { count: 0, loggedAt: now() };
+  };
 
   bus.subscribe((event: BusEvent) => {
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
@@ -677,12 +707,26 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         logger.warn("rejecting upgrade: too many unauthenticated sockets", { limit: maxUnauthenticated });
         return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
       }
+      const bucket = addressBucket(clientAddress(info.remoteAddress, request.headers));
+      const perAddress = config.gateway?.limits?.maxUnauthenticatedPerAddress ??
+        DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
+      if ((unauthenticatedFrom.get(bucket) ?? 0) >= perAddress) {
+        notePerAddressRefusal(bucket, perAddress);
+        return textResponse(
+          `Too many unauthenticated sockets from your address (limit ${perAddress}); complete the connect handshake on the open ones or retry later`,
+          503,
+          { "Retry-After": "1" },
+        );
+      }
       return null;
     },
     acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers {
       unauthenticated++;
       const connection = new Connection(host, redactingWire(wire, secrets), info);
       connections.add(connection);
+      const bucket = addressBucket(clientAddress(info.remoteAddress, info.headers));
+      bucketOf.set(connection, bucket);
+      unauthenticatedFrom.set(bucket, (unauthenticatedFrom.get(bucket) ?? 0) + 1);
       notify((o) => o.connection?.("open"));
       if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
       const refusal = socketGuards.map((guard) => guard(info)).find(Boolean);

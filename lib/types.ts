@@ -110,7 +110,7 @@ export interface GatewayObserver {
   connection?(change: "open" | "authenticated" | "close"): void;
   /** A method call finished. `method` is `unknown` for names nobody registered (bounded label sets). */
   request?(method: string, outcome: "ok" | "error", errorCode: string | undefined, durationMs: number): void;
-  /** An HTTP request was answered. `route` is the matched route's path, or `unmatched`. */
+  /** An HTTP request was answered. `route` is the matched route's path, or `other`. */
   http?(route: string, method: string, status: number, durationMs: number): void;
   /** A credential was refused; `reason` is a short code such as `AUTH_TOKEN_MISMATCH` or `401`. */
   authFailure?(transport: "ws" | "http", reason: string): void;

@@ -111,8 +111,8 @@ function agentFinal(outcome: RunOutcome): Record<string, unknown> {
 
 /**
  * Waits until a turn's message is on disk, so an acknowledged message survives a crash; a failed write
- * becomes a retryable error instead of an acknowledgement. Only for idle sessions: a turn queued behind
- * a running one is written when it starts, and waiting would hold the answer for the whole earlier turn.
+ * becomes a retryable error instead of an acknowledgement. Only for turns that start at once: a turn
+ * queued behind other runs is written when it starts, and waiting would hold the answer for the queue.
  */
 async function savedOrUnavailable(handle: RunHandle): Promise<void> {
   await handle.recorded.catch((error) => {
@@ -127,6 +127,11 @@ async function savedOrUnavailable(handle: RunHandle): Promise<void> {
       },
     );
   });
+}
+
+/** Runs share the agent per connection; the embedding app's own in-process calls are not queued as one. */
+function queueOwner(call: MethodCall): string | undefined {
+  return call.caller.authMethod === "internal" ? undefined : call.caller.connId;
 }
 
 /** `/new` and `/reset` start a fresh session instead of a turn; that is an admin action. */
@@ -160,7 +165,6 @@ export function registerRunMethods(
       };
     }
     const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-    const queued = runtime.busy(target.key);
     const handle = runtime.startTurn({
       sessionKey: target.key,
       agentId: target.agentId,
@@ -168,8 +172,9 @@ export function registerRunMethods(
       system: params.extraSystemPrompt,
       model,
       origin: { kind: "agent", connId: call.caller.connId },
+      queueOwner: queueOwner(call),
     });
-    if (!queued) await savedOrUnavailable(handle);
+    if (!handle.waiting) await savedOrUnavailable(handle);
     call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
     return agentFinal(await handle.done);
   });
@@ -185,14 +190,14 @@ export function registerRunMethods(
       throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
     }
     const target = targetSession(runtime, params.sessionKey, params.agentId);
-    const queued = runtime.busy(target.key);
     const handle = runtime.startTurn({
       sessionKey: target.key,
       agentId: target.agentId,
       messages: [{ role: "user", content: params.message }],
       origin: { kind: "chat", connId: call.caller.connId },
+      queueOwner: queueOwner(call),
     });
-    if (!queued) await savedOrUnavailable(handle);
+    if (!handle.waiting) await savedOrUnavailable(handle);
     return { runId: handle.runId, status: "started" };
   });
 

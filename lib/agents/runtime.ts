@@ -6,6 +6,7 @@
  * @module
  */
 import type { GatewayConfig } from "../config/schema.ts";
+import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
@@ -23,7 +24,7 @@ import type {
 import { isAbort } from "../providers/upstream-error.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
-import { RunScheduler } from "./scheduler.ts";
+import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
 import type {
   RunEndState,
   SessionEntry,
@@ -88,6 +89,12 @@ export interface TurnInput {
   /** Aborting it cancels the run (an HTTP client that disconnects). */
   signal?: AbortSignal;
   origin: RunOrigin;
+  /**
+   * The connection the run is queued for: its runs take turns with other connections' runs for the
+   * agent, and at most `gateway.limits.maxQueuedRunsPerConnection` of them may wait to start. Unset
+   * (HTTP requests, hooks, channels, in-process calls): the run takes its turn alone, uncapped.
+   */
+  queueOwner?: string;
   /** Output of this run only, before the runtime-wide listeners see it. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -104,6 +111,8 @@ export interface RunHandle {
    * failed. For a turn that ends before its input was written (aborted while queued), it resolves.
    */
   recorded: Promise<void>;
+  /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
+  waiting: boolean;
 }
 
 /** What `agent.wait` reports. */
@@ -172,11 +181,21 @@ export class AgentRuntime {
 
   /**
    * Accepts a turn and returns at once; the turn waits for its session and agent slot, then runs.
-   * Unknown agents and models are refused here, before anything is queued.
+   * Unknown agents and models, and turns past their connection's queue limit, are refused here,
+   * before anything is queued.
    */
   startTurn(input: TurnInput): RunHandle {
     const agent = this.agents().get(input.agentId);
     const model = this.providers().resolve(input.model ?? agent.model);
+    const run: ScheduledRun = {
+      sessionKey: input.sessionKey,
+      agent,
+      owner: input.queueOwner,
+      maxQueued: this.options.config().gateway?.limits?.maxQueuedRunsPerConnection ??
+        DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION,
+    };
+    // Refused before anything (the timeout's timer above all) exists for the turn.
+    this.#scheduler.admit(run);
     const runId = this.#newId();
     const controller = new AbortController();
     const signals = [controller.signal, AbortSignal.timeout(agent.timeoutMs)];
@@ -190,13 +209,12 @@ export class AgentRuntime {
       ephemeral: input.ephemeral ?? false,
     };
     const recorded = Promise.withResolvers<void>();
-    // The scheduler calls back only after an await, by which time `record` is initialised.
-    const done = this.#scheduler
-      .run(input.sessionKey, agent, signal, () => {
-        record.state = "running";
-        return this.#execute(info, input, agent, model.ref, signal, recorded);
-      })
-      .catch((error) => this.#queuedFailure(info, input, error, signal));
+    // The scheduler calls back only after it returned, by which time `record` is initialised.
+    const scheduled = this.#scheduler.schedule(run, signal, () => {
+      record.state = "running";
+      return this.#execute(info, input, agent, model.ref, signal, recorded);
+    });
+    const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => recorded.resolve());
     // Callers that do not wait for it must not see an unhandled rejection.
@@ -218,6 +236,7 @@ export class AgentRuntime {
       agentId: agent.id,
       done,
       recorded: recorded.promise,
+      waiting: scheduled.waiting,
     };
   }
 

@@ -1,14 +1,24 @@
 /**
  * When a run may start: runs of one session go one at a time, in arrival order, and an agent runs at
- * most `maxConcurrent` sessions at once. A queued run whose signal aborts leaves the queue at once.
+ * most `maxConcurrent` sessions at once. The agent's free slots go round-robin to the owners (callers)
+ * with runs waiting, so one caller's backlog cannot make everyone else wait behind it, and an owner may
+ * have only so many runs waiting. A queued run whose signal aborts leaves the queue at once.
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 
-/** A FIFO of waiters for a limited number of slots. */
+interface Waiter {
+  grant: () => void;
+  signal: AbortSignal;
+  reject: (reason: unknown) => void;
+}
+
+/** Slots granted round-robin between owners, first come first served within one owner. */
 class Slots {
   #free: number;
-  readonly #waiters: { grant: () => void; signal: AbortSignal; reject: (reason: unknown) => void }[] = [];
+  /** Waiters by owner; the map's order is the rotation. */
+  readonly #waiting = new Map<string, Waiter[]>();
 
   constructor(private limit: number) {
     this.#free = limit;
@@ -22,74 +32,180 @@ class Slots {
   }
 
   get idle(): boolean {
-    return this.#free === this.limit && this.#waiters.length === 0;
+    return this.#free === this.limit && this.#waiting.size === 0;
   }
 
-  acquire(signal: AbortSignal): Promise<() => void> {
+  /** Whether a slot is free with no one waiting for it. */
+  get available(): boolean {
+    return this.#free > 0 && this.#waiting.size === 0;
+  }
+
+  /** Takes a slot now; only when {@link available}. */
+  take(): () => void {
+    this.#free--;
+    return this.#releaser();
+  }
+
+  acquire(signal: AbortSignal, owner = ""): Promise<() => void> {
     signal.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const waiter = {
+      const waiter: Waiter = {
         signal,
         reject,
         grant: () => {
           signal.removeEventListener("abort", onAbort);
-          let released = false;
-          resolve(() => {
-            if (released) return;
-            released = true;
-            this.#free++;
-            this.#drain();
-          });
+          resolve(this.#releaser());
         },
       };
       const onAbort = () => {
-        const index = this.#waiters.indexOf(waiter);
-        if (index !== -1) this.#waiters.splice(index, 1);
+        const queue = this.#waiting.get(owner);
+        const index = queue?.indexOf(waiter) ?? -1;
+        if (index !== -1) {
+          queue!.splice(index, 1);
+          if (!queue!.length) this.#waiting.delete(owner);
+        }
         reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
+      const queue = this.#waiting.get(owner);
+      if (queue) queue.push(waiter);
+      else this.#waiting.set(owner, [waiter]);
       this.#drain();
     });
   }
 
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#free++;
+      this.#drain();
+    };
+  }
+
   #drain(): void {
-    while (this.#free > 0 && this.#waiters.length) {
+    while (this.#free > 0 && this.#waiting.size) {
+      const [owner, queue] = this.#waiting.entries().next().value!;
+      // The served owner goes to the back of the rotation.
+      this.#waiting.delete(owner);
+      const waiter = queue.shift()!;
+      if (queue.length) this.#waiting.set(owner, queue);
       this.#free--;
-      this.#waiters.shift()!.grant();
+      waiter.grant();
     }
   }
 }
 
-/** Serialises runs per session key and bounds them per agent. */
+/** One run to schedule. */
+export interface ScheduledRun {
+  sessionKey: string;
+  agent: { id: string; maxConcurrent: number };
+  /**
+   * Who the run is for (a connection): runs of one owner take turns with other owners' runs for the
+   * agent's slots. Unset: the run takes its turn on its own and is not capped.
+   */
+  owner?: string;
+  /** Runs `owner` may have waiting to start; past it the run is refused. */
+  maxQueued?: number;
+}
+
+/** Serialises runs per session key, bounds them per agent, and shares an agent fairly between owners. */
 export class RunScheduler {
   readonly #sessions = new Map<string, Slots>();
   readonly #agents = new Map<string, Slots>();
+  /** Runs waiting to start, per owner. */
+  readonly #queued = new Map<string, number>();
+  #anonymous = 0;
 
-  /** Runs `work` once both the session's lane and one of the agent's slots are free. */
-  async run<T>(
-    sessionKey: string,
-    agent: { id: string; maxConcurrent: number },
+  /**
+   * Throws a retryable UNAVAILABLE when `run` would have to wait while its owner already has
+   * `maxQueued` runs waiting; {@link schedule} refuses exactly then. Lets a caller refuse a run before
+   * it builds anything for it.
+   */
+  admit(run: ScheduledRun): void {
+    const slots = this.#slots(this.#agents, run.agent.id, run.agent.maxConcurrent);
+    slots.resize(run.agent.maxConcurrent);
+    if (run.owner === undefined || run.maxQueued === undefined) return;
+    if ((this.#queued.get(run.owner) ?? 0) < run.maxQueued) return;
+    if ((this.#sessions.get(run.sessionKey)?.available ?? true) && slots.available) return;
+    throw new GatewayError(
+      "UNAVAILABLE",
+      `too many runs waiting to start on this connection (limit ${run.maxQueued}); ` +
+        "wait for some to finish, then retry",
+      { retryable: true },
+    );
+  }
+
+  /**
+   * Starts `work` once both the session's lane and one of the agent's slots are free, and never before
+   * this returns. `waiting` tells whether it queues behind other runs. Refused as {@link admit} says.
+   */
+  schedule<T>(
+    run: ScheduledRun,
     signal: AbortSignal,
     work: () => Promise<T>,
-  ): Promise<T> {
-    const session = this.#slots(this.#sessions, sessionKey, 1);
-    const releaseSession = await session.acquire(signal).catch((e) => {
-      this.#forget(this.#sessions, sessionKey);
-      throw e;
-    });
-    try {
-      const slots = this.#slots(this.#agents, agent.id, agent.maxConcurrent);
-      slots.resize(agent.maxConcurrent);
-      const releaseAgent = await slots.acquire(signal);
-      try {
-        return await work();
-      } finally {
+  ): { done: Promise<T>; waiting: boolean } {
+    this.admit(run);
+    const slots = this.#agents.get(run.agent.id)!;
+    const session = this.#slots(this.#sessions, run.sessionKey, 1);
+    if (session.available && slots.available) {
+      const releaseSession = session.take();
+      const releaseAgent = slots.take();
+      const done = Promise.resolve().then(() => {
+        signal.throwIfAborted();
+        return work();
+      }).finally(() => {
         releaseAgent();
+        releaseSession();
+        this.#forget(this.#sessions, run.sessionKey);
+      });
+      return { done, waiting: false };
+    }
+    const owner = run.owner ?? `run:${++this.#anonymous}`;
+    this.#queued.set(owner, (this.#queued.get(owner) ?? 0) + 1);
+    let counted = true;
+    const started = () => {
+      if (!counted) return;
+      counted = false;
+      const left = this.#queued.get(owner)! - 1;
+      if (left > 0) this.#queued.set(owner, left);
+      else this.#queued.delete(owner);
+    };
+    const done = this.#wait(run, session, slots, owner, signal, started, work);
+    return { done, waiting: true };
+  }
+
+  async #wait<T>(
+    run: ScheduledRun,
+    session: Slots,
+    slots: Slots,
+    owner: string,
+    signal: AbortSignal,
+    started: () => void,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      const releaseSession = await session.acquire(signal).catch((e) => {
+        this.#forget(this.#sessions, run.sessionKey);
+        throw e;
+      });
+      try {
+        // The limit may have been reloaded while the run waited for its session.
+        slots.resize(run.agent.maxConcurrent);
+        const releaseAgent = await slots.acquire(signal, owner);
+        started();
+        try {
+          return await work();
+        } finally {
+          releaseAgent();
+        }
+      } finally {
+        releaseSession();
+        this.#forget(this.#sessions, run.sessionKey);
       }
     } finally {
-      releaseSession();
-      this.#forget(this.#sessions, sessionKey);
+      started();
     }
   }
 

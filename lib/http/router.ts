@@ -29,10 +29,13 @@ export class HttpRouter {
       );
   }
 
-  /** Answers `request`; `route` (the matched route's path, or `unmatched`) is for metrics labels. */
+  /**
+   * Answers `request`; `route` is for metrics labels: the matched route's path, or `other` for every
+   * unmatched path (the client picks the path, so it never becomes a label).
+   */
   handle(request: Request, info: RequestInfo): { route: string; response: Response | Promise<Response> } {
     const route = this.match(pathOf(request.url));
-    if (!route) return { route: "unmatched", response: textResponse("Not Found", 404) };
+    if (!route) return { route: "other", response: textResponse("Not Found", 404) };
     if (route.methods && !route.methods.includes(request.method)) {
       return {
         route: route.path,

@@ -138,6 +138,20 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
   };
 }
 
+/**
+ * Method labels kept as sent. Anyone who reaches the port picks the method, so any other method is
+ * labelled `other`: invented ones must not fill the series cap and crowd out real series.
+ */
+const HTTP_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
 function observeCore(context: GatewayContext, registry: MetricsRegistry): void {
   const connections = registry.gauge("openclaw_gateway_connections", "Open WebSocket connections.");
   const connects = registry.counter("openclaw_gateway_connections_total", "WebSocket connections by stage.", [
@@ -186,7 +200,7 @@ function observeCore(context: GatewayContext, registry: MetricsRegistry): void {
       rpcDuration.observe({ method }, ms / 1000);
     },
     http(route, method, status, ms) {
-      http.inc({ route, method, status: String(status) });
+      http.inc({ route, method: HTTP_METHODS.has(method) ? method : "other", status: String(status) });
       httpDuration.observe({ route }, ms / 1000);
     },
     authFailure: (transport, reason) => authFailures.inc({ transport, reason }),

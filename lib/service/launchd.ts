@@ -12,6 +12,7 @@ import { syncEnvFile } from "./env_file.ts";
 import { isDefaultProfile, serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import { parsePlist, type PlistValue, renderPlist } from "./plist.ts";
+import { SERVICE_OPEN_FILES_LIMIT } from "./spec.ts";
 import type {
   InstallerBaseOptions,
   InstallOutcome,
@@ -49,6 +50,8 @@ export function renderLaunchdPlist(
     KeepAlive: true,
     ThrottleInterval: 5,
     ProcessType: "Background",
+    SoftResourceLimits: { NumberOfFiles: SERVICE_OPEN_FILES_LIMIT },
+    HardResourceLimits: { NumberOfFiles: SERVICE_OPEN_FILES_LIMIT },
     StandardOutPath: logFile,
     StandardErrorPath: logFile,
   });

@@ -7,6 +7,13 @@
 import { isDefaultProfile } from "./identity.ts";
 import type { ServiceSpec } from "./types.ts";
 
+/**
+ * The open-file limit a service gets. Every socket holds a descriptor, and the 1,024 many systems
+ * default to runs out under a flood of connections; the runtime raises its soft limit only as far as
+ * the hard one, so the service definition raises both.
+ */
+export const SERVICE_OPEN_FILES_LIMIT = 65_536;
+
 /** What `gateway install` resolved before rendering a service. */
 export interface GatewayServiceInputs {
   /** How to launch the runner: `[deno, "run", "-A", ".../runner/main.ts"]` or `[compiledExe]`. */

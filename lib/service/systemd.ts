@@ -11,6 +11,7 @@ import { compareDefinition, readInstalledDefinition } from "./definition.ts";
 import { syncEnvFile } from "./env_file.ts";
 import { serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
+import { SERVICE_OPEN_FILES_LIMIT } from "./spec.ts";
 import type {
   InstallerBaseOptions,
   InstallOutcome,
@@ -82,6 +83,7 @@ export function renderSystemdUnit(
     "TimeoutStopSec=30",
     "SuccessExitStatus=0 143",
     "OOMPolicy=continue",
+    `LimitNOFILE=${SERVICE_OPEN_FILES_LIMIT}`,
     "KillMode=control-group",
     "",
     "[Install]",

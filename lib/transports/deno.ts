@@ -7,6 +7,7 @@ import type { GatewayServerHandler } from "../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
+  FETCH_FORBIDDEN_METHODS,
   isUpgrade,
   type ListeningServer,
   type ListenOptions,
@@ -42,7 +43,10 @@ function closedOrTimeout(sockets: Set<WebSocket>, ms: number): Promise<void> {
  */
 function interruptible(request: Request, pending: Set<() => void>): Request {
   // GET and HEAD carry no body; not touching `request.body` spares Deno building a stream per request.
+  // CONNECT, TRACE and TRACK cannot be rebuilt (fetch forbids them); no route takes them, so the router
+  // answers 405 without reading a body.
   if (request.method === "GET" || request.method === "HEAD" || !request.body) return request;
+  if (FETCH_FORBIDDEN_METHODS.has(request.method)) return request;
   const reader = request.body.getReader();
   let fail = () => {};
   const body = new ReadableStream<Uint8Array>({

@@ -13,6 +13,7 @@ import type { GatewayServerHandler } from "../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
+  FETCH_FORBIDDEN_METHODS,
   type ListeningServer,
   type ListenOptions,
   type Transport,
@@ -25,15 +26,21 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method: req.method,
+  const method = req.method ?? "GET";
+  // fetch refuses to build a CONNECT, TRACE or TRACK request. No route takes them, so such a request is
+  // built body-less as GET and then reports its real method, which the router answers with 405.
+  const forbidden = FETCH_FORBIDDEN_METHODS.has(method);
+  const hasBody = method !== "GET" && method !== "HEAD" && !forbidden;
+  const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+    method: forbidden ? "GET" : method,
     headers,
     signal,
     body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : undefined,
     // @ts-ignore: `duplex` is required by Node for streaming bodies but missing from the DOM types.
     duplex: hasBody ? "half" : undefined,
   });
+  if (forbidden) Object.defineProperty(request, "method", { value: method });
+  return request;
 }
 
 async function writeResponse(response: Response, res: ServerResponse): Promise<void> {

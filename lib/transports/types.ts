@@ -58,3 +58,6 @@ export function bindFailed(options: ListenOptions, cause: unknown): GatewayError
 export function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
+
+/** Methods a fetch `Request` cannot be built with; transports must still answer them (405, not a crash). */
+export const FETCH_FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);

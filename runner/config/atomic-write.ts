@@ -21,29 +21,59 @@ export function backupPaths(path: string): string[] {
   return Array.from({ length: BACKUP_COUNT }, (_, i) => (i === 0 ? `${path}.bak` : `${path}.bak.${i}`));
 }
 
-/** Replaces `path` with `text` atomically (mode 0600), rotating backups of the previous content. */
+/**
+ * A write that failed, naming the OS error and the file (`ENOSPC (no space left on device) writing
+ * /home/me/.openclaw/openclaw.json`). The target is never touched before the final rename, so it
+ * always still holds its previous content.
+ */
+export class FileWriteError extends Error {
+  /** The OS error code (`ENOSPC`, `EROFS`, `EACCES`, ...), when the runtime gave one. */
+  readonly code: string | undefined;
+
+  constructor(readonly path: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    // Deno says "No space left on device (os error 28)": keep the words, drop the errno.
+    const reason = (cause instanceof Error ? cause.message : String(cause)).replace(
+      /\s*\(os error \d+\)$/,
+      "",
+    );
+    const what = typeof code === "string"
+      ? `${code} (${reason.charAt(0).toLowerCase()}${reason.slice(1)})`
+      : reason;
+    super(`${what} writing ${path}; the previous file is unchanged`, { cause });
+    this.name = "FileWriteError";
+    this.code = typeof code === "string" ? code : undefined;
+  }
+}
+
+/**
+ * Replaces `path` with `text` atomically (mode 0600), rotating backups of the previous content. On any
+ * failure the temp file is removed and a {@link FileWriteError} says what failed.
+ */
 export async function writeFileAtomic(
   path: string,
   text: string,
   hooks: AtomicWriteHooks = {},
 ): Promise<void> {
   const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `.${basename(path)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+  let created = false;
   try {
-    await writeAll(file, new TextEncoder().encode(text));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    created = true;
+    try {
+      await writeAll(file, new TextEncoder().encode(text));
+      await file.sync();
+    } finally {
+      file.close();
+    }
     await rotateBackups(path);
     await hooks.beforeRename?.(temp);
     await Deno.rename(temp, path);
   } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    throw err;
+    if (created) await Deno.remove(temp).catch(() => {});
+    throw err instanceof FileWriteError ? err : new FileWriteError(path, err);
   }
 }
 

@@ -15,6 +15,7 @@ import { GatewayError, invalidParams } from "../../lib/errors.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../../lib/types.ts";
 import { GATEWAY_VERSION } from "../../lib/version.ts";
 import { CliError } from "../cli/errors.ts";
+import { FileWriteError } from "../config/atomic-write.ts";
 import { type AuthoredConfig, writeAuthoredConfig } from "../config/config-writer.ts";
 import { fileConfigSource, sha256Hex } from "../config/file-source.ts";
 import { parseJson5, readConfigText } from "../config/json5-file.ts";
@@ -215,6 +216,10 @@ function conflict(path: string, baseHash: string | undefined, currentHash: strin
 
 /** The writer re-checks at write time; a file edited in between is still a conflict, not a failure. */
 function writeRefusal(error: unknown, current: FileForWrite, baseHash: string | undefined): GatewayError {
+  // Disk full, read-only, permissions: the request was fine and may succeed once the operator fixes it.
+  if (error instanceof FileWriteError) {
+    return new GatewayError("UNAVAILABLE", error.message, { retryable: true });
+  }
   if (!(error instanceof CliError)) throw error;
   if (/baseHash mismatch/.test(error.message)) return conflict(current.path, baseHash, undefined);
   return new GatewayError("INVALID_REQUEST", error.message);

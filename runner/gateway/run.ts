@@ -24,6 +24,7 @@ import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { createRunnerLogging } from "./logging.ts";
+import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
 import { secretsModule } from "./secrets-module.ts";
 import { tightenStateDir } from "./state-permissions.ts";
 import {
@@ -96,6 +97,8 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
     writeLine: (line) => output.out(line),
   });
   const log = logging.logger;
+  const openFiles = await readOpenFileLimit();
+  if (openFiles) logOpenFileLimit(log, openFiles);
   const port = initial.config.gateway?.port ?? 18789;
   await tightenStateDir(paths.stateDir);
   const lock = await acquireGatewayLock({

@@ -66,6 +66,26 @@ export interface GatewayReloadConfig {
   [key: string]: unknown;
 }
 
+/** Per-address unauthenticated sockets allowed at once, by default. */
+export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
+/** Agent runs one connection may have waiting to start, by default. */
+export const DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION = 64;
+
+/** `gateway.limits`: bounds on what one client can hold, so one client cannot starve the rest. */
+export interface GatewayLimitsConfig {
+  /**
+   * Sockets from one client address (IPv6: one /64) that may sit unauthenticated at once; 64 by
+   * default. Beside the global cap of 1,000, so one address cannot take every pre-auth slot.
+   */
+  maxUnauthenticatedPerAddress?: number;
+  /**
+   * Agent runs one connection may have queued (accepted, not yet started); 64 by default. Past it,
+   * `agent` and `chat.send` answer a retryable UNAVAILABLE, so one client cannot fill the queue.
+   */
+  maxQueuedRunsPerConnection?: number;
+  [key: string]: unknown;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   mode?: "local" | "remote";
@@ -80,6 +100,7 @@ export interface GatewaySection {
   reload?: GatewayReloadConfig;
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
+  limits?: GatewayLimitsConfig;
   [key: string]: unknown;
 }
 
@@ -146,5 +167,9 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     url: z.string().optional(),
     token: z.unknown().optional(),
     password: z.unknown().optional(),
+  }).optional(),
+  limits: z.looseObject({
+    maxUnauthenticatedPerAddress: z.number().int().positive().optional(),
+    maxQueuedRunsPerConnection: z.number().int().positive().optional(),
   }).optional(),
 });

@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../../config/atomic-write.ts";
 import { parseJson5, readConfigText } from "../../config/json5-file.ts";
 import { lockPath, pidAlive } from "../../gateway/lock.ts";
 import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts";
+import { MIN_OPEN_FILES, RAISE_OPEN_FILES_HINT } from "../../gateway/open-files.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -205,14 +206,21 @@ async function portCheck(host: OpsHost, ctx: CliContext, config: CliConfigReport
   }
 }
 
+/** The pid recorded in the gateway lock: undefined without a lock, 0 when unreadable. */
+async function lockOwner(host: OpsHost, ctx: CliContext): Promise<number | undefined> {
+  const text = await host.files.readText(lockPath(ctx.paths.stateDir));
+  if (text === undefined) return undefined;
+  try {
+    return Number(JSON.parse(text).pid) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 async function lockCheck(host: OpsHost, ctx: CliContext): Promise<Check> {
   const path = lockPath(ctx.paths.stateDir);
-  const text = await host.files.readText(path);
-  if (text === undefined) return { id: "lock", status: "ok", message: "no gateway lock held" };
-  let pid = 0;
-  try {
-    pid = Number(JSON.parse(text).pid);
-  } catch { /* unreadable lock: treated as stale */ }
+  const pid = await lockOwner(host, ctx);
+  if (pid === undefined) return { id: "lock", status: "ok", message: "no gateway lock held" };
   if (pid > 0 && pidAlive(pid)) {
     return { id: "lock", status: "ok", message: `lock held by running gateway pid ${pid}` };
   }
@@ -222,6 +230,31 @@ async function lockCheck(host: OpsHost, ctx: CliContext): Promise<Check> {
     message: `stale gateway lock ${path} (owner ${pid || "unknown"} is gone)`,
     repair: "remove the stale lock",
     fix: () => host.files.remove(path),
+  };
+}
+
+/**
+ * The running gateway's open-file limit when one holds the lock (a service has its own), else this
+ * process's: the runtime raises its soft limit to the hard one, so that is what a gateway started from
+ * this shell gets.
+ */
+async function openFilesCheck(host: OpsHost, ctx: CliContext): Promise<Check> {
+  const owner = await lockOwner(host, ctx);
+  const running = owner && pidAlive(owner) ? await host.openFileLimit(owner) : undefined;
+  const limit = running ?? await host.openFileLimit();
+  const whose = running ? `the running gateway's (pid ${owner})` : "this shell's";
+  if (!limit) {
+    return { id: "open-files", status: "ok", message: "open-file limit not checked on this platform" };
+  }
+  if (limit.soft >= MIN_OPEN_FILES) {
+    return { id: "open-files", status: "ok", message: `${whose} open-file limit is ${limit.soft}` };
+  }
+  return {
+    id: "open-files",
+    status: "warn",
+    message: `${whose} open-file limit is ${limit.soft}, below ${MIN_OPEN_FILES}: every connection holds ` +
+      "a descriptor, so a flood of connections can exhaust it",
+    repair: `none automatic: ${RAISE_OPEN_FILES_HINT}`,
   };
 }
 
@@ -312,6 +345,7 @@ export function doctorCommand(host: OpsHost): RunnerCommand {
         await permissionCheck(host, "config-permissions", ctx.paths.configPath, 0o600, "config file"),
         await stateTreeCheck(ctx.paths.stateDir),
         await lockCheck(host, ctx),
+        await openFilesCheck(host, ctx),
         await portCheck(host, ctx, config),
         ...await serviceChecks(host, ctx, config),
       ];

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { WebSocketConstructor } from "../../../lib/client/connection.ts";
 import { nodeCommandRunner, nodeServiceFiles } from "../../../lib/service/node_host.ts";
 import type { CommandRunner, ServiceFiles } from "../../../lib/service/types.ts";
+import { type OpenFileLimit, readOpenFileLimit } from "../../gateway/open-files.ts";
 
 /** The machine as the operator commands see it. */
 export interface OpsHost {
@@ -27,6 +28,8 @@ export interface OpsHost {
   portInUse(port: number): Promise<boolean>;
   /** A monotonic clock in ms, for round-trip times. */
   now(): number;
+  /** The open-file limit of process `pid` (default: this one); undefined where it cannot be read. */
+  openFileLimit(pid?: number): Promise<OpenFileLimit | undefined>;
   /** Where system-level units/daemons live; tests point these into a temp dir. */
   systemUnitDir?: string;
   systemDaemonDir?: string;
@@ -64,5 +67,6 @@ export function denoOpsHost(): OpsHost {
     launcher: denoLauncher,
     portInUse: denoPortInUse,
     now: () => performance.now(),
+    openFileLimit: readOpenFileLimit,
   };
 }
