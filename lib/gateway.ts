@@ -269,7 +269,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
-  let perAddressRefusals = { count: 0, loggedAt: -Infinity };
+  const refusals = new Map<string, { count: number; loggedAt: number }>();
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -536,16 +536,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     else unauthenticatedFrom.delete(bucket);
   };
 
-  /** Floods refuse thousands of upgrades a second: one warning per 10 s says how many. */
-  const notePerAddressRefusal = (bucket: string, limit: number) => {
-    perAddressRefusals.count++;
-    if (now() - perAddressRefusals.loggedAt < 10_000) return;
-    logger.warn("rejecting upgrades: too many unauthenticated sockets from one address", {
-      address: bucket,
-      limit,
-      refused: perAddressRefusals.count,
-    });
-    perAddressRefusals = { count: 0, loggedAt: now() };
+  /** Floods refuse thousands of upgrades a second: one warning per cap per 10 s says how many. */
+  const noteRefusal = (message: string, fields: Record<string, unknown>) => {
+    const seen = refusals.get(message) ?? { count: 0, loggedAt: -Infinity };
+    seen.count++;
+    refusals.set(message, seen);
+    if (now() - seen.loggedAt < 10_000) return;
+    logger.warn(message, { ...fields, refused: seen.count });
+    refusals.set(message, { count: 0, loggedAt: now() });
   };
 
   bus.subscribe((event: BusEvent) => {
@@ -704,14 +702,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       }
       if (attribute(info.remoteAddress, request.headers).unattributable) return proxyAttributionRefusal();
       if (unauthenticated >= maxUnauthenticated) {
-        logger.warn("rejecting upgrade: too many unauthenticated sockets", { limit: maxUnauthenticated });
+        noteRefusal("rejecting upgrades: too many unauthenticated sockets", { limit: maxUnauthenticated });
         return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
       }
       const bucket = addressBucket(clientAddress(info.remoteAddress, request.headers));
       const perAddress = config.gateway?.limits?.maxUnauthenticatedPerAddress ??
         DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
       if ((unauthenticatedFrom.get(bucket) ?? 0) >= perAddress) {
-        notePerAddressRefusal(bucket, perAddress);
+        noteRefusal("rejecting upgrades: too many unauthenticated sockets from one address", {
+          address: bucket,
+          limit: perAddress,
+        });
         return textResponse(
           `Too many unauthenticated sockets from your address (limit ${perAddress}); complete the connect handshake on the open ones or retry later`,
           503,
