@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { AgentsModule } from "../agents/module.ts";
+import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import { GatewayError } from "../errors.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import type { Logger } from "../log/logger.ts";
@@ -136,6 +137,7 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       logger,
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
       now: () => ctx.now(),
+      bodyTimeoutMs: () => bodyTimeoutMs(ctx.config().gateway),
       receive: (message) => void receive(channel, config, message),
     });
   }

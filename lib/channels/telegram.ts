@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { ChannelStatusTracker, secretString, timedProbe } from "./status.ts";
@@ -17,6 +18,8 @@ const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const DEFAULT_POLL_TIMEOUT_S = 25;
 const DEFAULT_CHUNK_LIMIT = 4000;
 const MAX_BACKOFF_MS = 30_000;
+/** Largest webhook update accepted; Telegram's updates are a few KiB. */
+const MAX_UPDATE_BYTES = 1024 * 1024;
 
 interface TelegramUpdate {
   update_id: number;
@@ -196,8 +199,12 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       }
       let update: TelegramUpdate;
       try {
-        update = await request.json();
-      } catch {
+        if (!host) return jsonResponse({ ok: false, error: "channel stopped" }, 503);
+        update = JSON.parse(await readBodyText(request, MAX_UPDATE_BYTES, host.bodyTimeoutMs()));
+      } catch (error) {
+        if (error instanceof BodyLimitError) {
+          return jsonResponse({ ok: false, error: error.message }, error.status);
+        }
         return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
       }
       deliver(update);

@@ -58,6 +58,8 @@ export interface ChannelHost {
   readonly logger: Logger;
   readonly fetch: FetchLike;
   now(): number;
+  /** `gateway.limits.bodyTimeoutMs` now: how long an inbound webhook body may take to arrive. */
+  bodyTimeoutMs(): number;
   /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
   receive(message: InboundMessage): void;
 }

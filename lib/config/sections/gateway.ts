@@ -62,6 +62,21 @@ export interface GatewayReloadConfig {
   [key: string]: unknown;
 }
 
+/** `gateway.limits`: bounds on what one client can make the gateway hold. */
+export interface GatewayLimitsConfig {
+  /** How long any route waits for a whole request body before answering 408; 30 s by default. */
+  bodyTimeoutMs?: number;
+  [key: string]: unknown;
+}
+
+/** Default of `gateway.limits.bodyTimeoutMs`. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+/** `gateway.limits.bodyTimeoutMs` of `gateway`, or its default. */
+export function bodyTimeoutMs(gateway: GatewaySection | undefined): number {
+  return gateway?.limits?.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   mode?: "local" | "remote";
@@ -76,6 +91,7 @@ export interface GatewaySection {
   reload?: GatewayReloadConfig;
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
+  limits?: GatewayLimitsConfig;
   [key: string]: unknown;
 }
 
@@ -129,5 +145,10 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     url: z.string().optional(),
     token: z.unknown().optional(),
     password: z.unknown().optional(),
+  }).optional(),
+  limits: z.looseObject({
+    // One deadline for every body-taking route, so a slow sender cannot hold a request open longer on one
+    // route than on another.
+    bodyTimeoutMs: z.number().int().positive().optional(),
   }).optional(),
 });
