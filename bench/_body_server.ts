@@ -16,7 +16,7 @@ const gateway = m.createGateway({
     channels: { webhook: { secret: "bench-secret", outboundUrl: "http://127.0.0.1:9/" } },
     hooks: { enabled: true, token: "bench-hook-token" },
   },
-  transport: m.denoTransport(),
+  transport: Deno.env.get("BENCH_TRANSPORT") === "node" ? m.nodeTransport() : m.denoTransport(),
   hostname: "127.0.0.1",
   port: 0,
   modules: [

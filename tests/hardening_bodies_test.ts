@@ -11,7 +11,7 @@ import { openAiHttpModule } from "../lib/http/openai/module.ts";
 import type { ChatRequest, ChatResult, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
-import { createGateway, denoTransport, type Gateway, type GatewayConfig } from "../mod.ts";
+import { createGateway, denoTransport, type Gateway, type GatewayConfig, nodeTransport } from "../mod.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
 import { client, TOKEN } from "./_helpers.ts";
 
@@ -22,7 +22,7 @@ const MiB = 1024 * 1024;
 
 /** A gateway on loopback with every body-taking route family switched on. */
 async function fullGateway(
-  extra: { gateway?: Record<string, unknown>; hooks?: Record<string, unknown> } = {},
+  extra: { gateway?: Record<string, unknown>; hooks?: Record<string, unknown>; node?: boolean } = {},
 ) {
   const telegram = startFakeTelegram();
   const agents = agentsModule();
@@ -46,7 +46,7 @@ async function fullGateway(
   };
   const gateway = createGateway({
     config,
-    transport: denoTransport(),
+    transport: extra.node ? nodeTransport() : denoTransport(),
     hostname: "127.0.0.1",
     port: 0,
     modules: [
@@ -552,4 +552,23 @@ Deno.test("replay guard: bounded, forgets signatures once their window is over",
   assert.equal(guard.admit("c", 0, 500), "full", "refuses rather than forgetting a live signature");
   assert.equal(guard.admit("c", 2_000, 2_000), "fresh", "expired ones make room");
   assert.equal(guard.size, 1);
+});
+
+Deno.test("node transport: refused bodies are cut off without ending the process, and it keeps serving", async () => {
+  await using gw = await fullGateway({ node: true });
+  const bearer = { Authorization: `Bearer ${TOKEN}` };
+  const cases: [string, Record<string, string>, number][] = [
+    ["/channels/webhook/inbound", {}, 401],
+    ["/channels/webhook/inbound", await signed("{}"), 413],
+    ["/hooks/agent", { Authorization: `Bearer ${HOOK_TOKEN}` }, 413],
+    ["/tools/invoke", bearer, 413],
+  ];
+  for (const [path, headers, expected] of cases) {
+    const result = await floodChunked(gw.port, path, headers, 64 * MiB);
+    assert.equal(result.status, expected, `${path}: ${result.text}`);
+    assert.ok(result.sent < 16 * MiB, `${path}: the server let the client send ${result.sent} bytes`);
+  }
+  const health = await fetch(`http://127.0.0.1:${gw.port}/health`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
 });
