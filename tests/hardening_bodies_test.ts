@@ -529,6 +529,9 @@ Deno.test("webhook channel: timestamps must be decimal and strictly within 5 min
     const past = await inbound(gateway, body, await signed(body, clock - 5 * 60_000));
     assert.equal(past.status, 401);
     assert.equal((await inbound(gateway, body, await signed(body, clock + 4 * 60_000))).status, 202);
+    const seconds = await inbound(gateway, body, await signed(body, clock / 1000));
+    assert.equal(seconds.status, 401);
+    assert.match(String(seconds.json.error), /in ms, not seconds/);
 
     // `Number()` reads these as the right time; the header must still be plain decimal digits.
     for (

@@ -57,7 +57,13 @@ export function checkSignatureHeaders(headers: Headers, now: number): SignatureC
     return `${TIMESTAMP_HEADER} must be decimal milliseconds since the epoch`;
   }
   const at = Number(timestamp);
-  if (Math.abs(now - at) >= SIGNATURE_TOLERANCE_MS) return "signature timestamp outside the 5 minute window";
+  if (Math.abs(now - at) >= SIGNATURE_TOLERANCE_MS) {
+    // Many senders stamp seconds; say so rather than leave them guessing at their clock.
+    const unit = Math.abs(now - at * 1000) < SIGNATURE_TOLERANCE_MS
+      ? ` (${TIMESTAMP_HEADER} is in ms, not seconds)`
+      : "";
+    return `signature timestamp outside the 5 minute window${unit}`;
+  }
   const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature)?.[1];
   if (!hex) return "signature is not sha256=<hex>";
   return { hex: hex.toLowerCase(), timestamp, at };

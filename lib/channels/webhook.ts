@@ -2,7 +2,9 @@
  * The generic webhook channel: systems POST messages to `/channels/webhook/inbound` and receive replies
  * as POSTs to `channels.webhook.outboundUrl`; both directions are signed with HMAC-SHA256.
  *
- * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}`.
+ * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}`. Refusals: 401 (bad or
+ * stale signature headers, before the body is read), 413 (over 64 KiB), 408 (body too slow), 409 (a
+ * signature already accepted: a replay), 400 (not the expected JSON).
  * Outbound body: `{ to, text, inReplyTo?, ts }`.
  *
  * @module

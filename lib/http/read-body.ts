@@ -19,7 +19,7 @@ export class BodyLimitError extends Error {
 }
 
 /** Whether the declared `Content-Length` already exceeds `maxBytes` (refuse before reading a byte). */
-export function declaredTooLarge(request: Request, maxBytes: number): boolean {
+function declaredTooLarge(request: Request, maxBytes: number): boolean {
   return Number(request.headers.get("content-length") ?? "0") > maxBytes;
 }
 
