@@ -79,7 +79,7 @@ async function post(
 
 Deno.test("hooks /agent: a delivered run reaches the channel; idempotent; validation answers 400", async () => {
   const sink = receiver();
-  const gateway = await setup({}, sink.url);
+  const gateway = await setup({ allowedTargets: ["webhook:ops-room"] }, sink.url);
   try {
     const ok = await post(gateway, "/hooks/agent", {
       message: "New invoice received",

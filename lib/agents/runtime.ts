@@ -40,6 +40,8 @@ export interface RunOrigin {
   kind: "agent" | "chat" | "http";
   /** The socket that asked, when there is one. */
   connId?: string;
+  /** A hook or channel started it: the message is outside content, not the operator's. */
+  external?: boolean;
 }
 
 /**
@@ -406,7 +408,12 @@ export class AgentRuntime {
     ];
     const { provider, model } = this.providers().resolve(modelRef);
     const request: ChatRequest = { ...input.params, model, messages };
-    const toolRun: ToolRunContext = { runId: info.runId, sessionKey: info.sessionKey, agentId: agent.id };
+    const toolRun: ToolRunContext = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      agentId: agent.id,
+      ...(input.origin.external ? { external: true } : {}),
+    };
     const tools = this.#tools && input.origin.kind !== "http" && !request.tools?.length
       ? this.#tools
       : undefined;

@@ -12,6 +12,8 @@ export interface ToolRunContext {
   runId: string;
   sessionKey: string;
   agentId: string;
+  /** Started by a hook or channel: its input came from outside, so its tools are bounded further. */
+  external?: boolean;
 }
 
 /** What a tool call produced, as the text the model reads next. */

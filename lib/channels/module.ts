@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { AgentsModule } from "../agents/module.ts";
+import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import type { Logger } from "../log/logger.ts";
@@ -216,6 +217,7 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
       now: () => ctx.now(),
       state,
+      bodyTimeoutMs: () => bodyTimeoutMs(ctx.config().gateway),
       receive: (message) => void receive(channel, config, message),
     });
   }

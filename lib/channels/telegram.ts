@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { RecentIds } from "./recent-ids.ts";
@@ -26,6 +27,8 @@ const MAX_BACKOFF_MS = 30_000;
 /** Update ids remembered for dropping redeliveries (a few minutes of a busy bot, ~100 KiB at most). */
 const RECENT_UPDATES = 2048;
 const OFFSET_DOC = `telegram/update-offset-${DEFAULT_ACCOUNT_ID}.json`;
+/** Largest webhook update accepted; Telegram's updates are a few KiB. */
+const MAX_UPDATE_BYTES = 1024 * 1024;
 
 interface TelegramUpdate {
   update_id: number;
@@ -257,8 +260,12 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       }
       let update: TelegramUpdate;
       try {
-        update = await request.json();
-      } catch {
+        if (!host) return jsonResponse({ ok: false, error: "channel stopped" }, 503);
+        update = JSON.parse(await readBodyText(request, MAX_UPDATE_BYTES, host.bodyTimeoutMs()));
+      } catch (error) {
+        if (error instanceof BodyLimitError) {
+          return jsonResponse({ ok: false, error: error.message }, error.status);
+        }
         return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
       }
       deliver(update);

@@ -58,7 +58,8 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
         system: request.extraSystemPrompt,
         model: request.model,
         signal: request.signal,
-        origin: { kind: "agent" },
+        // Every caller of these turns passes on outside content (a hook payload, a channel message).
+        origin: { kind: "agent", external: true },
       });
       return {
         runId: handle.runId,

@@ -65,6 +65,8 @@ export interface ChannelHost {
   now(): number;
   /** Durable documents (e.g. Telegram's update offset), under the state dir when the runner runs it. */
   readonly state: JsonDocs;
+  /** `gateway.limits.bodyTimeoutMs` now: how long an inbound webhook body may take to arrive. */
+  bodyTimeoutMs(): number;
   /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
   receive(message: InboundMessage): void;
 }

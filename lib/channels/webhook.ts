@@ -2,14 +2,25 @@
  * The generic webhook channel: systems POST messages to `/channels/webhook/inbound` and receive replies
  * as POSTs to `channels.webhook.outboundUrl`; both directions are signed with HMAC-SHA256.
  *
- * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}`.
+ * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}`. Refusals: 401 (bad or
+ * stale signature headers, before the body is read), 413 (over 64 KiB), 408 (body too slow), 409 (a
+ * signature already accepted: a replay), 400 (not the expected JSON).
  * Outbound body: `{ to, text, inReplyTo?, ts }`.
  *
  * @module
  */
 import { z } from "zod";
+import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/security-headers.ts";
-import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from "./hmac.ts";
+import {
+  checkSignatureHeaders,
+  sign,
+  SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_MS,
+  TIMESTAMP_HEADER,
+  verifySignature,
+} from "./hmac.ts";
+import { ReplayGuard } from "./replay.ts";
 import { ChannelStatusTracker, secretString, timedProbe } from "./status.ts";
 import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./types.ts";
 
@@ -29,6 +40,7 @@ export const webhookChannel: ChannelFactory = (config) => {
   const secret = secretString(config.secret);
   const outboundUrl = typeof config.outboundUrl === "string" ? config.outboundUrl : undefined;
   let host: ChannelHost | undefined;
+  const replays = new ReplayGuard(SIGNATURE_TOLERANCE_MS);
   let tracker: ChannelStatusTracker | undefined;
   const configured = Boolean(secret && outboundUrl);
   const problem = !secret
@@ -102,14 +114,35 @@ export const webhookChannel: ChannelFactory = (config) => {
         return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
       }
       if (!host || !secret) return jsonResponse({ ok: false, error: problem ?? "channel stopped" }, 503);
-      const declared = Number(request.headers.get("content-length") ?? 0);
-      if (declared > MAX_INBOUND_BYTES) return jsonResponse({ ok: false, error: "body too large" }, 413);
-      const body = await request.text();
-      if (new TextEncoder().encode(body).byteLength > MAX_INBOUND_BYTES) {
-        return jsonResponse({ ok: false, error: "body too large" }, 413);
+      // Headers first: a request that cannot be signed right is refused before a byte of its body is read.
+      const claim = checkSignatureHeaders(request.headers, host.now());
+      if (typeof claim === "string") return jsonResponse({ ok: false, error: claim }, 401);
+      let body: string;
+      try {
+        body = await readBodyText(request, MAX_INBOUND_BYTES, host.bodyTimeoutMs());
+      } catch (error) {
+        if (!(error instanceof BodyLimitError)) throw error;
+        const message = error.status === 413
+          ? `body larger than ${MAX_INBOUND_BYTES} bytes`
+          : error.status === 408
+          ? "body did not arrive in time (gateway.limits.bodyTimeoutMs)"
+          : error.message;
+        return jsonResponse({ ok: false, error: message }, error.status);
       }
-      const refused = await verify(secret, request.headers, body, host.now());
-      if (refused) return jsonResponse({ ok: false, error: refused }, 401);
+      if (!await verifySignature(secret, claim, body)) {
+        return jsonResponse({ ok: false, error: "signature mismatch" }, 401);
+      }
+      const verdict = replays.admit(claim.hex, claim.at, host.now());
+      if (verdict === "replayed") {
+        return jsonResponse(
+          { ok: false, error: "replayed request: this signature was already accepted" },
+          409,
+        );
+      }
+      if (verdict === "full") {
+        const error = "too many signed requests within the signature window; retry later";
+        return jsonResponse({ ok: false, error }, 429, { "Retry-After": "60" });
+      }
       let parsed;
       try {
         parsed = InboundSchema.safeParse(JSON.parse(body));

@@ -12,6 +12,7 @@ import { type HooksSection, HooksSectionSchema } from "./sections/hooks.ts";
 import { type LoggingSection, LoggingSectionSchema } from "./sections/logging.ts";
 import { type ModelsSection, ModelsSectionSchema } from "./sections/models.ts";
 import { type SecretsSection, SecretsSectionSchema } from "./sections/secrets.ts";
+import { type ToolsSection, ToolsSectionSchema } from "./sections/tools.ts";
 import { type UiSection, UiSectionSchema } from "./sections/ui.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
@@ -24,6 +25,7 @@ export interface GatewayConfig {
   hooks?: HooksSection;
   channels?: ChannelsSection;
   ui?: UiSection;
+  tools?: ToolsSection;
   [section: string]: unknown;
 }
 
@@ -37,6 +39,7 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
   hooks: HooksSectionSchema.optional(),
   channels: ChannelsSectionSchema.optional(),
   ui: UiSectionSchema.optional(),
+  tools: ToolsSectionSchema.optional(),
 });
 
 /** One validation problem, with the dotted path a person can find in their file. */

@@ -13,13 +13,21 @@ import { secretsEqual } from "../auth/shared-secret.ts";
 import type { ChannelsModule } from "../channels/module.ts";
 import { secretString } from "../channels/status.ts";
 import { type AgentTurns, agentTurns, type StartedTurn } from "../channels/turns.ts";
+import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import type { HookMappingConfig, HooksSection } from "../config/sections/hooks.ts";
 import { GatewayError } from "../errors.ts";
 import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse, textResponse } from "../http/security-headers.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
+import { MemoryIdempotencyStore } from "../state/idempotency.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
-import { checkAgentAllowed, checkCallerSessionKey, checkPersistent, HookRefusal } from "./policy.ts";
+import {
+  checkAgentAllowed,
+  checkCallerSessionKey,
+  checkDeliveryTarget,
+  checkPersistent,
+  HookRefusal,
+} from "./policy.ts";
 import { isTemplated, renderTemplate } from "./template.ts";
 
 /** Where hooks are served unless `hooks.path` says otherwise. */
@@ -28,7 +36,8 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 export const DEFAULT_HOOK_MAX_BODY_BYTES = 256 * 1024;
 /** The hook limiter is fixed, as in the reference. */
 export const HOOK_RATE_LIMIT = { maxAttempts: 20, windowMs: 60_000, lockoutMs: 60_000 };
-const IDEMPOTENCY_TTL_MS = 10 * 60_000;
+/** Longer idempotency keys are refused: each is held for the store's TTL. */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 
 /** Options for {@link hooksModule}. */
 export interface HooksModuleOptions {
@@ -74,6 +83,8 @@ interface AgentAction {
   callerKey: boolean;
   /** Direct requests must name a configured agent; mappings fall back to the default agent. */
   strictAgent: boolean;
+  /** Whether `channel`/`to` came from the request (then `hooks.allowedTargets` applies) or the config. */
+  callerTarget: boolean;
   sessionMode: "isolated" | "persistent";
   deliver?: boolean;
   channel?: string;
@@ -98,7 +109,8 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
     setup(ctx: GatewayContext) {
       const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
       const limiter = new AuthRateLimiter(HOOK_RATE_LIMIT, () => ctx.now());
-      const answered = new Map<string, { at: number; body: unknown }>();
+      // The core store: records expire after its TTL and the oldest go first past its size cap.
+      const answered = new MemoryIdempotencyStore(() => ctx.now());
       /** System events waiting for the session's next hook-started turn (`next-heartbeat`). */
       const pendingEvents = new Map<string, string[]>();
       const routes = new Set<string>();
@@ -148,19 +160,37 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         }
       }
 
-      function runAgent(hooks: HooksSection, action: AgentAction, idempotencyKey?: string) {
-        if (idempotencyKey) {
-          const previous = answered.get(idempotencyKey);
-          if (previous && ctx.now() - previous.at < IDEMPOTENCY_TTL_MS) return jsonResponse(previous.body);
+      /** `route` scopes the idempotency key (with the agent): another hook reusing it starts its own run. */
+      async function runAgent(
+        hooks: HooksSection,
+        route: string,
+        action: AgentAction,
+        idempotencyKey?: string,
+      ) {
+        if (idempotencyKey !== undefined && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS) {
+          throw new HookRefusal(400, `idempotencyKey is longer than ${MAX_IDEMPOTENCY_KEY_CHARS} characters`);
         }
         const agentId = resolveAgent(hooks, action.agentId, action.strictAgent);
         if (action.sessionKey && action.callerKey) checkCallerSessionKey(hooks, action.sessionKey);
         if (action.sessionMode === "persistent") checkPersistent(hooks, action.sessionKey);
-        const delivery = action.deliver === false ? undefined : deliveryTarget(action);
+        const delivery = action.deliver === false ? undefined : deliveryTarget(hooks, action);
+        const start = () => Promise.resolve(startRun(hooks, agentId, action, delivery));
+        // One hook token is one caller, so a retry may differ in detail (a dropped field) and still be the
+        // same delivery: the key alone, scoped by route and agent, decides.
+        const body = idempotencyKey
+          ? await answered.run(JSON.stringify([route, agentId, idempotencyKey]), "", start)
+          : await start();
+        return jsonResponse(body);
+      }
+
+      function startRun(
+        hooks: HooksSection,
+        agentId: string,
+        action: AgentAction,
+        delivery: { channel: string; to: string } | undefined,
+      ) {
         const sessionKey = action.sessionKey ?? hooks.defaultSessionKey ?? `hook:${crypto.randomUUID()}`;
         const turn = startTurn(agentId, sessionKey, action.message, action);
-        const body = { ok: true, runId: turn.runId };
-        if (idempotencyKey) answered.set(idempotencyKey, { at: ctx.now(), body });
         turn.done.then(async (result) => {
           ctx.logger.info("hook run finished", {
             runId: turn.runId,
@@ -172,10 +202,13 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         }).catch((error) =>
           ctx.logger.warn("hook delivery failed", { runId: turn.runId, error: String(error) })
         );
-        return jsonResponse(body);
+        return { ok: true, runId: turn.runId };
       }
 
-      function deliveryTarget(action: AgentAction): { channel: string; to: string } | undefined {
+      function deliveryTarget(
+        hooks: HooksSection,
+        action: AgentAction,
+      ): { channel: string; to: string } | undefined {
         if (!action.channel && !action.to) return undefined;
         if (!action.channel || !action.to) {
           throw new HookRefusal(400, "delivery needs both channel and to (or set deliver: false)");
@@ -184,6 +217,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
           const what = action.accountId ? `account '${action.accountId}' of channel` : "channel";
           throw new HookRefusal(400, `${what} '${action.channel}' is not configured or not enabled`);
         }
+        if (action.callerTarget) checkDeliveryTarget(hooks, action.channel, action.to);
         return { channel: action.channel, to: action.to };
       }
 
@@ -211,7 +245,12 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         return { mapping, label: mapping.id ?? mapping.match?.path ?? name };
       }
 
-      function runMapping(hooks: HooksSection, mapping: HookMappingConfig, payload: Record<string, unknown>) {
+      function runMapping(
+        hooks: HooksSection,
+        route: string,
+        mapping: HookMappingConfig,
+        payload: Record<string, unknown>,
+      ) {
         const sessionKey = mapping.sessionKey ? renderTemplate(mapping.sessionKey, payload) : undefined;
         const callerKey = mapping.sessionKey ? isTemplated(mapping.sessionKey) : false;
         if (mapping.action === "wake") {
@@ -228,7 +267,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
           ? renderTemplate(mapping.messageTemplate, payload)
           : JSON.stringify(payload);
         if (!message.trim()) throw new HookRefusal(400, "the mapping rendered an empty message");
-        return runAgent(hooks, {
+        return runAgent(hooks, route, {
           message,
           name: mapping.name,
           agentId: mapping.agentId,
@@ -236,6 +275,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
             (mapping.sessionMode === "persistent" ? hooks.defaultSessionKey : undefined),
           callerKey,
           strictAgent: false,
+          callerTarget: false,
           sessionMode: mapping.sessionMode ?? "isolated",
           deliver: mapping.deliver,
           channel: mapping.channel,
@@ -265,7 +305,11 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
             }
             const denied = authenticate(request, info, hooks);
             if (denied) return denied;
-            const payload = await readJson(request, hooks.maxBodyBytes ?? DEFAULT_HOOK_MAX_BODY_BYTES);
+            const payload = await readJson(
+              request,
+              hooks.maxBodyBytes ?? DEFAULT_HOOK_MAX_BODY_BYTES,
+              bodyTimeoutMs(ctx.config().gateway),
+            );
             if (name === "wake") {
               const body = parse(WakeBody, payload);
               return runWake(hooks, {
@@ -277,16 +321,17 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
             }
             if (name === "agent") {
               const body = parse(AgentBody, payload);
-              return runAgent(hooks, {
+              return runAgent(hooks, "agent", {
                 ...body,
                 callerKey: true,
                 strictAgent: true,
+                callerTarget: true,
                 sessionMode: body.sessionMode ?? "isolated",
               }, body.idempotencyKey);
             }
             const { mapping, label: mappingLabel } = mapped(hooks, name, payload);
             label = mappingLabel;
-            return runMapping(hooks, mapping, payload);
+            return runMapping(hooks, name, mapping, payload);
           })();
         } catch (error) {
           if (!(error instanceof HookRefusal)) throw error;
@@ -343,15 +388,21 @@ function parse<T>(schema: z.ZodType<T>, payload: unknown): T {
 }
 
 /** Reads a JSON object body, refusing more than `limit` bytes without buffering past it. */
-async function readJson(request: Request, limit: number): Promise<Record<string, unknown>> {
+async function readJson(
+  request: Request,
+  limit: number,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readBodyText(request, limit);
+    text = await readBodyText(request, limit, timeoutMs);
   } catch (error) {
-    if (error instanceof BodyLimitError) {
-      throw new HookRefusal(413, `body larger than ${limit} bytes (hooks.maxBodyBytes)`);
+    if (!(error instanceof BodyLimitError)) throw error;
+    if (error.status === 400) throw new HookRefusal(400, error.message);
+    if (error.status === 408) {
+      throw new HookRefusal(408, `body did not arrive within ${timeoutMs} ms (gateway.limits.bodyTimeoutMs)`);
     }
-    throw error;
+    throw new HookRefusal(413, `body larger than ${limit} bytes (hooks.maxBodyBytes)`);
   }
   let parsed: unknown;
   try {

@@ -49,3 +49,18 @@ export function checkPersistent(hooks: HooksSection, sessionKey: string | undefi
     throw new HookRefusal(400, 'sessionMode "persistent" needs a non-empty hooks.allowedSessionKeyPrefixes');
   }
 }
+
+/**
+ * Refuses a caller-chosen delivery target outside `hooks.allowedTargets` (`<channel>:<to>`,
+ * `<channel>:*` or `*`; none by default), so a hook cannot send a reply wherever it likes.
+ */
+export function checkDeliveryTarget(hooks: HooksSection, channel: string, to: string): void {
+  const allowed = hooks.allowedTargets ?? [];
+  if (allowed.some((entry) => entry === "*" || entry === `${channel}:*` || entry === `${channel}:${to}`)) {
+    return;
+  }
+  throw new HookRefusal(
+    400,
+    `delivery to ${channel}:${to} is not allowed: add "${channel}:${to}" (or "${channel}:*") to hooks.allowedTargets`,
+  );
+}

@@ -1,33 +1,46 @@
 /**
- * Reads request bodies with a size cap (and optionally a deadline), for every route that takes one.
+ * Reads request bodies with a size cap and a deadline: the one body reader of every route that takes a
+ * body (`/v1/*`, `/tools/invoke`, hooks, channel webhooks). Routes check credentials first, then call it.
  *
  * @module
  */
 
-/** Why a body was not read: larger than allowed (413) or too slow to arrive (408). */
+const MESSAGES = {
+  400: "request body could not be read (malformed chunked encoding or the client went away)",
+  408: "request body timeout",
+  413: "request body too large",
+};
+
+/** Why a body was not read: broken on the wire (400), too slow to arrive (408) or larger than allowed (413). */
 export class BodyLimitError extends Error {
-  constructor(readonly status: 413 | 408) {
-    super(status === 413 ? "request body too large" : "request body timeout");
+  constructor(readonly status: 400 | 408 | 413) {
+    super(MESSAGES[status]);
   }
 }
 
+/** Whether the declared `Content-Length` already exceeds `maxBytes` (refuse before reading a byte). */
+function declaredTooLarge(request: Request, maxBytes: number): boolean {
+  return Number(request.headers.get("content-length") ?? "0") > maxBytes;
+}
+
 /**
- * The body as text. Refuses more than `maxBytes`, declared or sent, without buffering past the cap, and
- * with `timeoutMs` a body that has not fully arrived by then; the rest of the stream is cancelled.
+ * The body as text. Refuses more than `maxBytes`, declared or sent (chunked bodies are counted as they
+ * stream), without buffering past the cap, and a body that has not fully arrived within `timeoutMs`;
+ * on refusal the rest of the stream is cancelled, never read.
  */
-export async function readBodyText(request: Request, maxBytes: number, timeoutMs?: number): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw new BodyLimitError(413);
+export async function readBodyText(request: Request, maxBytes: number, timeoutMs: number): Promise<string> {
+  if (declaredTooLarge(request, maxBytes)) throw new BodyLimitError(413);
   const reader = request.body?.getReader();
   if (!reader) return "";
   const parts: Uint8Array[] = [];
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = timeoutMs === undefined ? undefined : new Promise<never>((_, reject) => {
+  const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new BodyLimitError(408)), timeoutMs);
   });
   try {
     for (;;) {
-      const { value, done } = await (deadline ? Promise.race([reader.read(), deadline]) : reader.read());
+      const { value, done } = await Promise.race([reader.read(), deadline]);
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) throw new BodyLimitError(413);
@@ -35,7 +48,8 @@ export async function readBodyText(request: Request, maxBytes: number, timeoutMs
     }
   } catch (error) {
     await reader.cancel().catch(() => {});
-    throw error;
+    // A stream error is the client's doing (bad framing, hang-up), not the gateway's: answer it as such.
+    throw error instanceof BodyLimitError ? error : new BodyLimitError(400);
   } finally {
     clearTimeout(timer);
   }

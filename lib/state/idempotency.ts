@@ -26,15 +26,24 @@ export class IdempotencyConflict extends Error {
 
 /** Records live ten minutes by default: long enough for client retries with backoff. */
 export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
+/** At most this many records are kept by default; past it the oldest go first, so keys cannot grow memory. */
+export const IDEMPOTENCY_MAX_ENTRIES = 10_000;
 
 /** The in-process idempotency store. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   #records = new Map<string, { expires: number; fingerprint: string; result: Promise<unknown> }>();
   readonly #now: () => number;
   readonly #ttlMs: number;
-  constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS) {
+  readonly #maxEntries: number;
+  constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS, maxEntries = IDEMPOTENCY_MAX_ENTRIES) {
     this.#now = now;
     this.#ttlMs = ttlMs;
+    this.#maxEntries = maxEntries;
+  }
+
+  /** How many records are held (expired ones go at the next call). */
+  get size(): number {
+    return this.#records.size;
   }
 
   run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
@@ -46,9 +55,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       return existing.result as Promise<T>;
     }
     const result = work();
+    // Records are kept in insertion order, so the first one is the oldest.
+    if (this.#records.size >= this.#maxEntries) this.#records.delete(this.#records.keys().next().value!);
     this.#records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
-    result.catch(() => this.#records.delete(key));
+    result.catch(() => {
+      if (this.#records.get(key)?.result === result) this.#records.delete(key);
+    });
     return result;
   }
 

@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ToolCall, ToolSpec } from "../providers/types.ts";
 import type { CallerIdentity } from "../types.ts";
 import { configAllows, OWNER_ONLY_TOOLS } from "./policy.ts";
+import { runSessionVisibility } from "./session-visibility.ts";
 import { type ToolDefinition, ToolInputError, type ToolRegistry } from "./types.ts";
 
 /** What the host reads from the gateway. */
@@ -54,6 +55,7 @@ export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
         scopes: [],
         authMethod: "agent",
       };
+      const sessionVisibility = runSessionVisibility(deps.config(), run.external === true);
       try {
         const result = await tool.execute(args as Record<string, unknown>, {
           toolCallId: call.id,
@@ -61,6 +63,7 @@ export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
           agentId: run.agentId,
           runId: run.runId,
           caller,
+          ...(sessionVisibility ? { sessionVisibility } : {}),
           signal,
           now: deps.now,
         });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { historyMessage, sessionRow } from "../agents/rows.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import { canonicalSessionKey } from "../agents/session-keys.ts";
+import { requireSessionVisible, sessionVisible } from "./session-visibility.ts";
 import { type ToolDefinition, ToolInputError } from "./types.ts";
 
 /** Parses tool arguments; the first problem becomes a 400 naming the field. */
@@ -108,10 +109,10 @@ export function sessionTools(runtime: () => AgentRuntime): ToolDefinition[] {
         properties: { limit: { type: "integer", minimum: 1, maximum: 500 }, agentId: { type: "string" } },
       },
       profiles: ["coding", "messaging", "full"],
-      async execute(args) {
+      async execute(args, context) {
         const { limit = 50, agentId } = parseArgs(ListArgs, "sessions_list", args);
         const all = (await runtime().listSessions())
-          .filter((s) => !agentId || s.agentId === agentId)
+          .filter((s) => (!agentId || s.agentId === agentId) && sessionVisible(s.key, context))
           .sort((a, b) => b.updatedAt - a.updatedAt);
         return {
           count: Math.min(all.length, limit),
@@ -129,6 +130,7 @@ export function sessionTools(runtime: () => AgentRuntime): ToolDefinition[] {
       profiles: ["minimal", "coding", "messaging", "full"],
       async execute(args, context) {
         const key = keyFor(parseArgs(StatusArgs, "session_status", args).sessionKey, context);
+        requireSessionVisible(key, context);
         const entry = await runtime().session(key);
         const active = running(key).map((r) => r.runId);
         const activity = { hasActiveRun: active.length > 0, activeRunIds: active };
@@ -149,6 +151,7 @@ export function sessionTools(runtime: () => AgentRuntime): ToolDefinition[] {
       async execute(args, context) {
         const parsed = parseArgs(HistoryArgs, "sessions_history", args);
         const key = keyFor(parsed.sessionKey, context);
+        requireSessionVisible(key, context);
         const entry = await runtime().session(key);
         const lines = entry ? await runtime().transcript(entry) : [];
         return { key, messages: lines.slice(-(parsed.limit ?? 20)).map(historyMessage) };

@@ -14,21 +14,18 @@ import type { ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
 
 /** The reference's body cap for `/tools/invoke`. */
 export const TOOLS_INVOKE_MAX_BODY_BYTES = 2 * 1024 * 1024;
-/** A body that has not arrived in full by then is refused with 408. */
-export const TOOLS_INVOKE_BODY_TIMEOUT_MS = 30_000;
-
 /** What the route needs: auth, and the shared invocation bound to a caller. */
 export interface ToolsInvokeRouteOptions {
   authenticate(request: Request, info: RequestInfo): HttpAuthResult;
   invoke(input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal): Promise<ToolInvokeOutcome>;
   maxBodyBytes?: number;
-  bodyTimeoutMs?: number;
+  /** Read per request (`gateway.limits.bodyTimeoutMs`); a body not complete by then is refused with 408. */
+  bodyTimeoutMs(): number;
 }
 
 /** The `/tools/invoke` route. */
 export function toolsInvokeRoute(options: ToolsInvokeRouteOptions): HttpRoute {
   const maxBytes = options.maxBodyBytes ?? TOOLS_INVOKE_MAX_BODY_BYTES;
-  const timeoutMs = options.bodyTimeoutMs ?? TOOLS_INVOKE_BODY_TIMEOUT_MS;
   return {
     path: "/tools/invoke",
     methods: ["POST"],
@@ -43,7 +40,7 @@ export function toolsInvokeRoute(options: ToolsInvokeRouteOptions): HttpRoute {
       }
       let body: unknown;
       try {
-        body = await readJsonBody(request, maxBytes, timeoutMs);
+        body = await readJsonBody(request, maxBytes, options.bodyTimeoutMs());
       } catch (error) {
         const status = error instanceof BodyLimitError ? error.status : 400;
         // The reference's wording for the two limits; otherwise the JSON parser's message.

@@ -30,4 +30,4 @@ export {
 export { DEFAULT_HTTP_TOOL_DENY, OWNER_ONLY_TOOLS } from "./policy.ts";
 export { currentTimeTool, echoTool, sessionTools } from "./builtins.ts";
 export type { ToolCatalog, ToolCatalogEntry, ToolCatalogGroup } from "./catalog.ts";
-export { TOOLS_INVOKE_BODY_TIMEOUT_MS, TOOLS_INVOKE_MAX_BODY_BYTES } from "./http.ts";
+export { TOOLS_INVOKE_MAX_BODY_BYTES } from "./http.ts";

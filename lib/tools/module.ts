@@ -13,6 +13,7 @@
  * @module
  */
 import { AgentCatalog } from "../agents/catalog.ts";
+import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import type { AgentsModule } from "../agents/module.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
 import { registryToolHost } from "./agent-host.ts";
@@ -35,7 +36,7 @@ export interface ToolsModuleOptions {
   builtins?: boolean;
   /** `/tools/invoke` body cap; 2 MB by default. */
   maxBodyBytes?: number;
-  /** `/tools/invoke` body read deadline; 30 s by default. */
+  /** `/tools/invoke` body read deadline; `gateway.limits.bodyTimeoutMs` (30 s) by default. */
   bodyTimeoutMs?: number;
 }
 
@@ -76,7 +77,7 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
         authenticate: (request, info) => context.authenticateHttp(request, info),
         invoke: invoke("http"),
         maxBodyBytes: options.maxBodyBytes,
-        bodyTimeoutMs: options.bodyTimeoutMs,
+        bodyTimeoutMs: () => options.bodyTimeoutMs ?? bodyTimeoutMs(context.config().gateway),
       }));
       registerToolMethods(context, { registry, agents: catalog, invoke: invoke("rpc") });
 

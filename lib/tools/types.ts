@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SessionVisibility } from "../config/sections/tools.ts";
 import type { CallerIdentity } from "../types.ts";
 
 /** Where a tool comes from, as `tools.catalog` reports it. */
@@ -26,6 +27,8 @@ export interface ToolContext {
   /** Set when a model called the tool during an agent run. */
   runId?: string;
   caller: CallerIdentity;
+  /** Which other sessions the session tools may read for this call; unset = no bound. */
+  sessionVisibility?: SessionVisibility;
   /** Aborted when the caller goes away or the run is cancelled. */
   signal: AbortSignal;
   now(): number;

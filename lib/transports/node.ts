@@ -7,7 +7,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
-import { Readable } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import {
@@ -19,6 +18,9 @@ import {
   type Transport,
 } from "./types.ts";
 import { MAX_PAYLOAD_BYTES } from "../protocol/constants.ts";
+
+/** How long a connection whose body was refused unread may keep sending after the answer. */
+const UNREAD_BODY_LINGER_MS = 2_000;
 
 function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const headers = new Headers();
@@ -35,12 +37,44 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     method: forbidden ? "GET" : method,
     headers,
     signal,
-    body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : undefined,
+    body: hasBody ? webBody(req) : undefined,
     // @ts-ignore: `duplex` is required by Node for streaming bodies but missing from the DOM types.
     duplex: hasBody ? "half" : undefined,
   });
   if (forbidden) Object.defineProperty(request, "method", { value: method });
   return request;
+}
+
+/**
+ * The request body as a web stream. Not `Readable.toWeb`: under Deno its stream keeps enqueueing chunks
+ * already in flight after a cancel (a route refusing an oversize body), which throws outside any handler
+ * and ends the process.
+ */
+function webBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true;
+  const finish = (end: () => void) => {
+    if (!open) return;
+    open = false;
+    end();
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Uint8Array) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.on("end", () => finish(() => controller.close()));
+      req.on("error", (error) => finish(() => controller.error(error)));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      // Destroying here would lose the answer (413, 401) not yet written; the server closes afterwards.
+      finish(() => req.pause());
+    },
+  });
 }
 
 async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
@@ -90,6 +124,13 @@ export function nodeTransport(): Transport {
       const server = createServer((req, res) => {
         const abort = new AbortController();
         res.on("close", () => !res.writableFinished && abort.abort());
+        res.on("finish", () => {
+          if (req.complete) return;
+          // The route answered without reading the whole body: stop taking it. A half close lets the
+          // client read the answer; a client that keeps sending is cut off shortly after.
+          req.socket.end();
+          setTimeout(() => req.socket.destroy(), UNREAD_BODY_LINGER_MS);
+        });
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         Promise.resolve()
           .then(() => handler.fetch(toRequest(req, abort.signal), { remoteAddress }))

@@ -70,6 +70,8 @@ export interface GatewayReloadConfig {
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
 /** Agent runs one connection may have waiting to start, by default. */
 export const DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION = 64;
+/** Default of `gateway.limits.bodyTimeoutMs`. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** `gateway.limits`: bounds on what one client can hold, so one client cannot starve the rest. */
 export interface GatewayLimitsConfig {
@@ -83,7 +85,14 @@ export interface GatewayLimitsConfig {
    * `agent` and `chat.send` answer a retryable UNAVAILABLE, so one client cannot fill the queue.
    */
   maxQueuedRunsPerConnection?: number;
+  /** How long any route waits for a whole request body before answering 408; 30 s by default. */
+  bodyTimeoutMs?: number;
   [key: string]: unknown;
+}
+
+/** `gateway.limits.bodyTimeoutMs` of `gateway`, or its default. */
+export function bodyTimeoutMs(gateway: GatewaySection | undefined): number {
+  return gateway?.limits?.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
 }
 
 /** The whole `gateway` section. */
@@ -171,5 +180,8 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
   limits: z.looseObject({
     maxUnauthenticatedPerAddress: z.number().int().positive().optional(),
     maxQueuedRunsPerConnection: z.number().int().positive().optional(),
+    // One deadline for every body-taking route, so a slow sender cannot hold a request open longer on one
+    // route than on another.
+    bodyTimeoutMs: z.number().int().positive().optional(),
   }).optional(),
 });

@@ -44,6 +44,11 @@ export interface HooksSection {
   allowedSessionKeyPrefixes?: string[];
   /** Omitted or `["*"]`: any agent; `[]`: none. */
   allowedAgentIds?: string[];
+  /**
+   * Where a request may ask for the reply to be delivered: `<channel>:<to>`, `<channel>:*` or `*`. None by
+   * default, so a hook caller cannot pick a recipient; targets written in `mappings` need no entry.
+   */
+  allowedTargets?: string[];
   presets?: string[];
   mappings?: HookMappingConfig[];
   transformsDir?: string;
@@ -81,6 +86,8 @@ export const HooksSectionSchema: z.ZodType<HooksSection> = z.looseObject({
   allowRequestSessionKey: z.boolean().optional(),
   allowedSessionKeyPrefixes: z.array(z.string().min(1)).optional(),
   allowedAgentIds: z.array(z.string()).optional(),
+  // An allowlist, not a flag: a caller-chosen recipient could receive whatever the run was led to read.
+  allowedTargets: z.array(z.string().min(1)).optional(),
   presets: z.array(z.string()).optional(),
   mappings: z.array(MappingSchema).optional(),
   transformsDir: z.string().optional(),

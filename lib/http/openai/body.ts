@@ -10,14 +10,28 @@ import { HttpError } from "./errors.ts";
 /** The reference's built-in body cap for `/v1/*`. */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-/** Reads the body as JSON; too large → 413, not JSON → 400 with the parser's message (as the reference). */
-export async function readJson(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+/**
+ * Reads the body as JSON; too large → 413, not complete within `timeoutMs` (`gateway.limits.bodyTimeoutMs`)
+ * → 408, not JSON → 400 with the parser's message (as the reference).
+ */
+export async function readJson(
+  request: Request,
+  timeoutMs: number,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<unknown> {
   let text: string;
   try {
-    text = await readBodyText(request, maxBytes);
+    text = await readBodyText(request, maxBytes, timeoutMs);
   } catch (error) {
-    if (error instanceof BodyLimitError) throw tooLarge(maxBytes);
-    throw error;
+    if (!(error instanceof BodyLimitError)) throw error;
+    if (error.status === 400) throw new HttpError(400, error.message);
+    if (error.status === 408) {
+      throw new HttpError(
+        408,
+        `request body did not arrive within ${timeoutMs} ms (gateway.limits.bodyTimeoutMs)`,
+      );
+    }
+    throw tooLarge(maxBytes);
   }
   try {
     return JSON.parse(text);

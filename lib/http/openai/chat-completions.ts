@@ -105,7 +105,7 @@ function assertToolDemandMet(result: ChatResult, demanded: boolean): void {
 
 /** Handles one chat-completions request from an authenticated caller. */
 export async function handleChatCompletions(request: Request, ctx: OpenAiRouteContext): Promise<Response> {
-  const body = validate(ChatCompletionRequest, await readJson(request));
+  const body = validate(ChatCompletionRequest, await readJson(request, ctx.bodyTimeoutMs));
   const tools: ToolSpec[] = (body.tools ?? []).map((t) => ({
     name: t.function.name,
     description: t.function.description,

@@ -28,7 +28,7 @@ function base64Floats(vector: number[]): string {
 
 /** Handles one embeddings request from an authenticated caller. */
 export async function handleEmbeddings(request: Request, ctx: OpenAiRouteContext): Promise<Response> {
-  const body = validate(EmbeddingsRequest, await readJson(request));
+  const body = validate(EmbeddingsRequest, await readJson(request, ctx.bodyTimeoutMs));
   const input = typeof body.input === "string" ? [body.input] : body.input;
   const target = ctx.target(body.model, body.user);
   const client = clientAbort(request);

@@ -8,6 +8,7 @@
  */
 import type { AgentsModule } from "../../agents/module.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { bodyTimeoutMs } from "../../config/sections/gateway.ts";
 import { missingScope } from "../../errors.ts";
 import { scopeSatisfied } from "../../protocol/scopes.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule, RequestInfo } from "../../types.ts";
@@ -62,6 +63,7 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
             runtime,
             now: () => context.now(),
             newId,
+            bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
             target: (model, user) => resolveTarget(runtime, request, auth.caller, model, user, newId),
           });
           // Synchronous answers (the model list) stay synchronous: no await on the hot path.

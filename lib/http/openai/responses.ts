@@ -117,7 +117,7 @@ export async function handleResponses(
   ctx: OpenAiRouteContext,
   sessions: ResponseSessions,
 ): Promise<Response> {
-  const body = validate(ResponsesRequest, await readJson(request));
+  const body = validate(ResponsesRequest, await readJson(request, ctx.bodyTimeoutMs));
   const tools: ToolSpec[] = (body.tools ?? []).map((t) => ({
     name: t.name,
     description: t.description ?? undefined,

@@ -11,6 +11,8 @@ export interface OpenAiRouteContext {
   runtime: AgentRuntime;
   now(): number;
   newId(): string;
+  /** `gateway.limits.bodyTimeoutMs` at the time of the request. */
+  bodyTimeoutMs: number;
   /** The agent, session and model override of this request (throws 400/403 problems). */
   target(model: string | undefined, user: string | undefined): HttpTarget;
 }

@@ -1,0 +1,37 @@
+/**
+ * The `tools` section of `openclaw.json`, as far as this gateway validates it: the tool policy's
+ * `allow`/`deny` lists are read by lib/tools/policy.ts; `sessions.visibility` bounds the session tools.
+ * Unknown keys are kept.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Which sessions the session tools may read, in the reference's terms. */
+export type SessionVisibility = "self" | "tree" | "agent" | "all";
+
+/** The whole `tools` section. */
+export interface ToolsSection {
+  allow?: string[];
+  deny?: string[];
+  sessions?: {
+    /**
+     * Which sessions `sessions_list`, `sessions_history` and `session_status` may read. Runs started by
+     * hooks and channels (outside content) default to `self`, so a crafted message cannot make the
+     * agent read another conversation; setting this key widens them too.
+     */
+    visibility?: SessionVisibility;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** What hook- and channel-started runs get when `tools.sessions.visibility` is not set. */
+export const EXTERNAL_SESSION_VISIBILITY: SessionVisibility = "self";
+
+/** Validates the `tools` section. */
+export const ToolsSectionSchema: z.ZodType<ToolsSection> = z.looseObject({
+  allow: z.array(z.string()).optional(),
+  deny: z.array(z.string()).optional(),
+  sessions: z.looseObject({ visibility: z.enum(["self", "tree", "agent", "all"]).optional() }).optional(),
+});
