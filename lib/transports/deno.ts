@@ -37,14 +37,21 @@ function closedOrTimeout(sockets: Set<WebSocket>, ms: number): Promise<void> {
 }
 
 /**
- * Re-wraps a request body so the transport can fail it on shutdown. Body-less requests pass through.
- * `pending` holds one failer per body still being read.
+ * Re-wraps a request body so the transport can fail it on shutdown and release it once the handler has
+ * answered. Body-less requests pass through. `pending` holds one failer per body still being read.
  */
-function interruptible(request: Request, pending: Set<() => void>): Request {
+function interruptible(request: Request, pending: Set<() => void>): { request: Request; release(): void } {
   // GET and HEAD carry no body; not touching `request.body` spares Deno building a stream per request.
-  if (request.method === "GET" || request.method === "HEAD" || !request.body) return request;
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) {
+    return { request, release: () => {} };
+  }
   const reader = request.body.getReader();
   let fail = () => {};
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    pending.delete(fail);
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       fail = () => controller.error(new Error("gateway stopping: request body interrupted"));
@@ -54,27 +61,36 @@ function interruptible(request: Request, pending: Set<() => void>): Request {
       try {
         const { done, value } = await reader.read();
         if (done) {
-          pending.delete(fail);
+          finish();
           controller.close();
         } else controller.enqueue(value);
       } catch (error) {
-        pending.delete(fail);
+        finish();
         controller.error(error);
       }
     },
     cancel(reason) {
-      pending.delete(fail);
+      finish();
       return reader.cancel(reason);
     },
-  });
-  return new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body,
-    signal: request.signal,
-    // @ts-ignore: `duplex` is required for streaming bodies but missing from the DOM types.
-    duplex: "half",
-  });
+  }, { highWaterMark: 0 });
+  return {
+    request: new Request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body,
+      signal: request.signal,
+      // @ts-ignore: `duplex` is required for streaming bodies but missing from the DOM types.
+      duplex: "half",
+    }),
+    // A body the handler left unread (404, 401, an early error) would otherwise keep its connection's
+    // descriptor forever once the client hangs up: Deno only frees it when the reader lets go.
+    release() {
+      if (finished) return;
+      finish();
+      reader.cancel().catch(() => {});
+    },
+  };
 }
 
 /** Options for {@link denoTransport}. */
@@ -106,11 +122,21 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
           }, (request, info) => {
             if (!isUpgrade(request)) {
               // Read on demand: most authenticated requests never need the peer address.
-              return handler.fetch(interruptible(request, bodies), {
-                get remoteAddress() {
-                  return info.remoteAddr.hostname;
-                },
-              });
+              const { request: wrapped, release } = interruptible(request, bodies);
+              let answer: Response | Promise<Response>;
+              try {
+                answer = handler.fetch(wrapped, {
+                  get remoteAddress() {
+                    return info.remoteAddr.hostname;
+                  },
+                });
+              } catch (error) {
+                release();
+                throw error;
+              }
+              if (answer instanceof Promise) return answer.finally(release);
+              release();
+              return answer;
             }
             const remoteAddress = info.remoteAddr.hostname;
             const refused = handler.admitUpgrade(request, { remoteAddress });
