@@ -86,7 +86,13 @@ export interface GatewayOptions {
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
   timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number; drainTimeoutMs?: number };
-  limits?: { maxPayload?: number; maxBufferedBytes?: number; maxUnauthenticatedSockets?: number };
+  limits?: {
+    maxPayload?: number;
+    maxBufferedBytes?: number;
+    maxUnauthenticatedSockets?: number;
+    /** Overrides `gateway.limits.headerTimeoutMs`. */
+    headerTimeoutMs?: number;
+  };
   now?: () => number;
   newId?: () => string;
 }
@@ -638,7 +644,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
               `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
             );
           }
-          server = await options.transport.listen(handler, { hostname, port });
+          server = await options.transport.listen(handler, {
+            hostname,
+            port,
+            headerTimeoutMs: options.limits?.headerTimeoutMs ?? config.gateway?.limits?.headerTimeoutMs,
+            logger: logger.child("transport"),
+          });
         }
         startedAt = now();
         presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });

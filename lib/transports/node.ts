@@ -5,6 +5,7 @@
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -14,9 +15,10 @@ import {
   bindFailed,
   type ListeningServer,
   type ListenOptions,
+  throttledWarning,
   type Transport,
 } from "./types.ts";
-import { MAX_PAYLOAD_BYTES } from "../protocol/constants.ts";
+import { HEADER_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
 
 function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const headers = new Headers();
@@ -71,15 +73,69 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
   });
 }
 
+/** A connection's header deadline: what is left of `timeoutMs` since accept or its last request. */
+interface HeaderDeadline {
+  requestStarted(): void;
+  requestEnded(): void;
+  /** The connection became a WebSocket: the gateway's handshake timeout takes over. */
+  upgraded(): void;
+}
+
+/**
+ * Closes a connection that has not delivered a request's headers within `timeoutMs` of being accepted
+ * or of its last request ending (idle keep-alive). A request in progress is never cut.
+ */
+function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
+  let inflight = 0;
+  let since = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    const idle = Date.now() - since;
+    if (inflight > 0) timer = setTimeout(check, timeoutMs);
+    else if (idle >= timeoutMs) socket.destroy();
+    else timer = setTimeout(check, timeoutMs - idle);
+  };
+  timer = setTimeout(check, timeoutMs);
+  socket.once("close", () => clearTimeout(timer));
+  return {
+    requestStarted: () => void inflight++,
+    requestEnded() {
+      inflight--;
+      since = Date.now();
+    },
+    upgraded: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * Makes `ws` check each frame's announced length against the connection's current limit before it
+ * buffers the frame, so a pre-auth socket cannot make the server hold 25 MiB. `_maxPayload` is the
+ * field `ws`'s receiver reads for every frame header (ws 8); the check after delivery stays as a backstop.
+ */
+function limitFramesWhileReading(ws: WebSocket, limit: () => number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver && typeof receiver._maxPayload === "number") {
+    Object.defineProperty(receiver, "_maxPayload", { get: limit, configurable: true });
+  }
+}
+
 /** Creates the Node transport. */
 export function nodeTransport(): Transport {
   return {
     name: "node",
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
-      const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES + 1 });
+      // Until a socket's handlers exist (and with them its live limit), frames get the pre-auth cap.
+      const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES });
+      const headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+      const deadlines = new WeakMap<Socket, HeaderDeadline>();
       const server = createServer((req, res) => {
+        const deadline = deadlines.get(req.socket);
+        deadline?.requestStarted();
         const abort = new AbortController();
-        res.on("close", () => !res.writableFinished && abort.abort());
+        res.on("close", () => {
+          deadline?.requestEnded();
+          if (!res.writableFinished) abort.abort();
+        });
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         Promise.resolve()
           .then(() => handler.fetch(toRequest(req, abort.signal), { remoteAddress }))
@@ -89,7 +145,12 @@ export function nodeTransport(): Transport {
             else res.destroy();
           });
       });
+      server.on(
+        "connection",
+        (socket: Socket) => deadlines.set(socket, headerDeadline(socket, headerTimeoutMs)),
+      );
       server.on("upgrade", (req, socket, head) => {
+        deadlines.get(req.socket)?.upgraded();
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         const request = toRequest(req, new AbortController().signal);
         const refused = handler.admitUpgrade(request, { remoteAddress });
@@ -100,6 +161,7 @@ export function nodeTransport(): Transport {
             close: (code, reason) => ws.close(code, reason),
             bufferedAmount: () => ws.bufferedAmount,
           }, { remoteAddress, headers: request.headers, url: request.url });
+          limitFramesWhileReading(ws, () => handlers.messageLimit());
           ws.on("message", (data, isBinary) => {
             const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
             handlers.message(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
@@ -113,6 +175,14 @@ export function nodeTransport(): Transport {
           reject(error.code === "EADDRINUSE" ? addressInUse(options) : bindFailed(options, error));
         });
         server.listen(options.port, options.hostname, () => {
+          // From here on an error is `accept()` failing (EMFILE under a connection flood): the listener
+          // keeps going, so log it (at most once a second) instead of letting it end the process.
+          const acceptFailed = throttledWarning(options.logger, "accepting a connection failed");
+          server.removeAllListeners("error");
+          server.on(
+            "error",
+            (error: NodeJS.ErrnoException) => acceptFailed({ error: String(error), code: error.code }),
+          );
           const address = server.address();
           const port = typeof address === "object" && address ? address.port : options.port;
           resolve({

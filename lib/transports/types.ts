@@ -4,12 +4,20 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 
 /** Where to listen. Port 0 picks a free port. */
 export interface ListenOptions {
   hostname: string;
   port: number;
+  /**
+   * How long a connection may take to deliver a request's headers, counted from accept and again from
+   * the start of its previous request (so it also ends idle keep-alive connections). Default 10 s.
+   */
+  headerTimeoutMs?: number;
+  /** Where the transport reports trouble with the listener itself (e.g. `accept()` failing). */
+  logger?: Logger;
 }
 
 /** A running listener. */
@@ -52,4 +60,31 @@ export function bindFailed(options: ListenOptions, cause: unknown): GatewayError
 /** Whether a request asks for a WebSocket upgrade. */
 export function isUpgrade(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+/** How often a repeating listener problem is logged at most (each report says how many it stands for). */
+const WARNING_INTERVAL_MS = 1_000;
+
+/**
+ * A warning logged at most once a second however often it happens: an `accept()` that fails with EMFILE
+ * fails for every queued connection, and one line per failure would flood the log.
+ */
+export function throttledWarning(
+  logger: Logger | undefined,
+  message: string,
+): (fields: Record<string, unknown>) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields) => {
+    const now = Date.now();
+    if (now - last < WARNING_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    const record = suppressed ? { ...fields, suppressed } : fields;
+    suppressed = 0;
+    if (logger) logger.warn(message, record);
+    else console.warn(message, record);
+  };
 }

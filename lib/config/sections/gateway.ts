@@ -62,6 +62,12 @@ export interface GatewayReloadConfig {
   [key: string]: unknown;
 }
 
+/** `gateway.limits`: bounds on what one client can hold. */
+export interface GatewayLimitsConfig {
+  headerTimeoutMs?: number;
+  [key: string]: unknown;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   mode?: "local" | "remote";
@@ -76,6 +82,7 @@ export interface GatewaySection {
   reload?: GatewayReloadConfig;
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
+  limits?: GatewayLimitsConfig;
   [key: string]: unknown;
 }
 
@@ -129,5 +136,9 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     url: z.string().optional(),
     token: z.unknown().optional(),
     password: z.unknown().optional(),
+  }).optional(),
+  limits: z.looseObject({
+    /** Closes connections that have not sent complete request headers in time (default 10 s), idle keep-alive included. */
+    headerTimeoutMs: z.number().int().positive().optional(),
   }).optional(),
 });
