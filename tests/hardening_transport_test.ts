@@ -3,7 +3,8 @@
 // runs over real loopback sockets, and a well-behaved client is served afterwards.
 import assert from "node:assert/strict";
 import { denoTransport, nodeTransport, type Transport } from "../mod.ts";
-import { assertServes, loopbackGateway, until, wsSession } from "./_evidence_clients.ts";
+import { assertServes, handshake, loopbackGateway, until, wsSession } from "./_evidence_clients.ts";
+import { spawnGatewayChild } from "./_runner_process.ts";
 
 const encoder = new TextEncoder();
 
@@ -89,3 +90,147 @@ for (const make of transports) {
     );
   });
 }
+
+/** Resolves true when the server closes `conn` (EOF or reset) within `ms`, false if it stays open. */
+async function closedByServer(conn: Deno.Conn, ms: number): Promise<boolean> {
+  const buffer = new Uint8Array(1024);
+  const deadline = Date.now() + ms;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    while (Date.now() < deadline) {
+      const read = conn.read(buffer).catch(() => null);
+      const timeout = new Promise<"open">((
+        r,
+      ) => (timer = setTimeout(() => r("open"), deadline - Date.now())));
+      const n = await Promise.race([read, timeout]);
+      clearTimeout(timer);
+      if (n === "open") return false;
+      if (n === null) return true;
+    }
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("node transport: slow-header and idle keep-alive connections are closed at headerTimeoutMs; a slow answer is not cut", async () => {
+  await using gw = await loopbackGateway({
+    transport: nodeTransport(),
+    limits: { headerTimeoutMs: 300 },
+    timing: { handshakeTimeoutMs: 300 },
+  });
+  gw.gateway.registerRoute({
+    path: "/t/slow",
+    handler: () => new Promise((r) => setTimeout(() => r(new Response("late but whole")), 700)),
+  });
+  const slow = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
+    // Half dribble a header, half never send a byte.
+    if (i % 2) await conn.write(encoder.encode("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a"));
+    return conn;
+  }));
+  const closed = await Promise.all(slow.map((conn) => closedByServer(conn, 5_000)));
+  slow.forEach((c) => c.close());
+  assert.equal(closed.filter(Boolean).length, 50, "every slow-header connection is closed by the server");
+
+  // Keep-alive: one request answered (slower than the header timeout), then idle until closed.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
+  await conn.write(encoder.encode("GET /t/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  while (!text.includes("late but whole")) {
+    const n = await conn.read(buffer);
+    assert.ok(n !== null, `connection closed before the answer: ${text}`);
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  assert.ok(await closedByServer(conn, 5_000), "an idle keep-alive connection is closed");
+  conn.close();
+
+  // A WebSocket that never sends `connect` is closed by the handshake timeout.
+  const idle = wsSession(gw.url);
+  assert.deepEqual(await idle.ended, { code: 1008, reason: "handshake timeout" });
+  await assertServes(gw.url);
+});
+
+Deno.test("a gateway process under ulimit -n 256 survives a flood of 400 idle sockets and serves again", async () => {
+  const gw = await spawnGatewayChild("deno", "ulimit -n 256");
+  try {
+    const flood: Deno.Conn[] = [];
+    for (let i = 0; i < 400; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port }).catch(() => null);
+      if (conn) flood.push(conn);
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    flood.forEach((c) => c.close());
+    // The listener comes back within its backoff (at most a second) once descriptors are free.
+    let served = false;
+    for (let attempt = 0; attempt < 20 && !served; attempt++) {
+      await new Promise((r) => setTimeout(r, 500));
+      served = await assertServes(`ws://127.0.0.1:${gw.port}`).then(() => true, () => false);
+    }
+    assert.ok(served, `no normal connect + health after the flood:\n${gw.output.join("\n")}`);
+    const status = await Promise.race([
+      gw.child.status,
+      new Promise((r) => setTimeout(() => r("alive"), 100)),
+    ]);
+    assert.equal(status, "alive", "the gateway process is still running");
+    const warnings = gw.output.filter((l) => l.includes("accepting connections failed"));
+    assert.ok(
+      warnings.length >= 1 && warnings.length <= 10,
+      `logged at most once a second: ${warnings.length}`,
+    );
+  } finally {
+    await gw.stop();
+  }
+});
+
+function peakRssKb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
+}
+
+Deno.test("node transport: ten 24 MiB frames before connect close 1009 and grow peak RSS by < 64 MB", async () => {
+  const gw = await spawnGatewayChild("node");
+  try {
+    const url = `ws://127.0.0.1:${gw.port}`;
+    await assertServes(url);
+    const before = peakRssKb(gw.child.pid);
+    const frame = "x".repeat(24 * 1024 * 1024);
+    const ends = await Promise.all(Array.from({ length: 10 }, async () => {
+      const session = wsSession(url);
+      await session.waitFor((f) => f.event === "connect.challenge");
+      session.ws.send(frame);
+      return (await session.ended).code;
+    }));
+    // The server closes 1009 at the frame header; a client still pushing its 24 MiB may see the reset first.
+    assert.ok(ends.every((code) => code === 1009 || code === 1006), `close codes: ${ends}`);
+    assert.ok(ends.includes(1009), `close codes: ${ends}`);
+    const growthMb = (peakRssKb(gw.child.pid) - before) / 1024;
+    assert.ok(growthMb < 64, `peak RSS grew by ${growthMb.toFixed(1)} MB`);
+    await assertServes(url);
+  } finally {
+    await gw.stop();
+  }
+});
+
+Deno.test("node transport: invalid UTF-8 in a text frame closes 1007, before and after connect", async () => {
+  await using gw = await loopbackGateway({ transport: nodeTransport() });
+  // A text frame (opcode 1, masked) whose payload is not UTF-8; `ws` the client would refuse to send it.
+  const badText = (session: ReturnType<typeof wsSession>) => {
+    const socket = (session.ws as unknown as { _socket: { write(b: Uint8Array): void } })._socket;
+    const payload = Uint8Array.of(0xff, 0xfe, 0x7b);
+    const mask = Uint8Array.of(1, 2, 3, 4);
+    socket.write(
+      Uint8Array.of(0x81, 0x80 | payload.length, ...mask, ...payload.map((b, i) => b ^ mask[i % 4])),
+    );
+  };
+  const early = wsSession(gw.url);
+  await early.waitFor((f) => f.event === "connect.challenge");
+  badText(early);
+  assert.equal((await early.ended).code, 1007);
+  const { session, response } = await handshake(gw.url);
+  assert.equal(response.ok, true);
+  badText(session);
+  assert.equal((await session.ended).code, 1007);
+  await assertServes(gw.url);
+});

@@ -10,6 +10,7 @@ import {
   isUpgrade,
   type ListeningServer,
   type ListenOptions,
+  throttledWarning,
   type Transport,
 } from "./types.ts";
 
@@ -110,78 +111,108 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
       const bodies = new Set<() => void>();
       return new Promise((resolve, reject) => {
         let server: Deno.HttpServer<Deno.NetAddr>;
+        let closing = false;
+        let serve: (port: number) => Deno.HttpServer<Deno.NetAddr>;
         try {
-          server = Deno.serve({
-            hostname: options.hostname,
-            port: options.port,
-            onListen: () => {},
-            onError: (error) => {
-              console.error("http handler crashed", error);
-              return new Response("Internal Server Error", { status: 500 });
-            },
-          }, (request, info) => {
-            if (!isUpgrade(request)) {
-              // Read on demand: most authenticated requests never need the peer address.
-              const { request: wrapped, release } = interruptible(request, bodies);
-              let answer: Response | Promise<Response>;
-              try {
-                answer = handler.fetch(wrapped, {
-                  get remoteAddress() {
-                    return info.remoteAddr.hostname;
-                  },
-                });
-              } catch (error) {
+          serve = (port) =>
+            Deno.serve({
+              hostname: options.hostname,
+              port,
+              onListen: () => {},
+              onError: (error) => {
+                console.error("http handler crashed", error);
+                return new Response("Internal Server Error", { status: 500 });
+              },
+            }, (request, info) => {
+              if (!isUpgrade(request)) {
+                // Read on demand: most authenticated requests never need the peer address.
+                const { request: wrapped, release } = interruptible(request, bodies);
+                let answer: Response | Promise<Response>;
+                try {
+                  answer = handler.fetch(wrapped, {
+                    get remoteAddress() {
+                      return info.remoteAddr.hostname;
+                    },
+                  });
+                } catch (error) {
+                  release();
+                  throw error;
+                }
+                if (answer instanceof Promise) return answer.finally(release);
                 release();
-                throw error;
+                return answer;
               }
-              if (answer instanceof Promise) return answer.finally(release);
-              release();
-              return answer;
-            }
-            const remoteAddress = info.remoteAddr.hostname;
-            const refused = handler.admitUpgrade(request, { remoteAddress });
-            if (refused) return refused;
-            // Deno invalidates the request once it is upgraded, so keep copies first.
-            const headers = new Headers(request.headers);
-            const url = request.url;
-            const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-            sockets.add(socket);
-            socket.addEventListener("close", () => sockets.delete(socket));
-            // Accept now, not on open: the gateway counts unauthenticated sockets at accept time, and a
-            // burst of upgrades admitted before any `open` fired would otherwise all pass its cap.
-            // Until the socket opens, frames wait in `outbox` and a close is deferred.
-            const outbox: string[] = [];
-            let deferredClose: [number, string] | undefined;
-            const connecting = () => socket.readyState === WebSocket.CONNECTING;
-            const handlers = handler.acceptSocket({
-              send: (text) => {
-                if (connecting()) outbox.push(text);
-                else if (socket.readyState === WebSocket.OPEN) socket.send(text);
-              },
-              close: (code, reason) => {
-                if (connecting()) deferredClose = [code, reason];
-                else socket.close(code, reason);
-              },
-              bufferedAmount: () => socket.bufferedAmount,
-            }, { remoteAddress, headers, url });
-            socket.onopen = () => {
-              for (const text of outbox.splice(0)) socket.send(text);
-              if (deferredClose) socket.close(...deferredClose);
-            };
-            socket.onmessage = (event) =>
-              handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-            socket.onclose = (event) => handlers.closed(event.code, event.reason);
-            return response;
-          });
+              const remoteAddress = info.remoteAddr.hostname;
+              const refused = handler.admitUpgrade(request, { remoteAddress });
+              if (refused) return refused;
+              // Deno invalidates the request once it is upgraded, so keep copies first.
+              const headers = new Headers(request.headers);
+              const url = request.url;
+              const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+              sockets.add(socket);
+              socket.addEventListener("close", () => sockets.delete(socket));
+              // Accept now, not on open: the gateway counts unauthenticated sockets at accept time, and a
+              // burst of upgrades admitted before any `open` fired would otherwise all pass its cap.
+              // Until the socket opens, frames wait in `outbox` and a close is deferred.
+              const outbox: string[] = [];
+              let deferredClose: [number, string] | undefined;
+              const connecting = () => socket.readyState === WebSocket.CONNECTING;
+              const handlers = handler.acceptSocket({
+                send: (text) => {
+                  if (connecting()) outbox.push(text);
+                  else if (socket.readyState === WebSocket.OPEN) socket.send(text);
+                },
+                close: (code, reason) => {
+                  if (connecting()) deferredClose = [code, reason];
+                  else socket.close(code, reason);
+                },
+                bufferedAmount: () => socket.bufferedAmount,
+              }, { remoteAddress, headers, url });
+              socket.onopen = () => {
+                for (const text of outbox.splice(0)) socket.send(text);
+                if (deferredClose) socket.close(...deferredClose);
+              };
+              socket.onmessage = (event) =>
+                handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+              socket.onclose = (event) => handlers.closed(event.code, event.reason);
+              return response;
+            });
+          server = serve(options.port);
         } catch (error) {
           reject(error instanceof Deno.errors.AddrInUse ? addressInUse(options) : bindFailed(options, error));
           return;
         }
         const addr = server.addr;
+        // When `accept()` fails (EMFILE under a connection flood) Deno.serve's loop ends with an error
+        // that would otherwise be unhandled and end the process. Connections already accepted carry on;
+        // listen again on the same port, backing off while descriptors stay exhausted.
+        const acceptFailed = throttledWarning(
+          options.logger,
+          "accepting connections failed; listening again",
+        );
+        const relisten = (delayMs: number) =>
+          setTimeout(() => {
+            if (closing) return;
+            try {
+              server = serve(addr.port);
+              watch();
+            } catch (error) {
+              acceptFailed({ error: String(error) });
+              relisten(Math.min(delayMs * 2, 1_000));
+            }
+          }, delayMs);
+        const watch = () =>
+          server.finished.catch((error) => {
+            if (closing) return;
+            acceptFailed({ error: String(error) });
+            relisten(10);
+          });
+        watch();
         resolve({
           hostname: addr.hostname,
           port: addr.port,
           async close() {
+            closing = true;
             // Let the gateway's own close frames (1012) finish before Deno's shutdown closes leftovers with 1001.
             await closedOrTimeout(sockets, CLOSE_GRACE_MS);
             // Aborting Deno.serve while a request body is still streaming in throws an uncaught
