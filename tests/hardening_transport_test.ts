@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { denoTransport, nodeTransport, type Transport } from "../mod.ts";
 import { assertServes, handshake, loopbackGateway, until, wsSession } from "./_evidence_clients.ts";
 import { spawnGatewayChild } from "./_runner_process.ts";
+import { connectParams } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -213,24 +214,54 @@ Deno.test("node transport: ten 24 MiB frames before connect close 1009 and grow 
   }
 });
 
-Deno.test("node transport: invalid UTF-8 in a text frame closes 1007, before and after connect", async () => {
-  await using gw = await loopbackGateway({ transport: nodeTransport() });
-  // A text frame (opcode 1, masked) whose payload is not UTF-8; `ws` the client would refuse to send it.
-  const badText = (session: ReturnType<typeof wsSession>) => {
-    const socket = (session.ws as unknown as { _socket: { write(b: Uint8Array): void } })._socket;
-    const payload = Uint8Array.of(0xff, 0xfe, 0x7b);
-    const mask = Uint8Array.of(1, 2, 3, 4);
-    socket.write(
-      Uint8Array.of(0x81, 0x80 | payload.length, ...mask, ...payload.map((b, i) => b ^ mask[i % 4])),
+for (const make of transports) {
+  const name = make().name;
+  Deno.test({
+    name: `${name} transport: invalid UTF-8 in a text frame closes 1007, before and after connect`,
+    // Deno's native WebSocket validates UTF-8 itself and drops the connection without a close frame
+    // (1006); nothing in JS sees the frame. Kept so the gap shows in every run.
+    ignore: name === "deno",
+    fn: async () => {
+      await using gw = await loopbackGateway({ transport: make() });
+      // A text frame (opcode 1, masked) whose payload is not UTF-8; `ws` the client would refuse to send it.
+      const badText = (session: ReturnType<typeof wsSession>) => {
+        const socket = (session.ws as unknown as { _socket: { write(b: Uint8Array): void } })._socket;
+        const payload = Uint8Array.of(0xff, 0xfe, 0x7b);
+        const mask = Uint8Array.of(1, 2, 3, 4);
+        socket.write(
+          Uint8Array.of(0x81, 0x80 | payload.length, ...mask, ...payload.map((b, i) => b ^ mask[i % 4])),
+        );
+      };
+      const early = wsSession(gw.url);
+      await early.waitFor((f) => f.event === "connect.challenge");
+      badText(early);
+      assert.equal((await early.ended).code, 1007);
+      const { session, response } = await handshake(gw.url);
+      assert.equal(response.ok, true);
+      badText(session);
+      assert.equal((await session.ended).code, 1007);
+      await assertServes(gw.url);
+    },
+  });
+}
+
+for (const make of transports) {
+  const name = make().name;
+  // The reference gateway (2026.9.6, run for this) decodes a binary frame as UTF-8 text and handles it
+  // like a text frame: a binary `connect` gets hello-ok and a binary request gets its response.
+  Deno.test(`${name} transport: binary frames are read as JSON text, as the reference gateway does`, async () => {
+    await using gw = await loopbackGateway({ transport: make() });
+    const session = wsSession(gw.url);
+    await session.waitFor((f) => f.event === "connect.challenge");
+    session.ws.send(
+      encoder.encode(JSON.stringify({ type: "req", id: "c", method: "connect", params: connectParams() })),
     );
-  };
-  const early = wsSession(gw.url);
-  await early.waitFor((f) => f.event === "connect.challenge");
-  badText(early);
-  assert.equal((await early.ended).code, 1007);
-  const { session, response } = await handshake(gw.url);
-  assert.equal(response.ok, true);
-  badText(session);
-  assert.equal((await session.ended).code, 1007);
-  await assertServes(gw.url);
-});
+    const hello = await session.waitFor((f) => f.id === "c");
+    assert.equal(hello.ok, true);
+    session.ws.send(encoder.encode(JSON.stringify({ type: "req", id: "h", method: "health", params: {} })));
+    const health = await session.waitFor((f) => f.id === "h");
+    assert.equal(health.ok, true);
+    session.ws.close();
+    await session.ended;
+  });
+}
