@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { GatewayServerHandler } from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers } from "../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
@@ -108,15 +108,14 @@ function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
 }
 
 /**
- * Makes `ws` check each frame's announced length against the connection's current limit before it
- * buffers the frame, so a pre-auth socket cannot make the server hold 25 MiB. `_maxPayload` is the
- * field `ws`'s receiver reads for every frame header (ws 8); the check after delivery stays as a backstop.
+ * `ws`'s receiver checks each frame's announced length against its `_maxPayload` field (ws 8) before it
+ * buffers the frame; setting that field to the connection's current limit stops a pre-auth socket from
+ * making the server hold 25 MiB. Undefined if this `ws` keeps it elsewhere (the connection's own check
+ * after delivery stays as a backstop).
  */
-function limitFramesWhileReading(ws: WebSocket, limit: () => number): void {
-  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
-  if (receiver && typeof receiver._maxPayload === "number") {
-    Object.defineProperty(receiver, "_maxPayload", { get: limit, configurable: true });
-  }
+function frameReceiver(ws: WebSocket): { _maxPayload: number } | undefined {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  return typeof receiver?._maxPayload === "number" ? receiver as { _maxPayload: number } : undefined;
 }
 
 /** Creates the Node transport. */
@@ -156,12 +155,18 @@ export function nodeTransport(): Transport {
         const refused = handler.admitUpgrade(request, { remoteAddress });
         if (refused) return rejectUpgrade(socket, refused);
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-          const handlers = handler.acceptSocket({
-            send: (text) => ws.readyState === ws.OPEN && ws.send(text),
+          const receiver = frameReceiver(ws);
+          let handlers: SocketHandlers | undefined = undefined;
+          handlers = handler.acceptSocket({
+            send: (text) => {
+              // The limit only rises at hello-ok, which is sent right after: following it on each send
+              // keeps the receiver's field a plain number (a getter there halved throughput).
+              if (receiver && handlers) receiver._maxPayload = handlers.messageLimit();
+              if (ws.readyState === ws.OPEN) ws.send(text);
+            },
             close: (code, reason) => ws.close(code, reason),
             bufferedAmount: () => ws.bufferedAmount,
           }, { remoteAddress, headers: request.headers, url: request.url });
-          limitFramesWhileReading(ws, () => handlers.messageLimit());
           ws.on("message", (data, isBinary) => {
             const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
             handlers.message(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
