@@ -10,6 +10,7 @@ import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
+import type { GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { HttpRouter } from "./http/router.ts";
 import {
@@ -36,7 +37,7 @@ import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
-import type { ListeningServer, Transport } from "./transports/types.ts";
+import type { ListeningServer, TlsFiles, Transport } from "./transports/types.ts";
 import type {
   BusEvent,
   CallerIdentity,
@@ -152,6 +153,19 @@ const BASE_EVENTS = [
   "config.changed",
 ];
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
+
+/** The PEM paths to serve HTTPS/WSS with, or undefined when `gateway.tls` is off. */
+function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
+  if (!tls?.enabled) return undefined;
+  if (!tls.certPath || !tls.keyPath) {
+    throw new GatewayError(
+      "CONFIG_INVALID",
+      "gateway.tls.enabled is true but gateway.tls.certPath and gateway.tls.keyPath are not both set; " +
+        "point them at a PEM certificate and key, or set gateway.tls.enabled to false",
+    );
+  }
+  return { certPath: tls.certPath, keyPath: tls.keyPath };
+}
 
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
@@ -564,6 +578,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return setupDone;
   };
 
+  /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
+  const withHsts = (response: Response): Response => {
+    const value = config.gateway?.http?.securityHeaders?.strictTransportSecurity;
+    if (typeof value === "string" && value) response.headers.set("Strict-Transport-Security", value);
+    return response;
+  };
+
   /** Answers one HTTP request; the transports call it directly. */
   const serve = (request: Request, info: RequestInfo): Response | Promise<Response> => {
     const fail = (error: unknown) => {
@@ -577,7 +598,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const started = observers.size ? now() : 0;
       const { route, response } = router.handle(request, info);
       const finish = (res: Response) => {
-        const secured = withSecurityHeaders(res);
+        const secured = withHsts(withSecurityHeaders(res));
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
         return secured;
       };
@@ -645,6 +666,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
             );
           }
           server = await options.transport.listen(handler, {
+            tls: tlsFiles(config.gateway?.tls),
             hostname,
             port,
             headerTimeoutMs: options.limits?.headerTimeoutMs ?? config.gateway?.limits?.headerTimeoutMs,

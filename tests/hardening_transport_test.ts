@@ -3,7 +3,8 @@
 // runs over real loopback sockets, and a well-behaved client is served afterwards.
 import assert from "node:assert/strict";
 import { denoTransport, nodeTransport, type Transport } from "../mod.ts";
-import { assertServes, handshake, loopbackGateway, until, wsSession } from "./_evidence_clients.ts";
+import WebSocket from "ws";
+import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
 import { spawnGatewayChild } from "./_runner_process.ts";
 import { connectParams } from "./_helpers.ts";
 
@@ -263,5 +264,98 @@ for (const make of transports) {
     assert.equal(health.ok, true);
     session.ws.close();
     await session.ended;
+  });
+}
+
+/** A self-signed certificate for 127.0.0.1, made with `openssl` in a temp dir. */
+async function selfSignedCert(dir: string): Promise<{ certPath: string; keyPath: string; cert: string }> {
+  const certPath = `${dir}/cert.pem`;
+  const keyPath = `${dir}/key.pem`;
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      // rustls refuses a CA certificate as the server's own.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  return { certPath, keyPath, cert: Deno.readTextFileSync(certPath) };
+}
+
+for (const make of transports) {
+  const name = make().name;
+  Deno.test(`${name} transport: gateway.tls serves HTTPS (with the configured HSTS) and WSS on the same port`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { certPath, keyPath, cert } = await selfSignedCert(dir);
+      await using gw = await loopbackGateway({
+        transport: make(),
+        config: {
+          gateway: { auth: { mode: "token", token: TOKEN }, tls: { enabled: true, certPath, keyPath } },
+        },
+      });
+      const client = Deno.createHttpClient({ caCerts: [cert] });
+      const health = await fetch(`https://127.0.0.1:${gw.port}/health`, { client });
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      client.close();
+      const ws = new WebSocket(`wss://127.0.0.1:${gw.port}`, { ca: cert });
+      const challenge = await new Promise<string>((resolve, reject) => {
+        ws.once("message", (data) => resolve(String(data)));
+        ws.once("error", reject);
+      });
+      assert.equal(JSON.parse(challenge).event, "connect.challenge");
+      ws.close();
+      await new Promise((r) => ws.once("close", r));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`${name} transport: gateway.tls with a missing key file refuses to start with a config error`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const { certPath } = await selfSignedCert(dir);
+      const keyPath = `${dir}/missing-key.pem`;
+      await assert.rejects(
+        loopbackGateway({
+          transport: make(),
+          config: {
+            gateway: { auth: { mode: "token", token: TOKEN }, tls: { enabled: true, certPath, keyPath } },
+          },
+        }),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, "CONFIG_INVALID");
+          assert.match(error.message, /gateway\.tls\.keyPath \(.*missing-key\.pem\) cannot be read/);
+          return true;
+        },
+      );
+      await assert.rejects(
+        loopbackGateway({
+          transport: make(),
+          config: { gateway: { auth: { mode: "token", token: TOKEN }, tls: { enabled: true } } },
+        }),
+        /gateway\.tls\.certPath and gateway\.tls\.keyPath are not both set/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   });
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import {
   addressInUse,
@@ -10,6 +11,7 @@ import {
   isUpgrade,
   type ListeningServer,
   type ListenOptions,
+  readTlsFiles,
   throttledWarning,
   type Transport,
 } from "./types.ts";
@@ -114,10 +116,12 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
         let closing = false;
         let serve: (port: number) => Deno.HttpServer<Deno.NetAddr>;
         try {
+          const pem = options.tls && readTlsFiles(options.tls, (path) => Deno.readTextFileSync(path));
           serve = (port) =>
             Deno.serve({
               hostname: options.hostname,
               port,
+              ...pem,
               onListen: () => {},
               onError: (error) => {
                 console.error("http handler crashed", error);
@@ -179,6 +183,7 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
             });
           server = serve(options.port);
         } catch (error) {
+          if (error instanceof GatewayError) return reject(error);
           reject(error instanceof Deno.errors.AddrInUse ? addressInUse(options) : bindFailed(options, error));
           return;
         }

@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
@@ -15,6 +17,7 @@ import {
   bindFailed,
   type ListeningServer,
   type ListenOptions,
+  readTlsFiles,
   throttledWarning,
   type Transport,
 } from "./types.ts";
@@ -127,7 +130,13 @@ export function nodeTransport(): Transport {
       const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES });
       const headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
       const deadlines = new WeakMap<Socket, HeaderDeadline>();
-      const server = createServer((req, res) => {
+      let pem: { cert: string; key: string } | undefined;
+      try {
+        pem = options.tls && readTlsFiles(options.tls, (path) => readFileSync(path, "utf8"));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const serveRequest = (req: IncomingMessage, res: ServerResponse) => {
         const deadline = deadlines.get(req.socket);
         deadline?.requestStarted();
         const abort = new AbortController();
@@ -143,9 +152,14 @@ export function nodeTransport(): Transport {
             if (!res.headersSent) res.writeHead(500).end("Internal Server Error");
             else res.destroy();
           });
-      });
+      };
+      // Over TLS, a slow handshake is bounded by the TLS server's own timeout (set to the header
+      // deadline); the header deadline then starts on the decrypted socket requests arrive on.
+      const server = pem
+        ? createTlsServer({ ...pem, handshakeTimeout: headerTimeoutMs }, serveRequest)
+        : createServer(serveRequest);
       server.on(
-        "connection",
+        pem ? "secureConnection" : "connection",
         (socket: Socket) => deadlines.set(socket, headerDeadline(socket, headerTimeoutMs)),
       );
       server.on("upgrade", (req, socket, head) => {

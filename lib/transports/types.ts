@@ -18,6 +18,34 @@ export interface ListenOptions {
   headerTimeoutMs?: number;
   /** Where the transport reports trouble with the listener itself (e.g. `accept()` failing). */
   logger?: Logger;
+  /** Serve HTTPS/WSS with these PEM files (`gateway.tls`). */
+  tls?: TlsFiles;
+}
+
+/** Where the listener's certificate and key are (PEM). */
+export interface TlsFiles {
+  certPath: string;
+  keyPath: string;
+}
+
+/**
+ * Reads the PEM pair with the transport's own file API. A missing or unreadable file refuses the start
+ * with a config error (the runner exits 78) rather than a gateway that silently serves plain HTTP.
+ */
+export function readTlsFiles(tls: TlsFiles, read: (path: string) => string): { cert: string; key: string } {
+  const load = (key: "certPath" | "keyPath") => {
+    try {
+      return read(tls[key]);
+    } catch (error) {
+      throw new GatewayError(
+        "CONFIG_INVALID",
+        `gateway.tls is enabled but gateway.tls.${key} (${tls[key]}) cannot be read: ${
+          error instanceof Error ? error.message : String(error)
+        }; fix the path or set gateway.tls.enabled to false`,
+      );
+    }
+  };
+  return { cert: load("certPath"), key: load("keyPath") };
 }
 
 /** A running listener. */

@@ -46,6 +46,7 @@ export interface ControlUiConfig {
 
 /** `gateway.http`. */
 export interface GatewayHttpConfig {
+  securityHeaders?: { strictTransportSecurity?: string | false; [key: string]: unknown };
   endpoints?: {
     chatCompletions?: { enabled?: boolean; [key: string]: unknown };
     responses?: { enabled?: boolean; [key: string]: unknown };
@@ -68,6 +69,14 @@ export interface GatewayLimitsConfig {
   [key: string]: unknown;
 }
 
+/** `gateway.tls`: HTTPS/WSS on the gateway's own port. */
+export interface GatewayTlsConfig {
+  enabled?: boolean;
+  certPath?: string;
+  keyPath?: string;
+  [key: string]: unknown;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   mode?: "local" | "remote";
@@ -83,6 +92,7 @@ export interface GatewaySection {
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
   limits?: GatewayLimitsConfig;
+  tls?: GatewayTlsConfig;
   [key: string]: unknown;
 }
 
@@ -118,6 +128,10 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     allowedOrigins: z.array(z.string()).optional(),
   }).optional(),
   http: z.looseObject({
+    /** The HSTS header value to send (only for HTTPS origins you control); unset or false sends none. */
+    securityHeaders: z.looseObject({
+      strictTransportSecurity: z.union([z.string(), z.literal(false)]).optional(),
+    }).optional(),
     endpoints: z.looseObject({
       chatCompletions: enabledFlag.optional(),
       responses: enabledFlag.optional(),
@@ -140,5 +154,11 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
   limits: z.looseObject({
     /** Closes connections that have not sent complete request headers in time (default 10 s), idle keep-alive included. */
     headerTimeoutMs: z.number().int().positive().optional(),
+  }).optional(),
+  /** Serves HTTPS/WSS from certPath/keyPath (PEM) when enabled (default off); other reference keys are kept. */
+  tls: z.looseObject({
+    enabled: z.boolean().optional(),
+    certPath: z.string().optional(),
+    keyPath: z.string().optional(),
   }).optional(),
 });
