@@ -195,8 +195,9 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
           options.logger,
           "accepting connections failed; listening again",
         );
+        let retry: ReturnType<typeof setTimeout> | undefined;
         const relisten = (delayMs: number) =>
-          setTimeout(() => {
+          retry = setTimeout(() => {
             if (closing) return;
             try {
               server = serve(addr.port);
@@ -218,6 +219,7 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
           port: addr.port,
           async close() {
             closing = true;
+            clearTimeout(retry);
             // Let the gateway's own close frames (1012) finish before Deno's shutdown closes leftovers with 1001.
             await closedOrTimeout(sockets, CLOSE_GRACE_MS);
             // Aborting Deno.serve while a request body is still streaming in throws an uncaught
