@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { denoTransport, nodeTransport, type Transport } from "../mod.ts";
 import WebSocket from "ws";
 import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
-import { spawnGatewayChild } from "./_runner_process.ts";
+import { freePort, runnerEnv, runRunner, spawnGatewayChild } from "./_runner_process.ts";
 import { connectParams } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -359,3 +359,29 @@ for (const make of transports) {
     }
   });
 }
+
+Deno.test("runner: gateway.tls on with an unreadable certificate exits 78 with the path in the message", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const configPath = `${home}/openclaw.json`;
+    const certPath = `${home}/nowhere/cert.pem`;
+    Deno.writeTextFileSync(
+      configPath,
+      JSON.stringify({
+        gateway: {
+          mode: "local",
+          auth: { mode: "token", token: TOKEN },
+          tls: { enabled: true, certPath, keyPath: `${home}/nowhere/key.pem` },
+        },
+      }),
+    );
+    const result = await runRunner(
+      ["gateway", "--port", String(freePort())],
+      runnerEnv(home, { OPENCLAW_CONFIG_PATH: configPath }),
+    );
+    assert.equal(result.code, 78, result.stderr);
+    assert.ok(result.stderr.includes(`gateway.tls.certPath (${certPath}) cannot be read`), result.stderr);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
