@@ -13,7 +13,7 @@ import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared
 import { InProcessEventBus } from "./bus/event-bus.ts";
 import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
-import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "./config/sections/gateway.ts";
+import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
@@ -47,7 +47,7 @@ import {
   requestFingerprint,
 } from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
-import type { ListeningServer, Transport } from "./transports/types.ts";
+import type { ListeningServer, TlsFiles, Transport } from "./transports/types.ts";
 import type {
   BusEvent,
   CallerIdentity,
@@ -102,7 +102,13 @@ export interface GatewayOptions {
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
   timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number; drainTimeoutMs?: number };
-  limits?: { maxPayload?: number; maxBufferedBytes?: number; maxUnauthenticatedSockets?: number };
+  limits?: {
+    maxPayload?: number;
+    maxBufferedBytes?: number;
+    maxUnauthenticatedSockets?: number;
+    /** Overrides `gateway.limits.headerTimeoutMs`. */
+    headerTimeoutMs?: number;
+  };
   now?: () => number;
   newId?: () => string;
 }
@@ -164,6 +170,19 @@ const BASE_EVENTS = [
   "config.changed",
 ];
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
+
+/** The PEM paths to serve HTTPS/WSS with, or undefined when `gateway.tls` is off. */
+function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
+  if (!tls?.enabled) return undefined;
+  if (!tls.certPath || !tls.keyPath) {
+    throw new GatewayError(
+      "CONFIG_INVALID",
+      "gateway.tls.enabled is true but gateway.tls.certPath and gateway.tls.keyPath are not both set; " +
+        "point them at a PEM certificate and key, or set gateway.tls.enabled to false",
+    );
+  }
+  return { certPath: tls.certPath, keyPath: tls.keyPath };
+}
 
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
@@ -659,6 +678,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return setupDone;
   };
 
+  /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
+  const withHsts = (response: Response): Response => {
+    const value = config.gateway?.http?.securityHeaders?.strictTransportSecurity;
+    if (typeof value === "string" && value) response.headers.set("Strict-Transport-Security", value);
+    return response;
+  };
+
   /** Answers one HTTP request; the transports call it directly. */
   const serve = (request: Request, info: RequestInfo): Response | Promise<Response> => {
     const fail = (error: unknown) => {
@@ -675,7 +701,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const started = observers.size ? now() : 0;
       const { route, response } = router.handle(request, info);
       const secure = (res: Response) => {
-        const secured = withSecurityHeaders(res);
+        const secured = withHsts(withSecurityHeaders(res));
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
         return secured;
       };
@@ -772,7 +798,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
               `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
             );
           }
-          server = await options.transport.listen(handler, { hostname, port });
+          server = await options.transport.listen(handler, {
+            tls: tlsFiles(config.gateway?.tls),
+            hostname,
+            port,
+            headerTimeoutMs: options.limits?.headerTimeoutMs ?? config.gateway?.limits?.headerTimeoutMs,
+            logger: logger.child("transport"),
+          });
         }
         startedAt = now();
         presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });

@@ -115,3 +115,47 @@ export async function runRunner(args: string[], env: Record<string, string>) {
   const { code } = await proc.status;
   return { code, stdout: proc.lines.join("\n"), stderr: proc.stderr.join("\n") };
 }
+
+/** Starts `tests/_hardening_child.ts` (a bare gateway process) under `bash -c <prefix>; exec deno ...`. */
+export async function spawnGatewayChild(
+  transport: "deno" | "node",
+  shellPrefix = "true",
+): Promise<{ child: Deno.ChildProcess; port: number; output: string[]; stop(): Promise<void> }> {
+  const script = new URL("./_hardening_child.ts", import.meta.url).pathname;
+  const child = new Deno.Command("bash", {
+    args: ["-c", `${shellPrefix}; exec "$0" run -A "$1" "$2"`, Deno.execPath(), script, transport],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const output: string[] = [];
+  let resolvePort!: (port: number) => void;
+  const port = new Promise<number>((r) => (resolvePort = r));
+  const done = Promise.all([child.stdout, child.stderr].map((stream) =>
+    collect(stream, output, () => {
+      const hit = output.map((l) => /^PORT (\d+)/.exec(l)).find(Boolean);
+      if (hit) resolvePort(Number(hit[1]));
+    })
+  ));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gateway child did not start:\n${output.join("\n")}`)), 30_000);
+  });
+  const started = await Promise.race([port, timeout]).catch(async (e) => {
+    child.kill("SIGKILL");
+    await done;
+    throw e;
+  }).finally(() => clearTimeout(timer));
+  return {
+    child,
+    port: started,
+    output,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await done;
+      await child.status;
+    },
+  };
+}

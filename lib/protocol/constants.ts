@@ -21,6 +21,8 @@ export const MAX_BUFFERED_BYTES = 50 * 1024 * 1024;
 export const TICK_INTERVAL_MS = 30_000;
 /** Time a socket has to finish `connect` after opening. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Time a TCP connection has to deliver complete request headers (also the keep-alive idle limit). */
+export const HEADER_TIMEOUT_MS = 10_000;
 /** Sockets that may sit between upgrade and `hello-ok` at once before upgrades get 503. */
 export const MAX_UNAUTHENTICATED_SOCKETS = 1_000;
 /** Default gateway port. */

@@ -4,20 +4,25 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { networkInterfaces } from "node:os";
+import { createServer as createTlsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { GatewayServerHandler } from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers } from "../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
   FETCH_FORBIDDEN_METHODS,
   type ListeningServer,
   type ListenOptions,
+  readTlsFiles,
+  throttledWarning,
   type Transport,
 } from "./types.ts";
-import { MAX_PAYLOAD_BYTES } from "../protocol/constants.ts";
+import { HEADER_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
 
 /** How long a connection whose body was refused unread may keep sending after the answer. */
 const UNREAD_BODY_LINGER_MS = 2_000;
@@ -113,6 +118,51 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
   });
 }
 
+/** A connection's header deadline: what is left of `timeoutMs` since accept or its last request. */
+interface HeaderDeadline {
+  requestStarted(): void;
+  requestEnded(): void;
+  /** The connection became a WebSocket: the gateway's handshake timeout takes over. */
+  upgraded(): void;
+}
+
+/**
+ * Closes a connection that has not delivered a request's headers within `timeoutMs` of being accepted
+ * or of its last request ending (idle keep-alive). A request in progress is never cut.
+ */
+function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
+  let inflight = 0;
+  let since = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    const idle = Date.now() - since;
+    if (inflight > 0) timer = setTimeout(check, timeoutMs);
+    else if (idle >= timeoutMs) socket.destroy();
+    else timer = setTimeout(check, timeoutMs - idle);
+  };
+  timer = setTimeout(check, timeoutMs);
+  socket.once("close", () => clearTimeout(timer));
+  return {
+    requestStarted: () => void inflight++,
+    requestEnded() {
+      inflight--;
+      since = Date.now();
+    },
+    upgraded: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * `ws`'s receiver checks each frame's announced length against its `_maxPayload` field (ws 8) before it
+ * buffers the frame; setting that field to the connection's current limit stops a pre-auth socket from
+ * making the server hold 25 MiB. Undefined if this `ws` keeps it elsewhere (the connection's own check
+ * after delivery stays as a backstop).
+ */
+function frameReceiver(ws: WebSocket): { _maxPayload: number } | undefined {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  return typeof receiver?._maxPayload === "number" ? receiver as { _maxPayload: number } : undefined;
+}
+
 /** Creates the Node transport. */
 export function nodeTransport(): Transport {
   return {
@@ -120,10 +170,24 @@ export function nodeTransport(): Transport {
     interfaceAddresses: () =>
       Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
-      const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES + 1 });
-      const server = createServer((req, res) => {
+      // Until a socket's handlers exist (and with them its live limit), frames get the pre-auth cap.
+      const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES });
+      const headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+      const deadlines = new WeakMap<Socket, HeaderDeadline>();
+      let pem: { cert: string; key: string } | undefined;
+      try {
+        pem = options.tls && readTlsFiles(options.tls, (path) => readFileSync(path, "utf8"));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const serveRequest = (req: IncomingMessage, res: ServerResponse) => {
+        const deadline = deadlines.get(req.socket);
+        deadline?.requestStarted();
         const abort = new AbortController();
-        res.on("close", () => !res.writableFinished && abort.abort());
+        res.on("close", () => {
+          deadline?.requestEnded();
+          if (!res.writableFinished) abort.abort();
+        });
         res.on("finish", () => {
           if (req.complete) return;
           // The route answered without reading the whole body: stop taking it. A half close lets the
@@ -139,15 +203,32 @@ export function nodeTransport(): Transport {
             if (!res.headersSent) res.writeHead(500).end("Internal Server Error");
             else res.destroy();
           });
-      });
+      };
+      // Over TLS, a slow handshake is bounded by the TLS server's own timeout (set to the header
+      // deadline); the header deadline then starts on the decrypted socket requests arrive on.
+      const server = pem
+        ? createTlsServer({ ...pem, handshakeTimeout: headerTimeoutMs }, serveRequest)
+        : createServer(serveRequest);
+      server.on(
+        pem ? "secureConnection" : "connection",
+        (socket: Socket) => deadlines.set(socket, headerDeadline(socket, headerTimeoutMs)),
+      );
       server.on("upgrade", (req, socket, head) => {
+        deadlines.get(req.socket)?.upgraded();
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         const request = toRequest(req, new AbortController().signal);
         const refused = handler.admitUpgrade(request, { remoteAddress });
         if (refused) return rejectUpgrade(socket, refused);
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-          const handlers = handler.acceptSocket({
-            send: (text) => ws.readyState === ws.OPEN && ws.send(text),
+          const receiver = frameReceiver(ws);
+          let handlers: SocketHandlers | undefined = undefined;
+          handlers = handler.acceptSocket({
+            send: (text) => {
+              // The limit only rises at hello-ok, which is sent right after: following it on each send
+              // keeps the receiver's field a plain number (a getter there halved throughput).
+              if (receiver && handlers) receiver._maxPayload = handlers.messageLimit();
+              if (ws.readyState === ws.OPEN) ws.send(text);
+            },
             close: (code, reason) => ws.close(code, reason),
             bufferedAmount: () => ws.bufferedAmount,
           }, { remoteAddress, headers: request.headers, url: request.url });
@@ -164,6 +245,14 @@ export function nodeTransport(): Transport {
           reject(error.code === "EADDRINUSE" ? addressInUse(options) : bindFailed(options, error));
         });
         server.listen(options.port, options.hostname, () => {
+          // From here on an error is `accept()` failing (EMFILE under a connection flood): the listener
+          // keeps going, so log it (at most once a second) instead of letting it end the process.
+          const acceptFailed = throttledWarning(options.logger, "accepting a connection failed");
+          server.removeAllListeners("error");
+          server.on(
+            "error",
+            (error: NodeJS.ErrnoException) => acceptFailed({ error: String(error), code: error.code }),
+          );
           const address = server.address();
           const port = typeof address === "object" && address ? address.port : options.port;
           resolve({

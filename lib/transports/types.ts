@@ -4,12 +4,48 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 
 /** Where to listen. Port 0 picks a free port. */
 export interface ListenOptions {
   hostname: string;
   port: number;
+  /**
+   * How long a connection may take to deliver a request's headers, counted from accept and again from
+   * the start of its previous request (so it also ends idle keep-alive connections). Default 10 s.
+   */
+  headerTimeoutMs?: number;
+  /** Where the transport reports trouble with the listener itself (e.g. `accept()` failing). */
+  logger?: Logger;
+  /** Serve HTTPS/WSS with these PEM files (`gateway.tls`). */
+  tls?: TlsFiles;
+}
+
+/** Where the listener's certificate and key are (PEM). */
+export interface TlsFiles {
+  certPath: string;
+  keyPath: string;
+}
+
+/**
+ * Reads the PEM pair with the transport's own file API. A missing or unreadable file refuses the start
+ * with a config error (the runner exits 78) rather than a gateway that silently serves plain HTTP.
+ */
+export function readTlsFiles(tls: TlsFiles, read: (path: string) => string): { cert: string; key: string } {
+  const load = (key: "certPath" | "keyPath") => {
+    try {
+      return read(tls[key]);
+    } catch (error) {
+      throw new GatewayError(
+        "CONFIG_INVALID",
+        `gateway.tls is enabled but gateway.tls.${key} (${tls[key]}) cannot be read: ${
+          error instanceof Error ? error.message : String(error)
+        }; fix the path or set gateway.tls.enabled to false`,
+      );
+    }
+  };
+  return { cert: load("certPath"), key: load("keyPath") };
 }
 
 /** A running listener. */
@@ -61,3 +97,30 @@ export function isUpgrade(request: Request): boolean {
 
 /** Methods a fetch `Request` cannot be built with; transports must still answer them (405, not a crash). */
 export const FETCH_FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/** How often a repeating listener problem is logged at most (each report says how many it stands for). */
+const WARNING_INTERVAL_MS = 1_000;
+
+/**
+ * A warning logged at most once a second however often it happens: an `accept()` that fails with EMFILE
+ * fails for every queued connection, and one line per failure would flood the log.
+ */
+export function throttledWarning(
+  logger: Logger | undefined,
+  message: string,
+): (fields: Record<string, unknown>) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields) => {
+    const now = Date.now();
+    if (now - last < WARNING_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    const record = suppressed ? { ...fields, suppressed } : fields;
+    suppressed = 0;
+    if (logger) logger.warn(message, record);
+    else console.warn(message, record);
+  };
+}

@@ -90,10 +90,15 @@ export class Connection implements SocketHandlers {
     return this.#phase === "closed";
   }
 
+  messageLimit(): number {
+    return this.#phase === "ready" ? this.host.policy.maxPayload : MAX_PREAUTH_PAYLOAD_BYTES;
+  }
+
   message(data: string | Uint8Array): void {
     if (this.#phase === "closed") return;
     const size = typeof data === "string" ? utf8Length(data) : data.byteLength;
-    const limit = this.#phase === "ready" ? this.host.policy.maxPayload : MAX_PREAUTH_PAYLOAD_BYTES;
+    // A backstop: transports that can refuse oversized frames while reading already did.
+    const limit = this.messageLimit();
     if (size > limit) {
       this.close(CloseCode.tooLarge, `frame of ${size} bytes exceeds the ${limit}-byte limit`);
       return;

@@ -22,6 +22,11 @@ export interface SocketInfo {
 /** What a transport calls as the socket produces input. */
 export interface SocketHandlers {
   message(data: string | Uint8Array): void;
+  /**
+   * The largest message the socket may take now (64 KiB before `hello-ok`, `maxPayload` after).
+   * Transports that read frames themselves refuse a bigger one from its header, before buffering it.
+   */
+  messageLimit(): number;
   closed(code?: number, reason?: string): void;
 }
 

@@ -50,6 +50,7 @@ export interface ControlUiConfig {
 
 /** `gateway.http`. */
 export interface GatewayHttpConfig {
+  securityHeaders?: { strictTransportSecurity?: string | false; [key: string]: unknown };
   endpoints?: {
     chatCompletions?: { enabled?: boolean; [key: string]: unknown };
     responses?: { enabled?: boolean; [key: string]: unknown };
@@ -87,12 +88,22 @@ export interface GatewayLimitsConfig {
   maxQueuedRunsPerConnection?: number;
   /** How long any route waits for a whole request body before answering 408; 30 s by default. */
   bodyTimeoutMs?: number;
+  /** How long a connection may take to send complete request headers (idle keep-alive included); 10 s. */
+  headerTimeoutMs?: number;
   [key: string]: unknown;
 }
 
 /** `gateway.limits.bodyTimeoutMs` of `gateway`, or its default. */
 export function bodyTimeoutMs(gateway: GatewaySection | undefined): number {
   return gateway?.limits?.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+}
+
+/** `gateway.tls`: HTTPS/WSS on the gateway's own port. */
+export interface GatewayTlsConfig {
+  enabled?: boolean;
+  certPath?: string;
+  keyPath?: string;
+  [key: string]: unknown;
 }
 
 /** The whole `gateway` section. */
@@ -110,6 +121,7 @@ export interface GatewaySection {
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
   limits?: GatewayLimitsConfig;
+  tls?: GatewayTlsConfig;
   [key: string]: unknown;
 }
 
@@ -158,6 +170,10 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     allowedOrigins: z.array(z.string()).optional(),
   }).optional(),
   http: z.looseObject({
+    /** The HSTS header value to send (only for HTTPS origins you control); unset or false sends none. */
+    securityHeaders: z.looseObject({
+      strictTransportSecurity: z.union([z.string(), z.literal(false)]).optional(),
+    }).optional(),
     endpoints: z.looseObject({
       chatCompletions: enabledFlag.optional(),
       responses: enabledFlag.optional(),
@@ -183,5 +199,12 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     // One deadline for every body-taking route, so a slow sender cannot hold a request open longer on one
     // route than on another.
     bodyTimeoutMs: z.number().int().positive().optional(),
+    headerTimeoutMs: z.number().int().positive().optional(),
+  }).optional(),
+  /** Serves HTTPS/WSS from certPath/keyPath (PEM) when enabled (default off); other reference keys are kept. */
+  tls: z.looseObject({
+    enabled: z.boolean().optional(),
+    certPath: z.string().optional(),
+    keyPath: z.string().optional(),
   }).optional(),
 });
