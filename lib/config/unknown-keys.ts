@@ -199,22 +199,3 @@ export function validateAuthoredConfig(raw: unknown): AuthoredValidation {
   if (issues.length) return { ok: false, issues, warnings };
   return { ...schema, warnings };
 }
-
-/** Returns a copy of `raw` without the keys {@link findUnknownKeys} reports, and the dotted paths removed. */
-export function withoutUnknownKeys(raw: Record<string, unknown>): {
-  value: Record<string, unknown>;
-  removed: string[];
-} {
-  const value = structuredClone(raw);
-  const removed: string[] = [];
-  for (const found of findUnknownKeys(raw).unknown) {
-    const parent = found.parent === "(root)" ? [] : found.parent.split(".");
-    let node: unknown = value;
-    for (const part of parent) node = (node as Record<string, unknown>)[part];
-    if (isPlainObject(node) || Array.isArray(node)) {
-      delete (node as Record<string, unknown>)[found.key];
-      removed.push([...parent, found.key].join("."));
-    }
-  }
-  return { value, removed };
-}

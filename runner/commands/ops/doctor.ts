@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../../config/atomic-write.ts";
 import { parseJson5, readConfigText } from "../../config/json5-file.ts";
 import { lockPath, pidAlive } from "../../gateway/lock.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
+import { unknownKeysCheck } from "./doctor_config_keys.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { auditService, inspectService, installerHost } from "./service.ts";
@@ -290,8 +291,10 @@ export function doctorCommand(host: OpsHost): RunnerCommand {
     async run({ flags }, ctx) {
       const fix = flags.fix === true || flags.repair === true;
       const config = await readCliConfig(ctx.paths.configPath, ctx.env);
+      const unknownKeys = unknownKeysCheck(config, ctx.env.OPENCLAW_NIX_MODE !== "1");
       const checks: Check[] = [
         ...configChecks(ctx, config),
+        ...(unknownKeys ? [unknownKeys] : []),
         await permissionCheck(host, "state-dir-permissions", ctx.paths.stateDir, 0o700, "state dir"),
         await permissionCheck(host, "config-permissions", ctx.paths.configPath, 0o600, "config file"),
         await lockCheck(host, ctx),
