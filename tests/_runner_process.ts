@@ -115,3 +115,15 @@ export async function runRunner(args: string[], env: Record<string, string>) {
   const { code } = await proc.status;
   return { code, stdout: proc.lines.join("\n"), stderr: proc.stderr.join("\n") };
 }
+
+/** A temp HOME for a runner (with its default profile dir), removed by `Symbol.asyncDispose` (`await using`). */
+export async function tempHome(): Promise<{ home: string; state: string } & AsyncDisposable> {
+  const home = await Deno.makeTempDir({ prefix: "openclaw-test-" });
+  const state = join(home, ".openclaw");
+  await Deno.mkdir(state, { recursive: true });
+  return {
+    home,
+    state,
+    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }).catch(() => {}),
+  };
+}

@@ -138,23 +138,27 @@ export function findUnknownKeys(
   return report;
 }
 
-/** Levenshtein distance, case-insensitive (a key differing only in case is a typo too). */
+/**
+ * Edit distance counting a swap of two neighbours as one edit (the commonest typo, `modle`), and
+ * case-insensitive (a key differing only in case is a typo too).
+ */
 export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  const d = Array.from(
+    { length: x.length + 1 },
+    (_, i) => Array.from({ length: y.length + 1 }, (_, j) => i || j),
+  );
   for (let i = 1; i <= x.length; i++) {
-    const current = [i];
     for (let j = 1; j <= y.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1),
-      );
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    previous = current;
   }
-  return previous[y.length];
+  return d[x.length][y.length];
 }
 
 /** The closest candidate within a typo's reach (a third of the key's length, at least one edit). */

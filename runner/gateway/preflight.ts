@@ -29,7 +29,12 @@ export async function preflightGatewayConfig(
 ): Promise<PreflightResult> {
   const home = resolveHome(env, homedir());
   const records: LogRecord[] = [];
-  const { source } = gatewayConfigSource({ configPath: paths.configPath, profile: paths.profile, env, flags: {} });
+  const { source } = gatewayConfigSource({
+    configPath: paths.configPath,
+    profile: paths.profile,
+    env,
+    flags: {},
+  });
   const supervisor = new GatewaySupervisor({
     source,
     logger: createLogger({ sinks: [{ write: (r) => records.push(r) }], level: "warn" }),
