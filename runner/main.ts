@@ -8,6 +8,7 @@
 import { homedir } from "node:os";
 import { runCli } from "./cli/dispatch.ts";
 import { commandCatalog } from "./cli/command-table.ts";
+import { invokedAs } from "./cli/invocation.ts";
 import { GATEWAY_VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -44,5 +45,16 @@ const code = await runCli(Deno.args, {
     },
   }),
   version: GATEWAY_VERSION,
+  invokedAs: invokedAs({
+    env: Deno.env.toObject(),
+    denoVersion: Deno.version.deno,
+    isExecutable: (path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    },
+  }),
 });
 Deno.exit(code);

@@ -130,11 +130,8 @@ Deno.test("start guards: unconfigured, bind without auth, busy port", async () =
       ["gateway", "--allow-unconfigured", "--token", "t0123456789", "--port", String(port)],
       runnerEnv(home, { OPENCLAW_GATEWAY_BIND_RETRIES: "0" }),
     );
-    assert.equal(busy.code, 1);
-    assert.match(
-      busy.stderr,
-      new RegExp(`another gateway instance is already listening on ws://127\\.0\\.0\\.1:${port}`),
-    );
+    assert.equal(busy.code, 78);
+    assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is held by another program`));
   } finally {
     holder.close();
   }

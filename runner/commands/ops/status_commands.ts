@@ -4,15 +4,18 @@
  *
  * @module
  */
+import { homedir } from "node:os";
 import { capabilityLabel } from "../../../lib/client/capability.ts";
 import { GatewayClientError } from "../../../lib/client/errors.ts";
 import { stringFlag } from "../../cli/args.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
+import { resolveHome } from "../../cli/profile-paths.ts";
 import type { RunnerCommand } from "../../command.ts";
 import type { CliConfigReport } from "./config.ts";
 import { openConnection, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
 import { healthChannels } from "./rpc_commands.ts";
 import { inspectService } from "./service.ts";
 import { CONNECTION_FLAGS, printJson, querySetup } from "./shared.ts";
@@ -180,6 +183,8 @@ function statusCommand(host: OpsHost): RunnerCommand {
               capabilityLabel(probe.capability)
             } · version ${probe.hello?.server.version}` +
               (typeof status.uptimeMs === "number" ? ` · up ${formatUptime(status.uptimeMs)}` : "")
+            : probe.error?.kind === "auth"
+            ? `${target.url} · ${probe.error.message.replace(/^gateway /, "")}`
             : `${target.url} · unreachable: ${probe.error?.message}`,
         ],
         [
@@ -214,8 +219,18 @@ function statusCommand(host: OpsHost): RunnerCommand {
           ...setup.config.issues.map((i) => `- ${i}`),
         );
       }
-      if (!probe.ok) {
-        lines.push("", "Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup.");
+      // An auth failure already carries its one hint (which credential to check).
+      if (!probe.ok && probe.error?.kind !== "auth") {
+        const elsewhere = otherGatewayHints(
+          await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+          "status",
+        );
+        lines.push(
+          "",
+          ...(elsewhere.length
+            ? elsewhere
+            : ["Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup."]),
+        );
       }
       ctx.output.out(lines.join("\n"));
       return probe.ok ? EXIT.ok : EXIT.failure;
