@@ -183,6 +183,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const stopHooks: (() => void | Promise<void>)[] = [];
   const connections = new Set<Connection>();
   const observers = new Set<GatewayObserver>();
+  const accessLog = logger.child("access");
+  const accessLogOn = () => config.logging?.accessLog !== false;
+  /** How each HTTP request authenticated (`ok:<method>`, `refused`), for its access-log line. */
+  const httpAuthOutcome = new WeakMap<Request, string>();
   const socketGuards: SocketGuard[] = [];
   const notify = (report: (observer: GatewayObserver) => void) => {
     for (const observer of observers) {
@@ -426,6 +430,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const caller = connection.caller!;
       logger.info("client connected", {
         connId: connection.connId,
+        remote: connection.info.remoteAddress,
         client: caller.client?.id,
         mode: caller.client?.mode,
         auth: caller.authMethod,
@@ -438,6 +443,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     closed(connection) {
       if (!connections.delete(connection)) return;
       notify((o) => o.connection?.("close"));
+      if (accessLogOn()) {
+        const { code, reason, by } = connection.closeInfo ?? {};
+        accessLog.info("client disconnected", {
+          connId: connection.connId,
+          ...(connection.caller?.client ? { client: connection.caller.client.id } : {}),
+          authenticated: Boolean(connection.caller),
+          ...(code !== undefined ? { code } : {}),
+          ...(reason ? { reason } : {}),
+          ...(by ? { closedBy: by } : {}),
+          durationMs: Math.round(now() - connection.challengeTs),
+        });
+      }
       if (!connection.caller) unauthenticated--;
       else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
         if (presence.remove(presenceKey(connection))) publishPresence();
@@ -483,6 +500,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     authenticateHttp(request, info) {
       const result = authenticator.authenticateHttp(request, info);
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+      httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
       return result;
     },
     onStop: (hook) => void stopHooks.push(hook),
@@ -568,11 +586,22 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     // Stays synchronous when setup is done and the route answers synchronously: every request pays
     // for each await here, and most gateway routes can answer at once.
     const answer = (): Response | Promise<Response> => {
-      const started = observers.size ? now() : 0;
+      const logged = accessLogOn();
+      const started = observers.size || logged ? now() : 0;
       const { route, response } = router.handle(request, info);
       const finish = (res: Response) => {
         const secured = withSecurityHeaders(res);
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
+        // The path only: a query string may carry a credential (`?token=`), and the log never does.
+        if (logged) {
+          accessLog.info("http request", {
+            method: request.method,
+            path: new URL(request.url).pathname,
+            status: secured.status,
+            durationMs: Math.round((now() - started) * 10) / 10,
+            auth: httpAuthOutcome.get(request) ?? "none",
+          });
+        }
         return secured;
       };
       return response instanceof Promise ? response.then(finish, fail) : finish(response);
