@@ -222,3 +222,30 @@ Deno.test("access log: HTTP requests and WS connect/disconnect at info in the co
   assert.ok(access.some((r) => r.msg === "http request" && r.auth === "refused" && r.status === 401));
   assert.ok(access.some((r) => r.msg === "client disconnected" && r.reason === "bye" && r.durationMs >= 0));
 });
+
+Deno.test("no user systemd (a container): gateway status says so plainly; a failed install leaves no folders behind", async () => {
+  await using t = await tempHome();
+  await writeConfig(t.state, gatewayConfig(freePort()));
+  const bin = join(t.home, "bin");
+  await Deno.mkdir(bin);
+  // systemctl as it answers in a container without a user bus.
+  await Deno.writeTextFile(
+    join(bin, "systemctl"),
+    "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n",
+    { mode: 0o755 },
+  );
+  const env = runnerEnv(t.home, { PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` });
+  const status = await runRunner(["gateway", "status"], env);
+  const all = `${status.stdout}\n${status.stderr}`;
+  assert.match(all, /systemd user services are not available here/);
+  assert.doesNotMatch(all, /Failed to connect to bus/);
+  const install = await runRunner(["gateway", "install"], env);
+  assert.notEqual(install.code, 0);
+  assert.match(install.stderr, /systemd user services are not available here/);
+  const leftovers = await Array.fromAsync(Deno.readDir(t.home)).then((e) => e.map((x) => x.name));
+  assert.ok(!leftovers.includes(".config"), `left behind: ${leftovers}`);
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(t.state))).map((e) => e.name).filter((n) => n === "service-env"),
+    [],
+  );
+});

@@ -159,7 +159,7 @@ Deno.test("a stale lock is taken over; OPENCLAW_GATEWAY_PORT beats gateway.port;
     assert.equal(owner.port, port);
     assert.notEqual(owner.pid, 2 ** 22 + 12345);
     const second = await runRunner(["gateway", "--port", String(freePort())], runnerEnv(home));
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 78);
     assert.match(second.stderr, new RegExp(`gateway already running \\(pid ${owner.pid}, port ${port}\\)`));
   } finally {
     assert.equal(await proc.stop(), 0);

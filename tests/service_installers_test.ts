@@ -257,7 +257,7 @@ Deno.test("systemd: a missing systemctl or user bus gives an actionable error; a
     });
     await assert.rejects(
       noBus.install(spec(home)),
-      /Failed to connect to bus.*XDG_RUNTIME_DIR.*loginctl enable-linger/,
+      /systemd user services are not available here.*XDG_RUNTIME_DIR.*loginctl enable-linger/,
     );
 
     await files.writeText(`${home}/etc/openclaw-gateway-sys.service`, "[Service]\nExecStart=/bin/true\n");
