@@ -9,6 +9,7 @@ import { homedir } from "node:os";
 import { runCli } from "./cli/dispatch.ts";
 import { commandCatalog } from "./cli/command-table.ts";
 import { invokedAs } from "./cli/invocation.ts";
+import { watchLaunchers } from "./cli/launcher-watch.ts";
 import { GATEWAY_VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -28,6 +29,8 @@ for (const signal of stopSignals) {
     shutdown.abort(`received ${signal}`);
   });
 }
+
+if (Deno.build.os === "linux") watchLaunchers((reason) => shutdown.abort(reason));
 
 const code = await runCli(Deno.args, {
   output: {

@@ -249,3 +249,45 @@ Deno.test("no user systemd (a container): gateway status says so plainly; a fail
     [],
   );
 });
+
+Deno.test("a gateway whose launcher is killed (npx … task dev stopped with SIGTERM) stops instead of serving on", async () => {
+  await using t = await tempHome();
+  const port = freePort();
+  await writeConfig(t.state, gatewayConfig(port));
+  // node stands for npx: on SIGTERM it exits and does not pass the signal on.
+  const main = new URL("../runner/main.ts", import.meta.url).pathname;
+  const launcher = new Deno.Command("node", {
+    args: [
+      "-e",
+      "require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }); setInterval(() => {}, 1000);",
+      Deno.execPath(),
+      "run",
+      "-A",
+      main,
+      "gateway",
+    ],
+    env: runnerEnv(t.home),
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const lock = join(t.state, "tmp", `openclaw-${Deno.uid()}`, "gateway.lock");
+  let runnerPid = 0;
+  for (let i = 0; i < 200 && !runnerPid; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const owner = await Deno.readTextFile(lock).then(JSON.parse).catch(() => undefined);
+    if (owner?.port === port) runnerPid = owner.pid;
+  }
+  assert.ok(runnerPid > 0, "the gateway never came up");
+  launcher.kill("SIGTERM");
+  await launcher.status;
+  let alive = true;
+  for (let i = 0; i < 150 && alive; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = await Deno.stat(`/proc/${runnerPid}`).then(() => true, () => false);
+  }
+  if (alive) Deno.kill(runnerPid, "SIGKILL");
+  assert.equal(alive, false, "the gateway kept running after its launcher was gone");
+  // It stopped the orderly way: the lock is released.
+  assert.equal(await Deno.stat(lock).then(() => true, () => false), false);
+});
