@@ -2,8 +2,8 @@
  * Stops the CLI when the launcher that started it goes away. `npx deno task dev` is a chain of launchers
  * (npm exec → deno task → this process); a SIGTERM to the top one ends it alone, and without this watch the
  * gateway below would keep serving with nobody to stop it. Only launcher processes (node, npm, npx, deno,
- * tsx) are watched: a shell or a service manager above them is not a launcher, so a gateway under systemd
- * or started from a terminal by hand is unaffected.
+ * tsx, and a shell npm put between two of them) are watched: a login shell or a service manager above them
+ * is not a launcher, so a gateway under systemd or started from a terminal by hand is unaffected.
  *
  * @module
  */
@@ -15,6 +15,8 @@ interface Ancestor {
 }
 
 const LAUNCHER = /^(node|npm|npx|deno|tsx)\b/i;
+/** npm runs a package's command through `sh -c`: a shell counts only between two launchers. */
+const GLUE = /^(sh|dash|bash)$/;
 const POLL_MS = 1000;
 
 /** `/proc/<pid>/stat` as (ppid, start time), or undefined when the process is gone. */
@@ -39,15 +41,18 @@ function commandName(pid: number): string {
 
 /** The chain of launcher processes above this one, nearest first (empty where `/proc` is missing). */
 export function launcherChain(): Ancestor[] {
-  const chain: Ancestor[] = [];
+  const chain: (Ancestor & { glue: boolean })[] = [];
   let pid = stat("self")?.ppid ?? 0;
-  while (pid > 1 && LAUNCHER.test(commandName(pid))) {
+  while (pid > 1) {
+    const name = commandName(pid);
+    const glue = GLUE.test(name);
     const info = stat(pid);
-    if (!info) break;
-    chain.push({ pid, startTime: info.startTime });
+    if (!info || (!glue && !LAUNCHER.test(name))) break;
+    chain.push({ pid, startTime: info.startTime, glue });
     pid = info.ppid;
   }
-  return chain;
+  while (chain.at(-1)?.glue) chain.pop();
+  return chain.map(({ pid, startTime }) => ({ pid, startTime }));
 }
 
 /** Calls `onGone` once when any launcher above this process has exited; returns a stop function. */
