@@ -143,3 +143,13 @@ Deno.test("a start with unknown keys exits 78; a reload that adds one keeps the 
     assert.equal(await proc.stop(), 0);
   }
 });
+
+Deno.test("keys named like Object members are unknown keys, not a crash", () => {
+  const raw = JSON.parse('{"constructor": 1, "gateway": {"__proto__": {"x": 1}, "toString": "y"}}');
+  const report = findUnknownKeys(raw);
+  assert.deepEqual(report.unknown.map((u) => `${u.parent}.${u.key}`).sort(), [
+    "(root).constructor",
+    "gateway.__proto__",
+    "gateway.toString",
+  ]);
+});

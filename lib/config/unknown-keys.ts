@@ -107,7 +107,8 @@ function walk(
   const shape = def.shape ?? {};
   const catchall = def.catchall ? defOf(def.catchall).type : undefined;
   for (const [key, item] of Object.entries(value)) {
-    const child = shape[key];
+    // Own keys only: `constructor` or `__proto__` in a config must not find Object's members.
+    const child = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (child) {
       walk(child, item, [...path, key], [...pattern, key], report, referenceKeys);
     } else if (catchall && !OPEN_CATCHALLS.has(catchall) && catchall !== "never") {
