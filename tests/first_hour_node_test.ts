@@ -37,7 +37,10 @@ Deno.test("fresh clone: npm install, then npx tsx examples/node_embed.mts; the o
       );
       return;
     }
-    const example = await run("npx", ["--no-install", "tsx", "examples/node_embed.mts"], dir);
+    // tsx caches compiled files in the temp dir: keep them inside the clone this test removes.
+    const example = await run("npx", ["--no-install", "tsx", "examples/node_embed.mts"], dir, {
+      TMPDIR: dir,
+    });
     assert.equal(example.code, 0, example.stdout + example.stderr);
     assert.match(example.stdout, /http \/health 200/);
     assert.match(example.stdout, /socket closed with 1012/);

@@ -154,6 +154,10 @@ Deno.test("a `model` that names no agent gets the reference's answer; x-openclaw
     const picked = await chat("openclaw", { "x-openclaw-model": "local/scripted-1" });
     assert.equal(picked.status, 200);
     assert.equal((await picked.json()).object, "chat.completion");
+    // `openclaw status` says which model a chat reaches, the check the README's model section names.
+    const status = await runRunner(["status", "--token", TOKEN], runnerEnv(t.home));
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /^Models\s+main → local\/scripted-1 \(built-in scripted model\)$/m);
   } finally {
     assert.equal(await proc.stop(), 0);
   }

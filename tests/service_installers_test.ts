@@ -7,7 +7,7 @@ import { createScheduledTaskInstaller, parseGatewayCmd } from "../lib/service/sc
 import { serviceName } from "../lib/service/identity.ts";
 import { buildGatewayServiceSpec, recordedPort } from "../lib/service/spec.ts";
 import { createSystemdInstaller, parseSystemdUnit } from "../lib/service/systemd.ts";
-import { recordingRunner, withTempDir } from "./_ops_fakes.ts";
+import { memoryServiceFiles, recordingRunner, withTempDir } from "./_ops_fakes.ts";
 
 const files = nodeServiceFiles;
 
@@ -394,6 +394,7 @@ Deno.test("schtasks: gateway.cmd carries env and argv; the task runs it; a denie
       }
       return undefined;
     });
+    const files = memoryServiceFiles();
     const installer = createScheduledTaskInstaller({
       run,
       files,

@@ -108,6 +108,16 @@ function channelsStatusCommand(host: OpsHost): RunnerCommand {
   });
 }
 
+/** `main → openai/gpt-4o-mini`, so a person can see which model a chat will reach. */
+function agentModels(agents: unknown[]): string {
+  const named = agents.map((agent) => {
+    const { id, model, builtInLocalModel } = (agent ?? {}) as Record<string, unknown>;
+    const label = typeof model === "string" ? model : "no model";
+    return `${String(id)} → ${label}${builtInLocalModel ? " (built-in scripted model)" : ""}`;
+  });
+  return named.length ? named.join(", ") : "no agents";
+}
+
 function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -205,6 +215,7 @@ function statusCommand(host: OpsHost): RunnerCommand {
         ],
         ["Dashboard", `http://127.0.0.1:${setup.gateway.port}/`],
         ["Auth", typeof status.authMode === "string" ? status.authMode : "unknown"],
+        ...(Array.isArray(status.agents) ? [["Models", agentModels(status.agents)] as [string, string]] : []),
         [
           "Channels",
           channels.length ? channels.map((c) => `${c.label}: ${c.state}`).join(", ") : "none configured",
