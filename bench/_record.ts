@@ -2,10 +2,12 @@
 // of bench/results/latest.md, dated and with the machine it ran on. That file is the one place README,
 // bench/README.md and docs/evidence.md point to for figures, so a re-run replaces numbers instead of adding
 // a contradicting copy.
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const RESULTS = new URL("./results/latest.md", import.meta.url);
+/** `BENCH_RESULTS_FILE` lets a test record somewhere else. */
+const RESULTS = Deno.env.get("BENCH_RESULTS_FILE") ??
+  new URL("./results/latest.md", import.meta.url).pathname;
 const HEADER = `# Measured figures
 
 Every figure the README, \`bench/README.md\` and \`docs/evidence.md\` quote comes from this file. Each section
@@ -70,7 +72,7 @@ if (Deno.env.get("BENCH_RECORD") === "1") {
     try {
       text = Deno.readTextFileSync(RESULTS);
     } catch { /* first recording */ }
-    Deno.mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+    Deno.mkdirSync(dirname(RESULTS), { recursive: true });
     Deno.writeTextFileSync(RESULTS, replaceSection(text, name, body));
   });
 }
