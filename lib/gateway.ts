@@ -596,7 +596,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         if (logged) {
           accessLog.info("http request", {
             method: request.method,
-            path: new URL(request.url).pathname,
+            path: accessLogPath(request.url),
             status: secured.status,
             durationMs: Math.round((now() - started) * 10) / 10,
             auth: httpAuthOutcome.get(request) ?? "none",
@@ -772,6 +772,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
+
+/** Longest path an access-log line carries; a hostile client's 64 KiB path must not become a 64 KiB line. */
+const ACCESS_LOG_PATH_MAX = 256;
+
+/** The request path for the access log: no query string (it may hold a credential), bounded in length. */
+function accessLogPath(url: string): string {
+  const path = new URL(url).pathname;
+  return path.length > ACCESS_LOG_PATH_MAX ? `${path.slice(0, ACCESS_LOG_PATH_MAX)}…` : path;
+}
 
 function presenceKey(connection: Connection): string {
   return connection.caller?.deviceId ?? connection.caller?.client?.instanceId ?? connection.connId;
