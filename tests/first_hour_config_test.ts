@@ -89,6 +89,8 @@ Deno.test("doctor --fix removes unknown keys after keeping a backup", async () =
   const fixed = await cli(t.home, ["doctor", "--fix", "--json"]);
   const done = JSON.parse(fixed.out).checks.find((c: { id: string }) => c.id === "config-unknown-keys");
   assert.equal(done.fixed, true);
+  const configCheck = JSON.parse(fixed.out).checks.find((c: { id: string }) => c.id === "config");
+  assert.equal(configCheck.fixed, true, "the config loads again once its unknown keys are gone");
   assert.equal(await Deno.readTextFile(`${file}.bak`), original);
   assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), { gateway: { mode: "local", auth: {} } });
   assert.equal((await cli(t.home, ["config", "validate"], { OPENCLAW_GATEWAY_TOKEN: "x" })).code, 0);
