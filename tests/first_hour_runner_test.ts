@@ -123,7 +123,8 @@ Deno.test("hints name the command as it was started, with the run's profile flag
   await using t = await tempHome();
   const down = await runRunner(
     ["--dev", "health", "--url", `ws://127.0.0.1:${freePort()}`, "--token", "x"],
-    runnerEnv(t.home),
+    // A PATH with no `openclaw` on it, as on a fresh clone.
+    runnerEnv(t.home, { PATH: "/usr/bin:/bin" }),
   );
   assert.equal(down.code, 1);
   assert.match(down.stderr, /Try `deno task openclaw --dev gateway status`/);
