@@ -38,7 +38,7 @@ Deno.test("unknown keys are found by walking the section schemas, with the neare
     gateway: { ...TYPOS.gateway, tls: { enabled: true } },
     browser: { enabled: true },
   });
-  assert.deepEqual(report.unknown, [
+  assert.deepEqual(report.unknown.map(({ parentPath: _, ...rest }) => rest), [
     { parent: "(root)", key: "gatway", suggestion: "gateway" },
     { parent: "gateway", key: "colour" },
     { parent: "gateway.auth", key: "tokn", suggestion: "token" },
@@ -154,4 +154,21 @@ Deno.test("keys named like Object members are unknown keys, not a crash", () => 
     "gateway.__proto__",
     "gateway.toString",
   ]);
+});
+
+Deno.test("doctor --fix removes an unknown key under a record key that holds a dot", async () => {
+  await using t = await tempHome();
+  const file = join(t.state, "openclaw.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      models: { providers: { "my.llm": { baseUrl: "http://127.0.0.1:9/v1", apiKye: "k" } } },
+    }),
+  );
+  const fixed = await cli(t.home, ["doctor", "--fix", "--json"]);
+  const done = JSON.parse(fixed.out).checks.find((c: { id: string }) => c.id === "config-unknown-keys");
+  assert.equal(done.fixed, true);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(file)), {
+    models: { providers: { "my.llm": { baseUrl: "http://127.0.0.1:9/v1" } } },
+  });
 });

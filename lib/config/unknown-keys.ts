@@ -15,6 +15,8 @@ import { type ConfigIssue, type ConfigValidation, GatewayConfigSchema, validateC
 export interface UnknownKey {
   /** Dotted path of the object holding the key, `(root)` at the top. */
   parent: string;
+  /** The same path as segments (a record key may itself hold a dot). */
+  parentPath: string[];
   key: string;
   suggestion?: string;
 }
@@ -119,7 +121,12 @@ function walk(
       report.referenceOnly.push([...path, key].join("."));
     } else {
       const suggestion = nearestKey(key, Object.keys(shape));
-      report.unknown.push({ parent: path.join(".") || "(root)", key, ...(suggestion ? { suggestion } : {}) });
+      report.unknown.push({
+        parent: path.join(".") || "(root)",
+        parentPath: path,
+        key,
+        ...(suggestion ? { suggestion } : {}),
+      });
     }
   }
 }

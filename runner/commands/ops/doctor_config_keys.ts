@@ -49,7 +49,7 @@ export function unknownKeysCheck(config: CliConfigReport, writable: boolean): Re
         fix: () =>
           removeFromFile(
             config.path,
-            unknown.map((u) => [...(u.parent === "(root)" ? [] : u.parent.split(".")), u.key]),
+            unknown.map((u) => [...u.parentPath, u.key]),
           ),
       }
       : {}),
