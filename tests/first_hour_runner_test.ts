@@ -85,6 +85,9 @@ Deno.test("status without --dev names the running dev gateway and how to reach i
       runnerEnv(t.home, { OPENCLAW_CLI_NAME: "openclaw" }),
     );
     assert.match(gwStatus.stdout, /`openclaw --dev gateway status` talks to it/);
+    const health = await runRunner(["health"], runnerEnv(t.home, { OPENCLAW_CLI_NAME: "openclaw" }));
+    assert.equal(health.code, 1);
+    assert.match(health.stderr, /gateway unreachable .*A gateway is running for the dev profile/);
 
     const wrong = await runRunner(
       ["--dev", "status", "--token", "wrong-token-0123456789"],
