@@ -2,6 +2,7 @@
 // `openclaw` for Node users (`npm install -g .` or `npm link`): runs the Deno CLI in runner/, with Deno from
 // $DENO_BIN, the PATH, or npm (`npx deno@2.9.6`). Stop signals are passed on, and the exit code comes back.
 import { spawn, spawnSync } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const DENO_VERSION = "2.9.6";
@@ -22,4 +23,4 @@ const child = spawn(command, commandArgs, {
   env: { ...process.env, OPENCLAW_CLI_NAME: process.env.OPENCLAW_CLI_NAME ?? "openclaw" },
 });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
+child.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
