@@ -1,6 +1,7 @@
 // Cold start of the runner: process spawn → first `/health` 200 → first `hello-ok`, and idle RSS.
 // Usage: deno run -A bench/cold_start.ts [runs=5]
 // Each run uses a fresh HOME with a ready dev config (so setup is not timed) and a free port.
+import "./_record.ts";
 import { connectGateway } from "../lib/client/connection.ts";
 import { freePort, runnerEnv, spawnRunner } from "../tests/_runner_process.ts";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+import "./_record.ts";
 /**
  * Core gateway figures on both transports, each beside its floor (a bare WebSocket server doing only a
  * minimal challenge/connect exchange): handshake latency, sequential RPC round trips on one socket,

@@ -9,6 +9,7 @@
 //
 // Without wrk it measures with an in-process fetch loop instead (and says so). Prints a markdown
 // table; never asserts timings.
+import "./_record.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { createGateway, denoTransport } from "../mod.ts";
 

@@ -5,6 +5,7 @@
 //   npx --yes deno@2.9.6 run -A bench/openai_chat.ts [requests=400] [concurrency=8] [rounds=8]
 //
 // Prints a markdown table; never asserts timings.
+import "./_record.ts";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { createGateway, denoTransport } from "../mod.ts";

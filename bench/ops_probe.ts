@@ -3,6 +3,7 @@
 // processes, process start included. Prints a markdown table; asserts nothing.
 //
 //   npx --yes deno@2.9.6 run -A bench/ops_probe.ts [probeRuns=200] [processRuns=10]
+import "./_record.ts";
 import { createGateway, nodeTransport } from "../mod.ts";
 import { probeTarget } from "../runner/commands/ops/connect.ts";
 import { denoOpsHost } from "../runner/commands/ops/host.ts";

@@ -1,3 +1,4 @@
+import "./_record.ts";
 /**
  * Side by side, one run, same machine, same config file, same client code: this gateway (CLI runner on
  * Deno), the reference OpenClaw gateway (npm `openclaw` on Node 24), and a bare Deno.serve floor. Targets

@@ -1,3 +1,4 @@
+import "./_record.ts";
 /**
  * Soak: a gateway process under mixed traffic for a bounded time — many sockets held open, presence
  * events fanned out to all of them by a churn of connecting/leaving clients, health RPCs, `/v1/models`

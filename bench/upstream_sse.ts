@@ -3,6 +3,7 @@
 // refused-turn count and `/health` latency, quiet versus under attack. Never asserts.
 //
 //   deno run -A bench/upstream_sse.ts [seconds=8] [attackers=2]
+import "./_record.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { createGateway, denoTransport } from "../mod.ts";
 import { startHostileUpstream } from "../tests/_upstream.ts";

@@ -237,6 +237,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const stopHooks: (() => void | Promise<void>)[] = [];
   const connections = new Set<Connection>();
   const observers = new Set<GatewayObserver>();
+  const accessLog = logger.child("access");
+  const accessLogOn = () => config.logging?.accessLog !== false;
+  /** How each HTTP request authenticated (`ok:<method>`, `refused`), for its access-log line. */
+  const httpAuthOutcome = new WeakMap<Request, string>();
   const socketGuards: SocketGuard[] = [];
   const notify = (report: (observer: GatewayObserver) => void) => {
     for (const observer of observers) {
@@ -515,6 +519,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const caller = connection.caller!;
       logger.info("client connected", {
         connId: connection.connId,
+        remote: connection.info.remoteAddress,
         client: caller.client?.id,
         mode: caller.client?.mode,
         auth: caller.authMethod,
@@ -529,6 +534,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     closed(connection) {
       if (!connections.delete(connection)) return;
       notify((o) => o.connection?.("close"));
+      if (accessLogOn()) {
+        const { code, reason, by } = connection.closeInfo ?? {};
+        accessLog.info("client disconnected", {
+          connId: connection.connId,
+          ...(connection.caller?.client ? { client: connection.caller.client.id } : {}),
+          authenticated: Boolean(connection.caller),
+          ...(code !== undefined ? { code } : {}),
+          ...(reason ? { reason } : {}),
+          ...(by ? { closedBy: by } : {}),
+          durationMs: Math.round(now() - connection.challengeTs),
+        });
+      }
       if (!connection.caller) {
         unauthenticated--;
         releaseBucket(connection);
@@ -602,6 +619,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     authenticateHttp(request, info) {
       const result = authenticator.authenticateHttp(request, info);
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+      httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
       return result;
     },
     clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
@@ -698,11 +716,22 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     // Stays synchronous when setup is done and the route answers synchronously: every request pays
     // for each await here, and most gateway routes can answer at once.
     const answer = (): Response | Promise<Response> => {
-      const started = observers.size ? now() : 0;
+      const logged = accessLogOn();
+      const started = observers.size || logged ? now() : 0;
       const { route, response } = router.handle(request, info);
       const secure = (res: Response) => {
         const secured = withHsts(withSecurityHeaders(res));
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
+        // The path only: a query string may carry a credential (`?token=`), and the log never does.
+        if (logged) {
+          accessLog.info("http request", {
+            method: request.method,
+            path: accessLogPath(request.url),
+            status: secured.status,
+            durationMs: Math.round((now() - started) * 10) / 10,
+            auth: httpAuthOutcome.get(request) ?? "none",
+          });
+        }
         return secured;
       };
       const finish = (res: Response) => {
@@ -919,6 +948,15 @@ function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
 const DRAIN_TIMEOUT_MS = 10_000;
 
 const noStore = { "Cache-Control": "no-store" };
+
+/** Longest path an access-log line carries; a hostile client's 64 KiB path must not become a 64 KiB line. */
+const ACCESS_LOG_PATH_MAX = 256;
+
+/** The request path for the access log: no query string (it may hold a credential), bounded in length. */
+function accessLogPath(url: string): string {
+  const path = new URL(url).pathname;
+  return path.length > ACCESS_LOG_PATH_MAX ? `${path.slice(0, ACCESS_LOG_PATH_MAX)}…` : path;
+}
 
 /**
  * A presence row belongs to an authenticated identity: a device (proved by its key) has one row; a

@@ -8,6 +8,8 @@
 import { homedir } from "node:os";
 import { runCli } from "./cli/dispatch.ts";
 import { commandCatalog } from "./cli/command-table.ts";
+import { invokedAs } from "./cli/invocation.ts";
+import { watchLaunchers } from "./cli/launcher-watch.ts";
 import { GATEWAY_VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -28,6 +30,8 @@ for (const signal of stopSignals) {
   });
 }
 
+if (Deno.build.os === "linux") watchLaunchers((reason) => shutdown.abort(reason));
+
 const code = await runCli(Deno.args, {
   output: {
     out: (text) => writeLine(Deno.stdout, text),
@@ -44,5 +48,16 @@ const code = await runCli(Deno.args, {
     },
   }),
   version: GATEWAY_VERSION,
+  invokedAs: invokedAs({
+    env: Deno.env.toObject(),
+    denoVersion: Deno.version.deno,
+    isExecutable: (path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    },
+  }),
 });
 Deno.exit(code);

@@ -63,3 +63,19 @@ export async function client(gateway: Gateway, params?: Record<string, unknown>)
     },
   };
 }
+
+const tempRoots: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const root of tempRoots) {
+    try {
+      Deno.removeSync(root, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+/** A temp dir removed when the test process exits, for tests that hand the path to code they do not await. */
+export async function tempDir(prefix = "openclaw-test-"): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix });
+  tempRoots.push(root);
+  return root;
+}

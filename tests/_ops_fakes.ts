@@ -1,5 +1,5 @@
 // Shared fakes for the operator-command and installer tests: a recording command runner and temp dirs.
-import type { CommandResult, CommandRunner } from "../lib/service/types.ts";
+import type { CommandResult, CommandRunner, ServiceFiles } from "../lib/service/types.ts";
 import { createGateway, type Gateway, nodeTransport } from "../mod.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { nodeServiceFiles } from "../lib/service/node_host.ts";
@@ -92,4 +92,42 @@ export async function writeConfig(home: string, config: unknown): Promise<string
   const path = `${dir}/openclaw.json`;
   await Deno.writeTextFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
   return path;
+}
+
+/**
+ * Service files kept in memory, for installers of another OS: a Windows path (`C:\…` or `…\.openclaw`) on
+ * Linux would otherwise become a file name with backslashes next to the test's temp dir.
+ */
+export function memoryServiceFiles(): ServiceFiles & { texts: Map<string, string> } {
+  const texts = new Map<string, string>();
+  const modes = new Map<string, number>();
+  return {
+    texts,
+    readText: (path) => Promise.resolve(texts.get(path)),
+    writeText(path, text, options = {}) {
+      texts.set(path, text);
+      modes.set(path, options.mode ?? 0o644);
+      return Promise.resolve();
+    },
+    remove(path) {
+      texts.delete(path);
+      modes.delete(path);
+      return Promise.resolve();
+    },
+    mode: (path) => Promise.resolve(modes.get(path)),
+    chmod(path, mode) {
+      modes.set(path, mode);
+      return Promise.resolve();
+    },
+    mkdir(path, mode) {
+      modes.set(path, mode ?? 0o755);
+      return Promise.resolve();
+    },
+    list(path) {
+      const prefix = /[\\/]$/.test(path) ? path : `${path}${path.includes("\\") ? "\\" : "/"}`;
+      return Promise.resolve(
+        [...texts.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+      );
+    },
+  };
 }

@@ -159,3 +159,15 @@ export async function spawnGatewayChild(
     },
   };
 }
+
+/** A temp HOME for a runner (with its default profile dir), removed by `Symbol.asyncDispose` (`await using`). */
+export async function tempHome(): Promise<{ home: string; state: string } & AsyncDisposable> {
+  const home = await Deno.makeTempDir({ prefix: "openclaw-test-" });
+  const state = join(home, ".openclaw");
+  await Deno.mkdir(state, { recursive: true });
+  return {
+    home,
+    state,
+    [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }).catch(() => {}),
+  };
+}

@@ -5,9 +5,10 @@ import { ConfigLoadError, loadConfig } from "../lib/config/source.ts";
 import { backupPaths, writeFileAtomic } from "../runner/config/atomic-write.ts";
 import { readAuthoredConfig, setPath, writeAuthoredConfig } from "../runner/config/config-writer.ts";
 import { fileConfigSource } from "../runner/config/file-source.ts";
+import { tempDir } from "./_helpers.ts";
 
 async function dir(files: Record<string, string>): Promise<string> {
-  const root = await Deno.realPath(await Deno.makeTempDir());
+  const root = await Deno.realPath(await tempDir());
   for (const [name, text] of Object.entries(files)) {
     await Deno.mkdir(join(root, name, ".."), { recursive: true });
     await Deno.writeTextFile(join(root, name), text);

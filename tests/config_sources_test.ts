@@ -16,9 +16,10 @@ import {
 } from "../lib/config/source.ts";
 import { execSecretResolver, fileSecretResolver } from "../runner/config/secret-providers.ts";
 import { gatewayConfigSource } from "../runner/gateway/config-layers.ts";
+import { tempDir } from "./_helpers.ts";
 
 Deno.test("port precedence: --port > OPENCLAW_GATEWAY_PORT > gateway.port > profile default", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const configPath = join(root, "openclaw.json");
   await Deno.writeTextFile(
     configPath,
@@ -107,7 +108,7 @@ Deno.test("SecretRef shape checks follow OpenClaw's grammar", () => {
 });
 
 Deno.test("env, file and exec refs resolve into a copy of the config; failures go stale or cold", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   await Deno.writeTextFile(
     join(root, "s.json"),
     JSON.stringify({ providers: { openai: { apiKey: "sk-file" } } }),

@@ -1,8 +1,12 @@
 // Every example must run: the Deno embed, the Node embed (under Node itself and under Deno), the test one.
 import assert from "node:assert/strict";
 
-async function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  const output = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+async function run(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; out: string }> {
+  const output = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
   const out = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   return { code: output.code, out };
 }
@@ -21,7 +25,10 @@ Deno.test("examples/node_embed.mts runs under Deno", async () => {
 });
 
 Deno.test("examples/node_embed.mts runs under Node (tsx loader)", async () => {
-  const { code, out } = await run("npx", ["--yes", "tsx@4", "examples/node_embed.mts"]);
+  // tsx keeps a compile cache in the temp dir: give it one this test removes.
+  const tmp = await Deno.makeTempDir({ prefix: "openclaw-tsx-" });
+  const { code, out } = await run("npx", ["--yes", "tsx@4", "examples/node_embed.mts"], { TMPDIR: tmp })
+    .finally(() => Deno.remove(tmp, { recursive: true }));
   assert.equal(code, 0, out);
   assert.match(out, /http \/health 200/);
   assert.match(out, /socket closed with 1012/);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { allCommands } from "../runner/commands/index.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner } from "./_runner_process.ts";
+import { tempDir } from "./_helpers.ts";
 
 async function cli(home: string, argv: string[]) {
   const out: string[] = [];
@@ -20,7 +21,7 @@ async function cli(home: string, argv: string[]) {
 }
 
 Deno.test("setup, then config set/get/unset/validate with restart hints and redaction", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir();
   const setup = await cli(home, ["setup"]);
   assert.equal(setup.code, 0);
   assert.match(setup.out, /Gateway token \(shown once/);
@@ -53,7 +54,7 @@ Deno.test("setup, then config set/get/unset/validate with restart hints and reda
 });
 
 Deno.test("secrets reload and logs go through the running gateway; logs fall back to the file", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir();
   const state = join(home, ".openclaw");
   await Deno.mkdir(state, { recursive: true });
   const port = freePort();

@@ -6,6 +6,7 @@ import { connectGateway, type GatewayConnection } from "../lib/client/connection
 import type { EventFrame } from "../lib/client/frames.ts";
 import { lockPath } from "../runner/gateway/lock.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner } from "./_runner_process.ts";
+import { tempDir } from "./_helpers.ts";
 
 const CLIENT = { id: "cli", mode: "cli", version: "test", platform: "linux" };
 
@@ -29,7 +30,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 }
 
 Deno.test("--dev first run: token printed once, /health, hot reload, restart, broken edit, SIGTERM", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir();
   const port = freePort();
   const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home));
   try {
@@ -111,7 +112,7 @@ Deno.test("--dev first run: token printed once, /health, hot reload, restart, br
 });
 
 Deno.test("start guards: unconfigured, bind without auth, busy port", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir();
   const port = freePort();
   const blocked = await runRunner(["gateway", "--port", String(port)], runnerEnv(home));
   assert.equal(blocked.code, 78);
@@ -130,18 +131,15 @@ Deno.test("start guards: unconfigured, bind without auth, busy port", async () =
       ["gateway", "--allow-unconfigured", "--token", "t0123456789", "--port", String(port)],
       runnerEnv(home, { OPENCLAW_GATEWAY_BIND_RETRIES: "0" }),
     );
-    assert.equal(busy.code, 1);
-    assert.match(
-      busy.stderr,
-      new RegExp(`another gateway instance is already listening on ws://127\\.0\\.0\\.1:${port}`),
-    );
+    assert.equal(busy.code, 78);
+    assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is held by another program`));
   } finally {
     holder.close();
   }
 });
 
 Deno.test("a stale lock is taken over; OPENCLAW_GATEWAY_PORT beats gateway.port; a live lock refuses", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir();
   const stateDir = join(home, ".openclaw");
   const port = freePort();
   await Deno.mkdir(stateDir, { recursive: true });
@@ -162,7 +160,7 @@ Deno.test("a stale lock is taken over; OPENCLAW_GATEWAY_PORT beats gateway.port;
     assert.equal(owner.port, port);
     assert.notEqual(owner.pid, 2 ** 22 + 12345);
     const second = await runRunner(["gateway", "--port", String(freePort())], runnerEnv(home));
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 78);
     assert.match(second.stderr, new RegExp(`gateway already running \\(pid ${owner.pid}, port ${port}\\)`));
   } finally {
     assert.equal(await proc.stop(), 0);

@@ -8,6 +8,7 @@ import { createLogger, type LogRecord } from "../lib/log/logger.ts";
 import { fileConfigSource } from "../runner/config/file-source.ts";
 import { GatewaySupervisor, type ManagedGateway } from "../runner/gateway/supervisor.ts";
 import { acquireGatewayLock, lockPath } from "../runner/gateway/lock.ts";
+import { tempDir } from "./_helpers.ts";
 
 class FakeGateway implements ManagedGateway {
   running = false;
@@ -31,7 +32,7 @@ class FakeGateway implements ManagedGateway {
 }
 
 async function setup(initial: string, env: Record<string, string> = {}) {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const path = join(root, "openclaw.json");
   await Deno.writeTextFile(path, initial);
   const records: LogRecord[] = [];
@@ -135,7 +136,7 @@ Deno.test("an unset ${VAR} in the gateway token refuses to start instead of usin
 });
 
 Deno.test("lock: exclusive per state dir, stale owners are taken over", async () => {
-  const stateDir = await Deno.makeTempDir();
+  const stateDir = await tempDir();
   const owner = { pid: Deno.pid, port: 1, startedAt: "now", configPath: "c" };
   const lock = await acquireGatewayLock({ stateDir, owner });
   const live = { ...owner, pid: 999_999_01 };

@@ -7,7 +7,7 @@ import { createScheduledTaskInstaller, parseGatewayCmd } from "../lib/service/sc
 import { serviceName } from "../lib/service/identity.ts";
 import { buildGatewayServiceSpec, recordedPort } from "../lib/service/spec.ts";
 import { createSystemdInstaller, parseSystemdUnit } from "../lib/service/systemd.ts";
-import { recordingRunner, withTempDir } from "./_ops_fakes.ts";
+import { memoryServiceFiles, recordingRunner, withTempDir } from "./_ops_fakes.ts";
 
 const files = nodeServiceFiles;
 
@@ -257,7 +257,7 @@ Deno.test("systemd: a missing systemctl or user bus gives an actionable error; a
     });
     await assert.rejects(
       noBus.install(spec(home)),
-      /Failed to connect to bus.*XDG_RUNTIME_DIR.*loginctl enable-linger/,
+      /systemd user services are not available here.*XDG_RUNTIME_DIR.*loginctl enable-linger/,
     );
 
     await files.writeText(`${home}/etc/openclaw-gateway-sys.service`, "[Service]\nExecStart=/bin/true\n");
@@ -394,6 +394,7 @@ Deno.test("schtasks: gateway.cmd carries env and argv; the task runs it; a denie
       }
       return undefined;
     });
+    const files = memoryServiceFiles();
     const installer = createScheduledTaskInstaller({
       run,
       files,

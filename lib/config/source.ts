@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type ConfigIssue, type GatewayConfig, validateConfig } from "./schema.ts";
+import type { ConfigIssue, GatewayConfig } from "./schema.ts";
+import { UNRECOGNIZED, validateAuthoredConfig } from "./unknown-keys.ts";
 
 /** One read of a source. */
 export interface ConfigSnapshot {
@@ -50,12 +51,24 @@ export async function loadConfig(source: ConfigSource): Promise<LoadedConfig> {
   return { snapshot, config: validateSnapshot(snapshot) };
 }
 
-/** Validates a snapshot, throwing a {@link ConfigLoadError} that names each offending dotted path. */
+/**
+ * Validates a snapshot, throwing a {@link ConfigLoadError} that names each offending dotted path. Unknown
+ * keys are refused (a typo must not pass for a default); keys only the reference gateway knows become a
+ * warning on the snapshot.
+ */
 export function validateSnapshot(snapshot: ConfigSnapshot): GatewayConfig {
-  const result = validateConfig(snapshot.raw);
+  const result = validateAuthoredConfig(snapshot.raw);
+  snapshot.warnings.push(...result.warnings);
   if (result.ok) return result.config;
   const list = result.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-  throw new ConfigLoadError(`Invalid config at ${snapshot.origin}: ${list}`, snapshot.origin, result.issues);
+  const repair = result.issues.some((issue) => issue.message.startsWith(UNRECOGNIZED))
+    ? ". Run `openclaw doctor --fix` to remove unknown keys (it keeps a backup)"
+    : "";
+  throw new ConfigLoadError(
+    `Invalid config at ${snapshot.origin}: ${list}${repair}`,
+    snapshot.origin,
+    result.issues,
+  );
 }
 
 /** A fixed config object, e.g. from an embedding app or CLI flags. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { execFile } from "node:child_process";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { CommandResult, CommandRunner, ServiceFiles } from "./types.ts";
 
@@ -61,6 +61,9 @@ export const nodeServiceFiles: ServiceFiles = {
   },
   async chmod(path, mode) {
     await chmod(path, mode);
+  },
+  async removeEmptyFolder(path) {
+    await rmdir(path);
   },
   async mkdir(path, mode) {
     await mkdir(path, { recursive: true, ...(mode !== undefined ? { mode } : {}) });

@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
-import { notInstalled, runChecked, runTolerant } from "./command.ts";
+import { commandFailure, notInstalled, runTolerant } from "./command.ts";
 import { compareDefinition, readInstalledDefinition } from "./definition.ts";
 import { syncEnvFile } from "./env_file.ts";
 import { serviceName } from "./identity.ts";
@@ -15,6 +15,7 @@ import { SERVICE_OPEN_FILES_LIMIT } from "./spec.ts";
 import type {
   InstallerBaseOptions,
   InstallOutcome,
+  ServiceFiles,
   ServiceInstaller,
   ServiceSpec,
   ServiceState,
@@ -30,6 +31,30 @@ export interface SystemdInstallerOptions extends InstallerBaseOptions {
 
 const BUS_HINT = "If this is a headless host, set XDG_RUNTIME_DIR=/run/user/$(id -u) and run " +
   "`sudo loginctl enable-linger $(whoami)` so the user service manager runs without a login session.";
+
+/**
+ * Said instead of systemctl's "Failed to connect to bus: No medium found" where there is no user service
+ * manager at all (containers, minimal hosts).
+ */
+export const NO_USER_SYSTEMD =
+  "systemd user services are not available here (no user service manager, as in " +
+  "most containers): run the gateway in the foreground with `openclaw gateway run`, or under the " +
+  "container's own supervisor";
+
+/** Whether systemctl failed because there is no user service manager to talk to. */
+function noUserManager(result: { stdout: string; stderr: string }): boolean {
+  return /No medium found|not been booted with systemd/i.test(`${result.stderr}\n${result.stdout}`);
+}
+
+/** Folders from `dir` upward that do not exist yet, deepest first: what writing into `dir` creates. */
+async function missingFolders(files: ServiceFiles, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let current = dir; current.includes("/") && await files.mode(current) === undefined;) {
+    missing.push(current);
+    current = current.slice(0, current.lastIndexOf("/"));
+  }
+  return missing;
+}
 
 /** Quotes one ExecStart word the way systemd parses it (`%` doubled, specials escaped inside quotes). */
 export function quoteExecArg(arg: string): string {
@@ -142,8 +167,14 @@ export function createSystemdInstaller(options: SystemdInstallerOptions): Servic
   const envFile = joinWith("/", envFolder, name.replace(/\.service$/, ".env"));
   const { run, files } = options;
   const systemctl = (args: string[]) => (scope === "user" ? ["--user", ...args] : args);
-  const check = (args: string[]) =>
-    runChecked(run, "systemctl", systemctl(args), scope === "user" ? BUS_HINT : "");
+  const check = async (args: string[]) => {
+    const result = await runTolerant(run, "systemctl", systemctl(args));
+    if (result.code === 0) return result;
+    if (scope === "user" && noUserManager(result)) {
+      throw new GatewayError("UNAVAILABLE", `${NO_USER_SYSTEMD}. ${BUS_HINT}`);
+    }
+    throw commandFailure("systemctl", systemctl(args), result, scope === "user" ? BUS_HINT : "");
+  };
 
   const refuseWhenSystemUnitExists = async () => {
     if (scope !== "user") return;
@@ -167,20 +198,37 @@ export function createSystemdInstaller(options: SystemdInstallerOptions): Servic
       await refuseWhenSystemUnitExists();
       const unit = renderSystemdUnit(spec, envFile, scope);
       const change = await compareDefinition(files, definitionPath, unit, force);
+      const created = [
+        ...await missingFolders(files, definitionPath.slice(0, definitionPath.lastIndexOf("/"))),
+        ...await missingFolders(files, envFolder),
+      ];
       await syncEnvFile(files, envFolder, envFile, spec.secrets);
       if (change === "same") {
         await check(["enable", "--now", name]);
         return "unchanged";
       }
       await files.writeText(definitionPath, unit, { mode: 0o644 });
-      await check(["daemon-reload"]);
-      if (change === "new") {
-        await check(["enable", "--now", name]);
-        return "installed";
+      try {
+        await check(["daemon-reload"]);
+        if (change === "new") {
+          await check(["enable", "--now", name]);
+          return "installed";
+        }
+        await check(["enable", name]);
+        await check(["restart", name]);
+        return "updated";
+      } catch (error) {
+        // A first install that systemd refused leaves nothing behind: no unit, no folders made for it.
+        if (change === "new") {
+          await files.remove(definitionPath);
+          await files.remove(envFile);
+          for (const folder of created) {
+            if (await files.mode(folder) === undefined || (await files.list(folder)).length) continue;
+            await files.removeEmptyFolder?.(folder).catch(() => {});
+          }
+        }
+        throw error;
       }
-      await check(["enable", name]);
-      await check(["restart", name]);
-      return "updated";
     },
 
     async uninstall(): Promise<boolean> {
@@ -226,7 +274,9 @@ export function createSystemdInstaller(options: SystemdInstallerOptions): Servic
           installed,
           loaded: false,
           runtime: "unknown",
-          detail: (result.stderr || result.stdout).trim(),
+          detail: scope === "user" && noUserManager(result)
+            ? NO_USER_SYSTEMD
+            : (result.stderr || result.stdout).trim(),
         };
       }
       const props = parseShow(result.stdout);

@@ -29,6 +29,8 @@ export interface ServiceFiles {
   mode(path: string): Promise<number | undefined>;
   chmod(path: string, mode: number): Promise<void>;
   mkdir(path: string, mode?: number): Promise<void>;
+  /** Removes a folder that is empty (a failed install undoing the folders it made). */
+  removeEmptyFolder?(path: string): Promise<void>;
   /** Entry names in a folder; a missing folder lists as empty. */
   list(path: string): Promise<string[]>;
 }

@@ -60,6 +60,8 @@ export class Connection implements SocketHandlers {
   readonly challengeTs: number;
   caller?: CallerIdentity;
   connectParams?: ConnectParams;
+  /** How the socket ended, for the access log: the close code and reason, and which side closed it. */
+  closeInfo?: { code?: number; reason?: string; by: "client" | "server" };
   #phase: Phase = "challenged";
   #seq = 0;
   #handshakeTimer?: ReturnType<typeof setTimeout>;
@@ -132,6 +134,7 @@ export class Connection implements SocketHandlers {
 
   closed(code?: number, reason?: string): void {
     if (this.#phase === "closed") return;
+    this.closeInfo = { code, reason, by: "client" };
     this.#finish();
     this.host.logger.debug("socket closed", { connId: this.connId, code, reason });
   }
@@ -157,6 +160,7 @@ export class Connection implements SocketHandlers {
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
   close(code: number, reason: string): void {
     if (this.#phase === "closed") return;
+    this.closeInfo = { code, reason, by: "server" };
     this.#finish();
     try {
       this.wire.close(code, reason.slice(0, 120));

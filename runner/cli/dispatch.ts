@@ -7,6 +7,7 @@ import type { CliContext, CliOutput, RunnerCommand } from "../command.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { renderCommandHelp, renderRootHelp } from "./help.ts";
 import type { CommandCatalog } from "./lazy-commands.ts";
+import { hintPrefix, rewriteHints } from "./invocation.ts";
 import { resolveProfilePaths } from "./profile-paths.ts";
 
 /** What the dispatcher needs from the process; `runner/main.ts` fills it from Deno, tests from fakes. */
@@ -18,6 +19,8 @@ export interface CliRuntime {
   /** The commands, or a catalog that imports only the one a run needs. */
   commands: RunnerCommand[] | CommandCatalog;
   version: string;
+  /** How the CLI was started (`openclaw`, `deno task openclaw`, ...); suggested commands use it. */
+  invokedAs?: string;
 }
 
 /** Global flags as read from the front of argv. */
@@ -83,10 +86,12 @@ function wantsHelp(args: string[]): boolean {
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function runCli(argv: string[], runtime: CliRuntime): Promise<number> {
-  const { output } = runtime;
+  let output = runtime.output;
   const json = argv.includes("--json");
   try {
     const { globals, rest } = parseGlobalFlags(argv);
+    const command = runtime.invokedAs ?? "openclaw";
+    output = hintingOutput(runtime.output, command, hintPrefix(command, globals));
     if (globals.version) {
       output.out(runtime.version);
       return EXIT.ok;
@@ -135,4 +140,13 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
     else output.err(`openclaw: ${message}`);
     return code;
   }
+}
+
+/** Output whose suggested commands read as this run was started. */
+function hintingOutput(output: CliOutput, command: string, prefix: string): CliOutput {
+  if (prefix === "openclaw") return output;
+  return {
+    out: (text) => output.out(rewriteHints(text, command, prefix)),
+    err: (text) => output.err(rewriteHints(text, command, prefix)),
+  };
 }

@@ -7,12 +7,11 @@
  */
 import { parseJson5 } from "../../lib/config/json5.ts";
 import { requiresRestart } from "../../lib/config/reload-plan.ts";
-import { loadConfig } from "../../lib/config/source.ts";
 import type { RunnerCommand } from "../command.ts";
 import { defineCommand } from "../cli/define-command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { getPath, readAuthoredConfig, setPath, writeAuthoredConfig } from "../config/config-writer.ts";
-import { fileConfigSource } from "../config/file-source.ts";
+import { preflightGatewayConfig } from "../gateway/preflight.ts";
 import { maskSecret } from "../log/redact.ts";
 
 const SECRET_KEY = /token|password|secret|api[-_]?key/i;
@@ -127,22 +126,16 @@ const file = defineCommand({
 
 const validate = defineCommand({
   path: ["config", "validate"],
-  summary: "Check the config file (JSON5, $include, ${ENV}, schema)",
+  summary: "Check the config as a start would (JSON5, $include, ${ENV}, schema, SecretRefs, auth)",
   flags: { json: { type: "boolean", description: "Print JSON" } },
   async run({ flags }, { paths, output, env }) {
     try {
-      const { snapshot } = await loadConfig(fileConfigSource(paths.configPath, { env }));
+      // Exactly what a start resolves (env layer, SecretRefs, auth), so "valid" means "would start".
+      const { snapshot, warnings } = await preflightGatewayConfig(paths, env);
       if (flags.json) {
-        output.out(
-          JSON.stringify({
-            ok: true,
-            path: paths.configPath,
-            exists: snapshot.exists,
-            warnings: snapshot.warnings,
-          }),
-        );
+        output.out(JSON.stringify({ ok: true, path: paths.configPath, exists: snapshot.exists, warnings }));
       } else {
-        for (const warning of snapshot.warnings) output.err(`warning: ${warning}`);
+        for (const warning of warnings) output.err(`warning: ${warning}`);
         output.out(
           snapshot.exists
             ? `Config valid: ${paths.configPath}`

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { validateConfig } from "../../lib/config/schema.ts";
+import { validateAuthoredConfig } from "../../lib/config/unknown-keys.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
@@ -65,7 +65,7 @@ export async function writeAuthoredConfig(
     );
   }
   const text = renderConfig(next);
-  const result = validateConfig(next);
+  const result = validateAuthoredConfig(next);
   if (!result.ok) {
     await Deno.writeTextFile(`${current.path}.rejected.${Date.now()}`, text, { mode: 0o600 }).catch(() => {});
     const issues = result.issues.map((i) => `${i.path}: ${i.message}`).join("; ");

@@ -9,7 +9,8 @@
  */
 import { z } from "zod";
 import { planReload } from "../../lib/config/reload-plan.ts";
-import { GatewayConfigSchema, validateConfig } from "../../lib/config/schema.ts";
+import { GatewayConfigSchema } from "../../lib/config/schema.ts";
+import { validateAuthoredConfig } from "../../lib/config/unknown-keys.ts";
 import { ConfigLoadError, isPlainObject } from "../../lib/config/source.ts";
 import { GatewayError, invalidParams } from "../../lib/errors.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../../lib/types.ts";
@@ -94,7 +95,7 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
             );
           }
           const next = restored.value;
-          const validation = validateConfig(next);
+          const validation = validateAuthoredConfig(next);
           if (!validation.ok) {
             const summary = validation.issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ");
             fail(
@@ -262,7 +263,8 @@ async function snapshot(path: string, context: GatewayContext): Promise<Record<s
       const loaded = await fileConfigSource(path, { env: context.env }).load();
       resolved = loaded.raw;
       warnings = loaded.warnings.map((message) => ({ message }));
-      const validation = validateConfig(resolved);
+      const validation = validateAuthoredConfig(resolved);
+      warnings.push(...validation.warnings.map((message) => ({ message })));
       if (validation.ok) config = validation.config;
       else issues.push(...validation.issues);
     } catch (error) {

@@ -51,7 +51,7 @@ export function devConfig(
       reload: { mode: "hybrid" },
     },
     ...(detected ? { models: { providers: { [detected.providerId]: detected.config } } } : {}),
-    agents: { defaults: { skipBootstrap: true, model: { primary: detected?.defaultModel ?? DEV_MODEL } } },
+    agents: { defaults: { model: { primary: detected?.defaultModel ?? DEV_MODEL } } },
   };
 }
 

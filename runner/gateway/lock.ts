@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import process from "node:process";
-import { CliError } from "../cli/errors.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
 
 /** What the lock file records. */
 export interface LockOwner {
@@ -96,6 +96,7 @@ export async function acquireGatewayLock(options: LockOptions): Promise<GatewayL
         `gateway already running (pid ${holder.pid}, port ${holder.port}); lock timeout after ${
           options.timeoutMs ?? 5000
         }ms. Stop it first, or use another --profile / OPENCLAW_STATE_DIR`,
+        EXIT.config,
       );
     }
     await new Promise((r) => setTimeout(r, 200));

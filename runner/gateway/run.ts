@@ -10,6 +10,7 @@ import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import { collectSecretValues } from "../../lib/log/secret-redactor.ts";
 import { ConfigLoadError, loadConfig } from "../../lib/config/source.ts";
+import { bindHostFor } from "../../lib/auth/locality.ts";
 import { GatewayError } from "../../lib/errors.ts";
 import { denoTransport } from "../../lib/transports/deno.ts";
 import type { GatewayModule } from "../../lib/types.ts";
@@ -22,6 +23,7 @@ import { FileLogTail } from "../log/file-tail.ts";
 import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
 import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
+import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { createRunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
@@ -214,16 +216,20 @@ function startFailure(err: unknown): CliError {
     return new CliError(err.message, EXIT.config);
   }
   if (err instanceof GatewayError) {
-    const code =
-      err.code === "AUTH_NOT_CONFIGURED" || err.code === "BIND_WITHOUT_AUTH" || err.code === "CONFIG_INVALID"
-        ? EXIT.config
-        : EXIT.failure;
+    const code = err.code === "AUTH_NOT_CONFIGURED" || err.code === "BIND_WITHOUT_AUTH" ||
+        err.code === "CONFIG_INVALID" ||
+        err.code === "PORT_IN_USE"
+      ? EXIT.config
+      : EXIT.failure;
     return new CliError(err.message, code);
   }
   return new CliError(err instanceof Error ? err.message : String(err));
 }
 
-/** Retries a start that failed on a taken port, riding out a previous process's TIME_WAIT. */
+/**
+ * Retries a start that failed on a taken port, riding out a previous gateway's exit (a restart, TIME_WAIT).
+ * A port held by something that is not a gateway will not free itself: that fails at once, naming it.
+ */
 function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedGateway {
   return {
     async start() {
@@ -231,7 +237,14 @@ function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedG
         try {
           return await gateway.start();
         } catch (err) {
-          if (!(err instanceof GatewayError) || err.code !== "PORT_IN_USE" || attempt >= retries) throw err;
+          if (!(err instanceof GatewayError) || err.code !== "PORT_IN_USE") throw err;
+          const config = gateway.config().gateway;
+          const hostname = bindHostFor(config?.bind, config?.customBindHost);
+          const port = config?.port ?? 18789;
+          const holder = await probePortHolder(hostname, port);
+          if (!holder.gateway || attempt >= retries) {
+            throw new GatewayError("PORT_IN_USE", portTakenMessage(hostname, port, holder));
+          }
           if (attempt === 0) log.warn("port busy; retrying", { retries, delayMs: BIND_RETRY_DELAY_MS });
           await new Promise((r) => setTimeout(r, BIND_RETRY_DELAY_MS));
         }

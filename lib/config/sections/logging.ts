@@ -22,6 +22,8 @@ export interface LoggingSection {
   consoleStyle?: "pretty" | "compact" | "json";
   /** Regular expressions whose matches are redacted; replaces the defaults when set. */
   redactPatterns?: string[];
+  /** One info line per HTTP request and WebSocket disconnect (default on); off for very busy gateways. */
+  accessLog?: boolean;
   [key: string]: unknown;
 }
 
@@ -35,4 +37,6 @@ export const LoggingSectionSchema: z.ZodType<LoggingSection> = z.looseObject({
   consoleLevel: level.optional(),
   consoleStyle: z.enum(["pretty", "compact", "json"]).optional(),
   redactPatterns: z.array(z.string()).optional(),
+  /** Access log on unless set to false: who called what, answered how, in how long. */
+  accessLog: z.boolean().optional(),
 });

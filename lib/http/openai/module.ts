@@ -45,8 +45,20 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
     name: "openai-http",
     setup(context: GatewayContext) {
       const logger = context.logger.child("openai-http");
+      // The 404 matches the reference; the log line (once per process) says which setting turns it on.
+      let offExplained = false;
+      const off = (request: Request) => {
+        if (!offExplained) {
+          offExplained = true;
+          logger.info(
+            "OpenAI-compatible endpoints are off, so /v1/* answers 404; set gateway.http.endpoints.chatCompletions.enabled (or responses.enabled) to true to serve them",
+            { path: new URL(request.url).pathname },
+          );
+        }
+        return textResponse("Not Found", 404);
+      };
       const guarded = (scope: string, handler: Handler) => (request: Request, info: RequestInfo) => {
-        if (!openAiEndpointsEnabled(context.config())) return textResponse("Not Found", 404);
+        if (!openAiEndpointsEnabled(context.config())) return off(request);
         const auth = context.authenticateHttp(request, info);
         if (!auth.ok) return auth.response;
         const failed = (error: unknown) => {

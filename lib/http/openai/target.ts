@@ -7,7 +7,7 @@
  */
 import type { AgentRuntime } from "../../agents/runtime.ts";
 import { assertCallerSessionKey, canonicalSessionKey, userSessionKey } from "../../agents/session-keys.ts";
-import { missingScope } from "../../errors.ts";
+import { GatewayError, missingScope } from "../../errors.ts";
 import { scopeSatisfied } from "../../protocol/scopes.ts";
 import type { CallerIdentity } from "../../types.ts";
 
@@ -21,11 +21,19 @@ export interface HttpTarget {
   model?: string;
 }
 
-/** The agent id a `model` field names; anything unrecognised is taken as an agent id itself. */
+/**
+ * The reference's answer to a `model` that names no agent. A provider model (`local/scripted-1`,
+ * `gpt-4o`) is chosen with the `x-openclaw-model` header, not here.
+ */
+export const INVALID_MODEL_MESSAGE = "Invalid `model`. Use `openclaw` or `openclaw/<agentId>`.";
+
+/** The agent id a `model` field names (`openclaw`, `openclaw/default`, `openclaw/<id>`, `agent:<id>`). */
 export function agentIdFromModel(model: string | undefined, defaultAgentId: string): string {
-  if (!model || model === "openclaw" || model === "openclaw/default") return defaultAgentId;
-  const match = /^(?:openclaw[/:]|agent:)(.+)$/.exec(model);
-  return match ? match[1] : model;
+  const raw = model?.trim();
+  if (!raw || /^openclaw(\/default)?$/i.test(raw)) return defaultAgentId;
+  const match = /^(?:openclaw[/:]|agent:)([a-z0-9][a-z0-9_-]{0,63})$/i.exec(raw);
+  if (!match) throw new GatewayError("INVALID_REQUEST", INVALID_MODEL_MESSAGE, { details: { model: raw } });
+  return match[1];
 }
 
 /** Resolves the agent, session and model override; unknown agents and reserved keys are 400s. */

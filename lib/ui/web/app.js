@@ -250,15 +250,83 @@ async function loadConfig() {
   state.configHash = result.hash;
 }
 
+/** What a save did, in words: applied in place, waiting for a restart, or nothing to do. */
+function saveOutcome(result) {
+  const at = new Date().toLocaleTimeString();
+  const paths = (result.changedPaths ?? []).join(", ");
+  if (result.reload === "hot") return `Saved at ${at}. Applied without a restart: ${paths}.`;
+  if (result.reload === "restart") {
+    return `Saved at ${at}. Needs a gateway restart to apply (in hybrid reload mode the gateway restarts itself): ${paths}.`;
+  }
+  if (paths) {
+    return `Saved at ${at}. Not applied automatically (config reload is off); restart the gateway: ${paths}.`;
+  }
+  return `Saved at ${at}. No setting changed.`;
+}
+
 async function saveConfig() {
   const issues = $("config-issues");
+  const outcome = $("config-result");
   issues.replaceChildren();
+  outcome.textContent = "Saving…";
   try {
-    await state.socket.request("config.set", { raw: $("config-text").value, baseHash: state.configHash });
+    const result = await state.socket.request("config.set", {
+      raw: $("config-text").value,
+      baseHash: state.configHash,
+    });
+    outcome.textContent = saveOutcome(result);
     await loadConfig();
   } catch (error) {
+    outcome.textContent = "";
     const found = error.details?.issues ?? [{ path: "", message: error.message }];
     fillList("config-issues", found, (i) => `${i.path ? `${i.path}: ` : ""}${i.message}`);
+  }
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
+const MAX_LOG_ROWS = 2000;
+
+/** One log line as a row: time, level, subsystem, message; the other fields open on a click. */
+function logRow(line) {
+  let record;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    record = undefined;
+  }
+  const row = document.createElement("details");
+  row.className = "log-row";
+  const summary = document.createElement("summary");
+  row.append(summary);
+  if (!record || typeof record !== "object") {
+    row.dataset.level = "info";
+    summary.textContent = line;
+    return row;
+  }
+  const { time, level, subsystem, msg, ...fields } = record;
+  row.dataset.level = LEVELS.includes(level) ? level : "info";
+  const part = (cls, text) =>
+    Object.assign(document.createElement("span"), { className: cls, textContent: text });
+  summary.append(
+    part("time", `${typeof time === "string" ? time.slice(11, 23) : ""} `),
+    part("level", String(level ?? "").toUpperCase()),
+    part("subsystem", subsystem ? `[${subsystem}] ` : ""),
+    part("msg", String(msg ?? "")),
+  );
+  if (Object.keys(fields).length) {
+    summary.append(part("more", " …"));
+    row.append(
+      Object.assign(document.createElement("pre"), { textContent: JSON.stringify(fields, null, 2) }),
+    );
+  }
+  return row;
+}
+
+/** Shows the rows at or above the chosen level. */
+function applyLogFilter() {
+  const min = LEVELS.indexOf($("log-level").value);
+  for (const row of $("log-lines").children) {
+    row.hidden = LEVELS.indexOf(row.dataset.level) < min;
   }
 }
 
@@ -268,11 +336,17 @@ async function tailLogs() {
     undefined
   );
   if (!result) return;
-  const pre = $("log-lines");
-  if (result.reset) pre.textContent = "";
+  const box = $("log-lines");
+  if (result.reset) box.replaceChildren();
   if (result.lines?.length) {
-    pre.textContent += result.lines.join("\n") + "\n";
-    pre.scrollTop = pre.scrollHeight;
+    const min = LEVELS.indexOf($("log-level").value);
+    for (const line of result.lines) {
+      const row = logRow(line);
+      row.hidden = LEVELS.indexOf(row.dataset.level) < min;
+      box.append(row);
+    }
+    while (box.children.length > MAX_LOG_ROWS) box.firstElementChild.remove();
+    if ($("log-follow").checked) box.scrollTop = box.scrollHeight;
   }
   state.logCursor = result.cursor;
 }
@@ -416,6 +490,10 @@ function init() {
   });
   $("chat-form").addEventListener("submit", sendChat);
   $("config-save").addEventListener("click", saveConfig);
+  $("log-level").addEventListener("change", applyLogFilter);
+  $("log-follow").addEventListener("change", () => {
+    if ($("log-follow").checked) $("log-lines").scrollTop = $("log-lines").scrollHeight;
+  });
   for (const button of document.querySelectorAll("nav button")) {
     button.addEventListener("click", () => selectTab(button.dataset.tab));
   }

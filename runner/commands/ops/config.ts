@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type GatewayConfig, validateConfig } from "../../../lib/config/schema.ts";
+import type { GatewayConfig } from "../../../lib/config/schema.ts";
+import { validateAuthoredConfig } from "../../../lib/config/unknown-keys.ts";
 import { fileConfigSource } from "../../config/file-source.ts";
 
 /** What the operator commands know about the config file. */
@@ -35,7 +36,8 @@ export async function readCliConfig(
     return { path, exists: true, valid: false, config: {}, issues: [message], warnings: [] };
   }
   if (!snapshot.exists) return { path, exists: false, valid: true, config: {}, issues: [], warnings: [] };
-  const result = validateConfig(snapshot.raw);
+  const result = validateAuthoredConfig(snapshot.raw);
+  const warnings = [...snapshot.warnings, ...result.warnings];
   if (!result.ok) {
     return {
       path,
@@ -44,7 +46,7 @@ export async function readCliConfig(
       config: {},
       raw: snapshot.raw,
       issues: result.issues.map((issue) => `${issue.path}: ${issue.message}`),
-      warnings: snapshot.warnings,
+      warnings,
     };
   }
   return {
@@ -54,6 +56,6 @@ export async function readCliConfig(
     config: result.config,
     raw: snapshot.raw,
     issues: [],
-    warnings: snapshot.warnings,
+    warnings,
   };
 }

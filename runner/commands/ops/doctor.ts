@@ -17,6 +17,8 @@ import { lockPath, pidAlive } from "../../gateway/lock.ts";
 import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts";
 import { MIN_OPEN_FILES, RAISE_OPEN_FILES_HINT } from "../../gateway/open-files.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
+import { UNRECOGNIZED } from "../../../lib/config/unknown-keys.ts";
+import { unknownKeysCheck } from "./doctor_config_keys.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { auditService, inspectService, installerHost } from "./service.ts";
@@ -339,8 +341,18 @@ export function doctorCommand(host: OpsHost): RunnerCommand {
     async run({ flags }, ctx) {
       const fix = flags.fix === true || flags.repair === true;
       const config = await readCliConfig(ctx.paths.configPath, ctx.env);
+      const unknownKeys = unknownKeysCheck(config, ctx.env.OPENCLAW_NIX_MODE !== "1");
       const checks: Check[] = [
-        ...configChecks(ctx, config),
+        // Unknown keys have their own repair below; the config check then says so instead of "by hand".
+        ...configChecks(ctx, config).map((c) =>
+          unknownKeys?.fix && c.id === "config" && c.status === "error"
+            ? {
+              ...c,
+              repair: "`--fix` removes the unknown keys (config-unknown-keys); fix anything else by hand",
+            }
+            : c
+        ),
+        ...(unknownKeys ? [unknownKeys] : []),
         await permissionCheck(host, "state-dir-permissions", ctx.paths.stateDir, 0o700, "state dir"),
         await permissionCheck(host, "config-permissions", ctx.paths.configPath, 0o600, "config file"),
         await stateTreeCheck(ctx.paths.stateDir),
@@ -358,6 +370,12 @@ export function doctorCommand(host: OpsHost): RunnerCommand {
           } catch (err) {
             check.repair = `${check.repair} failed: ${err instanceof Error ? err.message : String(err)}`;
           }
+        }
+        // A config whose only problems were unknown keys loads once they are gone.
+        const configCheck = checks.find((c) => c.id === "config");
+        if (configCheck && unknownKeys?.fixed && config.issues.every((i) => i.includes(UNRECOGNIZED))) {
+          configCheck.fixed = true;
+          configCheck.repair = "the unknown keys were removed; the file loads again";
         }
       }
       const open = checks.filter((c) => c.status !== "ok" && !c.fixed);

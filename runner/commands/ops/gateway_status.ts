@@ -4,16 +4,19 @@
  *
  * @module
  */
+import { homedir } from "node:os";
 import { capabilityLabel } from "../../../lib/client/capability.ts";
 import { scanGatewayServices } from "../../../lib/service/scan.ts";
 import { recordedPort } from "../../../lib/service/spec.ts";
 import { GATEWAY_VERSION } from "../../../lib/version.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
+import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
 import { readCliConfig } from "./config.ts";
 import { type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
 import {
   auditService,
   inspectService,
@@ -223,10 +226,16 @@ export function gatewayStatusCommand(host: OpsHost): RunnerCommand {
         lines.push("Usually one gateway per machine is enough; remove the ones you no longer use.");
       }
       if (failed) {
+        const elsewhere = probe?.error?.kind === "auth" ? [] : otherGatewayHints(
+          await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+          "gateway status",
+        );
         lines.push(
           "",
           probe?.error?.kind === "auth"
             ? "Next: pass the right --token/--password, or check gateway.auth in the config."
+            : elsewhere.length
+            ? elsewhere.join("\n")
             : "Next: start it with `openclaw gateway start` (service) or `openclaw gateway run`, then `openclaw doctor`.",
         );
       }

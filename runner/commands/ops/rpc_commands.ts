@@ -4,23 +4,30 @@
  *
  * @module
  */
+import { homedir } from "node:os";
 import type { GatewayConnection } from "../../../lib/client/connection.ts";
 import { GatewayClientError } from "../../../lib/client/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
-import type { RunnerCommand } from "../../command.ts";
+import { resolveHome } from "../../cli/profile-paths.ts";
+import type { CliContext, RunnerCommand } from "../../command.ts";
 import { openConnection, OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
 import type { GatewayTarget } from "./target.ts";
 import { CONNECTION_FLAGS, PORT_FLAG, printJson, querySetup } from "./shared.ts";
 
-/** Connects to `target`, runs `body`, closes; client failures become one-line CLI errors. */
+/**
+ * Connects to `target`, runs `body`, closes; client failures become one-line CLI errors. With `ctx`, an
+ * unreachable target also names gateways running under other profiles (the dev one, usually).
+ */
 export async function withConnection<T>(
   host: OpsHost,
   target: GatewayTarget,
   timeoutMs: number,
   scopes: string[] | undefined,
   body: (connection: GatewayConnection) => Promise<T>,
+  ctx?: CliContext,
 ): Promise<T> {
   let connection: GatewayConnection | undefined;
   try {
@@ -28,10 +35,15 @@ export async function withConnection<T>(
     return await body(connection);
   } catch (err) {
     if (!(err instanceof GatewayClientError)) throw err;
-    const next = err.kind === "unreachable" || err.kind === "timeout"
-      ? " Is it running? Try `openclaw gateway status`."
-      : "";
-    throw new CliError(next ? `${err.message}.${next}` : err.message);
+    if (err.kind !== "unreachable" && err.kind !== "timeout") throw new CliError(err.message);
+    const elsewhere = ctx
+      ? otherGatewayHints(
+        await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+        "gateway status",
+      )
+      : [];
+    const next = elsewhere.length ? elsewhere.join(" ") : "Is it running? Try `openclaw gateway status`.";
+    throw new CliError(`${err.message}. ${next}`);
   } finally {
     connection?.close();
   }
@@ -74,6 +86,7 @@ function callCommand(host: OpsHost): RunnerCommand {
             timeoutMs: setup.timeoutMs,
             expectFinal: flags["expect-final"] === true,
           }),
+        ctx,
       );
       printJson(ctx, result);
       return EXIT.ok;
@@ -129,6 +142,7 @@ function healthCommand(host: OpsHost, path: string[]): RunnerCommand {
           c.request<Record<string, unknown>>("health", flags.verbose === true ? { probe: true } : {}, {
             timeoutMs: setup.timeoutMs,
           }),
+        ctx,
       );
       const elapsed = Math.round(host.now() - started);
       if (setup.json) {

@@ -4,15 +4,18 @@
  *
  * @module
  */
+import { homedir } from "node:os";
 import { capabilityLabel } from "../../../lib/client/capability.ts";
 import { GatewayClientError } from "../../../lib/client/errors.ts";
 import { stringFlag } from "../../cli/args.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
+import { resolveHome } from "../../cli/profile-paths.ts";
 import type { RunnerCommand } from "../../command.ts";
 import type { CliConfigReport } from "./config.ts";
 import { openConnection, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
 import { healthChannels } from "./rpc_commands.ts";
 import { inspectService } from "./service.ts";
 import { CONNECTION_FLAGS, printJson, querySetup } from "./shared.ts";
@@ -105,6 +108,16 @@ function channelsStatusCommand(host: OpsHost): RunnerCommand {
   });
 }
 
+/** `main → openai/gpt-4o-mini`, so a person can see which model a chat will reach. */
+function agentModels(agents: unknown[]): string {
+  const named = agents.map((agent) => {
+    const { id, model, builtInLocalModel } = (agent ?? {}) as Record<string, unknown>;
+    const label = typeof model === "string" ? model : "no model";
+    return `${String(id)} → ${label}${builtInLocalModel ? " (built-in scripted model)" : ""}`;
+  });
+  return named.length ? named.join(", ") : "no agents";
+}
+
 function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -180,6 +193,8 @@ function statusCommand(host: OpsHost): RunnerCommand {
               capabilityLabel(probe.capability)
             } · version ${probe.hello?.server.version}` +
               (typeof status.uptimeMs === "number" ? ` · up ${formatUptime(status.uptimeMs)}` : "")
+            : probe.error?.kind === "auth"
+            ? `${target.url} · ${probe.error.message.replace(/^gateway /, "")}`
             : `${target.url} · unreachable: ${probe.error?.message}`,
         ],
         [
@@ -200,6 +215,7 @@ function statusCommand(host: OpsHost): RunnerCommand {
         ],
         ["Dashboard", `http://127.0.0.1:${setup.gateway.port}/`],
         ["Auth", typeof status.authMode === "string" ? status.authMode : "unknown"],
+        ...(Array.isArray(status.agents) ? [["Models", agentModels(status.agents)] as [string, string]] : []),
         [
           "Channels",
           channels.length ? channels.map((c) => `${c.label}: ${c.state}`).join(", ") : "none configured",
@@ -214,8 +230,18 @@ function statusCommand(host: OpsHost): RunnerCommand {
           ...setup.config.issues.map((i) => `- ${i}`),
         );
       }
-      if (!probe.ok) {
-        lines.push("", "Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup.");
+      // An auth failure already carries its one hint (which credential to check).
+      if (!probe.ok && probe.error?.kind !== "auth") {
+        const elsewhere = otherGatewayHints(
+          await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+          "status",
+        );
+        lines.push(
+          "",
+          ...(elsewhere.length
+            ? elsewhere
+            : ["Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup."]),
+        );
       }
       ctx.output.out(lines.join("\n"));
       return probe.ok ? EXIT.ok : EXIT.failure;
