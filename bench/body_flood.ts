@@ -2,6 +2,7 @@
 // the server let the client send before answering, and how far the child's peak RSS (VmHWM) grew.
 //
 //   deno run -A bench/body_flood.ts [MiB per flood, default 400] [repository root to measure, default this one]
+import "./_record.ts";
 import { signWebhookBody } from "../lib/channels/mod.ts";
 
 const MiB = 1024 * 1024;

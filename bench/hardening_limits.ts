@@ -5,6 +5,7 @@
  *
  *   deno run -A bench/hardening_limits.ts
  */
+import "./_record.ts";
 import WebSocket from "ws";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";

@@ -4,6 +4,7 @@
  *
  *   deno run -A bench/redaction.ts [--secrets 6] [--iterations 200000]
  */
+import "./_record.ts";
 import { parseArgs } from "node:util";
 import { SecretRedactor } from "../lib/log/secret-redactor.ts";
 

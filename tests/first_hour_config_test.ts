@@ -35,7 +35,7 @@ Deno.test("unknown keys are found by walking the section schemas, with the neare
     ...TYPOS,
     models: { providers: { mine: { baseUrl: "http://x", apiKye: "k" } } },
     agents: { entries: { a: { model: "openclaw", modle: "x" } } },
-    gateway: { ...TYPOS.gateway, tls: { enabled: true } },
+    gateway: { ...TYPOS.gateway, push: { enabled: true } },
     browser: { enabled: true },
   });
   assert.deepEqual(report.unknown.map(({ parentPath: _, ...rest }) => rest), [
@@ -45,7 +45,7 @@ Deno.test("unknown keys are found by walking the section schemas, with the neare
     { parent: "models.providers.mine", key: "apiKye", suggestion: "apiKey" },
     { parent: "agents.entries.a", key: "modle", suggestion: "model" },
   ]);
-  assert.deepEqual(report.referenceOnly.sort(), ["browser", "gateway.tls"]);
+  assert.deepEqual(report.referenceOnly.sort(), ["browser", "gateway.push"]);
 });
 
 Deno.test("config validate refuses unknown keys with a suggestion and the doctor hint; reference keys warn", async () => {
@@ -61,7 +61,7 @@ Deno.test("config validate refuses unknown keys with a suggestion and the doctor
   await Deno.writeTextFile(
     file,
     JSON.stringify({
-      gateway: { mode: "local", auth: { token: "t0k" }, tls: { enabled: false } },
+      gateway: { mode: "local", auth: { token: "t0k" }, push: { enabled: false } },
       browser: {},
     }),
   );
@@ -69,7 +69,7 @@ Deno.test("config validate refuses unknown keys with a suggestion and the doctor
   assert.equal(shared.code, 0, shared.err);
   assert.match(
     shared.err,
-    /warning: ignored \(known to OpenClaw, not implemented by this gateway\): .*gateway\.tls/,
+    /warning: ignored \(known to OpenClaw, not implemented by this gateway\): .*gateway\.push/,
   );
   assert.match(shared.err, /browser/);
   const set = await cli(t.home, ["config", "set", "gateway.colour", "red"]);
