@@ -21,6 +21,7 @@ import type {
   ToolCall,
 } from "../providers/types.ts";
 import { isAbort } from "../providers/upstream-error.ts";
+import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler } from "./scheduler.ts";
@@ -179,7 +180,8 @@ export class AgentRuntime {
     const model = this.providers().resolve(input.model ?? agent.model);
     const runId = this.#newId();
     const controller = new AbortController();
-    const signals = [controller.signal, AbortSignal.timeout(agent.timeoutMs)];
+    const timeout = timeoutSignal(agent.timeoutMs);
+    const signals = [controller.signal, timeout.signal];
     if (input.signal) signals.push(input.signal);
     const signal = AbortSignal.any(signals);
     const info: RunInfo = {
@@ -198,7 +200,10 @@ export class AgentRuntime {
       })
       .catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
-    done.finally(() => recorded.resolve());
+    done.finally(() => {
+      timeout.clear();
+      recorded.resolve();
+    });
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = {

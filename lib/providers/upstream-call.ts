@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type TimeoutSignal, timeoutSignal } from "../timeout-signal.ts";
 import type { FetchLike } from "./types.ts";
 import { isAbort, UpstreamError, upstreamMessage } from "./upstream-error.ts";
 
@@ -19,11 +20,14 @@ export function jsonPost(headers: Record<string, string>, body: unknown): Reques
   };
 }
 
-/** A single upstream request and the reading of its body. */
-export class UpstreamCall {
+/**
+ * A single upstream request and the reading of its body. Dispose of it (`using`) once the body is read,
+ * so its timer does not outlive the exchange.
+ */
+export class UpstreamCall implements Disposable {
   /** Aborts when the caller goes away or the timeout passes; use it for the whole body read. */
   readonly signal: AbortSignal;
-  readonly #timeout: AbortSignal;
+  readonly #timeout: TimeoutSignal;
 
   constructor(
     private readonly provider: string,
@@ -31,8 +35,12 @@ export class UpstreamCall {
     caller: AbortSignal,
     private readonly timeoutMs: number = DEFAULT_UPSTREAM_TIMEOUT_MS,
   ) {
-    this.#timeout = AbortSignal.timeout(timeoutMs);
-    this.signal = AbortSignal.any([caller, this.#timeout]);
+    this.#timeout = timeoutSignal(timeoutMs);
+    this.signal = AbortSignal.any([caller, this.#timeout.signal]);
+  }
+
+  [Symbol.dispose](): void {
+    this.#timeout.clear();
   }
 
   /** Sends the request; a non-2xx answer becomes an `UpstreamError` carrying the upstream's message. */
@@ -81,7 +89,7 @@ export class UpstreamCall {
    */
   translate(error: unknown): unknown {
     if (error instanceof UpstreamError) return error;
-    if (this.#timeout.aborted) {
+    if (this.#timeout.signal.aborted) {
       return new UpstreamError(
         this.provider,
         "timeout",
