@@ -14,14 +14,22 @@ export interface IdempotencyStore {
 /** Records live ten minutes by default: long enough for client retries with backoff. */
 export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
+/**
+ * And at most this many: under sustained load the TTL alone let every keyed call (each `chat.send`) keep
+ * its record for ten minutes, hundreds of megabytes at a few thousand calls a second. The oldest go first.
+ */
+export const IDEMPOTENCY_CAP = 10_000;
+
 /** The in-process idempotency store. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   #records = new Map<string, { expires: number; result: Promise<unknown> }>();
   readonly #now: () => number;
   readonly #ttlMs: number;
-  constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS) {
+  readonly #cap: number;
+  constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS, cap: number = IDEMPOTENCY_CAP) {
     this.#now = now;
     this.#ttlMs = ttlMs;
+    this.#cap = cap;
   }
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -38,7 +46,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   #sweep(now: number): void {
     for (const [key, record] of this.#records) {
-      if (record.expires > now) break;
+      if (record.expires > now && this.#records.size < this.#cap) break;
       this.#records.delete(key);
     }
   }
