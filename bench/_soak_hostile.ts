@@ -1,18 +1,14 @@
 // bench/soak.ts `--phase hostile`: healthy clients (stateless chat completions) alone for a quiet stretch,
-// then beside a bounded crowd of attackers for as long again — half-sent bodies, idle sockets, oversize
+// then beside a bounded crowd of attackers for as long again, then alone again — half-sent bodies, idle sockets, oversize
 // pre-auth frames, chunked floods to the webhook channel, wrong tokens over HTTP and WS. Every interval
 // prints RSS, descriptors and the healthy clients' p99, so the two stretches can be compared.
-import { Buffer } from "node:buffer";
-import { type RawConn, rawConnect, rawWs, waitUntil, write } from "./_attacks.ts";
+import { waitUntil } from "./_attacks.ts";
 import { startLoadUpstream } from "./_load_upstream.ts";
 import { sharedConfig, startTarget } from "./_targets.ts";
 import { openFds, percentile, printTable, treeRssMiB } from "./_workload.ts";
 
 const TOKEN = "soak-token-0123456789abcdef";
 const HEALTHY_CLIENTS = 8;
-/** Idle sockets the attackers keep open at any time (reopened as the gateway closes them). */
-const IDLE_SOCKETS = 200;
-const MiB = 1024 * 1024;
 
 export async function hostileMix(seconds: number, every: number): Promise<void> {
   const upstream = startLoadUpstream();
@@ -20,7 +16,7 @@ export async function hostileMix(seconds: number, every: number): Promise<void> 
     ...sharedConfig(port, TOKEN, upstream.url),
     channels: { webhook: { secret: "webhook-secret", outboundUrl: "http://127.0.0.1:9/" } },
   }));
-  let phase: "quiet" | "hostile" | "done" = "quiet";
+  let phase: "quiet" | "hostile" | "after the attack" | "done" = "quiet";
   const times: number[] = [];
   const counts = { ok: 0, errors: 0, halfBodies: 0, idle: 0, frames: 0, chunked: 0, wrongTokens: 0 };
   const body = JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "soak" }] });
@@ -43,73 +39,12 @@ export async function hostileMix(seconds: number, every: number): Promise<void> 
       }
     }
   };
-  const attacking = () => phase === "hostile";
-  /** Runs `step` again and again while the hostile stretch lasts; failures are the attacker's problem. */
-  const attacker = async (step: () => Promise<void>) => {
-    while (attacking()) await step().catch(() => waitUntil(100));
-  };
-  const idle: RawConn[] = [];
-  const port = target.port;
-  const attackers = () => [
-    attacker(async () => {
-      const c = await rawConnect(port);
-      await write(c, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"a":');
-      await waitUntil(50);
-      c.socket.destroy();
-      counts.halfBodies++;
-    }),
-    attacker(async () => {
-      for (let i = idle.length - 1; i >= 0; i--) if (idle[i].isClosed()) idle.splice(i, 1);
-      while (idle.length < IDLE_SOCKETS) {
-        idle.push(await rawConnect(port));
-        counts.idle++;
-      }
-      await waitUntil(500);
-    }),
-    attacker(async () => {
-      const ws = await rawWs(port);
-      await Promise.race([ws.frame(0x1, new Uint8Array(8 * MiB).fill(0x61)), waitUntil(5000)]);
-      ws.conn.socket.destroy();
-      counts.frames++;
-      await waitUntil(1000);
-    }),
-    attacker(async () => {
-      const c = await rawConnect(port);
-      await write(
-        c,
-        "POST /channels/webhook/inbound HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-      );
-      const chunk = Buffer.concat([Buffer.from("100000\r\n"), Buffer.alloc(MiB, 0x61), Buffer.from("\r\n")]);
-      for (let i = 0; i < 32 && !c.isClosed() && attacking(); i++) {
-        if (!await Promise.race([write(c, chunk).then(() => true), waitUntil(2000).then(() => false)])) break;
-      }
-      c.socket.destroy();
-      counts.chunked++;
-    }),
-    attacker(async () => {
-      const res = await fetch(`${target.httpBase}/v1/models`, { headers: { authorization: "Bearer wrong" } });
-      await res.body?.cancel();
-      const ws = await rawWs(port);
-      await waitUntil(1000, () => ws.messages().length > 0 || ws.conn.isClosed());
-      await ws.text(JSON.stringify({
-        type: "req",
-        id: "c",
-        method: "connect",
-        params: {
-          minProtocol: 4,
-          maxProtocol: 4,
-          client: { id: "x", version: "1", platform: "linux", mode: "backend" },
-          role: "operator",
-          auth: { token: "wrong" },
-        },
-      }));
-      await waitUntil(1000, () => ws.conn.isClosed());
-      ws.conn.socket.destroy();
-      counts.wrongTokens += 2;
-      await waitUntil(100);
-    }),
-  ];
-
+  // The attackers run on their own thread, so their busy loops do not slow the healthy clients' timing.
+  const worker = new Worker(new URL("./_soak_attackers.ts", import.meta.url), { type: "module" });
+  worker.onmessage = (e) => Object.assign(counts, e.data);
+  const attackersDone = new Promise<void>((resolve) =>
+    worker.addEventListener("message", (e) => e.data.done && resolve())
+  );
   const rows: (string | number)[][] = [];
   const started = performance.now();
   let last = { ...counts };
@@ -134,20 +69,22 @@ export async function hostileMix(seconds: number, every: number): Promise<void> 
   const clients = Array.from({ length: HEALTHY_CLIENTS }, healthy);
   await waitUntil(seconds * 1000);
   phase = "hostile";
-  const attacks = attackers();
+  worker.postMessage({ port: target.port, httpBase: target.httpBase });
   await waitUntil(seconds * 1000);
-  phase = "done";
-  await Promise.all([...clients, ...attacks]);
+  worker.postMessage({ stop: true });
+  await attackersDone;
+  worker.terminate();
+  phase = "after the attack";
+  await waitUntil(seconds * 1000);
   clearInterval(sampler);
-  idle.forEach((c) => c.socket.destroy());
-  await waitUntil(5000);
   sample();
-  rows.at(-1)![1] = "5 s after the attackers left";
+  phase = "done";
+  await Promise.all(clients);
   await target.stop();
   await upstream.close();
 
   console.log(
-    `\nhostile mix: ${HEALTHY_CLIENTS} healthy clients, ${seconds} s quiet then ${seconds} s under attack\n`,
+    `\nhostile mix: ${HEALTHY_CLIENTS} healthy clients; ${seconds} s quiet, ${seconds} s under attack, ${seconds} s after\n`,
   );
   printTable(
     [
