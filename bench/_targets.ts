@@ -63,14 +63,14 @@ export function referenceBlocked(): string | undefined {
   return undefined;
 }
 
-function freePort(): number {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
 }
 
-function command(kind: TargetKind, port: number, home: string): Deno.Command {
+function command(kind: TargetKind, port: number, home: string, denoArgs: string[]): Deno.Command {
   const state = join(home, "state");
   const env = {
     HOME: home,
@@ -83,7 +83,16 @@ function command(kind: TargetKind, port: number, home: string): Deno.Command {
   const io = { env, clearEnv: true, stdout: "null", stderr: "null", stdin: "null" } as const;
   if (kind === "ours") {
     return new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "runner/main.ts"), "gateway", "run", "--port", String(port)],
+      args: [
+        "run",
+        ...denoArgs,
+        "-A",
+        join(ROOT, "runner/main.ts"),
+        "gateway",
+        "run",
+        "--port",
+        String(port),
+      ],
       ...io,
     });
   }
@@ -105,17 +114,21 @@ function command(kind: TargetKind, port: number, home: string): Deno.Command {
   });
 }
 
-/** Writes a fresh state dir with `config` in it, spawns `kind`, and waits for `/health`. */
+/**
+ * Writes a fresh state dir with `config` in it, spawns `kind`, and waits for `/health`. `denoArgs` go to
+ * `deno run` for our gateway (`--inspect=...`, `--v8-flags=...`).
+ */
 export async function startTarget(
   kind: TargetKind,
   config: (port: number) => Record<string, unknown>,
+  denoArgs: string[] = [],
 ): Promise<Target> {
   const home = await Deno.makeTempDir({ prefix: `bench-${kind}-` });
   const port = freePort();
   await Deno.mkdir(join(home, "state"), { recursive: true });
   await Deno.writeTextFile(join(home, "state", "openclaw.json"), JSON.stringify(config(port), null, 2));
   const spawnedAt = performance.now();
-  const child = command(kind, port, home).spawn();
+  const child = command(kind, port, home, denoArgs).spawn();
   const httpBase = `http://127.0.0.1:${port}`;
   let healthMs: number;
   try {

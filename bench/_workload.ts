@@ -2,13 +2,13 @@
 // an RPC pump, held sockets, HTTP timing, and resident memory of a whole process tree from /proc.
 
 /** Connect params every bench client sends (a backend client, so it adds no presence row). */
-export function connectParams(token: string, mode = "backend") {
+export function connectParams(token: string, mode = "backend", scopes = ["operator.read", "operator.write"]) {
   return {
     minProtocol: 4,
     maxProtocol: 4,
     client: { id: "gateway-client", version: "bench", platform: "linux", mode },
     role: "operator",
-    scopes: ["operator.read", "operator.write"],
+    scopes,
     auth: { token },
   };
 }
@@ -22,6 +22,7 @@ export function handshake(
   token: string,
   timeoutMs = 10_000,
   mode = "backend",
+  scopes?: string[],
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -37,7 +38,12 @@ export function handshake(
       const frame = JSON.parse(e.data);
       if (frame.event === "connect.challenge") {
         ws.send(
-          JSON.stringify({ type: "req", id: "c", method: "connect", params: connectParams(token, mode) }),
+          JSON.stringify({
+            type: "req",
+            id: "c",
+            method: "connect",
+            params: connectParams(token, mode, scopes),
+          }),
         );
       } else if (frame.id === "c") {
         clearTimeout(timer);

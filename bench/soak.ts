@@ -1,27 +1,57 @@
 import "./_record.ts";
 /**
- * Soak: a gateway process under mixed traffic for a bounded time — many sockets held open, presence
- * events fanned out to all of them by a churn of connecting/leaving clients, health RPCs, `/v1/models`
- * and chat completions over HTTP — sampling resident memory and open file descriptors. Prints a markdown
- * table over time; never asserts.
+ * Soak: a gateway process under load for a bounded time. Prints markdown tables; never asserts.
+ *
+ * `--phase mixed` (default): many sockets held open, presence events fanned out to all of them by a churn
+ * of connecting/leaving clients, health RPCs, `/v1/models` and chat completions over HTTP — sampling
+ * resident memory and open file descriptors.
  *
  *   deno run -A bench/soak.ts [--seconds 60] [--sockets 1000] [--every 5] [--target ours|reference]
+ *
+ * `--phase sustained`: one path at a time (`--path http|stream|ws|all`: stateless chat completions,
+ * streamed ones, `chat.send` over WS) with `--clients` clients for `--minutes`, printing every `--every`
+ * seconds (default 60) the heap used after a forced GC, RSS and descriptors. Needs `wrk` for the HTTP paths.
+ *
+ *   deno run -A bench/soak.ts --phase sustained --path all --minutes 30 [--every 60] [--clients 32]
+ *
+ * `--phase hostile`: healthy clients beside attackers (half-sent bodies, idle sockets, oversize pre-auth
+ * frames, chunked floods, wrong tokens) for `--seconds`, printing RSS, descriptors and the healthy p99
+ * every `--every` seconds, after a quiet stretch of the same length for comparison.
+ *
+ *   deno run -A bench/soak.ts --phase hostile [--seconds 60] [--every 5]
  */
 import { parseArgs } from "node:util";
 import { startFakeUpstream } from "../tests/_upstream.ts";
+import { hostileMix } from "./_soak_hostile.ts";
+import { type SoakPath, sustained } from "./_soak_sustained.ts";
 import { referenceBlocked, sharedConfig, startTarget, type TargetKind } from "./_targets.ts";
 import { closeAll, handshake, holdSockets, openFds, printTable, pumpRpc, treeRssMiB } from "./_workload.ts";
 
 const { values } = parseArgs({
   options: {
+    phase: { type: "string", default: "mixed" },
     seconds: { type: "string", default: "60" },
     sockets: { type: "string", default: "1000" },
-    every: { type: "string", default: "5" },
+    every: { type: "string", default: "" },
     target: { type: "string", default: "ours" },
+    path: { type: "string", default: "all" },
+    minutes: { type: "string", default: "30" },
+    clients: { type: "string", default: "32" },
   },
 });
 const SECONDS = Number(values.seconds);
-const EVERY = Number(values.every);
+if (values.phase === "sustained") {
+  const paths: SoakPath[] = values.path === "all" ? ["http", "stream", "ws"] : [values.path as SoakPath];
+  for (const path of paths) {
+    await sustained(path, Number(values.minutes), Number(values.every || 60), Number(values.clients));
+  }
+  Deno.exit(0);
+}
+if (values.phase === "hostile") {
+  await hostileMix(SECONDS, Number(values.every || 5));
+  Deno.exit(0);
+}
+const EVERY = Number(values.every || 5);
 const TOKEN = "soak-token-0123456789abcdef";
 const kind = values.target as TargetKind;
 if (kind === "reference" && referenceBlocked()) {

@@ -22,6 +22,7 @@ import type {
   ToolCall,
 } from "../providers/types.ts";
 import { isAbort } from "../providers/upstream-error.ts";
+import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
@@ -200,7 +201,8 @@ export class AgentRuntime {
     this.#scheduler.admit(run);
     const runId = this.#newId();
     const controller = new AbortController();
-    const signals = [controller.signal, AbortSignal.timeout(agent.timeoutMs)];
+    const timeout = timeoutSignal(agent.timeoutMs);
+    const signals = [controller.signal, timeout.signal];
     if (input.signal) signals.push(input.signal);
     const signal = AbortSignal.any(signals);
     const info: RunInfo = {
@@ -218,7 +220,10 @@ export class AgentRuntime {
     });
     const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
-    done.finally(() => recorded.resolve());
+    done.finally(() => {
+      timeout.clear();
+      recorded.resolve();
+    });
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = {

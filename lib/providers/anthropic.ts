@@ -69,7 +69,7 @@ export class AnthropicProvider implements ModelProvider {
   }
 
   async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(
       this.#messagesUrl,
       jsonPost(this.#headers(), { ...this.#wireRequest(request), stream: true }),
@@ -135,7 +135,7 @@ export class AnthropicProvider implements ModelProvider {
   }
 
   async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(
       this.#messagesUrl,
       jsonPost(this.#headers(), this.#wireRequest(request)),
@@ -172,7 +172,7 @@ export class AnthropicProvider implements ModelProvider {
 
   async listModels(signal: AbortSignal): Promise<ProviderModel[]> {
     if (this.options.models?.length) return this.options.models;
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(this.#modelsUrl, { headers: this.#headers() });
     const body = await call.json<{ data?: { id?: string; display_name?: string }[] }>(response);
     return (body.data ?? []).flatMap((m) =>

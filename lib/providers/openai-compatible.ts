@@ -75,7 +75,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   }
 
   async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const body = { ...toWireRequest(request), stream: true, stream_options: { include_usage: true } };
     const response = await call.send(`${this.#baseUrl}/chat/completions`, jsonPost(this.#headers(), body));
     let finish: FinishReason | undefined;
@@ -120,7 +120,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   }
 
   async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(
       `${this.#baseUrl}/chat/completions`,
       jsonPost(this.#headers(), toWireRequest(request)),
@@ -142,7 +142,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
   }
 
   async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(
       `${this.#baseUrl}/embeddings`,
       jsonPost(this.#headers(), { model: request.model, input: request.input }),
@@ -166,7 +166,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
 
   async listModels(signal: AbortSignal): Promise<ProviderModel[]> {
     if (this.options.models?.length) return this.options.models;
-    const call = this.#call(signal);
+    using call = this.#call(signal);
     const response = await call.send(`${this.#baseUrl}/models`, { headers: this.#headers() });
     const body = await call.json<{ data?: { id?: string }[] }>(response);
     return (body.data ?? []).flatMap((m) => typeof m.id === "string" ? [{ id: m.id }] : []);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type TimeoutSignal, timeoutSignal } from "../timeout-signal.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 import type { FetchLike } from "./types.ts";
 import { isAbort, UpstreamError, upstreamMessage } from "./upstream-error.ts";
@@ -31,11 +32,14 @@ export interface UpstreamLimits {
   maxResponseBytes?: number;
 }
 
-/** A single upstream request and the reading of its body. */
-export class UpstreamCall {
+/**
+ * A single upstream request and the reading of its body. Dispose of it (`using`) once the body is read,
+ * so its timer does not outlive the exchange.
+ */
+export class UpstreamCall implements Disposable {
   /** Aborts when the caller goes away, the timeout passes or a limit is hit; use it for the whole body read. */
   readonly signal: AbortSignal;
-  readonly #timeout: AbortSignal;
+  readonly #timeout: TimeoutSignal;
   /** Cuts the connection when the upstream sends more than the limits allow. */
   readonly #refused = new AbortController();
   readonly #timeoutMs: number;
@@ -50,8 +54,12 @@ export class UpstreamCall {
   ) {
     this.#timeoutMs = limits.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.#maxBytes = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.#timeout = AbortSignal.timeout(this.#timeoutMs);
-    this.signal = AbortSignal.any([caller, this.#timeout, this.#refused.signal]);
+    this.#timeout = timeoutSignal(this.#timeoutMs);
+    this.signal = AbortSignal.any([caller, this.#timeout.signal, this.#refused.signal]);
+  }
+
+  [Symbol.dispose](): void {
+    this.#timeout.clear();
   }
 
   /** Sends the request; a non-2xx answer becomes an `UpstreamError` carrying the upstream's message. */
@@ -118,7 +126,7 @@ export class UpstreamCall {
    */
   translate(error: unknown): unknown {
     if (error instanceof UpstreamError) return error;
-    if (this.#timeout.aborted) {
+    if (this.#timeout.signal.aborted) {
       return new UpstreamError(
         this.provider,
         "timeout",

@@ -26,7 +26,10 @@ export class IdempotencyConflict extends Error {
 
 /** Records live ten minutes by default: long enough for client retries with backoff. */
 export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
-/** At most this many records are kept by default; past it the oldest go first, so keys cannot grow memory. */
+/**
+ * At most this many records are kept by default; past it the oldest go first. The TTL alone let every keyed
+ * call (each `chat.send`) keep its record for ten minutes: hundreds of megabytes under sustained load.
+ */
 export const IDEMPOTENCY_MAX_ENTRIES = 10_000;
 
 /** The in-process idempotency store. */
@@ -55,8 +58,6 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       return existing.result as Promise<T>;
     }
     const result = work();
-    // Records are kept in insertion order, so the first one is the oldest.
-    if (this.#records.size >= this.#maxEntries) this.#records.delete(this.#records.keys().next().value!);
     this.#records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
     result.catch(() => {
@@ -67,7 +68,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   #sweep(now: number): void {
     for (const [key, record] of this.#records) {
-      if (record.expires > now) break;
+      // Records are kept in insertion order, so the oldest go first: expired ones, then any past the cap.
+      if (record.expires > now && this.#records.size < this.#maxEntries) break;
       this.#records.delete(key);
     }
   }
