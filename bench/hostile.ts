@@ -264,7 +264,7 @@ const attacks: Attack[] = [
         if (!alive(v.pid)) {
           return `process EXITED (alive during the flood: ${
             survived ? "yes" : "no"
-          }; ${refused} connects failed)`;
+          }; ${refused} connects failed; last stderr: ${v.stderr.slice(-3).join(" / ").slice(0, 300)})`;
         }
         const ws = await rawWs(v.port).catch(() => undefined);
         const hello = ws && await rawConnectFrame(ws, TOKEN);

@@ -19,16 +19,27 @@ const LAUNCHER = /^(node|npm|npx|deno|tsx)\b/i;
 const GLUE = /^(sh|dash|bash)$/;
 const POLL_MS = 1000;
 
-/** `/proc/<pid>/stat` as (ppid, start time), or undefined when the process is gone. */
-function stat(pid: number | "self"): { ppid: number; startTime: string } | undefined {
+/**
+ * `/proc/<pid>/stat` as (ppid, start time), undefined when the process is gone, or "unknown" when it could
+ * not be read for another reason: out of descriptors (EMFILE during a connection flood) says nothing about
+ * the launcher, and must not stop the gateway.
+ */
+function stat(pid: number | "self"): { ppid: number; startTime: string } | "unknown" | undefined {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // The command name (field 2) may hold spaces and parentheses; fields after its last ")" are fixed.
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
     return { ppid: Number(fields[1]), startTime: fields[19] };
-  } catch {
-    return undefined;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? undefined : "unknown";
   }
+}
+
+/** Whether the launcher `a` has exited (its pid gone, or reused by a process with another start time). */
+function launcherGone(a: Ancestor): boolean {
+  const now = stat(a.pid);
+  if (now === "unknown") return false;
+  return now?.startTime !== a.startTime;
 }
 
 function commandName(pid: number): string {
@@ -42,12 +53,13 @@ function commandName(pid: number): string {
 /** The chain of launcher processes above this one, nearest first (empty where `/proc` is missing). */
 export function launcherChain(): Ancestor[] {
   const chain: (Ancestor & { glue: boolean })[] = [];
-  let pid = stat("self")?.ppid ?? 0;
+  const self = stat("self");
+  let pid = typeof self === "object" ? self.ppid : 0;
   while (pid > 1) {
     const name = commandName(pid);
     const glue = GLUE.test(name);
     const info = stat(pid);
-    if (!info || (!glue && !LAUNCHER.test(name))) break;
+    if (typeof info !== "object" || (!glue && !LAUNCHER.test(name))) break;
     chain.push({ pid, startTime: info.startTime, glue });
     pid = info.ppid;
   }
@@ -60,7 +72,7 @@ export function watchLaunchers(onGone: (reason: string) => void): () => void {
   const chain = launcherChain();
   if (!chain.length) return () => {};
   const timer = setInterval(() => {
-    const gone = chain.find((a) => stat(a.pid)?.startTime !== a.startTime);
+    const gone = chain.find((a) => launcherGone(a));
     if (!gone) return;
     clearInterval(timer);
     onGone(`launcher exited (pid ${gone.pid})`);

@@ -240,10 +240,18 @@ async function loadConfig() {
     }.`;
     return;
   }
-  const admin = state.hello.auth?.scopes?.includes("operator.admin");
+  // config.* needs operator.admin (it holds the shape of every secret); a read-only session is told so
+  // instead of sending a request that can only be refused.
+  if (!state.hello.auth?.scopes?.includes("operator.admin")) {
+    $("config-text").value = "";
+    $("config-text").readOnly = true;
+    $("config-save").hidden = true;
+    note.textContent = "Viewing the config needs the operator.admin scope; this session does not have it.";
+    return;
+  }
   const result = await state.socket.request("config.get", {});
   $("config-text").value = result.raw ?? JSON.stringify(result.config ?? result.parsed ?? {}, null, 2);
-  const editable = admin && has("config.set");
+  const editable = has("config.set");
   $("config-text").readOnly = !editable;
   $("config-save").hidden = !editable;
   note.textContent = editable ? "Edit and save; the gateway validates before applying." : "Read only.";
