@@ -12,6 +12,7 @@ import {
   levelEnabled,
   type Logger,
   type LogLevel,
+  type LogRecord,
   type LogSink,
 } from "../../lib/log/logger.ts";
 import type { ProfilePaths } from "../command.ts";
@@ -55,6 +56,11 @@ function consoleLevelOf(config: GatewayConfig, verbose: boolean): ConfigLogLevel
   return verbose ? lowest(configured, "debug") : configured;
 }
 
+/** The subsystem of the gateway's access log (one record per HTTP request and WebSocket session). */
+const ACCESS_SUBSYSTEM = "access";
+/** At most this many access records wait for their write. */
+const MAX_GATHERED = 512;
+
 /** Builds the file and console sinks for a gateway run. */
 export function createRunnerLogging(config: GatewayConfig, options: RunnerLoggingOptions): RunnerLogging {
   const redactor = new Redactor(config.logging?.redactPatterns);
@@ -75,11 +81,32 @@ export function createRunnerLogging(config: GatewayConfig, options: RunnerLoggin
   });
   let fileLevel: LogLevel | "silent" = config.logging?.level ?? "info";
   let consoleLevel: LogLevel | "silent" = consoleLevelOf(config, options.verbose);
+  // Access-log records come one per request: they are gathered and written together once the current
+  // burst of work is done (a timer tick later), one write per sink instead of one per request. Any other
+  // record first writes what is gathered, so the log keeps its order.
+  let gathered: LogRecord[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (!gathered.length) return;
+    const records = gathered;
+    gathered = [];
+    file.writeBatch(records);
+    consoleSink.writeBatch(records);
+  };
   const sink: LogSink = {
     write(record) {
       // Skip the redaction walk for records no destination wants.
       if (!levelEnabled(record.level, lowest(fileLevel, consoleLevel))) return;
       const clean = redactor.redact(record);
+      if (record.subsystem === ACCESS_SUBSYSTEM) {
+        gathered.push(clean);
+        if (gathered.length >= MAX_GATHERED) flush();
+        else flushTimer ??= setTimeout(flush, 0);
+        return;
+      }
+      flush();
       file.write(clean);
       consoleSink.write(clean);
     },
@@ -97,6 +124,9 @@ export function createRunnerLogging(config: GatewayConfig, options: RunnerLoggin
       redactor.setPatterns(next.logging?.redactPatterns);
       redactor.setSecrets(secrets);
     },
-    close: () => file.close(),
+    close: () => {
+      flush();
+      file.close();
+    },
   };
 }

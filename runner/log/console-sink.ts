@@ -38,11 +38,21 @@ export class ConsoleSink implements LogSink {
   }
 
   write(record: LogRecord): void {
-    const { level, style, color, writeLine } = this.options;
-    if (level === "silent" || !levelEnabled(record.level, level)) return;
-    if (style === "json") return writeLine(JSON.stringify(record));
+    this.writeBatch([record]);
+  }
+
+  /** Prints several records with one write. */
+  writeBatch(records: LogRecord[]): void {
+    const lines = records.map((record) => this.#format(record)).filter((line) => line !== undefined);
+    if (lines.length) this.options.writeLine(lines.join("\n"));
+  }
+
+  #format(record: LogRecord): string | undefined {
+    const { level, style, color } = this.options;
+    if (level === "silent" || !levelEnabled(record.level, level)) return undefined;
+    if (style === "json") return JSON.stringify(record);
     const line = formatPretty(record);
     const tint = style === "pretty" && color ? COLORS[record.level] : undefined;
-    writeLine(tint ? `${tint}${line}\x1b[0m` : line);
+    return tint ? `${tint}${line}\x1b[0m` : line;
   }
 }

@@ -53,8 +53,17 @@ export class JsonlFileSink implements LogSink {
   }
 
   write(record: LogRecord): void {
-    if (this.options.level === "silent" || !levelEnabled(record.level, this.options.level)) return;
-    const bytes = this.#encoder.encode(JSON.stringify(record) + "\n");
+    this.writeBatch([record]);
+  }
+
+  /** Writes several records with one system call (a burst of access-log lines costs one write). */
+  writeBatch(records: LogRecord[]): void {
+    const { level } = this.options;
+    if (level === "silent") return;
+    const text = records.filter((r) => levelEnabled(r.level, level)).map((r) => JSON.stringify(r) + "\n")
+      .join("");
+    if (!text) return;
+    const bytes = this.#encoder.encode(text);
     try {
       this.#ensureOpen();
       if (
