@@ -51,7 +51,9 @@ export function replaceSection(text: string, name: string, body: string): string
 
 if (Deno.env.get("BENCH_RECORD") === "1") {
   const script = basename(fileURLToPath(Deno.mainModule));
-  const name = script.replace(/\.ts$/, "");
+  // A script with phases (soak.ts --phase sustained|hostile) keeps one section per phase.
+  const phase = Deno.args[Deno.args.indexOf("--phase") + 1];
+  const name = script.replace(/\.ts$/, "") + (Deno.args.includes("--phase") && phase ? `_${phase}` : "");
   const printed: string[] = [];
   const log = console.log;
   console.log = (...args: unknown[]) => {
