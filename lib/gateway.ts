@@ -189,9 +189,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const now = options.now ?? (() => Date.now());
   const newId = options.newId ?? (() => crypto.randomUUID());
   const env = options.env ?? {};
-  const memoryLog = new MemoryLogSink();
+  // The in-memory buffer only serves `logs.tail` when the host gives no tail of its own (the runner tails
+  // its file): filling it anyway would keep the last 2,000 records alive for nothing.
+  const memoryLog = options.logTail ? undefined : new MemoryLogSink();
   const secrets = new SecretRedactor();
-  const sinks = [memoryLog, ...(options.logSinks ?? [])];
+  const sinks = [...(memoryLog ? [memoryLog] : []), ...(options.logSinks ?? [])];
   // Every sink (the logs.tail buffer included) gets the record with secret values already replaced.
   const redactedSink: LogSink = {
     write(record) {
@@ -204,7 +206,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     level: options.logLevel,
     now,
   });
-  const logTail = options.logTail ?? new MemoryLogTail(memoryLog);
+  const logTail = options.logTail ?? new MemoryLogTail(memoryLog!);
   const initial = validateConfig(options.config ?? {});
   if (!initial.ok) {
     const first = initial.issues[0];
@@ -954,7 +956,10 @@ const ACCESS_LOG_PATH_MAX = 256;
 
 /** The request path for the access log: no query string (it may hold a credential), bounded in length. */
 function accessLogPath(url: string): string {
-  const path = new URL(url).pathname;
+  // Request URLs are absolute (`scheme://host/path?query`); slicing avoids a URL parse per request.
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  const path = start === -1 ? "/" : url.slice(start, end === -1 || end < start ? undefined : end);
   return path.length > ACCESS_LOG_PATH_MAX ? `${path.slice(0, ACCESS_LOG_PATH_MAX)}…` : path;
 }
 

@@ -144,26 +144,28 @@ export class SecretRedactor {
   /** A copy of `value` with secrets replaced inside every string; the same object when none matched. */
   redact<T>(value: T): T {
     if (!this.#values.length) return value;
+    // Every log record and frame passes here and almost none holds a secret: nothing is allocated until a
+    // value actually changes, and only the containers on the way to it are copied.
     const walk = (node: unknown): unknown => {
       if (typeof node === "string") return this.redactText(node);
       if (Array.isArray(node)) {
-        let changed = false;
-        const out = node.map((item) => {
-          const next = walk(item);
-          if (next !== item) changed = true;
-          return next;
-        });
-        return changed ? out : node;
+        let out: unknown[] | undefined;
+        for (let i = 0; i < node.length; i++) {
+          const next = walk(node[i]);
+          if (next !== node[i]) (out ??= [...node])[i] = next;
+        }
+        return out ?? node;
       }
       if (isPlainRecord(node)) {
-        let changed = false;
-        const out: Record<string, unknown> = {};
-        for (const [key, child] of Object.entries(node)) {
+        let out: Record<string, unknown> | undefined;
+        for (const key in node) {
+          if (!Object.hasOwn(node, key)) continue;
+          const child = node[key];
+          if (typeof child !== "string" && (typeof child !== "object" || child === null)) continue;
           const next = walk(child);
-          if (next !== child) changed = true;
-          out[key] = next;
+          if (next !== child) (out ??= { ...node })[key] = next;
         }
-        return changed ? out : node;
+        return out ?? node;
       }
       return node;
     };
