@@ -36,7 +36,21 @@ export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
 export { type ConfigIssue, type GatewayConfig, validateConfig } from "./lib/config/schema.ts";
-export type { GatewaySection } from "./lib/config/sections/gateway.ts";
+export type {
+  AuthMode,
+  ControlUiConfig,
+  GatewayAuthConfig,
+  GatewayHttpConfig,
+  GatewayLimitsConfig,
+  GatewayReloadConfig,
+  GatewaySection,
+  GatewayTlsConfig,
+  RateLimitConfig,
+  TrustedProxyAuthConfig,
+} from "./lib/config/sections/gateway.ts";
+export type { SessionVisibility, ToolsSection } from "./lib/config/sections/tools.ts";
+export { SecretRedactor } from "./lib/log/secret-redactor.ts";
+export type { JsonDocs } from "./lib/state/json-docs.ts";
 export {
   createLogger,
   formatPretty,
@@ -47,7 +61,7 @@ export {
   MemoryLogSink,
 } from "./lib/log/logger.ts";
 export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/tail.ts";
-export type { ListeningServer, ListenOptions, Transport } from "./lib/transports/types.ts";
+export type { ListeningServer, ListenOptions, TlsFiles, Transport } from "./lib/transports/types.ts";
 export { denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
 export { nodeTransport } from "./lib/transports/node.ts";
 export {

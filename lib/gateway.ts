@@ -102,6 +102,7 @@ export interface GatewayOptions {
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
   timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number; drainTimeoutMs?: number };
+  /** Protocol limit overrides; see docs/security.md for each default. */
   limits?: {
     maxPayload?: number;
     maxBufferedBytes?: number;

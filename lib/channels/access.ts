@@ -18,6 +18,7 @@ import type { DmPolicy, GroupConfig, GroupPolicy } from "../config/sections/chan
 
 /** What happens to one inbound message. */
 export interface AccessDecision {
+  /** Hand the message to the agent, drop it, or answer with a pairing code. */
   decision: "allow" | "block" | "pairing";
   /** Why, for the log (OpenClaw's reason codes). */
   reason: string;

@@ -15,6 +15,7 @@ import { DEFAULT_ACCOUNT_ID } from "./status.ts";
 
 /** Characters a pairing code is made of (no `0`, `O`, `1`, `I`: they are read out and typed by people). */
 export const PAIRING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/** Characters in a pairing code: about 40 bits, short enough to type from a phone. */
 export const PAIRING_CODE_LENGTH = 8;
 /** How long a pending request (and its code) lives. */
 export const PAIRING_TTL_MS = 60 * 60 * 1000;
@@ -27,9 +28,13 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 export interface PairingRequest {
   /** The sender id. */
   id: string;
+  /** The code the owner approves with. */
   code: string;
+  /** When the sender first wrote (ISO time); the request expires {@link PAIRING_TTL_MS} later. */
   createdAt: string;
+  /** When the sender last wrote (ISO time), refreshed at most once a minute. */
   lastSeenAt: string;
+  /** What the channel knows of the sender (name, username), for the owner's list. */
   meta?: Record<string, string>;
 }
 
@@ -49,6 +54,7 @@ export class ChannelPairing {
   /** Read-modify-write of one channel's documents runs in order within this process. */
   readonly #queues = new Map<string, Promise<unknown>>();
 
+  /** Keeps the store in `docs`; `now` is the clock expiry is measured with. */
   constructor(private readonly docs: JsonDocs, private readonly now: () => number = Date.now) {}
 
   /** Sender ids the owner approved on `channel`. */

@@ -25,6 +25,7 @@ export interface GatewayConfig {
   hooks?: HooksSection;
   channels?: ChannelsSection;
   ui?: UiSection;
+  /** Tool policy, such as how far session tools may see (`tools.sessions.visibility`). */
   tools?: ToolsSection;
   [section: string]: unknown;
 }

@@ -107,6 +107,7 @@ export class SecretRedactor {
   /** Values whose JSON string form differs (quotes, backslashes, control characters), in that form. */
   #escaped: string[] = [];
 
+  /** Starts with `values` hidden (more can be set with {@link SecretRedactor.update}). */
   constructor(values: Iterable<string> = []) {
     this.update(values);
   }
@@ -132,6 +133,7 @@ export class SecretRedactor {
     return false;
   }
 
+  /** `text` with every secret value replaced by the marker. */
   redactText(text: string): string {
     if (!this.hits(text)) return text;
     let out = text;

@@ -33,6 +33,7 @@ export interface AnthropicOptions {
   apiKey?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Largest answer accepted (a whole stream included); `DEFAULT_MAX_RESPONSE_BYTES` otherwise. */
   maxResponseBytes?: number;
   maxTokens?: number;
   models?: ProviderModel[];

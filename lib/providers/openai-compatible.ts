@@ -27,6 +27,7 @@ export interface OpenAiCompatibleOptions {
   apiKey?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Largest answer accepted (a whole stream included); `DEFAULT_MAX_RESPONSE_BYTES` otherwise. */
   maxResponseBytes?: number;
   /** Models from config; listed without asking the upstream. */
   models?: ProviderModel[];

@@ -38,6 +38,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
+  /** Records live `ttlMs` by `now`'s clock, and at most `maxEntries` are kept. */
   constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS, maxEntries = IDEMPOTENCY_MAX_ENTRIES) {
     this.#now = now;
     this.#ttlMs = ttlMs;

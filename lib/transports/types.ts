@@ -24,7 +24,9 @@ export interface ListenOptions {
 
 /** Where the listener's certificate and key are (PEM). */
 export interface TlsFiles {
+  /** The certificate chain (PEM). */
   certPath: string;
+  /** The private key (PEM). */
   keyPath: string;
 }
 

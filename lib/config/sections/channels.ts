@@ -16,12 +16,15 @@ export type GroupPolicy = "open" | "allowlist" | "disabled";
 
 /** One allowed group under `groups.<chatId>` (or `groups."*"`). */
 export interface GroupConfig {
+  /** `false` closes this group again without removing its entry. */
   enabled?: boolean;
+  /** Overrides the channel's `groupPolicy` for this group. */
   groupPolicy?: GroupPolicy;
   /** Senders allowed in this group; replaces `groupAllowFrom` here. */
   allowFrom?: string[];
   /** Answer only messages that mention the bot or reply to it (default true). */
   requireMention?: boolean;
+  /** Keys OpenClaw knows that this gateway does not use. */
   [key: string]: unknown;
 }
 

@@ -13,57 +13,84 @@ export type AuthMode = "token" | "password" | "trusted-proxy" | "none";
 
 /** Failed-auth backoff per client IP. */
 export interface RateLimitConfig {
+  /** Wrong credentials allowed per window before the lockout (10). */
   maxAttempts?: number;
+  /** The window failures are counted in (60 s). */
   windowMs?: number;
+  /** How long a locked-out client waits (300 s). */
   lockoutMs?: number;
+  /** Whether direct local callers (loopback, no forwarding headers) skip the lockout (true). */
   exemptLoopback?: boolean;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** Identity-aware reverse proxy settings for `auth.mode: "trusted-proxy"`. */
 export interface TrustedProxyAuthConfig {
+  /** The header that names the user (`x-forwarded-user`). */
   userHeader?: string;
+  /** Headers the proxy must also set, or the request is refused. */
   requiredHeaders?: string[];
+  /** Users admitted; empty admits anyone the proxy names. */
   allowUsers?: string[];
+  /** Whether a proxy on loopback is accepted (false). */
   allowLoopback?: boolean;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** `gateway.auth`. Secrets may be plain strings or SecretRefs resolved by the runner. */
 export interface GatewayAuthConfig {
+  /** Token unless a password alone is configured. */
   mode?: AuthMode;
+  /** The shared token (a string or a SecretRef). */
   token?: unknown;
+  /** The shared password (a string or a SecretRef). */
   password?: unknown;
+  /** Settings of trusted-proxy mode. */
   trustedProxy?: TrustedProxyAuthConfig;
+  /** Scopes each trusted-proxy identity gets on WebSocket sessions (none unless listed). */
   identityScopes?: Record<string, string[]>;
+  /** Failed-auth backoff per client address. */
   rateLimit?: RateLimitConfig;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** `gateway.controlUi`. */
 export interface ControlUiConfig {
+  /** Serve the Control UI (true). */
   enabled?: boolean;
+  /** The path it is served under (`/`). */
   basePath?: string;
+  /** Browser origins other than the gateway's own allowed to open sockets. */
   allowedOrigins?: string[];
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** `gateway.http`. */
 export interface GatewayHttpConfig {
+  /** `strictTransportSecurity`: the HSTS value to send, only when set. */
   securityHeaders?: { strictTransportSecurity?: string | false; [key: string]: unknown };
+  /** Which OpenAI-compatible endpoints are on. */
   endpoints?: {
     chatCompletions?: { enabled?: boolean; [key: string]: unknown };
     responses?: { enabled?: boolean; [key: string]: unknown };
     embeddings?: { enabled?: boolean; [key: string]: unknown };
     [key: string]: unknown;
   };
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** `gateway.reload`: how config edits reach a running gateway. */
 export interface GatewayReloadConfig {
+  /** `hybrid` unless set: hot-apply what can be, restart for the rest. */
   mode?: "off" | "hot" | "restart" | "hybrid";
+  /** How long edits settle before they are read. */
   debounceMs?: number;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
@@ -90,6 +117,7 @@ export interface GatewayLimitsConfig {
   bodyTimeoutMs?: number;
   /** How long a connection may take to send complete request headers (idle keep-alive included); 10 s. */
   headerTimeoutMs?: number;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
@@ -100,9 +128,13 @@ export function bodyTimeoutMs(gateway: GatewaySection | undefined): number {
 
 /** `gateway.tls`: HTTPS/WSS on the gateway's own port. */
 export interface GatewayTlsConfig {
+  /** Serve HTTPS/WSS (off). */
   enabled?: boolean;
+  /** The certificate (PEM). */
   certPath?: string;
+  /** The private key (PEM). */
   keyPath?: string;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
@@ -120,7 +152,9 @@ export interface GatewaySection {
   reload?: GatewayReloadConfig;
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
+  /** Bounds on what one client can hold (pre-auth sockets, queued runs, body and header timeouts). */
   limits?: GatewayLimitsConfig;
+  /** HTTPS/WSS on the gateway's own port. */
   tls?: GatewayTlsConfig;
   [key: string]: unknown;
 }

@@ -25,6 +25,7 @@ export interface ModelProviderConfig {
   api?: string;
   headers?: Record<string, string>;
   timeoutSeconds?: number;
+  /** Largest answer (a whole stream included) accepted from this provider; 16 MiB by default. */
   maxResponseBytes?: number;
   maxTokens?: number;
   models?: ProviderModelConfig[];

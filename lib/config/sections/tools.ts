@@ -12,8 +12,11 @@ export type SessionVisibility = "self" | "tree" | "agent" | "all";
 
 /** The whole `tools` section. */
 export interface ToolsSection {
+  /** Tools an agent may call; every tool unless set. */
   allow?: string[];
+  /** Tools an agent may never call. */
   deny?: string[];
+  /** What the session tools may read. */
   sessions?: {
     /**
      * Which sessions `sessions_list`, `sessions_history` and `session_status` may read. Runs started by
@@ -21,8 +24,10 @@ export interface ToolsSection {
      * agent read another conversation; setting this key widens them too.
      */
     visibility?: SessionVisibility;
+    /** Other keys of the reference's tool config, kept. */
     [key: string]: unknown;
   };
+  /** Other keys of the reference's tool config, kept. */
   [key: string]: unknown;
 }
 
