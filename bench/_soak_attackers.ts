@@ -1,7 +1,7 @@
 // The attackers of bench/soak.ts `--phase hostile`, on a worker thread: start on `{port, httpBase}`, stop on
 // `{stop: true}`; they post their counts every second and `{done: true}` once every socket is closed.
 import { Buffer } from "node:buffer";
-import { type RawConn, rawConnect, rawWs, waitUntil, write } from "./_attacks.ts";
+import { type RawConn, rawConnect, rawConnectFrame, rawWs, waitUntil, write } from "./_attacks.ts";
 
 /** Idle sockets the attackers keep open at any time (reopened as the gateway closes them). */
 const IDLE_SOCKETS = 200;
@@ -56,19 +56,7 @@ function attackers(port: number, httpBase: string): Promise<void>[] {
       const res = await fetch(`${httpBase}/v1/models`, { headers: { authorization: "Bearer wrong" } });
       await res.body?.cancel();
       const ws = await rawWs(port);
-      await waitUntil(1000, () => ws.messages().length > 0 || ws.conn.isClosed());
-      await ws.text(JSON.stringify({
-        type: "req",
-        id: "c",
-        method: "connect",
-        params: {
-          minProtocol: 4,
-          maxProtocol: 4,
-          client: { id: "x", version: "1", platform: "linux", mode: "backend" },
-          role: "operator",
-          auth: { token: "wrong" },
-        },
-      }));
+      await rawConnectFrame(ws, "wrong");
       await waitUntil(1000, () => ws.conn.isClosed());
       ws.conn.socket.destroy();
       counts.wrongTokens += 2;
