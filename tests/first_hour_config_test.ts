@@ -172,3 +172,18 @@ Deno.test("doctor --fix removes an unknown key under a record key that holds a d
     models: { providers: { "my.llm": { baseUrl: "http://127.0.0.1:9/v1" } } },
   });
 });
+
+Deno.test("the reference's keys under a section this gateway implements in part still load (warned, not refused)", () => {
+  const report = findUnknownKeys({
+    tools: { profile: "coding", deny: ["exec"] },
+    gateway: { tls: { enabled: false, autoGenerate: true } },
+    channels: { telegram: { streaming: "partial" } },
+    agents: { defaults: { tools: { deny: ["exec"] } } },
+  });
+  assert.deepEqual(report.unknown, []);
+  assert.deepEqual(report.referenceOnly.sort(), [
+    "channels.telegram.streaming",
+    "gateway.tls.autoGenerate",
+    "tools.profile",
+  ]);
+});

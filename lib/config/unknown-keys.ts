@@ -116,7 +116,8 @@ function walk(
     } else if (catchall && !OPEN_CATCHALLS.has(catchall) && catchall !== "never") {
       walk(def.catchall!, item, [...path, key], [...pattern, key], report, referenceKeys);
     } else if (
-      referenceKeys.has([...pattern, key].join(".")) || referenceKeys.has([...pattern, "*"].join("."))
+      referenceKeys.has([...pattern, key].join(".")) || referenceKeys.has([...pattern, "*"].join(".")) ||
+      coveredByReference(pattern, referenceKeys)
     ) {
       report.referenceOnly.push([...path, key].join("."));
     } else {
@@ -129,6 +130,21 @@ function walk(
       });
     }
   }
+}
+
+/**
+ * Whether the object at `pattern` sits inside a section the reference knows as a whole (`tools`,
+ * `gateway.tls`, `channels.*`): keys this gateway implements there are checked, the reference's others only
+ * warned about, so implementing part of a section never makes a config shared with the reference fail.
+ */
+function coveredByReference(pattern: string[], referenceKeys: ReadonlySet<string>): boolean {
+  for (let i = 1; i <= pattern.length; i++) {
+    const prefix = pattern.slice(0, i);
+    if (referenceKeys.has(prefix.join(".")) || referenceKeys.has([...prefix.slice(0, -1), "*"].join("."))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function emptyReport(): UnknownKeyReport {

@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { type ToolPolicy, ToolPolicySchema } from "../config/sections/tools.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { CallerIdentity } from "../types.ts";
@@ -35,15 +36,9 @@ export const DEFAULT_HTTP_TOOL_DENY: readonly string[] = [
 /** Tools only owner/admin callers may invoke, whatever the config allows. */
 export const OWNER_ONLY_TOOLS: readonly string[] = ["cron", "gateway", "nodes"];
 
-const AllowDeny = z.looseObject({
-  allow: z.array(z.string()).optional(),
-  deny: z.array(z.string()).optional(),
-});
-type AllowDeny = z.infer<typeof AllowDeny>;
+const WithTools = z.looseObject({ tools: ToolPolicySchema.optional() });
 
-const WithTools = z.looseObject({ tools: AllowDeny.optional() });
-
-function toolsOf(section: unknown): AllowDeny | undefined {
+function toolsOf(section: unknown): ToolPolicy | undefined {
   const parsed = WithTools.safeParse(section ?? {});
   return parsed.success ? parsed.data.tools : undefined;
 }
@@ -61,7 +56,7 @@ export function groupOf(tool: ToolDefinition): string {
   return (tool.source ?? "plugin") === "core" ? tool.group ?? "other" : `plugin:${tool.pluginId ?? "app"}`;
 }
 
-function admits(layer: AllowDeny | undefined, tool: ToolDefinition): boolean {
+function admits(layer: ToolPolicy | undefined, tool: ToolDefinition): boolean {
   if (layer?.deny?.some((entry) => matches(entry, tool))) return false;
   return !layer?.allow?.length || layer.allow.some((entry) => matches(entry, tool));
 }

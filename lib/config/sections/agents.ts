@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { type ToolPolicy, ToolPolicySchema } from "./tools.ts";
 
 /** `model` as OpenClaw accepts it: a `provider/model` string or `{ primary, fallbacks }`. */
 export type AgentModelConfig = string | { primary?: string; fallbacks?: string[]; [key: string]: unknown };
@@ -19,6 +20,8 @@ export interface AgentSettings {
   timeoutSeconds?: number;
   /** Prepended to every turn as the system prompt. */
   systemPrompt?: string;
+  /** This agent's own tool policy, applied after the top-level `tools`. */
+  tools?: ToolPolicy;
   [key: string]: unknown;
 }
 
@@ -46,6 +49,7 @@ const settingsShape = {
   maxConcurrent: z.number().int().positive().optional(),
   timeoutSeconds: z.number().positive().optional(),
   systemPrompt: z.string().optional(),
+  tools: ToolPolicySchema.optional(),
 };
 
 /** Validates the `agents` section. */

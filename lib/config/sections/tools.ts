@@ -34,9 +34,23 @@ export interface ToolsSection {
 /** What hook- and channel-started runs get when `tools.sessions.visibility` is not set. */
 export const EXTERNAL_SESSION_VISIBILITY: SessionVisibility = "self";
 
+/** A tool policy: `tools` at the top level, and each agent's own `tools` (`agents.*.tools`). */
+export interface ToolPolicy {
+  /** Tools that may be called; every tool unless set. */
+  allow?: string[];
+  /** Tools that may never be called. */
+  deny?: string[];
+  /** Other keys of the reference's tool config, kept. */
+  [key: string]: unknown;
+}
+
+const toolPolicyShape = { allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() };
+
+/** Validates a tool policy (the agents' `tools`). */
+export const ToolPolicySchema: z.ZodType<ToolPolicy> = z.looseObject(toolPolicyShape);
+
 /** Validates the `tools` section. */
 export const ToolsSectionSchema: z.ZodType<ToolsSection> = z.looseObject({
-  allow: z.array(z.string()).optional(),
-  deny: z.array(z.string()).optional(),
+  ...toolPolicyShape,
   sessions: z.looseObject({ visibility: z.enum(["self", "tree", "agent", "all"]).optional() }).optional(),
 });
