@@ -194,6 +194,44 @@ Deno.test("session keys: WS methods fold case, refuse reserved namespaces in any
   await gateway.stop();
 });
 
+Deno.test("session keys: an agent whose id has capitals is reached by full and short keys, across a restart", async () => {
+  const state = await Deno.makeTempDir();
+  const config = {
+    gateway: { auth: { mode: "token" as const, token: TOKEN } },
+    agents: { entries: { Ops: { default: true } } },
+  };
+  try {
+    for (const round of [1, 2]) {
+      const gateway = await startGateway({ config, modules: [agentsModule({ stores: jsonlStores(state) })] });
+      const c = await client(gateway);
+      if (round === 1) {
+        for (const sessionKey of ["agent:Ops:main", "notes"]) {
+          const sent = await c.request("chat.send", {
+            sessionKey,
+            message: "hi",
+            idempotencyKey: sessionKey,
+          });
+          assert.equal(sent.ok, true, JSON.stringify(sent.error));
+          const waited = await c.request("agent.wait", {
+            runId: (sent.payload as { runId: string }).runId,
+            timeoutMs: 5000,
+          });
+          assert.equal(waited.ok, true, JSON.stringify(waited.error));
+        }
+      }
+      for (const sessionKey of ["agent:Ops:main", "main", "notes"]) {
+        const history = await c.request("chat.history", { sessionKey });
+        assert.equal(history.ok, true, `${sessionKey} (round ${round}): ${JSON.stringify(history.error)}`);
+        const messages = (history.payload as { messages: unknown[] }).messages;
+        assert.ok(messages.length >= 2, `${sessionKey} keeps its turn (round ${round})`);
+      }
+      await gateway.stop();
+    }
+  } finally {
+    await Deno.remove(state, { recursive: true });
+  }
+});
+
 Deno.test("session keys: mixed-case keys already in sessions.jsonl are folded on load", async () => {
   const state = await Deno.makeTempDir();
   try {

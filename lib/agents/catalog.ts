@@ -49,10 +49,14 @@ export class AgentCatalog {
       (entries.some(([id]) => id === DEFAULT_AGENT_ID) ? DEFAULT_AGENT_ID : entries[0][0]);
   }
 
-  /** The agent with this id (or the default one); unknown ids are a `NOT_FOUND` naming the known ones. */
+  /**
+   * The agent with this id (or the default one); unknown ids are a `NOT_FOUND` naming the known ones. Ids
+   * match case-insensitively: session keys carry them folded to lower case, as the reference stores them.
+   */
   get(agentId?: string): ResolvedAgent {
     const id = agentId ?? this.defaultAgentId;
-    const agent = this.agents.find((a) => a.id === id);
+    const agent = this.agents.find((a) => a.id === id) ??
+      this.agents.find((a) => a.id.toLowerCase() === id.toLowerCase());
     if (!agent) {
       throw new GatewayError("NOT_FOUND", `Unknown agent '${id}'.`, {
         details: { agentId: id, knownAgents: this.agents.map((a) => a.id) },

@@ -53,7 +53,7 @@ export function canonicalSessionKey(raw: string, agentId: string): SessionTarget
     }
     target = { agentId: match[1], key: folded };
   } else {
-    target = { agentId, key: `agent:${agentId}:${folded}` };
+    target = { agentId: agentId.toLowerCase(), key: `agent:${agentId.toLowerCase()}:${folded}` };
   }
   if (target.key.length > MAX_SESSION_KEY_LENGTH) {
     throw invalidKey(raw, `it is longer than ${MAX_SESSION_KEY_LENGTH} characters`);
@@ -63,7 +63,7 @@ export function canonicalSessionKey(raw: string, agentId: string): SessionTarget
 
 /** The agent's main session. */
 export function mainSessionKey(agentId: string): string {
-  return `agent:${agentId}:main`;
+  return `agent:${agentId.toLowerCase()}:main`;
 }
 
 /** Refuses caller-supplied keys in a reserved namespace, naming the rule. */
