@@ -647,3 +647,32 @@ Deno.test("secrets: what is collected is secret values, not ref descriptions or 
     "value-of-a-key",
   ]);
 });
+
+Deno.test("secrets: event streams split inside a character come out whole, each stream on its own", async () => {
+  const { redactResponse } = await import("../lib/http/redact-response.ts");
+  const { SecretRedactor } = await import("../lib/log/secret-redactor.ts");
+  const secrets = new SecretRedactor(["sk-live-secret-value"]);
+  const bytes = new TextEncoder().encode(
+    'data: {"text":"héllo wörld"}\n\ndata: {"key":"sk-live-secret-value"}\n\n',
+  );
+  const split = bytes.indexOf(0xc3) + 1; // inside the two bytes of "é"
+  const stream = (parts: Uint8Array[]) =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          parts.forEach((p) => c.enqueue(p));
+          c.close();
+        },
+      }),
+      { headers: { "content-type": "text/event-stream" } },
+    );
+  const parts = [bytes.slice(0, split), bytes.slice(split, split + 5), bytes.slice(split + 5)];
+  const [a, b] = await Promise.all([
+    redactResponse(stream(parts), secrets),
+    redactResponse(stream(parts), secrets),
+  ]);
+  const [textA, textB] = await Promise.all([a.text(), b.text()]);
+  const expected = 'data: {"text":"héllo wörld"}\n\ndata: {"key":"__OPENCLAW_REDACTED__"}\n\n';
+  assert.equal(textA, expected);
+  assert.equal(textB, expected);
+});

@@ -10,7 +10,6 @@ import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { knownBodyText } from "./security-headers.ts";
 
 const TEXTUAL = /^(application\/json|text\/plain|application\/x-ndjson)/i;
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 function rebuilt(response: Response, body: string): Response {
@@ -31,21 +30,27 @@ function redactSseLines(secrets: SecretRedactor, text: string): string {
 }
 
 function redactingEventStream(secrets: SecretRedactor, body: ReadableStream<Uint8Array>) {
+  // One decoder per stream: a character split across two chunks must not leak into another response.
+  const decoder = new TextDecoder();
   let pending = "";
+  // The previous chunk ended a line, so neither text nor a split character is carried over.
+  let clean = true;
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         const text = pending + decoder.decode(chunk, { stream: true });
         const cut = text.lastIndexOf("\n") + 1;
         const complete = text.slice(0, cut);
-        const hadPending = pending !== "";
+        const wasClean = clean;
         pending = text.slice(cut);
-        // The usual chunk is one whole event with no secret: pass its bytes on untouched.
-        if (!hadPending && !pending && !secrets.hits(complete)) return controller.enqueue(chunk);
+        clean = chunk.at(-1) === 0x0a;
+        // The usual chunk is whole events with no secret: pass its bytes on untouched.
+        if (wasClean && clean && !secrets.hits(complete)) return controller.enqueue(chunk);
         if (complete) controller.enqueue(encoder.encode(redactSseLines(secrets, complete)));
       },
       flush(controller) {
-        if (pending) controller.enqueue(encoder.encode(redactSseLines(secrets, pending)));
+        const rest = pending + decoder.decode();
+        if (rest) controller.enqueue(encoder.encode(redactSseLines(secrets, rest)));
       },
     }),
   );
