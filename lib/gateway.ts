@@ -700,10 +700,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
 
   /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
-  const withHsts = (response: Response): Response => {
+  /** The headers every answer carries besides the fixed security headers: HSTS, when configured. */
+  const deploymentHeaders = (): Record<string, string> | undefined => {
     const value = config.gateway?.http?.securityHeaders?.strictTransportSecurity;
-    if (typeof value === "string" && value) response.headers.set("Strict-Transport-Security", value);
-    return response;
+    return typeof value === "string" && value ? { "Strict-Transport-Security": value } : undefined;
   };
 
   /** Answers one HTTP request; the transports call it directly. */
@@ -723,7 +723,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const started = observers.size || logged ? now() : 0;
       const { route, response } = router.handle(request, info);
       const secure = (res: Response) => {
-        const secured = withHsts(withSecurityHeaders(res));
+        const secured = withSecurityHeaders(res, deploymentHeaders());
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
         // The path only: a query string may carry a credential (`?token=`), and the log never does.
         if (logged) {

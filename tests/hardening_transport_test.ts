@@ -2,7 +2,7 @@
 // slow headers and idle connections, oversized frames before `connect`, and invalid UTF-8. Each attack
 // runs over real loopback sockets, and a well-behaved client is served afterwards.
 import assert from "node:assert/strict";
-import { denoTransport, nodeTransport, type Transport } from "../mod.ts";
+import { createGateway, denoTransport, nodeTransport, type Transport } from "../mod.ts";
 import WebSocket from "ws";
 import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
 import { freePort, runnerEnv, runRunner, spawnGatewayChild } from "./_runner_process.ts";
@@ -383,5 +383,41 @@ Deno.test("runner: gateway.tls on with an unreadable certificate exits 78 with t
     assert.ok(result.stderr.includes(`gateway.tls.certPath (${certPath}) cannot be read`), result.stderr);
   } finally {
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("HSTS reaches a passed-through upstream answer (immutable headers, its own nosniff) without failing it", async () => {
+  const upstream = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response("upstream", {
+        headers: { "content-type": "application/octet-stream", "x-content-type-options": "nosniff" },
+      }),
+  );
+  const gateway = createGateway({
+    config: {
+      gateway: {
+        auth: { mode: "token", token: TOKEN },
+        http: { securityHeaders: { strictTransportSecurity: "max-age=31536000" } },
+      },
+    },
+  });
+  // A fetched response's headers cannot be changed, and this one already says nosniff.
+  gateway.registerRoute({
+    path: "/passthrough",
+    methods: ["GET"],
+    handler: () => fetch(`http://127.0.0.1:${upstream.addr.port}/`),
+  });
+  await gateway.start();
+  try {
+    for (const path of ["/passthrough", "/health"]) {
+      const response = await gateway.fetch(new Request(`http://127.0.0.1${path}`));
+      await response.body?.cancel();
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get("strict-transport-security"), "max-age=31536000", path);
+    }
+  } finally {
+    await gateway.stop();
+    await upstream.shutdown();
   }
 });

@@ -24,18 +24,21 @@ export function knownBodyText(response: Response): string | undefined {
   return bodyTexts.get(response);
 }
 
-/** Returns `response` with the security headers added (without overriding a route's own). */
-export function withSecurityHeaders(response: Response): Response {
-  if (secured.has(response) || response.headers.has("X-Content-Type-Options")) return response;
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
-    if (!response.headers.has(name)) {
-      try {
-        response.headers.set(name, value);
-      } catch {
-        // Immutable headers (e.g. a proxied upstream response): copy into a fresh response.
-        const copy = new Response(response.body, response);
-        return withSecurityHeaders(copy);
-      }
+/**
+ * Returns `response` with the security headers added (without overriding a route's own), and `extra`
+ * headers the deployment asks for on every answer (HSTS).
+ */
+export function withSecurityHeaders(response: Response, extra?: Readonly<Record<string, string>>): Response {
+  const fresh = !secured.has(response) && !response.headers.has("X-Content-Type-Options");
+  const wanted = fresh ? (extra ? { ...SECURITY_HEADERS, ...extra } : SECURITY_HEADERS) : extra;
+  if (!wanted) return response;
+  for (const [name, value] of Object.entries(wanted)) {
+    if (response.headers.has(name)) continue;
+    try {
+      response.headers.set(name, value);
+    } catch {
+      // Immutable headers (e.g. a proxied upstream response): copy into a fresh response.
+      return withSecurityHeaders(new Response(response.body, response), extra);
     }
   }
   return response;
