@@ -6,6 +6,7 @@
  */
 import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts";
 import { attributeClient } from "./auth/client-address.ts";
+import { normalizeIp } from "./auth/ip.ts";
 import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
@@ -47,7 +48,7 @@ import {
   requestFingerprint,
 } from "./state/idempotency.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
-import type { ListeningServer, TlsFiles, Transport } from "./transports/types.ts";
+import { type ListeningServer, throttledWarning, type TlsFiles, type Transport } from "./transports/types.ts";
 import type {
   BusEvent,
   CallerIdentity,
@@ -295,7 +296,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
-  const refusals = new Map<string, { count: number; loggedAt: number }>();
   let inflight = 0;
   let drained: (() => void) | undefined;
 
@@ -316,11 +316,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   /** The attributed client address: what every per-client limit (auth, hooks, pre-auth caps) keys on. */
   const clientAddress = (remoteAddress: string, headers: Headers) =>
     attribute(remoteAddress, headers).address;
+  // Listing interfaces is a system call; every trusted-proxy request needs the answer, which changes
+  // rarely. A failed listing is not kept, so the next request tries again.
+  let hostAddressCache: { at: number; addresses: ReadonlySet<string> } | undefined;
+  const hostAddresses = (): ReadonlySet<string> => {
+    if (hostAddressCache && now() - hostAddressCache.at < HOST_ADDRESS_TTL_MS) {
+      return hostAddressCache.addresses;
+    }
+    const addresses = new Set(
+      (options.transport?.interfaceAddresses?.() ?? []).flatMap((a) => normalizeIp(a) ?? []),
+    );
+    hostAddressCache = { at: now(), addresses };
+    return addresses;
+  };
   const authenticator = new Authenticator({
     auth: () => auth,
     trustedProxies: () => config.gateway?.trustedProxies ?? [],
     attribute,
-    interfaceAddresses: () => options.transport?.interfaceAddresses?.() ?? [],
+    interfaceAddresses: () => hostAddresses(),
     originRefusal: (headers, url) =>
       originRefusal({ remoteAddress: "", headers, url }, config.gateway?.controlUi?.allowedOrigins ?? []),
     rateLimiter,
@@ -522,7 +535,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const caller = connection.caller!;
       logger.info("client connected", {
         connId: connection.connId,
-        remote: connection.info.remoteAddress,
+        remote: caller.remoteAddress,
         client: caller.client?.id,
         mode: caller.client?.mode,
         auth: caller.authMethod,
@@ -575,15 +588,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     else unauthenticatedFrom.delete(bucket);
   };
 
-  /** Floods refuse thousands of upgrades a second: one warning per cap per 10 s says how many. */
-  const noteRefusal = (message: string, fields: Record<string, unknown>) => {
-    const seen = refusals.get(message) ?? { count: 0, loggedAt: -Infinity };
-    seen.count++;
-    refusals.set(message, seen);
-    if (now() - seen.loggedAt < 10_000) return;
-    logger.warn(message, { ...fields, refused: seen.count });
-    refusals.set(message, { count: 0, loggedAt: now() });
-  };
+  const refusedGlobally = throttledWarning(
+    logger,
+    "rejecting upgrades: too many unauthenticated sockets",
+    10_000,
+    now,
+  );
+  const refusedPerAddress = throttledWarning(
+    logger,
+    "rejecting upgrades: too many unauthenticated sockets from one address",
+    10_000,
+    now,
+  );
 
   bus.subscribe((event: BusEvent) => {
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
@@ -758,19 +774,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           "Retry-After": "1",
         });
       }
-      if (attribute(info.remoteAddress, request.headers).unattributable) return proxyAttributionRefusal();
+      const who = attribute(info.remoteAddress, request.headers);
+      if (who.unattributable) return proxyAttributionRefusal();
       if (unauthenticated >= maxUnauthenticated) {
-        noteRefusal("rejecting upgrades: too many unauthenticated sockets", { limit: maxUnauthenticated });
+        refusedGlobally({ limit: maxUnauthenticated });
         return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
       }
-      const bucket = addressBucket(clientAddress(info.remoteAddress, request.headers));
+      const bucket = addressBucket(who.address);
       const perAddress = config.gateway?.limits?.maxUnauthenticatedPerAddress ??
         DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
       if ((unauthenticatedFrom.get(bucket) ?? 0) >= perAddress) {
-        noteRefusal("rejecting upgrades: too many unauthenticated sockets from one address", {
-          address: bucket,
-          limit: perAddress,
-        });
+        refusedPerAddress({ address: bucket, limit: perAddress });
         return textResponse(
           `Too many unauthenticated sockets from your address (limit ${perAddress}); complete the connect handshake on the open ones or retry later`,
           503,
@@ -949,6 +963,9 @@ function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
 
 /** How long `stop()` waits for in-flight calls by default. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/** How long this host's interface addresses are reused before they are listed again. */
+const HOST_ADDRESS_TTL_MS = 30_000;
 
 const noStore = { "Cache-Control": "no-store" };
 

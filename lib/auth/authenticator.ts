@@ -25,7 +25,8 @@ export interface AuthenticatorDeps {
   /** Attributes a request to its client address (see `attributeClient`). */
   attribute(peer: string, headers: Headers): ClientAttribution;
   /** This host's own interface addresses; throws when they cannot be listed. */
-  interfaceAddresses(): readonly string[];
+  /** This host's own addresses, normalized (see `normalizeIp`); throws when they cannot be listed. */
+  interfaceAddresses(): ReadonlySet<string>;
   /** Why a browser `Origin` may not talk to the gateway (`gateway.controlUi.allowedOrigins`), if it may not. */
   originRefusal(headers: Headers, url: string): string | undefined;
   rateLimiter: AuthRateLimiter;
@@ -323,7 +324,7 @@ export class Authenticator {
         };
       }
     } else {
-      let local: readonly string[];
+      let local: ReadonlySet<string>;
       try {
         local = this.deps.interfaceAddresses();
       } catch {
@@ -333,7 +334,7 @@ export class Authenticator {
         };
       }
       const source = normalizeIp(peer);
-      if (local.some((address) => normalizeIp(address) === source)) {
+      if (source && local.has(source)) {
         return {
           reason: "trusted_proxy_local_interface_source",
           message: `request came from ${peer}, one of this host's own addresses, not from the proxy`,

@@ -193,7 +193,8 @@ export function nodeTransport(): Transport {
           // The route answered without reading the whole body: stop taking it. A half close lets the
           // client read the answer; a client that keeps sending is cut off shortly after.
           req.socket.end();
-          setTimeout(() => req.socket.destroy(), UNREAD_BODY_LINGER_MS);
+          const linger = setTimeout(() => req.socket.destroy(), UNREAD_BODY_LINGER_MS);
+          req.socket.once("close", () => clearTimeout(linger));
         });
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         Promise.resolve()

@@ -100,22 +100,22 @@ export function isUpgrade(request: Request): boolean {
 /** Methods a fetch `Request` cannot be built with; transports must still answer them (405, not a crash). */
 export const FETCH_FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
 
-/** How often a repeating listener problem is logged at most (each report says how many it stands for). */
-const WARNING_INTERVAL_MS = 1_000;
-
 /**
- * A warning logged at most once a second however often it happens: an `accept()` that fails with EMFILE
- * fails for every queued connection, and one line per failure would flood the log.
+ * A warning logged at most once per `intervalMs` (a second by default) however often it happens: an
+ * `accept()` that fails with EMFILE fails for every queued connection, and a flood of upgrades is refused
+ * thousands of times a second; one line per event would flood the log. Each line says how many it stands for.
  */
 export function throttledWarning(
   logger: Logger | undefined,
   message: string,
+  intervalMs = 1_000,
+  clock: () => number = Date.now,
 ): (fields: Record<string, unknown>) => void {
   let last = -Infinity;
   let suppressed = 0;
   return (fields) => {
-    const now = Date.now();
-    if (now - last < WARNING_INTERVAL_MS) {
+    const now = clock();
+    if (now - last < intervalMs) {
       suppressed++;
       return;
     }
