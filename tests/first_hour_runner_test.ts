@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { invokedAs, rewriteHints } from "../runner/cli/invocation.ts";
+import { otherGatewayHints } from "../runner/commands/ops/other_gateways.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TOKEN = "first-hour-token-0123456789";
@@ -122,6 +123,12 @@ Deno.test("hints name the command as it was started, with the run's profile flag
       "deno task openclaw --profile w",
     ),
     "Try `deno task openclaw --profile w gateway status` or `deno task openclaw --dev status`",
+  );
+  // A hint that points a --dev run at the default profile's gateway keeps pointing there.
+  const [toDefault] = otherGatewayHints([{ profile: "default", pid: 42, port: 18789 }], "gateway status");
+  assert.match(
+    rewriteHints(toDefault, "deno task openclaw", "deno task openclaw --dev"),
+    /`deno task openclaw --profile default gateway status`/,
   );
   await using t = await tempHome();
   const down = await runRunner(

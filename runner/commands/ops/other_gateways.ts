@@ -45,10 +45,10 @@ export async function otherProfileGateways(home: string, currentStateDir: string
 /** One line per other gateway, with the command that reaches it. */
 export function otherGatewayHints(found: OtherGateway[], command: string): string[] {
   return found.map((g) => {
-    const flag = g.profile === "dev" ? "--dev" : g.profile === "default" ? "" : `--profile ${g.profile}`;
+    // Always a flag, `--profile default` too: hints are rewritten to carry the run's own profile flag
+    // unless they name one, and a bare command would point a `--dev` user back at the dev gateway.
+    const flag = g.profile === "dev" ? "--dev" : `--profile ${g.profile}`;
     const port = g.port ? ` on port ${g.port}` : "";
-    return `A gateway is running for the ${g.profile} profile${port} (pid ${g.pid}): \`openclaw ${
-      flag ? `${flag} ` : ""
-    }${command}\` talks to it.`;
+    return `A gateway is running for the ${g.profile} profile${port} (pid ${g.pid}): \`openclaw ${flag} ${command}\` talks to it.`;
   });
 }
