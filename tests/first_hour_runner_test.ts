@@ -306,3 +306,25 @@ Deno.test("a gateway whose launcher is killed (npx … task dev stopped with SIG
   // It stopped the orderly way: the lock is released.
   assert.equal(await Deno.stat(lock).then(() => true, () => false), false);
 });
+
+Deno.test("a port held by a draining gateway (sockets refused, /health live) is retried and taken once it is free", async () => {
+  await using t = await tempHome();
+  const port = freePort();
+  await writeConfig(t.state, gatewayConfig(port));
+  const draining = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname === "/health"
+        ? Response.json({ ok: true, status: "live" })
+        : new Response("Gateway stopping", { status: 503 }),
+  );
+  const runner = spawnRunner(["gateway"], runnerEnv(t.home));
+  try {
+    await runner.waitFor(/port busy; retrying/, 20_000);
+    await draining.shutdown();
+    await runner.waitFor(/gateway listening/, 20_000);
+  } finally {
+    await draining.shutdown().catch(() => {});
+    assert.equal(await runner.stop(), 0);
+  }
+});

@@ -47,6 +47,23 @@ function speaksGateway(hostname: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Whether `http://host:port/health` answers as a gateway does (`{"ok":…,"status":"live"}`): a gateway that
+ * is draining or still starting refuses new sockets, yet it will let the port go.
+ */
+async function answersGatewayHealth(hostname: string, port: number): Promise<boolean> {
+  const host = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
+  try {
+    const response = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}/health`, {
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    const body = await response.json().catch(() => undefined);
+    return typeof body?.ok === "boolean" && body?.status === "live";
+  } catch {
+    return false;
+  }
+}
+
 async function processName(pid: number): Promise<string | undefined> {
   const name = await Deno.readTextFile(`/proc/${pid}/comm`).catch(() => undefined);
   return name?.trim() || undefined;
@@ -54,10 +71,12 @@ async function processName(pid: number): Promise<string | undefined> {
 
 /** Probes the holder of `hostname:port`. */
 export async function probePortHolder(hostname: string, port: number): Promise<PortHolder> {
-  const [gateway, pids] = await Promise.all([
+  const [challenge, health, pids] = await Promise.all([
     speaksGateway(hostname, port),
+    answersGatewayHealth(hostname, port),
     listenerPids(port).catch(() => []),
   ]);
+  const gateway = challenge || health;
   const names = await Promise.all(pids.map(async (pid) => {
     const name = await processName(pid);
     return name ? `pid ${pid} (${name})` : `pid ${pid}`;
