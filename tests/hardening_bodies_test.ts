@@ -518,6 +518,34 @@ Deno.test("webhook channel: the same signed request is accepted once, then refus
   }
 });
 
+Deno.test("webhook channel: a config reload that rebuilds the channel still refuses a replay", async () => {
+  const clock = 1_700_000_000_000;
+  const gateway = await webhookGateway(() => clock);
+  try {
+    const body = JSON.stringify({ from: "u1", text: "pay invoice 18" });
+    const headers = await signed(body, clock);
+    assert.equal((await inbound(gateway, body, headers)).status, 202);
+    const reloaded = await gateway.updateConfig({
+      ...gateway.config(),
+      channels: { webhook: { secret: SECRET, outboundUrl: "http://127.0.0.1:9/", name: "renamed" } },
+    });
+    assert.equal(reloaded.ok, true);
+    // The channel is rebuilt in the background; wait until it answers again.
+    let replay = await inbound(gateway, body, headers);
+    for (let i = 0; i < 100 && replay.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      replay = await inbound(gateway, body, headers);
+    }
+    assert.equal(
+      replay.status,
+      409,
+      `the rebuilt channel remembers the accepted signature: ${JSON.stringify(replay.json)}`,
+    );
+  } finally {
+    await gateway.stop();
+  }
+});
+
 Deno.test("webhook channel: timestamps must be decimal and strictly within 5 minutes of now", async () => {
   const clock = 1_700_000_000_000;
   const gateway = await webhookGateway(() => clock);

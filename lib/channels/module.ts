@@ -207,6 +207,9 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
     }
   }
 
+  /** Values channels keep across their rebuilds (see `ChannelHost.lasting`). */
+  const lasting = new Map<string, unknown>();
+
   async function startChannel(id: string, config: Record<string, unknown>): Promise<void> {
     const ctx = context!;
     const channel = factories[id](config, ctx.env);
@@ -218,6 +221,11 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       now: () => ctx.now(),
       state,
       bodyTimeoutMs: () => bodyTimeoutMs(ctx.config().gateway),
+      lasting: <T>(name: string, make: () => T): T => {
+        const key = `${id}\0${name}`;
+        if (!lasting.has(key)) lasting.set(key, make());
+        return lasting.get(key) as T;
+      },
       receive: (message) => void receive(channel, config, message),
     });
   }

@@ -78,7 +78,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
   let polling: AbortController | undefined;
   let loop: Promise<void> | undefined;
   let bot: BotIdentity | undefined;
-  const recent = new RecentIds(RECENT_UPDATES);
+  let recent = new RecentIds(RECENT_UPDATES);
   /** The highest update id handled in polling mode (restored at start); webhook updates may come out of order. */
   let watermark = -1;
 
@@ -189,6 +189,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
     senderIdLabel: "telegramUserId",
     async start(h) {
       host = h;
+      recent = h.lasting("recent-updates", () => recent);
       tracker = new ChannelStatusTracker(h.now, {
         configured: !problem,
         mode,

@@ -67,6 +67,12 @@ export interface ChannelHost {
   readonly state: JsonDocs;
   /** `gateway.limits.bodyTimeoutMs` now: how long an inbound webhook body may take to arrive. */
   bodyTimeoutMs(): number;
+  /**
+   * The value this channel keeps under `name` for the gateway's whole life (made by `make` the first
+   * time): a channel is rebuilt on every edit of its config, and what guards against replays must not
+   * be forgotten then.
+   */
+  lasting<T>(name: string, make: () => T): T;
   /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
   receive(message: InboundMessage): void;
 }

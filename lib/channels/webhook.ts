@@ -40,7 +40,7 @@ export const webhookChannel: ChannelFactory = (config) => {
   const secret = secretString(config.secret);
   const outboundUrl = typeof config.outboundUrl === "string" ? config.outboundUrl : undefined;
   let host: ChannelHost | undefined;
-  const replays = new ReplayGuard(SIGNATURE_TOLERANCE_MS);
+  let replays: ReplayGuard | undefined;
   let tracker: ChannelStatusTracker | undefined;
   const configured = Boolean(secret && outboundUrl);
   const problem = !secret
@@ -58,6 +58,7 @@ export const webhookChannel: ChannelFactory = (config) => {
     detailLabel: "Signed HTTP webhook",
     start(h) {
       host = h;
+      replays = h.lasting("replays", () => new ReplayGuard(SIGNATURE_TOLERANCE_MS));
       tracker = new ChannelStatusTracker(h.now, {
         configured,
         mode: "webhook",
@@ -132,7 +133,7 @@ export const webhookChannel: ChannelFactory = (config) => {
       if (!await verifySignature(secret, claim, body)) {
         return jsonResponse({ ok: false, error: "signature mismatch" }, 401);
       }
-      const verdict = replays.admit(claim.hex, claim.at, host.now());
+      const verdict = replays!.admit(claim.hex, claim.at, host.now());
       if (verdict === "replayed") {
         return jsonResponse(
           { ok: false, error: "replayed request: this signature was already accepted" },
