@@ -529,7 +529,8 @@ async function proxiedGateway(rateLimit: Record<string, unknown> = {}) {
 Deno.test({
   name:
     "behind nginx: 30 wrong passwords, then the right one, answer 429 for that client (loopback exemption is for direct callers only)",
-  ignore: !NGINX,
+  // CI installs nginx (.ci/run): there a missing nginx fails the test instead of skipping it.
+  ignore: !NGINX && !Deno.env.get("CI"),
   async fn() {
     await using server = await proxiedGateway();
     await using nginx = await startNginx(server.port);
@@ -556,7 +557,8 @@ Deno.test({
 Deno.test({
   name:
     "behind nginx with exemptLoopback:false: locking out client a leaves client b alone, over HTTP and WebSocket",
-  ignore: !NGINX,
+  // CI installs nginx (.ci/run): there a missing nginx fails the test instead of skipping it.
+  ignore: !NGINX && !Deno.env.get("CI"),
   async fn() {
     await using server = await proxiedGateway({ exemptLoopback: false });
     await using nginx = await startNginx(server.port);
