@@ -48,16 +48,17 @@ const code = await runCli(Deno.args, {
     },
   }),
   version: GATEWAY_VERSION,
-  invokedAs: invokedAs({
-    env: Deno.env.toObject(),
-    denoVersion: Deno.version.deno,
-    isExecutable: (path) => {
-      try {
-        return Deno.statSync(path).isFile;
-      } catch {
-        return false;
-      }
-    },
-  }),
+  invokedAs: () =>
+    invokedAs({
+      env: Deno.env.toObject(),
+      denoVersion: Deno.version.deno,
+      isExecutable: (path) => {
+        try {
+          return Deno.statSync(path).isFile;
+        } catch {
+          return false;
+        }
+      },
+    }),
 });
 Deno.exit(code);

@@ -19,8 +19,11 @@ export interface CliRuntime {
   /** The commands, or a catalog that imports only the one a run needs. */
   commands: RunnerCommand[] | CommandCatalog;
   version: string;
-  /** How the CLI was started (`openclaw`, `deno task openclaw`, ...); suggested commands use it. */
-  invokedAs?: string;
+  /**
+   * How the CLI was started (`openclaw`, `deno task openclaw`, ...); suggested commands use it. A function
+   * is asked only when a message quotes a command, so runs that print none pay nothing for it.
+   */
+  invokedAs?: string | (() => string);
 }
 
 /** Global flags as read from the front of argv. */
@@ -90,8 +93,13 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
   const json = argv.includes("--json");
   try {
     const { globals, rest } = parseGlobalFlags(argv);
-    const command = runtime.invokedAs ?? "openclaw";
-    output = hintingOutput(runtime.output, command, hintPrefix(command, globals));
+    let hints: { command: string; prefix: string } | undefined;
+    output = hintingOutput(runtime.output, () => {
+      if (hints) return hints;
+      const asked = runtime.invokedAs;
+      const command = (typeof asked === "function" ? asked() : asked) ?? "openclaw";
+      return hints = { command, prefix: hintPrefix(command, globals) };
+    });
     if (globals.version) {
       output.out(runtime.version);
       return EXIT.ok;
@@ -143,10 +151,11 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
 }
 
 /** Output whose suggested commands read as this run was started. */
-function hintingOutput(output: CliOutput, command: string, prefix: string): CliOutput {
-  if (prefix === "openclaw") return output;
-  return {
-    out: (text) => output.out(rewriteHints(text, command, prefix)),
-    err: (text) => output.err(rewriteHints(text, command, prefix)),
+function hintingOutput(output: CliOutput, hints: () => { command: string; prefix: string }): CliOutput {
+  const rewrite = (text: string) => {
+    if (!text.includes("openclaw")) return text;
+    const { command, prefix } = hints();
+    return rewriteHints(text, command, prefix);
   };
+  return { out: (text) => output.out(rewrite(text)), err: (text) => output.err(rewrite(text)) };
 }
