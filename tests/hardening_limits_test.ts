@@ -1,6 +1,7 @@
 // Hardening limits (issue 12): per-address pre-auth socket cap, fair run queues with a per-connection
 // cap, bounded metrics labels, 405 for methods fetch cannot represent, honest config-write failures,
 // and the open-file limit in the service units, the runner log and doctor.
+import { agentTurns } from "../lib/channels/turns.ts";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { dirname, join } from "node:path";
@@ -465,6 +466,25 @@ Deno.test("a connection may have 64 runs waiting; the next gets a retryable UNAV
       idempotencyKey: "o-1",
     });
     assert.equal(sent.ok, true, JSON.stringify(sent.error));
+    held.release();
+    await until(() => starts.length === 73, "the queue to drain", 30_000);
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("runs from one chat or the hook token share one queue budget: the 65th waiting run is refused", async () => {
+  const held = await heldModelGateway();
+  const { gateway, agents, starts } = held;
+  try {
+    const turns = agentTurns(agents);
+    const start = (i: number, queueOwner: string) =>
+      turns.start({ message: `m${i}`, sessionKey: `chat-${queueOwner}-${i}`, queueOwner });
+    for (let i = 0; i < 8 + 64; i++) start(i, "channel:telegram:42");
+    await until(() => starts.length === 8, "the first eight to start");
+    assert.throws(() => start(72, "channel:telegram:42"), /too many runs waiting to start/);
+    // Another chat has its own budget.
+    assert.doesNotThrow(() => start(0, "channel:telegram:7"));
     held.release();
     await until(() => starts.length === 73, "the queue to drain", 30_000);
   } finally {

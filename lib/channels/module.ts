@@ -192,6 +192,7 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
         agentId,
         // One session per chat and channel, so two people (or two groups) never share a transcript.
         sessionKey: `${channel.id}:${message.chatType === "group" ? "group" : "direct"}:${message.chatId}`,
+        queueOwner: `channel:${channel.id}:${message.chatId}`,
       });
       const result = await turn.done;
       if (result.status === "ok" && result.text.trim()) await deliverReply(channel, message, result.text);

@@ -19,6 +19,11 @@ export interface TurnRequest {
   /** Added to the agent's system prompt for this turn (e.g. the hook's safety framing). */
   extraSystemPrompt?: string;
   signal?: AbortSignal;
+  /**
+   * Who the turn is queued for (a chat, the hook token): that owner's waiting runs share one turn of the
+   * scheduler's rotation and one `gateway.limits.maxQueuedRunsPerConnection` budget, as a socket's do.
+   */
+  queueOwner: string;
 }
 
 /** How a turn ended. */
@@ -58,6 +63,7 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
         system: request.extraSystemPrompt,
         model: request.model,
         signal: request.signal,
+        queueOwner: request.queueOwner,
         // Every caller of these turns passes on outside content (a hook payload, a channel message).
         origin: { kind: "agent", external: true },
       });

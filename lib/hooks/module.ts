@@ -151,10 +151,15 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
             message,
             model: extra.model,
             extraSystemPrompt: framing,
+            // Every hook call comes with the one hook token: they queue as one caller.
+            queueOwner: "hooks",
           });
         } catch (error) {
           if (error instanceof GatewayError && error.code === "INVALID_REQUEST") {
             throw new HookRefusal(400, error.message);
+          }
+          if (error instanceof GatewayError && error.code === "UNAVAILABLE") {
+            throw new HookRefusal(503, error.message);
           }
           throw new HookRefusal(502, error instanceof Error ? error.message : String(error));
         }
