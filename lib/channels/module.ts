@@ -137,8 +137,11 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       return groupAccess(config, message.chatId, message.senderId, message.mentioned === true);
     }
     const { dmPolicy, allowFrom } = dmSettings(channel.id, config);
-    const approved = dmPolicy === "pairing" ? await pairing!.approved(channel.id) : [];
-    const decision = dmAccess(dmPolicy, allowFrom, message.senderId, approved);
+    // The static list decides most messages; the approvals file is read only for senders it does not admit.
+    let decision = dmAccess(dmPolicy, allowFrom, message.senderId, []);
+    if (decision.decision === "pairing") {
+      decision = dmAccess(dmPolicy, allowFrom, message.senderId, await pairing!.approved(channel.id));
+    }
     if (decision.decision !== "pairing") return decision;
     const outcome = await pairing!.request(channel.id, message.senderId, {
       chatId: message.chatId,
