@@ -3,20 +3,17 @@
  *
  * @module
  */
+import { formatIp, isMappedIpv4, parseIp } from "./ip.ts";
 
 /**
  * What the per-address cap counts by: an IPv4 address (IPv4-mapped ones too) alone, an IPv6 address by
  * its /64, since one host is routinely handed a whole /64 to pick addresses from.
  */
 export function addressBucket(address: string): string {
-  const a = address.toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  if (!a.includes(":")) return a;
-  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/.test(a)) return a.slice(7);
-  const [head, tail] = a.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = tail === undefined
-    ? left
-    : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(":")}::/64`;
+  const bytes = parseIp(address);
+  if (!bytes) return address;
+  if (isMappedIpv4(bytes)) return formatIp(bytes);
+  const prefix = bytes.slice();
+  prefix.fill(0, 8);
+  return `${formatIp(prefix)}/64`;
 }

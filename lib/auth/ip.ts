@@ -68,14 +68,15 @@ export function parseIp(text: string): Bytes | undefined {
   return out;
 }
 
-function isMapped(b: Bytes): boolean {
+/** Whether `b` is an IPv4 address (parsed addresses hold IPv4 in its IPv4-mapped IPv6 form). */
+export function isMappedIpv4(b: Bytes): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
 }
 
 /** Canonical text: dotted quad for IPv4 (and IPv4-mapped), RFC 5952 for IPv6. */
 export function formatIp(b: Bytes): string {
-  if (isMapped(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  if (isMappedIpv4(b)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
   let bestAt = -1, bestLength = 1;

@@ -8,7 +8,7 @@
  * @module
  */
 import type { LogRecord } from "../../lib/log/logger.ts";
-import { REDACTED } from "../../lib/log/secret-redactor.ts";
+import { SecretRedactor } from "../../lib/log/secret-redactor.ts";
 
 const SECRET_KEY = /token|password|secret|api[-_]?key|authorization|cookie/i;
 const DEFAULT_PATTERNS = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g];
@@ -20,7 +20,8 @@ export function maskSecret(value: string): string {
 
 /** Redacts records; `secrets` can be updated as SecretRefs are re-resolved. */
 export class Redactor {
-  #secrets = new Set<string>();
+  /** Known values go through the gateway's own redactor: one rule for what counts as a secret value. */
+  readonly #secrets = new SecretRedactor();
   #patterns: RegExp[];
 
   constructor(patterns?: string[]) {
@@ -29,8 +30,7 @@ export class Redactor {
 
   /** Replaces the set of exact values to hide. */
   setSecrets(values: Iterable<string>): void {
-    // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = new Set([...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length));
+    this.#secrets.update(values);
   }
 
   /** Replaces the patterns (`logging.redactPatterns`); `undefined` restores the defaults. */
@@ -39,10 +39,7 @@ export class Redactor {
   }
 
   redactText(text: string): string {
-    let out = text;
-    for (const secret of this.#secrets) {
-      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    }
+    let out = this.#secrets.redactText(text);
     for (const pattern of this.#patterns) out = out.replace(pattern, (m) => maskSecret(m));
     return out;
   }
@@ -51,11 +48,27 @@ export class Redactor {
     return this.#walk(record, "") as LogRecord;
   }
 
+  // Every record passes here (one per HTTP request with the access log on): nothing is allocated until a
+  // value actually changes.
   #walk(value: unknown, key: string): unknown {
     if (typeof value === "string") return SECRET_KEY.test(key) ? maskSecret(value) : this.redactText(value);
-    if (Array.isArray(value)) return value.map((v) => this.#walk(v, key));
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const next = this.#walk(value[i], key);
+        if (next !== value[i]) (out ??= [...value])[i] = next;
+      }
+      return out ?? value;
+    }
     if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.#walk(v, k)]));
+      const record = value as Record<string, unknown>;
+      let out: Record<string, unknown> | undefined;
+      for (const k in record) {
+        if (!Object.hasOwn(record, k)) continue;
+        const next = this.#walk(record[k], k);
+        if (next !== record[k]) (out ??= { ...record })[k] = next;
+      }
+      return out ?? value;
     }
     return value;
   }
