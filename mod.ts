@@ -48,7 +48,7 @@ export type {
   RateLimitConfig,
   TrustedProxyAuthConfig,
 } from "./lib/config/sections/gateway.ts";
-export type { SessionVisibility, ToolsSection } from "./lib/config/sections/tools.ts";
+export type { SessionVisibility, ToolPolicy, ToolsSection } from "./lib/config/sections/tools.ts";
 export { SecretRedactor } from "./lib/log/secret-redactor.ts";
 export type { JsonDocs } from "./lib/state/json-docs.ts";
 export {
