@@ -1,10 +1,41 @@
 /**
- * openclaw-gateway-ts: an OpenClaw Gateway (protocol v4) you can embed.
+ * openclaw-gateway-ts: an OpenClaw Gateway (protocol v4) you can embed. This entry point is the
+ * runtime-agnostic core plus the in-memory transport; it loads no `node:` module and no `ws`. Put the
+ * gateway on the network with `@openclaw-ts/gateway/deno` or `@openclaw-ts/gateway/node`, keep sessions on
+ * disk with `@openclaw-ts/gateway/stores/jsonl`.
  *
+ * @example Call a method of your own over the in-memory transport
  * ```ts
- * import { createGateway, denoTransport } from "@openclaw-ts/gateway";
- * const gateway = createGateway({ transport: denoTransport(), config: { gateway: { auth: { token: "s3cret" } } } });
+ * import { createGateway, memoryTransport } from "@openclaw-ts/gateway";
+ *
+ * const transport = memoryTransport();
+ * const gateway = createGateway({ transport, config: { gateway: { auth: { token: "s3cret" } } } });
+ * gateway.registerMethod("app.greet", "operator.read", ({ params }) => ({ hello: params }));
  * await gateway.start();
+ *
+ * const health = await transport.fetch("/health");
+ * if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
+ * await health.body?.cancel();
+ *
+ * const socket = transport.connect();
+ * await socket.next(); // connect.challenge
+ * socket.send({
+ *   type: "req",
+ *   id: "1",
+ *   method: "connect",
+ *   params: {
+ *     minProtocol: 4,
+ *     maxProtocol: 4,
+ *     client: { id: "cli", mode: "cli", version: "1.0.0", platform: "linux" },
+ *     auth: { token: "s3cret" },
+ *     scopes: ["operator.read"],
+ *   },
+ * });
+ * await socket.waitFor((frame) => frame.id === "1"); // hello-ok
+ * socket.send({ type: "req", id: "2", method: "app.greet", params: "world" });
+ * const answer = await socket.waitFor((frame) => frame.id === "2");
+ * if (JSON.stringify(answer.payload) !== '{"hello":"world"}') throw new Error(JSON.stringify(answer));
+ * await gateway.stop();
  * ```
  *
  * @module
@@ -36,6 +67,16 @@ export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
 export { type ConfigIssue, type GatewayConfig, validateConfig } from "./lib/config/schema.ts";
+export {
+  ConfigLoadError,
+  type ConfigSnapshot,
+  type ConfigSource,
+  envConfigSource,
+  layeredConfigSource,
+  loadConfig,
+  type LoadedConfig,
+  objectConfigSource,
+} from "./lib/config/source.ts";
 export type {
   AuthMode,
   ControlUiConfig,
@@ -50,7 +91,7 @@ export type {
 } from "./lib/config/sections/gateway.ts";
 export type { SessionVisibility, ToolPolicy, ToolsSection } from "./lib/config/sections/tools.ts";
 export { SecretRedactor } from "./lib/log/secret-redactor.ts";
-export type { JsonDocs } from "./lib/state/json-docs.ts";
+export { type JsonDocs, MemoryJsonDocs } from "./lib/state/json-docs.ts";
 export {
   createLogger,
   formatPretty,
@@ -61,13 +102,17 @@ export {
   MemoryLogSink,
 } from "./lib/log/logger.ts";
 export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/tail.ts";
+
+// The transport seam: what a transport gets (a handler) and gives (a listener); enough to write one.
 export type { ListeningServer, ListenOptions, TlsFiles, Transport } from "./lib/transports/types.ts";
-export { denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
-export { nodeTransport } from "./lib/transports/node.ts";
+export type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./lib/ws/wire.ts";
 export {
   type Frame,
+  type MemoryRequestInit,
   type MemorySocket,
   type MemorySocketOptions,
+  type MemoryTransport,
+  memoryTransport,
   openMemorySocket,
 } from "./lib/transports/memory.ts";
 export { InProcessEventBus } from "./lib/bus/event-bus.ts";

@@ -4,7 +4,9 @@
 //                                exchange and echoing requests (Deno.serve, or node:http + ws)
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
-import { createGateway, denoTransport, nodeTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 
 const mode = Deno.args[0] ?? "gateway-deno";
 const CHALLENGE = JSON.stringify({

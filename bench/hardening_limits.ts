@@ -10,7 +10,8 @@ import WebSocket from "ws";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { LocalProvider } from "../lib/providers/local.ts";
-import { createGateway, denoTransport, type GatewayOptions } from "../mod.ts";
+import { createGateway, type GatewayOptions } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { connectParams, printTable } from "./_workload.ts";
 
 const TOKEN = "bench-token-0123456789";

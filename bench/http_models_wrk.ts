@@ -11,7 +11,8 @@
 // table; never asserts timings.
 import "./_record.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 
 const SECONDS = Number(Deno.args[0] ?? 5);
 const CONNECTIONS = Number(Deno.args[1] ?? 50);

@@ -8,7 +8,8 @@
 import "./_record.ts";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { startFakeUpstream } from "../tests/_upstream.ts";
 
 const REQUESTS = Number(Deno.args[0] ?? 400);

@@ -4,7 +4,8 @@
 //
 //   npx --yes deno@2.9.6 run -A bench/ops_probe.ts [probeRuns=200] [processRuns=10]
 import "./_record.ts";
-import { createGateway, nodeTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { nodeTransport } from "../node.ts";
 import { probeTarget } from "../runner/commands/ops/connect.ts";
 import { denoOpsHost } from "../runner/commands/ops/host.ts";
 

@@ -5,7 +5,8 @@
 //   deno run -A bench/upstream_sse.ts [seconds=8] [attackers=2]
 import "./_record.ts";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { startHostileUpstream } from "../tests/_upstream.ts";
 
 const SECONDS = Number(Deno.args[0] ?? 8);

@@ -6,7 +6,8 @@
 // Point `models.providers` at Ollama, vLLM or any OpenAI-compatible server and set
 // `agents.defaults.model` to `<provider>/<model>` to use a real model instead.
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 
 const token = "example-token-0123456789";
 const agents = agentsModule();

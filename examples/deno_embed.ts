@@ -3,7 +3,8 @@
  *
  *   deno run -A examples/deno_embed.ts
  */
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 
 const token = crypto.randomUUID();
 const gateway = createGateway({

@@ -6,7 +6,8 @@
  *   deno run -A examples/node_embed.mts
  */
 import WebSocket from "ws";
-import { createGateway, nodeTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { nodeTransport } from "../node.ts";
 
 const token = "example-token-" + Math.random().toString(36).slice(2);
 const gateway = createGateway({

@@ -1,7 +1,8 @@
 // Real loopback clients for evidence tests: a started gateway on port 0, a raw `ws` session that records
 // frames, close codes and refused upgrades, and a well-behaved client that proves the gateway still serves.
 import WebSocket from "ws";
-import { createGateway, denoTransport, type Gateway, type GatewayOptions } from "../mod.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 
 /** A gateway listening on a free loopback port. */

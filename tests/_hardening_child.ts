@@ -1,6 +1,8 @@
 // A gateway in its own process, for tests that measure the process (descriptors under `ulimit -n`,
 // peak RSS). Usage: deno run -A tests/_hardening_child.ts <deno|node>; prints `PORT <n>` once listening.
-import { createGateway, denoTransport, nodeTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { TOKEN } from "./_helpers.ts";
 
 const gateway = createGateway({

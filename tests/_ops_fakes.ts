@@ -1,6 +1,7 @@
 // Shared fakes for the operator-command and installer tests: a recording command runner and temp dirs.
 import type { CommandResult, CommandRunner, ServiceFiles } from "../lib/service/types.ts";
-import { createGateway, type Gateway, nodeTransport } from "../mod.ts";
+import { createGateway, type Gateway } from "../mod.ts";
+import { nodeTransport } from "../node.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { nodeServiceFiles } from "../lib/service/node_host.ts";
 import { createOpsCommands } from "../runner/commands/ops/index.ts";

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { channelsModule } from "../lib/channels/mod.ts";
-import { createGateway, denoTransport, type GatewayConfig } from "../mod.ts";
+import { createGateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { client, TOKEN } from "./_helpers.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";

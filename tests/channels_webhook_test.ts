@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { client, TOKEN } from "./_helpers.ts";
 
 // Status payloads are checked field by field; a loose type keeps the assertions short.

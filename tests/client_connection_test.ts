@@ -2,7 +2,9 @@
 // and the `ws` package), and against a server replaying the reference gateway's captured frames.
 import assert from "node:assert/strict";
 import WS from "ws";
-import { createGateway, denoTransport, type Gateway, nodeTransport } from "../mod.ts";
+import { createGateway, type Gateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { connectGateway, type WebSocketConstructor } from "../lib/client/connection.ts";
 import { GatewayClientError } from "../lib/client/errors.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";

@@ -4,7 +4,8 @@
 // injection. In each case the attacker gets nowhere and a well-behaved client is still served.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { denoTransport, nodeTransport } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { connectParams } from "./_helpers.ts";
 import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
 

@@ -69,8 +69,11 @@ Deno.test("README embedding snippet runs, on a free port rather than the real ga
   const dir = await Deno.makeTempDir({ prefix: "openclaw-readme-" });
   try {
     const file = join(dir, "embed.ts");
-    const mod = new URL("../mod.ts", import.meta.url).href;
-    await Deno.writeTextFile(file, snippet.replace('"./mod.ts"', JSON.stringify(mod)));
+    const entry = (name: string) => JSON.stringify(new URL(`../${name}`, import.meta.url).href);
+    await Deno.writeTextFile(
+      file,
+      snippet.replace(/"\.\/((?:mod|deno|node)\.ts)"/g, (_, name) => entry(name)),
+    );
     const config = new URL("../deno.json", import.meta.url).pathname;
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--config", config, file],

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { controlUiModule } from "../lib/ui/mod.ts";
-import { createGateway, denoTransport, type GatewayConfig } from "../mod.ts";
+import { createGateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { TOKEN } from "./_helpers.ts";
 

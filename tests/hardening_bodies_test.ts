@@ -11,7 +11,9 @@ import { openAiHttpModule } from "../lib/http/openai/module.ts";
 import type { ChatRequest, ChatResult, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
-import { createGateway, denoTransport, type Gateway, type GatewayConfig, nodeTransport } from "../mod.ts";
+import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
 import { client, TOKEN } from "./_helpers.ts";
 

@@ -8,14 +8,9 @@ import { dirname, join } from "node:path";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { metricsModule, parseExposition, PROMETHEUS_PATH } from "../lib/metrics/mod.ts";
 import { LocalProvider } from "../lib/providers/local.ts";
-import {
-  createGateway,
-  denoTransport,
-  type Frame,
-  type LogRecord,
-  nodeTransport,
-  openMemorySocket,
-} from "../mod.ts";
+import { createGateway, type Frame, type LogRecord, openMemorySocket } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { assertServes, loopbackGateway, until } from "./_evidence_clients.ts";
 import { renderLaunchdPlist } from "../lib/service/launchd.ts";
 import { parsePlist } from "../lib/service/plist.ts";

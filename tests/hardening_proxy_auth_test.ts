@@ -13,12 +13,12 @@ import { toolsModule } from "../lib/tools/mod.ts";
 import { originRefusal } from "../lib/ui/origin.ts";
 import {
   createGateway,
-  denoTransport,
   type Gateway,
   type GatewayConfig,
   type GatewayModule,
   openMemorySocket,
 } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { connect, connectParams, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
 import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";

@@ -8,7 +8,8 @@ import { ChannelPairing, channelsModule, PAIRING_TTL_MS } from "../lib/channels/
 import { ChannelsSectionSchema } from "../lib/config/sections/channels.ts";
 import { type JsonDocs, MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { fileJsonDocs } from "../lib/state/json-docs-files.ts";
-import { createGateway, denoTransport, type GatewayConfig } from "../mod.ts";
+import { createGateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { allCommands } from "../runner/commands/index.ts";
 import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";

@@ -2,7 +2,9 @@
 // slow headers and idle connections, oversized frames before `connect`, and invalid UTF-8. Each attack
 // runs over real loopback sockets, and a well-behaved client is served afterwards.
 import assert from "node:assert/strict";
-import { createGateway, denoTransport, nodeTransport, type Transport } from "../mod.ts";
+import { createGateway, type Transport } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import WebSocket from "ws";
 import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
 import { freePort, runnerEnv, runRunner, spawnGatewayChild } from "./_runner_process.ts";

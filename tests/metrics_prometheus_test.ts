@@ -8,7 +8,8 @@ import {
   PROMETHEUS_PATH,
   type Sample,
 } from "../lib/metrics/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { client, connect, connectParams, TOKEN } from "./_helpers.ts";
 
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
 import { hashEmbedding } from "../lib/providers/local.ts";
-import { createGateway, denoTransport, type Gateway, type GatewayConfig } from "../mod.ts";
+import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { type FakeUpstream, startFakeUpstream } from "./_upstream.ts";
 
 const TOKEN = "sdk-test-token-0123456789";

@@ -11,6 +11,6 @@ Deno.test("deno.json, jsr.json and GATEWAY_VERSION agree", async () => {
   const jsr = await read("jsr.json");
   assert.equal(jsr.name, deno.name);
   assert.equal(jsr.version, deno.version);
-  assert.equal(jsr.exports, deno.exports);
+  assert.deepEqual(jsr.exports, deno.exports);
   assert.equal(GATEWAY_VERSION, deno.version);
 });

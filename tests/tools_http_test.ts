@@ -8,7 +8,8 @@ import {
   toolsModule,
   type ToolsModuleOptions,
 } from "../lib/tools/mod.ts";
-import { createGateway, denoTransport, type GatewayConfig } from "../mod.ts";
+import { createGateway, type GatewayConfig } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 
 const TOKEN = "tools-http-token-0123456789";
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { GatewayClient } from "@openclaw/gateway-client";
-import { createGateway, denoTransport, type Gateway, nodeTransport, type Transport } from "../mod.ts";
+import { createGateway, type Gateway, type Transport } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
+import { nodeTransport } from "../node.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 

@@ -7,7 +7,8 @@ import { chromium } from "playwright-core";
 import { agentsModule, LocalProvider } from "../lib/agents/mod.ts";
 import { metricsModule } from "../lib/metrics/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
-import { createGateway, denoTransport } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { TOKEN } from "./_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

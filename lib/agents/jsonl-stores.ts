@@ -76,7 +76,7 @@ export class JsonlTranscriptStore implements TranscriptStore {
   /** Reads and appends of one file run one after another, so a read never caches a stale view. */
   readonly #queues = new Map<string, Promise<void>>();
 
-  constructor(private readonly stateDir: string, private readonly cacheSize = CACHED_TRANSCRIPTS) {}
+  constructor(private readonly stateDir: string, private readonly cacheSize: number = CACHED_TRANSCRIPTS) {}
 
   async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
     const path = this.#path(ref);

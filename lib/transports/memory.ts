@@ -1,18 +1,20 @@
 /**
- * The in-memory transport: a scripted client talks to a gateway with no socket at all. Tests and
- * embedding apps use it to drive the real protocol path (handshake, scopes, events) in-process.
+ * The in-memory transport: clients reach a gateway with no socket at all. Tests and embedding apps use it
+ * to drive the real protocol path (upgrade admission, handshake, scopes, events, HTTP routes) in-process.
  *
  * @module
  */
-import type { Gateway } from "../gateway.ts";
-import type { SocketHandlers } from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers } from "../ws/wire.ts";
+import type { ListeningServer, ListenOptions, Transport } from "./types.ts";
 
 /** A frame as the client receives it. */
 export type Frame = Record<string, unknown> & { type: string };
 
-/** Options for {@link openMemorySocket}. */
+/** Options for {@link openMemorySocket} and {@link MemoryTransport.connect}. */
 export interface MemorySocketOptions {
+  /** The peer address the gateway sees (default `127.0.0.1`). */
   remoteAddress?: string;
+  /** Headers of the upgrade request (`origin`, proxy headers, ...). */
   headers?: HeadersInit;
 }
 
@@ -35,13 +37,20 @@ export interface MemorySocket {
 }
 
 /** Opens an in-memory socket to `gateway` (which must be started). Upgrade admission rules apply. */
-export function openMemorySocket(gateway: Gateway, options: MemorySocketOptions = {}): MemorySocket {
+export function openMemorySocket(
+  gateway: { readonly handler: GatewayServerHandler },
+  options: MemorySocketOptions = {},
+): MemorySocket {
+  return connectHandler(gateway.handler, options);
+}
+
+function connectHandler(handler: GatewayServerHandler, options: MemorySocketOptions): MemorySocket {
   const remoteAddress = options.remoteAddress ?? "127.0.0.1";
   const headers = new Headers(options.headers);
   const request = new Request("http://memory.invalid/", {
     headers: { ...Object.fromEntries(headers), upgrade: "websocket" },
   });
-  const refused = gateway.handler.admitUpgrade(request, { remoteAddress });
+  const refused = handler.admitUpgrade(request, { remoteAddress });
   if (refused) throw new Error(`upgrade refused with HTTP ${refused.status}`);
 
   const inbox: Frame[] = [];
@@ -52,7 +61,7 @@ export function openMemorySocket(gateway: Gateway, options: MemorySocketOptions 
   let resolveClosed!: (value: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
 
-  const handlers: SocketHandlers = gateway.handler.acceptSocket({
+  const handlers: SocketHandlers = handler.acceptSocket({
     send(text) {
       if (!open) return;
       const frame = JSON.parse(text) as Frame;
@@ -110,6 +119,62 @@ export function openMemorySocket(gateway: Gateway, options: MemorySocketOptions 
     },
     setBufferedAmount(bytes) {
       buffered = bytes;
+    },
+  };
+}
+
+/** A `RequestInit` plus the peer address the gateway should see. */
+export interface MemoryRequestInit extends RequestInit {
+  /** The peer address the gateway sees (default `127.0.0.1`). */
+  remoteAddress?: string;
+}
+
+/** A {@link Transport} whose clients live in the same process: `connect()` for sockets, `fetch()` for HTTP. */
+export interface MemoryTransport extends Transport {
+  /**
+   * Sends an HTTP request to the listening gateway. A path (`"/health"`) is resolved against the
+   * listener's address. Rejects, as a refused connection would, when the gateway is not listening.
+   */
+  fetch(input: Request | URL | string, init?: MemoryRequestInit): Promise<Response>;
+  /** Opens a socket to the listening gateway; throws when it is not listening or refuses the upgrade. */
+  connect(options?: MemorySocketOptions): MemorySocket;
+}
+
+/**
+ * Creates the in-memory transport. Pass it as `createGateway({ transport })`; after `start()` its
+ * `fetch()` and `connect()` reach the gateway the way a network client would, through the same
+ * {@link GatewayServerHandler} a network transport drives.
+ */
+export function memoryTransport(): MemoryTransport {
+  let listening: { handler: GatewayServerHandler; base: string } | undefined;
+  const current = () => {
+    if (!listening) throw new TypeError("memory transport: connection refused (gateway not listening)");
+    return listening;
+  };
+  return {
+    name: "memory",
+    listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
+      if (listening) return Promise.reject(new Error("memory transport: already listening"));
+      const server: ListeningServer = {
+        hostname: options.hostname,
+        port: options.port,
+        close() {
+          if (listening?.handler === handler) listening = undefined;
+          return Promise.resolve();
+        },
+      };
+      const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
+      listening = { handler, base: `http://${host}:${options.port}/` };
+      return Promise.resolve(server);
+    },
+    async fetch(input, init = {}) {
+      const { handler, base } = current();
+      const { remoteAddress = "127.0.0.1", ...requestInit } = init;
+      const target = input instanceof Request ? input : new URL(input, base);
+      return await handler.fetch(new Request(target, requestInit), { remoteAddress });
+    },
+    connect(options = {}) {
+      return connectHandler(current().handler, options);
     },
   };
 }

@@ -1,0 +1,136 @@
+// The published entry points: deno.json and jsr.json list the same ones, each loads only what its runtime
+// needs (the root no `node:` module and no `ws`), and the in-memory transport the root ships is a real
+// Transport that clients reach through `fetch()` and `connect()`.
+import assert from "node:assert/strict";
+import {
+  createGateway,
+  type Gateway,
+  type GatewayOptions,
+  memoryTransport,
+  openMemorySocket,
+  type Transport,
+} from "../mod.ts";
+import { connectParams, TOKEN } from "./_helpers.ts";
+
+const root = new URL("../", import.meta.url);
+const manifest = async (name: string) => JSON.parse(await Deno.readTextFile(new URL(name, root)));
+
+/** Every module specifier in an entry point's graph, static and dynamic imports alike. */
+async function moduleGraph(entry: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", new URL("deno.json", root).pathname, new URL(entry, root).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as { modules: { specifier: string }[] };
+  return info.modules.map((m) => m.specifier);
+}
+
+const isWs = (specifier: string) => /^npm:\/?ws@/.test(specifier);
+
+Deno.test("deno.json and jsr.json publish the same entry points, one per runtime and per store", async () => {
+  const exports = (await manifest("deno.json")).exports;
+  assert.deepEqual(exports, {
+    ".": "./mod.ts",
+    "./deno": "./deno.ts",
+    "./node": "./node.ts",
+    "./stores/jsonl": "./stores/jsonl.ts",
+  });
+  assert.deepEqual((await manifest("jsr.json")).exports, exports);
+});
+
+Deno.test("the root entry point's module graph has no node: module and no ws", async () => {
+  const graph = await moduleGraph("mod.ts");
+  assert.ok(graph.some((s) => s.endsWith("/lib/transports/memory.ts")), "the graph was read");
+  assert.deepEqual(graph.filter((s) => s.startsWith("node:") || isWs(s)), []);
+  assert.ok(!graph.some((s) => s.endsWith("/lib/transports/deno.ts")), "the Deno transport is ./deno");
+});
+
+Deno.test("./deno loads neither ws nor node:http; ./node is where they are", async () => {
+  const deno = await moduleGraph("deno.ts");
+  assert.deepEqual(deno.filter((s) => s.startsWith("node:") || isWs(s)), []);
+  const node = await moduleGraph("node.ts");
+  assert.ok(node.includes("node:http") && node.some(isWs), node.join("\n"));
+});
+
+Deno.test("each entry point exports what its docs name", async () => {
+  const mod = await import("../mod.ts");
+  for (
+    const name of ["createGateway", "memoryTransport", "openMemorySocket", "loadConfig", "objectConfigSource"]
+  ) {
+    assert.equal(typeof (mod as Record<string, unknown>)[name], "function", name);
+  }
+  assert.ok(!("denoTransport" in mod) && !("nodeTransport" in mod), "transports have their own entry points");
+  assert.equal(typeof (await import("../deno.ts")).denoTransport, "function");
+  assert.equal(typeof (await import("../node.ts")).nodeTransport, "function");
+  const stores = await import("../stores/jsonl.ts");
+  assert.equal(typeof stores.jsonlStores, "function");
+  assert.equal(typeof stores.fileJsonDocs, "function");
+});
+
+async function handshake(open: () => ReturnType<typeof openMemorySocket>) {
+  const socket = open();
+  assert.equal((await socket.next()).event, "connect.challenge");
+  socket.send({ type: "req", id: "c", method: "connect", params: connectParams() });
+  const hello = await socket.waitFor((f) => f.id === "c");
+  assert.equal(hello.ok, true, JSON.stringify(hello));
+  return socket;
+}
+
+async function started(transport: Transport, options: GatewayOptions = {}): Promise<Gateway> {
+  const config = { gateway: { auth: { mode: "token" as const, token: TOKEN } } };
+  const gateway = createGateway({ ...options, transport, config });
+  gateway.registerRoute({ path: "/peer", handler: (_request, info) => new Response(info.remoteAddress) });
+  await gateway.start();
+  return gateway;
+}
+
+Deno.test("memory transport: listen() gives a listener; fetch() and connect() reach the gateway", async () => {
+  const transport = memoryTransport();
+  const gateway = await started(transport);
+  try {
+    const health = await transport.fetch("/health");
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    const peer = await transport.fetch(new Request("http://127.0.0.1/peer"), { remoteAddress: "10.0.0.9" });
+    assert.equal(await peer.text(), "10.0.0.9");
+    const socket = await handshake(() => transport.connect());
+    socket.send({ type: "req", id: "h", method: "health", params: {} });
+    assert.equal((await socket.waitFor((f) => f.id === "h")).ok, true);
+    await handshake(() => openMemorySocket(gateway));
+    await gateway.stop();
+    assert.equal((await socket.closed).code, 1012);
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("memory transport: refused before start and after stop, as a closed port is", async () => {
+  const transport = memoryTransport();
+  await assert.rejects(transport.fetch("/health"), /connection refused/);
+  assert.throws(() => transport.connect(), /connection refused/);
+  const gateway = await started(transport);
+  await gateway.stop();
+  await assert.rejects(transport.fetch("/health"), /connection refused/);
+  assert.throws(() => transport.connect(), /connection refused/);
+  const again = await started(transport);
+  try {
+    const health = await transport.fetch("/health");
+    assert.equal(health.status, 200, "a restarted gateway listens again");
+    await health.body?.cancel();
+  } finally {
+    await again.stop();
+  }
+});
+
+Deno.test("memory transport: upgrade admission applies to connect()", async () => {
+  const transport = memoryTransport();
+  const gateway = await started(transport, { limits: { maxUnauthenticatedSockets: 1 } });
+  try {
+    transport.connect();
+    assert.throws(() => transport.connect(), /HTTP 503/, "the pre-auth socket cap holds");
+  } finally {
+    await gateway.stop();
+  }
+});
