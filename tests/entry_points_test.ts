@@ -10,6 +10,8 @@ import {
   openMemorySocket,
   type Transport,
 } from "../mod.ts";
+import { gatewayModules } from "../runner/gateway/modules.ts";
+import { lazyModule } from "../runner/gateway/lazy-module.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 
 const root = new URL("../", import.meta.url);
@@ -134,3 +136,104 @@ Deno.test("memory transport: upgrade admission applies to connect()", async () =
     await gateway.stop();
   }
 });
+
+Deno.test("the runner's gateway command loads neither ws nor node:http (the Deno transport serves it)", async () => {
+  const graph = await moduleGraph("runner/commands/gateway-run.ts");
+  assert.ok(graph.some((s) => s.endsWith("/lib/transports/deno.ts")), "the graph was read");
+  assert.deepEqual(graph.filter((s) => s === "node:http" || s === "node:https" || isWs(s)), []);
+});
+
+Deno.test("lazyModule: imported only when its section is on, at start or at the first reload that turns it on", async () => {
+  let loads = 0;
+  const feature = () =>
+    lazyModule("feature", (config) => config.hooks?.enabled === true, () => {
+      loads++;
+      return Promise.resolve({
+        name: "feature",
+        setup: (context) => context.registerMethod("feature.ping", "operator.read", () => ({ pong: true })),
+      });
+    });
+  const auth = { gateway: { auth: { mode: "token" as const, token: TOKEN } } };
+  const off = createGateway({ config: auth, modules: [feature()] });
+  await off.start();
+  try {
+    assert.equal(loads, 0);
+    await assert.rejects(off.call("feature.ping"), /unknown method/);
+    assert.equal(off.updateConfig({ ...auth, hooks: { enabled: false } }).ok, true);
+    assert.equal(loads, 0, "a reload that leaves it off loads nothing");
+    assert.equal(
+      off.updateConfig({ ...auth, hooks: { enabled: true, token: "hook-token-abcdef" } }).ok,
+      true,
+    );
+    assert.deepEqual(await until(() => off.call("feature.ping").catch(() => undefined)), { pong: true });
+    off.updateConfig({ ...auth, hooks: { enabled: false } });
+    off.updateConfig({ ...auth, hooks: { enabled: true, token: "hook-token-abcdef" } });
+    assert.equal(loads, 1, "loaded once");
+  } finally {
+    await off.stop();
+  }
+  const on = createGateway({
+    config: { ...auth, hooks: { enabled: true, token: "x" } },
+    modules: [feature()],
+  });
+  await on.start();
+  try {
+    assert.deepEqual(await on.call("feature.ping"), { pong: true }, "set up before start() resolves");
+    assert.equal(loads, 2);
+  } finally {
+    await on.stop();
+  }
+});
+
+Deno.test("runner modules: hooks answer 404 while off and serve /hooks/wake once enabled, at start or by reload", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "openclaw-lazy-" });
+  const hooks = { enabled: true, token: "hook-token-abcdef" };
+  const auth = { gateway: { auth: { mode: "token" as const, token: TOKEN } } };
+  const wake = (gateway: Gateway) =>
+    gateway.fetch(
+      new Request("http://127.0.0.1/hooks/wake", {
+        method: "POST",
+        headers: { authorization: `Bearer ${hooks.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ text: "ping" }),
+      }),
+      { remoteAddress: "127.0.0.1" },
+    );
+  const modules = () => gatewayModules({ stateDir: dir, configPath: `${dir}/openclaw.json` });
+  const gateway = createGateway({ config: auth, modules: modules() });
+  try {
+    await gateway.start();
+    const off = await wake(gateway);
+    assert.deepEqual([off.status, await off.text()], [404, "Not Found"]);
+    assert.equal(gateway.updateConfig({ ...auth, hooks }).ok, true);
+    const on = await until(async () => {
+      const response = await wake(gateway);
+      if (response.status === 200) return response;
+      await response.body?.cancel();
+    });
+    assert.equal((await on.json()).ok, true);
+    await gateway.stop();
+    const atStart = createGateway({ config: { ...auth, hooks }, modules: modules() });
+    await atStart.start();
+    try {
+      const response = await wake(atStart);
+      assert.equal(response.status, 200, await response.clone().text());
+      await response.body?.cancel();
+    } finally {
+      await atStart.stop();
+    }
+  } finally {
+    await gateway.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Polls `probe` until it returns a value (2 s at most). */
+async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -6,7 +6,6 @@
 import { agentsModule, openAiHttpModule } from "../../lib/agents/mod.ts";
 import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
-import { hooksModule } from "../../lib/hooks/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
 import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
@@ -14,13 +13,14 @@ import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
 import type { ProfilePaths } from "../command.ts";
 import { configMethodsModule } from "./config-methods.ts";
+import { lazyModule } from "./lazy-module.ts";
 
 /**
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
  * models with sessions and transcripts kept as JSONL under the state dir, the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
- * channels, hooks, the Control UI, and the `config.*` methods over the profile's config file. Agents
- * come first: the others reach its runtime during their setup.
+ * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
+ * over the profile's config file. Agents come first: the others reach its runtime during their setup.
  */
 export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
   const agents = agentsModule({ stores: jsonlStores(paths.stateDir) });
@@ -33,7 +33,13 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
     toolsModule({ agents }),
     metrics,
     channels,
-    hooksModule({ agents, channels, metrics: metrics.recorder }),
+    // While off, the hooks route answers 404 as an unknown path does, so leaving it out changes no answer.
+    lazyModule(
+      "hooks",
+      (config) => config.hooks?.enabled === true,
+      async () =>
+        (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
+    ),
     controlUiModule(),
     configMethodsModule({ configPath: paths.configPath }),
   ];
