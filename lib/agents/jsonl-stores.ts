@@ -76,8 +76,10 @@ export class JsonlTranscriptStore implements TranscriptStore {
   /** Reads and appends of one file run one after another, so a read never caches a stale view. */
   readonly #queues = new Map<string, Promise<void>>();
 
+  /** Transcripts under `stateDir`; the last `cacheSize` read are kept in memory. */
   constructor(private readonly stateDir: string, private readonly cacheSize: number = CACHED_TRANSCRIPTS) {}
 
+  /** Appends lines to a transcript, durably (fsync) before resolving. */
   async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
     const path = this.#path(ref);
     return await this.#serially(path, async () => {
@@ -89,6 +91,7 @@ export class JsonlTranscriptStore implements TranscriptStore {
     });
   }
 
+  /** Every line of a transcript, in order; a torn last line is skipped. */
   async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
     const path = this.#path(ref);
     return await this.#serially(path, async () => {
@@ -132,15 +135,18 @@ export class JsonlSessionStore implements SessionStore {
   /** Writes go one after another so lines never interleave. */
   #tail: Promise<void> = Promise.resolve();
 
+  /** Session metadata in `agents/sessions.jsonl` under `stateDir`. */
   constructor(stateDir: string) {
     this.#path = join(stateDir, "agents", "sessions.jsonl");
   }
 
+  /** The session with this key, if any. */
   async get(key: string): Promise<SessionEntry | undefined> {
     const entry = (await this.#load()).get(key);
     return entry && { ...entry };
   }
 
+  /** Creates or replaces a session, durably before resolving. */
   async put(entry: SessionEntry): Promise<void> {
     const entries = await this.#load();
     entries.set(entry.key, { ...entry });
@@ -149,6 +155,7 @@ export class JsonlSessionStore implements SessionStore {
     await write;
   }
 
+  /** Every session. */
   async list(): Promise<SessionEntry[]> {
     return [...(await this.#load()).values()].map((e) => ({ ...e }));
   }

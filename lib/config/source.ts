@@ -24,6 +24,7 @@ export interface ConfigSnapshot {
 
 /** A place config is read from, optionally watched for changes. */
 export interface ConfigSource {
+  /** What the source is, for messages (`file`, `env`, `object`, ...). */
   readonly name: string;
   /** Reads the current config; throws {@link ConfigLoadError} when it cannot be read or parsed. */
   load(): Promise<ConfigSnapshot>;
@@ -33,6 +34,7 @@ export interface ConfigSource {
 
 /** A config that could not be read, parsed or validated; the message names the origin and the path. */
 export class ConfigLoadError extends Error {
+  /** `origin` names where the config came from; `issues` lists each invalid path when validation failed. */
   constructor(message: string, readonly origin: string, readonly issues: ConfigIssue[] = []) {
     super(message);
     this.name = "ConfigLoadError";
@@ -41,7 +43,9 @@ export class ConfigLoadError extends Error {
 
 /** A snapshot that passed validation. */
 export interface LoadedConfig {
+  /** The read it came from. */
   snapshot: ConfigSnapshot;
+  /** The validated config. */
   config: GatewayConfig;
 }
 

@@ -9,7 +9,9 @@ import type { GatewayServerHandler } from "../ws/wire.ts";
 
 /** Where to listen. Port 0 picks a free port. */
 export interface ListenOptions {
+  /** The address to bind. */
   hostname: string;
+  /** The port to bind; 0 picks a free one. */
   port: number;
   /**
    * How long a connection may take to deliver a request's headers, counted from accept and again from
@@ -52,7 +54,9 @@ export function readTlsFiles(tls: TlsFiles, read: (path: string) => string): { c
 
 /** A running listener. */
 export interface ListeningServer {
+  /** The address it is bound to. */
   hostname: string;
+  /** The port it is bound to (the one picked when 0 was asked for). */
   port: number;
   /** Stops accepting and closes the listener (sockets are closed by the gateway before this). */
   close(): Promise<void>;
@@ -60,12 +64,14 @@ export interface ListeningServer {
 
 /** A way to put the gateway on the network. */
 export interface Transport {
+  /** Its name in logs (`deno`, `node`, `memory`). */
   readonly name: string;
   /**
    * Whether `Response.clone()` of a buffered response costs less on this runtime than building a new
    * one (true on Deno; undici tees a stream). The gateway then serves repeating answers as clones.
    */
   readonly cloneIsCheap?: boolean;
+  /** Starts serving `handler`; rejects with `PORT_IN_USE` or `BIND_FAILED` when it cannot bind. */
   listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer>;
   /**
    * This host's own interface addresses, so trusted-proxy auth can refuse requests that claim to come
