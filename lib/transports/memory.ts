@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { Gateway } from "../gateway.ts";
-import type { SocketHandlers } from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers } from "../ws/wire.ts";
 
 /** A frame as the client receives it. */
 export type Frame = Record<string, unknown> & { type: string };
@@ -35,7 +34,10 @@ export interface MemorySocket {
 }
 
 /** Opens an in-memory socket to `gateway` (which must be started). Upgrade admission rules apply. */
-export function openMemorySocket(gateway: Gateway, options: MemorySocketOptions = {}): MemorySocket {
+export function openMemorySocket(
+  gateway: { readonly handler: GatewayServerHandler },
+  options: MemorySocketOptions = {},
+): MemorySocket {
   const remoteAddress = options.remoteAddress ?? "127.0.0.1";
   const headers = new Headers(options.headers);
   const request = new Request("http://memory.invalid/", {
