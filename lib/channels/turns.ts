@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentsModule } from "../agents/module.ts";
-import { targetSession } from "../agents/run-methods.ts";
+import { targetSession } from "../agents/session-target.ts";
 
 /** A turn to start. */
 export interface TurnRequest {
