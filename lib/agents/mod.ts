@@ -8,12 +8,12 @@
  *
  * @module
  */
-export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./module.ts";
+export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./agents-module.ts";
 export {
   openAiEndpointsEnabled,
   openAiHttpModule,
   type OpenAiHttpModuleOptions,
-} from "../http/openai/module.ts";
+} from "../http/openai/openai-module.ts";
 export type {
   AgentRuntime,
   RunEvent,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AgentsModule } from "../agents/module.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
 import { targetSession } from "../agents/session-target.ts";
 
 /** A turn to start. */
