@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import type { FetchLike } from "../lib/providers/types.ts";
