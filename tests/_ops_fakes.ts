@@ -2,7 +2,7 @@
 import type { CommandResult, CommandRunner, ServiceFiles } from "../lib/service/types.ts";
 import { createGateway, type Gateway, nodeTransport } from "../mod.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { nodeServiceFiles } from "../lib/service/node_host.ts";
+import { nodeServiceFiles } from "../lib/service/node-host.ts";
 import { createOpsCommands } from "../runner/commands/ops/index.ts";
 import { denoOpsHost, type OpsHost } from "../runner/commands/ops/host.ts";
 

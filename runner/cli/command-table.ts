@@ -34,23 +34,23 @@ export function commandCatalog(host: GatewayRunHost): CommandCatalog {
     {
       paths: [["gateway", "status"]],
       load:
-        async () => [(await import("../commands/ops/gateway_status.ts")).gatewayStatusCommand(await ops())],
+        async () => [(await import("../commands/ops/gateway-status.ts")).gatewayStatusCommand(await ops())],
     },
     {
       paths: [["gateway", "probe"]],
-      load: async () => [(await import("../commands/ops/gateway_probe.ts")).gatewayProbeCommand(await ops())],
+      load: async () => [(await import("../commands/ops/gateway-probe.ts")).gatewayProbeCommand(await ops())],
     },
     {
       paths: [["gateway", "call"], ["health"], ["gateway", "health"]],
-      load: async () => (await import("../commands/ops/rpc_commands.ts")).rpcCommands(await ops()),
+      load: async () => (await import("../commands/ops/rpc-commands.ts")).rpcCommands(await ops()),
     },
     {
       paths: ["install", "uninstall", "start", "stop", "restart"].map((name) => ["gateway", name]),
-      load: async () => (await import("../commands/ops/service_commands.ts")).serviceCommands(await ops()),
+      load: async () => (await import("../commands/ops/service-commands.ts")).serviceCommands(await ops()),
     },
     {
       paths: [["status"], ["channels", "status"]],
-      load: async () => (await import("../commands/ops/status_commands.ts")).statusCommands(await ops()),
+      load: async () => (await import("../commands/ops/status-commands.ts")).statusCommands(await ops()),
     },
     {
       paths: [["pairing", "list"], ["pairing", "approve"]],

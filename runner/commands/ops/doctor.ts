@@ -18,11 +18,11 @@ import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts
 import { MIN_OPEN_FILES, RAISE_OPEN_FILES_HINT } from "../../gateway/open-files.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { UNRECOGNIZED } from "../../../lib/config/unknown-keys.ts";
-import { unknownKeysCheck } from "./doctor_config_keys.ts";
+import { unknownKeysCheck } from "./doctor-config-keys.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { auditService, inspectService, installerHost } from "./service.ts";
-import { gatewaySpec } from "./service_commands.ts";
+import { gatewaySpec } from "./service-commands.ts";
 import { printJson } from "./shared.ts";
 import { resolveGateway, resolvePort } from "./target.ts";
 

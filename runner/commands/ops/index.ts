@@ -5,12 +5,12 @@
  */
 import type { RunnerCommand } from "../../command.ts";
 import { doctorCommand } from "./doctor.ts";
-import { gatewayProbeCommand } from "./gateway_probe.ts";
-import { gatewayStatusCommand } from "./gateway_status.ts";
+import { gatewayProbeCommand } from "./gateway-probe.ts";
+import { gatewayStatusCommand } from "./gateway-status.ts";
 import { denoOpsHost, type OpsHost } from "./host.ts";
-import { rpcCommands } from "./rpc_commands.ts";
-import { serviceCommands } from "./service_commands.ts";
-import { statusCommands } from "./status_commands.ts";
+import { rpcCommands } from "./rpc-commands.ts";
+import { serviceCommands } from "./service-commands.ts";
+import { statusCommands } from "./status-commands.ts";
 
 /** The operator commands wired to `host` (tests pass a fake one). */
 export function createOpsCommands(host: OpsHost): RunnerCommand[] {
