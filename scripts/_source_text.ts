@@ -6,7 +6,9 @@
  */
 
 /** Words after which a `/` starts a regular expression rather than a division. */
-const REGEX_AFTER_WORD = new Set(["return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw", "yield", "await"]);
+const REGEX_AFTER_WORD = new Set(
+  "return typeof case do else in of new delete void throw yield await".split(" "),
+);
 
 /**
  * `source` with comments, template-literal text and regular-expression bodies replaced by spaces (line breaks

@@ -73,8 +73,8 @@ export async function checkLayers(root: string): Promise<Violation[]> {
     violations.push(...runnerImports(file, refs), ...runtimeUses(file, source, refs));
   }
   violations.push(
-    ...cycles(imports, packageOf, "package"),
-    ...cycles(imports, (file) => file, "module"),
+    ...cycles(imports, "package"),
+    ...cycles(imports, "module"),
     ...await misnamedFiles(root),
   );
   return violations;
@@ -102,14 +102,20 @@ function runnerImports(file: string, refs: ImportRef[]): Violation[] {
 
 function runtimeUses(file: string, source: string, refs: ImportRef[]): Violation[] {
   if (ADAPTERS.some((path) => path.endsWith("/") ? file.startsWith(path) : file === path)) return [];
-  const found: Violation[] = refs.filter((ref) => ref.specifier.startsWith("node:")).map(({ specifier, line }) => ({
+  const found: Violation[] = refs.filter((ref) => ref.specifier.startsWith("node:")).map((
+    { specifier, line },
+  ) => ({
     kind: "runtime-api",
     file,
     detail: `line ${line}: imports "${specifier}"`,
   }));
   const code = blankSource(source, false);
   for (const match of code.matchAll(RUNTIME_GLOBAL)) {
-    found.push({ kind: "runtime-api", file, detail: `line ${lineAt(code, match.index!)}: uses ${match[1]}.*` });
+    found.push({
+      kind: "runtime-api",
+      file,
+      detail: `line ${lineAt(code, match.index!)}: uses ${match[1]}.*`,
+    });
   }
   return found;
 }
@@ -121,17 +127,18 @@ export function packageOf(file: string): string {
 }
 
 /**
- * Import cycles between the nodes `nodeOf` maps files to (packages, or the files themselves), one violation
- * per cycle, naming an import for every edge on it.
+ * Import cycles between packages, or (`what` = "module") between the files of one package, since a cycle
+ * across packages is already reported as theirs. One violation per cycle, naming an import for each edge.
  */
-function cycles(imports: Map<string, ImportRef[]>, nodeOf: (file: string) => string, what: string): Violation[] {
+function cycles(imports: Map<string, ImportRef[]>, what: "package" | "module"): Violation[] {
+  const nodeOf = what === "package" ? packageOf : (file: string) => file;
   const edges = new Map<string, Map<string, string>>();
   for (const [file, refs] of imports) {
     for (const { specifier, line } of refs) {
       const target = resolveLocal(file, specifier);
       if (!target || !imports.has(target)) continue;
       const from = nodeOf(file), to = nodeOf(target);
-      if (from === to) continue;
+      if (from === to || (what === "module" && packageOf(file) !== packageOf(target))) continue;
       const out = edges.get(from) ?? edges.set(from, new Map()).get(from)!;
       if (!out.has(to)) out.set(to, `${file}:${line} imports "${specifier}"`);
     }
@@ -179,7 +186,11 @@ function stronglyConnected(edges: Map<string, Map<string, string>>): string[][] 
 }
 
 /** A shortest path from `start` back to itself inside one component, by breadth-first search. */
-function shortestCycle(start: string, within: Set<string>, edges: Map<string, Map<string, string>>): string[] {
+function shortestCycle(
+  start: string,
+  within: Set<string>,
+  edges: Map<string, Map<string, string>>,
+): string[] {
   const parent = new Map<string, string>();
   const queue = [start];
   while (queue.length) {
@@ -232,7 +243,9 @@ async function listTs(dir: string): Promise<string[]> {
     for (const entry of entries) {
       const path = join(at, entry.name);
       if (entry.isDirectory && !SKIP_DIRS.has(entry.name)) await walk(path);
-      else if (entry.isFile && entry.name.endsWith(".ts")) files.push(relative(base, path).split(sep).join("/"));
+      else if (entry.isFile && entry.name.endsWith(".ts")) {
+        files.push(relative(base, path).split(sep).join("/"));
+      }
     }
   };
   await walk(dir);
