@@ -9,10 +9,16 @@ import type { GatewayRunHost } from "../commands/gateway-run.ts";
 import type { OpsHost } from "../commands/ops/host.ts";
 import { CommandCatalog } from "./lazy-commands.ts";
 
-/** The catalog of every command, given the host seams `gateway run` needs. */
-export function commandCatalog(host: GatewayRunHost): CommandCatalog {
-  let opsHost: Promise<OpsHost> | undefined;
-  const ops = () => opsHost ??= import("../commands/ops/host.ts").then((m) => m.denoOpsHost());
+/**
+ * The catalog of every command (the CLI's one command list), given the host seams `gateway run` needs and
+ * the operator commands' host (the Deno process's unless given; tests pass a fake).
+ */
+export function commandCatalog(host: GatewayRunHost, opsHost?: OpsHost): CommandCatalog {
+  let loadedOpsHost: Promise<OpsHost> | undefined;
+  const ops = () =>
+    loadedOpsHost ??= opsHost
+      ? Promise.resolve(opsHost)
+      : import("../commands/ops/host.ts").then((m) => m.denoOpsHost());
   return new CommandCatalog([
     {
       paths: [["gateway"], ["gateway", "run"]],
