@@ -11,9 +11,8 @@ import { scanGatewayServices } from "../../../lib/service/scan.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { writeFileAtomic } from "../../config/atomic-write.ts";
-import { parseJson5, readConfigText } from "../../config/json5-file.ts";
-import { lockPath, pidAlive } from "../../gateway/lock.ts";
+import { repairConfigFile } from "../../config/config-writer.ts";
+import { lockPath, parseLockOwner, pidAlive } from "../../gateway/lock.ts";
 import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts";
 import { MIN_OPEN_FILES, RAISE_OPEN_FILES_HINT } from "../../gateway/open-files.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
@@ -39,13 +38,12 @@ interface Check extends DoctorFinding {
   fix?: () => Promise<void>;
 }
 
-/** Edits the authored config file (not the `$include`/`${ENV}`-expanded view) and writes it atomically with backups. */
-async function editConfigFile(path: string, edit: (root: Record<string, unknown>) => void): Promise<void> {
-  const text = await readConfigText(path);
-  const root = (text === undefined ? {} : parseJson5(text, path)) as Record<string, unknown>;
-  if ("$include" in root) throw new Error(`${path} uses a root $include; edit it by hand`);
-  edit(root);
-  await writeFileAtomic(path, `${JSON.stringify(root, null, 2)}\n`);
+/** Settings repairs stop at a root `$include`: the setting may come from the included file. */
+function editConfigFile(path: string, edit: (root: Record<string, unknown>) => void): Promise<void> {
+  return repairConfigFile(path, (root) => {
+    if ("$include" in root) throw new Error(`${path} uses a root $include; edit it by hand`);
+    edit(root);
+  });
 }
 
 function gatewaySection(root: Record<string, unknown>): Record<string, unknown> {
@@ -211,12 +209,7 @@ async function portCheck(host: OpsHost, ctx: CliContext, config: CliConfigReport
 /** The pid recorded in the gateway lock: undefined without a lock, 0 when unreadable. */
 async function lockOwner(host: OpsHost, ctx: CliContext): Promise<number | undefined> {
   const text = await host.files.readText(lockPath(ctx.paths.stateDir));
-  if (text === undefined) return undefined;
-  try {
-    return Number(JSON.parse(text).pid) || 0;
-  } catch {
-    return 0;
-  }
+  return text === undefined ? undefined : parseLockOwner(text)?.pid ?? 0;
 }
 
 async function lockCheck(host: OpsHost, ctx: CliContext): Promise<Check> {
