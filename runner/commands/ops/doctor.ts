@@ -46,13 +46,11 @@ function editConfigFile(path: string, edit: (root: Record<string, unknown>) => v
   });
 }
 
-function gatewaySection(root: Record<string, unknown>): Record<string, unknown> {
-  const gateway = (root.gateway && typeof root.gateway === "object" ? root.gateway : {}) as Record<
-    string,
-    unknown
-  >;
-  root.gateway = gateway;
-  return gateway;
+/** The object at `parent[key]`, put there first when it is missing or not an object. */
+function objectAt(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const child = parent[key];
+  if (child && typeof child === "object") return child as Record<string, unknown>;
+  return (parent[key] = {});
 }
 
 function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
@@ -81,7 +79,7 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
       ...(writable
         ? {
           repair: 'set gateway.mode to "local"',
-          fix: () => editConfigFile(config.path, (root) => void (gatewaySection(root).mode = "local")),
+          fix: () => editConfigFile(config.path, (root) => void (objectAt(root, "gateway").mode = "local")),
         }
         : {}),
     });
@@ -122,15 +120,11 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
           repair: "generate a random gateway.auth.token",
           fix: () =>
             editConfigFile(config.path, (root) => {
-              const section = gatewaySection(root);
-              const authSection =
-                (section.auth && typeof section.auth === "object" ? section.auth : {}) as Record<
-                  string,
-                  unknown
-                >;
               const bytes = crypto.getRandomValues(new Uint8Array(24));
-              authSection.token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-              section.auth = authSection;
+              objectAt(objectAt(root, "gateway"), "auth").token = Array.from(
+                bytes,
+                (b) => b.toString(16).padStart(2, "0"),
+              ).join("");
             }),
         }
         : {}),
