@@ -48,7 +48,8 @@ export const NAME_RULES: readonly { folder: string; pattern: RegExp; rule: strin
 /** Folders a name rule does not walk into: data, not source. */
 const SKIP_DIRS = new Set(["fixtures", "results", "node_modules"]);
 
-const RUNTIME_GLOBAL = /(?<![\w$.])(?:globalThis\s*\.\s*)?(Deno|process|Bun)\s*\./g;
+// A runtime global by name (`Deno.env`, `typeof Deno`, `globalThis.process`), not a property or object key.
+const RUNTIME_GLOBAL = /(?<![\w$.])(?:globalThis\s*\.\s*)?(Deno|process|Bun)(?![\w$]|\s*:)/g;
 const FROM_IMPORT =
   /(?<![\w$.])(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\{[^}]*\}|\*(?:\s+as\s+[\w$]+)?|[\w$]+)\s+from\s*(["'])([^"'\n]+)\1/g;
 const BARE_IMPORT = /(?<![\w$.])import\s*\(?\s*(["'])([^"'\n]+)\1/g;
@@ -114,7 +115,7 @@ function runtimeUses(file: string, source: string, refs: ImportRef[]): Violation
     found.push({
       kind: "runtime-api",
       file,
-      detail: `line ${lineAt(code, match.index!)}: uses ${match[1]}.*`,
+      detail: `line ${lineAt(code, match.index!)}: uses ${match[1]}`,
     });
   }
   return found;

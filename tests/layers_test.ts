@@ -51,15 +51,17 @@ Deno.test("runtime APIs outside the adapters are named; comments, strings and ad
       "export const tpl = `process.env ${readFile.name} Deno.x`;",
       "export const re = /Deno\\.[\"']/; // a regular expression with quotes",
       "export const self = { process: 1 }.process;",
+      'export const onDeno = typeof Deno !== "undefined";',
     ].join("\n"),
     "lib/transports/runtime.ts": 'import { createServer } from "node:http";\nexport const s = Deno.serve;\n',
     "lib/state/json-docs-files.ts": 'import { readFile } from "node:fs/promises";\nexport { readFile };\n',
   });
   assert.deepEqual(found, [
     { kind: "runtime-api", file: "lib/core.ts", detail: 'line 1: imports "node:fs/promises"' },
-    { kind: "runtime-api", file: "lib/core.ts", detail: "line 2: uses Deno.*" },
-    { kind: "runtime-api", file: "lib/core.ts", detail: "line 3: uses process.*" },
-    { kind: "runtime-api", file: "lib/core.ts", detail: "line 4: uses Bun.*" },
+    { kind: "runtime-api", file: "lib/core.ts", detail: "line 2: uses Deno" },
+    { kind: "runtime-api", file: "lib/core.ts", detail: "line 3: uses process" },
+    { kind: "runtime-api", file: "lib/core.ts", detail: "line 4: uses Bun" },
+    { kind: "runtime-api", file: "lib/core.ts", detail: "line 10: uses Deno" },
   ]);
 });
 
