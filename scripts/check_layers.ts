@@ -35,7 +35,10 @@ export const ADAPTERS: readonly string[] = [
   "lib/service/node-host.ts",
 ];
 
-/** Imported modules (lib/, runner/) are kebab-case; files that are run (tests, benches, scripts, examples) snake_case, `_` first when only imported by their siblings. */
+/**
+ * Imported modules (lib/, runner/) are kebab-case; files that are run (tests, benches, scripts, examples)
+ * snake_case, with a leading `_` when only their neighbours import them.
+ */
 export const NAME_RULES: readonly { folder: string; pattern: RegExp; rule: string }[] = [
   { folder: "lib", pattern: /^[a-z0-9]+(-[a-z0-9]+)*\.ts$/, rule: "kebab-case" },
   { folder: "runner", pattern: /^[a-z0-9]+(-[a-z0-9]+)*\.ts$/, rule: "kebab-case" },
@@ -68,8 +71,7 @@ export async function checkLayers(root: string): Promise<Violation[]> {
   const violations: Violation[] = [];
   for (const file of libFiles) {
     const source = await Deno.readTextFile(join(root, file));
-    const withStrings = blankSource(source, true);
-    const refs = findImports(withStrings);
+    const refs = findImports(blankSource(source, true));
     imports.set(file, refs);
     violations.push(...runnerImports(file, refs), ...runtimeUses(file, source, refs));
   }
@@ -82,7 +84,7 @@ export async function checkLayers(root: string): Promise<Violation[]> {
 }
 
 /** Every import, re-export and literal dynamic import in comment-free source. */
-export function findImports(code: string): ImportRef[] {
+function findImports(code: string): ImportRef[] {
   const refs: ImportRef[] = [];
   for (const pattern of [FROM_IMPORT, BARE_IMPORT]) {
     for (const match of code.matchAll(pattern)) {
@@ -103,26 +105,17 @@ function runnerImports(file: string, refs: ImportRef[]): Violation[] {
 
 function runtimeUses(file: string, source: string, refs: ImportRef[]): Violation[] {
   if (ADAPTERS.some((path) => path.endsWith("/") ? file.startsWith(path) : file === path)) return [];
-  const found: Violation[] = refs.filter((ref) => ref.specifier.startsWith("node:")).map((
-    { specifier, line },
-  ) => ({
-    kind: "runtime-api",
-    file,
-    detail: `line ${line}: imports "${specifier}"`,
-  }));
+  const found = refs.filter((ref) => ref.specifier.startsWith("node:"))
+    .map(({ specifier, line }) => `line ${line}: imports "${specifier}"`);
   const code = blankSource(source, false);
   for (const match of code.matchAll(RUNTIME_GLOBAL)) {
-    found.push({
-      kind: "runtime-api",
-      file,
-      detail: `line ${lineAt(code, match.index!)}: uses ${match[1]}`,
-    });
+    found.push(`line ${lineAt(code, match.index!)}: uses ${match[1]}`);
   }
-  return found;
+  return found.map((detail) => ({ kind: "runtime-api", file, detail }));
 }
 
 /** The package a `lib/` file belongs to: its first folder under lib/, or the file itself at lib/'s top. */
-export function packageOf(file: string): string {
+function packageOf(file: string): string {
   const [, first, second] = file.split("/");
   return second === undefined ? first : `${first}/`;
 }
