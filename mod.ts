@@ -123,6 +123,11 @@ export { GATEWAY_VERSION } from "./lib/version.ts";
 
 // Agents, model providers, sessions and the OpenAI-compatible HTTP API.
 export * from "./lib/agents/mod.ts";
+export {
+  openAiEndpointsEnabled,
+  openAiHttpModule,
+  type OpenAiHttpModuleOptions,
+} from "./lib/http/openai/openai-module.ts";
 
 // A small protocol v4 client (what the CLI uses), for apps that talk to a gateway.
 export {

@@ -10,7 +10,8 @@
 // Without wrk it measures with an in-process fetch loop instead (and says so). Prints a markdown
 // table; never asserts timings.
 import "./_record.ts";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 

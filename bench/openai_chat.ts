@@ -7,7 +7,8 @@
 // Prints a markdown table; never asserts timings.
 import "./_record.ts";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { startFakeUpstream } from "../tests/_upstream.ts";

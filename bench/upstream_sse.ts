@@ -4,7 +4,8 @@
 //
 //   deno run -A bench/upstream_sse.ts [seconds=8] [attackers=2]
 import "./_record.ts";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { startHostileUpstream } from "../tests/_upstream.ts";

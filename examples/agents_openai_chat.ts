@@ -5,7 +5,8 @@
 //
 // Point `models.providers` at Ollama, vLLM or any OpenAI-compatible server and set
 // `agents.defaults.model` to `<provider>/<model>` to use a real model instead.
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 

@@ -6,7 +6,7 @@
  */
 import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts";
 import { attributeClient } from "./auth/client-address.ts";
-import { normalizeIp } from "./auth/ip.ts";
+import { normalizeIp } from "./net/ip.ts";
 import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";

@@ -8,7 +8,6 @@ import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
-import type { PreparedResponse } from "./http/security-headers.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -128,6 +127,9 @@ export interface SocketRequestInfo {
 
 /** Screens a new socket (e.g. a browser origin check): a close reason refuses it with 1008. */
 export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
+
+/** Hands out a fresh copy of one prepared response per call. */
+export type PreparedResponse = () => Response;
 
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {

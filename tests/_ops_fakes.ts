@@ -3,8 +3,8 @@ import type { CommandResult, CommandRunner, ServiceFiles } from "../lib/service/
 import { createGateway, type Gateway } from "../mod.ts";
 import { nodeTransport } from "../node.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { nodeServiceFiles } from "../lib/service/node_host.ts";
-import { createOpsCommands } from "../runner/commands/ops/index.ts";
+import { nodeServiceFiles } from "../lib/service/node-host.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import { denoOpsHost, type OpsHost } from "../runner/commands/ops/host.ts";
 
 /** A command runner that records every call as one string and answers from `respond` (default: exit 0). */
@@ -66,7 +66,7 @@ export function fakeLinuxHost(home: string, run: CommandRunner): OpsHost {
   };
 }
 
-/** Runs the CLI with only the ops commands, capturing stdout/stderr. */
+/** Runs the CLI with the operator commands on `host`, capturing stdout/stderr. */
 export async function runOps(
   host: OpsHost,
   argv: string[],
@@ -79,7 +79,7 @@ export async function runOps(
     env,
     osHome: env.HOME ?? "/nonexistent",
     shutdownSignal: new AbortController().signal,
-    commands: createOpsCommands(host),
+    commands: commandCatalog({ isTerminal: false }, host),
     version: "test",
   });
   return { code, out: out.join("\n"), err: err.join("\n") };

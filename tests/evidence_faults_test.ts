@@ -4,7 +4,8 @@
 // recovery, no leaked run, no corrupted file, and the acknowledged message still there.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
 import { GatewaySupervisor } from "../runner/gateway/supervisor.ts";
 import { fileConfigSource } from "../runner/config/file-source.ts";

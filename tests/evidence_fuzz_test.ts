@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { join } from "node:path";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { ConfigLoadError, loadConfig } from "../lib/config/source.ts";
 import { fileConfigSource } from "../runner/config/file-source.ts";
 import { createGateway, type Frame, type Gateway, type GatewayConfig } from "../mod.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { MemoryLogSink } from "../lib/log/logger.ts";
-import { openAiHttpModule } from "../lib/http/openai/module.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway, type GatewayConfig, openMemorySocket } from "../mod.ts";
 import { TOKEN } from "./_helpers.ts";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { editDistance, findUnknownKeys, nearestKey } from "../lib/config/unknown-keys.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { allCommands } from "../runner/commands/index.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 
 async function cli(home: string, argv: string[], env: Record<string, string> = {}) {
@@ -15,7 +15,7 @@ async function cli(home: string, argv: string[], env: Record<string, string> = {
     env: { HOME: home, ...env },
     osHome: home,
     shutdownSignal: new AbortController().signal,
-    commands: allCommands({ isTerminal: false }),
+    commands: commandCatalog({ isTerminal: false }),
     version: "test",
   });
   return { code, out: out.join("\n"), err: err.join("\n") };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseJson5 } from "../lib/config/json5.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { allCommands } from "../runner/commands/index.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import { tempHome } from "./_runner_process.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
@@ -40,7 +40,7 @@ Deno.test("README real-model commands write that config; status is the named che
       env: { HOME: t.home, OPENAI_API_KEY: "sk-test" },
       osHome: t.home,
       shutdownSignal: new AbortController().signal,
-      commands: allCommands({ isTerminal: false }),
+      commands: commandCatalog({ isTerminal: false }),
       version: "test",
     });
     return { code, out: out.join("\n") };

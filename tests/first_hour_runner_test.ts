@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { invokedAs, rewriteHints } from "../runner/cli/invocation.ts";
-import { otherGatewayHints } from "../runner/commands/ops/other_gateways.ts";
+import { otherGatewayHints } from "../runner/commands/ops/other-gateways.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TOKEN = "first-hour-token-0123456789";

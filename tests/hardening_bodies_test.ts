@@ -7,7 +7,7 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";
 import { ReplayGuard } from "../lib/channels/replay.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
-import { openAiHttpModule } from "../lib/http/openai/module.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import type { ChatRequest, ChatResult, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { toolsModule } from "../lib/tools/mod.ts";

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import type { FetchLike } from "../lib/providers/types.ts";
@@ -13,7 +14,7 @@ import { parseJson5 } from "../lib/config/json5.ts";
 import { collectSecretValues } from "../lib/log/secret-redactor.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
-import { allCommands } from "../runner/commands/index.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import type { Frame } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
@@ -66,7 +67,7 @@ async function doctorCli(home: string, argv: string[]) {
     env: { HOME: home },
     osHome: home,
     shutdownSignal: new AbortController().signal,
-    commands: allCommands({ isTerminal: false }),
+    commands: commandCatalog({ isTerminal: false }),
     version: "test",
   });
   return { code, out: out.join("\n") };

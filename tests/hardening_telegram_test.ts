@@ -11,7 +11,7 @@ import { fileJsonDocs } from "../lib/state/json-docs-files.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { allCommands } from "../runner/commands/index.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
 import { client, connectParams, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
@@ -50,7 +50,7 @@ async function cli(stateDir: string, argv: string[]) {
     env: { HOME: stateDir, OPENCLAW_STATE_DIR: stateDir },
     osHome: stateDir,
     shutdownSignal: new AbortController().signal,
-    commands: allCommands({ isTerminal: false }),
+    commands: commandCatalog({ isTerminal: false }),
     version: "test",
   });
   return { code, out: out.join("\n"), err: err.join("\n") };

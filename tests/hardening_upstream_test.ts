@@ -3,7 +3,8 @@
 // off, and HTML where a stream was expected. Each is cut off at its limit or reported as an error, on the
 // OpenAI-compatible and the Anthropic provider, and the gateway keeps answering meanwhile.
 import assert from "node:assert/strict";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { OpenAiCompatibleProvider } from "../lib/providers/openai-compatible.ts";
 import { UpstreamError } from "../lib/providers/upstream-error.ts";
 import { createGateway, type Frame, type GatewayConfig } from "../mod.ts";

@@ -2,7 +2,8 @@
 // OpenAI-compatible upstream on loopback (which records what reached it).
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { hashEmbedding } from "../lib/providers/local.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";

@@ -1,7 +1,8 @@
 // The Anthropic Messages provider against a loopback server that speaks the Messages API, directly
 // and through the gateway's OpenAI-compatible route.
 import assert from "node:assert/strict";
-import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { AnthropicProvider } from "../lib/providers/anthropic.ts";
 import { collectReply } from "../lib/providers/accumulate.ts";
 import { UpstreamError } from "../lib/providers/upstream-error.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "../runner/cli/dispatch.ts";
-import { allCommands } from "../runner/commands/index.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner } from "./_runner_process.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -14,7 +14,7 @@ async function cli(home: string, argv: string[]) {
     env: { HOME: home },
     osHome: home,
     shutdownSignal: new AbortController().signal,
-    commands: allCommands({ isTerminal: false }),
+    commands: commandCatalog({ isTerminal: false }),
     version: "test",
   });
   return { code, out: out.join("\n"), err: err.join("\n") };

@@ -1,21 +1,19 @@
-// The lazy command catalog behind runner/main.ts: it must route every command the CLI has (the same
-// list as allCommands), each command's words must load the module that really serves it, and a run
-// imports only that module; the runner process still answers --version, help and unknown words.
+// The lazy command catalog behind runner/main.ts (the CLI's one command list): each command's words must
+// load the module that really serves it, and a run imports only that module; the runner process still
+// answers --version, help and unknown words.
 import assert from "node:assert/strict";
 import { commandCatalog } from "../runner/cli/command-table.ts";
 import { CommandCatalog } from "../runner/cli/lazy-commands.ts";
 import type { RunnerCommand } from "../runner/command.ts";
-import { allCommands } from "../runner/commands/index.ts";
 import { runnerEnv, runRunner } from "./_runner_process.ts";
 
 const key = (c: RunnerCommand) => c.path.join(" ");
 
-Deno.test("catalog: the same commands as allCommands", async () => {
-  const host = { isTerminal: false };
-  const catalog = commandCatalog(host);
-  const lazy = (await catalog.all()).map(key).sort();
-  assert.deepEqual(lazy, allCommands(host).map(key).sort());
-  for (const command of allCommands(host)) {
+Deno.test("catalog: every command routes to the module that serves it", async () => {
+  const catalog = commandCatalog({ isTerminal: false });
+  const all = await catalog.all();
+  assert.equal(new Set(all.map(key)).size, all.length, "no command path is served twice");
+  for (const command of all) {
     const routed = await catalog.commandsFor(command.path, false);
     assert.ok(routed.some((c) => key(c) === key(command)), `${key(command)} routes to its module`);
   }

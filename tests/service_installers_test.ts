@@ -2,7 +2,7 @@
 // and the exact OS commands they run, recorded through the command-runner seam.
 import assert from "node:assert/strict";
 import { createLaunchdInstaller, parseLaunchdPlist } from "../lib/service/launchd.ts";
-import { nodeServiceFiles } from "../lib/service/node_host.ts";
+import { nodeServiceFiles } from "../lib/service/node-host.ts";
 import { createScheduledTaskInstaller, parseGatewayCmd } from "../lib/service/schtasks.ts";
 import { serviceName } from "../lib/service/identity.ts";
 import { buildGatewayServiceSpec, recordedPort } from "../lib/service/spec.ts";

@@ -1,5 +1,7 @@
 /**
- * Agents, sessions and model providers, and the OpenAI-compatible HTTP API in front of them.
+ * Agents, sessions and model providers. The OpenAI-compatible HTTP API in front of them
+ * (`openAiHttpModule`, lib/http/openai/) builds on this folder, so the package root exports it, not
+ * this file.
  *
  * ```ts
  * const agents = agentsModule({ stores: jsonlStores(stateDir) });
@@ -8,12 +10,12 @@
  *
  * @module
  */
-export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./module.ts";
 export {
-  openAiEndpointsEnabled,
-  openAiHttpModule,
-  type OpenAiHttpModuleOptions,
-} from "../http/openai/module.ts";
+  type AgentsModule,
+  agentsModule,
+  type AgentsModuleOptions,
+  type AgentStores,
+} from "./agents-module.ts";
 export type {
   AgentRuntime,
   RunEvent,

@@ -8,19 +8,13 @@ import { z } from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { GatewayContext, MethodCall } from "../types.ts";
-import type { AgentCatalog } from "./catalog.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { SessionSubscribers } from "./session-events.ts";
 import type { RunOutcome } from "./runs.ts";
 import type { AgentRuntime, RunHandle } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
-import {
-  assertCallerSessionKey,
-  canonicalSessionKey,
-  mainSessionKey,
-  type SessionTarget,
-} from "./session-keys.ts";
+import { targetSession } from "./session-target.ts";
 
 /** `agent.wait` waits this long when the caller sets no `timeoutMs`. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -53,36 +47,6 @@ const ChatAbortParams = z.looseObject({
   agentId: z.string().min(1).optional(),
   runId: z.string().min(1).optional(),
 });
-
-/** Resolves the session a WS call names: its key, else the agent's main session. */
-export function targetSession(
-  runtime: AgentRuntime,
-  sessionKey: string | undefined,
-  agentId: string | undefined,
-): SessionTarget {
-  return sessionTargetIn(runtime.agents(), sessionKey, agentId);
-}
-
-/** {@link targetSession} against a given set of agents. */
-export function sessionTargetIn(
-  agents: AgentCatalog,
-  sessionKey: string | undefined,
-  agentId: string | undefined,
-): SessionTarget {
-  const fallbackAgent = agentId ?? agents.defaultAgentId;
-  const target = sessionKey
-    ? canonicalSessionKey(sessionKey, fallbackAgent)
-    : { agentId: fallbackAgent, key: mainSessionKey(fallbackAgent) };
-  if (agentId && target.agentId !== agentId) {
-    throw new GatewayError(
-      "INVALID_REQUEST",
-      `session '${target.key}' belongs to agent '${target.agentId}', not '${agentId}'`,
-    );
-  }
-  agents.get(target.agentId);
-  assertCallerSessionKey(target);
-  return target;
-}
 
 /** The final `agent` result, shaped as the reference sends it. */
 function agentFinal(outcome: RunOutcome): Record<string, unknown> {

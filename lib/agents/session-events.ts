@@ -12,7 +12,7 @@ import type { EventBus, GatewayContext, MethodCall } from "../types.ts";
 import { parseParams } from "./params.ts";
 import { historyMessage } from "./rows.ts";
 import type { AgentRuntime, RunInfo } from "./runtime.ts";
-import { targetSession } from "./run-methods.ts";
+import { targetSession } from "./session-target.ts";
 import type { TranscriptEntry } from "./stores.ts";
 
 /** Which sockets listen to which sessions. */

@@ -12,7 +12,7 @@ import { publishSessionsChanged } from "./run-events.ts";
 import type { SessionSubscribers } from "./session-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
-import { targetSession } from "./run-methods.ts";
+import { targetSession } from "./session-target.ts";
 
 /** `chat.history` returns this many lines unless the caller sets `limit`. */
 export const DEFAULT_HISTORY_LIMIT = 200;

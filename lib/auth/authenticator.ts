@@ -12,7 +12,7 @@ import type { DeviceStore } from "../state/devices.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
-import { normalizeIp } from "./ip.ts";
+import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
 import type { AuthRateLimiter } from "./rate-limit.ts";
 import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatIp, ipInList, isLoopbackIp, normalizeIp, parseIp } from "./ip.ts";
+import { formatIp, ipInList, isLoopbackIp, normalizeIp, parseIp } from "../net/ip.ts";
 
 /** The settings attribution depends on (`gateway.trustedProxies`, `gateway.allowRealIpFallback`). */
 export interface ProxySettings {

@@ -4,7 +4,7 @@
  * @module
  */
 import { hasForwardingHeaders } from "./client-address.ts";
-import { isLoopbackIp } from "./ip.ts";
+import { isLoopbackIp } from "../net/ip.ts";
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms (and the name `localhost`). */
 export function isLoopbackAddress(address: string): boolean {

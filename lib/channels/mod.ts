@@ -14,7 +14,7 @@ export {
   type ChannelsModule,
   channelsModule,
   type ChannelsModuleOptions,
-} from "./module.ts";
+} from "./channels-module.ts";
 export type {
   Channel,
   ChannelAccountStatus,

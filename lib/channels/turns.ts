@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { AgentsModule } from "../agents/module.ts";
-import { targetSession } from "../agents/run-methods.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
+import { targetSession } from "../agents/session-target.ts";
 
 /** A turn to start. */
 export interface TurnRequest {

@@ -14,6 +14,6 @@ export {
   HOOK_RATE_LIMIT,
   hooksModule,
   type HooksModuleOptions,
-} from "./module.ts";
+} from "./hooks-module.ts";
 export { renderTemplate } from "./template.ts";
 export type { HookMappingConfig, HooksSection } from "../config/sections/hooks.ts";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PreparedResponse } from "../types.ts";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "X-Content-Type-Options": "nosniff",
@@ -58,9 +59,6 @@ export function jsonTextResponse(text: string, status = 200, headers?: Record<st
 export function textResponse(body: string, status: number, headers?: Record<string, string>): Response {
   return securedResponse(body, status, TEXT_HEADERS, headers);
 }
-
-/** Hands out a fresh copy of one prepared response per call. */
-export type PreparedResponse = () => Response;
 
 /**
  * A JSON response served many times with the same bytes (a cached list, the liveness answer). When

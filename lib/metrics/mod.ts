@@ -15,7 +15,7 @@ export {
   type MetricsModuleOptions,
   PROMETHEUS_CONTENT_TYPE,
   PROMETHEUS_PATH,
-} from "./module.ts";
+} from "./metrics-module.ts";
 export type { MetricsRecorder } from "./recorder.ts";
 export {
   type Counter,

@@ -5,7 +5,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
-import { parseEnvFile } from "./env_file.ts";
+import { parseEnvFile } from "./env-file.ts";
 import type { InstalledService, ServiceFiles } from "./types.ts";
 
 /** How a freshly rendered definition relates to what is on disk. */

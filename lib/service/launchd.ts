@@ -8,7 +8,7 @@
 import { GatewayError } from "../errors.ts";
 import { notInstalled, runChecked, runTolerant } from "./command.ts";
 import { compareDefinition, type ParsedDefinition, readInstalledDefinition } from "./definition.ts";
-import { syncEnvFile } from "./env_file.ts";
+import { syncEnvFile } from "./env-file.ts";
 import { isDefaultProfile, serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import { parsePlist, type PlistValue, renderPlist } from "./plist.ts";

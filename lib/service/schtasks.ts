@@ -7,7 +7,7 @@
  */
 import { commandFailure, notInstalled, runChecked, runTolerant } from "./command.ts";
 import { compareDefinition, type ParsedDefinition, readInstalledDefinition } from "./definition.ts";
-import { syncEnvFile } from "./env_file.ts";
+import { syncEnvFile } from "./env-file.ts";
 import { serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import type {

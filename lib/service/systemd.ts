@@ -8,7 +8,7 @@
 import { GatewayError } from "../errors.ts";
 import { commandFailure, notInstalled, runTolerant } from "./command.ts";
 import { compareDefinition, readInstalledDefinition } from "./definition.ts";
-import { syncEnvFile } from "./env_file.ts";
+import { syncEnvFile } from "./env-file.ts";
 import { serviceName } from "./identity.ts";
 import { joinWith } from "./paths.ts";
 import { SERVICE_OPEN_FILES_LIMIT } from "./spec.ts";

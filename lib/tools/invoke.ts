@@ -6,7 +6,7 @@
  * @module
  */
 import type { AgentCatalog } from "../agents/catalog.ts";
-import { sessionTargetIn } from "../agents/run-methods.ts";
+import { sessionTargetIn } from "../agents/session-target.ts";
 import type { SessionTarget } from "../agents/session-keys.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";

@@ -16,7 +16,7 @@
  *
  * @module
  */
-export { type ToolsModule, toolsModule, type ToolsModuleOptions } from "./module.ts";
+export { type ToolsModule, toolsModule, type ToolsModuleOptions } from "./tools-module.ts";
 export { InProcessToolRegistry } from "./registry.ts";
 export {
   type ToolContext,

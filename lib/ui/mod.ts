@@ -9,7 +9,7 @@
  *
  * @module
  */
-export { CONTROL_UI_CSP, controlUiModule, normaliseBasePath } from "./module.ts";
+export { CONTROL_UI_CSP, controlUiModule, normaliseBasePath } from "./ui-module.ts";
 export { originRefusal } from "./origin.ts";
 export type { UiAsset } from "./asset.ts";
 export type { UiSection } from "../config/sections/ui.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isPrivateIp } from "../auth/ip.ts";
+import { isPrivateIp } from "../net/ip.ts";
 import type { SocketRequestInfo } from "../types.ts";
 
 /** Returns why `info`'s origin is refused, or undefined when it may connect. */

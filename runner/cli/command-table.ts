@@ -9,10 +9,16 @@ import type { GatewayRunHost } from "../commands/gateway-run.ts";
 import type { OpsHost } from "../commands/ops/host.ts";
 import { CommandCatalog } from "./lazy-commands.ts";
 
-/** The catalog of every command, given the host seams `gateway run` needs. */
-export function commandCatalog(host: GatewayRunHost): CommandCatalog {
-  let opsHost: Promise<OpsHost> | undefined;
-  const ops = () => opsHost ??= import("../commands/ops/host.ts").then((m) => m.denoOpsHost());
+/**
+ * The catalog of every command (the CLI's one command list), given the host seams `gateway run` needs and
+ * the operator commands' host (the Deno process's unless given; tests pass a fake).
+ */
+export function commandCatalog(host: GatewayRunHost, opsHost?: OpsHost): CommandCatalog {
+  let loadedOpsHost: Promise<OpsHost> | undefined;
+  const ops = () =>
+    loadedOpsHost ??= opsHost
+      ? Promise.resolve(opsHost)
+      : import("../commands/ops/host.ts").then((m) => m.denoOpsHost());
   return new CommandCatalog([
     {
       paths: [["gateway"], ["gateway", "run"]],
@@ -34,23 +40,23 @@ export function commandCatalog(host: GatewayRunHost): CommandCatalog {
     {
       paths: [["gateway", "status"]],
       load:
-        async () => [(await import("../commands/ops/gateway_status.ts")).gatewayStatusCommand(await ops())],
+        async () => [(await import("../commands/ops/gateway-status.ts")).gatewayStatusCommand(await ops())],
     },
     {
       paths: [["gateway", "probe"]],
-      load: async () => [(await import("../commands/ops/gateway_probe.ts")).gatewayProbeCommand(await ops())],
+      load: async () => [(await import("../commands/ops/gateway-probe.ts")).gatewayProbeCommand(await ops())],
     },
     {
       paths: [["gateway", "call"], ["health"], ["gateway", "health"]],
-      load: async () => (await import("../commands/ops/rpc_commands.ts")).rpcCommands(await ops()),
+      load: async () => (await import("../commands/ops/rpc-commands.ts")).rpcCommands(await ops()),
     },
     {
       paths: ["install", "uninstall", "start", "stop", "restart"].map((name) => ["gateway", name]),
-      load: async () => (await import("../commands/ops/service_commands.ts")).serviceCommands(await ops()),
+      load: async () => (await import("../commands/ops/service-commands.ts")).serviceCommands(await ops()),
     },
     {
       paths: [["status"], ["channels", "status"]],
-      load: async () => (await import("../commands/ops/status_commands.ts")).statusCommands(await ops()),
+      load: async () => (await import("../commands/ops/status-commands.ts")).statusCommands(await ops()),
     },
     {
       paths: [["pairing", "list"], ["pairing", "approve"]],

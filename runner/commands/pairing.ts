@@ -6,7 +6,7 @@
  * @module
  */
 import { dmSettings } from "../../lib/channels/access.ts";
-import { BUILTIN_CHANNELS } from "../../lib/channels/module.ts";
+import { BUILTIN_CHANNELS } from "../../lib/channels/channels-module.ts";
 import { ChannelPairing } from "../../lib/channels/pairing.ts";
 import { DEFAULT_ACCOUNT_ID } from "../../lib/channels/status.ts";
 import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";

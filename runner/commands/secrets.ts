@@ -9,7 +9,7 @@ import { defineCommand } from "../cli/define-command.ts";
 import { CliError } from "../cli/errors.ts";
 import { OWNER_SCOPES } from "./ops/connect.ts";
 import type { OpsHost } from "./ops/host.ts";
-import { withConnection } from "./ops/rpc_commands.ts";
+import { withConnection } from "./ops/rpc-commands.ts";
 import { CONNECTION_FLAGS, printJson, querySetup } from "./ops/shared.ts";
 
 /** Exit code for refs that did not resolve, as OpenClaw's CI gates expect. */

@@ -75,6 +75,22 @@ export async function writeAuthoredConfig(
   return { hash: await sha256Hex(text) };
 }
 
+/**
+ * A `doctor --fix` repair of the authored file: `edit` changes the parsed root in place (`{}` when there is
+ * no file), and the result replaces the file atomically, the previous text kept as `.bak`. Not validated:
+ * the repair is what makes the file valid.
+ */
+export async function repairConfigFile(
+  path: string,
+  edit: (root: Record<string, unknown>) => void,
+): Promise<void> {
+  const text = await readConfigText(path);
+  const root = text === undefined ? {} : parseJson5(text, path);
+  if (!isPlainObject(root)) throw new Error(`${path} does not hold an object`);
+  edit(root);
+  await writeFileAtomic(path, renderConfig(root));
+}
+
 async function currentHash(path: string): Promise<string | undefined> {
   const text = await readConfigText(path);
   return text === undefined ? undefined : await sha256Hex(text);

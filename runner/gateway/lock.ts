@@ -50,9 +50,20 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+/** The owner a lock file's text records, or undefined when it records none (half-written, foreign). */
+export function parseLockOwner(text: string): LockOwner | undefined {
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as LockOwner;
+    const owner = JSON.parse(text);
+    return typeof owner?.pid === "number" ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The owner recorded in the lock at `path`, or undefined when there is no readable lock. */
+export async function readLockOwner(path: string): Promise<LockOwner | undefined> {
+  try {
+    return parseLockOwner(await Deno.readTextFile(path));
   } catch {
     return undefined;
   }
@@ -85,7 +96,7 @@ export async function acquireGatewayLock(options: LockOptions): Promise<GatewayL
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     }
-    const holder = await readOwner(path);
+    const holder = await readLockOwner(path);
     if (!holder || holder.pid === owner.pid || !isAlive(holder.pid)) {
       // A dead owner (or a half-written file from a crash) leaves the lock to us.
       await Deno.remove(path).catch(() => {});
@@ -108,7 +119,7 @@ export async function acquireGatewayLock(options: LockOptions): Promise<GatewayL
       await write(false);
     },
     async release() {
-      const holder = await readOwner(path);
+      const holder = await readLockOwner(path);
       if (holder?.pid === owner.pid) await Deno.remove(path).catch(() => {});
     },
   };

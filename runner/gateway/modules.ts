@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { agentsModule, openAiHttpModule } from "../../lib/agents/mod.ts";
+import { agentsModule } from "../../lib/agents/mod.ts";
+import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseCidr } from "../../auth/ip.ts";
+import { parseCidr } from "../../net/ip.ts";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.ts";
 
 /** How clients prove they are the owner. */

@@ -11,18 +11,17 @@ import { scanGatewayServices } from "../../../lib/service/scan.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { writeFileAtomic } from "../../config/atomic-write.ts";
-import { parseJson5, readConfigText } from "../../config/json5-file.ts";
-import { lockPath, pidAlive } from "../../gateway/lock.ts";
+import { repairConfigFile } from "../../config/config-writer.ts";
+import { lockPath, parseLockOwner, pidAlive } from "../../gateway/lock.ts";
 import { findLoosePaths, tightenPaths } from "../../gateway/state-permissions.ts";
 import { MIN_OPEN_FILES, RAISE_OPEN_FILES_HINT } from "../../gateway/open-files.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { UNRECOGNIZED } from "../../../lib/config/unknown-keys.ts";
-import { unknownKeysCheck } from "./doctor_config_keys.ts";
+import { unknownKeysCheck } from "./doctor-config-keys.ts";
 import { openConnection } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { auditService, inspectService, installerHost } from "./service.ts";
-import { gatewaySpec } from "./service_commands.ts";
+import { gatewaySpec } from "./service-commands.ts";
 import { printJson } from "./shared.ts";
 import { resolveGateway, resolvePort } from "./target.ts";
 
@@ -39,22 +38,19 @@ interface Check extends DoctorFinding {
   fix?: () => Promise<void>;
 }
 
-/** Edits the authored config file (not the `$include`/`${ENV}`-expanded view) and writes it atomically with backups. */
-async function editConfigFile(path: string, edit: (root: Record<string, unknown>) => void): Promise<void> {
-  const text = await readConfigText(path);
-  const root = (text === undefined ? {} : parseJson5(text, path)) as Record<string, unknown>;
-  if ("$include" in root) throw new Error(`${path} uses a root $include; edit it by hand`);
-  edit(root);
-  await writeFileAtomic(path, `${JSON.stringify(root, null, 2)}\n`);
+/** Settings repairs stop at a root `$include`: the setting may come from the included file. */
+function editConfigFile(path: string, edit: (root: Record<string, unknown>) => void): Promise<void> {
+  return repairConfigFile(path, (root) => {
+    if ("$include" in root) throw new Error(`${path} uses a root $include; edit it by hand`);
+    edit(root);
+  });
 }
 
-function gatewaySection(root: Record<string, unknown>): Record<string, unknown> {
-  const gateway = (root.gateway && typeof root.gateway === "object" ? root.gateway : {}) as Record<
-    string,
-    unknown
-  >;
-  root.gateway = gateway;
-  return gateway;
+/** The object at `parent[key]`, put there first when it is missing or not an object. */
+function objectAt(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const child = parent[key];
+  if (child && typeof child === "object") return child as Record<string, unknown>;
+  return (parent[key] = {});
 }
 
 function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
@@ -83,7 +79,7 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
       ...(writable
         ? {
           repair: 'set gateway.mode to "local"',
-          fix: () => editConfigFile(config.path, (root) => void (gatewaySection(root).mode = "local")),
+          fix: () => editConfigFile(config.path, (root) => void (objectAt(root, "gateway").mode = "local")),
         }
         : {}),
     });
@@ -124,15 +120,11 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
           repair: "generate a random gateway.auth.token",
           fix: () =>
             editConfigFile(config.path, (root) => {
-              const section = gatewaySection(root);
-              const authSection =
-                (section.auth && typeof section.auth === "object" ? section.auth : {}) as Record<
-                  string,
-                  unknown
-                >;
               const bytes = crypto.getRandomValues(new Uint8Array(24));
-              authSection.token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-              section.auth = authSection;
+              objectAt(objectAt(root, "gateway"), "auth").token = Array.from(
+                bytes,
+                (b) => b.toString(16).padStart(2, "0"),
+              ).join("");
             }),
         }
         : {}),
@@ -211,12 +203,7 @@ async function portCheck(host: OpsHost, ctx: CliContext, config: CliConfigReport
 /** The pid recorded in the gateway lock: undefined without a lock, 0 when unreadable. */
 async function lockOwner(host: OpsHost, ctx: CliContext): Promise<number | undefined> {
   const text = await host.files.readText(lockPath(ctx.paths.stateDir));
-  if (text === undefined) return undefined;
-  try {
-    return Number(JSON.parse(text).pid) || 0;
-  } catch {
-    return 0;
-  }
+  return text === undefined ? undefined : parseLockOwner(text)?.pid ?? 0;
 }
 
 async function lockCheck(host: OpsHost, ctx: CliContext): Promise<Check> {

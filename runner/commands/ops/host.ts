@@ -8,7 +8,7 @@
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { WebSocketConstructor } from "../../../lib/client/connection.ts";
-import { nodeCommandRunner, nodeServiceFiles } from "../../../lib/service/node_host.ts";
+import { nodeCommandRunner, nodeServiceFiles } from "../../../lib/service/node-host.ts";
 import type { CommandRunner, ServiceFiles } from "../../../lib/service/types.ts";
 import { type OpenFileLimit, readOpenFileLimit } from "../../gateway/open-files.ts";
 

@@ -16,7 +16,7 @@ import type { CliContext, RunnerCommand } from "../../command.ts";
 import { readCliConfig } from "./config.ts";
 import { type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
-import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other-gateways.ts";
 import {
   auditService,
   inspectService,

@@ -6,8 +6,7 @@
  */
 import { findUnknownKeys, unknownKeyIssue } from "../../../lib/config/unknown-keys.ts";
 import { isPlainObject } from "../../../lib/config/source.ts";
-import { writeFileAtomic } from "../../config/atomic-write.ts";
-import { parseJson5, readConfigText } from "../../config/json5-file.ts";
+import { repairConfigFile } from "../../config/config-writer.ts";
 import type { CliConfigReport } from "./config.ts";
 import type { DoctorFinding } from "./doctor.ts";
 
@@ -16,18 +15,13 @@ export interface RepairableFinding extends DoctorFinding {
   fix?: () => Promise<void>;
 }
 
-/** Removes the dotted `paths` that exist in the authored file (keys from `$include` files are left alone). */
-async function removeFromFile(path: string, paths: string[][]): Promise<void> {
-  const text = await readConfigText(path);
-  if (text === undefined) return;
-  const root = parseJson5(text, path);
-  if (!isPlainObject(root)) throw new Error(`${path} does not hold an object`);
+/** Removes the dotted `paths` that exist in the authored root (keys from `$include` files are left alone). */
+function removePaths(root: Record<string, unknown>, paths: string[][]): void {
   for (const parts of paths) {
     let node: unknown = root;
     for (const part of parts.slice(0, -1)) node = isPlainObject(node) ? node[part] : undefined;
     if (isPlainObject(node)) delete node[parts.at(-1)!];
   }
-  await writeFileAtomic(path, `${JSON.stringify(root, null, 2)}\n`);
 }
 
 /** Reports unknown keys; undefined when there are none. */
@@ -47,10 +41,8 @@ export function unknownKeysCheck(config: CliConfigReport, writable: boolean): Re
       ? {
         repair: `remove ${unknown.length} unknown key(s) (the previous file is kept as ${config.path}.bak)`,
         fix: () =>
-          removeFromFile(
-            config.path,
-            unknown.map((u) => [...u.parentPath, u.key]),
-          ),
+          repairConfigFile(config.path, (root) =>
+            removePaths(root, unknown.map((u) => [...u.parentPath, u.key]))),
       }
       : {}),
   };

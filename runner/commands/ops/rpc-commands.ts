@@ -13,7 +13,7 @@ import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
 import { openConnection, OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
-import { otherGatewayHints, otherProfileGateways } from "./other_gateways.ts";
+import { otherGatewayHints, otherProfileGateways } from "./other-gateways.ts";
 import type { GatewayTarget } from "./target.ts";
 import { CONNECTION_FLAGS, PORT_FLAG, printJson, querySetup } from "./shared.ts";
 

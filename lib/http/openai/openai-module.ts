@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { AgentsModule } from "../../agents/module.ts";
+import type { AgentsModule } from "../../agents/agents-module.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { bodyTimeoutMs } from "../../config/sections/gateway.ts";
 import { missingScope } from "../../errors.ts";

@@ -14,7 +14,7 @@
  */
 import { AgentCatalog } from "../agents/catalog.ts";
 import { bodyTimeoutMs } from "../config/sections/gateway.ts";
-import type { AgentsModule } from "../agents/module.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
 import { registryToolHost } from "./agent-host.ts";
 import { currentTimeTool, echoTool, sessionTools } from "./builtins.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AgentsModule } from "../agents/module.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { LoopDelaySampler } from "./loop-delay.ts";
 import type { MetricsRecorder } from "./recorder.ts";

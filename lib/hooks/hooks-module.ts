@@ -7,10 +7,10 @@
  * @module
  */
 import { z } from "zod";
-import type { AgentsModule } from "../agents/module.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
 import { AuthRateLimiter } from "../auth/rate-limit.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
-import type { ChannelsModule } from "../channels/module.ts";
+import type { ChannelsModule } from "../channels/channels-module.ts";
 import { secretString } from "../channels/status.ts";
 import { type AgentTurns, agentTurns, type StartedTurn } from "../channels/turns.ts";
 import { bodyTimeoutMs } from "../config/sections/gateway.ts";

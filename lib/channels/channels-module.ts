@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import type { AgentsModule } from "../agents/module.ts";
+import type { AgentsModule } from "../agents/agents-module.ts";
 import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { jsonResponse } from "../http/security-headers.ts";

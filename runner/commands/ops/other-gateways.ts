@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { lockPath, pidAlive } from "../../gateway/lock.ts";
+import { lockPath, pidAlive, readLockOwner } from "../../gateway/lock.ts";
 
 /** A gateway holding another profile's lock. */
 export interface OtherGateway {
@@ -29,15 +29,13 @@ export async function otherProfileGateways(home: string, currentStateDir: string
     if (!match || !entry.isDirectory) continue;
     const stateDir = join(home, entry.name);
     if (stateDir === currentStateDir) continue;
-    try {
-      const owner = JSON.parse(await Deno.readTextFile(lockPath(stateDir)));
-      if (typeof owner.pid !== "number" || !pidAlive(owner.pid)) continue;
-      found.push({
-        profile: match[1] ?? "default",
-        pid: owner.pid,
-        ...(owner.port ? { port: owner.port } : {}),
-      });
-    } catch { /* no lock: nothing running there */ }
+    const owner = await readLockOwner(lockPath(stateDir));
+    if (!owner || !pidAlive(owner.pid)) continue;
+    found.push({
+      profile: match[1] ?? "default",
+      pid: owner.pid,
+      ...(owner.port ? { port: owner.port } : {}),
+    });
   }
   return found.sort((a, b) => a.profile.localeCompare(b.profile));
 }

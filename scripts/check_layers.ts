@@ -1,0 +1,260 @@
+/**
+ * Keeps the layers honest (docs/architecture.md): the core in `lib/` never imports the runner, touches a
+ * runtime global (`Deno.*`, `process`, `Bun.*`, `node:` modules) only inside its adapters, and its packages
+ * (a folder under `lib/`, or one `lib/*.ts` file) import each other without cycles. Source file names follow
+ * the naming convention. Run by the test task through tests/layers_test.ts, or alone:
+ *
+ *   deno run -A scripts/check_layers.ts [root]
+ *
+ * Imports are read from the source text with comments blanked (so a JSDoc `@example` may show `Deno.serve`),
+ * which needs no module graph and works on any tree, including the test's fixtures.
+ *
+ * @module
+ */
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { blankSource } from "./_source_text.ts";
+
+/** What rule a finding breaks. */
+export type ViolationKind = "runner-import" | "runtime-api" | "cycle" | "file-name";
+
+/** One broken rule, naming the file (relative to the root, `/`-separated) and what in it breaks the rule. */
+export interface Violation {
+  kind: ViolationKind;
+  file: string;
+  detail: string;
+}
+
+/**
+ * Paths under `lib/` allowed to use runtime APIs: the transports, and the few adapters that put a seam's
+ * interface on the file system or the OS service manager. A folder ends in `/`.
+ */
+export const ADAPTERS: readonly string[] = [
+  "lib/transports/",
+  "lib/agents/jsonl-stores.ts",
+  "lib/state/json-docs-files.ts",
+  "lib/service/node-host.ts",
+];
+
+/**
+ * Imported modules (lib/, runner/) are kebab-case; files that are run (tests, benches, scripts, examples)
+ * snake_case, with a leading `_` when only their neighbours import them.
+ */
+export const NAME_RULES: readonly { folder: string; pattern: RegExp; rule: string }[] = [
+  { folder: "lib", pattern: /^[a-z0-9]+(-[a-z0-9]+)*\.ts$/, rule: "kebab-case" },
+  { folder: "runner", pattern: /^[a-z0-9]+(-[a-z0-9]+)*\.ts$/, rule: "kebab-case" },
+  { folder: "tests", pattern: /^_?[a-z0-9]+(_[a-z0-9]+)*\.ts$/, rule: "snake_case" },
+  { folder: "bench", pattern: /^_?[a-z0-9]+(_[a-z0-9]+)*\.ts$/, rule: "snake_case" },
+  { folder: "scripts", pattern: /^_?[a-z0-9]+(_[a-z0-9]+)*\.ts$/, rule: "snake_case" },
+  { folder: "examples", pattern: /^_?[a-z0-9]+(_[a-z0-9]+)*\.ts$/, rule: "snake_case" },
+];
+
+/** Folders a name rule does not walk into: data, not source. */
+const SKIP_DIRS = new Set(["fixtures", "results", "node_modules"]);
+
+// A runtime global by name (`Deno.env`, `typeof Deno`, `globalThis.process`), not a property or object key.
+const RUNTIME_GLOBAL = /(?<![\w$.])(?:globalThis\s*\.\s*)?(Deno|process|Bun)(?![\w$]|\s*:)/g;
+const FROM_IMPORT =
+  /(?<![\w$.])(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\{[^}]*\}|\*(?:\s+as\s+[\w$]+)?|[\w$]+)\s+from\s*(["'])([^"'\n]+)\1/g;
+const BARE_IMPORT = /(?<![\w$.])import\s*\(?\s*(["'])([^"'\n]+)\1/g;
+
+/** One module's imports as written, with the line each is on. */
+interface ImportRef {
+  specifier: string;
+  line: number;
+}
+
+/** Checks the tree at `root` and returns every violation found, in a stable order. */
+export async function checkLayers(root: string): Promise<Violation[]> {
+  root = resolve(root);
+  const libFiles = await listTs(join(root, "lib"));
+  const imports = new Map<string, ImportRef[]>();
+  const violations: Violation[] = [];
+  for (const file of libFiles) {
+    const source = await Deno.readTextFile(join(root, file));
+    const refs = findImports(blankSource(source, true));
+    imports.set(file, refs);
+    violations.push(...runnerImports(file, refs), ...runtimeUses(file, source, refs));
+  }
+  violations.push(
+    ...cycles(imports, "package"),
+    ...cycles(imports, "module"),
+    ...await misnamedFiles(root),
+  );
+  return violations;
+}
+
+/** Every import, re-export and literal dynamic import in comment-free source. */
+function findImports(code: string): ImportRef[] {
+  const refs: ImportRef[] = [];
+  for (const pattern of [FROM_IMPORT, BARE_IMPORT]) {
+    for (const match of code.matchAll(pattern)) {
+      refs.push({ specifier: match[2], line: lineAt(code, match.index!) });
+    }
+  }
+  return refs.sort((a, b) => a.line - b.line);
+}
+
+function runnerImports(file: string, refs: ImportRef[]): Violation[] {
+  return refs.flatMap(({ specifier, line }) => {
+    const target = resolveLocal(file, specifier);
+    return target?.startsWith("runner/")
+      ? [{ kind: "runner-import" as const, file, detail: `line ${line}: imports "${specifier}" (runner/)` }]
+      : [];
+  });
+}
+
+function runtimeUses(file: string, source: string, refs: ImportRef[]): Violation[] {
+  if (ADAPTERS.some((path) => path.endsWith("/") ? file.startsWith(path) : file === path)) return [];
+  const found = refs.filter((ref) => ref.specifier.startsWith("node:"))
+    .map(({ specifier, line }) => `line ${line}: imports "${specifier}"`);
+  const code = blankSource(source, false);
+  for (const match of code.matchAll(RUNTIME_GLOBAL)) {
+    found.push(`line ${lineAt(code, match.index!)}: uses ${match[1]}`);
+  }
+  return found.map((detail) => ({ kind: "runtime-api", file, detail }));
+}
+
+/** The package a `lib/` file belongs to: its first folder under lib/, or the file itself at lib/'s top. */
+function packageOf(file: string): string {
+  const [, first, second] = file.split("/");
+  return second === undefined ? first : `${first}/`;
+}
+
+/**
+ * Import cycles between packages, or (`what` = "module") between the files of one package, since a cycle
+ * across packages is already reported as theirs. One violation per cycle, naming an import for each edge.
+ */
+function cycles(imports: Map<string, ImportRef[]>, what: "package" | "module"): Violation[] {
+  const nodeOf = what === "package" ? packageOf : (file: string) => file;
+  const edges = new Map<string, Map<string, string>>();
+  for (const [file, refs] of imports) {
+    for (const { specifier, line } of refs) {
+      const target = resolveLocal(file, specifier);
+      if (!target || !imports.has(target)) continue;
+      const from = nodeOf(file), to = nodeOf(target);
+      if (from === to || (what === "module" && packageOf(file) !== packageOf(target))) continue;
+      const out = edges.get(from) ?? edges.set(from, new Map()).get(from)!;
+      if (!out.has(to)) out.set(to, `${file}:${line} imports "${specifier}"`);
+    }
+  }
+  return stronglyConnected(edges).map((members) => {
+    const cycle = shortestCycle(members[0], new Set(members), edges);
+    const steps = cycle.slice(0, -1).map((node, i) => edges.get(node)!.get(cycle[i + 1])!);
+    const others = members.filter((node) => !cycle.includes(node));
+    const also = others.length ? ` (${others.join(", ")} also on cycles with them)` : "";
+    return {
+      kind: "cycle",
+      file: steps[0].split(":")[0],
+      detail: `${what} cycle ${cycle.join(" → ")}${also}: ${steps.join("; ")}`,
+    };
+  });
+}
+
+/** Tarjan's strongly connected components with more than one member, members sorted. */
+function stronglyConnected(edges: Map<string, Map<string, string>>): string[][] {
+  const index = new Map<string, number>(), low = new Map<string, number>();
+  const stack: string[] = [], onStack = new Set<string>(), found: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of edges.get(node)?.keys() ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!));
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const members: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      members.push(member);
+    } while (member !== node);
+    if (members.length > 1) found.push(members.sort());
+  };
+  for (const node of [...edges.keys()].sort()) if (!index.has(node)) visit(node);
+  return found.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** A shortest path from `start` back to itself inside one component, by breadth-first search. */
+function shortestCycle(
+  start: string,
+  within: Set<string>,
+  edges: Map<string, Map<string, string>>,
+): string[] {
+  const parent = new Map<string, string>();
+  const queue = [start];
+  while (queue.length) {
+    const node = queue.shift()!;
+    for (const next of [...edges.get(node)?.keys() ?? []].sort()) {
+      if (!within.has(next)) continue;
+      if (next === start) {
+        const chain: string[] = [];
+        for (let at = node; at !== start; at = parent.get(at)!) chain.unshift(at);
+        return [start, ...chain, start];
+      }
+      if (!parent.has(next)) {
+        parent.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  throw new Error(`no cycle through ${start}`);
+}
+
+async function misnamedFiles(root: string): Promise<Violation[]> {
+  const found: Violation[] = [];
+  for (const { folder, pattern, rule } of NAME_RULES) {
+    for (const file of await listTs(join(root, folder))) {
+      const name = file.slice(file.lastIndexOf("/") + 1);
+      if (!pattern.test(name)) found.push({ kind: "file-name", file, detail: `${name} is not ${rule}` });
+    }
+  }
+  return found;
+}
+
+/** The root-relative, `/`-separated path a relative import in `file` points at, or null for a bare one. */
+function resolveLocal(file: string, specifier: string): string | null {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return null;
+  return join(dirname(file), specifier).split(sep).join("/");
+}
+
+/** `.ts` files under `dir`, relative to its parent (`lib/a/b.ts`), sorted; none when it does not exist. */
+async function listTs(dir: string): Promise<string[]> {
+  const base = dirname(dir);
+  const files: string[] = [];
+  const walk = async (at: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(at));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory && !SKIP_DIRS.has(entry.name)) await walk(path);
+      else if (entry.isFile && entry.name.endsWith(".ts")) {
+        files.push(relative(base, path).split(sep).join("/"));
+      }
+    }
+  };
+  await walk(dir);
+  return files.sort();
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+if (import.meta.main) {
+  const violations = await checkLayers(Deno.args[0] ?? join(import.meta.dirname!, ".."));
+  for (const { kind, file, detail } of violations) console.error(`${kind}: ${file}: ${detail}`);
+  if (violations.length) Deno.exit(1);
+  console.log("layers: ok");
+}
