@@ -9,6 +9,7 @@
  * @module
  */
 export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./module.ts";
+export { AGENT_RUNTIME } from "./service.ts";
 export {
   openAiEndpointsEnabled,
   openAiHttpModule,

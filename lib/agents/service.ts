@@ -21,8 +21,8 @@
  *
  * @module
  */
-import { serviceKey } from "../services.ts";
+import { type ServiceKey, serviceKey } from "../services.ts";
 import type { AgentRuntime } from "./runtime.ts";
 
 /** The agents runtime (sessions, runs, models), provided by `agentsModule` at setup. */
-export const AGENT_RUNTIME = serviceKey<AgentRuntime>("agents.runtime");
+export const AGENT_RUNTIME: ServiceKey<AgentRuntime> = serviceKey("agents.runtime");

@@ -118,7 +118,10 @@ const Subscribed = z.object({ subscribed: z.boolean() });
 const SubscribedTo = Subscribed.extend({ key: z.string() });
 
 /** `sessions.subscribe` and `sessions.messages.subscribe` / `unsubscribe`. */
-export function sessionSubscriptionMethods(runtime: AgentRuntime, subscribers: SessionSubscribers): AnyMethod[] {
+export function sessionSubscriptionMethods(
+  runtime: AgentRuntime,
+  subscribers: SessionSubscribers,
+): AnyMethod[] {
   // Only sockets can hold a subscription; HTTP and in-process callers get `subscribed: false`.
   const socketOf = (call: ValidatedCall<unknown>): string | undefined => {
     const connId = call.caller.connId;

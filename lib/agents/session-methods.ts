@@ -145,7 +145,9 @@ export function sessionMethods(
     name: "models.list",
     scope: "operator.read",
     params: ModelsListParams,
-    result: z.object({ models: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })) }),
+    result: z.object({
+      models: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
+    }),
     handler: async (call) => {
       const providers = runtime.providers();
       const local = providers.get("local");

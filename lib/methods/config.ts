@@ -29,7 +29,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayConfigSchema } from "../config/schema.ts";
 import { ConfigLoadError, type ConfigSource, isPlainObject, objectConfigSource } from "../config/source.ts";
 import { validateAuthoredConfig } from "../config/unknown-keys.ts";
-import { type ConfigWriter, ConfigWriteError } from "../config/writer.ts";
+import { ConfigWriteError, type ConfigWriter } from "../config/writer.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { collectSecretValues, SecretRedactor } from "../log/secret-redactor.ts";
@@ -121,7 +121,8 @@ export function configMethods(options: ConfigMethodsOptions, host: ConfigHost): 
       scope: "operator.admin",
       params,
       result: WriteResult,
-      handler: ({ params, caller }) => write(name, caller, params.baseHash, () => parseObject(params.raw, name)),
+      handler: ({ params, caller }) =>
+        write(name, caller, params.baseHash, () => parseObject(params.raw, name)),
     });
   // protocol.md: every config.* method needs admin (the reference still answers config.get to read).
   return [
@@ -210,14 +211,20 @@ class ConfigDocument {
       load: async () => {
         const text = await this.#writer.read();
         const value = text === undefined ? {} : parseConfigText(text, this.location);
-        if (!isPlainObject(value)) throw new ConfigLoadError(`${this.location} does not hold an object`, this.location);
+        if (!isPlainObject(value)) {
+          throw new ConfigLoadError(`${this.location} does not hold an object`, this.location);
+        }
         return objectConfigSource(value, this.location).load();
       },
     };
   }
 
   /** Runs one write: compare-and-swap, restore redacted values, validate, write, log. */
-  async write(method: string, baseHash: string | undefined, build: Build): Promise<z.input<typeof WriteResult>> {
+  async write(
+    method: string,
+    baseHash: string | undefined,
+    build: Build,
+  ): Promise<z.input<typeof WriteResult>> {
     const current = await this.#readForWrite(method);
     this.#checkBaseHash(current, baseHash);
     const byValue = await this.#secrets();
@@ -240,7 +247,11 @@ class ConfigDocument {
         }),
       );
     }
-    const base = { exists: current.exists, value: current.value, hash: current.exists ? current.hash : undefined };
+    const base = {
+      exists: current.exists,
+      value: current.value,
+      hash: current.exists ? current.hash : undefined,
+    };
     const { hash } = await this.#writer.write(next, base)
       .catch((error) => fail(this.#refusal(error, baseHash)));
     const plan = planReload(current.value, next, reloadModeOf(this.#host.config()));
@@ -305,7 +316,9 @@ class ConfigDocument {
   #refusal(error: unknown, baseHash: string | undefined): GatewayError {
     if (!(error instanceof ConfigWriteError)) throw error;
     // Disk full, read-only, permissions: the request was fine and may succeed once the operator fixes it.
-    if (error.reason === "unavailable") return new GatewayError("UNAVAILABLE", error.message, { retryable: true });
+    if (error.reason === "unavailable") {
+      return new GatewayError("UNAVAILABLE", error.message, { retryable: true });
+    }
     if (error.reason === "conflict") return this.#conflict(baseHash, undefined);
     return new GatewayError("INVALID_REQUEST", error.message);
   }

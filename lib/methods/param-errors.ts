@@ -11,7 +11,11 @@ import type { z } from "zod";
 import { type GatewayError, invalidParams } from "../errors.ts";
 
 /** Parses `params` (absent params count as `{}`) or throws `INVALID_REQUEST` in the reference's wording. */
-export function parseMethodParams<S extends z.ZodType>(method: string, schema: S, params: unknown): z.output<S> {
+export function parseMethodParams<S extends z.ZodType>(
+  method: string,
+  schema: S,
+  params: unknown,
+): z.output<S> {
   const input = params ?? {};
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -23,32 +27,46 @@ export function paramsError(method: string, error: z.ZodError, input: unknown): 
   return invalidParams(method, describeParamIssues(error.issues, input));
 }
 
-/** Every issue as the reference words it, required and unexpected properties first, without repeats. */
+/** Every issue as the reference words it, in ajv's order, without repeats. */
 export function describeParamIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string {
-  const parts = issues.flatMap((issue) => describeIssue(issue, input));
-  // ajv checks an object's required, then additional, then nested properties.
-  parts.sort((a, b) => a.rank - b.rank);
-  const unique = [...new Set(parts.map((part) => part.text))];
+  const parts = issues.flatMap((issue, index) => describeIssue(issue, input, index));
+  // ajv walks an object's required, then additional, then each property in turn: an object's own
+  // problems go just before the first problem found inside it (zod reports properties in schema order).
+  const firstInside = (owner: readonly string[]) =>
+    parts.find((part) => owner.every((segment, i) => part.path[i] === segment))!.index;
+  const order = parts.map((part) => ({ part, at: part.owner ? firstInside(part.owner) : part.index }));
+  order.sort((a, b) => a.at - b.at || a.part.kind - b.part.kind || a.part.index - b.part.index);
+  const unique = [...new Set(order.map(({ part }) => part.text))];
   return unique.length ? unique.join("; ") : "unknown validation error";
 }
 
+/** One problem; `owner` is the object whose required/additional check it is (ajv reports those first). */
 interface Part {
   text: string;
-  rank: number;
+  path: readonly string[];
+  index: number;
+  kind: 0 | 1 | 2;
+  owner?: readonly string[];
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): Part[] {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, index: number): Part[] {
   const path = issue.path.map(String);
   if (issue.code === "unrecognized_keys") {
     const where = path.length ? `at ${pointer(path)}` : "at root";
-    return issue.keys.map((key) => ({ text: `${where}: unexpected property '${key}'`, rank: path.length ? 2 : 1 }));
+    return issue.keys.map((key) => ({
+      text: `${where}: unexpected property '${key}'`,
+      path,
+      index,
+      kind: 1,
+      owner: path,
+    }));
   }
   const parent = path.slice(0, -1);
   if (issue.code === "invalid_type" && path.length && isMissing(input, path)) {
     const text = `${where(parent)}must have required property '${path.at(-1)}'`;
-    return [{ text, rank: parent.length ? 2 : 0 }];
+    return [{ text, path, index, kind: 0, owner: parent }];
   }
-  return [{ text: `${where(path)}${problem(issue)}`, rank: 2 }];
+  return [{ text: `${where(path)}${problem(issue)}`, path, index, kind: 2 }];
 }
 
 /** JSON pointer, as ajv's `instancePath`. */
@@ -71,7 +89,12 @@ function isMissing(input: unknown, path: readonly string[]): boolean {
     !Object.hasOwn(node, path.at(-1)!);
 }
 
-const TYPE_NAMES: Record<string, string> = { int: "integer", record: "object", map: "object", tuple: "array" };
+const TYPE_NAMES: Record<string, string> = {
+  int: "integer",
+  record: "object",
+  map: "object",
+  tuple: "array",
+};
 
 /** ajv's message for one failed keyword. */
 function problem(issue: z.core.$ZodIssue): string {
@@ -83,7 +106,9 @@ function problem(issue: z.core.$ZodIssue): string {
     case "too_big":
       return bound(issue.origin, issue.maximum, issue.inclusive, "more", "<");
     case "invalid_value":
-      return issue.values.length === 1 ? "must be equal to constant" : "must be equal to one of the allowed values";
+      return issue.values.length === 1
+        ? "must be equal to constant"
+        : "must be equal to one of the allowed values";
     case "invalid_union":
       return "must match a schema in anyOf";
     case "invalid_format":

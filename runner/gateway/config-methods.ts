@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ConfigWriter, ConfigWriteError, sha256Hex } from "../../lib/config/writer.ts";
+import { ConfigWriteError, type ConfigWriter, sha256Hex } from "../../lib/config/writer.ts";
 import { configModule } from "../../lib/methods/config.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { CliError } from "../cli/errors.ts";
