@@ -39,7 +39,6 @@ export {
   type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
-export { describeParamIssues, parseMethodParams } from "./lib/methods/param-errors.ts";
 export { ServiceDirectory, type ServiceKey, serviceKey } from "./lib/services.ts";
 export { type ConfigHost, type ConfigMethodsOptions, configModule } from "./lib/methods/config.ts";
 export { secretsModule, type SecretsReloadOutcome } from "./lib/methods/secrets.ts";
