@@ -98,7 +98,10 @@ export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.Z
   readonly scope: MethodScope;
   /** The params schema; use {@link anyParams} for a method that reads none. */
   readonly params: P;
-  /** The result schema. */
+  /**
+   * The result schema, checked when the gateway runs with `checkResults` (tests). Prefer `z.object` over
+   * a strict one: a payload may carry more than the schema names.
+   */
   readonly result?: R;
   /** Runs the call with validated params; throw a `GatewayError` to answer with an error. */
   // Method syntax keeps descriptors with different params assignable to one table.
