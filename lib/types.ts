@@ -91,11 +91,15 @@ export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
 
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
+  /** The gateway's structured logger; take a `child` per module. */
   readonly logger: Logger;
+  /** Where events for clients are published. */
   readonly bus: EventBus;
+  /** The environment the embedder handed in (never read from the process). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */
   readonly secrets: SecretRedactor;
+  /** The gateway clock, in epoch milliseconds. */
   now(): number;
   /** The config currently in force. */
   config(): GatewayConfig;
@@ -105,6 +109,7 @@ export interface GatewayContext {
   registerMethod(method: AnyMethod): void;
   /** Adds a method whose handler checks its own params (kept for embedders; prefer a descriptor). */
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
+  /** Adds an HTTP route. */
   registerRoute(route: HttpRoute): void;
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
@@ -153,6 +158,8 @@ export interface GatewayContext {
 
 /** A feature that plugs into the gateway: registers methods, routes and listeners at setup. */
 export interface GatewayModule {
+  /** Shown in logs. */
   name: string;
+  /** Registers what the module adds; the gateway awaits it, one module after another, at start. */
   setup(context: GatewayContext): void | Promise<void>;
 }
