@@ -49,20 +49,38 @@ export {
 } from "./lib/gateway.ts";
 export type {
   BusEvent,
-  CallerIdentity,
-  ClientInfo,
   EventBus,
   GatewayContext,
   GatewayModule,
   GatewayObserver,
   HttpAuthResult,
   HttpRoute,
-  MethodCall,
-  MethodHandler,
   RequestInfo,
   SocketGuard,
   SocketRequestInfo,
 } from "./lib/types.ts";
+export {
+  type AnyMethod,
+  anyParams,
+  type CallerIdentity,
+  type ClientInfo,
+  defineMethod,
+  type MethodCall,
+  type MethodDescriptor,
+  type MethodHandler,
+  type ValidatedCall,
+} from "./lib/methods/descriptor.ts";
+export { ServiceDirectory, type ServiceKey, serviceKey } from "./lib/services.ts";
+export { type ConfigHost, type ConfigMethodsOptions, configModule } from "./lib/methods/config.ts";
+export { secretsModule, type SecretsReloadOutcome } from "./lib/methods/secrets.ts";
+export {
+  type ConfigRevision,
+  ConfigWriteError,
+  type ConfigWriter,
+  type ConfigWriteRefusal,
+  memoryConfigWriter,
+  sha256Hex,
+} from "./lib/config/writer.ts";
 export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";

@@ -3,7 +3,8 @@
  *
  *   deno run -A examples/deno_embed.ts
  */
-import { createGateway } from "../mod.ts";
+import { z } from "zod";
+import { createGateway, defineMethod } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 
 const token = crypto.randomUUID();
@@ -12,10 +13,13 @@ const gateway = createGateway({
   port: 0,
   config: { gateway: { auth: { mode: "token", token } } },
 });
-gateway.registerMethod("app.greet", "operator.read", ({ params }) => {
-  const name = (params as { name?: string }).name ?? "world";
-  return { greeting: `hello, ${name}` };
-});
+// Params are checked against the schema before the handler runs; `params.name` is typed.
+gateway.registerMethod(defineMethod({
+  name: "app.greet",
+  scope: "operator.read",
+  params: z.strictObject({ name: z.string().optional() }),
+  handler: ({ params }) => ({ greeting: `hello, ${params.name ?? "world"}` }),
+}));
 const address = await gateway.start();
 console.log(`gateway on ws://127.0.0.1:${address!.port}`);
 

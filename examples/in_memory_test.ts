@@ -4,14 +4,17 @@
  *   deno test -A examples/in_memory_test.ts
  */
 import assert from "node:assert/strict";
-import { createGateway, openMemorySocket } from "../mod.ts";
+import { z } from "zod";
+import { createGateway, defineMethod, openMemorySocket } from "../mod.ts";
 
 Deno.test("an app method answers over the in-memory transport", async () => {
   const gateway = createGateway({ config: { gateway: { auth: { token: "t" } } } });
-  gateway.registerMethod("app.add", "operator.write", ({ params }) => {
-    const { a, b } = params as { a: number; b: number };
-    return { sum: a + b };
-  });
+  gateway.registerMethod(defineMethod({
+    name: "app.add",
+    scope: "operator.write",
+    params: z.strictObject({ a: z.number(), b: z.number() }),
+    handler: ({ params }) => ({ sum: params.a + params.b }),
+  }));
   await gateway.start();
 
   const socket = openMemorySocket(gateway);
@@ -32,6 +35,12 @@ Deno.test("an app method answers over the in-memory transport", async () => {
   socket.send({ type: "req", id: "1", method: "app.add", params: { a: 2, b: 3 } });
   const res = await socket.waitFor((f) => f.id === "1");
   assert.deepEqual(res.payload, { sum: 5 });
+  socket.send({ type: "req", id: "2", method: "app.add", params: { a: 2 } });
+  const refused = await socket.waitFor((f) => f.id === "2");
+  assert.equal(
+    (refused.error as { message: string }).message,
+    "invalid app.add params: must have required property 'b'",
+  );
 
   await gateway.stop();
   assert.equal((await socket.closed).code, 1012);

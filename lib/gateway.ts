@@ -27,6 +27,7 @@ import {
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
 import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
+import type { AnyMethod } from "./methods/descriptor.ts";
 import { MethodRegistry } from "./methods/registry.ts";
 import { systemModule } from "./methods/system.ts";
 import {
@@ -62,6 +63,7 @@ import type {
   RequestInfo,
   SocketGuard,
 } from "./types.ts";
+import { ServiceDirectory } from "./services.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
@@ -113,6 +115,8 @@ export interface GatewayOptions {
   };
   now?: () => number;
   newId?: () => string;
+  /** Fails any call whose result does not match its method's `result` schema (tests; a parse per call). */
+  checkResults?: boolean;
 }
 
 /** Options for {@link Gateway.stop}. */
@@ -142,7 +146,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Hides every resolved secret value in what leaves the process; rebuilt on config changes. */
   readonly secrets: SecretRedactor;
-  registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
+  /** Adds a method, as {@link GatewayContext.registerMethod} does. */
+  registerMethod: GatewayContext["registerMethod"];
   registerRoute(route: HttpRoute): void;
   /**
    * Applies a new config without restarting; a config that fails validation is rejected and the old one
@@ -231,7 +236,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const presence = options.stores?.presence ?? new MemoryPresenceStore();
   const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
   const devices = options.stores?.devices ?? new MemoryDeviceStore();
-  const registry = new MethodRegistry();
+  const registry = new MethodRegistry({ checkResults: options.checkResults });
+  const services = new ServiceDirectory();
   const router = new HttpRouter();
   const events = new Set(BASE_EVENTS);
   const healthSections: (() => Record<string, unknown>)[] = [];
@@ -622,7 +628,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       configListeners.add(listener);
       return () => configListeners.delete(listener);
     },
-    registerMethod: (name, scope, handler) => registry.register(name, scope, handler),
+    registerMethod: (...args: [AnyMethod] | [string, MethodScope, MethodHandler]) =>
+      args.length === 1 ? registry.register(args[0]) : registry.registerHandler(...args),
     registerRoute: (route) => router.add(route),
     callMethod: (method, params, caller, signal) =>
       observed(
@@ -656,6 +663,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return () => observers.delete(observer);
     },
     guardSockets: (guard) => void socketGuards.push(guard),
+    provide: (key, service) => services.provide(key, service),
+    service: (key) => services.get(key),
+    whenProvided: (key, use) => services.whenProvided(key, use),
   };
 
   // Liveness probes poll these, and the answer never changes.

@@ -8,59 +8,19 @@ import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
+import type { AnyMethod, CallerIdentity, MethodHandler } from "./methods/descriptor.ts";
+import type { ServiceKey } from "./services.ts";
 
-/** What a connected client said about itself in `connect.params.client`. */
-export interface ClientInfo {
-  id: string;
-  mode: string;
-  version?: string;
-  platform?: string;
-  displayName?: string;
-  deviceFamily?: string;
-  modelIdentifier?: string;
-  instanceId?: string;
-}
-
-/** Who is calling: an authenticated socket, an HTTP request, or the embedding app itself. */
-export interface CallerIdentity {
-  /** `connId` for sockets; `http:<n>` for HTTP calls; `internal` for in-process calls. */
-  connId: string;
-  role: "operator" | "node";
-  scopes: readonly string[];
-  client?: ClientInfo;
-  deviceId?: string;
-  /** How the caller proved itself: `token`, `password`, `trusted-proxy`, `device-token`, `none`, `internal`. */
-  authMethod: string;
-  remoteAddress?: string;
-}
-
-/** One method invocation as a handler sees it. */
-export interface MethodCall {
-  /** The request id (echoed in the response). */
-  id: string;
-  method: string;
-  params: unknown;
-  caller: CallerIdentity;
-  /** Aborted when the caller disconnects or the gateway stops. */
-  signal: AbortSignal;
-  /**
-   * Sends an early `res` (the first stage of a two-stage call, e.g. `agent`'s `accepted` ack). The
-   * handler's return value still becomes the final `res` with the same id.
-   */
-  ack(payload: unknown): void;
-  /** Sends an event frame to this caller only (no-op for callers without a socket). */
-  sendEvent(event: string, payload: unknown): void;
-}
-
-/** A method handler: return the result payload, or throw a `GatewayError`. */
-export type MethodHandler = (call: MethodCall) => unknown | Promise<unknown>;
-
-/** A registered method. */
-export interface MethodDefinition {
-  name: string;
-  scope: MethodScope;
-  handler: MethodHandler;
-}
+export type {
+  AnyMethod,
+  CallerIdentity,
+  ClientInfo,
+  MethodCall,
+  MethodDescriptor,
+  MethodHandler,
+  ValidatedCall,
+} from "./methods/descriptor.ts";
+export type { ServiceKey } from "./services.ts";
 
 /** Facts about an HTTP request that a web-standard `Request` does not carry. */
 export interface RequestInfo {
@@ -133,17 +93,25 @@ export type PreparedResponse = () => Response;
 
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
+  /** The gateway's structured logger; take a `child` per module. */
   readonly logger: Logger;
+  /** Where events for clients are published. */
   readonly bus: EventBus;
+  /** The environment the embedder handed in (never read from the process). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */
   readonly secrets: SecretRedactor;
+  /** The gateway clock, in epoch milliseconds. */
   now(): number;
   /** The config currently in force. */
   config(): GatewayConfig;
   /** Called after a config change was applied (hot reload). */
   onConfigChange(listener: (next: GatewayConfig, previous: GatewayConfig) => void): () => void;
+  /** Adds a method: its params are validated against its schema before the handler runs. */
+  registerMethod(method: AnyMethod): void;
+  /** Adds a method whose handler checks its own params (kept for embedders; prefer a descriptor). */
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
+  /** Adds an HTTP route. */
   registerRoute(route: HttpRoute): void;
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
@@ -178,10 +146,22 @@ export interface GatewayContext {
   observe(observer: GatewayObserver): () => void;
   /** Adds a check every new socket must pass before its handshake. */
   guardSockets(guard: SocketGuard): void;
+  /** Makes `service` available to every module under `key` (once per key). */
+  provide<T>(key: ServiceKey<T>, service: T): void;
+  /** The service under `key`; throws when no installed module provides it. Use it at call time. */
+  service<T>(key: ServiceKey<T>): T;
+  /**
+   * Runs `use` once `key` is provided, now or when the providing module sets up: wiring done at setup
+   * goes through here, so the order modules are listed in does not matter. Never runs when no module
+   * provides the key.
+   */
+  whenProvided<T>(key: ServiceKey<T>, use: (service: T) => void): void;
 }
 
 /** A feature that plugs into the gateway: registers methods, routes and listeners at setup. */
 export interface GatewayModule {
+  /** Shown in logs. */
   name: string;
+  /** Registers what the module adds; the gateway awaits it, one module after another, at start. */
   setup(context: GatewayContext): void | Promise<void>;
 }

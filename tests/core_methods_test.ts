@@ -34,7 +34,10 @@ Deno.test("bad params name the offending field", async () => {
   const c = await client(gateway);
   const res = await c.request("logs.tail", { limit: -3 });
   assert.equal(res.ok, false);
-  assert.match((res.error as { message: string }).message, /invalid logs\.tail params: limit/);
+  assert.match(
+    (res.error as { message: string }).message,
+    /^invalid logs\.tail params: at \/limit: must be >= 1$/,
+  );
   await gateway.stop();
 });
 

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { connectGateway, type GatewayConnection } from "../lib/client/connection.ts";
 import type { GatewayClientError } from "../lib/client/errors.ts";
 import type { EventFrame } from "../lib/client/frames.ts";
-import { sha256Hex } from "../runner/config/file-source.ts";
-import { REDACTED_SENTINEL, redactRawText, restoreRedacted } from "../runner/gateway/config-redaction.ts";
-import { applyMergePatch } from "../runner/gateway/merge-patch.ts";
+import { sha256Hex } from "../lib/config/writer.ts";
+import { REDACTED_SENTINEL, redactRawText, restoreRedacted } from "../lib/config/redaction.ts";
+import { applyMergePatch } from "../lib/config/merge-patch.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
 

@@ -7,10 +7,11 @@ import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
 import type { GatewayModule } from "../types.ts";
 import { bridgeRunEvents } from "./run-events.ts";
-import { registerRunMethods } from "./run-methods.ts";
+import { runMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
-import { registerSessionSubscriptionMethods, SessionSubscribers } from "./session-events.ts";
-import { registerSessionMethods } from "./session-methods.ts";
+import { AGENT_RUNTIME } from "./service.ts";
+import { SessionSubscribers, sessionSubscriptionMethods } from "./session-events.ts";
+import { sessionMethods } from "./session-methods.ts";
 import {
   MemorySessionStore,
   MemoryTranscriptStore,
@@ -36,8 +37,12 @@ export interface AgentsModuleOptions {
   newId?: () => string;
 }
 
-/** The agents module; `runtime()` is available once the gateway has set it up. */
+/**
+ * The agents module; `runtime()` is available once the gateway has set it up. Other modules reach the
+ * runtime through the context (`context.whenProvided(AGENT_RUNTIME, ...)`), whatever the module order.
+ */
 export interface AgentsModule extends GatewayModule {
+  /** The runtime; throws before the gateway has set the module up. */
   runtime(): AgentRuntime;
 }
 
@@ -66,9 +71,13 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       const subscribers = new SessionSubscribers();
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now(), subscribers);
       context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
-      registerRunMethods(context, runtime, subscribers);
-      registerSessionMethods(context, runtime, subscribers);
-      registerSessionSubscriptionMethods(context, runtime, subscribers);
+      const methods = [
+        ...runMethods(context, runtime, subscribers),
+        ...sessionMethods(context, runtime, subscribers),
+        ...sessionSubscriptionMethods(runtime, subscribers),
+      ];
+      for (const method of methods) context.registerMethod(method);
+      context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.
       context.addStatusSection(() => {
@@ -85,7 +94,9 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       context.onStop(unbridge);
     },
     runtime() {
-      if (!runtime) throw new Error("agentsModule is not set up yet: list it before modules that use it");
+      if (!runtime) {
+        throw new Error("agentsModule is not set up yet; modules reach its runtime through AGENT_RUNTIME");
+      }
       return runtime;
     },
   };

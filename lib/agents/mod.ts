@@ -10,6 +10,7 @@
  *
  * @module
  */
+export { AGENT_RUNTIME } from "./service.ts";
 export {
   type AgentsModule,
   agentsModule,

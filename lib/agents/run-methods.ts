@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
-import type { GatewayContext, MethodCall } from "../types.ts";
-import { parseParams } from "./params.ts";
+import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
+import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { SessionSubscribers } from "./session-events.ts";
 import type { RunOutcome } from "./runs.ts";
@@ -94,7 +94,7 @@ async function savedOrUnavailable(handle: RunHandle): Promise<void> {
 }
 
 /** Runs share the agent per connection; the embedding app's own in-process calls are not queued as one. */
-function queueOwner(call: MethodCall): string | undefined {
+function queueOwner(call: ValidatedCall<unknown>): string | undefined {
   return call.caller.authMethod === "internal" ? undefined : call.caller.connId;
 }
 
@@ -104,71 +104,91 @@ function isResetCommand(message: string): boolean {
 }
 
 /**
- * Registers `agent`, `agent.wait`, `chat.send` and `chat.abort`. Retries with the same
- * `idempotencyKey` are answered by the core's idempotency store, so they never start a second run.
+ * `agent`, `agent.wait`, `chat.send` and `chat.abort`. Retries with the same `idempotencyKey` are
+ * answered by the core's idempotency store, so they never start a second run.
  */
-export function registerRunMethods(
+export function runMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
   subscribers: SessionSubscribers,
-): void {
-  context.registerMethod("agent", "operator.write", async (call: MethodCall) => {
-    const params = parseParams(AgentParams, "agent", call.params);
-    const target = targetSession(runtime, params.sessionKey, params.agentId);
-    if (isResetCommand(params.message)) {
-      if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
-      const entry = await runtime.resetSession(target.key, target.agentId);
-      publishSessionsChanged(context.bus, subscribers, target.key, "reset", context.now());
-      const runId = crypto.randomUUID();
-      call.ack({ runId, status: "accepted", acceptedAt: context.now() });
-      return {
-        runId,
-        status: "ok",
-        summary: "session reset",
-        result: { payloads: [], meta: { sessionId: entry.sessionId } },
-      };
-    }
-    const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-    const handle = runtime.startTurn({
-      sessionKey: target.key,
-      agentId: target.agentId,
-      messages: [{ role: "user", content: params.message }],
-      system: params.extraSystemPrompt,
-      model,
-      origin: { kind: "agent", connId: call.caller.connId },
-      queueOwner: queueOwner(call),
-    });
-    if (!handle.waiting) await savedOrUnavailable(handle);
-    call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
-    return agentFinal(await handle.done);
+): AnyMethod[] {
+  const agent = defineMethod({
+    name: "agent",
+    scope: "operator.write",
+    params: AgentParams,
+    handler: async (call) => {
+      const { params } = call;
+      const target = targetSession(runtime, params.sessionKey, params.agentId);
+      if (isResetCommand(params.message)) {
+        if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
+        const entry = await runtime.resetSession(target.key, target.agentId);
+        publishSessionsChanged(context.bus, subscribers, target.key, "reset", context.now());
+        const runId = crypto.randomUUID();
+        call.ack({ runId, status: "accepted", acceptedAt: context.now() });
+        return {
+          runId,
+          status: "ok",
+          summary: "session reset",
+          result: { payloads: [], meta: { sessionId: entry.sessionId } },
+        };
+      }
+      const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
+      const handle = runtime.startTurn({
+        sessionKey: target.key,
+        agentId: target.agentId,
+        messages: [{ role: "user", content: params.message }],
+        system: params.extraSystemPrompt,
+        model,
+        origin: { kind: "agent", connId: call.caller.connId },
+        queueOwner: queueOwner(call),
+      });
+      if (!handle.waiting) await savedOrUnavailable(handle);
+      call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
+      return agentFinal(await handle.done);
+    },
   });
 
-  context.registerMethod("agent.wait", "operator.write", (call) => {
-    const params = parseParams(AgentWaitParams, "agent.wait", call.params);
-    return runtime.wait(params.runId, params.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+  const agentWait = defineMethod({
+    name: "agent.wait",
+    scope: "operator.write",
+    params: AgentWaitParams,
+    handler: ({ params }) => runtime.wait(params.runId, params.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS),
   });
 
-  context.registerMethod("chat.send", "operator.write", async (call) => {
-    const params = parseParams(ChatSendParams, "chat.send", call.params);
-    if (!params.message.trim()) {
-      throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
-    }
-    const target = targetSession(runtime, params.sessionKey, params.agentId);
-    const handle = runtime.startTurn({
-      sessionKey: target.key,
-      agentId: target.agentId,
-      messages: [{ role: "user", content: params.message }],
-      origin: { kind: "chat", connId: call.caller.connId },
-      queueOwner: queueOwner(call),
-    });
-    if (!handle.waiting) await savedOrUnavailable(handle);
-    return { runId: handle.runId, status: "started" };
+  const chatSend = defineMethod({
+    name: "chat.send",
+    scope: "operator.write",
+    params: ChatSendParams,
+    result: z.object({ runId: z.string(), status: z.literal("started") }),
+    handler: async (call) => {
+      const { params } = call;
+      if (!params.message.trim()) {
+        throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
+      }
+      const target = targetSession(runtime, params.sessionKey, params.agentId);
+      const handle = runtime.startTurn({
+        sessionKey: target.key,
+        agentId: target.agentId,
+        messages: [{ role: "user", content: params.message }],
+        origin: { kind: "chat", connId: call.caller.connId },
+        queueOwner: queueOwner(call),
+      });
+      if (!handle.waiting) await savedOrUnavailable(handle);
+      return { runId: handle.runId, status: "started" as const };
+    },
   });
 
-  context.registerMethod("chat.abort", "operator.write", (call) => {
-    const params = parseParams(ChatAbortParams, "chat.abort", call.params);
-    const target = targetSession(runtime, params.sessionKey, params.agentId);
-    const runIds = runtime.abort(target.key, params.runId);
-    return { ok: true, aborted: runIds.length > 0, runIds };
+  const chatAbort = defineMethod({
+    name: "chat.abort",
+    scope: "operator.write",
+    params: ChatAbortParams,
+    result: z.object({ ok: z.literal(true), aborted: z.boolean(), runIds: z.array(z.string()) }),
+    handler: ({ params }) => {
+      const target = targetSession(runtime, params.sessionKey, params.agentId);
+      const runIds = runtime.abort(target.key, params.runId);
+      return { ok: true as const, aborted: runIds.length > 0, runIds };
+    },
   });
+
+  return [agent, agentWait, chatSend, chatAbort];
 }

@@ -8,8 +8,8 @@
  */
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
-import type { EventBus, GatewayContext, MethodCall } from "../types.ts";
-import { parseParams } from "./params.ts";
+import { type AnyMethod, anyParams, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
+import type { EventBus } from "../types.ts";
 import { historyMessage } from "./rows.ts";
 import type { AgentRuntime, RunInfo } from "./runtime.ts";
 import { targetSession } from "./session-target.ts";
@@ -114,45 +114,65 @@ const UnsubscribeParams = z.strictObject({
 });
 const SubscribeParams = UnsubscribeParams.extend({ includeApprovals: z.literal(true).optional() });
 
-/** Registers `sessions.subscribe` and `sessions.messages.subscribe` / `unsubscribe`. */
-export function registerSessionSubscriptionMethods(
-  context: GatewayContext,
+const Subscribed = z.object({ subscribed: z.boolean() });
+const SubscribedTo = Subscribed.extend({ key: z.string() });
+
+/** `sessions.subscribe` and `sessions.messages.subscribe` / `unsubscribe`. */
+export function sessionSubscriptionMethods(
   runtime: AgentRuntime,
   subscribers: SessionSubscribers,
-): void {
+): AnyMethod[] {
   // Only sockets can hold a subscription; HTTP and in-process callers get `subscribed: false`.
-  const socketOf = (call: MethodCall): string | undefined => {
+  const socketOf = (call: ValidatedCall<unknown>): string | undefined => {
     const connId = call.caller.connId;
     if (connId === "internal" || connId.startsWith("http:")) return undefined;
     subscribers.watch(connId, call.signal);
     return connId;
   };
 
-  context.registerMethod("sessions.subscribe", "operator.read", (call) => {
-    const connId = socketOf(call);
-    if (connId) subscribers.subscribeAll(connId);
-    return { subscribed: connId !== undefined };
+  const subscribeAll = defineMethod({
+    name: "sessions.subscribe",
+    scope: "operator.read",
+    params: anyParams,
+    result: Subscribed,
+    handler: (call) => {
+      const connId = socketOf(call);
+      if (connId) subscribers.subscribeAll(connId);
+      return { subscribed: connId !== undefined };
+    },
   });
 
-  context.registerMethod("sessions.messages.subscribe", "operator.read", (call) => {
-    const params = parseParams(SubscribeParams, "sessions.messages.subscribe", call.params);
-    if (params.includeApprovals) {
-      throw new GatewayError(
-        "INVALID_REQUEST",
-        "sessions.messages.subscribe includeApprovals is not supported: this gateway has no approvals",
-      );
-    }
-    const target = targetSession(runtime, params.key, params.agentId);
-    const connId = socketOf(call);
-    if (connId) subscribers.subscribe(connId, target.key);
-    return { subscribed: connId !== undefined, key: target.key };
+  const subscribe = defineMethod({
+    name: "sessions.messages.subscribe",
+    scope: "operator.read",
+    params: SubscribeParams,
+    result: SubscribedTo,
+    handler: (call) => {
+      const { params } = call;
+      if (params.includeApprovals) {
+        throw new GatewayError(
+          "INVALID_REQUEST",
+          "sessions.messages.subscribe includeApprovals is not supported: this gateway has no approvals",
+        );
+      }
+      const target = targetSession(runtime, params.key, params.agentId);
+      const connId = socketOf(call);
+      if (connId) subscribers.subscribe(connId, target.key);
+      return { subscribed: connId !== undefined, key: target.key };
+    },
   });
 
-  context.registerMethod("sessions.messages.unsubscribe", "operator.read", (call) => {
-    const params = parseParams(UnsubscribeParams, "sessions.messages.unsubscribe", call.params);
-    const target = targetSession(runtime, params.key, params.agentId);
-    const connId = call.caller.connId;
-    subscribers.unsubscribe(connId, target.key);
-    return { subscribed: false, key: target.key };
+  const unsubscribe = defineMethod({
+    name: "sessions.messages.unsubscribe",
+    scope: "operator.read",
+    params: UnsubscribeParams,
+    result: SubscribedTo,
+    handler: ({ params, caller }) => {
+      const target = targetSession(runtime, params.key, params.agentId);
+      subscribers.unsubscribe(caller.connId, target.key);
+      return { subscribed: false, key: target.key };
+    },
   });
+
+  return [subscribeAll, subscribe, unsubscribe];
 }

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
+import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
-import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { SessionSubscribers } from "./session-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
@@ -40,106 +40,137 @@ const SessionKeyParams = z.looseObject({
 
 const ModelsListParams = z.looseObject({ agentId: z.string().min(1).optional() });
 
-/** Registers the session and model read methods and `sessions.reset`. */
-export function registerSessionMethods(
+const SessionRow = z.object({ key: z.string() });
+
+/** The session and model read methods, and `sessions.reset`. */
+export function sessionMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
   subscribers: SessionSubscribers,
-): void {
+): AnyMethod[] {
   const isRunning = (key: string) => runtime.runs.active(key).length > 0;
 
-  context.registerMethod("chat.history", "operator.read", async (call) => {
-    const params = parseParams(ChatHistoryParams, "chat.history", call.params);
-    const target = targetSession(runtime, params.sessionKey, params.agentId);
-    const entry = await runtime.session(target.key);
-    const lines = entry ? await runtime.transcript(entry) : [];
-    // Offsets count back from the newest line, so a client pages towards older history.
-    const limit = params.limit ?? DEFAULT_HISTORY_LIMIT;
-    const offset = params.offset ?? 0;
-    const end = Math.max(lines.length - offset, 0);
-    const start = Math.max(end - limit, 0);
-    const active = runtime.runs.active(target.key);
-    return {
-      sessionKey: target.key,
-      sessionId: entry?.sessionId,
-      messages: lines.slice(start, end).map(historyMessage),
-      hasMore: start > 0,
-      nextOffset: start > 0 ? offset + (end - start) : null,
-      sessionInfo: {
-        key: target.key,
-        agentId: target.agentId,
+  const chatHistory = defineMethod({
+    name: "chat.history",
+    scope: "operator.read",
+    params: ChatHistoryParams,
+    result: z.object({ sessionKey: z.string(), messages: z.array(z.unknown()), hasMore: z.boolean() }),
+    handler: async ({ params }) => {
+      const target = targetSession(runtime, params.sessionKey, params.agentId);
+      const entry = await runtime.session(target.key);
+      const lines = entry ? await runtime.transcript(entry) : [];
+      // Offsets count back from the newest line, so a client pages towards older history.
+      const limit = params.limit ?? DEFAULT_HISTORY_LIMIT;
+      const offset = params.offset ?? 0;
+      const end = Math.max(lines.length - offset, 0);
+      const start = Math.max(end - limit, 0);
+      const active = runtime.runs.active(target.key);
+      return {
+        sessionKey: target.key,
         sessionId: entry?.sessionId,
-        hasActiveRun: active.length > 0,
-        activeRunIds: active.map((r) => r.runId),
-      },
-    };
+        messages: lines.slice(start, end).map(historyMessage),
+        hasMore: start > 0,
+        nextOffset: start > 0 ? offset + (end - start) : null,
+        sessionInfo: {
+          key: target.key,
+          agentId: target.agentId,
+          sessionId: entry?.sessionId,
+          hasActiveRun: active.length > 0,
+          activeRunIds: active.map((r) => r.runId),
+        },
+      };
+    },
   });
 
-  context.registerMethod("sessions.list", "operator.read", async (call) => {
-    const params = parseParams(SessionsListParams, "sessions.list", call.params);
-    const search = params.search?.toLowerCase();
-    const all = (await runtime.listSessions())
-      .filter((s) => !params.agentId || s.agentId === params.agentId)
-      .filter((s) => !search || s.key.toLowerCase().includes(search))
-      .sort((a, b) => b.updatedAt - a.updatedAt);
-    const limit = params.limit ?? DEFAULT_SESSIONS_LIMIT;
-    const offset = params.offset ?? 0;
-    const page = all.slice(offset, offset + limit);
-    const hasMore = offset + page.length < all.length;
-    const agent = runtime.agents().get();
-    return {
-      ts: context.now(),
-      path: "(multiple)",
-      count: page.length,
-      totalCount: all.length,
-      limitApplied: limit,
-      nextOffset: hasMore ? offset + page.length : null,
-      hasMore,
-      owners: [],
-      defaults: splitModelRef(agent.model),
-      sessions: page.map((s) => sessionRow(s, isRunning(s.key))),
-    };
+  const sessionsList = defineMethod({
+    name: "sessions.list",
+    scope: "operator.read",
+    params: SessionsListParams,
+    result: z.object({ count: z.number(), sessions: z.array(SessionRow) }),
+    handler: async ({ params }) => {
+      const search = params.search?.toLowerCase();
+      const all = (await runtime.listSessions())
+        .filter((s) => !params.agentId || s.agentId === params.agentId)
+        .filter((s) => !search || s.key.toLowerCase().includes(search))
+        .sort((a, b) => b.updatedAt - a.updatedAt);
+      const limit = params.limit ?? DEFAULT_SESSIONS_LIMIT;
+      const offset = params.offset ?? 0;
+      const page = all.slice(offset, offset + limit);
+      const hasMore = offset + page.length < all.length;
+      const agent = runtime.agents().get();
+      return {
+        ts: context.now(),
+        path: "(multiple)",
+        count: page.length,
+        totalCount: all.length,
+        limitApplied: limit,
+        nextOffset: hasMore ? offset + page.length : null,
+        hasMore,
+        owners: [],
+        defaults: splitModelRef(agent.model),
+        sessions: page.map((s) => sessionRow(s, isRunning(s.key))),
+      };
+    },
   });
 
-  context.registerMethod("sessions.get", "operator.read", async (call) => {
-    const params = parseParams(SessionKeyParams, "sessions.get", call.params);
-    const target = targetSession(runtime, params.key, params.agentId);
-    const entry = await runtime.session(target.key);
-    if (!entry) {
-      throw new GatewayError("NOT_FOUND", `no session '${target.key}'`, { details: { key: target.key } });
-    }
-    return { key: target.key, session: sessionRow(entry, isRunning(target.key)) };
+  const sessionsGet = defineMethod({
+    name: "sessions.get",
+    scope: "operator.read",
+    params: SessionKeyParams,
+    result: z.object({ key: z.string(), session: SessionRow }),
+    handler: async ({ params }) => {
+      const target = targetSession(runtime, params.key, params.agentId);
+      const entry = await runtime.session(target.key);
+      if (!entry) {
+        throw new GatewayError("NOT_FOUND", `no session '${target.key}'`, { details: { key: target.key } });
+      }
+      return { key: target.key, session: sessionRow(entry, isRunning(target.key)) };
+    },
   });
 
-  context.registerMethod("sessions.reset", "operator.admin", async (call) => {
-    const params = parseParams(
-      SessionKeyParams.extend({ reason: z.enum(["new", "reset"]).optional() }),
-      "sessions.reset",
-      call.params,
-    );
-    const target = targetSession(runtime, params.key, params.agentId);
-    const entry = await runtime.resetSession(target.key, target.agentId);
-    publishSessionsChanged(context.bus, subscribers, target.key, params.reason ?? "reset", context.now());
-    return { ok: true, key: target.key, entry: sessionRow(entry, false) };
+  const sessionsReset = defineMethod({
+    name: "sessions.reset",
+    scope: "operator.admin",
+    params: SessionKeyParams.extend({ reason: z.enum(["new", "reset"]).optional() }),
+    result: z.object({ ok: z.literal(true), key: z.string(), entry: SessionRow }),
+    handler: async ({ params }) => {
+      const target = targetSession(runtime, params.key, params.agentId);
+      const entry = await runtime.resetSession(target.key, target.agentId);
+      publishSessionsChanged(context.bus, subscribers, target.key, params.reason ?? "reset", context.now());
+      return { ok: true as const, key: target.key, entry: sessionRow(entry, false) };
+    },
   });
 
-  context.registerMethod("models.list", "operator.read", async (call) => {
-    parseParams(ModelsListParams, "models.list", call.params);
-    const providers = runtime.providers();
-    const local = providers.get("local");
-    const localModels = local ? await local.listModels(call.signal) : [];
-    const rows = [
-      ...localModels.map((m) => ({ ...m, provider: "local" })),
-      ...providers.configuredModels(),
-    ];
-    return {
-      models: rows.map((m) => {
-        const choice: Record<string, unknown> = { id: m.id, name: m.name ?? m.id, provider: m.provider };
-        if (m.contextWindow) choice.contextWindow = Math.round(m.contextWindow);
-        if (m.reasoning !== undefined) choice.reasoning = m.reasoning;
-        if (m.provider === "local") choice.tags = ["local", m.kind ?? "chat"];
-        return choice;
-      }),
-    };
+  const modelsList = defineMethod({
+    name: "models.list",
+    scope: "operator.read",
+    params: ModelsListParams,
+    result: z.object({
+      models: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
+    }),
+    handler: async (call) => {
+      const providers = runtime.providers();
+      const local = providers.get("local");
+      const localModels = local ? await local.listModels(call.signal) : [];
+      const rows = [
+        ...localModels.map((m) => ({ ...m, provider: "local" })),
+        ...providers.configuredModels(),
+      ];
+      return {
+        models: rows.map((m) => {
+          const choice: Record<string, unknown> & { id: string; name: string; provider: string } = {
+            id: m.id,
+            name: m.name ?? m.id,
+            provider: m.provider,
+          };
+          if (m.contextWindow) choice.contextWindow = Math.round(m.contextWindow);
+          if (m.reasoning !== undefined) choice.reasoning = m.reasoning;
+          if (m.provider === "local") choice.tags = ["local", m.kind ?? "chat"];
+          return choice;
+        }),
+      };
+    },
   });
+
+  return [chatHistory, sessionsList, sessionsGet, sessionsReset, modelsList];
 }

@@ -13,7 +13,7 @@ import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseParams } from "../methods/system.ts";
+import { defineMethod } from "../methods/descriptor.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { FetchLike } from "../providers/types.ts";
@@ -314,64 +314,81 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
   const gone = () => new GatewayError("INVALID_REQUEST", "pending DM access request no longer exists");
 
   function registerPairingMethods(ctx: GatewayContext): void {
-    ctx.registerMethod("channels.pairing.list", "operator.pairing", async (call) => {
-      const params = parseParams("channels.pairing.list", PairingListParams, call.params);
-      const accounts = pairingAccounts(params.channel, params.accountId);
-      const requests = [];
-      for (const channel of accounts) {
-        for (const request of await pairing!.pending(channel.id)) {
-          requests.push(await publicRequest(channel, request));
+    const list = defineMethod({
+      name: "channels.pairing.list",
+      scope: "operator.pairing",
+      params: PairingListParams,
+      handler: async ({ params }) => {
+        const accounts = pairingAccounts(params.channel, params.accountId);
+        const requests = [];
+        for (const channel of accounts) {
+          for (const request of await pairing!.pending(channel.id)) {
+            requests.push(await publicRequest(channel, request));
+          }
         }
-      }
-      return {
-        accounts: accounts.map((channel) => ({
-          channel: channel.id,
-          channelLabel: channel.label,
-          accountId: DEFAULT_ACCOUNT_ID,
-          notifySupported: true,
-        })),
-        requests,
-        // This gateway keeps no command owners (`commands.ownerAllowFrom`), so there is none configured.
-        commandOwnerConfigured: false,
-        limits: { pendingPerAccount: PAIRING_MAX_PENDING, ttlMs: PAIRING_TTL_MS },
-      };
+        return {
+          accounts: accounts.map((channel) => ({
+            channel: channel.id,
+            channelLabel: channel.label,
+            accountId: DEFAULT_ACCOUNT_ID,
+            notifySupported: true,
+          })),
+          requests,
+          // This gateway keeps no command owners (`commands.ownerAllowFrom`), so there is none configured.
+          commandOwnerConfigured: false,
+          limits: { pendingPerAccount: PAIRING_MAX_PENDING, ttlMs: PAIRING_TTL_MS },
+        };
+      },
     });
     // The reference's scope is dynamic: asking to make the sender a command owner also needs admin.
-    ctx.registerMethod("channels.pairing.approve", "operator.pairing", async (call) => {
-      const params = parseParams("channels.pairing.approve", PairingApproveParams, call.params);
-      if (params.bootstrapCommandOwner && !scopeSatisfied(call.caller.scopes, "operator.admin")) {
-        throw missingScope("operator.admin", ["operator.pairing", "operator.admin"]);
-      }
-      const channel = pairingAccountOrThrow(params.channel, params.accountId);
-      const approved = await pairing!.approveRequest(channel.id, params.requestId);
-      if (!approved) throw gone();
-      ctx.logger.info("channel pairing approved", {
-        channel: channel.id,
-        sender: approved.id,
-        by: call.caller.connId,
-      });
-      let notification = "not-requested";
-      if (params.notify) {
-        notification = await channel.send({ to: approved.meta?.chatId ?? approved.id, text: APPROVED_TEXT })
-          .then(() => "sent", (error) => {
-            ctx.logger.warn("pairing approval notice failed", { channel: channel.id, error: String(error) });
-            return "failed";
-          });
-      }
-      return {
-        requestId: params.requestId,
-        senderId: approved.id,
-        notification,
-        commandOwnerBootstrap: params.bootstrapCommandOwner ? "unavailable" : "not-requested",
-      };
+    const approve = defineMethod({
+      name: "channels.pairing.approve",
+      scope: "operator.pairing",
+      params: PairingApproveParams,
+      handler: async (call) => {
+        const { params } = call;
+        if (params.bootstrapCommandOwner && !scopeSatisfied(call.caller.scopes, "operator.admin")) {
+          throw missingScope("operator.admin", ["operator.pairing", "operator.admin"]);
+        }
+        const channel = pairingAccountOrThrow(params.channel, params.accountId);
+        const approved = await pairing!.approveRequest(channel.id, params.requestId);
+        if (!approved) throw gone();
+        ctx.logger.info("channel pairing approved", {
+          channel: channel.id,
+          sender: approved.id,
+          by: call.caller.connId,
+        });
+        let notification = "not-requested";
+        if (params.notify) {
+          notification = await channel.send({ to: approved.meta?.chatId ?? approved.id, text: APPROVED_TEXT })
+            .then(() => "sent", (error) => {
+              ctx.logger.warn("pairing approval notice failed", {
+                channel: channel.id,
+                error: String(error),
+              });
+              return "failed";
+            });
+        }
+        return {
+          requestId: params.requestId,
+          senderId: approved.id,
+          notification,
+          commandOwnerBootstrap: params.bootstrapCommandOwner ? "unavailable" : "not-requested",
+        };
+      },
     });
-    ctx.registerMethod("channels.pairing.dismiss", "operator.pairing", async (call) => {
-      const params = parseParams("channels.pairing.dismiss", PairingDismissParams, call.params);
-      const channel = pairingAccountOrThrow(params.channel, params.accountId);
-      const dismissed = await pairing!.dismissRequest(channel.id, params.requestId);
-      if (!dismissed) throw gone();
-      return { requestId: params.requestId, senderId: dismissed.id };
+    const dismiss = defineMethod({
+      name: "channels.pairing.dismiss",
+      scope: "operator.pairing",
+      params: PairingDismissParams,
+      handler: async ({ params }) => {
+        const channel = pairingAccountOrThrow(params.channel, params.accountId);
+        const dismissed = await pairing!.dismissRequest(channel.id, params.requestId);
+        if (!dismissed) throw gone();
+        return { requestId: params.requestId, senderId: dismissed.id };
+      },
     });
+    for (const method of [list, approve, dismiss]) ctx.registerMethod(method);
   }
 
   async function publicRequest(channel: Channel, request: PairingRequest) {
@@ -411,11 +428,12 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       context = ctx;
       pairing = new ChannelPairing(state, () => ctx.now());
       turns ??= options.agents ? agentTurns(options.agents) : undefined;
-      ctx.registerMethod(
-        "channels.status",
-        "operator.read",
-        (call) => status(parseParams("channels.status", StatusParams, call.params)),
-      );
+      ctx.registerMethod(defineMethod({
+        name: "channels.status",
+        scope: "operator.read",
+        params: StatusParams,
+        handler: ({ params }) => status(params),
+      }));
       registerPairingMethods(ctx);
       ctx.addHealthSection(() => {
         const channels: Record<string, unknown> = {};

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ConfigLoadError } from "./source.ts";
 
 /** A syntax error at a position in the source. */
 export class Json5SyntaxError extends SyntaxError {
@@ -237,4 +238,18 @@ export function parseJson5(text: string): unknown {
   skipSpace();
   if (pos < text.length) unexpected();
   return result;
+}
+
+/** Parses a config document's JSON5 text; a syntax error becomes a {@link ConfigLoadError} pointing at the spot. */
+export function parseConfigText(text: string, origin: string): unknown {
+  try {
+    return parseJson5(text);
+  } catch (err) {
+    if (!(err instanceof Json5SyntaxError)) throw err;
+    const reason = err.message.replace(/ at \d+:\d+$/, "");
+    throw new ConfigLoadError(
+      `Invalid config at ${origin}: JSON5 syntax error at line ${err.lineNumber}, column ${err.columnNumber}: ${reason}`,
+      origin,
+    );
+  }
 }

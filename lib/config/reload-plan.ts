@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { GatewayConfig } from "./schema.ts";
 import { isPlainObject } from "./source.ts";
 
 /** `gateway.reload.mode`. `hot` and `restart` are OpenClaw's retired modes, still honoured here. */
@@ -78,4 +79,9 @@ export function planReload(previous: unknown, next: unknown, mode: ReloadMode): 
     return { ...plan, deferredPaths: restartPaths, action: hotPaths.length ? "hot" : "none" };
   }
   return { ...plan, action: restartPaths.length ? "restart" : "hot" };
+}
+
+/** Reload mode in force for a config (`hybrid` unless set). */
+export function reloadModeOf(config: GatewayConfig): ReloadMode {
+  return config.gateway?.reload?.mode ?? "hybrid";
 }

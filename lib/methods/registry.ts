@@ -1,35 +1,66 @@
 /**
- * The method registry: name → scope + handler, and the single dispatch path every caller (socket,
- * HTTP, in-process) goes through so scope checks cannot be skipped.
+ * The method registry: name → descriptor, and the single dispatch path every caller (socket, HTTP,
+ * in-process) goes through, so scope checks and param validation cannot be skipped and happen once.
  *
  * @module
  */
 import { GatewayError, missingScope } from "../errors.ts";
 import { type MethodScope, scopeSatisfied } from "../protocol/scopes.ts";
-import type { CallerIdentity, MethodCall, MethodDefinition, MethodHandler } from "../types.ts";
+import {
+  type AnyMethod,
+  anyParams,
+  type CallerIdentity,
+  type MethodCall,
+  type MethodHandler,
+} from "./descriptor.ts";
+import { parseMethodParams } from "./param-errors.ts";
+
+/** Options for {@link MethodRegistry}. */
+export interface MethodRegistryOptions {
+  /**
+   * Checks every result against its method's `result` schema and fails the call when it does not
+   * match. For tests: it costs a parse per call.
+   */
+  checkResults?: boolean;
+}
 
 /** Holds registered methods and dispatches calls to them. */
 export class MethodRegistry {
-  #methods = new Map<string, MethodDefinition>();
+  #methods = new Map<string, AnyMethod>();
+  #checkResults: boolean;
 
-  register(name: string, scope: MethodScope, handler: MethodHandler): void {
+  /** An empty registry. */
+  constructor(options: MethodRegistryOptions = {}) {
+    this.#checkResults = options.checkResults === true;
+  }
+
+  /** Adds a method; names are unique and `connect` is the handshake's. */
+  register(method: AnyMethod): void {
+    const name = method.name;
     if (!name || name === "connect") {
       throw new Error(`method name ${JSON.stringify(name)} is reserved or empty`);
     }
     if (this.#methods.has(name)) throw new Error(`method ${name} is already registered`);
-    this.#methods.set(name, { name, scope, handler });
+    this.#methods.set(name, method);
   }
 
+  /** Adds a method whose handler checks its own params (the shorthand embedders had before descriptors). */
+  registerHandler(name: string, scope: MethodScope, handler: MethodHandler): void {
+    this.register({ name, scope, params: anyParams, handler });
+  }
+
+  /** Whether `name` is registered. */
   has(name: string): boolean {
     return this.#methods.has(name);
   }
 
+  /** Every registered name, in registration order. */
   names(): string[] {
     return [...this.#methods.keys()];
   }
 
   /** Checks the caller may call `method`; throws the wire error otherwise. */
-  authorize(method: string, caller: CallerIdentity): MethodDefinition {
+  authorize(method: string, caller: CallerIdentity): AnyMethod {
     const def = this.#methods.get(method);
     if (!def) throw new GatewayError("INVALID_REQUEST", `unknown method: ${method}`);
     if (def.scope !== "none" && caller.role !== "operator") {
@@ -41,9 +72,17 @@ export class MethodRegistry {
     return def;
   }
 
-  /** Authorizes and runs one call. */
-  async dispatch(call: Omit<MethodCall, "caller"> & { caller: CallerIdentity }): Promise<unknown> {
+  /** Authorizes, validates params and runs one call. */
+  async dispatch(call: MethodCall): Promise<unknown> {
     const def = this.authorize(call.method, call.caller);
-    return await def.handler(call);
+    const params = parseMethodParams(def.name, def.params, call.params);
+    const result = await def.handler({ ...call, params });
+    if (this.#checkResults && def.result) {
+      const checked = def.result.safeParse(result);
+      if (!checked.success) {
+        throw new Error(`${def.name} result does not match its schema: ${checked.error.message}`);
+      }
+    }
+    return result;
   }
 }

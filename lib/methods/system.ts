@@ -4,64 +4,99 @@
  * @module
  */
 import { z } from "zod";
-import { invalidParams } from "../errors.ts";
 import type { LogTailSource } from "../log/tail.ts";
-import { describeIssue } from "../protocol/frames.ts";
 import type { PresenceEntry } from "../state/presence.ts";
-import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
+import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
 
 /** Read-only gateway state the system methods report. */
 export interface SystemState {
+  /** The health snapshot (`health`, `hello-ok.snapshot.health`). */
   health(): Record<string, unknown>;
+  /** Who is connected. */
   presence(): PresenceEntry[];
+  /** Milliseconds since the gateway started. */
   uptimeMs(): number;
+  /** Open sockets. */
   connections(): number;
+  /** The auth mode in force. */
   authMode(): string;
+  /** Where the gateway listens, once it does. */
   address(): { hostname: string; port: number } | undefined;
+  /** Every registered method name. */
   methods(): string[];
   /** What modules add to `status` (agents and their models, channels, ...). */
   sections(): Record<string, unknown>[];
 }
 
+/** The parts of the gateway context the system methods use. */
+export interface SystemHost {
+  /** The gateway clock. */
+  now(): number;
+  /** Bumps a state version (`health`). */
+  bumpStateVersion(key: string): number;
+  /** Where the `health` event goes out. */
+  readonly bus: { publish(event: { event: string; payload: unknown }): void };
+  /** Where the methods are registered. */
+  registerMethod(method: AnyMethod): void;
+}
+
 /** Minimum gap between `health` events caused by `health` calls. */
 const HEALTH_BROADCAST_INTERVAL_MS = 1_000;
 
-const LogsTailParamsSchema = z.object({
+const LogsTailParams = z.strictObject({
   cursor: z.number().int().nonnegative().optional(),
   limit: z.number().int().min(1).max(5000).optional(),
   maxBytes: z.number().int().min(1).max(1_000_000).optional(),
-}).strict();
+});
 
-const HealthParamsSchema = z.looseObject({ probe: z.boolean().optional() });
+const LogsTailResult = z.object({
+  file: z.string(),
+  cursor: z.number(),
+  size: z.number(),
+  lines: z.array(z.string()),
+  truncated: z.boolean().optional(),
+  reset: z.boolean().optional(),
+});
 
-/** Parses `params` with `schema` or throws `INVALID_REQUEST` naming the bad field. */
-export function parseParams<T>(method: string, schema: z.ZodType<T>, params: unknown): T {
-  const result = schema.safeParse(params ?? {});
-  if (!result.success) throw invalidParams(method, describeIssue(result.error));
-  return result.data;
-}
+const StatusResult = z.object({
+  runtimeVersion: z.string(),
+  uptimeMs: z.number(),
+  connections: z.number(),
+  authMode: z.string(),
+  methods: z.number(),
+});
 
-/** The module that registers the built-in methods. */
-export function systemModule(state: SystemState, logs: () => LogTailSource): GatewayModule {
-  return {
-    name: "system",
-    setup(ctx: GatewayContext) {
-      let lastBroadcast = -Infinity;
-      ctx.registerMethod("health", "operator.read", ({ params }) => {
-        parseParams("health", HealthParamsSchema, params);
+const PresenceResult = z.array(z.object({ ts: z.number() }));
+
+/** The system methods over the gateway's state. */
+export function systemMethods(state: SystemState, logs: () => LogTailSource, host: SystemHost): AnyMethod[] {
+  let lastBroadcast = -Infinity;
+  return [
+    defineMethod({
+      name: "health",
+      scope: "operator.read",
+      params: z.looseObject({ probe: z.boolean().optional() }),
+      result: z.record(z.string(), z.unknown()),
+      handler: () => {
         const snapshot = state.health();
         // A fresh snapshot is news for every client (they track stateVersion.health), but a client
         // polling health must not turn into a broadcast storm: at most one event per interval.
-        const now = ctx.now();
+        const now = host.now();
         if (now - lastBroadcast >= HEALTH_BROADCAST_INTERVAL_MS) {
           lastBroadcast = now;
-          ctx.bumpStateVersion("health");
-          ctx.bus.publish({ event: "health", payload: snapshot });
+          host.bumpStateVersion("health");
+          host.bus.publish({ event: "health", payload: snapshot });
         }
         return snapshot;
-      });
-      ctx.registerMethod("status", "operator.read", ({ caller }) => {
+      },
+    }),
+    defineMethod({
+      name: "status",
+      scope: "operator.read",
+      params: anyParams,
+      result: StatusResult,
+      handler: ({ caller }) => {
         const admin = caller.scopes.includes("operator.admin");
         const address = state.address();
         return {
@@ -74,11 +109,34 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
           methods: state.methods().length,
           ...Object.assign({}, ...state.sections()),
         };
-      });
-      ctx.registerMethod("system-presence", "operator.read", () => state.presence());
-      ctx.registerMethod("logs.tail", "operator.read", ({ params }) => {
-        return logs().tail(parseParams("logs.tail", LogsTailParamsSchema, params));
-      });
+      },
+    }),
+    defineMethod({
+      name: "system-presence",
+      scope: "operator.read",
+      params: anyParams,
+      result: PresenceResult,
+      handler: () => state.presence(),
+    }),
+    defineMethod({
+      name: "logs.tail",
+      scope: "operator.read",
+      params: LogsTailParams,
+      result: LogsTailResult,
+      handler: ({ params }) => logs().tail(params),
+    }),
+  ];
+}
+
+/** The module that registers the built-in methods. */
+export function systemModule(
+  state: SystemState,
+  logs: () => LogTailSource,
+): { name: string; setup(host: SystemHost): void } {
+  return {
+    name: "system",
+    setup(host) {
+      for (const method of systemMethods(state, logs, host)) host.registerMethod(method);
     },
   };
 }

@@ -5,7 +5,11 @@
  *
  * @module
  */
+import { z } from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
+import type { AgentRuntime } from "../agents/runtime.ts";
+import { AGENT_RUNTIME } from "../agents/service.ts";
+import { anyParams, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { LoopDelaySampler } from "./loop-delay.ts";
 import type { MetricsRecorder } from "./recorder.ts";
@@ -26,7 +30,11 @@ export interface MemoryUsage {
 
 /** Options for {@link metricsModule}. */
 export interface MetricsModuleOptions {
-  /** Counts runs, durations, model calls and tokens when given. */
+  /**
+   * No longer needed: runs, durations, model calls and tokens are counted whenever an agents module is
+   * installed, listed before or after this one.
+   * @deprecated Leave it out.
+   */
   agents?: AgentsModule;
   memoryUsage?: () => MemoryUsage;
   /** Replaces the registry (tests, or sharing one across modules). */
@@ -88,7 +96,7 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
       loop.start();
       context.onStop(() => loop.stop());
       observeCore(context, registry);
-      if (options.agents) observeRuns(options.agents, registry);
+      context.whenProvided(AGENT_RUNTIME, (runtime) => observeRuns(runtime, registry));
       registry.collectedGauge(
         "openclaw_gateway_uptime_seconds",
         "Seconds since the gateway module set up.",
@@ -133,7 +141,13 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
           });
         },
       });
-      context.registerMethod("metrics.snapshot", "operator.read", () => ({ text: registry.render() }));
+      context.registerMethod(defineMethod({
+        name: "metrics.snapshot",
+        scope: "operator.read",
+        params: anyParams,
+        result: z.object({ text: z.string() }),
+        handler: () => ({ text: registry.render() }),
+      }));
     },
   };
 }
@@ -209,7 +223,7 @@ function observeCore(context: GatewayContext, registry: MetricsRegistry): void {
   context.onStop(unobserve);
 }
 
-function observeRuns(agents: AgentsModule, registry: MetricsRegistry): void {
+function observeRuns(runtime: AgentRuntime, registry: MetricsRegistry): void {
   const completed = registry.counter("openclaw_run_completed_total", "Agent runs finished, by outcome.", [
     "agent",
     "outcome",
@@ -228,7 +242,7 @@ function observeRuns(agents: AgentsModule, registry: MetricsRegistry): void {
     "type",
   ]);
   active.set({}, 0);
-  agents.runtime().onRunEvent((run, event) => {
+  runtime.onRunEvent((run, event) => {
     if (event.type === "start") active.add({}, 1);
     if (event.type !== "end") return;
     const { outcome } = event;

@@ -2,8 +2,9 @@
  * Prometheus metrics for the gateway.
  *
  * ```ts
- * const metrics = metricsModule({ agents });
- * createGateway({ modules: [agents, metrics, hooksModule({ agents, metrics: metrics.recorder })] });
+ * // Runs are counted whenever an agents module is installed, listed before or after this one.
+ * const metrics = metricsModule();
+ * createGateway({ modules: [metrics, agents, hooksModule({ agents, metrics: metrics.recorder })] });
  * ```
  *
  * @module

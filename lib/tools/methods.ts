@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { AgentCatalog } from "../agents/catalog.ts";
-import { invalidParams } from "../errors.ts";
+import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { buildCatalog } from "./catalog.ts";
 import type { ToolInvokeErrorType, ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
@@ -46,48 +46,51 @@ export interface ToolMethodsDeps {
   invoke(input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal): Promise<ToolInvokeOutcome>;
 }
 
-function parse<T>(schema: z.ZodType<T>, method: string, params: unknown): T {
-  const result = schema.safeParse(params ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue.path.map(String).join(".");
-  throw invalidParams(method, path ? `${path}: ${issue.message}` : issue.message);
-}
-
-/** Registers `tools.invoke` and `tools.catalog`. */
-export function registerToolMethods(context: GatewayContext, deps: ToolMethodsDeps): void {
-  context.registerMethod("tools.invoke", "operator.write", async (call) => {
-    const params = parse(ToolsInvokeParams, "tools.invoke", call.params);
-    const outcome = await deps.invoke(params, call.caller, call.signal);
-    if (outcome.ok) {
-      const envelope: Record<string, unknown> = {
-        ok: true,
+/** `tools.invoke` and `tools.catalog`. */
+export function toolMethods(context: GatewayContext, deps: ToolMethodsDeps): AnyMethod[] {
+  const invoke = defineMethod({
+    name: "tools.invoke",
+    scope: "operator.write",
+    params: ToolsInvokeParams,
+    result: z.object({ ok: z.boolean(), toolName: z.string() }),
+    handler: async ({ params, caller, signal }) => {
+      const outcome = await deps.invoke(params, caller, signal);
+      if (outcome.ok) {
+        const envelope: Record<string, unknown> & { ok: boolean; toolName: string } = {
+          ok: true,
+          toolName: outcome.toolName,
+          output: outcome.result,
+        };
+        if (outcome.source) envelope.source = outcome.source;
+        return envelope;
+      }
+      const error = outcome.error!;
+      const envelope: Record<string, unknown> & { ok: boolean; toolName: string } = {
+        ok: false,
         toolName: outcome.toolName,
-        output: outcome.result,
+        error: {
+          code: error.requiresApproval ? "requires_approval" : RPC_CODES[error.type],
+          message: error.message,
+        },
       };
-      if (outcome.source) envelope.source = outcome.source;
+      if (error.requiresApproval) envelope.requiresApproval = true;
       return envelope;
-    }
-    const error = outcome.error!;
-    const envelope: Record<string, unknown> = {
-      ok: false,
-      toolName: outcome.toolName,
-      error: {
-        code: error.requiresApproval ? "requires_approval" : RPC_CODES[error.type],
-        message: error.message,
-      },
-    };
-    if (error.requiresApproval) envelope.requiresApproval = true;
-    return envelope;
+    },
   });
 
-  context.registerMethod("tools.catalog", "operator.read", (call) => {
-    const params = parse(ToolsCatalogParams, "tools.catalog", call.params);
-    const agent = deps.agents().get(params.agentId);
-    const config = context.config();
-    const tools = deps.registry.list()
-      .filter((tool) => params.includePlugins !== false || (tool.source ?? "plugin") === "core")
-      .filter((tool) => configAllows(config, agent.id, tool));
-    return buildCatalog(agent.id, tools);
+  const catalog = defineMethod({
+    name: "tools.catalog",
+    scope: "operator.read",
+    params: ToolsCatalogParams,
+    handler: ({ params }) => {
+      const agent = deps.agents().get(params.agentId);
+      const config = context.config();
+      const tools = deps.registry.list()
+        .filter((tool) => params.includePlugins !== false || (tool.source ?? "plugin") === "core")
+        .filter((tool) => configAllows(config, agent.id, tool));
+      return buildCatalog(agent.id, tools);
+    },
   });
+
+  return [invoke, catalog];
 }

@@ -15,12 +15,13 @@
 import { AgentCatalog } from "../agents/catalog.ts";
 import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import type { AgentsModule } from "../agents/agents-module.ts";
+import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
 import { registryToolHost } from "./agent-host.ts";
 import { currentTimeTool, echoTool, sessionTools } from "./builtins.ts";
 import { toolsInvokeRoute } from "./http.ts";
 import { invokeTool, type ToolInvokeInput } from "./invoke.ts";
-import { registerToolMethods } from "./methods.ts";
+import { toolMethods } from "./methods.ts";
 import { InProcessToolRegistry } from "./registry.ts";
 import type { ToolDefinition, ToolRegistry } from "./types.ts";
 
@@ -79,7 +80,9 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
         maxBodyBytes: options.maxBodyBytes,
         bodyTimeoutMs: () => options.bodyTimeoutMs ?? bodyTimeoutMs(context.config().gateway),
       }));
-      registerToolMethods(context, { registry, agents: catalog, invoke: invoke("rpc") });
+      for (const method of toolMethods(context, { registry, agents: catalog, invoke: invoke("rpc") })) {
+        context.registerMethod(method);
+      }
 
       if (agents) {
         const host = registryToolHost({
@@ -88,7 +91,7 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
           now: () => context.now(),
           logger,
         });
-        context.onStop(agents.runtime().useTools(host));
+        context.whenProvided(AGENT_RUNTIME, (runtime) => context.onStop(runtime.useTools(host)));
       }
     },
   };

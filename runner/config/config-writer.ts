@@ -9,7 +9,7 @@ import { validateAuthoredConfig } from "../../lib/config/unknown-keys.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
-import { sha256Hex } from "./file-source.ts";
+import { sha256Hex } from "../../lib/config/writer.ts";
 import { parseJson5, readConfigText } from "./json5-file.ts";
 
 /** The file as authored, with the hash writes are checked against. */

@@ -8,6 +8,7 @@
 import { dirname, resolve } from "node:path";
 import type { ConfigSnapshot, ConfigSource } from "../../lib/config/source.ts";
 import { ConfigLoadError, isPlainObject } from "../../lib/config/source.ts";
+import { sha256Hex } from "../../lib/config/writer.ts";
 import { substituteEnv } from "./env-substitution.ts";
 import { expandIncludes } from "./includes.ts";
 import { parseJson5, readConfigText } from "./json5-file.ts";
@@ -77,12 +78,6 @@ function includeRoots(env: Readonly<Record<string, string | undefined>>): string
   const list = env.OPENCLAW_INCLUDE_ROOTS;
   if (!list) return [];
   return list.split(Deno.build.os === "windows" ? ";" : ":").filter(Boolean).map((p) => resolve(p));
-}
-
-/** Hex SHA-256 of a text, the `hash`/`baseHash` of config writes. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function watchPaths(files: () => Set<string>, debounceMs: number, onChange: () => void): () => void {

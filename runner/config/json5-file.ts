@@ -3,25 +3,12 @@
  *
  * @module
  */
-import { Json5SyntaxError, parseJson5 as parseJson5Text } from "../../lib/config/json5.ts";
 import { ConfigLoadError } from "../../lib/config/source.ts";
 
 /** OpenClaw refuses config files (and includes) larger than this. */
 export const MAX_CONFIG_FILE_BYTES = 2 * 1024 * 1024;
 
-/** Parses JSON5 text, turning a syntax error into a {@link ConfigLoadError} that points at the spot. */
-export function parseJson5(text: string, origin: string): unknown {
-  try {
-    return parseJson5Text(text);
-  } catch (err) {
-    if (!(err instanceof Json5SyntaxError)) throw err;
-    const reason = err.message.replace(/ at \d+:\d+$/, "");
-    throw new ConfigLoadError(
-      `Invalid config at ${origin}: JSON5 syntax error at line ${err.lineNumber}, column ${err.columnNumber}: ${reason}`,
-      origin,
-    );
-  }
-}
+export { parseConfigText as parseJson5 } from "../../lib/config/json5.ts";
 
 /** Reads a config file as text, refusing non-regular and oversized files; `undefined` when it is missing. */
 export async function readConfigText(path: string): Promise<string | undefined> {

@@ -21,11 +21,12 @@ import { lazyModule } from "./lazy-module.ts";
  * models with sessions and transcripts kept as JSONL under the state dir, the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
  * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
- * over the profile's config file. Agents come first: the others reach its runtime during their setup.
+ * over the profile's config file. The order is free: modules reach the agents runtime through the context
+ * (`AGENT_RUNTIME`).
  */
 export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
   const agents = agentsModule({ stores: jsonlStores(paths.stateDir) });
-  const metrics = metricsModule({ agents, memoryUsage: () => Deno.memoryUsage() });
+  const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
   // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them.
   const channels = channelsModule({ agents, metrics: metrics.recorder, state: fileJsonDocs(paths.stateDir) });
   return [

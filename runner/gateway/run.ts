@@ -27,14 +27,10 @@ import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock } from "./lock.ts";
 import { createRunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
-import { secretsModule } from "./secrets-module.ts";
+import { secretsModule } from "../../lib/methods/secrets.ts";
 import { tightenStateDir } from "./state-permissions.ts";
-import {
-  GatewaySupervisor,
-  type ManagedGateway,
-  reloadModeOf,
-  SecretsActivationError,
-} from "./supervisor.ts";
+import { reloadModeOf } from "../../lib/config/reload-plan.ts";
+import { GatewaySupervisor, type ManagedGateway, SecretsActivationError } from "./supervisor.ts";
 
 /** Everything `gateway run` was asked for. */
 export interface GatewayRunOptions {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { planReload, type ReloadMode, type ReloadPlan } from "../../lib/config/reload-plan.ts";
+import { planReload, reloadModeOf, type ReloadPlan } from "../../lib/config/reload-plan.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import type { SecretFailure, SecretResolution } from "../../lib/config/secrets.ts";
 import { isGatewayAuthPath } from "../../lib/config/secrets.ts";
@@ -63,11 +63,6 @@ export class SecretsActivationError extends Error {
     super(message);
     this.name = "SecretsActivationError";
   }
-}
-
-/** Reload mode in force for a config (`hybrid` unless set). */
-export function reloadModeOf(config: GatewayConfig): ReloadMode {
-  return config.gateway?.reload?.mode ?? "hybrid";
 }
 
 /** Runs a gateway and applies config changes to it. */

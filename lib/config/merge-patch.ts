@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isPlainObject } from "../../lib/config/source.ts";
+import { isPlainObject } from "./source.ts";
 
 /** The result of {@link applyMergePatch}: the merged value, or the array paths it refused to shrink. */
 export type MergePatchResult =

@@ -7,15 +7,15 @@
  *
  * @module
  */
-import { parseJson5 } from "../../lib/config/json5.ts";
-import { isPlainObject } from "../../lib/config/source.ts";
+import { parseJson5 } from "./json5.ts";
+import { isPlainObject } from "./source.ts";
 import {
   isCredentialUserinfo,
   REDACTED,
   SECRET_KEY,
   type SecretRedactor,
   URL_USERINFO,
-} from "../../lib/log/secret-redactor.ts";
+} from "../log/secret-redactor.ts";
 
 /** What OpenClaw puts in place of a redacted value; reserved, so never accepted as a literal value. */
 export const REDACTED_SENTINEL = REDACTED;

@@ -1,0 +1,122 @@
+/**
+ * The one shape every WS method has: a name, the scope it needs, a zod schema for its params (and
+ * optionally its result), and a handler that receives params already validated and typed. The core's
+ * methods and an embedder's are declared the same way and go through the same registry.
+ *
+ * @example Declaring a method
+ * ```ts
+ * import { z } from "zod";
+ * import { defineMethod } from "./descriptor.ts";
+ *
+ * const greet = defineMethod({
+ *   name: "app.greet",
+ *   scope: "operator.read",
+ *   params: z.strictObject({ name: z.string().min(1) }),
+ *   handler: ({ params }) => ({ hello: params.name }),
+ * });
+ * ```
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { MethodScope } from "../protocol/scopes.ts";
+
+/** What a connected client said about itself in `connect.params.client`. */
+export interface ClientInfo {
+  /** The client's id (`openclaw-control-ui`, `cli`, ...). */
+  id: string;
+  /** How the client runs (`ui`, `cli`, `backend`, ...). */
+  mode: string;
+  /** The client's own version. */
+  version?: string;
+  /** The OS or runtime the client runs on. */
+  platform?: string;
+  /** A name to show for it. */
+  displayName?: string;
+  /** The device family (`desktop`, `iPhone`, ...). */
+  deviceFamily?: string;
+  /** The device's model identifier. */
+  modelIdentifier?: string;
+  /** Tells apart several instances of one client on one device. */
+  instanceId?: string;
+}
+
+/** Who is calling: an authenticated socket, an HTTP request, or the embedding app itself. */
+export interface CallerIdentity {
+  /** `connId` for sockets; `http:<n>` for HTTP calls; `internal` for in-process calls. */
+  connId: string;
+  /** Operators manage the gateway; nodes only run what it hands them. */
+  role: "operator" | "node";
+  /** The scopes granted at connect (or by the HTTP credential). */
+  scopes: readonly string[];
+  /** What the client said about itself, for sockets. */
+  client?: ClientInfo;
+  /** The paired device, when the caller proved one. */
+  deviceId?: string;
+  /** How the caller proved itself: `token`, `password`, `trusted-proxy`, `device-token`, `none`, `internal`. */
+  authMethod: string;
+  /** The client's address as the gateway attributes it. */
+  remoteAddress?: string;
+}
+
+/** One method invocation as a handler sees it. */
+export interface MethodCall {
+  /** The request id (echoed in the response). */
+  id: string;
+  /** The method name. */
+  method: string;
+  /** The params; for a {@link MethodDescriptor} handler, the output of its `params` schema. */
+  params: unknown;
+  /** Who is calling. */
+  caller: CallerIdentity;
+  /** Aborted when the caller disconnects or the gateway stops. */
+  signal: AbortSignal;
+  /**
+   * Sends an early `res` (the first stage of a two-stage call, e.g. `agent`'s `accepted` ack). The
+   * handler's return value still becomes the final `res` with the same id.
+   */
+  ack(payload: unknown): void;
+  /** Sends an event frame to this caller only (no-op for callers without a socket). */
+  sendEvent(event: string, payload: unknown): void;
+}
+
+/** A handler that checks its own params: return the result payload, or throw a `GatewayError`. */
+export type MethodHandler = (call: MethodCall) => unknown | Promise<unknown>;
+
+/** A {@link MethodCall} whose params passed the method's schema. */
+export type ValidatedCall<P> = Omit<MethodCall, "params"> & { readonly params: P };
+
+/**
+ * A WS method. The registry parses `params` (absent params count as `{}`) before `handler` runs and
+ * answers a mismatch with `INVALID_REQUEST` in the reference's wording; `result` documents the payload
+ * and is checked by tests, not on every call.
+ */
+export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  /** The method name clients send (`sessions.list`). */
+  readonly name: string;
+  /** The scope a caller needs; `none` for methods anyone connected may call. */
+  readonly scope: MethodScope;
+  /** The params schema; use {@link anyParams} for a method that reads none. */
+  readonly params: P;
+  /**
+   * The result schema, checked when the gateway runs with `checkResults` (tests). Prefer `z.object` over
+   * a strict one: a payload may carry more than the schema names.
+   */
+  readonly result?: R;
+  /** Runs the call with validated params; throw a `GatewayError` to answer with an error. */
+  // Method syntax keeps descriptors with different params assignable to one table.
+  handler(call: ValidatedCall<z.output<P>>): z.input<R> | Promise<z.input<R>>;
+}
+
+/** Any registered method, whatever its schemas. */
+export type AnyMethod = MethodDescriptor<z.ZodType, z.ZodType>;
+
+/** Declares a method; the identity function that lets TypeScript infer the params and result types. */
+export function defineMethod<P extends z.ZodType, R extends z.ZodType = z.ZodUnknown>(
+  method: MethodDescriptor<P, R>,
+): MethodDescriptor<P, R> {
+  return method;
+}
+
+/** The params schema of a method that reads no params: anything is accepted and ignored. */
+export const anyParams: z.ZodUnknown = z.unknown();
