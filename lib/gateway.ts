@@ -232,7 +232,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
   const devices = options.stores?.devices ?? new MemoryDeviceStore();
   const registry = new MethodRegistry();
-  const router = new HttpRouter();
+  // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.
+  const router = new HttpRouter({ authenticate: (request, info) => context.authenticateHttp(request, info) });
   const events = new Set(BASE_EVENTS);
   const healthSections: (() => Record<string, unknown>)[] = [];
   const statusSections: (() => Record<string, unknown>)[] = [];

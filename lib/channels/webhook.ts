@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import { BodyLimitError, readBodyText } from "../http/read-body.ts";
+import { BodyError, bodyRefusalResponse, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/security-headers.ts";
 import {
   checkSignatureHeaders,
@@ -120,15 +120,17 @@ export const webhookChannel: ChannelFactory = (config) => {
       if (typeof claim === "string") return jsonResponse({ ok: false, error: claim }, 401);
       let body: string;
       try {
-        body = await readBodyText(request, MAX_INBOUND_BYTES, host.bodyTimeoutMs());
+        body = await readBodyText(request, {
+          maxBytes: MAX_INBOUND_BYTES,
+          timeoutMs: host.bodyTimeoutMs(),
+          words: {
+            tooLarge: `body larger than ${MAX_INBOUND_BYTES} bytes`,
+            tooSlow: "body did not arrive in time (gateway.limits.bodyTimeoutMs)",
+          },
+        });
       } catch (error) {
-        if (!(error instanceof BodyLimitError)) throw error;
-        const message = error.status === 413
-          ? `body larger than ${MAX_INBOUND_BYTES} bytes`
-          : error.status === 408
-          ? "body did not arrive in time (gateway.limits.bodyTimeoutMs)"
-          : error.message;
-        return jsonResponse({ ok: false, error: message }, error.status);
+        if (!(error instanceof BodyError)) throw error;
+        return bodyRefusalResponse(error);
       }
       if (!await verifySignature(secret, claim, body)) {
         return jsonResponse({ ok: false, error: "signature mismatch" }, 401);

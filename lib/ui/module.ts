@@ -69,16 +69,19 @@ export function controlUiModule(): GatewayModule {
         }
         return new Response(request.method === "HEAD" ? null : body, { headers });
       };
-      const page = (request: Request) =>
-        enabled()
-          ? serve(UI_FILES["index.html"], index, "no-cache", request)
-          : textResponse("Not Found", 404);
-
-      ctx.registerRoute({ path: prefix, methods: ["GET", "HEAD"], handler: page });
+      // The page and its assets are public: what they show comes over the (authenticated) socket.
+      ctx.registerRoute({
+        path: prefix,
+        methods: ["GET", "HEAD"],
+        enabled,
+        auth: "none",
+        handler: (request) => serve(UI_FILES["index.html"], index, "no-cache", request),
+      });
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
           methods: ["GET", "HEAD"],
+          auth: "none",
           handler: () => new Response(null, { status: 308, headers: { Location: prefix } }),
         });
       }
@@ -86,19 +89,20 @@ export function controlUiModule(): GatewayModule {
         path: `${prefix}assets/`,
         prefix: true,
         methods: ["GET", "HEAD"],
+        enabled,
+        auth: "none",
         handler(request) {
           const asset = byPath.get(new URL(request.url).pathname);
-          if (!asset || !enabled()) return textResponse("Not Found", 404);
+          if (!asset) return textResponse("Not Found", 404);
           return serve(asset, asset.body, IMMUTABLE, request);
         },
       });
       ctx.registerRoute({
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
-        handler(request, info) {
-          if (!enabled()) return textResponse("Not Found", 404);
-          const auth = ctx.authenticateHttp(request, info);
-          if (!auth.ok) return auth.response;
+        enabled,
+        auth: "gateway",
+        handler() {
           const config = ctx.config();
           return jsonResponse(
             {
