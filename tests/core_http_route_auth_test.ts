@@ -2,6 +2,7 @@
 // each auth kind, scope refusals, custom verifiers that refuse before a body is read, async authenticators,
 // and an embedder's route on a real gateway.
 import assert from "node:assert/strict";
+import { channelsModule } from "../lib/channels/mod.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { HttpRouter } from "../lib/http/router.ts";
 import { createGateway, type Gateway, type GatewayConfig, type GatewayModule } from "../mod.ts";
@@ -230,6 +231,56 @@ Deno.test("hooks: a wrong hook token is refused at once while the body never arr
     });
     assert.equal(state.pulled, false);
     await body.cancel();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("channel webhooks: signature headers and secret tokens are checked before the body is read", async () => {
+  // Telegram's API answers every call with success; nothing leaves the machine.
+  const telegramApi = () => Promise.resolve(Response.json({ ok: true, result: { id: 1, username: "bot" } }));
+  const gateway = await gatewayWith([channelsModule({ fetch: telegramApi })], {
+    channels: {
+      webhook: { secret: "webhook-secret-0123456789", outboundUrl: "http://127.0.0.1:9/replies" },
+      telegram: {
+        botToken: "123:abc",
+        webhookUrl: "https://example.test/channels/telegram/webhook",
+        webhookSecret: "telegram-secret-0123456789",
+      },
+    },
+  });
+  try {
+    const refusedAtOnce = async (
+      path: string,
+      headers: Record<string, string>,
+      status: number,
+      error: string,
+    ) => {
+      const { body, state } = unendingBody();
+      const request = new Request(`http://gateway.test${path}`, { method: "POST", headers, body });
+      const response = await within(gateway.fetch(request, INFO), 2_000);
+      assert.deepEqual({ status: response.status, body: await response.json() }, {
+        status,
+        body: { ok: false, error },
+      }, path);
+      assert.equal(state.pulled, false, path);
+      await body.cancel();
+    };
+    await refusedAtOnce(
+      "/channels/webhook/inbound",
+      {},
+      401,
+      "missing x-openclaw-signature or x-openclaw-timestamp",
+    );
+    await refusedAtOnce(
+      "/channels/telegram/webhook",
+      {
+        "x-telegram-bot-api-secret-token": "wrong",
+      },
+      401,
+      "bad secret token",
+    );
+    await refusedAtOnce("/channels/nope/x", {}, 404, "no channel webhook for 'nope'");
   } finally {
     await gateway.stop();
   }

@@ -250,7 +250,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       tracker?.probed(probe);
       return probe;
     },
-    async handleHttp(request, subPath) {
+    verifyHttp(request, subPath) {
       if (subPath !== "webhook" || !webhookUrl) return jsonResponse({ ok: false, error: "not found" }, 404);
       if (request.method !== "POST") {
         return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
@@ -259,6 +259,9 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       if (!webhookSecret || !secretsEqual(provided, webhookSecret)) {
         return jsonResponse({ ok: false, error: "bad secret token" }, 401);
       }
+      return undefined;
+    },
+    async handleHttp(request) {
       if (!host) return jsonResponse({ ok: false, error: "channel stopped" }, 503);
       let update: TelegramUpdate;
       try {
