@@ -18,12 +18,8 @@ import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
-import {
-  jsonResponse,
-  preparedJsonResponse,
-  textResponse,
-  withSecurityHeaders,
-} from "./http/security-headers.ts";
+import { jsonResponse, preparedJsonResponse, textResponse } from "./http/response.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
 import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";

@@ -8,7 +8,7 @@ import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
-import type { PreparedResponse } from "./http/security-headers.ts";
+import type { PreparedResponse } from "./http/response.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {

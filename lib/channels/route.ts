@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 import type { HttpAuthResult, HttpRoute } from "../types.ts";
 import type { RunningChannels } from "./running.ts";
 import type { Channel } from "./types.ts";

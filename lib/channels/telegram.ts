@@ -12,7 +12,7 @@
  * @module
  */
 import { BodyError, bodyRefusalResponse, readJsonBody } from "../http/read-body.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } from "./status.ts";

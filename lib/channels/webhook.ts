@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { BodyError, bodyRefusalResponse, readBodyText } from "../http/read-body.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 import {
   checkSignatureHeaders,
   sign,

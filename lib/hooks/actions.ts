@@ -8,7 +8,7 @@ import type { ChannelsModule } from "../channels/module.ts";
 import type { AgentTurns, StartedTurn } from "../channels/turns.ts";
 import type { HooksSection } from "../config/sections/hooks.ts";
 import { GatewayError } from "../errors.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 import type { Logger } from "../log/logger.ts";
 import { MemoryIdempotencyStore } from "../state/idempotency.ts";
 import {

@@ -9,7 +9,7 @@ import type { AuthRateLimiter } from "../auth/rate-limit.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { secretString } from "../channels/status.ts";
 import type { HooksSection } from "../config/sections/hooks.ts";
-import { jsonResponse, textResponse } from "../http/security-headers.ts";
+import { jsonResponse, textResponse } from "../http/response.ts";
 import type { HttpAuthResult, RequestInfo } from "../types.ts";
 
 /** The hook limiter is fixed, as in the reference (20 failures a minute per client, then a minute locked). */

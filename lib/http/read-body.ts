@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { jsonResponse } from "./security-headers.ts";
+import { jsonResponse } from "./response.ts";
 
 const MESSAGES = {
   400: "request body could not be read (malformed chunked encoding or the client went away)",

@@ -7,7 +7,7 @@
  */
 import { type MethodScope, scopeSatisfied } from "../protocol/scopes.ts";
 import type { HttpAuthenticator, HttpAuthResult, HttpRoute, RequestInfo } from "../types.ts";
-import { jsonResponse, textResponse } from "./security-headers.ts";
+import { jsonResponse, textResponse } from "./response.ts";
 
 /** Options for {@link HttpRouter}. */
 export interface HttpRouterOptions {

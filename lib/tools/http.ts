@@ -8,7 +8,7 @@
  * @module
  */
 import { BodyError, bodyErrorResponse, readJsonBody } from "../http/read-body.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 import type { CallerIdentity, HttpRoute } from "../types.ts";
 import type { ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
 

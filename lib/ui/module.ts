@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { jsonResponse, textResponse } from "../http/security-headers.ts";
+import { jsonResponse, textResponse } from "../http/response.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";

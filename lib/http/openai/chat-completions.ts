@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { RunOutcome } from "../../agents/runs.ts";
 import type { ChatMessage, ChatResult, ToolCall, ToolSpec } from "../../providers/types.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { errorBody, HttpError } from "./errors.ts";
 import {

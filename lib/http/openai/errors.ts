@@ -7,7 +7,7 @@
 import { GatewayError } from "../../errors.ts";
 import { UpstreamError } from "../../providers/upstream-error.ts";
 import { BodyError } from "../read-body.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 
 /** An error that already knows its HTTP status and OpenAI error type. */
 export class HttpError extends Error {

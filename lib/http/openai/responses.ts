@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { ChatMessage, ToolSpec } from "../../providers/types.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { succeeded } from "./chat-completions.ts";
