@@ -60,7 +60,12 @@ export function hookRoute(routePath: string, options: HookRouteOptions): HttpRou
       const served = { label: directLabel(name) };
       let response: Response;
       try {
-        response = await dispatch(request, name, hooks, served);
+        const payload = await readHookPayload(
+          request,
+          hooks.maxBodyBytes ?? DEFAULT_HOOK_MAX_BODY_BYTES,
+          bodyTimeoutMs(context.config().gateway),
+        );
+        response = await runHook(options.actions, hooks, name, payload, served);
       } catch (error) {
         if (!(error instanceof HookRefusal || error instanceof BodyError)) throw error;
         response = hookError(error.status, error.message);
@@ -68,40 +73,36 @@ export function hookRoute(routePath: string, options: HookRouteOptions): HttpRou
       return metered(served.label, started, response);
     },
   };
+}
 
-  /** Reads the payload and runs what `name` stands for; `served.label` becomes the mapping's label. */
-  async function dispatch(request: Request, name: string, hooks: HooksSection, served: { label: string }) {
-    const payload = await readHookPayload(
-      request,
-      hooks.maxBodyBytes ?? DEFAULT_HOOK_MAX_BODY_BYTES,
-      bodyTimeoutMs(context.config().gateway),
-    );
-    if (name === "wake") {
-      const body = parseHookBody(WakeBody, payload);
-      return options.actions.wake(hooks, {
-        ...body,
-        mode: body.mode ?? "now",
-        callerKey: true,
-        strictAgent: true,
-      });
-    }
-    if (name === "agent") {
-      const body = parseHookBody(AgentBody, payload);
-      return await options.actions.agent(hooks, "agent", {
-        ...body,
-        callerKey: true,
-        strictAgent: true,
-        callerTarget: true,
-        sessionMode: body.sessionMode ?? "isolated",
-      }, body.idempotencyKey);
-    }
-    const { mapping, label } = findMapping(hooks, name, payload);
-    served.label = label;
-    const mapped = mappedAction(hooks, mapping, payload);
-    return mapped.kind === "wake"
-      ? options.actions.wake(hooks, mapped.action)
-      : await options.actions.agent(hooks, name, mapped.action, mapped.idempotencyKey);
+/** Runs what hook `name` stands for; for a mapping, `served.label` becomes the mapping's label. */
+async function runHook(
+  actions: HookActions,
+  hooks: HooksSection,
+  name: string,
+  payload: Record<string, unknown>,
+  served: { label: string },
+): Promise<Response> {
+  if (name === "wake") {
+    const body = parseHookBody(WakeBody, payload);
+    return actions.wake(hooks, { ...body, mode: body.mode ?? "now", callerKey: true, strictAgent: true });
   }
+  if (name === "agent") {
+    const body = parseHookBody(AgentBody, payload);
+    return await actions.agent(hooks, "agent", {
+      ...body,
+      callerKey: true,
+      strictAgent: true,
+      callerTarget: true,
+      sessionMode: body.sessionMode ?? "isolated",
+    }, body.idempotencyKey);
+  }
+  const { mapping, label } = findMapping(hooks, name, payload);
+  served.label = label;
+  const mapped = mappedAction(hooks, mapping, payload);
+  return mapped.kind === "wake"
+    ? actions.wake(hooks, mapped.action)
+    : await actions.agent(hooks, name, mapped.action, mapped.idempotencyKey);
 }
 
 /** The metrics label of a direct hook; mapped hooks are labelled by their mapping once it is found. */
