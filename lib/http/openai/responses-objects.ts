@@ -5,7 +5,7 @@
  * @module
  */
 import type { ChatResult, Usage } from "../../providers/types.ts";
-import { HttpError } from "./errors.ts";
+import { assertToolDemandMet } from "./run-result.ts";
 
 /** The ids and facts every object of one response shares. */
 export interface ResponseIdentity {
@@ -54,13 +54,7 @@ export class ResponseObjects {
 
   /** `result`, unless the request demanded a tool call and none came. */
   checked(result: ChatResult): ChatResult {
-    if (this.identity.toolDemanded && !result.toolCalls.length) {
-      throw new HttpError(
-        502,
-        "tool_choice required a tool call, but the agent answered without one",
-        "api_error",
-      );
-    }
+    assertToolDemandMet(result, this.identity.toolDemanded);
     return result;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { RunEvent } from "../../agents/runtime.ts";
 import type { ChatResult } from "../../providers/types.ts";
-import { succeeded } from "./chat-completions.ts";
+import { succeeded } from "./run-result.ts";
 import { errorBody } from "./errors.ts";
 import { functionCallItem, type ResponseObjects } from "./responses-objects.ts";
 import type { SseWrite } from "./sse.ts";

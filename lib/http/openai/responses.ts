@@ -10,7 +10,7 @@ import type { ChatMessage, ToolSpec } from "../../providers/types.ts";
 import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";
-import { succeeded } from "./chat-completions.ts";
+import { succeeded } from "./run-result.ts";
 import {
   ContentSchema,
   contentText,
