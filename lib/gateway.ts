@@ -18,12 +18,8 @@ import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
-import {
-  jsonResponse,
-  preparedJsonResponse,
-  textResponse,
-  withSecurityHeaders,
-} from "./http/security-headers.ts";
+import { jsonResponse, preparedJsonResponse, textResponse } from "./http/response.ts";
+import { withSecurityHeaders } from "./http/security-headers.ts";
 import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
 import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
@@ -238,7 +234,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const devices = options.stores?.devices ?? new MemoryDeviceStore();
   const registry = new MethodRegistry({ checkResults: options.checkResults });
   const services = new ServiceDirectory();
-  const router = new HttpRouter();
+  // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.
+  const router = new HttpRouter({ authenticate: (request, info) => context.authenticateHttp(request, info) });
   const events = new Set(BASE_EVENTS);
   const healthSections: (() => Record<string, unknown>)[] = [];
   const statusSections: (() => Record<string, unknown>)[] = [];

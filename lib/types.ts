@@ -28,13 +28,57 @@ export interface RequestInfo {
   remoteAddress: string;
 }
 
-/** An HTTP route. Paths match exactly unless `prefix` is set. */
+/**
+ * Checks an HTTP caller's credentials from the request head alone: it runs before any body is read, so a
+ * caller without credentials never makes the gateway wait for (or buffer) a body.
+ */
+export type HttpAuthenticator = (
+  request: Request,
+  info: RequestInfo,
+) => HttpAuthResult | Promise<HttpAuthResult>;
+
+/**
+ * Who may call a route: `gateway` (the gateway's bearer token or password, or trusted-proxy headers, as
+ * {@link GatewayContext.authenticateHttp} checks them), `none` (anyone: probes, static assets), or the
+ * route's own {@link HttpAuthenticator} (a hook token, a webhook signature).
+ */
+export type HttpRouteAuth = "gateway" | "none" | HttpAuthenticator;
+
+/**
+ * Answers a request the router has admitted. `caller` is who the route's `auth` proved the caller to be;
+ * `undefined` for `auth: "none"`.
+ */
+export type HttpHandler = (
+  request: Request,
+  info: RequestInfo,
+  caller: CallerIdentity | undefined,
+) => Response | Promise<Response>;
+
+/**
+ * An HTTP route. Paths match exactly unless `prefix` is set. The router answers, in order: 405 for a
+ * method not in `methods`, 404 while `enabled` says no, the `auth` refusal, the scope refusal, and only
+ * then runs `handler`.
+ */
 export interface HttpRoute {
   path: string;
   prefix?: boolean;
   /** Allowed methods; anything else gets 405. Defaults to all. */
   methods?: string[];
-  handler: (request: Request, info: RequestInfo) => Response | Promise<Response>;
+  /**
+   * Whether the route is on for this request (read per request, so a config reload applies at once).
+   * When it is not, the answer is the router's own 404, before auth: a switched-off surface looks absent.
+   */
+  enabled?: (request: Request) => boolean;
+  /** Who may call; `none` when unset. Checked before the handler runs and before any body is read. */
+  auth?: HttpRouteAuth;
+  /** The scope the authenticated caller needs; checked after `auth`. */
+  scope?: MethodScope;
+  /**
+   * The answer when the caller lacks `scope`; by default `403 {error:{message:"missing scope: <scope>",
+   * type:"forbidden"}}`, the gateway's HTTP error shape.
+   */
+  scopeRefusal?: (scope: MethodScope) => Response;
+  handler: HttpHandler;
 }
 
 /** An event as it leaves the bus, before it becomes a wire frame. */

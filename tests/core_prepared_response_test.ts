@@ -1,6 +1,6 @@
 // Prepared responses: the same bytes and headers on every copy, whichever way the transport makes them.
 import assert from "node:assert/strict";
-import { preparedJsonResponse } from "../lib/http/security-headers.ts";
+import { preparedJsonResponse } from "../lib/http/response.ts";
 
 for (const cloneIsCheap of [true, false]) {
   Deno.test(`prepared JSON response (cloneIsCheap: ${cloneIsCheap}) hands out independent full copies`, async () => {

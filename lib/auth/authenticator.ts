@@ -16,7 +16,7 @@ import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
 import type { AuthRateLimiter } from "./rate-limit.ts";
 import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { jsonResponse } from "../http/response.ts";
 
 /** What the authenticator needs from the gateway. */
 export interface AuthenticatorDeps {

@@ -10,11 +10,11 @@
  */
 export {
   BUILTIN_CHANNELS,
-  CHANNELS_HTTP_PREFIX,
   type ChannelsModule,
   channelsModule,
   type ChannelsModuleOptions,
 } from "./channels-module.ts";
+export { CHANNELS_HTTP_PREFIX } from "./route.ts";
 export type {
   Channel,
   ChannelAccountStatus,

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { BodyLimitError, readBodyText } from "../http/read-body.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { BodyError, bodyRefusalResponse, readJsonBody } from "../http/read-body.ts";
+import { jsonResponse } from "../http/response.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } from "./status.ts";
@@ -250,7 +250,7 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       tracker?.probed(probe);
       return probe;
     },
-    async handleHttp(request, subPath) {
+    verifyHttp(request, subPath) {
       if (subPath !== "webhook" || !webhookUrl) return jsonResponse({ ok: false, error: "not found" }, 404);
       if (request.method !== "POST") {
         return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
@@ -259,15 +259,20 @@ export const telegramChannel: ChannelFactory = (config, env) => {
       if (!webhookSecret || !secretsEqual(provided, webhookSecret)) {
         return jsonResponse({ ok: false, error: "bad secret token" }, 401);
       }
+      return undefined;
+    },
+    async handleHttp(request) {
+      if (!host) return jsonResponse({ ok: false, error: "channel stopped" }, 503);
       let update: TelegramUpdate;
       try {
-        if (!host) return jsonResponse({ ok: false, error: "channel stopped" }, 503);
-        update = JSON.parse(await readBodyText(request, MAX_UPDATE_BYTES, host.bodyTimeoutMs()));
+        update = await readJsonBody(request, {
+          maxBytes: MAX_UPDATE_BYTES,
+          timeoutMs: host.bodyTimeoutMs(),
+          words: { notJson: "body is not JSON" },
+        }) as TelegramUpdate;
       } catch (error) {
-        if (error instanceof BodyLimitError) {
-          return jsonResponse({ ok: false, error: error.message }, error.status);
-        }
-        return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
+        if (!(error instanceof BodyError)) throw error;
+        return bodyRefusalResponse(error);
       }
       deliver(update);
       return new Response(null, { status: 200 });

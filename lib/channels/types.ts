@@ -90,7 +90,16 @@ export interface Channel {
   send(message: OutboundMessage): Promise<{ messageId?: string }>;
   status(): ChannelAccountStatus;
   probe(signal: AbortSignal): Promise<ChannelProbe>;
-  /** Inbound HTTP at `/channels/<id>/<subPath>`, for channels that take webhooks. */
+  /**
+   * Checks inbound HTTP at `/channels/<id>/<subPath>` from its head alone (path, method, the sender's
+   * secret token or signature headers), before any body is read: the refusal to answer, or `undefined`
+   * to go on to {@link handleHttp}. Without it every request reaches `handleHttp`.
+   */
+  verifyHttp?(request: Request, subPath: string): Response | undefined;
+  /**
+   * Inbound HTTP at `/channels/<id>/<subPath>`, for channels that take webhooks. The gateway calls it only
+   * for requests `verifyHttp` admitted.
+   */
   handleHttp?(request: Request, subPath: string): Promise<Response>;
 }
 

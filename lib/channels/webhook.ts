@@ -10,13 +10,14 @@
  * @module
  */
 import { z } from "zod";
-import { BodyLimitError, readBodyText } from "../http/read-body.ts";
-import { jsonResponse } from "../http/security-headers.ts";
+import { BodyError, bodyRefusalResponse, readBodyText } from "../http/read-body.ts";
+import { jsonResponse } from "../http/response.ts";
 import {
   checkSignatureHeaders,
   sign,
   SIGNATURE_HEADER,
   SIGNATURE_TOLERANCE_MS,
+  type SignatureClaim,
   TIMESTAMP_HEADER,
   verifySignature,
 } from "./hmac.ts";
@@ -35,6 +36,13 @@ const InboundSchema = z.object({
   name: z.string().optional(),
 });
 
+/** A request whose signature headers checked out, with what verifying its body needs. */
+interface Head {
+  claim: SignatureClaim;
+  host: ChannelHost;
+  secret: string;
+}
+
 /** Builds the webhook channel from `channels.webhook`. */
 export const webhookChannel: ChannelFactory = (config) => {
   const secret = secretString(config.secret);
@@ -42,6 +50,8 @@ export const webhookChannel: ChannelFactory = (config) => {
   let host: ChannelHost | undefined;
   let replays: ReplayGuard | undefined;
   let tracker: ChannelStatusTracker | undefined;
+  /** The heads `verifyHttp` admitted, for `handleHttp` to verify their bodies against. */
+  const claims = new WeakMap<Request, Head>();
   const configured = Boolean(secret && outboundUrl);
   const problem = !secret
     ? "channels.webhook.secret is not set"
@@ -109,61 +119,84 @@ export const webhookChannel: ChannelFactory = (config) => {
       tracker?.probed(probe);
       return probe;
     },
+    verifyHttp(request, subPath) {
+      const head = checkHead(request, subPath);
+      if (head instanceof Response) return head;
+      claims.set(request, head);
+      return undefined;
+    },
     async handleHttp(request, subPath) {
-      if (subPath !== "inbound") return jsonResponse({ ok: false, error: "not found" }, 404);
-      if (request.method !== "POST") {
-        return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
-      }
-      if (!host || !secret) return jsonResponse({ ok: false, error: problem ?? "channel stopped" }, 503);
-      // Headers first: a request that cannot be signed right is refused before a byte of its body is read.
-      const claim = checkSignatureHeaders(request.headers, host.now());
-      if (typeof claim === "string") return jsonResponse({ ok: false, error: claim }, 401);
+      const head = claims.get(request) ?? checkHead(request, subPath);
+      if (head instanceof Response) return head;
       let body: string;
       try {
-        body = await readBodyText(request, MAX_INBOUND_BYTES, host.bodyTimeoutMs());
+        body = await readBodyText(request, {
+          maxBytes: MAX_INBOUND_BYTES,
+          timeoutMs: head.host.bodyTimeoutMs(),
+          words: {
+            tooLarge: `body larger than ${MAX_INBOUND_BYTES} bytes`,
+            tooSlow: "body did not arrive in time (gateway.limits.bodyTimeoutMs)",
+          },
+        });
       } catch (error) {
-        if (!(error instanceof BodyLimitError)) throw error;
-        const message = error.status === 413
-          ? `body larger than ${MAX_INBOUND_BYTES} bytes`
-          : error.status === 408
-          ? "body did not arrive in time (gateway.limits.bodyTimeoutMs)"
-          : error.message;
-        return jsonResponse({ ok: false, error: message }, error.status);
+        if (!(error instanceof BodyError)) throw error;
+        return bodyRefusalResponse(error);
       }
-      if (!await verifySignature(secret, claim, body)) {
-        return jsonResponse({ ok: false, error: "signature mismatch" }, 401);
-      }
-      const verdict = replays!.admit(claim.hex, claim.at, host.now());
-      if (verdict === "replayed") {
-        return jsonResponse(
-          { ok: false, error: "replayed request: this signature was already accepted" },
-          409,
-        );
-      }
-      if (verdict === "full") {
-        const error = "too many signed requests within the signature window; retry later";
-        return jsonResponse({ ok: false, error }, 429, { "Retry-After": "60" });
-      }
-      let parsed;
-      try {
-        parsed = InboundSchema.safeParse(JSON.parse(body));
-      } catch {
-        return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
-      }
-      if (!parsed.success) {
-        return jsonResponse({ ok: false, error: "expected {from, text, conversationId?, messageId?}" }, 400);
-      }
-      const inbound = parsed.data;
-      tracker?.inbound();
-      host.receive({
-        senderId: inbound.from,
-        chatId: inbound.conversationId ?? inbound.from,
-        text: inbound.text,
-        ...(inbound.messageId ? { messageId: inbound.messageId } : {}),
-        ...(inbound.name ? { senderName: inbound.name } : {}),
-      });
-      return jsonResponse({ ok: true }, 202);
+      const refusal = await signedRefusal(head, body);
+      if (refusal) return refusal;
+      return receive(head.host, body);
     },
   };
+
+  /** Headers first: a request that cannot be signed right is refused before a byte of its body is read. */
+  function checkHead(request: Request, subPath: string): Head | Response {
+    if (subPath !== "inbound") return jsonResponse({ ok: false, error: "not found" }, 404);
+    if (request.method !== "POST") {
+      return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
+    }
+    if (!host || !secret) return jsonResponse({ ok: false, error: problem ?? "channel stopped" }, 503);
+    const claim = checkSignatureHeaders(request.headers, host.now());
+    if (typeof claim === "string") return jsonResponse({ ok: false, error: claim }, 401);
+    return { claim, host, secret };
+  }
+
+  /** Why a body does not carry its claimed signature, or is one already accepted. */
+  async function signedRefusal({ claim, host, secret }: Head, body: string): Promise<Response | undefined> {
+    if (!await verifySignature(secret, claim, body)) {
+      return jsonResponse({ ok: false, error: "signature mismatch" }, 401);
+    }
+    const verdict = replays!.admit(claim.hex, claim.at, host.now());
+    if (verdict === "replayed") {
+      return jsonResponse({ ok: false, error: "replayed request: this signature was already accepted" }, 409);
+    }
+    if (verdict === "full") {
+      const error = "too many signed requests within the signature window; retry later";
+      return jsonResponse({ ok: false, error }, 429, { "Retry-After": "60" });
+    }
+    return undefined;
+  }
+
+  /** Hands a signed body to the gateway as a message. */
+  function receive(host: ChannelHost, body: string): Response {
+    let parsed;
+    try {
+      parsed = InboundSchema.safeParse(JSON.parse(body));
+    } catch {
+      return jsonResponse({ ok: false, error: "body is not JSON" }, 400);
+    }
+    if (!parsed.success) {
+      return jsonResponse({ ok: false, error: "expected {from, text, conversationId?, messageId?}" }, 400);
+    }
+    const inbound = parsed.data;
+    tracker?.inbound();
+    host.receive({
+      senderId: inbound.from,
+      chatId: inbound.conversationId ?? inbound.from,
+      text: inbound.text,
+      ...(inbound.messageId ? { messageId: inbound.messageId } : {}),
+      ...(inbound.name ? { senderName: inbound.name } : {}),
+    });
+    return jsonResponse({ ok: true }, 202);
+  }
   return channel;
 };

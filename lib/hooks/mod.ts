@@ -8,12 +8,8 @@
  *
  * @module
  */
-export {
-  DEFAULT_HOOK_MAX_BODY_BYTES,
-  DEFAULT_HOOKS_PATH,
-  HOOK_RATE_LIMIT,
-  hooksModule,
-  type HooksModuleOptions,
-} from "./hooks-module.ts";
+export { DEFAULT_HOOKS_PATH, hooksModule, type HooksModuleOptions } from "./hooks-module.ts";
+export { HOOK_RATE_LIMIT } from "./auth.ts";
+export { DEFAULT_HOOK_MAX_BODY_BYTES } from "./route.ts";
 export { renderTemplate } from "./template.ts";
 export type { HookMappingConfig, HooksSection } from "../config/sections/hooks.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SecretRedactor } from "../log/secret-redactor.ts";
-import { knownBodyText } from "./security-headers.ts";
+import { knownBodyText } from "./response.ts";
 
 const TEXTUAL = /^(application\/json|text\/plain|application\/x-ndjson)/i;
 const encoder = new TextEncoder();

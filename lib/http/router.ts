@@ -1,17 +1,35 @@
 /**
- * Routes HTTP requests to registered handlers: exact paths first, then the longest matching prefix.
+ * Routes HTTP requests to registered handlers: exact paths first, then the longest matching prefix. Each
+ * route declares who may call it (`auth`, `scope`); the router checks that before the handler runs, so
+ * no handler authenticates by hand and none reads a body from a caller it has not admitted.
  *
  * @module
  */
-import type { HttpRoute, RequestInfo } from "../types.ts";
-import { textResponse } from "./security-headers.ts";
+import { type MethodScope, scopeSatisfied } from "../protocol/scopes.ts";
+import type { HttpAuthenticator, HttpAuthResult, HttpRoute, RequestInfo } from "../types.ts";
+import { jsonResponse, textResponse } from "./response.ts";
+
+/** Options for {@link HttpRouter}. */
+export interface HttpRouterOptions {
+  /** Checks `auth: "gateway"` routes' callers; a router without it refuses to add such routes. */
+  authenticate?: HttpAuthenticator;
+}
 
 /** The gateway's HTTP route table. */
 export class HttpRouter {
   #exact = new Map<string, HttpRoute>();
   #prefixes: HttpRoute[] = [];
+  readonly #authenticate: HttpAuthenticator | undefined;
 
+  constructor(options: HttpRouterOptions = {}) {
+    this.#authenticate = options.authenticate;
+  }
+
+  /** Adds `route`; an exact path can be registered once. */
   add(route: HttpRoute): void {
+    if (route.auth === "gateway" && !this.#authenticate) {
+      throw new Error(`HTTP route ${route.path} needs gateway auth, but this router has no authenticator`);
+    }
     if (route.prefix) {
       this.#prefixes.push(route);
       this.#prefixes.sort((a, b) => b.path.length - a.path.length);
@@ -35,15 +53,48 @@ export class HttpRouter {
    */
   handle(request: Request, info: RequestInfo): { route: string; response: Response | Promise<Response> } {
     const route = this.match(pathOf(request.url));
-    if (!route) return { route: "other", response: textResponse("Not Found", 404) };
+    if (!route) return { route: "other", response: notFound() };
     if (route.methods && !route.methods.includes(request.method)) {
       return {
         route: route.path,
         response: textResponse("Method Not Allowed", 405, { Allow: route.methods.join(", ") }),
       };
     }
-    return { route: route.path, response: route.handler(request, info) };
+    if (route.enabled && !route.enabled(request)) return { route: route.path, response: notFound() };
+    return { route: route.path, response: this.#admit(route, request, info) };
   }
+
+  /** Runs the route's auth, then its handler; stays synchronous when both are (no promise per request). */
+  #admit(route: HttpRoute, request: Request, info: RequestInfo): Response | Promise<Response> {
+    const auth = route.auth ?? "none";
+    if (auth === "none") return route.handler(request, info, undefined);
+    const verdict = auth === "gateway" ? this.#authenticate!(request, info) : auth(request, info);
+    return verdict instanceof Promise
+      ? verdict.then((settled) => admitted(route, request, info, settled))
+      : admitted(route, request, info, verdict);
+  }
+}
+
+function admitted(
+  route: HttpRoute,
+  request: Request,
+  info: RequestInfo,
+  verdict: HttpAuthResult,
+): Response | Promise<Response> {
+  if (!verdict.ok) return verdict.response;
+  if (route.scope && !scopeSatisfied(verdict.caller.scopes, route.scope)) {
+    return (route.scopeRefusal ?? missingScopeResponse)(route.scope);
+  }
+  return route.handler(request, info, verdict.caller);
+}
+
+/** The default scope refusal, in the shape of the gateway's other HTTP errors. */
+function missingScopeResponse(scope: MethodScope): Response {
+  return jsonResponse({ error: { message: `missing scope: ${scope}`, type: "forbidden" } }, 403);
+}
+
+function notFound(): Response {
+  return textResponse("Not Found", 404);
 }
 
 /**

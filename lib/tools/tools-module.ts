@@ -75,7 +75,6 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
             surface,
           });
       context.registerRoute(toolsInvokeRoute({
-        authenticate: (request, info) => context.authenticateHttp(request, info),
         invoke: invoke("http"),
         maxBodyBytes: options.maxBodyBytes,
         bodyTimeoutMs: () => options.bodyTimeoutMs ?? bodyTimeoutMs(context.config().gateway),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { jsonResponse, textResponse } from "../http/security-headers.ts";
+import { jsonResponse, textResponse } from "../http/response.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";
@@ -40,45 +40,23 @@ export function controlUiModule(): GatewayModule {
       const ui = () => ctx.config().gateway?.controlUi ?? {};
       const base = normaliseBasePath(ui().basePath);
       const prefix = base === "/" ? "/" : `${base}/`;
-      const assetPath = (name: string) => {
-        const asset = UI_FILES[name];
-        const dot = name.lastIndexOf(".");
-        return `${prefix}assets/${name.slice(0, dot)}.${asset.hash}${name.slice(dot)}`;
-      };
-      const index = UI_FILES["index.html"].body
-        .replace("%APP_JS%", assetPath("app.js"))
-        .replace("%STYLE_CSS%", assetPath("style.css"));
-      const byPath = new Map(
-        Object.keys(UI_FILES).filter((n) => n !== "index.html").map((n) => [assetPath(n), UI_FILES[n]]),
-      );
+      const { index, byPath } = layout(prefix);
       const enabled = () => ui().enabled !== false;
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
-
-      const serve = (asset: UiAsset, body: string, cache: string, request: Request) => {
-        const etag = `"${asset.hash}"`;
-        const headers: Record<string, string> = {
-          "Content-Type": asset.type,
-          "Cache-Control": cache,
-          ETag: etag,
-          "Content-Security-Policy": CONTROL_UI_CSP,
-          "X-Frame-Options": "DENY",
-        };
-        if (request.headers.get("if-none-match") === etag) {
-          return new Response(null, { status: 304, headers });
-        }
-        return new Response(request.method === "HEAD" ? null : body, { headers });
-      };
-      const page = (request: Request) =>
-        enabled()
-          ? serve(UI_FILES["index.html"], index, "no-cache", request)
-          : textResponse("Not Found", 404);
-
-      ctx.registerRoute({ path: prefix, methods: ["GET", "HEAD"], handler: page });
+      // The page and its assets are public: what they show comes over the (authenticated) socket.
+      ctx.registerRoute({
+        path: prefix,
+        methods: ["GET", "HEAD"],
+        enabled,
+        auth: "none",
+        handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
+      });
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
           methods: ["GET", "HEAD"],
+          auth: "none",
           handler: () => new Response(null, { status: 308, headers: { Location: prefix } }),
         });
       }
@@ -86,32 +64,67 @@ export function controlUiModule(): GatewayModule {
         path: `${prefix}assets/`,
         prefix: true,
         methods: ["GET", "HEAD"],
+        enabled,
+        auth: "none",
         handler(request) {
           const asset = byPath.get(new URL(request.url).pathname);
-          if (!asset || !enabled()) return textResponse("Not Found", 404);
-          return serve(asset, asset.body, IMMUTABLE, request);
+          if (!asset) return textResponse("Not Found", 404);
+          return serveAsset(asset, asset.body, IMMUTABLE, request);
         },
       });
       ctx.registerRoute({
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
-        handler(request, info) {
-          if (!enabled()) return textResponse("Not Found", 404);
-          const auth = ctx.authenticateHttp(request, info);
-          if (!auth.ok) return auth.response;
-          const config = ctx.config();
-          return jsonResponse(
-            {
-              basePath: base,
-              serverVersion: GATEWAY_VERSION,
-              assistantName: config.ui?.assistant?.name ?? "OpenClaw",
-              ...(config.ui?.seamColor ? { seamColor: config.ui.seamColor } : {}),
-            },
-            200,
-            { "Cache-Control": "no-store" },
-          );
-        },
+        enabled,
+        auth: "gateway",
+        handler: () => jsonResponse(uiConfig(ctx, base), 200, { "Cache-Control": "no-store" }),
       });
     },
+  };
+}
+
+/**
+ * Where the UI's files are served under `prefix`: assets carry their content hash in the name (so they
+ * can be cached for good), and the page names them.
+ */
+function layout(prefix: string): { index: string; byPath: Map<string, UiAsset> } {
+  const assetPath = (name: string) => {
+    const asset = UI_FILES[name];
+    const dot = name.lastIndexOf(".");
+    return `${prefix}assets/${name.slice(0, dot)}.${asset.hash}${name.slice(dot)}`;
+  };
+  const index = UI_FILES["index.html"].body
+    .replace("%APP_JS%", assetPath("app.js"))
+    .replace("%STYLE_CSS%", assetPath("style.css"));
+  const byPath = new Map(
+    Object.keys(UI_FILES).filter((n) => n !== "index.html").map((n) => [assetPath(n), UI_FILES[n]]),
+  );
+  return { index, byPath };
+}
+
+/** `body` as `asset`, with the page's CSP and caching; `304` when the client has this version. */
+function serveAsset(asset: UiAsset, body: string, cache: string, request: Request): Response {
+  const etag = `"${asset.hash}"`;
+  const headers: Record<string, string> = {
+    "Content-Type": asset.type,
+    "Cache-Control": cache,
+    ETag: etag,
+    "Content-Security-Policy": CONTROL_UI_CSP,
+    "X-Frame-Options": "DENY",
+  };
+  if (request.headers.get("if-none-match") === etag) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(request.method === "HEAD" ? null : body, { headers });
+}
+
+/** `control-ui-config.json`: what the page needs to know about this gateway. */
+function uiConfig(ctx: GatewayContext, base: string): Record<string, unknown> {
+  const config = ctx.config();
+  return {
+    basePath: base,
+    serverVersion: GATEWAY_VERSION,
+    assistantName: config.ui?.assistant?.name ?? "OpenClaw",
+    ...(config.ui?.seamColor ? { seamColor: config.ui.seamColor } : {}),
   };
 }

@@ -5,11 +5,10 @@
  * @module
  */
 import { z } from "zod";
-import type { RunOutcome } from "../../agents/runs.ts";
 import type { ChatMessage, ChatResult, ToolCall, ToolSpec } from "../../providers/types.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
-import { errorBody, HttpError } from "./errors.ts";
+import { type Completion, streamCompletionChunks } from "./chat-stream.ts";
 import {
   chatUsage,
   ContentSchema,
@@ -21,9 +20,11 @@ import {
   toToolChoice,
 } from "./messages.ts";
 import { openRunStream } from "./run-stream.ts";
+import { assertToolDemandMet, succeeded } from "./run-result.ts";
 import { sseResponse } from "./sse.ts";
 import { clientAbort } from "./disconnect.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
+import type { HttpTarget } from "./target.ts";
 
 const penalty = z.number().min(-2).max(2);
 const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -92,42 +93,48 @@ function wireToolCalls(calls: ToolCall[]) {
   }));
 }
 
-/** Pinned or required tool use must produce a client tool call, else the turn failed. */
-function assertToolDemandMet(result: ChatResult, demanded: boolean): void {
-  if (demanded && !result.toolCalls.length) {
-    throw new HttpError(
-      502,
-      "tool_choice required a tool call, but the agent answered without one",
-      "api_error",
-    );
-  }
-}
-
 /** Handles one chat-completions request from an authenticated caller. */
 export async function handleChatCompletions(request: Request, ctx: OpenAiRouteContext): Promise<Response> {
   const body = validate(ChatCompletionRequest, await readJson(request, ctx.bodyTimeoutMs));
-  const tools: ToolSpec[] = (body.tools ?? []).map((t) => ({
+  const tools = toolSpecs(body);
+  const toolChoice = toToolChoice(body.tool_choice, tools);
+  const target = ctx.target(body.model, body.user ?? undefined);
+  const messages = toMessages(body);
+  const client = clientAbort(request);
+  const input = turnInput(body, target, messages, { tools, toolChoice }, client.signal);
+  const completion: Completion = {
+    id: `chatcmpl_${ctx.newId()}`,
+    created: epochSeconds(ctx.now()),
+    model: body.model ?? "openclaw",
+    toolDemanded: toolChoice === "required" || typeof toolChoice === "object",
+  };
+  if (!body.stream) {
+    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
+    return jsonResponse(completionBody(completion, succeeded(outcome)));
+  }
+  const events = await openRunStream(ctx.runtime, input);
+  const includeUsage = body.stream_options?.include_usage === true;
+  return sseResponse((write) => streamCompletionChunks(completion, events, includeUsage, write), client);
+}
+
+function toolSpecs(body: ChatCompletionBody): ToolSpec[] {
+  return (body.tools ?? []).map((t) => ({
     name: t.function.name,
     description: t.function.description,
     parameters: t.function.parameters,
   }));
-  const toolChoice = toToolChoice(body.tool_choice, tools);
-  const stop = typeof body.stop === "string" ? [body.stop] : body.stop ?? undefined;
-  const target = ctx.target(body.model, body.user ?? undefined);
-  const { system, conversation } = splitSystem(toMessages(body));
-  const params = {
-    tools: tools.length ? tools : undefined,
-    toolChoice,
-    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-    temperature: body.temperature ?? undefined,
-    topP: body.top_p ?? undefined,
-    frequencyPenalty: body.frequency_penalty ?? undefined,
-    presencePenalty: body.presence_penalty ?? undefined,
-    seed: body.seed ?? undefined,
-    stop,
-  };
-  const client = clientAbort(request);
-  const input = {
+}
+
+/** The agent turn a request asks for, in the session `target` names. */
+function turnInput(
+  body: ChatCompletionBody,
+  target: HttpTarget,
+  messages: ChatMessage[],
+  { tools, toolChoice }: { tools: ToolSpec[]; toolChoice: ReturnType<typeof toToolChoice> },
+  signal: AbortSignal,
+) {
+  const { system, conversation } = splitSystem(messages);
+  return {
     sessionKey: target.sessionKey,
     agentId: target.agentId,
     ephemeral: target.ephemeral,
@@ -135,68 +142,33 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
     context: contextMode(conversation),
     system,
     model: target.model,
-    params,
-    signal: client.signal,
+    params: {
+      tools: tools.length ? tools : undefined,
+      toolChoice,
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      temperature: body.temperature ?? undefined,
+      topP: body.top_p ?? undefined,
+      frequencyPenalty: body.frequency_penalty ?? undefined,
+      presencePenalty: body.presence_penalty ?? undefined,
+      seed: body.seed ?? undefined,
+      stop: typeof body.stop === "string" ? [body.stop] : body.stop ?? undefined,
+    },
+    signal,
     origin: { kind: "http" as const },
   };
-  const id = `chatcmpl_${ctx.newId()}`;
-  const created = epochSeconds(ctx.now());
-  const model = body.model ?? "openclaw";
-  const demanded = toolChoice === "required" || typeof toolChoice === "object";
-
-  if (!body.stream) {
-    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
-    const result = succeeded(outcome);
-    assertToolDemandMet(result, demanded);
-    const message: Record<string, unknown> = { role: "assistant", content: result.text };
-    if (result.toolCalls.length) message.tool_calls = wireToolCalls(result.toolCalls);
-    return jsonResponse({
-      id,
-      object: "chat.completion",
-      created,
-      model,
-      choices: [{ index: 0, message, finish_reason: result.finishReason }],
-      usage: chatUsage(result.usage),
-    });
-  }
-
-  const events = await openRunStream(ctx.runtime, input);
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra });
-  const delta = (d: Record<string, unknown>, finish: string | null = null) =>
-    chunk([{ index: 0, delta: d, finish_reason: finish }]);
-  return sseResponse(async (write) => {
-    write(delta({ role: "assistant" }));
-    for await (const event of events) {
-      if (event.type === "output") {
-        const piece = event.event;
-        if (piece.type === "text") write(delta({ content: piece.text }));
-        if (piece.type === "tool_call") {
-          const call: Record<string, unknown> = { index: piece.index };
-          if (piece.id) Object.assign(call, { id: piece.id, type: "function" });
-          const fn: Record<string, string> = {};
-          if (piece.name) fn.name = piece.name;
-          fn.arguments = piece.argumentsDelta ?? "";
-          call.function = fn;
-          write(delta({ tool_calls: [call] }));
-        }
-      } else if (event.type === "end") {
-        try {
-          const result = succeeded(event.outcome);
-          assertToolDemandMet(result, demanded);
-          write(delta({}, result.finishReason));
-          if (body.stream_options?.include_usage) write(chunk([], { usage: chatUsage(result.usage) }));
-        } catch (error) {
-          write(JSON.stringify({ error: errorBody(error).error }));
-        }
-      }
-    }
-    write("[DONE]");
-  }, client);
 }
 
-/** The reply of a successful run; otherwise the run's error, for the caller to map to a status. */
-export function succeeded(outcome: RunOutcome): ChatResult {
-  if (outcome.status === "ok" && outcome.result) return outcome.result;
-  throw outcome.cause ?? new HttpError(502, outcome.error?.message ?? "agent run failed", "api_error");
+/** The `chat.completion` object of a finished turn. */
+function completionBody(completion: Completion, result: ChatResult) {
+  assertToolDemandMet(result, completion.toolDemanded);
+  const message: Record<string, unknown> = { role: "assistant", content: result.text };
+  if (result.toolCalls.length) message.tool_calls = wireToolCalls(result.toolCalls);
+  return {
+    id: completion.id,
+    object: "chat.completion",
+    created: completion.created,
+    model: completion.model,
+    choices: [{ index: 0, message, finish_reason: result.finishReason }],
+    usage: chatUsage(result.usage),
+  };
 }

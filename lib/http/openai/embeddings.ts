@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";

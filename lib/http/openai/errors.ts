@@ -6,7 +6,8 @@
  */
 import { GatewayError } from "../../errors.ts";
 import { UpstreamError } from "../../providers/upstream-error.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { BodyError } from "../read-body.ts";
+import { jsonResponse } from "../response.ts";
 
 /** An error that already knows its HTTP status and OpenAI error type. */
 export class HttpError extends Error {
@@ -37,6 +38,9 @@ export function errorBody(
       status: error.status,
       error: withCode({ message: error.message, type: error.type }, error.code),
     };
+  }
+  if (error instanceof BodyError) {
+    return { status: error.status, error: { message: error.message, type: "invalid_request_error" } };
   }
   if (error instanceof UpstreamError) {
     if (error.failure === "unsupported") {

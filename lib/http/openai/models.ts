@@ -8,7 +8,7 @@ import type { AgentRuntime } from "../../agents/runtime.ts";
 import type { AgentCatalog } from "../../agents/catalog.ts";
 import { pathOf } from "../router.ts";
 import type { GatewayContext, PreparedResponse } from "../../types.ts";
-import { jsonResponse } from "../security-headers.ts";
+import { jsonResponse } from "../response.ts";
 import { openAiError } from "./errors.ts";
 
 function modelRow(id: string) {

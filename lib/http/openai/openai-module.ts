@@ -9,10 +9,9 @@
 import type { AgentsModule } from "../../agents/agents-module.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { bodyTimeoutMs } from "../../config/sections/gateway.ts";
-import { missingScope } from "../../errors.ts";
-import { scopeSatisfied } from "../../protocol/scopes.ts";
-import type { CallerIdentity, GatewayContext, GatewayModule, RequestInfo } from "../../types.ts";
-import { textResponse } from "../security-headers.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { MethodScope } from "../../protocol/scopes.ts";
+import type { GatewayContext, GatewayModule, HttpHandler, HttpRoute } from "../../types.ts";
 import { handleChatCompletions } from "./chat-completions.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse } from "./errors.ts";
@@ -37,6 +36,14 @@ export function openAiEndpointsEnabled(config: GatewayConfig): boolean {
 
 type Handler = (request: Request, ctx: OpenAiRouteContext) => Promise<Response> | Response;
 
+/** What every `/v1/*` handler is built from. */
+interface Services {
+  context: GatewayContext;
+  logger: Logger;
+  agents: AgentsModule;
+  newId: () => string;
+}
+
 /** `/v1/models`, `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`. */
 export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModule {
   const newId = options.newId ?? (() => crypto.randomUUID());
@@ -44,74 +51,86 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
   return {
     name: "openai-http",
     setup(context: GatewayContext) {
-      const logger = context.logger.child("openai-http");
-      // The 404 matches the reference; the log line (once per process) says which setting turns it on.
-      let offExplained = false;
-      const off = (request: Request) => {
-        if (!offExplained) {
-          offExplained = true;
-          logger.info(
-            "OpenAI-compatible endpoints are off, so /v1/* answers 404; set gateway.http.endpoints.chatCompletions.enabled (or responses.enabled) to true to serve them",
-            { path: new URL(request.url).pathname },
-          );
-        }
-        return textResponse("Not Found", 404);
+      const services = {
+        context,
+        logger: context.logger.child("openai-http"),
+        agents: options.agents,
+        newId,
       };
-      const guarded = (scope: string, handler: Handler) => (request: Request, info: RequestInfo) => {
-        if (!openAiEndpointsEnabled(context.config())) return off(request);
-        const auth = context.authenticateHttp(request, info);
-        if (!auth.ok) return auth.response;
-        const failed = (error: unknown) => {
-          const response = errorResponse(error);
-          if (response.status >= 500) {
-            logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
-          }
-          return response;
-        };
-        try {
-          requireScope(auth.caller, scope);
-          const runtime = options.agents.runtime();
-          const answer = handler(request, {
-            runtime,
-            now: () => context.now(),
-            newId,
-            bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
-            target: (model, user) => resolveTarget(runtime, request, auth.caller, model, user, newId),
-          });
-          // Synchronous answers (the model list) stay synchronous: no await on the hot path.
-          return answer instanceof Promise ? answer.catch(failed) : answer;
-        } catch (error) {
-          return failed(error);
-        }
-      };
+      const enabled = enabledExplained(services);
+      const route = (path: string, methods: string[], scope: MethodScope, handler: Handler): HttpRoute => ({
+        path,
+        methods,
+        enabled,
+        auth: "gateway",
+        scope,
+        handler: openAiHandler(services, handler),
+      });
       context.registerRoute({
-        path: "/v1/models",
-        prefix: true,
-        methods: ["GET", "HEAD"],
-        handler: guarded(
+        ...route(
+          "/v1/models",
+          ["GET", "HEAD"],
           "operator.read",
           (request, ctx) => handleModels(request, ctx.runtime, context.prepareJsonResponse),
         ),
+        prefix: true,
       });
-      context.registerRoute({
-        path: "/v1/chat/completions",
-        methods: ["POST"],
-        handler: guarded("operator.write", handleChatCompletions),
-      });
-      context.registerRoute({
-        path: "/v1/responses",
-        methods: ["POST"],
-        handler: guarded("operator.write", (request, ctx) => handleResponses(request, ctx, responseSessions)),
-      });
-      context.registerRoute({
-        path: "/v1/embeddings",
-        methods: ["POST"],
-        handler: guarded("operator.write", handleEmbeddings),
-      });
+      context.registerRoute(route("/v1/chat/completions", ["POST"], "operator.write", handleChatCompletions));
+      context.registerRoute(
+        route(
+          "/v1/responses",
+          ["POST"],
+          "operator.write",
+          (request, ctx) => handleResponses(request, ctx, responseSessions),
+        ),
+      );
+      context.registerRoute(route("/v1/embeddings", ["POST"], "operator.write", handleEmbeddings));
     },
   };
 }
 
-function requireScope(caller: CallerIdentity, scope: string): void {
-  if (!scopeSatisfied(caller.scopes, scope)) throw missingScope(scope);
+/** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */
+function openAiHandler({ context, logger, agents, newId }: Services, handler: Handler): HttpHandler {
+  return (request, _info, caller) => {
+    const failed = (error: unknown) => {
+      const response = errorResponse(error);
+      if (response.status >= 500) {
+        logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
+      }
+      return response;
+    };
+    try {
+      const runtime = agents.runtime();
+      const answer = handler(request, {
+        runtime,
+        now: () => context.now(),
+        newId,
+        bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
+        target: (model, user) => resolveTarget(runtime, request, caller!, model, user, newId),
+      });
+      // Synchronous answers (the model list) stay synchronous: no await on the hot path.
+      return answer instanceof Promise ? answer.catch(failed) : answer;
+    } catch (error) {
+      return failed(error);
+    }
+  };
+}
+
+/**
+ * The routes' `enabled` check. The 404 while off matches the reference; the log line (once per process)
+ * says which setting turns them on.
+ */
+function enabledExplained({ context, logger }: Services): (request: Request) => boolean {
+  let offExplained = false;
+  return (request) => {
+    if (openAiEndpointsEnabled(context.config())) return true;
+    if (!offExplained) {
+      offExplained = true;
+      logger.info(
+        "OpenAI-compatible endpoints are off, so /v1/* answers 404; set gateway.http.endpoints.chatCompletions.enabled (or responses.enabled) to true to serve them",
+        { path: new URL(request.url).pathname },
+      );
+    }
+    return false;
+  };
 }

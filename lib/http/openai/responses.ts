@@ -6,11 +6,11 @@
  * @module
  */
 import { z } from "zod";
-import type { ChatMessage, ChatResult, ToolSpec, Usage } from "../../providers/types.ts";
-import { jsonResponse } from "../security-headers.ts";
+import type { ChatMessage, ToolSpec } from "../../providers/types.ts";
+import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
-import { errorBody, HttpError } from "./errors.ts";
-import { succeeded } from "./chat-completions.ts";
+import { HttpError } from "./errors.ts";
+import { succeeded } from "./run-result.ts";
 import {
   ContentSchema,
   contentText,
@@ -20,10 +20,13 @@ import {
   ToolChoiceSchema,
   toToolChoice,
 } from "./messages.ts";
+import { ResponseObjects } from "./responses-objects.ts";
+import { streamResponseEvents } from "./responses-stream.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
 import { clientAbort } from "./disconnect.ts";
+import type { HttpTarget } from "./target.ts";
 
 /** How many response ids are remembered for `previous_response_id`. */
 export const REMEMBERED_RESPONSES = 1_000;
@@ -85,16 +88,6 @@ function toMessages(input: string | InputItemBody[]): ChatMessage[] {
   return out;
 }
 
-function usageBody(usage: Usage | undefined) {
-  return {
-    input_tokens: usage?.inputTokens ?? 0,
-    input_tokens_details: { cached_tokens: 0 },
-    output_tokens: usage?.outputTokens ?? 0,
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: usage?.totalTokens ?? 0,
-  };
-}
-
 /** Remembers which session a response ran in, for `previous_response_id`. */
 export class ResponseSessions {
   readonly #sessions = new Map<string, { agentId: string; sessionKey: string }>();
@@ -111,6 +104,8 @@ export class ResponseSessions {
   }
 }
 
+type ResponsesBody = z.infer<typeof ResponsesRequest>;
+
 /** Handles one responses request from an authenticated caller. */
 export async function handleResponses(
   request: Request,
@@ -118,20 +113,51 @@ export async function handleResponses(
   sessions: ResponseSessions,
 ): Promise<Response> {
   const body = validate(ResponsesRequest, await readJson(request, ctx.bodyTimeoutMs));
-  const tools: ToolSpec[] = (body.tools ?? []).map((t) => ({
-    name: t.name,
-    description: t.description ?? undefined,
-    parameters: t.parameters ?? undefined,
-  }));
+  const tools = toolSpecs(body);
   const toolChoice = toToolChoice(body.tool_choice, tools);
   const target = ctx.target(body.model, body.user ?? undefined);
   const previous = body.previous_response_id ? sessions.get(body.previous_response_id) : undefined;
   if (previous && previous.agentId === target.agentId && !request.headers.has("x-openclaw-session-key")) {
     target.sessionKey = previous.sessionKey;
   }
-  const { system, conversation } = splitSystem(toMessages(body.input));
+  const messages = toMessages(body.input);
   const client = clientAbort(request);
-  const input = {
+  const input = turnInput(body, target, messages, { tools, toolChoice }, client.signal);
+  const objects = new ResponseObjects({
+    id: `resp_${ctx.newId()}`,
+    messageId: `msg_${ctx.newId()}`,
+    createdAt: epochSeconds(ctx.now()),
+    model: body.model ?? "openclaw",
+    toolDemanded: toolChoice === "required" || typeof toolChoice === "object",
+  });
+  sessions.remember(objects.identity.id, target.agentId, target.sessionKey);
+  if (!body.stream) {
+    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
+    const result = objects.checked(succeeded(outcome));
+    return jsonResponse(objects.envelope("completed", objects.outputItems(result), result.usage));
+  }
+  const events = await openRunStream(ctx.runtime, input);
+  return sseResponse((write) => streamResponseEvents(objects, events, write), client);
+}
+
+function toolSpecs(body: ResponsesBody): ToolSpec[] {
+  return (body.tools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description ?? undefined,
+    parameters: t.parameters ?? undefined,
+  }));
+}
+
+/** The agent turn a request asks for, in the session `target` names. */
+function turnInput(
+  body: ResponsesBody,
+  target: HttpTarget,
+  messages: ChatMessage[],
+  { tools, toolChoice }: { tools: ToolSpec[]; toolChoice: ReturnType<typeof toToolChoice> },
+  signal: AbortSignal,
+) {
+  const { system, conversation } = splitSystem(messages);
+  return {
     sessionKey: target.sessionKey,
     agentId: target.agentId,
     // Kept so a later `previous_response_id` finds the conversation.
@@ -147,118 +173,7 @@ export async function handleResponses(
       temperature: body.temperature ?? undefined,
       topP: body.top_p ?? undefined,
     },
-    signal: client.signal,
+    signal,
     origin: { kind: "http" as const },
   };
-  const id = `resp_${ctx.newId()}`;
-  const messageId = `msg_${ctx.newId()}`;
-  const createdAt = epochSeconds(ctx.now());
-  const model = body.model ?? "openclaw";
-  const demanded = toolChoice === "required" || typeof toolChoice === "object";
-  sessions.remember(id, target.agentId, target.sessionKey);
-
-  const envelope = (status: string, output: unknown[], usage?: Usage) => ({
-    id,
-    object: "response",
-    created_at: createdAt,
-    status,
-    model,
-    output,
-    usage: usageBody(usage),
-  });
-  const messageItem = (text: string, status: string) => ({
-    type: "message",
-    id: messageId,
-    role: "assistant",
-    content: status === "completed" || text ? [{ type: "output_text", text, annotations: [] }] : [],
-    status,
-  });
-  const outputItems = (result: ChatResult) => [
-    ...(result.text || !result.toolCalls.length ? [messageItem(result.text, "completed")] : []),
-    ...result.toolCalls.map((c) => ({
-      type: "function_call",
-      id: `fc_${c.id}`,
-      call_id: c.id,
-      name: c.name,
-      arguments: c.arguments,
-      status: "completed",
-    })),
-  ];
-  const check = (result: ChatResult) => {
-    if (demanded && !result.toolCalls.length) {
-      throw new HttpError(
-        502,
-        "tool_choice required a tool call, but the agent answered without one",
-        "api_error",
-      );
-    }
-    return result;
-  };
-
-  if (!body.stream) {
-    const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
-    const result = check(succeeded(outcome));
-    return jsonResponse(envelope("completed", outputItems(result), result.usage));
-  }
-
-  const events = await openRunStream(ctx.runtime, input);
-  return sseResponse(async (write) => {
-    const emit = (type: string, payload: Record<string, unknown>) =>
-      write(JSON.stringify({ type, ...payload }), type);
-    const part = { item_id: messageId, output_index: 0, content_index: 0 };
-    emit("response.created", { response: envelope("in_progress", []) });
-    emit("response.in_progress", { response: envelope("in_progress", []) });
-    emit("response.output_item.added", { output_index: 0, item: messageItem("", "in_progress") });
-    emit("response.content_part.added", {
-      ...part,
-      part: { type: "output_text", text: "", annotations: [] },
-    });
-    for await (const event of events) {
-      if (event.type === "output" && event.event.type === "text") {
-        emit("response.output_text.delta", { ...part, delta: event.event.text });
-      } else if (event.type === "end") {
-        try {
-          const result = check(succeeded(event.outcome));
-          emit("response.output_text.done", { ...part, text: result.text });
-          emit("response.content_part.done", {
-            ...part,
-            part: { type: "output_text", text: result.text, annotations: [] },
-          });
-          emit("response.output_item.done", { output_index: 0, item: messageItem(result.text, "completed") });
-          result.toolCalls.forEach((call, i) => {
-            const item = { type: "function_call", id: `fc_${call.id}`, call_id: call.id, name: call.name };
-            emit("response.output_item.added", {
-              output_index: i + 1,
-              item: { ...item, arguments: "", status: "in_progress" },
-            });
-            emit("response.function_call_arguments.delta", {
-              item_id: item.id,
-              output_index: i + 1,
-              delta: call.arguments,
-            });
-            emit("response.function_call_arguments.done", {
-              item_id: item.id,
-              output_index: i + 1,
-              arguments: call.arguments,
-            });
-            emit("response.output_item.done", {
-              output_index: i + 1,
-              item: { ...item, arguments: call.arguments, status: "completed" },
-            });
-          });
-          const output = [
-            messageItem(result.text, "completed"),
-            ...outputItems(result).filter((o) => o.type !== "message"),
-          ];
-          emit("response.completed", { response: envelope("completed", output, result.usage) });
-        } catch (error) {
-          const { error: body } = errorBody(error);
-          emit("response.failed", {
-            response: { ...envelope("failed", []), error: { code: body.type, message: body.message } },
-          });
-        }
-      }
-    }
-    write("[DONE]");
-  }, client);
 }

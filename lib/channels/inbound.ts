@@ -1,0 +1,148 @@
+/**
+ * What happens to a message that arrived on a channel: the sender policy decides first (an unknown
+ * direct sender on a pairing channel gets a code and nothing else), then the message becomes an agent
+ * turn in the chat's own session and the reply goes back to the chat.
+ *
+ * @module
+ */
+import type { GatewayContext } from "../types.ts";
+import type { MetricsRecorder } from "../metrics/recorder.ts";
+import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
+import type { ChannelPairing } from "./pairing.ts";
+import { type ChannelReceiver, sendCounted } from "./running.ts";
+import type { AgentTurns } from "./turns.ts";
+import type { Channel, InboundMessage } from "./types.ts";
+
+/** What inbound handling works with. */
+export interface InboundOptions {
+  context: GatewayContext;
+  pairing: ChannelPairing;
+  /** Without it messages are admitted and then dropped (channels only send). */
+  turns?: AgentTurns;
+  metrics?: MetricsRecorder;
+}
+
+/** The receiver every running channel hands its messages to. */
+export function inboundReceiver(options: InboundOptions): ChannelReceiver {
+  return (channel, config, message) => void receive(options, channel, config, message);
+}
+
+async function receive(
+  options: InboundOptions,
+  channel: Channel,
+  config: Record<string, unknown>,
+  message: InboundMessage,
+): Promise<void> {
+  const { logger } = options.context;
+  options.metrics?.messageReceived(channel.id);
+  let access: AccessDecision;
+  try {
+    access = await admit(options, channel, config, message);
+  } catch (error) {
+    // A store that cannot be read admits no one rather than everyone.
+    logger.warn("channel sender check failed; message dropped", {
+      channel: channel.id,
+      error: String(error),
+    });
+    return;
+  }
+  if (access.decision !== "allow") {
+    logger.info("channel message not admitted", {
+      channel: channel.id,
+      sender: message.senderId,
+      chat: message.chatId,
+      reason: access.reason,
+    });
+    return;
+  }
+  if (!options.turns) {
+    logger.warn("channel message dropped: no agents module", { channel: channel.id });
+    return;
+  }
+  await runTurn(options, options.turns, channel, config, message);
+}
+
+/** The sender policy's verdict; a pairing verdict also records the request and sends the code once. */
+async function admit(
+  { context, pairing }: InboundOptions,
+  channel: Channel,
+  config: Record<string, unknown>,
+  message: InboundMessage,
+): Promise<AccessDecision> {
+  if (message.chatType === "group") {
+    return groupAccess(config, message.chatId, message.senderId, message.mentioned === true);
+  }
+  const { dmPolicy, allowFrom } = dmSettings(channel.id, config);
+  // The static list decides most messages; the approvals file is read only for senders it does not admit.
+  let decision = dmAccess(dmPolicy, allowFrom, message.senderId, []);
+  if (decision.decision === "pairing") {
+    decision = dmAccess(dmPolicy, allowFrom, message.senderId, await pairing.approved(channel.id));
+  }
+  if (decision.decision !== "pairing") return decision;
+  const outcome = await pairing.request(channel.id, message.senderId, {
+    chatId: message.chatId,
+    ...(message.senderName ? { name: message.senderName } : {}),
+  });
+  if (!outcome.created) {
+    return { decision: "pairing", reason: outcome.code ? "pairing_pending" : "pairing_pending_cap_reached" };
+  }
+  context.logger.info("channel pairing requested", { channel: channel.id, sender: message.senderId });
+  await channel.send({ to: message.chatId, text: pairingReply(channel.id, message.senderId, outcome.code) })
+    .catch((error) =>
+      context.logger.warn("pairing code could not be sent", { channel: channel.id, error: String(error) })
+    );
+  return decision;
+}
+
+/** Runs the message as a turn of the channel's agent and sends the reply back to the chat. */
+async function runTurn(
+  options: InboundOptions,
+  turns: AgentTurns,
+  channel: Channel,
+  config: Record<string, unknown>,
+  message: InboundMessage,
+): Promise<void> {
+  const { logger } = options.context;
+  const agentId = typeof config.agentId === "string" ? config.agentId : undefined;
+  try {
+    const turn = turns.start({
+      message: message.text,
+      agentId,
+      // One session per chat and channel, so two people (or two groups) never share a transcript.
+      sessionKey: `${channel.id}:${message.chatType === "group" ? "group" : "direct"}:${message.chatId}`,
+      queueOwner: `channel:${channel.id}:${message.chatId}`,
+    });
+    const result = await turn.done;
+    if (result.status === "ok" && result.text.trim()) {
+      await deliverReply(options, channel, message, result.text);
+    } else if (result.status === "error") {
+      logger.warn("channel turn failed", { channel: channel.id, runId: turn.runId, error: result.error });
+    }
+  } catch (error) {
+    logger.warn("channel turn could not start", { channel: channel.id, error: String(error) });
+  }
+}
+
+async function deliverReply(
+  { context, metrics }: InboundOptions,
+  channel: Channel,
+  message: InboundMessage,
+  text: string,
+): Promise<void> {
+  await sendCounted(channel, { to: message.chatId, text, replyToId: message.messageId }, context, metrics)
+    .catch((error) =>
+      context.logger.warn("channel reply failed", { channel: channel.id, error: String(error) })
+    );
+}
+
+/** The only answer an unknown sender gets: who they are, their code, and what the owner runs. */
+function pairingReply(channelId: string, senderId: string, code: string): string {
+  return [
+    "This bot only answers people its owner has approved.",
+    `Your ${channelId} id: ${senderId}`,
+    `Pairing code: ${code}`,
+    "",
+    `The owner approves it with: openclaw pairing approve ${channelId} ${code}`,
+    "(the code expires in one hour)",
+  ].join("\n");
+}

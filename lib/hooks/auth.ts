@@ -1,0 +1,80 @@
+/**
+ * Who may call a hook: `POST` only, the hook token (never the gateway's) in `Authorization: Bearer` or
+ * `X-OpenClaw-Token` and never in the query string, with its own failure limiter. Checked from the head
+ * of the request, before any body is read.
+ *
+ * @module
+ */
+import type { AuthRateLimiter } from "../auth/rate-limit.ts";
+import { secretsEqual } from "../auth/shared-secret.ts";
+import { secretString } from "../channels/status.ts";
+import type { HooksSection } from "../config/sections/hooks.ts";
+import { jsonResponse, textResponse } from "../http/response.ts";
+import type { HttpAuthResult, RequestInfo } from "../types.ts";
+
+/** The hook limiter is fixed, as in the reference (20 failures a minute per client, then a minute locked). */
+export const HOOK_RATE_LIMIT = { maxAttempts: 20, windowMs: 60_000, lockoutMs: 60_000 };
+
+/** What the hook check needs from the gateway. */
+export interface HookAuthOptions {
+  /** Counts failures per client (loopback included) under {@link HOOK_RATE_LIMIT}. */
+  limiter: AuthRateLimiter;
+  /** The client a request is attributed to (see `GatewayContext.clientAddress`). */
+  clientAddress(request: Request, info: RequestInfo): string;
+}
+
+/**
+ * Checks `request` against the hook token. The caller it admits stands for every hook sender (they share
+ * the one token), with no operator scopes.
+ */
+export function authenticateHook(
+  request: Request,
+  info: RequestInfo,
+  hooks: HooksSection,
+  options: HookAuthOptions,
+): HttpAuthResult {
+  if (request.method !== "POST") return refused(textResponse("Method Not Allowed", 405, { Allow: "POST" }));
+  if (new URL(request.url).searchParams.has("token")) {
+    return refused(
+      hookError(400, "hook tokens in the query string are rejected; send Authorization: Bearer <token>"),
+    );
+  }
+  const address = options.clientAddress(request, info);
+  const key = `hooks:${address}`;
+  const retryAfter = options.limiter.retryAfter(key);
+  if (retryAfter > 0) {
+    return refused(
+      textResponse("Too Many Requests", 429, { "Retry-After": String(Math.ceil(retryAfter / 1000)) }),
+    );
+  }
+  const expected = secretString(hooks.token);
+  if (!expected) return refused(hookError(503, "hooks.token is not set or did not resolve"));
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
+  const provided = bearer ?? request.headers.get("x-openclaw-token")?.trim() ?? "";
+  if (!provided || !secretsEqual(provided, expected)) {
+    options.limiter.fail(key);
+    return refused(
+      hookError(401, "unauthorized: send the hook token as Authorization: Bearer <hooks.token>"),
+    );
+  }
+  options.limiter.succeed(key);
+  return {
+    ok: true,
+    caller: {
+      connId: "hooks",
+      role: "operator",
+      scopes: [],
+      authMethod: "hook-token",
+      remoteAddress: address,
+    },
+  };
+}
+
+function refused(response: Response): HttpAuthResult {
+  return { ok: false, response };
+}
+
+/** A hook refusal as the reference answers it: `{ok:false,error}`. */
+export function hookError(status: number, error: string): Response {
+  return jsonResponse({ ok: false, error }, status);
+}
