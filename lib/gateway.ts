@@ -24,9 +24,9 @@ import {
   textResponse,
   withSecurityHeaders,
 } from "./http/security-headers.ts";
-import { createLogger, type Logger, type LogLevel, type LogSink, MemoryLogSink } from "./log/logger.ts";
+import { createLogger, type LogSink, MemoryLogSink } from "./log/logger.ts";
 import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
-import { type LogTailSource, MemoryLogTail } from "./log/tail.ts";
+import { MemoryLogTail } from "./log/tail.ts";
 import { MethodRegistry } from "./methods/registry.ts";
 import { systemModule } from "./methods/system.ts";
 import {
@@ -40,127 +40,25 @@ import {
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
-import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
-import {
-  IdempotencyConflict,
-  type IdempotencyStore,
-  MemoryIdempotencyStore,
-  requestFingerprint,
-} from "./state/idempotency.ts";
-import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
-import { type ListeningServer, throttledWarning, type TlsFiles, type Transport } from "./transports/types.ts";
+import { MemoryDeviceStore } from "./state/devices.ts";
+import { IdempotencyConflict, MemoryIdempotencyStore, requestFingerprint } from "./state/idempotency.ts";
+import { MemoryPresenceStore, type PresenceEntry } from "./state/presence.ts";
+import { type ListeningServer, throttledWarning, type TlsFiles } from "./transports/types.ts";
 import type {
   BusEvent,
   CallerIdentity,
-  EventBus,
   GatewayContext,
-  GatewayModule,
   GatewayObserver,
-  HttpRoute,
   MethodCall,
-  MethodHandler,
   RequestInfo,
   SocketGuard,
 } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
-import type { MethodScope } from "./protocol/scopes.ts";
+import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
-/** Options for {@link createGateway}. Everything has a default so `createGateway()` works for tests. */
-export interface GatewayOptions {
-  /** The parsed `openclaw.json` (validated here). */
-  config?: GatewayConfig;
-  /** Environment variables the gateway may read (`OPENCLAW_GATEWAY_TOKEN`, ...). Never read from the process. */
-  env?: Record<string, string | undefined>;
-  /** How to listen; without one, `start()` only readies the in-memory path. */
-  transport?: Transport;
-  /** Features to install, after the built-in system methods. */
-  modules?: GatewayModule[];
-  /** Overrides `gateway.port` (0 picks a free port). */
-  port?: number;
-  /** Overrides the host `gateway.bind` resolves to. */
-  hostname?: string;
-  logSinks?: LogSink[];
-  logLevel?: LogLevel;
-  /** Serves `logs.tail`; defaults to the gateway's in-memory log buffer. */
-  logTail?: LogTailSource;
-  /** Shown in `hello-ok.snapshot`. */
-  paths?: { configPath?: string; stateDir?: string };
-  /**
-   * Secret values the host resolved before the config reached the core (SecretRef results), read again
-   * on every config change; they are redacted alongside those the core finds in the config itself.
-   */
-  secretValues?: () => Iterable<string>;
-  /** Shared-state seams; in-process implementations by default. */
-  stores?: {
-    bus?: EventBus;
-    presence?: PresenceStore;
-    idempotency?: IdempotencyStore;
-    devices?: DeviceStore;
-  };
-  /** Facts about this host for the gateway's own presence row. */
-  host?: { name?: string; platform?: string; ip?: string };
-  /** Protocol timing overrides (tests shorten them). */
-  timing?: { tickIntervalMs?: number; handshakeTimeoutMs?: number; drainTimeoutMs?: number };
-  /** Protocol limit overrides; see docs/security.md for each default. */
-  limits?: {
-    maxPayload?: number;
-    maxBufferedBytes?: number;
-    maxUnauthenticatedSockets?: number;
-    /** Overrides `gateway.limits.headerTimeoutMs`. */
-    headerTimeoutMs?: number;
-  };
-  now?: () => number;
-  newId?: () => string;
-}
-
-/** Options for {@link Gateway.stop}. */
-export interface StopOptions {
-  /** Sent to clients in the `shutdown` event. */
-  reason?: string;
-  /** When set, tells clients a restart is coming in about this many ms. */
-  restartExpectedMs?: number;
-}
-
-/** The outcome of {@link Gateway.updateConfig}. */
-export type ConfigUpdateResult =
-  | { ok: true }
-  | { ok: false; issues: { path: string; message: string }[] };
-
-/** A running (or startable) gateway. */
-export interface Gateway {
-  /** Installs modules, checks auth and bind safety, and listens when a transport is set. */
-  start(): Promise<{ hostname: string; port: number } | undefined>;
-  /** Tells every client `shutdown`, closes sockets with 1012, stops listening. Idempotent. */
-  stop(options?: StopOptions): Promise<void>;
-  /** The web-standard HTTP handler for every non-upgrade request. */
-  fetch(request: Request, info?: RequestInfo): Promise<Response>;
-  /** What transports drive (HTTP, upgrade admission, sockets). */
-  readonly handler: GatewayServerHandler;
-  readonly bus: EventBus;
-  readonly logger: Logger;
-  /** Hides every resolved secret value in what leaves the process; rebuilt on config changes. */
-  readonly secrets: SecretRedactor;
-  registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
-  registerRoute(route: HttpRoute): void;
-  /**
-   * Applies a new config without restarting; a config that fails validation is rejected and the old one
-   * kept. `source` (where it came from, its digest) goes into the `config.changed` event clients get.
-   */
-  updateConfig(next: unknown, source?: { path?: string; hash?: string }): ConfigUpdateResult;
-  config(): GatewayConfig;
-  /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
-  call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
-  readonly state: {
-    presence(): PresenceEntry[];
-    health(): Record<string, unknown>;
-    uptimeMs(): number;
-    stateVersion(): { presence: number; health: number };
-    connections(): number;
-    address(): { hostname: string; port: number } | undefined;
-  };
-}
+export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
 const BASE_EVENTS = [
   "connect.challenge",
