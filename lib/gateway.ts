@@ -16,6 +16,7 @@ import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
+import { createObservers } from "./gateway/observers.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { HttpRouter } from "./http/router.ts";
 import {
@@ -48,7 +49,6 @@ import type {
   BusEvent,
   CallerIdentity,
   GatewayContext,
-  GatewayObserver,
   MethodCall,
   RequestInfo,
   SocketGuard,
@@ -138,42 +138,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
   const stopHooks: (() => void | Promise<void>)[] = [];
   const connections = new Set<Connection>();
-  const observers = new Set<GatewayObserver>();
   const accessLog = logger.child("access");
   const accessLogOn = () => config.logging?.accessLog !== false;
   /** How each HTTP request authenticated (`ok:<method>`, `refused`), for its access-log line. */
   const httpAuthOutcome = new WeakMap<Request, string>();
   const socketGuards: SocketGuard[] = [];
-  const notify = (report: (observer: GatewayObserver) => void) => {
-    for (const observer of observers) {
-      try {
-        report(observer);
-      } catch (error) {
-        logger.warn("observer failed", { error: String(error) });
-      }
-    }
-  };
-  /** Reports a method call's outcome and duration to observers. */
-  const observed = (method: string, call: () => Promise<unknown>): Promise<unknown> => {
-    if (!observers.size) return call();
-    const started = now();
-    const label = registry.has(method) ? method : "unknown";
-    const settled = (outcome: "ok" | "error", code?: string) =>
-      notify((o) => o.request?.(label, outcome, code, now() - started));
-    let result: Promise<unknown>;
-    try {
-      result = call();
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    return result.then(
-      (value) => (settled("ok"), value),
-      (error) => {
-        settled("error", toErrorShape(error).code);
-        throw error;
-      },
-    );
-  };
+  const { observers, notify, observed } = createObservers({ logger, now, registry });
   const stateVersion = { presence: 1, health: 1 };
   const policy = {
     maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
