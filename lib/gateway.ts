@@ -11,24 +11,19 @@ import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
-import { InProcessEventBus } from "./bus/event-bus.ts";
 import { originRefusal } from "./ui/origin.ts";
-import { type GatewayConfig, validateConfig } from "./config/schema.ts";
+import { validateConfig } from "./config/schema.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
-import { createObservers } from "./gateway/observers.ts";
+import { createCore, listeningAddress } from "./gateway/core.ts";
 import { redactResponse } from "./http/redact-response.ts";
-import { HttpRouter } from "./http/router.ts";
 import {
   jsonResponse,
   preparedJsonResponse,
   textResponse,
   withSecurityHeaders,
 } from "./http/security-headers.ts";
-import { createLogger, type LogSink, MemoryLogSink } from "./log/logger.ts";
-import { collectSecretValues, SecretRedactor } from "./log/secret-redactor.ts";
-import { MemoryLogTail } from "./log/tail.ts";
-import { MethodRegistry } from "./methods/registry.ts";
+import type { SecretRedactor } from "./log/secret-redactor.ts";
 import { systemModule } from "./methods/system.ts";
 import {
   CloseCode,
@@ -41,18 +36,10 @@ import {
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
-import { MemoryDeviceStore } from "./state/devices.ts";
-import { IdempotencyConflict, MemoryIdempotencyStore, requestFingerprint } from "./state/idempotency.ts";
-import { MemoryPresenceStore, type PresenceEntry } from "./state/presence.ts";
-import { type ListeningServer, throttledWarning, type TlsFiles } from "./transports/types.ts";
-import type {
-  BusEvent,
-  CallerIdentity,
-  GatewayContext,
-  MethodCall,
-  RequestInfo,
-  SocketGuard,
-} from "./types.ts";
+import { IdempotencyConflict, requestFingerprint } from "./state/idempotency.ts";
+import type { PresenceEntry } from "./state/presence.ts";
+import { throttledWarning, type TlsFiles } from "./transports/types.ts";
+import type { BusEvent, CallerIdentity, GatewayContext, MethodCall, RequestInfo } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
@@ -60,15 +47,6 @@ import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
 export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
-const BASE_EVENTS = [
-  "connect.challenge",
-  "tick",
-  "shutdown",
-  "presence",
-  "health",
-
-  "config.changed",
-];
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 
 /** The PEM paths to serve HTTPS/WSS with, or undefined when `gateway.tls` is off. */
@@ -86,65 +64,16 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
-  const now = options.now ?? (() => Date.now());
-  const newId = options.newId ?? (() => crypto.randomUUID());
-  const env = options.env ?? {};
-  // The in-memory buffer only serves `logs.tail` when the host gives no tail of its own (the runner tails
-  // its file): filling it anyway would keep the last 2,000 records alive for nothing.
-  const memoryLog = options.logTail ? undefined : new MemoryLogSink();
-  const secrets = new SecretRedactor();
-  const sinks = [...(memoryLog ? [memoryLog] : []), ...(options.logSinks ?? [])];
-  // Every sink (the logs.tail buffer included) gets the record with secret values already replaced.
-  const redactedSink: LogSink = {
-    write(record) {
-      const clean = secrets.redact(record);
-      for (const sink of sinks) sink.write(clean);
-    },
-  };
-  const logger = createLogger({
-    sinks: [redactedSink],
-    level: options.logLevel,
-    now,
-  });
-  const logTail = options.logTail ?? new MemoryLogTail(memoryLog!);
-  const initial = validateConfig(options.config ?? {});
-  if (!initial.ok) {
-    const first = initial.issues[0];
-    throw new GatewayError("CONFIG_INVALID", `invalid config at ${first.path}: ${first.message}`, {
-      details: { issues: initial.issues },
-    });
-  }
-  let config = initial.config;
-  let auth: ResolvedAuth = resolveAuth(config.gateway?.auth, env);
-  const refreshSecrets = () => {
-    const values = collectSecretValues(config, env);
-    for (const value of [auth.token, auth.password, ...(options.secretValues?.() ?? [])]) {
-      if (value) values.add(value);
-    }
-    secrets.update(values);
-  };
-  refreshSecrets();
-  const bus = options.stores?.bus ??
-    new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
-  const presence = options.stores?.presence ?? new MemoryPresenceStore();
-  const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
-  const devices = options.stores?.devices ?? new MemoryDeviceStore();
-  const registry = new MethodRegistry();
-  const router = new HttpRouter();
-  const events = new Set(BASE_EVENTS);
-  const healthSections: (() => Record<string, unknown>)[] = [];
-  const statusSections: (() => Record<string, unknown>)[] = [];
-  const readinessChecks = new Map<string, () => string | undefined>();
-  const configListeners = new Set<(next: GatewayConfig, prev: GatewayConfig) => void>();
-  const stopHooks: (() => void | Promise<void>)[] = [];
-  const connections = new Set<Connection>();
+  const core = createCore(options);
+  const { state, now, newId, env, logger, secrets, logTail, bus, presence, idempotency, devices } = core;
+  const { registry, router, events, connections, stateVersion, selfId, refreshSecrets } = core;
+  const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
+    core.extensions;
+  const { observers, notify, observed } = core.observers;
   const accessLog = logger.child("access");
-  const accessLogOn = () => config.logging?.accessLog !== false;
+  const accessLogOn = () => state.config.logging?.accessLog !== false;
   /** How each HTTP request authenticated (`ok:<method>`, `refused`), for its access-log line. */
   const httpAuthOutcome = new WeakMap<Request, string>();
-  const socketGuards: SocketGuard[] = [];
-  const { observers, notify, observed } = createObservers({ logger, now, registry });
-  const stateVersion = { presence: 1, health: 1 };
   const policy = {
     maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
     maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
@@ -153,10 +82,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const maxUnauthenticated = options.limits?.maxUnauthenticatedSockets ?? MAX_UNAUTHENTICATED_SOCKETS;
-  const selfId = newId();
-  let startedAt = now();
-  let phase: "idle" | "starting" | "running" | "stopping" | "stopped" = "idle";
-  let server: ListeningServer | undefined;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
@@ -169,17 +94,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const rateLimiter = new AuthRateLimiter(
     {
-      maxAttempts: config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
-      windowMs: config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
-      lockoutMs: config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
+      maxAttempts: state.config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
+      windowMs: state.config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
+      lockoutMs: state.config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
     },
     now,
   );
   /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
   const attribute = (remoteAddress: string, headers: Headers) =>
     attributeClient(remoteAddress, headers, {
-      trustedProxies: config.gateway?.trustedProxies ?? [],
-      allowRealIpFallback: config.gateway?.allowRealIpFallback ?? false,
+      trustedProxies: state.config.gateway?.trustedProxies ?? [],
+      allowRealIpFallback: state.config.gateway?.allowRealIpFallback ?? false,
     });
   /** The attributed client address: what every per-client limit (auth, hooks, pre-auth caps) keys on. */
   const clientAddress = (remoteAddress: string, headers: Headers) =>
@@ -198,14 +123,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return addresses;
   };
   const authenticator = new Authenticator({
-    auth: () => auth,
-    trustedProxies: () => config.gateway?.trustedProxies ?? [],
+    auth: () => state.auth,
+    trustedProxies: () => state.config.gateway?.trustedProxies ?? [],
     attribute,
     interfaceAddresses: () => hostAddresses(),
     originRefusal: (headers, url) =>
-      originRefusal({ remoteAddress: "", headers, url }, config.gateway?.controlUi?.allowedOrigins ?? []),
+      originRefusal(
+        { remoteAddress: "", headers, url },
+        state.config.gateway?.controlUi?.allowedOrigins ?? [],
+      ),
     rateLimiter,
-    exemptLoopback: () => config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
+    exemptLoopback: () => state.config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
     devices,
     now,
     newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
@@ -218,7 +146,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       ts: started,
       durationMs: 0,
       configReload: {
-        hotReloadStatus: (config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
+        hotReloadStatus: (state.config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
       },
       channels: {},
       channelOrder: [],
@@ -250,7 +178,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
   };
 
-  const address = () => server ? { hostname: server.hostname, port: server.port } : undefined;
+  const address = () => listeningAddress(state);
 
   const internalCaller: CallerIdentity = {
     connId: "internal",
@@ -270,7 +198,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     const key = typeof (params as { idempotencyKey?: unknown })?.idempotencyKey === "string"
       ? (params as { idempotencyKey: string }).idempotencyKey
       : undefined;
-    if (phase === "stopping") {
+    if (state.phase === "stopping") {
       return Promise.reject(
         new GatewayError("UNAVAILABLE", "gateway is stopping; retry after it restarts", { retryable: true }),
       );
@@ -373,8 +301,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         presence: presence.list(now()),
         health: health(),
         stateVersion: { ...stateVersion },
-        uptimeMs: Math.max(0, Math.round(now() - startedAt)),
-        authMode: auth.mode,
+        uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
+        authMode: state.auth.mode,
       };
       if (options.paths?.configPath) snapshot.configPath = options.paths.configPath;
       if (options.paths?.stateDir) snapshot.stateDir = options.paths.stateDir;
@@ -485,7 +413,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     env,
     secrets,
     now,
-    config: () => config,
+    config: () => state.config,
     onConfigChange(listener) {
       configListeners.add(listener);
       return () => configListeners.delete(listener);
@@ -530,13 +458,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const live = context.prepareJsonResponse(JSON.stringify({ ok: true, status: "live" }), 200, noStore);
   for (const path of ["/health", "/healthz"]) router.add({ path, methods: ["GET", "HEAD"], handler: live });
   const startup = () =>
-    phase === "running"
-      ? jsonResponse({ ok: true, status: "started" }, 200, noStore)
-      : jsonResponse({ ok: false, status: phase === "stopping" ? "draining" : "starting" }, 503, noStore);
+    state.phase === "running" ? jsonResponse({ ok: true, status: "started" }, 200, noStore) : jsonResponse(
+      { ok: false, status: state.phase === "stopping" ? "draining" : "starting" },
+      503,
+      noStore,
+    );
   // Ready = started and every module's check passing. Details (what fails, uptime) only for callers on
   // this machine: a remote anonymous prober learns no more than yes or no.
   const readiness = (request: Request, info: RequestInfo) => {
-    const failing = phase === "running" ? [] : [`gateway:${phase === "stopping" ? "draining" : "starting"}`];
+    const failing = state.phase === "running"
+      ? []
+      : [`gateway:${state.phase === "stopping" ? "draining" : "starting"}`];
     for (const [name, check] of readinessChecks) {
       let reason: string | undefined;
       try {
@@ -548,7 +480,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     }
     const ready = failing.length === 0;
     const body = isDirectLocal(info.remoteAddress, request.headers)
-      ? { ready, failing, uptimeMs: Math.max(0, Math.round(now() - startedAt)), version: GATEWAY_VERSION }
+      ? {
+        ready,
+        failing,
+        uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
+        version: GATEWAY_VERSION,
+      }
       : { ok: ready, status: ready ? "ready" : "not-ready" };
     return jsonResponse(body, ready ? 200 : 503, noStore);
   };
@@ -565,9 +502,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         systemModule({
           health,
           presence: () => presence.list(now()),
-          uptimeMs: () => Math.round(now() - startedAt),
+          uptimeMs: () => Math.round(now() - state.startedAt),
           connections: () => connections.size,
-          authMode: () => auth.mode,
+          authMode: () => state.auth.mode,
           address,
           methods: () => registry.names(),
           sections: () => statusSections.map((section) => section()),
@@ -586,7 +523,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
   /** The headers every answer carries besides the fixed security headers: HSTS, when configured. */
   const deploymentHeaders = (): Record<string, string> | undefined => {
-    const value = config.gateway?.http?.securityHeaders?.strictTransportSecurity;
+    const value = state.config.gateway?.http?.securityHeaders?.strictTransportSecurity;
     return typeof value === "string" && value ? { "Strict-Transport-Security": value } : undefined;
   };
 
@@ -637,8 +574,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const handler: GatewayServerHandler = {
     fetch: (request, info) => serve(request, info),
     admitUpgrade(request, info) {
-      if (phase !== "running") {
-        return textResponse(phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
+      if (state.phase !== "running") {
+        return textResponse(state.phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
           "Retry-After": "1",
         });
       }
@@ -649,7 +586,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
       }
       const bucket = addressBucket(who.address);
-      const perAddress = config.gateway?.limits?.maxUnauthenticatedPerAddress ??
+      const perAddress = state.config.gateway?.limits?.maxUnauthenticatedPerAddress ??
         DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
       if ((unauthenticatedFrom.get(bucket) ?? 0) >= perAddress) {
         refusedPerAddress({ address: bucket, limit: perAddress });
@@ -669,7 +606,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       bucketOf.set(connection, bucket);
       unauthenticatedFrom.set(bucket, (unauthenticatedFrom.get(bucket) ?? 0) + 1);
       notify((o) => o.connection?.("open"));
-      if (phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
+      if (state.phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
       const refusal = socketGuards.map((guard) => guard(info)).find(Boolean);
       if (refusal) connection.close(CloseCode.policyViolation, refusal);
       return connection;
@@ -683,19 +620,20 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     secrets,
     registerMethod: context.registerMethod,
     registerRoute: context.registerRoute,
-    config: () => config,
+    config: () => state.config,
 
     async start() {
-      if (phase === "running") return address();
-      if (phase !== "idle" && phase !== "stopped") {
-        throw new GatewayError("UNAVAILABLE", `gateway is ${phase}`);
+      if (state.phase === "running") return address();
+      if (state.phase !== "idle" && state.phase !== "stopped") {
+        throw new GatewayError("UNAVAILABLE", `gateway is ${state.phase}`);
       }
-      phase = "starting";
+      state.phase = "starting";
       try {
-        const problem = authConfigProblem(auth);
+        const problem = authConfigProblem(state.auth);
         if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
         if (
-          auth.mode === "trusted-proxy" && (!auth.trustedProxy || !config.gateway?.trustedProxies?.length)
+          state.auth.mode === "trusted-proxy" &&
+          (!state.auth.trustedProxy || !state.config.gateway?.trustedProxies?.length)
         ) {
           logger.warn(
             "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
@@ -704,44 +642,44 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         await setup();
         if (options.transport) {
           const hostname = options.hostname ??
-            bindHostFor(config.gateway?.bind, config.gateway?.customBindHost);
-          const port = options.port ?? config.gateway?.port ?? DEFAULT_PORT;
-          if (!isLoopbackAddress(hostname) && auth.mode === "none") {
+            bindHostFor(state.config.gateway?.bind, state.config.gateway?.customBindHost);
+          const port = options.port ?? state.config.gateway?.port ?? DEFAULT_PORT;
+          if (!isLoopbackAddress(hostname) && state.auth.mode === "none") {
             throw new GatewayError(
               "BIND_WITHOUT_AUTH",
               `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
             );
           }
-          server = await options.transport.listen(handler, {
-            tls: tlsFiles(config.gateway?.tls),
+          state.server = await options.transport.listen(handler, {
+            tls: tlsFiles(state.config.gateway?.tls),
             hostname,
             port,
-            headerTimeoutMs: options.limits?.headerTimeoutMs ?? config.gateway?.limits?.headerTimeoutMs,
+            headerTimeoutMs: options.limits?.headerTimeoutMs ?? state.config.gateway?.limits?.headerTimeoutMs,
             logger: logger.child("transport"),
           });
         }
-        startedAt = now();
+        state.startedAt = now();
         presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
         tickTimer = setInterval(
           () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
           tickIntervalMs,
         );
-        phase = "running";
+        state.phase = "running";
         logger.info("gateway listening", {
           ...address(),
           transport: options.transport?.name ?? "in-memory",
-          auth: auth.mode,
+          auth: state.auth.mode,
         });
         return address();
       } catch (error) {
-        phase = "stopped";
+        state.phase = "stopped";
         throw error;
       }
     },
 
     async stop(stopOptions: StopOptions = {}) {
-      if (phase === "stopped" || phase === "idle" || phase === "stopping") return;
-      phase = "stopping";
+      if (state.phase === "stopped" || state.phase === "idle" || state.phase === "stopping") return;
+      state.phase = "stopping";
       clearInterval(tickTimer);
       // New calls are refused from here on; calls already running get a bounded time to finish.
       await drain(options.timing?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
@@ -754,8 +692,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         // Closing ourselves with 1012 before the server stops: an aborted server would put 1005 on the wire.
         connection.close(CloseCode.serviceRestart, "service restart");
       }
-      await server?.close();
-      server = undefined;
+      await state.server?.close();
+      state.server = undefined;
       for (const hook of stopHooks.splice(0).reverse()) {
         try {
           await hook();
@@ -764,7 +702,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         }
       }
       presence.remove(`self:${selfId}`);
-      phase = "stopped";
+      state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },
 
@@ -787,13 +725,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       }
       const problem = authConfigProblem(nextAuth);
       if (problem) return { ok: false, issues: [{ path: "gateway.auth", message: problem }] };
-      const previous = config;
-      config = result.config;
-      auth = nextAuth;
+      const previous = state.config;
+      state.config = result.config;
+      state.auth = nextAuth;
       refreshSecrets();
       for (const listener of configListeners) {
         try {
-          listener(config, previous);
+          listener(state.config, previous);
         } catch (error) {
           logger.error("config listener failed", { error: String(error) });
         }
@@ -811,7 +749,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     state: {
       presence: () => presence.list(now()),
       health,
-      uptimeMs: () => Math.round(now() - startedAt),
+      uptimeMs: () => Math.round(now() - state.startedAt),
       stateVersion: () => ({ ...stateVersion }),
       connections: () => connections.size,
       address,
