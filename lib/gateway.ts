@@ -16,6 +16,7 @@ import { validateConfig } from "./config/schema.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
+import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import {
   jsonResponse,
@@ -35,11 +36,10 @@ import {
   PROTOCOL_VERSION,
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
-import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
-import { IdempotencyConflict, requestFingerprint } from "./state/idempotency.ts";
+import { scopeSatisfied } from "./protocol/scopes.ts";
 import type { PresenceEntry } from "./state/presence.ts";
 import { throttledWarning, type TlsFiles } from "./transports/types.ts";
-import type { BusEvent, CallerIdentity, GatewayContext, MethodCall, RequestInfo } from "./types.ts";
+import type { BusEvent, GatewayContext, RequestInfo } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
@@ -65,7 +65,7 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, newId, env, logger, secrets, logTail, bus, presence, idempotency, devices } = core;
+  const { state, now, newId, env, logger, secrets, logTail, bus, presence, devices } = core;
   const { registry, router, events, connections, stateVersion, selfId, refreshSecrets } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
@@ -89,8 +89,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
-  let inflight = 0;
-  let drained: (() => void) | undefined;
 
   const rateLimiter = new AuthRateLimiter(
     {
@@ -180,93 +178,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const address = () => listeningAddress(state);
 
-  const internalCaller: CallerIdentity = {
-    connId: "internal",
-    role: "operator",
-    scopes: DEFAULT_OPERATOR_SCOPES,
-    authMethod: "internal",
-  };
-
-  const dispatch = (
-    caller: CallerIdentity,
-    id: string,
-    method: string,
-    params: unknown,
-    signal: AbortSignal,
-    io: { ack(payload: unknown): void; sendEvent(event: string, payload: unknown): void },
-  ): Promise<unknown> => {
-    const key = typeof (params as { idempotencyKey?: unknown })?.idempotencyKey === "string"
-      ? (params as { idempotencyKey: string }).idempotencyKey
-      : undefined;
-    if (state.phase === "stopping") {
-      return Promise.reject(
-        new GatewayError("UNAVAILABLE", "gateway is stopping; retry after it restarts", { retryable: true }),
-      );
-    }
-    const call: MethodCall = { id, method, params, caller, signal, ...io };
-    inflight++;
-    const settle = () => {
-      if (--inflight === 0) drained?.();
-    };
-    try {
-      if (!key) return registry.dispatch(call).finally(settle);
-      // Authorize before consulting the store so a caller without the scope cannot read another's result.
-      registry.authorize(method, caller);
-      return replayable(key, call).finally(settle);
-    } catch (error) {
-      settle();
-      return Promise.reject(error);
-    }
-  };
-
-  /**
-   * Runs a keyed call at most once. A retry gets the original outcome, including the two-stage ack, so
-   * a client that reconnected mid-run still sees `accepted` before the final result.
-   */
-  const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
-    let ranHere = false;
-    // Keys are global, across callers (a reconnected client's retry must find its run) and across
-    // methods (a key may become a run id, which must stay unique), so a replay goes only to a request
-    // identical to the first: same method, same session, same message. Anything else sent with a used
-    // key is refused, never answered with another caller's run.
-    const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
-    const record = await idempotency.run(key, fingerprint, async () => {
-      ranHere = true;
-      let ack: { payload: unknown } | undefined;
-      const result = await registry.dispatch({
-        ...call,
-        ack(payload) {
-          ack = { payload };
-          call.ack(payload);
-        },
-      });
-      return { ack, result };
-    }).catch((error) => {
-      if (!(error instanceof IdempotencyConflict)) throw error;
-      throw new GatewayError(
-        "INVALID_REQUEST",
-        `${call.method}: this idempotencyKey was already used for a different request; send it with a new key`,
-        {
-          details: {
-            reason: call.method === "chat.send" ? "chat-request-conflict" : "idempotency-key-conflict",
-          },
-        },
-      );
-    });
-    if (!ranHere && record.ack) call.ack(record.ack.payload);
-    return record.result;
-  };
-
-  /** Waits for in-flight calls to finish, at most `ms`. */
-  const drain = (ms: number) =>
-    inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      drained = () => {
-        clearTimeout(timer);
-        // A macrotask later, so the last call's response frame is written before sockets close.
-        setTimeout(resolve, 0);
-      };
-    });
+  const { dispatch, drain } = createDispatcher(core);
 
   const host: ConnectionHost = {
     logger: logger.child("ws"),
@@ -741,7 +653,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return { ok: true };
     },
 
-    async call(method, params = {}, caller = internalCaller) {
+    async call(method, params = {}, caller = INTERNAL_CALLER) {
       await setup();
       return context.callMethod(method, params, caller);
     },
