@@ -17,6 +17,7 @@ import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
+import { createPresenceRows } from "./gateway/presence.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import {
   jsonResponse,
@@ -37,7 +38,6 @@ import {
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
 import { scopeSatisfied } from "./protocol/scopes.ts";
-import type { PresenceEntry } from "./state/presence.ts";
 import { throttledWarning, type TlsFiles } from "./transports/types.ts";
 import type { BusEvent, GatewayContext, RequestInfo } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
@@ -46,8 +46,6 @@ import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } fro
 import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
 export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
-
-const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 
 /** The PEM paths to serve HTTPS/WSS with, or undefined when `gateway.tls` is off. */
 function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
@@ -65,7 +63,7 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, newId, env, logger, secrets, logTail, bus, presence, devices } = core;
+  const { state, now, newId, env, logger, secrets, logTail, bus, devices } = core;
   const { registry, router, events, connections, stateVersion, selfId, refreshSecrets } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
@@ -155,29 +153,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return snapshot;
   };
 
-  const selfPresence = (): PresenceEntry => {
-    const host = options.host?.name ?? "gateway";
-    const entry: PresenceEntry = {
-      host,
-      version: GATEWAY_VERSION,
-      platform: options.host?.platform ?? "unknown",
-      mode: "gateway",
-      reason: "self",
-      instanceId: selfId,
-      text: `Gateway: ${host} · app ${GATEWAY_VERSION} · mode gateway · reason self`,
-      ts: now(),
-    };
-    if (options.host?.ip && !isLoopbackAddress(options.host.ip)) entry.ip = options.host.ip;
-    return entry;
-  };
-
-  const publishPresence = () => {
-    stateVersion.presence++;
-    bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
-  };
-
   const address = () => listeningAddress(state);
 
+  const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
 
   const host: ConnectionHost = {
@@ -210,7 +188,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const token = deviceTokens.get(connection);
       if (token) authBlock.deviceToken = token;
       const snapshot: Record<string, unknown> = {
-        presence: presence.list(now()),
+        presence: presenceRows.list(),
         health: health(),
         stateVersion: { ...stateVersion },
         uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
@@ -248,12 +226,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         mode: caller.client?.mode,
         auth: caller.authMethod,
       });
-      if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
-        const key = presenceKey(connection);
-        presenceOwners.set(key, connection);
-        presence.upsert(key, connectionPresence(connection, "connect", now()));
-        publishPresence();
-      }
+      presenceRows.connected(connection);
     },
     closed(connection) {
       if (!connections.delete(connection)) return;
@@ -273,19 +246,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (!connection.caller) {
         unauthenticated--;
         releaseBucket(connection);
-      } else if (connection.caller.client && !QUIET_PRESENCE_MODES.has(connection.caller.client.mode)) {
-        // Only the connection that wrote the row removes it: a device's older socket closing late must
-        // not erase the row its newer socket holds.
-        const key = presenceKey(connection);
-        if (presenceOwners.get(key) !== connection) return;
-        presenceOwners.delete(key);
-        if (presence.remove(key)) publishPresence();
+      } else {
+        presenceRows.disconnected(connection);
       }
     },
     dropped: (event) => notify((o) => o.eventDropped?.(event)),
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
-  const presenceOwners = new Map<string, Connection>();
 
   const releaseBucket = (connection: Connection) => {
     const bucket = bucketOf.get(connection);
@@ -413,7 +380,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const modules = [
         systemModule({
           health,
-          presence: () => presence.list(now()),
+          presence: () => presenceRows.list(),
           uptimeMs: () => Math.round(now() - state.startedAt),
           connections: () => connections.size,
           authMode: () => state.auth.mode,
@@ -571,7 +538,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           });
         }
         state.startedAt = now();
-        presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
+        presenceRows.addSelf();
         tickTimer = setInterval(
           () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
           tickIntervalMs,
@@ -613,7 +580,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           logger.error("stop hook failed", { error: String(error) });
         }
       }
-      presence.remove(`self:${selfId}`);
+      presenceRows.removeSelf();
       state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },
@@ -659,7 +626,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
 
     state: {
-      presence: () => presence.list(now()),
+      presence: () => presenceRows.list(),
       health,
       uptimeMs: () => Math.round(now() - state.startedAt),
       stateVersion: () => ({ ...stateVersion }),
@@ -697,40 +664,4 @@ function accessLogPath(url: string): string {
   const end = url.search(/[?#]/);
   const path = start === -1 ? "/" : url.slice(start, end === -1 || end < start ? undefined : end);
   return path.length > ACCESS_LOG_PATH_MAX ? `${path.slice(0, ACCESS_LOG_PATH_MAX)}…` : path;
-}
-
-/**
- * A presence row belongs to an authenticated identity: a device (proved by its key) has one row; a
- * client without a device only ever owns its connection's row, because its `instanceId` is a claim
- * anyone can copy and must not let one client replace or remove another's row.
- */
-function presenceKey(connection: Connection): string {
-  const caller = connection.caller;
-  return caller?.deviceId ? `device:${caller.deviceId}` : `conn:${connection.connId}`;
-}
-
-function connectionPresence(connection: Connection, reason: string, ts: number): PresenceEntry {
-  const caller = connection.caller!;
-  const client = caller.client!;
-  const name = client.displayName ?? client.id;
-  const entry: PresenceEntry = {
-    host: name,
-    version: client.version,
-    platform: client.platform,
-    deviceFamily: client.deviceFamily,
-    modelIdentifier: client.modelIdentifier,
-    mode: client.mode,
-    reason,
-    deviceId: caller.deviceId,
-    roles: [caller.role],
-    scopes: [...caller.scopes],
-    instanceId: client.instanceId,
-    text: `${name} · ${client.mode} · ${reason}`,
-    ts,
-  };
-  if (!isLoopbackAddress(connection.info.remoteAddress)) entry.ip = connection.info.remoteAddress;
-  for (const key of Object.keys(entry) as (keyof PresenceEntry)[]) {
-    if (entry[key] === undefined || entry[key] === "") delete entry[key];
-  }
-  return entry;
 }
