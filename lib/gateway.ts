@@ -8,7 +8,7 @@ import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts"
 import { attributeClient } from "./auth/client-address.ts";
 import { normalizeIp } from "./auth/ip.ts";
 import { addressBucket } from "./auth/address-bucket.ts";
-import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
+import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { originRefusal } from "./ui/origin.ts";
@@ -18,6 +18,7 @@ import { GatewayError, toErrorShape } from "./errors.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
+import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import {
   jsonResponse,
@@ -135,23 +136,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
   });
 
-  const health = (): Record<string, unknown> => {
-    const started = now();
-    const snapshot: Record<string, unknown> = {
-      ok: true,
-      ts: started,
-      durationMs: 0,
-      configReload: {
-        hotReloadStatus: (state.config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
-      },
-      channels: {},
-      channelOrder: [],
-      channelLabels: {},
-    };
-    for (const section of healthSections) Object.assign(snapshot, section());
-    snapshot.durationMs = Math.max(0, Math.round(now() - started));
-    return snapshot;
-  };
+  const health = createHealth(core);
 
   const address = () => listeningAddress(state);
 
@@ -333,47 +318,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     guardSockets: (guard) => void socketGuards.push(guard),
   };
 
-  // Liveness probes poll these, and the answer never changes.
-  const live = context.prepareJsonResponse(JSON.stringify({ ok: true, status: "live" }), 200, noStore);
-  for (const path of ["/health", "/healthz"]) router.add({ path, methods: ["GET", "HEAD"], handler: live });
-  const startup = () =>
-    state.phase === "running" ? jsonResponse({ ok: true, status: "started" }, 200, noStore) : jsonResponse(
-      { ok: false, status: state.phase === "stopping" ? "draining" : "starting" },
-      503,
-      noStore,
-    );
-  // Ready = started and every module's check passing. Details (what fails, uptime) only for callers on
-  // this machine: a remote anonymous prober learns no more than yes or no.
-  const readiness = (request: Request, info: RequestInfo) => {
-    const failing = state.phase === "running"
-      ? []
-      : [`gateway:${state.phase === "stopping" ? "draining" : "starting"}`];
-    for (const [name, check] of readinessChecks) {
-      let reason: string | undefined;
-      try {
-        reason = check();
-      } catch (error) {
-        reason = String(error);
-      }
-      if (reason) failing.push(`${name}:${reason}`);
-    }
-    const ready = failing.length === 0;
-    const body = isDirectLocal(info.remoteAddress, request.headers)
-      ? {
-        ready,
-        failing,
-        uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
-        version: GATEWAY_VERSION,
-      }
-      : { ok: ready, status: ready ? "ready" : "not-ready" };
-    return jsonResponse(body, ready ? 200 : 503, noStore);
-  };
-  for (const path of ["/startup", "/startupz"]) {
-    router.add({ path, methods: ["GET", "HEAD"], handler: startup });
-  }
-  for (const path of ["/ready", "/readyz"]) {
-    router.add({ path, methods: ["GET", "HEAD"], handler: readiness });
-  }
+  addProbeRoutes(core, context.prepareJsonResponse);
 
   const setup = () => {
     setupDone ??= (async () => {
@@ -651,8 +596,6 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** How long this host's interface addresses are reused before they are listed again. */
 const HOST_ADDRESS_TTL_MS = 30_000;
-
-const noStore = { "Cache-Control": "no-store" };
 
 /** Longest path an access-log line carries; a hostile client's 64 KiB path must not become a 64 KiB line. */
 const ACCESS_LOG_PATH_MAX = 256;
