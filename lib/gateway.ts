@@ -19,6 +19,7 @@ import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
 import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
+import { fanOut } from "./gateway/fan-out.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import {
   jsonResponse,
@@ -38,9 +39,8 @@ import {
   PROTOCOL_VERSION,
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
-import { scopeSatisfied } from "./protocol/scopes.ts";
 import { throttledWarning, type TlsFiles } from "./transports/types.ts";
-import type { BusEvent, GatewayContext, RequestInfo } from "./types.ts";
+import type { GatewayContext, RequestInfo } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
 import { Connection, type ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
@@ -261,15 +261,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     now,
   );
 
-  bus.subscribe((event: BusEvent) => {
-    const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
-    for (const connection of connections) {
-      if (!connection.ready) continue;
-      if (event.connIds && !event.connIds.includes(connection.connId)) continue;
-      if (event.scope && !scopeSatisfied(connection.caller!.scopes, event.scope)) continue;
-      connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
-    }
-  });
+  bus.subscribe(fanOut(connections, stateVersion));
 
   const context: GatewayContext = {
     logger,
