@@ -4,14 +4,10 @@
  *
  * @module
  */
-import { Authenticator, proxyAttributionRefusal } from "./auth/authenticator.ts";
-import { attributeClient } from "./auth/client-address.ts";
-import { normalizeIp } from "./auth/ip.ts";
+import { proxyAttributionRefusal } from "./auth/authenticator.ts";
 import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
-import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
-import { originRefusal } from "./ui/origin.ts";
 import { validateConfig } from "./config/schema.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
@@ -20,6 +16,7 @@ import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
 import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
 import { fanOut } from "./gateway/fan-out.ts";
+import { createAuthentication } from "./gateway/authentication.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import {
   jsonResponse,
@@ -64,7 +61,7 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, newId, env, logger, secrets, logTail, bus, devices } = core;
+  const { state, now, newId, env, logger, secrets, logTail, bus } = core;
   const { registry, router, events, connections, stateVersion, selfId, refreshSecrets } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
@@ -89,52 +86,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
 
-  const rateLimiter = new AuthRateLimiter(
-    {
-      maxAttempts: state.config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
-      windowMs: state.config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
-      lockoutMs: state.config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
-    },
-    now,
-  );
-  /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
-  const attribute = (remoteAddress: string, headers: Headers) =>
-    attributeClient(remoteAddress, headers, {
-      trustedProxies: state.config.gateway?.trustedProxies ?? [],
-      allowRealIpFallback: state.config.gateway?.allowRealIpFallback ?? false,
-    });
-  /** The attributed client address: what every per-client limit (auth, hooks, pre-auth caps) keys on. */
-  const clientAddress = (remoteAddress: string, headers: Headers) =>
-    attribute(remoteAddress, headers).address;
-  // Listing interfaces is a system call; every trusted-proxy request needs the answer, which changes
-  // rarely. A failed listing is not kept, so the next request tries again.
-  let hostAddressCache: { at: number; addresses: ReadonlySet<string> } | undefined;
-  const hostAddresses = (): ReadonlySet<string> => {
-    if (hostAddressCache && now() - hostAddressCache.at < HOST_ADDRESS_TTL_MS) {
-      return hostAddressCache.addresses;
-    }
-    const addresses = new Set(
-      (options.transport?.interfaceAddresses?.() ?? []).flatMap((a) => normalizeIp(a) ?? []),
-    );
-    hostAddressCache = { at: now(), addresses };
-    return addresses;
-  };
-  const authenticator = new Authenticator({
-    auth: () => state.auth,
-    trustedProxies: () => state.config.gateway?.trustedProxies ?? [],
-    attribute,
-    interfaceAddresses: () => hostAddresses(),
-    originRefusal: (headers, url) =>
-      originRefusal(
-        { remoteAddress: "", headers, url },
-        state.config.gateway?.controlUi?.allowedOrigins ?? [],
-      ),
-    rateLimiter,
-    exemptLoopback: () => state.config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
-    devices,
-    now,
-    newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
-  });
+  const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
 
   const health = createHealth(core);
 
@@ -585,9 +537,6 @@ function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
 
 /** How long `stop()` waits for in-flight calls by default. */
 const DRAIN_TIMEOUT_MS = 10_000;
-
-/** How long this host's interface addresses are reused before they are listed again. */
-const HOST_ADDRESS_TTL_MS = 30_000;
 
 /** Longest path an access-log line carries; a hostile client's 64 KiB path must not become a 64 KiB line. */
 const ACCESS_LOG_PATH_MAX = 256;
