@@ -4,12 +4,10 @@
  *
  * @module
  */
-import { proxyAttributionRefusal } from "./auth/authenticator.ts";
-import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { validateConfig } from "./config/schema.ts";
-import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
+import type { GatewayTlsConfig } from "./config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "./errors.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
@@ -17,14 +15,9 @@ import { createPresenceRows } from "./gateway/presence.ts";
 import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
 import { fanOut } from "./gateway/fan-out.ts";
 import { createAuthentication } from "./gateway/authentication.ts";
+import { createAdmission } from "./gateway/admission.ts";
 import { redactResponse } from "./http/redact-response.ts";
-import {
-  jsonResponse,
-  preparedJsonResponse,
-  textResponse,
-  withSecurityHeaders,
-} from "./http/security-headers.ts";
-import type { SecretRedactor } from "./log/secret-redactor.ts";
+import { jsonResponse, preparedJsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
 import { systemModule } from "./methods/system.ts";
 import {
   CloseCode,
@@ -32,15 +25,14 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   MAX_BUFFERED_BYTES,
   MAX_PAYLOAD_BYTES,
-  MAX_UNAUTHENTICATED_SOCKETS,
   PROTOCOL_VERSION,
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
-import { throttledWarning, type TlsFiles } from "./transports/types.ts";
+import type { TlsFiles } from "./transports/types.ts";
 import type { GatewayContext, RequestInfo } from "./types.ts";
 import { GATEWAY_VERSION } from "./version.ts";
-import { Connection, type ConnectionHost } from "./ws/connection.ts";
-import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./ws/wire.ts";
+import type { Connection, ConnectionHost } from "./ws/connection.ts";
+import type { GatewayServerHandler } from "./ws/wire.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
 export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
@@ -77,14 +69,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       (Number(env.OPENCLAW_HANDSHAKE_TIMEOUT_MS) || HANDSHAKE_TIMEOUT_MS),
   };
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
-  const maxUnauthenticated = options.limits?.maxUnauthenticatedSockets ?? MAX_UNAUTHENTICATED_SOCKETS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
-  let unauthenticated = 0;
-  /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
-  const unauthenticatedFrom = new Map<string, number>();
-  const bucketOf = new Map<Connection, string>();
 
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
 
@@ -92,6 +79,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const address = () => listeningAddress(state);
 
+  const admission = createAdmission(core, { attribute, clientAddress }, options);
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
 
@@ -151,8 +139,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         }));
     },
     authenticated(connection) {
-      unauthenticated--;
-      releaseBucket(connection);
+      admission.release(connection);
       notify((o) => o.connection?.("authenticated"));
       deviceTokens.delete(connection);
       const caller = connection.caller!;
@@ -181,8 +168,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         });
       }
       if (!connection.caller) {
-        unauthenticated--;
-        releaseBucket(connection);
+        admission.release(connection);
       } else {
         presenceRows.disconnected(connection);
       }
@@ -190,28 +176,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     dropped: (event) => notify((o) => o.eventDropped?.(event)),
   };
   const deviceTokens = new WeakMap<Connection, string | undefined>();
-
-  const releaseBucket = (connection: Connection) => {
-    const bucket = bucketOf.get(connection);
-    if (bucket === undefined) return;
-    bucketOf.delete(connection);
-    const left = (unauthenticatedFrom.get(bucket) ?? 1) - 1;
-    if (left > 0) unauthenticatedFrom.set(bucket, left);
-    else unauthenticatedFrom.delete(bucket);
-  };
-
-  const refusedGlobally = throttledWarning(
-    logger,
-    "rejecting upgrades: too many unauthenticated sockets",
-    10_000,
-    now,
-  );
-  const refusedPerAddress = throttledWarning(
-    logger,
-    "rejecting upgrades: too many unauthenticated sockets from one address",
-    10_000,
-    now,
-  );
 
   bus.subscribe(fanOut(connections, stateVersion));
 
@@ -341,44 +305,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const handler: GatewayServerHandler = {
     fetch: (request, info) => serve(request, info),
-    admitUpgrade(request, info) {
-      if (state.phase !== "running") {
-        return textResponse(state.phase === "stopping" ? "Gateway stopping" : "Gateway starting", 503, {
-          "Retry-After": "1",
-        });
-      }
-      const who = attribute(info.remoteAddress, request.headers);
-      if (who.unattributable) return proxyAttributionRefusal();
-      if (unauthenticated >= maxUnauthenticated) {
-        refusedGlobally({ limit: maxUnauthenticated });
-        return textResponse("Too many unauthenticated sockets", 503, { "Retry-After": "1" });
-      }
-      const bucket = addressBucket(who.address);
-      const perAddress = state.config.gateway?.limits?.maxUnauthenticatedPerAddress ??
-        DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS;
-      if ((unauthenticatedFrom.get(bucket) ?? 0) >= perAddress) {
-        refusedPerAddress({ address: bucket, limit: perAddress });
-        return textResponse(
-          `Too many unauthenticated sockets from your address (limit ${perAddress}); complete the connect handshake on the open ones or retry later`,
-          503,
-          { "Retry-After": "1" },
-        );
-      }
-      return null;
-    },
-    acceptSocket(wire: SocketWire, info: SocketInfo): SocketHandlers {
-      unauthenticated++;
-      const connection = new Connection(host, redactingWire(wire, secrets), info);
-      connections.add(connection);
-      const bucket = addressBucket(clientAddress(info.remoteAddress, info.headers));
-      bucketOf.set(connection, bucket);
-      unauthenticatedFrom.set(bucket, (unauthenticatedFrom.get(bucket) ?? 0) + 1);
-      notify((o) => o.connection?.("open"));
-      if (state.phase !== "running") connection.close(CloseCode.tryAgainLater, "gateway starting");
-      const refusal = socketGuards.map((guard) => guard(info)).find(Boolean);
-      if (refusal) connection.close(CloseCode.policyViolation, refusal);
-      return connection;
-    },
+    admitUpgrade: admission.admitUpgrade,
+    acceptSocket: (wire, info) => admission.acceptSocket(host, wire, info),
   };
 
   const gateway: Gateway = {
@@ -524,15 +452,6 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     },
   };
   return gateway;
-}
-
-/** A wire whose outgoing frames have secret values replaced (frames are JSON documents). */
-function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
-  return {
-    send: (text) => wire.send(secrets.redactJson(text)),
-    close: (code, reason) => wire.close(code, secrets.redactText(reason)),
-    bufferedAmount: () => wire.bufferedAmount(),
-  };
 }
 
 /** How long `stop()` waits for in-flight calls by default. */
