@@ -16,6 +16,7 @@ import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
 import { fanOut } from "./gateway/fan-out.ts";
 import { createAuthentication } from "./gateway/authentication.ts";
 import { createAdmission } from "./gateway/admission.ts";
+import { createAccessLog } from "./gateway/access-log.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { jsonResponse, preparedJsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
 import { systemModule } from "./methods/system.ts";
@@ -58,10 +59,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
   const { observers, notify, observed } = core.observers;
-  const accessLog = logger.child("access");
-  const accessLogOn = () => state.config.logging?.accessLog !== false;
-  /** How each HTTP request authenticated (`ok:<method>`, `refused`), for its access-log line. */
-  const httpAuthOutcome = new WeakMap<Request, string>();
+  const accessLog = createAccessLog(core);
+  const { httpAuthOutcome } = accessLog;
   const policy = {
     maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
     maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
@@ -155,18 +154,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     closed(connection) {
       if (!connections.delete(connection)) return;
       notify((o) => o.connection?.("close"));
-      if (accessLogOn()) {
-        const { code, reason, by } = connection.closeInfo ?? {};
-        accessLog.info("client disconnected", {
-          connId: connection.connId,
-          ...(connection.caller?.client ? { client: connection.caller.client.id } : {}),
-          authenticated: Boolean(connection.caller),
-          ...(code !== undefined ? { code } : {}),
-          ...(reason ? { reason } : {}),
-          ...(by ? { closedBy: by } : {}),
-          durationMs: Math.round(now() - connection.challengeTs),
-        });
-      }
+      if (accessLog.on()) accessLog.disconnected(connection);
       if (!connection.caller) {
         admission.release(connection);
       } else {
@@ -272,22 +260,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     // Stays synchronous when setup is done and the route answers synchronously: every request pays
     // for each await here, and most gateway routes can answer at once.
     const answer = (): Response | Promise<Response> => {
-      const logged = accessLogOn();
+      const logged = accessLog.on();
       const started = observers.size || logged ? now() : 0;
       const { route, response } = router.handle(request, info);
       const secure = (res: Response) => {
         const secured = withSecurityHeaders(res, deploymentHeaders());
         if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
-        // The path only: a query string may carry a credential (`?token=`), and the log never does.
-        if (logged) {
-          accessLog.info("http request", {
-            method: request.method,
-            path: accessLogPath(request.url),
-            status: secured.status,
-            durationMs: Math.round((now() - started) * 10) / 10,
-            auth: httpAuthOutcome.get(request) ?? "none",
-          });
-        }
+        if (logged) accessLog.request(request, secured.status, started);
         return secured;
       };
       const finish = (res: Response) => {
@@ -456,15 +435,3 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
 /** How long `stop()` waits for in-flight calls by default. */
 const DRAIN_TIMEOUT_MS = 10_000;
-
-/** Longest path an access-log line carries; a hostile client's 64 KiB path must not become a 64 KiB line. */
-const ACCESS_LOG_PATH_MAX = 256;
-
-/** The request path for the access log: no query string (it may hold a credential), bounded in length. */
-function accessLogPath(url: string): string {
-  // Request URLs are absolute (`scheme://host/path?query`); slicing avoids a URL parse per request.
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const end = url.search(/[?#]/);
-  const path = start === -1 ? "/" : url.slice(start, end === -1 || end < start ? undefined : end);
-  return path.length > ACCESS_LOG_PATH_MAX ? `${path.slice(0, ACCESS_LOG_PATH_MAX)}…` : path;
-}
