@@ -17,22 +17,13 @@ import { fanOut } from "./gateway/fan-out.ts";
 import { createAuthentication } from "./gateway/authentication.ts";
 import { createAdmission } from "./gateway/admission.ts";
 import { createAccessLog } from "./gateway/access-log.ts";
+import { createConnectionHost } from "./gateway/connection-host.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { jsonResponse, preparedJsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
 import { systemModule } from "./methods/system.ts";
-import {
-  CloseCode,
-  DEFAULT_PORT,
-  HANDSHAKE_TIMEOUT_MS,
-  MAX_BUFFERED_BYTES,
-  MAX_PAYLOAD_BYTES,
-  PROTOCOL_VERSION,
-  TICK_INTERVAL_MS,
-} from "./protocol/constants.ts";
+import { CloseCode, DEFAULT_PORT, TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { TlsFiles } from "./transports/types.ts";
 import type { GatewayContext, RequestInfo } from "./types.ts";
-import { GATEWAY_VERSION } from "./version.ts";
-import type { Connection, ConnectionHost } from "./ws/connection.ts";
 import type { GatewayServerHandler } from "./ws/wire.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
@@ -55,18 +46,12 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
   const { state, now, newId, env, logger, secrets, logTail, bus } = core;
-  const { registry, router, events, connections, stateVersion, selfId, refreshSecrets } = core;
+  const { registry, router, events, connections, stateVersion, refreshSecrets } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
   const { observers, notify, observed } = core.observers;
   const accessLog = createAccessLog(core);
   const { httpAuthOutcome } = accessLog;
-  const policy = {
-    maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
-    maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
-    handshakeTimeoutMs: options.timing?.handshakeTimeoutMs ??
-      (Number(env.OPENCLAW_HANDSHAKE_TIMEOUT_MS) || HANDSHAKE_TIMEOUT_MS),
-  };
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
@@ -82,88 +67,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
 
-  const host: ConnectionHost = {
-    logger: logger.child("ws"),
-    policy,
-    now,
-    newId,
-    async authenticate(params, connection) {
-      const result = await authenticator.authenticateSocket(params, {
-        connId: connection.connId,
-        remoteAddress: connection.info.remoteAddress,
-        headers: connection.info.headers,
-        url: connection.info.url,
-        nonce: connection.nonce,
-      }).catch((error) => {
-        const code = toErrorShape(error).details?.code;
-        notify((o) => o.authFailure?.("ws", typeof code === "string" ? code : "CONNECT_FAILED"));
-        throw error;
-      });
-      deviceTokens.set(connection, result.deviceToken);
-      return result.caller;
-    },
-    hello(connection) {
-      const caller = connection.caller!;
-      const authBlock: Record<string, unknown> = {
-        method: caller.authMethod,
-        role: caller.role,
-        scopes: [...caller.scopes],
-      };
-      const token = deviceTokens.get(connection);
-      if (token) authBlock.deviceToken = token;
-      const snapshot: Record<string, unknown> = {
-        presence: presenceRows.list(),
-        health: health(),
-        stateVersion: { ...stateVersion },
-        uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
-        authMode: state.auth.mode,
-      };
-      if (options.paths?.configPath) snapshot.configPath = options.paths.configPath;
-      if (options.paths?.stateDir) snapshot.stateDir = options.paths.stateDir;
-      return {
-        type: "hello-ok",
-        protocol: PROTOCOL_VERSION,
-        server: { version: GATEWAY_VERSION, bootId: selfId, connId: connection.connId },
-        features: { methods: registry.names(), events: [...events] },
-        snapshot,
-        auth: authBlock,
-        policy: { maxPayload: policy.maxPayload, maxBufferedBytes: policy.maxBufferedBytes, tickIntervalMs },
-      };
-    },
-    dispatch(connection, id, method, params, signal) {
-      return observed(method, () =>
-        dispatch(connection.caller!, id, method, params, signal, {
-          ack: (payload) => connection.ack(id, payload),
-          sendEvent: (event, payload) => connection.sendEvent(event, payload),
-        }));
-    },
-    authenticated(connection) {
-      admission.release(connection);
-      notify((o) => o.connection?.("authenticated"));
-      deviceTokens.delete(connection);
-      const caller = connection.caller!;
-      logger.info("client connected", {
-        connId: connection.connId,
-        remote: caller.remoteAddress,
-        client: caller.client?.id,
-        mode: caller.client?.mode,
-        auth: caller.authMethod,
-      });
-      presenceRows.connected(connection);
-    },
-    closed(connection) {
-      if (!connections.delete(connection)) return;
-      notify((o) => o.connection?.("close"));
-      if (accessLog.on()) accessLog.disconnected(connection);
-      if (!connection.caller) {
-        admission.release(connection);
-      } else {
-        presenceRows.disconnected(connection);
-      }
-    },
-    dropped: (event) => notify((o) => o.eventDropped?.(event)),
-  };
-  const deviceTokens = new WeakMap<Connection, string | undefined>();
+  const host = createConnectionHost(core, {
+    authenticator,
+    admission,
+    presenceRows,
+    dispatch,
+    health,
+    accessLog,
+    tickIntervalMs,
+  }, options);
 
   bus.subscribe(fanOut(connections, stateVersion));
 
