@@ -18,12 +18,13 @@ import { createAuthentication } from "./gateway/authentication.ts";
 import { createAdmission } from "./gateway/admission.ts";
 import { createAccessLog } from "./gateway/access-log.ts";
 import { createConnectionHost } from "./gateway/connection-host.ts";
+import { createContext } from "./gateway/context.ts";
 import { redactResponse } from "./http/redact-response.ts";
-import { jsonResponse, preparedJsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
+import { jsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
 import { systemModule } from "./methods/system.ts";
 import { CloseCode, DEFAULT_PORT, TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { TlsFiles } from "./transports/types.ts";
-import type { GatewayContext, RequestInfo } from "./types.ts";
+import type { RequestInfo } from "./types.ts";
 import type { GatewayServerHandler } from "./ws/wire.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
@@ -45,13 +46,11 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, newId, env, logger, secrets, logTail, bus } = core;
-  const { registry, router, events, connections, stateVersion, refreshSecrets } = core;
-  const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
-    core.extensions;
-  const { observers, notify, observed } = core.observers;
+  const { state, now, env, logger, secrets, logTail, bus } = core;
+  const { registry, router, connections, stateVersion, refreshSecrets } = core;
+  const { statusSections, configListeners, stopHooks } = core.extensions;
+  const { observers, notify } = core.observers;
   const accessLog = createAccessLog(core);
-  const { httpAuthOutcome } = accessLog;
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let setupDone: Promise<void> | undefined;
@@ -79,52 +78,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   bus.subscribe(fanOut(connections, stateVersion));
 
-  const context: GatewayContext = {
-    logger,
-    bus,
-    env,
-    secrets,
-    now,
-    config: () => state.config,
-    onConfigChange(listener) {
-      configListeners.add(listener);
-      return () => configListeners.delete(listener);
-    },
-    registerMethod: (name, scope, handler) => registry.register(name, scope, handler),
-    registerRoute: (route) => router.add(route),
-    callMethod: (method, params, caller, signal) =>
-      observed(
-        method,
-        () =>
-          dispatch(caller, `internal:${newId()}`, method, params, signal ?? new AbortController().signal, {
-            ack: () => {},
-            sendEvent: () => {},
-          }),
-      ),
-    prepareJsonResponse: (text, status, headers) =>
-      preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
-    authenticateHttp(request, info) {
-      const result = authenticator.authenticateHttp(request, info);
-      if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
-      httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
-      return result;
-    },
-    clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
-    onStop: (hook) => void stopHooks.push(hook),
-    declareEvents: (names) => names.forEach((n) => events.add(n)),
-    addHealthSection: (provider) => void healthSections.push(provider),
-    addStatusSection: (provider) => void statusSections.push(provider),
-    addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
-    bumpStateVersion(key) {
-      if (key === "presence" || key === "health") return ++stateVersion[key];
-      throw new Error(`unknown state version ${key}`);
-    },
-    observe(observer) {
-      observers.add(observer);
-      return () => observers.delete(observer);
-    },
-    guardSockets: (guard) => void socketGuards.push(guard),
-  };
+  const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
 
   addProbeRoutes(core, context.prepareJsonResponse);
 
