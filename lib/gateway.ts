@@ -19,9 +19,9 @@ import { createAdmission } from "./gateway/admission.ts";
 import { createAccessLog } from "./gateway/access-log.ts";
 import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
+import { moduleSetup } from "./gateway/modules.ts";
 import { redactResponse } from "./http/redact-response.ts";
 import { jsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
-import { systemModule } from "./methods/system.ts";
 import { CloseCode, DEFAULT_PORT, TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { TlsFiles } from "./transports/types.ts";
 import type { RequestInfo } from "./types.ts";
@@ -46,15 +46,13 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, env, logger, secrets, logTail, bus } = core;
-  const { registry, router, connections, stateVersion, refreshSecrets } = core;
-  const { statusSections, configListeners, stopHooks } = core.extensions;
+  const { state, now, env, logger, secrets, bus } = core;
+  const { router, connections, stateVersion, refreshSecrets } = core;
+  const { configListeners, stopHooks } = core.extensions;
   const { observers, notify } = core.observers;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
-  let setupDone: Promise<void> | undefined;
-  let setupComplete = false;
 
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
 
@@ -82,29 +80,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   addProbeRoutes(core, context.prepareJsonResponse);
 
-  const setup = () => {
-    setupDone ??= (async () => {
-      const modules = [
-        systemModule({
-          health,
-          presence: () => presenceRows.list(),
-          uptimeMs: () => Math.round(now() - state.startedAt),
-          connections: () => connections.size,
-          authMode: () => state.auth.mode,
-          address,
-          methods: () => registry.names(),
-          sections: () => statusSections.map((section) => section()),
-        }, () => logTail),
-        ...(options.modules ?? []),
-      ];
-      for (const module of modules) {
-        await module.setup(context);
-        logger.debug("module ready", { module: module.name });
-      }
-      setupComplete = true;
-    })();
-    return setupDone;
-  };
+  const modules = moduleSetup(core, context, { health, presenceRows }, options);
+  const setup = modules.setup;
 
   /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
   /** The headers every answer carries besides the fixed security headers: HSTS, when configured. */
@@ -142,7 +119,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return response instanceof Promise ? response.then(finish, fail) : finish(response);
     };
     try {
-      return setupComplete ? answer() : setup().then(answer).catch(fail);
+      return modules.complete() ? answer() : setup().then(answer).catch(fail);
     } catch (error) {
       return fail(error);
     }
