@@ -20,11 +20,9 @@ import { createAccessLog } from "./gateway/access-log.ts";
 import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
 import { moduleSetup } from "./gateway/modules.ts";
-import { redactResponse } from "./http/redact-response.ts";
-import { jsonResponse, withSecurityHeaders } from "./http/security-headers.ts";
+import { createServe } from "./gateway/http.ts";
 import { CloseCode, DEFAULT_PORT, TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { TlsFiles } from "./transports/types.ts";
-import type { RequestInfo } from "./types.ts";
 import type { GatewayServerHandler } from "./ws/wire.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
@@ -47,9 +45,8 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
   const { state, now, env, logger, secrets, bus } = core;
-  const { router, connections, stateVersion, refreshSecrets } = core;
+  const { connections, stateVersion, refreshSecrets } = core;
   const { configListeners, stopHooks } = core.extensions;
-  const { observers, notify } = core.observers;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -83,47 +80,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const modules = moduleSetup(core, context, { health, presenceRows }, options);
   const setup = modules.setup;
 
-  /** Adds `gateway.http.securityHeaders.strictTransportSecurity` when set (a string; `false` or unset: none). */
-  /** The headers every answer carries besides the fixed security headers: HSTS, when configured. */
-  const deploymentHeaders = (): Record<string, string> | undefined => {
-    const value = state.config.gateway?.http?.securityHeaders?.strictTransportSecurity;
-    return typeof value === "string" && value ? { "Strict-Transport-Security": value } : undefined;
-  };
-
-  /** Answers one HTTP request; the transports call it directly. */
-  const serve = (request: Request, info: RequestInfo): Response | Promise<Response> => {
-    const fail = (error: unknown) => {
-      logger.error("http handler failed", { url: request.url, error: String(error) });
-      const shape = toErrorShape(error);
-      return redactResponse(
-        jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
-        secrets,
-      );
-    };
-    // Stays synchronous when setup is done and the route answers synchronously: every request pays
-    // for each await here, and most gateway routes can answer at once.
-    const answer = (): Response | Promise<Response> => {
-      const logged = accessLog.on();
-      const started = observers.size || logged ? now() : 0;
-      const { route, response } = router.handle(request, info);
-      const secure = (res: Response) => {
-        const secured = withSecurityHeaders(res, deploymentHeaders());
-        if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
-        if (logged) accessLog.request(request, secured.status, started);
-        return secured;
-      };
-      const finish = (res: Response) => {
-        const clean = redactResponse(res, secrets);
-        return clean instanceof Promise ? clean.then(secure) : secure(clean);
-      };
-      return response instanceof Promise ? response.then(finish, fail) : finish(response);
-    };
-    try {
-      return modules.complete() ? answer() : setup().then(answer).catch(fail);
-    } catch (error) {
-      return fail(error);
-    }
-  };
+  const serve = createServe(core, { accessLog, modules });
 
   const handler: GatewayServerHandler = {
     fetch: (request, info) => serve(request, info),
