@@ -5,10 +5,9 @@
  * @module
  */
 import { bindHostFor, isLoopbackAddress } from "./auth/locality.ts";
-import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
-import { validateConfig } from "./config/schema.ts";
+import { authConfigProblem } from "./auth/shared-secret.ts";
 import type { GatewayTlsConfig } from "./config/sections/gateway.ts";
-import { GatewayError, toErrorShape } from "./errors.ts";
+import { GatewayError } from "./errors.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
@@ -21,6 +20,7 @@ import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
 import { moduleSetup } from "./gateway/modules.ts";
 import { createServe } from "./gateway/http.ts";
+import { applyConfigUpdate } from "./gateway/config-update.ts";
 import { CloseCode, DEFAULT_PORT, TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { TlsFiles } from "./transports/types.ts";
 import type { GatewayServerHandler } from "./ws/wire.ts";
@@ -44,9 +44,8 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, env, logger, secrets, bus } = core;
-  const { connections, stateVersion, refreshSecrets } = core;
-  const { configListeners, stopHooks } = core.extensions;
+  const { state, now, logger, secrets, bus, connections, stateVersion } = core;
+  const { stopHooks } = core.extensions;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -183,38 +182,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
     fetch: (request, info = { remoteAddress: "127.0.0.1" }) => Promise.resolve(serve(request, info)),
 
-    updateConfig(next, source = {}) {
-      const result = validateConfig(next);
-      if (!result.ok) {
-        logger.warn("config update rejected; keeping the running config", { issues: result.issues });
-        return { ok: false, issues: result.issues };
-      }
-      let nextAuth: ResolvedAuth;
-      try {
-        nextAuth = resolveAuth(result.config.gateway?.auth, env);
-      } catch (error) {
-        // An unresolved SecretRef (an object where a string belongs) is a bad config, not a crash.
-        const issues = [{ path: "gateway.auth", message: toErrorShape(error).message }];
-        logger.warn("config update rejected; keeping the running config", { issues });
-        return { ok: false, issues };
-      }
-      const problem = authConfigProblem(nextAuth);
-      if (problem) return { ok: false, issues: [{ path: "gateway.auth", message: problem }] };
-      const previous = state.config;
-      state.config = result.config;
-      state.auth = nextAuth;
-      refreshSecrets();
-      for (const listener of configListeners) {
-        try {
-          listener(state.config, previous);
-        } catch (error) {
-          logger.error("config listener failed", { error: String(error) });
-        }
-      }
-      // Never the content: it may hold secrets, and clients re-read it with config.get if they care.
-      bus.publish({ event: "config.changed", payload: { ...source, ts: now() }, scope: "operator.read" });
-      return { ok: true };
-    },
+    updateConfig: (next, source = {}) => applyConfigUpdate(core, next, source),
 
     async call(method, params = {}, caller = INTERNAL_CALLER) {
       await setup();
