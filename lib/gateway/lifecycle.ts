@@ -11,7 +11,7 @@ import { authConfigProblem } from "../auth/shared-secret.ts";
 import type { GatewayTlsConfig } from "../config/sections/gateway.ts";
 import { GatewayError } from "../errors.ts";
 import { CloseCode, DEFAULT_PORT } from "../protocol/constants.ts";
-import type { TlsFiles } from "../transports/types.ts";
+import type { ListeningServer, TlsFiles, Transport } from "../transports/types.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
@@ -48,35 +48,9 @@ export function createLifecycle(
       }
       state.phase = "starting";
       try {
-        const problem = authConfigProblem(state.auth);
-        if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
-        if (
-          state.auth.mode === "trusted-proxy" &&
-          (!state.auth.trustedProxy || !state.config.gateway?.trustedProxies?.length)
-        ) {
-          logger.warn(
-            "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
-          );
-        }
+        checkAuth(core);
         await setup();
-        if (options.transport) {
-          const hostname = options.hostname ??
-            bindHostFor(state.config.gateway?.bind, state.config.gateway?.customBindHost);
-          const port = options.port ?? state.config.gateway?.port ?? DEFAULT_PORT;
-          if (!isLoopbackAddress(hostname) && state.auth.mode === "none") {
-            throw new GatewayError(
-              "BIND_WITHOUT_AUTH",
-              `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
-            );
-          }
-          state.server = await options.transport.listen(handler, {
-            tls: tlsFiles(state.config.gateway?.tls),
-            hostname,
-            port,
-            headerTimeoutMs: options.limits?.headerTimeoutMs ?? state.config.gateway?.limits?.headerTimeoutMs,
-            logger: logger.child("transport"),
-          });
-        }
+        if (options.transport) state.server = await listen(core, handler, options.transport, options);
         state.startedAt = now();
         presenceRows.addSelf();
         tickTimer = setInterval(
@@ -138,4 +112,43 @@ function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
     );
   }
   return { certPath: tls.certPath, keyPath: tls.keyPath };
+}
+
+/** Refuses to start without the credentials the auth mode needs; warns when trusted-proxy lacks its setup. */
+function checkAuth({ state, logger }: Pick<GatewayCore, "state" | "logger">): void {
+  const problem = authConfigProblem(state.auth);
+  if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
+  if (
+    state.auth.mode === "trusted-proxy" &&
+    (!state.auth.trustedProxy || !state.config.gateway?.trustedProxies?.length)
+  ) {
+    logger.warn(
+      "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
+    );
+  }
+}
+
+/** Listens on `transport`; a non-loopback bind without auth is refused before anything listens. */
+async function listen(
+  { state, logger }: Pick<GatewayCore, "state" | "logger">,
+  handler: GatewayServerHandler,
+  transport: Transport,
+  options: Pick<GatewayOptions, "hostname" | "port" | "limits">,
+): Promise<ListeningServer> {
+  const hostname = options.hostname ??
+    bindHostFor(state.config.gateway?.bind, state.config.gateway?.customBindHost);
+  const port = options.port ?? state.config.gateway?.port ?? DEFAULT_PORT;
+  if (!isLoopbackAddress(hostname) && state.auth.mode === "none") {
+    throw new GatewayError(
+      "BIND_WITHOUT_AUTH",
+      `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
+    );
+  }
+  return await transport.listen(handler, {
+    tls: tlsFiles(state.config.gateway?.tls),
+    hostname,
+    port,
+    headerTimeoutMs: options.limits?.headerTimeoutMs ?? state.config.gateway?.limits?.headerTimeoutMs,
+    logger: logger.child("transport"),
+  });
 }
