@@ -1,26 +1,27 @@
 /**
  * `createGateway()`: the runtime-agnostic gateway. It owns methods, routes, connections, auth and state;
- * transports put it on the network and modules extend it.
+ * transports put it on the network and modules extend it. This file wires the parts in `./gateway/`
+ * (one job each; see docs/architecture.md) and is the entry point the rest of the code imports.
  *
  * @module
  */
-import { createCore, listeningAddress } from "./gateway/core.ts";
-import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
-import { createPresenceRows } from "./gateway/presence.ts";
-import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
-import { fanOut } from "./gateway/fan-out.ts";
-import { createAuthentication } from "./gateway/authentication.ts";
-import { createAdmission } from "./gateway/admission.ts";
 import { createAccessLog } from "./gateway/access-log.ts";
+import { createAdmission } from "./gateway/admission.ts";
+import { createAuthentication } from "./gateway/authentication.ts";
+import { applyConfigUpdate } from "./gateway/config-update.ts";
 import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
-import { moduleSetup } from "./gateway/modules.ts";
+import { createCore, listeningAddress } from "./gateway/core.ts";
+import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
+import { fanOut } from "./gateway/fan-out.ts";
 import { createServe } from "./gateway/http.ts";
-import { applyConfigUpdate } from "./gateway/config-update.ts";
 import { createLifecycle } from "./gateway/lifecycle.ts";
+import { moduleSetup } from "./gateway/modules.ts";
+import { createPresenceRows } from "./gateway/presence.ts";
+import { addProbeRoutes, createHealth } from "./gateway/probes.ts";
+import type { Gateway, GatewayOptions } from "./gateway/types.ts";
 import { TICK_INTERVAL_MS } from "./protocol/constants.ts";
 import type { GatewayServerHandler } from "./ws/wire.ts";
-import type { Gateway, GatewayOptions } from "./gateway/types.ts";
 
 export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
@@ -30,17 +31,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const { state, now, logger, secrets, bus, connections, stateVersion } = core;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
-
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
-
   const health = createHealth(core);
-
-  const address = () => listeningAddress(state);
-
   const admission = createAdmission(core, { attribute, clientAddress }, options);
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
-
   const host = createConnectionHost(core, {
     authenticator,
     admission,
@@ -50,27 +45,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     accessLog,
     tickIntervalMs,
   }, options);
-
+  // Subscribed before any module: connections get each event before module listeners run.
   bus.subscribe(fanOut(connections, stateVersion));
-
   const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
-
+  // The probe routes go in before any module's routes.
   addProbeRoutes(core, context.prepareJsonResponse);
-
   const modules = moduleSetup(core, context, { health, presenceRows }, options);
-  const setup = modules.setup;
-
   const serve = createServe(core, { accessLog, modules });
-
   const handler: GatewayServerHandler = {
     fetch: (request, info) => serve(request, info),
     admitUpgrade: admission.admitUpgrade,
     acceptSocket: (wire, info) => admission.acceptSocket(host, wire, info),
   };
-
-  const lifecycle = createLifecycle(core, { handler, setup, presenceRows, drain, tickIntervalMs }, options);
-
-  const gateway: Gateway = {
+  const { start, stop } = createLifecycle(
+    core,
+    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs },
+    options,
+  );
+  return {
     handler,
     bus,
     logger,
@@ -78,27 +70,21 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     registerMethod: context.registerMethod,
     registerRoute: context.registerRoute,
     config: () => state.config,
-
-    start: lifecycle.start,
-    stop: lifecycle.stop,
-
+    start,
+    stop,
     fetch: (request, info = { remoteAddress: "127.0.0.1" }) => Promise.resolve(serve(request, info)),
-
     updateConfig: (next, source = {}) => applyConfigUpdate(core, next, source),
-
     async call(method, params = {}, caller = INTERNAL_CALLER) {
-      await setup();
+      await modules.setup();
       return context.callMethod(method, params, caller);
     },
-
     state: {
       presence: () => presenceRows.list(),
       health,
       uptimeMs: () => Math.round(now() - state.startedAt),
       stateVersion: () => ({ ...stateVersion }),
       connections: () => connections.size,
-      address,
+      address: () => listeningAddress(state),
     },
   };
-  return gateway;
 }
