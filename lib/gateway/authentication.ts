@@ -17,6 +17,7 @@ const HOST_ADDRESS_TTL_MS = 30_000;
 
 /** The authenticator and the two ways to attribute a peer to a client address. */
 export interface Authentication {
+  /** Checks socket `connect` params and HTTP credentials. */
   readonly authenticator: Authenticator;
   /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
   attribute(remoteAddress: string, headers: Headers): ClientAttribution;

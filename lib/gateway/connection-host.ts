@@ -24,11 +24,17 @@ import type { GatewayOptions } from "./types.ts";
 
 /** The gateway parts the connection callbacks use. */
 export interface ConnectionHostParts {
+  /** Checks each socket's `connect`. */
   authenticator: Authenticator;
+  /** Released when a socket authenticates or closes unauthenticated. */
   admission: Admission;
+  /** Gets a row per authenticated client. */
   presenceRows: PresenceRows;
+  /** Runs each request frame. */
   dispatch: Dispatcher["dispatch"];
+  /** The health snapshot `hello-ok` carries. */
   health: () => Record<string, unknown>;
+  /** Gets the disconnect line. */
   accessLog: AccessLog;
   /** Advertised in `hello-ok.policy`. */
   tickIntervalMs: number;

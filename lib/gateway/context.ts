@@ -15,9 +15,13 @@ import type { GatewayOptions } from "./types.ts";
 
 /** The gateway parts the context hands out. */
 export interface ContextParts {
+  /** Behind `authenticateHttp`. */
   authenticator: Authentication["authenticator"];
+  /** Behind `clientAddress`. */
   clientAddress: Authentication["clientAddress"];
+  /** Behind `callMethod`. */
   dispatch: Dispatcher["dispatch"];
+  /** Records each HTTP request's auth outcome. */
   accessLog: AccessLog;
 }
 

@@ -29,8 +29,11 @@ export type Phase = "idle" | "starting" | "running" | "stopping" | "stopped";
 
 /** The gateway's mutable state, read through this object so every part sees the current value. */
 export interface GatewayState {
+  /** The config in force (replaced on a hot reload). */
   config: GatewayConfig;
+  /** The auth resolved from that config and the environment. */
   auth: ResolvedAuth;
+  /** Where start/stop have got to. */
   phase: Phase;
   /** When the gateway last started; uptime counts from here. */
   startedAt: number;
@@ -40,36 +43,57 @@ export interface GatewayState {
 
 /** What modules registered through the context, for the parts that consult it. */
 export interface Extensions {
+  /** Keys added to the health snapshot. */
   readonly healthSections: (() => Record<string, unknown>)[];
+  /** Keys added to the `status` result. */
   readonly statusSections: (() => Record<string, unknown>)[];
+  /** Named checks `/ready` runs. */
   readonly readinessChecks: Map<string, () => string | undefined>;
+  /** Called after each applied config change. */
   readonly configListeners: Set<(next: GatewayConfig, prev: GatewayConfig) => void>;
+  /** Run last-first when the gateway stops. */
   readonly stopHooks: (() => void | Promise<void>)[];
+  /** Checks every new socket must pass. */
   readonly socketGuards: SocketGuard[];
 }
 
 /** The shared pieces of one gateway; see the module doc. */
 export interface GatewayCore {
+  /** The mutable run state. */
   readonly state: GatewayState;
+  /** The gateway's clock (ms). */
   readonly now: () => number;
+  /** Makes connection, request and token ids. */
   readonly newId: () => string;
+  /** The environment the host passed (never the process's). */
   readonly env: Record<string, string | undefined>;
+  /** The root logger; its sinks get records with secrets replaced. */
   readonly logger: Logger;
+  /** Hides every resolved secret value in what leaves the process. */
   readonly secrets: SecretRedactor;
   /** Serves `logs.tail`. */
   readonly logTail: LogTailSource;
+  /** Carries events to the connections and to modules. */
   readonly bus: EventBus;
+  /** Presence rows. */
   readonly presence: PresenceStore;
+  /** Outcomes of calls sent with an `idempotencyKey`. */
   readonly idempotency: IdempotencyStore;
+  /** Paired devices and their tokens. */
   readonly devices: DeviceStore;
+  /** The methods, with their scopes. */
   readonly registry: MethodRegistry;
+  /** The HTTP routes. */
   readonly router: HttpRouter;
   /** Event names `hello-ok` advertises; modules add theirs. */
   readonly events: Set<string>;
+  /** What modules registered through the context. */
   readonly extensions: Extensions;
   /** Every open socket, authenticated or not. */
   readonly connections: Set<Connection>;
+  /** Metrics-style observers and the helpers that report to them. */
   readonly observers: Observers;
+  /** Versions `presence` and `health` events and `hello-ok` carry. */
   readonly stateVersion: { presence: number; health: number };
   /** This boot's id: `hello-ok.server.bootId` and the gateway's own presence row. */
   readonly selfId: string;

@@ -23,11 +23,15 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** The gateway parts start and stop drive. */
 export interface LifecycleParts {
+  /** What the transport drives. */
   handler: GatewayServerHandler;
   /** Module setup (runs once). */
   setup(): Promise<void>;
+  /** Holds the gateway's own row while it runs. */
   presenceRows: PresenceRows;
+  /** Waits for calls in flight at stop. */
   drain: Dispatcher["drain"];
+  /** How often `tick` is published. */
   tickIntervalMs: number;
 }
 

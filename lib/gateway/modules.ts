@@ -20,7 +20,9 @@ export interface ModuleSetup {
 
 /** What the system module reports besides the core. */
 export interface SystemParts {
+  /** The health snapshot (`health` method). */
   health: () => Record<string, unknown>;
+  /** The rows `system-presence` lists. */
   presenceRows: PresenceRows;
 }
 

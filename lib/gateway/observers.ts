@@ -11,6 +11,7 @@ import type { GatewayObserver } from "../types.ts";
 
 /** The registered observers and the reporting helpers over them. */
 export interface Observers {
+  /** Every observer a module added (`context.observe`). */
   readonly observers: Set<GatewayObserver>;
   /** Calls `report` on every observer; one that throws is logged and skipped. */
   notify(report: (observer: GatewayObserver) => void): void;
