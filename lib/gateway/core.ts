@@ -141,14 +141,6 @@ export function createCore(options: GatewayOptions): GatewayCore {
   const registry = new MethodRegistry();
   const router = new HttpRouter();
   const events = new Set(BASE_EVENTS);
-  const extensions: Extensions = {
-    healthSections: [],
-    statusSections: [],
-    readinessChecks: new Map(),
-    configListeners: new Set(),
-    stopHooks: [],
-    socketGuards: [],
-  };
   const connections = new Set<Connection>();
   const observers = createObservers({ logger, now, registry });
   const stateVersion = { presence: 1, health: 1 };
@@ -168,7 +160,14 @@ export function createCore(options: GatewayOptions): GatewayCore {
     registry,
     router,
     events,
-    extensions,
+    extensions: {
+      healthSections: [],
+      statusSections: [],
+      readinessChecks: new Map(),
+      configListeners: new Set(),
+      stopHooks: [],
+      socketGuards: [],
+    },
     connections,
     observers,
     stateVersion,
