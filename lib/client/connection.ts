@@ -87,6 +87,17 @@ function describeSocketError(event: unknown): string {
   return typeof message === "string" && message ? message : "connection failed";
 }
 
+/** One socket's client-side state: the requests awaiting answers and how far the connection got. */
+interface Session {
+  readonly url: string;
+  readonly socket: WebSocketLike;
+  readonly pending: Map<string, Pending>;
+  nextId: number;
+  opened: boolean;
+  connected: boolean;
+  closed: boolean;
+}
+
 /** Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on. */
 export function connectGateway(options: ConnectOptions): Promise<GatewayConnection> {
   const url = options.url;
@@ -101,60 +112,14 @@ export function connectGateway(options: ConnectOptions): Promise<GatewayConnecti
       new GatewayClientError("unreachable", "UNREACHABLE", `cannot open ${url}: ${reason}`),
     );
   }
-
-  const pending = new Map<string, Pending>();
-  let nextId = 0;
-  let opened = false;
-  let connected = false;
-  let closed = false;
-
-  const failAll = (error: GatewayClientError) => {
-    for (const [id, entry] of pending) {
-      clearTimeout(entry.timer);
-      pending.delete(id);
-      entry.reject(error);
-    }
-  };
-
-  const send = (
-    method: string,
-    params: unknown,
-    timeoutMs: number,
-    expectFinal: boolean,
-  ): Promise<unknown> => {
-    if (closed || socket.readyState !== OPEN) {
-      return Promise.reject(
-        new GatewayClientError("closed", "CLOSED", `${method}: connection to ${url} is closed`),
-      );
-    }
-    const id = `${++nextId}:${crypto.randomUUID()}`;
-    const frame: RequestFrame = { type: "req", id, method, params: params ?? {} };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(
-          new GatewayClientError(
-            "timeout",
-            "TIMEOUT",
-            `${method} timed out after ${timeoutMs}ms waiting for ${url}`,
-          ),
-        );
-      }, timeoutMs);
-      pending.set(id, { method, expectFinal, resolve, reject, timer });
-      socket.send(JSON.stringify(frame));
-    });
-  };
-
-  const onResponse = (frame: ResponseFrame) => {
-    const entry = pending.get(frame.id);
-    if (!entry) return;
-    const payload = frame.payload as { status?: unknown } | undefined;
-    if (frame.ok && entry.expectFinal && payload?.status === "accepted") return;
-    clearTimeout(entry.timer);
-    pending.delete(frame.id);
-    if (frame.ok) entry.resolve(frame.payload);
-    else if (entry.method === "connect") entry.reject(connectFailure(frame.error, url));
-    else entry.reject(rpcFailure(entry.method, frame.error));
+  const session: Session = {
+    url,
+    socket,
+    pending: new Map(),
+    nextId: 0,
+    opened: false,
+    connected: false,
+    closed: false,
   };
 
   return new Promise<GatewayConnection>((resolve, reject) => {
@@ -163,15 +128,15 @@ export function connectGateway(options: ConnectOptions): Promise<GatewayConnecti
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      closed = true;
-      failAll(error);
+      session.closed = true;
+      failAll(session, error);
       try {
         socket.close();
       } catch { /* already closing */ }
       reject(error);
     };
     const deadline = setTimeout(() => {
-      const stage = opened ? "the handshake" : "the socket to open";
+      const stage = session.opened ? "the handshake" : "the socket to open";
       fail(
         new GatewayClientError(
           "timeout",
@@ -180,86 +145,174 @@ export function connectGateway(options: ConnectOptions): Promise<GatewayConnecti
         ),
       );
     }, budget);
-
-    const handshake = async () => {
-      const hello = await send(
-        "connect",
-        {
-          minProtocol: CLIENT_PROTOCOL_VERSION,
-          maxProtocol: CLIENT_PROTOCOL_VERSION,
-          client: options.client,
-          caps: options.caps ?? [],
-          auth: {
-            ...(options.token !== undefined ? { token: options.token } : {}),
-            ...(options.password !== undefined ? { password: options.password } : {}),
-          },
-          role: options.role ?? "operator",
-          scopes: options.scopes ?? ["operator.read"],
-        },
-        budget,
-        false,
-      );
-      if (!isHelloOk(hello)) {
-        throw new GatewayClientError(
-          "protocol",
-          "PROTOCOL",
-          `${url} answered connect without a hello-ok payload`,
-        );
-      }
-      return hello;
+    const succeed = (hello: HelloOk) => {
+      if (settled) return;
+      settled = true;
+      session.connected = true;
+      clearTimeout(deadline);
+      resolve(openConnection(session, hello, requestTimeout));
     };
+    watchSocket(session, options, {
+      settled: () => settled,
+      challenged: () =>
+        handshake(session, options, budget).then(succeed, (err) => fail(err as GatewayClientError)),
+      fail,
+    });
+  });
+}
 
-    socket.addEventListener("open", () => {
-      opened = true;
-    });
-    socket.addEventListener("message", (event: { data?: unknown }) => {
-      const text = frameText(event.data);
-      const frame = text === undefined ? undefined : parseServerFrame(text);
-      if (!frame) return;
-      if (frame.type === "res") return onResponse(frame);
-      if (frame.event === "connect.challenge" && !connected && pending.size === 0 && !settled) {
-        handshake().then((hello) => {
-          if (settled) return;
-          settled = true;
-          connected = true;
-          clearTimeout(deadline);
-          resolve({
-            url,
-            hello,
-            request: <T>(method: string, params?: unknown, opts: RequestOptions = {}) =>
-              send(method, params, opts.timeoutMs ?? requestTimeout, opts.expectFinal ?? false) as Promise<T>,
-            close: () => {
-              if (closed) return;
-              closed = true;
-              failAll(new GatewayClientError("closed", "CLOSED", `connection to ${url} was closed`));
-              socket.close(1000, "client done");
-            },
-          });
-        }, (err) => fail(err as GatewayClientError));
-        return;
-      }
-      if (connected) options.onEvent?.(frame);
-    });
-    socket.addEventListener("error", (event: unknown) => {
-      if (opened) return; // a close event follows with the details
-      fail(
+/** Rejects every pending request with `error`. */
+function failAll(session: Session, error: GatewayClientError): void {
+  for (const [id, entry] of session.pending) {
+    clearTimeout(entry.timer);
+    session.pending.delete(id);
+    entry.reject(error);
+  }
+}
+
+/** Sends one request frame and waits for its response (or the timeout). */
+function send(
+  session: Session,
+  method: string,
+  params: unknown,
+  timeoutMs: number,
+  expectFinal: boolean,
+): Promise<unknown> {
+  const { url, socket, pending } = session;
+  if (session.closed || socket.readyState !== OPEN) {
+    return Promise.reject(
+      new GatewayClientError("closed", "CLOSED", `${method}: connection to ${url} is closed`),
+    );
+  }
+  const id = `${++session.nextId}:${crypto.randomUUID()}`;
+  const frame: RequestFrame = { type: "req", id, method, params: params ?? {} };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(
         new GatewayClientError(
-          "unreachable",
-          "UNREACHABLE",
-          `gateway unreachable at ${url}: ${describeSocketError(event)}`,
+          "timeout",
+          "TIMEOUT",
+          `${method} timed out after ${timeoutMs}ms waiting for ${url}`,
         ),
       );
-    });
-    socket.addEventListener("close", (event: { code?: number; reason?: string }) => {
-      const why = `gateway closed (${event.code ?? 1006})${event.reason ? `: ${event.reason}` : ""}`;
-      const error = opened
-        ? new GatewayClientError("closed", "CLOSED", `${why} [${url}]`, {
-          details: { closeCode: event.code },
-        })
-        : new GatewayClientError("unreachable", "UNREACHABLE", `gateway unreachable at ${url}: ${why}`);
-      if (!settled) return fail(error);
-      closed = true;
-      failAll(error);
-    });
+    }, timeoutMs);
+    pending.set(id, { method, expectFinal, resolve, reject, timer });
+    socket.send(JSON.stringify(frame));
+  });
+}
+
+/** Settles the request a response answers; an early `accepted` ack is skipped when the caller wants the final one. */
+function onResponse(session: Session, frame: ResponseFrame): void {
+  const entry = session.pending.get(frame.id);
+  if (!entry) return;
+  const payload = frame.payload as { status?: unknown } | undefined;
+  if (frame.ok && entry.expectFinal && payload?.status === "accepted") return;
+  clearTimeout(entry.timer);
+  session.pending.delete(frame.id);
+  if (frame.ok) entry.resolve(frame.payload);
+  else if (entry.method === "connect") entry.reject(connectFailure(frame.error, session.url));
+  else entry.reject(rpcFailure(entry.method, frame.error));
+}
+
+/** Sends `connect` and resolves with the `hello-ok` payload. */
+async function handshake(session: Session, options: ConnectOptions, budget: number): Promise<HelloOk> {
+  const hello = await send(
+    session,
+    "connect",
+    {
+      minProtocol: CLIENT_PROTOCOL_VERSION,
+      maxProtocol: CLIENT_PROTOCOL_VERSION,
+      client: options.client,
+      caps: options.caps ?? [],
+      auth: {
+        ...(options.token !== undefined ? { token: options.token } : {}),
+        ...(options.password !== undefined ? { password: options.password } : {}),
+      },
+      role: options.role ?? "operator",
+      scopes: options.scopes ?? ["operator.read"],
+    },
+    budget,
+    false,
+  );
+  if (!isHelloOk(hello)) {
+    throw new GatewayClientError(
+      "protocol",
+      "PROTOCOL",
+      `${session.url} answered connect without a hello-ok payload`,
+    );
+  }
+  return hello;
+}
+
+/** The connection handed to the caller once `hello-ok` arrived. */
+function openConnection(session: Session, hello: HelloOk, requestTimeout: number): GatewayConnection {
+  const { url, socket } = session;
+  return {
+    url,
+    hello,
+    request: <T>(method: string, params?: unknown, opts: RequestOptions = {}) =>
+      send(session, method, params, opts.timeoutMs ?? requestTimeout, opts.expectFinal ?? false) as Promise<
+        T
+      >,
+    close: () => {
+      if (session.closed) return;
+      session.closed = true;
+      failAll(session, new GatewayClientError("closed", "CLOSED", `connection to ${url} was closed`));
+      socket.close(1000, "client done");
+    },
+  };
+}
+
+/** Where the socket's events go while the connection attempt is open and after. */
+interface SocketCallbacks {
+  /** Whether the attempt already resolved or failed. */
+  settled(): boolean;
+  /** The server's `connect.challenge` arrived: run the handshake. */
+  challenged(): void;
+  /** Ends the attempt with `error` (ignored once settled). */
+  fail(error: GatewayClientError): void;
+}
+
+/** Routes the socket's open, message, error and close events. */
+function watchSocket(session: Session, options: ConnectOptions, callbacks: SocketCallbacks): void {
+  const { url, socket } = session;
+  socket.addEventListener("open", () => {
+    session.opened = true;
+  });
+  socket.addEventListener("message", (event: { data?: unknown }) => {
+    const text = frameText(event.data);
+    const frame = text === undefined ? undefined : parseServerFrame(text);
+    if (!frame) return;
+    if (frame.type === "res") return onResponse(session, frame);
+    if (
+      frame.event === "connect.challenge" && !session.connected && session.pending.size === 0 &&
+      !callbacks.settled()
+    ) {
+      callbacks.challenged();
+      return;
+    }
+    if (session.connected) options.onEvent?.(frame);
+  });
+  socket.addEventListener("error", (event: unknown) => {
+    if (session.opened) return; // a close event follows with the details
+    callbacks.fail(
+      new GatewayClientError(
+        "unreachable",
+        "UNREACHABLE",
+        `gateway unreachable at ${url}: ${describeSocketError(event)}`,
+      ),
+    );
+  });
+  socket.addEventListener("close", (event: { code?: number; reason?: string }) => {
+    const why = `gateway closed (${event.code ?? 1006})${event.reason ? `: ${event.reason}` : ""}`;
+    const error = session.opened
+      ? new GatewayClientError("closed", "CLOSED", `${why} [${url}]`, {
+        details: { closeCode: event.code },
+      })
+      : new GatewayClientError("unreachable", "UNREACHABLE", `gateway unreachable at ${url}: ${why}`);
+    if (!callbacks.settled()) return callbacks.fail(error);
+    session.closed = true;
+    failAll(session, error);
   });
 }

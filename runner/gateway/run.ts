@@ -9,7 +9,12 @@ import { createGateway, type Gateway } from "../../lib/gateway.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import { collectSecretValues } from "../../lib/log/secret-redactor.ts";
-import { ConfigLoadError, loadConfig } from "../../lib/config/source.ts";
+import {
+  ConfigLoadError,
+  type ConfigSource,
+  loadConfig,
+  type LoadedConfig,
+} from "../../lib/config/source.ts";
 import { bindHostFor } from "../../lib/auth/locality.ts";
 import { GatewayError } from "../../lib/errors.ts";
 import { denoTransport } from "../../lib/transports/deno.ts";
@@ -24,13 +29,18 @@ import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.
 import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
 import { portTakenMessage, probePortHolder } from "./port-holder.ts";
-import { acquireGatewayLock } from "./lock.ts";
-import { createRunnerLogging } from "./logging.ts";
+import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
+import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
 import { secretsModule } from "../../lib/methods/secrets.ts";
 import { tightenStateDir } from "./state-permissions.ts";
 import { reloadModeOf } from "../../lib/config/reload-plan.ts";
-import { GatewaySupervisor, type ManagedGateway, SecretsActivationError } from "./supervisor.ts";
+import {
+  GatewaySupervisor,
+  type ManagedGateway,
+  type PreparedConfig,
+  SecretsActivationError,
+} from "./supervisor.ts";
 
 /** Everything `gateway run` was asked for. */
 export interface GatewayRunOptions {
@@ -55,35 +65,14 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
   const { env, paths, output } = context;
   const home = resolveHome(env, homedir());
   if (options.reset && !options.dev) throw new CliError("--reset requires --dev", EXIT.usage);
-  // A freshly generated dev token is printed once, with the ways to use it once the port is known.
-  let newDevToken: string | undefined;
-  if (options.dev) {
-    const setup = await ensureDevConfig(paths, { reset: options.reset });
-    if (setup.token) {
-      newDevToken = setup.token;
-      output.out(`Created dev config ${paths.configPath}`);
-      output.out(`Gateway token (shown once; it is stored in the config): ${setup.token}`);
-      if (setup.detected) {
-        output.out(
-          `Found a local model server (${setup.detected.providerId} at ${setup.detected.config.baseUrl}); ` +
-            `default model ${setup.detected.defaultModel} (the built-in one stays as local/scripted-1)`,
-        );
-      }
-    }
-  }
+  const devToken = options.dev ? await prepareDevConfig(context, options.reset) : undefined;
   const { source, file } = gatewayConfigSource({
     configPath: paths.configPath,
     profile: paths.profile,
     env,
     flags: options.overrides,
   });
-  let initial;
-  try {
-    initial = await loadConfig(source);
-  } catch (err) {
-    if (err instanceof ConfigLoadError) throw new CliError(err.message, EXIT.config);
-    throw err;
-  }
+  const initial = await loadInitialConfig(source);
   guardMode(initial.config, initial.snapshot.exists, options.allowUnconfigured, paths.configPath);
 
   const logging = createRunnerLogging(initial.config, {
@@ -108,89 +97,169 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
       const killed = await freePort(port);
       if (killed.length) log.warn("--force stopped the previous listener", { port, pids: killed });
     }
-    const bindRetries = Number(env.OPENCLAW_GATEWAY_BIND_RETRIES ?? 20);
-    // SecretRef results of the latest resolution: the gateway redacts them wherever they would leave.
-    let refValues: string[] = [];
-    const supervisor: GatewaySupervisor = new GatewaySupervisor({
-      source,
-      logger: log.child("reload"),
-      resolveSecrets: async (config, previous) => {
-        const resolved = await resolveSecrets(config, {
-          resolvers: hostSecretResolvers(env, home),
-          previous: previous?.values,
-        });
-        refValues = [...resolved.values.values()].map((v) => v.value);
-        return resolved;
-      },
-      createGateway: (config) =>
-        retryingStart(
-          createGateway({
-            config,
-            env,
-            transport: denoTransport(),
-            modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
-            logSinks: [logging.sink],
-            logLevel: "trace",
-            logTail: new FileLogTail(() => logging.file.path),
-            paths: { configPath: paths.configPath, stateDir: paths.stateDir },
-            secretValues: () => refValues,
-            host: { name: hostname(), platform: Deno.build.os },
-          }),
-          bindRetries,
-          log,
-        ),
-      onApplied: (prepared) => {
-        const secretValues = [
-          ...[...prepared.secrets.values.values()].map((v) => v.value),
-          ...collectSecretValues(prepared.runtime, env),
-        ];
-        const auth = prepared.runtime.gateway?.auth;
-        for (
-          const value of [
-            auth?.token,
-            auth?.password,
-            env.OPENCLAW_GATEWAY_TOKEN,
-            env.OPENCLAW_GATEWAY_PASSWORD,
-          ]
-        ) {
-          if (typeof value === "string" && value) secretValues.push(value);
-        }
-        logging.apply(prepared.runtime, secretValues);
-      },
-      onListening: async (address) => {
-        if (address) await lock.updatePort(address.port);
-        if (address && newDevToken) {
-          const base = `http://${address.hostname}:${address.port}`;
-          output.out(`Control UI: ${base}/#token=${newDevToken}`);
-          output.out(
-            `Try: curl ${base}/v1/chat/completions -H "Authorization: Bearer ${newDevToken}" ` +
-              `-H 'content-type: application/json' -d '{"model":"openclaw","messages":[{"role":"user","content":"hi"}]}'`,
-          );
-          newDevToken = undefined;
-        }
-      },
-    });
+    const supervisor = createSupervisor({ context, options, source, logging, lock, home, devToken });
     try {
       await supervisor.start();
     } catch (err) {
       throw startFailure(err);
     }
-    const stopWatching = reloadModeOf(initial.config) === "off"
-      ? undefined
-      : source.watch?.(() => void supervisor.reload());
-    log.info("watching config", { path: file.path, mode: reloadModeOf(initial.config) });
-    const stopRestarts = options.onRestartSignal?.(() =>
-      void supervisor.restart("restart requested (SIGUSR1)")
+    await serveUntilStopped(
+      context,
+      options,
+      supervisor,
+      { source, path: file.path, config: initial.config },
+      log,
     );
-    const reason = await stopRequested(context.shutdownSignal);
-    stopWatching?.();
-    stopRestarts?.();
-    await supervisor.stop(reason);
     return EXIT.ok;
   } finally {
     await lock.release();
     logging.close();
   }
+}
+
+/**
+ * Creates the dev config when it is missing (or on `--reset`). Returns the token when one was just
+ * generated: it is printed once, with the ways to use it once the port is known.
+ */
+async function prepareDevConfig({ paths, output }: CliContext, reset: boolean): Promise<string | undefined> {
+  const setup = await ensureDevConfig(paths, { reset });
+  if (!setup.token) return undefined;
+  output.out(`Created dev config ${paths.configPath}`);
+  output.out(`Gateway token (shown once; it is stored in the config): ${setup.token}`);
+  if (setup.detected) {
+    output.out(
+      `Found a local model server (${setup.detected.providerId} at ${setup.detected.config.baseUrl}); ` +
+        `default model ${setup.detected.defaultModel} (the built-in one stays as local/scripted-1)`,
+    );
+  }
+  return setup.token;
+}
+
+/** Loads the config to start with; a file that cannot be read or parsed is a config error (exit 78). */
+async function loadInitialConfig(source: ConfigSource): Promise<LoadedConfig> {
+  try {
+    return await loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigLoadError) throw new CliError(err.message, EXIT.config);
+    throw err;
+  }
+}
+
+/** What the supervisor's callbacks use from `runGateway`. */
+interface SupervisorParts {
+  context: CliContext;
+  options: GatewayRunOptions;
+  source: ConfigSource;
+  logging: RunnerLogging;
+  lock: GatewayLock;
+  home: string;
+  /** A freshly generated dev token, printed with its usage hints once the gateway listens. */
+  devToken: string | undefined;
+}
+
+/** The supervisor that (re)creates the gateway for each applied config, with secrets resolved by the host. */
+function createSupervisor(
+  { context, options, source, logging, lock, home, devToken }: SupervisorParts,
+): GatewaySupervisor {
+  const { env, paths, output } = context;
+  const log = logging.logger;
+  let newDevToken = devToken;
+  const bindRetries = Number(env.OPENCLAW_GATEWAY_BIND_RETRIES ?? 20);
+  // SecretRef results of the latest resolution: the gateway redacts them wherever they would leave.
+  let refValues: string[] = [];
+  const supervisor: GatewaySupervisor = new GatewaySupervisor({
+    source,
+    logger: log.child("reload"),
+    resolveSecrets: async (config, previous) => {
+      const resolved = await resolveSecrets(config, {
+        resolvers: hostSecretResolvers(env, home),
+        previous: previous?.values,
+      });
+      refValues = [...resolved.values.values()].map((v) => v.value);
+      return resolved;
+    },
+    createGateway: (config) =>
+      retryingStart(
+        createGateway({
+          config,
+          env,
+          transport: denoTransport(),
+          modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
+          logSinks: [logging.sink],
+          logLevel: "trace",
+          logTail: new FileLogTail(() => logging.file.path),
+          paths: { configPath: paths.configPath, stateDir: paths.stateDir },
+          secretValues: () => refValues,
+          host: { name: hostname(), platform: Deno.build.os },
+        }),
+        bindRetries,
+        log,
+      ),
+    onApplied: (prepared) => logging.apply(prepared.runtime, runtimeSecretValues(prepared, env)),
+    onListening: async (address) => {
+      if (address) await lock.updatePort(address.port);
+      if (address && newDevToken) {
+        printDevTokenHints(output, address, newDevToken);
+        newDevToken = undefined;
+      }
+    },
+  });
+  return supervisor;
+}
+
+/** Every secret value of an applied config the runner's own log must hide (resolved refs, auth, env). */
+function runtimeSecretValues(prepared: PreparedConfig, env: CliContext["env"]): string[] {
+  const secretValues = [
+    ...[...prepared.secrets.values.values()].map((v) => v.value),
+    ...collectSecretValues(prepared.runtime, env),
+  ];
+  const auth = prepared.runtime.gateway?.auth;
+  for (
+    const value of [
+      auth?.token,
+      auth?.password,
+      env.OPENCLAW_GATEWAY_TOKEN,
+      env.OPENCLAW_GATEWAY_PASSWORD,
+    ]
+  ) {
+    if (typeof value === "string" && value) secretValues.push(value);
+  }
+  return secretValues;
+}
+
+/** Prints where the Control UI is and a curl that works, for a dev token just generated. */
+function printDevTokenHints(
+  output: CliContext["output"],
+  address: { hostname: string; port: number },
+  token: string,
+): void {
+  const base = `http://${address.hostname}:${address.port}`;
+  output.out(`Control UI: ${base}/#token=${token}`);
+  output.out(
+    `Try: curl ${base}/v1/chat/completions -H "Authorization: Bearer ${token}" ` +
+      `-H 'content-type: application/json' -d '{"model":"openclaw","messages":[{"role":"user","content":"hi"}]}'`,
+  );
+}
+
+/** Watches the config file (unless reload is off) and SIGUSR1 until the shutdown signal, then stops. */
+async function serveUntilStopped(
+  context: CliContext,
+  options: GatewayRunOptions,
+  supervisor: GatewaySupervisor,
+  watched: { source: ConfigSource; path: string; config: GatewayConfig },
+  log: Logger,
+): Promise<void> {
+  const stopWatching = reloadModeOf(watched.config) === "off"
+    ? undefined
+    : watched.source.watch?.(() => void supervisor.reload());
+  log.info("watching config", { path: watched.path, mode: reloadModeOf(watched.config) });
+  const stopRestarts = options.onRestartSignal?.(() =>
+    void supervisor.restart("restart requested (SIGUSR1)")
+  );
+  const reason = await stopRequested(context.shutdownSignal);
+  stopWatching?.();
+  stopRestarts?.();
+  await supervisor.stop(reason);
 }
 
 function guardMode(config: GatewayConfig, exists: boolean, allow: boolean, configPath: string): void {

@@ -1,0 +1,78 @@
+/**
+ * Who a request or socket comes from and whether it may in: client attribution behind trusted proxies,
+ * the auth rate limiter, and the {@link Authenticator} every socket and HTTP route asks.
+ *
+ * @module
+ */
+import { Authenticator } from "../auth/authenticator.ts";
+import { attributeClient, type ClientAttribution } from "../auth/client-address.ts";
+import { normalizeIp } from "../net/ip.ts";
+import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "../auth/rate-limit.ts";
+import { originRefusal } from "../ui/origin.ts";
+import type { GatewayCore } from "./core.ts";
+import type { GatewayOptions } from "./types.ts";
+
+/** How long this host's interface addresses are reused before they are listed again. */
+const HOST_ADDRESS_TTL_MS = 30_000;
+
+/** The authenticator and the two ways to attribute a peer to a client address. */
+export interface Authentication {
+  /** Checks socket `connect` params and HTTP credentials. */
+  readonly authenticator: Authenticator;
+  /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
+  attribute(remoteAddress: string, headers: Headers): ClientAttribution;
+  /** The attributed client address: what every per-client limit (auth, hooks, pre-auth caps) keys on. */
+  clientAddress(remoteAddress: string, headers: Headers): string;
+}
+
+/** Creates the gateway's authentication; `options.transport` lists this host's addresses. */
+export function createAuthentication(
+  { state, now, newId, devices }: Pick<GatewayCore, "state" | "now" | "newId" | "devices">,
+  options: Pick<GatewayOptions, "transport">,
+): Authentication {
+  const rateLimiter = new AuthRateLimiter(
+    {
+      maxAttempts: state.config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
+      windowMs: state.config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
+      lockoutMs: state.config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
+    },
+    now,
+  );
+  const attribute = (remoteAddress: string, headers: Headers) =>
+    attributeClient(remoteAddress, headers, {
+      trustedProxies: state.config.gateway?.trustedProxies ?? [],
+      allowRealIpFallback: state.config.gateway?.allowRealIpFallback ?? false,
+    });
+  const clientAddress = (remoteAddress: string, headers: Headers) =>
+    attribute(remoteAddress, headers).address;
+  // Listing interfaces is a system call; every trusted-proxy request needs the answer, which changes
+  // rarely. A failed listing is not kept, so the next request tries again.
+  let hostAddressCache: { at: number; addresses: ReadonlySet<string> } | undefined;
+  const hostAddresses = (): ReadonlySet<string> => {
+    if (hostAddressCache && now() - hostAddressCache.at < HOST_ADDRESS_TTL_MS) {
+      return hostAddressCache.addresses;
+    }
+    const addresses = new Set(
+      (options.transport?.interfaceAddresses?.() ?? []).flatMap((a) => normalizeIp(a) ?? []),
+    );
+    hostAddressCache = { at: now(), addresses };
+    return addresses;
+  };
+  const authenticator = new Authenticator({
+    auth: () => state.auth,
+    trustedProxies: () => state.config.gateway?.trustedProxies ?? [],
+    attribute,
+    interfaceAddresses: () => hostAddresses(),
+    originRefusal: (headers, url) =>
+      originRefusal(
+        { remoteAddress: "", headers, url },
+        state.config.gateway?.controlUi?.allowedOrigins ?? [],
+      ),
+    rateLimiter,
+    exemptLoopback: () => state.config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
+    devices,
+    now,
+    newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
+  });
+  return { authenticator, attribute, clientAddress };
+}

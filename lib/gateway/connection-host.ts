@@ -1,0 +1,159 @@
+/**
+ * The per-connection callbacks (the {@link ConnectionHost} every {@link Connection} calls): authenticate
+ * `connect`, build `hello-ok`, dispatch requests, and the bookkeeping when a socket authenticates or
+ * closes (admission counts, observers, presence rows, logs).
+ *
+ * @module
+ */
+import type { Authenticator } from "../auth/authenticator.ts";
+import { toErrorShape } from "../errors.ts";
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_BUFFERED_BYTES,
+  MAX_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+} from "../protocol/constants.ts";
+import { GATEWAY_VERSION } from "../version.ts";
+import type { Connection, ConnectionHost, ConnectionPolicy } from "../ws/connection.ts";
+import type { AccessLog } from "./access-log.ts";
+import type { Admission } from "./admission.ts";
+import type { GatewayCore } from "./core.ts";
+import type { Dispatcher } from "./dispatch.ts";
+import type { PresenceRows } from "./presence.ts";
+import type { GatewayOptions } from "./types.ts";
+
+/** The gateway parts the connection callbacks use. */
+export interface ConnectionHostParts {
+  /** Checks each socket's `connect`. */
+  authenticator: Authenticator;
+  /** Released when a socket authenticates or closes unauthenticated. */
+  admission: Admission;
+  /** Gets a row per authenticated client. */
+  presenceRows: PresenceRows;
+  /** Runs each request frame. */
+  dispatch: Dispatcher["dispatch"];
+  /** The health snapshot `hello-ok` carries. */
+  health: () => Record<string, unknown>;
+  /** Gets the disconnect line. */
+  accessLog: AccessLog;
+  /** Advertised in `hello-ok.policy`. */
+  tickIntervalMs: number;
+}
+
+/** The socket limits: the gateway's options first, then `OPENCLAW_HANDSHAKE_TIMEOUT_MS`, then the defaults. */
+function connectionPolicy(
+  options: Pick<GatewayOptions, "limits" | "timing">,
+  env: GatewayCore["env"],
+): ConnectionPolicy {
+  return {
+    maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
+    maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
+    handshakeTimeoutMs: options.timing?.handshakeTimeoutMs ??
+      (Number(env.OPENCLAW_HANDSHAKE_TIMEOUT_MS) || HANDSHAKE_TIMEOUT_MS),
+  };
+}
+
+/** The `hello-ok` payload for a connection that just authenticated (`token`: a newly issued device token). */
+function helloOk(
+  { state, now, registry, events, stateVersion, selfId }: GatewayCore,
+  { presenceRows, health, policy, tickIntervalMs, paths }:
+    & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
+    & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
+  connection: Connection,
+  token: string | undefined,
+): Record<string, unknown> {
+  const caller = connection.caller!;
+  const authBlock: Record<string, unknown> = {
+    method: caller.authMethod,
+    role: caller.role,
+    scopes: [...caller.scopes],
+  };
+  if (token) authBlock.deviceToken = token;
+  const snapshot: Record<string, unknown> = {
+    presence: presenceRows.list(),
+    health: health(),
+    stateVersion: { ...stateVersion },
+    uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
+    authMode: state.auth.mode,
+  };
+  if (paths?.configPath) snapshot.configPath = paths.configPath;
+  if (paths?.stateDir) snapshot.stateDir = paths.stateDir;
+  return {
+    type: "hello-ok",
+    protocol: PROTOCOL_VERSION,
+    server: { version: GATEWAY_VERSION, bootId: selfId, connId: connection.connId },
+    features: { methods: registry.names(), events: [...events] },
+    snapshot,
+    auth: authBlock,
+    policy: { maxPayload: policy.maxPayload, maxBufferedBytes: policy.maxBufferedBytes, tickIntervalMs },
+  };
+}
+
+/** Creates the connection callbacks; `options` carries the limits, the timing and the paths `hello-ok` shows. */
+export function createConnectionHost(
+  core: GatewayCore,
+  parts: ConnectionHostParts,
+  options: Pick<GatewayOptions, "limits" | "timing" | "paths">,
+): ConnectionHost {
+  const { now, newId, logger, connections } = core;
+  const { notify, observed } = core.observers;
+  const { authenticator, admission, presenceRows, dispatch, accessLog } = parts;
+  const policy = connectionPolicy(options, core.env);
+  const deviceTokens = new WeakMap<Connection, string | undefined>();
+  const hello = { ...parts, policy, paths: options.paths };
+
+  return {
+    logger: logger.child("ws"),
+    policy,
+    now,
+    newId,
+    async authenticate(params, connection) {
+      const result = await authenticator.authenticateSocket(params, {
+        connId: connection.connId,
+        remoteAddress: connection.info.remoteAddress,
+        headers: connection.info.headers,
+        url: connection.info.url,
+        nonce: connection.nonce,
+      }).catch((error) => {
+        const code = toErrorShape(error).details?.code;
+        notify((o) => o.authFailure?.("ws", typeof code === "string" ? code : "CONNECT_FAILED"));
+        throw error;
+      });
+      deviceTokens.set(connection, result.deviceToken);
+      return result.caller;
+    },
+    hello: (connection) => helloOk(core, hello, connection, deviceTokens.get(connection)),
+    dispatch(connection, id, method, params, signal) {
+      return observed(method, () =>
+        dispatch(connection.caller!, id, method, params, signal, {
+          ack: (payload) => connection.ack(id, payload),
+          sendEvent: (event, payload) => connection.sendEvent(event, payload),
+        }));
+    },
+    authenticated(connection) {
+      admission.release(connection);
+      notify((o) => o.connection?.("authenticated"));
+      deviceTokens.delete(connection);
+      const caller = connection.caller!;
+      logger.info("client connected", {
+        connId: connection.connId,
+        remote: caller.remoteAddress,
+        client: caller.client?.id,
+        mode: caller.client?.mode,
+        auth: caller.authMethod,
+      });
+      presenceRows.connected(connection);
+    },
+    closed(connection) {
+      if (!connections.delete(connection)) return;
+      notify((o) => o.connection?.("close"));
+      if (accessLog.on()) accessLog.disconnected(connection);
+      if (!connection.caller) {
+        admission.release(connection);
+      } else {
+        presenceRows.disconnected(connection);
+      }
+    },
+    dropped: (event) => notify((o) => o.eventDropped?.(event)),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The {@link GatewayContext} modules get at setup: shared services (logger, bus, config, secrets) and
+ * the ways to extend the gateway (methods, routes, events, health/status/readiness sections, stop
+ * hooks, observers, socket guards), each recorded in the core.
+ *
+ * @module
+ */
+import { preparedJsonResponse } from "../http/response.ts";
+import type { AnyMethod } from "../methods/descriptor.ts";
+import type { MethodScope } from "../protocol/scopes.ts";
+import type { GatewayContext, MethodHandler } from "../types.ts";
+import type { AccessLog } from "./access-log.ts";
+import type { Authentication } from "./authentication.ts";
+import type { GatewayCore } from "./core.ts";
+import type { Dispatcher } from "./dispatch.ts";
+import type { GatewayOptions } from "./types.ts";
+
+/** The gateway parts the context hands out. */
+export interface ContextParts {
+  /** Behind `authenticateHttp`. */
+  authenticator: Authentication["authenticator"];
+  /** Behind `clientAddress`. */
+  clientAddress: Authentication["clientAddress"];
+  /** Behind `callMethod`. */
+  dispatch: Dispatcher["dispatch"];
+  /** Records each HTTP request's auth outcome. */
+  accessLog: AccessLog;
+}
+
+/** Creates the module context; `options.transport` says whether cloning a prepared response is cheap. */
+export function createContext(
+  core: GatewayCore,
+  { authenticator, clientAddress, dispatch, accessLog }: ContextParts,
+  options: Pick<GatewayOptions, "transport">,
+): GatewayContext {
+  const { state, now, newId, env, logger, secrets, bus, registry, router, services, events, stateVersion } =
+    core;
+  const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
+    core.extensions;
+  const { observers, notify, observed } = core.observers;
+  const { httpAuthOutcome } = accessLog;
+  return {
+    logger,
+    bus,
+    env,
+    secrets,
+    now,
+    config: () => state.config,
+    onConfigChange(listener) {
+      configListeners.add(listener);
+      return () => configListeners.delete(listener);
+    },
+    registerMethod: (...args: [AnyMethod] | [string, MethodScope, MethodHandler]) =>
+      args.length === 1 ? registry.register(args[0]) : registry.registerHandler(...args),
+    registerRoute: (route) => router.add(route),
+    callMethod: (method, params, caller, signal) =>
+      observed(
+        method,
+        () =>
+          dispatch(caller, `internal:${newId()}`, method, params, signal ?? new AbortController().signal, {
+            ack: () => {},
+            sendEvent: () => {},
+          }),
+      ),
+    prepareJsonResponse: (text, status, headers) =>
+      preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
+    authenticateHttp(request, info) {
+      const result = authenticator.authenticateHttp(request, info);
+      if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+      httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
+      return result;
+    },
+    clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
+    onStop: (hook) => void stopHooks.push(hook),
+    declareEvents: (names) => names.forEach((n) => events.add(n)),
+    addHealthSection: (provider) => void healthSections.push(provider),
+    addStatusSection: (provider) => void statusSections.push(provider),
+    addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
+    bumpStateVersion(key) {
+      if (key === "presence" || key === "health") return ++stateVersion[key];
+      throw new Error(`unknown state version ${key}`);
+    },
+    observe(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
+    guardSockets: (guard) => void socketGuards.push(guard),
+    provide: (key, service) => services.provide(key, service),
+    service: (key) => services.get(key),
+    whenProvided: (key, use) => services.whenProvided(key, use),
+  };
+}

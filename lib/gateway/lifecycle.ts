@@ -1,0 +1,158 @@
+/**
+ * Start and stop. `start()` checks auth, runs module setup, listens (refusing a non-loopback bind
+ * without auth), writes the own presence row and starts the `tick`; `stop()` refuses new calls, drains
+ * those in flight, sends `shutdown` and closes every socket with 1012, stops listening, then runs the
+ * modules' stop hooks last-first.
+ *
+ * @module
+ */
+import { bindHostFor, isLoopbackAddress } from "../auth/locality.ts";
+import { authConfigProblem } from "../auth/shared-secret.ts";
+import type { GatewayTlsConfig } from "../config/sections/gateway.ts";
+import { GatewayError } from "../errors.ts";
+import { CloseCode, DEFAULT_PORT } from "../protocol/constants.ts";
+import type { ListeningServer, TlsFiles, Transport } from "../transports/types.ts";
+import type { GatewayServerHandler } from "../ws/wire.ts";
+import { type GatewayCore, listeningAddress } from "./core.ts";
+import type { Dispatcher } from "./dispatch.ts";
+import type { PresenceRows } from "./presence.ts";
+import type { Gateway, GatewayOptions, StopOptions } from "./types.ts";
+
+/** How long `stop()` waits for in-flight calls by default. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** The gateway parts start and stop drive. */
+export interface LifecycleParts {
+  /** What the transport drives. */
+  handler: GatewayServerHandler;
+  /** Module setup (runs once). */
+  setup(): Promise<void>;
+  /** Holds the gateway's own row while it runs. */
+  presenceRows: PresenceRows;
+  /** Waits for calls in flight at stop. */
+  drain: Dispatcher["drain"];
+  /** How often `tick` is published. */
+  tickIntervalMs: number;
+}
+
+/** Creates `start` and `stop`; `options` says how and where to listen and how long to drain. */
+export function createLifecycle(
+  core: GatewayCore,
+  { handler, setup, presenceRows, drain, tickIntervalMs }: LifecycleParts,
+  options: Pick<GatewayOptions, "transport" | "hostname" | "port" | "limits" | "timing">,
+): Pick<Gateway, "start" | "stop"> {
+  const { state, now, logger, bus, connections, extensions: { stopHooks } } = core;
+  const address = () => listeningAddress(state);
+  let tickTimer: ReturnType<typeof setInterval> | undefined;
+  return {
+    async start() {
+      if (state.phase === "running") return address();
+      if (state.phase !== "idle" && state.phase !== "stopped") {
+        throw new GatewayError("UNAVAILABLE", `gateway is ${state.phase}`);
+      }
+      state.phase = "starting";
+      try {
+        checkAuth(core);
+        await setup();
+        if (options.transport) state.server = await listen(core, handler, options.transport, options);
+        state.startedAt = now();
+        presenceRows.addSelf();
+        tickTimer = setInterval(
+          () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
+          tickIntervalMs,
+        );
+        state.phase = "running";
+        logger.info("gateway listening", {
+          ...address(),
+          transport: options.transport?.name ?? "in-memory",
+          auth: state.auth.mode,
+        });
+        return address();
+      } catch (error) {
+        state.phase = "stopped";
+        throw error;
+      }
+    },
+
+    async stop(stopOptions: StopOptions = {}) {
+      if (state.phase === "stopped" || state.phase === "idle" || state.phase === "stopping") return;
+      state.phase = "stopping";
+      clearInterval(tickTimer);
+      // New calls are refused from here on; calls already running get a bounded time to finish.
+      await drain(options.timing?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+      const payload: Record<string, unknown> = { reason: stopOptions.reason ?? "gateway stopping" };
+      if (stopOptions.restartExpectedMs !== undefined) {
+        payload.restartExpectedMs = stopOptions.restartExpectedMs;
+      }
+      for (const connection of [...connections]) {
+        connection.sendEvent("shutdown", payload);
+        // Closing ourselves with 1012 before the server stops: an aborted server would put 1005 on the wire.
+        connection.close(CloseCode.serviceRestart, "service restart");
+      }
+      await state.server?.close();
+      state.server = undefined;
+      for (const hook of stopHooks.splice(0).reverse()) {
+        try {
+          await hook();
+        } catch (error) {
+          logger.error("stop hook failed", { error: String(error) });
+        }
+      }
+      presenceRows.removeSelf();
+      state.phase = "stopped";
+      logger.info("gateway stopped", { reason: payload.reason });
+    },
+  };
+}
+
+/** The PEM paths to serve HTTPS/WSS with, or undefined when `gateway.tls` is off. */
+function tlsFiles(tls: GatewayTlsConfig | undefined): TlsFiles | undefined {
+  if (!tls?.enabled) return undefined;
+  if (!tls.certPath || !tls.keyPath) {
+    throw new GatewayError(
+      "CONFIG_INVALID",
+      "gateway.tls.enabled is true but gateway.tls.certPath and gateway.tls.keyPath are not both set; " +
+        "point them at a PEM certificate and key, or set gateway.tls.enabled to false",
+    );
+  }
+  return { certPath: tls.certPath, keyPath: tls.keyPath };
+}
+
+/** Refuses to start without the credentials the auth mode needs; warns when trusted-proxy lacks its setup. */
+function checkAuth({ state, logger }: Pick<GatewayCore, "state" | "logger">): void {
+  const problem = authConfigProblem(state.auth);
+  if (problem) throw new GatewayError("AUTH_NOT_CONFIGURED", problem);
+  if (
+    state.auth.mode === "trusted-proxy" &&
+    (!state.auth.trustedProxy || !state.config.gateway?.trustedProxies?.length)
+  ) {
+    logger.warn(
+      "trusted-proxy auth refuses every request until gateway.auth.trustedProxy and gateway.trustedProxies are set",
+    );
+  }
+}
+
+/** Listens on `transport`; a non-loopback bind without auth is refused before anything listens. */
+async function listen(
+  { state, logger }: Pick<GatewayCore, "state" | "logger">,
+  handler: GatewayServerHandler,
+  transport: Transport,
+  options: Pick<GatewayOptions, "hostname" | "port" | "limits">,
+): Promise<ListeningServer> {
+  const hostname = options.hostname ??
+    bindHostFor(state.config.gateway?.bind, state.config.gateway?.customBindHost);
+  const port = options.port ?? state.config.gateway?.port ?? DEFAULT_PORT;
+  if (!isLoopbackAddress(hostname) && state.auth.mode === "none") {
+    throw new GatewayError(
+      "BIND_WITHOUT_AUTH",
+      `refusing to bind gateway to ${hostname}:${port} without auth; set gateway.auth.mode to token or password, or bind to loopback`,
+    );
+  }
+  return await transport.listen(handler, {
+    tls: tlsFiles(state.config.gateway?.tls),
+    hostname,
+    port,
+    headerTimeoutMs: options.limits?.headerTimeoutMs ?? state.config.gateway?.limits?.headerTimeoutMs,
+    logger: logger.child("transport"),
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Module setup: installs the built-in system methods and then the host's modules, once, in order; the
+ * first caller (start, a request, an in-process call) runs it and the others wait for it.
+ *
+ * @module
+ */
+import { systemModule } from "../methods/system.ts";
+import type { GatewayContext } from "../types.ts";
+import { type GatewayCore, listeningAddress } from "./core.ts";
+import type { PresenceRows } from "./presence.ts";
+import type { GatewayOptions } from "./types.ts";
+
+/** Runs module setup once and tells whether it finished. */
+export interface ModuleSetup {
+  /** Starts setup on the first call; every call returns the same promise. */
+  setup(): Promise<void>;
+  /** True once every module's setup has returned (requests then skip the wait). */
+  complete(): boolean;
+}
+
+/** What the system module reports besides the core. */
+export interface SystemParts {
+  /** The health snapshot (`health` method). */
+  health: () => Record<string, unknown>;
+  /** The rows `system-presence` lists. */
+  presenceRows: PresenceRows;
+}
+
+/** Creates the module setup over `context`; `options.modules` come after the system module. */
+export function moduleSetup(
+  { state, now, logger, logTail, registry, connections, extensions: { statusSections } }: GatewayCore,
+  context: GatewayContext,
+  { health, presenceRows }: SystemParts,
+  options: Pick<GatewayOptions, "modules">,
+): ModuleSetup {
+  let setupDone: Promise<void> | undefined;
+  let setupComplete = false;
+  const setup = () => {
+    setupDone ??= (async () => {
+      const modules = [
+        systemModule({
+          health,
+          presence: () => presenceRows.list(),
+          uptimeMs: () => Math.round(now() - state.startedAt),
+          connections: () => connections.size,
+          authMode: () => state.auth.mode,
+          address: () => listeningAddress(state),
+          methods: () => registry.names(),
+          sections: () => statusSections.map((section) => section()),
+        }, () => logTail),
+        ...(options.modules ?? []),
+      ];
+      for (const module of modules) {
+        await module.setup(context);
+        logger.debug("module ready", { module: module.name });
+      }
+      setupComplete = true;
+    })();
+    return setupDone;
+  };
+  return { setup, complete: () => setupComplete };
+}

@@ -1,0 +1,122 @@
+/**
+ * Presence rows: the gateway's own pinned row while it runs, one row per authenticated client (per
+ * device, or per connection without one), and the `presence` event that announces each change.
+ *
+ * @module
+ */
+import { isLoopbackAddress } from "../auth/locality.ts";
+import type { PresenceEntry } from "../state/presence.ts";
+import { GATEWAY_VERSION } from "../version.ts";
+import type { Connection } from "../ws/connection.ts";
+import type { GatewayCore } from "./core.ts";
+import type { GatewayOptions } from "./types.ts";
+
+/** Client modes that get no presence row (short-lived tools and probes). */
+const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
+
+/** The gateway's presence rows; see the module doc. */
+export interface PresenceRows {
+  /** The rows as clients see them now. */
+  list(): PresenceEntry[];
+  /** Writes the gateway's own pinned row (at start). */
+  addSelf(): void;
+  /** Removes the gateway's own row (at stop). */
+  removeSelf(): void;
+  /** Writes the row of a connection that just authenticated and announces it. */
+  connected(connection: Connection): void;
+  /** Removes an authenticated connection's row when it still owns it, and announces that. */
+  disconnected(connection: Connection): void;
+}
+
+/** Creates the presence rows over the presence store; `options.host` describes this machine for the own row. */
+export function createPresenceRows(
+  { presence, bus, now, stateVersion, selfId }: Pick<
+    GatewayCore,
+    "presence" | "bus" | "now" | "stateVersion" | "selfId"
+  >,
+  options: Pick<GatewayOptions, "host">,
+): PresenceRows {
+  const presenceOwners = new Map<string, Connection>();
+
+  const selfPresence = (): PresenceEntry => {
+    const host = options.host?.name ?? "gateway";
+    const entry: PresenceEntry = {
+      host,
+      version: GATEWAY_VERSION,
+      platform: options.host?.platform ?? "unknown",
+      mode: "gateway",
+      reason: "self",
+      instanceId: selfId,
+      text: `Gateway: ${host} · app ${GATEWAY_VERSION} · mode gateway · reason self`,
+      ts: now(),
+    };
+    if (options.host?.ip && !isLoopbackAddress(options.host.ip)) entry.ip = options.host.ip;
+    return entry;
+  };
+
+  const publishPresence = () => {
+    stateVersion.presence++;
+    bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
+  };
+
+  return {
+    list: () => presence.list(now()),
+    addSelf: () => presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true }),
+    removeSelf: () => void presence.remove(`self:${selfId}`),
+    connected(connection) {
+      const caller = connection.caller!;
+      if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
+        const key = presenceKey(connection);
+        presenceOwners.set(key, connection);
+        presence.upsert(key, connectionPresence(connection, "connect", now()));
+        publishPresence();
+      }
+    },
+    disconnected(connection) {
+      if (connection.caller!.client && !QUIET_PRESENCE_MODES.has(connection.caller!.client.mode)) {
+        // Only the connection that wrote the row removes it: a device's older socket closing late must
+        // not erase the row its newer socket holds.
+        const key = presenceKey(connection);
+        if (presenceOwners.get(key) !== connection) return;
+        presenceOwners.delete(key);
+        if (presence.remove(key)) publishPresence();
+      }
+    },
+  };
+}
+
+/**
+ * A presence row belongs to an authenticated identity: a device (proved by its key) has one row; a
+ * client without a device only ever owns its connection's row, because its `instanceId` is a claim
+ * anyone can copy and must not let one client replace or remove another's row.
+ */
+function presenceKey(connection: Connection): string {
+  const caller = connection.caller;
+  return caller?.deviceId ? `device:${caller.deviceId}` : `conn:${connection.connId}`;
+}
+
+function connectionPresence(connection: Connection, reason: string, ts: number): PresenceEntry {
+  const caller = connection.caller!;
+  const client = caller.client!;
+  const name = client.displayName ?? client.id;
+  const entry: PresenceEntry = {
+    host: name,
+    version: client.version,
+    platform: client.platform,
+    deviceFamily: client.deviceFamily,
+    modelIdentifier: client.modelIdentifier,
+    mode: client.mode,
+    reason,
+    deviceId: caller.deviceId,
+    roles: [caller.role],
+    scopes: [...caller.scopes],
+    instanceId: client.instanceId,
+    text: `${name} · ${client.mode} · ${reason}`,
+    ts,
+  };
+  if (!isLoopbackAddress(connection.info.remoteAddress)) entry.ip = connection.info.remoteAddress;
+  for (const key of Object.keys(entry) as (keyof PresenceEntry)[]) {
+    if (entry[key] === undefined || entry[key] === "") delete entry[key];
+  }
+  return entry;
+}

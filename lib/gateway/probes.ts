@@ -1,0 +1,87 @@
+/**
+ * What probes and the `health` method read: the health snapshot (with the sections modules add), and
+ * the liveness (`/health`), startup (`/startup`) and readiness (`/ready`) routes.
+ *
+ * @module
+ */
+import { isDirectLocal } from "../auth/locality.ts";
+import { jsonResponse } from "../http/response.ts";
+import type { GatewayContext, RequestInfo } from "../types.ts";
+import { GATEWAY_VERSION } from "../version.ts";
+import type { GatewayCore } from "./core.ts";
+
+const noStore = { "Cache-Control": "no-store" };
+
+/** The health snapshot builder (`health` method, `hello-ok.snapshot.health`). */
+export function createHealth(
+  { state, now, extensions: { healthSections } }: Pick<GatewayCore, "state" | "now" | "extensions">,
+): () => Record<string, unknown> {
+  return () => {
+    const started = now();
+    const snapshot: Record<string, unknown> = {
+      ok: true,
+      ts: started,
+      durationMs: 0,
+      configReload: {
+        hotReloadStatus: (state.config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
+      },
+      channels: {},
+      channelOrder: [],
+      channelLabels: {},
+    };
+    for (const section of healthSections) Object.assign(snapshot, section());
+    snapshot.durationMs = Math.max(0, Math.round(now() - started));
+    return snapshot;
+  };
+}
+
+/** Adds the liveness, startup and readiness routes (each under its `z` alias too). */
+export function addProbeRoutes(
+  { state, now, router, extensions: { readinessChecks } }: Pick<
+    GatewayCore,
+    "state" | "now" | "router" | "extensions"
+  >,
+  prepareJsonResponse: GatewayContext["prepareJsonResponse"],
+): void {
+  // Liveness probes poll these, and the answer never changes.
+  const live = prepareJsonResponse(JSON.stringify({ ok: true, status: "live" }), 200, noStore);
+  for (const path of ["/health", "/healthz"]) router.add({ path, methods: ["GET", "HEAD"], handler: live });
+  const startup = () =>
+    state.phase === "running" ? jsonResponse({ ok: true, status: "started" }, 200, noStore) : jsonResponse(
+      { ok: false, status: state.phase === "stopping" ? "draining" : "starting" },
+      503,
+      noStore,
+    );
+  // Ready = started and every module's check passing. Details (what fails, uptime) only for callers on
+  // this machine: a remote anonymous prober learns no more than yes or no.
+  const readiness = (request: Request, info: RequestInfo) => {
+    const failing = state.phase === "running"
+      ? []
+      : [`gateway:${state.phase === "stopping" ? "draining" : "starting"}`];
+    for (const [name, check] of readinessChecks) {
+      let reason: string | undefined;
+      try {
+        reason = check();
+      } catch (error) {
+        reason = String(error);
+      }
+      if (reason) failing.push(`${name}:${reason}`);
+    }
+    const ready = failing.length === 0;
+    const body = isDirectLocal(info.remoteAddress, request.headers)
+      ? {
+        ready,
+        failing,
+        uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
+        version: GATEWAY_VERSION,
+      }
+      : { ok: ready, status: ready ? "ready" : "not-ready" };
+    return jsonResponse(body, ready ? 200 : 503, noStore);
+  };
+  for (const path of ["/startup", "/startupz"]) {
+    router.add({ path, methods: ["GET", "HEAD"], handler: startup });
+  }
+  for (const path of ["/ready", "/readyz"]) {
+    router.add({ path, methods: ["GET", "HEAD"], handler: readiness });
+  }
+}
