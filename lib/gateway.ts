@@ -12,6 +12,8 @@ import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.t
 import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
+import { admits, deliverableHere, SocketTopics } from "./bus/topics.ts";
+import { type GatewayStores, memoryStores } from "./state/stores.ts";
 import { originRefusal } from "./ui/origin.ts";
 import { type GatewayConfig, validateConfig } from "./config/schema.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS, type GatewayTlsConfig } from "./config/sections/gateway.ts";
@@ -93,8 +95,7 @@ export interface GatewayOptions {
    */
   secretValues?: () => Iterable<string>;
   /** Shared-state seams; in-process implementations by default. */
-  stores?: {
-    bus?: EventBus;
+  stores?: Partial<GatewayStores> & {
     presence?: PresenceStore;
     idempotency?: IdempotencyStore;
     devices?: DeviceStore;
@@ -228,6 +229,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   refreshSecrets();
   const bus = options.stores?.bus ??
     new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
+  const stores: GatewayStores = { ...memoryStores(now), ...options.stores, bus };
+  const topics = new SocketTopics();
   const presence = options.stores?.presence ?? new MemoryPresenceStore();
   const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
   const devices = options.stores?.devices ?? new MemoryDeviceStore();
@@ -601,19 +604,23 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     now,
   );
 
-  bus.subscribe((event: BusEvent) => {
+  /** Sends an event to the sockets of this process it is addressed to. */
+  const deliver = (event: BusEvent) => {
+    if (!deliverableHere(event, topics)) return;
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
     for (const connection of connections) {
       if (!connection.ready) continue;
-      if (event.connIds && !event.connIds.includes(connection.connId)) continue;
-      if (event.scope && !scopeSatisfied(connection.caller!.scopes, event.scope)) continue;
+      if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
       connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
     }
-  });
+  };
+  bus.subscribe(deliver);
 
   const context: GatewayContext = {
     logger,
     bus,
+    stores,
+    topics,
     env,
     secrets,
     now,
@@ -855,7 +862,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         startedAt = now();
         presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
         tickTimer = setInterval(
-          () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
+          // Every replica ticks its own sockets: a tick never crosses a shared bus.
+          () => deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
           tickIntervalMs,
         );
         phase = "running";

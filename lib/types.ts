@@ -4,11 +4,14 @@
  *
  * @module
  */
+import type { SocketTopics } from "./bus/topics.ts";
+import type { EventBus } from "./bus/types.ts";
 import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { PreparedResponse } from "./http/security-headers.ts";
+import type { GatewayStores } from "./state/stores.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -78,23 +81,7 @@ export interface HttpRoute {
   handler: (request: Request, info: RequestInfo) => Response | Promise<Response>;
 }
 
-/** An event as it leaves the bus, before it becomes a wire frame. */
-export interface BusEvent {
-  event: string;
-  payload: unknown;
-  /** Only sockets whose scopes satisfy this receive it; `none` (the default) means everyone. */
-  scope?: MethodScope;
-  /** When set, only these connection ids receive it. */
-  connIds?: readonly string[];
-  /** Droppable events (ticks, deltas) are skipped for slow consumers instead of closing them. */
-  dropIfSlow?: boolean;
-}
-
-/** The gateway's event bus. In-process by default; a shared implementation can fan out across replicas. */
-export interface EventBus {
-  publish(event: BusEvent): void;
-  subscribe(listener: (event: BusEvent) => void): () => void;
-}
+export type { BusEvent, EventBus } from "./bus/types.ts";
 
 /** The result of checking an HTTP caller's credentials. */
 export type HttpAuthResult =
@@ -132,7 +119,12 @@ export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
   readonly logger: Logger;
+  /** The same as `stores.bus`. */
   readonly bus: EventBus;
+  /** The shared-state seams (in process unless the embedder passed shared ones). */
+  readonly stores: GatewayStores;
+  /** Topic subscriptions of this process's sockets; bus events with `topics` reach their subscribers. */
+  readonly topics: SocketTopics;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */
   readonly secrets: SecretRedactor;

@@ -202,7 +202,7 @@ Deno.test("session keys: an agent whose id has capitals is reached by full and s
   };
   try {
     for (const round of [1, 2]) {
-      const gateway = await startGateway({ config, modules: [agentsModule({ stores: jsonlStores(state) })] });
+      const gateway = await startGateway({ config, stores: jsonlStores(state), modules: [agentsModule()] });
       const c = await client(gateway);
       if (round === 1) {
         for (const sessionKey of ["agent:Ops:main", "notes"]) {

@@ -2,13 +2,13 @@
  * Agents, sessions and model providers, and the OpenAI-compatible HTTP API in front of them.
  *
  * ```ts
- * const agents = agentsModule({ stores: jsonlStores(stateDir) });
- * createGateway({ config, modules: [agents, openAiHttpModule({ agents })] });
+ * const agents = agentsModule();
+ * createGateway({ config, stores: jsonlStores(stateDir), modules: [agents, openAiHttpModule({ agents })] });
  * ```
  *
  * @module
  */
-export { type AgentsModule, agentsModule, type AgentsModuleOptions, type AgentStores } from "./module.ts";
+export { type AgentsModule, agentsModule, type AgentsModuleOptions } from "./module.ts";
 export {
   openAiEndpointsEnabled,
   openAiHttpModule,
@@ -16,6 +16,7 @@ export {
 } from "../http/openai/module.ts";
 export type {
   AgentRuntime,
+  AgentStores,
   RunEvent,
   RunHandle,
   RunInfo,
@@ -23,13 +24,22 @@ export type {
   TurnInput,
   WaitResult,
 } from "./runtime.ts";
-export type { RunOutcome } from "./runs.ts";
+export {
+  MemoryRunStore,
+  type RunEnd,
+  type RunOutcome,
+  type RunState,
+  type RunStore,
+  type StoredRun,
+} from "./runs.ts";
 export { type AgentToolHost, MAX_TOOL_STEPS, type ToolCallResult, type ToolRunContext } from "./tool-host.ts";
 export {
   MemorySessionStore,
   MemoryTranscriptStore,
+  type NewTranscriptEntry,
   type RunEndState,
   type SessionEntry,
+  type SessionRunUpdate,
   type SessionStore,
   type TranscriptEntry,
   type TranscriptRef,

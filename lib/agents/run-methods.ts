@@ -11,7 +11,6 @@ import type { GatewayContext, MethodCall } from "../types.ts";
 import type { AgentCatalog } from "./catalog.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { SessionSubscribers } from "./session-events.ts";
 import type { RunOutcome } from "./runs.ts";
 import type { AgentRuntime, RunHandle } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
@@ -146,7 +145,6 @@ function isResetCommand(message: string): boolean {
 export function registerRunMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
-  subscribers: SessionSubscribers,
 ): void {
   context.registerMethod("agent", "operator.write", async (call: MethodCall) => {
     const params = parseParams(AgentParams, "agent", call.params);
@@ -154,7 +152,7 @@ export function registerRunMethods(
     if (isResetCommand(params.message)) {
       if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
       const entry = await runtime.resetSession(target.key, target.agentId);
-      publishSessionsChanged(context.bus, subscribers, target.key, "reset", context.now());
+      publishSessionsChanged(context.bus, target.key, "reset", context.now());
       const runId = crypto.randomUUID();
       call.ack({ runId, status: "accepted", acceptedAt: context.now() });
       return {
@@ -201,10 +199,10 @@ export function registerRunMethods(
     return { runId: handle.runId, status: "started" };
   });
 
-  context.registerMethod("chat.abort", "operator.write", (call) => {
+  context.registerMethod("chat.abort", "operator.write", async (call) => {
     const params = parseParams(ChatAbortParams, "chat.abort", call.params);
     const target = targetSession(runtime, params.sessionKey, params.agentId);
-    const runIds = runtime.abort(target.key, params.runId);
+    const runIds = await runtime.abort(target.key, params.runId);
     return { ok: true, aborted: runIds.length > 0, runIds };
   });
 }

@@ -1,6 +1,8 @@
 /**
- * The runs the gateway knows about: in flight (so they can be aborted and waited for) and recently
- * finished (so `agent.wait` still finds them).
+ * The runs the gateway knows about. Two views: the {@link RunStore} records every run's state and
+ * outcome by run id where every replica can read it (so `agent.wait` and `chat.abort` find runs of
+ * any replica), and the {@link RunRegistry} holds this process's live runs (their abort controllers
+ * and completion promises), which never leave the process.
  *
  * @module
  */
@@ -27,7 +29,7 @@ export interface RunOutcome {
   cause?: unknown;
 }
 
-/** A run as the registry tracks it. */
+/** A live run of this process. */
 export interface RunRecord {
   runId: string;
   sessionKey: string;
@@ -39,32 +41,124 @@ export interface RunRecord {
   outcome?: RunOutcome;
 }
 
+/** The end of a run as the run store keeps it: plain data, no result body. */
+export interface RunEnd {
+  status: RunOutcome["status"];
+  startedAt: number;
+  endedAt: number;
+  error?: ErrorShape;
+}
+
+/** A run as the run store keeps it. */
+export interface StoredRun {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+  acceptedAt: number;
+  state: RunState;
+  /** Set once the run ended (then `state` is its status). */
+  end?: RunEnd;
+}
+
+/** Run records by run id, shared by every replica. */
+export interface RunStore {
+  /**
+   * Records a run (accepted, started or ended), replacing its previous record and keeping it `ttlMs`.
+   * A record that ended is final: later puts for the same run change nothing.
+   */
+  put(run: StoredRun, ttlMs: number): Promise<void>;
+  /** A run's record, unless it expired. */
+  get(runId: string): Promise<StoredRun | undefined>;
+  /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */
+  active(sessionKey: string): Promise<StoredRun[]>;
+}
+
 /** Finished runs are remembered this long. */
 export const FINISHED_RUN_TTL_MS = 10 * 60_000;
 /** And at most this many of them. */
 export const FINISHED_RUN_CAP = 2_000;
 
-/** Tracks runs by id. */
+/** Run records in process memory, with an injectable clock for their expiry. */
+export class MemoryRunStore implements RunStore {
+  /** Oldest write first: a write moves a record to the end. */
+  readonly #runs = new Map<string, { run: StoredRun; expiresAt: number }>();
+  #finished = 0;
+
+  constructor(
+    private readonly now: () => number = () => Date.now(),
+    private readonly cap = FINISHED_RUN_CAP,
+  ) {}
+
+  put(run: StoredRun, ttlMs: number): Promise<void> {
+    const previous = this.#live(run.runId);
+    if (!previous?.end) {
+      this.#runs.delete(run.runId);
+      this.#runs.set(run.runId, { run: structuredClone(run), expiresAt: this.now() + ttlMs });
+      if (run.end) this.#finished++;
+      this.#sweep();
+    }
+    return Promise.resolve();
+  }
+
+  get(runId: string): Promise<StoredRun | undefined> {
+    const run = this.#live(runId);
+    return Promise.resolve(run && structuredClone(run));
+  }
+
+  active(sessionKey: string): Promise<StoredRun[]> {
+    const runs: StoredRun[] = [];
+    for (const { run } of this.#runs.values()) {
+      if (run.sessionKey === sessionKey && !run.end && this.#live(run.runId)) runs.push(structuredClone(run));
+    }
+    runs.sort((a, b) => a.acceptedAt - b.acceptedAt);
+    return Promise.resolve([
+      ...runs.filter((r) => r.state === "queued"),
+      ...runs.filter((r) => r.state !== "queued"),
+    ]);
+  }
+
+  #live(runId: string): StoredRun | undefined {
+    const entry = this.#runs.get(runId);
+    if (entry && entry.expiresAt <= this.now()) {
+      this.#forget(runId, entry.run);
+      return undefined;
+    }
+    return entry?.run;
+  }
+
+  #forget(runId: string, run: StoredRun): void {
+    this.#runs.delete(runId);
+    if (run.end) this.#finished--;
+  }
+
+  /** Drops expired records from the old end, and the oldest finished ones past the cap. */
+  #sweep(): void {
+    const now = this.now();
+    for (const [runId, entry] of this.#runs) {
+      const over = this.#finished > this.cap && entry.run.end !== undefined;
+      if (entry.expiresAt > now && !over) {
+        if (this.#finished <= this.cap) break;
+        continue;
+      }
+      this.#forget(runId, entry.run);
+    }
+  }
+}
+
+/** This process's live runs by id; a run leaves once it ended (the run store remembers it). */
 export class RunRegistry {
   readonly #runs = new Map<string, RunRecord>();
-  readonly #finished: { runId: string; at: number }[] = [];
-  readonly #waiters = new Map<string, Set<(record: RunRecord) => void>>();
-
-  constructor(private readonly now: () => number) {}
 
   get(runId: string): RunRecord | undefined {
     return this.#runs.get(runId);
   }
 
   add(record: RunRecord): void {
-    this.#sweep();
     this.#runs.set(record.runId, record);
-    for (const waiter of this.#waiters.get(record.runId) ?? []) waiter(record);
-    this.#waiters.delete(record.runId);
     record.done.then((outcome) => {
       record.outcome = outcome;
       record.state = outcome.status;
-      this.#finished.push({ runId: record.runId, at: this.now() });
+      this.#runs.delete(record.runId);
     });
   }
 
@@ -72,35 +166,5 @@ export class RunRegistry {
   active(sessionKey: string): RunRecord[] {
     const runs = [...this.#runs.values()].filter((r) => r.sessionKey === sessionKey && !r.outcome);
     return [...runs.filter((r) => r.state === "queued"), ...runs.filter((r) => r.state !== "queued")];
-  }
-
-  /** Resolves with the run once it is registered, or undefined when `signal` aborts first. */
-  whenKnown(runId: string, signal: AbortSignal): Promise<RunRecord | undefined> {
-    const known = this.#runs.get(runId);
-    if (known || signal.aborted) return Promise.resolve(known);
-    return new Promise((resolve) => {
-      const waiters = this.#waiters.get(runId) ?? new Set();
-      this.#waiters.set(runId, waiters);
-      const waiter = (record: RunRecord) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(record);
-      };
-      const onAbort = () => {
-        waiters.delete(waiter);
-        if (!waiters.size) this.#waiters.delete(runId);
-        resolve(undefined);
-      };
-      waiters.add(waiter);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  #sweep(): void {
-    const cutoff = this.now() - FINISHED_RUN_TTL_MS;
-    while (
-      this.#finished.length && (this.#finished[0].at < cutoff || this.#finished.length > FINISHED_RUN_CAP)
-    ) {
-      this.#runs.delete(this.#finished.shift()!.runId);
-    }
   }
 }

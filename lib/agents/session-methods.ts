@@ -9,7 +9,6 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import { parseParams } from "./params.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { SessionSubscribers } from "./session-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { targetSession } from "./run-methods.ts";
@@ -44,7 +43,6 @@ const ModelsListParams = z.looseObject({ agentId: z.string().min(1).optional() }
 export function registerSessionMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
-  subscribers: SessionSubscribers,
 ): void {
   const isRunning = (key: string) => runtime.runs.active(key).length > 0;
 
@@ -119,7 +117,7 @@ export function registerSessionMethods(
     );
     const target = targetSession(runtime, params.key, params.agentId);
     const entry = await runtime.resetSession(target.key, target.agentId);
-    publishSessionsChanged(context.bus, subscribers, target.key, params.reason ?? "reset", context.now());
+    publishSessionsChanged(context.bus, target.key, params.reason ?? "reset", context.now());
     return { ok: true, key: target.key, entry: sessionRow(entry, false) };
   });
 

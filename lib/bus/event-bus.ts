@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { BusEvent, EventBus } from "../types.ts";
+import type { BusEvent, EventBus } from "./types.ts";
 
 /** A bus that delivers to listeners in this process, isolating them from each other's failures. */
 export class InProcessEventBus implements EventBus {
   #listeners = new Set<(event: BusEvent) => void>();
+  #closed = false;
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
   publish(event: BusEvent): void {
@@ -22,7 +23,14 @@ export class InProcessEventBus implements EventBus {
   }
 
   subscribe(listener: (event: BusEvent) => void): () => void {
+    if (this.#closed) return () => {};
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+    return Promise.resolve();
   }
 }

@@ -17,7 +17,7 @@ import { handleChatCompletions } from "./chat-completions.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse } from "./errors.ts";
 import { handleModels } from "./models.ts";
-import { handleResponses, ResponseSessions } from "./responses.ts";
+import { handleResponses } from "./responses.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { resolveTarget } from "./target.ts";
 
@@ -40,7 +40,6 @@ type Handler = (request: Request, ctx: OpenAiRouteContext) => Promise<Response> 
 /** `/v1/models`, `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`. */
 export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModule {
   const newId = options.newId ?? (() => crypto.randomUUID());
-  const responseSessions = new ResponseSessions();
   return {
     name: "openai-http",
     setup(context: GatewayContext) {
@@ -101,7 +100,10 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
       context.registerRoute({
         path: "/v1/responses",
         methods: ["POST"],
-        handler: guarded("operator.write", (request, ctx) => handleResponses(request, ctx, responseSessions)),
+        handler: guarded(
+          "operator.write",
+          (request, ctx) => handleResponses(request, ctx, context.stores.responseSessions),
+        ),
       });
       context.registerRoute({
         path: "/v1/embeddings",

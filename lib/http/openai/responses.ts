@@ -24,9 +24,7 @@ import type { OpenAiRouteContext } from "./route-context.ts";
 import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
 import { clientAbort } from "./disconnect.ts";
-
-/** How many response ids are remembered for `previous_response_id`. */
-export const REMEMBERED_RESPONSES = 1_000;
+import { RESPONSE_SESSION_TTL_MS, type ResponseSessionStore } from "./response-sessions.ts";
 
 const InputItem = z.looseObject({
   type: z.string().optional(),
@@ -95,27 +93,11 @@ function usageBody(usage: Usage | undefined) {
   };
 }
 
-/** Remembers which session a response ran in, for `previous_response_id`. */
-export class ResponseSessions {
-  readonly #sessions = new Map<string, { agentId: string; sessionKey: string }>();
-
-  remember(responseId: string, agentId: string, sessionKey: string): void {
-    this.#sessions.set(responseId, { agentId, sessionKey });
-    if (this.#sessions.size > REMEMBERED_RESPONSES) {
-      this.#sessions.delete(this.#sessions.keys().next().value!);
-    }
-  }
-
-  get(responseId: string): { agentId: string; sessionKey: string } | undefined {
-    return this.#sessions.get(responseId);
-  }
-}
-
 /** Handles one responses request from an authenticated caller. */
 export async function handleResponses(
   request: Request,
   ctx: OpenAiRouteContext,
-  sessions: ResponseSessions,
+  sessions: ResponseSessionStore,
 ): Promise<Response> {
   const body = validate(ResponsesRequest, await readJson(request, ctx.bodyTimeoutMs));
   const tools: ToolSpec[] = (body.tools ?? []).map((t) => ({
@@ -125,7 +107,7 @@ export async function handleResponses(
   }));
   const toolChoice = toToolChoice(body.tool_choice, tools);
   const target = ctx.target(body.model, body.user ?? undefined);
-  const previous = body.previous_response_id ? sessions.get(body.previous_response_id) : undefined;
+  const previous = body.previous_response_id ? await sessions.get(body.previous_response_id) : undefined;
   if (previous && previous.agentId === target.agentId && !request.headers.has("x-openclaw-session-key")) {
     target.sessionKey = previous.sessionKey;
   }
@@ -155,7 +137,11 @@ export async function handleResponses(
   const createdAt = epochSeconds(ctx.now());
   const model = body.model ?? "openclaw";
   const demanded = toolChoice === "required" || typeof toolChoice === "object";
-  sessions.remember(id, target.agentId, target.sessionKey);
+  await sessions.remember(
+    id,
+    { agentId: target.agentId, sessionKey: target.sessionKey },
+    RESPONSE_SESSION_TTL_MS,
+  );
 
   const envelope = (status: string, output: unknown[], usage?: Usage) => ({
     id,
