@@ -41,7 +41,7 @@ import {
   PROTOCOL_VERSION,
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
-import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
+import { DEFAULT_OPERATOR_SCOPES } from "./protocol/scopes.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
 import {
   IdempotencyConflict,

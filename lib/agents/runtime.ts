@@ -162,7 +162,7 @@ export interface AgentRuntimeOptions {
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
   /** This process's live runs. */
-  readonly runs = new RunRegistry();
+  readonly runs: RunRegistry = new RunRegistry();
   readonly #scheduler: RunScheduler;
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
