@@ -17,7 +17,10 @@ import { leasesContract } from "./contract/_leases.ts";
 import { runsContract } from "./contract/_runs.ts";
 import { sessionsContract } from "./contract/_sessions.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
-import { client, startGateway, tempDir } from "./_helpers.ts";
+import { client, startGateway, tempDir, TOKEN } from "./_helpers.ts";
+import { agentsModule, openAiHttpModule } from "../lib/agents/mod.ts";
+import type { Gateway } from "../lib/gateway.ts";
+import type { Frame, MemorySocket } from "../lib/transports/memory.ts";
 
 sessionsContract("memory", () => new MemorySessionStore());
 sessionsContract("jsonl", async () => new JsonlSessionStore(await tempDir("openclaw-sessions-")));
@@ -236,4 +239,84 @@ Deno.test("internal bus events (run ended, abort) never reach a socket", async (
   } finally {
     await gateway.stop();
   }
+});
+
+/** Two gateways (two replicas) over one stores bundle, with the Responses API on. */
+async function twoReplicas() {
+  const stores = memoryStores();
+  const config = {
+    gateway: {
+      auth: { mode: "token" as const, token: TOKEN },
+      http: { endpoints: { responses: { enabled: true } } },
+    },
+    agents: { defaults: { model: { primary: "local/scripted-1" } } },
+  };
+  const start = async () => {
+    const agents = agentsModule();
+    return await startGateway({ config, stores, modules: [agents, openAiHttpModule({ agents })] });
+  };
+  const a = await start();
+  const b = await start();
+  return {
+    stores,
+    a,
+    b,
+    async [Symbol.asyncDispose]() {
+      await a.stop();
+      await b.stop();
+    },
+  };
+}
+
+/** A frame the socket got already (passed over by an earlier wait) or gets next. */
+async function seen(socket: MemorySocket, predicate: (frame: Frame) => boolean): Promise<Frame> {
+  return socket.skipped.find(predicate) ?? await socket.waitFor(predicate);
+}
+
+async function respond(gateway: Gateway, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await gateway.fetch(
+    new Request("http://gateway/v1/responses", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    { remoteAddress: "127.0.0.1" },
+  );
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+Deno.test("previous_response_id continues the conversation on another replica", async () => {
+  await using replicas = await twoReplicas();
+  const first = await respond(replicas.a, { model: "openclaw", input: "first" });
+  const next = await respond(replicas.b, {
+    model: "openclaw",
+    input: "second",
+    previous_response_id: first.id,
+  });
+  const text = (next.output as { content: { text: string }[] }[])[0].content[0].text;
+  assert.equal(text, 'Local model reply #2: you said "second".');
+});
+
+Deno.test("a turn started on one replica reaches the subscribers and agent.wait of another", async () => {
+  await using replicas = await twoReplicas();
+  const watcher = await client(replicas.b);
+  await watcher.request("sessions.subscribe", {});
+  await watcher.request("sessions.messages.subscribe", { key: "main" });
+  const sender = await client(replicas.a);
+  const sent = await sender.request("chat.send", {
+    sessionKey: "main",
+    message: "hello",
+    idempotencyKey: "x1",
+  });
+  const runId = (sent.payload as { runId: string }).runId;
+  const waited = await watcher.request("agent.wait", { runId, timeoutMs: 5_000 });
+  assert.equal((waited.payload as { status: string }).status, "ok");
+  const message = await seen(watcher.socket, (f) => f.event === "session.message");
+  assert.equal((message.payload as { messageSeq: number }).messageSeq, 1);
+  await seen(watcher.socket, (f) => f.event === "chat" && (f.payload as { state: string }).state === "final");
+  await seen(watcher.socket, (f) => f.event === "sessions.changed");
+  // The agent stream goes only to the socket that started the run.
+  await seen(sender.socket, (f) => f.event === "agent");
+  assert.equal(watcher.socket.skipped.some((f) => f.event === "agent"), false);
 });
