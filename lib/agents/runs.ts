@@ -43,18 +43,27 @@ export interface RunRecord {
 
 /** The end of a run as the run store keeps it: plain data, no result body. */
 export interface RunEnd {
+  /** How it ended. */
   status: RunOutcome["status"];
+  /** When it started (or was given up while queued), ms since the epoch. */
   startedAt: number;
+  /** When it ended, ms since the epoch. */
   endedAt: number;
+  /** Why it failed or was aborted. */
   error?: ErrorShape;
 }
 
 /** A run as the run store keeps it. */
 export interface StoredRun {
+  /** The run's id, unique across replicas. */
   runId: string;
+  /** The full key of the session it runs in. */
   sessionKey: string;
+  /** The agent that runs it. */
   agentId: string;
+  /** When the gateway accepted it, ms since the epoch. */
   acceptedAt: number;
+  /** Where it is now. */
   state: RunState;
   /** Set once the run ended (then `state` is its status). */
   end?: RunEnd;
@@ -84,6 +93,7 @@ export class MemoryRunStore implements RunStore {
   readonly #runs = new Map<string, { run: StoredRun; expiresAt: number }>();
   #finished = 0;
 
+  /** `now` is the clock TTLs run on; at most `cap` ended runs are kept. */
   constructor(
     private readonly now: () => number = () => Date.now(),
     private readonly cap = FINISHED_RUN_CAP,

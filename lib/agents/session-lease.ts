@@ -16,10 +16,13 @@ const MAX_RETRY_PAUSE_MS = 1_000;
 
 /** How a process takes session leases. */
 export interface SessionLeaseOptions {
+  /** Where the leases are kept (shared by the replicas). */
   store: LeaseStore;
   /** Who holds the leases: unique per process (a replica id). */
   owner: string;
+  /** How long a lease lasts unless renewed; renewed every third of it. */
   ttlMs?: number;
+  /** The first pause before asking again for a held lease. */
   retryMs?: number;
   /** Told when a renewal fails for a reason other than losing the lease (the store is unreachable). */
   onRenewError?: (error: unknown) => void;
@@ -30,6 +33,7 @@ export class SessionLeases {
   readonly #ttlMs: number;
   readonly #retryMs: number;
 
+  /** Leases as `options` say; nothing is taken until {@link hold}. */
   constructor(private readonly options: SessionLeaseOptions) {
     this.#ttlMs = options.ttlMs ?? SESSION_LEASE_TTL_MS;
     this.#retryMs = options.retryMs ?? SESSION_LEASE_RETRY_MS;

@@ -32,13 +32,19 @@ export interface SessionEntry {
 export interface SessionRunUpdate {
   /** The transcript the run wrote to: when the session was reset since, nothing changes. */
   sessionId: string;
+  /** When the run ended. */
   updatedAt: number;
+  /** `provider/model` that served the run. */
   model?: string;
+  /** The run's id. */
   lastRunId: string;
+  /** How the run ended. */
   lastRunState: RunEndState;
+  /** The start of the reply (or of the input when there was none). */
   lastMessagePreview?: string;
-  /** Tokens this run used, added to the session's totals. */
+  /** Input tokens this run used, added to the session's total. */
   inputTokens: number;
+  /** Output tokens this run used, added to the session's total. */
   outputTokens: number;
 }
 

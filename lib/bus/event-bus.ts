@@ -10,6 +10,7 @@ import type { BusEvent, EventBus } from "./types.ts";
 export class InProcessEventBus implements EventBus {
   #listeners = new Set<(event: BusEvent) => void>();
   #closed = false;
+  /** `onListenerError` hears what a listener threw; the other listeners still get the event. */
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
   publish(event: BusEvent): void {

@@ -11,7 +11,9 @@ import type { MethodScope } from "../protocol/scopes.ts";
  * `internal` it goes to every socket whose scopes satisfy `scope`.
  */
 export interface BusEvent {
+  /** The event name on the wire (`chat`, `session.message`, ...). */
   event: string;
+  /** The event frame's payload; plain JSON, so a shared bus can carry it. */
   payload: unknown;
   /** Only sockets whose scopes satisfy this receive it; `none` (the default) means everyone. */
   scope?: MethodScope;

@@ -29,6 +29,7 @@ export class MemoryLeaseStore implements LeaseStore {
   readonly #holds = new Map<string, Hold>();
   #issued = 0;
 
+  /** `now` is the clock expiry is judged against. */
   constructor(private readonly now: () => number = () => Date.now()) {}
 
   acquire(key: string, owner: string, ttlMs: number): Promise<string | null> {

@@ -12,7 +12,9 @@ export const RESPONSE_SESSION_TTL_MS = 24 * 60 * 60_000;
 
 /** The session a response ran in. */
 export interface ResponseSession {
+  /** The agent that ran the response. */
   agentId: string;
+  /** The full session key the response ran in. */
   sessionKey: string;
 }
 
@@ -28,6 +30,7 @@ export interface ResponseSessionStore {
 export class MemoryResponseSessionStore implements ResponseSessionStore {
   readonly #sessions = new Map<string, ResponseSession & { expiresAt: number }>();
 
+  /** `now` is the clock TTLs run on; at most `cap` responses are remembered. */
   constructor(
     private readonly now: () => number = () => Date.now(),
     private readonly cap = REMEMBERED_RESPONSES,
