@@ -82,6 +82,11 @@ export interface RunStore {
   active(sessionKey: string): Promise<StoredRun[]>;
 }
 
+/** A record's copy, so what a caller holds never aliases the store (records are plain, shallow data). */
+function copyRun(run: StoredRun): StoredRun {
+  return run.end ? { ...run, end: { ...run.end } } : { ...run };
+}
+
 /** Finished runs are remembered this long. */
 export const FINISHED_RUN_TTL_MS = 10 * 60_000;
 /** And at most this many of them. */
@@ -103,7 +108,7 @@ export class MemoryRunStore implements RunStore {
     const previous = this.#live(run.runId);
     if (!previous?.end) {
       this.#runs.delete(run.runId);
-      this.#runs.set(run.runId, { run: structuredClone(run), expiresAt: this.now() + ttlMs });
+      this.#runs.set(run.runId, { run: copyRun(run), expiresAt: this.now() + ttlMs });
       if (run.end) this.#finished++;
       this.#sweep();
     }
@@ -112,13 +117,13 @@ export class MemoryRunStore implements RunStore {
 
   get(runId: string): Promise<StoredRun | undefined> {
     const run = this.#live(runId);
-    return Promise.resolve(run && structuredClone(run));
+    return Promise.resolve(run && copyRun(run));
   }
 
   active(sessionKey: string): Promise<StoredRun[]> {
     const runs: StoredRun[] = [];
     for (const { run } of this.#runs.values()) {
-      if (run.sessionKey === sessionKey && !run.end && this.#live(run.runId)) runs.push(structuredClone(run));
+      if (run.sessionKey === sessionKey && !run.end && this.#live(run.runId)) runs.push(copyRun(run));
     }
     runs.sort((a, b) => a.acceptedAt - b.acceptedAt);
     return Promise.resolve([

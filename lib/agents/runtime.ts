@@ -254,15 +254,14 @@ export class AgentRuntime {
       acceptedAt: this.options.now(),
       state: "queued",
     };
-    // Written one after another, so a slow store never sees a run's records out of order.
-    const activeTtlMs = agent.timeoutMs + FINISHED_RUN_TTL_MS;
-    let writes = this.#putRun(stored, activeTtlMs);
+    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
     // The scheduler calls back only after it returned, by which time `record` is initialised.
     const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
-      writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
-      const held = AbortSignal.any([signal, leaseLost]);
-      return this.#execute(info, input, agent, model.ref, held, recorded);
+      tracked.running();
+      // A run whose lease is lost stops as if aborted: another replica may run the session now.
+      leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
+      return this.#execute(info, input, agent, model.ref, signal, recorded);
     });
     const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
@@ -270,7 +269,7 @@ export class AgentRuntime {
       timeout.clear();
       recorded.resolve();
     });
-    done.then((outcome) => writes.then(() => this.#publishEnd(stored, outcome)));
+    done.then(tracked.ended);
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = { ...stored, controller, done };
@@ -665,6 +664,22 @@ export class AgentRuntime {
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
     });
+  }
+
+  /**
+   * Keeps a run's record in the run store: accepted now, then running, then ended. The writes go one
+   * after another, so a slow store never sees them out of order.
+   */
+  #trackRun(stored: StoredRun, activeTtlMs: number): { running(): void; ended(outcome: RunOutcome): void } {
+    let writes = this.#putRun(stored, activeTtlMs);
+    return {
+      running: () => {
+        writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
+      },
+      ended: (outcome) => {
+        writes = writes.then(() => this.#publishEnd(stored, outcome));
+      },
+    };
   }
 
   /** Records a run's state in the run store; a store failure is logged, never fails the run. */

@@ -28,10 +28,23 @@ export interface SessionLeaseOptions {
   onRenewError?: (error: unknown) => void;
 }
 
-/** Runs work under per-session leases. */
+/** A lease this process holds while one turn runs. */
+interface Held {
+  key: string;
+  sessionKey: string;
+  token: string;
+  lost: AbortController;
+}
+
+/**
+ * Runs work under per-session leases. One timer renews every lease held, and runs only while some
+ * lease is held: a timer per turn would cost more than the turn's bookkeeping itself.
+ */
 export class SessionLeases {
   readonly #ttlMs: number;
   readonly #retryMs: number;
+  readonly #held = new Set<Held>();
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Leases as `options` say; nothing is taken until {@link hold}. */
   constructor(private readonly options: SessionLeaseOptions) {
@@ -49,27 +62,37 @@ export class SessionLeases {
     work: (lost: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const key = `session:${sessionKey}`;
-    const token = await this.#acquire(key, signal);
-    const lost = new AbortController();
-    const renew = async () => {
-      try {
-        if (!await this.options.store.renew(key, token, this.#ttlMs)) {
-          lost.abort(
-            new GatewayError("UNAVAILABLE", `lost the lease on session '${sessionKey}'; retry the turn`, {
-              retryable: true,
-            }),
-          );
-        }
-      } catch (error) {
-        this.options.onRenewError?.(error);
-      }
+    const held: Held = {
+      key,
+      sessionKey,
+      token: await this.#acquire(key, signal),
+      lost: new AbortController(),
     };
-    const timer = setInterval(renew, this.#ttlMs / 3);
+    this.#held.add(held);
+    this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#renew(h)), this.#ttlMs / 3);
     try {
-      return await work(lost.signal);
+      return await work(held.lost.signal);
     } finally {
-      clearInterval(timer);
-      await this.options.store.release(key, token).catch((error) => this.options.onRenewError?.(error));
+      this.#held.delete(held);
+      if (!this.#held.size) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+      await this.options.store.release(key, held.token).catch((error) => this.options.onRenewError?.(error));
+    }
+  }
+
+  async #renew(held: Held): Promise<void> {
+    try {
+      if (!await this.options.store.renew(held.key, held.token, this.#ttlMs)) {
+        held.lost.abort(
+          new GatewayError("UNAVAILABLE", `lost the lease on session '${held.sessionKey}'; retry the turn`, {
+            retryable: true,
+          }),
+        );
+      }
+    } catch (error) {
+      this.options.onRenewError?.(error);
     }
   }
 
