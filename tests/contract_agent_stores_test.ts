@@ -320,3 +320,47 @@ Deno.test("a turn started on one replica reaches the subscribers and agent.wait 
   await seen(sender.socket, (f) => f.event === "agent");
   assert.equal(watcher.socket.skipped.some((f) => f.event === "agent"), false);
 });
+
+Deno.test("a turn that outlasts its lease TTL keeps the lease by renewing it", async () => {
+  const stores = memoryStores();
+  const model = gatedModel();
+  const lease = { ttlMs: 60, retryMs: 5 };
+  const a = replica(stores, model.provider, lease);
+  const b = replica(stores, model.provider, lease);
+  try {
+    const first = a.startTurn(say("long"));
+    await until(() => model.waitingCount() === 1, "the first turn in the model");
+    const second = b.startTurn(say("next"));
+    // Five TTLs: without renewal the lease would have expired and the second turn started.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(model.running(), 1);
+    model.finishOne();
+    await until(() => model.waitingCount() === 1, "the second turn in the model");
+    model.finishOne();
+    assert.deepEqual([(await first.done).status, (await second.done).status], ["ok", "ok"]);
+    assert.equal(model.most(), 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("a turn whose lease is lost stops: another replica may own the session now", async () => {
+  const stores = memoryStores();
+  const leases = stores.leases;
+  // A store that reports every renewal as lost, as after a pause longer than the TTL.
+  stores.leases = {
+    acquire: (key, owner, ttlMs) => leases.acquire(key, owner, ttlMs),
+    renew: () => Promise.resolve(false),
+    release: (key, token) => leases.release(key, token),
+  };
+  const model = gatedModel();
+  const runtime = replica(stores, model.provider, { ttlMs: 60, retryMs: 5 });
+  try {
+    const run = runtime.startTurn(say("hello"));
+    assert.equal((await run.done).status, "aborted");
+    assert.equal(model.running(), 0);
+  } finally {
+    runtime.close();
+  }
+});
