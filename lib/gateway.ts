@@ -862,8 +862,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         startedAt = now();
         presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
         tickTimer = setInterval(
-          // Every replica ticks its own sockets: a tick never crosses a shared bus.
-          () => deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
+          // Every replica ticks its own sockets: a tick never crosses a shared bus. A failed send is
+          // logged as the bus logs a failing listener, never thrown out of the timer.
+          () => {
+            try {
+              deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true });
+            } catch (error) {
+              logger.error("event listener failed", { error: String(error) });
+            }
+          },
           tickIntervalMs,
         );
         phase = "running";
