@@ -247,15 +247,8 @@ export class AgentRuntime {
       ephemeral: input.ephemeral ?? false,
     };
     const recorded = Promise.withResolvers<void>();
-    const stored: StoredRun = {
-      runId,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      acceptedAt: this.options.now(),
-      state: "queued",
-    };
-    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
-    // The scheduler calls back only after it returned, by which time `record` is initialised.
+    const acceptedAt = this.options.now();
+    // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
       tracked.running();
@@ -263,6 +256,15 @@ export class AgentRuntime {
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
       return this.#execute(info, input, agent, model.ref, signal, recorded);
     });
+    // A run that starts at once is recorded as running straight away: one store write fewer per turn.
+    const stored: StoredRun = {
+      runId,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      acceptedAt,
+      state: scheduled.waiting ? "queued" : "running",
+    };
+    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
     const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
@@ -667,13 +669,14 @@ export class AgentRuntime {
   }
 
   /**
-   * Keeps a run's record in the run store: accepted now, then running, then ended. The writes go one
-   * after another, so a slow store never sees them out of order.
+   * Keeps a run's record in the run store: accepted now (queued or already running), then running,
+   * then ended. The writes go one after another, so a slow store never sees them out of order.
    */
   #trackRun(stored: StoredRun, activeTtlMs: number): { running(): void; ended(outcome: RunOutcome): void } {
     let writes = this.#putRun(stored, activeTtlMs);
     return {
       running: () => {
+        if (stored.state !== "queued") return;
         writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
       },
       ended: (outcome) => {
