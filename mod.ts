@@ -137,6 +137,14 @@ export {
   openMemorySocket,
 } from "./lib/transports/memory.ts";
 export { InProcessEventBus } from "./lib/bus/event-bus.ts";
+export { SocketTopics } from "./lib/bus/topics.ts";
+export { type GatewayStores, memoryStores } from "./lib/state/stores.ts";
+export { type LeaseStore, MemoryLeaseStore } from "./lib/state/leases.ts";
+export {
+  MemoryResponseSessionStore,
+  type ResponseSession,
+  type ResponseSessionStore,
+} from "./lib/state/response-sessions.ts";
 export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
 export { type IdempotencyStore, MemoryIdempotencyStore } from "./lib/state/idempotency.ts";
 export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/state/devices.ts";

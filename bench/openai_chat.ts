@@ -27,8 +27,9 @@ const upstream = startFakeUpstream();
 
 /** A gateway in this process; with `stateDir`, sessions and transcripts go to disk (JSONL, fsync'd). */
 async function startGateway(stateDir?: string) {
-  const agents = agentsModule(stateDir ? { stores: jsonlStores(stateDir) } : {});
+  const agents = agentsModule();
   const gateway = createGateway({
+    stores: stateDir ? jsonlStores(stateDir) : {},
     config: {
       gateway: {
         auth: { mode: "token", token: TOKEN },

@@ -46,7 +46,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     tickIntervalMs,
   }, options);
   // Subscribed before any module: connections get each event before module listeners run.
-  bus.subscribe(fanOut(connections, stateVersion));
+  const deliver = fanOut(connections, stateVersion, core.topics);
+  bus.subscribe(deliver);
   const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
   // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.
   core.httpAuth.check = context.authenticateHttp;
@@ -61,7 +62,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   const { start, stop } = createLifecycle(
     core,
-    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs },
+    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs, deliver },
     options,
   );
   return {

@@ -4,12 +4,15 @@
  *
  * @module
  */
+import type { SocketTopics } from "./bus/topics.ts";
+import type { EventBus } from "./bus/types.ts";
 import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { AnyMethod, CallerIdentity, MethodHandler } from "./methods/descriptor.ts";
 import type { ServiceKey } from "./services.ts";
+import type { GatewayStores } from "./state/stores.ts";
 
 export type {
   AnyMethod,
@@ -81,23 +84,7 @@ export interface HttpRoute {
   handler: HttpHandler;
 }
 
-/** An event as it leaves the bus, before it becomes a wire frame. */
-export interface BusEvent {
-  event: string;
-  payload: unknown;
-  /** Only sockets whose scopes satisfy this receive it; `none` (the default) means everyone. */
-  scope?: MethodScope;
-  /** When set, only these connection ids receive it. */
-  connIds?: readonly string[];
-  /** Droppable events (ticks, deltas) are skipped for slow consumers instead of closing them. */
-  dropIfSlow?: boolean;
-}
-
-/** The gateway's event bus. In-process by default; a shared implementation can fan out across replicas. */
-export interface EventBus {
-  publish(event: BusEvent): void;
-  subscribe(listener: (event: BusEvent) => void): () => void;
-}
+export type { BusEvent, EventBus } from "./bus/types.ts";
 
 /** The result of checking an HTTP caller's credentials. */
 export type HttpAuthResult =
@@ -139,8 +126,12 @@ export type PreparedResponse = () => Response;
 export interface GatewayContext {
   /** The gateway's structured logger; take a `child` per module. */
   readonly logger: Logger;
-  /** Where events for clients are published. */
+  /** Where events for clients are published (the same as `stores.bus`). */
   readonly bus: EventBus;
+  /** The shared-state seams (in process unless the embedder passed shared ones). */
+  readonly stores: GatewayStores;
+  /** Topic subscriptions of this process's sockets; bus events with `topics` reach their subscribers. */
+  readonly topics: SocketTopics;
   /** The environment the embedder handed in (never read from the process). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */

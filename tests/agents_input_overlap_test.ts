@@ -2,8 +2,14 @@
 // and an input that cannot be written fails the turn and cancels the model call.
 import assert from "node:assert/strict";
 import { AgentRuntime } from "../lib/agents/runtime.ts";
-import { MemorySessionStore, MemoryTranscriptStore, type TranscriptEntry } from "../lib/agents/stores.ts";
-import type { TranscriptRef } from "../lib/agents/stores.ts";
+import {
+  MemorySessionStore,
+  MemoryTranscriptStore,
+  type NewTranscriptEntry,
+  type TranscriptEntry,
+} from "../lib/state/sessions.ts";
+import type { TranscriptRef } from "../lib/state/sessions.ts";
+import { memoryStores } from "../lib/state/stores.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 
@@ -11,7 +17,10 @@ import type { ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/provide
 class GatedTranscripts extends MemoryTranscriptStore {
   readonly gate = Promise.withResolvers<void>();
   #gated = true;
-  override async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
+  override async append(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+  ): Promise<TranscriptEntry[]> {
     if (this.#gated) {
       this.#gated = false;
       await this.gate.promise;
@@ -52,8 +61,7 @@ function runtimeWith(transcripts: MemoryTranscriptStore, provider: ModelProvider
     env: {},
     now: () => Date.now(),
     logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    sessions,
-    transcripts,
+    stores: { ...memoryStores(), sessions, transcripts },
     fetch: () => Promise.reject(new Error("no network")),
     providers: { gated: provider },
   });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/agents/jsonl-stores.ts";
-import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
+import type { SessionEntry, TranscriptEntry } from "../lib/state/sessions.ts";
 import type { Frame } from "../mod.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 
@@ -109,13 +109,13 @@ Deno.test("sessions and history survive a gateway restart, and the model sees th
     return ((final.payload as Frame).message as { content: { text: string }[] }).content[0].text;
   };
   try {
-    const first = await startGateway({ config, modules: [agentsModule({ stores: jsonlStores(dir) })] });
+    const first = await startGateway({ config, stores: jsonlStores(dir), modules: [agentsModule()] });
     const c1 = await client(first);
     await turn(c1, "alpha", "k1");
     await turn(c1, "beta", "k2");
     await first.stop();
 
-    const second = await startGateway({ config, modules: [agentsModule({ stores: jsonlStores(dir) })] });
+    const second = await startGateway({ config, stores: jsonlStores(dir), modules: [agentsModule()] });
     const c2 = await client(second);
     const history = await c2.request("chat.history", { sessionKey: "main" });
     const texts = (history.payload as { messages: { content: { text: string }[] }[] }).messages.map((m) =>

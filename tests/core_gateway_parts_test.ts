@@ -1,5 +1,6 @@
 // Two parts of lib/gateway/ on their own, without sockets: who an event reaches, and how stop() drains.
 import assert from "node:assert/strict";
+import { SocketTopics } from "../lib/bus/topics.ts";
 import { fanOut, type FanOutTarget } from "../lib/gateway/fan-out.ts";
 import { createDispatcher } from "../lib/gateway/dispatch.ts";
 import type { GatewayState } from "../lib/gateway/core.ts";
@@ -23,16 +24,24 @@ function target(connId: string, ready: boolean, scopes: string[], sent: Sent[]):
 Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health carry the versions at publish", () => {
   const sent: Sent[] = [];
   const stateVersion = { presence: 3, health: 7 };
-  const deliver = fanOut([
-    target("reader", true, ["operator.read"], sent),
-    target("writer", true, ["operator.write"], sent),
-    target("pending", false, ["operator.read"], sent),
-  ], stateVersion);
+  const topics = new SocketTopics();
+  topics.add("reader", "session:main");
+  const deliver = fanOut(
+    [
+      target("reader", true, ["operator.read"], sent),
+      target("writer", true, ["operator.write"], sent),
+      target("pending", false, ["operator.read"], sent),
+    ],
+    stateVersion,
+    topics,
+  );
 
   deliver({ event: "presence", payload: {} });
   stateVersion.presence = 4; // later bumps must not leak into what was already sent
   deliver({ event: "config.changed", payload: {}, scope: "operator.read" });
   deliver({ event: "chat", payload: {}, connIds: ["writer"] });
+  deliver({ event: "session.message", payload: {}, topics: ["session:main"], scope: "operator.read" });
+  deliver({ event: "session.message", payload: {}, topics: ["session:other"] });
   deliver({ event: "tick", payload: {}, dropIfSlow: true });
 
   const presenceVersions = { presence: 3, health: 7 };
@@ -43,6 +52,8 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
     // operator.write implies operator.read.
     ["writer", "config.changed", undefined, undefined],
     ["writer", "chat", undefined, undefined],
+    // Topic events reach subscribers only; a topic nobody here holds reaches no one.
+    ["reader", "session.message", undefined, undefined],
     ["reader", "tick", undefined, true],
     ["writer", "tick", undefined, true],
   ]);

@@ -34,9 +34,10 @@ async function faultGateway(stateDir?: string, log?: (record: unknown) => void) 
       entries: { main: {}, ...Object.fromEntries(names.map((n) => [n, { model: `${n}/m` }])) },
     },
   };
-  const agents = agentsModule(stateDir ? { stores: jsonlStores(stateDir) } : {});
+  const agents = agentsModule();
   const gateway = createGateway({
     config,
+    stores: stateDir ? jsonlStores(stateDir) : {},
     modules: [agents, openAiHttpModule({ agents })],
     logSinks: log ? [{ write: log }] : [],
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import v8 from "node:v8";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
-import { FINISHED_RUN_CAP } from "../lib/agents/runs.ts";
+import { FINISHED_RUN_CAP } from "../lib/state/runs.ts";
 import { IDEMPOTENCY_MAX_ENTRIES, MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { createGateway, type Gateway } from "../mod.ts";
 import { client, TOKEN } from "./_helpers.ts";

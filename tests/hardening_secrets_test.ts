@@ -9,7 +9,7 @@ import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } f
 import { hooksModule } from "../lib/hooks/mod.ts";
 import type { FetchLike } from "../lib/providers/types.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
-import type { SessionEntry, TranscriptEntry } from "../lib/agents/stores.ts";
+import type { SessionEntry, TranscriptEntry } from "../lib/state/sessions.ts";
 import { parseJson5 } from "../lib/config/json5.ts";
 import { collectSecretValues } from "../lib/log/secret-redactor.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
@@ -203,7 +203,7 @@ Deno.test("session keys: an agent whose id has capitals is reached by full and s
   };
   try {
     for (const round of [1, 2]) {
-      const gateway = await startGateway({ config, modules: [agentsModule({ stores: jsonlStores(state) })] });
+      const gateway = await startGateway({ config, stores: jsonlStores(state), modules: [agentsModule()] });
       const c = await client(gateway);
       if (round === 1) {
         for (const sessionKey of ["agent:Ops:main", "notes"]) {

@@ -12,23 +12,12 @@ import { AgentRuntime } from "./runtime.ts";
 import { AGENT_RUNTIME } from "./service.ts";
 import { SessionSubscribers, sessionSubscriptionMethods } from "./session-events.ts";
 import { sessionMethods } from "./session-methods.ts";
-import {
-  MemorySessionStore,
-  MemoryTranscriptStore,
-  type SessionStore,
-  type TranscriptStore,
-} from "./stores.ts";
 
-/** Where sessions and transcripts are kept. */
-export interface AgentStores {
-  sessions: SessionStore;
-  transcripts: TranscriptStore;
-}
-
-/** Options for {@link agentsModule}. */
+/**
+ * Options for {@link agentsModule}. Sessions, transcripts and runs live in the gateway's stores bundle
+ * (`createGateway({ stores: jsonlStores(stateDir) })` for durable ones).
+ */
 export interface AgentsModuleOptions {
-  /** Defaults to in-memory stores; pass `jsonlStores(stateDir)` for durable ones. */
-  stores?: AgentStores;
   /** The `fetch` providers use; defaults to the runtime's global `fetch`. */
   fetch?: FetchLike;
   /** Providers supplied in code; they win over `models.providers` entries with the same id. */
@@ -55,25 +44,22 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
   return {
     name: "agents",
     setup(context) {
-      const stores = options.stores ??
-        { sessions: new MemorySessionStore(), transcripts: new MemoryTranscriptStore() };
       runtime = new AgentRuntime({
         config: () => context.config(),
         env: context.env,
         now: () => context.now(),
         logger: context.logger.child("agents"),
-        sessions: stores.sessions,
-        transcripts: stores.transcripts,
+        stores: context.stores,
         fetch: options.fetch ?? ((input, init) => fetch(input, init)),
         providers: options.providers,
         newId: options.newId,
       });
-      const subscribers = new SessionSubscribers();
-      const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now(), subscribers);
+      const subscribers = new SessionSubscribers(context.topics);
+      const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
       context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
       const methods = [
-        ...runMethods(context, runtime, subscribers),
-        ...sessionMethods(context, runtime, subscribers),
+        ...runMethods(context, runtime),
+        ...sessionMethods(context, runtime),
         ...sessionSubscriptionMethods(runtime, subscribers),
       ];
       for (const method of methods) context.registerMethod(method);
@@ -91,7 +77,11 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
           })),
         };
       });
-      context.onStop(unbridge);
+      const running = runtime;
+      context.onStop(() => {
+        unbridge();
+        running.close();
+      });
     },
     runtime() {
       if (!runtime) {

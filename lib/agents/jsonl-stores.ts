@@ -10,13 +10,17 @@
  */
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type {
-  SessionEntry,
-  SessionStore,
-  TranscriptEntry,
-  TranscriptRef,
-  TranscriptStore,
-} from "./stores.ts";
+import {
+  applyRun,
+  type NewTranscriptEntry,
+  numbered,
+  type SessionEntry,
+  type SessionRunUpdate,
+  type SessionStore,
+  type TranscriptEntry,
+  type TranscriptRef,
+  type TranscriptStore,
+} from "../state/sessions.ts";
 
 /** Transcripts are private conversations: owner-only directories and files. */
 const DIR_MODE = 0o700;
@@ -79,15 +83,18 @@ export class JsonlTranscriptStore implements TranscriptStore {
   /** Transcripts under `stateDir`; the last `cacheSize` read are kept in memory. */
   constructor(private readonly stateDir: string, private readonly cacheSize: number = CACHED_TRANSCRIPTS) {}
 
-  /** Appends lines to a transcript, durably (fsync) before resolving. */
-  async append(ref: TranscriptRef, entries: TranscriptEntry[]): Promise<void> {
+  /** Appends lines to a transcript, numbered after its last one, durably (fsync) before resolving. */
+  async append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
     const path = this.#path(ref);
     return await this.#serially(path, async () => {
-      const cached = this.#cache.get(path);
+      // The numbering continues from the file's last line, so the file is read once if not cached.
+      const current = this.#cache.get(path) ?? await readLines<TranscriptEntry>(path);
+      const added = numbered(current.at(-1), entries);
       // If the write fails no one knows what reached the file, so the next read goes to disk.
       this.#cache.delete(path);
-      await appendDurably(path, entries);
-      if (cached) this.#remember(path, [...cached, ...entries.map((e) => ({ ...e }))]);
+      await appendDurably(path, added);
+      this.#remember(path, [...current, ...added.map((e) => ({ ...e }))]);
+      return added;
     });
   }
 
@@ -148,16 +155,29 @@ export class JsonlSessionStore implements SessionStore {
 
   /** Creates or replaces a session, durably before resolving. */
   async put(entry: SessionEntry): Promise<void> {
-    const entries = await this.#load();
-    entries.set(entry.key, { ...entry });
-    const write = this.#tail.then(() => appendDurably(this.#path, [entry]));
-    this.#tail = write.catch(() => {});
-    await write;
+    await this.#write(await this.#load(), entry);
   }
 
   /** Every session. */
   async list(): Promise<SessionEntry[]> {
     return [...(await this.#load()).values()].map((e) => ({ ...e }));
+  }
+
+  async recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined> {
+    const entries = await this.#load();
+    // Read and replaced with no await in between: the update is atomic within this process.
+    const next = applyRun(entries.get(key), update);
+    if (!next) return undefined;
+    await this.#write(entries, next);
+    return { ...next };
+  }
+
+  /** Updates the map at once (callers read it with no await before), then queues the durable line. */
+  async #write(entries: Map<string, SessionEntry>, entry: SessionEntry): Promise<void> {
+    entries.set(entry.key, { ...entry });
+    const write = this.#tail.then(() => appendDurably(this.#path, [entry]));
+    this.#tail = write.catch(() => {});
+    await write;
   }
 
   #load(): Promise<Map<string, SessionEntry>> {
@@ -184,7 +204,7 @@ export class JsonlSessionStore implements SessionStore {
   }
 }
 
-/** Durable stores under `stateDir`, for `agentsModule({ stores })`. */
+/** Durable sessions and transcripts under `stateDir`, for `createGateway({ stores })`. */
 export function jsonlStores(
   stateDir: string,
 ): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore } {

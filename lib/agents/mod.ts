@@ -4,21 +4,17 @@
  * this file.
  *
  * ```ts
- * const agents = agentsModule({ stores: jsonlStores(stateDir) });
- * createGateway({ config, modules: [agents, openAiHttpModule({ agents })] });
+ * const agents = agentsModule();
+ * createGateway({ config, stores: jsonlStores(stateDir), modules: [agents, openAiHttpModule({ agents })] });
  * ```
  *
  * @module
  */
 export { AGENT_RUNTIME } from "./service.ts";
-export {
-  type AgentsModule,
-  agentsModule,
-  type AgentsModuleOptions,
-  type AgentStores,
-} from "./agents-module.ts";
+export { type AgentsModule, agentsModule, type AgentsModuleOptions } from "./agents-module.ts";
 export type {
   AgentRuntime,
+  AgentStores,
   RunEvent,
   RunHandle,
   RunInfo,
@@ -26,18 +22,27 @@ export type {
   TurnInput,
   WaitResult,
 } from "./runtime.ts";
-export type { RunOutcome } from "./runs.ts";
+export {
+  MemoryRunStore,
+  type RunEnd,
+  type RunOutcome,
+  type RunState,
+  type RunStore,
+  type StoredRun,
+} from "../state/runs.ts";
 export { type AgentToolHost, MAX_TOOL_STEPS, type ToolCallResult, type ToolRunContext } from "./tool-host.ts";
 export {
   MemorySessionStore,
   MemoryTranscriptStore,
+  type NewTranscriptEntry,
   type RunEndState,
   type SessionEntry,
+  type SessionRunUpdate,
   type SessionStore,
   type TranscriptEntry,
   type TranscriptRef,
   type TranscriptStore,
-} from "./stores.ts";
+} from "../state/sessions.ts";
 export { type AgentCatalog, DEFAULT_AGENT_ID, type ResolvedAgent } from "./catalog.ts";
 export type {
   ChatMessage,

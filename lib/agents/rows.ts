@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SessionEntry, TranscriptEntry } from "./stores.ts";
+import type { SessionEntry, TranscriptEntry } from "../state/sessions.ts";
 import { mainSessionKey } from "./session-keys.ts";
 
 /** A session as `sessions.list` and `sessions.get` show it (a subset of the protocol's SessionRow). */

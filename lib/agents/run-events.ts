@@ -7,9 +7,9 @@
  * @module
  */
 import type { EventBus } from "../types.ts";
-import type { RunOutcome } from "./runs.ts";
+import type { RunOutcome } from "../state/runs.ts";
 import type { AgentRuntime, RunEvent, RunInfo } from "./runtime.ts";
-import { publishSessionMessage, publishSessionTool, type SessionSubscribers } from "./session-events.ts";
+import { publishSessionMessage, publishSessionTool, SESSIONS_TOPIC } from "./session-events.ts";
 
 interface Counters {
   agent: number;
@@ -21,41 +21,33 @@ export function bridgeRunEvents(
   runtime: AgentRuntime,
   bus: EventBus,
   now: () => number,
-  subscribers: SessionSubscribers,
 ): () => void {
   const counters = new Map<string, Counters>();
   return runtime.onRunEvent((run, event) => {
-    if (event.type === "message") return publishSessionMessage(bus, subscribers, run, event.entry);
+    if (event.type === "message") return publishSessionMessage(bus, run, event.entry);
     let seq = counters.get(run.runId);
     if (!seq) counters.set(run.runId, seq = { agent: 0, chat: 0 });
     const agentPayload = agentEventPayload(run, event, seq, now());
     if (agentPayload) publishAgentEvent(bus, run, agentPayload);
     if (agentPayload && event.type === "tool" && !run.ephemeral) {
-      publishSessionTool(bus, subscribers, run, agentPayload);
+      publishSessionTool(bus, run, agentPayload);
     }
     if (!run.ephemeral) publishChatEvent(bus, run, event, seq, now());
     if (event.type === "end") {
       counters.delete(run.runId);
-      if (!run.ephemeral) publishSessionsChanged(bus, subscribers, run.sessionKey, "run", now());
+      if (!run.ephemeral) publishSessionsChanged(bus, run.sessionKey, "run", now());
     }
   });
 }
 
 /** Tells the `sessions.subscribe` sockets that a session's list row or transcript changed. */
-export function publishSessionsChanged(
-  bus: EventBus,
-  subscribers: SessionSubscribers,
-  sessionKey: string,
-  reason: string,
-  ts: number,
-): void {
-  const connIds = subscribers.all();
-  if (!connIds.length) return;
+export function publishSessionsChanged(bus: EventBus, sessionKey: string, reason: string, ts: number): void {
   bus.publish({
     event: "sessions.changed",
     payload: { sessionKey, reason, ts },
     scope: "operator.read",
-    connIds,
+    topics: [SESSIONS_TOPIC],
+    sessionKey,
   });
 }
 
@@ -96,7 +88,9 @@ function publishAgentEvent(bus: EventBus, run: RunInfo, payload: Record<string, 
     event: "agent",
     payload,
     scope: "operator.read",
+    // The socket that started the run is on the replica that runs it: a process-local address.
     connIds: [run.origin.connId],
+    sessionKey: run.sessionKey,
     dropIfSlow: payload.stream === "assistant",
   });
 }
@@ -135,6 +129,7 @@ function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Cou
         message: assistantMessage(event.text, ts),
       },
       scope: "operator.read",
+      sessionKey: run.sessionKey,
       dropIfSlow: true,
     });
   } else if (event.type === "end") {
@@ -155,7 +150,7 @@ function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Cou
       payload.stopReason = "error";
       payload.errorMessage = outcome.error?.message ?? "run failed";
     }
-    bus.publish({ event: "chat", payload, scope: "operator.read" });
+    bus.publish({ event: "chat", payload, scope: "operator.read", sessionKey: run.sessionKey });
   }
 }
 

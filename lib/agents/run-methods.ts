@@ -10,8 +10,7 @@ import { scopeSatisfied } from "../protocol/scopes.ts";
 import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { SessionSubscribers } from "./session-events.ts";
-import type { RunOutcome } from "./runs.ts";
+import type { RunOutcome } from "../state/runs.ts";
 import type { AgentRuntime, RunHandle } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import { targetSession } from "./session-target.ts";
@@ -110,7 +109,6 @@ function isResetCommand(message: string): boolean {
 export function runMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
-  subscribers: SessionSubscribers,
 ): AnyMethod[] {
   const agent = defineMethod({
     name: "agent",
@@ -122,7 +120,7 @@ export function runMethods(
       if (isResetCommand(params.message)) {
         if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
         const entry = await runtime.resetSession(target.key, target.agentId);
-        publishSessionsChanged(context.bus, subscribers, target.key, "reset", context.now());
+        publishSessionsChanged(context.bus, target.key, "reset", context.now());
         const runId = crypto.randomUUID();
         call.ack({ runId, status: "accepted", acceptedAt: context.now() });
         return {
@@ -183,9 +181,9 @@ export function runMethods(
     scope: "operator.write",
     params: ChatAbortParams,
     result: z.object({ ok: z.literal(true), aborted: z.boolean(), runIds: z.array(z.string()) }),
-    handler: ({ params }) => {
+    handler: async ({ params }) => {
       const target = targetSession(runtime, params.sessionKey, params.agentId);
-      const runIds = runtime.abort(target.key, params.runId);
+      const runIds = await runtime.abort(target.key, params.runId);
       return { ok: true as const, aborted: runIds.length > 0, runIds };
     },
   });

@@ -5,10 +5,12 @@
  *
  * @module
  */
+import type { BusEvent } from "../bus/types.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { GatewayStores } from "../state/stores.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
 import type {
@@ -24,16 +26,17 @@ import type {
 import { isAbort } from "../providers/upstream-error.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
-import { type RunOutcome, type RunRecord, RunRegistry } from "./runs.ts";
+import { type RunRecord, RunRegistry } from "./runs.ts";
+import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
+import { SessionLeases } from "./session-lease.ts";
 import type {
+  NewTranscriptEntry,
   RunEndState,
   SessionEntry,
-  SessionStore,
   TranscriptEntry,
   TranscriptRef,
-  TranscriptStore,
-} from "./stores.ts";
+} from "../state/sessions.ts";
 import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-host.ts";
 
 /** Who started a run; decides where its events go. */
@@ -127,14 +130,23 @@ export interface WaitResult {
   error?: string;
 }
 
+/** The shared state a runtime keeps its sessions, transcripts and runs in, and talks to other replicas by. */
+export type AgentStores = Pick<GatewayStores, "sessions" | "transcripts" | "runs" | "leases" | "bus">;
+
+/** Bus event (internal) telling every replica a run ended: `{ runId, end: RunEnd }`. */
+export const RUN_ENDED_EVENT = "agents.run.ended";
+/** Bus event (internal) asking the replica that runs them to abort runs: `{ sessionKey, runIds }`. */
+export const RUN_ABORT_EVENT = "agents.run.abort";
+
 /** What the runtime needs from the gateway and the embedder. */
 export interface AgentRuntimeOptions {
   config: () => GatewayConfig;
   env: Readonly<Record<string, string | undefined>>;
   now: () => number;
   logger: Logger;
-  sessions: SessionStore;
-  transcripts: TranscriptStore;
+  stores: AgentStores;
+  /** Session lease timing (tests shorten it); see {@link SessionLeases}. */
+  lease?: { ttlMs?: number; retryMs?: number };
   fetch: FetchLike;
   /** Providers supplied in code (tests, embedders); they win over config entries with the same id. */
   providers?: Record<string, ModelProvider>;
@@ -143,16 +155,32 @@ export interface AgentRuntimeOptions {
 
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
-  readonly runs: RunRegistry;
-  readonly #scheduler = new RunScheduler();
+  /** This process's live runs. */
+  readonly runs: RunRegistry = new RunRegistry();
+  readonly #scheduler: RunScheduler;
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
+  readonly #unsubscribe: () => void;
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
   constructor(private readonly options: AgentRuntimeOptions) {
-    this.runs = new RunRegistry(options.now);
     this.#newId = options.newId ?? (() => crypto.randomUUID());
+    const logger = options.logger;
+    this.#scheduler = new RunScheduler(
+      new SessionLeases({
+        store: options.stores.leases,
+        owner: crypto.randomUUID(),
+        ...options.lease,
+        onRenewError: (error) => logger.warn("session lease store failed", { error: String(error) }),
+      }),
+    );
+    this.#unsubscribe = options.stores.bus.subscribe((event) => this.#onBusEvent(event));
+  }
+
+  /** Stops listening to the bus (abort requests from other replicas). Runs in flight are not touched. */
+  close(): void {
+    this.#unsubscribe();
   }
 
   /** The agents of the config in force. */
@@ -213,28 +241,34 @@ export class AgentRuntime {
       ephemeral: input.ephemeral ?? false,
     };
     const recorded = Promise.withResolvers<void>();
-    // The scheduler calls back only after it returned, by which time `record` is initialised.
-    const scheduled = this.#scheduler.schedule(run, signal, () => {
+    const acceptedAt = this.options.now();
+    // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
+    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
+      tracked.running();
+      // A run whose lease is lost stops as if aborted: another replica may run the session now.
+      leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
       return this.#execute(info, input, agent, model.ref, signal, recorded);
     });
+    // A run that starts at once is recorded as running straight away: one store write fewer per turn.
+    const stored: StoredRun = {
+      runId,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      acceptedAt,
+      state: scheduled.waiting ? "queued" : "running",
+    };
+    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
     const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
     });
+    done.then(tracked.ended);
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
-    const record: RunRecord = {
-      runId,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      acceptedAt: this.options.now(),
-      state: "queued",
-      controller,
-      done,
-    };
+    const record: RunRecord = { ...stored, controller, done };
     this.runs.add(record);
     return {
       runId,
@@ -252,51 +286,70 @@ export class AgentRuntime {
     return this.runs.active(sessionKey).length > 0;
   }
 
-  /** Waits up to `timeoutMs` for a run to end; never cancels it. */
+  /**
+   * Waits up to `timeoutMs` for a run of any replica to end; never cancels it. A run that ended before
+   * is answered from the run store, one that ends later from the bus.
+   */
   async wait(runId: string, timeoutMs: number): Promise<WaitResult> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const ended = Promise.withResolvers<RunEnd | undefined>();
+    // Listening before reading the store: an end between the two is heard, not missed.
+    const unsubscribe = this.options.stores.bus.subscribe((event) => {
+      if (event.internal && event.event === RUN_ENDED_EVENT) {
+        const payload = event.payload as { runId: string; end: RunEnd };
+        if (payload.runId === runId) ended.resolve(payload.end);
+      }
+    });
+    const timer = setTimeout(() => ended.resolve(undefined), timeoutMs);
     try {
-      const record = await this.runs.whenKnown(runId, timeout.signal);
-      if (!record) return { runId, status: "timeout" };
-      const outcome = await Promise.race([
-        record.done,
-        new Promise<undefined>((resolve) =>
-          timeout.signal.addEventListener("abort", () => resolve(undefined))
-        ),
-      ]);
-      if (!outcome) return { runId, status: "timeout" };
+      const stored = await this.options.stores.runs.get(runId);
+      if (stored?.end) ended.resolve(stored.end);
+      const end = await ended.promise;
+      if (!end) return { runId, status: "timeout" };
       const result: WaitResult = {
         runId,
-        status: outcome.status === "ok" ? "ok" : "error",
-        startedAt: outcome.startedAt,
-        endedAt: outcome.endedAt,
+        status: end.status === "ok" ? "ok" : "error",
+        startedAt: end.startedAt,
+        endedAt: end.endedAt,
       };
-      if (outcome.error) result.error = outcome.error.message;
+      if (end.error) result.error = end.error.message;
       return result;
     } finally {
       clearTimeout(timer);
+      unsubscribe();
     }
   }
 
-  /** Aborts one run of a session, or all of them (queued first). Returns the aborted run ids. */
-  abort(sessionKey: string, runId?: string): string[] {
-    const runs = this.runs.active(sessionKey).filter((r) => runId === undefined || r.runId === runId);
-    for (const run of runs) run.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
-    return runs.map((r) => r.runId);
+  /**
+   * Aborts one run of a session, or all of them (queued first), whichever replica runs them: the
+   * request goes over the bus to the replica that owns each run. Returns the run ids asked to abort.
+   */
+  async abort(sessionKey: string, runId?: string): Promise<string[]> {
+    const stored = (await this.options.stores.runs.active(sessionKey)).map((r) => r.runId);
+    // A run of this process whose record a slow store has not written yet is still found.
+    const local = this.runs.active(sessionKey).map((r) => r.runId);
+    const runIds = [...new Set([...local, ...stored])].filter((id) => runId === undefined || id === runId);
+    if (runIds.length) {
+      this.options.stores.bus.publish({
+        event: RUN_ABORT_EVENT,
+        payload: { sessionKey, runIds },
+        sessionKey,
+        internal: true,
+      });
+    }
+    return runIds;
   }
 
   session(key: string): Promise<SessionEntry | undefined> {
-    return this.options.sessions.get(key);
+    return this.options.stores.sessions.get(key);
   }
 
   listSessions(): Promise<SessionEntry[]> {
-    return this.options.sessions.list();
+    return this.options.stores.sessions.list();
   }
 
   /** The transcript of a session's current `sessionId`. */
   async transcript(entry: SessionEntry): Promise<TranscriptEntry[]> {
-    return await this.options.transcripts.read({ agentId: entry.agentId, sessionId: entry.sessionId });
+    return await this.options.stores.transcripts.read({ agentId: entry.agentId, sessionId: entry.sessionId });
   }
 
   /**
@@ -305,10 +358,10 @@ export class AgentRuntime {
    */
   async resetSession(key: string, agentId: string): Promise<SessionEntry> {
     const running = this.runs.active(key);
-    this.abort(key);
+    await this.abort(key);
     await Promise.all(running.map((run) => run.done));
     const now = this.options.now();
-    const previous = await this.options.sessions.get(key);
+    const previous = await this.options.stores.sessions.get(key);
     const entry: SessionEntry = {
       key,
       agentId: previous?.agentId ?? agentId,
@@ -319,7 +372,7 @@ export class AgentRuntime {
       outputTokens: 0,
     };
     if (previous?.model) entry.model = previous.model;
-    await this.options.sessions.put(entry);
+    await this.options.stores.sessions.put(entry);
     return entry;
   }
 
@@ -380,13 +433,12 @@ export class AgentRuntime {
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const context = input.context ?? "session";
     const prior = context === "session" && !info.ephemeral && !created
-      ? await this.options.transcripts.read(ref)
+      ? await this.options.stores.transcripts.read(ref)
       : [];
     const fresh = context === "request" ? newTail(input.messages) : input.messages;
-    let seq = prior.length;
-    const line = (message: ChatMessage, extra: Partial<TranscriptEntry> = {}): TranscriptEntry => ({
+    // The store numbers the lines as it appends them.
+    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry => ({
       id: this.#newId(),
-      seq: ++seq,
       ts: this.options.now(),
       runId: info.runId,
       ...fromMessage(message),
@@ -397,7 +449,7 @@ export class AgentRuntime {
     const inputLines = fresh.map((m) => line(m));
     const inputWritten = (async () => {
       // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
-      if (created && !info.ephemeral) await this.options.sessions.put(session);
+      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
       await this.#record(info, input, ref, inputLines);
     })();
     inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
@@ -516,11 +568,11 @@ export class AgentRuntime {
     info: RunInfo,
     input: TurnInput,
     ref: TranscriptRef,
-    lines: TranscriptEntry[],
+    lines: NewTranscriptEntry[],
   ): Promise<void> {
     if (info.ephemeral || !lines.length) return;
-    await this.options.transcripts.append(ref, lines);
-    for (const entry of lines) this.#emit(info, input, { type: "message", entry });
+    const added = await this.options.stores.transcripts.append(ref, lines);
+    for (const entry of added) this.#emit(info, input, { type: "message", entry });
   }
 
   /** A run that never started: aborted or timed out while queued, or the session could not open. */
@@ -581,7 +633,7 @@ export class AgentRuntime {
     agentId: string,
     now: number,
   ): Promise<{ session: SessionEntry; created: boolean }> {
-    const existing = info.ephemeral ? undefined : await this.options.sessions.get(info.sessionKey);
+    const existing = info.ephemeral ? undefined : await this.options.stores.sessions.get(info.sessionKey);
     if (existing) return { session: existing, created: false };
     const session: SessionEntry = {
       key: info.sessionKey,
@@ -598,17 +650,63 @@ export class AgentRuntime {
   async #recordRun(session: SessionEntry, outcome: RunOutcome, fresh: ChatMessage[]): Promise<void> {
     const usage = outcome.result?.usage;
     const preview = outcome.result?.text || fresh.at(-1)?.content;
-    const entry: SessionEntry = {
-      ...session,
+    await this.options.stores.sessions.recordRun(session.key, {
+      sessionId: session.sessionId,
       updatedAt: outcome.endedAt,
       model: outcome.model,
       lastRunId: outcome.runId,
       lastRunState: endState(outcome),
-      inputTokens: session.inputTokens + (usage?.inputTokens ?? 0),
-      outputTokens: session.outputTokens + (usage?.outputTokens ?? 0),
+      ...(preview ? { lastMessagePreview: preview.slice(0, 200) } : {}),
+      inputTokens: usage?.inputTokens ?? 0,
+      outputTokens: usage?.outputTokens ?? 0,
+    });
+  }
+
+  /**
+   * Keeps a run's record in the run store: accepted now (queued or already running), then running,
+   * then ended. The writes go one after another, so a slow store never sees them out of order.
+   */
+  #trackRun(stored: StoredRun, activeTtlMs: number): { running(): void; ended(outcome: RunOutcome): void } {
+    let writes = this.#putRun(stored, activeTtlMs);
+    return {
+      running: () => {
+        if (stored.state !== "queued") return;
+        writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
+      },
+      ended: (outcome) => {
+        writes = writes.then(() => this.#publishEnd(stored, outcome));
+      },
     };
-    if (preview) entry.lastMessagePreview = preview.slice(0, 200);
-    await this.options.sessions.put(entry);
+  }
+
+  /** Records a run's state in the run store; a store failure is logged, never fails the run. */
+  async #putRun(run: StoredRun, ttlMs: number): Promise<void> {
+    try {
+      await this.options.stores.runs.put(run, ttlMs);
+    } catch (error) {
+      this.options.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
+    }
+  }
+
+  /** Records a run's end, then tells every replica (their `agent.wait` callers) it ended. */
+  async #publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
+    const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+    if (outcome.error) end.error = outcome.error;
+    await this.#putRun({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
+    this.options.stores.bus.publish({
+      event: RUN_ENDED_EVENT,
+      payload: { runId: stored.runId, end },
+      sessionKey: stored.sessionKey,
+      internal: true,
+    });
+  }
+
+  /** Abort requests from any replica reach the runs of this one. */
+  #onBusEvent(event: BusEvent): void {
+    if (!event.internal || event.event !== RUN_ABORT_EVENT) return;
+    for (const runId of (event.payload as { runIds: string[] }).runIds) {
+      this.runs.get(runId)?.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
+    }
   }
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
+import type { SessionLeases } from "./session-lease.ts";
 
 interface Waiter {
   grant: () => void;
@@ -110,13 +111,19 @@ export interface ScheduledRun {
   maxQueued?: number;
 }
 
-/** Serialises runs per session key, bounds them per agent, and shares an agent fairly between owners. */
+/**
+ * Serialises runs per session key, bounds them per agent, and shares an agent fairly between owners.
+ * A run also holds its session's lease while it works, so schedulers of other processes sharing the
+ * lease store never run the same session at once.
+ */
 export class RunScheduler {
   readonly #sessions = new Map<string, Slots>();
   readonly #agents = new Map<string, Slots>();
   /** Runs waiting to start, per owner. */
   readonly #queued = new Map<string, number>();
   #anonymous = 0;
+
+  constructor(private readonly leases: SessionLeases) {}
 
   /**
    * Throws a retryable UNAVAILABLE when `run` would have to wait while its owner already has
@@ -138,13 +145,14 @@ export class RunScheduler {
   }
 
   /**
-   * Starts `work` once both the session's lane and one of the agent's slots are free, and never before
-   * this returns. `waiting` tells whether it queues behind other runs. Refused as {@link admit} says.
+   * Starts `work` once both the session's lane and one of the agent's slots are free and the session's
+   * lease is held, and never before this returns. `work`'s signal aborts if the lease is lost. `waiting`
+   * tells whether it queues behind other runs of this process. Refused as {@link admit} says.
    */
   schedule<T>(
     run: ScheduledRun,
     signal: AbortSignal,
-    work: () => Promise<T>,
+    work: (leaseLost: AbortSignal) => Promise<T>,
   ): { done: Promise<T>; waiting: boolean } {
     this.admit(run);
     const slots = this.#agents.get(run.agent.id)!;
@@ -154,7 +162,7 @@ export class RunScheduler {
       const releaseAgent = slots.take();
       const done = Promise.resolve().then(() => {
         signal.throwIfAborted();
-        return work();
+        return this.leases.hold(run.sessionKey, signal, work);
       }).finally(() => {
         releaseAgent();
         releaseSession();
@@ -183,7 +191,7 @@ export class RunScheduler {
     owner: string,
     signal: AbortSignal,
     started: () => void,
-    work: () => Promise<T>,
+    work: (leaseLost: AbortSignal) => Promise<T>,
   ): Promise<T> {
     try {
       const releaseSession = await session.acquire(signal).catch((e) => {
@@ -196,7 +204,7 @@ export class RunScheduler {
         const releaseAgent = await slots.acquire(signal, owner);
         started();
         try {
-          return await work();
+          return await this.leases.hold(run.sessionKey, signal, work);
         } finally {
           releaseAgent();
         }

@@ -2,80 +2,53 @@
  * Per-socket session subscriptions and the events they receive: `sessions.subscribe` (every session's
  * list changes as `sessions.changed`, and its tool activity) and `sessions.messages.subscribe` / `unsubscribe` (one session's committed transcript
  * lines as `session.message`, and its tool activity as `session.tool`). A subscription ends with its
- * socket.
+ * socket. Subscriptions are bus topics of this process's sockets; events name the topic, so a turn run
+ * on any replica reaches them.
  *
  * @module
  */
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
+import type { SocketTopics } from "../bus/topics.ts";
 import { type AnyMethod, anyParams, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
 import type { EventBus } from "../types.ts";
 import { historyMessage } from "./rows.ts";
 import type { AgentRuntime, RunInfo } from "./runtime.ts";
 import { targetSession } from "./session-target.ts";
-import type { TranscriptEntry } from "./stores.ts";
+import type { TranscriptEntry } from "../state/sessions.ts";
 
-/** Which sockets listen to which sessions. */
+/** The topic of the sockets that called `sessions.subscribe`. */
+export const SESSIONS_TOPIC = "sessions";
+
+/** The topic of the sockets subscribed to one session's messages. */
+export function sessionTopic(sessionKey: string): string {
+  return `session:${sessionKey}`;
+}
+
+/** Session subscriptions of this process's sockets, kept as bus topics so events find them on delivery. */
 export class SessionSubscribers {
-  readonly #all = new Set<string>();
-  readonly #bySession = new Map<string, Set<string>>();
-  readonly #watched = new Set<string>();
+  constructor(private readonly topics: SocketTopics) {}
 
   /** Forgets `connId` once `closed` fires (the socket's call signal aborts when it disconnects). */
   watch(connId: string, closed: AbortSignal): void {
-    if (this.#watched.has(connId) || closed.aborted) return;
-    this.#watched.add(connId);
-    closed.addEventListener("abort", () => this.drop(connId), { once: true });
-  }
-
-  /** Sockets that called `sessions.subscribe`. */
-  all(): string[] {
-    return [...this.#all];
-  }
-
-  /** Sockets subscribed to one session's messages. */
-  of(sessionKey: string): string[] {
-    return [...this.#bySession.get(sessionKey) ?? []];
-  }
-
-  /** Sockets that see a session's tool activity: its own subscribers and the global ones. */
-  toolRecipients(sessionKey: string): string[] {
-    return [...new Set([...this.#all, ...this.of(sessionKey)])];
+    this.topics.watch(connId, closed);
   }
 
   subscribeAll(connId: string): void {
-    this.#all.add(connId);
+    this.topics.add(connId, SESSIONS_TOPIC);
   }
 
   subscribe(connId: string, sessionKey: string): void {
-    let set = this.#bySession.get(sessionKey);
-    if (!set) this.#bySession.set(sessionKey, set = new Set());
-    set.add(connId);
+    this.topics.add(connId, sessionTopic(sessionKey));
   }
 
   unsubscribe(connId: string, sessionKey: string): void {
-    const set = this.#bySession.get(sessionKey);
-    set?.delete(connId);
-    if (set?.size === 0) this.#bySession.delete(sessionKey);
-  }
-
-  /** Forgets a socket entirely (it disconnected). */
-  drop(connId: string): void {
-    this.#all.delete(connId);
-    this.#watched.delete(connId);
-    for (const key of [...this.#bySession.keys()]) this.unsubscribe(connId, key);
+    this.topics.remove(connId, sessionTopic(sessionKey));
   }
 }
 
-/** Sends one committed transcript line to the session's message subscribers. */
-export function publishSessionMessage(
-  bus: EventBus,
-  subscribers: SessionSubscribers,
-  run: RunInfo,
-  entry: TranscriptEntry,
-): void {
-  const connIds = subscribers.of(run.sessionKey);
-  if (!connIds.length) return;
+/** Sends one committed transcript line to the session's message subscribers on every replica. */
+export function publishSessionMessage(bus: EventBus, run: RunInfo, entry: TranscriptEntry): void {
   bus.publish({
     event: "session.message",
     payload: {
@@ -86,24 +59,20 @@ export function publishSessionMessage(
       messageSeq: entry.seq,
     },
     scope: "operator.read",
-    connIds,
+    topics: [sessionTopic(run.sessionKey)],
+    sessionKey: run.sessionKey,
   });
 }
 
 /** Sends a run's `tool` stream event (the `agent` payload plus the session key) to tool subscribers. */
-export function publishSessionTool(
-  bus: EventBus,
-  subscribers: SessionSubscribers,
-  run: RunInfo,
-  agentPayload: Record<string, unknown>,
-): void {
-  const connIds = subscribers.toolRecipients(run.sessionKey);
-  if (!connIds.length) return;
+export function publishSessionTool(bus: EventBus, run: RunInfo, agentPayload: Record<string, unknown>): void {
   bus.publish({
     event: "session.tool",
     payload: { ...agentPayload, sessionKey: run.sessionKey, agentId: run.agentId },
     scope: "operator.read",
-    connIds,
+    // The session's own subscribers and the global ones; a socket that is both gets it once.
+    topics: [SESSIONS_TOPIC, sessionTopic(run.sessionKey)],
+    sessionKey: run.sessionKey,
     dropIfSlow: true,
   });
 }

@@ -9,7 +9,6 @@ import { GatewayError } from "../errors.ts";
 import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { SessionSubscribers } from "./session-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { targetSession } from "./session-target.ts";
@@ -46,7 +45,6 @@ const SessionRow = z.object({ key: z.string() });
 export function sessionMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
-  subscribers: SessionSubscribers,
 ): AnyMethod[] {
   const isRunning = (key: string) => runtime.runs.active(key).length > 0;
 
@@ -136,7 +134,7 @@ export function sessionMethods(
     handler: async ({ params }) => {
       const target = targetSession(runtime, params.key, params.agentId);
       const entry = await runtime.resetSession(target.key, target.agentId);
-      publishSessionsChanged(context.bus, subscribers, target.key, params.reason ?? "reset", context.now());
+      publishSessionsChanged(context.bus, target.key, params.reason ?? "reset", context.now());
       return { ok: true as const, key: target.key, entry: sessionRow(entry, false) };
     },
   });

@@ -33,8 +33,22 @@ export function createContext(
   { authenticator, clientAddress, dispatch, accessLog }: ContextParts,
   options: Pick<GatewayOptions, "transport">,
 ): GatewayContext {
-  const { state, now, newId, env, logger, secrets, bus, registry, router, services, events, stateVersion } =
-    core;
+  const {
+    state,
+    now,
+    newId,
+    env,
+    logger,
+    secrets,
+    bus,
+    stores,
+    topics,
+    registry,
+    router,
+    services,
+    events,
+    stateVersion,
+  } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
   const { observers, notify, observed } = core.observers;
@@ -42,6 +56,8 @@ export function createContext(
   return {
     logger,
     bus,
+    stores,
+    topics,
     env,
     secrets,
     now,

@@ -8,6 +8,8 @@
  */
 import { resolveAuth, type ResolvedAuth } from "../auth/shared-secret.ts";
 import { InProcessEventBus } from "../bus/event-bus.ts";
+import { SocketTopics } from "../bus/topics.ts";
+import { type GatewayStores, memoryStores } from "../state/stores.ts";
 import { type GatewayConfig, validateConfig } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { HttpRouter } from "../http/router.ts";
@@ -76,6 +78,10 @@ export interface GatewayCore {
   readonly logTail: LogTailSource;
   /** Carries events to the connections and to modules. */
   readonly bus: EventBus;
+  /** The shared-state seams (in process unless the embedder passed shared ones). */
+  readonly stores: GatewayStores;
+  /** Topic subscriptions of this process's sockets (session events find their sockets through them). */
+  readonly topics: SocketTopics;
   /** Presence rows. */
   readonly presence: PresenceStore;
   /** Outcomes of calls sent with an `idempotencyKey`. */
@@ -143,6 +149,8 @@ export function createCore(options: GatewayOptions): GatewayCore {
   refreshSecrets();
   const bus = options.stores?.bus ??
     new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
+  const stores: GatewayStores = { ...memoryStores(now), ...options.stores, bus };
+  const topics = new SocketTopics();
   const presence = options.stores?.presence ?? new MemoryPresenceStore();
   const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
   const devices = options.stores?.devices ?? new MemoryDeviceStore();
@@ -168,6 +176,8 @@ export function createCore(options: GatewayOptions): GatewayCore {
     secrets,
     logTail,
     bus,
+    stores,
+    topics,
     presence,
     idempotency,
     devices,

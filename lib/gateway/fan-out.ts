@@ -1,10 +1,11 @@
 /**
- * Event fan-out: delivers each bus event to the authenticated connections it is addressed to and whose
- * scopes allow it, with the state versions `presence` and `health` events carry.
+ * Event fan-out: delivers each bus event to this process's authenticated connections it is addressed to
+ * (by connection id, topic or audience) and whose scopes allow it, with the state versions `presence`
+ * and `health` events carry.
  *
  * @module
  */
-import { scopeSatisfied } from "../protocol/scopes.ts";
+import { admits, deliverableHere, type SocketTopics } from "../bus/topics.ts";
 import type { BusEvent } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -12,17 +13,18 @@ import type { GatewayCore } from "./core.ts";
 /** What fan-out needs of a connection. */
 export type FanOutTarget = Pick<Connection, "ready" | "connId" | "caller" | "sendEvent">;
 
-/** The bus listener that sends each event on to `connections`. */
+/** The bus listener that sends each event on to `connections` (also called directly for local ticks). */
 export function fanOut(
   connections: Iterable<FanOutTarget>,
   stateVersion: GatewayCore["stateVersion"],
+  topics: SocketTopics,
 ): (event: BusEvent) => void {
   return (event: BusEvent) => {
+    if (!deliverableHere(event, topics)) return;
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
     for (const connection of connections) {
       if (!connection.ready) continue;
-      if (event.connIds && !event.connIds.includes(connection.connId)) continue;
-      if (event.scope && !scopeSatisfied(connection.caller!.scopes, event.scope)) continue;
+      if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
       connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
     }
   };

@@ -12,6 +12,7 @@ import type { GatewayTlsConfig } from "../config/sections/gateway.ts";
 import { GatewayError } from "../errors.ts";
 import { CloseCode, DEFAULT_PORT } from "../protocol/constants.ts";
 import type { ListeningServer, TlsFiles, Transport } from "../transports/types.ts";
+import type { BusEvent } from "../types.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
@@ -31,17 +32,19 @@ export interface LifecycleParts {
   presenceRows: PresenceRows;
   /** Waits for calls in flight at stop. */
   drain: Dispatcher["drain"];
-  /** How often `tick` is published. */
+  /** How often `tick` is sent. */
   tickIntervalMs: number;
+  /** Sends an event to this process's sockets without the bus (`tick` never crosses a shared bus). */
+  deliver(event: BusEvent): void;
 }
 
 /** Creates `start` and `stop`; `options` says how and where to listen and how long to drain. */
 export function createLifecycle(
   core: GatewayCore,
-  { handler, setup, presenceRows, drain, tickIntervalMs }: LifecycleParts,
+  { handler, setup, presenceRows, drain, tickIntervalMs, deliver }: LifecycleParts,
   options: Pick<GatewayOptions, "transport" | "hostname" | "port" | "limits" | "timing">,
 ): Pick<Gateway, "start" | "stop"> {
-  const { state, now, logger, bus, connections, extensions: { stopHooks } } = core;
+  const { state, now, logger, connections, extensions: { stopHooks } } = core;
   const address = () => listeningAddress(state);
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   return {
@@ -58,7 +61,15 @@ export function createLifecycle(
         state.startedAt = now();
         presenceRows.addSelf();
         tickTimer = setInterval(
-          () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
+          // Every replica ticks its own sockets. A failed send is logged as the bus logs a failing
+          // listener, never thrown out of the timer.
+          () => {
+            try {
+              deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true });
+            } catch (error) {
+              logger.error("event listener failed", { error: String(error) });
+            }
+          },
           tickIntervalMs,
         );
         state.phase = "running";

@@ -8,10 +8,10 @@ import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger, LogLevel, LogSink } from "../log/logger.ts";
 import type { SecretRedactor } from "../log/secret-redactor.ts";
 import type { LogTailSource } from "../log/tail.ts";
-import type { MethodScope } from "../protocol/scopes.ts";
 import type { DeviceStore } from "../state/devices.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
 import type { PresenceEntry, PresenceStore } from "../state/presence.ts";
+import type { GatewayStores } from "../state/stores.ts";
 import type { Transport } from "../transports/types.ts";
 import type {
   CallerIdentity,
@@ -19,7 +19,6 @@ import type {
   GatewayContext,
   GatewayModule,
   HttpRoute,
-  MethodHandler,
   RequestInfo,
 } from "../types.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
@@ -50,8 +49,7 @@ export interface GatewayOptions {
    */
   secretValues?: () => Iterable<string>;
   /** Shared-state seams; in-process implementations by default. */
-  stores?: {
-    bus?: EventBus;
+  stores?: Partial<GatewayStores> & {
     presence?: PresenceStore;
     idempotency?: IdempotencyStore;
     devices?: DeviceStore;

@@ -5,7 +5,6 @@
  */
 import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
-import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
 import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
@@ -18,14 +17,14 @@ import { lazyModule } from "./lazy-module.ts";
 
 /**
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
- * models with sessions and transcripts kept as JSONL under the state dir, the OpenAI-compatible `/v1/*`
+ * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
  * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
  * over the profile's config file. The order is free: modules reach the agents runtime through the context
  * (`AGENT_RUNTIME`).
  */
 export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
-  const agents = agentsModule({ stores: jsonlStores(paths.stateDir) });
+  const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
   // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them.
   const channels = channelsModule({ agents, metrics: metrics.recorder, state: fileJsonDocs(paths.stateDir) });

@@ -6,6 +6,7 @@
  */
 import { homedir, hostname } from "node:os";
 import { createGateway, type Gateway } from "../../lib/gateway.ts";
+import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import { collectSecretValues } from "../../lib/log/secret-redactor.ts";
@@ -185,6 +186,7 @@ function createSupervisor(
           env,
           transport: denoTransport(),
           modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
+          stores: jsonlStores(paths.stateDir),
           logSinks: [logging.sink],
           logLevel: "trace",
           logTail: new FileLogTail(() => logging.file.path),

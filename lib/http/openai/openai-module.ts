@@ -16,7 +16,7 @@ import { handleChatCompletions } from "./chat-completions.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse } from "./errors.ts";
 import { handleModels } from "./models.ts";
-import { handleResponses, ResponseSessions } from "./responses.ts";
+import { handleResponses } from "./responses.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { resolveTarget } from "./target.ts";
 
@@ -47,7 +47,6 @@ interface Services {
 /** `/v1/models`, `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`. */
 export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModule {
   const newId = options.newId ?? (() => crypto.randomUUID());
-  const responseSessions = new ResponseSessions();
   return {
     name: "openai-http",
     setup(context: GatewayContext) {
@@ -81,7 +80,7 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
           "/v1/responses",
           ["POST"],
           "operator.write",
-          (request, ctx) => handleResponses(request, ctx, responseSessions),
+          (request, ctx) => handleResponses(request, ctx, context.stores.responseSessions),
         ),
       );
       context.registerRoute(route("/v1/embeddings", ["POST"], "operator.write", handleEmbeddings));

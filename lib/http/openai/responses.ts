@@ -27,9 +27,7 @@ import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
 import { clientAbort } from "./disconnect.ts";
 import type { HttpTarget } from "./target.ts";
-
-/** How many response ids are remembered for `previous_response_id`. */
-export const REMEMBERED_RESPONSES = 1_000;
+import { RESPONSE_SESSION_TTL_MS, type ResponseSessionStore } from "../../state/response-sessions.ts";
 
 const InputItem = z.looseObject({
   type: z.string().optional(),
@@ -88,35 +86,19 @@ function toMessages(input: string | InputItemBody[]): ChatMessage[] {
   return out;
 }
 
-/** Remembers which session a response ran in, for `previous_response_id`. */
-export class ResponseSessions {
-  readonly #sessions = new Map<string, { agentId: string; sessionKey: string }>();
-
-  remember(responseId: string, agentId: string, sessionKey: string): void {
-    this.#sessions.set(responseId, { agentId, sessionKey });
-    if (this.#sessions.size > REMEMBERED_RESPONSES) {
-      this.#sessions.delete(this.#sessions.keys().next().value!);
-    }
-  }
-
-  get(responseId: string): { agentId: string; sessionKey: string } | undefined {
-    return this.#sessions.get(responseId);
-  }
-}
-
 type ResponsesBody = z.infer<typeof ResponsesRequest>;
 
 /** Handles one responses request from an authenticated caller. */
 export async function handleResponses(
   request: Request,
   ctx: OpenAiRouteContext,
-  sessions: ResponseSessions,
+  sessions: ResponseSessionStore,
 ): Promise<Response> {
   const body = validate(ResponsesRequest, await readJson(request, ctx.bodyTimeoutMs));
   const tools = toolSpecs(body);
   const toolChoice = toToolChoice(body.tool_choice, tools);
   const target = ctx.target(body.model, body.user ?? undefined);
-  const previous = body.previous_response_id ? sessions.get(body.previous_response_id) : undefined;
+  const previous = body.previous_response_id ? await sessions.get(body.previous_response_id) : undefined;
   if (previous && previous.agentId === target.agentId && !request.headers.has("x-openclaw-session-key")) {
     target.sessionKey = previous.sessionKey;
   }
@@ -130,7 +112,11 @@ export async function handleResponses(
     model: body.model ?? "openclaw",
     toolDemanded: toolChoice === "required" || typeof toolChoice === "object",
   });
-  sessions.remember(objects.identity.id, target.agentId, target.sessionKey);
+  await sessions.remember(
+    objects.identity.id,
+    { agentId: target.agentId, sessionKey: target.sessionKey },
+    RESPONSE_SESSION_TTL_MS,
+  );
   if (!body.stream) {
     const outcome = await ctx.runtime.startTurn({ ...input, stream: false }).done.finally(client.release);
     const result = objects.checked(succeeded(outcome));

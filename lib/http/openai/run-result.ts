@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RunOutcome } from "../../agents/runs.ts";
+import type { RunOutcome } from "../../state/runs.ts";
 import type { ChatResult } from "../../providers/types.ts";
 import { HttpError } from "./errors.ts";
 

@@ -1,0 +1,121 @@
+/**
+ * Holding a session's lease while one of its turns runs, so two replicas (two schedulers) never run
+ * turns of one session at once. Inside one process the scheduler's session lanes already serialise
+ * turns; the lease extends that to every process sharing the {@link LeaseStore}.
+ *
+ * @module
+ */
+import { GatewayError } from "../errors.ts";
+import type { LeaseStore } from "../state/leases.ts";
+
+/** A session's lease lasts this long unless renewed; a dead replica's lease frees itself after it. */
+export const SESSION_LEASE_TTL_MS = 30_000;
+/** First pause before asking again for a lease another replica holds (doubling up to a second). */
+export const SESSION_LEASE_RETRY_MS = 25;
+const MAX_RETRY_PAUSE_MS = 1_000;
+
+/** How a process takes session leases. */
+export interface SessionLeaseOptions {
+  /** Where the leases are kept (shared by the replicas). */
+  store: LeaseStore;
+  /** Who holds the leases: unique per process (a replica id). */
+  owner: string;
+  /** How long a lease lasts unless renewed; renewed every third of it. */
+  ttlMs?: number;
+  /** The first pause before asking again for a held lease. */
+  retryMs?: number;
+  /** Told when a renewal fails for a reason other than losing the lease (the store is unreachable). */
+  onRenewError?: (error: unknown) => void;
+}
+
+/** A lease this process holds while one turn runs. */
+interface Held {
+  key: string;
+  sessionKey: string;
+  token: string;
+  lost: AbortController;
+}
+
+/**
+ * Runs work under per-session leases. One timer renews every lease held, and runs only while some
+ * lease is held: a timer per turn would cost more than the turn's bookkeeping itself.
+ */
+export class SessionLeases {
+  readonly #ttlMs: number;
+  readonly #retryMs: number;
+  readonly #held = new Set<Held>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** Leases as `options` say; nothing is taken until {@link hold}. */
+  constructor(private readonly options: SessionLeaseOptions) {
+    this.#ttlMs = options.ttlMs ?? SESSION_LEASE_TTL_MS;
+    this.#retryMs = options.retryMs ?? SESSION_LEASE_RETRY_MS;
+  }
+
+  /**
+   * Waits until this process holds `sessionKey`'s lease (or `signal` aborts), runs `work` while renewing
+   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time).
+   */
+  async hold<T>(
+    sessionKey: string,
+    signal: AbortSignal,
+    work: (lost: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const key = `session:${sessionKey}`;
+    const held: Held = {
+      key,
+      sessionKey,
+      token: await this.#acquire(key, signal),
+      lost: new AbortController(),
+    };
+    this.#held.add(held);
+    this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#renew(h)), this.#ttlMs / 3);
+    try {
+      return await work(held.lost.signal);
+    } finally {
+      this.#held.delete(held);
+      if (!this.#held.size) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+      await this.options.store.release(key, held.token).catch((error) => this.options.onRenewError?.(error));
+    }
+  }
+
+  async #renew(held: Held): Promise<void> {
+    try {
+      if (!await this.options.store.renew(held.key, held.token, this.#ttlMs)) {
+        held.lost.abort(
+          new GatewayError("UNAVAILABLE", `lost the lease on session '${held.sessionKey}'; retry the turn`, {
+            retryable: true,
+          }),
+        );
+      }
+    } catch (error) {
+      this.options.onRenewError?.(error);
+    }
+  }
+
+  async #acquire(key: string, signal: AbortSignal): Promise<string> {
+    for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
+      signal.throwIfAborted();
+      const token = await this.options.store.acquire(key, this.options.owner, this.#ttlMs);
+      if (token !== null) return token;
+      await sleep(pause, signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * The event bus contract. Events carry their audience instead of a list of sockets, so a bus shared by
+ * several replicas (Redis/Valkey) can carry them and each replica picks its own recipients on delivery.
+ *
+ * @module
+ */
+import type { MethodScope } from "../protocol/scopes.ts";
+
+/**
+ * An event as it leaves the bus, before it becomes a wire frame. Without `connIds`, `topics` or
+ * `internal` it goes to every socket whose scopes satisfy `scope`.
+ */
+export interface BusEvent {
+  /** The event name on the wire (`chat`, `session.message`, ...). */
+  event: string;
+  /** The event frame's payload; plain JSON, so a shared bus can carry it. */
+  payload: unknown;
+  /** Only sockets whose scopes satisfy this receive it; `none` (the default) means everyone. */
+  scope?: MethodScope;
+  /**
+   * Only these sockets of the publishing process receive it. Connection ids mean nothing to another
+   * replica, so a shared bus delivers such an event locally only.
+   */
+  connIds?: readonly string[];
+  /** Only sockets subscribed to at least one of these topics (on any replica) receive it. */
+  topics?: readonly string[];
+  /**
+   * The session the event belongs to: a shared bus keeps the events of one session key in publish
+   * order (e.g. one stream per key).
+   */
+  sessionKey?: string;
+  /** Meant for gateway code on every replica (run ended, abort a run), never for a socket. */
+  internal?: boolean;
+  /** Droppable events (ticks, deltas) are skipped for slow consumers instead of closing them. */
+  dropIfSlow?: boolean;
+}
+
+/** The gateway's event bus. In-process by default; a shared implementation fans out across replicas. */
+export interface EventBus {
+  /** Hands the event to every listener (of every replica, for a shared bus). Ignored once closed. */
+  publish(event: BusEvent): void;
+  /** Adds a listener; returns the function that removes it. Listeners added after `close()` never run. */
+  subscribe(listener: (event: BusEvent) => void): () => void;
+  /** Drops every listener and stops delivering; resolves once the bus let go of its resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,148 @@
+/**
+ * Runs as every replica sees them: each run's state and outcome recorded by run id (so `agent.wait` and
+ * `chat.abort` find runs of any replica), with explicit TTLs for finished ones. A process's live runs
+ * (abort controllers, completion promises) stay in the agents' `RunRegistry`.
+ *
+ * @module
+ */
+import type { ErrorShape } from "../errors.ts";
+import type { ChatResult } from "../providers/types.ts";
+
+/** Where a run is. */
+export type RunState = "queued" | "running" | "ok" | "error" | "aborted";
+
+/** How a run ended. */
+export interface RunOutcome {
+  runId: string;
+  sessionKey: string;
+  sessionId: string;
+  agentId: string;
+  status: "ok" | "error" | "aborted";
+  startedAt: number;
+  endedAt: number;
+  /** `provider/model` that served the run. */
+  model?: string;
+  result?: ChatResult;
+  error?: ErrorShape;
+  /** The thrown error, for callers that map it themselves (HTTP status codes). */
+  cause?: unknown;
+}
+
+/** The end of a run as the run store keeps it: plain data, no result body. */
+export interface RunEnd {
+  /** How it ended. */
+  status: RunOutcome["status"];
+  /** When it started (or was given up while queued), ms since the epoch. */
+  startedAt: number;
+  /** When it ended, ms since the epoch. */
+  endedAt: number;
+  /** Why it failed or was aborted. */
+  error?: ErrorShape;
+}
+
+/** A run as the run store keeps it. */
+export interface StoredRun {
+  /** The run's id, unique across replicas. */
+  runId: string;
+  /** The full key of the session it runs in. */
+  sessionKey: string;
+  /** The agent that runs it. */
+  agentId: string;
+  /** When the gateway accepted it, ms since the epoch. */
+  acceptedAt: number;
+  /** Where it is now. */
+  state: RunState;
+  /** Set once the run ended (then `state` is its status). */
+  end?: RunEnd;
+}
+
+/** Run records by run id, shared by every replica. */
+export interface RunStore {
+  /**
+   * Records a run (accepted, started or ended), replacing its previous record and keeping it `ttlMs`.
+   * A record that ended is final: later puts for the same run change nothing.
+   */
+  put(run: StoredRun, ttlMs: number): Promise<void>;
+  /** A run's record, unless it expired. */
+  get(runId: string): Promise<StoredRun | undefined>;
+  /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */
+  active(sessionKey: string): Promise<StoredRun[]>;
+}
+
+/** A record's copy, so what a caller holds never aliases the store (records are plain, shallow data). */
+function copyRun(run: StoredRun): StoredRun {
+  return run.end ? { ...run, end: { ...run.end } } : { ...run };
+}
+
+/** Finished runs are remembered this long. */
+export const FINISHED_RUN_TTL_MS = 10 * 60_000;
+/** And at most this many of them. */
+export const FINISHED_RUN_CAP = 2_000;
+
+/** Run records in process memory, with an injectable clock for their expiry. */
+export class MemoryRunStore implements RunStore {
+  /** Oldest write first: a write moves a record to the end. */
+  readonly #runs = new Map<string, { run: StoredRun; expiresAt: number }>();
+  #finished = 0;
+
+  /** `now` is the clock TTLs run on; at most `cap` ended runs are kept. */
+  constructor(
+    private readonly now: () => number = () => Date.now(),
+    private readonly cap = FINISHED_RUN_CAP,
+  ) {}
+
+  put(run: StoredRun, ttlMs: number): Promise<void> {
+    const previous = this.#live(run.runId);
+    if (!previous?.end) {
+      this.#runs.delete(run.runId);
+      this.#runs.set(run.runId, { run: copyRun(run), expiresAt: this.now() + ttlMs });
+      if (run.end) this.#finished++;
+      this.#sweep();
+    }
+    return Promise.resolve();
+  }
+
+  get(runId: string): Promise<StoredRun | undefined> {
+    const run = this.#live(runId);
+    return Promise.resolve(run && copyRun(run));
+  }
+
+  active(sessionKey: string): Promise<StoredRun[]> {
+    const runs: StoredRun[] = [];
+    for (const { run } of this.#runs.values()) {
+      if (run.sessionKey === sessionKey && !run.end && this.#live(run.runId)) runs.push(copyRun(run));
+    }
+    runs.sort((a, b) => a.acceptedAt - b.acceptedAt);
+    return Promise.resolve([
+      ...runs.filter((r) => r.state === "queued"),
+      ...runs.filter((r) => r.state !== "queued"),
+    ]);
+  }
+
+  #live(runId: string): StoredRun | undefined {
+    const entry = this.#runs.get(runId);
+    if (entry && entry.expiresAt <= this.now()) {
+      this.#forget(runId, entry.run);
+      return undefined;
+    }
+    return entry?.run;
+  }
+
+  #forget(runId: string, run: StoredRun): void {
+    this.#runs.delete(runId);
+    if (run.end) this.#finished--;
+  }
+
+  /** Drops expired records from the old end, and the oldest finished ones past the cap. */
+  #sweep(): void {
+    const now = this.now();
+    for (const [runId, entry] of this.#runs) {
+      const over = this.#finished > this.cap && entry.run.end !== undefined;
+      if (entry.expiresAt > now && !over) {
+        if (this.#finished <= this.cap) break;
+        continue;
+      }
+      this.#forget(runId, entry.run);
+    }
+  }
+}

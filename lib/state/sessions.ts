@@ -1,0 +1,162 @@
+/**
+ * Where sessions and their transcripts live, behind two small interfaces, with in-memory
+ * implementations. The durable JSONL implementations are in `jsonl-stores.ts`.
+ *
+ * @module
+ */
+import type { ToolCall } from "../providers/types.ts";
+
+/** How a session's last run ended. */
+export type RunEndState = "done" | "failed" | "killed" | "timeout";
+
+/** One session's metadata. A reset keeps the key and starts a new `sessionId` (a new transcript). */
+export interface SessionEntry {
+  key: string;
+  sessionId: string;
+  agentId: string;
+  createdAt: number;
+  updatedAt: number;
+  /** `provider/model` of the last run. */
+  model?: string;
+  lastRunId?: string;
+  lastRunState?: RunEndState;
+  inputTokens: number;
+  outputTokens: number;
+  lastMessagePreview?: string;
+}
+
+/**
+ * What a finished run changes in its session, applied atomically by {@link SessionStore.recordRun}:
+ * token counts are added to the session's, the other fields replace its own.
+ */
+export interface SessionRunUpdate {
+  /** The transcript the run wrote to: when the session was reset since, nothing changes. */
+  sessionId: string;
+  /** When the run ended. */
+  updatedAt: number;
+  /** `provider/model` that served the run. */
+  model?: string;
+  /** The run's id. */
+  lastRunId: string;
+  /** How the run ended. */
+  lastRunState: RunEndState;
+  /** The start of the reply (or of the input when there was none). */
+  lastMessagePreview?: string;
+  /** Input tokens this run used, added to the session's total. */
+  inputTokens: number;
+  /** Output tokens this run used, added to the session's total. */
+  outputTokens: number;
+}
+
+/** Session metadata by key. */
+export interface SessionStore {
+  get(key: string): Promise<SessionEntry | undefined>;
+  /** Creates or replaces a session (a new session, a reset). */
+  put(entry: SessionEntry): Promise<void>;
+  list(): Promise<SessionEntry[]>;
+  /**
+   * Applies a finished run to its session as one atomic step and returns the session as it is now;
+   * `undefined` (and no change) when the session is gone or its `sessionId` is no longer the run's.
+   */
+  recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined>;
+}
+
+/** A session with a finished run applied, or `undefined` when the run's transcript is not current. */
+export function applyRun(
+  entry: SessionEntry | undefined,
+  update: SessionRunUpdate,
+): SessionEntry | undefined {
+  if (!entry || entry.sessionId !== update.sessionId) return undefined;
+  const { sessionId: _, inputTokens, outputTokens, ...fields } = update;
+  return {
+    ...entry,
+    ...fields,
+    inputTokens: entry.inputTokens + inputTokens,
+    outputTokens: entry.outputTokens + outputTokens,
+  };
+}
+
+/** One transcript line. `seq` counts from 1 within a transcript. */
+export interface TranscriptEntry {
+  id: string;
+  seq: number;
+  ts: number;
+  role: "user" | "assistant" | "tool" | "system";
+  content: string;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+  runId?: string;
+  /** Set on assistant lines of runs that did not finish normally. */
+  stopReason?: string;
+}
+
+/** Which transcript: the agent owns the folder, the session id names the file. */
+export interface TranscriptRef {
+  agentId: string;
+  sessionId: string;
+}
+
+/** A transcript line before the store numbered it. */
+export type NewTranscriptEntry = Omit<TranscriptEntry, "seq">;
+
+/** Append-only transcripts. */
+export interface TranscriptStore {
+  /**
+   * Appends lines in order as one atomic step, numbering them after the transcript's last line
+   * (`seq` 1, 2, ... with no gap, whoever else appends), and returns them numbered.
+   */
+  append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]>;
+  read(ref: TranscriptRef): Promise<TranscriptEntry[]>;
+}
+
+/** `entries` numbered to follow a transcript whose last line is `last`. */
+export function numbered(
+  last: TranscriptEntry | undefined,
+  entries: readonly NewTranscriptEntry[],
+): TranscriptEntry[] {
+  const base = last?.seq ?? 0;
+  return entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
+}
+
+/** Sessions in process memory; gone on restart. */
+export class MemorySessionStore implements SessionStore {
+  readonly #entries = new Map<string, SessionEntry>();
+
+  get(key: string): Promise<SessionEntry | undefined> {
+    const entry = this.#entries.get(key);
+    return Promise.resolve(entry && { ...entry });
+  }
+
+  put(entry: SessionEntry): Promise<void> {
+    this.#entries.set(entry.key, { ...entry });
+    return Promise.resolve();
+  }
+
+  list(): Promise<SessionEntry[]> {
+    return Promise.resolve([...this.#entries.values()].map((e) => ({ ...e })));
+  }
+
+  recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined> {
+    const next = applyRun(this.#entries.get(key), update);
+    if (next) this.#entries.set(key, next);
+    return Promise.resolve(next && { ...next });
+  }
+}
+
+/** Transcripts in process memory; gone on restart. */
+export class MemoryTranscriptStore implements TranscriptStore {
+  readonly #lines = new Map<string, TranscriptEntry[]>();
+
+  append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
+    const key = `${ref.agentId}/${ref.sessionId}`;
+    const lines = this.#lines.get(key) ?? [];
+    const added = numbered(lines.at(-1), entries);
+    lines.push(...added.map((e) => ({ ...e })));
+    this.#lines.set(key, lines);
+    return Promise.resolve(added);
+  }
+
+  read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
+    return Promise.resolve((this.#lines.get(`${ref.agentId}/${ref.sessionId}`) ?? []).map((e) => ({ ...e })));
+  }
+}

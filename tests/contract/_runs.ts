@@ -1,0 +1,72 @@
+// The contract every RunStore meets; the factory gets the clock its TTLs must run on.
+import assert from "node:assert/strict";
+import type { RunStore, StoredRun } from "../../lib/state/runs.ts";
+import { type TestClock, testClock } from "./_clock.ts";
+
+function stored(runId: string, acceptedAt: number, extra: Partial<StoredRun> = {}): StoredRun {
+  return { runId, sessionKey: "agent:main:main", agentId: "main", acceptedAt, state: "queued", ...extra };
+}
+
+const TTL = 60_000;
+
+/** Registers the RunStore contract tests for the implementation `name`. */
+export function runsContract(name: string, make: (now: () => number) => RunStore | Promise<RunStore>): void {
+  const test = (title: string, body: (store: RunStore, clock: TestClock) => Promise<void>) =>
+    Deno.test(`RunStore contract (${name}): ${title}`, async () => {
+      const clock = testClock();
+      await body(await make(clock.now), clock);
+    });
+
+  test("an unknown run is undefined; a session without runs has none active", async (store) => {
+    assert.equal(await store.get("nope"), undefined);
+    assert.deepEqual(await store.active("agent:main:main"), []);
+  });
+
+  test("put records a run by id and later puts replace it", async (store) => {
+    await store.put(stored("r1", 1), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 1));
+    await store.put(stored("r1", 1, { state: "running" }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 1, { state: "running" }));
+  });
+
+  test("an ended run is final: a late put changes nothing", async (store) => {
+    const end = { status: "aborted" as const, startedAt: 2, endedAt: 3, error: { code: "X", message: "m" } };
+    await store.put(stored("r1", 1, { state: "aborted", end }), TTL);
+    await store.put(stored("r1", 1, { state: "running" }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 1, { state: "aborted", end }));
+  });
+
+  test("active lists a session's unfinished runs, queued first, each in order of acceptance", async (store) => {
+    await store.put(stored("running-late", 5, { state: "running" }), TTL);
+    await store.put(stored("queued-late", 4), TTL);
+    await store.put(stored("running-early", 1, { state: "running" }), TTL);
+    await store.put(stored("queued-early", 2), TTL);
+    await store.put(
+      stored("ended", 0, { state: "ok", end: { status: "ok", startedAt: 0, endedAt: 1 } }),
+      TTL,
+    );
+    await store.put(stored("elsewhere", 0, { sessionKey: "agent:main:other" }), TTL);
+    const ids = (await store.active("agent:main:main")).map((r) => r.runId);
+    assert.deepEqual(ids, ["queued-early", "queued-late", "running-early", "running-late"]);
+    assert.deepEqual((await store.active("agent:main:other")).map((r) => r.runId), ["elsewhere"]);
+  });
+
+  test("a record expires after its TTL, counted from its last put", async (store, clock) => {
+    await store.put(stored("r1", 1), 1_000);
+    clock.advance(900);
+    await store.put(stored("r1", 1, { state: "running" }), 1_000);
+    clock.advance(900);
+    assert.equal((await store.get("r1"))?.state, "running");
+    assert.equal((await store.active("agent:main:main")).length, 1);
+    clock.advance(100);
+    assert.equal(await store.get("r1"), undefined);
+    assert.deepEqual(await store.active("agent:main:main"), []);
+  });
+
+  test("returned records are copies", async (store) => {
+    await store.put(stored("r1", 1), TTL);
+    (await store.get("r1"))!.state = "ok";
+    (await store.active("agent:main:main"))[0].state = "error";
+    assert.equal((await store.get("r1"))?.state, "queued");
+  });
+}

@@ -1,0 +1,84 @@
+// The contract every TranscriptStore meets; run it with a factory of fresh, empty stores.
+import assert from "node:assert/strict";
+import type { NewTranscriptEntry, TranscriptRef, TranscriptStore } from "../../lib/state/sessions.ts";
+
+const ref: TranscriptRef = { agentId: "main", sessionId: "s1" };
+
+function line(id: string, role: NewTranscriptEntry["role"] = "user"): NewTranscriptEntry {
+  return { id, ts: 1, role, content: `text ${id}`, runId: "r1" };
+}
+
+/** Registers the TranscriptStore contract tests for the implementation `name`. */
+export function transcriptsContract(
+  name: string,
+  make: () => TranscriptStore | Promise<TranscriptStore>,
+): void {
+  const test = (title: string, body: (store: TranscriptStore) => Promise<void>) =>
+    Deno.test(`TranscriptStore contract (${name}): ${title}`, async () => body(await make()));
+
+  test("an unknown transcript is empty", async (store) => {
+    assert.deepEqual(await store.read(ref), []);
+  });
+
+  test("append numbers lines from 1 in order and returns them; read gives the same", async (store) => {
+    const added = await store.append(ref, [line("a"), line("b", "assistant")]);
+    assert.deepEqual(added.map((e) => [e.seq, e.id]), [[1, "a"], [2, "b"]]);
+    assert.deepEqual(await store.read(ref), added);
+    const more = await store.append(ref, [line("c", "tool")]);
+    assert.deepEqual(more.map((e) => [e.seq, e.id]), [[3, "c"]]);
+    assert.deepEqual((await store.read(ref)).map((e) => e.seq), [1, 2, 3]);
+  });
+
+  test("every field of a line survives", async (store) => {
+    const full: NewTranscriptEntry = {
+      id: "x",
+      ts: 123,
+      role: "assistant",
+      content: "reply",
+      toolCalls: [{ id: "c1", name: "t", arguments: '{"a":1}' }],
+      runId: "r9",
+      stopReason: "aborted",
+    };
+    await store.append(ref, [full, { id: "y", ts: 124, role: "tool", content: "out", toolCallId: "c1" }]);
+    assert.deepEqual(await store.read(ref), [
+      { ...full, seq: 1 },
+      { id: "y", ts: 124, role: "tool", content: "out", toolCallId: "c1", seq: 2 },
+    ]);
+  });
+
+  test("an empty append adds nothing and returns nothing", async (store) => {
+    await store.append(ref, [line("a")]);
+    assert.deepEqual(await store.append(ref, []), []);
+    assert.deepEqual((await store.read(ref)).map((e) => e.seq), [1]);
+  });
+
+  test("transcripts are numbered independently", async (store) => {
+    const other: TranscriptRef = { agentId: "main", sessionId: "s2" };
+    const otherAgent: TranscriptRef = { agentId: "ops", sessionId: "s1" };
+    await store.append(ref, [line("a"), line("b")]);
+    assert.deepEqual((await store.append(other, [line("c")])).map((e) => e.seq), [1]);
+    assert.deepEqual((await store.append(otherAgent, [line("d")])).map((e) => e.seq), [1]);
+    assert.deepEqual((await store.read(ref)).map((e) => e.id), ["a", "b"]);
+  });
+
+  test("concurrent appends: no seq gap or repeat, each batch contiguous and in its order", async (store) => {
+    const batches = Array.from({ length: 25 }, (_, b) => [line(`${b}.0`), line(`${b}.1`), line(`${b}.2`)]);
+    const results = await Promise.all(batches.map((batch) => store.append(ref, batch)));
+    for (const added of results) {
+      assert.deepEqual(added.map((e) => e.seq), [added[0].seq, added[0].seq + 1, added[0].seq + 2]);
+      assert.deepEqual(added.map((e) => e.id.split(".")[1]), ["0", "1", "2"]);
+    }
+    const lines = await store.read(ref);
+    assert.deepEqual(lines.map((e) => e.seq), Array.from({ length: 75 }, (_, i) => i + 1));
+    // What append returned is what was stored, line for line.
+    const byId = new Map(lines.map((e) => [e.id, e.seq]));
+    for (const added of results) for (const e of added) assert.equal(byId.get(e.id), e.seq);
+  });
+
+  test("returned lines are copies", async (store) => {
+    const [added] = await store.append(ref, [line("a")]);
+    added.content = "changed";
+    (await store.read(ref))[0].content = "changed too";
+    assert.equal((await store.read(ref))[0].content, "text a");
+  });
+}
