@@ -9,7 +9,7 @@ import { attributeClient } from "./auth/client-address.ts";
 import { normalizeIp } from "./auth/ip.ts";
 import { addressBucket } from "./auth/address-bucket.ts";
 import { bindHostFor, isDirectLocal, isLoopbackAddress } from "./auth/locality.ts";
-import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "./auth/rate-limit.ts";
+import { authRateLimitPolicy } from "./auth/rate-limit.ts";
 import { authConfigProblem, resolveAuth, type ResolvedAuth } from "./auth/shared-secret.ts";
 import { InProcessEventBus } from "./bus/event-bus.ts";
 import { originRefusal } from "./ui/origin.ts";
@@ -40,14 +40,10 @@ import {
   TICK_INTERVAL_MS,
 } from "./protocol/constants.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "./protocol/scopes.ts";
-import { type DeviceStore, MemoryDeviceStore } from "./state/devices.ts";
-import {
-  IdempotencyConflict,
-  type IdempotencyStore,
-  MemoryIdempotencyStore,
-  requestFingerprint,
-} from "./state/idempotency.ts";
-import { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./state/presence.ts";
+import { IdempotencyConflict, requestFingerprint } from "./state/idempotency.ts";
+import type { PresenceEntry } from "./state/presence.ts";
+import type { StateVersions } from "./state/state-version.ts";
+import { completeStores, type GatewayStores } from "./state/stores.ts";
 import { type ListeningServer, throttledWarning, type TlsFiles, type Transport } from "./transports/types.ts";
 import type {
   BusEvent,
@@ -92,13 +88,8 @@ export interface GatewayOptions {
    * on every config change; they are redacted alongside those the core finds in the config itself.
    */
   secretValues?: () => Iterable<string>;
-  /** Shared-state seams; in-process implementations by default. */
-  stores?: {
-    bus?: EventBus;
-    presence?: PresenceStore;
-    idempotency?: IdempotencyStore;
-    devices?: DeviceStore;
-  };
+  /** Shared-state seams (see `memoryStores`); members left out are in-process. */
+  stores?: Partial<GatewayStores> & { bus?: EventBus };
   /** Facts about this host for the gateway's own presence row. */
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
@@ -153,10 +144,10 @@ export interface Gateway {
   /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
   call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
   readonly state: {
-    presence(): PresenceEntry[];
+    presence(): Promise<PresenceEntry[]>;
     health(): Record<string, unknown>;
     uptimeMs(): number;
-    stateVersion(): { presence: number; health: number };
+    stateVersion(): Promise<StateVersions>;
     connections(): number;
     address(): { hostname: string; port: number } | undefined;
   };
@@ -228,9 +219,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   refreshSecrets();
   const bus = options.stores?.bus ??
     new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
-  const presence = options.stores?.presence ?? new MemoryPresenceStore();
-  const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
-  const devices = options.stores?.devices ?? new MemoryDeviceStore();
+  const stores = completeStores(options.stores, { now });
+  const { presence, idempotency } = stores;
   const registry = new MethodRegistry();
   const router = new HttpRouter();
   const events = new Set(BASE_EVENTS);
@@ -276,7 +266,18 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       },
     );
   };
-  const stateVersion = { presence: 1, health: 1 };
+  /**
+   * The newest counters this process has seen, stamped on `presence`/`health` events as they fan out;
+   * the store stays the authority (hello-ok reads it).
+   */
+  let stateVersion: StateVersions = { presence: 1, health: 1 };
+  const noteVersions = (seen: StateVersions) => {
+    stateVersion = {
+      presence: Math.max(stateVersion.presence, seen.presence),
+      health: Math.max(stateVersion.health, seen.health),
+    };
+    return stateVersion;
+  };
   const policy = {
     maxPayload: options.limits?.maxPayload ?? MAX_PAYLOAD_BYTES,
     maxBufferedBytes: options.limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
@@ -293,20 +294,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
   let unauthenticated = 0;
-  /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
+  /**
+   * Unauthenticated sockets per client address bucket, and each such socket's bucket. These caps count
+   * this process's own sockets, so they stay process-local rather than in the shared stores.
+   */
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
   let inflight = 0;
   let drained: (() => void) | undefined;
 
-  const rateLimiter = new AuthRateLimiter(
-    {
-      maxAttempts: config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
-      windowMs: config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
-      lockoutMs: config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
-    },
-    now,
-  );
+  const rateLimitPolicy = authRateLimitPolicy(config.gateway?.auth?.rateLimit);
   /** Who a request comes from, address-wise: the forwarded client when the peer is a trusted proxy. */
   const attribute = (remoteAddress: string, headers: Headers) =>
     attributeClient(remoteAddress, headers, {
@@ -336,9 +333,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     interfaceAddresses: () => hostAddresses(),
     originRefusal: (headers, url) =>
       originRefusal({ remoteAddress: "", headers, url }, config.gateway?.controlUi?.allowedOrigins ?? []),
-    rateLimiter,
+    rateLimits: stores.rateLimits,
+    rateLimitPolicy,
     exemptLoopback: () => config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
-    devices,
+    devices: stores.devices,
     now,
     newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
   });
@@ -377,10 +375,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     return entry;
   };
 
-  const publishPresence = () => {
-    stateVersion.presence++;
-    bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
-  };
+  /**
+   * Presence changes apply and publish one at a time, in the order they happened: a removal is never
+   * overtaken by a later upsert of the same key, nor a newer list by an older one.
+   */
+  let presenceChanges: Promise<void> = Promise.resolve();
+  const changePresence = (change: () => Promise<boolean | void>): Promise<void> =>
+    presenceChanges = presenceChanges.then(async () => {
+      if ((await change()) === false) return;
+      noteVersions(await stores.stateVersions.bump("presence"));
+      bus.publish({ event: "presence", payload: { presence: await presence.list(now()) } });
+    }).catch((error) => logger.error("presence update failed", { error: String(error) }));
 
   const address = () => server ? { hostname: server.hostname, port: server.port } : undefined;
 
@@ -434,7 +439,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     // identical to the first: same method, same session, same message. Anything else sent with a used
     // key is refused, never answered with another caller's run.
     const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
-    const record = await idempotency.run(key, fingerprint, async () => {
+    // Prefixed so a client's key can never name a record another surface (hooks) keeps in the store.
+    const record = await idempotency.run(`rpc:${key}`, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({
@@ -492,7 +498,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       deviceTokens.set(connection, result.deviceToken);
       return result.caller;
     },
-    hello(connection) {
+    async hello(connection) {
       const caller = connection.caller!;
       const authBlock: Record<string, unknown> = {
         method: caller.authMethod,
@@ -501,10 +507,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       };
       const token = deviceTokens.get(connection);
       if (token) authBlock.deviceToken = token;
+      const [rows, versions] = await Promise.all([presence.list(now()), stores.stateVersions.current()]);
       const snapshot: Record<string, unknown> = {
-        presence: presence.list(now()),
+        presence: rows,
         health: health(),
-        stateVersion: { ...stateVersion },
+        stateVersion: noteVersions(versions),
         uptimeMs: Math.max(0, Math.round(now() - startedAt)),
         authMode: auth.mode,
       };
@@ -543,8 +550,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
         const key = presenceKey(connection);
         presenceOwners.set(key, connection);
-        presence.upsert(key, connectionPresence(connection, "connect", now()));
-        publishPresence();
+        const row = connectionPresence(connection, "connect", now());
+        changePresence(() => presence.upsert(key, row));
       }
     },
     closed(connection) {
@@ -571,7 +578,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         const key = presenceKey(connection);
         if (presenceOwners.get(key) !== connection) return;
         presenceOwners.delete(key);
-        if (presence.remove(key)) publishPresence();
+        changePresence(() => presence.remove(key));
       }
     },
     dropped: (event) => notify((o) => o.eventDropped?.(event)),
@@ -614,6 +621,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const context: GatewayContext = {
     logger,
     bus,
+    stores,
     env,
     secrets,
     now,
@@ -635,8 +643,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       ),
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
-    authenticateHttp(request, info) {
-      const result = authenticator.authenticateHttp(request, info);
+    async authenticateHttp(request, info) {
+      const result = await authenticator.authenticateHttp(request, info);
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
       httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
       return result;
@@ -647,9 +655,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     addHealthSection: (provider) => void healthSections.push(provider),
     addStatusSection: (provider) => void statusSections.push(provider),
     addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
-    bumpStateVersion(key) {
-      if (key === "presence" || key === "health") return ++stateVersion[key];
-      throw new Error(`unknown state version ${key}`);
+    async bumpStateVersion(key) {
+      if (key !== "presence" && key !== "health") throw new Error(`unknown state version ${key}`);
+      return noteVersions(await stores.stateVersions.bump(key))[key];
     },
     observe(observer) {
       observers.add(observer);
@@ -853,7 +861,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           });
         }
         startedAt = now();
-        presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
+        await presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true });
         tickTimer = setInterval(
           () => bus.publish({ event: "tick", payload: { ts: now() }, dropIfSlow: true }),
           tickIntervalMs,
@@ -895,7 +903,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           logger.error("stop hook failed", { error: String(error) });
         }
       }
-      presence.remove(`self:${selfId}`);
+      await presenceChanges;
+      await presence.remove(`self:${selfId}`);
       phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },
@@ -944,7 +953,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       presence: () => presence.list(now()),
       health,
       uptimeMs: () => Math.round(now() - startedAt),
-      stateVersion: () => ({ ...stateVersion }),
+      stateVersion: async () => ({ ...noteVersions(await stores.stateVersions.current()) }),
       connections: () => connections.size,
       address,
     },

@@ -9,6 +9,7 @@ import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { PreparedResponse } from "./http/security-headers.ts";
+import type { GatewayStores } from "./state/stores.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -133,6 +134,8 @@ export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
 export interface GatewayContext {
   readonly logger: Logger;
   readonly bus: EventBus;
+  /** The shared-state stores (`GatewayOptions.stores`, in-process where none was given). */
+  readonly stores: GatewayStores;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Every resolved secret value, to hide in what a module sends out itself (rebuilt on reload). */
   readonly secrets: SecretRedactor;
@@ -146,7 +149,7 @@ export interface GatewayContext {
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
+  authenticateHttp(request: Request, info: RequestInfo): Promise<HttpAuthResult>;
   /**
    * The client a request is attributed to: the forwarded client when the peer is a trusted proxy, else
    * the peer. Key per-client limits on this, never on `info.remoteAddress`.
@@ -171,7 +174,7 @@ export interface GatewayContext {
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
   addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */
-  bumpStateVersion(key: string): number;
+  bumpStateVersion(key: string): Promise<number>;
   /** Starts watching traffic; returns the function that stops it. */
   observe(observer: GatewayObserver): () => void;
   /** Adds a check every new socket must pass before its handshake. */

@@ -8,7 +8,6 @@
  */
 import { z } from "zod";
 import type { AgentsModule } from "../agents/module.ts";
-import { AuthRateLimiter } from "../auth/rate-limit.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import type { ChannelsModule } from "../channels/module.ts";
 import { secretString } from "../channels/status.ts";
@@ -19,7 +18,7 @@ import { GatewayError } from "../errors.ts";
 import { BodyLimitError, readBodyText } from "../http/read-body.ts";
 import { jsonResponse, textResponse } from "../http/security-headers.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
-import { MemoryIdempotencyStore } from "../state/idempotency.ts";
+import type { RateLimitPolicy } from "../state/rate-limit.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
 import {
   checkAgentAllowed,
@@ -35,7 +34,9 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 /** Body limit unless `hooks.maxBodyBytes` says otherwise. */
 export const DEFAULT_HOOK_MAX_BODY_BYTES = 256 * 1024;
 /** The hook limiter is fixed, as in the reference. */
-export const HOOK_RATE_LIMIT = { maxAttempts: 20, windowMs: 60_000, lockoutMs: 60_000 };
+export const HOOK_RATE_LIMIT: RateLimitPolicy = { max: 20, windowMs: 60_000, lockoutMs: 60_000 };
+/** Sessions with queued `next-heartbeat` events kept at most; hooks name sessions, so this is bounded. */
+const MAX_PENDING_EVENT_SESSIONS = 1_000;
 /** Longer idempotency keys are refused: each is held for the store's TTL. */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 
@@ -108,10 +109,11 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
     name: "hooks",
     setup(ctx: GatewayContext) {
       const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
-      const limiter = new AuthRateLimiter(HOOK_RATE_LIMIT, () => ctx.now());
-      // The core store: records expire after its TTL and the oldest go first past its size cap.
-      const answered = new MemoryIdempotencyStore(() => ctx.now());
-      /** System events waiting for the session's next hook-started turn (`next-heartbeat`). */
+      const { rateLimits, idempotency } = ctx.stores;
+      /**
+       * System events waiting for the session's next hook-started turn (`next-heartbeat`), at most
+       * {@link MAX_PENDING_EVENT_SESSIONS} sessions (the least recently queued go first).
+       */
       const pendingEvents = new Map<string, string[]>();
       const routes = new Set<string>();
       const hooksConfig = (): HooksSection => ctx.config().hooks ?? {};
@@ -183,7 +185,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         // One hook token is one caller, so a retry may differ in detail (a dropped field) and still be the
         // same delivery: the key alone, scoped by route and agent, decides.
         const body = idempotencyKey
-          ? await answered.run(JSON.stringify([route, agentId, idempotencyKey]), "", start)
+          ? await idempotency.run(`hook:${JSON.stringify([route, agentId, idempotencyKey])}`, "", start)
           : await start();
         return jsonResponse(body);
       }
@@ -235,7 +237,12 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         const sessionKey = action.sessionKey ?? "main";
         if (action.mode === "next-heartbeat") {
           const key = `${agentId}|${sessionKey}`;
-          pendingEvents.set(key, [...(pendingEvents.get(key) ?? []), action.text].slice(-20));
+          const queued = [...(pendingEvents.get(key) ?? []), action.text].slice(-20);
+          pendingEvents.delete(key);
+          pendingEvents.set(key, queued);
+          if (pendingEvents.size > MAX_PENDING_EVENT_SESSIONS) {
+            pendingEvents.delete(pendingEvents.keys().next().value!);
+          }
           return jsonResponse({ ok: true, mode: action.mode, queued: true });
         }
         const turn = startTurn(agentId, sessionKey, `System event: ${action.text}`, { name: "wake" });
@@ -308,7 +315,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
                 "hook tokens in the query string are rejected; send Authorization: Bearer <token>",
               );
             }
-            const denied = authenticate(request, info, hooks);
+            const denied = await authenticate(request, info, hooks);
             if (denied) return denied;
             const payload = await readJson(
               request,
@@ -346,9 +353,13 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         return response;
       }
 
-      function authenticate(request: Request, info: RequestInfo, hooks: HooksSection): Response | undefined {
+      async function authenticate(
+        request: Request,
+        info: RequestInfo,
+        hooks: HooksSection,
+      ): Promise<Response | undefined> {
         const key = `hooks:${ctx.clientAddress(request, info)}`;
-        const retryAfter = limiter.retryAfter(key);
+        const retryAfter = await rateLimits.retryAfter(key, HOOK_RATE_LIMIT);
         if (retryAfter > 0) {
           return textResponse("Too Many Requests", 429, {
             "Retry-After": String(Math.ceil(retryAfter / 1000)),
@@ -359,10 +370,10 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
         const provided = bearer ?? request.headers.get("x-openclaw-token")?.trim() ?? "";
         if (!provided || !secretsEqual(provided, expected)) {
-          limiter.fail(key);
+          await rateLimits.hit(key, HOOK_RATE_LIMIT);
           return refuse(401, "unauthorized: send the hook token as Authorization: Bearer <hooks.token>");
         }
-        limiter.succeed(key);
+        await rateLimits.reset(key);
         return undefined;
       }
 

@@ -14,7 +14,7 @@ import { GATEWAY_VERSION } from "../version.ts";
 /** Read-only gateway state the system methods report. */
 export interface SystemState {
   health(): Record<string, unknown>;
-  presence(): PresenceEntry[];
+  presence(): Promise<PresenceEntry[]>;
   uptimeMs(): number;
   connections(): number;
   authMode(): string;
@@ -48,7 +48,7 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
     name: "system",
     setup(ctx: GatewayContext) {
       let lastBroadcast = -Infinity;
-      ctx.registerMethod("health", "operator.read", ({ params }) => {
+      ctx.registerMethod("health", "operator.read", async ({ params }) => {
         parseParams("health", HealthParamsSchema, params);
         const snapshot = state.health();
         // A fresh snapshot is news for every client (they track stateVersion.health), but a client
@@ -56,7 +56,7 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
         const now = ctx.now();
         if (now - lastBroadcast >= HEALTH_BROADCAST_INTERVAL_MS) {
           lastBroadcast = now;
-          ctx.bumpStateVersion("health");
+          await ctx.bumpStateVersion("health");
           ctx.bus.publish({ event: "health", payload: snapshot });
         }
         return snapshot;

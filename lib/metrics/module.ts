@@ -122,8 +122,8 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
       context.registerRoute({
         path: PROMETHEUS_PATH,
         methods: ["GET", "HEAD"],
-        handler(request, info) {
-          const auth = context.authenticateHttp(request, info);
+        async handler(request, info) {
+          const auth = await context.authenticateHttp(request, info);
           if (!auth.ok) return auth.response;
           const enabled = (context.config().diagnostics as { enabled?: unknown } | undefined)?.enabled;
           // As the reference: diagnostics switched off leaves an empty (but valid) exposition.

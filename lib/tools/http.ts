@@ -16,7 +16,7 @@ import type { ToolInvokeInput, ToolInvokeOutcome } from "./invoke.ts";
 export const TOOLS_INVOKE_MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** What the route needs: auth, and the shared invocation bound to a caller. */
 export interface ToolsInvokeRouteOptions {
-  authenticate(request: Request, info: RequestInfo): HttpAuthResult;
+  authenticate(request: Request, info: RequestInfo): Promise<HttpAuthResult>;
   invoke(input: ToolInvokeInput, caller: CallerIdentity, signal: AbortSignal): Promise<ToolInvokeOutcome>;
   maxBodyBytes?: number;
   /** Read per request (`gateway.limits.bodyTimeoutMs`); a body not complete by then is refused with 408. */
@@ -30,7 +30,7 @@ export function toolsInvokeRoute(options: ToolsInvokeRouteOptions): HttpRoute {
     path: "/tools/invoke",
     methods: ["POST"],
     async handler(request, info) {
-      const auth = options.authenticate(request, info);
+      const auth = await options.authenticate(request, info);
       if (!auth.ok) return auth.response;
       if (!scopeSatisfied(auth.caller.scopes, "operator.write")) {
         return jsonResponse(

@@ -95,9 +95,9 @@ export function controlUiModule(): GatewayModule {
       ctx.registerRoute({
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
-        handler(request, info) {
+        async handler(request, info) {
           if (!enabled()) return textResponse("Not Found", 404);
-          const auth = ctx.authenticateHttp(request, info);
+          const auth = await ctx.authenticateHttp(request, info);
           if (!auth.ok) return auth.response;
           const config = ctx.config();
           return jsonResponse(

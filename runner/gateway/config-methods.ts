@@ -13,6 +13,7 @@ import { GatewayConfigSchema } from "../../lib/config/schema.ts";
 import { validateAuthoredConfig } from "../../lib/config/unknown-keys.ts";
 import { ConfigLoadError, isPlainObject } from "../../lib/config/source.ts";
 import { GatewayError, invalidParams } from "../../lib/errors.ts";
+import type { RateLimitStore } from "../../lib/state/rate-limit.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../../lib/types.ts";
 import { GATEWAY_VERSION } from "../../lib/version.ts";
 import { CliError } from "../cli/errors.ts";
@@ -62,7 +63,10 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
   return {
     name: "config",
     setup(context) {
-      const limit = writeRateLimiter(options.writeLimit ?? { max: 30, windowMs: 60_000 }, context.now);
+      const limit = writeRateLimiter(
+        options.writeLimit ?? { max: 30, windowMs: 60_000 },
+        context.stores.rateLimits,
+      );
       const writes = serial();
       let schema: Record<string, unknown> | undefined;
 
@@ -81,7 +85,7 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
       /** Runs one write: rate limit, compare-and-swap, restore redacted values, validate, write, announce. */
       const write = (method: string, caller: CallerIdentity, baseHash: string | undefined, build: Build) =>
         writes(async () => {
-          limit(method, caller);
+          await limit(method, caller);
           const current = await readForWrite(path, method);
           checkBaseHash(current, baseHash);
           const byValue = await fileSecrets(path, context);
@@ -333,24 +337,17 @@ function serial(): <T>(task: () => Promise<T>) => Promise<T> {
 /** Sliding-window limit on admin writes, per method and caller (device or connection, and address). */
 function writeRateLimiter(
   limit: { max: number; windowMs: number },
-  now: () => number,
-): (method: string, caller: CallerIdentity) => void {
-  const hits = new Map<string, number[]>();
-  return (method, caller) => {
-    const key = `${method}|${caller.deviceId ?? caller.connId}|${caller.remoteAddress ?? ""}`;
-    const t = now();
-    const recent = (hits.get(key) ?? []).filter((at) => t - at < limit.windowMs);
-    if (recent.length >= limit.max) {
+  store: RateLimitStore,
+): (method: string, caller: CallerIdentity) => Promise<void> {
+  return async (method, caller) => {
+    const key = `config:${method}|${caller.deviceId ?? caller.connId}|${caller.remoteAddress ?? ""}`;
+    const verdict = await store.hit(key, limit);
+    if (!verdict.allowed) {
       throw new GatewayError("UNAVAILABLE", `${method} rate limited; retry later`, {
         retryable: true,
-        retryAfterMs: recent[0] + limit.windowMs - t,
+        retryAfterMs: verdict.retryAfterMs,
         details: { method, limit: `${limit.max} per ${limit.windowMs / 1000}s` },
       });
-    }
-    recent.push(t);
-    hits.set(key, recent);
-    if (hits.size > 1024) {
-      for (const [k, times] of hits) if (t - times.at(-1)! >= limit.windowMs) hits.delete(k);
     }
   };
 }

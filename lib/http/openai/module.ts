@@ -57,9 +57,9 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
         }
         return textResponse("Not Found", 404);
       };
-      const guarded = (scope: string, handler: Handler) => (request: Request, info: RequestInfo) => {
+      const guarded = (scope: string, handler: Handler) => async (request: Request, info: RequestInfo) => {
         if (!openAiEndpointsEnabled(context.config())) return off(request);
-        const auth = context.authenticateHttp(request, info);
+        const auth = await context.authenticateHttp(request, info);
         if (!auth.ok) return auth.response;
         const failed = (error: unknown) => {
           const response = errorResponse(error);
@@ -78,7 +78,7 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
             bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
             target: (model, user) => resolveTarget(runtime, request, auth.caller, model, user, newId),
           });
-          // Synchronous answers (the model list) stay synchronous: no await on the hot path.
+          // Synchronous answers (the model list) are returned as they are: no second await on the hot path.
           return answer instanceof Promise ? answer.catch(failed) : answer;
         } catch (error) {
           return failed(error);
