@@ -35,8 +35,6 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 export const DEFAULT_HOOK_MAX_BODY_BYTES = 256 * 1024;
 /** The hook limiter is fixed, as in the reference. */
 export const HOOK_RATE_LIMIT: RateLimitPolicy = { max: 20, windowMs: 60_000, lockoutMs: 60_000 };
-/** Sessions with queued `next-heartbeat` events kept at most; hooks name sessions, so this is bounded. */
-const MAX_PENDING_EVENT_SESSIONS = 1_000;
 /** Longer idempotency keys are refused: each is held for the store's TTL. */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 
@@ -110,10 +108,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
     setup(ctx: GatewayContext) {
       const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
       const { rateLimits, idempotency } = ctx.stores;
-      /**
-       * System events waiting for the session's next hook-started turn (`next-heartbeat`), at most
-       * {@link MAX_PENDING_EVENT_SESSIONS} sessions (the least recently queued go first).
-       */
+      /** System events waiting for the session's next hook-started turn (`next-heartbeat`). */
       const pendingEvents = new Map<string, string[]>();
       const routes = new Set<string>();
       const hooksConfig = (): HooksSection => ctx.config().hooks ?? {};
@@ -237,12 +232,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         const sessionKey = action.sessionKey ?? "main";
         if (action.mode === "next-heartbeat") {
           const key = `${agentId}|${sessionKey}`;
-          const queued = [...(pendingEvents.get(key) ?? []), action.text].slice(-20);
-          pendingEvents.delete(key);
-          pendingEvents.set(key, queued);
-          if (pendingEvents.size > MAX_PENDING_EVENT_SESSIONS) {
-            pendingEvents.delete(pendingEvents.keys().next().value!);
-          }
+          pendingEvents.set(key, [...(pendingEvents.get(key) ?? []), action.text].slice(-20));
           return jsonResponse({ ok: true, mode: action.mode, queued: true });
         }
         const turn = startTurn(agentId, sessionKey, `System event: ${action.text}`, { name: "wake" });
