@@ -121,8 +121,7 @@ export class Authenticator {
     return `ip:${who.address}`;
   }
 
-  async #throwIfLocked(key: string | undefined): Promise<void> {
-    if (!key) return;
+  async #throwIfLocked(key: string): Promise<void> {
     const retryAfterMs = await this.#retryAfter(key);
     if (retryAfterMs > 0) {
       throw new GatewayError(
@@ -152,7 +151,8 @@ export class Authenticator {
     }
     let auth = this.deps.auth();
     const rateKey = this.#rateKey(who, origin.headers);
-    await this.#throwIfLocked(rateKey);
+    // An exempt caller has no key: the handshake then waits on no store.
+    if (rateKey) await this.#throwIfLocked(rateKey);
 
     const base = {
       connId: origin.connId,
@@ -182,7 +182,7 @@ export class Authenticator {
 
     const paired = params.auth?.token ? await this.deps.devices.byToken(params.auth.token) : undefined;
     if (paired && paired.role === params.role) {
-      await this.#succeed(rateKey);
+      if (rateKey) await this.#succeed(rateKey);
       const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
       const beyond = scopes.filter((s) => !paired.scopes.includes(s));
       if (beyond.length) {
@@ -212,7 +212,7 @@ export class Authenticator {
         { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
       );
     }
-    await this.#succeed(rateKey);
+    if (rateKey) await this.#succeed(rateKey);
 
     if (!params.device) {
       return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
@@ -278,8 +278,8 @@ export class Authenticator {
     await this.deps.rateLimits.hit(key, this.deps.rateLimitPolicy);
   }
 
-  async #succeed(key: string | undefined): Promise<void> {
-    if (key) await this.deps.rateLimits.reset(key);
+  #succeed(key: string): Promise<void> {
+    return this.deps.rateLimits.reset(key);
   }
 
   /**
@@ -427,7 +427,7 @@ export class Authenticator {
     if (device) return caller("device-token", device.scopes);
     const check = checkSharedSecret(auth, bearer);
     if (check.ok) {
-      await this.#succeed(key);
+      if (key) await this.#succeed(key);
       return caller(check.method);
     }
     if (key) await this.#fail(key);

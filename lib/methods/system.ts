@@ -48,18 +48,18 @@ export function systemModule(state: SystemState, logs: () => LogTailSource): Gat
     name: "system",
     setup(ctx: GatewayContext) {
       let lastBroadcast = -Infinity;
-      ctx.registerMethod("health", "operator.read", async ({ params }) => {
+      ctx.registerMethod("health", "operator.read", ({ params }) => {
         parseParams("health", HealthParamsSchema, params);
         const snapshot = state.health();
         // A fresh snapshot is news for every client (they track stateVersion.health), but a client
         // polling health must not turn into a broadcast storm: at most one event per interval.
         const now = ctx.now();
-        if (now - lastBroadcast >= HEALTH_BROADCAST_INTERVAL_MS) {
-          lastBroadcast = now;
-          await ctx.bumpStateVersion("health");
+        if (now - lastBroadcast < HEALTH_BROADCAST_INTERVAL_MS) return snapshot;
+        lastBroadcast = now;
+        return ctx.bumpStateVersion("health").then(() => {
           ctx.bus.publish({ event: "health", payload: snapshot });
-        }
-        return snapshot;
+          return snapshot;
+        });
       });
       ctx.registerMethod("status", "operator.read", ({ caller }) => {
         const admin = caller.scopes.includes("operator.admin");

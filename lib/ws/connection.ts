@@ -68,7 +68,7 @@ export class Connection implements SocketHandlers {
   #handshakeTimer?: ReturnType<typeof setTimeout>;
   #inflight = new AbortController();
   /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
-  #early: Parameters<Connection["sendEvent"]>[] = [];
+  #early?: Parameters<Connection["sendEvent"]>[];
 
   constructor(
     private readonly host: ConnectionHost,
@@ -150,7 +150,9 @@ export class Connection implements SocketHandlers {
     stateVersion?: Record<string, number>,
     dropIfSlow = false,
   ): void {
-    if (this.#phase === "greeting") return void this.#early.push([event, payload, stateVersion, dropIfSlow]);
+    if (this.#phase === "greeting") {
+      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow]);
+    }
     if (this.#phase !== "ready") return;
     const seq = ++this.#seq;
     // The seq still advances for a dropped event so the client sees the gap and refetches.
@@ -220,32 +222,35 @@ export class Connection implements SocketHandlers {
     }
     this.#phase = "authenticating";
     this.connectParams = params.data;
-    this.host.authenticate(params.data, this).then(async (caller) => {
+    void this.#connect(frame.id, params.data);
+  }
+
+  /** Authenticates, builds `hello-ok` and sends it, then whatever events arrived meanwhile. */
+  async #connect(id: string, params: ConnectParams): Promise<void> {
+    let hello: unknown;
+    try {
+      const caller = await this.host.authenticate(params, this);
       if (this.#phase === "closed") return;
       this.caller = caller;
       this.#phase = "greeting";
-      const hello = await this.host.hello(this);
+      hello = await this.host.hello(this);
+    } catch (error) {
       if (this.isClosed) return;
-      clearTimeout(this.#handshakeTimer);
-      this.#phase = "ready";
-      this.wire.send(okFrame(frame.id, hello));
-      for (const early of this.#early.splice(0)) this.sendEvent(...early);
-      this.host.authenticated(this);
-    }).then(
-      undefined,
-      (error) => {
-        if (this.#phase === "closed") return;
-        if (!(error instanceof GatewayError)) {
-          this.host.logger.error("connect failed unexpectedly", {
-            connId: this.connId,
-            error: String(error),
-          });
-        }
-        const shape = toErrorShape(error);
-        this.wire.send(errorFrame(frame.id, shape));
-        this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
-      },
-    );
+      if (!(error instanceof GatewayError)) {
+        this.host.logger.error("connect failed unexpectedly", { connId: this.connId, error: String(error) });
+      }
+      const shape = toErrorShape(error);
+      this.wire.send(errorFrame(id, shape));
+      this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
+      return;
+    }
+    if (this.isClosed) return;
+    clearTimeout(this.#handshakeTimer);
+    this.#phase = "ready";
+    this.wire.send(okFrame(id, hello));
+    for (const early of this.#early ?? []) this.sendEvent(...early);
+    this.#early = undefined;
+    this.host.authenticated(this);
   }
 
   #runRequest(id: string, method: string, params: unknown): void {
