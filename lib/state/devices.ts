@@ -6,12 +6,17 @@
 
 /** A device the owner approved (or that auto-paired over direct loopback). */
 export interface PairedDevice {
+  /** The SHA-256 fingerprint (hex) of the device's public key. */
   deviceId: string;
+  /** The device's raw Ed25519 public key, base64url. */
   publicKey: string;
+  /** The role the device was approved for. */
   role: string;
+  /** The scopes the device was approved for; it may ask for fewer. */
   scopes: string[];
   /** Bearer token the device may present in `auth.token` instead of the shared secret. */
   token: string;
+  /** When the pairing was approved (ms since the epoch). */
   approvedAt: number;
 }
 

@@ -7,19 +7,33 @@
 
 /** One presence row as `system-presence` returns it. */
 export interface PresenceEntry {
+  /** The client's display name (or id); the gateway's host name for its own row. */
   host?: string;
+  /** The client's address, left out for loopback. */
   ip?: string;
+  /** The client's version. */
   version?: string;
+  /** The client's platform (`linux`, `web`, ...). */
   platform?: string;
+  /** The client's device family, as it reported it. */
   deviceFamily?: string;
+  /** The client's hardware model, as it reported it. */
   modelIdentifier?: string;
+  /** `connect.params.client.mode` (`ui`, `webchat`, ...; `gateway` for the gateway itself). */
   mode?: string;
+  /** Why the row was written (`connect`, `self`). */
   reason?: string;
+  /** A one-line summary for display. */
   text?: string;
+  /** When the row was written or refreshed (ms since the epoch); rows expire from here. */
   ts: number;
+  /** The proved device id, when the client signed in as a device. */
   deviceId?: string;
+  /** The connection's role. */
   roles?: string[];
+  /** The connection's granted scopes. */
   scopes?: string[];
+  /** The client's own instance id (a claim, not proof). */
   instanceId?: string;
 }
 

@@ -11,6 +11,7 @@
 export interface RateLimitPolicy {
   /** Hits allowed within {@link RateLimitPolicy.windowMs}. */
   max: number;
+  /** How far back hits count. */
   windowMs: number;
   /**
    * When set, the hit that reaches `max` locks the key out for this long and clears its window. Without
@@ -52,6 +53,7 @@ interface KeyState {
 export class MemoryRateLimitStore implements RateLimitStore {
   #keys = new Map<string, KeyState>();
   readonly #now: () => number;
+  /** Windows and lockouts are measured on `now` (milliseconds). */
   constructor(now: () => number) {
     this.#now = now;
   }

@@ -8,7 +8,9 @@
 
 /** The counters protocol v4 defines; each starts at 1. */
 export interface StateVersions {
+  /** Bumped on every presence change. */
   presence: number;
+  /** Bumped on every broadcast health snapshot. */
   health: number;
 }
 

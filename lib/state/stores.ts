@@ -29,6 +29,7 @@ export interface GatewayStores {
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
 export interface MemoryStoresOptions {
+  /** Milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
 }
 
