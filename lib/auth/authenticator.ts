@@ -9,7 +9,7 @@ import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../pro
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
 import type { DeviceStore } from "../state/devices.ts";
-import type { RateLimitPolicy, RateLimitStore } from "../state/rate-limit.ts";
+import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
@@ -121,8 +121,10 @@ export class Authenticator {
     return `ip:${who.address}`;
   }
 
-  async #throwIfLocked(key: string): Promise<void> {
-    const retryAfterMs = await this.#retryAfter(key);
+  /** Where `key` stands; throws when it is locked out. */
+  async #checkLockout(key: string): Promise<RateLimitState> {
+    const state = await this.#peek(key);
+    const retryAfterMs = state.retryAfterMs;
     if (retryAfterMs > 0) {
       throw new GatewayError(
         "INVALID_REQUEST",
@@ -138,6 +140,7 @@ export class Authenticator {
         },
       );
     }
+    return state;
   }
 
   async authenticateSocket(params: ConnectParams, origin: SocketOrigin): Promise<SocketAuthResult> {
@@ -152,7 +155,7 @@ export class Authenticator {
     let auth = this.deps.auth();
     const rateKey = this.#rateKey(who, origin.headers);
     // An exempt caller has no key: the handshake then waits on no store.
-    if (rateKey) await this.#throwIfLocked(rateKey);
+    const limit = rateKey ? await this.#checkLockout(rateKey) : undefined;
 
     const base = {
       connId: origin.connId,
@@ -180,9 +183,14 @@ export class Authenticator {
       }
     }
 
-    const paired = params.auth?.token ? await this.deps.devices.byToken(params.auth.token) : undefined;
+    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
+    // A token equal to the shared token is no device's (device tokens are random): no store lookup.
+    const sharedToken = check.ok && check.method === "token";
+    const paired = params.auth?.token && !sharedToken
+      ? await this.deps.devices.byToken(params.auth.token)
+      : undefined;
     if (paired && paired.role === params.role) {
-      if (rateKey) await this.#succeed(rateKey);
+      if (rateKey && limit!.hits) await this.#succeed(rateKey);
       const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
       const beyond = scopes.filter((s) => !paired.scopes.includes(s));
       if (beyond.length) {
@@ -193,7 +201,6 @@ export class Authenticator {
       return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
     }
 
-    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
     if (!check.ok) {
       if (!check.missing && rateKey) await this.#fail(rateKey);
       const code = check.reason === "token_missing"
@@ -212,7 +219,7 @@ export class Authenticator {
         { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
       );
     }
-    if (rateKey) await this.#succeed(rateKey);
+    if (rateKey && limit!.hits) await this.#succeed(rateKey);
 
     if (!params.device) {
       return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
@@ -270,14 +277,15 @@ export class Authenticator {
     };
   }
 
-  #retryAfter(key: string): Promise<number> {
-    return this.deps.rateLimits.retryAfter(key, this.deps.rateLimitPolicy);
+  #peek(key: string): Promise<RateLimitState> {
+    return this.deps.rateLimits.peek(key, this.deps.rateLimitPolicy);
   }
 
   async #fail(key: string): Promise<void> {
     await this.deps.rateLimits.hit(key, this.deps.rateLimitPolicy);
   }
 
+  /** Forgets `key`'s failures; callers skip it when there were none, so a success costs no store write. */
   #succeed(key: string): Promise<void> {
     return this.deps.rateLimits.reset(key);
   }
@@ -411,7 +419,8 @@ export class Authenticator {
       auth = { ...auth, mode: "password" };
     }
     const key = this.#rateKey(who, request.headers);
-    const retryAfter = key ? await this.#retryAfter(key) : 0;
+    const limit = key ? await this.#peek(key) : undefined;
+    const retryAfter = limit?.retryAfterMs ?? 0;
     if (retryAfter > 0) {
       return {
         ok: false,
@@ -423,13 +432,14 @@ export class Authenticator {
       };
     }
     if (!bearer) return unauthorized();
-    const device = await this.deps.devices.byToken(bearer);
-    if (device) return caller("device-token", device.scopes);
+    // The shared secret first: it needs no store, and no issued device token (random) can equal it.
     const check = checkSharedSecret(auth, bearer);
     if (check.ok) {
-      if (key) await this.#succeed(key);
+      if (key && limit!.hits) await this.#succeed(key);
       return caller(check.method);
     }
+    const device = await this.deps.devices.byToken(bearer);
+    if (device) return caller("device-token", device.scopes);
     if (key) await this.#fail(key);
     return unauthorized();
   }

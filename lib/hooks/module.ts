@@ -349,7 +349,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         hooks: HooksSection,
       ): Promise<Response | undefined> {
         const key = `hooks:${ctx.clientAddress(request, info)}`;
-        const retryAfter = await rateLimits.retryAfter(key, HOOK_RATE_LIMIT);
+        const retryAfter = (await rateLimits.peek(key, HOOK_RATE_LIMIT)).retryAfterMs;
         if (retryAfter > 0) {
           return textResponse("Too Many Requests", 429, {
             "Retry-After": String(Math.ceil(retryAfter / 1000)),

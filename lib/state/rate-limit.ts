@@ -28,12 +28,20 @@ export interface RateLimitVerdict {
   retryAfterMs: number;
 }
 
+/** Where a key stands, from {@link RateLimitStore.peek}. */
+export interface RateLimitState {
+  /** Hits counted in the current window (none while locked out: the lockout cleared them). */
+  hits: number;
+  /** How long until the key may hit again (0: now). */
+  retryAfterMs: number;
+}
+
 /** Where hits are counted; in-process by default, shared across replicas by a network store. */
 export interface RateLimitStore {
   /** Counts one hit for `key` under `policy`, unless the key is blocked. */
   hit(key: string, policy: RateLimitPolicy): Promise<RateLimitVerdict>;
-  /** How long `key` is blocked under `policy` (0: not blocked), without counting a hit. */
-  retryAfter(key: string, policy: RateLimitPolicy): Promise<number>;
+  /** Where `key` stands under `policy`, without counting a hit. */
+  peek(key: string, policy: RateLimitPolicy): Promise<RateLimitState>;
   /** Forgets `key`'s hits (a success); a lockout already running stays. */
   reset(key: string): Promise<void>;
 }
@@ -80,9 +88,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve({ allowed: true, retryAfterMs: this.#blockedFor(state, policy, now) });
   }
 
-  retryAfter(key: string, policy: RateLimitPolicy): Promise<number> {
+  peek(key: string, policy: RateLimitPolicy): Promise<RateLimitState> {
     const state = this.#keys.get(key);
-    return Promise.resolve(state ? this.#blockedFor(state, policy, this.#now()) : 0);
+    if (!state) return Promise.resolve({ hits: 0, retryAfterMs: 0 });
+    const retryAfterMs = this.#blockedFor(state, policy, this.#now());
+    return Promise.resolve({ hits: state.hits.length, retryAfterMs });
   }
 
   reset(key: string): Promise<void> {

@@ -18,7 +18,7 @@ export function rateLimitContract(
     });
 
   test("an unknown key is not blocked and resetting it is harmless", async (store) => {
-    assert.equal(await store.retryAfter("nobody", LOCKOUT), 0);
+    assert.equal((await store.peek("nobody", LOCKOUT)).retryAfterMs, 0);
     await store.reset("nobody");
     assert.deepEqual(await store.hit("nobody", LOCKOUT), { allowed: true, retryAfterMs: 0 });
   });
@@ -29,16 +29,16 @@ export function rateLimitContract(
       assert.deepEqual(await store.hit("k", LOCKOUT), { allowed: true, retryAfterMs: 0 });
       assert.deepEqual(await store.hit("k", LOCKOUT), { allowed: true, retryAfterMs: 0 });
       assert.deepEqual(await store.hit("k", LOCKOUT), { allowed: true, retryAfterMs: 5_000 });
-      assert.equal(await store.retryAfter("k", LOCKOUT), 5_000);
+      assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 5_000);
       clock.advance(2_000);
       assert.deepEqual(await store.hit("k", LOCKOUT), { allowed: false, retryAfterMs: 3_000 });
-      assert.equal(await store.retryAfter("k", LOCKOUT), 3_000);
+      assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 3_000);
       clock.advance(3_000);
-      assert.equal(await store.retryAfter("k", LOCKOUT), 0, "the lockout ends on time");
+      assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 0, "the lockout ends on time");
       // The lockout cleared the window: a fresh max-1 failures do not lock again.
       assert.equal((await store.hit("k", LOCKOUT)).retryAfterMs, 0);
       assert.equal((await store.hit("k", LOCKOUT)).retryAfterMs, 0);
-      assert.equal(await store.retryAfter("k", LOCKOUT), 0);
+      assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 0);
     },
   );
 
@@ -59,11 +59,11 @@ export function rateLimitContract(
     assert.equal((await store.hit("k", LOCKOUT)).retryAfterMs, 0, "the count started over");
     await store.hit("k", LOCKOUT);
     await store.hit("k", LOCKOUT);
-    assert.equal(await store.retryAfter("k", LOCKOUT), 5_000);
+    assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 5_000);
     await store.reset("k");
-    assert.equal(await store.retryAfter("k", LOCKOUT), 5_000, "a success does not lift a lockout");
+    assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 5_000, "a success does not lift a lockout");
     clock.advance(5_000);
-    assert.equal(await store.retryAfter("k", LOCKOUT), 0);
+    assert.equal((await store.peek("k", LOCKOUT)).retryAfterMs, 0);
   });
 
   test(
@@ -76,18 +76,38 @@ export function rateLimitContract(
       assert.deepEqual(await store.hit("k", WINDOW), { allowed: true, retryAfterMs: 800 });
       clock.advance(100);
       assert.deepEqual(await store.hit("k", WINDOW), { allowed: false, retryAfterMs: 700 });
-      assert.equal(await store.retryAfter("k", WINDOW), 700);
+      assert.equal((await store.peek("k", WINDOW)).retryAfterMs, 700);
       clock.advance(700);
-      assert.equal(await store.retryAfter("k", WINDOW), 0);
+      assert.equal((await store.peek("k", WINDOW)).retryAfterMs, 0);
       assert.deepEqual(await store.hit("k", WINDOW), { allowed: true, retryAfterMs: 100 });
       assert.deepEqual(await store.hit("k", WINDOW), { allowed: false, retryAfterMs: 100 });
     },
   );
 
+  test("peek reports the hits in the window, without counting one", async (store, clock) => {
+    assert.deepEqual(await store.peek("k", LOCKOUT), { hits: 0, retryAfterMs: 0 });
+    await store.hit("k", LOCKOUT);
+    clock.advance(500);
+    await store.hit("k", LOCKOUT);
+    assert.deepEqual(await store.peek("k", LOCKOUT), { hits: 2, retryAfterMs: 0 });
+    assert.deepEqual(await store.peek("k", LOCKOUT), { hits: 2, retryAfterMs: 0 }, "peeking counted nothing");
+    clock.advance(500);
+    assert.deepEqual(await store.peek("k", LOCKOUT), { hits: 1, retryAfterMs: 0 }, "the first hit left");
+    await store.hit("k", LOCKOUT);
+    await store.hit("k", LOCKOUT);
+    assert.deepEqual(
+      await store.peek("k", LOCKOUT),
+      { hits: 0, retryAfterMs: 5_000 },
+      "a lockout clears the hits",
+    );
+    await store.reset("k");
+    assert.deepEqual(await store.peek("k", LOCKOUT), { hits: 0, retryAfterMs: 5_000 });
+  });
+
   test("keys are independent", async (store) => {
     for (let i = 0; i < 3; i++) await store.hit("a", LOCKOUT);
-    assert.equal(await store.retryAfter("a", LOCKOUT), 5_000);
-    assert.equal(await store.retryAfter("b", LOCKOUT), 0);
+    assert.equal((await store.peek("a", LOCKOUT)).retryAfterMs, 5_000);
+    assert.equal((await store.peek("b", LOCKOUT)).retryAfterMs, 0);
     assert.deepEqual(await store.hit("b", WINDOW), { allowed: true, retryAfterMs: 0 });
   });
 
