@@ -2,10 +2,12 @@
 // pairing, a presence row, a state version, a keyed outcome) the other sees. Any bundle runs these.
 import assert from "node:assert/strict";
 import type { AgentTurns } from "../../lib/channels/turns.ts";
+import { GatewayError } from "../../lib/errors.ts";
 import { hooksModule } from "../../lib/hooks/mod.ts";
 import type { PresenceStore } from "../../lib/state/presence.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import { createGateway, type Gateway, type GatewayModule, type GatewayOptions } from "../../mod.ts";
+import { configMethodsModule } from "../../runner/gateway/config-methods.ts";
 import { client, connect, connectParams, TOKEN } from "../_helpers.ts";
 
 const HOOK_TOKEN = "hook-token-0123456789";
@@ -209,6 +211,28 @@ export function replicasContract(
       );
     for (let i = 0; i < 20; i++) assert.equal((await post(one, "wrong")).status, 401);
     assert.equal((await post(two, HOOK_TOKEN)).status, 429);
+    return [one, two];
+  });
+
+  test("the config write limit counts writes on every replica", async (a, b) => {
+    const dir = await Deno.makeTempDir({ prefix: "openclaw-replicas-" });
+    const configPath = `${dir}/openclaw.json`;
+    await Deno.writeTextFile(configPath, "{}\n");
+    const config = () => configMethodsModule({ configPath, writeLimit: { max: 2, windowMs: 60_000 } });
+    const [one, two] = [await replica(a, [config()]), await replica(b, [config()])];
+    const set = async (gateway: Gateway) => {
+      const { hash } = await gateway.call("config.get") as { hash: string };
+      return await gateway.call("config.set", { raw: `{ "logging": { "level": "info" } }`, baseHash: hash });
+    };
+    await set(one);
+    await set(one);
+    await assert.rejects(set(two), (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.code, "UNAVAILABLE");
+      assert.ok(error.retryAfterMs! > 0 && error.retryAfterMs! <= 60_000);
+      return true;
+    });
+    await Deno.remove(dir, { recursive: true });
     return [one, two];
   });
 
