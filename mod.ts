@@ -138,7 +138,6 @@ export {
 } from "./lib/transports/memory.ts";
 export { InProcessEventBus } from "./lib/bus/event-bus.ts";
 export { SocketTopics } from "./lib/bus/topics.ts";
-export { type GatewayStores, memoryStores } from "./lib/state/stores.ts";
 export { type LeaseStore, MemoryLeaseStore } from "./lib/state/leases.ts";
 export {
   MemoryResponseSessionStore,
@@ -146,8 +145,30 @@ export {
   type ResponseSessionStore,
 } from "./lib/state/response-sessions.ts";
 export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
-export { type IdempotencyStore, MemoryIdempotencyStore } from "./lib/state/idempotency.ts";
+export {
+  IDEMPOTENCY_TTL_MS,
+  IdempotencyConflict,
+  type IdempotencyStore,
+  MemoryIdempotencyStore,
+} from "./lib/state/idempotency.ts";
 export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/state/devices.ts";
+export {
+  MemoryRateLimitStore,
+  type RateLimitPolicy,
+  type RateLimitStore,
+  type RateLimitVerdict,
+} from "./lib/state/rate-limit.ts";
+export {
+  MemoryStateVersionStore,
+  type StateVersions,
+  type StateVersionStore,
+} from "./lib/state/state-version.ts";
+export {
+  completeStores,
+  type GatewayStores,
+  memoryStores,
+  type MemoryStoresOptions,
+} from "./lib/state/stores.ts";
 export { GATEWAY_VERSION } from "./lib/version.ts";
 
 // Agents, model providers, sessions and the OpenAI-compatible HTTP API.

@@ -85,7 +85,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       presence: () => presenceRows.list(),
       health,
       uptimeMs: () => Math.round(now() - state.startedAt),
-      stateVersion: () => ({ ...stateVersion }),
+      stateVersion: async () => ({ ...core.noteVersions(await core.stores.stateVersions.current()) }),
       connections: () => connections.size,
       address: () => listeningAddress(state),
     },

@@ -151,7 +151,7 @@ export interface GatewayContext {
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult;
+  authenticateHttp(request: Request, info: RequestInfo): Promise<HttpAuthResult>;
   /**
    * The client a request is attributed to: the forwarded client when the peer is a trusted proxy, else
    * the peer. Key per-client limits on this, never on `info.remoteAddress`.
@@ -176,7 +176,7 @@ export interface GatewayContext {
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
   addHealthSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */
-  bumpStateVersion(key: string): number;
+  bumpStateVersion(key: string): Promise<number>;
   /** Starts watching traffic; returns the function that stops it. */
   observe(observer: GatewayObserver): () => void;
   /** Adds a check every new socket must pass before its handshake. */

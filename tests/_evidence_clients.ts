@@ -131,4 +131,17 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
   }
 }
 
+/** {@link until} for a check that has to ask an async store. */
+export async function untilAsync(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export { TOKEN };

@@ -119,7 +119,7 @@ Deno.test("events carry a per-socket increasing seq and are filtered by scope", 
 Deno.test("presence changes are broadcast with stateVersion", async () => {
   const gateway = await startGateway();
   const watcher = await client(gateway);
-  const before = gateway.state.stateVersion().presence;
+  const before = (await gateway.state.stateVersion()).presence;
   await client(gateway, connectParams({ client: { id: "ui-1", mode: "ui", instanceId: "abc" } }));
   const event = await watcher.socket.waitFor((f) =>
     f.event === "presence" && JSON.stringify(f.payload).includes('"instanceId":"abc"')
@@ -277,7 +277,7 @@ Deno.test("the gateway's own presence row outlives the presence TTL; idle client
   const gateway = await startGateway({ now: () => clock });
   await client(gateway, connectParams({ client: { id: "ui-2", mode: "ui", instanceId: "idle-ui" } }));
   clock += 6 * 60_000;
-  const rows = gateway.state.presence();
+  const rows = await gateway.state.presence();
   assert.ok(rows.some((r) => r.mode === "gateway" && r.reason === "self"), "self row expired");
   assert.ok(!rows.some((r) => r.instanceId === "idle-ui"), "an idle client row should expire");
   await gateway.stop();

@@ -7,7 +7,15 @@ import { Buffer } from "node:buffer";
 import { denoTransport } from "../deno.ts";
 import { nodeTransport } from "../node.ts";
 import { connectParams } from "./_helpers.ts";
-import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
+import {
+  assertServes,
+  handshake,
+  loopbackGateway,
+  TOKEN,
+  until,
+  untilAsync,
+  wsSession,
+} from "./_evidence_clients.ts";
 
 Deno.test("slowloris handshakes are closed with 1008 at the handshake timeout; others still connect", async () => {
   await using gw = await loopbackGateway({ timing: { handshakeTimeoutMs: 400 } });
@@ -179,7 +187,7 @@ Deno.test("a reconnect storm leaves no sockets or presence rows behind, and a st
   await using gw = await loopbackGateway();
   const steady = await handshake(gw.url, connectParams({ client: { id: "steady", mode: "webchat" } }));
   assert.equal(steady.response.ok, true);
-  const presenceBefore = gw.gateway.state.presence().length;
+  const presenceBefore = (await gw.gateway.state.presence()).length;
   for (let wave = 0; wave < 5; wave++) {
     const storm = await Promise.all(Array.from({ length: 40 }, (_, i) =>
       handshake(
@@ -194,7 +202,10 @@ Deno.test("a reconnect storm leaves no sockets or presence rows behind, and a st
     assert.equal(health.ok, true, `steady client failed during wave ${wave}`);
   }
   await until(() => gw.gateway.state.connections() === 1, "storm sockets to be released");
-  await until(() => gw.gateway.state.presence().length === presenceBefore, "storm presence rows to go");
+  await untilAsync(
+    async () => (await gw.gateway.state.presence()).length === presenceBefore,
+    "storm presence rows to go",
+  );
   assert.equal(steady.session.ws.readyState, steady.session.ws.OPEN);
 });
 

@@ -31,8 +31,8 @@ const whoami: GatewayModule = {
   setup(ctx) {
     ctx.registerRoute({
       path: "/whoami",
-      handler(request, info) {
-        const auth = ctx.authenticateHttp(request, info);
+      async handler(request, info) {
+        const auth = await ctx.authenticateHttp(request, info);
         if (!auth.ok) return auth.response;
         const { scopes, remoteAddress, authMethod } = auth.caller;
         return Response.json({ scopes, remoteAddress, authMethod });

@@ -29,12 +29,12 @@ Deno.test("presence: a client copying another's instanceId neither replaces nor 
     connectParams({ client: { id, version: "1", platform: "linux", mode: "ui", instanceId: "shared-1" } });
   await client(gateway, ui("openclaw-control-ui"));
   const attacker = await client(gateway, ui("openclaw-macos"));
-  const rows = () => gateway.state.presence().filter((r) => r.instanceId === "shared-1");
-  assert.equal(rows().length, 2, "each connection keeps its own row");
+  const rows = async () => (await gateway.state.presence()).filter((r) => r.instanceId === "shared-1");
+  assert.equal((await rows()).length, 2, "each connection keeps its own row");
   attacker.socket.close();
   await attacker.socket.closed;
   await tick();
-  assert.deepEqual(rows().map((r) => r.host), ["openclaw-control-ui"], "the victim's row survives");
+  assert.deepEqual((await rows()).map((r) => r.host), ["openclaw-control-ui"], "the victim's row survives");
   await gateway.stop();
 });
 

@@ -9,12 +9,12 @@ import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../pro
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
 import type { DeviceStore } from "../state/devices.ts";
+import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
 import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
-import type { AuthRateLimiter } from "./rate-limit.ts";
 import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
 
@@ -29,7 +29,9 @@ export interface AuthenticatorDeps {
   interfaceAddresses(): ReadonlySet<string>;
   /** Why a browser `Origin` may not talk to the gateway (`gateway.controlUi.allowedOrigins`), if it may not. */
   originRefusal(headers: Headers, url: string): string | undefined;
-  rateLimiter: AuthRateLimiter;
+  /** Where failures are counted, and under which policy. */
+  rateLimits: RateLimitStore;
+  rateLimitPolicy: RateLimitPolicy;
   exemptLoopback(): boolean;
   devices: DeviceStore;
   now(): number;
@@ -119,9 +121,10 @@ export class Authenticator {
     return `ip:${who.address}`;
   }
 
-  #throwIfLocked(key: string | undefined): void {
-    if (!key) return;
-    const retryAfterMs = this.deps.rateLimiter.retryAfter(key);
+  /** Where `key` stands; throws when it is locked out. */
+  async #checkLockout(key: string): Promise<RateLimitState> {
+    const state = await this.#peek(key);
+    const retryAfterMs = state.retryAfterMs;
     if (retryAfterMs > 0) {
       throw new GatewayError(
         "INVALID_REQUEST",
@@ -137,6 +140,7 @@ export class Authenticator {
         },
       );
     }
+    return state;
   }
 
   async authenticateSocket(params: ConnectParams, origin: SocketOrigin): Promise<SocketAuthResult> {
@@ -150,7 +154,8 @@ export class Authenticator {
     }
     let auth = this.deps.auth();
     const rateKey = this.#rateKey(who, origin.headers);
-    this.#throwIfLocked(rateKey);
+    // An exempt caller has no key: the handshake then waits on no store.
+    const limit = rateKey ? await this.#checkLockout(rateKey) : undefined;
 
     const base = {
       connId: origin.connId,
@@ -178,9 +183,14 @@ export class Authenticator {
       }
     }
 
-    const paired = params.auth?.token ? this.deps.devices.byToken(params.auth.token) : undefined;
+    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
+    // A token equal to the shared token is no device's (device tokens are random): no store lookup.
+    const sharedToken = check.ok && check.method === "token";
+    const paired = params.auth?.token && !sharedToken
+      ? await this.deps.devices.byToken(params.auth.token)
+      : undefined;
     if (paired && paired.role === params.role) {
-      this.#succeed(rateKey);
+      if (rateKey && limit!.hits) await this.#succeed(rateKey);
       const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
       const beyond = scopes.filter((s) => !paired.scopes.includes(s));
       if (beyond.length) {
@@ -191,9 +201,8 @@ export class Authenticator {
       return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
     }
 
-    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
     if (!check.ok) {
-      if (!check.missing && rateKey) this.#fail(rateKey);
+      if (!check.missing && rateKey) await this.#fail(rateKey);
       const code = check.reason === "token_missing"
         ? "AUTH_TOKEN_MISSING"
         : check.reason === "token_mismatch"
@@ -210,7 +219,7 @@ export class Authenticator {
         { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
       );
     }
-    this.#succeed(rateKey);
+    if (rateKey && limit!.hits) await this.#succeed(rateKey);
 
     if (!params.device) {
       return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
@@ -228,15 +237,15 @@ export class Authenticator {
     return this.#pair(params, origin, requestedScopes, base, check.method);
   }
 
-  #pair(
+  async #pair(
     params: ConnectParams,
     origin: SocketOrigin,
     scopes: string[],
     base: Omit<CallerIdentity, "scopes" | "authMethod">,
     method: string,
-  ): SocketAuthResult {
+  ): Promise<SocketAuthResult> {
     const device = params.device!;
-    const existing = this.deps.devices.get(device.id);
+    const existing = await this.deps.devices.get(device.id);
     const local = isDirectLocal(origin.remoteAddress, origin.headers);
     const covered = existing && existing.role === params.role &&
       scopes.every((s) => existing.scopes.includes(s));
@@ -254,7 +263,7 @@ export class Authenticator {
       });
     }
     const token = existing?.token ?? this.deps.newToken();
-    this.deps.devices.save({
+    await this.deps.devices.save({
       deviceId: device.id.toLowerCase(),
       publicKey: device.publicKey,
       role: params.role,
@@ -268,12 +277,17 @@ export class Authenticator {
     };
   }
 
-  #fail(key: string): void {
-    this.deps.rateLimiter.fail(key);
+  #peek(key: string): Promise<RateLimitState> {
+    return this.deps.rateLimits.peek(key, this.deps.rateLimitPolicy);
   }
 
-  #succeed(key: string | undefined): void {
-    if (key) this.deps.rateLimiter.succeed(key);
+  async #fail(key: string): Promise<void> {
+    await this.deps.rateLimits.hit(key, this.deps.rateLimitPolicy);
+  }
+
+  /** Forgets `key`'s failures; callers skip it when there were none, so a success costs no store write. */
+  #succeed(key: string): Promise<void> {
+    return this.deps.rateLimits.reset(key);
   }
 
   /**
@@ -369,7 +383,7 @@ export class Authenticator {
   }
 
   /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult {
+  async authenticateHttp(request: Request, info: RequestInfo): Promise<HttpAuthResult> {
     let auth = this.deps.auth();
     const who = this.deps.attribute(info.remoteAddress, request.headers);
     const caller = (method: string, scopes: readonly string[] = DEFAULT_OPERATOR_SCOPES): HttpAuthResult => ({
@@ -404,9 +418,9 @@ export class Authenticator {
       }
       auth = { ...auth, mode: "password" };
     }
-    // With no failures on record no one can be locked out, so the key waits until it is needed.
-    let key = this.deps.rateLimiter.tracked ? this.#rateKey(who, request.headers) : undefined;
-    const retryAfter = key ? this.deps.rateLimiter.retryAfter(key) : 0;
+    const key = this.#rateKey(who, request.headers);
+    const limit = key ? await this.#peek(key) : undefined;
+    const retryAfter = limit?.retryAfterMs ?? 0;
     if (retryAfter > 0) {
       return {
         ok: false,
@@ -418,15 +432,15 @@ export class Authenticator {
       };
     }
     if (!bearer) return unauthorized();
-    const device = this.deps.devices.byToken(bearer);
-    if (device) return caller("device-token", device.scopes);
+    // The shared secret first: it needs no store, and no issued device token (random) can equal it.
     const check = checkSharedSecret(auth, bearer);
     if (check.ok) {
-      this.#succeed(key);
+      if (key && limit!.hits) await this.#succeed(key);
       return caller(check.method);
     }
-    key ??= this.#rateKey(who, request.headers);
-    if (key) this.#fail(key);
+    const device = await this.deps.devices.byToken(bearer);
+    if (device) return caller("device-token", device.scopes);
+    if (key) await this.#fail(key);
     return unauthorized();
   }
 }

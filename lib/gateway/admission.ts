@@ -39,7 +39,10 @@ export function createAdmission(
 ): Admission {
   const maxUnauthenticated = options.limits?.maxUnauthenticatedSockets ?? MAX_UNAUTHENTICATED_SOCKETS;
   let unauthenticated = 0;
-  /** Unauthenticated sockets per client address bucket, and each such socket's bucket. */
+  /**
+   * Unauthenticated sockets per client address bucket, and each such socket's bucket. These caps count
+   * this process's own sockets, so they stay process-local rather than in the shared stores.
+   */
   const unauthenticatedFrom = new Map<string, number>();
   const bucketOf = new Map<Connection, string>();
 

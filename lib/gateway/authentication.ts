@@ -7,7 +7,7 @@
 import { Authenticator } from "../auth/authenticator.ts";
 import { attributeClient, type ClientAttribution } from "../auth/client-address.ts";
 import { normalizeIp } from "../net/ip.ts";
-import { AuthRateLimiter, DEFAULT_RATE_LIMIT } from "../auth/rate-limit.ts";
+import { authRateLimitPolicy } from "../auth/rate-limit.ts";
 import { originRefusal } from "../ui/origin.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -27,17 +27,10 @@ export interface Authentication {
 
 /** Creates the gateway's authentication; `options.transport` lists this host's addresses. */
 export function createAuthentication(
-  { state, now, newId, devices }: Pick<GatewayCore, "state" | "now" | "newId" | "devices">,
+  { state, now, newId, stores }: Pick<GatewayCore, "state" | "now" | "newId" | "stores">,
   options: Pick<GatewayOptions, "transport">,
 ): Authentication {
-  const rateLimiter = new AuthRateLimiter(
-    {
-      maxAttempts: state.config.gateway?.auth?.rateLimit?.maxAttempts ?? DEFAULT_RATE_LIMIT.maxAttempts,
-      windowMs: state.config.gateway?.auth?.rateLimit?.windowMs ?? DEFAULT_RATE_LIMIT.windowMs,
-      lockoutMs: state.config.gateway?.auth?.rateLimit?.lockoutMs ?? DEFAULT_RATE_LIMIT.lockoutMs,
-    },
-    now,
-  );
+  const rateLimitPolicy = authRateLimitPolicy(state.config.gateway?.auth?.rateLimit);
   const attribute = (remoteAddress: string, headers: Headers) =>
     attributeClient(remoteAddress, headers, {
       trustedProxies: state.config.gateway?.trustedProxies ?? [],
@@ -68,9 +61,10 @@ export function createAuthentication(
         { remoteAddress: "", headers, url },
         state.config.gateway?.controlUi?.allowedOrigins ?? [],
       ),
-    rateLimiter,
+    rateLimits: stores.rateLimits,
+    rateLimitPolicy,
     exemptLoopback: () => state.config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
-    devices,
+    devices: stores.devices,
     now,
     newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
   });

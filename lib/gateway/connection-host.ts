@@ -54,14 +54,14 @@ function connectionPolicy(
 }
 
 /** The `hello-ok` payload for a connection that just authenticated (`token`: a newly issued device token). */
-function helloOk(
-  { state, now, registry, events, stateVersion, selfId }: GatewayCore,
+async function helloOk(
+  { state, now, registry, events, stores, noteVersions, selfId }: GatewayCore,
   { presenceRows, health, policy, tickIntervalMs, paths }:
     & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
     & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
   connection: Connection,
   token: string | undefined,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const caller = connection.caller!;
   const authBlock: Record<string, unknown> = {
     method: caller.authMethod,
@@ -69,10 +69,11 @@ function helloOk(
     scopes: [...caller.scopes],
   };
   if (token) authBlock.deviceToken = token;
+  const [rows, versions] = await Promise.all([presenceRows.list(), stores.stateVersions.current()]);
   const snapshot: Record<string, unknown> = {
-    presence: presenceRows.list(),
+    presence: rows,
     health: health(),
-    stateVersion: { ...stateVersion },
+    stateVersion: { ...noteVersions(versions) },
     uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
     authMode: state.auth.mode,
   };

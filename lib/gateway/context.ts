@@ -47,7 +47,7 @@ export function createContext(
     router,
     services,
     events,
-    stateVersion,
+    noteVersions,
   } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
@@ -80,8 +80,8 @@ export function createContext(
       ),
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
-    authenticateHttp(request, info) {
-      const result = authenticator.authenticateHttp(request, info);
+    async authenticateHttp(request, info) {
+      const result = await authenticator.authenticateHttp(request, info);
       if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
       httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
       return result;
@@ -92,9 +92,9 @@ export function createContext(
     addHealthSection: (provider) => void healthSections.push(provider),
     addStatusSection: (provider) => void statusSections.push(provider),
     addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
-    bumpStateVersion(key) {
-      if (key === "presence" || key === "health") return ++stateVersion[key];
-      throw new Error(`unknown state version ${key}`);
+    async bumpStateVersion(key) {
+      if (key !== "presence" && key !== "health") throw new Error(`unknown state version ${key}`);
+      return noteVersions(await stores.stateVersions.bump(key))[key];
     },
     observe(observer) {
       observers.add(observer);

@@ -7,9 +7,8 @@
  * @module
  */
 import { resolveAuth, type ResolvedAuth } from "../auth/shared-secret.ts";
-import { InProcessEventBus } from "../bus/event-bus.ts";
 import { SocketTopics } from "../bus/topics.ts";
-import { type GatewayStores, memoryStores } from "../state/stores.ts";
+import { completeStores, type GatewayStores } from "../state/stores.ts";
 import { type GatewayConfig, validateConfig } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { HttpRouter } from "../http/router.ts";
@@ -18,9 +17,10 @@ import { collectSecretValues, SecretRedactor } from "../log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "../log/tail.ts";
 import { MethodRegistry } from "../methods/registry.ts";
 import { ServiceDirectory } from "../services.ts";
-import { type DeviceStore, MemoryDeviceStore } from "../state/devices.ts";
-import { type IdempotencyStore, MemoryIdempotencyStore } from "../state/idempotency.ts";
-import { MemoryPresenceStore, type PresenceStore } from "../state/presence.ts";
+import type { DeviceStore } from "../state/devices.ts";
+import type { IdempotencyStore } from "../state/idempotency.ts";
+import type { PresenceStore } from "../state/presence.ts";
+import type { StateVersions } from "../state/state-version.ts";
 import type { ListeningServer } from "../transports/types.ts";
 import type { EventBus, HttpAuthenticator, SocketGuard } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
@@ -108,7 +108,12 @@ export interface GatewayCore {
   /** Metrics-style observers and the helpers that report to them. */
   readonly observers: Observers;
   /** Versions `presence` and `health` events and `hello-ok` carry. */
-  readonly stateVersion: { presence: number; health: number };
+  readonly stateVersion: StateVersions;
+  /**
+   * Takes in counters read from the store (the authority): the local copy keeps the newest seen, and is
+   * what `presence`/`health` events are stamped with as they fan out. Returns the copy.
+   */
+  noteVersions(seen: StateVersions): StateVersions;
   /** This boot's id: `hello-ok.server.bootId` and the gateway's own presence row. */
   readonly selfId: string;
   /** Rebuilds the secret redactor from the current config and auth and the host's values. */
@@ -147,13 +152,12 @@ export function createCore(options: GatewayOptions): GatewayCore {
     secrets.update(values);
   };
   refreshSecrets();
-  const bus = options.stores?.bus ??
-    new InProcessEventBus((e) => logger.error("event listener failed", { error: String(e) }));
-  const stores: GatewayStores = { ...memoryStores(now), ...options.stores, bus };
+  const stores = completeStores(options.stores, {
+    now,
+    onListenerError: (e) => logger.error("event listener failed", { error: String(e) }),
+  });
+  const { bus, presence, idempotency, devices } = stores;
   const topics = new SocketTopics();
-  const presence = options.stores?.presence ?? new MemoryPresenceStore();
-  const idempotency = options.stores?.idempotency ?? new MemoryIdempotencyStore(now);
-  const devices = options.stores?.devices ?? new MemoryDeviceStore();
   const registry = new MethodRegistry({ checkResults: options.checkResults });
   const services = new ServiceDirectory();
   const httpAuth: GatewayCore["httpAuth"] = {
@@ -165,7 +169,13 @@ export function createCore(options: GatewayOptions): GatewayCore {
   const events = new Set(BASE_EVENTS);
   const connections = new Set<Connection>();
   const observers = createObservers({ logger, now, registry });
-  const stateVersion = { presence: 1, health: 1 };
+  const stateVersion: StateVersions = { presence: 1, health: 1 };
+  // Updated in place: fan-out holds this object.
+  const noteVersions = (seen: StateVersions) => {
+    stateVersion.presence = Math.max(stateVersion.presence, seen.presence);
+    stateVersion.health = Math.max(stateVersion.health, seen.health);
+    return stateVersion;
+  };
   const selfId = newId();
   return {
     state,
@@ -197,6 +207,7 @@ export function createCore(options: GatewayOptions): GatewayCore {
     connections,
     observers,
     stateVersion,
+    noteVersions,
     selfId,
     refreshSecrets,
   };

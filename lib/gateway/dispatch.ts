@@ -83,7 +83,8 @@ export function createDispatcher(
     // identical to the first: same method, same session, same message. Anything else sent with a used
     // key is refused, never answered with another caller's run.
     const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
-    const record = await idempotency.run(key, fingerprint, async () => {
+    // Prefixed so a client's key can never name a record another surface (hooks) keeps in the store.
+    const record = await idempotency.run(`rpc:${key}`, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({

@@ -59,7 +59,7 @@ export function createLifecycle(
         await setup();
         if (options.transport) state.server = await listen(core, handler, options.transport, options);
         state.startedAt = now();
-        presenceRows.addSelf();
+        await presenceRows.addSelf();
         tickTimer = setInterval(
           // Every replica ticks its own sockets. A failed send is logged as the bus logs a failing
           // listener, never thrown out of the timer.
@@ -109,7 +109,7 @@ export function createLifecycle(
           logger.error("stop hook failed", { error: String(error) });
         }
       }
-      presenceRows.removeSelf();
+      await presenceRows.removeSelf();
       state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },

@@ -17,11 +17,11 @@ const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 /** The gateway's presence rows; see the module doc. */
 export interface PresenceRows {
   /** The rows as clients see them now. */
-  list(): PresenceEntry[];
+  list(): Promise<PresenceEntry[]>;
   /** Writes the gateway's own pinned row (at start). */
-  addSelf(): void;
-  /** Removes the gateway's own row (at stop). */
-  removeSelf(): void;
+  addSelf(): Promise<void>;
+  /** Waits for the announced changes still pending, then removes the gateway's own row (at stop). */
+  removeSelf(): Promise<void>;
   /** Writes the row of a connection that just authenticated and announces it. */
   connected(connection: Connection): void;
   /** Removes an authenticated connection's row when it still owns it, and announces that. */
@@ -30,9 +30,9 @@ export interface PresenceRows {
 
 /** Creates the presence rows over the presence store; `options.host` describes this machine for the own row. */
 export function createPresenceRows(
-  { presence, bus, now, stateVersion, selfId }: Pick<
+  { presence, bus, now, stores, noteVersions, logger, selfId }: Pick<
     GatewayCore,
-    "presence" | "bus" | "now" | "stateVersion" | "selfId"
+    "presence" | "bus" | "now" | "stores" | "noteVersions" | "logger" | "selfId"
   >,
   options: Pick<GatewayOptions, "host">,
 ): PresenceRows {
@@ -54,22 +54,32 @@ export function createPresenceRows(
     return entry;
   };
 
-  const publishPresence = () => {
-    stateVersion.presence++;
-    bus.publish({ event: "presence", payload: { presence: presence.list(now()) } });
-  };
+  /**
+   * Presence changes apply and publish one at a time, in the order they happened: a removal is never
+   * overtaken by a later upsert of the same key, nor a newer list by an older one.
+   */
+  let presenceChanges: Promise<void> = Promise.resolve();
+  const changePresence = (change: () => Promise<boolean | void>): Promise<void> =>
+    presenceChanges = presenceChanges.then(async () => {
+      if ((await change()) === false) return;
+      noteVersions(await stores.stateVersions.bump("presence"));
+      bus.publish({ event: "presence", payload: { presence: await presence.list(now()) } });
+    }).catch((error) => logger.error("presence update failed", { error: String(error) }));
 
   return {
     list: () => presence.list(now()),
     addSelf: () => presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true }),
-    removeSelf: () => void presence.remove(`self:${selfId}`),
+    async removeSelf() {
+      await presenceChanges;
+      await presence.remove(`self:${selfId}`);
+    },
     connected(connection) {
       const caller = connection.caller!;
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
         const key = presenceKey(connection);
         presenceOwners.set(key, connection);
-        presence.upsert(key, connectionPresence(connection, "connect", now()));
-        publishPresence();
+        const row = connectionPresence(connection, "connect", now());
+        changePresence(() => presence.upsert(key, row));
       }
     },
     disconnected(connection) {
@@ -79,7 +89,7 @@ export function createPresenceRows(
         const key = presenceKey(connection);
         if (presenceOwners.get(key) !== connection) return;
         presenceOwners.delete(key);
-        if (presence.remove(key)) publishPresence();
+        changePresence(() => presence.remove(key));
       }
     },
   };

@@ -8,10 +8,9 @@ import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger, LogLevel, LogSink } from "../log/logger.ts";
 import type { SecretRedactor } from "../log/secret-redactor.ts";
 import type { LogTailSource } from "../log/tail.ts";
-import type { DeviceStore } from "../state/devices.ts";
-import type { IdempotencyStore } from "../state/idempotency.ts";
-import type { PresenceEntry, PresenceStore } from "../state/presence.ts";
+import type { PresenceEntry } from "../state/presence.ts";
 import type { GatewayStores } from "../state/stores.ts";
+import type { StateVersions } from "../state/state-version.ts";
 import type { Transport } from "../transports/types.ts";
 import type {
   CallerIdentity,
@@ -48,12 +47,8 @@ export interface GatewayOptions {
    * on every config change; they are redacted alongside those the core finds in the config itself.
    */
   secretValues?: () => Iterable<string>;
-  /** Shared-state seams; in-process implementations by default. */
-  stores?: Partial<GatewayStores> & {
-    presence?: PresenceStore;
-    idempotency?: IdempotencyStore;
-    devices?: DeviceStore;
-  };
+  /** Shared-state seams (see `memoryStores`); members left out are in-process. */
+  stores?: Partial<GatewayStores>;
   /** Facts about this host for the gateway's own presence row. */
   host?: { name?: string; platform?: string; ip?: string };
   /** Protocol timing overrides (tests shorten them). */
@@ -111,10 +106,10 @@ export interface Gateway {
   /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
   call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
   readonly state: {
-    presence(): PresenceEntry[];
+    presence(): Promise<PresenceEntry[]>;
     health(): Record<string, unknown>;
     uptimeMs(): number;
-    stateVersion(): { presence: number; health: number };
+    stateVersion(): Promise<StateVersions>;
     connections(): number;
     address(): { hostname: string; port: number } | undefined;
   };

@@ -10,7 +10,7 @@ import type { HooksSection } from "../config/sections/hooks.ts";
 import { GatewayError } from "../errors.ts";
 import { jsonResponse } from "../http/response.ts";
 import type { Logger } from "../log/logger.ts";
-import { MemoryIdempotencyStore } from "../state/idempotency.ts";
+import type { IdempotencyStore } from "../state/idempotency.ts";
 import {
   checkAgentAllowed,
   checkCallerSessionKey,
@@ -31,6 +31,8 @@ export interface HookActionsOptions {
   channels?: ChannelsModule;
   logger: Logger;
   now(): number;
+  /** Where answered keyed deliveries are kept (the gateway's shared store; keys are prefixed `hook:`). */
+  idempotency: IdempotencyStore;
 }
 
 /** One channel and recipient a reply goes to. */
@@ -41,14 +43,10 @@ interface Delivery {
 
 /** The hook actions of one gateway; refusals are thrown as {@link HookRefusal}s. */
 export class HookActions {
-  // The core store: records expire after its TTL and the oldest go first past its size cap.
-  readonly #answered: MemoryIdempotencyStore;
   /** System events waiting for the session's next hook-started turn (`next-heartbeat`). */
   readonly #pendingEvents = new Map<string, string[]>();
 
-  constructor(private readonly options: HookActionsOptions) {
-    this.#answered = new MemoryIdempotencyStore(() => options.now());
-  }
+  constructor(private readonly options: HookActionsOptions) {}
 
   /** `route` scopes the idempotency key (with the agent): another hook reusing it starts its own run. */
   async agent(hooks: HooksSection, route: string, action: AgentAction, idempotencyKey?: string) {
@@ -63,7 +61,12 @@ export class HookActions {
     // One hook token is one caller, so a retry may differ in detail (a dropped field) and still be the
     // same delivery: the key alone, scoped by route and agent, decides.
     const body = idempotencyKey
-      ? await this.#answered.run(JSON.stringify([route, agentId, idempotencyKey]), "", start)
+      // Prefixed so a key sent here can never name a record a method call keeps in the same store.
+      ? await this.options.idempotency.run(
+        `hook:${JSON.stringify([route, agentId, idempotencyKey])}`,
+        "",
+        start,
+      )
       : await start();
     return jsonResponse(body);
   }

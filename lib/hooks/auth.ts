@@ -5,20 +5,20 @@
  *
  * @module
  */
-import type { AuthRateLimiter } from "../auth/rate-limit.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { secretString } from "../channels/status.ts";
 import type { HooksSection } from "../config/sections/hooks.ts";
+import type { RateLimitPolicy, RateLimitStore } from "../state/rate-limit.ts";
 import { jsonResponse, textResponse } from "../http/response.ts";
 import type { HttpAuthResult, RequestInfo } from "../types.ts";
 
 /** The hook limiter is fixed, as in the reference (20 failures a minute per client, then a minute locked). */
-export const HOOK_RATE_LIMIT = { maxAttempts: 20, windowMs: 60_000, lockoutMs: 60_000 };
+export const HOOK_RATE_LIMIT: RateLimitPolicy = { max: 20, windowMs: 60_000, lockoutMs: 60_000 };
 
 /** What the hook check needs from the gateway. */
 export interface HookAuthOptions {
   /** Counts failures per client (loopback included) under {@link HOOK_RATE_LIMIT}. */
-  limiter: AuthRateLimiter;
+  rateLimits: RateLimitStore;
   /** The client a request is attributed to (see `GatewayContext.clientAddress`). */
   clientAddress(request: Request, info: RequestInfo): string;
 }
@@ -27,12 +27,12 @@ export interface HookAuthOptions {
  * Checks `request` against the hook token. The caller it admits stands for every hook sender (they share
  * the one token), with no operator scopes.
  */
-export function authenticateHook(
+export async function authenticateHook(
   request: Request,
   info: RequestInfo,
   hooks: HooksSection,
   options: HookAuthOptions,
-): HttpAuthResult {
+): Promise<HttpAuthResult> {
   if (request.method !== "POST") return refused(textResponse("Method Not Allowed", 405, { Allow: "POST" }));
   if (new URL(request.url).searchParams.has("token")) {
     return refused(
@@ -41,7 +41,7 @@ export function authenticateHook(
   }
   const address = options.clientAddress(request, info);
   const key = `hooks:${address}`;
-  const retryAfter = options.limiter.retryAfter(key);
+  const { hits, retryAfterMs: retryAfter } = await options.rateLimits.peek(key, HOOK_RATE_LIMIT);
   if (retryAfter > 0) {
     return refused(
       textResponse("Too Many Requests", 429, { "Retry-After": String(Math.ceil(retryAfter / 1000)) }),
@@ -52,12 +52,13 @@ export function authenticateHook(
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
   const provided = bearer ?? request.headers.get("x-openclaw-token")?.trim() ?? "";
   if (!provided || !secretsEqual(provided, expected)) {
-    options.limiter.fail(key);
+    await options.rateLimits.hit(key, HOOK_RATE_LIMIT);
     return refused(
       hookError(401, "unauthorized: send the hook token as Authorization: Bearer <hooks.token>"),
     );
   }
-  options.limiter.succeed(key);
+  // A shared store is written only when there is something to forget.
+  if (hits > 0) await options.rateLimits.reset(key);
   return {
     ok: true,
     caller: {

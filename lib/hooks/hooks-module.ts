@@ -8,14 +8,12 @@
  * @module
  */
 import type { AgentsModule } from "../agents/agents-module.ts";
-import { AuthRateLimiter } from "../auth/rate-limit.ts";
 import type { ChannelsModule } from "../channels/channels-module.ts";
 import { secretString } from "../channels/status.ts";
 import { type AgentTurns, agentTurns } from "../channels/turns.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
 import { HookActions } from "./actions.ts";
-import { HOOK_RATE_LIMIT } from "./auth.ts";
 import { hookRoute } from "./route.ts";
 
 /** Where hooks are served unless `hooks.path` says otherwise. */
@@ -41,6 +39,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         channels: options.channels,
         logger: context.logger,
         now: () => context.now(),
+        idempotency: context.stores.idempotency,
       });
       const basePath = () => (context.config().hooks?.path ?? DEFAULT_HOOKS_PATH).replace(/\/+$/, "");
       const routeOptions = {
@@ -48,7 +47,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         actions,
         metrics: options.metrics,
         basePath,
-        limiter: new AuthRateLimiter(HOOK_RATE_LIMIT, () => context.now()),
+        rateLimits: context.stores.rateLimits,
         clientAddress: (request: Request, info: RequestInfo) => context.clientAddress(request, info),
       };
       // A route per path `hooks.path` has had: routes cannot be removed, so a moved path's old route

@@ -47,9 +47,9 @@ export function hookRoute(routePath: string, options: HookRouteOptions): HttpRou
       const inside = pathname === routePath || pathname.startsWith(`${routePath}/`);
       return Boolean(hooksConfig().enabled) && options.basePath() === routePath && inside;
     },
-    auth(request, info) {
+    async auth(request, info) {
       const started = context.now();
-      const verdict = authenticateHook(request, info, hooksConfig(), options);
+      const verdict = await authenticateHook(request, info, hooksConfig(), options);
       if (!verdict.ok) metered(directLabel(nameOf(request)), started, verdict.response);
       return verdict;
     },

@@ -27,6 +27,7 @@ import { GatewayConfigSchema } from "../config/schema.ts";
 import { isPlainObject } from "../config/source.ts";
 import type { ConfigWriter } from "../config/writer.ts";
 import { GatewayError } from "../errors.ts";
+import type { RateLimitStore } from "../state/rate-limit.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import {
   type Build,
@@ -54,8 +55,8 @@ export interface ConfigMethodsOptions {
 
 /** The parts of the gateway context the config methods use. */
 export interface ConfigHost extends ConfigDocumentHost {
-  /** The gateway clock (write rate limit). */
-  now(): number;
+  /** Where the write rate limit counts (shared by replicas when the stores are). */
+  readonly stores: { readonly rateLimits: RateLimitStore };
   /** Where the methods are registered. */
   registerMethod(method: AnyMethod): void;
 }
@@ -84,12 +85,12 @@ export function configModule(options: ConfigMethodsOptions): { name: string; set
 /** The config methods, for a host that registers them itself. */
 export function configMethods(options: ConfigMethodsOptions, host: ConfigHost): AnyMethod[] {
   const document = new ConfigDocument(options.writer, options.source, host);
-  const limit = writeRateLimiter(options.writeLimit ?? { max: 30, windowMs: 60_000 }, () => host.now());
+  const limit = writeRateLimiter(options.writeLimit ?? { max: 30, windowMs: 60_000 }, host.stores.rateLimits);
   const writes = serial();
   let schema: Record<string, unknown> | undefined;
   const write = (method: string, caller: CallerIdentity, baseHash: string | undefined, build: Build) =>
     writes(async () => {
-      limit(method, caller);
+      await limit(method, caller);
       return await document.write(method, baseHash, build);
     });
   const replace = (name: "config.set" | "config.apply", params: typeof SetParams) =>
@@ -186,24 +187,17 @@ function serial(): <T>(task: () => Promise<T>) => Promise<T> {
 /** Sliding-window limit on admin writes, per method and caller (device or connection, and address). */
 function writeRateLimiter(
   limit: { max: number; windowMs: number },
-  now: () => number,
-): (method: string, caller: CallerIdentity) => void {
-  const hits = new Map<string, number[]>();
-  return (method, caller) => {
-    const key = `${method}|${caller.deviceId ?? caller.connId}|${caller.remoteAddress ?? ""}`;
-    const t = now();
-    const recent = (hits.get(key) ?? []).filter((at) => t - at < limit.windowMs);
-    if (recent.length >= limit.max) {
+  store: RateLimitStore,
+): (method: string, caller: CallerIdentity) => Promise<void> {
+  return async (method, caller) => {
+    const key = `config:${method}|${caller.deviceId ?? caller.connId}|${caller.remoteAddress ?? ""}`;
+    const verdict = await store.hit(key, limit);
+    if (!verdict.allowed) {
       throw new GatewayError("UNAVAILABLE", `${method} rate limited; retry later`, {
         retryable: true,
-        retryAfterMs: recent[0] + limit.windowMs - t,
+        retryAfterMs: verdict.retryAfterMs,
         details: { method, limit: `${limit.max} per ${limit.windowMs / 1000}s` },
       });
-    }
-    recent.push(t);
-    hits.set(key, recent);
-    if (hits.size > 1024) {
-      for (const [k, times] of hits) if (t - times.at(-1)! >= limit.windowMs) hits.delete(k);
     }
   };
 }

@@ -14,7 +14,7 @@ export interface SystemState {
   /** The health snapshot (`health`, `hello-ok.snapshot.health`). */
   health(): Record<string, unknown>;
   /** Who is connected. */
-  presence(): PresenceEntry[];
+  presence(): Promise<PresenceEntry[]>;
   /** Milliseconds since the gateway started. */
   uptimeMs(): number;
   /** Open sockets. */
@@ -34,7 +34,7 @@ export interface SystemHost {
   /** The gateway clock. */
   now(): number;
   /** Bumps a state version (`health`). */
-  bumpStateVersion(key: string): number;
+  bumpStateVersion(key: string): Promise<number>;
   /** Where the `health` event goes out. */
   readonly bus: { publish(event: { event: string; payload: unknown }): void };
   /** Where the methods are registered. */
@@ -83,12 +83,12 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
         // A fresh snapshot is news for every client (they track stateVersion.health), but a client
         // polling health must not turn into a broadcast storm: at most one event per interval.
         const now = host.now();
-        if (now - lastBroadcast >= HEALTH_BROADCAST_INTERVAL_MS) {
-          lastBroadcast = now;
-          host.bumpStateVersion("health");
+        if (now - lastBroadcast < HEALTH_BROADCAST_INTERVAL_MS) return snapshot;
+        lastBroadcast = now;
+        return host.bumpStateVersion("health").then(() => {
           host.bus.publish({ event: "health", payload: snapshot });
-        }
-        return snapshot;
+          return snapshot;
+        });
       },
     }),
     defineMethod({

@@ -7,7 +7,10 @@
  * @module
  */
 
-/** Where outcomes are remembered; in-process by default. */
+/**
+ * Where outcomes are remembered; in-process by default. Outcomes must be JSON values: a network store
+ * hands a retry a decoded copy, not the first caller's object.
+ */
 export interface IdempotencyStore {
   /**
    * Runs `work` once per key within the TTL; later calls with the key and the same `fingerprint` get the
@@ -18,6 +21,7 @@ export interface IdempotencyStore {
 
 /** A key reused for a different request. */
 export class IdempotencyConflict extends Error {
+  /** `key` is the idempotency key that was reused. */
   constructor(readonly key: string) {
     super(`idempotency key '${key}' was already used for a different request`);
     this.name = "IdempotencyConflict";

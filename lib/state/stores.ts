@@ -1,13 +1,18 @@
 /**
- * The shared-state bundle: every piece of state that replicas of one gateway must share, behind
- * async interfaces a network store (Redis/Valkey) can fill. `createGateway({ stores })` takes it;
- * whatever is left out is kept in process memory.
+ * The `stores` bundle: every piece of state that replicas of one gateway must share, each behind an
+ * async interface a network store (Redis/Valkey) can fill. `GatewayOptions.stores` takes a partial
+ * bundle; {@link completeStores} fills the rest with {@link memoryStores}.
  *
  * @module
  */
-// --- part B: agents' sessions, transcripts, runs, leases, and the event bus ---
 import { InProcessEventBus } from "../bus/event-bus.ts";
 import type { EventBus } from "../bus/types.ts";
+import { type DeviceStore, MemoryDeviceStore } from "./devices.ts";
+import { type IdempotencyStore, MemoryIdempotencyStore } from "./idempotency.ts";
+import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
+import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
+import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.ts";
+import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
 import { MemoryRunStore, type RunStore } from "./runs.ts";
 import {
   MemorySessionStore,
@@ -15,13 +20,20 @@ import {
   type SessionStore,
   type TranscriptStore,
 } from "./sessions.ts";
-import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
-import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
-// --- end part B ---
+import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
-  // --- part B: agents' sessions, transcripts, runs, leases, and the event bus ---
+  /** Who is connected (`presence` / `system-presence`, `hello-ok.snapshot.presence`). */
+  presence: PresenceStore;
+  /** Paired devices and their device tokens. */
+  devices: DeviceStore;
+  /** First outcomes of keyed requests (`idempotencyKey` on methods, hook deliveries). */
+  idempotency: IdempotencyStore;
+  /** Auth failure lockouts, the hooks token limiter and the config write limit. */
+  rateLimits: RateLimitStore;
+  /** The `stateVersion` counters. */
+  stateVersions: StateVersionStore;
   /** Session metadata by key. */
   sessions: SessionStore;
   /** Append-only transcripts, numbered by the store. */
@@ -34,19 +46,40 @@ export interface GatewayStores {
   bus: EventBus;
   /** Responses API `previous_response_id` → session. */
   responseSessions: ResponseSessionStore;
-  // --- end part B ---
 }
 
-/** In-process stores for every seam; nothing survives a restart. `now` is the clock TTLs run on. */
-export function memoryStores(now: () => number = () => Date.now()): GatewayStores {
+/** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
+export interface MemoryStoresOptions {
+  /** Milliseconds since the epoch; `Date.now` by default. */
+  now?: () => number;
+  /** Where the in-process bus reports a listener that threw; `console.error` by default. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** A complete bundle of in-process stores; nothing survives a restart. */
+export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
+  const now = options.now ?? (() => Date.now());
   return {
-    // --- part B ---
+    presence: new MemoryPresenceStore(),
+    devices: new MemoryDeviceStore(),
+    idempotency: new MemoryIdempotencyStore(now),
+    rateLimits: new MemoryRateLimitStore(now),
+    stateVersions: new MemoryStateVersionStore(),
     sessions: new MemorySessionStore(),
     transcripts: new MemoryTranscriptStore(),
     runs: new MemoryRunStore(now),
     leases: new MemoryLeaseStore(now),
-    bus: new InProcessEventBus(),
+    bus: new InProcessEventBus(options.onListenerError),
     responseSessions: new MemoryResponseSessionStore(now),
-    // --- end part B ---
   };
+}
+
+/** `partial`'s stores, and in-process ones for every member it leaves out. */
+export function completeStores(
+  partial: Partial<GatewayStores> = {},
+  options: MemoryStoresOptions = {},
+): GatewayStores {
+  const defaults = memoryStores(options);
+  const given = Object.fromEntries(Object.entries(partial).filter(([, store]) => store !== undefined));
+  return { ...defaults, ...given } as GatewayStores;
 }

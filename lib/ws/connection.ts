@@ -35,7 +35,7 @@ export interface ConnectionHost {
   /** Authenticates `connect`; resolves to the caller identity or throws a `GatewayError`. */
   authenticate(params: ConnectParams, connection: Connection): Promise<CallerIdentity>;
   /** Builds the `hello-ok` payload for a freshly authenticated connection. */
-  hello(connection: Connection): unknown;
+  hello(connection: Connection): Promise<unknown>;
   dispatch(
     connection: Connection,
     id: string,
@@ -49,7 +49,8 @@ export interface ConnectionHost {
   dropped?(event: string): void;
 }
 
-type Phase = "challenged" | "authenticating" | "ready" | "closed";
+/** `greeting`: authenticated, `hello-ok` being built; events wait until it is sent. */
+type Phase = "challenged" | "authenticating" | "greeting" | "ready" | "closed";
 
 const decoder = new TextDecoder();
 
@@ -66,6 +67,8 @@ export class Connection implements SocketHandlers {
   #seq = 0;
   #handshakeTimer?: ReturnType<typeof setTimeout>;
   #inflight = new AbortController();
+  /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
+  #early?: Parameters<Connection["sendEvent"]>[];
 
   constructor(
     private readonly host: ConnectionHost,
@@ -84,8 +87,9 @@ export class Connection implements SocketHandlers {
     );
   }
 
+  /** Whether events are for this socket: from the moment it authenticated (sent after `hello-ok`). */
   get ready(): boolean {
-    return this.#phase === "ready";
+    return this.#phase === "ready" || this.#phase === "greeting";
   }
 
   get isClosed(): boolean {
@@ -146,6 +150,9 @@ export class Connection implements SocketHandlers {
     stateVersion?: Record<string, number>,
     dropIfSlow = false,
   ): void {
+    if (this.#phase === "greeting") {
+      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow]);
+    }
     if (this.#phase !== "ready") return;
     const seq = ++this.#seq;
     // The seq still advances for a dropped event so the client sees the gap and refetches.
@@ -170,6 +177,8 @@ export class Connection implements SocketHandlers {
   }
 
   #finish(): void {
+    // A socket closing before its hello-ok went out never became authenticated as far as the host knows.
+    if (this.#phase === "greeting") this.caller = undefined;
     this.#phase = "closed";
     clearTimeout(this.#handshakeTimer);
     this.#inflight.abort();
@@ -190,7 +199,7 @@ export class Connection implements SocketHandlers {
   }
 
   #handshakeFrame(frame: { id: string; method: string; params?: unknown } | undefined, id?: string) {
-    if (this.#phase === "authenticating") {
+    if (this.#phase === "authenticating" || this.#phase === "greeting") {
       if (id) {
         this.wire.send(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
       }
@@ -213,28 +222,35 @@ export class Connection implements SocketHandlers {
     }
     this.#phase = "authenticating";
     this.connectParams = params.data;
-    this.host.authenticate(params.data, this).then(
-      (caller) => {
-        if (this.#phase === "closed") return;
-        this.caller = caller;
-        clearTimeout(this.#handshakeTimer);
-        this.#phase = "ready";
-        this.wire.send(okFrame(frame.id, this.host.hello(this)));
-        this.host.authenticated(this);
-      },
-      (error) => {
-        if (this.#phase === "closed") return;
-        if (!(error instanceof GatewayError)) {
-          this.host.logger.error("connect failed unexpectedly", {
-            connId: this.connId,
-            error: String(error),
-          });
-        }
-        const shape = toErrorShape(error);
-        this.wire.send(errorFrame(frame.id, shape));
-        this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
-      },
-    );
+    void this.#connect(frame.id, params.data);
+  }
+
+  /** Authenticates, builds `hello-ok` and sends it, then whatever events arrived meanwhile. */
+  async #connect(id: string, params: ConnectParams): Promise<void> {
+    let hello: unknown;
+    try {
+      const caller = await this.host.authenticate(params, this);
+      if (this.#phase === "closed") return;
+      this.caller = caller;
+      this.#phase = "greeting";
+      hello = await this.host.hello(this);
+    } catch (error) {
+      if (this.isClosed) return;
+      if (!(error instanceof GatewayError)) {
+        this.host.logger.error("connect failed unexpectedly", { connId: this.connId, error: String(error) });
+      }
+      const shape = toErrorShape(error);
+      this.wire.send(errorFrame(id, shape));
+      this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
+      return;
+    }
+    if (this.isClosed) return;
+    clearTimeout(this.#handshakeTimer);
+    this.#phase = "ready";
+    this.wire.send(okFrame(id, hello));
+    for (const early of this.#early ?? []) this.sendEvent(...early);
+    this.#early = undefined;
+    this.host.authenticated(this);
   }
 
   #runRequest(id: string, method: string, params: unknown): void {

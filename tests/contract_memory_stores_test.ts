@@ -1,0 +1,33 @@
+// The store contract suites against the in-process implementations; a network store (issue 16) runs
+// the same suites from its own test file.
+import { MemoryDeviceStore } from "../lib/state/devices.ts";
+import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
+import { MemoryPresenceStore } from "../lib/state/presence.ts";
+import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
+import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
+import { memoryStores } from "../lib/state/stores.ts";
+import { devicesContract } from "./contract/_devices.ts";
+import { idempotencyContract } from "./contract/_idempotency.ts";
+import { presenceContract } from "./contract/_presence.ts";
+import { replicasContract } from "./contract/_replicas.ts";
+import { rateLimitContract } from "./contract/_rate_limit.ts";
+import { stateVersionContract } from "./contract/_state_version.ts";
+
+presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
+devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
+idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
+rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
+stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
+
+// The bundle's defaults are the same implementations, wired to the clock they are given.
+idempotencyContract(
+  "memoryStores()",
+  (clock) => Promise.resolve(memoryStores({ now: clock.now }).idempotency),
+);
+rateLimitContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now }).rateLimits));
+
+// One in-process bundle shared by two gateways stands for one backend shared by two replicas.
+replicasContract("memoryStores()", () => {
+  const shared = memoryStores();
+  return Promise.resolve([shared, shared]);
+});
