@@ -139,10 +139,11 @@ class Engine {
   async #request(connection: Connection, head: RequestHead): Promise<boolean> {
     const { conn, input } = connection;
     let continued = !head.expectContinue;
-    const body = head.bodyLength === 0 ? undefined : new RequestBody(input, head.bodyLength, async () => {
+    const sendContinue = continued ? undefined : async () => {
       continued = true;
       await writeAll(conn, CONTINUE);
-    });
+    };
+    const body = head.bodyLength === 0 ? undefined : new RequestBody(input, head.bodyLength, sendContinue);
     const abort = new AbortController();
     const request = buildRequest(head, this.#origin, body, abort.signal);
     if (!request) return await this.#refuse(connection, closingAnswer(400, "invalid request target")), false;
