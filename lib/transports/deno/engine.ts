@@ -149,7 +149,8 @@ class Engine {
     if (!request) return await this.#refuse(connection, closingAnswer(400, "invalid request target")), false;
     connection.abort = abort;
     connection.body = body;
-    if (!body || body.done) void this.#watchForHangup(connection, abort);
+    const watching = !body || body.done;
+    if (watching) void this.#watchForHangup(connection, abort);
     let response: Response;
     try {
       response = await this.handler.fetch(request, connection.info);
@@ -159,10 +160,16 @@ class Engine {
       response = new Response("Internal Server Error", { status: 500 });
     }
     const unread = body !== undefined && !body.done;
+    // A body read to its end frees the connection for watching while the answer streams.
+    if (!watching && !unread) void this.#watchForHangup(connection, abort);
     const close = !head.keepAlive || this.#stopping ||
       (unread && (!continued || !body.drainable(DRAIN_LIMIT_BYTES))) ||
       response.headers.get("connection")?.toLowerCase() === "close";
-    const written = await writeResponse(conn, response, { headOnly: head.method === "HEAD", close });
+    const written = await writeResponse(conn, response, {
+      headOnly: head.method === "HEAD",
+      close,
+      hangup: abort.signal,
+    });
     connection.abort = undefined;
     connection.body = undefined;
     if (!written || close) return false;

@@ -109,6 +109,8 @@ export interface ResponseFraming {
   headOnly: boolean;
   /** Say `connection: close` (the connection ends after this response). */
   close: boolean;
+  /** Aborts when the peer hangs up: a stream still being produced is cancelled. */
+  hangup?: AbortSignal;
 }
 
 /**
@@ -146,6 +148,9 @@ export async function writeResponse(
     }
     const opening = first.value!.length ? withHead(head, chunk(first.value!)) : withHead(head);
     if (!await write(conn, opening)) return cancel(reader);
+    // A peer gone while the body waits for its next chunk (an idle SSE stream) is noticed here, not at
+    // the next write, which may never come.
+    framing.hangup?.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
     let pending = secondRead;
     for (;;) {
       const { done, value } = await (pending ?? reader.read());
