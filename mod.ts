@@ -45,6 +45,7 @@ export type {
   GatewayReloadConfig,
   GatewaySection,
   GatewayTlsConfig,
+  GatewayTransportConfig,
   RateLimitConfig,
   TrustedProxyAuthConfig,
 } from "./lib/config/sections/gateway.ts";
@@ -62,7 +63,7 @@ export {
 } from "./lib/log/logger.ts";
 export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/tail.ts";
 export type { ListeningServer, ListenOptions, TlsFiles, Transport } from "./lib/transports/types.ts";
-export { denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
+export { type DenoEngine, denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
 export { nodeTransport } from "./lib/transports/node.ts";
 export {
   type Frame,

@@ -131,7 +131,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
           createGateway({
             config,
             env,
-            transport: denoTransport(),
+            transport: denoTransport({ engine: config.gateway?.transport?.engine }),
             modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
             logSinks: [logging.sink],
             logLevel: "trace",
