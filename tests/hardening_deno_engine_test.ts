@@ -5,7 +5,8 @@
 // hardening_transport_test.ts; the reference client and `ws` in transport_sockets_test.ts; the openai
 // SDK in openai_sdk_test.ts (all on this engine, the Deno default).
 import assert from "node:assert/strict";
-import { denoTransport } from "../mod.ts";
+import { denoTransport, validateConfig } from "../mod.ts";
+import { findUnknownKeys } from "../lib/config/unknown-keys.ts";
 import { assertServes, loopbackGateway, wsSession } from "./_evidence_clients.ts";
 
 const encoder = new TextEncoder();
@@ -313,4 +314,15 @@ Deno.test("native engine: still available, serving HTTP and sockets through Deno
   const health = await fetch(`http://127.0.0.1:${gw.port}/health`);
   assert.equal(health.status, 200);
   await health.body?.cancel();
+});
+
+Deno.test("gateway.transport.engine: hardened or native, a known key, anything else refused", () => {
+  for (const engine of ["hardened", "native"]) {
+    const config = { gateway: { transport: { engine } } };
+    assert.equal(validateConfig(config).ok, true, engine);
+    assert.deepEqual(findUnknownKeys(config).unknown, [], engine);
+  }
+  const wrong = validateConfig({ gateway: { transport: { engine: "fast" } } });
+  assert.equal(wrong.ok, false);
+  assert.equal(!wrong.ok && wrong.issues[0].path, "gateway.transport.engine");
 });
