@@ -149,6 +149,25 @@ Deno.test("hardened engine: a streamed answer is flushed chunk by chunk and requ
   }
   conn.close();
   await aborted.promise;
+
+  // An HTTP/1.0 client cannot read chunks: the stream goes out unframed and the connection ends it.
+  gw.gateway.registerRoute({
+    path: "/t/two",
+    handler: () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode("one,"));
+            await new Promise((r) => setTimeout(r, 50));
+            controller.enqueue(encoder.encode("two"));
+            controller.close();
+          },
+        }),
+      ),
+  });
+  const legacy = await exchange(gw.port, "GET /t/two HTTP/1.0\r\n\r\n");
+  assert.match(legacy, /^HTTP\/1\.1 200 [\s\S]*connection: close\r\n\r\none,two$/);
+  assert.doesNotMatch(legacy, /transfer-encoding/);
 });
 
 /** A raw WebSocket client: handshake, masked frames out, frames in. */

@@ -168,6 +168,7 @@ class Engine {
     const written = await writeResponse(conn, response, {
       headOnly: head.method === "HEAD",
       close,
+      unchunked: head.http10,
       hangup: abort.signal,
     });
     connection.abort = undefined;

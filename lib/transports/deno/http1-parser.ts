@@ -30,6 +30,8 @@ export interface RequestHead {
   expectContinue: boolean;
   /** `Upgrade: websocket` was asked for. */
   upgrade: boolean;
+  /** An HTTP/1.0 request: its answer cannot be chunked. */
+  http10: boolean;
 }
 
 /** A head that cannot be served: the status to answer before closing. */
@@ -116,6 +118,7 @@ export function parseHead(text: string): RequestHead | HeadError {
     keepAlive: version === "HTTP/1.1",
     expectContinue: false,
     upgrade: false,
+    http10: version === "HTTP/1.0",
   };
   let contentLength: string | undefined;
   let chunked = false;
@@ -125,7 +128,7 @@ export function parseHead(text: string): RequestHead | HeadError {
     // A line starting with whitespace is obs-fold; whitespace before the colon is refused too.
     if (colon <= 0) return bad("malformed header field");
     const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = trimmed(line, colon + 1);
     if (!TOKEN.test(name) || BAD_VALUE.test(value)) return bad("malformed header field");
     head.fields.push([name, value]);
     const error = applyField(head, name, value, version);
@@ -168,6 +171,14 @@ function applyField(head: RequestHead, name: string, value: string, version: str
       if (value.toLowerCase() === "websocket") head.upgrade = true;
       return;
   }
+}
+
+/** `line` from `from`, without leading and trailing SP/HT (optional whitespace around a field value). */
+function trimmed(line: string, from: number): string {
+  let end = line.length;
+  while (from < end && (line.charCodeAt(from) === 32 || line.charCodeAt(from) === 9)) from++;
+  while (end > from && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+  return line.slice(from, end);
 }
 
 function bad(reason: string): HeadError {

@@ -109,6 +109,8 @@ export interface ResponseFraming {
   headOnly: boolean;
   /** Say `connection: close` (the connection ends after this response). */
   close: boolean;
+  /** HTTP/1.0 peer: a streamed answer is sent unframed and ended by closing the connection. */
+  unchunked?: boolean;
   /** Aborts when the peer hangs up: a stream still being produced is cancelled. */
   hangup?: AbortSignal;
 }
@@ -141,12 +143,15 @@ export async function writeResponse(
       const head = headText(status, response.headers, length + connection);
       return await write(conn, withHead(head, framing.headOnly ? undefined : body));
     }
-    const head = headText(status, response.headers, "transfer-encoding: chunked\r\n" + connection);
+    const unchunked = framing.unchunked === true;
+    const frame = unchunked ? (bytes: Uint8Array) => bytes : chunk;
+    const streamFraming = unchunked ? "connection: close\r\n" : "transfer-encoding: chunked\r\n" + connection;
+    const head = headText(status, response.headers, streamFraming);
     if (framing.headOnly) {
       reader.cancel().catch(() => {});
       return await write(conn, withHead(head));
     }
-    const opening = first.value!.length ? withHead(head, chunk(first.value!)) : withHead(head);
+    const opening = first.value!.length ? withHead(head, frame(first.value!)) : withHead(head);
     if (!await write(conn, opening)) return cancel(reader);
     // A peer gone while the body waits for its next chunk (an idle SSE stream) is noticed here, not at
     // the next write, which may never come.
@@ -155,8 +160,9 @@ export async function writeResponse(
     for (;;) {
       const { done, value } = await (pending ?? reader.read());
       pending = undefined;
-      if (done) return await write(conn, TERMINATOR);
-      if (value.length && !await write(conn, chunk(value))) return cancel(reader);
+      // Unchunked, only closing the connection ends the answer: report it as not reusable.
+      if (done) return !unchunked && await write(conn, TERMINATOR);
+      if (value.length && !await write(conn, frame(value))) return cancel(reader);
     }
   } catch {
     // The body failed mid-way: the client must not take a truncated answer for a whole one.

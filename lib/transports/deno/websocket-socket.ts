@@ -230,14 +230,13 @@ export class EngineWebSocket implements SocketWire {
     clearTimeout(this.#graceTimer);
     try {
       this.#handlers?.closed(this.#closedCode, this.#closedReason);
-    } finally {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#graceMs)));
-      this.#ended = Promise.race([this.#writing ?? Promise.resolve(), grace]).then(() => {
-        clearTimeout(timer);
-        this.#closeConn();
-      });
-    }
+    } catch { /* the gateway's own failure must not keep the connection open */ }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#graceMs)));
+    this.#ended = Promise.race([this.#writing ?? Promise.resolve(), grace]).then(() => {
+      clearTimeout(timer);
+      this.#closeConn();
+    });
     return this.#ended;
   }
 
