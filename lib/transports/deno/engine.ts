@@ -98,6 +98,12 @@ class Engine {
   }
 
   #track(conn: Deno.Conn): void {
+    // As Deno.serve does: a small write (an SSE event, a frame) must not wait for the previous one's ACK.
+    if ("setNoDelay" in conn) {
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true);
+      } catch { /* the peer is already gone */ }
+    }
     const connection: Connection = {
       conn,
       input: undefined as unknown as ReadBuffer,

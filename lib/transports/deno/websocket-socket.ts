@@ -22,6 +22,8 @@ import {
 
 /** Writes are joined up to this many bytes, so a burst of small frames costs one syscall. */
 const COALESCE_BYTES = 256 * 1024;
+/** Texts up to this many UTF-16 units are encoded straight into their frame (their header is ≤ 4 bytes). */
+const SMALL_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -59,8 +61,17 @@ export class EngineWebSocket implements SocketWire {
 
   send(text: string): void {
     if (this.#state !== "open") return;
-    const payload = encoder.encode(text);
-    this.#push(frameHeader(Opcode.text, payload.length), payload);
+    if (text.length > SMALL_TEXT) {
+      const payload = encoder.encode(text);
+      return this.#push(frameHeader(Opcode.text, payload.length), payload);
+    }
+    // Small frames (most responses and events): header and payload in one allocation.
+    const frame = new Uint8Array(4 + text.length * 3);
+    const length = encoder.encodeInto(text, frame.subarray(4)).written;
+    const header = frameHeader(Opcode.text, length);
+    const start = 4 - header.length;
+    frame.set(header, start);
+    this.#push(frame.subarray(start, 4 + length));
   }
 
   close(code: number, reason: string): void {
@@ -103,8 +114,14 @@ export class EngineWebSocket implements SocketWire {
           // Refused from the header: an oversize message is never read, let alone held.
           if (fragmentBytes + header.length > this.#limit()) return await this.#fail(1009, "message too big");
         }
-        const payload = new Uint8Array(header.length);
-        if (!await this.#input.readInto(payload)) break;
+        const input = this.#input;
+        // Usually the whole frame is buffered already: no await for it.
+        let payload: Uint8Array;
+        if (input.available >= header.length) payload = input.take(header.length);
+        else {
+          payload = new Uint8Array(header.length);
+          if (!await input.readInto(payload)) break;
+        }
         unmask(payload, header.mask);
         if (opcode >= 8) {
           if (!await this.#control(opcode, payload)) break;
