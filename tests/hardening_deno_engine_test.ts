@@ -345,3 +345,26 @@ Deno.test("gateway.transport.engine: hardened or native, a known key, anything e
   assert.equal(wrong.ok, false);
   assert.equal(!wrong.ok && wrong.issues[0].path, "gateway.transport.engine");
 });
+
+Deno.test("hardened engine: close() tells sockets the gateway left open 1001 and drains a request in flight", async () => {
+  const closed: number[] = [];
+  const server = await denoTransport({ drainTimeoutMs: 2_000 }).listen({
+    fetch: () => new Promise((r) => setTimeout(() => r(new Response("finished")), 200)),
+    admitUpgrade: () => null,
+    acceptSocket: () => ({
+      message: () => {},
+      messageLimit: () => 1024,
+      closed: (code) => void closed.push(code ?? 0),
+    }),
+  }, { hostname: "127.0.0.1", port: 0 });
+  const socket = await rawSocket(server.port);
+  const inFlight = exchange(server.port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+  await new Promise((r) => setTimeout(r, 50));
+  const stopping = server.close();
+  assert.equal(await socket.closeCode(), 1001);
+  socket.close();
+  await stopping;
+  const answer = await inFlight;
+  assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*connection: close\r\n[\s\S]*finished$/);
+  assert.deepEqual(closed, [1001]);
+});
