@@ -35,14 +35,19 @@ export interface EngineTimeouts {
 
 /** What the engine knows about one connection. */
 interface Connection {
+  /** The accepted connection. */
   conn: Deno.Conn;
+  /** Its unconsumed input. */
   input: ReadBuffer;
   /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
   deadline: number;
   /** The request being served: aborted when the peer goes away. */
   abort: AbortController | undefined;
+  /** The request's body while it is served. */
   body: RequestBody | undefined;
+  /** Set once the connection is a WebSocket (which then owns closing it). */
   socket: EngineWebSocket | undefined;
+  /** What the handler is told about the peer. */
   info: { remoteAddress: string };
   /** Settles when the connection has been served to its end. */
   done: Promise<void>;

@@ -16,11 +16,13 @@ export const MAX_HEAD_BYTES = 32 * 1024;
 
 /** A parsed request head. */
 export interface RequestHead {
+  /** The method token as sent. */
   method: string;
   /** The request target as sent (origin-form, absolute-form or `*`). */
   target: string;
   /** The header fields in order, names lower-cased. */
   fields: [string, string][];
+  /** The Host header, if sent. */
   host: string | undefined;
   /** Body length when framed by Content-Length; `-1` when chunked. */
   bodyLength: number;
@@ -36,7 +38,9 @@ export interface RequestHead {
 
 /** A head that cannot be served: the status to answer before closing. */
 export interface HeadError {
+  /** 400 malformed, 431 too large, 501 an unsupported transfer coding. */
   status: 400 | 431 | 501;
+  /** Said in the answer's body. */
   reason: string;
 }
 

@@ -11,7 +11,9 @@ export const Opcode = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, 
 
 /** A parsed frame header. */
 export interface FrameHeader {
+  /** The last frame of its message. */
   fin: boolean;
+  /** One of {@link Opcode}. */
   opcode: number;
   /** Payload length announced by the header. */
   length: number;
@@ -23,7 +25,9 @@ export interface FrameHeader {
 
 /** A frame that breaks the protocol: close with this code. */
 export interface FrameError {
+  /** 1002 protocol error, 1009 too big. */
   code: 1002 | 1009;
+  /** The close reason sent. */
   reason: string;
 }
 

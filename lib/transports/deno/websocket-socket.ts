@@ -59,6 +59,7 @@ export class EngineWebSocket implements SocketWire {
     return this.#state === "open";
   }
 
+  /** Queues a text frame (dropped once the socket is closing). */
   send(text: string): void {
     if (this.#state !== "open") return;
     if (text.length > SMALL_TEXT) {
@@ -74,6 +75,7 @@ export class EngineWebSocket implements SocketWire {
     this.#push(frame.subarray(start, 4 + length));
   }
 
+  /** Starts the close handshake with `code`; the connection ends when the peer answers or the grace ends. */
   close(code: number, reason: string): void {
     if (this.#state !== "open") return;
     this.#closedCode = code;
@@ -84,6 +86,7 @@ export class EngineWebSocket implements SocketWire {
     this.#graceTimer = setTimeout(() => this.#drop(), this.#graceMs);
   }
 
+  /** Bytes queued and not yet taken by the peer's socket. */
   bufferedAmount(): number {
     return this.#queued;
   }
