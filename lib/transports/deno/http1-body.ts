@@ -6,7 +6,7 @@
  */
 import type { ReadBuffer } from "./read-buffer.ts";
 
-/** The longest chunk-size line (size plus extensions) and trailer section taken. */
+/** The longest chunk-size line (size plus extensions), and the largest trailer section, taken. */
 const MAX_CHUNK_LINE = 4096;
 const MAX_TRAILERS = 16 * 1024;
 const HEX = /^[0-9a-fA-F]{1,13}$/;
@@ -26,6 +26,7 @@ export class RequestBody {
   readonly #chunked: boolean;
   /** Chunked state: next is a size line, chunk data, the CRLF after data, or trailers. */
   #state: "size" | "data" | "crlf" | "trailers" = "size";
+  #trailerBytes = 0;
   #failure: Error | undefined;
   /** A read failed (framing, peer gone): the connection cannot take another request. */
   #broken = false;
@@ -141,6 +142,8 @@ export class RequestBody {
     input.skip(lf + 1);
     if (this.#state === "trailers") {
       // Trailer fields are read and dropped; the empty line ends the body.
+      this.#trailerBytes += lf + 1;
+      if (this.#trailerBytes > MAX_TRAILERS) throw new BodyFramingError("trailer section too large");
       if (line === "") this.done = true;
       return true;
     }
