@@ -59,6 +59,19 @@ Deno.test("hardened engine: request smuggling shapes and malformed heads get 400
     const answer = await exchange(gw.port, `${line}\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.ok(/^HTTP\/1\.1 400 /.test(answer), `${line}: ${answer.slice(0, 40)}`);
   }
+  // A chunked body that breaks its own framing fails the route's read; the connection is not reused.
+  gw.gateway.registerRoute({
+    path: "/t/read",
+    handler: (request) =>
+      request.text().then(() => new Response("read"), () => new Response("broken", { status: 400 })),
+  });
+  for (const body of ["zz\r\nabc\r\n0\r\n\r\n", "3\nabc\r\n0\r\n\r\n", "3\r\nabcX\r\n0\r\n\r\n"]) {
+    const answer = await exchange(
+      gw.port,
+      `POST /t/read HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body}GET /health HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
+    assert.deepEqual(statuses(answer), [400], JSON.stringify(body));
+  }
   const gzip = await exchange(
     gw.port,
     "POST /health HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
@@ -101,6 +114,13 @@ Deno.test("hardened engine: keep-alive, pipelining, HEAD, 100-continue and an un
   assert.deepEqual(statuses(answer), [200, 200, 401, 200, 200], answer);
   assert.equal(answer.split('{"ok":true,"status":"live"}').length - 1, 2, "HEAD has no body");
   assert.match(answer, /\r\n\r\nabcde/, "the chunked body reached the route whole");
+
+  // An unread body too big to drain (over 64 KiB) ends the connection after the answer instead.
+  const large = await exchange(
+    gw.port,
+    "POST /t/ignore HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nabc",
+  );
+  assert.match(large, /^HTTP\/1\.1 401 [\s\S]*connection: close\r\n/);
 
   // Expect: 100-continue: the interim answer comes when the route starts reading, then the final one.
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
