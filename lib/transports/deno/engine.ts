@@ -17,7 +17,7 @@ import { closingAnswer, writeResponse } from "./http1-response.ts";
 import { ReadBuffer, writeAll } from "./read-buffer.ts";
 import { serveUpgrade } from "./websocket-upgrade.ts";
 import type { EngineWebSocket } from "./websocket-socket.ts";
-import { buildRequest } from "./request.ts";
+import { buildRequest, PeerPresence } from "./request.ts";
 
 /** A body the handler left unread is discarded up to this size to keep the connection; past it, closed. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
@@ -41,8 +41,8 @@ interface Connection {
   input: ReadBuffer;
   /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
   deadline: number;
-  /** The request being served: aborted when the peer goes away. */
-  abort: AbortController | undefined;
+  /** The peer of the request being served (told when it hangs up). */
+  peer: PeerPresence | undefined;
   /** The request's body while it is served. */
   body: RequestBody | undefined;
   /** Set once the connection is a WebSocket (which then owns closing it). */
@@ -113,13 +113,13 @@ class Engine {
       conn,
       input: undefined as unknown as ReadBuffer,
       deadline: Date.now() + this.#headerTimeoutMs,
-      abort: undefined,
+      peer: undefined,
       body: undefined,
       socket: undefined,
       info: { remoteAddress: (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown" },
       done: Promise.resolve(),
     };
-    connection.input = new ReadBuffer(conn, () => connection.abort?.abort());
+    connection.input = new ReadBuffer(conn, () => connection.peer?.gone());
     this.#connections.add(connection);
     connection.done = this.#serve(connection).catch((error) => {
       this.#logger?.debug("connection failed", { error: String(error) });
@@ -155,13 +155,13 @@ class Engine {
       await writeAll(conn, CONTINUE);
     };
     const body = head.bodyLength === 0 ? undefined : new RequestBody(input, head.bodyLength, sendContinue);
-    const abort = new AbortController();
-    const request = buildRequest(head, this.#origin, body, abort.signal);
+    const peer = new PeerPresence();
+    const request = buildRequest(head, this.#origin, body, peer);
     if (!request) return await this.#refuse(connection, closingAnswer(400, "invalid request target")), false;
-    connection.abort = abort;
+    connection.peer = peer;
     connection.body = body;
     const watching = !body || body.done;
-    if (watching) void this.#watchForHangup(connection, abort);
+    if (watching) void this.#watchForHangup(connection, peer);
     let response: Response;
     try {
       response = await this.handler.fetch(request, connection.info);
@@ -172,7 +172,7 @@ class Engine {
     }
     const unread = body !== undefined && !body.done;
     // A body read to its end frees the connection for watching while the answer streams.
-    if (!watching && !unread) void this.#watchForHangup(connection, abort);
+    if (!watching && !unread) void this.#watchForHangup(connection, peer);
     const close = !head.keepAlive || this.#stopping ||
       (unread && (!continued || !body.drainable(DRAIN_LIMIT_BYTES))) ||
       response.headers.get("connection")?.toLowerCase() === "close";
@@ -180,9 +180,9 @@ class Engine {
       headOnly: head.method === "HEAD",
       close,
       unchunked: head.http10,
-      hangup: abort.signal,
+      onHangup: (cancel) => peer.whenGone(cancel),
     });
-    connection.abort = undefined;
+    connection.peer = undefined;
     connection.body = undefined;
     if (!written || close) return false;
     if (!unread) return true;
@@ -194,9 +194,9 @@ class Engine {
    * Notices a peer hanging up while its request is handled (`request.signal` then aborts), reading ahead
    * at most a head's worth of pipelined bytes.
    */
-  async #watchForHangup(connection: Connection, abort: AbortController): Promise<void> {
+  async #watchForHangup(connection: Connection, peer: PeerPresence): Promise<void> {
     const input = connection.input;
-    while (connection.abort === abort && input.available <= MAX_HEAD_BYTES) {
+    while (connection.peer === peer && input.available <= MAX_HEAD_BYTES) {
       if (!await input.fill(MAX_HEAD_BYTES + 1024)) return;
     }
   }

@@ -111,8 +111,8 @@ export interface ResponseFraming {
   close: boolean;
   /** HTTP/1.0 peer: a streamed answer is sent unframed and ended by closing the connection. */
   unchunked?: boolean;
-  /** Aborts when the peer hangs up: a stream still being produced is cancelled. */
-  hangup?: AbortSignal;
+  /** Registers what to do when the peer hangs up: a stream still being produced is cancelled. */
+  onHangup?: (cancel: () => void) => void;
 }
 
 /**
@@ -155,7 +155,7 @@ export async function writeResponse(
     if (!await write(conn, opening)) return cancel(reader);
     // A peer gone while the body waits for its next chunk (an idle SSE stream) is noticed here, not at
     // the next write, which may never come.
-    framing.hangup?.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
+    framing.onHangup?.(() => void reader.cancel().catch(() => {}));
     let pending = secondRead;
     for (;;) {
       const { done, value } = await (pending ?? reader.read());

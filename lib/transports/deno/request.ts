@@ -28,7 +28,7 @@ export function buildRequest(
   head: RequestHead,
   origin: string,
   body: RequestBody | undefined,
-  signal: AbortSignal,
+  peer?: PeerPresence,
 ): Request | undefined {
   const url = requestUrl(head, origin);
   if (url === undefined) return undefined;
@@ -41,7 +41,6 @@ export function buildRequest(
       method: forbidden ? "GET" : method,
       headers: head.fields,
       body: withBody ? body.stream() : undefined,
-      signal,
       // @ts-ignore: `duplex` is required for streaming bodies but missing from the DOM types.
       duplex: withBody ? "half" : undefined,
     });
@@ -49,5 +48,41 @@ export function buildRequest(
     return undefined;
   }
   if (forbidden) Object.defineProperty(request, "method", { value: method });
+  // A signal passed to the constructor costs a dependent signal (a WeakRef and a finalizer) per request;
+  // most routes never look, so it is made when first read.
+  if (peer) Object.defineProperty(request, "signal", { get: () => peer.signal });
   return request;
+}
+
+/**
+ * Whether the peer of the request being served is still there. `request.signal` is made from it only
+ * when a route asks for it, and aborts when the peer hangs up.
+ */
+export class PeerPresence {
+  #controller: AbortController | undefined;
+  #gone = false;
+  #onGone: (() => void) | undefined;
+
+  /** Aborted once the peer has gone. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#gone) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  /** The peer hung up. */
+  gone(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#controller?.abort();
+    this.#onGone?.();
+  }
+
+  /** Runs `callback` when the peer goes (at once if it has). */
+  whenGone(callback: () => void): void {
+    if (this.#gone) callback();
+    else this.#onGone = callback;
+  }
 }

@@ -50,7 +50,7 @@ export async function serveUpgrade(
 ): Promise<void> {
   const { conn, input, info } = connection;
   const problem = handshakeProblem(head);
-  const request = problem ? undefined : buildRequest(head, origin, undefined, new AbortController().signal);
+  const request = problem ? undefined : buildRequest(head, origin, undefined);
   if (!request) {
     const [status, message, headers] = problem ?? [400, "invalid request target"];
     await writeAll(conn, closingAnswer(status, message, headers)).catch(() => {});
