@@ -1,6 +1,8 @@
 /**
- * The Deno transport (`@openclaw-ts/gateway/deno`): `Deno.serve` for HTTP and `Deno.upgradeWebSocket` for
- * sockets on one port. The core and everything else come from the root entry point.
+ * The Deno transport (`@openclaw-ts/gateway/deno`): HTTP and WebSockets on one port, served by the
+ * hardened engine (HTTP/1.1 and RFC 6455 over raw `Deno.listen` connections, with header timeouts and
+ * frame limits enforced while reading) or, with `engine: "native"`, by `Deno.serve`. The core and
+ * everything else come from the root entry point.
  *
  * @example Serve a gateway on a free loopback port and ask it for /health
  * ```ts
@@ -22,4 +24,4 @@
  *
  * @module
  */
-export { denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";
+export { type DenoEngine, denoTransport, type DenoTransportOptions } from "./lib/transports/deno.ts";

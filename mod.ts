@@ -107,6 +107,7 @@ export type {
   GatewayReloadConfig,
   GatewaySection,
   GatewayTlsConfig,
+  GatewayTransportConfig,
   RateLimitConfig,
   TrustedProxyAuthConfig,
 } from "./lib/config/sections/gateway.ts";

@@ -1,5 +1,6 @@
 // A server process for bench/core_gateway.ts. Modes:
-//   gateway-deno | gateway-node  the gateway on that transport
+//   gateway-deno | gateway-node  the gateway on that transport (Deno: the default, hardened engine)
+//   gateway-deno-native          the gateway on the Deno transport's native engine (Deno.serve)
 //   bare-deno | bare-node        the floor: a WebSocket server doing only a minimal challenge/connect
 //                                exchange and echoing requests (Deno.serve, or node:http + ws)
 import { createServer } from "node:http";
@@ -42,7 +43,9 @@ if (mode === "bare-deno") {
   });
 } else {
   const gateway = createGateway({
-    transport: mode === "gateway-node" ? nodeTransport() : denoTransport(),
+    transport: mode === "gateway-node"
+      ? nodeTransport()
+      : denoTransport({ engine: mode === "gateway-deno-native" ? "native" : "hardened" }),
     port: 0,
     config: { gateway: { auth: { token: "bench-token" } } },
   });

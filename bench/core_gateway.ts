@@ -1,6 +1,6 @@
 import "./_record.ts";
 /**
- * Core gateway figures on both transports, each beside its floor (a bare WebSocket server doing only a
+ * Core gateway figures on both transports (Deno: the hardened engine and the native Deno.serve one), each beside its floor (a bare WebSocket server doing only a
  * minimal challenge/connect exchange): handshake latency, sequential RPC round trips on one socket,
  * pipelined health throughput, and the time and resident memory to hold N authenticated sockets.
  * Every server runs in its own process; RSS is read from /proc.
@@ -173,7 +173,7 @@ console.log(
   `| server | handshake p50 ms | p99 ms | health round trips/s (1 socket) | health/s (8×16 pipelined) | connect ${SOCKETS} sockets ms | idle RSS MiB | RSS with ${SOCKETS} MiB |`,
 );
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const mode of ["bare-deno", "gateway-deno", "bare-node", "gateway-node"]) {
+for (const mode of ["bare-deno", "gateway-deno", "gateway-deno-native", "bare-node", "gateway-node"]) {
   const m = await measure(mode);
   console.log(
     `| ${mode} | ${m.latency.p50.toFixed(2)} | ${m.latency.p99.toFixed(2)} | ${Math.round(m.rtt)} | ${

@@ -1,10 +1,11 @@
-// Authenticated GET /v1/models requests per second with `wrk`, through the gateway and through a bare
-// Deno.serve answering the same JSON behind the same bearer check (the floor), in the same run.
+// Authenticated GET /v1/models requests per second with `wrk`, through the gateway (on the Deno transport's
+// hardened engine, the default, and on its native Deno.serve engine) and through a bare Deno.serve answering
+// the same JSON behind the same bearer check (the floor), in the same run.
 //
 //   apt-get install -y wrk
 //   npx --yes deno@2.9.6 run -A bench/http_models_wrk.ts [seconds=5] [connections=50] [threads=2] [rounds=3]
 //
-// The three targets take turns for `rounds` rounds and the table shows each one's median round: on a
+// The targets take turns for `rounds` rounds and the table shows each one's median round: on a
 // small shared VM one run swings by ±20%, and taking turns spreads the swings over all three.
 //
 // Without wrk it measures with an in-process fetch loop instead (and says so). Prints a markdown
@@ -29,21 +30,25 @@ interface Result {
   non2xx: number;
 }
 
-const agents = agentsModule();
-const gateway = createGateway({
-  config: {
-    gateway: {
-      auth: { mode: "token", token: TOKEN },
-      http: { endpoints: { chatCompletions: { enabled: true } } },
+const startGateway = async (engine: "hardened" | "native") => {
+  const agents = agentsModule();
+  const gateway = createGateway({
+    config: {
+      gateway: {
+        auth: { mode: "token", token: TOKEN },
+        http: { endpoints: { chatCompletions: { enabled: true } } },
+      },
     },
-  },
-  transport: denoTransport(),
-  hostname: "127.0.0.1",
-  port: 0,
-  modules: [agents, openAiHttpModule({ agents })],
-});
-const address = await gateway.start();
-const gatewayUrl = `http://127.0.0.1:${address!.port}/v1/models`;
+    transport: denoTransport({ engine }),
+    hostname: "127.0.0.1",
+    port: 0,
+    modules: [agents, openAiHttpModule({ agents })],
+  });
+  const address = await gateway.start();
+  return { gateway, url: `http://127.0.0.1:${address!.port}/v1/models` };
+};
+const { gateway, url: gatewayUrl } = await startGateway("hardened");
+const { gateway: nativeGateway, url: nativeUrl } = await startGateway("native");
 
 // The floor serves exactly the gateway's answer, so both sides move the same bytes.
 const modelsJson = await (await fetch(gatewayUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
@@ -140,7 +145,8 @@ if (!withWrk) console.log("wrk is not installed: measuring with an in-process fe
 const targets: [string, string][] = [
   ["bare Deno.serve + bearer check (floor)", floorUrl],
   ["floor + the gateway's response headers", floorWithHeadersUrl],
-  ["gateway GET /v1/models", gatewayUrl],
+  ["gateway GET /v1/models (hardened engine)", gatewayUrl],
+  ["gateway GET /v1/models (native engine)", nativeUrl],
 ];
 const rounds: Result[][] = targets.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
@@ -161,6 +167,7 @@ const sizes = [await responseBytes(floorUrl), await responseBytes(gatewayUrl)];
 await floor.shutdown();
 await floorWithHeaders.shutdown();
 await gateway.stop();
+await nativeGateway.stop();
 
 const fmt = (ms: number | undefined) => ms === undefined || Number.isNaN(ms) ? "n/a" : ms.toFixed(2);
 const tool = withWrk
@@ -181,6 +188,7 @@ console.log(
 console.log(
   `gateway / floor with the same headers = ${(gatewayRps / results[1].requestsPerSecond).toFixed(2)}×`,
 );
+console.log(`hardened / native engine = ${(gatewayRps / results[3].requestsPerSecond).toFixed(2)}×`);
 console.log(
   `response bytes on the wire: floor ${sizes[0]}, gateway ${
     sizes[1]
@@ -190,7 +198,7 @@ console.log(
 console.log(
   `per-round requests/s: ${
     rounds.map((runs, i) =>
-      `${["floor", "floor+headers", "gateway"][i]} ${
+      `${["floor", "floor+headers", "gateway", "gateway native"][i]} ${
         runs.map((r) => r.requestsPerSecond.toFixed(0)).join("/")
       }`
     )

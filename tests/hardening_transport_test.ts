@@ -117,44 +117,46 @@ async function closedByServer(conn: Deno.Conn, ms: number): Promise<boolean> {
   }
 }
 
-Deno.test("node transport: slow-header and idle keep-alive connections are closed at headerTimeoutMs; a slow answer is not cut", async () => {
-  await using gw = await loopbackGateway({
-    transport: nodeTransport(),
-    limits: { headerTimeoutMs: 300 },
-    timing: { handshakeTimeoutMs: 300 },
-  });
-  gw.gateway.registerRoute({
-    path: "/t/slow",
-    handler: () => new Promise((r) => setTimeout(() => r(new Response("late but whole")), 700)),
-  });
-  const slow = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+for (const make of transports) {
+  Deno.test(`${make().name} transport: slow-header and idle keep-alive connections are closed at headerTimeoutMs; a slow answer is not cut`, async () => {
+    await using gw = await loopbackGateway({
+      transport: make(),
+      limits: { headerTimeoutMs: 300 },
+      timing: { handshakeTimeoutMs: 300 },
+    });
+    gw.gateway.registerRoute({
+      path: "/t/slow",
+      handler: () => new Promise((r) => setTimeout(() => r(new Response("late but whole")), 700)),
+    });
+    const slow = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
+      // Half dribble a header, half never send a byte.
+      if (i % 2) await conn.write(encoder.encode("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a"));
+      return conn;
+    }));
+    const closed = await Promise.all(slow.map((conn) => closedByServer(conn, 5_000)));
+    slow.forEach((c) => c.close());
+    assert.equal(closed.filter(Boolean).length, 50, "every slow-header connection is closed by the server");
+
+    // Keep-alive: one request answered (slower than the header timeout), then idle until closed.
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-    // Half dribble a header, half never send a byte.
-    if (i % 2) await conn.write(encoder.encode("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a"));
-    return conn;
-  }));
-  const closed = await Promise.all(slow.map((conn) => closedByServer(conn, 5_000)));
-  slow.forEach((c) => c.close());
-  assert.equal(closed.filter(Boolean).length, 50, "every slow-header connection is closed by the server");
+    await conn.write(encoder.encode("GET /t/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    const buffer = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("late but whole")) {
+      const n = await conn.read(buffer);
+      assert.ok(n !== null, `connection closed before the answer: ${text}`);
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    assert.ok(await closedByServer(conn, 5_000), "an idle keep-alive connection is closed");
+    conn.close();
 
-  // Keep-alive: one request answered (slower than the header timeout), then idle until closed.
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  await conn.write(encoder.encode("GET /t/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-  const buffer = new Uint8Array(4096);
-  let text = "";
-  while (!text.includes("late but whole")) {
-    const n = await conn.read(buffer);
-    assert.ok(n !== null, `connection closed before the answer: ${text}`);
-    text += new TextDecoder().decode(buffer.subarray(0, n));
-  }
-  assert.ok(await closedByServer(conn, 5_000), "an idle keep-alive connection is closed");
-  conn.close();
-
-  // A WebSocket that never sends `connect` is closed by the handshake timeout.
-  const idle = wsSession(gw.url);
-  assert.deepEqual(await idle.ended, { code: 1008, reason: "handshake timeout" });
-  await assertServes(gw.url);
-});
+    // A WebSocket that never sends `connect` is closed by the handshake timeout.
+    const idle = wsSession(gw.url);
+    assert.deepEqual(await idle.ended, { code: 1008, reason: "handshake timeout" });
+    await assertServes(gw.url);
+  });
+}
 
 Deno.test("a gateway process under ulimit -n 256 survives a flood of 400 idle sockets and serves again", async () => {
   const gw = await spawnGatewayChild("deno", "ulimit -n 256");
@@ -193,37 +195,36 @@ function peakRssKb(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
 }
 
-Deno.test("node transport: ten 24 MiB frames before connect close 1009 and grow peak RSS by < 64 MB", async () => {
-  const gw = await spawnGatewayChild("node");
-  try {
-    const url = `ws://127.0.0.1:${gw.port}`;
-    await assertServes(url);
-    const before = peakRssKb(gw.child.pid);
-    const frame = "x".repeat(24 * 1024 * 1024);
-    const ends = await Promise.all(Array.from({ length: 10 }, async () => {
-      const session = wsSession(url);
-      await session.waitFor((f) => f.event === "connect.challenge");
-      session.ws.send(frame);
-      return (await session.ended).code;
-    }));
-    // The server closes 1009 at the frame header; a client still pushing its 24 MiB may see the reset first.
-    assert.ok(ends.every((code) => code === 1009 || code === 1006), `close codes: ${ends}`);
-    assert.ok(ends.includes(1009), `close codes: ${ends}`);
-    const growthMb = (peakRssKb(gw.child.pid) - before) / 1024;
-    assert.ok(growthMb < 64, `peak RSS grew by ${growthMb.toFixed(1)} MB`);
-    await assertServes(url);
-  } finally {
-    await gw.stop();
-  }
-});
+for (const runtime of ["deno", "node"] as const) {
+  Deno.test(`${runtime} transport: ten 24 MiB frames before connect close 1009 and grow peak RSS by < 64 MB`, async () => {
+    const gw = await spawnGatewayChild(runtime);
+    try {
+      const url = `ws://127.0.0.1:${gw.port}`;
+      await assertServes(url);
+      const before = peakRssKb(gw.child.pid);
+      const frame = "x".repeat(24 * 1024 * 1024);
+      const ends = await Promise.all(Array.from({ length: 10 }, async () => {
+        const session = wsSession(url);
+        await session.waitFor((f) => f.event === "connect.challenge");
+        session.ws.send(frame);
+        return (await session.ended).code;
+      }));
+      // The server closes 1009 at the frame header; a client still pushing its 24 MiB may see the reset first.
+      assert.ok(ends.every((code) => code === 1009 || code === 1006), `close codes: ${ends}`);
+      assert.ok(ends.includes(1009), `close codes: ${ends}`);
+      const growthMb = (peakRssKb(gw.child.pid) - before) / 1024;
+      assert.ok(growthMb < 64, `peak RSS grew by ${growthMb.toFixed(1)} MB`);
+      await assertServes(url);
+    } finally {
+      await gw.stop();
+    }
+  });
+}
 
 for (const make of transports) {
   const name = make().name;
   Deno.test({
     name: `${name} transport: invalid UTF-8 in a text frame closes 1007, before and after connect`,
-    // Deno's native WebSocket validates UTF-8 itself and drops the connection without a close frame
-    // (1006); nothing in JS sees the frame. Kept so the gap shows in every run.
-    ignore: name === "deno",
     fn: async () => {
       await using gw = await loopbackGateway({ transport: make() });
       // A text frame (opcode 1, masked) whose payload is not UTF-8; `ws` the client would refuse to send it.

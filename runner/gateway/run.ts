@@ -184,7 +184,7 @@ function createSupervisor(
         createGateway({
           config,
           env,
-          transport: denoTransport(),
+          transport: denoTransport({ engine: config.gateway?.transport?.engine }),
           modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
           stores: jsonlStores(paths.stateDir),
           logSinks: [logging.sink],

@@ -1,0 +1,30 @@
+/**
+ * What the hardened engine keeps about one accepted connection, shared by the HTTP loop and the
+ * WebSocket upgrade that may take the connection over.
+ *
+ * @module
+ */
+import type { RequestBody } from "./http1-body.ts";
+import type { ReadBuffer } from "./read-buffer.ts";
+import type { PeerPresence } from "./request.ts";
+import type { EngineWebSocket } from "./websocket-socket.ts";
+
+/** What the engine knows about one connection. */
+export interface Connection {
+  /** The accepted connection. */
+  conn: Deno.Conn;
+  /** Its unconsumed input. */
+  input: ReadBuffer;
+  /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
+  deadline: number;
+  /** The peer of the request being served (told when it hangs up). */
+  peer: PeerPresence | undefined;
+  /** The request's body while it is served. */
+  body: RequestBody | undefined;
+  /** Set once the connection is a WebSocket (which then owns closing it). */
+  socket: EngineWebSocket | undefined;
+  /** What the handler is told about the peer. */
+  info: { remoteAddress: string };
+  /** Settles when the connection has been served to its end. */
+  done: Promise<void>;
+}

@@ -1,0 +1,308 @@
+/**
+ * One server-side WebSocket over a raw connection: reads frames (sizes refused from the header against
+ * the gateway's live limit, UTF-8 checked, fragments joined), answers pings and the close handshake, and
+ * queues writes so `bufferedAmount` reflects what the peer has not taken yet.
+ *
+ * @module
+ */
+import type { SocketHandlers, SocketWire } from "../../ws/wire.ts";
+import { MAX_PREAUTH_PAYLOAD_BYTES } from "../../protocol/constants.ts";
+import type { ReadBuffer } from "./read-buffer.ts";
+import { writeAll } from "./read-buffer.ts";
+import {
+  closePayload,
+  type FrameError,
+  type FrameHeader,
+  frameHeader,
+  isValidCloseCode,
+  Opcode,
+  parseFrameHeader,
+  unmask,
+} from "./websocket-frames.ts";
+
+/** Writes are joined up to this many bytes, so a burst of small frames costs one syscall. */
+const COALESCE_BYTES = 256 * 1024;
+/** Texts up to this many UTF-16 units are encoded straight into their frame (their header is ≤ 4 bytes). */
+const SMALL_TEXT = 16 * 1024;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A WebSocket the engine serves; it is the gateway's {@link SocketWire}. */
+export class EngineWebSocket implements SocketWire {
+  #handlers: SocketHandlers | undefined;
+  #state: "open" | "closing" | "closed" = "open";
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing: Promise<void> | undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #closedCode = 1006;
+  #closedReason = "";
+  #ended: Promise<void> | undefined;
+  readonly #conn: Deno.Conn;
+  readonly #input: ReadBuffer;
+  readonly #graceMs: number;
+
+  /** `graceMs` bounds the close handshake and the flush before the connection is dropped. */
+  constructor(conn: Deno.Conn, input: ReadBuffer, graceMs: number) {
+    this.#conn = conn;
+    this.#input = input;
+    this.#graceMs = graceMs;
+  }
+
+  /** Sets the gateway's handlers (given after the socket exists, as `acceptSocket` returns them). */
+  attach(handlers: SocketHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** Whether the socket has not yet started closing. */
+  get open(): boolean {
+    return this.#state === "open";
+  }
+
+  /** Queues a text frame (dropped once the socket is closing). */
+  send(text: string): void {
+    if (this.#state !== "open") return;
+    if (text.length > SMALL_TEXT) {
+      const payload = encoder.encode(text);
+      return this.#push(frameHeader(Opcode.text, payload.length), payload);
+    }
+    // Small frames (most responses and events): header and payload in one allocation.
+    const frame = new Uint8Array(4 + text.length * 3);
+    const length = encoder.encodeInto(text, frame.subarray(4)).written;
+    const header = frameHeader(Opcode.text, length);
+    const start = 4 - header.length;
+    frame.set(header, start);
+    this.#push(frame.subarray(start, 4 + length));
+  }
+
+  /** Starts the close handshake with `code`; the connection ends when the peer answers or the grace ends. */
+  close(code: number, reason: string): void {
+    if (this.#state !== "open") return;
+    this.#closedCode = code;
+    this.#closedReason = reason;
+    this.#sendClose(closePayload(code, reason));
+    this.#state = "closing";
+    // The peer has a grace period to answer; then the connection is dropped anyway.
+    this.#graceTimer = setTimeout(() => this.#drop(), this.#graceMs);
+  }
+
+  /** Bytes queued and not yet taken by the peer's socket. */
+  bufferedAmount(): number {
+    return this.#queued;
+  }
+
+  /** Queues raw bytes (the handshake answer) ahead of any frame. */
+  writeRaw(bytes: Uint8Array): void {
+    this.#push(bytes);
+  }
+
+  /** Reads frames until the socket ends; resolves once the connection is closed. */
+  async run(): Promise<void> {
+    let fragments: Uint8Array[] = [];
+    let fragmentBytes = 0;
+    let messageOpcode = 0;
+    try {
+      while (this.#state !== "closed") {
+        const header = await this.#readHeader();
+        if (!header) break;
+        if ("code" in header) return await this.#fail(header.code, header.reason);
+        const { opcode } = header;
+        if (opcode < 8) {
+          if ((opcode === 0) !== (messageOpcode !== 0)) {
+            return await this.#fail(
+              1002,
+              opcode ? "expected a continuation frame" : "unexpected continuation",
+            );
+          }
+          // Refused from the header: an oversize message is never read, let alone held.
+          if (fragmentBytes + header.length > this.#limit()) return await this.#fail(1009, "message too big");
+        }
+        const input = this.#input;
+        // Usually the whole frame is buffered already: no await for it.
+        let payload: Uint8Array;
+        if (input.available >= header.length) payload = input.take(header.length);
+        else {
+          payload = new Uint8Array(header.length);
+          if (!await input.readInto(payload)) break;
+        }
+        unmask(payload, header.mask);
+        if (opcode >= 8) {
+          if (!await this.#control(opcode, payload)) break;
+          continue;
+        }
+        if (this.#state !== "open") continue;
+        if (!header.fin) {
+          messageOpcode ||= opcode;
+          fragments.push(payload);
+          fragmentBytes += payload.length;
+          continue;
+        }
+        const whole = fragments.length
+          ? join([...fragments, payload], fragmentBytes + payload.length)
+          : payload;
+        const kind = messageOpcode || opcode;
+        fragments = [];
+        fragmentBytes = 0;
+        messageOpcode = 0;
+        if (!this.#deliver(kind, whole)) return await this.#fail(1007, "invalid UTF-8 in text frame");
+      }
+    } catch { /* the connection failed: as if it ended */ }
+    await this.#drop();
+  }
+
+  /** Starts the close handshake with 1001 if the gateway has not closed the socket itself. */
+  goAway(): void {
+    this.close(1001, "going away");
+  }
+
+  #limit(): number {
+    return this.#handlers?.messageLimit() ?? MAX_PREAUTH_PAYLOAD_BYTES;
+  }
+
+  async #readHeader(): Promise<FrameHeader | FrameError | null> {
+    const input = this.#input;
+    for (;;) {
+      const header = parseFrameHeader(input.buf, input.start, input.end);
+      if (header) {
+        if ("size" in header) input.skip(header.size);
+        return header;
+      }
+      if (!await input.fill()) return null;
+    }
+  }
+
+  /** False when the text is not UTF-8. */
+  #deliver(opcode: number, payload: Uint8Array): boolean {
+    let data: string | Uint8Array = payload;
+    if (opcode === Opcode.text) {
+      try {
+        data = utf8.decode(payload);
+      } catch {
+        return false;
+      }
+    }
+    this.#handlers?.message(data);
+    return true;
+  }
+
+  /** Handles a ping, pong or close; false once the socket is done. */
+  async #control(opcode: number, payload: Uint8Array): Promise<boolean> {
+    if (opcode === Opcode.ping) {
+      if (this.#state === "open") this.#push(frameHeader(Opcode.pong, payload.length), payload);
+      return true;
+    }
+    if (opcode === Opcode.pong) return true;
+    if (payload.length === 1) return await this.#fail(1002, "invalid close frame"), false;
+    const code = payload.length ? (payload[0] << 8) | payload[1] : 1005;
+    if (payload.length && !isValidCloseCode(code)) return await this.#fail(1002, "invalid close code"), false;
+    let reason: string;
+    try {
+      reason = utf8.decode(payload.subarray(2));
+    } catch {
+      return await this.#fail(1007, "invalid UTF-8 in close reason"), false;
+    }
+    if (this.#state === "open") {
+      // Echo the peer's code (an empty close is answered with an empty one: 1005 never goes on the wire).
+      this.#closedCode = code;
+      this.#closedReason = reason;
+      this.#sendClose(payload.length ? payload.subarray(0, 2) : new Uint8Array(0));
+    }
+    this.#drop();
+    return false;
+  }
+
+  #sendClose(payload: Uint8Array): void {
+    this.#push(frameHeader(Opcode.close, payload.length), payload);
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): a close frame with `code`, then input is discarded until the
+   * peer hangs up or the grace period ends, so the close frame is not lost to a reset.
+   */
+  async #fail(code: number, reason: string): Promise<void> {
+    if (this.#state === "open") {
+      this.#closedCode = code;
+      this.#closedReason = reason;
+      this.#sendClose(closePayload(code, reason));
+    }
+    this.#state = "closing";
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => this.#drop(), this.#graceMs);
+    await this.#writing;
+    try {
+      await this.#conn.closeWrite();
+    } catch { /* already gone */ }
+    const input = this.#input;
+    while (!this.#ended) {
+      input.skip(input.available);
+      if (!await input.fill()) break;
+    }
+    await this.#drop();
+  }
+
+  /**
+   * Ends the socket: the gateway hears once, queued frames get the grace period to go out, then the
+   * connection closes. Resolves when it has.
+   */
+  #drop(): Promise<void> {
+    if (this.#ended) return this.#ended;
+    this.#state = "closed";
+    clearTimeout(this.#graceTimer);
+    try {
+      this.#handlers?.closed(this.#closedCode, this.#closedReason);
+    } catch { /* the gateway's own failure must not keep the connection open */ }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#graceMs)));
+    this.#ended = Promise.race([this.#writing ?? Promise.resolve(), grace]).then(() => {
+      clearTimeout(timer);
+      this.#closeConn();
+    });
+    return this.#ended;
+  }
+
+  #closeConn(): void {
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+
+  #push(...parts: Uint8Array[]): void {
+    for (const part of parts) {
+      this.#queue.push(part);
+      this.#queued += part.length;
+    }
+    this.#writing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length) {
+        let count = 0;
+        let bytes = 0;
+        const queue = this.#queue;
+        while (count < queue.length && (count === 0 || bytes + queue[count].length <= COALESCE_BYTES)) {
+          bytes += queue[count++].length;
+        }
+        const parts = queue.splice(0, count);
+        await writeAll(this.#conn, count === 1 ? parts[0] : join(parts, bytes));
+        this.#queued -= bytes;
+      }
+    } catch {
+      this.#queue = [];
+      this.#queued = 0;
+      this.#drop();
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+}
+
+function join(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
