@@ -17,16 +17,28 @@ import { type UiSection, UiSectionSchema } from "./sections/ui.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
 export interface GatewayConfig {
+  /**
+   * Where and how the gateway listens and authenticates: port, bind address, auth, HTTP endpoints, Control
+   * UI.
+   */
   gateway?: GatewaySection;
+  /** Log level, log file and console style. */
   logging?: LoggingSection;
+  /** Where `${secret}` references in the config are resolved from. */
   secrets?: SecretsSection;
+  /** Model providers (base URL, API key, models) that agents may call. */
   models?: ModelsSection;
+  /** Agent defaults and the configured agents, keyed by agent id. */
   agents?: AgentsSection;
+  /** Inbound webhooks under `/hooks`: token, path, mappings. */
   hooks?: HooksSection;
+  /** Channel accounts (Telegram, signed webhooks) that feed messages to agents. */
   channels?: ChannelsSection;
+  /** Settings of the browser Control UI. */
   ui?: UiSection;
   /** Tool policy, such as how far session tools may see (`tools.sessions.visibility`). */
   tools?: ToolsSection;
+  /** Any other top-level section: kept unchanged so a shared `openclaw.json` round-trips. */
   [section: string]: unknown;
 }
 
@@ -45,7 +57,9 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
 
 /** One validation problem, with the dotted path a person can find in their file. */
 export interface ConfigIssue {
+  /** Dotted path of the offending key, such as `gateway.port`, or `(root)`. */
   path: string;
+  /** What is wrong there, in words a person can act on. */
   message: string;
 }
 
