@@ -87,7 +87,14 @@ export {
 export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
-export { type ConfigIssue, type GatewayConfig, validateConfig } from "./lib/config/schema.ts";
+export {
+  type ConfigIssue,
+  type ConfigValidation,
+  type GatewayConfig,
+  validateConfig,
+} from "./lib/config/schema.ts";
+export type { ConfigLogLevel, LoggingSection } from "./lib/config/sections/logging.ts";
+export type { SecretProviderConfig, SecretSource, SecretsSection } from "./lib/config/sections/secrets.ts";
 export {
   ConfigLoadError,
   type ConfigSnapshot,
@@ -117,6 +124,7 @@ export {
   createLogger,
   formatPretty,
   type Logger,
+  type LoggerOptions,
   type LogLevel,
   type LogRecord,
   type LogSink,

@@ -47,6 +47,7 @@ export interface ChannelsModuleOptions {
   agents?: AgentsModule;
   /** Overrides how turns start (tests, embedders without the agents module). */
   turns?: AgentTurns;
+  /** Counts channel messages in and out; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
   /** What channels call the outside world with; defaults to the global `fetch`. */
   fetch?: FetchLike;
