@@ -73,8 +73,17 @@ export {
   type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
+export type {
+  InferInput,
+  InferOutput,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./lib/methods/standard-schema.ts";
 export { ServiceDirectory, type ServiceKey, serviceKey } from "./lib/services.ts";
 export { type ConfigHost, type ConfigMethodsOptions, configModule } from "./lib/methods/config.ts";
+export type { ConfigDocumentHost, ConfigSourceFactory } from "./lib/methods/config-document.ts";
 export { secretsModule, type SecretsReloadOutcome } from "./lib/methods/secrets.ts";
 export {
   type ConfigRevision,

@@ -23,11 +23,13 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 
 /** Options for {@link hooksModule}. */
 export interface HooksModuleOptions {
+  /** Hook calls run as turns of these agents; without it (or `turns`) hook calls answer 503. */
   agents?: AgentsModule;
   /** Overrides how turns start (tests, embedders without the agents module). */
   turns?: AgentTurns;
   /** Needed for `deliver` with `channel` and `to`. */
   channels?: ChannelsModule;
+  /** Counts hook calls by outcome; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
 }
 

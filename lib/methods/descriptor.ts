@@ -20,6 +20,7 @@
  */
 import { z } from "zod";
 import type { MethodScope } from "../protocol/scopes.ts";
+import type { InferInput, InferOutput, StandardSchemaV1 } from "./standard-schema.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -91,12 +92,18 @@ export type ValidatedCall<P> = Omit<MethodCall, "params"> & { readonly params: P
  * answers a mismatch with `INVALID_REQUEST` in the reference's wording; `result` documents the payload
  * and is checked by tests, not on every call.
  */
-export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+export interface MethodDescriptor<
+  P extends StandardSchemaV1 = StandardSchemaV1,
+  R extends StandardSchemaV1 = StandardSchemaV1,
+> {
   /** The method name clients send (`sessions.list`). */
   readonly name: string;
   /** The scope a caller needs; `none` for methods anyone connected may call. */
   readonly scope: MethodScope;
-  /** The params schema; use {@link anyParams} for a method that reads none. */
+  /**
+   * The params schema, any Standard Schema (zod's, valibot's, ...); use {@link anyParams} for a method that
+   * reads none. A zod schema's problems are worded as the reference gateway words them.
+   */
   readonly params: P;
   /**
    * The result schema, checked when the gateway runs with `checkResults` (tests). Prefer `z.object` over
@@ -105,18 +112,21 @@ export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.Z
   readonly result?: R;
   /** Runs the call with validated params; throw a `GatewayError` to answer with an error. */
   // Method syntax keeps descriptors with different params assignable to one table.
-  handler(call: ValidatedCall<z.output<P>>): z.input<R> | Promise<z.input<R>>;
+  handler(call: ValidatedCall<InferOutput<P>>): InferInput<R> | Promise<InferInput<R>>;
 }
 
 /** Any registered method, whatever its schemas. */
-export type AnyMethod = MethodDescriptor<z.ZodType, z.ZodType>;
+export type AnyMethod = MethodDescriptor<StandardSchemaV1, StandardSchemaV1>;
 
 /** Declares a method; the identity function that lets TypeScript infer the params and result types. */
-export function defineMethod<P extends z.ZodType, R extends z.ZodType = z.ZodUnknown>(
+export function defineMethod<
+  P extends StandardSchemaV1,
+  R extends StandardSchemaV1 = StandardSchemaV1<unknown>,
+>(
   method: MethodDescriptor<P, R>,
 ): MethodDescriptor<P, R> {
   return method;
 }
 
 /** The params schema of a method that reads no params: anything is accepted and ignored. */
-export const anyParams: z.ZodUnknown = z.unknown();
+export const anyParams: StandardSchemaV1<unknown> = z.unknown();

@@ -23,8 +23,11 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 
 /** Process memory, injected by the runner (`process.memoryUsage()` or `Deno.memoryUsage()`). */
 export interface MemoryUsage {
+  /** Resident set size of the process, in bytes. */
   rss: number;
+  /** JavaScript heap in use, in bytes. */
   heapUsed: number;
+  /** JavaScript heap reserved, in bytes. */
   heapTotal: number;
 }
 
@@ -36,6 +39,7 @@ export interface MetricsModuleOptions {
    * @deprecated Leave it out.
    */
   agents?: AgentsModule;
+  /** Reads process memory at scrape time for the memory gauges; without it they are left out. */
   memoryUsage?: () => MemoryUsage;
   /** Replaces the registry (tests, or sharing one across modules). */
   registry?: MetricsRegistry;
@@ -43,7 +47,9 @@ export interface MetricsModuleOptions {
 
 /** The metrics module; pass `recorder` to hooks and channels. */
 export interface MetricsModule extends GatewayModule {
+  /** The registry behind `/metrics`; add your own counters, gauges and histograms to it. */
   readonly registry: MetricsRegistry;
+  /** Counts RPCs, HTTP requests, channel messages and hook calls; pass it to hooks and channels. */
   readonly recorder: MetricsRecorder;
 }
 

@@ -43,6 +43,7 @@ export interface ToolsModuleOptions {
 
 /** The tools module; `registry` takes more tools at any time. */
 export interface ToolsModule extends GatewayModule {
+  /** The tools this module serves; register more (or remove them) at any time. */
   readonly registry: ToolRegistry;
 }
 
