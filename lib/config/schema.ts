@@ -68,7 +68,18 @@ export type ConfigValidation =
   | { ok: true; config: GatewayConfig }
   | { ok: false; issues: ConfigIssue[] };
 
-/** Validates `raw` and reports every issue by dotted path instead of throwing. */
+/**
+ * Validates `raw` and reports every issue by dotted path instead of throwing.
+ *
+ * @example
+ * ```ts
+ * import { validateConfig } from "@openclaw-ts/gateway";
+ *
+ * const checked = validateConfig({ gateway: { port: "eighty" } });
+ * if (checked.ok) throw new Error("a port must be a number");
+ * if (checked.issues[0].path !== "gateway.port") throw new Error(JSON.stringify(checked.issues));
+ * ```
+ */
 export function validateConfig(raw: unknown): ConfigValidation {
   const result = GatewayConfigSchema.safeParse(raw ?? {});
   if (result.success) return { ok: true, config: result.data };

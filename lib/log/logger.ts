@@ -69,7 +69,24 @@ export interface LoggerOptions {
   now?: () => number;
 }
 
-/** Builds a logger that fans each record out to every sink. */
+/**
+ * Builds a logger that fans each record out to every sink.
+ *
+ * @example Structured records in memory, with a subsystem per part of an app
+ * ```ts
+ * import { createLogger, MemoryLogSink } from "@openclaw-ts/gateway";
+ *
+ * const sink = new MemoryLogSink();
+ * const logger = createLogger({ sinks: [sink], level: "debug" });
+ * logger.child("billing", { tenant: "acme" }).debug("invoice sent", { invoiceId: 17 });
+ * logger.trace("dropped: below the level");
+ *
+ * const [record] = sink.records;
+ * if (sink.records.length !== 1 || record.subsystem !== "billing" || record.tenant !== "acme") {
+ *   throw new Error(JSON.stringify(sink.records));
+ * }
+ * ```
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const min = options.level ?? "info";
   const now = options.now ?? Date.now;

@@ -118,7 +118,31 @@ export interface MethodDescriptor<
 /** Any registered method, whatever its schemas. */
 export type AnyMethod = MethodDescriptor<StandardSchemaV1, StandardSchemaV1>;
 
-/** Declares a method; the identity function that lets TypeScript infer the params and result types. */
+/**
+ * Declares a method; the identity function that lets TypeScript infer the params and result types.
+ *
+ * @example A method of the app's own, called in process
+ * ```ts
+ * import { z } from "zod";
+ * import { createGateway, defineMethod, GatewayError } from "@openclaw-ts/gateway";
+ *
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
+ * gateway.registerMethod(defineMethod({
+ *   name: "app.add",
+ *   scope: "operator.read",
+ *   params: z.strictObject({ a: z.number(), b: z.number() }),
+ *   result: z.object({ sum: z.number() }),
+ *   handler: ({ params }) => ({ sum: params.a + params.b }),
+ * }));
+ * await gateway.start();
+ *
+ * const answer = await gateway.call("app.add", { a: 2, b: 3 });
+ * if ((answer as { sum: number }).sum !== 5) throw new Error(JSON.stringify(answer));
+ * const refused = await gateway.call("app.add", { a: 2 }).catch((error) => error);
+ * if (!(refused instanceof GatewayError) || refused.code !== "INVALID_REQUEST") throw refused;
+ * await gateway.stop();
+ * ```
+ */
 export function defineMethod<
   P extends StandardSchemaV1,
   R extends StandardSchemaV1 = StandardSchemaV1<unknown>,

@@ -53,7 +53,23 @@ export interface MetricsModule extends GatewayModule {
   readonly recorder: MetricsRecorder;
 }
 
-/** Creates the metrics module. */
+/**
+ * Creates the metrics module: `GET /api/diagnostics/prometheus` and `metrics.snapshot`, with gauges of
+ * uptime, event-loop delay and (given `memoryUsage`) memory.
+ *
+ * @example The exposition over a method call, with memory gauges
+ * ```ts
+ * import { createGateway, metricsModule } from "@openclaw-ts/gateway";
+ *
+ * const metrics = metricsModule({ memoryUsage: () => ({ rss: 64e6, heapUsed: 20e6, heapTotal: 32e6 }) });
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } }, modules: [metrics] });
+ * await gateway.start();
+ *
+ * const { text } = await gateway.call("metrics.snapshot", {}) as { text: string };
+ * if (!text.includes("openclaw_memory_rss_bytes 64000000")) throw new Error(text);
+ * await gateway.stop();
+ * ```
+ */
 export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule {
   const registry = options.registry ?? new MetricsRegistry();
   const webhooks = registry.counter("openclaw_webhook_received_total", "Hook requests received.", [
