@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { type GatewayError, invalidParams } from "../errors.ts";
-import type { StandardSchemaIssue, StandardSchemaV1 } from "./standard-schema.ts";
+import type { StandardSchemaIssue, StandardSchemaResult, StandardSchemaV1 } from "./standard-schema.ts";
 
 /**
  * Parses `params` (absent params count as `{}`) or throws `INVALID_REQUEST`: in the reference's wording
@@ -33,10 +33,7 @@ export function parseMethodParams(
     : standardOutcome(method, outcome);
 }
 
-function standardOutcome(
-  method: string,
-  result: Awaited<ReturnType<StandardSchemaV1["~standard"]["validate"]>>,
-) {
+function standardOutcome(method: string, result: StandardSchemaResult<unknown>): unknown {
   if (!result.issues) return result.value;
   const problems = [...new Set(result.issues.map(describeStandardIssue))];
   throw invalidParams(method, problems.join("; ") || "unknown validation error");
