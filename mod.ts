@@ -73,8 +73,17 @@ export {
   type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
+export type {
+  InferInput,
+  InferOutput,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./lib/methods/standard-schema.ts";
 export { ServiceDirectory, type ServiceKey, serviceKey } from "./lib/services.ts";
 export { type ConfigHost, type ConfigMethodsOptions, configModule } from "./lib/methods/config.ts";
+export type { ConfigDocumentHost, ConfigSourceFactory } from "./lib/methods/config-document.ts";
 export { secretsModule, type SecretsReloadOutcome } from "./lib/methods/secrets.ts";
 export {
   type ConfigRevision,
@@ -87,7 +96,14 @@ export {
 export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
 export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
-export { type ConfigIssue, type GatewayConfig, validateConfig } from "./lib/config/schema.ts";
+export {
+  type ConfigIssue,
+  type ConfigValidation,
+  type GatewayConfig,
+  validateConfig,
+} from "./lib/config/schema.ts";
+export type { ConfigLogLevel, LoggingSection } from "./lib/config/sections/logging.ts";
+export type { SecretProviderConfig, SecretSource, SecretsSection } from "./lib/config/sections/secrets.ts";
 export {
   ConfigLoadError,
   type ConfigSnapshot,
@@ -118,6 +134,7 @@ export {
   createLogger,
   formatPretty,
   type Logger,
+  type LoggerOptions,
   type LogLevel,
   type LogRecord,
   type LogSink,

@@ -17,20 +17,30 @@ export type ErrorCode =
 
 /** The error object placed in `res.error`. */
 export interface ErrorShape {
+  /** Stable machine-readable code, usually an {@link ErrorCode}, that clients branch on. */
   code: string;
+  /** What went wrong, for a person to read. */
   message: string;
+  /** Extra structured facts, such as a finer `details.code`. */
   details?: Record<string, unknown>;
+  /** Whether the same request may succeed if sent again later. */
   retryable?: boolean;
+  /** How long to wait before retrying, in milliseconds. */
   retryAfterMs?: number;
 }
 
 /** An error a method handler throws to answer with a specific error frame. */
 export class GatewayError extends Error {
+  /** Stable machine-readable code sent as `error.code`, usually an {@link ErrorCode}. */
   readonly code: string;
+  /** Extra structured facts sent as `error.details`. */
   readonly details?: Record<string, unknown>;
+  /** Whether the caller may retry the same request later. */
   readonly retryable?: boolean;
+  /** Suggested wait before a retry, in milliseconds. */
   readonly retryAfterMs?: number;
 
+  /** Makes an error answered as `{ code, message, ...extra }`. */
   constructor(
     code: ErrorCode | string,
     message: string,

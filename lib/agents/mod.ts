@@ -3,9 +3,32 @@
  * (`openAiHttpModule`, lib/http/openai/) builds on this folder, so the package root exports it, not
  * this file.
  *
+ * @example Ask the default agent over the OpenAI-compatible chat completions endpoint
  * ```ts
+ * import { agentsModule, createGateway, memoryTransport, openAiHttpModule } from "@openclaw-ts/gateway";
+ *
+ * // Sessions and transcripts live in memory here; `createGateway({ stores: jsonlStores(dir) })` (from
+ * // `@openclaw-ts/gateway/stores/jsonl`) keeps them on disk instead.
  * const agents = agentsModule();
- * createGateway({ config, stores: jsonlStores(stateDir), modules: [agents, openAiHttpModule({ agents })] });
+ * const transport = memoryTransport();
+ * const gateway = createGateway({
+ *   transport,
+ *   config: {
+ *     gateway: { auth: { token: "s3cret" }, http: { endpoints: { chatCompletions: { enabled: true } } } },
+ *   },
+ *   modules: [agents, openAiHttpModule({ agents })],
+ * });
+ * await gateway.start();
+ *
+ * // No model is configured, so the default agent answers with the built-in local model (no network).
+ * const response = await transport.fetch("/v1/chat/completions", {
+ *   method: "POST",
+ *   headers: { authorization: "Bearer s3cret", "content-type": "application/json" },
+ *   body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }),
+ * });
+ * const completion = await response.json();
+ * if (completion.object !== "chat.completion") throw new Error(JSON.stringify(completion));
+ * await gateway.stop();
  * ```
  *
  * @module

@@ -47,6 +47,7 @@ export interface ChannelsModuleOptions {
   agents?: AgentsModule;
   /** Overrides how turns start (tests, embedders without the agents module). */
   turns?: AgentTurns;
+  /** Counts channel messages in and out; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
   /** What channels call the outside world with; defaults to the global `fetch`. */
   fetch?: FetchLike;
@@ -89,7 +90,32 @@ const PairingApproveParams = PairingDismissParams.extend({
   bootstrapCommandOwner: z.boolean().optional(),
 }).strict();
 
-/** Creates the channels module. */
+/**
+ * Creates the channels module: starts the configured channels (`channels.<id>`), routes their inbound
+ * HTTP under `/channels/<id>/`, serves `channels.status` and the `channels.pairing.*` methods, and sends
+ * replies and hook deliveries.
+ *
+ * @example A configured webhook channel, as `channels.status` reports it
+ * ```ts
+ * import { agentsModule, channelsModule, createGateway } from "@openclaw-ts/gateway";
+ *
+ * const agents = agentsModule();
+ * const gateway = createGateway({
+ *   config: {
+ *     gateway: { auth: { token: "s3cret" } },
+ *     channels: { webhook: { secret: "webhook-s3cret", outboundUrl: "https://replies.invalid/in" } },
+ *   },
+ *   modules: [agents, channelsModule({ agents })],
+ * });
+ * await gateway.start();
+ *
+ * const status = await gateway.call("channels.status", {}) as {
+ *   channels: Record<string, { running: boolean }>;
+ * };
+ * if (!status.channels.webhook.running) throw new Error(JSON.stringify(status));
+ * await gateway.stop();
+ * ```
+ */
 export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
   const factories = { ...BUILTIN_CHANNELS, ...options.factories };
   const state = options.state ?? new MemoryJsonDocs();

@@ -55,7 +55,7 @@ class TelegramApiError extends Error {
 }
 
 /** Builds the Telegram channel from `channels.telegram`. */
-export const telegramChannel: ChannelFactory = (config, env) => {
+export const telegramChannel: ChannelFactory = (config, env): Channel => {
   const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
   const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
     /\/+$/,

@@ -9,6 +9,7 @@ import { targetSession } from "../agents/session-target.ts";
 
 /** A turn to start. */
 export interface TurnRequest {
+  /** The user message that starts the turn. */
   message: string;
   /** The default agent when omitted. */
   agentId?: string;
@@ -18,6 +19,7 @@ export interface TurnRequest {
   model?: string;
   /** Added to the agent's system prompt for this turn (e.g. the hook's safety framing). */
   extraSystemPrompt?: string;
+  /** Aborting it aborts the run. */
   signal?: AbortSignal;
   /**
    * Who the turn is queued for (a chat, the hook token): that owner's waiting runs share one turn of the
@@ -28,16 +30,23 @@ export interface TurnRequest {
 
 /** How a turn ended. */
 export interface TurnResult {
+  /** `ok` when the agent answered, `error` when the run failed, `aborted` when it was cancelled. */
   status: "ok" | "error" | "aborted";
+  /** The agent's reply text; empty when the run produced none. */
   text: string;
+  /** Why the run failed, when `status` is `error`. */
   error?: string;
 }
 
 /** An admitted turn. */
 export interface StartedTurn {
+  /** Run id, as `agent` and `agent.wait` use it. */
   runId: string;
+  /** The agent that runs the turn. */
   agentId: string;
+  /** Full key of the session the turn belongs to. */
   sessionKey: string;
+  /** Resolves with the outcome when the run ends. */
   done: Promise<TurnResult>;
 }
 
@@ -47,6 +56,7 @@ export interface AgentTurns {
   start(request: TurnRequest): StartedTurn;
   /** Whether `agentId` names a configured agent. */
   hasAgent(agentId: string): boolean;
+  /** Id of the agent used when a request names none. */
   defaultAgentId(): string;
 }
 

@@ -14,8 +14,11 @@ export interface InboundMessage {
   senderId: string;
   /** Where a reply goes (a Telegram chat id, a webhook conversation id). */
   chatId: string;
+  /** The message text as the sender wrote it. */
   text: string;
+  /** The service's id for the message, used to answer as a reply to it. */
   messageId?: string;
+  /** Display name of the sender, when the service gives one. */
   senderName?: string;
   /** `group` for group chats (group policy applies); direct messages otherwise. */
   chatType?: "direct" | "group";
@@ -25,34 +28,55 @@ export interface InboundMessage {
 
 /** A message to send on a channel. */
 export interface OutboundMessage {
+  /** Where the message goes: the `chatId` of the inbound message it answers. */
   to: string;
+  /** The text to send. */
   text: string;
+  /** `messageId` of the message this answers, to thread the reply where the service supports it. */
   replyToId?: string;
 }
 
 /** One account's state, in the reference's `channels.status` `channelAccounts` shape. */
 export interface ChannelAccountStatus {
+  /** Account id within the channel; `default` for a single-account channel. */
   accountId: string;
+  /** Whether the config turns this account on. */
   enabled: boolean;
+  /** Whether its config is complete (for example, a bot token is present). */
   configured: boolean;
+  /** Whether the channel is started and has not stopped. */
   running: boolean;
+  /** Whether it currently reaches the outside service (a poll or webhook set-up succeeded). */
   connected?: boolean;
+  /** How it receives messages, e.g. `polling` or `webhook`. */
   mode?: string;
+  /** The outside service's API root, where it has one. */
   baseUrl?: string;
+  /** Gateway path that takes its inbound webhooks, or `null` when it does not use one. */
   webhookPath?: string | null;
+  /** The last failure, or `null` after a success. */
   lastError: string | null;
+  /** When it last started, epoch ms, or `null`. */
   lastStartAt: number | null;
+  /** When it last stopped, epoch ms, or `null`. */
   lastStopAt: number | null;
+  /** When it last received a message, epoch ms, or `null`. */
   lastInboundAt: number | null;
+  /** When it last sent a message, epoch ms, or `null`. */
   lastOutboundAt: number | null;
+  /** When it was last probed, epoch ms, or `null`. */
   lastProbeAt?: number | null;
+  /** The outcome of the last probe, when one ran. */
   probe?: ChannelProbe;
 }
 
 /** The outcome of a live check against the outside service. */
 export interface ChannelProbe {
+  /** Whether the service answered as expected. */
   ok: boolean;
+  /** How long the probe took, in milliseconds. */
   elapsedMs: number;
+  /** What failed, when `ok` is false. */
   error?: string;
   /** What the service said about us (e.g. the bot's username). */
   identity?: Record<string, unknown>;
@@ -60,8 +84,11 @@ export interface ChannelProbe {
 
 /** What a channel gets from the gateway when it starts. */
 export interface ChannelHost {
+  /** Logger for this channel's records. */
   readonly logger: Logger;
+  /** The `fetch` to reach the outside service with; injectable so tests control the network. */
   readonly fetch: FetchLike;
+  /** The gateway's clock, epoch milliseconds. */
   now(): number;
   /** Durable documents (e.g. Telegram's update offset), under the state dir when the runner runs it. */
   readonly state: JsonDocs;
@@ -79,16 +106,23 @@ export interface ChannelHost {
 
 /** A channel plugin (one account). */
 export interface Channel {
+  /** Channel id, the key of its config entry (`channels.<id>`) and of its `/channels/<id>/` HTTP path. */
   readonly id: string;
+  /** Short name shown to people, e.g. `Telegram`. */
   readonly label: string;
+  /** Longer name for detail views, e.g. `Telegram Bot`. */
   readonly detailLabel: string;
   /** What a sender id is called in pairing requests (OpenClaw's `idLabel`, e.g. `telegramUserId`). */
   readonly senderIdLabel?: string;
   /** Starts receiving (polling, webhook registration). Failures are reported in `status().lastError`. */
   start(host: ChannelHost): Promise<void>;
+  /** Stops receiving; in-flight sends may finish. Resolves when it has stopped. */
   stop(): Promise<void>;
+  /** Sends a message; resolves with the service's id for it, and throws when the service refuses it. */
   send(message: OutboundMessage): Promise<{ messageId?: string }>;
+  /** The account's state right now, for `channels.status`. */
   status(): ChannelAccountStatus;
+  /** Checks live that the outside service answers with these credentials, within `signal`. */
   probe(signal: AbortSignal): Promise<ChannelProbe>;
   /**
    * Checks inbound HTTP at `/channels/<id>/<subPath>` from its head alone (path, method, the sender's

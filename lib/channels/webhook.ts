@@ -44,7 +44,7 @@ interface Head {
 }
 
 /** Builds the webhook channel from `channels.webhook`. */
-export const webhookChannel: ChannelFactory = (config) => {
+export const webhookChannel: ChannelFactory = (config): Channel => {
   const secret = secretString(config.secret);
   const outboundUrl = typeof config.outboundUrl === "string" ? config.outboundUrl : undefined;
   let host: ChannelHost | undefined;

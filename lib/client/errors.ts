@@ -23,8 +23,10 @@ export type ClientErrorKind =
 
 /** A failure seen by the gateway client. `code` is the wire code for `rpc`/`auth`, else a client code. */
 export class GatewayClientError extends GatewayError {
+  /** How the failure looks to the caller, which decides the reaction (retry, prompt for a token, give up). */
   readonly kind: ClientErrorKind;
 
+  /** Makes a client error of `kind` with the given wire or client `code`. */
   constructor(
     kind: ClientErrorKind,
     code: string,

@@ -17,16 +17,28 @@ import { type UiSection, UiSectionSchema } from "./sections/ui.ts";
 
 /** A parsed, validated `openclaw.json`. Sections this gateway does not know are kept as they are. */
 export interface GatewayConfig {
+  /**
+   * Where and how the gateway listens and authenticates: port, bind address, auth, HTTP endpoints, Control
+   * UI.
+   */
   gateway?: GatewaySection;
+  /** Log level, log file and console style. */
   logging?: LoggingSection;
+  /** Where `${secret}` references in the config are resolved from. */
   secrets?: SecretsSection;
+  /** Model providers (base URL, API key, models) that agents may call. */
   models?: ModelsSection;
+  /** Agent defaults and the configured agents, keyed by agent id. */
   agents?: AgentsSection;
+  /** Inbound webhooks under `/hooks`: token, path, mappings. */
   hooks?: HooksSection;
+  /** Channel accounts (Telegram, signed webhooks) that feed messages to agents. */
   channels?: ChannelsSection;
+  /** Settings of the browser Control UI. */
   ui?: UiSection;
   /** Tool policy, such as how far session tools may see (`tools.sessions.visibility`). */
   tools?: ToolsSection;
+  /** Any other top-level section: kept unchanged so a shared `openclaw.json` round-trips. */
   [section: string]: unknown;
 }
 
@@ -45,7 +57,9 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
 
 /** One validation problem, with the dotted path a person can find in their file. */
 export interface ConfigIssue {
+  /** Dotted path of the offending key, such as `gateway.port`, or `(root)`. */
   path: string;
+  /** What is wrong there, in words a person can act on. */
   message: string;
 }
 
@@ -54,7 +68,18 @@ export type ConfigValidation =
   | { ok: true; config: GatewayConfig }
   | { ok: false; issues: ConfigIssue[] };
 
-/** Validates `raw` and reports every issue by dotted path instead of throwing. */
+/**
+ * Validates `raw` and reports every issue by dotted path instead of throwing.
+ *
+ * @example
+ * ```ts
+ * import { validateConfig } from "@openclaw-ts/gateway";
+ *
+ * const checked = validateConfig({ gateway: { port: "eighty" } });
+ * if (checked.ok) throw new Error("a port must be a number");
+ * if (checked.issues[0].path !== "gateway.port") throw new Error(JSON.stringify(checked.issues));
+ * ```
+ */
 export function validateConfig(raw: unknown): ConfigValidation {
   const result = GatewayConfigSchema.safeParse(raw ?? {});
   if (result.success) return { ok: true, config: result.data };

@@ -49,7 +49,19 @@ export interface LoadedConfig {
   config: GatewayConfig;
 }
 
-/** Loads and validates; a failure lists every issue as `path: message`. */
+/**
+ * Loads and validates; a failure lists every issue as `path: message`.
+ *
+ * @example Code defaults under env overrides
+ * ```ts
+ * import { envConfigSource, layeredConfigSource, loadConfig, objectConfigSource } from "@openclaw-ts/gateway";
+ *
+ * const defaults = objectConfigSource({ gateway: { port: 18789, auth: { token: "s3cret" } } }, "defaults");
+ * const env = envConfigSource({ OPENCLAW_GATEWAY_PORT: "19001" });
+ * const { config, snapshot } = await loadConfig(layeredConfigSource([defaults, env]));
+ * if (config.gateway?.port !== 19001 || snapshot.origin !== "defaults") throw new Error(JSON.stringify(config));
+ * ```
+ */
 export async function loadConfig(source: ConfigSource): Promise<LoadedConfig> {
   const snapshot = await source.load();
   return { snapshot, config: validateSnapshot(snapshot) };

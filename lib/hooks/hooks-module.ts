@@ -21,15 +21,54 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 
 /** Options for {@link hooksModule}. */
 export interface HooksModuleOptions {
+  /** Hook calls run as turns of these agents; without it (or `turns`) hook calls answer 503. */
   agents?: AgentsModule;
   /** Overrides how turns start (tests, embedders without the agents module). */
   turns?: AgentTurns;
   /** Needed for `deliver` with `channel` and `to`. */
   channels?: ChannelsModule;
+  /** Counts hook calls by outcome; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
 }
 
-/** Creates the hooks module. */
+/**
+ * Creates the hooks module: `POST <hooks.path>/wake`, `/agent` and the mapped `/<name>` routes, behind
+ * the hook token.
+ *
+ * @example A mapped hook that turns a payload into an agent turn
+ * ```ts
+ * import { agentsModule, createGateway, hooksModule } from "@openclaw-ts/gateway";
+ *
+ * const agents = agentsModule();
+ * const gateway = createGateway({
+ *   config: {
+ *     gateway: { auth: { token: "gateway-s3cret" } },
+ *     hooks: {
+ *       enabled: true,
+ *       token: "hook-s3cret",
+ *       mappings: [{
+ *         match: { path: "github" },
+ *         action: "agent",
+ *         messageTemplate: "New push to {{payload.repository}}",
+ *       }],
+ *     },
+ *   },
+ *   modules: [agents, hooksModule({ agents })],
+ * });
+ * await gateway.start();
+ *
+ * const response = await gateway.fetch(
+ *   new Request("http://127.0.0.1/hooks/github", {
+ *     method: "POST",
+ *     headers: { authorization: "Bearer hook-s3cret", "content-type": "application/json" },
+ *     body: JSON.stringify({ repository: "acme/site" }),
+ *   }),
+ * );
+ * const { runId } = await response.json();
+ * if (response.status !== 200 || !runId) throw new Error(`hook answered ${response.status}`);
+ * await gateway.stop();
+ * ```
+ */
 export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
   return {
     name: "hooks",

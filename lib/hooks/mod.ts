@@ -2,8 +2,30 @@
  * Hooks: inbound webhooks (`/hooks/wake`, `/hooks/agent`, mapped `/hooks/<name>`) that wake or run
  * agents, with a hook token separate from the gateway's.
  *
+ * @example Wake the default agent with a system event
  * ```ts
- * createGateway({ config, modules: [agents, channels, hooksModule({ agents, channels })] });
+ * import { agentsModule, createGateway, hooksModule, memoryTransport } from "@openclaw-ts/gateway";
+ *
+ * const transport = memoryTransport();
+ * const agents = agentsModule();
+ * const gateway = createGateway({
+ *   transport,
+ *   config: {
+ *     gateway: { auth: { token: "gateway-s3cret" } },
+ *     hooks: { enabled: true, token: "hook-s3cret" },
+ *   },
+ *   modules: [agents, hooksModule({ agents })],
+ * });
+ * await gateway.start();
+ *
+ * const response = await transport.fetch("/hooks/wake", {
+ *   method: "POST",
+ *   headers: { authorization: "Bearer hook-s3cret", "content-type": "application/json" },
+ *   body: JSON.stringify({ text: "The nightly backup finished." }),
+ * });
+ * const body = await response.json();
+ * if (!body.ok || typeof body.runId !== "string") throw new Error(JSON.stringify(body));
+ * await gateway.stop();
  * ```
  *
  * @module

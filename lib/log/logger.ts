@@ -18,24 +18,35 @@ const LEVEL_RANK: Record<LogLevel, number> = {
 
 /** One log record as written to a sink. */
 export interface LogRecord {
+  /** ISO 8601 UTC timestamp of when the record was made. */
   time: string;
+  /** Severity of the record. */
   level: LogLevel;
+  /** Part of the gateway that wrote it, such as `gateway` or `agents`. */
   subsystem: string;
+  /** The message, a short human sentence; details go in the extra fields. */
   msg: string;
+  /** Structured fields given by the caller (ids, counts, durations). */
   [field: string]: unknown;
 }
 
 /** Where records go: a file, the console, memory for `logs.tail`, a test array. */
 export interface LogSink {
+  /** Takes one record; must not throw and should not block. */
   write(record: LogRecord): void;
 }
 
 /** The logging surface handed to every part of the gateway. */
 export interface Logger {
+  /** Logs very detailed tracing, off unless the level is `trace`. */
   trace(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs diagnostics useful when debugging, off at the default `info` level. */
   debug(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs a normal event worth keeping. */
   info(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs something unexpected that the gateway recovered from. */
   warn(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs a failure that lost work or a request. */
   error(msg: string, fields?: Record<string, unknown>): void;
   /** A logger whose records carry `subsystem` (and any extra fields). */
   child(subsystem: string, fields?: Record<string, unknown>): Logger;
@@ -48,13 +59,34 @@ export function levelEnabled(level: LogLevel, min: LogLevel): boolean {
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {
+  /** Every record at or above `level` is written to each of these, in order. */
   sinks: LogSink[];
+  /** Lowest level written; default `"info"`. */
   level?: LogLevel;
+  /** Subsystem of the root logger; default `"gateway"`. */
   subsystem?: string;
+  /** Clock in epoch milliseconds, for timestamps; default `Date.now`. */
   now?: () => number;
 }
 
-/** Builds a logger that fans each record out to every sink. */
+/**
+ * Builds a logger that fans each record out to every sink.
+ *
+ * @example Structured records in memory, with a subsystem per part of an app
+ * ```ts
+ * import { createLogger, MemoryLogSink } from "@openclaw-ts/gateway";
+ *
+ * const sink = new MemoryLogSink();
+ * const logger = createLogger({ sinks: [sink], level: "debug" });
+ * logger.child("billing", { tenant: "acme" }).debug("invoice sent", { invoiceId: 17 });
+ * logger.trace("dropped: below the level");
+ *
+ * const [record] = sink.records;
+ * if (sink.records.length !== 1 || record.subsystem !== "billing" || record.tenant !== "acme") {
+ *   throw new Error(JSON.stringify(sink.records));
+ * }
+ * ```
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const min = options.level ?? "info";
   const now = options.now ?? Date.now;
@@ -85,10 +117,13 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** Keeps the last `capacity` records in memory; backs `logs.tail` when no log file is configured. */
 export class MemoryLogSink implements LogSink {
+  /** The kept records, oldest first. */
   readonly records: LogRecord[] = [];
   #dropped = 0;
+  /** Keeps at most `capacity` records (default 2000), dropping the oldest. */
   constructor(readonly capacity = 2000) {}
 
+  /** Appends `record`, dropping the oldest one once over capacity. */
   write(record: LogRecord): void {
     this.records.push(record);
     if (this.records.length > this.capacity) {

@@ -8,23 +8,36 @@ import type { MemoryLogSink } from "./logger.ts";
 
 /** `logs.tail` params. */
 export interface LogsTailParams {
+  /**
+   * Record number to read from, as returned in a previous result's `cursor`; default: the last `limit`
+   * records.
+   */
   cursor?: number;
+  /** Most lines to return; default 200. */
   limit?: number;
+  /** Most bytes of lines to return (newest lines kept); default 250000. */
   maxBytes?: number;
 }
 
 /** `logs.tail` result, as protocol v4 shapes it. */
 export interface LogsTailResult {
+  /** The log file read, or `(memory)` for the in-memory log. */
   file: string;
+  /** Where the next call should continue reading. */
   cursor: number;
+  /** Total size of the log, in records or bytes depending on the source. */
   size: number;
+  /** The log records read, one JSON object per line, oldest first. */
   lines: string[];
+  /** Whether lines were left out to stay within `limit` or `maxBytes`. */
   truncated?: boolean;
+  /** Whether the given cursor was no longer valid and reading restarted at the oldest record kept. */
   reset?: boolean;
 }
 
 /** Something `logs.tail` can read from. */
 export interface LogTailSource {
+  /** Reads the log lines after `params.cursor`. */
   tail(params: LogsTailParams): Promise<LogsTailResult>;
 }
 

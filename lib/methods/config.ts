@@ -5,19 +5,6 @@
  * change is not done here: whoever watches the document (the runner's file watcher, an embedder calling
  * `gateway.updateConfig`) applies it like any other edit, so a change is applied once.
  *
- * @example An embedder's config kept in memory
- * ```ts
- * import { createGateway } from "../gateway.ts";
- * import { memoryConfigWriter } from "../config/writer.ts";
- * import { configModule } from "./config.ts";
- *
- * const gateway = createGateway({ modules: [configModule({ writer: memoryConfigWriter("{}") })] });
- * await gateway.start();
- * const snapshot = await gateway.call("config.get", {}) as { hash: string };
- * await gateway.call("config.patch", { raw: '{ logging: { level: "debug" } }', baseHash: snapshot.hash });
- * await gateway.stop();
- * ```
- *
  * @module
  */
 import { z } from "zod";
@@ -72,7 +59,29 @@ const RestartRequest = {
 const ApplyParams = SetParams.extend(RestartRequest);
 const PatchParams = ApplyParams.extend({ replacePaths: z.array(z.string().min(1)).max(256).optional() });
 
-/** `config.get`, `config.schema`, `config.set`, `config.patch` and `config.apply` (all admin). */
+/**
+ * `config.get`, `config.schema`, `config.set`, `config.patch` and `config.apply` (all admin).
+ *
+ * @example An embedder's config kept in memory, edited through `config.patch`
+ * ```ts
+ * import { configModule, createGateway, memoryConfigWriter } from "@openclaw-ts/gateway";
+ *
+ * const writer = memoryConfigWriter('{ gateway: { auth: { token: "s3cret" } } }');
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [configModule({ writer })],
+ * });
+ * await gateway.start();
+ *
+ * const { hash } = await gateway.call("config.get", {}) as { hash: string };
+ * await gateway.call("config.patch", { raw: '{ logging: { level: "debug" } }', baseHash: hash });
+ * // The document changed; applying it is the watcher's job (here: the embedder's).
+ * const written = JSON.parse((await writer.read())!);
+ * if (written.logging.level !== "debug") throw new Error(JSON.stringify(written));
+ * gateway.updateConfig(written);
+ * await gateway.stop();
+ * ```
+ */
 export function configModule(options: ConfigMethodsOptions): { name: string; setup(host: ConfigHost): void } {
   return {
     name: "config",

@@ -20,6 +20,7 @@
  */
 import { z } from "zod";
 import type { MethodScope } from "../protocol/scopes.ts";
+import type { InferInput, InferOutput, StandardSchemaV1 } from "./standard-schema.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
 export interface ClientInfo {
@@ -91,12 +92,18 @@ export type ValidatedCall<P> = Omit<MethodCall, "params"> & { readonly params: P
  * answers a mismatch with `INVALID_REQUEST` in the reference's wording; `result` documents the payload
  * and is checked by tests, not on every call.
  */
-export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+export interface MethodDescriptor<
+  P extends StandardSchemaV1 = StandardSchemaV1,
+  R extends StandardSchemaV1 = StandardSchemaV1,
+> {
   /** The method name clients send (`sessions.list`). */
   readonly name: string;
   /** The scope a caller needs; `none` for methods anyone connected may call. */
   readonly scope: MethodScope;
-  /** The params schema; use {@link anyParams} for a method that reads none. */
+  /**
+   * The params schema, any Standard Schema (zod's, valibot's, ...); use {@link anyParams} for a method that
+   * reads none. A zod schema's problems are worded as the reference gateway words them.
+   */
   readonly params: P;
   /**
    * The result schema, checked when the gateway runs with `checkResults` (tests). Prefer `z.object` over
@@ -105,18 +112,45 @@ export interface MethodDescriptor<P extends z.ZodType = z.ZodType, R extends z.Z
   readonly result?: R;
   /** Runs the call with validated params; throw a `GatewayError` to answer with an error. */
   // Method syntax keeps descriptors with different params assignable to one table.
-  handler(call: ValidatedCall<z.output<P>>): z.input<R> | Promise<z.input<R>>;
+  handler(call: ValidatedCall<InferOutput<P>>): InferInput<R> | Promise<InferInput<R>>;
 }
 
 /** Any registered method, whatever its schemas. */
-export type AnyMethod = MethodDescriptor<z.ZodType, z.ZodType>;
+export type AnyMethod = MethodDescriptor<StandardSchemaV1, StandardSchemaV1>;
 
-/** Declares a method; the identity function that lets TypeScript infer the params and result types. */
-export function defineMethod<P extends z.ZodType, R extends z.ZodType = z.ZodUnknown>(
+/**
+ * Declares a method; the identity function that lets TypeScript infer the params and result types.
+ *
+ * @example A method of the app's own, called in process
+ * ```ts
+ * import { z } from "zod";
+ * import { createGateway, defineMethod, GatewayError } from "@openclaw-ts/gateway";
+ *
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
+ * gateway.registerMethod(defineMethod({
+ *   name: "app.add",
+ *   scope: "operator.read",
+ *   params: z.strictObject({ a: z.number(), b: z.number() }),
+ *   result: z.object({ sum: z.number() }),
+ *   handler: ({ params }) => ({ sum: params.a + params.b }),
+ * }));
+ * await gateway.start();
+ *
+ * const answer = await gateway.call("app.add", { a: 2, b: 3 });
+ * if ((answer as { sum: number }).sum !== 5) throw new Error(JSON.stringify(answer));
+ * const refused = await gateway.call("app.add", { a: 2 }).catch((error) => error);
+ * if (!(refused instanceof GatewayError) || refused.code !== "INVALID_REQUEST") throw refused;
+ * await gateway.stop();
+ * ```
+ */
+export function defineMethod<
+  P extends StandardSchemaV1,
+  R extends StandardSchemaV1 = StandardSchemaV1<unknown>,
+>(
   method: MethodDescriptor<P, R>,
 ): MethodDescriptor<P, R> {
   return method;
 }
 
 /** The params schema of a method that reads no params: anything is accepted and ignored. */
-export const anyParams: z.ZodUnknown = z.unknown();
+export const anyParams: StandardSchemaV1<unknown> = z.unknown();

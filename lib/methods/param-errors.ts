@@ -7,19 +7,44 @@
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { type GatewayError, invalidParams } from "../errors.ts";
+import type { StandardSchemaIssue, StandardSchemaResult, StandardSchemaV1 } from "./standard-schema.ts";
 
-/** Parses `params` (absent params count as `{}`) or throws `INVALID_REQUEST` in the reference's wording. */
-export function parseMethodParams<S extends z.ZodType>(
+/**
+ * Parses `params` (absent params count as `{}`) or throws `INVALID_REQUEST`: in the reference's wording
+ * for a zod schema, which answers synchronously; with the library's own messages for another Standard
+ * Schema, which may answer asynchronously.
+ */
+export function parseMethodParams(
   method: string,
-  schema: S,
+  schema: StandardSchemaV1,
   params: unknown,
-): z.output<S> {
+): unknown | Promise<unknown> {
   const input = params ?? {};
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw paramsError(method, result.error, input);
+  if (schema instanceof z.ZodType) {
+    const result = schema.safeParse(input);
+    if (result.success) return result.data;
+    throw paramsError(method, result.error, input);
+  }
+  const outcome = schema["~standard"].validate(input);
+  return outcome instanceof Promise
+    ? outcome.then((result) => standardOutcome(method, result))
+    : standardOutcome(method, outcome);
+}
+
+function standardOutcome(method: string, result: StandardSchemaResult<unknown>): unknown {
+  if (!result.issues) return result.value;
+  const problems = [...new Set(result.issues.map(describeStandardIssue))];
+  throw invalidParams(method, problems.join("; ") || "unknown validation error");
+}
+
+/** A Standard Schema issue as `at /path: message`, the shape of the reference's wording. */
+function describeStandardIssue(issue: StandardSchemaIssue): string {
+  const path = (issue.path ?? []).map((segment) =>
+    String(typeof segment === "object" ? segment.key : segment)
+  );
+  return `${where(path)}${issue.message}`;
 }
 
 /** The `INVALID_REQUEST` error for params that failed `schema`. */

@@ -75,12 +75,15 @@ export class MethodRegistry {
   /** Authorizes, validates params and runs one call. */
   async dispatch(call: MethodCall): Promise<unknown> {
     const def = this.authorize(call.method, call.caller);
-    const params = parseMethodParams(def.name, def.params, call.params);
+    const parsed = parseMethodParams(def.name, def.params, call.params);
+    // zod schemas answer synchronously: no extra await on that path, so replies keep their timing.
+    const params = parsed instanceof Promise ? await parsed : parsed;
     const result = await def.handler({ ...call, params });
     if (this.#checkResults && def.result) {
-      const checked = def.result.safeParse(result);
-      if (!checked.success) {
-        throw new Error(`${def.name} result does not match its schema: ${checked.error.message}`);
+      const checked = await def.result["~standard"].validate(result);
+      if (checked.issues) {
+        const problems = checked.issues.map((issue) => issue.message).join("; ");
+        throw new Error(`${def.name} result does not match its schema: ${problems}`);
       }
     }
     return result;

@@ -23,8 +23,11 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 
 /** Process memory, injected by the runner (`process.memoryUsage()` or `Deno.memoryUsage()`). */
 export interface MemoryUsage {
+  /** Resident set size of the process, in bytes. */
   rss: number;
+  /** JavaScript heap in use, in bytes. */
   heapUsed: number;
+  /** JavaScript heap reserved, in bytes. */
   heapTotal: number;
 }
 
@@ -36,6 +39,7 @@ export interface MetricsModuleOptions {
    * @deprecated Leave it out.
    */
   agents?: AgentsModule;
+  /** Reads process memory at scrape time for the memory gauges; without it they are left out. */
   memoryUsage?: () => MemoryUsage;
   /** Replaces the registry (tests, or sharing one across modules). */
   registry?: MetricsRegistry;
@@ -43,11 +47,29 @@ export interface MetricsModuleOptions {
 
 /** The metrics module; pass `recorder` to hooks and channels. */
 export interface MetricsModule extends GatewayModule {
+  /** The registry behind `/metrics`; add your own counters, gauges and histograms to it. */
   readonly registry: MetricsRegistry;
+  /** Counts RPCs, HTTP requests, channel messages and hook calls; pass it to hooks and channels. */
   readonly recorder: MetricsRecorder;
 }
 
-/** Creates the metrics module. */
+/**
+ * Creates the metrics module: `GET /api/diagnostics/prometheus` and `metrics.snapshot`, with gauges of
+ * uptime, event-loop delay and (given `memoryUsage`) memory.
+ *
+ * @example The exposition over a method call, with memory gauges
+ * ```ts
+ * import { createGateway, metricsModule } from "@openclaw-ts/gateway";
+ *
+ * const metrics = metricsModule({ memoryUsage: () => ({ rss: 64e6, heapUsed: 20e6, heapTotal: 32e6 }) });
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } }, modules: [metrics] });
+ * await gateway.start();
+ *
+ * const { text } = await gateway.call("metrics.snapshot", {}) as { text: string };
+ * if (!text.includes("openclaw_memory_rss_bytes 64000000")) throw new Error(text);
+ * await gateway.stop();
+ * ```
+ */
 export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule {
   const registry = options.registry ?? new MetricsRegistry();
   const webhooks = registry.counter("openclaw_webhook_received_total", "Hook requests received.", [

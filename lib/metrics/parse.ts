@@ -6,8 +6,11 @@
 
 /** One sample line. */
 export interface Sample {
+  /** Metric name, with any `_bucket`/`_sum`/`_count` suffix. */
   name: string;
+  /** Label values by label name; empty when the line has none. */
   labels: Record<string, string>;
+  /** The sample's value. */
   value: number;
 }
 

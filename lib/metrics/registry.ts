@@ -50,17 +50,21 @@ interface Series {
 
 /** A counter family. */
 export interface Counter {
+  /** Adds `by` (default 1) to the series with these label values. */
   inc(labels?: Labels, by?: number): void;
 }
 
 /** A gauge family. */
 export interface Gauge {
+  /** Sets the series with these label values to `value`. */
   set(labels: Labels, value: number): void;
+  /** Adds `by` (negative to subtract) to the series with these label values. */
   add(labels: Labels, by: number): void;
 }
 
 /** A histogram family. */
 export interface Histogram {
+  /** Counts one observation of `value` (seconds for latencies) in the series with these label values. */
   observe(labels: Labels, value: number): void;
 }
 
@@ -70,6 +74,10 @@ export class MetricsRegistry {
   #seriesCount = 0;
   readonly #dropped: Counter;
 
+  /**
+   * Makes an empty registry that keeps at most `seriesCap` series (default 2048); more are counted as
+   * dropped.
+   */
   constructor(private readonly seriesCap: number = DEFAULT_SERIES_CAP) {
     this.#dropped = this.counter(
       "openclaw_prometheus_series_dropped_total",
@@ -77,11 +85,13 @@ export class MetricsRegistry {
     );
   }
 
+  /** Registers a counter family; throws when `name` is already registered. */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const family = this.#family(name, help, "counter", labelNames);
     return { inc: (labels = {}, by = 1) => this.#series(family, labels, (s) => s.value += by) };
   }
 
+  /** Registers a gauge family; throws when `name` is already registered. */
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
     const family = this.#family(name, help, "gauge", labelNames);
     return {
@@ -95,6 +105,10 @@ export class MetricsRegistry {
     this.#family(name, help, "gauge", []).collect = collect;
   }
 
+  /**
+   * Registers a histogram family with upper bucket bounds `buckets` (default: latency buckets in seconds);
+   * throws when `name` is taken.
+   */
   histogram(
     name: string,
     help: string,

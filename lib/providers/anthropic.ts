@@ -27,16 +27,23 @@ export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
 /** How to reach an Anthropic Messages endpoint. */
 export interface AnthropicOptions {
+  /** Provider id, the prefix in `provider/model` references. */
   id: string;
   /** Defaults to `https://api.anthropic.com`; a trailing `/v1` is accepted. */
   baseUrl?: string;
+  /** Sent as the `x-api-key` header. */
   apiKey?: string;
+  /** Extra headers sent on every upstream request. */
   headers?: Record<string, string>;
+  /** Abort an upstream call after this many milliseconds; default 120000. */
   timeoutMs?: number;
   /** Largest answer accepted (a whole stream included); `DEFAULT_MAX_RESPONSE_BYTES` otherwise. */
   maxResponseBytes?: number;
+  /** `max_tokens` sent when the request sets none (the API requires one); default 4096. */
   maxTokens?: number;
+  /** Models from config; listed without asking the upstream. */
   models?: ProviderModel[];
+  /** The `fetch` used for every upstream request. */
   fetch: FetchLike;
 }
 
@@ -58,10 +65,12 @@ interface WireUsage {
 /** Talks to the Anthropic Messages API. */
 export class AnthropicProvider implements ModelProvider {
   readonly api: string = "anthropic-messages";
+  /** Provider id, the prefix in `provider/model` references. */
   readonly id: string;
   readonly #messagesUrl: string;
   readonly #modelsUrl: string;
 
+  /** Makes a provider for the Messages API at `options.baseUrl`; nothing is sent until the first call. */
   constructor(private readonly options: AnthropicOptions) {
     this.id = options.id;
     const base = (options.baseUrl ?? "https://api.anthropic.com").replace(/\/+$/, "").replace(/\/v1$/, "");
@@ -160,6 +169,7 @@ export class AnthropicProvider implements ModelProvider {
     return result;
   }
 
+  /** Always rejects with an `unsupported` `UpstreamError`: the Messages API has no embeddings. */
   embed(_request: EmbeddingRequest, _signal: AbortSignal): Promise<EmbeddingResult> {
     return Promise.reject(
       new UpstreamError(
@@ -171,6 +181,7 @@ export class AnthropicProvider implements ModelProvider {
     );
   }
 
+  /** Returns the configured models, or asks the upstream's `/v1/models` when none are configured. */
   async listModels(signal: AbortSignal): Promise<ProviderModel[]> {
     if (this.options.models?.length) return this.options.models;
     using call = this.#call(signal);

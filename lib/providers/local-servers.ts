@@ -10,7 +10,9 @@ import type { FetchLike } from "./types.ts";
 
 /** A local model server that answered. */
 export interface DetectedModelServer {
+  /** Which kind of server answered, used as the provider id. */
   providerId: "ollama" | "lmstudio";
+  /** A provider config entry that reaches it. */
   config: ModelProviderConfig;
   /** `provider/model` of the first model it lists. */
   defaultModel: string;

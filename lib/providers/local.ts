@@ -50,6 +50,7 @@ export class LocalProvider implements ModelProvider {
   readonly id: string = LOCAL_PROVIDER_ID;
   readonly api: string = "local";
 
+  /** Makes the local model; it needs no network and answers the same way for the same conversation. */
   constructor(private readonly options: LocalProviderOptions = {}) {}
 
   async *streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent> {

@@ -21,16 +21,21 @@ import { jsonPost, UpstreamCall } from "./upstream-call.ts";
 
 /** How to reach an OpenAI-compatible upstream. */
 export interface OpenAiCompatibleOptions {
+  /** Provider id, the prefix in `provider/model` references. */
   id: string;
   /** Base URL including the version segment, e.g. `http://127.0.0.1:11434/v1`. */
   baseUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>`; none for servers that need no key (Ollama, LM Studio). */
   apiKey?: string;
+  /** Extra headers sent on every upstream request. */
   headers?: Record<string, string>;
+  /** Abort an upstream call after this many milliseconds; default 120000. */
   timeoutMs?: number;
   /** Largest answer accepted (a whole stream included); `DEFAULT_MAX_RESPONSE_BYTES` otherwise. */
   maxResponseBytes?: number;
   /** Models from config; listed without asking the upstream. */
   models?: ProviderModel[];
+  /** The `fetch` used for every upstream request. */
   fetch: FetchLike;
 }
 
@@ -67,9 +72,11 @@ interface WireChunk {
 /** Talks to an OpenAI-compatible upstream. */
 export class OpenAiCompatibleProvider implements ModelProvider {
   readonly api: string = "openai-completions";
+  /** Provider id, the prefix in `provider/model` references. */
   readonly id: string;
   readonly #baseUrl: string;
 
+  /** Makes a provider for the upstream at `options.baseUrl`; nothing is sent until the first call. */
   constructor(private readonly options: OpenAiCompatibleOptions) {
     this.id = options.id;
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -142,6 +149,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     return result;
   }
 
+  /** Calls the upstream's `/embeddings` endpoint; one vector per input. */
   async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
     using call = this.#call(signal);
     const response = await call.send(
@@ -165,6 +173,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     return result;
   }
 
+  /** Returns the configured models, or asks the upstream's `/models` when none are configured. */
   async listModels(signal: AbortSignal): Promise<ProviderModel[]> {
     if (this.options.models?.length) return this.options.models;
     using call = this.#call(signal);

@@ -19,6 +19,7 @@ import type { FetchLike, ModelProvider, ProviderModel } from "./types.ts";
 
 /** A model ref resolved to the provider that serves it. */
 export interface ResolvedModel {
+  /** The provider that serves the model. */
   provider: ModelProvider;
   /** The provider's own model id. */
   model: string;
@@ -28,13 +29,17 @@ export interface ResolvedModel {
 
 /** One row of the configured catalog. */
 export interface CatalogModel extends ProviderModel {
+  /** Id of the provider that serves this model. */
   provider: string;
 }
 
 /** What the registry needs from its surroundings. */
 export interface ProviderRegistryOptions {
+  /** The `fetch` handed to every provider built from config. */
   fetch: FetchLike;
+  /** Environment used to resolve `${ENV}` API keys. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Where the registry reports providers it skips. */
   logger: Logger;
   /** Providers supplied in code; they win over config entries with the same id. */
   providers?: Record<string, ModelProvider>;
@@ -45,6 +50,10 @@ export class ProviderRegistry {
   readonly #providers = new Map<string, ModelProvider>();
   readonly #catalog: CatalogModel[] = [];
 
+  /**
+   * Builds providers from a `models` config section (invalid sections are logged and ignored) plus the local
+   * one.
+   */
   constructor(modelsSection: unknown, options: ProviderRegistryOptions) {
     const parsed = ModelsSectionSchema.safeParse(modelsSection ?? {});
     const section: ModelsSection = parsed.success ? parsed.data : {};
@@ -89,6 +98,7 @@ export class ProviderRegistry {
     for (const [id, provider] of Object.entries(options.providers ?? {})) this.#providers.set(id, provider);
   }
 
+  /** Returns the provider with this id, or `undefined`. */
   get(id: string): ModelProvider | undefined {
     return this.#providers.get(id);
   }

@@ -17,10 +17,17 @@ export const MAX_UPSTREAM_ERROR_BYTES = 4096;
 
 /** A provider failure. `httpStatus` is the upstream's status when it answered. */
 export class UpstreamError extends GatewayError {
+  /** How the call failed; `timeout` answers `AGENT_TIMEOUT`, the rest `UNAVAILABLE`. */
   readonly failure: UpstreamFailure;
+  /** Id of the provider that failed. */
   readonly provider: string;
+  /** The upstream's HTTP status, when it answered at all. */
   readonly httpStatus?: number;
 
+  /**
+   * Makes an error whose message (cut to 4096 bytes) names `provider`; also sets
+   * `details.provider`/`failure`.
+   */
   constructor(provider: string, failure: UpstreamFailure, message: string, httpStatus?: number) {
     const details: Record<string, unknown> = { provider, failure };
     if (httpStatus !== undefined) details.httpStatus = httpStatus;

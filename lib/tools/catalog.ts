@@ -9,29 +9,45 @@ import type { ToolDefinition, ToolProfileId, ToolRisk, ToolSource } from "./type
 
 /** One tool row. */
 export interface ToolCatalogEntry {
+  /** The tool's name. */
   id: string;
+  /** Short human title. */
   label: string;
+  /** What the tool does. */
   description: string;
+  /** `core` for tools the gateway ships, `plugin` for tools an extension registered. */
   source: ToolSource;
+  /** The extension owning a `plugin` tool. */
   pluginId?: string;
+  /** How much damage the tool can do, when stated. */
   risk?: ToolRisk;
+  /** Free-form labels. */
   tags?: string[];
+  /** Profiles that include the tool by default. */
   defaultProfiles: ToolProfileId[];
 }
 
 /** Tools of one group. */
 export interface ToolCatalogGroup {
+  /** Group id: a core group id, or the plugin id for an extension's group. */
   id: string;
+  /** Short human title of the group. */
   label: string;
+  /** `core` or `plugin`, as for its tools. */
   source: ToolSource;
+  /** The extension owning the group, for plugin groups. */
   pluginId?: string;
+  /** The tools in the group. */
   tools: ToolCatalogEntry[];
 }
 
 /** What `tools.catalog` returns. */
 export interface ToolCatalog {
+  /** The agent the catalog was built for. */
   agentId: string;
+  /** The tool profiles OpenClaw names, with their display labels. */
   profiles: { id: ToolProfileId; label: string }[];
+  /** Core groups first, then one group per extension. */
   groups: ToolCatalogGroup[];
 }
 

@@ -11,6 +11,7 @@ const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export class InProcessToolRegistry implements ToolRegistry {
   readonly #tools = new Map<string, ToolDefinition>();
 
+  /** Makes a registry holding `tools`; throws on an unusable or duplicate name, as `register` does. */
   constructor(tools: readonly ToolDefinition[] = []) {
     for (const tool of tools) this.register(tool);
   }
@@ -28,6 +29,7 @@ export class InProcessToolRegistry implements ToolRegistry {
     };
   }
 
+  /** Returns the tool named `name`, or `undefined`. */
   get(name: string): ToolDefinition | undefined {
     return this.#tools.get(name);
   }

@@ -3,13 +3,6 @@
  * `tools.invoke` / `tools.catalog` WS methods, and — when given the agents module — tool use by the
  * model during WS agent runs.
  *
- * ```ts
- * const agents = agentsModule();
- * const tools = toolsModule({ agents, tools: [myTool] });
- * createGateway({ config, modules: [agents, tools] });
- * tools.registry.register(anotherTool); // at any time
- * ```
- *
  * @module
  */
 import { AgentCatalog } from "../agents/catalog.ts";
@@ -43,10 +36,35 @@ export interface ToolsModuleOptions {
 
 /** The tools module; `registry` takes more tools at any time. */
 export interface ToolsModule extends GatewayModule {
+  /** The tools this module serves; register more (or remove them) at any time. */
   readonly registry: ToolRegistry;
 }
 
-/** `POST /tools/invoke`, `tools.invoke`, `tools.catalog` and agent tool use over one registry. */
+/**
+ * `POST /tools/invoke`, `tools.invoke`, `tools.catalog` and agent tool use over one registry.
+ *
+ * @example An app's tool, given at setup and called through `tools.invoke`
+ * ```ts
+ * import { agentsModule, createGateway, toolsModule } from "@openclaw-ts/gateway";
+ *
+ * const agents = agentsModule();
+ * const tools = toolsModule({
+ *   agents,
+ *   tools: [{
+ *     name: "add",
+ *     description: "Adds two numbers.",
+ *     parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } },
+ *     execute: (args) => Number(args.a) + Number(args.b),
+ *   }],
+ * });
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } }, modules: [agents, tools] });
+ * await gateway.start();
+ *
+ * const answer = await gateway.call("tools.invoke", { name: "add", args: { a: 2, b: 3 } });
+ * if ((answer as { output?: unknown }).output !== 5) throw new Error(JSON.stringify(answer));
+ * await gateway.stop();
+ * ```
+ */
 export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
   const registry = options.registry ?? new InProcessToolRegistry();
   return {

@@ -23,14 +23,17 @@ export interface ToolContext {
   toolCallId: string;
   /** The full session key (`agent:<agentId>:<rest>`) the call is made for. */
   sessionKey: string;
+  /** The agent whose session the call is made for. */
   agentId: string;
   /** Set when a model called the tool during an agent run. */
   runId?: string;
+  /** Who made the call: the socket or HTTP client's identity and scopes. */
   caller: CallerIdentity;
   /** Which other sessions the session tools may read for this call; unset = no bound. */
   sessionVisibility?: SessionVisibility;
   /** Aborted when the caller goes away or the run is cancelled. */
   signal: AbortSignal;
+  /** The gateway's clock, epoch milliseconds. */
   now(): number;
 }
 
@@ -40,6 +43,7 @@ export interface ToolDefinition {
   name: string;
   /** A short human title; defaults to the name. */
   label?: string;
+  /** What the tool does and when to use it; shown to models and in `tools.catalog`. */
   description: string;
   /** JSON Schema of the arguments object. */
   parameters?: Record<string, unknown>;
@@ -49,12 +53,15 @@ export interface ToolDefinition {
   source?: ToolSource;
   /** The extension owning a `plugin` tool; defaults to `app`. */
   pluginId?: string;
+  /** How much damage the tool can do, as `tools.catalog` reports it; unset means not stated. */
   risk?: ToolRisk;
+  /** Free-form labels shown in `tools.catalog`. */
   tags?: string[];
   /** Profiles that include the tool by default; defaults to `full` only. */
   profiles?: ToolProfileId[];
   /** Only owner/admin callers may invoke it, and models never see it. */
   ownerOnly?: boolean;
+  /** Runs the tool; may return a promise. Throw {@link ToolInputError} to answer 400/403 instead of 500. */
   execute(args: Record<string, unknown>, context: ToolContext): unknown;
 }
 
@@ -62,6 +69,7 @@ export interface ToolDefinition {
 export interface ToolRegistry {
   /** Adds a tool; a name already taken is an error. Returns the function that removes it again. */
   register(tool: ToolDefinition): () => void;
+  /** Returns the tool named `name`, or `undefined`. */
   get(name: string): ToolDefinition | undefined;
   /** Every tool, in registration order. */
   list(): ToolDefinition[];
@@ -69,8 +77,10 @@ export interface ToolRegistry {
 
 /** The caller's arguments are wrong (400), or the caller may not do this (403). The message is shown. */
 export class ToolInputError extends Error {
+  /** HTTP status the refusal is answered with: 400 for bad arguments, 403 for a forbidden call. */
   readonly status: 400 | 403;
 
+  /** Makes a refusal shown to the caller as `message`, with status 400 (default) or 403. */
   constructor(message: string, status: 400 | 403 = 400) {
     super(message);
     this.name = "ToolInputError";

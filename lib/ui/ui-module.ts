@@ -32,7 +32,26 @@ export function normaliseBasePath(raw: string | undefined): string {
   return trimmed ? (trimmed.startsWith("/") ? trimmed : `/${trimmed}`) : "/";
 }
 
-/** Creates the Control UI module. */
+/**
+ * Creates the Control UI module: the page and its assets under `gateway.controlUi.basePath` (default `/`),
+ * on unless `gateway.controlUi.enabled` is false, served with a strict Content Security Policy.
+ *
+ * @example
+ * ```ts
+ * import { CONTROL_UI_CSP, controlUiModule, createGateway } from "@openclaw-ts/gateway";
+ *
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [controlUiModule()],
+ * });
+ * await gateway.start();
+ *
+ * const page = await gateway.fetch(new Request("http://127.0.0.1/"));
+ * await page.body?.cancel();
+ * if (page.headers.get("content-security-policy") !== CONTROL_UI_CSP) throw new Error("no CSP");
+ * await gateway.stop();
+ * ```
+ */
 export function controlUiModule(): GatewayModule {
   return {
     name: "control-ui",

@@ -30,6 +30,7 @@ export interface GroupConfig {
 
 /** What every channel entry may set. */
 export interface ChannelCommonConfig {
+  /** Whether the channel runs; default true when its entry exists. */
   enabled?: boolean;
   /** The agent that answers this channel; the default agent otherwise. */
   agentId?: string;
@@ -37,6 +38,7 @@ export interface ChannelCommonConfig {
   dmPolicy?: DmPolicy;
   /** Sender ids allowed to reach the agent (`"*"` = anyone); enforced under every `dmPolicy`. */
   allowFrom?: string[];
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
@@ -48,9 +50,11 @@ export interface TelegramChannelConfig extends ChannelCommonConfig {
   apiRoot?: string;
   /** Setting it switches from long polling to webhook mode. */
   webhookUrl?: string;
+  /** Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` on webhook calls (string or SecretRef). */
   webhookSecret?: unknown;
   /** Long-poll `timeout` in seconds (Bot API `getUpdates`). */
   pollTimeoutSeconds?: number;
+  /** Longest reply message, in characters; longer replies are split; default 4000. */
   textChunkLimit?: number;
   /** `allowlist` unless set: groups stay closed until listed under `groups`. */
   groupPolicy?: GroupPolicy;
@@ -70,8 +74,11 @@ export interface WebhookChannelConfig extends ChannelCommonConfig {
 
 /** The whole `channels` section. */
 export interface ChannelsSection {
+  /** The Telegram bot channel. */
   telegram?: TelegramChannelConfig;
+  /** The signed HTTP webhook channel. */
   webhook?: WebhookChannelConfig;
+  /** Other channels' entries, keyed by channel id; kept so a shared config loads. */
   [channel: string]: unknown;
 }
 

@@ -151,17 +151,32 @@ export interface GatewayTransportConfig {
 
 /** The whole `gateway` section. */
 export interface GatewaySection {
+  /** `local` runs a gateway here; `remote` makes the CLI talk to the one at `remote.url`. Default `local`. */
   mode?: "local" | "remote";
+  /** TCP port for WebSocket and HTTP; default 18789, 0 picks a free port. */
   port?: number;
+  /**
+   * Which interfaces to listen on; default `loopback` (127.0.0.1), `custom` uses `customBindHost`, the rest
+   * 0.0.0.0.
+   */
   bind?: "loopback" | "lan" | "tailnet" | "auto" | "custom";
+  /** Host address to bind when `bind` is `custom`; default 127.0.0.1. */
   customBindHost?: string;
+  /** How clients authenticate: token, password, trusted proxy or none. */
   auth?: GatewayAuthConfig;
+  /** Default []: peers whose forwarding headers name the client (addresses or CIDRs, IPv4 or IPv6). */
   trustedProxies?: string[];
+  /** Default false: X-Real-IP names the client only when X-Forwarded-For is absent and this is on. */
   allowRealIpFallback?: boolean;
+  /** Whether and where the browser Control UI is served, and which origins may use it. */
   controlUi?: ControlUiConfig;
+  /** Which HTTP endpoints (such as the OpenAI-compatible ones) are enabled. */
   http?: GatewayHttpConfig;
+  /** How the gateway applies config file changes while running. */
   reload?: GatewayReloadConfig;
+  /** Tools allowed or denied over `POST /tools/invoke`, by name. */
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
+  /** Where the CLI connects when `mode` is `remote`, and the credentials it sends. */
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
   /** Bounds on what one client can hold (pre-auth sockets, queued runs, body and header timeouts). */
   limits?: GatewayLimitsConfig;
@@ -169,6 +184,7 @@ export interface GatewaySection {
   tls?: GatewayTlsConfig;
   /** Which engine serves HTTP and WebSocket (read at start). */
   transport?: GatewayTransportConfig;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 

@@ -8,39 +8,62 @@ import { z } from "zod";
 
 /** What a mapped hook does with a payload. */
 export interface HookMappingConfig {
+  /** Name of the mapping in logs; defaults to `match.path`. */
   id?: string;
   /** `path` matches the sub-path after `hooks.path`; `source` matches the payload's `source` field. */
   match?: { path?: string; source?: string; [key: string]: unknown };
+  /**
+   * `agent` runs an agent turn with `messageTemplate`; `wake` posts a system event built with `textTemplate`.
+   */
   action?: "wake" | "agent";
+  /** The agent that handles it; the default agent when omitted. */
   agentId?: string;
+  /** Name of the hook, shown to the agent in the framing of the untrusted payload. */
   name?: string;
   /** May hold `{{payload.path}}` templates; a templated key counts as caller-supplied. */
   sessionKey?: string;
+  /** `isolated` (default) starts a fresh session per call; `persistent` reuses `sessionKey`. */
   sessionMode?: "isolated" | "persistent";
   /** The agent message (`agent`) built from the payload with `{{...}}` templates. */
   messageTemplate?: string;
   /** The system event text (`wake`) built from the payload. */
   textTemplate?: string;
+  /**
+   * For `wake`: `now` (default) runs a turn at once; `next-heartbeat` queues the event for the session's next
+   * hook turn.
+   */
   wakeMode?: "now" | "next-heartbeat";
+  /** Whether the reply is sent on to `channel`/`to`; default true when both are set. */
   deliver?: boolean;
+  /** Channel id the reply is delivered on, such as `telegram`. */
   channel?: string;
+  /** Recipient on that channel (a chat id). */
   to?: string;
+  /** Channel account to deliver from; the channel's default account when omitted. */
   accountId?: string;
+  /** A `provider/model` override for the turn. */
   model?: string;
+  /** OpenClaw's per-run timeout for mapped hooks; accepted and kept, not applied by this gateway. */
   timeoutSeconds?: number;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** The whole `hooks` section. */
 export interface HooksSection {
+  /** Serves the hook endpoints when true; off by default. */
   enabled?: boolean;
   /** A string, or a SecretRef the runner resolves. Must differ from the gateway's own secrets. */
   token?: unknown;
+  /** URL path prefix of the hook endpoints; default `/hooks`. */
   path?: string;
   /** Largest accepted request body; 256 KiB by default. */
   maxBodyBytes?: number;
+  /** Session key for hook turns that name none; a fresh `hook:<uuid>` session per call otherwise. */
   defaultSessionKey?: string;
+  /** Whether a request may choose its own `sessionKey`; default false. */
   allowRequestSessionKey?: boolean;
+  /** Prefixes a request-chosen or persistent session key must start with; none means any (when allowed). */
   allowedSessionKeyPrefixes?: string[];
   /** Omitted or `["*"]`: any agent; `[]`: none. */
   allowedAgentIds?: string[];
@@ -49,9 +72,13 @@ export interface HooksSection {
    * default, so a hook caller cannot pick a recipient; targets written in `mappings` need no entry.
    */
   allowedTargets?: string[];
+  /** OpenClaw's named mapping bundles (e.g. `gmail`); accepted and kept, not applied by this gateway. */
   presets?: string[];
+  /** Mapped hooks, `/hooks/<name>` routes that turn a payload into a wake or an agent turn. */
   mappings?: HookMappingConfig[];
+  /** OpenClaw's directory of JavaScript payload transforms; accepted and kept, not run by this gateway. */
   transformsDir?: string;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 

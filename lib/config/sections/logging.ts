@@ -24,6 +24,7 @@ export interface LoggingSection {
   redactPatterns?: string[];
   /** One info line per HTTP request and WebSocket disconnect (default on); off for very busy gateways. */
   accessLog?: boolean;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 

@@ -11,6 +11,7 @@ export type SecretSource = "env" | "file" | "exec";
 
 /** One entry of `secrets.providers`. */
 export interface SecretProviderConfig {
+  /** Where the secret comes from: an environment variable, a file, or a resolver program. */
   source: SecretSource;
   /** env: exact names that may be read. */
   allowlist?: string[];
@@ -20,22 +21,31 @@ export interface SecretProviderConfig {
   mode?: "json" | "singleValue";
   /** exec: absolute path of the resolver binary (run directly, no shell). */
   command?: string;
+  /** exec: arguments passed to `command`. */
   args?: string[];
   /** exec: variables passed through from the gateway's environment. */
   passEnv?: string[];
+  /** exec: fixed variables set in the resolver's environment. */
   env?: Record<string, string>;
   /** exec: whether stdout must be the JSON protocol (default true). */
   jsonOnly?: boolean;
+  /** exec: the resolver is killed after this many milliseconds; default 5000. */
   timeoutMs?: number;
+  /** file: files larger than this many bytes are refused; default 1 MiB. */
   maxBytes?: number;
+  /** exec: resolver output larger than this many bytes is refused; default 1 MiB. */
   maxOutputBytes?: number;
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
 /** The whole `secrets` section. */
 export interface SecretsSection {
+  /** Named secret providers that SecretRefs point at with `provider`. */
   providers?: Record<string, SecretProviderConfig>;
+  /** Provider used for a SecretRef of each source that names no provider. */
   defaults?: { env?: string; file?: string; exec?: string; [key: string]: unknown };
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 

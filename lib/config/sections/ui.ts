@@ -10,7 +10,9 @@ import { z } from "zod";
 export interface UiSection {
   /** Accent colour (CSS hex) for the Control UI. */
   seamColor?: string;
+  /** How the assistant is presented; `name` is its display name in the Control UI (default `OpenClaw`). */
   assistant?: { name?: string; [key: string]: unknown };
+  /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
 
