@@ -10,10 +10,11 @@
  *
  * const stateDir = await Deno.makeTempDir();
  * const stores = jsonlStores(stateDir);
- * const agents = agentsModule({ stores });
+ * const agents = agentsModule();
  * const transport = memoryTransport();
  * const gateway = createGateway({
  *   transport,
+ *   stores,
  *   config: { gateway: { auth: { token: "s3cret" }, http: { endpoints: { chatCompletions: { enabled: true } } } } },
  *   modules: [agents, openAiHttpModule({ agents })],
  * });
