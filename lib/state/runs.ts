@@ -88,7 +88,7 @@ export class MemoryRunStore implements RunStore {
   /** `now` is the clock TTLs run on; at most `cap` ended runs are kept. */
   constructor(
     private readonly now: () => number = () => Date.now(),
-    private readonly cap = FINISHED_RUN_CAP,
+    private readonly cap: number = FINISHED_RUN_CAP,
   ) {}
 
   put(run: StoredRun, ttlMs: number): Promise<void> {
