@@ -17,6 +17,7 @@ import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
 import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
+import { OneAtATime } from "./one-at-a-time.ts";
 
 /** What the authenticator needs from the gateway. */
 export interface AuthenticatorDeps {
@@ -93,6 +94,7 @@ function narrowScopes(granted: readonly string[], cap: readonly string[] | undef
 /** Authenticates sockets and HTTP requests. */
 export class Authenticator {
   #httpCalls = 0;
+  readonly #attempts = new OneAtATime();
   constructor(private readonly deps: AuthenticatorDeps) {}
 
   /** Rejects a protocol range the gateway cannot speak, naming both sides' versions. */
@@ -155,86 +157,89 @@ export class Authenticator {
     let auth = this.deps.auth();
     const rateKey = this.#rateKey(who, origin.headers);
     // An exempt caller has no key: the handshake then waits on no store.
-    const limit = rateKey ? await this.#checkLockout(rateKey) : undefined;
+    // Check, compare and count run one attempt at a time per key (see OneAtATime).
+    return await this.#attempts.run(rateKey, async () => {
+      const limit = rateKey ? await this.#checkLockout(rateKey) : undefined;
 
-    const base = {
-      connId: origin.connId,
-      role: params.role,
-      client: params.client,
-      remoteAddress: who.address,
-    };
-    const requestedScopes = params.role === "node" ? [] : [...new Set(params.scopes)];
+      const base = {
+        connId: origin.connId,
+        role: params.role,
+        client: params.client,
+        remoteAddress: who.address,
+      };
+      const requestedScopes = params.role === "node" ? [] : [...new Set(params.scopes)];
 
-    if (auth.mode === "trusted-proxy") {
-      if (this.#passwordFallback(who, params.auth?.password)) {
-        auth = { ...auth, mode: "password" };
-      } else {
-        const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, origin.url, who);
-        if ("reason" in user) {
-          throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
-            authReason: user.reason,
+      if (auth.mode === "trusted-proxy") {
+        if (this.#passwordFallback(who, params.auth?.password)) {
+          auth = { ...auth, mode: "password" };
+        } else {
+          const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, origin.url, who);
+          if ("reason" in user) {
+            throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
+              authReason: user.reason,
+              recommendedNextStep: "review_auth_configuration",
+            });
+          }
+          // The identity's grant decides, not the client's wish; the proxy's header may only narrow it.
+          const granted = params.role === "node" ? [] : auth.identityScopes.get(identityKey(user.user)) ?? [];
+          const scopes = narrowScopes(granted, headerScopes(origin.headers));
+          return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
+        }
+      }
+
+      const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
+      // A token equal to the shared token is no device's (device tokens are random): no store lookup.
+      const sharedToken = check.ok && check.method === "token";
+      const paired = params.auth?.token && !sharedToken
+        ? await this.deps.devices.byToken(params.auth.token)
+        : undefined;
+      if (paired && paired.role === params.role) {
+        if (rateKey && limit!.hits) await this.#succeed(rateKey);
+        const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
+        const beyond = scopes.filter((s) => !paired.scopes.includes(s));
+        if (beyond.length) {
+          throw authError("AUTH_SCOPE_MISMATCH", `device token does not cover scopes: ${beyond.join(", ")}`, {
             recommendedNextStep: "review_auth_configuration",
           });
         }
-        // The identity's grant decides, not the client's wish; the proxy's header may only narrow it.
-        const granted = params.role === "node" ? [] : auth.identityScopes.get(identityKey(user.user)) ?? [];
-        const scopes = narrowScopes(granted, headerScopes(origin.headers));
-        return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
+        return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
       }
-    }
 
-    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
-    // A token equal to the shared token is no device's (device tokens are random): no store lookup.
-    const sharedToken = check.ok && check.method === "token";
-    const paired = params.auth?.token && !sharedToken
-      ? await this.deps.devices.byToken(params.auth.token)
-      : undefined;
-    if (paired && paired.role === params.role) {
+      if (!check.ok) {
+        if (!check.missing && rateKey) await this.#fail(rateKey);
+        const code = check.reason === "token_missing"
+          ? "AUTH_TOKEN_MISSING"
+          : check.reason === "token_mismatch"
+          ? "AUTH_TOKEN_MISMATCH"
+          : check.reason === "password_missing"
+          ? "AUTH_PASSWORD_MISSING"
+          : "AUTH_PASSWORD_MISMATCH";
+        const what = auth.mode === "password" ? "password" : "token";
+        throw authError(
+          code,
+          check.missing
+            ? `unauthorized: gateway ${what} missing (pass the gateway ${what} in connect.params.auth)`
+            : `unauthorized: gateway ${what} mismatch (check the ${what} configured for this client)`,
+          { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
+        );
+      }
       if (rateKey && limit!.hits) await this.#succeed(rateKey);
-      const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
-      const beyond = scopes.filter((s) => !paired.scopes.includes(s));
-      if (beyond.length) {
-        throw authError("AUTH_SCOPE_MISMATCH", `device token does not cover scopes: ${beyond.join(", ")}`, {
-          recommendedNextStep: "review_auth_configuration",
-        });
+
+      if (!params.device) {
+        return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
       }
-      return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
-    }
-
-    if (!check.ok) {
-      if (!check.missing && rateKey) await this.#fail(rateKey);
-      const code = check.reason === "token_missing"
-        ? "AUTH_TOKEN_MISSING"
-        : check.reason === "token_mismatch"
-        ? "AUTH_TOKEN_MISMATCH"
-        : check.reason === "password_missing"
-        ? "AUTH_PASSWORD_MISSING"
-        : "AUTH_PASSWORD_MISMATCH";
-      const what = auth.mode === "password" ? "password" : "token";
-      throw authError(
-        code,
-        check.missing
-          ? `unauthorized: gateway ${what} missing (pass the gateway ${what} in connect.params.auth)`
-          : `unauthorized: gateway ${what} mismatch (check the ${what} configured for this client)`,
-        { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
-      );
-    }
-    if (rateKey && limit!.hits) await this.#succeed(rateKey);
-
-    if (!params.device) {
-      return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
-    }
-    await verifyDeviceProof(params.device, {
-      clientId: params.client.id,
-      clientMode: params.client.mode,
-      role: params.role,
-      scopes: params.scopes,
-      token: params.auth?.token ?? "",
-      nonce: origin.nonce,
-      platform: params.client.platform,
-      deviceFamily: params.client.deviceFamily,
-    }, this.deps.now());
-    return this.#pair(params, origin, requestedScopes, base, check.method);
+      await verifyDeviceProof(params.device, {
+        clientId: params.client.id,
+        clientMode: params.client.mode,
+        role: params.role,
+        scopes: params.scopes,
+        token: params.auth?.token ?? "",
+        nonce: origin.nonce,
+        platform: params.client.platform,
+        deviceFamily: params.client.deviceFamily,
+      }, this.deps.now());
+      return this.#pair(params, origin, requestedScopes, base, check.method);
+    });
   }
 
   async #pair(
@@ -419,28 +424,30 @@ export class Authenticator {
       auth = { ...auth, mode: "password" };
     }
     const key = this.#rateKey(who, request.headers);
-    const limit = key ? await this.#peek(key) : undefined;
-    const retryAfter = limit?.retryAfterMs ?? 0;
-    if (retryAfter > 0) {
-      return {
-        ok: false,
-        response: jsonResponse(
-          { error: { message: "Too many failed authentication attempts", type: "rate_limited" } },
-          429,
-          { "Retry-After": String(Math.ceil(retryAfter / 1000)) },
-        ),
-      };
-    }
-    if (!bearer) return unauthorized();
-    // The shared secret first: it needs no store, and no issued device token (random) can equal it.
-    const check = checkSharedSecret(auth, bearer);
-    if (check.ok) {
-      if (key && limit!.hits) await this.#succeed(key);
-      return caller(check.method);
-    }
-    const device = await this.deps.devices.byToken(bearer);
-    if (device) return caller("device-token", device.scopes);
-    if (key) await this.#fail(key);
-    return unauthorized();
+    return await this.#attempts.run(key, async (): Promise<HttpAuthResult> => {
+      const limit = key ? await this.#peek(key) : undefined;
+      const retryAfter = limit?.retryAfterMs ?? 0;
+      if (retryAfter > 0) {
+        return {
+          ok: false,
+          response: jsonResponse(
+            { error: { message: "Too many failed authentication attempts", type: "rate_limited" } },
+            429,
+            { "Retry-After": String(Math.ceil(retryAfter / 1000)) },
+          ),
+        };
+      }
+      if (!bearer) return unauthorized();
+      // The shared secret first: it needs no store, and no issued device token (random) can equal it.
+      const check = checkSharedSecret(auth, bearer);
+      if (check.ok) {
+        if (key && limit!.hits) await this.#succeed(key);
+        return caller(check.method);
+      }
+      const device = await this.deps.devices.byToken(bearer);
+      if (device) return caller("device-token", device.scopes);
+      if (key) await this.#fail(key);
+      return unauthorized();
+    });
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OneAtATime } from "../auth/one-at-a-time.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { secretString } from "../channels/status.ts";
 import type { HooksSection } from "../config/sections/hooks.ts";
@@ -19,6 +20,8 @@ export const HOOK_RATE_LIMIT: RateLimitPolicy = { max: 20, windowMs: 60_000, loc
 export interface HookAuthOptions {
   /** Counts failures per client (loopback included) under {@link HOOK_RATE_LIMIT}. */
   rateLimits: RateLimitStore;
+  /** Serialises attempts per client, so parallel guesses cannot all pass the lockout check. */
+  attempts: OneAtATime;
   /** The client a request is attributed to (see `GatewayContext.clientAddress`). */
   clientAddress(request: Request, info: RequestInfo): string;
 }
@@ -41,34 +44,37 @@ export async function authenticateHook(
   }
   const address = options.clientAddress(request, info);
   const key = `hooks:${address}`;
-  const { hits, retryAfterMs: retryAfter } = await options.rateLimits.peek(key, HOOK_RATE_LIMIT);
-  if (retryAfter > 0) {
-    return refused(
-      textResponse("Too Many Requests", 429, { "Retry-After": String(Math.ceil(retryAfter / 1000)) }),
-    );
-  }
-  const expected = secretString(hooks.token);
-  if (!expected) return refused(hookError(503, "hooks.token is not set or did not resolve"));
-  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
-  const provided = bearer ?? request.headers.get("x-openclaw-token")?.trim() ?? "";
-  if (!provided || !secretsEqual(provided, expected)) {
-    await options.rateLimits.hit(key, HOOK_RATE_LIMIT);
-    return refused(
-      hookError(401, "unauthorized: send the hook token as Authorization: Bearer <hooks.token>"),
-    );
-  }
-  // A shared store is written only when there is something to forget.
-  if (hits > 0) await options.rateLimits.reset(key);
-  return {
-    ok: true,
-    caller: {
-      connId: "hooks",
-      role: "operator",
-      scopes: [],
-      authMethod: "hook-token",
-      remoteAddress: address,
-    },
-  };
+  // Check, compare and count one attempt at a time per client (see OneAtATime).
+  return await options.attempts.run(key, async (): Promise<HttpAuthResult> => {
+    const { hits, retryAfterMs: retryAfter } = await options.rateLimits.peek(key, HOOK_RATE_LIMIT);
+    if (retryAfter > 0) {
+      return refused(
+        textResponse("Too Many Requests", 429, { "Retry-After": String(Math.ceil(retryAfter / 1000)) }),
+      );
+    }
+    const expected = secretString(hooks.token);
+    if (!expected) return refused(hookError(503, "hooks.token is not set or did not resolve"));
+    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1]?.trim();
+    const provided = bearer ?? request.headers.get("x-openclaw-token")?.trim() ?? "";
+    if (!provided || !secretsEqual(provided, expected)) {
+      await options.rateLimits.hit(key, HOOK_RATE_LIMIT);
+      return refused(
+        hookError(401, "unauthorized: send the hook token as Authorization: Bearer <hooks.token>"),
+      );
+    }
+    // A shared store is written only when there is something to forget.
+    if (hits > 0) await options.rateLimits.reset(key);
+    return {
+      ok: true,
+      caller: {
+        connId: "hooks",
+        role: "operator",
+        scopes: [],
+        authMethod: "hook-token",
+        remoteAddress: address,
+      },
+    };
+  });
 }
 
 function refused(response: Response): HttpAuthResult {

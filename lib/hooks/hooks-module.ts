@@ -15,6 +15,7 @@ import type { MetricsRecorder } from "../metrics/recorder.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
 import { HookActions } from "./actions.ts";
 import { hookRoute } from "./route.ts";
+import { OneAtATime } from "../auth/one-at-a-time.ts";
 
 /** Where hooks are served unless `hooks.path` says otherwise. */
 export const DEFAULT_HOOKS_PATH = "/hooks";
@@ -87,6 +88,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         metrics: options.metrics,
         basePath,
         rateLimits: context.stores.rateLimits,
+        attempts: new OneAtATime(),
         clientAddress: (request: Request, info: RequestInfo) => context.clientAddress(request, info),
       };
       // A route per path `hooks.path` has had: routes cannot be removed, so a moved path's old route
