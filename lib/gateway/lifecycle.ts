@@ -47,6 +47,42 @@ export function createLifecycle(
   const { state, now, logger, connections, extensions: { stopHooks } } = core;
   const address = () => listeningAddress(state);
   let tickTimer: ReturnType<typeof setInterval> | undefined;
+  /** The start in progress: `stop()` waits for it rather than racing its awaits. */
+  let starting: Promise<unknown> | undefined;
+  const start = async () => {
+    try {
+      checkAuth(core);
+      await setup();
+      if (options.transport) state.server = await listen(core, handler, options.transport, options);
+      state.startedAt = now();
+      await presenceRows.addSelf();
+      tickTimer = setInterval(
+        // Every replica ticks its own sockets. A failed send is logged as the bus logs a failing
+        // listener, never thrown out of the timer.
+        () => {
+          try {
+            deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true });
+          } catch (error) {
+            logger.error("event listener failed", { error: String(error) });
+          }
+        },
+        tickIntervalMs,
+      );
+      state.phase = "running";
+      logger.info("gateway listening", {
+        ...address(),
+        transport: options.transport?.name ?? "in-memory",
+        auth: state.auth.mode,
+      });
+      return address();
+    } catch (error) {
+      // A start that failed after listening (a store that is down) must not leave the port served.
+      await state.server?.close().catch(() => {});
+      state.server = undefined;
+      state.phase = "stopped";
+      throw error;
+    }
+  };
   return {
     async start() {
       if (state.phase === "running") return address();
@@ -54,38 +90,17 @@ export function createLifecycle(
         throw new GatewayError("UNAVAILABLE", `gateway is ${state.phase}`);
       }
       state.phase = "starting";
+      const attempt = start();
+      starting = attempt;
       try {
-        checkAuth(core);
-        await setup();
-        if (options.transport) state.server = await listen(core, handler, options.transport, options);
-        state.startedAt = now();
-        await presenceRows.addSelf();
-        tickTimer = setInterval(
-          // Every replica ticks its own sockets. A failed send is logged as the bus logs a failing
-          // listener, never thrown out of the timer.
-          () => {
-            try {
-              deliver({ event: "tick", payload: { ts: now() }, dropIfSlow: true });
-            } catch (error) {
-              logger.error("event listener failed", { error: String(error) });
-            }
-          },
-          tickIntervalMs,
-        );
-        state.phase = "running";
-        logger.info("gateway listening", {
-          ...address(),
-          transport: options.transport?.name ?? "in-memory",
-          auth: state.auth.mode,
-        });
-        return address();
-      } catch (error) {
-        state.phase = "stopped";
-        throw error;
+        return await attempt;
+      } finally {
+        starting = undefined;
       }
     },
 
     async stop(stopOptions: StopOptions = {}) {
+      await starting?.catch(() => {});
       if (state.phase === "stopped" || state.phase === "idle" || state.phase === "stopping") return;
       state.phase = "stopping";
       clearInterval(tickTimer);
