@@ -28,7 +28,7 @@ export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from ".
 /** Creates a gateway. Nothing listens until `start()`. */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, logger, secrets, bus, connections, stateVersion } = core;
+  const { state, now, logger, secrets, bus, connections } = core;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
@@ -46,7 +46,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     tickIntervalMs,
   }, options);
   // Subscribed before any module: connections get each event before module listeners run.
-  const deliver = fanOut(connections, stateVersion, core.topics);
+  const deliver = fanOut(connections, core, core.topics);
   bus.subscribe(deliver);
   const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
   // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.

@@ -32,7 +32,14 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
       target("writer", true, ["operator.write"], sent),
       target("pending", false, ["operator.read"], sent),
     ],
-    stateVersion,
+    {
+      stateVersion,
+      noteVersions: (seen) => {
+        stateVersion.presence = Math.max(stateVersion.presence, seen.presence ?? 0);
+        stateVersion.health = Math.max(stateVersion.health, seen.health ?? 0);
+        return stateVersion;
+      },
+    },
     topics,
   );
 
@@ -43,6 +50,8 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
   deliver({ event: "session.message", payload: {}, topics: ["session:main"], scope: "operator.read" });
   deliver({ event: "session.message", payload: {}, topics: ["session:other"] });
   deliver({ event: "tick", payload: {}, dropIfSlow: true });
+  // Another replica's change carries its versions; they are newer than ours, so they are what is sent.
+  deliver({ event: "health", payload: {}, stateVersion: { health: 9 } });
 
   const presenceVersions = { presence: 3, health: 7 };
   assert.deepEqual(sent, [
@@ -56,6 +65,8 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
     ["reader", "session.message", undefined, undefined],
     ["reader", "tick", undefined, true],
     ["writer", "tick", undefined, true],
+    ["reader", "health", { presence: 4, health: 9 }, undefined],
+    ["writer", "health", { presence: 4, health: 9 }, undefined],
   ]);
 });
 

@@ -31,6 +31,16 @@ export interface BusEvent {
   sessionKey?: string;
   /** Meant for gateway code on every replica (run ended, abort a run), never for a socket. */
   internal?: boolean;
+  /**
+   * For this process's sockets only; a shared bus does not carry it to other replicas (e.g.
+   * `config.changed`: every replica announces its own reload).
+   */
+  local?: boolean;
+  /**
+   * The state versions after the change this event announces (`presence`, `health`), so a replica that
+   * did not make the change stamps the event with them rather than with its own older counters.
+   */
+  stateVersion?: { presence?: number; health?: number };
   /** Droppable events (ticks, deltas) are skipped for slow consumers instead of closing them. */
   dropIfSlow?: boolean;
 }

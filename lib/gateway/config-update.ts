@@ -47,6 +47,11 @@ export function applyConfigUpdate(
     }
   }
   // Never the content: it may hold secrets, and clients re-read it with config.get if they care.
-  bus.publish({ event: "config.changed", payload: { ...source, ts: now() }, scope: "operator.read" });
+  bus.publish({
+    event: "config.changed",
+    payload: { ...source, ts: now() },
+    scope: "operator.read",
+    local: true,
+  });
   return { ok: true };
 }

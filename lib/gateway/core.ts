@@ -113,7 +113,7 @@ export interface GatewayCore {
    * Takes in counters read from the store (the authority): the local copy keeps the newest seen, and is
    * what `presence`/`health` events are stamped with as they fan out. Returns the copy.
    */
-  noteVersions(seen: StateVersions): StateVersions;
+  noteVersions(seen: Partial<StateVersions>): StateVersions;
   /** This boot's id: `hello-ok.server.bootId` and the gateway's own presence row. */
   readonly selfId: string;
   /** Rebuilds the secret redactor from the current config and auth and the host's values. */
@@ -171,9 +171,9 @@ export function createCore(options: GatewayOptions): GatewayCore {
   const observers = createObservers({ logger, now, registry });
   const stateVersion: StateVersions = { presence: 1, health: 1 };
   // Updated in place: fan-out holds this object.
-  const noteVersions = (seen: StateVersions) => {
-    stateVersion.presence = Math.max(stateVersion.presence, seen.presence);
-    stateVersion.health = Math.max(stateVersion.health, seen.health);
+  const noteVersions = (seen: Partial<StateVersions>) => {
+    stateVersion.presence = Math.max(stateVersion.presence, seen.presence ?? 0);
+    stateVersion.health = Math.max(stateVersion.health, seen.health ?? 0);
     return stateVersion;
   };
   const selfId = newId();

@@ -16,11 +16,13 @@ export type FanOutTarget = Pick<Connection, "ready" | "connId" | "caller" | "sen
 /** The bus listener that sends each event on to `connections` (also called directly for local ticks). */
 export function fanOut(
   connections: Iterable<FanOutTarget>,
-  stateVersion: GatewayCore["stateVersion"],
+  { stateVersion, noteVersions }: Pick<GatewayCore, "stateVersion" | "noteVersions">,
   topics: SocketTopics,
 ): (event: BusEvent) => void {
   return (event: BusEvent) => {
     if (!deliverableHere(event, topics)) return;
+    // A change another replica made carries its versions; ours may not have seen them yet.
+    if (event.stateVersion) noteVersions(event.stateVersion);
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
     for (const connection of connections) {
       if (!connection.ready) continue;

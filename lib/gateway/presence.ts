@@ -62,8 +62,12 @@ export function createPresenceRows(
   const changePresence = (change: () => Promise<boolean | void>): Promise<void> =>
     presenceChanges = presenceChanges.then(async () => {
       if ((await change()) === false) return;
-      noteVersions(await stores.stateVersions.bump("presence"));
-      bus.publish({ event: "presence", payload: { presence: await presence.list(now()) } });
+      const { presence: version } = noteVersions(await stores.stateVersions.bump("presence"));
+      bus.publish({
+        event: "presence",
+        payload: { presence: await presence.list(now()) },
+        stateVersion: { presence: version },
+      });
     }).catch((error) => logger.error("presence update failed", { error: String(error) }));
 
   return {

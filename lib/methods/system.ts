@@ -36,7 +36,9 @@ export interface SystemHost {
   /** Bumps a state version (`health`). */
   bumpStateVersion(key: string): Promise<number>;
   /** Where the `health` event goes out. */
-  readonly bus: { publish(event: { event: string; payload: unknown }): void };
+  readonly bus: {
+    publish(event: { event: string; payload: unknown; stateVersion?: { health?: number } }): void;
+  };
   /** Where the methods are registered. */
   registerMethod(method: AnyMethod): void;
 }
@@ -85,8 +87,8 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
         const now = host.now();
         if (now - lastBroadcast < HEALTH_BROADCAST_INTERVAL_MS) return snapshot;
         lastBroadcast = now;
-        return host.bumpStateVersion("health").then(() => {
-          host.bus.publish({ event: "health", payload: snapshot });
+        return host.bumpStateVersion("health").then((health) => {
+          host.bus.publish({ event: "health", payload: snapshot, stateVersion: { health } });
           return snapshot;
         });
       },

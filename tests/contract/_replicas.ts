@@ -159,6 +159,22 @@ export function replicasContract(
   });
 
   test(
+    "a presence event relayed from the other replica carries the version the change made",
+    async (a, b) => {
+      const [one, two] = [await replica(a), await replica(b)];
+      const watcher = await client(two);
+      await client(one, connectParams({ client: { id: "ui", mode: "ui", instanceId: "relayed" } }));
+      const event = await watcher.socket.waitFor((frame) =>
+        frame.type === "event" && frame.event === "presence" &&
+        JSON.stringify(frame.payload).includes("relayed")
+      );
+      const stamped = (event as { stateVersion?: { presence: number } }).stateVersion;
+      assert.equal(stamped?.presence, (await a.stateVersions.current()).presence);
+      return [one, two];
+    },
+  );
+
+  test(
     "a keyed request retried on the other replica gets the first outcome and runs nothing",
     async (a, b) => {
       const runs = { n: 0 };
