@@ -69,7 +69,9 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     transcripts: new MemoryTranscriptStore(),
     runs: new MemoryRunStore(now),
     leases: new MemoryLeaseStore(now),
-    bus: new InProcessEventBus(options.onListenerError),
+    bus: new InProcessEventBus(
+      options.onListenerError ?? ((error) => console.error("event listener failed", error)),
+    ),
     responseSessions: new MemoryResponseSessionStore(now),
   };
 }
