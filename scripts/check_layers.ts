@@ -1,8 +1,9 @@
 /**
  * Keeps the layers honest (docs/architecture.md): the core in `lib/` never imports the runner, touches a
  * runtime global (`Deno.*`, `process`, `Bun.*`, `node:` modules) only inside its adapters, and its packages
- * (a folder under `lib/`, or one `lib/*.ts` file) import each other without cycles. Source file names follow
- * the naming convention. Run by the test task through tests/layers_test.ts, or alone:
+ * (a folder under `lib/`, or one `lib/*.ts` file) import each other without cycles and only as the import
+ * table ({@link MAY_IMPORT}) allows. Source file names follow the naming convention. Run by the test task
+ * through tests/layers_test.ts, or alone:
  *
  *   deno run -A scripts/check_layers.ts [root]
  *
@@ -15,7 +16,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { blankSource } from "./_source_text.ts";
 
 /** What rule a finding breaks. */
-export type ViolationKind = "runner-import" | "runtime-api" | "cycle" | "file-name";
+export type ViolationKind = "runner-import" | "runtime-api" | "cycle" | "file-name" | "layer";
 
 /** One broken rule, naming the file (relative to the root, `/`-separated) and what in it breaks the rule. */
 export interface Violation {
@@ -48,23 +49,149 @@ export const NAME_RULES: readonly { folder: string; pattern: RegExp; rule: strin
   { folder: "examples", pattern: /^_?[a-z0-9]+(_[a-z0-9]+)*\.ts$/, rule: "snake_case" },
 ];
 
+/**
+ * What each package of `lib/` may import (docs/architecture.md, "The folders of lib/"): paths under `lib/`,
+ * a folder ending in `/` or one file; `type:` before a path allows type-only imports of it. A file belongs to
+ * the longest key that holds it, so `http/openai/` is a package of its own beside `http/`; a package without a
+ * key is not checked.
+ */
+export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  "errors.ts": [],
+  "version.ts": [],
+  "services.ts": [],
+  "timeout-signal.ts": [],
+  "net/": [],
+  "log/": [],
+  "protocol/": ["type:errors.ts"],
+  "bus/": ["protocol/"],
+  "config/": ["log/", "net/", "protocol/"],
+  "client/": ["errors.ts", "protocol/"],
+  "service/": ["errors.ts"],
+  "providers/": ["config/", "errors.ts", "type:log/", "timeout-signal.ts"],
+  "state/": ["bus/", "type:errors.ts", "type:providers/"],
+  "methods/": ["config/", "errors.ts", "log/", "protocol/", "type:state/", "version.ts"],
+  "types.ts": [
+    "type:bus/",
+    "type:config/",
+    "type:log/",
+    "type:methods/",
+    "type:protocol/",
+    "type:services.ts",
+    "type:state/",
+  ],
+  "http/": ["type:log/", "protocol/", "type:types.ts"],
+  "ws/": ["errors.ts", "type:log/", "protocol/", "type:types.ts"],
+  "auth/": ["type:config/", "errors.ts", "http/", "net/", "protocol/", "type:state/", "type:types.ts"],
+  "transports/": ["errors.ts", "type:log/", "protocol/", "transports/deno/", "type:ws/"],
+  "transports/deno/": ["errors.ts", "type:log/", "protocol/", "transports/types.ts", "type:ws/"],
+  "agents/": [
+    "type:bus/",
+    "config/",
+    "errors.ts",
+    "type:log/",
+    "methods/",
+    "protocol/",
+    "providers/",
+    "services.ts",
+    "state/",
+    "timeout-signal.ts",
+    "type:types.ts",
+  ],
+  "http/openai/": [
+    "agents/",
+    "config/",
+    "errors.ts",
+    "http/",
+    "type:log/",
+    "protocol/",
+    "providers/",
+    "state/",
+    "type:types.ts",
+  ],
+  "tools/": [
+    "agents/",
+    "config/",
+    "http/",
+    "type:log/",
+    "methods/",
+    "protocol/",
+    "type:providers/",
+    "type:types.ts",
+  ],
+  "metrics/": ["agents/", "methods/", "type:types.ts"],
+  "ui/": ["type:config/", "http/", "net/", "type:types.ts", "version.ts"],
+  "channels/": [
+    "agents/",
+    "auth/",
+    "config/",
+    "errors.ts",
+    "http/",
+    "type:log/",
+    "methods/",
+    "type:metrics/",
+    "protocol/",
+    "type:providers/",
+    "state/",
+    "type:types.ts",
+  ],
+  "hooks/": [
+    "type:agents/",
+    "auth/",
+    "channels/",
+    "config/",
+    "errors.ts",
+    "http/",
+    "type:log/",
+    "type:metrics/",
+    "type:state/",
+    "type:types.ts",
+  ],
+  "gateway/": [
+    "auth/",
+    "bus/",
+    "config/",
+    "errors.ts",
+    "http/",
+    "log/",
+    "methods/",
+    "net/",
+    "protocol/",
+    "services.ts",
+    "state/",
+    "transports/types.ts",
+    "type:types.ts",
+    "ui/origin.ts",
+    "version.ts",
+    "ws/",
+  ],
+  "gateway.ts": ["gateway/", "protocol/", "type:ws/"],
+};
+
+/** What {@link checkLayers} checks besides the fixed rules. */
+export interface CheckOptions {
+  /** The import table (see {@link MAY_IMPORT}); the command line uses {@link MAY_IMPORT}, none by default. */
+  mayImport?: Readonly<Record<string, readonly string[]>>;
+}
+
 /** Folders a name rule does not walk into: data, not source. */
 const SKIP_DIRS = new Set(["fixtures", "results", "node_modules"]);
 
 // A runtime global by name (`Deno.env`, `typeof Deno`, `globalThis.process`), not a property or object key.
 const RUNTIME_GLOBAL = /(?<![\w$.])(?:globalThis\s*\.\s*)?(Deno|process|Bun)(?![\w$]|\s*:)/g;
 const FROM_IMPORT =
-  /(?<![\w$.])(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\{[^}]*\}|\*(?:\s+as\s+[\w$]+)?|[\w$]+)\s+from\s*(["'])([^"'\n]+)\1/g;
-const BARE_IMPORT = /(?<![\w$.])import\s*\(?\s*(["'])([^"'\n]+)\1/g;
+  /(?<![\w$.])(?:import|export)\s+(?<type>type\s+)?(?<default>[\w$]+\s*,\s*)?(?:\{(?<names>[^}]*)\}|\*(?:\s+as\s+[\w$]+)?|[\w$]+)\s+from\s*(["'])(?<specifier>[^"'\n]+)\4/g;
+const BARE_IMPORT = /(?<![\w$.])import\s*\(?\s*(["'])(?<specifier>[^"'\n]+)\1/g;
 
 /** One module's imports as written, with the line each is on. */
 interface ImportRef {
   specifier: string;
   line: number;
+  /** `import type`, or braces whose every name is marked `type`: gone once compiled. */
+  typeOnly: boolean;
 }
 
 /** Checks the tree at `root` and returns every violation found, in a stable order. */
-export async function checkLayers(root: string): Promise<Violation[]> {
+export async function checkLayers(root: string, options: CheckOptions = {}): Promise<Violation[]> {
   root = resolve(root);
   const libFiles = await listTs(join(root, "lib"));
   const imports = new Map<string, ImportRef[]>();
@@ -73,7 +200,11 @@ export async function checkLayers(root: string): Promise<Violation[]> {
     const source = await Deno.readTextFile(join(root, file));
     const refs = findImports(blankSource(source, true));
     imports.set(file, refs);
-    violations.push(...runnerImports(file, refs), ...runtimeUses(file, source, refs));
+    violations.push(
+      ...runnerImports(file, refs),
+      ...runtimeUses(file, source, refs),
+      ...layerImports(file, refs, options.mayImport ?? {}),
+    );
   }
   violations.push(
     ...cycles(imports, "package"),
@@ -88,7 +219,11 @@ function findImports(code: string): ImportRef[] {
   const refs: ImportRef[] = [];
   for (const pattern of [FROM_IMPORT, BARE_IMPORT]) {
     for (const match of code.matchAll(pattern)) {
-      refs.push({ specifier: match[2], line: lineAt(code, match.index!) });
+      const { type, default: named, names, specifier } = match.groups!;
+      const typeOnly = type !== undefined ||
+        (names !== undefined && named === undefined &&
+          names.split(",").every((name) => name.trim() === "" || /^type\s/.test(name.trim())));
+      refs.push({ specifier, line: lineAt(code, match.index!), typeOnly });
     }
   }
   return refs.sort((a, b) => a.line - b.line);
@@ -112,6 +247,37 @@ function runtimeUses(file: string, source: string, refs: ImportRef[]): Violation
     found.push(`line ${lineAt(code, match.index!)}: uses ${match[1]}`);
   }
   return found.map((detail) => ({ kind: "runtime-api", file, detail }));
+}
+
+/** Imports of other `lib/` packages that the importing package's line in `mayImport` does not allow. */
+function layerImports(
+  file: string,
+  refs: ImportRef[],
+  mayImport: Readonly<Record<string, readonly string[]>>,
+): Violation[] {
+  const from = tablePackage(file, mayImport);
+  if (from === undefined) return [];
+  return refs.flatMap(({ specifier, line, typeOnly }) => {
+    const target = resolveLocal(file, specifier)?.slice("lib/".length);
+    if (!target || target.startsWith("../")) return [];
+    const to = tablePackage(`lib/${target}`, mayImport) ?? target;
+    if (to === from) return [];
+    const allowed = mayImport[from].some((entry) => {
+      const path = entry.replace(/^type:/, "");
+      return (path === to || path === target) && (typeOnly || !entry.startsWith("type:"));
+    });
+    if (allowed) return [];
+    const what = mayImport[from].includes(`type:${to}`) ? "a value from" : "from";
+    return [{ kind: "layer" as const, file, detail: `line ${line}: imports ${what} ${to} ("${specifier}")` }];
+  });
+}
+
+/** The longest key of `mayImport` holding `file` (a `lib/` path), if any. */
+function tablePackage(file: string, mayImport: Readonly<Record<string, readonly string[]>>) {
+  const path = file.slice("lib/".length);
+  return Object.keys(mayImport)
+    .filter((key) => key.endsWith("/") ? path.startsWith(key) : path === key)
+    .sort((a, b) => b.length - a.length)[0];
 }
 
 /** The package a `lib/` file belongs to: its first folder under lib/, or the file itself at lib/'s top. */
@@ -253,7 +419,8 @@ function lineAt(text: string, offset: number): number {
 }
 
 if (import.meta.main) {
-  const violations = await checkLayers(Deno.args[0] ?? join(import.meta.dirname!, ".."));
+  const root = Deno.args[0] ?? join(import.meta.dirname!, "..");
+  const violations = await checkLayers(root, { mayImport: MAY_IMPORT });
   for (const { kind, file, detail } of violations) console.error(`${kind}: ${file}: ${detail}`);
   if (violations.length) Deno.exit(1);
   console.log("layers: ok");

@@ -2,18 +2,18 @@
 // in a fixture tree written to a temporary directory.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { checkLayers, type Violation } from "../scripts/check_layers.ts";
+import { checkLayers, type CheckOptions, MAY_IMPORT, type Violation } from "../scripts/check_layers.ts";
 
 const repoRoot = join(import.meta.dirname!, "..");
 
-async function fixture(files: Record<string, string>): Promise<Violation[]> {
+async function fixture(files: Record<string, string>, options?: CheckOptions): Promise<Violation[]> {
   const root = await Deno.makeTempDir({ prefix: "layers-" });
   try {
     for (const [path, text] of Object.entries(files)) {
       await Deno.mkdir(join(root, dirname(path)), { recursive: true });
       await Deno.writeTextFile(join(root, path), text);
     }
-    return await checkLayers(root);
+    return await checkLayers(root, options);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -117,5 +117,57 @@ Deno.test("file names break the convention: kebab-case modules, snake_case tests
       detail: "some-feature_test.ts is not snake_case",
     },
     { kind: "file-name", file: "bench/_core-server.ts", detail: "_core-server.ts is not snake_case" },
+  ]);
+});
+
+Deno.test("the repository imports only what its import table allows", async () => {
+  assert.deepEqual(await checkLayers(repoRoot, { mayImport: MAY_IMPORT }), []);
+});
+
+Deno.test("an import the table does not allow is named; type-only entries admit only type imports", async () => {
+  const mayImport = {
+    "errors.ts": [],
+    "protocol/": ["type:errors.ts"],
+    "http/": ["protocol/", "transports/types.ts"],
+    "http/openai/": ["http/"],
+  };
+  const found = await fixture({
+    "lib/errors.ts": "export class E {}\n",
+    "lib/protocol/frames.ts": [
+      'import type { E } from "../errors.ts";',
+      'import { type E as F } from "../errors.ts";',
+      'import { E as G, type E as H } from "../errors.ts";',
+      "export type X = E | F | H;",
+      "export const g = G;",
+    ].join("\n"),
+    "lib/http/router.ts": [
+      'import { x } from "./response.ts";',
+      'import type { X } from "../protocol/frames.ts";',
+      'import type { T } from "../transports/types.ts";',
+      'import type { D } from "../transports/deno.ts";',
+      'import { o } from "./openai/chat.ts";',
+      "export const r = [x, o] as unknown as X | T | D;",
+    ].join("\n"),
+    "lib/http/response.ts": "export const x = 1;\n",
+    "lib/http/openai/chat.ts": 'import { x } from "../response.ts";\nexport const o = x;\n',
+    "lib/transports/types.ts": "export type T = 1;\n",
+    "lib/transports/deno.ts": 'import { E } from "../errors.ts";\nexport type D = E;\n',
+  }, { mayImport });
+  assert.deepEqual(found, [
+    {
+      kind: "layer",
+      file: "lib/http/router.ts",
+      detail: 'line 4: imports from transports/deno.ts ("../transports/deno.ts")',
+    },
+    {
+      kind: "layer",
+      file: "lib/http/router.ts",
+      detail: 'line 5: imports from http/openai/ ("./openai/chat.ts")',
+    },
+    {
+      kind: "layer",
+      file: "lib/protocol/frames.ts",
+      detail: 'line 3: imports a value from errors.ts ("../errors.ts")',
+    },
   ]);
 });

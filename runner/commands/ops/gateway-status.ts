@@ -13,18 +13,19 @@ import { CliError, EXIT } from "../../cli/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { readCliConfig } from "./config.ts";
+import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { otherGatewayHints, otherProfileGateways } from "./other-gateways.ts";
 import {
+  type AuditIssue,
   auditService,
   inspectService,
   installerHost,
   redactEnvironment,
   type ServiceSnapshot,
 } from "./service.ts";
-import { CONNECTION_FLAGS, PORT_FLAG, printJson, querySetup } from "./shared.ts";
+import { CONNECTION_FLAGS, PORT_FLAG, printJson, type QuerySetup, querySetup } from "./shared.ts";
 import { resolvePort } from "./target.ts";
 
 /** The `rpc` block of `gateway status --json`. */
@@ -96,6 +97,21 @@ function describeConfig(report: { path: string; exists: boolean; valid: boolean 
   return `${report.path}${!report.exists ? " (missing)" : report.valid ? "" : " (invalid)"}`;
 }
 
+/** Everything `gateway status` reports, gathered once for both the JSON and the text form. */
+interface StatusFacts {
+  setup: QuerySetup;
+  service: ServiceSnapshot;
+  serviceConfig: CliConfigReport;
+  issues: AuditIssue[];
+  probe: ProbeOutcome | undefined;
+  portBusy: boolean | undefined;
+  extra: Awaited<ReturnType<typeof scanGatewayServices>>;
+  requireRpc: boolean;
+  httpUrl: string;
+  probeNote: string;
+  failed: boolean;
+}
+
 /** Builds `gateway status`. */
 export function gatewayStatusCommand(host: OpsHost): RunnerCommand {
   return defineCommand({
@@ -115,132 +131,158 @@ export function gatewayStatusCommand(host: OpsHost): RunnerCommand {
         throw new CliError("--require-rpc cannot be combined with --no-probe", EXIT.usage);
       }
       const setup = await querySetup(flags, ctx, { probeAll: true });
-      const { gateway, config } = setup;
-      const primary = gateway.targets[0];
-      const [service, probe, portBusy] = await Promise.all([
-        inspectService(host, ctx),
-        noProbe ? undefined : probeTarget(host, primary, { timeoutMs: setup.timeoutMs, read: requireRpc }),
-        host.portInUse(gateway.port).catch(() => undefined),
-      ]);
-      const servicePath = service.installed?.environment.OPENCLAW_CONFIG_PATH ?? ctx.paths.configPath;
-      const serviceConfig = servicePath === config.path ? config : await readCliConfig(servicePath, ctx.env);
-      const issues = service.installed
-        ? auditService(service.installed, {
-          port: resolvePort(undefined, ctx.env, config.config, ctx.dev).port,
-          configPath: ctx.paths.configPath,
-          stateDir: ctx.paths.stateDir,
-        })
-        : [];
-      const extra = flags.deep === true && service.installer
-        ? await scanGatewayServices(installerHost(host, ctx), service.installer.name).catch(() => [])
-        : [];
-      const httpUrl = `http://${
-        gateway.bindHost === "0.0.0.0" ? "127.0.0.1" : gateway.bindHost
-      }:${gateway.port}/`;
-      const probeNote = gateway.bindMode === "loopback"
-        ? "Loopback-only gateway; only local clients can connect."
-        : `Gateway binds ${gateway.bindHost}; remote clients need the token or password.`;
-      const failed = probe !== undefined && (!probe.ok || (requireRpc && !probe.rpcOk));
-
-      if (setup.json) {
-        printJson(ctx, {
-          cli: { version: GATEWAY_VERSION, entrypoint: host.launcher().join(" ") },
-          logFile: service.installer?.logs ?? null,
-          service: serviceJson(service, issues),
-          config: {
-            cli: { path: config.path, exists: config.exists, valid: config.valid, issues: config.issues },
-            daemon: { path: serviceConfig.path, exists: serviceConfig.exists, valid: serviceConfig.valid },
-          },
-          gateway: {
-            bindMode: gateway.bindMode,
-            bindHost: gateway.bindHost,
-            port: gateway.port,
-            portSource: gateway.portSource,
-            probeUrl: primary.url,
-            controlUiLinks: { httpUrl, wsUrl: `ws://127.0.0.1:${gateway.port}` },
-            probeNote,
-            ...(probe?.hello ? { version: probe.hello.server.version } : {}),
-          },
-          port: {
-            port: gateway.port,
-            status: portBusy === undefined ? "unknown" : portBusy ? "busy" : "free",
-          },
-          rpc: rpcJson(probe, gateway.authWarning),
-          extraServices: extra,
-        });
-        return failed ? EXIT.failure : EXIT.ok;
-      }
-
-      const lines: string[] = [];
-      const state = service.state;
-      lines.push(
-        service.installer
-          ? `Service: ${service.installer.kind} ${service.installer.name} (${
-            state?.installed ? "installed" : "not installed"
-          })`
-          : `Service: no supported service manager (${service.reason})`,
-      );
-      if (service.installer) lines.push(`Service logs: ${service.installer.logs}`);
-      lines.push(
-        "",
-        `Config (cli): ${describeConfig(config)}`,
-        `Config (service): ${describeConfig(serviceConfig)}`,
-      );
-      for (const issue of config.issues) lines.push(`  ${issue}`);
-      lines.push(
-        "",
-        `Gateway: bind=${gateway.bindMode} (${gateway.bindHost}), port=${gateway.port} (${gateway.portSource})`,
-        `Probe target: ${primary.url}`,
-        `Dashboard: ${httpUrl}`,
-        `Probe note: ${probeNote}`,
-        "",
-        `CLI version: ${GATEWAY_VERSION}`,
-      );
-      if (probe?.hello) lines.push(`Gateway version: ${probe.hello.server.version}`);
-      lines.push("");
-      const runtime = state
-        ? `${state.runtime}${state.pid ? ` (pid ${state.pid})` : ""}${
-          state.detail ? `, ${state.detail}` : ""
-        }`
-        : "unknown";
-      lines.push(`Runtime: ${runtime}`);
-      if (probe) {
-        lines.push(
-          `Connectivity probe: ${
-            probe.ok ? `ok (${probe.connectMs}ms)` : `failed - ${probe.error?.message}`
-          }`,
-        );
-        if (probe.ok) lines.push(`Capability: ${capabilityLabel(probe.capability)}`);
-        if (requireRpc) lines.push(`Read probe: ${probe.rpcOk ? "ok" : `failed - ${probe.readError}`}`);
-        if (!probe.ok && gateway.authWarning) lines.push(`Auth warning: ${gateway.authWarning}`);
-      } else {
-        lines.push("Connectivity probe: skipped (--no-probe)");
-      }
-      if (portBusy !== undefined) lines.push(`Port ${gateway.port}: ${portBusy ? "in use" : "free"}`);
-      for (const issue of issues) lines.push(`Service config: ${issue.message}`);
-      if (extra.length) {
-        lines.push("", "Other gateway-like services detected (best effort):");
-        for (const found of extra) {
-          lines.push(`- ${found.kind} ${found.scope} ${found.name}${found.path ? ` (${found.path})` : ""}`);
-        }
-        lines.push("Usually one gateway per machine is enough; remove the ones you no longer use.");
-      }
-      if (failed) {
-        const elsewhere = probe?.error?.kind === "auth" ? [] : otherGatewayHints(
-          await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
-          "gateway status",
-        );
-        lines.push(
-          "",
-          probe?.error?.kind === "auth"
-            ? "Next: pass the right --token/--password, or check gateway.auth in the config."
-            : elsewhere.length
-            ? elsewhere.join("\n")
-            : "Next: start it with `openclaw gateway start` (service) or `openclaw gateway run`, then `openclaw doctor`.",
-        );
-      }
-      ctx.output.out(lines.join("\n"));
-      return failed ? EXIT.failure : EXIT.ok;
+      const facts = await gatherStatus(host, ctx, setup, { noProbe, requireRpc, deep: flags.deep === true });
+      if (setup.json) printJson(ctx, statusJson(host, facts));
+      else ctx.output.out(await statusText(ctx, facts));
+      return facts.failed ? EXIT.failure : EXIT.ok;
     },
   });
+}
+
+async function gatherStatus(
+  host: OpsHost,
+  ctx: CliContext,
+  setup: QuerySetup,
+  { noProbe, requireRpc, deep }: { noProbe: boolean; requireRpc: boolean; deep: boolean },
+): Promise<StatusFacts> {
+  const { gateway, config } = setup;
+  const [service, probe, portBusy] = await Promise.all([
+    inspectService(host, ctx),
+    noProbe
+      ? undefined
+      : probeTarget(host, gateway.targets[0], { timeoutMs: setup.timeoutMs, read: requireRpc }),
+    host.portInUse(gateway.port).catch(() => undefined),
+  ]);
+  const servicePath = service.installed?.environment.OPENCLAW_CONFIG_PATH ?? ctx.paths.configPath;
+  const serviceConfig = servicePath === config.path ? config : await readCliConfig(servicePath, ctx.env);
+  const issues = service.installed
+    ? auditService(service.installed, {
+      port: resolvePort(undefined, ctx.env, config.config, ctx.dev).port,
+      configPath: ctx.paths.configPath,
+      stateDir: ctx.paths.stateDir,
+    })
+    : [];
+  const extra = deep && service.installer
+    ? await scanGatewayServices(installerHost(host, ctx), service.installer.name).catch(() => [])
+    : [];
+  const httpUrl = `http://${
+    gateway.bindHost === "0.0.0.0" ? "127.0.0.1" : gateway.bindHost
+  }:${gateway.port}/`;
+  const probeNote = gateway.bindMode === "loopback"
+    ? "Loopback-only gateway; only local clients can connect."
+    : `Gateway binds ${gateway.bindHost}; remote clients need the token or password.`;
+  const failed = probe !== undefined && (!probe.ok || (requireRpc && !probe.rpcOk));
+  return {
+    setup,
+    service,
+    serviceConfig,
+    issues,
+    probe,
+    portBusy,
+    extra,
+    requireRpc,
+    httpUrl,
+    probeNote,
+    failed,
+  };
+}
+
+function statusJson(host: OpsHost, facts: StatusFacts): Record<string, unknown> {
+  const { setup: { gateway, config }, service, serviceConfig, probe, portBusy } = facts;
+  return {
+    cli: { version: GATEWAY_VERSION, entrypoint: host.launcher().join(" ") },
+    logFile: service.installer?.logs ?? null,
+    service: serviceJson(service, facts.issues),
+    config: {
+      cli: { path: config.path, exists: config.exists, valid: config.valid, issues: config.issues },
+      daemon: { path: serviceConfig.path, exists: serviceConfig.exists, valid: serviceConfig.valid },
+    },
+    gateway: {
+      bindMode: gateway.bindMode,
+      bindHost: gateway.bindHost,
+      port: gateway.port,
+      portSource: gateway.portSource,
+      probeUrl: gateway.targets[0].url,
+      controlUiLinks: { httpUrl: facts.httpUrl, wsUrl: `ws://127.0.0.1:${gateway.port}` },
+      probeNote: facts.probeNote,
+      ...(probe?.hello ? { version: probe.hello.server.version } : {}),
+    },
+    port: {
+      port: gateway.port,
+      status: portBusy === undefined ? "unknown" : portBusy ? "busy" : "free",
+    },
+    rpc: rpcJson(probe, gateway.authWarning),
+    extraServices: facts.extra,
+  };
+}
+
+async function statusText(ctx: CliContext, facts: StatusFacts): Promise<string> {
+  const { setup: { gateway, config }, service, probe } = facts;
+  const lines: string[] = [];
+  const state = service.state;
+  lines.push(
+    service.installer
+      ? `Service: ${service.installer.kind} ${service.installer.name} (${
+        state?.installed ? "installed" : "not installed"
+      })`
+      : `Service: no supported service manager (${service.reason})`,
+  );
+  if (service.installer) lines.push(`Service logs: ${service.installer.logs}`);
+  lines.push(
+    "",
+    `Config (cli): ${describeConfig(config)}`,
+    `Config (service): ${describeConfig(facts.serviceConfig)}`,
+  );
+  for (const issue of config.issues) lines.push(`  ${issue}`);
+  lines.push(
+    "",
+    `Gateway: bind=${gateway.bindMode} (${gateway.bindHost}), port=${gateway.port} (${gateway.portSource})`,
+    `Probe target: ${gateway.targets[0].url}`,
+    `Dashboard: ${facts.httpUrl}`,
+    `Probe note: ${facts.probeNote}`,
+    "",
+    `CLI version: ${GATEWAY_VERSION}`,
+  );
+  if (probe?.hello) lines.push(`Gateway version: ${probe.hello.server.version}`);
+  lines.push("");
+  const runtime = state
+    ? `${state.runtime}${state.pid ? ` (pid ${state.pid})` : ""}${state.detail ? `, ${state.detail}` : ""}`
+    : "unknown";
+  lines.push(`Runtime: ${runtime}`, ...probeLines(facts));
+  if (facts.portBusy !== undefined) lines.push(`Port ${gateway.port}: ${facts.portBusy ? "in use" : "free"}`);
+  for (const issue of facts.issues) lines.push(`Service config: ${issue.message}`);
+  if (facts.extra.length) {
+    lines.push("", "Other gateway-like services detected (best effort):");
+    for (const found of facts.extra) {
+      lines.push(`- ${found.kind} ${found.scope} ${found.name}${found.path ? ` (${found.path})` : ""}`);
+    }
+    lines.push("Usually one gateway per machine is enough; remove the ones you no longer use.");
+  }
+  if (facts.failed) lines.push("", await nextStep(ctx, probe));
+  return lines.join("\n");
+}
+
+function probeLines({ probe, requireRpc, setup: { gateway } }: StatusFacts): string[] {
+  if (!probe) return ["Connectivity probe: skipped (--no-probe)"];
+  const lines = [
+    `Connectivity probe: ${probe.ok ? `ok (${probe.connectMs}ms)` : `failed - ${probe.error?.message}`}`,
+  ];
+  if (probe.ok) lines.push(`Capability: ${capabilityLabel(probe.capability)}`);
+  if (requireRpc) lines.push(`Read probe: ${probe.rpcOk ? "ok" : `failed - ${probe.readError}`}`);
+  if (!probe.ok && gateway.authWarning) lines.push(`Auth warning: ${gateway.authWarning}`);
+  return lines;
+}
+
+/** What to do when the probe failed: fix the credentials, or start the gateway (or find it elsewhere). */
+async function nextStep(ctx: CliContext, probe: ProbeOutcome | undefined): Promise<string> {
+  if (probe?.error?.kind === "auth") {
+    return "Next: pass the right --token/--password, or check gateway.auth in the config.";
+  }
+  const elsewhere = otherGatewayHints(
+    await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+    "gateway status",
+  );
+  return elsewhere.length
+    ? elsewhere.join("\n")
+    : "Next: start it with `openclaw gateway start` (service) or `openclaw gateway run`, then `openclaw doctor`.";
 }

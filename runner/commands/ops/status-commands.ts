@@ -11,14 +11,14 @@ import { stringFlag } from "../../cli/args.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
-import type { RunnerCommand } from "../../command.ts";
+import type { CliContext, RunnerCommand } from "../../command.ts";
 import type { CliConfigReport } from "./config.ts";
-import { openConnection, probeTarget } from "./connect.ts";
+import { openConnection, type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import { otherGatewayHints, otherProfileGateways } from "./other-gateways.ts";
 import { healthChannels } from "./rpc-commands.ts";
-import { inspectService } from "./service.ts";
-import { CONNECTION_FLAGS, printJson, querySetup } from "./shared.ts";
+import { inspectService, type ServiceSnapshot } from "./service.ts";
+import { CONNECTION_FLAGS, printJson, type QuerySetup, querySetup } from "./shared.ts";
 import type { GatewayTarget } from "./target.ts";
 
 /** Channels named in the config (`channels.<id>`), for when no gateway can be asked. */
@@ -125,6 +125,15 @@ function formatUptime(ms: number): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** What `status` shows, gathered once for both the JSON and the text form. */
+interface Overview {
+  setup: QuerySetup;
+  target: GatewayTarget;
+  probe: ProbeOutcome;
+  service: ServiceSnapshot;
+  channels: { id: string; label: string; state: string }[];
+}
+
 function statusCommand(host: OpsHost): RunnerCommand {
   return defineCommand({
     path: ["status"],
@@ -135,118 +144,140 @@ function statusCommand(host: OpsHost): RunnerCommand {
     },
     async run({ flags }, ctx) {
       const setup = await querySetup(flags, ctx);
-      const target = setup.gateway.targets[0];
-      const [probe, service] = await Promise.all([
-        probeTarget(host, target, { timeoutMs: setup.timeoutMs, read: true }),
-        inspectService(host, ctx),
-      ]);
-      const channelsLive = flags.deep === true && probe.ok
-        ? await liveChannels(host, target, setup.timeoutMs, true).catch(() => undefined)
-        : undefined;
-      const channels = channelsLive
-        ? healthChannels(channelsLive.payload)
-        : probe.health
-        ? healthChannels(probe.health)
-        : configuredChannels(setup.config).map((c) => ({
-          id: c.id,
-          label: c.id,
-          state: "configured (gateway not asked)",
-        }));
-      const status = probe.status ?? {};
-      const state = service.state;
-      if (setup.json) {
-        printJson(ctx, {
-          gateway: {
-            url: target.url,
-            reachable: probe.ok,
-            ...(probe.connectMs !== undefined ? { connectMs: probe.connectMs } : {}),
-            capability: probe.capability,
-            ...(probe.hello ? { version: probe.hello.server.version, uptimeMs: status.uptimeMs } : {}),
-            ...(probe.error ? { error: probe.error } : {}),
-          },
-          service: service.installer
-            ? {
-              kind: service.installer.kind,
-              label: service.installer.name,
-              installed: state?.installed ?? false,
-              runtime: state?.runtime ?? "unknown",
-            }
-            : { label: "no supported service manager detected", installed: false, runtime: "unknown" },
-          config: {
-            path: setup.config.path,
-            exists: setup.config.exists,
-            valid: setup.config.valid,
-            issues: setup.config.issues,
-          },
-          dashboard: `http://127.0.0.1:${setup.gateway.port}/`,
-          health: probe.health ?? null,
-          status: probe.status ?? null,
-          channels,
-        });
-        return probe.ok ? EXIT.ok : EXIT.failure;
-      }
-      const rows: [string, string][] = [
-        [
-          "Gateway",
-          probe.ok
-            ? `${target.url} · reachable (${probe.connectMs}ms) · ${
-              capabilityLabel(probe.capability)
-            } · version ${probe.hello?.server.version}` +
-              (typeof status.uptimeMs === "number" ? ` · up ${formatUptime(status.uptimeMs)}` : "")
-            : probe.error?.kind === "auth"
-            ? `${target.url} · ${probe.error.message.replace(/^gateway /, "")}`
-            : `${target.url} · unreachable: ${probe.error?.message}`,
-        ],
-        [
-          "Service",
-          service.installer
-            ? `${service.installer.kind} ${service.installer.name} · ${
-              state?.installed
-                ? `installed · ${state.runtime}${state.pid ? ` (pid ${state.pid})` : ""}`
-                : "not installed"
-            }`
-            : `none (${service.reason})`,
-        ],
-        [
-          "Config",
-          `${setup.config.path}${
-            setup.config.exists ? (setup.config.valid ? "" : " (invalid)") : " (missing, defaults)"
-          }`,
-        ],
-        ["Dashboard", `http://127.0.0.1:${setup.gateway.port}/`],
-        ["Auth", typeof status.authMode === "string" ? status.authMode : "unknown"],
-        ...(Array.isArray(status.agents) ? [["Models", agentModels(status.agents)] as [string, string]] : []),
-        [
-          "Channels",
-          channels.length ? channels.map((c) => `${c.label}: ${c.state}`).join(", ") : "none configured",
-        ],
-      ];
-      const width = Math.max(...rows.map(([k]) => k.length));
-      const lines = ["OpenClaw status", "", ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)];
-      if (!setup.config.valid) {
-        lines.push(
-          "",
-          "Config problems:",
-          ...setup.config.issues.map((i) => `- ${i}`),
-        );
-      }
-      // An auth failure already carries its one hint (which credential to check).
-      if (!probe.ok && probe.error?.kind !== "auth") {
-        const elsewhere = otherGatewayHints(
-          await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
-          "status",
-        );
-        lines.push(
-          "",
-          ...(elsewhere.length
-            ? elsewhere
-            : ["Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup."]),
-        );
-      }
-      ctx.output.out(lines.join("\n"));
-      return probe.ok ? EXIT.ok : EXIT.failure;
+      const overview = await gatherOverview(host, ctx, setup, flags.deep === true);
+      if (setup.json) printJson(ctx, overviewJson(overview));
+      else ctx.output.out(await overviewText(ctx, overview));
+      return overview.probe.ok ? EXIT.ok : EXIT.failure;
     },
   });
+}
+
+async function gatherOverview(
+  host: OpsHost,
+  ctx: CliContext,
+  setup: QuerySetup,
+  deep: boolean,
+): Promise<Overview> {
+  const target = setup.gateway.targets[0];
+  const [probe, service] = await Promise.all([
+    probeTarget(host, target, { timeoutMs: setup.timeoutMs, read: true }),
+    inspectService(host, ctx),
+  ]);
+  const channelsLive = deep && probe.ok
+    ? await liveChannels(host, target, setup.timeoutMs, true).catch(() => undefined)
+    : undefined;
+  const channels = channelsLive
+    ? healthChannels(channelsLive.payload)
+    : probe.health
+    ? healthChannels(probe.health)
+    : configuredChannels(setup.config).map((c) => ({
+      id: c.id,
+      label: c.id,
+      state: "configured (gateway not asked)",
+    }));
+  return { setup, target, probe, service, channels };
+}
+
+function overviewJson({ setup, target, probe, service, channels }: Overview): Record<string, unknown> {
+  const status = probe.status ?? {};
+  const state = service.state;
+  return {
+    gateway: {
+      url: target.url,
+      reachable: probe.ok,
+      ...(probe.connectMs !== undefined ? { connectMs: probe.connectMs } : {}),
+      capability: probe.capability,
+      ...(probe.hello ? { version: probe.hello.server.version, uptimeMs: status.uptimeMs } : {}),
+      ...(probe.error ? { error: probe.error } : {}),
+    },
+    service: service.installer
+      ? {
+        kind: service.installer.kind,
+        label: service.installer.name,
+        installed: state?.installed ?? false,
+        runtime: state?.runtime ?? "unknown",
+      }
+      : { label: "no supported service manager detected", installed: false, runtime: "unknown" },
+    config: {
+      path: setup.config.path,
+      exists: setup.config.exists,
+      valid: setup.config.valid,
+      issues: setup.config.issues,
+    },
+    dashboard: `http://127.0.0.1:${setup.gateway.port}/`,
+    health: probe.health ?? null,
+    status: probe.status ?? null,
+    channels,
+  };
+}
+
+async function overviewText(ctx: CliContext, overview: Overview): Promise<string> {
+  const { setup, probe } = overview;
+  const rows = overviewRows(overview);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = ["OpenClaw status", "", ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`)];
+  if (!setup.config.valid) {
+    lines.push(
+      "",
+      "Config problems:",
+      ...setup.config.issues.map((i) => `- ${i}`),
+    );
+  }
+  // An auth failure already carries its one hint (which credential to check).
+  if (!probe.ok && probe.error?.kind !== "auth") {
+    const elsewhere = otherGatewayHints(
+      await otherProfileGateways(resolveHome(ctx.env, homedir()), ctx.paths.stateDir),
+      "status",
+    );
+    lines.push(
+      "",
+      ...(elsewhere.length
+        ? elsewhere
+        : ["Next: `openclaw gateway status` for details, `openclaw doctor` to check the setup."]),
+    );
+  }
+  return lines.join("\n");
+}
+
+function overviewRows({ setup, target, probe, service, channels }: Overview): [string, string][] {
+  const status = probe.status ?? {};
+  const state = service.state;
+  return [
+    [
+      "Gateway",
+      probe.ok
+        ? `${target.url} · reachable (${probe.connectMs}ms) · ${
+          capabilityLabel(probe.capability)
+        } · version ${probe.hello?.server.version}` +
+          (typeof status.uptimeMs === "number" ? ` · up ${formatUptime(status.uptimeMs)}` : "")
+        : probe.error?.kind === "auth"
+        ? `${target.url} · ${probe.error.message.replace(/^gateway /, "")}`
+        : `${target.url} · unreachable: ${probe.error?.message}`,
+    ],
+    [
+      "Service",
+      service.installer
+        ? `${service.installer.kind} ${service.installer.name} · ${
+          state?.installed
+            ? `installed · ${state.runtime}${state.pid ? ` (pid ${state.pid})` : ""}`
+            : "not installed"
+        }`
+        : `none (${service.reason})`,
+    ],
+    [
+      "Config",
+      `${setup.config.path}${
+        setup.config.exists ? (setup.config.valid ? "" : " (invalid)") : " (missing, defaults)"
+      }`,
+    ],
+    ["Dashboard", `http://127.0.0.1:${setup.gateway.port}/`],
+    ["Auth", typeof status.authMode === "string" ? status.authMode : "unknown"],
+    ...(Array.isArray(status.agents) ? [["Models", agentModels(status.agents)] as [string, string]] : []),
+    [
+      "Channels",
+      channels.length ? channels.map((c) => `${c.label}: ${c.state}`).join(", ") : "none configured",
+    ],
+  ];
 }
 
 /** `status` and `channels status`. */

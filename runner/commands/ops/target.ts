@@ -89,39 +89,13 @@ export function resolveGateway(
   const gw = config.gateway ?? {};
   const { port, portSource } = resolvePort(flags.port, env, config, dev);
   const bindMode = gw.bind ?? "loopback";
-  const bindHost = bindMode === "loopback"
-    ? "127.0.0.1"
-    : bindMode === "custom"
-    ? gw.customBindHost ?? "127.0.0.1"
-    : "0.0.0.0";
   const unresolved: string[] = [];
   const secret = (value: unknown, path: string) => secretValue(value, env, path, unresolved);
   const explicit = { token: flags.token || undefined, password: flags.password || undefined };
-  const hasExplicit = explicit.token !== undefined || explicit.password !== undefined;
-  const targets: GatewayTarget[] = [];
+  const override = urlTarget(flags, env, explicit);
+  const targets: GatewayTarget[] = override ? [override] : [];
   // Explicit credentials belong to an explicit --url when there is one, else to the resolved target.
   const own: { token?: string; password?: string } = flags.url ? {} : explicit;
-
-  if (flags.url) {
-    if (flags.port !== undefined) {
-      throw new CliError("--port cannot be combined with --url; pass one of them", EXIT.usage);
-    }
-    if (!hasExplicit) {
-      throw new CliError(
-        "gateway url override requires explicit credentials: pass --token or --password with --url",
-        EXIT.usage,
-      );
-    }
-    targets.push({ id: "explicit", label: "URL (explicit)", url: flags.url, ...explicit });
-  } else if (env.OPENCLAW_GATEWAY_URL && flags.port === undefined) {
-    targets.push({
-      id: "env",
-      label: "URL (OPENCLAW_GATEWAY_URL)",
-      url: env.OPENCLAW_GATEWAY_URL,
-      token: explicit.token ?? (env.OPENCLAW_GATEWAY_TOKEN || undefined),
-      password: explicit.password ?? (env.OPENCLAW_GATEWAY_PASSWORD || undefined),
-    });
-  }
 
   const remote = gw.remote ?? {};
   if (gw.mode === "remote" && remote.url && flags.port === undefined && (!flags.url || options.probeAll)) {
@@ -155,12 +129,49 @@ export function resolveGateway(
     port,
     portSource,
     bindMode,
-    bindHost,
+    bindHost: bindHostOf(bindMode, gw.customBindHost),
     targets,
     ...(unresolved.length
       ? {
         authWarning: `could not resolve ${[...new Set(unresolved)].join(", ")}; pass --token or --password`,
       }
       : {}),
+  };
+}
+
+/** The address a gateway with this bind mode listens on. */
+function bindHostOf(bindMode: string, customBindHost: string | undefined): string {
+  if (bindMode === "loopback") return "127.0.0.1";
+  return bindMode === "custom" ? customBindHost ?? "127.0.0.1" : "0.0.0.0";
+}
+
+/**
+ * The target a URL names ahead of the configured ones: `--url` (explicit credentials required), else
+ * `OPENCLAW_GATEWAY_URL`.
+ */
+function urlTarget(
+  flags: ConnectionFlags,
+  env: Record<string, string | undefined>,
+  explicit: { token?: string; password?: string },
+): GatewayTarget | undefined {
+  if (flags.url) {
+    if (flags.port !== undefined) {
+      throw new CliError("--port cannot be combined with --url; pass one of them", EXIT.usage);
+    }
+    if (explicit.token === undefined && explicit.password === undefined) {
+      throw new CliError(
+        "gateway url override requires explicit credentials: pass --token or --password with --url",
+        EXIT.usage,
+      );
+    }
+    return { id: "explicit", label: "URL (explicit)", url: flags.url, ...explicit };
+  }
+  if (!env.OPENCLAW_GATEWAY_URL || flags.port !== undefined) return undefined;
+  return {
+    id: "env",
+    label: "URL (OPENCLAW_GATEWAY_URL)",
+    url: env.OPENCLAW_GATEWAY_URL,
+    token: explicit.token ?? (env.OPENCLAW_GATEWAY_TOKEN || undefined),
+    password: explicit.password ?? (env.OPENCLAW_GATEWAY_PASSWORD || undefined),
   };
 }
