@@ -118,7 +118,35 @@ interface Session {
   closed: boolean;
 }
 
-/** Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on. */
+/**
+ * Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on.
+ *
+ * @example Connect to a gateway on a free loopback port and call `health`
+ * ```ts
+ * import { connectGateway, createGateway } from "@openclaw-ts/gateway";
+ * import { denoTransport } from "@openclaw-ts/gateway/deno";
+ *
+ * const gateway = createGateway({
+ *   transport: denoTransport(),
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ * });
+ * const address = await gateway.start();
+ *
+ * const connection = await connectGateway({
+ *   url: `ws://127.0.0.1:${address!.port}`,
+ *   WebSocket,
+ *   client: { id: "cli", mode: "cli", version: "1.0.0", platform: "linux" },
+ *   token: "s3cret",
+ * });
+ * if (!connection.hello.auth.scopes.includes("operator.read")) throw new Error("scope not granted");
+ * const health = await connection.request<{ ok: boolean }>("health");
+ * if (!health.ok) throw new Error(JSON.stringify(health));
+ * connection.close();
+ * await gateway.stop();
+ * ```
+ */
 export function connectGateway(options: ConnectOptions): Promise<GatewayConnection> {
   const url = options.url;
   const budget = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
