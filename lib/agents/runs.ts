@@ -25,7 +25,7 @@ export interface LiveRun {
   readonly runId: string;
   /** The full key of the session it runs in. */
   readonly sessionKey: string;
-  /** The agent that runs it. */
+  /** The id of the agent whose model, timeout and concurrency limit the run uses. */
   readonly agentId: string;
   /** When the gateway accepted it, ms since the epoch. */
   readonly acceptedAt: number;

@@ -69,7 +69,7 @@ export interface RunInfo {
   runId: string;
   /** The full key of the session it runs in (`agent:<agentId>:<rest>`). */
   sessionKey: string;
-  /** The agent that runs it. */
+  /** The id of the agent whose model and tools the run uses. */
   agentId: string;
   /** Who started it, and from which socket. */
   origin: RunOrigin;
@@ -125,7 +125,7 @@ export interface RunHandle {
   acceptedAt: number;
   /** The full key of the session the turn runs in. */
   sessionKey: string;
-  /** The agent that runs it. */
+  /** The id of the agent whose model and limits the run uses (the one the session key names). */
   agentId: string;
   /** Settles with how the run ended: ok, error (with its shape) or aborted. */
   done: Promise<RunOutcome>;
@@ -140,7 +140,7 @@ export interface RunHandle {
 
 /** What `agent.wait` reports. */
 export interface WaitResult {
-  /** The run waited for. */
+  /** The id that was asked about, echoed back. */
   runId: string;
   /** `ok` when it finished normally, `error` when it failed or was aborted, `timeout` when it is still going. */
   status: "ok" | "error" | "timeout";

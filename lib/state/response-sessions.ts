@@ -33,7 +33,7 @@ export class MemoryResponseSessionStore implements ResponseSessionStore {
   /** `now` is the clock TTLs run on; at most `cap` responses are remembered. */
   constructor(
     private readonly now: () => number = () => Date.now(),
-    private readonly cap = REMEMBERED_RESPONSES,
+    private readonly cap: number = REMEMBERED_RESPONSES,
   ) {}
 
   remember(responseId: string, session: ResponseSession, ttlMs: number): Promise<void> {

@@ -13,7 +13,7 @@ export type RunState = "queued" | "running" | "ok" | "error" | "aborted";
 
 /** How a run ended. */
 export interface RunOutcome {
-  /** The run's id. */
+  /** The id `agent` and `chat.send` answered with; `agent.wait` and `chat.abort` take it. */
   runId: string;
   /** The full key of the session it ran in. */
   sessionKey: string;
@@ -97,7 +97,7 @@ export class MemoryRunStore implements RunStore {
   /** `now` is the clock TTLs run on; at most `cap` ended runs are kept. */
   constructor(
     private readonly now: () => number = () => Date.now(),
-    private readonly cap = FINISHED_RUN_CAP,
+    private readonly cap: number = FINISHED_RUN_CAP,
   ) {}
 
   /** Keeps a copy of the record for `ttlMs` ms, unless the run's stored record already ended. */
