@@ -58,6 +58,7 @@ export type {
   HttpHandler,
   HttpRoute,
   HttpRouteAuth,
+  PreparedResponse,
   RequestInfo,
   SocketGuard,
   SocketRequestInfo,
@@ -173,6 +174,7 @@ export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/st
 export {
   MemoryRateLimitStore,
   type RateLimitPolicy,
+  type RateLimitState,
   type RateLimitStore,
   type RateLimitVerdict,
 } from "./lib/state/rate-limit.ts";
@@ -206,6 +208,7 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./lib/client/connection.ts";
+export type { ClientIdentity, EventFrame, HelloOk } from "./lib/client/frames.ts";
 export { type ClientErrorKind, GatewayClientError } from "./lib/client/errors.ts";
 
 // Tools and POST /tools/invoke.

@@ -25,7 +25,26 @@ import type { GatewayServerHandler } from "./ws/wire.ts";
 
 export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from "./gateway/types.ts";
 
-/** Creates a gateway. Nothing listens until `start()`. */
+/**
+ * Creates a gateway. Nothing listens until `start()`; without a transport the gateway still answers
+ * in-process calls (`call`) and HTTP requests handed to its `fetch`.
+ *
+ * @example Add a method and call it in-process, with no transport
+ * ```ts
+ * import { createGateway } from "@openclaw-ts/gateway";
+ *
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
+ * gateway.registerMethod("app.echo", "operator.read", ({ params }) => ({ echoed: params }));
+ * await gateway.start();
+ *
+ * const answer = await gateway.call("app.echo", { hi: 1 });
+ * if (JSON.stringify(answer) !== '{"echoed":{"hi":1}}') throw new Error(JSON.stringify(answer));
+ * const health = await gateway.fetch(new Request("http://gateway.invalid/health"));
+ * if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
+ * await health.body?.cancel();
+ * await gateway.stop();
+ * ```
+ */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
   const { state, now, logger, secrets, bus, connections } = core;

@@ -63,7 +63,12 @@ export type HttpHandler = (
  * then runs `handler`.
  */
 export interface HttpRoute {
+  /** The URL path it answers, e.g. `/v1/models` (query strings are not part of it). */
   path: string;
+  /**
+   * Also answer every path below `path`, by whole segments (`/hooks` matches `/hooks/x`, not `/hooksx`);
+   * an exact route of the same path wins, and the longest prefix wins among prefixes.
+   */
   prefix?: boolean;
   /** Allowed methods; anything else gets 405. Defaults to all. */
   methods?: string[];
@@ -81,6 +86,7 @@ export interface HttpRoute {
    * type:"forbidden"}}`, the gateway's HTTP error shape.
    */
   scopeRefusal?: (scope: MethodScope) => Response;
+  /** Answers the request once the router admitted it. */
   handler: HttpHandler;
 }
 
@@ -110,7 +116,9 @@ export interface GatewayObserver {
 
 /** Facts about a socket before its handshake, for {@link SocketGuard}s. */
 export interface SocketRequestInfo {
+  /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
   remoteAddress: string;
+  /** The headers of the upgrade request (`origin`, `user-agent`, forwarding headers). */
   headers: Headers;
   /** The upgrade request URL as the client addressed it. */
   url: string;

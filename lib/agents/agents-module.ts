@@ -38,6 +38,29 @@ export interface AgentsModule extends GatewayModule {
 /**
  * Agents, sessions and model providers: `agent`, `agent.wait`, `chat.*`, `sessions.*` (subscriptions
  * included), `models.list`.
+ *
+ * @example Run a turn with `chat.send`, wait for it, and read the session's history
+ * ```ts
+ * import { agentsModule, createGateway } from "@openclaw-ts/gateway";
+ *
+ * // No model is configured, so the default agent answers with the built-in local model (no network).
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [agentsModule()],
+ * });
+ * await gateway.start();
+ *
+ * const sent = await gateway.call("chat.send", {
+ *   sessionKey: "main",
+ *   message: "hello",
+ *   idempotencyKey: "hello-1",
+ * }) as { runId: string };
+ * const waited = await gateway.call("agent.wait", { runId: sent.runId, timeoutMs: 5_000 }) as { status: string };
+ * if (waited.status !== "ok") throw new Error(JSON.stringify(waited));
+ * const history = await gateway.call("chat.history", { sessionKey: "main" }) as { messages: unknown[] };
+ * if (history.messages.length !== 2) throw new Error(JSON.stringify(history)); // the input and the reply
+ * await gateway.stop();
+ * ```
  */
 export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
   let runtime: AgentRuntime | undefined;

@@ -23,21 +23,33 @@ export const DEFAULT_RUN_TIMEOUT_MS = 600_000;
 
 /** An agent with its defaults applied. */
 export interface ResolvedAgent {
+  /** The key of its `agents.entries` entry (`main` when the config defines none); session keys name it. */
   id: string;
+  /** The display name from the config, or the id when it sets none. */
   name: string;
   /** `provider/model` of the primary model. */
   model: string;
+  /** `provider/model` that computes embeddings for it; the built-in local embedding model by default. */
   embeddingModel: string;
+  /** How many of its runs may run at once; further runs wait their turn (default 8). */
   maxConcurrent: number;
+  /** How long one run may take before it is aborted as timed out, in ms (default 600 000, ten minutes). */
   timeoutMs: number;
+  /** Put before every run's messages as the system prompt, when the config sets one. */
   systemPrompt?: string;
 }
 
 /** The agents of one config snapshot. */
 export class AgentCatalog {
+  /** Every agent of the config, in config order. */
   readonly agents: readonly ResolvedAgent[];
+  /**
+   * The agent that runs when none is named: the entry marked `default`, else `main` when it exists, else
+   * the first entry.
+   */
   readonly defaultAgentId: string;
 
+  /** Resolves an `agents` config section; one that does not validate counts as empty (only `main`). */
   constructor(agentsSection: unknown) {
     const parsed = AgentsSectionSchema.safeParse(agentsSection ?? {});
     const section: AgentsSection = parsed.success ? parsed.data : {};

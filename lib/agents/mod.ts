@@ -34,6 +34,7 @@
  * @module
  */
 export { AGENT_RUNTIME } from "./service.ts";
+export type { LiveRun, LiveRuns } from "./runs.ts";
 export { type AgentsModule, agentsModule, type AgentsModuleOptions } from "./agents-module.ts";
 export type {
   AgentRuntime,
@@ -43,6 +44,7 @@ export type {
   RunInfo,
   RunOrigin,
   TurnInput,
+  TurnParams,
   WaitResult,
 } from "./runtime.ts";
 export {

@@ -19,8 +19,30 @@ export interface RunRecord {
   outcome?: RunOutcome;
 }
 
+/** A run of this process that has not ended yet, as the agents runtime shows it. */
+export interface LiveRun {
+  /** The run's id, unique across replicas. */
+  readonly runId: string;
+  /** The full key of the session it runs in. */
+  readonly sessionKey: string;
+  /** The id of the agent whose model, timeout and concurrency limit the run uses. */
+  readonly agentId: string;
+  /** When the gateway accepted it, ms since the epoch. */
+  readonly acceptedAt: number;
+  /** `queued` while it waits for its session or an agent slot, then `running`. */
+  readonly state: RunState;
+  /** Settles with how the run ended. */
+  readonly done: Promise<RunOutcome>;
+}
+
+/** This process's live runs, read-only (aborting goes through the runtime, which reaches every replica). */
+export interface LiveRuns {
+  /** The session's runs of this process that have not finished, queued ones first. */
+  active(sessionKey: string): LiveRun[];
+}
+
 /** This process's live runs by id; a run leaves once it ended (the run store remembers it). */
-export class RunRegistry {
+export class RunRegistry implements LiveRuns {
   readonly #runs = new Map<string, RunRecord>();
 
   get(runId: string): RunRecord | undefined {

@@ -26,7 +26,7 @@ import type {
 import { isAbort } from "../providers/upstream-error.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
-import { type RunRecord, RunRegistry } from "./runs.ts";
+import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
 import { SessionLeases } from "./session-lease.ts";
@@ -41,6 +41,10 @@ import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-
 
 /** Who started a run; decides where its events go. */
 export interface RunOrigin {
+  /**
+   * The entry point: the `agent` method (also hooks and channels), `chat.send`, or the OpenAI-compatible
+   * HTTP API; an `http` run sends no `agent` events, and only HTTP clients' runs skip gateway tools.
+   */
   kind: "agent" | "chat" | "http";
   /** The socket that asked, when there is one. */
   connId?: string;
@@ -61,10 +65,15 @@ export type RunEvent =
 
 /** The facts about a run that event listeners route by. */
 export interface RunInfo {
+  /** The run's id, unique across replicas. */
   runId: string;
+  /** The full key of the session it runs in (`agent:<agentId>:<rest>`). */
   sessionKey: string;
+  /** The id of the agent whose model and tools the run uses. */
   agentId: string;
+  /** Who started it, and from which socket. */
   origin: RunOrigin;
+  /** The run's session is not stored, so it publishes no `chat` or session events. */
   ephemeral: boolean;
 }
 
@@ -75,6 +84,7 @@ export type TurnParams = Omit<ChatRequest, "model" | "messages">;
 export interface TurnInput {
   /** A full session key (`agent:<agentId>:<rest>`); its agent runs the turn. */
   sessionKey: string;
+  /** The agent that runs the turn (the one the session key names); an unknown id is refused with `NOT_FOUND`. */
   agentId: string;
   /** The new messages of this turn; they are appended to the transcript. */
   messages: ChatMessage[];
@@ -87,6 +97,7 @@ export interface TurnInput {
   system?: string;
   /** A `provider/model` ref overriding the agent's model for this turn. */
   model?: string;
+  /** Sampling and tool options for the provider (temperature, max tokens, tools, ...); none by default. */
   params?: TurnParams;
   /** Stream from the provider (and emit output events); otherwise ask for the whole reply at once. */
   stream?: boolean;
@@ -94,6 +105,7 @@ export interface TurnInput {
   ephemeral?: boolean;
   /** Aborting it cancels the run (an HTTP client that disconnects). */
   signal?: AbortSignal;
+  /** Who starts the turn; decides where its events go and whether gateway tools are offered. */
   origin: RunOrigin;
   /**
    * The connection the run is queued for: its runs take turns with other connections' runs for the
@@ -107,10 +119,15 @@ export interface TurnInput {
 
 /** A started run. */
 export interface RunHandle {
+  /** The run's id, for `agent.wait`, `chat.abort` and the run's events. */
   runId: string;
+  /** When the runtime accepted the turn, ms since the epoch. */
   acceptedAt: number;
+  /** The full key of the session the turn runs in. */
   sessionKey: string;
+  /** The id of the agent whose model and limits the run uses (the one the session key names). */
   agentId: string;
+  /** Settles with how the run ended: ok, error (with its shape) or aborted. */
   done: Promise<RunOutcome>;
   /**
    * Settles once the turn's input messages are durably in the transcript: rejects when writing them
@@ -123,10 +140,15 @@ export interface RunHandle {
 
 /** What `agent.wait` reports. */
 export interface WaitResult {
+  /** The id that was asked about, echoed back. */
   runId: string;
+  /** `ok` when it finished normally, `error` when it failed or was aborted, `timeout` when it is still going. */
   status: "ok" | "error" | "timeout";
+  /** When it started, ms since the epoch; unset on `timeout`. */
   startedAt?: number;
+  /** When it ended, ms since the epoch; unset on `timeout`. */
   endedAt?: number;
+  /** The error message of a failed or aborted run. */
   error?: string;
 }
 
@@ -140,23 +162,29 @@ export const RUN_ABORT_EVENT = "agents.run.abort";
 
 /** What the runtime needs from the gateway and the embedder. */
 export interface AgentRuntimeOptions {
+  /** The config in force, read at every turn so a reload applies to the next one. */
   config: () => GatewayConfig;
+  /** The environment that `${VAR}` and `{ source: "env" }` references in provider API keys resolve from. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The clock for timestamps, in ms since the epoch. */
   now: () => number;
+  /** Where run and provider warnings go. */
   logger: Logger;
+  /** Where sessions, transcripts and run records live, and the bus to other replicas. */
   stores: AgentStores;
   /** Session lease timing (tests shorten it); see {@link SessionLeases}. */
   lease?: { ttlMs?: number; retryMs?: number };
+  /** How providers reach their upstream APIs (the global `fetch`, or a test double). */
   fetch: FetchLike;
   /** Providers supplied in code (tests, embedders); they win over config entries with the same id. */
   providers?: Record<string, ModelProvider>;
+  /** Makes run and session ids; `crypto.randomUUID` by default. */
   newId?: () => string;
 }
 
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
-  /** This process's live runs. */
-  readonly runs: RunRegistry = new RunRegistry();
+  readonly #runs = new RunRegistry();
   readonly #scheduler: RunScheduler;
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
@@ -164,6 +192,7 @@ export class AgentRuntime {
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
+  /** Subscribes to the bus at once, so {@link AgentRuntime.close} must follow. */
   constructor(private readonly options: AgentRuntimeOptions) {
     this.#newId = options.newId ?? (() => crypto.randomUUID());
     const logger = options.logger;
@@ -176,6 +205,11 @@ export class AgentRuntime {
       }),
     );
     this.#unsubscribe = options.stores.bus.subscribe((event) => this.#onBusEvent(event));
+  }
+
+  /** This process's live runs, read-only; the run store knows those of every replica. */
+  get runs(): LiveRuns {
+    return this.#runs;
   }
 
   /** Stops listening to the bus (abort requests from other replicas). Runs in flight are not touched. */
@@ -269,7 +303,7 @@ export class AgentRuntime {
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = { ...stored, controller, done };
-    this.runs.add(record);
+    this.#runs.add(record);
     return {
       runId,
       acceptedAt: record.acceptedAt,
@@ -339,10 +373,12 @@ export class AgentRuntime {
     return runIds;
   }
 
+  /** The stored session with this full key, or `undefined` when there is none. */
   session(key: string): Promise<SessionEntry | undefined> {
     return this.options.stores.sessions.get(key);
   }
 
+  /** Every stored session, ephemeral ones excepted (they are never stored). */
   listSessions(): Promise<SessionEntry[]> {
     return this.options.stores.sessions.list();
   }
@@ -705,7 +741,7 @@ export class AgentRuntime {
   #onBusEvent(event: BusEvent): void {
     if (!event.internal || event.event !== RUN_ABORT_EVENT) return;
     for (const runId of (event.payload as { runIds: string[] }).runIds) {
-      this.runs.get(runId)?.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
+      this.#runs.get(runId)?.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
     }
   }
 }

@@ -9,8 +9,11 @@ import type { ToolCall, ToolSpec } from "../providers/types.ts";
 
 /** The run a tool call belongs to. */
 export interface ToolRunContext {
+  /** The id of the run whose model made the call. */
   runId: string;
+  /** The full key of the session the run belongs to (`agent:<agentId>:<rest>`). */
   sessionKey: string;
+  /** The agent that runs it; tools that read sessions default to this agent's. */
   agentId: string;
   /** Started by a hook or channel: its input came from outside, so its tools are bounded further. */
   external?: boolean;
@@ -18,7 +21,9 @@ export interface ToolRunContext {
 
 /** What a tool call produced, as the text the model reads next. */
 export interface ToolCallResult {
+  /** The text handed back to the model as the tool message. */
   output: string;
+  /** The call failed and `output` says why; the run's `tool` result event carries the flag to clients. */
   isError: boolean;
 }
 

@@ -6,7 +6,26 @@
  */
 import type { BusEvent, EventBus } from "./types.ts";
 
-/** A bus that delivers to listeners in this process, isolating them from each other's failures. */
+/**
+ * A bus that delivers to listeners in this process, isolating them from each other's failures.
+ *
+ * @example A listener that throws does not keep the event from the others
+ * ```ts
+ * import { InProcessEventBus } from "@openclaw-ts/gateway";
+ *
+ * const failures: unknown[] = [];
+ * const bus = new InProcessEventBus((error) => failures.push(error));
+ * const seen: string[] = [];
+ * bus.subscribe(() => {
+ *   throw new Error("a broken listener");
+ * });
+ * const unsubscribe = bus.subscribe((event) => seen.push(event.event));
+ * bus.publish({ event: "app.ping", payload: { n: 1 }, scope: "operator.read" });
+ * if (seen.join() !== "app.ping" || failures.length !== 1) throw new Error(`${seen} / ${failures}`);
+ * unsubscribe();
+ * await bus.close();
+ * ```
+ */
 export class InProcessEventBus implements EventBus {
   #listeners = new Set<(event: BusEvent) => void>();
   #closed = false;

@@ -19,9 +19,13 @@ import {
 
 /** The subset of a WebSocket the client uses (web-standard and `ws` sockets both fit). */
 export interface WebSocketLike {
+  /** `1` while open, as for a web-standard WebSocket; sends are refused otherwise. */
   readonly readyState: number;
+  /** Sends one text frame. */
   send(data: string): void;
+  /** Starts the closing handshake with an optional close code and reason. */
   close(code?: number, reason?: string): void;
+  /** Listens for the socket's life cycle and its messages (`event.data` holds a message's text). */
   // deno-lint-ignore no-explicit-any
   addEventListener(type: "open" | "message" | "close" | "error", listener: (event: any) => void): void;
 }
@@ -31,23 +35,33 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Options for {@link connectGateway}. */
 export interface ConnectOptions {
+  /** The gateway's WebSocket URL, e.g. `ws://127.0.0.1:18789`. */
   url: string;
+  /** Opens the socket: the global `WebSocket` on Deno and browsers, `ws`'s on Node. */
   WebSocket: WebSocketConstructor;
+  /** Who the client is, as presence shows it. */
   client: ClientIdentity;
+  /** The gateway token (`gateway.auth.token`), when the gateway uses token auth. */
   token?: string;
+  /** The gateway password (`gateway.auth.password`), when the gateway uses password auth. */
   password?: string;
+  /** Connect as an operator (default) or as a node. */
   role?: "operator" | "node";
+  /** The operator scopes to ask for; `["operator.read"]` by default. */
   scopes?: string[];
+  /** Client capabilities (e.g. `tool-events`) or, for a node, its categories; none by default. */
   caps?: string[];
   /** Budget for opening the socket, the challenge and `hello-ok`. Default 10 000 ms. */
   timeoutMs?: number;
-  /** Default per-request timeout once connected. Default 10 000 ms. */
+  /** Default per-request timeout once connected, in ms; `timeoutMs` by default. */
   requestTimeoutMs?: number;
+  /** Receives every event the gateway pushes after `hello-ok` (not `connect.challenge`). */
   onEvent?: (frame: EventFrame) => void;
 }
 
 /** Per-request options. */
 export interface RequestOptions {
+  /** How long to wait for the response, in ms; the connection's `requestTimeoutMs` by default. */
   timeoutMs?: number;
   /** Skip an early `{status: "accepted"}` ack and resolve on the final response (two-stage methods). */
   expectFinal?: boolean;
@@ -55,8 +69,14 @@ export interface RequestOptions {
 
 /** An open, authenticated connection. */
 export interface GatewayConnection {
+  /** The URL it is connected to. */
   readonly url: string;
+  /** The gateway's `hello-ok` payload: granted scopes, methods, events, policy and a state snapshot. */
   readonly hello: HelloOk;
+  /**
+   * Calls a method and resolves with its payload; a refused or failed call rejects with a
+   * {@link GatewayClientError} (kind `rpc`), as do a timeout and a closed connection.
+   */
   request<T = unknown>(method: string, params?: unknown, options?: RequestOptions): Promise<T>;
   /** Closes the socket; pending requests fail with kind `closed`. */
   close(): void;
@@ -98,7 +118,35 @@ interface Session {
   closed: boolean;
 }
 
-/** Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on. */
+/**
+ * Connects and authenticates; rejects with a {@link GatewayClientError} a person can act on.
+ *
+ * @example Connect to a gateway on a free loopback port and call `health`
+ * ```ts
+ * import { connectGateway, createGateway } from "@openclaw-ts/gateway";
+ * import { denoTransport } from "@openclaw-ts/gateway/deno";
+ *
+ * const gateway = createGateway({
+ *   transport: denoTransport(),
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ * });
+ * const address = await gateway.start();
+ *
+ * const connection = await connectGateway({
+ *   url: `ws://127.0.0.1:${address!.port}`,
+ *   WebSocket,
+ *   client: { id: "cli", mode: "cli", version: "1.0.0", platform: "linux" },
+ *   token: "s3cret",
+ * });
+ * if (!connection.hello.auth.scopes.includes("operator.read")) throw new Error("scope not granted");
+ * const health = await connection.request<{ ok: boolean }>("health");
+ * if (!health.ok) throw new Error(JSON.stringify(health));
+ * connection.close();
+ * await gateway.stop();
+ * ```
+ */
 export function connectGateway(options: ConnectOptions): Promise<GatewayConnection> {
   const url = options.url;
   const budget = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

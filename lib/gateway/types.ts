@@ -36,7 +36,9 @@ export interface GatewayOptions {
   port?: number;
   /** Overrides the host `gateway.bind` resolves to. */
   hostname?: string;
+  /** Where log records go, secrets already replaced; none by default (only the `logs.tail` buffer). */
   logSinks?: LogSink[];
+  /** The lowest level logged; `info` by default. */
   logLevel?: LogLevel;
   /** Serves `logs.tail`; defaults to the gateway's in-memory log buffer. */
   logTail?: LogTailSource;
@@ -61,7 +63,9 @@ export interface GatewayOptions {
     /** Overrides `gateway.limits.headerTimeoutMs`. */
     headerTimeoutMs?: number;
   };
+  /** The gateway clock in ms since the epoch (tests pin it); `Date.now` by default. */
   now?: () => number;
+  /** Makes connection, request and instance ids; `crypto.randomUUID` by default. */
   newId?: () => string;
   /** Fails any call whose result does not match its method's `result` schema (tests; a parse per call). */
   checkResults?: boolean;
@@ -90,27 +94,38 @@ export interface Gateway {
   fetch(request: Request, info?: RequestInfo): Promise<Response>;
   /** What transports drive (HTTP, upgrade admission, sockets). */
   readonly handler: GatewayServerHandler;
+  /** Where events for clients are published; the same bus modules get as `context.bus`. */
   readonly bus: EventBus;
+  /** The gateway's structured logger (secret values are redacted before any sink sees a record). */
   readonly logger: Logger;
   /** Hides every resolved secret value in what leaves the process; rebuilt on config changes. */
   readonly secrets: SecretRedactor;
   /** Adds a method, as {@link GatewayContext.registerMethod} does. */
   registerMethod: GatewayContext["registerMethod"];
+  /** Adds an HTTP route, as {@link GatewayContext.registerRoute} does; an exact path may be added once. */
   registerRoute(route: HttpRoute): void;
   /**
    * Applies a new config without restarting; a config that fails validation is rejected and the old one
    * kept. `source` (where it came from, its digest) goes into the `config.changed` event clients get.
    */
   updateConfig(next: unknown, source?: { path?: string; hash?: string }): ConfigUpdateResult;
+  /** The validated config in force (the last accepted {@link Gateway.updateConfig}, or the initial one). */
   config(): GatewayConfig;
   /** Invokes a method in-process as `caller` (defaults to a full-scope internal caller). */
   call(method: string, params?: unknown, caller?: CallerIdentity): Promise<unknown>;
+  /** Read-only views of the running gateway, for hosts, probes and tests. */
   readonly state: {
+    /** The presence rows clients see (`system-presence`): the gateway itself and connected clients. */
     presence(): Promise<PresenceEntry[]>;
+    /** The health snapshot the `health` method and `hello-ok.snapshot.health` report. */
     health(): Record<string, unknown>;
+    /** Milliseconds since the gateway was created, on its clock. */
     uptimeMs(): number;
+    /** The current state versions (`presence`, `health`, ...) that clients use to order snapshots. */
     stateVersion(): Promise<StateVersions>;
+    /** How many sockets this process holds open, handshake done or not. */
     connections(): number;
+    /** Where the transport listens between `start()` and `stop()`; `undefined` otherwise or without one. */
     address(): { hostname: string; port: number } | undefined;
   };
 }

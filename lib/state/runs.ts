@@ -13,16 +13,25 @@ export type RunState = "queued" | "running" | "ok" | "error" | "aborted";
 
 /** How a run ended. */
 export interface RunOutcome {
+  /** The id `agent` and `chat.send` answered with; `agent.wait` and `chat.abort` take it. */
   runId: string;
+  /** The full key of the session it ran in. */
   sessionKey: string;
+  /** The transcript it wrote to; empty when it ended before its session was opened. */
   sessionId: string;
+  /** The agent that ran it. */
   agentId: string;
+  /** `ok` when the model finished, `error` when it failed or timed out, `aborted` when it was cancelled. */
   status: "ok" | "error" | "aborted";
+  /** When it started (or was given up while queued), ms since the epoch. */
   startedAt: number;
+  /** When it ended, ms since the epoch. */
   endedAt: number;
   /** `provider/model` that served the run. */
   model?: string;
+  /** The model's last reply with its usage; partial when the run failed or was aborted mid-stream. */
   result?: ChatResult;
+  /** Why it failed or was aborted, as the protocol reports errors. */
   error?: ErrorShape;
   /** The thrown error, for callers that map it themselves (HTTP status codes). */
   cause?: unknown;
@@ -91,6 +100,7 @@ export class MemoryRunStore implements RunStore {
     private readonly cap: number = FINISHED_RUN_CAP,
   ) {}
 
+  /** Keeps a copy of the record for `ttlMs` ms, unless the run's stored record already ended. */
   put(run: StoredRun, ttlMs: number): Promise<void> {
     const previous = this.#live(run.runId);
     if (!previous?.end) {
@@ -102,11 +112,13 @@ export class MemoryRunStore implements RunStore {
     return Promise.resolve();
   }
 
+  /** A copy of the run's record, unless it expired. */
   get(runId: string): Promise<StoredRun | undefined> {
     const run = this.#live(runId);
     return Promise.resolve(run && copyRun(run));
   }
 
+  /** Copies of the session's unexpired runs that have not ended: queued first, each group oldest first. */
   active(sessionKey: string): Promise<StoredRun[]> {
     const runs: StoredRun[] = [];
     for (const { run } of this.#runs.values()) {

@@ -11,17 +11,27 @@ export type RunEndState = "done" | "failed" | "killed" | "timeout";
 
 /** One session's metadata. A reset keeps the key and starts a new `sessionId` (a new transcript). */
 export interface SessionEntry {
+  /** The full session key (`agent:<agentId>:<rest>`), stable across resets. */
   key: string;
+  /** The id of its current transcript; a reset replaces it. */
   sessionId: string;
+  /** The agent whose folder holds its transcripts. */
   agentId: string;
+  /** When the current transcript was started, ms since the epoch. */
   createdAt: number;
+  /** When a run last ended in it (or it was created), ms since the epoch. */
   updatedAt: number;
   /** `provider/model` of the last run. */
   model?: string;
+  /** The id of the last run that ended in it. */
   lastRunId?: string;
+  /** How the last run ended. */
   lastRunState?: RunEndState;
+  /** Input tokens of every run since the last reset, as the providers reported them. */
   inputTokens: number;
+  /** Output tokens of every run since the last reset, as the providers reported them. */
   outputTokens: number;
+  /** The first 200 characters of the last reply (or of the last input when there was no reply). */
   lastMessagePreview?: string;
 }
 
@@ -50,9 +60,11 @@ export interface SessionRunUpdate {
 
 /** Session metadata by key. */
 export interface SessionStore {
+  /** The session with this full key, or `undefined` when there is none. */
   get(key: string): Promise<SessionEntry | undefined>;
   /** Creates or replaces a session (a new session, a reset). */
   put(entry: SessionEntry): Promise<void>;
+  /** Every session, in no particular order. */
   list(): Promise<SessionEntry[]>;
   /**
    * Applies a finished run to its session as one atomic step and returns the session as it is now;
@@ -78,13 +90,21 @@ export function applyRun(
 
 /** One transcript line. `seq` counts from 1 within a transcript. */
 export interface TranscriptEntry {
+  /** The line's own id, unique within the transcript. */
   id: string;
+  /** Its position in the transcript, from 1, with no gap. */
   seq: number;
+  /** When it was written, ms since the epoch. */
   ts: number;
+  /** Who wrote it: the turn's input (`user`), the model (`assistant`), a tool's result, or the system. */
   role: "user" | "assistant" | "tool" | "system";
+  /** The message text (for a `tool` line, the tool's output). */
   content: string;
+  /** The tools an `assistant` line asked to call. */
   toolCalls?: ToolCall[];
+  /** On a `tool` line, the id of the call it answers. */
   toolCallId?: string;
+  /** The run that wrote the line. */
   runId?: string;
   /** Set on assistant lines of runs that did not finish normally. */
   stopReason?: string;
@@ -92,7 +112,9 @@ export interface TranscriptEntry {
 
 /** Which transcript: the agent owns the folder, the session id names the file. */
 export interface TranscriptRef {
+  /** The agent whose folder holds the transcript. */
   agentId: string;
+  /** The session's current id ({@link SessionEntry.sessionId}), which names the file. */
   sessionId: string;
 }
 
@@ -106,6 +128,7 @@ export interface TranscriptStore {
    * (`seq` 1, 2, ... with no gap, whoever else appends), and returns them numbered.
    */
   append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]>;
+  /** Every line of the transcript in `seq` order; none for a transcript never written. */
   read(ref: TranscriptRef): Promise<TranscriptEntry[]>;
 }
 
@@ -122,20 +145,24 @@ export function numbered(
 export class MemorySessionStore implements SessionStore {
   readonly #entries = new Map<string, SessionEntry>();
 
+  /** The session with this full key, as a copy; `undefined` when there is none. */
   get(key: string): Promise<SessionEntry | undefined> {
     const entry = this.#entries.get(key);
     return Promise.resolve(entry && { ...entry });
   }
 
+  /** Stores a copy of `entry`, replacing any session with the same key. */
   put(entry: SessionEntry): Promise<void> {
     this.#entries.set(entry.key, { ...entry });
     return Promise.resolve();
   }
 
+  /** Copies of every session, in the order they were first stored. */
   list(): Promise<SessionEntry[]> {
     return Promise.resolve([...this.#entries.values()].map((e) => ({ ...e })));
   }
 
+  /** Applies a finished run ({@link applyRun}) and returns a copy of the result. */
   recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined> {
     const next = applyRun(this.#entries.get(key), update);
     if (next) this.#entries.set(key, next);
@@ -147,6 +174,7 @@ export class MemorySessionStore implements SessionStore {
 export class MemoryTranscriptStore implements TranscriptStore {
   readonly #lines = new Map<string, TranscriptEntry[]>();
 
+  /** Numbers the lines after the transcript's last one, keeps copies, and returns them numbered. */
   append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
     const key = `${ref.agentId}/${ref.sessionId}`;
     const lines = this.#lines.get(key) ?? [];
@@ -156,6 +184,7 @@ export class MemoryTranscriptStore implements TranscriptStore {
     return Promise.resolve(added);
   }
 
+  /** Copies of the transcript's lines in `seq` order. */
   read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
     return Promise.resolve((this.#lines.get(`${ref.agentId}/${ref.sessionId}`) ?? []).map((e) => ({ ...e })));
   }

@@ -56,7 +56,28 @@ export interface MemoryStoresOptions {
   onListenerError?: (error: unknown) => void;
 }
 
-/** A complete bundle of in-process stores; nothing survives a restart. */
+/**
+ * A complete bundle of in-process stores; nothing survives a restart.
+ *
+ * @example Hand the gateway a bundle and read what it stored
+ * ```ts
+ * import { agentsModule, createGateway, memoryStores } from "@openclaw-ts/gateway";
+ *
+ * const stores = memoryStores();
+ * const gateway = createGateway({
+ *   stores,
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [agentsModule()],
+ * });
+ * await gateway.start();
+ * const sent = await gateway.call("chat.send", { sessionKey: "main", message: "hi", idempotencyKey: "k1" });
+ * await gateway.call("agent.wait", { runId: (sent as { runId: string }).runId, timeoutMs: 5_000 });
+ *
+ * const [session] = await stores.sessions.list();
+ * if (session?.key !== "agent:main:main") throw new Error(JSON.stringify(session));
+ * await gateway.stop();
+ * ```
+ */
 export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
   const now = options.now ?? (() => Date.now());
   return {
@@ -76,7 +97,21 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
   };
 }
 
-/** `partial`'s stores, and in-process ones for every member it leaves out. */
+/**
+ * `partial`'s stores, and in-process ones for every member it leaves out.
+ *
+ * @example Bring your own session store, keep the rest in process
+ * ```ts
+ * import { completeStores, MemorySessionStore } from "@openclaw-ts/gateway";
+ *
+ * const sessions = new MemorySessionStore();
+ * const stores = completeStores({ sessions }, { now: () => 1_767_225_600_000 });
+ * if (stores.sessions !== sessions) throw new Error("the given store must be kept");
+ * const verdict = await stores.rateLimits.hit("203.0.113.7", { max: 1, windowMs: 60_000 });
+ * if (!verdict.allowed) throw new Error("the first hit is allowed");
+ * await stores.bus.close();
+ * ```
+ */
 export function completeStores(
   partial: Partial<GatewayStores> = {},
   options: MemoryStoresOptions = {},

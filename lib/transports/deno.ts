@@ -37,7 +37,30 @@ export interface DenoTransportOptions {
   drainTimeoutMs?: number;
 }
 
-/** Creates the Deno transport. */
+/**
+ * Creates the Deno transport.
+ *
+ * @example Serve on a free loopback port with `Deno.serve` and open a socket to it
+ * ```ts
+ * import { createGateway } from "@openclaw-ts/gateway";
+ * import { denoTransport } from "@openclaw-ts/gateway/deno";
+ *
+ * const gateway = createGateway({
+ *   transport: denoTransport({ engine: "native", drainTimeoutMs: 1_000 }),
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ * });
+ * const address = await gateway.start();
+ * const socket = new WebSocket(`ws://127.0.0.1:${address!.port}`);
+ * const first = await new Promise<string>((resolve) => socket.onmessage = (event) => resolve(event.data));
+ * if (JSON.parse(first).event !== "connect.challenge") throw new Error(first);
+ * const closed = new Promise((resolve) => socket.onclose = resolve);
+ * socket.close();
+ * await closed;
+ * await gateway.stop();
+ * ```
+ */
 export function denoTransport(transportOptions: DenoTransportOptions = {}): Transport {
   const timeouts = {
     drainTimeoutMs: transportOptions.drainTimeoutMs ?? DRAIN_TIMEOUT_MS,

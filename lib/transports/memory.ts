@@ -144,6 +144,24 @@ export interface MemoryTransport extends Transport {
  * Creates the in-memory transport. Pass it as `createGateway({ transport })`; after `start()` its
  * `fetch()` and `connect()` reach the gateway the way a network client would, through the same
  * {@link GatewayServerHandler} a network transport drives.
+ *
+ * @example Reach a gateway over HTTP and a socket without a network
+ * ```ts
+ * import { createGateway, memoryTransport } from "@openclaw-ts/gateway";
+ *
+ * const transport = memoryTransport();
+ * const gateway = createGateway({ transport, config: { gateway: { auth: { token: "s3cret" } } } });
+ * await gateway.start();
+ *
+ * const ready = await transport.fetch("/ready", { remoteAddress: "192.0.2.10" });
+ * if (ready.status !== 200) throw new Error(`/ready answered ${ready.status}`);
+ * await ready.body?.cancel();
+ * const socket = transport.connect({ remoteAddress: "192.0.2.10" });
+ * const challenge = await socket.next();
+ * if (challenge.event !== "connect.challenge") throw new Error(JSON.stringify(challenge));
+ * socket.close();
+ * await gateway.stop();
+ * ```
  */
 export function memoryTransport(): MemoryTransport {
   let listening: { handler: GatewayServerHandler; base: string } | undefined;

@@ -163,7 +163,30 @@ function frameReceiver(ws: WebSocket): { _maxPayload: number } | undefined {
   return typeof receiver?._maxPayload === "number" ? receiver as { _maxPayload: number } : undefined;
 }
 
-/** Creates the Node transport. */
+/**
+ * Creates the Node transport: `node:http` (`node:https` when `gateway.tls` is set) and `ws` on one port.
+ *
+ * @example Serve on a free loopback port and open a socket to it
+ * ```ts
+ * import { createGateway } from "@openclaw-ts/gateway";
+ * import { nodeTransport } from "@openclaw-ts/gateway/node";
+ *
+ * const gateway = createGateway({
+ *   transport: nodeTransport(),
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ * });
+ * const address = await gateway.start();
+ * const socket = new WebSocket(`ws://127.0.0.1:${address!.port}`);
+ * const first = await new Promise<string>((resolve) => socket.onmessage = (event) => resolve(event.data));
+ * if (JSON.parse(first).event !== "connect.challenge") throw new Error(first);
+ * const closed = new Promise((resolve) => socket.onclose = resolve);
+ * socket.close();
+ * await closed;
+ * await gateway.stop();
+ * ```
+ */
 export function nodeTransport(): Transport {
   return {
     name: "node",
