@@ -1,6 +1,9 @@
 // Every store contract suite against the Redis implementations, on a redis-server this file starts (and
 // stops) itself. Each store gets a key prefix of its own, so tests never see each other's keys, and two
 // bundles over one prefix stand for two replicas over one Redis.
+import assert from "node:assert/strict";
+import { createClient } from "redis";
+import type { BusEvent } from "../lib/bus/types.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { busContract } from "./contract/_bus.ts";
 import type { TestClock } from "./contract/_clock.ts";
@@ -59,5 +62,99 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   replicasContract("redisStores()", async () => {
     const keyPrefix = `test${++prefixes}:`;
     return [await bundle(undefined, keyPrefix), await bundle(undefined, keyPrefix)];
+  });
+
+  /** Two bundles over one fresh prefix: two replicas over one Redis. */
+  const pair = async () => {
+    const keyPrefix = `test${++prefixes}:`;
+    return [await bundle(undefined, keyPrefix), await bundle(undefined, keyPrefix)];
+  };
+
+  Deno.test("redis idempotency: a duplicate on another replica waits for the first outcome", async () => {
+    const [a, b] = await pair();
+    let runs = 0;
+    const work = (value: unknown) => async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 60));
+      return value;
+    };
+    const first = a.idempotency.run("k", "fp", work({ from: "a" }));
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(await b.idempotency.run("k", "fp", work({ from: "b" })), { from: "a" });
+    assert.deepEqual(await first, { from: "a" });
+    assert.equal(runs, 1);
+    await assert.rejects(b.idempotency.run("k", "other", work(0)), /already used/);
+  });
+
+  Deno.test("redis idempotency: when the first attempt fails, the waiting replica runs the work", async () => {
+    const [a, b] = await pair();
+    const failing = a.idempotency.run("k", "fp", async () => {
+      await new Promise((r) => setTimeout(r, 40));
+      throw new Error("upstream down");
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    const retried = b.idempotency.run("k", "fp", () => Promise.resolve("second try"));
+    await assert.rejects(failing, /upstream down/);
+    assert.equal(await retried, "second try");
+    assert.equal(await a.idempotency.run("k", "fp", () => Promise.resolve("third")), "second try");
+  });
+
+  Deno.test("redis bus: an event for connection ids reaches only the replica that published it", async () => {
+    const [a, b] = await pair();
+    const onA: BusEvent[] = [];
+    const onB: BusEvent[] = [];
+    a.bus.subscribe((e) => onA.push(e));
+    b.bus.subscribe((e) => onB.push(e));
+    a.bus.publish({ event: "direct", payload: {}, connIds: ["c1"] });
+    a.bus.publish({ event: "everyone", payload: {} });
+    const deadline = Date.now() + 2_000;
+    while (onA.length < 2 || onB.length < 1) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the events");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(onA.map((e) => e.event), ["direct", "everyone"], "in publish order on the publisher");
+    assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
+  });
+
+  Deno.test("redisStores keeps every key under its prefix, with TTLs where state expires", async () => {
+    const keyPrefix = `test${++prefixes}:`;
+    // Database 1 is this test's alone: every key in it was written by this bundle.
+    const stores = await redisStores({ url: `${server.url}/1`, keyPrefix });
+    const raw = createClient({ url: `${server.url}/1` });
+    await raw.connect();
+    try {
+      await stores.leases.acquire("session:x", "me", 60_000);
+      await stores.rateLimits.hit("auth:203.0.113.9", { max: 3, windowMs: 60_000 });
+      await stores.idempotency.run("k", "fp", () => Promise.resolve(1));
+      await stores.runs.put(
+        { runId: "r", sessionKey: "s", agentId: "main", acceptedAt: 1, state: "queued" },
+        60_000,
+      );
+      await stores.responseSessions.remember("resp", { agentId: "main", sessionKey: "s" }, 60_000);
+      await stores.transcripts.append({ agentId: "main", sessionId: "s" }, [
+        { id: "1", ts: 1, role: "user", content: "hi" },
+      ]);
+      const keys = await raw.keys("*");
+      assert.ok(keys.length >= 7, keys.join(" "));
+      assert.deepEqual(keys.filter((k) => !k.startsWith(keyPrefix)), []);
+      assert.deepEqual(await raw.pubSubChannels(), [`${keyPrefix}bus`], "the bus channel too");
+      const expiring = [
+        "lease:session:x",
+        "rate:auth:203.0.113.9:hits",
+        "idempotency:k",
+        "run:r",
+        "runs-of:s",
+      ]
+        .concat("response:resp");
+      for (const name of expiring) {
+        const ttl = await raw.pTTL(keyPrefix + name);
+        assert.ok(ttl > 0 && ttl <= 60_000 * 10, `${name} expires (PTTL ${ttl})`);
+      }
+      assert.equal(await raw.pTTL(`${keyPrefix}transcript:["main","s"]`), -1, "a transcript is kept");
+    } finally {
+      await raw.close();
+      await stores.close();
+    }
+    await stores.close();
   });
 }
