@@ -22,11 +22,10 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a redis-server and resolves once it accepts connections. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts a redis-server (on `port`, a free one by default) and resolves once it accepts connections. */
+export async function startRedisServer(port = freePort()): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
-  const port = freePort();
   const child = new Deno.Command(REDIS_SERVER, {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
     stdin: "null",

@@ -18,6 +18,7 @@ import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
+import { freePort } from "./_runner_process.ts";
 
 // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
 if (!REDIS_SERVER && !Deno.env.get("CI")) {
@@ -157,4 +158,44 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     }
     await stores.close();
   });
+
+  Deno.test("redis stores: commands fail at once while Redis is down and work again when it is back", async () => {
+    const own = await startRedisServer();
+    const port = Number(new URL(own.url).port);
+    const errors: unknown[] = [];
+    const stores = await redisStores({ url: own.url, onError: (error) => errors.push(error) });
+    let again: RedisServer | undefined;
+    try {
+      await stores.stateVersions.bump("health");
+      await own.stop();
+      const started = Date.now();
+      await assert.rejects(stores.stateVersions.bump("health"));
+      assert.ok(Date.now() - started < 1_000, "no waiting for a connection");
+      again = await startRedisServer(port);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        // The new server has none of the scripts loaded: the store sends their text again.
+        const bumped = await stores.stateVersions.bump("health").catch(() => undefined);
+        if (bumped) {
+          assert.deepEqual(bumped, { presence: 1, health: 2 }, "a fresh server counts from the start");
+          break;
+        }
+        if (Date.now() > deadline) throw new Error("the stores did not reconnect");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(errors.length > 0, "the lost connection was reported");
+    } finally {
+      await stores.close();
+      await again?.stop();
+    }
+  });
 }
+
+Deno.test("redisStores rejects at once when the server cannot be reached", async () => {
+  const started = Date.now();
+  await assert.rejects(
+    redisStores({ url: `redis://127.0.0.1:${freePort()}`, onError: () => {} }),
+    /ECONNREFUSED/,
+  );
+  assert.ok(Date.now() - started < 5_000);
+});

@@ -56,7 +56,17 @@ const SCRIPTED = [
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
 export async function redisStores(options: RedisStoresOptions): Promise<RedisStores> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  const client: RedisClient = createClient({ url: options.url });
+  let started = false;
+  const client: RedisClient = createClient({
+    url: options.url,
+    // Without a connection a command fails at once instead of waiting for one: callers answer UNAVAILABLE.
+    disableOfflineQueue: true,
+    socket: {
+      // An unreachable server fails the start; a lost connection is retried for as long as it takes.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        started ? Math.min(50 * 2 ** retries, 2_000) : cause,
+    },
+  });
   client.on("error", onError);
   const subscriber = client.duplicate();
   subscriber.on("error", onError);
@@ -65,6 +75,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
   };
   try {
     await Promise.all([client.connect(), subscriber.connect()]);
+    started = true;
     const prefix = options.keyPrefix ?? "openclaw:";
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
