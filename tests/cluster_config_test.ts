@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { JsonlSessionStore } from "../lib/agents/jsonl-stores.ts";
+import { redactConfigValue } from "../lib/config/redaction.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import { ClusterStores, clusterTarget } from "../runner/gateway/cluster-stores.ts";
@@ -26,6 +27,14 @@ Deno.test("gateway.cluster takes a redis URL (string or SecretRef) and a key pre
   assert.equal(typo.ok, false);
   assert.match(JSON.stringify(typo), /uri/);
   assert.equal(ok({ keyPrefix: "" }).ok, false, "an empty prefix would mix with other keys");
+});
+
+Deno.test("config.get hides the password of a Redis URL", () => {
+  const url = "redis://default:s3cret-pass@10.0.0.5:6379/2";
+  const shown = redactConfigValue({ gateway: { cluster: { redis: { url } } } });
+  const text = JSON.stringify(shown.value);
+  assert.doesNotMatch(text, /s3cret-pass/);
+  assert.match(text, /10\.0\.0\.5:6379\/2/);
 });
 
 Deno.test("the Redis target: none without a URL, the config's, and OPENCLAW_REDIS_URL over it", () => {
