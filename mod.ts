@@ -118,6 +118,7 @@ export type {
   AuthMode,
   ControlUiConfig,
   GatewayAuthConfig,
+  GatewayClusterConfig,
   GatewayHttpConfig,
   GatewayLimitsConfig,
   GatewayReloadConfig,

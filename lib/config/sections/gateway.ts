@@ -155,10 +155,12 @@ export interface GatewayClusterConfig {
   redis?: {
     /** `redis://` or `rediss://` (db, username and password in the URL); a string or a SecretRef. */
     url?: unknown;
+    /** Other keys are kept, as everywhere in this section. */
     [key: string]: unknown;
   };
   /** Starts every key and the bus channel (default `openclaw:`), so several gateways can share a server. */
   keyPrefix?: string;
+  /** Other keys are kept, as everywhere in this section. */
   [key: string]: unknown;
 }
 
