@@ -19,6 +19,9 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
+import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import type { Frame } from "../lib/transports/memory.ts";
 
 // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
 if (!REDIS_SERVER && !Deno.env.get("CI")) {
@@ -157,6 +160,40 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       await stores.close();
     }
     await stores.close();
+  });
+
+  Deno.test("two gateways on one Redis: a turn sent to one streams to, and is read back through, the other", async () => {
+    const [storesA, storesB] = await pair();
+    const config = {
+      gateway: { auth: { mode: "token" as const, token: TOKEN } },
+      agents: { defaults: { model: { primary: "local/scripted-1" } } },
+    };
+    const a = await startGateway({ config, stores: storesA, modules: [agentsModule()] });
+    const b = await startGateway({ config, stores: storesB, modules: [agentsModule()] });
+    try {
+      const watcher = await client(b);
+      await watcher.request("sessions.messages.subscribe", { key: "main" });
+      const sender = await client(a);
+      const send = { sessionKey: "main", message: "across", idempotencyKey: "once" };
+      const sent = await sender.request("chat.send", send);
+      const runId = (sent.payload as { runId: string }).runId;
+      const waited = await watcher.request("agent.wait", { runId, timeoutMs: 5_000 });
+      assert.equal((waited.payload as { status: string }).status, "ok");
+      const final = (f: Frame) => f.event === "chat" && (f.payload as { state: string }).state === "final";
+      await (watcher.socket.skipped.find(final) ?? watcher.socket.waitFor(final));
+      // The retry reaches the other replica: same run, nothing new started.
+      const retried = await watcher.request("chat.send", send);
+      assert.equal((retried.payload as { runId: string }).runId, runId);
+      const history = await watcher.request("chat.history", { sessionKey: "main" });
+      const texts = (history.payload as { messages: { content: { text: string }[] }[] }).messages
+        .map((m) => m.content[0].text);
+      assert.deepEqual(texts, ["across", 'Local model reply #1: you said "across".']);
+      const list = await watcher.request("sessions.list", {});
+      assert.equal((list.payload as { count: number }).count, 1);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 
   Deno.test("redis stores: commands fail at once while Redis is down and work again when it is back", async () => {
