@@ -16,7 +16,7 @@ function findRedisServer(): string | undefined {
 /** The redis-server binary, if installed. */
 export const REDIS_SERVER = findRedisServer();
 
-/** A running server: its URL, and `stop()` that ends it and removes its dir. */
+/** A running server: its URL, and `stop()` that ends it and removes its dir (once, however often called). */
 export interface RedisServer {
   url: string;
   stop(): Promise<void>;
@@ -32,13 +32,15 @@ export async function startRedisServer(port = freePort()): Promise<RedisServer> 
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
-    await Deno.remove(dir, { recursive: true });
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    })();
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

@@ -223,6 +223,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       assert.ok(errors.length > 0, "the lost connection was reported");
     } finally {
       await stores.close();
+      await own.stop();
       await again?.stop();
     }
   });
