@@ -59,7 +59,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
   let started = false;
   const client: RedisClient = createClient({
     url: options.url,
-    // Without a connection a command fails at once instead of waiting for one: callers answer UNAVAILABLE.
+    // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
     disableOfflineQueue: true,
     socket: {
       // An unreachable server fails the start; a lost connection is retried for as long as it takes.
