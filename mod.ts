@@ -119,6 +119,7 @@ export type {
   AuthMode,
   ControlUiConfig,
   GatewayAuthConfig,
+  GatewayClusterConfig,
   GatewayHttpConfig,
   GatewayLimitsConfig,
   GatewayReloadConfig,

@@ -38,6 +38,7 @@ Deno.test("deno.json and jsr.json publish the same entry points, one per runtime
     "./deno": "./deno.ts",
     "./node": "./node.ts",
     "./stores/jsonl": "./stores/jsonl.ts",
+    "./stores/redis": "./stores/redis.ts",
   });
   assert.deepEqual((await manifest("jsr.json")).exports, exports);
 });
@@ -47,6 +48,7 @@ Deno.test("the root entry point's module graph has no node: module and no ws", a
   assert.ok(graph.some((s) => s.endsWith("/lib/transports/memory.ts")), "the graph was read");
   assert.deepEqual(graph.filter((s) => s.startsWith("node:") || isWs(s)), []);
   assert.ok(!graph.some((s) => s.endsWith("/lib/transports/deno.ts")), "the Deno transport is ./deno");
+  assert.ok(!graph.some((s) => /^npm:\/?redis@/.test(s)), "the Redis client is ./stores/redis");
 });
 
 Deno.test("./deno loads neither ws nor node:http; ./node is where they are", async () => {
@@ -69,6 +71,7 @@ Deno.test("each entry point exports what its docs name", async () => {
   const stores = await import("../stores/jsonl.ts");
   assert.equal(typeof stores.jsonlStores, "function");
   assert.equal(typeof stores.fileJsonDocs, "function");
+  assert.equal(typeof (await import("../stores/redis.ts")).redisStores, "function");
 });
 
 async function handshake(open: () => ReturnType<typeof openMemorySocket>) {

@@ -6,7 +6,6 @@
  */
 import { homedir, hostname } from "node:os";
 import { createGateway, type Gateway } from "../../lib/gateway.ts";
-import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import { collectSecretValues } from "../../lib/log/secret-redactor.ts";
@@ -31,6 +30,7 @@ import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
 import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
+import { ClusterStores } from "./cluster-stores.ts";
 import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
 import { secretsModule } from "../../lib/methods/secrets.ts";
@@ -93,12 +93,13 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
     stateDir: paths.stateDir,
     owner: { pid: Deno.pid, port, startedAt: new Date().toISOString(), configPath: paths.configPath },
   });
+  const stores = new ClusterStores(paths.stateDir, env, log);
   try {
     if (options.force && port !== 0) {
       const killed = await freePort(port);
       if (killed.length) log.warn("--force stopped the previous listener", { port, pids: killed });
     }
-    const supervisor = createSupervisor({ context, options, source, logging, lock, home, devToken });
+    const supervisor = createSupervisor({ context, options, source, logging, lock, home, devToken, stores });
     try {
       await supervisor.start();
     } catch (err) {
@@ -113,6 +114,7 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
     );
     return EXIT.ok;
   } finally {
+    await stores.close();
     await lock.release();
     logging.close();
   }
@@ -156,11 +158,13 @@ interface SupervisorParts {
   home: string;
   /** A freshly generated dev token, printed with its usage hints once the gateway listens. */
   devToken: string | undefined;
+  /** The stores each gateway gets (Redis when the cluster is configured). */
+  stores: ClusterStores;
 }
 
 /** The supervisor that (re)creates the gateway for each applied config, with secrets resolved by the host. */
 function createSupervisor(
-  { context, options, source, logging, lock, home, devToken }: SupervisorParts,
+  { context, options, source, logging, lock, home, devToken, stores }: SupervisorParts,
 ): GatewaySupervisor {
   const { env, paths, output } = context;
   const log = logging.logger;
@@ -179,14 +183,14 @@ function createSupervisor(
       refValues = [...resolved.values.values()].map((v) => v.value);
       return resolved;
     },
-    createGateway: (config) =>
+    createGateway: async (config) =>
       retryingStart(
         createGateway({
           config,
           env,
           transport: denoTransport({ engine: config.gateway?.transport?.engine }),
           modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
-          stores: jsonlStores(paths.stateDir),
+          stores: await stores.storesFor(config),
           logSinks: [logging.sink],
           logLevel: "trace",
           logTail: new FileLogTail(() => logging.file.path),

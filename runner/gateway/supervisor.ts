@@ -46,7 +46,7 @@ export interface SecretsReloadOutcome {
 /** Options for {@link GatewaySupervisor}. */
 export interface SupervisorOptions {
   source: ConfigSource;
-  createGateway(config: GatewayConfig): ManagedGateway;
+  createGateway(config: GatewayConfig): ManagedGateway | Promise<ManagedGateway>;
   resolveSecrets(config: GatewayConfig, previous?: SecretResolution): Promise<SecretResolution>;
   logger: Logger;
   /** Called after a config took effect (start, hot apply, restart), e.g. to retune log sinks. */
@@ -213,7 +213,7 @@ export class GatewaySupervisor {
   }
 
   async #launch(prepared: PreparedConfig): Promise<{ hostname: string; port: number } | undefined> {
-    const gateway = this.options.createGateway(prepared.runtime);
+    const gateway = await this.options.createGateway(prepared.runtime);
     const address = await gateway.start();
     this.#gateway = gateway;
     this.#current = prepared;

@@ -149,6 +149,21 @@ export interface GatewayTransportConfig {
   [key: string]: unknown;
 }
 
+/** `gateway.cluster`: replicas of one gateway sharing their state through one Redis/Valkey. */
+export interface GatewayClusterConfig {
+  /** The shared server; without a URL (here or in `OPENCLAW_REDIS_URL`) state stays in this process. */
+  redis?: {
+    /** `redis://` or `rediss://` (db, username and password in the URL); a string or a SecretRef. */
+    url?: unknown;
+    /** Other keys are kept, as everywhere in this section. */
+    [key: string]: unknown;
+  };
+  /** Starts every key and the bus channel (default `openclaw:`), so several gateways can share a server. */
+  keyPrefix?: string;
+  /** Other keys are kept, as everywhere in this section. */
+  [key: string]: unknown;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   /** `local` runs a gateway here; `remote` makes the CLI talk to the one at `remote.url`. Default `local`. */
@@ -184,6 +199,8 @@ export interface GatewaySection {
   tls?: GatewayTlsConfig;
   /** Which engine serves HTTP and WebSocket (read at start). */
   transport?: GatewayTransportConfig;
+  /** Replicas sharing one Redis/Valkey (read at start). */
+  cluster?: GatewayClusterConfig;
   /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
@@ -277,5 +294,18 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
      * is about twice as fast on small requests but Deno gives it none of those three bounds.
      */
     engine: z.enum(["hardened", "native"]).optional(),
+  }).optional(),
+  cluster: z.looseObject({
+    redis: z.looseObject({
+      /**
+       * Default none (state in this process): the Redis/Valkey every replica shares, as a string or a
+       * SecretRef (its password is a secret); `OPENCLAW_REDIS_URL` wins over it.
+       */
+      url: z.unknown().refine((url) => typeof url !== "string" || /^rediss?:\/\/./.test(url), {
+        message: "not a redis:// or rediss:// URL",
+      }).optional(),
+    }).optional(),
+    /** Default "openclaw:": what every key and the bus channel start with. */
+    keyPrefix: z.string().min(1).optional(),
   }).optional(),
 });

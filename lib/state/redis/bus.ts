@@ -1,0 +1,84 @@
+/**
+ * The event bus over Redis pub/sub: every event goes through one channel, so every replica hears every
+ * event in one order (and so the events of a session in publish order). The subscription holds a
+ * connection of its own, as pub/sub requires.
+ *
+ * @module
+ */
+import type { BusEvent, EventBus } from "../../bus/types.ts";
+import type { RedisClient } from "./connection.ts";
+
+/** What travels on the channel: the event and the replica that published it. */
+interface Envelope {
+  origin: string;
+  event: BusEvent;
+}
+
+/** A bus shared by every replica subscribed to one channel of one Redis. */
+export class RedisEventBus implements EventBus {
+  readonly #listeners = new Set<(event: BusEvent) => void>();
+  readonly #origin = crypto.randomUUID();
+  #closed = false;
+
+  private constructor(
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly channel: string,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /**
+   * A bus publishing through `publisher` on `channel`, listening through `subscriber` (a connection used
+   * for nothing else); resolves once it is subscribed, so no event published after is missed.
+   * `onError` hears failed publishes, undecodable messages and what a listener threw.
+   */
+  static async open(
+    publisher: RedisClient,
+    subscriber: RedisClient,
+    channel: string,
+    onError: (error: unknown) => void,
+  ): Promise<RedisEventBus> {
+    const bus = new RedisEventBus(publisher, subscriber, channel, onError);
+    await subscriber.subscribe(channel, (message) => bus.#deliver(message));
+    return bus;
+  }
+
+  publish(event: BusEvent): void {
+    if (this.#closed) return;
+    // Events for this replica's own sockets travel too, to keep their place in the one order.
+    const envelope: Envelope = { origin: this.#origin, event };
+    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch(this.onError);
+  }
+
+  subscribe(listener: (event: BusEvent) => void): () => void {
+    if (this.#closed) return () => {};
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    if (this.subscriber.isOpen) await this.subscriber.unsubscribe(this.channel).catch(this.onError);
+  }
+
+  #deliver(message: string): void {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(message);
+    } catch (error) {
+      this.onError(error);
+      return;
+    }
+    // Connection ids name sockets of the publishing replica only.
+    if (envelope.event.connIds && envelope.origin !== this.#origin) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(envelope.event);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  }
+}

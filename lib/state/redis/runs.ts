@@ -1,0 +1,93 @@
+/**
+ * Run records on Redis: each run under its own key with its TTL (and its expiry time, for an injected
+ * clock), and each session's unfinished runs in a sorted set by acceptance time. A put that finds the run
+ * ended changes nothing, inside one script.
+ *
+ * @module
+ */
+import type { RunStore, StoredRun } from "../runs.ts";
+import { LuaScript, type RedisConnection } from "./connection.ts";
+
+// Reads KEYS[1] into `run` when it has not expired.
+const LIVE = `
+local raw, run = redis.call('GET', KEYS[1]), nil
+if raw then
+  local record = cjson.decode(raw)
+  if record.expiresAt > now then run = record.run end
+end
+`;
+
+// KEYS: record, session index. ARGV: TTL, run JSON, run id, acceptedAt, ended (1/0).
+const PUT = new LuaScript(
+  LIVE + `
+if run and run['end'] then return 0 end
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], '{"expiresAt":' .. string.format('%d', now + ttl) .. ',"run":' .. ARGV[3] .. '}', 'PX', ttl)
+if ARGV[6] == '1' then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+else
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
+return 1
+`,
+);
+
+// KEYS: record.
+const GET = new LuaScript(
+  LIVE + `
+if run then return raw end
+return nil
+`,
+);
+
+// KEYS: session index. ARGV: the prefix of record keys (read without KEYS: one Redis, not a cluster).
+// Drops the ids of runs that expired or ended.
+const ACTIVE = new LuaScript(`
+local active = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local raw = redis.call('GET', ARGV[2] .. id)
+  local record = raw and cjson.decode(raw)
+  if record and record.expiresAt > now and not record.run['end'] then
+    table.insert(active, raw)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return active
+`);
+
+/** Run records shared by every replica on one Redis. */
+export class RedisRunStore implements RunStore {
+  /** The scripts it runs, to load before first use. */
+  static readonly scripts: readonly LuaScript[] = [PUT, GET, ACTIVE];
+
+  /** Keeps the runs under `connection`'s prefix. */
+  constructor(private readonly connection: RedisConnection) {}
+
+  async put(run: StoredRun, ttlMs: number): Promise<void> {
+    const keys = [this.#record(run.runId), this.#index(run.sessionKey)];
+    const args = [ttlMs, JSON.stringify(run), run.runId, run.acceptedAt, run.end ? "1" : "0"];
+    await this.connection.eval(PUT, keys, args);
+  }
+
+  async get(runId: string): Promise<StoredRun | undefined> {
+    // The record comes back as stored: Lua's cjson would re-encode an empty array as an object.
+    const found = await this.connection.eval(GET, [this.#record(runId)], []);
+    return found ? (JSON.parse(found as string) as { run: StoredRun }).run : undefined;
+  }
+
+  async active(sessionKey: string): Promise<StoredRun[]> {
+    const records = await this.connection.eval(ACTIVE, [this.#index(sessionKey)], [this.#record("")]);
+    const runs = (records as string[]).map((raw) => (JSON.parse(raw) as { run: StoredRun }).run);
+    return [...runs.filter((r) => r.state === "queued"), ...runs.filter((r) => r.state !== "queued")];
+  }
+
+  #record(runId: string): string {
+    return this.connection.key(`run:${runId}`);
+  }
+
+  #index(sessionKey: string): string {
+    return this.connection.key(`runs-of:${sessionKey}`);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Session metadata on Redis: one hash of JSON entries by session key; a finished run is applied inside
+ * one script, so concurrent runs lose no token count. Sessions have no TTL: they live until replaced.
+ *
+ * @module
+ */
+import type { SessionEntry, SessionRunUpdate, SessionStore } from "../sessions.ts";
+import { LuaScript, type RedisConnection } from "./connection.ts";
+
+// KEYS: sessions. ARGV: key, update (JSON; null for a field the update clears). Mirrors `applyRun`.
+const RECORD_RUN = new LuaScript(`
+local raw = redis.call('HGET', KEYS[1], ARGV[2])
+if not raw then return nil end
+local entry, update = cjson.decode(raw), cjson.decode(ARGV[3])
+if entry.sessionId ~= update.sessionId then return nil end
+for field, value in pairs(update) do
+  if field == 'inputTokens' or field == 'outputTokens' then
+    entry[field] = entry[field] + value
+  elseif field ~= 'sessionId' then
+    if value == cjson.null then entry[field] = nil else entry[field] = value end
+  end
+end
+local updated = cjson.encode(entry)
+redis.call('HSET', KEYS[1], ARGV[2], updated)
+return updated
+`);
+
+/** Sessions shared by every replica on one Redis. */
+export class RedisSessionStore implements SessionStore {
+  /** The scripts it runs, to load before first use. */
+  static readonly scripts: readonly LuaScript[] = [RECORD_RUN];
+  readonly #key: string;
+
+  /** Keeps the sessions under `connection`'s prefix. */
+  constructor(private readonly connection: RedisConnection) {
+    this.#key = connection.key("sessions");
+  }
+
+  async get(key: string): Promise<SessionEntry | undefined> {
+    const found = await this.connection.client.hGet(this.#key, key);
+    return found ? JSON.parse(found) : undefined;
+  }
+
+  async put(entry: SessionEntry): Promise<void> {
+    await this.connection.client.hSet(this.#key, entry.key, JSON.stringify(entry));
+  }
+
+  async list(): Promise<SessionEntry[]> {
+    return (await this.connection.client.hVals(this.#key)).map((entry) => JSON.parse(entry));
+  }
+
+  async recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined> {
+    const json = JSON.stringify(update, (_, value) => value === undefined ? null : value);
+    const updated = await this.connection.eval(RECORD_RUN, [this.#key], [key, json]);
+    return updated ? JSON.parse(updated as string) : undefined;
+  }
+}

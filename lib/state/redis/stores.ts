@@ -1,0 +1,104 @@
+/**
+ * The stores bundle on Redis/Valkey: every replica that opens it with the same URL and key prefix shares
+ * presence, pairings, keyed outcomes, rate limits, state versions, sessions, transcripts, runs, leases,
+ * response sessions and the event bus.
+ *
+ * @module
+ */
+import { createClient } from "redis";
+import type { GatewayStores } from "../stores.ts";
+import { RedisEventBus } from "./bus.ts";
+import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
+import { RedisDeviceStore } from "./devices.ts";
+import { RedisIdempotencyStore } from "./idempotency.ts";
+import { RedisLeaseStore } from "./leases.ts";
+import { RedisPresenceStore } from "./presence.ts";
+import { RedisRateLimitStore } from "./rate-limit.ts";
+import { RedisResponseSessionStore } from "./response-sessions.ts";
+import { RedisRunStore } from "./runs.ts";
+import { RedisSessionStore } from "./sessions.ts";
+import { RedisStateVersionStore } from "./state-version.ts";
+import { RedisTranscriptStore } from "./transcripts.ts";
+
+/** Where the shared state lives. */
+export interface RedisStoresOptions {
+  /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** Every key (and the bus channel) starts with it, so gateways can share a server; `openclaw:` by default. */
+  keyPrefix?: string;
+  /**
+   * The clock expiry is judged on, in milliseconds; Redis's own clock by default, so replicas agree
+   * without synchronised clocks. Tests pass a clock they move by hand.
+   */
+  now?: () => number;
+  /** Hears connection errors (the client reconnects by itself), failed publishes and listener errors. */
+  onError?: (error: unknown) => void;
+}
+
+/** A bundle of Redis stores, holding two connections until {@link RedisStores.close}. */
+export interface RedisStores extends GatewayStores {
+  /** Closes the bus and both connections. */
+  close(): Promise<void>;
+}
+
+const SCRIPTED = [
+  RedisPresenceStore,
+  RedisDeviceStore,
+  RedisIdempotencyStore,
+  RedisRateLimitStore,
+  RedisStateVersionStore,
+  RedisSessionStore,
+  RedisTranscriptStore,
+  RedisRunStore,
+  RedisLeaseStore,
+];
+
+/** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
+export async function redisStores(options: RedisStoresOptions): Promise<RedisStores> {
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  let started = false;
+  const client: RedisClient = createClient({
+    url: options.url,
+    // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
+    disableOfflineQueue: true,
+    socket: {
+      // An unreachable server fails the start; a lost connection is retried for as long as it takes.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        started ? Math.min(50 * 2 ** retries, 2_000) : cause,
+    },
+  });
+  client.on("error", onError);
+  const subscriber = client.duplicate();
+  subscriber.on("error", onError);
+  const close = async () => {
+    for (const c of [subscriber, client]) if (c.isOpen) await c.close();
+  };
+  try {
+    await Promise.all([client.connect(), subscriber.connect()]);
+    started = true;
+    const prefix = options.keyPrefix ?? "openclaw:";
+    const connection = new RedisConnection(client, prefix, options.now);
+    await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
+    const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
+    return {
+      presence: new RedisPresenceStore(connection),
+      devices: new RedisDeviceStore(connection),
+      idempotency: new RedisIdempotencyStore(connection),
+      rateLimits: new RedisRateLimitStore(connection),
+      stateVersions: new RedisStateVersionStore(connection),
+      sessions: new RedisSessionStore(connection),
+      transcripts: new RedisTranscriptStore(connection),
+      runs: new RedisRunStore(connection),
+      leases: new RedisLeaseStore(connection),
+      bus,
+      responseSessions: new RedisResponseSessionStore(connection),
+      async close() {
+        await bus.close();
+        await close();
+      },
+    };
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+// A throwaway redis-server (Debian's) on a free loopback port with a temp dir and no persistence, for
+// tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
+import { join } from "node:path";
+import { freePort } from "./_runner_process.ts";
+
+function findRedisServer(): string | undefined {
+  const path = (Deno.env.get("PATH") ?? "").split(":");
+  for (const dir of ["/usr/bin", "/usr/local/bin", "/usr/sbin", ...path]) {
+    try {
+      if (Deno.statSync(join(dir, "redis-server")).isFile) return join(dir, "redis-server");
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** The redis-server binary, if installed. */
+export const REDIS_SERVER = findRedisServer();
+
+/** A running server: its URL, and `stop()` that ends it and removes its dir (once, however often called). */
+export interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a redis-server (on `port`, a free one by default) and resolves once it accepts connections. */
+export async function startRedisServer(port = freePort()): Promise<RedisServer> {
+  if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
+  const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
+  const child = new Deno.Command(REDIS_SERVER, {
+    args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    })();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return { url: `redis://127.0.0.1:${port}`, stop };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`redis-server did not listen on ${port}: ${error}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
