@@ -11,6 +11,7 @@ import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";
 import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
+import { registerRootUi } from "./root-ui.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
 export const CONTROL_UI_CSP: string = [
@@ -59,18 +60,13 @@ export function controlUiModule(): GatewayModule {
       const ui = () => ctx.config().gateway?.controlUi ?? {};
       const base = normaliseBasePath(ui().basePath);
       const prefix = base === "/" ? "/" : `${base}/`;
-      const { index, byPath } = layout(prefix);
       const enabled = () => ui().enabled !== false;
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
+      const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
-      ctx.registerRoute({
-        path: prefix,
-        methods: ["GET", "HEAD"],
-        enabled,
-        auth: "none",
-        handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
-      });
+      if (root) registerRootUi(ctx, { root, base, prefix, enabled });
+      else registerBuiltInUi(ctx, prefix, enabled);
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
@@ -80,18 +76,6 @@ export function controlUiModule(): GatewayModule {
         });
       }
       ctx.registerRoute({
-        path: `${prefix}assets/`,
-        prefix: true,
-        methods: ["GET", "HEAD"],
-        enabled,
-        auth: "none",
-        handler(request) {
-          const asset = byPath.get(new URL(request.url).pathname);
-          if (!asset) return textResponse("Not Found", 404);
-          return serveAsset(asset, asset.body, IMMUTABLE, request);
-        },
-      });
-      ctx.registerRoute({
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
         enabled,
@@ -100,6 +84,30 @@ export function controlUiModule(): GatewayModule {
       });
     },
   };
+}
+
+/** The built-in page and its content-hashed assets. */
+function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => boolean): void {
+  const { index, byPath } = layout(prefix);
+  ctx.registerRoute({
+    path: prefix,
+    methods: ["GET", "HEAD"],
+    enabled,
+    auth: "none",
+    handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
+  });
+  ctx.registerRoute({
+    path: `${prefix}assets/`,
+    prefix: true,
+    methods: ["GET", "HEAD"],
+    enabled,
+    auth: "none",
+    handler(request) {
+      const asset = byPath.get(new URL(request.url).pathname);
+      if (!asset) return textResponse("Not Found", 404);
+      return serveAsset(asset, asset.body, IMMUTABLE, request);
+    },
+  });
 }
 
 /**
@@ -137,13 +145,25 @@ function serveAsset(asset: UiAsset, body: string, cache: string, request: Reques
   return new Response(request.method === "HEAD" ? null : body, { headers });
 }
 
-/** `control-ui-config.json`: what the page needs to know about this gateway. */
+/**
+ * `control-ui-config.json`: what the page needs to know about this gateway, with the fields the
+ * reference Control UI reads. Features this gateway lacks (terminal, CLI agents, plugin frames) are
+ * reported off, so that UI hides them instead of calling methods that are not here.
+ */
 function uiConfig(ctx: GatewayContext, base: string): Record<string, unknown> {
   const config = ctx.config();
+  const controlUi = config.gateway?.controlUi ?? {};
   return {
     basePath: base,
     serverVersion: GATEWAY_VERSION,
     assistantName: config.ui?.assistant?.name ?? "OpenClaw",
     ...(config.ui?.seamColor ? { seamColor: config.ui.seamColor } : {}),
+    embedSandbox: "scripts",
+    allowExternalEmbedUrls: false,
+    automaticallyFetchFavicons: controlUi.automaticallyFetchFavicons !== false,
+    communityInvite: controlUi.communityInvite !== false,
+    terminalEnabled: false,
+    cliAgentsEnabled: false,
+    pluginFrameGrants: [],
   };
 }
