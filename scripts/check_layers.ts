@@ -34,6 +34,7 @@ export const ADAPTERS: readonly string[] = [
   "lib/state/json-docs-files.ts",
   "lib/service/node-host.ts",
   "lib/ui/root-files.ts",
+  "lib/methods/host-info.ts",
 ];
 
 /**

@@ -3,9 +3,11 @@
 // methods that UI calls answer in the reference's shapes.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { agentsModule } from "../lib/agents/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import type { GatewayConfig } from "../mod.ts";
-import { startGateway, TOKEN } from "./_helpers.ts";
+import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
 const INDEX = `<!doctype html>
 <html lang="en">
@@ -162,6 +164,174 @@ Deno.test("controlUi.root: a root that does not exist answers 503 naming it", as
     const response = await gateway.fetch(new Request("http://127.0.0.1/"));
     assert.equal(response.status, 503);
     assert.match(await response.text(), /\/nonexistent\/control-ui/);
+  } finally {
+    await gateway.stop();
+  }
+});
+
+/** Every method the reference Control UI calls on its main pages, with params it sends. */
+const UI_CALLS: Record<string, Record<string, unknown>> = {
+  "agent.identity.get": { agentId: "main" },
+  "agents.list": {},
+  "chat.metadata": { agentId: "main" },
+  "chat.startup": { agentId: "main", limit: 50 },
+  "cron.list": { includeDisabled: true, limit: 50, offset: 0 },
+  "cron.runs": { scope: "all", limit: 50 },
+  "cron.status": {},
+  "environments.list": {},
+  "exec.approval.list": {},
+  "models.authStatus": {},
+  "node.list": {},
+  "openclaw.approval.list": {},
+  "plugin.approval.list": {},
+  "progressCard.get": { sessionKey: "agent:main:main" },
+  "question.list": {},
+  "sessions.branches.list": { sessionKey: "agent:main:main" },
+  "sessions.companion.state": { sessionKey: "agent:main:main" },
+  "sessions.describe": { key: "agent:main:main" },
+  "sessions.observer.visibility": { visible: true },
+  "system.info": {},
+  "talk.catalog": {},
+  "tasks.list": { limit: 50 },
+  "update.status": {},
+};
+
+/** Result definitions protocol.schema.json has for these methods (the others it leaves open). */
+const RESULT_SCHEMAS: Record<string, string> = {
+  "agent.identity.get": "AgentIdentityResult",
+  "agents.list": "AgentsListResult",
+  "environments.list": "EnvironmentsListResult",
+  "progressCard.get": "ProgressCardGetResult",
+  "question.list": "QuestionListResult",
+  "sessions.branches.list": "SessionsBranchesListResult",
+  "sessions.companion.state": "SessionsCompanionStateResult",
+  "sessions.observer.visibility": "SessionsObserverVisibilityResult",
+  "system.info": "SystemInfoResult",
+  "talk.catalog": "TalkCatalogResult",
+  "tasks.list": "TasksListResult",
+  "update.status": "UpdateStatusResult",
+};
+
+const PARAM_SCHEMAS: Record<string, string> = {
+  "agent.identity.get": "AgentIdentityParams",
+  "chat.metadata": "ChatMetadataParams",
+  "cron.list": "CronListParams",
+  "cron.runs": "CronRunsParams",
+  "progressCard.get": "ProgressCardGetParams",
+  "sessions.branches.list": "SessionsBranchesListParams",
+  "sessions.companion.state": "SessionsCompanionStateParams",
+  "sessions.describe": "SessionsDescribeParams",
+  "sessions.observer.visibility": "SessionsObserverVisibilityParams",
+  "tasks.list": "TasksListParams",
+};
+
+async function uiMethodsGateway(agents: Record<string, unknown> = {}) {
+  const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } }, agents };
+  return await startGateway({ config, modules: [agentsModule(), controlUiModule()] });
+}
+
+Deno.test("ui methods: each answers in the reference's shape, advertised in hello-ok, at the schema's scope", async () => {
+  const gateway = await uiMethodsGateway();
+  try {
+    const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+    const advertised = (admin.hello.features as { methods: string[] }).methods;
+    for (const [method, params] of Object.entries(UI_CALLS)) {
+      assert.ok(advertised.includes(method), `${method} is in hello-ok.features.methods`);
+      if (PARAM_SCHEMAS[method]) assertMatchesSchema(PARAM_SCHEMAS[method], params);
+      const response = await admin.request(method, params);
+      assert.equal(response.ok, true, `${method}: ${JSON.stringify(response.error)}`);
+      if (RESULT_SCHEMAS[method]) assertMatchesSchema(RESULT_SCHEMAS[method], response.payload);
+    }
+    for (const method of Object.keys(UI_CALLS)) {
+      const scope = schemaScope(method)!;
+      const holder = await client(gateway, connectParams({ scopes: [scope] }));
+      const allowed = await holder.request(method, UI_CALLS[method]);
+      assert.equal(allowed.ok, true, `${method} with ${scope}: ${JSON.stringify(allowed.error)}`);
+      holder.socket.close();
+      if (scope === "operator.read") continue;
+      const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
+      const refused = await reader.request(method, UI_CALLS[method]);
+      assert.equal(refused.ok, false, `${method} needs ${scope}`);
+      reader.socket.close();
+    }
+    admin.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("ui methods: features this gateway lacks answer their empty state, never invented data", async () => {
+  const gateway = await uiMethodsGateway();
+  try {
+    const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+    const payload = async (method: string) => (await admin.request(method, UI_CALLS[method])).payload;
+    assert.deepEqual(await payload("exec.approval.list"), []);
+    assert.deepEqual(await payload("plugin.approval.list"), []);
+    assert.deepEqual(await payload("openclaw.approval.list"), []);
+    assert.deepEqual(await payload("environments.list"), { environments: [] });
+    assert.deepEqual(await payload("tasks.list"), { tasks: [] });
+    assert.deepEqual(await payload("question.list"), { questions: [] });
+    assert.deepEqual(await payload("progressCard.get"), { card: null });
+    assert.deepEqual(await payload("sessions.branches.list"), { branches: [] });
+    assert.deepEqual(await payload("update.status"), { sentinel: null, updateAvailable: null });
+    assert.deepEqual((await payload("node.list") as { nodes: unknown[] }).nodes, []);
+    const cron = await payload("cron.status") as { enabled: boolean; jobs: number };
+    assert.equal(cron.enabled, false);
+    assert.equal(cron.jobs, 0);
+    assert.deepEqual((await payload("cron.list") as { jobs: unknown[] }).jobs, []);
+    const talk = await payload("talk.catalog") as { modes: unknown[]; speech: { providers: unknown[] } };
+    assert.deepEqual(talk.modes, []);
+    assert.deepEqual(talk.speech.providers, []);
+    admin.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("ui methods: agents, identity, chat.startup and sessions.describe read real state", async () => {
+  const gateway = await uiMethodsGateway({
+    entries: { main: { name: "Molty" }, helper: {} },
+  });
+  try {
+    const c = await client(gateway, connectParams({ scopes: ["operator.read", "operator.write"] }));
+    const agents = (await c.request("agents.list", {})).payload as {
+      defaultId: string;
+      agents: { id: string }[];
+    };
+    assert.equal(agents.defaultId, "main");
+    assert.deepEqual(agents.agents.map((a) => a.id), ["main", "helper"]);
+    const identity = (await c.request("agent.identity.get", { agentId: "main" })).payload;
+    assert.deepEqual(identity, { agentId: "main", name: "Molty", nameSource: "config" });
+    const unknown = await c.request("agent.identity.get", { agentId: "nobody" });
+    assert.equal(unknown.ok, false);
+
+    const before = (await c.request("sessions.describe", { key: "agent:main:main" })).payload;
+    assert.deepEqual(before, { session: null });
+    const send = await c.request("chat.send", {
+      sessionKey: "main",
+      message: "hi there",
+      idempotencyKey: "k-ui",
+    });
+    assert.equal(send.ok, true);
+    await c.socket.waitFor((f) => f.event === "chat" && (f.payload as { state: string }).state === "final");
+
+    const startup = (await c.request("chat.startup", { agentId: "main" })).payload as {
+      sessionKey: string;
+      messages: { role: string }[];
+      metadata: { model: string; modelProvider: string };
+      resolution: { ok: boolean; key: string };
+    };
+    assert.equal(startup.sessionKey, "agent:main:main");
+    assert.deepEqual(startup.messages.map((m) => m.role), ["user", "assistant"]);
+    assert.equal(startup.metadata.modelProvider, "local");
+    assert.deepEqual(startup.resolution, { ok: true, key: "agent:main:main", agentId: "main" });
+    const described = (await c.request("sessions.describe", { key: "agent:main:main" })).payload as {
+      session: { key: string };
+    };
+    assert.equal(described.session.key, "agent:main:main");
+    const auth = (await c.request("models.authStatus", {})).payload as { providers: { provider: string }[] };
+    assert.ok(auth.providers.some((p) => p.provider === "local"));
+    c.socket.close();
   } finally {
     await gateway.stop();
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import { jsonResponse, textResponse } from "../http/response.ts";
+import { absentFeatureMethods } from "../methods/absent-features.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";
@@ -63,6 +64,8 @@ export function controlUiModule(): GatewayModule {
       const enabled = () => ui().enabled !== false;
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
+      // OpenClaw's own Control UI opens pages for features this gateway lacks; they answer empty.
+      for (const method of absentFeatureMethods(() => ctx.now())) ctx.registerMethod(method);
       const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
       if (root) registerRootUi(ctx, { root, base, prefix, enabled });
