@@ -194,7 +194,13 @@ const UI_CALLS: Record<string, Record<string, unknown>> = {
   "talk.catalog": {},
   "tasks.list": { limit: 50 },
   "update.status": {},
+  "environments.list#desktop": { includeDesktopSetup: true },
+  "plugins.list": {},
+  "plugins.catalog.browse": { intent: "all" },
 };
+
+/** `method#variant` keys call the same method with other params. */
+const methodOf = (key: string) => key.split("#")[0];
 
 /** Result definitions protocol.schema.json has for these methods (the others it leaves open). */
 const RESULT_SCHEMAS: Record<string, string> = {
@@ -210,6 +216,7 @@ const RESULT_SCHEMAS: Record<string, string> = {
   "talk.catalog": "TalkCatalogResult",
   "tasks.list": "TasksListResult",
   "update.status": "UpdateStatusResult",
+  "plugins.list": "PluginsListResult",
 };
 
 const PARAM_SCHEMAS: Record<string, string> = {
@@ -235,22 +242,24 @@ Deno.test("ui methods: each answers in the reference's shape, advertised in hell
   try {
     const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
     const advertised = (admin.hello.features as { methods: string[] }).methods;
-    for (const [method, params] of Object.entries(UI_CALLS)) {
+    for (const [key, params] of Object.entries(UI_CALLS)) {
+      const method = methodOf(key);
       assert.ok(advertised.includes(method), `${method} is in hello-ok.features.methods`);
       if (PARAM_SCHEMAS[method]) assertMatchesSchema(PARAM_SCHEMAS[method], params);
       const response = await admin.request(method, params);
       assert.equal(response.ok, true, `${method}: ${JSON.stringify(response.error)}`);
       if (RESULT_SCHEMAS[method]) assertMatchesSchema(RESULT_SCHEMAS[method], response.payload);
     }
-    for (const method of Object.keys(UI_CALLS)) {
-      const scope = schemaScope(method)!;
+    for (const [key, params] of Object.entries(UI_CALLS)) {
+      const method = methodOf(key);
+      const scope = schemaScope(method) ?? "operator.read";
       const holder = await client(gateway, connectParams({ scopes: [scope] }));
-      const allowed = await holder.request(method, UI_CALLS[method]);
+      const allowed = await holder.request(method, params);
       assert.equal(allowed.ok, true, `${method} with ${scope}: ${JSON.stringify(allowed.error)}`);
       holder.socket.close();
       if (scope === "operator.read") continue;
       const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
-      const refused = await reader.request(method, UI_CALLS[method]);
+      const refused = await reader.request(method, params);
       assert.equal(refused.ok, false, `${method} needs ${scope}`);
       reader.socket.close();
     }
@@ -278,7 +287,23 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
     const cron = await payload("cron.status") as { enabled: boolean; jobs: number };
     assert.equal(cron.enabled, false);
     assert.equal(cron.jobs, 0);
-    assert.deepEqual((await payload("cron.list") as { jobs: unknown[] }).jobs, []);
+    assert.deepEqual(await payload("plugins.list"), { plugins: [], diagnostics: [], mutationAllowed: false });
+    assert.deepEqual(await payload("plugins.catalog.browse"), { items: [] });
+    // The reference UI checks an inventory page: offset and limit as asked, a revision, no next page.
+    assert.deepEqual(await payload("cron.list"), {
+      jobs: [],
+      total: 0,
+      offset: 0,
+      limit: 50,
+      hasMore: false,
+      nextOffset: null,
+      snapshotRevision: "sha256:T1PNoYwrqgwDVLtfmj7L5e0Sq02OEbqHPC8RFhICuUU",
+    });
+    const page = await admin.request("cron.list", { limit: 10, offset: 20 });
+    assert.deepEqual(
+      [(page.payload as { offset: number }).offset, (page.payload as { limit: number }).limit],
+      [20, 10],
+    );
     const talk = await payload("talk.catalog") as { modes: unknown[]; speech: { providers: unknown[] } };
     assert.deepEqual(talk.modes, []);
     assert.deepEqual(talk.speech.providers, []);
@@ -313,7 +338,12 @@ Deno.test("ui methods: agents, identity, chat.startup and sessions.describe read
       idempotencyKey: "k-ui",
     });
     assert.equal(send.ok, true);
-    await c.socket.waitFor((f) => f.event === "chat" && (f.payload as { state: string }).state === "final");
+    // The reference's clients match a run's events and their own user line by the key they sent.
+    assert.equal((send.payload as { runId: string }).runId, "k-ui");
+    const final = await c.socket.waitFor((f) =>
+      f.event === "chat" && (f.payload as { state: string }).state === "final"
+    );
+    assert.equal((final.payload as { runId: string }).runId, "k-ui");
 
     const startup = (await c.request("chat.startup", { agentId: "main" })).payload as {
       sessionKey: string;
@@ -323,6 +353,8 @@ Deno.test("ui methods: agents, identity, chat.startup and sessions.describe read
     };
     assert.equal(startup.sessionKey, "agent:main:main");
     assert.deepEqual(startup.messages.map((m) => m.role), ["user", "assistant"]);
+    assert.equal((startup.messages[0] as { idempotencyKey?: string }).idempotencyKey, "k-ui");
+    assert.equal((startup.messages[1] as { idempotencyKey?: string }).idempotencyKey, undefined);
     assert.equal(startup.metadata.modelProvider, "local");
     assert.deepEqual(startup.resolution, { ok: true, key: "agent:main:main", agentId: "main" });
     const described = (await c.request("sessions.describe", { key: "agent:main:main" })).payload as {
@@ -332,6 +364,63 @@ Deno.test("ui methods: agents, identity, chat.startup and sessions.describe read
     const auth = (await c.request("models.authStatus", {})).payload as { providers: { provider: string }[] };
     assert.ok(auth.providers.some((p) => p.provider === "local"));
     c.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("agent runs carry the caller's idempotencyKey as runId, in the ack and every event", async () => {
+  const gateway = await uiMethodsGateway();
+  try {
+    const c = await client(gateway);
+    c.socket.send({
+      type: "req",
+      id: "a-1",
+      method: "agent",
+      params: { message: "hi", idempotencyKey: "k-agent" },
+    });
+    const ack = await c.socket.waitFor((f) => f.type === "res" && f.id === "a-1");
+    assert.equal((ack.payload as { runId: string }).runId, "k-agent");
+    const done = await c.socket.waitFor((f) => f.type === "res" && f.id === "a-1");
+    assert.equal((done.payload as { runId: string }).runId, "k-agent");
+    const runIds = c.socket.skipped.filter((f) => f.event === "agent" || f.event === "chat")
+      .map((f) => (f.payload as { runId: string }).runId);
+    assert.ok(runIds.length > 2);
+    assert.deepEqual([...new Set(runIds)], ["k-agent"]);
+    c.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("sessions.messages.subscribe includeApprovals: reviewers get the (empty) replay, readers a refusal", async () => {
+  const gateway = await uiMethodsGateway();
+  try {
+    const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+    const subscribed = await admin.request("sessions.messages.subscribe", {
+      key: "main",
+      includeApprovals: true,
+    });
+    assert.equal(subscribed.ok, true, JSON.stringify(subscribed.error));
+    const payload = subscribed.payload as { subscribed: boolean; key: string; approvalReplay: unknown };
+    assert.equal(payload.subscribed, true);
+    assertMatchesSchema("SessionApprovalReplay", payload.approvalReplay);
+    assert.deepEqual(payload.approvalReplay, {
+      sessionKey: "agent:main:main",
+      updatedAtMs: 0,
+      approvals: [],
+      truncated: false,
+    });
+    const plain = await admin.request("sessions.messages.subscribe", { key: "main" });
+    assert.equal("approvalReplay" in (plain.payload as object), false);
+    const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
+    const refused = await reader.request("sessions.messages.subscribe", {
+      key: "main",
+      includeApprovals: true,
+    });
+    assert.equal(refused.ok, false);
+    admin.socket.close();
+    reader.socket.close();
   } finally {
     await gateway.stop();
   }

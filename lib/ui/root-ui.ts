@@ -58,7 +58,7 @@ export function rootUiCsp(inlineScriptHashes: readonly string[]): string {
     "media-src 'self' data: blob:",
     "font-src 'self'",
     "worker-src 'self'",
-    "connect-src 'self' ws: wss:",
+    "connect-src 'self' ws: wss: data:",
   ].join("; ");
 }
 
