@@ -9,16 +9,27 @@ import process from "node:process";
 
 /** The host facts `system.info` needs. */
 export interface HostInfo {
+  /** The machine's host name. */
   hostname: string;
+  /** The OS family as Node names it (`linux`, `darwin`, `win32`). */
   platform: string;
+  /** The OS kernel release. */
   release: string;
+  /** The CPU architecture (`x64`, `arm64`). */
   arch: string;
+  /** The OS name and release, for people. */
   osLabel: string;
+  /** Logical CPUs. */
   cpuCount: number;
+  /** The first CPU's model name, when the OS tells it. */
   cpuModel?: string;
+  /** The 1, 5 and 15 minute load averages (zeros where the OS has none). */
   loadAverage: [number, number, number];
+  /** Physical memory in bytes. */
   memoryTotalBytes: number;
+  /** Free physical memory in bytes. */
   memoryFreeBytes: number;
+  /** The gateway's process id. */
   pid: number;
   /** The Node-compatible version the runtime reports (Deno reports the Node API level it implements). */
   nodeVersion: string;
