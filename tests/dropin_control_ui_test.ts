@@ -10,6 +10,8 @@ import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
+import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
+import { readHostInfo } from "../lib/methods/host-info.ts";
 import type { GatewayConfig } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
@@ -41,9 +43,9 @@ async function uiBuild(): Promise<{ dir: string; root: string }> {
   return { dir, root };
 }
 
-async function rootGateway(controlUi: Record<string, unknown>) {
+async function rootGateway(controlUi: Record<string, unknown>, rootFiles = nodeUiRootFiles) {
   const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN }, controlUi } };
-  return await startGateway({ config, modules: [controlUiModule()] });
+  return await startGateway({ config, modules: [controlUiModule({ rootFiles })] });
 }
 
 Deno.test("controlUi.root: files with their types, client routes get index.html with the base path", async () => {
@@ -174,6 +176,20 @@ Deno.test("controlUi.root: a root that does not exist answers 503 naming it", as
   }
 });
 
+Deno.test("controlUi.root without file access (the core alone) answers 503 naming the missing option", async () => {
+  const { dir, root } = await uiBuild();
+  const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN }, controlUi: { root } } };
+  const gateway = await startGateway({ config, modules: [controlUiModule()] });
+  try {
+    const response = await gateway.fetch(new Request("http://127.0.0.1/"));
+    assert.equal(response.status, 503);
+    assert.match(await response.text(), /controlUiModule\(\{ rootFiles \}\)/);
+  } finally {
+    await gateway.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Every method the reference Control UI calls on its main pages, with params it sends. */
 const UI_CALLS: Record<string, Record<string, unknown>> = {
   "agent.identity.get": { agentId: "main" },
@@ -237,9 +253,9 @@ const PARAM_SCHEMAS: Record<string, string> = {
   "tasks.list": "TasksListParams",
 };
 
-async function uiMethodsGateway(agents: Record<string, unknown> = {}) {
+async function uiMethodsGateway(agents: Record<string, unknown> = {}, hostInfo = readHostInfo) {
   const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } }, agents };
-  return await startGateway({ config, modules: [agentsModule(), controlUiModule()] });
+  return await startGateway({ config, modules: [agentsModule(), controlUiModule({ hostInfo })] });
 }
 
 Deno.test("ui methods: each answers in the reference's shape, advertised in hello-ok, at the schema's scope", async () => {
@@ -271,6 +287,37 @@ Deno.test("ui methods: each answers in the reference's shape, advertised in hell
     admin.socket.close();
   } finally {
     await gateway.stop();
+  }
+});
+
+Deno.test("system.info reports the host it is given; without a host reader there is none", async () => {
+  const host = {
+    hostname: "box",
+    platform: "linux",
+    release: "6.1",
+    arch: "x64",
+    osLabel: "Linux 6.1",
+    cpuCount: 2,
+    loadAverage: [0.5, 0.25, 0.125] as [number, number, number],
+    memoryTotalBytes: 1024,
+    memoryFreeBytes: 512,
+    pid: 42,
+    nodeVersion: "22.0.0",
+    uptimeMs: 1000,
+  };
+  const gateway = await uiMethodsGateway({}, () => host);
+  const bare = await startGateway({ modules: [controlUiModule()] });
+  try {
+    const c = await client(gateway);
+    assert.deepEqual((await c.request("system.info", {})).payload, { machineName: "box", ...host });
+    c.socket.close();
+    const b = await client(bare);
+    assert.ok(!(b.hello.features as { methods: string[] }).methods.includes("system.info"));
+    assert.ok((b.hello.features as { methods: string[] }).methods.includes("cron.list"));
+    b.socket.close();
+  } finally {
+    await gateway.stop();
+    await bare.stop();
   }
 });
 

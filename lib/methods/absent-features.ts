@@ -8,7 +8,36 @@
  */
 import { z } from "zod";
 import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
-import { readHostInfo } from "./host-info.ts";
+
+/** The host facts `system.info` needs. */
+export interface HostInfo {
+  /** The machine's host name. */
+  hostname: string;
+  /** The OS family as Node names it (`linux`, `darwin`, `win32`). */
+  platform: string;
+  /** The OS kernel release. */
+  release: string;
+  /** The CPU architecture (`x64`, `arm64`). */
+  arch: string;
+  /** The OS name and release, for people. */
+  osLabel: string;
+  /** Logical CPUs. */
+  cpuCount: number;
+  /** The first CPU's model name, when the OS tells it. */
+  cpuModel?: string;
+  /** The 1, 5 and 15 minute load averages (zeros where the OS has none). */
+  loadAverage: [number, number, number];
+  /** Physical memory in bytes. */
+  memoryTotalBytes: number;
+  /** Free physical memory in bytes. */
+  memoryFreeBytes: number;
+  /** The gateway's process id. */
+  pid: number;
+  /** The Node-compatible version the runtime reports (Deno reports the Node API level it implements). */
+  nodeVersion: string;
+  /** Milliseconds since the process started. */
+  uptimeMs: number;
+}
 
 const none = z.strictObject({});
 
@@ -33,11 +62,14 @@ function emptyPage(params: z.infer<typeof Page>) {
   return { total: 0, offset, limit: params.limit ?? DEFAULT_PAGE_LIMIT, hasMore: false, nextOffset: null };
 }
 
-/** The truthful-empty methods, and `system.info` (a real read of the host). */
-export function absentFeatureMethods(now: () => number): AnyMethod[] {
+/**
+ * The truthful-empty methods, and `system.info` (a real read of the host) when `hostInfo` can read it;
+ * without it there is no `system.info` rather than an invented one.
+ */
+export function absentFeatureMethods(now: () => number, hostInfo?: () => HostInfo): AnyMethod[] {
   const empty = (name: string, scope: string, result: () => unknown, params = anyParams) =>
     defineMethod({ name, scope, params, handler: result });
-  return [
+  const methods: AnyMethod[] = [
     empty(
       "cron.status",
       "operator.read",
@@ -84,12 +116,16 @@ export function absentFeatureMethods(now: () => number): AnyMethod[] {
       realtime: { ready: false, providers: [] },
     }), none),
     empty("update.status", "operator.admin", () => ({ sentinel: null, updateAvailable: null })),
+  ];
+  if (!hostInfo) return methods;
+  return [
+    ...methods,
     defineMethod({
       name: "system.info",
       scope: "operator.read",
       params: none,
       handler: () => {
-        const host = readHostInfo();
+        const host = hostInfo();
         return { machineName: host.hostname, ...host };
       },
     }),

@@ -1,28 +1,20 @@
 /**
- * Reads files of a Control UI build on disk (`gateway.controlUi.root`), refusing every path that
- * leaves the root: `..` segments, absolute paths, NUL bytes, and symlinks whose target lies outside.
- * This is the one place the UI touches the file system, so it is a layer adapter.
+ * Reads files of a Control UI build on disk (`gateway.controlUi.root`) through `node:fs`, refusing every
+ * path that leaves the root: `..` segments, absolute paths, NUL bytes, and symlinks whose target lies
+ * outside. A layer adapter: the runner hands it to `controlUiModule({ rootFiles })`, so the root entry
+ * point's graph stays free of `node:` modules.
  *
  * @module
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import { posix, resolve, sep } from "node:path";
+import type { RootFile, RootFileMiss, UiRootFiles } from "./root-ui.ts";
 
-/** One file read from a Control UI root. */
-export interface RootFile {
-  /** The file's bytes. */
-  body: Uint8Array<ArrayBuffer>;
-  /** The path under the root, `/`-separated, as resolved (such as `assets/index-abc.js`). */
-  path: string;
-  /** When the file last changed, in epoch milliseconds. */
-  mtimeMs: number;
-}
-
-/** Why a root path was refused: it names something outside the root, or nothing. */
-export type RootFileMiss = "outside" | "missing";
+/** The Control UI root on the local file system. */
+export const nodeUiRootFiles: UiRootFiles = { realRoot, read: readRootFile };
 
 /** The root's real path, or undefined when it does not exist. */
-export async function resolveRoot(root: string): Promise<string | undefined> {
+async function realRoot(root: string): Promise<string | undefined> {
   try {
     return await realpath(resolve(root));
   } catch {
@@ -34,7 +26,7 @@ export async function resolveRoot(root: string): Promise<string | undefined> {
  * Reads `relative` (already URL-decoded) under the real root `rootReal`. Symlinks inside the root
  * are followed only while their target stays inside it.
  */
-export async function readRootFile(rootReal: string, relative: string): Promise<RootFile | RootFileMiss> {
+async function readRootFile(rootReal: string, relative: string): Promise<RootFile | RootFileMiss> {
   if (relative.includes("\0")) return "outside";
   const normal = posix.normalize(relative.replaceAll("\\", "/"));
   if (posix.isAbsolute(normal) || normal === ".." || normal.startsWith("../")) return "outside";

@@ -8,7 +8,33 @@
  */
 import { textResponse } from "../http/response.ts";
 import type { GatewayContext } from "../types.ts";
-import { readRootFile, resolveRoot, type RootFile } from "./root-files.ts";
+
+/** One file read from a Control UI root. */
+export interface RootFile {
+  /** The file's bytes. */
+  body: Uint8Array<ArrayBuffer>;
+  /** The path under the root, `/`-separated, as resolved (such as `assets/index-abc.js`). */
+  path: string;
+  /** When the file last changed, in epoch milliseconds. */
+  mtimeMs: number;
+}
+
+/** Why a root path was refused: it names something outside the root, or nothing. */
+export type RootFileMiss = "outside" | "missing";
+
+/**
+ * Read access to a Control UI build (`gateway.controlUi.root`). The core reaches no file system itself;
+ * the runner passes one that reads the local disk.
+ */
+export interface UiRootFiles {
+  /** The root's real (symlink-free) path, or undefined when it does not exist. */
+  realRoot(root: string): Promise<string | undefined>;
+  /**
+   * The file at `relative` (URL-decoded, `/`-separated) under `rootReal`: `outside` for any path that
+   * leaves the root (symlinks included), `missing` when there is no such file.
+   */
+  read(rootReal: string, relative: string): Promise<RootFile | RootFileMiss>;
+}
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   html: "text/html; charset=utf-8",
@@ -68,9 +94,10 @@ export function rootUiCsp(inlineScriptHashes: readonly string[]): string {
  */
 export function registerRootUi(
   ctx: GatewayContext,
+  files: UiRootFiles | undefined,
   options: { root: string; base: string; prefix: string; enabled: () => boolean },
 ): void {
-  const rootReal = resolveRoot(options.root);
+  const rootReal = files?.realRoot(options.root);
   ctx.registerRoute({
     path: options.prefix,
     prefix: true,
@@ -78,17 +105,29 @@ export function registerRootUi(
     enabled: options.enabled,
     auth: "none",
     handler: async (request) => {
+      if (!files) {
+        return textResponse(
+          `Control UI assets at ${options.root} cannot be read: this gateway was set up without ` +
+            "file access for gateway.controlUi.root (controlUiModule({ rootFiles })).",
+          503,
+        );
+      }
       const real = await rootReal;
       if (!real) {
         ctx.logger.warn("control ui root not found", { root: options.root });
         return textResponse(`Control UI assets not found at ${options.root}.`, 503);
       }
-      return serveRootPath(real, options.base, request);
+      return serveRootPath(files, real, options.base, request);
     },
   });
 }
 
-async function serveRootPath(rootReal: string, base: string, request: Request): Promise<Response> {
+async function serveRootPath(
+  files: UiRootFiles,
+  rootReal: string,
+  base: string,
+  request: Request,
+): Promise<Response> {
   const pathname = new URL(request.url).pathname;
   const under = base === "/" ? pathname : pathname.slice(base.length);
   let relative: string;
@@ -98,14 +137,14 @@ async function serveRootPath(rootReal: string, base: string, request: Request): 
     return textResponse("Not Found", 404);
   }
   const wantsIndex = relative === "" || relative.endsWith("/") || relative === "index.html";
-  const found = wantsIndex ? "missing" : await readRootFile(rootReal, relative);
+  const found = wantsIndex ? "missing" : await files.read(rootReal, relative);
   if (found === "outside") return textResponse("Not Found", 404);
   if (found !== "missing") return fileResponse(found, request);
   const last = relative.slice(relative.lastIndexOf("/") + 1);
   if (!wantsIndex && (last.includes(".") || relative.startsWith("assets/"))) {
     return textResponse("Not Found", 404);
   }
-  const index = await readRootFile(rootReal, "index.html");
+  const index = await files.read(rootReal, "index.html");
   if (typeof index === "string") return textResponse("Not Found", 404);
   return indexResponse(index, base, request);
 }

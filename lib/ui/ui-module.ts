@@ -6,13 +6,13 @@
  * @module
  */
 import { jsonResponse, textResponse } from "../http/response.ts";
-import { absentFeatureMethods } from "../methods/absent-features.ts";
+import { absentFeatureMethods, type HostInfo } from "../methods/absent-features.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";
 import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
-import { registerRootUi } from "./root-ui.ts";
+import { registerRootUi, type UiRootFiles } from "./root-ui.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
 export const CONTROL_UI_CSP: string = [
@@ -27,6 +27,17 @@ export const CONTROL_UI_CSP: string = [
 ].join("; ");
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * What {@link controlUiModule} may read outside the core. The runner passes both; an embedder without
+ * them still gets the built-in page and every other method.
+ */
+export interface ControlUiOptions {
+  /** Reads `gateway.controlUi.root`; without it a configured root answers 503 saying so. */
+  rootFiles?: UiRootFiles;
+  /** The host facts `system.info` reports; without it there is no `system.info`. */
+  hostInfo?: () => HostInfo;
+}
 
 /** Normalises a base path to `/` or `/prefix` (no trailing slash). */
 export function normaliseBasePath(raw: string | undefined): string {
@@ -54,7 +65,7 @@ export function normaliseBasePath(raw: string | undefined): string {
  * await gateway.stop();
  * ```
  */
-export function controlUiModule(): GatewayModule {
+export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   return {
     name: "control-ui",
     setup(ctx: GatewayContext) {
@@ -65,10 +76,12 @@ export function controlUiModule(): GatewayModule {
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
       // OpenClaw's own Control UI opens pages for features this gateway lacks; they answer empty.
-      for (const method of absentFeatureMethods(() => ctx.now())) ctx.registerMethod(method);
+      for (const method of absentFeatureMethods(() => ctx.now(), options.hostInfo)) {
+        ctx.registerMethod(method);
+      }
       const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
-      if (root) registerRootUi(ctx, { root, base, prefix, enabled });
+      if (root) registerRootUi(ctx, options.rootFiles, { root, base, prefix, enabled });
       else registerBuiltInUi(ctx, prefix, enabled);
       if (base !== "/") {
         ctx.registerRoute({
