@@ -34,6 +34,8 @@ export const ADAPTERS: readonly string[] = [
   "lib/agents/jsonl-stores.ts",
   "lib/state/json-docs-files.ts",
   "lib/service/node-host.ts",
+  "lib/ui/root-files.ts",
+  "lib/methods/host-info.ts",
 ];
 
 /**

@@ -12,6 +12,7 @@ import { AgentRuntime } from "./runtime.ts";
 import { AGENT_RUNTIME } from "./service.ts";
 import { SessionSubscribers, sessionSubscriptionMethods } from "./session-events.ts";
 import { sessionMethods } from "./session-methods.ts";
+import { agentUiMethods } from "./ui-methods.ts";
 
 /**
  * Options for {@link agentsModule}. Sessions, transcripts and runs live in the gateway's stores bundle
@@ -80,10 +81,12 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       const subscribers = new SessionSubscribers(context.topics);
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
       context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
+      const sessions = sessionMethods(context, runtime);
       const methods = [
         ...runMethods(context, runtime),
-        ...sessionMethods(context, runtime),
+        ...sessions,
         ...sessionSubscriptionMethods(runtime, subscribers),
+        ...agentUiMethods(context, runtime, sessions.find((m) => m.name === "chat.history")!),
       ];
       for (const method of methods) context.registerMethod(method);
       context.provide(AGENT_RUNTIME, runtime);

@@ -33,6 +33,8 @@ export interface HistoryMessage {
   toolCalls?: TranscriptEntry["toolCalls"];
   toolCallId?: string;
   stopReason?: string;
+  /** On user lines: the id of the run they started, which WS clients chose as their `idempotencyKey`. */
+  idempotencyKey?: string;
   __openclaw: { id: string; seq: number };
 }
 
@@ -77,5 +79,7 @@ export function historyMessage(entry: TranscriptEntry): HistoryMessage {
   if (entry.toolCalls?.length) message.toolCalls = entry.toolCalls;
   if (entry.toolCallId) message.toolCallId = entry.toolCallId;
   if (entry.stopReason) message.stopReason = entry.stopReason;
+  // Clients match the user line they sent to their pending send by this key (the reference's field).
+  if (entry.role === "user" && entry.runId) message.idempotencyKey = entry.runId;
   return message;
 }

@@ -139,6 +139,7 @@ export function runMethods(
         model,
         origin: { kind: "agent", connId: call.caller.connId },
         queueOwner: queueOwner(call),
+        runId: params.idempotencyKey,
       });
       if (!handle.waiting) await savedOrUnavailable(handle);
       call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
@@ -170,6 +171,7 @@ export function runMethods(
         messages: [{ role: "user", content: params.message }],
         origin: { kind: "chat", connId: call.caller.connId },
         queueOwner: queueOwner(call),
+        runId: params.idempotencyKey,
       });
       if (!handle.waiting) await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };

@@ -115,6 +115,11 @@ export interface TurnInput {
   queueOwner?: string;
   /** Output of this run only, before the runtime-wide listeners see it. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * The run's id when the caller names it: WS clients' `idempotencyKey`, which they match the run's
+   * events by, as the reference gateway does. A fresh id otherwise.
+   */
+  runId?: string;
 }
 
 /** A started run. */
@@ -261,7 +266,7 @@ export class AgentRuntime {
     };
     // Refused before anything (the timeout's timer above all) exists for the turn.
     this.#scheduler.admit(run);
-    const runId = this.#newId();
+    const runId = input.runId ?? this.#newId();
     const controller = new AbortController();
     const timeout = timeoutSignal(agent.timeoutMs);
     const signals = [controller.signal, timeout.signal];

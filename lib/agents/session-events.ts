@@ -10,7 +10,13 @@
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import type { SocketTopics } from "../bus/topics.ts";
-import { type AnyMethod, anyParams, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
+import {
+  type AnyMethod,
+  anyParams,
+  type CallerIdentity,
+  defineMethod,
+  type ValidatedCall,
+} from "../methods/descriptor.ts";
 import type { EventBus } from "../types.ts";
 import { historyMessage } from "./rows.ts";
 import type { AgentRuntime, RunInfo } from "./runtime.ts";
@@ -84,7 +90,13 @@ const UnsubscribeParams = z.strictObject({
 const SubscribeParams = UnsubscribeParams.extend({ includeApprovals: z.literal(true).optional() });
 
 const Subscribed = z.object({ subscribed: z.boolean() });
-const SubscribedTo = Subscribed.extend({ key: z.string() });
+const SubscribedTo = Subscribed.extend({ key: z.string(), approvalReplay: z.unknown().optional() });
+
+/** Admins, or holders of `operator.approvals` on a paired device, may review approvals. */
+function canReviewApprovals(caller: CallerIdentity): boolean {
+  return caller.scopes.includes("operator.admin") ||
+    (caller.scopes.includes("operator.approvals") && caller.deviceId !== undefined);
+}
 
 /** `sessions.subscribe` and `sessions.messages.subscribe` / `unsubscribe`. */
 export function sessionSubscriptionMethods(
@@ -118,7 +130,9 @@ export function sessionSubscriptionMethods(
     result: SubscribedTo,
     handler: (call) => {
       const { params } = call;
-      if (params.includeApprovals) {
+      // Who may review approvals (as the reference decides it) gets this gateway's truthful replay:
+      // it has no approvals, so none are pending.
+      if (params.includeApprovals && !canReviewApprovals(call.caller)) {
         throw new GatewayError(
           "INVALID_REQUEST",
           "sessions.messages.subscribe includeApprovals is not supported: this gateway has no approvals",
@@ -127,7 +141,12 @@ export function sessionSubscriptionMethods(
       const target = targetSession(runtime, params.key, params.agentId);
       const connId = socketOf(call);
       if (connId) subscribers.subscribe(connId, target.key);
-      return { subscribed: connId !== undefined, key: target.key };
+      const approvalReplay = { sessionKey: target.key, updatedAtMs: 0, approvals: [], truncated: false };
+      return {
+        subscribed: connId !== undefined,
+        key: target.key,
+        ...(params.includeApprovals ? { approvalReplay } : {}),
+      };
     },
   });
 

@@ -23,7 +23,9 @@
  *
  * @module
  */
-export { CONTROL_UI_CSP, controlUiModule, normaliseBasePath } from "./ui-module.ts";
+export { CONTROL_UI_CSP, controlUiModule, type ControlUiOptions, normaliseBasePath } from "./ui-module.ts";
+export type { RootFile, RootFileMiss, UiRootFiles } from "./root-ui.ts";
+export type { HostInfo } from "../methods/absent-features.ts";
 export { originRefusal } from "./origin.ts";
 export type { UiAsset } from "./asset.ts";
 export type { UiSection } from "../config/sections/ui.ts";

@@ -6,11 +6,13 @@
  * @module
  */
 import { jsonResponse, textResponse } from "../http/response.ts";
+import { absentFeatureMethods, type HostInfo } from "../methods/absent-features.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { UiAsset } from "./asset.ts";
 import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
+import { registerRootUi, type UiRootFiles } from "./root-ui.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
 export const CONTROL_UI_CSP: string = [
@@ -25,6 +27,17 @@ export const CONTROL_UI_CSP: string = [
 ].join("; ");
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * What {@link controlUiModule} may read outside the core. The runner passes both; an embedder without
+ * them still gets the built-in page and every other method.
+ */
+export interface ControlUiOptions {
+  /** Reads `gateway.controlUi.root`; without it a configured root answers 503 saying so. */
+  rootFiles?: UiRootFiles;
+  /** The host facts `system.info` reports; without it there is no `system.info`. */
+  hostInfo?: () => HostInfo;
+}
 
 /** Normalises a base path to `/` or `/prefix` (no trailing slash). */
 export function normaliseBasePath(raw: string | undefined): string {
@@ -52,25 +65,24 @@ export function normaliseBasePath(raw: string | undefined): string {
  * await gateway.stop();
  * ```
  */
-export function controlUiModule(): GatewayModule {
+export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   return {
     name: "control-ui",
     setup(ctx: GatewayContext) {
       const ui = () => ctx.config().gateway?.controlUi ?? {};
       const base = normaliseBasePath(ui().basePath);
       const prefix = base === "/" ? "/" : `${base}/`;
-      const { index, byPath } = layout(prefix);
       const enabled = () => ui().enabled !== false;
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
+      // OpenClaw's own Control UI opens pages for features this gateway lacks; they answer empty.
+      for (const method of absentFeatureMethods(() => ctx.now(), options.hostInfo)) {
+        ctx.registerMethod(method);
+      }
+      const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
-      ctx.registerRoute({
-        path: prefix,
-        methods: ["GET", "HEAD"],
-        enabled,
-        auth: "none",
-        handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
-      });
+      if (root) registerRootUi(ctx, options.rootFiles, { root, base, prefix, enabled });
+      else registerBuiltInUi(ctx, prefix, enabled);
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
@@ -80,18 +92,6 @@ export function controlUiModule(): GatewayModule {
         });
       }
       ctx.registerRoute({
-        path: `${prefix}assets/`,
-        prefix: true,
-        methods: ["GET", "HEAD"],
-        enabled,
-        auth: "none",
-        handler(request) {
-          const asset = byPath.get(new URL(request.url).pathname);
-          if (!asset) return textResponse("Not Found", 404);
-          return serveAsset(asset, asset.body, IMMUTABLE, request);
-        },
-      });
-      ctx.registerRoute({
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
         enabled,
@@ -100,6 +100,30 @@ export function controlUiModule(): GatewayModule {
       });
     },
   };
+}
+
+/** The built-in page and its content-hashed assets. */
+function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => boolean): void {
+  const { index, byPath } = layout(prefix);
+  ctx.registerRoute({
+    path: prefix,
+    methods: ["GET", "HEAD"],
+    enabled,
+    auth: "none",
+    handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
+  });
+  ctx.registerRoute({
+    path: `${prefix}assets/`,
+    prefix: true,
+    methods: ["GET", "HEAD"],
+    enabled,
+    auth: "none",
+    handler(request) {
+      const asset = byPath.get(new URL(request.url).pathname);
+      if (!asset) return textResponse("Not Found", 404);
+      return serveAsset(asset, asset.body, IMMUTABLE, request);
+    },
+  });
 }
 
 /**
@@ -137,13 +161,25 @@ function serveAsset(asset: UiAsset, body: string, cache: string, request: Reques
   return new Response(request.method === "HEAD" ? null : body, { headers });
 }
 
-/** `control-ui-config.json`: what the page needs to know about this gateway. */
+/**
+ * `control-ui-config.json`: what the page needs to know about this gateway, with the fields the
+ * reference Control UI reads. Features this gateway lacks (terminal, CLI agents, plugin frames) are
+ * reported off, so that UI hides them instead of calling methods that are not here.
+ */
 function uiConfig(ctx: GatewayContext, base: string): Record<string, unknown> {
   const config = ctx.config();
+  const controlUi = config.gateway?.controlUi ?? {};
   return {
     basePath: base,
     serverVersion: GATEWAY_VERSION,
     assistantName: config.ui?.assistant?.name ?? "OpenClaw",
     ...(config.ui?.seamColor ? { seamColor: config.ui.seamColor } : {}),
+    embedSandbox: "scripts",
+    allowExternalEmbedUrls: false,
+    automaticallyFetchFavicons: controlUi.automaticallyFetchFavicons !== false,
+    communityInvite: controlUi.communityInvite !== false,
+    terminalEnabled: false,
+    cliAgentsEnabled: false,
+    pluginFrameGrants: [],
   };
 }

@@ -11,6 +11,8 @@ import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
+import { nodeUiRootFiles } from "../../lib/ui/root-files.ts";
+import { readHostInfo } from "../../lib/methods/host-info.ts";
 import type { ProfilePaths } from "../command.ts";
 import { configMethodsModule } from "./config-methods.ts";
 import { lazyModule } from "./lazy-module.ts";
@@ -41,7 +43,7 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
       async () =>
         (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
     ),
-    controlUiModule(),
+    controlUiModule({ rootFiles: nodeUiRootFiles, hostInfo: readHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
   ];
 }

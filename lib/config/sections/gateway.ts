@@ -65,6 +65,11 @@ export interface ControlUiConfig {
   basePath?: string;
   /** Browser origins other than the gateway's own allowed to open sockets. */
   allowedOrigins?: string[];
+  /**
+   * A Control UI build on disk to serve instead of the built-in page (unset: the built-in one), such
+   * as OpenClaw's own `dist/control-ui/`. Read at start.
+   */
+  root?: string;
   /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
@@ -248,6 +253,7 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     enabled: z.boolean().optional(),
     basePath: z.string().optional(),
     allowedOrigins: z.array(z.string()).optional(),
+    root: z.string().min(1).optional(),
   }).optional(),
   http: z.looseObject({
     /** The HSTS header value to send (only for HTTPS origins you control); unset or false sends none. */

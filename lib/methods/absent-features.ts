@@ -1,0 +1,133 @@
+/**
+ * Methods of OpenClaw features this gateway does not have (cron, talk, environments, nodes, plugins,
+ * tasks, questions, approvals, self-update), answering each one's truthful empty state in the reference's
+ * result shape, so OpenClaw's Control UI shows "nothing here" instead of an unknown-method error.
+ * Nothing is invented: every list is empty and every capability is off. docs/compatibility.md lists them.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
+
+/** The host facts `system.info` needs. */
+export interface HostInfo {
+  /** The machine's host name. */
+  hostname: string;
+  /** The OS family as Node names it (`linux`, `darwin`, `win32`). */
+  platform: string;
+  /** The OS kernel release. */
+  release: string;
+  /** The CPU architecture (`x64`, `arm64`). */
+  arch: string;
+  /** The OS name and release, for people. */
+  osLabel: string;
+  /** Logical CPUs. */
+  cpuCount: number;
+  /** The first CPU's model name, when the OS tells it. */
+  cpuModel?: string;
+  /** The 1, 5 and 15 minute load averages (zeros where the OS has none). */
+  loadAverage: [number, number, number];
+  /** Physical memory in bytes. */
+  memoryTotalBytes: number;
+  /** Free physical memory in bytes. */
+  memoryFreeBytes: number;
+  /** The gateway's process id. */
+  pid: number;
+  /** The Node-compatible version the runtime reports (Deno reports the Node API level it implements). */
+  nodeVersion: string;
+  /** Milliseconds since the process started. */
+  uptimeMs: number;
+}
+
+const none = z.strictObject({});
+
+/** The paging params of list methods; their other filters cannot narrow an empty list. */
+const Page = z.looseObject({
+  limit: z.number().int().min(1).max(200).optional(),
+  offset: z.number().int().nonnegative().optional(),
+});
+
+/** Page size when the caller names none. */
+const DEFAULT_PAGE_LIMIT = 50;
+
+/**
+ * The reference's revision of a cron inventory is `sha256:` + the base64url SHA-256 of the jobs as JSON;
+ * with no jobs that is the digest of `[]`. The Control UI refuses a page without one.
+ */
+const EMPTY_CRON_REVISION = "sha256:T1PNoYwrqgwDVLtfmj7L5e0Sq02OEbqHPC8RFhICuUU";
+
+/** An empty page at the offset and limit asked for, as clients check them. */
+function emptyPage(params: z.infer<typeof Page>) {
+  const offset = params.offset ?? 0;
+  return { total: 0, offset, limit: params.limit ?? DEFAULT_PAGE_LIMIT, hasMore: false, nextOffset: null };
+}
+
+/**
+ * The truthful-empty methods, and `system.info` (a real read of the host) when `hostInfo` can read it;
+ * without it there is no `system.info` rather than an invented one.
+ */
+export function absentFeatureMethods(now: () => number, hostInfo?: () => HostInfo): AnyMethod[] {
+  const empty = (name: string, scope: string, result: () => unknown, params = anyParams) =>
+    defineMethod({ name, scope, params, handler: result });
+  const methods: AnyMethod[] = [
+    empty(
+      "cron.status",
+      "operator.read",
+      () => ({ enabled: false, triggersEnabled: false, jobs: 0, nextWakeAtMs: null }),
+      none,
+    ),
+    defineMethod({
+      name: "cron.list",
+      scope: "operator.read",
+      params: Page,
+      handler: ({ params }) => ({ jobs: [], ...emptyPage(params), snapshotRevision: EMPTY_CRON_REVISION }),
+    }),
+    defineMethod({
+      name: "cron.runs",
+      scope: "operator.read",
+      params: Page,
+      handler: ({ params }) => ({ entries: [], ...emptyPage(params) }),
+    }),
+    empty(
+      "environments.list",
+      "operator.read",
+      () => ({ environments: [] }),
+      z.strictObject({ includeDesktopSetup: z.boolean().optional() }),
+    ),
+    empty(
+      "plugins.list",
+      "operator.read",
+      () => ({ plugins: [], diagnostics: [], mutationAllowed: false }),
+      none,
+    ),
+    empty("plugins.catalog.browse", "operator.read", () => ({ items: [] })),
+    empty("node.list", "operator.read", () => ({ ts: now(), nodes: [] }), none),
+    empty("exec.approval.list", "operator.approvals", () => []),
+    empty("plugin.approval.list", "operator.approvals", () => []),
+    empty("openclaw.approval.list", "operator.approvals", () => []),
+    empty("question.list", "operator.questions", () => ({ questions: [] }), none),
+    empty("tasks.list", "operator.read", () => ({ tasks: [] })),
+    empty("talk.catalog", "operator.read", () => ({
+      modes: [],
+      transports: [],
+      brains: [],
+      speech: { ready: false, providers: [] },
+      transcription: { ready: false, providers: [] },
+      realtime: { ready: false, providers: [] },
+    }), none),
+    empty("update.status", "operator.admin", () => ({ sentinel: null, updateAvailable: null })),
+  ];
+  if (!hostInfo) return methods;
+  return [
+    ...methods,
+    defineMethod({
+      name: "system.info",
+      scope: "operator.read",
+      params: none,
+      handler: () => {
+        const host = hostInfo();
+        return { machineName: host.hostname, ...host };
+      },
+    }),
+  ];
+}
