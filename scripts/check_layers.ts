@@ -121,7 +121,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "type:types.ts",
   ],
   "metrics/": ["agents/", "methods/", "type:types.ts"],
-  "ui/": ["type:config/", "http/", "net/", "type:types.ts", "version.ts"],
+  "ui/": ["type:config/", "http/", "methods/", "net/", "type:types.ts", "version.ts"],
   "channels/": [
     "agents/",
     "auth/",
