@@ -389,3 +389,56 @@ Deno.test("hardened engine: close() tells sockets the gateway left open 1001 and
   assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*connection: close\r\n[\s\S]*finished$/);
   assert.deepEqual(closed, [1001]);
 });
+
+/** A raw connection the test writes packet by packet, reading answers as they come. */
+async function rawConnection(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let text = "";
+  const reading = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) {
+      text += decoder.decode(buffer.subarray(0, n));
+    }
+  })();
+  return {
+    send: (data: string) => conn.write(encoder.encode(data)),
+    /** Waits until the answers so far hold `count` status lines (or the connection ends). */
+    async answers(count: number): Promise<string> {
+      for (let i = 0; i < 300 && statuses(text).length < count; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return text;
+    },
+    async [Symbol.asyncDispose]() {
+      conn.close();
+      await reading;
+    },
+  };
+}
+
+Deno.test("hardened engine: pipelined requests split across packets are answered in order from their own bytes", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({
+    path: "/t/echo",
+    handler: async (request) => new Response(await request.text()),
+  });
+  // Two requests in one packet, then a third of the first one's length: the third must not replay the first.
+  await using first = await rawConnection(gw.port);
+  await first.send("GET /health HTTP/1.1\r\nHost: a\r\n\r\nGET /second-xyz HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.deepEqual(statuses(await first.answers(2)), [200, 404]);
+  await new Promise((r) => setTimeout(r, 100));
+  await first.send("GET /THIRD- HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.deepEqual(statuses(await first.answers(3)), [200, 404, 404]);
+
+  // A POST pipelined behind a GET whose body arrives in a later packet is echoed with those bytes.
+  await using second = await rawConnection(gw.port);
+  await second.send(
+    "GET /health HTTP/1.1\r\nHost: a\r\n\r\nPOST /t/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n",
+  );
+  await second.answers(1);
+  await new Promise((r) => setTimeout(r, 100));
+  await second.send("fresh!");
+  const answer = await second.answers(2);
+  assert.deepEqual(statuses(answer), [200, 200]);
+  assert.match(answer, /\r\n\r\nfresh!$/);
+});
