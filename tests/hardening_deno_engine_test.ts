@@ -442,3 +442,37 @@ Deno.test("hardened engine: pipelined requests split across packets are answered
   assert.deepEqual(statuses(answer), [200, 200]);
   assert.match(answer, /\r\n\r\nfresh!$/);
 });
+
+/** The close code the server sends within `ms`, or -1. */
+function closeCodeWithin(socket: Awaited<ReturnType<typeof rawSocket>>, ms: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    socket.closeCode().finally(() => clearTimeout(timer)),
+    new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), ms))),
+  ]);
+}
+
+Deno.test("hardened engine: a message of more than 1024 fragments is refused with 1009, empty or tiny", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  for (const [what, piece] of [["empty", new Uint8Array(0)], ["one-byte", encoder.encode(" ")]] as const) {
+    const socket = await rawSocket(gw.port);
+    await socket.frame();
+    await socket.send(0x01, encoder.encode("{"));
+    // 1,100 fragments: far under the 64 KiB pre-auth limit in bytes, over the fragment cap.
+    for (let i = 0; i < 1_100; i++) await socket.send(0x00, piece);
+    await socket.send(0x80, encoder.encode("}"));
+    assert.equal(await closeCodeWithin(socket, 5_000), 1009, what);
+    socket.close();
+  }
+  // Fragments under the cap still join into one message.
+  const socket = await rawSocket(gw.port);
+  await socket.frame();
+  const request = JSON.stringify({ type: "req", id: "f", method: "health", params: {} });
+  for (const [i, char] of [...request].entries()) {
+    await socket.send(i === 0 ? 0x01 : i === request.length - 1 ? 0x80 : 0x00, encoder.encode(char));
+  }
+  const frames: string[] = [];
+  for (let f; (f = await socket.frame()) && f.opcode !== 8;) frames.push(decoder.decode(f.payload));
+  assert.ok(frames.some((f) => f.includes('"id":"f"')), frames.join("\n"));
+  socket.close();
+});
