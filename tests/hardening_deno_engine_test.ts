@@ -9,6 +9,8 @@ import { validateConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { findUnknownKeys } from "../lib/config/unknown-keys.ts";
 import { assertServes, loopbackGateway, wsSession } from "./_evidence_clients.ts";
+import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
+import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -475,4 +477,41 @@ Deno.test("hardened engine: a message of more than 1024 fragments is refused wit
   for (let f; (f = await socket.frame()) && f.opcode !== 8;) frames.push(decoder.decode(f.payload));
   assert.ok(frames.some((f) => f.includes('"id":"f"')), frames.join("\n"));
   socket.close();
+});
+
+/** A connection whose peer sends `bytes` of `frame` repeated and never reads what it is sent. */
+function floodingPeer(frame: Uint8Array, bytes: number) {
+  const stream = new Uint8Array(frame.length * 512);
+  for (let i = 0; i < 512; i++) stream.set(frame, i * frame.length);
+  const peer = { read: 0, closed: false };
+  const conn = {
+    read(out: Uint8Array): Promise<number | null> {
+      if (peer.closed) return Promise.resolve(null);
+      // The source is spent: the peer is silent from then on.
+      if (peer.read >= bytes) return new Promise(() => {});
+      const at = peer.read % stream.length;
+      const n = Math.min(out.length, stream.length - at);
+      out.set(stream.subarray(at, at + n));
+      peer.read += n;
+      return Promise.resolve(n);
+    },
+    write: () => new Promise<number>(() => {}),
+    closeWrite: () => Promise.resolve(),
+    close: () => void (peer.closed = true),
+  } as unknown as Deno.Conn;
+  return { conn, peer };
+}
+
+Deno.test("hardened engine: a ping flood from a peer that never reads stops being read once pongs queue up", async () => {
+  const ping = Uint8Array.of(0x89, 0x80 | 125, 1, 2, 3, 4, ...new Uint8Array(125));
+  const { conn, peer } = floodingPeer(ping, 16 * 1024 * 1024);
+  const socket = new EngineWebSocket(conn, new ReadBuffer(conn, () => {}), 60_000);
+  void socket.run();
+  await new Promise((r) => setTimeout(r, 300));
+  const read = peer.read;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(peer.read, read, "reading stopped");
+  assert.ok(read < 1024 * 1024, `read ${read} bytes of pings`);
+  assert.ok(socket.bufferedAmount() < 512 * 1024, `${socket.bufferedAmount()} bytes of pongs queued`);
+  conn.close();
 });

@@ -23,6 +23,9 @@ import { Fragments, MAX_FRAGMENTS } from "./websocket-fragments.ts";
 
 /** Writes are joined up to this many bytes, so a burst of small frames costs one syscall. */
 const COALESCE_BYTES = 256 * 1024;
+/** Past this many bytes queued for the peer, no frame is read until the queue drains (a ping flood from a
+ * peer that never reads cannot grow the pong queue). */
+const READ_PAUSE_BYTES = 256 * 1024;
 /** Texts up to this many UTF-16 units are encoded straight into their frame (their header is ≤ 4 bytes). */
 const SMALL_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
@@ -102,6 +105,7 @@ export class EngineWebSocket implements SocketWire {
     const fragments = new Fragments();
     try {
       while (this.#state !== "closed") {
+        while (this.#queued > READ_PAUSE_BYTES && this.#writing) await this.#writing;
         const header = await this.#readHeader();
         if (!header) break;
         if ("code" in header) return await this.#fail(header.code, header.reason);
