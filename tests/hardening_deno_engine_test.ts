@@ -515,3 +515,26 @@ Deno.test("hardened engine: a ping flood from a peer that never reads stops bein
   assert.ok(socket.bufferedAmount() < 512 * 1024, `${socket.bufferedAmount()} bytes of pongs queued`);
   conn.close();
 });
+
+Deno.test("hardened engine: a bare CR in a chunk extension or a trailer line fails the body; the connection closes", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({
+    path: "/t/read",
+    handler: (request) =>
+      request.text().then(() => new Response("read"), () => new Response("broken", { status: 400 })),
+  });
+  for (const body of ["5;a\rb\r\nhello\r\n0\r\n\r\n", "0\r\nX: a\rb\r\n\r\n", "0\r\nX: a\x00b\r\n\r\n"]) {
+    const answer = await exchange(
+      gw.port,
+      `POST /t/read HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body}GET /health HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
+    assert.deepEqual(statuses(answer), [400], JSON.stringify(body));
+    assert.match(answer, /\r\nconnection: close\r\n/, JSON.stringify(body));
+  }
+  // A route that never reads the body: the framing error surfaces while draining, and the connection ends.
+  const unread = await exchange(
+    gw.port,
+    "POST /nowhere HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  assert.equal(statuses(unread).length, 1, unread);
+});

@@ -46,9 +46,12 @@ export interface HeadError {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^[\x21-\x7e]+$/;
-// Field values: visible ASCII, obs-text, SP and HT only; any other control byte (bare CR or LF included).
+/**
+ * Field values (and chunk-size and trailer lines): visible ASCII, obs-text, SP and HT only; any other
+ * control byte (bare CR or LF included) is refused.
+ */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+export const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // deno-lint-ignore no-control-regex -- the complement of ASCII
 const NON_ASCII = /[^\x00-\x7f]/;
 const DECIMAL = /^\d{1,15}$/;
