@@ -11,6 +11,7 @@ import { findUnknownKeys } from "../lib/config/unknown-keys.ts";
 import { assertServes, loopbackGateway, wsSession } from "./_evidence_clients.ts";
 import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
 import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
+import { listenHardened } from "../lib/transports/deno/engine.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -537,4 +538,35 @@ Deno.test("hardened engine: a bare CR in a chunk extension or a trailer line fai
     "POST /nowhere HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n",
   );
   assert.equal(statuses(unread).length, 1, unread);
+});
+
+Deno.test("hardened engine: a peer that stops reading is dropped once a write makes no progress for writeTimeoutMs", async () => {
+  const big = new Uint8Array(16 * 1024 * 1024);
+  const server = await listenHardened(
+    {
+      fetch: () => Promise.resolve(new Response(big)),
+      admitUpgrade: () => null,
+      acceptSocket: () => ({ message: () => {}, messageLimit: () => 1024, closed: () => {} }),
+    },
+    { hostname: "127.0.0.1", port: 0 },
+    undefined,
+    { drainTimeoutMs: 1_000, closeGraceMs: 500, writeTimeoutMs: 300 },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await conn.write(encoder.encode("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));
+  // The answer does not fit the socket buffers: the engine's write stalls while the peer reads nothing.
+  await new Promise((r) => setTimeout(r, 2_000));
+  let received = 0;
+  const buffer = new Uint8Array(1024 * 1024);
+  const ended = await Promise.race([
+    (async () => {
+      for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) received += n;
+      return true;
+    })(),
+    new Promise<false>((r) => setTimeout(() => r(false), 3_000)),
+  ]);
+  conn.close();
+  await server.close();
+  assert.ok(ended, "the engine closed the connection");
+  assert.ok(received < big.length, `${received} bytes reached the peer`);
 });

@@ -17,6 +17,8 @@ export interface Connection {
   input: ReadBuffer;
   /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
   deadline: number;
+  /** Since when the write in progress has waited for the peer (ms since epoch); 0 while none waits. */
+  writingSince: number;
   /** The peer of the request being served (told when it hangs up). */
   peer: PeerPresence | undefined;
   /** The request's body while it is served. */
@@ -27,4 +29,22 @@ export interface Connection {
   info: { remoteAddress: string };
   /** Settles when the connection has been served to its end. */
   done: Promise<void>;
+}
+
+/**
+ * Times `connection.conn`'s writes in `writingSince`, so a peer that stops reading can be dropped when a
+ * write makes no progress: every write the engine makes (answers, frames, interim and refusal answers)
+ * goes through `conn.write`, and each one that returns is progress.
+ */
+export function timeWrites(connection: Connection): void {
+  const conn = connection.conn;
+  const write = conn.write.bind(conn);
+  conn.write = async (bytes: Uint8Array): Promise<number> => {
+    connection.writingSince = Date.now();
+    try {
+      return await write(bytes);
+    } finally {
+      connection.writingSince = 0;
+    }
+  };
 }

@@ -17,7 +17,7 @@ import { closingAnswer, writeResponse } from "./http1-response.ts";
 import { ReadBuffer, writeAll } from "./read-buffer.ts";
 import { serveUpgrade } from "./websocket-upgrade.ts";
 import { buildRequest, PeerPresence } from "./request.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, timeWrites } from "./connection.ts";
 
 /** A body the handler left unread is discarded up to this size to keep the connection; past it, closed. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
@@ -31,7 +31,12 @@ export interface EngineTimeouts {
   drainTimeoutMs: number;
   /** How long a WebSocket close handshake may take before the connection is dropped. */
   closeGraceMs: number;
+  /** How long one write may wait for a peer that does not read before the connection is dropped (30 s). */
+  writeTimeoutMs?: number;
 }
+
+/** A write waiting this long for the peer to read means it stopped reading: the connection is dropped. */
+const WRITE_TIMEOUT_MS = 30_000;
 
 /** Listens with the hardened engine. */
 export function listenHardened(
@@ -53,6 +58,7 @@ class Engine {
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #accepting: Promise<void>;
   readonly #headerTimeoutMs: number;
+  readonly #writeTimeoutMs: number;
   readonly #origin: string;
   readonly #logger: Logger | undefined;
   #stopping = false;
@@ -65,12 +71,13 @@ class Engine {
     readonly timeouts: EngineTimeouts,
   ) {
     this.#headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+    this.#writeTimeoutMs = timeouts.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
     this.#logger = options.logger;
     const addr = listener.addr as Deno.NetAddr;
     const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
     this.#origin = `${tls ? "https" : "http"}://${host}:${addr.port}`;
-    // One sweep for every connection's header deadline: a timer per request would cost more than the check.
-    const sweepMs = Math.min(1_000, Math.max(25, this.#headerTimeoutMs / 4));
+    // One sweep for every connection's deadlines: a timer per request would cost more than the check.
+    const sweepMs = Math.min(1_000, Math.max(25, Math.min(this.#headerTimeoutMs, this.#writeTimeoutMs) / 4));
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
     this.#accepting = acceptLoop(listener, (conn) => this.#track(conn), () => this.#stopping, this.#logger);
   }
@@ -78,7 +85,10 @@ class Engine {
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
-      if (connection.deadline && now >= connection.deadline) closeQuietly(connection.conn);
+      const { deadline, writingSince } = connection;
+      if ((deadline && now >= deadline) || (writingSince && now - writingSince >= this.#writeTimeoutMs)) {
+        closeQuietly(connection.conn);
+      }
     }
   }
 
@@ -93,6 +103,7 @@ class Engine {
       conn,
       input: undefined as unknown as ReadBuffer,
       deadline: Date.now() + this.#headerTimeoutMs,
+      writingSince: 0,
       peer: undefined,
       body: undefined,
       socket: undefined,
@@ -100,6 +111,7 @@ class Engine {
       done: Promise.resolve(),
     };
     connection.input = new ReadBuffer(conn, () => connection.peer?.gone());
+    timeWrites(connection);
     this.#connections.add(connection);
     connection.done = this.#serve(connection).catch((error) => {
       this.#logger?.debug("connection failed", { error: String(error) });
