@@ -15,6 +15,7 @@ import { RequestBody } from "./http1-body.ts";
 import { MAX_HEAD_BYTES, readHead, type RequestHead } from "./http1-parser.ts";
 import { closingAnswer, writeResponse } from "./http1-response.ts";
 import { ReadBuffer, writeAll } from "./read-buffer.ts";
+import { listenTlsDroppable } from "./tls-listener.ts";
 import { serveUpgrade } from "./websocket-upgrade.ts";
 import { buildRequest, PeerPresence } from "./request.ts";
 import { type Connection, timeWrites } from "./connection.ts";
@@ -38,19 +39,25 @@ export interface EngineTimeouts {
 /** A write waiting this long for the peer to read means it stopped reading: the connection is dropped. */
 const WRITE_TIMEOUT_MS = 30_000;
 
-/** Listens with the hardened engine. */
-export function listenHardened(
+/** Listens with the hardened engine; over TLS the handshake has the header deadline too. */
+export async function listenHardened(
   handler: GatewayServerHandler,
   options: ListenOptions,
   pem: { cert: string; key: string } | undefined,
   timeouts: EngineTimeouts,
 ): Promise<ListeningServer> {
+  const { hostname, port } = options;
   const listener = pem
-    ? Deno.listenTls({ hostname: options.hostname, port: options.port, ...pem, alpnProtocols: ["http/1.1"] })
-    : Deno.listen({ hostname: options.hostname, port: options.port });
+    ? await listenTlsDroppable({
+      hostname,
+      port,
+      ...pem,
+      handshakeTimeoutMs: options.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
+    })
+    : Deno.listen({ hostname, port });
   const engine = new Engine(handler, options, listener, pem !== undefined, timeouts);
   const addr = listener.addr as Deno.NetAddr;
-  return Promise.resolve({ hostname: addr.hostname, port: addr.port, close: () => engine.close() });
+  return { hostname: addr.hostname, port: addr.port, close: () => engine.close() };
 }
 
 class Engine {
