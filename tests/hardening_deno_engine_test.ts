@@ -606,3 +606,44 @@ Deno.test("hardened engine: over TLS a handshake not finished within headerTimeo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("hardened engine: a lower-case standard method or an HTTP/1.1 request without Host gets 400", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  for (
+    const request of [
+      "get /health HTTP/1.1\r\nHost: a\r\n\r\n",
+      "Head /health HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /health HTTP/1.1\r\n\r\n",
+    ]
+  ) {
+    const answer = await exchange(gw.port, request);
+    assert.deepEqual(statuses(answer), [400], JSON.stringify(request));
+    assert.match(answer, /\r\nconnection: close\r\n/);
+  }
+  // HTTP/1.0 needs no Host; an unknown method keeps its case (the router answers it).
+  assert.deepEqual(statuses(await exchange(gw.port, "GET /health HTTP/1.0\r\n\r\n")), [200]);
+  assert.deepEqual(
+    statuses(await exchange(gw.port, "Purge /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+      .length,
+    1,
+  );
+});
+
+Deno.test("hardened engine: an unread chunked body closes the connection; HTTP/1.0 keep-alive is echoed", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({ path: "/t/ignore", handler: () => new Response("ignored", { status: 401 }) });
+  const chunked = await exchange(
+    gw.port,
+    "POST /t/ignore HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  assert.deepEqual(statuses(chunked), [401], chunked);
+  assert.match(chunked, /\r\nconnection: close\r\n/);
+  const legacy = await exchange(
+    gw.port,
+    "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.0\r\n\r\n",
+  );
+  assert.deepEqual(statuses(legacy), [200, 200], legacy);
+  const [first, second] = legacy.split(/(?=HTTP\/1\.1 )/);
+  assert.match(first, /\r\nconnection: keep-alive\r\n/);
+  assert.match(second, /\r\nconnection: close\r\n/);
+});

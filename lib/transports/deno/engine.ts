@@ -178,6 +178,7 @@ class Engine {
     const written = await writeResponse(conn, response, {
       headOnly: head.method === "HEAD",
       close,
+      keepAlive: head.http10,
       unchunked: head.http10,
       onHangup: (cancel) => peer.whenGone(cancel),
     });

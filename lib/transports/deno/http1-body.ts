@@ -76,9 +76,12 @@ export class RequestBody {
     } catch { /* already closed or errored */ }
   }
 
-  /** Whether {@link drain} may succeed within `limit` (an unknown chunked rest is tried). */
+  /**
+   * Whether {@link drain} will succeed within `limit`: a Content-Length rest that fits. A chunked rest
+   * is of unknown size, so it is not drained (the answer says `connection: close` instead).
+   */
   drainable(limit: number): boolean {
-    return !this.#broken && (this.#chunked || this.#left <= limit);
+    return !this.#broken && !this.#chunked && this.#left <= limit;
   }
 
   /**
