@@ -12,6 +12,7 @@ import { assertServes, loopbackGateway, selfSignedCert, TOKEN, wsSession } from 
 import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
 import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
 import { listenHardened } from "../lib/transports/deno/engine.ts";
+import { parseFrameHeader, unmask } from "../lib/transports/deno/websocket-frames.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -646,4 +647,25 @@ Deno.test("hardened engine: an unread chunked body closes the connection; HTTP/1
   const [first, second] = legacy.split(/(?=HTTP\/1\.1 )/);
   assert.match(first, /\r\nconnection: keep-alive\r\n/);
   assert.match(second, /\r\nconnection: close\r\n/);
+});
+
+Deno.test("hardened engine: a frame's masking key is read as a number (no copy per frame) and unmasks every length", () => {
+  const key = [0x9a, 0x08, 0xf7, 0x61];
+  for (const length of [0, 3, 16, 125, 1001]) {
+    const plain = Uint8Array.from({ length }, (_, i) => (i * 31) & 255);
+    const frame = Uint8Array.of(
+      0x82,
+      0x80 | 126,
+      length >> 8,
+      length & 255,
+      ...key,
+      ...plain.map((b, i) => b ^ key[i & 3]),
+    );
+    const header = parseFrameHeader(frame, 0, frame.length);
+    assert.ok(header && "mask" in header);
+    assert.equal(typeof header.mask, "number");
+    const payload = frame.slice(header.size);
+    unmask(payload, header.mask);
+    assert.deepEqual(payload, plain, `length ${length}`);
+  }
 });
