@@ -172,8 +172,10 @@ class Engine {
     const unread = body !== undefined && !body.done;
     // A body read to its end frees the connection for watching while the answer streams.
     if (!watching && !unread) void this.#watchForHangup(connection, peer);
-    const close = !head.keepAlive || this.#stopping ||
-      (unread && (!continued || !body.drainable(DRAIN_LIMIT_BYTES))) ||
+    // A rest within the limit is drained even under a closing answer, so the peer's upload is not reset
+    // under it; a chunked rest may not end within the limit, so its answer cannot promise keep-alive.
+    const drain = unread && continued && body.drainable(DRAIN_LIMIT_BYTES);
+    const close = !head.keepAlive || this.#stopping || (unread && (!drain || body.chunked)) ||
       response.headers.get("connection")?.toLowerCase() === "close";
     const written = await writeResponse(conn, response, {
       headOnly: head.method === "HEAD",
@@ -184,10 +186,10 @@ class Engine {
     });
     connection.peer = undefined;
     connection.body = undefined;
-    if (!written || close) return false;
-    if (!unread) return true;
+    if (!written) return false;
+    if (!drain) return !close;
     connection.deadline = Date.now() + this.#headerTimeoutMs;
-    return await body.drain(DRAIN_LIMIT_BYTES);
+    return await body.drain(DRAIN_LIMIT_BYTES) && !close;
   }
 
   /**

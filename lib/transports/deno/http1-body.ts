@@ -76,12 +76,14 @@ export class RequestBody {
     } catch { /* already closed or errored */ }
   }
 
-  /**
-   * Whether {@link drain} will succeed within `limit`: a Content-Length rest that fits. A chunked rest
-   * is of unknown size, so it is not drained (the answer says `connection: close` instead).
-   */
+  /** Whether {@link drain} may succeed within `limit` (an unknown chunked rest is tried). */
   drainable(limit: number): boolean {
-    return !this.#broken && !this.#chunked && this.#left <= limit;
+    return !this.#broken && (this.#chunked || this.#left <= limit);
+  }
+
+  /** Framed in chunks: how much is left is unknown until it is read. */
+  get chunked(): boolean {
+    return this.#chunked;
   }
 
   /**
