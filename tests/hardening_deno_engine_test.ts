@@ -663,3 +663,36 @@ Deno.test("hardened engine: a frame's masking key is read as a number (no copy p
     assert.deepEqual(payload, plain, `length ${length}`);
   }
 });
+
+Deno.test("hardened engine: a WebSocket peer that stops reading is dropped once a frame write makes no progress", async () => {
+  const closed = Promise.withResolvers<number | undefined>();
+  const big = "x".repeat(1024 * 1024);
+  const server = await listenHardened(
+    {
+      fetch: () => Promise.resolve(new Response("no")),
+      admitUpgrade: () => null,
+      acceptSocket: (socket) => {
+        // 32 MiB of frames: more than the socket buffers take from a peer that reads nothing.
+        for (let i = 0; i < 32; i++) socket.send(big);
+        return { message: () => {}, messageLimit: () => 1024, closed: (code) => closed.resolve(code) };
+      },
+    },
+    { hostname: "127.0.0.1", port: 0 },
+    undefined,
+    { drainTimeoutMs: 1_000, closeGraceMs: 500, writeTimeoutMs: 300 },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await conn.write(encoder.encode(
+    "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  ));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    closed.promise,
+    new Promise<string>((r) => (timer = setTimeout(() => r("still open"), 5_000))),
+  ]);
+  clearTimeout(timer);
+  conn.close();
+  await server.close();
+  assert.equal(code, 1006);
+});
