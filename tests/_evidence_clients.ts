@@ -145,3 +145,34 @@ export async function untilAsync(
 }
 
 export { TOKEN };
+
+/** A self-signed certificate for 127.0.0.1 (not a CA: rustls refuses one as a server's own), made with `openssl` in `dir`. */
+export async function selfSignedCert(
+  dir: string,
+): Promise<{ certPath: string; keyPath: string; cert: string }> {
+  const certPath = `${dir}/cert.pem`;
+  const keyPath = `${dir}/key.pem`;
+  const subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"];
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      ...subject,
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
+  return { certPath, keyPath, cert: Deno.readTextFileSync(certPath) };
+}

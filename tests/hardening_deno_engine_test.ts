@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import { validateConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { findUnknownKeys } from "../lib/config/unknown-keys.ts";
-import { assertServes, loopbackGateway, wsSession } from "./_evidence_clients.ts";
+import { assertServes, loopbackGateway, selfSignedCert, TOKEN, wsSession } from "./_evidence_clients.ts";
+import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
+import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
+import { listenHardened } from "../lib/transports/deno/engine.ts";
+import { parseFrameHeader, unmask } from "../lib/transports/deno/websocket-frames.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -388,4 +392,307 @@ Deno.test("hardened engine: close() tells sockets the gateway left open 1001 and
   const answer = await inFlight;
   assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*connection: close\r\n[\s\S]*finished$/);
   assert.deepEqual(closed, [1001]);
+});
+
+/** A raw connection the test writes packet by packet, reading answers as they come. */
+async function rawConnection(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let text = "";
+  const reading = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) {
+      text += decoder.decode(buffer.subarray(0, n));
+    }
+  })();
+  return {
+    send: (data: string) => conn.write(encoder.encode(data)),
+    /** Waits until the answers so far hold `count` status lines (or the connection ends). */
+    async answers(count: number): Promise<string> {
+      for (let i = 0; i < 300 && statuses(text).length < count; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return text;
+    },
+    async [Symbol.asyncDispose]() {
+      conn.close();
+      await reading;
+    },
+  };
+}
+
+Deno.test("hardened engine: pipelined requests split across packets are answered in order from their own bytes", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({
+    path: "/t/echo",
+    handler: async (request) => new Response(await request.text()),
+  });
+  // Two requests in one packet, then a third of the first one's length: the third must not replay the first.
+  await using first = await rawConnection(gw.port);
+  await first.send("GET /health HTTP/1.1\r\nHost: a\r\n\r\nGET /second-xyz HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.deepEqual(statuses(await first.answers(2)), [200, 404]);
+  await new Promise((r) => setTimeout(r, 100));
+  await first.send("GET /THIRD- HTTP/1.1\r\nHost: a\r\n\r\n");
+  assert.deepEqual(statuses(await first.answers(3)), [200, 404, 404]);
+
+  // A POST pipelined behind a GET whose body arrives in a later packet is echoed with those bytes.
+  await using second = await rawConnection(gw.port);
+  await second.send(
+    "GET /health HTTP/1.1\r\nHost: a\r\n\r\nPOST /t/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n",
+  );
+  await second.answers(1);
+  await new Promise((r) => setTimeout(r, 100));
+  await second.send("fresh!");
+  const answer = await second.answers(2);
+  assert.deepEqual(statuses(answer), [200, 200]);
+  assert.match(answer, /\r\n\r\nfresh!$/);
+});
+
+/** The close code the server sends within `ms`, or -1. */
+function closeCodeWithin(socket: Awaited<ReturnType<typeof rawSocket>>, ms: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    socket.closeCode().finally(() => clearTimeout(timer)),
+    new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), ms))),
+  ]);
+}
+
+Deno.test("hardened engine: a message of more than 1024 fragments is refused with 1009, empty or tiny", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  for (const [what, piece] of [["empty", new Uint8Array(0)], ["one-byte", encoder.encode(" ")]] as const) {
+    const socket = await rawSocket(gw.port);
+    await socket.frame();
+    await socket.send(0x01, encoder.encode("{"));
+    // 1,100 fragments: far under the 64 KiB pre-auth limit in bytes, over the fragment cap.
+    for (let i = 0; i < 1_100; i++) await socket.send(0x00, piece);
+    await socket.send(0x80, encoder.encode("}"));
+    assert.equal(await closeCodeWithin(socket, 5_000), 1009, what);
+    socket.close();
+  }
+  // Fragments under the cap still join into one message.
+  const socket = await rawSocket(gw.port);
+  await socket.frame();
+  const request = JSON.stringify({ type: "req", id: "f", method: "health", params: {} });
+  for (const [i, char] of [...request].entries()) {
+    await socket.send(i === 0 ? 0x01 : i === request.length - 1 ? 0x80 : 0x00, encoder.encode(char));
+  }
+  const frames: string[] = [];
+  for (let f; (f = await socket.frame()) && f.opcode !== 8;) frames.push(decoder.decode(f.payload));
+  assert.ok(frames.some((f) => f.includes('"id":"f"')), frames.join("\n"));
+  socket.close();
+});
+
+/** A connection whose peer sends `bytes` of `frame` repeated and never reads what it is sent. */
+function floodingPeer(frame: Uint8Array, bytes: number) {
+  const stream = new Uint8Array(frame.length * 512);
+  for (let i = 0; i < 512; i++) stream.set(frame, i * frame.length);
+  const peer = { read: 0, closed: false };
+  const conn = {
+    read(out: Uint8Array): Promise<number | null> {
+      if (peer.closed) return Promise.resolve(null);
+      // The source is spent: the peer is silent from then on.
+      if (peer.read >= bytes) return new Promise(() => {});
+      const at = peer.read % stream.length;
+      const n = Math.min(out.length, stream.length - at);
+      out.set(stream.subarray(at, at + n));
+      peer.read += n;
+      return Promise.resolve(n);
+    },
+    write: () => new Promise<number>(() => {}),
+    closeWrite: () => Promise.resolve(),
+    close: () => void (peer.closed = true),
+  } as unknown as Deno.Conn;
+  return { conn, peer };
+}
+
+Deno.test("hardened engine: a ping flood from a peer that never reads stops being read once pongs queue up", async () => {
+  const ping = Uint8Array.of(0x89, 0x80 | 125, 1, 2, 3, 4, ...new Uint8Array(125));
+  const { conn, peer } = floodingPeer(ping, 16 * 1024 * 1024);
+  const socket = new EngineWebSocket(conn, new ReadBuffer(conn, () => {}), 60_000);
+  void socket.run();
+  await new Promise((r) => setTimeout(r, 300));
+  const read = peer.read;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(peer.read, read, "reading stopped");
+  assert.ok(read < 1024 * 1024, `read ${read} bytes of pings`);
+  assert.ok(socket.bufferedAmount() < 512 * 1024, `${socket.bufferedAmount()} bytes of pongs queued`);
+  conn.close();
+});
+
+Deno.test("hardened engine: a bare CR in a chunk extension or a trailer line fails the body; the connection closes", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({
+    path: "/t/read",
+    handler: (request) =>
+      request.text().then(() => new Response("read"), () => new Response("broken", { status: 400 })),
+  });
+  for (const body of ["5;a\rb\r\nhello\r\n0\r\n\r\n", "0\r\nX: a\rb\r\n\r\n", "0\r\nX: a\x00b\r\n\r\n"]) {
+    const answer = await exchange(
+      gw.port,
+      `POST /t/read HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${body}GET /health HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
+    assert.deepEqual(statuses(answer), [400], JSON.stringify(body));
+    assert.match(answer, /\r\nconnection: close\r\n/, JSON.stringify(body));
+  }
+  // A route that never reads the body: the framing error surfaces while draining, and the connection ends.
+  const unread = await exchange(
+    gw.port,
+    "POST /nowhere HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  assert.equal(statuses(unread).length, 1, unread);
+});
+
+Deno.test("hardened engine: a peer that stops reading is dropped once a write makes no progress for writeTimeoutMs", async () => {
+  const big = new Uint8Array(16 * 1024 * 1024);
+  const server = await listenHardened(
+    {
+      fetch: () => Promise.resolve(new Response(big)),
+      admitUpgrade: () => null,
+      acceptSocket: () => ({ message: () => {}, messageLimit: () => 1024, closed: () => {} }),
+    },
+    { hostname: "127.0.0.1", port: 0 },
+    undefined,
+    { drainTimeoutMs: 1_000, closeGraceMs: 500, writeTimeoutMs: 300 },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await conn.write(encoder.encode("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));
+  // The answer does not fit the socket buffers: the engine's write stalls while the peer reads nothing.
+  await new Promise((r) => setTimeout(r, 2_000));
+  let received = 0;
+  const buffer = new Uint8Array(1024 * 1024);
+  const ended = await Promise.race([
+    (async () => {
+      for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) received += n;
+      return true;
+    })(),
+    new Promise<false>((r) => setTimeout(() => r(false), 3_000)),
+  ]);
+  conn.close();
+  await server.close();
+  assert.ok(ended, "the engine closed the connection");
+  assert.ok(received < big.length, `${received} bytes reached the peer`);
+});
+
+Deno.test("hardened engine: over TLS at most 256 unfinished handshakes are held; past them no connection is accepted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { certPath, keyPath, cert } = await selfSignedCert(dir);
+    await using gw = await loopbackGateway({
+      transport: denoTransport(),
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN }, tls: { enabled: true, certPath, keyPath } },
+      },
+    });
+    // Deno cannot drop these before their handshake completes: silent, or stopped mid-ClientHello.
+    const stalled = await Promise.all(
+      Array.from({ length: 256 }, () => Deno.connect({ hostname: "127.0.0.1", port: gw.port })),
+    );
+    await stalled[0].write(Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03));
+    await new Promise((r) => setTimeout(r, 300));
+    const client = Deno.createHttpClient({ caCerts: [cert] });
+    const health = () =>
+      fetch(`https://127.0.0.1:${gw.port}/health`, { client, signal: AbortSignal.timeout(1_500) });
+    await assert.rejects(health(), "not accepted while 256 handshakes are unfinished");
+    for (const conn of stalled) conn.close();
+    const served = await health();
+    assert.equal(served.status, 200);
+    await served.body?.cancel();
+    client.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hardened engine: a lower-case standard method or an HTTP/1.1 request without Host gets 400", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  for (
+    const request of [
+      "get /health HTTP/1.1\r\nHost: a\r\n\r\n",
+      "Head /health HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /health HTTP/1.1\r\n\r\n",
+    ]
+  ) {
+    const answer = await exchange(gw.port, request);
+    assert.deepEqual(statuses(answer), [400], JSON.stringify(request));
+    assert.match(answer, /\r\nconnection: close\r\n/);
+  }
+  // HTTP/1.0 needs no Host; an unknown method keeps its case (the router answers it).
+  assert.deepEqual(statuses(await exchange(gw.port, "GET /health HTTP/1.0\r\n\r\n")), [200]);
+  assert.deepEqual(
+    statuses(await exchange(gw.port, "Purge /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+      .length,
+    1,
+  );
+});
+
+Deno.test("hardened engine: an unread chunked body closes the connection; HTTP/1.0 keep-alive is echoed", async () => {
+  await using gw = await loopbackGateway({ transport: denoTransport() });
+  gw.gateway.registerRoute({ path: "/t/ignore", handler: () => new Response("ignored", { status: 401 }) });
+  const chunked = await exchange(
+    gw.port,
+    "POST /t/ignore HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n",
+  );
+  assert.deepEqual(statuses(chunked), [401], chunked);
+  assert.match(chunked, /\r\nconnection: close\r\n/);
+  const legacy = await exchange(
+    gw.port,
+    "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.0\r\n\r\n",
+  );
+  assert.deepEqual(statuses(legacy), [200, 200], legacy);
+  const [first, second] = legacy.split(/(?=HTTP\/1\.1 )/);
+  assert.match(first, /\r\nconnection: keep-alive\r\n/);
+  assert.match(second, /\r\nconnection: close\r\n/);
+});
+
+Deno.test("hardened engine: a frame's masking key is read as a number (no copy per frame) and unmasks every length", () => {
+  const key = [0x9a, 0x08, 0xf7, 0x61];
+  for (const length of [0, 3, 16, 125, 1001]) {
+    const plain = Uint8Array.from({ length }, (_, i) => (i * 31) & 255);
+    const frame = Uint8Array.of(
+      0x82,
+      0x80 | 126,
+      length >> 8,
+      length & 255,
+      ...key,
+      ...plain.map((b, i) => b ^ key[i & 3]),
+    );
+    const header = parseFrameHeader(frame, 0, frame.length);
+    assert.ok(header && "mask" in header);
+    assert.equal(typeof header.mask, "number");
+    const payload = frame.slice(header.size);
+    unmask(payload, header.mask);
+    assert.deepEqual(payload, plain, `length ${length}`);
+  }
+});
+
+Deno.test("hardened engine: a WebSocket peer that stops reading is dropped once a frame write makes no progress", async () => {
+  const closed = Promise.withResolvers<number | undefined>();
+  const big = "x".repeat(1024 * 1024);
+  const server = await listenHardened(
+    {
+      fetch: () => Promise.resolve(new Response("no")),
+      admitUpgrade: () => null,
+      acceptSocket: (socket) => {
+        // 32 MiB of frames: more than the socket buffers take from a peer that reads nothing.
+        for (let i = 0; i < 32; i++) socket.send(big);
+        return { message: () => {}, messageLimit: () => 1024, closed: (code) => closed.resolve(code) };
+      },
+    },
+    { hostname: "127.0.0.1", port: 0 },
+    undefined,
+    { drainTimeoutMs: 1_000, closeGraceMs: 500, writeTimeoutMs: 300 },
+  );
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await conn.write(encoder.encode(
+    "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  ));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([
+    closed.promise,
+    new Promise<string>((r) => (timer = setTimeout(() => r("still open"), 5_000))),
+  ]);
+  clearTimeout(timer);
+  conn.close();
+  await server.close();
+  assert.equal(code, 1006);
 });

@@ -17,6 +17,13 @@ export interface Connection {
   input: ReadBuffer;
   /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
   deadline: number;
+  /**
+   * Its TLS handshake is unfinished: Deno 2.9.6 cannot drop such a connection (`close()` waits for the
+   * handshake), so it is left open, and counted against the engine's cap, until the handshake settles.
+   */
+  handshaking: boolean;
+  /** Since when the write in progress has waited for the peer (ms since epoch); 0 while none waits. */
+  writingSince: number;
   /** The peer of the request being served (told when it hangs up). */
   peer: PeerPresence | undefined;
   /** The request's body while it is served. */
@@ -27,4 +34,22 @@ export interface Connection {
   info: { remoteAddress: string };
   /** Settles when the connection has been served to its end. */
   done: Promise<void>;
+}
+
+/**
+ * Times `connection.conn`'s writes in `writingSince`, so a peer that stops reading can be dropped when a
+ * write makes no progress: every write the engine makes (answers, frames, interim and refusal answers)
+ * goes through `conn.write`, and each one that returns is progress.
+ */
+export function timeWrites(connection: Connection): void {
+  const conn = connection.conn;
+  const write = conn.write.bind(conn);
+  conn.write = async (bytes: Uint8Array): Promise<number> => {
+    connection.writingSince = Date.now();
+    try {
+      return await write(bytes);
+    } finally {
+      connection.writingSince = 0;
+    }
+  };
 }

@@ -17,7 +17,7 @@ import { closingAnswer, writeResponse } from "./http1-response.ts";
 import { ReadBuffer, writeAll } from "./read-buffer.ts";
 import { serveUpgrade } from "./websocket-upgrade.ts";
 import { buildRequest, PeerPresence } from "./request.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, timeWrites } from "./connection.ts";
 
 /** A body the handler left unread is discarded up to this size to keep the connection; past it, closed. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
@@ -31,7 +31,18 @@ export interface EngineTimeouts {
   drainTimeoutMs: number;
   /** How long a WebSocket close handshake may take before the connection is dropped. */
   closeGraceMs: number;
+  /** How long one write may wait for a peer that does not read before the connection is dropped (30 s). */
+  writeTimeoutMs?: number;
 }
+
+/** A write waiting this long for the peer to read means it stopped reading: the connection is dropped. */
+const WRITE_TIMEOUT_MS = 30_000;
+/**
+ * TLS connections accepted and not through their handshake, past which no more are accepted until one
+ * settles. Deno 2.9.6 cannot drop a `Deno.listenTls` connection before its handshake completes (`close()`
+ * waits for it), so a peer that stalls there holds its descriptor until it leaves: this bounds how many.
+ */
+const MAX_PENDING_HANDSHAKES = 256;
 
 /** Listens with the hardened engine. */
 export function listenHardened(
@@ -53,9 +64,12 @@ class Engine {
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #accepting: Promise<void>;
   readonly #headerTimeoutMs: number;
+  readonly #writeTimeoutMs: number;
   readonly #origin: string;
   readonly #logger: Logger | undefined;
   #stopping = false;
+  #handshaking = 0;
+  #handshakeSettled: PromiseWithResolvers<void> | undefined;
 
   constructor(
     readonly handler: GatewayServerHandler,
@@ -65,21 +79,53 @@ class Engine {
     readonly timeouts: EngineTimeouts,
   ) {
     this.#headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
+    this.#writeTimeoutMs = timeouts.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
     this.#logger = options.logger;
     const addr = listener.addr as Deno.NetAddr;
     const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
     this.#origin = `${tls ? "https" : "http"}://${host}:${addr.port}`;
-    // One sweep for every connection's header deadline: a timer per request would cost more than the check.
-    const sweepMs = Math.min(1_000, Math.max(25, this.#headerTimeoutMs / 4));
+    // One sweep for every connection's deadlines: a timer per request would cost more than the check.
+    const sweepMs = Math.min(1_000, Math.max(25, Math.min(this.#headerTimeoutMs, this.#writeTimeoutMs) / 4));
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
-    this.#accepting = acceptLoop(listener, (conn) => this.#track(conn), () => this.#stopping, this.#logger);
+    this.#accepting = acceptLoop(
+      listener,
+      (conn) => this.#track(conn),
+      () => this.#stopping,
+      this.#logger,
+      () => this.#handshakeRoom(),
+    );
   }
 
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
-      if (connection.deadline && now >= connection.deadline) closeQuietly(connection.conn);
+      const { deadline, writingSince } = connection;
+      // Closing would not drop it, only hide it from the handshake cap.
+      if (connection.handshaking) continue;
+      if ((deadline && now >= deadline) || (writingSince && now - writingSince >= this.#writeTimeoutMs)) {
+        closeQuietly(connection.conn);
+      }
     }
+  }
+
+  /** Resolves once fewer TLS handshakes than the cap are unfinished. */
+  async #handshakeRoom(): Promise<void> {
+    while (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
+      this.#handshakeSettled ??= Promise.withResolvers();
+      await this.#handshakeSettled.promise;
+    }
+  }
+
+  /** Counts `connection` as handshaking until its handshake succeeds or fails (the peer leaves). */
+  #countHandshake(connection: Connection): void {
+    this.#handshaking++;
+    connection.handshaking = true;
+    (connection.conn as Deno.TlsConn).handshake().catch(() => {}).finally(() => {
+      connection.handshaking = false;
+      this.#handshaking--;
+      this.#handshakeSettled?.resolve();
+      this.#handshakeSettled = undefined;
+    });
   }
 
   #track(conn: Deno.Conn): void {
@@ -93,6 +139,8 @@ class Engine {
       conn,
       input: undefined as unknown as ReadBuffer,
       deadline: Date.now() + this.#headerTimeoutMs,
+      writingSince: 0,
+      handshaking: false,
       peer: undefined,
       body: undefined,
       socket: undefined,
@@ -100,6 +148,8 @@ class Engine {
       done: Promise.resolve(),
     };
     connection.input = new ReadBuffer(conn, () => connection.peer?.gone());
+    timeWrites(connection);
+    if (this.tls) this.#countHandshake(connection);
     this.#connections.add(connection);
     connection.done = this.#serve(connection).catch((error) => {
       this.#logger?.debug("connection failed", { error: String(error) });
@@ -153,21 +203,24 @@ class Engine {
     const unread = body !== undefined && !body.done;
     // A body read to its end frees the connection for watching while the answer streams.
     if (!watching && !unread) void this.#watchForHangup(connection, peer);
-    const close = !head.keepAlive || this.#stopping ||
-      (unread && (!continued || !body.drainable(DRAIN_LIMIT_BYTES))) ||
+    // A rest within the limit is drained even under a closing answer, so the peer's upload is not reset
+    // under it; a chunked rest may not end within the limit, so its answer cannot promise keep-alive.
+    const drain = unread && continued && body.drainable(DRAIN_LIMIT_BYTES);
+    const close = !head.keepAlive || this.#stopping || (unread && (!drain || body.chunked)) ||
       response.headers.get("connection")?.toLowerCase() === "close";
     const written = await writeResponse(conn, response, {
       headOnly: head.method === "HEAD",
       close,
+      keepAlive: head.http10,
       unchunked: head.http10,
       onHangup: (cancel) => peer.whenGone(cancel),
     });
     connection.peer = undefined;
     connection.body = undefined;
-    if (!written || close) return false;
-    if (!unread) return true;
+    if (!written) return false;
+    if (!drain) return !close;
     connection.deadline = Date.now() + this.#headerTimeoutMs;
-    return await body.drain(DRAIN_LIMIT_BYTES);
+    return await body.drain(DRAIN_LIMIT_BYTES) && !close;
   }
 
   /**

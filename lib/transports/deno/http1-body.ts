@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { BAD_VALUE } from "./http1-parser.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
 
 /** The longest chunk-size line (size plus extensions), and the largest trailer section, taken. */
@@ -80,6 +81,11 @@ export class RequestBody {
     return !this.#broken && (this.#chunked || this.#left <= limit);
   }
 
+  /** Framed in chunks: how much is left is unknown until it is read. */
+  get chunked(): boolean {
+    return this.#chunked;
+  }
+
   /**
    * Reads and discards the rest, up to `limit` bytes. True when the body ended within it (the connection
    * may take another request); false when it is longer, broken or the peer went away.
@@ -139,6 +145,8 @@ export class RequestBody {
     }
     if (lf === 0 || buf[input.start + lf - 1] !== 13) throw new BodyFramingError("bare LF in chunked body");
     const line = latin1.decode(buf.subarray(input.start, input.start + lf - 1));
+    // A bare CR inside the line is read as a line end by some peers: refused, as in a header field.
+    if (BAD_VALUE.test(line)) throw new BodyFramingError("control character in chunked body framing");
     input.skip(lf + 1);
     if (this.#state === "trailers") {
       // Trailer fields are read and dropped; the empty line ends the body.

@@ -45,10 +45,25 @@ export interface HeadError {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Methods a proxy's rules may name: the same letters in another case would slip past them (400). */
+const STANDARD_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+]);
 const TARGET = /^[\x21-\x7e]+$/;
-// Field values: visible ASCII, obs-text, SP and HT only; any other control byte (bare CR or LF included).
+/**
+ * Field values (and chunk-size and trailer lines): visible ASCII, obs-text, SP and HT only; any other
+ * control byte (bare CR or LF included) is refused.
+ */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+export const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // deno-lint-ignore no-control-regex -- the complement of ASCII
 const NON_ASCII = /[^\x00-\x7f]/;
 const DECIMAL = /^\d{1,15}$/;
@@ -113,6 +128,8 @@ export function parseHead(text: string): RequestHead | HeadError {
   const [method, target, version] = parts;
   if (!TOKEN.test(method) || !TARGET.test(target)) return bad("malformed request line");
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") return bad("unsupported HTTP version");
+  const upper = method.toUpperCase();
+  if (upper !== method && STANDARD_METHODS.has(upper)) return bad("method not in upper case");
   const head: RequestHead = {
     method,
     target,
@@ -151,6 +168,7 @@ export function parseHead(text: string): RequestHead | HeadError {
   }
   if (chunked && contentLength !== undefined) return bad("both Content-Length and Transfer-Encoding");
   if (chunked && version === "HTTP/1.0") return bad("chunked body in HTTP/1.0");
+  if (head.host === undefined && version === "HTTP/1.1") return bad("missing Host");
   head.bodyLength = chunked ? -1 : Number(contentLength ?? 0);
   return head;
 }

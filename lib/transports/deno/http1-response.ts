@@ -109,6 +109,8 @@ export interface ResponseFraming {
   headOnly: boolean;
   /** Say `connection: close` (the connection ends after this response). */
   close: boolean;
+  /** Say `connection: keep-alive` when not closing: an HTTP/1.0 peer keeps the connection only if told. */
+  keepAlive?: boolean;
   /** HTTP/1.0 peer: a streamed answer is sent unframed and ended by closing the connection. */
   unchunked?: boolean;
   /** Registers what to do when the peer hangs up: a stream still being produced is cancelled. */
@@ -125,7 +127,11 @@ export async function writeResponse(
   framing: ResponseFraming,
 ): Promise<boolean> {
   const status = response.status;
-  const connection = framing.close ? "connection: close\r\n" : "";
+  const connection = framing.close
+    ? "connection: close\r\n"
+    : framing.keepAlive
+    ? "connection: keep-alive\r\n"
+    : "";
   const bodiless = status === 204 || status === 304 || status < 200;
   if (!response.body || bodiless) {
     response.body?.cancel().catch(() => {});

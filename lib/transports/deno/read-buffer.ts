@@ -57,14 +57,16 @@ export class ReadBuffer {
   /** Consumes `n` bytes. */
   skip(n: number): void {
     this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
+    // A read in flight writes at the offset it started with: rewinding under it would misplace its bytes.
+    if (this.start === this.end && !this.#reading) this.start = this.end = 0;
   }
 
   /**
    * Fills all of `out` from buffered bytes and then straight from the connection (large payloads skip
-   * the buffer). False if input ends first. Not to be mixed with a pending {@link fill}.
+   * the buffer). False if input ends first. A pending {@link fill} lands first (its bytes come before).
    */
   async readInto(out: Uint8Array): Promise<boolean> {
+    if (this.#reading) await this.#reading;
     let filled = Math.min(out.length, this.available);
     out.set(this.buf.subarray(this.start, this.start + filled));
     this.skip(filled);

@@ -17,8 +17,8 @@ export interface FrameHeader {
   opcode: number;
   /** Payload length announced by the header. */
   length: number;
-  /** The masking key (clients must mask). */
-  mask: Uint8Array;
+  /** The masking key (clients must mask): its four bytes read big-endian. */
+  mask: number;
   /** Bytes the header took. */
   size: number;
 }
@@ -65,22 +65,31 @@ export function parseFrameHeader(
   const fin = (b0 & 0x80) !== 0;
   if (opcode >= 8 && (!fin || length > 125)) return { code: 1002, reason: "invalid control frame" };
   if (end - start < size + 4) return undefined;
-  const mask = buf.slice(start + size, start + size + 4);
+  const at = start + size;
+  const mask = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
   return { fin, opcode, length, mask, size: size + 4 };
 }
 
-/** Unmasks `payload` in place. */
-export function unmask(payload: Uint8Array, mask: Uint8Array): void {
+// The key's bytes in memory order, reused by every frame: read as a word in the platform's byte order.
+const keyBytes = new Uint8Array(4);
+const keyWord = new Uint32Array(keyBytes.buffer);
+
+/** Unmasks `payload` in place with the key of {@link FrameHeader.mask}. */
+export function unmask(payload: Uint8Array, mask: number): void {
+  keyBytes[0] = mask >>> 24;
+  keyBytes[1] = mask >>> 16;
+  keyBytes[2] = mask >>> 8;
+  keyBytes[3] = mask;
   const n = payload.length;
   let i = 0;
   // Four bytes at a time when aligned; the tail byte by byte.
   if (payload.byteOffset % 4 === 0 && n >= 16) {
     const words = new Uint32Array(payload.buffer, payload.byteOffset, n >>> 2);
-    const key = new Uint32Array(mask.buffer, mask.byteOffset, 1)[0];
+    const key = keyWord[0];
     for (let w = 0; w < words.length; w++) words[w] ^= key;
     i = words.length * 4;
   }
-  for (; i < n; i++) payload[i] ^= mask[i & 3];
+  for (; i < n; i++) payload[i] ^= keyBytes[i & 3];
 }
 
 /** The header of an unmasked server frame carrying `length` bytes. */

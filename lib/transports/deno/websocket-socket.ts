@@ -19,9 +19,13 @@ import {
   parseFrameHeader,
   unmask,
 } from "./websocket-frames.ts";
+import { Fragments, MAX_FRAGMENTS } from "./websocket-fragments.ts";
 
 /** Writes are joined up to this many bytes, so a burst of small frames costs one syscall. */
 const COALESCE_BYTES = 256 * 1024;
+/** Past this many bytes queued for the peer, no frame is read until the queue drains (a ping flood from a
+ * peer that never reads cannot grow the pong queue). */
+const READ_PAUSE_BYTES = 256 * 1024;
 /** Texts up to this many UTF-16 units are encoded straight into their frame (their header is ≤ 4 bytes). */
 const SMALL_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
@@ -98,24 +102,25 @@ export class EngineWebSocket implements SocketWire {
 
   /** Reads frames until the socket ends; resolves once the connection is closed. */
   async run(): Promise<void> {
-    let fragments: Uint8Array[] = [];
-    let fragmentBytes = 0;
-    let messageOpcode = 0;
+    const fragments = new Fragments();
     try {
       while (this.#state !== "closed") {
+        while (this.#queued > READ_PAUSE_BYTES && this.#writing) await this.#writing;
         const header = await this.#readHeader();
         if (!header) break;
         if ("code" in header) return await this.#fail(header.code, header.reason);
         const { opcode } = header;
         if (opcode < 8) {
-          if ((opcode === 0) !== (messageOpcode !== 0)) {
+          if ((opcode === 0) !== (fragments.opcode !== 0)) {
             return await this.#fail(
               1002,
               opcode ? "expected a continuation frame" : "unexpected continuation",
             );
           }
           // Refused from the header: an oversize message is never read, let alone held.
-          if (fragmentBytes + header.length > this.#limit()) return await this.#fail(1009, "message too big");
+          if (fragments.bytes + header.length > this.#limit() || fragments.count >= MAX_FRAGMENTS) {
+            return await this.#fail(1009, "message too big");
+          }
         }
         const input = this.#input;
         // Usually the whole frame is buffered already: no await for it.
@@ -132,19 +137,13 @@ export class EngineWebSocket implements SocketWire {
         }
         if (this.#state !== "open") continue;
         if (!header.fin) {
-          messageOpcode ||= opcode;
-          fragments.push(payload);
-          fragmentBytes += payload.length;
+          fragments.add(opcode, payload);
           continue;
         }
-        const whole = fragments.length
-          ? join([...fragments, payload], fragmentBytes + payload.length)
-          : payload;
-        const kind = messageOpcode || opcode;
-        fragments = [];
-        fragmentBytes = 0;
-        messageOpcode = 0;
-        if (!this.#deliver(kind, whole)) return await this.#fail(1007, "invalid UTF-8 in text frame");
+        const message = fragments.finish(opcode, payload);
+        if (!this.#deliver(message.opcode, message.payload)) {
+          return await this.#fail(1007, "invalid UTF-8 in text frame");
+        }
       }
     } catch { /* the connection failed: as if it ended */ }
     await this.#drop();
