@@ -12,19 +12,17 @@ const MAX_BACKOFF_MS = 1_000;
 
 /**
  * Runs `onConnection` for each accepted connection; resolves when `listener` is closed. `stopped`
- * tells a close from a failure; `room` holds the next `accept()` back while the engine is at a cap.
+ * tells a close from a failure.
  */
 export async function acceptLoop(
   listener: Deno.Listener,
   onConnection: (conn: Deno.Conn) => void,
   stopped: () => boolean,
   logger: Logger | undefined,
-  room: () => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   const acceptFailed = throttledWarning(logger, "accepting connections failed; retrying");
   let backoffMs = 0;
   while (!stopped()) {
-    await room();
     let conn: Deno.Conn;
     try {
       conn = await listener.accept();

@@ -17,11 +17,6 @@ export interface Connection {
   input: ReadBuffer;
   /** When the header phase must end (ms since epoch); 0 while no header is awaited. */
   deadline: number;
-  /**
-   * Its TLS handshake is unfinished: Deno 2.9.6 cannot drop such a connection (`close()` waits for the
-   * handshake), so it is left open, and counted against the engine's cap, until the handshake settles.
-   */
-  handshaking: boolean;
   /** Since when the write in progress has waited for the peer (ms since epoch); 0 while none waits. */
   writingSince: number;
   /** The peer of the request being served (told when it hangs up). */

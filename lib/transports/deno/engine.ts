@@ -37,26 +37,27 @@ export interface EngineTimeouts {
 
 /** A write waiting this long for the peer to read means it stopped reading: the connection is dropped. */
 const WRITE_TIMEOUT_MS = 30_000;
-/**
- * TLS connections accepted and not through their handshake, past which no more are accepted until one
- * settles. Deno 2.9.6 cannot drop a `Deno.listenTls` connection before its handshake completes (`close()`
- * waits for it), so a peer that stalls there holds its descriptor until it leaves: this bounds how many.
- */
-const MAX_PENDING_HANDSHAKES = 256;
 
-/** Listens with the hardened engine. */
-export function listenHardened(
+/** Listens with the hardened engine; over TLS the handshake has the header deadline too. */
+export async function listenHardened(
   handler: GatewayServerHandler,
   options: ListenOptions,
   pem: { cert: string; key: string } | undefined,
   timeouts: EngineTimeouts,
 ): Promise<ListeningServer> {
+  const { hostname, port } = options;
+  // Loaded only for TLS: it brings Deno's node compatibility layer (node:tls), which plain HTTP never pays.
   const listener = pem
-    ? Deno.listenTls({ hostname: options.hostname, port: options.port, ...pem, alpnProtocols: ["http/1.1"] })
-    : Deno.listen({ hostname: options.hostname, port: options.port });
+    ? await (await import("./tls-listener.ts")).listenTlsDroppable({
+      hostname,
+      port,
+      ...pem,
+      handshakeTimeoutMs: options.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
+    })
+    : Deno.listen({ hostname, port });
   const engine = new Engine(handler, options, listener, pem !== undefined, timeouts);
   const addr = listener.addr as Deno.NetAddr;
-  return Promise.resolve({ hostname: addr.hostname, port: addr.port, close: () => engine.close() });
+  return { hostname: addr.hostname, port: addr.port, close: () => engine.close() };
 }
 
 class Engine {
@@ -68,8 +69,6 @@ class Engine {
   readonly #origin: string;
   readonly #logger: Logger | undefined;
   #stopping = false;
-  #handshaking = 0;
-  #handshakeSettled: PromiseWithResolvers<void> | undefined;
 
   constructor(
     readonly handler: GatewayServerHandler,
@@ -87,45 +86,17 @@ class Engine {
     // One sweep for every connection's deadlines: a timer per request would cost more than the check.
     const sweepMs = Math.min(1_000, Math.max(25, Math.min(this.#headerTimeoutMs, this.#writeTimeoutMs) / 4));
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
-    this.#accepting = acceptLoop(
-      listener,
-      (conn) => this.#track(conn),
-      () => this.#stopping,
-      this.#logger,
-      () => this.#handshakeRoom(),
-    );
+    this.#accepting = acceptLoop(listener, (conn) => this.#track(conn), () => this.#stopping, this.#logger);
   }
 
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) {
       const { deadline, writingSince } = connection;
-      // Closing would not drop it, only hide it from the handshake cap.
-      if (connection.handshaking) continue;
       if ((deadline && now >= deadline) || (writingSince && now - writingSince >= this.#writeTimeoutMs)) {
         closeQuietly(connection.conn);
       }
     }
-  }
-
-  /** Resolves once fewer TLS handshakes than the cap are unfinished. */
-  async #handshakeRoom(): Promise<void> {
-    while (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
-      this.#handshakeSettled ??= Promise.withResolvers();
-      await this.#handshakeSettled.promise;
-    }
-  }
-
-  /** Counts `connection` as handshaking until its handshake succeeds or fails (the peer leaves). */
-  #countHandshake(connection: Connection): void {
-    this.#handshaking++;
-    connection.handshaking = true;
-    (connection.conn as Deno.TlsConn).handshake().catch(() => {}).finally(() => {
-      connection.handshaking = false;
-      this.#handshaking--;
-      this.#handshakeSettled?.resolve();
-      this.#handshakeSettled = undefined;
-    });
   }
 
   #track(conn: Deno.Conn): void {
@@ -140,7 +111,6 @@ class Engine {
       input: undefined as unknown as ReadBuffer,
       deadline: Date.now() + this.#headerTimeoutMs,
       writingSince: 0,
-      handshaking: false,
       peer: undefined,
       body: undefined,
       socket: undefined,
@@ -149,7 +119,6 @@ class Engine {
     };
     connection.input = new ReadBuffer(conn, () => connection.peer?.gone());
     timeWrites(connection);
-    if (this.tls) this.#countHandshake(connection);
     this.#connections.add(connection);
     connection.done = this.#serve(connection).catch((error) => {
       this.#logger?.debug("connection failed", { error: String(error) });
