@@ -61,7 +61,9 @@ export function parseFlags(args: string[], table: FlagTable, commandName: string
     const def = flagOf(flags, option.name);
     if (!def) return fail(`unknown option "${option.raw}"`);
     let value = option.value;
-    if (def.type === "string" && value === undefined && !option.inline && rest.length > 0) value = rest.shift();
+    if (def.type === "string" && value === undefined && !option.inline && rest.length > 0) {
+      value = rest.shift();
+    }
     if (def.type === "string" && value === undefined) fail(`option "--${option.name}" needs a value`);
     if (def.type === "boolean" && value !== undefined) fail(`option "--${option.name}" takes no value`);
     if (!option.inline && value !== undefined && value.length > 1 && value.startsWith("-")) {
@@ -69,7 +71,9 @@ export function parseFlags(args: string[], table: FlagTable, commandName: string
     }
     const stored = value ?? true;
     const earlier = values[option.name];
-    values[option.name] = def.multiple ? [...(Array.isArray(earlier) ? earlier : []), stored] as string[] : stored;
+    values[option.name] = def.multiple
+      ? [...(Array.isArray(earlier) ? earlier : []), stored] as string[]
+      : stored;
   }
   return { flags: values, positionals };
 }
