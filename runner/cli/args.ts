@@ -67,6 +67,7 @@ export function parseFlags(args: string[], table: FlagTable, commandName: string
     if (def.type === "string" && value === undefined) fail(`option "--${option.name}" needs a value`);
     if (def.type === "boolean" && value !== undefined) fail(`option "--${option.name}" takes no value`);
     if (!option.inline && value !== undefined && value.length > 1 && value.startsWith("-")) {
+      // parseArgs' own wording, which this parser's users have always seen for `--port --force`.
       fail(`Option '${option.raw}' argument is ambiguous`);
     }
     const stored = value ?? true;
@@ -108,9 +109,9 @@ function splitOption(arg: string, flags: FlagTable, rest: string[]): OptionToken
   if (flagOf(flags, name)?.type === "string") return { name, raw: arg, value: arg.slice(2), inline: true };
   const group: string[] = [];
   for (let i = 1; i < arg.length; i++) {
-    const last = i === arg.length - 1 || flagOf(flags, longOf(arg[i]))?.type !== "string";
-    group.push(last ? `-${arg[i]}` : `-${arg.slice(i)}`);
-    if (!last) break;
+    const takesRest = i < arg.length - 1 && flagOf(flags, longOf(arg[i]))?.type === "string";
+    group.push(takesRest ? `-${arg.slice(i)}` : `-${arg[i]}`);
+    if (takesRest) break;
   }
   rest.unshift(...group);
   return splitOption(rest.shift()!, flags, rest);
