@@ -2,12 +2,14 @@
 // parser are small in-repo stand-ins, held here to what `node:path` (POSIX) and `node:util` parseArgs did,
 // and the file-backed stores reach the disk through a seam whose Deno side behaves as its node:fs side.
 import assert from "node:assert/strict";
+import { homedir } from "node:os";
 import { posix } from "node:path";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { COMMON_FLAGS, type FlagTable, parseFlags } from "../runner/cli/args.ts";
 import { commandCatalog } from "../runner/cli/command-table.ts";
 import { CliError } from "../runner/cli/errors.ts";
+import { homeDir } from "../runner/cli/home-dir.ts";
 import * as paths from "../runner/cli/paths.ts";
 import { denoStoreFiles } from "../runner/gateway/deno-store-files.ts";
 import { JsonlSessionLog, JsonlTranscriptLog } from "../lib/agents/jsonl-logs.ts";
@@ -233,4 +235,18 @@ Deno.test("the runner's entry loads no node: module before a command runs", asyn
   }
   assert.ok([...loaded].some((s) => s.endsWith("/runner/cli/dispatch.ts")), "the graph was read");
   assert.deepEqual([...loaded].filter((s) => s.startsWith("node:")), []);
+});
+
+Deno.test("runner home dir: as node:os homedir() finds it, with HOME set and without", () => {
+  const home = Deno.env.get("HOME");
+  try {
+    Deno.env.set("HOME", "/somewhere/else");
+    assert.equal(homeDir(), "/somewhere/else");
+    assert.equal(homeDir(), homedir());
+    Deno.env.delete("HOME");
+    assert.equal(homeDir(), homedir(), "the passwd entry");
+  } finally {
+    if (home === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", home);
+  }
 });
