@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { homedir } from "node:os";
 import { runCli } from "./cli/dispatch.ts";
 import { commandCatalog } from "./cli/command-table.ts";
+import { homeDir } from "./cli/home-dir.ts";
 import { invokedAs } from "./cli/invocation.ts";
 import { watchLaunchers } from "./cli/launcher-watch.ts";
 import { GATEWAY_VERSION } from "../lib/version.ts";
@@ -38,7 +38,7 @@ const code = await runCli(Deno.args, {
     err: (text) => writeLine(Deno.stderr, text),
   },
   env: Deno.env.toObject(),
-  osHome: homedir(),
+  osHome: homeDir(),
   shutdownSignal: shutdown.signal,
   commands: commandCatalog({
     isTerminal: Deno.stdout.isTerminal(),

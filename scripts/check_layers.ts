@@ -33,6 +33,7 @@ export const ADAPTERS: readonly string[] = [
   "lib/transports/",
   "lib/agents/jsonl-stores.ts",
   "lib/state/json-docs-files.ts",
+  "lib/state/node-store-files.ts",
   "lib/service/node-host.ts",
   "lib/ui/root-files.ts",
   "lib/methods/host-info.ts",

@@ -2,7 +2,7 @@
 // Redis, the stores the runner then hands each gateway, and two real runner processes sharing one Redis.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { JsonlSessionStore } from "../lib/agents/jsonl-stores.ts";
+import { JsonlSessionLog } from "../lib/agents/jsonl-logs.ts";
 import { redactConfigValue } from "../lib/config/redaction.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
@@ -59,7 +59,7 @@ Deno.test("without a Redis URL the runner's stores are the JSONL ones, as before
   const dir = await Deno.makeTempDir({ prefix: "openclaw-cluster-" });
   const holder = new ClusterStores(dir, {}, logger());
   const stores = await holder.storesFor({});
-  assert.ok(stores.sessions instanceof JsonlSessionStore);
+  assert.ok(stores.sessions instanceof JsonlSessionLog);
   assert.equal(stores.bus, undefined, "the rest stay in process");
   await holder.close();
   await Deno.remove(dir, { recursive: true });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { StoreFiles } from "./store-files.ts";
 
 /** Where JSON documents are kept. */
 export interface JsonDocs {
@@ -37,4 +38,35 @@ export function checkDocPath(path: string): string {
     throw new Error(`unsafe state document path '${path}'`);
   }
   return path;
+}
+
+/**
+ * Documents as files under `root` (the profile's state dir), through `files`. Writes go to a temp file
+ * that is fsynced and renamed over the target with mode 0600 in 0700 folders, so the gateway and the CLI
+ * can both write the same store without either reading a torn file.
+ */
+export function jsonDocsOnFiles(root: string, files: StoreFiles): JsonDocs {
+  return {
+    async read(path) {
+      const text = await files.readText(`${root}/${checkDocPath(path)}`);
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        // A hand-edited file that no longer parses counts as empty rather than stopping the channel.
+        return undefined;
+      }
+    },
+    async write(path, value) {
+      const target = `${root}/${checkDocPath(path)}`;
+      const temp = `${target}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+      await files.writeSynced(temp, `${JSON.stringify(value, null, 2)}\n`, "create-new");
+      try {
+        await files.rename(temp, target);
+      } catch (error) {
+        await files.remove(temp);
+        throw error;
+      }
+    },
+  };
 }

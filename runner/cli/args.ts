@@ -1,10 +1,10 @@
 /**
- * The one place the runner parses flags. `node:util` parseArgs does the work; this seam turns its
- * errors into one line a person can act on and keeps the flag table the help text is printed from.
+ * The one place the runner parses flags, with `node:util` parseArgs' rules (strict, positionals allowed)
+ * but without loading it: the gateway path stays off Deno's Node compatibility layer. Errors are one line
+ * a person can act on; the flag table is also what the help text is printed from.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { CliError, EXIT } from "./errors.ts";
 
 /** One flag a command accepts. */
@@ -35,35 +35,86 @@ export const COMMON_FLAGS: FlagTable = {
 };
 
 /**
- * Parses `args` against `table`. Unknown options and missing values become a {@link CliError} that names
- * the option and the help command to run (`commandName` is e.g. `openclaw gateway`).
+ * Parses `args` against `table` as `node:util` parseArgs does in strict mode with positionals allowed
+ * (`--name value`, `--name=value`, `-n value`, `-nvalue`, grouped short booleans, `--` ends the flags).
+ * Unknown options and missing values become a {@link CliError} that names the option and the help
+ * command to run (`commandName` is e.g. `openclaw gateway`).
  */
 export function parseFlags(args: string[], table: FlagTable, commandName: string): ParsedArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
-  for (const [name, def] of Object.entries({ ...COMMON_FLAGS, ...table })) {
-    options[name] = {
-      type: def.type,
-      ...(def.short ? { short: def.short } : {}),
-      ...(def.multiple ? { multiple: true } : {}),
-    };
+  const flags = { ...COMMON_FLAGS, ...table };
+  const fail = (problem: string): never => {
+    throw new CliError(`${problem}. Try: ${commandName} --help`, EXIT.usage);
+  };
+  const values: FlagValues = Object.create(null);
+  const positionals: string[] = [];
+  const rest = [...args];
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
+    if (arg === "--") {
+      positionals.push(...rest);
+      break;
+    }
+    const option = splitOption(arg, flags, rest);
+    if (!option) {
+      positionals.push(arg);
+      continue;
+    }
+    const def = flagOf(flags, option.name);
+    if (!def) return fail(`unknown option "${option.raw}"`);
+    let value = option.value;
+    if (def.type === "string" && value === undefined && !option.inline && rest.length > 0) {
+      value = rest.shift();
+    }
+    if (def.type === "string" && value === undefined) fail(`option "--${option.name}" needs a value`);
+    if (def.type === "boolean" && value !== undefined) fail(`option "--${option.name}" takes no value`);
+    if (!option.inline && value !== undefined && value.length > 1 && value.startsWith("-")) {
+      // parseArgs' own wording, which this parser's users have always seen for `--port --force`.
+      fail(`Option '${option.raw}' argument is ambiguous`);
+    }
+    const stored = value ?? true;
+    const earlier = values[option.name];
+    values[option.name] = def.multiple
+      ? [...(Array.isArray(earlier) ? earlier : []), stored] as string[]
+      : stored;
   }
-  try {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { flags: values as FlagValues, positionals };
-  } catch (err) {
-    throw new CliError(`${describeParseError(err)}. Try: ${commandName} --help`, EXIT.usage);
-  }
+  return { flags: values, positionals };
 }
 
-function describeParseError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `unknown option "${unknown[1]}"`;
-  const missing = message.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/);
-  if (missing) return `option "${missing[1]}" needs a value`;
-  const notString = message.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' does not take an argument/);
-  if (notString) return `option "${notString[1]}" takes no value`;
-  return message.split("\n")[0].replace(/\.$/, "");
+function flagOf(flags: FlagTable, name: string): FlagDefinition | undefined {
+  return Object.hasOwn(flags, name) ? flags[name] : undefined;
+}
+
+/** One option token: its long name, how it was written, and a value written into the same argument. */
+interface OptionToken {
+  name: string;
+  raw: string;
+  value?: string;
+  inline: boolean;
+}
+
+/**
+ * Reads `arg` as an option, or undefined for a positional. A group of short flags (`-abc`) is split into
+ * `rest`'s front, up to a string flag that takes the group's remainder as its value.
+ */
+function splitOption(arg: string, flags: FlagTable, rest: string[]): OptionToken | undefined {
+  if (arg.startsWith("--") && arg.length > 2) {
+    const eq = arg.indexOf("=", 3);
+    if (eq < 0) return { name: arg.slice(2), raw: arg, inline: false };
+    return { name: arg.slice(2, eq), raw: arg, value: arg.slice(eq + 1), inline: true };
+  }
+  if (!arg.startsWith("-") || arg.length < 2) return undefined;
+  const longOf = (short: string) =>
+    Object.entries(flags).find(([, def]) => def.short === short)?.[0] ?? short;
+  const name = longOf(arg[1]);
+  if (arg.length === 2) return { name, raw: arg, inline: false };
+  if (flagOf(flags, name)?.type === "string") return { name, raw: arg, value: arg.slice(2), inline: true };
+  const group: string[] = [];
+  for (let i = 1; i < arg.length; i++) {
+    const takesRest = i < arg.length - 1 && flagOf(flags, longOf(arg[i]))?.type === "string";
+    group.push(takesRest ? `-${arg.slice(i)}` : `-${arg[i]}`);
+    if (takesRest) break;
+  }
+  rest.unshift(...group);
+  return splitOption(rest.shift()!, flags, rest);
 }
 
 /** Reads a string flag; `undefined` when absent. */

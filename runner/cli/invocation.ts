@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { delimiter, join } from "node:path";
+import { delimiter, join } from "./paths.ts";
 
 /** What {@link invokedAs} reads from the process. */
 export interface InvocationFacts {

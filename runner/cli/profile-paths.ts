@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "./paths.ts";
 import type { ProfilePaths } from "../command.ts";
 import { CliError, EXIT } from "./errors.ts";
 

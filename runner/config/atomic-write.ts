@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../cli/paths.ts";
 
 /** How many backups are kept: `.bak` plus `.bak.1` to `.bak.4`. */
 export const BACKUP_COUNT = 5;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../cli/paths.ts";
 import type { ConfigSnapshot, ConfigSource } from "../../lib/config/source.ts";
 import { ConfigLoadError, isPlainObject } from "../../lib/config/source.ts";
 import { sha256Hex } from "../../lib/config/writer.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "../cli/paths.ts";
 import { ConfigLoadError, deepMerge, isPlainObject } from "../../lib/config/source.ts";
 
 /** Include depth limit, as OpenClaw documents it. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
+import { isAbsolute } from "../cli/paths.ts";
 import { envSecretResolver, type SecretSourceResolver } from "../../lib/config/secrets.ts";
 import { isPlainObject } from "../../lib/config/source.ts";
 import { expandHome } from "../cli/profile-paths.ts";

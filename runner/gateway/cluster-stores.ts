@@ -6,11 +6,12 @@
  *
  * @module
  */
-import { jsonlStores } from "../../lib/agents/jsonl-stores.ts";
+import { jsonlLogStores } from "../../lib/agents/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import type { Logger } from "../../lib/log/logger.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
+import { denoStoreFiles } from "./deno-store-files.ts";
 
 /** The Redis a config (and the environment) points the gateway at. */
 export interface ClusterTarget {
@@ -46,7 +47,7 @@ export class ClusterStores {
     const target = clusterTarget(config, this.env);
     if (!target) {
       await this.close();
-      return jsonlStores(this.stateDir);
+      return jsonlLogStores(this.stateDir, denoStoreFiles);
     }
     const key = JSON.stringify(target);
     if (this.#redis?.target !== key) {

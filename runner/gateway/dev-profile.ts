@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/paths.ts";
 import type { ProfilePaths } from "../command.ts";
 import { writeFileAtomic } from "../config/atomic-write.ts";
 import { renderConfig } from "../config/config-writer.ts";

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { pidAlive } from "./lock.ts";
 
 /** Socket inodes listening on `port` (IPv4 and IPv6), from `/proc/net/tcp*`. */
@@ -56,6 +55,6 @@ export async function freePort(port: number, graceMs = 3000): Promise<number[]> 
 
 function signal(pid: number, name: "SIGTERM" | "SIGKILL"): void {
   try {
-    process.kill(pid, name);
+    Deno.kill(pid, name);
   } catch { /* it exited on its own */ }
 }

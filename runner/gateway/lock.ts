@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
-import process from "node:process";
+import { join } from "../cli/paths.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 
 /** What the lock file records. */
@@ -43,10 +42,12 @@ export function lockPath(stateDir: string): string {
 /** Whether a process with `pid` exists (signal 0 probes without delivering anything). */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
+    // Signal 0 delivers nothing; it only asks whether the process exists (Deno.kill passes it through).
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
     return true;
   } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
+    // Another user's process exists too; only "no such process" means gone.
+    return err instanceof Deno.errors.PermissionDenied || /^EPERM\b/.test((err as Error).message);
   }
 }
 

@@ -7,7 +7,7 @@ import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
-import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
+import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
@@ -15,6 +15,7 @@ import { nodeUiRootFiles } from "../../lib/ui/root-files.ts";
 import { readHostInfo } from "../../lib/methods/host-info.ts";
 import type { ProfilePaths } from "../command.ts";
 import { configMethodsModule } from "./config-methods.ts";
+import { denoStoreFiles } from "./deno-store-files.ts";
 import { lazyModule } from "./lazy-module.ts";
 
 /**
@@ -29,7 +30,11 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
   const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
   // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them.
-  const channels = channelsModule({ agents, metrics: metrics.recorder, state: fileJsonDocs(paths.stateDir) });
+  const channels = channelsModule({
+    agents,
+    metrics: metrics.recorder,
+    state: jsonDocsOnFiles(paths.stateDir, denoStoreFiles),
+  });
   return [
     agents,
     openAiHttpModule({ agents }),

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { homedir, hostname } from "node:os";
 import { createGateway, type Gateway } from "../../lib/gateway.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
@@ -22,6 +21,7 @@ import type { GatewayModule } from "../../lib/types.ts";
 import type { Logger } from "../../lib/log/logger.ts";
 import type { CliContext, ProfilePaths } from "../command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { homeDir } from "../cli/home-dir.ts";
 import { resolveHome } from "../cli/profile-paths.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { FileLogTail } from "../log/file-tail.ts";
@@ -64,7 +64,7 @@ const BIND_RETRY_DELAY_MS = 500;
 /** Runs the gateway until the context's shutdown signal fires; returns the exit code. */
 export async function runGateway(context: CliContext, options: GatewayRunOptions): Promise<number> {
   const { env, paths, output } = context;
-  const home = resolveHome(env, homedir());
+  const home = resolveHome(env, homeDir());
   if (options.reset && !options.dev) throw new CliError("--reset requires --dev", EXIT.usage);
   const devToken = options.dev ? await prepareDevConfig(context, options.reset) : undefined;
   const { source, file } = gatewayConfigSource({
@@ -196,7 +196,7 @@ function createSupervisor(
           logTail: new FileLogTail(() => logging.file.path),
           paths: { configPath: paths.configPath, stateDir: paths.stateDir },
           secretValues: () => refValues,
-          host: { name: hostname(), platform: Deno.build.os },
+          host: { name: Deno.hostname(), platform: Deno.build.os },
         }),
         bindRetries,
         log,

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { chmod, lstat, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join } from "../cli/paths.ts";
 
 /** A path under the state dir that group or others can reach. */
 export interface LoosePath {
@@ -35,16 +34,16 @@ export async function findLoosePaths(root: string): Promise<LoosePath[]> {
   const visit = async (path: string): Promise<void> => {
     let info;
     try {
-      info = path === root ? await stat(path) : await lstat(path);
+      info = path === root ? await Deno.stat(path) : await Deno.lstat(path);
     } catch (error) {
-      if ((error as { code?: string }).code === "ENOENT") return;
+      if (error instanceof Deno.errors.NotFound) return;
       throw error;
     }
-    if (info.isSymbolicLink()) return;
-    const mode = info.mode & 0o777;
-    if (mode & 0o077) found.push({ path, mode, directory: info.isDirectory() });
-    if (info.isDirectory()) {
-      for (const name of await readdir(path)) await visit(join(path, name));
+    if (info.isSymlink) return;
+    const mode = info.mode! & 0o777;
+    if (mode & 0o077) found.push({ path, mode, directory: info.isDirectory });
+    if (info.isDirectory) {
+      for await (const entry of Deno.readDir(path)) await visit(join(path, entry.name));
     }
   };
   await visit(root);
@@ -53,16 +52,16 @@ export async function findLoosePaths(root: string): Promise<LoosePath[]> {
 
 /** Drops group/other bits from each path. */
 export async function tightenPaths(paths: readonly LoosePath[]): Promise<void> {
-  for (const entry of paths) await chmod(entry.path, privateMode(entry.mode));
+  for (const entry of paths) await Deno.chmod(entry.path, privateMode(entry.mode));
 }
 
 /** Makes an existing state dir private (not its contents: that walk is `doctor --fix`'s job). */
 export async function tightenStateDir(stateDir: string): Promise<void> {
   if (!posix()) return;
   try {
-    const mode = (await stat(stateDir)).mode & 0o777;
-    if (mode & 0o077) await chmod(stateDir, privateMode(mode));
+    const mode = (await Deno.stat(stateDir)).mode! & 0o777;
+    if (mode & 0o077) await Deno.chmod(stateDir, privateMode(mode));
   } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

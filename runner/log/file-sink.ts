@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/paths.ts";
 import { levelEnabled, type LogLevel, type LogRecord, type LogSink } from "../../lib/log/logger.ts";
 
 /** OpenClaw's default `logging.maxFileBytes`. */
