@@ -12,6 +12,8 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
 import { readHostInfo } from "../lib/methods/host-info.ts";
+import { denoUiRootFiles } from "../runner/gateway/deno-ui-files.ts";
+import { readDenoHostInfo } from "../runner/gateway/deno-host-info.ts";
 import type { GatewayConfig } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
@@ -107,30 +109,34 @@ Deno.test("controlUi.root: files with their types, client routes get index.html 
   }
 });
 
-Deno.test("controlUi.root: traversal, encoded traversal and symlinks out of the root are refused", async () => {
-  const { dir, root } = await uiBuild();
-  const gateway = await rootGateway({ root });
-  try {
-    for (
-      const path of [
-        "/leak.txt",
-        "/%2e%2e/secret.txt",
-        "/assets/%2e%2e/%2e%2e/secret.txt",
-        "/..%2fsecret.txt",
-        "/a%00.js",
-        "/%E0%A4%A",
-      ]
-    ) {
-      const response = await gateway.fetch(new Request(`http://127.0.0.1${path}`));
-      const body = await response.text();
-      assert.equal(response.status, 404, path);
-      assert.doesNotMatch(body, /top secret/, path);
+for (
+  const [name, files] of [["node:fs", nodeUiRootFiles], ["Deno (the runner's)", denoUiRootFiles]] as const
+) {
+  Deno.test(`controlUi.root on ${name}: traversal, encoded traversal and symlinks out of the root are refused`, async () => {
+    const { dir, root } = await uiBuild();
+    const gateway = await rootGateway({ root }, files);
+    try {
+      for (
+        const path of [
+          "/leak.txt",
+          "/%2e%2e/secret.txt",
+          "/assets/%2e%2e/%2e%2e/secret.txt",
+          "/..%2fsecret.txt",
+          "/a%00.js",
+          "/%E0%A4%A",
+        ]
+      ) {
+        const response = await gateway.fetch(new Request(`http://127.0.0.1${path}`));
+        const body = await response.text();
+        assert.equal(response.status, 404, path);
+        assert.doesNotMatch(body, /top secret/, path);
+      }
+    } finally {
+      await gateway.stop();
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await gateway.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("controlUi.root: runtime config behind gateway auth with the reference's fields; default stays built-in", async () => {
   const { dir, root } = await uiBuild();
@@ -646,4 +652,12 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("the runner's Deno host reader reports what the node:os one does (but the Node version and uptime)", () => {
+  const { nodeVersion: _n, uptimeMs: _u, cpuModel: _c, memoryFreeBytes: _f, loadAverage: _l, ...node } =
+    readHostInfo();
+  const { nodeVersion, uptimeMs: _u2, memoryFreeBytes: _f2, loadAverage: _l2, ...deno } = readDenoHostInfo();
+  assert.deepEqual(deno, node);
+  assert.equal(nodeVersion, "");
 });

@@ -11,11 +11,11 @@ import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
-import { nodeUiRootFiles } from "../../lib/ui/root-files.ts";
-import { readHostInfo } from "../../lib/methods/host-info.ts";
 import type { ProfilePaths } from "../command.ts";
 import { configMethodsModule } from "./config-methods.ts";
+import { readDenoHostInfo } from "./deno-host-info.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
+import { denoUiRootFiles } from "./deno-ui-files.ts";
 import { lazyModule } from "./lazy-module.ts";
 
 /**
@@ -48,7 +48,7 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
       async () =>
         (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
     ),
-    controlUiModule({ rootFiles: nodeUiRootFiles, hostInfo: readHostInfo }),
+    controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
   ];
 }
