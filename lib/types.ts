@@ -159,7 +159,7 @@ export interface GatewayContext {
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
-  authenticateHttp(request: Request, info: RequestInfo): Promise<HttpAuthResult>;
+  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult>;
   /**
    * The client a request is attributed to: the forwarded client when the peer is a trusted proxy, else
    * the peer. Key per-client limits on this, never on `info.remoteAddress`.

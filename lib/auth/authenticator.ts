@@ -388,7 +388,7 @@ export class Authenticator {
   }
 
   /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
-  async authenticateHttp(request: Request, info: RequestInfo): Promise<HttpAuthResult> {
+  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult> {
     let auth = this.deps.auth();
     const who = this.deps.attribute(info.remoteAddress, request.headers);
     const caller = (method: string, scopes: readonly string[] = DEFAULT_OPERATOR_SCOPES): HttpAuthResult => ({
@@ -424,7 +424,13 @@ export class Authenticator {
       auth = { ...auth, mode: "password" };
     }
     const key = this.#rateKey(who, request.headers);
-    return await this.#attempts.run(key, async (): Promise<HttpAuthResult> => {
+    // An exempt caller (no rate key) presenting the shared secret waits on no store, so it is answered
+    // synchronously: the hot path (local tools polling /v1/models) pays for no promise.
+    if (!key && bearer) {
+      const check = checkSharedSecret(auth, bearer);
+      if (check.ok) return caller(check.method);
+    }
+    return this.#attempts.run(key, async (): Promise<HttpAuthResult> => {
       const limit = key ? await this.#peek(key) : undefined;
       const retryAfter = limit?.retryAfterMs ?? 0;
       if (retryAfter > 0) {

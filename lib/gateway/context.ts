@@ -8,7 +8,7 @@
 import { preparedJsonResponse } from "../http/response.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
 import type { MethodScope } from "../protocol/scopes.ts";
-import type { GatewayContext, MethodHandler } from "../types.ts";
+import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Authentication } from "./authentication.ts";
 import type { GatewayCore } from "./core.ts";
@@ -80,11 +80,14 @@ export function createContext(
       ),
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
-    async authenticateHttp(request, info) {
-      const result = await authenticator.authenticateHttp(request, info);
-      if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
-      httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
-      return result;
+    authenticateHttp(request, info) {
+      const record = (result: HttpAuthResult) => {
+        if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+        httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
+        return result;
+      };
+      const result = authenticator.authenticateHttp(request, info);
+      return result instanceof Promise ? result.then(record) : record(result);
     },
     clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
     onStop: (hook) => void stopHooks.push(hook),
