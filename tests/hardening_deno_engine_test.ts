@@ -702,3 +702,32 @@ Deno.test("hardened engine: a WebSocket peer that stops reading is dropped once 
   await server.close();
   assert.equal(code, 1006);
 });
+
+Deno.test("hardened engine: bytes that cannot start a request line get 400 at once, not at the header deadline", async () => {
+  const server = await denoTransport().listen({
+    fetch: () => new Response("never"),
+    admitUpgrade: () => null,
+    acceptSocket: () => ({ message: () => {}, messageLimit: () => 1024, closed: () => {} }),
+  }, { hostname: "127.0.0.1", port: 0, headerTimeoutMs: 60_000 });
+  try {
+    for (const garbage of [Uint8Array.of(0x00, 0xff, 0x13), new TextEncoder().encode("GET\x01/ HTTP/1.1")]) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      await conn.write(garbage);
+      const reply = new Uint8Array(256);
+      const read = await conn.read(reply);
+      assert.match(new TextDecoder().decode(reply.subarray(0, read ?? 0)), /^HTTP\/1\.1 400/);
+      conn.close();
+    }
+    // A request arriving one byte at a time is still waited for.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    for (const byte of new TextEncoder().encode("\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n")) {
+      await conn.write(Uint8Array.of(byte));
+    }
+    const reply = new Uint8Array(256);
+    const read = await conn.read(reply);
+    assert.match(new TextDecoder().decode(reply.subarray(0, read ?? 0)), /^HTTP\/1\.1 200/);
+    conn.close();
+  } finally {
+    await server.close();
+  }
+});

@@ -104,10 +104,29 @@ export async function readHead(input: ReadBuffer): Promise<RequestHead | HeadErr
     }
     searched = input.available;
     if (searched > MAX_HEAD_BYTES) return { status: 431, reason: "request header fields too large" };
+    // Bytes that cannot begin a request line (a method is a token) are refused now, not at the deadline.
+    if (!methodPrefixValid(input.buf, input.start, input.end)) return bad("malformed request line");
     if (!await input.fill(MAX_HEAD_BYTES + 1024)) {
       return input.available ? { status: 400, reason: "incomplete request head" } : null;
     }
   }
+}
+
+/** Token characters (RFC 9110 §5.6.2), by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/** Whether the bytes up to the first space (or all of them, if none yet) can be a method. */
+function methodPrefixValid(buf: Uint8Array, start: number, end: number): boolean {
+  // A lone CR may be the first half of a tolerated empty line.
+  if (end - start === 1 && buf[start] === 13) return true;
+  for (let i = start; i < end; i++) {
+    if (buf[i] === 32) return i > start;
+    if (!TCHAR[buf[i]]) return false;
+  }
+  return true;
 }
 
 /** The offset of the CRLFCRLF ending the head, searching from the CR at `at`, or -1. */
