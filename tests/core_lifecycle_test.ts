@@ -46,3 +46,19 @@ Deno.test("stop() during start() waits for it, then stops: nothing runs and no o
   assert.deepEqual(await base.presence.list(Date.now()), []);
   await assert.rejects(transport.fetch("/health"));
 });
+
+Deno.test("health answers its snapshot when the state version store fails; only the broadcast is skipped", async () => {
+  const base = memoryStores();
+  const stateVersions = {
+    current: () => base.stateVersions.current(),
+    bump: () => Promise.reject(new Error("state store down")),
+  };
+  const gateway = createGateway({ config, stores: { stateVersions } });
+  await gateway.start();
+  try {
+    const snapshot = await gateway.call("health") as { ok?: boolean };
+    assert.equal(snapshot.ok, true);
+  } finally {
+    await gateway.stop();
+  }
+});

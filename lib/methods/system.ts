@@ -41,6 +41,8 @@ export interface SystemHost {
   };
   /** Where the methods are registered. */
   registerMethod(method: AnyMethod): void;
+  /** Where a failed broadcast is reported (the caller still gets its snapshot). */
+  readonly logger: { warn(message: string, fields?: Record<string, unknown>): void };
 }
 
 /** Minimum gap between `health` events caused by `health` calls. */
@@ -87,8 +89,14 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
         const now = host.now();
         if (now - lastBroadcast < HEALTH_BROADCAST_INTERVAL_MS) return snapshot;
         lastBroadcast = now;
+        // The caller asked for the snapshot, not the broadcast: a state store that is down costs the event.
         return host.bumpStateVersion("health").then((health) => {
           host.bus.publish({ event: "health", payload: snapshot, stateVersion: { health } });
+          return snapshot;
+        }, (error) => {
+          host.logger.warn("health broadcast skipped: the state version could not be bumped", {
+            error: String(error),
+          });
           return snapshot;
         });
       },
