@@ -6,7 +6,15 @@ import { createGateway, type Transport } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { nodeTransport } from "../node.ts";
 import WebSocket from "ws";
-import { assertServes, handshake, loopbackGateway, TOKEN, until, wsSession } from "./_evidence_clients.ts";
+import {
+  assertServes,
+  handshake,
+  loopbackGateway,
+  selfSignedCert,
+  TOKEN,
+  until,
+  wsSession,
+} from "./_evidence_clients.ts";
 import { freePort, runnerEnv, runRunner, spawnGatewayChild } from "./_runner_process.ts";
 import { connectParams } from "./_helpers.ts";
 
@@ -268,38 +276,6 @@ for (const make of transports) {
     session.ws.close();
     await session.ended;
   });
-}
-
-/** A self-signed certificate for 127.0.0.1, made with `openssl` in a temp dir. */
-async function selfSignedCert(dir: string): Promise<{ certPath: string; keyPath: string; cert: string }> {
-  const certPath = `${dir}/cert.pem`;
-  const keyPath = `${dir}/key.pem`;
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      // rustls refuses a CA certificate as the server's own.
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return { certPath, keyPath, cert: Deno.readTextFileSync(certPath) };
 }
 
 for (const make of transports) {
