@@ -40,14 +40,7 @@ export function createDispatcher(
   let inflight = 0;
   let drained: (() => void) | undefined;
 
-  const dispatch = (
-    caller: CallerIdentity,
-    id: string,
-    method: string,
-    params: unknown,
-    signal: AbortSignal,
-    io: { ack(payload: unknown): void; sendEvent(event: string, payload: unknown): void },
-  ): Promise<unknown> => {
+  const dispatch: Dispatcher["dispatch"] = (caller, id, method, params, signal, io) => {
     const key = typeof (params as { idempotencyKey?: unknown })?.idempotencyKey === "string"
       ? (params as { idempotencyKey: string }).idempotencyKey
       : undefined;
