@@ -7,8 +7,8 @@
  * @module
  */
 import { readFile, realpath, stat } from "node:fs/promises";
-import { posix, resolve, sep } from "node:path";
-import type { RootFile, RootFileMiss, UiRootFiles } from "./root-ui.ts";
+import { resolve, sep } from "node:path";
+import { insideRoot, pathInsideRoot, type RootFile, type RootFileMiss, type UiRootFiles } from "./root-ui.ts";
 
 /** The Control UI root on the local file system. */
 export const nodeUiRootFiles: UiRootFiles = { realRoot, read: readRootFile };
@@ -27,16 +27,15 @@ async function realRoot(root: string): Promise<string | undefined> {
  * are followed only while their target stays inside it.
  */
 async function readRootFile(rootReal: string, relative: string): Promise<RootFile | RootFileMiss> {
-  if (relative.includes("\0")) return "outside";
-  const normal = posix.normalize(relative.replaceAll("\\", "/"));
-  if (posix.isAbsolute(normal) || normal === ".." || normal.startsWith("../")) return "outside";
+  const normal = pathInsideRoot(relative);
+  if (normal === undefined) return "outside";
   let real: string;
   try {
     real = await realpath(resolve(rootReal, normal));
   } catch {
     return "missing";
   }
-  if (!real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) return "outside";
+  if (!insideRoot(rootReal, real, sep)) return "outside";
   try {
     const info = await stat(real);
     if (!info.isFile()) return "missing";

@@ -64,6 +64,29 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
+/**
+ * `relative` (URL-decoded) as a `/`-separated path inside the root, or `undefined` when it leaves the root
+ * (a `..` past it, an absolute path, a NUL byte). Every {@link UiRootFiles} adapter checks paths with this
+ * and {@link insideRoot}, so the rule lives in one place.
+ */
+export function pathInsideRoot(relative: string): string | undefined {
+  if (relative.includes("\0")) return undefined;
+  const path = relative.replaceAll("\\", "/");
+  if (path.startsWith("/")) return undefined;
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part !== "..") parts.push(part);
+    else if (parts.pop() === undefined) return undefined;
+  }
+  return parts.join("/");
+}
+
+/** Whether `real` (a symlink-free path) lies under the real root `rootReal`; `sep` is the OS separator. */
+export function insideRoot(rootReal: string, real: string, sep = "/"): boolean {
+  return real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
+}
+
 /** The `Content-Type` for a file name, by extension; unknown kinds are opaque bytes. */
 export function contentTypeOf(path: string): string {
   const dot = path.lastIndexOf(".");

@@ -5,8 +5,14 @@
  *
  * @module
  */
-import type { RootFile, RootFileMiss, UiRootFiles } from "../../lib/ui/root-ui.ts";
-import { isAbsolute, normalize, resolve } from "../cli/paths.ts";
+import {
+  insideRoot,
+  pathInsideRoot,
+  type RootFile,
+  type RootFileMiss,
+  type UiRootFiles,
+} from "../../lib/ui/root-ui.ts";
+import { resolve } from "../cli/paths.ts";
 
 /** The Control UI root on the local file system, read with `Deno.*`. */
 export const denoUiRootFiles: UiRootFiles = { realRoot, read: readRootFile };
@@ -20,16 +26,15 @@ async function realRoot(root: string): Promise<string | undefined> {
 }
 
 async function readRootFile(rootReal: string, relative: string): Promise<RootFile | RootFileMiss> {
-  if (relative.includes("\0")) return "outside";
-  const normal = normalize(relative.replaceAll("\\", "/"));
-  if (isAbsolute(normal) || normal === ".." || normal.startsWith("../")) return "outside";
+  const normal = pathInsideRoot(relative);
+  if (normal === undefined) return "outside";
   let real: string;
   try {
     real = await Deno.realPath(resolve(rootReal, normal));
   } catch {
     return "missing";
   }
-  if (!real.startsWith(rootReal.endsWith("/") ? rootReal : `${rootReal}/`)) return "outside";
+  if (!insideRoot(rootReal, real)) return "outside";
   try {
     const info = await Deno.stat(real);
     if (!info.isFile) return "missing";
