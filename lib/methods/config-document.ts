@@ -10,7 +10,13 @@ import { planReload, reloadModeOf } from "../config/reload-plan.ts";
 import { parseConfigText } from "../config/json5.ts";
 import { redactConfigValue, redactRawText, restoreRedacted } from "../config/redaction.ts";
 import type { GatewayConfig } from "../config/schema.ts";
-import { ConfigLoadError, type ConfigSource, isPlainObject, objectConfigSource } from "../config/source.ts";
+import {
+  ConfigLoadError,
+  type ConfigSnapshot,
+  type ConfigSource,
+  isPlainObject,
+  objectConfigSource,
+} from "../config/source.ts";
 import { validateAuthoredConfig } from "../config/unknown-keys.ts";
 import { ConfigWriteError, type ConfigWriter } from "../config/writer.ts";
 import { GatewayError } from "../errors.ts";
@@ -205,7 +211,9 @@ export class ConfigDocument {
 
   /** `config.get`: the document as it is (valid or not), what it resolves to, and what the runtime serves. */
   async snapshot(): Promise<z.input<typeof SnapshotResult> & Record<string, unknown>> {
-    const byValue = await this.#secrets();
+    // Loaded once: what it resolves to is both shown and a source of values to hide.
+    const load = await this.#load();
+    const byValue = this.#redactorFor(load);
     const redact = <T>(value: T) => redactConfigValue(value, byValue).value;
     const text = await this.#writer.read().catch(() => undefined);
     const hash = await this.#writer.hash(text ?? "");
@@ -222,16 +230,14 @@ export class ConfigDocument {
     let warnings: { message: string }[] = [];
     let config: Record<string, unknown> = {};
     if (parsed !== null) {
-      try {
-        const loaded = await this.#source(this.#host.env).load();
-        resolved = loaded.raw;
-        warnings = loaded.warnings.map((message) => ({ message }));
+      if ("error" in load) issues.push({ path: "(root)", message: (load.error as Error).message });
+      else {
+        resolved = load.loaded.raw;
+        warnings = load.loaded.warnings.map((message) => ({ message }));
         const validation = validateAuthoredConfig(resolved);
         warnings.push(...validation.warnings.map((message) => ({ message })));
         if (validation.ok) config = validation.config;
         else issues.push(...validation.issues);
-      } catch (error) {
-        issues.push({ path: "(root)", message: (error as Error).message });
       }
     }
     return {
@@ -257,16 +263,26 @@ export class ConfigDocument {
    * resolves to now (it may hold an edit not applied yet). A document that does not load adds none.
    */
   async #secrets(): Promise<SecretRedactor> {
+    return this.#redactorFor(await this.#load());
+  }
+
+  /** The document as the gateway would load it now, or why it does not load. */
+  #load(): Promise<DocumentLoad> {
+    return this.#source(this.#host.env).load().then((loaded) => ({ loaded }), (error) => ({ error }));
+  }
+
+  #redactorFor(load: DocumentLoad): SecretRedactor {
     const values = new Set(this.#host.secrets.values());
-    try {
-      const loaded = await this.#source(this.#host.env).load();
-      for (const value of collectSecretValues(loaded.raw, this.#host.env)) values.add(value);
-    } catch {
-      // Unreadable or invalid: the running config's values still apply.
+    // Unreadable or invalid: the running config's values still apply.
+    if ("loaded" in load) {
+      for (const value of collectSecretValues(load.loaded.raw, this.#host.env)) values.add(value);
     }
     return new SecretRedactor(values);
   }
 }
+
+/** The document as loaded, or why it did not load. */
+type DocumentLoad = { loaded: ConfigSnapshot } | { error: unknown };
 
 /** Parses a client's JSON5 text into an object, or throws `INVALID_REQUEST`. */
 export function parseObject(raw: string, method: string): Record<string, unknown> {
