@@ -6,7 +6,7 @@ import { createDispatcher } from "../lib/gateway/dispatch.ts";
 import type { GatewayState } from "../lib/gateway/core.ts";
 import { MethodRegistry } from "../lib/methods/registry.ts";
 import { DEFAULT_OPERATOR_SCOPES } from "../lib/protocol/scopes.ts";
-import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
+import { memoryStores } from "../lib/state/stores.ts";
 import { GatewayError } from "../mod.ts";
 
 type Sent = [connId: string, event: string, versions: unknown, dropIfSlow: unknown];
@@ -83,7 +83,7 @@ Deno.test("dispatch: drain waits for in-flight calls (bounded by its timeout); a
   const { dispatch, drain } = createDispatcher({
     state,
     registry,
-    idempotency: new MemoryIdempotencyStore(() => Date.now()),
+    stores: memoryStores(),
   });
   const caller = {
     connId: "c",

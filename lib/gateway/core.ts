@@ -17,9 +17,6 @@ import { collectSecretValues, SecretRedactor } from "../log/secret-redactor.ts";
 import { type LogTailSource, MemoryLogTail } from "../log/tail.ts";
 import { MethodRegistry } from "../methods/registry.ts";
 import { ServiceDirectory } from "../services.ts";
-import type { DeviceStore } from "../state/devices.ts";
-import type { IdempotencyStore } from "../state/idempotency.ts";
-import type { PresenceStore } from "../state/presence.ts";
 import type { StateVersions } from "../state/state-version.ts";
 import type { ListeningServer } from "../transports/types.ts";
 import type { EventBus, HttpAuthenticator, SocketGuard } from "../types.ts";
@@ -82,12 +79,6 @@ export interface GatewayCore {
   readonly stores: GatewayStores;
   /** Topic subscriptions of this process's sockets (session events find their sockets through them). */
   readonly topics: SocketTopics;
-  /** Presence rows. */
-  readonly presence: PresenceStore;
-  /** Outcomes of calls sent with an `idempotencyKey`. */
-  readonly idempotency: IdempotencyStore;
-  /** Paired devices and their tokens. */
-  readonly devices: DeviceStore;
   /** The methods, with their scopes. */
   readonly registry: MethodRegistry;
   /** Services modules provide to each other (`GatewayContext.provide`/`service`). */
@@ -156,7 +147,7 @@ export function createCore(options: GatewayOptions): GatewayCore {
     now,
     onListenerError: (e) => logger.error("event listener failed", { error: String(e) }),
   });
-  const { bus, presence, idempotency, devices } = stores;
+  const { bus } = stores;
   const topics = new SocketTopics();
   const registry = new MethodRegistry({ checkResults: options.checkResults });
   const services = new ServiceDirectory();
@@ -188,9 +179,6 @@ export function createCore(options: GatewayOptions): GatewayCore {
     bus,
     stores,
     topics,
-    presence,
-    idempotency,
-    devices,
     registry,
     services,
     router,

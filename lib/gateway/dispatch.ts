@@ -35,7 +35,7 @@ export interface Dispatcher {
 
 /** Creates the dispatcher over the registry, the idempotency store and the gateway phase. */
 export function createDispatcher(
-  { state, registry, idempotency }: Pick<GatewayCore, "state" | "registry" | "idempotency">,
+  { state, registry, stores: { idempotency } }: Pick<GatewayCore, "state" | "registry" | "stores">,
 ): Dispatcher {
   let inflight = 0;
   let drained: (() => void) | undefined;

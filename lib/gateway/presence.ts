@@ -30,12 +30,13 @@ export interface PresenceRows {
 
 /** Creates the presence rows over the presence store; `options.host` describes this machine for the own row. */
 export function createPresenceRows(
-  { presence, bus, now, stores, noteVersions, logger, selfId }: Pick<
+  { bus, now, stores, noteVersions, logger, selfId }: Pick<
     GatewayCore,
-    "presence" | "bus" | "now" | "stores" | "noteVersions" | "logger" | "selfId"
+    "bus" | "now" | "stores" | "noteVersions" | "logger" | "selfId"
   >,
   options: Pick<GatewayOptions, "host">,
 ): PresenceRows {
+  const { presence } = stores;
   const presenceOwners = new Map<string, Connection>();
 
   const selfPresence = (): PresenceEntry => {
