@@ -189,6 +189,11 @@ export interface GatewayContext {
   observe(observer: GatewayObserver): () => void;
   /** Adds a check every new socket must pass before its handshake. */
   guardSockets(guard: SocketGuard): void;
+  /**
+   * Runs `run` on one replica of the cluster at a time (on this process alone without shared stores),
+   * under a lease in `stores.leases` (lib/state/singleton.ts). The job stops when the gateway does.
+   */
+  runSingleton(name: string, run: (signal: AbortSignal) => void | Promise<void>): void;
   /** Makes `service` available to every module under `key` (once per key). */
   provide<T>(key: ServiceKey<T>, service: T): void;
   /** The service under `key`; throws when no installed module provides it. Use it at call time. */

@@ -8,6 +8,7 @@
 import { preparedJsonResponse } from "../http/response.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
 import type { MethodScope } from "../protocol/scopes.ts";
+import { runSingleton } from "../state/singleton.ts";
 import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Authentication } from "./authentication.ts";
@@ -48,6 +49,7 @@ export function createContext(
     services,
     events,
     noteVersions,
+    selfId,
   } = core;
   const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
     core.extensions;
@@ -104,6 +106,11 @@ export function createContext(
       return () => observers.delete(observer);
     },
     guardSockets: (guard) => void socketGuards.push(guard),
+    runSingleton(name, run) {
+      const onError = (error: unknown) => logger.warn("singleton", { name, error: String(error) });
+      const singleton = runSingleton({ store: stores.leases, name, owner: selfId, run, onError });
+      stopHooks.push(() => singleton.stop());
+    },
     provide: (key, service) => services.provide(key, service),
     service: (key) => services.get(key),
     whenProvided: (key, use) => services.whenProvided(key, use),

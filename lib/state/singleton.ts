@@ -1,0 +1,129 @@
+/**
+ * Singletons: work that must run on one replica of a cluster at a time (channel polling, cron, heartbeats).
+ * Each replica keeps asking for the job's lease; the one that holds it runs the job and renews the lease,
+ * and when it dies (or loses the store) the lease expires and another replica takes the job over within
+ * about one TTL. With in-process stores the single process always wins the lease at once.
+ *
+ * @module
+ */
+import type { LeaseStore } from "./leases.ts";
+
+/** A singleton's lease lasts this long unless renewed; a dead holder's job moves after about this long. */
+export const SINGLETON_LEASE_TTL_MS = 15_000;
+
+/** How a {@link runSingleton} job is held. */
+export interface SingletonOptions {
+  /** Where the leases are kept (shared by the replicas). */
+  store: LeaseStore;
+  /** The job's name; replicas sharing a store agree on it (`cron`, `telegram:default`). */
+  name: string;
+  /** This replica: unique per process. */
+  owner: string;
+  /**
+   * Runs the job while this replica holds the lease. `signal` aborts when the lease is lost or the
+   * singleton is stopped; the job must then stop, and its promise (if any) settle. The lease is kept
+   * until then, even when the promise settles early.
+   */
+  run: (signal: AbortSignal) => void | Promise<void>;
+  /** Lease lifetime; renewed every third of it, and a free lease is asked for as often. */
+  ttlMs?: number;
+  /** Told when the store fails (the replica keeps trying). */
+  onError?: (error: unknown) => void;
+}
+
+/** A running singleton. */
+export interface Singleton {
+  /** Whether this replica holds the job right now. */
+  readonly held: boolean;
+  /** Stops asking for the lease, aborts the job if it runs here, and releases the lease. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps asking for `name`'s lease and runs `run` whenever this replica holds it.
+ *
+ * @example One process always holds its own singleton
+ * ```ts
+ * import { MemoryLeaseStore } from "./leases.ts";
+ * import { runSingleton } from "./singleton.ts";
+ *
+ * const ran = Promise.withResolvers<void>();
+ * const job = runSingleton({
+ *   store: new MemoryLeaseStore(),
+ *   name: "cron",
+ *   owner: "replica-a",
+ *   run: () => ran.resolve(),
+ * });
+ * await ran.promise;
+ * await job.stop();
+ * ```
+ */
+export function runSingleton(options: SingletonOptions): Singleton {
+  const { store, name, owner, run, onError = () => {} } = options;
+  const ttlMs = options.ttlMs ?? SINGLETON_LEASE_TTL_MS;
+  const key = `singleton:${name}`;
+  const stopped = new AbortController();
+  let token: string | null = null;
+  let job: AbortController | undefined;
+  let running: Promise<void> | undefined;
+
+  const release = async () => {
+    job?.abort();
+    await running;
+    const held = token;
+    token = null;
+    if (held) await store.release(key, held).catch(onError);
+  };
+
+  const step = async () => {
+    if (token) {
+      const renewed = await store.renew(key, token, ttlMs).catch((error) => (onError(error), false));
+      if (!renewed) {
+        // Lost (or unreachable long enough that another replica may have it): stop working at once.
+        await release();
+      }
+      return;
+    }
+    token = await store.acquire(key, owner, ttlMs).catch((error) => (onError(error), null));
+    if (!token || stopped.signal.aborted) return;
+    const controller = new AbortController();
+    job = controller;
+    running = (async () => {
+      try {
+        await run(controller.signal);
+      } catch (error) {
+        if (!controller.signal.aborted) onError(error);
+      }
+    })();
+  };
+
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      await step();
+      await pause(ttlMs / 3, stopped.signal);
+    }
+    await release();
+  })();
+
+  return {
+    get held() {
+      return token !== null;
+    },
+    async stop() {
+      stopped.abort();
+      await loop;
+    },
+  };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
