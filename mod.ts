@@ -159,7 +159,12 @@ export {
 export { InProcessEventBus } from "./lib/bus/event-bus.ts";
 export { SocketTopics } from "./lib/bus/topics.ts";
 export { type LeaseStore, MemoryLeaseStore } from "./lib/state/leases.ts";
-export { runSingleton, type Singleton, SINGLETON_LEASE_TTL_MS, type SingletonOptions } from "./lib/state/singleton.ts";
+export {
+  runSingleton,
+  type Singleton,
+  SINGLETON_LEASE_TTL_MS,
+  type SingletonOptions,
+} from "./lib/state/singleton.ts";
 export {
   MemoryResponseSessionStore,
   type ResponseSession,
