@@ -8,6 +8,8 @@ import "./_record.ts";
  *   deno run -A bench/idle_rss.ts [rounds=3] [later=60]
  *
  * The runner is sampled twice: 1 s after its `hello-ok`, like `cold_start.ts`, and `later` seconds after it.
+ * Last come two ways to package the same runner (a bundle; a bundle with a smaller V8 young generation),
+ * sampled 1 s after `hello-ok`: what each saves, measured, before anyone ships it.
  * In between V8 shrinks the young generation that start-up grew (about 7 MiB, some 30–45 s into idling),
  * so the second figure is what an idle gateway keeps.
  *
@@ -60,7 +62,7 @@ async function untilHealthy(url: string): Promise<void> {
 }
 
 /** The runner after one `hello-ok`: sampled 1 s later, then again once V8 has had time to shrink its heap. */
-async function runner(): Promise<Sample[]> {
+async function runner(entry?: string, denoFlags?: string[], later = true): Promise<Sample[]> {
   const home = await Deno.makeTempDir();
   await Deno.mkdir(`${home}/.openclaw-dev`);
   await Deno.writeTextFile(
@@ -68,7 +70,10 @@ async function runner(): Promise<Sample[]> {
     JSON.stringify({ gateway: { mode: "local", auth: { mode: "token", token: TOKEN } } }),
   );
   const port = freePort();
-  const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home));
+  const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
+    entry,
+    denoFlags,
+  });
   try {
     await untilHealthy(`http://127.0.0.1:${port}/health`);
     const connection = await connectGateway({
@@ -81,6 +86,7 @@ async function runner(): Promise<Sample[]> {
     connection.close();
     await settle();
     const soon = sample(proc.child.pid);
+    if (!later) return [soon];
     await new Promise((r) => setTimeout(r, LATER_S * 1000 - 1000));
     return [soon, sample(proc.child.pid)];
   } finally {
@@ -113,6 +119,26 @@ async function floor(dir: string, imports: string): Promise<Sample[]> {
 }
 
 const GATEWAY_RUN = new URL("../runner/commands/gateway-run.ts", import.meta.url).href;
+
+/**
+ * The runner as one minified, code-split bundle: no comments, no inline source maps and ASCII-only text,
+ * so V8 keeps about a third of the module text it keeps for the TypeScript sources (which hold
+ * each module twice over: as emitted JavaScript with its source map inline, two bytes per character when
+ * a comment has one non-ASCII character, and the map again on its own).
+ */
+async function bundle(dir: string): Promise<string> {
+  const out = `${dir}/bundle`;
+  const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "--code-splitting", "--minify", "--keep-names"]
+      .concat(["--config", CONFIG, "--outdir", out, new URL("../runner/main.ts", import.meta.url).pathname]),
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr));
+  return `${out}/main.js`;
+}
+/** A young generation capped at 1 MiB: V8 stops growing it during start-up, at the cost of more scavenges. */
+const SMALL_YOUNG_GENERATION = ["--v8-flags=--max-semi-space-size=1"];
 const ZOD = `import { z } from "zod";\nz.object({ a: z.string() }).parse({ a: "x" });`;
 const dir = await Deno.makeTempDir();
 const targets: [string, () => Promise<Sample[]>][] = [
@@ -127,14 +153,22 @@ const targets: [string, () => Promise<Sample[]>][] = [
     "+ the runner's gateway modules imported, not run",
     () => floor(dir, `await import(${JSON.stringify(GATEWAY_RUN)});`),
   ],
-  ["runner, 1 s after one hello-ok", runner],
+  ["runner, 1 s after one hello-ok", () => runner()],
+];
+const bundled = await bundle(dir);
+const packagings: [string, () => Promise<Sample[]>][] = [
+  ["bundled runner, 1 s after one hello-ok", () => runner(bundled, [], false)],
+  [
+    "bundled runner, young generation ≤ 1 MiB, 1 s after one hello-ok",
+    () => runner(bundled, SMALL_YOUNG_GENERATION, false),
+  ],
 ];
 const later = `runner, ${LATER_S} s after one hello-ok`;
 const samples = new Map<string, Sample[]>(
-  [...targets.map(([name]) => name), later].map((name) => [name, []]),
+  [...targets.map(([name]) => name), later, ...packagings.map(([name]) => name)].map((name) => [name, []]),
 );
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run] of targets) {
+  for (const [name, run] of [...targets, ...packagings]) {
     const [first, second] = await run();
     samples.get(name)!.push(first);
     if (second) samples.get(later)!.push(second);

@@ -53,9 +53,13 @@ function collect(stream: ReadableStream<Uint8Array>, into: string[], onLine: () 
 }
 
 /** Starts `deno run -A runner/main.ts <args>`. */
-export function spawnRunner(args: string[], env: Record<string, string>): RunnerProcess {
+export function spawnRunner(
+  args: string[],
+  env: Record<string, string>,
+  { entry = MAIN, denoFlags = [] }: { entry?: string; denoFlags?: string[] } = {},
+): RunnerProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: ["run", "-A", ...denoFlags, entry, ...args],
     env,
     clearEnv: true,
     stdout: "piped",
