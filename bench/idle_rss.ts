@@ -8,8 +8,9 @@ import "./_record.ts";
  *   deno run -A bench/idle_rss.ts [rounds=3] [later=60]
  *
  * The runner is sampled twice: 1 s after its `hello-ok`, like `cold_start.ts`, and `later` seconds after it.
- * Last come two ways to package the same runner (a bundle; a bundle with a smaller V8 young generation),
- * sampled 1 s after `hello-ok`: what each saves, measured, before anyone ships it.
+ * The same two samples are taken of the bundled runner that `deno task build` makes (what the installed CLI
+ * and the OS service run). Capping V8's young generation (`--v8-flags=--max-semi-space-size=1`) was
+ * measured too: 4 MiB less at 1 s, nothing at 60 s, so it is not used.
  * In between V8 shrinks the young generation that start-up grew (about 7 MiB, some 30–45 s into idling),
  * so the second figure is what an idle gateway keeps.
  *
@@ -17,6 +18,7 @@ import "./_record.ts";
  * never asserts.
  */
 import { connectGateway } from "../lib/client/connection.ts";
+import { buildRunner } from "../scripts/build_runner.ts";
 import { freePort, runnerEnv, spawnRunner } from "../tests/_runner_process.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 3);
@@ -62,7 +64,7 @@ async function untilHealthy(url: string): Promise<void> {
 }
 
 /** The runner after one `hello-ok`: sampled 1 s later, then again once V8 has had time to shrink its heap. */
-async function runner(entry?: string, denoFlags?: string[], later = true): Promise<Sample[]> {
+async function runner(entry?: string): Promise<Sample[]> {
   const home = await Deno.makeTempDir();
   await Deno.mkdir(`${home}/.openclaw-dev`);
   await Deno.writeTextFile(
@@ -86,7 +88,6 @@ async function runner(entry?: string, denoFlags?: string[], later = true): Promi
     connection.close();
     await settle();
     const soon = sample(proc.child.pid);
-    if (!later) return [soon];
     await new Promise((r) => setTimeout(r, LATER_S * 1000 - 1000));
     return [soon, sample(proc.child.pid)];
   } finally {
@@ -120,25 +121,6 @@ async function floor(dir: string, imports: string): Promise<Sample[]> {
 
 const GATEWAY_RUN = new URL("../runner/commands/gateway-run.ts", import.meta.url).href;
 
-/**
- * The runner as one minified, code-split bundle: no comments, no inline source maps and ASCII-only text,
- * so V8 keeps about a third of the module text it keeps for the TypeScript sources (which hold
- * each module twice over: as emitted JavaScript with its source map inline, two bytes per character when
- * a comment has one non-ASCII character, and the map again on its own).
- */
-async function bundle(dir: string): Promise<string> {
-  const out = `${dir}/bundle`;
-  const { success, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "deno", "--code-splitting", "--minify", "--keep-names"]
-      .concat(["--config", CONFIG, "--outdir", out, new URL("../runner/main.ts", import.meta.url).pathname]),
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(new TextDecoder().decode(stderr));
-  return `${out}/main.js`;
-}
-/** A young generation capped at 1 MiB: V8 stops growing it during start-up, at the cost of more scavenges. */
-const SMALL_YOUNG_GENERATION = ["--v8-flags=--max-semi-space-size=1"];
 const ZOD = `import { z } from "zod";\nz.object({ a: z.string() }).parse({ a: "x" });`;
 const dir = await Deno.makeTempDir();
 const targets: [string, () => Promise<Sample[]>][] = [
@@ -153,25 +135,21 @@ const targets: [string, () => Promise<Sample[]>][] = [
     "+ the runner's gateway modules imported, not run",
     () => floor(dir, `await import(${JSON.stringify(GATEWAY_RUN)});`),
   ],
-  ["runner, 1 s after one hello-ok", () => runner()],
 ];
-const bundled = await bundle(dir);
-const packagings: [string, () => Promise<Sample[]>][] = [
-  ["bundled runner, 1 s after one hello-ok", () => runner(bundled, [], false)],
-  [
-    "bundled runner, young generation ≤ 1 MiB, 1 s after one hello-ok",
-    () => runner(bundled, SMALL_YOUNG_GENERATION, false),
-  ],
+const bundled = await buildRunner(`${dir}/bundle`);
+/** Runners, each sampled 1 s after its `hello-ok` and (unless `false`) `LATER_S` seconds after it. */
+const runners: [string, () => Promise<Sample[]>][] = [
+  ["runner", () => runner()],
+  ["bundled runner", () => runner(bundled)],
 ];
-const later = `runner, ${LATER_S} s after one hello-ok`;
-const samples = new Map<string, Sample[]>(
-  [...targets.map(([name]) => name), later, ...packagings.map(([name]) => name)].map((name) => [name, []]),
-);
+const samples = new Map<string, Sample[]>();
+const record = (name: string, value: Sample) => samples.set(name, [...samples.get(name) ?? [], value]);
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run] of [...targets, ...packagings]) {
-    const [first, second] = await run();
-    samples.get(name)!.push(first);
-    if (second) samples.get(later)!.push(second);
+  for (const [name, run] of targets) record(name, (await run())[0]);
+  for (const [name, run] of runners) {
+    const [soon, later] = await run();
+    record(`${name}, 1 s after one hello-ok`, soon);
+    record(`${name}, ${LATER_S} s after one hello-ok`, later);
   }
 }
 await Deno.remove(dir, { recursive: true });

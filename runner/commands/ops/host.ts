@@ -39,6 +39,10 @@ function denoLauncher(): string[] {
   const exec = Deno.execPath();
   const name = basename(exec).toLowerCase();
   if (name !== "deno" && name !== "deno.exe") return [exec];
+  // The bundle `deno task build` makes carries its dependencies, and a deno.json found near the state
+  // dir (where the service starts) must not change how it runs.
+  const running = Deno.mainModule.startsWith("file:") ? fileURLToPath(Deno.mainModule) : "";
+  if (running.endsWith(".js")) return [exec, "run", "-A", "--no-config", running];
   const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
   // The service starts in the state dir, where no deno.json would be found: name it explicitly.
   const config = `${dirname(dirname(main))}/deno.json`;
