@@ -105,5 +105,6 @@ export type {
   AgentModelConfig,
   AgentSettings,
   AgentsSection,
+  HeartbeatConfig,
 } from "../config/sections/agents.ts";
 export type { ModelProviderConfig, ModelsSection, ProviderModelConfig } from "../config/sections/models.ts";

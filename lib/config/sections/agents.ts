@@ -5,10 +5,38 @@
  * @module
  */
 import { z } from "zod";
+import { parseDurationMs } from "../duration.ts";
 import { type ToolPolicy, ToolPolicySchema } from "./tools.ts";
 
 /** `model` as OpenClaw accepts it: a `provider/model` string or `{ primary, fallbacks }`. */
 export type AgentModelConfig = string | { primary?: string; fallbacks?: string[]; [key: string]: unknown };
+
+/**
+ * Periodic agent turns (`agents.defaults.heartbeat`, `agents.entries.<id>.heartbeat`), as OpenClaw names
+ * them. A per-agent block merges over the defaults; once any entry has one, only those agents beat.
+ */
+export interface HeartbeatConfig {
+  /** Cadence as a duration (`30m`, `1h`, `45s`, `500ms`; a bare number is minutes); `0m` turns it off. */
+  every?: string;
+  /** The user message of each heartbeat turn, sent verbatim; OpenClaw's default prompt when unset. */
+  prompt?: string;
+  /** Where alerts go: `owner` (default), `last`, `none`, or a channel id (with `to`). */
+  target?: string;
+  /** The recipient on the channel `target` names. */
+  to?: string;
+  /** A `provider/model` for heartbeat turns instead of the agent's own. */
+  model?: string;
+  /** The session the turns run in (a short or full key); the agent's main session by default. */
+  session?: string;
+  /** A reply that is `HEARTBEAT_OK` plus at most this many characters is an acknowledgement (default 300). */
+  ackMaxChars?: number;
+  /** Seconds before a heartbeat turn is aborted; default `agents.defaults.timeoutSeconds`, else the cadence (max 600). */
+  timeoutSeconds?: number;
+  /** In `agents.defaults.heartbeat`: the one agent that beats when no entry has a block of its own. */
+  agentId?: string;
+  /** Keys OpenClaw knows that this gateway does not apply (`activeHours`, `lightContext`, ...); kept. */
+  [key: string]: unknown;
+}
 
 /** Settings an agent can set for itself or inherit from `agents.defaults`. */
 export interface AgentSettings {
@@ -24,6 +52,8 @@ export interface AgentSettings {
   systemPrompt?: string;
   /** This agent's own tool policy, applied after the top-level `tools`. */
   tools?: ToolPolicy;
+  /** Periodic heartbeat turns in the agent's main session. */
+  heartbeat?: HeartbeatConfig;
   /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
@@ -51,6 +81,21 @@ const AgentModelSchema = z.union([
   z.looseObject({ primary: z.string().min(1).optional(), fallbacks: z.array(z.string()).optional() }),
 ]);
 
+/** Validates a heartbeat block: `every` must be a duration OpenClaw would accept. */
+export const HeartbeatConfigSchema: z.ZodType<HeartbeatConfig> = z.looseObject({
+  every: z.string().refine((value) => parseDurationMs(value, "m") !== undefined, {
+    message: "expected a duration such as 30m, 1h, 45s or 0m (off)",
+  }).optional(),
+  prompt: z.string().optional(),
+  target: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  session: z.string().min(1).optional(),
+  ackMaxChars: z.number().int().nonnegative().optional(),
+  timeoutSeconds: z.number().positive().optional(),
+  agentId: z.string().min(1).optional(),
+});
+
 const settingsShape = {
   model: AgentModelSchema.optional(),
   embeddingModel: z.string().min(1).optional(),
@@ -58,6 +103,7 @@ const settingsShape = {
   timeoutSeconds: z.number().positive().optional(),
   systemPrompt: z.string().optional(),
   tools: ToolPolicySchema.optional(),
+  heartbeat: HeartbeatConfigSchema.optional(),
 };
 
 /** Validates the `agents` section. */

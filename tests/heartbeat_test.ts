@@ -1,0 +1,332 @@
+// The per-agent heartbeat: scheduled turns in the main session, the `heartbeat` event, `last-heartbeat`,
+// `set-heartbeats`, acknowledgements swallowed, config reload and stop, and one runner per cluster.
+import assert from "node:assert/strict";
+import {
+  agentsModule,
+  type Channel,
+  type ChannelFactory,
+  channelsModule,
+  type ChatRequest,
+  type Frame,
+  type Gateway,
+  type GatewayConfig,
+  memoryStores,
+  type ModelProvider,
+} from "../mod.ts";
+import { parseDurationMs } from "../lib/config/duration.ts";
+import { validateConfig } from "../lib/config/schema.ts";
+import { HEARTBEAT_PROMPT } from "../lib/agents/heartbeat-config.ts";
+import { HeartbeatEventSchema } from "../lib/agents/heartbeat-events.ts";
+import { classifyHeartbeatReply } from "../lib/agents/heartbeat-reply.ts";
+import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
+
+/** A model that answers every request with `reply()` and records what it was asked. */
+function scripted(reply: () => string): { provider: ModelProvider; calls: ChatRequest[] } {
+  const calls: ChatRequest[] = [];
+  const provider: ModelProvider = {
+    id: "fake",
+    api: "test",
+    async *streamChat(request) {
+      calls.push(request);
+      yield { type: "text", text: reply() };
+      yield { type: "finish", finishReason: "stop" };
+    },
+    completeChat: () => Promise.reject(new Error("unused")),
+    embed: () => Promise.reject(new Error("unused")),
+    listModels: () => Promise.resolve([]),
+  };
+  return { provider, calls };
+}
+
+function config(
+  heartbeat: Record<string, unknown> | undefined,
+  extra: Record<string, unknown> = {},
+): GatewayConfig {
+  return {
+    gateway: { auth: { mode: "token" as const, token: TOKEN } },
+    agents: { defaults: { model: "fake/m", ...(heartbeat ? { heartbeat } : {}) } },
+    ...extra,
+  };
+}
+
+async function heartbeatGateway(
+  heartbeat: Record<string, unknown> | undefined,
+  reply: () => string,
+  extra: { config?: Record<string, unknown>; channels?: Record<string, ChannelFactory> } = {},
+): Promise<{ gateway: Gateway; calls: ChatRequest[] }> {
+  const { provider, calls } = scripted(reply);
+  const agents = agentsModule({ providers: { fake: provider } });
+  const modules = [
+    agents,
+    ...(extra.channels ? [channelsModule({ agents, factories: extra.channels })] : []),
+  ];
+  const gateway = await startGateway({ config: config(heartbeat, extra.config), modules });
+  return { gateway, calls };
+}
+
+const userText = (request: ChatRequest) => request.messages.filter((m) => m.role === "user").at(-1)?.content;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await delay(10);
+  }
+}
+
+const isHeartbeat = (f: Frame) => f.type === "event" && f.event === "heartbeat";
+
+Deno.test("a heartbeat turn runs on schedule in the main session and its event reaches operators", async () => {
+  const { gateway, calls } = await heartbeatGateway({ every: "150ms", target: "none" }, () => "HEARTBEAT_OK");
+  const reader = await client(gateway, {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "test-client", version: "0.0.1", platform: "linux", mode: "test" },
+    role: "operator",
+    scopes: ["operator.read"],
+    auth: { token: TOKEN },
+  });
+  const features = reader.hello.features as { events: string[]; methods: string[] };
+  assert.ok(features.events.includes("heartbeat"));
+  assert.ok(features.methods.includes("last-heartbeat") && features.methods.includes("set-heartbeats"));
+
+  const frame = await reader.socket.waitFor(isHeartbeat);
+  assertMatchesSchema("EventFrame", frame);
+  const event = HeartbeatEventSchema.parse(frame.payload);
+  assert.deepEqual({ ...event, ts: 0, durationMs: 0 }, {
+    ts: 0,
+    status: "ok-token",
+    reason: "interval",
+    durationMs: 0,
+    silent: true,
+    indicatorType: "ok",
+  });
+  // The turn ran with OpenClaw's default prompt, in the agent's main session.
+  assert.deepEqual(userText(calls[0]), HEARTBEAT_PROMPT);
+  const history = await gateway.call("chat.history", { sessionKey: "agent:main:main" }) as {
+    messages: { role: string }[];
+  };
+  assert.ok(history.messages.length >= 2);
+
+  assert.deepEqual(schemaScope("last-heartbeat"), "operator.read");
+  assert.deepEqual(schemaScope("set-heartbeats"), "operator.admin");
+  const last = await reader.request("last-heartbeat", {});
+  assert.ok(last.ok);
+  assert.deepEqual(HeartbeatEventSchema.parse(last.payload).status, "ok-token");
+  // Reading is not switching: set-heartbeats needs admin.
+  const refused = await reader.request("set-heartbeats", { enabled: false });
+  assert.deepEqual(refused.ok, false);
+  await gateway.stop();
+});
+
+Deno.test("a NO_REPLY heartbeat is swallowed: no chat text, an ok-token event", async () => {
+  const { gateway } = await heartbeatGateway({ every: "100ms", target: "none" }, () => "NO_REPLY");
+  const c = await client(gateway);
+  const final = await c.socket.waitFor((f) =>
+    f.type === "event" && f.event === "chat" && (f.payload as { state: string }).state === "final"
+  );
+  const payload = final.payload as Record<string, unknown>;
+  assert.deepEqual(payload.sessionKey, "agent:main:main");
+  assert.deepEqual(payload.message, undefined);
+  const event = (await c.socket.waitFor(isHeartbeat)).payload as Record<string, unknown>;
+  assert.deepEqual([event.status, event.silent], ["ok-token", true]);
+  await gateway.stop();
+  // No delta of the acknowledgement was ever streamed to the chat.
+  const deltas = c.socket.skipped.filter((f) =>
+    f.type === "event" && f.event === "chat" && (f.payload as { state: string }).state === "delta"
+  );
+  assert.deepEqual(deltas.length, 0);
+});
+
+Deno.test("an alert with target none is not delivered, and chat shows it", async () => {
+  const { gateway } = await heartbeatGateway({ every: "100ms", target: "none" }, () => "Disk 97% full");
+  const c = await client(gateway);
+  const final = await c.socket.waitFor((f) =>
+    f.type === "event" && f.event === "chat" && (f.payload as { state: string }).state === "final"
+  );
+  const message = (final.payload as { message: { content: { text: string }[] } }).message;
+  assert.equal(message.content[0].text, "Disk 97% full");
+  const event = HeartbeatEventSchema.parse((await c.socket.waitFor(isHeartbeat)).payload);
+  assert.deepEqual([event.status, event.reason, event.preview], ["skipped", "target-none", "Disk 97% full"]);
+  assert.deepEqual(event.message, "Heartbeat delivery is disabled by configuration (target: none).");
+  await gateway.stop();
+});
+
+/** A channel that records what it sends. */
+function captureChannel(sent: { to: string; text: string }[]): ChannelFactory {
+  return (): Channel => ({
+    id: "capture",
+    label: "Capture",
+    detailLabel: "Capture",
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+    send: (message) => {
+      sent.push({ to: message.to, text: message.text });
+      return Promise.resolve({});
+    },
+    status: () => ({
+      accountId: "default",
+      enabled: true,
+      configured: true,
+      running: true,
+      lastError: null,
+      lastStartAt: null,
+      lastStopAt: null,
+      lastInboundAt: null,
+      lastOutboundAt: null,
+    }),
+    probe: () => Promise.resolve({ ok: true, elapsedMs: 0 }),
+  });
+}
+
+Deno.test("an alert goes to the owner; without an owner the poll is skipped before any turn", async () => {
+  const sent: { to: string; text: string }[] = [];
+  const channels = { capture: captureChannel(sent) };
+  const withOwner = await heartbeatGateway(
+    { every: "100ms", ackMaxChars: 5 },
+    () => "Build failed. HEARTBEAT_OK",
+    {
+      channels,
+      config: { channels: { capture: {} }, commands: { ownerAllowFrom: ["capture:alice"] } },
+    },
+  );
+  const c = await client(withOwner.gateway);
+  const event = HeartbeatEventSchema.parse((await c.socket.waitFor(isHeartbeat)).payload);
+  await withOwner.gateway.stop();
+  assert.deepEqual([event.status, event.channel, event.to, event.indicatorType], [
+    "sent",
+    "capture",
+    "alice",
+    "alert",
+  ]);
+  // More than ackMaxChars besides the token: an alert, delivered without the token.
+  assert.deepEqual(sent[0], { to: "alice", text: "Build failed." });
+
+  const noOwner = await heartbeatGateway({ every: "100ms" }, () => "never asked", {
+    channels,
+    config: { channels: { capture: {} } },
+  });
+  const d = await client(noOwner.gateway);
+  const skipped = HeartbeatEventSchema.parse((await d.socket.waitFor(isHeartbeat)).payload);
+  await noOwner.gateway.stop();
+  assert.deepEqual([skipped.status, skipped.reason], ["skipped", "no-route"]);
+  assert.deepEqual(noOwner.calls.length, 0);
+});
+
+Deno.test("every 0m disables the heartbeat, and set-heartbeats switches it off and on", async () => {
+  const off = await heartbeatGateway({ every: "0m", target: "none" }, () => "NO_REPLY");
+  await delay(400);
+  assert.deepEqual(off.calls.length, 0);
+  const health = await off.gateway.call("health") as { heartbeatSeconds: number };
+  assert.deepEqual(health.heartbeatSeconds, 0);
+  assert.deepEqual(await off.gateway.call("last-heartbeat", {}), null);
+  await off.gateway.stop();
+
+  const on = await heartbeatGateway({ every: "100ms", target: "none" }, () => "NO_REPLY");
+  assert.deepEqual(await on.gateway.call("set-heartbeats", { enabled: false }), { ok: true, enabled: false });
+  await delay(400);
+  assert.deepEqual(on.calls.length, 0);
+  await on.gateway.call("set-heartbeats", { enabled: true });
+  await until(() => on.calls.length > 0);
+  await on.gateway.stop();
+});
+
+Deno.test("a config reload changes the interval without a restart", async () => {
+  const { gateway, calls } = await heartbeatGateway({ every: "10m", target: "none" }, () => "NO_REPLY");
+  assert.deepEqual((await gateway.call("health") as { heartbeatSeconds: number }).heartbeatSeconds, 600);
+  await delay(300);
+  assert.deepEqual(calls.length, 0);
+  const faster = gateway.updateConfig(config({ every: "100ms", target: "none" }));
+  assert.ok(faster.ok, JSON.stringify(faster));
+  await until(() => calls.length >= 2);
+  const stopped = gateway.updateConfig(config({ every: "0m", target: "none" }));
+  assert.ok(stopped.ok, JSON.stringify(stopped));
+  await delay(150);
+  const settled = calls.length;
+  await delay(400);
+  assert.deepEqual(calls.length, settled);
+  await gateway.stop();
+});
+
+Deno.test("stop() stops the heartbeat", async () => {
+  const { gateway, calls } = await heartbeatGateway({ every: "80ms", target: "none" }, () => "NO_REPLY");
+  await until(() => calls.length > 0);
+  await gateway.stop();
+  const after = calls.length;
+  await delay(400);
+  assert.deepEqual(calls.length, after);
+});
+
+Deno.test("two replicas over one store bundle run one heartbeat; both report it", async () => {
+  const stores = memoryStores();
+  const { provider, calls } = scripted(() => "NO_REPLY");
+  const times: number[] = [];
+  const timed: ModelProvider = {
+    ...provider,
+    streamChat(request, signal) {
+      times.push(Date.now());
+      return provider.streamChat(request, signal);
+    },
+  };
+  const replica = () =>
+    startGateway({
+      stores,
+      config: config({ every: "200ms", target: "none" }),
+      modules: [agentsModule({ providers: { fake: timed } })],
+    });
+  const [a, b] = [await replica(), await replica()];
+  const watcher = await client(b);
+  await watcher.socket.waitFor(isHeartbeat);
+  await until(() => calls.length >= 4);
+  await Promise.all([a.stop(), b.stop()]);
+  // Two runners would each beat every 200 ms, in pairs a few ms apart.
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  assert.ok(Math.min(...gaps) >= 100, JSON.stringify(gaps));
+  assert.ok(await b.call("last-heartbeat", {}));
+});
+
+Deno.test("health and status describe the default heartbeat as the reference does", async () => {
+  const gateway = await startGateway({ modules: [agentsModule()] });
+  const health = await gateway.call("health") as { heartbeatSeconds: number };
+  assert.deepEqual(health.heartbeatSeconds, 1800);
+  const status = await gateway.call("status") as { heartbeat: unknown };
+  assert.deepEqual(status.heartbeat, {
+    defaultAgentId: "main",
+    agents: [{ agentId: "main", enabled: true, every: "30m", everyMs: 1_800_000, waitingForRoute: true }],
+  });
+  await gateway.stop();
+});
+
+Deno.test("heartbeat replies: NO_REPLY and HEARTBEAT_OK within ackMaxChars are acknowledgements", () => {
+  assert.deepEqual(classifyHeartbeatReply("", 300), { kind: "empty" });
+  assert.deepEqual(classifyHeartbeatReply("NO_REPLY", 300), { kind: "ack" });
+  assert.deepEqual(classifyHeartbeatReply(" no_reply. ", 300), { kind: "ack" });
+  assert.deepEqual(classifyHeartbeatReply("**HEARTBEAT_OK**", 300), { kind: "ack" });
+  assert.deepEqual(classifyHeartbeatReply("HEARTBEAT_OK all quiet", 300), { kind: "ack" });
+  assert.deepEqual(classifyHeartbeatReply("HEARTBEAT_OK all quiet", 5), { kind: "alert", text: "all quiet" });
+  assert.deepEqual(classifyHeartbeatReply("Call mum HEARTBEAT_OK now", 300), {
+    kind: "alert",
+    text: "Call mum HEARTBEAT_OK now",
+  });
+  assert.deepEqual(classifyHeartbeatReply("The server is down", 300), {
+    kind: "alert",
+    text: "The server is down",
+  });
+});
+
+Deno.test("heartbeat config: durations and validation", () => {
+  assert.deepEqual(parseDurationMs("30m", "m"), 1_800_000);
+  assert.deepEqual(parseDurationMs("15", "m"), 900_000);
+  assert.deepEqual(parseDurationMs("1h30m"), 5_400_000);
+  assert.deepEqual(parseDurationMs("250ms"), 250);
+  assert.deepEqual(parseDurationMs("0m"), 0);
+  assert.deepEqual(parseDurationMs("m30"), undefined);
+  const bad = validateConfig({ agents: { defaults: { heartbeat: { every: "soon" } } } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.ok ? undefined : bad.issues[0].path, "agents.defaults.heartbeat.every");
+  assert.ok(
+    validateConfig({ agents: { entries: { ops: { heartbeat: { every: "1h", ackMaxChars: 50 } } } } }).ok,
+  );
+});
