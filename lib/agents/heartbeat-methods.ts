@@ -15,8 +15,8 @@ import { HeartbeatRunner } from "./heartbeat.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { CHANNEL_DELIVERY, type ChannelDelivery } from "./service.ts";
 
-/** Installs the heartbeat of `runtime`'s agents; returns the runner (tests and embedders beat by hand). */
-export function installHeartbeats(context: GatewayContext, runtime: AgentRuntime): HeartbeatRunner {
+/** Installs the heartbeat of `runtime`'s agents on the gateway `context` belongs to. */
+export function installHeartbeats(context: GatewayContext, runtime: AgentRuntime): void {
   const state = new HeartbeatState(context.bus, () => context.now());
   let delivery: ChannelDelivery | undefined;
   context.whenProvided(CHANNEL_DELIVERY, (provided) => delivery = provided);
@@ -71,5 +71,4 @@ export function installHeartbeats(context: GatewayContext, runtime: AgentRuntime
   context.onConfigChange(() => runner.reschedule());
   context.runSingleton("heartbeat", (signal) => runner.run(signal));
   context.onStop(() => state.close());
-  return runner;
 }

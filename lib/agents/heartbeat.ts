@@ -12,7 +12,8 @@ import { timeoutSignal } from "../timeout-signal.ts";
 import { type HeartbeatPlan, heartbeatPlans } from "./heartbeat-config.ts";
 import type { HeartbeatEvent, HeartbeatState } from "./heartbeat-events.ts";
 import { classifyHeartbeatReply } from "./heartbeat-reply.ts";
-import { heartbeatRoute } from "./heartbeat-route.ts";
+import { type HeartbeatRoute, heartbeatRoute } from "./heartbeat-route.ts";
+import type { RunOutcome } from "../state/runs.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import type { ChannelDelivery } from "./service.ts";
 
@@ -86,20 +87,18 @@ export class HeartbeatRunner {
   }
 
   /** Runs one heartbeat of `plan` now; resolves with the event it published, if any. */
-  async beat(plan: HeartbeatPlan, signal: AbortSignal): Promise<HeartbeatEvent | undefined> {
+  async #beat(plan: HeartbeatPlan, signal: AbortSignal): Promise<HeartbeatEvent | undefined> {
     const { runtime, state, logger } = this.options;
     // Switched off: nothing runs and nothing is announced, as in the reference.
     if (!state.enabled) return undefined;
     const startedAt = this.options.now();
-    const elapsed = () => Math.max(0, this.options.now() - startedAt);
+    const elapsed = () => ({ durationMs: Math.max(0, this.options.now() - startedAt) });
     if (runtime.busy(plan.sessionKey)) {
-      return state.publish({ status: "skipped", reason: "requests-in-flight", durationMs: elapsed() });
+      return state.publish({ status: "skipped", reason: "requests-in-flight", ...elapsed() });
     }
     const delivery = this.options.delivery();
     const route = heartbeatRoute(plan, this.options.config(), delivery);
-    if (route === undefined) {
-      return state.publish({ status: "skipped", reason: "no-route", durationMs: elapsed() });
-    }
+    if (route === undefined) return state.publish({ status: "skipped", reason: "no-route", ...elapsed() });
     const timeout = timeoutSignal(plan.timeoutMs);
     try {
       const handle = runtime.startTurn({
@@ -110,55 +109,15 @@ export class HeartbeatRunner {
         signal: AbortSignal.any([signal, timeout.signal]),
         origin: { kind: "agent", heartbeat: true },
       });
-      const outcome = await handle.done;
-      if (outcome.status === "aborted") {
-        return state.publish({ status: "skipped", reason: "agent-runner-cancelled", durationMs: elapsed() });
-      }
-      if (outcome.status === "error") {
-        return state.publish({
-          status: "failed",
-          reason: "agent-runner-failure",
-          preview: preview(outcome.error?.message ?? ""),
-          durationMs: elapsed(),
-          silent: true,
-          indicatorType: "error",
-        });
-      }
-      const reply = classifyHeartbeatReply(outcome.result?.text ?? "", plan.ackMaxChars);
-      if (reply.kind !== "alert") {
-        return state.publish({
-          status: reply.kind === "empty" ? "ok-empty" : "ok-token",
-          reason: "interval",
-          ...(route ? { channel: route.channel } : {}),
-          durationMs: elapsed(),
-          silent: true,
-          indicatorType: "ok",
-        });
-      }
-      if (!route) {
-        return state.publish({
-          status: "skipped",
-          reason: "target-none",
-          preview: preview(reply.text),
-          hasMedia: false,
-          durationMs: elapsed(),
-        });
-      }
-      await delivery!.send(route.channel, route.to, reply.text);
-      return state.publish({
-        status: "sent",
-        to: route.to,
-        channel: route.channel,
-        preview: preview(reply.text),
-        hasMedia: false,
-        durationMs: elapsed(),
-        silent: false,
-        indicatorType: "alert",
-      });
+      const event = outcomeEvent(await handle.done, plan, route);
+      // Only an alert with a route is delivered; its event says so once the channel took it.
+      if (event.status === "sent" && route) await delivery!.send(route.channel, route.to, event.text);
+      const { text: _text, ...payload } = event;
+      return state.publish({ ...payload, ...elapsed() });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger.error("heartbeat failed", { agentId: plan.agentId, error: reason });
-      return state.publish({ status: "failed", reason, durationMs: elapsed(), indicatorType: "error" });
+      return state.publish({ status: "failed", reason, ...elapsed(), indicatorType: "error" });
     } finally {
       timeout.clear();
     }
@@ -177,12 +136,53 @@ export class HeartbeatRunner {
     // A late tick (a blocked event loop, a slow turn) moves the next one on instead of firing a burst.
     const next = scheduled.dueAt + plan.everyMs;
     this.#arm(plan, next > this.options.now() ? next : this.options.now() + plan.everyMs);
-    const beat = this.beat(plan, signal).catch((error) =>
+    const beat = this.#beat(plan, signal).catch((error) =>
       this.options.logger.error("heartbeat failed", { agentId, error: String(error) })
     );
     this.#inFlight.add(beat);
     beat.finally(() => this.#inFlight.delete(beat));
   }
+}
+
+/** The event of a finished heartbeat turn, with the alert `text` to deliver when its status is `sent`. */
+function outcomeEvent(
+  outcome: RunOutcome,
+  plan: HeartbeatPlan,
+  route: HeartbeatRoute | null,
+): Omit<HeartbeatEvent, "ts"> & { text: string } {
+  if (outcome.status === "aborted") return { status: "skipped", reason: "agent-runner-cancelled", text: "" };
+  if (outcome.status === "error") {
+    const failure = preview(outcome.error?.message ?? "");
+    return {
+      status: "failed",
+      reason: "agent-runner-failure",
+      ...(failure ? { preview: failure } : {}),
+      silent: true,
+      indicatorType: "error",
+      text: "",
+    };
+  }
+  const reply = classifyHeartbeatReply(outcome.result?.text ?? "", plan.ackMaxChars);
+  if (reply.kind !== "alert") {
+    return {
+      status: reply.kind === "empty" ? "ok-empty" : "ok-token",
+      reason: "interval",
+      ...(route ? { channel: route.channel } : {}),
+      silent: true,
+      indicatorType: "ok",
+      text: "",
+    };
+  }
+  const alert = { preview: preview(reply.text), hasMedia: false, text: reply.text };
+  if (!route) return { status: "skipped", reason: "target-none", ...alert };
+  return {
+    status: "sent",
+    to: route.to,
+    channel: route.channel,
+    ...alert,
+    silent: false,
+    indicatorType: "alert",
+  };
 }
 
 function preview(text: string): string | undefined {
