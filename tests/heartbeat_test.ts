@@ -10,6 +10,7 @@ import {
   type Frame,
   type Gateway,
   type GatewayConfig,
+  type GatewayStores,
   memoryStores,
   type ModelProvider,
 } from "../mod.ts";
@@ -54,15 +55,17 @@ async function heartbeatGateway(
   heartbeat: Record<string, unknown> | undefined,
   reply: () => string,
   extra: { config?: Record<string, unknown>; channels?: Record<string, ChannelFactory> } = {},
-): Promise<{ gateway: Gateway; calls: ChatRequest[] }> {
+): Promise<{ gateway: Gateway; calls: ChatRequest[]; stores: GatewayStores }> {
   const { provider, calls } = scripted(reply);
   const agents = agentsModule({ providers: { fake: provider } });
-  const modules = [
-    agents,
-    ...(extra.channels ? [channelsModule({ agents, factories: extra.channels })] : []),
-  ];
-  const gateway = await startGateway({ config: config(heartbeat, extra.config), modules });
-  return { gateway, calls };
+  const channels = extra.channels ? [channelsModule({ agents, factories: extra.channels })] : [];
+  const stores = memoryStores();
+  const gateway = await startGateway({
+    stores,
+    config: config(heartbeat, extra.config),
+    modules: [agents, ...channels],
+  });
+  return { gateway, calls, stores };
 }
 
 const userText = (request: ChatRequest) => request.messages.filter((m) => m.role === "user").at(-1)?.content;
@@ -79,7 +82,10 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 const isHeartbeat = (f: Frame) => f.type === "event" && f.event === "heartbeat";
 
 Deno.test("a heartbeat turn runs on schedule in the main session and its event reaches operators", async () => {
-  const { gateway, calls } = await heartbeatGateway({ every: "150ms", target: "none" }, () => "HEARTBEAT_OK");
+  const { gateway, calls, stores } = await heartbeatGateway(
+    { every: "150ms", target: "none" },
+    () => "HEARTBEAT_OK",
+  );
   const reader = await client(gateway, {
     minProtocol: 4,
     maxProtocol: 4,
@@ -103,12 +109,20 @@ Deno.test("a heartbeat turn runs on schedule in the main session and its event r
     silent: true,
     indicatorType: "ok",
   });
-  // The turn ran with OpenClaw's default prompt, in the agent's main session.
+  // The turn ran with OpenClaw's default prompt, in the agent's main session, whose transcript keeps it;
+  // chat history hides the prompt and the acknowledgement, as the reference's history view does.
   assert.deepEqual(userText(calls[0]), HEARTBEAT_PROMPT);
+  const session = await stores.sessions.get("agent:main:main");
+  assert.ok(session);
+  const lines = await stores.transcripts.read(session);
+  assert.deepEqual(lines.slice(0, 2).map((l) => [l.role, l.content]), [
+    ["user", HEARTBEAT_PROMPT],
+    ["assistant", "HEARTBEAT_OK"],
+  ]);
   const history = await gateway.call("chat.history", { sessionKey: "agent:main:main" }) as {
-    messages: { role: string }[];
+    messages: unknown[];
   };
-  assert.ok(history.messages.length >= 2);
+  assert.deepEqual(history.messages, []);
 
   assert.deepEqual(schemaScope("last-heartbeat"), "operator.read");
   assert.deepEqual(schemaScope("set-heartbeats"), "operator.admin");
@@ -151,6 +165,11 @@ Deno.test("an alert with target none is not delivered, and chat shows it", async
   const event = HeartbeatEventSchema.parse((await c.socket.waitFor(isHeartbeat)).payload);
   assert.deepEqual([event.status, event.reason, event.preview], ["skipped", "target-none", "Disk 97% full"]);
   assert.deepEqual(event.message, "Heartbeat delivery is disabled by configuration (target: none).");
+  const history = await gateway.call("chat.history", { sessionKey: "main" }) as {
+    messages: { role: string }[];
+  };
+  assert.ok(history.messages.length > 0);
+  assert.ok(history.messages.every((m) => m.role === "assistant"));
   await gateway.stop();
 });
 
