@@ -18,6 +18,7 @@ import { parseDurationMs } from "../lib/config/duration.ts";
 import { validateConfig } from "../lib/config/schema.ts";
 import { HEARTBEAT_PROMPT } from "../lib/agents/heartbeat-config.ts";
 import { HeartbeatEventSchema } from "../lib/agents/heartbeat-events.ts";
+import { withinActiveHours } from "../lib/agents/heartbeat-hours.ts";
 import { classifyHeartbeatReply } from "../lib/agents/heartbeat-reply.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
@@ -348,4 +349,33 @@ Deno.test("heartbeat config: durations and validation", () => {
   assert.ok(
     validateConfig({ agents: { entries: { ops: { heartbeat: { every: "1h", ackMaxChars: 50 } } } } }).ok,
   );
+});
+
+Deno.test("activeHours: heartbeats outside the window are skipped as quiet-hours", async () => {
+  const at = (iso: string) => Date.parse(iso);
+  const day = { start: "09:00", end: "17:00", timezone: "UTC" };
+  assert.equal(withinActiveHours(day, at("2026-01-01T10:00:00Z"), undefined), true);
+  assert.equal(withinActiveHours(day, at("2026-01-01T17:00:00Z"), undefined), false);
+  const night = { start: "22:00", end: "06:00", timezone: "UTC" };
+  assert.equal(withinActiveHours(night, at("2026-01-01T23:30:00Z"), undefined), true);
+  assert.equal(withinActiveHours(night, at("2026-01-01T05:59:00Z"), undefined), true);
+  assert.equal(withinActiveHours(night, at("2026-01-01T12:00:00Z"), undefined), false);
+  assert.equal(withinActiveHours({ start: "00:00", end: "24:00" }, at("2026-01-01T23:59:00Z"), "UTC"), true);
+  // 14:00 UTC is 09:00 in New York in January; an unknown zone falls back to the user's.
+  const ny = { start: "09:00", end: "10:00", timezone: "America/New_York" };
+  assert.equal(withinActiveHours(ny, at("2026-01-01T14:00:00Z"), undefined), true);
+  const unknown = { start: "09:00", end: "10:00", timezone: "Mars/Base" };
+  assert.equal(withinActiveHours(unknown, at("2026-01-01T14:00:00Z"), "America/New_York"), true);
+
+  const closed = { every: "100ms", target: "none", activeHours: { start: "08:00", end: "08:00" } };
+  const { gateway, calls } = await heartbeatGateway(closed, () => "NO_REPLY");
+  const c = await client(gateway);
+  const event = HeartbeatEventSchema.parse((await c.socket.waitFor(isHeartbeat)).payload);
+  await gateway.stop();
+  assert.deepEqual([event.status, event.reason], ["skipped", "quiet-hours"]);
+  assert.equal(calls.length, 0);
+  const bad = validateConfig({
+    agents: { defaults: { heartbeat: { activeHours: { start: "9am", end: "17:00" } } } },
+  });
+  assert.equal(bad.ok ? undefined : bad.issues[0].path, "agents.defaults.heartbeat.activeHours.start");
 });

@@ -7,7 +7,7 @@
  */
 import { parseDurationMs } from "../config/duration.ts";
 import type { GatewayConfig } from "../config/schema.ts";
-import type { AgentsSection, HeartbeatConfig } from "../config/sections/agents.ts";
+import type { AgentsSection, HeartbeatActiveHours, HeartbeatConfig } from "../config/sections/agents.ts";
 import type { AgentCatalog } from "./catalog.ts";
 import { canonicalSessionKey, mainSessionKey } from "./session-keys.ts";
 
@@ -47,6 +47,8 @@ export interface HeartbeatPlan {
   ackMaxChars: number;
   /** A turn is aborted after this long. */
   timeoutMs: number;
+  /** The daily window outside which due heartbeats are skipped. */
+  activeHours?: HeartbeatActiveHours;
 }
 
 /** The heartbeat block of an agent in the health snapshot (`health.agents[].heartbeat`). */
@@ -93,6 +95,7 @@ export function heartbeatPlans(config: GatewayConfig, catalog: AgentCatalog): He
         : mainSessionKey(agent.id),
       ackMaxChars: merged.ackMaxChars ?? DEFAULT_ACK_MAX_CHARS,
       timeoutMs: configuredTimeout ? configuredTimeout * 1000 : Math.min(everyMs, MAX_DEFAULT_TIMEOUT_MS),
+      ...(merged.activeHours ? { activeHours: merged.activeHours } : {}),
     });
   }
   return plans;

@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { type HeartbeatPlan, heartbeatPlans } from "./heartbeat-config.ts";
 import type { HeartbeatEvent, HeartbeatState } from "./heartbeat-events.ts";
+import { withinActiveHours } from "./heartbeat-hours.ts";
 import { classifyHeartbeatReply } from "./heartbeat-reply.ts";
 import { type HeartbeatRoute, heartbeatRoute } from "./heartbeat-route.ts";
 import type { RunOutcome } from "../state/runs.ts";
@@ -93,11 +94,15 @@ export class HeartbeatRunner {
     if (!state.enabled) return undefined;
     const startedAt = this.options.now();
     const elapsed = () => ({ durationMs: Math.max(0, this.options.now() - startedAt) });
+    const config = this.options.config();
+    if (!withinActiveHours(plan.activeHours, startedAt, config.agents?.defaults?.userTimezone)) {
+      return state.publish({ status: "skipped", reason: "quiet-hours", ...elapsed() });
+    }
     if (runtime.busy(plan.sessionKey)) {
       return state.publish({ status: "skipped", reason: "requests-in-flight", ...elapsed() });
     }
     const delivery = this.options.delivery();
-    const route = heartbeatRoute(plan, this.options.config(), delivery);
+    const route = heartbeatRoute(plan, config, delivery);
     if (route === undefined) return state.publish({ status: "skipped", reason: "no-route", ...elapsed() });
     const timeout = timeoutSignal(plan.timeoutMs);
     try {

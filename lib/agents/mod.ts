@@ -105,6 +105,7 @@ export type {
   AgentModelConfig,
   AgentSettings,
   AgentsSection,
+  HeartbeatActiveHours,
   HeartbeatConfig,
 } from "../config/sections/agents.ts";
 export type { ModelProviderConfig, ModelsSection, ProviderModelConfig } from "../config/sections/models.ts";

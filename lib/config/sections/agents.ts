@@ -34,8 +34,20 @@ export interface HeartbeatConfig {
   timeoutSeconds?: number;
   /** In `agents.defaults.heartbeat`: the one agent that beats when no entry has a block of its own. */
   agentId?: string;
+  /** Beats only inside this daily window; outside it a due heartbeat is skipped (`quiet-hours`). */
+  activeHours?: HeartbeatActiveHours;
   /** Keys OpenClaw knows that this gateway does not apply (`activeHours`, `lightContext`, ...); kept. */
   [key: string]: unknown;
+}
+
+/** A daily window, in local time of a time zone. */
+export interface HeartbeatActiveHours {
+  /** `HH:MM`, inclusive. */
+  start: string;
+  /** `HH:MM`, exclusive; `24:00` is the end of the day. A window with `end` before `start` spans midnight. */
+  end: string;
+  /** An IANA zone, `local` (the host's), or `user` (default: `agents.defaults.userTimezone`, else the host's). */
+  timezone?: string;
 }
 
 /** Settings an agent can set for itself or inherit from `agents.defaults`. */
@@ -69,7 +81,10 @@ export interface AgentEntryConfig extends AgentSettings {
 /** The whole `agents` section. */
 export interface AgentsSection {
   /** Settings every agent inherits unless its entry sets them. */
-  defaults?: AgentSettings;
+  defaults?: AgentSettings & {
+    /** The IANA time zone of the agents' user, for heartbeat `activeHours`; the host's when unset. */
+    userTimezone?: string;
+  };
   /** The configured agents, keyed by agent id. */
   entries?: Record<string, AgentEntryConfig>;
   /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
@@ -94,6 +109,11 @@ export const HeartbeatConfigSchema: z.ZodType<HeartbeatConfig> = z.looseObject({
   ackMaxChars: z.number().int().nonnegative().optional(),
   timeoutSeconds: z.number().positive().optional(),
   agentId: z.string().min(1).optional(),
+  activeHours: z.looseObject({
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM"),
+    end: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, "expected HH:MM or 24:00"),
+    timezone: z.string().min(1).optional(),
+  }).optional(),
 });
 
 const settingsShape = {
@@ -108,7 +128,7 @@ const settingsShape = {
 
 /** Validates the `agents` section. */
 export const AgentsSectionSchema: z.ZodType<AgentsSection> = z.looseObject({
-  defaults: z.looseObject(settingsShape).optional(),
+  defaults: z.looseObject({ ...settingsShape, userTimezone: z.string().min(1).optional() }).optional(),
   entries: z.record(
     z.string().min(1),
     z.looseObject({ ...settingsShape, name: z.string().optional(), default: z.boolean().optional() }),
