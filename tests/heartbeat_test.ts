@@ -16,7 +16,8 @@ import {
 } from "../mod.ts";
 import { parseDurationMs } from "../lib/config/duration.ts";
 import { validateConfig } from "../lib/config/schema.ts";
-import { HEARTBEAT_PROMPT } from "../lib/agents/heartbeat-config.ts";
+import { AgentCatalog } from "../lib/agents/catalog.ts";
+import { HEARTBEAT_PROMPT, heartbeatSummary } from "../lib/agents/heartbeat-config.ts";
 import { HeartbeatEventSchema } from "../lib/agents/heartbeat-events.ts";
 import { withinActiveHours } from "../lib/agents/heartbeat-hours.ts";
 import { classifyHeartbeatReply } from "../lib/agents/heartbeat-reply.ts";
@@ -308,6 +309,19 @@ Deno.test("two replicas over one store bundle run one heartbeat; both report it"
 });
 
 Deno.test("health and status describe the default heartbeat as the reference does", async () => {
+  // The reference gateway's health for a fresh install (shared/spec/captures/ws-session.json).
+  assert.deepEqual(heartbeatSummary({}, new AgentCatalog(undefined), "main"), {
+    enabled: true,
+    every: "30m",
+    everyMs: 1800000,
+    prompt: "Follow the heartbeat monitor scratch context when provided. Recurring tasks are automations; " +
+      "create or change their schedules with the automations tool, not heartbeat scratch. Do not infer or " +
+      "repeat old tasks from prior chats. If nothing needs attention, reply NO_REPLY.",
+    target: "owner",
+    ackMaxChars: 300,
+  });
+  const two = { agents: { entries: { a: {}, b: {} } } };
+  assert.deepEqual(heartbeatSummary(two, new AgentCatalog(two.agents), "a").every, "disabled");
   const gateway = await startGateway({ modules: [agentsModule()] });
   const health = await gateway.call("health") as { heartbeatSeconds: number };
   assert.deepEqual(health.heartbeatSeconds, 1800);
