@@ -280,7 +280,7 @@ Deno.test("stop() stops the heartbeat", async () => {
   assert.deepEqual(calls.length, after);
 });
 
-Deno.test("two replicas over one store bundle run one heartbeat; both report it", async () => {
+Deno.test("two replicas over one store bundle run one heartbeat; both report it; it moves when its holder stops", async () => {
   const stores = memoryStores();
   const { provider, calls } = scripted(() => "NO_REPLY");
   const times: number[] = [];
@@ -301,11 +301,15 @@ Deno.test("two replicas over one store bundle run one heartbeat; both report it"
   const watcher = await client(b);
   await watcher.socket.waitFor(isHeartbeat);
   await until(() => calls.length >= 4);
-  await Promise.all([a.stop(), b.stop()]);
   // Two runners would each beat every 200 ms, in pairs a few ms apart.
   const gaps = times.slice(1).map((t, i) => t - times[i]);
   assert.ok(Math.min(...gaps) >= 100, JSON.stringify(gaps));
   assert.ok(await b.call("last-heartbeat", {}));
+  // The first replica held the job; once it stops, the other takes the heartbeat over (its next lease try).
+  await a.stop();
+  const before = calls.length;
+  await until(() => calls.length >= before + 2, 15_000);
+  await b.stop();
 });
 
 Deno.test("health and status describe the default heartbeat as the reference does", async () => {
