@@ -27,8 +27,7 @@ export function heartbeatRoute(
   if (plan.target !== "owner") {
     return plan.to && delivery.has(plan.target) ? { channel: plan.target, to: plan.to } : undefined;
   }
-  const owners = (config.commands as { ownerAllowFrom?: unknown } | undefined)?.ownerAllowFrom;
-  for (const owner of Array.isArray(owners) ? owners : []) {
+  for (const owner of config.commands?.ownerAllowFrom ?? []) {
     const [channel, ...rest] = String(owner).split(":");
     const to = rest.join(":").trim();
     if (to && to !== "*" && delivery.has(channel)) return { channel, to };

@@ -109,3 +109,4 @@ export type {
   HeartbeatConfig,
 } from "../config/sections/agents.ts";
 export type { ModelProviderConfig, ModelsSection, ProviderModelConfig } from "../config/sections/models.ts";
+export type { CommandsSection } from "../config/sections/commands.ts";
