@@ -367,6 +367,8 @@ Deno.test("heartbeat config: durations and validation", () => {
   assert.ok(
     validateConfig({ agents: { entries: { ops: { heartbeat: { every: "1h", ackMaxChars: 50 } } } } }).ok,
   );
+  assert.ok(validateConfig({ commands: { ownerAllowFrom: ["telegram:123456789", 42] } }).ok);
+  assert.ok(!validateConfig({ commands: { ownerAllowFrom: "telegram:123456789" } }).ok);
 });
 
 Deno.test("activeHours: heartbeats outside the window are skipped as quiet-hours", async () => {
