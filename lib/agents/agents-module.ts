@@ -6,6 +6,7 @@
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
 import type { GatewayModule } from "../types.ts";
+import { installHeartbeats } from "./heartbeat-methods.ts";
 import { bridgeRunEvents } from "./run-events.ts";
 import { runMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
@@ -89,6 +90,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         ...agentUiMethods(context, runtime, sessions.find((m) => m.name === "chat.history")!),
       ];
       for (const method of methods) context.registerMethod(method);
+      installHeartbeats(context, runtime);
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.

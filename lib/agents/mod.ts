@@ -105,5 +105,8 @@ export type {
   AgentModelConfig,
   AgentSettings,
   AgentsSection,
+  HeartbeatActiveHours,
+  HeartbeatConfig,
 } from "../config/sections/agents.ts";
 export type { ModelProviderConfig, ModelsSection, ProviderModelConfig } from "../config/sections/models.ts";
+export type { CommandsSection } from "../config/sections/commands.ts";

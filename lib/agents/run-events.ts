@@ -8,6 +8,8 @@
  */
 import type { EventBus } from "../types.ts";
 import type { RunOutcome } from "../state/runs.ts";
+import { DEFAULT_ACK_MAX_CHARS } from "./heartbeat-config.ts";
+import { classifyHeartbeatReply } from "./heartbeat-reply.ts";
 import type { AgentRuntime, RunEvent, RunInfo } from "./runtime.ts";
 import { publishSessionMessage, publishSessionTool, SESSIONS_TOPIC } from "./session-events.ts";
 
@@ -118,7 +120,8 @@ function lifecycleEnd(outcome: RunOutcome): Record<string, unknown> {
 function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Counters, ts: number): void {
   const base = { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId };
   if (event.type === "output") {
-    if (event.event.type !== "text") return;
+    // A heartbeat's stream is never shown live: it may turn out to be an acknowledgement.
+    if (event.event.type !== "text" || run.origin.heartbeat) return;
     bus.publish({
       event: "chat",
       payload: {
@@ -135,7 +138,7 @@ function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Cou
   } else if (event.type === "end") {
     const { outcome } = event;
     const payload: Record<string, unknown> = { ...base, seq: ++seq.chat };
-    const text = outcome.result?.text;
+    const text = run.origin.heartbeat ? heartbeatChatText(outcome.result?.text) : outcome.result?.text;
     if (text !== undefined) payload.message = assistantMessage(text, outcome.endedAt);
     if (outcome.status === "ok") {
       payload.state = "final";
@@ -152,6 +155,15 @@ function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Cou
     }
     bus.publish({ event: "chat", payload, scope: "operator.read", sessionKey: run.sessionKey });
   }
+}
+
+/**
+ * What chat shows of a heartbeat's reply: nothing for an acknowledgement (the reference applies its fixed
+ * 300-character budget here, whatever `ackMaxChars` says), the alert without its `HEARTBEAT_OK` otherwise.
+ */
+function heartbeatChatText(text: string | undefined): string | undefined {
+  const reply = classifyHeartbeatReply(text ?? "", DEFAULT_ACK_MAX_CHARS);
+  return reply.kind === "alert" ? reply.text : undefined;
 }
 
 function assistantMessage(text: string, timestamp: number): Record<string, unknown> {

@@ -50,6 +50,8 @@ export interface RunOrigin {
   connId?: string;
   /** A hook or channel started it: the message is outside content, not the operator's. */
   external?: boolean;
+  /** A scheduled heartbeat turn: chat surfaces hide its stream and acknowledgements. */
+  heartbeat?: boolean;
 }
 
 /**

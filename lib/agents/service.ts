@@ -26,3 +26,14 @@ import type { AgentRuntime } from "./runtime.ts";
 
 /** The agents runtime (sessions, runs, models), provided by `agentsModule` at setup. */
 export const AGENT_RUNTIME: ServiceKey<AgentRuntime> = serviceKey("agents.runtime");
+
+/** Sends text to a recipient of a running channel: how heartbeat alerts reach their owner. */
+export interface ChannelDelivery {
+  /** Whether the channel is configured, enabled and can send. */
+  has(channelId: string): boolean;
+  /** Sends `text` to `to` on the channel; rejects when the channel refuses it. */
+  send(channelId: string, to: string, text: string): Promise<void>;
+}
+
+/** The channel sender, provided by the channels module when it is installed. */
+export const CHANNEL_DELIVERY: ServiceKey<ChannelDelivery> = serviceKey("channels.delivery");

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
+import { visibleHistory } from "./heartbeat-history.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
@@ -56,7 +57,11 @@ export function sessionMethods(
     handler: async ({ params }) => {
       const target = targetSession(runtime, params.sessionKey, params.agentId);
       const entry = await runtime.session(target.key);
-      const lines = entry ? await runtime.transcript(entry) : [];
+      const lines = visibleHistory(
+        entry ? await runtime.transcript(entry) : [],
+        context.config(),
+        target.agentId,
+      );
       // Offsets count back from the newest line, so a client pages towards older history.
       const limit = params.limit ?? DEFAULT_HISTORY_LIMIT;
       const offset = params.offset ?? 0;

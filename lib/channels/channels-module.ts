@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
+import { CHANNEL_DELIVERY } from "../agents/service.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { defineMethod } from "../methods/descriptor.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
@@ -129,6 +130,10 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
       channels.attach(ctx, inboundReceiver({ context: ctx, pairing, turns, metrics: options.metrics }));
       registerChannelMethods(ctx, { channels, pairing, factories });
+      ctx.provide(CHANNEL_DELIVERY, {
+        has: (id) => channels.has(id),
+        send: (id, to, text) => channels.send(id, to, text),
+      });
       ctx.addHealthSection(() => channels.health());
       ctx.addReadinessCheck("channels", () => channels.readiness());
       ctx.registerRoute(channelsRoute(channels));

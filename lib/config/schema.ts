@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { type AgentsSection, AgentsSectionSchema } from "./sections/agents.ts";
 import { type ChannelsSection, ChannelsSectionSchema } from "./sections/channels.ts";
+import { type CommandsSection, CommandsSectionSchema } from "./sections/commands.ts";
 import { type GatewaySection, GatewaySectionSchema } from "./sections/gateway.ts";
 import { type HooksSection, HooksSectionSchema } from "./sections/hooks.ts";
 import { type LoggingSection, LoggingSectionSchema } from "./sections/logging.ts";
@@ -36,6 +37,8 @@ export interface GatewayConfig {
   channels?: ChannelsSection;
   /** Settings of the browser Control UI. */
   ui?: UiSection;
+  /** Who the owner is on each channel (`ownerAllowFrom`), where heartbeat alerts go by default. */
+  commands?: CommandsSection;
   /** Tool policy, such as how far session tools may see (`tools.sessions.visibility`). */
   tools?: ToolsSection;
   /** Any other top-level section: kept unchanged so a shared `openclaw.json` round-trips. */
@@ -53,6 +56,7 @@ export const GatewayConfigSchema: z.ZodType<GatewayConfig> = z.looseObject({
   channels: ChannelsSectionSchema.optional(),
   ui: UiSectionSchema.optional(),
   tools: ToolsSectionSchema.optional(),
+  commands: CommandsSectionSchema.optional(),
 });
 
 /** One validation problem, with the dotted path a person can find in their file. */

@@ -1,0 +1,90 @@
+/**
+ * The `heartbeat` event (OpenClaw's payload: status, reason, preview, channel, ...) and what every
+ * replica remembers of the heartbeat stream: the last event (`last-heartbeat`) and whether heartbeats are
+ * switched on (`set-heartbeats`). Both travel on the bus, so whichever replica runs the heartbeats, every
+ * replica answers alike.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { EventBus } from "../bus/types.ts";
+
+/** The `heartbeat` event payload; `last-heartbeat` returns the last one (or `null`). */
+export const HeartbeatEventSchema = z.object({
+  ts: z.number().int().nonnegative(),
+  status: z.enum(["sent", "ok-empty", "ok-token", "skipped", "failed"]),
+  to: z.string().optional(),
+  accountId: z.string().optional(),
+  preview: z.string().optional(),
+  durationMs: z.number().int().nonnegative().optional(),
+  hasMedia: z.boolean().optional(),
+  /** The machine-stable reason code (`interval`, `no-route`, `target-none`, `requests-in-flight`, ...). */
+  reason: z.string().optional(),
+  /** What an operator should make of `reason`. */
+  message: z.string().optional(),
+  /** The channel the heartbeat was delivered to. */
+  channel: z.string().optional(),
+  /** The acknowledgement was swallowed rather than shown. */
+  silent: z.boolean().optional(),
+  indicatorType: z.enum(["ok", "alert", "error"]).optional(),
+}).strict();
+
+/** One heartbeat outcome, as clients receive it. */
+export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
+
+/** Bus event (internal) switching heartbeats on or off on every replica: `{ enabled }`. */
+export const HEARTBEAT_SWITCH_EVENT = "agents.heartbeat.switch";
+
+/** The operator messages OpenClaw pairs with these reason codes. */
+const REASON_MESSAGES: Readonly<Record<string, string>> = {
+  "target-none": "Heartbeat delivery is disabled by configuration (target: none).",
+  "no-route":
+    "Heartbeat has no delivery route yet. Message your bot once, or set agents.defaults.heartbeat.target.",
+};
+
+/** The bus-fed heartbeat state of one replica. */
+export class HeartbeatState {
+  #last: HeartbeatEvent | null = null;
+  #enabled = true;
+  readonly #unsubscribe: () => void;
+
+  /** Listens to the bus at once, so {@link HeartbeatState.close} must follow. */
+  constructor(private readonly bus: EventBus, private readonly now: () => number) {
+    this.#unsubscribe = bus.subscribe((event) => {
+      if (event.event === "heartbeat" && !event.internal) this.#last = event.payload as HeartbeatEvent;
+      if (event.internal && event.event === HEARTBEAT_SWITCH_EVENT) {
+        this.#enabled = (event.payload as { enabled: boolean }).enabled;
+      }
+    });
+  }
+
+  /** The last heartbeat event any replica published since this one started, or `null`. */
+  get last(): HeartbeatEvent | null {
+    return this.#last;
+  }
+
+  /** Whether heartbeats run (on until `set-heartbeats` turns them off). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** Switches heartbeats on or off on every replica. */
+  setEnabled(enabled: boolean): void {
+    this.#enabled = enabled;
+    this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload: { enabled }, internal: true });
+  }
+
+  /** Stamps `event` and sends it to every authenticated socket (droppable, as the reference sends it). */
+  publish(event: Omit<HeartbeatEvent, "ts">): HeartbeatEvent {
+    const message = event.message ?? (event.reason ? REASON_MESSAGES[event.reason] : undefined);
+    const payload: HeartbeatEvent = { ts: this.now(), ...event, ...(message ? { message } : {}) };
+    this.#last = payload;
+    this.bus.publish({ event: "heartbeat", payload, dropIfSlow: true });
+    return payload;
+  }
+
+  /** Stops listening to the bus. */
+  close(): void {
+    this.#unsubscribe();
+  }
+}
