@@ -42,6 +42,10 @@ export interface NodeSession {
   pathEnv?: string;
   /** When this connection authenticated (ms since the epoch). */
   connectedAtMs: number;
+  /** When the node last said it is alive (`node.presence.alive`), if it did since connecting. */
+  lastSeenAtMs?: number;
+  /** The trigger it gave then (`background`, `silent_push`, ...). */
+  lastSeenReason?: string;
 }
 
 /**
