@@ -1,7 +1,16 @@
 // Nodes: a scripted node client (a real WebSocket with an Ed25519 device identity, as OpenClaw's apps
 // connect) registers, is listed and described, answers node.invoke from operators and from agent turns.
 import assert from "node:assert/strict";
-import { agentsModule, type GatewayConfig, nodesModule, toolsModule } from "../mod.ts";
+import {
+  agentsModule,
+  type GatewayConfig,
+  type GatewayStores,
+  memoryStores,
+  nodesModule,
+  toolsModule,
+} from "../mod.ts";
+import { type RedisStores, redisStores } from "../stores/redis.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { base64UrlEncode, deviceIdFor } from "../lib/auth/device.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 import {
@@ -524,4 +533,76 @@ Deno.test("tool policy applies to node tools: group:nodes denied, the model is o
   } finally {
     await upstream.close();
   }
+});
+
+/** Two replicas over one bundle: the node on the first, the operator on the second. */
+async function acrossReplicas(stores: () => Promise<GatewayStores>) {
+  const agents = [agentsModule(), agentsModule()];
+  const [a, b] = await Promise.all([0, 1].map(async (i) =>
+    loopbackGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      stores: await stores(),
+      modules: [agents[i]!, nodesModule()],
+    })
+  ));
+  try {
+    const node = await connectNode(a!.url);
+    const op = await operator(b!.url);
+    await untilAsync(
+      async () => ((await op.request("node.list", {})).payload as { nodes: unknown[] }).nodes.length === 1,
+      "the other replica to list the node",
+    );
+    const pending = op.request("node.invoke", {
+      nodeId: node.id,
+      command: "system.notify",
+      idempotencyKey: "r-1",
+    });
+    await node.answer(await node.nextInvoke(), { ok: true, payload: { replica: "a" } });
+    assert.deepEqual(((await pending).payload as Json).payload, { replica: "a" });
+
+    const cut = op.request("node.invoke", {
+      nodeId: node.id,
+      command: "location.get",
+      idempotencyKey: "r-2",
+    });
+    await node.nextInvoke();
+    node.session.ws.close();
+    const failed = await cut;
+    assert.equal(
+      (failed.error as { message: string }).message,
+      "DISCONNECTED: node disconnected (location.get)",
+    );
+    await untilAsync(
+      async () => ((await op.request("node.list", {})).payload as { nodes: unknown[] }).nodes.length === 0,
+      "the other replica to drop the node",
+    );
+    op.ws.close();
+  } finally {
+    await a!.gateway.stop();
+    await b!.gateway.stop();
+  }
+}
+
+Deno.test("replicas over one bundle: a node on one replica is listed and invoked from the other", async () => {
+  const shared = memoryStores();
+  await acrossReplicas(() => Promise.resolve(shared));
+});
+
+Deno.test({
+  name: "replicas over one Redis: a node on one replica is listed and invoked from the other",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const open: RedisStores[] = [];
+    try {
+      await acrossReplicas(async () => {
+        const stores = await redisStores({ url: server.url, keyPrefix: "nodes-test:" });
+        open.push(stores);
+        return stores;
+      });
+    } finally {
+      for (const stores of open) await stores.close();
+      await server.stop();
+    }
+  },
 });
