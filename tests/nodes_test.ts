@@ -111,8 +111,8 @@ interface NodeClient {
   answer(request: Json, result: Json): Promise<Json>;
 }
 
-async function connectNode(url: string, declared = PHONE): Promise<NodeClient> {
-  const device = await makeDevice();
+async function connectNode(url: string, declared = PHONE, device?: NodeDevice): Promise<NodeClient> {
+  device ??= await makeDevice();
   const session = wsSession(url);
   const challenge = (await session.waitFor((f) => f.event === "connect.challenge")).payload as {
     nonce: string;
@@ -225,6 +225,8 @@ Deno.test("a node connects with its device, and node.list / node.describe show i
   assert.deepEqual(nodeAsOperator.error, { code: "INVALID_REQUEST", message: "unauthorized role: node" });
   const operatorAsNode = await op.request("node.event", { event: "node.presence.alive" });
   assert.deepEqual(operatorAsNode.error, { code: "INVALID_REQUEST", message: "unauthorized role: operator" });
+  // Every client may check liveness, nodes included.
+  assert.equal((await node.session.request("health", {})).ok, true);
 
   // Gone from the list once it leaves.
   node.session.ws.close();
@@ -371,6 +373,36 @@ Deno.test("a node that disconnects mid-invoke fails the invoke at once with DISC
       nodeCommandDispatched: false,
     },
   });
+  op.ws.close();
+});
+
+Deno.test("a node that reconnects keeps one row, the newer socket's; the old one closing late leaves it", async () => {
+  await using gw = await nodesGateway();
+  const device = await makeDevice();
+  const first = await connectNode(gw.url, PHONE, device);
+  const second = await connectNode(gw.url, PHONE, device);
+  const op = await operator(gw.url);
+  const listed = async () => ((await op.request("node.list", {})).payload as { nodes: Json[] }).nodes;
+  assert.equal((await listed()).length, 1);
+  // A config change rewrites the rows under the new policy, and the newer socket's row stays the row.
+  const next = structuredClone(gw.gateway.config()) as GatewayConfig;
+  next.gateway!.nodes = { commands: { deny: ["location.get"] } };
+  assert.equal(gw.gateway.updateConfig(next).ok, true);
+  await untilAsync(
+    async () => (await listed())[0]?.commands?.toString() === "system.notify",
+    "the rows to follow the new policy",
+  );
+  first.session.ws.close();
+  await first.session.ended;
+  const pending = op.request("node.invoke", {
+    nodeId: device.id,
+    command: "system.notify",
+    idempotencyKey: "re",
+  });
+  await second.answer(await second.nextInvoke(), { ok: true, payload: "second" });
+  assert.equal(((await pending).payload as Json).payload, "second");
+  assert.equal((await listed()).length, 1, "the newer socket's row stays");
+  second.session.ws.close();
   op.ws.close();
 });
 
@@ -605,4 +637,37 @@ Deno.test({
       await server.stop();
     }
   },
+});
+
+Deno.test("a replica whose node reconnected elsewhere never writes the old socket's row back", async () => {
+  const shared = memoryStores();
+  const replica = () =>
+    loopbackGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      stores: shared,
+      modules: [nodesModule()],
+    });
+  await using a = await replica();
+  await using b = await replica();
+  const device = await makeDevice();
+  const old = await connectNode(a.url, PHONE, device);
+  const newer = await connectNode(b.url, PHONE, device);
+  // A config change on the old socket's replica rewrites its rows; the node's row is the newer socket's.
+  const next = structuredClone(a.gateway.config()) as GatewayConfig;
+  next.gateway!.nodes = { commands: { deny: ["location.get"] } };
+  assert.equal(a.gateway.updateConfig(next).ok, true);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const op = await operator(b.url);
+  const pending = op.request("node.invoke", {
+    nodeId: device.id,
+    command: "system.notify",
+    idempotencyKey: "x",
+  });
+  await newer.answer(await newer.nextInvoke(), { ok: true });
+  assert.equal((await pending).ok, true);
+  assert.ok(
+    !old.session.frames.some((f) => f.event === "node.invoke.request"),
+    "the old socket was not asked",
+  );
+  for (const session of [old.session, newer.session, op]) session.ws.close();
 });

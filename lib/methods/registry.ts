@@ -63,6 +63,8 @@ export class MethodRegistry {
   authorize(method: string, caller: CallerIdentity): AnyMethod {
     const def = this.#methods.get(method);
     if (!def) throw new GatewayError("INVALID_REQUEST", `unknown method: ${method}`);
+    // `health` is every connected client's liveness check, whatever its role or scopes (as the reference).
+    if (method === "health") return def;
     // Node methods are for nodes, every other method for operators; the wording is the reference's.
     const role = def.scope === NODE_ROLE_SCOPE ? "node" : "operator";
     if (def.scope !== "none" && caller.role !== role) {

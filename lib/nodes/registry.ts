@@ -91,7 +91,7 @@ export class NodeRegistry {
     if (!session) return false;
     session.lastSeenAtMs = this.deps.now();
     session.lastSeenReason = reason;
-    await this.deps.store.put(session, NODE_ROW_TTL_MS);
+    await this.#rewrite(session);
     return true;
   }
 
@@ -99,8 +99,18 @@ export class NodeRegistry {
   async refresh(): Promise<void> {
     for (const session of this.#local.values()) {
       session.commands = effectiveCommands(this.deps.config(), session);
-      await this.deps.store.put(session, NODE_ROW_TTL_MS);
+      await this.#rewrite(session);
     }
+  }
+
+  /**
+   * Puts a row again unless the node has since connected on another socket (here or on another
+   * replica): the older socket still answers what it was handed, but the row is the newer one's.
+   */
+  async #rewrite(session: NodeSession): Promise<void> {
+    const current = await this.deps.store.get(session.nodeId);
+    if (current && current.connId !== session.connId) return;
+    await this.deps.store.put(session, NODE_ROW_TTL_MS);
   }
 }
 

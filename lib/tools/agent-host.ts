@@ -27,7 +27,11 @@ export interface AgentToolHostDeps {
 export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
   const usable = async (run: ToolRunContext): Promise<ToolDefinition[]> => {
     const sourced = await Promise.all([...deps.sources?.() ?? []].map((source) => source.tools(run)));
-    return [...deps.registry.list(), ...sourced.flat()].filter((tool) =>
+    const byName = new Map<string, ToolDefinition>();
+    for (const tool of [...deps.registry.list(), ...sourced.flat()]) {
+      if (!byName.has(tool.name)) byName.set(tool.name, tool);
+    }
+    return [...byName.values()].filter((tool) =>
       !tool.ownerOnly && !OWNER_ONLY_TOOLS.includes(tool.name) &&
       configAllows(deps.config(), run.agentId, tool)
     );
