@@ -671,3 +671,30 @@ Deno.test("a replica whose node reconnected elsewhere never writes the old socke
   );
   for (const session of [old.session, newer.session, op]) session.ws.close();
 });
+
+Deno.test("a replica that stops cancels, once drained, the invokes it is still waiting for", async () => {
+  const shared = memoryStores();
+  const replica = () =>
+    loopbackGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      stores: shared,
+      modules: [nodesModule()],
+      timing: { drainTimeoutMs: 200 },
+    });
+  await using a = await replica();
+  const b = await replica();
+  const node = await connectNode(a.url);
+  const pending = b.gateway.call("node.invoke", {
+    nodeId: node.id,
+    command: "system.notify",
+    idempotencyKey: "s",
+  })
+    .then(() => undefined, (error) => error);
+  await node.nextInvoke();
+  const started = Date.now();
+  await b.gateway.stop();
+  const error = await pending;
+  assert.equal(error?.message, "ABORTED: node invoke cancelled");
+  assert.ok(Date.now() - started < 5_000, "not left to the 30 s invoke timeout");
+  node.session.ws.close();
+});

@@ -37,6 +37,7 @@ export interface InvokeResult extends InvokeOutcome {
 
 const DISPATCH = "nodes.invoke.dispatch";
 const SETTLED = "nodes.invoke.settled";
+const CANCELLED: InvokeOutcome = { ok: false, error: { code: "ABORTED", message: "node invoke cancelled" } };
 /** The holder forgets an invoke this long after its deadline, in case the asking replica vanished. */
 const FORGET_GRACE_MS = 5_000;
 
@@ -92,8 +93,7 @@ export class NodeInvoker {
     if (request.idempotencyKey) wire.idempotencyKey = request.idempotencyKey;
     if (request.sessionKey) wire.sessionKey = request.sessionKey;
     return new Promise((resolve) => {
-      const onAbort = () =>
-        settle({ ok: false, error: { code: "ABORTED", message: "node invoke cancelled" } });
+      const onAbort = () => settle(CANCELLED);
       const timer = timeoutMs > 0
         ? setTimeout(
           () => settle({ ok: false, error: { code: "TIMEOUT", message: "node invoke timed out" } }),
@@ -138,9 +138,10 @@ export class NodeInvoker {
     }
   }
 
-  /** Stops listening and lets go of every timer. */
+  /** Stops listening, cancels what is still waiting and lets go of every timer. */
   stop(): void {
     this.#unsubscribe();
+    for (const settle of [...this.#waiting.values()]) settle(CANCELLED);
     for (const handed of this.#handed.values()) clearTimeout(handed.timer);
     this.#handed.clear();
   }
