@@ -160,7 +160,13 @@ export function createConnectionHost(
     closed(connection) {
       if (!connections.delete(connection)) return;
       const client = announced.get(connection);
-      if (client) clientListeners.forEach((listener) => listener.disconnected?.(client));
+      for (const listener of client ? clientListeners : []) {
+        try {
+          listener.disconnected?.(client!);
+        } catch (error) {
+          logger.error("client listener failed", { connId: connection.connId, error: String(error) });
+        }
+      }
       notify((o) => o.connection?.("close"));
       if (accessLog.on()) accessLog.disconnected(connection);
       if (!connection.caller) {
