@@ -49,6 +49,9 @@ export {
 } from "./lib/gateway.ts";
 export type {
   BusEvent,
+  ClientConnectParams,
+  ClientListener,
+  ConnectedClient,
   EventBus,
   GatewayContext,
   GatewayModule,
@@ -95,7 +98,13 @@ export {
   sha256Hex,
 } from "./lib/config/writer.ts";
 export { type ErrorCode, type ErrorShape, GatewayError } from "./lib/errors.ts";
-export { type MethodScope, OPERATOR_SCOPES, type Scope, scopeSatisfied } from "./lib/protocol/scopes.ts";
+export {
+  type MethodScope,
+  NODE_ROLE_SCOPE,
+  OPERATOR_SCOPES,
+  type Scope,
+  scopeSatisfied,
+} from "./lib/protocol/scopes.ts";
 export { PROTOCOL_VERSION } from "./lib/protocol/constants.ts";
 export {
   type ConfigIssue,
@@ -122,6 +131,7 @@ export type {
   GatewayClusterConfig,
   GatewayHttpConfig,
   GatewayLimitsConfig,
+  GatewayNodesConfig,
   GatewayReloadConfig,
   GatewaySection,
   GatewayTlsConfig,
@@ -171,6 +181,7 @@ export {
   type ResponseSessionStore,
 } from "./lib/state/response-sessions.ts";
 export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
+export { MemoryNodeStore, NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "./lib/state/nodes.ts";
 export {
   IDEMPOTENCY_TTL_MS,
   IdempotencyConflict,
@@ -220,6 +231,9 @@ export { type ClientErrorKind, GatewayClientError } from "./lib/client/errors.ts
 
 // Tools and POST /tools/invoke.
 export * from "./lib/tools/mod.ts";
+
+// Nodes (role "node" clients) and their commands as agent tools.
+export * from "./lib/nodes/mod.ts";
 
 // Prometheus metrics, channels (webhook, Telegram), hooks and the Control UI.
 export * from "./lib/metrics/mod.ts";

@@ -10,7 +10,7 @@ import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
-import type { AnyMethod, CallerIdentity, MethodHandler } from "./methods/descriptor.ts";
+import type { AnyMethod, CallerIdentity, ClientInfo, MethodHandler } from "./methods/descriptor.ts";
 import type { ServiceKey } from "./services.ts";
 import type { GatewayStores } from "./state/stores.ts";
 
@@ -127,6 +127,39 @@ export interface SocketRequestInfo {
 /** Screens a new socket (e.g. a browser origin check): a close reason refuses it with 1008. */
 export type SocketGuard = (info: SocketRequestInfo) => string | undefined;
 
+/** The `connect` params a socket sent, as far as client listeners read them. */
+export interface ClientConnectParams {
+  /** What the client said about itself. */
+  client: ClientInfo;
+  /** A node's capability categories (`camera`, `screen`), or an operator's client capabilities. */
+  caps?: string[];
+  /** A node's commands (`device.info`, `system.notify`). */
+  commands?: string[];
+  /** A node's permission toggles. */
+  permissions?: Record<string, unknown>;
+  /** Whatever else it sent (a node's `pathEnv`, ...). */
+  [key: string]: unknown;
+}
+
+/** An authenticated socket as client listeners see it: who it is and what it declared at `connect`. */
+export interface ConnectedClient {
+  /** The identity the handshake proved. */
+  readonly caller: CallerIdentity;
+  /** The `connect` params it sent. */
+  readonly connect: ClientConnectParams;
+}
+
+/** Hears sockets that authenticate and close (see {@link GatewayContext.onClient}). */
+export interface ClientListener {
+  /**
+   * A socket authenticated; its `hello-ok` goes out once every listener's promise settled. Throwing a
+   * `GatewayError` refuses the connect with that error.
+   */
+  connected?(client: ConnectedClient): void | Promise<void>;
+  /** A socket whose `connected` ran has closed. */
+  disconnected?(client: ConnectedClient): void;
+}
+
 /** Hands out a fresh copy of one prepared response per call. */
 export type PreparedResponse = () => Response;
 
@@ -189,6 +222,8 @@ export interface GatewayContext {
   observe(observer: GatewayObserver): () => void;
   /** Adds a check every new socket must pass before its handshake. */
   guardSockets(guard: SocketGuard): void;
+  /** Hears authenticated sockets come and go (e.g. to keep a registry of connected nodes). */
+  onClient(listener: ClientListener): () => void;
   /**
    * Runs `run` on one replica of the cluster at a time (on this process alone without shared stores),
    * under a lease in `stores.leases` (lib/state/singleton.ts). The job stops when the gateway does.

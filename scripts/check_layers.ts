@@ -121,6 +121,18 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "type:providers/",
     "type:types.ts",
   ],
+  "nodes/": [
+    "type:agents/",
+    "type:bus/",
+    "type:config/",
+    "errors.ts",
+    "type:log/",
+    "methods/",
+    "protocol/",
+    "state/",
+    "tools/",
+    "type:types.ts",
+  ],
   "metrics/": ["agents/", "methods/", "type:types.ts"],
   "ui/": ["type:config/", "http/", "methods/", "net/", "type:types.ts", "version.ts"],
   "channels/": [

@@ -300,3 +300,47 @@ async function cutOff(conn: Deno.Conn): Promise<void> {
       `${chunk.byteLength.toString(16)}\r\n${event}\r\n`,
   ));
 }
+
+/** A fake upstream whose model calls one tool, then answers with what the tool returned. */
+export interface ToolCallUpstream {
+  /** Base URL for `api: "openai-completions"` (ends in `/v1`). */
+  url: string;
+  /** The request bodies it received, in order. */
+  requests: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/**
+ * Streams a call of `tool` with `args` when the conversation does not end in a tool result yet, and
+ * otherwise `Tool said: <the tool message's content>`, so a test reads the tool's output in the reply.
+ */
+export function startToolCallUpstream(tool: string, args: Record<string, unknown>): ToolCallUpstream {
+  const requests: Record<string, unknown>[] = [];
+  const chunk = (delta: unknown, finish: string | null = null) => ({
+    id: "up-tool",
+    object: "chat.completion.chunk",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    const body = await request.json();
+    requests.push(body);
+    const messages = body.messages as { role: string; content: string }[];
+    const last = messages.at(-1)!;
+    const chunks = last.role === "tool"
+      ? [chunk({ role: "assistant", content: `Tool said: ${last.content}` }), chunk({}, "stop")]
+      : [
+        chunk({
+          role: "assistant",
+          tool_calls: [{
+            index: 0,
+            id: "call-1",
+            type: "function",
+            function: { name: tool, arguments: JSON.stringify(args) },
+          }],
+        }),
+        chunk({}, "tool_calls"),
+      ];
+    return new Response(sse(chunks), { headers: { "content-type": "text/event-stream" } });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/v1`, requests, close: () => server.shutdown() };
+}

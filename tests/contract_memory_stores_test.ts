@@ -2,12 +2,14 @@
 // the same suites from its own test file.
 import { MemoryDeviceStore } from "../lib/state/devices.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
+import { MemoryNodeStore } from "../lib/state/nodes.ts";
 import { MemoryPresenceStore } from "../lib/state/presence.ts";
 import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
 import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { idempotencyContract } from "./contract/_idempotency.ts";
+import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
 import { replicasContract } from "./contract/_replicas.ts";
 import { rateLimitContract } from "./contract/_rate_limit.ts";
@@ -18,6 +20,7 @@ devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
+nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));
 
 // The bundle's defaults are the same implementations, wired to the clock they are given.
 idempotencyContract(

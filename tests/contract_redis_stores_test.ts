@@ -10,6 +10,7 @@ import type { TestClock } from "./contract/_clock.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { idempotencyContract } from "./contract/_idempotency.ts";
 import { leasesContract } from "./contract/_leases.ts";
+import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
 import { rateLimitContract } from "./contract/_rate_limit.ts";
 import { replicasContract } from "./contract/_replicas.ts";
@@ -58,6 +59,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   sessionsContract("redis", async () => (await bundle()).sessions);
   transcriptsContract("redis", async () => (await bundle()).transcripts);
   runsContract("redis", async (now) => (await onClock(now)).runs);
+  nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);

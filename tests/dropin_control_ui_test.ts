@@ -9,6 +9,8 @@ import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
+import { nodesModule } from "../lib/nodes/mod.ts";
+import { memoryStores } from "../lib/state/stores.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
 import { readHostInfo } from "../lib/methods/host-info.ts";
@@ -259,9 +261,17 @@ const PARAM_SCHEMAS: Record<string, string> = {
   "tasks.list": "TasksListParams",
 };
 
-async function uiMethodsGateway(agents: Record<string, unknown> = {}, hostInfo = readHostInfo) {
+async function uiMethodsGateway(
+  agents: Record<string, unknown> = {},
+  hostInfo = readHostInfo,
+  stores = memoryStores(),
+) {
   const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } }, agents };
-  return await startGateway({ config, modules: [agentsModule(), controlUiModule({ hostInfo })] });
+  return await startGateway({
+    config,
+    stores,
+    modules: [agentsModule(), nodesModule(), controlUiModule({ hostInfo })],
+  });
 }
 
 Deno.test("ui methods: each answers in the reference's shape, advertised in hello-ok, at the schema's scope", async () => {
@@ -327,6 +337,35 @@ Deno.test("system.info reports the host it is given; without a host reader there
   }
 });
 
+Deno.test("node.list lists the connected nodes of the shared registry (tests/nodes_test.ts drives real ones)", async () => {
+  const stores = memoryStores();
+  const gateway = await uiMethodsGateway({}, readHostInfo, stores);
+  try {
+    const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
+    const empty = (await reader.request("node.list", {})).payload as { ts: number; nodes: unknown[] };
+    assert.equal(typeof empty.ts, "number");
+    assert.deepEqual(empty.nodes, []);
+    await stores.nodes.put({
+      nodeId: "n-1",
+      connId: "c-1",
+      clientId: "openclaw-macos",
+      clientMode: "node",
+      displayName: "Studio Mac",
+      caps: [],
+      commands: ["system.notify"],
+      declaredCommands: ["system.notify"],
+      connectedAtMs: 1,
+    }, 60_000);
+    const { nodes } = (await reader.request("node.list", {})).payload as { nodes: Record<string, unknown>[] };
+    assert.deepEqual(nodes.map((n) => [n.nodeId, n.displayName, n.commands, n.connected]), [
+      ["n-1", "Studio Mac", ["system.notify"], true],
+    ]);
+    reader.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
 Deno.test("ui methods: features this gateway lacks answer their empty state, never invented data", async () => {
   const gateway = await uiMethodsGateway();
   try {
@@ -341,7 +380,6 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
     assert.deepEqual(await payload("progressCard.get"), { card: null });
     assert.deepEqual(await payload("sessions.branches.list"), { branches: [] });
     assert.deepEqual(await payload("update.status"), { sentinel: null, updateAvailable: null });
-    assert.deepEqual((await payload("node.list") as { nodes: unknown[] }).nodes, []);
     const cron = await payload("cron.status") as { enabled: boolean; jobs: number };
     assert.equal(cron.enabled, false);
     assert.equal(cron.jobs, 0);

@@ -517,7 +517,7 @@ export class AgentRuntime {
     const tools = this.#tools && input.origin.kind !== "http" && !request.tools?.length
       ? this.#tools
       : undefined;
-    const specs = tools?.specs(toolRun) ?? [];
+    const specs = (await tools?.specs(toolRun)) ?? [];
     const offered = new Set(specs.map((spec) => spec.name));
     if (specs.length) request.tools = specs;
     let acc = new ReplyAccumulator();

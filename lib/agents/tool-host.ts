@@ -30,7 +30,7 @@ export interface ToolCallResult {
 /** Offers tools to agent runs and executes the calls the model makes. */
 export interface AgentToolHost {
   /** The tools a run may call (already filtered by policy); empty for none. */
-  specs(run: ToolRunContext): ToolSpec[];
+  specs(run: ToolRunContext): ToolSpec[] | Promise<ToolSpec[]>;
   /** Runs one call. Failures are reported in the result, never thrown. */
   execute(call: ToolCall, run: ToolRunContext, signal: AbortSignal): Promise<ToolCallResult>;
 }

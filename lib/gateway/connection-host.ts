@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
 } from "../protocol/constants.ts";
 import { GATEWAY_VERSION } from "../version.ts";
+import type { ConnectedClient } from "../types.ts";
 import type { Connection, ConnectionHost, ConnectionPolicy } from "../ws/connection.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Admission } from "./admission.ts";
@@ -102,6 +103,10 @@ export function createConnectionHost(
   const policy = connectionPolicy(options, core.env);
   const deviceTokens = new WeakMap<Connection, string | undefined>();
   const hello = { ...parts, policy, paths: options.paths };
+  const { clientListeners } = core.extensions;
+  // The sockets client listeners were told about: a socket that closes while its hello-ok is being
+  // built loses its caller, yet its listeners still hear it leave.
+  const announced = new WeakMap<Connection, ConnectedClient>();
 
   return {
     logger: logger.child("ws"),
@@ -123,7 +128,14 @@ export function createConnectionHost(
       deviceTokens.set(connection, result.deviceToken);
       return result.caller;
     },
-    hello: (connection) => helloOk(core, hello, connection, deviceTokens.get(connection)),
+    async hello(connection) {
+      if (clientListeners.size && connection.connectParams) {
+        const client = { caller: connection.caller!, connect: connection.connectParams };
+        announced.set(connection, client);
+        await Promise.all([...clientListeners].map((listener) => listener.connected?.(client)));
+      }
+      return await helloOk(core, hello, connection, deviceTokens.get(connection));
+    },
     dispatch(connection, id, method, params, signal) {
       return observed(method, () =>
         dispatch(connection.caller!, id, method, params, signal, {
@@ -147,6 +159,14 @@ export function createConnectionHost(
     },
     closed(connection) {
       if (!connections.delete(connection)) return;
+      const client = announced.get(connection);
+      for (const listener of client ? clientListeners : []) {
+        try {
+          listener.disconnected?.(client!);
+        } catch (error) {
+          logger.error("client listener failed", { connId: connection.connId, error: String(error) });
+        }
+      }
       notify((o) => o.connection?.("close"));
       if (accessLog.on()) accessLog.disconnected(connection);
       if (!connection.caller) {

@@ -51,8 +51,15 @@ export function createContext(
     noteVersions,
     selfId,
   } = core;
-  const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
-    core.extensions;
+  const {
+    healthSections,
+    statusSections,
+    readinessChecks,
+    configListeners,
+    stopHooks,
+    socketGuards,
+    clientListeners,
+  } = core.extensions;
   const { observers, notify, observed } = core.observers;
   const { httpAuthOutcome } = accessLog;
   return {
@@ -106,6 +113,10 @@ export function createContext(
       return () => observers.delete(observer);
     },
     guardSockets: (guard) => void socketGuards.push(guard),
+    onClient(listener) {
+      clientListeners.add(listener);
+      return () => clientListeners.delete(listener);
+    },
     runSingleton(name, run) {
       const onError = (error: unknown) => logger.warn("singleton", { name, error: String(error) });
       const singleton = runSingleton({ store: stores.leases, name, owner: selfId, run, onError });

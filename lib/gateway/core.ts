@@ -19,7 +19,7 @@ import { MethodRegistry } from "../methods/registry.ts";
 import { ServiceDirectory } from "../services.ts";
 import type { StateVersions } from "../state/state-version.ts";
 import type { ListeningServer } from "../transports/types.ts";
-import type { EventBus, HttpAuthenticator, SocketGuard } from "../types.ts";
+import type { ClientListener, EventBus, HttpAuthenticator, SocketGuard } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import { createObservers, type Observers } from "./observers.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -55,6 +55,8 @@ export interface Extensions {
   readonly stopHooks: (() => void | Promise<void>)[];
   /** Checks every new socket must pass. */
   readonly socketGuards: SocketGuard[];
+  /** Told when a socket authenticates (before its `hello-ok`) and when it closes. */
+  readonly clientListeners: Set<ClientListener>;
 }
 
 /** The shared pieces of one gateway; see the module doc. */
@@ -191,6 +193,7 @@ export function createCore(options: GatewayOptions): GatewayCore {
       configListeners: new Set(),
       stopHooks: [],
       socketGuards: [],
+      clientListeners: new Set(),
     },
     connections,
     observers,

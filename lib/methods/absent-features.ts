@@ -1,5 +1,5 @@
 /**
- * Methods of OpenClaw features this gateway does not have (cron, talk, environments, nodes, plugins,
+ * Methods of OpenClaw features this gateway does not have (cron, talk, environments, plugins,
  * tasks, questions, approvals, self-update), answering each one's truthful empty state in the reference's
  * result shape, so OpenClaw's Control UI shows "nothing here" instead of an unknown-method error.
  * Nothing is invented: every list is empty and every capability is off. docs/compatibility.md lists them.
@@ -66,7 +66,7 @@ function emptyPage(params: z.infer<typeof Page>) {
  * The truthful-empty methods, and `system.info` (a real read of the host) when `hostInfo` can read it;
  * without it there is no `system.info` rather than an invented one.
  */
-export function absentFeatureMethods(now: () => number, hostInfo?: () => HostInfo): AnyMethod[] {
+export function absentFeatureMethods(hostInfo?: () => HostInfo): AnyMethod[] {
   const empty = (name: string, scope: string, result: () => unknown, params = anyParams) =>
     defineMethod({ name, scope, params, handler: result });
   const methods: AnyMethod[] = [
@@ -101,7 +101,6 @@ export function absentFeatureMethods(now: () => number, hostInfo?: () => HostInf
       none,
     ),
     empty("plugins.catalog.browse", "operator.read", () => ({ items: [] })),
-    empty("node.list", "operator.read", () => ({ ts: now(), nodes: [] }), none),
     empty("exec.approval.list", "operator.approvals", () => []),
     empty("plugin.approval.list", "operator.approvals", () => []),
     empty("openclaw.approval.list", "operator.approvals", () => []),

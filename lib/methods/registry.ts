@@ -5,7 +5,7 @@
  * @module
  */
 import { GatewayError, missingScope } from "../errors.ts";
-import { type MethodScope, scopeSatisfied } from "../protocol/scopes.ts";
+import { type MethodScope, NODE_ROLE_SCOPE, scopeSatisfied } from "../protocol/scopes.ts";
 import {
   type AnyMethod,
   anyParams,
@@ -63,12 +63,14 @@ export class MethodRegistry {
   authorize(method: string, caller: CallerIdentity): AnyMethod {
     const def = this.#methods.get(method);
     if (!def) throw new GatewayError("INVALID_REQUEST", `unknown method: ${method}`);
-    if (def.scope !== "none" && caller.role !== "operator") {
-      throw new GatewayError("FORBIDDEN", `method ${method} requires role operator`, {
-        details: { code: "ROLE_MISMATCH", requiredRole: "operator" },
-      });
+    // `health` is every connected client's liveness check, whatever its role or scopes (as the reference).
+    if (method === "health") return def;
+    // Node methods are for nodes, every other method for operators; the wording is the reference's.
+    const role = def.scope === NODE_ROLE_SCOPE ? "node" : "operator";
+    if (def.scope !== "none" && caller.role !== role) {
+      throw new GatewayError("INVALID_REQUEST", `unauthorized role: ${caller.role}`);
     }
-    if (!scopeSatisfied(caller.scopes, def.scope)) throw missingScope(def.scope);
+    if (role === "operator" && !scopeSatisfied(caller.scopes, def.scope)) throw missingScope(def.scope);
     return def;
   }
 

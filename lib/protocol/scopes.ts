@@ -19,8 +19,14 @@ export const OPERATOR_SCOPES = [
 /** One operator scope (unknown future scopes are plain strings). */
 export type Scope = typeof OPERATOR_SCOPES[number] | (string & Record<never, never>);
 
-/** The scope a method needs: a scope name, or `"none"` for liveness methods anyone connected may call. */
+/**
+ * The scope a method needs: a scope name, `"none"` for liveness methods anyone connected may call, or
+ * {@link NODE_ROLE_SCOPE} for methods only `role: "node"` clients call.
+ */
 export type MethodScope = Scope | "none";
+
+/** The scope of the methods a node calls (`node.invoke.result`, `node.event`); operators may not call them. */
+export const NODE_ROLE_SCOPE = "node";
 
 /** The set HTTP shared-secret callers get (they are the owner). */
 export const DEFAULT_OPERATOR_SCOPES: readonly string[] = [

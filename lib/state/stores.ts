@@ -10,6 +10,7 @@ import type { EventBus } from "../bus/types.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./devices.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./idempotency.ts";
 import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
+import { MemoryNodeStore, type NodeStore } from "./nodes.ts";
 import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.ts";
 import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
@@ -46,6 +47,8 @@ export interface GatewayStores {
   bus: EventBus;
   /** Responses API `previous_response_id` → session. */
   responseSessions: ResponseSessionStore;
+  /** Connected nodes (`role: "node"` clients), whichever replica holds their socket. */
+  nodes: NodeStore;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -94,6 +97,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
       options.onListenerError ?? ((error) => console.error("event listener failed", error)),
     ),
     responseSessions: new MemoryResponseSessionStore(now),
+    nodes: new MemoryNodeStore(now),
   };
 }
 

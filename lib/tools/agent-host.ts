@@ -11,11 +11,13 @@ import type { ToolCall, ToolSpec } from "../providers/types.ts";
 import type { CallerIdentity } from "../types.ts";
 import { configAllows, OWNER_ONLY_TOOLS } from "./policy.ts";
 import { runSessionVisibility } from "./session-visibility.ts";
-import { type ToolDefinition, ToolInputError, type ToolRegistry } from "./types.ts";
+import { type AgentToolSource, type ToolDefinition, ToolInputError, type ToolRegistry } from "./types.ts";
 
 /** What the host reads from the gateway. */
 export interface AgentToolHostDeps {
   registry: ToolRegistry;
+  /** Tools offered next to the registry's (a node's commands); the registry's win a shared name. */
+  sources?: () => Iterable<AgentToolSource>;
   config(): GatewayConfig;
   now(): number;
   logger: Logger;
@@ -23,21 +25,27 @@ export interface AgentToolHostDeps {
 
 /** An {@link AgentToolHost} over a registry. */
 export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
-  const usable = (run: ToolRunContext): ToolDefinition[] =>
-    deps.registry.list().filter((tool) =>
+  const usable = async (run: ToolRunContext): Promise<ToolDefinition[]> => {
+    const sourced = await Promise.all([...deps.sources?.() ?? []].map((source) => source.tools(run)));
+    const byName = new Map<string, ToolDefinition>();
+    for (const tool of [...deps.registry.list(), ...sourced.flat()]) {
+      if (!byName.has(tool.name)) byName.set(tool.name, tool);
+    }
+    return [...byName.values()].filter((tool) =>
       !tool.ownerOnly && !OWNER_ONLY_TOOLS.includes(tool.name) &&
       configAllows(deps.config(), run.agentId, tool)
     );
+  };
   return {
-    specs(run): ToolSpec[] {
-      return usable(run).map((tool) => {
+    async specs(run): Promise<ToolSpec[]> {
+      return (await usable(run)).map((tool) => {
         const spec: ToolSpec = { name: tool.name, description: tool.description };
         if (tool.parameters) spec.parameters = tool.parameters;
         return spec;
       });
     },
     async execute(call: ToolCall, run: ToolRunContext, signal: AbortSignal): Promise<ToolCallResult> {
-      const tool = usable(run).find((t) => t.name === call.name);
+      const tool = (await usable(run)).find((t) => t.name === call.name);
       if (!tool) return { output: `Tool not available: ${call.name}`, isError: true };
       let args: unknown;
       try {

@@ -37,6 +37,7 @@
 export { type ToolsModule, toolsModule, type ToolsModuleOptions } from "./tools-module.ts";
 export { InProcessToolRegistry } from "./registry.ts";
 export {
+  type AgentToolSource,
   type ToolContext,
   type ToolDefinition,
   ToolInputError,

@@ -16,7 +16,7 @@ import { toolsInvokeRoute } from "./http.ts";
 import { invokeTool, type ToolInvokeInput } from "./invoke.ts";
 import { toolMethods } from "./methods.ts";
 import { InProcessToolRegistry } from "./registry.ts";
-import type { ToolDefinition, ToolRegistry } from "./types.ts";
+import type { AgentToolSource, ToolDefinition, ToolRegistry } from "./types.ts";
 
 /** Options for {@link toolsModule}. */
 export interface ToolsModuleOptions {
@@ -38,6 +38,11 @@ export interface ToolsModuleOptions {
 export interface ToolsModule extends GatewayModule {
   /** The tools this module serves; register more (or remove them) at any time. */
   readonly registry: ToolRegistry;
+  /**
+   * Offers a source's tools to agent runs (never to `/tools/invoke` or `tools.invoke`), under the same
+   * tool policy; returns the function that withdraws it.
+   */
+  addAgentTools(source: AgentToolSource): () => void;
 }
 
 /**
@@ -67,9 +72,14 @@ export interface ToolsModule extends GatewayModule {
  */
 export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
   const registry = options.registry ?? new InProcessToolRegistry();
+  const sources = new Set<AgentToolSource>();
   return {
     name: "tools",
     registry,
+    addAgentTools(source) {
+      sources.add(source);
+      return () => sources.delete(source);
+    },
     setup(context: GatewayContext) {
       const logger = context.logger.child("tools");
       const agents = options.agents;
@@ -104,6 +114,7 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
       if (agents) {
         const host = registryToolHost({
           registry,
+          sources: () => sources,
           config: () => context.config(),
           now: () => context.now(),
           logger,

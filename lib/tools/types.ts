@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ToolRunContext } from "../agents/tool-host.ts";
 import type { SessionVisibility } from "../config/sections/tools.ts";
 import type { CallerIdentity } from "../types.ts";
 
@@ -73,6 +74,15 @@ export interface ToolRegistry {
   get(name: string): ToolDefinition | undefined;
   /** Every tool, in registration order. */
   list(): ToolDefinition[];
+}
+
+/**
+ * Tools that come and go with something outside the registry (the commands connected nodes declared),
+ * offered to agent runs next to the registry's and under the same tool policy.
+ */
+export interface AgentToolSource {
+  /** The tools on offer to `run` now. */
+  tools(run: ToolRunContext): ToolDefinition[] | Promise<ToolDefinition[]>;
 }
 
 /** The caller's arguments are wrong (400), or the caller may not do this (403). The message is shown. */

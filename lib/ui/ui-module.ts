@@ -76,7 +76,7 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
 
       ctx.guardSockets((info) => originRefusal(info, ui().allowedOrigins ?? []));
       // OpenClaw's own Control UI opens pages for features this gateway lacks; they answer empty.
-      for (const method of absentFeatureMethods(() => ctx.now(), options.hostInfo)) {
+      for (const method of absentFeatureMethods(options.hostInfo)) {
         ctx.registerMethod(method);
       }
       const root = ui().root;

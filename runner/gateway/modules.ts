@@ -7,6 +7,7 @@ import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
+import { nodesModule } from "../../lib/nodes/mod.ts";
 import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
@@ -21,7 +22,8 @@ import { lazyModule } from "./lazy-module.ts";
 /**
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
  * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
- * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
+ * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, nodes (whose
+ * commands the agents may call as tools), metrics,
  * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
  * over the profile's config file. The order is free: modules reach the agents runtime through the context
  * (`AGENT_RUNTIME`).
@@ -35,10 +37,12 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
     metrics: metrics.recorder,
     state: jsonDocsOnFiles(paths.stateDir, denoStoreFiles),
   });
+  const tools = toolsModule({ agents });
   return [
     agents,
     openAiHttpModule({ agents }),
-    toolsModule({ agents }),
+    tools,
+    nodesModule({ tools }),
     metrics,
     channels,
     // While off, the hooks route answers 404 as an unknown path does, so leaving it out changes no answer.

@@ -169,6 +169,20 @@ export interface GatewayClusterConfig {
   [key: string]: unknown;
 }
 
+/** `gateway.nodes`: the policy over what connected nodes may be asked to run. */
+export interface GatewayNodesConfig {
+  /** Exact command names. */
+  commands?: {
+    /** Allowed beyond the platform defaults, dangerous ones (`camera.snap`, `sms.send`) included. */
+    allow?: string[];
+    /** Never allowed, whatever the defaults or `allow` say. */
+    deny?: string[];
+    [key: string]: unknown;
+  };
+  /** Other keys are kept, as everywhere in this section. */
+  [key: string]: unknown;
+}
+
 /** The whole `gateway` section. */
 export interface GatewaySection {
   /** `local` runs a gateway here; `remote` makes the CLI talk to the one at `remote.url`. Default `local`. */
@@ -196,6 +210,8 @@ export interface GatewaySection {
   reload?: GatewayReloadConfig;
   /** Tools allowed or denied over `POST /tools/invoke`, by name. */
   tools?: { allow?: string[]; deny?: string[]; [key: string]: unknown };
+  /** Which node commands may be invoked, on top of the platform defaults. */
+  nodes?: GatewayNodesConfig;
   /** Where the CLI connects when `mode` is `remote`, and the credentials it sends. */
   remote?: { url?: string; token?: unknown; password?: unknown; [key: string]: unknown };
   /** Bounds on what one client can hold (pre-auth sockets, queued runs, body and header timeouts). */
@@ -273,6 +289,14 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
   tools: z.looseObject({
     allow: z.array(z.string()).optional(),
     deny: z.array(z.string()).optional(),
+  }).optional(),
+  nodes: z.looseObject({
+    commands: z.looseObject({
+      /** Default []: node commands allowed beyond the platform defaults (the dangerous ones need this). */
+      allow: z.array(z.string()).optional(),
+      /** Default []: node commands refused whatever else allows them. */
+      deny: z.array(z.string()).optional(),
+    }).optional(),
   }).optional(),
   remote: z.looseObject({
     url: z.string().optional(),

@@ -1,7 +1,7 @@
 /**
  * The stores bundle on Redis/Valkey: every replica that opens it with the same URL and key prefix shares
  * presence, pairings, keyed outcomes, rate limits, state versions, sessions, transcripts, runs, leases,
- * response sessions and the event bus.
+ * response sessions, connected nodes and the event bus.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { type LuaScript, type RedisClient, RedisConnection } from "./connection.
 import { RedisDeviceStore } from "./devices.ts";
 import { RedisIdempotencyStore } from "./idempotency.ts";
 import { RedisLeaseStore } from "./leases.ts";
+import { RedisNodeStore } from "./nodes.ts";
 import { RedisPresenceStore } from "./presence.ts";
 import { RedisRateLimitStore } from "./rate-limit.ts";
 import { RedisResponseSessionStore } from "./response-sessions.ts";
@@ -51,6 +52,7 @@ const SCRIPTED = [
   RedisTranscriptStore,
   RedisRunStore,
   RedisLeaseStore,
+  RedisNodeStore,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
@@ -92,6 +94,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       leases: new RedisLeaseStore(connection),
       bus,
       responseSessions: new RedisResponseSessionStore(connection),
+      nodes: new RedisNodeStore(connection),
       async close() {
         await bus.close();
         await close();

@@ -1,0 +1,173 @@
+/**
+ * `node.invoke` across replicas. The replica an operator asked publishes the request on the bus (an
+ * internal event); the replica holding the node's socket sends the node its `node.invoke.request`,
+ * takes the node's `node.invoke.result` and publishes the outcome, and the asking replica answers with
+ * it. The holder also settles what it handed a node that disconnects, so the caller hears `DISCONNECTED`
+ * at once rather than waiting out the timeout; only a holder that dies leaves an invoke to its timeout.
+ *
+ * @module
+ */
+import type { EventBus } from "../bus/types.ts";
+import type { NodeSession } from "../state/nodes.ts";
+
+/** How a node answered (or why it could not). */
+export interface InvokeOutcome {
+  ok: boolean;
+  payload?: unknown;
+  payloadJSON?: string;
+  error?: { code?: string; message?: string };
+}
+
+/** One invoke as the asking replica hands it on. */
+export interface InvokeRequest {
+  node: NodeSession;
+  command: string;
+  params?: unknown;
+  /** Milliseconds the node has; 0 waits for as long as the node stays connected. */
+  timeoutMs: number;
+  idempotencyKey?: string;
+  sessionKey?: string;
+}
+
+/** What a node sends back in `node.invoke.result`. */
+export interface InvokeResult extends InvokeOutcome {
+  id: string;
+  nodeId: string;
+}
+
+const DISPATCH = "nodes.invoke.dispatch";
+const SETTLED = "nodes.invoke.settled";
+const CANCELLED: InvokeOutcome = { ok: false, error: { code: "ABORTED", message: "node invoke cancelled" } };
+/** The holder forgets an invoke this long after its deadline, in case the asking replica vanished. */
+const FORGET_GRACE_MS = 5_000;
+
+interface Dispatch {
+  id: string;
+  nodeId: string;
+  connId: string;
+  request: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+interface Handed {
+  nodeId: string;
+  connId: string;
+  command: string;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** What the invoker needs of the gateway. */
+export interface NodeInvokerDeps {
+  bus: EventBus;
+  newId(): string;
+  /** Whether this replica holds the socket `connId`. */
+  holds(connId: string): boolean;
+}
+
+/** Starts invokes, relays them to local nodes, and settles them; see the module doc. */
+export class NodeInvoker {
+  /** Invokes this replica started, by id. */
+  readonly #waiting = new Map<string, (outcome: InvokeOutcome) => void>();
+  /** Invokes this replica handed to one of its nodes, by id. */
+  readonly #handed = new Map<string, Handed>();
+  readonly #unsubscribe: () => void;
+
+  /** Listens on `deps.bus` until {@link NodeInvoker.stop}. */
+  constructor(private readonly deps: NodeInvokerDeps) {
+    this.#unsubscribe = deps.bus.subscribe((event) => {
+      if (!event.internal) return;
+      if (event.event === DISPATCH) this.#relay(event.payload as Dispatch);
+      else if (event.event === SETTLED) {
+        const { id, outcome } = event.payload as { id: string; outcome: InvokeOutcome };
+        this.#waiting.get(id)?.(outcome);
+      }
+    });
+  }
+
+  /** Sends `request` to its node and resolves with the node's answer, a timeout, or the disconnect. */
+  invoke(request: InvokeRequest, signal: AbortSignal): Promise<InvokeOutcome> {
+    const id = this.deps.newId();
+    const { node, command, timeoutMs } = request;
+    const wire: Record<string, unknown> = { id, nodeId: node.nodeId, command, timeoutMs };
+    if (request.params !== undefined) wire.paramsJSON = JSON.stringify(request.params);
+    if (request.idempotencyKey) wire.idempotencyKey = request.idempotencyKey;
+    if (request.sessionKey) wire.sessionKey = request.sessionKey;
+    return new Promise((resolve) => {
+      const onAbort = () => settle(CANCELLED);
+      const timer = timeoutMs > 0
+        ? setTimeout(
+          () => settle({ ok: false, error: { code: "TIMEOUT", message: "node invoke timed out" } }),
+          timeoutMs,
+        )
+        : undefined;
+      const settle = (outcome: InvokeOutcome) => {
+        if (!this.#waiting.delete(id)) return;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      this.#waiting.set(id, settle);
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (signal.aborted) return onAbort();
+      const dispatch: Dispatch = { id, nodeId: node.nodeId, connId: node.connId, request: wire, timeoutMs };
+      this.deps.bus.publish({ event: DISPATCH, payload: dispatch, internal: true });
+    });
+  }
+
+  /**
+   * Takes a node's `node.invoke.result` from socket `connId`; false when no invoke of that node on that
+   * socket is waiting for it (late, or not its own).
+   */
+  result(connId: string, result: InvokeResult): boolean {
+    const handed = this.#handed.get(result.id);
+    if (!handed || handed.nodeId !== result.nodeId || handed.connId !== connId) return false;
+    const outcome: InvokeOutcome = { ok: result.ok };
+    if (result.payload !== undefined) outcome.payload = result.payload;
+    if (result.payloadJSON !== undefined) outcome.payloadJSON = result.payloadJSON;
+    if (result.error) outcome.error = result.error;
+    this.#settle(result.id, outcome);
+    return true;
+  }
+
+  /** Fails what this replica handed the node on `connId`, which has disconnected. */
+  disconnected(connId: string): void {
+    for (const [id, handed] of this.#handed) {
+      if (handed.connId !== connId) continue;
+      const message = `node disconnected (${handed.command})`;
+      this.#settle(id, { ok: false, error: { code: "DISCONNECTED", message } });
+    }
+  }
+
+  /** Stops listening, cancels what is still waiting and lets go of every timer. */
+  stop(): void {
+    this.#unsubscribe();
+    for (const settle of [...this.#waiting.values()]) settle(CANCELLED);
+    for (const handed of this.#handed.values()) clearTimeout(handed.timer);
+    this.#handed.clear();
+  }
+
+  /** On the replica holding the node's socket: remembers the invoke and sends the node its request. */
+  #relay(dispatch: Dispatch): void {
+    if (!this.deps.holds(dispatch.connId)) return;
+    const handed: Handed = {
+      nodeId: dispatch.nodeId,
+      connId: dispatch.connId,
+      command: String(dispatch.request.command),
+    };
+    if (dispatch.timeoutMs > 0) {
+      handed.timer = setTimeout(() => this.#handed.delete(dispatch.id), dispatch.timeoutMs + FORGET_GRACE_MS);
+    }
+    this.#handed.set(dispatch.id, handed);
+    this.deps.bus.publish({
+      event: "node.invoke.request",
+      payload: dispatch.request,
+      connIds: [dispatch.connId],
+    });
+  }
+
+  #settle(id: string, outcome: InvokeOutcome): void {
+    clearTimeout(this.#handed.get(id)?.timer);
+    this.#handed.delete(id);
+    this.deps.bus.publish({ event: SETTLED, payload: { id, outcome }, internal: true });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * This replica's connected nodes: the row each one gets in `stores.nodes` when its socket authenticates,
+ * refreshed while it stays (and when the config changes the command policy), removed when it leaves.
+ *
+ * @module
+ */
+import type { GatewayConfig } from "../config/schema.ts";
+import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "../state/nodes.ts";
+import type { ConnectedClient } from "../types.ts";
+import { effectiveCommands } from "./command-policy.ts";
+
+/** What the registry needs of the gateway. */
+export interface NodeRegistryDeps {
+  store: NodeStore;
+  config(): GatewayConfig;
+  now(): number;
+  logger: Logger;
+}
+
+/** The nodes whose sockets this replica holds, and their rows in the shared store. */
+export class NodeRegistry {
+  /** By connection id. */
+  readonly #local = new Map<string, NodeSession>();
+
+  /** Writes through `deps.store`. */
+  constructor(private readonly deps: NodeRegistryDeps) {}
+
+  /**
+   * Registers a socket that authenticated with role `node`. As the reference, a node needs a device
+   * identity: its node id is its device id.
+   */
+  async connected({ caller, connect }: ConnectedClient): Promise<void> {
+    if (caller.role !== "node") return;
+    if (!caller.deviceId) {
+      throw new GatewayError("NOT_PAIRED", "device identity required", {
+        details: { code: "DEVICE_IDENTITY_REQUIRED" },
+      });
+    }
+    const client = connect.client;
+    const session: NodeSession = {
+      nodeId: caller.deviceId,
+      connId: caller.connId,
+      clientId: client.id,
+      clientMode: client.mode,
+      displayName: client.displayName,
+      platform: client.platform,
+      version: client.version,
+      deviceFamily: client.deviceFamily,
+      modelIdentifier: client.modelIdentifier,
+      remoteIp: caller.remoteAddress,
+      caps: [...new Set(connect.caps ?? [])],
+      declaredCommands: [...new Set(connect.commands ?? [])],
+      commands: [],
+      permissions: booleans(connect.permissions),
+      pathEnv: typeof connect.pathEnv === "string" ? connect.pathEnv : undefined,
+      connectedAtMs: this.deps.now(),
+    };
+    for (const key of Object.keys(session) as (keyof NodeSession)[]) {
+      if (session[key] === undefined) delete session[key];
+    }
+    session.commands = effectiveCommands(this.deps.config(), session);
+    this.#local.set(caller.connId, session);
+    await this.deps.store.put(session, NODE_ROW_TTL_MS);
+    this.deps.logger.info("node connected", {
+      nodeId: session.nodeId,
+      connId: session.connId,
+      platform: session.platform,
+      commands: session.commands.length,
+    });
+  }
+
+  /** Forgets a node socket that closed; resolves once its row is gone (unless a newer socket owns it). */
+  async disconnected(connId: string): Promise<void> {
+    const session = this.#local.get(connId);
+    if (!session) return;
+    this.#local.delete(connId);
+    await this.deps.store.remove(session.nodeId, connId);
+    this.deps.logger.info("node disconnected", { nodeId: session.nodeId, connId });
+  }
+
+  /** The node on this replica's socket `connId`. */
+  local(connId: string): NodeSession | undefined {
+    return this.#local.get(connId);
+  }
+
+  /** Notes that the node on `connId` said it is alive, for `lastSeenAtMs` in `node.list`. */
+  async seen(connId: string, reason: string): Promise<boolean> {
+    const session = this.#local.get(connId);
+    if (!session) return false;
+    session.lastSeenAtMs = this.deps.now();
+    session.lastSeenReason = reason;
+    await this.#rewrite(session);
+    return true;
+  }
+
+  /** Writes every local row again: keeps them from expiring and applies the current command policy. */
+  async refresh(): Promise<void> {
+    for (const session of this.#local.values()) {
+      session.commands = effectiveCommands(this.deps.config(), session);
+      await this.#rewrite(session);
+    }
+  }
+
+  /**
+   * Puts a row again unless the node has since connected on another socket (here or on another
+   * replica): the older socket still answers what it was handed, but the row is the newer one's.
+   */
+  async #rewrite(session: NodeSession): Promise<void> {
+    const current = await this.deps.store.get(session.nodeId);
+    if (current && current.connId !== session.connId) return;
+    await this.deps.store.put(session, NODE_ROW_TTL_MS);
+  }
+}
+
+/** The boolean toggles of a `permissions` map; anything else a client put there is dropped. */
+function booleans(permissions: Record<string, unknown> | undefined): Record<string, boolean> | undefined {
+  if (!permissions) return undefined;
+  return Object.fromEntries(
+    Object.entries(permissions).filter((entry): entry is [string, boolean] => typeof entry[1] === "boolean"),
+  );
+}
