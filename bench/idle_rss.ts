@@ -74,7 +74,7 @@ async function runner(entry?: string): Promise<Sample[]> {
   const port = freePort();
   const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
     entry,
-    denoFlags,
+    denoFlags: entry ? ["--no-config"] : [],
   });
   try {
     await untilHealthy(`http://127.0.0.1:${port}/health`);
