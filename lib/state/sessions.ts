@@ -51,6 +51,8 @@ export interface SessionEntry {
   lastReadAt?: number;
   /** `provider/model` its turns run on instead of the agent's model (`sessions.patch` `model`). */
   modelOverride?: string;
+  /** A title `sessions.create` was given; unlike `label` it need not be unique. */
+  displayName?: string;
   /** `operator` when `sessions.create` made it; unset for sessions a turn opened. */
   createdVia?: "operator";
 }
