@@ -66,6 +66,9 @@ export function compactMethod(context: GatewayContext, runtime: AgentRuntime): A
           `Session ${target.key} has an active run; retry after it finishes.`,
         );
       }
+      if (params.maxLines === undefined && keptFrom(lines) < MIN_SUMMARISED_LINES) {
+        return answer({ ok: false, compacted: false, reason: NOTHING_TO_COMPACT });
+      }
       const outcome = params.maxLines !== undefined
         ? await trimTranscript(context.stores.transcripts, entry, lines, params.maxLines)
         : await summariseReporting(context, runtime, entry, lines, call.signal);

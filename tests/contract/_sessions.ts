@@ -105,14 +105,23 @@ export function sessionsContract(name: string, make: () => SessionStore | Promis
 
   test("patch sets and clears fields, checks the sessionId, keeps the rest", async (store) => {
     await store.put(entry("agent:main:a", { inputTokens: 4, label: "old", icon: "star" }));
-    const patched = await store.patch("agent:main:a", { label: "new", icon: null, pinnedAt: 7 });
+    const patched = await store.patch("agent:main:a", {
+      label: "new",
+      icon: null,
+      pinnedAt: 7,
+      color: undefined,
+    });
     const expected = entry("agent:main:a", { inputTokens: 4, label: "new", pinnedAt: 7 });
     assert.deepEqual(patched, expected);
     assert.deepEqual(await store.get("agent:main:a"), expected);
     assert.equal(await store.patch("agent:main:a", { label: "x" }, "another-session"), undefined);
     assert.equal(await store.patch("agent:main:none", { label: "x" }), undefined);
     assert.equal(await store.get("agent:main:none"), undefined);
-    const archived = await store.patch("agent:main:a", { archivedAt: 9 }, "sid-agent:main:a");
+    const archived = await store.patch(
+      "agent:main:a",
+      { archivedAt: 9, label: undefined },
+      "sid-agent:main:a",
+    );
     assert.equal(archived!.archivedAt, 9);
     assert.deepEqual(await store.get("agent:main:a"), { ...expected, archivedAt: 9 });
   });

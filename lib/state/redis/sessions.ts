@@ -91,8 +91,12 @@ export class RedisSessionStore implements SessionStore {
     patch: SessionPatch,
     expectedSessionId?: string,
   ): Promise<SessionEntry | undefined> {
-    const json = JSON.stringify(patch, (_, value) => value === undefined ? null : value);
-    const updated = await this.connection.eval(PATCH, [this.#key], [key, expectedSessionId ?? "", json]);
+    // An undefined field is left out (kept); null stays null (cleared).
+    const updated = await this.connection.eval(PATCH, [this.#key], [
+      key,
+      expectedSessionId ?? "",
+      JSON.stringify(patch),
+    ]);
     return updated ? JSON.parse(updated as string) : undefined;
   }
 
