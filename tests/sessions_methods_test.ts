@@ -190,16 +190,28 @@ Deno.test("sessions.patch: label, pinned, unread, archive with expectedSessionId
     assert.equal((cleared.entry as { icon?: string }).icon, undefined);
     assert.equal((cleared.entry as { unread: boolean }).unread, false);
 
+    // The UI's automatic "read" acknowledgement applies only while the unread mark is the one it saw.
+    const marked = await call(c, "sessions.patch", { key: "agent:main:p", unread: true });
+    const markedAt = (marked.entry as { markedUnreadAt: number }).markedUnreadAt;
+    const ack = { key: "agent:main:p", unread: false, expectedMarkedUnreadAt: markedAt - 1 };
+    assertMatchesSchema("SessionsPatchParams", ack);
+    const stale = await call(c, "sessions.patch", ack);
+    assert.equal((stale.entry as { unread: boolean }).unread, true, "a newer mark stands");
+    const acked = await call(c, "sessions.patch", { ...ack, expectedMarkedUnreadAt: markedAt });
+    assert.equal((acked.entry as { unread: boolean }).unread, false);
+    const mixed = await refused(c, "sessions.patch", { ...ack, label: "x" });
+    assert.equal(mixed.message, "expectedMarkedUnreadAt requires unread=false as the only mutation.");
+
     // Archiving names the transcript it means, as the reference insists.
     const bare = await refused(c, "sessions.patch", { key: "agent:main:p", archived: true });
     assert.equal(bare.message, "expectedSessionId required for session lifecycle patch: agent:main:p");
-    const stale = await refused(c, "sessions.patch", {
+    const changed = await refused(c, "sessions.patch", {
       key: "agent:main:p",
       archived: true,
       expectedSessionId: "nope",
     });
-    assert.equal(stale.message, "Session agent:main:p changed before patch. Retry.");
-    assert.deepEqual(stale.details, { reason: "session-changed" });
+    assert.equal(changed.message, "Session agent:main:p changed before patch. Retry.");
+    assert.deepEqual(changed.details, { reason: "session-changed" });
     await call(c, "sessions.patch", { key: "agent:main:p", archived: true, expectedSessionId: sessionId });
     assert.equal(
       (await call(c, "sessions.list", {})).count,

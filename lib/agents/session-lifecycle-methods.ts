@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { z } from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
@@ -29,6 +30,15 @@ import { sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { mainSessionKey } from "./session-keys.ts";
 import { targetSession } from "./session-target.ts";
+
+/** The fields a conditional read acknowledgement may carry besides `unread: false`. */
+const UNREAD_ACK_FIELDS = new Set([
+  "key",
+  "agentId",
+  "expectedSessionId",
+  "expectedMarkedUnreadAt",
+  "unread",
+]);
 
 function requireAdmin(call: ValidatedCall<unknown>): void {
   if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
@@ -81,6 +91,35 @@ export function sessionLifecycleMethods(context: GatewayContext, runtime: AgentR
   };
   const checkModel = (model: string | null | undefined) => {
     if (model) runtime.providers().resolve(model);
+  };
+
+  const patchResult = (entry: SessionEntry) => ({
+    ok: true as const,
+    key: entry.key,
+    entry: rowOf(entry),
+    resolved: resolvedModel(entry),
+  });
+  // The reference's conditional acknowledgement: `unread: false` alone, applied only while the session's
+  // unread mark is the one the client saw; a newer mark is left standing and the row answered as it is.
+  const acknowledgeRead = async (key: string, params: z.infer<typeof PatchParams>) => {
+    const others = givenFields(params).filter((name) => !UNREAD_ACK_FIELDS.has(name));
+    if (params.unread !== false || others.length) {
+      throw new GatewayError(
+        "INVALID_REQUEST",
+        "expectedMarkedUnreadAt requires unread=false as the only mutation.",
+      );
+    }
+    const entry = await sessions.get(key);
+    if (!entry) throw changedError(key, "patch");
+    if ((entry.markedUnreadAt ?? null) !== params.expectedMarkedUnreadAt) return patchResult(entry);
+    const read = await sessions.patch(
+      key,
+      { markedUnreadAt: null, lastReadAt: context.now() },
+      entry.sessionId,
+    );
+    if (!read) throw changedError(key, "patch");
+    changed(read, "patch");
+    return patchResult(read);
   };
 
   const create = defineMethod({
@@ -154,6 +193,7 @@ export function sessionLifecycleMethods(context: GatewayContext, runtime: AgentR
           `expectedSessionId required for session lifecycle patch: ${target.key}`,
         );
       }
+      if (params.expectedMarkedUnreadAt !== undefined) return await acknowledgeRead(target.key, params);
       checkModel(params.model);
       await assertLabelFree(params.label, target.key);
       const now = context.now();
@@ -174,7 +214,7 @@ export function sessionLifecycleMethods(context: GatewayContext, runtime: AgentR
       const entry = await sessions.patch(target.key, fields, params.expectedSessionId);
       if (!entry) throw changedError(target.key, "patch");
       changed(entry, "patch");
-      return { ok: true as const, key: entry.key, entry: rowOf(entry), resolved: resolvedModel(entry) };
+      return patchResult(entry);
     },
   });
 

@@ -66,12 +66,12 @@ export const PATCH_SUPPORTED = [
   "pinned",
   "unread",
   "model",
+  "expectedMarkedUnreadAt",
 ] as const;
 
 // deno-fmt-ignore
 const PATCH_UNSUPPORTED = [
-  "expectedLifecycleRevision", "expectedPermissionMode", "expectedToolOverrides", "expectedMarkedUnreadAt",
-  "boardFace", "statusNote", "attention", "ttlMinutes", "contextWindow", "thinkingLevel", "fastMode",
+  "expectedLifecycleRevision", "expectedPermissionMode", "expectedToolOverrides", "boardFace", "statusNote", "attention", "ttlMinutes", "contextWindow", "thinkingLevel", "fastMode",
   "toolOverrides", "verboseLevel", "traceLevel", "reasoningLevel", "responseUsage", "elevatedLevel",
   "execHost", "execSecurity", "execAsk", "execNode", "permissionMode", "completionOwnerSessionKey",
   "inheritedToolPolicyVersion", "inheritedToolAllow", "inheritedToolDeny", "sendPolicy", "groupActivation",
@@ -90,6 +90,8 @@ export const PatchParams = z.strictObject({
   pinned: z.boolean().optional(),
   unread: z.boolean().optional(),
   model: Nullable(z.string().min(1)),
+  // An automatic "read" acknowledgement: applied only while the unread mark is still this one.
+  expectedMarkedUnreadAt: Nullable(z.number().min(0)),
   ...unsupported(PATCH_UNSUPPORTED),
 });
 
