@@ -452,6 +452,15 @@ Deno.test("sessions.messages.subscribe sends a session's lines until unsubscribe
     assertMatchesSchema("SessionRow", described);
     assert.equal(described.derivedTitle, "first words here");
     assert.equal(described.lastMessagePreview, "main/m1 heard: unheard");
+    // Turns since the session was opened make it unread until the UI acknowledges it.
+    assert.equal(described.unread, true);
+    assert.equal(typeof described.lastActivityAt, "number");
+    const read = await call(c, "sessions.patch", {
+      key: "agent:main:watched",
+      unread: false,
+      expectedMarkedUnreadAt: null,
+    });
+    assert.equal((read.entry as { unread: boolean }).unread, false);
     assert.deepEqual(await call(c, "sessions.describe", { key: "agent:main:never" }), { session: null });
 
     await call(c, "sessions.patch", { key: "agent:main:watched", model: "alt/m2" });

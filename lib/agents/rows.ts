@@ -37,6 +37,7 @@ export interface SessionRow {
   unread: boolean;
   markedUnreadAt?: number;
   lastReadAt?: number;
+  lastActivityAt?: number;
   modelOverrideSource: "user" | null;
   createdVia?: "operator";
 }
@@ -83,7 +84,7 @@ export function sessionRow(
     // The reference's clients read these flags as booleans on every row, set or not.
     archived: entry.archivedAt !== undefined,
     pinned: entry.pinnedAt !== undefined,
-    unread: entry.markedUnreadAt !== undefined,
+    unread: isUnread(entry),
     modelOverrideSource: entry.modelOverride ? "user" : null,
   };
   const status = running ? "running" : entry.lastRunState;
@@ -102,7 +103,7 @@ export function sessionRow(
   return row;
 }
 
-/** Operator-set fields a row shows as stored. */
+/** Operator-set and activity fields a row shows as stored. */
 const ORGANISATION_FIELDS = [
   "label",
   "icon",
@@ -112,8 +113,15 @@ const ORGANISATION_FIELDS = [
   "pinnedAt",
   "markedUnreadAt",
   "lastReadAt",
+  "lastActivityAt",
   "createdVia",
 ] as const;
+
+/** Marked unread, or active since last read (since it was opened, if never read), as the reference's UI decides. */
+function isUnread(entry: SessionEntry): boolean {
+  const readAt = entry.lastReadAt ?? entry.createdAt;
+  return entry.markedUnreadAt !== undefined || (entry.lastActivityAt ?? 0) > readAt;
+}
 
 /** A transcript line on the wire. */
 export function historyMessage(entry: TranscriptEntry): HistoryMessage {

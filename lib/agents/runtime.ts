@@ -715,6 +715,7 @@ export class AgentRuntime {
       model: outcome.model,
       lastRunId: outcome.runId,
       lastRunState: endState(outcome),
+      lastActivityAt: outcome.endedAt,
       ...(preview ? { lastMessagePreview: preview.slice(0, 200) } : {}),
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,

@@ -49,6 +49,8 @@ export interface SessionEntry {
   markedUnreadAt?: number;
   /** When an operator last read it. */
   lastReadAt?: number;
+  /** When a run in it last ended: what makes it unread for an operator who read it before. */
+  lastActivityAt?: number;
   /** `provider/model` its turns run on instead of the agent's model (`sessions.patch` `model`). */
   modelOverride?: string;
   /** A title `sessions.create` was given; unlike `label` it need not be unique. */
@@ -105,6 +107,8 @@ export interface SessionRunUpdate {
   lastRunState: RunEndState;
   /** The start of the reply (or of the input when there was none). */
   lastMessagePreview?: string;
+  /** When the run ended, as activity an operator has not read yet. */
+  lastActivityAt?: number;
   /** Input tokens this run used, added to the session's total. */
   inputTokens: number;
   /** Output tokens this run used, added to the session's total. */
