@@ -12,6 +12,8 @@ import { runMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
 import { AGENT_RUNTIME } from "./service.ts";
 import { SessionSubscribers, sessionSubscriptionMethods } from "./session-events.ts";
+import { compactMethod } from "./compaction.ts";
+import { sessionLifecycleMethods } from "./session-lifecycle-methods.ts";
 import { sessionMethods } from "./session-methods.ts";
 import { agentUiMethods } from "./ui-methods.ts";
 
@@ -81,11 +83,20 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       });
       const subscribers = new SessionSubscribers(context.topics);
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
-      context.declareEvents(["agent", "chat", "sessions.changed", "session.message", "session.tool"]);
+      context.declareEvents([
+        "agent",
+        "chat",
+        "sessions.changed",
+        "session.message",
+        "session.tool",
+        "session.operation",
+      ]);
       const sessions = sessionMethods(context, runtime);
       const methods = [
         ...runMethods(context, runtime),
         ...sessions,
+        ...sessionLifecycleMethods(context, runtime),
+        compactMethod(context, runtime),
         ...sessionSubscriptionMethods(runtime, subscribers),
         ...agentUiMethods(context, runtime, sessions.find((m) => m.name === "chat.history")!),
       ];

@@ -10,10 +10,13 @@
  * @module
  */
 import {
+  applyPatch,
   applyRun,
+  compacted,
   type NewTranscriptEntry,
   numbered,
   type SessionEntry,
+  type SessionPatch,
   type SessionRunUpdate,
   type SessionStore,
   type TranscriptEntry,
@@ -95,6 +98,43 @@ export class JsonlTranscriptLog implements TranscriptStore {
     });
   }
 
+  /** Rewrites the transcript with the lines up to `through` replaced; the swap is a rename, so atomic. */
+  async compact(
+    ref: TranscriptRef,
+    through: number,
+    replacement: readonly NewTranscriptEntry[],
+  ): Promise<TranscriptEntry[]> {
+    const path = this.#path(ref);
+    return await this.#serially(path, async () => {
+      const current = this.#cache.get(path) ?? await readLines<TranscriptEntry>(this.files, path);
+      const lines = compacted(current, through, replacement);
+      this.#cache.delete(path);
+      const temp = `${path}.compact`;
+      // A temp file left by a crash mid-compaction holds nothing the transcript lacks.
+      await this.files.remove(temp);
+      await this.files.writeSynced(
+        temp,
+        lines.map((line) => JSON.stringify(line) + "\n").join(""),
+        "create-new",
+      );
+      await this.files.rename(temp, path);
+      this.#remember(path, lines);
+      return lines.map((e) => ({ ...e }));
+    });
+  }
+
+  /** Renames the file aside (`<sessionId>.jsonl.deleted.<time>`, as OpenClaw names archives). */
+  async archive(ref: TranscriptRef): Promise<string | undefined> {
+    const path = this.#path(ref);
+    return await this.#serially(path, async () => {
+      this.#cache.delete(path);
+      if (await this.files.readText(path) === undefined) return undefined;
+      const archived = `${path}.deleted.${new Date().toISOString().replaceAll(":", "-")}`;
+      await this.files.rename(path, archived);
+      return archived;
+    });
+  }
+
   #serially<T>(path: string, task: () => Promise<T>): Promise<T> {
     const run = (this.#queues.get(path) ?? Promise.resolve()).then(task);
     const tail = run.then(() => {}, () => {});
@@ -114,6 +154,12 @@ export class JsonlTranscriptLog implements TranscriptStore {
   #path(ref: TranscriptRef): string {
     return `${this.stateDir}/agents/${safeSegment(ref.agentId)}/sessions/${safeSegment(ref.sessionId)}.jsonl`;
   }
+}
+
+/** The log line that records a deleted session. */
+interface Tombstone {
+  key: string;
+  deleted: true;
 }
 
 /** Session metadata as an append-only JSONL log, held in memory after the first load. */
@@ -153,10 +199,48 @@ export class JsonlSessionLog implements SessionStore {
     return { ...next };
   }
 
+  /** Stores `entry` unless its key is taken, durably before resolving. */
+  async create(entry: SessionEntry): Promise<{ entry: SessionEntry; created: boolean }> {
+    const entries = await this.#load();
+    const existing = entries.get(entry.key);
+    if (existing) return { entry: { ...existing }, created: false };
+    await this.#write(entries, entry);
+    return { entry: { ...entry }, created: true };
+  }
+
+  async patch(
+    key: string,
+    patch: SessionPatch,
+    expectedSessionId?: string,
+  ): Promise<SessionEntry | undefined> {
+    const entries = await this.#load();
+    const next = applyPatch(entries.get(key), patch, expectedSessionId);
+    if (!next) return undefined;
+    await this.#write(entries, next);
+    return { ...next };
+  }
+
+  /** Removes the session; the log records it as a tombstone line (`{ key, deleted: true }`). */
+  async delete(key: string, expectedSessionId?: string): Promise<SessionEntry | undefined> {
+    const entries = await this.#load();
+    const entry = entries.get(key);
+    if (!entry || (expectedSessionId !== undefined && entry.sessionId !== expectedSessionId)) {
+      return undefined;
+    }
+    entries.delete(key);
+    await this.#append({ key, deleted: true });
+    return entry;
+  }
+
   /** Updates the map at once (callers read it with no await before), then queues the durable line. */
   async #write(entries: Map<string, SessionEntry>, entry: SessionEntry): Promise<void> {
     entries.set(entry.key, { ...entry });
-    const write = this.#tail.then(() => appendDurably(this.files, this.#path, [entry]));
+    await this.#append(entry);
+  }
+
+  /** Appends one line after every write queued before it. */
+  async #append(line: SessionEntry | Tombstone): Promise<void> {
+    const write = this.#tail.then(() => appendDurably(this.files, this.#path, [line]));
     this.#tail = write.catch(() => {});
     await write;
   }
@@ -166,14 +250,15 @@ export class JsonlSessionLog implements SessionStore {
   }
 
   async #read(): Promise<Map<string, SessionEntry>> {
-    const lines = await readLines<SessionEntry>(this.files, this.#path);
+    const lines = await readLines<SessionEntry | Tombstone>(this.files, this.#path);
     const entries = new Map<string, SessionEntry>();
     for (const line of lines) {
       if (typeof line?.key !== "string") continue;
       // Keys are folded to lower case now (as the reference stores them); older mixed-case lines are
       // folded on load so their sessions stay reachable.
       const key = line.key.toLowerCase();
-      entries.set(key, key === line.key ? line : { ...line, key });
+      if ("deleted" in line) entries.delete(key);
+      else entries.set(key, key === line.key ? line : { ...line, key });
     }
     // Rewrite the log without superseded lines once they dominate it; rename keeps it atomic.
     if (lines.length > 2 * entries.size + 100) {

@@ -62,6 +62,8 @@ export {
   type NewTranscriptEntry,
   type RunEndState,
   type SessionEntry,
+  type SessionPatch,
+  type SessionPatchField,
   type SessionRunUpdate,
   type SessionStore,
   type TranscriptEntry,

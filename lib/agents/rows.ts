@@ -23,6 +23,23 @@ export interface SessionRow {
   outputTokens: number;
   totalTokens: number;
   lastMessagePreview?: string;
+  hasActiveRun: boolean;
+  activeRunIds?: string[];
+  label?: string;
+  displayName?: string;
+  icon?: string;
+  color?: string;
+  category?: string;
+  archived: boolean;
+  archivedAt?: number;
+  pinned: boolean;
+  pinnedAt?: number;
+  unread: boolean;
+  markedUnreadAt?: number;
+  lastReadAt?: number;
+  lastActivityAt?: number;
+  modelOverrideSource: "user" | null;
+  createdVia?: "operator";
 }
 
 /** A transcript line as `chat.history` returns it. */
@@ -46,8 +63,12 @@ export function splitModelRef(ref: string): { modelProvider: string; model: stri
     : { modelProvider: "", model: ref };
 }
 
-/** The row of a session; `running` when it has a run in flight. */
-export function sessionRow(entry: SessionEntry, running: boolean): SessionRow {
+/** The row of a session; `running` when it has a run in flight (`activeRunIds`, when the caller knows them). */
+export function sessionRow(
+  entry: SessionEntry,
+  running: boolean,
+  activeRunIds?: readonly string[],
+): SessionRow {
   const row: SessionRow = {
     key: entry.key,
     kind: "direct",
@@ -59,13 +80,47 @@ export function sessionRow(entry: SessionEntry, running: boolean): SessionRow {
     inputTokens: entry.inputTokens,
     outputTokens: entry.outputTokens,
     totalTokens: entry.inputTokens + entry.outputTokens,
+    hasActiveRun: running,
+    // The reference's clients read these flags as booleans on every row, set or not.
+    archived: entry.archivedAt !== undefined,
+    pinned: entry.pinnedAt !== undefined,
+    unread: isUnread(entry),
+    modelOverrideSource: entry.modelOverride ? "user" : null,
   };
   const status = running ? "running" : entry.lastRunState;
   if (status) row.status = status;
+  if (activeRunIds) row.activeRunIds = [...activeRunIds];
   if (entry.lastRunId) row.lastRunId = entry.lastRunId;
-  if (entry.model) Object.assign(row, splitModelRef(entry.model));
+  // The model the next turn runs on: the session's own choice, else the one its last run used.
+  const model = entry.modelOverride ?? entry.model;
+  if (model) Object.assign(row, splitModelRef(model));
   if (entry.lastMessagePreview) row.lastMessagePreview = entry.lastMessagePreview;
+  const name = entry.label ?? entry.displayName;
+  if (name) row.displayName = name;
+  for (const field of ORGANISATION_FIELDS) {
+    if (entry[field] !== undefined) Object.assign(row, { [field]: entry[field] });
+  }
   return row;
+}
+
+/** Operator-set and activity fields a row shows as stored. */
+const ORGANISATION_FIELDS = [
+  "label",
+  "icon",
+  "color",
+  "category",
+  "archivedAt",
+  "pinnedAt",
+  "markedUnreadAt",
+  "lastReadAt",
+  "lastActivityAt",
+  "createdVia",
+] as const;
+
+/** Marked unread, or active since last read (since it was opened, if never read), as the reference's UI decides. */
+function isUnread(entry: SessionEntry): boolean {
+  const readAt = entry.lastReadAt ?? entry.createdAt;
+  return entry.markedUnreadAt !== undefined || (entry.lastActivityAt ?? 0) > readAt;
 }
 
 /** A transcript line on the wire. */

@@ -42,14 +42,23 @@ export function bridgeRunEvents(
   });
 }
 
-/** Tells the `sessions.subscribe` sockets that a session's list row or transcript changed. */
-export function publishSessionsChanged(bus: EventBus, sessionKey: string, reason: string, ts: number): void {
+/**
+ * Tells the `sessions.subscribe` sockets that a session's list row or transcript changed; `extra` adds
+ * the reference's fields (`agentId`, the `session` row, ...). With no key it says the list changed.
+ */
+export function publishSessionsChanged(
+  bus: EventBus,
+  sessionKey: string | undefined,
+  reason: string,
+  ts: number,
+  extra: Record<string, unknown> = {},
+): void {
   bus.publish({
     event: "sessions.changed",
-    payload: { sessionKey, reason, ts },
+    payload: sessionKey === undefined ? { reason, ts, ...extra } : { sessionKey, ...extra, reason, ts },
     scope: "operator.read",
     topics: [SESSIONS_TOPIC],
-    sessionKey,
+    ...(sessionKey === undefined ? {} : { sessionKey }),
   });
 }
 

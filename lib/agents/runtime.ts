@@ -380,6 +380,18 @@ export class AgentRuntime {
     return runIds;
   }
 
+  /** Aborts the session's runs on every replica and waits for those of this one to end. */
+  async stopRuns(key: string): Promise<void> {
+    const running = this.runs.active(key);
+    await this.abort(key);
+    await Promise.all(running.map((run) => run.done));
+  }
+
+  /** Whether a turn of the session runs or waits on any replica. */
+  async hasActiveRun(key: string): Promise<boolean> {
+    return this.busy(key) || (await this.options.stores.runs.active(key)).length > 0;
+  }
+
   /** The stored session with this full key, or `undefined` when there is none. */
   session(key: string): Promise<SessionEntry | undefined> {
     return this.options.stores.sessions.get(key);
@@ -400,9 +412,7 @@ export class AgentRuntime {
    * are aborted and awaited first, so none of them writes into the new session.
    */
   async resetSession(key: string, agentId: string): Promise<SessionEntry> {
-    const running = this.runs.active(key);
-    await this.abort(key);
-    await Promise.all(running.map((run) => run.done));
+    await this.stopRuns(key);
     const now = this.options.now();
     const previous = await this.options.stores.sessions.get(key);
     const entry: SessionEntry = {
@@ -415,6 +425,10 @@ export class AgentRuntime {
       outputTokens: 0,
     };
     if (previous?.model) entry.model = previous.model;
+    // A reset starts a new transcript, not a new session: what the operator set on it stays.
+    for (const field of KEPT_ON_RESET) {
+      if (previous?.[field] !== undefined) Object.assign(entry, { [field]: previous[field] });
+    }
     await this.options.stores.sessions.put(entry);
     return entry;
   }
@@ -473,6 +487,10 @@ export class AgentRuntime {
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
     const { session, created } = await this.#openSession(info, agent.id, startedAt);
+    // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
+    if (input.model === undefined && session.modelOverride) {
+      modelRef = this.providers().resolve(session.modelOverride).ref;
+    }
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const context = input.context ?? "session";
     const prior = context === "session" && !info.ephemeral && !created
@@ -699,6 +717,7 @@ export class AgentRuntime {
       model: outcome.model,
       lastRunId: outcome.runId,
       lastRunState: endState(outcome),
+      lastActivityAt: outcome.endedAt,
       ...(preview ? { lastMessagePreview: preview.slice(0, 200) } : {}),
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
@@ -752,6 +771,19 @@ export class AgentRuntime {
     }
   }
 }
+
+/** The session fields an operator set that outlive a reset. */
+const KEPT_ON_RESET = [
+  "label",
+  "displayName",
+  "icon",
+  "color",
+  "category",
+  "pinnedAt",
+  "archivedAt",
+  "modelOverride",
+  "createdVia",
+] as const;
 
 function endState(outcome: RunOutcome): RunEndState {
   if (outcome.status === "ok") return "done";

@@ -70,6 +70,28 @@ export function publishSessionMessage(bus: EventBus, run: RunInfo, entry: Transc
   });
 }
 
+/** A `session.operation` event: a compaction starting or ending (`completed`, `reason` at the end). */
+export interface SessionOperation {
+  operationId: string;
+  phase: "start" | "end";
+  sessionKey: string;
+  agentId: string;
+  ts: number;
+  completed?: boolean;
+  reason?: string;
+}
+
+/** Tells the session's subscribers and the `sessions.subscribe` sockets about a compaction's progress. */
+export function publishSessionOperation(bus: EventBus, operation: SessionOperation): void {
+  bus.publish({
+    event: "session.operation",
+    payload: { operation: "compact", ...operation },
+    scope: "operator.read",
+    topics: [SESSIONS_TOPIC, sessionTopic(operation.sessionKey)],
+    sessionKey: operation.sessionKey,
+  });
+}
+
 /** Sends a run's `tool` stream event (the `agent` payload plus the session key) to tool subscribers. */
 export function publishSessionTool(bus: EventBus, run: RunInfo, agentPayload: Record<string, unknown>): void {
   bus.publish({

@@ -10,6 +10,7 @@ import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { visibleHistory } from "./heartbeat-history.ts";
 import { publishSessionsChanged } from "./run-events.ts";
+import type { SessionEntry } from "../state/sessions.ts";
 import { historyMessage, sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { targetSession } from "./session-target.ts";
@@ -31,6 +32,9 @@ const SessionsListParams = z.looseObject({
   offset: z.number().int().nonnegative().optional(),
   agentId: z.string().min(1).optional(),
   search: z.string().optional(),
+  label: z.string().min(1).max(512).optional(),
+  // Live sessions by default, as the reference lists them; `true` for the archived ones, `all` for both.
+  archived: z.union([z.boolean(), z.literal("all")]).optional(),
 });
 
 const SessionKeyParams = z.looseObject({
@@ -47,7 +51,10 @@ export function sessionMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
 ): AnyMethod[] {
-  const isRunning = (key: string) => runtime.runs.active(key).length > 0;
+  const rowOf = (entry: SessionEntry) => {
+    const active = runtime.runs.active(entry.key).map((run) => run.runId);
+    return sessionRow(entry, active.length > 0, active);
+  };
 
   const chatHistory = defineMethod({
     name: "chat.history",
@@ -92,9 +99,14 @@ export function sessionMethods(
     result: z.object({ count: z.number(), sessions: z.array(SessionRow) }),
     handler: async ({ params }) => {
       const search = params.search?.toLowerCase();
+      const archived = params.archived ?? false;
       const all = (await runtime.listSessions())
         .filter((s) => !params.agentId || s.agentId === params.agentId)
-        .filter((s) => !search || s.key.toLowerCase().includes(search))
+        .filter((s) => archived === "all" || (s.archivedAt !== undefined) === archived)
+        .filter((s) => !params.label || s.label === params.label)
+        .filter((s) =>
+          !search || [s.key, s.label, s.displayName].some((t) => t?.toLowerCase().includes(search))
+        )
         .sort((a, b) => b.updatedAt - a.updatedAt);
       const limit = params.limit ?? DEFAULT_SESSIONS_LIMIT;
       const offset = params.offset ?? 0;
@@ -111,7 +123,7 @@ export function sessionMethods(
         hasMore,
         owners: [],
         defaults: splitModelRef(agent.model),
-        sessions: page.map((s) => sessionRow(s, isRunning(s.key))),
+        sessions: page.map(rowOf),
       };
     },
   });
@@ -127,7 +139,7 @@ export function sessionMethods(
       if (!entry) {
         throw new GatewayError("NOT_FOUND", `no session '${target.key}'`, { details: { key: target.key } });
       }
-      return { key: target.key, session: sessionRow(entry, isRunning(target.key)) };
+      return { key: target.key, session: rowOf(entry) };
     },
   });
 

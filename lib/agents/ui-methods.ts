@@ -9,12 +9,32 @@
 import { z } from "zod";
 import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
-import { sessionRow } from "./rows.ts";
+import type { SessionEntry } from "../state/sessions.ts";
+import { sessionRow, splitModelRef } from "./rows.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import { targetSession } from "./session-target.ts";
 
 const AgentRef = z.strictObject({ agentId: z.string().min(1).optional(), sessionKey: z.string().optional() });
 const SessionRef = z.strictObject({ sessionKey: z.string().min(1), agentId: z.string().min(1).optional() });
+
+const DescribeParams = z.strictObject({
+  key: z.string().min(1),
+  // Not in the protocol's schema; this gateway's own clients name the agent of a short key with it.
+  agentId: z.string().min(1).optional(),
+  includeDerivedTitles: z.boolean().optional(),
+  includeLastMessage: z.boolean().optional(),
+});
+
+/** How long a title derived from the first message may be. */
+const DERIVED_TITLE_LENGTH = 60;
+
+/** The session's first user line, cut to a title's length; none before the first message. */
+async function firstUserLine(runtime: AgentRuntime, entry: SessionEntry): Promise<string | undefined> {
+  const first = (await runtime.transcript(entry)).find((line) => line.role === "user");
+  const text = first?.content.replace(/\s+/g, " ").trim();
+  if (!text) return undefined;
+  return text.length > DERIVED_TITLE_LENGTH ? `${text.slice(0, DERIVED_TITLE_LENGTH - 1)}…` : text;
+}
 
 const ChatStartupParams = z.looseObject({
   sessionKey: z.string().min(1).optional(),
@@ -68,7 +88,12 @@ export function agentUiMethods(
         agentId: z.string().min(1).optional(),
         sessionKey: z.string().min(1).optional(),
       }),
-      handler: ({ params }) => metadata(runtime, agentOf(params.sessionKey, params.agentId)),
+      handler: async ({ params }) => {
+        const agentId = agentOf(params.sessionKey, params.agentId);
+        if (!params.sessionKey) return metadata(runtime, agentId);
+        const key = targetSession(runtime, params.sessionKey, params.agentId).key;
+        return metadata(runtime, agentId, await runtime.session(key));
+      },
     }),
     defineMethod({
       name: "chat.startup",
@@ -82,9 +107,21 @@ export function agentUiMethods(
           params: { sessionKey, agentId: call.params.agentId, limit: call.params.limit },
         }) as Record<string, unknown>;
         const resolved = targetSession(runtime, sessionKey, call.params.agentId);
+        const entry = await runtime.session(resolved.key);
+        const active = runtime.runs.active(resolved.key).map((run) => run.runId);
         return {
           ...history,
-          metadata: metadata(runtime, resolved.agentId),
+          // The reference's startup carries the session's whole row; history's own fields stay on top.
+          ...(entry
+            ? {
+              sessionInfo: {
+                ...sessionRow(entry, active.length > 0, active),
+                ...(history.sessionInfo as Record<string, unknown>),
+              },
+            }
+            : {}),
+          defaults: splitModelRef(runtime.agents().get(resolved.agentId).model),
+          metadata: metadata(runtime, resolved.agentId, entry),
           resolution: { ok: true, key: resolved.key, agentId: resolved.agentId },
         };
       },
@@ -92,11 +129,20 @@ export function agentUiMethods(
     defineMethod({
       name: "sessions.describe",
       scope: "operator.read",
-      params: z.looseObject({ key: z.string().min(1), agentId: z.string().min(1).optional() }),
+      params: DescribeParams,
       handler: async ({ params }) => {
         const target = targetSession(runtime, params.key, params.agentId);
         const entry = await runtime.session(target.key);
-        return { session: entry ? sessionRow(entry, runtime.runs.active(target.key).length > 0) : null };
+        if (!entry) return { session: null };
+        const active = runtime.runs.active(target.key).map((run) => run.runId);
+        const row: Record<string, unknown> = { ...sessionRow(entry, active.length > 0, active) };
+        if (params.includeDerivedTitles) {
+          const title = entry.label ?? entry.displayName ?? await firstUserLine(runtime, entry);
+          if (title) row.derivedTitle = title;
+        }
+        // The preview is part of every row here; a caller that did not ask for it does not get it.
+        if (!params.includeLastMessage) delete row.lastMessagePreview;
+        return { session: row };
       },
     }),
     defineMethod({
@@ -143,13 +189,25 @@ export function agentUiMethods(
   ];
 }
 
-/** What chat shows about an agent: its model, from the catalog. */
-function metadata(runtime: AgentRuntime, agentId: string): Record<string, unknown> {
+/**
+ * What chat shows about an agent, or about one of its sessions: the model its next turn runs on (the
+ * session's own choice first), the models configured to pick from, and the reference's flags, each at
+ * this gateway's truthful value: no slash commands in chat, no swarm, no sign-in accounts to choose.
+ */
+function metadata(runtime: AgentRuntime, agentId: string, session?: SessionEntry): Record<string, unknown> {
   const agent = runtime.agents().get(agentId);
-  const slash = agent.model.indexOf("/");
-  return {
+  const result: Record<string, unknown> = {
     agentId: agent.id,
-    modelProvider: agent.model.slice(0, slash),
-    model: agent.model.slice(slash + 1),
+    ...splitModelRef(session?.modelOverride ?? agent.model),
+    models: runtime.providers().configuredModels().map((m) => ({
+      id: m.id,
+      name: m.name ?? m.id,
+      provider: m.provider,
+    })),
+    commands: [],
+    swarmEnabled: false,
+    accountSelection: { kind: "automatic", label: "Automatic account selection" },
   };
+  if (session) result.runtimeSelectionLocked = false;
+  return result;
 }

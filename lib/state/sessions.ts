@@ -33,6 +33,61 @@ export interface SessionEntry {
   outputTokens: number;
   /** The first 200 characters of the last reply (or of the last input when there was no reply). */
   lastMessagePreview?: string;
+  /** The name an operator gave it, unique among sessions (`sessions.create` / `sessions.patch`). */
+  label?: string;
+  /** An operator's icon for it in the session list. */
+  icon?: string;
+  /** An operator's colour for it in the session list. */
+  color?: string;
+  /** The operator's group it is filed under in the session list. */
+  category?: string;
+  /** When it was pinned; unset while it is not. */
+  pinnedAt?: number;
+  /** When it was archived; unset while it is live. */
+  archivedAt?: number;
+  /** When an operator marked it unread; unset once it is read. */
+  markedUnreadAt?: number;
+  /** When an operator last read it. */
+  lastReadAt?: number;
+  /** When a run in it last ended: what makes it unread for an operator who read it before. */
+  lastActivityAt?: number;
+  /** `provider/model` its turns run on instead of the agent's model (`sessions.patch` `model`). */
+  modelOverride?: string;
+  /** A title `sessions.create` was given; unlike `label` it need not be unique. */
+  displayName?: string;
+  /** `operator` when `sessions.create` made it; unset for sessions a turn opened. */
+  createdVia?: "operator";
+}
+
+/** The session fields an operator may change in place (`sessions.patch`, archive, read marks). */
+export type SessionPatchField =
+  | "label"
+  | "icon"
+  | "color"
+  | "category"
+  | "pinnedAt"
+  | "archivedAt"
+  | "markedUnreadAt"
+  | "lastReadAt"
+  | "modelOverride"
+  | "updatedAt";
+
+/** A change to those fields: a value replaces the field, `null` clears it, an absent field stays. */
+export type SessionPatch = { [F in SessionPatchField]?: SessionEntry[F] | null };
+
+/** `entry` with `patch` applied; `undefined` when it is missing or no longer has `expectedSessionId`. */
+export function applyPatch(
+  entry: SessionEntry | undefined,
+  patch: SessionPatch,
+  expectedSessionId?: string,
+): SessionEntry | undefined {
+  if (!entry || (expectedSessionId !== undefined && entry.sessionId !== expectedSessionId)) return undefined;
+  const next: Record<string, unknown> = { ...entry };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === null) delete next[field];
+    else if (value !== undefined) next[field] = value;
+  }
+  return next as unknown as SessionEntry;
 }
 
 /**
@@ -52,6 +107,8 @@ export interface SessionRunUpdate {
   lastRunState: RunEndState;
   /** The start of the reply (or of the input when there was none). */
   lastMessagePreview?: string;
+  /** When the run ended, as activity an operator has not read yet. */
+  lastActivityAt?: number;
   /** Input tokens this run used, added to the session's total. */
   inputTokens: number;
   /** Output tokens this run used, added to the session's total. */
@@ -71,6 +128,21 @@ export interface SessionStore {
    * `undefined` (and no change) when the session is gone or its `sessionId` is no longer the run's.
    */
   recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined>;
+  /**
+   * Stores `entry` unless a session with its key exists, as one atomic step; returns the session now
+   * stored under the key and whether it is the new one.
+   */
+  create(entry: SessionEntry): Promise<{ entry: SessionEntry; created: boolean }>;
+  /**
+   * Applies `patch` ({@link applyPatch}) as one atomic step and returns the session as it is now;
+   * `undefined` (and no change) when it is missing or its `sessionId` is not `expectedSessionId`.
+   */
+  patch(key: string, patch: SessionPatch, expectedSessionId?: string): Promise<SessionEntry | undefined>;
+  /**
+   * Removes the session as one atomic step and returns it; `undefined` (and no change) when it is
+   * missing or its `sessionId` is not `expectedSessionId`. Its transcripts are the caller's to archive.
+   */
+  delete(key: string, expectedSessionId?: string): Promise<SessionEntry | undefined>;
 }
 
 /** A session with a finished run applied, or `undefined` when the run's transcript is not current. */
@@ -130,6 +202,32 @@ export interface TranscriptStore {
   append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]>;
   /** Every line of the transcript in `seq` order; none for a transcript never written. */
   read(ref: TranscriptRef): Promise<TranscriptEntry[]>;
+  /**
+   * Replaces the lines numbered up to `through` with `replacement` as one atomic step, and numbers the
+   * result again from 1 (lines appended meanwhile are kept, after the replacement). Returns the
+   * transcript as it is now.
+   */
+  compact(
+    ref: TranscriptRef,
+    through: number,
+    replacement: readonly NewTranscriptEntry[],
+  ): Promise<TranscriptEntry[]>;
+  /**
+   * Takes the transcript out of use: it reads as empty afterwards. Returns where its lines were kept
+   * (a file or key name), or `undefined` when it had none or the store keeps no archive.
+   */
+  archive(ref: TranscriptRef): Promise<string | undefined>;
+}
+
+/** `lines` with those numbered up to `through` replaced by `replacement`, numbered again from 1. */
+export function compacted(
+  lines: readonly TranscriptEntry[],
+  through: number,
+  replacement: readonly NewTranscriptEntry[],
+): TranscriptEntry[] {
+  const kept: NewTranscriptEntry[] = lines.filter((line) => line.seq > through)
+    .map(({ seq: _, ...line }) => line);
+  return numbered(undefined, [...replacement, ...kept]);
 }
 
 /** `entries` numbered to follow a transcript whose last line is `last`. */
@@ -168,6 +266,30 @@ export class MemorySessionStore implements SessionStore {
     if (next) this.#entries.set(key, next);
     return Promise.resolve(next && { ...next });
   }
+
+  /** Stores a copy of `entry` unless its key is taken; returns a copy of the stored session. */
+  create(entry: SessionEntry): Promise<{ entry: SessionEntry; created: boolean }> {
+    const existing = this.#entries.get(entry.key);
+    if (!existing) this.#entries.set(entry.key, { ...entry });
+    return Promise.resolve({ entry: { ...(existing ?? entry) }, created: !existing });
+  }
+
+  /** Applies `patch` ({@link applyPatch}) and returns a copy of the result. */
+  patch(key: string, patch: SessionPatch, expectedSessionId?: string): Promise<SessionEntry | undefined> {
+    const next = applyPatch(this.#entries.get(key), patch, expectedSessionId);
+    if (next) this.#entries.set(key, next);
+    return Promise.resolve(next && { ...next });
+  }
+
+  /** Removes the session and returns it, unless it is missing or has another `sessionId`. */
+  delete(key: string, expectedSessionId?: string): Promise<SessionEntry | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry || (expectedSessionId !== undefined && entry.sessionId !== expectedSessionId)) {
+      return Promise.resolve(undefined);
+    }
+    this.#entries.delete(key);
+    return Promise.resolve(entry);
+  }
 }
 
 /** Transcripts in process memory; gone on restart. */
@@ -187,5 +309,23 @@ export class MemoryTranscriptStore implements TranscriptStore {
   /** Copies of the transcript's lines in `seq` order. */
   read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
     return Promise.resolve((this.#lines.get(`${ref.agentId}/${ref.sessionId}`) ?? []).map((e) => ({ ...e })));
+  }
+
+  /** Replaces the lines up to `through` ({@link compacted}) and returns copies of the result. */
+  compact(
+    ref: TranscriptRef,
+    through: number,
+    replacement: readonly NewTranscriptEntry[],
+  ): Promise<TranscriptEntry[]> {
+    const key = `${ref.agentId}/${ref.sessionId}`;
+    const lines = compacted(this.#lines.get(key) ?? [], through, replacement);
+    this.#lines.set(key, lines);
+    return Promise.resolve(lines.map((e) => ({ ...e })));
+  }
+
+  /** Forgets the transcript: memory keeps no archive, so there is no place to name. */
+  archive(ref: TranscriptRef): Promise<string | undefined> {
+    this.#lines.delete(`${ref.agentId}/${ref.sessionId}`);
+    return Promise.resolve(undefined);
   }
 }

@@ -89,6 +89,67 @@ export function sessionsContract(name: string, make: () => SessionStore | Promis
     assert.deepEqual(await store.get("agent:main:a"), entry("agent:main:a", { sessionId: "after-reset" }));
   });
 
+  test("create stores a new session once; a second create returns the first", async (store) => {
+    const first = await store.create(entry("agent:main:a", { label: "one" }));
+    assert.deepEqual(first, { entry: entry("agent:main:a", { label: "one" }), created: true });
+    const again = await store.create(entry("agent:main:a", { sessionId: "other" }));
+    assert.deepEqual(again, { entry: entry("agent:main:a", { label: "one" }), created: false });
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.create(entry("agent:main:b", { sessionId: `s${i}` }))),
+    );
+    assert.equal(racing.filter((r) => r.created).length, 1);
+    const winner = racing.find((r) => r.created)!.entry.sessionId;
+    assert.ok(racing.every((r) => r.entry.sessionId === winner));
+    assert.equal((await store.get("agent:main:b"))!.sessionId, winner);
+  });
+
+  test("patch sets and clears fields, checks the sessionId, keeps the rest", async (store) => {
+    await store.put(entry("agent:main:a", { inputTokens: 4, label: "old", icon: "star" }));
+    const patched = await store.patch("agent:main:a", {
+      label: "new",
+      icon: null,
+      pinnedAt: 7,
+      color: undefined,
+    });
+    const expected = entry("agent:main:a", { inputTokens: 4, label: "new", pinnedAt: 7 });
+    assert.deepEqual(patched, expected);
+    assert.deepEqual(await store.get("agent:main:a"), expected);
+    assert.equal(await store.patch("agent:main:a", { label: "x" }, "another-session"), undefined);
+    assert.equal(await store.patch("agent:main:none", { label: "x" }), undefined);
+    assert.equal(await store.get("agent:main:none"), undefined);
+    const archived = await store.patch(
+      "agent:main:a",
+      { archivedAt: 9, label: undefined },
+      "sid-agent:main:a",
+    );
+    assert.equal(archived!.archivedAt, 9);
+    assert.deepEqual(await store.get("agent:main:a"), { ...expected, archivedAt: 9 });
+  });
+
+  test("a patch and a run applied together lose neither", async (store) => {
+    await store.put(entry("agent:main:a"));
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => store.recordRun("agent:main:a", run("sid-agent:main:a"))),
+      store.patch("agent:main:a", { label: "kept" }),
+    ]);
+    const final = (await store.get("agent:main:a"))!;
+    assert.equal(final.inputTokens, 30);
+    assert.equal(final.label, "kept");
+  });
+
+  test("delete removes a session and returns it, checking the sessionId", async (store) => {
+    await store.put(entry("agent:main:a"));
+    await store.put(entry("agent:main:b"));
+    assert.equal(await store.delete("agent:main:a", "another-session"), undefined);
+    assert.deepEqual(await store.delete("agent:main:a", "sid-agent:main:a"), entry("agent:main:a"));
+    assert.equal(await store.get("agent:main:a"), undefined);
+    assert.equal(await store.delete("agent:main:a"), undefined);
+    assert.deepEqual((await store.list()).map((e) => e.key), ["agent:main:b"]);
+    assert.deepEqual(await store.delete("agent:main:b"), entry("agent:main:b"));
+    const recreated = await store.create(entry("agent:main:a", { sessionId: "fresh" }));
+    assert.equal(recreated.created, true);
+  });
+
   test("concurrent recordRun calls lose no update", async (store) => {
     await store.put(entry("agent:main:a"));
     const updates = Array.from(

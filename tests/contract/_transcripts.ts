@@ -75,6 +75,39 @@ export function transcriptsContract(
     for (const added of results) for (const e of added) assert.equal(byId.get(e.id), e.seq);
   });
 
+  test("compact replaces the lines up to `through` and numbers the rest from 1", async (store) => {
+    await store.append(ref, [line("a"), line("b", "assistant"), line("c"), line("d", "assistant")]);
+    const summary: NewTranscriptEntry = { id: "sum", ts: 9, role: "system", content: "summary of a and b" };
+    const now = await store.compact(ref, 2, [summary]);
+    assert.deepEqual(now.map((e) => [e.seq, e.id]), [[1, "sum"], [2, "c"], [3, "d"]]);
+    assert.deepEqual(now[0], { ...summary, seq: 1 });
+    assert.deepEqual(await store.read(ref), now);
+    // Appends continue after the compacted transcript.
+    assert.deepEqual((await store.append(ref, [line("e")])).map((e) => e.seq), [4]);
+  });
+
+  test("compact with no replacement trims; lines appended meanwhile are kept", async (store) => {
+    await store.append(ref, [line("a"), line("b"), line("c")]);
+    const [trimmed] = await Promise.all([store.compact(ref, 2, []), store.append(ref, [line("d")])]);
+    const lines = await store.read(ref);
+    assert.deepEqual(lines.map((e) => e.id), ["c", "d"]);
+    assert.deepEqual(lines.map((e) => e.seq), [1, 2]);
+    assert.ok(trimmed.length >= 1);
+    assert.deepEqual(await store.compact(ref, 0, []), lines, "through 0 changes nothing");
+  });
+
+  test("archive takes a transcript out of use; a new one starts from seq 1", async (store) => {
+    await store.append(ref, [line("a"), line("b")]);
+    const other: TranscriptRef = { agentId: "main", sessionId: "s2" };
+    await store.append(other, [line("x")]);
+    const archived = await store.archive(ref);
+    assert.ok(archived === undefined || typeof archived === "string");
+    assert.deepEqual(await store.read(ref), []);
+    assert.deepEqual((await store.read(other)).map((e) => e.id), ["x"]);
+    assert.deepEqual((await store.append(ref, [line("c")])).map((e) => e.seq), [1]);
+    assert.equal(await store.archive({ agentId: "main", sessionId: "never" }), undefined);
+  });
+
   test("returned lines are copies", async (store) => {
     const [added] = await store.append(ref, [line("a")]);
     added.content = "changed";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SessionEntry, SessionRunUpdate, SessionStore } from "../sessions.ts";
+import type { SessionEntry, SessionPatch, SessionRunUpdate, SessionStore } from "../sessions.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
 // KEYS: sessions. ARGV: key, update (JSON; null for a field the update clears). Mirrors `applyRun`.
@@ -25,10 +25,33 @@ redis.call('HSET', KEYS[1], ARGV[2], updated)
 return updated
 `);
 
+// KEYS: sessions. ARGV: key, expected sessionId ('' for any), patch (JSON; null clears). Mirrors `applyPatch`.
+const PATCH = new LuaScript(`
+local raw = redis.call('HGET', KEYS[1], ARGV[2])
+if not raw then return nil end
+local entry = cjson.decode(raw)
+if ARGV[3] ~= '' and entry.sessionId ~= ARGV[3] then return nil end
+for field, value in pairs(cjson.decode(ARGV[4])) do
+  if value == cjson.null then entry[field] = nil else entry[field] = value end
+end
+local updated = cjson.encode(entry)
+redis.call('HSET', KEYS[1], ARGV[2], updated)
+return updated
+`);
+
+// KEYS: sessions. ARGV: key, expected sessionId ('' for any). Returns the removed entry.
+const DELETE = new LuaScript(`
+local raw = redis.call('HGET', KEYS[1], ARGV[2])
+if not raw then return nil end
+if ARGV[3] ~= '' and cjson.decode(raw).sessionId ~= ARGV[3] then return nil end
+redis.call('HDEL', KEYS[1], ARGV[2])
+return raw
+`);
+
 /** Sessions shared by every replica on one Redis. */
 export class RedisSessionStore implements SessionStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [RECORD_RUN];
+  static readonly scripts: readonly LuaScript[] = [RECORD_RUN, PATCH, DELETE];
   readonly #key: string;
 
   /** Keeps the sessions under `connection`'s prefix. */
@@ -53,5 +76,32 @@ export class RedisSessionStore implements SessionStore {
     const json = JSON.stringify(update, (_, value) => value === undefined ? null : value);
     const updated = await this.connection.eval(RECORD_RUN, [this.#key], [key, json]);
     return updated ? JSON.parse(updated as string) : undefined;
+  }
+
+  async create(entry: SessionEntry): Promise<{ entry: SessionEntry; created: boolean }> {
+    const created = await this.connection.client.hSetNX(this.#key, entry.key, JSON.stringify(entry));
+    if (created) return { entry: { ...entry }, created: true };
+    const existing = await this.get(entry.key);
+    // Deleted between the two calls: try again, so the caller never sees a session that is gone.
+    return existing ? { entry: existing, created: false } : await this.create(entry);
+  }
+
+  async patch(
+    key: string,
+    patch: SessionPatch,
+    expectedSessionId?: string,
+  ): Promise<SessionEntry | undefined> {
+    // An undefined field is left out (kept); null stays null (cleared).
+    const updated = await this.connection.eval(PATCH, [this.#key], [
+      key,
+      expectedSessionId ?? "",
+      JSON.stringify(patch),
+    ]);
+    return updated ? JSON.parse(updated as string) : undefined;
+  }
+
+  async delete(key: string, expectedSessionId?: string): Promise<SessionEntry | undefined> {
+    const removed = await this.connection.eval(DELETE, [this.#key], [key, expectedSessionId ?? ""]);
+    return removed ? JSON.parse(removed as string) : undefined;
   }
 }

@@ -17,10 +17,38 @@ end
 return base
 `);
 
+// KEYS: transcript. ARGV: through, then the replacement lines as JSON objects. Every line is stored as
+// `{"seq":N,...}` (APPEND writes that prefix), so renumbering rewrites only the prefix.
+const COMPACT = new LuaScript(`
+local through = tonumber(ARGV[2])
+local lines = redis.call('LRANGE', KEYS[1], 0, -1)
+local out = {}
+for i = 3, #ARGV do
+  out[#out + 1] = '{"seq":' .. (#out + 1) .. ',' .. string.sub(ARGV[i], 2)
+end
+for _, line in ipairs(lines) do
+  local seq = tonumber(string.match(line, '^{"seq":(%d+),'))
+  if seq > through then
+    out[#out + 1] = string.gsub(line, '^{"seq":%d+,', '{"seq":' .. (#out + 1) .. ',', 1)
+  end
+end
+redis.call('DEL', KEYS[1])
+if #out > 0 then redis.call('RPUSH', KEYS[1], unpack(out)) end
+return out
+`);
+
+// KEYS: transcript. Moves the lines aside to `<key>:deleted:<now>` and returns that name; nil when none.
+const ARCHIVE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+local archived = KEYS[1] .. ':deleted:' .. now
+redis.call('RENAME', KEYS[1], archived)
+return archived
+`);
+
 /** Transcripts shared by every replica on one Redis. */
 export class RedisTranscriptStore implements TranscriptStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [APPEND];
+  static readonly scripts: readonly LuaScript[] = [APPEND, COMPACT, ARCHIVE];
 
   /** Keeps the transcripts under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
@@ -37,6 +65,24 @@ export class RedisTranscriptStore implements TranscriptStore {
 
   async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
     return (await this.connection.client.lRange(this.#key(ref), 0, -1)).map((line) => JSON.parse(line));
+  }
+
+  async compact(
+    ref: TranscriptRef,
+    through: number,
+    replacement: readonly NewTranscriptEntry[],
+  ): Promise<TranscriptEntry[]> {
+    const lines = replacement.map(({ seq: _, ...entry }: NewTranscriptEntry & { seq?: number }) =>
+      JSON.stringify(entry)
+    );
+    const result = await this.connection.eval(COMPACT, [this.#key(ref)], [String(through), ...lines]);
+    return (result as string[]).map((line) => JSON.parse(line));
+  }
+
+  /** Renames the list to `<key>:deleted:<ms>`; archived transcripts have no TTL either. */
+  async archive(ref: TranscriptRef): Promise<string | undefined> {
+    const archived = await this.connection.eval(ARCHIVE, [this.#key(ref)], []);
+    return archived ? String(archived) : undefined;
   }
 
   #key(ref: TranscriptRef): string {
