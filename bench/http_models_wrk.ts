@@ -1,26 +1,34 @@
 // Authenticated GET /v1/models requests per second with `wrk`, through the gateway (on the Deno transport's
 // hardened engine, the default, and on its native Deno.serve engine) and through a bare Deno.serve answering
-// the same JSON behind the same bearer check (the floor), in the same run.
+// the same JSON behind the same bearer check (the floor), in the same run. Every target is its own process
+// (bench/_models_server.ts), so none shares a V8 heap, JIT or event loop with another or with this script.
 //
 //   apt-get install -y wrk
 //   npx --yes deno@2.9.6 run -A bench/http_models_wrk.ts [seconds=5] [connections=50] [threads=2] [rounds=3]
+//     [--before <git ref>]
+//
+// `--before` adds the gateway of an older commit (checked out in a temporary worktree) on its native
+// engine, to show whether a change cost throughput.
 //
 // The targets take turns for `rounds` rounds and the table shows each one's median round: on a
-// small shared VM one run swings by ±20%, and taking turns spreads the swings over all three.
+// small shared VM one run swings by ±20%, and taking turns spreads the swings over all of them.
 //
 // Without wrk it measures with an in-process fetch loop instead (and says so). Prints a markdown
 // table; never asserts timings.
 import "./_record.ts";
-import { agentsModule } from "../lib/agents/mod.ts";
-import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
-import { createGateway } from "../mod.ts";
-import { denoTransport } from "../deno.ts";
+import { parseArgs } from "node:util";
 
-const SECONDS = Number(Deno.args[0] ?? 5);
-const CONNECTIONS = Number(Deno.args[1] ?? 50);
-const THREADS = Number(Deno.args[2] ?? 2);
-const ROUNDS = Number(Deno.args[3] ?? 3);
+const { values, positionals } = parseArgs({
+  options: { before: { type: "string" } },
+  allowPositionals: true,
+});
+const SECONDS = Number(positionals[0] ?? 5);
+const CONNECTIONS = Number(positionals[1] ?? 50);
+const THREADS = Number(positionals[2] ?? 2);
+const ROUNDS = Number(positionals[3] ?? 3);
 const TOKEN = "bench-token-0123456789abcdef";
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const SERVER = new URL("./_models_server.ts", import.meta.url).pathname;
 
 interface Result {
   target: string;
@@ -30,49 +38,52 @@ interface Result {
   non2xx: number;
 }
 
-const startGateway = async (engine: "hardened" | "native") => {
-  const agents = agentsModule();
-  const gateway = createGateway({
-    config: {
-      gateway: {
-        auth: { mode: "token", token: TOKEN },
-        http: { endpoints: { chatCompletions: { enabled: true } } },
-      },
-    },
-    transport: denoTransport({ engine }),
-    hostname: "127.0.0.1",
-    port: 0,
-    modules: [agents, openAiHttpModule({ agents })],
-  });
-  const address = await gateway.start();
-  return { gateway, url: `http://127.0.0.1:${address!.port}/v1/models` };
-};
-const { gateway, url: gatewayUrl } = await startGateway("hardened");
-const { gateway: nativeGateway, url: nativeUrl } = await startGateway("native");
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
 
-// The floor serves exactly the gateway's answer, so both sides move the same bytes.
-const modelsJson = await (await fetch(gatewayUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-// A second floor also sends the gateway's response headers (the reference's security headers): in Deno
-// each header beyond Content-Type costs several µs per response, so it shows what the headers cost and
-// what the gateway's own code costs.
-const gatewayHeaders: [string, string][] = [];
-(await fetch(gatewayUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.forEach(
-  (value, name) => {
-    if (name !== "content-length" && name !== "date") gatewayHeaders.push([name, value]);
-  },
-);
-const plainHeaders: [string, string][] = [["content-type", "application/json; charset=utf-8"]];
-const floorServer = (headers: [string, string][]) =>
-  Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    if (request.headers.get("authorization") !== `Bearer ${TOKEN}`) {
-      return Response.json({ error: { message: "Unauthorized", type: "unauthorized" } }, { status: 401 });
-    }
-    return new Response(modelsJson, { headers });
-  });
-const floor = floorServer(plainHeaders);
-const floorWithHeaders = floorServer(gatewayHeaders);
-const floorUrl = `http://127.0.0.1:${floor.addr.port}/v1/models`;
-const floorWithHeadersUrl = `http://127.0.0.1:${floorWithHeaders.addr.port}/v1/models`;
+/** Starts one target in its own process and waits for its port. */
+async function spawnServer(root: string, kind: string): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", `${root}/deno.json`, SERVER, root, kind, TOKEN],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/PORT (\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${kind} from ${root} exited before listening`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const port = /PORT (\d+)/.exec(text)![1];
+  return {
+    url: `http://127.0.0.1:${port}/v1/models`,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** A temporary worktree of `ref` sharing this checkout's node_modules; removed by the returned function. */
+async function checkout(ref: string): Promise<{ root: string; remove(): Promise<void> }> {
+  const root = await Deno.makeTempDir({ prefix: "openclaw-bench-before-" });
+  const git = (...args: string[]) => new Deno.Command("git", { args, cwd: ROOT, stdout: "null" }).output();
+  if (!(await git("worktree", "add", "--detach", root, ref)).success) {
+    throw new Error(`cannot check out ${ref}`);
+  }
+  await Deno.symlink(`${ROOT}/node_modules`, `${root}/node_modules`);
+  return {
+    root,
+    async remove() {
+      await git("worktree", "remove", "--force", root);
+    },
+  };
+}
 
 /** `2.50ms`, `1.20s`, `850.00us` → milliseconds. */
 function toMs(text: string): number {
@@ -142,12 +153,16 @@ async function runLoop(target: string, url: string): Promise<Result> {
 const withWrk = await hasWrk();
 const measure = withWrk ? runWrk : runLoop;
 if (!withWrk) console.log("wrk is not installed: measuring with an in-process fetch loop instead.\n");
-const targets: [string, string][] = [
-  ["bare Deno.serve + bearer check (floor)", floorUrl],
-  ["floor + the gateway's response headers", floorWithHeadersUrl],
-  ["gateway GET /v1/models (hardened engine)", gatewayUrl],
-  ["gateway GET /v1/models (native engine)", nativeUrl],
+const before = values.before ? await checkout(values.before) : undefined;
+const kinds: [string, string, string][] = [
+  ["bare Deno.serve + bearer check (floor)", ROOT, "floor"],
+  ["floor + the gateway's response headers", ROOT, "floor-headers"],
+  ["gateway GET /v1/models (hardened engine)", ROOT, "hardened"],
+  ["gateway GET /v1/models (native engine)", ROOT, "native"],
 ];
+if (before) kinds.push([`gateway at ${values.before} (native engine)`, before.root, "native"]);
+const servers = await Promise.all(kinds.map(([, root, kind]) => spawnServer(root, kind)));
+const targets: [string, string][] = kinds.map(([target], i) => [target, servers[i].url]);
 const rounds: Result[][] = targets.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
   // The floor first in every round, so a warm JIT does not favour the gateway.
@@ -163,11 +178,9 @@ const responseBytes = async (url: string) => {
   response.headers.forEach((value, name) => head += name.length + value.length + 4);
   return head + body;
 };
-const sizes = [await responseBytes(floorUrl), await responseBytes(gatewayUrl)];
-await floor.shutdown();
-await floorWithHeaders.shutdown();
-await gateway.stop();
-await nativeGateway.stop();
+const sizes = [await responseBytes(targets[0][1]), await responseBytes(targets[2][1])];
+await Promise.all(servers.map((server) => server.stop()));
+await before?.remove();
 
 const fmt = (ms: number | undefined) => ms === undefined || Number.isNaN(ms) ? "n/a" : ms.toFixed(2);
 const tool = withWrk
@@ -189,6 +202,13 @@ console.log(
   `gateway / floor with the same headers = ${(gatewayRps / results[1].requestsPerSecond).toFixed(2)}×`,
 );
 console.log(`hardened / native engine = ${(gatewayRps / results[3].requestsPerSecond).toFixed(2)}×`);
+if (before) {
+  console.log(
+    `native engine / ${values.before} = ${
+      (results[3].requestsPerSecond / results[4].requestsPerSecond).toFixed(2)
+    }×`,
+  );
+}
 console.log(
   `response bytes on the wire: floor ${sizes[0]}, gateway ${
     sizes[1]
@@ -198,7 +218,7 @@ console.log(
 console.log(
   `per-round requests/s: ${
     rounds.map((runs, i) =>
-      `${["floor", "floor+headers", "gateway", "gateway native"][i]} ${
+      `${["floor", "floor+headers", "gateway", "gateway native", "before"][i]} ${
         runs.map((r) => r.requestsPerSecond.toFixed(0)).join("/")
       }`
     )
