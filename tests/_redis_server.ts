@@ -13,8 +13,11 @@ function findRedisServer(): string | undefined {
   return undefined;
 }
 
-/** The redis-server binary, if installed. */
-export const REDIS_SERVER = findRedisServer();
+/**
+ * The redis-server binary, if installed; `OPENCLAW_TEST_REDIS_SERVER` names another server that speaks the
+ * same protocol and takes the same flags (`valkey-server`), for running the Redis tests against it.
+ */
+export const REDIS_SERVER = Deno.env.get("OPENCLAW_TEST_REDIS_SERVER") || findRedisServer();
 
 /** A running server: its URL, and `stop()` that ends it and removes its dir (once, however often called). */
 export interface RedisServer {
@@ -26,8 +29,6 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** `always`: `appendonly yes` + `appendfsync always`, so an acknowledged write is on disk. */
   appendfsync?: "always" | "everysec";
-  /** Another server binary speaking the same protocol (`valkey-server`); redis-server by default. */
-  binary?: string;
 }
 
 /** Starts a redis-server (on `port`, a free one by default) and resolves once it accepts connections. */
@@ -35,13 +36,12 @@ export async function startRedisServer(
   port = freePort(),
   options: RedisServerOptions = {},
 ): Promise<RedisServer> {
-  const binary = options.binary ?? REDIS_SERVER;
-  if (!binary) throw new Error("redis-server is not installed (apt-get install redis-server)");
+  if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
   const persistence = options.appendfsync
     ? ["--appendonly", "yes", "--appendfsync", options.appendfsync]
     : ["--appendonly", "no"];
-  const child = new Deno.Command(binary, {
+  const child = new Deno.Command(REDIS_SERVER, {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence],
     stdin: "null",
     stdout: "null",
