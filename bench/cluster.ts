@@ -18,7 +18,7 @@ import "./_record.ts";
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startHaproxy } from "../tests/_haproxy.ts";
+import { startHaproxy } from "../tests/_balancers.ts";
 import { type RedisServer, startRedisServer } from "../tests/_redis_server.ts";
 import { freePort } from "../tests/_runner_process.ts";
 

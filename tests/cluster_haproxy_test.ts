@@ -5,7 +5,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectParams } from "./_helpers.ts";
 import { type WsSession, wsSession } from "./_evidence_clients.ts";
-import { HAPROXY, startHaproxy } from "./_haproxy.ts";
+import {
+  DOC_PORTS,
+  docsConfig,
+  HAPROXY,
+  haproxyConfig,
+  NGINX,
+  nginxConfig,
+  nginxTest,
+  startHaproxy,
+  startNginx,
+} from "./_balancers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "./_runner_process.ts";
 import { startFakeUpstream } from "./_upstream.ts";
@@ -17,6 +27,28 @@ const ignore = missing.length > 0 && !Deno.env.get("CI");
 if (ignore) console.warn(`skipping the HAProxy cluster test: ${missing.join(" and ")} not installed`);
 
 type Json = Record<string, unknown>;
+
+const docBackends = DOC_PORTS.replicas.map((port, i) => ({ name: "abc"[i], port }));
+
+Deno.test("docs/scale-out.md shows the HAProxy config this test runs", async () => {
+  assert.equal(await docsConfig("haproxy"), haproxyConfig(DOC_PORTS.frontend, docBackends));
+});
+
+Deno.test({
+  name: "the nginx config of docs/scale-out.md passes `nginx -t`",
+  // CI installs nginx (.ci/run): there a missing one fails instead of skipping.
+  ignore: !NGINX && !Deno.env.get("CI"),
+  async fn() {
+    const config = await docsConfig("nginx");
+    const verdict = await nginxTest(config);
+    assert.ok(verdict.ok, verdict.output);
+    assert.equal(
+      nginxConfig(config, DOC_PORTS.frontend, docBackends),
+      config,
+      "the test's ports are the docs'",
+    );
+  },
+});
 
 /** One replica: a runner process with its own HOME and state dir, on its own port. */
 interface Replica {
@@ -193,6 +225,27 @@ Deno.test({
             `presence on ${r.name}`,
           );
         }
+      });
+
+      await t.step({
+        name: "the nginx config of docs/scale-out.md carries sockets and turns to the replicas too",
+        ignore: !NGINX,
+        async fn() {
+          const nginx = await startNginx(replicas);
+          try {
+            const viaNginx = track(await client(nginx.port, "via-nginx"));
+            assert.equal(texts(await viaNginx.request("chat.history", { sessionKey: "main" })).length, 2);
+            const sent = await viaNginx.request("chat.send", {
+              sessionKey: "nginx",
+              message: "through nginx",
+              idempotencyKey: "ngx-1",
+            });
+            await viaNginx.session.waitFor(chatEvent(sent.runId as string, "final"), 10_000);
+            await watchers[0].session.waitFor(chatEvent(sent.runId as string, "final"), 10_000);
+          } finally {
+            await nginx.stop();
+          }
+        },
       });
 
       await t.step("a lockout earned on one replica holds on another", async () => {
