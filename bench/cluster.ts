@@ -103,10 +103,10 @@ async function startReplica(name: string, redis?: RedisServer): Promise<Server> 
   };
 }
 
-/** The bare floor of bench/core_gateway.ts: `Deno.upgradeWebSocket`, a challenge and `res ok` for everything. */
+/** The floor: `Deno.upgradeWebSocket`, a challenge, `res ok` for everything, one event to all on request. */
 async function startBare(): Promise<Server> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./_core_server.ts", import.meta.url).pathname, "bare-deno"],
+    args: ["run", "-A", new URL("./_broadcast_floor.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -303,17 +303,18 @@ async function hold(port: number, count: number) {
 
 /**
  * One broadcast: a `webchat` client's connect makes one `presence` event for every socket (the held
- * `backend` ones have no rows, so it stays small). Ms from the connect until every held socket has it,
- * and from the first to the last arrival.
+ * `backend` ones have no rows, so it stays small); the floor sends one when asked. Ms from the trigger
+ * until every held socket has it, and from the first to the last arrival.
  */
-async function broadcast(port: number, held: WebSocket[]) {
+async function broadcast(port: number, held: WebSocket[], floor: boolean) {
   const arrivals = held.map((ws) =>
     new Promise<number>((resolve) => {
       ws.onmessage = (e) => String(e.data).includes('"event":"presence"') && resolve(performance.now());
     })
   );
   const t0 = performance.now();
-  const announcer = await handshake(port, connectFrame("webchat"));
+  const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat"));
+  if (floor) announcer.send(JSON.stringify({ type: "req", id: "b", method: "broadcast", params: {} }));
   const times = await Promise.all(arrivals);
   await closeAll([announcer]);
   const first = Math.min(...times);
@@ -416,7 +417,7 @@ try {
     const { held, connectMs, failure } = await hold(server.port, SOCKETS);
     await new Promise((r) => setTimeout(r, 1_000));
     const rss = rssKiB(server.pid);
-    const spread = server.name.startsWith("bare") ? undefined : await broadcast(server.port, held);
+    const spread = await broadcast(server.port, held, server.name.startsWith("bare"));
     line([
       server.name,
       SOCKETS,
@@ -425,8 +426,8 @@ try {
       mib(idle),
       mib(rss),
       ((rss - idle) / held.length).toFixed(1),
-      spread ? ms(spread.total) : "—",
-      spread ? ms(spread.spread) : "—",
+      ms(spread.total),
+      ms(spread.spread),
     ]);
     await closeAll(held);
     await server.stop();
@@ -456,6 +457,17 @@ try {
     `${Math.round(await pipelinedHealth(a.port))} (${Math.round(idleDirect)} before holding them)`,
   ]);
   await closeAll(alone.held);
+  // The control for the HAProxy row: the same sockets, each replica's connected to it directly.
+  const direct = await Promise.all([a, b, c].map((r) => hold(r.port, PROXIED)));
+  line([
+    "three replicas, direct (no balancer)",
+    direct.reduce((n, d) => n + d.held.length, 0),
+    "—",
+    [a, b, c].map(sockets).join(" / "),
+    [a, b, c].map((r) => mib(rssKiB(r.pid))).join(" / "),
+    `${Math.round(await pipelinedHealth(a.port))} (to replica a)`,
+  ]);
+  await closeAll(direct.flatMap((d) => d.held));
   const haproxy = await startHaproxy([a, b, c], PROXIED + 100);
   try {
     await new Promise((r) => setTimeout(r, 1_000));
