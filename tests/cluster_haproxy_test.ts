@@ -300,6 +300,14 @@ Deno.test({
           });
           await back.session.waitFor(chatEvent(next.runId as string, "final"), 10_000);
           assert.equal(texts(await survivor.request("chat.history", { sessionKey: "main" })).length, 4);
+          // The dead replica still holds the slow session's lease (until its TTL): a turn there is answered
+          // at once and waits for it.
+          const queued = await back.request("chat.send", {
+            sessionKey: "agent:slow:main",
+            message: "after the crash",
+            idempotencyKey: "ha-4",
+          });
+          assert.equal(queued.status, "started");
         },
       );
     } finally {
