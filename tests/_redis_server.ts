@@ -1,4 +1,4 @@
-// A throwaway redis-server (Debian's) on a free loopback port with a temp dir and no persistence, for
+// A throwaway redis-server (Debian's) on a free loopback port with a temp dir (no persistence unless asked), for
 // tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
 import { join } from "node:path";
 import { freePort } from "./_runner_process.ts";
@@ -13,8 +13,11 @@ function findRedisServer(): string | undefined {
   return undefined;
 }
 
-/** The redis-server binary, if installed. */
-export const REDIS_SERVER = findRedisServer();
+/**
+ * The redis-server binary, if installed; `OPENCLAW_TEST_REDIS_SERVER` names another server that speaks the
+ * same protocol and takes the same flags (`valkey-server`), for running the Redis tests against it.
+ */
+export const REDIS_SERVER = Deno.env.get("OPENCLAW_TEST_REDIS_SERVER") || findRedisServer();
 
 /** A running server: its URL, and `stop()` that ends it and removes its dir (once, however often called). */
 export interface RedisServer {
@@ -22,12 +25,24 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** How a test's server persists: not at all (the default), or an AOF fsync'd before every reply. */
+export interface RedisServerOptions {
+  /** `always`: `appendonly yes` + `appendfsync always`, so an acknowledged write is on disk. */
+  appendfsync?: "always" | "everysec";
+}
+
 /** Starts a redis-server (on `port`, a free one by default) and resolves once it accepts connections. */
-export async function startRedisServer(port = freePort()): Promise<RedisServer> {
+export async function startRedisServer(
+  port = freePort(),
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
+  const persistence = options.appendfsync
+    ? ["--appendonly", "yes", "--appendfsync", options.appendfsync]
+    : ["--appendonly", "no"];
   const child = new Deno.Command(REDIS_SERVER, {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
+    args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence],
     stdin: "null",
     stdout: "null",
     stderr: "null",

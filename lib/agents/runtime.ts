@@ -138,7 +138,8 @@ export interface RunHandle {
   done: Promise<RunOutcome>;
   /**
    * Settles once the turn's input messages are durably in the transcript: rejects when writing them
-   * failed. For a turn that ends before its input was written (aborted while queued), it resolves.
+   * failed. For a turn that ends before its input was written (aborted while queued), it resolves, and
+   * so it does when the turn waits for its session's lease (another replica runs that session).
    */
   recorded: Promise<void>;
   /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
@@ -283,6 +284,9 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = this.options.now();
+    // Another replica runs this session: like a turn queued here, this one is written when it starts,
+    // and its caller is answered now instead of after that replica's turn.
+    const leaseWait = () => recorded.resolve();
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
@@ -290,7 +294,7 @@ export class AgentRuntime {
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
       return this.#execute(info, input, agent, model.ref, signal, recorded);
-    });
+    }, leaseWait);
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
       runId,

@@ -147,12 +147,14 @@ export class RunScheduler {
   /**
    * Starts `work` once both the session's lane and one of the agent's slots are free and the session's
    * lease is held, and never before this returns. `work`'s signal aborts if the lease is lost. `waiting`
-   * tells whether it queues behind other runs of this process. Refused as {@link admit} says.
+   * tells whether it queues behind other runs of this process; `onLeaseWait` is called when it waits for
+   * the lease another process holds. Refused as {@link admit} says.
    */
   schedule<T>(
     run: ScheduledRun,
     signal: AbortSignal,
     work: (leaseLost: AbortSignal) => Promise<T>,
+    onLeaseWait?: () => void,
   ): { done: Promise<T>; waiting: boolean } {
     this.admit(run);
     const slots = this.#agents.get(run.agent.id)!;
@@ -162,7 +164,7 @@ export class RunScheduler {
       const releaseAgent = slots.take();
       const done = Promise.resolve().then(() => {
         signal.throwIfAborted();
-        return this.leases.hold(run.sessionKey, signal, work);
+        return this.leases.hold(run.sessionKey, signal, work, onLeaseWait);
       }).finally(() => {
         releaseAgent();
         releaseSession();
@@ -180,18 +182,21 @@ export class RunScheduler {
       if (left > 0) this.#queued.set(owner, left);
       else this.#queued.delete(owner);
     };
-    const done = this.#wait(run, session, slots, owner, signal, started, work);
+    const done = this.#wait(run, { session, slots, owner, signal, started, work, onLeaseWait });
     return { done, waiting: true };
   }
 
   async #wait<T>(
     run: ScheduledRun,
-    session: Slots,
-    slots: Slots,
-    owner: string,
-    signal: AbortSignal,
-    started: () => void,
-    work: (leaseLost: AbortSignal) => Promise<T>,
+    { session, slots, owner, signal, started, work, onLeaseWait }: {
+      session: Slots;
+      slots: Slots;
+      owner: string;
+      signal: AbortSignal;
+      started: () => void;
+      work: (leaseLost: AbortSignal) => Promise<T>;
+      onLeaseWait?: () => void;
+    },
   ): Promise<T> {
     try {
       const releaseSession = await session.acquire(signal).catch((e) => {
@@ -204,7 +209,7 @@ export class RunScheduler {
         const releaseAgent = await slots.acquire(signal, owner);
         started();
         try {
-          return await this.leases.hold(run.sessionKey, signal, work);
+          return await this.leases.hold(run.sessionKey, signal, work, onLeaseWait);
         } finally {
           releaseAgent();
         }

@@ -54,18 +54,20 @@ export class SessionLeases {
 
   /**
    * Waits until this process holds `sessionKey`'s lease (or `signal` aborts), runs `work` while renewing
-   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time).
+   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time). `onWait` is
+   * called once if another holder makes it wait.
    */
   async hold<T>(
     sessionKey: string,
     signal: AbortSignal,
     work: (lost: AbortSignal) => Promise<T>,
+    onWait?: () => void,
   ): Promise<T> {
     const key = `session:${sessionKey}`;
     const held: Held = {
       key,
       sessionKey,
-      token: await this.#acquire(key, signal),
+      token: await this.#acquire(key, signal, onWait),
       lost: new AbortController(),
     };
     this.#held.add(held);
@@ -96,11 +98,12 @@ export class SessionLeases {
     }
   }
 
-  async #acquire(key: string, signal: AbortSignal): Promise<string> {
+  async #acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<string> {
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
       const token = await this.options.store.acquire(key, this.options.owner, this.#ttlMs);
       if (token !== null) return token;
+      if (pause === this.#retryMs) onWait?.();
       await sleep(pause, signal);
     }
   }

@@ -1,18 +1,29 @@
 /**
  * Presence on Redis: rows in a hash, their order in a sorted set (a write makes a row the newest), pinned
  * keys in a set. Rows expire by their `ts` against the `now` a reader passes, as in process, and the cap
- * bounds the hash.
+ * bounds the hash. A pinned row (a replica's own) does not expire by its `ts`, but it lives only while the
+ * process that wrote it renews it: a replica that died without removing its row loses it within the
+ * pinned TTL, instead of being listed forever.
  *
  * @module
  */
 import { PRESENCE_CAP, PRESENCE_TTL_MS, type PresenceEntry, type PresenceStore } from "../presence.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
-// KEYS: rows, order, pinned, counter. ARGV: key, row, pinned (1/0), cap.
+/** How long a pinned row outlives the last renewal by the process that wrote it, by default. */
+export const PINNED_PRESENCE_TTL_MS = 60_000;
+
+// KEYS: rows, order, pinned, counter, pinned-until. ARGV: key, row, pinned (1/0), cap, pinned TTL.
 const UPSERT = new LuaScript(`
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[2])
-if ARGV[4] == '1' then redis.call('SADD', KEYS[3], ARGV[2]) else redis.call('SREM', KEYS[3], ARGV[2]) end
+if ARGV[4] == '1' then
+  redis.call('SADD', KEYS[3], ARGV[2])
+  redis.call('HSET', KEYS[5], ARGV[2], string.format('%d', now + tonumber(ARGV[6])))
+else
+  redis.call('SREM', KEYS[3], ARGV[2])
+  redis.call('HDEL', KEYS[5], ARGV[2])
+end
 local excess = redis.call('HLEN', KEYS[1]) - tonumber(ARGV[5])
 if excess <= 0 then return 0 end
 for _, key in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -26,24 +37,43 @@ end
 return 0
 `);
 
-// KEYS: rows, order, pinned. ARGV: key.
+// KEYS: rows, order, pinned, counter, pinned-until. ARGV: key.
 const REMOVE = new LuaScript(`
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('SREM', KEYS[3], ARGV[2])
+redis.call('HDEL', KEYS[5], ARGV[2])
 return redis.call('HDEL', KEYS[1], ARGV[2])
 `);
 
-// KEYS: rows, order, pinned. ARGV: the reader's now, TTL. Drops expired rows on the way.
+// KEYS: rows, order, pinned, counter, pinned-until. ARGV: key, row, pinned TTL. Puts back a row that
+// lapsed (its process stalled past the TTL) where a new row goes; a live one keeps its place.
+const RENEW = new LuaScript(`
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[2], 'NX', redis.call('INCR', KEYS[4]), ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[5], ARGV[2], string.format('%d', now + tonumber(ARGV[4])))
+return 1
+`);
+
+// KEYS: rows, order, pinned, counter, pinned-until. ARGV: the reader's now, TTL. A pinned row lives
+// until its renewal lapses (on the scripts' clock); the others by their ts. Drops the dead on the way.
 const LIST = new LuaScript(`
 local live = {}
 for _, key in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local row = redis.call('HGET', KEYS[1], key)
-  local pinned = redis.call('SISMEMBER', KEYS[3], key) == 1
-  if row and (pinned or tonumber(ARGV[2]) - cjson.decode(row).ts <= tonumber(ARGV[3])) then
+  local alive
+  if redis.call('SISMEMBER', KEYS[3], key) == 1 then
+    alive = (tonumber(redis.call('HGET', KEYS[5], key)) or 0) > now
+  else
+    alive = row and tonumber(ARGV[2]) - cjson.decode(row).ts <= tonumber(ARGV[3])
+  end
+  if row and alive then
     table.insert(live, row)
   else
     redis.call('HDEL', KEYS[1], key)
     redis.call('ZREM', KEYS[2], key)
+    redis.call('SREM', KEYS[3], key)
+    redis.call('HDEL', KEYS[5], key)
   end
 end
 return live
@@ -52,25 +82,49 @@ return live
 /** Presence shared by every replica on one Redis. */
 export class RedisPresenceStore implements PresenceStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [UPSERT, REMOVE, LIST];
+  static readonly scripts: readonly LuaScript[] = [UPSERT, REMOVE, RENEW, LIST];
   readonly #keys: string[];
+  /** The renewal timer of each pinned row this process wrote. */
+  readonly #renewals = new Map<string, ReturnType<typeof setInterval>>();
 
-  /** Keeps its rows under `connection`'s prefix. */
-  constructor(private readonly connection: RedisConnection) {
-    this.#keys = ["rows", "order", "pinned", "counter"].map((k) => connection.key(`presence:${k}`));
+  /** Keeps its rows under `connection`'s prefix; pinned rows live `pinnedTtlMs` past their last renewal. */
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly pinnedTtlMs = PINNED_PRESENCE_TTL_MS,
+  ) {
+    this.#keys = ["rows", "order", "pinned", "counter", "pinned-until"].map((k) =>
+      connection.key(`presence:${k}`)
+    );
   }
 
   async upsert(key: string, entry: PresenceEntry, options: { pinned?: boolean } = {}): Promise<void> {
-    const args = [key.toLowerCase(), JSON.stringify(entry), options.pinned ? "1" : "0", PRESENCE_CAP];
+    const k = key.toLowerCase();
+    const args = [k, JSON.stringify(entry), options.pinned ? "1" : "0", PRESENCE_CAP, this.pinnedTtlMs];
     await this.connection.eval(UPSERT, this.#keys, args);
+    this.#stopRenewing(k);
+    if (!options.pinned) return;
+    // A failed renewal is retried by the next one; the row outlives two of them.
+    const renew = () => this.connection.eval(RENEW, this.#keys, [k, args[1], this.pinnedTtlMs]);
+    this.#renewals.set(k, setInterval(() => renew().catch(() => {}), this.pinnedTtlMs / 3));
   }
 
   async remove(key: string): Promise<boolean> {
-    return await this.connection.eval(REMOVE, this.#keys.slice(0, 3), [key.toLowerCase()]) === 1;
+    this.#stopRenewing(key.toLowerCase());
+    return await this.connection.eval(REMOVE, this.#keys, [key.toLowerCase()]) === 1;
   }
 
   async list(now: number): Promise<PresenceEntry[]> {
-    const rows = await this.connection.eval(LIST, this.#keys.slice(0, 3), [now, PRESENCE_TTL_MS]);
+    const rows = await this.connection.eval(LIST, this.#keys, [now, PRESENCE_TTL_MS]);
     return (rows as string[]).map((row) => JSON.parse(row));
+  }
+
+  /** Stops renewing this process's pinned rows (at close); they lapse unless removed first. */
+  stop(): void {
+    for (const key of [...this.#renewals.keys()]) this.#stopRenewing(key);
+  }
+
+  #stopRenewing(key: string): void {
+    clearInterval(this.#renewals.get(key));
+    this.#renewals.delete(key);
   }
 }

@@ -34,6 +34,11 @@ export interface RedisStoresOptions {
   now?: () => number;
   /** Hears connection errors (the client reconnects by itself), failed publishes and listener errors. */
   onError?: (error: unknown) => void;
+  /**
+   * How long a replica's own (pinned) presence row outlives the replica: renewed every third of it while
+   * the bundle is open, so a replica that died is no longer listed after it. 60 s by default.
+   */
+  pinnedPresenceTtlMs?: number;
 }
 
 /** A bundle of Redis stores, holding two connections until {@link RedisStores.close}. */
@@ -82,8 +87,9 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
     const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
+    const presence = new RedisPresenceStore(connection, options.pinnedPresenceTtlMs);
     return {
-      presence: new RedisPresenceStore(connection),
+      presence,
       devices: new RedisDeviceStore(connection),
       idempotency: new RedisIdempotencyStore(connection),
       rateLimits: new RedisRateLimitStore(connection),
@@ -96,6 +102,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       responseSessions: new RedisResponseSessionStore(connection),
       nodes: new RedisNodeStore(connection),
       async close() {
+        presence.stop();
         await bus.close();
         await close();
       },

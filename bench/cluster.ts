@@ -1,0 +1,491 @@
+import "./_record.ts";
+/**
+ * Issue 16's figures, each beside one process in the same run: real `openclaw gateway run` replicas on one
+ * redis-server (`appendfsync always`) against a replica with the in-process and JSONL stores.
+ *
+ * - chat turns (`chat.send` → `chat` final on the sender) and the same turn seen by a client of another
+ *   replica (or of the same process): first event after the send, and how much later than the sender it
+ *   gets the final;
+ * - handshake latency and pipelined `health` throughput, Redis stores vs in-process stores;
+ * - N authenticated sockets on one replica: RSS per socket beside a bare `Deno.upgradeWebSocket` server,
+ *   and one broadcast (a `presence` event) reaching all N;
+ * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
+ *
+ *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
+ *
+ * `--proxied` is per replica behind HAProxy: HAProxy spends two descriptors per connection and cannot go
+ * past its hard RLIMIT_NOFILE, so 3 × proxied × 2 must stay under it.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startHaproxy } from "../tests/_balancers.ts";
+import { type RedisServer, startRedisServer } from "../tests/_redis_server.ts";
+import { freePort } from "../tests/_runner_process.ts";
+
+const { values } = parseArgs({
+  options: {
+    sockets: { type: "string", default: "10000" },
+    proxied: { type: "string", default: "3000" },
+    turns: { type: "string", default: "200" },
+    handshakes: { type: "string", default: "300" },
+    seconds: { type: "string", default: "3" },
+  },
+});
+const SOCKETS = Number(values.sockets);
+const PROXIED = Number(values.proxied);
+const TURNS = Number(values.turns);
+const HANDSHAKES = Number(values.handshakes);
+const SECONDS = Number(values.seconds);
+const TOKEN = "bench-cluster-token-0123456789";
+const MAIN = new URL("../runner/main.ts", import.meta.url).pathname;
+
+/** A runner process on loopback, with the Redis stores when `redis` is given. */
+interface Server {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function waitReady(port: number, path = "/ready"): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const answer = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+    await answer?.body?.cancel();
+    if (answer?.ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing ready on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startReplica(name: string, redis?: RedisServer): Promise<Server> {
+  const home = await Deno.makeTempDir({ prefix: "openclaw-bench-cluster-" });
+  await Deno.mkdir(join(home, ".openclaw"));
+  const port = freePort();
+  const config = {
+    gateway: {
+      mode: "local",
+      port,
+      auth: { token: TOKEN },
+      // HAProxy forwards the client's address; a forwarded header from an untrusted peer is refused.
+      trustedProxies: ["127.0.0.1"],
+      cluster: { keyPrefix: "bench:" },
+    },
+    agents: { defaults: { model: { primary: "local/scripted-1" } } },
+    logging: { level: "warn" },
+  };
+  await Deno.writeTextFile(join(home, ".openclaw", "openclaw.json"), JSON.stringify(config));
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno"),
+    NO_COLOR: "1",
+  };
+  if (redis) env.OPENCLAW_REDIS_URL = redis.url;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "gateway"],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitReady(port);
+  return {
+    name,
+    port,
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(home, { recursive: true });
+    },
+  };
+}
+
+/** The floor: `Deno.upgradeWebSocket`, a challenge, `res ok` for everything, one event to all on request. */
+async function startBare(): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_broadcast_floor.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  reader.releaseLock();
+  return {
+    name: "bare Deno.upgradeWebSocket",
+    port: Number(text.trim()),
+    pid: child.pid,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]);
+}
+
+function openFds(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+const connectFrame = (mode: string) =>
+  JSON.stringify({
+    type: "req",
+    id: "c",
+    method: "connect",
+    params: {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client: { id: "gateway-client", version: "1", platform: "linux", mode },
+      role: "operator",
+      scopes: ["operator.read", "operator.write"],
+      auth: { token: TOKEN },
+    },
+  });
+// Held sockets are `backend` clients, which get no presence row: a row per socket would make every
+// connect announce the whole list to every socket already there.
+const BACKEND = connectFrame("backend");
+
+/** Opens a socket and completes challenge → connect → hello; resolves with the socket. */
+function handshake(port: number, frame = BACKEND): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    ws.onerror = () => reject(new Error(`socket error on ${port}`));
+    ws.onmessage = (e) => {
+      const data = JSON.parse(e.data);
+      if (data.event === "connect.challenge") ws.send(frame);
+      else if (data.id === "c") {
+        ws.onmessage = null;
+        ws.onerror = null;
+        data.ok ? resolve(ws) : reject(new Error(JSON.stringify(data.error)));
+      }
+    };
+  });
+}
+
+function closeAll(sockets: WebSocket[]): Promise<void[]> {
+  return Promise.all(sockets.map((ws) =>
+    new Promise<void>((r) => {
+      if (ws.readyState === WebSocket.CLOSED) return r();
+      ws.onclose = () => r();
+      ws.close();
+    })
+  ));
+}
+
+let ids = 0;
+
+/** Sends a request on `ws` and resolves with its response frame. */
+function request(ws: WebSocket, method: string, params: unknown): Promise<Record<string, unknown>> {
+  const id = `r${++ids}`;
+  return new Promise((resolve) => {
+    const listener = (e: MessageEvent) => {
+      if (!String(e.data).includes(`"id":"${id}"`)) return;
+      ws.removeEventListener("message", listener);
+      resolve(JSON.parse(e.data));
+    };
+    ws.addEventListener("message", listener);
+    ws.send(JSON.stringify({ type: "req", id, method, params }));
+  });
+}
+
+/** Resolves with the time the first `chat` event of `runId` (a `chat.send`'s idempotency key) in `state` (any state when unset) arrives on `ws`. */
+function chatEventAt(ws: WebSocket, runId: string, state?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const listener = (e: MessageEvent) => {
+      const data = String(e.data);
+      if (!data.startsWith('{"type":"event","event":"chat"') || !data.includes(runId)) return;
+      if (state && !data.includes(`"state":"${state}"`)) return;
+      ws.removeEventListener("message", listener);
+      resolve(performance.now());
+    };
+    ws.addEventListener("message", listener);
+  });
+}
+
+interface TurnFigures {
+  turn: number[];
+  firstElsewhere: number[];
+  skew: number[];
+}
+
+/** TURNS sequential turns sent on `senderPort`, watched by a client on `watcherPort`; 10 % warm-up dropped. */
+async function turns(senderPort: number, watcherPort: number): Promise<TurnFigures> {
+  const sender = await handshake(senderPort);
+  const watcher = await handshake(watcherPort);
+  const figures: TurnFigures = { turn: [], firstElsewhere: [], skew: [] };
+  const warmUp = Math.ceil(TURNS / 10);
+  for (let i = 0; i < TURNS + warmUp; i++) {
+    const key = `bench-${crypto.randomUUID()}`;
+    const firstThere = chatEventAt(watcher, key);
+    const finalHere = chatEventAt(sender, key, "final");
+    const finalThere = chatEventAt(watcher, key, "final");
+    const t0 = performance.now();
+    const sent = request(sender, "chat.send", {
+      sessionKey: `bench-${i % 10}`,
+      message: `turn ${i}`,
+      idempotencyKey: key,
+    });
+    const [first, here, there] = await Promise.all([firstThere, finalHere, finalThere, sent]);
+    if (i < warmUp) continue;
+    figures.turn.push(here - t0);
+    figures.firstElsewhere.push(first - t0);
+    figures.skew.push(there - here);
+  }
+  await closeAll([sender, watcher]);
+  return figures;
+}
+
+async function handshakeLatency(port: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < HANDSHAKES; i++) {
+    const t0 = performance.now();
+    const ws = await handshake(port, connectFrame("webchat"));
+    times.push(performance.now() - t0);
+    await closeAll([ws]);
+  }
+  return times;
+}
+
+/** 8 sockets × 16 `health` requests in flight for SECONDS; requests per second. */
+async function pipelinedHealth(port: number): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: 8 }, () => handshake(port)));
+  let completed = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(clients.map((ws, c) =>
+    new Promise<void>((resolve) => {
+      let next = 0;
+      let inflight = 0;
+      const send = () => {
+        inflight++;
+        ws.send(JSON.stringify({ type: "req", id: `${c}-${next++}`, method: "health", params: {} }));
+      };
+      ws.onmessage = (e) => {
+        if (!String(e.data).startsWith('{"type":"res"')) return;
+        completed++;
+        inflight--;
+        if (performance.now() < deadline) send();
+        else if (inflight === 0) resolve();
+      };
+      for (let i = 0; i < 16; i++) send();
+    })
+  ));
+  await closeAll(clients);
+  return completed / SECONDS;
+}
+
+/** Connects up to `count` sockets in batches of 50; stops at the first failing batch and says why. */
+async function hold(port: number, count: number) {
+  const held: WebSocket[] = [];
+  const t0 = performance.now();
+  let failure: string | undefined;
+  while (held.length < count && !failure) {
+    const batch = await Promise.allSettled(
+      Array.from({ length: Math.min(50, count - held.length) }, () => handshake(port)),
+    );
+    for (const result of batch) {
+      if (result.status === "fulfilled") held.push(result.value);
+      else failure ??= String(result.reason);
+    }
+  }
+  return { held, connectMs: performance.now() - t0, failure };
+}
+
+/**
+ * One broadcast: a `webchat` client's connect makes one `presence` event for every socket (the held
+ * `backend` ones have no rows, so it stays small); the floor sends one when asked. Ms from the trigger
+ * until every held socket has it, and from the first to the last arrival.
+ */
+async function broadcast(port: number, held: WebSocket[], floor: boolean) {
+  const arrivals = held.map((ws) =>
+    new Promise<number>((resolve) => {
+      ws.onmessage = (e) => String(e.data).includes('"event":"presence"') && resolve(performance.now());
+    })
+  );
+  const t0 = performance.now();
+  const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat"));
+  if (floor) announcer.send(JSON.stringify({ type: "req", id: "b", method: "broadcast", params: {} }));
+  const times = await Promise.all(arrivals);
+  await closeAll([announcer]);
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  return { total: last - t0, spread: last - first };
+}
+
+const ms = (n: number) => n.toFixed(2);
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
+
+const redis = await startRedisServer(freePort(), { appendfsync: "always" });
+const running: Server[] = [];
+try {
+  const single = await startReplica("one process (in-process + JSONL stores)");
+  const [a, b, c] = await Promise.all(["a", "b", "c"].map((name) => startReplica(name, redis)));
+  running.push(single, a, b, c);
+
+  console.log(
+    `Replicas are \`openclaw gateway run\` processes; Redis ${
+      new TextDecoder().decode(
+        (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
+      )
+        .match(/v=(\S+)/)?.[1]
+    } on loopback with \`appendonly yes\`, \`appendfsync always\`. ${TURNS} turns per row (after ${
+      Math.ceil(TURNS / 10)
+    } warm-up), local scripted model.\n`,
+  );
+
+  line([
+    "chat turns",
+    "turn p50 ms",
+    "turn p99 ms",
+    "send → first event on the other client p50",
+    "p99",
+    "final on the other client after the sender's p50",
+    "p99",
+  ]);
+  line(["---", "---:", "---:", "---:", "---:", "---:", "---:"]);
+  for (
+    const [name, sender, watcher] of [["one process, two clients (JSONL)", single, single], [
+      "replica A → client on replica B (Redis)",
+      a,
+      b,
+    ]] as const
+  ) {
+    const f = await turns(sender.port, watcher.port);
+    line([
+      name,
+      ms(percentile(f.turn, 0.5)),
+      ms(percentile(f.turn, 0.99)),
+      ms(percentile(f.firstElsewhere, 0.5)),
+      ms(percentile(f.firstElsewhere, 0.99)),
+      ms(percentile(f.skew, 0.5)),
+      ms(percentile(f.skew, 0.99)),
+    ]);
+  }
+
+  console.log("");
+  line(["stores", "handshake p50 ms", "p99 ms", "health/s (8×16 pipelined)", "health/s vs in-process"]);
+  line(["---", "---:", "---:", "---:", "---:"]);
+  let baseline = 0;
+  for (const server of [single, a]) {
+    const times = await handshakeLatency(server.port);
+    const rps = await pipelinedHealth(server.port);
+    baseline ||= rps;
+    line([
+      server === single ? "in-process" : "Redis",
+      ms(percentile(times, 0.5)),
+      ms(percentile(times, 0.99)),
+      Math.round(rps),
+      `${(rps / baseline).toFixed(2)}×`,
+    ]);
+  }
+
+  console.log("");
+  line([
+    "server",
+    "sockets asked",
+    "held",
+    "connect ms",
+    "idle RSS MiB",
+    "RSS MiB",
+    "KiB per socket",
+    "one broadcast: connect → all have it ms",
+    "first → last ms",
+  ]);
+  line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
+  // Fresh processes: the turns above left garbage in the first ones' heaps that would blur RSS per socket.
+  for (
+    const start of [
+      startBare,
+      () => startReplica("one process (in-process stores)"),
+      () => startReplica("replica (Redis stores)", redis),
+    ]
+  ) {
+    const server = await start();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idle = rssKiB(server.pid);
+    const { held, connectMs, failure } = await hold(server.port, SOCKETS);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rss = rssKiB(server.pid);
+    const spread = await broadcast(server.port, held, server.name.startsWith("bare"));
+    line([
+      server.name,
+      SOCKETS,
+      held.length + (failure ? ` (stopped: ${failure.slice(0, 60)})` : ""),
+      Math.round(connectMs),
+      mib(idle),
+      mib(rss),
+      ((rss - idle) / held.length).toFixed(1),
+      ms(spread.total),
+      ms(spread.spread),
+    ]);
+    await closeAll(held);
+    await server.stop();
+  }
+
+  console.log("");
+  line([
+    "setup",
+    "sockets held",
+    "connect ms",
+    "sockets per replica (fds above idle)",
+    "replica RSS MiB",
+    "health/s while holding them (8×16 pipelined)",
+  ]);
+  line(["---", "---:", "---:", "---", "---", "---:"]);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idleDirect = await pipelinedHealth(a.port);
+  const idleFds = new Map([a, b, c].map((r) => [r, openFds(r.pid)]));
+  const sockets = (r: Server) => openFds(r.pid) - idleFds.get(r)!;
+  const alone = await hold(a.port, PROXIED);
+  line([
+    "one replica, direct",
+    alone.held.length,
+    Math.round(alone.connectMs),
+    String(sockets(a)),
+    mib(rssKiB(a.pid)),
+    `${Math.round(await pipelinedHealth(a.port))} (${Math.round(idleDirect)} before holding them)`,
+  ]);
+  await closeAll(alone.held);
+  // The control for the HAProxy row: the same sockets, each replica's connected to it directly.
+  const direct = await Promise.all([a, b, c].map((r) => hold(r.port, PROXIED)));
+  line([
+    "three replicas, direct (no balancer)",
+    direct.reduce((n, d) => n + d.held.length, 0),
+    "—",
+    [a, b, c].map(sockets).join(" / "),
+    [a, b, c].map((r) => mib(rssKiB(r.pid))).join(" / "),
+    `${Math.round(await pipelinedHealth(a.port))} (to replica a)`,
+  ]);
+  await closeAll(direct.flatMap((d) => d.held));
+  const haproxy = await startHaproxy([a, b, c], PROXIED + 100);
+  try {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idleRps = await pipelinedHealth(haproxy.port);
+    const proxied = await hold(haproxy.port, 3 * PROXIED);
+    line([
+      "three replicas behind HAProxy",
+      proxied.held.length + (proxied.failure ? ` (stopped: ${proxied.failure.slice(0, 60)})` : ""),
+      Math.round(proxied.connectMs),
+      [a, b, c].map(sockets).join(" / "),
+      [a, b, c].map((r) => mib(rssKiB(r.pid))).join(" / "),
+      `${Math.round(await pipelinedHealth(haproxy.port))} (${Math.round(idleRps)} before holding them)`,
+    ]);
+    await closeAll(proxied.held);
+  } finally {
+    await haproxy.stop();
+  }
+} finally {
+  for (const server of running) await server.stop().catch(() => {});
+  await redis.stop();
+}
