@@ -9,6 +9,8 @@
 import { jsonlLogStores } from "../../lib/agents/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import type { Logger } from "../../lib/log/logger.ts";
+import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
+import type { JsonDocs } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
@@ -29,6 +31,16 @@ export function clusterTarget(
   const configured = typeof cluster?.redis?.url === "string" ? cluster.redis.url : undefined;
   const url = env.OPENCLAW_REDIS_URL || configured;
   return url ? { url, keyPrefix: cluster?.keyPrefix ?? "openclaw:" } : undefined;
+}
+
+/** What the gateways of one cluster share, for one applied config. */
+export interface ClusterShared {
+  /** The stores bundle the gateway gets. */
+  stores: Partial<GatewayStores>;
+  /** Channel state (pairing, Telegram offsets) every replica sees; unset: files under the state dir. */
+  docs?: JsonDocs;
+  /** The peers registry and the backend `status` shows (for `clusterModule`). */
+  cluster: Pick<ClusterModuleOptions, "peers" | "backend">;
 }
 
 /** Hands out the stores for each applied config and owns the Redis connections. */
@@ -62,6 +74,27 @@ export class ClusterStores {
       stores.catch(() => this.#redis?.stores === stores && (this.#redis = undefined));
     }
     return await this.#redis.stores;
+  }
+
+  /** The stores, channel state and cluster view a gateway running `config` (secrets resolved) gets. */
+  async sharedFor(config: GatewayConfig): Promise<ClusterShared> {
+    const stores = await this.storesFor(config);
+    const target = clusterTarget(config, this.env);
+    if (!target) return { stores, cluster: { backend: { kind: "in-process" } } };
+    const redis = stores as RedisStores;
+    return {
+      stores,
+      docs: redis.docs,
+      cluster: {
+        peers: redis.peers,
+        backend: {
+          kind: "redis",
+          url: redis.displayUrl,
+          keyPrefix: target.keyPrefix,
+          connected: () => redis.connected,
+        },
+      },
+    };
   }
 
   /** Closes the Redis connections, if any are open. */
