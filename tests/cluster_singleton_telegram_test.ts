@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { agentsModule } from "../lib/agents/mod.ts";
-import { channelsModule } from "../lib/channels/mod.ts";
+import { ChannelPairing, channelsModule } from "../lib/channels/mod.ts";
+import { commandCatalog } from "../runner/cli/command-table.ts";
+import { runCli } from "../runner/cli/dispatch.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { TOKEN } from "./_helpers.ts";
@@ -193,6 +195,52 @@ Deno.test({
       await relays.a.close();
       await relays.b.close();
       await api.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "`openclaw pairing` in a cluster lists and approves the requests kept in Redis, not in the state dir",
+  ignore,
+  async fn() {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "pair:", onError: () => {} });
+    await using home = await tempHome();
+    try {
+      const { code } = await new ChannelPairing(stores.docs).request("telegram", "7", { name: "Ada" });
+      // The URL comes from a SecretRef, as a password-bearing URL should.
+      await Deno.writeTextFile(
+        join(home.state, "openclaw.json"),
+        JSON.stringify({
+          gateway: {
+            cluster: {
+              redis: { url: { source: "env", provider: "default", id: "SHARED_REDIS" } },
+              keyPrefix: "pair:",
+            },
+          },
+        }),
+      );
+      const cli = async (argv: string[]) => {
+        const out: string[] = [];
+        const exit = await runCli(argv, {
+          output: { out: (t) => out.push(t), err: (t) => out.push(t) },
+          env: { HOME: home.home, OPENCLAW_STATE_DIR: home.state, SHARED_REDIS: server.url },
+          osHome: home.home,
+          shutdownSignal: new AbortController().signal,
+          commands: commandCatalog({ isTerminal: false }),
+          version: "test",
+        });
+        return { exit, out: out.join("\n") };
+      };
+      const listed = await cli(["pairing", "list", "telegram", "--json"]);
+      assert.equal(listed.exit, 0, listed.out);
+      assert.deepEqual(JSON.parse(listed.out).requests.map((r: { code: string }) => r.code), [code]);
+      const approved = await cli(["pairing", "approve", "telegram", code]);
+      assert.equal(approved.exit, 0, approved.out);
+      assert.deepEqual(await new ChannelPairing(stores.docs).approved("telegram"), ["7"]);
+    } finally {
+      await stores.close();
       await server.stop();
     }
   },

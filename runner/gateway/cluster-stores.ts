@@ -8,11 +8,14 @@
  */
 import { jsonlLogStores } from "../../lib/agents/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
+import { resolveSecrets } from "../../lib/config/secrets.ts";
 import type { Logger } from "../../lib/log/logger.ts";
 import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
 import type { JsonDocs } from "../../lib/state/json-docs.ts";
+import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
+import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
 
 /** The Redis a config (and the environment) points the gateway at. */
@@ -102,5 +105,31 @@ export class ClusterStores {
     const open = this.#redis;
     this.#redis = undefined;
     await (await open?.stores.catch(() => undefined))?.close();
+  }
+}
+
+/**
+ * Runs `use` over the channel state (pairing requests, approved senders) that a gateway of the authored
+ * `config` uses: the documents on its Redis in a cluster, else the files under `stateDir`. For the CLI
+ * (`openclaw pairing`), which works without a running gateway.
+ */
+export async function withChannelState<T>(
+  config: GatewayConfig,
+  host: { env: Record<string, string | undefined>; home: string; stateDir: string },
+  use: (docs: JsonDocs) => Promise<T>,
+): Promise<T> {
+  // Only the URL's SecretRef is resolved: the rest of the config's secrets are no business of this command.
+  const cluster = { ...config.gateway?.cluster, redis: { url: config.gateway?.cluster?.redis?.url } };
+  const resolved = await resolveSecrets({ secrets: config.secrets, gateway: { cluster } }, {
+    resolvers: hostSecretResolvers(host.env, host.home),
+  });
+  const target = clusterTarget(resolved.config as GatewayConfig, host.env);
+  if (!target) return await use(fileJsonDocs(host.stateDir));
+  const { redisStores } = await import("../../lib/state/redis/stores.ts");
+  const stores = await redisStores({ ...target, onError: () => {} });
+  try {
+    return await use(stores.docs);
+  } finally {
+    await stores.close();
   }
 }
