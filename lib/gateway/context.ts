@@ -107,6 +107,7 @@ export function createContext(
     },
     guardSockets: (guard) => void socketGuards.push(guard),
     runSingleton(name, run, options = {}) {
+      if (options.signal?.aborted) return;
       const onError = (error: unknown) => logger.warn("singleton", { name, error: String(error) });
       const ttlMs = state.config.gateway?.cluster?.leaseTtlMs;
       const singleton = runSingleton({ store: stores.leases, name, owner: selfId, run, onError, ttlMs });
