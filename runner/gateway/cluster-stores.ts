@@ -11,8 +11,7 @@ import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import type { Logger } from "../../lib/log/logger.ts";
 import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
-import type { JsonDocs } from "../../lib/state/json-docs.ts";
-import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
+import { type JsonDocs, jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
@@ -124,7 +123,7 @@ export async function withChannelState<T>(
     resolvers: hostSecretResolvers(host.env, host.home),
   });
   const target = clusterTarget(resolved.config as GatewayConfig, host.env);
-  if (!target) return await use(fileJsonDocs(host.stateDir));
+  if (!target) return await use(jsonDocsOnFiles(host.stateDir, denoStoreFiles));
   const { redisStores } = await import("../../lib/state/redis/stores.ts");
   const stores = await redisStores({ ...target, onError: () => {} });
   try {
