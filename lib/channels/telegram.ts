@@ -7,8 +7,9 @@
  * Updates are handled once: the last 2048 `update_id`s are remembered, and in polling mode the highest
  * handled id is kept in the channel state (`telegram/update-offset-default.json`, tied to the bot's id;
  * the state dir, or Redis in a cluster) so a restart neither refetches nor replays what was already
- * answered. Polling runs on one replica of a cluster at a time (`telegram:default` singleton). Who is answered is decided by the
- * channels module (`access.ts`); this file says whether a message came from a group and addressed the bot.
+ * answered. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
+ * answered is decided by the channels module (`access.ts`); this file says whether a message came from a
+ * group and addressed the bot.
  *
  * @module
  */

@@ -117,7 +117,7 @@ export function createContext(
       options.signal?.addEventListener("abort", () => {
         const index = stopHooks.indexOf(stop);
         if (index !== -1) stopHooks.splice(index, 1);
-        stop();
+        void stop();
       }, { once: true });
     },
     replicaId: selfId,
