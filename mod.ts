@@ -169,6 +169,13 @@ export {
 export { InProcessEventBus } from "./lib/bus/event-bus.ts";
 export { SocketTopics } from "./lib/bus/topics.ts";
 export { type LeaseStore, MemoryLeaseStore } from "./lib/state/leases.ts";
+export { MemoryPeerRegistry, type PeerRecord, type PeerRegistry } from "./lib/state/peers.ts";
+export {
+  type ClusterBackend,
+  clusterModule,
+  type ClusterModuleOptions,
+  type ClusterStatus,
+} from "./lib/cluster/cluster-module.ts";
 export {
   runSingleton,
   type Singleton,

@@ -226,9 +226,19 @@ export interface GatewayContext {
   onClient(listener: ClientListener): () => void;
   /**
    * Runs `run` on one replica of the cluster at a time (on this process alone without shared stores),
-   * under a lease in `stores.leases` (lib/state/singleton.ts). The job stops when the gateway does.
+   * under a lease in `stores.leases` (lib/state/singleton.ts) lasting `gateway.cluster.leaseTtlMs`. The job
+   * stops when the gateway does, or earlier when `options.signal` aborts (its lease is then released once
+   * the job has settled).
    */
-  runSingleton(name: string, run: (signal: AbortSignal) => void | Promise<void>): void;
+  runSingleton(
+    name: string,
+    run: (signal: AbortSignal) => void | Promise<void>,
+    options?: { signal?: AbortSignal },
+  ): void;
+  /** This replica's id: `hello-ok.server.bootId`, its presence row and its lease owner name. */
+  readonly replicaId: string;
+  /** Where this gateway listens, once it does. */
+  listeningAddress(): { hostname: string; port: number } | undefined;
   /** Makes `service` available to every module under `key` (once per key). */
   provide<T>(key: ServiceKey<T>, service: T): void;
   /** The service under `key`; throws when no installed module provides it. Use it at call time. */

@@ -19,3 +19,6 @@
  * @module
  */
 export { type RedisStores, redisStores, type RedisStoresOptions } from "../lib/state/redis/stores.ts";
+export { RedisJsonDocs } from "../lib/state/redis/json-docs.ts";
+export { RedisPeerRegistry } from "../lib/state/redis/peers.ts";
+export { REDIS_RETRY_AFTER_MS, REDIS_UNAVAILABLE } from "../lib/state/redis/unavailable.ts";

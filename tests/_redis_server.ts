@@ -70,3 +70,45 @@ export async function startRedisServer(
     }
   }
 }
+
+/** A server whose data outlives it: `kill()` ends the process (SIGKILL by default) and leaves `dir`. */
+export interface DurableRedisServer {
+  url: string;
+  kill(signal?: Deno.Signal): Promise<void>;
+}
+
+/**
+ * Starts a redis-server on `port` that keeps its data in `dir` with an append-only file fsynced on every
+ * write, so a server killed and started again on the same dir and port has every acknowledged write.
+ */
+export async function startDurableRedisServer(dir: string, port: number): Promise<DurableRedisServer> {
+  if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
+  const child = new Deno.Command(REDIS_SERVER, {
+    args: [
+      ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
+      ...["--appendonly", "yes", "--appendfsync", "always"],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const kill = async (signal: Deno.Signal = "SIGKILL") => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return { url: `redis://127.0.0.1:${port}`, kill };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await kill();
+        throw new Error(`redis-server did not listen on ${port}: ${error}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -79,6 +79,8 @@ function agentFinal(outcome: RunOutcome): Record<string, unknown> {
  */
 async function savedOrUnavailable(handle: RunHandle): Promise<void> {
   await handle.recorded.catch((error) => {
+    // A store that already said what is wrong (Redis unreachable) is passed on as it said it.
+    if (error instanceof GatewayError && error.retryable) throw error;
     // The code (ENOSPC, EROFS, ...) says what an operator must fix; the path stays in the gateway log.
     const code = (error as { code?: unknown })?.code;
     const cause = typeof code === "string" ? code : "storage error";

@@ -44,6 +44,8 @@ export class SessionLeases {
   readonly #ttlMs: number;
   readonly #retryMs: number;
   readonly #held = new Set<Held>();
+  /** Leases whose release failed (the store was unreachable), by key: given back before the key is taken again. */
+  readonly #unreleased = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Leases as `options` say; nothing is taken until {@link hold}. */
@@ -80,7 +82,21 @@ export class SessionLeases {
         clearInterval(this.#timer);
         this.#timer = undefined;
       }
-      await this.options.store.release(key, held.token).catch((error) => this.options.onRenewError?.(error));
+      await this.#release(key, held.token);
+    }
+  }
+
+  /**
+   * Gives a lease back. When the store cannot be reached the token is kept, so this process's next turn of
+   * the session gives it back first instead of waiting for it to expire.
+   */
+  async #release(key: string, token: string): Promise<void> {
+    try {
+      await this.options.store.release(key, token);
+      if (this.#unreleased.get(key) === token) this.#unreleased.delete(key);
+    } catch (error) {
+      this.#unreleased.set(key, token);
+      this.options.onRenewError?.(error);
     }
   }
 
@@ -99,6 +115,8 @@ export class SessionLeases {
   }
 
   async #acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<string> {
+    const unreleased = this.#unreleased.get(key);
+    if (unreleased) await this.#release(key, unreleased);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
       const token = await this.options.store.acquire(key, this.options.owner, this.#ttlMs);

@@ -145,6 +145,7 @@ export class RunningChannels {
         return this.#lasting.get(key) as T;
       },
       receive: (message) => this.#receive!(channel, config, message),
+      runSingleton: (name, run, stop) => ctx.runSingleton(name, run, { signal: stop }),
     });
   }
 

@@ -5,9 +5,11 @@
  * `sendMessage`, split at `textChunkLimit`.
  *
  * Updates are handled once: the last 2048 `update_id`s are remembered, and in polling mode the highest
- * handled id is kept in the state dir (`telegram/update-offset-default.json`, tied to the bot's id) so a
- * restart neither refetches nor replays what was already answered. Who is answered is decided by the
- * channels module (`access.ts`); this file says whether a message came from a group and addressed the bot.
+ * handled id is kept in the channel state (`telegram/update-offset-default.json`, tied to the bot's id;
+ * the state dir, or Redis in a cluster) so a restart neither refetches nor replays what was already
+ * answered. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
+ * answered is decided by the channels module (`access.ts`); this file says whether a message came from a
+ * group and addressed the bot.
  *
  * @module
  */
@@ -75,7 +77,9 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
     : undefined;
   let host: ChannelHost | undefined;
   let tracker: ChannelStatusTracker | undefined;
+  /** Aborts to give up polling (the channel stops). */
   let polling: AbortController | undefined;
+  /** The poll loop while this replica holds the poller. */
   let loop: Promise<void> | undefined;
   let bot: BotIdentity | undefined;
   let recent = new RecentIds(RECENT_UPDATES);
@@ -142,7 +146,8 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
       | { lastUpdateId?: unknown; botId?: unknown }
       | undefined;
     if (doc && doc.botId === bot?.id && Number.isSafeInteger(doc.lastUpdateId)) {
-      watermark = doc.lastUpdateId as number;
+      // Never backwards: this replica may have handled more than it managed to save.
+      watermark = Math.max(watermark, doc.lastUpdateId as number);
     }
   }
 
@@ -209,9 +214,14 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         } else {
           // A webhook left behind by another setup makes getUpdates fail with 409.
           await call("deleteWebhook", { drop_pending_updates: false });
-          await restoreWatermark();
+          // Two pollers of one bot would each get every update: one replica polls, and the one that
+          // takes over starts from the offset its predecessor saved in the shared state.
           polling = new AbortController();
-          loop = poll(polling.signal);
+          h.runSingleton(`telegram:${DEFAULT_ACCOUNT_ID}`, (signal) =>
+            loop = (async () => {
+              await restoreWatermark();
+              await poll(signal);
+            })(), polling.signal);
         }
         tracker.started();
       } catch (error) {

@@ -102,6 +102,11 @@ export interface ChannelHost {
   lasting<T>(name: string, make: () => T): T;
   /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
   receive(message: InboundMessage): void;
+  /**
+   * Runs `run` on one replica of the cluster at a time (`GatewayContext.runSingleton`), e.g. a poller that
+   * two replicas must not both run, until `stop` aborts (when the channel stops).
+   */
+  runSingleton(name: string, run: (signal: AbortSignal) => void | Promise<void>, stop: AbortSignal): void;
 }
 
 /** A channel plugin (one account). */

@@ -12,7 +12,7 @@ import { runSingleton } from "../state/singleton.ts";
 import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Authentication } from "./authentication.ts";
-import type { GatewayCore } from "./core.ts";
+import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
 import type { GatewayOptions } from "./types.ts";
 
@@ -117,11 +117,22 @@ export function createContext(
       clientListeners.add(listener);
       return () => clientListeners.delete(listener);
     },
-    runSingleton(name, run) {
+    runSingleton(name, run, options = {}) {
+      if (options.signal?.aborted) return;
       const onError = (error: unknown) => logger.warn("singleton", { name, error: String(error) });
-      const singleton = runSingleton({ store: stores.leases, name, owner: selfId, run, onError });
-      stopHooks.push(() => singleton.stop());
+      const ttlMs = state.config.gateway?.cluster?.leaseTtlMs;
+      const singleton = runSingleton({ store: stores.leases, name, owner: selfId, run, onError, ttlMs });
+      const stop = () => singleton.stop();
+      stopHooks.push(stop);
+      // A job stopped before the gateway (a channel restarted by a reload) leaves no hook behind.
+      options.signal?.addEventListener("abort", () => {
+        const index = stopHooks.indexOf(stop);
+        if (index !== -1) stopHooks.splice(index, 1);
+        void stop();
+      }, { once: true });
     },
+    replicaId: selfId,
+    listeningAddress: () => listeningAddress(state),
     provide: (key, service) => services.provide(key, service),
     service: (key) => services.get(key),
     whenProvided: (key, use) => services.whenProvided(key, use),

@@ -1,26 +1,39 @@
 /**
  * `openclaw pairing list [channel]` and `openclaw pairing approve [channel] <code>`: the DM pairing
- * requests of the profile's state dir, read and approved in place as OpenClaw's CLI does (no gateway
- * needed; a running gateway admits the sender from their next message on).
+ * requests of the profile's state dir (or of its cluster's Redis), read and approved in place as OpenClaw's
+ * CLI does (no gateway needed; a running gateway admits the sender from their next message on).
  *
  * @module
  */
+import { homedir } from "node:os";
 import { dmSettings } from "../../lib/channels/access.ts";
 import { BUILTIN_CHANNELS } from "../../lib/channels/channels-module.ts";
 import { ChannelPairing } from "../../lib/channels/pairing.ts";
 import { DEFAULT_ACCOUNT_ID } from "../../lib/channels/status.ts";
-import { fileJsonDocs } from "../../lib/state/json-docs-files.ts";
+import type { JsonDocs } from "../../lib/state/json-docs.ts";
 import type { CliContext, RunnerCommand } from "../command.ts";
+import { resolveHome } from "../cli/profile-paths.ts";
 import { type FlagTable, type FlagValues, stringFlag } from "../cli/args.ts";
 import { defineCommand } from "../cli/define-command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { readAuthoredConfig } from "../config/config-writer.ts";
+import { withChannelState } from "../gateway/cluster-stores.ts";
 
 const FLAGS: FlagTable = {
   channel: { type: "string", valueName: "<channel>", description: "Channel id (e.g. telegram)" },
   account: { type: "string", valueName: "<accountId>", description: "Account id (only `default` here)" },
   json: { type: "boolean", description: "Print JSON" },
 };
+
+/** Runs `use` over the pairing store the profile's gateway uses (its Redis in a cluster, else the state dir). */
+async function channelState<T>(ctx: CliContext, use: (docs: JsonDocs) => Promise<T>): Promise<T> {
+  const config = (await readAuthoredConfig(ctx.paths.configPath)).value;
+  return await withChannelState(config, {
+    env: ctx.env,
+    home: resolveHome(ctx.env, homedir()),
+    stateDir: ctx.paths.stateDir,
+  }, use);
+}
 
 /** Channel ids that can pair (every built-in one answers DMs). */
 const PAIRING_CHANNELS = Object.keys(BUILTIN_CHANNELS);
@@ -98,7 +111,7 @@ const listCommand = defineCommand({
       ctx,
       "openclaw pairing list telegram",
     );
-    const requests = await new ChannelPairing(fileJsonDocs(ctx.paths.stateDir)).pending(channel);
+    const requests = await channelState(ctx, (docs) => new ChannelPairing(docs).pending(channel));
     if (flags.json) {
       ctx.output.out(JSON.stringify({ channel, requests }, null, 2));
       return EXIT.ok;
@@ -143,7 +156,7 @@ const approveCommand = defineCommand({
       ctx,
       "openclaw pairing approve telegram <code>",
     );
-    const approved = await new ChannelPairing(fileJsonDocs(ctx.paths.stateDir)).approveCode(channel, code);
+    const approved = await channelState(ctx, (docs) => new ChannelPairing(docs).approveCode(channel, code));
     if (!approved) {
       throw new CliError(
         `No pending pairing request found for code "${code}". Run openclaw pairing list ${channel} to list pending requests.`,

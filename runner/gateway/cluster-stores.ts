@@ -8,9 +8,13 @@
  */
 import { jsonlLogStores } from "../../lib/agents/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
+import { resolveSecrets } from "../../lib/config/secrets.ts";
 import type { Logger } from "../../lib/log/logger.ts";
+import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
+import { type JsonDocs, jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
+import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
 
 /** The Redis a config (and the environment) points the gateway at. */
@@ -29,6 +33,16 @@ export function clusterTarget(
   const configured = typeof cluster?.redis?.url === "string" ? cluster.redis.url : undefined;
   const url = env.OPENCLAW_REDIS_URL || configured;
   return url ? { url, keyPrefix: cluster?.keyPrefix ?? "openclaw:" } : undefined;
+}
+
+/** What the gateways of one cluster share, for one applied config. */
+export interface ClusterShared {
+  /** The stores bundle the gateway gets. */
+  stores: Partial<GatewayStores>;
+  /** Channel state (pairing, Telegram offsets) every replica sees; unset: files under the state dir. */
+  docs?: JsonDocs;
+  /** The peers registry and the backend `status` shows (for `clusterModule`). */
+  cluster: Pick<ClusterModuleOptions, "peers" | "backend">;
 }
 
 /** Hands out the stores for each applied config and owns the Redis connections. */
@@ -64,10 +78,57 @@ export class ClusterStores {
     return await this.#redis.stores;
   }
 
+  /** The stores, channel state and cluster view a gateway running `config` (secrets resolved) gets. */
+  async sharedFor(config: GatewayConfig): Promise<ClusterShared> {
+    const stores = await this.storesFor(config);
+    const target = clusterTarget(config, this.env);
+    if (!target) return { stores, cluster: { backend: { kind: "in-process" } } };
+    const redis = stores as RedisStores;
+    return {
+      stores,
+      docs: redis.docs,
+      cluster: {
+        peers: redis.peers,
+        backend: {
+          kind: "redis",
+          url: redis.displayUrl,
+          keyPrefix: target.keyPrefix,
+          connected: () => redis.connected,
+        },
+      },
+    };
+  }
+
   /** Closes the Redis connections, if any are open. */
   async close(): Promise<void> {
     const open = this.#redis;
     this.#redis = undefined;
     await (await open?.stores.catch(() => undefined))?.close();
+  }
+}
+
+/**
+ * Runs `use` over the channel state (pairing requests, approved senders) that a gateway of the authored
+ * `config` uses: the documents on its Redis in a cluster, else the files under `stateDir`. For the CLI
+ * (`openclaw pairing`), which works without a running gateway.
+ */
+export async function withChannelState<T>(
+  config: GatewayConfig,
+  host: { env: Record<string, string | undefined>; home: string; stateDir: string },
+  use: (docs: JsonDocs) => Promise<T>,
+): Promise<T> {
+  // Only the URL's SecretRef is resolved: the rest of the config's secrets are no business of this command.
+  const cluster = { ...config.gateway?.cluster, redis: { url: config.gateway?.cluster?.redis?.url } };
+  const resolved = await resolveSecrets({ secrets: config.secrets, gateway: { cluster } }, {
+    resolvers: hostSecretResolvers(host.env, host.home),
+  });
+  const target = clusterTarget(resolved.config as GatewayConfig, host.env);
+  if (!target) return await use(jsonDocsOnFiles(host.stateDir, denoStoreFiles));
+  const { redisStores } = await import("../../lib/state/redis/stores.ts");
+  const stores = await redisStores({ ...target, onError: () => {} });
+  try {
+    return await use(stores.docs);
+  } finally {
+    await stores.close();
   }
 }

@@ -6,6 +6,7 @@
 import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
+import { clusterModule } from "../../lib/cluster/cluster-module.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
 import { nodesModule } from "../../lib/nodes/mod.ts";
 import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
@@ -13,6 +14,7 @@ import { toolsModule } from "../../lib/tools/mod.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/mod.ts";
 import type { ProfilePaths } from "../command.ts";
+import type { ClusterShared } from "./cluster-stores.ts";
 import { configMethodsModule } from "./config-methods.ts";
 import { readDenoHostInfo } from "./deno-host-info.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
@@ -23,19 +25,23 @@ import { lazyModule } from "./lazy-module.ts";
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
  * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, nodes (whose
- * commands the agents may call as tools), metrics,
- * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
- * over the profile's config file. The order is free: modules reach the agents runtime through the context
+ * commands the agents may call as tools), metrics, channels, hooks (imported only once `hooks.enabled` is
+ * on), the Control UI, the `config.*` methods over the profile's config file, and the cluster module (this
+ * replica among the peers, `status.cluster`). The order is free: modules reach the agents runtime through the context
  * (`AGENT_RUNTIME`).
  */
-export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPath">): GatewayModule[] {
+export function gatewayModules(
+  paths: Pick<ProfilePaths, "stateDir" | "configPath">,
+  shared?: Pick<ClusterShared, "docs" | "cluster">,
+): GatewayModule[] {
   const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
-  // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them.
+  // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them,
+  // unless the replicas of a cluster share them through Redis.
   const channels = channelsModule({
     agents,
     metrics: metrics.recorder,
-    state: jsonDocsOnFiles(paths.stateDir, denoStoreFiles),
+    state: shared?.docs ?? jsonDocsOnFiles(paths.stateDir, denoStoreFiles),
   });
   const tools = toolsModule({ agents });
   return [
@@ -54,5 +60,6 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
     ),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
+    clusterModule({ ...shared?.cluster, self: { host: Deno.hostname(), pid: Deno.pid } }),
   ];
 }

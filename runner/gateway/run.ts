@@ -30,7 +30,7 @@ import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
 import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
-import { ClusterStores } from "./cluster-stores.ts";
+import { type ClusterShared, ClusterStores } from "./cluster-stores.ts";
 import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
 import { secretsModule } from "../../lib/methods/secrets.ts";
@@ -52,8 +52,11 @@ export interface GatewayRunOptions {
   reset: boolean;
   force: boolean;
   verbose: boolean;
-  /** Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...). */
-  modules(paths: ProfilePaths): GatewayModule[];
+  /**
+   * Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...);
+   * `shared` is what the replicas of a cluster share beyond the stores (channel state, peers).
+   */
+  modules(paths: ProfilePaths, shared: ClusterShared): GatewayModule[];
   /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */
   isTerminal: boolean;
   onRestartSignal?(listener: () => void): () => void;
@@ -183,14 +186,15 @@ function createSupervisor(
       refValues = [...resolved.values.values()].map((v) => v.value);
       return resolved;
     },
-    createGateway: async (config) =>
-      retryingStart(
+    createGateway: async (config) => {
+      const shared = await stores.sharedFor(config);
+      return await retryingStart(
         createGateway({
           config,
           env,
           transport: denoTransport({ engine: config.gateway?.transport?.engine }),
-          modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
-          stores: await stores.storesFor(config),
+          modules: [...options.modules(paths, shared), secretsModule(() => supervisor.reloadSecrets())],
+          stores: shared.stores,
           logSinks: [logging.sink],
           logLevel: "trace",
           logTail: new FileLogTail(() => logging.file.path),
@@ -200,7 +204,8 @@ function createSupervisor(
         }),
         bindRetries,
         log,
-      ),
+      );
+    },
     onApplied: (prepared) => logging.apply(prepared.runtime, runtimeSecretValues(prepared, env)),
     onListening: async (address) => {
       if (address) await lock.updatePort(address.port);

@@ -165,6 +165,11 @@ export interface GatewayClusterConfig {
   };
   /** Starts every key and the bus channel (default `openclaw:`), so several gateways can share a server. */
   keyPrefix?: string;
+  /**
+   * How long a replica's singleton leases (channel polling, cron, heartbeats) and its peer record last
+   * unless renewed, in ms (default 15000): a dead replica's jobs move, and it leaves the peers, after this.
+   */
+  leaseTtlMs?: number;
   /** Other keys are kept, as everywhere in this section. */
   [key: string]: unknown;
 }
@@ -337,5 +342,7 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     }).optional(),
     /** Default "openclaw:": what every key and the bus channel start with. */
     keyPrefix: z.string().min(1).optional(),
+    /** Default 15000: singleton leases and peer records last this long unless renewed (3 renewals a TTL). */
+    leaseTtlMs: z.number().int().min(30).max(600_000).optional(),
   }).optional(),
 });

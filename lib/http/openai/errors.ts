@@ -61,6 +61,10 @@ export function errorBody(
     if (error.code === "INVALID_REQUEST" || error.code === "NOT_FOUND") {
       return { status: 400, error: { message: error.message, type: "invalid_request_error" } };
     }
+    // Worth retrying as it is (the shared state store is away, a queue is full): what OpenAI clients back off on.
+    if (error.code === "UNAVAILABLE" && error.retryable) {
+      return { status: 503, error: { message: error.message, type: "api_error", code: "unavailable" } };
+    }
     return { status: 502, error: { message: error.message, type: "api_error" } };
   }
   return { status: 500, error: { message: "internal error; see the gateway log", type: "api_error" } };
@@ -69,7 +73,11 @@ export function errorBody(
 /** An error response for anything a handler threw. */
 export function errorResponse(error: unknown): Response {
   const { status, error: body } = errorBody(error);
-  return jsonResponse({ error: body }, status);
+  const retryAfterMs = error instanceof GatewayError && status === 503 ? error.retryAfterMs : undefined;
+  const headers: Record<string, string> = retryAfterMs === undefined
+    ? {}
+    : { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+  return jsonResponse({ error: body }, status, headers);
 }
 
 function withCode(error: { message: string; type: string }, code?: string) {

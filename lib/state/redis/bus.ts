@@ -1,7 +1,8 @@
 /**
  * The event bus over Redis pub/sub: every event goes through one channel, so every replica hears every
  * event in one order (and so the events of a session in publish order). The subscription holds a
- * connection of its own, as pub/sub requires.
+ * connection of its own, as pub/sub requires. While Redis is unreachable, an event is delivered to this
+ * replica's own listeners only.
  *
  * @module
  */
@@ -47,7 +48,11 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     // Events for this replica's own sockets travel too, to keep their place in the one order.
     const envelope: Envelope = { origin: this.#origin, event };
-    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch(this.onError);
+    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((error) => {
+      this.onError(error);
+      // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
+      this.#dispatch(event);
+    });
   }
 
   subscribe(listener: (event: BusEvent) => void): () => void {
@@ -73,9 +78,13 @@ export class RedisEventBus implements EventBus {
     }
     // Connection ids name sockets of the publishing replica only.
     if (envelope.event.connIds && envelope.origin !== this.#origin) return;
+    this.#dispatch(envelope.event);
+  }
+
+  #dispatch(event: BusEvent): void {
     for (const listener of this.#listeners) {
       try {
-        listener(envelope.event);
+        listener(event);
       } catch (error) {
         this.onError(error);
       }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { createClient } from "redis";
+import { guardedClient } from "./unavailable.ts";
 
 /** A connected node-redis client. */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -33,14 +34,22 @@ export class LuaScript {
   }
 }
 
-/** A client, the prefix its keys live under and the clock its scripts run on. */
+/**
+ * A client, the prefix its keys live under and the clock its scripts run on. A command that fails because
+ * Redis cannot be reached rejects with a retryable `UNAVAILABLE` naming Redis (`unavailable.ts`).
+ */
 export class RedisConnection {
+  /** The client every store command goes through. */
+  readonly client: RedisClient;
+
   /** `now` replaces Redis's clock (tests move time by hand); keys are `keyPrefix` + name. */
   constructor(
-    readonly client: RedisClient,
+    client: RedisClient,
     readonly keyPrefix: string,
     private readonly now?: () => number,
-  ) {}
+  ) {
+    this.client = guardedClient(client);
+  }
 
   /** The full key of `name` under the prefix. */
   key(name: string): string {

@@ -6,11 +6,15 @@
  * @module
  */
 import { createClient } from "redis";
+import type { JsonDocs } from "../json-docs.ts";
+import type { PeerRegistry } from "../peers.ts";
 import type { GatewayStores } from "../stores.ts";
 import { RedisEventBus } from "./bus.ts";
 import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
 import { RedisDeviceStore } from "./devices.ts";
 import { RedisIdempotencyStore } from "./idempotency.ts";
+import { RedisJsonDocs } from "./json-docs.ts";
+import { RedisPeerRegistry } from "./peers.ts";
 import { RedisLeaseStore } from "./leases.ts";
 import { RedisNodeStore } from "./nodes.ts";
 import { RedisPresenceStore } from "./presence.ts";
@@ -43,6 +47,14 @@ export interface RedisStoresOptions {
 
 /** A bundle of Redis stores, holding two connections until {@link RedisStores.close}. */
 export interface RedisStores extends GatewayStores {
+  /** Shared JSON documents (channel pairing, Telegram offsets): pass to `channelsModule({ state })`. */
+  docs: JsonDocs;
+  /** The replicas alive on this Redis: pass to `clusterModule({ peers })`. */
+  peers: PeerRegistry;
+  /** The server's URL without its credentials, to show (`redis://127.0.0.1:6379/0`). */
+  readonly displayUrl: string;
+  /** Whether the command connection is up now (false while the client reconnects). */
+  readonly connected: boolean;
   /** Closes the bus and both connections. */
   close(): Promise<void>;
 }
@@ -58,6 +70,7 @@ const SCRIPTED = [
   RedisRunStore,
   RedisLeaseStore,
   RedisNodeStore,
+  RedisPeerRegistry,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
@@ -101,6 +114,12 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       bus,
       responseSessions: new RedisResponseSessionStore(connection),
       nodes: new RedisNodeStore(connection),
+      docs: new RedisJsonDocs(connection),
+      peers: new RedisPeerRegistry(connection),
+      displayUrl: displayUrl(options.url),
+      get connected() {
+        return client.isReady;
+      },
       async close() {
         presence.stop();
         await bus.close();
@@ -110,5 +129,17 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
   } catch (error) {
     await close().catch(() => {});
     throw error;
+  }
+}
+
+/** `url` without its username and password, for status output and logs. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "redis://(unparsable URL)";
   }
 }

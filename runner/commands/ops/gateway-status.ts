@@ -13,6 +13,7 @@ import { CliError, EXIT } from "../../cli/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
+import { clusterLine, clusterOf, type ClusterView, readCluster } from "./cluster.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -110,6 +111,8 @@ interface StatusFacts {
   httpUrl: string;
   probeNote: string;
   failed: boolean;
+  /** The gateway's cluster section, when it answered. */
+  cluster: ClusterView | undefined;
 }
 
 /** Builds `gateway status`. */
@@ -172,6 +175,12 @@ async function gatherStatus(
     ? "Loopback-only gateway; only local clients can connect."
     : `Gateway binds ${gateway.bindHost}; remote clients need the token or password.`;
   const failed = probe !== undefined && (!probe.ok || (requireRpc && !probe.rpcOk));
+  // The connect probe reads nothing unless asked to (--require-rpc); the cluster view costs one call more.
+  const cluster = !probe?.ok
+    ? undefined
+    : probe.status
+    ? clusterOf(probe.status)
+    : await readCluster(host, gateway.targets[0], setup.timeoutMs);
   return {
     setup,
     service,
@@ -184,6 +193,7 @@ async function gatherStatus(
     httpUrl,
     probeNote,
     failed,
+    cluster,
   };
 }
 
@@ -212,6 +222,7 @@ function statusJson(host: OpsHost, facts: StatusFacts): Record<string, unknown> 
       status: portBusy === undefined ? "unknown" : portBusy ? "busy" : "free",
     },
     rpc: rpcJson(probe, gateway.authWarning),
+    cluster: facts.cluster ?? null,
     extraServices: facts.extra,
   };
 }
@@ -249,6 +260,7 @@ async function statusText(ctx: CliContext, facts: StatusFacts): Promise<string> 
     ? `${state.runtime}${state.pid ? ` (pid ${state.pid})` : ""}${state.detail ? `, ${state.detail}` : ""}`
     : "unknown";
   lines.push(`Runtime: ${runtime}`, ...probeLines(facts));
+  if (facts.cluster) lines.push(`Cluster: ${clusterLine(facts.cluster)}`);
   if (facts.portBusy !== undefined) lines.push(`Port ${gateway.port}: ${facts.portBusy ? "in use" : "free"}`);
   for (const issue of facts.issues) lines.push(`Service config: ${issue.message}`);
   if (facts.extra.length) {

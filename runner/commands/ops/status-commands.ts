@@ -1,5 +1,5 @@
 /**
- * `openclaw status` (one-screen overview: gateway, service, config, channels) and
+ * `openclaw status` (one-screen overview: gateway, service, config, cluster, channels) and
  * `openclaw channels status` (live channel state, or a config-only summary when the gateway is down).
  *
  * @module
@@ -12,6 +12,7 @@ import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
+import { clusterLine, clusterOf } from "./cluster.ts";
 import type { CliConfigReport } from "./config.ts";
 import { openConnection, type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -207,6 +208,7 @@ function overviewJson({ setup, target, probe, service, channels }: Overview): Re
     dashboard: `http://127.0.0.1:${setup.gateway.port}/`,
     health: probe.health ?? null,
     status: probe.status ?? null,
+    cluster: clusterOf(probe.status) ?? null,
     channels,
   };
 }
@@ -242,6 +244,7 @@ async function overviewText(ctx: CliContext, overview: Overview): Promise<string
 function overviewRows({ setup, target, probe, service, channels }: Overview): [string, string][] {
   const status = probe.status ?? {};
   const state = service.state;
+  const cluster = clusterOf(probe.status);
   return [
     [
       "Gateway",
@@ -271,6 +274,7 @@ function overviewRows({ setup, target, probe, service, channels }: Overview): [s
       }`,
     ],
     ["Dashboard", `http://127.0.0.1:${setup.gateway.port}/`],
+    ...(cluster ? [["Cluster", clusterLine(cluster)] as [string, string]] : []),
     ["Auth", typeof status.authMode === "string" ? status.authMode : "unknown"],
     ...(Array.isArray(status.agents) ? [["Models", agentModels(status.agents)] as [string, string]] : []),
     [

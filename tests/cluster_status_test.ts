@@ -1,0 +1,231 @@
+// The cluster in status: replicas announce themselves in a peers registry (in process, or Redis with a TTL),
+// the `status` method carries a `cluster` section (backend, this replica, peers alive), and
+// `openclaw status` / `openclaw gateway status` show it.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { clusterModule, createGateway, type Gateway, MemoryPeerRegistry, type PeerRegistry } from "../mod.ts";
+import { nodeTransport } from "../node.ts";
+import { displayUrl } from "../lib/state/redis/stores.ts";
+import { type RedisStores, redisStores } from "../stores/redis.ts";
+import { client, TOKEN } from "./_helpers.ts";
+import { fakeLinuxHost, OPS_TOKEN, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
+import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
+import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
+
+const TTL_MS = 300;
+
+/** What every peers registry does, on a clock the test moves. */
+async function peersContract(make: (now: () => number) => Promise<PeerRegistry>) {
+  let now = 1_000_000;
+  const peers = await make(() => now);
+  const a = { replicaId: "a", host: "h1", pid: 11, port: 18789, startedAt: 500 };
+  const b = { replicaId: "b", host: "h2", startedAt: 400 };
+  await peers.announce(a, 100);
+  await peers.announce(b, 300);
+  assert.deepEqual(
+    await peers.list(),
+    [{ ...b, lastSeenAt: now }, { ...a, lastSeenAt: now }],
+    "oldest first",
+  );
+  now += 100;
+  assert.deepEqual((await peers.list()).map((p) => p.replicaId), ["b"], "a's TTL ran out");
+  await peers.announce(a, 100);
+  now += 50;
+  assert.deepEqual(await peers.list(), [{ ...b, lastSeenAt: now - 150 }, { ...a, lastSeenAt: now - 50 }]);
+  await peers.remove("b");
+  assert.deepEqual((await peers.list()).map((p) => p.replicaId), ["a"]);
+}
+
+Deno.test("peers in process: announce, expire by TTL, refresh, remove", async () => {
+  await peersContract((now) => Promise.resolve(new MemoryPeerRegistry(now)));
+});
+
+Deno.test("a gateway alone: status shows the in-process backend and itself as the one replica", async () => {
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+    modules: [clusterModule({ self: { host: "box", pid: 42 } })],
+  });
+  await gateway.start();
+  try {
+    const c = await client(gateway);
+    const status = await c.request("status", {});
+    const cluster = (status.payload as { cluster: Record<string, unknown> }).cluster;
+    const bootId = (c.hello.server as { bootId: string }).bootId;
+    assert.equal(cluster.backend, "in-process");
+    assert.equal(cluster.replicaId, bootId, "the replica id is the boot id clients see");
+    assert.equal(cluster.peersAlive, 1);
+    assert.deepEqual((cluster.peers as Record<string, unknown>[]).map((p) => [p.replicaId, p.host, p.pid]), [
+      [bootId, "box", 42],
+    ]);
+    assert.equal("redis" in cluster, false);
+    c.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("the Redis URL shown has no credentials", () => {
+  assert.equal(displayUrl("redis://user:s3cret@10.0.0.5:6380/2"), "redis://10.0.0.5:6380/2");
+  assert.equal(displayUrl("rediss://:s3cret@cache.internal"), "rediss://cache.internal");
+});
+
+const ignore = !REDIS_SERVER;
+
+const until = async (check: () => Promise<boolean>, ms: number, what: string) => {
+  const end = Date.now() + ms;
+  while (!await check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+Deno.test({
+  name: "Redis peers: the same contract on Redis's scripts",
+  ignore,
+  async fn() {
+    const server = await startRedisServer();
+    let stores: RedisStores | undefined;
+    try {
+      await peersContract(async (now) =>
+        (stores = await redisStores({ url: server.url, keyPrefix: "pc:", now })).peers
+      );
+    } finally {
+      await stores?.close();
+      await server.stop();
+    }
+  },
+});
+
+/** A replica on `server` with the cluster module, listening on loopback. */
+async function replica(server: RedisServer, host: string) {
+  const stores = await redisStores({ url: server.url, keyPrefix: "st:", onError: () => {} });
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token: OPS_TOKEN }, cluster: { leaseTtlMs: TTL_MS } } },
+    stores,
+    transport: nodeTransport(),
+    hostname: "127.0.0.1",
+    port: 0,
+    modules: [
+      clusterModule({
+        peers: stores.peers,
+        backend: {
+          kind: "redis",
+          url: stores.displayUrl,
+          keyPrefix: "st:",
+          connected: () => stores.connected,
+        },
+        self: { host, pid: 7 },
+      }),
+    ],
+  });
+  const port = (await gateway.start())!.port;
+  return { gateway, stores, port };
+}
+
+async function clusterOf(gateway: Gateway): Promise<Record<string, unknown>> {
+  return ((await gateway.call("status", {})) as { cluster: Record<string, unknown> }).cluster;
+}
+
+Deno.test({
+  name: "two replicas on one Redis: each status lists both; a stopped one leaves; the CLI shows the cluster",
+  ignore,
+  async fn() {
+    const server = await startRedisServer();
+    const a = await replica(server, "host-a");
+    const b = await replica(server, "host-b");
+    let bStopped = false;
+    try {
+      // A replica's port is in its record from its first announcement after it listens.
+      await until(
+        async () => {
+          const cluster = await clusterOf(a.gateway);
+          return (cluster.peers as { port?: number }[]).filter((p) => p.port).length === 2;
+        },
+        TTL_MS * 5,
+        "both replicas with their ports",
+      );
+      const cluster = await clusterOf(a.gateway);
+      assert.equal(cluster.backend, "redis");
+      assert.deepEqual(cluster.redis, { url: server.url, keyPrefix: "st:", connected: true });
+      assert.equal(cluster.peersAlive, 2);
+      assert.deepEqual(
+        (cluster.peers as Record<string, unknown>[]).map((p) => [p.host, p.port, p.pid]).sort(),
+        [["host-a", a.port, 7], ["host-b", b.port, 7]],
+      );
+      for (const peer of cluster.peers as Record<string, number>[]) {
+        assert.ok(peer.lastSeenAt >= peer.startedAt, JSON.stringify(peer));
+      }
+
+      await withTempDir(async (home) => {
+        await writeConfig(home, { gateway: { mode: "local", port: a.port, auth: { token: OPS_TOKEN } } });
+        const host = fakeLinuxHost(home, recordingRunner(() => ({ code: 1, stderr: "no bus" })).run);
+        const run = (argv: string[]) => runOps(host, argv, { HOME: home });
+        const line = new RegExp(
+          `Cluster\\s+redis ${server.url} \\(prefix st:\\) · replica [0-9a-f]{8} · 2 replicas alive \\(also host-b:${b.port} pid 7\\)`,
+        );
+        assert.match((await run(["status"])).out, line);
+        assert.match(
+          (await run(["gateway", "status"])).out,
+          new RegExp(line.source.replace("Cluster\\s+", "Cluster: ")),
+        );
+        const overview = JSON.parse((await run(["status", "--json"])).out);
+        assert.equal(overview.cluster.peersAlive, 2);
+        const gatewayStatus = JSON.parse((await run(["gateway", "status", "--json"])).out);
+        assert.equal(gatewayStatus.cluster.redis.url, server.url);
+        assert.equal(gatewayStatus.rpc.kind, "connect", "the connect probe stays what it was");
+      });
+
+      await b.gateway.stop();
+      bStopped = true;
+      await until(async () => (await clusterOf(a.gateway)).peersAlive === 1, TTL_MS * 3, "b to leave");
+      // A replica that dies says no goodbye: its record ends with its TTL.
+      await a.stores.peers.announce({ replicaId: "dead", host: "gone", startedAt: 1 }, TTL_MS);
+      await until(
+        async () => (await clusterOf(a.gateway)).peersAlive === 2,
+        TTL_MS * 3,
+        "the dead one to show",
+      );
+      await until(
+        async () => (await clusterOf(a.gateway)).peersAlive === 1,
+        TTL_MS * 4,
+        "the dead one to expire",
+      );
+    } finally {
+      await a.gateway.stop();
+      if (!bStopped) await b.gateway.stop();
+      await a.stores.close();
+      await b.stores.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "`gateway run` on Redis: its status names the backend and the replica, from the runner's modules",
+  ignore,
+  async fn() {
+    const server = await startRedisServer();
+    await using home = await tempHome();
+    const port = freePort();
+    await Deno.writeTextFile(
+      join(home.state, "openclaw.json"),
+      JSON.stringify({ gateway: { mode: "local", port, auth: { token: OPS_TOKEN } } }),
+    );
+    const runner = spawnRunner(["gateway"], runnerEnv(home.home, { OPENCLAW_REDIS_URL: server.url }));
+    try {
+      await runner.waitFor(/gateway listening/, 60_000);
+      await withTempDir(async (cliHome) => {
+        await writeConfig(cliHome, { gateway: { mode: "local", port, auth: { token: OPS_TOKEN } } });
+        const host = fakeLinuxHost(cliHome, recordingRunner(() => ({ code: 1, stderr: "no bus" })).run);
+        const json = JSON.parse((await runOps(host, ["status", "--json"], { HOME: cliHome })).out);
+        assert.equal(json.cluster.backend, "redis");
+        assert.equal(json.cluster.redis.keyPrefix, "openclaw:");
+        assert.equal(json.cluster.peersAlive, 1);
+        assert.equal(json.cluster.peers[0].pid, runner.child.pid);
+      });
+    } finally {
+      assert.equal(await runner.stop(), 0);
+      await server.stop();
+    }
+  },
+});
