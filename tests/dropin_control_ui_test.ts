@@ -10,6 +10,7 @@ import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
+import { cronModule } from "../lib/cron/mod.ts";
 import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
 import { readHostInfo } from "../lib/methods/host-info.ts";
 import { denoUiRootFiles } from "../runner/gateway/deno-ui-files.ts";
@@ -261,7 +262,10 @@ const PARAM_SCHEMAS: Record<string, string> = {
 
 async function uiMethodsGateway(agents: Record<string, unknown> = {}, hostInfo = readHostInfo) {
   const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } }, agents };
-  return await startGateway({ config, modules: [agentsModule(), controlUiModule({ hostInfo })] });
+  return await startGateway({
+    config,
+    modules: [agentsModule(), cronModule(), controlUiModule({ hostInfo })],
+  });
 }
 
 Deno.test("ui methods: each answers in the reference's shape, advertised in hello-ok, at the schema's scope", async () => {
@@ -319,7 +323,11 @@ Deno.test("system.info reports the host it is given; without a host reader there
     c.socket.close();
     const b = await client(bare);
     assert.ok(!(b.hello.features as { methods: string[] }).methods.includes("system.info"));
-    assert.ok((b.hello.features as { methods: string[] }).methods.includes("cron.list"));
+    assert.ok((b.hello.features as { methods: string[] }).methods.includes("tasks.list"));
+    assert.ok(
+      !(b.hello.features as { methods: string[] }).methods.includes("cron.list"),
+      "cron is its own module",
+    );
     b.socket.close();
   } finally {
     await gateway.stop();
@@ -342,9 +350,13 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
     assert.deepEqual(await payload("sessions.branches.list"), { branches: [] });
     assert.deepEqual(await payload("update.status"), { sentinel: null, updateAvailable: null });
     assert.deepEqual((await payload("node.list") as { nodes: unknown[] }).nodes, []);
-    const cron = await payload("cron.status") as { enabled: boolean; jobs: number };
-    assert.equal(cron.enabled, false);
-    assert.equal(cron.jobs, 0);
+    // Cron is built (tests/cron_test.ts): the scheduler runs, and a gateway without jobs has none.
+    assert.deepEqual(await payload("cron.status"), {
+      enabled: true,
+      triggersEnabled: false,
+      jobs: 0,
+      nextWakeAtMs: null,
+    });
     assert.deepEqual(await payload("plugins.list"), { plugins: [], diagnostics: [], mutationAllowed: false });
     assert.deepEqual(await payload("plugins.catalog.browse"), { items: [] });
     // The reference UI checks an inventory page: offset and limit as asked, a revision, no next page.
@@ -356,12 +368,22 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
       hasMore: false,
       nextOffset: null,
       snapshotRevision: "sha256:T1PNoYwrqgwDVLtfmj7L5e0Sq02OEbqHPC8RFhICuUU",
+      deliveryPreviews: {},
     });
+    // As the reference's listPage: the limit as asked, the offset clamped to the jobs there are.
     const page = await admin.request("cron.list", { limit: 10, offset: 20 });
     assert.deepEqual(
       [(page.payload as { offset: number }).offset, (page.payload as { limit: number }).limit],
-      [20, 10],
+      [0, 10],
     );
+    assert.deepEqual(await payload("cron.runs"), {
+      entries: [],
+      total: 0,
+      offset: 0,
+      limit: 50,
+      hasMore: false,
+      nextOffset: null,
+    });
     const talk = await payload("talk.catalog") as { modes: unknown[]; speech: { providers: unknown[] } };
     assert.deepEqual(talk.modes, []);
     assert.deepEqual(talk.speech.providers, []);

@@ -6,6 +6,7 @@
 import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
+import { cronModule } from "../../lib/cron/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
 import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { toolsModule } from "../../lib/tools/mod.ts";
@@ -22,7 +23,7 @@ import { lazyModule } from "./lazy-module.ts";
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
  * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
- * channels, hooks (imported only once `hooks.enabled` is on), the Control UI, and the `config.*` methods
+ * channels, hooks (imported only once `hooks.enabled` is on), cron, the Control UI, and the `config.*` methods
  * over the profile's config file. The order is free: modules reach the agents runtime through the context
  * (`AGENT_RUNTIME`).
  */
@@ -48,6 +49,8 @@ export function gatewayModules(paths: Pick<ProfilePaths, "stateDir" | "configPat
       async () =>
         (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
     ),
+    // Jobs and run history under the state dir (cron/), so they survive a restart.
+    cronModule({ docs: jsonDocsOnFiles(paths.stateDir, denoStoreFiles) }),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
   ];

@@ -1,0 +1,406 @@
+// Cron (the Automations page): jobs managed with cron.*, run on schedule as agent turns, kept across restarts,
+// run once per cluster, and checked against protocol.schema.json.
+import assert from "node:assert/strict";
+import {
+  agentsModule,
+  cronModule,
+  type Gateway,
+  type GatewayOptions,
+  MemoryJsonDocs,
+  memoryStores,
+} from "../mod.ts";
+import type { Frame, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
+import { fileJsonDocs } from "../stores/jsonl.ts";
+import { client, connectParams, startGateway, tempDir } from "./_helpers.ts";
+import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
+
+type Job =
+  & { id: string; state: { nextRunAtMs?: number; lastRunAtMs?: number; runningAtMs?: number } }
+  & Record<string, unknown>;
+type RunsPage = { entries: Record<string, unknown>[]; total: number };
+
+/** The error of a `res` frame. */
+const errorOf = (frame: object) =>
+  ((frame as { error?: unknown }).error ?? {}) as {
+    code?: string;
+    message: string;
+    details?: Record<string, unknown>;
+  };
+
+/** The `cron` event with `action`, whether it came before or after the answer to the call that caused it. */
+async function cronEvent(socket: MemorySocket, action: string): Promise<Job> {
+  const match = (f: Frame) =>
+    f.type === "event" && f.event === "cron" && (f.payload as Job).action === action;
+  return (socket.skipped.find(match) ?? await socket.waitFor(match)).payload as Job;
+}
+
+const ADMIN = connectParams({ scopes: ["operator.admin"] });
+
+function cronGateway(
+  docs: JsonDocs = new MemoryJsonDocs(),
+  extra: GatewayOptions = {},
+  catchUpDelayMs?: number,
+) {
+  return startGateway({ ...extra, modules: [agentsModule(), cronModule({ docs, catchUpDelayMs })] });
+}
+
+const everyJob = (everyMs: number, message = "Report the queue depth.") => ({
+  name: "Queue report",
+  schedule: { kind: "every", everyMs },
+  sessionTarget: "isolated",
+  wakeMode: "now",
+  payload: { kind: "agentTurn", message },
+});
+
+async function call<T = Record<string, unknown>>(
+  gateway: Gateway,
+  method: string,
+  params: unknown,
+): Promise<T> {
+  return await gateway.call(method, params) as T;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const runsOf = (gateway: Gateway, id: string) => call<RunsPage>(gateway, "cron.runs", { id, limit: 200 });
+const runCount = (gateway: Gateway, id: string, atLeast: number) =>
+  until(`${atLeast} runs`, async () => {
+    const page = await runsOf(gateway, id);
+    return page.total >= atLeast ? page : undefined;
+  });
+
+Deno.test("cron: add, list, get, update and remove round-trip in the protocol schema's shapes, with cron events", async () => {
+  const gateway = await cronGateway();
+  try {
+    const admin = await client(gateway, ADMIN);
+    const params = everyJob(3_600_000);
+    assertMatchesSchema("CronAddParams", params);
+    const added = await admin.request("cron.add", params);
+    assert.equal(added.ok, true, JSON.stringify(added.error));
+    const job = added.payload as Job;
+    assertMatchesSchema("CronAddResult", job);
+    assert.equal(job.enabled, true);
+    assert.equal(job.state.nextRunAtMs, (job.createdAtMs as number) + 3_600_000);
+    const addedEvent = await cronEvent(admin.socket, "added");
+    assert.equal(addedEvent.jobId, job.id);
+    assertMatchesSchema("CronJob", addedEvent.job);
+
+    const list = (await admin.request("cron.list", { includeDisabled: true, limit: 50, offset: 0 }))
+      .payload as {
+        jobs: Job[];
+        total: number;
+        snapshotRevision: string;
+        deliveryPreviews: Record<string, unknown>;
+      };
+    assertMatchesSchema("CronListParams", { includeDisabled: true, limit: 50, offset: 0 });
+    assert.equal(list.total, 1);
+    const { effectiveAgentId, ...listed } = list.jobs[0];
+    assert.equal(effectiveAgentId, "main");
+    assertMatchesSchema("CronJob", listed);
+    assert.match(list.snapshotRevision, /^sha256:[A-Za-z0-9_-]{43}$/);
+    assertMatchesSchema("CronDeliveryPreview", list.deliveryPreviews[job.id]);
+    assertMatchesSchema("CronJob", (await admin.request("cron.get", { id: job.id })).payload);
+
+    const update = {
+      id: job.id,
+      patch: { enabled: false, schedule: { kind: "cron", expr: "30 9 * * mon-fri", tz: "Europe/Vienna" } },
+    };
+    assertMatchesSchema("CronUpdateParams", update);
+    const updated = (await admin.request("cron.update", update)).payload as Job;
+    assertMatchesSchema("CronJob", updated);
+    assert.equal(updated.enabled, false);
+    assert.equal(updated.state.nextRunAtMs, undefined, "a disabled job has no next run");
+    assert.deepEqual(updated.schedule, { kind: "cron", expr: "30 9 * * mon-fri", tz: "Europe/Vienna" });
+    const revised = (await admin.request("cron.list", {})).payload as {
+      total: number;
+      snapshotRevision: string;
+    };
+    assert.equal(revised.total, 0, "disabled jobs are listed only on request");
+    assert.notEqual(revised.snapshotRevision, list.snapshotRevision);
+
+    const enabled = (await admin.request("cron.update", { jobId: job.id, patch: { enabled: true } }))
+      .payload as Job;
+    const next = new Date(enabled.state.nextRunAtMs!);
+    assert.equal(
+      new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Vienna", timeStyle: "short" }).format(next),
+      "09:30",
+    );
+
+    assertMatchesSchema("CronRemoveParams", { id: job.id });
+    assert.deepEqual((await admin.request("cron.remove", { id: job.id })).payload, {
+      ok: true,
+      removed: true,
+    });
+    assert.equal((await cronEvent(admin.socket, "removed")).jobId, job.id);
+    const gone = await admin.request("cron.get", { id: job.id });
+    assert.equal(errorOf(gone).code, "INVALID_REQUEST");
+    assertMatchesSchema("CronJobNotFoundErrorDetails", errorOf(gone).details);
+    assert.match(errorOf(gone).message, new RegExp(`^cron job not found: ${job.id}\\.`));
+    const again = await admin.request("cron.remove", { id: job.id });
+    assert.match(errorOf(again).message, new RegExp(`^Automation not found: ${job.id}\\.`));
+    admin.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: methods keep the schema's scopes; read scope cannot add", async () => {
+  const gateway = await cronGateway();
+  try {
+    const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
+    for (const method of ["cron.status", "cron.list", "cron.runs"]) {
+      assert.equal(schemaScope(method), "operator.read");
+      const answer = await reader.request(method, method === "cron.runs" ? { scope: "all" } : {});
+      assert.equal(answer.ok, true, `${method}: ${JSON.stringify(answer.error)}`);
+    }
+    for (const method of ["cron.add", "cron.update", "cron.remove", "cron.run"]) {
+      assert.equal(schemaScope(method), "operator.admin");
+      const refused = await reader.request(method, { id: "x" });
+      assert.equal(errorOf(refused).code, "FORBIDDEN", method);
+    }
+    const hello = reader.hello.features as { methods: string[]; events: string[] };
+    assert.ok(hello.events.includes("cron"));
+    for (const method of ["cron.get", "cron.add", "cron.update", "cron.remove", "cron.run"]) {
+      assert.ok(hello.methods.includes(method), method);
+    }
+    reader.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: an every job runs agent turns on schedule, each in a fresh cron:<jobId> session", async () => {
+  const gateway = await cronGateway();
+  try {
+    const job = await call<Job>(gateway, "cron.add", everyJob(150));
+    const page = await runCount(gateway, job.id, 2);
+    for (const entry of page.entries) {
+      assertMatchesSchema("CronRunLogEntry", entry);
+      assert.equal(entry.status, "ok", JSON.stringify(entry));
+      assert.equal(entry.sessionKey, `agent:main:cron:${job.id}`);
+      assert.equal(entry.jobName, "Queue report");
+    }
+    const [newer, older] = page.entries;
+    assert.ok((newer.runAtMs as number) - (older.runAtMs as number) >= 140, "runs follow the interval");
+    assert.notEqual(newer.sessionId, older.sessionId, "every isolated run gets a fresh transcript");
+    const status = await call<{ enabled: boolean; jobs: number; nextWakeAtMs: number }>(
+      gateway,
+      "cron.status",
+      {},
+    );
+    assert.equal(status.enabled, true);
+    assert.equal(status.jobs, 1);
+    assert.equal(typeof status.nextWakeAtMs, "number");
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: cron.run runs a job now, and cron.runs shows its history", async () => {
+  const gateway = await cronGateway();
+  try {
+    const job = await call<Job>(gateway, "cron.add", everyJob(3_600_000, "Say hello."));
+    assertMatchesSchema("CronRunParams", { id: job.id, mode: "due" });
+    assert.deepEqual(
+      (await call(gateway, "cron.run", { id: job.id, mode: "due" })).reason,
+      "not-due",
+      "a job whose slot has not come does not run in due mode",
+    );
+    const run = await call<{ ok: boolean; enqueued: boolean; runId: string; processInstanceId: string }>(
+      gateway,
+      "cron.run",
+      { id: job.id },
+    );
+    assert.equal(run.enqueued, true);
+    assert.equal(typeof run.processInstanceId, "string");
+    const waited = await call<{ status: string }>(gateway, "agent.wait", {
+      runId: run.runId,
+      timeoutMs: 5_000,
+    });
+    assert.equal(waited.status, "ok");
+    const page = await runCount(gateway, job.id, 1);
+    assert.equal(page.entries[0].runId, run.runId);
+    assert.equal(page.entries[0].status, "ok");
+    const all = await call<RunsPage & { offset: number; hasMore: boolean }>(gateway, "cron.runs", {
+      scope: "all",
+      limit: 50,
+    });
+    assertMatchesSchema("CronRunsParams", { scope: "all", limit: 50 });
+    assert.equal(all.total, 1);
+    const after = await call<Job>(gateway, "cron.get", { id: job.id });
+    assert.equal(after.state.nextRunAtMs, job.state.nextRunAtMs, "a forced run keeps the job's next slot");
+    assert.equal(after.lastRunStatus, "ok");
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: a one-shot at job runs once and is deleted after it succeeds", async () => {
+  const gateway = await cronGateway();
+  try {
+    const at = new Date(Date.now() + 100).toISOString();
+    const job = await call<Job>(gateway, "cron.add", {
+      ...everyJob(1),
+      name: "Reminder",
+      schedule: { kind: "at", at },
+    });
+    assert.equal(job.deleteAfterRun, true);
+    await runCount(gateway, job.id, 1);
+    await until("the job to be deleted", async () => {
+      const list = await call<{ total: number }>(gateway, "cron.list", { includeDisabled: true });
+      return list.total === 0 ? true : undefined;
+    });
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: jobs and run history survive a restart on the same state dir", async () => {
+  const dir = await tempDir();
+  const first = await cronGateway(fileJsonDocs(dir));
+  const job = await call<Job>(first, "cron.add", everyJob(3_600_000));
+  const run = await call<{ runId: string }>(first, "cron.run", { id: job.id });
+  await runCount(first, job.id, 1);
+  await first.stop();
+  const second = await cronGateway(fileJsonDocs(dir));
+  try {
+    const listed = await call<{ jobs: Job[] }>(second, "cron.list", {});
+    assert.deepEqual(listed.jobs.map((j) => [j.id, j.state.nextRunAtMs]), [[job.id, job.state.nextRunAtMs]]);
+    const page = await runsOf(second, job.id);
+    assert.deepEqual(page.entries.map((entry) => entry.runId), [run.runId]);
+    assert.ok((await Deno.stat(`${dir}/cron/jobs.json`)).isFile);
+  } finally {
+    await second.stop();
+  }
+});
+
+Deno.test("cron: after a restart, slots missed while down run once (after the catch-up delay), not once per slot", async () => {
+  const docs = new MemoryJsonDocs();
+  const first = await cronGateway(docs);
+  const job = await call<Job>(first, "cron.add", everyJob(400));
+  await first.stop();
+  // Down long enough to miss several slots.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const startedAt = Date.now();
+  const second = await cronGateway(docs, {}, 50);
+  try {
+    const page = await runCount(second, job.id, 1);
+    assert.ok(Date.now() - startedAt < 400, "the missed slot ran after the short catch-up delay");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal((await runsOf(second, job.id)).total, 1, "several missed slots, one run");
+    assert.equal(page.entries[0].status, "ok");
+  } finally {
+    await second.stop();
+  }
+});
+
+Deno.test("cron: a late tick runs the missed slot once and schedules the next one from now", async () => {
+  let clock = Date.UTC(2026, 0, 1, 12);
+  const gateway = await cronGateway(new MemoryJsonDocs(), { now: () => clock });
+  try {
+    const job = await call<Job>(gateway, "cron.add", everyJob(200));
+    assert.equal(job.state.nextRunAtMs, clock + 200);
+    // The scheduler sleeps for the 200 ms interval; by the time it wakes, 50 intervals have passed.
+    clock += 10_000;
+    const page = await runCount(gateway, job.id, 1);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal((await runsOf(gateway, job.id)).total, 1, "one run for fifty missed slots");
+    const after = await call<Job>(gateway, "cron.get", { id: job.id });
+    assert.equal(page.entries[0].runAtMs, clock);
+    assert.equal(after.state.nextRunAtMs, clock + 200);
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: two gateways sharing one lease store and state run each slot once", async () => {
+  const stores = memoryStores();
+  const docs = new MemoryJsonDocs();
+  const started = { a: 0, b: 0 };
+  const counter = (
+    replica: "a" | "b",
+  ) => [{ write: (r: LogRecord) => void (r.msg === "cron: run started" && started[replica]++) }];
+  const a = await cronGateway(docs, { stores, logSinks: counter("a") });
+  const b = await cronGateway(docs, { stores, logSinks: counter("b") });
+  try {
+    const job = await call<Job>(b, "cron.add", everyJob(200));
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const page = await runsOf(a, job.id);
+    const times = page.entries.map((entry) => entry.runAtMs as number).sort((x, y) => x - y);
+    assert.ok(times.length >= 3 && times.length <= 7, `runs: ${times.length}`);
+    for (let i = 1; i < times.length; i++) {
+      assert.ok(
+        times[i] - times[i - 1] >= 150,
+        `two runs ${times[i] - times[i - 1]} ms apart: one slot ran twice`,
+      );
+    }
+    assert.deepEqual(new Set(page.entries.map((entry) => entry.runId)).size, times.length);
+    assert.ok(
+      started.a === 0 || started.b === 0,
+      `only the lease holder runs jobs: ${JSON.stringify(started)}`,
+    );
+    assert.equal(started.a + started.b, times.length);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+Deno.test("cron: invalid schedules and features this gateway lacks are refused with INVALID_REQUEST and a clear message", async () => {
+  const gateway = await cronGateway();
+  try {
+    const admin = await client(gateway, ADMIN);
+    const refusal = async (params: unknown) => {
+      const answer = await admin.request("cron.add", params);
+      assert.equal(errorOf(answer).code, "INVALID_REQUEST", JSON.stringify(answer));
+      return errorOf(answer).message;
+    };
+    const cron = (expr: string, tz?: string) => ({
+      ...everyJob(1),
+      schedule: { kind: "cron", expr, ...(tz ? { tz } : {}) },
+    });
+    assert.equal(
+      await refusal(cron("61 * * * *")),
+      'invalid cron.add params: invalid cron expression "61 * * * *": minute field "61" has 61, outside 0-59',
+    );
+    assert.match(await refusal(cron("* * *")), /expected 5 fields .* got 3$/);
+    assert.match(await refusal(cron("0 0 30 2 *")), /has no upcoming run time and would never fire/);
+    assert.match(await refusal(cron("0 9 * * *", "Mars/Olympus")), /invalid time zone "Mars\/Olympus"/);
+    assert.match(
+      await refusal({ ...everyJob(1), schedule: { kind: "at", at: "tomorrow" } }),
+      /Invalid schedule.at/,
+    );
+    assert.match(
+      await refusal({ ...everyJob(1), schedule: { kind: "at", at: "2020-01-01T00:00:00Z" } }),
+      /schedule.at is in the past/,
+    );
+    assert.match(
+      await refusal({ ...everyJob(1), delivery: { mode: "announce", channel: "telegram" } }),
+      /delivery mode "announce" is not supported by this gateway/,
+    );
+    assert.match(
+      await refusal({ ...everyJob(1), sessionTarget: "main" }),
+      /main cron jobs require payload.kind="systemEvent"/,
+    );
+    assert.match(
+      await refusal({ ...everyJob(1), schedule: { kind: "every", everyMs: 0 } }),
+      /^invalid cron.add params: /,
+    );
+    assert.equal(
+      (await admin.request("cron.list", {})).payload &&
+        ((await admin.request("cron.list", {})).payload as { total: number }).total,
+      0,
+    );
+    admin.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
