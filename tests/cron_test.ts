@@ -404,3 +404,23 @@ Deno.test("cron: invalid schedules and features this gateway lacks are refused w
     await gateway.stop();
   }
 });
+
+Deno.test("cron: a failing recurring job is recorded as an error and backs off before its next run", async () => {
+  const gateway = await cronGateway();
+  try {
+    const job = await call<Job>(gateway, "cron.add", {
+      ...everyJob(100),
+      payload: { kind: "agentTurn", message: "hi", model: "nowhere/none" },
+    });
+    const page = await runCount(gateway, job.id, 1);
+    assert.equal(page.entries[0].status, "error");
+    assert.match(page.entries[0].error as string, /nowhere/);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal((await runsOf(gateway, job.id)).total, 1, "no run during the 30 s back-off");
+    const after = await call<Job>(gateway, "cron.get", { id: job.id });
+    assert.equal(after.lastRunStatus, "error");
+    assert.ok(after.state.nextRunAtMs! >= (page.entries[0].ts as number) + 30_000);
+  } finally {
+    await gateway.stop();
+  }
+});

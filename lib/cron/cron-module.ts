@@ -98,6 +98,8 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
         processInstanceId: crypto.randomUUID(),
       });
       for (const method of methods) context.registerMethod(method);
+      // Runs `cron.run` started here are recorded before the gateway lets go of its stores.
+      context.onStop(() => service.settled());
       context.runSingleton("cron", (signal) =>
         runScheduler({
           service,

@@ -36,6 +36,9 @@ export type NotRunReason = "already-running" | "not-due" | "disabled";
 /** The reference's error message when a run was cut off by a stop, and a restart finds it unfinished. */
 export const INTERRUPTED_ERROR = "cron: run interrupted (the gateway stopped before it finished)";
 
+/** The reference's back-off after consecutive failed runs of a recurring job. */
+export const ERROR_BACKOFF_MS: readonly number[] = [30_000, 60_000, 300_000, 900_000, 3_600_000];
+
 /** Jobs and runs over one {@link CronStore}. */
 export class CronService {
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -149,7 +152,8 @@ export class CronService {
 
   /**
    * Writes a finished run into its job's state: a one-shot that succeeded is deleted (`deleteAfterRun`)
-   * or kept without a next run, one that failed is kept disabled for inspection, as the reference does.
+   * or kept without a next run, one that failed is kept disabled for inspection; a recurring job that
+   * failed waits out its back-off before its next run, as the reference does.
    * Answers the job as stored, or undefined when it is gone.
    */
   record(jobId: string, entry: CronRunLogEntry): Promise<CronJob | undefined> {
@@ -177,9 +181,14 @@ export class CronService {
         if (entry.status !== "ok") job.enabled = false;
       }
       const pending = job.state.nextRunAtMs;
-      const next = job.schedule.kind !== "at" && pending !== undefined && pending > now && job.enabled
+      let next = job.schedule.kind !== "at" && pending !== undefined && pending > now && job.enabled
         ? pending
         : await nextRunAt(job, now);
+      if (next !== undefined && entry.status === "error") {
+        // Consecutive failures back off (30 s, 1 min, 5 min, 15 min, 1 h) from the end of the failed run.
+        const step = ERROR_BACKOFF_MS[Math.min((job.state.consecutiveErrors ?? 1) - 1, ERROR_BACKOFF_MS.length - 1)];
+        next = Math.max(next, entry.ts + step);
+      }
       jobs[index] = withState(job, { nextRunAtMs: next });
       return jobs[index];
     });
