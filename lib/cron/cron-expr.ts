@@ -13,10 +13,15 @@
 export interface CronExpression {
   /** The expression as given. */
   readonly source: string;
+  /** 0 to 59; only 0 for a 5-field expression. */
   readonly seconds: ReadonlySet<number>;
+  /** 0 to 59. */
   readonly minutes: ReadonlySet<number>;
+  /** 0 to 23. */
   readonly hours: ReadonlySet<number>;
+  /** 1 to 31. */
   readonly daysOfMonth: ReadonlySet<number>;
+  /** 1 (January) to 12. */
   readonly months: ReadonlySet<number>;
   /** 0 (Sunday) to 6. */
   readonly daysOfWeek: ReadonlySet<number>;
@@ -26,6 +31,7 @@ export interface CronExpression {
 
 /** Why an expression or time zone was refused, in words for the person who wrote it. */
 export class CronExpressionError extends Error {
+  /** Always `CronExpressionError`. */
   override name = "CronExpressionError";
 }
 

@@ -29,7 +29,7 @@ export interface CronModuleOptions {
 }
 
 /** The `cron` section of `openclaw.json`, as far as this gateway reads it; other keys are kept as they are. */
-export const CronSectionSchema = z.looseObject({
+const CronSectionSchema = z.looseObject({
   /** `false` stops scheduled runs (jobs can still be managed and run with `cron.run`). */
   enabled: z.boolean().optional(),
   /** `true`: recurring jobs skip slots missed while no gateway ran them instead of running once. */
@@ -56,7 +56,10 @@ export function cronSettings(
  * ```ts
  * import { agentsModule, createGateway, cronModule } from "@openclaw-ts/gateway";
  *
- * const gateway = createGateway({ config: {}, modules: [agentsModule(), cronModule()] });
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [agentsModule(), cronModule()],
+ * });
  * await gateway.start();
  * const job = await gateway.call("cron.add", {
  *   name: "Hourly check",

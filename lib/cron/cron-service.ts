@@ -186,7 +186,8 @@ export class CronService {
         : await nextRunAt(job, now);
       if (next !== undefined && entry.status === "error") {
         // Consecutive failures back off (30 s, 1 min, 5 min, 15 min, 1 h) from the end of the failed run.
-        const step = ERROR_BACKOFF_MS[Math.min((job.state.consecutiveErrors ?? 1) - 1, ERROR_BACKOFF_MS.length - 1)];
+        const step =
+          ERROR_BACKOFF_MS[Math.min((job.state.consecutiveErrors ?? 1) - 1, ERROR_BACKOFF_MS.length - 1)];
         next = Math.max(next, entry.ts + step);
       }
       jobs[index] = withState(job, { nextRunAtMs: next });

@@ -13,7 +13,7 @@
  *
  * @module
  */
-export { cronModule, type CronModuleOptions, CronSectionSchema, cronSettings } from "./cron-module.ts";
+export { cronModule, type CronModuleOptions, cronSettings } from "./cron-module.ts";
 export {
   checkTimeZone,
   type CronExpression,
@@ -22,5 +22,3 @@ export {
   nextCronTime,
   parseCronExpression,
 } from "./cron-expr.ts";
-export type { CronJob, CronRunLogEntry } from "./job.ts";
-export type { CronEvent } from "./cron-service.ts";
