@@ -10,7 +10,11 @@ import {
   memoryStores,
 } from "../mod.ts";
 import type { Frame, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
+import { createGateway } from "../mod.ts";
+import { nodeTransport } from "../node.ts";
 import { fileJsonDocs } from "../stores/jsonl.ts";
+import { denoOpsHost } from "../runner/commands/ops/host.ts";
+import { OPS_TOKEN, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
 import { client, connectParams, startGateway, tempDir } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
@@ -423,4 +427,79 @@ Deno.test("cron: a failing recurring job is recorded as an error and backs off b
   } finally {
     await gateway.stop();
   }
+});
+
+Deno.test("openclaw cron add|list|run|rm drive the running gateway's jobs, as the reference spells them", async () => {
+  await withTempDir(async (home) => {
+    const gateway = createGateway({
+      config: { gateway: { auth: { mode: "token", token: OPS_TOKEN } } },
+      modules: [agentsModule(), cronModule()],
+      transport: nodeTransport(),
+      port: 0,
+      hostname: "127.0.0.1",
+    });
+    const { port } = (await gateway.start())!;
+    await writeConfig(home, { gateway: { mode: "local", port, auth: { token: OPS_TOKEN } } });
+    const run = (argv: string[]) => runOps(denoOpsHost(), argv, { HOME: home });
+    try {
+      const added = await run([
+        "cron",
+        "add",
+        "0 7 * * *",
+        "Summarize overnight updates.",
+        "--name",
+        "Morning brief",
+        "--json",
+      ]);
+      assert.equal(added.code, 0, added.err);
+      const job = JSON.parse(added.out) as Job & { schedule: unknown; payload: unknown };
+      assert.deepEqual(job.schedule, { kind: "cron", expr: "0 7 * * *" });
+      const hourly = await run(["cron", "add", "Hourly", "--cron", "0 * * * *", "--message", "m", "--json"]);
+      assert.deepEqual(
+        JSON.parse(hourly.out).schedule,
+        { kind: "cron", expr: "0 * * * *", staggerMs: 300_000 },
+        "the reference staggers top-of-hour expressions by up to 5 minutes",
+      );
+      await run(["cron", "rm", JSON.parse(hourly.out).id]);
+      assert.deepEqual(job.payload, { kind: "agentTurn", message: "Summarize overnight updates." });
+      const every = await run([
+        "automations",
+        "add",
+        "Queue",
+        "--every",
+        "1h30m",
+        "--message",
+        "Check the queue.",
+      ]);
+      assert.equal(every.code, 0, every.err);
+      assert.match(every.out, /^Added \S+ \(every 90m, next in 90m\)$/);
+
+      const list = await run(["cron", "list"]);
+      assert.equal(list.code, 0, list.err);
+      assert.match(list.out, /^ID\s+Name\s+Schedule\s+Next\s+Last\s+Status\s+Target\s+Agent ID$/m);
+      assert.match(
+        list.out,
+        new RegExp(
+          `^${job.id} Morning brief\\s+cron 0 7 \\* \\* \\*\\s+in \\S+\\s+-\\s+idle\\s+isolated\\s+main$`,
+          "m",
+        ),
+      );
+
+      const started = await run(["cron", "run", job.id]);
+      assert.match(started.out, new RegExp(`^Started ${job.id} \\(run cron:${job.id}:\\d+:\\w+\\)$`));
+      await runCount(gateway, job.id, 1);
+      const due = await run(["cron", "run", job.id, "--due"]);
+      assert.equal(due.out, "Not run: not-due");
+
+      assert.equal((await run(["cron", "rm", job.id])).out, `Removed ${job.id}`);
+      const gone = await run(["cron", "rm", job.id]);
+      assert.equal(gone.code, 1);
+      assert.match(gone.err, new RegExp(`Automation not found: ${job.id}`));
+      const bad = await run(["cron", "add", "--name", "x", "--every", "soon", "--message", "m"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--every needs a duration such as 10m or 1h \(got soon\)/);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
