@@ -267,6 +267,22 @@ Deno.test("cron: a one-shot at job runs once and is deleted after it succeeds", 
   }
 });
 
+Deno.test("cron: cron.run of a one-shot before its time runs it and keeps it waiting for that time", async () => {
+  const gateway = await cronGateway();
+  try {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const job = await call<Job>(gateway, "cron.add", { ...everyJob(1), schedule: { kind: "at", at } });
+    const run = await call<{ runId: string }>(gateway, "cron.run", { id: job.id });
+    await call(gateway, "agent.wait", { runId: run.runId, timeoutMs: 5_000 });
+    await runCount(gateway, job.id, 1);
+    const after = await call<Job>(gateway, "cron.get", { id: job.id });
+    assert.equal(after.enabled, true);
+    assert.equal(after.state.nextRunAtMs, Date.parse(at));
+  } finally {
+    await gateway.stop();
+  }
+});
+
 Deno.test("cron: jobs and run history survive a restart on the same state dir", async () => {
   const dir = await tempDir();
   const first = await cronGateway(fileJsonDocs(dir));
@@ -393,6 +409,10 @@ Deno.test("cron: invalid schedules and features this gateway lacks are refused w
     assert.match(
       await refusal({ ...everyJob(1), sessionTarget: "main" }),
       /main cron jobs require payload.kind="systemEvent"/,
+    );
+    assert.match(
+      await refusal({ ...everyJob(1), sessionTarget: "session:notes/../x" }),
+      /^invalid cron.add params: invalid session key "notes\/..\/x": it contains a '.' or '..' segment$/,
     );
     assert.match(
       await refusal({ ...everyJob(1), schedule: { kind: "every", everyMs: 0 } }),

@@ -111,11 +111,18 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
           enabled: () => settings().enabled,
           skipMissedJobs: () => settings().skipMissedJobs,
           catchUpDelayMs: options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
-          // Any replica's change to a job (a `cron` event on the shared bus) may move the next wake.
-          onChange: (listener) =>
-            context.bus.subscribe((event) => {
+          // Any replica's change to a job (a `cron` event on the shared bus), or `cron.enabled` turned on
+          // or off, may move the next wake.
+          onChange: (listener) => {
+            const stopEvents = context.bus.subscribe((event) => {
               if (event.event === "cron" && (event.payload as CronEvent).action !== "started") listener();
-            }),
+            });
+            const stopConfig = context.onConfigChange(() => listener());
+            return () => {
+              stopEvents();
+              stopConfig();
+            };
+          },
         }, signal));
     },
   };

@@ -10,7 +10,7 @@ import type { AgentRuntime } from "../agents/runtime.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CronJob, CronRunLogEntry } from "./job.ts";
 import { runJobTurn } from "./run-job.ts";
-import { nextRunAt } from "./schedule.ts";
+import { nextRunAt, parseAtMs } from "./schedule.ts";
 import type { CronStore } from "./store.ts";
 
 /** A `cron` event payload: what happened to which job (`job` is its state after the change). */
@@ -63,8 +63,10 @@ export class CronService {
   /** Stores `job` (with its next run worked out), announces it, and answers it as stored. */
   async save(job: CronJob, action: "added" | "updated"): Promise<CronJob> {
     const saved = await this.options.store.update(async (jobs) => {
-      const next = withState(job, { nextRunAtMs: await nextRunAt(job, this.options.now()) });
       const index = jobs.findIndex((j) => j.id === job.id);
+      // The definition is the caller's; the state is the store's, which a run may have moved since.
+      const current = { ...job, state: index < 0 ? job.state : jobs[index].state };
+      const next = withState(current, { nextRunAtMs: await nextRunAt(current, this.options.now()) });
       if (index < 0) jobs.push(next);
       else jobs[index] = next;
       return next;
@@ -173,7 +175,8 @@ export class CronService {
         consecutiveErrors: entry.status === "error" ? (job.state.consecutiveErrors ?? 0) + 1 : 0,
         lastDeliveryStatus: "not-requested",
       };
-      if (job.schedule.kind === "at") {
+      // A one-shot run before its time (`cron.run`) leaves the job waiting for that time.
+      if (job.schedule.kind === "at" && parseAtMs(job.schedule.at) <= (entry.runAtMs ?? entry.ts)) {
         if (entry.status === "ok" && job.deleteAfterRun) {
           jobs.splice(index, 1);
           return undefined;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { canonicalSessionKey } from "../agents/session-keys.ts";
 import { checkTimeZone } from "./cron-expr.ts";
 import type { CronAddParams, CronJob, CronPatch, CronSchedule } from "./job.ts";
 import {
@@ -89,6 +90,13 @@ export function checkJob(job: CronJob, now: number): void {
   }
   if (job.sessionTarget === "current" && !job.sessionKey) {
     throw new Error('sessionTarget "current" needs the sessionKey of the conversation it belongs to');
+  }
+  if (job.sessionTarget === "current" || job.sessionTarget.startsWith("session:")) {
+    // Throws the session key gate's own message (control characters, `..` segments, length).
+    canonicalSessionKey(
+      job.sessionTarget === "current" ? job.sessionKey ?? "" : job.sessionTarget.slice(8),
+      "main",
+    );
   }
   if (job.payload.kind === "systemEvent" && job.wakeMode === "next-heartbeat") {
     throw new Error(
