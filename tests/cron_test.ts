@@ -9,7 +9,7 @@ import {
   MemoryJsonDocs,
   memoryStores,
 } from "../mod.ts";
-import type { Frame, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
+import type { Frame, GatewayError, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
 import { createGateway } from "../mod.ts";
 import { nodeTransport } from "../node.ts";
 import { fileJsonDocs } from "../stores/jsonl.ts";
@@ -62,6 +62,13 @@ async function call<T = Record<string, unknown>>(
   params: unknown,
 ): Promise<T> {
   return await gateway.call(method, params) as T;
+}
+
+/** The error a call is refused with; fails the test when it is answered. */
+async function refused(gateway: Gateway, method: string, params: unknown): Promise<GatewayError> {
+  const outcome = await gateway.call(method, params).then(() => undefined, (error: GatewayError) => error);
+  if (!outcome) throw new Error(`${method} was not refused`);
+  return outcome;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
@@ -151,6 +158,51 @@ Deno.test("cron: add, list, get, update and remove round-trip in the protocol sc
     const again = await admin.request("cron.remove", { id: job.id });
     assert.match(errorOf(again).message, new RegExp(`^Automation not found: ${job.id}\\.`));
     admin.socket.close();
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("cron: the reference Control UI's save, edit and toggle requests are taken as it sends them", async () => {
+  const gateway = await cronGateway();
+  try {
+    // The Automations form's defaults: isolated agent turn, wake now, no delivery, empty description.
+    const form = {
+      name: "Daily digest",
+      description: "",
+      enabled: true,
+      sessionTarget: "isolated",
+      wakeMode: "now",
+      schedule: { kind: "every", everyMs: 86_400_000 },
+      payload: { kind: "agentTurn", message: "Summarize the day." },
+    };
+    assertMatchesSchema("CronAddParams", form);
+    const job = await call<Job>(gateway, "cron.add", form);
+    // Editing sends the whole form as a patch; fields the form left empty come as null.
+    const edit = {
+      id: job.id,
+      expectedConfigRevision: job.configRevision,
+      patch: {
+        ...form,
+        payload: { kind: "agentTurn", message: "Summarize the week.", model: null, thinking: null },
+      },
+    };
+    assertMatchesSchema("CronUpdateParams", edit);
+    const edited = await call<Job>(gateway, "cron.update", edit);
+    assert.deepEqual(edited.payload, { kind: "agentTurn", message: "Summarize the week." });
+    const toggle = { id: job.id, expectedConfigRevision: edited.configRevision, patch: { enabled: false } };
+    assert.equal((await call<Job>(gateway, "cron.update", toggle)).enabled, false);
+    const stale = await refused(gateway, "cron.update", toggle);
+    assert.equal(stale.code, "INVALID_REQUEST");
+    assert.equal(stale.details?.code, "CRON_JOB_CHANGED", "a revision the job has moved past is refused");
+    const switched = await refused(gateway, "cron.update", {
+      id: job.id,
+      patch: { sessionTarget: "main", payload: { kind: "systemEvent" } },
+    });
+    assert.equal(
+      switched.message,
+      "invalid cron.update params: patch.payload does not make a whole systemEvent payload",
+    );
   } finally {
     await gateway.stop();
   }

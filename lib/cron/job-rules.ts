@@ -8,7 +8,13 @@
  */
 import { canonicalSessionKey } from "../agents/session-keys.ts";
 import { checkTimeZone } from "./cron-expr.ts";
-import type { CronAddParams, CronJob, CronPatch, CronSchedule } from "./job.ts";
+import {
+  type CronAddParams,
+  type CronJob,
+  type CronPatch,
+  CronPayloadSchema,
+  type CronSchedule,
+} from "./job.ts";
 import {
   checkCronSchedule,
   DEFAULT_TOP_OF_HOUR_STAGGER_MS,
@@ -48,15 +54,23 @@ export function createJob(params: CronAddParams, id: string, now: number): CronJ
   return deleteAfterRun === undefined ? job : { ...job, deleteAfterRun };
 }
 
-/** `job` with `patch` applied: fields given replace the job's, `null` clears, a payload of the same kind merges. */
+/**
+ * `job` with `patch` applied: fields given replace the job's, `null` clears, a payload of the same kind
+ * merges. Throws when a payload of another kind is not whole.
+ */
 export function patchJob(job: CronJob, patch: CronPatch, now: number): CronJob {
   const next: CronJob = { ...job, updatedAtMs: now };
   const { payload, schedule, displayName, agentId, sessionKey, failureAlert, ...plain } = patch;
   Object.assign(next, plain);
   if (schedule) next.schedule = withDefaultStagger(normalizeSchedule(schedule));
   if (payload) {
-    next.payload =
-      (payload.kind === job.payload.kind ? { ...job.payload, ...payload } : payload) as CronJob["payload"];
+    const merged: Record<string, unknown> = payload.kind === job.payload.kind
+      ? { ...job.payload, ...payload }
+      : payload;
+    for (const key of Object.keys(merged)) if (merged[key] === null) delete merged[key];
+    const parsed = CronPayloadSchema.safeParse(merged);
+    if (!parsed.success) throw new Error(`patch.payload does not make a whole ${payload.kind} payload`);
+    next.payload = parsed.data;
   }
   setOrClear(next, "displayName", displayName === null ? null : displayName?.trim());
   setOrClear(next, "agentId", agentId === null ? null : agentId?.trim().toLowerCase());

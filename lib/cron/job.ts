@@ -142,10 +142,28 @@ export const CronAddParamsSchema = z.strictObject({
 /** `cron.add` params. */
 export type CronAddParams = z.infer<typeof CronAddParamsSchema>;
 
-/** A partial payload: fields given replace those of a payload of the same kind. */
+const clearableTools = {
+  toolsAllow: z.array(z.string()).nullable().optional(),
+  toolsAllowIsDefault: z.boolean().optional(),
+};
+
+/**
+ * A partial payload: fields given replace those of a payload of the same kind, `null` clears one (the
+ * Control UI sends `model: null` and the like for a field its form left empty).
+ */
 const PayloadPatchSchema = z.discriminatedUnion("kind", [
-  CronPayloadSchema.options[0].partial().required({ kind: true }),
-  CronPayloadSchema.options[1].partial().required({ kind: true }),
+  z.strictObject({
+    kind: z.literal("agentTurn"),
+    message: z.string().min(1).optional(),
+    model: z.string().nullable().optional(),
+    fallbacks: z.array(z.string()).nullable().optional(),
+    thinking: z.string().nullable().optional(),
+    timeoutSeconds: z.number().min(0).nullable().optional(),
+    allowUnsafeExternalContent: z.boolean().optional(),
+    lightContext: z.boolean().optional(),
+    ...clearableTools,
+  }),
+  z.strictObject({ kind: z.literal("systemEvent"), text: z.string().min(1).optional(), ...clearableTools }),
 ]);
 
 /** The fields `cron.update` may change; `null` clears a nullable one. */

@@ -62,14 +62,15 @@ function jobIdOf(method: string, params: { id?: string; jobId?: string }): strin
   return id;
 }
 
-/** Runs a job check, answering its refusal as the reference words it. */
-function checked(method: string, job: CronJob, now: number): CronJob {
+/** Builds a job and checks it, answering a refusal as the reference words it. */
+function checked(method: string, build: () => CronJob, now: number): CronJob {
   try {
+    const job = build();
     checkJob(job, now);
+    return job;
   } catch (error) {
     throw invalidParams(method, error instanceof Error ? error.message : String(error));
   }
-  return job;
 }
 
 async function findJob(service: CronService, id: string): Promise<CronJob | undefined> {
@@ -140,7 +141,7 @@ export function cronMethods(host: CronMethodsHost): AnyMethod[] {
       params: CronAddParamsSchema,
       handler: async ({ params }) => {
         const now = host.now();
-        const job = checked("cron.add", createJob(params, host.newId(), now), now);
+        const job = checked("cron.add", () => createJob(params, host.newId(), now), now);
         return { ...await jobView(await service.save(job, "added")), deliveryPreview: NOT_REQUESTED };
       },
     }),
@@ -167,7 +168,7 @@ export function cronMethods(host: CronMethodsHost): AnyMethod[] {
           );
         }
         const now = host.now();
-        const job = checked("cron.update", patchJob(current, params.patch, now), now);
+        const job = checked("cron.update", () => patchJob(current, params.patch, now), now);
         return await jobView(await service.save(job, "updated"));
       },
     }),
