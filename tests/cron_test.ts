@@ -1,6 +1,10 @@
 // Cron (the Automations page): jobs managed with cron.*, run on schedule as agent turns, kept across restarts,
 // run once per cluster, and checked against protocol.schema.json.
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { denoTransport } from "../deno.ts";
+import { gatewayModules } from "../runner/gateway/modules.ts";
 import {
   agentsModule,
   cronModule,
@@ -9,13 +13,13 @@ import {
   MemoryJsonDocs,
   memoryStores,
 } from "../mod.ts";
-import type { Frame, GatewayError, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
+import type { Frame, GatewayConfig, GatewayError, JsonDocs, LogRecord, MemorySocket } from "../mod.ts";
 import { createGateway } from "../mod.ts";
 import { nodeTransport } from "../node.ts";
 import { fileJsonDocs } from "../stores/jsonl.ts";
 import { denoOpsHost } from "../runner/commands/ops/host.ts";
 import { OPS_TOKEN, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
-import { client, connectParams, startGateway, tempDir } from "./_helpers.ts";
+import { client, connectParams, startGateway, tempDir, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
 type Job =
@@ -82,11 +86,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 const runsOf = (gateway: Gateway, id: string) => call<RunsPage>(gateway, "cron.runs", { id, limit: 200 });
-const runCount = (gateway: Gateway, id: string, atLeast: number) =>
+const runCount = (gateway: Gateway, id: string, atLeast: number, timeoutMs?: number) =>
   until(`${atLeast} runs`, async () => {
     const page = await runsOf(gateway, id);
     return page.total >= atLeast ? page : undefined;
-  });
+  }, timeoutMs);
 
 Deno.test("cron: add, list, get, update and remove round-trip in the protocol schema's shapes, with cron events", async () => {
   const gateway = await cronGateway();
@@ -574,4 +578,76 @@ Deno.test("openclaw cron add|list|run|rm drive the running gateway's jobs, as th
       await gateway.stop();
     }
   });
+});
+
+const CHROMIUM = "/usr/bin/chromium";
+const REFERENCE_UI = join(
+  Deno.env.get("TMPDIR") ?? "/tmp",
+  "openclaw-gateway-ts-reference/2026.9.6/node_modules/openclaw/dist/control-ui",
+);
+const uiMissing = await Promise.all(
+  [CHROMIUM, join(REFERENCE_UI, "index.html")].map((path) =>
+    Deno.stat(path).then(() => undefined, () => path)
+  ),
+).then((missing) => missing.filter(Boolean).join(", "));
+
+Deno.test({
+  name: uiMissing
+    ? `reference Control UI creates and runs an automation (skipped: missing ${uiMissing}; tests/dropin_control_ui_test.ts installs the UI)`
+    : "reference Control UI creates and runs an automation on its Automations page, with no error answer",
+  ignore: uiMissing !== "",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await tempDir();
+    const configPath = join(dir, "openclaw.json");
+    const config: GatewayConfig = {
+      gateway: { mode: "local", auth: { mode: "token", token: TOKEN }, controlUi: { root: REFERENCE_UI } },
+    };
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    const gateway = createGateway({
+      config,
+      transport: denoTransport(),
+      hostname: "127.0.0.1",
+      port: 0,
+      logLevel: "warn",
+      modules: gatewayModules({ stateDir: dir, configPath }),
+    });
+    const { port } = (await gateway.start())!;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox"],
+    });
+    try {
+      const page = await browser.newPage();
+      const refusals: string[] = [];
+      page.on("pageerror", (error) => refusals.push(`page error: ${error}`));
+      page.on("websocket", (ws) =>
+        ws.on("framereceived", ({ payload }) => {
+          const frame = JSON.parse(String(payload));
+          if (frame.type === "res" && !frame.ok) refusals.push(JSON.stringify(frame.error));
+        }));
+      await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
+      await page.getByPlaceholder("Message main").waitFor({ timeout: 30_000 });
+      await page.getByRole("link", { name: "Automations", exact: true }).first().click();
+      await page.getByRole("button", { name: "New automation" }).first().click();
+      await page.locator("#cron-payload-text").fill("Say hello from the automation.");
+      await page.locator("#cron-name").fill("UI job");
+      await page.locator("#cron-every-amount").fill("5");
+      await page.getByRole("button", { name: "Create & run now" }).click();
+      await page.getByText("UI job").first().waitFor({ timeout: 15_000 });
+      const [job] = (await call<{ jobs: Job[] }>(gateway, "cron.list", {})).jobs;
+      assert.deepEqual([job.name, job.schedule], ["UI job", { kind: "every", everyMs: 300_000 }]);
+      const page1 = await runCount(gateway, job.id, 1, 15_000);
+      assert.equal(page1.entries[0].status, "ok");
+      assert.match(page1.entries[0].summary as string, /Say hello from the automation/);
+      assert.deepEqual(refusals, [], "no error answer or page error");
+      // Jobs live under the state dir, where the next `gateway run` finds them.
+      assert.ok((await Deno.stat(join(dir, "cron", "jobs.json"))).isFile);
+    } finally {
+      await browser.close();
+      await gateway.stop();
+    }
+  },
 });
