@@ -13,8 +13,10 @@ import {
   CronAddParamsSchema,
   type CronJob,
   CronJobRefSchema,
+  type CronListParams,
   CronListParamsSchema,
   CronRunParamsSchema,
+  type CronRunsParams,
   CronRunsParamsSchema,
   CronUpdateParamsSchema,
 } from "./job.ts";
@@ -79,50 +81,22 @@ async function findJob(service: CronService, id: string): Promise<CronJob | unde
 
 /** The cron methods over `host`. */
 export function cronMethods(host: CronMethodsHost): AnyMethod[] {
-  const { service } = host;
+  return [...readMethods(host), ...writeMethods(host)];
+}
+
+function readMethods(host: CronMethodsHost): AnyMethod[] {
   return [
     defineMethod({
       name: "cron.status",
       scope: "operator.read",
       params: z.strictObject({}),
-      handler: async () => {
-        const jobs = await service.store.jobs();
-        const enabled = host.enabled();
-        const times = jobs.flatMap((
-          job,
-        ) => (job.enabled && job.state.nextRunAtMs !== undefined ? [job.state.nextRunAtMs] : []));
-        return {
-          enabled,
-          // Condition triggers, stream schedules and script payloads are not built here.
-          triggersEnabled: false,
-          jobs: jobs.length,
-          nextWakeAtMs: enabled && times.length ? Math.min(...times) : null,
-        };
-      },
+      handler: () => status(host),
     }),
     defineMethod({
       name: "cron.list",
       scope: "operator.read",
       params: CronListParamsSchema,
-      handler: async ({ params }) => {
-        const defaultAgentId = host.defaultAgentId();
-        const sorted = listedJobs(await service.store.jobs(), params, defaultAgentId);
-        const limit = params.limit ?? (sorted.length === 0 ? 50 : Math.min(200, sorted.length));
-        const { rows, ...position } = pageOf(sorted, params.offset, limit);
-        const view = async (job: CronJob) => ({
-          ...(params.compact ? compactJobView(job) : await jobView(job)),
-          effectiveAgentId: job.agentId ?? defaultAgentId,
-        });
-        const previews = params.compact || params.includeDeliveryPreviews === false
-          ? {}
-          : { deliveryPreviews: Object.fromEntries(rows.map((job) => [job.id, NOT_REQUESTED])) };
-        return {
-          jobs: await Promise.all(rows.map(view)),
-          snapshotRevision: await revisionOf(sorted),
-          ...position,
-          ...previews,
-        };
-      },
+      handler: ({ params }) => listPage(host, params),
     }),
     defineMethod({
       name: "cron.get",
@@ -130,11 +104,23 @@ export function cronMethods(host: CronMethodsHost): AnyMethod[] {
       params: CronJobRefSchema,
       handler: async ({ params }) => {
         const id = jobIdOf("cron.get", params);
-        const job = await findJob(service, id);
+        const job = await findJob(host.service, id);
         if (!job) throw notFound(id, true);
         return await jobView(job);
       },
     }),
+    defineMethod({
+      name: "cron.runs",
+      scope: "operator.read",
+      params: CronRunsParamsSchema,
+      handler: ({ params }) => runHistory(host, params),
+    }),
+  ];
+}
+
+function writeMethods(host: CronMethodsHost): AnyMethod[] {
+  const { service } = host;
+  return [
     defineMethod({
       name: "cron.add",
       scope: "operator.admin",
@@ -149,28 +135,7 @@ export function cronMethods(host: CronMethodsHost): AnyMethod[] {
       name: "cron.update",
       scope: "operator.admin",
       params: CronUpdateParamsSchema,
-      handler: async ({ params }) => {
-        const id = jobIdOf("cron.update", params);
-        const current = await findJob(service, id);
-        if (!current) throw notFound(id);
-        const actual = await configRevision(current);
-        if (params.expectedConfigRevision !== undefined && params.expectedConfigRevision !== actual) {
-          throw new GatewayError(
-            "INVALID_REQUEST",
-            "cron job definition no longer matches the loaded version; review the latest version before retrying",
-            {
-              details: {
-                code: "CRON_JOB_CHANGED",
-                expectedConfigRevision: params.expectedConfigRevision,
-                actualConfigRevision: actual,
-              },
-            },
-          );
-        }
-        const now = host.now();
-        const job = checked("cron.update", () => patchJob(current, params.patch, now), now);
-        return await jobView(await service.save(job, "updated"));
-      },
+      handler: ({ params }) => updateJob(host, params),
     }),
     defineMethod({
       name: "cron.remove",
@@ -186,49 +151,99 @@ export function cronMethods(host: CronMethodsHost): AnyMethod[] {
       name: "cron.run",
       scope: "operator.admin",
       params: CronRunParamsSchema,
-      handler: async ({ params }) => {
-        const id = jobIdOf("cron.run", params);
-        if (params.expectedProcessInstanceId && params.expectedProcessInstanceId !== host.processInstanceId) {
-          throw invalidParams("cron.run", "Gateway process changed after preflight");
-        }
-        if (!await findJob(service, id)) throw notFound(id);
-        const started = await service.runNow(id, params.mode ?? "force").catch((error: Error) => {
-          throw error.message.startsWith("unknown cron job id") ? notFound(id) : error;
-        });
-        const outcome = typeof started === "string"
-          ? { ok: true, ran: false, reason: started }
-          : { ok: true, enqueued: true, runId: started.runId };
-        return { ...outcome, processInstanceId: host.processInstanceId };
-      },
-    }),
-    defineMethod({
-      name: "cron.runs",
-      scope: "operator.read",
-      params: CronRunsParamsSchema,
-      handler: async ({ params }) => {
-        const scope = params.scope ?? (params.id !== undefined || params.jobId !== undefined ? "job" : "all");
-        const jobs = await service.store.jobs();
-        const jobId = scope === "job" ? jobIdOf("cron.runs", params) : undefined;
-        let runs = await service.store.runs();
-        if (params.agentId) {
-          const agent = params.agentId.toLowerCase();
-          const ofAgent = new Set(
-            jobs.filter((job) => (job.agentId ?? host.defaultAgentId()) === agent).map((j) => j.id),
-          );
-          runs = runs.filter((run) => ofAgent.has(run.jobId));
-        }
-        const names = new Map(jobs.map((job) => [job.id, job.name]));
-        const named = runs.map((
-          run,
-        ) => (names.has(run.jobId) ? { ...run, jobName: names.get(run.jobId) } : run));
-        const { rows, ...position } = pageOf(
-          listedRuns(named, params, jobId),
-          params.offset,
-          params.limit ?? 50,
-        );
-        if (jobId && position.total === 0 && !names.has(jobId)) throw notFound(jobId);
-        return { entries: rows, ...position };
-      },
+      handler: ({ params }) => runNow(host, params),
     }),
   ];
+}
+
+async function status(host: CronMethodsHost) {
+  const jobs = await host.service.store.jobs();
+  const enabled = host.enabled();
+  const times = jobs.flatMap((job) =>
+    job.enabled && job.state.nextRunAtMs !== undefined ? [job.state.nextRunAtMs] : []
+  );
+  return {
+    enabled,
+    // Condition triggers, stream schedules and script payloads are not built here.
+    triggersEnabled: false,
+    jobs: jobs.length,
+    nextWakeAtMs: enabled && times.length ? Math.min(...times) : null,
+  };
+}
+
+async function listPage(host: CronMethodsHost, params: CronListParams) {
+  const defaultAgentId = host.defaultAgentId();
+  const sorted = listedJobs(await host.service.store.jobs(), params, defaultAgentId);
+  const limit = params.limit ?? (sorted.length === 0 ? 50 : Math.min(200, sorted.length));
+  const { rows, ...position } = pageOf(sorted, params.offset, limit);
+  const view = async (job: CronJob) => ({
+    ...(params.compact ? compactJobView(job) : await jobView(job)),
+    effectiveAgentId: job.agentId ?? defaultAgentId,
+  });
+  const previews = params.compact || params.includeDeliveryPreviews === false
+    ? {}
+    : { deliveryPreviews: Object.fromEntries(rows.map((job) => [job.id, NOT_REQUESTED])) };
+  return {
+    jobs: await Promise.all(rows.map(view)),
+    snapshotRevision: await revisionOf(sorted),
+    ...position,
+    ...previews,
+  };
+}
+
+async function runHistory(host: CronMethodsHost, params: CronRunsParams) {
+  const scope = params.scope ?? (params.id !== undefined || params.jobId !== undefined ? "job" : "all");
+  const jobId = scope === "job" ? jobIdOf("cron.runs", params) : undefined;
+  const jobs = await host.service.store.jobs();
+  let runs = await host.service.store.runs();
+  if (params.agentId) {
+    const agent = params.agentId.toLowerCase();
+    const ofAgent = new Set(
+      jobs.filter((job) => (job.agentId ?? host.defaultAgentId()) === agent).map((j) => j.id),
+    );
+    runs = runs.filter((run) => ofAgent.has(run.jobId));
+  }
+  const names = new Map(jobs.map((job) => [job.id, job.name]));
+  const named = runs.map((run) => names.has(run.jobId) ? { ...run, jobName: names.get(run.jobId) } : run);
+  const { rows, ...position } = pageOf(listedRuns(named, params, jobId), params.offset, params.limit ?? 50);
+  if (jobId && position.total === 0 && !names.has(jobId)) throw notFound(jobId);
+  return { entries: rows, ...position };
+}
+
+async function updateJob(host: CronMethodsHost, params: z.infer<typeof CronUpdateParamsSchema>) {
+  const id = jobIdOf("cron.update", params);
+  const current = await findJob(host.service, id);
+  if (!current) throw notFound(id);
+  const actual = await configRevision(current);
+  if (params.expectedConfigRevision !== undefined && params.expectedConfigRevision !== actual) {
+    throw new GatewayError(
+      "INVALID_REQUEST",
+      "cron job definition no longer matches the loaded version; review the latest version before retrying",
+      {
+        details: {
+          code: "CRON_JOB_CHANGED",
+          expectedConfigRevision: params.expectedConfigRevision,
+          actualConfigRevision: actual,
+        },
+      },
+    );
+  }
+  const now = host.now();
+  const job = checked("cron.update", () => patchJob(current, params.patch, now), now);
+  return await jobView(await host.service.save(job, "updated"));
+}
+
+async function runNow(host: CronMethodsHost, params: z.infer<typeof CronRunParamsSchema>) {
+  const id = jobIdOf("cron.run", params);
+  if (params.expectedProcessInstanceId && params.expectedProcessInstanceId !== host.processInstanceId) {
+    throw invalidParams("cron.run", "Gateway process changed after preflight");
+  }
+  if (!await findJob(host.service, id)) throw notFound(id);
+  const started = await host.service.runNow(id, params.mode ?? "force").catch((error: Error) => {
+    throw error.message.startsWith("unknown cron job id") ? notFound(id) : error;
+  });
+  const outcome = typeof started === "string"
+    ? { ok: true, ran: false, reason: started }
+    : { ok: true, enqueued: true, runId: started.runId };
+  return { ...outcome, processInstanceId: host.processInstanceId };
 }
