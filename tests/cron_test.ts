@@ -378,6 +378,32 @@ Deno.test("cron: after a restart, slots missed while down run once (after the ca
   }
 });
 
+Deno.test("cron: a run cut off by a crash is recorded as failed when the scheduler starts again, not replayed", async () => {
+  const docs = new MemoryJsonDocs();
+  const first = await cronGateway(docs);
+  const job = await call<Job>(first, "cron.add", everyJob(3_600_000));
+  await first.stop();
+  // What a crash mid-run leaves behind: the slot claimed (running, next run moved on), no outcome.
+  const stored = await docs.read("cron/jobs.json") as { jobs: Job[] };
+  const runningAtMs = Date.now() - 5_000;
+  stored.jobs[0].state = { ...stored.jobs[0].state, runningAtMs, lastRunAtMs: runningAtMs };
+  await docs.write("cron/jobs.json", stored);
+  const second = await cronGateway(docs);
+  try {
+    const page = await runCount(second, job.id, 1);
+    assert.equal(page.entries[0].status, "error");
+    assert.match(page.entries[0].error as string, /interrupted/);
+    assert.equal(page.entries[0].runAtMs, runningAtMs);
+    const after = await call<Job>(second, "cron.get", { id: job.id });
+    assert.equal(after.state.runningAtMs, undefined);
+    assert.equal(after.state.nextRunAtMs, job.state.nextRunAtMs, "the next slot stays where it was");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await runsOf(second, job.id)).total, 1, "nothing replayed");
+  } finally {
+    await second.stop();
+  }
+});
+
 Deno.test("cron: a late tick runs the missed slot once and schedules the next one from now", async () => {
   let clock = Date.UTC(2026, 0, 1, 12);
   const gateway = await cronGateway(new MemoryJsonDocs(), { now: () => clock });

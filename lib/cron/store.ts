@@ -1,8 +1,10 @@
 /**
  * Where jobs and their run history are kept: two documents behind the `JsonDocs` seam (`cron/jobs.json`,
  * `cron/runs.json`), which the runner keeps as files under the state dir, so jobs survive a restart and the
- * CLI reads the same state. Every change is a read-modify-write of one document, done one at a time in this
- * process; replicas that share one `JsonDocs` read it fresh before each change. A job that no longer
+ * CLI reads the same state. Every change is a read-modify-write of one document, done one at a time per
+ * `JsonDocs` in this process. Gateways in other processes that share the documents (the same files) read
+ * them fresh before each change, but `JsonDocs` has no compare-and-set, so two processes changing jobs at the
+ * same instant can lose one change; a store with one (Redis) is the step after this one. A job that no longer
  * matches the schema (a hand edit) is set aside and written back untouched rather than dropped.
  *
  * @module
@@ -18,10 +20,15 @@ export const RUNS_DOC = "cron/runs.json";
 /** Newest runs kept per job; older ones are dropped as new ones arrive. */
 export const RUNS_KEPT_PER_JOB = 200;
 
+/**
+ * The tail of the change queue of each `JsonDocs` in this process. Keyed by the documents, not the store, so
+ * gateways of one process that share documents (replicas in tests, an embedder's) take turns too; it holds
+ * no state of its own, and a process that ends takes its queue with it.
+ */
+const queues = new WeakMap<JsonDocs, Promise<unknown>>();
+
 /** Jobs and run history over {@link JsonDocs}. */
 export class CronStore {
-  #queue: Promise<unknown> = Promise.resolve();
-
   /** `logger` hears about documents that no longer parse. */
   constructor(private readonly docs: JsonDocs, private readonly logger: Logger) {}
 
@@ -85,8 +92,8 @@ export class CronStore {
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work, work);
-    this.#queue = run.catch(() => {});
+    const run = (queues.get(this.docs) ?? Promise.resolve()).then(work, work);
+    queues.set(this.docs, run.catch(() => {}));
     return run;
   }
 }
