@@ -404,6 +404,29 @@ Deno.test("cron: a run cut off by a crash is recorded as failed when the schedul
   }
 });
 
+Deno.test("cron: cron.enabled false stops scheduled runs; jobs can still be managed and run by hand", async () => {
+  const config: GatewayConfig = {
+    gateway: { auth: { mode: "token", token: TOKEN } },
+    cron: { enabled: false },
+  };
+  const gateway = await cronGateway(new MemoryJsonDocs(), { config });
+  try {
+    const job = await call<Job>(gateway, "cron.add", everyJob(100));
+    assert.deepEqual(await call(gateway, "cron.status", {}), {
+      enabled: false,
+      triggersEnabled: false,
+      jobs: 1,
+      nextWakeAtMs: null,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal((await runsOf(gateway, job.id)).total, 0, "no scheduled run");
+    await call(gateway, "cron.run", { id: job.id });
+    await runCount(gateway, job.id, 1);
+  } finally {
+    await gateway.stop();
+  }
+});
+
 Deno.test("cron: a late tick runs the missed slot once and schedules the next one from now", async () => {
   let clock = Date.UTC(2026, 0, 1, 12);
   const gateway = await cronGateway(new MemoryJsonDocs(), { now: () => clock });
