@@ -249,7 +249,7 @@ Deno.test("cron: an every job runs agent turns on schedule, each in a fresh cron
       assert.equal(entry.jobName, "Queue report");
     }
     const [newer, older] = page.entries;
-    assert.ok((newer.runAtMs as number) - (older.runAtMs as number) >= 140, "runs follow the interval");
+    assert.ok((newer.runAtMs as number) - (older.runAtMs as number) >= 150, "runs follow the interval");
     assert.notEqual(newer.sessionId, older.sessionId, "every isolated run gets a fresh transcript");
     const status = await call<{ enabled: boolean; jobs: number; nextWakeAtMs: number }>(
       gateway,
@@ -361,17 +361,23 @@ Deno.test("cron: jobs and run history survive a restart on the same state dir", 
 Deno.test("cron: after a restart, slots missed while down run once (after the catch-up delay), not once per slot", async () => {
   const docs = new MemoryJsonDocs();
   const first = await cronGateway(docs);
-  const job = await call<Job>(first, "cron.add", everyJob(400));
+  const job = await call<Job>(first, "cron.add", everyJob(1_000));
   await first.stop();
-  // Down long enough to miss several slots.
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // Down long enough to miss two slots.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
   const startedAt = Date.now();
   const second = await cronGateway(docs, {}, 50);
   try {
     const page = await runCount(second, job.id, 1);
-    assert.ok(Date.now() - startedAt < 400, "the missed slot ran after the short catch-up delay");
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    assert.equal((await runsOf(second, job.id)).total, 1, "several missed slots, one run");
+    const runAt = page.entries[0].runAtMs as number;
+    assert.ok(runAt >= startedAt + 50, "the missed slot waited for the catch-up delay");
+    assert.equal((await runsOf(second, job.id)).total, 1, "two missed slots, one run");
+    const after = await call<Job>(second, "cron.get", { id: job.id });
+    assert.equal(
+      after.state.nextRunAtMs,
+      runAt + 1_000,
+      "the next run is one interval on, not a missed slot",
+    );
     assert.equal(page.entries[0].status, "ok");
   } finally {
     await second.stop();
@@ -460,10 +466,10 @@ Deno.test("cron: two gateways sharing one lease store and state run each slot on
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     const page = await runsOf(a, job.id);
     const times = page.entries.map((entry) => entry.runAtMs as number).sort((x, y) => x - y);
-    assert.ok(times.length >= 3 && times.length <= 7, `runs: ${times.length}`);
+    assert.ok(times.length >= 2 && times.length <= 7, `runs: ${times.length}`);
     for (let i = 1; i < times.length; i++) {
       assert.ok(
-        times[i] - times[i - 1] >= 150,
+        times[i] - times[i - 1] >= 200,
         `two runs ${times[i] - times[i - 1]} ms apart: one slot ran twice`,
       );
     }

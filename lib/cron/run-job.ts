@@ -38,7 +38,8 @@ export async function runJobTurn(
   runId: string,
   now: () => number,
 ): Promise<CronRunLogEntry> {
-  const startedAt = now();
+  // The run is "at" its claimed slot, whatever delay there was before the turn could start.
+  const startedAt = job.state.runningAtMs ?? now();
   const base = {
     jobId: job.id,
     action: "finished" as const,
