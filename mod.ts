@@ -247,3 +247,4 @@ export * from "./lib/metrics/mod.ts";
 export * from "./lib/channels/mod.ts";
 export * from "./lib/hooks/mod.ts";
 export * from "./lib/ui/mod.ts";
+export * from "./lib/cron/mod.ts";

@@ -135,6 +135,16 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "type:types.ts",
   ],
   "metrics/": ["agents/", "methods/", "type:types.ts"],
+  "cron/": [
+    "agents/",
+    "type:config/",
+    "errors.ts",
+    "type:log/",
+    "methods/",
+    "state/",
+    "timeout-signal.ts",
+    "type:types.ts",
+  ],
   "ui/": ["type:config/", "http/", "methods/", "net/", "type:types.ts", "version.ts"],
   "channels/": [
     "agents/",

@@ -12,6 +12,7 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import { nodesModule } from "../lib/nodes/mod.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
+import { cronModule } from "../lib/cron/mod.ts";
 import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
 import { readHostInfo } from "../lib/methods/host-info.ts";
 import { denoUiRootFiles } from "../runner/gateway/deno-ui-files.ts";
@@ -270,7 +271,7 @@ async function uiMethodsGateway(
   return await startGateway({
     config,
     stores,
-    modules: [agentsModule(), nodesModule(), controlUiModule({ hostInfo })],
+    modules: [agentsModule(), nodesModule(), cronModule(), controlUiModule({ hostInfo })],
   });
 }
 
@@ -329,7 +330,11 @@ Deno.test("system.info reports the host it is given; without a host reader there
     c.socket.close();
     const b = await client(bare);
     assert.ok(!(b.hello.features as { methods: string[] }).methods.includes("system.info"));
-    assert.ok((b.hello.features as { methods: string[] }).methods.includes("cron.list"));
+    assert.ok((b.hello.features as { methods: string[] }).methods.includes("tasks.list"));
+    assert.ok(
+      !(b.hello.features as { methods: string[] }).methods.includes("cron.list"),
+      "cron is its own module",
+    );
     b.socket.close();
   } finally {
     await gateway.stop();
@@ -380,9 +385,14 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
     assert.deepEqual(await payload("progressCard.get"), { card: null });
     assert.deepEqual(await payload("sessions.branches.list"), { branches: [] });
     assert.deepEqual(await payload("update.status"), { sentinel: null, updateAvailable: null });
-    const cron = await payload("cron.status") as { enabled: boolean; jobs: number };
-    assert.equal(cron.enabled, false);
-    assert.equal(cron.jobs, 0);
+    assert.deepEqual((await payload("node.list") as { nodes: unknown[] }).nodes, []);
+    // Cron is built (tests/cron_test.ts): the scheduler runs, and a gateway without jobs has none.
+    assert.deepEqual(await payload("cron.status"), {
+      enabled: true,
+      triggersEnabled: false,
+      jobs: 0,
+      nextWakeAtMs: null,
+    });
     assert.deepEqual(await payload("plugins.list"), { plugins: [], diagnostics: [], mutationAllowed: false });
     assert.deepEqual(await payload("plugins.catalog.browse"), { items: [] });
     // The reference UI checks an inventory page: offset and limit as asked, a revision, no next page.
@@ -394,12 +404,22 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
       hasMore: false,
       nextOffset: null,
       snapshotRevision: "sha256:T1PNoYwrqgwDVLtfmj7L5e0Sq02OEbqHPC8RFhICuUU",
+      deliveryPreviews: {},
     });
+    // As the reference's listPage: the limit as asked, the offset clamped to the jobs there are.
     const page = await admin.request("cron.list", { limit: 10, offset: 20 });
     assert.deepEqual(
       [(page.payload as { offset: number }).offset, (page.payload as { limit: number }).limit],
-      [20, 10],
+      [0, 10],
     );
+    assert.deepEqual(await payload("cron.runs"), {
+      entries: [],
+      total: 0,
+      offset: 0,
+      limit: 50,
+      hasMore: false,
+      nextOffset: null,
+    });
     const talk = await payload("talk.catalog") as { modes: unknown[]; speech: { providers: unknown[] } };
     assert.deepEqual(talk.modes, []);
     assert.deepEqual(talk.speech.providers, []);

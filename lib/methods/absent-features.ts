@@ -1,5 +1,5 @@
 /**
- * Methods of OpenClaw features this gateway does not have (cron, talk, environments, plugins,
+ * Methods of OpenClaw features this gateway does not have (talk, environments, plugins,
  * tasks, questions, approvals, self-update), answering each one's truthful empty state in the reference's
  * result shape, so OpenClaw's Control UI shows "nothing here" instead of an unknown-method error.
  * Nothing is invented: every list is empty and every capability is off. docs/compatibility.md lists them.
@@ -41,27 +41,6 @@ export interface HostInfo {
 
 const none = z.strictObject({});
 
-/** The paging params of list methods; their other filters cannot narrow an empty list. */
-const Page = z.looseObject({
-  limit: z.number().int().min(1).max(200).optional(),
-  offset: z.number().int().nonnegative().optional(),
-});
-
-/** Page size when the caller names none. */
-const DEFAULT_PAGE_LIMIT = 50;
-
-/**
- * The reference's revision of a cron inventory is `sha256:` + the base64url SHA-256 of the jobs as JSON;
- * with no jobs that is the digest of `[]`. The Control UI refuses a page without one.
- */
-const EMPTY_CRON_REVISION = "sha256:T1PNoYwrqgwDVLtfmj7L5e0Sq02OEbqHPC8RFhICuUU";
-
-/** An empty page at the offset and limit asked for, as clients check them. */
-function emptyPage(params: z.infer<typeof Page>) {
-  const offset = params.offset ?? 0;
-  return { total: 0, offset, limit: params.limit ?? DEFAULT_PAGE_LIMIT, hasMore: false, nextOffset: null };
-}
-
 /**
  * The truthful-empty methods, and `system.info` (a real read of the host) when `hostInfo` can read it;
  * without it there is no `system.info` rather than an invented one.
@@ -70,24 +49,6 @@ export function absentFeatureMethods(hostInfo?: () => HostInfo): AnyMethod[] {
   const empty = (name: string, scope: string, result: () => unknown, params = anyParams) =>
     defineMethod({ name, scope, params, handler: result });
   const methods: AnyMethod[] = [
-    empty(
-      "cron.status",
-      "operator.read",
-      () => ({ enabled: false, triggersEnabled: false, jobs: 0, nextWakeAtMs: null }),
-      none,
-    ),
-    defineMethod({
-      name: "cron.list",
-      scope: "operator.read",
-      params: Page,
-      handler: ({ params }) => ({ jobs: [], ...emptyPage(params), snapshotRevision: EMPTY_CRON_REVISION }),
-    }),
-    defineMethod({
-      name: "cron.runs",
-      scope: "operator.read",
-      params: Page,
-      handler: ({ params }) => ({ entries: [], ...emptyPage(params) }),
-    }),
     empty(
       "environments.list",
       "operator.read",

@@ -63,6 +63,12 @@ export function commandCatalog(host: GatewayRunHost, opsHost?: OpsHost): Command
       load: async () => (await import("../commands/pairing.ts")).pairingCommands,
     },
     {
+      paths: ["cron", "automations"].flatMap((name) =>
+        ["list", "add", "create", "rm", "run"].map((verb) => [name, verb])
+      ),
+      load: async () => (await import("../commands/ops/cron-commands.ts")).cronCommands(await ops()),
+    },
+    {
       paths: [["doctor"]],
       load: async () => [(await import("../commands/ops/doctor.ts")).doctorCommand(await ops())],
     },

@@ -7,6 +7,7 @@ import { agentsModule } from "../../lib/agents/mod.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
 import { channelsModule } from "../../lib/channels/mod.ts";
 import { clusterModule } from "../../lib/cluster/cluster-module.ts";
+import { cronModule } from "../../lib/cron/mod.ts";
 import { metricsModule } from "../../lib/metrics/mod.ts";
 import { nodesModule } from "../../lib/nodes/mod.ts";
 import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
@@ -28,6 +29,9 @@ import { lazyModule } from "./lazy-module.ts";
  * commands the agents may call as tools), metrics, channels, hooks (imported only once `hooks.enabled` is
  * on), the Control UI, the `config.*` methods over the profile's config file, and the cluster module (this
  * replica among the peers, `status.cluster`). The order is free: modules reach the agents runtime through the context
+ * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
+ * channels, hooks (imported only once `hooks.enabled` is on), cron, the Control UI, and the `config.*` methods
+ * over the profile's config file. The order is free: modules reach the agents runtime through the context
  * (`AGENT_RUNTIME`).
  */
 export function gatewayModules(
@@ -58,6 +62,8 @@ export function gatewayModules(
       async () =>
         (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
     ),
+    // Jobs and run history under the state dir (cron/), so they survive a restart.
+    cronModule({ docs: jsonDocsOnFiles(paths.stateDir, denoStoreFiles) }),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
     clusterModule({ ...shared?.cluster, self: { host: Deno.hostname(), pid: Deno.pid } }),

@@ -1,0 +1,99 @@
+/**
+ * Where jobs and their run history are kept: two documents behind the `JsonDocs` seam (`cron/jobs.json`,
+ * `cron/runs.json`), which the runner keeps as files under the state dir, so jobs survive a restart and the
+ * CLI reads the same state. Every change is a read-modify-write of one document, done one at a time per
+ * `JsonDocs` in this process. Gateways in other processes that share the documents (the same files) read
+ * them fresh before each change, but `JsonDocs` has no compare-and-set, so two processes changing jobs at the
+ * same instant can lose one change; a store with one (Redis) is the step after this one. A job that no longer
+ * matches the schema (a hand edit) is set aside and written back untouched rather than dropped.
+ *
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { JsonDocs } from "../state/json-docs.ts";
+import { type CronJob, CronJobSchema, type CronRunLogEntry, CronRunLogEntrySchema } from "./job.ts";
+
+/** The document of jobs. */
+export const JOBS_DOC = "cron/jobs.json";
+/** The document of finished runs. */
+export const RUNS_DOC = "cron/runs.json";
+/** Newest runs kept per job; older ones are dropped as new ones arrive. */
+export const RUNS_KEPT_PER_JOB = 200;
+
+/**
+ * The tail of the change queue of each `JsonDocs` in this process. Keyed by the documents, not the store, so
+ * gateways of one process that share documents (replicas in tests, an embedder's) take turns too; it holds
+ * no state of its own, and a process that ends takes its queue with it.
+ */
+const queues = new WeakMap<JsonDocs, Promise<unknown>>();
+
+/** Jobs and run history over {@link JsonDocs}. */
+export class CronStore {
+  /** `logger` hears about documents that no longer parse. */
+  constructor(private readonly docs: JsonDocs, private readonly logger: Logger) {}
+
+  /** Every job, as stored now. */
+  async jobs(): Promise<CronJob[]> {
+    return (await this.#readJobs()).jobs;
+  }
+
+  /**
+   * Runs `change` on the stored jobs (it may change, add and remove entries of the array) and stores the
+   * result, unless nothing changed; changes wait for each other, so none is lost to another in this process.
+   */
+  update<T>(change: (jobs: CronJob[]) => T | Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const { jobs, setAside } = await this.#readJobs();
+      const before = JSON.stringify(jobs);
+      const result = await change(jobs);
+      if (JSON.stringify(jobs) !== before) {
+        await this.docs.write(JOBS_DOC, { version: 1, jobs: [...jobs, ...setAside] });
+      }
+      return result;
+    });
+  }
+
+  /** Every recorded run, oldest first. */
+  async runs(): Promise<CronRunLogEntry[]> {
+    const doc = await this.docs.read(RUNS_DOC) as { runs?: unknown } | undefined;
+    const raw = Array.isArray(doc?.runs) ? doc.runs : [];
+    return raw.flatMap((entry) => {
+      const parsed = CronRunLogEntrySchema.safeParse(entry);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  /** Records a finished run, keeping the newest {@link RUNS_KEPT_PER_JOB} of its job. */
+  appendRun(entry: CronRunLogEntry): Promise<void> {
+    return this.#exclusive(async () => {
+      const runs = [...await this.runs(), entry];
+      const ofJob = runs.filter((run) => run.jobId === entry.jobId);
+      const drop = new Set(ofJob.slice(0, Math.max(0, ofJob.length - RUNS_KEPT_PER_JOB)));
+      await this.docs.write(RUNS_DOC, { version: 1, runs: runs.filter((run) => !drop.has(run)) });
+    });
+  }
+
+  async #readJobs(): Promise<{ jobs: CronJob[]; setAside: unknown[] }> {
+    const doc = await this.docs.read(JOBS_DOC) as { jobs?: unknown } | undefined;
+    const jobs: CronJob[] = [];
+    const setAside: unknown[] = [];
+    for (const raw of Array.isArray(doc?.jobs) ? doc.jobs : []) {
+      const parsed = CronJobSchema.safeParse(raw);
+      if (parsed.success) jobs.push(parsed.data);
+      else {
+        setAside.push(raw);
+        this.logger.warn("cron: stored job does not match the job schema; left as it is", {
+          jobId: (raw as { id?: unknown })?.id,
+          issues: parsed.error.issues.length,
+        });
+      }
+    }
+    return { jobs, setAside };
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = (queues.get(this.docs) ?? Promise.resolve()).then(work, work);
+    queues.set(this.docs, run.catch(() => {}));
+    return run;
+  }
+}
