@@ -27,11 +27,9 @@ import { lazyModule } from "./lazy-module.ts";
  * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, nodes (whose
  * commands the agents may call as tools), metrics, channels, hooks (imported only once `hooks.enabled` is
- * on), the Control UI, the `config.*` methods over the profile's config file, and the cluster module (this
- * replica among the peers, `status.cluster`). The order is free: modules reach the agents runtime through the context
- * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, metrics,
- * channels, hooks (imported only once `hooks.enabled` is on), cron, the Control UI, and the `config.*` methods
- * over the profile's config file. The order is free: modules reach the agents runtime through the context
+ * on), cron, the Control UI, the `config.*` methods over the profile's config file, and the cluster module
+ * (this replica among the peers, `status.cluster`). The order is free: modules reach the agents runtime
+ * through the context
  * (`AGENT_RUNTIME`).
  */
 export function gatewayModules(
@@ -40,12 +38,13 @@ export function gatewayModules(
 ): GatewayModule[] {
   const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
-  // Pairing approvals and Telegram offsets live in the state dir, where `openclaw pairing` finds them,
-  // unless the replicas of a cluster share them through Redis.
+  // Pairing approvals, Telegram offsets and cron jobs live in the state dir, where `openclaw pairing`
+  // finds them, unless the replicas of a cluster share them through Redis.
+  const docs = shared?.docs ?? jsonDocsOnFiles(paths.stateDir, denoStoreFiles);
   const channels = channelsModule({
     agents,
     metrics: metrics.recorder,
-    state: shared?.docs ?? jsonDocsOnFiles(paths.stateDir, denoStoreFiles),
+    state: docs,
   });
   const tools = toolsModule({ agents });
   return [
@@ -63,7 +62,7 @@ export function gatewayModules(
         (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
     ),
     // Jobs and run history under the state dir (cron/), so they survive a restart.
-    cronModule({ docs: jsonDocsOnFiles(paths.stateDir, denoStoreFiles) }),
+    cronModule({ docs }),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
     clusterModule({ ...shared?.cluster, self: { host: Deno.hostname(), pid: Deno.pid } }),
