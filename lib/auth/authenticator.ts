@@ -199,7 +199,9 @@ export class Authenticator {
         ? await this.deps.devices.byToken(params.auth.token)
         : undefined;
       const entry = paired?.tokens[params.role];
-      if (paired && entry && entry.token === params.auth?.token && approvedRoles(paired).includes(params.role)) {
+      if (
+        paired && entry && entry.token === params.auth?.token && approvedRoles(paired).includes(params.role)
+      ) {
         if (rateKey && limit!.hits) await this.#succeed(rateKey);
         const scopes = requestedScopes.length ? requestedScopes : entry.scopes;
         const beyond = scopes.filter((s) => !scopeSatisfied(entry.scopes, s));
@@ -274,7 +276,11 @@ export class Authenticator {
       ts: now,
     };
     if (isDirectLocal(origin.remoteAddress, origin.headers)) {
-      const paired = approvedPairing(existing, request, { newToken: this.deps.newToken(), now, via: "silent" });
+      const paired = approvedPairing(existing, request, {
+        newToken: this.deps.newToken(),
+        now,
+        via: "silent",
+      });
       await this.deps.devices.save(paired);
       return { caller, deviceToken: paired.tokens[params.role].token };
     }

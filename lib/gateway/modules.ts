@@ -33,7 +33,8 @@ const DEVICE_REMOVED_CLOSE = 4001;
 
 /** Creates the module setup over `context`; `options.modules` come after the system module. */
 export function moduleSetup(
-  { state, now, newId, logger, logTail, registry, connections, stores, extensions: { statusSections } }: GatewayCore,
+  { state, now, newId, logger, logTail, registry, connections, stores, extensions: { statusSections } }:
+    GatewayCore,
   context: GatewayContext,
   { health, presenceRows }: SystemParts,
   options: Pick<GatewayOptions, "modules">,

@@ -54,7 +54,13 @@ export const DEVICE_PAIR_EVENTS = ["device.pair.requested", "device.pair.resolve
 
 const PAIRING_SCOPE = "operator.pairing";
 
-function resolved(events: DeviceEventSink, requestId: string, deviceId: string, decision: string, ts: number) {
+function resolved(
+  events: DeviceEventSink,
+  requestId: string,
+  deviceId: string,
+  decision: string,
+  ts: number,
+) {
   events.publish({
     event: "device.pair.resolved",
     payload: { requestId, deviceId, decision, ts },
@@ -64,10 +70,19 @@ function resolved(events: DeviceEventSink, requestId: string, deviceId: string, 
 }
 
 /** Announces what a connect's pairing request did: superseded requests resolve as rejected, a new one is requested. */
-export function announcePairingRequest(events: DeviceEventSink, outcome: PairingRequestOutcome, now: number): void {
+export function announcePairingRequest(
+  events: DeviceEventSink,
+  outcome: PairingRequestOutcome,
+  now: number,
+): void {
   for (const old of outcome.superseded) resolved(events, old.requestId, old.deviceId, "rejected", now);
   if (!outcome.created) return;
-  events.publish({ event: "device.pair.requested", payload: outcome.request, scope: PAIRING_SCOPE, dropIfSlow: true });
+  events.publish({
+    event: "device.pair.requested",
+    payload: outcome.request,
+    scope: PAIRING_SCOPE,
+    dropIfSlow: true,
+  });
 }
 
 /** A pairing as `device.pair.list` shows it: token metadata without the bearer strings. */
@@ -133,7 +148,11 @@ export function deviceMethods(host: DevicesHost): AnyMethod[] {
         const request = await devices.takePending(requestId, now());
         if (!request) throw denied("unknown requestId");
         const existing = await devices.get(request.deviceId);
-        const device = approvedPairing(existing, request, { newToken: host.newToken(), now: now(), via: "owner" });
+        const device = approvedPairing(existing, request, {
+          newToken: host.newToken(),
+          now: now(),
+          via: "owner",
+        });
         await devices.save(device);
         resolved(events, requestId, device.deviceId, "approved", now());
         return { requestId, device: redactPairedDevice(device) };
@@ -264,7 +283,9 @@ export function devicesModule(
       for (const method of deviceMethods({ ...host, events: context.bus })) context.registerMethod(method);
       context.declareEvents(DEVICE_PAIR_EVENTS);
       context.onStop(context.bus.subscribe((event) => {
-        if (event.internal && event.event === DEVICE_SOCKETS_CLOSE) closeSockets(event.payload as DeviceSocketsClose);
+        if (!event.internal || event.event !== DEVICE_SOCKETS_CLOSE) return;
+        // After the answer that caused it has gone out: a device may rotate or remove its own pairing.
+        setTimeout(() => closeSockets(event.payload as DeviceSocketsClose), 0);
       }));
     },
   };

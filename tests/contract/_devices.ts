@@ -21,7 +21,11 @@ const device = (id: string, token: string, extra: Partial<PairedDevice> = {}): P
   ...extra,
 });
 
-const request = (requestId: string, deviceId: string, extra: Partial<PendingPairing> = {}): PendingPairing => ({
+const request = (
+  requestId: string,
+  deviceId: string,
+  extra: Partial<PendingPairing> = {},
+): PendingPairing => ({
   requestId,
   deviceId,
   publicKey: `pk-${deviceId}`,

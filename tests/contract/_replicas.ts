@@ -116,7 +116,12 @@ export function replicasContract(
       roles: ["operator"],
       scopes: ["operator.read"],
       tokens: {
-        operator: { token: "device-token-0123456789", role: "operator", scopes: ["operator.read"], createdAtMs: 1 },
+        operator: {
+          token: "device-token-0123456789",
+          role: "operator",
+          scopes: ["operator.read"],
+          createdAtMs: 1,
+        },
       },
       createdAtMs: 1,
       approvedAtMs: 1,

@@ -26,15 +26,18 @@ end
 `;
 
 // KEYS: byId, byToken, order. ARGV: id, device, live tokens...
-const SAVE = new LuaScript(FORGET_TOKENS + `
+const SAVE = new LuaScript(
+  FORGET_TOKENS + `
 if not previous then redis.call('RPUSH', KEYS[3], ARGV[2]) end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 for i = 4, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[2]) end
 return 0
-`);
+`,
+);
 
 // KEYS: byId, byToken, order, pending. ARGV: id.
-const REMOVE = new LuaScript(FORGET_TOKENS + `
+const REMOVE = new LuaScript(
+  FORGET_TOKENS + `
 if not previous then return nil end
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('LREM', KEYS[3], 0, ARGV[2])
@@ -43,7 +46,8 @@ for i = 1, #all, 2 do
   if cjson.decode(all[i + 1]).deviceId == ARGV[2] then redis.call('HDEL', KEYS[4], all[i]) end
 end
 return previous
-`);
+`,
+);
 
 // KEYS: byId, byToken. ARGV: token.
 const BY_TOKEN = new LuaScript(`
@@ -141,7 +145,11 @@ export class RedisDeviceStore implements DeviceStore {
       JSON.stringify(request),
       PENDING_PAIRING_TTL_MS,
     ]) as [string, number, ...string[]];
-    return { request: JSON.parse(stored), created: created === 1, superseded: superseded.map((s) => JSON.parse(s)) };
+    return {
+      request: JSON.parse(stored),
+      created: created === 1,
+      superseded: superseded.map((s) => JSON.parse(s)),
+    };
   }
 
   async pending(requestId: string, now: number): Promise<PendingPairing | undefined> {
