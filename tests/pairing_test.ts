@@ -1,8 +1,11 @@
 // Device pairing beyond loopback auto-approval: a LAN device waits for an operator, who sees the request,
 // approves or rejects it, and later rotates, revokes or removes what it holds.
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import WebSocket from "ws";
 import type { Frame, Gateway } from "../mod.ts";
-import { connectDevice, makeDevice } from "./_device_identity.ts";
+import { connectDevice, makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
+import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 import { client, connect, connectParams, startGateway, type TestClient } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
@@ -343,4 +346,103 @@ Deno.test("a device caller without admin sees and manages only its own pairing",
   assert.equal(own.tokenDelivery, "in-band");
   assert.equal(typeof own.token, "string");
   await gateway.stop();
+});
+
+/** A real WebSocket to `port` that claims (through the trusted loopback proxy) to come from `lanIp`. */
+async function lanSocket(port: number, lanIp: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, { headers: { "x-forwarded-for": lanIp } });
+  const frames: Frame[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on("message", (data) => {
+    frames.push(JSON.parse(String(data)));
+    waiters.splice(0).forEach((w) => w());
+  });
+  const next = async (predicate: (f: Frame) => boolean): Promise<Frame> => {
+    for (;;) {
+      const i = frames.findIndex(predicate);
+      if (i >= 0) return frames.splice(i, 1)[0];
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { ws, next };
+}
+
+async function connectOverLan(port: number, device: TestDevice, token: string): Promise<Frame> {
+  const { ws, next } = await lanSocket(port, "192.168.1.77");
+  const challenge = (await next((f) => f.event === "connect.challenge")).payload as {
+    nonce: string;
+    ts: number;
+  };
+  ws.send(JSON.stringify({
+    type: "req",
+    id: "c",
+    method: "connect",
+    params: await signedConnectParams(device, challenge, { token }),
+  }));
+  const response = await next((f) => f.id === "c");
+  ws.close();
+  return response;
+}
+
+Deno.test("openclaw devices list/approve work against a running runner gateway", async () => {
+  await using dir = await tempHome();
+  const port = freePort();
+  const token = "runner-token-0123456789";
+  await Deno.writeTextFile(
+    join(dir.state, "openclaw.json"),
+    JSON.stringify({
+      gateway: { mode: "local", port, auth: { mode: "token", token }, trustedProxies: ["127.0.0.1"] },
+    }),
+  );
+  const env = runnerEnv(dir.home);
+  const proc = spawnRunner(["gateway"], env);
+  try {
+    await proc.waitFor(/gateway listening/, 30_000);
+    const device = await makeDevice();
+    const refused = await connectOverLan(port, device, token);
+    const requestId = (refused.error as { details: { requestId: string } }).details.requestId;
+    assert.equal((refused.error as { code: string }).code, "NOT_PAIRED");
+
+    const listed = await runRunner(["devices", "list", "--json", "--token", token], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const list = JSON.parse(listed.stdout);
+    assert.deepEqual(list.pending.map((r: { requestId: string }) => r.requestId), [requestId]);
+
+    const table = await runRunner(["devices", "list", "--token", token], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^Pending \(1\)\n┌─/);
+    assert.match(table.stdout, new RegExp(`│ ${requestId.slice(0, 8)}`));
+    assert.match(table.stdout, /│ Lab PC · {7}│/, "the device cell wraps at its column's width");
+    assert.match(table.stdout, /│ 192\.168\.1\.77 {3}│/);
+    assert.match(table.stdout, /new pairing/);
+
+    const preview = await runRunner(["devices", "approve", "--token", token], env);
+    assert.equal(preview.code, 1);
+    assert.match(
+      preview.stdout,
+      new RegExp(`^Selected pending device request ${requestId}\n  Device: Lab PC\n`),
+    );
+    assert.match(preview.stdout, /Note: {3}First-time device pairing request\./);
+    assert.equal(
+      preview.stderr.trim(),
+      `Approve this exact request with: openclaw devices approve ${requestId}`,
+    );
+
+    const approved = await runRunner(["devices", "approve", requestId, "--token", token], env);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(approved.stdout.trim(), `Approved ${device.id} (${requestId})`);
+
+    const hello = await connectOverLan(port, device, token);
+    assert.equal(hello.ok, true, JSON.stringify(hello.error));
+    assert.ok((hello.payload as { auth: { deviceToken: string } }).auth.deviceToken);
+
+    const paired = await runRunner(["devices", "list", "--token", token], env);
+    assert.match(paired.stdout, /^Paired \(1\)\n┌─/);
+    assert.match(paired.stdout, new RegExp(`Full device IDs\n  ${device.id}  Lab PC$`));
+    const unknown = await runRunner(["devices", "approve", requestId, "--token", token], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, new RegExp(`No pending device request matches ${requestId}\\.`));
+  } finally {
+    await proc.stop();
+  }
 });

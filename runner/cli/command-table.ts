@@ -63,6 +63,10 @@ export function commandCatalog(host: GatewayRunHost, opsHost?: OpsHost): Command
       load: async () => (await import("../commands/pairing.ts")).pairingCommands,
     },
     {
+      paths: ["list", "approve", "reject", "remove", "rotate", "revoke"].map((name) => ["devices", name]),
+      load: async () => (await import("../commands/ops/devices.ts")).devicesCommands(await ops()),
+    },
+    {
       paths: [["doctor"]],
       load: async () => [(await import("../commands/ops/doctor.ts")).doctorCommand(await ops())],
     },
