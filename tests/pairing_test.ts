@@ -349,7 +349,7 @@ Deno.test("a device caller without admin sees and manages only its own pairing",
 });
 
 /** A real WebSocket to `port` that claims (through the trusted loopback proxy) to come from `lanIp`. */
-async function lanSocket(port: number, lanIp: string) {
+function lanSocket(port: number, lanIp: string) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}`, { headers: { "x-forwarded-for": lanIp } });
   const frames: Frame[] = [];
   const waiters: (() => void)[] = [];
@@ -368,7 +368,7 @@ async function lanSocket(port: number, lanIp: string) {
 }
 
 async function connectOverLan(port: number, device: TestDevice, token: string): Promise<Frame> {
-  const { ws, next } = await lanSocket(port, "192.168.1.77");
+  const { ws, next } = lanSocket(port, "192.168.1.77");
   const challenge = (await next((f) => f.event === "connect.challenge")).payload as {
     nonce: string;
     ts: number;
