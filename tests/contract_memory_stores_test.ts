@@ -1,12 +1,14 @@
 // The store contract suites against the in-process implementations; a network store (issue 16) runs
 // the same suites from its own test file.
 import { MemoryDeviceStore } from "../lib/state/devices.ts";
+import { MemoryExecApprovalStore } from "../lib/state/exec-approvals.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { MemoryPresenceStore } from "../lib/state/presence.ts";
 import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
 import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
+import { execApprovalsContract } from "./contract/_exec_approvals.ts";
 import { idempotencyContract } from "./contract/_idempotency.ts";
 import { presenceContract } from "./contract/_presence.ts";
 import { replicasContract } from "./contract/_replicas.ts";
@@ -15,6 +17,7 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
+execApprovalsContract("memory", () => Promise.resolve(new MemoryExecApprovalStore()));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));

@@ -8,6 +8,7 @@
 import { InProcessEventBus } from "../bus/event-bus.ts";
 import type { EventBus } from "../bus/types.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./devices.ts";
+import { type ExecApprovalStore, MemoryExecApprovalStore } from "./exec-approvals.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./idempotency.ts";
 import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
 import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
@@ -46,6 +47,8 @@ export interface GatewayStores {
   bus: EventBus;
   /** Responses API `previous_response_id` → session. */
   responseSessions: ResponseSessionStore;
+  /** Exec approvals waiting for (or answered by) an operator, and the commands `allow-always` trusts. */
+  execApprovals: ExecApprovalStore;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -94,6 +97,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
       options.onListenerError ?? ((error) => console.error("event listener failed", error)),
     ),
     responseSessions: new MemoryResponseSessionStore(now),
+    execApprovals: new MemoryExecApprovalStore(),
   };
 }
 

@@ -10,6 +10,7 @@ import type { GatewayStores } from "../stores.ts";
 import { RedisEventBus } from "./bus.ts";
 import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
 import { RedisDeviceStore } from "./devices.ts";
+import { RedisExecApprovalStore } from "./exec-approvals.ts";
 import { RedisIdempotencyStore } from "./idempotency.ts";
 import { RedisLeaseStore } from "./leases.ts";
 import { RedisPresenceStore } from "./presence.ts";
@@ -51,6 +52,7 @@ const SCRIPTED = [
   RedisTranscriptStore,
   RedisRunStore,
   RedisLeaseStore,
+  RedisExecApprovalStore,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
@@ -92,6 +94,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       leases: new RedisLeaseStore(connection),
       bus,
       responseSessions: new RedisResponseSessionStore(connection),
+      execApprovals: new RedisExecApprovalStore(connection),
       async close() {
         await bus.close();
         await close();
