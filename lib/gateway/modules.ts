@@ -6,6 +6,7 @@
  */
 import { deviceTokenFrom } from "./authentication.ts";
 import { devicesModule } from "../methods/devices.ts";
+import { execApprovalsModule } from "../methods/exec-approvals.ts";
 import { systemModule } from "../methods/system.ts";
 import type { GatewayContext } from "../types.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
@@ -62,6 +63,7 @@ export function moduleSetup(
             connection.close(DEVICE_REMOVED_CLOSE, "device removed");
           }
         }),
+        execApprovalsModule({ store: stores.execApprovals, now, newId }),
         ...(options.modules ?? []),
       ];
       for (const module of modules) {

@@ -102,7 +102,6 @@ export function absentFeatureMethods(now: () => number, hostInfo?: () => HostInf
     ),
     empty("plugins.catalog.browse", "operator.read", () => ({ items: [] })),
     empty("node.list", "operator.read", () => ({ ts: now(), nodes: [] }), none),
-    empty("exec.approval.list", "operator.approvals", () => []),
     empty("plugin.approval.list", "operator.approvals", () => []),
     empty("openclaw.approval.list", "operator.approvals", () => []),
     empty("question.list", "operator.questions", () => ({ questions: [] }), none),

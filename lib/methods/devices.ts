@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
-import { type MethodScope, scopeSatisfied } from "../protocol/scopes.ts";
+import { scopeSatisfied } from "../protocol/scopes.ts";
 import {
   approvedPairing,
   type DeviceAuthToken,
@@ -17,25 +17,12 @@ import {
   type PairingRequestOutcome,
 } from "../state/devices.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
-
-/** An event as the devices methods publish it (a subset of the bus's `BusEvent`). */
-export interface DeviceEvent {
-  event: string;
-  payload: unknown;
-  scope?: MethodScope;
-  internal?: boolean;
-  dropIfSlow?: boolean;
-}
-
-/** Where device events go: the gateway's event bus. */
-export interface DeviceEventSink {
-  publish(event: DeviceEvent): void;
-}
+import type { BuiltInEventSink, BuiltInModuleHost } from "./module-host.ts";
 
 /** What the devices methods need from the gateway. */
 export interface DevicesHost {
   devices: DeviceStore;
-  events: DeviceEventSink;
+  events: BuiltInEventSink;
   now(): number;
   newToken(): string;
 }
@@ -55,7 +42,7 @@ export const DEVICE_PAIR_EVENTS = ["device.pair.requested", "device.pair.resolve
 const PAIRING_SCOPE = "operator.pairing";
 
 function resolved(
-  events: DeviceEventSink,
+  events: BuiltInEventSink,
   requestId: string,
   deviceId: string,
   decision: string,
@@ -71,7 +58,7 @@ function resolved(
 
 /** Announces what a connect's pairing request did: superseded requests resolve as rejected, a new one is requested. */
 export function announcePairingRequest(
-  events: DeviceEventSink,
+  events: BuiltInEventSink,
   outcome: PairingRequestOutcome,
   now: number,
 ): void {
@@ -261,14 +248,6 @@ async function managedDevice(
   return device;
 }
 
-/** What the devices module registers through and listens on (a subset of the module context). */
-export interface DevicesModuleHost {
-  registerMethod(method: AnyMethod): void;
-  declareEvents(names: readonly string[]): void;
-  bus: DeviceEventSink & { subscribe(listener: (event: DeviceEvent) => void): () => void };
-  onStop(hook: () => void): void;
-}
-
 /**
  * The built-in module of device pairing; `closeSockets` closes this process's sockets of a device (each
  * replica runs it when any replica removes the device or retires its token).
@@ -276,7 +255,7 @@ export interface DevicesModuleHost {
 export function devicesModule(
   host: Omit<DevicesHost, "events">,
   closeSockets: (close: DeviceSocketsClose) => void,
-): { name: string; setup(context: DevicesModuleHost): void } {
+): { name: string; setup(context: BuiltInModuleHost): void } {
   return {
     name: "devices",
     setup(context) {
