@@ -134,7 +134,6 @@ class DecisionWaiters {
     signal: AbortSignal,
   ): Promise<ApprovalDecision | null> {
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = (decision: ApprovalDecision | null) => {
         clearTimeout(timer);
         signal.removeEventListener("abort", giveUp);
@@ -148,7 +147,7 @@ class DecisionWaiters {
       };
       this.#waiting.set(record.id, settle);
       signal.addEventListener("abort", giveUp, { once: true });
-      timer = setTimeout(giveUp, Math.max(0, record.expiresAtMs - host.now()));
+      const timer = setTimeout(giveUp, Math.max(0, record.expiresAtMs - host.now()));
     });
   }
 

@@ -21,19 +21,28 @@ export interface DeviceAuthToken {
   revokedAtMs?: number;
 }
 
+/** What a client said about itself (and where it came from) when it asked to be paired. */
+export interface PairingClientFacts {
+  /** The name it gave itself. */
+  displayName?: string;
+  /** Its OS or runtime. */
+  platform?: string;
+  /** Its device family (`Desktop`, `iPhone`, ...). */
+  deviceFamily?: string;
+  /** Its `client.id`. */
+  clientId?: string;
+  /** Its `client.mode`. */
+  clientMode?: string;
+  /** The client address the gateway attributed it to. */
+  remoteIp?: string;
+}
+
 /** A device the owner approved (or that auto-paired over direct loopback). */
-export interface PairedDevice {
+export interface PairedDevice extends PairingClientFacts {
   /** The SHA-256 fingerprint (hex, lower case) of the device's public key. */
   deviceId: string;
   /** The device's raw Ed25519 public key, base64url. */
   publicKey: string;
-  /** Client metadata from the connect that asked for the pairing. */
-  displayName?: string;
-  platform?: string;
-  deviceFamily?: string;
-  clientId?: string;
-  clientMode?: string;
-  remoteIp?: string;
   /** The first role approved. */
   role: string;
   /** Every role approved. */
@@ -44,23 +53,24 @@ export interface PairedDevice {
   tokens: Record<string, DeviceAuthToken>;
   /** How the latest approval was granted: by an operator, or silently for a local client. */
   approvedVia?: "owner" | "silent";
+  /** When it was first paired (ms since the epoch). */
   createdAtMs: number;
+  /** When its latest approval was granted. */
   approvedAtMs: number;
 }
 
 /** A pairing (or role/scope upgrade) request waiting for an operator. */
-export interface PendingPairing {
+export interface PendingPairing extends PairingClientFacts {
+  /** What an operator approves or rejects it by. */
   requestId: string;
+  /** The device asking. */
   deviceId: string;
+  /** Its public key (a different key than the paired one is a new pairing). */
   publicKey: string;
-  displayName?: string;
-  platform?: string;
-  deviceFamily?: string;
-  clientId?: string;
-  clientMode?: string;
+  /** The role it asks for. */
   role: string;
+  /** The scopes it asks for. */
   scopes: string[];
-  remoteIp?: string;
   /** The device is already paired; this asks for more. */
   isRepair?: boolean;
   /** When it was made (ms since the epoch). */

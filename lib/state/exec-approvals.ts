@@ -15,6 +15,7 @@ export interface ExecApprovalRecord {
   id: string;
   /** The request as clients see it (`command`, `agentId`, `sessionKey`, `allowedDecisions`, ...). */
   request: Record<string, unknown>;
+  /** When it was asked (ms since the epoch). */
   createdAtMs: number;
   /** When an unanswered request expires. */
   expiresAtMs: number;
@@ -22,6 +23,7 @@ export interface ExecApprovalRecord {
   decision?: ApprovalDecision;
   /** Who answered (the client's display name or id). */
   resolvedBy?: string | null;
+  /** When it was answered. */
   resolvedAtMs?: number;
 }
 
