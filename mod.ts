@@ -188,10 +188,13 @@ export {
   type DeviceAuthToken,
   type DeviceStore,
   MemoryDeviceStore,
+  type NodeSurface,
+  type NodeSurfaceFacts,
   type PairedDevice,
   type PairingClientFacts,
   type PairingRequestOutcome,
   PENDING_PAIRING_TTL_MS,
+  type PendingNodeSurface,
   type PendingPairing,
 } from "./lib/state/devices.ts";
 export {

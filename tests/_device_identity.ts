@@ -36,13 +36,16 @@ export interface DeviceConnect {
   token?: string;
   /** The peer address the in-memory transport reports (a LAN address makes the device non-local). */
   remoteAddress?: string;
+  /** The commands a node declares. */
+  commands?: string[];
 }
 
 /** Connect params with a v3 device proof over `challenge`. */
 export async function signedConnectParams(
   device: TestDevice,
   challenge: { nonce: string; ts: number },
-  { role = "operator", scopes = ["operator.read", "operator.write"], token = TOKEN }: DeviceConnect = {},
+  { role = "operator", scopes = ["operator.read", "operator.write"], token = TOKEN, commands }:
+    DeviceConnect = {},
 ): Promise<Record<string, unknown>> {
   const client = role === "node"
     ? { id: "node-host", version: "1", platform: "Linux", mode: "node", deviceFamily: "Desktop" }
@@ -71,6 +74,7 @@ export async function signedConnectParams(
     role,
     scopes: granted,
     auth: { token },
+    ...(commands ? { commands } : {}),
     device: {
       id: device.id,
       publicKey: device.publicKey,

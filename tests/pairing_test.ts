@@ -446,3 +446,87 @@ Deno.test("openclaw devices list/approve work against a running runner gateway",
     await proc.stop();
   }
 });
+
+Deno.test("node.pair: a node's declared commands wait for approval with the scopes they need", async () => {
+  const gateway = await startGateway();
+  for (const method of ["node.pair.list", "node.pair.approve", "node.pair.reject", "node.pair.remove"]) {
+    assert.equal(schemaScope(method), "operator.pairing", method);
+  }
+  const watcher = await operator(gateway);
+  const node = await makeDevice();
+  const first = await connectDevice(gateway, node, { role: "node", commands: ["canvas.snapshot"] });
+  ok(first.response);
+  const requested = (await nextEvent(watcher, "node.pair.requested")).payload as Record<string, unknown>;
+  assert.equal(requested.nodeId, node.id);
+  assert.deepEqual(requested.commands, ["canvas.snapshot"]);
+  assert.deepEqual(requested.requiredApproveScopes, ["operator.pairing", "operator.write"]);
+  const listed = ok(await watcher.request("node.pair.list", {}));
+  assert.deepEqual((listed.pending as { requestId: string }[]).map((r) => r.requestId), [
+    requested.requestId,
+  ]);
+  assert.deepEqual(listed.paired, []);
+
+  // The same surface again is the same request; a pairing-only operator cannot approve commands.
+  await connectDevice(gateway, node, { role: "node", commands: ["canvas.snapshot"] });
+  const pairingOnly = await operator(gateway, ["operator.pairing"]);
+  const refused = await pairingOnly.request("node.pair.approve", { requestId: requested.requestId });
+  assert.deepEqual(refused.error, {
+    code: "FORBIDDEN",
+    message: "missing scope: operator.write",
+    details: {
+      code: "MISSING_SCOPE",
+      missingScope: "operator.write",
+      requiredScopes: ["operator.pairing", "operator.write"],
+    },
+  });
+  const approved = ok(await watcher.request("node.pair.approve", { requestId: requested.requestId }));
+  assert.equal((approved.node as { nodeId: string }).nodeId, node.id);
+  const resolved = (await nextEvent(watcher, "node.pair.resolved")).payload as Record<string, unknown>;
+  assert.deepEqual({ ...resolved, ts: 0 }, {
+    requestId: requested.requestId,
+    nodeId: node.id,
+    decision: "approved",
+    ts: 0,
+  });
+  const after = ok(await watcher.request("node.pair.list", {}));
+  assert.deepEqual(after.pending, []);
+  assert.deepEqual((after.paired as { commands: string[] }[])[0].commands, ["canvas.snapshot"]);
+  assert.equal(watcher.socket.skipped.some((f) => f.event === "node.pair.requested"), false, "asked once");
+
+  // A wider surface is a new request; system.run needs an admin.
+  await connectDevice(gateway, node, { role: "node", commands: ["canvas.snapshot", "system.run"] });
+  const wider = (await nextEvent(watcher, "node.pair.requested")).payload as Record<string, unknown>;
+  assert.deepEqual(wider.requiredApproveScopes, ["operator.pairing", "operator.admin"]);
+  const needsAdmin = await watcher.request("node.pair.approve", { requestId: wider.requestId });
+  assert.equal(
+    (needsAdmin.error as { details: { missingScope: string } }).details.missingScope,
+    "operator.admin",
+  );
+  assert.deepEqual(ok(await watcher.request("node.pair.reject", { requestId: wider.requestId })), {
+    requestId: wider.requestId,
+    nodeId: node.id,
+  });
+  assert.equal(
+    ((await nextEvent(watcher, "node.pair.resolved")).payload as { decision: string }).decision,
+    "rejected",
+  );
+  await gateway.stop();
+});
+
+Deno.test("node.pair.remove: a node-only device is gone and its node sockets closed", async () => {
+  const gateway = await startGateway();
+  const watcher = await operator(gateway);
+  const node = await makeDevice();
+  const { socket } = await connectDevice(gateway, node, { role: "node", commands: [] });
+  const requested = (await nextEvent(watcher, "node.pair.requested")).payload as { requestId: string };
+  ok(await watcher.request("node.pair.approve", { requestId: requested.requestId }));
+  await nextEvent(watcher, "node.pair.resolved");
+  assert.deepEqual(ok(await watcher.request("node.pair.remove", { nodeId: node.id })), { nodeId: node.id });
+  assert.deepEqual(await socket.closed, { code: 4001, reason: "device removed" });
+  const removed = (await nextEvent(watcher, "node.pair.resolved")).payload as Record<string, unknown>;
+  assert.equal(removed.decision, "removed");
+  assert.deepEqual(ok(await watcher.request("device.pair.list")).paired, []);
+  const unknown = await watcher.request("node.pair.remove", { nodeId: node.id });
+  assert.deepEqual(unknown.error, { code: "INVALID_REQUEST", message: "unknown nodeId" });
+  await gateway.stop();
+});

@@ -8,7 +8,12 @@ import { GatewayError } from "../errors.ts";
 import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
-import { approvedPairing, type DeviceStore, type PairingRequestOutcome } from "../state/devices.ts";
+import {
+  approvedPairing,
+  type DeviceStore,
+  type PairedDevice,
+  type PairingRequestOutcome,
+} from "../state/devices.ts";
 import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
@@ -38,6 +43,8 @@ export interface AuthenticatorDeps {
   devices: DeviceStore;
   /** Told about each pairing request a connect recorded (to announce `device.pair.requested`). */
   pairingRequested?(outcome: PairingRequestOutcome): void;
+  /** Told about each paired device that connected as a `node` (its declared surface may need approval). */
+  nodeConnected?(device: PairedDevice, params: ConnectParams, remoteAddress: string): void;
   now(): number;
   newToken(): string;
   /** A fresh pairing request id. */
@@ -210,6 +217,7 @@ export class Authenticator {
             recommendedNextStep: "review_auth_configuration",
           });
         }
+        if (params.role === "node") this.deps.nodeConnected?.(paired, params, who.address);
         return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
       }
 
@@ -262,7 +270,7 @@ export class Authenticator {
     const existing = await this.deps.devices.get(deviceId);
     const caller = { ...base, scopes, deviceId, authMethod: method };
     const reason = pairingShortfall(existing, device.publicKey, params.role, scopes);
-    if (!reason) return { caller, deviceToken: existing!.tokens[params.role].token };
+    if (!reason) return this.#admitted(existing!, params, caller);
     const now = this.deps.now();
     const request = {
       requestId: this.deps.newRequestId(),
@@ -282,7 +290,7 @@ export class Authenticator {
         via: "silent",
       });
       await this.deps.devices.save(paired);
-      return { caller, deviceToken: paired.tokens[params.role].token };
+      return this.#admitted(paired, params, caller);
     }
     const outcome = await this.deps.devices.request(request);
     this.deps.pairingRequested?.(outcome);
@@ -294,6 +302,12 @@ export class Authenticator {
       scopes,
       approved: existing?.publicKey === device.publicKey ? existing : undefined,
     });
+  }
+
+  /** A paired device admitted: its role's token goes back in `hello-ok`; a node's surface is looked at. */
+  #admitted(device: PairedDevice, params: ConnectParams, caller: CallerIdentity): SocketAuthResult {
+    if (params.role === "node") this.deps.nodeConnected?.(device, params, caller.remoteAddress ?? "");
+    return { caller, deviceToken: device.tokens[params.role].token };
   }
 
   #peek(key: string): Promise<RateLimitState> {

@@ -9,6 +9,7 @@ import { attributeClient, type ClientAttribution } from "../auth/client-address.
 import { normalizeIp } from "../net/ip.ts";
 import { authRateLimitPolicy } from "../auth/rate-limit.ts";
 import { announcePairingRequest } from "../methods/devices.ts";
+import { noteNodeSurface } from "../methods/node-pairing.ts";
 import { originRefusal } from "../ui/origin.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -33,7 +34,10 @@ export interface Authentication {
 
 /** Creates the gateway's authentication; `options.transport` lists this host's addresses. */
 export function createAuthentication(
-  { state, now, newId, stores, bus }: Pick<GatewayCore, "state" | "now" | "newId" | "stores" | "bus">,
+  { state, now, newId, stores, bus, logger }: Pick<
+    GatewayCore,
+    "state" | "now" | "newId" | "stores" | "bus" | "logger"
+  >,
   options: Pick<GatewayOptions, "transport">,
 ): Authentication {
   const rateLimitPolicy = authRateLimitPolicy(state.config.gateway?.auth?.rateLimit);
@@ -75,6 +79,11 @@ export function createAuthentication(
     newToken: () => deviceTokenFrom(newId),
     newRequestId: newId,
     pairingRequested: (outcome) => announcePairingRequest(bus, outcome, now()),
+    nodeConnected: (device, params, remoteIp) =>
+      void noteNodeSurface({ devices: stores.devices, events: bus, now, newId }, device, params, remoteIp)
+        .catch((error) =>
+          logger.warn("node surface not recorded", { deviceId: device.deviceId, error: String(error) })
+        ),
   });
   return { authenticator, attribute, clientAddress };
 }

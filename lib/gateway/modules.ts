@@ -56,7 +56,7 @@ export function moduleSetup(
           methods: () => registry.names(),
           sections: () => statusSections.map((section) => section()),
         }, () => logTail),
-        devicesModule({ devices: stores.devices, now, newToken }, ({ deviceId, role }) => {
+        devicesModule({ devices: stores.devices, now, newToken, newId }, ({ deviceId, role }) => {
           for (const connection of connections) {
             const caller = connection.caller;
             if (caller?.deviceId !== deviceId || (role && caller.role !== role)) continue;

@@ -18,6 +18,7 @@ import {
 } from "../state/devices.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
 import type { BuiltInEventSink, BuiltInModuleHost } from "./module-host.ts";
+import { NODE_PAIR_EVENTS, nodePairMethods } from "./node-pairing.ts";
 
 /** What the devices methods need from the gateway. */
 export interface DevicesHost {
@@ -249,18 +250,32 @@ async function managedDevice(
 }
 
 /**
- * The built-in module of device pairing; `closeSockets` closes this process's sockets of a device (each
- * replica runs it when any replica removes the device or retires its token).
+ * The built-in module of device and node pairing; `closeSockets` closes this process's sockets of a device
+ * (each replica runs it when any replica removes the device or retires one of its tokens).
  */
 export function devicesModule(
-  host: Omit<DevicesHost, "events">,
+  host: Omit<DevicesHost, "events"> & { newId(): string },
   closeSockets: (close: DeviceSocketsClose) => void,
 ): { name: string; setup(context: BuiltInModuleHost): void } {
   return {
     name: "devices",
     setup(context) {
-      for (const method of deviceMethods({ ...host, events: context.bus })) context.registerMethod(method);
-      context.declareEvents(DEVICE_PAIR_EVENTS);
+      const events = context.bus;
+      const methods = [
+        ...deviceMethods({ ...host, events }),
+        ...nodePairMethods({
+          ...host,
+          events,
+          closeNodeSockets: (deviceId) =>
+            events.publish({
+              event: DEVICE_SOCKETS_CLOSE,
+              payload: { deviceId, role: "node" },
+              internal: true,
+            }),
+        }),
+      ];
+      for (const method of methods) context.registerMethod(method);
+      context.declareEvents([...DEVICE_PAIR_EVENTS, ...NODE_PAIR_EVENTS]);
       context.onStop(context.bus.subscribe((event) => {
         if (!event.internal || event.event !== DEVICE_SOCKETS_CLOSE) return;
         // After the answer that caused it has gone out: a device may rotate or remove its own pairing.

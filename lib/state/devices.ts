@@ -37,6 +37,46 @@ export interface PairingClientFacts {
   remoteIp?: string;
 }
 
+/** What a node declared it can do (`caps`, `commands`) and says about itself, as of one connect. */
+export interface NodeSurfaceFacts {
+  /** The node's name for itself. */
+  displayName?: string;
+  /** Its app version. */
+  version?: string;
+  /** Its hardware model. */
+  modelIdentifier?: string;
+  /** Capabilities it declared. */
+  caps?: string[];
+  /** Commands it declared (`node.invoke` targets). */
+  commands?: string[];
+}
+
+/** The node surface an operator approved (`node.pair.approve`): commands beyond it stay filtered. */
+export interface NodeSurface extends NodeSurfaceFacts {
+  /** When it was first approved. */
+  createdAtMs: number;
+  /** When its latest widening was approved. */
+  approvedAtMs: number;
+}
+
+/** A node surface waiting for approval (one per device; a changed surface replaces it). */
+export interface PendingNodeSurface extends NodeSurfaceFacts {
+  /** What an operator approves or rejects it by. */
+  requestId: string;
+  /** The `client.id` of the connect that declared it. */
+  clientId?: string;
+  /** The `client.mode` of that connect. */
+  clientMode?: string;
+  /** The node's OS or runtime. */
+  platform?: string;
+  /** The node's device family. */
+  deviceFamily?: string;
+  /** Where the node connected from. */
+  remoteIp?: string;
+  /** When it was declared. */
+  ts: number;
+}
+
 /** A device the owner approved (or that auto-paired over direct loopback). */
 export interface PairedDevice extends PairingClientFacts {
   /** The SHA-256 fingerprint (hex, lower case) of the device's public key. */
@@ -53,6 +93,10 @@ export interface PairedDevice extends PairingClientFacts {
   tokens: Record<string, DeviceAuthToken>;
   /** How the latest approval was granted: by an operator, or silently for a local client. */
   approvedVia?: "owner" | "silent";
+  /** For a `node`: the command surface an operator approved. */
+  nodeSurface?: NodeSurface;
+  /** For a `node`: a declared surface beyond the approved one, waiting for `node.pair.approve`. */
+  pendingNodeSurface?: PendingNodeSurface;
   /** When it was first paired (ms since the epoch). */
   createdAtMs: number;
   /** When its latest approval was granted. */
