@@ -442,6 +442,17 @@ Deno.test("openclaw devices list/approve work against a running runner gateway",
     const unknown = await runRunner(["devices", "approve", requestId, "--token", token], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, new RegExp(`No pending device request matches ${requestId}\\.`));
+
+    const revoked = await runRunner(
+      ["devices", "revoke", "--device", device.id, "--role", "operator", "--token", token],
+      env,
+    );
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(revoked.stdout)), ["deviceId", "role", "revokedAtMs"]);
+    const removed = await runRunner(["devices", "remove", device.id, "--token", token], env);
+    assert.equal(removed.stdout.trim(), `Removed ${device.id}`);
+    const empty = await runRunner(["devices", "list", "--token", token], env);
+    assert.equal(empty.stdout.trim(), "No device pairing entries.");
   } finally {
     await proc.stop();
   }
