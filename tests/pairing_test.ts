@@ -135,8 +135,9 @@ Deno.test("approve: the device connects and gets its device token, which then st
 
   const list = ok(await watcher.request("device.pair.list"));
   assert.deepEqual(list.pending, []);
-  const [paired] = list.paired as { deviceId: string; tokens: { role: string }[] }[];
+  const [paired] = list.paired as { deviceId: string; connected: boolean; tokens: { role: string }[] }[];
   assert.equal(paired.deviceId, device.id);
+  assert.equal(paired.connected, true, "the device's socket is still open");
   assert.deepEqual(paired.tokens.map((t) => t.role), ["operator"]);
   await gateway.stop();
 });

@@ -41,6 +41,10 @@ export function moduleSetup(
   options: Pick<GatewayOptions, "modules">,
 ): ModuleSetup {
   const newToken = () => deviceTokenFrom(newId);
+  const connectedDevices = async () =>
+    new Set(
+      (await stores.presence.list(now())).flatMap((row) => row.deviceId ? [row.deviceId.toLowerCase()] : []),
+    );
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
   const setup = () => {
@@ -56,13 +60,16 @@ export function moduleSetup(
           methods: () => registry.names(),
           sections: () => statusSections.map((section) => section()),
         }, () => logTail),
-        devicesModule({ devices: stores.devices, now, newToken, newId }, ({ deviceId, role }) => {
-          for (const connection of connections) {
-            const caller = connection.caller;
-            if (caller?.deviceId !== deviceId || (role && caller.role !== role)) continue;
-            connection.close(DEVICE_REMOVED_CLOSE, "device removed");
-          }
-        }),
+        devicesModule(
+          { devices: stores.devices, now, newToken, newId, connectedDevices },
+          ({ deviceId, role }) => {
+            for (const connection of connections) {
+              const caller = connection.caller;
+              if (caller?.deviceId !== deviceId || (role && caller.role !== role)) continue;
+              connection.close(DEVICE_REMOVED_CLOSE, "device removed");
+            }
+          },
+        ),
         execApprovalsModule({ store: stores.execApprovals, now, newId }),
         ...(options.modules ?? []),
       ];

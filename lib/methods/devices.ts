@@ -23,6 +23,8 @@ import { NODE_PAIR_EVENTS, nodePairMethods } from "./node-pairing.ts";
 /** What the devices methods need from the gateway. */
 export interface DevicesHost {
   devices: DeviceStore;
+  /** The device ids with a connected client on any replica (presence rows carry them). */
+  connectedDevices(): Promise<ReadonlySet<string>>;
   events: BuiltInEventSink;
   now(): number;
   newToken(): string;
@@ -74,12 +76,16 @@ export function announcePairingRequest(
 }
 
 /** A pairing as `device.pair.list` shows it: token metadata without the bearer strings. */
-export function redactPairedDevice(device: PairedDevice): Record<string, unknown> {
+export function redactPairedDevice(device: PairedDevice, connected?: boolean): Record<string, unknown> {
   const { tokens, ...rest } = device;
   const summaries = Object.values(tokens)
     .map(({ token: _token, ...summary }: DeviceAuthToken) => summary)
     .sort((a, b) => a.role.localeCompare(b.role));
-  return { ...rest, ...(summaries.length ? { tokens: summaries } : {}) };
+  return {
+    ...rest,
+    ...(connected === undefined ? {} : { connected }),
+    ...(summaries.length ? { tokens: summaries } : {}),
+  };
 }
 
 const isAdmin = (caller: CallerIdentity) => scopeSatisfied(caller.scopes, "operator.admin");
@@ -111,10 +117,16 @@ export function deviceMethods(host: DevicesHost): AnyMethod[] {
       handler: async ({ caller }) => {
         const own = confinedTo(caller);
         const mine = (deviceId: string) => !own || deviceId === own;
-        const [pending, paired] = await Promise.all([devices.listPending(now()), devices.list()]);
+        const [pending, paired, connected] = await Promise.all([
+          devices.listPending(now()),
+          devices.list(),
+          host.connectedDevices(),
+        ]);
         return {
           pending: pending.filter((r) => mine(r.deviceId)),
-          paired: paired.filter((d) => mine(d.deviceId)).map(redactPairedDevice),
+          paired: paired.filter((d) => mine(d.deviceId)).map((d) =>
+            redactPairedDevice(d, connected.has(d.deviceId))
+          ),
         };
       },
     }),
