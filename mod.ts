@@ -197,6 +197,7 @@ export {
   type PendingNodeSurface,
   type PendingPairing,
 } from "./lib/state/devices.ts";
+export { DEVICE_PAIRING_DOC, DocsDeviceStore } from "./lib/state/device-docs.ts";
 export {
   type ApprovalDecision,
   type ApprovalResolution,

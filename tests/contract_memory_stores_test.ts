@@ -1,6 +1,8 @@
 // The store contract suites against the in-process implementations; a network store (issue 16) runs
 // the same suites from its own test file.
+import { DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { MemoryDeviceStore } from "../lib/state/devices.ts";
+import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { MemoryExecApprovalStore } from "../lib/state/exec-approvals.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { MemoryPresenceStore } from "../lib/state/presence.ts";
@@ -18,6 +20,8 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
 execApprovalsContract("memory", () => Promise.resolve(new MemoryExecApprovalStore()));
+// The pairing document a gateway without a shared store keeps under its state dir.
+devicesContract("json document", () => Promise.resolve(new DocsDeviceStore(new MemoryJsonDocs())));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));

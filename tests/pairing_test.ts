@@ -6,6 +6,8 @@ import WebSocket from "ws";
 import type { Frame, Gateway } from "../mod.ts";
 import { connectDevice, makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
+import { DEVICE_PAIRING_DOC, DocsDeviceStore } from "../lib/state/device-docs.ts";
+import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { client, connect, connectParams, startGateway, type TestClient } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
@@ -396,7 +398,7 @@ Deno.test("openclaw devices list/approve work against a running runner gateway",
     }),
   );
   const env = runnerEnv(dir.home);
-  const proc = spawnRunner(["gateway"], env);
+  let proc = spawnRunner(["gateway"], env);
   try {
     await proc.waitFor(/gateway listening/, 30_000);
     const device = await makeDevice();
@@ -435,7 +437,15 @@ Deno.test("openclaw devices list/approve work against a running runner gateway",
 
     const hello = await connectOverLan(port, device, token);
     assert.equal(hello.ok, true, JSON.stringify(hello.error));
-    assert.ok((hello.payload as { auth: { deviceToken: string } }).auth.deviceToken);
+    const deviceToken = (hello.payload as { auth: { deviceToken: string } }).auth.deviceToken;
+    assert.ok(deviceToken);
+
+    // The pairing is kept under the state dir: a restarted gateway still knows the device and its token.
+    await proc.stop();
+    proc = spawnRunner(["gateway"], env);
+    await proc.waitFor(/gateway listening/, 30_000);
+    const restarted = await connectOverLan(port, device, deviceToken);
+    assert.equal((restarted.payload as { auth: { method: string } }).auth.method, "device-token");
 
     const paired = await runRunner(["devices", "list", "--token", token], env);
     assert.match(paired.stdout, /^Paired \(1\)\n┌─/);
@@ -541,4 +551,18 @@ Deno.test("node.pair.remove: a node-only device is gone and its node sockets clo
   const unknown = await watcher.request("node.pair.remove", { nodeId: node.id });
   assert.deepEqual(unknown.error, { code: "INVALID_REQUEST", message: "unknown nodeId" });
   await gateway.stop();
+});
+
+Deno.test("pairings kept in the state dir's document survive a restart", async () => {
+  const docs = new MemoryJsonDocs();
+  const first = await startGateway({ stores: { devices: new DocsDeviceStore(docs) } });
+  const watcher = await operator(first);
+  const { token } = await pairedDevice(first, watcher);
+  await first.stop();
+  assert.ok(await docs.read(DEVICE_PAIRING_DOC), "written through");
+
+  const second = await startGateway({ stores: { devices: new DocsDeviceStore(docs) } });
+  const again = await connect(second, connectParams({ auth: { token } }), { remoteAddress: LAN });
+  assert.equal((ok(again.response).auth as { method: string }).method, "device-token");
+  await second.stop();
 });
