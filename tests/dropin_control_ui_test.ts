@@ -338,6 +338,7 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
       command: "ls",
       twoPhase: true,
       timeoutMs: 60_000,
+      requireDeliveryRoute: false,
     });
     const waiting = await payload("exec.approval.list") as { id: string; request: { command: string } }[];
     assert.deepEqual(waiting.map((a) => [a.id, a.request.command]), [[

@@ -135,7 +135,8 @@ Deno.test("request → requested event → list/get → resolve → resolved eve
 Deno.test("ask always offers no allow-always; an unanswered request expires with decision null", async () => {
   const gateway = await startGateway();
   const approver = await client(gateway, APPROVER);
-  const { first } = await twoStage(approver, "exec.approval.request", {
+  const requester = await client(gateway, APPROVER);
+  const { first } = await twoStage(requester, "exec.approval.request", {
     command: "make deploy",
     ask: "always",
     twoPhase: true,
@@ -150,7 +151,7 @@ Deno.test("ask always offers no allow-always; an unanswered request expires with
   ok(await approver.request("exec.approval.resolve", { id, decision: "deny" }));
 
   const started = Date.now();
-  const expired = ok(await approver.request("exec.approval.request", { command: "sleep 1", timeoutMs: 80 }));
+  const expired = ok(await requester.request("exec.approval.request", { command: "sleep 1", timeoutMs: 80 }));
   assert.equal(expired.decision, null);
   assert.ok(Date.now() - started >= 70);
   const missing = await approver.request("exec.approval.resolve", { id: expired.id, decision: "allow-once" });
@@ -243,8 +244,42 @@ Deno.test("tools.exec.ask: a denied command is the tool's error result and the t
   await gateway.stop();
 });
 
+Deno.test("a request nobody else could answer ends at once, unless it asks to wait anyway", async () => {
+  const gateway = await startGateway();
+  const alone = await client(gateway, APPROVER);
+  const started = Date.now();
+  const unrouted = ok(await alone.request("exec.approval.request", { command: "ls", timeoutMs: 60_000 }));
+  assert.equal(unrouted.decision, null);
+  assert.ok(Date.now() - started < 5_000, "not after its timeout");
+  assert.deepEqual(
+    ok(await alone.request("exec.approval.list", {})),
+    [] as unknown as Record<string, unknown>,
+  );
+  const waited = ok(
+    await alone.request("exec.approval.request", {
+      command: "ls",
+      timeoutMs: 60,
+      requireDeliveryRoute: false,
+    }),
+  );
+  assert.equal(waited.decision, null);
+  await gateway.stop();
+});
+
+Deno.test("tools.exec.ask: with no operator to ask, the askFallback applies at once", async () => {
+  const { gateway, tool } = await toolGateway({ exec: { ask: "always" } });
+  const sender = await client(gateway);
+  const started = Date.now();
+  const text = await (await chatTurn(sender, "host_exec backup"))();
+  assert.match(text, /Exec denied \(gateway id=[^,]+, approval-timeout\): echo host_exec backup$/);
+  assert.ok(Date.now() - started < 5_000);
+  assert.deepEqual(tool.runs, []);
+  await gateway.stop();
+});
+
 Deno.test("tools.exec.ask: an unanswered request times out into the askFallback", async () => {
   const denied = await toolGateway({ exec: { ask: "always" } }, { timeoutMs: 100 });
+  await client(denied.gateway, APPROVER);
   const sender = await client(denied.gateway);
   const text = await (await chatTurn(sender, "host_exec backup"))();
   assert.match(
@@ -255,6 +290,7 @@ Deno.test("tools.exec.ask: an unanswered request times out into the askFallback"
   await denied.gateway.stop();
 
   const lenient = await toolGateway({ exec: { ask: "always", askFallback: "full" } }, { timeoutMs: 100 });
+  await client(lenient.gateway, APPROVER);
   const other = await client(lenient.gateway);
   assert.equal(
     await (await chatTurn(other, "host_exec backup"))(),

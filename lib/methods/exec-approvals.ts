@@ -26,6 +26,8 @@ const DECISIONS = ["allow-once", "allow-always", "deny"] as const;
 /** What the exec approval methods need from the gateway. */
 export interface ExecApprovalsHost {
   store: ExecApprovalStore;
+  /** Whether a client that can answer (scope `operator.approvals`), other than `connId`, is connected. */
+  approvalClients(connId: string): Promise<boolean>;
   now(): number;
   newId(): string;
 }
@@ -126,6 +128,7 @@ const notFound = () =>
 /** This process's callers waiting on a decision, woken by the `exec.approval.resolved` events they hear. */
 class DecisionWaiters {
   #waiting = new Map<string, (decision: ApprovalDecision) => void>();
+  #giveUps = new Map<string, () => void>();
 
   /** Resolves with the decision heard for `id`, or null once `expiresAtMs` passed or `signal` aborted. */
   wait(
@@ -138,6 +141,7 @@ class DecisionWaiters {
         clearTimeout(timer);
         signal.removeEventListener("abort", giveUp);
         this.#waiting.delete(record.id);
+        this.#giveUps.delete(record.id);
         resolve(decision);
       };
       // An answer may have raced the expiry: whatever the store holds is the outcome.
@@ -146,9 +150,15 @@ class DecisionWaiters {
         settle((await host.store.get(record.id, host.now()))?.decision ?? null);
       };
       this.#waiting.set(record.id, settle);
+      this.#giveUps.set(record.id, giveUp);
       signal.addEventListener("abort", giveUp, { once: true });
       const timer = setTimeout(giveUp, Math.max(0, record.expiresAtMs - host.now()));
     });
+  }
+
+  /** Ends the wait on `id` now, as its expiry would. */
+  giveUp(id: string): void {
+    this.#giveUps.get(id)?.();
   }
 
   /** Wakes the caller waiting on `id`, if it waits here. */
@@ -171,7 +181,7 @@ export function execApprovalMethods(
       name: "exec.approval.request",
       scope: APPROVALS_SCOPE,
       params: RequestParams,
-      handler: async ({ params: p, signal, ack }) => {
+      handler: async ({ params: p, signal, ack, caller }) => {
         const host_ = p.host?.trim() ?? "";
         if (host_ === "node" && !p.nodeId) throw invalid("nodeId is required for host=node");
         const command = (p.command ?? p.commandArgv?.join(" ") ?? "").trim();
@@ -196,7 +206,11 @@ export function execApprovalMethods(
             expiresAtMs,
           });
         }
-        if (p.twoPhase) {
+        // Nobody could answer: the request ends at once (the reference's no-approval-route), not after its timeout.
+        const routed = p.suppressDelivery !== true && await host.approvalClients(caller.connId);
+        if (!routed && p.requireDeliveryRoute !== false) {
+          waiters.giveUp(id);
+        } else if (p.twoPhase) {
           ack({ status: "accepted", id, deliveryRoute: "approval-client", createdAtMs, expiresAtMs });
         }
         return { id, decision: await decided, createdAtMs, expiresAtMs };
