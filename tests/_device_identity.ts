@@ -38,25 +38,35 @@ export interface DeviceConnect {
   remoteAddress?: string;
   /** The commands a node declares. */
   commands?: string[];
+  /** The `client` block; a role's usual one by default. */
+  client?: {
+    id: string;
+    version: string;
+    platform: string;
+    mode: string;
+    deviceFamily: string;
+    displayName?: string;
+  };
 }
 
 /** Connect params with a v3 device proof over `challenge`. */
 export async function signedConnectParams(
   device: TestDevice,
   challenge: { nonce: string; ts: number },
-  { role = "operator", scopes = ["operator.read", "operator.write"], token = TOKEN, commands }:
+  { role = "operator", scopes = ["operator.read", "operator.write"], token = TOKEN, commands, client: given }:
     DeviceConnect = {},
 ): Promise<Record<string, unknown>> {
-  const client = role === "node"
-    ? { id: "node-host", version: "1", platform: "Linux", mode: "node", deviceFamily: "Desktop" }
-    : {
-      id: "ui",
-      version: "1",
-      platform: "Linux",
-      mode: "ui",
-      deviceFamily: "Desktop",
-      displayName: "Lab PC",
-    };
+  const client = given ??
+    (role === "node"
+      ? { id: "node-host", version: "1", platform: "Linux", mode: "node", deviceFamily: "Desktop" }
+      : {
+        id: "ui",
+        version: "1",
+        platform: "Linux",
+        mode: "ui",
+        deviceFamily: "Desktop",
+        displayName: "Lab PC",
+      });
   const granted = role === "node" ? [] : scopes;
   const payload = [
     "v3",

@@ -98,6 +98,7 @@ Deno.test("a LAN device is refused as the reference refuses it, and its request 
   assert.equal(requested.publicKey, device.publicKey);
   assert.equal(requested.remoteIp, LAN);
   assert.equal(requested.displayName, "Lab PC");
+  assert.deepEqual([requested.roles, requested.silent, requested.isRepair], [["operator"], false, false]);
 
   // A retry with the same ask reuses the request; nobody is told twice.
   const retry = await connectDevice(gateway, device, { remoteAddress: LAN });
@@ -128,8 +129,9 @@ Deno.test("approve: the device connects and gets its device token, which then st
   const { response } = await connectDevice(gateway, device, { remoteAddress: LAN });
   const hello = ok(response);
   assertMatchesSchema("HelloOk", hello);
-  const deviceToken = (hello.auth as { deviceToken: string }).deviceToken;
+  const { deviceToken, issuedAtMs } = hello.auth as { deviceToken: string; issuedAtMs: number };
   assert.ok(deviceToken.length >= 32);
+  assert.equal(issuedAtMs, (approved.device as { tokens: { createdAtMs: number }[] }).tokens[0].createdAtMs);
   const withToken = await connect(gateway, connectParams({ auth: { token: deviceToken } }), {
     remoteAddress: LAN,
   });

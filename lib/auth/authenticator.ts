@@ -65,7 +65,7 @@ export interface SocketOrigin {
 export interface SocketAuthResult {
   caller: CallerIdentity;
   /** Issued when a device was paired on this connect. */
-  deviceToken?: string;
+  deviceToken?: { token: string; issuedAtMs: number };
 }
 
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
@@ -280,7 +280,9 @@ export class Authenticator {
       role: params.role,
       scopes: [...scopes].sort(),
       remoteIp: base.remoteAddress,
-      ...(existing?.publicKey === device.publicKey ? { isRepair: true } : {}),
+      roles: [params.role],
+      silent: false,
+      isRepair: existing?.publicKey === device.publicKey,
       ts: now,
     };
     if (isDirectLocal(origin.remoteAddress, origin.headers)) {
@@ -307,7 +309,8 @@ export class Authenticator {
   /** A paired device admitted: its role's token goes back in `hello-ok`; a node's surface is looked at. */
   #admitted(device: PairedDevice, params: ConnectParams, caller: CallerIdentity): SocketAuthResult {
     if (params.role === "node") this.deps.nodeConnected?.(device, params, caller.remoteAddress ?? "");
-    return { caller, deviceToken: device.tokens[params.role].token };
+    const { token, createdAtMs, rotatedAtMs } = device.tokens[params.role];
+    return { caller, deviceToken: { token, issuedAtMs: rotatedAtMs ?? createdAtMs } };
   }
 
   #peek(key: string): Promise<RateLimitState> {

@@ -115,6 +115,10 @@ export interface PendingPairing extends PairingClientFacts {
   role: string;
   /** The scopes it asks for. */
   scopes: string[];
+  /** The roles it asks for (the reference lists `role` here too). */
+  roles?: string[];
+  /** Approved without an operator (never, for a request that waits). */
+  silent?: boolean;
   /** The device is already paired; this asks for more. */
   isRepair?: boolean;
   /** When it was made (ms since the epoch). */
