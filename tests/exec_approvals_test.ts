@@ -8,10 +8,20 @@ import type { GatewayStores } from "../lib/state/stores.ts";
 import { client, connectParams, startGateway, type TestClient, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
+/** An approval client (it declares the `exec-approvals` cap) that may answer what the gateway's tools ask. */
 const APPROVER = connectParams({
   scopes: ["operator.approvals"],
+  caps: ["exec-approvals"],
   client: { id: "approver", version: "1", mode: "ui", displayName: "Ops desk" },
 });
+/** An admin approval client: it also sees requests other clients made. */
+const ADMIN_APPROVER = connectParams({
+  scopes: ["operator.admin"],
+  caps: ["exec-approvals"],
+  client: { id: "approver", version: "1", mode: "ui", displayName: "Ops desk" },
+});
+/** A client that asks for approvals itself. */
+const REQUESTER = connectParams({ scopes: ["operator.approvals"] });
 
 function ok(frame: Frame): Record<string, unknown> {
   assert.equal(frame.ok, true, JSON.stringify(frame.error));
@@ -61,8 +71,8 @@ Deno.test("the exec approval methods carry the schema's scope and their events a
 
 Deno.test("request → requested event → list/get → resolve → resolved event and the requester's final answer", async () => {
   const gateway = await startGateway();
-  const approver = await client(gateway, APPROVER);
-  const requester = await client(gateway, APPROVER);
+  const approver = await client(gateway, ADMIN_APPROVER);
+  const requester = await client(gateway, REQUESTER);
   const { first, final } = await twoStage(requester, "exec.approval.request", {
     command: "rm -rf build",
     agentId: "main",
@@ -134,8 +144,8 @@ Deno.test("request → requested event → list/get → resolve → resolved eve
 
 Deno.test("ask always offers no allow-always; an unanswered request expires with decision null", async () => {
   const gateway = await startGateway();
-  const approver = await client(gateway, APPROVER);
-  const requester = await client(gateway, APPROVER);
+  const approver = await client(gateway, ADMIN_APPROVER);
+  const requester = await client(gateway, REQUESTER);
   const { first } = await twoStage(requester, "exec.approval.request", {
     command: "make deploy",
     ask: "always",
@@ -246,7 +256,7 @@ Deno.test("tools.exec.ask: a denied command is the tool's error result and the t
 
 Deno.test("a request nobody else could answer ends at once, unless it asks to wait anyway", async () => {
   const gateway = await startGateway();
-  const alone = await client(gateway, APPROVER);
+  const alone = await client(gateway, ADMIN_APPROVER);
   const started = Date.now();
   const unrouted = ok(await alone.request("exec.approval.request", { command: "ls", timeoutMs: 60_000 }));
   assert.equal(unrouted.decision, null);
@@ -345,4 +355,33 @@ Deno.test("an approval waited on by one replica is listed and answered on anothe
   assert.equal(await reply(), 'The tool host_exec returned: {"exitCode":0,"stdout":"done"}');
   await two.stop();
   await one.gateway.stop();
+});
+
+Deno.test("a client's request is seen by admins and by itself, not by other approvers; the gateway's own by every approver", async () => {
+  const { gateway } = await toolGateway({ exec: { ask: "always" } });
+  const approver = await client(gateway, APPROVER);
+  const admin = await client(gateway, ADMIN_APPROVER);
+  const requester = await client(gateway, REQUESTER);
+  const { first } = await twoStage(requester, "exec.approval.request", { command: "ls", twoPhase: true });
+  const id = String(ok(first).id);
+  assert.equal((await nextEvent(admin, "exec.approval.requested")).id, id);
+  assert.deepEqual(
+    ok(await approver.request("exec.approval.list", {})),
+    [] as unknown as Record<string, unknown>,
+  );
+  const hidden = await approver.request("exec.approval.resolve", { id, decision: "allow-once" });
+  assert.equal((hidden.error as { details: { reason: string } }).details.reason, "APPROVAL_NOT_FOUND");
+  const own = ok(await requester.request("exec.approval.list", {})) as unknown as { id: string }[];
+  assert.deepEqual(own.map((a) => a.id), [id]);
+  ok(await admin.request("exec.approval.resolve", { id, decision: "deny" }));
+  assert.equal(approver.socket.skipped.some((f) => f.event === "exec.approval.requested"), false);
+
+  const sender = await client(gateway);
+  const reply = await chatTurn(sender, "host_exec visible");
+  const asked = await nextEvent(approver, "exec.approval.requested");
+  const listed = ok(await approver.request("exec.approval.list", {})) as unknown as { id: string }[];
+  assert.deepEqual(listed.map((a) => a.id), [asked.id]);
+  ok(await approver.request("exec.approval.resolve", { id: asked.id, decision: "allow-once" }));
+  await reply();
+  await gateway.stop();
 });

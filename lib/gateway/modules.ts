@@ -4,11 +4,11 @@
  *
  * @module
  */
+import { approvalClientsOnline } from "./approval-clients.ts";
 import { deviceTokenFrom } from "./authentication.ts";
 import { devicesModule } from "../methods/devices.ts";
 import { execApprovalsModule } from "../methods/exec-approvals.ts";
 import { systemModule } from "../methods/system.ts";
-import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { GatewayContext } from "../types.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { PresenceRows } from "./presence.ts";
@@ -30,9 +30,6 @@ export interface SystemParts {
   presenceRows: PresenceRows;
 }
 
-/** The scope that answers exec approvals. */
-const APPROVALS = "operator.approvals";
-
 /** The close code the reference gives a socket whose device was removed or whose token was retired. */
 const DEVICE_REMOVED_CLOSE = 4001;
 
@@ -45,18 +42,7 @@ export function moduleSetup(
   options: Pick<GatewayOptions, "modules">,
 ): ModuleSetup {
   const newToken = () => deviceTokenFrom(newId);
-  const approvalClients = async (requester: string) => {
-    const approves = (scopes: readonly string[] | undefined) => !!scopes && scopeSatisfied(scopes, APPROVALS);
-    let own = false;
-    for (const connection of connections) {
-      if (!connection.ready || !approves(connection.caller?.scopes)) continue;
-      if (connection.connId !== requester) return true;
-      own = true;
-    }
-    // Other replicas' clients are known by their presence rows (written at connect, kept 5 minutes).
-    const rows = (await stores.presence.list(now())).filter((row) => approves(row.scopes));
-    return rows.length > (own ? 1 : 0);
-  };
+  const approvalClients = approvalClientsOnline(connections, stores.presence, now);
   const connectedDevices = async () =>
     new Set(
       (await stores.presence.list(now())).flatMap((row) => row.deviceId ? [row.deviceId.toLowerCase()] : []),

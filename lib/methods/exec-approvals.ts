@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import type { ApprovalDecision, ExecApprovalRecord, ExecApprovalStore } from "../state/exec-approvals.ts";
-import { type AnyMethod, defineMethod } from "./descriptor.ts";
+import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
 import type { BuiltInEventSink, BuiltInModuleHost } from "./module-host.ts";
 
 /** How long a request waits for an operator unless it says otherwise: the reference's 30 minutes. */
@@ -26,8 +26,11 @@ const DECISIONS = ["allow-once", "allow-always", "deny"] as const;
 /** What the exec approval methods need from the gateway. */
 export interface ExecApprovalsHost {
   store: ExecApprovalStore;
-  /** Whether a client that can answer (scope `operator.approvals`), other than `connId`, is connected. */
-  approvalClients(connId: string): Promise<boolean>;
+  /**
+   * Whether an approval client other than the `requester` socket is connected; `adminOnly` for a request
+   * only admins (and its requester) may see.
+   */
+  approvalClients(requester: string, adminOnly: boolean): Promise<boolean>;
   now(): number;
   newId(): string;
 }
@@ -115,6 +118,21 @@ function requestView(p: RequestInput, command: string): Record<string, unknown> 
   };
 }
 
+/** The gateway's own requests (its tools asking) are bound to no client. */
+const INTERNAL_CONN = /^(internal|tools)(:|$)/;
+
+/** Whether `caller` may see (list, get, answer) `record`: admins always; else only its requester, as the reference decides. */
+function visibleTo(record: ExecApprovalRecord, caller: CallerIdentity): boolean {
+  if (caller.scopes.includes("operator.admin")) return true;
+  if (record.requestedByDeviceId) return record.requestedByDeviceId === caller.deviceId;
+  if (record.requestedByConnId) return record.requestedByConnId === caller.connId;
+  return true;
+}
+
+/** Who hears about `record`: every approver, or only admins for a request bound to its requester. */
+const audience = (record: ExecApprovalRecord) =>
+  record.requestedByConnId || record.requestedByDeviceId ? "operator.admin" : APPROVALS_SCOPE;
+
 function invalid(message: string, details?: Record<string, unknown>): GatewayError {
   return new GatewayError("INVALID_REQUEST", message, details ? { details } : {});
 }
@@ -174,8 +192,13 @@ export function execApprovalMethods(
   waiters: DecisionWaiters,
 ): AnyMethod[] {
   const { store, now } = host;
-  const announce = (event: string, payload: unknown) =>
-    events.publish({ event, payload, scope: APPROVALS_SCOPE, dropIfSlow: true });
+  const announce = (record: ExecApprovalRecord, event: string, payload: unknown) =>
+    events.publish({ event, payload, scope: audience(record), dropIfSlow: true });
+  /** The record `id` if `caller` may see it. */
+  const find = async (id: string, caller: CallerIdentity) => {
+    const record = await store.get(id, now());
+    return record && visibleTo(record, caller) ? record : undefined;
+  };
   return [
     defineMethod({
       name: "exec.approval.request",
@@ -193,12 +216,15 @@ export function execApprovalMethods(
           request: requestView(p, command),
           createdAtMs,
           expiresAtMs: createdAtMs + (p.timeoutMs ?? DEFAULT_EXEC_APPROVAL_TIMEOUT_MS),
+          ...(INTERNAL_CONN.test(caller.connId)
+            ? {}
+            : { requestedByConnId: caller.connId, requestedByDeviceId: caller.deviceId ?? null }),
         };
         if (!await store.create(record, createdAtMs)) throw invalid("approval id already pending");
         const decided = waiters.wait(record, host, signal);
         const { id, request, expiresAtMs } = record;
         if (p.suppressDelivery !== true) {
-          announce("exec.approval.requested", {
+          announce(record, "exec.approval.requested", {
             approvalKind: "exec",
             id,
             request,
@@ -207,7 +233,8 @@ export function execApprovalMethods(
           });
         }
         // Nobody could answer: the request ends at once (the reference's no-approval-route), not after its timeout.
-        const routed = p.suppressDelivery !== true && await host.approvalClients(caller.connId);
+        const routed = p.suppressDelivery !== true &&
+          await host.approvalClients(caller.connId, audience(record) === "operator.admin");
         if (!routed && p.requireDeliveryRoute !== false) {
           waiters.giveUp(id);
         } else if (p.twoPhase) {
@@ -225,8 +252,9 @@ export function execApprovalMethods(
         if (!decision) throw invalid("invalid decision");
         // Answers relayed from a chat channel need that channel's approval custody, which is not built here.
         if (params.reviewer) throw notFound();
-        const pending = await store.get(params.id, now());
-        if (pending && pending.decision === undefined) {
+        const pending = await find(params.id, caller);
+        if (!pending) throw notFound();
+        if (pending.decision === undefined) {
           const allowed = pending.request.allowedDecisions as string[] | undefined;
           if (allowed && !allowed.includes(decision)) {
             throw invalid("allow-always is unavailable for this command", {
@@ -245,7 +273,13 @@ export function execApprovalMethods(
         if (decision === "allow-always" && typeof request.agentId === "string") {
           await store.allow(request.agentId, String(request.command));
         }
-        announce("exec.approval.resolved", { id: params.id, decision, resolvedBy, ts: now(), request });
+        announce(outcome.record, "exec.approval.resolved", {
+          id: params.id,
+          decision,
+          resolvedBy,
+          ts: now(),
+          request,
+        });
         return { ok: true };
       },
     }),
@@ -253,8 +287,10 @@ export function execApprovalMethods(
       name: "exec.approval.list",
       scope: APPROVALS_SCOPE,
       params: z.looseObject({}),
-      handler: async () =>
-        (await store.listPending(now())).map(({ id, request, createdAtMs, expiresAtMs }) => ({
+      handler: async ({ caller }) =>
+        (await store.listPending(now())).filter((r) => visibleTo(r, caller)).map((
+          { id, request, createdAtMs, expiresAtMs },
+        ) => ({
           id,
           request,
           createdAtMs,
@@ -266,8 +302,8 @@ export function execApprovalMethods(
       name: "exec.approval.get",
       scope: APPROVALS_SCOPE,
       params: z.strictObject({ id: z.string().min(1) }),
-      handler: async ({ params }) => {
-        const record = await store.get(params.id, now());
+      handler: async ({ params, caller }) => {
+        const record = await find(params.id, caller);
         if (!record || record.decision !== undefined) throw notFound();
         const { request } = record;
         return {

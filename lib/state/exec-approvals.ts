@@ -19,6 +19,10 @@ export interface ExecApprovalRecord {
   createdAtMs: number;
   /** When an unanswered request expires. */
   expiresAtMs: number;
+  /** The socket that asked, when a client asked (not the gateway's own tools): only it and admins see it. */
+  requestedByConnId?: string | null;
+  /** The device that asked, if it proved one: only its sockets and admins see the request. */
+  requestedByDeviceId?: string | null;
   /** Set once answered. */
   decision?: ApprovalDecision;
   /** Who answered (the client's display name or id). */
