@@ -205,8 +205,7 @@ export function execApprovalMethods(
       scope: APPROVALS_SCOPE,
       params: RequestParams,
       handler: async ({ params: p, signal, ack, caller }) => {
-        const host_ = p.host?.trim() ?? "";
-        if (host_ === "node" && !p.nodeId) throw invalid("nodeId is required for host=node");
+        if (p.host?.trim() === "node" && !p.nodeId) throw invalid("nodeId is required for host=node");
         const command = (p.command ?? p.commandArgv?.join(" ") ?? "").trim();
         if (!command) throw invalid("command is required");
         if (p.id?.startsWith("plugin:")) throw invalid("approval ids starting with plugin: are reserved");
@@ -238,7 +237,8 @@ export function execApprovalMethods(
         if (!routed && p.requireDeliveryRoute !== false) {
           waiters.giveUp(id);
         } else if (p.twoPhase) {
-          ack({ status: "accepted", id, deliveryRoute: "approval-client", createdAtMs, expiresAtMs });
+          const deliveryRoute = routed ? "approval-client" : "none";
+          ack({ status: "accepted", id, deliveryRoute, createdAtMs, expiresAtMs });
         }
         return { id, decision: await decided, createdAtMs, expiresAtMs };
       },
