@@ -64,7 +64,7 @@ export interface SocketOrigin {
 /** A successful socket authentication. */
 export interface SocketAuthResult {
   caller: CallerIdentity;
-  /** Issued when a device was paired on this connect. */
+  /** The role's token of a paired device that proved its key, for `hello-ok.auth`. */
   deviceToken?: { token: string; issuedAtMs: number };
 }
 

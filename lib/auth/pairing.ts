@@ -25,7 +25,7 @@ const REMEDIATION: Record<PairingReason, string> = {
 
 /** The roles of `device` whose token is still live: a revoked role is no longer approved. */
 export function approvedRoles(device: PairedDevice): string[] {
-  return device.roles.filter((role) => !device.tokens[role]?.revokedAtMs);
+  return device.roles.filter((role) => device.tokens[role] && !device.tokens[role].revokedAtMs);
 }
 
 /** Why `device` (as stored) does not cover a connect with `publicKey`, `role` and `scopes`; none if it does. */
