@@ -139,7 +139,14 @@ export type {
   RateLimitConfig,
   TrustedProxyAuthConfig,
 } from "./lib/config/sections/gateway.ts";
-export type { SessionVisibility, ToolPolicy, ToolsSection } from "./lib/config/sections/tools.ts";
+export type {
+  ExecAsk,
+  ExecAskFallback,
+  ExecPolicy,
+  SessionVisibility,
+  ToolPolicy,
+  ToolsSection,
+} from "./lib/config/sections/tools.ts";
 export { SecretRedactor } from "./lib/log/secret-redactor.ts";
 export { type JsonDocs, MemoryJsonDocs } from "./lib/state/json-docs.ts";
 export {
@@ -195,7 +202,28 @@ export {
   type IdempotencyStore,
   MemoryIdempotencyStore,
 } from "./lib/state/idempotency.ts";
-export { type DeviceStore, MemoryDeviceStore, type PairedDevice } from "./lib/state/devices.ts";
+export {
+  type DeviceAuthToken,
+  type DeviceStore,
+  MemoryDeviceStore,
+  type NodeSurface,
+  type NodeSurfaceFacts,
+  type PairedDevice,
+  type PairingClientFacts,
+  type PairingRequestOutcome,
+  PENDING_PAIRING_TTL_MS,
+  type PendingNodeSurface,
+  type PendingPairing,
+} from "./lib/state/devices.ts";
+export { DEVICE_PAIRING_DOC, DocsDeviceStore } from "./lib/state/device-docs.ts";
+export {
+  type ApprovalDecision,
+  type ApprovalResolution,
+  type ExecApprovalRecord,
+  type ExecApprovalStore,
+  MemoryExecApprovalStore,
+  RESOLVED_APPROVAL_RETAIN_MS,
+} from "./lib/state/exec-approvals.ts";
 export {
   MemoryRateLimitStore,
   type RateLimitPolicy,

@@ -73,7 +73,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "providers/": ["config/", "errors.ts", "type:log/", "timeout-signal.ts"],
   "state/": ["bus/", "errors.ts", "type:providers/"],
   "cluster/": ["state/", "type:types.ts"],
-  "methods/": ["config/", "errors.ts", "log/", "protocol/", "type:state/", "version.ts"],
+  "methods/": ["config/", "errors.ts", "log/", "protocol/", "type:state/", "state/devices.ts", "version.ts"],
   "types.ts": [
     "type:bus/",
     "type:config/",
@@ -85,7 +85,16 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   ],
   "http/": ["type:log/", "protocol/", "type:types.ts"],
   "ws/": ["errors.ts", "type:log/", "protocol/", "type:types.ts"],
-  "auth/": ["type:config/", "errors.ts", "http/", "net/", "protocol/", "type:state/", "type:types.ts"],
+  "auth/": [
+    "type:config/",
+    "errors.ts",
+    "http/",
+    "net/",
+    "protocol/",
+    "type:state/",
+    "state/devices.ts",
+    "type:types.ts",
+  ],
   "transports/": ["errors.ts", "type:log/", "protocol/", "transports/deno/", "type:ws/"],
   "transports/deno/": ["errors.ts", "type:log/", "protocol/", "transports/types.ts", "type:ws/"],
   "agents/": [

@@ -1,6 +1,9 @@
 // The store contract suites against the in-process implementations; a network store (issue 16) runs
 // the same suites from its own test file.
+import { DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { MemoryDeviceStore } from "../lib/state/devices.ts";
+import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
+import { MemoryExecApprovalStore } from "../lib/state/exec-approvals.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { MemoryNodeStore } from "../lib/state/nodes.ts";
 import { MemoryPresenceStore } from "../lib/state/presence.ts";
@@ -8,6 +11,7 @@ import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
 import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
+import { execApprovalsContract } from "./contract/_exec_approvals.ts";
 import { idempotencyContract } from "./contract/_idempotency.ts";
 import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
@@ -17,6 +21,9 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
+execApprovalsContract("memory", () => Promise.resolve(new MemoryExecApprovalStore()));
+// The pairing document a gateway without a shared store keeps under its state dir.
+devicesContract("json document", () => Promise.resolve(new DocsDeviceStore(new MemoryJsonDocs())));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));

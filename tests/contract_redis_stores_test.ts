@@ -8,6 +8,7 @@ import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { busContract } from "./contract/_bus.ts";
 import type { TestClock } from "./contract/_clock.ts";
 import { devicesContract } from "./contract/_devices.ts";
+import { execApprovalsContract } from "./contract/_exec_approvals.ts";
 import { idempotencyContract } from "./contract/_idempotency.ts";
 import { leasesContract } from "./contract/_leases.ts";
 import { nodesContract } from "./contract/_nodes.ts";
@@ -53,6 +54,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
 
   presenceContract("redis", async () => (await bundle()).presence);
   devicesContract("redis", async () => (await bundle()).devices);
+  execApprovalsContract("redis", async (clock) => (await bundle(clock)).execApprovals);
   idempotencyContract("redis", async (clock) => (await bundle(clock)).idempotency);
   rateLimitContract("redis", async (clock) => (await bundle(clock)).rateLimits);
   stateVersionContract("redis", async () => (await bundle()).stateVersions);

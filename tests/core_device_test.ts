@@ -91,11 +91,18 @@ Deno.test("a direct loopback device auto-pairs and receives a device token", asy
 Deno.test("an unknown remote device needs pairing", async () => {
   const gateway = await startGateway();
   const { response, socket } = await connectWithDevice(gateway, await makeDevice(), "198.51.100.7");
-  const error = response.error as { details: { code: string; reason: string } };
+  const error = response.error as {
+    code: string;
+    details: { code: string; reason: string; requestId: string };
+  };
+  assert.equal(error.code, "NOT_PAIRED");
   assert.equal(error.details.code, "PAIRING_REQUIRED");
   assert.equal(error.details.reason, "not-paired");
   assertMatchesSchema("ErrorShape", response.error);
-  assert.deepEqual(await socket.closed, { code: 1008, reason: "pairing required" });
+  assert.deepEqual(await socket.closed, {
+    code: 1008,
+    reason: `pairing required: device is not approved yet (requestId: ${error.details.requestId})`,
+  });
   await gateway.stop();
 });
 

@@ -376,7 +376,23 @@ Deno.test("ui methods: features this gateway lacks answer their empty state, nev
   try {
     const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
     const payload = async (method: string) => (await admin.request(method, UI_CALLS[method])).payload;
+    // Exec approvals are real here: the list shows what waits for an operator, and nothing else.
     assert.deepEqual(await payload("exec.approval.list"), []);
+    const asked = await admin.request("exec.approval.request", {
+      command: "ls",
+      twoPhase: true,
+      timeoutMs: 60_000,
+      requireDeliveryRoute: false,
+    });
+    const waiting = await payload("exec.approval.list") as { id: string; request: { command: string } }[];
+    assert.deepEqual(waiting.map((a) => [a.id, a.request.command]), [[
+      (asked.payload as { id: string }).id,
+      "ls",
+    ]]);
+    await admin.request("exec.approval.resolve", {
+      id: (asked.payload as { id: string }).id,
+      decision: "deny",
+    });
     assert.deepEqual(await payload("plugin.approval.list"), []);
     assert.deepEqual(await payload("openclaw.approval.list"), []);
     assert.deepEqual(await payload("environments.list"), { environments: [] });

@@ -8,11 +8,17 @@ import { GatewayError } from "../errors.ts";
 import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
-import type { DeviceStore } from "../state/devices.ts";
+import {
+  approvedPairing,
+  type DeviceStore,
+  type PairedDevice,
+  type PairingRequestOutcome,
+} from "../state/devices.ts";
 import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
+import { approvedRoles, pairingRequired, pairingShortfall } from "./pairing.ts";
 import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
 import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
@@ -35,8 +41,14 @@ export interface AuthenticatorDeps {
   rateLimitPolicy: RateLimitPolicy;
   exemptLoopback(): boolean;
   devices: DeviceStore;
+  /** Told about each pairing request a connect recorded (to announce `device.pair.requested`). */
+  pairingRequested?(outcome: PairingRequestOutcome): void;
+  /** Told about each paired device that connected as a `node` (its declared surface may need approval). */
+  nodeConnected?(device: PairedDevice, params: ConnectParams, remoteAddress: string): void;
   now(): number;
   newToken(): string;
+  /** A fresh pairing request id. */
+  newRequestId(): string;
 }
 
 /** Where a socket came from and what it was challenged with. */
@@ -52,8 +64,8 @@ export interface SocketOrigin {
 /** A successful socket authentication. */
 export interface SocketAuthResult {
   caller: CallerIdentity;
-  /** Issued when a device was paired on this connect. */
-  deviceToken?: string;
+  /** The role's token of a paired device that proved its key, for `hello-ok.auth`. */
+  deviceToken?: { token: string; issuedAtMs: number };
 }
 
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
@@ -193,15 +205,19 @@ export class Authenticator {
       const paired = params.auth?.token && !sharedToken
         ? await this.deps.devices.byToken(params.auth.token)
         : undefined;
-      if (paired && paired.role === params.role) {
+      const entry = paired?.tokens[params.role];
+      if (
+        paired && entry && entry.token === params.auth?.token && approvedRoles(paired).includes(params.role)
+      ) {
         if (rateKey && limit!.hits) await this.#succeed(rateKey);
-        const scopes = requestedScopes.length ? requestedScopes : paired.scopes;
-        const beyond = scopes.filter((s) => !paired.scopes.includes(s));
+        const scopes = requestedScopes.length ? requestedScopes : entry.scopes;
+        const beyond = scopes.filter((s) => !scopeSatisfied(entry.scopes, s));
         if (beyond.length) {
           throw authError("AUTH_SCOPE_MISMATCH", `device token does not cover scopes: ${beyond.join(", ")}`, {
             recommendedNextStep: "review_auth_configuration",
           });
         }
+        if (params.role === "node") this.deps.nodeConnected?.(paired, params, who.address);
         return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
       }
 
@@ -250,36 +266,51 @@ export class Authenticator {
     method: string,
   ): Promise<SocketAuthResult> {
     const device = params.device!;
-    const existing = await this.deps.devices.get(device.id);
-    const local = isDirectLocal(origin.remoteAddress, origin.headers);
-    const covered = existing && existing.role === params.role &&
-      scopes.every((s) => existing.scopes.includes(s));
-    if (covered) return { caller: { ...base, scopes, deviceId: existing.deviceId, authMethod: method } };
-    if (!local) {
-      const reason = !existing
-        ? "not-paired"
-        : existing.role !== params.role
-        ? "role-upgrade"
-        : "scope-upgrade";
-      throw authError("PAIRING_REQUIRED", "pairing required: approve this device from the gateway host", {
-        reason,
-        retryable: false,
-        remediationHint: "run `openclaw devices approve` on the gateway host, then reconnect",
-      });
-    }
-    const token = existing?.token ?? this.deps.newToken();
-    await this.deps.devices.save({
-      deviceId: device.id.toLowerCase(),
+    const deviceId = device.id.toLowerCase();
+    const existing = await this.deps.devices.get(deviceId);
+    const caller = { ...base, scopes, deviceId, authMethod: method };
+    const reason = pairingShortfall(existing, device.publicKey, params.role, scopes);
+    if (!reason) return this.#admitted(existing!, params, caller);
+    const now = this.deps.now();
+    const request = {
+      requestId: this.deps.newRequestId(),
+      deviceId,
       publicKey: device.publicKey,
+      ...clientMetadata(params),
       role: params.role,
-      scopes: [...new Set([...(existing?.scopes ?? []), ...scopes])],
-      token,
-      approvedAt: this.deps.now(),
-    });
-    return {
-      caller: { ...base, scopes, deviceId: device.id.toLowerCase(), authMethod: method },
-      deviceToken: token,
+      scopes: [...scopes].sort(),
+      remoteIp: base.remoteAddress,
+      roles: [params.role],
+      silent: false,
+      isRepair: existing?.publicKey === device.publicKey,
+      ts: now,
     };
+    if (isDirectLocal(origin.remoteAddress, origin.headers)) {
+      const paired = approvedPairing(existing, request, {
+        newToken: this.deps.newToken(),
+        now,
+        via: "silent",
+      });
+      await this.deps.devices.save(paired);
+      return this.#admitted(paired, params, caller);
+    }
+    const outcome = await this.deps.devices.request(request);
+    this.deps.pairingRequested?.(outcome);
+    throw pairingRequired({
+      reason,
+      requestId: outcome.request.requestId,
+      deviceId,
+      role: params.role,
+      scopes,
+      approved: existing?.publicKey === device.publicKey ? existing : undefined,
+    });
+  }
+
+  /** A paired device admitted: its role's token goes back in `hello-ok`; a node's surface is looked at. */
+  #admitted(device: PairedDevice, params: ConnectParams, caller: CallerIdentity): SocketAuthResult {
+    if (params.role === "node") this.deps.nodeConnected?.(device, params, caller.remoteAddress ?? "");
+    const { token, createdAtMs, rotatedAtMs } = device.tokens[params.role];
+    return { caller, deviceToken: { token, issuedAtMs: rotatedAtMs ?? createdAtMs } };
   }
 
   #peek(key: string): Promise<RateLimitState> {
@@ -451,9 +482,23 @@ export class Authenticator {
         return caller(check.method);
       }
       const device = await this.deps.devices.byToken(bearer);
-      if (device) return caller("device-token", device.scopes);
+      const entry = device && Object.values(device.tokens).find((t) => t.token === bearer);
+      if (entry) return caller("device-token", entry.scopes);
       if (key) await this.#fail(key);
       return unauthorized();
     });
   }
+}
+
+/** The client facts a pairing request records, as the reference lists them. */
+function clientMetadata(params: ConnectParams): Record<string, string> {
+  const { displayName, platform, deviceFamily, id, mode } = params.client;
+  const facts: Record<string, string | undefined> = {
+    displayName,
+    platform,
+    deviceFamily,
+    clientId: id,
+    clientMode: mode,
+  };
+  return Object.fromEntries(Object.entries(facts).filter((entry): entry is [string, string] => !!entry[1]));
 }

@@ -8,12 +8,19 @@ import { Authenticator } from "../auth/authenticator.ts";
 import { attributeClient, type ClientAttribution } from "../auth/client-address.ts";
 import { normalizeIp } from "../net/ip.ts";
 import { authRateLimitPolicy } from "../auth/rate-limit.ts";
+import { announcePairingRequest } from "../methods/devices.ts";
+import { noteNodeSurface } from "../methods/node-pairing.ts";
 import { originRefusal } from "../ui/origin.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
 
 /** How long this host's interface addresses are reused before they are listed again. */
 const HOST_ADDRESS_TTL_MS = 30_000;
+
+/** A fresh device token: two ids' worth of randomness, as hex. */
+export function deviceTokenFrom(newId: () => string): string {
+  return newId().replace(/-/g, "") + newId().replace(/-/g, "");
+}
 
 /** The authenticator and the two ways to attribute a peer to a client address. */
 export interface Authentication {
@@ -27,7 +34,10 @@ export interface Authentication {
 
 /** Creates the gateway's authentication; `options.transport` lists this host's addresses. */
 export function createAuthentication(
-  { state, now, newId, stores }: Pick<GatewayCore, "state" | "now" | "newId" | "stores">,
+  { state, now, newId, stores, bus, logger }: Pick<
+    GatewayCore,
+    "state" | "now" | "newId" | "stores" | "bus" | "logger"
+  >,
   options: Pick<GatewayOptions, "transport">,
 ): Authentication {
   const rateLimitPolicy = authRateLimitPolicy(state.config.gateway?.auth?.rateLimit);
@@ -66,7 +76,14 @@ export function createAuthentication(
     exemptLoopback: () => state.config.gateway?.auth?.rateLimit?.exemptLoopback ?? true,
     devices: stores.devices,
     now,
-    newToken: () => newId().replace(/-/g, "") + newId().replace(/-/g, ""),
+    newToken: () => deviceTokenFrom(newId),
+    newRequestId: newId,
+    pairingRequested: (outcome) => announcePairingRequest(bus, outcome, now()),
+    nodeConnected: (device, params, remoteIp) =>
+      void noteNodeSurface({ devices: stores.devices, events: bus, now, newId }, device, params, remoteIp)
+        .catch((error) =>
+          logger.warn("node surface not recorded", { deviceId: device.deviceId, error: String(error) })
+        ),
   });
   return { authenticator, attribute, clientAddress };
 }

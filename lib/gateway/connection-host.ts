@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Authenticator } from "../auth/authenticator.ts";
+import type { Authenticator, SocketAuthResult } from "../auth/authenticator.ts";
 import { toErrorShape } from "../errors.ts";
 import {
   HANDSHAKE_TIMEOUT_MS,
@@ -54,14 +54,14 @@ function connectionPolicy(
   };
 }
 
-/** The `hello-ok` payload for a connection that just authenticated (`token`: a newly issued device token). */
+/** The `hello-ok` payload for a connection that just authenticated (`token`: its paired device's token for the role). */
 async function helloOk(
   { state, now, registry, events, stores, noteVersions, selfId }: GatewayCore,
   { presenceRows, health, policy, tickIntervalMs, paths }:
     & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
     & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
   connection: Connection,
-  token: string | undefined,
+  token: SocketAuthResult["deviceToken"],
 ): Promise<Record<string, unknown>> {
   const caller = connection.caller!;
   const authBlock: Record<string, unknown> = {
@@ -69,7 +69,10 @@ async function helloOk(
     role: caller.role,
     scopes: [...caller.scopes],
   };
-  if (token) authBlock.deviceToken = token;
+  if (token) {
+    authBlock.deviceToken = token.token;
+    authBlock.issuedAtMs = token.issuedAtMs;
+  }
   const [rows, versions] = await Promise.all([presenceRows.list(), stores.stateVersions.current()]);
   const snapshot: Record<string, unknown> = {
     presence: rows,
@@ -101,7 +104,7 @@ export function createConnectionHost(
   const { notify, observed } = core.observers;
   const { authenticator, admission, presenceRows, dispatch, accessLog } = parts;
   const policy = connectionPolicy(options, core.env);
-  const deviceTokens = new WeakMap<Connection, string | undefined>();
+  const deviceTokens = new WeakMap<Connection, SocketAuthResult["deviceToken"]>();
   const hello = { ...parts, policy, paths: options.paths };
   const { clientListeners } = core.extensions;
   // The sockets client listeners were told about: a socket that closes while its hello-ok is being

@@ -4,6 +4,10 @@
  *
  * @module
  */
+import { approvalClientsOnline } from "./approval-clients.ts";
+import { deviceTokenFrom } from "./authentication.ts";
+import { devicesModule } from "../methods/devices.ts";
+import { execApprovalsModule } from "../methods/exec-approvals.ts";
 import { systemModule } from "../methods/system.ts";
 import type { GatewayContext } from "../types.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
@@ -26,13 +30,23 @@ export interface SystemParts {
   presenceRows: PresenceRows;
 }
 
+/** The close code the reference gives a socket whose device was removed or whose token was retired. */
+const DEVICE_REMOVED_CLOSE = 4001;
+
 /** Creates the module setup over `context`; `options.modules` come after the system module. */
 export function moduleSetup(
-  { state, now, logger, logTail, registry, connections, extensions: { statusSections } }: GatewayCore,
+  { state, now, newId, logger, logTail, registry, connections, stores, extensions: { statusSections } }:
+    GatewayCore,
   context: GatewayContext,
   { health, presenceRows }: SystemParts,
   options: Pick<GatewayOptions, "modules">,
 ): ModuleSetup {
+  const newToken = () => deviceTokenFrom(newId);
+  const approvalClients = approvalClientsOnline(connections, stores.presence, now);
+  const connectedDevices = async () =>
+    new Set(
+      (await stores.presence.list(now())).flatMap((row) => row.deviceId ? [row.deviceId.toLowerCase()] : []),
+    );
   let setupDone: Promise<void> | undefined;
   let setupComplete = false;
   const setup = () => {
@@ -48,6 +62,17 @@ export function moduleSetup(
           methods: () => registry.names(),
           sections: () => statusSections.map((section) => section()),
         }, () => logTail),
+        devicesModule(
+          { devices: stores.devices, now, newToken, newId, connectedDevices },
+          ({ deviceId, role }) => {
+            for (const connection of connections) {
+              const caller = connection.caller;
+              if (caller?.deviceId !== deviceId || (role && caller.role !== role)) continue;
+              connection.close(DEVICE_REMOVED_CLOSE, "device removed");
+            }
+          },
+        ),
+        execApprovalsModule({ store: stores.execApprovals, now, newId, approvalClients }),
         ...(options.modules ?? []),
       ];
       for (const module of modules) {

@@ -62,7 +62,6 @@ export function absentFeatureMethods(hostInfo?: () => HostInfo): AnyMethod[] {
       none,
     ),
     empty("plugins.catalog.browse", "operator.read", () => ({ items: [] })),
-    empty("exec.approval.list", "operator.approvals", () => []),
     empty("plugin.approval.list", "operator.approvals", () => []),
     empty("openclaw.approval.list", "operator.approvals", () => []),
     empty("question.list", "operator.questions", () => ({ questions: [] }), none),

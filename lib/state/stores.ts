@@ -8,6 +8,7 @@
 import { InProcessEventBus } from "../bus/event-bus.ts";
 import type { EventBus } from "../bus/types.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./devices.ts";
+import { type ExecApprovalStore, MemoryExecApprovalStore } from "./exec-approvals.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./idempotency.ts";
 import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
 import { MemoryNodeStore, type NodeStore } from "./nodes.ts";
@@ -49,6 +50,8 @@ export interface GatewayStores {
   responseSessions: ResponseSessionStore;
   /** Connected nodes (`role: "node"` clients), whichever replica holds their socket. */
   nodes: NodeStore;
+  /** Exec approvals waiting for (or answered by) an operator, and the commands `allow-always` trusts. */
+  execApprovals: ExecApprovalStore;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -98,6 +101,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     ),
     responseSessions: new MemoryResponseSessionStore(now),
     nodes: new MemoryNodeStore(now),
+    execApprovals: new MemoryExecApprovalStore(),
   };
 }
 

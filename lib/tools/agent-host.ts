@@ -9,6 +9,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ToolCall, ToolSpec } from "../providers/types.ts";
 import type { CallerIdentity } from "../types.ts";
+import { type ExecGateDeps, execRefusal } from "./exec-gate.ts";
 import { configAllows, OWNER_ONLY_TOOLS } from "./policy.ts";
 import { runSessionVisibility } from "./session-visibility.ts";
 import { type AgentToolSource, type ToolDefinition, ToolInputError, type ToolRegistry } from "./types.ts";
@@ -21,6 +22,8 @@ export interface AgentToolHostDeps {
   config(): GatewayConfig;
   now(): number;
   logger: Logger;
+  /** Exec approvals for command-running tools; without it they run ungated. */
+  execGate?: Omit<ExecGateDeps, "config">;
 }
 
 /** An {@link AgentToolHost} over a registry. */
@@ -56,6 +59,12 @@ export function registryToolHost(deps: AgentToolHostDeps): AgentToolHost {
       if (typeof args !== "object" || args === null || Array.isArray(args)) {
         return { output: `invalid ${call.name} arguments: expected an object`, isError: true };
       }
+      const refusal = deps.execGate && await execRefusal(
+        { tool, args: args as Record<string, unknown>, ...run, toolCallId: call.id },
+        { ...deps.execGate, config: deps.config },
+        signal,
+      );
+      if (refusal) return { output: refusal, isError: true };
       // The model acts for the run, not for an operator: it holds no scopes of its own.
       const caller: CallerIdentity = {
         connId: `run:${run.runId}`,

@@ -32,7 +32,17 @@ export interface ToolsModuleOptions {
   maxBodyBytes?: number;
   /** `/tools/invoke` body read deadline; `gateway.limits.bodyTimeoutMs` (30 s) by default. */
   bodyTimeoutMs?: number;
+  /** How long a model's command-running tool call waits for an exec approval; 30 minutes by default. */
+  approvalTimeoutMs?: number;
 }
+
+/** Who asks for exec approvals on a run's behalf: the gateway itself, with the approvals scope only. */
+const APPROVAL_REQUESTER: CallerIdentity = {
+  connId: "tools",
+  role: "operator",
+  scopes: ["operator.approvals"],
+  authMethod: "internal",
+};
 
 /** The tools module; `registry` takes more tools at any time. */
 export interface ToolsModule extends GatewayModule {
@@ -118,6 +128,14 @@ export function toolsModule(options: ToolsModuleOptions = {}): ToolsModule {
           config: () => context.config(),
           now: () => context.now(),
           logger,
+          execGate: {
+            requestApproval: (ask, signal) =>
+              context.callMethod("exec.approval.request", ask, APPROVAL_REQUESTER, signal) as Promise<
+                { id: string; decision: string | null }
+              >,
+            trusted: (agentId, command) => context.stores.execApprovals.allowed(agentId, command),
+            timeoutMs: options.approvalTimeoutMs,
+          },
         });
         context.whenProvided(AGENT_RUNTIME, (runtime) => context.onStop(runtime.useTools(host)));
       }

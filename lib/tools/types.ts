@@ -62,6 +62,11 @@ export interface ToolDefinition {
   profiles?: ToolProfileId[];
   /** Only owner/admin callers may invoke it, and models never see it. */
   ownerOnly?: boolean;
+  /**
+   * Set for a tool that runs host commands: the command a call runs, as an exec approval shows it. Such a
+   * tool's calls by a model wait for an operator when `tools.exec.ask` says so (lib/tools/exec-gate.ts).
+   */
+  execCommand?(args: Record<string, unknown>): string;
   /** Runs the tool; may return a promise. Throw {@link ToolInputError} to answer 400/403 instead of 500. */
   execute(args: Record<string, unknown>, context: ToolContext): unknown;
 }

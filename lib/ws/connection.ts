@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { GatewayError, toErrorShape } from "../errors.ts";
+import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { CloseCode, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
 import {
@@ -241,7 +241,7 @@ export class Connection implements SocketHandlers {
       }
       const shape = toErrorShape(error);
       this.wire.send(errorFrame(id, shape));
-      this.close(CloseCode.policyViolation, closeReasonFor(shape.details?.code));
+      this.close(CloseCode.policyViolation, closeReasonFor(shape));
       return;
     }
     if (this.isClosed) return;
@@ -276,8 +276,13 @@ function invalidFrame(message: string) {
   return new GatewayError("INVALID_REQUEST", message).toShape();
 }
 
-function closeReasonFor(detailCode: unknown): string {
-  if (detailCode === "PAIRING_REQUIRED") return "pairing required";
+function closeReasonFor(shape: ErrorShape): string {
+  const detailCode = shape.details?.code;
+  // As the reference closes it: the refusal's message and the request an operator must approve.
+  if (detailCode === "PAIRING_REQUIRED") {
+    const requestId = shape.details?.requestId;
+    return typeof requestId === "string" ? `${shape.message} (requestId: ${requestId})` : shape.message;
+  }
   if (typeof detailCode === "string" && detailCode.startsWith("AUTH_")) return "unauthorized";
   if (typeof detailCode === "string" && detailCode.startsWith("DEVICE_AUTH_")) return "device auth failed";
   return "connect failed";

@@ -69,6 +69,10 @@ export function commandCatalog(host: GatewayRunHost, opsHost?: OpsHost): Command
       load: async () => (await import("../commands/ops/cron-commands.ts")).cronCommands(await ops()),
     },
     {
+      paths: ["list", "approve", "reject", "remove", "rotate", "revoke"].map((name) => ["devices", name]),
+      load: async () => (await import("../commands/ops/devices.ts")).devicesCommands(await ops()),
+    },
+    {
       paths: [["doctor"]],
       load: async () => [(await import("../commands/ops/doctor.ts")).doctorCommand(await ops())],
     },

@@ -1,8 +1,8 @@
 /**
  * Which stores `gateway run` gives each gateway it starts. With a Redis URL (`OPENCLAW_REDIS_URL`, else
  * `gateway.cluster.redis.url`) it is the Redis bundle every replica shares, opened once and kept across
- * restarts that leave the URL and key prefix alone; without one, the JSONL stores under the state dir and
- * in-process stores for the rest, as before.
+ * restarts that leave the URL and key prefix alone; without one, the JSONL stores and the device pairings
+ * (`devices/pairing.json`) under the state dir, and in-process stores for the rest.
  *
  * @module
  */
@@ -14,6 +14,8 @@ import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
 import { type JsonDocs, jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
+import { DocsDeviceStore } from "../../lib/state/device-docs.ts";
+import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
 
@@ -48,20 +50,24 @@ export interface ClusterShared {
 /** Hands out the stores for each applied config and owns the Redis connections. */
 export class ClusterStores {
   #redis?: { target: string; stores: Promise<RedisStores> };
+  /** Pairings under the state dir; one copy for every gateway this process starts, so none reads it stale. */
+  readonly #devices: DocsDeviceStore;
 
   /** JSONL stores go under `stateDir`; `log` hears Redis connection errors. */
   constructor(
     private readonly stateDir: string,
     private readonly env: Record<string, string | undefined>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#devices = new DocsDeviceStore(jsonDocsOnFiles(stateDir, denoStoreFiles));
+  }
 
   /** The stores a gateway running `config` (secrets resolved) gets. */
   async storesFor(config: GatewayConfig): Promise<Partial<GatewayStores>> {
     const target = clusterTarget(config, this.env);
     if (!target) {
       await this.close();
-      return jsonlLogStores(this.stateDir, denoStoreFiles);
+      return { ...jsonlLogStores(this.stateDir, denoStoreFiles), devices: this.#devices };
     }
     const key = JSON.stringify(target);
     if (this.#redis?.target !== key) {

@@ -1,14 +1,37 @@
 // The DeviceStore contract: every implementation (in-process, Redis) runs these.
 import assert from "node:assert/strict";
-import type { DeviceStore, PairedDevice } from "../../lib/state/devices.ts";
+import {
+  type DeviceStore,
+  type PairedDevice,
+  PENDING_PAIRING_TTL_MS,
+  type PendingPairing,
+} from "../../lib/state/devices.ts";
+
+const T0 = 1_700_000_000_000;
 
 const device = (id: string, token: string, extra: Partial<PairedDevice> = {}): PairedDevice => ({
   deviceId: id,
   publicKey: `pk-${id}`,
   role: "operator",
+  roles: ["operator"],
   scopes: ["operator.read"],
-  token,
-  approvedAt: 1_700_000_000_000,
+  tokens: { operator: { token, role: "operator", scopes: ["operator.read"], createdAtMs: T0 } },
+  createdAtMs: T0,
+  approvedAtMs: T0,
+  ...extra,
+});
+
+const request = (
+  requestId: string,
+  deviceId: string,
+  extra: Partial<PendingPairing> = {},
+): PendingPairing => ({
+  requestId,
+  deviceId,
+  publicKey: `pk-${deviceId}`,
+  role: "operator",
+  scopes: ["operator.read"],
+  ts: T0,
   ...extra,
 });
 
@@ -17,15 +40,18 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
   const test = (what: string, fn: (store: DeviceStore) => Promise<void>) =>
     Deno.test(`${name} devices: ${what}`, async () => await fn(await make()));
 
-  test("an empty store knows no device and no token", async (store) => {
+  test("an empty store knows no device, no token and no request", async (store) => {
     assert.equal(await store.get("abc"), undefined);
     assert.equal(await store.byToken("tok"), undefined);
     assert.equal(await store.byToken(""), undefined);
     assert.deepEqual(await store.list(), []);
+    assert.deepEqual(await store.listPending(T0), []);
+    assert.equal(await store.takePending("r1", T0), undefined);
+    assert.equal(await store.remove("abc"), undefined);
   });
 
   test("a saved pairing is found by id (any case) and by its token", async (store) => {
-    const paired = device("abc", "tok-1", { role: "node", scopes: [] });
+    const paired = device("abc", "tok-1", { role: "node", roles: ["node"], scopes: [] });
     await store.save(paired);
     assert.deepEqual(await store.get("abc"), paired);
     assert.deepEqual(await store.get("ABC"), paired);
@@ -34,12 +60,21 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     assert.deepEqual(await store.list(), [paired]);
   });
 
-  test("saving a new token for a device retires the old one", async (store) => {
-    await store.save(device("abc", "tok-1"));
+  test("each role's token is found; a replaced or revoked token stops working", async (store) => {
+    const node = { token: "tok-n", role: "node", scopes: [], createdAtMs: T0 };
+    await store.save(device("abc", "tok-1", { roles: ["operator", "node"] }));
+    await store.save({ ...device("abc", "tok-1"), tokens: { ...device("abc", "tok-1").tokens, node } });
+    assert.equal((await store.byToken("tok-n"))?.deviceId, "abc");
     await store.save(device("ABC", "tok-2", { scopes: ["operator.read", "operator.write"] }));
     assert.equal(await store.byToken("tok-1"), undefined);
-    assert.equal((await store.byToken("tok-2"))?.token, "tok-2");
+    assert.equal(await store.byToken("tok-n"), undefined);
+    assert.equal((await store.byToken("tok-2"))?.tokens.operator.token, "tok-2");
     assert.deepEqual((await store.get("abc"))?.scopes, ["operator.read", "operator.write"]);
+    const revoked = device("abc", "tok-2");
+    revoked.tokens.operator.revokedAtMs = T0 + 1;
+    await store.save(revoked);
+    assert.equal(await store.byToken("tok-2"), undefined, "a revoked token authenticates nothing");
+    assert.equal((await store.get("abc"))?.tokens.operator.revokedAtMs, T0 + 1);
     assert.equal((await store.list()).length, 1);
   });
 
@@ -47,7 +82,21 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     await store.save(device("a", "t-a"));
     await store.save(device("b", "t-b"));
     await store.save(device("a", "t-a2"));
-    assert.deepEqual((await store.list()).map((d) => d.token), ["t-a2", "t-b"]);
+    assert.deepEqual((await store.list()).map((d) => d.tokens.operator.token), ["t-a2", "t-b"]);
+  });
+
+  test("remove deletes the pairing, its tokens and its pending requests", async (store) => {
+    await store.save(device("a", "t-a"));
+    await store.save(device("b", "t-b"));
+    await store.request(request("r-a", "a", { scopes: ["operator.admin"] }));
+    await store.request(request("r-b", "b", { scopes: ["operator.admin"] }));
+    assert.equal((await store.remove("A"))?.deviceId, "a");
+    assert.equal(await store.get("a"), undefined);
+    assert.equal(await store.byToken("t-a"), undefined);
+    assert.deepEqual((await store.list()).map((d) => d.deviceId), ["b"]);
+    assert.deepEqual((await store.listPending(T0)).map((r) => r.requestId), ["r-b"]);
+    await store.save(device("a", "t-a3"));
+    assert.deepEqual((await store.list()).map((d) => d.deviceId), ["b", "a"]);
   });
 
   test("the store keeps its own copy: neither the saved nor a returned object changes it", async (store) => {
@@ -58,14 +107,14 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     const got = (await store.get("abc"))!;
     try {
       got.scopes.push("operator.admin");
-      got.token = "stolen";
+      got.tokens.operator.token = "stolen";
     } catch {
       // Frozen objects refuse the write; either way the store must not change.
     }
     const again = (await store.byToken("tok-1"))!;
     assert.deepEqual(again.scopes, ["operator.read"]);
     assert.equal(again.role, "operator");
-    assert.equal(again.token, "tok-1");
+    assert.equal(again.tokens.operator.token, "tok-1");
   });
 
   test("parallel saves of distinct devices all land, each token found", async (store) => {
@@ -81,6 +130,40 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     const working = (await Promise.all(Array.from({ length: 20 }, (_, i) => store.byToken(`t${i}`))))
       .filter(Boolean);
     assert.equal(working.length, 1);
-    assert.equal(working[0]!.token, stored.token);
+    assert.equal(working[0]!.tokens.operator.token, stored.tokens.operator.token);
+  });
+
+  test("a request is pending until taken; an identical one is reused, a different one supersedes", async (store) => {
+    const first = await store.request(request("r1", "d"));
+    assert.deepEqual(first, { request: request("r1", "d"), created: true, superseded: [] });
+    const again = await store.request(request("r2", "d", { ts: T0 + 10 }));
+    assert.equal(again.created, false);
+    assert.equal(again.request.requestId, "r1");
+    const wider = await store.request(request("r3", "d", { scopes: ["operator.admin"], ts: T0 + 20 }));
+    assert.equal(wider.created, true);
+    assert.deepEqual(wider.superseded.map((r) => r.requestId), ["r1"]);
+    await store.request(request("r4", "e", { ts: T0 + 30 }));
+    assert.deepEqual((await store.listPending(T0 + 40)).map((r) => r.requestId), ["r3", "r4"]);
+    assert.equal((await store.pending("r3", T0 + 40))?.deviceId, "d");
+    assert.equal(await store.pending("r1", T0 + 40), undefined);
+    assert.equal((await store.takePending("r3", T0 + 40))?.requestId, "r3");
+    assert.equal(await store.takePending("r3", T0 + 40), undefined, "a request is taken once");
+    assert.deepEqual((await store.listPending(T0 + 40)).map((r) => r.requestId), ["r4"]);
+  });
+
+  test("requests expire five minutes after they were made", async (store) => {
+    await store.request(request("r1", "d"));
+    assert.ok(await store.pending("r1", T0 + PENDING_PAIRING_TTL_MS - 1));
+    assert.equal(await store.pending("r1", T0 + PENDING_PAIRING_TTL_MS), undefined);
+    assert.deepEqual(await store.listPending(T0 + PENDING_PAIRING_TTL_MS), []);
+    assert.equal(await store.takePending("r1", T0 + PENDING_PAIRING_TTL_MS), undefined);
+    const later = await store.request(request("r2", "d", { ts: T0 + PENDING_PAIRING_TTL_MS + 1 }));
+    assert.equal(later.created, true, "an expired request is not reused");
+  });
+
+  test("of parallel takers of one request exactly one gets it", async (store) => {
+    await store.request(request("r1", "d"));
+    const taken = await Promise.all(Array.from({ length: 10 }, () => store.takePending("r1", T0)));
+    assert.equal(taken.filter(Boolean).length, 1);
   });
 }

@@ -113,9 +113,18 @@ export function replicasContract(
       deviceId: "ABCDEF",
       publicKey: "pk",
       role: "operator",
+      roles: ["operator"],
       scopes: ["operator.read"],
-      token: "device-token-0123456789",
-      approvedAt: 1,
+      tokens: {
+        operator: {
+          token: "device-token-0123456789",
+          role: "operator",
+          scopes: ["operator.read"],
+          createdAtMs: 1,
+        },
+      },
+      createdAtMs: 1,
+      approvedAtMs: 1,
     });
     const signedIn = await client(
       two,

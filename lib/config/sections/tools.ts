@@ -10,12 +10,35 @@ import { z } from "zod";
 /** Which sessions the session tools may read, in the reference's terms. */
 export type SessionVisibility = "self" | "tree" | "agent" | "all";
 
+/** When a command-running tool asks an operator first: never, unless trusted (`allow-always`), or always. */
+export type ExecAsk = "off" | "on-miss" | "always";
+
+/** What an unanswered approval falls back to: refuse, run only trusted commands, or run. */
+export type ExecAskFallback = "deny" | "allowlist" | "full";
+
+/** `tools.exec` (and an agent's `tools.exec`): the exec approval policy, in the reference's terms. */
+export interface ExecPolicy {
+  /** `off` by default. */
+  ask?: ExecAsk;
+  /** `deny` by default. */
+  askFallback?: ExecAskFallback;
+  /** Other keys of the reference's exec config, kept. */
+  [key: string]: unknown;
+}
+
+const ExecPolicySchema: z.ZodType<ExecPolicy> = z.looseObject({
+  ask: z.enum(["off", "on-miss", "always"]).optional(),
+  askFallback: z.enum(["deny", "allowlist", "full"]).optional(),
+});
+
 /** The whole `tools` section. */
 export interface ToolsSection {
   /** Tools an agent may call; every tool unless set. */
   allow?: string[];
   /** Tools an agent may never call. */
   deny?: string[];
+  /** The exec approval policy of command-running tools. */
+  exec?: ExecPolicy;
   /** What the session tools may read. */
   sessions?: {
     /**
@@ -40,11 +63,17 @@ export interface ToolPolicy {
   allow?: string[];
   /** Tools that may never be called. */
   deny?: string[];
+  /** The exec approval policy; an agent's own overrides the top-level one key by key. */
+  exec?: ExecPolicy;
   /** Other keys of the reference's tool config, kept. */
   [key: string]: unknown;
 }
 
-const toolPolicyShape = { allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() };
+const toolPolicyShape = {
+  allow: z.array(z.string()).optional(),
+  deny: z.array(z.string()).optional(),
+  exec: ExecPolicySchema.optional(),
+};
 
 /** Validates a tool policy (the agents' `tools`). */
 export const ToolPolicySchema: z.ZodType<ToolPolicy> = z.looseObject(toolPolicyShape);

@@ -1,25 +1,53 @@
 /**
- * Pairings on Redis: devices by id and by token in two hashes, first-save order in a list; a save swaps
- * the token in one script, so a replaced token stops working on every replica at once.
+ * Pairings on Redis: devices by id and live tokens → device id in two hashes, first-save order in a list,
+ * pending requests in a third hash. Each change is one script, so a replaced or revoked token stops
+ * working on every replica at once and two approvals of one request cannot both take it.
  *
  * @module
  */
-import type { DeviceStore, PairedDevice } from "../devices.ts";
+import {
+  type DeviceStore,
+  liveTokens,
+  type PairedDevice,
+  type PairingRequestOutcome,
+  PENDING_PAIRING_TTL_MS,
+  type PendingPairing,
+} from "../devices.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
-// KEYS: byId, byToken, order. ARGV: id, token, device.
-const SAVE = new LuaScript(`
+// Drops the token index entries of device ARGV[2] (KEYS: byId, byToken).
+const FORGET_TOKENS = `
 local previous = redis.call('HGET', KEYS[1], ARGV[2])
 if previous then
-  local old = cjson.decode(previous).token
-  if old ~= ARGV[3] and redis.call('HGET', KEYS[2], old) == ARGV[2] then redis.call('HDEL', KEYS[2], old) end
-else
-  redis.call('RPUSH', KEYS[3], ARGV[2])
+  for _, entry in pairs(cjson.decode(previous).tokens or {}) do
+    if redis.call('HGET', KEYS[2], entry.token) == ARGV[2] then redis.call('HDEL', KEYS[2], entry.token) end
+  end
 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
+`;
+
+// KEYS: byId, byToken, order. ARGV: id, device, live tokens...
+const SAVE = new LuaScript(
+  FORGET_TOKENS + `
+if not previous then redis.call('RPUSH', KEYS[3], ARGV[2]) end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+for i = 4, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[2]) end
 return 0
-`);
+`,
+);
+
+// KEYS: byId, byToken, order, pending. ARGV: id.
+const REMOVE = new LuaScript(
+  FORGET_TOKENS + `
+if not previous then return nil end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('LREM', KEYS[3], 0, ARGV[2])
+local all = redis.call('HGETALL', KEYS[4])
+for i = 1, #all, 2 do
+  if cjson.decode(all[i + 1]).deviceId == ARGV[2] then redis.call('HDEL', KEYS[4], all[i]) end
+end
+return previous
+`,
+);
 
 // KEYS: byId, byToken. ARGV: token.
 const BY_TOKEN = new LuaScript(`
@@ -38,19 +66,50 @@ end
 return devices
 `);
 
+// KEYS: pending. ARGV: request, ttl. Returns {request, created, superseded...}.
+const REQUEST = new LuaScript(`
+local request = cjson.decode(ARGV[2])
+local ask = function(r) return r.publicKey .. '|' .. r.role .. '|' .. table.concat(r.scopes or {}, ',') end
+local superseded = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local other = cjson.decode(all[i + 1])
+  if request.ts - other.ts >= tonumber(ARGV[3]) then
+    redis.call('HDEL', KEYS[1], all[i])
+  elseif other.deviceId == request.deviceId then
+    if ask(other) == ask(request) then return {all[i + 1], 0} end
+    redis.call('HDEL', KEYS[1], all[i])
+    table.insert(superseded, all[i + 1])
+  end
+end
+redis.call('HSET', KEYS[1], request.requestId, ARGV[2])
+local out = {ARGV[2], 1}
+for _, text in ipairs(superseded) do table.insert(out, text) end
+return out
+`);
+
+// KEYS: pending. ARGV: requestId.
+const TAKE = new LuaScript(`
+local request = redis.call('HGET', KEYS[1], ARGV[2])
+if request then redis.call('HDEL', KEYS[1], ARGV[2]) end
+return request
+`);
+
 /** Pairings shared by every replica on one Redis. */
 export class RedisDeviceStore implements DeviceStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [SAVE, BY_TOKEN, LIST];
+  static readonly scripts: readonly LuaScript[] = [SAVE, REMOVE, BY_TOKEN, LIST, REQUEST, TAKE];
   readonly #byId: string;
   readonly #byToken: string;
   readonly #order: string;
+  readonly #pending: string;
 
   /** Keeps its pairings under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {
     this.#byId = connection.key("devices:by-id");
     this.#byToken = connection.key("devices:by-token");
     this.#order = connection.key("devices:order");
+    this.#pending = connection.key("devices:pending");
   }
 
   async get(deviceId: string): Promise<PairedDevice | undefined> {
@@ -61,20 +120,54 @@ export class RedisDeviceStore implements DeviceStore {
   async byToken(token: string): Promise<PairedDevice | undefined> {
     const found = await this.connection.eval(BY_TOKEN, [this.#byId, this.#byToken], [token]);
     const device = found ? JSON.parse(found as string) as PairedDevice : undefined;
-    return device?.token === token ? device : undefined;
+    return device && liveTokens(device).includes(token) ? device : undefined;
   }
 
   async save(device: PairedDevice): Promise<void> {
     const keys = [this.#byId, this.#byToken, this.#order];
-    await this.connection.eval(SAVE, keys, [
-      device.deviceId.toLowerCase(),
-      device.token,
-      JSON.stringify(device),
-    ]);
+    const id = device.deviceId.toLowerCase();
+    await this.connection.eval(SAVE, keys, [id, JSON.stringify(device), ...liveTokens(device)]);
+  }
+
+  async remove(deviceId: string): Promise<PairedDevice | undefined> {
+    const keys = [this.#byId, this.#byToken, this.#order, this.#pending];
+    const removed = await this.connection.eval(REMOVE, keys, [deviceId.toLowerCase()]);
+    return removed ? JSON.parse(removed as string) : undefined;
   }
 
   async list(): Promise<PairedDevice[]> {
     const devices = await this.connection.eval(LIST, [this.#byId, this.#order], []);
     return (devices as string[]).map((device) => JSON.parse(device));
   }
+
+  async request(request: PendingPairing): Promise<PairingRequestOutcome> {
+    const [stored, created, ...superseded] = await this.connection.eval(REQUEST, [this.#pending], [
+      JSON.stringify(request),
+      PENDING_PAIRING_TTL_MS,
+    ]) as [string, number, ...string[]];
+    return {
+      request: JSON.parse(stored),
+      created: created === 1,
+      superseded: superseded.map((s) => JSON.parse(s)),
+    };
+  }
+
+  async pending(requestId: string, now: number): Promise<PendingPairing | undefined> {
+    const found = await this.connection.client.hGet(this.#pending, requestId);
+    return liveRequest(found, now);
+  }
+
+  async listPending(now: number): Promise<PendingPairing[]> {
+    const all = await this.connection.client.hVals(this.#pending);
+    return all.flatMap((text) => liveRequest(text, now) ?? []).sort((a, b) => a.ts - b.ts);
+  }
+
+  async takePending(requestId: string, now: number): Promise<PendingPairing | undefined> {
+    return liveRequest(await this.connection.eval(TAKE, [this.#pending], [requestId]) as string | null, now);
+  }
+}
+
+function liveRequest(text: string | null | undefined, now: number): PendingPairing | undefined {
+  const request = text ? JSON.parse(text) as PendingPairing : undefined;
+  return request && now - request.ts < PENDING_PAIRING_TTL_MS ? request : undefined;
 }

@@ -12,6 +12,7 @@ import type { GatewayStores } from "../stores.ts";
 import { RedisEventBus } from "./bus.ts";
 import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
 import { RedisDeviceStore } from "./devices.ts";
+import { RedisExecApprovalStore } from "./exec-approvals.ts";
 import { RedisIdempotencyStore } from "./idempotency.ts";
 import { RedisJsonDocs } from "./json-docs.ts";
 import { RedisPeerRegistry } from "./peers.ts";
@@ -71,6 +72,7 @@ const SCRIPTED = [
   RedisLeaseStore,
   RedisNodeStore,
   RedisPeerRegistry,
+  RedisExecApprovalStore,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
@@ -120,6 +122,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       get connected() {
         return client.isReady;
       },
+      execApprovals: new RedisExecApprovalStore(connection),
       async close() {
         presence.stop();
         await bus.close();

@@ -1,0 +1,113 @@
+// A device identity (Ed25519 key pair) that signs `connect` the way the reference client does (v3 payload).
+import { base64UrlEncode, deviceIdFor } from "../lib/auth/device.ts";
+import { type Gateway, type MemorySocket, openMemorySocket } from "../mod.ts";
+import type { Frame } from "../mod.ts";
+import { connectParams, TOKEN } from "./_helpers.ts";
+
+/** A device: its id (the key's fingerprint), its public key, and a signer. */
+export interface TestDevice {
+  id: string;
+  publicKey: string;
+  sign(payload: string): Promise<string>;
+}
+
+/** A fresh device identity. */
+export async function makeDevice(): Promise<TestDevice> {
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  return {
+    id: await deviceIdFor(raw),
+    publicKey: base64UrlEncode(raw),
+    async sign(payload) {
+      const sig = await crypto.subtle.sign("Ed25519", pair.privateKey, new TextEncoder().encode(payload));
+      return base64UrlEncode(new Uint8Array(sig));
+    },
+  };
+}
+
+/** What a device connects as. */
+export interface DeviceConnect {
+  role?: "operator" | "node";
+  scopes?: string[];
+  /** `auth.token`: the shared token by default, or a device token. */
+  token?: string;
+  /** The peer address the in-memory transport reports (a LAN address makes the device non-local). */
+  remoteAddress?: string;
+  /** The commands a node declares. */
+  commands?: string[];
+  /** The `client` block; a role's usual one by default. */
+  client?: {
+    id: string;
+    version: string;
+    platform: string;
+    mode: string;
+    deviceFamily: string;
+    displayName?: string;
+  };
+}
+
+/** Connect params with a v3 device proof over `challenge`. */
+export async function signedConnectParams(
+  device: TestDevice,
+  challenge: { nonce: string; ts: number },
+  { role = "operator", scopes = ["operator.read", "operator.write"], token = TOKEN, commands, client: given }:
+    DeviceConnect = {},
+): Promise<Record<string, unknown>> {
+  const client = given ??
+    (role === "node"
+      ? { id: "node-host", version: "1", platform: "Linux", mode: "node", deviceFamily: "Desktop" }
+      : {
+        id: "ui",
+        version: "1",
+        platform: "Linux",
+        mode: "ui",
+        deviceFamily: "Desktop",
+        displayName: "Lab PC",
+      });
+  const granted = role === "node" ? [] : scopes;
+  const payload = [
+    "v3",
+    device.id,
+    client.id,
+    client.mode,
+    role,
+    granted.join(","),
+    String(challenge.ts),
+    token,
+  ]
+    .concat([challenge.nonce, "linux", "desktop"]).join("|");
+  return connectParams({
+    client,
+    role,
+    scopes: granted,
+    auth: { token },
+    ...(commands ? { commands } : {}),
+    device: {
+      id: device.id,
+      publicKey: device.publicKey,
+      signature: await device.sign(payload),
+      signedAt: challenge.ts,
+      nonce: challenge.nonce,
+    },
+  });
+}
+
+/** Opens a socket as `device` and sends a signed `connect`; returns the socket and the connect answer. */
+export async function connectDevice(
+  gateway: Gateway,
+  device: TestDevice,
+  options: DeviceConnect = {},
+): Promise<{ socket: MemorySocket; response: Frame }> {
+  const socket = openMemorySocket(gateway, { remoteAddress: options.remoteAddress ?? "127.0.0.1" });
+  const challenge = (await socket.next()).payload as { nonce: string; ts: number };
+  socket.send({
+    type: "req",
+    id: "c",
+    method: "connect",
+    params: await signedConnectParams(device, challenge, options),
+  });
+  return { socket, response: await socket.waitFor((f) => f.id === "c") };
+}
