@@ -15,7 +15,6 @@ import { type JsonDocs, jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
 import { DocsDeviceStore } from "../../lib/state/device-docs.ts";
-import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { denoStoreFiles } from "./deno-store-files.ts";
 
