@@ -95,8 +95,12 @@ export function keyPaths(value: unknown, prefix = "", out = new Set<string>()): 
 }
 
 const require = createRequire(import.meta.url);
-const schemaFile = require.resolve("@openclaw/gateway-protocol").replace(/dist\/index\.mjs$/, "protocol.schema.json");
-const schemaMethods: Record<string, { scope?: string }> = JSON.parse(await Deno.readTextFile(schemaFile)).methods;
+const schemaFile = require.resolve("@openclaw/gateway-protocol").replace(
+  /dist\/index\.mjs$/,
+  "protocol.schema.json",
+);
+const schemaMethods: Record<string, { scope?: string }> =
+  JSON.parse(await Deno.readTextFile(schemaFile)).methods;
 
 /** Params a read method is called with: what the reference UI sends, else a session or agent, else none. */
 function paramsFor(method: string): Record<string, unknown> {
@@ -120,10 +124,14 @@ async function observe(target: Target, readMethods: (advertised: string[]) => st
       message: "hello",
       idempotencyKey: `coverage-${target.kind}`,
     });
-    if (sent.ok) await session.request("agent.wait", { runId: `coverage-${target.kind}`, timeoutMs: 30_000 }, 35_000);
+    if (sent.ok) {
+      await session.request("agent.wait", { runId: `coverage-${target.kind}`, timeoutMs: 30_000 }, 35_000);
+    }
     const features = session.hello.features as { methods: string[] };
     const results: Record<string, Answer> = {};
-    for (const method of readMethods(features.methods)) results[method] = await session.request(method, paramsFor(method));
+    for (const method of readMethods(features.methods)) {
+      results[method] = await session.request(method, paramsFor(method));
+    }
     return { hello: session.hello, results };
   } finally {
     session.close();
@@ -161,21 +169,34 @@ await upstream.close();
 
 const ours = observed.ours;
 const reference = observed.reference;
-const listOf = (o: Observed, key: "methods" | "events") => (o.hello.features as Record<string, string[]>)[key] ?? [];
+const listOf = (o: Observed, key: "methods" | "events") =>
+  (o.hello.features as Record<string, string[]>)[key] ?? [];
 
 console.log("## Advertised in hello-ok\n");
-printTable(["", "ours", "reference", "both", "reference only"], (["methods", "events"] as const).map((key) => {
-  const a = listOf(ours, key);
-  const b = listOf(reference, key);
-  return [key, a.length, b.length, a.filter((m) => b.includes(m)).length, b.filter((m) => !a.includes(m)).length];
-}));
+printTable(
+  ["", "ours", "reference", "both", "reference only"],
+  (["methods", "events"] as const).map((key) => {
+    const a = listOf(ours, key);
+    const b = listOf(reference, key);
+    return [
+      key,
+      a.length,
+      b.length,
+      a.filter((m) => b.includes(m)).length,
+      b.filter((m) => !a.includes(m)).length,
+    ];
+  }),
+);
 
 const uiMethods = [...new Set(Object.keys(REFERENCE_UI_CALLS).map(methodOfCall))];
 const unknownHere = uiMethods.filter((m) => !listOf(ours, "methods").includes(m));
-console.log(`\n## Methods the reference Control UI calls (${uiMethods.length}) that are unknown here: ${unknownHere.length}\n`);
+console.log(
+  `\n## Methods the reference Control UI calls (${uiMethods.length}) that are unknown here: ${unknownHere.length}\n`,
+);
 console.log(unknownHere.length ? unknownHere.map((m) => `- ${m}`).join("\n") : "(none)");
 
-const shorten = (paths: string[]) => paths.length > 6 ? `${paths.slice(0, 6).join(", ")}, … (${paths.length})` : paths.join(", ");
+const shorten = (paths: string[]) =>
+  paths.length > 6 ? `${paths.slice(0, 6).join(", ")}, … (${paths.length})` : paths.join(", ");
 const answered = (a: Answer | undefined) => !a ? "—" : a.ok ? "ok" : (a.error.code ?? "error");
 const rows: (string | number)[][] = [];
 const compare = (name: string, a: unknown, b: unknown, status: string) => {
@@ -185,7 +206,12 @@ const compare = (name: string, a: unknown, b: unknown, status: string) => {
   const onlyOurs = [...mine].filter((p) => !theirs.has(p));
   rows.push([name, status, onlyRef.length ? shorten(onlyRef) : "", onlyOurs.length ? shorten(onlyOurs) : ""]);
 };
-compare("hello-ok (features lists aside)", withoutLists(ours.hello), withoutLists(reference.hello), "ok / ok");
+compare(
+  "hello-ok (features lists aside)",
+  withoutLists(ours.hello),
+  withoutLists(reference.hello),
+  "ok / ok",
+);
 for (const method of Object.keys(reference.results)) {
   const a = ours.results[method];
   const b = reference.results[method];
@@ -194,7 +220,10 @@ for (const method of Object.keys(reference.results)) {
   else rows.push([method, status, "", ""]);
 }
 console.log("\n## Read methods both advertise: key paths only one side sends (ours / reference answer)\n");
-printTable(["method", "answer", "only the reference sends", "only we send"], rows.map((r) => r.map((c) => String(c).replaceAll("|", "/"))));
+printTable(
+  ["method", "answer", "only the reference sends", "only we send"],
+  rows.map((r) => r.map((c) => String(c).replaceAll("|", "/"))),
+);
 
 function withoutLists(hello: Record<string, unknown>): Record<string, unknown> {
   const features = hello.features as Record<string, unknown>;
@@ -203,8 +232,13 @@ function withoutLists(hello: Record<string, unknown>): Record<string, unknown> {
 
 if (values.record) {
   const recorded = Object.fromEntries(
-    Object.entries(reference.results).filter(([, a]) => a.ok).map(([m, a]) => [m, (a as { payload: unknown }).payload]),
+    Object.entries(reference.results).filter(([, a]) => a.ok).map((
+      [m, a],
+    ) => [m, (a as { payload: unknown }).payload]),
   );
-  await Deno.writeTextFile(values.record, JSON.stringify({ hello: reference.hello, results: recorded }, null, 1) + "\n");
+  await Deno.writeTextFile(
+    values.record,
+    JSON.stringify({ hello: reference.hello, results: recorded }, null, 1) + "\n",
+  );
   console.log(`\nrecorded the reference's answers in ${values.record}`);
 }

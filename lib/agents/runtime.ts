@@ -794,7 +794,11 @@ const STOP_REASONS: Record<ChatResult["finishReason"], string> = {
  * What an assistant line records about the reply: the model that wrote it, its token counts when the
  * provider reported them, and why it stopped (a turn that did not finish normally says so instead).
  */
-function replyFacts(modelRef: string, reply: ChatResult, status: RunOutcome["status"]): Partial<NewTranscriptEntry> {
+function replyFacts(
+  modelRef: string,
+  reply: ChatResult,
+  status: RunOutcome["status"],
+): Partial<NewTranscriptEntry> {
   const facts: Partial<NewTranscriptEntry> = {
     model: modelRef,
     stopReason: status === "ok" ? STOP_REASONS[reply.finishReason] ?? "stop" : status,

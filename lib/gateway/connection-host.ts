@@ -13,7 +13,7 @@ import {
   MAX_PAYLOAD_BYTES,
   PROTOCOL_VERSION,
 } from "../protocol/constants.ts";
-import { GATEWAY_VERSION } from "../version.ts";
+import { GATEWAY_BUILD_ID, GATEWAY_VERSION } from "../version.ts";
 import type { Connection, ConnectionHost, ConnectionPolicy } from "../ws/connection.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Admission } from "./admission.ts";
@@ -33,7 +33,7 @@ export interface ConnectionHostParts {
   /** Runs each request frame. */
   dispatch: Dispatcher["dispatch"];
   /** The health snapshot `hello-ok` carries. */
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** Gets the disconnect line. */
   accessLog: AccessLog;
   /** Advertised in `hello-ok.policy`. */
@@ -55,7 +55,8 @@ function connectionPolicy(
 
 /** The `hello-ok` payload for a connection that just authenticated (`token`: a newly issued device token). */
 async function helloOk(
-  { state, now, registry, events, stores, noteVersions, selfId }: GatewayCore,
+  { state, now, registry, events, stores, noteVersions, selfId, extensions: { snapshotSections } }:
+    GatewayCore,
   { presenceRows, health, policy, tickIntervalMs, paths }:
     & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
     & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
@@ -69,21 +70,33 @@ async function helloOk(
     scopes: [...caller.scopes],
   };
   if (token) authBlock.deviceToken = token;
-  const [rows, versions] = await Promise.all([presenceRows.list(), stores.stateVersions.current()]);
+  const [rows, versions, healthSnapshot] = await Promise.all([
+    presenceRows.list(),
+    stores.stateVersions.current(),
+    health(),
+  ]);
   const snapshot: Record<string, unknown> = {
     presence: rows,
-    health: health(),
+    health: healthSnapshot,
     stateVersion: { ...noteVersions(versions) },
     uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
     authMode: state.auth.mode,
   };
   if (paths?.configPath) snapshot.configPath = paths.configPath;
   if (paths?.stateDir) snapshot.stateDir = paths.stateDir;
+  for (const section of snapshotSections) Object.assign(snapshot, section());
   return {
     type: "hello-ok",
     protocol: PROTOCOL_VERSION,
-    server: { version: GATEWAY_VERSION, bootId: selfId, connId: connection.connId },
-    features: { methods: registry.names(), events: [...events] },
+    server: {
+      version: GATEWAY_VERSION,
+      buildId: GATEWAY_BUILD_ID,
+      bootId: selfId,
+      connId: connection.connId,
+    },
+    // Capabilities name optional protocol contracts a client may rely on; this gateway claims none of the
+    // reference's, so the list is empty rather than absent (clients read it).
+    features: { methods: registry.names(), events: [...events], capabilities: [] },
     snapshot,
     auth: authBlock,
     policy: { maxPayload: policy.maxPayload, maxBufferedBytes: policy.maxBufferedBytes, tickIntervalMs },

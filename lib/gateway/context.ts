@@ -51,8 +51,15 @@ export function createContext(
     noteVersions,
     selfId,
   } = core;
-  const { healthSections, statusSections, readinessChecks, configListeners, stopHooks, socketGuards } =
-    core.extensions;
+  const {
+    healthSections,
+    snapshotSections,
+    statusSections,
+    readinessChecks,
+    configListeners,
+    stopHooks,
+    socketGuards,
+  } = core.extensions;
   const { observers, notify, observed } = core.observers;
   const { httpAuthOutcome } = accessLog;
   return {
@@ -95,6 +102,7 @@ export function createContext(
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
+    addHelloSnapshotSection: (provider) => void snapshotSections.push(provider),
     addStatusSection: (provider) => void statusSections.push(provider),
     addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
     async bumpStateVersion(key) {

@@ -15,8 +15,8 @@ const noStore = { "Cache-Control": "no-store" };
 /** The health snapshot builder (`health` method, `hello-ok.snapshot.health`). */
 export function createHealth(
   { state, now, extensions: { healthSections } }: Pick<GatewayCore, "state" | "now" | "extensions">,
-): () => Record<string, unknown> {
-  return () => {
+): () => Promise<Record<string, unknown>> {
+  return async () => {
     const started = now();
     const snapshot: Record<string, unknown> = {
       ok: true,
@@ -29,7 +29,10 @@ export function createHealth(
       channelOrder: [],
       channelLabels: {},
     };
-    for (const section of healthSections) Object.assign(snapshot, section());
+    // Sections read shared stores (session counts), so they may wait; they are read side by side.
+    for (const section of await Promise.all(healthSections.map((section) => section()))) {
+      Object.assign(snapshot, section);
+    }
     snapshot.durationMs = Math.max(0, Math.round(now() - started));
     return snapshot;
   };

@@ -52,6 +52,15 @@ export interface Logger {
   child(subsystem: string, fields?: Record<string, unknown>): Logger;
 }
 
+/**
+ * One record as a log line (the file, `logs.tail`). The reference's `openclaw logs` reads `time`,
+ * `level`, `subsystem` and the text from `message`; without `message` it prints the raw JSON. So the
+ * line carries the text under `message` too, and `msg` stays for this gateway's own readers.
+ */
+export function logLine(record: LogRecord): string {
+  return JSON.stringify({ ...record, message: record.msg });
+}
+
 /** Whether `level` passes a `min` threshold. */
 export function levelEnabled(level: LogLevel, min: LogLevel): boolean {
   return LEVEL_RANK[level] >= LEVEL_RANK[min];

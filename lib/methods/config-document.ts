@@ -240,8 +240,10 @@ export class ConfigDocument {
         else issues.push(...validation.issues);
       }
     }
+    const revision = await this.#writer.hash(JSON.stringify(resolved));
     return {
       path: this.location,
+      includedPaths: "loaded" in load ? load.loaded.includedPaths ?? [] : [],
       exists: text !== undefined,
       raw: text !== undefined && parsed !== null ? redactRawText(text, parsed, byValue) : null,
       parsed: redact(parsed),
@@ -251,7 +253,8 @@ export class ConfigDocument {
       config: redact(config),
       runtimeConfig: redact(this.#host.config()),
       hash,
-      configRevisionHash: await this.#writer.hash(JSON.stringify(resolved)),
+      configRevisionHash: revision,
+      appliedConfigHash: await this.#appliedHash(config, revision),
       issues,
       warnings,
       legacyIssues: [],
@@ -264,6 +267,16 @@ export class ConfigDocument {
    */
   async #secrets(): Promise<SecretRedactor> {
     return this.#redactorFor(await this.#load());
+  }
+
+  /**
+   * The revision the gateway runs: the document's own when what it validates to is what runs, else a
+   * hash of the running config, so a client comparing it with `configRevisionHash` sees an edit that is
+   * not applied yet (waiting for a restart, or invalid).
+   */
+  async #appliedHash(documentConfig: Record<string, unknown>, revision: string): Promise<string> {
+    const running = JSON.stringify(this.#host.config());
+    return running === JSON.stringify(documentConfig) ? revision : await this.#writer.hash(running);
   }
 
   /** The document as the gateway would load it now, or why it does not load. */

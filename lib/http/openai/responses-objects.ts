@@ -48,7 +48,9 @@ export class ResponseObjects {
   /** The output of a finished turn: the message (unless only tool calls came back), then the calls. */
   outputItems(result: ChatResult) {
     return [
-      ...(result.text || !result.toolCalls.length ? [this.messageItem(result.text, "completed", result.toolCalls.length)] : []),
+      ...(result.text || !result.toolCalls.length
+        ? [this.messageItem(result.text, "completed", result.toolCalls.length)]
+        : []),
       ...result.toolCalls.map((call) => ({
         ...functionCallItem(call),
         arguments: call.arguments,

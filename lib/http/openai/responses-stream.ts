@@ -54,7 +54,10 @@ function emitCompleted(
     ...part,
     part: { type: "output_text", text: result.text, annotations: [] },
   });
-  emit("response.output_item.done", { output_index: 0, item: objects.messageItem(result.text, "completed", result.toolCalls.length) });
+  emit("response.output_item.done", {
+    output_index: 0,
+    item: objects.messageItem(result.text, "completed", result.toolCalls.length),
+  });
   result.toolCalls.forEach((call, i) => emitToolCall(emit, call, i + 1));
   const output = [
     objects.messageItem(result.text, "completed", result.toolCalls.length),
