@@ -92,6 +92,9 @@ async function helloOk(
       version: GATEWAY_VERSION,
       buildId: GATEWAY_BUILD_ID,
       bootId: selfId,
+      // A same-origin UI whose build differs from the gateway's reloads itself to fetch the gateway's
+      // own; a UI served from `controlUi.root` is configured, not the gateway's, so it must not.
+      controlUiBuildSource: state.config.gateway?.controlUi?.root ? "configured" : "bundled",
       connId: connection.connId,
     },
     // Capabilities name optional protocol contracts a client may rely on; this gateway claims none of the
