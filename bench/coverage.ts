@@ -7,11 +7,12 @@
  *
  *   deno run -A bench/coverage.ts [--record tests/fixtures/reference-read-results.json]
  *
- * `--record` writes the reference's `hello-ok` and read results, for tests/reference_shapes_test.ts.
+ * `--record` writes the reference's `hello-ok` and the read results tests/reference_shapes_test.ts checks.
  */
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
 import { startFakeUpstream } from "../tests/_upstream.ts";
+import { keyPaths } from "../tests/_key_paths.ts";
 import { methodOfCall, REFERENCE_UI_CALLS } from "../tests/_reference_ui_calls.ts";
 import { referenceBlocked, sharedConfig, startTarget, type Target } from "./_targets.ts";
 import { printTable } from "./_workload.ts";
@@ -78,20 +79,6 @@ async function openWhenReady(url: string): Promise<Session> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-}
-
-/** Every key path of `value`: `a.b`, array items as `a[].b` (merged over items). */
-export function keyPaths(value: unknown, prefix = "", out = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) {
-    for (const item of value) keyPaths(item, `${prefix}[]`, out);
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, inner] of Object.entries(value)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      out.add(path);
-      keyPaths(inner, path, out);
-    }
-  }
-  return out;
 }
 
 const require = createRequire(import.meta.url);
@@ -231,14 +218,20 @@ function withoutLists(hello: Record<string, unknown>): Record<string, unknown> {
 }
 
 if (values.record) {
-  const recorded = Object.fromEntries(
-    Object.entries(reference.results).filter(([, a]) => a.ok).map((
-      [m, a],
-    ) => [m, (a as { payload: unknown }).payload]),
-  );
-  await Deno.writeTextFile(
-    values.record,
-    JSON.stringify({ hello: reference.hello, results: recorded }, null, 1) + "\n",
-  );
+  await Deno.writeTextFile(values.record, JSON.stringify(recordable(reference), null, 1) + "\n");
   console.log(`\nrecorded the reference's answers in ${values.record}`);
+}
+
+/**
+ * What tests/reference_shapes_test.ts compares with: `hello-ok` and the answers of the methods whose
+ * shapes it checks (the others are large and unchecked), with the reference's temporary state directory
+ * written as `<STATE_DIR>`, as the shared captures write it.
+ */
+function recordable(o: Observed): unknown {
+  const methods = ["health", "status", "models.list", "config.get", "chat.history", "sessions.list"];
+  const results = Object.fromEntries(
+    methods.flatMap((m) => o.results[m]?.ok ? [[m, (o.results[m] as { payload: unknown }).payload]] : []),
+  );
+  const text = JSON.stringify({ hello: o.hello, results });
+  return JSON.parse(text.replace(/\/tmp\/bench-reference-[A-Za-z0-9_]+\/state/g, "<STATE_DIR>"));
 }

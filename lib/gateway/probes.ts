@@ -9,12 +9,14 @@ import { jsonResponse } from "../http/response.ts";
 import type { GatewayContext, RequestInfo } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { GatewayCore } from "./core.ts";
+import type { EventLoopMonitor } from "./event-loop.ts";
 
 const noStore = { "Cache-Control": "no-store" };
 
 /** The health snapshot builder (`health` method, `hello-ok.snapshot.health`). */
 export function createHealth(
   { state, now, extensions: { healthSections } }: Pick<GatewayCore, "state" | "now" | "extensions">,
+  eventLoop?: EventLoopMonitor,
 ): () => Promise<Record<string, unknown>> {
   return async () => {
     const started = now();
@@ -33,6 +35,8 @@ export function createHealth(
     for (const section of await Promise.all(healthSections.map((section) => section()))) {
       Object.assign(snapshot, section);
     }
+    const loop = eventLoop?.snapshot();
+    if (loop) snapshot.eventLoop = loop;
     snapshot.durationMs = Math.max(0, Math.round(now() - started));
     return snapshot;
   };

@@ -240,7 +240,9 @@ export class ConfigDocument {
         else issues.push(...validation.issues);
       }
     }
-    const revision = await this.#writer.hash(JSON.stringify(resolved));
+    // Revisions are hashes of what a document validates to (or, invalid, of what it says), so the
+    // running config's hash (`appliedConfigHash`) equals the revision exactly when that document runs.
+    const revision = await this.#writer.hash(canonicalJson(issues.length ? resolved : config));
     return {
       path: this.location,
       includedPaths: "loaded" in load ? load.loaded.includedPaths ?? [] : [],
@@ -254,7 +256,7 @@ export class ConfigDocument {
       runtimeConfig: redact(this.#host.config()),
       hash,
       configRevisionHash: revision,
-      appliedConfigHash: await this.#appliedHash(config, revision),
+      appliedConfigHash: await this.#writer.hash(canonicalJson(this.#host.config())),
       issues,
       warnings,
       legacyIssues: [],
@@ -267,16 +269,6 @@ export class ConfigDocument {
    */
   async #secrets(): Promise<SecretRedactor> {
     return this.#redactorFor(await this.#load());
-  }
-
-  /**
-   * The revision the gateway runs: the document's own when what it validates to is what runs, else a
-   * hash of the running config, so a client comparing it with `configRevisionHash` sees an edit that is
-   * not applied yet (waiting for a restart, or invalid).
-   */
-  async #appliedHash(documentConfig: Record<string, unknown>, revision: string): Promise<string> {
-    const running = JSON.stringify(this.#host.config());
-    return running === JSON.stringify(documentConfig) ? revision : await this.#writer.hash(running);
   }
 
   /** The document as the gateway would load it now, or why it does not load. */
@@ -292,6 +284,17 @@ export class ConfigDocument {
     }
     return new SecretRedactor(values);
   }
+}
+
+/** JSON with object keys sorted, so two equal configs compare equal whatever order they were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, inner) =>
+      isPlainObject(inner)
+        ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, inner[key]]))
+        : inner,
+  );
 }
 
 /** The document as loaded, or why it did not load. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { GatewayError } from "../errors.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { listenHardened } from "./deno/engine.ts";
@@ -71,6 +72,10 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
     name: "deno",
     cloneIsCheap: true,
     interfaceAddresses: () => Deno.networkInterfaces().map((i) => i.address),
+    cpuUsageMicros: () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
     async listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const pem = options.tls && readTlsFiles(options.tls, (path) => Deno.readTextFileSync(path));
       try {
