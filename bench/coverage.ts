@@ -1,3 +1,4 @@
+import "./_record.ts";
 /**
  * Protocol coverage against the reference, one run: starts this gateway (CLI runner) and the reference
  * OpenClaw gateway (npm `openclaw` on Node 24, bench/_targets.ts) from one config, runs one chat turn on

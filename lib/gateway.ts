@@ -15,7 +15,7 @@ import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { fanOut } from "./gateway/fan-out.ts";
 import { createServe } from "./gateway/http.ts";
-import { createEventLoopMonitor } from "./gateway/event-loop.ts";
+import { createEventLoopMonitor, eventLoopSection } from "./gateway/event-loop.ts";
 import { createLifecycle } from "./gateway/lifecycle.ts";
 import { moduleSetup } from "./gateway/modules.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
@@ -55,6 +55,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const cpu = options.transport?.cpuUsageMicros?.bind(options.transport);
   const eventLoop = cpu ? createEventLoopMonitor(cpu) : undefined;
   const health = createHealth(core, eventLoop);
+  // `status` reports the loop as `health` does (the reference sends it in both).
+  if (eventLoop) core.extensions.statusSections.push(() => eventLoopSection(eventLoop));
   const admission = createAdmission(core, { attribute, clientAddress }, options);
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);

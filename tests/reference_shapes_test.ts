@@ -171,12 +171,16 @@ Deno.test({
       "sessions.paths",
       "sessions.count",
       "sessions.defaults.model",
-      "sessions.recent",
+      ...["agentId", "key", "kind", "sessionId", "updatedAt", "age", "model"].map((k) =>
+        `sessions.recent[].${k}`
+      ),
       "sessions.byAgent[].agentId",
       "sessions.byAgent[].path",
       "sessions.byAgent[].count",
       "sessions.byAgent[].recent",
+      ...loop,
     ]);
+    assert.equal((status.sessions as { defaults: { model: string } }).defaults.model, "m1");
 
     const models = await payload(c, "models.list");
     assertMatchesSchema("ModelsListResult", models);

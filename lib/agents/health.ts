@@ -7,6 +7,7 @@
  */
 import type { SessionEntry } from "../state/sessions.ts";
 import type { AgentCatalog } from "./catalog.ts";
+import { splitModelRef } from "./rows.ts";
 import { mainSessionKey } from "./session-keys.ts";
 
 /** How many recent sessions a summary lists, as the reference does. */
@@ -59,14 +60,27 @@ export function agentsHealth(catalog: AgentCatalog, sessions: readonly SessionEn
   return { defaultAgentId: catalog.defaultAgentId, agents, sessions: main.sessions };
 }
 
-/** The `sessions` block of `status`: every session, the default model, and the same per agent. */
+/**
+ * The `sessions` block of `status`: every session, the default model (its id, as the reference names it),
+ * the most recent sessions with their agent, id and model, and the summary per agent.
+ */
 export function statusSessions(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
   const all = summarize(sessions, now);
+  const byKey = new Map(sessions.map((s) => [s.key, s]));
   return {
     paths: [SESSIONS_LOCATION],
     count: all.count,
-    defaults: { model: catalog.get().model },
-    recent: all.recent,
+    defaults: { model: splitModelRef(catalog.get().model).model },
+    recent: all.recent.map((row) => {
+      const entry = byKey.get(row.key)!;
+      return {
+        agentId: entry.agentId,
+        ...row,
+        kind: "direct",
+        sessionId: entry.sessionId,
+        ...(entry.model ? { model: splitModelRef(entry.model).model } : {}),
+      };
+    }),
     byAgent: catalog.agents.map((agent) => ({
       agentId: agent.id,
       ...summarize(sessions.filter((s) => s.agentId === agent.id), now),

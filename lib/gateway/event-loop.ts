@@ -103,3 +103,9 @@ export function createEventLoopMonitor(
     snapshot: () => last,
   };
 }
+
+/** `{eventLoop}` for the reports that carry it (`health`, `status`), or nothing before the first window. */
+export function eventLoopSection(monitor: EventLoopMonitor | undefined): { eventLoop?: EventLoopHealth } {
+  const eventLoop = monitor?.snapshot();
+  return eventLoop ? { eventLoop } : {};
+}

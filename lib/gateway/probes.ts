@@ -9,7 +9,7 @@ import { jsonResponse } from "../http/response.ts";
 import type { GatewayContext, RequestInfo } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { GatewayCore } from "./core.ts";
-import type { EventLoopMonitor } from "./event-loop.ts";
+import { type EventLoopMonitor, eventLoopSection } from "./event-loop.ts";
 
 const noStore = { "Cache-Control": "no-store" };
 
@@ -35,8 +35,7 @@ export function createHealth(
     for (const section of await Promise.all(healthSections.map((section) => section()))) {
       Object.assign(snapshot, section);
     }
-    const loop = eventLoop?.snapshot();
-    if (loop) snapshot.eventLoop = loop;
+    Object.assign(snapshot, eventLoopSection(eventLoop));
     snapshot.durationMs = Math.max(0, Math.round(now() - started));
     return snapshot;
   };

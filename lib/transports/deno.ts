@@ -7,7 +7,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { GatewayError } from "../errors.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { listenHardened } from "./deno/engine.ts";
@@ -36,6 +35,18 @@ export interface DenoTransportOptions {
   engine?: DenoEngine;
   /** How long `close()` waits for in-flight HTTP requests in each of its two stages (default 5 s). */
   drainTimeoutMs?: number;
+}
+
+/**
+ * `Deno.cpuUsage()` (µs of user and system CPU time) is there at run time but not yet in Deno's published
+ * types; read without `node:process`, which `./deno` must not load.
+ */
+const denoCpuUsage = (Deno as unknown as { cpuUsage?: () => CpuUsage }).cpuUsage;
+
+type CpuUsage = { user: number; system: number };
+
+function sumCpu({ user, system }: CpuUsage): number {
+  return user + system;
 }
 
 /**
@@ -72,10 +83,7 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
     name: "deno",
     cloneIsCheap: true,
     interfaceAddresses: () => Deno.networkInterfaces().map((i) => i.address),
-    cpuUsageMicros: () => {
-      const { user, system } = process.cpuUsage();
-      return user + system;
-    },
+    ...(denoCpuUsage ? { cpuUsageMicros: () => sumCpu(denoCpuUsage.call(Deno)) } : {}),
     async listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const pem = options.tls && readTlsFiles(options.tls, (path) => Deno.readTextFileSync(path));
       try {
