@@ -9,6 +9,7 @@ import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import { JsonlFileSink } from "../runner/log/file-sink.ts";
+import { formatPretty, readLogLine } from "../lib/log/logger.ts";
 import { REFERENCE_DIR, REFERENCE_NODE, referenceBlocked } from "../bench/_targets.ts";
 import { client, connect, connectParams, startGateway, type TestClient, TOKEN } from "./_helpers.ts";
 import { keyPaths } from "./_key_paths.ts";
@@ -303,10 +304,16 @@ Deno.test("log lines the runner writes parse with the reference's format rules, 
       subsystem: "ws",
       message: "client refused",
     });
-    // This gateway's own readers keep their fields.
-    const record = JSON.parse(raw);
-    assert.equal(record.msg, "client refused");
-    assert.equal(record.connId, "c1");
+    // This gateway's own readers (`openclaw logs`, the Control UI) read the record back, once.
+    const record = readLogLine(raw)!;
+    assert.deepEqual(record, {
+      time: "2026-11-29T10:00:00.000Z",
+      level: "warn",
+      subsystem: "ws",
+      msg: "client refused",
+      connId: "c1",
+    });
+    assert.equal(formatPretty(record), "10:00:00.000 WARN  [ws] client refused connId=c1");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

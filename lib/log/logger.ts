@@ -61,6 +61,20 @@ export function logLine(record: LogRecord): string {
   return JSON.stringify({ ...record, message: record.msg });
 }
 
+/** A log line read back into its record (`message` folded into `msg`), or `undefined` when it is not one. */
+export function readLogLine(line: string): LogRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { message, ...record } = value as Record<string, unknown>;
+  if (typeof record.time !== "string" || typeof record.level !== "string") return undefined;
+  return { ...record, msg: String(record.msg ?? message ?? "") } as LogRecord;
+}
+
 /** Whether `level` passes a `min` threshold. */
 export function levelEnabled(level: LogLevel, min: LogLevel): boolean {
   return LEVEL_RANK[level] >= LEVEL_RANK[min];
