@@ -134,6 +134,9 @@ Deno.test({
       ...sessions("agents[].sessions"),
       ...sessions("sessions"),
       ...loop,
+      "plugins.loaded",
+      "plugins.errors",
+      "plugins.unavailable",
     ]);
     assert.equal(health.defaultAgentId, "main");
     const rows = health.agents as {
@@ -179,6 +182,9 @@ Deno.test({
       "sessions.byAgent[].path",
       "sessions.byAgent[].count",
       "sessions.byAgent[].recent",
+      ...["agentId", "key", "kind", "sessionId", "updatedAt", "age", "model"].map((k) =>
+        `sessions.byAgent[].recent[].${k}`
+      ),
       ...loop,
     ]);
     assert.equal((status.sessions as { defaults: { model: string } }).defaults.model, "m1");

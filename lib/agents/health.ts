@@ -26,16 +26,24 @@ export interface SessionsSummary {
   recent: { key: string; updatedAt: number | null; age: number | null }[];
 }
 
+/** The sessions updated last, newest first. */
+function newest(sessions: readonly SessionEntry[]): SessionEntry[] {
+  return [...sessions].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, RECENT_SESSIONS);
+}
+
+function recentRow(entry: SessionEntry, now: number) {
+  return {
+    key: entry.key,
+    updatedAt: entry.updatedAt || null,
+    age: entry.updatedAt ? Math.max(0, now - entry.updatedAt) : null,
+  };
+}
+
 function summarize(sessions: readonly SessionEntry[], now: number): SessionsSummary {
-  const recent = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, RECENT_SESSIONS);
   return {
     path: SESSIONS_LOCATION,
     count: sessions.length,
-    recent: recent.map((s) => ({
-      key: s.key,
-      updatedAt: s.updatedAt || null,
-      age: s.updatedAt ? Math.max(0, now - s.updatedAt) : null,
-    })),
+    recent: newest(sessions).map((entry) => recentRow(entry, now)),
   };
 }
 
@@ -60,30 +68,35 @@ export function agentsHealth(catalog: AgentCatalog, sessions: readonly SessionEn
   return { defaultAgentId: catalog.defaultAgentId, agents, sessions: main.sessions };
 }
 
+/** A `status` session row: the health row with the session's agent, kind, id and model id. */
+function statusRow(entry: SessionEntry, now: number) {
+  return {
+    agentId: entry.agentId,
+    ...recentRow(entry, now),
+    kind: "direct",
+    sessionId: entry.sessionId,
+    ...(entry.model ? { model: splitModelRef(entry.model).model } : {}),
+  };
+}
+
+/** `status`'s summary of `sessions`: how many and the most recent, with their rows. */
+function statusSummary(sessions: readonly SessionEntry[], now: number) {
+  return { count: sessions.length, recent: newest(sessions).map((entry) => statusRow(entry, now)) };
+}
+
 /**
- * The `sessions` block of `status`: every session, the default model (its id, as the reference names it),
- * the most recent sessions with their agent, id and model, and the summary per agent.
+ * The `sessions` block of `status`: every session and each agent's, with the default model (its id, as
+ * the reference names it).
  */
 export function statusSessions(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
-  const all = summarize(sessions, now);
-  const byKey = new Map(sessions.map((s) => [s.key, s]));
   return {
     paths: [SESSIONS_LOCATION],
-    count: all.count,
+    ...statusSummary(sessions, now),
     defaults: { model: splitModelRef(catalog.get().model).model },
-    recent: all.recent.map((row) => {
-      const entry = byKey.get(row.key)!;
-      return {
-        agentId: entry.agentId,
-        ...row,
-        kind: "direct",
-        sessionId: entry.sessionId,
-        ...(entry.model ? { model: splitModelRef(entry.model).model } : {}),
-      };
-    }),
     byAgent: catalog.agents.map((agent) => ({
       agentId: agent.id,
-      ...summarize(sessions.filter((s) => s.agentId === agent.id), now),
+      path: SESSIONS_LOCATION,
+      ...statusSummary(sessions.filter((s) => s.agentId === agent.id), now),
     })),
   };
 }

@@ -27,6 +27,8 @@ export function createHealth(
       configReload: {
         hotReloadStatus: (state.config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
       },
+      // No plugin system here: nothing loaded, nothing failed (the reference's clients read these lists).
+      plugins: { loaded: [], errors: [], unavailable: [] },
       channels: {},
       channelOrder: [],
       channelLabels: {},
