@@ -115,6 +115,8 @@ async function observe(target: Target, readMethods: (advertised: string[]) => st
     if (sent.ok) {
       await session.request("agent.wait", { runId: `coverage-${target.kind}`, timeoutMs: 30_000 }, 35_000);
     }
+    // Both report `eventLoop` only once a full sampling window (a second or more) has passed.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const features = session.hello.features as { methods: string[] };
     const results: Record<string, Answer> = {};
     for (const method of readMethods(features.methods)) {
