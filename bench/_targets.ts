@@ -9,6 +9,10 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** Where the reference is installed (`npm install node@24`, then `openclaw` with that node on PATH). */
 export const REFERENCE_DIR = Deno.env.get("OPENCLAW_REFERENCE_DIR") ?? "/tmp/refgw";
 
+/** The Node ≥ 24 that runs it: `OPENCLAW_REFERENCE_NODE`, else npm's `node@24` installed next to it. */
+export const REFERENCE_NODE = Deno.env.get("OPENCLAW_REFERENCE_NODE") ??
+  join(REFERENCE_DIR, "node_modules/node/bin/node");
+
 export type TargetKind = "ours" | "reference" | "floor";
 
 /** A started server. */
@@ -53,11 +57,11 @@ export function sharedConfig(port: number, token: string, upstreamUrl?: string):
 
 /** Why the reference cannot run here, or `undefined` when it can. */
 export function referenceBlocked(): string | undefined {
-  for (const file of ["node_modules/node/bin/node", "node_modules/openclaw/openclaw.mjs"]) {
+  for (const file of [REFERENCE_NODE, join(REFERENCE_DIR, "node_modules/openclaw/openclaw.mjs")]) {
     try {
-      Deno.statSync(join(REFERENCE_DIR, file));
+      Deno.statSync(file);
     } catch {
-      return `reference not installed: ${join(REFERENCE_DIR, file)} is missing (see bench/README.md)`;
+      return `reference not installed: ${file} is missing (see bench/README.md)`;
     }
   }
   return undefined;
@@ -97,7 +101,7 @@ function command(kind: TargetKind, port: number, home: string, denoArgs: string[
     });
   }
   if (kind === "reference") {
-    return new Deno.Command(join(REFERENCE_DIR, "node_modules/node/bin/node"), {
+    return new Deno.Command(REFERENCE_NODE, {
       args: [
         join(REFERENCE_DIR, "node_modules/openclaw/openclaw.mjs"),
         "gateway",

@@ -15,6 +15,7 @@ import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
 import { fanOut } from "./gateway/fan-out.ts";
 import { createServe } from "./gateway/http.ts";
+import { createEventLoopMonitor, eventLoopSection } from "./gateway/event-loop.ts";
 import { createLifecycle } from "./gateway/lifecycle.ts";
 import { moduleSetup } from "./gateway/modules.ts";
 import { createPresenceRows } from "./gateway/presence.ts";
@@ -51,7 +52,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
-  const health = createHealth(core);
+  const cpu = options.transport?.cpuUsageMicros?.bind(options.transport);
+  const eventLoop = cpu ? createEventLoopMonitor(cpu) : undefined;
+  const health = createHealth(core, eventLoop);
+  // `status` reports the loop as `health` does (the reference sends it in both).
+  if (eventLoop) core.extensions.statusSections.push(() => eventLoopSection(eventLoop));
   const admission = createAdmission(core, { attribute, clientAddress }, options);
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
@@ -81,7 +86,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   const { start, stop } = createLifecycle(
     core,
-    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs, deliver },
+    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop },
     options,
   );
   return {

@@ -213,9 +213,11 @@ export interface GatewayContext {
    */
   addReadinessCheck(name: string, check: () => string | undefined): void;
   /** Adds keys to the `status` method's result. */
-  addStatusSection(provider: () => Record<string, unknown>): void;
+  addStatusSection(provider: () => Record<string, unknown> | Promise<Record<string, unknown>>): void;
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
-  addHealthSection(provider: () => Record<string, unknown>): void;
+  addHealthSection(provider: () => Record<string, unknown> | Promise<Record<string, unknown>>): void;
+  /** Adds keys to `hello-ok.snapshot` (e.g. `sessionDefaults`). */
+  addHelloSnapshotSection(provider: () => Record<string, unknown>): void;
   /** Bumps and returns the named state version (e.g. `presence`, `health`). */
   bumpStateVersion(key: string): Promise<number>;
   /** Starts watching traffic; returns the function that stops it. */

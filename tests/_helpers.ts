@@ -79,3 +79,10 @@ export async function tempDir(prefix = "openclaw-test-"): Promise<string> {
   tempRoots.push(root);
   return root;
 }
+
+/** The text of a `chat.history` message: user lines carry a string (as the reference sends them), others parts. */
+export function historyText(message: { content: string | { text?: string }[] }): string {
+  return typeof message.content === "string"
+    ? message.content
+    : message.content.map((p) => p.text ?? "").join("");
+}

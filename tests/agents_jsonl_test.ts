@@ -4,7 +4,7 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/agents/jsonl-stores.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/state/sessions.ts";
 import type { Frame } from "../mod.ts";
-import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
 
 const line = (seq: number, content: string): TranscriptEntry => ({
   id: `l${seq}`,
@@ -118,8 +118,8 @@ Deno.test("sessions and history survive a gateway restart, and the model sees th
     const second = await startGateway({ config, stores: jsonlStores(dir), modules: [agentsModule()] });
     const c2 = await client(second);
     const history = await c2.request("chat.history", { sessionKey: "main" });
-    const texts = (history.payload as { messages: { content: { text: string }[] }[] }).messages.map((m) =>
-      m.content[0].text
+    const texts = (history.payload as { messages: { content: string | { text: string }[] }[] }).messages.map(
+      historyText,
     );
     assert.deepEqual(texts, [
       "alpha",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Frame, GatewayConfig } from "../mod.ts";
-import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { client, connectParams, historyText, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 
 const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } } };
@@ -81,8 +81,8 @@ Deno.test("chat.send runs in the session, emits chat delta and final events, and
   await c.socket.waitFor((f) => f.event === "chat" && (f.payload as Frame).state === "final");
   const history = await c.request("chat.history", { sessionKey: "main" });
   const messages =
-    (history.payload as { messages: { role: string; content: { text: string }[] }[] }).messages;
-  assert.deepEqual(messages.map((m) => m.content[0].text), [
+    (history.payload as { messages: { role: string; content: string | { text: string }[] }[] }).messages;
+  assert.deepEqual(messages.map(historyText), [
     "first",
     'Local model reply #1: you said "first".',
     "second",

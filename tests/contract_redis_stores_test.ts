@@ -21,7 +21,7 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
-import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 
@@ -189,8 +189,8 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       const retried = await watcher.request("chat.send", send);
       assert.equal((retried.payload as { runId: string }).runId, runId);
       const history = await watcher.request("chat.history", { sessionKey: "main" });
-      const texts = (history.payload as { messages: { content: { text: string }[] }[] }).messages
-        .map((m) => m.content[0].text);
+      const texts = (history.payload as { messages: { content: string | { text: string }[] }[] }).messages
+        .map(historyText);
       assert.deepEqual(texts, ["across", 'Local model reply #1: you said "across".']);
       const list = await watcher.request("sessions.list", {});
       assert.equal((list.payload as { count: number }).count, 1);

@@ -20,6 +20,7 @@ import { readDenoHostInfo } from "../runner/gateway/deno-host-info.ts";
 import type { GatewayConfig } from "../mod.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
+import { methodOfCall, REFERENCE_UI_CALLS } from "./_reference_ui_calls.ts";
 
 const INDEX = `<!doctype html>
 <html lang="en">
@@ -199,38 +200,8 @@ Deno.test("controlUi.root without file access (the core alone) answers 503 namin
   }
 });
 
-/** Every method the reference Control UI calls on its main pages, with params it sends. */
-const UI_CALLS: Record<string, Record<string, unknown>> = {
-  "agent.identity.get": { agentId: "main" },
-  "agents.list": {},
-  "chat.metadata": { agentId: "main" },
-  "chat.startup": { agentId: "main", limit: 50 },
-  "cron.list": { includeDisabled: true, limit: 50, offset: 0 },
-  "cron.runs": { scope: "all", limit: 50 },
-  "cron.status": {},
-  "environments.list": {},
-  "exec.approval.list": {},
-  "models.authStatus": {},
-  "node.list": {},
-  "openclaw.approval.list": {},
-  "plugin.approval.list": {},
-  "progressCard.get": { sessionKey: "agent:main:main" },
-  "question.list": {},
-  "sessions.branches.list": { sessionKey: "agent:main:main" },
-  "sessions.companion.state": { sessionKey: "agent:main:main" },
-  "sessions.describe": { key: "agent:main:main" },
-  "sessions.observer.visibility": { visible: true },
-  "system.info": {},
-  "talk.catalog": {},
-  "tasks.list": { limit: 50 },
-  "update.status": {},
-  "environments.list#desktop": { includeDesktopSetup: true },
-  "plugins.list": {},
-  "plugins.catalog.browse": { intent: "all" },
-};
-
-/** `method#variant` keys call the same method with other params. */
-const methodOf = (key: string) => key.split("#")[0];
+const UI_CALLS = REFERENCE_UI_CALLS;
+const methodOf = methodOfCall;
 
 /** Result definitions protocol.schema.json has for these methods (the others it leaves open). */
 const RESULT_SCHEMAS: Record<string, string> = {

@@ -6,6 +6,7 @@
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
 import type { GatewayModule } from "../types.ts";
+import { agentsHealth, sessionDefaults, statusSessions } from "./health.ts";
 import { installHeartbeats } from "./heartbeat-methods.ts";
 import { bridgeRunEvents } from "./run-events.ts";
 import { runMethods } from "./run-methods.ts";
@@ -105,7 +106,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.
-      context.addStatusSection(() => {
+      context.addStatusSection(async () => {
         const catalog = runtime!.agents();
         return {
           defaultAgentId: catalog.defaultAgentId,
@@ -114,8 +115,13 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
             model: agent.model,
             builtInLocalModel: agent.model.startsWith(`${LOCAL_PROVIDER_ID}/`),
           })),
+          sessions: statusSessions(catalog, await runtime!.listSessions(), context.now()),
         };
       });
+      context.addHealthSection(async () =>
+        agentsHealth(runtime!.agents(), await runtime!.listSessions(), context.now())
+      );
+      context.addHelloSnapshotSection(() => ({ sessionDefaults: sessionDefaults(runtime!.agents()) }));
       const running = runtime;
       context.onStop(() => {
         unbridge();

@@ -29,6 +29,8 @@ export interface ResolvedAgent {
   name: string;
   /** `provider/model` of the primary model. */
   model: string;
+  /** Whether the config names that model (else it is the built-in local one by default). */
+  modelConfigured: boolean;
   /** `provider/model` that computes embeddings for it; the built-in local embedding model by default. */
   embeddingModel: string;
   /** How many of its runs may run at once; further runs wait their turn (default 8). */
@@ -48,6 +50,8 @@ export class AgentCatalog {
    * the first entry.
    */
   readonly defaultAgentId: string;
+  /** Whether that default is unambiguous: the only agent, or an entry marked `default`. */
+  readonly defaultMarked: boolean;
 
   /** Resolves an `agents` config section; one that does not validate counts as empty (only `main`). */
   constructor(agentsSection: unknown) {
@@ -57,7 +61,9 @@ export class AgentCatalog {
     const entries: [string, AgentEntryConfig][] = Object.entries(section.entries ?? {});
     if (!entries.length) entries.push([DEFAULT_AGENT_ID, {}]);
     this.agents = entries.map(([id, entry]) => resolveAgent(id, entry, defaults));
-    this.defaultAgentId = entries.find(([, e]) => e.default)?.[0] ??
+    const marked = entries.find(([, e]) => e.default)?.[0];
+    this.defaultMarked = entries.length === 1 || marked !== undefined;
+    this.defaultAgentId = marked ??
       (entries.some(([id]) => id === DEFAULT_AGENT_ID) ? DEFAULT_AGENT_ID : entries[0][0]);
   }
 
@@ -80,11 +86,12 @@ export class AgentCatalog {
 
 function resolveAgent(id: string, entry: AgentEntryConfig, defaults: AgentSettings): ResolvedAgent {
   const timeoutSeconds = entry.timeoutSeconds ?? defaults.timeoutSeconds;
+  const configured = primaryModel(entry.model) ?? primaryModel(defaults.model);
   const agent: ResolvedAgent = {
     id,
     name: entry.name ?? id,
-    model: primaryModel(entry.model) ?? primaryModel(defaults.model) ??
-      `${LOCAL_PROVIDER_ID}/${LOCAL_CHAT_MODEL}`,
+    model: configured ?? `${LOCAL_PROVIDER_ID}/${LOCAL_CHAT_MODEL}`,
+    modelConfigured: configured !== undefined,
     embeddingModel: entry.embeddingModel ?? defaults.embeddingModel ??
       `${LOCAL_PROVIDER_ID}/${LOCAL_EMBEDDING_MODEL}`,
     maxConcurrent: entry.maxConcurrent ?? defaults.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,

@@ -45,10 +45,15 @@ export interface SessionRow {
 /** A transcript line as `chat.history` returns it. */
 export interface HistoryMessage {
   role: TranscriptEntry["role"];
-  content: { type: "text"; text: string }[];
+  /** A user line's text as it was sent (a string, as the reference sends it); other lines as parts. */
+  content: string | { type: "text"; text: string }[];
   timestamp: number;
   toolCalls?: TranscriptEntry["toolCalls"];
   toolCallId?: string;
+  /** On assistant lines: the provider and model that wrote it, its usage, and why it stopped. */
+  provider?: string;
+  model?: string;
+  usage?: { input: number; output: number; totalTokens: number };
   stopReason?: string;
   /** On user lines: the id of the run they started, which WS clients chose as their `idempotencyKey`. */
   idempotencyKey?: string;
@@ -127,12 +132,21 @@ function isUnread(entry: SessionEntry): boolean {
 export function historyMessage(entry: TranscriptEntry): HistoryMessage {
   const message: HistoryMessage = {
     role: entry.role,
-    content: [{ type: "text", text: entry.content }],
+    content: entry.role === "user" ? entry.content : [{ type: "text", text: entry.content }],
     timestamp: entry.ts,
     __openclaw: { id: entry.id, seq: entry.seq },
   };
   if (entry.toolCalls?.length) message.toolCalls = entry.toolCalls;
   if (entry.toolCallId) message.toolCallId = entry.toolCallId;
+  if (entry.model) {
+    const { modelProvider, model } = splitModelRef(entry.model);
+    message.provider = modelProvider;
+    message.model = model;
+  }
+  if (entry.usage) {
+    const { inputTokens, outputTokens, totalTokens } = entry.usage;
+    message.usage = { input: inputTokens, output: outputTokens, totalTokens };
+  }
   if (entry.stopReason) message.stopReason = entry.stopReason;
   // Clients match the user line they sent to their pending send by this key (the reference's field).
   if (entry.role === "user" && entry.runId) message.idempotencyKey = entry.runId;

@@ -555,7 +555,8 @@ export class AgentRuntime {
         }
         await inputWritten;
         const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
-        await this.#record(info, input, ref, turn.map((m) => line(m)));
+        const facts = replyFacts(modelRef, result, "ok");
+        await this.#record(info, input, ref, turn.map((m, i) => line(m, i === 0 ? facts : {})));
         request.messages = [...request.messages, ...turn];
       }
       outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
@@ -581,10 +582,9 @@ export class AgentRuntime {
     await inputWritten;
     const reply = outcome.result;
     if (!info.ephemeral && reply && (reply.text || reply.toolCalls.length)) {
-      const stopReason = outcome.status === "ok" ? undefined : outcome.status;
       const message: ChatMessage = { role: "assistant", content: reply.text };
       if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-      await this.#record(info, input, ref, [line(message, stopReason ? { stopReason } : {})]);
+      await this.#record(info, input, ref, [line(message, replyFacts(modelRef, reply, outcome.status))]);
     }
     if (!info.ephemeral) await this.#recordRun(session, outcome, fresh);
     this.#emit(info, input, { type: "end", outcome });
@@ -818,4 +818,29 @@ function toMessage(entry: TranscriptEntry): ChatMessage {
   if (entry.toolCalls?.length) message.toolCalls = entry.toolCalls;
   if (entry.toolCallId) message.toolCallId = entry.toolCallId;
   return message;
+}
+
+/** The reference's stop reasons for a model's finish reason (its OpenAI mapping). */
+const STOP_REASONS: Record<ChatResult["finishReason"], string> = {
+  stop: "stop",
+  length: "length",
+  tool_calls: "toolUse",
+  content_filter: "error",
+};
+
+/**
+ * What an assistant line records about the reply: the model that wrote it, its token counts when the
+ * provider reported them, and why it stopped (a turn that did not finish normally says so instead).
+ */
+function replyFacts(
+  modelRef: string,
+  reply: ChatResult,
+  status: RunOutcome["status"],
+): Partial<NewTranscriptEntry> {
+  const facts: Partial<NewTranscriptEntry> = {
+    model: modelRef,
+    stopReason: status === "ok" ? STOP_REASONS[reply.finishReason] ?? "stop" : status,
+  };
+  if (reply.usage) facts.usage = reply.usage;
+  return facts;
 }

@@ -179,8 +179,11 @@ export function sessionMethods(
             provider: m.provider,
           };
           if (m.contextWindow) choice.contextWindow = Math.round(m.contextWindow);
-          if (m.reasoning !== undefined) choice.reasoning = m.reasoning;
+          // A model is a reasoning model only where its config says so, as the reference reads it.
+          choice.reasoning = m.reasoning ?? false;
           if (m.provider === "local") choice.tags = ["local", m.kind ?? "chat"];
+          choice.available = !providers.missingKey(m.provider);
+          if (!choice.available) choice.unavailableReason = "missing-auth";
           return choice;
         }),
       };

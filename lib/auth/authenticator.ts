@@ -118,7 +118,15 @@ export class Authenticator {
       throw new GatewayError(
         "INVALID_REQUEST",
         `protocol mismatch: client supports v${params.minProtocol}-v${params.maxProtocol}, gateway speaks v${PROTOCOL_VERSION} (minimum v${min}); update the client or the gateway`,
-        { details: { code: "PROTOCOL_MISMATCH", expectedProtocol: PROTOCOL_VERSION, minProtocol: min } },
+        {
+          details: {
+            code: "PROTOCOL_MISMATCH",
+            clientMinProtocol: params.minProtocol,
+            clientMaxProtocol: params.maxProtocol,
+            expectedProtocol: PROTOCOL_VERSION,
+            minProtocol: min,
+          },
+        },
       );
     }
   }

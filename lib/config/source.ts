@@ -20,6 +20,8 @@ export interface ConfigSnapshot {
   hash?: string;
   /** Problems that did not stop the load, e.g. an unset `${VAR}`. */
   warnings: string[];
+  /** The files `$include` brought in, for sources that read files. */
+  includedPaths?: string[];
 }
 
 /** A place config is read from, optionally watched for changes. */

@@ -13,7 +13,7 @@ import {
   MAX_PAYLOAD_BYTES,
   PROTOCOL_VERSION,
 } from "../protocol/constants.ts";
-import { GATEWAY_VERSION } from "../version.ts";
+import { GATEWAY_BUILD_ID, GATEWAY_VERSION } from "../version.ts";
 import type { ConnectedClient } from "../types.ts";
 import type { Connection, ConnectionHost, ConnectionPolicy } from "../ws/connection.ts";
 import type { AccessLog } from "./access-log.ts";
@@ -34,7 +34,7 @@ export interface ConnectionHostParts {
   /** Runs each request frame. */
   dispatch: Dispatcher["dispatch"];
   /** The health snapshot `hello-ok` carries. */
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** Gets the disconnect line. */
   accessLog: AccessLog;
   /** Advertised in `hello-ok.policy`. */
@@ -56,7 +56,8 @@ function connectionPolicy(
 
 /** The `hello-ok` payload for a connection that just authenticated (`token`: its paired device's token for the role). */
 async function helloOk(
-  { state, now, registry, events, stores, noteVersions, selfId }: GatewayCore,
+  { state, now, registry, events, stores, noteVersions, selfId, extensions: { snapshotSections } }:
+    GatewayCore,
   { presenceRows, health, policy, tickIntervalMs, paths }:
     & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
     & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
@@ -73,21 +74,36 @@ async function helloOk(
     authBlock.deviceToken = token.token;
     authBlock.issuedAtMs = token.issuedAtMs;
   }
-  const [rows, versions] = await Promise.all([presenceRows.list(), stores.stateVersions.current()]);
+  const [rows, versions, healthSnapshot] = await Promise.all([
+    presenceRows.list(),
+    stores.stateVersions.current(),
+    health(),
+  ]);
   const snapshot: Record<string, unknown> = {
     presence: rows,
-    health: health(),
+    health: healthSnapshot,
     stateVersion: { ...noteVersions(versions) },
     uptimeMs: Math.max(0, Math.round(now() - state.startedAt)),
     authMode: state.auth.mode,
   };
   if (paths?.configPath) snapshot.configPath = paths.configPath;
   if (paths?.stateDir) snapshot.stateDir = paths.stateDir;
+  for (const section of snapshotSections) Object.assign(snapshot, section());
   return {
     type: "hello-ok",
     protocol: PROTOCOL_VERSION,
-    server: { version: GATEWAY_VERSION, bootId: selfId, connId: connection.connId },
-    features: { methods: registry.names(), events: [...events] },
+    server: {
+      version: GATEWAY_VERSION,
+      buildId: GATEWAY_BUILD_ID,
+      bootId: selfId,
+      // A same-origin UI whose build differs from the gateway's reloads itself to fetch the gateway's
+      // own; a UI served from `controlUi.root` is configured, not the gateway's, so it must not.
+      controlUiBuildSource: state.config.gateway?.controlUi?.root ? "configured" : "bundled",
+      connId: connection.connId,
+    },
+    // Capabilities name optional protocol contracts a client may rely on; this gateway claims none of the
+    // reference's, so the list is empty rather than absent (clients read it).
+    features: { methods: registry.names(), events: [...events], capabilities: [] },
     snapshot,
     auth: authBlock,
     policy: { maxPayload: policy.maxPayload, maxBufferedBytes: policy.maxBufferedBytes, tickIntervalMs },

@@ -53,6 +53,7 @@ export function createContext(
   } = core;
   const {
     healthSections,
+    snapshotSections,
     statusSections,
     readinessChecks,
     configListeners,
@@ -102,6 +103,7 @@ export function createContext(
     onStop: (hook) => void stopHooks.push(hook),
     declareEvents: (names) => names.forEach((n) => events.add(n)),
     addHealthSection: (provider) => void healthSections.push(provider),
+    addHelloSnapshotSection: (provider) => void snapshotSections.push(provider),
     addStatusSection: (provider) => void statusSections.push(provider),
     addReadinessCheck: (name, check) => void readinessChecks.set(name, check),
     async bumpStateVersion(key) {

@@ -44,9 +44,11 @@ export interface GatewayState {
 /** What modules registered through the context, for the parts that consult it. */
 export interface Extensions {
   /** Keys added to the health snapshot. */
-  readonly healthSections: (() => Record<string, unknown>)[];
+  readonly healthSections: (() => Record<string, unknown> | Promise<Record<string, unknown>>)[];
+  /** Keys added to `hello-ok.snapshot`. */
+  readonly snapshotSections: (() => Record<string, unknown>)[];
   /** Keys added to the `status` result. */
-  readonly statusSections: (() => Record<string, unknown>)[];
+  readonly statusSections: (() => Record<string, unknown> | Promise<Record<string, unknown>>)[];
   /** Named checks `/ready` runs. */
   readonly readinessChecks: Map<string, () => string | undefined>;
   /** Called after each applied config change. */
@@ -188,6 +190,7 @@ export function createCore(options: GatewayOptions): GatewayCore {
     events,
     extensions: {
       healthSections: [],
+      snapshotSections: [],
       statusSections: [],
       readinessChecks: new Map(),
       configListeners: new Set(),

@@ -16,6 +16,7 @@ import type { BusEvent } from "../types.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
+import type { EventLoopMonitor } from "./event-loop.ts";
 import type { PresenceRows } from "./presence.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./types.ts";
 
@@ -34,6 +35,8 @@ export interface LifecycleParts {
   drain: Dispatcher["drain"];
   /** How often `tick` is sent. */
   tickIntervalMs: number;
+  /** Samples the event loop while the gateway runs (when the transport has a CPU clock). */
+  eventLoop?: EventLoopMonitor;
   /** Sends an event to this process's sockets without the bus (`tick` never crosses a shared bus). */
   deliver(event: BusEvent): void;
 }
@@ -41,7 +44,7 @@ export interface LifecycleParts {
 /** Creates `start` and `stop`; `options` says how and where to listen and how long to drain. */
 export function createLifecycle(
   core: GatewayCore,
-  { handler, setup, presenceRows, drain, tickIntervalMs, deliver }: LifecycleParts,
+  { handler, setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop }: LifecycleParts,
   options: Pick<GatewayOptions, "transport" | "hostname" | "port" | "limits" | "timing">,
 ): Pick<Gateway, "start" | "stop"> {
   const { state, now, logger, connections, extensions: { stopHooks } } = core;
@@ -68,6 +71,7 @@ export function createLifecycle(
         },
         tickIntervalMs,
       );
+      eventLoop?.start();
       state.phase = "running";
       logger.info("gateway listening", {
         ...address(),
@@ -104,6 +108,7 @@ export function createLifecycle(
       if (state.phase === "stopped" || state.phase === "idle" || state.phase === "stopping") return;
       state.phase = "stopping";
       clearInterval(tickTimer);
+      eventLoop?.stop();
       // New calls are refused from here on; calls already running get a bounded time to finish.
       await drain(options.timing?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
       const payload: Record<string, unknown> = { reason: stopOptions.reason ?? "gateway stopping" };

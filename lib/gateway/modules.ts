@@ -25,7 +25,7 @@ export interface ModuleSetup {
 /** What the system module reports besides the core. */
 export interface SystemParts {
   /** The health snapshot (`health` method). */
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** The rows `system-presence` lists. */
   presenceRows: PresenceRows;
 }
@@ -60,7 +60,7 @@ export function moduleSetup(
           authMode: () => state.auth.mode,
           address: () => listeningAddress(state),
           methods: () => registry.names(),
-          sections: () => statusSections.map((section) => section()),
+          sections: () => Promise.all(statusSections.map((section) => section())),
         }, () => logTail),
         devicesModule(
           { devices: stores.devices, now, newToken, newId, connectedDevices },

@@ -9,14 +9,16 @@ import { jsonResponse } from "../http/response.ts";
 import type { GatewayContext, RequestInfo } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { GatewayCore } from "./core.ts";
+import { type EventLoopMonitor, eventLoopSection } from "./event-loop.ts";
 
 const noStore = { "Cache-Control": "no-store" };
 
 /** The health snapshot builder (`health` method, `hello-ok.snapshot.health`). */
 export function createHealth(
   { state, now, extensions: { healthSections } }: Pick<GatewayCore, "state" | "now" | "extensions">,
-): () => Record<string, unknown> {
-  return () => {
+  eventLoop?: EventLoopMonitor,
+): () => Promise<Record<string, unknown>> {
+  return async () => {
     const started = now();
     const snapshot: Record<string, unknown> = {
       ok: true,
@@ -25,11 +27,17 @@ export function createHealth(
       configReload: {
         hotReloadStatus: (state.config.gateway?.reload?.mode ?? "hybrid") === "off" ? "disabled" : "active",
       },
+      // No plugin system here: nothing loaded, nothing failed (the reference's clients read these lists).
+      plugins: { loaded: [], errors: [], unavailable: [] },
       channels: {},
       channelOrder: [],
       channelLabels: {},
     };
-    for (const section of healthSections) Object.assign(snapshot, section());
+    // Sections read shared stores (session counts), so they may wait; they are read side by side.
+    for (const section of await Promise.all(healthSections.map((section) => section()))) {
+      Object.assign(snapshot, section);
+    }
+    Object.assign(snapshot, eventLoopSection(eventLoop));
     snapshot.durationMs = Math.max(0, Math.round(now() - started));
     return snapshot;
   };

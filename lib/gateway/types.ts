@@ -118,7 +118,7 @@ export interface Gateway {
     /** The presence rows clients see (`system-presence`): the gateway itself and connected clients. */
     presence(): Promise<PresenceEntry[]>;
     /** The health snapshot the `health` method and `hello-ok.snapshot.health` report. */
-    health(): Record<string, unknown>;
+    health(): Promise<Record<string, unknown>>;
     /** Milliseconds since the gateway was created, on its clock. */
     uptimeMs(): number;
     /** The current state versions (`presence`, `health`, ...) that clients use to order snapshots. */

@@ -52,6 +52,29 @@ export interface Logger {
   child(subsystem: string, fields?: Record<string, unknown>): Logger;
 }
 
+/**
+ * One record as a log line (the file, `logs.tail`). The reference's `openclaw logs` reads `time`,
+ * `level`, `subsystem` and the text from `message`; without `message` it prints the raw JSON. So the
+ * line carries the text under `message` too, and `msg` stays for this gateway's own readers.
+ */
+export function logLine(record: LogRecord): string {
+  return JSON.stringify({ ...record, message: record.msg });
+}
+
+/** A log line read back into its record (`message` folded into `msg`), or `undefined` when it is not one. */
+export function readLogLine(line: string): LogRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { message, ...record } = value as Record<string, unknown>;
+  if (typeof record.time !== "string" || typeof record.level !== "string") return undefined;
+  return { ...record, msg: String(record.msg ?? message ?? "") } as LogRecord;
+}
+
 /** Whether `level` passes a `min` threshold. */
 export function levelEnabled(level: LogLevel, min: LogLevel): boolean {
   return LEVEL_RANK[level] >= LEVEL_RANK[min];

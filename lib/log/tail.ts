@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { MemoryLogSink } from "./logger.ts";
+import { logLine, type MemoryLogSink } from "./logger.ts";
 
 /** `logs.tail` params. */
 export interface LogsTailParams {
@@ -67,7 +67,7 @@ export class MemoryLogTail implements LogTailSource {
     const lines: string[] = [];
     let bytes = 0;
     for (let i = start; i < end; i++) {
-      const line = JSON.stringify(this.sink.records[i - first]);
+      const line = logLine(this.sink.records[i - first]);
       bytes += line.length + 1;
       if (bytes > maxBytes) {
         truncated = true;
@@ -75,7 +75,7 @@ export class MemoryLogTail implements LogTailSource {
         // Keep the newest lines that fit rather than the oldest.
         let kept = 0;
         for (let j = end - 1; j >= start; j--) {
-          const l = JSON.stringify(this.sink.records[j - first]);
+          const l = logLine(this.sink.records[j - first]);
           kept += l.length + 1;
           if (kept > maxBytes) break;
           lines.unshift(l);

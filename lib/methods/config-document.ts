@@ -240,8 +240,12 @@ export class ConfigDocument {
         else issues.push(...validation.issues);
       }
     }
+    // Revisions are hashes of what a document validates to (or, invalid, of what it says), so the
+    // running config's hash (`appliedConfigHash`) equals the revision exactly when that document runs.
+    const revision = await this.#writer.hash(canonicalJson(issues.length ? resolved : config));
     return {
       path: this.location,
+      includedPaths: "loaded" in load ? load.loaded.includedPaths ?? [] : [],
       exists: text !== undefined,
       raw: text !== undefined && parsed !== null ? redactRawText(text, parsed, byValue) : null,
       parsed: redact(parsed),
@@ -251,7 +255,8 @@ export class ConfigDocument {
       config: redact(config),
       runtimeConfig: redact(this.#host.config()),
       hash,
-      configRevisionHash: await this.#writer.hash(JSON.stringify(resolved)),
+      configRevisionHash: revision,
+      appliedConfigHash: await this.#writer.hash(canonicalJson(this.#host.config())),
       issues,
       warnings,
       legacyIssues: [],
@@ -279,6 +284,17 @@ export class ConfigDocument {
     }
     return new SecretRedactor(values);
   }
+}
+
+/** JSON with object keys sorted, so two equal configs compare equal whatever order they were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, inner) =>
+      isPlainObject(inner)
+        ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, inner[key]]))
+        : inner,
+  );
 }
 
 /** The document as loaded, or why it did not load. */

@@ -12,7 +12,7 @@ import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
 /** Read-only gateway state the system methods report. */
 export interface SystemState {
   /** The health snapshot (`health`, `hello-ok.snapshot.health`). */
-  health(): Record<string, unknown>;
+  health(): Promise<Record<string, unknown>>;
   /** Who is connected. */
   presence(): Promise<PresenceEntry[]>;
   /** Milliseconds since the gateway started. */
@@ -26,7 +26,7 @@ export interface SystemState {
   /** Every registered method name. */
   methods(): string[];
   /** What modules add to `status` (agents and their models, channels, ...). */
-  sections(): Record<string, unknown>[];
+  sections(): Promise<Record<string, unknown>[]>;
 }
 
 /** The parts of the gateway context the system methods use. */
@@ -82,8 +82,8 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
       scope: "operator.read",
       params: z.looseObject({ probe: z.boolean().optional() }),
       result: z.record(z.string(), z.unknown()),
-      handler: () => {
-        const snapshot = state.health();
+      handler: async () => {
+        const snapshot = await state.health();
         // A fresh snapshot is news for every client (they track stateVersion.health), but a client
         // polling health must not turn into a broadcast storm: at most one event per interval.
         const now = host.now();
@@ -106,7 +106,7 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
       scope: "operator.read",
       params: anyParams,
       result: StatusResult,
-      handler: ({ caller }) => {
+      handler: async ({ caller }) => {
         const admin = caller.scopes.includes("operator.admin");
         const address = state.address();
         return {
@@ -117,7 +117,7 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
           // Where the gateway listens is sensitive on shared hosts: admins only.
           ...(admin && address ? { bind: address } : {}),
           methods: state.methods().length,
-          ...Object.assign({}, ...state.sections()),
+          ...Object.assign({}, ...await state.sections()),
         };
       },
     }),

@@ -49,6 +49,7 @@ export interface ProviderRegistryOptions {
 export class ProviderRegistry {
   readonly #providers = new Map<string, ModelProvider>();
   readonly #catalog: CatalogModel[] = [];
+  readonly #missingKey = new Set<string>();
 
   /**
    * Builds providers from a `models` config section (invalid sections are logged and ignored) plus the local
@@ -75,6 +76,8 @@ export class ProviderRegistry {
       };
       const api = config.api ?? "openai-completions";
       if (api === "anthropic-messages") {
+        // OpenAI-compatible servers may need no key (local ones); Anthropic always does.
+        if (!common.apiKey) this.#missingKey.add(id);
         this.#providers.set(
           id,
           new AnthropicProvider({ ...common, baseUrl: config.baseUrl, maxTokens: config.maxTokens }),
@@ -95,12 +98,20 @@ export class ProviderRegistry {
       }
       for (const model of models) this.#catalog.push({ ...model, provider: id });
     }
-    for (const [id, provider] of Object.entries(options.providers ?? {})) this.#providers.set(id, provider);
+    for (const [id, provider] of Object.entries(options.providers ?? {})) {
+      this.#providers.set(id, provider);
+      this.#missingKey.delete(id);
+    }
   }
 
   /** Returns the provider with this id, or `undefined`. */
   get(id: string): ModelProvider | undefined {
     return this.#providers.get(id);
+  }
+
+  /** Whether provider `id` needs an API key and none resolved (its models cannot answer). */
+  missingKey(id: string): boolean {
+    return this.#missingKey.has(id);
   }
 
   /** Provider ids, the built-in local one included. */

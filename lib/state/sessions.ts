@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ToolCall } from "../providers/types.ts";
+import type { ToolCall, Usage } from "../providers/types.ts";
 
 /** How a session's last run ended. */
 export type RunEndState = "done" | "failed" | "killed" | "timeout";
@@ -178,8 +178,12 @@ export interface TranscriptEntry {
   toolCallId?: string;
   /** The run that wrote the line. */
   runId?: string;
-  /** Set on assistant lines of runs that did not finish normally. */
+  /** On assistant lines: why the model stopped (`stop`, `length`, `toolUse`), or `aborted` / `error`. */
   stopReason?: string;
+  /** On assistant lines: the model that wrote it, as `provider/model`. */
+  model?: string;
+  /** On assistant lines: the reply's token counts, when the provider reported them. */
+  usage?: Usage;
 }
 
 /** Which transcript: the agent owns the folder, the session id names the file. */

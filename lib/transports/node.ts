@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { networkInterfaces } from "node:os";
+import process from "node:process";
 import { createServer as createTlsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -192,6 +193,10 @@ export function nodeTransport(): Transport {
     name: "node",
     interfaceAddresses: () =>
       Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+    cpuUsageMicros: () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       // Until a socket's handlers exist (and with them its live limit), frames get the pre-auth cap.
       const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES });

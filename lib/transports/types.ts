@@ -78,6 +78,8 @@ export interface Transport {
    * from the proxy but come from the gateway's own machine. Throws when they cannot be listed.
    */
   interfaceAddresses?(): string[];
+  /** CPU time this process has used so far (user + system), in µs; `health.eventLoop` needs it. */
+  cpuUsageMicros?(): number;
 }
 
 /** The error every transport raises when the port is taken, with the wording operators search for. */

@@ -241,7 +241,13 @@ export class Connection implements SocketHandlers {
       }
       const shape = toErrorShape(error);
       this.wire.send(errorFrame(id, shape));
-      this.close(CloseCode.policyViolation, closeReasonFor(shape));
+      // The reference closes a protocol range it cannot speak as a protocol error (1002); every other
+      // refused connect as a policy violation (1008).
+      const mismatch = shape.details?.code === "PROTOCOL_MISMATCH";
+      this.close(
+        mismatch ? CloseCode.protocolError : CloseCode.policyViolation,
+        mismatch ? "protocol mismatch" : closeReasonFor(shape),
+      );
       return;
     }
     if (this.isClosed) return;

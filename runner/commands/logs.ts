@@ -7,7 +7,7 @@
  */
 import type { GatewayConnection } from "../../lib/client/connection.ts";
 import type { LogsTailResult } from "../../lib/log/tail.ts";
-import { formatPretty, type LogRecord } from "../../lib/log/logger.ts";
+import { formatPretty, readLogLine } from "../../lib/log/logger.ts";
 import type { CliContext, RunnerCommand } from "../command.ts";
 import { intFlag } from "../cli/args.ts";
 import { defineCommand } from "../cli/define-command.ts";
@@ -27,12 +27,8 @@ function printLines(ctx: CliContext, lines: string[], json: boolean, utc: boolea
       ctx.output.out(JSON.stringify({ type: "log", line }));
       continue;
     }
-    try {
-      const record = JSON.parse(line) as LogRecord;
-      ctx.output.out(formatPretty({ ...record, time: displayTime(record.time, utc) }));
-    } catch {
-      ctx.output.out(line);
-    }
+    const record = readLogLine(line);
+    ctx.output.out(record ? formatPretty({ ...record, time: displayTime(record.time, utc) }) : line);
   }
 }
 

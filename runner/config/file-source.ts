@@ -65,6 +65,7 @@ export function fileConfigSource(path: string, options: FileSourceOptions): File
         origin: configPath,
         exists: true,
         hash: await sha256Hex(text),
+        includedPaths: [...included].filter((file) => file !== configPath),
         warnings: missing.map((m) => `\${${m.name}} at ${m.path} is not set; the value is left unresolved`),
       };
     },

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "../cli/paths.ts";
-import { levelEnabled, type LogLevel, type LogRecord, type LogSink } from "../../lib/log/logger.ts";
+import { levelEnabled, type LogLevel, logLine, type LogRecord, type LogSink } from "../../lib/log/logger.ts";
 
 /** OpenClaw's default `logging.maxFileBytes`. */
 export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -60,8 +60,7 @@ export class JsonlFileSink implements LogSink {
   writeBatch(records: LogRecord[]): void {
     const { level } = this.options;
     if (level === "silent") return;
-    const text = records.filter((r) => levelEnabled(r.level, level)).map((r) => JSON.stringify(r) + "\n")
-      .join("");
+    const text = records.filter((r) => levelEnabled(r.level, level)).map((r) => logLine(r) + "\n").join("");
     if (!text) return;
     const bytes = this.#encoder.encode(text);
     try {

@@ -29,13 +29,18 @@ export class ResponseObjects {
     return { id, object: "response", created_at: createdAt, status, model, output, usage: usageBody(usage) };
   }
 
-  /** The assistant message item; empty content while in progress with no text yet. */
-  messageItem(text: string, status: string) {
+  /**
+   * The assistant message item; empty content while in progress with no text yet. A finished item says
+   * its `phase` as the reference does: text that comes with tool calls is `commentary`, else the
+   * `final_answer`.
+   */
+  messageItem(text: string, status: string, toolCalls = 0) {
     return {
       type: "message",
       id: this.identity.messageId,
       role: "assistant",
       content: status === "completed" || text ? [{ type: "output_text", text, annotations: [] }] : [],
+      ...(status === "completed" ? { phase: toolCalls ? "commentary" : "final_answer" } : {}),
       status,
     };
   }
@@ -43,7 +48,9 @@ export class ResponseObjects {
   /** The output of a finished turn: the message (unless only tool calls came back), then the calls. */
   outputItems(result: ChatResult) {
     return [
-      ...(result.text || !result.toolCalls.length ? [this.messageItem(result.text, "completed")] : []),
+      ...(result.text || !result.toolCalls.length
+        ? [this.messageItem(result.text, "completed", result.toolCalls.length)]
+        : []),
       ...result.toolCalls.map((call) => ({
         ...functionCallItem(call),
         arguments: call.arguments,
@@ -67,7 +74,8 @@ export function functionCallItem(call: ChatResult["toolCalls"][number]) {
 function usageBody(usage: Usage | undefined) {
   return {
     input_tokens: usage?.inputTokens ?? 0,
-    input_tokens_details: { cached_tokens: 0 },
+    // No provider here reports prompt-cache reads or writes; the reference sends 0 for both then.
+    input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
     output_tokens: usage?.outputTokens ?? 0,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage?.totalTokens ?? 0,

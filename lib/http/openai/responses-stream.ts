@@ -54,10 +54,13 @@ function emitCompleted(
     ...part,
     part: { type: "output_text", text: result.text, annotations: [] },
   });
-  emit("response.output_item.done", { output_index: 0, item: objects.messageItem(result.text, "completed") });
+  emit("response.output_item.done", {
+    output_index: 0,
+    item: objects.messageItem(result.text, "completed", result.toolCalls.length),
+  });
   result.toolCalls.forEach((call, i) => emitToolCall(emit, call, i + 1));
   const output = [
-    objects.messageItem(result.text, "completed"),
+    objects.messageItem(result.text, "completed", result.toolCalls.length),
     ...objects.outputItems(result).filter((o) => o.type !== "message"),
   ];
   emit("response.completed", { response: objects.envelope("completed", output, result.usage) });

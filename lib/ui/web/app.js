@@ -311,7 +311,8 @@ function logRow(line) {
     summary.textContent = line;
     return row;
   }
-  const { time, level, subsystem, msg, ...fields } = record;
+  // `message` repeats `msg` for the reference's log reader.
+  const { time, level, subsystem, msg, message, ...fields } = record;
   row.dataset.level = LEVELS.includes(level) ? level : "info";
   const part = (cls, text) =>
     Object.assign(document.createElement("span"), { className: cls, textContent: text });
@@ -319,7 +320,7 @@ function logRow(line) {
     part("time", `${typeof time === "string" ? time.slice(11, 23) : ""} `),
     part("level", String(level ?? "").toUpperCase()),
     part("subsystem", subsystem ? `[${subsystem}] ` : ""),
-    part("msg", String(msg ?? "")),
+    part("msg", String(msg ?? message ?? "")),
   );
   if (Object.keys(fields).length) {
     summary.append(part("more", " …"));

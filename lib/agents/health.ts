@@ -1,0 +1,119 @@
+/**
+ * What the agents feature adds to the gateway's reports, in the reference's shapes: the health snapshot's
+ * `defaultAgentId`, `agents` and `sessions`; the `sessions` summary of `status`; and
+ * `hello-ok.snapshot.sessionDefaults`.
+ *
+ * @module
+ */
+import type { SessionEntry } from "../state/sessions.ts";
+import type { AgentCatalog } from "./catalog.ts";
+import { splitModelRef } from "./rows.ts";
+import { mainSessionKey } from "./session-keys.ts";
+
+/** How many recent sessions a summary lists, as the reference does. */
+const RECENT_SESSIONS = 5;
+
+/**
+ * Where sessions live, as summaries name it: they are in the gateway's stores bundle (JSONL files,
+ * Redis or memory), not in one file per agent as the reference keeps them.
+ */
+export const SESSIONS_LOCATION = "(gateway stores)";
+
+/** One agent's sessions, or the default agent's: how many and the most recently updated. */
+export interface SessionsSummary {
+  path: string;
+  count: number;
+  recent: { key: string; updatedAt: number | null; age: number | null }[];
+}
+
+/** The sessions updated last, newest first. */
+function newest(sessions: readonly SessionEntry[]): SessionEntry[] {
+  return [...sessions].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, RECENT_SESSIONS);
+}
+
+function recentRow(entry: SessionEntry, now: number) {
+  return {
+    key: entry.key,
+    updatedAt: entry.updatedAt || null,
+    age: entry.updatedAt ? Math.max(0, now - entry.updatedAt) : null,
+  };
+}
+
+function summarize(sessions: readonly SessionEntry[], now: number): SessionsSummary {
+  return {
+    path: SESSIONS_LOCATION,
+    count: sessions.length,
+    recent: newest(sessions).map((entry) => recentRow(entry, now)),
+  };
+}
+
+/**
+ * The heartbeat block of a health row. This gateway has no heartbeat runner: every agent reports the
+ * reference's disabled state (the runner, once there, reports its own).
+ */
+function heartbeatOff() {
+  return { enabled: false, every: "disabled", everyMs: null, prompt: "", target: "owner", ackMaxChars: 300 };
+}
+
+/** The health snapshot's agent keys: the default agent, one row per agent, the default agent's sessions. */
+export function agentsHealth(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
+  const agents = catalog.agents.map((agent) => ({
+    agentId: agent.id,
+    ...(agent.name !== agent.id ? { name: agent.name } : {}),
+    isDefault: agent.id === catalog.defaultAgentId,
+    heartbeat: heartbeatOff(),
+    sessions: summarize(sessions.filter((s) => s.agentId === agent.id), now),
+  }));
+  const main = agents.find((agent) => agent.isDefault)!;
+  return { defaultAgentId: catalog.defaultAgentId, agents, sessions: main.sessions };
+}
+
+/** A `status` session row: the health row with the session's agent, kind, id and model id. */
+function statusRow(entry: SessionEntry, now: number) {
+  return {
+    agentId: entry.agentId,
+    ...recentRow(entry, now),
+    kind: "direct",
+    sessionId: entry.sessionId,
+    ...(entry.model ? { model: splitModelRef(entry.model).model } : {}),
+  };
+}
+
+/** `status`'s summary of `sessions`: how many and the most recent, with their rows. */
+function statusSummary(sessions: readonly SessionEntry[], now: number) {
+  return { count: sessions.length, recent: newest(sessions).map((entry) => statusRow(entry, now)) };
+}
+
+/**
+ * The `sessions` block of `status`: every session and each agent's, with the default model (its id, as
+ * the reference names it).
+ */
+export function statusSessions(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
+  return {
+    paths: [SESSIONS_LOCATION],
+    ...statusSummary(sessions, now),
+    defaults: { model: splitModelRef(catalog.get().model).model },
+    byAgent: catalog.agents.map((agent) => ({
+      agentId: agent.id,
+      path: SESSIONS_LOCATION,
+      ...statusSummary(sessions.filter((s) => s.agentId === agent.id), now),
+    })),
+  };
+}
+
+/**
+ * `hello-ok.snapshot.sessionDefaults`. A default agent always resolves here (the entry marked `default`,
+ * `main`, or the first), so no client has to pick one: `sole` when that is unambiguous, else `legacy`.
+ */
+export function sessionDefaults(catalog: AgentCatalog) {
+  const agent = catalog.get();
+  return {
+    defaultAgentId: agent.id,
+    modelConfigured: agent.modelConfigured,
+    ownership: catalog.defaultMarked ? "sole" : "legacy",
+    selectionRequired: false,
+    mainKey: "main",
+    mainSessionKey: mainSessionKey(agent.id),
+    scope: "per-sender",
+  };
+}
