@@ -119,7 +119,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         };
       });
       context.addHealthSection(async () =>
-        agentsHealth(runtime!.agents(), await runtime!.listSessions(), context.now())
+        agentsHealth(context.config(), runtime!.agents(), await runtime!.listSessions(), context.now())
       );
       context.addHelloSnapshotSection(() => ({ sessionDefaults: sessionDefaults(runtime!.agents()) }));
       const running = runtime;

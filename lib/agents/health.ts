@@ -5,8 +5,10 @@
  *
  * @module
  */
+import type { GatewayConfig } from "../config/schema.ts";
 import type { SessionEntry } from "../state/sessions.ts";
 import type { AgentCatalog } from "./catalog.ts";
+import { heartbeatSummary } from "./heartbeat-config.ts";
 import { splitModelRef } from "./rows.ts";
 import { mainSessionKey } from "./session-keys.ts";
 
@@ -48,20 +50,20 @@ function summarize(sessions: readonly SessionEntry[], now: number): SessionsSumm
 }
 
 /**
- * The heartbeat block of a health row. This gateway has no heartbeat runner: every agent reports the
- * reference's disabled state (the runner, once there, reports its own).
+ * The health snapshot's agent keys: the default agent, one row per agent (with its heartbeat as `config`
+ * plans it), the default agent's sessions.
  */
-function heartbeatOff() {
-  return { enabled: false, every: "disabled", everyMs: null, prompt: "", target: "owner", ackMaxChars: 300 };
-}
-
-/** The health snapshot's agent keys: the default agent, one row per agent, the default agent's sessions. */
-export function agentsHealth(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
+export function agentsHealth(
+  config: GatewayConfig,
+  catalog: AgentCatalog,
+  sessions: readonly SessionEntry[],
+  now: number,
+) {
   const agents = catalog.agents.map((agent) => ({
     agentId: agent.id,
     ...(agent.name !== agent.id ? { name: agent.name } : {}),
     isDefault: agent.id === catalog.defaultAgentId,
-    heartbeat: heartbeatOff(),
+    heartbeat: heartbeatSummary(config, catalog, agent.id),
     sessions: summarize(sessions.filter((s) => s.agentId === agent.id), now),
   }));
   const main = agents.find((agent) => agent.isDefault)!;
