@@ -180,7 +180,12 @@ export {
   type ResponseSession,
   type ResponseSessionStore,
 } from "./lib/state/response-sessions.ts";
-export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
+export {
+  MemoryPresenceStore,
+  type PresenceEntry,
+  type PresenceStore,
+  type PresenceWriteOptions,
+} from "./lib/state/presence.ts";
 export { MemoryNodeStore, NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "./lib/state/nodes.ts";
 export {
   IDEMPOTENCY_TTL_MS,

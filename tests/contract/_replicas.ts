@@ -71,7 +71,7 @@ function slowPresence(
     new Promise<T>((resolve, reject) => setTimeout(() => op().then(resolve, reject), delay));
   return {
     upsert: (key, entry, options) => after(ms.upsert, () => inner.upsert(key, entry, options)),
-    remove: (key) => after(ms.remove, () => inner.remove(key)),
+    remove: (key, owner) => after(ms.remove, () => inner.remove(key, owner)),
     list: (now) => after(ms.list, () => inner.list(now)),
   };
 }
@@ -142,6 +142,42 @@ export function replicasContract(
         const res = await watcher.request("system-presence");
         return !JSON.stringify(res.payload).includes('"instanceId":"on-one"');
       }, "the row to go");
+      return [one, two];
+    },
+  );
+
+  test(
+    "a device that moved to the other replica keeps its row when its old socket closes late",
+    async (a, b) => {
+      const [one, two] = [await replica(a), await replica(b)];
+      await a.devices.save({
+        deviceId: "MOVER1",
+        publicKey: "pk",
+        role: "operator",
+        scopes: ["operator.read"],
+        token: "device-token-mover-0123456789",
+        approvedAt: 1,
+      });
+      const asDevice = (instanceId: string) =>
+        connectParams({
+          auth: { token: "device-token-mover-0123456789" },
+          scopes: ["operator.read"],
+          client: { id: "ui", version: "1", platform: "linux", mode: "ui", instanceId },
+        });
+      const rowOf = async () =>
+        (await two.state.presence()).find((row) => row.deviceId === "MOVER1")?.instanceId;
+      const old = await client(one, asDevice("first-socket"));
+      await until(async () => await rowOf() === "first-socket", "the first socket's row");
+      await client(two, asDevice("second-socket"));
+      await until(async () => await rowOf() === "second-socket", "the second socket's row");
+      old.socket.close();
+      // A refused removal announces nothing: give the close time to be handled.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(
+        await rowOf(),
+        "second-socket",
+        "the old socket's close removed the row it no longer owns",
+      );
       return [one, two];
     },
   );
@@ -259,7 +295,7 @@ export function replicasContract(
     let waiting = 0;
     const gated: PresenceStore = {
       upsert: (key, entry, options) => a.presence.upsert(key, entry, options),
-      remove: (key) => a.presence.remove(key),
+      remove: (key, owner) => a.presence.remove(key, owner),
       async list(now) {
         if (gate) {
           waiting++;
