@@ -8,7 +8,7 @@ import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
 import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
-import { idempotencyContract } from "./contract/_idempotency.ts";
+import { idempotencyCapContract, idempotencyContract } from "./contract/_idempotency.ts";
 import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
 import { replicasContract } from "./contract/_replicas.ts";
@@ -18,6 +18,10 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
+idempotencyCapContract(
+  "memory",
+  (clock, maxEntries) => Promise.resolve(new MemoryIdempotencyStore(clock.now, undefined, maxEntries)),
+);
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
 nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));

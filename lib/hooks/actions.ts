@@ -31,7 +31,7 @@ export interface HookActionsOptions {
   channels?: ChannelsModule;
   logger: Logger;
   now(): number;
-  /** Where answered keyed deliveries are kept (the gateway's shared store; keys are prefixed `hook:`). */
+  /** Where answered keyed deliveries are kept (the gateway's shared store, in the `hook` namespace). */
   idempotency: IdempotencyStore;
 }
 
@@ -61,9 +61,10 @@ export class HookActions {
     // One hook token is one caller, so a retry may differ in detail (a dropped field) and still be the
     // same delivery: the key alone, scoped by route and agent, decides.
     const body = idempotencyKey
-      // Prefixed so a key sent here can never name a record a method call keeps in the same store.
+      // A namespace of its own: a key sent here never names, nor by flooding evicts, a method call's record.
       ? await this.options.idempotency.run(
-        `hook:${JSON.stringify([route, agentId, idempotencyKey])}`,
+        "hook",
+        JSON.stringify([route, agentId, idempotencyKey]),
         "",
         start,
       )
