@@ -48,7 +48,10 @@ Deno.test("a flood of keyed hook deliveries never evicts a keyed method call's o
   const turns = { n: 0 };
   const calls = { n: 0 };
   const gateway = createGateway({
-    config: { gateway: { auth: { mode: "token", token: TOKEN } }, hooks: { enabled: true, token: HOOK_TOKEN } },
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      hooks: { enabled: true, token: HOOK_TOKEN },
+    },
     stores: { idempotency: new MemoryIdempotencyStore(() => Date.now(), undefined, cap) },
     modules: [hooksModule({ turns: countingTurns(turns) }), countingModule(calls)],
   });
@@ -63,7 +66,11 @@ Deno.test("a flood of keyed hook deliveries never evicts a keyed method call's o
     const first = await (await postHook(gateway, { message: "hi", idempotencyKey: "hook-1" })).json();
     for (let i = 0; i < cap * 3; i++) await gateway.call("test.count", { idempotencyKey: `flood-${i}` });
     const retried = await (await postHook(gateway, { message: "hi", idempotencyKey: "hook-1" })).json();
-    assert.deepEqual(retried, first, "the hook's retry started a new run: the method flood evicted its outcome");
+    assert.deepEqual(
+      retried,
+      first,
+      "the hook's retry started a new run: the method flood evicted its outcome",
+    );
   } finally {
     await gateway.stop();
   }
