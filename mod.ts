@@ -188,6 +188,11 @@ export {
 } from "./lib/state/presence.ts";
 export { MemoryNodeStore, NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "./lib/state/nodes.ts";
 export {
+  MemorySystemEventStore,
+  SYSTEM_EVENTS_CAP,
+  type SystemEventStore,
+} from "./lib/state/system-events.ts";
+export {
   IDEMPOTENCY_TTL_MS,
   IdempotencyConflict,
   type IdempotencyStore,

@@ -158,7 +158,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "http/",
     "type:log/",
     "type:metrics/",
-    "type:state/",
+    "state/",
     "type:types.ts",
   ],
   "gateway/": [

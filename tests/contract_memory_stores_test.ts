@@ -14,6 +14,8 @@ import { presenceContract } from "./contract/_presence.ts";
 import { replicasContract } from "./contract/_replicas.ts";
 import { rateLimitContract } from "./contract/_rate_limit.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
+import { systemEventsContract } from "./contract/_system_events.ts";
+import { MemorySystemEventStore } from "../lib/state/system-events.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
@@ -25,6 +27,7 @@ idempotencyCapContract(
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
 nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));
+systemEventsContract("memory", () => Promise.resolve(new MemorySystemEventStore()));
 
 // The bundle's defaults are the same implementations, wired to the clock they are given.
 idempotencyContract(

@@ -18,6 +18,7 @@ import { runsContract } from "./contract/_runs.ts";
 import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
+import { systemEventsContract } from "./contract/_system_events.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
@@ -75,6 +76,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   transcriptsContract("redis", async () => (await bundle()).transcripts);
   runsContract("redis", async (now) => (await onClock(now)).runs);
   nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
+  systemEventsContract("redis", async () => (await bundle()).systemEvents);
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);

@@ -22,6 +22,7 @@ import {
   type TranscriptStore,
 } from "./sessions.ts";
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
+import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
@@ -49,6 +50,8 @@ export interface GatewayStores {
   responseSessions: ResponseSessionStore;
   /** Connected nodes (`role: "node"` clients), whichever replica holds their socket. */
   nodes: NodeStore;
+  /** System events waiting for a session's next turn (hook wakes with `next-heartbeat`). */
+  systemEvents: SystemEventStore;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -98,6 +101,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     ),
     responseSessions: new MemoryResponseSessionStore(now),
     nodes: new MemoryNodeStore(now),
+    systemEvents: new MemorySystemEventStore(),
   };
 }
 

@@ -34,6 +34,7 @@ function countingTurns(runs: { n: number }): AgentTurns {
     }),
     hasAgent: (id) => id === "main",
     defaultAgentId: () => "main",
+    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
   };
 }
 
