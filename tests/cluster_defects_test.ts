@@ -1,19 +1,27 @@
 // Cross-replica defects, each proved at the gateway: keyed hook deliveries and keyed method calls keep
-// separate caps; a `next-heartbeat` wake accepted by one replica reaches the heartbeat another runs.
+// separate caps; a `next-heartbeat` wake accepted by one replica reaches the heartbeat another runs; a
+// gateway that stops leaves no listener on a bus the embedder shares.
 import assert from "node:assert/strict";
 import type { AgentTurns } from "../lib/channels/turns.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import {
   agentsModule,
+  type BusEvent,
+  channelsModule,
   type ChatRequest,
   createGateway,
+  type EventBus,
   type Gateway,
   type GatewayModule,
+  InProcessEventBus,
   memoryStores,
+  metricsModule,
   type ModelProvider,
+  nodesModule,
+  toolsModule,
 } from "../mod.ts";
-import { startGateway, TOKEN } from "./_helpers.ts";
+import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 
 const HOOK_TOKEN = "hook-token-0123456789";
 
@@ -147,4 +155,86 @@ Deno.test("a next-heartbeat wake accepted by either replica is taken by the hear
     await a.stop();
     await b.stop();
   }
+});
+
+/** A shared bus that counts its listeners. */
+function countingBus(): EventBus & { listeners(): number } {
+  const inner = new InProcessEventBus();
+  let listeners = 0;
+  return {
+    publish: (event: BusEvent) => inner.publish(event),
+    subscribe(listener) {
+      const unsubscribe = inner.subscribe(listener);
+      listeners++;
+      let done = false;
+      return () => {
+        if (!done) listeners--;
+        done = true;
+        unsubscribe();
+      };
+    },
+    close: () => inner.close(),
+    listeners: () => listeners,
+  };
+}
+
+Deno.test("gateways started and stopped over one long-lived bus leave no listener on it", async () => {
+  const bus = countingBus();
+  for (let i = 0; i < 3; i++) {
+    const agents = agentsModule();
+    const tools = toolsModule({ agents });
+    const gateway = await startGateway({
+      stores: { bus },
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        agents: { defaults: { heartbeat: { every: "1h", target: "none" } } },
+        hooks: { enabled: true, token: HOOK_TOKEN },
+      },
+      modules: [
+        agents,
+        tools,
+        nodesModule({ tools }),
+        hooksModule({ agents }),
+        channelsModule({ agents }),
+        metricsModule({ agents }),
+      ],
+    });
+    assert.ok(bus.listeners() > 0);
+    // Events reach a socket through the fan-out, and a wait holds a listener only while it waits.
+    const watcher = await client(gateway, connectParams({ scopes: ["operator.read", "operator.write"] }));
+    bus.publish({ event: "test.ping", payload: { i } });
+    await watcher.socket.waitFor((frame) => frame.event === "test.ping");
+    await gateway.call("agent.wait", { runId: "no-such-run", timeoutMs: 10 });
+    await gateway.stop();
+    assert.equal(bus.listeners(), 0, `gateway ${i} left listeners on the shared bus`);
+  }
+  await bus.close();
+});
+
+Deno.test("a restarted gateway delivers events to its sockets again, and a failed start leaves no listener", async () => {
+  const bus = countingBus();
+  const gateway = createGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+    stores: { bus },
+  });
+  for (let round = 0; round < 2; round++) {
+    await gateway.start();
+    const watcher = await client(gateway);
+    bus.publish({ event: "test.ping", payload: { round } });
+    assert.deepEqual((await watcher.socket.waitFor((f) => f.event === "test.ping")).payload, { round });
+    await gateway.stop();
+    assert.equal(bus.listeners(), 0);
+  }
+  // Module setup ran (the fan-out subscribed), then writing the own presence row failed.
+  const presence = memoryStores().presence;
+  const refused = createGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+    stores: {
+      bus,
+      presence: { ...presence, upsert: () => Promise.reject(new Error("presence store down")) },
+    },
+  });
+  await assert.rejects(refused.start(), /presence store down/);
+  assert.equal(bus.listeners(), 0);
+  await bus.close();
 });

@@ -16,6 +16,7 @@ import type { BusEvent } from "../types.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
+import type { BusSubscription } from "./fan-out.ts";
 import type { PresenceRows } from "./presence.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./types.ts";
 
@@ -36,12 +37,14 @@ export interface LifecycleParts {
   tickIntervalMs: number;
   /** Sends an event to this process's sockets without the bus (`tick` never crosses a shared bus). */
   deliver(event: BusEvent): void;
+  /** The fan-out's hold on the bus (taken by `setup`), given back when the gateway stops. */
+  fanOutSubscription: BusSubscription;
 }
 
 /** Creates `start` and `stop`; `options` says how and where to listen and how long to drain. */
 export function createLifecycle(
   core: GatewayCore,
-  { handler, setup, presenceRows, drain, tickIntervalMs, deliver }: LifecycleParts,
+  { handler, setup, presenceRows, drain, tickIntervalMs, deliver, fanOutSubscription }: LifecycleParts,
   options: Pick<GatewayOptions, "transport" | "hostname" | "port" | "limits" | "timing">,
 ): Pick<Gateway, "start" | "stop"> {
   const { state, now, logger, connections, extensions: { stopHooks } } = core;
@@ -79,6 +82,7 @@ export function createLifecycle(
       // A start that failed after listening (a store that is down) must not leave the port served.
       await state.server?.close().catch(() => {});
       state.server = undefined;
+      fanOutSubscription.unsubscribe();
       state.phase = "stopped";
       throw error;
     }
@@ -125,6 +129,7 @@ export function createLifecycle(
         }
       }
       await presenceRows.removeSelf();
+      fanOutSubscription.unsubscribe();
       state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },
