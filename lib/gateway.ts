@@ -47,7 +47,7 @@ export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from ".
  */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, logger, secrets, bus, connections } = core;
+  const { state, now, logger, secrets, stores: { bus }, connections } = core;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);

@@ -1,9 +1,10 @@
 // Cross-replica defects, each proved at the gateway: keyed hook deliveries and keyed method calls keep
 // separate caps; a `next-heartbeat` wake accepted by one replica reaches the heartbeat another runs; a
-// gateway that stops leaves no listener on a bus the embedder shares.
+// gateway that stops leaves no listener on a bus the embedder shares; the bus has one home, `stores.bus`.
 import assert from "node:assert/strict";
 import type { AgentTurns } from "../lib/channels/turns.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
+import { createCore } from "../lib/gateway/core.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import {
   agentsModule,
@@ -237,4 +238,20 @@ Deno.test("a restarted gateway delivers events to its sockets again, and a faile
   await assert.rejects(refused.start(), /presence store down/);
   assert.equal(bus.listeners(), 0);
   await bus.close();
+});
+
+Deno.test("the bus has one home, stores.bus: the core keeps no copy; gateway.bus and context.bus are it", async () => {
+  const core = createCore({});
+  // @ts-expect-error the core has no second path to the bus
+  assert.equal(core.bus, undefined);
+  const stores = memoryStores();
+  let seen: EventBus | undefined;
+  const gateway = createGateway({
+    stores,
+    modules: [{ name: "peek", setup: (ctx) => void (seen = ctx.bus) }],
+  });
+  await gateway.call("health");
+  assert.equal(gateway.bus, stores.bus);
+  assert.equal(seen, stores.bus);
+  await stores.bus.close();
 });

@@ -30,9 +30,9 @@ export interface PresenceRows {
 
 /** Creates the presence rows over the presence store; `options.host` describes this machine for the own row. */
 export function createPresenceRows(
-  { bus, now, stores, noteVersions, logger, selfId }: Pick<
+  { now, stores, noteVersions, logger, selfId }: Pick<
     GatewayCore,
-    "bus" | "now" | "stores" | "noteVersions" | "logger" | "selfId"
+    "now" | "stores" | "noteVersions" | "logger" | "selfId"
   >,
   options: Pick<GatewayOptions, "host">,
 ): PresenceRows {
@@ -65,7 +65,7 @@ export function createPresenceRows(
     presenceChanges = presenceChanges.then(async () => {
       if ((await change()) === false) return;
       const { presence: version } = noteVersions(await stores.stateVersions.bump("presence"));
-      bus.publish({
+      stores.bus.publish({
         event: "presence",
         payload: { presence: await presence.list(now()) },
         stateVersion: { presence: version },
