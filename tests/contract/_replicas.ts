@@ -250,6 +250,27 @@ export function replicasContract(
     return [one, two, three];
   });
 
+  test(
+    "a next-heartbeat wake accepted by one replica waits in the shared queue for any replica's turn",
+    async (a, b) => {
+      const runs = { n: 0 };
+      const one = await replica(a, [hooksModule({ turns: countingTurns(runs) })]);
+      const response = await one.fetch(
+        new Request("http://gw/hooks/wake", {
+          method: "POST",
+          headers: { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ text: "disk almost full", mode: "next-heartbeat" }),
+        }),
+      );
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.equal(runs.n, 0, "nothing runs until the session's next turn");
+      assert.deepEqual(await b.systemEvents.take("agent:main:main"), ["disk almost full"]);
+      assert.deepEqual(await a.systemEvents.take("agent:main:main"), [], "taken once, for every replica");
+      return [one];
+    },
+  );
+
   test("a hooks token lockout earned on one replica holds on the other", async (a, b) => {
     const runs = { n: 0 };
     const hooks = () => hooksModule({ turns: countingTurns(runs) });
