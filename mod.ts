@@ -194,8 +194,18 @@ export {
   type ResponseSession,
   type ResponseSessionStore,
 } from "./lib/state/response-sessions.ts";
-export { MemoryPresenceStore, type PresenceEntry, type PresenceStore } from "./lib/state/presence.ts";
+export {
+  MemoryPresenceStore,
+  type PresenceEntry,
+  type PresenceStore,
+  type PresenceWriteOptions,
+} from "./lib/state/presence.ts";
 export { MemoryNodeStore, NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "./lib/state/nodes.ts";
+export {
+  MemorySystemEventStore,
+  SYSTEM_EVENTS_CAP,
+  type SystemEventStore,
+} from "./lib/state/system-events.ts";
 export {
   IDEMPOTENCY_TTL_MS,
   IdempotencyConflict,

@@ -6,7 +6,7 @@
 //
 // Prints a markdown table; never asserts timings.
 import "./_record.ts";
-import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
+import { jsonlStores } from "../lib/state/jsonl-stores.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { createGateway } from "../mod.ts";

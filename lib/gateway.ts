@@ -13,7 +13,7 @@ import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
-import { fanOut } from "./gateway/fan-out.ts";
+import { busSubscription, fanOut } from "./gateway/fan-out.ts";
 import { createServe } from "./gateway/http.ts";
 import { createEventLoopMonitor, eventLoopSection } from "./gateway/event-loop.ts";
 import { createLifecycle } from "./gateway/lifecycle.ts";
@@ -48,7 +48,7 @@ export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from ".
  */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const core = createCore(options);
-  const { state, now, logger, secrets, bus, connections } = core;
+  const { state, now, logger, secrets, stores: { bus }, connections } = core;
   const accessLog = createAccessLog(core);
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
@@ -69,9 +69,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     accessLog,
     tickIntervalMs,
   }, options);
-  // Subscribed before any module: connections get each event before module listeners run.
   const deliver = fanOut(connections, core, core.topics);
-  bus.subscribe(deliver);
+  // Subscribed before module setup (the first thing `start` and `call` run), so connections get each event
+  // before module listeners do; given back at stop, so a bus the embedder shares keeps none of it.
+  const fanOutSubscription = busSubscription(bus, deliver);
+  const setup = () => {
+    fanOutSubscription.subscribe();
+    return modules.setup();
+  };
   const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
   // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.
   core.httpAuth.check = context.authenticateHttp;
@@ -86,7 +91,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   const { start, stop } = createLifecycle(
     core,
-    { handler, setup: modules.setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop },
+    { handler, setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop, fanOutSubscription },
     options,
   );
   return {
@@ -102,7 +107,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     fetch: (request, info = { remoteAddress: "127.0.0.1" }) => Promise.resolve(serve(request, info)),
     updateConfig: (next, source = {}) => applyConfigUpdate(core, next, source),
     async call(method, params = {}, caller = INTERNAL_CALLER) {
-      await modules.setup();
+      await setup();
       return context.callMethod(method, params, caller);
     },
     state: {

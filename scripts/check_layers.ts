@@ -31,8 +31,8 @@ export interface Violation {
  */
 export const ADAPTERS: readonly string[] = [
   "lib/transports/",
-  "lib/agents/jsonl-stores.ts",
   "lib/state/json-docs-files.ts",
+  "lib/state/jsonl-stores.ts",
   "lib/state/node-store-files.ts",
   "lib/service/node-host.ts",
   "lib/ui/root-files.ts",
@@ -178,7 +178,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "http/",
     "type:log/",
     "type:metrics/",
-    "type:state/",
+    "state/",
     "type:types.ts",
   ],
   "gateway/": [

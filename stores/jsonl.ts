@@ -33,9 +33,9 @@
  *
  * @module
  */
-export { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/agents/jsonl-stores.ts";
+export { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/state/jsonl-stores.ts";
 export { fileJsonDocs } from "../lib/state/json-docs-files.ts";
 // The JSONL logic over any file system (the stores above are it on node:fs): a runtime with its own file
 // API passes a StoreFiles, as the runner does with Deno's.
-export { jsonlLogStores, JsonlSessionLog, JsonlTranscriptLog } from "../lib/agents/jsonl-logs.ts";
+export { jsonlLogStores, JsonlSessionLog, JsonlTranscriptLog } from "../lib/state/jsonl-logs.ts";
 export type { StoreFiles } from "../lib/state/store-files.ts";

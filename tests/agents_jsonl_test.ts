@@ -1,7 +1,7 @@
 // Durable sessions and transcripts: JSONL round trips, torn tails, and history surviving a restart.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
-import { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/agents/jsonl-stores.ts";
+import { JsonlSessionStore, jsonlStores, JsonlTranscriptStore } from "../lib/state/jsonl-stores.ts";
 import type { SessionEntry, TranscriptEntry } from "../lib/state/sessions.ts";
 import type { Frame } from "../mod.ts";
 import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";

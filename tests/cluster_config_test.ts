@@ -2,7 +2,7 @@
 // Redis, the stores the runner then hands each gateway, and two real runner processes sharing one Redis.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { JsonlSessionLog } from "../lib/agents/jsonl-logs.ts";
+import { JsonlSessionLog } from "../lib/state/jsonl-logs.ts";
 import { redactConfigValue } from "../lib/config/redaction.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";

@@ -4,7 +4,7 @@
 // transcript without gaps.
 import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
-import { JsonlSessionStore, JsonlTranscriptStore } from "../lib/agents/jsonl-stores.ts";
+import { JsonlSessionStore, JsonlTranscriptStore } from "../lib/state/jsonl-stores.ts";
 import { MemoryRunStore } from "../lib/state/runs.ts";
 import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
 import { MemorySessionStore, MemoryTranscriptStore } from "../lib/state/sessions.ts";

@@ -12,12 +12,14 @@ import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
-import { idempotencyContract } from "./contract/_idempotency.ts";
+import { idempotencyCapContract, idempotencyContract } from "./contract/_idempotency.ts";
 import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
 import { replicasContract } from "./contract/_replicas.ts";
 import { rateLimitContract } from "./contract/_rate_limit.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
+import { systemEventsContract } from "./contract/_system_events.ts";
+import { MemorySystemEventStore } from "../lib/state/system-events.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
@@ -25,9 +27,14 @@ execApprovalsContract("memory", () => Promise.resolve(new MemoryExecApprovalStor
 // The pairing document a gateway without a shared store keeps under its state dir.
 devicesContract("json document", () => Promise.resolve(new DocsDeviceStore(new MemoryJsonDocs())));
 idempotencyContract("memory", (clock) => Promise.resolve(new MemoryIdempotencyStore(clock.now)));
+idempotencyCapContract(
+  "memory",
+  (clock, maxEntries) => Promise.resolve(new MemoryIdempotencyStore(clock.now, undefined, maxEntries)),
+);
 rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(clock.now)));
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
 nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));
+systemEventsContract("memory", () => Promise.resolve(new MemorySystemEventStore()));
 
 // The bundle's defaults are the same implementations, wired to the clock they are given.
 idempotencyContract(

@@ -9,7 +9,7 @@ import { busContract } from "./contract/_bus.ts";
 import type { TestClock } from "./contract/_clock.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
-import { idempotencyContract } from "./contract/_idempotency.ts";
+import { idempotencyCapContract, idempotencyContract } from "./contract/_idempotency.ts";
 import { leasesContract } from "./contract/_leases.ts";
 import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
@@ -19,11 +19,14 @@ import { runsContract } from "./contract/_runs.ts";
 import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { transcriptsContract } from "./contract/_transcripts.ts";
+import { systemEventsContract } from "./contract/_system_events.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Frame } from "../lib/transports/memory.ts";
+import { RedisConnection } from "../lib/state/redis/connection.ts";
+import { RedisIdempotencyStore } from "../lib/state/redis/idempotency.ts";
 
 // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
 if (!REDIS_SERVER && !Deno.env.get("CI")) {
@@ -56,12 +59,26 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   devicesContract("redis", async () => (await bundle()).devices);
   execApprovalsContract("redis", async (clock) => (await bundle(clock)).execApprovals);
   idempotencyContract("redis", async (clock) => (await bundle(clock)).idempotency);
+  // A store with a small cap, on a connection of its own (the bundle's uses the default cap).
+  const rawClients: ReturnType<typeof createClient>[] = [];
+  Deno.test.afterEach(async () => {
+    for (const raw of rawClients.splice(0)) await raw.close();
+  });
+  idempotencyCapContract("redis", async (clock, maxEntries) => {
+    const raw = createClient({ url: server.url });
+    rawClients.push(raw);
+    await raw.connect();
+    const connection = new RedisConnection(raw, `test${++prefixes}:`, clock.now);
+    await connection.load(RedisIdempotencyStore.scripts);
+    return new RedisIdempotencyStore(connection, { maxEntries });
+  });
   rateLimitContract("redis", async (clock) => (await bundle(clock)).rateLimits);
   stateVersionContract("redis", async () => (await bundle()).stateVersions);
   sessionsContract("redis", async () => (await bundle()).sessions);
   transcriptsContract("redis", async () => (await bundle()).transcripts);
   runsContract("redis", async (now) => (await onClock(now)).runs);
   nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
+  systemEventsContract("redis", async () => (await bundle()).systemEvents);
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);
@@ -86,25 +103,25 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       await new Promise((r) => setTimeout(r, 60));
       return value;
     };
-    const first = a.idempotency.run("k", "fp", work({ from: "a" }));
+    const first = a.idempotency.run("ns", "k", "fp", work({ from: "a" }));
     await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(await b.idempotency.run("k", "fp", work({ from: "b" })), { from: "a" });
+    assert.deepEqual(await b.idempotency.run("ns", "k", "fp", work({ from: "b" })), { from: "a" });
     assert.deepEqual(await first, { from: "a" });
     assert.equal(runs, 1);
-    await assert.rejects(b.idempotency.run("k", "other", work(0)), /already used/);
+    await assert.rejects(b.idempotency.run("ns", "k", "other", work(0)), /already used/);
   });
 
   Deno.test("redis idempotency: when the first attempt fails, the waiting replica runs the work", async () => {
     const [a, b] = await pair();
-    const failing = a.idempotency.run("k", "fp", async () => {
+    const failing = a.idempotency.run("ns", "k", "fp", async () => {
       await new Promise((r) => setTimeout(r, 40));
       throw new Error("upstream down");
     });
     await new Promise((r) => setTimeout(r, 10));
-    const retried = b.idempotency.run("k", "fp", () => Promise.resolve("second try"));
+    const retried = b.idempotency.run("ns", "k", "fp", () => Promise.resolve("second try"));
     await assert.rejects(failing, /upstream down/);
     assert.equal(await retried, "second try");
-    assert.equal(await a.idempotency.run("k", "fp", () => Promise.resolve("third")), "second try");
+    assert.equal(await a.idempotency.run("ns", "k", "fp", () => Promise.resolve("third")), "second try");
   });
 
   Deno.test("redis bus: an event for connection ids reaches only the replica that published it", async () => {
@@ -133,7 +150,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     try {
       await stores.leases.acquire("session:x", "me", 60_000);
       await stores.rateLimits.hit("auth:203.0.113.9", { max: 3, windowMs: 60_000 });
-      await stores.idempotency.run("k", "fp", () => Promise.resolve(1));
+      await stores.idempotency.run("ns", "k", "fp", () => Promise.resolve(1));
       await stores.runs.put(
         { runId: "r", sessionKey: "s", agentId: "main", acceptedAt: 1, state: "queued" },
         60_000,
@@ -149,7 +166,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       const expiring = [
         "lease:session:x",
         "rate:auth:203.0.113.9:hits",
-        "idempotency:k",
+        "idempotency:ns:k",
         "run:r",
         "runs-of:s",
       ]
@@ -159,6 +176,9 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
         assert.ok(ttl > 0 && ttl <= 60_000 * 10, `${name} expires (PTTL ${ttl})`);
       }
       assert.equal(await raw.pTTL(`${keyPrefix}transcript:["main","s"]`), -1, "a transcript is kept");
+      // A namespace's order outlives its records by a claim's life (15 s), then goes with it.
+      const order = await raw.pTTL(`${keyPrefix}idempotency-order:ns`);
+      assert.ok(order > 60_000 * 10 && order <= 60_000 * 10 + 15_000, `the order expires (PTTL ${order})`);
     } finally {
       await raw.close();
       await stores.close();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
-import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
+import { jsonlStores } from "../lib/state/jsonl-stores.ts";
 import { GatewaySupervisor } from "../runner/gateway/supervisor.ts";
 import { fileConfigSource } from "../runner/config/file-source.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";

@@ -315,10 +315,14 @@ Deno.test("hooks idempotency: records expire after the TTL (ten minutes)", async
 Deno.test("core idempotency store: at most maxEntries records, the oldest go first", async () => {
   const store = new MemoryIdempotencyStore(() => 0, 60_000, 3);
   let runs = 0;
-  for (let i = 0; i < 10; i++) await store.run(`k${i}`, "same", () => Promise.resolve(++runs));
+  for (let i = 0; i < 10; i++) await store.run("ns", `k${i}`, "same", () => Promise.resolve(++runs));
   assert.equal(store.size, 3);
-  assert.equal(await store.run("k9", "same", () => Promise.resolve(-1)), 10, "recent keys are remembered");
-  assert.equal(await store.run("k0", "same", () => Promise.resolve(-1)), -1, "the oldest was dropped");
+  assert.equal(
+    await store.run("ns", "k9", "same", () => Promise.resolve(-1)),
+    10,
+    "recent keys are remembered",
+  );
+  assert.equal(await store.run("ns", "k0", "same", () => Promise.resolve(-1)), -1, "the oldest was dropped");
 });
 
 // --- Hooks and channels: where replies go and what their runs can read ---

@@ -164,7 +164,7 @@ Deno.test("memory: the idempotency store keeps at most its cap, dropping the old
   const store = new MemoryIdempotencyStore(() => 0, 60_000, 3);
   let runs = 0;
   const work = () => Promise.resolve(++runs);
-  for (const key of ["a", "b", "c", "d"]) await store.run(key, "", work);
-  assert.equal(await store.run("d", "", work), 4, "a recent key is answered from its record");
-  assert.equal(await store.run("a", "", work), 5, "the oldest key was dropped and runs again");
+  for (const key of ["a", "b", "c", "d"]) await store.run("ns", key, "", work);
+  assert.equal(await store.run("ns", "d", "", work), 4, "a recent key is answered from its record");
+  assert.equal(await store.run("ns", "a", "", work), 5, "the oldest key was dropped and runs again");
 });

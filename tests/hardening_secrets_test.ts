@@ -2,7 +2,7 @@
 // state dir modes (13) and one session key validator (14).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { jsonlStores } from "../lib/agents/jsonl-stores.ts";
+import { jsonlStores } from "../lib/state/jsonl-stores.ts";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { openAiHttpModule } from "../lib/http/openai/openai-module.ts";
 import { channelsModule, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from "../lib/channels/mod.ts";

@@ -12,7 +12,7 @@ import { CliError } from "../runner/cli/errors.ts";
 import { homeDir } from "../runner/cli/home-dir.ts";
 import * as paths from "../runner/cli/paths.ts";
 import { denoStoreFiles } from "../runner/gateway/deno-store-files.ts";
-import { JsonlSessionLog, JsonlTranscriptLog } from "../lib/agents/jsonl-logs.ts";
+import { JsonlSessionLog, JsonlTranscriptLog } from "../lib/state/jsonl-logs.ts";
 import { jsonDocsOnFiles } from "../lib/state/json-docs.ts";
 import { nodeStoreFiles } from "../lib/state/node-store-files.ts";
 import type { StoreFiles } from "../lib/state/store-files.ts";

@@ -27,6 +27,7 @@ export function installHeartbeats(context: GatewayContext, runtime: AgentRuntime
     logger: context.logger.child("heartbeat"),
     state,
     delivery: () => delivery,
+    systemEvents: context.stores.systemEvents,
   });
   context.declareEvents(["heartbeat"]);
   context.registerMethod(defineMethod({

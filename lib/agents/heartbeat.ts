@@ -2,7 +2,8 @@
  * The heartbeat runner: on each agent's cadence it runs the heartbeat prompt as a turn of the agent's
  * heartbeat session (through the runtime, so the session's lease and queue apply), swallows
  * acknowledgements (`NO_REPLY`, `HEARTBEAT_OK`), delivers alerts to the resolved route, and publishes the
- * outcome as a `heartbeat` event. One replica runs it (a singleton); a config reload reschedules it.
+ * outcome as a `heartbeat` event. Each turn takes the system events queued for its session (hook wakes
+ * with `next-heartbeat`, from any replica). One replica runs it (a singleton); a config reload reschedules it.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { withinActiveHours } from "./heartbeat-hours.ts";
 import { classifyHeartbeatReply } from "./heartbeat-reply.ts";
 import { type HeartbeatRoute, heartbeatRoute } from "./heartbeat-route.ts";
 import type { RunOutcome } from "../state/runs.ts";
+import { systemEventLines, type SystemEventStore } from "../state/system-events.ts";
 import type { AgentRuntime } from "./runtime.ts";
 import type { ChannelDelivery } from "./service.ts";
 
@@ -35,6 +37,8 @@ export interface HeartbeatRunnerOptions {
   state: HeartbeatState;
   /** The channel sender, when the channels module is installed. */
   delivery: () => ChannelDelivery | undefined;
+  /** The events queued for the session's next turn, shared by every replica. */
+  systemEvents: SystemEventStore;
 }
 
 interface Scheduled {
@@ -106,10 +110,12 @@ export class HeartbeatRunner {
     if (route === undefined) return state.publish({ status: "skipped", reason: "no-route", ...elapsed() });
     const timeout = timeoutSignal(plan.timeoutMs);
     try {
+      const events = await this.options.systemEvents.take(plan.sessionKey);
       const handle = runtime.startTurn({
         sessionKey: plan.sessionKey,
         agentId: plan.agentId,
         messages: [{ role: "user", content: plan.prompt }],
+        system: systemEventLines(events).join("\n") || undefined,
         model: plan.model,
         signal: AbortSignal.any([signal, timeout.signal]),
         origin: { kind: "agent", heartbeat: true },

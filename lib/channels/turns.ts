@@ -58,6 +58,11 @@ export interface AgentTurns {
   hasAgent(agentId: string): boolean;
   /** Id of the agent used when a request names none. */
   defaultAgentId(): string;
+  /**
+   * The full key of the session a turn of `agentId` in `sessionKey` (the agent's main session when
+   * omitted) runs in; throws a `GatewayError` for a bad key.
+   */
+  sessionKey(agentId: string, sessionKey?: string): string;
 }
 
 /** {@link AgentTurns} over the agents module's runtime. */
@@ -97,5 +102,6 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
       }
     },
     defaultAgentId: () => agents.runtime().agents().defaultAgentId,
+    sessionKey: (agentId, sessionKey) => targetSession(agents.runtime(), sessionKey, agentId).key,
   };
 }

@@ -12,9 +12,9 @@ import type { ConfigUpdateResult } from "./types.ts";
 
 /** Applies `next` when it validates and its auth resolves; otherwise keeps the running config. */
 export function applyConfigUpdate(
-  { state, now, env, logger, bus, refreshSecrets, extensions: { configListeners } }: Pick<
+  { state, now, env, logger, stores, refreshSecrets, extensions: { configListeners } }: Pick<
     GatewayCore,
-    "state" | "now" | "env" | "logger" | "bus" | "refreshSecrets" | "extensions"
+    "state" | "now" | "env" | "logger" | "stores" | "refreshSecrets" | "extensions"
   >,
   next: unknown,
   source: { path?: string; hash?: string },
@@ -47,7 +47,7 @@ export function applyConfigUpdate(
     }
   }
   // Never the content: it may hold secrets, and clients re-read it with config.get if they care.
-  bus.publish({
+  stores.bus.publish({
     event: "config.changed",
     payload: { ...source, ts: now() },
     scope: "operator.read",

@@ -41,7 +41,6 @@ export function createContext(
     env,
     logger,
     secrets,
-    bus,
     stores,
     topics,
     registry,
@@ -65,7 +64,7 @@ export function createContext(
   const { httpAuthOutcome } = accessLog;
   return {
     logger,
-    bus,
+    bus: stores.bus,
     stores,
     topics,
     env,

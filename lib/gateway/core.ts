@@ -19,7 +19,7 @@ import { MethodRegistry } from "../methods/registry.ts";
 import { ServiceDirectory } from "../services.ts";
 import type { StateVersions } from "../state/state-version.ts";
 import type { ListeningServer } from "../transports/types.ts";
-import type { ClientListener, EventBus, HttpAuthenticator, SocketGuard } from "../types.ts";
+import type { ClientListener, HttpAuthenticator, SocketGuard } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import { createObservers, type Observers } from "./observers.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -77,9 +77,7 @@ export interface GatewayCore {
   readonly secrets: SecretRedactor;
   /** Serves `logs.tail`. */
   readonly logTail: LogTailSource;
-  /** Carries events to the connections and to modules. */
-  readonly bus: EventBus;
-  /** The shared-state seams (in process unless the embedder passed shared ones). */
+  /** The shared-state seams (in process unless the embedder passed shared ones), the event bus among them. */
   readonly stores: GatewayStores;
   /** Topic subscriptions of this process's sockets (session events find their sockets through them). */
   readonly topics: SocketTopics;
@@ -151,7 +149,6 @@ export function createCore(options: GatewayOptions): GatewayCore {
     now,
     onListenerError: (e) => logger.error("event listener failed", { error: String(e) }),
   });
-  const { bus } = stores;
   const topics = new SocketTopics();
   const registry = new MethodRegistry({ checkResults: options.checkResults });
   const services = new ServiceDirectory();
@@ -180,7 +177,6 @@ export function createCore(options: GatewayOptions): GatewayCore {
     logger,
     secrets,
     logTail,
-    bus,
     stores,
     topics,
     registry,

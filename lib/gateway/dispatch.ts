@@ -76,8 +76,9 @@ export function createDispatcher(
     // identical to the first: same method, same session, same message. Anything else sent with a used
     // key is refused, never answered with another caller's run.
     const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
-    // Prefixed so a client's key can never name a record another surface (hooks) keeps in the store.
-    const record = await idempotency.run(`rpc:${key}`, fingerprint, async () => {
+    // In a namespace of its own: a client's key never names a record another surface (hooks) keeps, and
+    // another surface's flood of keys never evicts the outcomes of method calls.
+    const record = await idempotency.run("rpc", key, fingerprint, async () => {
       ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({

@@ -6,7 +6,7 @@
  * @module
  */
 import { admits, deliverableHere, type SocketTopics } from "../bus/topics.ts";
-import type { BusEvent } from "../types.ts";
+import type { BusEvent, EventBus } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import type { GatewayCore } from "./core.ts";
 
@@ -29,5 +29,27 @@ export function fanOut(
       if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
       connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
     }
+  };
+}
+
+/** A listener's subscription to a bus that can be taken and given back more than once. */
+export interface BusSubscription {
+  /** Subscribes the listener unless it already is. */
+  subscribe(): void;
+  /** Removes the listener, if subscribed: a bus that outlives the gateway keeps nothing of it. */
+  unsubscribe(): void;
+}
+
+/** `listener`'s subscription to `bus`, not yet taken. */
+export function busSubscription(bus: EventBus, listener: (event: BusEvent) => void): BusSubscription {
+  let release: (() => void) | undefined;
+  return {
+    subscribe() {
+      release ??= bus.subscribe(listener);
+    },
+    unsubscribe() {
+      release?.();
+      release = undefined;
+    },
   };
 }

@@ -17,6 +17,7 @@ import type { GatewayServerHandler } from "../ws/wire.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
 import type { Dispatcher } from "./dispatch.ts";
 import type { EventLoopMonitor } from "./event-loop.ts";
+import type { BusSubscription } from "./fan-out.ts";
 import type { PresenceRows } from "./presence.ts";
 import type { Gateway, GatewayOptions, StopOptions } from "./types.ts";
 
@@ -39,12 +40,15 @@ export interface LifecycleParts {
   eventLoop?: EventLoopMonitor;
   /** Sends an event to this process's sockets without the bus (`tick` never crosses a shared bus). */
   deliver(event: BusEvent): void;
+  /** The fan-out's hold on the bus (taken by `setup`), given back when the gateway stops. */
+  fanOutSubscription: BusSubscription;
 }
 
 /** Creates `start` and `stop`; `options` says how and where to listen and how long to drain. */
 export function createLifecycle(
   core: GatewayCore,
-  { handler, setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop }: LifecycleParts,
+  { handler, setup, presenceRows, drain, tickIntervalMs, deliver, eventLoop, fanOutSubscription }:
+    LifecycleParts,
   options: Pick<GatewayOptions, "transport" | "hostname" | "port" | "limits" | "timing">,
 ): Pick<Gateway, "start" | "stop"> {
   const { state, now, logger, connections, extensions: { stopHooks } } = core;
@@ -83,6 +87,7 @@ export function createLifecycle(
       // A start that failed after listening (a store that is down) must not leave the port served.
       await state.server?.close().catch(() => {});
       state.server = undefined;
+      fanOutSubscription.unsubscribe();
       state.phase = "stopped";
       throw error;
     }
@@ -130,6 +135,7 @@ export function createLifecycle(
         }
       }
       await presenceRows.removeSelf();
+      fanOutSubscription.unsubscribe();
       state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },

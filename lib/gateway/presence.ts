@@ -24,20 +24,21 @@ export interface PresenceRows {
   removeSelf(): Promise<void>;
   /** Writes the row of a connection that just authenticated and announces it. */
   connected(connection: Connection): void;
-  /** Removes an authenticated connection's row when it still owns it, and announces that. */
+  /** Removes an authenticated connection's row while it still owns it (on any replica), and announces that. */
   disconnected(connection: Connection): void;
 }
 
 /** Creates the presence rows over the presence store; `options.host` describes this machine for the own row. */
 export function createPresenceRows(
-  { bus, now, stores, noteVersions, logger, selfId }: Pick<
+  { now, stores, noteVersions, logger, selfId }: Pick<
     GatewayCore,
-    "bus" | "now" | "stores" | "noteVersions" | "logger" | "selfId"
+    "now" | "stores" | "noteVersions" | "logger" | "selfId"
   >,
   options: Pick<GatewayOptions, "host">,
 ): PresenceRows {
   const { presence } = stores;
-  const presenceOwners = new Map<string, Connection>();
+  // Connection ids are unique only within a replica; with the boot id, an owner is unique in the cluster.
+  const ownerOf = (connection: Connection) => `${selfId}/${connection.connId}`;
 
   const selfPresence = (): PresenceEntry => {
     const host = options.host?.name ?? "gateway";
@@ -64,7 +65,7 @@ export function createPresenceRows(
     presenceChanges = presenceChanges.then(async () => {
       if ((await change()) === false) return;
       const { presence: version } = noteVersions(await stores.stateVersions.bump("presence"));
-      bus.publish({
+      stores.bus.publish({
         event: "presence",
         payload: { presence: await presence.list(now()) },
         stateVersion: { presence: version },
@@ -81,20 +82,15 @@ export function createPresenceRows(
     connected(connection) {
       const caller = connection.caller!;
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
-        const key = presenceKey(connection);
-        presenceOwners.set(key, connection);
         const row = connectionPresence(connection, "connect", now());
-        changePresence(() => presence.upsert(key, row));
+        changePresence(() => presence.upsert(presenceKey(connection), row, { owner: ownerOf(connection) }));
       }
     },
     disconnected(connection) {
       if (connection.caller!.client && !QUIET_PRESENCE_MODES.has(connection.caller!.client.mode)) {
         // Only the connection that wrote the row removes it: a device's older socket closing late must
-        // not erase the row its newer socket holds.
-        const key = presenceKey(connection);
-        if (presenceOwners.get(key) !== connection) return;
-        presenceOwners.delete(key);
-        changePresence(() => presence.remove(key));
+        // not erase the row its newer socket holds, here or on another replica.
+        changePresence(() => presence.remove(presenceKey(connection), ownerOf(connection)));
       }
     },
   };

@@ -80,6 +80,7 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
         logger: context.logger,
         now: () => context.now(),
         idempotency: context.stores.idempotency,
+        systemEvents: context.stores.systemEvents,
       });
       const basePath = () => (context.config().hooks?.path ?? DEFAULT_HOOKS_PATH).replace(/\/+$/, "");
       const routeOptions = {

@@ -85,7 +85,12 @@ async function runHook(
 ): Promise<Response> {
   if (name === "wake") {
     const body = parseHookBody(WakeBody, payload);
-    return actions.wake(hooks, { ...body, mode: body.mode ?? "now", callerKey: true, strictAgent: true });
+    return await actions.wake(hooks, {
+      ...body,
+      mode: body.mode ?? "now",
+      callerKey: true,
+      strictAgent: true,
+    });
   }
   if (name === "agent") {
     const body = parseHookBody(AgentBody, payload);
@@ -101,7 +106,7 @@ async function runHook(
   served.label = label;
   const mapped = mappedAction(hooks, mapping, payload);
   return mapped.kind === "wake"
-    ? actions.wake(hooks, mapped.action)
+    ? await actions.wake(hooks, mapped.action)
     : await actions.agent(hooks, name, mapped.action, mapped.idempotencyKey);
 }
 

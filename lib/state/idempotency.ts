@@ -10,13 +10,19 @@
 /**
  * Where outcomes are remembered; in-process by default. Outcomes must be JSON values: a network store
  * hands a retry a decoded copy, not the first caller's object.
+ *
+ * Keys live in namespaces, one per surface that keeps records (`rpc` for method calls, `hook` for hook
+ * deliveries): a key names a record of its own namespace only, and each namespace is capped on its own, so
+ * a flood of one surface's keys never evicts another's outcomes. Namespaces are few and fixed by the code
+ * (a short name without `:`); keys come from clients.
  */
 export interface IdempotencyStore {
   /**
-   * Runs `work` once per key within the TTL; later calls with the key and the same `fingerprint` get the
-   * same result, calls with another fingerprint are rejected with {@link IdempotencyConflict}.
+   * Runs `work` once per key of `namespace` within the TTL; later calls with the key and the same
+   * `fingerprint` get the same result, calls with another fingerprint are rejected with
+   * {@link IdempotencyConflict}.
    */
-  run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T>;
+  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T>;
 }
 
 /** A key reused for a different request. */
@@ -31,51 +37,64 @@ export class IdempotencyConflict extends Error {
 /** Records live ten minutes by default: long enough for client retries with backoff. */
 export const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 /**
- * At most this many records are kept by default; past it the oldest go first. The TTL alone let every keyed
- * call (each `chat.send`) keep its record for ten minutes: hundreds of megabytes under sustained load.
+ * At most this many records are kept per namespace by default; past it the namespace's oldest go first. The
+ * TTL alone let every keyed call (each `chat.send`) keep its record for ten minutes: hundreds of megabytes
+ * under sustained load.
  */
 export const IDEMPOTENCY_MAX_ENTRIES = 10_000;
 
+/** One remembered outcome, in process. */
+interface MemoryRecord {
+  expires: number;
+  fingerprint: string;
+  result: Promise<unknown>;
+}
+
 /** The in-process idempotency store. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  #records = new Map<string, { expires: number; fingerprint: string; result: Promise<unknown> }>();
+  /** Each namespace's records, in insertion order. */
+  #namespaces = new Map<string, Map<string, MemoryRecord>>();
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  /** Records live `ttlMs` by `now`'s clock, and at most `maxEntries` are kept. */
+  /** Records live `ttlMs` by `now`'s clock, and at most `maxEntries` are kept per namespace. */
   constructor(now: () => number, ttlMs: number = IDEMPOTENCY_TTL_MS, maxEntries = IDEMPOTENCY_MAX_ENTRIES) {
     this.#now = now;
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;
   }
 
-  /** How many records are held (expired ones go at the next call). */
+  /** How many records are held in all namespaces (expired ones go at the next call in theirs). */
   get size(): number {
-    return this.#records.size;
+    let size = 0;
+    for (const records of this.#namespaces.values()) size += records.size;
+    return size;
   }
 
-  run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
     const now = this.#now();
-    this.#sweep(now);
-    const existing = this.#records.get(key);
+    let records = this.#namespaces.get(namespace);
+    if (!records) this.#namespaces.set(namespace, records = new Map());
+    this.#sweep(records, now);
+    const existing = records.get(key);
     if (existing) {
       if (existing.fingerprint !== fingerprint) return Promise.reject(new IdempotencyConflict(key));
       return existing.result as Promise<T>;
     }
     const result = work();
-    this.#records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
+    records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
     result.catch(() => {
-      if (this.#records.get(key)?.result === result) this.#records.delete(key);
+      if (records.get(key)?.result === result) records.delete(key);
     });
     return result;
   }
 
-  #sweep(now: number): void {
-    for (const [key, record] of this.#records) {
+  #sweep(records: Map<string, MemoryRecord>, now: number): void {
+    for (const [key, record] of records) {
       // Records are kept in insertion order, so the oldest go first: expired ones, then any past the cap.
-      if (record.expires > now && this.#records.size < this.#maxEntries) break;
-      this.#records.delete(key);
+      if (record.expires > now && records.size < this.#maxEntries) break;
+      records.delete(key);
     }
   }
 }

@@ -42,12 +42,27 @@ export interface PresenceEntry {
  * case-insensitive. Operations one caller issues apply in the order it issued them.
  */
 export interface PresenceStore {
-  /** Adds or refreshes a row (it becomes the newest); a `pinned` row neither expires nor is evicted. */
-  upsert(key: string, entry: PresenceEntry, options?: { pinned?: boolean }): Promise<void>;
-  /** Removes a row; resolves whether there was one. */
-  remove(key: string): Promise<boolean>;
+  /**
+   * Adds or refreshes a row (it becomes the newest); a `pinned` row neither expires nor is evicted. The
+   * `owner` (e.g. replica and connection) is who wrote it; a write without one leaves the row unowned.
+   */
+  upsert(key: string, entry: PresenceEntry, options?: PresenceWriteOptions): Promise<void>;
+  /**
+   * Removes a row; with `owner`, only while the row is that owner's (compare-and-delete), so the late
+   * close of a device's old socket cannot remove the row its newer socket, on any replica, wrote since.
+   * Resolves whether a row was removed.
+   */
+  remove(key: string, owner?: string): Promise<boolean>;
   /** The rows whose `ts` is within {@link PRESENCE_TTL_MS} of `now` (pinned rows always), oldest first. */
   list(now: number): Promise<PresenceEntry[]>;
+}
+
+/** How a row is written. */
+export interface PresenceWriteOptions {
+  /** The row neither expires nor is evicted (the gateway's own row). */
+  pinned?: boolean;
+  /** Who holds the row: only a removal naming this owner (or none) removes it. */
+  owner?: string;
 }
 
 /** Rows expire after five minutes without an update. */
@@ -60,31 +75,41 @@ export class MemoryPresenceStore implements PresenceStore {
   #rows = new Map<string, Readonly<PresenceEntry>>();
   /** Keys that never expire (the gateway's own `self` row). */
   #pinned = new Set<string>();
+  #owners = new Map<string, string>();
 
-  upsert(key: string, entry: PresenceEntry, options: { pinned?: boolean } = {}): Promise<void> {
+  upsert(key: string, entry: PresenceEntry, options: PresenceWriteOptions = {}): Promise<void> {
     const k = key.toLowerCase();
     this.#rows.delete(k);
     this.#rows.set(k, frozenCopy(entry));
     if (options.pinned) this.#pinned.add(k);
     else this.#pinned.delete(k);
+    if (options.owner) this.#owners.set(k, options.owner);
+    else this.#owners.delete(k);
     while (this.#rows.size > PRESENCE_CAP) {
       const oldest = [...this.#rows.keys()].find((key) => !this.#pinned.has(key));
       if (oldest === undefined) break;
-      this.#rows.delete(oldest);
+      this.#drop(oldest);
     }
     return Promise.resolve();
   }
 
-  remove(key: string): Promise<boolean> {
-    this.#pinned.delete(key.toLowerCase());
-    return Promise.resolve(this.#rows.delete(key.toLowerCase()));
+  remove(key: string, owner?: string): Promise<boolean> {
+    const k = key.toLowerCase();
+    if (owner && this.#owners.get(k) !== owner) return Promise.resolve(false);
+    return Promise.resolve(this.#drop(k));
   }
 
   list(now: number): Promise<PresenceEntry[]> {
     for (const [key, row] of this.#rows) {
-      if (!this.#pinned.has(key) && now - row.ts > PRESENCE_TTL_MS) this.#rows.delete(key);
+      if (!this.#pinned.has(key) && now - row.ts > PRESENCE_TTL_MS) this.#drop(key);
     }
     return Promise.resolve([...this.#rows.values()]);
+  }
+
+  #drop(key: string): boolean {
+    this.#pinned.delete(key);
+    this.#owners.delete(key);
+    return this.#rows.delete(key);
   }
 }
 

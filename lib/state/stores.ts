@@ -23,6 +23,7 @@ import {
   type TranscriptStore,
 } from "./sessions.ts";
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
+import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
@@ -52,6 +53,8 @@ export interface GatewayStores {
   nodes: NodeStore;
   /** Exec approvals waiting for (or answered by) an operator, and the commands `allow-always` trusts. */
   execApprovals: ExecApprovalStore;
+  /** System events waiting for a session's next turn (hook wakes with `next-heartbeat`). */
+  systemEvents: SystemEventStore;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -102,6 +105,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     responseSessions: new MemoryResponseSessionStore(now),
     nodes: new MemoryNodeStore(now),
     execApprovals: new MemoryExecApprovalStore(),
+    systemEvents: new MemorySystemEventStore(),
   };
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { jsonlLogStores } from "../../lib/agents/jsonl-logs.ts";
+import { jsonlLogStores } from "../../lib/state/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import type { Logger } from "../../lib/log/logger.ts";

@@ -34,29 +34,29 @@ export function idempotencyContract(
 
   test("an unknown key runs the work and resolves its outcome", async (store) => {
     const { work, runs } = counted({ runId: "r1", status: "accepted" });
-    assert.deepEqual(await store.run("k", "fp", work), { runId: "r1", status: "accepted" });
+    assert.deepEqual(await store.run("ns", "k", "fp", work), { runId: "r1", status: "accepted" });
     assert.equal(runs(), 1);
   });
 
   test("a retry with the same key and fingerprint gets the first outcome without running", async (store) => {
     const first = counted({ n: 1 });
     const second = counted({ n: 2 });
-    await store.run("k", "fp", first.work);
-    assert.deepEqual(await store.run("k", "fp", second.work), { n: 1 });
+    await store.run("ns", "k", "fp", first.work);
+    assert.deepEqual(await store.run("ns", "k", "fp", second.work), { n: 1 });
     assert.equal(second.runs(), 0);
   });
 
   test("concurrent duplicates run the work once and all get its outcome", async (store) => {
     const { work, runs } = counted({ ok: true, nested: { list: [1, 2, 3] } }, 20);
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.run("k", "fp", work)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.run("ns", "k", "fp", work)));
     assert.equal(runs(), 1);
     for (const result of results) assert.deepEqual(result, { ok: true, nested: { list: [1, 2, 3] } });
   });
 
   test("a key reused with another fingerprint is refused with IdempotencyConflict", async (store) => {
-    await store.run("k", "fp-a", counted(1).work);
+    await store.run("ns", "k", "fp-a", counted(1).work);
     const other = counted(2);
-    await assert.rejects(store.run("k", "fp-b", other.work), (error: unknown) => {
+    await assert.rejects(store.run("ns", "k", "fp-b", other.work), (error: unknown) => {
       assert.ok(error instanceof IdempotencyConflict);
       assert.equal(error.key, "k");
       return true;
@@ -66,34 +66,70 @@ export function idempotencyContract(
 
   test("a failed attempt is not remembered: the retry runs again", async (store) => {
     await assert.rejects(
-      store.run("k", "fp", () => Promise.reject(new Error("upstream down"))),
+      store.run("ns", "k", "fp", () => Promise.reject(new Error("upstream down"))),
       /upstream down/,
     );
     const retry = counted("second try");
-    assert.equal(await store.run("k", "fp", retry.work), "second try");
+    assert.equal(await store.run("ns", "k", "fp", retry.work), "second try");
     assert.equal(retry.runs(), 1);
   });
 
   test("records live the TTL and no longer", async (store, clock) => {
-    await store.run("k", "fp", counted("first").work);
+    await store.run("ns", "k", "fp", counted("first").work);
     clock.advance(IDEMPOTENCY_TTL_MS - 1);
-    assert.equal(await store.run("k", "fp", counted("second").work), "first");
+    assert.equal(await store.run("ns", "k", "fp", counted("second").work), "first");
     clock.advance(2);
     const late = counted("third");
-    assert.equal(await store.run("k", "fp-other", late.work), "third", "an expired key is free for anything");
+    assert.equal(
+      await store.run("ns", "k", "fp-other", late.work),
+      "third",
+      "an expired key is free for anything",
+    );
     assert.equal(late.runs(), 1);
   });
 
   test("keys are independent of each other", async (store) => {
-    assert.equal(await store.run("a", "fp", counted("A").work), "A");
-    assert.equal(await store.run("b", "fp", counted("B").work), "B");
-    assert.equal(await store.run("A", "fp", counted("upper").work), "upper", "keys are case-sensitive");
+    assert.equal(await store.run("ns", "a", "fp", counted("A").work), "A");
+    assert.equal(await store.run("ns", "b", "fp", counted("B").work), "B");
+    assert.equal(await store.run("ns", "A", "fp", counted("upper").work), "upper", "keys are case-sensitive");
+  });
+
+  test("a key names a record of its own namespace only", async (store) => {
+    assert.equal(await store.run("rpc", "k", "fp-a", counted("method").work), "method");
+    assert.equal(await store.run("hook", "k", "fp-b", counted("hook").work), "hook", "no conflict across");
+    assert.equal(await store.run("rpc", "k", "fp-a", counted("again").work), "method");
+    assert.equal(await store.run("hook", "k", "fp-b", counted("again").work), "hook");
   });
 
   test("parallel first calls on distinct keys each run once", async (store) => {
     const works = Array.from({ length: 50 }, (_, i) => counted(i, 1));
-    const results = await Promise.all(works.map((w, i) => store.run(`k${i}`, "fp", w.work)));
+    const results = await Promise.all(works.map((w, i) => store.run("ns", `k${i}`, "fp", w.work)));
     assert.deepEqual(results, Array.from({ length: 50 }, (_, i) => i));
     assert.ok(works.every((w) => w.runs() === 1));
+  });
+}
+
+/**
+ * Registers the per-namespace cap tests for `name`; `make` returns an empty store that keeps at most
+ * `maxEntries` records per namespace, for {@link IDEMPOTENCY_TTL_MS} on `clock`.
+ */
+export function idempotencyCapContract(
+  name: string,
+  make: (clock: TestClock, maxEntries: number) => Promise<IdempotencyStore>,
+): void {
+  Deno.test(`${name} idempotency: a flood of one namespace's keys never evicts another's`, async () => {
+    const store = await make(testClock(), 5);
+    for (const [flooded, kept] of [["hook", "rpc"], ["rpc", "hook"]]) {
+      for (let i = 0; i < 3; i++) await store.run(kept, `kept-${i}`, "fp", counted(`first ${i}`).work);
+      for (let i = 0; i < 50; i++) await store.run(flooded, `flood-${i}`, "fp", counted(i).work);
+      for (let i = 0; i < 3; i++) {
+        const retry = counted("ran again");
+        assert.equal(await store.run(kept, `kept-${i}`, "fp", retry.work), `first ${i}`, `${kept} kept-${i}`);
+        assert.equal(retry.runs(), 0);
+      }
+      // The flooded namespace holds its cap: its newest records stay, its oldest went.
+      assert.equal(await store.run(flooded, "flood-49", "fp", counted("ran again").work), 49);
+      assert.equal(await store.run(flooded, "flood-0", "fp", counted("ran again").work), "ran again");
+    }
   });
 }

@@ -118,6 +118,40 @@ export function presenceContract(name: string, make: () => Promise<PresenceStore
     assert.match(listed[0]!, /^v\d+$/);
   });
 
+  test("a removal naming an owner removes only that owner's row", async (store) => {
+    await store.upsert("device:d1", row("old socket"), { owner: "replica-a/c1" });
+    await store.upsert("Device:D1", row("new socket"), { owner: "replica-b/c7" });
+    assert.equal(await store.remove("device:d1", "replica-a/c1"), false, "the late close of the old socket");
+    assert.deepEqual(await hosts(store), ["new socket"]);
+    assert.equal(await store.remove("DEVICE:d1", "replica-b/c7"), true);
+    assert.deepEqual(await store.list(T0), []);
+    assert.equal(await store.remove("device:d1", "replica-b/c7"), false, "nothing left to remove");
+  });
+
+  test("a removal without an owner removes an owned row; an unowned row refuses an owner's removal", async (store) => {
+    await store.upsert("device:d2", row("owned"), { owner: "replica-a/c1" });
+    assert.equal(await store.remove("device:d2"), true);
+    await store.upsert("device:d2", row("owned"), { owner: "replica-a/c1" });
+    await store.upsert("device:d2", row("unowned"));
+    assert.equal(
+      await store.remove("device:d2", "replica-a/c1"),
+      false,
+      "a write without owner drops the owner",
+    );
+    assert.deepEqual(await hosts(store), ["unowned"]);
+  });
+
+  test("an owner forgotten with its expired or evicted row does not outlive it", async (store) => {
+    await store.upsert("device:old", row("old", T0 - PRESENCE_TTL_MS - 1), { owner: "o1" });
+    assert.deepEqual(await store.list(T0), []);
+    await store.upsert("device:old", row("again"));
+    assert.equal(await store.remove("device:old", "o1"), false, "the expired row's owner went with it");
+    await store.upsert("conn:first", row("first"), { owner: "o2" });
+    for (let i = 0; i < PRESENCE_CAP; i++) await store.upsert(`conn:${i}`, row(`c${i}`));
+    await store.upsert("conn:first", row("first again"));
+    assert.equal(await store.remove("conn:first", "o2"), false, "the evicted row's owner went with it");
+  });
+
   test("operations one caller issues apply in order: a removal is not overtaken by an earlier upsert", async (store) => {
     const [, removed] = await Promise.all([store.upsert("device:y", row("a")), store.remove("device:y")]);
     assert.equal(removed, true);

@@ -34,6 +34,7 @@ function countingTurns(runs: { n: number }): AgentTurns {
     }),
     hasAgent: (id) => id === "main",
     defaultAgentId: () => "main",
+    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
   };
 }
 
@@ -71,7 +72,7 @@ function slowPresence(
     new Promise<T>((resolve, reject) => setTimeout(() => op().then(resolve, reject), delay));
   return {
     upsert: (key, entry, options) => after(ms.upsert, () => inner.upsert(key, entry, options)),
-    remove: (key) => after(ms.remove, () => inner.remove(key)),
+    remove: (key, owner) => after(ms.remove, () => inner.remove(key, owner)),
     list: (now) => after(ms.list, () => inner.list(now)),
   };
 }
@@ -155,6 +156,42 @@ export function replicasContract(
     },
   );
 
+  test(
+    "a device that moved to the other replica keeps its row when its old socket closes late",
+    async (a, b) => {
+      const [one, two] = [await replica(a), await replica(b)];
+      await a.devices.save({
+        deviceId: "MOVER1",
+        publicKey: "pk",
+        role: "operator",
+        scopes: ["operator.read"],
+        token: "device-token-mover-0123456789",
+        approvedAt: 1,
+      });
+      const asDevice = (instanceId: string) =>
+        connectParams({
+          auth: { token: "device-token-mover-0123456789" },
+          scopes: ["operator.read"],
+          client: { id: "ui", version: "1", platform: "linux", mode: "ui", instanceId },
+        });
+      const rowOf = async () =>
+        (await two.state.presence()).find((row) => row.deviceId === "MOVER1")?.instanceId;
+      const old = await client(one, asDevice("first-socket"));
+      await until(async () => await rowOf() === "first-socket", "the first socket's row");
+      await client(two, asDevice("second-socket"));
+      await until(async () => await rowOf() === "second-socket", "the second socket's row");
+      old.socket.close();
+      // A refused removal announces nothing: give the close time to be handled.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(
+        await rowOf(),
+        "second-socket",
+        "the old socket's close removed the row it no longer owns",
+      );
+      return [one, two];
+    },
+  );
+
   test("stateVersion counts once for all replicas", async (a, b) => {
     const [one, two] = [await replica(a), await replica(b)];
     await client(one, connectParams({ client: { id: "ui", mode: "ui", instanceId: "sv" } }));
@@ -222,6 +259,27 @@ export function replicasContract(
     return [one, two, three];
   });
 
+  test(
+    "a next-heartbeat wake accepted by one replica waits in the shared queue for any replica's turn",
+    async (a, b) => {
+      const runs = { n: 0 };
+      const one = await replica(a, [hooksModule({ turns: countingTurns(runs) })]);
+      const response = await one.fetch(
+        new Request("http://gw/hooks/wake", {
+          method: "POST",
+          headers: { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ text: "disk almost full", mode: "next-heartbeat" }),
+        }),
+      );
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.equal(runs.n, 0, "nothing runs until the session's next turn");
+      assert.deepEqual(await b.systemEvents.take("agent:main:main"), ["disk almost full"]);
+      assert.deepEqual(await a.systemEvents.take("agent:main:main"), [], "taken once, for every replica");
+      return [one];
+    },
+  );
+
   test("a hooks token lockout earned on one replica holds on the other", async (a, b) => {
     const runs = { n: 0 };
     const hooks = () => hooksModule({ turns: countingTurns(runs) });
@@ -268,7 +326,7 @@ export function replicasContract(
     let waiting = 0;
     const gated: PresenceStore = {
       upsert: (key, entry, options) => a.presence.upsert(key, entry, options),
-      remove: (key) => a.presence.remove(key),
+      remove: (key, owner) => a.presence.remove(key, owner),
       async list(now) {
         if (gate) {
           waiting++;

@@ -30,7 +30,7 @@ export interface HookMappingConfig {
   textTemplate?: string;
   /**
    * For `wake`: `now` (default) runs a turn at once; `next-heartbeat` queues the event for the session's next
-   * hook turn.
+   * heartbeat or hook turn.
    */
   wakeMode?: "now" | "next-heartbeat";
   /** Whether the reply is sent on to `channel`/`to`; default true when both are set. */

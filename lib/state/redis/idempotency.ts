@@ -2,11 +2,17 @@
  * Idempotency on Redis. The first caller of a key claims it with a short-lived pending record (renewed
  * while its work runs), then replaces it with the outcome for the TTL; a caller on another replica that
  * finds the claim waits for the outcome, and takes the key over when the claim vanishes (the work failed,
- * or its replica died). Duplicates within one process share the in-flight promise.
+ * or its replica died). Duplicates within one process share the in-flight promise. Each namespace keeps its
+ * claims in insertion order in a sorted set, and a claim past the namespace's cap deletes its oldest records.
  *
  * @module
  */
-import { IDEMPOTENCY_TTL_MS, IdempotencyConflict, type IdempotencyStore } from "../idempotency.ts";
+import {
+  IDEMPOTENCY_MAX_ENTRIES,
+  IDEMPOTENCY_TTL_MS,
+  IdempotencyConflict,
+  type IdempotencyStore,
+} from "../idempotency.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
 /** How long a claim lives without renewal: a dead replica's claim frees its key this fast. */
@@ -14,7 +20,8 @@ const CLAIM_TTL_MS = 15_000;
 /** How often a waiter looks for the outcome of another replica's claim. */
 const POLL_MS = 20;
 
-// KEYS: record. ARGV: fingerprint, claim TTL, owner. Returns the live record, or nil once claimed.
+// KEYS: record, the namespace's order, the order counter. ARGV: fingerprint, claim TTL, owner, cap, order
+// TTL. Returns the live record, or nil once claimed (and the namespace's oldest past the cap deleted).
 const CLAIM = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if raw then
@@ -22,6 +29,13 @@ if raw then
   if record.expiresAt == nil or record.expiresAt > now then return raw end
 end
 redis.call('SET', KEYS[1], cjson.encode({fingerprint = ARGV[2], owner = ARGV[4]}), 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if excess > 0 then
+  for _, key in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do redis.call('DEL', key) end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return nil
 `);
 
@@ -66,34 +80,54 @@ interface StoredRecord {
   outcome?: unknown;
 }
 
+/** How long records live and how many each namespace keeps. */
+export interface RedisIdempotencyOptions {
+  /** How long an outcome is kept; {@link IDEMPOTENCY_TTL_MS} by default. */
+  ttlMs?: number;
+  /** At most this many records per namespace; {@link IDEMPOTENCY_MAX_ENTRIES} by default. */
+  maxEntries?: number;
+}
+
 /** Keyed outcomes shared by every replica on one Redis, for {@link IDEMPOTENCY_TTL_MS} by default. */
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** The scripts it runs, to load before first use. */
   static readonly scripts: readonly LuaScript[] = [CLAIM, FINISH, ABANDON, RENEW];
+  /** By full record key. */
   readonly #inFlight = new Map<string, { fingerprint: string; result: Promise<unknown> }>();
   readonly #owner = crypto.randomUUID();
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
 
-  /** Keeps records under `connection`'s prefix for `ttlMs`. */
-  constructor(private readonly connection: RedisConnection, private readonly ttlMs = IDEMPOTENCY_TTL_MS) {}
+  /** Keeps records under `connection`'s prefix. */
+  constructor(private readonly connection: RedisConnection, options: RedisIdempotencyOptions = {}) {
+    this.#ttlMs = options.ttlMs ?? IDEMPOTENCY_TTL_MS;
+    this.#maxEntries = options.maxEntries ?? IDEMPOTENCY_MAX_ENTRIES;
+  }
 
-  run<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
-    const local = this.#inFlight.get(key);
+  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+    const recordKey = this.connection.key(`idempotency:${namespace}:${key}`);
+    const local = this.#inFlight.get(recordKey);
     if (local) {
       if (local.fingerprint !== fingerprint) return Promise.reject(new IdempotencyConflict(key));
       return local.result as Promise<T>;
     }
-    const result = this.#settle(key, fingerprint, work);
-    this.#inFlight.set(key, { fingerprint, result });
-    const forget = () => this.#inFlight.get(key)?.result === result && this.#inFlight.delete(key);
+    const order = [`idempotency-order:${namespace}`, "idempotency-seq"].map((name) =>
+      this.connection.key(name)
+    );
+    const result = this.#settle([recordKey, ...order], key, fingerprint, work);
+    this.#inFlight.set(recordKey, { fingerprint, result });
+    const forget = () => this.#inFlight.get(recordKey)?.result === result && this.#inFlight.delete(recordKey);
     result.then(forget, forget);
     return result;
   }
 
-  async #settle<T>(key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
-    const recordKey = this.connection.key(`idempotency:${key}`);
+  /** `keys`: the record, its namespace's order and the order counter (as {@link CLAIM} takes them). */
+  async #settle<T>(keys: string[], key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+    // The order outlives the records it lists by a claim's life, then goes with an idle namespace.
+    const args = [fingerprint, CLAIM_TTL_MS, this.#owner, this.#maxEntries, this.#ttlMs + CLAIM_TTL_MS];
     for (;;) {
-      const found = await this.connection.eval(CLAIM, [recordKey], [fingerprint, CLAIM_TTL_MS, this.#owner]);
-      if (found === null) return await this.#runClaimed(recordKey, fingerprint, work);
+      const found = await this.connection.eval(CLAIM, keys, args);
+      if (found === null) return await this.#runClaimed(keys[0], fingerprint, work);
       const record = JSON.parse(found as string) as StoredRecord;
       if (record.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
       if (record.expiresAt !== undefined) return record.outcome as T;
@@ -109,7 +143,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     try {
       const outcome = await work();
       const json = outcome === undefined ? "" : JSON.stringify(outcome);
-      await this.connection.eval(FINISH, keys, [this.#owner, this.ttlMs, fingerprint, json]);
+      await this.connection.eval(FINISH, keys, [this.#owner, this.#ttlMs, fingerprint, json]);
       return outcome;
     } catch (error) {
       // A failed attempt must not pin the failure: the client's retry should run again.

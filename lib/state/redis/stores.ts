@@ -1,7 +1,7 @@
 /**
  * The stores bundle on Redis/Valkey: every replica that opens it with the same URL and key prefix shares
  * presence, pairings, keyed outcomes, rate limits, state versions, sessions, transcripts, runs, leases,
- * response sessions, connected nodes and the event bus.
+ * response sessions, connected nodes, queued system events and the event bus.
  *
  * @module
  */
@@ -24,6 +24,7 @@ import { RedisResponseSessionStore } from "./response-sessions.ts";
 import { RedisRunStore } from "./runs.ts";
 import { RedisSessionStore } from "./sessions.ts";
 import { RedisStateVersionStore } from "./state-version.ts";
+import { RedisSystemEventStore } from "./system-events.ts";
 import { RedisTranscriptStore } from "./transcripts.ts";
 
 /** Where the shared state lives. */
@@ -73,6 +74,7 @@ const SCRIPTED = [
   RedisNodeStore,
   RedisPeerRegistry,
   RedisExecApprovalStore,
+  RedisSystemEventStore,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
@@ -123,6 +125,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
         return client.isReady;
       },
       execApprovals: new RedisExecApprovalStore(connection),
+      systemEvents: new RedisSystemEventStore(connection),
       async close() {
         presence.stop();
         await bus.close();

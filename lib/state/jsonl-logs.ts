@@ -22,8 +22,8 @@ import {
   type TranscriptEntry,
   type TranscriptRef,
   type TranscriptStore,
-} from "../state/sessions.ts";
-import type { StoreFiles } from "../state/store-files.ts";
+} from "./sessions.ts";
+import type { StoreFiles } from "./store-files.ts";
 
 /** Appends lines to a file and fsyncs before resolving (transcripts are private: 0600 files, 0700 folders). */
 function appendDurably(files: StoreFiles, path: string, lines: readonly unknown[]): Promise<void> {

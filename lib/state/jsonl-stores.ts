@@ -5,7 +5,7 @@
  * @module
  */
 import { JsonlSessionLog, JsonlTranscriptLog } from "./jsonl-logs.ts";
-import { nodeStoreFiles } from "../state/node-store-files.ts";
+import { nodeStoreFiles } from "./node-store-files.ts";
 
 /** Transcripts as one JSONL file per session under the state dir, through `node:fs`. */
 export class JsonlTranscriptStore extends JsonlTranscriptLog {
