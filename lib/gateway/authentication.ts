@@ -34,10 +34,7 @@ export interface Authentication {
 
 /** Creates the gateway's authentication; `options.transport` lists this host's addresses. */
 export function createAuthentication(
-  { state, now, newId, stores, bus, logger }: Pick<
-    GatewayCore,
-    "state" | "now" | "newId" | "stores" | "bus" | "logger"
-  >,
+  { state, now, newId, stores, logger }: Pick<GatewayCore, "state" | "now" | "newId" | "stores" | "logger">,
   options: Pick<GatewayOptions, "transport">,
 ): Authentication {
   const rateLimitPolicy = authRateLimitPolicy(state.config.gateway?.auth?.rateLimit);
@@ -78,9 +75,14 @@ export function createAuthentication(
     now,
     newToken: () => deviceTokenFrom(newId),
     newRequestId: newId,
-    pairingRequested: (outcome) => announcePairingRequest(bus, outcome, now()),
+    pairingRequested: (outcome) => announcePairingRequest(stores.bus, outcome, now()),
     nodeConnected: (device, params, remoteIp) =>
-      void noteNodeSurface({ devices: stores.devices, events: bus, now, newId }, device, params, remoteIp)
+      void noteNodeSurface(
+        { devices: stores.devices, events: stores.bus, now, newId },
+        device,
+        params,
+        remoteIp,
+      )
         .catch((error) =>
           logger.warn("node surface not recorded", { deviceId: device.deviceId, error: String(error) })
         ),

@@ -164,9 +164,18 @@ export function replicasContract(
         deviceId: "MOVER1",
         publicKey: "pk",
         role: "operator",
+        roles: ["operator"],
         scopes: ["operator.read"],
-        token: "device-token-mover-0123456789",
-        approvedAt: 1,
+        tokens: {
+          operator: {
+            token: "device-token-mover-0123456789",
+            role: "operator",
+            scopes: ["operator.read"],
+            createdAtMs: 1,
+          },
+        },
+        createdAtMs: 1,
+        approvedAtMs: 1,
       });
       const asDevice = (instanceId: string) =>
         connectParams({
