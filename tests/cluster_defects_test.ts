@@ -212,7 +212,7 @@ Deno.test("gateways started and stopped over one long-lived bus leave no listene
   await bus.close();
 });
 
-Deno.test("a restarted gateway delivers events to its sockets again, and a failed start leaves no listener", async () => {
+Deno.test("a restarted gateway delivers events to its sockets again; after a failed start, stop() leaves no listener", async () => {
   const bus = countingBus();
   const gateway = createGateway({
     config: { gateway: { auth: { mode: "token", token: TOKEN } } },
@@ -236,6 +236,8 @@ Deno.test("a restarted gateway delivers events to its sockets again, and a faile
     },
   });
   await assert.rejects(refused.start(), /presence store down/);
+  // The failed start keeps its modules for a retry; stop() gives back what their setup took.
+  await refused.stop();
   assert.equal(bus.listeners(), 0);
   await bus.close();
 });

@@ -3,7 +3,7 @@
 // hold cluster-wide, and the SIGKILL of the replica that acknowledged a message loses nothing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { connectParams } from "./_helpers.ts";
+import { connectParams, historyText } from "./_helpers.ts";
 import { type WsSession, wsSession } from "./_evidence_clients.ts";
 import {
   DOC_PORTS,
@@ -129,7 +129,7 @@ const chatEvent = (runId: string, state: string) => (f: Json) =>
   f.event === "chat" && (f.payload as Json).runId === runId && (f.payload as Json).state === state;
 
 function texts(history: Json): string[] {
-  return (history.messages as { content: { text: string }[] }[]).map((m) => m.content[0].text);
+  return (history.messages as { content: string | { text: string }[] }[]).map(historyText);
 }
 
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {

@@ -9,7 +9,15 @@ import type { Gateway, GatewayOptions } from "../lib/gateway.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { jsonlStores } from "../stores/jsonl.ts";
 import { redisStores } from "../stores/redis.ts";
-import { client, connectParams, startGateway, tempDir, type TestClient, TOKEN } from "./_helpers.ts";
+import {
+  client,
+  connectParams,
+  historyText,
+  startGateway,
+  tempDir,
+  type TestClient,
+  TOKEN,
+} from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 
@@ -235,13 +243,13 @@ Deno.test("sessions.patch: label, pinned, unread, archive with expectedSessionId
     assert.equal((chosen.entry as { modelOverrideSource: string }).modelOverrideSource, "user");
     await turn(c, "agent:main:p", "which model?");
     const history = await call(c, "chat.history", { sessionKey: "agent:main:p" });
-    const reply = (history.messages as { content: { text: string }[] }[]).at(-1)!.content[0].text;
+    const reply = historyText((history.messages as { content: string | { text: string }[] }[]).at(-1)!);
     assert.equal(reply, "alt/m2 heard: which model?");
     await call(c, "sessions.patch", { key: "agent:main:p", model: null });
     await turn(c, "agent:main:p", "and now?");
     const after = await call(c, "chat.history", { sessionKey: "agent:main:p" });
     assert.equal(
-      (after.messages as { content: { text: string }[] }[]).at(-1)!.content[0].text,
+      historyText((after.messages as { content: string | { text: string }[] }[]).at(-1)!),
       "main/m1 heard: and now?",
     );
     const unknownModel = await refused(c, "sessions.patch", { key: "agent:main:p", model: "nowhere/x" });
@@ -384,16 +392,16 @@ Deno.test("sessions.compact: trims to maxLines, or summarises older turns with t
     const history = await call(c, "chat.history", { sessionKey: "agent:main:long" });
     const lines = history.messages as {
       role: string;
-      content: { text: string }[];
+      content: string | { text: string }[];
       __openclaw: { seq: number };
     }[];
     assert.deepEqual(lines.map((m) => m.role), ["system", "user", "assistant", "user", "assistant"]);
     assert.equal(
-      lines[0].content[0].text,
+      historyText(lines[0]),
       "Summary of the earlier conversation:\nNOTES: the user greeted twice.",
     );
     assert.deepEqual(lines.map((m) => m.__openclaw.seq), [1, 2, 3, 4, 5]);
-    assert.equal(lines[1].content[0].text, "three");
+    assert.equal(historyText(lines[1]), "three");
     // The next turn sees the summary, not the dropped lines, and appends after the kept ones.
     await turn(c, "agent:main:long", "five");
     assert.equal(
@@ -404,7 +412,7 @@ Deno.test("sessions.compact: trims to maxLines, or summarises older turns with t
     const trimmed = await call(c, "sessions.compact", { key: "agent:main:long", maxLines: 2 });
     assert.deepEqual(trimmed, { key: "agent:main:long", ok: true, compacted: true, kept: 2 });
     const kept = await call(c, "chat.history", { sessionKey: "agent:main:long" });
-    assert.deepEqual((kept.messages as { content: { text: string }[] }[]).map((m) => m.content[0].text), [
+    assert.deepEqual((kept.messages as { content: string | { text: string }[] }[]).map(historyText), [
       "five",
       "main/m1 heard: five",
     ]);

@@ -92,6 +92,17 @@ export function createLifecycle(
       throw error;
     }
   };
+  /** Runs the modules' stop hooks (once) and gives back the fan-out's bus subscription. */
+  const releaseModules = async () => {
+    for (const hook of stopHooks.splice(0).reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        logger.error("stop hook failed", { error: String(error) });
+      }
+    }
+    fanOutSubscription.unsubscribe();
+  };
   return {
     async start() {
       if (state.phase === "running") return address();
@@ -110,7 +121,10 @@ export function createLifecycle(
 
     async stop(stopOptions: StopOptions = {}) {
       await starting?.catch(() => {});
-      if (state.phase === "stopped" || state.phase === "idle" || state.phase === "stopping") return;
+      // Never started, or a start that failed: nothing serves, but module setup (run by `call()` or by
+      // the failed start) may hold listeners on a bus the embedder shares.
+      if (state.phase === "stopped" || state.phase === "idle") return await releaseModules();
+      if (state.phase === "stopping") return;
       state.phase = "stopping";
       clearInterval(tickTimer);
       eventLoop?.stop();
@@ -127,15 +141,11 @@ export function createLifecycle(
       }
       await state.server?.close();
       state.server = undefined;
-      for (const hook of stopHooks.splice(0).reverse()) {
-        try {
-          await hook();
-        } catch (error) {
-          logger.error("stop hook failed", { error: String(error) });
-        }
-      }
-      await presenceRows.removeSelf();
-      fanOutSubscription.unsubscribe();
+      await releaseModules();
+      // A shared store that is down must not keep the gateway from stopping; its own row lapses there.
+      await presenceRows.removeSelf().catch((error) =>
+        logger.warn("own presence row not removed", { error: String(error) })
+      );
       state.phase = "stopped";
       logger.info("gateway stopped", { reason: payload.reason });
     },

@@ -11,6 +11,7 @@ import { execApprovalsModule } from "../methods/exec-approvals.ts";
 import { systemModule } from "../methods/system.ts";
 import type { GatewayContext } from "../types.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
+import { readSections } from "./probes.ts";
 import type { PresenceRows } from "./presence.ts";
 import type { GatewayOptions } from "./types.ts";
 
@@ -60,7 +61,7 @@ export function moduleSetup(
           authMode: () => state.auth.mode,
           address: () => listeningAddress(state),
           methods: () => registry.names(),
-          sections: () => Promise.all(statusSections.map((section) => section())),
+          sections: () => readSections(statusSections, logger),
         }, () => logTail),
         devicesModule(
           { devices: stores.devices, now, newToken, newId, connectedDevices },

@@ -7,15 +7,37 @@
 import { isDirectLocal } from "../auth/locality.ts";
 import { jsonResponse } from "../http/response.ts";
 import type { GatewayContext, RequestInfo } from "../types.ts";
+import type { Logger } from "../log/logger.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { GatewayCore } from "./core.ts";
 import { type EventLoopMonitor, eventLoopSection } from "./event-loop.ts";
 
 const noStore = { "Cache-Control": "no-store" };
 
+/**
+ * Every section's keys, read side by side (they may wait on shared stores). A section that fails (its
+ * store is down) is left out and logged: a report that can say the rest must not fail with it.
+ */
+export async function readSections(
+  sections: readonly (() => Record<string, unknown> | Promise<Record<string, unknown>>)[],
+  logger: Pick<Logger, "warn">,
+): Promise<Record<string, unknown>[]> {
+  return await Promise.all(sections.map(async (section) => {
+    try {
+      return await section();
+    } catch (error) {
+      logger.warn("report section left out", { error: String(error) });
+      return {};
+    }
+  }));
+}
+
 /** The health snapshot builder (`health` method, `hello-ok.snapshot.health`). */
 export function createHealth(
-  { state, now, extensions: { healthSections } }: Pick<GatewayCore, "state" | "now" | "extensions">,
+  { state, now, logger, extensions: { healthSections } }: Pick<
+    GatewayCore,
+    "state" | "now" | "logger" | "extensions"
+  >,
   eventLoop?: EventLoopMonitor,
 ): () => Promise<Record<string, unknown>> {
   return async () => {
@@ -33,8 +55,7 @@ export function createHealth(
       channelOrder: [],
       channelLabels: {},
     };
-    // Sections read shared stores (session counts), so they may wait; they are read side by side.
-    for (const section of await Promise.all(healthSections.map((section) => section()))) {
+    for (const section of await readSections(healthSections, logger)) {
       Object.assign(snapshot, section);
     }
     Object.assign(snapshot, eventLoopSection(eventLoop));
