@@ -1,0 +1,141 @@
+// Scopes of clients that prove only the shared secret and no device identity, as the reference grants
+// them (tests/fixtures/reference-device-less-scopes.json, recorded from openclaw 2026.9.6): the requested
+// scopes are cleared, except for the local backend (`gateway-client`/`backend`) and the CLI (`cli`/`cli`)
+// talking straight to loopback with no browser Origin. Each recorded connect is replayed here and must get
+// the same `hello-ok.auth.scopes` and the same answer to its `sessions.list`.
+import assert from "node:assert/strict";
+import { agentsModule } from "../lib/agents/mod.ts";
+import type { Gateway } from "../lib/gateway.ts";
+import { connect, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { assertMatchesSchema } from "./_protocol_schema.ts";
+
+interface Recorded {
+  dir: "in" | "out";
+  frame: {
+    method?: string;
+    params?: Record<string, unknown>;
+    ok?: boolean;
+    payload?: { auth: { scopes: string[] } };
+    error?: Record<string, unknown>;
+  };
+}
+
+interface ReferenceCase {
+  connect: Record<string, unknown>;
+  scopes: string[];
+  sessionsList: { ok: boolean; error?: Record<string, unknown> };
+}
+
+const FIXTURE = new URL("./fixtures/reference-device-less-scopes.json", import.meta.url);
+
+/** Each recorded connect with the scopes it was granted and how its `sessions.list` was answered. */
+async function referenceCases(): Promise<ReferenceCase[]> {
+  const frames: Recorded[] = JSON.parse(await Deno.readTextFile(FIXTURE));
+  const cases: ReferenceCase[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const sent = frames[i];
+    if (sent.dir !== "out" || sent.frame.method !== "connect") continue;
+    const hello = frames[i + 1].frame;
+    const list = frames[i + 3].frame;
+    assert.equal(frames[i + 2].frame.method, "sessions.list");
+    cases.push({
+      connect: { ...sent.frame.params, auth: { token: TOKEN } },
+      scopes: hello.payload!.auth.scopes,
+      sessionsList: { ok: list.ok!, ...(list.error ? { error: list.error } : {}) },
+    });
+  }
+  return cases;
+}
+
+async function sessionsGateway(config?: Record<string, unknown>): Promise<Gateway> {
+  return await startGateway({ modules: [agentsModule()], ...(config ? { config } : {}) });
+}
+
+/** Connects, checks hello-ok against the schema, and asks for `sessions.list`. */
+async function connectAndList(
+  gateway: Gateway,
+  params: Record<string, unknown>,
+  socketOptions: { remoteAddress?: string; headers?: HeadersInit } = {},
+) {
+  const { socket, response } = await connect(gateway, params, socketOptions);
+  assert.equal(response.ok, true, JSON.stringify(response.error));
+  assertMatchesSchema("HelloOk", response.payload);
+  const scopes = (response.payload as { auth: { scopes: string[] } }).auth.scopes;
+  socket.send({ type: "req", id: "r1", method: "sessions.list", params: {} });
+  const list = await socket.waitFor((f) => f.type === "res" && f.id === "r1");
+  assertMatchesSchema("ResponseFrame", list);
+  socket.close();
+  return { scopes, list };
+}
+
+Deno.test("every recorded device-less connect gets the reference's scopes and sessions.list answer", async () => {
+  const cases = await referenceCases();
+  assert.deepEqual(
+    cases.map((c) =>
+      `${(c.connect.client as { id: string }).id}/${(c.connect.client as { mode: string }).mode}`
+    ),
+    ["test/test", "cli/probe", "cli/cli", "gateway-client/backend", "gateway-client/ui"],
+  );
+  const gateway = await sessionsGateway();
+  try {
+    for (const recorded of cases) {
+      const { scopes, list } = await connectAndList(gateway, recorded.connect);
+      const who = JSON.stringify(recorded.connect.client);
+      assert.deepEqual(scopes, recorded.scopes, who);
+      assert.equal(list.ok, recorded.sessionsList.ok, who);
+      if (recorded.sessionsList.error) assert.deepEqual(list.error, recorded.sessionsList.error, who);
+    }
+  } finally {
+    await gateway.stop();
+  }
+});
+
+const BACKEND = { id: "gateway-client", version: "0.0.1", platform: "linux", mode: "backend" };
+const CLI = { id: "cli", version: "dev", platform: "linux", mode: "cli" };
+
+Deno.test("the two exceptions hold only on a direct loopback socket with no browser Origin", async () => {
+  // A same-host proxy is trusted, so a forwarded socket is admitted and attributed to its client.
+  const gateway = await sessionsGateway({
+    gateway: { auth: { mode: "token", token: TOKEN }, trustedProxies: ["127.0.0.1"] },
+  });
+  try {
+    for (const client of [BACKEND, CLI]) {
+      const params = connectParams({ client });
+      const who = `${client.id}/${client.mode}`;
+      assert.deepEqual(
+        (await connectAndList(gateway, params)).scopes,
+        ["operator.read", "operator.write"],
+        who,
+      );
+      const elsewhere: { remoteAddress?: string; headers?: Record<string, string> }[] = [
+        { remoteAddress: "192.0.2.10" },
+        { headers: { origin: "http://127.0.0.1:18789" } },
+        { headers: { "x-forwarded-for": "198.51.100.4" } },
+      ];
+      for (const options of elsewhere) {
+        const { scopes, list } = await connectAndList(gateway, params, options);
+        assert.deepEqual(scopes, [], `${who} ${JSON.stringify(options)}`);
+        assert.equal((list.error as { message: string }).message, "missing scope: operator.read");
+      }
+    }
+  } finally {
+    await gateway.stop();
+  }
+});
+
+Deno.test("a password clears a device-less client's scopes as a token does; the backend keeps its own", async () => {
+  const gateway = await sessionsGateway({
+    gateway: { auth: { mode: "password", password: "pw-0123456789" } },
+  });
+  try {
+    const auth = { password: "pw-0123456789" };
+    const probe = connectParams({ auth, client: { ...CLI, mode: "probe" } });
+    assert.deepEqual((await connectAndList(gateway, probe)).scopes, []);
+    const backend = connectParams({ auth, client: BACKEND, scopes: ["operator.admin"] });
+    const { scopes, list } = await connectAndList(gateway, backend);
+    assert.deepEqual(scopes, ["operator.admin"]);
+    assert.equal(list.ok, true);
+  } finally {
+    await gateway.stop();
+  }
+});
