@@ -2,10 +2,15 @@
 // them (tests/fixtures/reference-device-less-scopes.json, recorded from openclaw 2026.9.6): the requested
 // scopes are cleared, except for the local backend (`gateway-client`/`backend`) and the CLI (`cli`/`cli`)
 // talking straight to loopback with no browser Origin. Each recorded connect is replayed here and must get
-// the same `hello-ok.auth.scopes` and the same answer to its `sessions.list`.
+// the same `hello-ok.auth.scopes` and the same answer to its `sessions.list`. The built-in Control UI,
+// a browser, gets its scopes the reference UI's way: through a device key it pairs and keeps.
 import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Gateway } from "../lib/gateway.ts";
+import { controlUiModule } from "../lib/ui/mod.ts";
+import { createGateway, memoryStores } from "../mod.ts";
+import { denoTransport } from "../deno.ts";
 import { connect, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 
@@ -138,4 +143,78 @@ Deno.test("a password clears a device-less client's scopes as a token does; the 
   } finally {
     await gateway.stop();
   }
+});
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+
+Deno.test({
+  name: "the built-in Control UI pairs a device key it keeps; a bare token from the same page gets no scopes",
+  ignore: !haveChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const stores = memoryStores();
+    const gateway = createGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      transport: denoTransport(),
+      hostname: "127.0.0.1",
+      port: 0,
+      stores,
+      modules: [controlUiModule()],
+    });
+    const { port } = (await gateway.start())!;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
+      await page.waitForSelector('#status[data-state="connected"]');
+      assert.equal(await page.textContent("#status"), "connected");
+      const [device] = await stores.devices.list();
+      assert.equal(device.role, "operator");
+      assert.deepEqual([...device.scopes].sort(), ["operator.admin", "operator.read", "operator.write"]);
+
+      await page.reload();
+      await page.waitForSelector('#status[data-state="connected"]');
+      assert.deepEqual(
+        (await stores.devices.list()).map((d) => d.deviceId),
+        [device.deviceId],
+        "the key is kept",
+      );
+
+      const bare = await page.evaluate(
+        ({ url, token }) =>
+          new Promise<unknown>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onmessage = (event) => {
+              const frame = JSON.parse(event.data);
+              if (frame.event === "connect.challenge") {
+                ws.send(JSON.stringify({
+                  type: "req",
+                  id: "c",
+                  method: "connect",
+                  params: {
+                    minProtocol: 4,
+                    maxProtocol: 4,
+                    client: { id: "gateway-client", version: "1", platform: "web", mode: "backend" },
+                    role: "operator",
+                    scopes: ["operator.read"],
+                    auth: { token },
+                  },
+                }));
+              } else if (frame.id === "c") resolve(frame.payload.auth.scopes), ws.close();
+            };
+          }),
+        { url: `ws://127.0.0.1:${port}/`, token: TOKEN },
+      );
+      assert.deepEqual(bare, [], "a browser (it sends Origin) is never the local backend");
+    } finally {
+      await browser.close();
+      await gateway.stop();
+    }
+  },
 });
