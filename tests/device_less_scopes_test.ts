@@ -5,14 +5,16 @@
 // the same `hello-ok.auth.scopes` and the same answer to its `sessions.list`. The built-in Control UI,
 // a browser, gets its scopes the reference UI's way: through a device key it pairs and keeps.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Gateway } from "../lib/gateway.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import { createGateway, memoryStores } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
-import { connect, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { connect, connectParams, startGateway, tempDir, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
+import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
 
 interface Recorded {
   dir: "in" | "out";
@@ -215,6 +217,53 @@ Deno.test({
     } finally {
       await browser.close();
       await gateway.stop();
+    }
+  },
+});
+
+// The reference CLI, where installed as bench/README.md describes (tests/compat_reference_cli_test.ts).
+const REFERENCE_BIN = join(Deno.env.get("OPENCLAW_REFERENCE_DIR") ?? "/tmp/refgw", "node_modules", ".bin");
+const haveReferenceCli = await Promise.all(
+  ["openclaw", "node"].map((name) => Deno.stat(join(REFERENCE_BIN, name)).then((s) => s.isFile, () => false)),
+).then((found) => found.every(Boolean));
+if (!haveReferenceCli) {
+  console.warn(
+    `skipping the reference-probe case: no openclaw/node in ${REFERENCE_BIN} (see bench/README.md)`,
+  );
+}
+
+Deno.test({
+  name: "the reference `openclaw gateway probe` reports this gateway as it reports the reference",
+  ignore: !haveReferenceCli,
+  async fn() {
+    const home = await tempDir();
+    const refHome = await tempDir();
+    const port = freePort();
+    const gateway = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home));
+    try {
+      const token = (await gateway.waitFor(/Gateway token .*: [0-9a-f]+/, 30_000)).split(": ").at(-1)!;
+      await gateway.waitFor(/gateway listening/, 30_000);
+      const url = `ws://127.0.0.1:${port}`;
+      const output = await new Deno.Command(join(REFERENCE_BIN, "openclaw"), {
+        args: ["gateway", "probe", "--url", url, "--token", token],
+        env: { HOME: refHome, PATH: `${REFERENCE_BIN}:${Deno.env.get("PATH")}`, NO_COLOR: "1" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(output.stdout);
+      // The lines the reference prints of itself (shared/spec/captures/cli-outputs.txt).
+      assert.match(text, /^Capability: connected-no-operator-scope$/m, text);
+      assert.match(
+        text,
+        new RegExp(
+          `^URL \\(explicit\\) ${url}\\n {2}Connect: ok \\(\\d+ms\\) · Capability: connect-only · Read probe: limited - missing scope: operator\\.read$`,
+          "m",
+        ),
+        text,
+      );
+    } finally {
+      assert.equal(await gateway.stop(), 0);
     }
   },
 });
