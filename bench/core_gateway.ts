@@ -26,7 +26,8 @@ const CONNECT = JSON.stringify({
   params: {
     minProtocol: 4,
     maxProtocol: 4,
-    client: { id: "bench", version: "1", platform: "linux", mode: "backend" },
+    // The local backend: device-less, it keeps its read scope on loopback (docs/security.md).
+    client: { id: "gateway-client", version: "1", platform: "linux", mode: "backend" },
     role: "operator",
     scopes: ["operator.read"],
     auth: { token: "bench-token" },

@@ -35,7 +35,8 @@ ws.onmessage = (message) => {
       params: {
         minProtocol: 4,
         maxProtocol: 4,
-        client: { id: "deno-embed-example", version: "1.0.0", platform: Deno.build.os, mode: "backend" },
+        // A device-less shared-token client keeps its scopes only as the local backend (see docs/security.md).
+        client: { id: "gateway-client", version: "1.0.0", platform: Deno.build.os, mode: "backend" },
         role: "operator",
         scopes: ["operator.read"],
         auth: { token },

@@ -26,7 +26,8 @@ Deno.test("an app method answers over the in-memory transport", async () => {
     params: {
       minProtocol: 4,
       maxProtocol: 4,
-      client: { id: "test", mode: "test" },
+      // A device-less shared-token client keeps its scopes only as the local backend (see docs/security.md).
+      client: { id: "gateway-client", mode: "backend" },
       scopes: ["operator.write"],
       auth: { token: "t" },
     },

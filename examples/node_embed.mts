@@ -33,7 +33,8 @@ await new Promise<void>((resolve) => {
         params: {
           minProtocol: 4,
           maxProtocol: 4,
-          client: { id: "node-embed-example", version: "1.0.0", platform: "node", mode: "backend" },
+          // A device-less shared-token client keeps its scopes only as the local backend (see docs/security.md).
+          client: { id: "gateway-client", version: "1.0.0", platform: "node", mode: "backend" },
           role: "operator",
           scopes: ["operator.read"],
           auth: { token },

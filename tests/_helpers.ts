@@ -19,7 +19,8 @@ export function connectParams(overrides: Record<string, unknown> = {}): Record<s
   return {
     minProtocol: 4,
     maxProtocol: 4,
-    client: { id: "test-client", version: "0.0.1", platform: "linux", mode: "test" },
+    // The local backend: a device-less shared-secret client that keeps its scopes (see lib/auth/device-less-scopes.ts).
+    client: { id: "gateway-client", version: "0.0.1", platform: "linux", mode: "backend" },
     role: "operator",
     scopes: ["operator.read", "operator.write"],
     auth: { token: TOKEN },

@@ -91,7 +91,7 @@ Deno.test("a heartbeat turn runs on schedule in the main session and its event r
   const reader = await client(gateway, {
     minProtocol: 4,
     maxProtocol: 4,
-    client: { id: "test-client", version: "0.0.1", platform: "linux", mode: "test" },
+    client: { id: "gateway-client", version: "0.0.1", platform: "linux", mode: "backend" },
     role: "operator",
     scopes: ["operator.read"],
     auth: { token: TOKEN },

@@ -47,8 +47,10 @@ Deno.test("gateway status: a running gateway answers; JSON carries the reference
     const doc = JSON.parse(json.out);
     assert.equal(doc.rpc.ok, true);
     assert.equal(doc.rpc.url, `ws://127.0.0.1:${port}`);
-    assert.equal(doc.rpc.capability, "read_only");
-    assert.deepEqual(doc.rpc.auth.scopes, ["operator.read"]);
+    // A plain status probes as cli/probe with no device identity: no scopes, as the reference answers
+    // (shared/spec/captures/cli-outputs.txt, tests/fixtures/reference-device-less-scopes.json).
+    assert.equal(doc.rpc.capability, "connected_no_operator_scope");
+    assert.deepEqual(doc.rpc.auth.scopes, []);
     assert.equal(doc.gateway.port, port);
     assert.equal(doc.gateway.portSource, "config");
     assert.equal(doc.gateway.bindMode, "loopback");
@@ -163,7 +165,17 @@ Deno.test("gateway probe: reachable target, none, and two distinct gateways warn
     assert.equal(one.code, 0, one.err);
     assert.match(one.out, /^Reachable: yes$/m);
     assert.match(one.out, new RegExp(`^Local loopback ws://127\\.0\\.0\\.1:${port}$`, "m"));
-    assert.match(one.out, /^ {2}Connect: ok \(\d+ms\) · Capability: read-only · Read probe: ok$/m);
+    // What the reference's probe reports of the reference (shared/spec/captures/cli-outputs.txt): a
+    // device-less cli/probe client is granted no scopes (tests/fixtures/reference-device-less-scopes.json).
+    assert.match(one.out, /^Capability: connected-no-operator-scope$/m);
+    assert.match(
+      one.out,
+      /^- Read-probe diagnostics are limited by gateway scopes \(missing operator\.read\)\./m,
+    );
+    assert.match(
+      one.out,
+      /^ {2}Connect: ok \(\d+ms\) · Capability: connect-only · Read probe: limited - missing scope: operator\.read$/m,
+    );
 
     const second = await startLoopbackGateway();
     try {
@@ -179,16 +191,19 @@ Deno.test("gateway probe: reachable target, none, and two distinct gateways warn
       assert.equal(two.code, 0, two.err);
       const doc = JSON.parse(two.out);
       assert.equal(doc.ok, true);
-      assert.equal(doc.degraded, false);
-      assert.equal(doc.capability, "read_only");
+      assert.equal(doc.degraded, true, "the read probe is scope-limited");
+      assert.equal(doc.capability, "connected_no_operator_scope");
       assert.equal(doc.primaryTargetId, "explicit");
       assert.deepEqual(doc.targets.map((t: { id: string }) => t.id), ["explicit", "local"]);
       assert.ok(
-        doc.targets.every((t: { connect: { ok: boolean; rpcOk: boolean } }) =>
-          t.connect.ok && t.connect.rpcOk
+        doc.targets.every((t: { connect: { ok: boolean; scopeLimited: boolean } }) =>
+          t.connect.ok && t.connect.scopeLimited
         ),
       );
-      assert.deepEqual(doc.warnings.map((w: { code: string }) => w.code), ["multiple_gateways"]);
+      assert.deepEqual(doc.warnings.map((w: { code: string }) => w.code), [
+        "multiple_gateways",
+        "probe_scope_limited",
+      ]);
       const text = await run([
         "gateway",
         "probe",

@@ -18,6 +18,7 @@ import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/r
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
+import { deviceLessScopes } from "./device-less-scopes.ts";
 import { approvedRoles, pairingRequired, pairingShortfall } from "./pairing.ts";
 import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
@@ -250,7 +251,8 @@ export class Authenticator {
       if (rateKey && limit!.hits) await this.#succeed(rateKey);
 
       if (!params.device) {
-        return { caller: { ...base, scopes: requestedScopes, authMethod: check.method } };
+        const scopes = deviceLessScopes(params.client, requestedScopes, origin.remoteAddress, origin.headers);
+        return { caller: { ...base, scopes, authMethod: check.method } };
       }
       await verifyDeviceProof(params.device, {
         clientId: params.client.id,

@@ -1,6 +1,8 @@
 // The Control UI: one socket to the gateway (protocol v4), panels fed by its methods and events.
 // Credentials come from the URL fragment (#token=… never reaches the server) or the login form and
-// live only in this tab's sessionStorage.
+// live only in this tab's sessionStorage. The shared token alone grants a browser no scopes, so the UI
+// also proves a device identity: an Ed25519 key made once and kept in IndexedDB (its private half cannot
+// be exported), which the gateway pairs (on loopback at once, elsewhere after `openclaw devices approve`).
 
 const STORAGE_KEY = "openclaw.controlUi.auth";
 const CLIENT_VERSION = "0.1.0";
@@ -23,6 +25,68 @@ function storedCredentials() {
   } catch {
     return null;
   }
+}
+
+const DEVICE_DB = "openclaw-control-ui";
+const CLIENT = { id: "openclaw-control-ui", version: CLIENT_VERSION, platform: "web", mode: "ui" };
+const SCOPES = ["operator.admin", "operator.read", "operator.write"];
+
+function idbRequest(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** This browser's device key pair and id (the SHA-256 of the raw public key); none without WebCrypto. */
+async function deviceIdentity() {
+  if (!globalThis.crypto?.subtle || !globalThis.indexedDB) return undefined;
+  try {
+    const open = indexedDB.open(DEVICE_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("keys");
+    const db = await idbRequest(open);
+    let keys = await idbRequest(db.transaction("keys").objectStore("keys").get("device"));
+    if (!keys) {
+      keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+      await idbRequest(db.transaction("keys", "readwrite").objectStore("keys").put(keys, "device"));
+    }
+    db.close();
+    const raw = await crypto.subtle.exportKey("raw", keys.publicKey);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+    const id = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return { id, publicKey: base64Url(raw), privateKey: keys.privateKey };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The connect `device` block: a v3 signature binding this challenge to the client, scopes and token. */
+async function deviceProof(identity, nonce, auth) {
+  const signedAt = Date.now();
+  const payload = [
+    "v3",
+    identity.id,
+    CLIENT.id,
+    CLIENT.mode,
+    "operator",
+    SCOPES.join(","),
+    String(signedAt),
+    auth.token ?? "",
+    nonce,
+    CLIENT.platform,
+    "",
+  ].join("|");
+  const signature = await crypto.subtle.sign(
+    "Ed25519",
+    identity.privateKey,
+    new TextEncoder().encode(payload),
+  );
+  return { id: identity.id, publicKey: identity.publicKey, signature: base64Url(signature), signedAt, nonce };
 }
 
 /** A minimal protocol v4 client: challenge, connect, request correlation, events. */
@@ -56,16 +120,25 @@ class GatewaySocket {
     this.ws?.close(1000, "logout");
   }
 
+  async #connect(nonce) {
+    const identity = await deviceIdentity();
+    return await this.request("connect", {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client: CLIENT,
+      role: "operator",
+      scopes: SCOPES,
+      auth: this.auth,
+      ...(identity ? { device: await deviceProof(identity, nonce, this.auth) } : {}),
+    });
+  }
+
   #frame(frame) {
     if (frame.type === "event" && frame.event === "connect.challenge") {
-      this.request("connect", {
-        minProtocol: 4,
-        maxProtocol: 4,
-        client: { id: "openclaw-control-ui", version: CLIENT_VERSION, platform: "web", mode: "ui" },
-        role: "operator",
-        scopes: ["operator.admin", "operator.read", "operator.write"],
-        auth: this.auth,
-      }).then((hello) => this.handlers.ready(hello), (error) => this.handlers.refused(error));
+      this.#connect(frame.payload.nonce).then(
+        (hello) => this.handlers.ready(hello),
+        (error) => this.handlers.refused(error),
+      );
       return;
     }
     if (frame.type === "event") return this.handlers.event(frame.event, frame.payload);
@@ -111,6 +184,13 @@ function connect() {
   state.socket = new GatewaySocket(auth, {
     ready: onHello,
     refused(error) {
+      // The credentials were right; the device waits for an operator's approval, so keep trying.
+      if (error.details?.code === "PAIRING_REQUIRED") {
+        setStatus("waiting for pairing approval", "error");
+        showLogin(error.message);
+        setTimeout(connect, 5000);
+        return;
+      }
       sessionStorage.removeItem(STORAGE_KEY);
       setStatus("refused", "error");
       showLogin(error.message);
@@ -134,7 +214,12 @@ function has(method) {
 function onHello(hello) {
   state.hello = hello;
   state.startedAt = Date.now() - (hello.snapshot?.uptimeMs ?? 0);
-  setStatus("connected", "connected");
+  setStatus(
+    hello.auth?.scopes?.length
+      ? "connected"
+      : "connected without scopes (no device identity: open the UI over HTTPS or on localhost)",
+    "connected",
+  );
   $("login").hidden = true;
   $("app").hidden = false;
   $("logout").hidden = false;

@@ -22,17 +22,25 @@ export const OWNER_SCOPES = [
   "operator.write",
 ];
 
-/** Connects as the CLI does (`client.id` and `mode` `cli`, no device identity). */
+/**
+ * How the CLI introduces itself: `cli` for commands (a device-less shared-secret client the gateway lets
+ * keep its scopes on loopback), `probe` for reachability probes (granted no scopes without a device
+ * identity, so they report what the reference's probe reports).
+ */
+export type CliClientMode = "cli" | "probe";
+
+/** Connects as the CLI does (`client.id` `cli`, no device identity). */
 export function openConnection(
   host: OpsHost,
   target: GatewayTarget,
   timeoutMs: number,
   scopes: string[] = READ_SCOPES,
+  mode: CliClientMode = "cli",
 ): Promise<GatewayConnection> {
   return connectGateway({
     url: target.url,
     WebSocket: host.WebSocket,
-    client: { id: "cli", mode: "cli", version: GATEWAY_VERSION, platform: host.platform },
+    client: { id: "cli", mode, version: GATEWAY_VERSION, platform: host.platform },
     token: target.token,
     password: target.password,
     scopes,
@@ -63,16 +71,16 @@ function describe(err: unknown): { kind: string; code: string; message: string }
   return { kind: "unknown", code: "UNKNOWN", message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Connects, then (with `read`) calls `health` and `status`; never throws. */
+/** Connects (as `options.mode`, `cli` by default), then (with `read`) calls `health` and `status`; never throws. */
 export async function probeTarget(
   host: OpsHost,
   target: GatewayTarget,
-  options: { timeoutMs: number; read: boolean },
+  options: { timeoutMs: number; read: boolean; mode?: CliClientMode },
 ): Promise<ProbeOutcome> {
   const started = host.now();
   let connection: GatewayConnection;
   try {
-    connection = await openConnection(host, target, options.timeoutMs);
+    connection = await openConnection(host, target, options.timeoutMs, READ_SCOPES, options.mode);
   } catch (err) {
     const error = describe(err);
     return {

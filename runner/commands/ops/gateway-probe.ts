@@ -38,8 +38,9 @@ export function probeWarnings(outcomes: ProbeOutcome[], authWarning?: string): P
   if (limited.length) {
     warnings.push({
       code: "probe_scope_limited",
+      // The reference's wording: a probe without a paired device identity is granted no scopes.
       message:
-        "connected, but read calls were refused for a missing operator.read scope; use credentials that grant it",
+        "Read-probe diagnostics are limited by gateway scopes (missing operator.read). Connection succeeded, but read-only status calls are incomplete. Hint: pair device identity or use credentials with operator.read.",
       targetIds: limited.map((o) => o.target.id),
     });
   }
@@ -52,6 +53,13 @@ export function probeWarnings(outcomes: ProbeOutcome[], authWarning?: string): P
     });
   }
   return warnings;
+}
+
+/** A target's capability as the reference prints it on the target's line (the summary spells it out). */
+function targetCapabilityLabel(capability: Capability): string {
+  if (capability === "connected_no_operator_scope") return "connect-only";
+  if (capability === "pairing_pending") return "pairing pending";
+  return capabilityLabel(capability);
 }
 
 function targetJson(outcome: ProbeOutcome): Record<string, unknown> {
@@ -90,7 +98,7 @@ export function gatewayProbeCommand(host: OpsHost): RunnerCommand {
       const setup = await querySetup(flags, ctx, { probeAll: true, defaultTimeoutMs: 3000 });
       const outcomes = await Promise.all(
         setup.gateway.targets.map((target) =>
-          probeTarget(host, target, { timeoutMs: setup.timeoutMs, read: true })
+          probeTarget(host, target, { timeoutMs: setup.timeoutMs, read: true, mode: "probe" })
         ),
       );
       const reachable = outcomes.filter((o) => o.ok);
@@ -124,7 +132,7 @@ export function gatewayProbeCommand(host: OpsHost): RunnerCommand {
         lines.push(
           o.ok
             ? `  Connect: ok (${o.connectMs}ms) · Capability: ${
-              capabilityLabel(o.capability)
+              targetCapabilityLabel(o.capability)
             } · Read probe: ${readProbeLabel(o)}`
             : `  Connect: failed - ${o.error?.message}`,
         );

@@ -151,9 +151,13 @@ async function gatherStatus(
   const { gateway, config } = setup;
   const [service, probe, portBusy] = await Promise.all([
     inspectService(host, ctx),
-    noProbe
-      ? undefined
-      : probeTarget(host, gateway.targets[0], { timeoutMs: setup.timeoutMs, read: requireRpc }),
+    // As the reference: a plain status probes as `probe` (no scopes without a device identity), while
+    // --require-rpc calls `status` as the CLI, which keeps its read scope on loopback.
+    noProbe ? undefined : probeTarget(host, gateway.targets[0], {
+      timeoutMs: setup.timeoutMs,
+      read: requireRpc,
+      mode: requireRpc ? "cli" : "probe",
+    }),
     host.portInUse(gateway.port).catch(() => undefined),
   ]);
   const servicePath = service.installed?.environment.OPENCLAW_CONFIG_PATH ?? ctx.paths.configPath;
