@@ -1,5 +1,6 @@
 // Nodes: a scripted node client (a real WebSocket with an Ed25519 device identity, as OpenClaw's apps
-// connect) registers, is listed and described, answers node.invoke from operators and from agent turns.
+// connect) registers, has its declared surface approved by an operator (node.pair.approve, as
+// `openclaw nodes approve`), is listed and described, answers node.invoke from operators and agent turns.
 import assert from "node:assert/strict";
 import {
   agentsModule,
@@ -111,7 +112,16 @@ interface NodeClient {
   answer(request: Json, result: Json): Promise<Json>;
 }
 
-async function connectNode(url: string, declared = PHONE, device?: NodeDevice): Promise<NodeClient> {
+/**
+ * Connects a node; unless `approve` is false, an operator then approves its declared surface the way a
+ * user does (loopback pairs the device silently, but the reference leaves its commands to an operator).
+ */
+async function connectNode(
+  url: string,
+  declared = PHONE,
+  device?: NodeDevice,
+  { approve = true } = {},
+): Promise<NodeClient> {
   device ??= await makeDevice();
   const session = wsSession(url);
   const challenge = (await session.waitFor((f) => f.event === "connect.challenge")).payload as {
@@ -123,7 +133,7 @@ async function connectNode(url: string, declared = PHONE, device?: NodeDevice): 
   const response = await session.request("connect", params);
   assert.equal(response.ok, true, JSON.stringify(response.error));
   let seen = 0;
-  return {
+  const node: NodeClient = {
     id: device.id,
     session,
     hello: response.payload as Json,
@@ -142,6 +152,58 @@ async function connectNode(url: string, declared = PHONE, device?: NodeDevice): 
       return session.request("node.invoke.result", params);
     },
   };
+  if (approve) await approveSurface(url, node, declared);
+  return node;
+}
+
+/** The operator scopes that may approve any surface, `system.run` and the relays included. */
+const APPROVER = ["operator.pairing", "operator.admin"];
+
+async function nodePairList(op: WsSession): Promise<{ pending: Json[]; paired: Json[] }> {
+  assertMatchesSchema("NodePairListParams", {});
+  const listed = await op.request("node.pair.list", {});
+  assert.equal(listed.ok, true, JSON.stringify(listed.error));
+  return listed.payload as { pending: Json[]; paired: Json[] };
+}
+
+/** The node's pending surface request, once the gateway has filed it. */
+async function pendingRequest(op: WsSession, nodeId: string): Promise<Json> {
+  let request: Json | undefined;
+  await untilAsync(async () => {
+    request = (await nodePairList(op)).pending.find((r) => r.nodeId === nodeId);
+    return request !== undefined;
+  }, "the node's surface request");
+  return request!;
+}
+
+/**
+ * Approves what `node` declared with `node.pair.approve`, unless an earlier approval covers it; resolves
+ * once the live node heard `node.pair.resolved`, which the gateway sends after its commands follow.
+ */
+async function approveSurface(url: string, node: NodeClient, declared = PHONE): Promise<void> {
+  const op = await operator(url, APPROVER);
+  try {
+    const covered = (await nodePairList(op)).paired.some((p) =>
+      p.nodeId === node.id && declared.commands.every((c) => (p.commands as string[]).includes(c)) &&
+      declared.caps.every((c) => (p.caps as string[]).includes(c))
+    );
+    if (covered) return;
+    const { requestId } = await pendingRequest(op, node.id);
+    assertMatchesSchema("NodePairApproveParams", { requestId });
+    const approved = await op.request("node.pair.approve", { requestId });
+    assert.equal(approved.ok, true, JSON.stringify(approved.error));
+    const told = await node.session.waitFor((f) =>
+      f.event === "node.pair.resolved" && (f.payload as Json).requestId === requestId
+    );
+    assert.deepEqual({ ...told.payload as Json, ts: 0 }, {
+      requestId,
+      nodeId: node.id,
+      decision: "approved",
+      ts: 0,
+    });
+  } finally {
+    op.ws.close();
+  }
 }
 
 async function operator(url: string, scopes = ["operator.read", "operator.write"]) {

@@ -1,9 +1,10 @@
 /**
- * Which commands a node may be invoked with: what it declared at `connect`, cut to the allowlist of its
- * platform (the reference's defaults), plus `gateway.nodes.commands.allow`, minus
- * `gateway.nodes.commands.deny`. Dangerous and privacy-heavy commands need an explicit `allow`; desktop
- * host commands (`system.run`, `browser.proxy`, `fs.listDir`, ...) are never a default either, since the
- * reference admits them only through an approved node pairing or `allow`.
+ * Which commands a node may be invoked with: what it declared at `connect` and its approved node surface
+ * holds (node pairing), cut to the allowlist of its platform (the reference's defaults), plus
+ * `gateway.nodes.commands.allow`, minus `gateway.nodes.commands.deny`. Dangerous and privacy-heavy commands
+ * need an explicit `allow`; desktop host commands (`system.run`, `browser.proxy`, `fs.listDir`, ...) are
+ * never a default either: the reference admits them on a desktop node once its surface approval holds
+ * them, elsewhere only through `allow`.
  *
  * @module
  */
@@ -71,6 +72,24 @@ const PLATFORM_DEFAULTS: Record<string, readonly string[]> = {
   unknown: ["camera.list", "location.get", "system.notify"],
 };
 
+/** Host commands of a desktop node: allowed by its approved surface, never by the platform defaults. */
+const DESKTOP_HOST = new Set([
+  "system.run.prepare",
+  "system.run",
+  "system.which",
+  "system.execApprovals.get",
+  "system.execApprovals.set",
+  "fs.listDir",
+  "terminal.upload",
+  "browser.proxy",
+  "browser.proxy.upload.v1",
+  "mcp.tools.call.v1",
+  "agent.cli.claude.run.v1",
+  "screen.snapshot",
+  "desktop.stream",
+]);
+const DESKTOP_PLATFORMS = new Set(["macos", "windows", "linux"]);
+
 const TALK = ["talk.ptt.start", "talk.ptt.stop", "talk.ptt.cancel", "talk.ptt.once"];
 
 /** What the policy reads of a node. */
@@ -83,6 +102,8 @@ export interface NodeDeclaration {
   caps: readonly string[];
   /** The commands it declared at `connect`. */
   declaredCommands: readonly string[];
+  /** The commands its approved node surface holds (node pairing); none when absent, as before approval. */
+  approvedCommands?: readonly string[];
 }
 
 /**
@@ -109,8 +130,12 @@ export function platformId(platform = "", deviceFamily = ""): string {
 export function commandAllowlist(config: GatewayConfig, node: NodeDeclaration): Set<string> {
   const commands = config.gateway?.nodes?.commands;
   const talks = node.caps.includes("talk") || node.declaredCommands.some((c) => c.startsWith("talk."));
+  const platform = platformId(node.platform, node.deviceFamily);
+  const approvedHost = DESKTOP_PLATFORMS.has(platform)
+    ? (node.approvedCommands ?? []).filter((command) => DESKTOP_HOST.has(command))
+    : [];
   const allowed = new Set(
-    [...PLATFORM_DEFAULTS[platformId(node.platform, node.deviceFamily)]!, ...(talks ? TALK : [])]
+    [...PLATFORM_DEFAULTS[platform]!, ...(talks ? TALK : []), ...approvedHost]
       .filter((command) => !DANGEROUS.has(command)),
   );
   for (const command of commands?.allow ?? []) if (command.trim()) allowed.add(command.trim());
@@ -118,15 +143,19 @@ export function commandAllowlist(config: GatewayConfig, node: NodeDeclaration): 
   return allowed;
 }
 
-/** The commands `node` declared that `config` lets it be invoked with, in its order, once each. */
+/**
+ * The commands `node` declared that its approved surface holds and `config` lets it be invoked with, in
+ * its order, once each.
+ */
 export function effectiveCommands(config: GatewayConfig, node: NodeDeclaration): string[] {
   const allowed = commandAllowlist(config, node);
-  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) => allowed.has(c));
+  const approved = new Set(node.approvedCommands ?? []);
+  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) => allowed.has(c) && approved.has(c));
 }
 
 /**
  * Why `command` may not be invoked on `node` (the reference's hint text), or `undefined` when it may.
- * `node.commands` is what the node declared and the policy allowed when it connected.
+ * `node.commands` is its {@link effectiveCommands}; as the reference, it stands for the approved ones too.
  */
 export function commandRefusal(
   config: GatewayConfig,
@@ -134,7 +163,7 @@ export function commandRefusal(
   command: string,
 ): { reason: string; message: string } | undefined {
   const platform = node.platform ?? "unknown";
-  if (!commandAllowlist(config, node).has(command)) {
+  if (!commandAllowlist(config, { ...node, approvedCommands: node.commands }).has(command)) {
     const denied = config.gateway?.nodes?.commands?.deny?.some((entry) => entry.trim() === command);
     const message = denied
       ? `node command not allowed: "${command}" is blocked by gateway.nodes.commands.deny`
@@ -144,10 +173,12 @@ export function commandRefusal(
     return { reason: "command not allowlisted", message };
   }
   if (!node.commands.length) {
-    return {
-      reason: "node did not declare commands",
-      message: "node command not allowed: the node did not declare any supported commands",
-    };
+    // The reference gives the pairing hint only while nothing of the node is approved; once some is,
+    // a command still waiting reads as one the node does not support.
+    const message = node.declaredCommands.includes(command)
+      ? "node command not allowed: the node's declared command surface is pending approval; run `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
+      : "node command not allowed: the node did not declare any supported commands";
+    return { reason: "node did not declare commands", message };
   }
   if (!node.commands.includes(command)) {
     return {
