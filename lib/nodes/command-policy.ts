@@ -2,9 +2,9 @@
  * Which commands a node may be invoked with: what it declared at `connect` and its approved node surface
  * holds (node pairing), cut to the allowlist of its platform (the reference's defaults), plus
  * `gateway.nodes.commands.allow`, minus `gateway.nodes.commands.deny`. Dangerous and privacy-heavy commands
- * need an explicit `allow`; desktop host commands (`system.run`, `browser.proxy`, `fs.listDir`, ...) are
- * never a default either: the reference admits them on a desktop node once its surface approval holds
- * them, elsewhere only through `allow`.
+ * need an explicit `allow`, and so do desktop host commands (`system.run`, `browser.proxy`, `fs.listDir`,
+ * ...): the reference also admits those on a desktop node whose approved surface holds them, behind a
+ * gateway-side check of `system.run` params (exec approvals) that this gateway does not have.
  *
  * @module
  */
@@ -72,24 +72,6 @@ const PLATFORM_DEFAULTS: Record<string, readonly string[]> = {
   unknown: ["camera.list", "location.get", "system.notify"],
 };
 
-/** Host commands of a desktop node: allowed by its approved surface, never by the platform defaults. */
-const DESKTOP_HOST = new Set([
-  "system.run.prepare",
-  "system.run",
-  "system.which",
-  "system.execApprovals.get",
-  "system.execApprovals.set",
-  "fs.listDir",
-  "terminal.upload",
-  "browser.proxy",
-  "browser.proxy.upload.v1",
-  "mcp.tools.call.v1",
-  "agent.cli.claude.run.v1",
-  "screen.snapshot",
-  "desktop.stream",
-]);
-const DESKTOP_PLATFORMS = new Set(["macos", "windows", "linux"]);
-
 const TALK = ["talk.ptt.start", "talk.ptt.stop", "talk.ptt.cancel", "talk.ptt.once"];
 
 /** What the policy reads of a node. */
@@ -102,8 +84,6 @@ export interface NodeDeclaration {
   caps: readonly string[];
   /** The commands it declared at `connect`. */
   declaredCommands: readonly string[];
-  /** The commands its approved node surface holds (node pairing); none when absent, as before approval. */
-  approvedCommands?: readonly string[];
 }
 
 /**
@@ -130,12 +110,8 @@ export function platformId(platform = "", deviceFamily = ""): string {
 export function commandAllowlist(config: GatewayConfig, node: NodeDeclaration): Set<string> {
   const commands = config.gateway?.nodes?.commands;
   const talks = node.caps.includes("talk") || node.declaredCommands.some((c) => c.startsWith("talk."));
-  const platform = platformId(node.platform, node.deviceFamily);
-  const approvedHost = DESKTOP_PLATFORMS.has(platform)
-    ? (node.approvedCommands ?? []).filter((command) => DESKTOP_HOST.has(command))
-    : [];
   const allowed = new Set(
-    [...PLATFORM_DEFAULTS[platform]!, ...(talks ? TALK : []), ...approvedHost]
+    [...PLATFORM_DEFAULTS[platformId(node.platform, node.deviceFamily)]!, ...(talks ? TALK : [])]
       .filter((command) => !DANGEROUS.has(command)),
   );
   for (const command of commands?.allow ?? []) if (command.trim()) allowed.add(command.trim());
@@ -144,18 +120,23 @@ export function commandAllowlist(config: GatewayConfig, node: NodeDeclaration): 
 }
 
 /**
- * The commands `node` declared that its approved surface holds and `config` lets it be invoked with, in
- * its order, once each.
+ * The commands `node` declared that its approved node surface (`approved`, none before an operator
+ * approves) holds and `config` lets it be invoked with, in its order, once each.
  */
-export function effectiveCommands(config: GatewayConfig, node: NodeDeclaration): string[] {
+export function effectiveCommands(
+  config: GatewayConfig,
+  node: NodeDeclaration,
+  approved: ReadonlySet<string>,
+): string[] {
   const allowed = commandAllowlist(config, node);
-  const approved = new Set(node.approvedCommands ?? []);
-  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) => allowed.has(c) && approved.has(c));
+  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) =>
+    allowed.has(c) && approved.has(c)
+  );
 }
 
 /**
  * Why `command` may not be invoked on `node` (the reference's hint text), or `undefined` when it may.
- * `node.commands` is its {@link effectiveCommands}; as the reference, it stands for the approved ones too.
+ * `node.commands` is its {@link effectiveCommands}.
  */
 export function commandRefusal(
   config: GatewayConfig,
@@ -163,7 +144,7 @@ export function commandRefusal(
   command: string,
 ): { reason: string; message: string } | undefined {
   const platform = node.platform ?? "unknown";
-  if (!commandAllowlist(config, { ...node, approvedCommands: node.commands }).has(command)) {
+  if (!commandAllowlist(config, node).has(command)) {
     const denied = config.gateway?.nodes?.commands?.deny?.some((entry) => entry.trim() === command);
     const message = denied
       ? `node command not allowed: "${command}" is blocked by gateway.nodes.commands.deny`

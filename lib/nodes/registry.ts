@@ -130,8 +130,8 @@ export class NodeRegistry {
   /** What the node may be invoked with now: declared ∩ approved surface ∩ command policy. */
   async #effective(session: NodeSession): Promise<string[]> {
     const device = await this.deps.devices.get(session.nodeId);
-    const approvedCommands = device ? approvedNodeCommands(device, session.declaredCommands) : [];
-    return effectiveCommands(this.deps.config(), { ...session, approvedCommands });
+    const approved = device ? approvedNodeCommands(device, session.declaredCommands) : [];
+    return effectiveCommands(this.deps.config(), session, new Set(approved));
   }
 
   /**
