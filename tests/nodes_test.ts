@@ -1,5 +1,6 @@
 // Nodes: a scripted node client (a real WebSocket with an Ed25519 device identity, as OpenClaw's apps
-// connect) registers, is listed and described, answers node.invoke from operators and from agent turns.
+// connect) registers, has its declared surface approved by an operator (node.pair.approve, as
+// `openclaw nodes approve`), is listed and described, answers node.invoke from operators and agent turns.
 import assert from "node:assert/strict";
 import {
   agentsModule,
@@ -111,7 +112,16 @@ interface NodeClient {
   answer(request: Json, result: Json): Promise<Json>;
 }
 
-async function connectNode(url: string, declared = PHONE, device?: NodeDevice): Promise<NodeClient> {
+/**
+ * Connects a node; unless `approve` is false, an operator then approves its declared surface the way a
+ * user does (loopback pairs the device silently, but the reference leaves its commands to an operator).
+ */
+async function connectNode(
+  url: string,
+  declared = PHONE,
+  device?: NodeDevice,
+  { approve = true } = {},
+): Promise<NodeClient> {
   device ??= await makeDevice();
   const session = wsSession(url);
   const challenge = (await session.waitFor((f) => f.event === "connect.challenge")).payload as {
@@ -123,7 +133,7 @@ async function connectNode(url: string, declared = PHONE, device?: NodeDevice): 
   const response = await session.request("connect", params);
   assert.equal(response.ok, true, JSON.stringify(response.error));
   let seen = 0;
-  return {
+  const node: NodeClient = {
     id: device.id,
     session,
     hello: response.payload as Json,
@@ -142,6 +152,58 @@ async function connectNode(url: string, declared = PHONE, device?: NodeDevice): 
       return session.request("node.invoke.result", params);
     },
   };
+  if (approve) await approveSurface(url, node, declared);
+  return node;
+}
+
+/** The operator scopes that may approve any surface, `system.run` and the relays included. */
+const APPROVER = ["operator.pairing", "operator.admin"];
+
+async function nodePairList(op: WsSession): Promise<{ pending: Json[]; paired: Json[] }> {
+  assertMatchesSchema("NodePairListParams", {});
+  const listed = await op.request("node.pair.list", {});
+  assert.equal(listed.ok, true, JSON.stringify(listed.error));
+  return listed.payload as { pending: Json[]; paired: Json[] };
+}
+
+/** The node's pending surface request, once the gateway has filed it. */
+async function pendingRequest(op: WsSession, nodeId: string): Promise<Json> {
+  let request: Json | undefined;
+  await untilAsync(async () => {
+    request = (await nodePairList(op)).pending.find((r) => r.nodeId === nodeId);
+    return request !== undefined;
+  }, "the node's surface request");
+  return request!;
+}
+
+/**
+ * Approves what `node` declared with `node.pair.approve`, unless an earlier approval covers it; resolves
+ * once the live node heard `node.pair.resolved`, which the gateway sends after its commands follow.
+ */
+async function approveSurface(url: string, node: NodeClient, declared = PHONE): Promise<void> {
+  const op = await operator(url, APPROVER);
+  try {
+    const covered = (await nodePairList(op)).paired.some((p) =>
+      p.nodeId === node.id && declared.commands.every((c) => (p.commands as string[]).includes(c)) &&
+      declared.caps.every((c) => (p.caps as string[]).includes(c))
+    );
+    if (covered) return;
+    const { requestId } = await pendingRequest(op, node.id);
+    assertMatchesSchema("NodePairApproveParams", { requestId });
+    const approved = await op.request("node.pair.approve", { requestId });
+    assert.equal(approved.ok, true, JSON.stringify(approved.error));
+    const told = await node.session.waitFor((f) =>
+      f.event === "node.pair.resolved" && (f.payload as Json).requestId === requestId
+    );
+    assert.deepEqual({ ...told.payload as Json, ts: 0 }, {
+      requestId,
+      nodeId: node.id,
+      decision: "approved",
+      ts: 0,
+    });
+  } finally {
+    op.ws.close();
+  }
 }
 
 async function operator(url: string, scopes = ["operator.read", "operator.write"]) {
@@ -567,6 +629,99 @@ Deno.test("tool policy applies to node tools: group:nodes denied, the model is o
   }
 });
 
+const PENDING_HINT = "node command not allowed: the node's declared command surface is pending approval; " +
+  "run `openclaw nodes pending`, then `openclaw nodes approve <requestId>`";
+
+Deno.test("a declared command waits for node.pair.approve: refused and no tool, then runs, and goes with the pairing", async () => {
+  const upstream = startToolCallUpstream("node_system_notify", { params: { title: "t" } });
+  try {
+    await using gw = await nodesGateway(agentConfig(upstream.url));
+    const device = await makeDevice();
+    let node = await connectNode(gw.url, PHONE, device, { approve: false });
+    const op = await operator(gw.url);
+    const approver = await operator(gw.url, APPROVER);
+    const commands = async () => {
+      const described = await op.request("node.describe", { nodeId: device.id });
+      return (described.payload as { commands: string[] }).commands;
+    };
+    const invoke = (command: string, key: string) =>
+      op.request("node.invoke", { nodeId: device.id, command, idempotencyKey: key });
+    /** One agent turn; resolves the node tools the model was offered. */
+    const turn = async (key: string, answer?: NodeClient) => {
+      const from = upstream.requests.length;
+      const sent = await op.request("chat.send", {
+        sessionKey: "main",
+        message: "ping",
+        idempotencyKey: key,
+      });
+      assert.equal(sent.ok, true, JSON.stringify(sent.error));
+      if (answer) await answer.answer(await answer.nextInvoke(), { ok: true, payload: { delivered: true } });
+      await op.waitFor((f) =>
+        f.event === "chat" && (f.payload as Json).state === "final" &&
+        (f.payload as Json).runId === (sent.payload as Json).runId, 10_000);
+      const tools = (upstream.requests[from]!.tools ?? []) as { function: { name: string } }[];
+      return tools.map((t) => t.function.name).filter((name) => name.startsWith("node_"));
+    };
+    const refusedAsPending = async (key: string) => {
+      const refused = await invoke("system.notify", key);
+      assertMatchesSchema("ErrorShape", refused.error);
+      assert.deepEqual(refused.error, {
+        code: "INVALID_REQUEST",
+        message: PENDING_HINT,
+        details: { reason: "node did not declare commands", command: "system.notify" },
+      });
+    };
+
+    // Paired (silently, on loopback) but its surface not approved: no commands, no tools, the hint.
+    const request = await pendingRequest(approver, device.id);
+    assert.deepEqual(request.commands, PHONE.commands);
+    assert.deepEqual(await commands(), []);
+    await refusedAsPending("p-1");
+    assert.deepEqual(await turn("t-1"), []);
+    assert.ok(
+      !node.session.frames.some((f) => f.event === "node.invoke.request"),
+      "the node was never asked",
+    );
+
+    // An operator approves: the live connection gets the declared ∩ allowed commands, no reconnect needed.
+    await approveSurface(gw.url, node);
+    assert.deepEqual(await commands(), ["location.get", "system.notify"]);
+    const pending = invoke("system.notify", "p-2");
+    await node.answer(await node.nextInvoke(), { ok: true, payload: "shown" });
+    assert.equal(((await pending).payload as Json).payload, "shown");
+    assert.deepEqual((await turn("t-2", node)).sort(), ["node_location_get", "node_system_notify"]);
+
+    // A wider surface waits for its own approval; what was approved and is still declared stays.
+    node.session.ws.close();
+    const wider = { ...PHONE, commands: [...PHONE.commands, "device.info"] };
+    node = await connectNode(gw.url, wider, device, { approve: false });
+    assert.deepEqual(await commands(), ["location.get", "system.notify"]);
+    const waiting = await invoke("device.info", "p-3");
+    assert.deepEqual(waiting.error, {
+      code: "INVALID_REQUEST",
+      message: 'node command not allowed: the node (platform: iOS 18.1) does not support "device.info"',
+      details: { reason: "command not declared by node", command: "device.info" },
+    });
+
+    // Removing the pairing drops the node's socket; paired again, it starts with nothing approved.
+    assertMatchesSchema("NodePairRemoveParams", { nodeId: device.id });
+    const removed = await approver.request("node.pair.remove", { nodeId: device.id });
+    assert.equal(removed.ok, true, JSON.stringify(removed.error));
+    await node.session.ended;
+    await untilAsync(
+      async () => ((await op.request("node.list", {})).payload as { nodes: unknown[] }).nodes.length === 0,
+      "the removed node to leave the list",
+    );
+    node = await connectNode(gw.url, PHONE, device, { approve: false });
+    assert.deepEqual(await commands(), []);
+    await refusedAsPending("p-4");
+    assert.deepEqual(await turn("t-3"), []);
+    for (const session of [node.session, op, approver]) session.ws.close();
+  } finally {
+    await upstream.close();
+  }
+});
+
 /** Two replicas over one bundle: the node on the first, the operator on the second. */
 async function acrossReplicas(stores: () => Promise<GatewayStores>) {
   const agents = [agentsModule(), agentsModule()];
@@ -578,7 +733,9 @@ async function acrossReplicas(stores: () => Promise<GatewayStores>) {
     })
   ));
   try {
-    const node = await connectNode(a!.url);
+    // Approved from the other replica: the node's own replica follows the approval it did not see made.
+    const node = await connectNode(a!.url, PHONE, undefined, { approve: false });
+    await approveSurface(b!.url, node);
     const op = await operator(b!.url);
     await untilAsync(
       async () => ((await op.request("node.list", {})).payload as { nodes: unknown[] }).nodes.length === 1,

@@ -1,9 +1,10 @@
 /**
- * Which commands a node may be invoked with: what it declared at `connect`, cut to the allowlist of its
- * platform (the reference's defaults), plus `gateway.nodes.commands.allow`, minus
- * `gateway.nodes.commands.deny`. Dangerous and privacy-heavy commands need an explicit `allow`; desktop
- * host commands (`system.run`, `browser.proxy`, `fs.listDir`, ...) are never a default either, since the
- * reference admits them only through an approved node pairing or `allow`.
+ * Which commands a node may be invoked with: what it declared at `connect` and its approved node surface
+ * holds (node pairing), cut to the allowlist of its platform (the reference's defaults), plus
+ * `gateway.nodes.commands.allow`, minus `gateway.nodes.commands.deny`. Dangerous and privacy-heavy commands
+ * need an explicit `allow`, and so do desktop host commands (`system.run`, `browser.proxy`, `fs.listDir`,
+ * ...): the reference also admits those on a desktop node whose approved surface holds them, behind a
+ * gateway-side check of `system.run` params (exec approvals) that this gateway does not have.
  *
  * @module
  */
@@ -118,15 +119,24 @@ export function commandAllowlist(config: GatewayConfig, node: NodeDeclaration): 
   return allowed;
 }
 
-/** The commands `node` declared that `config` lets it be invoked with, in its order, once each. */
-export function effectiveCommands(config: GatewayConfig, node: NodeDeclaration): string[] {
+/**
+ * The commands `node` declared that its approved node surface (`approved`, none before an operator
+ * approves) holds and `config` lets it be invoked with, in its order, once each.
+ */
+export function effectiveCommands(
+  config: GatewayConfig,
+  node: NodeDeclaration,
+  approved: ReadonlySet<string>,
+): string[] {
   const allowed = commandAllowlist(config, node);
-  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) => allowed.has(c));
+  return [...new Set(node.declaredCommands.map((c) => c.trim()))].filter((c) =>
+    allowed.has(c) && approved.has(c)
+  );
 }
 
 /**
  * Why `command` may not be invoked on `node` (the reference's hint text), or `undefined` when it may.
- * `node.commands` is what the node declared and the policy allowed when it connected.
+ * `node.commands` is its {@link effectiveCommands}.
  */
 export function commandRefusal(
   config: GatewayConfig,
@@ -144,10 +154,12 @@ export function commandRefusal(
     return { reason: "command not allowlisted", message };
   }
   if (!node.commands.length) {
-    return {
-      reason: "node did not declare commands",
-      message: "node command not allowed: the node did not declare any supported commands",
-    };
+    // The reference gives the pairing hint only while nothing of the node is approved; once some is,
+    // a command still waiting reads as one the node does not support.
+    const message = node.declaredCommands.includes(command)
+      ? "node command not allowed: the node's declared command surface is pending approval; run `openclaw nodes pending`, then `openclaw nodes approve <requestId>`"
+      : "node command not allowed: the node did not declare any supported commands";
+    return { reason: "node did not declare commands", message };
   }
   if (!node.commands.includes(command)) {
     return {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
+import type { Logger } from "../log/logger.ts";
 import type { ToolsModule } from "../tools/tools-module.ts";
 import { nodeToolSource } from "./agent-tools.ts";
 import { NodeInvoker } from "./invoke.ts";
@@ -47,7 +48,7 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
       const store = context.stores.nodes;
       const config = () => context.config();
       const now = () => context.now();
-      const registry = new NodeRegistry({ store, config, now, logger });
+      const registry = new NodeRegistry({ store, devices: context.stores.devices, config, now, logger });
       const invoker = new NodeInvoker({
         bus: context.bus,
         newId: () => crypto.randomUUID(),
@@ -74,6 +75,7 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
         );
       const timer = setInterval(refresh, NODE_ROW_TTL_MS / 3);
       context.onConfigChange(refresh);
+      context.onStop(followNodePairing(context, registry, logger));
       context.onStop(() => {
         clearInterval(timer);
         invoker.stop();
@@ -94,4 +96,24 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
       }
     },
   };
+}
+
+/**
+ * Re-evaluates this replica's sockets of a node whose pairing an operator resolved (on any replica), so
+ * an approval takes effect on the live connection and a removal withdraws its commands at once.
+ */
+function followNodePairing(context: GatewayContext, registry: NodeRegistry, logger: Logger): () => void {
+  return context.bus.subscribe((event) => {
+    // The copies addressed to nodes (below) are not news to act on again.
+    if (event.internal || event.connIds || event.event !== "node.pair.resolved") return;
+    const resolved = event.payload as { nodeId?: unknown; decision?: unknown };
+    if (typeof resolved.nodeId !== "string" || !resolved.nodeId) return;
+    registry.repaired(resolved.nodeId).then((connIds) => {
+      // As the reference, a live node hears of its own approval once its commands follow it.
+      if (resolved.decision !== "approved" || !connIds.length) return;
+      context.bus.publish({ event: "node.pair.resolved", payload: event.payload, connIds });
+    }).catch((error) =>
+      logger.warn("node surface refresh failed", { nodeId: resolved.nodeId, error: String(error) })
+    );
+  });
 }

@@ -1,12 +1,16 @@
 /**
  * This replica's connected nodes: the row each one gets in `stores.nodes` when its socket authenticates,
- * refreshed while it stays (and when the config changes the command policy), removed when it leaves.
+ * refreshed while it stays (and when the config changes the command policy or an operator resolves its
+ * node pairing), removed when it leaves. A row's commands are the declared ones that the node's approved
+ * surface (its device record in `stores.devices`) holds and the command policy allows.
  *
  * @module
  */
 import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import { approvedNodeCommands } from "../methods/node-pairing.ts";
+import type { DeviceStore } from "../state/devices.ts";
 import { NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "../state/nodes.ts";
 import type { ConnectedClient } from "../types.ts";
 import { effectiveCommands } from "./command-policy.ts";
@@ -14,6 +18,8 @@ import { effectiveCommands } from "./command-policy.ts";
 /** What the registry needs of the gateway. */
 export interface NodeRegistryDeps {
   store: NodeStore;
+  /** The paired devices, whose node surface approvals the rows follow. */
+  devices: DeviceStore;
   config(): GatewayConfig;
   now(): number;
   logger: Logger;
@@ -60,7 +66,7 @@ export class NodeRegistry {
     for (const key of Object.keys(session) as (keyof NodeSession)[]) {
       if (session[key] === undefined) delete session[key];
     }
-    session.commands = effectiveCommands(this.deps.config(), session);
+    session.commands = await this.#effective(session);
     this.#local.set(caller.connId, session);
     await this.deps.store.put(session, NODE_ROW_TTL_MS);
     this.deps.logger.info("node connected", {
@@ -95,22 +101,48 @@ export class NodeRegistry {
     return true;
   }
 
-  /** Writes every local row again: keeps them from expiring and applies the current command policy. */
+  /**
+   * Writes every local row again: keeps them from expiring and applies the current command policy and
+   * node surface approvals.
+   */
   async refresh(): Promise<void> {
     for (const session of this.#local.values()) {
-      session.commands = effectiveCommands(this.deps.config(), session);
+      session.commands = await this.#effective(session);
       await this.#rewrite(session);
     }
+  }
+
+  /**
+   * Applies the node pairing of `nodeId` as it now stands to its sockets on this replica (an operator
+   * approved, rejected or removed it); resolves the connection ids whose rows were rewritten.
+   */
+  async repaired(nodeId: string): Promise<string[]> {
+    const rewritten: string[] = [];
+    for (const session of this.#local.values()) {
+      if (session.nodeId !== nodeId) continue;
+      session.commands = await this.#effective(session);
+      if (await this.#rewrite(session)) rewritten.push(session.connId);
+    }
+    if (rewritten.length) this.deps.logger.info("node surface refreshed", { nodeId, connIds: rewritten });
+    return rewritten;
+  }
+
+  /** What the node may be invoked with now: declared ∩ approved surface ∩ command policy. */
+  async #effective(session: NodeSession): Promise<string[]> {
+    const device = await this.deps.devices.get(session.nodeId);
+    const approved = device ? approvedNodeCommands(device, session.declaredCommands) : [];
+    return effectiveCommands(this.deps.config(), session, new Set(approved));
   }
 
   /**
    * Puts a row again unless the node has since connected on another socket (here or on another
    * replica): the older socket still answers what it was handed, but the row is the newer one's.
    */
-  async #rewrite(session: NodeSession): Promise<void> {
+  async #rewrite(session: NodeSession): Promise<boolean> {
     const current = await this.deps.store.get(session.nodeId);
-    if (current && current.connId !== session.connId) return;
+    if (current && current.connId !== session.connId) return false;
     await this.deps.store.put(session, NODE_ROW_TTL_MS);
+    return true;
   }
 }
 
