@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectParams, historyText } from "./_helpers.ts";
+import { makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
 import { type WsSession, wsSession } from "./_evidence_clients.ts";
 import {
   DOC_PORTS,
@@ -96,23 +97,47 @@ interface Client {
   request(method: string, params?: Json): Promise<Json>;
 }
 
-/** Connects to `port` (a replica's, or HAProxy's) as a client named `name`; `headers` go with the upgrade. */
-async function connectTo(port: number, name: string, token = TOKEN, headers: Record<string, string> = {}) {
+/**
+ * A replica's port: a device that connects there directly (loopback, no proxy headers) is paired at once,
+ * as the reference pairs local devices; through the balancer it then signs in already paired.
+ */
+let pairVia = 0;
+
+/**
+ * Connects to `port` (a replica's, or HAProxy's) as a client named `name`; `headers` go with the upgrade.
+ * With `device` the connect is signed by it; without one the client is device-less, which the reference
+ * lets in with no scopes (enough for the lockout checks).
+ */
+async function connectTo(
+  port: number,
+  name: string,
+  token = TOKEN,
+  headers: Record<string, string> = {},
+  device?: TestDevice,
+) {
   const session = wsSession(`ws://127.0.0.1:${port}`, headers);
   const replica = new Promise<string | undefined>((resolve) =>
     session.ws.once("upgrade", (res) => resolve(res.headers["x-openclaw-replica"] as string | undefined))
   );
-  await session.waitFor((f) => f.event === "connect.challenge", 10_000);
-  const params = connectParams({
-    auth: { token },
-    client: { id: "test-client", version: "0.0.1", platform: "linux", mode: "test", displayName: name },
-  });
+  const challenge = await session.waitFor((f) => f.event === "connect.challenge", 10_000);
+  const client = { id: "test-client", version: "0.0.1", platform: "Linux", mode: "test", displayName: name };
+  const params = device
+    ? await signedConnectParams(device, challenge.payload as { nonce: string; ts: number }, {
+      token,
+      client: { ...client, deviceFamily: "Desktop" },
+    })
+    : connectParams({ auth: { token }, client });
   const response = await session.request("connect", params, 10_000);
   return { session, response, replica: await replica };
 }
 
 async function client(port: number, name: string): Promise<Client> {
-  const { session, response, replica } = await connectTo(port, name);
+  // Device-less clients get no scopes behind a balancer (the reference's rule): each has its own device.
+  const device = await makeDevice();
+  const pairing = await connectTo(pairVia, name, TOKEN, {}, device);
+  assert.equal(pairing.response.ok, true, JSON.stringify(pairing.response));
+  pairing.session.ws.close();
+  const { session, response, replica } = await connectTo(port, name, TOKEN, {}, device);
   assert.equal(response.ok, true, JSON.stringify(response));
   return {
     session,
@@ -159,6 +184,7 @@ Deno.test({
     let haproxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
     try {
       await Promise.all(replicas.map((r) => r.proc.waitFor(/gateway listening/, 90_000)));
+      pairVia = replicas[0].port;
       haproxy = await startHaproxy(replicas);
       const byName = new Map(replicas.map((r) => [r.name, r]));
 
@@ -283,6 +309,7 @@ Deno.test({
           );
           dying.proc.child.kill("SIGKILL");
           await dying.proc.status;
+          pairVia = replicas.find((r) => r !== dying)!.port;
           const history = await survivor.request("chat.history", { sessionKey: "agent:slow:main" });
           assert.deepEqual(texts(history), ["must survive"]);
 

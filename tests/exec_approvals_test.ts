@@ -3,25 +3,54 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { type ToolDefinition, toolsModule } from "../lib/tools/mod.ts";
-import { createGateway, type Frame, type GatewayConfig, memoryStores } from "../mod.ts";
+import { createGateway, type Frame, type Gateway, type GatewayConfig, memoryStores } from "../mod.ts";
+import { connectDevice, makeDevice } from "./_device_identity.ts";
 import type { GatewayStores } from "../lib/state/stores.ts";
 import { client, connectParams, startGateway, type TestClient, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 
-/** An approval client (it declares the `exec-approvals` cap) that may answer what the gateway's tools ask. */
+/**
+ * An approval client (it declares the `exec-approvals` cap) that may answer what the gateway's tools ask.
+ * It is a local backend: a device-less client of another kind would get no scopes (the reference's rule).
+ */
 const APPROVER = connectParams({
   scopes: ["operator.approvals"],
   caps: ["exec-approvals"],
-  client: { id: "approver", version: "1", mode: "ui", displayName: "Ops desk" },
+  client: { id: "gateway-client", version: "1", mode: "backend", displayName: "Ops desk" },
 });
 /** An admin approval client: it also sees requests other clients made. */
 const ADMIN_APPROVER = connectParams({
   scopes: ["operator.admin"],
   caps: ["exec-approvals"],
-  client: { id: "approver", version: "1", mode: "ui", displayName: "Ops desk" },
+  client: { id: "gateway-client", version: "1", mode: "backend", displayName: "Ops desk" },
 });
 /** A client that asks for approvals itself. */
 const REQUESTER = connectParams({ scopes: ["operator.approvals"] });
+
+/** A Control UI approver on `gateway`, signed in with its own device (auto-paired on loopback). */
+async function deviceApprover(gateway: Gateway): Promise<TestClient> {
+  const { socket, response } = await connectDevice(gateway, await makeDevice(), {
+    scopes: ["operator.approvals"],
+    client: {
+      id: "openclaw-control-ui",
+      version: "1",
+      platform: "Linux",
+      mode: "ui",
+      deviceFamily: "Desktop",
+    },
+  });
+  assert.equal(response.ok, true, JSON.stringify(response.error));
+  let ids = 0;
+  return {
+    socket,
+    hello: response.payload as Record<string, unknown>,
+    request(method, params = {}) {
+      const id = `approver-${++ids}`;
+      socket.send({ type: "req", id, method, params });
+      return socket.waitFor((f) => f.id === id);
+    },
+  };
+}
 
 function ok(frame: Frame): Record<string, unknown> {
   assert.equal(frame.ok, true, JSON.stringify(frame.error));
@@ -346,7 +375,8 @@ Deno.test("an approval waited on by one replica is listed and answered on anothe
   });
   await two.start();
   const sender = await client(one.gateway);
-  const approver = await client(two, APPROVER);
+  // Replica one knows replica two's approvers by their presence rows: a UI with a device identity has one.
+  const approver = await deviceApprover(two);
   const reply = await chatTurn(sender, "host_exec across");
   const requested = await nextEvent(approver, "exec.approval.requested");
   const listed = ok(await approver.request("exec.approval.list", {})) as unknown as { id: string }[];
