@@ -46,6 +46,9 @@ export interface CompactOutcome {
   result?: { summary: string; firstKeptEntryId: string };
 }
 
+/** How long one compaction may hold its session's lock (a summary waits on the model). */
+const COMPACTION_LOCK_MS = 10 * 60_000;
+
 /** `sessions.compact` (admin, as the reference has it). */
 export function compactMethod(context: GatewayContext, runtime: AgentRuntime): AnyMethod {
   return defineMethod({
@@ -69,9 +72,30 @@ export function compactMethod(context: GatewayContext, runtime: AgentRuntime): A
       if (params.maxLines === undefined && keptFrom(lines) < MIN_SUMMARISED_LINES) {
         return answer({ ok: false, compacted: false, reason: NOTHING_TO_COMPACT });
       }
-      const outcome = params.maxLines !== undefined
-        ? await trimTranscript(context.stores.transcripts, entry, lines, params.maxLines)
-        : await summariseReporting(context, runtime, entry, lines, call.signal);
+      // One compaction of a session at a time, on every replica: each cuts at a line number it read, and
+      // a second one cutting after the first renumbered the lines would drop what the first kept.
+      const lockKey = `compact:${target.key}`;
+      const lock = await context.stores.leases.acquire(lockKey, context.replicaId, COMPACTION_LOCK_MS);
+      if (!lock) {
+        throw new GatewayError(
+          "UNAVAILABLE",
+          `Session ${target.key} is being compacted; retry after it finishes.`,
+          {
+            retryable: true,
+            retryAfterMs: 1_000,
+          },
+        );
+      }
+      let outcome: CompactOutcome;
+      try {
+        // Read again under the lock: the lines read above may predate a compaction that just ended.
+        const current = await runtime.transcript(entry);
+        outcome = params.maxLines !== undefined
+          ? await trimTranscript(context.stores.transcripts, entry, current, params.maxLines)
+          : await summariseReporting(context, runtime, entry, current, call.signal);
+      } finally {
+        await context.stores.leases.release(lockKey, lock);
+      }
       if (outcome.compacted) {
         publishSessionsChanged(context.bus, target.key, "compact", context.now(), {
           agentId: entry.agentId,

@@ -96,6 +96,22 @@ export function transcriptsContract(
     assert.deepEqual(await store.compact(ref, 0, []), lines, "through 0 changes nothing");
   });
 
+  test("compact of a long transcript keeps every line after the cut (10,000 lines, 9,000 kept)", async (store) => {
+    for (let batch = 0; batch < 10; batch++) {
+      await store.append(ref, Array.from({ length: 1_000 }, (_, i) => line(`l${batch * 1_000 + i}`)));
+    }
+    const kept = await store.compact(ref, 1_000, []);
+    assert.equal(kept.length, 9_000);
+    const lines = await store.read(ref);
+    assert.equal(lines.length, 9_000, "the lines after the cut are all there");
+    assert.deepEqual([lines[0].id, lines[0].seq, lines.at(-1)!.id, lines.at(-1)!.seq], [
+      "l1000",
+      1,
+      "l9999",
+      9_000,
+    ]);
+  });
+
   test("archive takes a transcript out of use; a new one starts from seq 1", async (store) => {
     await store.append(ref, [line("a"), line("b")]);
     const other: TranscriptRef = { agentId: "main", sessionId: "s2" };

@@ -33,7 +33,10 @@ for _, line in ipairs(lines) do
   end
 end
 redis.call('DEL', KEYS[1])
-if #out > 0 then redis.call('RPUSH', KEYS[1], unpack(out)) end
+-- In slices: Lua's unpack fails past a few thousand values, and a script that fails after DEL keeps the DEL.
+for i = 1, #out, 500 do
+  redis.call('RPUSH', KEYS[1], unpack(out, i, math.min(i + 499, #out)))
+end
 return out
 `);
 
