@@ -81,3 +81,22 @@ Deno.test("a module's singleton runs while the gateway runs and is stopped with 
   await gateway.stop();
   assert.deepEqual(events, ["run", "aborted"]);
 });
+
+Deno.test("a holder whose store stops answering (a hung link) stops its job before another replica takes it", async () => {
+  const shared = new MemoryLeaseStore();
+  let hung = false;
+  const never = new Promise<never>(() => {});
+  const hanging: LeaseStore = {
+    acquire: (...args) => hung ? never : shared.acquire(...args),
+    renew: (...args) => hung ? never : shared.renew(...args),
+    release: (...args) => hung ? never : shared.release(...args),
+  };
+  const log: string[] = [];
+  const a = replica(hanging, "a", log);
+  await until(() => a.held);
+  const b = replica(shared, "b", log);
+  hung = true;
+  await until(() => log.includes("b start"));
+  assert.deepEqual(log, ["a start", "a stop", "b start"], "never both at once");
+  await Promise.all([a.stop(), b.stop()]);
+});

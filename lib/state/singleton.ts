@@ -67,24 +67,34 @@ export function runSingleton(options: SingletonOptions): Singleton {
   let job: AbortController | undefined;
   let running: Promise<void> | undefined;
 
+  // A store call that hangs (a half-open connection) counts as failed after a third of the TTL: the job
+  // stops well before its lease can expire and another replica take the job over.
+  const bounded = <T>(call: () => Promise<T>, failed: T) =>
+    within(
+      call().catch((error) => (onError(error), failed)),
+      ttlMs / 3,
+      failed,
+      () => onError(new Error(`lease store did not answer within ${ttlMs / 3} ms`)),
+    );
+
   const release = async () => {
     job?.abort();
     await running;
     const held = token;
     token = null;
-    if (held) await store.release(key, held).catch(onError);
+    if (held) await bounded(() => store.release(key, held), undefined);
   };
 
   const step = async () => {
     if (token) {
-      const renewed = await store.renew(key, token, ttlMs).catch((error) => (onError(error), false));
-      if (!renewed) {
+      const held = token;
+      if (!(await bounded(() => store.renew(key, held, ttlMs), false))) {
         // Lost (or unreachable long enough that another replica may have it): stop working at once.
         await release();
       }
       return;
     }
-    token = await store.acquire(key, owner, ttlMs).catch((error) => (onError(error), null));
+    token = await bounded(() => store.acquire(key, owner, ttlMs), null);
     if (!token || stopped.signal.aborted) return;
     const controller = new AbortController();
     job = controller;
@@ -114,6 +124,15 @@ export function runSingleton(options: SingletonOptions): Singleton {
       await loop;
     },
   };
+}
+
+/** `promise`'s value, or `late` (after calling `onLate`) when it has not settled within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => (onLate(), resolve(late)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
