@@ -280,6 +280,13 @@ Deno.test("stop() stops the heartbeat", async () => {
   assert.deepEqual(calls.length, after);
 });
 
+Deno.test("a cadence longer than a timer can wait (30d) runs no turn early", async () => {
+  const { gateway, calls } = await heartbeatGateway({ every: "30d", target: "none" }, () => "NO_REPLY");
+  await delay(300);
+  assert.equal(calls.length, 0, "a 30-day heartbeat must not fire within 300 ms");
+  await gateway.stop();
+});
+
 Deno.test("two replicas over one store bundle run one heartbeat; both report it; it moves when its holder stops", async () => {
   const stores = memoryStores();
   const { provider, calls } = scripted(() => "NO_REPLY");

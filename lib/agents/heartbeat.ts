@@ -47,6 +47,9 @@ interface Scheduled {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The longest delay a timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Schedules and runs the heartbeats of the config in force. */
 export class HeartbeatRunner {
   readonly #scheduled = new Map<string, Scheduled>();
@@ -135,7 +138,10 @@ export class HeartbeatRunner {
   }
 
   #arm(plan: HeartbeatPlan, dueAt: number): void {
-    const timer = setTimeout(() => this.#fire(plan.agentId), Math.max(0, dueAt - this.options.now()));
+    // Timers take at most 2^31-1 ms (about 24.8 days); a longer wait is covered by waking early and
+    // arming again, never by a delay the runtime would cut to 1 ms.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, dueAt - this.options.now()));
+    const timer = setTimeout(() => this.#fire(plan.agentId), delay);
     this.#scheduled.set(plan.agentId, { plan, dueAt, timer });
   }
 
@@ -144,6 +150,7 @@ export class HeartbeatRunner {
     const signal = this.#signal;
     if (!scheduled || !signal || signal.aborted) return;
     const { plan } = scheduled;
+    if (scheduled.dueAt > this.options.now()) return this.#arm(plan, scheduled.dueAt);
     // A late tick (a blocked event loop, a slow turn) moves the next one on instead of firing a burst.
     const next = scheduled.dueAt + plan.everyMs;
     this.#arm(plan, next > this.options.now() ? next : this.options.now() + plan.everyMs);
