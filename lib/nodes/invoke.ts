@@ -11,6 +11,9 @@ import type { EventBus } from "../bus/types.ts";
 import type { NodeSession } from "../state/nodes.ts";
 
 /** How a node answered (or why it could not). */
+
+/** The longest `node.invoke` wait: a timer's limit, less a margin for the replica holding the node. */
+const MAX_INVOKE_TIMEOUT_MS = 2 ** 31 - 1 - 5_000;
 export interface InvokeOutcome {
   ok: boolean;
   payload?: unknown;
@@ -87,7 +90,10 @@ export class NodeInvoker {
   /** Sends `request` to its node and resolves with the node's answer, a timeout, or the disconnect. */
   invoke(request: InvokeRequest, signal: AbortSignal): Promise<InvokeOutcome> {
     const id = this.deps.newId();
-    const { node, command, timeoutMs } = request;
+    const { node, command } = request;
+    // Past a timer's 2^31-1 ms limit the runtime fires at once: a longer wait is cut to that limit (less
+    // the holding replica's margin) instead of timing out the moment the node got the request.
+    const timeoutMs = Math.min(request.timeoutMs, MAX_INVOKE_TIMEOUT_MS);
     const wire: Record<string, unknown> = { id, nodeId: node.nodeId, command, timeoutMs };
     if (request.params !== undefined) wire.paramsJSON = JSON.stringify(request.params);
     if (request.idempotencyKey) wire.idempotencyKey = request.idempotencyKey;
