@@ -65,6 +65,7 @@ export type {
   RequestInfo,
   SocketGuard,
   SocketRequestInfo,
+  StatusView,
 } from "./lib/types.ts";
 export {
   type AnyMethod,

@@ -163,6 +163,12 @@ export interface ClientListener {
 /** Hands out a fresh copy of one prepared response per call. */
 export type PreparedResponse = () => Response;
 
+/** Who a `status` answer is for: details sensitive on shared hosts (addresses, hosts, pids) are for admins. */
+export interface StatusView {
+  /** Whether the caller holds `operator.admin`. */
+  admin: boolean;
+}
+
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
   /** The gateway's structured logger; take a `child` per module. */
@@ -213,7 +219,9 @@ export interface GatewayContext {
    */
   addReadinessCheck(name: string, check: () => string | undefined): void;
   /** Adds keys to the `status` method's result. */
-  addStatusSection(provider: () => Record<string, unknown> | Promise<Record<string, unknown>>): void;
+  addStatusSection(
+    provider: (view: StatusView) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  ): void;
   /** Adds keys to the health snapshot (`health` method, `hello-ok.snapshot.health`). */
   addHealthSection(provider: () => Record<string, unknown> | Promise<Record<string, unknown>>): void;
   /** Adds keys to `hello-ok.snapshot` (e.g. `sessionDefaults`). */

@@ -7,7 +7,7 @@ import { clusterModule, createGateway, type Gateway, MemoryPeerRegistry, type Pe
 import { nodeTransport } from "../node.ts";
 import { displayUrl } from "../lib/state/redis/stores.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
-import { client, TOKEN } from "./_helpers.ts";
+import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, OPS_TOKEN, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
@@ -47,7 +47,8 @@ Deno.test("a gateway alone: status shows the in-process backend and itself as th
   });
   await gateway.start();
   try {
-    const c = await client(gateway);
+    // Peers' hosts and pids are shown to admins (see the read-only test below).
+    const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
     const status = await c.request("status", {});
     const cluster = (status.payload as { cluster: Record<string, unknown> }).cluster;
     const bootId = (c.hello.server as { bootId: string }).bootId;
@@ -228,4 +229,22 @@ Deno.test({
       await server.stop();
     }
   },
+});
+
+Deno.test("status.cluster names peers' hosts, pids and ports only to admins, as status.bind", async () => {
+  const gateway = await startGateway({
+    config: { gateway: { auth: { mode: "token" as const, token: TOKEN } } },
+    modules: [clusterModule({ self: { host: "db-host-7.internal", pid: 4242 } })],
+  });
+  try {
+    const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
+    const read = (await reader.request("status", {})).payload as { cluster: Record<string, unknown> };
+    assert.equal(JSON.stringify(read).includes("db-host-7.internal"), false);
+    assert.equal(read.cluster.peersAlive, 1);
+    const admin = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
+    const full = (await admin.request("status", {})).payload as { cluster: { peers: { host: string }[] } };
+    assert.equal(full.cluster.peers[0].host, "db-host-7.internal");
+  } finally {
+    await gateway.stop();
+  }
 });

@@ -95,7 +95,7 @@ export function clusterModule(options: ClusterModuleOptions = {}): GatewayModule
         }
       };
       const beat = heartbeat(announce, () => ttlMs() / 3);
-      ctx.addStatusSection(() => ({ cluster: clusterStatus(ctx, backend, seen) }));
+      ctx.addStatusSection(({ admin }) => ({ cluster: clusterStatus(ctx, backend, seen, admin) }));
       ctx.onStop(async () => {
         await beat.stop();
         await peers.remove(ctx.replicaId).catch(() => {});
@@ -109,15 +109,17 @@ function clusterStatus(
   ctx: GatewayContext,
   backend: ClusterBackend,
   seen: { peers: PeerRecord[]; checkedAt: number | null; error?: string },
+  admin: boolean,
 ): ClusterStatus {
   const status: ClusterStatus = {
     backend: backend.kind,
     replicaId: ctx.replicaId,
-    peers: seen.peers,
+    // Hosts, pids and ports, like `status.bind`, are sensitive on shared hosts: admins only.
+    peers: admin ? seen.peers : [],
     peersAlive: seen.peers.length,
     checkedAt: seen.checkedAt,
   };
-  if (backend.kind === "redis") {
+  if (backend.kind === "redis" && admin) {
     status.redis = { url: backend.url, keyPrefix: backend.keyPrefix, connected: backend.connected() };
   }
   if (seen.error !== undefined) status.error = seen.error;

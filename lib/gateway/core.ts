@@ -19,7 +19,7 @@ import { MethodRegistry } from "../methods/registry.ts";
 import { ServiceDirectory } from "../services.ts";
 import type { StateVersions } from "../state/state-version.ts";
 import type { ListeningServer } from "../transports/types.ts";
-import type { ClientListener, HttpAuthenticator, SocketGuard } from "../types.ts";
+import type { ClientListener, HttpAuthenticator, SocketGuard, StatusView } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import { createObservers, type Observers } from "./observers.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -48,7 +48,8 @@ export interface Extensions {
   /** Keys added to `hello-ok.snapshot`. */
   readonly snapshotSections: (() => Record<string, unknown>)[];
   /** Keys added to the `status` result. */
-  readonly statusSections: (() => Record<string, unknown> | Promise<Record<string, unknown>>)[];
+  readonly statusSections:
+    ((view: StatusView) => Record<string, unknown> | Promise<Record<string, unknown>>)[];
   /** Named checks `/ready` runs. */
   readonly readinessChecks: Map<string, () => string | undefined>;
   /** Called after each applied config change. */

@@ -61,7 +61,7 @@ export function moduleSetup(
           authMode: () => state.auth.mode,
           address: () => listeningAddress(state),
           methods: () => registry.names(),
-          sections: () => readSections(statusSections, logger),
+          sections: (view) => readSections(statusSections.map((section) => () => section(view)), logger),
         }, () => logTail),
         devicesModule(
           { devices: stores.devices, now, newToken, newId, connectedDevices },

@@ -25,8 +25,8 @@ export interface SystemState {
   address(): { hostname: string; port: number } | undefined;
   /** Every registered method name. */
   methods(): string[];
-  /** What modules add to `status` (agents and their models, channels, ...). */
-  sections(): Promise<Record<string, unknown>[]>;
+  /** What modules add to `status` (agents and their models, channels, ...), as `view` may see it. */
+  sections(view: { admin: boolean }): Promise<Record<string, unknown>[]>;
 }
 
 /** The parts of the gateway context the system methods use. */
@@ -117,7 +117,7 @@ export function systemMethods(state: SystemState, logs: () => LogTailSource, hos
           // Where the gateway listens is sensitive on shared hosts: admins only.
           ...(admin && address ? { bind: address } : {}),
           methods: state.methods().length,
-          ...Object.assign({}, ...await state.sections()),
+          ...Object.assign({}, ...await state.sections({ admin })),
         };
       },
     }),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { openConnection } from "./connect.ts";
+import { openConnection, OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import type { GatewayTarget } from "./target.ts";
 
@@ -38,7 +38,7 @@ export async function readCluster(
   timeoutMs: number,
 ): Promise<ClusterView | undefined> {
   try {
-    const connection = await openConnection(host, target, timeoutMs);
+    const connection = await openConnection(host, target, timeoutMs, OWNER_SCOPES);
     try {
       return clusterOf(await connection.request<Record<string, unknown>>("status", {}, { timeoutMs }));
     } finally {

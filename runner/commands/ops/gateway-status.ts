@@ -13,7 +13,7 @@ import { CliError, EXIT } from "../../cli/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { clusterLine, clusterOf, type ClusterView, readCluster } from "./cluster.ts";
+import { clusterLine, type ClusterView, readCluster } from "./cluster.ts";
 import { type CliConfigReport, readCliConfig } from "./config.ts";
 import { type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -180,11 +180,8 @@ async function gatherStatus(
     : `Gateway binds ${gateway.bindHost}; remote clients need the token or password.`;
   const failed = probe !== undefined && (!probe.ok || (requireRpc && !probe.rpcOk));
   // The connect probe reads nothing unless asked to (--require-rpc); the cluster view costs one call more.
-  const cluster = !probe?.ok
-    ? undefined
-    : probe.status
-    ? clusterOf(probe.status)
-    : await readCluster(host, gateway.targets[0], setup.timeoutMs);
+  // Peers' hosts and the Redis URL are for admins: the cluster view is read as the owner, one call more.
+  const cluster = probe?.ok ? await readCluster(host, gateway.targets[0], setup.timeoutMs) : undefined;
   return {
     setup,
     service,

@@ -12,7 +12,7 @@ import { defineCommand } from "../../cli/define-command.ts";
 import { EXIT } from "../../cli/errors.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { clusterLine, clusterOf } from "./cluster.ts";
+import { clusterLine, type ClusterView, readCluster } from "./cluster.ts";
 import type { CliConfigReport } from "./config.ts";
 import { openConnection, type ProbeOutcome, probeTarget } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -133,6 +133,8 @@ interface Overview {
   probe: ProbeOutcome;
   service: ServiceSnapshot;
   channels: { id: string; label: string; state: string }[];
+  /** The cluster section, read as the owner (undefined when the gateway did not answer). */
+  cluster: ClusterView | undefined;
 }
 
 function statusCommand(host: OpsHost): RunnerCommand {
@@ -164,6 +166,8 @@ async function gatherOverview(
     probeTarget(host, target, { timeoutMs: setup.timeoutMs, read: true }),
     inspectService(host, ctx),
   ]);
+  // Peers' hosts and the Redis URL are for admins; the read probe sees only counts, so ask as the owner.
+  const cluster = probe.ok ? await readCluster(host, target, setup.timeoutMs) : undefined;
   const channelsLive = deep && probe.ok
     ? await liveChannels(host, target, setup.timeoutMs, true).catch(() => undefined)
     : undefined;
@@ -176,10 +180,12 @@ async function gatherOverview(
       label: c.id,
       state: "configured (gateway not asked)",
     }));
-  return { setup, target, probe, service, channels };
+  return { setup, target, probe, service, channels, cluster };
 }
 
-function overviewJson({ setup, target, probe, service, channels }: Overview): Record<string, unknown> {
+function overviewJson(
+  { setup, target, probe, service, channels, cluster }: Overview,
+): Record<string, unknown> {
   const status = probe.status ?? {};
   const state = service.state;
   return {
@@ -208,7 +214,7 @@ function overviewJson({ setup, target, probe, service, channels }: Overview): Re
     dashboard: `http://127.0.0.1:${setup.gateway.port}/`,
     health: probe.health ?? null,
     status: probe.status ?? null,
-    cluster: clusterOf(probe.status) ?? null,
+    cluster: cluster ?? null,
     channels,
   };
 }
@@ -241,10 +247,9 @@ async function overviewText(ctx: CliContext, overview: Overview): Promise<string
   return lines.join("\n");
 }
 
-function overviewRows({ setup, target, probe, service, channels }: Overview): [string, string][] {
+function overviewRows({ setup, target, probe, service, channels, cluster }: Overview): [string, string][] {
   const status = probe.status ?? {};
   const state = service.state;
-  const cluster = clusterOf(probe.status);
   return [
     [
       "Gateway",
