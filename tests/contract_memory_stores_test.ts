@@ -1,8 +1,9 @@
 // The store contract suites against the in-process implementations; a network store (issue 16) runs
 // the same suites from its own test file.
 import { DocsDeviceStore } from "../lib/state/device-docs.ts";
+import { jsonDocsOnFiles, MemoryJsonDocs } from "../lib/state/json-docs.ts";
+import { nodeStoreFiles } from "../lib/state/node-store-files.ts";
 import { MemoryDeviceStore } from "../lib/state/devices.ts";
-import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { MemoryExecApprovalStore } from "../lib/state/exec-approvals.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { MemoryNodeStore } from "../lib/state/nodes.ts";
@@ -12,6 +13,7 @@ import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
+import { jsonDocsContract } from "./contract/_json_docs.ts";
 import { idempotencyCapContract, idempotencyContract } from "./contract/_idempotency.ts";
 import { nodesContract } from "./contract/_nodes.ts";
 import { presenceContract } from "./contract/_presence.ts";
@@ -47,4 +49,12 @@ rateLimitContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ no
 replicasContract("memoryStores()", () => {
   const shared = memoryStores();
   return Promise.resolve([shared, shared]);
+});
+jsonDocsContract("memory", () => {
+  const docs = new MemoryJsonDocs();
+  return Promise.resolve([docs, docs]);
+});
+jsonDocsContract("files", async () => {
+  const docs = jsonDocsOnFiles(await Deno.makeTempDir({ prefix: "openclaw-docs-" }), nodeStoreFiles);
+  return [docs, docs];
 });

@@ -9,6 +9,7 @@ import { busContract } from "./contract/_bus.ts";
 import type { TestClock } from "./contract/_clock.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
+import { jsonDocsContract } from "./contract/_json_docs.ts";
 import { idempotencyCapContract, idempotencyContract } from "./contract/_idempotency.ts";
 import { leasesContract } from "./contract/_leases.ts";
 import { nodesContract } from "./contract/_nodes.ts";
@@ -82,6 +83,11 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);
+
+  jsonDocsContract("redis", async () => {
+    const keyPrefix = `test${++prefixes}:`;
+    return [(await bundle(undefined, keyPrefix)).docs, (await bundle(undefined, keyPrefix)).docs];
+  });
 
   // Two bundles over one prefix: two replicas over one Redis.
   replicasContract("redisStores()", async () => {

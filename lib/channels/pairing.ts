@@ -49,20 +49,17 @@ export interface PairingOutcome {
 const requestsPath = (channel: string) => `credentials/${channel}-pairing.json`;
 const allowFromPath = (channel: string) => `credentials/${channel}-${DEFAULT_ACCOUNT_ID}-allowFrom.json`;
 
-/** The pairing store of every channel, over {@link JsonDocs}. */
+/**
+ * The pairing store of every channel, over {@link JsonDocs}. Every change is a `docs.update`, so two
+ * replicas (or the CLI beside a gateway on Redis) lose none of each other's requests and approvals.
+ */
 export class ChannelPairing {
-  /** Read-modify-write of one channel's documents runs in order within this process. */
-  readonly #queues = new Map<string, Promise<unknown>>();
-
   /** Keeps the store in `docs`; `now` is the clock expiry is measured with. */
   constructor(private readonly docs: JsonDocs, private readonly now: () => number = Date.now) {}
 
   /** Sender ids the owner approved on `channel`. */
   async approved(channel: string): Promise<string[]> {
-    const doc = await this.docs.read(allowFromPath(channel)) as { allowFrom?: unknown } | undefined;
-    return Array.isArray(doc?.allowFrom)
-      ? doc.allowFrom.filter((v): v is string => typeof v === "string")
-      : [];
+    return allowFromOf(await this.docs.read(allowFromPath(channel)));
   }
 
   /** Pending, unexpired requests on `channel`, oldest first. */
@@ -118,54 +115,56 @@ export class ChannelPairing {
     const flags = await Promise.all(checked.map(matches));
     const target = checked.find((_, i) => flags[i]);
     if (!target) return undefined;
-    return await this.#update(channel, async (requests) => {
+    if (approve) {
+      // Approved before the request is removed: a crash in between leaves a harmless stale request.
+      await this.docs.update(allowFromPath(channel), (doc) => {
+        const allowFrom = allowFromOf(doc);
+        return allowFrom.includes(target.id)
+          ? { result: undefined }
+          : { value: { version: 1, allowFrom: [...allowFrom, target.id] }, result: undefined };
+      });
+    }
+    return await this.#update(channel, (requests) => {
       const entry = requests.find((r) => r.id === target.id && r.code === target.code);
-      if (!entry) return { requests, result: undefined };
-      if (approve) {
-        const allowFrom = await this.approved(channel);
-        if (!allowFrom.includes(entry.id)) {
-          // Written before the request is removed: a crash in between leaves a harmless stale request.
-          await this.docs.write(allowFromPath(channel), { version: 1, allowFrom: [...allowFrom, entry.id] });
-        }
-      }
-      return { requests: requests.filter((r) => r !== entry), result: entry };
+      return entry
+        ? { requests: requests.filter((r) => r !== entry), result: entry }
+        : { requests, result: approve ? target : undefined };
     });
   }
 
-  /** Runs `change` on the channel's unexpired requests and writes them back when they changed. */
+  /**
+   * Runs `change` on the channel's unexpired requests and writes them back when they changed. `change`
+   * may run more than once (when another writer got in first), so it only computes.
+   */
   #update<T>(
     channel: string,
-    change: (
-      requests: PairingRequest[],
-    ) => { requests: PairingRequest[]; result: T } | Promise<{ requests: PairingRequest[]; result: T }>,
+    change: (requests: PairingRequest[]) => { requests: PairingRequest[]; result: T },
   ): Promise<T> {
-    const run = async () => {
-      const stored = await this.#read(channel);
+    return this.docs.update(requestsPath(channel), (doc) => {
+      const stored = requestsOf(doc);
       const live = stored.filter((r) => this.now() - Date.parse(r.createdAt) <= PAIRING_TTL_MS);
-      const { requests, result } = await change(live);
-      if (requests !== live || live.length !== stored.length) {
-        await this.docs.write(requestsPath(channel), { version: 1, requests });
-      }
-      return result;
-    };
-    const previous = this.#queues.get(channel) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    const settled = next.catch(() => {});
-    this.#queues.set(channel, settled);
-    void settled.then(() => {
-      if (this.#queues.get(channel) === settled) this.#queues.delete(channel);
+      const { requests, result } = change(live);
+      return requests !== live || live.length !== stored.length
+        ? { value: { version: 1, requests }, result }
+        : { result };
     });
-    return next;
   }
+}
 
-  async #read(channel: string): Promise<PairingRequest[]> {
-    const doc = await this.docs.read(requestsPath(channel)) as { requests?: unknown } | undefined;
-    if (!Array.isArray(doc?.requests)) return [];
-    return doc.requests.filter((r): r is PairingRequest =>
-      typeof r?.id === "string" && typeof r.code === "string" && typeof r.createdAt === "string" &&
-      !Number.isNaN(Date.parse(r.createdAt))
-    ).map((r) => ({ ...r, lastSeenAt: typeof r.lastSeenAt === "string" ? r.lastSeenAt : r.createdAt }));
-  }
+/** The sender ids of an allowFrom document. */
+function allowFromOf(doc: unknown): string[] {
+  const allowFrom = (doc as { allowFrom?: unknown } | undefined)?.allowFrom;
+  return Array.isArray(allowFrom) ? allowFrom.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** The well-formed requests of a pending-requests document. */
+function requestsOf(doc: unknown): PairingRequest[] {
+  const requests = (doc as { requests?: unknown } | undefined)?.requests;
+  if (!Array.isArray(requests)) return [];
+  return requests.filter((r): r is PairingRequest =>
+    typeof r?.id === "string" && typeof r.code === "string" && typeof r.createdAt === "string" &&
+    !Number.isNaN(Date.parse(r.createdAt))
+  ).map((r) => ({ ...r, lastSeenAt: typeof r.lastSeenAt === "string" ? r.lastSeenAt : r.createdAt }));
 }
 
 /**

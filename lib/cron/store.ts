@@ -20,13 +20,6 @@ export const RUNS_DOC = "cron/runs.json";
 /** Newest runs kept per job; older ones are dropped as new ones arrive. */
 export const RUNS_KEPT_PER_JOB = 200;
 
-/**
- * The tail of the change queue of each `JsonDocs` in this process. Keyed by the documents, not the store, so
- * gateways of one process that share documents (replicas in tests, an embedder's) take turns too; it holds
- * no state of its own, and a process that ends takes its queue with it.
- */
-const queues = new WeakMap<JsonDocs, Promise<unknown>>();
-
 /** Jobs and run history over {@link JsonDocs}. */
 export class CronStore {
   /** `logger` hears about documents that no longer parse. */
@@ -39,42 +32,42 @@ export class CronStore {
 
   /**
    * Runs `change` on the stored jobs (it may change, add and remove entries of the array) and stores the
-   * result, unless nothing changed; changes wait for each other, so none is lost to another in this process.
+   * result, unless nothing changed. A `docs.update`: no other writer's change (another replica's
+   * `cron.add`, the scheduler's bookkeeping) is lost, and `change` may run again on the newer jobs, so it
+   * only computes.
    */
   update<T>(change: (jobs: CronJob[]) => T | Promise<T>): Promise<T> {
-    return this.#exclusive(async () => {
-      const { jobs, setAside } = await this.#readJobs();
+    return this.docs.update(JOBS_DOC, async (doc) => {
+      const { jobs, setAside } = this.#parseJobs(doc);
       const before = JSON.stringify(jobs);
       const result = await change(jobs);
-      if (JSON.stringify(jobs) !== before) {
-        await this.docs.write(JOBS_DOC, { version: 1, jobs: [...jobs, ...setAside] });
-      }
-      return result;
+      return JSON.stringify(jobs) !== before
+        ? { value: { version: 1, jobs: [...jobs, ...setAside] }, result }
+        : { result };
     });
   }
 
   /** Every recorded run, oldest first. */
   async runs(): Promise<CronRunLogEntry[]> {
-    const doc = await this.docs.read(RUNS_DOC) as { runs?: unknown } | undefined;
-    const raw = Array.isArray(doc?.runs) ? doc.runs : [];
-    return raw.flatMap((entry) => {
-      const parsed = CronRunLogEntrySchema.safeParse(entry);
-      return parsed.success ? [parsed.data] : [];
-    });
+    return runsOf(await this.docs.read(RUNS_DOC));
   }
 
   /** Records a finished run, keeping the newest {@link RUNS_KEPT_PER_JOB} of its job. */
-  appendRun(entry: CronRunLogEntry): Promise<void> {
-    return this.#exclusive(async () => {
-      const runs = [...await this.runs(), entry];
+  async appendRun(entry: CronRunLogEntry): Promise<void> {
+    await this.docs.update(RUNS_DOC, (doc) => {
+      const runs = [...runsOf(doc), entry];
       const ofJob = runs.filter((run) => run.jobId === entry.jobId);
       const drop = new Set(ofJob.slice(0, Math.max(0, ofJob.length - RUNS_KEPT_PER_JOB)));
-      await this.docs.write(RUNS_DOC, { version: 1, runs: runs.filter((run) => !drop.has(run)) });
+      return { value: { version: 1, runs: runs.filter((run) => !drop.has(run)) }, result: undefined };
     });
   }
 
   async #readJobs(): Promise<{ jobs: CronJob[]; setAside: unknown[] }> {
-    const doc = await this.docs.read(JOBS_DOC) as { jobs?: unknown } | undefined;
+    return this.#parseJobs(await this.docs.read(JOBS_DOC));
+  }
+
+  #parseJobs(stored: unknown): { jobs: CronJob[]; setAside: unknown[] } {
+    const doc = stored as { jobs?: unknown } | undefined;
     const jobs: CronJob[] = [];
     const setAside: unknown[] = [];
     for (const raw of Array.isArray(doc?.jobs) ? doc.jobs : []) {
@@ -90,10 +83,13 @@ export class CronStore {
     }
     return { jobs, setAside };
   }
+}
 
-  #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = (queues.get(this.docs) ?? Promise.resolve()).then(work, work);
-    queues.set(this.docs, run.catch(() => {}));
-    return run;
-  }
+/** The well-formed runs of a run-history document. */
+function runsOf(stored: unknown): CronRunLogEntry[] {
+  const raw = (stored as { runs?: unknown } | undefined)?.runs;
+  return (Array.isArray(raw) ? raw : []).flatMap((entry) => {
+    const parsed = CronRunLogEntrySchema.safeParse(entry);
+    return parsed.success ? [parsed.data] : [];
+  });
 }

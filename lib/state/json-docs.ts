@@ -7,17 +7,51 @@
  */
 import type { StoreFiles } from "./store-files.ts";
 
+/**
+ * What a {@link JsonDocs.update} change makes of a document: the `value` to store (left out: store
+ * nothing) and the `result` handed back to the caller.
+ */
+export interface DocChange<T> {
+  /** The new document; when the key is absent the document is left as it is. */
+  value?: unknown;
+  /** What `update` resolves with. */
+  result: T;
+}
+
 /** Where JSON documents are kept. */
 export interface JsonDocs {
   /** The document at `path`, or `undefined` when there is none (or it no longer parses). */
   read(path: string): Promise<unknown>;
   /** Replaces the document at `path`; readers see the old or the new one, never half of one. */
   write(path: string, value: unknown): Promise<void>;
+  /**
+   * Read-modify-write of the document at `path` that loses no other writer's change: when the document
+   * changed between the read and the write, `change` runs again on what is there now (so it must have
+   * no effect but its answer). Within one store every update of a path waits for the one before.
+   */
+  update<T>(path: string, change: (current: unknown) => DocChange<T> | Promise<DocChange<T>>): Promise<T>;
+}
+
+/** Runs each path's updates one after another (within one process). */
+export class PathQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  /** Runs `work` after every earlier one for `path`. */
+  run<T>(path: string, work: () => Promise<T>): Promise<T> {
+    const next = (this.#tails.get(path) ?? Promise.resolve()).then(work, work);
+    const settled = next.catch(() => {});
+    this.#tails.set(path, settled);
+    void settled.then(() => {
+      if (this.#tails.get(path) === settled) this.#tails.delete(path);
+    });
+    return next;
+  }
 }
 
 /** In-process documents (embedders and tests without a state dir). */
 export class MemoryJsonDocs implements JsonDocs {
   readonly #docs = new Map<string, string>();
+  readonly #queue = new PathQueue();
 
   read(path: string): Promise<unknown> {
     const text = this.#docs.get(path);
@@ -28,6 +62,14 @@ export class MemoryJsonDocs implements JsonDocs {
     // Stored as text so a caller that keeps mutating its object cannot change what was written.
     this.#docs.set(path, JSON.stringify(value));
     return Promise.resolve();
+  }
+
+  update<T>(path: string, change: (current: unknown) => DocChange<T> | Promise<DocChange<T>>): Promise<T> {
+    return this.#queue.run(path, async () => {
+      const outcome = await change(await this.read(path));
+      if ("value" in outcome) await this.write(path, outcome.value);
+      return outcome.result;
+    });
   }
 }
 
@@ -46,7 +88,8 @@ export function checkDocPath(path: string): string {
  * can both write the same store without either reading a torn file.
  */
 export function jsonDocsOnFiles(root: string, files: StoreFiles): JsonDocs {
-  return {
+  const queue = new PathQueue();
+  const docs: JsonDocs = {
     async read(path) {
       const text = await files.readText(`${root}/${checkDocPath(path)}`);
       if (text === undefined) return undefined;
@@ -68,5 +111,14 @@ export function jsonDocsOnFiles(root: string, files: StoreFiles): JsonDocs {
         throw error;
       }
     },
+    // Atomic within this process; another process writing the same file (the CLI beside a gateway) can
+    // still land between the read and the write.
+    update: (path, change) =>
+      queue.run(path, async () => {
+        const outcome = await change(await docs.read(path));
+        if ("value" in outcome) await docs.write(path, outcome.value);
+        return outcome.result;
+      }),
   };
+  return docs;
 }

@@ -75,6 +75,7 @@ const SCRIPTED = [
   RedisPeerRegistry,
   RedisExecApprovalStore,
   RedisSystemEventStore,
+  RedisJsonDocs,
 ];
 
 /** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
