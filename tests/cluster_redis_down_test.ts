@@ -15,7 +15,7 @@ import {
   openAiHttpModule,
 } from "../mod.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
-import { client, connect, TOKEN } from "./_helpers.ts";
+import { client, connect, connectParams, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { REDIS_SERVER, startDurableRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
@@ -157,7 +157,7 @@ Deno.test({
         ],
       });
       await gateway.start();
-      const c = await client(gateway, undefined);
+      const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
       let key = 0;
       const send = (message: string) =>
         c.request("chat.send", { sessionKey: "main", message, idempotencyKey: `k${++key}` });
