@@ -154,9 +154,21 @@ const PRIVATE = [
   "fe80::/10",
 ];
 
+/** Answers for recent address strings: a request asks several times, and parsing is most of the cost. */
+const loopbackAnswers = new Map<string, boolean>();
+/** Bounds the answers a client rotating addresses can make this keep; the map starts over past it. */
+const LOOPBACK_ANSWERS_MAX = 1_024;
+
 /** True for 127.0.0.0/8 and ::1 literals (IPv4-mapped forms included). */
 export function isLoopbackIp(address: string | Bytes): boolean {
-  return ipInList(address, LOOPBACK);
+  if (typeof address !== "string") return ipInList(address, LOOPBACK);
+  let answer = loopbackAnswers.get(address);
+  if (answer === undefined) {
+    answer = ipInList(address, LOOPBACK);
+    if (loopbackAnswers.size >= LOOPBACK_ANSWERS_MAX) loopbackAnswers.clear();
+    loopbackAnswers.set(address, answer);
+  }
+  return answer;
 }
 
 /** True for loopback, RFC 1918, link-local, CGNAT and unique-local literals; hostnames are never private. */
