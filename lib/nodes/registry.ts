@@ -138,11 +138,8 @@ export class NodeRegistry {
    * Puts a row again unless the node has since connected on another socket (here or on another
    * replica): the older socket still answers what it was handed, but the row is the newer one's.
    */
-  async #rewrite(session: NodeSession): Promise<boolean> {
-    const current = await this.deps.store.get(session.nodeId);
-    if (current && current.connId !== session.connId) return false;
-    await this.deps.store.put(session, NODE_ROW_TTL_MS);
-    return true;
+  #rewrite(session: NodeSession): Promise<boolean> {
+    return this.deps.store.refresh(session, NODE_ROW_TTL_MS);
   }
 }
 

@@ -55,6 +55,12 @@ export interface NodeSession {
 export interface NodeStore {
   /** Records `node` (replacing any row of its id), to expire `ttlMs` from now unless put again. */
   put(node: NodeSession, ttlMs: number): Promise<void>;
+  /**
+   * Writes `node` again (to expire `ttlMs` from now) unless another connection's row has replaced it;
+   * a row that lapsed is written anew. Resolves whether it wrote. One step, so a superseded socket's
+   * refresh can never land over the row its node's newer socket wrote.
+   */
+  refresh(node: NodeSession, ttlMs: number): Promise<boolean>;
   /** Removes the row of `nodeId` if connection `connId` wrote it; resolves whether it did. */
   remove(nodeId: string, connId: string): Promise<boolean>;
   /** The live row of `nodeId`. */
@@ -76,6 +82,12 @@ export class MemoryNodeStore implements NodeStore {
   put(node: NodeSession, ttlMs: number): Promise<void> {
     this.#rows.set(node.nodeId, { json: JSON.stringify(node), expiresAt: this.now() + ttlMs });
     return Promise.resolve();
+  }
+
+  refresh(node: NodeSession, ttlMs: number): Promise<boolean> {
+    const row = this.#live(node.nodeId);
+    if (row && (JSON.parse(row) as NodeSession).connId !== node.connId) return Promise.resolve(false);
+    return this.put(node, ttlMs).then(() => true);
   }
 
   remove(nodeId: string, connId: string): Promise<boolean> {

@@ -67,6 +67,21 @@ export function nodesContract(name: string, make: (clock: TestClock) => Promise<
     assert.deepEqual(await store.list(), []);
   });
 
+  test(
+    "a refresh never lands over a newer connection's row; it rewrites its own or a lapsed one",
+    async (store, clock) => {
+      await store.put(node("n1", "old"), 60_000);
+      await store.put(node("n1", "new"), 60_000);
+      assert.equal(await store.refresh(node("n1", "old", { displayName: "stale" }), 60_000), false);
+      assert.equal((await store.get("n1"))?.connId, "new", "the superseded socket's refresh wrote nothing");
+      assert.equal(await store.refresh(node("n1", "new", { displayName: "fresh" }), 60_000), true);
+      assert.equal((await store.get("n1"))?.displayName, "fresh");
+      clock.advance(60_001);
+      assert.equal(await store.refresh(node("n1", "new"), 60_000), true, "a row that lapsed is written anew");
+      assert.equal((await store.get("n1"))?.connId, "new");
+    },
+  );
+
   test("rows expire unless put again, and a put restarts the clock", async (store, clock) => {
     await store.put(node("n1"), 1_000);
     await store.put(node("n2"), 1_000);

@@ -24,6 +24,16 @@ redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', now + tonumber(ARGV[4])
 return 0
 `);
 
+// KEYS: rows, expiries. ARGV: node id, row, TTL, the row's connection id.
+const REFRESH = new LuaScript(
+  LIVE + `
+if live and cjson.decode(redis.call('HGET', KEYS[1], ARGV[2])).connId ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], string.format('%d', now + tonumber(ARGV[4])))
+return 1
+`,
+);
+
 // KEYS: rows, expiries. ARGV: node id, connection id.
 const REMOVE = new LuaScript(
   LIVE + `
@@ -61,7 +71,7 @@ return rows
 /** Connected nodes shared by every replica on one Redis. */
 export class RedisNodeStore implements NodeStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [PUT, REMOVE, GET, LIST];
+  static readonly scripts: readonly LuaScript[] = [PUT, REFRESH, REMOVE, GET, LIST];
   readonly #keys: string[];
 
   /** Keeps its rows under `connection`'s prefix. */
@@ -71,6 +81,11 @@ export class RedisNodeStore implements NodeStore {
 
   async put(node: NodeSession, ttlMs: number): Promise<void> {
     await this.connection.eval(PUT, this.#keys, [node.nodeId, JSON.stringify(node), Math.max(1, ttlMs)]);
+  }
+
+  async refresh(node: NodeSession, ttlMs: number): Promise<boolean> {
+    const args = [node.nodeId, JSON.stringify(node), Math.max(1, ttlMs), node.connId];
+    return await this.connection.eval(REFRESH, this.#keys, args) === 1;
   }
 
   async remove(nodeId: string, connId: string): Promise<boolean> {
