@@ -149,7 +149,7 @@ export type {
   ToolsSection,
 } from "./lib/config/sections/tools.ts";
 export { SecretRedactor } from "./lib/log/secret-redactor.ts";
-export { type JsonDocs, MemoryJsonDocs } from "./lib/state/json-docs.ts";
+export { type DocChange, type JsonDocs, MemoryJsonDocs } from "./lib/state/json-docs.ts";
 export {
   createLogger,
   formatPretty,
