@@ -1,30 +1,8 @@
 import assert from "node:assert/strict";
-import { base64UrlEncode, deviceIdFor } from "../lib/auth/device.ts";
+import { makeDevice, type TestDevice } from "./_device_identity.ts";
 import { connect, connectParams, startGateway } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { TOKEN } from "./_helpers.ts";
-
-interface TestDevice {
-  id: string;
-  publicKey: string;
-  sign(payload: string): Promise<string>;
-}
-
-async function makeDevice(): Promise<TestDevice> {
-  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  return {
-    id: await deviceIdFor(raw),
-    publicKey: base64UrlEncode(raw),
-    async sign(payload) {
-      const sig = await crypto.subtle.sign("Ed25519", pair.privateKey, new TextEncoder().encode(payload));
-      return base64UrlEncode(new Uint8Array(sig));
-    },
-  };
-}
 
 /** Builds connect params with a v3 device proof over the challenge, the way the reference client signs. */
 async function signedParams(device: TestDevice, challenge: { nonce: string; ts: number }, token = TOKEN) {

@@ -2,6 +2,7 @@
 // connect) registers, has its declared surface approved by an operator (node.pair.approve, as
 // `openclaw nodes approve`), is listed and described, answers node.invoke from operators and agent turns.
 import assert from "node:assert/strict";
+import { makeDevice, type TestDevice } from "./_device_identity.ts";
 import {
   agentsModule,
   type GatewayConfig,
@@ -12,7 +13,6 @@ import {
 } from "../mod.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { base64UrlEncode, deviceIdFor } from "../lib/auth/device.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 import {
   handshake,
@@ -26,32 +26,6 @@ import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
 import { startToolCallUpstream } from "./_upstream.ts";
 
 type Json = Record<string, unknown>;
-
-interface NodeDevice {
-  id: string;
-  publicKey: string;
-  sign(payload: string): Promise<string>;
-}
-
-async function makeDevice(): Promise<NodeDevice> {
-  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
-  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
-  return {
-    id: await deviceIdFor(raw),
-    publicKey: base64UrlEncode(raw),
-    async sign(payload) {
-      const signature = await crypto.subtle.sign(
-        "Ed25519",
-        pair.privateKey,
-        new TextEncoder().encode(payload),
-      );
-      return base64UrlEncode(new Uint8Array(signature));
-    },
-  };
-}
 
 const PHONE = {
   client: {
@@ -69,7 +43,7 @@ const PHONE = {
 };
 
 /** Connect params of a node, signed over the challenge the way the reference node client signs (v3). */
-async function nodeParams(device: NodeDevice, challenge: { nonce: string; ts: number }, declared = PHONE) {
+async function nodeParams(device: TestDevice, challenge: { nonce: string; ts: number }, declared = PHONE) {
   const { client } = declared;
   const payload = [
     "v3",
@@ -119,7 +93,7 @@ interface NodeClient {
 async function connectNode(
   url: string,
   declared = PHONE,
-  device?: NodeDevice,
+  device?: TestDevice,
   { approve = true } = {},
 ): Promise<NodeClient> {
   device ??= await makeDevice();
