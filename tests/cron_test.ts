@@ -1,8 +1,8 @@
 // Cron (the Automations page): jobs managed with cron.*, run on schedule as agent turns, kept across restarts,
 // run once per cluster, and checked against protocol.schema.json.
 import assert from "node:assert/strict";
+import { CHROMIUM, launchChromium } from "./_browser.ts";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import {
@@ -635,7 +635,6 @@ Deno.test("openclaw cron add|list|run|rm drive the running gateway's jobs, as th
   });
 });
 
-const CHROMIUM = "/usr/bin/chromium";
 const REFERENCE_UI = join(
   Deno.env.get("TMPDIR") ?? "/tmp",
   "openclaw-gateway-ts-reference/2026.9.6/node_modules/openclaw/dist/control-ui",
@@ -669,11 +668,7 @@ Deno.test({
       modules: gatewayModules({ stateDir: dir, configPath }),
     });
     const { port } = (await gateway.start())!;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const refusals: string[] = [];

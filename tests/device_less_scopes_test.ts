@@ -5,8 +5,8 @@
 // the same `hello-ok.auth.scopes` and the same answer to its `sessions.list`. The built-in Control UI,
 // a browser, gets its scopes the reference UI's way: through a device key it pairs and keeps.
 import assert from "node:assert/strict";
+import { haveChromium, launchChromium } from "./_browser.ts";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Gateway } from "../lib/gateway.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
@@ -147,9 +147,6 @@ Deno.test("a password clears a device-less client's scopes as a token does; the 
   }
 });
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-
 Deno.test({
   name: "the built-in Control UI pairs a device key it keeps; a bare token from the same page gets no scopes",
   ignore: !haveChromium,
@@ -166,11 +163,7 @@ Deno.test({
       modules: [controlUiModule()],
     });
     const { port } = (await gateway.start())!;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);

@@ -3,8 +3,9 @@
 // that UI calls answer in the reference's shapes, and the reference package's real UI, driven in headless
 // Chromium, chats and opens its main pages without one unknown method or page error.
 import assert from "node:assert/strict";
+import { haveChromium, launchChromium } from "./_browser.ts";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
@@ -529,8 +530,6 @@ Deno.test("sessions.messages.subscribe includeApprovals: reviewers get the (empt
   }
 });
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 const REFERENCE = "openclaw@2026.9.6";
 
 /**
@@ -644,11 +643,7 @@ Deno.test({
       modules: gatewayModules({ stateDir: dir, configPath }),
     });
     const { port } = (await gateway.start())!;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const watch = watchPage(page);

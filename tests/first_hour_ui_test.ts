@@ -2,16 +2,13 @@
 // a Config save says what happened (applied in place or waiting for a restart), and the Logs tab shows
 // formatted rows (time, level, subsystem, message, fields on demand) with a level filter and follow.
 import assert from "node:assert/strict";
+import { haveChromium, launchChromium } from "./_browser.ts";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { TOKEN } from "./_helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 
 Deno.test({
   name: "control ui: config save shows the outcome; logs are formatted rows with a level filter and follow",
@@ -33,11 +30,7 @@ Deno.test({
       modules: [controlUiModule(), configMethodsModule({ configPath })],
     });
     const { port } = (await gateway.start())!;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

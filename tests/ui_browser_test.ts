@@ -3,7 +3,8 @@
 // and a socket from a foreign origin refused with a clear close reason. Screenshots go to
 // bench/results/ui/.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CHROMIUM, haveChromium, launchChromium } from "./_browser.ts";
+import type { Browser } from "playwright-core";
 import { agentsModule, LocalProvider } from "../lib/agents/mod.ts";
 import { metricsModule } from "../lib/metrics/mod.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
@@ -11,9 +12,7 @@ import { createGateway } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { TOKEN } from "./_helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("../bench/results/ui/", import.meta.url);
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 if (!haveChromium) {
   console.warn(`skipping Control UI browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
 }
@@ -37,8 +36,8 @@ async function startUiGateway() {
   return { gateway, port, base: `http://127.0.0.1:${port}` };
 }
 
-async function withBrowser(run: (browser: Awaited<ReturnType<typeof chromium.launch>>) => Promise<void>) {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+async function withBrowser(run: (browser: Browser) => Promise<void>) {
+  const browser = await launchChromium();
   try {
     await run(browser);
   } finally {
