@@ -5,7 +5,8 @@
  */
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
-import type { GatewayModule } from "../types.ts";
+import type { SessionEntry } from "../state/sessions.ts";
+import type { GatewayContext, GatewayModule } from "../types.ts";
 import { agentsHealth, sessionDefaults, statusSessions } from "./health.ts";
 import { installHeartbeats } from "./heartbeat-methods.ts";
 import { bridgeRunEvents } from "./run-events.ts";
@@ -118,13 +119,15 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
           sessions: statusSessions(catalog, await runtime!.listSessions(), context.now()),
         };
       });
+      const sessionsForHealth = recentSessions(runtime, context);
       context.addHealthSection(async () =>
-        agentsHealth(context.config(), runtime!.agents(), await runtime!.listSessions(), context.now())
+        agentsHealth(context.config(), runtime!.agents(), await sessionsForHealth.read(), context.now())
       );
       context.addHelloSnapshotSection(() => ({ sessionDefaults: sessionDefaults(runtime!.agents()) }));
       const running = runtime;
       context.onStop(() => {
         unbridge();
+        sessionsForHealth.close();
         running.close();
       });
     },
@@ -134,5 +137,33 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       }
       return runtime;
     },
+  };
+}
+
+/** How long `health` may summarise a session list it read, when no `sessions.changed` said it changed. */
+const HEALTH_SESSIONS_MAX_AGE_MS = 1_000;
+
+/**
+ * The session list `health` summarises. Every `health` call and every `hello-ok` carries the summary, so
+ * reading the whole list each time (over Redis, a round trip per call) would cost more than the rest of
+ * them: it is read again after a `sessions.changed` (from any replica) or once it is a second old.
+ */
+function recentSessions(runtime: AgentRuntime, context: GatewayContext) {
+  let read: { at: number; sessions: Promise<SessionEntry[]> } | undefined;
+  const release = context.bus.subscribe((event) => {
+    if (event.event === "sessions.changed") read = undefined;
+  });
+  return {
+    read(): Promise<SessionEntry[]> {
+      const now = context.now();
+      if (!read || now - read.at > HEALTH_SESSIONS_MAX_AGE_MS) {
+        const sessions = runtime.listSessions();
+        read = { at: now, sessions };
+        // A failed read is not kept: the next call asks the store again.
+        sessions.catch(() => read?.sessions === sessions && (read = undefined));
+      }
+      return read.sessions;
+    },
+    close: release,
   };
 }
