@@ -6,6 +6,7 @@
  * @module
  */
 import { admits, deliverableHere, type SocketTopics } from "../bus/topics.ts";
+import { preparedEventFrame } from "../protocol/frames.ts";
 import type { BusEvent, EventBus } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -24,10 +25,13 @@ export function fanOut(
     // A change another replica made carries its versions; ours may not have seen them yet.
     if (event.stateVersion) noteVersions(event.stateVersion);
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
+    // Stringified once, on the first socket that takes it; every socket's frame differs only in `seq`.
+    let frame: ((seq: number) => string) | undefined;
     for (const connection of connections) {
       if (!connection.ready) continue;
       if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
-      connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow);
+      frame ??= preparedEventFrame(event.event, event.payload, versions);
+      connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow, frame);
     }
   };
 }

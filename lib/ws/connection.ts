@@ -149,9 +149,10 @@ export class Connection implements SocketHandlers {
     payload: unknown,
     stateVersion?: Record<string, number>,
     dropIfSlow = false,
+    frame?: (seq: number) => string,
   ): void {
     if (this.#phase === "greeting") {
-      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow]);
+      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
     const seq = ++this.#seq;
@@ -161,7 +162,7 @@ export class Connection implements SocketHandlers {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    this.wire.send(eventFrame(event, payload, seq, stateVersion));
+    this.wire.send(frame ? frame(seq) : eventFrame(event, payload, seq, stateVersion));
   }
 
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
