@@ -367,8 +367,9 @@ async function saveConfig() {
       raw: $("config-text").value,
       baseHash: state.configHash,
     });
-    outcome.textContent = saveOutcome(result);
+    // The editor is reloaded first: text typed after the outcome shows must not be replaced by the reload.
     await loadConfig();
+    outcome.textContent = saveOutcome(result);
   } catch (error) {
     outcome.textContent = "";
     const found = error.details?.issues ?? [{ path: "", message: error.message }];
