@@ -1,7 +1,8 @@
 // Cron (the Automations page): jobs managed with cron.*, run on schedule as agent turns, kept across restarts,
 // run once per cluster, and checked against protocol.schema.json.
 import assert from "node:assert/strict";
-import { CHROMIUM, launchChromium } from "./_browser.ts";
+import { launchChromium } from "./_browser.ts";
+import { referenceUi, referenceUiGateway, referenceUiMissing } from "./_reference_ui.ts";
 import { join } from "node:path";
 import { denoTransport } from "../deno.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
@@ -635,39 +636,16 @@ Deno.test("openclaw cron add|list|run|rm drive the running gateway's jobs, as th
   });
 });
 
-const REFERENCE_UI = join(
-  Deno.env.get("TMPDIR") ?? "/tmp",
-  "openclaw-gateway-ts-reference/2026.9.6/node_modules/openclaw/dist/control-ui",
-);
-const uiMissing = await Promise.all(
-  [CHROMIUM, join(REFERENCE_UI, "index.html")].map((path) =>
-    Deno.stat(path).then(() => undefined, () => path)
-  ),
-).then((missing) => missing.filter(Boolean).join(", "));
-
 Deno.test({
-  name: uiMissing
-    ? `reference Control UI creates and runs an automation (skipped: missing ${uiMissing}; tests/dropin_control_ui_test.ts installs the UI)`
+  name: referenceUi.reason
+    ? `reference Control UI creates and runs an automation (skipped: ${referenceUi.reason})`
     : "reference Control UI creates and runs an automation on its Automations page, with no error answer",
-  ignore: uiMissing !== "",
+  ignore: referenceUiMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const dir = await tempDir();
-    const configPath = join(dir, "openclaw.json");
-    const config: GatewayConfig = {
-      gateway: { mode: "local", auth: { mode: "token", token: TOKEN }, controlUi: { root: REFERENCE_UI } },
-    };
-    await Deno.writeTextFile(configPath, JSON.stringify(config));
-    const gateway = createGateway({
-      config,
-      transport: denoTransport(),
-      hostname: "127.0.0.1",
-      port: 0,
-      logLevel: "warn",
-      modules: gatewayModules({ stateDir: dir, configPath }),
-    });
-    const { port } = (await gateway.start())!;
+    const { gateway, port } = await referenceUiGateway(referenceUi.root!, dir);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

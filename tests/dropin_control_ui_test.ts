@@ -3,7 +3,8 @@
 // that UI calls answer in the reference's shapes, and the reference package's real UI, driven in headless
 // Chromium, chats and opens its main pages without one unknown method or page error.
 import assert from "node:assert/strict";
-import { haveChromium, launchChromium } from "./_browser.ts";
+import { launchChromium } from "./_browser.ts";
+import { referenceUi, referenceUiGateway, referenceUiMissing } from "./_reference_ui.ts";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { createGateway } from "../mod.ts";
@@ -530,37 +531,9 @@ Deno.test("sessions.messages.subscribe includeApprovals: reviewers get the (empt
   }
 });
 
-const REFERENCE = "openclaw@2026.9.6";
-
-/**
- * The reference package's Control UI build, installed once into a cache directory with npm; undefined
- * (with the reason) when npm cannot install it here.
- */
-async function referenceControlUi(): Promise<{ root?: string; reason?: string }> {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
-  const dir = join(tmp, "openclaw-gateway-ts-reference", REFERENCE.split("@")[1]);
-  const root = join(dir, "node_modules", "openclaw", "dist", "control-ui");
-  const built = () => Deno.stat(join(root, "index.html")).then(() => true, () => false);
-  if (await built()) return { root };
-  await Deno.mkdir(dir, { recursive: true });
-  const args = [
-    "i",
-    "--no-save",
-    "--ignore-scripts",
-    "--no-audit",
-    "--no-fund",
-    "--omit=optional",
-    REFERENCE,
-  ];
-  const npm = await new Deno.Command("npm", { args, cwd: dir, stdout: "null", stderr: "piped" }).output()
-    .catch((error) => ({ success: false, stderr: new TextEncoder().encode(String(error)) }));
-  if (npm.success && await built()) return { root };
-  const why = new TextDecoder().decode(npm.stderr).trim().split("\n").at(-1);
-  return { reason: `npm could not install ${REFERENCE} (${why ?? "no output"})` };
+if (referenceUi.reason) {
+  console.warn(`dropin_control_ui_test: skipping the browser test: ${referenceUi.reason}`);
 }
-
-const reference = haveChromium || Deno.env.get("CI") ? await referenceControlUi() : {};
-if (reference.reason) console.warn(`dropin_control_ui_test: skipping the browser test: ${reference.reason}`);
 
 /** What the page did over its socket and in its console, as the test watches it. */
 interface PageWatch {
@@ -620,29 +593,15 @@ async function settle(watch: PageWatch): Promise<void> {
 }
 
 Deno.test({
-  name: reference.reason
-    ? `reference Control UI in Chromium (skipped: ${reference.reason})`
+  name: referenceUi.reason
+    ? `reference Control UI in Chromium (skipped: ${referenceUi.reason})`
     : "reference Control UI in Chromium: connects same-origin, chats with a streamed reply, opens its pages cleanly",
-  // CI installs Chromium (.ci/run): there a missing browser fails the test instead of skipping it.
-  ignore: (!haveChromium && !Deno.env.get("CI")) || reference.reason !== undefined,
+  ignore: referenceUiMissing,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "openclaw-dropin-ui-" });
-    const configPath = join(dir, "openclaw.json");
-    const config: GatewayConfig = {
-      gateway: { mode: "local", auth: { mode: "token", token: TOKEN }, controlUi: { root: reference.root } },
-    };
-    await Deno.writeTextFile(configPath, JSON.stringify(config, null, 2));
-    const gateway = createGateway({
-      config,
-      transport: denoTransport(),
-      hostname: "127.0.0.1",
-      port: 0,
-      logLevel: "warn",
-      modules: gatewayModules({ stateDir: dir, configPath }),
-    });
-    const { port } = (await gateway.start())!;
+    const { gateway, port } = await referenceUiGateway(referenceUi.root!, dir);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

@@ -4,26 +4,13 @@
  *
  * @module
  */
+import type { ClusterStatus } from "../../../lib/cluster/cluster-module.ts";
 import { openConnection, OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
 import type { GatewayTarget } from "./target.ts";
 
 /** The `cluster` section as the CLI reads it (a gateway without the cluster module has none). */
-export interface ClusterView {
-  backend: string;
-  redis?: { url: string; keyPrefix: string; connected: boolean };
-  replicaId: string;
-  peers: {
-    replicaId: string;
-    host: string;
-    pid?: number;
-    port?: number;
-    startedAt: number;
-    lastSeenAt: number;
-  }[];
-  peersAlive: number;
-  error?: string;
-}
+export type ClusterView = ClusterStatus;
 
 /** The `cluster` section of a `status` result, when it has one. */
 export function clusterOf(status: Record<string, unknown> | undefined): ClusterView | undefined {
