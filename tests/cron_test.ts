@@ -4,8 +4,6 @@ import assert from "node:assert/strict";
 import { launchChromium } from "./_browser.ts";
 import { referenceUi, referenceUiGateway, referenceUiMissing } from "./_reference_ui.ts";
 import { join } from "node:path";
-import { denoTransport } from "../deno.ts";
-import { gatewayModules } from "../runner/gateway/modules.ts";
 import {
   agentsModule,
   cronModule,
