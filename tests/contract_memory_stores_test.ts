@@ -1,5 +1,6 @@
 // The store contract suites against the in-process implementations; a network store (issue 16) runs
 // the same suites from its own test file.
+import assert from "node:assert/strict";
 import { DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { jsonDocsOnFiles, MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { nodeStoreFiles } from "../lib/state/node-store-files.ts";
@@ -57,4 +58,29 @@ jsonDocsContract("memory", () => {
 jsonDocsContract("files", async () => {
   const docs = jsonDocsOnFiles(await Deno.makeTempDir({ prefix: "openclaw-docs-" }), nodeStoreFiles);
   return [docs, docs];
+});
+
+Deno.test("device pairings in a JSON document: a device retrying the request already waiting rewrites nothing", async () => {
+  const docs = new MemoryJsonDocs();
+  let writes = 0;
+  const write = docs.write.bind(docs);
+  docs.write = (path, value) => (writes++, write(path, value));
+  const now = Date.now();
+  const store = new DocsDeviceStore(docs, () => now);
+  const ask = {
+    requestId: "r1",
+    deviceId: "d1",
+    publicKey: "pk",
+    role: "operator",
+    scopes: ["operator.read"],
+    ts: now,
+  };
+  assert.equal((await store.request(ask)).created, true);
+  assert.equal(writes, 1);
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await store.request({ ...ask, requestId: `r${i + 2}` })).created, false);
+  }
+  assert.equal(writes, 1, "an identical ask that is already waiting is not written again");
+  assert.equal(await store.takePending("nope", now), undefined);
+  assert.equal(writes, 1, "taking a request that is not there writes nothing");
 });

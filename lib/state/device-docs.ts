@@ -39,11 +39,15 @@ export class DocsDeviceStore implements DeviceStore {
     })();
   }
 
-  /** Runs `change` after every earlier one and writes the result. */
-  #change<T>(change: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `change` after every earlier one and writes the result, unless `changed` says it changed nothing:
+   * a device that keeps retrying while its request waits must not rewrite (and fsync) the file each time.
+   */
+  #change<T>(change: () => Promise<T>, changed: (result: T) => boolean = () => true): Promise<T> {
     const run = this.#last.catch(() => {}).then(async () => {
       await this.#load();
       const result = await change();
+      if (!changed(result)) return result;
       const doc: PairingDoc = {
         paired: await this.#memory.list(),
         pending: await this.#memory.listPending(this.now()),
@@ -73,7 +77,7 @@ export class DocsDeviceStore implements DeviceStore {
   }
 
   remove(deviceId: string): Promise<PairedDevice | undefined> {
-    return this.#change(() => this.#memory.remove(deviceId));
+    return this.#change(() => this.#memory.remove(deviceId), (removed) => removed !== undefined);
   }
 
   list(): Promise<PairedDevice[]> {
@@ -81,7 +85,10 @@ export class DocsDeviceStore implements DeviceStore {
   }
 
   request(request: PendingPairing): Promise<PairingRequestOutcome> {
-    return this.#change(() => this.#memory.request(request));
+    return this.#change(
+      () => this.#memory.request(request),
+      (outcome) => outcome.created || outcome.superseded.length > 0,
+    );
   }
 
   pending(requestId: string, now: number): Promise<PendingPairing | undefined> {
@@ -93,6 +100,6 @@ export class DocsDeviceStore implements DeviceStore {
   }
 
   takePending(requestId: string, now: number): Promise<PendingPairing | undefined> {
-    return this.#change(() => this.#memory.takePending(requestId, now));
+    return this.#change(() => this.#memory.takePending(requestId, now), (taken) => taken !== undefined);
   }
 }
