@@ -67,7 +67,8 @@ const RequestParams = z.strictObject({
   requireDeliveryRoute: z.boolean().optional(),
   suppressDelivery: z.boolean().optional(),
   deliverToApprovalClientsOnly: z.boolean().optional(),
-  timeoutMs: z.number().int().min(1).optional(),
+  // A timer waits at most 2^31-1 ms; a longer one would fire at once and expire the request unanswered.
+  timeoutMs: z.number().int().min(1).max(2 ** 31 - 1).optional(),
   twoPhase: z.boolean().optional(),
 });
 

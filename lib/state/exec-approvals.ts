@@ -84,6 +84,9 @@ export class MemoryExecApprovalStore implements ExecApprovalStore {
   }
 
   create(record: ExecApprovalRecord, now: number): Promise<boolean> {
+    // Records nobody reads again (answered, never listed) would otherwise stay: each create sweeps, as the
+    // Redis store's does.
+    for (const id of [...this.#records.keys()]) this.#read(id, now);
     if (this.#read(record.id, now)) return Promise.resolve(false);
     this.#records.set(record.id, JSON.stringify(record));
     return Promise.resolve(true);
