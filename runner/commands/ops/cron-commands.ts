@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { parseDurationMs } from "../../../lib/config/duration.ts";
 import { type FlagTable, type FlagValues, intFlag, stringFlag } from "../../cli/args.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
@@ -51,11 +52,14 @@ async function callGateway<T>(
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `10m`, `1h30m`, `500ms` in ms; undefined when `text` is not a duration. */
+/**
+ * `10m`, `1h30m`, `500ms` in ms; undefined when `text` is not a duration. A bare number is not one here:
+ * the positional schedule tells a duration from a cron expression or a time by its unit.
+ */
 export function parseDuration(text: string): number | undefined {
-  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join("") !== text.trim()) return undefined;
-  return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNITS[unit], 0));
+  if (/^\s*[\d.]+\s*$/.test(text)) return undefined;
+  const ms = parseDurationMs(text);
+  return ms === undefined ? undefined : Math.round(ms);
 }
 
 function formatDuration(ms: number): string {
