@@ -107,6 +107,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.
+      const recentSessionList = recentSessions(runtime, context);
       context.addStatusSection(async () => {
         const catalog = runtime!.agents();
         return {
@@ -116,18 +117,17 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
             model: agent.model,
             builtInLocalModel: agent.model.startsWith(`${LOCAL_PROVIDER_ID}/`),
           })),
-          sessions: statusSessions(catalog, await runtime!.listSessions(), context.now()),
+          sessions: statusSessions(catalog, await recentSessionList.read(), context.now()),
         };
       });
-      const sessionsForHealth = recentSessions(runtime, context);
       context.addHealthSection(async () =>
-        agentsHealth(context.config(), runtime!.agents(), await sessionsForHealth.read(), context.now())
+        agentsHealth(context.config(), runtime!.agents(), await recentSessionList.read(), context.now())
       );
       context.addHelloSnapshotSection(() => ({ sessionDefaults: sessionDefaults(runtime!.agents()) }));
       const running = runtime;
       context.onStop(() => {
         unbridge();
-        sessionsForHealth.close();
+        recentSessionList.close();
         running.close();
       });
     },
@@ -140,11 +140,14 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
   };
 }
 
-/** How long `health` may summarise a session list it read, when no `sessions.changed` said it changed. */
+/**
+ * How long `health` and `status` may summarise a session list they read, when no `sessions.changed` said
+ * it changed.
+ */
 const HEALTH_SESSIONS_MAX_AGE_MS = 1_000;
 
 /**
- * The session list `health` summarises. Every `health` call and every `hello-ok` carries the summary, so
+ * The session list `health` and `status` summarise. Every `health` call and every `hello-ok` carries it, so
  * reading the whole list each time (over Redis, a round trip per call) would cost more than the rest of
  * them: it is read again after a `sessions.changed` (from any replica) or once it is a second old.
  */
