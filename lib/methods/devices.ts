@@ -18,7 +18,7 @@ import {
 } from "../state/devices.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
 import type { BuiltInEventSink, BuiltInModuleHost } from "./module-host.ts";
-import { NODE_PAIR_EVENTS, nodePairMethods } from "./node-pairing.ts";
+import { confinedTo, isAdmin, NODE_PAIR_EVENTS, nodePairMethods } from "./node-pairing.ts";
 
 /** What the devices methods need from the gateway. */
 export interface DevicesHost {
@@ -86,13 +86,6 @@ export function redactPairedDevice(device: PairedDevice, connected?: boolean): R
     ...(connected === undefined ? {} : { connected }),
     ...(summaries.length ? { tokens: summaries } : {}),
   };
-}
-
-const isAdmin = (caller: CallerIdentity) => scopeSatisfied(caller.scopes, "operator.admin");
-
-/** The device a non-admin caller is confined to, if any (the reference's device-session authority). */
-function confinedTo(caller: CallerIdentity): string | undefined {
-  return caller.deviceId && !isAdmin(caller) ? caller.deviceId.toLowerCase() : undefined;
 }
 
 function denied(message: string): GatewayError {

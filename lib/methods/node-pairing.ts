@@ -164,9 +164,13 @@ export async function noteNodeSurface(
   });
 }
 
-const isAdmin = (caller: CallerIdentity) => scopeSatisfied(caller.scopes, "operator.admin");
-const confinedTo = (caller: CallerIdentity) =>
-  caller.deviceId && !isAdmin(caller) ? caller.deviceId.toLowerCase() : undefined;
+/** Whether `caller` holds `operator.admin`. */
+export const isAdmin = (caller: CallerIdentity): boolean => scopeSatisfied(caller.scopes, "operator.admin");
+
+/** The device a non-admin caller is confined to, if any (the reference's device-session authority). */
+export function confinedTo(caller: CallerIdentity): string | undefined {
+  return caller.deviceId && !isAdmin(caller) ? caller.deviceId.toLowerCase() : undefined;
+}
 
 async function pendingOwner(devices: DeviceStore, requestId: string): Promise<PairedDevice | undefined> {
   return (await devices.list()).find((device) => device.pendingNodeSurface?.requestId === requestId);
