@@ -29,6 +29,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** `always`: `appendonly yes` + `appendfsync always`, so an acknowledged write is on disk. */
   appendfsync?: "always" | "everysec";
+  /** Another server binary that takes redis-server's flags (a `valkey-server`); `REDIS_SERVER` by default. */
+  server?: string;
 }
 
 /** Starts a redis-server (on `port`, a free one by default) and resolves once it accepts connections. */
@@ -36,12 +38,13 @@ export async function startRedisServer(
   port = freePort(),
   options: RedisServerOptions = {},
 ): Promise<RedisServer> {
-  if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
+  const binary = options.server ?? REDIS_SERVER;
+  if (!binary) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
   const persistence = options.appendfsync
     ? ["--appendonly", "yes", "--appendfsync", options.appendfsync]
     : ["--appendonly", "no"];
-  const child = new Deno.Command(REDIS_SERVER, {
+  const child = new Deno.Command(binary, {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence],
     stdin: "null",
     stdout: "null",
