@@ -66,10 +66,9 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 
 /**
  * `relative` (URL-decoded) as a `/`-separated path inside the root, or `undefined` when it leaves the root
- * (a `..` past it, an absolute path, a NUL byte). Every {@link UiRootFiles} adapter checks paths with this
- * and {@link insideRoot}, so the rule lives in one place.
+ * (a `..` past it, an absolute path, a NUL byte).
  */
-export function pathInsideRoot(relative: string): string | undefined {
+function pathInsideRoot(relative: string): string | undefined {
   if (relative.includes("\0")) return undefined;
   const path = relative.replaceAll("\\", "/");
   if (path.startsWith("/")) return undefined;
@@ -82,9 +81,55 @@ export function pathInsideRoot(relative: string): string | undefined {
   return parts.join("/");
 }
 
-/** Whether `real` (a symlink-free path) lies under the real root `rootReal`; `sep` is the OS separator. */
-export function insideRoot(rootReal: string, real: string, sep = "/"): boolean {
-  return real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
+/** The few file-system calls a {@link UiRootFiles} needs; each runtime's adapter supplies its own. */
+export interface UiRootFileSystem {
+  /** The symlink-free path; rejects when nothing is there. */
+  realPath(path: string): Promise<string>;
+  /** Whether the path is a plain file, and when it last changed (epoch ms). */
+  stat(path: string): Promise<{ isFile: boolean; mtimeMs: number }>;
+  /** The file's bytes. */
+  readFile(path: string): Promise<Uint8Array<ArrayBuffer>>;
+  /** The paths resolved right to left until one is absolute, from the working directory. */
+  resolve(...paths: string[]): string;
+  /** The OS path separator. */
+  sep: string;
+}
+
+/**
+ * A {@link UiRootFiles} over `fs` that refuses every path leaving the root: `..` segments, absolute
+ * paths, NUL bytes, and symlinks whose target lies outside. Each runtime's adapter is this plus its own
+ * file system, so the rule lives in one place.
+ */
+export function uiRootFilesOn(fs: UiRootFileSystem): UiRootFiles {
+  const insideRoot = (rootReal: string, real: string) =>
+    real.startsWith(rootReal.endsWith(fs.sep) ? rootReal : rootReal + fs.sep);
+  return {
+    async realRoot(root) {
+      try {
+        return await fs.realPath(fs.resolve(root));
+      } catch {
+        return undefined;
+      }
+    },
+    async read(rootReal, relative) {
+      const normal = pathInsideRoot(relative);
+      if (normal === undefined) return "outside";
+      let real: string;
+      try {
+        real = await fs.realPath(fs.resolve(rootReal, normal));
+      } catch {
+        return "missing";
+      }
+      if (!insideRoot(rootReal, real)) return "outside";
+      try {
+        const info = await fs.stat(real);
+        if (!info.isFile) return "missing";
+        return { body: await fs.readFile(real), path: normal, mtimeMs: info.mtimeMs };
+      } catch {
+        return "missing";
+      }
+    },
+  };
 }
 
 /** The `Content-Type` for a file name, by extension; unknown kinds are opaque bytes. */
