@@ -60,6 +60,7 @@ export const NAME_RULES: readonly { folder: string; pattern: RegExp; rule: strin
  */
 export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "errors.ts": [],
+  "encoding.ts": [],
   "version.ts": [],
   "services.ts": [],
   "timeout-signal.ts": [],
@@ -87,6 +88,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "ws/": ["errors.ts", "type:log/", "protocol/", "type:types.ts"],
   "auth/": [
     "type:config/",
+    "encoding.ts",
     "errors.ts",
     "http/",
     "net/",
@@ -147,6 +149,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "cron/": [
     "agents/",
     "type:config/",
+    "encoding.ts",
     "errors.ts",
     "type:log/",
     "methods/",

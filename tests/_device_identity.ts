@@ -1,5 +1,6 @@
 // A device identity (Ed25519 key pair) that signs `connect` the way the reference client does (v3 payload).
-import { base64UrlEncode, deviceIdFor } from "../lib/auth/device.ts";
+import { deviceIdFor } from "../lib/auth/device.ts";
+import { base64UrlEncode } from "../lib/encoding.ts";
 import { type Gateway, type MemorySocket, openMemorySocket } from "../mod.ts";
 import type { Frame } from "../mod.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";

@@ -324,6 +324,16 @@ Deno.test("a turn started on one replica reaches the subscribers and agent.wait 
 
 Deno.test("a turn that outlasts its lease TTL keeps the lease by renewing it", async () => {
   const stores = memoryStores();
+  // The leases run on a clock the test moves a third of a TTL at a time, each step after a renewal: a
+  // loaded machine that delays the renewal timer delays the clock too, instead of expiring the lease.
+  const clock = { now: Date.now() };
+  const leases = new MemoryLeaseStore(() => clock.now);
+  let renewals = 0;
+  stores.leases = {
+    acquire: (key, owner, ttlMs) => leases.acquire(key, owner, ttlMs),
+    renew: (key, token, ttlMs) => (renewals++, leases.renew(key, token, ttlMs)),
+    release: (key, token) => leases.release(key, token),
+  };
   const model = gatedModel();
   const lease = { ttlMs: 60, retryMs: 5 };
   const a = replica(stores, model.provider, lease);
@@ -333,7 +343,11 @@ Deno.test("a turn that outlasts its lease TTL keeps the lease by renewing it", a
     await until(() => model.waitingCount() === 1, "the first turn in the model");
     const second = b.startTurn(say("next"));
     // Five TTLs: without renewal the lease would have expired and the second turn started.
-    await new Promise((r) => setTimeout(r, 300));
+    for (let step = 0; step < 15; step++) {
+      const before = renewals;
+      clock.now += lease.ttlMs / 3;
+      await until(() => renewals > before, "a renewal");
+    }
     assert.equal(model.running(), 1);
     model.finishOne();
     await until(() => model.waitingCount() === 1, "the second turn in the model");

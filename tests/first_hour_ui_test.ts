@@ -2,6 +2,7 @@
 // a Config save says what happened (applied in place or waiting for a restart), and the Logs tab shows
 // formatted rows (time, level, subsystem, message, fields on demand) with a level filter and follow.
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { haveChromium, launchChromium } from "./_browser.ts";
 import { join } from "node:path";
 import { controlUiModule } from "../lib/ui/mod.ts";
@@ -9,6 +10,17 @@ import { createGateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { configMethodsModule } from "../runner/gateway/config-methods.ts";
 import { TOKEN } from "./_helpers.ts";
+
+/**
+ * What the page says once the save just clicked settled: its outcome, or a failure naming the issues it
+ * listed. The wait is for the save to finish however loaded the machine is (a config write fsyncs), not a
+ * claim about how fast it is.
+ */
+async function saveOutcome(page: Page): Promise<string> {
+  await page.waitForSelector('#config-result:has-text("Saved at"), #config-issues li', { timeout: 120_000 });
+  assert.equal(await page.textContent("#config-issues"), "", "the save was refused");
+  return (await page.textContent("#config-result"))!;
+}
 
 Deno.test({
   name: "control ui: config save shows the outcome; logs are formatted rows with a level filter and follow",
@@ -44,12 +56,11 @@ Deno.test({
       const hot = { ...config, logging: { level: "debug" } };
       await page.fill("#config-text", JSON.stringify(hot, null, 2));
       await page.click("#config-save");
-      await page.waitForSelector('#config-result:has-text("Applied without a restart: logging")');
+      assert.match(await saveOutcome(page), /Applied without a restart: logging/);
       const restart = { ...hot, gateway: { ...hot.gateway, port: 19999 } };
       await page.fill("#config-text", JSON.stringify(restart, null, 2));
       await page.click("#config-save");
-      await page.waitForSelector('#config-result:has-text("Needs a gateway restart to apply")');
-      assert.match((await page.textContent("#config-result"))!, /gateway\.port/);
+      assert.match(await saveOutcome(page), /Needs a gateway restart to apply.*gateway\.port/);
       assert.equal(JSON.parse(await Deno.readTextFile(configPath)).gateway.port, 19999);
 
       await page.click('nav button[data-tab="logs"]');

@@ -5,9 +5,14 @@
  */
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
-import type { SessionEntry } from "../state/sessions.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
-import { agentsHealth, sessionDefaults, statusSessions } from "./health.ts";
+import {
+  agentsHealth,
+  byRecency,
+  sessionDefaults,
+  type SessionsByRecency,
+  statusSessions,
+} from "./health.ts";
 import { installHeartbeats } from "./heartbeat-methods.ts";
 import { bridgeRunEvents } from "./run-events.ts";
 import { runMethods } from "./run-methods.ts";
@@ -152,15 +157,16 @@ const HEALTH_SESSIONS_MAX_AGE_MS = 1_000;
  * them: it is read again after a `sessions.changed` (from any replica) or once it is a second old.
  */
 function recentSessions(runtime: AgentRuntime, context: GatewayContext) {
-  let read: { at: number; sessions: Promise<SessionEntry[]> } | undefined;
+  let read: { at: number; sessions: Promise<SessionsByRecency> } | undefined;
   const release = context.bus.subscribe((event) => {
     if (event.event === "sessions.changed") read = undefined;
   });
   return {
-    read(): Promise<SessionEntry[]> {
+    read(): Promise<SessionsByRecency> {
       const now = context.now();
       if (!read || now - read.at > HEALTH_SESSIONS_MAX_AGE_MS) {
-        const sessions = runtime.listSessions();
+        // Sorted once per read, not on every health or status call that reuses it.
+        const sessions = runtime.listSessions().then(byRecency);
         read = { at: now, sessions };
         // A failed read is not kept: the next call asks the store again.
         sessions.catch(() => read?.sessions === sessions && (read = undefined));

@@ -28,10 +28,31 @@ export interface SessionsSummary {
   recent: { key: string; updatedAt: number | null; age: number | null }[];
 }
 
-/** The sessions updated last, newest first. */
-function newest(sessions: readonly SessionEntry[]): SessionEntry[] {
-  return [...sessions].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, RECENT_SESSIONS);
+/**
+ * The sessions as the summaries read them: newest first, in all and per agent. Built once per read of
+ * the session list (see the agents module's cached list), so a `health` or `status` call neither sorts
+ * nor filters the whole list again.
+ */
+export interface SessionsByRecency {
+  /** Every session, the most recently updated first. */
+  all: readonly SessionEntry[];
+  /** Each agent's sessions, in the same order. */
+  byAgent: ReadonlyMap<string, readonly SessionEntry[]>;
 }
+
+/** Sorts and groups `sessions` for {@link agentsHealth} and {@link statusSessions}. */
+export function byRecency(sessions: readonly SessionEntry[]): SessionsByRecency {
+  const all = [...sessions].sort((a, b) => b.updatedAt - a.updatedAt);
+  const byAgent = new Map<string, SessionEntry[]>();
+  for (const entry of all) {
+    const own = byAgent.get(entry.agentId);
+    if (own) own.push(entry);
+    else byAgent.set(entry.agentId, [entry]);
+  }
+  return { all, byAgent };
+}
+
+const agentSessions = (sessions: SessionsByRecency, agentId: string) => sessions.byAgent.get(agentId) ?? [];
 
 function recentRow(entry: SessionEntry, now: number) {
   return {
@@ -41,11 +62,12 @@ function recentRow(entry: SessionEntry, now: number) {
   };
 }
 
-function summarize(sessions: readonly SessionEntry[], now: number): SessionsSummary {
+/** `newestFirst`: already sorted, as {@link byRecency} leaves them. */
+function summarize(newestFirst: readonly SessionEntry[], now: number): SessionsSummary {
   return {
     path: SESSIONS_LOCATION,
-    count: sessions.length,
-    recent: newest(sessions).map((entry) => recentRow(entry, now)),
+    count: newestFirst.length,
+    recent: newestFirst.slice(0, RECENT_SESSIONS).map((entry) => recentRow(entry, now)),
   };
 }
 
@@ -56,7 +78,7 @@ function summarize(sessions: readonly SessionEntry[], now: number): SessionsSumm
 export function agentsHealth(
   config: GatewayConfig,
   catalog: AgentCatalog,
-  sessions: readonly SessionEntry[],
+  sessions: SessionsByRecency,
   now: number,
 ) {
   const agents = catalog.agents.map((agent) => ({
@@ -64,7 +86,7 @@ export function agentsHealth(
     ...(agent.name !== agent.id ? { name: agent.name } : {}),
     isDefault: agent.id === catalog.defaultAgentId,
     heartbeat: heartbeatSummary(config, catalog, agent.id),
-    sessions: summarize(sessions.filter((s) => s.agentId === agent.id), now),
+    sessions: summarize(agentSessions(sessions, agent.id), now),
   }));
   const main = agents.find((agent) => agent.isDefault)!;
   return { defaultAgentId: catalog.defaultAgentId, agents, sessions: main.sessions };
@@ -81,24 +103,27 @@ function statusRow(entry: SessionEntry, now: number) {
   };
 }
 
-/** `status`'s summary of `sessions`: how many and the most recent, with their rows. */
-function statusSummary(sessions: readonly SessionEntry[], now: number) {
-  return { count: sessions.length, recent: newest(sessions).map((entry) => statusRow(entry, now)) };
+/** `status`'s summary of sessions (`newestFirst`): how many and the most recent, with their rows. */
+function statusSummary(newestFirst: readonly SessionEntry[], now: number) {
+  return {
+    count: newestFirst.length,
+    recent: newestFirst.slice(0, RECENT_SESSIONS).map((entry) => statusRow(entry, now)),
+  };
 }
 
 /**
  * The `sessions` block of `status`: every session and each agent's, with the default model (its id, as
  * the reference names it).
  */
-export function statusSessions(catalog: AgentCatalog, sessions: readonly SessionEntry[], now: number) {
+export function statusSessions(catalog: AgentCatalog, sessions: SessionsByRecency, now: number) {
   return {
     paths: [SESSIONS_LOCATION],
-    ...statusSummary(sessions, now),
+    ...statusSummary(sessions.all, now),
     defaults: { model: splitModelRef(catalog.get().model).model },
     byAgent: catalog.agents.map((agent) => ({
       agentId: agent.id,
       path: SESSIONS_LOCATION,
-      ...statusSummary(sessions.filter((s) => s.agentId === agent.id), now),
+      ...statusSummary(agentSessions(sessions, agent.id), now),
     })),
   };
 }

@@ -2,7 +2,9 @@
  * The `heartbeat` event (OpenClaw's payload: status, reason, preview, channel, ...) and what every
  * replica remembers of the heartbeat stream: the last event (`last-heartbeat`) and whether heartbeats are
  * switched on (`set-heartbeats`). Both travel on the bus, so whichever replica runs the heartbeats, every
- * replica answers alike.
+ * replica answers alike. The switch lives as long as the gateway runs, as the reference's does (a restart
+ * turns heartbeats back on); for a cluster that is as long as any replica runs: a replica that starts
+ * later asks the others for it, so the heartbeat singleton moving to it does not switch heartbeats back on.
  *
  * @module
  */
@@ -34,6 +36,8 @@ export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
 
 /** Bus event (internal) switching heartbeats on or off on every replica: `{ enabled }`. */
 export const HEARTBEAT_SWITCH_EVENT = "agents.heartbeat.switch";
+/** Bus event (internal) of a starting replica asking the others for the switch. */
+const HEARTBEAT_SWITCH_ASK = "agents.heartbeat.switch.ask";
 
 /** The operator messages OpenClaw pairs with these reason codes. */
 const REASON_MESSAGES: Readonly<Record<string, string>> = {
@@ -46,16 +50,23 @@ const REASON_MESSAGES: Readonly<Record<string, string>> = {
 export class HeartbeatState {
   #last: HeartbeatEvent | null = null;
   #enabled = true;
+  /** Whether an operator switched since the gateway (any replica of it) started: only then is it told. */
+  #switched = false;
   readonly #unsubscribe: () => void;
 
   /** Listens to the bus at once, so {@link HeartbeatState.close} must follow. */
   constructor(private readonly bus: EventBus, private readonly now: () => number) {
     this.#unsubscribe = bus.subscribe((event) => {
       if (event.event === "heartbeat" && !event.internal) this.#last = event.payload as HeartbeatEvent;
-      if (event.internal && event.event === HEARTBEAT_SWITCH_EVENT) {
+      if (!event.internal) return;
+      if (event.event === HEARTBEAT_SWITCH_EVENT) {
         this.#enabled = (event.payload as { enabled: boolean }).enabled;
+        this.#switched = true;
+      } else if (event.event === HEARTBEAT_SWITCH_ASK && this.#switched) {
+        this.#tell();
       }
     });
+    bus.publish({ event: HEARTBEAT_SWITCH_ASK, payload: {}, internal: true });
   }
 
   /** The last heartbeat event any replica published since this one started, or `null`. */
@@ -71,7 +82,12 @@ export class HeartbeatState {
   /** Switches heartbeats on or off on every replica. */
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
-    this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload: { enabled }, internal: true });
+    this.#switched = true;
+    this.#tell();
+  }
+
+  #tell(): void {
+    this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload: { enabled: this.#enabled }, internal: true });
   }
 
   /** Stamps `event` and sends it to every authenticated socket (droppable, as the reference sends it). */

@@ -26,6 +26,8 @@ export interface SessionLeaseOptions {
   retryMs?: number;
   /** Told when a renewal fails for a reason other than losing the lease (the store is unreachable). */
   onRenewError?: (error: unknown) => void;
+  /** The clock renewals are timed by. */
+  now?: () => number;
 }
 
 /** A lease this process holds while one turn runs. */
@@ -34,6 +36,8 @@ interface Held {
   sessionKey: string;
   token: string;
   lost: AbortController;
+  /** When the store last confirmed the hold: the lease runs out a TTL after it. */
+  confirmedAt: number;
 }
 
 /**
@@ -66,12 +70,8 @@ export class SessionLeases {
     onWait?: () => void,
   ): Promise<T> {
     const key = `session:${sessionKey}`;
-    const held: Held = {
-      key,
-      sessionKey,
-      token: await this.#acquire(key, signal, onWait),
-      lost: new AbortController(),
-    };
+    const token = await this.#acquire(key, signal, onWait);
+    const held: Held = { key, sessionKey, token, lost: new AbortController(), confirmedAt: this.#now() };
     this.#held.add(held);
     this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#renew(h)), this.#ttlMs / 3);
     try {
@@ -100,18 +100,32 @@ export class SessionLeases {
     }
   }
 
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * Renews `held`. A renewal the store refuses loses the lease at once; one that fails (the store is
+   * unreachable) loses it when the lease could run out before the next try: the turn must stop writing
+   * before another replica may take the session, not after.
+   */
   async #renew(held: Held): Promise<void> {
+    const tried = this.#now();
     try {
-      if (!await this.options.store.renew(held.key, held.token, this.#ttlMs)) {
-        held.lost.abort(
-          new GatewayError("UNAVAILABLE", `lost the lease on session '${held.sessionKey}'; retry the turn`, {
-            retryable: true,
-          }),
-        );
-      }
+      if (await this.options.store.renew(held.key, held.token, this.#ttlMs)) held.confirmedAt = tried;
+      else this.#lose(held);
     } catch (error) {
       this.options.onRenewError?.(error);
+      if (this.#now() + this.#ttlMs / 3 >= held.confirmedAt + this.#ttlMs) this.#lose(held);
     }
+  }
+
+  #lose(held: Held): void {
+    held.lost.abort(
+      new GatewayError("UNAVAILABLE", `lost the lease on session '${held.sessionKey}'; retry the turn`, {
+        retryable: true,
+      }),
+    );
   }
 
   async #acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<string> {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { base64UrlDecode } from "../encoding.ts";
 import { GatewayError } from "../errors.ts";
 
 /** The `device` object of `connect` params. */
@@ -51,20 +52,6 @@ export function deviceProofPayloads(proof: DeviceProof, ctx: DeviceProofContext)
     ["v3", ...common, normaliseAscii(ctx.platform), normaliseAscii(ctx.deviceFamily)].join("|"),
     ["v2", ...common].join("|"),
   ];
-}
-
-/** Decodes base64url (padding optional). */
-export function base64UrlDecode(text: string): Uint8Array {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
-/** Encodes bytes as unpadded base64url. */
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function hex(bytes: ArrayBuffer): string {

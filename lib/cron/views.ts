@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { base64UrlEncode } from "../encoding.ts";
 import type { CronJob, CronListParams, CronRunLogEntry, CronRunsParams } from "./job.ts";
 
 /** Keys sorted at every level, so equal values hash the same (the reference's stable stringify). */
@@ -20,8 +21,7 @@ export function stableStringify(value: unknown): string {
 /** `sha256:` and the base64url SHA-256 of `value`'s stable JSON, the reference's revision format. */
 export async function revisionOf(value: unknown): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(stableStringify(value)));
-  const base64 = btoa(String.fromCharCode(...new Uint8Array(digest)));
-  return `sha256:${base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+  return `sha256:${base64UrlEncode(new Uint8Array(digest))}`;
 }
 
 /** The revision of a job's definition: what `cron.update`'s `expectedConfigRevision` is compared with. */

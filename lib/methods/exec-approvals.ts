@@ -216,9 +216,11 @@ export function execApprovalMethods(
           request: requestView(p, command),
           createdAtMs,
           expiresAtMs: createdAtMs + (p.timeoutMs ?? DEFAULT_EXEC_APPROVAL_TIMEOUT_MS),
-          ...(INTERNAL_CONN.test(caller.connId)
-            ? {}
-            : { requestedByConnId: caller.connId, requestedByDeviceId: caller.deviceId ?? null }),
+          ...(INTERNAL_CONN.test(caller.connId) ? {} : {
+            requestedByConnId: caller.connId,
+            requestedByDeviceId: caller.deviceId ?? null,
+            requestedFrom: caller.remoteAddress ?? "unknown",
+          }),
         };
         if (!await store.create(record, createdAtMs)) throw invalid("approval id already pending");
         const decided = waiters.wait(record, host, signal);

@@ -40,6 +40,7 @@ export interface InvokeResult extends InvokeOutcome {
 
 const DISPATCH = "nodes.invoke.dispatch";
 const SETTLED = "nodes.invoke.settled";
+const CANCEL = "nodes.invoke.cancel";
 const CANCELLED: InvokeOutcome = { ok: false, error: { code: "ABORTED", message: "node invoke cancelled" } };
 /** The holder forgets an invoke this long after its deadline, in case the asking replica vanished. */
 const FORGET_GRACE_MS = 5_000;
@@ -80,6 +81,7 @@ export class NodeInvoker {
     this.#unsubscribe = deps.bus.subscribe((event) => {
       if (!event.internal) return;
       if (event.event === DISPATCH) this.#relay(event.payload as Dispatch);
+      else if (event.event === CANCEL) this.#forget((event.payload as { id: string }).id);
       else if (event.event === SETTLED) {
         const { id, outcome } = event.payload as { id: string; outcome: InvokeOutcome };
         this.#waiting.get(id)?.(outcome);
@@ -99,7 +101,12 @@ export class NodeInvoker {
     if (request.idempotencyKey) wire.idempotencyKey = request.idempotencyKey;
     if (request.sessionKey) wire.sessionKey = request.sessionKey;
     return new Promise((resolve) => {
-      const onAbort = () => settle(CANCELLED);
+      // The holder forgets it too: an invoke without a timeout (0) would otherwise stay there for as long
+      // as the node stays connected without answering.
+      const onAbort = () => {
+        settle(CANCELLED);
+        this.deps.bus.publish({ event: CANCEL, payload: { id }, internal: true });
+      };
       const timer = timeoutMs > 0
         ? setTimeout(
           () => settle({ ok: false, error: { code: "TIMEOUT", message: "node invoke timed out" } }),
@@ -171,9 +178,13 @@ export class NodeInvoker {
     });
   }
 
-  #settle(id: string, outcome: InvokeOutcome): void {
+  #forget(id: string): void {
     clearTimeout(this.#handed.get(id)?.timer);
     this.#handed.delete(id);
+  }
+
+  #settle(id: string, outcome: InvokeOutcome): void {
+    this.#forget(id);
     this.deps.bus.publish({ event: SETTLED, payload: { id, outcome }, internal: true });
   }
 }

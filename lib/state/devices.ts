@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 
 /** A bearer token issued to one role of a paired device. */
 export interface DeviceAuthToken {
@@ -138,6 +139,56 @@ export interface PairingRequestOutcome {
 /** Pending device pairing requests expire five minutes after they were made, as the reference's do. */
 export const PENDING_PAIRING_TTL_MS = 5 * 60_000;
 
+/**
+ * How many requests of distinct devices may wait from one client address. The reference sets no limit; a
+ * holder of the shared secret with a fresh key per connect would otherwise add one per connect. Eight, as
+ * the reference allows eight pending connect challenges per client, leaves room for a household behind
+ * one NAT address pairing at once.
+ */
+export const MAX_PENDING_PAIRINGS_PER_ADDRESS = 8;
+
+/** How many requests may wait in all (the reference's limit on pending auth connections, 128). */
+export const MAX_PENDING_PAIRINGS = 128;
+
+/** Which limit refused a request: its client address's share, or the whole gateway's. */
+export type PairingLimit = "address" | "total";
+
+/**
+ * The error for a request refused by a limit. New requests are refused, not the oldest evicted: a flood
+ * must not push out the request an operator is about to approve. A device asking again still gets through,
+ * since its new request replaces its waiting one. `retryAfterMs` is when the oldest blocking one expires.
+ */
+export function pairingLimitError(limit: PairingLimit, retryAfterMs: number): GatewayError {
+  const where = limit === "address" ? "from this client address" : "on this gateway";
+  const max = limit === "address" ? MAX_PENDING_PAIRINGS_PER_ADDRESS : MAX_PENDING_PAIRINGS;
+  return new GatewayError(
+    "UNAVAILABLE",
+    `too many pending device pairing requests ${where} (${max}); approve or reject them ` +
+      "(openclaw devices list) or retry once they expire",
+    {
+      retryable: true,
+      retryAfterMs: Math.max(1, retryAfterMs),
+      details: { code: "PAIRING_REQUESTS_LIMITED", limit, max },
+    },
+  );
+}
+
+/**
+ * Throws {@link pairingLimitError} when `request` would exceed a limit, given the live requests of
+ * other devices (a device's own waiting requests are replaced, so they never count against it).
+ */
+export function checkPairingLimits(request: PendingPairing, others: readonly PendingPairing[]): void {
+  const sameAddress = others.filter((other) => other.remoteIp === request.remoteIp);
+  const blocking = sameAddress.length >= MAX_PENDING_PAIRINGS_PER_ADDRESS
+    ? { limit: "address" as const, requests: sameAddress }
+    : others.length >= MAX_PENDING_PAIRINGS
+    ? { limit: "total" as const, requests: others }
+    : undefined;
+  if (!blocking) return;
+  const oldest = Math.min(...blocking.requests.map((other) => other.ts));
+  throw pairingLimitError(blocking.limit, oldest + PENDING_PAIRING_TTL_MS - request.ts);
+}
+
 /** Whether two requests of one device ask for the same thing (the second then reuses the first). */
 export function samePairingAsk(a: PendingPairing, b: PendingPairing): boolean {
   return a.publicKey === b.publicKey && a.role === b.role && a.scopes.join(",") === b.scopes.join(",");
@@ -165,7 +216,9 @@ export interface DeviceStore {
   list(): Promise<PairedDevice[]>;
   /**
    * Records a request made at `request.ts`: an identical live request of the device is reused, any other
-   * request of the device is superseded, expired ones are dropped.
+   * request of the device is superseded, expired ones are dropped. Throws {@link pairingLimitError} when
+   * the new request would pass {@link MAX_PENDING_PAIRINGS_PER_ADDRESS} (by `remoteIp`) or
+   * {@link MAX_PENDING_PAIRINGS}; nothing changes then.
    */
   request(request: PendingPairing): Promise<PairingRequestOutcome>;
   /** The live request `requestId`, if any, as of `now`. */
@@ -235,21 +288,22 @@ export class MemoryDeviceStore implements DeviceStore {
   }
 
   request(request: PendingPairing): Promise<PairingRequestOutcome> {
-    const superseded: PendingPairing[] = [];
     for (const [requestId, other] of this.#pending) {
-      if (!live(other, request.ts)) {
-        this.#pending.delete(requestId);
-      } else if (other.deviceId === request.deviceId) {
-        if (samePairingAsk(other, request)) {
-          return Promise.resolve({ request: other, created: false, superseded: [] });
-        }
-        this.#pending.delete(requestId);
-        superseded.push(other);
-      }
+      if (!live(other, request.ts)) this.#pending.delete(requestId);
     }
+    const waiting = [...this.#pending.values()];
+    const mine = waiting.filter((other) => other.deviceId === request.deviceId);
+    const same = mine.find((other) => samePairingAsk(other, request));
+    if (same) return Promise.resolve({ request: same, created: false, superseded: [] });
+    try {
+      checkPairingLimits(request, waiting.filter((other) => other.deviceId !== request.deviceId));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    for (const other of mine) this.#pending.delete(other.requestId);
     const stored = frozenCopy(request);
     this.#pending.set(request.requestId, stored);
-    return Promise.resolve({ request: stored, created: true, superseded });
+    return Promise.resolve({ request: stored, created: true, superseded: mine });
   }
 
   pending(requestId: string, now: number): Promise<PendingPairing | undefined> {

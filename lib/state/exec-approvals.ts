@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 
 /** What an operator may answer. */
 export type ApprovalDecision = "allow-once" | "allow-always" | "deny";
@@ -23,6 +24,8 @@ export interface ExecApprovalRecord {
   requestedByConnId?: string | null;
   /** The device that asked, if it proved one: only its sockets and admins see the request. */
   requestedByDeviceId?: string | null;
+  /** The client address that asked, when a client asked: what {@link MAX_PENDING_APPROVALS_PER_ADDRESS} counts. */
+  requestedFrom?: string;
   /** Set once answered. */
   decision?: ApprovalDecision;
   /** Who answered (the client's display name or id). */
@@ -41,9 +44,61 @@ export type ApprovalResolution =
 /** How long an answered request stays findable after it was answered or would have expired. */
 export const RESOLVED_APPROVAL_RETAIN_MS = 10 * 60_000;
 
+/**
+ * How many unanswered requests clients may have waiting from one address. Each waits as long as its caller
+ * keeps the call open (up to its timeout), so without a limit one client could pile up any number; 32 as
+ * the reference allows 32 pending connections per source. The gateway's own requests are not counted.
+ */
+export const MAX_PENDING_APPROVALS_PER_ADDRESS = 32;
+
+/** How many unanswered requests of clients may wait in all. */
+export const MAX_PENDING_APPROVALS = 256;
+
+/** Which limit refused a request: its client address's share, or the whole gateway's. */
+export type ApprovalLimit = "address" | "total";
+
+/** The error for a request refused by a limit; `retryAfterMs` is when the oldest blocking one expires. */
+export function approvalLimitError(limit: ApprovalLimit, retryAfterMs: number): GatewayError {
+  const where = limit === "address" ? "from this client address" : "on this gateway";
+  const max = limit === "address" ? MAX_PENDING_APPROVALS_PER_ADDRESS : MAX_PENDING_APPROVALS;
+  return new GatewayError(
+    "UNAVAILABLE",
+    `too many pending exec approval requests ${where} (${max}); wait for them to be answered or expire`,
+    {
+      retryable: true,
+      retryAfterMs: Math.max(1, retryAfterMs),
+      details: { code: "APPROVAL_REQUESTS_LIMITED", limit, max },
+    },
+  );
+}
+
+/**
+ * Throws {@link approvalLimitError} when `record` (a client's, with `requestedFrom`) would exceed a limit,
+ * given the unanswered, unexpired requests waiting at `now`.
+ */
+export function checkApprovalLimits(
+  record: ExecApprovalRecord,
+  pending: readonly ExecApprovalRecord[],
+  now: number,
+): void {
+  if (record.requestedFrom === undefined) return;
+  const clients = pending.filter((other) => other.requestedFrom !== undefined);
+  const sameAddress = clients.filter((other) => other.requestedFrom === record.requestedFrom);
+  const blocking = sameAddress.length >= MAX_PENDING_APPROVALS_PER_ADDRESS
+    ? { limit: "address" as const, records: sameAddress }
+    : clients.length >= MAX_PENDING_APPROVALS
+    ? { limit: "total" as const, records: clients }
+    : undefined;
+  if (!blocking) return;
+  throw approvalLimitError(blocking.limit, Math.min(...blocking.records.map((r) => r.expiresAtMs)) - now);
+}
+
 /** Where exec approvals live; in-process by default, shared across replicas by a network store. */
 export interface ExecApprovalStore {
-  /** Adds a pending request; false when a live request with its id exists. */
+  /**
+   * Adds a pending request; false when a live request with its id exists. Throws
+   * {@link approvalLimitError} (adding nothing) when a client's request would pass a limit.
+   */
   create(record: ExecApprovalRecord, now: number): Promise<boolean>;
   /** The request `id` (pending and unexpired, or answered and retained) as of `now`. */
   get(id: string, now: number): Promise<ExecApprovalRecord | undefined>;
@@ -86,8 +141,13 @@ export class MemoryExecApprovalStore implements ExecApprovalStore {
   create(record: ExecApprovalRecord, now: number): Promise<boolean> {
     // Records nobody reads again (answered, never listed) would otherwise stay: each create sweeps, as the
     // Redis store's does.
-    for (const id of [...this.#records.keys()]) this.#read(id, now);
+    const live = [...this.#records.keys()].flatMap((id) => this.#read(id, now) ?? []);
     if (this.#read(record.id, now)) return Promise.resolve(false);
+    try {
+      checkApprovalLimits(record, live.filter((r) => r.decision === undefined), now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#records.set(record.id, JSON.stringify(record));
     return Promise.resolve(true);
   }

@@ -1,7 +1,10 @@
 // The DeviceStore contract: every implementation (in-process, Redis) runs these.
 import assert from "node:assert/strict";
+import { GatewayError } from "../../lib/errors.ts";
 import {
   type DeviceStore,
+  MAX_PENDING_PAIRINGS,
+  MAX_PENDING_PAIRINGS_PER_ADDRESS,
   type PairedDevice,
   PENDING_PAIRING_TTL_MS,
   type PendingPairing,
@@ -165,5 +168,55 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     await store.request(request("r1", "d"));
     const taken = await Promise.all(Array.from({ length: 10 }, () => store.takePending("r1", T0)));
     assert.equal(taken.filter(Boolean).length, 1);
+  });
+
+  test("pending requests are capped per client address; the same device asking again still gets through", async (store) => {
+    const from = (i: number, extra: Partial<PendingPairing> = {}) =>
+      request(`r${i}`, `d${i}`, { remoteIp: "203.0.113.7", ts: T0 + i, ...extra });
+    for (let i = 0; i < MAX_PENDING_PAIRINGS_PER_ADDRESS; i++) {
+      assert.ok((await store.request(from(i))).created);
+    }
+    const refused = await store.request(from(99)).catch((error) => error);
+    assert.ok(refused instanceof GatewayError, "a new device past the address's limit is refused");
+    assert.equal(refused.code, "UNAVAILABLE");
+    assert.equal(refused.retryable, true);
+    assert.equal(refused.details?.code, "PAIRING_REQUESTS_LIMITED");
+    assert.equal(refused.details?.limit, "address");
+    assert.equal(refused.retryAfterMs, PENDING_PAIRING_TTL_MS - 99, "until the oldest request expires");
+    assert.equal(await store.pending("r99", T0 + 99), undefined, "a refusal records nothing");
+    const again = await store.request(from(0, { requestId: "r0b", ts: T0 + 100 }));
+    assert.equal(again.created, false, "a device retrying reuses its request");
+    const wider = await store.request(
+      from(1, { requestId: "r1b", scopes: ["operator.admin"], ts: T0 + 101 }),
+    );
+    assert.deepEqual([wider.created, wider.superseded.map((r) => r.requestId)], [true, ["r1"]]);
+    const elsewhere = await store.request(from(100, { remoteIp: "198.51.100.1" }));
+    assert.ok(elsewhere.created, "another address has its own share");
+    const pending = await store.listPending(T0 + 200);
+    assert.equal(
+      pending.filter((r) => r.remoteIp === "203.0.113.7").length,
+      MAX_PENDING_PAIRINGS_PER_ADDRESS,
+    );
+    const afterExpiry = await store.request(from(99, { ts: T0 + PENDING_PAIRING_TTL_MS + 1 }));
+    assert.ok(afterExpiry.created, "room comes back once the oldest request expired");
+  });
+
+  test("pending requests are capped in total across addresses", async (store) => {
+    const perAddress = MAX_PENDING_PAIRINGS_PER_ADDRESS;
+    await Promise.all(Array.from({ length: MAX_PENDING_PAIRINGS }, (_, i) =>
+      store.request(
+        request(`r${i}`, `d${i}`, { remoteIp: `10.0.${Math.floor(i / perAddress)}.1`, ts: T0 + i }),
+      )));
+    assert.equal((await store.listPending(T0 + MAX_PENDING_PAIRINGS)).length, MAX_PENDING_PAIRINGS);
+    const refused = await store.request(request("new", "fresh", { remoteIp: "192.0.2.9", ts: T0 + 500 }))
+      .catch((error) => error);
+    assert.ok(refused instanceof GatewayError);
+    assert.equal(refused.details?.limit, "total");
+    assert.equal(refused.retryAfterMs, PENDING_PAIRING_TTL_MS - 500);
+    const replaced = await store.request(
+      request("r5b", "d5", { remoteIp: "10.0.0.1", scopes: [], ts: T0 + 501 }),
+    );
+    assert.ok(replaced.created, "a waiting device's new request replaces its own, so it is never refused");
+    assert.equal((await store.listPending(T0 + 501)).length, MAX_PENDING_PAIRINGS);
   });
 }

@@ -1,8 +1,11 @@
 // The ExecApprovalStore contract: every implementation (in-process, Redis) runs these.
 import assert from "node:assert/strict";
+import { GatewayError } from "../../lib/errors.ts";
 import {
   type ExecApprovalRecord,
   type ExecApprovalStore,
+  MAX_PENDING_APPROVALS,
+  MAX_PENDING_APPROVALS_PER_ADDRESS,
   RESOLVED_APPROVAL_RETAIN_MS,
 } from "../../lib/state/exec-approvals.ts";
 import { type TestClock, testClock } from "./_clock.ts";
@@ -113,5 +116,53 @@ export function execApprovalsContract(
     assert.equal(await store.allowed("main", "ls -la"), true);
     assert.equal(await store.allowed("other", "ls -la"), false);
     assert.equal(await store.allowed("main", "ls"), false);
+  });
+
+  test(
+    "a client's pending requests are capped per address; answered and the gateway's own do not count",
+    async (store, clock) => {
+      const t = clock.now();
+      const from = (id: string, at: number, address = "203.0.113.7") =>
+        record(id, at, { requestedByConnId: `conn-${id}`, requestedFrom: address });
+      for (let i = 0; i < MAX_PENDING_APPROVALS_PER_ADDRESS; i++) {
+        assert.equal(await store.create(from(`a${i}`, t + i), t + i), true);
+      }
+      const refused = await store.create(from("over", t + 100), t + 100).catch((error) => error);
+      assert.ok(refused instanceof GatewayError, "past the address's limit a new request is refused");
+      assert.equal(refused.code, "UNAVAILABLE");
+      assert.equal(refused.retryable, true);
+      assert.equal(refused.details?.code, "APPROVAL_REQUESTS_LIMITED");
+      assert.equal(refused.details?.limit, "address");
+      assert.equal(refused.retryAfterMs, 60_000 - 100, "until the oldest waiting one expires");
+      assert.equal(await store.get("over", t + 100), undefined, "a refusal records nothing");
+      assert.equal(
+        await store.create(record("own", t + 100), t + 100),
+        true,
+        "the gateway's own are not capped",
+      );
+      assert.equal(await store.create(from("b0", t + 100, "198.51.100.1"), t + 100), true, "another address");
+      await store.resolve("a0", "deny", "ops", t + 101);
+      assert.equal(
+        await store.create(from("after", t + 102), t + 102),
+        true,
+        "an answered one frees its slot",
+      );
+    },
+  );
+
+  test("a client's pending requests are capped in total across addresses", async (store, clock) => {
+    const t = clock.now();
+    const perAddress = MAX_PENDING_APPROVALS_PER_ADDRESS;
+    for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
+      const address = `10.0.${Math.floor(i / perAddress)}.1`;
+      await store.create(record(`r${i}`, t, { requestedFrom: address }), t);
+    }
+    const refused = await store.create(record("new", t, { requestedFrom: "192.0.2.9" }), t)
+      .catch((error) => error);
+    assert.ok(refused instanceof GatewayError);
+    assert.equal(refused.details?.limit, "total");
+    clock.advance(60_000);
+    const later = t + 60_000;
+    assert.equal(await store.create(record("new", later, { requestedFrom: "192.0.2.9" }), later), true);
   });
 }

@@ -62,18 +62,32 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 /**
  * A presence store whose operations apply only after a delay of their own (writes may land out of the
- * order they were issued, as on a connection pool): races that a fast store hides show up.
+ * order they were issued, as on a connection pool): races that a fast store hides show up. `applied`
+ * names each write once it landed (`upsert:<instanceId>`, `remove`); `inflight` counts what has not.
  */
 function slowPresence(
   inner: PresenceStore,
   ms: { upsert: number; remove: number; list: number },
-): PresenceStore {
-  const after = <T>(delay: number, op: () => Promise<T>) =>
-    new Promise<T>((resolve, reject) => setTimeout(() => op().then(resolve, reject), delay));
+): PresenceStore & { applied: string[]; inflight: () => number } {
+  const applied: string[] = [];
+  let inflight = 0;
+  const after = <T>(delay: number, op: () => Promise<T>, name?: string) => {
+    inflight++;
+    return new Promise<T>((resolve, reject) =>
+      setTimeout(() =>
+        op().then((value) => {
+          if (name) applied.push(name);
+          resolve(value);
+        }, reject).finally(() => inflight--), delay)
+    );
+  };
   return {
-    upsert: (key, entry, options) => after(ms.upsert, () => inner.upsert(key, entry, options)),
-    remove: (key, owner) => after(ms.remove, () => inner.remove(key, owner)),
+    upsert: (key, entry, options) =>
+      after(ms.upsert, () => inner.upsert(key, entry, options), `upsert:${entry.instanceId}`),
+    remove: (key, owner) => after(ms.remove, () => inner.remove(key, owner), "remove"),
     list: (now) => after(ms.list, () => inner.list(now)),
+    applied,
+    inflight: () => inflight,
   };
 }
 
@@ -360,15 +374,19 @@ export function replicasContract(
   });
 
   test("a client that leaves right after joining leaves no row, even on a slow store", async (a) => {
-    const stores = { ...a, presence: slowPresence(a.presence, { upsert: 30, remove: 1, list: 1 }) };
-    const gateway = await replica(stores);
+    const presence = slowPresence(a.presence, { upsert: 30, remove: 1, list: 1 });
+    const gateway = await replica({ ...a, presence });
     const { socket, response } = await connect(
       gateway,
       connectParams({ client: { id: "ui", mode: "ui", instanceId: "blink" } }),
     );
     assert.equal(response.ok, true);
     socket.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // Both writes landed, in whatever order the gateway let them: only then is the outcome final.
+    const landed = () =>
+      presence.applied.includes("upsert:blink") && presence.applied.includes("remove") &&
+      presence.inflight() === 0;
+    await until(() => Promise.resolve(landed()), "the join and the leave to reach the store");
     const rows = await gateway.state.presence();
     assert.ok(!rows.some((r) => r.instanceId === "blink"), "the removal was overtaken by the upsert");
     return [gateway];

@@ -13,18 +13,16 @@ import {
   chatUsage,
   ContentSchema,
   contentText,
-  contextMode,
   epochSeconds,
-  splitSystem,
   ToolChoiceSchema,
   toToolChoice,
 } from "./messages.ts";
 import { openRunStream } from "./run-stream.ts";
 import { assertToolDemandMet, succeeded } from "./run-result.ts";
 import { sseResponse } from "./sse.ts";
+import { type TurnAsk, turnInput } from "./turn-input.ts";
 import { clientAbort } from "./disconnect.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
-import type { HttpTarget } from "./target.ts";
 
 const penalty = z.number().min(-2).max(2);
 const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -101,7 +99,8 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
   const target = ctx.target(body.model, body.user ?? undefined);
   const messages = toMessages(body);
   const client = clientAbort(request);
-  const input = turnInput(body, target, messages, { tools, toolChoice }, client.signal);
+  const ask = { tools, toolChoice, sampling: sampling(body), ephemeral: target.ephemeral };
+  const input = turnInput(target, messages, ask, client.signal);
   const completion: Completion = {
     id: `chatcmpl_${ctx.newId()}`,
     created: epochSeconds(ctx.now()),
@@ -117,45 +116,25 @@ export async function handleChatCompletions(request: Request, ctx: OpenAiRouteCo
   return sseResponse((write) => streamCompletionChunks(completion, events, includeUsage, write), client);
 }
 
+/** The sampling fields of a chat-completions body, as the turn takes them. */
+function sampling(body: ChatCompletionBody): TurnAsk["sampling"] {
+  return {
+    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    frequencyPenalty: body.frequency_penalty ?? undefined,
+    presencePenalty: body.presence_penalty ?? undefined,
+    seed: body.seed ?? undefined,
+    stop: typeof body.stop === "string" ? [body.stop] : body.stop ?? undefined,
+  };
+}
+
 function toolSpecs(body: ChatCompletionBody): ToolSpec[] {
   return (body.tools ?? []).map((t) => ({
     name: t.function.name,
     description: t.function.description,
     parameters: t.function.parameters,
   }));
-}
-
-/** The agent turn a request asks for, in the session `target` names. */
-function turnInput(
-  body: ChatCompletionBody,
-  target: HttpTarget,
-  messages: ChatMessage[],
-  { tools, toolChoice }: { tools: ToolSpec[]; toolChoice: ReturnType<typeof toToolChoice> },
-  signal: AbortSignal,
-) {
-  const { system, conversation } = splitSystem(messages);
-  return {
-    sessionKey: target.sessionKey,
-    agentId: target.agentId,
-    ephemeral: target.ephemeral,
-    messages: conversation,
-    context: contextMode(conversation),
-    system,
-    model: target.model,
-    params: {
-      tools: tools.length ? tools : undefined,
-      toolChoice,
-      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-      temperature: body.temperature ?? undefined,
-      topP: body.top_p ?? undefined,
-      frequencyPenalty: body.frequency_penalty ?? undefined,
-      presencePenalty: body.presence_penalty ?? undefined,
-      seed: body.seed ?? undefined,
-      stop: typeof body.stop === "string" ? [body.stop] : body.stop ?? undefined,
-    },
-    signal,
-    origin: { kind: "http" as const },
-  };
 }
 
 /** The `chat.completion` object of a finished turn. */

@@ -11,22 +11,14 @@ import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { succeeded } from "./run-result.ts";
-import {
-  ContentSchema,
-  contentText,
-  contextMode,
-  epochSeconds,
-  splitSystem,
-  ToolChoiceSchema,
-  toToolChoice,
-} from "./messages.ts";
+import { ContentSchema, contentText, epochSeconds, ToolChoiceSchema, toToolChoice } from "./messages.ts";
 import { ResponseObjects } from "./responses-objects.ts";
 import { streamResponseEvents } from "./responses-stream.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { openRunStream } from "./run-stream.ts";
 import { sseResponse } from "./sse.ts";
+import { type TurnAsk, turnInput } from "./turn-input.ts";
 import { clientAbort } from "./disconnect.ts";
-import type { HttpTarget } from "./target.ts";
 import { RESPONSE_SESSION_TTL_MS, type ResponseSessionStore } from "../../state/response-sessions.ts";
 
 const InputItem = z.looseObject({
@@ -104,7 +96,15 @@ export async function handleResponses(
   }
   const messages = toMessages(body.input);
   const client = clientAbort(request);
-  const input = turnInput(body, target, messages, { tools, toolChoice }, client.signal);
+  // Never ephemeral: a later `previous_response_id` must find the conversation.
+  const ask = {
+    tools,
+    toolChoice,
+    sampling: sampling(body),
+    instructions: body.instructions,
+    ephemeral: false,
+  };
+  const input = turnInput(target, messages, ask, client.signal);
   const objects = new ResponseObjects({
     id: `resp_${ctx.newId()}`,
     messageId: `msg_${ctx.newId()}`,
@@ -126,40 +126,19 @@ export async function handleResponses(
   return sseResponse((write) => streamResponseEvents(objects, events, write), client);
 }
 
+/** The sampling fields of a Responses body, as the turn takes them. */
+function sampling(body: ResponsesBody): TurnAsk["sampling"] {
+  return {
+    maxTokens: body.max_output_tokens ?? undefined,
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+  };
+}
+
 function toolSpecs(body: ResponsesBody): ToolSpec[] {
   return (body.tools ?? []).map((t) => ({
     name: t.name,
     description: t.description ?? undefined,
     parameters: t.parameters ?? undefined,
   }));
-}
-
-/** The agent turn a request asks for, in the session `target` names. */
-function turnInput(
-  body: ResponsesBody,
-  target: HttpTarget,
-  messages: ChatMessage[],
-  { tools, toolChoice }: { tools: ToolSpec[]; toolChoice: ReturnType<typeof toToolChoice> },
-  signal: AbortSignal,
-) {
-  const { system, conversation } = splitSystem(messages);
-  return {
-    sessionKey: target.sessionKey,
-    agentId: target.agentId,
-    // Kept so a later `previous_response_id` finds the conversation.
-    ephemeral: false,
-    messages: conversation,
-    context: contextMode(conversation),
-    system: [body.instructions, system].filter(Boolean).join("\n\n") || undefined,
-    model: target.model,
-    params: {
-      tools: tools.length ? tools : undefined,
-      toolChoice,
-      maxTokens: body.max_output_tokens ?? undefined,
-      temperature: body.temperature ?? undefined,
-      topP: body.top_p ?? undefined,
-    },
-    signal,
-    origin: { kind: "http" as const },
-  };
 }

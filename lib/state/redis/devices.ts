@@ -8,7 +8,11 @@
 import {
   type DeviceStore,
   liveTokens,
+  MAX_PENDING_PAIRINGS,
+  MAX_PENDING_PAIRINGS_PER_ADDRESS,
   type PairedDevice,
+  type PairingLimit,
+  pairingLimitError,
   type PairingRequestOutcome,
   PENDING_PAIRING_TTL_MS,
   type PendingPairing,
@@ -66,11 +70,12 @@ end
 return devices
 `);
 
-// KEYS: pending. ARGV: request, ttl. Returns {request, created, superseded...}.
+// KEYS: pending. ARGV: request, ttl, per-address limit, total limit. Returns {request, created,
+// superseded...}, or {'limited', limit, oldest ts blocking} with nothing changed (checkPairingLimits).
 const REQUEST = new LuaScript(`
 local request = cjson.decode(ARGV[2])
 local ask = function(r) return r.publicKey .. '|' .. r.role .. '|' .. table.concat(r.scopes or {}, ',') end
-local superseded = {}
+local mine, others, sameAddress = {}, {}, {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local other = cjson.decode(all[i + 1])
@@ -78,13 +83,22 @@ for i = 1, #all, 2 do
     redis.call('HDEL', KEYS[1], all[i])
   elseif other.deviceId == request.deviceId then
     if ask(other) == ask(request) then return {all[i + 1], 0} end
-    redis.call('HDEL', KEYS[1], all[i])
-    table.insert(superseded, all[i + 1])
+    table.insert(mine, i)
+  else
+    table.insert(others, other.ts)
+    if other.remoteIp == request.remoteIp then table.insert(sameAddress, other.ts) end
   end
 end
-redis.call('HSET', KEYS[1], request.requestId, ARGV[2])
+local blocking = nil
+if #sameAddress >= tonumber(ARGV[4]) then blocking = {'address', sameAddress}
+elseif #others >= tonumber(ARGV[5]) then blocking = {'total', others} end
+if blocking then return {'limited', blocking[1], tostring(math.min(unpack(blocking[2])))} end
 local out = {ARGV[2], 1}
-for _, text in ipairs(superseded) do table.insert(out, text) end
+for _, i in ipairs(mine) do
+  redis.call('HDEL', KEYS[1], all[i])
+  table.insert(out, all[i + 1])
+end
+redis.call('HSET', KEYS[1], request.requestId, ARGV[2])
 return out
 `);
 
@@ -144,7 +158,13 @@ export class RedisDeviceStore implements DeviceStore {
     const [stored, created, ...superseded] = await this.connection.eval(REQUEST, [this.#pending], [
       JSON.stringify(request),
       PENDING_PAIRING_TTL_MS,
-    ]) as [string, number, ...string[]];
+      MAX_PENDING_PAIRINGS_PER_ADDRESS,
+      MAX_PENDING_PAIRINGS,
+    ]) as [string, number | string, ...string[]];
+    if (stored === "limited") {
+      const oldest = Number(superseded[0]);
+      throw pairingLimitError(created as PairingLimit, oldest + PENDING_PAIRING_TTL_MS - request.ts);
+    }
     return {
       request: JSON.parse(stored),
       created: created === 1,

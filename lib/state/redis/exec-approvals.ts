@@ -6,10 +6,14 @@
  */
 import {
   type ApprovalDecision,
+  type ApprovalLimit,
+  approvalLimitError,
   type ApprovalResolution,
   approvalRetained,
   type ExecApprovalRecord,
   type ExecApprovalStore,
+  MAX_PENDING_APPROVALS,
+  MAX_PENDING_APPROVALS_PER_ADDRESS,
   RESOLVED_APPROVAL_RETAIN_MS,
 } from "../exec-approvals.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
@@ -27,18 +31,31 @@ local function answer(id)
 end
 `;
 
-// KEYS: records, decisions. ARGV: retain, id, record. Drops what is no longer retained, then adds unless
-// a live request has the id.
+// KEYS: records, decisions. ARGV: retain, id, record, per-address limit, total limit. Drops what is no
+// longer retained, then adds unless a live request has the id (0) or a limit refuses a client's request
+// ({'limited', limit, earliest expiry blocking}, as checkApprovalLimits decides).
 const CREATE = new LuaScript(
   RETAINED + `
+local record = cjson.decode(ARGV[4])
+local from = record.requestedFrom
+local clients, sameAddress = {}, {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
-  if not retained(cjson.decode(all[i + 1]), answer(all[i])) then
+  local other = cjson.decode(all[i + 1])
+  local d = answer(all[i])
+  if not retained(other, d) then
     redis.call('HDEL', KEYS[1], all[i])
     redis.call('HDEL', KEYS[2], all[i])
+  elseif d == nil and other.requestedFrom ~= nil then
+    table.insert(clients, other.expiresAtMs)
+    if other.requestedFrom == from then table.insert(sameAddress, other.expiresAtMs) end
   end
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 1 then return 0 end
+if from ~= nil then
+  if #sameAddress >= tonumber(ARGV[5]) then return {'limited', 'address', tostring(math.min(unpack(sameAddress)))} end
+  if #clients >= tonumber(ARGV[6]) then return {'limited', 'total', tostring(math.min(unpack(clients)))} end
+end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
 return 1
 `,
@@ -89,9 +106,20 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
     return this.connection.key(`exec-approvals:allowed:${agentId}`);
   }
 
-  async create(record: ExecApprovalRecord, _now: number): Promise<boolean> {
-    const args = [RESOLVED_APPROVAL_RETAIN_MS, record.id, JSON.stringify(record)];
-    return await this.connection.eval(CREATE, [this.#records, this.#decisions], args) === 1;
+  async create(record: ExecApprovalRecord, now: number): Promise<boolean> {
+    const args = [
+      RESOLVED_APPROVAL_RETAIN_MS,
+      record.id,
+      JSON.stringify(record),
+      MAX_PENDING_APPROVALS_PER_ADDRESS,
+      MAX_PENDING_APPROVALS,
+    ];
+    const created = await this.connection.eval(CREATE, [this.#records, this.#decisions], args);
+    if (Array.isArray(created)) {
+      const [, limit, earliest] = created as [string, ApprovalLimit, string];
+      throw approvalLimitError(limit, Number(earliest) - now);
+    }
+    return created === 1;
   }
 
   async get(id: string, now: number): Promise<ExecApprovalRecord | undefined> {

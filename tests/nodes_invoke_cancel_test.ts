@@ -1,0 +1,36 @@
+// An invoke whose asker goes away is forgotten by the replica holding the node, even without a timeout.
+import assert from "node:assert/strict";
+import { InProcessEventBus } from "../lib/bus/event-bus.ts";
+import { NodeInvoker } from "../lib/nodes/invoke.ts";
+
+const node = {
+  nodeId: "n1",
+  connId: "c1",
+  clientId: "x",
+  clientMode: "node",
+  caps: [],
+  commands: ["device.info"],
+  declaredCommands: [],
+  connectedAtMs: 0,
+};
+
+Deno.test("node.invoke with timeoutMs 0: the holder forgets it when the asker disconnects", async () => {
+  const bus = new InProcessEventBus();
+  const asker = new NodeInvoker({ bus, newId: () => "inv1", holds: () => false });
+  const holder = new NodeInvoker({ bus, newId: () => "unused", holds: (connId) => connId === "c1" });
+  const requests: unknown[] = [];
+  bus.subscribe((event) => event.event === "node.invoke.request" && requests.push(event.payload));
+  const disconnect = new AbortController();
+  const outcome = asker.invoke({ node, command: "device.info", timeoutMs: 0 }, disconnect.signal);
+  while (!requests.length) await new Promise((resolve) => setTimeout(resolve, 5));
+  disconnect.abort();
+  assert.equal((await outcome).error?.code, "ABORTED");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(
+    holder.result("c1", { id: "inv1", nodeId: "n1", ok: true }),
+    false,
+    "nothing of the cancelled invoke is left on the holder",
+  );
+  asker.stop();
+  holder.stop();
+});
