@@ -78,6 +78,7 @@ export {
   type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
+export { type LazyMethod, lazyMethods } from "./lib/methods/lazy.ts";
 export type {
   InferInput,
   InferOutput,

@@ -11,6 +11,7 @@ import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { AnyMethod, CallerIdentity, ClientInfo, MethodHandler } from "./methods/descriptor.ts";
+import type { LazyMethod } from "./methods/lazy.ts";
 import type { ServiceKey } from "./services.ts";
 import type { GatewayStores } from "./state/stores.ts";
 
@@ -189,8 +190,11 @@ export interface GatewayContext {
   config(): GatewayConfig;
   /** Called after a config change was applied (hot reload). */
   onConfigChange(listener: (next: GatewayConfig, previous: GatewayConfig) => void): () => void;
-  /** Adds a method: its params are validated against its schema before the handler runs. */
-  registerMethod(method: AnyMethod): void;
+  /**
+   * Adds a method: its params are validated against its schema before the handler runs. A
+   * {@link LazyMethod} is listed and scope-checked at once and loads its descriptor on its first call.
+   */
+  registerMethod(method: AnyMethod | LazyMethod): void;
   /** Adds a method whose handler checks its own params (kept for embedders; prefer a descriptor). */
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   /** Adds an HTTP route. */

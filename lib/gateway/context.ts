@@ -7,6 +7,7 @@
  */
 import { preparedJsonResponse } from "../http/response.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
+import type { LazyMethod } from "../methods/lazy.ts";
 import type { MethodScope } from "../protocol/scopes.ts";
 import { runSingleton } from "../state/singleton.ts";
 import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
@@ -75,7 +76,7 @@ export function createContext(
       configListeners.add(listener);
       return () => configListeners.delete(listener);
     },
-    registerMethod: (...args: [AnyMethod] | [string, MethodScope, MethodHandler]) =>
+    registerMethod: (...args: [AnyMethod | LazyMethod] | [string, MethodScope, MethodHandler]) =>
       args.length === 1 ? registry.register(args[0]) : registry.registerHandler(...args),
     registerRoute: (route) => router.add(route),
     callMethod: (method, params, caller, signal) =>
