@@ -170,6 +170,14 @@ export interface StatusView {
   admin: boolean;
 }
 
+/** Event-loop lag over the last minute: how late the gateway's loop sampler ran, p99 and max. */
+export interface LoopDelayStats {
+  /** 99th percentile lag, ms. */
+  p99Ms: number;
+  /** Largest lag, ms. */
+  maxMs: number;
+}
+
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
   /** The gateway's structured logger; take a `child` per module. */
@@ -186,6 +194,8 @@ export interface GatewayContext {
   readonly secrets: SecretRedactor;
   /** The gateway clock, in epoch milliseconds. */
   now(): number;
+  /** Event-loop lag over the last minute, from the gateway's one loop sampler (runs while started). */
+  loopDelay(): LoopDelayStats;
   /** The config currently in force. */
   config(): GatewayConfig;
   /** Called after a config change was applied (hot reload). */

@@ -27,12 +27,14 @@ export interface ContextParts {
   dispatch: Dispatcher["dispatch"];
   /** Records each HTTP request's auth outcome. */
   accessLog: AccessLog;
+  /** Behind `loopDelay`: the gateway's one event-loop sampler. */
+  loopDelay: GatewayContext["loopDelay"];
 }
 
 /** Creates the module context; `options.transport` says whether cloning a prepared response is cheap. */
 export function createContext(
   core: GatewayCore,
-  { authenticator, clientAddress, dispatch, accessLog }: ContextParts,
+  { authenticator, clientAddress, dispatch, accessLog, loopDelay }: ContextParts,
   options: Pick<GatewayOptions, "transport">,
 ): GatewayContext {
   const {
@@ -71,6 +73,7 @@ export function createContext(
     env,
     secrets,
     now,
+    loopDelay,
     config: () => state.config,
     onConfigChange(listener) {
       configListeners.add(listener);
