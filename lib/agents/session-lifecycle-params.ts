@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors.ts";
 
 const Label = z.string().min(1).max(512);

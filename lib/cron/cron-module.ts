@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";

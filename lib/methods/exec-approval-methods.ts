@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors.ts";
 import type { ApprovalDecision, ExecApprovalRecord } from "../state/exec-approvals.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";

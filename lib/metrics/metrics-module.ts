@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import { AGENT_RUNTIME } from "../agents/service.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
