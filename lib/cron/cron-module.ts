@@ -13,7 +13,6 @@ import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { lazyMethods } from "../methods/lazy.ts";
-import type { MethodScope } from "../protocol/scopes.ts";
 import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import type { CronRuntime } from "./cron-runtime.ts";
@@ -105,7 +104,7 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
 }
 
 /** The `cron.*` methods and their scopes, known before the rest of cron loads. */
-const CRON_METHODS: Readonly<Record<string, MethodScope>> = {
+const CRON_METHODS = {
   "cron.status": "operator.read",
   "cron.list": "operator.read",
   "cron.get": "operator.read",
@@ -114,7 +113,7 @@ const CRON_METHODS: Readonly<Record<string, MethodScope>> = {
   "cron.update": "operator.admin",
   "cron.remove": "operator.admin",
   "cron.run": "operator.admin",
-};
+} as const;
 
 /**
  * Resolves once there is a job to schedule: one is stored already, or a `cron` event (a job added or

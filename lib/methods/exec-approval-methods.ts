@@ -6,10 +6,24 @@
  */
 import * as z from "zod";
 import { GatewayError } from "../errors.ts";
-import type { ApprovalDecision, ExecApprovalRecord } from "../state/exec-approvals.ts";
+import type { ApprovalDecision, ExecApprovalRecord, ExecApprovalStore } from "../state/exec-approvals.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
 import type { BuiltInEventSink } from "./module-host.ts";
-import { DEFAULT_EXEC_APPROVAL_TIMEOUT_MS, type ExecApprovalsHost } from "./exec-approvals.ts";
+
+/** How long a request waits for an operator unless it says otherwise: the reference's 30 minutes. */
+export const DEFAULT_EXEC_APPROVAL_TIMEOUT_MS = 30 * 60_000;
+
+/** What the exec approval methods need from the gateway. */
+export interface ExecApprovalsHost {
+  store: ExecApprovalStore;
+  /**
+   * Whether an approval client other than the `requester` socket is connected; `adminOnly` for a request
+   * only admins (and its requester) may see.
+   */
+  approvalClients(requester: string, adminOnly: boolean): Promise<boolean>;
+  now(): number;
+  newId(): string;
+}
 
 const APPROVALS_SCOPE = "operator.approvals";
 const DECISIONS = ["allow-once", "allow-always", "deny"] as const;

@@ -10,12 +10,10 @@
  *
  * @module
  */
-import type { ApprovalDecision, ExecApprovalStore } from "../state/exec-approvals.ts";
+import type { ApprovalDecision } from "../state/exec-approvals.ts";
+import type { ExecApprovalsHost } from "./exec-approval-methods.ts";
 import { lazyMethods } from "./lazy.ts";
 import type { BuiltInModuleHost } from "./module-host.ts";
-
-/** How long a request waits for an operator unless it says otherwise: the reference's 30 minutes. */
-export const DEFAULT_EXEC_APPROVAL_TIMEOUT_MS = 30 * 60_000;
 
 /** The exec approval events, for `hello-ok.features.events`. */
 export const EXEC_APPROVAL_EVENTS = ["exec.approval.requested", "exec.approval.resolved"] as const;
@@ -27,18 +25,6 @@ const EXEC_APPROVAL_METHODS = {
   "exec.approval.list": "operator.approvals",
   "exec.approval.get": "operator.approvals",
 } as const;
-
-/** What the exec approval methods need from the gateway. */
-export interface ExecApprovalsHost {
-  store: ExecApprovalStore;
-  /**
-   * Whether an approval client other than the `requester` socket is connected; `adminOnly` for a request
-   * only admins (and its requester) may see.
-   */
-  approvalClients(requester: string, adminOnly: boolean): Promise<boolean>;
-  now(): number;
-  newId(): string;
-}
 
 /**
  * The built-in module of exec approvals. Its methods load on the first call to one of them; until then no
