@@ -61,6 +61,7 @@ export type {
   HttpHandler,
   HttpRoute,
   HttpRouteAuth,
+  LoopDelayStats,
   PreparedResponse,
   RequestInfo,
   SocketGuard,
