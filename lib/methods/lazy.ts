@@ -9,10 +9,10 @@
  * import { z } from "zod";
  * import { createGateway, defineMethod, lazyMethods } from "@openclaw-ts/gateway";
  *
- * let loads = 0;
+ * const loaded: string[] = [];
  * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
  * for (const method of lazyMethods({ "app.add": "operator.read" }, () => {
- *   loads++; // in a real module: `(await import("./methods.ts")).methods()`
+ *   loaded.push("app.add"); // in a real module: `(await import("./methods.ts")).methods()`
  *   return Promise.resolve([defineMethod({
  *     name: "app.add",
  *     scope: "operator.read",
@@ -22,9 +22,9 @@
  * })) gateway.registerMethod(method);
  * await gateway.start();
  *
- * if (loads !== 0) throw new Error("loaded before the first call");
+ * if (loaded.length) throw new Error("loaded before the first call");
  * const answer = await gateway.call("app.add", { a: 2, b: 3 }) as { sum: number };
- * if (answer.sum !== 5 || loads !== 1) throw new Error(JSON.stringify({ answer, loads }));
+ * if (answer.sum !== 5 || loaded.length !== 1) throw new Error(JSON.stringify({ answer, loaded }));
  * await gateway.stop();
  * ```
  *
