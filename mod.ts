@@ -61,6 +61,7 @@ export type {
   HttpHandler,
   HttpRoute,
   HttpRouteAuth,
+  LoopDelayStats,
   PreparedResponse,
   RequestInfo,
   SocketGuard,
@@ -78,6 +79,7 @@ export {
   type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
+export { type LazyMethod, lazyMethods } from "./lib/methods/lazy.ts";
 export type {
   InferInput,
   InferOutput,

@@ -53,10 +53,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const tickIntervalMs = options.timing?.tickIntervalMs ?? TICK_INTERVAL_MS;
   const { authenticator, attribute, clientAddress } = createAuthentication(core, options);
   const cpu = options.transport?.cpuUsageMicros?.bind(options.transport);
-  const eventLoop = cpu ? createEventLoopMonitor(cpu) : undefined;
-  const health = createHealth(core, eventLoop);
+  // One sampler for the loop: `health.eventLoop` (which needs the transport's CPU clock) and the metrics.
+  const eventLoop = createEventLoopMonitor(cpu);
+  const health = createHealth(core, cpu ? eventLoop : undefined);
   // `status` reports the loop as `health` does (the reference sends it in both).
-  if (eventLoop) core.extensions.statusSections.push(() => eventLoopSection(eventLoop));
+  if (cpu) core.extensions.statusSections.push(() => eventLoopSection(eventLoop));
   const admission = createAdmission(core, { attribute, clientAddress }, options);
   const presenceRows = createPresenceRows(core, options);
   const { dispatch, drain } = createDispatcher(core);
@@ -77,7 +78,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     fanOutSubscription.subscribe();
     return modules.setup();
   };
-  const context = createContext(core, { authenticator, clientAddress, dispatch, accessLog }, options);
+  const context = createContext(
+    core,
+    { authenticator, clientAddress, dispatch, accessLog, loopDelay: eventLoop.recentDelay },
+    options,
+  );
   // Routes that declare `auth: "gateway"` are checked through the context, which counts refusals.
   core.httpAuth.check = context.authenticateHttp;
   // The probe routes go in before any module's routes.

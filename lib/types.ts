@@ -11,6 +11,7 @@ import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
 import type { AnyMethod, CallerIdentity, ClientInfo, MethodHandler } from "./methods/descriptor.ts";
+import type { LazyMethod } from "./methods/lazy.ts";
 import type { ServiceKey } from "./services.ts";
 import type { GatewayStores } from "./state/stores.ts";
 
@@ -169,6 +170,14 @@ export interface StatusView {
   admin: boolean;
 }
 
+/** Event-loop lag over the last minute: how late the gateway's loop sampler ran, p99 and max. */
+export interface LoopDelayStats {
+  /** 99th percentile lag, ms. */
+  p99Ms: number;
+  /** Largest lag, ms. */
+  maxMs: number;
+}
+
 /** What a module receives at setup: the ways to extend the gateway and the shared services. */
 export interface GatewayContext {
   /** The gateway's structured logger; take a `child` per module. */
@@ -185,12 +194,17 @@ export interface GatewayContext {
   readonly secrets: SecretRedactor;
   /** The gateway clock, in epoch milliseconds. */
   now(): number;
+  /** Event-loop lag over the last minute, from the gateway's one loop sampler (runs while started). */
+  loopDelay(): LoopDelayStats;
   /** The config currently in force. */
   config(): GatewayConfig;
   /** Called after a config change was applied (hot reload). */
   onConfigChange(listener: (next: GatewayConfig, previous: GatewayConfig) => void): () => void;
-  /** Adds a method: its params are validated against its schema before the handler runs. */
-  registerMethod(method: AnyMethod): void;
+  /**
+   * Adds a method: its params are validated against its schema before the handler runs. A
+   * {@link LazyMethod} is listed and scope-checked at once and loads its descriptor on its first call.
+   */
+  registerMethod(method: AnyMethod | LazyMethod): void;
   /** Adds a method whose handler checks its own params (kept for embedders; prefer a descriptor). */
   registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   /** Adds an HTTP route. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { EventBus } from "../bus/types.ts";
 
 /** The `heartbeat` event payload; `last-heartbeat` returns the last one (or `null`). */

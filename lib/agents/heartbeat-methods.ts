@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { heartbeatPlans, heartbeatSeconds } from "./heartbeat-config.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";

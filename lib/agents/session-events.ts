@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors.ts";
 import type { SocketTopics } from "../bus/topics.ts";
 import {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import type { SessionEntry } from "../state/sessions.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
 import { CHANNEL_DELIVERY } from "../agents/service.ts";
 import { GatewayError, missingScope } from "../errors.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { BodyError, bodyRefusalResponse, readBodyText } from "../http/read-body.ts";
 import { jsonResponse } from "../http/response.ts";
 import {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type AgentsSection, AgentsSectionSchema } from "./sections/agents.ts";
 import { type ChannelsSection, ChannelsSectionSchema } from "./sections/channels.ts";
 import { type CommandsSection, CommandsSectionSchema } from "./sections/commands.ts";

@@ -3,19 +3,20 @@
  * of the cluster at a time (`context.runSingleton("cron")`). Jobs and run history live in `JsonDocs`
  * (in process by default; the runner keeps them under the state dir). Each run is an agent turn through
  * the agents runtime (`AGENT_RUNTIME`), so the agents module must be installed for runs to succeed.
+ * The methods and the scheduler are imported (`cron-runtime.ts`) on the first `cron.*` call or once there
+ * is a job to schedule, so a gateway without jobs keeps none of cron's code or schemas in memory.
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";
+import { lazyMethods } from "../methods/lazy.ts";
 import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
-import type { GatewayModule } from "../types.ts";
-import { type CronEvent, CronService } from "./cron-service.ts";
-import { cronMethods } from "./methods.ts";
-import { DEFAULT_CATCH_UP_DELAY_MS, runScheduler } from "./scheduler.ts";
-import { CronStore } from "./store.ts";
+import type { GatewayContext, GatewayModule } from "../types.ts";
+import type { CronRuntime } from "./cron-runtime.ts";
+import { holdsJobs, JOBS_DOC } from "./docs.ts";
 
 /** Options of {@link cronModule}. */
 export interface CronModuleOptions {
@@ -75,55 +76,67 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
   return {
     name: "cron",
     setup(context) {
-      const logger = context.logger.child("cron");
-      const store = new CronStore(options.docs ?? new MemoryJsonDocs(), logger);
+      const docs = options.docs ?? new MemoryJsonDocs();
       let runtime: AgentRuntime | undefined;
       context.whenProvided(AGENT_RUNTIME, (provided) => (runtime = provided));
-      const now = () => context.now();
-      const publish = (event: CronEvent) =>
-        context.bus.publish({ event: "cron", payload: event, scope: "operator.read", dropIfSlow: true });
-      const service = new CronService({
-        store,
-        now,
-        newId: () => crypto.randomUUID(),
-        logger,
-        runtime: () => runtime,
-        publish,
-      });
-      const settings = () => cronSettings(context.config(), context.env);
+      let loaded: Promise<CronRuntime> | undefined;
+      const load = () =>
+        loaded ??= import("./cron-runtime.ts").then(({ startCron }) =>
+          startCron(context, {
+            docs,
+            catchUpDelayMs: options.catchUpDelayMs,
+            runtime: () => runtime,
+            settings: () => cronSettings(context.config(), context.env),
+          })
+        );
       context.declareEvents(["cron"]);
-      const methods = cronMethods({
-        service,
-        now,
-        newId: () => crypto.randomUUID(),
-        defaultAgentId: () => runtime?.agents().defaultAgentId ?? "main",
-        enabled: () => settings().enabled,
-        processInstanceId: crypto.randomUUID(),
-      });
-      for (const method of methods) context.registerMethod(method);
+      for (const method of lazyMethods(CRON_METHODS, async () => (await load()).methods)) {
+        context.registerMethod(method);
+      }
       // Runs `cron.run` started here are recorded before the gateway lets go of its stores.
-      context.onStop(() => service.settled());
-      context.runSingleton("cron", (signal) =>
-        runScheduler({
-          service,
-          now,
-          logger,
-          enabled: () => settings().enabled,
-          skipMissedJobs: () => settings().skipMissedJobs,
-          catchUpDelayMs: options.catchUpDelayMs ?? DEFAULT_CATCH_UP_DELAY_MS,
-          // Any replica's change to a job (a `cron` event on the shared bus), or `cron.enabled` turned on
-          // or off, may move the next wake.
-          onChange: (listener) => {
-            const stopEvents = context.bus.subscribe((event) => {
-              if (event.event === "cron" && (event.payload as CronEvent).action !== "started") listener();
-            });
-            const stopConfig = context.onConfigChange(() => listener());
-            return () => {
-              stopEvents();
-              stopConfig();
-            };
-          },
-        }, signal));
+      context.onStop(() => loaded?.then((cron) => cron.settled()));
+      context.runSingleton("cron", async (signal) => {
+        await untilJobs(context, docs, signal);
+        if (!signal.aborted) await (await load()).schedule(signal);
+      });
     },
   };
+}
+
+/** The `cron.*` methods and their scopes, known before the rest of cron loads. */
+const CRON_METHODS = {
+  "cron.status": "operator.read",
+  "cron.list": "operator.read",
+  "cron.get": "operator.read",
+  "cron.runs": "operator.read",
+  "cron.add": "operator.admin",
+  "cron.update": "operator.admin",
+  "cron.remove": "operator.admin",
+  "cron.run": "operator.admin",
+} as const;
+
+/**
+ * Resolves once there is a job to schedule: one is stored already, or a `cron` event (a job added or
+ * changed on any replica) says one may be; or when `signal` aborts. The scheduler reads every job when it
+ * starts, so the event that woke this wait is not lost.
+ */
+function untilJobs(context: GatewayContext, docs: JsonDocs, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      unsubscribe();
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    // Subscribed before the read, so a job added in between still wakes it.
+    const unsubscribe = context.bus.subscribe((event) => {
+      if (event.event === "cron") done();
+    });
+    signal.addEventListener("abort", done, { once: true });
+    docs.read(JOBS_DOC).then((doc) => holdsJobs(doc) && done(), (error) => {
+      context.logger.warn("cron: could not read the jobs; the scheduler starts anyway", {
+        error: String(error),
+      });
+      done();
+    });
+  });
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The largest timestamp a `Date` can hold, the schema's bound on every ms field. */
 const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;

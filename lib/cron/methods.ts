@@ -7,7 +7,7 @@
  */
 import { GatewayError, invalidParams } from "../errors.ts";
 import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
-import { z } from "zod";
+import * as z from "zod";
 import type { CronService } from "./cron-service.ts";
 import {
   CronAddParamsSchema,

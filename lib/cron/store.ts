@@ -11,12 +11,8 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { JsonDocs } from "../state/json-docs.ts";
+import { JOBS_DOC, RUNS_DOC } from "./docs.ts";
 import { type CronJob, CronJobSchema, type CronRunLogEntry, CronRunLogEntrySchema } from "./job.ts";
-
-/** The document of jobs. */
-export const JOBS_DOC = "cron/jobs.json";
-/** The document of finished runs. */
-export const RUNS_DOC = "cron/runs.json";
 /** Newest runs kept per job; older ones are dropped as new ones arrive. */
 export const RUNS_KEPT_PER_JOB = 200;
 

@@ -7,6 +7,7 @@
  */
 import { preparedJsonResponse } from "../http/response.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
+import type { LazyMethod } from "../methods/lazy.ts";
 import type { MethodScope } from "../protocol/scopes.ts";
 import { runSingleton } from "../state/singleton.ts";
 import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
@@ -26,12 +27,14 @@ export interface ContextParts {
   dispatch: Dispatcher["dispatch"];
   /** Records each HTTP request's auth outcome. */
   accessLog: AccessLog;
+  /** Behind `loopDelay`: the gateway's one event-loop sampler. */
+  loopDelay: GatewayContext["loopDelay"];
 }
 
 /** Creates the module context; `options.transport` says whether cloning a prepared response is cheap. */
 export function createContext(
   core: GatewayCore,
-  { authenticator, clientAddress, dispatch, accessLog }: ContextParts,
+  { authenticator, clientAddress, dispatch, accessLog, loopDelay }: ContextParts,
   options: Pick<GatewayOptions, "transport">,
 ): GatewayContext {
   const {
@@ -70,12 +73,13 @@ export function createContext(
     env,
     secrets,
     now,
+    loopDelay,
     config: () => state.config,
     onConfigChange(listener) {
       configListeners.add(listener);
       return () => configListeners.delete(listener);
     },
-    registerMethod: (...args: [AnyMethod] | [string, MethodScope, MethodHandler]) =>
+    registerMethod: (...args: [AnyMethod | LazyMethod] | [string, MethodScope, MethodHandler]) =>
       args.length === 1 ? registry.register(args[0]) : registry.registerHandler(...args),
     registerRoute: (route) => router.add(route),
     callMethod: (method, params, caller, signal) =>

@@ -7,8 +7,13 @@
  * Degraded as the reference judges it: a gap of a second, or a loaded loop (gaps of 25 ms) that is
  * busy ≥ 95 % or uses ≥ 0.9 cores.
  *
+ * The same timer is the gateway's only loop sampler: it also keeps the last minute of lags (how late each
+ * run was past its 20 ms), which the metrics module exports as its event-loop delay gauges. The 20 ms
+ * resolution is the reference's (`EVENT_LOOP_MONITOR_RESOLUTION_MS`).
+ *
  * @module
  */
+import type { LoopDelayStats } from "../types.ts";
 
 const RESOLUTION_MS = 20;
 const WINDOW_MS = 1_000;
@@ -16,6 +21,8 @@ const DELAY_WARN_MS = 1_000;
 const LOADED_DELAY_MS = 25;
 const UTILIZATION_WARN = 0.95;
 const CPU_CORE_RATIO_WARN = 0.9;
+/** One minute of lags at one per run. */
+const LAGS_KEPT = 60_000 / RESOLUTION_MS;
 
 /** One window's figures, in the reference's shape. */
 export interface EventLoopHealth {
@@ -34,13 +41,18 @@ export interface EventLoopMonitor {
   start(): void;
   stop(): void;
   snapshot(): EventLoopHealth | undefined;
+  /** p99 and max lag over the last minute (zeros before the first sample). */
+  recentDelay(): LoopDelayStats;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A monitor over `cpuMicros` (CPU time the process used so far, µs) and a millisecond clock. */
+/**
+ * A monitor over `cpuMicros` (CPU time the process used so far, µs; without it `cpuCoreRatio` is 0) and a
+ * millisecond clock.
+ */
 export function createEventLoopMonitor(
-  cpuMicros: () => number,
+  cpuMicros: () => number = () => 0,
   now: () => number = () => performance.now(),
 ): EventLoopMonitor {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -50,6 +62,8 @@ export function createEventLoopMonitor(
   let cpuStart = 0;
   let degradedSince: number | null = null;
   let last: EventLoopHealth | undefined;
+  const lags = new Float64Array(LAGS_KEPT);
+  let lagCount = 0;
 
   const close = (at: number) => {
     const intervalMs = at - windowStart;
@@ -89,6 +103,7 @@ export function createEventLoopMonitor(
       timer = setInterval(() => {
         const at = now();
         gaps.push(at - lastSample);
+        lags[lagCount++ % LAGS_KEPT] = Math.max(0, at - lastSample - RESOLUTION_MS);
         lastSample = at;
         if (at - windowStart >= WINDOW_MS) close(at);
       }, RESOLUTION_MS);
@@ -99,8 +114,17 @@ export function createEventLoopMonitor(
       gaps = [];
       last = undefined;
       degradedSince = null;
+      lagCount = 0;
     },
     snapshot: () => last,
+    recentDelay() {
+      const sorted = lags.slice(0, Math.min(lagCount, LAGS_KEPT)).sort();
+      if (!sorted.length) return { p99Ms: 0, maxMs: 0 };
+      return {
+        p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+        maxMs: sorted[sorted.length - 1],
+      };
+    },
   };
 }
 

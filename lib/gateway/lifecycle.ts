@@ -36,8 +36,8 @@ export interface LifecycleParts {
   drain: Dispatcher["drain"];
   /** How often `tick` is sent. */
   tickIntervalMs: number;
-  /** Samples the event loop while the gateway runs (when the transport has a CPU clock). */
-  eventLoop?: EventLoopMonitor;
+  /** Samples the event loop while the gateway runs. */
+  eventLoop: EventLoopMonitor;
   /** Sends an event to this process's sockets without the bus (`tick` never crosses a shared bus). */
   deliver(event: BusEvent): void;
   /** The fan-out's hold on the bus (taken by `setup`), given back when the gateway stops. */
@@ -75,7 +75,7 @@ export function createLifecycle(
         },
         tickIntervalMs,
       );
-      eventLoop?.start();
+      eventLoop.start();
       state.phase = "running";
       logger.info("gateway listening", {
         ...address(),
@@ -127,7 +127,7 @@ export function createLifecycle(
       if (state.phase === "stopping") return;
       state.phase = "stopping";
       clearInterval(tickTimer);
-      eventLoop?.stop();
+      eventLoop.stop();
       // New calls are refused from here on; calls already running get a bounded time to finish.
       await drain(options.timing?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
       const payload: Record<string, unknown> = { reason: stopOptions.reason ?? "gateway stopping" };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { BodyError, readJsonBody } from "../http/read-body.ts";
 import { HookRefusal } from "./policy.ts";
 

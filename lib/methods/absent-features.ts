@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
 
 /** The host facts `system.info` needs. */

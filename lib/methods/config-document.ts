@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { planReload, reloadModeOf } from "../config/reload-plan.ts";
 import { parseConfigText } from "../config/json5.ts";
 import { redactConfigValue, redactRawText, restoreRedacted } from "../config/redaction.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { applyMergePatch } from "../config/merge-patch.ts";
 import { isSecretKey } from "../config/redaction.ts";
 import { GatewayConfigSchema } from "../config/schema.ts";

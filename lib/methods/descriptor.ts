@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { MethodScope } from "../protocol/scopes.ts";
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./standard-schema.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import {

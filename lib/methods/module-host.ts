@@ -6,6 +6,7 @@
  */
 import type { MethodScope } from "../protocol/scopes.ts";
 import type { AnyMethod } from "./descriptor.ts";
+import type { LazyMethod } from "./lazy.ts";
 
 /** An event as the built-in modules publish it (a subset of the bus's `BusEvent`). */
 export interface BuiltInEvent {
@@ -23,7 +24,7 @@ export interface BuiltInEventSink {
 
 /** The part of the module context a built-in module sets up through. */
 export interface BuiltInModuleHost {
-  registerMethod(method: AnyMethod): void;
+  registerMethod(method: AnyMethod | LazyMethod): void;
   declareEvents(names: readonly string[]): void;
   bus: BuiltInEventSink & { subscribe(listener: (event: BuiltInEvent) => void): () => void };
   onStop(hook: () => void): void;

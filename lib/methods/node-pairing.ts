@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import type { ConnectParams } from "../protocol/frames.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";

@@ -13,6 +13,7 @@ import {
   type MethodCall,
   type MethodHandler,
 } from "./descriptor.ts";
+import { isLazyMethod, type LazyMethod } from "./lazy.ts";
 import { parseMethodParams } from "./param-errors.ts";
 
 /** Options for {@link MethodRegistry}. */
@@ -26,7 +27,8 @@ export interface MethodRegistryOptions {
 
 /** Holds registered methods and dispatches calls to them. */
 export class MethodRegistry {
-  #methods = new Map<string, AnyMethod>();
+  #methods = new Map<string, AnyMethod | LazyMethod>();
+  #loading = new Map<string, Promise<AnyMethod>>();
   #checkResults: boolean;
 
   /** An empty registry. */
@@ -34,8 +36,8 @@ export class MethodRegistry {
     this.#checkResults = options.checkResults === true;
   }
 
-  /** Adds a method; names are unique and `connect` is the handshake's. */
-  register(method: AnyMethod): void {
+  /** Adds a method (or one loaded on its first call); names are unique and `connect` is the handshake's. */
+  register(method: AnyMethod | LazyMethod): void {
     const name = method.name;
     if (!name || name === "connect") {
       throw new Error(`method name ${JSON.stringify(name)} is reserved or empty`);
@@ -60,7 +62,7 @@ export class MethodRegistry {
   }
 
   /** Checks the caller may call `method`; throws the wire error otherwise. */
-  authorize(method: string, caller: CallerIdentity): AnyMethod {
+  authorize(method: string, caller: CallerIdentity): AnyMethod | LazyMethod {
     const def = this.#methods.get(method);
     if (!def) throw new GatewayError("INVALID_REQUEST", `unknown method: ${method}`);
     // `health` is every connected client's liveness check, whatever its role or scopes (as the reference).
@@ -76,7 +78,8 @@ export class MethodRegistry {
 
   /** Authorizes, validates params and runs one call. */
   async dispatch(call: MethodCall): Promise<unknown> {
-    const def = this.authorize(call.method, call.caller);
+    const entry = this.authorize(call.method, call.caller);
+    const def = isLazyMethod(entry) ? await this.#load(entry) : entry;
     const parsed = parseMethodParams(def.name, def.params, call.params);
     // zod schemas answer synchronously: no extra await on that path, so replies keep their timing.
     const params = parsed instanceof Promise ? await parsed : parsed;
@@ -89,5 +92,23 @@ export class MethodRegistry {
       }
     }
     return result;
+  }
+
+  /** Loads a lazy method once (concurrent first calls share the load) and puts it in its place. */
+  #load(lazy: LazyMethod): Promise<AnyMethod> {
+    let loading = this.#loading.get(lazy.name);
+    if (!loading) {
+      loading = lazy.load().then((method) => {
+        if (method.name !== lazy.name || method.scope !== lazy.scope) {
+          throw new Error(
+            `${lazy.name} loaded as ${method.name} with scope ${method.scope}, not ${lazy.scope}`,
+          );
+        }
+        this.#methods.set(lazy.name, method);
+        return method;
+      }).finally(() => this.#loading.delete(lazy.name));
+      this.#loading.set(lazy.name, loading);
+    }
+    return loading;
   }
 }

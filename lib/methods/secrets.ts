@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayError } from "../errors.ts";
 import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
 

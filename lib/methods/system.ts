@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { LogTailSource } from "../log/tail.ts";
 import type { PresenceEntry } from "../state/presence.ts";
 import { GATEWAY_VERSION } from "../version.ts";

@@ -5,13 +5,12 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import { AGENT_RUNTIME } from "../agents/service.ts";
 import { anyParams, defineMethod } from "../methods/descriptor.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
-import { LoopDelaySampler } from "./loop-delay.ts";
 import type { MetricsRecorder } from "./recorder.ts";
 import { MetricsRegistry } from "./registry.ts";
 
@@ -114,9 +113,6 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
     recorder,
     setup(context: GatewayContext) {
       const startedAt = context.now();
-      const loop = new LoopDelaySampler(() => context.now());
-      loop.start();
-      context.onStop(() => loop.stop());
       observeCore(context, registry);
       context.whenProvided(AGENT_RUNTIME, (runtime) => observeRuns(runtime, registry));
       registry.collectedGauge(
@@ -129,12 +125,12 @@ export function metricsModule(options: MetricsModuleOptions = {}): MetricsModule
       registry.collectedGauge(
         "openclaw_liveness_event_loop_delay_p99_seconds",
         "p99 event-loop delay over the last minute.",
-        () => [{ labels: {}, value: loop.stats().p99Ms / 1000 }],
+        () => [{ labels: {}, value: context.loopDelay().p99Ms / 1000 }],
       );
       registry.collectedGauge(
         "openclaw_liveness_event_loop_delay_max_seconds",
         "Max event-loop delay over the last minute.",
-        () => [{ labels: {}, value: loop.stats().maxMs / 1000 }],
+        () => [{ labels: {}, value: context.loopDelay().maxMs / 1000 }],
       );
       const memory = options.memoryUsage;
       if (memory) {

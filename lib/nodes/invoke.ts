@@ -10,6 +10,9 @@
 import type { EventBus } from "../bus/types.ts";
 import type { NodeSession } from "../state/nodes.ts";
 
+/** How long `node.invoke` waits for a node that was given no `timeoutMs`. */
+export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000;
+
 /** How a node answered (or why it could not). */
 
 /** The longest `node.invoke` wait: a timer's limit, less a margin for the replica holding the node. */

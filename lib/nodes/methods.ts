@@ -6,19 +6,16 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
 import { NODE_ROLE_SCOPE, scopeSatisfied } from "../protocol/scopes.ts";
 import type { NodeStore } from "../state/nodes.ts";
 import { ADMIN_ONLY_COMMANDS, commandRefusal } from "./command-policy.ts";
-import type { InvokeOutcome, NodeInvoker } from "./invoke.ts";
+import { DEFAULT_INVOKE_TIMEOUT_MS, type InvokeOutcome, type NodeInvoker } from "./invoke.ts";
 import type { NodeRegistry } from "./registry.ts";
 import { nodeRow, sortNodes } from "./rows.ts";
-
-/** How long `node.invoke` waits for a node that was given no `timeoutMs`. */
-export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000;
 
 const id = z.string().min(1);
 

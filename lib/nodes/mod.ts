@@ -9,4 +9,4 @@
 export { nodesModule, type NodesModuleOptions } from "./nodes-module.ts";
 export { NODE_TOOL_GROUP, nodeToolName } from "./agent-tools.ts";
 export { ADMIN_ONLY_COMMANDS, commandAllowlist, type NodeDeclaration, platformId } from "./command-policy.ts";
-export { DEFAULT_INVOKE_TIMEOUT_MS } from "./methods.ts";
+export { DEFAULT_INVOKE_TIMEOUT_MS } from "./invoke.ts";

@@ -1,18 +1,17 @@
 /**
  * Nodes as a gateway module: sockets that connect with `role: "node"` (OpenClaw's mobile and desktop
  * apps, headless node hosts) are registered in `stores.nodes`, operators list and invoke them, and — when
- * given the tools module — agent runs call their commands as tools.
+ * given the tools module — agent runs call their commands as tools. The registry, the invoker and the
+ * methods' schemas (`nodes-runtime.ts`) are imported once a node connects or a `node.*` method is called.
  *
  * @module
  */
+import { lazyMethods } from "../methods/lazy.ts";
+import { type MethodScope, NODE_ROLE_SCOPE } from "../protocol/scopes.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
-import type { Logger } from "../log/logger.ts";
 import type { ToolsModule } from "../tools/tools-module.ts";
 import { nodeToolSource } from "./agent-tools.ts";
-import { NodeInvoker } from "./invoke.ts";
-import { nodeMethods } from "./methods.ts";
-import { NodeRegistry } from "./registry.ts";
-import { NODE_ROW_TTL_MS } from "../state/nodes.ts";
+import type { NodesRuntime } from "./nodes-runtime.ts";
 
 /** Options for {@link nodesModule}. */
 export interface NodesModuleOptions {
@@ -44,76 +43,47 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
   return {
     name: "nodes",
     setup(context: GatewayContext) {
-      const logger = context.logger.child("nodes");
-      const store = context.stores.nodes;
-      const config = () => context.config();
-      const now = () => context.now();
-      const registry = new NodeRegistry({ store, devices: context.stores.devices, config, now, logger });
-      const invoker = new NodeInvoker({
-        bus: context.bus,
-        newId: () => crypto.randomUUID(),
-        holds: (connId) => registry.local(connId) !== undefined,
-      });
+      let loaded: Promise<NodesRuntime> | undefined;
+      const load = () =>
+        loaded ??= import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context));
       context.onClient({
-        connected: (client) => registry.connected(client),
+        async connected(client) {
+          if (client.caller.role === "node") await (await load()).registry.connected(client);
+        },
         disconnected({ caller }) {
-          if (caller.role !== "node") return;
-          invoker.disconnected(caller.connId);
-          registry.disconnected(caller.connId).catch((error) =>
-            logger.warn("node row removal failed", { connId: caller.connId, error: String(error) })
-          );
+          if (caller.role === "node") loaded?.then((nodes) => nodes.disconnected(caller.connId));
         },
       });
-      for (const method of nodeMethods({ store, registry, invoker, config, now })) {
+      for (const method of lazyMethods(NODE_METHODS, async () => (await load()).methods)) {
         context.registerMethod(method);
       }
       context.declareEvents(["node.invoke.request"]);
-
-      const refresh = () =>
-        registry.refresh().catch((error) =>
-          logger.warn("node rows refresh failed", { error: String(error) })
-        );
-      const timer = setInterval(refresh, NODE_ROW_TTL_MS / 3);
-      context.onConfigChange(refresh);
-      context.onStop(followNodePairing(context, registry, logger));
-      context.onStop(() => {
-        clearInterval(timer);
-        invoker.stop();
-      });
+      context.onStop(() => loaded?.then((nodes) => nodes.stop()));
 
       if (options.tools) {
-        const withdraw = options.tools.addAgentTools(nodeToolSource(store, (input, run, signal) => {
-          // The model acts for its run with write rights only: admin-only relays stay out of its reach.
-          const caller: CallerIdentity = {
-            connId: `run:${run.runId ?? "agent"}`,
-            role: "operator",
-            scopes: ["operator.write"],
-            authMethod: "agent",
-          };
-          return context.callMethod("node.invoke", input, caller, signal);
-        }));
+        const withdraw = options.tools.addAgentTools(
+          nodeToolSource(context.stores.nodes, (input, run, signal) => {
+            // The model acts for its run with write rights only: admin-only relays stay out of its reach.
+            const caller: CallerIdentity = {
+              connId: `run:${run.runId ?? "agent"}`,
+              role: "operator",
+              scopes: ["operator.write"],
+              authMethod: "agent",
+            };
+            return context.callMethod("node.invoke", input, caller, signal);
+          }),
+        );
         context.onStop(withdraw);
       }
     },
   };
 }
 
-/**
- * Re-evaluates this replica's sockets of a node whose pairing an operator resolved (on any replica), so
- * an approval takes effect on the live connection and a removal withdraws its commands at once.
- */
-function followNodePairing(context: GatewayContext, registry: NodeRegistry, logger: Logger): () => void {
-  return context.bus.subscribe((event) => {
-    // The copies addressed to nodes (below) are not news to act on again.
-    if (event.internal || event.connIds || event.event !== "node.pair.resolved") return;
-    const resolved = event.payload as { nodeId?: unknown; decision?: unknown };
-    if (typeof resolved.nodeId !== "string" || !resolved.nodeId) return;
-    registry.repaired(resolved.nodeId).then((connIds) => {
-      // As the reference, a live node hears of its own approval once its commands follow it.
-      if (resolved.decision !== "approved" || !connIds.length) return;
-      context.bus.publish({ event: "node.pair.resolved", payload: event.payload, connIds });
-    }).catch((error) =>
-      logger.warn("node surface refresh failed", { nodeId: resolved.nodeId, error: String(error) })
-    );
-  });
-}
+/** The node methods and their scopes, known before the rest of nodes loads. */
+const NODE_METHODS: Readonly<Record<string, MethodScope>> = {
+  "node.list": "operator.read",
+  "node.describe": "operator.read",
+  "node.invoke": "operator.write",
+  "node.invoke.result": NODE_ROLE_SCOPE,
+  "node.event": NODE_ROLE_SCOPE,
+};

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ErrorShape } from "../errors.ts";
 
 const nonEmpty = z.string().min(1);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { historyMessage, sessionRow } from "../agents/rows.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import { canonicalSessionKey } from "../agents/session-keys.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type ToolPolicy, ToolPolicySchema } from "../config/sections/tools.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseDurationMs } from "../duration.ts";
 import { type ToolPolicy, ToolPolicySchema } from "./tools.ts";
 

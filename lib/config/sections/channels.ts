@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Who may talk to the agent in direct messages. */
 export type DmPolicy = "open" | "allowlist" | "pairing" | "disabled";

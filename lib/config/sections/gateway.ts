@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseCidr } from "../../net/ip.ts";
 import { OPERATOR_SCOPES } from "../../protocol/scopes.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** What a mapped hook does with a payload. */
 export interface HookMappingConfig {

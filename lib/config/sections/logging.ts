@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Levels a config may name; `silent` turns a destination off. */
 export type ConfigLogLevel = "silent" | "fatal" | "error" | "warn" | "info" | "debug" | "trace";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** One model a provider offers (`models.providers.<id>.models[]`). */
 export interface ProviderModelConfig {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A SecretRef source this gateway resolves (`store`, OpenClaw's SQLite store, is not supported). */
 export type SecretSource = "env" | "file" | "exec";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Which sessions the session tools may read, in the reference's terms. */
 export type SessionVisibility = "self" | "tree" | "agent" | "all";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
 import { HttpError } from "./errors.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ChatMessage, ToolChoice, ToolSpec } from "../../providers/types.ts";
 import { HttpError } from "./errors.ts";
 

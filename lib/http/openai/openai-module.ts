@@ -12,11 +12,8 @@ import { bodyTimeoutMs } from "../../config/sections/gateway.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { MethodScope } from "../../protocol/scopes.ts";
 import type { GatewayContext, GatewayModule, HttpHandler, HttpRoute } from "../../types.ts";
-import { handleChatCompletions } from "./chat-completions.ts";
-import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse } from "./errors.ts";
 import { handleModels } from "./models.ts";
-import { handleResponses } from "./responses.ts";
 import type { OpenAiRouteContext } from "./route-context.ts";
 import { resolveTarget } from "./target.ts";
 
@@ -74,18 +71,27 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
         ),
         prefix: true,
       });
-      context.registerRoute(route("/v1/chat/completions", ["POST"], "operator.write", handleChatCompletions));
-      context.registerRoute(
-        route(
-          "/v1/responses",
-          ["POST"],
-          "operator.write",
-          (request, ctx) => handleResponses(request, ctx, context.stores.responseSessions),
-        ),
-      );
-      context.registerRoute(route("/v1/embeddings", ["POST"], "operator.write", handleEmbeddings));
+      const chat = imported(async () => (await import("./chat-completions.ts")).handleChatCompletions);
+      context.registerRoute(route("/v1/chat/completions", ["POST"], "operator.write", chat));
+      const responses = imported(async () => {
+        const { handleResponses } = await import("./responses.ts");
+        return (request, ctx) => handleResponses(request, ctx, context.stores.responseSessions);
+      });
+      context.registerRoute(route("/v1/responses", ["POST"], "operator.write", responses));
+      const embeddings = imported(async () => (await import("./embeddings.ts")).handleEmbeddings);
+      context.registerRoute(route("/v1/embeddings", ["POST"], "operator.write", embeddings));
     },
   };
+}
+
+/**
+ * A handler imported on its first request: with the endpoints off (the default) their request schemas are
+ * never built, and their code never loaded.
+ */
+function imported(load: () => Promise<Handler>): Handler {
+  let handler: Handler | undefined;
+  return (request, ctx) =>
+    handler ? handler(request, ctx) : load().then((loaded) => (handler = loaded)(request, ctx));
 }
 
 /** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */

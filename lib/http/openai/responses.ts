@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ChatMessage, ToolSpec } from "../../providers/types.ts";
 import { jsonResponse } from "../response.ts";
 import { readJson, validate } from "./body.ts";
