@@ -126,14 +126,18 @@ async function spawnPrinted(
   inspectPort?: number,
 ): Promise<Server> {
   const child = new Deno.Command(command, {
-    args: [...inspectFlag(inspectPort), ...args],
+    args,
     cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${name} ended before printing its port`);
+    text += value;
+  }
   reader.releaseLock();
   return {
     name,
@@ -152,13 +156,24 @@ const NODE_GATEWAY = new URL("./_node_gateway.ts", import.meta.url).pathname;
 
 /** The floor on Deno: `Deno.upgradeWebSocket`, a challenge, `res ok` for everything, one event to all on request. */
 const startDenoFloor = (inspectPort?: number) =>
-  spawnPrinted("bare Deno.upgradeWebSocket", Deno.execPath(), ["run", "-A", FLOOR], inspectPort);
+  spawnPrinted("bare Deno.upgradeWebSocket", Deno.execPath(), [
+    "run",
+    "-A",
+    ...inspectFlag(inspectPort),
+    FLOOR,
+  ], inspectPort);
 /** The same floor under Node: `node:http` + `ws`. */
 const startNodeFloor = (inspectPort?: number) =>
-  spawnPrinted("bare node:http + ws (Node)", "node", ["--import", "tsx", FLOOR], inspectPort);
+  spawnPrinted(
+    "bare node:http + ws (Node)",
+    "node",
+    [...inspectFlag(inspectPort), "--import", "tsx", FLOOR],
+    inspectPort,
+  );
 /** The gateway on the Node transport under Node, in-process stores. */
 const startNodeGateway = (inspectPort?: number) =>
   spawnPrinted("one process, Node transport (in-process stores)", "node", [
+    ...inspectFlag(inspectPort),
     "--import",
     "tsx",
     NODE_GATEWAY,

@@ -278,10 +278,13 @@ export class EngineWebSocket implements SocketWire {
     } catch { /* already closed */ }
   }
 
-  #push(...parts: Uint8Array[]): void {
-    for (const part of parts) {
-      this.#queue.push(part);
-      this.#queued += part.length;
+  /** Queues a frame (its header first when given apart); no rest array: a broadcast calls this per socket. */
+  #push(part: Uint8Array, payload?: Uint8Array): void {
+    this.#queue.push(part);
+    this.#queued += part.length;
+    if (payload) {
+      this.#queue.push(payload);
+      this.#queued += payload.length;
     }
     this.#writing ??= this.#flush();
   }
