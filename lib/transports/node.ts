@@ -142,14 +142,20 @@ function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
     else timer = setTimeout(check, timeoutMs - idle);
   };
   timer = setTimeout(check, timeoutMs);
-  socket.once("close", () => clearTimeout(timer));
+  const stop = () => clearTimeout(timer);
+  socket.once("close", stop);
   return {
     requestStarted: () => void inflight++,
     requestEnded() {
       inflight--;
       since = Date.now();
     },
-    upgraded: () => clearTimeout(timer),
+    // Nothing of the deadline stays with a WebSocket for its lifetime (10,000 sockets each keep it).
+    upgraded() {
+      stop();
+      timer = undefined;
+      socket.off("close", stop);
+    },
   };
 }
 
@@ -301,6 +307,7 @@ export function nodeTransport(): Transport {
       );
       server.on("upgrade", (req, socket, head) => {
         deadlines.get(req.socket)?.upgraded();
+        deadlines.delete(req.socket);
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         const request = toRequest(req, new AbortController().signal);
         const refused = handler.admitUpgrade(request, { remoteAddress });
