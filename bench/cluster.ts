@@ -7,11 +7,17 @@ import "./_record.ts";
  *   replica (or of the same process): first event after the send, and how much later than the sender it
  *   gets the final;
  * - handshake latency and pipelined `health` throughput, Redis stores vs in-process stores;
- * - N authenticated sockets on one replica: RSS per socket beside a bare `Deno.upgradeWebSocket` server,
- *   and one broadcast (a `presence` event) reaching all N;
+ * - N authenticated sockets on one server, on each transport: RSS per socket beside a bare server on the
+ *   same transport (`Deno.upgradeWebSocket`; `node:http` + `ws` under Node), and one broadcast (a
+ *   `presence` event) to all N: the server's own fan-out time (the metric
+ *   `openclaw_gateway_event_fanout_seconds`, read over `metrics.snapshot`; the floor times its loop the
+ *   same way), and when the bench's sockets have it. `--profile` also takes a CPU profile of each server
+ *   around its broadcast and prints where the busy time went (the timings of that run are under the
+ *   profiler: read the shares, not the ms);
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
  *
  *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
+ *     [--profile] [--sockets-only]
  *
  * `--proxied` is per replica behind HAProxy: HAProxy spends two descriptors per connection and cannot go
  * past its hard RLIMIT_NOFILE, so 3 × proxied × 2 must stay under it.
@@ -21,6 +27,7 @@ import { parseArgs } from "node:util";
 import { startHaproxy } from "../tests/_balancers.ts";
 import { type RedisServer, startRedisServer } from "../tests/_redis_server.ts";
 import { freePort } from "../tests/_runner_process.ts";
+import { type ProfileSummary, startProfiling } from "./_cpu_profile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +36,8 @@ const { values } = parseArgs({
     turns: { type: "string", default: "200" },
     handshakes: { type: "string", default: "300" },
     seconds: { type: "string", default: "3" },
+    profile: { type: "boolean", default: false },
+    "sockets-only": { type: "boolean", default: false },
   },
 });
 const SOCKETS = Number(values.sockets);
@@ -38,12 +47,15 @@ const HANDSHAKES = Number(values.handshakes);
 const SECONDS = Number(values.seconds);
 const TOKEN = "bench-cluster-token-0123456789";
 const MAIN = new URL("../runner/main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A runner process on loopback, with the Redis stores when `redis` is given. */
 interface Server {
   name: string;
   port: number;
   pid: number;
+  /** Where its inspector listens (`--profile`). */
+  inspectPort?: number;
   stop(): Promise<void>;
 }
 
@@ -58,7 +70,7 @@ async function waitReady(port: number, path = "/ready"): Promise<void> {
   }
 }
 
-async function startReplica(name: string, redis?: RedisServer): Promise<Server> {
+async function startReplica(name: string, redis?: RedisServer, inspectPort?: number): Promise<Server> {
   const home = await Deno.makeTempDir({ prefix: "openclaw-bench-cluster-" });
   await Deno.mkdir(join(home, ".openclaw"));
   const port = freePort();
@@ -83,7 +95,7 @@ async function startReplica(name: string, redis?: RedisServer): Promise<Server> 
   };
   if (redis) env.OPENCLAW_REDIS_URL = redis.url;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "gateway"],
+    args: ["run", "-A", ...inspectFlag(inspectPort), MAIN, "gateway"],
     env,
     clearEnv: true,
     stdin: "null",
@@ -95,6 +107,7 @@ async function startReplica(name: string, redis?: RedisServer): Promise<Server> 
     name,
     port,
     pid: child.pid,
+    inspectPort,
     async stop() {
       child.kill("SIGTERM");
       await child.status;
@@ -103,27 +116,69 @@ async function startReplica(name: string, redis?: RedisServer): Promise<Server> 
   };
 }
 
-/** The floor: `Deno.upgradeWebSocket`, a challenge, `res ok` for everything, one event to all on request. */
-async function startBare(): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./_broadcast_floor.ts", import.meta.url).pathname],
+const inspectFlag = (port?: number) => port ? [`--inspect=127.0.0.1:${port}`] : [];
+
+/** A server process that prints its port on its first line (run from the repo root, for Node's `tsx`). */
+async function spawnPrinted(
+  name: string,
+  command: string,
+  args: string[],
+  inspectPort?: number,
+): Promise<Server> {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${name} ended before printing its port`);
+    text += value;
+  }
   reader.releaseLock();
   return {
-    name: "bare Deno.upgradeWebSocket",
+    name,
     port: Number(text.trim()),
     pid: child.pid,
+    inspectPort,
     async stop() {
       child.kill("SIGTERM");
       await child.status;
     },
   };
 }
+
+const FLOOR = new URL("./_broadcast_floor.ts", import.meta.url).pathname;
+const NODE_GATEWAY = new URL("./_node_gateway.ts", import.meta.url).pathname;
+
+/** The floor on Deno: `Deno.upgradeWebSocket`, a challenge, `res ok` for everything, one event to all on request. */
+const startDenoFloor = (inspectPort?: number) =>
+  spawnPrinted("bare Deno.upgradeWebSocket", Deno.execPath(), [
+    "run",
+    "-A",
+    ...inspectFlag(inspectPort),
+    FLOOR,
+  ], inspectPort);
+/** The same floor under Node: `node:http` + `ws`. */
+const startNodeFloor = (inspectPort?: number) =>
+  spawnPrinted(
+    "bare node:http + ws (Node)",
+    "node",
+    [...inspectFlag(inspectPort), "--import", "tsx", FLOOR],
+    inspectPort,
+  );
+/** The gateway on the Node transport under Node, in-process stores. */
+const startNodeGateway = (inspectPort?: number) =>
+  spawnPrinted("one process, Node transport (in-process stores)", "node", [
+    ...inspectFlag(inspectPort),
+    "--import",
+    "tsx",
+    NODE_GATEWAY,
+    TOKEN,
+  ], inspectPort);
 
 function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]);
@@ -301,34 +356,135 @@ async function hold(port: number, count: number) {
   return { held, connectMs: performance.now() - t0, failure };
 }
 
+/** The server's own time for its `presence` fan-outs so far, and how many there were (gateway metrics). */
+async function fanOutSoFar(probe: WebSocket): Promise<{ ms: number; count: number }> {
+  const answer = await request(probe, "metrics.snapshot", {});
+  const text = (answer.payload as { text: string }).text;
+  const read = (series: string) =>
+    Number(
+      new RegExp(`^openclaw_gateway_event_fanout_seconds_${series}\\{event="presence"\\} (\\S+)$`, "m")
+        .exec(text)?.[1] ?? 0,
+    );
+  return { ms: read("sum") * 1000, count: read("count") };
+}
+
 /**
  * One broadcast: a `webchat` client's connect makes one `presence` event for every socket (the held
  * `backend` ones have no rows, so it stays small); the floor sends one when asked. Ms from the trigger
- * until every held socket has it, and from the first to the last arrival.
+ * until every held socket has it, from the first to the last arrival, and the server's own fan-out time
+ * (from the event entering fan-out until the last socket's send returned). With `profile`, the server's
+ * CPU profile around it.
  */
-async function broadcast(port: number, held: WebSocket[], floor: boolean) {
+async function broadcast(server: Server, held: WebSocket[], floor: boolean) {
+  const { port } = server;
+  const probe = await handshake(port);
   const arrivals = held.map((ws) =>
     new Promise<number>((resolve) => {
       ws.onmessage = (e) => String(e.data).includes('"event":"presence"') && resolve(performance.now());
     })
   );
+  const before = floor ? undefined : await fanOutSoFar(probe);
+  const profiling = server.inspectPort ? await startProfiling(server.inspectPort) : undefined;
   const t0 = performance.now();
   const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat"));
-  if (floor) announcer.send(JSON.stringify({ type: "req", id: "b", method: "broadcast", params: {} }));
+  const floorAnswer = floor ? request(announcer, "broadcast", {}) : undefined;
   const times = await Promise.all(arrivals);
-  await closeAll([announcer]);
+  const profile = await profiling?.stop();
+  let fanOut: string;
+  if (floorAnswer) fanOut = ms(((await floorAnswer).payload as { fanOutMs: number }).fanOutMs);
+  else {
+    const after = await fanOutSoFar(probe);
+    const events = after.count - before!.count;
+    fanOut = ms(after.ms - before!.ms) + (events === 1 ? "" : ` (${events} events)`);
+  }
+  await closeAll([announcer, probe]);
   const first = Math.min(...times);
   const last = Math.max(...times);
-  return { total: last - t0, spread: last - first };
+  return { total: last - t0, spread: last - first, fanOut, profile };
 }
 
 const ms = (n: number) => n.toFixed(2);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
 
+/**
+ * N sockets held on each server, floor before gateway on each transport, each in a fresh process: the
+ * turns above leave garbage in the first ones' heaps that would blur RSS per socket.
+ */
+async function socketRows(redis: RedisServer): Promise<void> {
+  console.log("");
+  line([
+    "server",
+    "sockets asked",
+    "held",
+    "connect ms",
+    "idle RSS MiB",
+    "RSS MiB",
+    "KiB per socket",
+    "× bare",
+    "one broadcast: server fan-out ms",
+    "connect → all have it ms",
+    "first → last ms",
+  ]);
+  line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
+  const inspect = () => values.profile ? freePort() : undefined;
+  const rows: [floor: boolean, start: () => Promise<Server>][] = [
+    [true, () => startDenoFloor(inspect())],
+    [false, () => startReplica("one process (in-process stores)", undefined, inspect())],
+    [false, () => startReplica("replica (Redis stores)", redis, inspect())],
+    [true, () => startNodeFloor(inspect())],
+    [false, () => startNodeGateway(inspect())],
+  ];
+  const profiles: [string, ProfileSummary][] = [];
+  let bare = 0;
+  for (const [floor, start] of rows) {
+    const server = await start();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idle = rssKiB(server.pid);
+    const { held, connectMs, failure } = await hold(server.port, SOCKETS);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rss = rssKiB(server.pid);
+    const perSocket = (rss - idle) / held.length;
+    if (floor) bare = perSocket;
+    const result = await broadcast(server, held, floor);
+    if (result.profile) profiles.push([server.name, result.profile]);
+    line([
+      server.name,
+      SOCKETS,
+      held.length + (failure ? ` (stopped: ${failure.slice(0, 60)})` : ""),
+      Math.round(connectMs),
+      mib(idle),
+      mib(rss),
+      perSocket.toFixed(1),
+      `${(perSocket / bare).toFixed(2)}×`,
+      result.fanOut,
+      ms(result.total),
+      ms(result.spread),
+    ]);
+    await closeAll(held);
+    await server.stop();
+  }
+  console.log(
+    "\n× bare: KiB per socket over the bare server on the same transport (the row above it). Server fan-out: from the event entering fan-out until the last socket's send returned (frames queued, not yet written), as the server reports it. Connect → all have it: from the bench starting the announcing connect until its last held socket got the event; first → last: between its first and last arrival (10,000 `onmessage` in the bench process are part of both).",
+  );
+  for (const [name, profile] of profiles) {
+    console.log(`\nCPU profile of ${name} around its broadcast: ${profile.busyMs.toFixed(1)} ms busy\n`);
+    line(["self time in", "ms", "share of busy"]);
+    line(["---", "---:", "---:"]);
+    for (const entry of profile.top) {
+      line([`\`${entry.name}\``, ms(entry.ms), `${(100 * entry.share).toFixed(1)} %`]);
+    }
+  }
+}
+
 const redis = await startRedisServer(freePort(), { appendfsync: "always" });
 const running: Server[] = [];
 try {
+  if (values["sockets-only"]) {
+    await socketRows(redis);
+    await redis.stop();
+    Deno.exit(0);
+  }
   const single = await startReplica("one process (in-process + JSONL stores)");
   const [a, b, c] = await Promise.all(["a", "b", "c"].map((name) => startReplica(name, redis)));
   running.push(single, a, b, c);
@@ -390,48 +546,7 @@ try {
     ]);
   }
 
-  console.log("");
-  line([
-    "server",
-    "sockets asked",
-    "held",
-    "connect ms",
-    "idle RSS MiB",
-    "RSS MiB",
-    "KiB per socket",
-    "one broadcast: connect → all have it ms",
-    "first → last ms",
-  ]);
-  line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
-  // Fresh processes: the turns above left garbage in the first ones' heaps that would blur RSS per socket.
-  for (
-    const start of [
-      startBare,
-      () => startReplica("one process (in-process stores)"),
-      () => startReplica("replica (Redis stores)", redis),
-    ]
-  ) {
-    const server = await start();
-    await new Promise((r) => setTimeout(r, 1_000));
-    const idle = rssKiB(server.pid);
-    const { held, connectMs, failure } = await hold(server.port, SOCKETS);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const rss = rssKiB(server.pid);
-    const spread = await broadcast(server.port, held, server.name.startsWith("bare"));
-    line([
-      server.name,
-      SOCKETS,
-      held.length + (failure ? ` (stopped: ${failure.slice(0, 60)})` : ""),
-      Math.round(connectMs),
-      mib(idle),
-      mib(rss),
-      ((rss - idle) / held.length).toFixed(1),
-      ms(spread.total),
-      ms(spread.spread),
-    ]);
-    await closeAll(held);
-    await server.stop();
-  }
+  await socketRows(redis);
 
   console.log("");
   line([

@@ -13,7 +13,7 @@ import { createConnectionHost } from "./gateway/connection-host.ts";
 import { createContext } from "./gateway/context.ts";
 import { createCore, listeningAddress } from "./gateway/core.ts";
 import { createDispatcher, INTERNAL_CALLER } from "./gateway/dispatch.ts";
-import { busSubscription, fanOut } from "./gateway/fan-out.ts";
+import { busSubscription, fanOut, type FanOutReport } from "./gateway/fan-out.ts";
 import { createServe } from "./gateway/http.ts";
 import { createEventLoopMonitor, eventLoopSection } from "./gateway/event-loop.ts";
 import { createLifecycle } from "./gateway/lifecycle.ts";
@@ -70,7 +70,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     accessLog,
     tickIntervalMs,
   }, options);
-  const deliver = fanOut(connections, core, core.topics);
+  const { observers, notify } = core.observers;
+  const reportFanOut: FanOutReport = (event, sockets, ms) => notify((o) => o.fanOut?.(event, sockets, ms));
+  const deliver = fanOut(connections, core, core.topics, () => observers.size ? reportFanOut : undefined);
   // Subscribed before module setup (the first thing `start` and `call` run), so connections get each event
   // before module listeners do; given back at stop, so a bus the embedder shares keeps none of it.
   const fanOutSubscription = busSubscription(bus, deliver);

@@ -113,6 +113,11 @@ export interface GatewayObserver {
   authFailure?(transport: "ws" | "http", reason: string): void;
   /** A droppable event was skipped because the socket was slow. */
   eventDropped?(event: string): void;
+  /**
+   * An event was handed to `sockets` sockets of this process, taking `durationMs` from entering fan-out
+   * until the last send returned (frames queued, not yet written).
+   */
+  fanOut?(event: string, sockets: number, durationMs: number): void;
 }
 
 /** Facts about a socket before its handshake, for {@link SocketGuard}s. */

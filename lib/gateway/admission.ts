@@ -96,7 +96,7 @@ export function createAdmission(
     },
     acceptSocket(host: ConnectionHost, wire: SocketWire, info: SocketInfo): SocketHandlers {
       unauthenticated++;
-      const connection = new Connection(host, redactingWire(wire, secrets), info);
+      const connection = new Connection(host, new RedactingWire(wire, secrets), info);
       connections.add(connection);
       const bucket = addressBucket(clientAddress(info.remoteAddress, info.headers));
       bucketOf.set(connection, bucket);
@@ -114,11 +114,22 @@ export function createAdmission(
   };
 }
 
-/** A wire whose outgoing frames have secret values replaced (frames are JSON documents). */
-function redactingWire(wire: SocketWire, secrets: SecretRedactor): SocketWire {
-  return {
-    send: (text) => wire.send(secrets.redactJson(text)),
-    close: (code, reason) => wire.close(code, secrets.redactText(reason)),
-    bufferedAmount: () => wire.bufferedAmount(),
-  };
+/**
+ * A wire whose outgoing frames have secret values replaced (frames are JSON documents). A class, not
+ * closures: every socket keeps one for its lifetime.
+ */
+class RedactingWire implements SocketWire {
+  constructor(readonly wire: SocketWire, readonly secrets: SecretRedactor) {}
+
+  send(text: string): void {
+    this.wire.send(this.secrets.redactJson(text));
+  }
+
+  close(code: number, reason: string): void {
+    this.wire.close(code, this.secrets.redactText(reason));
+  }
+
+  bufferedAmount(): number {
+    return this.wire.bufferedAmount();
+  }
 }

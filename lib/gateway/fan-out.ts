@@ -14,25 +14,40 @@ import type { GatewayCore } from "./core.ts";
 /** What fan-out needs of a connection. */
 export type FanOutTarget = Pick<Connection, "ready" | "connId" | "caller" | "sendEvent">;
 
-/** The bus listener that sends each event on to `connections` (also called directly for local ticks). */
+/**
+ * Told after each event that reached at least one socket: how many, and the ms from the event entering
+ * fan-out until the last socket's send returned (its frame queued, not yet on the wire).
+ */
+export type FanOutReport = (event: string, sockets: number, durationMs: number) => void;
+
+/**
+ * The bus listener that sends each event on to `connections` (also called directly for local ticks);
+ * `report` (when given and returning one) hears what each fan-out cost.
+ */
 export function fanOut(
   connections: Iterable<FanOutTarget>,
   { stateVersion, noteVersions }: Pick<GatewayCore, "stateVersion" | "noteVersions">,
   topics: SocketTopics,
+  reporter: () => FanOutReport | undefined = () => undefined,
 ): (event: BusEvent) => void {
   return (event: BusEvent) => {
+    const report = reporter();
+    const started = report && performance.now();
     if (!deliverableHere(event, topics)) return;
     // A change another replica made carries its versions; ours may not have seen them yet.
     if (event.stateVersion) noteVersions(event.stateVersion);
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
     // Stringified once, on the first socket that takes it; every socket's frame differs only in `seq`.
     let frame: ((seq: number) => string) | undefined;
+    let sockets = 0;
     for (const connection of connections) {
       if (!connection.ready) continue;
       if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
       frame ??= preparedEventFrame(event.event, event.payload, versions);
       connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow, frame);
+      sockets++;
     }
+    if (report && sockets) report(event.event, sockets, performance.now() - started!);
   };
 }
 

@@ -219,6 +219,18 @@ function observeCore(context: GatewayContext, registry: MetricsRegistry): void {
     "Droppable events skipped for slow sockets.",
     ["event"],
   );
+  // Sub-millisecond buckets: one event to a few sockets takes microseconds, to 10,000 a few milliseconds.
+  const fanOut = registry.histogram(
+    "openclaw_gateway_event_fanout_seconds",
+    "Time to hand one event to every socket it reaches on this replica (frames queued, not yet written).",
+    ["event"],
+    [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  );
+  const deliveries = registry.counter(
+    "openclaw_gateway_event_deliveries_total",
+    "Event frames handed to sockets, by event.",
+    ["event"],
+  );
   connections.set({}, 0);
   const unobserve = context.observe({
     connection(change) {
@@ -236,6 +248,10 @@ function observeCore(context: GatewayContext, registry: MetricsRegistry): void {
     },
     authFailure: (transport, reason) => authFailures.inc({ transport, reason }),
     eventDropped: (event) => dropped.inc({ event }),
+    fanOut(event, sockets, ms) {
+      fanOut.observe({ event }, ms / 1000);
+      deliveries.inc({ event }, sockets);
+    },
   });
   context.onStop(unobserve);
 }

@@ -12,7 +12,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { GatewayServerHandler, SocketHandlers } from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
@@ -142,14 +142,20 @@ function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
     else timer = setTimeout(check, timeoutMs - idle);
   };
   timer = setTimeout(check, timeoutMs);
-  socket.once("close", () => clearTimeout(timer));
+  const stop = () => clearTimeout(timer);
+  socket.once("close", stop);
   return {
     requestStarted: () => void inflight++,
     requestEnded() {
       inflight--;
       since = Date.now();
     },
-    upgraded: () => clearTimeout(timer),
+    // Nothing of the deadline stays with a WebSocket for its lifetime (10,000 sockets each keep it).
+    upgraded() {
+      stop();
+      timer = undefined;
+      socket.off("close", stop);
+    },
   };
 }
 
@@ -162,6 +168,63 @@ function headerDeadline(socket: Socket, timeoutMs: number): HeaderDeadline {
 function frameReceiver(ws: WebSocket): { _maxPayload: number } | undefined {
   const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
   return typeof receiver?._maxPayload === "number" ? receiver as { _maxPayload: number } : undefined;
+}
+
+/** Where a `ws` socket keeps its wire, so its listeners can be shared functions instead of closures. */
+const WIRE = Symbol("openclaw.wire");
+
+type WiredSocket = WebSocket & { [WIRE]: NodeSocketWire };
+
+/**
+ * A `ws` socket as the gateway's {@link SocketWire}. A class and shared listeners rather than closures
+ * per socket: each closure a socket keeps for its lifetime costs memory on every one of 10,000 sockets
+ * (more under loaders such as tsx, which give every closure its own `name` property).
+ */
+class NodeSocketWire implements SocketWire {
+  handlers: SocketHandlers | undefined;
+  readonly #receiver: { _maxPayload: number } | undefined;
+
+  constructor(readonly ws: WebSocket) {
+    this.#receiver = frameReceiver(ws);
+  }
+
+  send(text: string): void {
+    // The limit only rises at hello-ok, which is sent right after: following it on each send keeps the
+    // receiver's field a plain number (a getter there halved throughput).
+    if (this.#receiver && this.handlers) this.#receiver._maxPayload = this.handlers.messageLimit();
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+function onMessage(this: WebSocket, data: unknown, isBinary: boolean): void {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+  (this as WiredSocket)[WIRE].handlers!.message(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as WiredSocket)[WIRE].handlers!.closed(code, reason.toString());
+}
+
+function onError(this: WebSocket): void {
+  this.terminate();
+}
+
+/** Hands an upgraded socket to the gateway. */
+function acceptWebSocket(handler: GatewayServerHandler, ws: WebSocket, info: SocketInfo): void {
+  const wire = new NodeSocketWire(ws);
+  (ws as WiredSocket)[WIRE] = wire;
+  wire.handlers = handler.acceptSocket(wire, info);
+  ws.on("message", onMessage);
+  ws.on("close", onClose);
+  ws.on("error", onError);
 }
 
 /**
@@ -244,30 +307,15 @@ export function nodeTransport(): Transport {
       );
       server.on("upgrade", (req, socket, head) => {
         deadlines.get(req.socket)?.upgraded();
+        deadlines.delete(req.socket);
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
         const request = toRequest(req, new AbortController().signal);
         const refused = handler.admitUpgrade(request, { remoteAddress });
         if (refused) return rejectUpgrade(socket, refused);
-        wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-          const receiver = frameReceiver(ws);
-          let handlers: SocketHandlers | undefined = undefined;
-          handlers = handler.acceptSocket({
-            send: (text) => {
-              // The limit only rises at hello-ok, which is sent right after: following it on each send
-              // keeps the receiver's field a plain number (a getter there halved throughput).
-              if (receiver && handlers) receiver._maxPayload = handlers.messageLimit();
-              if (ws.readyState === ws.OPEN) ws.send(text);
-            },
-            close: (code, reason) => ws.close(code, reason),
-            bufferedAmount: () => ws.bufferedAmount,
-          }, { remoteAddress, headers: request.headers, url: request.url });
-          ws.on("message", (data, isBinary) => {
-            const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-            handlers.message(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
-          });
-          ws.on("close", (code, reason) => handlers.closed(code, reason.toString()));
-          ws.on("error", () => ws.terminate());
-        });
+        // A copy of what the socket keeps: the Request (its signal, URL, header list) and `req` go once
+        // the upgrade is done, instead of staying reachable from the socket's closures for its lifetime.
+        const info = { remoteAddress, headers: new Headers(request.headers), url: request.url };
+        wss.handleUpgrade(req, socket, head, (ws: WebSocket) => acceptWebSocket(handler, ws, info));
       });
       return new Promise((resolve, reject) => {
         server.once("error", (error: NodeJS.ErrnoException) => {

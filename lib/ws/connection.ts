@@ -253,6 +253,8 @@ export class Connection implements SocketHandlers {
     }
     if (this.isClosed) return;
     clearTimeout(this.#handshakeTimer);
+    // Dropped, not only cleared: a cleared timer object would stay with the socket for its lifetime.
+    this.#handshakeTimer = undefined;
     this.#phase = "ready";
     this.wire.send(okFrame(id, hello));
     for (const early of this.#early ?? []) this.sendEvent(...early);

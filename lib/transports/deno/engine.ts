@@ -111,6 +111,7 @@ class Engine {
       input: undefined as unknown as ReadBuffer,
       deadline: Date.now() + this.#headerTimeoutMs,
       writingSince: 0,
+      untimedWrite: undefined as unknown as Connection["untimedWrite"],
       peer: undefined,
       body: undefined,
       socket: undefined,

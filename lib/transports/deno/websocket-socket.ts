@@ -31,6 +31,14 @@ const SMALL_TEXT = 16 * 1024;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Where a socket's writes are timed (the engine drops a peer whose write stalls), and how it writes. */
+export interface WriteTiming {
+  /** Since when the write in progress has waited for the peer (ms since epoch); 0 while none waits. */
+  writingSince: number;
+  /** Writes without touching `writingSince` (the socket sets it); `conn.write` when not given. */
+  untimedWrite?: (bytes: Uint8Array) => Promise<number>;
+}
+
 /** A WebSocket the engine serves; it is the gateway's {@link SocketWire}. */
 export class EngineWebSocket implements SocketWire {
   #handlers: SocketHandlers | undefined;
@@ -45,12 +53,21 @@ export class EngineWebSocket implements SocketWire {
   readonly #conn: Deno.Conn;
   readonly #input: ReadBuffer;
   readonly #graceMs: number;
+  readonly #timing: WriteTiming;
+  readonly #write: (bytes: Uint8Array) => Promise<number>;
 
   /** `graceMs` bounds the close handshake and the flush before the connection is dropped. */
-  constructor(conn: Deno.Conn, input: ReadBuffer, graceMs: number) {
+  constructor(
+    conn: Deno.Conn,
+    input: ReadBuffer,
+    graceMs: number,
+    timing: WriteTiming = { writingSince: 0 },
+  ) {
     this.#conn = conn;
     this.#input = input;
     this.#graceMs = graceMs;
+    this.#timing = timing;
+    this.#write = timing.untimedWrite ?? ((bytes) => conn.write(bytes));
   }
 
   /** Sets the gateway's handlers (given after the socket exists, as `acceptSocket` returns them). */
@@ -70,13 +87,9 @@ export class EngineWebSocket implements SocketWire {
       const payload = encoder.encode(text);
       return this.#push(frameHeader(Opcode.text, payload.length), payload);
     }
-    // Small frames (most responses and events): header and payload in one allocation.
-    const frame = new Uint8Array(4 + text.length * 3);
-    const length = encoder.encodeInto(text, frame.subarray(4)).written;
-    const header = frameHeader(Opcode.text, length);
-    const start = 4 - header.length;
-    frame.set(header, start);
-    this.#push(frame.subarray(start, 4 + length));
+    // A frame that goes straight to the socket is cut from a shared slab; one that must wait behind a
+    // write gets its own bytes, so a slow peer's queue never keeps a slab alive.
+    this.#push(this.#writing ? ownTextFrame(text) : slabTextFrame(text));
   }
 
   /** Starts the close handshake with `code`; the connection ends when the peer answers or the grace ends. */
@@ -265,10 +278,13 @@ export class EngineWebSocket implements SocketWire {
     } catch { /* already closed */ }
   }
 
-  #push(...parts: Uint8Array[]): void {
-    for (const part of parts) {
-      this.#queue.push(part);
-      this.#queued += part.length;
+  /** Queues a frame (its header first when given apart); no rest array: a broadcast calls this per socket. */
+  #push(part: Uint8Array, payload?: Uint8Array): void {
+    this.#queue.push(part);
+    this.#queued += part.length;
+    if (payload) {
+      this.#queue.push(payload);
+      this.#queued += payload.length;
     }
     this.#writing ??= this.#flush();
   }
@@ -282,11 +298,18 @@ export class EngineWebSocket implements SocketWire {
         while (count < queue.length && (count === 0 || bytes + queue[count].length <= COALESCE_BYTES)) {
           bytes += queue[count++].length;
         }
-        const parts = queue.splice(0, count);
-        await writeAll(this.#conn, count === 1 ? parts[0] : join(parts, bytes));
+        const chunk = count === 1 ? queue[0] : join(queue, count, bytes);
+        if (count === queue.length) queue.length = 0;
+        else queue.splice(0, count);
+        // Most writes take everything at once: no second async layer for them.
+        this.#timing.writingSince = Date.now();
+        const written = await this.#write(chunk);
+        this.#timing.writingSince = 0;
+        if (written < chunk.length) await writeAll(this.#conn, chunk.subarray(written));
         this.#queued -= bytes;
       }
     } catch {
+      this.#timing.writingSince = 0;
       this.#queue = [];
       this.#queued = 0;
       this.#drop();
@@ -296,12 +319,52 @@ export class EngineWebSocket implements SocketWire {
   }
 }
 
-function join(parts: Uint8Array[], total: number): Uint8Array {
+/**
+ * Small frames a broadcast writes by the thousand share slabs: one allocation for many frames instead
+ * of an off-heap buffer each. A slab lives while a write of one of its frames is in flight; slabs are
+ * small, so a peer stuck mid-write keeps at most this much alive beyond its own frame.
+ */
+const SLAB_BYTES = 16 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+function slabTextFrame(text: string): Uint8Array {
+  const room = 4 + text.length * 3;
+  if (room > SLAB_BYTES) return ownTextFrame(text);
+  if (SLAB_BYTES - slabUsed < room) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const frame = textFrameInto(slab, slabUsed, text);
+  slabUsed = frame.byteOffset + frame.length;
+  return frame;
+}
+
+function ownTextFrame(text: string): Uint8Array {
+  return textFrameInto(new Uint8Array(4 + text.length * 3), 0, text);
+}
+
+/** Encodes `text` as an unmasked text frame into `buf` from `at` (room for 4 + 3 × length bytes). */
+function textFrameInto(buf: Uint8Array, at: number, text: string): Uint8Array {
+  const length = encoder.encodeInto(text, buf.subarray(at + 4)).written;
+  // The header (2 bytes, or 4 past 125) goes right before the payload.
+  const start = length < 126 ? at + 2 : at;
+  buf[start] = 0x80 | Opcode.text;
+  if (length < 126) buf[start + 1] = length;
+  else {
+    buf[start + 1] = 126;
+    buf[start + 2] = length >>> 8;
+    buf[start + 3] = length & 0xff;
+  }
+  return buf.subarray(start, at + 4 + length);
+}
+
+function join(parts: Uint8Array[], count: number, total: number): Uint8Array {
   const out = new Uint8Array(total);
   let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
+  for (let i = 0; i < count; i++) {
+    out.set(parts[i], offset);
+    offset += parts[i].length;
   }
   return out;
 }

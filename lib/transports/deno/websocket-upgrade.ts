@@ -63,7 +63,7 @@ export async function serveUpgrade(
     await writeResponse(conn, refused, { headOnly: false, close: true });
     return;
   }
-  const socket = new EngineWebSocket(conn, input, graceMs);
+  const socket = new EngineWebSocket(conn, input, graceMs, connection);
   connection.socket = socket;
   socket.writeRaw(encoder.encode(
     "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
