@@ -32,10 +32,9 @@ export interface ClientAttribution {
 
 /**
  * The headers proxies add: RFC 7239, X-Real-IP and the X-Forwarded-* family nginx, HAProxy, Traefik,
- * Envoy, Caddy and oauth2-proxy set. A fixed list, because walking every header of every local request
- * to look for the prefix costs more than the rest of authentication.
+ * Envoy, Caddy and oauth2-proxy set. A fixed set of names, not a prefix.
  */
-const FORWARDING_HEADERS = [
+const FORWARDING_HEADERS: ReadonlySet<string> = new Set([
   "forwarded",
   "x-forwarded-for",
   "x-real-ip",
@@ -55,12 +54,22 @@ const FORWARDING_HEADERS = [
     "groups",
     "access-token",
   ].map((suffix) => `x-forwarded-${suffix}`),
-];
+]);
 
-/** True when a header a proxy adds is present; such evidence voids "this is a local caller". */
+let forwardingSeen = false;
+const noteForwarding = (_value: string, name: string) => {
+  if (FORWARDING_HEADERS.has(name)) forwardingSeen = true;
+};
+
+/**
+ * True when a header a proxy adds is present; such evidence voids "this is a local caller". One pass over
+ * the request's few headers (names come lowercased) with no closure per call: asking `has()` for each
+ * of the 17 names cost twice as much, each call re-validating and lowercasing its argument.
+ */
 export function hasForwardingHeaders(headers: Headers): boolean {
-  for (const name of FORWARDING_HEADERS) if (headers.has(name)) return true;
-  return false;
+  forwardingSeen = false;
+  headers.forEach(noteForwarding);
+  return forwardingSeen;
 }
 
 /** What a peer address is, parsed once: peers repeat, and every local request asks. */

@@ -61,7 +61,12 @@ export function createContext(
     clientListeners,
   } = core.extensions;
   const { observers, notify, observed } = core.observers;
-  const { httpAuthOutcome } = accessLog;
+  /** Counts a refusal and notes the outcome for the access log; no closure per request. */
+  const recordHttpAuth = (request: Request, result: HttpAuthResult) => {
+    if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+    accessLog.noteAuth(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
+    return result;
+  };
   return {
     logger,
     bus: stores.bus,
@@ -90,13 +95,10 @@ export function createContext(
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
     authenticateHttp(request, info) {
-      const record = (result: HttpAuthResult) => {
-        if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
-        httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
-        return result;
-      };
       const result = authenticator.authenticateHttp(request, info);
-      return result instanceof Promise ? result.then(record) : record(result);
+      return result instanceof Promise
+        ? result.then((settled) => recordHttpAuth(request, settled))
+        : recordHttpAuth(request, result);
     },
     clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
     onStop: (hook) => void stopHooks.push(hook),
