@@ -28,6 +28,15 @@ export interface ContextParts {
   accessLog: AccessLog;
 }
 
+/** `ok:<method>` strings, made once per auth method rather than once per request. */
+const OK_OUTCOMES = new Map<string, string>();
+
+function okOutcome(method: string): string {
+  let outcome = OK_OUTCOMES.get(method);
+  if (outcome === undefined) OK_OUTCOMES.set(method, outcome = `ok:${method}`);
+  return outcome;
+}
+
 /** Creates the module context; `options.transport` says whether cloning a prepared response is cheap. */
 export function createContext(
   core: GatewayCore,
@@ -64,7 +73,7 @@ export function createContext(
   /** Counts a refusal and notes the outcome for the access log; no closure per request. */
   const recordHttpAuth = (request: Request, result: HttpAuthResult) => {
     if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
-    accessLog.noteAuth(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
+    accessLog.noteAuth(request, result.ok ? okOutcome(result.caller.authMethod) : "refused");
     return result;
   };
   return {
