@@ -139,7 +139,8 @@ export class Authenticator {
    * per address whatever their origin, so a page cannot multiply its tries across subdomains.
    */
   #rateKey(who: ClientAttribution, headers: Headers): string | undefined {
-    if (headers.has("origin")) return `browser:${who.address}`;
+    // `get`, not `has`: see hasForwardingHeaders.
+    if (headers.get("origin") !== null) return `browser:${who.address}`;
     if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
     return `ip:${who.address}`;
   }
