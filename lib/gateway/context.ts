@@ -28,15 +28,6 @@ export interface ContextParts {
   accessLog: AccessLog;
 }
 
-/** `ok:<method>` strings, made once per auth method rather than once per request. */
-const OK_OUTCOMES = new Map<string, string>();
-
-function okOutcome(method: string): string {
-  let outcome = OK_OUTCOMES.get(method);
-  if (outcome === undefined) OK_OUTCOMES.set(method, outcome = `ok:${method}`);
-  return outcome;
-}
-
 /** Creates the module context; `options.transport` says whether cloning a prepared response is cheap. */
 export function createContext(
   core: GatewayCore,
@@ -70,6 +61,13 @@ export function createContext(
     clientListeners,
   } = core.extensions;
   const { observers, notify, observed } = core.observers;
+  // `ok:<method>` strings, made once per auth method (a handful) rather than once per request.
+  const okOutcomes = new Map<string, string>();
+  const okOutcome = (method: string) => {
+    let outcome = okOutcomes.get(method);
+    if (outcome === undefined) okOutcomes.set(method, outcome = `ok:${method}`);
+    return outcome;
+  };
   /** Counts a refusal and notes the outcome for the access log; no closure per request. */
   const recordHttpAuth = (request: Request, result: HttpAuthResult) => {
     if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
