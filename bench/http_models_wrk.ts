@@ -13,6 +13,10 @@
 // The targets take turns for `rounds` rounds and the table shows each one's median round: on a
 // small shared VM one run swings by ±20%, and taking turns spreads the swings over all of them.
 //
+// Beside requests/s the table shows each server's CPU time per request (user + system, read from
+// /proc/<pid>/stat around each run; Linux only): on a shared machine requests/s follows whoever else is
+// busy, while CPU per request moves much less, so it is the figure to compare across runs.
+//
 // Without wrk it measures with an in-process fetch loop instead (and says so). Prints a markdown
 // table; never asserts timings.
 import "./_record.ts";
@@ -33,6 +37,8 @@ const SERVER = new URL("./_models_server.ts", import.meta.url).pathname;
 interface Result {
   target: string;
   requestsPerSecond: number;
+  /** The server's CPU microseconds per request, when /proc tells. */
+  cpuUsPerRequest?: number;
   p50Ms?: number;
   p99Ms?: number;
   non2xx: number;
@@ -40,7 +46,23 @@ interface Result {
 
 interface Server {
   url: string;
+  /** CPU seconds the server process has used so far (user + system), or undefined off Linux. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
+}
+
+/** The kernel's clock ticks per second for /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts one target in its own process and waits for its port. */
@@ -62,6 +84,7 @@ async function spawnServer(root: string, kind: string): Promise<Server> {
   const port = /PORT (\d+)/.exec(text)![1];
   return {
     url: `http://127.0.0.1:${port}/v1/models`,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       child.kill("SIGTERM");
       await child.status;
@@ -102,7 +125,7 @@ async function hasWrk(): Promise<boolean> {
   }
 }
 
-async function runWrk(target: string, url: string): Promise<Result> {
+async function runWrk(target: string, url: string): Promise<Result & { requests: number }> {
   const { stdout } = await new Deno.Command("wrk", {
     args: [
       `-t${THREADS}`,
@@ -124,6 +147,7 @@ async function runWrk(target: string, url: string): Promise<Result> {
   return {
     target,
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN),
+    requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN),
     p50Ms: percentile("50"),
     p99Ms: percentile("99"),
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0),
@@ -131,7 +155,7 @@ async function runWrk(target: string, url: string): Promise<Result> {
 }
 
 /** The fallback: CONNECTIONS concurrent fetch loops for SECONDS. */
-async function runLoop(target: string, url: string): Promise<Result> {
+async function runLoop(target: string, url: string): Promise<Result & { requests: number }> {
   const latencies: number[] = [];
   let non2xx = 0;
   const deadline = performance.now() + SECONDS * 1000;
@@ -147,11 +171,27 @@ async function runLoop(target: string, url: string): Promise<Result> {
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { target, requestsPerSecond: latencies.length / SECONDS, p50Ms: at(0.5), p99Ms: at(0.99), non2xx };
+  return {
+    target,
+    requestsPerSecond: latencies.length / SECONDS,
+    requests: latencies.length,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    non2xx,
+  };
 }
 
 const withWrk = await hasWrk();
-const measure = withWrk ? runWrk : runLoop;
+const load = withWrk ? runWrk : runLoop;
+/** One run against `server`, with the CPU it spent per request. */
+async function measure(target: string, server: Server): Promise<Result> {
+  const cpuBefore = server.cpuSeconds();
+  const { requests, ...result } = await load(target, server.url);
+  const cpuAfter = server.cpuSeconds();
+  return cpuBefore === undefined || cpuAfter === undefined
+    ? result
+    : { ...result, cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1e6) / requests };
+}
 if (!withWrk) console.log("wrk is not installed: measuring with an in-process fetch loop instead.\n");
 const before = values.before ? await checkout(values.before) : undefined;
 const kinds: [string, string, string][] = [
@@ -162,11 +202,11 @@ const kinds: [string, string, string][] = [
 ];
 if (before) kinds.push([`gateway at ${values.before} (native engine)`, before.root, "native"]);
 const servers = await Promise.all(kinds.map(([, root, kind]) => spawnServer(root, kind)));
-const targets: [string, string][] = kinds.map(([target], i) => [target, servers[i].url]);
+const targets: [string, Server][] = kinds.map(([target], i) => [target, servers[i]]);
 const rounds: Result[][] = targets.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
   // The floor first in every round, so a warm JIT does not favour the gateway.
-  for (const [i, [target, url]] of targets.entries()) rounds[i].push(await measure(target, url));
+  for (const [i, [target, server]] of targets.entries()) rounds[i].push(await measure(target, server));
 }
 const median = (runs: Result[]) =>
   [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((runs.length - 1) / 2)];
@@ -178,7 +218,7 @@ const responseBytes = async (url: string) => {
   response.headers.forEach((value, name) => head += name.length + value.length + 4);
   return head + body;
 };
-const sizes = [await responseBytes(targets[0][1]), await responseBytes(targets[2][1])];
+const sizes = [await responseBytes(targets[0][1].url), await responseBytes(targets[2][1].url)];
 await Promise.all(servers.map((server) => server.stop()));
 await before?.remove();
 
@@ -187,11 +227,18 @@ const tool = withWrk
   ? `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s`
   : `fetch loop, ${CONNECTIONS} concurrent`;
 console.log(`GET /v1/models with a bearer token, ${tool}, loopback, median of ${ROUNDS} rounds\n`);
-console.log("| target | requests/s | p50 (ms) | p99 (ms) | non-2xx |");
-console.log("| --- | --- | --- | --- | --- |");
-for (const r of results) {
+console.log("| target | requests/s | server CPU µs/request | p50 (ms) | p99 (ms) | non-2xx |");
+console.log("| --- | --- | --- | --- | --- | --- |");
+const cpuMedian = (runs: Result[]) => {
+  const values = runs.flatMap((r) => r.cpuUsPerRequest ?? []).sort((a, b) => a - b);
+  return values.length ? values[Math.floor((values.length - 1) / 2)] : undefined;
+};
+const cpus = rounds.map(cpuMedian);
+for (const [i, r] of results.entries()) {
   console.log(
-    `| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${r.non2xx} |`,
+    `| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${cpus[i]?.toFixed(1) ?? "n/a"} | ${
+      fmt(r.p50Ms)
+    } | ${fmt(r.p99Ms)} | ${r.non2xx} |`,
   );
 }
 const gatewayRps = results[2].requestsPerSecond;
@@ -206,7 +253,9 @@ if (before) {
   console.log(
     `native engine / ${values.before} = ${
       (results[3].requestsPerSecond / results[4].requestsPerSecond).toFixed(2)
-    }×`,
+    }× by requests/s, ${
+      cpus[3] && cpus[4] ? `${(cpus[4] / cpus[3]).toFixed(2)}×` : "n/a"
+    } by server CPU per request (its CPU over ours)`,
   );
 }
 console.log(

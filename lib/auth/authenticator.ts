@@ -139,7 +139,8 @@ export class Authenticator {
    * per address whatever their origin, so a page cannot multiply its tries across subdomains.
    */
   #rateKey(who: ClientAttribution, headers: Headers): string | undefined {
-    if (headers.has("origin")) return `browser:${who.address}`;
+    // `get`, not `has`: see hasForwardingHeaders.
+    if (headers.get("origin") !== null) return `browser:${who.address}`;
     if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
     return `ip:${who.address}`;
   }
@@ -428,11 +429,9 @@ export class Authenticator {
     return { user };
   }
 
-  /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult> {
-    let auth = this.deps.auth();
-    const who = this.deps.attribute(info.remoteAddress, request.headers);
-    const caller = (method: string, scopes: readonly string[] = DEFAULT_OPERATOR_SCOPES): HttpAuthResult => ({
+  /** An admitted HTTP caller (a method, not a closure per request: this runs on every request). */
+  #httpCaller(who: ClientAttribution, method: string, scopes = DEFAULT_OPERATOR_SCOPES): HttpAuthResult {
+    return {
       ok: true,
       caller: {
         connId: `http:${++this.#httpCalls}`,
@@ -441,15 +440,16 @@ export class Authenticator {
         authMethod: method,
         remoteAddress: who.address,
       },
-    });
-    const refuse = (status: number, type: string, message: string, extra: Record<string, unknown> = {}) => ({
-      ok: false as const,
-      response: jsonResponse({ error: { message, type, ...extra } }, status),
-    });
-    const unauthorized = () => refuse(401, "unauthorized", "Unauthorized");
+    };
+  }
+
+  /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
+  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult> {
+    let auth = this.deps.auth();
+    const who = this.deps.attribute(info.remoteAddress, request.headers);
     if (who.unattributable) return { ok: false, response: proxyAttributionRefusal() };
     // Identity-bearing modes: the proxy (or the operator, for `none`) may narrow scopes per request.
-    if (auth.mode === "none") return caller("none", headerScopes(request.headers));
+    if (auth.mode === "none") return this.#httpCaller(who, "none", headerScopes(request.headers));
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (auth.mode === "trusted-proxy") {
@@ -458,9 +458,9 @@ export class Authenticator {
         if ("reason" in user) {
           return user.reason === "proxy_attribution_required"
             ? { ok: false, response: proxyAttributionRefusal() }
-            : refuse(401, "unauthorized", `Unauthorized: ${user.message}`, { code: user.reason });
+            : httpRefusal(401, "unauthorized", `Unauthorized: ${user.message}`, { code: user.reason });
         }
-        return caller("trusted-proxy", headerScopes(request.headers));
+        return this.#httpCaller(who, "trusted-proxy", headerScopes(request.headers));
       }
       auth = { ...auth, mode: "password" };
     }
@@ -469,7 +469,7 @@ export class Authenticator {
     // synchronously: the hot path (local tools polling /v1/models) pays for no promise.
     if (!key && bearer) {
       const check = checkSharedSecret(auth, bearer);
-      if (check.ok) return caller(check.method);
+      if (check.ok) return this.#httpCaller(who, check.method);
     }
     return this.#attempts.run(key, async (): Promise<HttpAuthResult> => {
       const limit = key ? await this.#peek(key) : undefined;
@@ -484,20 +484,25 @@ export class Authenticator {
           ),
         };
       }
-      if (!bearer) return unauthorized();
+      if (!bearer) return httpRefusal(401, "unauthorized", "Unauthorized");
       // The shared secret first: it needs no store, and no issued device token (random) can equal it.
       const check = checkSharedSecret(auth, bearer);
       if (check.ok) {
         if (key && limit!.hits) await this.#succeed(key);
-        return caller(check.method);
+        return this.#httpCaller(who, check.method);
       }
       const device = await this.deps.devices.byToken(bearer);
       const entry = device && Object.values(device.tokens).find((t) => t.token === bearer);
-      if (entry) return caller("device-token", entry.scopes);
+      if (entry) return this.#httpCaller(who, "device-token", entry.scopes);
       if (key) await this.#fail(key);
-      return unauthorized();
+      return httpRefusal(401, "unauthorized", "Unauthorized");
     });
   }
+}
+
+/** An HTTP refusal in the gateway's error shape. */
+function httpRefusal(status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
+  return { ok: false as const, response: jsonResponse({ error: { message, type, ...extra } }, status) };
 }
 
 /** The client facts a pairing request records, as the reference lists them. */

@@ -57,9 +57,16 @@ const FORWARDING_HEADERS = [
   ].map((suffix) => `x-forwarded-${suffix}`),
 ];
 
-/** True when a header a proxy adds is present; such evidence voids "this is a local caller". */
+/**
+ * True when a header a proxy adds is present; such evidence voids "this is a local caller". Asked with
+ * `get`, not `has` or iteration: Deno answers `get` on a served request from the native side until
+ * something reads the whole header list, and `has` or iterating builds that list (plus a lowercased
+ * copy, or a sorted one) in JS on every request, which cost about 3 µs of CPU and GC per request.
+ */
 export function hasForwardingHeaders(headers: Headers): boolean {
-  for (const name of FORWARDING_HEADERS) if (headers.has(name)) return true;
+  for (let i = 0; i < FORWARDING_HEADERS.length; i++) {
+    if (headers.get(FORWARDING_HEADERS[i]) !== null) return true;
+  }
   return false;
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Authenticator } from "../auth/authenticator.ts";
-import { attributeClient, type ClientAttribution } from "../auth/client-address.ts";
+import { attributeClient, type ClientAttribution, type ProxySettings } from "../auth/client-address.ts";
 import { normalizeIp } from "../net/ip.ts";
 import { authRateLimitPolicy } from "../auth/rate-limit.ts";
 import { announcePairingRequest } from "../methods/devices.ts";
@@ -38,11 +38,20 @@ export function createAuthentication(
   options: Pick<GatewayOptions, "transport">,
 ): Authentication {
   const rateLimitPolicy = authRateLimitPolicy(state.config.gateway?.auth?.rateLimit);
-  const attribute = (remoteAddress: string, headers: Headers) =>
-    attributeClient(remoteAddress, headers, {
-      trustedProxies: state.config.gateway?.trustedProxies ?? [],
-      allowRealIpFallback: state.config.gateway?.allowRealIpFallback ?? false,
-    });
+  // Built once per config (a reload replaces the object), not once per request.
+  let proxySettings: { config: unknown; settings: ProxySettings } | undefined;
+  const attribute = (remoteAddress: string, headers: Headers) => {
+    if (proxySettings?.config !== state.config) {
+      proxySettings = {
+        config: state.config,
+        settings: {
+          trustedProxies: state.config.gateway?.trustedProxies ?? [],
+          allowRealIpFallback: state.config.gateway?.allowRealIpFallback ?? false,
+        },
+      };
+    }
+    return attributeClient(remoteAddress, headers, proxySettings.settings);
+  };
   const clientAddress = (remoteAddress: string, headers: Headers) =>
     attribute(remoteAddress, headers).address;
   // Listing interfaces is a system call; every trusted-proxy request needs the answer, which changes

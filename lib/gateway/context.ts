@@ -64,7 +64,19 @@ export function createContext(
     clientListeners,
   } = core.extensions;
   const { observers, notify, observed } = core.observers;
-  const { httpAuthOutcome } = accessLog;
+  // `ok:<method>` strings, made once per auth method (a handful) rather than once per request.
+  const okOutcomes = new Map<string, string>();
+  const okOutcome = (method: string) => {
+    let outcome = okOutcomes.get(method);
+    if (outcome === undefined) okOutcomes.set(method, outcome = `ok:${method}`);
+    return outcome;
+  };
+  /** Counts a refusal and notes the outcome for the access log; no closure per request. */
+  const recordHttpAuth = (request: Request, result: HttpAuthResult) => {
+    if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
+    accessLog.noteAuth(request, result.ok ? okOutcome(result.caller.authMethod) : "refused");
+    return result;
+  };
   return {
     logger,
     bus: stores.bus,
@@ -94,13 +106,10 @@ export function createContext(
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
     authenticateHttp(request, info) {
-      const record = (result: HttpAuthResult) => {
-        if (!result.ok) notify((o) => o.authFailure?.("http", String(result.response.status)));
-        httpAuthOutcome.set(request, result.ok ? `ok:${result.caller.authMethod}` : "refused");
-        return result;
-      };
       const result = authenticator.authenticateHttp(request, info);
-      return result instanceof Promise ? result.then(record) : record(result);
+      return result instanceof Promise
+        ? result.then((settled) => recordHttpAuth(request, settled))
+        : recordHttpAuth(request, result);
     },
     clientAddress: (request, info) => clientAddress(info.remoteAddress, request.headers),
     onStop: (hook) => void stopHooks.push(hook),

@@ -28,37 +28,46 @@ export function createServe(
     return typeof value === "string" && value ? { "Strict-Transport-Security": value } : undefined;
   };
 
+  const fail = (request: Request, error: unknown) => {
+    logger.error("http handler failed", { url: request.url, error: String(error) });
+    const shape = toErrorShape(error);
+    return redactResponse(
+      jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
+      secrets,
+    );
+  };
+  /** The request's answer as it leaves: security headers, observers, the access-log line. */
+  const secure = (request: Request, route: string, started: number, logged: boolean, res: Response) => {
+    const secured = withSecurityHeaders(res, deploymentHeaders());
+    if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
+    if (logged) accessLog.request(request, secured.status, started);
+    return secured;
+  };
+  const finish = (request: Request, route: string, started: number, logged: boolean, res: Response) => {
+    const clean = redactResponse(res, secrets);
+    return clean instanceof Promise
+      ? clean.then((done) => secure(request, route, started, logged, done))
+      : secure(request, route, started, logged, clean);
+  };
+  // Stays synchronous when setup is done and the route answers synchronously: every request pays for
+  // each await here, and most gateway routes can answer at once. Closures are made only on the
+  // asynchronous paths.
+  const answer = (request: Request, info: RequestInfo): Response | Promise<Response> => {
+    const logged = accessLog.on();
+    const started = observers.size || logged ? now() : 0;
+    const { route, response } = router.handle(request, info);
+    return response instanceof Promise
+      ? response.then((res) => finish(request, route, started, logged, res), (error) => fail(request, error))
+      : finish(request, route, started, logged, response);
+  };
+
   return (request: Request, info: RequestInfo): Response | Promise<Response> => {
-    const fail = (error: unknown) => {
-      logger.error("http handler failed", { url: request.url, error: String(error) });
-      const shape = toErrorShape(error);
-      return redactResponse(
-        jsonResponse({ error: { message: shape.message, type: "server_error" } }, 500),
-        secrets,
-      );
-    };
-    // Stays synchronous when setup is done and the route answers synchronously: every request pays
-    // for each await here, and most gateway routes can answer at once.
-    const answer = (): Response | Promise<Response> => {
-      const logged = accessLog.on();
-      const started = observers.size || logged ? now() : 0;
-      const { route, response } = router.handle(request, info);
-      const secure = (res: Response) => {
-        const secured = withSecurityHeaders(res, deploymentHeaders());
-        if (observers.size) notify((o) => o.http?.(route, request.method, secured.status, now() - started));
-        if (logged) accessLog.request(request, secured.status, started);
-        return secured;
-      };
-      const finish = (res: Response) => {
-        const clean = redactResponse(res, secrets);
-        return clean instanceof Promise ? clean.then(secure) : secure(clean);
-      };
-      return response instanceof Promise ? response.then(finish, fail) : finish(response);
-    };
     try {
-      return modules.complete() ? answer() : modules.setup().then(answer).catch(fail);
+      return modules.complete()
+        ? answer(request, info)
+        : modules.setup().then(() => answer(request, info)).catch((error) => fail(request, error));
     } catch (error) {
-      return fail(error);
+      return fail(request, error);
     }
   };
 }

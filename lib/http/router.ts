@@ -18,7 +18,8 @@ export interface HttpRouterOptions {
 /** The gateway's HTTP route table. */
 export class HttpRouter {
   #exact = new Map<string, HttpRoute>();
-  #prefixes: HttpRoute[] = [];
+  /** Prefix routes, longest first, each with its path as a whole segment (`/hooks/`), made once. */
+  #prefixes: { route: HttpRoute; below: string }[] = [];
   readonly #authenticate: HttpAuthenticator | undefined;
 
   constructor(options: HttpRouterOptions = {}) {
@@ -31,8 +32,8 @@ export class HttpRouter {
       throw new Error(`HTTP route ${route.path} needs gateway auth, but this router has no authenticator`);
     }
     if (route.prefix) {
-      this.#prefixes.push(route);
-      this.#prefixes.sort((a, b) => b.path.length - a.path.length);
+      this.#prefixes.push({ route, below: route.path.endsWith("/") ? route.path : `${route.path}/` });
+      this.#prefixes.sort((a, b) => b.route.path.length - a.route.path.length);
     } else {
       if (this.#exact.has(route.path)) throw new Error(`HTTP route ${route.path} is already registered`);
       this.#exact.set(route.path, route);
@@ -41,10 +42,13 @@ export class HttpRouter {
 
   /** The route for `path`, or undefined. Prefixes match whole segments: `/hooks` is not `/hooksx`. */
   match(path: string): HttpRoute | undefined {
-    return this.#exact.get(path) ??
-      this.#prefixes.find((r) =>
-        path === r.path || path.startsWith(r.path.endsWith("/") ? r.path : `${r.path}/`)
-      );
+    const exact = this.#exact.get(path);
+    if (exact) return exact;
+    // A loop, not `find` with a closure: this runs on every request.
+    for (const { route, below } of this.#prefixes) {
+      if (path === route.path || path.startsWith(below)) return route;
+    }
+    return undefined;
   }
 
   /**

@@ -106,6 +106,8 @@ export class SecretRedactor {
   #values: string[] = [];
   /** Values whose JSON string form differs (quotes, backslashes, control characters), in that form. */
   #escaped: string[] = [];
+  /** The shortest value's length (escaped forms are never shorter): no shorter text can contain one. */
+  #shortest = Infinity;
 
   /** Starts with `values` hidden (more can be set with {@link SecretRedactor.update}). */
   constructor(values: Iterable<string> = []) {
@@ -119,6 +121,7 @@ export class SecretRedactor {
     this.#escaped = this.#values.map((v) => JSON.stringify(v).slice(1, -1)).filter((e) =>
       !this.#values.includes(e)
     );
+    this.#shortest = this.#values.at(-1)?.length ?? Infinity;
   }
 
   /** The values currently hidden. */
@@ -128,6 +131,7 @@ export class SecretRedactor {
 
   /** Whether `text` (plain or JSON) contains any secret. */
   hits(text: string): boolean {
+    if (text.length < this.#shortest) return false;
     for (const value of this.#values) if (text.includes(value)) return true;
     for (const value of this.#escaped) if (text.includes(value)) return true;
     return false;
@@ -146,32 +150,39 @@ export class SecretRedactor {
   /** A copy of `value` with secrets replaced inside every string; the same object when none matched. */
   redact<T>(value: T): T {
     if (!this.#values.length) return value;
-    // Every log record and frame passes here and almost none holds a secret: nothing is allocated until a
-    // value actually changes, and only the containers on the way to it are copied.
-    const walk = (node: unknown): unknown => {
-      if (typeof node === "string") return this.redactText(node);
-      if (Array.isArray(node)) {
-        let out: unknown[] | undefined;
-        for (let i = 0; i < node.length; i++) {
-          const next = walk(node[i]);
-          if (next !== node[i]) (out ??= [...node])[i] = next;
-        }
-        return out ?? node;
+    return this.#walk(value) as T;
+  }
+
+  /**
+   * Every log record and frame passes here and almost none holds a secret: nothing is allocated until a
+   * value actually changes (not even a closure per call), and only the containers on the way to it are
+   * copied.
+   */
+  #walk(node: unknown): unknown {
+    if (typeof node === "string") return this.redactText(node);
+    if (Array.isArray(node)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        const next = this.#walk(node[i]);
+        if (next !== node[i]) (out ??= [...node])[i] = next;
       }
-      if (isPlainRecord(node)) {
-        let out: Record<string, unknown> | undefined;
-        for (const key in node) {
-          if (!Object.hasOwn(node, key)) continue;
-          const child = node[key];
-          if (typeof child !== "string" && (typeof child !== "object" || child === null)) continue;
-          const next = walk(child);
-          if (next !== child) (out ??= { ...node })[key] = next;
+      return out ?? node;
+    }
+    if (isPlainRecord(node)) {
+      let out: Record<string, unknown> | undefined;
+      for (const key in node) {
+        if (!Object.hasOwn(node, key)) continue;
+        const child = node[key];
+        // Strings shorter than every secret cannot hold one (levels, methods, short ids).
+        if (typeof child === "string" ? child.length < this.#shortest : typeof child !== "object" || !child) {
+          continue;
         }
-        return out ?? node;
+        const next = this.#walk(child);
+        if (next !== child) (out ??= { ...node })[key] = next;
       }
-      return node;
-    };
-    return walk(value) as T;
+      return out ?? node;
+    }
+    return node;
   }
 
   /** Redacts a JSON document given as text (a WS frame, an HTTP body) without breaking its syntax. */

@@ -96,27 +96,29 @@ function imported(load: () => Promise<Handler>): Handler {
 
 /** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */
 function openAiHandler({ context, logger, agents, newId }: Services, handler: Handler): HttpHandler {
+  const failed = (request: Request, error: unknown) => {
+    const response = errorResponse(error);
+    if (response.status >= 500) {
+      logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
+    }
+    return response;
+  };
+  const now = () => context.now();
   return (request, _info, caller) => {
-    const failed = (error: unknown) => {
-      const response = errorResponse(error);
-      if (response.status >= 500) {
-        logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
-      }
-      return response;
-    };
     try {
       const runtime = agents.runtime();
       const answer = handler(request, {
         runtime,
-        now: () => context.now(),
+        now,
         newId,
         bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
         target: (model, user) => resolveTarget(runtime, request, caller!, model, user, newId),
       });
-      // Synchronous answers (the model list) stay synchronous: no await on the hot path.
-      return answer instanceof Promise ? answer.catch(failed) : answer;
+      // Synchronous answers (the model list) stay synchronous, with no closure beyond `target`: no await
+      // on the hot path.
+      return answer instanceof Promise ? answer.catch((error) => failed(request, error)) : answer;
     } catch (error) {
-      return failed(error);
+      return failed(request, error);
     }
   };
 }
