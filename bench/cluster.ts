@@ -12,6 +12,9 @@ import "./_record.ts";
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
  *
  *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
+ *     [--stores-only]
+ *
+ * `--stores-only` stops after the turn and handshake tables (and the Redis round trips each costs).
  *
  * `--proxied` is per replica behind HAProxy: HAProxy spends two descriptors per connection and cannot go
  * past its hard RLIMIT_NOFILE, so 3 × proxied × 2 must stay under it.
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     turns: { type: "string", default: "200" },
     handshakes: { type: "string", default: "300" },
     seconds: { type: "string", default: "3" },
+    "stores-only": { type: "boolean", default: false },
   },
 });
 const SOCKETS = Number(values.sockets);
@@ -322,12 +326,46 @@ async function broadcast(port: number, held: WebSocket[], floor: boolean) {
   return { total: last - t0, spread: last - first };
 }
 
+/** Redis's own counters: socket reads it served (round trips, pipelined commands sharing one) and commands run (script bodies included). */
+async function redisCounters(redis: RedisServer): Promise<{ reads: number; commands: number }> {
+  const { stdout } = await new Deno.Command("redis-cli", { args: ["-u", redis.url, "INFO", "stats"] })
+    .output();
+  const text = new TextDecoder().decode(stdout);
+  const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(text)![1]);
+  return { reads: field("total_reads_processed"), commands: field("total_commands_processed") };
+}
+
+/** Redis round trips and commands per call of `work` on a replica, over `count` calls (the INFO calls discounted). */
+async function perCall(redis: RedisServer, count: number, work: () => Promise<void>) {
+  const before = await redisCounters(redis);
+  for (let i = 0; i < count; i++) await work();
+  // Writes sent after the last answer (the lease's release, the run's end) land within this.
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await redisCounters(redis);
+  return {
+    reads: (after.reads - before.reads - 1) / count,
+    commands: (after.commands - before.commands - 1) / count,
+  };
+}
+
+/** One `chat.send` turn on `ws`, resolved at the sender's `chat` final. */
+async function oneTurn(ws: WebSocket, session: string): Promise<void> {
+  const key = `bench-${crypto.randomUUID()}`;
+  const final = chatEventAt(ws, key, "final");
+  await request(ws, "chat.send", { sessionKey: session, message: "count", idempotencyKey: key });
+  await final;
+}
+
 const ms = (n: number) => n.toFixed(2);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
 
 const redis = await startRedisServer(freePort(), { appendfsync: "always" });
 const running: Server[] = [];
+async function shutdown() {
+  for (const server of running.splice(0)) await server.stop().catch(() => {});
+  await redis.stop();
+}
 try {
   const single = await startReplica("one process (in-process + JSONL stores)");
   const [a, b, c] = await Promise.all(["a", "b", "c"].map((name) => startReplica(name, redis)));
@@ -388,6 +426,33 @@ try {
       Math.round(rps),
       `${(rps / baseline).toFixed(2)}×`,
     ]);
+  }
+
+  console.log("");
+  line([
+    "Redis per call (one replica, sequential)",
+    "round trips (socket reads)",
+    "commands (script bodies included)",
+  ]);
+  line(["---", "---:", "---:"]);
+  {
+    const ws = await handshake(a.port);
+    let n = 0;
+    const turn = await perCall(redis, 50, () => oneTurn(ws, `bench-count-${n++ % 5}`));
+    await closeAll([ws]);
+    const connect = await perCall(redis, 50, async () => {
+      await closeAll([await handshake(a.port, connectFrame("webchat"))]);
+    });
+    line([
+      "`chat.send` turn (send → final, lease released)",
+      turn.reads.toFixed(1),
+      turn.commands.toFixed(1),
+    ]);
+    line(["webchat connect + close", connect.reads.toFixed(1), connect.commands.toFixed(1)]);
+  }
+  if (values["stores-only"]) {
+    await shutdown();
+    Deno.exit(0);
   }
 
   console.log("");
@@ -486,6 +551,5 @@ try {
     await haproxy.stop();
   }
 } finally {
-  for (const server of running) await server.stop().catch(() => {});
-  await redis.stop();
+  await shutdown();
 }

@@ -22,6 +22,7 @@ import type {
   FetchLike,
   ModelProvider,
   ToolCall,
+  ToolSpec,
 } from "../providers/types.ts";
 import { isAbort } from "../providers/upstream-error.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
@@ -190,6 +191,40 @@ export interface AgentRuntimeOptions {
   newId?: () => string;
 }
 
+/** What a turn starts with once its session's lease is held. */
+interface TurnStart {
+  agent: ResolvedAgent;
+  modelRef: string;
+  signal: AbortSignal;
+  /** Settled once the turn's input is written (or could not be). */
+  recorded: PromiseWithResolvers<void>;
+  /** Read along with the lease's last attempt. */
+  reads: TurnReads;
+}
+
+/** What a turn reads before it calls the model; see `AgentRuntime.#readAhead`. */
+interface TurnReads {
+  /** Unset for an ephemeral session, which is never stored. */
+  session?: Promise<SessionEntry | undefined>;
+  transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
+  /** The host whose tools the turn is offered, and what its calls are told. */
+  tools?: AgentToolHost;
+  toolRun: ToolRunContext;
+  specs: Promise<ToolSpec[]>;
+}
+
+/**
+ * How many sessions' transcript refs a runtime remembers, to read a transcript along with the lease
+ * before the session's entry says which it is. Only a guess (checked on every turn): the entry decides.
+ */
+const TRANSCRIPT_GUESSES = 1_000;
+
+/** `promise`, with no unhandled rejection when its reader gives up before awaiting it. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
   readonly #runs = new RunRegistry();
@@ -197,6 +232,8 @@ export class AgentRuntime {
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
   readonly #unsubscribe: () => void;
+  /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
+  readonly #transcripts = new Map<string, TranscriptRef>();
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
@@ -284,17 +321,21 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = this.options.now();
-    // Another replica runs this session: like a turn queued here, this one is written when it starts,
-    // and its caller is answered now instead of after that replica's turn.
-    const leaseWait = () => recorded.resolve();
+    // What the turn reads first goes along with each attempt at its lease (one round trip on Redis).
+    let reads: TurnReads;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
       tracked.running();
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
-      return this.#execute(info, input, agent, model.ref, signal, recorded);
-    }, leaseWait);
+      return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads });
+    }, {
+      // Another replica runs this session: like a turn queued here, this one is written when it starts,
+      // and its caller is answered now instead of after that replica's turn.
+      onWait: () => recorded.resolve(),
+      onAttempt: () => reads = this.#readAhead(info, input),
+    });
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
       runId,
@@ -479,27 +520,29 @@ export class AgentRuntime {
     for (const listener of this.#listeners) deliver(() => listener(info, event));
   }
 
-  async #execute(
-    info: RunInfo,
-    input: TurnInput,
-    agent: ResolvedAgent,
-    modelRef: string,
-    signal: AbortSignal,
-    recorded: PromiseWithResolvers<void>,
-  ): Promise<RunOutcome> {
+  async #execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
+    const { agent, signal, recorded } = start;
+    let modelRef = start.modelRef;
+    const { reads } = start;
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = await this.#openSession(info, agent.id, startedAt);
+    const { session, created } = await this.#openSession(info, agent.id, startedAt, reads.session);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
     if (input.model === undefined && session.modelOverride) {
       modelRef = this.providers().resolve(session.modelOverride).ref;
     }
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
+    if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
     const context = input.context ?? "session";
-    const prior = context === "session" && !info.ephemeral && !created
-      ? await this.options.stores.transcripts.read(ref)
-      : [];
+    const guessed = reads.transcript?.ref.agentId === ref.agentId &&
+        reads.transcript.ref.sessionId === ref.sessionId
+      ? reads.transcript.entries
+      : undefined;
+    // Otherwise sent before the input's append: one round trip carries both, the read first.
+    const priorRead = context === "session" && !info.ephemeral && !created
+      ? guessed ?? quiet(this.options.stores.transcripts.read(ref))
+      : Promise.resolve([]);
     const fresh = context === "request" ? newTail(input.messages) : input.messages;
     // The store numbers the lines as it appends them.
     const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry => ({
@@ -521,6 +564,9 @@ export class AgentRuntime {
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
     const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
+    // A store that serves the read after the append starts would list this turn's lines too.
+    const own = new Set(inputLines.map((l) => l.id));
+    const prior = (await priorRead).filter((entry) => !own.has(entry.id));
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
@@ -530,16 +576,8 @@ export class AgentRuntime {
     ];
     const { provider, model } = this.providers().resolve(modelRef);
     const request: ChatRequest = { ...input.params, model, messages };
-    const toolRun: ToolRunContext = {
-      runId: info.runId,
-      sessionKey: info.sessionKey,
-      agentId: agent.id,
-      ...(input.origin.external ? { external: true } : {}),
-    };
-    const tools = this.#tools && input.origin.kind !== "http" && !request.tools?.length
-      ? this.#tools
-      : undefined;
-    const specs = (await tools?.specs(toolRun)) ?? [];
+    const { tools, toolRun } = reads;
+    const specs = await reads.specs;
     const offered = new Set(specs.map((spec) => spec.name));
     if (specs.length) request.tools = specs;
     let acc = new ReplyAccumulator();
@@ -581,14 +619,58 @@ export class AgentRuntime {
     }
     await inputWritten;
     const reply = outcome.result;
-    if (!info.ephemeral && reply && (reply.text || reply.toolCalls.length)) {
-      const message: ChatMessage = { role: "assistant", content: reply.text };
-      if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-      await this.#record(info, input, ref, [line(message, replyFacts(modelRef, reply, outcome.status))]);
+    if (!info.ephemeral) {
+      const lines: NewTranscriptEntry[] = [];
+      if (reply && (reply.text || reply.toolCalls.length)) {
+        const message: ChatMessage = { role: "assistant", content: reply.text };
+        if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
+        lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
+      }
+      // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
+      await Promise.all([this.#record(info, input, ref, lines), this.#recordRun(session, outcome, fresh)]);
     }
-    if (!info.ephemeral) await this.#recordRun(session, outcome, fresh);
     this.#emit(info, input, { type: "end", outcome });
+    // The lease goes back only once the end's events are on the bus: a store write sent with them
+    // would hold their delivery until it is durable (Redis answers a batch after its fsync).
+    await this.options.stores.bus.flush?.();
     return outcome;
+  }
+
+  /**
+   * Sends the reads a turn starts with, to travel with an attempt at its session's lease: the session's
+   * entry, the transcript this replica last saw it use (on the guess that it is still current; the turn
+   * checks it against the entry), and the specs of the host's tools it is offered (none for HTTP
+   * clients and turns that bring their own).
+   */
+  #readAhead(info: RunInfo, input: TurnInput): TurnReads {
+    const toolRun: ToolRunContext = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      agentId: info.agentId,
+      ...(input.origin.external ? { external: true } : {}),
+    };
+    const tools = input.origin.kind !== "http" && !input.params?.tools?.length ? this.#tools : undefined;
+    const reads: TurnReads = {
+      tools,
+      toolRun,
+      specs: quiet((async () => (await tools?.specs(toolRun)) ?? [])()),
+    };
+    if (info.ephemeral) return reads;
+    reads.session = quiet(this.options.stores.sessions.get(info.sessionKey));
+    const ref = (input.context ?? "session") === "session"
+      ? this.#transcripts.get(info.sessionKey)
+      : undefined;
+    if (ref) reads.transcript = { ref, entries: quiet(this.options.stores.transcripts.read(ref)) };
+    return reads;
+  }
+
+  /** Remembers the transcript a session uses, most recent last, forgetting the oldest past the cap. */
+  #transcriptSeen(sessionKey: string, ref: TranscriptRef): void {
+    this.#transcripts.delete(sessionKey);
+    this.#transcripts.set(sessionKey, ref);
+    if (this.#transcripts.size > TRANSCRIPT_GUESSES) {
+      this.#transcripts.delete(this.#transcripts.keys().next().value!);
+    }
   }
 
   /** One model step: streamed (emitting output events) unless the turn asked for a whole reply. */
@@ -692,13 +774,19 @@ export class AgentRuntime {
     return outcome;
   }
 
-  /** The run's session entry; a `created` one is not written yet (the run writes it with its input). */
+  /**
+   * The run's session entry (`read`: its read sent with the lease's attempt, if any); a `created` one is
+   * not written yet (the run writes it with its input).
+   */
   async #openSession(
     info: RunInfo,
     agentId: string,
     now: number,
+    read: Promise<SessionEntry | undefined> | undefined,
   ): Promise<{ session: SessionEntry; created: boolean }> {
-    const existing = info.ephemeral ? undefined : await this.options.stores.sessions.get(info.sessionKey);
+    const existing = info.ephemeral
+      ? undefined
+      : await (read ?? this.options.stores.sessions.get(info.sessionKey));
     if (existing) return { session: existing, created: false };
     const session: SessionEntry = {
       key: info.sessionKey,

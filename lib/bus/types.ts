@@ -51,6 +51,11 @@ export interface EventBus {
   publish(event: BusEvent): void;
   /** Adds a listener; returns the function that removes it. Listeners added after `close()` never run. */
   subscribe(listener: (event: BusEvent) => void): () => void;
+  /**
+   * Resolves once every event published before the call has reached the shared bus (a shared bus only;
+   * the in-process one delivers at once). Never rejects: a failed publish is the bus's to report.
+   */
+  flush?(): Promise<void>;
   /** Drops every listener and stops delivering; resolves once the bus let go of its resources. */
   close(): Promise<void>;
 }

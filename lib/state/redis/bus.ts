@@ -20,6 +20,8 @@ export class RedisEventBus implements EventBus {
   readonly #listeners = new Set<(event: BusEvent) => void>();
   readonly #origin = crypto.randomUUID();
   #closed = false;
+  /** The last publish sent: they travel on one connection, so it settles after every one before it. */
+  #lastPublish: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -48,11 +50,15 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     // Events for this replica's own sockets travel too, to keep their place in the one order.
     const envelope: Envelope = { origin: this.#origin, event };
-    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((error) => {
+    this.#lastPublish = this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((error) => {
       this.onError(error);
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
       this.#dispatch(event);
     });
+  }
+
+  async flush(): Promise<void> {
+    await this.#lastPublish;
   }
 
   subscribe(listener: (event: BusEvent) => void): () => void {
