@@ -8,6 +8,7 @@ import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceWriteOptions } from "../lib/state/presence.ts";
 import {
+  type AppendGuard,
   MemorySessionStore,
   MemoryTranscriptStore,
   type NewTranscriptEntry,
@@ -17,7 +18,9 @@ import {
 import { memoryStores } from "../lib/state/stores.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatMessage, ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
+import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 
 /** A provider that replies "ok" and keeps the messages of every request. */
 function recordingProvider() {
@@ -41,7 +44,10 @@ function recordingProvider() {
 class GatedLeases extends MemoryLeaseStore {
   gated = false;
   readonly log: string[] = [];
+  /** Who holds each key, as far as this test double tracks it. */
+  readonly holders = new Map<string, string>();
   #gate = Promise.withResolvers<void>();
+  readonly opened = this.#gate.promise;
   open(): void {
     this.gated = false;
     this.#gate.resolve();
@@ -49,10 +55,13 @@ class GatedLeases extends MemoryLeaseStore {
   override async acquire(key: string, owner: string, ttlMs: number): Promise<string | null> {
     this.log.push("acquire");
     if (this.gated) await this.#gate.promise;
-    return super.acquire(key, owner, ttlMs);
+    const token = await super.acquire(key, owner, ttlMs);
+    if (token) this.holders.set(key, owner);
+    return token;
   }
   override async release(key: string, token: string): Promise<void> {
     this.log.push("release");
+    this.holders.delete(key);
     await super.release(key, token);
   }
 }
@@ -155,6 +164,73 @@ Deno.test("a transcript guess gone stale (the session was reset elsewhere) is no
       3,
       "ok",
     ]]);
+  } finally {
+    runtime.close();
+  }
+});
+
+/**
+ * Transcripts with a guarded append over an in-process lease store and session store (what Redis checks
+ * in one script); `refuse` makes the guard fail as if the attempt had not got the lease.
+ */
+class GuardedTranscripts extends LoggedTranscripts {
+  refuse = false;
+  constructor(private readonly sessions: MemorySessionStore, private readonly leases: GatedLeases) {
+    super();
+  }
+  async appendIfHeld(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    guard: AppendGuard,
+  ): Promise<TranscriptEntry[] | undefined> {
+    this.log.push(`appendIfHeld ${ref.sessionId}`);
+    if (this.leases.gated) await this.leases.opened;
+    await new Promise((r) => setTimeout(r, 0)); // after the attempt, as Redis runs them
+    const held = this.leases.holders.get(guard.lease) === guard.owner;
+    if (this.refuse || !held || (await this.sessions.get(guard.sessionKey))?.sessionId !== ref.sessionId) {
+      return undefined;
+    }
+    return await MemoryTranscriptStore.prototype.append.call(this, ref, entries);
+  }
+}
+
+Deno.test("with a guarded append, a turn's input goes along with its lease attempt; a refused one is written after", async () => {
+  const leases = new GatedLeases();
+  const sessions = new MemorySessionStore();
+  const transcripts = new GuardedTranscripts(sessions, leases);
+  const { runtime, requests } = runtimeWith({ leases, transcripts, sessions });
+  try {
+    await runtime.startTurn(turn("one")).done;
+    const { sessionId } = (await sessions.get(KEY))!;
+    assert.deepEqual(
+      transcripts.log,
+      [`append ${sessionId}`, `append ${sessionId}`],
+      "the first turn had no guess",
+    );
+    transcripts.log.length = 0;
+    leases.gated = true;
+    const second = runtime.startTurn(turn("two"));
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(
+      transcripts.log,
+      [`read ${sessionId}`, `appendIfHeld ${sessionId}`],
+      "sent with the attempt",
+    );
+    leases.open();
+    assert.equal((await second.done).status, "ok");
+    assert.deepEqual(transcripts.log.slice(2), [`append ${sessionId}`], "only the reply is appended after");
+    assert.deepEqual(requests[1].map((m) => m.content), ["one", "ok", "two"]);
+    transcripts.refuse = true;
+    transcripts.log.length = 0;
+    assert.equal((await runtime.startTurn(turn("three")).done).status, "ok");
+    assert.deepEqual(transcripts.log, [
+      `read ${sessionId}`,
+      `appendIfHeld ${sessionId}`,
+      `append ${sessionId}`,
+      `append ${sessionId}`,
+    ]);
+    const lines = await transcripts.read({ agentId: "main", sessionId });
+    assert.deepEqual(lines.map((l) => l.content), ["one", "ok", "two", "ok", "three", "ok"]);
   } finally {
     runtime.close();
   }
@@ -274,3 +350,66 @@ Deno.test("a client that leaves while its presence row is being written costs on
     await gateway.stop();
   }
 });
+
+// Two runtimes over one Redis (two replicas), with appendfsync always: the reads and the guarded append
+// travel with the lease attempt, and a guess the other replica made stale (a reset) is never used.
+if (REDIS_SERVER) {
+  Deno.test("two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript", async () => {
+    const server = await startRedisServer(undefined, { appendfsync: "always" });
+    const bundles = await Promise.all(
+      [0, 1].map(() => redisStores({ url: server.url, keyPrefix: "turns:" })),
+    );
+    const replicas = bundles.map((stores) => runtimeOn(stores));
+    try {
+      const [a, b] = replicas;
+      assert.equal((await a.runtime.startTurn(turn("one")).done).status, "ok");
+      assert.equal((await b.runtime.startTurn(turn("two")).done).status, "ok");
+      assert.equal((await a.runtime.startTurn(turn("three")).done).status, "ok");
+      assert.deepEqual(
+        a.requests[1].map((m) => m.content),
+        ["one", "ok", "two", "ok", "three"],
+        "b's turn is seen",
+      );
+      const before = (await bundles[0].sessions.get(KEY))!;
+      await b.runtime.resetSession(KEY, "main");
+      assert.equal((await a.runtime.startTurn(turn("four")).done).status, "ok");
+      assert.deepEqual(
+        a.requests.at(-1)!.map((m) => m.content),
+        ["four"],
+        "the reset transcript, not the guess",
+      );
+      const after = (await bundles[1].sessions.get(KEY))!;
+      const read = (sessionId: string) => bundles[1].transcripts.read({ agentId: "main", sessionId });
+      assert.deepEqual((await read(before.sessionId)).map((l) => [l.seq, l.content]), [
+        [1, "one"],
+        [2, "ok"],
+        [3, "two"],
+        [4, "ok"],
+        [5, "three"],
+        [6, "ok"],
+      ]);
+      assert.deepEqual((await read(after.sessionId)).map((l) => [l.seq, l.content]), [[1, "four"], [
+        2,
+        "ok",
+      ]]);
+    } finally {
+      for (const { runtime } of replicas) runtime.close();
+      for (const stores of bundles) await stores.close();
+      await server.stop();
+    }
+  });
+}
+
+function runtimeOn(stores: RedisStores) {
+  const model = recordingProvider();
+  const runtime = new AgentRuntime({
+    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
+    env: {},
+    now: () => Date.now(),
+    logger: createLogger({ sinks: [new MemoryLogSink()] }),
+    stores,
+    fetch: () => Promise.reject(new Error("no network")),
+    providers: { rec: model.provider },
+  });
+  return { runtime, requests: model.requests };
+}

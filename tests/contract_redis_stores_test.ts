@@ -19,7 +19,7 @@ import { replicasContract } from "./contract/_replicas.ts";
 import { runsContract } from "./contract/_runs.ts";
 import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
-import { transcriptsContract } from "./contract/_transcripts.ts";
+import { appendIfHeldContract, transcriptsContract } from "./contract/_transcripts.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
@@ -77,6 +77,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   stateVersionContract("redis", async () => (await bundle()).stateVersions);
   sessionsContract("redis", async () => (await bundle()).sessions);
   transcriptsContract("redis", async () => (await bundle()).transcripts);
+  appendIfHeldContract("redis", (clock) => bundle(clock));
   runsContract("redis", async (now) => (await onClock(now)).runs);
   nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
   systemEventsContract("redis", async () => (await bundle()).systemEvents);

@@ -30,7 +30,7 @@ import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { SessionLeases } from "./session-lease.ts";
+import { sessionLeaseKey, SessionLeases } from "./session-lease.ts";
 import type {
   NewTranscriptEntry,
   RunEndState,
@@ -207,6 +207,8 @@ interface TurnReads {
   /** Unset for an ephemeral session, which is never stored. */
   session?: Promise<SessionEntry | undefined>;
   transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
+  /** The input's lines, appended to that transcript if the attempt got the lease: what was appended, if so. */
+  input?: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
   /** The host whose tools the turn is offered, and what its calls are told. */
   tools?: AgentToolHost;
   toolRun: ToolRunContext;
@@ -232,6 +234,8 @@ export class AgentRuntime {
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
   readonly #unsubscribe: () => void;
+  /** Who holds this runtime's session leases. */
+  readonly #leaseOwner = crypto.randomUUID();
   /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
   readonly #transcripts = new Map<string, TranscriptRef>();
   #tools: AgentToolHost | undefined;
@@ -244,7 +248,7 @@ export class AgentRuntime {
     this.#scheduler = new RunScheduler(
       new SessionLeases({
         store: options.stores.leases,
-        owner: crypto.randomUUID(),
+        owner: this.#leaseOwner,
         ...options.lease,
         onRenewError: (error) => logger.warn("session lease store failed", { error: String(error) }),
       }),
@@ -544,18 +548,16 @@ export class AgentRuntime {
       ? guessed ?? quiet(this.options.stores.transcripts.read(ref))
       : Promise.resolve([]);
     const fresh = context === "request" ? newTail(input.messages) : input.messages;
-    // The store numbers the lines as it appends them.
-    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry => ({
-      id: this.#newId(),
-      ts: this.options.now(),
-      runId: info.runId,
-      ...fromMessage(message),
-      ...extra,
-    });
+    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}) =>
+      this.#line(info, message, extra);
+    // Sent with the lease attempt, for the transcript guessed right; written now otherwise.
+    const early = guessed && reads.input;
     // The input becomes durable while the model already works on it, which keeps the disk off the
     // time to first token: a crash still loses at most this turn, and the reply is written after it.
-    const inputLines = fresh.map((m) => line(m));
+    const inputLines = early ? early.lines : fresh.map((m) => line(m));
     const inputWritten = (async () => {
+      const added = early && await early.added;
+      if (added) return this.#announce(info, input, added);
       // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
       if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
       await this.#record(info, input, ref, inputLines);
@@ -660,8 +662,31 @@ export class AgentRuntime {
     const ref = (input.context ?? "session") === "session"
       ? this.#transcripts.get(info.sessionKey)
       : undefined;
-    if (ref) reads.transcript = { ref, entries: quiet(this.options.stores.transcripts.read(ref)) };
+    if (!ref) return reads;
+    const { transcripts } = this.options.stores;
+    reads.transcript = { ref, entries: quiet(transcripts.read(ref)) };
+    if (transcripts.appendIfHeld) {
+      // Written only if this attempt gets the lease and the guess is right, checked in the same step.
+      const lines = input.messages.map((message) => this.#line(info, message));
+      const guard = {
+        sessionKey: info.sessionKey,
+        lease: sessionLeaseKey(info.sessionKey),
+        owner: this.#leaseOwner,
+      };
+      reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
+    }
     return reads;
+  }
+
+  /** A transcript line of this run; the store numbers it as it appends it. */
+  #line(info: RunInfo, message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry {
+    return {
+      id: this.#newId(),
+      ts: this.options.now(),
+      runId: info.runId,
+      ...fromMessage(message),
+      ...extra,
+    };
   }
 
   /** Remembers the transcript a session uses, most recent last, forgetting the oldest past the cap. */
@@ -718,7 +743,11 @@ export class AgentRuntime {
     lines: NewTranscriptEntry[],
   ): Promise<void> {
     if (info.ephemeral || !lines.length) return;
-    const added = await this.options.stores.transcripts.append(ref, lines);
+    this.#announce(info, input, await this.options.stores.transcripts.append(ref, lines));
+  }
+
+  /** Reports lines the store appended. */
+  #announce(info: RunInfo, input: TurnInput, added: readonly TranscriptEntry[]): void {
     for (const entry of added) this.#emit(info, input, { type: "message", entry });
   }
 

@@ -14,6 +14,11 @@ export const SESSION_LEASE_TTL_MS = 30_000;
 export const SESSION_LEASE_RETRY_MS = 25;
 const MAX_RETRY_PAUSE_MS = 1_000;
 
+/** The {@link LeaseStore} key of a session's lease. */
+export function sessionLeaseKey(sessionKey: string): string {
+  return `session:${sessionKey}`;
+}
+
 /** How a process takes session leases. */
 export interface SessionLeaseOptions {
   /** Where the leases are kept (shared by the replicas). */
@@ -77,7 +82,7 @@ export class SessionLeases {
     work: (lost: AbortSignal) => Promise<T>,
     hooks: LeaseHooks = {},
   ): Promise<T> {
-    const key = `session:${sessionKey}`;
+    const key = sessionLeaseKey(sessionKey);
     const held: Held = {
       key,
       sessionKey,
