@@ -148,6 +148,35 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
   });
 
+  Deno.test("redis bus: a local event, or one for connection ids, is not sent to other replicas at all", async () => {
+    const [a, b] = await pair();
+    const onA: BusEvent[] = [];
+    const onB: BusEvent[] = [];
+    a.bus.subscribe((e) => onA.push(e));
+    b.bus.subscribe((e) => onB.push(e));
+    // A raw subscriber to every channel of the prefix counts what Redis sends out.
+    const raw = createClient({ url: server.url });
+    rawClients.push(raw);
+    await raw.connect();
+    const seen: string[] = [];
+    await raw.pSubscribe(`test${prefixes}:bus*`, (_, channel) => seen.push(channel));
+    a.bus.publish({ event: "config.changed", payload: {}, local: true });
+    a.bus.publish({ event: "direct", payload: {}, connIds: ["c1"] });
+    a.bus.publish({ event: "everyone", payload: {} });
+    const deadline = Date.now() + 2_000;
+    while (onA.length < 3 || onB.length < 1 || seen.length < 3) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the events");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(onA.map((e) => e.event), ["config.changed", "direct", "everyone"], "in publish order");
+    assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
+    assert.deepEqual(
+      seen.map((c) => c === `test${prefixes}:bus`),
+      [false, false, true],
+      "own channel, then shared",
+    );
+  });
+
   Deno.test("redisStores keeps every key under its prefix, with TTLs where state expires", async () => {
     const keyPrefix = `test${++prefixes}:`;
     // Database 1 is this test's alone: every key in it was written by this bundle.
