@@ -25,6 +25,8 @@ export class RedisEventBus implements EventBus {
   /** This replica's own channel. */
   readonly #own: string;
   #closed = false;
+  /** Counts the subscriber's (re)connections: events published while it was away were missed. */
+  #links = 0;
   /** The last publish sent: they travel on one connection, so it settles after every one before it. */
   #lastPublish: Promise<unknown> = Promise.resolve();
 
@@ -50,6 +52,7 @@ export class RedisEventBus implements EventBus {
   ): Promise<RedisEventBus> {
     const bus = new RedisEventBus(publisher, subscriber, channel, onError);
     await subscriber.subscribe([channel, bus.#own], (message) => bus.#deliver(message));
+    subscriber.on("ready", () => bus.#links++);
     return bus;
   }
 
@@ -63,6 +66,10 @@ export class RedisEventBus implements EventBus {
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
       this.#dispatch(event);
     });
+  }
+
+  link(): number | undefined {
+    return this.subscriber.isReady && !this.#closed ? this.#links : undefined;
   }
 
   async flush(): Promise<void> {

@@ -1,8 +1,11 @@
-// What a turn reads and writes, and when: the first reads travel with the lease attempt (one round trip on
-// Redis), a stale transcript guess is never used, a read answered after the input's append does not show
-// the input twice, and the lease goes back only after the end's events reached the bus. Also: presence
-// changes queued behind one another are announced once.
+// Store round trips a turn and a connect make, and what saving them must not break. A turn: the first reads
+// (and, with a guarded append, the input) travel with the lease attempt (one round trip on Redis), a stale
+// transcript guess is never used, a read answered after the input's append does not show the input twice,
+// and the lease goes back only after the end's events reached the bus. A connect: hello-ok's presence comes
+// from the store at most once a second and from `presence` events in between; presence changes queued
+// behind one another are announced once.
 import assert from "node:assert/strict";
+import { createClient } from "redis";
 import { AgentRuntime } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
@@ -412,4 +415,91 @@ function runtimeOn(stores: RedisStores) {
     providers: { rec: model.provider },
   });
   return { runtime, requests: model.requests };
+}
+
+Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {
+  let clock = 1_700_000_000_000;
+  const stores = memoryStores();
+  let reads = 0;
+  const list = stores.presence.list.bind(stores.presence);
+  stores.presence.list = (now) => (reads++, list(now));
+  const gateway = await startGateway({ stores, now: () => clock });
+  const hello = async () => {
+    const { socket, hello } = await client(gateway);
+    socket.close();
+    return hello.snapshot as { presence: PresenceEntry[]; stateVersion: { presence: number } };
+  };
+  try {
+    const first = await hello();
+    assert.equal(reads, 1);
+    await hello();
+    assert.equal(reads, 1, "the second connect within the second reads nothing");
+    // Another replica's change: its row, its bump, and its event with the whole list and that version.
+    const row = { ...first.presence[0], host: "elsewhere", instanceId: "other", text: "other" };
+    await stores.presence.upsert("conn:other", row);
+    const { presence: version } = await stores.stateVersions.bump("presence");
+    const rows = await list(clock);
+    stores.bus.publish({
+      event: "presence",
+      payload: { presence: rows },
+      stateVersion: { presence: version },
+    });
+    // An older event (delivered late) changes nothing.
+    stores.bus.publish({
+      event: "presence",
+      payload: { presence: [] },
+      stateVersion: { presence: version - 1 },
+    });
+    const third = await hello();
+    assert.equal(reads, 1);
+    assert.deepEqual(
+      third.presence.map((r) => r.instanceId).sort(),
+      [first.presence[0].instanceId, "other"].sort(),
+    );
+    assert.equal(third.stateVersion.presence, version);
+    // The row lapses without an event (its replica died): within a second the store is asked again.
+    await stores.presence.remove("conn:other");
+    clock += 1_001;
+    const fourth = await hello();
+    assert.equal(reads, 2);
+    assert.deepEqual(fourth.presence.map((r) => r.instanceId), first.presence.map((r) => r.instanceId));
+  } finally {
+    await gateway.stop();
+  }
+});
+
+if (REDIS_SERVER) {
+  Deno.test("on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)", async () => {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "hello:", onError: () => {} });
+    let reads = 0;
+    const list = stores.presence.list.bind(stores.presence);
+    stores.presence.list = (now) => (reads++, list(now));
+    const gateway = await startGateway({ stores });
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      const hello = async () => (await client(gateway)).socket.close();
+      await hello();
+      await hello();
+      assert.equal(reads, 1);
+      const before = stores.bus.link!();
+      assert.equal(typeof before, "number");
+      await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+      const deadline = Date.now() + 5_000;
+      while (stores.bus.link!() === before || stores.bus.link!() === undefined) {
+        if (Date.now() > deadline) throw new Error("the subscriber did not come back");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await hello();
+      assert.equal(reads, 2, "the events heard before the drop no longer vouch for the rows");
+      await hello();
+      assert.equal(reads, 2);
+    } finally {
+      await raw.close();
+      await gateway.stop();
+      await stores.close();
+      await server.stop();
+    }
+  });
 }
