@@ -525,9 +525,8 @@ export class AgentRuntime {
   }
 
   async #execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
-    const { agent, signal, recorded } = start;
+    const { agent, signal, recorded, reads } = start;
     let modelRef = start.modelRef;
-    const { reads } = start;
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
@@ -537,38 +536,17 @@ export class AgentRuntime {
       modelRef = this.providers().resolve(session.modelOverride).ref;
     }
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
-    const context = input.context ?? "session";
-    const guessed = reads.transcript?.ref.agentId === ref.agentId &&
-        reads.transcript.ref.sessionId === ref.sessionId
-      ? reads.transcript.entries
-      : undefined;
-    // Otherwise sent before the input's append: one round trip carries both, the read first.
-    const priorRead = context === "session" && !info.ephemeral && !created
-      ? guessed ?? quiet(this.options.stores.transcripts.read(ref))
-      : Promise.resolve([]);
-    const fresh = context === "request" ? newTail(input.messages) : input.messages;
     const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}) =>
       this.#line(info, message, extra);
-    // Sent with the lease attempt, for the transcript guessed right; written now otherwise.
-    const early = guessed && reads.input;
-    // The input becomes durable while the model already works on it, which keeps the disk off the
-    // time to first token: a crash still loses at most this turn, and the reply is written after it.
-    const inputLines = early ? early.lines : fresh.map((m) => line(m));
-    const inputWritten = (async () => {
-      const added = early && await early.added;
-      if (added) return this.#announce(info, input, added);
-      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
-      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
-      await this.#record(info, input, ref, inputLines);
-    })();
+    const { fresh, prior: priorRead, inputWritten } = this.#openTranscript(info, input, reads, {
+      session,
+      created,
+    });
     inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
     const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
-    // A store that serves the read after the append starts would list this turn's lines too.
-    const own = new Set(inputLines.map((l) => l.id));
-    const prior = (await priorRead).filter((entry) => !own.has(entry.id));
+    const prior = await priorRead;
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
@@ -636,6 +614,43 @@ export class AgentRuntime {
     // would hold their delivery until it is durable (Redis answers a batch after its fsync).
     await this.options.stores.bus.flush?.();
     return outcome;
+  }
+
+  /**
+   * Reads what the session said before this turn and writes the turn's input (unless it went with the
+   * lease attempt). The input becomes durable while the model already works on it, which keeps the disk
+   * off the time to first token: a crash still loses at most this turn, and the reply is written after it.
+   */
+  #openTranscript(
+    info: RunInfo,
+    input: TurnInput,
+    reads: TurnReads,
+    { session, created }: { session: SessionEntry; created: boolean },
+  ): { fresh: ChatMessage[]; prior: Promise<TranscriptEntry[]>; inputWritten: Promise<void> } {
+    const ref = { agentId: session.agentId, sessionId: session.sessionId };
+    if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
+    const context = input.context ?? "session";
+    const guessed = reads.transcript?.ref.agentId === ref.agentId &&
+        reads.transcript.ref.sessionId === ref.sessionId
+      ? reads.transcript
+      : undefined;
+    // Unless read with the lease attempt, sent before the input's append: one round trip carries both.
+    const prior = context === "session" && !info.ephemeral && !created
+      ? guessed?.entries ?? this.options.stores.transcripts.read(ref)
+      : Promise.resolve([]);
+    const fresh = context === "request" ? newTail(input.messages) : input.messages;
+    const early = guessed && reads.input;
+    const inputLines = early ? early.lines : fresh.map((m) => this.#line(info, m));
+    const inputWritten = (async () => {
+      const added = early && await early.added;
+      if (added) return this.#announce(info, input, added);
+      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
+      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
+      await this.#record(info, input, ref, inputLines);
+    })();
+    // A store that serves the read after the append starts would list this turn's lines too.
+    const own = new Set(inputLines.map((l) => l.id));
+    return { fresh, prior: quiet(prior.then((lines) => lines.filter((l) => !own.has(l.id)))), inputWritten };
   }
 
   /**
