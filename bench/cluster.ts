@@ -326,25 +326,41 @@ async function broadcast(port: number, held: WebSocket[], floor: boolean) {
   return { total: last - t0, spread: last - first };
 }
 
-/** Redis's own counters: socket reads it served (round trips, pipelined commands sharing one) and commands run (script bodies included). */
-async function redisCounters(redis: RedisServer): Promise<{ reads: number; commands: number }> {
-  const { stdout } = await new Deno.Command("redis-cli", { args: ["-u", redis.url, "INFO", "stats"] })
-    .output();
+/**
+ * Redis's own counters: socket reads it served (round trips, pipelined commands sharing one), commands run
+ * (script bodies included) and its CPU seconds.
+ */
+async function redisCounters(redis: RedisServer): Promise<{ reads: number; commands: number; cpu: number }> {
+  const { stdout } = await new Deno.Command("redis-cli", { args: ["-u", redis.url, "INFO", "all"] }).output();
   const text = new TextDecoder().decode(stdout);
-  const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(text)![1]);
-  return { reads: field("total_reads_processed"), commands: field("total_commands_processed") };
+  const field = (name: string) => Number(new RegExp(`\\n${name}:([\\d.]+)`).exec(text)![1]);
+  return {
+    reads: field("total_reads_processed"),
+    commands: field("total_commands_processed"),
+    cpu: field("used_cpu_user") + field("used_cpu_sys"),
+  };
+}
+
+/** CPU seconds a process used so far (user + system; 10 ms ticks). */
+function cpuSeconds(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Redis round trips and commands per call of `work` on a replica, over `count` calls (the INFO calls discounted). */
-async function perCall(redis: RedisServer, count: number, work: () => Promise<void>) {
+async function perCall(redis: RedisServer, replicas: Server[], count: number, work: () => Promise<void>) {
   const before = await redisCounters(redis);
+  const cpuBefore = replicas.map((r) => cpuSeconds(r.pid));
   for (let i = 0; i < count; i++) await work();
   // Writes sent after the last answer (the lease's release, the run's end) land within this.
   await new Promise((r) => setTimeout(r, 200));
   const after = await redisCounters(redis);
+  const cpu = replicas.map((r, i) => (cpuSeconds(r.pid) - cpuBefore[i]) * 1000 / count);
   return {
     reads: (after.reads - before.reads - 1) / count,
     commands: (after.commands - before.commands - 1) / count,
+    redisCpuMs: (after.cpu - before.cpu) * 1000 / count,
+    cpuMs: cpu,
   };
 }
 
@@ -430,25 +446,43 @@ try {
 
   console.log("");
   line([
-    "Redis per call (one replica, sequential)",
-    "round trips (socket reads)",
-    "commands (script bodies included)",
+    "per call (200, sequential)",
+    "Redis round trips (socket reads)",
+    "Redis commands (script bodies included)",
+    "Redis CPU ms",
+    "CPU ms of the replica called / of the others",
   ]);
-  line(["---", "---:", "---:"]);
-  {
-    const ws = await handshake(a.port);
+  line(["---", "---:", "---:", "---:", "---:"]);
+  for (
+    const [name, server, others] of [["one process (JSONL)", single, []], ["replica A (Redis)", a, [
+      b,
+      c,
+    ]]] as const
+  ) {
+    const replicas = [server, ...others];
+    const ws = await handshake(server.port);
     let n = 0;
-    const turn = await perCall(redis, 50, () => oneTurn(ws, `bench-count-${n++ % 5}`));
+    const turn = await perCall(redis, replicas, 200, () => oneTurn(ws, `bench-count-${n++ % 5}`));
     await closeAll([ws]);
-    const connect = await perCall(redis, 50, async () => {
-      await closeAll([await handshake(a.port, connectFrame("webchat"))]);
+    const connect = await perCall(redis, replicas, 200, async () => {
+      await closeAll([await handshake(server.port, connectFrame("webchat"))]);
     });
-    line([
-      "`chat.send` turn (send → final, lease released)",
-      turn.reads.toFixed(1),
-      turn.commands.toFixed(1),
-    ]);
-    line(["webchat connect + close", connect.reads.toFixed(1), connect.commands.toFixed(1)]);
+    for (
+      const [what, figures] of [["`chat.send` turn (send → final)", turn], [
+        "webchat connect + close",
+        connect,
+      ]] as const
+    ) {
+      const rest = figures.cpuMs.slice(1).reduce((sum, ms) => sum + ms, 0);
+      const redisUsed = others.length > 0;
+      line([
+        `${what}, ${name}`,
+        redisUsed ? figures.reads.toFixed(1) : "—",
+        redisUsed ? figures.commands.toFixed(1) : "—",
+        redisUsed ? figures.redisCpuMs.toFixed(3) : "—",
+        `${figures.cpuMs[0].toFixed(2)} / ${others.length ? rest.toFixed(2) : "—"}`,
+      ]);
+    }
   }
   if (values["stores-only"]) {
     await shutdown();
