@@ -17,7 +17,10 @@ import "./_record.ts";
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
  *
  *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
- *     [--profile] [--sockets-only]
+ *     [--profile] [--sockets-only] [--stores-only]
+ *
+ * `--stores-only` stops after the turn and handshake tables (and the Redis round trips each costs);
+ * `--sockets-only` runs just the socket and broadcast rows.
  *
  * `--proxied` is per replica behind HAProxy: HAProxy spends two descriptors per connection and cannot go
  * past its hard RLIMIT_NOFILE, so 3 × proxied × 2 must stay under it.
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "3" },
     profile: { type: "boolean", default: false },
     "sockets-only": { type: "boolean", default: false },
+    "stores-only": { type: "boolean", default: false },
   },
 });
 const SOCKETS = Number(values.sockets);
@@ -403,6 +407,52 @@ async function broadcast(server: Server, held: WebSocket[], floor: boolean) {
   return { total: last - t0, spread: last - first, fanOut, profile };
 }
 
+/**
+ * Redis's own counters: socket reads it served (round trips, pipelined commands sharing one), commands run
+ * (script bodies included) and its CPU seconds.
+ */
+async function redisCounters(redis: RedisServer): Promise<{ reads: number; commands: number; cpu: number }> {
+  const { stdout } = await new Deno.Command("redis-cli", { args: ["-u", redis.url, "INFO", "all"] }).output();
+  const text = new TextDecoder().decode(stdout);
+  const field = (name: string) => Number(new RegExp(`\\n${name}:([\\d.]+)`).exec(text)![1]);
+  return {
+    reads: field("total_reads_processed"),
+    commands: field("total_commands_processed"),
+    cpu: field("used_cpu_user") + field("used_cpu_sys"),
+  };
+}
+
+/** CPU seconds a process used so far (user + system; 10 ms ticks). */
+function cpuSeconds(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Redis round trips and commands per call of `work` on a replica, over `count` calls (the INFO calls discounted). */
+async function perCall(redis: RedisServer, replicas: Server[], count: number, work: () => Promise<void>) {
+  const before = await redisCounters(redis);
+  const cpuBefore = replicas.map((r) => cpuSeconds(r.pid));
+  for (let i = 0; i < count; i++) await work();
+  // Writes sent after the last answer (the lease's release, the run's end) land within this.
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await redisCounters(redis);
+  const cpu = replicas.map((r, i) => (cpuSeconds(r.pid) - cpuBefore[i]) * 1000 / count);
+  return {
+    reads: (after.reads - before.reads - 1) / count,
+    commands: (after.commands - before.commands - 1) / count,
+    redisCpuMs: (after.cpu - before.cpu) * 1000 / count,
+    cpuMs: cpu,
+  };
+}
+
+/** One `chat.send` turn on `ws`, resolved at the sender's `chat` final. */
+async function oneTurn(ws: WebSocket, session: string): Promise<void> {
+  const key = `bench-${crypto.randomUUID()}`;
+  const final = chatEventAt(ws, key, "final");
+  await request(ws, "chat.send", { sessionKey: session, message: "count", idempotencyKey: key });
+  await final;
+}
+
 const ms = (n: number) => n.toFixed(2);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
@@ -479,10 +529,14 @@ async function socketRows(redis: RedisServer): Promise<void> {
 
 const redis = await startRedisServer(freePort(), { appendfsync: "always" });
 const running: Server[] = [];
+async function shutdown() {
+  for (const server of running.splice(0)) await server.stop().catch(() => {});
+  await redis.stop();
+}
 try {
   if (values["sockets-only"]) {
     await socketRows(redis);
-    await redis.stop();
+    await shutdown();
     Deno.exit(0);
   }
   const single = await startReplica("one process (in-process + JSONL stores)");
@@ -546,6 +600,51 @@ try {
     ]);
   }
 
+  console.log("");
+  line([
+    "per call (200, sequential)",
+    "Redis round trips (socket reads)",
+    "Redis commands (script bodies included)",
+    "Redis CPU ms",
+    "CPU ms of the replica called / of the others",
+  ]);
+  line(["---", "---:", "---:", "---:", "---:"]);
+  for (
+    const [name, server, others] of [["one process (JSONL)", single, []], ["replica A (Redis)", a, [
+      b,
+      c,
+    ]]] as const
+  ) {
+    const replicas = [server, ...others];
+    const ws = await handshake(server.port);
+    let n = 0;
+    const turn = await perCall(redis, replicas, 200, () => oneTurn(ws, `bench-count-${n++ % 5}`));
+    await closeAll([ws]);
+    const connect = await perCall(redis, replicas, 200, async () => {
+      await closeAll([await handshake(server.port, connectFrame("webchat"))]);
+    });
+    for (
+      const [what, figures] of [["`chat.send` turn (send → final)", turn], [
+        "webchat connect + close",
+        connect,
+      ]] as const
+    ) {
+      const rest = figures.cpuMs.slice(1).reduce((sum, ms) => sum + ms, 0);
+      const redisUsed = others.length > 0;
+      line([
+        `${what}, ${name}`,
+        redisUsed ? figures.reads.toFixed(1) : "—",
+        redisUsed ? figures.commands.toFixed(1) : "—",
+        redisUsed ? figures.redisCpuMs.toFixed(3) : "—",
+        `${figures.cpuMs[0].toFixed(2)} / ${others.length ? rest.toFixed(2) : "—"}`,
+      ]);
+    }
+  }
+  if (values["stores-only"]) {
+    await shutdown();
+    Deno.exit(0);
+  }
+
   await socketRows(redis);
 
   console.log("");
@@ -601,6 +700,5 @@ try {
     await haproxy.stop();
   }
 } finally {
-  for (const server of running) await server.stop().catch(() => {});
-  await redis.stop();
+  await shutdown();
 }

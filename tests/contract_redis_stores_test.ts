@@ -19,7 +19,7 @@ import { replicasContract } from "./contract/_replicas.ts";
 import { runsContract } from "./contract/_runs.ts";
 import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
-import { transcriptsContract } from "./contract/_transcripts.ts";
+import { appendIfHeldContract, transcriptsContract } from "./contract/_transcripts.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
@@ -77,6 +77,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   stateVersionContract("redis", async () => (await bundle()).stateVersions);
   sessionsContract("redis", async () => (await bundle()).sessions);
   transcriptsContract("redis", async () => (await bundle()).transcripts);
+  appendIfHeldContract("redis", (clock) => bundle(clock));
   runsContract("redis", async (now) => (await onClock(now)).runs);
   nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
   systemEventsContract("redis", async () => (await bundle()).systemEvents);
@@ -147,6 +148,35 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
   });
 
+  Deno.test("redis bus: a local event, or one for connection ids, is not sent to other replicas at all", async () => {
+    const [a, b] = await pair();
+    const onA: BusEvent[] = [];
+    const onB: BusEvent[] = [];
+    a.bus.subscribe((e) => onA.push(e));
+    b.bus.subscribe((e) => onB.push(e));
+    // A raw subscriber to every channel of the prefix counts what Redis sends out.
+    const raw = createClient({ url: server.url });
+    rawClients.push(raw);
+    await raw.connect();
+    const seen: string[] = [];
+    await raw.pSubscribe(`test${prefixes}:bus*`, (_, channel) => seen.push(channel));
+    a.bus.publish({ event: "config.changed", payload: {}, local: true });
+    a.bus.publish({ event: "direct", payload: {}, connIds: ["c1"] });
+    a.bus.publish({ event: "everyone", payload: {} });
+    const deadline = Date.now() + 2_000;
+    while (onA.length < 3 || onB.length < 1 || seen.length < 3) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the events");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(onA.map((e) => e.event), ["config.changed", "direct", "everyone"], "in publish order");
+    assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
+    assert.deepEqual(
+      seen.map((c) => c === `test${prefixes}:bus`),
+      [false, false, true],
+      "own channel, then shared",
+    );
+  });
+
   Deno.test("redisStores keeps every key under its prefix, with TTLs where state expires", async () => {
     const keyPrefix = `test${++prefixes}:`;
     // Database 1 is this test's alone: every key in it was written by this bundle.
@@ -168,7 +198,10 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       const keys = await raw.keys("*");
       assert.ok(keys.length >= 7, keys.join(" "));
       assert.deepEqual(keys.filter((k) => !k.startsWith(keyPrefix)), []);
-      assert.deepEqual(await raw.pubSubChannels(), [`${keyPrefix}bus`], "the bus channel too");
+      const [shared, own, ...more] = (await raw.pubSubChannels()).sort();
+      assert.equal(shared, `${keyPrefix}bus`, "the bus channel too");
+      assert.match(own, new RegExp(`^${keyPrefix}bus:[0-9a-f-]{36}$`), "and the replica's own");
+      assert.deepEqual(more, []);
       const expiring = [
         "lease:session:x",
         "rate:auth:203.0.113.9:hits",

@@ -57,6 +57,7 @@ export {
 } from "../state/runs.ts";
 export { type AgentToolHost, MAX_TOOL_STEPS, type ToolCallResult, type ToolRunContext } from "./tool-host.ts";
 export {
+  type AppendGuard,
   MemorySessionStore,
   MemoryTranscriptStore,
   type NewTranscriptEntry,

@@ -22,6 +22,7 @@ import type {
   FetchLike,
   ModelProvider,
   ToolCall,
+  ToolSpec,
 } from "../providers/types.ts";
 import { isAbort } from "../providers/upstream-error.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
@@ -29,7 +30,7 @@ import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { SessionLeases } from "./session-lease.ts";
+import { sessionLeaseKey, SessionLeases } from "./session-lease.ts";
 import type {
   NewTranscriptEntry,
   RunEndState,
@@ -190,6 +191,42 @@ export interface AgentRuntimeOptions {
   newId?: () => string;
 }
 
+/** What a turn starts with once its session's lease is held. */
+interface TurnStart {
+  agent: ResolvedAgent;
+  modelRef: string;
+  signal: AbortSignal;
+  /** Settled once the turn's input is written (or could not be). */
+  recorded: PromiseWithResolvers<void>;
+  /** Read along with the lease's last attempt. */
+  reads: TurnReads;
+}
+
+/** What a turn reads before it calls the model; see `AgentRuntime.#readAhead`. */
+interface TurnReads {
+  /** Unset for an ephemeral session, which is never stored. */
+  session?: Promise<SessionEntry | undefined>;
+  transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
+  /** The input's lines, appended to that transcript if the attempt got the lease: what was appended, if so. */
+  input?: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
+  /** The host whose tools the turn is offered, and what its calls are told. */
+  tools?: AgentToolHost;
+  toolRun: ToolRunContext;
+  specs: Promise<ToolSpec[]>;
+}
+
+/**
+ * How many sessions' transcript refs a runtime remembers, to read a transcript along with the lease
+ * before the session's entry says which it is. Only a guess (checked on every turn): the entry decides.
+ */
+const TRANSCRIPT_GUESSES = 1_000;
+
+/** `promise`, with no unhandled rejection when its reader gives up before awaiting it. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
   readonly #runs = new RunRegistry();
@@ -197,6 +234,10 @@ export class AgentRuntime {
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
   readonly #unsubscribe: () => void;
+  /** Who holds this runtime's session leases. */
+  readonly #leaseOwner = crypto.randomUUID();
+  /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
+  readonly #transcripts = new Map<string, TranscriptRef>();
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
@@ -207,7 +248,7 @@ export class AgentRuntime {
     this.#scheduler = new RunScheduler(
       new SessionLeases({
         store: options.stores.leases,
-        owner: crypto.randomUUID(),
+        owner: this.#leaseOwner,
         ...options.lease,
         onRenewError: (error) => logger.warn("session lease store failed", { error: String(error) }),
       }),
@@ -284,17 +325,21 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = this.options.now();
-    // Another replica runs this session: like a turn queued here, this one is written when it starts,
-    // and its caller is answered now instead of after that replica's turn.
-    const leaseWait = () => recorded.resolve();
+    // What the turn reads first goes along with each attempt at its lease (one round trip on Redis).
+    let reads: TurnReads;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
       record.state = "running";
       tracked.running();
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
-      return this.#execute(info, input, agent, model.ref, signal, recorded);
-    }, leaseWait);
+      return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads });
+    }, {
+      // Another replica runs this session: like a turn queued here, this one is written when it starts,
+      // and its caller is answered now instead of after that replica's turn.
+      onWait: () => recorded.resolve(),
+      onAttempt: () => reads = this.#readAhead(info, input),
+    });
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
       runId,
@@ -479,48 +524,29 @@ export class AgentRuntime {
     for (const listener of this.#listeners) deliver(() => listener(info, event));
   }
 
-  async #execute(
-    info: RunInfo,
-    input: TurnInput,
-    agent: ResolvedAgent,
-    modelRef: string,
-    signal: AbortSignal,
-    recorded: PromiseWithResolvers<void>,
-  ): Promise<RunOutcome> {
+  async #execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
+    const { agent, signal, recorded, reads } = start;
+    let modelRef = start.modelRef;
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = await this.#openSession(info, agent.id, startedAt);
+    const { session, created } = await this.#openSession(info, agent.id, startedAt, reads.session);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
     if (input.model === undefined && session.modelOverride) {
       modelRef = this.providers().resolve(session.modelOverride).ref;
     }
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    const context = input.context ?? "session";
-    const prior = context === "session" && !info.ephemeral && !created
-      ? await this.options.stores.transcripts.read(ref)
-      : [];
-    const fresh = context === "request" ? newTail(input.messages) : input.messages;
-    // The store numbers the lines as it appends them.
-    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry => ({
-      id: this.#newId(),
-      ts: this.options.now(),
-      runId: info.runId,
-      ...fromMessage(message),
-      ...extra,
+    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}) =>
+      this.#line(info, message, extra);
+    const { fresh, prior: priorRead, inputWritten } = this.#openTranscript(info, input, reads, {
+      session,
+      created,
     });
-    // The input becomes durable while the model already works on it, which keeps the disk off the
-    // time to first token: a crash still loses at most this turn, and the reply is written after it.
-    const inputLines = fresh.map((m) => line(m));
-    const inputWritten = (async () => {
-      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
-      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
-      await this.#record(info, input, ref, inputLines);
-    })();
     inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
     const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
+    const prior = await priorRead;
 
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
@@ -530,16 +556,8 @@ export class AgentRuntime {
     ];
     const { provider, model } = this.providers().resolve(modelRef);
     const request: ChatRequest = { ...input.params, model, messages };
-    const toolRun: ToolRunContext = {
-      runId: info.runId,
-      sessionKey: info.sessionKey,
-      agentId: agent.id,
-      ...(input.origin.external ? { external: true } : {}),
-    };
-    const tools = this.#tools && input.origin.kind !== "http" && !request.tools?.length
-      ? this.#tools
-      : undefined;
-    const specs = (await tools?.specs(toolRun)) ?? [];
+    const { tools, toolRun } = reads;
+    const specs = await reads.specs;
     const offered = new Set(specs.map((spec) => spec.name));
     if (specs.length) request.tools = specs;
     let acc = new ReplyAccumulator();
@@ -581,14 +599,118 @@ export class AgentRuntime {
     }
     await inputWritten;
     const reply = outcome.result;
-    if (!info.ephemeral && reply && (reply.text || reply.toolCalls.length)) {
-      const message: ChatMessage = { role: "assistant", content: reply.text };
-      if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-      await this.#record(info, input, ref, [line(message, replyFacts(modelRef, reply, outcome.status))]);
+    if (!info.ephemeral) {
+      const lines: NewTranscriptEntry[] = [];
+      if (reply && (reply.text || reply.toolCalls.length)) {
+        const message: ChatMessage = { role: "assistant", content: reply.text };
+        if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
+        lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
+      }
+      // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
+      await Promise.all([this.#record(info, input, ref, lines), this.#recordRun(session, outcome, fresh)]);
     }
-    if (!info.ephemeral) await this.#recordRun(session, outcome, fresh);
     this.#emit(info, input, { type: "end", outcome });
+    // The lease goes back only once the end's events are on the bus: a store write sent with them
+    // would hold their delivery until it is durable (Redis answers a batch after its fsync).
+    await this.options.stores.bus.flush?.();
     return outcome;
+  }
+
+  /**
+   * Reads what the session said before this turn and writes the turn's input (unless it went with the
+   * lease attempt). The input becomes durable while the model already works on it, which keeps the disk
+   * off the time to first token: a crash still loses at most this turn, and the reply is written after it.
+   */
+  #openTranscript(
+    info: RunInfo,
+    input: TurnInput,
+    reads: TurnReads,
+    { session, created }: { session: SessionEntry; created: boolean },
+  ): { fresh: ChatMessage[]; prior: Promise<TranscriptEntry[]>; inputWritten: Promise<void> } {
+    const ref = { agentId: session.agentId, sessionId: session.sessionId };
+    if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
+    const context = input.context ?? "session";
+    const guessed = reads.transcript?.ref.agentId === ref.agentId &&
+        reads.transcript.ref.sessionId === ref.sessionId
+      ? reads.transcript
+      : undefined;
+    // Unless read with the lease attempt, sent before the input's append: one round trip carries both.
+    const prior = context === "session" && !info.ephemeral && !created
+      ? guessed?.entries ?? this.options.stores.transcripts.read(ref)
+      : Promise.resolve([]);
+    const fresh = context === "request" ? newTail(input.messages) : input.messages;
+    const early = guessed && reads.input;
+    const inputLines = early ? early.lines : fresh.map((m) => this.#line(info, m));
+    const inputWritten = (async () => {
+      const added = early && await early.added;
+      if (added) return this.#announce(info, input, added);
+      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
+      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
+      await this.#record(info, input, ref, inputLines);
+    })();
+    // A store that serves the read after the append starts would list this turn's lines too.
+    const own = new Set(inputLines.map((l) => l.id));
+    return { fresh, prior: quiet(prior.then((lines) => lines.filter((l) => !own.has(l.id)))), inputWritten };
+  }
+
+  /**
+   * Sends the reads a turn starts with, to travel with an attempt at its session's lease: the session's
+   * entry, the transcript this replica last saw it use (on the guess that it is still current; the turn
+   * checks it against the entry), and the specs of the host's tools it is offered (none for HTTP
+   * clients and turns that bring their own).
+   */
+  #readAhead(info: RunInfo, input: TurnInput): TurnReads {
+    const toolRun: ToolRunContext = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      agentId: info.agentId,
+      ...(input.origin.external ? { external: true } : {}),
+    };
+    const tools = input.origin.kind !== "http" && !input.params?.tools?.length ? this.#tools : undefined;
+    const reads: TurnReads = {
+      tools,
+      toolRun,
+      specs: quiet((async () => (await tools?.specs(toolRun)) ?? [])()),
+    };
+    if (info.ephemeral) return reads;
+    reads.session = quiet(this.options.stores.sessions.get(info.sessionKey));
+    const ref = (input.context ?? "session") === "session"
+      ? this.#transcripts.get(info.sessionKey)
+      : undefined;
+    if (!ref) return reads;
+    const { transcripts } = this.options.stores;
+    reads.transcript = { ref, entries: quiet(transcripts.read(ref)) };
+    if (transcripts.appendIfHeld) {
+      // Written only if this attempt gets the lease and the guess is right, checked in the same step.
+      const lines = input.messages.map((message) => this.#line(info, message));
+      const guard = {
+        sessionKey: info.sessionKey,
+        lease: sessionLeaseKey(info.sessionKey),
+        owner: this.#leaseOwner,
+      };
+      reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
+    }
+    return reads;
+  }
+
+  /** A transcript line of this run; the store numbers it as it appends it. */
+  #line(info: RunInfo, message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry {
+    return {
+      id: this.#newId(),
+      ts: this.options.now(),
+      runId: info.runId,
+      ...fromMessage(message),
+      ...extra,
+    };
+  }
+
+  /** Remembers the transcript a session uses, most recent last, forgetting the oldest past the cap. */
+  #transcriptSeen(sessionKey: string, ref: TranscriptRef): void {
+    this.#transcripts.delete(sessionKey);
+    this.#transcripts.set(sessionKey, ref);
+    if (this.#transcripts.size > TRANSCRIPT_GUESSES) {
+      this.#transcripts.delete(this.#transcripts.keys().next().value!);
+    }
   }
 
   /** One model step: streamed (emitting output events) unless the turn asked for a whole reply. */
@@ -636,7 +758,11 @@ export class AgentRuntime {
     lines: NewTranscriptEntry[],
   ): Promise<void> {
     if (info.ephemeral || !lines.length) return;
-    const added = await this.options.stores.transcripts.append(ref, lines);
+    this.#announce(info, input, await this.options.stores.transcripts.append(ref, lines));
+  }
+
+  /** Reports lines the store appended. */
+  #announce(info: RunInfo, input: TurnInput, added: readonly TranscriptEntry[]): void {
     for (const entry of added) this.#emit(info, input, { type: "message", entry });
   }
 
@@ -692,13 +818,19 @@ export class AgentRuntime {
     return outcome;
   }
 
-  /** The run's session entry; a `created` one is not written yet (the run writes it with its input). */
+  /**
+   * The run's session entry (`read`: its read sent with the lease's attempt, if any); a `created` one is
+   * not written yet (the run writes it with its input).
+   */
   async #openSession(
     info: RunInfo,
     agentId: string,
     now: number,
+    read: Promise<SessionEntry | undefined> | undefined,
   ): Promise<{ session: SessionEntry; created: boolean }> {
-    const existing = info.ephemeral ? undefined : await this.options.stores.sessions.get(info.sessionKey);
+    const existing = info.ephemeral
+      ? undefined
+      : await (read ?? this.options.stores.sessions.get(info.sessionKey));
     if (existing) return { session: existing, created: false };
     const session: SessionEntry = {
       key: info.sessionKey,

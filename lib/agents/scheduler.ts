@@ -7,7 +7,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
-import type { SessionLeases } from "./session-lease.ts";
+import type { LeaseHooks, SessionLeases } from "./session-lease.ts";
 
 interface Waiter {
   grant: () => void;
@@ -147,14 +147,14 @@ export class RunScheduler {
   /**
    * Starts `work` once both the session's lane and one of the agent's slots are free and the session's
    * lease is held, and never before this returns. `work`'s signal aborts if the lease is lost. `waiting`
-   * tells whether it queues behind other runs of this process; `onLeaseWait` is called when it waits for
-   * the lease another process holds. Refused as {@link admit} says.
+   * tells whether it queues behind other runs of this process; `lease` hears the attempts to take the
+   * session's lease (and whether another process makes it wait). Refused as {@link admit} says.
    */
   schedule<T>(
     run: ScheduledRun,
     signal: AbortSignal,
     work: (leaseLost: AbortSignal) => Promise<T>,
-    onLeaseWait?: () => void,
+    lease: LeaseHooks = {},
   ): { done: Promise<T>; waiting: boolean } {
     this.admit(run);
     const slots = this.#agents.get(run.agent.id)!;
@@ -164,7 +164,7 @@ export class RunScheduler {
       const releaseAgent = slots.take();
       const done = Promise.resolve().then(() => {
         signal.throwIfAborted();
-        return this.leases.hold(run.sessionKey, signal, work, onLeaseWait);
+        return this.leases.hold(run.sessionKey, signal, work, lease);
       }).finally(() => {
         releaseAgent();
         releaseSession();
@@ -182,20 +182,20 @@ export class RunScheduler {
       if (left > 0) this.#queued.set(owner, left);
       else this.#queued.delete(owner);
     };
-    const done = this.#wait(run, { session, slots, owner, signal, started, work, onLeaseWait });
+    const done = this.#wait(run, { session, slots, owner, signal, started, work, lease });
     return { done, waiting: true };
   }
 
   async #wait<T>(
     run: ScheduledRun,
-    { session, slots, owner, signal, started, work, onLeaseWait }: {
+    { session, slots, owner, signal, started, work, lease }: {
       session: Slots;
       slots: Slots;
       owner: string;
       signal: AbortSignal;
       started: () => void;
       work: (leaseLost: AbortSignal) => Promise<T>;
-      onLeaseWait?: () => void;
+      lease: LeaseHooks;
     },
   ): Promise<T> {
     try {
@@ -209,7 +209,7 @@ export class RunScheduler {
         const releaseAgent = await slots.acquire(signal, owner);
         started();
         try {
-          return await this.leases.hold(run.sessionKey, signal, work, onLeaseWait);
+          return await this.leases.hold(run.sessionKey, signal, work, lease);
         } finally {
           releaseAgent();
         }

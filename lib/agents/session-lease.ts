@@ -14,6 +14,11 @@ export const SESSION_LEASE_TTL_MS = 30_000;
 export const SESSION_LEASE_RETRY_MS = 25;
 const MAX_RETRY_PAUSE_MS = 1_000;
 
+/** The {@link LeaseStore} key of a session's lease. */
+export function sessionLeaseKey(sessionKey: string): string {
+  return `session:${sessionKey}`;
+}
+
 /** How a process takes session leases. */
 export interface SessionLeaseOptions {
   /** Where the leases are kept (shared by the replicas). */
@@ -28,6 +33,18 @@ export interface SessionLeaseOptions {
   onRenewError?: (error: unknown) => void;
   /** The clock renewals are timed by. */
   now?: () => number;
+}
+
+/** What a caller of {@link SessionLeases.hold} hears while the lease is being taken. */
+export interface LeaseHooks {
+  /** Called once if another holder makes it wait. */
+  onWait?: () => void;
+  /**
+   * Called right after each attempt to take the lease is sent, before its answer. Reads sent here travel
+   * with the attempt: a store that serves one connection in order (Redis) answers them in the same round
+   * trip, after the attempt, so a successful attempt comes with what its holder would have read next.
+   */
+  onAttempt?: () => void;
 }
 
 /** A lease this process holds while one turn runs. */
@@ -60,17 +77,17 @@ export class SessionLeases {
 
   /**
    * Waits until this process holds `sessionKey`'s lease (or `signal` aborts), runs `work` while renewing
-   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time). `onWait` is
-   * called once if another holder makes it wait.
+   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time). `hooks` hear
+   * the attempts to take it.
    */
   async hold<T>(
     sessionKey: string,
     signal: AbortSignal,
     work: (lost: AbortSignal) => Promise<T>,
-    onWait?: () => void,
+    hooks: LeaseHooks = {},
   ): Promise<T> {
-    const key = `session:${sessionKey}`;
-    const token = await this.#acquire(key, signal, onWait);
+    const key = sessionLeaseKey(sessionKey);
+    const token = await this.#acquire(key, signal, hooks);
     const held: Held = { key, sessionKey, token, lost: new AbortController(), confirmedAt: this.#now() };
     this.#held.add(held);
     this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#renew(h)), this.#ttlMs / 3);
@@ -128,12 +145,14 @@ export class SessionLeases {
     );
   }
 
-  async #acquire(key: string, signal: AbortSignal, onWait?: () => void): Promise<string> {
+  async #acquire(key: string, signal: AbortSignal, { onWait, onAttempt }: LeaseHooks): Promise<string> {
     const unreleased = this.#unreleased.get(key);
     if (unreleased) await this.#release(key, unreleased);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
-      const token = await this.options.store.acquire(key, this.options.owner, this.#ttlMs);
+      const attempt = this.options.store.acquire(key, this.options.owner, this.#ttlMs);
+      onAttempt?.();
+      const token = await attempt;
       if (token !== null) return token;
       if (pause === this.#retryMs) onWait?.();
       await sleep(pause, signal);

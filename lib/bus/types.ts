@@ -51,6 +51,18 @@ export interface EventBus {
   publish(event: BusEvent): void;
   /** Adds a listener; returns the function that removes it. Listeners added after `close()` never run. */
   subscribe(listener: (event: BusEvent) => void): () => void;
+  /**
+   * A shared bus's link to the other replicas: a number that stays the same for as long as every event
+   * published anywhere reaches this bus's listeners, and `undefined` while they may miss some (its
+   * connection is down). What a process keeps current from events holds only while it stays the same.
+   * Unset on a bus that misses nothing (the in-process one).
+   */
+  link?(): number | undefined;
+  /**
+   * Resolves once every event published before the call has reached the shared bus (a shared bus only;
+   * the in-process one delivers at once). Never rejects: a failed publish is the bus's to report.
+   */
+  flush?(): Promise<void>;
   /** Drops every listener and stops delivering; resolves once the bus let go of its resources. */
   close(): Promise<void>;
 }

@@ -56,8 +56,7 @@ function connectionPolicy(
 
 /** The `hello-ok` payload for a connection that just authenticated (`token`: its paired device's token for the role). */
 async function helloOk(
-  { state, now, registry, events, stores, noteVersions, selfId, extensions: { snapshotSections } }:
-    GatewayCore,
+  { state, now, registry, events, noteVersions, selfId, extensions: { snapshotSections } }: GatewayCore,
   { presenceRows, health, policy, tickIntervalMs, paths }:
     & Pick<ConnectionHostParts, "presenceRows" | "health" | "tickIntervalMs">
     & { policy: ConnectionPolicy; paths: GatewayOptions["paths"] },
@@ -74,11 +73,7 @@ async function helloOk(
     authBlock.deviceToken = token.token;
     authBlock.issuedAtMs = token.issuedAtMs;
   }
-  const [rows, versions, healthSnapshot] = await Promise.all([
-    presenceRows.list(),
-    stores.stateVersions.current(),
-    health(),
-  ]);
+  const [{ rows, versions }, healthSnapshot] = await Promise.all([presenceRows.snapshot(), health()]);
   const snapshot: Record<string, unknown> = {
     presence: rows,
     health: healthSnapshot,

@@ -5,7 +5,9 @@
  * @module
  */
 import { isLoopbackAddress } from "../auth/locality.ts";
+import type { BusEvent } from "../bus/types.ts";
 import type { PresenceEntry } from "../state/presence.ts";
+import type { StateVersions } from "../state/state-version.ts";
 import { GATEWAY_VERSION } from "../version.ts";
 import type { Connection } from "../ws/connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -14,10 +16,26 @@ import type { GatewayOptions } from "./types.ts";
 /** Client modes that get no presence row (short-lived tools and probes). */
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 
+/** How old the store read behind {@link PresenceRows.snapshot} may be: rows that lapse send no event. */
+export const PRESENCE_SNAPSHOT_MAX_AGE_MS = 1_000;
+
+/** The rows and the state versions they go with. */
+export interface PresenceSnapshot {
+  rows: PresenceEntry[];
+  versions: StateVersions;
+}
+
 /** The gateway's presence rows; see the module doc. */
 export interface PresenceRows {
   /** The rows as clients see them now. */
   list(): Promise<PresenceEntry[]>;
+  /**
+   * The rows and versions for `hello-ok`: from the store at most {@link PRESENCE_SNAPSHOT_MAX_AGE_MS} ago,
+   * and since then as the latest `presence` event (of any replica: it carries the whole list and its
+   * version) says, so most connects cost no store round trip. Events are heard while the gateway runs,
+   * and trusted only while the bus says none was missed since the read (`EventBus.link`).
+   */
+  snapshot(): Promise<PresenceSnapshot>;
   /** Writes the gateway's own pinned row (at start). */
   addSelf(): Promise<void>;
   /** Waits for the announced changes still pending, then removes the gateway's own row (at stop). */
@@ -58,24 +76,86 @@ export function createPresenceRows(
 
   /**
    * Presence changes apply and publish one at a time, in the order they happened: a removal is never
-   * overtaken by a later upsert of the same key, nor a newer list by an older one.
+   * overtaken by a later upsert of the same key, nor a newer list by an older one. Changes queued while
+   * one applies are announced together, once, by the last of them (a client that connects and leaves at
+   * once costs one version and one list, not two), each a store round trip fewer.
    */
   let presenceChanges: Promise<void> = Promise.resolve();
-  const changePresence = (change: () => Promise<boolean | void>): Promise<void> =>
-    presenceChanges = presenceChanges.then(async () => {
-      if ((await change()) === false) return;
-      const { presence: version } = noteVersions(await stores.stateVersions.bump("presence"));
+  let queued = 0;
+  let unannounced = false;
+  const changePresence = (change: () => Promise<boolean | void>): Promise<void> => {
+    queued++;
+    return presenceChanges = presenceChanges.then(async () => {
+      try {
+        if ((await change()) !== false) unannounced = true;
+      } catch (error) {
+        // The changes before it still get announced.
+        logger.error("presence update failed", { error: String(error) });
+      } finally {
+        queued--;
+      }
+      if (queued > 0 || !unannounced) return;
+      unannounced = false;
+      // Sent together (one round trip on Redis): the list is read once the change is in.
+      const [versions, rows] = await Promise.all([
+        stores.stateVersions.bump("presence"),
+        presence.list(now()),
+      ]);
       stores.bus.publish({
         event: "presence",
-        payload: { presence: await presence.list(now()) },
-        stateVersion: { presence: version },
+        payload: { presence: rows },
+        stateVersion: { presence: noteVersions(versions).presence },
       });
     }).catch((error) => logger.error("presence update failed", { error: String(error) }));
+  };
+
+  let shown: (PresenceSnapshot & { readAt: number; link: number | undefined }) | undefined;
+  let reading: Promise<PresenceSnapshot> | undefined;
+  const link = () => stores.bus.link?.();
+  const read = async (): Promise<PresenceSnapshot> => {
+    const linked = link();
+    const [rows, versions] = await Promise.all([presence.list(now()), stores.stateVersions.current()]);
+    // An event heard meanwhile may be newer than the read: its rows stay.
+    if (!shown || versions.presence >= shown.versions.presence) {
+      shown = { rows, versions, readAt: now(), link: linked };
+    } else Object.assign(shown, { readAt: now(), link: linked });
+    return shown;
+  };
+  const current = () =>
+    shown !== undefined && now() - shown.readAt <= PRESENCE_SNAPSHOT_MAX_AGE_MS &&
+    (!stores.bus.link || (shown.link !== undefined && link() === shown.link));
+  const heard = (event: BusEvent) => {
+    const version = event.stateVersion?.presence;
+    if (event.event !== "presence" || version === undefined || !shown || version <= shown.versions.presence) {
+      return;
+    }
+    const rows = (event.payload as { presence: PresenceEntry[] }).presence;
+    shown = { ...shown, rows, versions: { ...shown.versions, presence: version } };
+  };
+  let stopHearing: (() => void) | undefined;
+  const forget = () => {
+    stopHearing?.();
+    stopHearing = undefined;
+    shown = undefined;
+  };
 
   return {
     list: () => presence.list(now()),
-    addSelf: () => presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true }),
+    snapshot() {
+      if (current()) return Promise.resolve(shown!);
+      reading ??= read().finally(() => reading = undefined);
+      return reading;
+    },
+    async addSelf() {
+      stopHearing ??= stores.bus.subscribe(heard);
+      await presence.upsert(`self:${selfId}`, selfPresence(), { pinned: true }).catch((error) => {
+        // A start that fails here never stops: nothing may stay subscribed.
+        forget();
+        throw error;
+      });
+    },
     async removeSelf() {
+      forget();
       await presenceChanges;
       await presence.remove(`self:${selfId}`);
     },

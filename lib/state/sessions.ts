@@ -221,6 +221,27 @@ export interface TranscriptStore {
    * (a file or key name), or `undefined` when it had none or the store keeps no archive.
    */
   archive(ref: TranscriptRef): Promise<string | undefined>;
+  /**
+   * Appends as {@link append} does, only while `guard` holds, checked in the same atomic step; resolves
+   * `undefined`, having written nothing, when it does not. Optional: a networked store offers it so a
+   * turn can send its input right behind its attempt at the session's lease, before it knows the
+   * answer (on Redis the two share one round trip and one fsync).
+   */
+  appendIfHeld?(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    guard: AppendGuard,
+  ): Promise<TranscriptEntry[] | undefined>;
+}
+
+/** What must hold for {@link TranscriptStore.appendIfHeld} to write. */
+export interface AppendGuard {
+  /** The session whose stored entry must name the transcript (its `sessionId`). */
+  sessionKey: string;
+  /** The lease, by its `LeaseStore` key, that must be held, unexpired... */
+  lease: string;
+  /** ...by this owner (the one its holder passed to `acquire`). */
+  owner: string;
 }
 
 /** `lines` with those numbered up to `through` replaced by `replacement`, numbered again from 1. */

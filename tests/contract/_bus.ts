@@ -43,6 +43,17 @@ export function busContract(name: string, make: () => EventBus | Promise<EventBu
     assert.deepEqual(b, expected);
   });
 
+  test("flush, where the bus has one, resolves once the events published before it left, also after close", async (bus) => {
+    if (!bus.flush) return;
+    const got: unknown[] = [];
+    bus.subscribe((e) => got.push(e.payload));
+    for (let n = 0; n < 20; n++) bus.publish(event(n));
+    await bus.flush();
+    await until(() => got.length === 20, "the 20 events flushed");
+    await bus.close();
+    await bus.flush();
+  });
+
   test("events of one session keep their order among other sessions' events", async (bus) => {
     const got: BusEvent[] = [];
     bus.subscribe((e) => got.push(e));

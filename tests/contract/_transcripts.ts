@@ -1,6 +1,8 @@
 // The contract every TranscriptStore meets; run it with a factory of fresh, empty stores.
 import assert from "node:assert/strict";
 import type { NewTranscriptEntry, TranscriptRef, TranscriptStore } from "../../lib/state/sessions.ts";
+import type { GatewayStores } from "../../lib/state/stores.ts";
+import { type TestClock, testClock } from "./_clock.ts";
 
 const ref: TranscriptRef = { agentId: "main", sessionId: "s1" };
 
@@ -129,5 +131,75 @@ export function transcriptsContract(
     added.content = "changed";
     (await store.read(ref))[0].content = "changed too";
     assert.equal((await store.read(ref))[0].content, "text a");
+  });
+}
+
+/** The stores a guarded append reads besides the transcript: one bundle's. */
+export type GuardedAppendStores = Pick<GatewayStores, "transcripts" | "sessions" | "leases">;
+
+/**
+ * Registers the contract of {@link TranscriptStore.appendIfHeld} for the implementation `name`: `make`
+ * gives a fresh bundle on `clock`, whose transcript store offers the operation.
+ */
+export function appendIfHeldContract(
+  name: string,
+  make: (clock: TestClock) => GuardedAppendStores | Promise<GuardedAppendStores>,
+): void {
+  const test = (title: string, body: (stores: GuardedAppendStores, clock: TestClock) => Promise<void>) =>
+    Deno.test(`TranscriptStore.appendIfHeld contract (${name}): ${title}`, async () => {
+      const clock = testClock();
+      const stores = await make(clock);
+      assert.ok(stores.transcripts.appendIfHeld, "the store offers appendIfHeld");
+      await body(stores, clock);
+    });
+  const guard = { sessionKey: "agent:main:main", lease: "session:agent:main:main", owner: "me" };
+  const entry = (sessionId: string) => ({
+    key: guard.sessionKey,
+    agentId: "main",
+    sessionId,
+    createdAt: 1,
+    updatedAt: 1,
+    inputTokens: 0,
+    outputTokens: 0,
+  });
+
+  test("appends, numbered after the lines there, while the owner holds the lease and the entry names the transcript", async ({ transcripts, sessions, leases }) => {
+    await sessions.put(entry(ref.sessionId));
+    await transcripts.append(ref, [line("a")]);
+    assert.ok(await leases.acquire(guard.lease, guard.owner, 1_000));
+    const added = await transcripts.appendIfHeld!(ref, [line("b"), line("c", "assistant")], guard);
+    assert.deepEqual(added?.map((e) => [e.seq, e.id]), [[2, "b"], [3, "c"]]);
+    assert.deepEqual((await transcripts.read(ref)).map((e) => [e.seq, e.id, e.content]), [
+      [1, "a", "text a"],
+      [2, "b", "text b"],
+      [3, "c", "text c"],
+    ]);
+  });
+
+  test(
+    "writes nothing when the lease is free, another owner's, or expired",
+    async ({ transcripts, sessions, leases }, clock) => {
+      await sessions.put(entry(ref.sessionId));
+      assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "free");
+      const theirs = await leases.acquire(guard.lease, "them", 1_000);
+      assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "another owner's");
+      await leases.release(guard.lease, theirs!);
+      // An owner whose name starts like the holder's does not hold it either.
+      await leases.acquire(guard.lease, "me-too", 1_000);
+      assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "a longer name");
+      clock.advance(1_001);
+      await leases.acquire(guard.lease, guard.owner, 1_000);
+      clock.advance(1_001);
+      assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "expired");
+      assert.deepEqual(await transcripts.read(ref), []);
+    },
+  );
+
+  test("writes nothing when the session has no entry or its entry names another transcript", async ({ transcripts, sessions, leases }) => {
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "no entry");
+    await sessions.put(entry("after-reset"));
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "another transcript");
+    assert.deepEqual(await transcripts.read(ref), []);
   });
 }

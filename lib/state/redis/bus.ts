@@ -1,6 +1,9 @@
 /**
  * The event bus over Redis pub/sub: every event goes through one channel, so every replica hears every
- * event in one order (and so the events of a session in publish order). The subscription holds a
+ * event in one order (and so the events of a session in publish order). An event for this replica alone
+ * (addressed to its connection ids, or `local`) goes through a channel of the replica's own: Redis hands
+ * a subscriber the messages of all its channels in the order it ran the publishes, so it keeps its place
+ * in that order, and the other replicas neither receive nor decode it. The subscription holds a
  * connection of its own, as pub/sub requires. While Redis is unreachable, an event is delivered to this
  * replica's own listeners only.
  *
@@ -19,14 +22,22 @@ interface Envelope {
 export class RedisEventBus implements EventBus {
   readonly #listeners = new Set<(event: BusEvent) => void>();
   readonly #origin = crypto.randomUUID();
+  /** This replica's own channel. */
+  readonly #own: string;
   #closed = false;
+  /** Counts the subscriber's (re)connections: events published while it was away were missed. */
+  #links = 0;
+  /** The last publish sent: they travel on one connection, so it settles after every one before it. */
+  #lastPublish: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    this.#own = `${channel}:${this.#origin}`;
+  }
 
   /**
    * A bus publishing through `publisher` on `channel`, listening through `subscriber` (a connection used
@@ -40,7 +51,8 @@ export class RedisEventBus implements EventBus {
     onError: (error: unknown) => void,
   ): Promise<RedisEventBus> {
     const bus = new RedisEventBus(publisher, subscriber, channel, onError);
-    await subscriber.subscribe(channel, (message) => bus.#deliver(message));
+    await subscriber.subscribe([channel, bus.#own], (message) => bus.#deliver(message));
+    subscriber.on("ready", () => bus.#links++);
     return bus;
   }
 
@@ -48,11 +60,20 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     // Events for this replica's own sockets travel too, to keep their place in the one order.
     const envelope: Envelope = { origin: this.#origin, event };
-    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((error) => {
+    const channel = isOwn(event) ? this.#own : this.channel;
+    this.#lastPublish = this.publisher.publish(channel, JSON.stringify(envelope)).catch((error) => {
       this.onError(error);
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
       this.#dispatch(event);
     });
+  }
+
+  link(): number | undefined {
+    return this.subscriber.isReady && !this.#closed ? this.#links : undefined;
+  }
+
+  async flush(): Promise<void> {
+    await this.#lastPublish;
   }
 
   subscribe(listener: (event: BusEvent) => void): () => void {
@@ -65,7 +86,9 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
-    if (this.subscriber.isOpen) await this.subscriber.unsubscribe(this.channel).catch(this.onError);
+    if (this.subscriber.isOpen) {
+      await this.subscriber.unsubscribe([this.channel, this.#own]).catch(this.onError);
+    }
   }
 
   #deliver(message: string): void {
@@ -76,8 +99,8 @@ export class RedisEventBus implements EventBus {
       this.onError(error);
       return;
     }
-    // Connection ids name sockets of the publishing replica only.
-    if (envelope.event.connIds && envelope.origin !== this.#origin) return;
+    // A replica of an older version publishes such events on the shared channel.
+    if (isOwn(envelope.event) && envelope.origin !== this.#origin) return;
     this.#dispatch(envelope.event);
   }
 
@@ -90,4 +113,9 @@ export class RedisEventBus implements EventBus {
       }
     }
   }
+}
+
+/** Whether `event` is for the publishing replica only: connection ids name its sockets alone. */
+function isOwn(event: BusEvent): boolean {
+  return event.connIds !== undefined || event.local === true;
 }

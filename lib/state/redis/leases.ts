@@ -7,6 +7,24 @@
 import type { LeaseStore } from "../leases.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
+/** The Redis key of the lease named `key`. */
+export function leaseKey(connection: RedisConnection, key: string): string {
+  return connection.key(`lease:${key}`);
+}
+
+/**
+ * Lua: `ownerHolds(key, owner)` tells whether the lease at `key` is held, unexpired, by `owner` (its
+ * tokens are `<owner>#<n>`), for scripts of other stores that write only under a lease.
+ */
+export const OWNER_HOLDS = `
+local function ownerHolds(key, owner)
+  local token = redis.call('HGET', key, 'token')
+  local expiresAt = tonumber(redis.call('HGET', key, 'expiresAt'))
+  return token ~= false and string.sub(token, 1, #owner + 1) == owner .. '#' and expiresAt ~= nil and
+    expiresAt > now
+end
+`;
+
 // Sets `held` when KEYS[1] is held by ARGV[2] (a token) and has not expired.
 const HELD_BY = `
 local held = redis.call('HGET', KEYS[1], 'token') == ARGV[2] and
@@ -63,6 +81,6 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   #key(key: string): string {
-    return this.connection.key(`lease:${key}`);
+    return leaseKey(this.connection, key);
   }
 }

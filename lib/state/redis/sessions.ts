@@ -48,6 +48,11 @@ redis.call('HDEL', KEYS[1], ARGV[2])
 return raw
 `);
 
+/** The Redis key of the sessions' hash (entries as JSON by session key). */
+export function sessionsKey(connection: RedisConnection): string {
+  return connection.key("sessions");
+}
+
 /** Sessions shared by every replica on one Redis. */
 export class RedisSessionStore implements SessionStore {
   /** The scripts it runs, to load before first use. */
@@ -56,7 +61,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Keeps the sessions under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {
-    this.#key = connection.key("sessions");
+    this.#key = sessionsKey(connection);
   }
 
   async get(key: string): Promise<SessionEntry | undefined> {

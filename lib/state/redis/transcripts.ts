@@ -5,17 +5,38 @@
  *
  * @module
  */
-import type { NewTranscriptEntry, TranscriptEntry, TranscriptRef, TranscriptStore } from "../sessions.ts";
+import type {
+  AppendGuard,
+  NewTranscriptEntry,
+  TranscriptEntry,
+  TranscriptRef,
+  TranscriptStore,
+} from "../sessions.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import { leaseKey, OWNER_HOLDS } from "./leases.ts";
+import { sessionsKey } from "./sessions.ts";
 
-// KEYS: transcript. ARGV: lines as JSON objects, in order. Returns the seq before the first.
-const APPEND = new LuaScript(`
+// Appends ARGV[first..] (lines as JSON objects, in order) to KEYS[1]; returns the seq before the first.
+const pushLines = (first: number) => `
 local base = redis.call('LLEN', KEYS[1])
-for i = 2, #ARGV do
-  redis.call('RPUSH', KEYS[1], '{"seq":' .. (base + i - 1) .. ',' .. string.sub(ARGV[i], 2))
+for i = ${first}, #ARGV do
+  redis.call('RPUSH', KEYS[1], '{"seq":' .. (base + i - ${first - 1}) .. ',' .. string.sub(ARGV[i], 2))
 end
 return base
-`);
+`;
+
+// KEYS: transcript. ARGV: lines.
+const APPEND = new LuaScript(pushLines(2));
+
+// KEYS: transcript, lease, sessions. ARGV: lease owner, session key, session id, lines. Nil, with nothing
+// written, unless the owner holds the lease and the session's entry names this transcript.
+const APPEND_IF_HELD = new LuaScript(
+  OWNER_HOLDS + `
+if not ownerHolds(KEYS[2], ARGV[2]) then return nil end
+local raw = redis.call('HGET', KEYS[3], ARGV[3])
+if not raw or cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+` + pushLines(5),
+);
 
 // KEYS: transcript. ARGV: through, then the replacement lines as JSON objects. Every line is stored as
 // `{"seq":N,...}` (APPEND writes that prefix), so renumbering rewrites only the prefix.
@@ -51,19 +72,26 @@ return archived
 /** Transcripts shared by every replica on one Redis. */
 export class RedisTranscriptStore implements TranscriptStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [APPEND, COMPACT, ARCHIVE];
+  static readonly scripts: readonly LuaScript[] = [APPEND, APPEND_IF_HELD, COMPACT, ARCHIVE];
 
   /** Keeps the transcripts under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
   async append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
     if (entries.length === 0) return [];
-    // The line is stored without a `seq` of its own: the script puts the one it assigns first.
-    const lines = entries.map(({ seq: _, ...entry }: NewTranscriptEntry & { seq?: number }) =>
-      JSON.stringify(entry)
-    );
-    const base = await this.connection.eval(APPEND, [this.#key(ref)], lines) as number;
+    const base = await this.connection.eval(APPEND, [this.#key(ref)], lines(entries)) as number;
     return entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
+  }
+
+  async appendIfHeld(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    guard: AppendGuard,
+  ): Promise<TranscriptEntry[] | undefined> {
+    const keys = [this.#key(ref), leaseKey(this.connection, guard.lease), sessionsKey(this.connection)];
+    const args = [guard.owner, guard.sessionKey, ref.sessionId, ...lines(entries)];
+    const base = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | null;
+    return base === null ? undefined : entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
   }
 
   async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
@@ -75,10 +103,10 @@ export class RedisTranscriptStore implements TranscriptStore {
     through: number,
     replacement: readonly NewTranscriptEntry[],
   ): Promise<TranscriptEntry[]> {
-    const lines = replacement.map(({ seq: _, ...entry }: NewTranscriptEntry & { seq?: number }) =>
-      JSON.stringify(entry)
-    );
-    const result = await this.connection.eval(COMPACT, [this.#key(ref)], [String(through), ...lines]);
+    const result = await this.connection.eval(COMPACT, [this.#key(ref)], [
+      String(through),
+      ...lines(replacement),
+    ]);
     return (result as string[]).map((line) => JSON.parse(line));
   }
 
@@ -91,4 +119,9 @@ export class RedisTranscriptStore implements TranscriptStore {
   #key(ref: TranscriptRef): string {
     return this.connection.key(`transcript:${JSON.stringify([ref.agentId, ref.sessionId])}`);
   }
+}
+
+/** Lines as the scripts store them: without a `seq` of their own (the script puts the one it assigns first). */
+function lines(entries: readonly NewTranscriptEntry[]): string[] {
+  return entries.map(({ seq: _, ...entry }: NewTranscriptEntry & { seq?: number }) => JSON.stringify(entry));
 }
