@@ -1,5 +1,5 @@
 // One event-loop sampler (lib/gateway/event-loop.ts) feeds both `health.eventLoop` and the metrics module's
-// delay gauges (through `context.loopDelay()`); the metrics module runs no timer of its own.
+// delay gauges (through `context.loopDelay()`): the second test fails if the gauges read anything else.
 import assert from "node:assert/strict";
 import { createEventLoopMonitor } from "../lib/gateway/event-loop.ts";
 import { metricsModule, parseExposition } from "../mod.ts";
