@@ -13,6 +13,7 @@ import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { lazyMethods } from "../methods/lazy.ts";
+import { once } from "../once.ts";
 import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import type { CronRuntime } from "./cron-runtime.ts";
@@ -84,22 +85,22 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
       const docs = options.docs ?? new MemoryJsonDocs();
       let runtime: AgentRuntime | undefined;
       context.whenProvided(AGENT_RUNTIME, (provided) => (runtime = provided));
-      let loaded: Promise<CronRuntime> | undefined;
-      const load = () =>
-        loaded ??= import("./cron-runtime.ts").then(({ startCron }) =>
+      const load = once((): Promise<CronRuntime> =>
+        import("./cron-runtime.ts").then(({ startCron }) =>
           startCron(context, {
             docs,
             catchUpDelayMs: options.catchUpDelayMs,
             runtime: () => runtime,
             settings: () => cronSettings(context.config(), context.env),
           })
-        );
+        )
+      );
       context.declareEvents(["cron"]);
       for (const method of lazyMethods(CRON_METHODS, async () => (await load()).methods)) {
         context.registerMethod(method);
       }
       // Runs `cron.run` started here are recorded before the gateway lets go of its stores.
-      context.onStop(() => loaded?.then((cron) => cron.settled()));
+      context.onStop(() => load.started?.then((cron) => cron.settled()));
       context.runSingleton("cron", async (signal) => {
         await untilJobs(context, docs, signal, options.jobsPollMs ?? JOBS_POLL_MS);
         if (!signal.aborted) await (await load()).schedule(signal);

@@ -7,6 +7,7 @@
  * @module
  */
 import { lazyMethods } from "../methods/lazy.ts";
+import { once } from "../once.ts";
 import { type MethodScope, NODE_ROLE_SCOPE } from "../protocol/scopes.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
 import type { ToolsModule } from "../tools/tools-module.ts";
@@ -43,22 +44,22 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
   return {
     name: "nodes",
     setup(context: GatewayContext) {
-      let loaded: Promise<NodesRuntime> | undefined;
-      const load = () =>
-        loaded ??= import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context));
+      const load = once((): Promise<NodesRuntime> =>
+        import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context))
+      );
       context.onClient({
         async connected(client) {
           if (client.caller.role === "node") await (await load()).registry.connected(client);
         },
         disconnected({ caller }) {
-          if (caller.role === "node") loaded?.then((nodes) => nodes.disconnected(caller.connId));
+          if (caller.role === "node") load.started?.then((nodes) => nodes.disconnected(caller.connId));
         },
       });
       for (const method of lazyMethods(NODE_METHODS, async () => (await load()).methods)) {
         context.registerMethod(method);
       }
       context.declareEvents(["node.invoke.request"]);
-      context.onStop(() => loaded?.then((nodes) => nodes.stop()));
+      context.onStop(() => load.started?.then((nodes) => nodes.stop()));
 
       if (options.tools) {
         const withdraw = options.tools.addAgentTools(
