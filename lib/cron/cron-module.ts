@@ -110,7 +110,7 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
 }
 
 /** The `cron.*` methods and their scopes, known before the rest of cron loads. */
-const CRON_METHODS = {
+export const CRON_METHODS = {
   "cron.status": "operator.read",
   "cron.list": "operator.read",
   "cron.get": "operator.read",

@@ -19,7 +19,7 @@ import type { BuiltInModuleHost } from "./module-host.ts";
 export const EXEC_APPROVAL_EVENTS = ["exec.approval.requested", "exec.approval.resolved"] as const;
 
 /** The exec approval methods and their scope, known before their schemas load. */
-const EXEC_APPROVAL_METHODS = {
+export const EXEC_APPROVAL_METHODS = {
   "exec.approval.request": "operator.approvals",
   "exec.approval.resolve": "operator.approvals",
   "exec.approval.list": "operator.approvals",

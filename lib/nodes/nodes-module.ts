@@ -81,7 +81,7 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
 }
 
 /** The node methods and their scopes, known before the rest of nodes loads. */
-const NODE_METHODS: Readonly<Record<string, MethodScope>> = {
+export const NODE_METHODS: Readonly<Record<string, MethodScope>> = {
   "node.list": "operator.read",
   "node.describe": "operator.read",
   "node.invoke": "operator.write",
