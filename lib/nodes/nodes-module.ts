@@ -47,12 +47,22 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
       const load = once((): Promise<NodesRuntime> =>
         import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context))
       );
+      // Node sockets whose `connected` still runs (the first one imports the runtime): a socket that closes
+      // meanwhile is forgotten after it, or its row would be written after the removal and outlive it.
+      const connecting = new Map<string, Promise<void>>();
       context.onClient({
-        async connected(client) {
-          if (client.caller.role === "node") await (await load()).registry.connected(client);
+        connected(client) {
+          const { role, connId } = client.caller;
+          if (role !== "node") return;
+          const done = load().then((nodes) => nodes.registry.connected(client))
+            .finally(() => connecting.delete(connId));
+          connecting.set(connId, done);
+          return done;
         },
         disconnected({ caller }) {
-          if (caller.role === "node") load.started?.then((nodes) => nodes.disconnected(caller.connId));
+          if (caller.role !== "node") return;
+          const after = connecting.get(caller.connId)?.catch(() => {}) ?? Promise.resolve();
+          after.then(() => load.started?.then((nodes) => nodes.disconnected(caller.connId)));
         },
       });
       for (const method of lazyMethods(NODE_METHODS, async () => (await load()).methods)) {
