@@ -32,3 +32,22 @@ Deno.test("a turn whose lease renewals hang stops before the lease could expire"
   assert.ok(aborted, `the turn still runs after ${renewals} unanswered renewals and its lease expired`);
   assert.equal(renewals, 1, "no renewal is sent while the previous one awaits its answer");
 });
+
+Deno.test("a turn whose lease release hangs still finishes, and gives the lease back on its next turn", async () => {
+  const store = new MemoryLeaseStore();
+  const release = store.release.bind(store);
+  let hang = true;
+  store.release = (key, token) => hang ? new Promise<void>(() => {}) : release(key, token);
+  const errors: unknown[] = [];
+  const leases = new SessionLeases({
+    store,
+    owner: "a",
+    ttlMs: TTL,
+    onRenewError: (error) => errors.push(error),
+  });
+  assert.equal(await leases.hold("s1", new AbortController().signal, () => Promise.resolve("done")), "done");
+  assert.match(String(errors[0]), /did not answer/);
+  hang = false;
+  await leases.hold("s1", new AbortController().signal, () => Promise.resolve());
+  assert.notEqual(await store.acquire("session:s1", "b", TTL), null, "both leases were given back");
+});

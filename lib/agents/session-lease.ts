@@ -7,6 +7,7 @@
  */
 import { GatewayError } from "../errors.ts";
 import type { LeaseStore } from "../state/leases.ts";
+import { within } from "../state/singleton.ts";
 
 /** A session's lease lasts this long unless renewed; a dead replica's lease frees itself after it. */
 export const SESSION_LEASE_TTL_MS = 30_000;
@@ -118,12 +119,17 @@ export class SessionLeases {
   }
 
   /**
-   * Gives a lease back. When the store cannot be reached the token is kept, so this process's next turn of
-   * the session gives it back first instead of waiting for it to expire.
+   * Gives a lease back. When the store cannot be reached (or does not answer within a third of the TTL,
+   * which would hold the finished turn's lane) the token is kept, so this process's next turn of the
+   * session gives it back first instead of waiting for it to expire.
    */
   async #release(key: string, token: string): Promise<void> {
+    const waitMs = this.#ttlMs / 3;
     try {
-      await this.options.store.release(key, token);
+      const released = this.options.store.release(key, token).then(() => true);
+      if (!(await within(released, waitMs, false, () => {}))) {
+        throw new Error(`lease store did not answer within ${waitMs} ms`);
+      }
       if (this.#unreleased.get(key) === token) this.#unreleased.delete(key);
     } catch (error) {
       this.#unreleased.set(key, token);

@@ -136,7 +136,7 @@ export function runSingleton(options: SingletonOptions): Singleton {
 }
 
 /** `promise`'s value, or `late` (after calling `onLate`) when it has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () => void): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<T>((resolve) => {
     timer = setTimeout(() => (onLate(), resolve(late)), ms);
