@@ -7,6 +7,7 @@
  */
 import { GatewayError } from "../errors.ts";
 import type { LeaseStore } from "../state/leases.ts";
+import { within } from "../state/singleton.ts";
 
 /** A session's lease lasts this long unless renewed; a dead replica's lease frees itself after it. */
 export const SESSION_LEASE_TTL_MS = 30_000;
@@ -53,13 +54,19 @@ interface Held {
   sessionKey: string;
   token: string;
   lost: AbortController;
-  /** When the store last confirmed the hold: the lease runs out a TTL after it. */
+  /** When the store last confirmed the hold (taken before asking): the lease runs out a TTL after it. */
   confirmedAt: number;
+  /** Whether a renewal is awaiting its answer: no second one is sent meanwhile. */
+  renewing: boolean;
+  /** Timer ticks seen: the lease is renewed every second tick. */
+  ticks: number;
 }
 
 /**
  * Runs work under per-session leases. One timer renews every lease held, and runs only while some
- * lease is held: a timer per turn would cost more than the turn's bookkeeping itself.
+ * lease is held: a timer per turn would cost more than the turn's bookkeeping itself. It ticks every
+ * sixth of the TTL and renews each lease every second tick, so a lease taken just after a tick is still
+ * checked against its deadline at most a sixth of the TTL late.
  */
 export class SessionLeases {
   readonly #ttlMs: number;
@@ -87,10 +94,18 @@ export class SessionLeases {
     hooks: LeaseHooks = {},
   ): Promise<T> {
     const key = sessionLeaseKey(sessionKey);
-    const token = await this.#acquire(key, signal, hooks);
-    const held: Held = { key, sessionKey, token, lost: new AbortController(), confirmedAt: this.#now() };
+    const { token, confirmedAt } = await this.#acquire(key, signal, hooks);
+    const held: Held = {
+      key,
+      sessionKey,
+      token,
+      lost: new AbortController(),
+      confirmedAt,
+      renewing: false,
+      ticks: 0,
+    };
     this.#held.add(held);
-    this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#renew(h)), this.#ttlMs / 3);
+    this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#tick(h)), this.#ttlMs / 6);
     try {
       return await work(held.lost.signal);
     } finally {
@@ -104,12 +119,17 @@ export class SessionLeases {
   }
 
   /**
-   * Gives a lease back. When the store cannot be reached the token is kept, so this process's next turn of
-   * the session gives it back first instead of waiting for it to expire.
+   * Gives a lease back. When the store cannot be reached (or does not answer within a third of the TTL,
+   * which would hold the finished turn's lane) the token is kept, so this process's next turn of the
+   * session gives it back first instead of waiting for it to expire.
    */
   async #release(key: string, token: string): Promise<void> {
+    const waitMs = this.#ttlMs / 3;
     try {
-      await this.options.store.release(key, token);
+      const released = this.options.store.release(key, token).then(() => true);
+      if (!(await within(released, waitMs, false, () => {}))) {
+        throw new Error(`lease store did not answer within ${waitMs} ms`);
+      }
       if (this.#unreleased.get(key) === token) this.#unreleased.delete(key);
     } catch (error) {
       this.#unreleased.set(key, token);
@@ -122,18 +142,40 @@ export class SessionLeases {
   }
 
   /**
+   * Renews `held` every second tick. A renewal that has not answered (a partitioned store: the connection
+   * open, no reply) is not sent again, and loses the lease once its deadline passes.
+   */
+  #tick(held: Held): void {
+    if (held.renewing) {
+      if (this.#pastDeadline(held)) this.#lose(held);
+    } else if (++held.ticks % 2 === 0) {
+      void this.#renew(held);
+    }
+  }
+
+  /**
+   * Whether the lease could run out before the next renewal lands: the turn must stop writing before
+   * another replica may take the session, not after.
+   */
+  #pastDeadline(held: Held): boolean {
+    return this.#now() >= held.confirmedAt + this.#ttlMs * 2 / 3;
+  }
+
+  /**
    * Renews `held`. A renewal the store refuses loses the lease at once; one that fails (the store is
-   * unreachable) loses it when the lease could run out before the next try: the turn must stop writing
-   * before another replica may take the session, not after.
+   * unreachable) loses it past its deadline.
    */
   async #renew(held: Held): Promise<void> {
     const tried = this.#now();
+    held.renewing = true;
     try {
       if (await this.options.store.renew(held.key, held.token, this.#ttlMs)) held.confirmedAt = tried;
       else this.#lose(held);
     } catch (error) {
       this.options.onRenewError?.(error);
-      if (this.#now() + this.#ttlMs / 3 >= held.confirmedAt + this.#ttlMs) this.#lose(held);
+      if (this.#pastDeadline(held)) this.#lose(held);
+    } finally {
+      held.renewing = false;
     }
   }
 
@@ -145,15 +187,21 @@ export class SessionLeases {
     );
   }
 
-  async #acquire(key: string, signal: AbortSignal, { onWait, onAttempt }: LeaseHooks): Promise<string> {
+  /** Takes `key`'s lease; `confirmedAt` is when the successful attempt was sent, so the TTL counts from before it. */
+  async #acquire(
+    key: string,
+    signal: AbortSignal,
+    { onWait, onAttempt }: LeaseHooks,
+  ): Promise<{ token: string; confirmedAt: number }> {
     const unreleased = this.#unreleased.get(key);
     if (unreleased) await this.#release(key, unreleased);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
+      const confirmedAt = this.#now();
       const attempt = this.options.store.acquire(key, this.options.owner, this.#ttlMs);
       onAttempt?.();
       const token = await attempt;
-      if (token !== null) return token;
+      if (token !== null) return { token, confirmedAt };
       if (pause === this.#retryMs) onWait?.();
       await sleep(pause, signal);
     }

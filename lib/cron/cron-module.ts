@@ -13,10 +13,11 @@ import { AGENT_RUNTIME } from "../agents/service.ts";
 import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { lazyMethods } from "../methods/lazy.ts";
+import { once } from "../once.ts";
 import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import type { CronRuntime } from "./cron-runtime.ts";
-import { holdsJobs, JOBS_DOC } from "./docs.ts";
+import { holdsJobs, JOBS_DOC, JOBS_POLL_MS } from "./docs.ts";
 
 /** Options of {@link cronModule}. */
 export interface CronModuleOptions {
@@ -27,6 +28,11 @@ export interface CronModuleOptions {
   docs?: JsonDocs;
   /** How long missed jobs wait after the scheduler takes over; 2 minutes, as the reference. */
   catchUpDelayMs?: number;
+  /**
+   * How often the cron lease holder re-reads the jobs while it has none to schedule, in case the `cron`
+   * event of a job added on another replica was lost (the bus delivers at most once); a minute by default.
+   */
+  jobsPollMs?: number;
 }
 
 /** The `cron` section of `openclaw.json`, as far as this gateway reads it; other keys are kept as they are. */
@@ -79,24 +85,24 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
       const docs = options.docs ?? new MemoryJsonDocs();
       let runtime: AgentRuntime | undefined;
       context.whenProvided(AGENT_RUNTIME, (provided) => (runtime = provided));
-      let loaded: Promise<CronRuntime> | undefined;
-      const load = () =>
-        loaded ??= import("./cron-runtime.ts").then(({ startCron }) =>
+      const load = once((): Promise<CronRuntime> =>
+        import("./cron-runtime.ts").then(({ startCron }) =>
           startCron(context, {
             docs,
             catchUpDelayMs: options.catchUpDelayMs,
             runtime: () => runtime,
             settings: () => cronSettings(context.config(), context.env),
           })
-        );
+        )
+      );
       context.declareEvents(["cron"]);
       for (const method of lazyMethods(CRON_METHODS, async () => (await load()).methods)) {
         context.registerMethod(method);
       }
       // Runs `cron.run` started here are recorded before the gateway lets go of its stores.
-      context.onStop(() => loaded?.then((cron) => cron.settled()));
+      context.onStop(() => load.started?.then((cron) => cron.settled()));
       context.runSingleton("cron", async (signal) => {
-        await untilJobs(context, docs, signal);
+        await untilJobs(context, docs, signal, options.jobsPollMs ?? JOBS_POLL_MS);
         if (!signal.aborted) await (await load()).schedule(signal);
       });
     },
@@ -104,7 +110,7 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
 }
 
 /** The `cron.*` methods and their scopes, known before the rest of cron loads. */
-const CRON_METHODS = {
+export const CRON_METHODS = {
   "cron.status": "operator.read",
   "cron.list": "operator.read",
   "cron.get": "operator.read",
@@ -116,27 +122,36 @@ const CRON_METHODS = {
 } as const;
 
 /**
- * Resolves once there is a job to schedule: one is stored already, or a `cron` event (a job added or
- * changed on any replica) says one may be; or when `signal` aborts. The scheduler reads every job when it
- * starts, so the event that woke this wait is not lost.
+ * Resolves once there is a job to schedule: one is stored (read at once and every `pollMs`, as a `cron`
+ * event can be lost), or a `cron` event (a job added or changed on any replica) says one may be; or when
+ * `signal` aborts. The scheduler reads every job when it starts, so the event that woke this wait is not lost.
  */
-function untilJobs(context: GatewayContext, docs: JsonDocs, signal: AbortSignal): Promise<void> {
+function untilJobs(
+  context: GatewayContext,
+  docs: JsonDocs,
+  signal: AbortSignal,
+  pollMs: number,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       unsubscribe();
+      clearInterval(poll);
       signal.removeEventListener("abort", done);
       resolve();
     };
+    const look = () =>
+      docs.read(JOBS_DOC).then((doc) => holdsJobs(doc) && done(), (error) => {
+        context.logger.warn("cron: could not read the jobs; the scheduler starts anyway", {
+          error: String(error),
+        });
+        done();
+      });
     // Subscribed before the read, so a job added in between still wakes it.
     const unsubscribe = context.bus.subscribe((event) => {
       if (event.event === "cron") done();
     });
+    const poll = setInterval(look, pollMs);
     signal.addEventListener("abort", done, { once: true });
-    docs.read(JOBS_DOC).then((doc) => holdsJobs(doc) && done(), (error) => {
-      context.logger.warn("cron: could not read the jobs; the scheduler starts anyway", {
-        error: String(error),
-      });
-      done();
-    });
+    look();
   });
 }

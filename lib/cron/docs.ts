@@ -7,6 +7,11 @@
 
 /** The document of jobs. */
 export const JOBS_DOC = "cron/jobs.json";
+/**
+ * Longest wait between looks at the jobs, with or without a scheduler running: a change whose `cron` event
+ * was lost (the bus delivers at most once) is still picked up.
+ */
+export const JOBS_POLL_MS = 60_000;
 /** The document of finished runs. */
 export const RUNS_DOC = "cron/runs.json";
 

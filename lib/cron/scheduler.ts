@@ -11,14 +11,13 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
+import { JOBS_POLL_MS as MAX_SLEEP_MS } from "./docs.ts";
 import { type CronService, INTERRUPTED_ERROR, withState } from "./cron-service.ts";
 import type { CronJob } from "./job.ts";
 import { nextRunAt } from "./schedule.ts";
 
 /** The reference's delay before missed agent-turn jobs run after a start: 2 minutes. */
 export const DEFAULT_CATCH_UP_DELAY_MS = 120_000;
-/** Longest sleep between looks at the store, so a change no event announced is still picked up. */
-const MAX_SLEEP_MS = 60_000;
 
 /** What the loop needs. */
 export interface SchedulerOptions {

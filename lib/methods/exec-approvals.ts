@@ -19,7 +19,7 @@ import type { BuiltInModuleHost } from "./module-host.ts";
 export const EXEC_APPROVAL_EVENTS = ["exec.approval.requested", "exec.approval.resolved"] as const;
 
 /** The exec approval methods and their scope, known before their schemas load. */
-const EXEC_APPROVAL_METHODS = {
+export const EXEC_APPROVAL_METHODS = {
   "exec.approval.request": "operator.approvals",
   "exec.approval.resolve": "operator.approvals",
   "exec.approval.list": "operator.approvals",
@@ -40,12 +40,14 @@ export function execApprovalsModule(
       const load = async () => {
         const { DecisionWaiters, execApprovalMethods } = await import("./exec-approval-methods.ts");
         const waiters = new DecisionWaiters();
+        const methods = execApprovalMethods(host, context.bus, waiters);
+        // Last, so a load that fails before it leaves no listener behind when the next call loads again.
         unsubscribe = context.bus.subscribe((event) => {
           if (event.internal || event.event !== "exec.approval.resolved") return;
           const { id, decision } = event.payload as { id: string; decision: ApprovalDecision };
           waiters.heard(id, decision);
         });
-        return execApprovalMethods(host, context.bus, waiters);
+        return methods;
       };
       for (const method of lazyMethods(EXEC_APPROVAL_METHODS, load)) context.registerMethod(method);
       context.declareEvents(EXEC_APPROVAL_EVENTS);

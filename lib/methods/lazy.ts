@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { once } from "../once.ts";
 import type { MethodScope } from "../protocol/scopes.ts";
 import type { AnyMethod } from "./descriptor.ts";
 
@@ -42,7 +43,10 @@ export interface LazyMethod {
   readonly name: string;
   /** The scope a caller needs; the loaded descriptor must declare the same. */
   readonly scope: MethodScope;
-  /** Imports and builds the descriptor; called at most once per registered method. */
+  /**
+   * Imports and builds the descriptor. Called on first calls until the registry holds the descriptor, so
+   * concurrent first calls should share one load ({@link lazyMethods} does).
+   */
   load(): Promise<AnyMethod>;
 }
 
@@ -53,22 +57,18 @@ export function isLazyMethod(method: AnyMethod | LazyMethod): method is LazyMeth
 
 /**
  * One {@link LazyMethod} per entry of `scopes` (name → scope), all served by one `load` that runs once,
- * on the first call to any of them, and returns the descriptors of them all.
+ * on the first call to any of them (again after a load that failed), and returns the descriptors of them all.
  */
 export function lazyMethods(
   scopes: Readonly<Record<string, MethodScope>>,
   load: () => Promise<readonly AnyMethod[]>,
 ): LazyMethod[] {
-  let loading: Promise<readonly AnyMethod[]> | undefined;
+  const loading = once(load);
   return Object.entries(scopes).map(([name, scope]) => ({
     name,
     scope,
     async load() {
-      // A failed load (an import that did not resolve) is tried again on the next call.
-      const methods = await (loading ??= load().catch((error) => {
-        loading = undefined;
-        throw error;
-      }));
+      const methods = await loading();
       const method = methods.find((candidate) => candidate.name === name);
       if (!method) throw new Error(`lazily loaded methods do not include ${name}`);
       return method;

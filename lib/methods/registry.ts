@@ -28,7 +28,6 @@ export interface MethodRegistryOptions {
 /** Holds registered methods and dispatches calls to them. */
 export class MethodRegistry {
   #methods = new Map<string, AnyMethod | LazyMethod>();
-  #loading = new Map<string, Promise<AnyMethod>>();
   #checkResults: boolean;
 
   /** An empty registry. */
@@ -94,21 +93,13 @@ export class MethodRegistry {
     return result;
   }
 
-  /** Loads a lazy method once (concurrent first calls share the load) and puts it in its place. */
-  #load(lazy: LazyMethod): Promise<AnyMethod> {
-    let loading = this.#loading.get(lazy.name);
-    if (!loading) {
-      loading = lazy.load().then((method) => {
-        if (method.name !== lazy.name || method.scope !== lazy.scope) {
-          throw new Error(
-            `${lazy.name} loaded as ${method.name} with scope ${method.scope}, not ${lazy.scope}`,
-          );
-        }
-        this.#methods.set(lazy.name, method);
-        return method;
-      }).finally(() => this.#loading.delete(lazy.name));
-      this.#loading.set(lazy.name, loading);
+  /** Loads a lazy method (its `load` shares one load between concurrent first calls) and puts it in its place. */
+  async #load(lazy: LazyMethod): Promise<AnyMethod> {
+    const method = await lazy.load();
+    if (method.name !== lazy.name || method.scope !== lazy.scope) {
+      throw new Error(`${lazy.name} loaded as ${method.name} with scope ${method.scope}, not ${lazy.scope}`);
     }
-    return loading;
+    this.#methods.set(lazy.name, method);
+    return method;
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { lazyMethods } from "../methods/lazy.ts";
+import { once } from "../once.ts";
 import { type MethodScope, NODE_ROLE_SCOPE } from "../protocol/scopes.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
 import type { ToolsModule } from "../tools/tools-module.ts";
@@ -43,22 +44,32 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
   return {
     name: "nodes",
     setup(context: GatewayContext) {
-      let loaded: Promise<NodesRuntime> | undefined;
-      const load = () =>
-        loaded ??= import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context));
+      const load = once((): Promise<NodesRuntime> =>
+        import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context))
+      );
+      // Node sockets whose `connected` still runs (the first one imports the runtime): a socket that closes
+      // meanwhile is forgotten after it, or its row would be written after the removal and outlive it.
+      const connecting = new Map<string, Promise<void>>();
       context.onClient({
-        async connected(client) {
-          if (client.caller.role === "node") await (await load()).registry.connected(client);
+        connected(client) {
+          const { role, connId } = client.caller;
+          if (role !== "node") return;
+          const done = load().then((nodes) => nodes.registry.connected(client))
+            .finally(() => connecting.delete(connId));
+          connecting.set(connId, done);
+          return done;
         },
         disconnected({ caller }) {
-          if (caller.role === "node") loaded?.then((nodes) => nodes.disconnected(caller.connId));
+          if (caller.role !== "node") return;
+          const after = connecting.get(caller.connId)?.catch(() => {}) ?? Promise.resolve();
+          after.then(() => load.started?.then((nodes) => nodes.disconnected(caller.connId)));
         },
       });
       for (const method of lazyMethods(NODE_METHODS, async () => (await load()).methods)) {
         context.registerMethod(method);
       }
       context.declareEvents(["node.invoke.request"]);
-      context.onStop(() => loaded?.then((nodes) => nodes.stop()));
+      context.onStop(() => load.started?.then((nodes) => nodes.stop()));
 
       if (options.tools) {
         const withdraw = options.tools.addAgentTools(
@@ -80,7 +91,7 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
 }
 
 /** The node methods and their scopes, known before the rest of nodes loads. */
-const NODE_METHODS: Readonly<Record<string, MethodScope>> = {
+export const NODE_METHODS: Readonly<Record<string, MethodScope>> = {
   "node.list": "operator.read",
   "node.describe": "operator.read",
   "node.invoke": "operator.write",

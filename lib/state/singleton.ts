@@ -22,7 +22,8 @@ export interface SingletonOptions {
   /**
    * Runs the job while this replica holds the lease. `signal` aborts when the lease is lost or the
    * singleton is stopped; the job must then stop, and its promise (if any) settle. The lease is kept
-   * until then, even when the promise settles early.
+   * until then, even when the promise settles early; when it rejects, the lease is let go at the next
+   * renewal, so the job starts again (here or on another replica) instead of stopping cluster-wide.
    */
   run: (signal: AbortSignal) => void | Promise<void>;
   /** Lease lifetime; renewed every third of it, and a free lease is asked for as often. */
@@ -66,6 +67,7 @@ export function runSingleton(options: SingletonOptions): Singleton {
   let token: string | null = null;
   let job: AbortController | undefined;
   let running: Promise<void> | undefined;
+  let failed = false;
 
   // A store call that hangs (a half-open connection) counts as failed after a third of the TTL: the job
   // stops well before its lease can expire and another replica take the job over.
@@ -86,6 +88,11 @@ export function runSingleton(options: SingletonOptions): Singleton {
   };
 
   const step = async () => {
+    if (failed) {
+      failed = false;
+      await release();
+      return;
+    }
     if (token) {
       const held = token;
       if (!(await bounded(() => store.renew(key, held, ttlMs), false))) {
@@ -102,7 +109,9 @@ export function runSingleton(options: SingletonOptions): Singleton {
       try {
         await run(controller.signal);
       } catch (error) {
-        if (!controller.signal.aborted) onError(error);
+        if (controller.signal.aborted) return;
+        onError(error);
+        failed = true;
       }
     })();
   };
@@ -127,7 +136,7 @@ export function runSingleton(options: SingletonOptions): Singleton {
 }
 
 /** `promise`'s value, or `late` (after calling `onLate`) when it has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () => void): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<T>((resolve) => {
     timer = setTimeout(() => (onLate(), resolve(late)), ms);

@@ -10,6 +10,7 @@ import type { AgentsModule } from "../../agents/agents-module.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { bodyTimeoutMs } from "../../config/sections/gateway.ts";
 import type { Logger } from "../../log/logger.ts";
+import { once } from "../../once.ts";
 import type { MethodScope } from "../../protocol/scopes.ts";
 import type { GatewayContext, GatewayModule, HttpHandler, HttpRoute } from "../../types.ts";
 import { errorResponse } from "./errors.ts";
@@ -90,8 +91,8 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
  */
 function imported(load: () => Promise<Handler>): Handler {
   let handler: Handler | undefined;
-  return (request, ctx) =>
-    handler ? handler(request, ctx) : load().then((loaded) => (handler = loaded)(request, ctx));
+  const loading = once(() => load().then((loaded) => (handler = loaded)));
+  return (request, ctx) => handler ? handler(request, ctx) : loading().then((loaded) => loaded(request, ctx));
 }
 
 /** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */
