@@ -62,3 +62,14 @@ Deno.test("an answer to a late replica's ask does not undo a newer operator swit
   for (const s of [a, b, c]) s.close();
   assert.deepEqual(states, [true, true, true], `the operator's last switch was on; replicas hold ${states}`);
 });
+
+Deno.test("an unstamped switch from a replica of an earlier version still applies", () => {
+  const replica = laggyBus();
+  const bus = replica();
+  const state = new HeartbeatState(bus, () => 0);
+  state.setEnabled(true);
+  bus.publish({ event: "agents.heartbeat.switch", payload: { enabled: false }, internal: true });
+  const enabled = state.enabled;
+  state.close();
+  assert.equal(enabled, false);
+});

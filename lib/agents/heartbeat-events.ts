@@ -69,7 +69,11 @@ export class HeartbeatState {
       if (event.event === "heartbeat" && !event.internal) this.#last = event.payload as HeartbeatEvent;
       if (!event.internal) return;
       if (event.event === HEARTBEAT_SWITCH_EVENT) {
-        const { enabled, stamp } = event.payload as { enabled: boolean; stamp: SwitchStamp };
+        // A replica of an earlier version (during a rolling upgrade) stamps nothing: its switch counts as newest.
+        const { enabled, stamp = [this.#stamp[0] + 1, ""] } = event.payload as {
+          enabled: boolean;
+          stamp?: SwitchStamp;
+        };
         if (!newer(stamp, this.#stamp)) return;
         this.#enabled = enabled;
         this.#stamp = stamp;
