@@ -5,6 +5,9 @@
  * replica answers alike. The switch lives as long as the gateway runs, as the reference's does (a restart
  * turns heartbeats back on); for a cluster that is as long as any replica runs: a replica that starts
  * later asks the others for it, so the heartbeat singleton moving to it does not switch heartbeats back on.
+ * Replicas hear the bus with different lags, so an answer may be older than a switch made meanwhile: each
+ * switch carries a stamp (a Lamport counter, ties broken by replica id) and a replica applies only a switch
+ * newer than the one it holds; an answer repeats the stamp of the switch it reports, never a new one.
  *
  * @module
  */
@@ -34,7 +37,7 @@ export const HeartbeatEventSchema = z.object({
 /** One heartbeat outcome, as clients receive it. */
 export type HeartbeatEvent = z.infer<typeof HeartbeatEventSchema>;
 
-/** Bus event (internal) switching heartbeats on or off on every replica: `{ enabled }`. */
+/** Bus event (internal) switching heartbeats on or off on every replica: `{ enabled, stamp }`. */
 export const HEARTBEAT_SWITCH_EVENT = "agents.heartbeat.switch";
 /** Bus event (internal) of a starting replica asking the others for the switch. */
 const HEARTBEAT_SWITCH_ASK = "agents.heartbeat.switch.ask";
@@ -46,12 +49,18 @@ const REASON_MESSAGES: Readonly<Record<string, string>> = {
     "Heartbeat has no delivery route yet. Message your bot once, or set agents.defaults.heartbeat.target.",
 };
 
+/** Orders switches cluster-wide: a Lamport counter, then the id of the replica that switched. */
+type SwitchStamp = readonly [counter: number, replica: string];
+
+const newer = (a: SwitchStamp, b: SwitchStamp) => a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
+
 /** The bus-fed heartbeat state of one replica. */
 export class HeartbeatState {
   #last: HeartbeatEvent | null = null;
   #enabled = true;
-  /** Whether an operator switched since the gateway (any replica of it) started: only then is it told. */
-  #switched = false;
+  /** The stamp of the switch `#enabled` comes from; counter 0 while nobody switched (nothing to tell). */
+  #stamp: SwitchStamp = [0, ""];
+  readonly #replica = crypto.randomUUID();
   readonly #unsubscribe: () => void;
 
   /** Listens to the bus at once, so {@link HeartbeatState.close} must follow. */
@@ -60,9 +69,15 @@ export class HeartbeatState {
       if (event.event === "heartbeat" && !event.internal) this.#last = event.payload as HeartbeatEvent;
       if (!event.internal) return;
       if (event.event === HEARTBEAT_SWITCH_EVENT) {
-        this.#enabled = (event.payload as { enabled: boolean }).enabled;
-        this.#switched = true;
-      } else if (event.event === HEARTBEAT_SWITCH_ASK && this.#switched) {
+        // A replica of an earlier version (during a rolling upgrade) stamps nothing: its switch counts as newest.
+        const { enabled, stamp = [this.#stamp[0] + 1, ""] } = event.payload as {
+          enabled: boolean;
+          stamp?: SwitchStamp;
+        };
+        if (!newer(stamp, this.#stamp)) return;
+        this.#enabled = enabled;
+        this.#stamp = stamp;
+      } else if (event.event === HEARTBEAT_SWITCH_ASK && this.#stamp[0] > 0) {
         this.#tell();
       }
     });
@@ -82,12 +97,13 @@ export class HeartbeatState {
   /** Switches heartbeats on or off on every replica. */
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
-    this.#switched = true;
+    this.#stamp = [this.#stamp[0] + 1, this.#replica];
     this.#tell();
   }
 
   #tell(): void {
-    this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload: { enabled: this.#enabled }, internal: true });
+    const payload = { enabled: this.#enabled, stamp: this.#stamp };
+    this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload, internal: true });
   }
 
   /** Stamps `event` and sends it to every authenticated socket (droppable, as the reference sends it). */

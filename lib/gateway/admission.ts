@@ -6,7 +6,7 @@
  * @module
  */
 import { proxyAttributionRefusal } from "../auth/authenticator.ts";
-import { addressBucket } from "../auth/address-bucket.ts";
+import { addressBucket } from "../net/address-bucket.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "../config/sections/gateway.ts";
 import { textResponse } from "../http/response.ts";
 import type { SecretRedactor } from "../log/secret-redactor.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { GatewayError } from "../errors.ts";
+import { addressBucket } from "../net/address-bucket.ts";
+import { checkPendingLimits, type PendingLimits, type PendingSlot } from "./pending-limits.ts";
 
 /** A bearer token issued to one role of a paired device. */
 export interface DeviceAuthToken {
@@ -132,7 +133,10 @@ export interface PairingRequestOutcome {
   request: PendingPairing;
   /** False when an identical request was already waiting (no new event is due). */
   created: boolean;
-  /** Earlier requests of the same device that this one replaced. */
+  /**
+   * Earlier requests this one replaced: the device's own, and on a full gateway the oldest request of the
+   * client address holding the most (pending-limits.ts).
+   */
   superseded: PendingPairing[];
 }
 
@@ -150,43 +154,30 @@ export const MAX_PENDING_PAIRINGS_PER_ADDRESS = 8;
 /** How many requests may wait in all (the reference's limit on pending auth connections, 128). */
 export const MAX_PENDING_PAIRINGS = 128;
 
-/** Which limit refused a request: its client address's share, or the whole gateway's. */
-export type PairingLimit = "address" | "total";
-
 /**
- * The error for a request refused by a limit. New requests are refused, not the oldest evicted: a flood
- * must not push out the request an operator is about to approve. A device asking again still gets through,
- * since its new request replaces its waiting one. `retryAfterMs` is when the oldest blocking one expires.
+ * The caps on waiting pairing requests (see pending-limits.ts for how a full gateway makes room). A device
+ * asking again always gets through, since its new request replaces its waiting one.
  */
-export function pairingLimitError(limit: PairingLimit, retryAfterMs: number): GatewayError {
-  const where = limit === "address" ? "from this client address" : "on this gateway";
-  const max = limit === "address" ? MAX_PENDING_PAIRINGS_PER_ADDRESS : MAX_PENDING_PAIRINGS;
-  return new GatewayError(
-    "UNAVAILABLE",
-    `too many pending device pairing requests ${where} (${max}); approve or reject them ` +
-      "(openclaw devices list) or retry once they expire",
-    {
-      retryable: true,
-      retryAfterMs: Math.max(1, retryAfterMs),
-      details: { code: "PAIRING_REQUESTS_LIMITED", limit, max },
-    },
-  );
+export const PAIRING_LIMITS: PendingLimits = {
+  perBucket: MAX_PENDING_PAIRINGS_PER_ADDRESS,
+  total: MAX_PENDING_PAIRINGS,
+  code: "PAIRING_REQUESTS_LIMITED",
+  what: "device pairing requests",
+  remedy: "approve or reject them (openclaw devices list) or retry once they expire",
+};
+
+/** The client address bucket a pairing request counts against. */
+export function pairingBucket(request: PendingPairing): string {
+  return addressBucket(request.remoteIp ?? "");
 }
 
-/**
- * Throws {@link pairingLimitError} when `request` would exceed a limit, given the live requests of
- * other devices (a device's own waiting requests are replaced, so they never count against it).
- */
-export function checkPairingLimits(request: PendingPairing, others: readonly PendingPairing[]): void {
-  const sameAddress = others.filter((other) => other.remoteIp === request.remoteIp);
-  const blocking = sameAddress.length >= MAX_PENDING_PAIRINGS_PER_ADDRESS
-    ? { limit: "address" as const, requests: sameAddress }
-    : others.length >= MAX_PENDING_PAIRINGS
-    ? { limit: "total" as const, requests: others }
-    : undefined;
-  if (!blocking) return;
-  const oldest = Math.min(...blocking.requests.map((other) => other.ts));
-  throw pairingLimitError(blocking.limit, oldest + PENDING_PAIRING_TTL_MS - request.ts);
+/** A pending pairing request as the caps see it. */
+function pairingSlot(request: PendingPairing): PendingSlot {
+  return {
+    id: request.requestId,
+    bucket: pairingBucket(request),
+    expiresAtMs: request.ts + PENDING_PAIRING_TTL_MS,
+  };
 }
 
 /** Whether two requests of one device ask for the same thing (the second then reuses the first). */
@@ -216,9 +207,9 @@ export interface DeviceStore {
   list(): Promise<PairedDevice[]>;
   /**
    * Records a request made at `request.ts`: an identical live request of the device is reused, any other
-   * request of the device is superseded, expired ones are dropped. Throws {@link pairingLimitError} when
-   * the new request would pass {@link MAX_PENDING_PAIRINGS_PER_ADDRESS} (by `remoteIp`) or
-   * {@link MAX_PENDING_PAIRINGS}; nothing changes then.
+   * request of the device is superseded, expired ones are dropped. {@link PAIRING_LIMITS} apply (by
+   * {@link pairingBucket}): a refusal throws their error and changes nothing; on a full gateway the request
+   * may supersede another device's instead.
    */
   request(request: PendingPairing): Promise<PairingRequestOutcome>;
   /** The live request `requestId`, if any, as of `now`. */
@@ -295,15 +286,18 @@ export class MemoryDeviceStore implements DeviceStore {
     const mine = waiting.filter((other) => other.deviceId === request.deviceId);
     const same = mine.find((other) => samePairingAsk(other, request));
     if (same) return Promise.resolve({ request: same, created: false, superseded: [] });
+    let evicted: string | undefined;
     try {
-      checkPairingLimits(request, waiting.filter((other) => other.deviceId !== request.deviceId));
+      const others = waiting.filter((other) => other.deviceId !== request.deviceId).map(pairingSlot);
+      evicted = checkPendingLimits(PAIRING_LIMITS, pairingBucket(request), others, request.ts);
     } catch (error) {
       return Promise.reject(error);
     }
-    for (const other of mine) this.#pending.delete(other.requestId);
+    const superseded = [...mine, ...evicted === undefined ? [] : [this.#pending.get(evicted)!]];
+    for (const other of superseded) this.#pending.delete(other.requestId);
     const stored = frozenCopy(request);
     this.#pending.set(request.requestId, stored);
-    return Promise.resolve({ request: stored, created: true, superseded: mine });
+    return Promise.resolve({ request: stored, created: true, superseded });
   }
 
   pending(requestId: string, now: number): Promise<PendingPairing | undefined> {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { GatewayError } from "../errors.ts";
+import { addressBucket } from "../net/address-bucket.ts";
+import { checkPendingLimits, type PendingLimits, type PendingSlot } from "./pending-limits.ts";
 
 /** What an operator may answer. */
 export type ApprovalDecision = "allow-once" | "allow-always" | "deny";
@@ -24,7 +25,7 @@ export interface ExecApprovalRecord {
   requestedByConnId?: string | null;
   /** The device that asked, if it proved one: only its sockets and admins see the request. */
   requestedByDeviceId?: string | null;
-  /** The client address that asked, when a client asked: what {@link MAX_PENDING_APPROVALS_PER_ADDRESS} counts. */
+  /** The client address that asked, when a client asked: what {@link APPROVAL_LIMITS} count by. */
   requestedFrom?: string;
   /** Set once answered. */
   decision?: ApprovalDecision;
@@ -54,50 +55,27 @@ export const MAX_PENDING_APPROVALS_PER_ADDRESS = 32;
 /** How many unanswered requests of clients may wait in all. */
 export const MAX_PENDING_APPROVALS = 256;
 
-/** Which limit refused a request: its client address's share, or the whole gateway's. */
-export type ApprovalLimit = "address" | "total";
+/** The caps on clients' waiting requests (see pending-limits.ts for how a full gateway makes room). */
+export const APPROVAL_LIMITS: PendingLimits = {
+  perBucket: MAX_PENDING_APPROVALS_PER_ADDRESS,
+  total: MAX_PENDING_APPROVALS,
+  code: "APPROVAL_REQUESTS_LIMITED",
+  what: "exec approval requests",
+  remedy: "wait for them to be answered or expire",
+};
 
-/** The error for a request refused by a limit; `retryAfterMs` is when the oldest blocking one expires. */
-export function approvalLimitError(limit: ApprovalLimit, retryAfterMs: number): GatewayError {
-  const where = limit === "address" ? "from this client address" : "on this gateway";
-  const max = limit === "address" ? MAX_PENDING_APPROVALS_PER_ADDRESS : MAX_PENDING_APPROVALS;
-  return new GatewayError(
-    "UNAVAILABLE",
-    `too many pending exec approval requests ${where} (${max}); wait for them to be answered or expire`,
-    {
-      retryable: true,
-      retryAfterMs: Math.max(1, retryAfterMs),
-      details: { code: "APPROVAL_REQUESTS_LIMITED", limit, max },
-    },
-  );
-}
-
-/**
- * Throws {@link approvalLimitError} when `record` (a client's, with `requestedFrom`) would exceed a limit,
- * given the unanswered, unexpired requests waiting at `now`.
- */
-export function checkApprovalLimits(
-  record: ExecApprovalRecord,
-  pending: readonly ExecApprovalRecord[],
-  now: number,
-): void {
-  if (record.requestedFrom === undefined) return;
-  const clients = pending.filter((other) => other.requestedFrom !== undefined);
-  const sameAddress = clients.filter((other) => other.requestedFrom === record.requestedFrom);
-  const blocking = sameAddress.length >= MAX_PENDING_APPROVALS_PER_ADDRESS
-    ? { limit: "address" as const, records: sameAddress }
-    : clients.length >= MAX_PENDING_APPROVALS
-    ? { limit: "total" as const, records: clients }
-    : undefined;
-  if (!blocking) return;
-  throw approvalLimitError(blocking.limit, Math.min(...blocking.records.map((r) => r.expiresAtMs)) - now);
+/** The client address bucket a client's request counts against; none for the gateway's own. */
+export function approvalBucket(record: ExecApprovalRecord): string | undefined {
+  return record.requestedFrom === undefined ? undefined : addressBucket(record.requestedFrom);
 }
 
 /** Where exec approvals live; in-process by default, shared across replicas by a network store. */
 export interface ExecApprovalStore {
   /**
-   * Adds a pending request; false when a live request with its id exists. Throws
-   * {@link approvalLimitError} (adding nothing) when a client's request would pass a limit.
+   * Adds a pending request; false when a live request with its id exists. A client's request is held to
+   * {@link APPROVAL_LIMITS} (by {@link approvalBucket}): a refusal throws their error and adds nothing; on a
+   * full gateway it may take the place of another client's pending request, which is then dropped (its
+   * caller hears no decision, as when it expires).
    */
   create(record: ExecApprovalRecord, now: number): Promise<boolean>;
   /** The request `id` (pending and unexpired, or answered and retained) as of `now`. */
@@ -143,10 +121,20 @@ export class MemoryExecApprovalStore implements ExecApprovalStore {
     // Redis store's does.
     const live = [...this.#records.keys()].flatMap((id) => this.#read(id, now) ?? []);
     if (this.#read(record.id, now)) return Promise.resolve(false);
-    try {
-      checkApprovalLimits(record, live.filter((r) => r.decision === undefined), now);
-    } catch (error) {
-      return Promise.reject(error);
+    const bucket = approvalBucket(record);
+    if (bucket !== undefined) {
+      const others = live.flatMap((r): PendingSlot[] => {
+        const from = approvalBucket(r);
+        return r.decision === undefined && from !== undefined
+          ? [{ id: r.id, bucket: from, expiresAtMs: r.expiresAtMs }]
+          : [];
+      });
+      try {
+        const evicted = checkPendingLimits(APPROVAL_LIMITS, bucket, others, now);
+        if (evicted !== undefined) this.#records.delete(evicted);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     this.#records.set(record.id, JSON.stringify(record));
     return Promise.resolve(true);

@@ -201,22 +201,66 @@ export function devicesContract(name: string, make: () => Promise<DeviceStore>):
     assert.ok(afterExpiry.created, "room comes back once the oldest request expired");
   });
 
-  test("pending requests are capped in total across addresses", async (store) => {
+  test("the addresses of one IPv6 /64 share one address's cap; another network still pairs", async (store) => {
+    let n = 0;
+    const outcomes = [];
+    for (let host = 1; host <= MAX_PENDING_PAIRINGS / MAX_PENDING_PAIRINGS_PER_ADDRESS; host++) {
+      for (let i = 0; i < MAX_PENDING_PAIRINGS_PER_ADDRESS; i++) {
+        const remoteIp = `2001:db8:1:2::${host.toString(16)}`;
+        outcomes.push(
+          await store.request(request(`r${n}`, `d${n++}`, { remoteIp, ts: T0 + n })).catch((e) => e),
+        );
+      }
+    }
+    assert.equal(
+      outcomes.filter((o) => !(o instanceof GatewayError)).length,
+      MAX_PENDING_PAIRINGS_PER_ADDRESS,
+    );
+    assert.equal(outcomes.at(-1).details?.limit, "address", "the /64 is one address");
+    const ipv4 = await store.request(request("v4", "v4", { remoteIp: "192.168.1.20", ts: T0 + 500 }));
+    const nextNet = await store.request(request("v6", "v6", { remoteIp: "2001:db8:1:3::1", ts: T0 + 501 }));
+    assert.deepEqual([ipv4.created, nextNet.created], [true, true]);
+  });
+
+  test("a full gateway makes room for another network: the address holding the most loses its oldest", async (store) => {
     const perAddress = MAX_PENDING_PAIRINGS_PER_ADDRESS;
     await Promise.all(Array.from({ length: MAX_PENDING_PAIRINGS }, (_, i) =>
       store.request(
         request(`r${i}`, `d${i}`, { remoteIp: `10.0.${Math.floor(i / perAddress)}.1`, ts: T0 + i }),
       )));
     assert.equal((await store.listPending(T0 + MAX_PENDING_PAIRINGS)).length, MAX_PENDING_PAIRINGS);
-    const refused = await store.request(request("new", "fresh", { remoteIp: "192.0.2.9", ts: T0 + 500 }))
+    const newcomer = await store.request(request("new", "fresh", { remoteIp: "192.0.2.9", ts: T0 + 500 }));
+    assert.ok(newcomer.created, "a device from another network is not locked out by the flood");
+    assert.deepEqual(newcomer.superseded.map((r) => r.requestId), ["r0"], "the oldest of a fullest address");
+    assert.equal(await store.pending("r0", T0 + 500), undefined);
+    const pending = await store.listPending(T0 + 500);
+    assert.equal(pending.length, MAX_PENDING_PAIRINGS);
+    assert.ok(pending.some((r) => r.requestId === "new"));
+  });
+
+  test("pending requests are capped in total across addresses", async (store) => {
+    // One request from each of as many addresses as the gateway holds: none holds more than another.
+    await Promise.all(
+      Array.from(
+        { length: MAX_PENDING_PAIRINGS },
+        (_, i) => store.request(request(`r${i}`, `d${i}`, { remoteIp: `10.0.${i}.1`, ts: T0 + i })),
+      ),
+    );
+    assert.equal((await store.listPending(T0 + MAX_PENDING_PAIRINGS)).length, MAX_PENDING_PAIRINGS);
+    const refused = await store.request(request("new", "fresh", { remoteIp: "10.0.5.1", ts: T0 + 500 }))
       .catch((error) => error);
-    assert.ok(refused instanceof GatewayError);
+    assert.ok(refused instanceof GatewayError, "an address already holding as many as any other is refused");
     assert.equal(refused.details?.limit, "total");
+    assert.equal(refused.details?.max, MAX_PENDING_PAIRINGS);
+    assert.match(refused.message, /too many pending device pairing requests on this gateway/);
     assert.equal(refused.retryAfterMs, PENDING_PAIRING_TTL_MS - 500);
     const replaced = await store.request(
-      request("r5b", "d5", { remoteIp: "10.0.0.1", scopes: [], ts: T0 + 501 }),
+      request("r5b", "d5", { remoteIp: "10.0.5.1", scopes: [], ts: T0 + 501 }),
     );
     assert.ok(replaced.created, "a waiting device's new request replaces its own, so it is never refused");
-    assert.equal((await store.listPending(T0 + 501)).length, MAX_PENDING_PAIRINGS);
+    assert.deepEqual(replaced.superseded.map((r) => r.requestId), ["r5"]);
+    const elsewhere = await store.request(request("new", "fresh", { remoteIp: "192.0.2.9", ts: T0 + 502 }));
+    assert.deepEqual(elsewhere.superseded.map((r) => r.requestId), ["r0"], "an address holding none gets in");
+    assert.equal((await store.listPending(T0 + 502)).length, MAX_PENDING_PAIRINGS);
   });
 }

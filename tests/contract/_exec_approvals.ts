@@ -150,19 +150,67 @@ export function execApprovalsContract(
     },
   );
 
+  test(
+    "the addresses of one IPv6 /64 share one address's cap; another network still asks",
+    async (store, clock) => {
+      const t = clock.now();
+      const from = (id: string, address: string) =>
+        record(id, t, { requestedByConnId: `conn-${id}`, requestedFrom: address });
+      let created = 0;
+      let last: unknown;
+      for (let host = 1; host <= MAX_PENDING_APPROVALS / MAX_PENDING_APPROVALS_PER_ADDRESS; host++) {
+        for (let i = 0; i < MAX_PENDING_APPROVALS_PER_ADDRESS; i++) {
+          last = await store.create(from(`h${host}-${i}`, `2001:db8:1:2::${host.toString(16)}`), t)
+            .catch((error) => error);
+          if (last === true) created++;
+        }
+      }
+      assert.equal(created, MAX_PENDING_APPROVALS_PER_ADDRESS);
+      assert.ok(last instanceof GatewayError);
+      assert.equal(last.details?.limit, "address", "the /64 is one address");
+      assert.equal(await store.create(from("v4", "192.168.1.20"), t), true);
+      assert.equal(await store.create(from("v6", "2001:db8:1:3::1"), t), true);
+    },
+  );
+
+  test(
+    "a full gateway makes room for another network: the address holding the most loses its oldest",
+    async (store, clock) => {
+      const t = clock.now();
+      const perAddress = MAX_PENDING_APPROVALS_PER_ADDRESS;
+      for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
+        const address = `10.0.${Math.floor(i / perAddress)}.1`;
+        assert.equal(await store.create(record(`r${i}`, t + i, { requestedFrom: address }), t + i), true);
+      }
+      const at = t + MAX_PENDING_APPROVALS;
+      assert.equal(await store.create(record("new", at, { requestedFrom: "192.0.2.9" }), at), true);
+      assert.equal(await store.get("r0", at), undefined, "the oldest of a fullest address made room");
+      const pending = await store.listPending(at);
+      assert.equal(pending.length, MAX_PENDING_APPROVALS);
+      assert.ok(pending.some((r) => r.id === "new"));
+    },
+  );
+
   test("a client's pending requests are capped in total across addresses", async (store, clock) => {
     const t = clock.now();
-    const perAddress = MAX_PENDING_APPROVALS_PER_ADDRESS;
+    // One request from each of as many addresses as the gateway holds: none holds more than another.
     for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
-      const address = `10.0.${Math.floor(i / perAddress)}.1`;
-      await store.create(record(`r${i}`, t, { requestedFrom: address }), t);
+      await store.create(record(`r${i}`, t, { requestedFrom: `10.0.${i}.1` }), t);
     }
-    const refused = await store.create(record("new", t, { requestedFrom: "192.0.2.9" }), t)
+    const refused = await store.create(record("new", t, { requestedFrom: "10.0.7.1" }), t)
       .catch((error) => error);
-    assert.ok(refused instanceof GatewayError);
+    assert.ok(refused instanceof GatewayError, "an address already holding as many as any other is refused");
     assert.equal(refused.details?.limit, "total");
+    assert.equal(refused.details?.max, MAX_PENDING_APPROVALS);
+    assert.equal(refused.retryAfterMs, 60_000);
+    assert.equal(
+      await store.create(record("new", t, { requestedFrom: "192.0.2.9" }), t),
+      true,
+      "a new address",
+    );
+    assert.equal((await store.listPending(t)).length, MAX_PENDING_APPROVALS);
     clock.advance(60_000);
     const later = t + 60_000;
-    assert.equal(await store.create(record("new", later, { requestedFrom: "192.0.2.9" }), later), true);
+    assert.equal(await store.create(record("late", later, { requestedFrom: "10.0.7.1" }), later), true);
   });
 }

@@ -8,16 +8,16 @@
 import {
   type DeviceStore,
   liveTokens,
-  MAX_PENDING_PAIRINGS,
-  MAX_PENDING_PAIRINGS_PER_ADDRESS,
   type PairedDevice,
-  type PairingLimit,
-  pairingLimitError,
+  PAIRING_LIMITS,
+  pairingBucket,
   type PairingRequestOutcome,
   PENDING_PAIRING_TTL_MS,
   type PendingPairing,
 } from "../devices.ts";
+import { type PendingLimit, pendingLimitError } from "../pending-limits.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import { PENDING_LIMITS_LUA } from "./pending-limits.ts";
 
 // Drops the token index entries of device ARGV[2] (KEYS: byId, byToken).
 const FORGET_TOKENS = `
@@ -39,7 +39,7 @@ return 0
 `,
 );
 
-// KEYS: byId, byToken, order, pending. ARGV: id.
+// KEYS: byId, byToken, order, pending, pending buckets. ARGV: id.
 const REMOVE = new LuaScript(
   FORGET_TOKENS + `
 if not previous then return nil end
@@ -47,7 +47,10 @@ redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('LREM', KEYS[3], 0, ARGV[2])
 local all = redis.call('HGETALL', KEYS[4])
 for i = 1, #all, 2 do
-  if cjson.decode(all[i + 1]).deviceId == ARGV[2] then redis.call('HDEL', KEYS[4], all[i]) end
+  if cjson.decode(all[i + 1]).deviceId == ARGV[2] then
+    redis.call('HDEL', KEYS[4], all[i])
+    redis.call('HDEL', KEYS[5], all[i])
+  end
 end
 return previous
 `,
@@ -70,42 +73,54 @@ end
 return devices
 `);
 
-// KEYS: pending. ARGV: request, ttl, per-address limit, total limit. Returns {request, created,
-// superseded...}, or {'limited', limit, oldest ts blocking} with nothing changed (checkPairingLimits).
-const REQUEST = new LuaScript(`
+// KEYS: pending, buckets. ARGV: request, ttl, its bucket, per-bucket limit, total limit. Returns {request,
+// created, superseded...}, or {'limited', limit, earliest expiry blocking} with nothing changed.
+const REQUEST = new LuaScript(
+  PENDING_LIMITS_LUA + `
 local request = cjson.decode(ARGV[2])
+local ttl = tonumber(ARGV[3])
 local ask = function(r) return r.publicKey .. '|' .. r.role .. '|' .. table.concat(r.scopes or {}, ',') end
-local mine, others, sameAddress = {}, {}, {}
+local buckets = {}
+local flat = redis.call('HGETALL', KEYS[2])
+for i = 1, #flat, 2 do buckets[flat[i]] = flat[i + 1] end
+local mine, others = {}, {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local other = cjson.decode(all[i + 1])
-  if request.ts - other.ts >= tonumber(ARGV[3]) then
+  if request.ts - other.ts >= ttl then
     redis.call('HDEL', KEYS[1], all[i])
+    redis.call('HDEL', KEYS[2], all[i])
   elseif other.deviceId == request.deviceId then
     if ask(other) == ask(request) then return {all[i + 1], 0} end
-    table.insert(mine, i)
+    table.insert(mine, all[i])
   else
-    table.insert(others, other.ts)
-    if other.remoteIp == request.remoteIp then table.insert(sameAddress, other.ts) end
+    -- A request stored before buckets were kept counts by its bare address.
+    local bucket = buckets[all[i]] or other.remoteIp or ''
+    table.insert(others, {id = all[i], bucket = bucket, expires = other.ts + ttl})
   end
 end
-local blocking = nil
-if #sameAddress >= tonumber(ARGV[4]) then blocking = {'address', sameAddress}
-elseif #others >= tonumber(ARGV[5]) then blocking = {'total', others} end
-if blocking then return {'limited', blocking[1], tostring(math.min(unpack(blocking[2])))} end
+local verdict = pending_limits(others, ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))
+if verdict and verdict[1] == 'limited' then return verdict end
+if verdict then table.insert(mine, verdict[2]) end
 local out = {ARGV[2], 1}
-for _, i in ipairs(mine) do
-  redis.call('HDEL', KEYS[1], all[i])
-  table.insert(out, all[i + 1])
+for _, id in ipairs(mine) do
+  table.insert(out, redis.call('HGET', KEYS[1], id))
+  redis.call('HDEL', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
 end
 redis.call('HSET', KEYS[1], request.requestId, ARGV[2])
+redis.call('HSET', KEYS[2], request.requestId, ARGV[4])
 return out
-`);
+`,
+);
 
-// KEYS: pending. ARGV: requestId.
+// KEYS: pending, buckets. ARGV: requestId.
 const TAKE = new LuaScript(`
 local request = redis.call('HGET', KEYS[1], ARGV[2])
-if request then redis.call('HDEL', KEYS[1], ARGV[2]) end
+if request then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+  redis.call('HDEL', KEYS[2], ARGV[2])
+end
 return request
 `);
 
@@ -117,6 +132,8 @@ export class RedisDeviceStore implements DeviceStore {
   readonly #byToken: string;
   readonly #order: string;
   readonly #pending: string;
+  /** Each pending request's client address bucket, by request id (the caps count by it). */
+  readonly #buckets: string;
 
   /** Keeps its pairings under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {
@@ -124,6 +141,7 @@ export class RedisDeviceStore implements DeviceStore {
     this.#byToken = connection.key("devices:by-token");
     this.#order = connection.key("devices:order");
     this.#pending = connection.key("devices:pending");
+    this.#buckets = connection.key("devices:pending-buckets");
   }
 
   async get(deviceId: string): Promise<PairedDevice | undefined> {
@@ -144,7 +162,7 @@ export class RedisDeviceStore implements DeviceStore {
   }
 
   async remove(deviceId: string): Promise<PairedDevice | undefined> {
-    const keys = [this.#byId, this.#byToken, this.#order, this.#pending];
+    const keys = [this.#byId, this.#byToken, this.#order, this.#pending, this.#buckets];
     const removed = await this.connection.eval(REMOVE, keys, [deviceId.toLowerCase()]);
     return removed ? JSON.parse(removed as string) : undefined;
   }
@@ -155,15 +173,18 @@ export class RedisDeviceStore implements DeviceStore {
   }
 
   async request(request: PendingPairing): Promise<PairingRequestOutcome> {
-    const [stored, created, ...superseded] = await this.connection.eval(REQUEST, [this.#pending], [
+    const [stored, created, ...superseded] = await this.connection.eval(REQUEST, [
+      this.#pending,
+      this.#buckets,
+    ], [
       JSON.stringify(request),
       PENDING_PAIRING_TTL_MS,
-      MAX_PENDING_PAIRINGS_PER_ADDRESS,
-      MAX_PENDING_PAIRINGS,
+      pairingBucket(request),
+      PAIRING_LIMITS.perBucket,
+      PAIRING_LIMITS.total,
     ]) as [string, number | string, ...string[]];
     if (stored === "limited") {
-      const oldest = Number(superseded[0]);
-      throw pairingLimitError(created as PairingLimit, oldest + PENDING_PAIRING_TTL_MS - request.ts);
+      throw pendingLimitError(PAIRING_LIMITS, created as PendingLimit, Number(superseded[0]) - request.ts);
     }
     return {
       request: JSON.parse(stored),
@@ -183,7 +204,8 @@ export class RedisDeviceStore implements DeviceStore {
   }
 
   async takePending(requestId: string, now: number): Promise<PendingPairing | undefined> {
-    return liveRequest(await this.connection.eval(TAKE, [this.#pending], [requestId]) as string | null, now);
+    const taken = await this.connection.eval(TAKE, [this.#pending, this.#buckets], [requestId]);
+    return liveRequest(taken as string | null, now);
   }
 }
 

@@ -5,18 +5,18 @@
  * @module
  */
 import {
+  APPROVAL_LIMITS,
+  approvalBucket,
   type ApprovalDecision,
-  type ApprovalLimit,
-  approvalLimitError,
   type ApprovalResolution,
   approvalRetained,
   type ExecApprovalRecord,
   type ExecApprovalStore,
-  MAX_PENDING_APPROVALS,
-  MAX_PENDING_APPROVALS_PER_ADDRESS,
   RESOLVED_APPROVAL_RETAIN_MS,
 } from "../exec-approvals.ts";
+import { type PendingLimit, pendingLimitError } from "../pending-limits.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import { PENDING_LIMITS_LUA } from "./pending-limits.ts";
 
 // Whether record `r` (answered as `d`, if answered) is still findable at `now` (see approvalRetained).
 const RETAINED = `
@@ -31,14 +31,16 @@ local function answer(id)
 end
 `;
 
-// KEYS: records, decisions. ARGV: retain, id, record, per-address limit, total limit. Drops what is no
-// longer retained, then adds unless a live request has the id (0) or a limit refuses a client's request
-// ({'limited', limit, earliest expiry blocking}, as checkApprovalLimits decides).
+// KEYS: records, decisions, buckets. ARGV: retain, id, record, its bucket, per-bucket limit, total limit.
+// Drops what is no longer retained, then adds unless a live request has the id (0) or the caps refuse a
+// client's request ({'limited', limit, earliest expiry blocking}); a client's may take another's place.
 const CREATE = new LuaScript(
-  RETAINED + `
+  RETAINED + PENDING_LIMITS_LUA + `
 local record = cjson.decode(ARGV[4])
-local from = record.requestedFrom
-local clients, sameAddress = {}, {}
+local buckets = {}
+local flat = redis.call('HGETALL', KEYS[3])
+for i = 1, #flat, 2 do buckets[flat[i]] = flat[i + 1] end
+local others = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local other = cjson.decode(all[i + 1])
@@ -46,15 +48,22 @@ for i = 1, #all, 2 do
   if not retained(other, d) then
     redis.call('HDEL', KEYS[1], all[i])
     redis.call('HDEL', KEYS[2], all[i])
+    redis.call('HDEL', KEYS[3], all[i])
   elseif d == nil and other.requestedFrom ~= nil then
-    table.insert(clients, other.expiresAtMs)
-    if other.requestedFrom == from then table.insert(sameAddress, other.expiresAtMs) end
+    -- A request stored before buckets were kept counts by its bare address.
+    local bucket = buckets[all[i]] or other.requestedFrom
+    table.insert(others, {id = all[i], bucket = bucket, expires = other.expiresAtMs})
   end
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 1 then return 0 end
-if from ~= nil then
-  if #sameAddress >= tonumber(ARGV[5]) then return {'limited', 'address', tostring(math.min(unpack(sameAddress)))} end
-  if #clients >= tonumber(ARGV[6]) then return {'limited', 'total', tostring(math.min(unpack(clients)))} end
+if record.requestedFrom ~= nil then
+  local verdict = pending_limits(others, ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
+  if verdict and verdict[1] == 'limited' then return verdict end
+  if verdict then
+    redis.call('HDEL', KEYS[1], verdict[2])
+    redis.call('HDEL', KEYS[3], verdict[2])
+  end
+  redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
 return 1
@@ -78,9 +87,10 @@ return {'resolved', text, dtext}
 `,
 );
 
-// KEYS: records, decisions. ARGV: id.
+// KEYS: records, decisions, buckets. ARGV: id.
 const EXPIRE = new LuaScript(`
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+redis.call('HDEL', KEYS[3], ARGV[2])
 return redis.call('HDEL', KEYS[1], ARGV[2])
 `);
 
@@ -95,11 +105,14 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
   static readonly scripts: readonly LuaScript[] = [CREATE, RESOLVE, EXPIRE];
   readonly #records: string;
   readonly #decisions: string;
+  /** Each client request's address bucket, by id (the caps count by it). */
+  readonly #buckets: string;
 
   /** Keeps its records under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {
     this.#records = connection.key("exec-approvals:by-id");
     this.#decisions = connection.key("exec-approvals:decisions");
+    this.#buckets = connection.key("exec-approvals:buckets");
   }
 
   #allowKey(agentId: string): string {
@@ -111,13 +124,15 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
       RESOLVED_APPROVAL_RETAIN_MS,
       record.id,
       JSON.stringify(record),
-      MAX_PENDING_APPROVALS_PER_ADDRESS,
-      MAX_PENDING_APPROVALS,
+      approvalBucket(record) ?? "",
+      APPROVAL_LIMITS.perBucket,
+      APPROVAL_LIMITS.total,
     ];
-    const created = await this.connection.eval(CREATE, [this.#records, this.#decisions], args);
+    const keys = [this.#records, this.#decisions, this.#buckets];
+    const created = await this.connection.eval(CREATE, keys, args);
     if (Array.isArray(created)) {
-      const [, limit, earliest] = created as [string, ApprovalLimit, string];
-      throw approvalLimitError(limit, Number(earliest) - now);
+      const [, limit, earliest] = created as [string, PendingLimit, string];
+      throw pendingLimitError(APPROVAL_LIMITS, limit, Number(earliest) - now);
     }
     return created === 1;
   }
@@ -156,7 +171,7 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
   }
 
   async expire(id: string): Promise<boolean> {
-    return await this.connection.eval(EXPIRE, [this.#records, this.#decisions], [id]) === 1;
+    return await this.connection.eval(EXPIRE, [this.#records, this.#decisions, this.#buckets], [id]) === 1;
   }
 
   async allow(agentId: string, command: string): Promise<void> {

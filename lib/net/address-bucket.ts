@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { formatIp, isMappedIpv4, parseIp } from "../net/ip.ts";
+import { formatIp, isMappedIpv4, parseIp } from "./ip.ts";
 
 /**
  * What the per-address cap counts by: an IPv4 address (IPv4-mapped ones too) alone, an IPv6 address by
