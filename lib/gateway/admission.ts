@@ -13,7 +13,13 @@ import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_UNAUTHENTICATED_SOCKETS } from "../protocol/constants.ts";
 import { throttledWarning } from "../transports/types.ts";
 import { Connection, type ConnectionHost } from "../ws/connection.ts";
-import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
+import type {
+  GatewayServerHandler,
+  RedactingSocketWire,
+  SocketHandlers,
+  SocketInfo,
+  SocketWire,
+} from "../ws/wire.ts";
 import type { Authentication } from "./authentication.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -118,11 +124,15 @@ export function createAdmission(
  * A wire whose outgoing frames have secret values replaced (frames are JSON documents). A class, not
  * closures: every socket keeps one for its lifetime.
  */
-class RedactingWire implements SocketWire {
+class RedactingWire implements RedactingSocketWire {
   constructor(readonly wire: SocketWire, readonly secrets: SecretRedactor) {}
 
   send(text: string): void {
     this.wire.send(this.secrets.redactJson(text));
+  }
+
+  sendRedacted(text: string): void {
+    this.wire.send(text);
   }
 
   close(code: number, reason: string): void {

@@ -14,10 +14,11 @@ import {
   errorFrame,
   eventFrame,
   okFrame,
+  type PreparedEventFrame,
   RequestFrameSchema,
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
-import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
+import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
 
 /** Limits a connection enforces. */
 export interface ConnectionPolicy {
@@ -72,7 +73,7 @@ export class Connection implements SocketHandlers {
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly wire: SocketWire,
+    private readonly wire: RedactingSocketWire,
     readonly info: SocketInfo,
   ) {
     this.connId = host.newId();
@@ -143,13 +144,16 @@ export class Connection implements SocketHandlers {
     this.host.logger.debug("socket closed", { connId: this.connId, code, reason });
   }
 
-  /** Sends an event with this socket's next `seq`. Droppable events are skipped for slow consumers. */
+  /**
+   * Sends an event with this socket's next `seq`. Droppable events are skipped for slow consumers.
+   * `frame`, when given, is the event's frame already redacted (see `preparedEventFrame`).
+   */
   sendEvent(
     event: string,
     payload: unknown,
     stateVersion?: Record<string, number>,
     dropIfSlow = false,
-    frame?: (seq: number) => string,
+    frame?: PreparedEventFrame,
   ): void {
     if (this.#phase === "greeting") {
       return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
@@ -162,7 +166,8 @@ export class Connection implements SocketHandlers {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    this.wire.send(frame ? frame(seq) : eventFrame(event, payload, seq, stateVersion));
+    if (frame) this.wire.sendRedacted(frame(seq));
+    else this.wire.send(eventFrame(event, payload, seq, stateVersion));
   }
 
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */

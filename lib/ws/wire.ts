@@ -14,6 +14,15 @@ export interface SocketWire {
   bufferedAmount(): number;
 }
 
+/**
+ * The wire a connection writes to: it redacts secret values from every frame, except frames whose text
+ * was redacted already (a broadcast's, redacted once per event rather than once per socket).
+ */
+export interface RedactingSocketWire extends SocketWire {
+  /** Sends a text frame already redacted, as is. */
+  sendRedacted(text: string): void;
+}
+
 /** Facts about the upgrade request the socket came from. */
 export interface SocketInfo {
   /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
