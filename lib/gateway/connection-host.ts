@@ -133,11 +133,12 @@ export function createConnectionHost(
     now,
     newId,
     async authenticate(params, connection) {
+      const info = connection.info!;
       const result = await authenticator.authenticateSocket(params, {
         connId: connection.connId,
-        remoteAddress: connection.info.remoteAddress,
-        headers: connection.info.headers,
-        url: connection.info.url,
+        remoteAddress: info.remoteAddress,
+        headers: info.headers,
+        url: info.url,
         nonce: connection.nonce,
       }).catch((error) => {
         const code = toErrorShape(error).details?.code;
