@@ -11,6 +11,7 @@ import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "../config/sections/gate
 import { textResponse } from "../http/response.ts";
 import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_UNAUTHENTICATED_SOCKETS } from "../protocol/constants.ts";
+import type { PreparedEventFrame } from "../protocol/frames.ts";
 import { throttledWarning } from "../transports/types.ts";
 import { Connection, type ConnectionHost } from "../ws/connection.ts";
 import type {
@@ -131,8 +132,9 @@ class RedactingWire implements RedactingSocketWire {
     this.wire.send(this.secrets.redactJson(text));
   }
 
-  sendRedacted(text: string): void {
-    this.wire.send(text);
+  sendRedacted(frame: PreparedEventFrame, seq: number): void {
+    if (this.wire.sendPrepared) this.wire.sendPrepared(frame, seq);
+    else this.wire.send(frame(seq));
   }
 
   close(code: number, reason: string): void {

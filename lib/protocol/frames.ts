@@ -83,8 +83,18 @@ export function eventFrame(
   return preparedEventFrame(event, payload, stateVersion)(seq);
 }
 
-/** One event's frame for any `seq`: the text every socket gets, differing only in `seq`. */
-export type PreparedEventFrame = (seq?: number) => string;
+/**
+ * One event's frame for any `seq`: the text every socket gets, differing only in `seq`. Its parts are
+ * exposed for transports that build each socket's bytes from them: `head`, then `,"seq":<seq>` when
+ * there is one, then `tail`.
+ */
+export interface PreparedEventFrame {
+  (seq?: number): string;
+  /** The frame's text up to where `seq` goes. */
+  readonly head: string;
+  /** The frame's text after `seq`. */
+  readonly tail: string;
+}
 
 /**
  * One event's frame for many sockets: only `seq` differs between them, so the payload (the costly part)
@@ -104,7 +114,8 @@ export function preparedEventFrame(
   // The object's text without its closing brace: `seq` and `stateVersion` follow, in that order.
   const head = (redactJson ? redactJson(whole) : whole).slice(0, -1);
   const tail = stateVersion ? `,"stateVersion":${JSON.stringify(stateVersion)}}` : "}";
-  return (seq) => seq === undefined ? head + tail : `${head},"seq":${seq}${tail}`;
+  const frame = (seq?: number) => seq === undefined ? head + tail : `${head},"seq":${seq}${tail}`;
+  return Object.assign(frame, { head, tail });
 }
 
 /** Names the first zod issue as `path: message`, for error messages people can act on. */

@@ -177,7 +177,7 @@ export class Connection implements SocketHandlers {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    if (frame) this.wire.sendRedacted(frame(seq));
+    if (frame) this.wire.sendRedacted(frame, seq);
     else this.wire.send(eventFrame(event, payload, seq, stateVersion));
   }
 
