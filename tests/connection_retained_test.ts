@@ -6,6 +6,7 @@ import { createLogger } from "../lib/log/logger.ts";
 import type { CallerIdentity } from "../lib/methods/descriptor.ts";
 import type { PreparedEventFrame } from "../lib/protocol/frames.ts";
 import { Connection, type ConnectionHost } from "../lib/ws/connection.ts";
+import { HandshakeDeadlines } from "../lib/ws/handshake-deadlines.ts";
 import { connectParams } from "./_helpers.ts";
 
 function harness() {
@@ -23,6 +24,7 @@ function harness() {
   const host: ConnectionHost = {
     logger: createLogger({ sinks: [] }),
     policy: { maxPayload: 1 << 20, maxBufferedBytes: 1 << 20, handshakeTimeoutMs: 60_000 },
+    handshakeDeadlines: new HandshakeDeadlines(60_000),
     now: () => 1,
     newId: () => `id-${++ids}`,
     authenticate: (params, connection) => {
@@ -76,4 +78,26 @@ Deno.test("connection: after hello-ok it keeps the caps, the peer address and th
   assert.equal(signals[0].aborted, false);
   connection.closed(1000, "bye");
   assert.equal(signals[0].aborted, true);
+});
+
+Deno.test("handshake deadlines: pending sockets expire in order on one timer; none pending, no timer", async () => {
+  const deadlines = new HandshakeDeadlines(30);
+  const expired: string[] = [];
+  const socket = (name: string) => ({ handshakeExpired: () => void expired.push(name) });
+  deadlines.add(socket("a"));
+  await new Promise((r) => setTimeout(r, 10));
+  deadlines.add(socket("b"));
+  deadlines.add(socket("c"));
+  await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(expired, ["a"]);
+  await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(expired, ["a", "b", "c"]);
+  for (let i = 0; i < 3; i++) deadlines.settled();
+  // Settled before their deadline: no timer is left behind (the test's op sanitizer checks).
+  deadlines.add(socket("d"));
+  deadlines.add(socket("e"));
+  deadlines.settled();
+  deadlines.settled();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(expired, ["a", "b", "c"]);
 });

@@ -18,6 +18,7 @@ import {
   RequestFrameSchema,
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
+import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
 import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
 
 /** Limits a connection enforces. */
@@ -31,6 +32,8 @@ export interface ConnectionPolicy {
 export interface ConnectionHost {
   readonly logger: Logger;
   readonly policy: ConnectionPolicy;
+  /** Where each socket's handshake deadline (`policy.handshakeTimeoutMs`) is kept. */
+  readonly handshakeDeadlines: HandshakeDeadlines;
   now(): number;
   newId(): string;
   /** Authenticates `connect`; resolves to the caller identity or throws a `GatewayError`. */
@@ -56,7 +59,7 @@ type Phase = "challenged" | "authenticating" | "greeting" | "ready" | "closed";
 const decoder = new TextDecoder();
 
 /** A single client socket and its protocol state. */
-export class Connection implements SocketHandlers {
+export class Connection implements SocketHandlers, HandshakeDeadline {
   readonly connId: string;
   readonly nonce: string;
   readonly challengeTs: number;
@@ -73,7 +76,8 @@ export class Connection implements SocketHandlers {
   closeInfo?: { code?: number; reason?: string; by: "client" | "server" };
   #phase: Phase = "challenged";
   #seq = 0;
-  #handshakeTimer?: ReturnType<typeof setTimeout>;
+  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
+  #handshakePending = true;
   /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
    * only listen never send one). */
   #inflight?: AbortController;
@@ -93,10 +97,11 @@ export class Connection implements SocketHandlers {
     this.wire.send(
       eventFrame("connect.challenge", { nonce: this.nonce, ts: this.challengeTs, capabilities: [] }),
     );
-    this.#handshakeTimer = setTimeout(
-      () => this.close(CloseCode.policyViolation, "handshake timeout"),
-      host.policy.handshakeTimeoutMs,
-    );
+    host.handshakeDeadlines.add(this);
+  }
+
+  handshakeExpired(): void {
+    if (this.#handshakePending) this.close(CloseCode.policyViolation, "handshake timeout");
   }
 
   /** Whether events are for this socket: from the moment it authenticated (sent after `hello-ok`). */
@@ -197,9 +202,15 @@ export class Connection implements SocketHandlers {
     // A socket closing before its hello-ok went out never became authenticated as far as the host knows.
     if (this.#phase === "greeting") this.caller = undefined;
     this.#phase = "closed";
-    clearTimeout(this.#handshakeTimer);
+    this.#settleHandshake();
     this.#inflight?.abort();
     this.host.closed(this);
+  }
+
+  #settleHandshake(): void {
+    if (!this.#handshakePending) return;
+    this.#handshakePending = false;
+    this.host.handshakeDeadlines.settled();
   }
 
   #overloaded(): boolean {
@@ -269,9 +280,7 @@ export class Connection implements SocketHandlers {
       return;
     }
     if (this.isClosed) return;
-    clearTimeout(this.#handshakeTimer);
-    // Dropped, not only cleared: a cleared timer object would stay with the socket for its lifetime.
-    this.#handshakeTimer = undefined;
+    this.#settleHandshake();
     this.#phase = "ready";
     this.wire.send(okFrame(id, hello));
     for (const early of this.#early ?? []) this.sendEvent(...early);
