@@ -167,6 +167,7 @@ export type { LogsTailParams, LogsTailResult, LogTailSource } from "./lib/log/ta
 // The transport seam: what a transport gets (a handler) and gives (a listener); enough to write one.
 export type { ListeningServer, ListenOptions, TlsFiles, Transport } from "./lib/transports/types.ts";
 export type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "./lib/ws/wire.ts";
+export type { PreparedEventFrame } from "./lib/protocol/frames.ts";
 export {
   type Frame,
   type MemoryRequestInit,

@@ -4,6 +4,7 @@ import { SocketTopics } from "../lib/bus/topics.ts";
 import { fanOut, type FanOutTarget } from "../lib/gateway/fan-out.ts";
 import { createDispatcher } from "../lib/gateway/dispatch.ts";
 import type { GatewayState } from "../lib/gateway/core.ts";
+import { SecretRedactor } from "../lib/log/secret-redactor.ts";
 import { MethodRegistry } from "../lib/methods/registry.ts";
 import { DEFAULT_OPERATOR_SCOPES } from "../lib/protocol/scopes.ts";
 import { memoryStores } from "../lib/state/stores.ts";
@@ -39,6 +40,7 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
         stateVersion.health = Math.max(stateVersion.health, seen.health ?? 0);
         return stateVersion;
       },
+      secrets: new SecretRedactor(),
     },
     topics,
   );

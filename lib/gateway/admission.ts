@@ -11,9 +11,16 @@ import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "../config/sections/gate
 import { textResponse } from "../http/response.ts";
 import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_UNAUTHENTICATED_SOCKETS } from "../protocol/constants.ts";
+import type { PreparedEventFrame } from "../protocol/frames.ts";
 import { throttledWarning } from "../transports/types.ts";
 import { Connection, type ConnectionHost } from "../ws/connection.ts";
-import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
+import type {
+  GatewayServerHandler,
+  RedactingSocketWire,
+  SocketHandlers,
+  SocketInfo,
+  SocketWire,
+} from "../ws/wire.ts";
 import type { Authentication } from "./authentication.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -118,11 +125,16 @@ export function createAdmission(
  * A wire whose outgoing frames have secret values replaced (frames are JSON documents). A class, not
  * closures: every socket keeps one for its lifetime.
  */
-class RedactingWire implements SocketWire {
+class RedactingWire implements RedactingSocketWire {
   constructor(readonly wire: SocketWire, readonly secrets: SecretRedactor) {}
 
   send(text: string): void {
     this.wire.send(this.secrets.redactJson(text));
+  }
+
+  sendRedacted(frame: PreparedEventFrame, seq: number): void {
+    if (this.wire.sendPrepared) this.wire.sendPrepared(frame, seq);
+    else this.wire.send(frame(seq));
   }
 
   close(code: number, reason: string): void {

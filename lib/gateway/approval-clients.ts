@@ -23,7 +23,7 @@ function answers(scopes: readonly string[] | undefined, adminOnly: boolean): boo
 }
 
 function approvalClient(connection: Connection): boolean {
-  const caps = connection.connectParams?.caps ?? [];
+  const caps = connection.caps ?? [];
   return APPROVAL_CLIENT_IDS.has(connection.caller?.client?.id ?? "") ||
     caps.some((cap) => APPROVAL_CAPS.includes(cap));
 }

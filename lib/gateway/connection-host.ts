@@ -16,6 +16,7 @@ import {
 import { GATEWAY_BUILD_ID, GATEWAY_VERSION } from "../version.ts";
 import type { ConnectedClient } from "../types.ts";
 import type { Connection, ConnectionHost, ConnectionPolicy } from "../ws/connection.ts";
+import { HandshakeDeadlines } from "../ws/handshake-deadlines.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Admission } from "./admission.ts";
 import type { GatewayCore } from "./core.ts";
@@ -125,14 +126,16 @@ export function createConnectionHost(
   return {
     logger: logger.child("ws"),
     policy,
+    handshakeDeadlines: new HandshakeDeadlines(policy.handshakeTimeoutMs),
     now,
     newId,
     async authenticate(params, connection) {
+      const info = connection.info!;
       const result = await authenticator.authenticateSocket(params, {
         connId: connection.connId,
-        remoteAddress: connection.info.remoteAddress,
-        headers: connection.info.headers,
-        url: connection.info.url,
+        remoteAddress: info.remoteAddress,
+        headers: info.headers,
+        url: info.url,
         nonce: connection.nonce,
       }).catch((error) => {
         const code = toErrorShape(error).details?.code;

@@ -6,7 +6,7 @@
  * @module
  */
 import { admits, deliverableHere, type SocketTopics } from "../bus/topics.ts";
-import { preparedEventFrame } from "../protocol/frames.ts";
+import { type PreparedEventFrame, preparedEventFrame } from "../protocol/frames.ts";
 import type { BusEvent, EventBus } from "../types.ts";
 import type { Connection } from "../ws/connection.ts";
 import type { GatewayCore } from "./core.ts";
@@ -26,10 +26,11 @@ export type FanOutReport = (event: string, sockets: number, durationMs: number) 
  */
 export function fanOut(
   connections: Iterable<FanOutTarget>,
-  { stateVersion, noteVersions }: Pick<GatewayCore, "stateVersion" | "noteVersions">,
+  { stateVersion, noteVersions, secrets }: Pick<GatewayCore, "stateVersion" | "noteVersions" | "secrets">,
   topics: SocketTopics,
   reporter: () => FanOutReport | undefined = () => undefined,
 ): (event: BusEvent) => void {
+  const redactJson = (json: string) => secrets.redactJson(json);
   return (event: BusEvent) => {
     const report = reporter();
     const started = report && performance.now();
@@ -37,13 +38,14 @@ export function fanOut(
     // A change another replica made carries its versions; ours may not have seen them yet.
     if (event.stateVersion) noteVersions(event.stateVersion);
     const versions = event.event === "presence" || event.event === "health" ? { ...stateVersion } : undefined;
-    // Stringified once, on the first socket that takes it; every socket's frame differs only in `seq`.
-    let frame: ((seq: number) => string) | undefined;
+    // Stringified and redacted once, on the first socket that takes it; every socket's frame differs
+    // only in `seq`, and the sockets' wires send it without redacting it again.
+    let frame: PreparedEventFrame | undefined;
     let sockets = 0;
     for (const connection of connections) {
       if (!connection.ready) continue;
       if (!admits(event, connection.connId, connection.caller!.scopes, topics)) continue;
-      frame ??= preparedEventFrame(event.event, event.payload, versions);
+      frame ??= preparedEventFrame(event.event, event.payload, versions, redactJson);
       connection.sendEvent(event.event, event.payload, versions, event.dropIfSlow, frame);
       sockets++;
     }

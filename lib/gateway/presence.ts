@@ -205,7 +205,7 @@ function connectionPresence(connection: Connection, reason: string, ts: number):
     text: `${name} · ${client.mode} · ${reason}`,
     ts,
   };
-  if (!isLoopbackAddress(connection.info.remoteAddress)) entry.ip = connection.info.remoteAddress;
+  if (!isLoopbackAddress(connection.remoteAddress)) entry.ip = connection.remoteAddress;
   for (const key of Object.keys(entry) as (keyof PresenceEntry)[]) {
     if (entry[key] === undefined || entry[key] === "") delete entry[key];
   }

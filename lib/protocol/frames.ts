@@ -84,19 +84,38 @@ export function eventFrame(
 }
 
 /**
+ * One event's frame for any `seq`: the text every socket gets, differing only in `seq`. Its parts are
+ * exposed for transports that build each socket's bytes from them: `head`, then `,"seq":<seq>` when
+ * there is one, then `tail`.
+ */
+export interface PreparedEventFrame {
+  (seq?: number): string;
+  /** The frame's text up to where `seq` goes. */
+  readonly head: string;
+  /** The frame's text after `seq`. */
+  readonly tail: string;
+}
+
+/**
  * One event's frame for many sockets: only `seq` differs between them, so the payload (the costly part)
  * is stringified once and each socket's frame is a concatenation. A broadcast to 10,000 sockets would
- * otherwise stringify the same payload 10,000 times.
+ * otherwise stringify the same payload 10,000 times. `redactJson`, when given, is applied once to the
+ * frame without `seq` and `stateVersion`: those add only numbers and fixed key names, which no
+ * redaction of a JSON document touches (it replaces inside string values), so every frame built is as
+ * redacted as if each had been redacted whole.
  */
 export function preparedEventFrame(
   event: string,
   payload: unknown,
   stateVersion?: Record<string, number>,
-): (seq?: number) => string {
+  redactJson?: (json: string) => string,
+): PreparedEventFrame {
+  const whole = JSON.stringify({ type: "event", event, payload });
   // The object's text without its closing brace: `seq` and `stateVersion` follow, in that order.
-  const head = JSON.stringify({ type: "event", event, payload }).slice(0, -1);
+  const head = (redactJson ? redactJson(whole) : whole).slice(0, -1);
   const tail = stateVersion ? `,"stateVersion":${JSON.stringify(stateVersion)}}` : "}";
-  return (seq) => seq === undefined ? head + tail : `${head},"seq":${seq}${tail}`;
+  const frame = (seq?: number) => seq === undefined ? head + tail : `${head},"seq":${seq}${tail}`;
+  return Object.assign(frame, { head, tail });
 }
 
 /** Names the first zod issue as `path: message`, for error messages people can act on. */

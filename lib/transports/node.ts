@@ -28,7 +28,8 @@ import { HEADER_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/consta
 /** How long a connection whose body was refused unread may keep sending after the answer. */
 const UNREAD_BODY_LINGER_MS = 2_000;
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/** `req` as a fetch `Request`; `signal` aborts it (an upgrade's needs none). */
+function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -309,12 +310,13 @@ export function nodeTransport(): Transport {
         deadlines.get(req.socket)?.upgraded();
         deadlines.delete(req.socket);
         const remoteAddress = req.socket.remoteAddress ?? "unknown";
-        const request = toRequest(req, new AbortController().signal);
+        // No signal: a Request given one links it to its own through a listener, a WeakRef and a
+        // finalizer, which keep both alive until a full GC (old-space garbage on every upgrade).
+        const request = toRequest(req);
         const refused = handler.admitUpgrade(request, { remoteAddress });
         if (refused) return rejectUpgrade(socket, refused);
-        // A copy of what the socket keeps: the Request (its signal, URL, header list) and `req` go once
-        // the upgrade is done, instead of staying reachable from the socket's closures for its lifetime.
-        const info = { remoteAddress, headers: new Headers(request.headers), url: request.url };
+        // The gateway keeps these only until the socket's hello-ok.
+        const info = { remoteAddress, headers: request.headers, url: request.url };
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => acceptWebSocket(handler, ws, info));
       });
       return new Promise((resolve, reject) => {

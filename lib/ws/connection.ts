@@ -14,10 +14,12 @@ import {
   errorFrame,
   eventFrame,
   okFrame,
+  type PreparedEventFrame,
   RequestFrameSchema,
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
-import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
+import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
+import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
 
 /** Limits a connection enforces. */
 export interface ConnectionPolicy {
@@ -30,6 +32,8 @@ export interface ConnectionPolicy {
 export interface ConnectionHost {
   readonly logger: Logger;
   readonly policy: ConnectionPolicy;
+  /** Where each socket's handshake deadline (`policy.handshakeTimeoutMs`) is kept. */
+  readonly handshakeDeadlines: HandshakeDeadlines;
   now(): number;
   newId(): string;
   /** Authenticates `connect`; resolves to the caller identity or throws a `GatewayError`. */
@@ -55,36 +59,49 @@ type Phase = "challenged" | "authenticating" | "greeting" | "ready" | "closed";
 const decoder = new TextDecoder();
 
 /** A single client socket and its protocol state. */
-export class Connection implements SocketHandlers {
+export class Connection implements SocketHandlers, HandshakeDeadline {
   readonly connId: string;
   readonly nonce: string;
   readonly challengeTs: number;
   caller?: CallerIdentity;
+  /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
   connectParams?: ConnectParams;
+  /** The capabilities the client declared at `connect`. */
+  caps?: readonly string[];
+  /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
+  readonly remoteAddress: string;
+  /** The upgrade request's facts, until `hello-ok` is sent: nothing after the handshake reads them. */
+  info?: SocketInfo;
   /** How the socket ended, for the access log: the close code and reason, and which side closed it. */
   closeInfo?: { code?: number; reason?: string; by: "client" | "server" };
   #phase: Phase = "challenged";
   #seq = 0;
-  #handshakeTimer?: ReturnType<typeof setTimeout>;
-  #inflight = new AbortController();
+  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
+  #handshakePending = true;
+  /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
+   * only listen never send one). */
+  #inflight?: AbortController;
   /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
   #early?: Parameters<Connection["sendEvent"]>[];
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly wire: SocketWire,
-    readonly info: SocketInfo,
+    private readonly wire: RedactingSocketWire,
+    info: SocketInfo,
   ) {
+    this.info = info;
+    this.remoteAddress = info.remoteAddress;
     this.connId = host.newId();
     this.nonce = host.newId();
     this.challengeTs = host.now();
     this.wire.send(
       eventFrame("connect.challenge", { nonce: this.nonce, ts: this.challengeTs, capabilities: [] }),
     );
-    this.#handshakeTimer = setTimeout(
-      () => this.close(CloseCode.policyViolation, "handshake timeout"),
-      host.policy.handshakeTimeoutMs,
-    );
+    host.handshakeDeadlines.add(this);
+  }
+
+  handshakeExpired(): void {
+    if (this.#handshakePending) this.close(CloseCode.policyViolation, "handshake timeout");
   }
 
   /** Whether events are for this socket: from the moment it authenticated (sent after `hello-ok`). */
@@ -143,13 +160,16 @@ export class Connection implements SocketHandlers {
     this.host.logger.debug("socket closed", { connId: this.connId, code, reason });
   }
 
-  /** Sends an event with this socket's next `seq`. Droppable events are skipped for slow consumers. */
+  /**
+   * Sends an event with this socket's next `seq`. Droppable events are skipped for slow consumers.
+   * `frame`, when given, is the event's frame already redacted (see `preparedEventFrame`).
+   */
   sendEvent(
     event: string,
     payload: unknown,
     stateVersion?: Record<string, number>,
     dropIfSlow = false,
-    frame?: (seq: number) => string,
+    frame?: PreparedEventFrame,
   ): void {
     if (this.#phase === "greeting") {
       return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
@@ -162,7 +182,8 @@ export class Connection implements SocketHandlers {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    this.wire.send(frame ? frame(seq) : eventFrame(event, payload, seq, stateVersion));
+    if (frame) this.wire.sendRedacted(frame, seq);
+    else this.wire.send(eventFrame(event, payload, seq, stateVersion));
   }
 
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
@@ -181,9 +202,15 @@ export class Connection implements SocketHandlers {
     // A socket closing before its hello-ok went out never became authenticated as far as the host knows.
     if (this.#phase === "greeting") this.caller = undefined;
     this.#phase = "closed";
-    clearTimeout(this.#handshakeTimer);
-    this.#inflight.abort();
+    this.#settleHandshake();
+    this.#inflight?.abort();
     this.host.closed(this);
+  }
+
+  #settleHandshake(): void {
+    if (!this.#handshakePending) return;
+    this.#handshakePending = false;
+    this.host.handshakeDeadlines.settled();
   }
 
   #overloaded(): boolean {
@@ -223,6 +250,7 @@ export class Connection implements SocketHandlers {
     }
     this.#phase = "authenticating";
     this.connectParams = params.data;
+    this.caps = params.data.caps;
     void this.#connect(frame.id, params.data);
   }
 
@@ -232,7 +260,7 @@ export class Connection implements SocketHandlers {
     try {
       const caller = await this.host.authenticate(params, this);
       if (this.#phase === "closed") return;
-      this.caller = caller;
+      this.caller = ownShaped(caller);
       this.#phase = "greeting";
       hello = await this.host.hello(this);
     } catch (error) {
@@ -252,18 +280,19 @@ export class Connection implements SocketHandlers {
       return;
     }
     if (this.isClosed) return;
-    clearTimeout(this.#handshakeTimer);
-    // Dropped, not only cleared: a cleared timer object would stay with the socket for its lifetime.
-    this.#handshakeTimer = undefined;
+    this.#settleHandshake();
     this.#phase = "ready";
     this.wire.send(okFrame(id, hello));
     for (const early of this.#early ?? []) this.sendEvent(...early);
     this.#early = undefined;
     this.host.authenticated(this);
+    // What only the handshake needed goes: 10,000 sockets would each keep it for their lifetime.
+    this.connectParams = undefined;
+    this.info = undefined;
   }
 
   #runRequest(id: string, method: string, params: unknown): void {
-    const signal = this.#inflight.signal;
+    const signal = (this.#inflight ??= new AbortController()).signal;
     this.host.dispatch(this, id, method, params, signal).then(
       (payload) => this.#send(okFrame(id, payload ?? {})),
       (error) => {
@@ -279,6 +308,17 @@ export class Connection implements SocketHandlers {
   ack(id: string, payload: unknown): void {
     this.#send(okFrame(id, payload));
   }
+}
+
+/**
+ * A copy of `caller` with the same keys, built one property at a time. Node 20's V8 gives every object
+ * made by spreading (`{ ...base, scopes }`, as callers are built) a hidden class of its own, about half a
+ * KiB that each socket would keep for its lifetime; objects grown key by key share theirs.
+ */
+function ownShaped(caller: CallerIdentity): CallerIdentity {
+  const copy: Record<string, unknown> = {};
+  for (const key in caller) copy[key] = caller[key as keyof CallerIdentity];
+  return copy as unknown as CallerIdentity;
 }
 
 function invalidFrame(message: string) {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PreparedEventFrame } from "../protocol/frames.ts";
 
 /** The few things the gateway needs from an open socket. */
 export interface SocketWire {
@@ -12,6 +13,20 @@ export interface SocketWire {
   close(code: number, reason: string): void;
   /** Bytes queued but not yet written; drives slow-consumer handling. */
   bufferedAmount(): number;
+  /**
+   * Sends `frame` with `seq`, as `send(frame(seq))` would; a transport that has it builds the bytes from
+   * the frame's shared parts instead of a string per socket (a broadcast calls it for every socket).
+   */
+  sendPrepared?(frame: PreparedEventFrame, seq: number): void;
+}
+
+/**
+ * The wire a connection writes to: it redacts secret values from every frame, except frames whose text
+ * was redacted already (a broadcast's, redacted once per event rather than once per socket).
+ */
+export interface RedactingSocketWire extends SocketWire {
+  /** Sends a prepared frame, already redacted, as is. */
+  sendRedacted(frame: PreparedEventFrame, seq: number): void;
 }
 
 /** Facts about the upgrade request the socket came from. */

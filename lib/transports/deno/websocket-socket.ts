@@ -7,6 +7,7 @@
  */
 import type { SocketHandlers, SocketWire } from "../../ws/wire.ts";
 import { MAX_PREAUTH_PAYLOAD_BYTES } from "../../protocol/constants.ts";
+import type { PreparedEventFrame } from "../../protocol/frames.ts";
 import type { ReadBuffer } from "./read-buffer.ts";
 import { writeAll } from "./read-buffer.ts";
 import {
@@ -90,6 +91,14 @@ export class EngineWebSocket implements SocketWire {
     // A frame that goes straight to the socket is cut from a shared slab; one that must wait behind a
     // write gets its own bytes, so a slow peer's queue never keeps a slab alive.
     this.#push(this.#writing ? ownTextFrame(text) : slabTextFrame(text));
+  }
+
+  /** Queues `frame` with `seq`, its bytes copied from the frame's parts encoded once per event. */
+  sendPrepared(frame: PreparedEventFrame, seq: number): void {
+    if (this.#state !== "open") return;
+    const parts = encodedParts(frame);
+    if (!parts) return this.send(frame(seq));
+    this.#push(this.#writing ? ownPreparedFrame(parts, seq) : slabPreparedFrame(parts, seq));
   }
 
   /** Starts the close handshake with `code`; the connection ends when the peer answers or the grace ends. */
@@ -340,13 +349,74 @@ function slabTextFrame(text: string): Uint8Array {
   return frame;
 }
 
+/** A prepared frame's head and tail as UTF-8. */
+interface EncodedParts {
+  frame: PreparedEventFrame;
+  head: Uint8Array;
+  tail: Uint8Array;
+}
+
+const SEQ_KEY = encoder.encode(',"seq":');
+/** Header (≤ 4 bytes), `,"seq":` and up to 16 digits of a `seq`. */
+const SEQ_ROOM = 4 + SEQ_KEY.length + 16;
+/** The last prepared frame's parts: a broadcast sends one frame to every socket in a row. */
+let lastParts: EncodedParts | undefined;
+
+/** `frame`'s parts encoded (once per frame); undefined when its frames are too big for a 2-byte length. */
+function encodedParts(frame: PreparedEventFrame): EncodedParts | undefined {
+  if (lastParts?.frame !== frame) {
+    lastParts = { frame, head: encoder.encode(frame.head), tail: encoder.encode(frame.tail) };
+  }
+  const { head, tail } = lastParts;
+  return head.length + tail.length + SEQ_ROOM <= SMALL_TEXT ? lastParts : undefined;
+}
+
+function slabPreparedFrame(parts: EncodedParts, seq: number): Uint8Array {
+  const room = parts.head.length + parts.tail.length + SEQ_ROOM;
+  if (SLAB_BYTES - slabUsed < room) {
+    if (room > SLAB_BYTES) return ownPreparedFrame(parts, seq);
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const frame = preparedFrameInto(slab, slabUsed, parts, seq);
+  slabUsed = frame.byteOffset + frame.length;
+  return frame;
+}
+
+function ownPreparedFrame(parts: EncodedParts, seq: number): Uint8Array {
+  return preparedFrameInto(new Uint8Array(parts.head.length + parts.tail.length + SEQ_ROOM), 0, parts, seq);
+}
+
+/** Writes `head`, `,"seq":<seq>`, `tail` as one unmasked text frame into `buf` from `at`. */
+function preparedFrameInto(
+  buf: Uint8Array,
+  at: number,
+  { head, tail }: EncodedParts,
+  seq: number,
+): Uint8Array {
+  const digits = String(seq);
+  const length = head.length + SEQ_KEY.length + digits.length + tail.length;
+  let end = at + 4;
+  buf.set(head, end);
+  end += head.length;
+  buf.set(SEQ_KEY, end);
+  end += SEQ_KEY.length;
+  for (let i = 0; i < digits.length; i++) buf[end++] = digits.charCodeAt(i);
+  buf.set(tail, end);
+  return withTextHeader(buf, at, length);
+}
+
 function ownTextFrame(text: string): Uint8Array {
   return textFrameInto(new Uint8Array(4 + text.length * 3), 0, text);
 }
 
 /** Encodes `text` as an unmasked text frame into `buf` from `at` (room for 4 + 3 × length bytes). */
 function textFrameInto(buf: Uint8Array, at: number, text: string): Uint8Array {
-  const length = encoder.encodeInto(text, buf.subarray(at + 4)).written;
+  return withTextHeader(buf, at, encoder.encodeInto(text, buf.subarray(at + 4)).written);
+}
+
+/** The frame whose `length`-byte payload sits at `at + 4` in `buf`, its header written right before it. */
+function withTextHeader(buf: Uint8Array, at: number, length: number): Uint8Array {
   // The header (2 bytes, or 4 past 125) goes right before the payload.
   const start = length < 126 ? at + 2 : at;
   buf[start] = 0x80 | Opcode.text;

@@ -1,0 +1,62 @@
+// The hardened Deno engine builds a broadcast's frame for each socket from the event's parts, encoded once
+// per event: the bytes must be exactly those of the frame's text sent on its own, straight away or queued
+// behind a write, for any seq and any size.
+import assert from "node:assert/strict";
+import { preparedEventFrame } from "../lib/protocol/frames.ts";
+import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
+import { frameHeader, Opcode } from "../lib/transports/deno/websocket-frames.ts";
+import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
+
+const encoder = new TextEncoder();
+
+/** A connection whose writes are recorded; with `stall`, every write after the first waits for `release`. */
+function recordingConn(stall: boolean) {
+  const written: Uint8Array[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const conn = {
+    read: () => new Promise<number | null>(() => {}),
+    write(bytes: Uint8Array): Promise<number> {
+      written.push(bytes.slice());
+      return (written.length > 1 || !stall ? Promise.resolve() : released).then(() => bytes.length);
+    },
+    closeWrite: () => Promise.resolve(),
+    close: () => {},
+  } as unknown as Deno.Conn;
+  return { conn, written, release };
+}
+
+function frameBytes(text: string): number[] {
+  const payload = encoder.encode(text);
+  return [...frameHeader(Opcode.text, payload.length), ...payload];
+}
+
+Deno.test("hardened engine: a prepared frame's bytes equal its text's frame for every seq, sent at once or queued", async () => {
+  const frames = [
+    preparedEventFrame("presence", { presence: [] }, { presence: 3, health: 9 }),
+    preparedEventFrame("chat", { text: "🦀 — é".repeat(40) }),
+    // Past the small-frame size: sent as text instead.
+    preparedEventFrame("chat", { text: "z".repeat(20_000) }),
+  ];
+  const seqs = [1, 9, 10, 125, 99_999, 2 ** 40, Number.MAX_SAFE_INTEGER];
+  for (const stall of [false, true]) {
+    const { conn, written, release } = recordingConn(stall);
+    const socket = new EngineWebSocket(conn, new ReadBuffer(conn, () => {}), 1_000);
+    const expected: number[] = [];
+    // Enough frames in a row to roll over shared slabs, with a plain frame between events.
+    for (let round = 0; round < 200; round++) {
+      for (const frame of frames) {
+        for (const seq of seqs) {
+          socket.sendPrepared(frame, seq + round);
+          expected.push(...frameBytes(frame(seq + round)));
+        }
+      }
+      socket.send(`{"round":${round}}`);
+      expected.push(...frameBytes(`{"round":${round}}`));
+    }
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual([...written.flatMap((w) => [...w])], expected, `stalled: ${stall}`);
+    assert.equal(socket.bufferedAmount(), 0);
+  }
+});
