@@ -20,8 +20,8 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-/** Connects to the inspector on `inspectPort` and starts sampling every `intervalUs` µs. */
-export async function startProfiling(inspectPort: number, intervalUs = 100): Promise<Profiling> {
+/** A session with the inspector on `inspectPort`: `call` sends one method and resolves with its result. */
+async function inspector(inspectPort: number) {
   const [target] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
@@ -40,6 +40,12 @@ export async function startProfiling(inspectPort: number, intervalUs = 100): Pro
       pending.set(++ids, resolve);
       socket.send(JSON.stringify({ id: ids, method, params }));
     });
+  return { call, close: () => socket.close() };
+}
+
+/** Connects to the inspector on `inspectPort` and starts sampling every `intervalUs` µs. */
+export async function startProfiling(inspectPort: number, intervalUs = 100): Promise<Profiling> {
+  const { call, close } = await inspector(inspectPort);
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: intervalUs });
   await call("Profiler.start");
@@ -48,10 +54,20 @@ export async function startProfiling(inspectPort: number, intervalUs = 100): Pro
       const { profile } = await call("Profiler.stop") as {
         profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
       };
-      socket.close();
+      close();
       return summarize(profile);
     },
   };
+}
+
+/**
+ * Has the process behind `inspectPort` run a full garbage collection, so RSS read after it is what live
+ * objects keep, not garbage a collection would take at some later time.
+ */
+export async function collectGarbage(inspectPort: number): Promise<void> {
+  const { call, close } = await inspector(inspectPort);
+  await call("HeapProfiler.collectGarbage");
+  close();
 }
 
 function summarize(

@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { startHaproxy } from "../tests/_balancers.ts";
 import { type RedisServer, startRedisServer } from "../tests/_redis_server.ts";
 import { freePort } from "../tests/_runner_process.ts";
-import { type ProfileSummary, startProfiling } from "./_cpu_profile.ts";
+import { collectGarbage, type ProfileSummary, startProfiling } from "./_cpu_profile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -379,7 +379,7 @@ async function fanOutSoFar(probe: WebSocket): Promise<{ ms: number; count: numbe
  * (from the event entering fan-out until the last socket's send returned). With `profile`, the server's
  * CPU profile around it.
  */
-async function broadcast(server: Server, held: WebSocket[], floor: boolean) {
+async function broadcast(server: Server, held: WebSocket[], floor: boolean, sampleCpu: boolean) {
   const { port } = server;
   const probe = await handshake(port);
   const arrivals = held.map((ws) =>
@@ -388,7 +388,7 @@ async function broadcast(server: Server, held: WebSocket[], floor: boolean) {
     })
   );
   const before = floor ? undefined : await fanOutSoFar(probe);
-  const profiling = server.inspectPort ? await startProfiling(server.inspectPort) : undefined;
+  const profiling = sampleCpu ? await startProfiling(server.inspectPort!) : undefined;
   const t0 = performance.now();
   const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat"));
   const floorAnswer = floor ? request(announcer, "broadcast", {}) : undefined;
@@ -472,12 +472,29 @@ async function socketRows(redis: RedisServer): Promise<void> {
     "RSS MiB",
     "KiB per socket",
     "× bare",
+    "KiB per socket after a full GC",
+    "× bare",
     "one broadcast: server fan-out ms",
     "connect → all have it ms",
     "first → last ms",
   ]);
-  line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
-  const inspect = () => values.profile ? freePort() : undefined;
+  line([
+    "---",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+    "---:",
+  ]);
+  // Every server listens for the inspector, which the GC column needs; only `--profile` samples CPU.
+  const inspect = () => freePort();
   const rows: [floor: boolean, start: () => Promise<Server>][] = [
     [true, () => startDenoFloor(inspect())],
     [false, () => startReplica("one process (in-process stores)", undefined, inspect())],
@@ -487,16 +504,25 @@ async function socketRows(redis: RedisServer): Promise<void> {
   ];
   const profiles: [string, ProfileSummary][] = [];
   let bare = 0;
+  let bareCollected = 0;
+  const settle = () => new Promise((r) => setTimeout(r, 1_000));
+  const collectedRss = async (server: Server) => {
+    await collectGarbage(server.inspectPort!);
+    await settle();
+    return rssKiB(server.pid);
+  };
   for (const [floor, start] of rows) {
     const server = await start();
-    await new Promise((r) => setTimeout(r, 1_000));
+    await settle();
     const idle = rssKiB(server.pid);
+    const idleCollected = await collectedRss(server);
     const { held, connectMs, failure } = await hold(server.port, SOCKETS);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await settle();
     const rss = rssKiB(server.pid);
     const perSocket = (rss - idle) / held.length;
-    if (floor) bare = perSocket;
-    const result = await broadcast(server, held, floor);
+    const result = await broadcast(server, held, floor, values.profile);
+    const perSocketCollected = (await collectedRss(server) - idleCollected) / held.length;
+    if (floor) [bare, bareCollected] = [perSocket, perSocketCollected];
     if (result.profile) profiles.push([server.name, result.profile]);
     line([
       server.name,
@@ -507,6 +533,8 @@ async function socketRows(redis: RedisServer): Promise<void> {
       mib(rss),
       perSocket.toFixed(1),
       `${(perSocket / bare).toFixed(2)}×`,
+      perSocketCollected.toFixed(1),
+      `${(perSocketCollected / bareCollected).toFixed(2)}×`,
       result.fanOut,
       ms(result.total),
       ms(result.spread),
@@ -515,7 +543,7 @@ async function socketRows(redis: RedisServer): Promise<void> {
     await server.stop();
   }
   console.log(
-    "\n× bare: KiB per socket over the bare server on the same transport (the row above it). Server fan-out: from the event entering fan-out until the last socket's send returned (frames queued, not yet written), as the server reports it. Connect → all have it: from the bench starting the announcing connect until its last held socket got the event; first → last: between its first and last arrival (10,000 `onmessage` in the bench process are part of both).",
+    "\n× bare: KiB per socket over the bare server on the same transport (the row above it). KiB per socket is read 1 s after the last connect (handshake garbage included, as a running server has it); after a full GC (forced over the inspector, after the broadcast) it is what the sockets' live objects keep. Server fan-out: from the event entering fan-out until the last socket's send returned (frames queued, not yet written), as the server reports it. Connect → all have it: from the bench starting the announcing connect until its last held socket got the event; first → last: between its first and last arrival (10,000 `onmessage` in the bench process are part of both).",
   );
   for (const [name, profile] of profiles) {
     console.log(`\nCPU profile of ${name} around its broadcast: ${profile.busyMs.toFixed(1)} ms busy\n`);
