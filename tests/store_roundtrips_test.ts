@@ -174,7 +174,7 @@ Deno.test("a transcript guess gone stale (the session was reset elsewhere) is no
 
 /**
  * Transcripts with a guarded append over an in-process lease store and session store (what Redis checks
- * in one script); `refuse` makes the guard fail as if the attempt had not got the lease.
+ * in one script); `refuse` makes the next guarded append fail as if its attempt had not got the lease.
  */
 class GuardedTranscripts extends LoggedTranscripts {
   refuse = false;
@@ -190,9 +190,11 @@ class GuardedTranscripts extends LoggedTranscripts {
     if (this.leases.gated) await this.leases.opened;
     await new Promise((r) => setTimeout(r, 0)); // after the attempt, as Redis runs them
     const held = this.leases.holders.get(guard.lease) === guard.owner;
-    if (this.refuse || !held || (await this.sessions.get(guard.sessionKey))?.sessionId !== ref.sessionId) {
-      return undefined;
-    }
+    const refused = this.refuse;
+    this.refuse = false;
+    const named = guard.sessionKey === undefined ||
+      (await this.sessions.get(guard.sessionKey))?.sessionId === ref.sessionId;
+    if (refused || !held || !named) return undefined;
     return await MemoryTranscriptStore.prototype.append.call(this, ref, entries);
   }
 }
@@ -207,8 +209,8 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
     const { sessionId } = (await sessions.get(KEY))!;
     assert.deepEqual(
       transcripts.log,
-      [`append ${sessionId}`, `append ${sessionId}`],
-      "the first turn had no guess",
+      [`append ${sessionId}`, `appendIfHeld ${sessionId}`],
+      "the first turn had no guess (its reply is guarded)",
     );
     transcripts.log.length = 0;
     leases.gated = true;
@@ -221,7 +223,11 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
     );
     leases.open();
     assert.equal((await second.done).status, "ok");
-    assert.deepEqual(transcripts.log.slice(2), [`append ${sessionId}`], "only the reply is appended after");
+    assert.deepEqual(
+      transcripts.log.slice(2),
+      [`appendIfHeld ${sessionId}`],
+      "only the reply is appended after",
+    );
     assert.deepEqual(requests[1].map((m) => m.content), ["one", "ok", "two"]);
     transcripts.refuse = true;
     transcripts.log.length = 0;
@@ -230,7 +236,7 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
       `read ${sessionId}`,
       `appendIfHeld ${sessionId}`,
       `append ${sessionId}`,
-      `append ${sessionId}`,
+      `appendIfHeld ${sessionId}`,
     ]);
     const lines = await transcripts.read({ agentId: "main", sessionId });
     assert.deepEqual(lines.map((l) => l.content), ["one", "ok", "two", "ok", "three", "ok"]);
