@@ -67,3 +67,62 @@ if (REDIS_SERVER) {
     }
   });
 }
+
+if (REDIS_SERVER) {
+  Deno.test("a turn whose lease was taken over before its reply drops the reply and ends with the lease-lost error", async () => {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "guard2:", onError: () => {} });
+    const tokens: string[] = [];
+    const acquire = stores.leases.acquire.bind(stores.leases);
+    stores.leases.acquire = async (key, owner, ttlMs) => {
+      const token = await acquire(key, owner, ttlMs);
+      if (token) tokens.push(token);
+      return token;
+    };
+    const called = Promise.withResolvers<void>();
+    const answer = Promise.withResolvers<void>();
+    const slow: ModelProvider = {
+      ...provider,
+      async *streamChat(): AsyncIterable<ChatStreamEvent> {
+        called.resolve();
+        await answer.promise;
+        yield { type: "text", text: "ok" };
+        yield { type: "finish", finishReason: "stop" };
+      },
+    };
+    const runtime = new AgentRuntime({
+      config: () => ({ agents: { defaults: { model: "rec/m" } } }),
+      env: {},
+      now: () => Date.now(),
+      logger: createLogger({ sinks: [new MemoryLogSink()] }),
+      stores,
+      fetch: () => Promise.reject(new Error("no network")),
+      providers: { rec: slow },
+      lease: { ttlMs: 30_000 },
+    });
+    try {
+      const run = runtime.startTurn(turn("one"));
+      await called.promise;
+      // Its lease lapsed unnoticed (a stalled event loop) and another replica took the session.
+      const key = "session:" + KEY;
+      await stores.leases.release(key, tokens[0]);
+      assert.ok(await acquire(key, "other-replica", 30_000));
+      answer.resolve();
+      const outcome = await run.done;
+      assert.equal(outcome.status, "error");
+      assert.equal(outcome.error?.code, "UNAVAILABLE");
+      assert.equal(outcome.error?.retryable, true);
+      const { sessionId } = (await stores.sessions.get(KEY))!;
+      const lines = await stores.transcripts.read({ agentId: "main", sessionId });
+      assert.deepEqual(
+        lines.map((l) => l.content),
+        ["one"],
+        "the reply is not written under another's lease",
+      );
+    } finally {
+      runtime.close();
+      await stores.close();
+      await server.stop();
+    }
+  });
+}

@@ -157,15 +157,15 @@ export class SessionLeases {
   }
 
   /**
-   * Renews `held` every second tick. A renewal that has not answered (a partitioned store: the connection
-   * open, no reply) is not sent again, and loses the lease once its deadline passes.
+   * Renews `held` every second tick, and checks it on every tick: an event loop that stalled may wake on
+   * a tick that renews nothing. Past its deadline it is renewed at once; a lease whose TTL went by since
+   * it was confirmed is lost without asking. A renewal that has not answered (a partitioned store: the
+   * connection open, no reply) is not sent again, and loses the lease once its deadline passes.
    */
   #tick(held: Held): void {
-    if (held.renewing) {
-      if (this.#pastDeadline(held)) this.#lose(held);
-    } else if (++held.ticks % 2 === 0) {
-      void this.#renew(held);
-    }
+    const late = this.#pastDeadline(held);
+    if (this.#now() >= held.confirmedAt + this.#ttlMs || (held.renewing && late)) this.#lose(held);
+    else if (!held.renewing && (++held.ticks % 2 === 0 || late)) void this.#renew(held);
   }
 
   /**
