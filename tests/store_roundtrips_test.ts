@@ -6,7 +6,7 @@
 // behind one another are announced once.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { AgentRuntime } from "../lib/agents/runtime.ts";
+import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceWriteOptions } from "../lib/state/presence.ts";
@@ -21,7 +21,7 @@ import {
 import { memoryStores } from "../lib/state/stores.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatMessage, ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
+import { redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 
@@ -88,7 +88,6 @@ function runtimeWith(parts: {
   bus?: InProcessEventBus;
   sessions?: MemorySessionStore;
 } = {}) {
-  const model = recordingProvider();
   const stores = {
     ...memoryStores(),
     sessions: parts.sessions ?? new MemorySessionStore(),
@@ -96,6 +95,12 @@ function runtimeWith(parts: {
     ...(parts.leases ? { leases: parts.leases } : {}),
     ...(parts.bus ? { bus: parts.bus } : {}),
   };
+  return { ...runtimeOn(stores), stores };
+}
+
+/** A runtime on `stores` whose model answers "ok" and records what it was asked. */
+function runtimeOn(stores: AgentStores) {
+  const model = recordingProvider();
   const runtime = new AgentRuntime({
     config: () => ({ agents: { defaults: { model: "rec/m" } } }),
     env: {},
@@ -105,7 +110,7 @@ function runtimeWith(parts: {
     fetch: () => Promise.reject(new Error("no network")),
     providers: { rec: model.provider },
   });
-  return { runtime, stores, requests: model.requests };
+  return { runtime, requests: model.requests };
 }
 
 const KEY = "agent:main:main";
@@ -407,20 +412,6 @@ if (REDIS_SERVER) {
       await server.stop();
     }
   });
-}
-
-function runtimeOn(stores: RedisStores) {
-  const model = recordingProvider();
-  const runtime = new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: model.provider },
-  });
-  return { runtime, requests: model.requests };
 }
 
 Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {
