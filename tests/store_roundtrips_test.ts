@@ -6,7 +6,7 @@
 // behind one another are announced once.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { AgentRuntime } from "../lib/agents/runtime.ts";
+import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceWriteOptions } from "../lib/state/presence.ts";
@@ -21,7 +21,7 @@ import {
 import { memoryStores } from "../lib/state/stores.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatMessage, ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
+import { redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 
@@ -88,7 +88,6 @@ function runtimeWith(parts: {
   bus?: InProcessEventBus;
   sessions?: MemorySessionStore;
 } = {}) {
-  const model = recordingProvider();
   const stores = {
     ...memoryStores(),
     sessions: parts.sessions ?? new MemorySessionStore(),
@@ -96,6 +95,12 @@ function runtimeWith(parts: {
     ...(parts.leases ? { leases: parts.leases } : {}),
     ...(parts.bus ? { bus: parts.bus } : {}),
   };
+  return { ...runtimeOn(stores), stores };
+}
+
+/** A runtime on `stores` whose model answers "ok" and records what it was asked. */
+function runtimeOn(stores: AgentStores) {
+  const model = recordingProvider();
   const runtime = new AgentRuntime({
     config: () => ({ agents: { defaults: { model: "rec/m" } } }),
     env: {},
@@ -105,7 +110,7 @@ function runtimeWith(parts: {
     fetch: () => Promise.reject(new Error("no network")),
     providers: { rec: model.provider },
   });
-  return { runtime, stores, requests: model.requests };
+  return { runtime, requests: model.requests };
 }
 
 const KEY = "agent:main:main";
@@ -174,7 +179,7 @@ Deno.test("a transcript guess gone stale (the session was reset elsewhere) is no
 
 /**
  * Transcripts with a guarded append over an in-process lease store and session store (what Redis checks
- * in one script); `refuse` makes the guard fail as if the attempt had not got the lease.
+ * in one script); `refuse` makes the next guarded append fail as if its attempt had not got the lease.
  */
 class GuardedTranscripts extends LoggedTranscripts {
   refuse = false;
@@ -190,9 +195,11 @@ class GuardedTranscripts extends LoggedTranscripts {
     if (this.leases.gated) await this.leases.opened;
     await new Promise((r) => setTimeout(r, 0)); // after the attempt, as Redis runs them
     const held = this.leases.holders.get(guard.lease) === guard.owner;
-    if (this.refuse || !held || (await this.sessions.get(guard.sessionKey))?.sessionId !== ref.sessionId) {
-      return undefined;
-    }
+    const refused = this.refuse;
+    this.refuse = false;
+    const named = guard.sessionKey === undefined ||
+      (await this.sessions.get(guard.sessionKey))?.sessionId === ref.sessionId;
+    if (refused || !held || !named) return undefined;
     return await MemoryTranscriptStore.prototype.append.call(this, ref, entries);
   }
 }
@@ -207,8 +214,8 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
     const { sessionId } = (await sessions.get(KEY))!;
     assert.deepEqual(
       transcripts.log,
-      [`append ${sessionId}`, `append ${sessionId}`],
-      "the first turn had no guess",
+      [`append ${sessionId}`, `appendIfHeld ${sessionId}`],
+      "the first turn had no guess (its reply is guarded)",
     );
     transcripts.log.length = 0;
     leases.gated = true;
@@ -221,7 +228,11 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
     );
     leases.open();
     assert.equal((await second.done).status, "ok");
-    assert.deepEqual(transcripts.log.slice(2), [`append ${sessionId}`], "only the reply is appended after");
+    assert.deepEqual(
+      transcripts.log.slice(2),
+      [`appendIfHeld ${sessionId}`],
+      "only the reply is appended after",
+    );
     assert.deepEqual(requests[1].map((m) => m.content), ["one", "ok", "two"]);
     transcripts.refuse = true;
     transcripts.log.length = 0;
@@ -230,7 +241,7 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
       `read ${sessionId}`,
       `appendIfHeld ${sessionId}`,
       `append ${sessionId}`,
-      `append ${sessionId}`,
+      `appendIfHeld ${sessionId}`,
     ]);
     const lines = await transcripts.read({ agentId: "main", sessionId });
     assert.deepEqual(lines.map((l) => l.content), ["one", "ok", "two", "ok", "three", "ok"]);
@@ -401,20 +412,6 @@ if (REDIS_SERVER) {
       await server.stop();
     }
   });
-}
-
-function runtimeOn(stores: RedisStores) {
-  const model = recordingProvider();
-  const runtime = new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: model.provider },
-  });
-  return { runtime, requests: model.requests };
 }
 
 Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {

@@ -30,8 +30,9 @@ import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { sessionLeaseKey, SessionLeases } from "./session-lease.ts";
+import { leaseLostError, sessionLeaseKey, SessionLeases } from "./session-lease.ts";
 import type {
+  AppendGuard,
   NewTranscriptEntry,
   RunEndState,
   SessionEntry,
@@ -198,8 +199,10 @@ interface TurnStart {
   signal: AbortSignal;
   /** Settled once the turn's input is written (or could not be). */
   recorded: PromiseWithResolvers<void>;
-  /** Read along with the lease's last attempt. */
+  /** Read along with the lease's first attempt, or right after the lease was taken. */
   reads: TurnReads;
+  /** The owner the session's lease was taken under: the turn's writes are guarded by it. */
+  holder: string;
 }
 
 /** What a turn reads before it calls the model; see `AgentRuntime.#readAhead`. */
@@ -325,20 +328,26 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = this.options.now();
-    // What the turn reads first goes along with each attempt at its lease (one round trip on Redis).
-    let reads: TurnReads;
+    // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
+    // a turn that had to wait reads it once it holds the lease.
+    let reads: TurnReads | undefined;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost) => {
+    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) => {
       record.state = "running";
       tracked.running();
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
-      return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads });
+      reads ??= this.#readAhead(info, input, holder);
+      return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads, holder });
     }, {
       // Another replica runs this session: like a turn queued here, this one is written when it starts,
-      // and its caller is answered now instead of after that replica's turn.
-      onWait: () => recorded.resolve(),
-      onAttempt: () => reads = this.#readAhead(info, input),
+      // and its caller is answered now instead of after that replica's turn. What the first attempt read
+      // is stale by then.
+      onWait: () => {
+        recorded.resolve();
+        reads = undefined;
+      },
+      onAttempt: (holder) => reads = this.#readAhead(info, input, holder),
     });
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
@@ -526,6 +535,7 @@ export class AgentRuntime {
 
   async #execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
     const { agent, signal, recorded, reads } = start;
+    const guard = this.#leaseGuard(info, start.holder);
     let modelRef = start.modelRef;
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
@@ -574,7 +584,8 @@ export class AgentRuntime {
         await inputWritten;
         const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
         const facts = replyFacts(modelRef, result, "ok");
-        await this.#record(info, input, ref, turn.map((m, i) => line(m, i === 0 ? facts : {})));
+        const stepLines = turn.map((m, i) => line(m, i === 0 ? facts : {}));
+        if (!await this.#record(info, input, ref, stepLines, guard)) throw leaseLostError(info.sessionKey);
         request.messages = [...request.messages, ...turn];
       }
       outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
@@ -607,7 +618,16 @@ export class AgentRuntime {
         lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
       }
       // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
-      await Promise.all([this.#record(info, input, ref, lines), this.#recordRun(session, outcome, fresh)]);
+      const [written] = await Promise.all([
+        this.#record(info, input, ref, lines, guard),
+        this.#recordRun(session, outcome, fresh),
+      ]);
+      // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
+      if (!written) {
+        outcome = this.#outcome(info, session, startedAt, modelRef, "error", {
+          cause: leaseLostError(info.sessionKey),
+        });
+      }
     }
     this.#emit(info, input, { type: "end", outcome });
     // The lease goes back only once the end's events are on the bus: a store write sent with them
@@ -659,7 +679,7 @@ export class AgentRuntime {
    * checks it against the entry), and the specs of the host's tools it is offered (none for HTTP
    * clients and turns that bring their own).
    */
-  #readAhead(info: RunInfo, input: TurnInput): TurnReads {
+  #readAhead(info: RunInfo, input: TurnInput, holder: string): TurnReads {
     const toolRun: ToolRunContext = {
       runId: info.runId,
       sessionKey: info.sessionKey,
@@ -683,11 +703,7 @@ export class AgentRuntime {
     if (transcripts.appendIfHeld) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.#line(info, message));
-      const guard = {
-        sessionKey: info.sessionKey,
-        lease: sessionLeaseKey(info.sessionKey),
-        owner: this.#leaseOwner,
-      };
+      const guard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
       reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
     }
     return reads;
@@ -750,15 +766,29 @@ export class AgentRuntime {
     return turn;
   }
 
-  /** Appends lines to a durable session's transcript and reports each one. */
+  /**
+   * Appends lines to a durable session's transcript and reports each one; with `guard`, only while the
+   * turn's lease holds (when the store can check it). False when the guard refused them.
+   */
   async #record(
     info: RunInfo,
     input: TurnInput,
     ref: TranscriptRef,
     lines: NewTranscriptEntry[],
-  ): Promise<void> {
-    if (info.ephemeral || !lines.length) return;
-    this.#announce(info, input, await this.options.stores.transcripts.append(ref, lines));
+    guard?: AppendGuard,
+  ): Promise<boolean> {
+    if (info.ephemeral || !lines.length) return true;
+    const { transcripts } = this.options.stores;
+    const added = guard && transcripts.appendIfHeld
+      ? await transcripts.appendIfHeld(ref, lines, guard)
+      : await transcripts.append(ref, lines);
+    if (added) this.#announce(info, input, added);
+    return added !== undefined;
+  }
+
+  /** What a write of the turn requires: its session's lease, held under `holder`. */
+  #leaseGuard(info: RunInfo, holder: string): AppendGuard {
+    return { lease: sessionLeaseKey(info.sessionKey), owner: holder };
   }
 
   /** Reports lines the store appended. */

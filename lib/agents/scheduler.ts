@@ -153,7 +153,7 @@ export class RunScheduler {
   schedule<T>(
     run: ScheduledRun,
     signal: AbortSignal,
-    work: (leaseLost: AbortSignal) => Promise<T>,
+    work: (leaseLost: AbortSignal, holder: string) => Promise<T>,
     lease: LeaseHooks = {},
   ): { done: Promise<T>; waiting: boolean } {
     this.admit(run);
@@ -194,7 +194,7 @@ export class RunScheduler {
       owner: string;
       signal: AbortSignal;
       started: () => void;
-      work: (leaseLost: AbortSignal) => Promise<T>;
+      work: (leaseLost: AbortSignal, holder: string) => Promise<T>;
       lease: LeaseHooks;
     },
   ): Promise<T> {

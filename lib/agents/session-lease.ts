@@ -20,6 +20,13 @@ export function sessionLeaseKey(sessionKey: string): string {
   return `session:${sessionKey}`;
 }
 
+/** What a turn ends with when it lost its session's lease: another replica may run the session now. */
+export function leaseLostError(sessionKey: string): GatewayError {
+  return new GatewayError("UNAVAILABLE", `lost the lease on session '${sessionKey}'; retry the turn`, {
+    retryable: true,
+  });
+}
+
 /** How a process takes session leases. */
 export interface SessionLeaseOptions {
   /** Where the leases are kept (shared by the replicas). */
@@ -41,11 +48,14 @@ export interface LeaseHooks {
   /** Called once if another holder makes it wait. */
   onWait?: () => void;
   /**
-   * Called right after each attempt to take the lease is sent, before its answer. Reads sent here travel
-   * with the attempt: a store that serves one connection in order (Redis) answers them in the same round
-   * trip, after the attempt, so a successful attempt comes with what its holder would have read next.
+   * Called right after the first attempt to take the lease is sent, before its answer, with the owner the
+   * attempt is made under: unique to that attempt, so a write guarded by it (an `AppendGuard`) lands
+   * only if this very attempt got the lease, never under another lease of this process. Reads sent here
+   * travel with the attempt: a store that serves one connection in order (Redis) answers them in the same
+   * round trip, after the attempt, so a successful attempt comes with what its holder would have read next.
+   * Later attempts follow a wait (`onWait`), after which what the first one read is stale anyway.
    */
-  onAttempt?: () => void;
+  onAttempt?: (holder: string) => void;
 }
 
 /** A lease this process holds while one turn runs. */
@@ -53,6 +63,8 @@ interface Held {
   key: string;
   sessionKey: string;
   token: string;
+  /** The owner the lease was taken under (unique to the attempt that took it). */
+  holder: string;
   lost: AbortController;
   /** When the store last confirmed the hold (taken before asking): the lease runs out a TTL after it. */
   confirmedAt: number;
@@ -75,6 +87,8 @@ export class SessionLeases {
   /** Leases whose release failed (the store was unreachable), by key: given back before the key is taken again. */
   readonly #unreleased = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Attempts made so far: each is made under an owner of its own (`<owner>/<n>`). */
+  #attempts = 0;
 
   /** Leases as `options` say; nothing is taken until {@link hold}. */
   constructor(private readonly options: SessionLeaseOptions) {
@@ -84,21 +98,22 @@ export class SessionLeases {
 
   /**
    * Waits until this process holds `sessionKey`'s lease (or `signal` aborts), runs `work` while renewing
-   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time). `hooks` hear
-   * the attempts to take it.
+   * it, and releases it. `work`'s signal aborts if the lease is lost (not renewed in time); `holder` is the
+   * owner the lease was taken under, for writes guarded by it. `hooks` hear the attempts to take it.
    */
   async hold<T>(
     sessionKey: string,
     signal: AbortSignal,
-    work: (lost: AbortSignal) => Promise<T>,
+    work: (lost: AbortSignal, holder: string) => Promise<T>,
     hooks: LeaseHooks = {},
   ): Promise<T> {
     const key = sessionLeaseKey(sessionKey);
-    const { token, confirmedAt } = await this.#acquire(key, signal, hooks);
+    const { token, holder, confirmedAt } = await this.#acquire(key, signal, hooks);
     const held: Held = {
       key,
       sessionKey,
       token,
+      holder,
       lost: new AbortController(),
       confirmedAt,
       renewing: false,
@@ -107,7 +122,7 @@ export class SessionLeases {
     this.#held.add(held);
     this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#tick(h)), this.#ttlMs / 6);
     try {
-      return await work(held.lost.signal);
+      return await work(held.lost.signal, holder);
     } finally {
       this.#held.delete(held);
       if (!this.#held.size) {
@@ -142,15 +157,15 @@ export class SessionLeases {
   }
 
   /**
-   * Renews `held` every second tick. A renewal that has not answered (a partitioned store: the connection
-   * open, no reply) is not sent again, and loses the lease once its deadline passes.
+   * Renews `held` every second tick, and checks it on every tick: an event loop that stalled may wake on
+   * a tick that renews nothing. Past its deadline it is renewed at once; a lease whose TTL went by since
+   * it was confirmed is lost without asking. A renewal that has not answered (a partitioned store: the
+   * connection open, no reply) is not sent again, and loses the lease once its deadline passes.
    */
   #tick(held: Held): void {
-    if (held.renewing) {
-      if (this.#pastDeadline(held)) this.#lose(held);
-    } else if (++held.ticks % 2 === 0) {
-      void this.#renew(held);
-    }
+    const late = this.#pastDeadline(held);
+    if (this.#now() >= held.confirmedAt + this.#ttlMs || (held.renewing && late)) this.#lose(held);
+    else if (!held.renewing && (++held.ticks % 2 === 0 || late)) void this.#renew(held);
   }
 
   /**
@@ -180,28 +195,28 @@ export class SessionLeases {
   }
 
   #lose(held: Held): void {
-    held.lost.abort(
-      new GatewayError("UNAVAILABLE", `lost the lease on session '${held.sessionKey}'; retry the turn`, {
-        retryable: true,
-      }),
-    );
+    held.lost.abort(leaseLostError(held.sessionKey));
   }
 
-  /** Takes `key`'s lease; `confirmedAt` is when the successful attempt was sent, so the TTL counts from before it. */
+  /**
+   * Takes `key`'s lease; `confirmedAt` is when the successful attempt was sent, so the TTL counts from
+   * before it, and `holder` the owner that attempt was made under.
+   */
   async #acquire(
     key: string,
     signal: AbortSignal,
     { onWait, onAttempt }: LeaseHooks,
-  ): Promise<{ token: string; confirmedAt: number }> {
+  ): Promise<{ token: string; holder: string; confirmedAt: number }> {
     const unreleased = this.#unreleased.get(key);
     if (unreleased) await this.#release(key, unreleased);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
       const confirmedAt = this.#now();
-      const attempt = this.options.store.acquire(key, this.options.owner, this.#ttlMs);
-      onAttempt?.();
+      const holder = `${this.options.owner}/${++this.#attempts}`;
+      const attempt = this.options.store.acquire(key, holder, this.#ttlMs);
+      if (pause === this.#retryMs) onAttempt?.(holder);
       const token = await attempt;
-      if (token !== null) return { token, confirmedAt };
+      if (token !== null) return { token, holder, confirmedAt };
       if (pause === this.#retryMs) onWait?.();
       await sleep(pause, signal);
     }

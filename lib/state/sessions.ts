@@ -236,11 +236,14 @@ export interface TranscriptStore {
 
 /** What must hold for {@link TranscriptStore.appendIfHeld} to write. */
 export interface AppendGuard {
-  /** The session whose stored entry must name the transcript (its `sessionId`). */
-  sessionKey: string;
+  /** The session whose stored entry must name the transcript (its `sessionId`); unchecked when unset. */
+  sessionKey?: string;
   /** The lease, by its `LeaseStore` key, that must be held, unexpired... */
   lease: string;
-  /** ...by this owner (the one its holder passed to `acquire`). */
+  /**
+   * ...by this owner (the one its holder passed to `acquire`). A session lease is taken under an owner
+   * unique to each attempt, so the guard names one attempt, not every lease of the process.
+   */
   owner: string;
 }
 

@@ -195,6 +195,26 @@ export function appendIfHeldContract(
     },
   );
 
+  test("names one attempt: a lease of the same process taken under another attempt's owner does not let it write", async ({ transcripts, sessions, leases }) => {
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, "me/1", 1_000);
+    const attempt = { ...guard, owner: "me/2" };
+    assert.equal(
+      await transcripts.appendIfHeld!(ref, [line("a")], attempt),
+      undefined,
+      "an earlier attempt's",
+    );
+    assert.deepEqual(await transcripts.read(ref), []);
+  });
+
+  test("without a session key, checks only the lease", async ({ transcripts, leases }) => {
+    const { sessionKey: _, ...leaseOnly } = guard;
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], leaseOnly), undefined, "free");
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const added = await transcripts.appendIfHeld!(ref, [line("a")], leaseOnly);
+    assert.deepEqual(added?.map((e) => [e.seq, e.id]), [[1, "a"]]);
+  });
+
   test("writes nothing when the session has no entry or its entry names another transcript", async ({ transcripts, sessions, leases }) => {
     await leases.acquire(guard.lease, guard.owner, 1_000);
     assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "no entry");

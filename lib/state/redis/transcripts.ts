@@ -28,13 +28,16 @@ return base
 // KEYS: transcript. ARGV: lines.
 const APPEND = new LuaScript(pushLines(2));
 
-// KEYS: transcript, lease, sessions. ARGV: lease owner, session key, session id, lines. Nil, with nothing
-// written, unless the owner holds the lease and the session's entry names this transcript.
+// KEYS: transcript, lease, sessions. ARGV: lease owner, session key ('' for none), session id, lines. Nil,
+// with nothing written, unless the owner holds the lease and the session's entry (if any) names this
+// transcript.
 const APPEND_IF_HELD = new LuaScript(
   OWNER_HOLDS + `
 if not ownerHolds(KEYS[2], ARGV[2]) then return nil end
-local raw = redis.call('HGET', KEYS[3], ARGV[3])
-if not raw or cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+if ARGV[3] ~= '' then
+  local raw = redis.call('HGET', KEYS[3], ARGV[3])
+  if not raw or cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+end
 ` + pushLines(5),
 );
 
@@ -89,7 +92,7 @@ export class RedisTranscriptStore implements TranscriptStore {
     guard: AppendGuard,
   ): Promise<TranscriptEntry[] | undefined> {
     const keys = [this.#key(ref), leaseKey(this.connection, guard.lease), sessionsKey(this.connection)];
-    const args = [guard.owner, guard.sessionKey, ref.sessionId, ...lines(entries)];
+    const args = [guard.owner, guard.sessionKey ?? "", ref.sessionId, ...lines(entries)];
     const base = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | null;
     return base === null ? undefined : entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
   }
