@@ -114,7 +114,10 @@ export function createPresenceRows(
   const link = () => stores.bus.link?.();
   const read = async (): Promise<PresenceSnapshot> => {
     const linked = link();
-    const [rows, versions] = await Promise.all([presence.list(now()), stores.stateVersions.current()]);
+    // Versions first: a change landing between the two reads then leaves rows newer than their version
+    // (its event, heard next, is applied again), never a version whose rows lack it (its event ignored).
+    const versions = await stores.stateVersions.current();
+    const rows = await presence.list(now());
     // An event heard meanwhile may be newer than the read: its rows stay.
     if (!shown || versions.presence >= shown.versions.presence) {
       shown = { rows, versions, readAt: now(), link: linked };
