@@ -63,13 +63,16 @@ Deno.test("an answer to a late replica's ask does not undo a newer operator swit
   assert.deepEqual(states, [true, true, true], `the operator's last switch was on; replicas hold ${states}`);
 });
 
-Deno.test("an unstamped switch from a replica of an earlier version still applies", () => {
+Deno.test("an unstamped switch from a replica of an earlier version applies until a stamped one is heard", () => {
   const replica = laggyBus();
   const bus = replica();
   const state = new HeartbeatState(bus, () => 0);
+  bus.publish({ event: "agents.heartbeat.switch", payload: { enabled: false }, internal: true });
+  const unstampedFirst = state.enabled;
   state.setEnabled(true);
   bus.publish({ event: "agents.heartbeat.switch", payload: { enabled: false }, internal: true });
   const enabled = state.enabled;
   state.close();
-  assert.equal(enabled, false);
+  assert.equal(unstampedFirst, false);
+  assert.equal(enabled, true, "an unstamped switch cannot be ordered against a stamped one: it must not win");
 });

@@ -6,8 +6,11 @@
  * turns heartbeats back on); for a cluster that is as long as any replica runs: a replica that starts
  * later asks the others for it, so the heartbeat singleton moving to it does not switch heartbeats back on.
  * Replicas hear the bus with different lags, so an answer may be older than a switch made meanwhile: each
- * switch carries a stamp (a Lamport counter, ties broken by replica id) and a replica applies only a switch
- * newer than the one it holds; an answer repeats the stamp of the switch it reports, never a new one.
+ * switch carries a stamp (a Lamport counter; ties go to the later switch by its replica's clock, then to the
+ * greater replica id) and a replica applies only a switch newer than the one it holds; an answer repeats
+ * the stamp of the switch it reports, never a new one. A replica of an earlier version (during a rolling
+ * upgrade) stamps nothing: its switch applies only while no stamped switch has been heard, since it cannot
+ * be ordered against one (docs/heartbeat.md).
  *
  * @module
  */
@@ -49,17 +52,20 @@ const REASON_MESSAGES: Readonly<Record<string, string>> = {
     "Heartbeat has no delivery route yet. Message your bot once, or set agents.defaults.heartbeat.target.",
 };
 
-/** Orders switches cluster-wide: a Lamport counter, then the id of the replica that switched. */
-type SwitchStamp = readonly [counter: number, replica: string];
+/** Orders switches cluster-wide: a Lamport counter, then when (by the switching replica's clock), then its id. */
+type SwitchStamp = readonly [counter: number, atMs: number, replica: string];
 
-const newer = (a: SwitchStamp, b: SwitchStamp) => a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
+const newer = (a: SwitchStamp, b: SwitchStamp) =>
+  a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
 
 /** The bus-fed heartbeat state of one replica. */
 export class HeartbeatState {
   #last: HeartbeatEvent | null = null;
   #enabled = true;
-  /** The stamp of the switch `#enabled` comes from; counter 0 while nobody switched (nothing to tell). */
-  #stamp: SwitchStamp = [0, ""];
+  /** The stamp of the switch `#enabled` comes from; none while nobody switched with one. */
+  #stamp: SwitchStamp | undefined;
+  /** Whether `#enabled` comes from an unstamped switch (none stamped heard yet). */
+  #unstamped = false;
   readonly #replica = crypto.randomUUID();
   readonly #unsubscribe: () => void;
 
@@ -69,15 +75,12 @@ export class HeartbeatState {
       if (event.event === "heartbeat" && !event.internal) this.#last = event.payload as HeartbeatEvent;
       if (!event.internal) return;
       if (event.event === HEARTBEAT_SWITCH_EVENT) {
-        // A replica of an earlier version (during a rolling upgrade) stamps nothing: its switch counts as newest.
-        const { enabled, stamp = [this.#stamp[0] + 1, ""] } = event.payload as {
-          enabled: boolean;
-          stamp?: SwitchStamp;
-        };
-        if (!newer(stamp, this.#stamp)) return;
+        const { enabled, stamp } = event.payload as { enabled: boolean; stamp?: SwitchStamp };
+        if (stamp ? this.#stamp && !newer(stamp, this.#stamp) : this.#stamp) return;
         this.#enabled = enabled;
         this.#stamp = stamp;
-      } else if (event.event === HEARTBEAT_SWITCH_ASK && this.#stamp[0] > 0) {
+        this.#unstamped = !stamp;
+      } else if (event.event === HEARTBEAT_SWITCH_ASK && (this.#stamp || this.#unstamped)) {
         this.#tell();
       }
     });
@@ -97,12 +100,13 @@ export class HeartbeatState {
   /** Switches heartbeats on or off on every replica. */
   setEnabled(enabled: boolean): void {
     this.#enabled = enabled;
-    this.#stamp = [this.#stamp[0] + 1, this.#replica];
+    this.#stamp = [(this.#stamp?.[0] ?? 0) + 1, this.now(), this.#replica];
+    this.#unstamped = false;
     this.#tell();
   }
 
   #tell(): void {
-    const payload = { enabled: this.#enabled, stamp: this.#stamp };
+    const payload = { enabled: this.#enabled, ...(this.#stamp ? { stamp: this.#stamp } : {}) };
     this.bus.publish({ event: HEARTBEAT_SWITCH_EVENT, payload, internal: true });
   }
 

@@ -19,6 +19,13 @@ const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 /** How old the store read behind {@link PresenceRows.snapshot} may be: rows that lapse send no event. */
 export const PRESENCE_SNAPSHOT_MAX_AGE_MS = 1_000;
 
+/**
+ * How long, and over how many changes, a `presence` announcement may wait for the queue to drain: under
+ * sustained churn (thousands of sockets reconnecting) the queue may never drain, and other replicas must
+ * still hear about the rows.
+ */
+export const PRESENCE_ANNOUNCE_MAX_DEFER = { ms: 200, changes: 100 } as const;
+
 /** The rows and the state versions they go with. */
 export interface PresenceSnapshot {
   rows: PresenceEntry[];
@@ -78,24 +85,29 @@ export function createPresenceRows(
    * Presence changes apply and publish one at a time, in the order they happened: a removal is never
    * overtaken by a later upsert of the same key, nor a newer list by an older one. Changes queued while
    * one applies are announced together, once, by the last of them (a client that connects and leaves at
-   * once costs one version and one list, not two), each a store round trip fewer.
+   * once costs one version and one list, not two), each a store round trip fewer — but never deferred
+   * beyond {@link PRESENCE_ANNOUNCE_MAX_DEFER}.
    */
   let presenceChanges: Promise<void> = Promise.resolve();
   let queued = 0;
-  let unannounced = false;
+  let unannounced = 0;
+  let unannouncedSince = 0;
+  const mayDefer = () =>
+    queued > 0 && unannounced < PRESENCE_ANNOUNCE_MAX_DEFER.changes &&
+    now() - unannouncedSince < PRESENCE_ANNOUNCE_MAX_DEFER.ms;
   const changePresence = (change: () => Promise<boolean | void>): Promise<void> => {
     queued++;
     return presenceChanges = presenceChanges.then(async () => {
       try {
-        if ((await change()) !== false) unannounced = true;
+        if ((await change()) !== false && unannounced++ === 0) unannouncedSince = now();
       } catch (error) {
         // The changes before it still get announced.
         logger.error("presence update failed", { error: String(error) });
       } finally {
         queued--;
       }
-      if (queued > 0 || !unannounced) return;
-      unannounced = false;
+      if (unannounced === 0 || mayDefer()) return;
+      unannounced = 0;
       // Sent together (one round trip on Redis): the list is read once the change is in.
       const [versions, rows] = await Promise.all([
         stores.stateVersions.bump("presence"),
@@ -114,7 +126,10 @@ export function createPresenceRows(
   const link = () => stores.bus.link?.();
   const read = async (): Promise<PresenceSnapshot> => {
     const linked = link();
-    const [rows, versions] = await Promise.all([presence.list(now()), stores.stateVersions.current()]);
+    // Versions first: a change landing between the two reads then leaves rows newer than their version
+    // (its event, heard next, is applied again), never a version whose rows lack it (its event ignored).
+    const versions = await stores.stateVersions.current();
+    const rows = await presence.list(now());
     // An event heard meanwhile may be newer than the read: its rows stay.
     if (!shown || versions.presence >= shown.versions.presence) {
       shown = { rows, versions, readAt: now(), link: linked };

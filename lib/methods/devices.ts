@@ -59,13 +59,17 @@ function resolved(
   });
 }
 
-/** Announces what a connect's pairing request did: superseded requests resolve as rejected, a new one is requested. */
+/**
+ * Announces what a connect's pairing request did: superseded requests resolve as rejected, one a full
+ * gateway pushed out as expired (no operator rejected it), and a new one is requested.
+ */
 export function announcePairingRequest(
   events: BuiltInEventSink,
   outcome: PairingRequestOutcome,
   now: number,
 ): void {
   for (const old of outcome.superseded) resolved(events, old.requestId, old.deviceId, "rejected", now);
+  for (const old of outcome.evicted) resolved(events, old.requestId, old.deviceId, "expired", now);
   if (!outcome.created) return;
   events.publish({
     event: "device.pair.requested",

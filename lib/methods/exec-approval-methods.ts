@@ -139,7 +139,7 @@ const notFound = () =>
 
 /** This process's callers waiting on a decision, woken by the `exec.approval.resolved` events they hear. */
 export class DecisionWaiters {
-  #waiting = new Map<string, (decision: ApprovalDecision) => void>();
+  #waiting = new Map<string, (decision: ApprovalDecision | null) => void>();
   #giveUps = new Map<string, () => void>();
 
   /** Resolves with the decision heard for `id`, or null once `expiresAtMs` passed or `signal` aborted. */
@@ -173,8 +173,8 @@ export class DecisionWaiters {
     this.#giveUps.get(id)?.();
   }
 
-  /** Wakes the caller waiting on `id`, if it waits here. */
-  heard(id: string, decision: ApprovalDecision): void {
+  /** Wakes the caller waiting on `id`, if it waits here; `null` when the request ended unanswered. */
+  heard(id: string, decision: ApprovalDecision | null): void {
     this.#waiting.get(id)?.(decision);
   }
 }
@@ -215,7 +215,19 @@ export function execApprovalMethods(
             requestedFrom: caller.remoteAddress ?? "unknown",
           }),
         };
-        if (!await store.create(record, createdAtMs)) throw invalid("approval id already pending");
+        const evicted = await store.create(record, createdAtMs);
+        if (!evicted) throw invalid("approval id already pending");
+        // A full gateway made room by ending another client's request: it ends as an expiry would, and its
+        // caller (on any replica, woken by this event) gets its null decision now rather than at its timeout.
+        for (const old of evicted) {
+          announce(old, "exec.approval.resolved", {
+            id: old.id,
+            decision: null,
+            resolvedBy: null,
+            ts: createdAtMs,
+            request: old.request,
+          });
+        }
         const decided = waiters.wait(record, host, signal);
         const { id, request, expiresAtMs } = record;
         if (p.suppressDelivery !== true) {

@@ -44,7 +44,7 @@ export function execApprovalsModule(
         // Last, so a load that fails before it leaves no listener behind when the next call loads again.
         unsubscribe = context.bus.subscribe((event) => {
           if (event.internal || event.event !== "exec.approval.resolved") return;
-          const { id, decision } = event.payload as { id: string; decision: ApprovalDecision };
+          const { id, decision } = event.payload as { id: string; decision: ApprovalDecision | null };
           waiters.heard(id, decision);
         });
         return methods;

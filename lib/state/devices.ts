@@ -133,11 +133,13 @@ export interface PairingRequestOutcome {
   request: PendingPairing;
   /** False when an identical request was already waiting (no new event is due). */
   created: boolean;
-  /**
-   * Earlier requests this one replaced: the device's own, and on a full gateway the oldest request of the
-   * client address holding the most (pending-limits.ts).
-   */
+  /** Earlier requests of the same device this one replaced. */
   superseded: PendingPairing[];
+  /**
+   * Another device's request this one took the place of on a full gateway (the oldest of the client
+   * address holding the most, pending-limits.ts): it ended unanswered, as if it expired.
+   */
+  evicted: PendingPairing[];
 }
 
 /** Pending device pairing requests expire five minutes after they were made, as the reference's do. */
@@ -285,7 +287,7 @@ export class MemoryDeviceStore implements DeviceStore {
     const waiting = [...this.#pending.values()];
     const mine = waiting.filter((other) => other.deviceId === request.deviceId);
     const same = mine.find((other) => samePairingAsk(other, request));
-    if (same) return Promise.resolve({ request: same, created: false, superseded: [] });
+    if (same) return Promise.resolve({ request: same, created: false, superseded: [], evicted: [] });
     let evicted: string | undefined;
     try {
       const others = waiting.filter((other) => other.deviceId !== request.deviceId).map(pairingSlot);
@@ -293,11 +295,11 @@ export class MemoryDeviceStore implements DeviceStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const superseded = [...mine, ...evicted === undefined ? [] : [this.#pending.get(evicted)!]];
-    for (const other of superseded) this.#pending.delete(other.requestId);
+    const pushedOut = evicted === undefined ? [] : [this.#pending.get(evicted)!];
+    for (const other of [...mine, ...pushedOut]) this.#pending.delete(other.requestId);
     const stored = frozenCopy(request);
     this.#pending.set(request.requestId, stored);
-    return Promise.resolve({ request: stored, created: true, superseded });
+    return Promise.resolve({ request: stored, created: true, superseded: mine, evicted: pushedOut });
   }
 
   pending(requestId: string, now: number): Promise<PendingPairing | undefined> {

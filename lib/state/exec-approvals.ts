@@ -74,10 +74,11 @@ export interface ExecApprovalStore {
   /**
    * Adds a pending request; false when a live request with its id exists. A client's request is held to
    * {@link APPROVAL_LIMITS} (by {@link approvalBucket}): a refusal throws their error and adds nothing; on a
-   * full gateway it may take the place of another client's pending request, which is then dropped (its
-   * caller hears no decision, as when it expires).
+   * full gateway it may take the place of another client's pending request, which is then dropped as if
+   * it expired. Resolves to the requests so dropped (none unless the gateway was full), for the caller to
+   * announce and end their waits.
    */
-  create(record: ExecApprovalRecord, now: number): Promise<boolean>;
+  create(record: ExecApprovalRecord, now: number): Promise<ExecApprovalRecord[] | false>;
   /** The request `id` (pending and unexpired, or answered and retained) as of `now`. */
   get(id: string, now: number): Promise<ExecApprovalRecord | undefined>;
   /** Every unanswered, unexpired request, oldest first. */
@@ -116,12 +117,13 @@ export class MemoryExecApprovalStore implements ExecApprovalStore {
     return undefined;
   }
 
-  create(record: ExecApprovalRecord, now: number): Promise<boolean> {
+  create(record: ExecApprovalRecord, now: number): Promise<ExecApprovalRecord[] | false> {
     // Records nobody reads again (answered, never listed) would otherwise stay: each create sweeps, as the
     // Redis store's does.
     const live = [...this.#records.keys()].flatMap((id) => this.#read(id, now) ?? []);
     if (this.#read(record.id, now)) return Promise.resolve(false);
     const bucket = approvalBucket(record);
+    const evicted: ExecApprovalRecord[] = [];
     if (bucket !== undefined) {
       const others = live.flatMap((r): PendingSlot[] => {
         const from = approvalBucket(r);
@@ -130,14 +132,17 @@ export class MemoryExecApprovalStore implements ExecApprovalStore {
           : [];
       });
       try {
-        const evicted = checkPendingLimits(APPROVAL_LIMITS, bucket, others, now);
-        if (evicted !== undefined) this.#records.delete(evicted);
+        const id = checkPendingLimits(APPROVAL_LIMITS, bucket, others, now);
+        if (id !== undefined) {
+          evicted.push(this.#read(id, now)!);
+          this.#records.delete(id);
+        }
       } catch (error) {
         return Promise.reject(error);
       }
     }
     this.#records.set(record.id, JSON.stringify(record));
-    return Promise.resolve(true);
+    return Promise.resolve(evicted);
   }
 
   get(id: string, now: number): Promise<ExecApprovalRecord | undefined> {

@@ -3,11 +3,12 @@
  * one client address bucket (`addressBucket`: an IPv6 address counts by its /64) and how many in all.
  *
  * A full bucket refuses its new requests rather than dropping its own old ones, so a flood cannot push out
- * the request an operator is about to approve. The total cap cannot simply refuse too: requests from enough
- * buckets (a handful of /64s) would fill it and lock every new device out. So on a full gateway a request
- * from a bucket holding fewer than the largest one takes the place of that bucket's oldest request; only a
- * request from a bucket already holding as many as any other is refused. A newcomer from another network
- * thus always gets in, at the cost of whoever holds the most.
+ * the request an operator is about to approve. The total cap cannot simply refuse too: requests from a
+ * handful of buckets (a few /64s) would fill it and lock every new device out. So on a full gateway a
+ * request from a bucket holding fewer than the largest one takes the place of that bucket's oldest request,
+ * but only when that bucket holds more than one: a lone request is never pushed out, or an attacker with
+ * more buckets than the total cap (129 IPv4 addresses on a LAN, a /56 of IPv6) could purge every
+ * legitimate request continuously. Otherwise the request is refused by the total cap.
  *
  * The Redis stores run the same rule in Lua (`redis/pending-limits.ts`); the contract suites hold both to it.
  *
@@ -87,6 +88,8 @@ export function checkPendingLimits(
   }
   if (others.length < limits.total) return undefined;
   const largest = Math.max(...counts.values());
-  if (largest > mine) return oldest(others.filter((other) => counts.get(other.bucket) === largest)).id;
+  if (largest > mine && largest > 1) {
+    return oldest(others.filter((other) => counts.get(other.bucket) === largest)).id;
+  }
   throw pendingLimitError(limits, "total", oldest(others).expiresAtMs - now);
 }

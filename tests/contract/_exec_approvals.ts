@@ -43,8 +43,8 @@ export function execApprovalsContract(
 
   test("a created request is pending, listed, and found by id as it was stored", async (store, clock) => {
     const t = clock.now();
-    assert.equal(await store.create(record("a", t), t), true);
-    assert.equal(await store.create(record("b", t + 1), t), true);
+    assert.deepEqual(await store.create(record("a", t), t), []);
+    assert.deepEqual(await store.create(record("b", t + 1), t), []);
     assert.equal(await store.create(record("a", t + 2), t), false, "a live id is not reused");
     assert.deepEqual(await store.get("a", t), record("a", t));
     assert.deepEqual((await store.listPending(t)).map((r) => r.id), ["a", "b"]);
@@ -98,7 +98,7 @@ export function execApprovalsContract(
     const gone = t + 10 + RESOLVED_APPROVAL_RETAIN_MS + 60_000;
     clock.advance(gone - clock.now());
     assert.equal(await store.get("b", gone), undefined);
-    assert.equal(await store.create(record("b", gone), gone), true, "an id is free again once forgotten");
+    assert.deepEqual(await store.create(record("b", gone), gone), [], "an id is free again once forgotten");
   });
 
   test("expire drops a pending request once", async (store, clock) => {
@@ -125,7 +125,7 @@ export function execApprovalsContract(
       const from = (id: string, at: number, address = "203.0.113.7") =>
         record(id, at, { requestedByConnId: `conn-${id}`, requestedFrom: address });
       for (let i = 0; i < MAX_PENDING_APPROVALS_PER_ADDRESS; i++) {
-        assert.equal(await store.create(from(`a${i}`, t + i), t + i), true);
+        assert.deepEqual(await store.create(from(`a${i}`, t + i), t + i), []);
       }
       const refused = await store.create(from("over", t + 100), t + 100).catch((error) => error);
       assert.ok(refused instanceof GatewayError, "past the address's limit a new request is refused");
@@ -135,16 +135,20 @@ export function execApprovalsContract(
       assert.equal(refused.details?.limit, "address");
       assert.equal(refused.retryAfterMs, 60_000 - 100, "until the oldest waiting one expires");
       assert.equal(await store.get("over", t + 100), undefined, "a refusal records nothing");
-      assert.equal(
+      assert.deepEqual(
         await store.create(record("own", t + 100), t + 100),
-        true,
+        [],
         "the gateway's own are not capped",
       );
-      assert.equal(await store.create(from("b0", t + 100, "198.51.100.1"), t + 100), true, "another address");
+      assert.deepEqual(
+        await store.create(from("b0", t + 100, "198.51.100.1"), t + 100),
+        [],
+        "another address",
+      );
       await store.resolve("a0", "deny", "ops", t + 101);
-      assert.equal(
+      assert.deepEqual(
         await store.create(from("after", t + 102), t + 102),
-        true,
+        [],
         "an answered one frees its slot",
       );
     },
@@ -162,14 +166,14 @@ export function execApprovalsContract(
         for (let i = 0; i < MAX_PENDING_APPROVALS_PER_ADDRESS; i++) {
           last = await store.create(from(`h${host}-${i}`, `2001:db8:1:2::${host.toString(16)}`), t)
             .catch((error) => error);
-          if (last === true) created++;
+          if (Array.isArray(last)) created++;
         }
       }
       assert.equal(created, MAX_PENDING_APPROVALS_PER_ADDRESS);
       assert.ok(last instanceof GatewayError);
       assert.equal(last.details?.limit, "address", "the /64 is one address");
-      assert.equal(await store.create(from("v4", "192.168.1.20"), t), true);
-      assert.equal(await store.create(from("v6", "2001:db8:1:3::1"), t), true);
+      assert.deepEqual(await store.create(from("v4", "192.168.1.20"), t), []);
+      assert.deepEqual(await store.create(from("v6", "2001:db8:1:3::1"), t), []);
     },
   );
 
@@ -180,10 +184,14 @@ export function execApprovalsContract(
       const perAddress = MAX_PENDING_APPROVALS_PER_ADDRESS;
       for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
         const address = `10.0.${Math.floor(i / perAddress)}.1`;
-        assert.equal(await store.create(record(`r${i}`, t + i, { requestedFrom: address }), t + i), true);
+        assert.deepEqual(await store.create(record(`r${i}`, t + i, { requestedFrom: address }), t + i), []);
       }
       const at = t + MAX_PENDING_APPROVALS;
-      assert.equal(await store.create(record("new", at, { requestedFrom: "192.0.2.9" }), at), true);
+      assert.deepEqual(
+        await store.create(record("new", at, { requestedFrom: "192.0.2.9" }), at),
+        [record("r0", t, { requestedFrom: "10.0.0.1" })],
+        "the request it took the place of, for its caller to hear of",
+      );
       assert.equal(await store.get("r0", at), undefined, "the oldest of a fullest address made room");
       const pending = await store.listPending(at);
       assert.equal(pending.length, MAX_PENDING_APPROVALS);
@@ -191,26 +199,33 @@ export function execApprovalsContract(
     },
   );
 
-  test("a client's pending requests are capped in total across addresses", async (store, clock) => {
-    const t = clock.now();
-    // One request from each of as many addresses as the gateway holds: none holds more than another.
-    for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
-      await store.create(record(`r${i}`, t, { requestedFrom: `10.0.${i}.1` }), t);
-    }
-    const refused = await store.create(record("new", t, { requestedFrom: "10.0.7.1" }), t)
-      .catch((error) => error);
-    assert.ok(refused instanceof GatewayError, "an address already holding as many as any other is refused");
-    assert.equal(refused.details?.limit, "total");
-    assert.equal(refused.details?.max, MAX_PENDING_APPROVALS);
-    assert.equal(refused.retryAfterMs, 60_000);
-    assert.equal(
-      await store.create(record("new", t, { requestedFrom: "192.0.2.9" }), t),
-      true,
-      "a new address",
-    );
-    assert.equal((await store.listPending(t)).length, MAX_PENDING_APPROVALS);
-    clock.advance(60_000);
-    const later = t + 60_000;
-    assert.equal(await store.create(record("late", later, { requestedFrom: "10.0.7.1" }), later), true);
-  });
+  test(
+    "a client's pending requests are capped in total; a lone request is never pushed out",
+    async (store, clock) => {
+      const t = clock.now();
+      // One request from each of as many addresses as the gateway holds: none holds more than another.
+      for (let i = 0; i < MAX_PENDING_APPROVALS; i++) {
+        await store.create(record(`r${i}`, t, { requestedFrom: `10.0.${i}.1` }), t);
+      }
+      const refused = await store.create(record("new", t, { requestedFrom: "10.0.7.1" }), t)
+        .catch((error) => error);
+      assert.ok(
+        refused instanceof GatewayError,
+        "an address already holding as many as any other is refused",
+      );
+      assert.equal(refused.details?.limit, "total");
+      assert.equal(refused.details?.max, MAX_PENDING_APPROVALS);
+      assert.equal(refused.retryAfterMs, 60_000);
+      // Otherwise one more address than the cap could purge every legitimate request in turn.
+      const elsewhere = await store.create(record("new", t, { requestedFrom: "192.0.2.9" }), t)
+        .catch((error) => error);
+      assert.ok(elsewhere instanceof GatewayError, "a request holding its address alone is not evicted");
+      assert.equal(elsewhere.details?.limit, "total");
+      assert.equal((await store.listPending(t)).length, MAX_PENDING_APPROVALS);
+      assert.ok(await store.get("r0", t), "the oldest lone request still waits");
+      clock.advance(60_000);
+      const later = t + 60_000;
+      assert.deepEqual(await store.create(record("late", later, { requestedFrom: "10.0.7.1" }), later), []);
+    },
+  );
 }

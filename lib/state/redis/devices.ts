@@ -74,7 +74,7 @@ return devices
 `);
 
 // KEYS: pending, buckets. ARGV: request, ttl, its bucket, per-bucket limit, total limit. Returns {request,
-// created, superseded...}, or {'limited', limit, earliest expiry blocking} with nothing changed.
+// created, evicted ('' when none), superseded...}, or {'limited', limit, earliest expiry blocking} with nothing changed.
 const REQUEST = new LuaScript(
   PENDING_LIMITS_LUA + `
 local request = cjson.decode(ARGV[2])
@@ -91,7 +91,7 @@ for i = 1, #all, 2 do
     redis.call('HDEL', KEYS[1], all[i])
     redis.call('HDEL', KEYS[2], all[i])
   elseif other.deviceId == request.deviceId then
-    if ask(other) == ask(request) then return {all[i + 1], 0} end
+    if ask(other) == ask(request) then return {all[i + 1], 0, ''} end
     table.insert(mine, all[i])
   else
     -- A request stored before buckets were kept counts by its bare address.
@@ -101,8 +101,12 @@ for i = 1, #all, 2 do
 end
 local verdict = pending_limits(others, ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))
 if verdict and verdict[1] == 'limited' then return verdict end
-if verdict then table.insert(mine, verdict[2]) end
-local out = {ARGV[2], 1}
+local out = {ARGV[2], 1, ''}
+if verdict then
+  out[3] = redis.call('HGET', KEYS[1], verdict[2])
+  redis.call('HDEL', KEYS[1], verdict[2])
+  redis.call('HDEL', KEYS[2], verdict[2])
+end
 for _, id in ipairs(mine) do
   table.insert(out, redis.call('HGET', KEYS[1], id))
   redis.call('HDEL', KEYS[1], id)
@@ -173,7 +177,7 @@ export class RedisDeviceStore implements DeviceStore {
   }
 
   async request(request: PendingPairing): Promise<PairingRequestOutcome> {
-    const [stored, created, ...superseded] = await this.connection.eval(REQUEST, [
+    const [stored, created, evicted, ...superseded] = await this.connection.eval(REQUEST, [
       this.#pending,
       this.#buckets,
     ], [
@@ -182,14 +186,15 @@ export class RedisDeviceStore implements DeviceStore {
       pairingBucket(request),
       PAIRING_LIMITS.perBucket,
       PAIRING_LIMITS.total,
-    ]) as [string, number | string, ...string[]];
+    ]) as [string, number | string, string, ...string[]];
     if (stored === "limited") {
-      throw pendingLimitError(PAIRING_LIMITS, created as PendingLimit, Number(superseded[0]) - request.ts);
+      throw pendingLimitError(PAIRING_LIMITS, created as PendingLimit, Number(evicted) - request.ts);
     }
     return {
       request: JSON.parse(stored),
       created: created === 1,
       superseded: superseded.map((s) => JSON.parse(s)),
+      evicted: evicted ? [JSON.parse(evicted)] : [],
     };
   }
 

@@ -34,6 +34,7 @@ end
 // KEYS: records, decisions, buckets. ARGV: retain, id, record, its bucket, per-bucket limit, total limit.
 // Drops what is no longer retained, then adds unless a live request has the id (0) or the caps refuse a
 // client's request ({'limited', limit, earliest expiry blocking}); a client's may take another's place.
+// Returns {'created', the records it took the place of...}.
 const CREATE = new LuaScript(
   RETAINED + PENDING_LIMITS_LUA + `
 local record = cjson.decode(ARGV[4])
@@ -56,17 +57,19 @@ for i = 1, #all, 2 do
   end
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 1 then return 0 end
+local out = {'created'}
 if record.requestedFrom ~= nil then
   local verdict = pending_limits(others, ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
   if verdict and verdict[1] == 'limited' then return verdict end
   if verdict then
+    table.insert(out, redis.call('HGET', KEYS[1], verdict[2]))
     redis.call('HDEL', KEYS[1], verdict[2])
     redis.call('HDEL', KEYS[3], verdict[2])
   end
   redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
-return 1
+return out
 `,
 );
 
@@ -119,7 +122,7 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
     return this.connection.key(`exec-approvals:allowed:${agentId}`);
   }
 
-  async create(record: ExecApprovalRecord, now: number): Promise<boolean> {
+  async create(record: ExecApprovalRecord, now: number): Promise<ExecApprovalRecord[] | false> {
     const args = [
       RESOLVED_APPROVAL_RETAIN_MS,
       record.id,
@@ -130,11 +133,13 @@ export class RedisExecApprovalStore implements ExecApprovalStore {
     ];
     const keys = [this.#records, this.#decisions, this.#buckets];
     const created = await this.connection.eval(CREATE, keys, args);
-    if (Array.isArray(created)) {
-      const [, limit, earliest] = created as [string, PendingLimit, string];
+    if (!Array.isArray(created)) return false;
+    const [outcome, ...rest] = created as string[];
+    if (outcome === "limited") {
+      const [limit, earliest] = rest as [PendingLimit, string];
       throw pendingLimitError(APPROVAL_LIMITS, limit, Number(earliest) - now);
     }
-    return created === 1;
+    return rest.map((text) => merged(text, undefined));
   }
 
   async get(id: string, now: number): Promise<ExecApprovalRecord | undefined> {

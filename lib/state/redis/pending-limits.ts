@@ -30,7 +30,7 @@ local function pending_limits(slots, bucket, per_bucket, total)
   if #slots < total then return nil end
   local largest = 0
   for _, c in pairs(counts) do if c > largest then largest = c end end
-  if largest > mine then
+  if largest > mine and largest > 1 then
     return {'evict', oldest(function(s) return counts[s.bucket] == largest end).id}
   end
   return {'limited', 'total', tostring(oldest(function() return true end).expires)}
