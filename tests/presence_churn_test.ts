@@ -32,7 +32,7 @@ Deno.test("presence: churn on a slow store still announces at a bounded interval
   for (let i = 0; i < connections; i++) {
     rows.connected({
       connId: `c${i}`,
-      info: { remoteAddress: "10.0.0.1" },
+      remoteAddress: "10.0.0.1",
       caller: {
         role: "operator",
         scopes: [],
