@@ -264,7 +264,7 @@ export interface GatewayContext {
     run: (signal: AbortSignal) => void | Promise<void>,
     options?: { signal?: AbortSignal },
   ): void;
-  /** This replica's id: `hello-ok.server.bootId`, its presence row and its lease owner name. */
+  /** This replica's id: `hello-ok.server.bootId`, its presence row and the owner of its singleton leases. */
   readonly replicaId: string;
   /** Where this gateway listens, once it does. */
   listeningAddress(): { hostname: string; port: number } | undefined;

@@ -31,7 +31,7 @@ export class HandshakeDeadlines {
     this.#at.push(performance.now() + this.timeoutMs);
     this.#who.push(who);
     this.#pending++;
-    this.#timer ??= setTimeout(() => this.#expire(), this.timeoutMs);
+    this.#timer ??= setTimeout(() => this.#expire(), timerDelay(this.timeoutMs));
   }
 
   /** A socket's handshake ended (authenticated or closed): its deadline no longer matters. */
@@ -59,6 +59,14 @@ export class HandshakeDeadlines {
       this.#who = this.#who.slice(this.#head);
       this.#head = 0;
     }
-    this.#timer ??= setTimeout(() => this.#expire(), Math.max(0, this.#at[this.#head] - now));
+    this.#timer ??= setTimeout(() => this.#expire(), timerDelay(this.#at[this.#head] - now));
   }
+}
+
+/**
+ * `ms` as a timer can wait it: a delay past 2^31 - 1 ms fires at once, and the queue would then re-arm every
+ * millisecond until the deadline instead of sleeping; the longest wait is taken in steps instead.
+ */
+function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), 2 ** 31 - 1);
 }
