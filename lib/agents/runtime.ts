@@ -36,6 +36,7 @@ import type {
   NewTranscriptEntry,
   RunEndState,
   SessionEntry,
+  SessionRunUpdate,
   TranscriptEntry,
   TranscriptRef,
 } from "../state/sessions.ts";
@@ -620,7 +621,7 @@ export class AgentRuntime {
       // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
       const [written] = await Promise.all([
         this.#record(info, input, ref, lines, guard),
-        this.#recordRun(session, outcome, fresh),
+        this.#recordRun(session, outcome, fresh, guard),
       ]);
       // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
       if (!written) {
@@ -874,10 +875,17 @@ export class AgentRuntime {
     return { session, created: true };
   }
 
-  async #recordRun(session: SessionEntry, outcome: RunOutcome, fresh: ChatMessage[]): Promise<void> {
+  /** Applies the finished run to its session's row; with `guard`, only while the turn's lease holds. */
+  async #recordRun(
+    session: SessionEntry,
+    outcome: RunOutcome,
+    fresh: ChatMessage[],
+    guard?: AppendGuard,
+  ): Promise<void> {
     const usage = outcome.result?.usage;
     const preview = outcome.result?.text || fresh.at(-1)?.content;
-    await this.options.stores.sessions.recordRun(session.key, {
+    const { sessions } = this.options.stores;
+    const update: SessionRunUpdate = {
       sessionId: session.sessionId,
       updatedAt: outcome.endedAt,
       model: outcome.model,
@@ -887,7 +895,9 @@ export class AgentRuntime {
       ...(preview ? { lastMessagePreview: preview.slice(0, 200) } : {}),
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
-    });
+    };
+    if (guard && sessions.recordRunIfHeld) await sessions.recordRunIfHeld(session.key, update, guard);
+    else await sessions.recordRun(session.key, update);
   }
 
   /**

@@ -129,6 +129,17 @@ export interface SessionStore {
    */
   recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined>;
   /**
+   * Applies a finished run as {@link recordRun} does, only while `guard`'s lease is held by its owner,
+   * checked in the same atomic step (the entry check is `update.sessionId`'s); `false`, having changed
+   * nothing, when it is not. Optional, like `TranscriptStore.appendIfHeld`: a turn whose lease lapsed must
+   * not write a finished run onto a session another replica runs now.
+   */
+  recordRunIfHeld?(
+    key: string,
+    update: SessionRunUpdate,
+    guard: AppendGuard,
+  ): Promise<SessionEntry | undefined | false>;
+  /**
    * Stores `entry` unless a session with its key exists, as one atomic step; returns the session now
    * stored under the key and whether it is the new one.
    */

@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { SessionEntry, SessionPatch, SessionRunUpdate, SessionStore } from "../sessions.ts";
+import type { AppendGuard, SessionEntry, SessionPatch, SessionRunUpdate, SessionStore } from "../sessions.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import { leaseKey, OWNER_HOLDS } from "./leases.ts";
 
 // KEYS: sessions. ARGV: key, update (JSON; null for a field the update clears). Mirrors `applyRun`.
-const RECORD_RUN = new LuaScript(`
+const APPLY_RUN = `
 local raw = redis.call('HGET', KEYS[1], ARGV[2])
 if not raw then return nil end
 local entry, update = cjson.decode(raw), cjson.decode(ARGV[3])
@@ -23,7 +24,15 @@ end
 local updated = cjson.encode(entry)
 redis.call('HSET', KEYS[1], ARGV[2], updated)
 return updated
-`);
+`;
+const RECORD_RUN = new LuaScript(APPLY_RUN);
+// KEYS: sessions, then the lease. ARGV: key, update, then the lease owner (one attempt's). 0, writing
+// nothing, unless that owner holds the lease.
+const RECORD_RUN_IF_HELD = new LuaScript(
+  OWNER_HOLDS + `
+if not ownerHolds(KEYS[2], ARGV[4]) then return 0 end
+` + APPLY_RUN,
+);
 
 // KEYS: sessions. ARGV: key, expected sessionId ('' for any), patch (JSON; null clears). Mirrors `applyPatch`.
 const PATCH = new LuaScript(`
@@ -56,7 +65,7 @@ export function sessionsKey(connection: RedisConnection): string {
 /** Sessions shared by every replica on one Redis. */
 export class RedisSessionStore implements SessionStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [RECORD_RUN, PATCH, DELETE];
+  static readonly scripts: readonly LuaScript[] = [RECORD_RUN, RECORD_RUN_IF_HELD, PATCH, DELETE];
   readonly #key: string;
 
   /** Keeps the sessions under `connection`'s prefix. */
@@ -80,6 +89,18 @@ export class RedisSessionStore implements SessionStore {
   async recordRun(key: string, update: SessionRunUpdate): Promise<SessionEntry | undefined> {
     const json = JSON.stringify(update, (_, value) => value === undefined ? null : value);
     const updated = await this.connection.eval(RECORD_RUN, [this.#key], [key, json]);
+    return updated ? JSON.parse(updated as string) : undefined;
+  }
+
+  async recordRunIfHeld(
+    key: string,
+    update: SessionRunUpdate,
+    guard: AppendGuard,
+  ): Promise<SessionEntry | undefined | false> {
+    const json = JSON.stringify(update, (_, value) => value === undefined ? null : value);
+    const keys = [this.#key, leaseKey(this.connection, guard.lease)];
+    const updated = await this.connection.eval(RECORD_RUN_IF_HELD, keys, [key, json, guard.owner]);
+    if (updated === 0) return false;
     return updated ? JSON.parse(updated as string) : undefined;
   }
 
