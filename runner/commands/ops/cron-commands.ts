@@ -10,11 +10,10 @@ import { parseDurationMs } from "../../../lib/config/duration.ts";
 import { type FlagTable, type FlagValues, intFlag, stringFlag } from "../../cli/args.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
-import type { CliContext, RunnerCommand } from "../../command.ts";
-import { OWNER_SCOPES } from "./connect.ts";
+import type { RunnerCommand } from "../../command.ts";
 import type { OpsHost } from "./host.ts";
-import { withConnection } from "./rpc-commands.ts";
-import { CONNECTION_FLAGS, printJson, querySetup } from "./shared.ts";
+import { callGateway } from "./rpc-commands.ts";
+import { CONNECTION_FLAGS, printJson } from "./shared.ts";
 
 /** The reference registers the commands as `cron` with `automations` as an alias. */
 const SPELLINGS = ["cron", "automations"];
@@ -29,26 +28,6 @@ type Job = {
   effectiveAgentId?: string;
   state: { nextRunAtMs?: number; lastRunAtMs?: number; lastRunStatus?: string; runningAtMs?: number };
 };
-
-/** Calls one method on the gateway the flags point at. */
-async function callGateway<T>(
-  host: OpsHost,
-  flags: FlagValues,
-  ctx: CliContext,
-  method: string,
-  params: unknown,
-) {
-  const setup = await querySetup(flags, ctx);
-  const result = await withConnection(
-    host,
-    setup.gateway.targets[0],
-    setup.timeoutMs,
-    OWNER_SCOPES,
-    (c) => c.request<T>(method, params, { timeoutMs: setup.timeoutMs }),
-    ctx,
-  );
-  return { result, json: setup.json };
-}
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -232,7 +211,8 @@ function listCommand(host: OpsHost, spelling: string): RunnerCommand {
     async run({ flags }, ctx) {
       const agentId = stringFlag(flags, "agent")?.trim();
       const params = { includeDisabled: flags.all === true, ...(agentId ? { agentId } : {}) };
-      const { result, json } = await callGateway<{ jobs: Job[] }>(host, flags, ctx, "cron.list", params);
+      const json = flags.json === true;
+      const result = await callGateway<{ jobs: Job[] }>(host, ctx, flags, "cron.list", params);
       if (json) printJson(ctx, result);
       else ctx.output.out(jobTable(result.jobs, Date.now()));
       return EXIT.ok;
@@ -248,7 +228,8 @@ function addCommand(host: OpsHost, spelling: string, verb: string): RunnerComman
     flags: { ...CONNECTION_FLAGS, ...ADD_FLAGS },
     async run({ flags, positionals }, ctx) {
       const params = addParams(flags, positionals, Date.now());
-      const { result, json } = await callGateway<Job>(host, flags, ctx, "cron.add", params);
+      const json = flags.json === true;
+      const result = await callGateway<Job>(host, ctx, flags, "cron.add", params);
       if (json) printJson(ctx, result);
       else {ctx.output.out(
           `Added ${result.id} (${scheduleLabel(result.schedule)}, next ${
@@ -276,7 +257,8 @@ function idCommand(
       const id = positionals[0]?.trim();
       if (!id) throw new CliError(`openclaw ${path.join(" ")} needs a job id`, EXIT.usage);
       const params = method === "cron.run" ? { id, mode: flags.due === true ? "due" : "force" } : { id };
-      const { result, json } = await callGateway<Record<string, unknown>>(host, flags, ctx, method, params);
+      const json = flags.json === true;
+      const result = await callGateway<Record<string, unknown>>(host, ctx, flags, method, params);
       if (json) printJson(ctx, result);
       else if (method === "cron.remove") ctx.output.out(`Removed ${id}`);
       else {ctx.output.out(

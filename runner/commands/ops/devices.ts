@@ -8,10 +8,9 @@ import { defineCommand } from "../../cli/define-command.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
 import { renderTable } from "../../cli/table.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
-import { OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
-import { withConnection } from "./rpc-commands.ts";
-import { CONNECTION_FLAGS, PORT_FLAG, printJson, querySetup } from "./shared.ts";
+import { callGateway } from "./rpc-commands.ts";
+import { CONNECTION_FLAGS, PORT_FLAG, printJson } from "./shared.ts";
 import type { FlagValues } from "../../cli/args.ts";
 
 interface PendingRequest {
@@ -42,26 +41,6 @@ interface PairingList {
 }
 
 const PAIRING_SCOPES = ["operator.pairing"];
-
-/** Calls `method` on the gateway the flags name, with `scopes`. */
-async function call<T>(
-  host: OpsHost,
-  ctx: CliContext,
-  flags: FlagValues,
-  method: string,
-  params: unknown,
-  scopes = OWNER_SCOPES,
-): Promise<T> {
-  const setup = await querySetup(flags, ctx);
-  return await withConnection(
-    host,
-    setup.gateway.targets[0],
-    setup.timeoutMs,
-    scopes,
-    (c) => c.request<T>(method, params, { timeoutMs: setup.timeoutMs }),
-    ctx,
-  );
-}
 
 function ago(ms: number): string {
   const minutes = Math.round(Math.round(ms / 1000) / 60);
@@ -156,7 +135,7 @@ function listCommand(host: OpsHost): RunnerCommand {
     summary: "List pending pairing requests and paired devices",
     flags: { ...CONNECTION_FLAGS, ...PORT_FLAG },
     async run({ flags }, ctx) {
-      const list = await call<PairingList>(host, ctx, flags, "device.pair.list", {}, PAIRING_SCOPES);
+      const list = await callGateway<PairingList>(host, ctx, flags, "device.pair.list", {}, PAIRING_SCOPES);
       if (flags.json === true) printJson(ctx, list);
       else printList(ctx, list, Date.now());
       return EXIT.ok;
@@ -213,12 +192,12 @@ function approveCommand(host: OpsHost): RunnerCommand {
     async run({ flags, positionals }, ctx) {
       const requestId = positionals[0]?.trim();
       if (!requestId || flags.latest === true) {
-        const list = await call<PairingList>(host, ctx, flags, "device.pair.list", {}, PAIRING_SCOPES);
+        const list = await callGateway<PairingList>(host, ctx, flags, "device.pair.list", {}, PAIRING_SCOPES);
         return previewLatest(ctx, flags, list);
       }
       let result: { requestId: string; device?: { deviceId?: string } };
       try {
-        result = await call(host, ctx, flags, "device.pair.approve", { requestId });
+        result = await callGateway(host, ctx, flags, "device.pair.approve", { requestId });
       } catch (error) {
         if (!(error instanceof CliError) || !/unknown requestId/.test(error.message)) throw error;
         throw new CliError(
@@ -243,7 +222,7 @@ function rejectCommand(host: OpsHost): RunnerCommand {
       if (!requestId) {
         throw new CliError("requestId is required. Run openclaw devices list to choose a pending request.");
       }
-      const result = await call<{ deviceId?: string }>(
+      const result = await callGateway<{ deviceId?: string }>(
         host,
         ctx,
         flags,
@@ -269,7 +248,7 @@ function removeCommand(host: OpsHost): RunnerCommand {
       if (!deviceId) {
         throw new CliError("deviceId is required. Run openclaw devices list to choose a paired device.");
       }
-      const result = await call(host, ctx, flags, "device.pair.remove", { deviceId });
+      const result = await callGateway(host, ctx, flags, "device.pair.remove", { deviceId });
       if (flags.json === true) printJson(ctx, result);
       else ctx.output.out(`Removed ${deviceId}`);
       return EXIT.ok;
@@ -310,7 +289,7 @@ function tokenCommands(host: OpsHost): RunnerCommand[] {
         throw new CliError("--no-scopes cannot be combined with --scope", EXIT.usage);
       }
       const params = { ...deviceRole(flags), ...(scopes ? { scopes } : {}) };
-      printJson(ctx, await call(host, ctx, flags, "device.token.rotate", params));
+      printJson(ctx, await callGateway(host, ctx, flags, "device.token.rotate", params));
       return EXIT.ok;
     },
   });
@@ -319,7 +298,7 @@ function tokenCommands(host: OpsHost): RunnerCommand[] {
     summary: "Revoke a device token for a role",
     flags: { ...CONNECTION_FLAGS, ...PORT_FLAG, ...DEVICE_ROLE_FLAGS },
     async run({ flags }, ctx) {
-      printJson(ctx, await call(host, ctx, flags, "device.token.revoke", deviceRole(flags)));
+      printJson(ctx, await callGateway(host, ctx, flags, "device.token.revoke", deviceRole(flags)));
       return EXIT.ok;
     },
   });

@@ -10,6 +10,7 @@ import { GatewayClientError } from "../../../lib/client/errors.ts";
 import { defineCommand } from "../../cli/define-command.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
 import { resolveHome } from "../../cli/profile-paths.ts";
+import type { FlagValues } from "../../cli/args.ts";
 import type { CliContext, RunnerCommand } from "../../command.ts";
 import { openConnection, OWNER_SCOPES } from "./connect.ts";
 import type { OpsHost } from "./host.ts";
@@ -49,6 +50,30 @@ export async function withConnection<T>(
   }
 }
 
+/**
+ * Calls `method` once on the gateway the flags name, with `scopes` (the owner's by default); with
+ * `expectFinal`, waits past an accepted answer for the final one.
+ */
+export async function callGateway<T>(
+  host: OpsHost,
+  ctx: CliContext,
+  flags: FlagValues,
+  method: string,
+  params: unknown,
+  scopes: string[] = OWNER_SCOPES,
+  expectFinal = false,
+): Promise<T> {
+  const setup = await querySetup(flags, ctx);
+  return await withConnection(
+    host,
+    setup.gateway.targets[0],
+    setup.timeoutMs,
+    scopes,
+    (c) => c.request<T>(method, params, { timeoutMs: setup.timeoutMs, expectFinal }),
+    ctx,
+  );
+}
+
 function parseParams(text: string | undefined): unknown {
   if (text === undefined) return {};
   try {
@@ -75,18 +100,14 @@ function callCommand(host: OpsHost): RunnerCommand {
         throw new CliError("gateway call needs a method, e.g. `openclaw gateway call health`", EXIT.usage);
       }
       const params = parseParams(typeof flags.params === "string" ? flags.params : undefined);
-      const setup = await querySetup(flags, ctx);
-      const result = await withConnection(
+      const result = await callGateway(
         host,
-        setup.gateway.targets[0],
-        setup.timeoutMs,
-        OWNER_SCOPES,
-        (c) =>
-          c.request(method, params, {
-            timeoutMs: setup.timeoutMs,
-            expectFinal: flags["expect-final"] === true,
-          }),
         ctx,
+        flags,
+        method,
+        params,
+        OWNER_SCOPES,
+        flags["expect-final"] === true,
       );
       printJson(ctx, result);
       return EXIT.ok;
