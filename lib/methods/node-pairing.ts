@@ -117,6 +117,26 @@ function resolved(
   });
 }
 
+/** What a node's `connect` says about the client, as its live row and its pairing request show it. */
+export function nodeClientFacts(
+  client: Pick<
+    ConnectParams["client"],
+    "id" | "mode" | "displayName" | "platform" | "version" | "deviceFamily" | "modelIdentifier"
+  >,
+  remoteIp: string | undefined,
+) {
+  return {
+    clientId: client.id,
+    clientMode: client.mode,
+    displayName: client.displayName,
+    platform: client.platform,
+    version: client.version,
+    deviceFamily: client.deviceFamily,
+    modelIdentifier: client.modelIdentifier,
+    remoteIp,
+  };
+}
+
 /**
  * Called when a paired device connects as a `node`: a declared surface beyond the approved one becomes
  * (or refreshes) its pending request, announced when it is new.
@@ -134,20 +154,10 @@ export async function noteNodeSurface(
   }
   const pending = device.pendingNodeSurface;
   if (pending && sameSet(pending.caps, declared.caps) && sameSet(pending.commands, declared.commands)) return;
-  const { client } = params;
   const request: PendingNodeSurface = {
     requestId: host.newId(),
     ...Object.fromEntries(
-      Object.entries({
-        clientId: client.id,
-        clientMode: client.mode,
-        displayName: client.displayName,
-        platform: client.platform,
-        version: client.version,
-        deviceFamily: client.deviceFamily,
-        modelIdentifier: client.modelIdentifier,
-        remoteIp,
-      }).filter(([, value]) => value),
+      Object.entries(nodeClientFacts(params.client, remoteIp)).filter(([, value]) => value),
     ),
     ...declared,
     ts: host.now(),

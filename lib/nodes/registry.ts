@@ -9,7 +9,7 @@
 import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { approvedNodeCommands } from "../methods/node-pairing.ts";
+import { approvedNodeCommands, nodeClientFacts } from "../methods/node-pairing.ts";
 import type { DeviceStore } from "../state/devices.ts";
 import { NODE_ROW_TTL_MS, type NodeSession, type NodeStore } from "../state/nodes.ts";
 import type { ConnectedClient } from "../types.ts";
@@ -44,18 +44,10 @@ export class NodeRegistry {
         details: { code: "DEVICE_IDENTITY_REQUIRED" },
       });
     }
-    const client = connect.client;
     const session: NodeSession = {
       nodeId: caller.deviceId,
       connId: caller.connId,
-      clientId: client.id,
-      clientMode: client.mode,
-      displayName: client.displayName,
-      platform: client.platform,
-      version: client.version,
-      deviceFamily: client.deviceFamily,
-      modelIdentifier: client.modelIdentifier,
-      remoteIp: caller.remoteAddress,
+      ...nodeClientFacts(connect.client, caller.remoteAddress),
       caps: [...new Set(connect.caps ?? [])],
       declaredCommands: [...new Set(connect.commands ?? [])],
       commands: [],
