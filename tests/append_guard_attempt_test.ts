@@ -69,7 +69,7 @@ if (REDIS_SERVER) {
 }
 
 if (REDIS_SERVER) {
-  Deno.test("a turn whose lease was taken over before its reply drops the reply and ends with the lease-lost error", async () => {
+  Deno.test("a turn whose lease was taken over before its reply drops the reply, writes no finished run on the session's row and ends with the lease-lost error", async () => {
     const server = await startRedisServer();
     const stores = await redisStores({ url: server.url, keyPrefix: "guard2:", onError: () => {} });
     const tokens: string[] = [];
@@ -118,6 +118,15 @@ if (REDIS_SERVER) {
         lines.map((l) => l.content),
         ["one"],
         "the reply is not written under another's lease",
+      );
+      // The row belongs to the replica that runs the session now (recordRunIfHeld).
+      const row = (await stores.sessions.get(KEY))!;
+      assert.notEqual(row.lastRunId, outcome.runId, "the row must not record this turn as its last run");
+      assert.notEqual(row.lastRunState, "done", "the row must not say the turn finished");
+      assert.notEqual(
+        row.lastMessagePreview,
+        "ok",
+        "the row must not preview a reply that was never written",
       );
     } finally {
       runtime.close();
