@@ -1,31 +1,14 @@
 // A replica that still holds an old lease on a session (its release failed) must not let every refused
 // attempt of the next turn append that turn's input: the guarded append names one attempt.
 import assert from "node:assert/strict";
-import { AgentRuntime } from "../lib/agents/runtime.ts";
-import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
-import type { ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-
-const KEY = "agent:main:main";
-const turn = (content: string) => ({
-  sessionKey: KEY,
-  agentId: "main",
-  origin: { kind: "chat" as const },
-  messages: [{ role: "user" as const, content }],
-});
-
-const provider: ModelProvider = {
-  id: "rec",
-  api: "test",
-  async *streamChat(_: ChatRequest): AsyncIterable<ChatStreamEvent> {
-    yield { type: "text", text: "ok" };
-    yield { type: "finish", finishReason: "stop" };
-  },
-  completeChat: () => Promise.reject(new Error("not used")),
-  embed: () => Promise.reject(new Error("not used")),
-  listModels: () => Promise.resolve([]),
-};
+import {
+  MAIN_KEY as KEY,
+  recordingProvider,
+  scriptedRuntime,
+  userTurn as turn,
+} from "./_scripted_runtime.ts";
 
 if (REDIS_SERVER) {
   Deno.test("a turn waiting on its own replica's unreleased lease appends its input once, not once per attempt", async () => {
@@ -36,16 +19,7 @@ if (REDIS_SERVER) {
     const release = stores.leases.release.bind(stores.leases);
     stores.leases.release = (key, token) =>
       failReleases-- > 0 ? Promise.reject(new Error("connection reset")) : release(key, token);
-    const runtime = new AgentRuntime({
-      config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-      env: {},
-      now: () => Date.now(),
-      logger: createLogger({ sinks: [new MemoryLogSink()] }),
-      stores,
-      fetch: () => Promise.reject(new Error("no network")),
-      providers: { rec: provider },
-      lease: { ttlMs: 1_000, retryMs: 25 },
-    });
+    const runtime = scriptedRuntime(stores, { lease: { ttlMs: 1_000, retryMs: 25 } });
     // The read-ahead goes with the first attempt only (and again once the lease is taken), not every retry.
     let reads = 0;
     const read = stores.transcripts.read.bind(stores.transcripts);
@@ -81,25 +55,11 @@ if (REDIS_SERVER) {
     };
     const called = Promise.withResolvers<void>();
     const answer = Promise.withResolvers<void>();
-    const slow: ModelProvider = {
-      ...provider,
-      async *streamChat(): AsyncIterable<ChatStreamEvent> {
-        called.resolve();
-        await answer.promise;
-        yield { type: "text", text: "ok" };
-        yield { type: "finish", finishReason: "stop" };
-      },
-    };
-    const runtime = new AgentRuntime({
-      config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-      env: {},
-      now: () => Date.now(),
-      logger: createLogger({ sinks: [new MemoryLogSink()] }),
-      stores,
-      fetch: () => Promise.reject(new Error("no network")),
-      providers: { rec: slow },
-      lease: { ttlMs: 30_000 },
+    const { provider: slow } = recordingProvider(() => {
+      called.resolve();
+      return answer.promise;
     });
+    const runtime = scriptedRuntime(stores, { provider: slow, lease: { ttlMs: 30_000 } });
     try {
       const run = runtime.startTurn(turn("one"));
       await called.promise;

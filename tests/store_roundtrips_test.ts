@@ -6,7 +6,7 @@
 // behind one another are announced once.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
+import type { AgentStores } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { MemoryPresenceStore, type PresenceEntry, type PresenceWriteOptions } from "../lib/state/presence.ts";
@@ -19,30 +19,17 @@ import {
   type TranscriptRef,
 } from "../lib/state/sessions.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
-import type { ChatMessage, ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import {
+  MAIN_KEY as KEY,
+  recordingProvider,
+  scriptedRuntime,
+  userTurn as turn,
+} from "./_scripted_runtime.ts";
 
 /** A provider that replies "ok" and keeps the messages of every request. */
-function recordingProvider() {
-  const requests: ChatMessage[][] = [];
-  const provider: ModelProvider = {
-    id: "rec",
-    api: "test",
-    async *streamChat(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
-      requests.push(request.messages);
-      yield { type: "text", text: "ok" };
-      yield { type: "finish", finishReason: "stop" };
-    },
-    completeChat: () => Promise.reject(new Error("not used")),
-    embed: () => Promise.reject(new Error("not used")),
-    listModels: () => Promise.resolve([]),
-  };
-  return { provider, requests };
-}
-
 /** A lease store whose acquisitions wait for `open()` while `gated`, and which logs what it is asked. */
 class GatedLeases extends MemoryLeaseStore {
   gated = false;
@@ -101,25 +88,8 @@ function runtimeWith(parts: {
 /** A runtime on `stores` whose model answers "ok" and records what it was asked. */
 function runtimeOn(stores: AgentStores) {
   const model = recordingProvider();
-  const runtime = new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: model.provider },
-  });
-  return { runtime, requests: model.requests };
+  return { runtime: scriptedRuntime(stores, { provider: model.provider }), requests: model.requests };
 }
-
-const KEY = "agent:main:main";
-const turn = (content: string) => ({
-  sessionKey: KEY,
-  agentId: "main",
-  origin: { kind: "chat" as const },
-  messages: [{ role: "user" as const, content }],
-});
 
 Deno.test("a turn's session entry and its last transcript are read along with the lease attempt, not after it", async () => {
   const leases = new GatedLeases();
