@@ -478,23 +478,9 @@ async function socketRows(redis: RedisServer): Promise<void> {
     "connect → all have it ms",
     "first → last ms",
   ]);
-  line([
-    "---",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-    "---:",
-  ]);
+  line(["---", ...Array(12).fill("---:")]);
   // Every server listens for the inspector, which the GC column needs; only `--profile` samples CPU.
-  const inspect = () => freePort();
+  const inspect = freePort;
   const rows: [floor: boolean, start: () => Promise<Server>][] = [
     [true, () => startDenoFloor(inspect())],
     [false, () => startReplica("one process (in-process stores)", undefined, inspect())],
