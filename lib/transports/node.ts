@@ -28,6 +28,9 @@ import { HEADER_TIMEOUT_MS, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/consta
 /** How long a connection whose body was refused unread may keep sending after the answer. */
 const UNREAD_BODY_LINGER_MS = 2_000;
 
+/** How long a socket failed for a bad frame keeps its close frame readable before it is dropped. */
+const FAILED_CLOSE_GRACE_MS = 1_000;
+
 /** `req` as a fetch `Request`; `signal` aborts it (an upgrade's needs none). */
 function toRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   const headers = new Headers();
@@ -214,8 +217,17 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as WiredSocket)[WIRE].handlers!.closed(code, reason.toString());
 }
 
+/**
+ * A frame `ws` refused (too big, bad UTF-8, bad protocol) or a failed write. `ws` has already queued the
+ * close frame and half-closes once it is out; destroying now would reset the connection and a peer still
+ * sending could lose that frame to the reset. `ws` also resumes reading to discard what the peer still
+ * sends, which under a flood of oversize frames allocates a buffer per read: pausing instead (after `ws`'s
+ * own resume, queued on the same tick queue) leaves the rest in the kernel, and the grace bounds how long.
+ */
 function onError(this: WebSocket): void {
-  this.terminate();
+  process.nextTick(() => this.pause());
+  const drop = setTimeout(() => this.terminate(), FAILED_CLOSE_GRACE_MS);
+  this.once("close", () => clearTimeout(drop));
 }
 
 /** Hands an upgraded socket to the gateway. */
