@@ -16,8 +16,20 @@ const node = {
 
 Deno.test("node.invoke with timeoutMs 0: the holder forgets it when the asker disconnects", async () => {
   const bus = new InProcessEventBus();
-  const asker = new NodeInvoker({ bus, newId: () => "inv1", holds: () => false });
-  const holder = new NodeInvoker({ bus, newId: () => "unused", holds: (connId) => connId === "c1" });
+  const asker = new NodeInvoker({
+    bus,
+    newId: () => "inv1",
+    holds: () => false,
+    replicaId: "a",
+    now: Date.now,
+  });
+  const holder = new NodeInvoker({
+    bus,
+    newId: () => "unused",
+    holds: (connId) => connId === "c1",
+    replicaId: "b",
+    now: Date.now,
+  });
   const requests: unknown[] = [];
   bus.subscribe((event) => event.event === "node.invoke.request" && requests.push(event.payload));
   const disconnect = new AbortController();

@@ -6,7 +6,13 @@ import { NodeInvoker } from "../lib/nodes/invoke.ts";
 
 Deno.test("a timeoutMs longer than a timer can wait does not time out at once; the node's answer is taken", async () => {
   const bus = new InProcessEventBus();
-  const invoker = new NodeInvoker({ bus, newId: () => "inv1", holds: () => true });
+  const invoker = new NodeInvoker({
+    bus,
+    newId: () => "inv1",
+    holds: () => true,
+    replicaId: "a",
+    now: Date.now,
+  });
   const node = {
     nodeId: "n1",
     connId: "c1",

@@ -4,6 +4,9 @@
  * takes the node's `node.invoke.result` and publishes the outcome, and the asking replica answers with
  * it. The holder also settles what it handed a node that disconnects, so the caller hears `DISCONNECTED`
  * at once rather than waiting out the timeout; only a holder that dies leaves an invoke to its timeout.
+ * Every invoke has a deadline on both replicas (an untimed one too, {@link UNTIMED_INVOKE_LIMIT_MS}): the
+ * holder forgets what it handed once the deadline is past or once the asking replica has left the peers,
+ * so neither a dead asker nor a cancel lost while the bus was down leaves it pending for ever.
  *
  * @module
  */
@@ -13,10 +16,17 @@ import type { NodeSession } from "../state/nodes.ts";
 /** How long `node.invoke` waits for a node that was given no `timeoutMs`. */
 export const DEFAULT_INVOKE_TIMEOUT_MS = 30_000;
 
-/** How a node answered (or why it could not). */
+/**
+ * How long an invoke given `timeoutMs: 0` waits: as long as the node stays connected, up to this (an
+ * hour), so that one whose answer can no longer arrive (its holder died) or be taken (its asker died)
+ * does not stay pending on either replica for ever.
+ */
+export const UNTIMED_INVOKE_LIMIT_MS = 60 * 60_000;
 
 /** The longest `node.invoke` wait: a timer's limit, less a margin for the replica holding the node. */
 const MAX_INVOKE_TIMEOUT_MS = 2 ** 31 - 1 - 5_000;
+
+/** How a node answered (or why it could not). */
 export interface InvokeOutcome {
   ok: boolean;
   payload?: unknown;
@@ -29,7 +39,10 @@ export interface InvokeRequest {
   node: NodeSession;
   command: string;
   params?: unknown;
-  /** Milliseconds the node has; 0 waits for as long as the node stays connected. */
+  /**
+   * Milliseconds the node has; 0 waits while the node stays connected, up to
+   * {@link UNTIMED_INVOKE_LIMIT_MS}.
+   */
   timeoutMs: number;
   idempotencyKey?: string;
   sessionKey?: string;
@@ -53,14 +66,18 @@ interface Dispatch {
   nodeId: string;
   connId: string;
   request: Record<string, unknown>;
+  /** How long the asker waits (never 0). */
   timeoutMs: number;
+  /** The asking replica. */
+  from: string;
 }
 
 interface Handed {
   nodeId: string;
   connId: string;
   command: string;
-  timer?: ReturnType<typeof setTimeout>;
+  from: string;
+  expiresAt: number;
 }
 
 /** What the invoker needs of the gateway. */
@@ -69,6 +86,10 @@ export interface NodeInvokerDeps {
   newId(): string;
   /** Whether this replica holds the socket `connId`. */
   holds(connId: string): boolean;
+  /** This replica's id, which the holder checks against the peers alive. */
+  replicaId: string;
+  /** The gateway clock, in epoch milliseconds. */
+  now(): number;
 }
 
 /** Starts invokes, relays them to local nodes, and settles them; see the module doc. */
@@ -84,7 +105,7 @@ export class NodeInvoker {
     this.#unsubscribe = deps.bus.subscribe((event) => {
       if (!event.internal) return;
       if (event.event === DISPATCH) this.#relay(event.payload as Dispatch);
-      else if (event.event === CANCEL) this.#forget((event.payload as { id: string }).id);
+      else if (event.event === CANCEL) this.#handed.delete((event.payload as { id: string }).id);
       else if (event.event === SETTLED) {
         const { id, outcome } = event.payload as { id: string; outcome: InvokeOutcome };
         this.#waiting.get(id)?.(outcome);
@@ -98,24 +119,22 @@ export class NodeInvoker {
     const { node, command } = request;
     // Past a timer's 2^31-1 ms limit the runtime fires at once: a longer wait is cut to that limit (less
     // the holding replica's margin) instead of timing out the moment the node got the request.
-    const timeoutMs = Math.min(request.timeoutMs, MAX_INVOKE_TIMEOUT_MS);
-    const wire: Record<string, unknown> = { id, nodeId: node.nodeId, command, timeoutMs };
+    const asked = Math.min(request.timeoutMs, MAX_INVOKE_TIMEOUT_MS);
+    const timeoutMs = asked > 0 ? asked : UNTIMED_INVOKE_LIMIT_MS;
+    const wire: Record<string, unknown> = { id, nodeId: node.nodeId, command, timeoutMs: asked };
     if (request.params !== undefined) wire.paramsJSON = JSON.stringify(request.params);
     if (request.idempotencyKey) wire.idempotencyKey = request.idempotencyKey;
     if (request.sessionKey) wire.sessionKey = request.sessionKey;
     return new Promise((resolve) => {
-      // The holder forgets it too: an invoke without a timeout (0) would otherwise stay there for as long
-      // as the node stays connected without answering.
+      // The holder forgets it too, rather than at its deadline.
       const onAbort = () => {
         settle(CANCELLED);
         this.deps.bus.publish({ event: CANCEL, payload: { id }, internal: true });
       };
-      const timer = timeoutMs > 0
-        ? setTimeout(
-          () => settle({ ok: false, error: { code: "TIMEOUT", message: "node invoke timed out" } }),
-          timeoutMs,
-        )
-        : undefined;
+      const timer = setTimeout(
+        () => settle({ ok: false, error: { code: "TIMEOUT", message: "node invoke timed out" } }),
+        timeoutMs,
+      );
       const settle = (outcome: InvokeOutcome) => {
         if (!this.#waiting.delete(id)) return;
         clearTimeout(timer);
@@ -125,7 +144,14 @@ export class NodeInvoker {
       this.#waiting.set(id, settle);
       signal.addEventListener("abort", onAbort, { once: true });
       if (signal.aborted) return onAbort();
-      const dispatch: Dispatch = { id, nodeId: node.nodeId, connId: node.connId, request: wire, timeoutMs };
+      const dispatch: Dispatch = {
+        id,
+        nodeId: node.nodeId,
+        connId: node.connId,
+        request: wire,
+        timeoutMs,
+        from: this.deps.replicaId,
+      };
       this.deps.bus.publish({ event: DISPATCH, payload: dispatch, internal: true });
     });
   }
@@ -154,26 +180,42 @@ export class NodeInvoker {
     }
   }
 
-  /** Stops listening, cancels what is still waiting and lets go of every timer. */
+  /** Whether this replica holds invokes that another replica asked for (worth reading the peers for). */
+  holdsForOthers(): boolean {
+    for (const handed of this.#handed.values()) if (handed.from !== this.deps.replicaId) return true;
+    return false;
+  }
+
+  /**
+   * Forgets what this replica handed its nodes past the deadline, and (given the replicas alive) what a
+   * replica no longer alive asked for: nobody waits for those answers any more.
+   */
+  sweep(alive?: ReadonlySet<string>): void {
+    const now = this.deps.now();
+    for (const [id, handed] of this.#handed) {
+      const askerGone = alive && handed.from !== this.deps.replicaId && !alive.has(handed.from);
+      if (askerGone || handed.expiresAt <= now) this.#handed.delete(id);
+    }
+  }
+
+  /** Stops listening and cancels what is still waiting. */
   stop(): void {
     this.#unsubscribe();
     for (const settle of [...this.#waiting.values()]) settle(CANCELLED);
-    for (const handed of this.#handed.values()) clearTimeout(handed.timer);
     this.#handed.clear();
   }
 
   /** On the replica holding the node's socket: remembers the invoke and sends the node its request. */
   #relay(dispatch: Dispatch): void {
     if (!this.deps.holds(dispatch.connId)) return;
-    const handed: Handed = {
+    this.#handed.set(dispatch.id, {
       nodeId: dispatch.nodeId,
       connId: dispatch.connId,
       command: String(dispatch.request.command),
-    };
-    if (dispatch.timeoutMs > 0) {
-      handed.timer = setTimeout(() => this.#handed.delete(dispatch.id), dispatch.timeoutMs + FORGET_GRACE_MS);
-    }
-    this.#handed.set(dispatch.id, handed);
+      from: dispatch.from,
+      // A replica of an older version sends an untimed invoke as 0.
+      expiresAt: this.deps.now() + (dispatch.timeoutMs || UNTIMED_INVOKE_LIMIT_MS) + FORGET_GRACE_MS,
+    });
     this.deps.bus.publish({
       event: "node.invoke.request",
       payload: dispatch.request,
@@ -181,13 +223,8 @@ export class NodeInvoker {
     });
   }
 
-  #forget(id: string): void {
-    clearTimeout(this.#handed.get(id)?.timer);
-    this.#handed.delete(id);
-  }
-
   #settle(id: string, outcome: InvokeOutcome): void {
-    this.#forget(id);
+    this.#handed.delete(id);
     this.deps.bus.publish({ event: SETTLED, payload: { id, outcome }, internal: true });
   }
 }

@@ -8,6 +8,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
 import { NODE_ROW_TTL_MS } from "../state/nodes.ts";
+import type { PeerRegistry } from "../state/peers.ts";
 import type { GatewayContext } from "../types.ts";
 import { NodeInvoker } from "./invoke.ts";
 import { nodeMethods } from "./methods.ts";
@@ -23,8 +24,11 @@ export interface NodesRuntime {
   stop(): void;
 }
 
-/** Builds the registry, invoker and methods over the module's context. */
-export function startNodes(context: GatewayContext): NodesRuntime {
+/**
+ * Builds the registry, invoker and methods over the module's context; `peers` (the replicas alive) lets
+ * this replica forget invokes that a replica which has died asked of its nodes.
+ */
+export function startNodes(context: GatewayContext, peers?: PeerRegistry): NodesRuntime {
   const logger = context.logger.child("nodes");
   const store = context.stores.nodes;
   const config = () => context.config();
@@ -34,10 +38,15 @@ export function startNodes(context: GatewayContext): NodesRuntime {
     bus: context.bus,
     newId: () => crypto.randomUUID(),
     holds: (connId) => registry.local(connId) !== undefined,
+    replicaId: context.replicaId,
+    now,
   });
   const refresh = () =>
     registry.refresh().catch((error) => logger.warn("node rows refresh failed", { error: String(error) }));
-  const timer = setInterval(refresh, NODE_ROW_TTL_MS / 3);
+  const timer = setInterval(() => {
+    refresh();
+    sweepInvokes(invoker, peers);
+  }, NODE_ROW_TTL_MS / 3);
   const stopConfig = context.onConfigChange(refresh);
   const stopPairing = followNodePairing(context, registry, logger);
   return {
@@ -56,6 +65,14 @@ export function startNodes(context: GatewayContext): NodesRuntime {
       invoker.stop();
     },
   };
+}
+
+/** Forgets expired invokes, and those of replicas gone from `peers` (when the peers can be read now). */
+async function sweepInvokes(invoker: NodeInvoker, peers: PeerRegistry | undefined): Promise<void> {
+  const alive = peers && invoker.holdsForOthers()
+    ? await peers.list().then((list) => new Set(list.map((peer) => peer.replicaId)), () => undefined)
+    : undefined;
+  invoker.sweep(alive);
 }
 
 /**

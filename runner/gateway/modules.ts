@@ -51,7 +51,7 @@ export function gatewayModules(
     agents,
     openAiHttpModule({ agents }),
     tools,
-    nodesModule({ tools }),
+    nodesModule({ tools, peers: shared?.cluster?.peers }),
     metrics,
     channels,
     // While off, the hooks route answers 404 as an unknown path does, so leaving it out changes no answer.
