@@ -139,7 +139,8 @@ Deno.test("a process killed in the middle of a write leaves the old file whole",
     JSON.stringify(new URL("../runner/config/atomic-write.ts", import.meta.url).href)
   };
     await writeFileAtomic(${JSON.stringify(path)}, JSON.stringify({ v: "x".repeat(1 << 20) }), {
-      beforeRename: () => { console.log("written"); return new Promise(() => {}); },
+      // The interval keeps the child alive: a promise that never settles alone lets Deno exit.
+      beforeRename: () => { console.log("written"); return new Promise(() => setInterval(() => {}, 60_000)); },
     });`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
