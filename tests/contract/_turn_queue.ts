@@ -125,38 +125,44 @@ export function turnQueueMoveContract(name: string, make: (clock: TestClock) => 
     await leases.acquire(guard.lease, guard.owner, 1_000);
     await turnQueue.enqueue(turn("r1"));
     await turnQueue.take(S, "r1");
-    assert.equal(await turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard), "gone");
+    assert.equal(
+      await turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard),
+      "gone",
+    );
     assert.deepEqual(await transcripts.read(ref), []);
     assert.deepEqual(await turnQueue.sessions(), []);
   });
 
-  test("changes nothing unless the owner holds the lease, unexpired, and the entry names the transcript", async (stores, clock) => {
-    const { turnQueue, transcripts, sessions, leases } = stores;
-    const move = () => turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard);
-    await turnQueue.enqueue(turn("r1"));
-    await sessions.put(entry(ref.sessionId));
-    assert.equal(await move(), undefined, "free");
-    const theirs = await leases.acquire(guard.lease, "them", 1_000);
-    assert.equal(await move(), undefined, "another owner's");
-    await leases.release(guard.lease, theirs!);
-    await leases.acquire(guard.lease, guard.owner, 1_000);
-    clock.advance(1_001);
-    assert.equal(await move(), undefined, "expired");
-    await leases.acquire(guard.lease, guard.owner, 1_000);
-    await sessions.put(entry("after-reset"));
-    assert.equal(await move(), undefined, "another transcript");
-    assert.deepEqual(await transcripts.read(ref), []);
-    assert.deepEqual((await turnQueue.list(S)).map((t) => t.runId), ["r1"], "still queued");
-  });
+  test(
+    "changes nothing unless the owner holds the lease, unexpired, and the entry names the transcript",
+    async (stores, clock) => {
+      const { turnQueue, transcripts, sessions, leases } = stores;
+      const move = () => turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard);
+      await turnQueue.enqueue(turn("r1"));
+      await sessions.put(entry(ref.sessionId));
+      assert.equal(await move(), undefined, "free");
+      const theirs = await leases.acquire(guard.lease, "them", 1_000);
+      assert.equal(await move(), undefined, "another owner's");
+      await leases.release(guard.lease, theirs!);
+      await leases.acquire(guard.lease, guard.owner, 1_000);
+      clock.advance(1_001);
+      assert.equal(await move(), undefined, "expired");
+      await leases.acquire(guard.lease, guard.owner, 1_000);
+      await sessions.put(entry("after-reset"));
+      assert.equal(await move(), undefined, "another transcript");
+      assert.deepEqual(await transcripts.read(ref), []);
+      assert.deepEqual((await turnQueue.list(S)).map((t) => t.runId), ["r1"], "still queued");
+    },
+  );
 
   test("two movers of one turn: one moves it, the other finds it gone; the lines are written once", async (stores) => {
     const { turnQueue, transcripts, sessions, leases } = stores;
     await sessions.put(entry(ref.sessionId));
     await leases.acquire(guard.lease, guard.owner, 1_000);
     await turnQueue.enqueue(turn("r1"));
-    const results = await Promise.all([1, 2].map(() =>
-      turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard)
-    ));
+    const results = await Promise.all(
+      [1, 2].map(() => turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), guard)),
+    );
     assert.deepEqual(results.map((r) => r === "gone" ? "gone" : "moved").sort(), ["gone", "moved"]);
     assert.equal((await transcripts.read(ref)).length, 1);
   });
