@@ -383,22 +383,7 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = resumed?.acceptedAt ?? this.options.now();
-    // A turn that has to wait is answered before it runs, so its input goes to the turn queue first: the
-    // answer means the message survives this replica. HTTP callers wait for the whole turn instead.
-    const durable = !info.ephemeral && input.origin.kind !== "http" &&
-      (input.context ?? "session") === "session";
-    let queued: Promise<void> | undefined = resumed && Promise.resolve();
-    let moved = false;
-    const enqueue = () => {
-      if (queued) return;
-      if (!durable) return recorded.resolve();
-      queued = quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
-      // A caller told the message could not be saved must not see it run.
-      queued.then(() => recorded.resolve(), (error) => {
-        recorded.reject(error);
-        controller.abort(error);
-      });
-    };
+    const queue = this.#queueing(info, input, { acceptedAt, recorded, controller, resumed });
     // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
     // a turn that had to wait reads it once it holds the lease.
     let reads: TurnReads | undefined;
@@ -406,12 +391,12 @@ export class AgentRuntime {
     const scheduled = this.#scheduler.schedule(run, signal, async (leaseLost, holder) => {
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
-      reads ??= this.#readAhead(info, input, holder, !queued);
+      reads ??= this.#readAhead(info, input, holder, !queue.queued);
       const start: TurnStart = { agent, modelRef: model.ref, signal, recorded, reads, holder };
-      if (queued) {
-        await queued;
+      if (queue.queued) {
+        await queue.queued;
         start.dequeued = await this.#dequeue(info, input, start);
-        moved = true;
+        queue.moved = true;
       }
       record.state = "running";
       tracked.running();
@@ -420,12 +405,12 @@ export class AgentRuntime {
       // Another replica runs this session: its caller is answered once the input is queued, not after
       // that replica's turn. What the first attempt read is stale by then.
       onWait: () => {
-        enqueue();
+        queue.enqueue();
         reads = undefined;
       },
-      onAttempt: (holder) => reads = this.#readAhead(info, input, holder, !queued),
+      onAttempt: (holder) => reads = this.#readAhead(info, input, holder, !queue.queued),
     });
-    if (scheduled.waiting) enqueue();
+    if (scheduled.waiting) queue.enqueue();
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
       runId,
@@ -435,21 +420,18 @@ export class AgentRuntime {
       state: scheduled.waiting ? "queued" : "running",
     };
     const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
-    let elsewhere = false;
     const done = scheduled.done.catch((error) => {
       if (!(error instanceof TakenOver)) return this.#queuedFailure(info, input, error, signal);
-      elsewhere = true;
+      queue.elsewhere = true;
       return this.#endedElsewhere(info, agent.timeoutMs);
     });
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
-      // Given up before it started (aborted, timed out, or its store failed): its input leaves the queue.
-      // A resumed turn that failed otherwise stays there for the next sweep.
-      if (queued && !moved && !elsewhere && (!resumed || signal.aborted)) this.#withdraw(info);
+      queue.ended(signal.aborted);
     });
-    done.then((outcome) => elsewhere || tracked.ended(outcome));
+    done.then((outcome) => queue.elsewhere || tracked.ended(outcome));
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = { ...stored, controller, done };
@@ -463,6 +445,48 @@ export class AgentRuntime {
       recorded: recorded.promise,
       waiting: scheduled.waiting,
     };
+  }
+
+  /**
+   * A turn's way through the turn queue. A turn that has to wait is answered before it runs, so
+   * `enqueue()` writes its input there first (the answer means the message survives this replica; HTTP
+   * callers wait for the whole turn instead): `queued` is that write, which settles `recorded`, and whose
+   * failure aborts the turn (a caller told the message could not be saved must not see it run). `moved`
+   * is set once the input is in the transcript, `elsewhere` when another replica took it; `ended()`
+   * withdraws an input given up before it started (aborted, timed out, its store failed), except that a
+   * resumed turn that failed without being aborted stays for the next sweep.
+   */
+  #queueing(
+    info: RunInfo,
+    input: TurnInput,
+    { acceptedAt, recorded, controller, resumed }: {
+      acceptedAt: number;
+      recorded: PromiseWithResolvers<void>;
+      controller: AbortController;
+      resumed?: QueuedTurn;
+    },
+  ) {
+    const durable = !info.ephemeral && input.origin.kind !== "http" &&
+      (input.context ?? "session") === "session";
+    const state = {
+      queued: resumed && Promise.resolve(),
+      moved: false,
+      elsewhere: false,
+      enqueue: () => {
+        if (state.queued) return;
+        if (!durable) return recorded.resolve();
+        const write = quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
+        state.queued = write;
+        write.then(() => recorded.resolve(), (error) => {
+          recorded.reject(error);
+          controller.abort(error);
+        });
+      },
+      ended: (aborted: boolean) => {
+        if (state.queued && !state.moved && !state.elsewhere && (!resumed || aborted)) this.#withdraw(info);
+      },
+    };
+    return state;
   }
 
   /**
