@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
+import { redisStores } from "../stores/redis.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { AgentRuntime } from "../lib/agents/runtime.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
@@ -119,18 +121,22 @@ Deno.test("a waiting chat.send whose queue write fails is refused as UNAVAILABLE
   }
 });
 
-Deno.test("a waiting turn runs once: not resumed while its replica lives, and once when taken for dead", async () => {
-  const stores = memoryStores();
+/**
+ * The "runs once" scenario on two replicas' stores (`a`'s and `b`'s: one bundle twice in process, or two
+ * bundles over one Redis, where the move into the transcript is one script).
+ */
+async function runsOnce(stores: { a: GatewayStores; b: GatewayStores }): Promise<void> {
   const model = firstTurnHeld();
-  const a = replica(stores, model.provider, "a");
-  const b = replica(stores, model.provider, "b");
+  const a = replica(stores.a, model.provider, "a");
+  const b = replica(stores.b, model.provider, "b");
+  const queue = stores.a.turnQueue;
   try {
     const first = a.startTurn({ ...userTurn("first"), runId: "r1" });
     await first.recorded;
     // B's turn waits for the lease A holds: its input is queued under B's name.
     const second = b.startTurn({ ...userTurn("second"), runId: "r2" });
     await second.recorded;
-    assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["r2", "b"]]);
+    assert.deepEqual((await queue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["r2", "b"]]);
 
     await a.resumeOrphans(new Set(["a", "b"]));
     assert.deepEqual(
@@ -154,17 +160,41 @@ Deno.test("a waiting turn runs once: not resumed while its replica lives, and on
     assert.equal(endedOnB.status, "ok");
     assert.equal(endedOnB.runId, "r2");
     assert.equal(model.requests.length, 2, "one model call per turn");
-    const session = (await stores.sessions.get(MAIN_KEY))!;
-    const lines = await stores.transcripts.read({ agentId: "main", sessionId: session.sessionId });
+    const session = (await stores.a.sessions.get(MAIN_KEY))!;
+    const lines = await stores.a.transcripts.read({ agentId: "main", sessionId: session.sessionId });
     assert.deepEqual(lines.map((l) => [l.role, l.content]), [
       ["user", "first"],
       ["assistant", "ok"],
       ["user", "second"],
       ["assistant", "ok"],
     ]);
-    assert.deepEqual(await stores.turnQueue.sessions(), []);
+    assert.deepEqual(await queue.sessions(), []);
   } finally {
     a.close();
     b.close();
   }
+}
+
+Deno.test("a waiting turn runs once: not resumed while its replica lives, and once when taken for dead", async () => {
+  const stores = memoryStores();
+  await runsOnce({ a: stores, b: stores });
+});
+
+Deno.test({
+  name: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
+  // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
+  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
+  async fn() {
+    const server = await startRedisServer();
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "runs-once:" })),
+    );
+    try {
+      await runsOnce({ a, b });
+    } finally {
+      await a.close();
+      await b.close();
+      await server.stop();
+    }
+  },
 });
