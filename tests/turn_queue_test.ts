@@ -99,6 +99,35 @@ Deno.test("a chat.send that waits for its session is answered only after its inp
   }
 });
 
+Deno.test("a chat.send waiting for the lease another replica holds is answered only after its queue write", async () => {
+  const queue = new HeldQueue();
+  const model = firstTurnHeld();
+  const stores = { ...memoryStores(), turnQueue: queue };
+  const gateway = await startGateway({
+    config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
+    stores,
+    modules: [agentsModule({ providers: { rec: model.provider } })],
+  });
+  try {
+    const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other-replica", 60_000);
+    assert.ok(lease);
+    const sent = gateway.call("chat.send", { sessionKey: "main", message: "queued", idempotencyKey: "k1" });
+    assert.equal(await settledWithin(sent, 150), false, "no answer while the queue write is held");
+    assert.deepEqual(queue.writes.map((t) => t.runId), ["k1"]);
+    queue.release();
+    assert.deepEqual(await sent, { runId: "k1", status: "started" });
+    await stores.leases.release(`session:${MAIN_KEY}`, lease);
+    model.releaseFirst();
+    assert.equal(
+      (await gateway.call("agent.wait", { runId: "k1", timeoutMs: 5_000 }) as { status: string }).status,
+      "ok",
+    );
+    assert.deepEqual(await queue.sessions(), []);
+  } finally {
+    await gateway.stop();
+  }
+});
+
 Deno.test("a waiting chat.send whose queue write fails is refused as UNAVAILABLE and never runs", async () => {
   const queue = new HeldQueue(new GatewayError("UNAVAILABLE", "redis is away", { retryable: true }));
   queue.release();
