@@ -52,7 +52,7 @@ export interface RedisStoresOptions {
 export interface RedisStores extends GatewayStores {
   /** Shared JSON documents (channel pairing, Telegram offsets): pass to `channelsModule({ state })`. */
   docs: JsonDocs;
-  /** The replicas alive on this Redis: pass to `clusterModule({ peers })`. */
+  /** The replicas alive on this Redis: pass to `clusterModule({ peers })` and `agentsModule({ peers })`. */
   peers: PeerRegistry;
   /** The server's URL without its credentials, to show (`redis://127.0.0.1:6379/0`). */
   readonly displayUrl: string;
