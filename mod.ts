@@ -210,6 +210,7 @@ export {
   SYSTEM_EVENTS_CAP,
   type SystemEventStore,
 } from "./lib/state/system-events.ts";
+export { MemoryTurnQueue, type MoveResult, type QueuedTurn, type TurnQueue } from "./lib/state/turn-queue.ts";
 export {
   IDEMPOTENCY_TTL_MS,
   IdempotencyConflict,

@@ -23,6 +23,8 @@ import { rateLimitContract } from "./contract/_rate_limit.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { MemorySystemEventStore } from "../lib/state/system-events.ts";
+import { turnQueueContract } from "./contract/_turn_queue.ts";
+import { MemoryTurnQueue } from "../lib/state/turn-queue.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
 devicesContract("memory", () => Promise.resolve(new MemoryDeviceStore()));
@@ -38,6 +40,7 @@ rateLimitContract("memory", (clock) => Promise.resolve(new MemoryRateLimitStore(
 stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore()));
 nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));
 systemEventsContract("memory", () => Promise.resolve(new MemorySystemEventStore()));
+turnQueueContract("memory", () => Promise.resolve(new MemoryTurnQueue()));
 
 // The bundle's defaults are the same implementations, wired to the clock they are given.
 idempotencyContract(

@@ -21,6 +21,7 @@ import { sessionsContract } from "./contract/_sessions.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { appendIfHeldContract, transcriptsContract } from "./contract/_transcripts.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
+import { turnQueueContract, turnQueueMoveContract } from "./contract/_turn_queue.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
@@ -81,6 +82,8 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   runsContract("redis", async (now) => (await onClock(now)).runs);
   nodesContract("redis", async (clock) => (await bundle(clock)).nodes);
   systemEventsContract("redis", async () => (await bundle()).systemEvents);
+  turnQueueContract("redis", async () => (await bundle()).turnQueue);
+  turnQueueMoveContract("redis", (clock) => bundle(clock));
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);

@@ -5,6 +5,7 @@
  */
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
+import type { PeerRegistry } from "../state/peers.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import {
   agentsHealth,
@@ -15,6 +16,7 @@ import {
 } from "./health.ts";
 import { installHeartbeats } from "./heartbeat-methods.ts";
 import { bridgeRunEvents } from "./run-events.ts";
+import { resumeOrphanedTurns } from "./orphan-turns.ts";
 import { runMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
 import { AGENT_RUNTIME } from "./service.ts";
@@ -35,6 +37,11 @@ export interface AgentsModuleOptions {
   providers?: Record<string, ModelProvider>;
   /** Run and session id generator (tests make ids predictable with it). */
   newId?: () => string;
+  /**
+   * The replicas alive (the one given to `clusterModule`): with it, one replica runs the waiting turns
+   * (acknowledged, not yet started) of replicas that died. Without it no replica is ever taken for dead.
+   */
+  peers?: PeerRegistry;
 }
 
 /**
@@ -87,6 +94,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         fetch: options.fetch ?? ((input, init) => fetch(input, init)),
         providers: options.providers,
         newId: options.newId,
+        replicaId: context.replicaId,
       });
       const subscribers = new SessionSubscribers(context.topics);
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
@@ -109,6 +117,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       ];
       for (const method of methods) context.registerMethod(method);
       installHeartbeats(context, runtime);
+      if (options.peers) resumeOrphanedTurns(context, runtime, options.peers);
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.

@@ -73,9 +73,9 @@ function agentFinal(outcome: RunOutcome): Record<string, unknown> {
 }
 
 /**
- * Waits until a turn's message is on disk, so an acknowledged message survives a crash; a failed write
- * becomes a retryable error instead of an acknowledgement. Only for turns that start at once: a turn
- * queued behind other runs is written when it starts, and waiting would hold the answer for the queue.
+ * Waits until a turn's message is durable (in the transcript, or in the turn queue for a turn that waits
+ * for its session), so an acknowledged message survives a crash; a failed write becomes a retryable error
+ * instead of an acknowledgement.
  */
 async function savedOrUnavailable(handle: RunHandle): Promise<void> {
   await handle.recorded.catch((error) => {
@@ -143,7 +143,7 @@ export function runMethods(
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
       });
-      if (!handle.waiting) await savedOrUnavailable(handle);
+      await savedOrUnavailable(handle);
       call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
       return agentFinal(await handle.done);
     },
@@ -175,7 +175,7 @@ export function runMethods(
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
       });
-      if (!handle.waiting) await savedOrUnavailable(handle);
+      await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };
     },
   });

@@ -41,6 +41,7 @@ import type {
   TranscriptRef,
 } from "../state/sessions.ts";
 import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-host.ts";
+import { MemoryTurnQueue, type QueuedTurn, type TurnQueue } from "../state/turn-queue.ts";
 
 /** Who started a run; decides where its events go. */
 export interface RunOrigin {
@@ -140,9 +141,10 @@ export interface RunHandle {
   /** Settles with how the run ended: ok, error (with its shape) or aborted. */
   done: Promise<RunOutcome>;
   /**
-   * Settles once the turn's input messages are durably in the transcript: rejects when writing them
-   * failed. For a turn that ends before its input was written (aborted while queued), it resolves, and
-   * so it does when the turn waits for its session's lease (another replica runs that session).
+   * Settles once the turn's input messages are durable: in the transcript, or, for a turn that waits for
+   * its session (queued here, or another replica holds its lease), in the turn queue. Rejects when
+   * writing them failed (the turn then does not run). For a turn that ends before its input was written
+   * (aborted while queued), it resolves.
    */
   recorded: Promise<void>;
   /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
@@ -164,7 +166,9 @@ export interface WaitResult {
 }
 
 /** The shared state a runtime keeps its sessions, transcripts and runs in, and talks to other replicas by. */
-export type AgentStores = Pick<GatewayStores, "sessions" | "transcripts" | "runs" | "leases" | "bus">;
+export type AgentStores =
+  & Pick<GatewayStores, "sessions" | "transcripts" | "runs" | "leases" | "bus">
+  & Partial<Pick<GatewayStores, "turnQueue">>;
 
 /** Bus event (internal) telling every replica a run ended: `{ runId, end: RunEnd }`. */
 export const RUN_ENDED_EVENT = "agents.run.ended";
@@ -191,6 +195,11 @@ export interface AgentRuntimeOptions {
   providers?: Record<string, ModelProvider>;
   /** Makes run and session ids; `crypto.randomUUID` by default. */
   newId?: () => string;
+  /**
+   * This replica's id in the peers registry: the owner named on the turns it queues, which another
+   * replica runs once that id is no longer alive. A fresh id by default.
+   */
+  replicaId?: string;
 }
 
 /** What a turn starts with once its session's lease is held. */
@@ -204,7 +213,18 @@ interface TurnStart {
   reads: TurnReads;
   /** The owner the session's lease was taken under: the turn's writes are guarded by it. */
   holder: string;
+  /** A turn that waited: its input, moved from the turn queue into the transcript before it started. */
+  dequeued?: Dequeued;
 }
+
+/** A waiting turn's input once it is in the transcript; see `AgentRuntime.#dequeue`. */
+interface Dequeued {
+  opened: { session: SessionEntry; created: boolean };
+  input: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
+}
+
+/** A waiting turn whose input another replica took from the queue and runs under the same run id. */
+class TakenOver extends Error {}
 
 /** What a turn reads before it calls the model; see `AgentRuntime.#readAhead`. */
 interface TurnReads {
@@ -240,6 +260,8 @@ export class AgentRuntime {
   readonly #unsubscribe: () => void;
   /** Who holds this runtime's session leases. */
   readonly #leaseOwner = crypto.randomUUID();
+  readonly #replicaId: string;
+  readonly #turnQueue: TurnQueue;
   /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
   readonly #transcripts = new Map<string, TranscriptRef>();
   #tools: AgentToolHost | undefined;
@@ -248,6 +270,8 @@ export class AgentRuntime {
   /** Subscribes to the bus at once, so {@link AgentRuntime.close} must follow. */
   constructor(private readonly options: AgentRuntimeOptions) {
     this.#newId = options.newId ?? (() => crypto.randomUUID());
+    this.#replicaId = options.replicaId ?? this.#leaseOwner;
+    this.#turnQueue = options.stores.turnQueue ?? new MemoryTurnQueue();
     const logger = options.logger;
     this.#scheduler = new RunScheduler(
       new SessionLeases({
@@ -303,6 +327,36 @@ export class AgentRuntime {
    * before anything is queued.
    */
   startTurn(input: TurnInput): RunHandle {
+    return this.#start(input);
+  }
+
+  /**
+   * Runs the waiting turns whose replica is not in `alive` (it died before running them) under their
+   * own run ids, oldest first: a session's turns are resumed up to its first turn of a live replica (or
+   * of this one), which runs before the rest. Turns already resumed here are left alone.
+   */
+  async resumeOrphans(alive: ReadonlySet<string>): Promise<void> {
+    const queue = this.#turnQueue;
+    for (const sessionKey of await queue.sessions()) {
+      for (const turn of await queue.list(sessionKey)) {
+        if (alive.has(turn.owner) || turn.owner === this.#replicaId) break;
+        if (this.#runs.get(turn.runId)) continue;
+        try {
+          this.#start(resumedInput(turn), turn);
+        } catch (error) {
+          // An agent or model this replica's config does not know: the turn waits for one that does.
+          this.options.logger.warn("could not resume a waiting turn", {
+            runId: turn.runId,
+            error: String(error),
+          });
+          break;
+        }
+      }
+    }
+  }
+
+  /** Starts a turn; `resumed` is the queued turn of a dead replica this one runs in its place. */
+  #start(input: TurnInput, resumed?: QueuedTurn): RunHandle {
     const agent = this.agents().get(input.agentId);
     const model = this.providers().resolve(input.model ?? agent.model);
     const run: ScheduledRun = {
@@ -328,28 +382,35 @@ export class AgentRuntime {
       ephemeral: input.ephemeral ?? false,
     };
     const recorded = Promise.withResolvers<void>();
-    const acceptedAt = this.options.now();
+    const acceptedAt = resumed?.acceptedAt ?? this.options.now();
+    const queue = this.#queueing(info, input, { acceptedAt, recorded, controller, resumed });
     // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
     // a turn that had to wait reads it once it holds the lease.
     let reads: TurnReads | undefined;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) => {
-      record.state = "running";
-      tracked.running();
+    const scheduled = this.#scheduler.schedule(run, signal, async (leaseLost, holder) => {
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
-      reads ??= this.#readAhead(info, input, holder);
-      return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads, holder });
+      reads ??= this.#readAhead(info, input, holder, !queue.queued);
+      const start: TurnStart = { agent, modelRef: model.ref, signal, recorded, reads, holder };
+      if (queue.queued) {
+        await queue.queued;
+        start.dequeued = await this.#dequeue(info, input, start);
+        queue.moved = true;
+      }
+      record.state = "running";
+      tracked.running();
+      return this.#execute(info, input, start);
     }, {
-      // Another replica runs this session: like a turn queued here, this one is written when it starts,
-      // and its caller is answered now instead of after that replica's turn. What the first attempt read
-      // is stale by then.
+      // Another replica runs this session: its caller is answered once the input is queued, not after
+      // that replica's turn. What the first attempt read is stale by then.
       onWait: () => {
-        recorded.resolve();
+        queue.enqueue();
         reads = undefined;
       },
-      onAttempt: (holder) => reads = this.#readAhead(info, input, holder),
+      onAttempt: (holder) => reads = this.#readAhead(info, input, holder, !queue.queued),
     });
+    if (scheduled.waiting) queue.enqueue();
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
       runId,
@@ -359,13 +420,18 @@ export class AgentRuntime {
       state: scheduled.waiting ? "queued" : "running",
     };
     const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
-    const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
+    const done = scheduled.done.catch((error) => {
+      if (!(error instanceof TakenOver)) return this.#queuedFailure(info, input, error, signal);
+      queue.elsewhere = true;
+      return this.#endedElsewhere(info, agent.timeoutMs);
+    });
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
+      queue.ended(signal.aborted);
     });
-    done.then(tracked.ended);
+    done.then((outcome) => queue.elsewhere || tracked.ended(outcome));
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = { ...stored, controller, done };
@@ -381,6 +447,109 @@ export class AgentRuntime {
     };
   }
 
+  /**
+   * A turn's way through the turn queue. A turn that has to wait is answered before it runs, so
+   * `enqueue()` writes its input there first (the answer means the message survives this replica; HTTP
+   * callers wait for the whole turn instead): `queued` is that write, which settles `recorded`, and whose
+   * failure aborts the turn (a caller told the message could not be saved must not see it run). `moved`
+   * is set once the input is in the transcript, `elsewhere` when another replica took it; `ended()`
+   * withdraws an input given up before it started (aborted, timed out, its store failed), except that a
+   * resumed turn that failed without being aborted stays for the next sweep.
+   */
+  #queueing(
+    info: RunInfo,
+    input: TurnInput,
+    { acceptedAt, recorded, controller, resumed }: {
+      acceptedAt: number;
+      recorded: PromiseWithResolvers<void>;
+      controller: AbortController;
+      resumed?: QueuedTurn;
+    },
+  ) {
+    const durable = !info.ephemeral && input.origin.kind !== "http" &&
+      (input.context ?? "session") === "session";
+    const state = {
+      queued: resumed && Promise.resolve(),
+      moved: false,
+      elsewhere: false,
+      enqueue: () => {
+        if (state.queued) return;
+        if (!durable) return recorded.resolve();
+        const write = quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
+        state.queued = write;
+        write.then(() => recorded.resolve(), (error) => {
+          recorded.reject(error);
+          controller.abort(error);
+        });
+      },
+      ended: (aborted: boolean) => {
+        if (state.queued && !state.moved && !state.elsewhere && (!resumed || aborted)) this.#withdraw(info);
+      },
+    };
+    return state;
+  }
+
+  /**
+   * Moves a waiting turn's input from the turn queue into its transcript under the lease the turn holds,
+   * before anything of the turn is announced or sent to the model. Throws {@link TakenOver} when the
+   * input is no longer queued: another replica took it (this one looked dead) and runs the turn.
+   */
+  async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart): Promise<Dequeued> {
+    const opened = await this.#openSession(info, start.agent.id, this.options.now(), start.reads.session);
+    const { session, created } = opened;
+    // A new session's entry goes first, as for any turn: no line under an id no one knows.
+    if (created) await this.options.stores.sessions.put(session);
+    const ref = { agentId: session.agentId, sessionId: session.sessionId };
+    const lines = input.messages.map((message) => this.#line(info, message));
+    const turn = { sessionKey: info.sessionKey, runId: info.runId };
+    const queue = this.#turnQueue;
+    const added = queue.moveIfHeld
+      ? await queue.moveIfHeld(turn, ref, lines, {
+        ...this.#leaseGuard(info, start.holder),
+        sessionKey: info.sessionKey,
+      })
+      : (await queue.take(turn.sessionKey, turn.runId))
+      ? await this.options.stores.transcripts.append(ref, lines)
+      : "gone";
+    if (added === "gone") throw new TakenOver();
+    if (!added) throw leaseLostError(info.sessionKey);
+    return { opened, input: { lines, added: Promise.resolve(added) } };
+  }
+
+  /** Takes a turn that will not run out of the turn queue; a store failure is logged. */
+  #withdraw(info: RunInfo): void {
+    this.#turnQueue.take(info.sessionKey, info.runId).catch((error) =>
+      this.options.logger.warn("could not withdraw a waiting turn", {
+        runId: info.runId,
+        error: String(error),
+      })
+    );
+  }
+
+  /**
+   * How a turn that another replica took over ends here: as that replica's run (same id) ends, as
+   * `agent.wait` hears it. It cannot outlast its own agent's timeout there; a minute more covers the wait
+   * for the session's lease.
+   */
+  async #endedElsewhere(info: RunInfo, timeoutMs: number): Promise<RunOutcome> {
+    const end = await this.#runEnd(info.runId, timeoutMs + 60_000);
+    const now = this.options.now();
+    const outcome: RunOutcome = {
+      runId: info.runId,
+      sessionKey: info.sessionKey,
+      sessionId: "",
+      agentId: info.agentId,
+      status: end?.status ?? "error",
+      startedAt: end?.startedAt ?? now,
+      endedAt: end?.endedAt ?? now,
+    };
+    const error = end
+      ? end.error
+      : { code: "UNAVAILABLE", message: "the replica that took over the run never ended it" };
+    if (error) outcome.error = error;
+    return outcome;
+  }
+
   /** Whether a turn of `sessionKey` is running or queued. */
   busy(sessionKey: string): boolean {
     return this.runs.active(sessionKey).length > 0;
@@ -391,6 +560,20 @@ export class AgentRuntime {
    * is answered from the run store, one that ends later from the bus.
    */
   async wait(runId: string, timeoutMs: number): Promise<WaitResult> {
+    const end = await this.#runEnd(runId, timeoutMs);
+    if (!end) return { runId, status: "timeout" };
+    const result: WaitResult = {
+      runId,
+      status: end.status === "ok" ? "ok" : "error",
+      startedAt: end.startedAt,
+      endedAt: end.endedAt,
+    };
+    if (end.error) result.error = end.error.message;
+    return result;
+  }
+
+  /** How a run of any replica ended, once it has; `undefined` when it has not within `timeoutMs`. */
+  async #runEnd(runId: string, timeoutMs: number): Promise<RunEnd | undefined> {
     const ended = Promise.withResolvers<RunEnd | undefined>();
     // Listening before reading the store: an end between the two is heard, not missed.
     const unsubscribe = this.options.stores.bus.subscribe((event) => {
@@ -403,16 +586,7 @@ export class AgentRuntime {
     try {
       const stored = await this.options.stores.runs.get(runId);
       if (stored?.end) ended.resolve(stored.end);
-      const end = await ended.promise;
-      if (!end) return { runId, status: "timeout" };
-      const result: WaitResult = {
-        runId,
-        status: end.status === "ok" ? "ok" : "error",
-        startedAt: end.startedAt,
-        endedAt: end.endedAt,
-      };
-      if (end.error) result.error = end.error.message;
-      return result;
+      return await ended.promise;
     } finally {
       clearTimeout(timer);
       unsubscribe();
@@ -541,7 +715,8 @@ export class AgentRuntime {
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = await this.#openSession(info, agent.id, startedAt, reads.session);
+    const { session, created } = start.dequeued?.opened ??
+      await this.#openSession(info, agent.id, startedAt, reads.session);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
     if (input.model === undefined && session.modelOverride) {
       modelRef = this.providers().resolve(session.modelOverride).ref;
@@ -552,7 +727,7 @@ export class AgentRuntime {
     const { fresh, prior: priorRead, inputWritten } = this.#openTranscript(info, input, reads, {
       session,
       created,
-    });
+    }, start.dequeued?.input);
     inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
@@ -647,6 +822,7 @@ export class AgentRuntime {
     input: TurnInput,
     reads: TurnReads,
     { session, created }: { session: SessionEntry; created: boolean },
+    moved?: TurnReads["input"],
   ): { fresh: ChatMessage[]; prior: Promise<TranscriptEntry[]>; inputWritten: Promise<void> } {
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
@@ -660,7 +836,7 @@ export class AgentRuntime {
       ? guessed?.entries ?? this.options.stores.transcripts.read(ref)
       : Promise.resolve([]);
     const fresh = context === "request" ? newTail(input.messages) : input.messages;
-    const early = guessed && reads.input;
+    const early = moved ?? (guessed && reads.input);
     const inputLines = early ? early.lines : fresh.map((m) => this.#line(info, m));
     const inputWritten = (async () => {
       const added = early && await early.added;
@@ -680,7 +856,7 @@ export class AgentRuntime {
    * checks it against the entry), and the specs of the host's tools it is offered (none for HTTP
    * clients and turns that bring their own).
    */
-  #readAhead(info: RunInfo, input: TurnInput, holder: string): TurnReads {
+  #readAhead(info: RunInfo, input: TurnInput, holder: string, early: boolean): TurnReads {
     const toolRun: ToolRunContext = {
       runId: info.runId,
       sessionKey: info.sessionKey,
@@ -701,7 +877,7 @@ export class AgentRuntime {
     if (!ref) return reads;
     const { transcripts } = this.options.stores;
     reads.transcript = { ref, entries: quiet(transcripts.read(ref)) };
-    if (transcripts.appendIfHeld) {
+    if (transcripts.appendIfHeld && early) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.#line(info, message));
       const guard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
@@ -1015,4 +1191,33 @@ function replyFacts(
   };
   if (reply.usage) facts.usage = reply.usage;
   return facts;
+}
+
+/** What the turn queue keeps of a waiting turn. */
+function queuedTurn(info: RunInfo, input: TurnInput, acceptedAt: number, owner: string): QueuedTurn {
+  const turn: QueuedTurn = {
+    runId: info.runId,
+    sessionKey: info.sessionKey,
+    agentId: info.agentId,
+    messages: input.messages,
+    origin: info.origin,
+    acceptedAt,
+    owner,
+  };
+  if (input.system) turn.system = input.system;
+  if (input.model) turn.model = input.model;
+  return turn;
+}
+
+/** The turn a queued one stands for, run by a replica other than the one that accepted it. */
+function resumedInput(turn: QueuedTurn): TurnInput {
+  return {
+    sessionKey: turn.sessionKey,
+    agentId: turn.agentId,
+    messages: turn.messages,
+    system: turn.system,
+    model: turn.model,
+    origin: turn.origin,
+    runId: turn.runId,
+  };
 }

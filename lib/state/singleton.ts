@@ -144,7 +144,8 @@ export function within<T>(promise: Promise<T>, ms: number, late: T, onLate: () =
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

@@ -24,6 +24,7 @@ import {
 } from "./sessions.ts";
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
+import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
 
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
@@ -55,6 +56,8 @@ export interface GatewayStores {
   execApprovals: ExecApprovalStore;
   /** System events waiting for a session's next turn (hook wakes with `next-heartbeat`). */
   systemEvents: SystemEventStore;
+  /** Inputs of turns waiting for their session, kept until their turn writes them to the transcript. */
+  turnQueue: TurnQueue;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -106,6 +109,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     nodes: new MemoryNodeStore(now),
     execApprovals: new MemoryExecApprovalStore(),
     systemEvents: new MemorySystemEventStore(),
+    turnQueue: new MemoryTurnQueue(),
   };
 }
 

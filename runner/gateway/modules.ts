@@ -36,7 +36,7 @@ export function gatewayModules(
   paths: Pick<ProfilePaths, "stateDir" | "configPath">,
   shared?: Pick<ClusterShared, "docs" | "cluster">,
 ): GatewayModule[] {
-  const agents = agentsModule();
+  const agents = agentsModule({ peers: shared?.cluster.peers });
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
   // Pairing approvals, Telegram offsets and cron jobs live in the state dir, where `openclaw pairing`
   // finds them, unless the replicas of a cluster share them through Redis.

@@ -1,7 +1,7 @@
 /**
  * The stores bundle on Redis/Valkey: every replica that opens it with the same URL and key prefix shares
  * presence, pairings, keyed outcomes, rate limits, state versions, sessions, transcripts, runs, leases,
- * response sessions, connected nodes, queued system events and the event bus.
+ * response sessions, connected nodes, queued system events, waiting turns and the event bus.
  *
  * @module
  */
@@ -26,6 +26,7 @@ import { RedisSessionStore } from "./sessions.ts";
 import { RedisStateVersionStore } from "./state-version.ts";
 import { RedisSystemEventStore } from "./system-events.ts";
 import { RedisTranscriptStore } from "./transcripts.ts";
+import { RedisTurnQueue } from "./turn-queue.ts";
 
 /** Where the shared state lives. */
 export interface RedisStoresOptions {
@@ -51,7 +52,7 @@ export interface RedisStoresOptions {
 export interface RedisStores extends GatewayStores {
   /** Shared JSON documents (channel pairing, Telegram offsets): pass to `channelsModule({ state })`. */
   docs: JsonDocs;
-  /** The replicas alive on this Redis: pass to `clusterModule({ peers })`. */
+  /** The replicas alive on this Redis: pass to `clusterModule({ peers })` and `agentsModule({ peers })`. */
   peers: PeerRegistry;
   /** The server's URL without its credentials, to show (`redis://127.0.0.1:6379/0`). */
   readonly displayUrl: string;
@@ -75,6 +76,7 @@ const SCRIPTED = [
   RedisPeerRegistry,
   RedisExecApprovalStore,
   RedisSystemEventStore,
+  RedisTurnQueue,
   RedisJsonDocs,
 ];
 
@@ -127,6 +129,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       },
       execApprovals: new RedisExecApprovalStore(connection),
       systemEvents: new RedisSystemEventStore(connection),
+      turnQueue: new RedisTurnQueue(connection),
       async close() {
         presence.stop();
         await bus.close();

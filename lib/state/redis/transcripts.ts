@@ -16,8 +16,8 @@ import { LuaScript, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
 import { sessionsKey } from "./sessions.ts";
 
-// Appends ARGV[first..] (lines as JSON objects, in order) to KEYS[1]; returns the seq before the first.
-const pushLines = (first: number) => `
+/** Lua: appends ARGV[first..] (lines as JSON objects, in order) to KEYS[1]; returns the seq before the first. */
+export const pushLines = (first: number) => `
 local base = redis.call('LLEN', KEYS[1])
 for i = ${first}, #ARGV do
   redis.call('RPUSH', KEYS[1], '{"seq":' .. (base + i - ${first - 1}) .. ',' .. string.sub(ARGV[i], 2))
@@ -120,11 +120,16 @@ export class RedisTranscriptStore implements TranscriptStore {
   }
 
   #key(ref: TranscriptRef): string {
-    return this.connection.key(`transcript:${JSON.stringify([ref.agentId, ref.sessionId])}`);
+    return transcriptKey(this.connection, ref);
   }
 }
 
+/** The Redis key of a transcript's list (for scripts of other stores that append to it). */
+export function transcriptKey(connection: RedisConnection, ref: TranscriptRef): string {
+  return connection.key(`transcript:${JSON.stringify([ref.agentId, ref.sessionId])}`);
+}
+
 /** Lines as the scripts store them: without a `seq` of their own (the script puts the one it assigns first). */
-function lines(entries: readonly NewTranscriptEntry[]): string[] {
+export function lines(entries: readonly NewTranscriptEntry[]): string[] {
   return entries.map(({ seq: _, ...entry }: NewTranscriptEntry & { seq?: number }) => JSON.stringify(entry));
 }

@@ -1,0 +1,92 @@
+/**
+ * The turn queue: the inputs of turns that wait for their session (its turn runs here or on another
+ * replica), written before their caller is answered, so an acknowledged message outlives the replica that
+ * took it. The replica that queued an input takes it out when its turn starts, in the same step as it
+ * writes it to the transcript; inputs of a replica that died are run by another one.
+ *
+ * @module
+ */
+import type { ChatMessage } from "../providers/types.ts";
+import type { AppendGuard, NewTranscriptEntry, TranscriptEntry, TranscriptRef } from "./sessions.ts";
+
+/** A turn waiting for its session: everything another replica needs to run it. */
+export interface QueuedTurn {
+  /** The run's id (a WS client's `idempotencyKey`): the same on whichever replica runs it. */
+  runId: string;
+  /** The full key of the session the turn runs in. */
+  sessionKey: string;
+  /** The agent that runs it. */
+  agentId: string;
+  /** The turn's new messages, appended to the transcript when it starts. */
+  messages: ChatMessage[];
+  /** Appended to the agent's system prompt for this turn. */
+  system?: string;
+  /** A `provider/model` ref overriding the agent's model for this turn. */
+  model?: string;
+  /** Who started it (`agent`, `chat`) and from which socket; decides where its events go. */
+  origin: { kind: "agent" | "chat" | "http"; connId?: string; external?: boolean; heartbeat?: boolean };
+  /** When the gateway accepted it, ms since the epoch. */
+  acceptedAt: number;
+  /** The replica that accepted it and runs it while it lives (its peers id). */
+  owner: string;
+}
+
+/** What {@link TurnQueue.moveIfHeld} did: the lines appended, `gone` (no such input) or refused. */
+export type MoveResult = TranscriptEntry[] | "gone" | undefined;
+
+/** Waiting turns per session, in the order they were queued. Every call is atomic. */
+export interface TurnQueue {
+  /** Queues `turn` behind the session's other waiting turns. */
+  enqueue(turn: QueuedTurn): Promise<void>;
+  /** The keys of the sessions with turns waiting, in no particular order. */
+  sessions(): Promise<string[]>;
+  /** The session's waiting turns, oldest first. */
+  list(sessionKey: string): Promise<QueuedTurn[]>;
+  /** Takes the run's turn out of the queue; `undefined` when it is not (or no longer) there. */
+  take(sessionKey: string, runId: string): Promise<QueuedTurn | undefined>;
+  /**
+   * Takes the run's turn out and appends `lines` to the transcript `ref` as one step, only while
+   * `guard` holds (as `TranscriptStore.appendIfHeld` checks it): the input is never both queued and in
+   * the transcript, nor in neither. `gone` (nothing written) when the turn is not queued; `undefined`
+   * (nothing changed) when the guard refused. Optional: a store without it is in one process, where
+   * {@link take} then an append leaves no gap another process could see.
+   */
+  moveIfHeld?(
+    turn: { sessionKey: string; runId: string },
+    ref: TranscriptRef,
+    lines: readonly NewTranscriptEntry[],
+    guard: AppendGuard,
+  ): Promise<MoveResult>;
+}
+
+/**
+ * Waiting turns in process memory: they die with the process (which was running them anyway), so the
+ * in-process and JSONL bundles promise no more than before for a message acknowledged while it waited.
+ */
+export class MemoryTurnQueue implements TurnQueue {
+  readonly #queues = new Map<string, QueuedTurn[]>();
+
+  enqueue(turn: QueuedTurn): Promise<void> {
+    const queue = this.#queues.get(turn.sessionKey);
+    if (queue) queue.push(structuredClone(turn));
+    else this.#queues.set(turn.sessionKey, [structuredClone(turn)]);
+    return Promise.resolve();
+  }
+
+  sessions(): Promise<string[]> {
+    return Promise.resolve([...this.#queues.keys()]);
+  }
+
+  list(sessionKey: string): Promise<QueuedTurn[]> {
+    return Promise.resolve(structuredClone(this.#queues.get(sessionKey) ?? []));
+  }
+
+  take(sessionKey: string, runId: string): Promise<QueuedTurn | undefined> {
+    const queue = this.#queues.get(sessionKey) ?? [];
+    const index = queue.findIndex((turn) => turn.runId === runId);
+    if (index === -1) return Promise.resolve(undefined);
+    const [turn] = queue.splice(index, 1);
+    if (!queue.length) this.#queues.delete(sessionKey);
+    return Promise.resolve(turn);
+  }
+}
