@@ -182,4 +182,29 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     assert.equal(again.response.ok, false, "a removed device must pair again");
     again.socket.close();
   });
+
+  Deno.test("a pairing change the feed did not carry (its subscription dropped) is read again when it returns", async () => {
+    const { stores: [a], raw, keyPrefix } = await cluster(1);
+    const device = await makeDevice();
+    const { response, socket } = await connectDevice(open.gateways[0], device, { client: DEVICE_CLIENT });
+    const deviceToken = (response.payload as { auth: { deviceToken: string } }).auth.deviceToken;
+    socket.close();
+    assert.equal((await a.devices.byToken(deviceToken))?.deviceId, device.id);
+    // Another replica's removal whose message this replica missed: written, not published.
+    await raw.hDel(`${keyPrefix}devices:by-token`, deviceToken);
+    await raw.hDel(`${keyPrefix}devices:by-id`, device.id);
+    assert.equal((await a.devices.byToken(deviceToken))?.deviceId, device.id, "kept, unaware");
+    await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+    const deadline = Date.now() + 5_000;
+    while (await a.devices.byToken(deviceToken)) {
+      assert.ok(Date.now() < deadline, "the removal was never seen");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    while (a.bus.link!() === undefined) {
+      assert.ok(Date.now() < deadline, "the subscription never came back");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(await a.devices.byToken(deviceToken), undefined, "nothing kept from before the drop");
+    assert.equal(await a.devices.get(device.id), undefined);
+  });
 }
