@@ -6,7 +6,8 @@ import "./_record.ts";
  * - chat turns (`chat.send` → `chat` final on the sender) and the same turn seen by a client of another
  *   replica (or of the same process): first event after the send, and how much later than the sender it
  *   gets the final;
- * - handshake latency and pipelined `health` throughput, Redis stores vs in-process stores;
+ * - handshake latency (a local tool's, and a browser's, whose address is rate limited), handshakes per
+ *   second with 16 in flight, and pipelined `health` throughput, Redis stores vs in-process stores;
  * - N authenticated sockets on one server, on each transport: RSS per socket beside a bare server on the
  *   same transport (`Deno.upgradeWebSocket`; `node:http` + `ws` under Node), and one broadcast (a
  *   `presence` event) to all N: the server's own fan-out time (the metric
@@ -49,6 +50,8 @@ const PROXIED = Number(values.proxied);
 const TURNS = Number(values.turns);
 const HANDSHAKES = Number(values.handshakes);
 const SECONDS = Number(values.seconds);
+/** Handshakes in flight for the handshakes/s column. */
+const HANDSHAKE_CONCURRENCY = 16;
 const TOKEN = "bench-cluster-token-0123456789";
 const MAIN = new URL("../runner/main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -215,10 +218,18 @@ const connectFrame = (mode: string) =>
 // connect announce the whole list to every socket already there.
 const BACKEND = connectFrame("backend");
 
-/** Opens a socket and completes challenge → connect → hello; resolves with the socket. */
-function handshake(port: number, frame = BACKEND): Promise<WebSocket> {
+/**
+ * Opens a socket and completes challenge → connect → hello; resolves with the socket. A `browser` one
+ * sends an `Origin` (same origin), which makes its address's failed-auth counter apply, as for any client
+ * that is not a local tool.
+ */
+function handshake(port: number, frame = BACKEND, browser = false): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    const url = `ws://127.0.0.1:${port}`;
+    // Deno's WebSocket takes request headers as a second argument.
+    const ws = browser
+      ? new WebSocket(url, { headers: { origin: `http://127.0.0.1:${port}` } } as unknown as string)
+      : new WebSocket(url);
     ws.onerror = () => reject(new Error(`socket error on ${port}`));
     ws.onmessage = (e) => {
       const data = JSON.parse(e.data);
@@ -305,15 +316,28 @@ async function turns(senderPort: number, watcherPort: number): Promise<TurnFigur
   return figures;
 }
 
-async function handshakeLatency(port: number): Promise<number[]> {
+async function handshakeLatency(port: number, browser = false): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < HANDSHAKES; i++) {
     const t0 = performance.now();
-    const ws = await handshake(port, connectFrame("webchat"));
+    const ws = await handshake(port, connectFrame("webchat"), browser);
     times.push(performance.now() - t0);
     await closeAll([ws]);
   }
   return times;
+}
+
+/** Webchat connect + close cycles, {@link HANDSHAKE_CONCURRENCY} at a time, for SECONDS; handshakes per second. */
+async function handshakeRate(port: number): Promise<number> {
+  let completed = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(Array.from({ length: HANDSHAKE_CONCURRENCY }, async () => {
+    while (performance.now() < deadline) {
+      await closeAll([await handshake(port, connectFrame("webchat"))]);
+      completed++;
+    }
+  }));
+  return completed / SECONDS;
 }
 
 /** 8 sockets × 16 `health` requests in flight for SECONDS; requests per second. */
@@ -602,21 +626,41 @@ try {
   await lazyRedis.stop();
 
   console.log("");
-  line(["stores", "handshake p50 ms", "p99 ms", "health/s (8×16 pipelined)", "health/s vs in-process"]);
-  line(["---", "---:", "---:", "---:", "---:"]);
-  let baseline = 0;
+  line([
+    "stores",
+    "handshake p50 ms",
+    "p99 ms",
+    "browser handshake p50 ms",
+    "p99 ms",
+    `handshakes/s (${HANDSHAKE_CONCURRENCY} in flight)`,
+    "× in-process",
+    "health/s (8×16 pipelined)",
+    "× in-process",
+  ]);
+  line(["---", ...Array(8).fill("---:")]);
+  const baseline = { handshakes: 0, health: 0 };
   for (const server of [single, a]) {
     const times = await handshakeLatency(server.port);
+    const browserTimes = await handshakeLatency(server.port, true);
+    const handshakes = await handshakeRate(server.port);
     const rps = await pipelinedHealth(server.port);
-    baseline ||= rps;
+    baseline.handshakes ||= handshakes;
+    baseline.health ||= rps;
     line([
       server === single ? "in-process" : "Redis",
       ms(percentile(times, 0.5)),
       ms(percentile(times, 0.99)),
+      ms(percentile(browserTimes, 0.5)),
+      ms(percentile(browserTimes, 0.99)),
+      Math.round(handshakes),
+      `${(handshakes / baseline.handshakes).toFixed(2)}×`,
       Math.round(rps),
-      `${(rps / baseline).toFixed(2)}×`,
+      `${(rps / baseline.health).toFixed(2)}×`,
     ]);
   }
+  console.log(
+    "\nHandshake: a `webchat` client from loopback (a local tool: its address is exempt from the failed-auth counter); browser: the same with a same-origin `Origin` header, whose address's counter is checked on every connect, as for every remote or proxied client. Each connect is followed by its close before the next.",
+  );
 
   console.log("");
   line([

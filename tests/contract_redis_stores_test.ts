@@ -201,9 +201,10 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       const keys = await raw.keys("*");
       assert.ok(keys.length >= 7, keys.join(" "));
       assert.deepEqual(keys.filter((k) => !k.startsWith(keyPrefix)), []);
-      const [shared, own, ...more] = (await raw.pubSubChannels()).sort();
+      const [shared, own, changes, ...more] = (await raw.pubSubChannels()).sort();
       assert.equal(shared, `${keyPrefix}bus`, "the bus channel too");
       assert.match(own, new RegExp(`^${keyPrefix}bus:[0-9a-f-]{36}$`), "and the replica's own");
+      assert.equal(changes, `${keyPrefix}changes`, "and the change feed");
       assert.deepEqual(more, []);
       const expiring = [
         "lease:session:x",

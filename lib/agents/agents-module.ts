@@ -163,23 +163,35 @@ const HEALTH_SESSIONS_MAX_AGE_MS = 1_000;
 /**
  * The session list `health` and `status` summarise. Every `health` call and every `hello-ok` carries it, so
  * reading the whole list each time (over Redis, a round trip per call) would cost more than the rest of
- * them: it is read again after a `sessions.changed` (from any replica) or once it is a second old.
+ * them: it is read again after a `sessions.changed` (from any replica) or once it is a second old (in
+ * the background from half a second on).
  */
 function recentSessions(runtime: AgentRuntime, context: GatewayContext) {
   let read: { at: number; sessions: Promise<SessionsByRecency> } | undefined;
+  /** A read past half its age is replaced in the background, so steady callers never wait for one. */
+  let refreshing = false;
+  let changes = 0;
   const release = context.bus.subscribe((event) => {
-    if (event.event === "sessions.changed") read = undefined;
+    if (event.event === "sessions.changed") [read, changes] = [undefined, changes + 1];
   });
+  // Sorted once per read, not on every health or status call that reuses it.
+  const list = () => runtime.listSessions().then(byRecency);
+  const refresh = (at: number) => {
+    const since = changes;
+    refreshing = true;
+    const sessions = list();
+    sessions.then(() => since === changes && (read = { at, sessions }), () => {})
+      .finally(() => refreshing = false);
+  };
   return {
     read(): Promise<SessionsByRecency> {
       const now = context.now();
       if (!read || now - read.at > HEALTH_SESSIONS_MAX_AGE_MS) {
-        // Sorted once per read, not on every health or status call that reuses it.
-        const sessions = runtime.listSessions().then(byRecency);
+        const sessions = list();
         read = { at: now, sessions };
         // A failed read is not kept: the next call asks the store again.
         sessions.catch(() => read?.sessions === sessions && (read = undefined));
-      }
+      } else if (now - read.at > HEALTH_SESSIONS_MAX_AGE_MS / 2 && !refreshing) refresh(now);
       return read.sessions;
     },
     close: release,

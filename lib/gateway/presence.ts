@@ -16,7 +16,10 @@ import type { GatewayOptions } from "./types.ts";
 /** Client modes that get no presence row (short-lived tools and probes). */
 const QUIET_PRESENCE_MODES = new Set(["cli", "backend", "probe"]);
 
-/** How old the store read behind {@link PresenceRows.snapshot} may be: rows that lapse send no event. */
+/**
+ * How old the store read behind {@link PresenceRows.snapshot} may be: rows that lapse send no event. A
+ * snapshot past half of it is read again in the background, so steady connects never wait for the read.
+ */
 export const PRESENCE_SNAPSHOT_MAX_AGE_MS = 1_000;
 
 /**
@@ -136,6 +139,7 @@ export function createPresenceRows(
     } else Object.assign(shown, { readAt: now(), link: linked });
     return shown;
   };
+  const refresh = () => reading ??= read().finally(() => reading = undefined);
   const current = () =>
     shown !== undefined && now() - shown.readAt <= PRESENCE_SNAPSHOT_MAX_AGE_MS &&
     (!stores.bus.link || (shown.link !== undefined && link() === shown.link));
@@ -157,9 +161,10 @@ export function createPresenceRows(
   return {
     list: () => presence.list(now()),
     snapshot() {
-      if (current()) return Promise.resolve(shown!);
-      reading ??= read().finally(() => reading = undefined);
-      return reading;
+      if (!current()) return refresh();
+      // A failed background read leaves the snapshot as it is; the next connect past the age asks again.
+      if (now() - shown!.readAt > PRESENCE_SNAPSHOT_MAX_AGE_MS / 2) refresh().catch(() => {});
+      return Promise.resolve(shown!);
     },
     async addSelf() {
       stopHearing ??= stores.bus.subscribe(heard);

@@ -3,6 +3,12 @@
  * pending requests in a third hash. Each change is one script, so a replaced or revoked token stops
  * working on every replica at once and two approvals of one request cannot both take it.
  *
+ * Every connect of a paired device reads its pairing, and pairings change rarely: a replica keeps the
+ * pairings it read (by id and by token, as Redis answered) and answers later connects from them. The two
+ * scripts that change a pairing also publish its id on the change feed (feed.ts) before they reply, and
+ * each replica forgets everything it kept when it hears one, when its own change is sent and answered,
+ * and whenever the feed's subscription was re-established; a read that raced a change is not kept.
+ *
  * @module
  */
 import {
@@ -17,6 +23,7 @@ import {
 } from "../devices.ts";
 import { type PendingLimit, pendingLimitError } from "../pending-limits.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import type { ChangeFeed } from "./feed.ts";
 import { PENDING_LIMITS_LUA } from "./pending-limits.ts";
 
 // Drops the token index entries of device ARGV[2] (KEYS: byId, byToken).
@@ -29,20 +36,25 @@ if previous then
 end
 `;
 
-// KEYS: byId, byToken, order. ARGV: id, device, live tokens...
+// Announces a change of device ARGV[2] on the feed ARGV[3] ('' for none).
+const ANNOUNCE = `if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], 'device ' .. ARGV[2]) end
+`;
+
+// KEYS: byId, byToken, order. ARGV: id, feed, device, live tokens...
 const SAVE = new LuaScript(
-  FORGET_TOKENS + `
+  FORGET_TOKENS + ANNOUNCE + `
 if not previous then redis.call('RPUSH', KEYS[3], ARGV[2]) end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-for i = 4, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[2]) end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+for i = 5, #ARGV do redis.call('HSET', KEYS[2], ARGV[i], ARGV[2]) end
 return 0
 `,
 );
 
-// KEYS: byId, byToken, order, pending, pending buckets. ARGV: id.
+// KEYS: byId, byToken, order, pending, pending buckets. ARGV: id, feed.
 const REMOVE = new LuaScript(
   FORGET_TOKENS + `
 if not previous then return nil end
+` + ANNOUNCE + `
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('LREM', KEYS[3], 0, ARGV[2])
 local all = redis.call('HGETALL', KEYS[4])
@@ -128,6 +140,56 @@ end
 return request
 `);
 
+/** How long a kept pairing is trusted at most, should a change ever go unannounced (a replica of an older version). */
+const KEPT_MAX_AGE_MS = 60_000;
+/** At most this many reads are kept per index; a full one starts over. */
+const KEPT_MAX = 1_000;
+
+/** The pairings this replica read, as Redis answered (the JSON text, or `null` for none); see the module doc. */
+class KeptPairings {
+  readonly #byId = new Map<string, { text: string | null; at: number }>();
+  readonly #byToken = new Map<string, { text: string | null; at: number }>();
+  /** Bumped by every change heard or made: a read sent before it is not kept. */
+  #changes = 0;
+  /** The feed link the kept reads were heard under. */
+  #link: number | undefined;
+
+  constructor(private readonly feed: ChangeFeed, private readonly now: () => number) {
+    this.#link = feed.link();
+    feed.listen("device", {
+      changed: () => this.forget(),
+      resubscribed: () => {
+        this.forget();
+        this.#link = this.feed.link();
+      },
+    });
+  }
+
+  /** The answer kept for `key` in index `by`, else `read()`'s, kept unless a change raced it. */
+  async through(by: "id" | "token", key: string, read: () => Promise<string | null>): Promise<string | null> {
+    const index = by === "id" ? this.#byId : this.#byToken;
+    const link = this.feed.link();
+    const usable = link !== undefined && link === this.#link;
+    const kept = usable ? index.get(key) : undefined;
+    if (kept && this.now() - kept.at < KEPT_MAX_AGE_MS) return kept.text;
+    const changes = this.#changes;
+    const at = this.now();
+    const text = await read();
+    if (usable && changes === this.#changes && this.feed.link() === link) {
+      if (index.size >= KEPT_MAX) index.clear();
+      index.set(key, { text, at });
+    }
+    return text;
+  }
+
+  /** Drops every kept read (a pairing changed somewhere). */
+  forget(): void {
+    this.#changes++;
+    this.#byId.clear();
+    this.#byToken.clear();
+  }
+}
+
 /** Pairings shared by every replica on one Redis. */
 export class RedisDeviceStore implements DeviceStore {
   /** The scripts it runs, to load before first use. */
@@ -139,8 +201,16 @@ export class RedisDeviceStore implements DeviceStore {
   /** Each pending request's client address bucket, by request id (the caps count by it). */
   readonly #buckets: string;
 
-  /** Keeps its pairings under `connection`'s prefix. */
-  constructor(private readonly connection: RedisConnection) {
+  readonly #kept?: KeptPairings;
+  readonly #feed: string;
+
+  /**
+   * Keeps its pairings under `connection`'s prefix. With a `feed`, it answers reads of pairings it read
+   * before from memory until a change is heard; `now` measures how long.
+   */
+  constructor(private readonly connection: RedisConnection, feed?: ChangeFeed, now: () => number = Date.now) {
+    this.#feed = feed?.channel ?? "";
+    if (feed) this.#kept = new KeptPairings(feed, now);
     this.#byId = connection.key("devices:by-id");
     this.#byToken = connection.key("devices:by-token");
     this.#order = connection.key("devices:order");
@@ -149,26 +219,40 @@ export class RedisDeviceStore implements DeviceStore {
   }
 
   async get(deviceId: string): Promise<PairedDevice | undefined> {
-    const found = await this.connection.client.hGet(this.#byId, deviceId.toLowerCase());
+    const id = deviceId.toLowerCase();
+    const read = async () => await this.connection.client.hGet(this.#byId, id) ?? null;
+    const found = this.#kept ? await this.#kept.through("id", id, read) : await read();
     return found ? JSON.parse(found) : undefined;
   }
 
   async byToken(token: string): Promise<PairedDevice | undefined> {
-    const found = await this.connection.eval(BY_TOKEN, [this.#byId, this.#byToken], [token]);
-    const device = found ? JSON.parse(found as string) as PairedDevice : undefined;
+    const read = async () =>
+      await this.connection.eval(BY_TOKEN, [this.#byId, this.#byToken], [token]) as string | null;
+    const found = this.#kept ? await this.#kept.through("token", token, read) : await read();
+    const device = found ? JSON.parse(found) as PairedDevice : undefined;
     return device && liveTokens(device).includes(token) ? device : undefined;
   }
 
   async save(device: PairedDevice): Promise<void> {
     const keys = [this.#byId, this.#byToken, this.#order];
     const id = device.deviceId.toLowerCase();
-    await this.connection.eval(SAVE, keys, [id, JSON.stringify(device), ...liveTokens(device)]);
+    await this.#changing(SAVE, keys, [id, this.#feed, JSON.stringify(device), ...liveTokens(device)]);
   }
 
   async remove(deviceId: string): Promise<PairedDevice | undefined> {
     const keys = [this.#byId, this.#byToken, this.#order, this.#pending, this.#buckets];
-    const removed = await this.connection.eval(REMOVE, keys, [deviceId.toLowerCase()]);
+    const removed = await this.#changing(REMOVE, keys, [deviceId.toLowerCase(), this.#feed]);
     return removed ? JSON.parse(removed as string) : undefined;
+  }
+
+  /** Runs a script that changes a pairing: what this replica kept is forgotten before and after it. */
+  async #changing(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    this.#kept?.forget();
+    try {
+      return await this.connection.eval(script, keys, args);
+    } finally {
+      this.#kept?.forget();
+    }
   }
 
   async list(): Promise<PairedDevice[]> {

@@ -30,8 +30,7 @@ redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[2])
 if ARGV[4] == '1' then
   redis.call('SADD', KEYS[3], ARGV[2])
   redis.call('HSET', KEYS[5], ARGV[2], string.format('%d', now + tonumber(ARGV[6])))
-else
-  redis.call('SREM', KEYS[3], ARGV[2])
+elseif redis.call('SREM', KEYS[3], ARGV[2]) == 1 then
   redis.call('HDEL', KEYS[5], ARGV[2])
 end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], ARGV[2], ARGV[7]) else redis.call('HDEL', KEYS[6], ARGV[2]) end
@@ -54,8 +53,7 @@ const REMOVE = new LuaScript(`
 if ARGV[3] ~= '' and redis.call('HGET', KEYS[6], ARGV[2]) ~= ARGV[3] then return 0 end
 redis.call('HDEL', KEYS[6], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('SREM', KEYS[3], ARGV[2])
-redis.call('HDEL', KEYS[5], ARGV[2])
+if redis.call('SREM', KEYS[3], ARGV[2]) == 1 then redis.call('HDEL', KEYS[5], ARGV[2]) end
 return redis.call('HDEL', KEYS[1], ARGV[2])
 `);
 
@@ -70,14 +68,22 @@ return 1
 `);
 
 // ARGV: the reader's now, TTL. A pinned row lives until its renewal lapses (on the scripts' clock); the
-// others by their ts. Drops the dead on the way.
+// others by their ts. Drops the dead on the way. Every presence event reads the list, so it reads each
+// structure whole (four commands), not a command or three per row.
 const LIST = new LuaScript(`
+local function hash(key)
+  local flat, map = redis.call('HGETALL', key), {}
+  for i = 1, #flat, 2 do map[flat[i]] = flat[i + 1] end
+  return map
+end
+local rows, pinnedUntil, pinned = hash(KEYS[1]), hash(KEYS[5]), {}
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do pinned[key] = true end
 local live = {}
 for _, key in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local row = redis.call('HGET', KEYS[1], key)
+  local row = rows[key]
   local alive
-  if redis.call('SISMEMBER', KEYS[3], key) == 1 then
-    alive = (tonumber(redis.call('HGET', KEYS[5], key)) or 0) > now
+  if pinned[key] then
+    alive = (tonumber(pinnedUntil[key]) or 0) > now
   else
     alive = row and tonumber(ARGV[2]) - cjson.decode(row).ts <= tonumber(ARGV[3])
   end

@@ -13,6 +13,7 @@ import { RedisEventBus } from "./bus.ts";
 import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
 import { RedisDeviceStore } from "./devices.ts";
 import { RedisExecApprovalStore } from "./exec-approvals.ts";
+import { ChangeFeed } from "./feed.ts";
 import { RedisIdempotencyStore } from "./idempotency.ts";
 import { RedisJsonDocs } from "./json-docs.ts";
 import { RedisPeerRegistry } from "./peers.ts";
@@ -107,12 +108,16 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
     const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
+    const feed = await ChangeFeed.open(subscriber, `${prefix}changes`);
+    const now = options.now ?? Date.now;
     const presence = new RedisPresenceStore(connection, options.pinnedPresenceTtlMs);
+    const rateLimits = new RedisRateLimitStore(connection, feed, now);
+    await rateLimits.start();
     return {
       presence,
-      devices: new RedisDeviceStore(connection),
+      devices: new RedisDeviceStore(connection, feed, now),
       idempotency: new RedisIdempotencyStore(connection),
-      rateLimits: new RedisRateLimitStore(connection),
+      rateLimits,
       stateVersions: new RedisStateVersionStore(connection),
       sessions: new RedisSessionStore(connection),
       transcripts: new RedisTranscriptStore(connection),
@@ -132,6 +137,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       turnQueue: new RedisTurnQueue(connection),
       async close() {
         presence.stop();
+        await feed.close();
         await bus.close();
         await close();
       },
