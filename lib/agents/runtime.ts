@@ -10,6 +10,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { GatewayStores } from "../state/stores.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
@@ -125,6 +126,13 @@ export interface TurnInput {
    * events by, as the reference gateway does. A fresh id otherwise.
    */
   runId?: string;
+  /**
+   * The idempotency claim of the call that starts the turn, while the store has not answered it (the
+   * call runs ahead of its claim): the turn's first store commands share the claim's round trip, and
+   * until `won` it may be a duplicate. It starts, writes its input and records its run only under the
+   * claim; a lost one ends the turn without a trace (no event, no run record, the lease given back).
+   */
+  claim?: IdempotencyClaim;
 }
 
 /** A started run. */
@@ -329,18 +337,27 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = this.options.now();
+    // Whether the turn is not a duplicate; unset when its call held its key before it started.
+    const claimed = input.claim?.won.catch(() => false);
+    // A duplicate stops waiting for its lease at once.
+    claimed?.then((won) => won || controller.abort(claimLost()));
     // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
     // a turn that had to wait reads it once it holds the lease.
     let reads: TurnReads | undefined;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) => {
+    const start = (leaseLost: AbortSignal, holder: string) => {
       record.state = "running";
       tracked.running();
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
       reads ??= this.#readAhead(info, input, holder);
       return this.#execute(info, input, { agent, modelRef: model.ref, signal, recorded, reads, holder });
-    }, {
+    };
+    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) =>
+      // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
+      claimed
+        ? claimed.then((won) => won ? start(leaseLost, holder) : Promise.reject(claimLost()))
+        : start(leaseLost, holder), {
       // Another replica runs this session: like a turn queued here, this one is written when it starts,
       // and its caller is answered now instead of after that replica's turn. What the first attempt read
       // is stale by then.
@@ -358,8 +375,14 @@ export class AgentRuntime {
       acceptedAt,
       state: scheduled.waiting ? "queued" : "running",
     };
-    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
-    const done = scheduled.done.catch((error) => this.#queuedFailure(info, input, error, signal));
+    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS, claimed);
+    const done = scheduled.done.catch((error) =>
+      claimed
+        ? claimed.then((won) =>
+          won ? this.#queuedFailure(info, input, error, signal) : this.#queuedOutcome(info, error, signal)
+        )
+        : this.#queuedFailure(info, input, error, signal)
+    );
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
       timeout.clear();
@@ -704,7 +727,9 @@ export class AgentRuntime {
     if (transcripts.appendIfHeld) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.#line(info, message));
-      const guard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
+      const guard: AppendGuard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
+      // Sent before the claim is answered: lands only if the turn is not a duplicate.
+      if (input.claim?.guard) guard.claim = input.claim.guard;
       reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
     }
     return reads;
@@ -799,15 +824,22 @@ export class AgentRuntime {
 
   /** A run that never started: aborted or timed out while queued, or the session could not open. */
   #queuedFailure(info: RunInfo, input: TurnInput, error: unknown, signal: AbortSignal): RunOutcome {
-    const now = this.options.now();
-    const aborted = signal.aborted;
-    if (!aborted) {
+    if (!signal.aborted) {
       this.options.logger.error("agent run failed outside the model call", {
         runId: info.runId,
         error: String(error),
       });
     }
-    const outcome: RunOutcome = {
+    const outcome = this.#queuedOutcome(info, error, signal);
+    this.#emit(info, input, { type: "end", outcome });
+    return outcome;
+  }
+
+  /** How a run that never started ended, told to no one (a duplicate's is dropped silently). */
+  #queuedOutcome(info: RunInfo, error: unknown, signal: AbortSignal): RunOutcome {
+    const now = this.options.now();
+    const aborted = signal.aborted;
+    return {
       runId: info.runId,
       sessionKey: info.sessionKey,
       sessionId: "",
@@ -820,8 +852,6 @@ export class AgentRuntime {
         : toErrorShape(error),
       cause: error,
     };
-    this.#emit(info, input, { type: "end", outcome });
-    return outcome;
   }
 
   #outcome(
@@ -902,17 +932,30 @@ export class AgentRuntime {
 
   /**
    * Keeps a run's record in the run store: accepted now (queued or already running), then running,
-   * then ended. The writes go one after another, so a slow store never sees them out of order.
+   * then ended. The writes go one after another, so a slow store never sees them out of order. With
+   * `claimed`, the first waits for it, and a duplicate (false) writes none: its run id is the first's.
    */
-  #trackRun(stored: StoredRun, activeTtlMs: number): { running(): void; ended(outcome: RunOutcome): void } {
-    let writes = this.#putRun(stored, activeTtlMs);
+  #trackRun(
+    stored: StoredRun,
+    activeTtlMs: number,
+    claimed?: Promise<boolean>,
+  ): { running(): void; ended(outcome: RunOutcome): void } {
+    let live = true;
+    let writes = claimed
+      ? claimed.then((won) => {
+        live = won;
+        return won ? this.#putRun(stored, activeTtlMs) : undefined;
+      })
+      : this.#putRun(stored, activeTtlMs);
     return {
       running: () => {
         if (stored.state !== "queued") return;
-        writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
+        writes = writes.then(() =>
+          live ? this.#putRun({ ...stored, state: "running" }, activeTtlMs) : undefined
+        );
       },
       ended: (outcome) => {
-        writes = writes.then(() => this.#publishEnd(stored, outcome));
+        writes = writes.then(() => live ? this.#publishEnd(stored, outcome) : undefined);
       },
     };
   }
@@ -946,6 +989,11 @@ export class AgentRuntime {
       this.#runs.get(runId)?.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
     }
   }
+}
+
+/** Why a turn whose call lost its idempotency claim (a duplicate) stopped; no one is told. */
+function claimLost(): GatewayError {
+  return new GatewayError("UNAVAILABLE", "another call holds this idempotency key", { retryable: true });
 }
 
 /** The session fields an operator set that outlive a reset. */

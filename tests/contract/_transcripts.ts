@@ -135,7 +135,7 @@ export function transcriptsContract(
 }
 
 /** The stores a guarded append reads besides the transcript: one bundle's. */
-export type GuardedAppendStores = Pick<GatewayStores, "transcripts" | "sessions" | "leases">;
+export type GuardedAppendStores = Pick<GatewayStores, "transcripts" | "sessions" | "leases" | "idempotency">;
 
 /**
  * Registers the contract of {@link TranscriptStore.appendIfHeld} for the implementation `name`: `make`
@@ -221,5 +221,25 @@ export function appendIfHeldContract(
     await sessions.put(entry("after-reset"));
     assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "another transcript");
     assert.deepEqual(await transcripts.read(ref), []);
+  });
+
+  test("with a claim, writes only while the idempotency claim is pending under the call that made it", async ({ transcripts, sessions, leases, idempotency }) => {
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const outcomes: unknown[] = [];
+    const append = (id: string) =>
+      idempotency.run("ns", "k", "fp", async (claim) => {
+        // A store that answers its claims at once has no guard: the call already holds the key.
+        const claimed = claim.guard ? { ...guard, claim: claim.guard } : guard;
+        const added = await transcripts.appendIfHeld!(ref, [line(id)], claimed);
+        outcomes.push([id, await claim.won, added?.map((e) => e.id)]);
+        return id;
+      }, { ahead: true });
+    assert.equal(await append("first"), "first");
+    assert.equal(await append("duplicate"), "first", "the duplicate gets the first outcome");
+    assert.deepEqual(await transcripts.read(ref).then((lines) => lines.map((e) => e.id)), ["first"]);
+    // A store that started the duplicate's work ahead of its claim had its append refused.
+    assert.deepEqual(outcomes[0], ["first", true, ["first"]]);
+    if (outcomes[1]) assert.deepEqual(outcomes[1], ["duplicate", false, undefined]);
   });
 }

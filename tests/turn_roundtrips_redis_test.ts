@@ -1,0 +1,194 @@
+// A durable turn on Redis (`appendfsync always`: every batch that writes costs an fsync before its answer)
+// sends one batch before the model is called: the `chat.send` idempotency claim travels with the lease
+// attempt, the reads and the guarded append of the input. Starting the turn before its claim is answered
+// must not let a duplicate (on any replica) start anything: one input line, one model call, one run record,
+// the duplicate's lease given back at once and its answer the first call's.
+import assert from "node:assert/strict";
+import { agentsModule } from "../lib/agents/mod.ts";
+import type { ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
+import type { Frame } from "../lib/transports/memory.ts";
+import { redisStores } from "../stores/redis.ts";
+import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { freePort } from "./_runner_process.ts";
+
+/** What went to Redis, in order: each chunk a connection sent (its command names), and the model's calls. */
+type Sent = { conn: number; commands: string[] } | "model";
+
+/** The command names in a chunk of RESP arrays (`EVALSHA`, `HGET`, ...). */
+function commandNames(chunk: Uint8Array): string[] {
+  const text = new TextDecoder().decode(chunk);
+  return [...text.matchAll(/(?:^|\r\n)\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)].map((m) => m[1].toUpperCase());
+}
+
+/** A TCP relay in front of Redis that logs every chunk a client sends through it. */
+function relay(target: string, log: Sent[]) {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conns: Deno.Conn[] = [];
+  let next = 0;
+  const pump = async (from: Deno.Conn, to: Deno.Conn, onChunk?: (chunk: Uint8Array) => void) => {
+    try {
+      for await (const chunk of from.readable.values({ preventCancel: true })) {
+        onChunk?.(chunk);
+        await to.write(chunk);
+      }
+    } catch { /* closed */ }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      const id = next++;
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(target).port) });
+      conns.push(conn, upstream);
+      pump(conn, upstream, (chunk) => log.push({ conn: id, commands: commandNames(chunk) }));
+      pump(upstream, conn);
+    }
+  })().catch(() => {});
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async close() {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+      await accepting;
+    },
+  };
+}
+
+/** A model that answers "ok" at once and logs each call. */
+function loggedModel(log: Sent[]): ModelProvider {
+  return {
+    id: "rec",
+    api: "test",
+    async *streamChat(): AsyncIterable<ChatStreamEvent> {
+      log.push("model");
+      yield { type: "text", text: "ok" };
+      yield { type: "finish", finishReason: "stop" };
+    },
+    completeChat: () => Promise.reject(new Error("not used")),
+    embed: () => Promise.reject(new Error("not used")),
+    listModels: () => Promise.resolve([]),
+  };
+}
+
+const config = {
+  gateway: { auth: { mode: "token" as const, token: TOKEN } },
+  agents: { defaults: { model: "rec/m" } },
+};
+
+const isFinal = (runId: string) => (f: Frame) =>
+  f.event === "chat" && (f.payload as { runId: string; state: string }).runId === runId &&
+  (f.payload as { state: string }).state === "final";
+
+if (REDIS_SERVER) {
+  Deno.test("a chat.send turn on Redis sends one batch before the model is called: claim, lease attempt, reads and input together", async () => {
+    const server = await startRedisServer(undefined, { appendfsync: "always" });
+    const log: Sent[] = [];
+    const proxy = relay(server.url, log);
+    const stores = await redisStores({ url: proxy.url, keyPrefix: "rt:" });
+    const gateway = await startGateway({
+      config,
+      stores,
+      modules: [agentsModule({ providers: { rec: loggedModel(log) } })],
+    });
+    try {
+      const sender = await client(gateway);
+      const turn = async (key: string, message: string) => {
+        const from = log.length;
+        const answer = await sender.request("chat.send", {
+          sessionKey: "main",
+          message,
+          idempotencyKey: key,
+        });
+        assert.deepEqual(answer.payload, { runId: key, status: "started" });
+        // Acknowledged only once the input is durable.
+        const lines = await stores.transcripts.read(await currentRef());
+        assert.ok(lines.some((l) => l.content === message), "the input is written before the ack");
+        await (sender.socket.skipped.find(isFinal(key)) ?? sender.socket.waitFor(isFinal(key)));
+        return log.slice(from);
+      };
+      const currentRef = async () => {
+        const entry = (await stores.sessions.get("agent:main:main"))!;
+        return { agentId: entry.agentId, sessionId: entry.sessionId };
+      };
+      await turn("k1", "one");
+      // The first turn's last writes (its lease's release, its run's end) go after its final.
+      await new Promise((r) => setTimeout(r, 50));
+      const sent = await turn("k2", "two");
+      const subscriber = log.find((s) => s !== "model" && s.commands.includes("SUBSCRIBE"));
+      const before = sent.slice(0, sent.indexOf("model"))
+        .filter((s) => s !== "model" && s.conn !== (subscriber as { conn: number } | undefined)?.conn);
+      assert.equal(
+        before.length,
+        1,
+        `batches sent before the model was called: ${
+          JSON.stringify(before.map((s) => s !== "model" && s.commands))
+        }`,
+      );
+      const [batch] = before as { commands: string[] }[];
+      assert.ok(batch.commands.includes("HGET") && batch.commands.includes("LRANGE"), "with the reads");
+      // The claim, the lease attempt and the guarded append (the run record waits for the claim's answer).
+      assert.equal(batch.commands.filter((c) => c === "EVALSHA").length, 3);
+      sender.socket.close();
+    } finally {
+      await gateway.stop();
+      await stores.close();
+      await proxy.close();
+      await server.stop();
+    }
+  });
+
+  Deno.test("chat.send started ahead of its claim: a duplicate on another replica, at once or later, starts nothing and gets the first answer", async () => {
+    const server = await startRedisServer();
+    const log: Sent[] = [];
+    const bundles = await Promise.all([0, 1].map(() => redisStores({ url: server.url, keyPrefix: "dup:" })));
+    const gateways = await Promise.all(
+      bundles.map((stores) =>
+        startGateway({ config, stores, modules: [agentsModule({ providers: { rec: loggedModel(log) } })] })
+      ),
+    );
+    try {
+      const [a, b] = await Promise.all(gateways.map((g) => client(g)));
+      const send = (c: typeof a, key: string, message: string) =>
+        c.request("chat.send", { sessionKey: "main", message, idempotencyKey: key });
+      const answers = await Promise.all([send(a, "same", "once"), send(b, "same", "once")]);
+      for (const answer of answers) assert.deepEqual(answer.payload, { runId: "same", status: "started" });
+      const ended = await gateways[0].call("agent.wait", { runId: "same", timeoutMs: 5_000 });
+      assert.equal((ended as { status: string }).status, "ok");
+      // Later, on the other replica: the first answer, nothing run.
+      const later = await send(b, "same", "once");
+      assert.deepEqual(later.payload, { runId: "same", status: "started" });
+      const conflict = await send(b, "same", "something else");
+      assert.equal(conflict.ok, false);
+      assert.equal((conflict.error as { code?: string }).code, "INVALID_REQUEST");
+      // The duplicate gave its lease back at once: a new turn on its replica runs now, not after the TTL.
+      const next = await send(b, "next", "after");
+      assert.equal(next.ok, true);
+      await (b.socket.skipped.find(isFinal("next")) ?? b.socket.waitFor(isFinal("next"), 3_000));
+      assert.equal(log.filter((s) => s === "model").length, 2, "the model ran for 'once' and 'after' only");
+      const entry = (await bundles[1].sessions.get("agent:main:main"))!;
+      const lines = await bundles[1].transcripts.read({ agentId: "main", sessionId: entry.sessionId });
+      assert.deepEqual(lines.map((l) => [l.role, l.content]), [
+        ["user", "once"],
+        ["assistant", "ok"],
+        ["user", "after"],
+        ["assistant", "ok"],
+      ]);
+      const run = await bundles[1].runs.get("same");
+      assert.equal(run?.state, "ok", "the duplicate wrote no run record over the first's");
+      const frames = [...a.socket.skipped, ...b.socket.skipped];
+      const errors = frames.filter((f) =>
+        f.event === "chat" && (f.payload as { state: string }).state === "error"
+      );
+      assert.deepEqual(errors, [], "a duplicate ends without a word");
+      for (const c of [a, b]) c.socket.close();
+    } finally {
+      for (const gateway of gateways) await gateway.stop();
+      for (const stores of bundles) await stores.close();
+      await server.stop();
+    }
+  });
+}
