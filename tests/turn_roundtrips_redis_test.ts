@@ -13,7 +13,7 @@ import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 
 /** What went to Redis, in order: each chunk a connection sent (its command names), and the model's calls. */
-type Sent = { conn: number; commands: string[] } | "model";
+type Sent = { conn: number; commands: string[] } | "model" | "ack";
 
 /** The command names in a chunk of RESP arrays (`EVALSHA`, `HGET`, ...). */
 function commandNames(chunk: Uint8Array): string[] {
@@ -103,32 +103,33 @@ if (REDIS_SERVER) {
           message,
           idempotencyKey: key,
         });
+        log.push("ack");
         assert.deepEqual(answer.payload, { runId: key, status: "started" });
         // Acknowledged only once the input is durable.
-        const lines = await stores.transcripts.read(await currentRef());
+        const entry = (await stores.sessions.get("agent:main:main"))!;
+        const lines = await stores.transcripts.read({ agentId: entry.agentId, sessionId: entry.sessionId });
         assert.ok(lines.some((l) => l.content === message), "the input is written before the ack");
         await (sender.socket.skipped.find(isFinal(key)) ?? sender.socket.waitFor(isFinal(key)));
-        return log.slice(from);
+        // The turn's last writes (its lease's release, its run's end) go after its final.
+        await new Promise((r) => setTimeout(r, 50));
+        const sent = log.slice(from);
+        const subscriber = log.find((s) => typeof s === "object" && s.commands.includes("SUBSCRIBE"));
+        const batches = (until: Sent) =>
+          sent.slice(0, sent.indexOf(until)).filter((s) =>
+            typeof s === "object" && s.conn !== (subscriber as { conn: number } | undefined)?.conn
+          ) as { commands: string[] }[];
+        return { beforeModel: batches("model"), beforeAck: batches("ack") };
       };
-      const currentRef = async () => {
-        const entry = (await stores.sessions.get("agent:main:main"))!;
-        return { agentId: entry.agentId, sessionId: entry.sessionId };
-      };
-      await turn("k1", "one");
-      // The first turn's last writes (its lease's release, its run's end) go after its final.
-      await new Promise((r) => setTimeout(r, 50));
-      const sent = await turn("k2", "two");
-      const subscriber = log.find((s) => s !== "model" && s.commands.includes("SUBSCRIBE"));
-      const before = sent.slice(0, sent.indexOf("model"))
-        .filter((s) => s !== "model" && s.conn !== (subscriber as { conn: number } | undefined)?.conn);
-      assert.equal(
-        before.length,
-        1,
-        `batches sent before the model was called: ${
-          JSON.stringify(before.map((s) => s !== "model" && s.commands))
-        }`,
-      );
-      const [batch] = before as { commands: string[] }[];
+      const names = (batches: { commands: string[] }[]) => JSON.stringify(batches.map((b) => b.commands));
+      // A new session: stored along with the input, in the same batch.
+      const first = await turn("k1", "one");
+      assert.equal(first.beforeModel.length, 1, `batches before the model: ${names(first.beforeModel)}`);
+      // Then the claim's outcome, with the run's events: the answer waits for nothing else.
+      assert.equal(first.beforeAck.length, 2, `batches before the ack: ${names(first.beforeAck)}`);
+      const second = await turn("k2", "two");
+      assert.equal(second.beforeModel.length, 1, `batches before the model: ${names(second.beforeModel)}`);
+      assert.equal(second.beforeAck.length, 2, `batches before the ack: ${names(second.beforeAck)}`);
+      const [batch] = second.beforeModel;
       assert.ok(batch.commands.includes("HGET") && batch.commands.includes("LRANGE"), "with the reads");
       // The claim, the lease attempt and the guarded append (the run record waits for the claim's answer).
       assert.equal(batch.commands.filter((c) => c === "EVALSHA").length, 3);

@@ -221,6 +221,8 @@ interface TurnReads {
   transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
   /** The input's lines, appended to that transcript if the attempt got the lease: what was appended, if so. */
   input?: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
+  /** The new session the input's append stores if the session has none (sent when there was no guess). */
+  proposed?: SessionEntry;
   /** The host whose tools the turn is offered, and what its calls are told. */
   tools?: AgentToolHost;
   toolRun: ToolRunContext;
@@ -564,7 +566,7 @@ export class AgentRuntime {
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = await this.#openSession(info, agent.id, startedAt, reads.session);
+    const { session, created } = await this.#openSession(info, startedAt, reads);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
     if (input.model === undefined && session.modelOverride) {
       modelRef = this.providers().resolve(session.modelOverride).ref;
@@ -718,18 +720,22 @@ export class AgentRuntime {
     };
     if (info.ephemeral) return reads;
     reads.session = quiet(this.options.stores.sessions.get(info.sessionKey));
-    const ref = (input.context ?? "session") === "session"
-      ? this.#transcripts.get(info.sessionKey)
-      : undefined;
-    if (!ref) return reads;
+    if ((input.context ?? "session") !== "session") return reads;
     const { transcripts } = this.options.stores;
-    reads.transcript = { ref, entries: quiet(transcripts.read(ref)) };
+    const guess = this.#transcripts.get(info.sessionKey);
+    if (!guess && !transcripts.appendIfHeld) return reads;
+    // No guess (a session new to this replica): the turn proposes a new session, stored with its input
+    // in the same step if the session has no entry yet. If it has, the turn reads it after all.
+    const proposed = guess ? undefined : this.#newSession(info, this.options.now());
+    const ref = guess ?? { agentId: proposed!.agentId, sessionId: proposed!.sessionId };
+    reads.transcript = { ref, entries: guess ? quiet(transcripts.read(ref)) : Promise.resolve([]) };
     if (transcripts.appendIfHeld) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.#line(info, message));
       const guard: AppendGuard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
       // Sent before the claim is answered: lands only if the turn is not a duplicate.
       if (input.claim?.guard) guard.claim = input.claim.guard;
+      if (proposed) guard.create = reads.proposed = proposed;
       reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
     }
     return reads;
@@ -880,29 +886,32 @@ export class AgentRuntime {
   }
 
   /**
-   * The run's session entry (`read`: its read sent with the lease's attempt, if any); a `created` one is
-   * not written yet (the run writes it with its input).
+   * The run's session entry (its read sent with the lease's attempt, if any); a `created` one is the
+   * proposed one, if any, and written with the run's input.
    */
   async #openSession(
     info: RunInfo,
-    agentId: string,
     now: number,
-    read: Promise<SessionEntry | undefined> | undefined,
+    reads: TurnReads,
   ): Promise<{ session: SessionEntry; created: boolean }> {
     const existing = info.ephemeral
       ? undefined
-      : await (read ?? this.options.stores.sessions.get(info.sessionKey));
+      : await (reads.session ?? this.options.stores.sessions.get(info.sessionKey));
     if (existing) return { session: existing, created: false };
-    const session: SessionEntry = {
+    return { session: reads.proposed ?? this.#newSession(info, now), created: true };
+  }
+
+  /** A new session entry under the run's key, with a transcript of its own. */
+  #newSession(info: RunInfo, now: number): SessionEntry {
+    return {
       key: info.sessionKey,
-      agentId,
+      agentId: info.agentId,
       sessionId: this.#newId(),
       createdAt: now,
       updatedAt: now,
       inputTokens: 0,
       outputTokens: 0,
     };
-    return { session, created: true };
   }
 
   /** Applies the finished run to its session's row; with `guard`, only while the turn's lease holds. */

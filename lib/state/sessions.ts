@@ -262,6 +262,11 @@ export interface AppendGuard {
    * was answered lands only if the call that made it holds the key. Unchecked when unset.
    */
   claim?: ClaimGuard;
+  /**
+   * Stored as the entry of `sessionKey`, in the same step, when the session has none (a turn's new
+   * session); it must name the transcript appended to. Without it, a session with no entry refuses.
+   */
+  create?: SessionEntry;
 }
 
 /** `lines` with those numbered up to `through` replaced by `replacement`, numbered again from 1. */

@@ -242,4 +242,23 @@ export function appendIfHeldContract(
     assert.deepEqual(outcomes[0], ["first", true, ["first"]]);
     if (outcomes[1]) assert.deepEqual(outcomes[1], ["duplicate", false, undefined]);
   });
+
+  test("with an entry to create: stores it along with the lines when the session has none, refuses when it names another transcript", async ({ transcripts, sessions, leases }) => {
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const proposed = entry(ref.sessionId);
+    const added = await transcripts.appendIfHeld!(ref, [line("a")], { ...guard, create: proposed });
+    assert.deepEqual(added?.map((e) => [e.seq, e.id]), [[1, "a"]]);
+    assert.deepEqual(await sessions.get(guard.sessionKey), proposed);
+    // Another turn's proposal for the same session: the session exists now and names another transcript.
+    const other = { agentId: "main", sessionId: "s2" };
+    const refused = await transcripts.appendIfHeld!(other, [line("b")], { ...guard, create: entry("s2") });
+    assert.equal(refused, undefined);
+    assert.deepEqual(await transcripts.read(other), []);
+    assert.equal((await sessions.get(guard.sessionKey))?.sessionId, ref.sessionId, "the entry is kept");
+    // A proposal whose lease is not held writes neither.
+    await sessions.delete(guard.sessionKey);
+    const notHeld = { ...guard, owner: "someone-else", create: proposed };
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("c")], notHeld), undefined);
+    assert.equal(await sessions.get(guard.sessionKey), undefined);
+  });
 }
