@@ -211,7 +211,10 @@ export {
   type SystemEventStore,
 } from "./lib/state/system-events.ts";
 export {
+  CLAIM_WON,
+  type ClaimGuard,
   IDEMPOTENCY_TTL_MS,
+  type IdempotencyClaim,
   IdempotencyConflict,
   type IdempotencyStore,
   MemoryIdempotencyStore,
