@@ -192,4 +192,41 @@ if (REDIS_SERVER) {
       await server.stop();
     }
   });
+
+  Deno.test("agent started ahead of its claim: concurrent duplicates on two replicas run once, and both get the first call's ack and final", async () => {
+    const server = await startRedisServer();
+    const log: Sent[] = [];
+    const bundles = await Promise.all(
+      [0, 1].map(() => redisStores({ url: server.url, keyPrefix: "dup-agent:" })),
+    );
+    const gateways = await Promise.all(
+      bundles.map((stores) =>
+        startGateway({ config, stores, modules: [agentsModule({ providers: { rec: loggedModel(log) } })] })
+      ),
+    );
+    try {
+      const sockets = await Promise.all(gateways.map((g) => client(g)));
+      // Both stages of one request: the ack (`accepted`), then the final.
+      const stages = async ({ socket }: (typeof sockets)[number], id: string) => {
+        socket.send({ type: "req", id, method: "agent", params: { message: "once", idempotencyKey: "ag" } });
+        const ack = await socket.waitFor((f) => f.type === "res" && f.id === id);
+        const final = await socket.waitFor((f) => f.type === "res" && f.id === id);
+        return [ack.payload, final.payload];
+      };
+      const [[ackA, finalA], [ackB, finalB]] = await Promise.all([
+        stages(sockets[0], "a"),
+        stages(sockets[1], "b"),
+      ]);
+      assert.equal((ackA as { status: string }).status, "accepted");
+      assert.deepEqual(ackB, ackA, "the duplicate's ack is the first call's (same acceptedAt)");
+      assert.equal((finalA as { status: string }).status, "ok");
+      assert.deepEqual(finalB, finalA);
+      assert.equal(log.filter((s) => s === "model").length, 1);
+      for (const { socket } of sockets) socket.close();
+    } finally {
+      for (const gateway of gateways) await gateway.stop();
+      for (const stores of bundles) await stores.close();
+      await server.stop();
+    }
+  });
 }
