@@ -212,7 +212,10 @@ export {
 } from "./lib/state/system-events.ts";
 export { MemoryTurnQueue, type MoveResult, type QueuedTurn, type TurnQueue } from "./lib/state/turn-queue.ts";
 export {
+  CLAIM_WON,
+  type ClaimGuard,
   IDEMPOTENCY_TTL_MS,
+  type IdempotencyClaim,
   IdempotencyConflict,
   type IdempotencyStore,
   MemoryIdempotencyStore,

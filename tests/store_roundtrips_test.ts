@@ -167,9 +167,11 @@ class GuardedTranscripts extends LoggedTranscripts {
     const held = this.leases.holders.get(guard.lease) === guard.owner;
     const refused = this.refuse;
     this.refuse = false;
-    const named = guard.sessionKey === undefined ||
-      (await this.sessions.get(guard.sessionKey))?.sessionId === ref.sessionId;
-    if (refused || !held || !named) return undefined;
+    const stored = guard.sessionKey === undefined ? undefined : await this.sessions.get(guard.sessionKey);
+    const named = guard.sessionKey === undefined || stored?.sessionId === ref.sessionId;
+    const creates = guard.sessionKey !== undefined && !stored && guard.create !== undefined;
+    if (refused || !held || !(named || creates)) return undefined;
+    if (creates) await this.sessions.put(guard.create!);
     return await MemoryTranscriptStore.prototype.append.call(this, ref, entries);
   }
 }
@@ -184,8 +186,8 @@ Deno.test("with a guarded append, a turn's input goes along with its lease attem
     const { sessionId } = (await sessions.get(KEY))!;
     assert.deepEqual(
       transcripts.log,
-      [`append ${sessionId}`, `appendIfHeld ${sessionId}`],
-      "the first turn had no guess (its reply is guarded)",
+      [`appendIfHeld ${sessionId}`, `appendIfHeld ${sessionId}`],
+      "the first turn had no guess: its input went with the new session it proposed (its reply is guarded)",
     );
     transcripts.log.length = 0;
     leases.gated = true;

@@ -227,3 +227,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
+  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
+  async fn() {
+    const server = await startRedisServer();
+    const model = firstTurnHeld();
+    const bundles = await Promise.all(
+      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "dup-wait:" })),
+    );
+    const gateways = await Promise.all(bundles.map((stores) =>
+      startGateway({
+        config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
+        stores,
+        modules: [agentsModule({ providers: { rec: model.provider } })],
+      })
+    ));
+    const [a, b] = gateways;
+    const enqueued: string[] = [];
+    for (const { turnQueue } of bundles) {
+      const enqueue = turnQueue.enqueue.bind(turnQueue);
+      turnQueue.enqueue = (turn) => (enqueued.push(turn.runId), enqueue(turn));
+    }
+    const send = (gateway: typeof a, message: string, idempotencyKey: string) =>
+      gateway.call("chat.send", { sessionKey: "main", message, idempotencyKey });
+    try {
+      await send(a, "hold", "k1");
+      assert.deepEqual(await send(a, "waits", "w"), { runId: "w", status: "started" });
+      // The duplicates start ahead of their claims and find the session busy: here, and on the other replica.
+      for (const gateway of [a, b, a]) {
+        assert.deepEqual(await send(gateway, "waits", "w"), { runId: "w", status: "started" });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(enqueued, ["w"], "only the first call queued its input");
+      assert.deepEqual(
+        (await bundles[1].turnQueue.list(MAIN_KEY)).map((t) => t.runId),
+        ["w"],
+        "one queued item",
+      );
+      model.releaseFirst();
+      assert.equal(
+        (await b.call("agent.wait", { runId: "w", timeoutMs: 5_000 }) as { status: string }).status,
+        "ok",
+      );
+      const history = await b.call("chat.history", { sessionKey: "main" }) as {
+        messages: { content: unknown }[];
+      };
+      assert.equal(history.messages.length, 4, "hold, its reply, waits, its reply");
+      assert.equal(model.requests.length, 2, "the model ran for hold and waits only");
+      assert.deepEqual(await bundles[0].turnQueue.sessions(), []);
+    } finally {
+      for (const gateway of gateways) await gateway.stop();
+      for (const stores of bundles) await stores.close();
+      await server.stop();
+    }
+  },
+});

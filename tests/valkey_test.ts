@@ -28,6 +28,7 @@ const REUSED_TESTS = [
   "tests/contract_redis_stores_test.ts",
   "tests/cluster_crossreplica_test.ts",
   "tests/cluster_redis_down_test.ts",
+  "tests/turn_roundtrips_redis_test.ts",
 ];
 
 if (!VALKEY) {

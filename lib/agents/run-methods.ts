@@ -116,11 +116,14 @@ export function runMethods(
     name: "agent",
     scope: "operator.write",
     params: AgentParams,
+    // A turn keeps its effects behind the claim (TurnInput.claim); a reset waits for it.
+    aheadOfClaim: true,
     handler: async (call) => {
       const { params } = call;
       const target = targetSession(runtime, params.sessionKey, params.agentId);
       if (isResetCommand(params.message)) {
         if (!scopeSatisfied(call.caller.scopes, "operator.admin")) throw missingScope("operator.admin");
+        if (call.claim && !await call.claim.won) throw new GatewayError("UNAVAILABLE", "a duplicate call");
         const entry = await runtime.resetSession(target.key, target.agentId);
         publishSessionsChanged(context.bus, target.key, "reset", context.now());
         const runId = crypto.randomUUID();
@@ -142,6 +145,7 @@ export function runMethods(
         origin: { kind: "agent", connId: call.caller.connId },
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
+        claim: call.claim,
       });
       await savedOrUnavailable(handle);
       call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
@@ -161,6 +165,8 @@ export function runMethods(
     scope: "operator.write",
     params: ChatSendParams,
     result: z.object({ runId: z.string(), status: z.literal("started") }),
+    // The turn keeps its effects behind the claim (TurnInput.claim).
+    aheadOfClaim: true,
     handler: async (call) => {
       const { params } = call;
       if (!params.message.trim()) {
@@ -174,6 +180,7 @@ export function runMethods(
         origin: { kind: "chat", connId: call.caller.connId },
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
+        claim: call.claim,
       });
       await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };

@@ -10,6 +10,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { GatewayStores } from "../state/stores.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
@@ -126,6 +127,13 @@ export interface TurnInput {
    * events by, as the reference gateway does. A fresh id otherwise.
    */
   runId?: string;
+  /**
+   * The idempotency claim of the call that starts the turn, while the store has not answered it (the
+   * call runs ahead of its claim): the turn's first store commands share the claim's round trip, and
+   * until `won` it may be a duplicate. It starts, writes its input and records its run only under the
+   * claim; a lost one ends the turn without a trace (no event, no run record, the lease given back).
+   */
+  claim?: IdempotencyClaim;
 }
 
 /** A started run. */
@@ -233,6 +241,8 @@ interface TurnReads {
   transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
   /** The input's lines, appended to that transcript if the attempt got the lease: what was appended, if so. */
   input?: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
+  /** The new session the input's append stores if the session has none (sent when there was no guess). */
+  proposed?: SessionEntry;
   /** The host whose tools the turn is offered, and what its calls are told. */
   tools?: AgentToolHost;
   toolRun: ToolRunContext;
@@ -383,12 +393,16 @@ export class AgentRuntime {
     };
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = resumed?.acceptedAt ?? this.options.now();
-    const queue = this.#queueing(info, input, { acceptedAt, recorded, controller, resumed });
+    // Whether the turn is not a duplicate; unset when its call held its key before it started.
+    const claimed = input.claim?.won.catch(() => false);
+    // A duplicate stops waiting for its lease at once.
+    claimed?.then((won) => won || controller.abort(claimLost()));
+    const queue = this.#queueing(info, input, { acceptedAt, recorded, controller, resumed, claimed });
     // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
     // a turn that had to wait reads it once it holds the lease.
     let reads: TurnReads | undefined;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const scheduled = this.#scheduler.schedule(run, signal, async (leaseLost, holder) => {
+    const begin = async (leaseLost: AbortSignal, holder: string) => {
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
       leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
       reads ??= this.#readAhead(info, input, holder, !queue.queued);
@@ -401,7 +415,12 @@ export class AgentRuntime {
       record.state = "running";
       tracked.running();
       return this.#execute(info, input, start);
-    }, {
+    };
+    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) =>
+      // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
+      claimed
+        ? claimed.then((won) => won ? begin(leaseLost, holder) : Promise.reject(claimLost()))
+        : begin(leaseLost, holder), {
       // Another replica runs this session: its caller is answered once the input is queued, not after
       // that replica's turn. What the first attempt read is stale by then.
       onWait: () => {
@@ -419,11 +438,15 @@ export class AgentRuntime {
       acceptedAt,
       state: scheduled.waiting ? "queued" : "running",
     };
-    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS);
-    const done = scheduled.done.catch((error) => {
-      if (!(error instanceof TakenOver)) return this.#queuedFailure(info, input, error, signal);
-      queue.elsewhere = true;
-      return this.#endedElsewhere(info, agent.timeoutMs);
+    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS, claimed);
+    const done = scheduled.done.catch(async (error) => {
+      if (error instanceof TakenOver) {
+        queue.elsewhere = true;
+        return this.#endedElsewhere(info, agent.timeoutMs);
+      }
+      // A duplicate's end is told to no one: the first call's run carries this run id.
+      if (claimed && !(await claimed)) return this.#queuedOutcome(info, error, signal);
+      return this.#queuedFailure(info, input, error, signal);
     });
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
@@ -459,31 +482,39 @@ export class AgentRuntime {
   #queueing(
     info: RunInfo,
     input: TurnInput,
-    { acceptedAt, recorded, controller, resumed }: {
+    { acceptedAt, recorded, controller, resumed, claimed }: {
       acceptedAt: number;
       recorded: PromiseWithResolvers<void>;
       controller: AbortController;
       resumed?: QueuedTurn;
+      claimed?: Promise<boolean>;
     },
   ) {
     const durable = !info.ephemeral && input.origin.kind !== "http" &&
       (input.context ?? "session") === "session";
+    const write = async () => {
+      // A duplicate (its claim lost) queues nothing: its run id is the first call's, whose turn that is.
+      if (claimed && !(await claimed)) return;
+      state.written = true;
+      await quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
+    };
     const state = {
       queued: resumed && Promise.resolve(),
+      /** Whether the input was sent to the queue by this turn (a resumed one's was, by its first owner). */
+      written: resumed !== undefined,
       moved: false,
       elsewhere: false,
       enqueue: () => {
         if (state.queued) return;
         if (!durable) return recorded.resolve();
-        const write = quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
-        state.queued = write;
-        write.then(() => recorded.resolve(), (error) => {
+        state.queued = write();
+        state.queued.then(() => recorded.resolve(), (error) => {
           recorded.reject(error);
           controller.abort(error);
         });
       },
       ended: (aborted: boolean) => {
-        if (state.queued && !state.moved && !state.elsewhere && (!resumed || aborted)) this.#withdraw(info);
+        if (state.written && !state.moved && !state.elsewhere && (!resumed || aborted)) this.#withdraw(info);
       },
     };
     return state;
@@ -495,7 +526,7 @@ export class AgentRuntime {
    * input is no longer queued: another replica took it (this one looked dead) and runs the turn.
    */
   async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart): Promise<Dequeued> {
-    const opened = await this.#openSession(info, start.agent.id, this.options.now(), start.reads.session);
+    const opened = await this.#openSession(info, this.options.now(), start.reads);
     const { session, created } = opened;
     // A new session's entry goes first, as for any turn: no line under an id no one knows.
     if (created) await this.options.stores.sessions.put(session);
@@ -715,8 +746,7 @@ export class AgentRuntime {
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = start.dequeued?.opened ??
-      await this.#openSession(info, agent.id, startedAt, reads.session);
+    const { session, created } = start.dequeued?.opened ?? await this.#openSession(info, startedAt, reads);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
     if (input.model === undefined && session.modelOverride) {
       modelRef = this.providers().resolve(session.modelOverride).ref;
@@ -871,17 +901,24 @@ export class AgentRuntime {
     };
     if (info.ephemeral) return reads;
     reads.session = quiet(this.options.stores.sessions.get(info.sessionKey));
-    const ref = (input.context ?? "session") === "session"
-      ? this.#transcripts.get(info.sessionKey)
-      : undefined;
-    if (!ref) return reads;
+    if ((input.context ?? "session") !== "session") return reads;
     const { transcripts } = this.options.stores;
-    reads.transcript = { ref, entries: quiet(transcripts.read(ref)) };
-    if (transcripts.appendIfHeld && early) {
+    const guess = this.#transcripts.get(info.sessionKey);
+    const appendIfHeld = early ? transcripts.appendIfHeld?.bind(transcripts) : undefined;
+    if (!guess && !appendIfHeld) return reads;
+    // No guess (a session new to this replica): the turn proposes a new session, stored with its input
+    // in the same step if the session has no entry yet. If it has, the turn reads it after all.
+    const proposed = guess ? undefined : this.#newSession(info, this.options.now());
+    const ref = guess ?? { agentId: proposed!.agentId, sessionId: proposed!.sessionId };
+    reads.transcript = { ref, entries: guess ? quiet(transcripts.read(ref)) : Promise.resolve([]) };
+    if (appendIfHeld) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.#line(info, message));
-      const guard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
-      reads.input = { lines, added: quiet(transcripts.appendIfHeld(ref, lines, guard)) };
+      const guard: AppendGuard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
+      // Sent before the claim is answered: lands only if the turn is not a duplicate.
+      if (input.claim?.guard) guard.claim = input.claim.guard;
+      if (proposed) guard.create = reads.proposed = proposed;
+      reads.input = { lines, added: quiet(appendIfHeld(ref, lines, guard)) };
     }
     return reads;
   }
@@ -975,15 +1012,22 @@ export class AgentRuntime {
 
   /** A run that never started: aborted or timed out while queued, or the session could not open. */
   #queuedFailure(info: RunInfo, input: TurnInput, error: unknown, signal: AbortSignal): RunOutcome {
-    const now = this.options.now();
-    const aborted = signal.aborted;
-    if (!aborted) {
+    if (!signal.aborted) {
       this.options.logger.error("agent run failed outside the model call", {
         runId: info.runId,
         error: String(error),
       });
     }
-    const outcome: RunOutcome = {
+    const outcome = this.#queuedOutcome(info, error, signal);
+    this.#emit(info, input, { type: "end", outcome });
+    return outcome;
+  }
+
+  /** How a run that never started ended, told to no one (a duplicate's is dropped silently). */
+  #queuedOutcome(info: RunInfo, error: unknown, signal: AbortSignal): RunOutcome {
+    const now = this.options.now();
+    const aborted = signal.aborted;
+    return {
       runId: info.runId,
       sessionKey: info.sessionKey,
       sessionId: "",
@@ -996,8 +1040,6 @@ export class AgentRuntime {
         : toErrorShape(error),
       cause: error,
     };
-    this.#emit(info, input, { type: "end", outcome });
-    return outcome;
   }
 
   #outcome(
@@ -1026,29 +1068,32 @@ export class AgentRuntime {
   }
 
   /**
-   * The run's session entry (`read`: its read sent with the lease's attempt, if any); a `created` one is
-   * not written yet (the run writes it with its input).
+   * The run's session entry (its read sent with the lease's attempt, if any); a `created` one is the
+   * proposed one, if any, and written with the run's input.
    */
   async #openSession(
     info: RunInfo,
-    agentId: string,
     now: number,
-    read: Promise<SessionEntry | undefined> | undefined,
+    reads: TurnReads,
   ): Promise<{ session: SessionEntry; created: boolean }> {
     const existing = info.ephemeral
       ? undefined
-      : await (read ?? this.options.stores.sessions.get(info.sessionKey));
+      : await (reads.session ?? this.options.stores.sessions.get(info.sessionKey));
     if (existing) return { session: existing, created: false };
-    const session: SessionEntry = {
+    return { session: reads.proposed ?? this.#newSession(info, now), created: true };
+  }
+
+  /** A new session entry under the run's key, with a transcript of its own. */
+  #newSession(info: RunInfo, now: number): SessionEntry {
+    return {
       key: info.sessionKey,
-      agentId,
+      agentId: info.agentId,
       sessionId: this.#newId(),
       createdAt: now,
       updatedAt: now,
       inputTokens: 0,
       outputTokens: 0,
     };
-    return { session, created: true };
   }
 
   /** Applies the finished run to its session's row; with `guard`, only while the turn's lease holds. */
@@ -1078,17 +1123,30 @@ export class AgentRuntime {
 
   /**
    * Keeps a run's record in the run store: accepted now (queued or already running), then running,
-   * then ended. The writes go one after another, so a slow store never sees them out of order.
+   * then ended. The writes go one after another, so a slow store never sees them out of order. With
+   * `claimed`, the first waits for it, and a duplicate (false) writes none: its run id is the first's.
    */
-  #trackRun(stored: StoredRun, activeTtlMs: number): { running(): void; ended(outcome: RunOutcome): void } {
-    let writes = this.#putRun(stored, activeTtlMs);
+  #trackRun(
+    stored: StoredRun,
+    activeTtlMs: number,
+    claimed?: Promise<boolean>,
+  ): { running(): void; ended(outcome: RunOutcome): void } {
+    let live = true;
+    let writes = claimed
+      ? claimed.then((won) => {
+        live = won;
+        return won ? this.#putRun(stored, activeTtlMs) : undefined;
+      })
+      : this.#putRun(stored, activeTtlMs);
     return {
       running: () => {
         if (stored.state !== "queued") return;
-        writes = writes.then(() => this.#putRun({ ...stored, state: "running" }, activeTtlMs));
+        writes = writes.then(() =>
+          live ? this.#putRun({ ...stored, state: "running" }, activeTtlMs) : undefined
+        );
       },
       ended: (outcome) => {
-        writes = writes.then(() => this.#publishEnd(stored, outcome));
+        writes = writes.then(() => live ? this.#publishEnd(stored, outcome) : undefined);
       },
     };
   }
@@ -1122,6 +1180,11 @@ export class AgentRuntime {
       this.#runs.get(runId)?.controller.abort(new GatewayError("INVALID_REQUEST", "run aborted"));
     }
   }
+}
+
+/** Why a turn whose call lost its idempotency claim (a duplicate) stopped; no one is told. */
+function claimLost(): GatewayError {
+  return new GatewayError("UNAVAILABLE", "another call holds this idempotency key", { retryable: true });
 }
 
 /** The session fields an operator set that outlive a reset. */

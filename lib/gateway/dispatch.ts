@@ -57,8 +57,9 @@ export function createDispatcher(
     try {
       if (!key) return registry.dispatch(call).finally(settle);
       // Authorize before consulting the store so a caller without the scope cannot read another's result.
-      registry.authorize(method, caller);
-      return replayable(key, call).finally(settle);
+      const def = registry.authorize(method, caller);
+      const ahead = "aheadOfClaim" in def && def.aheadOfClaim === true;
+      return replayable(key, call, ahead).finally(settle);
     } catch (error) {
       settle();
       return Promise.reject(error);
@@ -69,7 +70,8 @@ export function createDispatcher(
    * Runs a keyed call at most once. A retry gets the original outcome, including the two-stage ack, so
    * a client that reconnected mid-run still sees `accepted` before the final result.
    */
-  const replayable = async (key: string, call: MethodCall): Promise<unknown> => {
+  const replayable = async (key: string, call: MethodCall, ahead: boolean): Promise<unknown> => {
+    // Set once this call holds the key: its own ack went out, and what the store returns is its outcome.
     let ranHere = false;
     // Keys are global, across callers (a reconnected client's retry must find its run) and across
     // methods (a key may become a run id, which must stay unique), so a replay goes only to a request
@@ -78,18 +80,24 @@ export function createDispatcher(
     const fingerprint = await requestFingerprint({ method: call.method, params: call.params });
     // In a namespace of its own: a client's key never names a record another surface (hooks) keeps, and
     // another surface's flood of keys never evicts the outcomes of method calls.
-    const record = await idempotency.run("rpc", key, fingerprint, async () => {
-      ranHere = true;
+    const record = await idempotency.run("rpc", key, fingerprint, async (claim) => {
+      // A claim without a guard is won already (a store that answers at once, or a claim taken over).
+      const pending = claim.guard !== undefined;
+      if (pending) claim.won.then((won) => ranHere ||= won, () => {});
+      else ranHere = true;
       let ack: { payload: unknown } | undefined;
       const result = await registry.dispatch({
         ...call,
+        ...(pending ? { claim } : {}),
         ack(payload) {
           ack = { payload };
-          call.ack(payload);
+          // A call started ahead of its claim acks only once it holds the key: a duplicate's ack is the first's.
+          if (ranHere) call.ack(payload);
+          else claim.won.then((won) => won && call.ack(payload), () => {});
         },
       });
       return { ack, result };
-    }).catch((error) => {
+    }, { ahead }).catch((error) => {
       if (!(error instanceof IdempotencyConflict)) throw error;
       throw new GatewayError(
         "INVALID_REQUEST",

@@ -20,6 +20,7 @@
  */
 import * as z from "zod";
 import type { MethodScope } from "../protocol/scopes.ts";
+import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { InferInput, InferOutput, StandardSchemaV1 } from "./standard-schema.ts";
 
 /** What a connected client said about itself in `connect.params.client`. */
@@ -79,6 +80,11 @@ export interface MethodCall {
   ack(payload: unknown): void;
   /** Sends an event frame to this caller only (no-op for callers without a socket). */
   sendEvent(event: string, payload: unknown): void;
+  /**
+   * The idempotency claim the call runs under, when it carries an `idempotencyKey` and its method runs
+   * ahead of the claim ({@link MethodDescriptor.aheadOfClaim}): until `won`, the call may be a duplicate.
+   */
+  claim?: IdempotencyClaim;
 }
 
 /** A handler that checks its own params: return the result payload, or throw a `GatewayError`. */
@@ -110,6 +116,12 @@ export interface MethodDescriptor<
    * a strict one: a payload may carry more than the schema names.
    */
   readonly result?: R;
+  /**
+   * A keyed call (`idempotencyKey`) may start before the store answered its claim, so its first store
+   * commands share the claim's round trip. Only for a handler that keeps every lasting effect behind
+   * `call.claim` (waits for `won`, or writes under its `guard`): a duplicate must start nothing.
+   */
+  readonly aheadOfClaim?: boolean;
   /** Runs the call with validated params; throw a `GatewayError` to answer with an error. */
   // Method syntax keeps descriptors with different params assignable to one table.
   handler(call: ValidatedCall<InferOutput<P>>): InferInput<R> | Promise<InferInput<R>>;

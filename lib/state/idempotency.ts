@@ -20,10 +20,44 @@ export interface IdempotencyStore {
   /**
    * Runs `work` once per key of `namespace` within the TTL; later calls with the key and the same
    * `fingerprint` get the same result, calls with another fingerprint are rejected with
-   * {@link IdempotencyConflict}.
+   * {@link IdempotencyConflict}. With `ahead`, a store that claims keys over the network may start
+   * `work` before its claim is answered (the claim then shares the work's first round trip): `work`
+   * must keep every lasting effect behind its {@link IdempotencyClaim}, and when the claim is lost its
+   * outcome is dropped and the call goes on as if `work` had never started.
    */
-  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T>;
+  run<T>(
+    namespace: string,
+    key: string,
+    fingerprint: string,
+    work: (claim: IdempotencyClaim) => Promise<T>,
+    options?: { ahead?: boolean },
+  ): Promise<T>;
 }
+
+/** The claim on a key that a call's `work` runs under (see {@link IdempotencyStore.run}). */
+export interface IdempotencyClaim {
+  /**
+   * True once the store answered that this call holds the key; false when another call holds it or
+   * finished it (this call's work must then leave no trace); rejects when the store failed.
+   */
+  readonly won: Promise<boolean>;
+  /**
+   * Set while the claim may still be lost: what a store of the same backend checks to write only under
+   * it (`AppendGuard.claim`), so a write sent before the answer lands only if this call holds the key.
+   */
+  readonly guard?: ClaimGuard;
+}
+
+/** Names one pending claim to the scripts of another store on the same backend. */
+export interface ClaimGuard {
+  /** The claim's record, as the idempotency store of that backend keys it. */
+  record: string;
+  /** The owner the claim was made under. */
+  owner: string;
+}
+
+/** The claim of a store that answers at once: `work` starts only once its call holds the key. */
+export const CLAIM_WON: IdempotencyClaim = { won: Promise.resolve(true) };
 
 /** A key reused for a different request. */
 export class IdempotencyConflict extends Error {
@@ -71,7 +105,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return size;
   }
 
-  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+  run<T>(
+    namespace: string,
+    key: string,
+    fingerprint: string,
+    work: (claim: IdempotencyClaim) => Promise<T>,
+  ): Promise<T> {
     const now = this.#now();
     let records = this.#namespaces.get(namespace);
     if (!records) this.#namespaces.set(namespace, records = new Map());
@@ -81,7 +120,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       if (existing.fingerprint !== fingerprint) return Promise.reject(new IdempotencyConflict(key));
       return existing.result as Promise<T>;
     }
-    const result = work();
+    const result = work(CLAIM_WON);
     records.set(key, { expires: now + this.#ttlMs, fingerprint, result });
     // A failed attempt must not pin the failure: the client's retry should run again.
     result.catch(() => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ToolCall, Usage } from "../providers/types.ts";
+import type { ClaimGuard } from "./idempotency.ts";
 
 /** How a session's last run ended. */
 export type RunEndState = "done" | "failed" | "killed" | "timeout";
@@ -256,6 +257,16 @@ export interface AppendGuard {
    * unique to each attempt, so the guard names one attempt, not every lease of the process.
    */
   owner: string;
+  /**
+   * An idempotency claim that must still be pending under its owner: an append sent before the claim
+   * was answered lands only if the call that made it holds the key. Unchecked when unset.
+   */
+  claim?: ClaimGuard;
+  /**
+   * Stored as the entry of `sessionKey`, in the same step, when the session has none (a turn's new
+   * session); it must name the transcript appended to. Without it, a session with no entry refuses.
+   */
+  create?: SessionEntry;
 }
 
 /** `lines` with those numbered up to `through` replaced by `replacement`, numbered again from 1. */

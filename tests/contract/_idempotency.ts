@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   IDEMPOTENCY_TTL_MS,
+  type IdempotencyClaim,
   IdempotencyConflict,
   type IdempotencyStore,
 } from "../../lib/state/idempotency.ts";
@@ -99,6 +100,37 @@ export function idempotencyContract(
     assert.equal(await store.run("hook", "k", "fp-b", counted("hook").work), "hook", "no conflict across");
     assert.equal(await store.run("rpc", "k", "fp-a", counted("again").work), "method");
     assert.equal(await store.run("hook", "k", "fp-b", counted("again").work), "hook");
+  });
+
+  test("ahead of its claim: the first call wins its claim; a duplicate's work, if started, loses it and its outcome is dropped", async (store) => {
+    const claims: boolean[] = [];
+    const work = (value: string) => async (claim: IdempotencyClaim) => {
+      claims.push(await claim.won);
+      return value;
+    };
+    assert.equal(await store.run("ns", "k", "fp", work("first"), { ahead: true }), "first");
+    assert.deepEqual(claims, [true]);
+    assert.equal(await store.run("ns", "k", "fp", work("second"), { ahead: true }), "first");
+    assert.ok(claims.slice(1).every((won) => !won), "a duplicate never holds the key");
+    await assert.rejects(
+      store.run("ns", "k", "fp-other", work("third"), { ahead: true }),
+      IdempotencyConflict,
+    );
+    assert.ok(claims.slice(1).every((won) => !won));
+  });
+
+  test("ahead of its claim: a failed call is not remembered, its retry runs and wins", async (store) => {
+    await assert.rejects(
+      store.run("ns", "k", "fp", () => Promise.reject(new Error("upstream down")), { ahead: true }),
+      /upstream down/,
+    );
+    let won: boolean | undefined;
+    const value = await store.run("ns", "k", "fp", async (claim) => {
+      won = await claim.won;
+      return "retried";
+    }, { ahead: true });
+    assert.equal(value, "retried");
+    assert.equal(won, true);
   });
 
   test("parallel first calls on distinct keys each run once", async (store) => {

@@ -135,7 +135,7 @@ export function transcriptsContract(
 }
 
 /** The stores a guarded append reads besides the transcript: one bundle's. */
-export type GuardedAppendStores = Pick<GatewayStores, "transcripts" | "sessions" | "leases">;
+export type GuardedAppendStores = Pick<GatewayStores, "transcripts" | "sessions" | "leases" | "idempotency">;
 
 /**
  * Registers the contract of {@link TranscriptStore.appendIfHeld} for the implementation `name`: `make`
@@ -221,5 +221,44 @@ export function appendIfHeldContract(
     await sessions.put(entry("after-reset"));
     assert.equal(await transcripts.appendIfHeld!(ref, [line("a")], guard), undefined, "another transcript");
     assert.deepEqual(await transcripts.read(ref), []);
+  });
+
+  test("with a claim, writes only while the idempotency claim is pending under the call that made it", async ({ transcripts, sessions, leases, idempotency }) => {
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const outcomes: unknown[] = [];
+    const append = (id: string) =>
+      idempotency.run("ns", "k", "fp", async (claim) => {
+        // A store that answers its claims at once has no guard: the call already holds the key.
+        const claimed = claim.guard ? { ...guard, claim: claim.guard } : guard;
+        const added = await transcripts.appendIfHeld!(ref, [line(id)], claimed);
+        outcomes.push([id, await claim.won, added?.map((e) => e.id)]);
+        return id;
+      }, { ahead: true });
+    assert.equal(await append("first"), "first");
+    assert.equal(await append("duplicate"), "first", "the duplicate gets the first outcome");
+    assert.deepEqual(await transcripts.read(ref).then((lines) => lines.map((e) => e.id)), ["first"]);
+    // A store that started the duplicate's work ahead of its claim had its append refused.
+    assert.deepEqual(outcomes[0], ["first", true, ["first"]]);
+    if (outcomes[1]) assert.deepEqual(outcomes[1], ["duplicate", false, undefined]);
+  });
+
+  test("with an entry to create: stores it along with the lines when the session has none, refuses when it names another transcript", async ({ transcripts, sessions, leases }) => {
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const proposed = entry(ref.sessionId);
+    const added = await transcripts.appendIfHeld!(ref, [line("a")], { ...guard, create: proposed });
+    assert.deepEqual(added?.map((e) => [e.seq, e.id]), [[1, "a"]]);
+    assert.deepEqual(await sessions.get(guard.sessionKey), proposed);
+    // Another turn's proposal for the same session: the session exists now and names another transcript.
+    const other = { agentId: "main", sessionId: "s2" };
+    const refused = await transcripts.appendIfHeld!(other, [line("b")], { ...guard, create: entry("s2") });
+    assert.equal(refused, undefined);
+    assert.deepEqual(await transcripts.read(other), []);
+    assert.equal((await sessions.get(guard.sessionKey))?.sessionId, ref.sessionId, "the entry is kept");
+    // A proposal whose lease is not held writes neither.
+    await sessions.delete(guard.sessionKey);
+    const notHeld = { ...guard, owner: "someone-else", create: proposed };
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("c")], notHeld), undefined);
+    assert.equal(await sessions.get(guard.sessionKey), undefined);
   });
 }

@@ -8,8 +8,10 @@
  * @module
  */
 import {
+  CLAIM_WON,
   IDEMPOTENCY_MAX_ENTRIES,
   IDEMPOTENCY_TTL_MS,
+  type IdempotencyClaim,
   IdempotencyConflict,
   type IdempotencyStore,
 } from "../idempotency.ts";
@@ -104,7 +106,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#maxEntries = options.maxEntries ?? IDEMPOTENCY_MAX_ENTRIES;
   }
 
-  run<T>(namespace: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+  run<T>(
+    namespace: string,
+    key: string,
+    fingerprint: string,
+    work: (claim: IdempotencyClaim) => Promise<T>,
+    options: { ahead?: boolean } = {},
+  ): Promise<T> {
     const recordKey = this.connection.key(`idempotency:${namespace}:${key}`);
     const local = this.#inFlight.get(recordKey);
     if (local) {
@@ -114,21 +122,40 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const order = [`idempotency-order:${namespace}`, "idempotency-seq"].map((name) =>
       this.connection.key(name)
     );
-    const result = this.#settle([recordKey, ...order], key, fingerprint, work);
+    const result = this.#settle([recordKey, ...order], key, fingerprint, work, options.ahead === true);
     this.#inFlight.set(recordKey, { fingerprint, result });
     const forget = () => this.#inFlight.get(recordKey)?.result === result && this.#inFlight.delete(recordKey);
     result.then(forget, forget);
     return result;
   }
 
-  /** `keys`: the record, its namespace's order and the order counter (as {@link CLAIM} takes them). */
-  async #settle<T>(keys: string[], key: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * `keys`: the record, its namespace's order and the order counter (as {@link CLAIM} takes them). With
+   * `ahead`, the first claim's work starts in the same tick as the claim, so its first commands share the
+   * claim's round trip; a lost claim drops that work's outcome.
+   */
+  async #settle<T>(
+    keys: string[],
+    key: string,
+    fingerprint: string,
+    work: (claim: IdempotencyClaim) => Promise<T>,
+    ahead: boolean,
+  ): Promise<T> {
     // The order outlives the records it lists by a claim's life, then goes with an idle namespace.
     const args = [fingerprint, CLAIM_TTL_MS, this.#owner, this.#maxEntries, this.#ttlMs + CLAIM_TTL_MS];
-    for (;;) {
-      const found = await this.connection.eval(CLAIM, keys, args);
-      if (found === null) return await this.#runClaimed(keys[0], fingerprint, work);
-      const record = JSON.parse(found as string) as StoredRecord;
+    for (let first = true;; first = false) {
+      const found = this.connection.eval(CLAIM, keys, args);
+      let started: Promise<T> | undefined;
+      if (ahead && first) {
+        const won = found.then((record) => record === null);
+        won.catch(() => {});
+        started = work({ won, guard: { record: keys[0], owner: this.#owner } });
+        // A lost claim's work is dropped, its failure too.
+        started.catch(() => {});
+      }
+      const raw = await found;
+      if (raw === null) return await this.#runClaimed(keys[0], fingerprint, () => started ?? work(CLAIM_WON));
+      const record = JSON.parse(raw as string) as StoredRecord;
       if (record.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
       if (record.expiresAt !== undefined) return record.outcome as T;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -28,17 +28,28 @@ return base
 // KEYS: transcript. ARGV: lines.
 const APPEND = new LuaScript(pushLines(2));
 
-// KEYS: transcript, lease, sessions. ARGV: lease owner, session key ('' for none), session id, lines. Nil,
-// with nothing written, unless the owner holds the lease and the session's entry (if any) names this
-// transcript.
+// KEYS: transcript, lease, sessions, then the claim's record if any. ARGV: lease owner, session key ('' for
+// none), session id, claim owner ('' for none), entry to create ('' for none), lines. Nil, with nothing
+// written, unless the owner holds the lease, the claim (if any) is still its owner's and the session's entry
+// (if any) names this transcript; a session with no entry gets the one to create, or refuses without one.
 const APPEND_IF_HELD = new LuaScript(
   OWNER_HOLDS + `
 if not ownerHolds(KEYS[2], ARGV[2]) then return nil end
+if ARGV[5] ~= '' then
+  local claim = redis.call('GET', KEYS[4])
+  if not claim or cjson.decode(claim).owner ~= ARGV[5] then return nil end
+end
 if ARGV[3] ~= '' then
   local raw = redis.call('HGET', KEYS[3], ARGV[3])
-  if not raw or cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+  if raw then
+    if cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+  elseif ARGV[6] ~= '' then
+    redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
+  else
+    return nil
+  end
 end
-` + pushLines(5),
+` + pushLines(7),
 );
 
 // KEYS: transcript. ARGV: through, then the replacement lines as JSON objects. Every line is stored as
@@ -92,7 +103,15 @@ export class RedisTranscriptStore implements TranscriptStore {
     guard: AppendGuard,
   ): Promise<TranscriptEntry[] | undefined> {
     const keys = [this.#key(ref), leaseKey(this.connection, guard.lease), sessionsKey(this.connection)];
-    const args = [guard.owner, guard.sessionKey ?? "", ref.sessionId, ...lines(entries)];
+    if (guard.claim) keys.push(guard.claim.record);
+    const args = [
+      guard.owner,
+      guard.sessionKey ?? "",
+      ref.sessionId,
+      guard.claim?.owner ?? "",
+      guard.create ? JSON.stringify(guard.create) : "",
+      ...lines(entries),
+    ];
     const base = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | null;
     return base === null ? undefined : entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
   }
