@@ -13,6 +13,8 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
+import type { PreparedEventFrame } from "../protocol/frames.ts";
+import { sendPreparedFrame } from "./node/prepared-frames.ts";
 import {
   addressInUse,
   bindFailed,
@@ -194,6 +196,10 @@ class NodeSocketWire implements SocketWire {
     // receiver's field a plain number (a getter there halved throughput).
     if (this.#receiver && this.handlers) this.#receiver._maxPayload = this.handlers.messageLimit();
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  sendPrepared(frame: PreparedEventFrame, seq: number): void {
+    if (this.ws.readyState === this.ws.OPEN) sendPreparedFrame(this.ws, frame, seq);
   }
 
   close(code: number, reason: string): void {
