@@ -11,16 +11,30 @@ import { TOKEN } from "./_helpers.ts";
 const SOCKETS = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** How many string objects in the snapshot at `path` have each text `select` picks. */
+/**
+ * How many string objects in the snapshot at `path` have each text `select` picks, and how many objects
+ * refer to one of them (`<text> referrers`: a list of scopes held by each socket is one referrer each).
+ */
 async function stringCounts(path: string, select: (text: string) => string | undefined) {
   const snapshot = JSON.parse(await Deno.readTextFile(path));
-  const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta;
-  const [type, name] = [fields.indexOf("type"), fields.indexOf("name")];
+  const { node_fields: fields, node_types: [types], edge_fields: edgeFields } = snapshot.snapshot.meta;
+  const [type, name, edgeCount] = ["type", "name", "edge_count"].map((f) => fields.indexOf(f));
+  const toNode = edgeFields.indexOf("to_node");
+  const nodes: number[] = snapshot.nodes;
   const counts = new Map<string, number>();
-  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
-    if (types[snapshot.nodes[i + type]] !== "string") continue;
-    const key = select(snapshot.strings[snapshot.nodes[i + name]]);
-    if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  const picked = (at: number) =>
+    types[nodes[at + type]] === "string" ? select(snapshot.strings[nodes[at + name]]) : undefined;
+  let edge = 0;
+  for (let at = 0; at < nodes.length; at += fields.length) {
+    const key = picked(at);
+    if (key) count(key);
+    const referred = new Set<string>();
+    for (let e = 0; e < nodes[at + edgeCount]; e++, edge += edgeFields.length) {
+      const target = picked(snapshot.edges[edge + toNode]);
+      if (target) referred.add(target);
+    }
+    for (const target of referred) count(`${target} referrers`);
   }
   return counts;
 }
@@ -57,6 +71,8 @@ Deno.test("node transport: a socket keeps no copy of the strings every connect r
     );
     // A handful of copies at most (the gateway's own literals), where each socket used to keep one.
     assert.ok((counts.get("operator.write") ?? 0) < 10, JSON.stringify([...counts]));
+    // Sockets with the same scopes share one list of them.
+    assert.ok((counts.get("operator.write referrers") ?? 0) < 20, JSON.stringify([...counts]));
     assert.ok((counts.get("gateway-client") ?? 0) < 10, JSON.stringify([...counts]));
     assert.ok((counts.get("127.0.0.1") ?? 0) < 10, JSON.stringify([...counts]));
     // One connection id per socket; its nonce (another UUID) no longer.

@@ -316,11 +316,12 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
  * A copy of `caller` with the same keys, built one property at a time. Node 20's V8 gives every object
  * made by spreading (`{ ...base, scopes }`, as callers are built) a hidden class of its own, about half a
  * KiB that each socket would keep for its lifetime; objects grown key by key share theirs. Its scopes,
- * address and client fields are the interned strings: each socket's `connect` parsed its own copies.
+ * address and client fields are interned, and its scopes a shared frozen list: each socket's `connect`
+ * parsed its own copies.
  */
 function ownShaped(caller: CallerIdentity): CallerIdentity {
   const copy = internedCopy(caller) as unknown as CallerIdentity;
-  copy.scopes = caller.scopes.map(intern);
+  copy.scopes = internedScopes(caller.scopes);
   if (caller.client) copy.client = internedCopy(caller.client) as unknown as CallerIdentity["client"];
   return copy;
 }
@@ -335,10 +336,22 @@ function internedCopy<T extends object>(object: T): Record<string, unknown> {
   return copy;
 }
 
-/** Longest string {@link intern} keeps, and how many it keeps: what clients send cannot grow it far. */
+/** Longest string (and scope list, joined) kept once, and how many of each: clients cannot grow them far. */
 const INTERN_MAX_LENGTH = 64;
+const SCOPE_LIST_MAX_LENGTH = 256;
 const INTERN_MAX_COUNT = 4_096;
 const interned = new Map<string, string>();
+const scopeLists = new Map<string, string[]>();
+
+/** One frozen list (of interned strings) per distinct scope list: most sockets hold one of a few. */
+function internedScopes(scopes: readonly string[]): string[] {
+  const key = scopes.join("\n");
+  const known = scopeLists.get(key);
+  if (known) return known;
+  const list = Object.freeze(scopes.map(intern)) as string[];
+  if (key.length <= SCOPE_LIST_MAX_LENGTH && scopeLists.size < INTERN_MAX_COUNT) scopeLists.set(key, list);
+  return list;
+}
 
 /**
  * One copy of a string that many sockets repeat (scopes, client ids and modes, a proxy's address), where
