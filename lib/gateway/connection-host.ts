@@ -136,7 +136,7 @@ export function createConnectionHost(
         remoteAddress: info.remoteAddress,
         headers: info.headers,
         url: info.url,
-        nonce: connection.nonce,
+        nonce: connection.nonce!,
       }).catch((error) => {
         const code = toErrorShape(error).details?.code;
         notify((o) => o.authFailure?.("ws", typeof code === "string" ? code : "CONNECT_FAILED"));

@@ -13,6 +13,8 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
+import type { PreparedEventFrame } from "../protocol/frames.ts";
+import { sendPreparedFrame } from "./node/prepared-frames.ts";
 import {
   addressInUse,
   bindFailed,
@@ -174,6 +176,16 @@ function frameReceiver(ws: WebSocket): { _maxPayload: number } | undefined {
   return typeof receiver?._maxPayload === "number" ? receiver as { _maxPayload: number } : undefined;
 }
 
+/**
+ * The peer's address without what Node caches when it is read: `{ address, family, port }` with its own
+ * copy of the address, which a WebSocket would keep for its lifetime (the gateway keeps the address once).
+ */
+function peerAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? "unknown";
+  (socket as unknown as { _peername?: unknown })._peername = undefined;
+  return address;
+}
+
 /** Where a `ws` socket keeps its wire, so its listeners can be shared functions instead of closures. */
 const WIRE = Symbol("openclaw.wire");
 
@@ -197,6 +209,10 @@ class NodeSocketWire implements SocketWire {
     // receiver's field a plain number (a getter there halved throughput).
     if (this.#receiver && this.handlers) this.#receiver._maxPayload = this.handlers.messageLimit();
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  sendPrepared(frame: PreparedEventFrame, seq: number): void {
+    if (this.ws.readyState === this.ws.OPEN) sendPreparedFrame(this.ws, frame, seq);
   }
 
   close(code: number, reason: string): void {
@@ -321,7 +337,7 @@ export function nodeTransport(): Transport {
       server.on("upgrade", (req, socket, head) => {
         deadlines.get(req.socket)?.upgraded();
         deadlines.delete(req.socket);
-        const remoteAddress = req.socket.remoteAddress ?? "unknown";
+        const remoteAddress = peerAddress(req.socket);
         // No signal: a Request given one links it to its own through a listener, a WeakRef and a
         // finalizer, which keep both alive until a full GC (old-space garbage on every upgrade).
         const request = toRequest(req);

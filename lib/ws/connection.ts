@@ -61,7 +61,8 @@ const decoder = new TextDecoder();
 /** A single client socket and its protocol state. */
 export class Connection implements SocketHandlers, HandshakeDeadline {
   readonly connId: string;
-  readonly nonce: string;
+  /** The challenge's nonce, until `hello-ok` is sent (the device signature at `connect` signs it). */
+  nonce?: string;
   readonly challengeTs: number;
   caller?: CallerIdentity;
   /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
@@ -90,7 +91,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     info: SocketInfo,
   ) {
     this.info = info;
-    this.remoteAddress = info.remoteAddress;
+    this.remoteAddress = intern(info.remoteAddress);
     this.connId = host.newId();
     this.nonce = host.newId();
     this.challengeTs = host.now();
@@ -289,6 +290,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     // What only the handshake needed goes: 10,000 sockets would each keep it for their lifetime.
     this.connectParams = undefined;
     this.info = undefined;
+    this.nonce = undefined;
   }
 
   #runRequest(id: string, method: string, params: unknown): void {
@@ -313,12 +315,54 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
 /**
  * A copy of `caller` with the same keys, built one property at a time. Node 20's V8 gives every object
  * made by spreading (`{ ...base, scopes }`, as callers are built) a hidden class of its own, about half a
- * KiB that each socket would keep for its lifetime; objects grown key by key share theirs.
+ * KiB that each socket would keep for its lifetime; objects grown key by key share theirs. Its scopes,
+ * address and client fields are interned, and its scopes a shared frozen list: each socket's `connect`
+ * parsed its own copies.
  */
 function ownShaped(caller: CallerIdentity): CallerIdentity {
+  const copy = internedCopy(caller) as unknown as CallerIdentity;
+  copy.scopes = internedScopes(caller.scopes);
+  if (caller.client) copy.client = internedCopy(caller.client) as unknown as CallerIdentity["client"];
+  return copy;
+}
+
+/** `object`'s own keys in order, its string values interned. */
+function internedCopy<T extends object>(object: T): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
-  for (const key in caller) copy[key] = caller[key as keyof CallerIdentity];
-  return copy as unknown as CallerIdentity;
+  for (const key in object) {
+    const value: unknown = object[key];
+    copy[key] = typeof value === "string" ? intern(value) : value;
+  }
+  return copy;
+}
+
+/** Longest string (and scope list, joined) kept once, and how many of each: clients cannot grow them far. */
+const INTERN_MAX_LENGTH = 64;
+const SCOPE_LIST_MAX_LENGTH = 256;
+const INTERN_MAX_COUNT = 4_096;
+const interned = new Map<string, string>();
+const scopeLists = new Map<string, string[]>();
+
+/** One frozen list (of interned strings) per distinct scope list: most sockets hold one of a few. */
+function internedScopes(scopes: readonly string[]): string[] {
+  const key = scopes.join("\n");
+  const known = scopeLists.get(key);
+  if (known) return known;
+  const list = Object.freeze(scopes.map(intern)) as string[];
+  if (key.length <= SCOPE_LIST_MAX_LENGTH && scopeLists.size < INTERN_MAX_COUNT) scopeLists.set(key, list);
+  return list;
+}
+
+/**
+ * One copy of a string that many sockets repeat (scopes, client ids and modes, a proxy's address), where
+ * each would otherwise keep the copy its own `connect` frame was parsed into.
+ */
+function intern(text: string): string {
+  if (text.length > INTERN_MAX_LENGTH) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size < INTERN_MAX_COUNT) interned.set(text, text);
+  return text;
 }
 
 function invalidFrame(message: string) {
