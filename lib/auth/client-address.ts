@@ -82,6 +82,11 @@ interface PeerFacts {
   /** The `trustedProxies` list `trusted` was computed for (config reloads replace the array). */
   trustedIn?: readonly string[];
   trusted: boolean;
+  /**
+   * The attribution of this peer's requests that carry no forwarding header (nearly all of them), made
+   * once rather than per request; frozen, since every such request shares it.
+   */
+  direct: ClientAttribution;
 }
 
 const peers = new Map<string, PeerFacts>();
@@ -93,19 +98,26 @@ function peerFacts(peer: string, trustedProxies: readonly string[]): PeerFacts {
   if (!facts) {
     if (peers.size >= MAX_PEERS) peers.clear();
     const bytes = parseIp(peer);
+    const address = bytes ? formatIp(bytes) : peer;
     facts = {
       bytes,
-      address: bytes ? formatIp(bytes) : peer,
+      address,
       loopback: !!bytes && isLoopbackIp(bytes),
       trusted: false,
+      direct: directAttribution(address, false),
     };
     peers.set(peer, facts);
   }
   if (facts.trustedIn !== trustedProxies) {
     facts.trusted = !!facts.bytes && ipInList(facts.bytes, trustedProxies);
     facts.trustedIn = trustedProxies;
+    facts.direct = directAttribution(facts.address, facts.trusted);
   }
   return facts;
+}
+
+function directAttribution(address: string, peerTrusted: boolean): ClientAttribution {
+  return Object.freeze({ address, forwarded: false, peerTrusted, proxied: false, unattributable: false });
 }
 
 /** Strips an optional port (`1.2.3.4:80`, `[::1]:80`) and quotes from one forwarded address. */
@@ -153,12 +165,14 @@ function forwardedClient(headers: Headers, settings: ProxySettings): string | un
 
 /** Attributes a request to a client address (see {@link ClientAttribution}). */
 export function attributeClient(peer: string, headers: Headers, settings: ProxySettings): ClientAttribution {
-  const { address, loopback, trusted: peerTrusted } = peerFacts(peer, settings.trustedProxies);
+  const facts = peerFacts(peer, settings.trustedProxies);
+  const { address, loopback, trusted: peerTrusted } = facts;
   // Nothing to look at for an untrusted remote peer: its headers are its own claims and are ignored.
   const proxied = (peerTrusted || loopback) && hasForwardingHeaders(headers);
-  if (peerTrusted && proxied) {
+  if (!proxied) return facts.direct;
+  if (peerTrusted) {
     const client = forwardedClient(headers, settings);
     if (client) return { address: client, forwarded: true, peerTrusted, proxied, unattributable: false };
   }
-  return { address, forwarded: false, peerTrusted, proxied, unattributable: proxied };
+  return { address, forwarded: false, peerTrusted, proxied, unattributable: true };
 }
