@@ -1,4 +1,4 @@
-// The HTTP hot path reads request headers with `get` (never `has` or iteration) and carries its auth outcome
+// The HTTP hot path reads request headers with `has`/`get` (never iteration) and carries its auth outcome
 // and response marks on the request and response objects. These pin what that must not change, on every
 // engine: each of the forwarding headers from a loopback peer that is no trusted proxy still gets
 // 403 proxy_attribution_required; an Origin still takes a loopback caller out of the rate-limit exemption;

@@ -139,7 +139,7 @@ export class Authenticator {
    * per address whatever their origin, so a page cannot multiply its tries across subdomains.
    */
   #rateKey(who: ClientAttribution, headers: Headers): string | undefined {
-    // `get`, not `has`: see hasForwardingHeaders.
+    // Attribution's `has` loop copied the header list into JS: this `get` scans that copy.
     if (headers.get("origin") !== null) return `browser:${who.address}`;
     if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
     return `ip:${who.address}`;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SecretRedactor } from "../log/secret-redactor.ts";
-import { knownBodyText } from "./response.ts";
+import { securedBodyText } from "./security-headers.ts";
 
 const TEXTUAL = /^(application\/json|text\/plain|application\/x-ndjson)/i;
 const encoder = new TextEncoder();
@@ -61,7 +61,7 @@ export function redactResponse(response: Response, secrets: SecretRedactor): Res
   if (!secrets.values().length) return response;
   // Neither `body` nor `headers` is touched for the gateway's own bodies: on Deno each getter builds an
   // object (a stream, a Headers) per response, which cost a quarter of a small answer's time.
-  const known = knownBodyText(response);
+  const known = securedBodyText(response);
   const isJson = () => /json/i.test(response.headers.get("content-type") ?? "");
   if (known !== undefined) {
     return secrets.hits(known) ? rebuilt(response, redactBody(secrets, known, isJson())) : response;

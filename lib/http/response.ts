@@ -7,19 +7,6 @@
 import { markSecured, SECURITY_HEADERS } from "./security-headers.ts";
 import type { PreparedResponse } from "../types.ts";
 
-/**
- * The text body of a response built here, kept on the response so it can be checked without reading the
- * stream (a property rather than a WeakMap entry, which cost more per response than the check it serves).
- */
-const BODY_TEXT: unique symbol = Symbol("gateway body text");
-
-type WithBodyText = Response & { [BODY_TEXT]?: string };
-
-/** The body of a response built by these helpers, or `undefined` for any other response. */
-export function knownBodyText(response: Response): string | undefined {
-  return (response as WithBodyText)[BODY_TEXT];
-}
-
 /** A JSON response with the gateway's content type and security headers. */
 export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
   return jsonTextResponse(JSON.stringify(body), status, headers);
@@ -52,8 +39,7 @@ export function preparedJsonResponse(
   const template = jsonTextResponse(text, status, headers);
   return () => {
     const copy = template.clone();
-    markSecured(copy);
-    (copy as WithBodyText)[BODY_TEXT] = text;
+    markSecured(copy, text);
     return copy;
   };
 }
@@ -68,7 +54,6 @@ function securedResponse(
   extra: Record<string, string> | undefined,
 ): Response {
   const response = new Response(body, { status, headers: extra ? { ...base, ...extra } : base });
-  markSecured(response);
-  (response as WithBodyText)[BODY_TEXT] = body;
+  markSecured(response, body);
   return response;
 }

@@ -16,14 +16,22 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * Marks responses the builders made, which carry the headers already. Remembering them spares the
  * `response.headers` lookup, which makes Deno build a Headers object on every request. A property, not a
  * WeakSet: a weak entry per response cost more than the lookup it spares (~0.1 µs to add, plus GC work).
+ * Its value is the builder's text body when there is one (see response.ts): one property per response,
+ * since each symbol property added to a Response is a map transition and a property store.
  */
 const SECURED: unique symbol = Symbol("gateway security headers set");
 
-type Marked = Response & { [SECURED]?: true };
+type Marked = Response & { [SECURED]?: string | true };
 
-/** Records that `response` carries the security headers already (the builders call it). */
-export function markSecured(response: Response): void {
-  (response as Marked)[SECURED] = true;
+/** Records that `response` carries the security headers already, and its text body when given. */
+export function markSecured(response: Response, bodyText?: string): void {
+  (response as Marked)[SECURED] = bodyText ?? true;
+}
+
+/** The text body {@link markSecured} recorded, or `undefined`. */
+export function securedBodyText(response: Response): string | undefined {
+  const mark = (response as Marked)[SECURED];
+  return typeof mark === "string" ? mark : undefined;
 }
 
 /**

@@ -101,6 +101,9 @@ export function collectSecretValues(
   return found;
 }
 
+/** Longest text whose {@link SecretRedactor.hits} answer is remembered (a longer one is not kept alive). */
+const MEMO_MAX_LENGTH = 4096;
+
 /** Replaces known secret values in strings, objects and frames. Cheap when nothing matches. */
 export class SecretRedactor {
   #values: string[] = [];
@@ -108,6 +111,12 @@ export class SecretRedactor {
   #escaped: string[] = [];
   /** The shortest value's length (escaped forms are never shorter): no shorter text can contain one. */
   #shortest = Infinity;
+  /**
+   * The last text {@link SecretRedactor.hits} scanned and its answer: a prepared response (the model
+   * list) is checked with the same body string on every request. Only short texts are kept.
+   */
+  #lastText: string | undefined;
+  #lastHit = false;
 
   /** Starts with `values` hidden (more can be set with {@link SecretRedactor.update}). */
   constructor(values: Iterable<string> = []) {
@@ -122,6 +131,7 @@ export class SecretRedactor {
       !this.#values.includes(e)
     );
     this.#shortest = this.#values.at(-1)?.length ?? Infinity;
+    this.#lastText = undefined;
   }
 
   /** The values currently hidden. */
@@ -132,6 +142,16 @@ export class SecretRedactor {
   /** Whether `text` (plain or JSON) contains any secret. */
   hits(text: string): boolean {
     if (text.length < this.#shortest) return false;
+    if (text === this.#lastText) return this.#lastHit;
+    const hit = this.#scan(text);
+    if (text.length <= MEMO_MAX_LENGTH) {
+      this.#lastText = text;
+      this.#lastHit = hit;
+    }
+    return hit;
+  }
+
+  #scan(text: string): boolean {
     for (const value of this.#values) if (text.includes(value)) return true;
     for (const value of this.#escaped) if (text.includes(value)) return true;
     return false;

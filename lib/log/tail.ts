@@ -55,7 +55,8 @@ export class MemoryLogTail implements LogTailSource {
     const limit = params.limit ?? DEFAULT_TAIL_LIMIT;
     const maxBytes = params.maxBytes ?? 250_000;
     const first = this.sink.dropped;
-    const end = first + this.sink.records.length;
+    const records = this.sink.records;
+    const end = first + records.length;
     const requested = params.cursor ?? Math.max(first, end - limit);
     const reset = requested < first || requested > end;
     let start = reset ? first : requested;
@@ -67,7 +68,7 @@ export class MemoryLogTail implements LogTailSource {
     const lines: string[] = [];
     let bytes = 0;
     for (let i = start; i < end; i++) {
-      const line = logLine(this.sink.records[i - first]);
+      const line = logLine(records[i - first]);
       bytes += line.length + 1;
       if (bytes > maxBytes) {
         truncated = true;
@@ -75,7 +76,7 @@ export class MemoryLogTail implements LogTailSource {
         // Keep the newest lines that fit rather than the oldest.
         let kept = 0;
         for (let j = end - 1; j >= start; j--) {
-          const l = logLine(this.sink.records[j - first]);
+          const l = logLine(records[j - first]);
           kept += l.length + 1;
           if (kept > maxBytes) break;
           lines.unshift(l);

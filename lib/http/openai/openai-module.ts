@@ -64,13 +64,13 @@ export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModul
         handler: openAiHandler(services, handler),
       });
       context.registerRoute({
-        ...route(
-          "/v1/models",
-          ["GET", "HEAD"],
-          "operator.read",
-          (request, ctx) => handleModels(request, ctx.runtime, context.prepareJsonResponse),
-        ),
+        path: "/v1/models",
         prefix: true,
+        methods: ["GET", "HEAD"],
+        enabled,
+        auth: "gateway",
+        scope: "operator.read",
+        handler: modelsHandler(services),
       });
       const chat = imported(async () => (await import("./chat-completions.ts")).handleChatCompletions);
       context.registerRoute(route("/v1/chat/completions", ["POST"], "operator.write", chat));
@@ -95,15 +95,35 @@ function imported(load: () => Promise<Handler>): Handler {
   return (request, ctx) => handler ? handler(request, ctx) : loading().then((loaded) => loaded(request, ctx));
 }
 
-/** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */
-function openAiHandler({ context, logger, agents, newId }: Services, handler: Handler): HttpHandler {
-  const failed = (request: Request, error: unknown) => {
+/** What a handler threw, as an OpenAI-shaped error (logged when it is the gateway's fault). */
+function failure(logger: Logger): (request: Request, error: unknown) => Response {
+  return (request, error) => {
     const response = errorResponse(error);
     if (response.status >= 500) {
       logger.warn("request failed", { path: new URL(request.url).pathname, error: String(error) });
     }
     return response;
   };
+}
+
+/**
+ * The model list: clients poll it, and it needs only the runtime, so it goes without the per-request
+ * route context (an object and a closure) the other routes get.
+ */
+function modelsHandler({ context, logger, agents }: Services): HttpHandler {
+  const failed = failure(logger);
+  return (request) => {
+    try {
+      return handleModels(request, agents.runtime(), context.prepareJsonResponse);
+    } catch (error) {
+      return failed(request, error);
+    }
+  };
+}
+
+/** Runs `handler` for an admitted caller, turning what it throws into OpenAI-shaped errors. */
+function openAiHandler({ context, logger, agents, newId }: Services, handler: Handler): HttpHandler {
+  const failed = failure(logger);
   const now = () => context.now();
   return (request, _info, caller) => {
     try {
@@ -115,8 +135,6 @@ function openAiHandler({ context, logger, agents, newId }: Services, handler: Ha
         bodyTimeoutMs: bodyTimeoutMs(context.config().gateway),
         target: (model, user) => resolveTarget(runtime, request, caller!, model, user, newId),
       });
-      // Synchronous answers (the model list) stay synchronous, with no closure beyond `target`: no await
-      // on the hot path.
       return answer instanceof Promise ? answer.catch((error) => failed(request, error)) : answer;
     } catch (error) {
       return failed(request, error);
