@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { JsonlSessionStore, JsonlTranscriptStore } from "../lib/state/jsonl-stores.ts";
 import { MemoryRunStore } from "../lib/state/runs.ts";
-import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
+import { AgentRuntime, type AgentRuntimeOptions, type AgentStores } from "../lib/agents/runtime.ts";
 import { MemorySessionStore, MemoryTranscriptStore } from "../lib/state/sessions.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
@@ -85,7 +85,11 @@ function gatedModel() {
 }
 
 /** One replica's runtime over the shared stores. */
-function replica(stores: AgentStores, provider: ModelProvider, lease = { ttlMs: 2_000, retryMs: 5 }) {
+function replica(
+  stores: AgentStores,
+  provider: ModelProvider,
+  lease: AgentRuntimeOptions["lease"] = { ttlMs: 2_000, retryMs: 5 },
+) {
   return new AgentRuntime({
     config: () => ({ agents: { defaults: { model: "gated/m" } } }),
     env: {},
@@ -335,7 +339,9 @@ Deno.test("a turn that outlasts its lease TTL keeps the lease by renewing it", a
     release: (key, token) => leases.release(key, token),
   };
   const model = gatedModel();
-  const lease = { ttlMs: 60, retryMs: 5 };
+  // The holders judge their deadlines by the same clock: a renewal timer the machine delays past the TTL
+  // in real time is not a lapse.
+  const lease = { ttlMs: 60, retryMs: 5, now: () => clock.now };
   const a = replica(stores, model.provider, lease);
   const b = replica(stores, model.provider, lease);
   try {

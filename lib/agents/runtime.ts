@@ -31,7 +31,7 @@ import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { leaseLostError, sessionLeaseKey, SessionLeases } from "./session-lease.ts";
+import { leaseLostError, sessionLeaseKey, type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
 import type {
   AppendGuard,
   NewTranscriptEntry,
@@ -195,8 +195,8 @@ export interface AgentRuntimeOptions {
   logger: Logger;
   /** Where sessions, transcripts and run records live, and the bus to other replicas. */
   stores: AgentStores;
-  /** Session lease timing (tests shorten it); see {@link SessionLeases}. */
-  lease?: { ttlMs?: number; retryMs?: number };
+  /** Session lease timing and the clock its deadlines are judged by (tests shorten and drive them). */
+  lease?: Pick<SessionLeaseOptions, "ttlMs" | "retryMs" | "now">;
   /** How providers reach their upstream APIs (the global `fetch`, or a test double). */
   fetch: FetchLike;
   /** Providers supplied in code (tests, embedders); they win over config entries with the same id. */
