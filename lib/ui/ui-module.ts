@@ -9,8 +9,8 @@ import { jsonResponse, textResponse } from "../http/response.ts";
 import { absentFeatureMethods, type HostInfo } from "../methods/absent-features.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
+import { once } from "../once.ts";
 import type { UiAsset } from "./asset.ts";
-import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
 import { registerRootUi, type UiRootFiles } from "./root-ui.ts";
 
@@ -102,15 +102,21 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   };
 }
 
-/** The built-in page and its content-hashed assets. */
+/**
+ * The built-in page and its content-hashed assets. Their text (the largest constant of the gateway) is
+ * imported on the first request for the page, so a gateway nobody opens the UI of never holds it.
+ */
 function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => boolean): void {
-  const { index, byPath } = layout(prefix);
+  const files = once(async () => layout(prefix, (await import("./assets.ts")).UI_FILES));
   ctx.registerRoute({
     path: prefix,
     methods: ["GET", "HEAD"],
     enabled,
     auth: "none",
-    handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
+    handler: async (request) => {
+      const { page, index } = await files();
+      return serveAsset(page, index, "no-cache", request);
+    },
   });
   ctx.registerRoute({
     path: `${prefix}assets/`,
@@ -118,8 +124,8 @@ function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => b
     methods: ["GET", "HEAD"],
     enabled,
     auth: "none",
-    handler(request) {
-      const asset = byPath.get(new URL(request.url).pathname);
+    async handler(request) {
+      const asset = (await files()).byPath.get(new URL(request.url).pathname);
       if (!asset) return textResponse("Not Found", 404);
       return serveAsset(asset, asset.body, IMMUTABLE, request);
     },
@@ -130,19 +136,23 @@ function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => b
  * Where the UI's files are served under `prefix`: assets carry their content hash in the name (so they
  * can be cached for good), and the page names them.
  */
-function layout(prefix: string): { index: string; byPath: Map<string, UiAsset> } {
+function layout(
+  prefix: string,
+  files: Readonly<Record<string, UiAsset>>,
+): { page: UiAsset; index: string; byPath: Map<string, UiAsset> } {
   const assetPath = (name: string) => {
-    const asset = UI_FILES[name];
+    const asset = files[name];
     const dot = name.lastIndexOf(".");
     return `${prefix}assets/${name.slice(0, dot)}.${asset.hash}${name.slice(dot)}`;
   };
-  const index = UI_FILES["index.html"].body
+  const page = files["index.html"];
+  const index = page.body
     .replace("%APP_JS%", assetPath("app.js"))
     .replace("%STYLE_CSS%", assetPath("style.css"));
   const byPath = new Map(
-    Object.keys(UI_FILES).filter((n) => n !== "index.html").map((n) => [assetPath(n), UI_FILES[n]]),
+    Object.keys(files).filter((n) => n !== "index.html").map((n) => [assetPath(n), files[n]]),
   );
-  return { index, byPath };
+  return { page, index, byPath };
 }
 
 /** `body` as `asset`, with the page's CSP and caching; `304` when the client has this version. */

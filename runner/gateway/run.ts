@@ -28,7 +28,6 @@ import { FileLogTail } from "../log/file-tail.ts";
 import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
 import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
-import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
 import { type ClusterShared, ClusterStores } from "./cluster-stores.ts";
 import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
@@ -317,6 +316,8 @@ function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedG
           const config = gateway.config().gateway;
           const hostname = bindHostFor(config?.bind, config?.customBindHost);
           const port = config?.port ?? 18789;
+          // Only a start that finds its port taken needs to know who holds it.
+          const { portTakenMessage, probePortHolder } = await import("./port-holder.ts");
           const holder = await probePortHolder(hostname, port);
           if (!holder.gateway || attempt >= retries) {
             throw new GatewayError("PORT_IN_USE", portTakenMessage(hostname, port, holder));
