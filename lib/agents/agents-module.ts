@@ -97,7 +97,11 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         "session.operation",
       ]);
       const sessions = sessionMethods(context, runtime);
-      const onDemand = onDemandAgentMethods(context, runtime, sessions.find((m) => m.name === "chat.history")!);
+      const onDemand = onDemandAgentMethods(
+        context,
+        runtime,
+        sessions.find((m) => m.name === "chat.history")!,
+      );
       const methods = [
         ...runMethods(context, runtime),
         ...sessions,
