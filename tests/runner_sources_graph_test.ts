@@ -14,6 +14,7 @@ const TOKEN = "graph-test-token-0123456789abcdef";
 /** A module that must stay out of the idle gateway, and why it may. */
 const LAZY: [prefix: string, loadedWhen: string][] = [
   ["lib/ui/assets.ts", "the first request for the Control UI page"],
+  ["lib/ui/root-ui.ts", "gateway.controlUi.root"],
   ["lib/providers/anthropic.ts", "the first call to an anthropic-messages provider"],
   ["lib/providers/openai-compatible.ts", "the first call to an OpenAI-compatible provider"],
   ["lib/providers/upstream-call.ts", "the first call to an HTTP provider"],

@@ -12,7 +12,7 @@ import { GATEWAY_VERSION } from "../version.ts";
 import { once } from "../once.ts";
 import type { UiAsset } from "./asset.ts";
 import { originRefusal } from "./origin.ts";
-import { registerRootUi, type UiRootFiles } from "./root-ui.ts";
+import type { UiRootFiles } from "./root-ui.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
 export const CONTROL_UI_CSP: string = [
@@ -68,7 +68,7 @@ export function normaliseBasePath(raw: string | undefined): string {
 export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   return {
     name: "control-ui",
-    setup(ctx: GatewayContext) {
+    async setup(ctx: GatewayContext) {
       const ui = () => ctx.config().gateway?.controlUi ?? {};
       const base = normaliseBasePath(ui().basePath);
       const prefix = base === "/" ? "/" : `${base}/`;
@@ -81,8 +81,15 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
       }
       const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
-      if (root) registerRootUi(ctx, options.rootFiles, { root, base, prefix, enabled });
-      else registerBuiltInUi(ctx, prefix, enabled);
+      // A UI build on disk is rare; its file serving is imported only for a config that names one.
+      if (root) {
+        (await import("./root-ui.ts")).registerRootUi(ctx, options.rootFiles, {
+          root,
+          base,
+          prefix,
+          enabled,
+        });
+      } else registerBuiltInUi(ctx, prefix, enabled);
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
