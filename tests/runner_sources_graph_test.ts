@@ -80,16 +80,28 @@ async function until<T>(probe: () => T | undefined | Promise<T | undefined>, wha
   }
 }
 
-/** The repo modules (paths from the repo root) a dev gateway has evaluated by its first `hello-ok`. */
-async function modulesAtFirstHello(): Promise<Set<string>> {
+/** What only `--dev` needs: writing the dev config and looking for a local model server. */
+const DEV_ONLY = [
+  "runner/gateway/dev-profile.ts",
+  "runner/config/config-writer.ts",
+  "lib/providers/local-servers.ts",
+];
+
+/**
+ * The repo modules (paths from the repo root) a gateway (`dev`: started with `--dev`, as `deno task dev`;
+ * otherwise as a service starts it) has evaluated by its first `hello-ok`.
+ */
+async function modulesAtFirstHello(dev: boolean): Promise<Set<string>> {
   const home = await Deno.makeTempDir();
-  await Deno.mkdir(`${home}/.openclaw-dev`);
+  const state = `${home}/${dev ? ".openclaw-dev" : ".openclaw"}`;
+  await Deno.mkdir(state);
   await Deno.writeTextFile(
-    `${home}/.openclaw-dev/openclaw.json`,
+    `${state}/openclaw.json`,
     JSON.stringify({ gateway: { mode: "local", auth: { mode: "token", token: TOKEN } } }),
   );
   const port = freePort();
-  const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
+  const args = [...(dev ? ["--dev"] : []), "gateway", "--port", String(port)];
+  const proc = spawnRunner(args, runnerEnv(home), {
     denoFlags: ["--inspect-wait=127.0.0.1:0"],
   });
   const modules = new Set<string>();
@@ -155,8 +167,23 @@ Deno.test("runner from sources: an idle dev gateway evaluates none of the module
   for (const [prefix] of LAZY) {
     assert.ok(files.some((file) => file.startsWith(prefix)), `${prefix} names no file`);
   }
-  const modules = await modulesAtFirstHello();
-  // The inspector saw the gateway start: these are what serving a hello-ok takes.
+  const modules = await modulesAtFirstHello(true);
+  assertStarted(modules);
+  assert.deepEqual(eagerOf(modules, LAZY), []);
+});
+
+Deno.test("runner from sources: a start without --dev (as the service's) leaves out the dev profile's setup too", async () => {
+  for (const file of DEV_ONLY) assert.ok(repoFiles().includes(file), `${file} names no file`);
+  const modules = await modulesAtFirstHello(false);
+  assertStarted(modules);
+  assert.deepEqual(
+    eagerOf(modules, [...LAZY, ...DEV_ONLY.map((file): [string, string] => [file, "--dev"])]),
+    [],
+  );
+});
+
+/** The inspector saw the gateway start: these are what serving a hello-ok takes. */
+function assertStarted(modules: Set<string>): void {
   for (
     const needed of [
       "runner/main.ts",
@@ -167,10 +194,13 @@ Deno.test("runner from sources: an idle dev gateway evaluates none of the module
   ) {
     assert.ok(modules.has(needed), `${needed} not seen: ${[...modules].join(" ")}`);
   }
-  const eager = LAZY.flatMap(([prefix, loadedWhen]) =>
+}
+
+/** The modules of `modules` that `lazy` says load on first use, each with when it may load. */
+function eagerOf(modules: Set<string>, lazy: [string, string][]): string[] {
+  return lazy.flatMap(([prefix, loadedWhen]) =>
     [...modules].filter((module) => module.startsWith(prefix)).map((module) =>
       `${module} (lazy until ${loadedWhen})`
     )
   );
-  assert.deepEqual(eager, []);
-});
+}

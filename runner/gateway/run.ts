@@ -26,7 +26,6 @@ import { resolveHome } from "../cli/profile-paths.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { FileLogTail } from "../log/file-tail.ts";
 import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
-import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
 import { type ClusterShared, ClusterStores } from "./cluster-stores.ts";
@@ -127,6 +126,8 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
  * generated: it is printed once, with the ways to use it once the port is known.
  */
 async function prepareDevConfig({ paths, output }: CliContext, reset: boolean): Promise<string | undefined> {
+  // Only `--dev` writes a config: a service's or an operator's start does not load how.
+  const { ensureDevConfig } = await import("./dev-profile.ts");
   const setup = await ensureDevConfig(paths, { reset });
   if (!setup.token) return undefined;
   output.out(`Created dev config ${paths.configPath}`);
