@@ -72,7 +72,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "config/": ["log/", "net/", "protocol/"],
   "client/": ["errors.ts", "protocol/"],
   "service/": ["errors.ts"],
-  "providers/": ["config/", "errors.ts", "type:log/", "timeout-signal.ts"],
+  "providers/": ["config/", "errors.ts", "type:log/", "once.ts", "timeout-signal.ts"],
   "state/": ["bus/", "errors.ts", "net/", "type:providers/"],
   "cluster/": ["state/", "type:types.ts"],
   "methods/": [
@@ -115,6 +115,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "errors.ts",
     "type:log/",
     "methods/",
+    "once.ts",
     "protocol/",
     "providers/",
     "services.ts",
@@ -170,7 +171,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "timeout-signal.ts",
     "type:types.ts",
   ],
-  "ui/": ["type:config/", "http/", "methods/", "net/", "type:types.ts", "version.ts"],
+  "ui/": ["type:config/", "http/", "methods/", "net/", "once.ts", "type:types.ts", "version.ts"],
   "channels/": [
     "agents/",
     "auth/",

@@ -21,10 +21,8 @@ import { runMethods } from "./run-methods.ts";
 import { AgentRuntime } from "./runtime.ts";
 import { AGENT_RUNTIME } from "./service.ts";
 import { SessionSubscribers, sessionSubscriptionMethods } from "./session-events.ts";
-import { compactMethod } from "./compaction.ts";
-import { sessionLifecycleMethods } from "./session-lifecycle-methods.ts";
+import { onDemandAgentMethods } from "./on-demand-methods.ts";
 import { sessionMethods } from "./session-methods.ts";
-import { agentUiMethods } from "./ui-methods.ts";
 
 /**
  * Options for {@link agentsModule}. Sessions, transcripts and runs live in the gateway's stores bundle
@@ -107,13 +105,18 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         "session.operation",
       ]);
       const sessions = sessionMethods(context, runtime);
+      const onDemand = onDemandAgentMethods(
+        context,
+        runtime,
+        sessions.find((m) => m.name === "chat.history")!,
+      );
       const methods = [
         ...runMethods(context, runtime),
         ...sessions,
-        ...sessionLifecycleMethods(context, runtime),
-        compactMethod(context, runtime),
+        ...onDemand.lifecycle,
+        ...onDemand.compaction,
         ...sessionSubscriptionMethods(runtime, subscribers),
-        ...agentUiMethods(context, runtime, sessions.find((m) => m.name === "chat.history")!),
+        ...onDemand.ui,
       ];
       for (const method of methods) context.registerMethod(method);
       installHeartbeats(context, runtime);

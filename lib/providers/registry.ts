@@ -11,9 +11,8 @@ import {
 } from "../config/sections/models.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { AnthropicProvider } from "./anthropic.ts";
+import { lazyProvider } from "./lazy-provider.ts";
 import { LOCAL_PROVIDER_ID, LocalProvider } from "./local.ts";
-import { OpenAiCompatibleProvider } from "./openai-compatible.ts";
 import { resolveSecret } from "./secrets.ts";
 import type { FetchLike, ModelProvider, ProviderModel } from "./types.ts";
 
@@ -78,9 +77,10 @@ export class ProviderRegistry {
       if (api === "anthropic-messages") {
         // OpenAI-compatible servers may need no key (local ones); Anthropic always does.
         if (!common.apiKey) this.#missingKey.add(id);
+        const settings = { ...common, baseUrl: config.baseUrl, maxTokens: config.maxTokens };
         this.#providers.set(
           id,
-          new AnthropicProvider({ ...common, baseUrl: config.baseUrl, maxTokens: config.maxTokens }),
+          lazyProvider(id, api, async () => new (await import("./anthropic.ts")).AnthropicProvider(settings)),
         );
       } else if (api === "openai-completions" || api === "openai-responses") {
         if (!config.baseUrl) {
@@ -88,7 +88,15 @@ export class ProviderRegistry {
           continue;
         }
         // Responses-only backends are rare; every server that offers /v1/responses also offers chat completions.
-        this.#providers.set(id, new OpenAiCompatibleProvider({ ...common, baseUrl: config.baseUrl }));
+        const settings = { ...common, baseUrl: config.baseUrl };
+        this.#providers.set(
+          id,
+          lazyProvider(
+            id,
+            "openai-completions",
+            async () => new (await import("./openai-compatible.ts")).OpenAiCompatibleProvider(settings),
+          ),
+        );
       } else {
         options.logger.warn("model provider api is not supported by this gateway; skipping it", {
           provider: id,

@@ -10,7 +10,6 @@
 import { GatewayError } from "../errors.ts";
 import type { GatewayServerHandler } from "../ws/wire.ts";
 import { listenHardened } from "./deno/engine.ts";
-import { listenNative } from "./deno/native.ts";
 import {
   addressInUse,
   bindFailed,
@@ -86,8 +85,10 @@ export function denoTransport(transportOptions: DenoTransportOptions = {}): Tran
     ...(denoCpuUsage ? { cpuUsageMicros: () => sumCpu(denoCpuUsage.call(Deno)) } : {}),
     async listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       const pem = options.tls && readTlsFiles(options.tls, (path) => Deno.readTextFileSync(path));
+      // The engine not chosen is never imported: the runner's default (hardened) does not load `native`.
+      const listen = native ? (await import("./deno/native.ts")).listenNative : listenHardened;
       try {
-        return await (native ? listenNative : listenHardened)(handler, options, pem, timeouts);
+        return await listen(handler, options, pem, timeouts);
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         throw error instanceof Deno.errors.AddrInUse ? addressInUse(options) : bindFailed(options, error);

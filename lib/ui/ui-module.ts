@@ -9,10 +9,10 @@ import { jsonResponse, textResponse } from "../http/response.ts";
 import { absentFeatureMethods, type HostInfo } from "../methods/absent-features.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { GATEWAY_VERSION } from "../version.ts";
+import { once } from "../once.ts";
 import type { UiAsset } from "./asset.ts";
-import { UI_FILES } from "./assets.ts";
 import { originRefusal } from "./origin.ts";
-import { registerRootUi, type UiRootFiles } from "./root-ui.ts";
+import type { UiRootFiles } from "./root-ui.ts";
 
 /** The page may load only its own files and talk only to its own origin. */
 export const CONTROL_UI_CSP: string = [
@@ -68,7 +68,7 @@ export function normaliseBasePath(raw: string | undefined): string {
 export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   return {
     name: "control-ui",
-    setup(ctx: GatewayContext) {
+    async setup(ctx: GatewayContext) {
       const ui = () => ctx.config().gateway?.controlUi ?? {};
       const base = normaliseBasePath(ui().basePath);
       const prefix = base === "/" ? "/" : `${base}/`;
@@ -81,8 +81,15 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
       }
       const root = ui().root;
       // The page and its assets are public: what they show comes over the (authenticated) socket.
-      if (root) registerRootUi(ctx, options.rootFiles, { root, base, prefix, enabled });
-      else registerBuiltInUi(ctx, prefix, enabled);
+      // A UI build on disk is rare; its file serving is imported only for a config that names one.
+      if (root) {
+        (await import("./root-ui.ts")).registerRootUi(ctx, options.rootFiles, {
+          root,
+          base,
+          prefix,
+          enabled,
+        });
+      } else registerBuiltInUi(ctx, prefix, enabled);
       if (base !== "/") {
         ctx.registerRoute({
           path: base,
@@ -102,15 +109,21 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
   };
 }
 
-/** The built-in page and its content-hashed assets. */
+/**
+ * The built-in page and its content-hashed assets. Their text (the largest constant of the gateway) is
+ * imported on the first request for the page, so a gateway nobody opens the UI of never holds it.
+ */
 function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => boolean): void {
-  const { index, byPath } = layout(prefix);
+  const files = once(async () => layout(prefix, (await import("./assets.ts")).UI_FILES));
   ctx.registerRoute({
     path: prefix,
     methods: ["GET", "HEAD"],
     enabled,
     auth: "none",
-    handler: (request) => serveAsset(UI_FILES["index.html"], index, "no-cache", request),
+    handler: async (request) => {
+      const { page, index } = await files();
+      return serveAsset(page, index, "no-cache", request);
+    },
   });
   ctx.registerRoute({
     path: `${prefix}assets/`,
@@ -118,8 +131,8 @@ function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => b
     methods: ["GET", "HEAD"],
     enabled,
     auth: "none",
-    handler(request) {
-      const asset = byPath.get(new URL(request.url).pathname);
+    async handler(request) {
+      const asset = (await files()).byPath.get(new URL(request.url).pathname);
       if (!asset) return textResponse("Not Found", 404);
       return serveAsset(asset, asset.body, IMMUTABLE, request);
     },
@@ -130,19 +143,23 @@ function registerBuiltInUi(ctx: GatewayContext, prefix: string, enabled: () => b
  * Where the UI's files are served under `prefix`: assets carry their content hash in the name (so they
  * can be cached for good), and the page names them.
  */
-function layout(prefix: string): { index: string; byPath: Map<string, UiAsset> } {
+function layout(
+  prefix: string,
+  files: Readonly<Record<string, UiAsset>>,
+): { page: UiAsset; index: string; byPath: Map<string, UiAsset> } {
   const assetPath = (name: string) => {
-    const asset = UI_FILES[name];
+    const asset = files[name];
     const dot = name.lastIndexOf(".");
     return `${prefix}assets/${name.slice(0, dot)}.${asset.hash}${name.slice(dot)}`;
   };
-  const index = UI_FILES["index.html"].body
+  const page = files["index.html"];
+  const index = page.body
     .replace("%APP_JS%", assetPath("app.js"))
     .replace("%STYLE_CSS%", assetPath("style.css"));
   const byPath = new Map(
-    Object.keys(UI_FILES).filter((n) => n !== "index.html").map((n) => [assetPath(n), UI_FILES[n]]),
+    Object.keys(files).filter((n) => n !== "index.html").map((n) => [assetPath(n), files[n]]),
   );
-  return { index, byPath };
+  return { page, index, byPath };
 }
 
 /** `body` as `asset`, with the page's CSP and caching; `304` when the client has this version. */

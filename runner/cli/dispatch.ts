@@ -5,7 +5,6 @@
  */
 import type { CliContext, CliOutput, RunnerCommand } from "../command.ts";
 import { CliError, EXIT } from "./errors.ts";
-import { renderCommandHelp, renderRootHelp } from "./help.ts";
 import type { CommandCatalog } from "./lazy-commands.ts";
 import { hintPrefix, rewriteHints } from "./invocation.ts";
 import { resolveProfilePaths } from "./profile-paths.ts";
@@ -87,6 +86,9 @@ function wantsHelp(args: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
+/** The help renderer, imported only when help is printed (a running command never needs it). */
+const help = () => import("./help.ts");
+
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function runCli(argv: string[], runtime: CliRuntime): Promise<number> {
   let output = runtime.output;
@@ -108,7 +110,7 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
       ? runtime.commands
       : await runtime.commands.commandsFor(rest, globals.help || wantsHelp(rest));
     if (rest.length === 0) {
-      output.out(renderRootHelp(commands, runtime.version));
+      output.out((await help()).renderRootHelp(commands, runtime.version));
       return globals.help ? EXIT.ok : EXIT.usage;
     }
     const found = findCommand(commands, rest);
@@ -118,7 +120,7 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
         throw new CliError(`unknown command "${rest[0]}". Try: openclaw --help`, EXIT.usage);
       }
       output.out(
-        renderCommandHelp({
+        (await help()).renderCommandHelp({
           path: [rest[0]],
           summary: `${rest[0]} commands`,
           run: () => Promise.resolve(0),
@@ -127,7 +129,9 @@ export async function runCli(argv: string[], runtime: CliRuntime): Promise<numbe
       return wantsHelp(rest) || globals.help ? EXIT.ok : EXIT.usage;
     }
     if (globals.help || wantsHelp(found.args)) {
-      output.out(renderCommandHelp(found.command, subcommandsOf(commands, found.command.path)));
+      output.out(
+        (await help()).renderCommandHelp(found.command, subcommandsOf(commands, found.command.path)),
+      );
       return EXIT.ok;
     }
     const env = { ...runtime.env };

@@ -19,6 +19,9 @@ export interface ProfileInputs {
   osHome: string;
 }
 
+/** The dev profile's base port (its gateway's, and where the operator commands look with `--dev`). */
+export const DEV_PORT = 19001;
+
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** The profile name in force: `--dev` → `dev`, then `--profile`, then `OPENCLAW_PROFILE`, else `default`. */

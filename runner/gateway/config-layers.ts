@@ -14,7 +14,7 @@ import {
 } from "../../lib/config/source.ts";
 import type { AuthMode, GatewaySection } from "../../lib/config/sections/gateway.ts";
 import { type FileConfigSource, fileConfigSource } from "../config/file-source.ts";
-import { DEV_PORT } from "./dev-profile.ts";
+import { DEV_PORT } from "../cli/profile-paths.ts";
 
 /** Gateway settings given on the command line. */
 export interface GatewayFlagOverrides {

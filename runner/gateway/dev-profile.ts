@@ -7,12 +7,11 @@
  */
 import { join } from "../cli/paths.ts";
 import type { ProfilePaths } from "../command.ts";
+import { DEV_PORT } from "../cli/profile-paths.ts";
 import { writeFileAtomic } from "../config/atomic-write.ts";
 import { renderConfig } from "../config/config-writer.ts";
 import { type DetectedModelServer, detectLocalModelServer } from "../../lib/providers/local-servers.ts";
 
-/** The dev profile's base port. */
-export const DEV_PORT = 19001;
 /** The built-in model (`lib/providers/local.ts`), as a `provider/model` ref. */
 export const DEV_MODEL = "local/scripted-1";
 

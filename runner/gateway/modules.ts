@@ -3,17 +3,17 @@
  *
  * @module
  */
-import { agentsModule } from "../../lib/agents/mod.ts";
+import { agentsModule } from "../../lib/agents/agents-module.ts";
 import { openAiHttpModule } from "../../lib/http/openai/openai-module.ts";
-import { channelsModule } from "../../lib/channels/mod.ts";
+import { channelsModule } from "../../lib/channels/channels-module.ts";
 import { clusterModule } from "../../lib/cluster/cluster-module.ts";
-import { cronModule } from "../../lib/cron/mod.ts";
-import { metricsModule } from "../../lib/metrics/mod.ts";
-import { nodesModule } from "../../lib/nodes/mod.ts";
+import { cronModule } from "../../lib/cron/cron-module.ts";
+import { metricsModule } from "../../lib/metrics/metrics-module.ts";
+import { nodesModule } from "../../lib/nodes/nodes-module.ts";
 import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
-import { toolsModule } from "../../lib/tools/mod.ts";
+import { toolsModule } from "../../lib/tools/tools-module.ts";
 import type { GatewayModule } from "../../lib/types.ts";
-import { controlUiModule } from "../../lib/ui/mod.ts";
+import { controlUiModule } from "../../lib/ui/ui-module.ts";
 import type { ProfilePaths } from "../command.ts";
 import type { ClusterShared } from "./cluster-stores.ts";
 import { configMethodsModule } from "./config-methods.ts";
@@ -59,7 +59,11 @@ export function gatewayModules(
       "hooks",
       (config) => config.hooks?.enabled === true,
       async () =>
-        (await import("../../lib/hooks/mod.ts")).hooksModule({ agents, channels, metrics: metrics.recorder }),
+        (await import("../../lib/hooks/hooks-module.ts")).hooksModule({
+          agents,
+          channels,
+          metrics: metrics.recorder,
+        }),
     ),
     // Jobs and run history under the state dir (cron/), so they survive a restart.
     cronModule({ docs }),

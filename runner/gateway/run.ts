@@ -26,9 +26,7 @@ import { resolveHome } from "../cli/profile-paths.ts";
 import { hostSecretResolvers } from "../config/secret-providers.ts";
 import { FileLogTail } from "../log/file-tail.ts";
 import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
-import { ensureDevConfig } from "./dev-profile.ts";
 import { freePort } from "./free-port.ts";
-import { portTakenMessage, probePortHolder } from "./port-holder.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
 import { type ClusterShared, ClusterStores } from "./cluster-stores.ts";
 import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
@@ -128,6 +126,8 @@ export async function runGateway(context: CliContext, options: GatewayRunOptions
  * generated: it is printed once, with the ways to use it once the port is known.
  */
 async function prepareDevConfig({ paths, output }: CliContext, reset: boolean): Promise<string | undefined> {
+  // Only `--dev` writes a config: a service's or an operator's start does not load how.
+  const { ensureDevConfig } = await import("./dev-profile.ts");
   const setup = await ensureDevConfig(paths, { reset });
   if (!setup.token) return undefined;
   output.out(`Created dev config ${paths.configPath}`);
@@ -317,6 +317,8 @@ function retryingStart(gateway: Gateway, retries: number, log: Logger): ManagedG
           const config = gateway.config().gateway;
           const hostname = bindHostFor(config?.bind, config?.customBindHost);
           const port = config?.port ?? 18789;
+          // Only a start that finds its port taken needs to know who holds it.
+          const { portTakenMessage, probePortHolder } = await import("./port-holder.ts");
           const holder = await probePortHolder(hostname, port);
           if (!holder.gateway || attempt >= retries) {
             throw new GatewayError("PORT_IN_USE", portTakenMessage(hostname, port, holder));

@@ -6,6 +6,7 @@
  */
 import type { GatewayConfig } from "../../../lib/config/schema.ts";
 import { CliError, EXIT } from "../../cli/errors.ts";
+import { DEV_PORT } from "../../cli/profile-paths.ts";
 
 /** Connection flags shared by the query commands. */
 export interface ConnectionFlags {
@@ -41,7 +42,6 @@ export interface ResolvedGateway {
 }
 
 const DEFAULT_PORT = 18789;
-const DEV_PORT = 19001;
 
 /** Resolves a config credential: a string, or an env SecretRef; anything else is unresolved. */
 function secretValue(
