@@ -233,3 +233,35 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
     c.close();
   }
 });
+
+Deno.test({
+  name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "rv4:" });
+    const model = recordingProvider();
+    const a = replica(stores, model.provider, "a");
+    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+    // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
+    // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
+    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
+      move(turn, ref, lines, { ...guard, owner: "lapsed" });
+    try {
+      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+      assert.ok(lease);
+      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
+      await turn.recorded;
+      assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
+      await sleep(50);
+      assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
+      assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
+      assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
+      assert.equal(model.requests.length, 0);
+    } finally {
+      a.close();
+      await stores.close();
+      await server.stop();
+    }
+  },
+});

@@ -590,17 +590,17 @@ export class AgentRuntime {
   async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart, owner: string): Promise<Dequeued> {
     const opened = await this.#openSession(info, this.options.now(), start.reads);
     const { session, created } = opened;
-    // A new session's entry goes first, as for any turn: no line under an id no one knows.
-    if (created) await this.options.stores.sessions.put(session);
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const lines = input.messages.map((message) => this.#line(info, message));
     const turn = { sessionKey: info.sessionKey, runId: info.runId, owner };
     const queue = this.#turnQueue;
+    // A new session's entry goes first, as for any turn: no line under an id no one knows. The move
+    // stores it in the same step, under the lease, so a turn that lost its lease stores nothing.
+    const guard = { ...this.#leaseGuard(info, start.holder), sessionKey: info.sessionKey };
+    if (created && queue.moveIfHeld) guard.create = session;
+    else if (created) await this.options.stores.sessions.put(session);
     const added = queue.moveIfHeld
-      ? await queue.moveIfHeld(turn, ref, lines, {
-        ...this.#leaseGuard(info, start.holder),
-        sessionKey: info.sessionKey,
-      })
+      ? await queue.moveIfHeld(turn, ref, lines, guard)
       : (await queue.take(turn.sessionKey, turn.runId, turn.owner))
       ? await this.options.stores.transcripts.append(ref, lines)
       : "gone";

@@ -198,6 +198,27 @@ export function turnQueueMoveContract(name: string, make: (clock: TestClock) => 
     assert.deepEqual(await turnQueue.sessions(), []);
   });
 
+  test("a session with no entry refuses the move, unless the guard brings one to create", async (stores) => {
+    const { turnQueue, transcripts, sessions, leases } = stores;
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    await turnQueue.enqueue(turn("r1"));
+    const move = (create?: ReturnType<typeof entry>) =>
+      turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), { ...guard, create });
+    assert.equal(await move(), undefined);
+    assert.equal(await sessions.get(S), undefined);
+    assert.deepEqual(await move(entry(ref.sessionId)), [{ ...lines("r1")[0], seq: 1 }]);
+    assert.deepEqual(await sessions.get(S), entry(ref.sessionId));
+    await turnQueue.enqueue(turn("r2"));
+    await sessions.put(entry("after-reset"));
+    const other = await turnQueue.moveIfHeld!({ sessionKey: S, runId: "r2" }, ref, lines("r2"), {
+      ...guard,
+      create: entry(ref.sessionId),
+    });
+    assert.equal(other, undefined, "an existing entry naming another transcript still refuses");
+    assert.equal((await sessions.get(S))?.sessionId, "after-reset");
+    assert.equal((await transcripts.read(ref)).length, 1);
+  });
+
   test("two movers of one turn: one moves it, the other finds it gone; the lines are written once", async (stores) => {
     const { turnQueue, transcripts, sessions, leases } = stores;
     await sessions.put(entry(ref.sessionId));

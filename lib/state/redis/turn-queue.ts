@@ -46,16 +46,22 @@ return item
 );
 
 // KEYS: transcript, queue, items, set, lease, sessions. ARGV: lease owner, session key, session id, run id,
-// turn owner ('' for any), lines. Nil (nothing changed) unless the owner holds the lease and the session's
-// entry names this transcript; -1 (nothing written) when the run's turn is not queued (or not the turn
+// turn owner ('' for any), entry to create ('' for none), lines. Nil (nothing changed) unless the owner
+// holds the lease and the session's entry names this transcript (a session with no entry gets the one to
+// create, or refuses without one); -1 (nothing written) when the run's turn is not queued (or not the turn
 // owner's); else the seq before the first line appended.
 const MOVE = new LuaScript(
   OWNER_HOLDS + TAKE_TURN + `
 if not ownerHolds(KEYS[5], ARGV[2]) then return nil end
 local raw = redis.call('HGET', KEYS[6], ARGV[3])
-if not raw or cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+if raw then
+  if cjson.decode(raw).sessionId ~= ARGV[4] then return nil end
+elseif ARGV[7] == '' then
+  return nil
+end
 if not takeTurn(KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[5], ARGV[6]) then return -1 end
-` + pushLines(7),
+if not raw then redis.call('HSET', KEYS[6], ARGV[3], ARGV[7]) end
+` + pushLines(8),
 );
 
 /** Waiting turns shared by every replica on one Redis. */
@@ -107,6 +113,7 @@ export class RedisTurnQueue implements TurnQueue {
       ref.sessionId,
       turn.runId,
       turn.owner ?? "",
+      guard.create ? JSON.stringify(guard.create) : "",
       ...transcriptLines(entries),
     ];
     const base = await this.connection.eval(MOVE, keys, args) as number | null;
