@@ -265,3 +265,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a dead replica's waiting turn no replica can run ends after an hour and no longer holds up its session", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const c = replica(stores, model.provider, "c");
+  const left = (runId: string, agentId: string, acceptedAt: number): QueuedTurn => ({
+    runId,
+    sessionKey: MAIN_KEY,
+    agentId,
+    messages: [{ role: "user", content: runId }],
+    origin: { kind: "agent" },
+    acceptedAt,
+    owner: "dead",
+  });
+  try {
+    // An agent removed from the config since: no replica knows it.
+    await stores.turnQueue.enqueue(left("recent", "removed", Date.now() - 60_000));
+    await stores.turnQueue.enqueue(left("next", "main", Date.now()));
+    await c.resumeOrphans(new Set(["c"]));
+    assert.deepEqual(
+      (await stores.turnQueue.list(MAIN_KEY)).map((t) => t.runId),
+      ["recent", "next"],
+      "waits a while",
+    );
+    await stores.turnQueue.take(MAIN_KEY, "recent");
+    await stores.turnQueue.take(MAIN_KEY, "next");
+    await stores.turnQueue.enqueue(left("old", "removed", Date.now() - 2 * 60 * 60_000));
+    await stores.turnQueue.enqueue(left("next", "main", Date.now()));
+    await c.resumeOrphans(new Set(["c"]));
+    await Promise.all(c.runs.active(MAIN_KEY).map((r) => r.done));
+    assert.equal((await stores.runs.get("old"))?.end?.status, "error", "its run ends, as agent.wait hears");
+    assert.deepEqual(model.requests.length, 1, "the turn behind it ran");
+    assert.deepEqual(await stores.turnQueue.list(MAIN_KEY), []);
+  } finally {
+    c.close();
+  }
+});

@@ -8,7 +8,7 @@
 import type { BusEvent } from "../bus/types.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
-import { GatewayError, toErrorShape } from "../errors.ts";
+import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { GatewayStores } from "../state/stores.ts";
@@ -358,22 +358,35 @@ export class AgentRuntime {
     for (const sessionKey of await queue.sessions()) {
       for (const turn of await queue.list(sessionKey)) {
         if (alive.has(turn.owner) || turn.owner === this.#replicaId) break;
-        if (this.#runs.get(turn.runId)) continue;
-        if ((await this.options.stores.runs.get(turn.runId))?.end) {
-          await queue.take(sessionKey, turn.runId, turn.owner);
-          continue;
-        }
-        try {
-          this.#start(resumedInput(turn), turn);
-        } catch (error) {
-          // An agent or model this replica's config does not know: the turn waits for one that does.
-          this.options.logger.warn("could not resume a waiting turn", {
-            runId: turn.runId,
-            error: String(error),
-          });
-          break;
-        }
+        if (!await this.#resumeOrphan(turn)) break;
       }
+    }
+  }
+
+  /** Runs (or drops) one waiting turn of a dead replica; false when the session's later turns must wait. */
+  async #resumeOrphan(turn: QueuedTurn): Promise<boolean> {
+    if (this.#runs.get(turn.runId)) return true;
+    const stored = await this.options.stores.runs.get(turn.runId);
+    if (stored?.end) {
+      await this.#turnQueue.take(turn.sessionKey, turn.runId, turn.owner);
+      return true;
+    }
+    try {
+      this.#start(resumedInput(turn), turn);
+      return true;
+    } catch (error) {
+      // An agent or model this replica's config does not know: the turn waits for a replica that does,
+      // for a while; then it ends with that error, so as not to hold up its session for good.
+      const expired = this.options.now() - turn.acceptedAt > ORPHAN_TTL_MS;
+      this.options.logger.warn(
+        expired ? "dropped a waiting turn no replica could run" : "could not resume a waiting turn",
+        {
+          runId: turn.runId,
+          error: String(error),
+        },
+      );
+      if (expired) await this.#endWaiting(turn, stored, "error", toErrorShape(error), turn.owner);
+      return expired;
     }
   }
 
@@ -721,7 +734,12 @@ export class AgentRuntime {
     const runIds = [...new Set([...local, ...stored])].filter((id) => runId === undefined || id === runId);
     const theirs = waiting.filter((turn) => runIds.includes(turn.runId) && !this.#runs.get(turn.runId));
     await Promise.all(
-      theirs.map((turn) => this.#abortWaiting(turn, active.find((r) => r.runId === turn.runId))),
+      theirs.map((turn) =>
+        this.#endWaiting(turn, active.find((r) => r.runId === turn.runId), "aborted", {
+          code: "INVALID_REQUEST",
+          message: "run aborted before it started",
+        })
+      ),
     );
     if (runIds.length) {
       this.options.stores.bus.publish({
@@ -734,20 +752,29 @@ export class AgentRuntime {
     return runIds;
   }
 
-  /** Takes another replica's waiting turn out of the queue and, if it was there, ends its run aborted. */
-  async #abortWaiting(turn: QueuedTurn, stored: StoredRun | undefined): Promise<void> {
-    if (!await this.#turnQueue.take(turn.sessionKey, turn.runId)) return;
+  /**
+   * Takes a waiting turn that will not run out of the queue (while `owner`, if given, owns it) and, if it
+   * was there, records its run's end and tells every replica.
+   */
+  async #endWaiting(
+    turn: QueuedTurn,
+    stored: StoredRun | undefined,
+    status: "aborted" | "error",
+    error: ErrorShape,
+    owner?: string,
+  ): Promise<void> {
+    if (!await this.#turnQueue.take(turn.sessionKey, turn.runId, owner)) return;
     const now = this.options.now();
     const { runId, sessionKey, agentId, acceptedAt } = turn;
     await this.#publishEnd(stored ?? { runId, sessionKey, agentId, acceptedAt, state: "queued" }, {
-      runId: turn.runId,
-      sessionKey: turn.sessionKey,
+      runId,
+      sessionKey,
       sessionId: "",
-      agentId: turn.agentId,
-      status: "aborted",
+      agentId,
+      status,
       startedAt: now,
       endedAt: now,
-      error: { code: "INVALID_REQUEST", message: "run aborted before it started" },
+      error,
     });
   }
 
@@ -1289,6 +1316,8 @@ export class AgentRuntime {
   }
 }
 
+/** How long a dead replica's waiting turn that no replica can run (its agent or model unknown) is kept. */
+const ORPHAN_TTL_MS = 60 * 60_000;
 /** How many times a turn whose input stays queued after a failure is run again here before it is left. */
 const MAX_RESTARTS = 3;
 /** How long a failed withdrawal from the turn queue waits before it is tried again. */
