@@ -378,13 +378,10 @@ export class AgentRuntime {
       // An agent or model this replica's config does not know: the turn waits for a replica that does,
       // for a while; then it ends with that error, so as not to hold up its session for good.
       const expired = this.options.now() - turn.acceptedAt > ORPHAN_TTL_MS;
-      this.options.logger.warn(
-        expired ? "dropped a waiting turn no replica could run" : "could not resume a waiting turn",
-        {
-          runId: turn.runId,
-          error: String(error),
-        },
-      );
+      const message = expired
+        ? "dropped a waiting turn no replica could run"
+        : "could not resume a waiting turn";
+      this.options.logger.warn(message, { runId: turn.runId, error: String(error) });
       if (expired) await this.#endWaiting(turn, stored, "error", toErrorShape(error), turn.owner);
       return expired;
     }
