@@ -8,7 +8,7 @@
 import type { BusEvent } from "../bus/types.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
-import { GatewayError, toErrorShape } from "../errors.ts";
+import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { GatewayStores } from "../state/stores.ts";
@@ -274,6 +274,10 @@ export class AgentRuntime {
   readonly #turnQueue: TurnQueue;
   /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
   readonly #transcripts = new Map<string, TranscriptRef>();
+  /** By run id: turns whose withdrawal from the turn queue failed, tried again on a timer. */
+  readonly #withdrawals = new Map<string, { sessionKey: string; runId: string; owner: string }>();
+  #withdrawTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
@@ -301,6 +305,9 @@ export class AgentRuntime {
 
   /** Stops listening to the bus (abort requests from other replicas). Runs in flight are not touched. */
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#withdrawTimer);
+    this.#withdrawTimer = undefined;
     this.#unsubscribe();
   }
 
@@ -343,30 +350,49 @@ export class AgentRuntime {
   /**
    * Runs the waiting turns whose replica is not in `alive` (it died before running them) under their
    * own run ids, oldest first: a session's turns are resumed up to its first turn of a live replica (or
-   * of this one), which runs before the rest. Turns already resumed here are left alone.
+   * of this one), which runs before the rest. Turns already resumed here are left alone; a turn whose
+   * run already ended (aborted while its withdrawal failed) is taken out, not run.
    */
   async resumeOrphans(alive: ReadonlySet<string>): Promise<void> {
     const queue = this.#turnQueue;
     for (const sessionKey of await queue.sessions()) {
       for (const turn of await queue.list(sessionKey)) {
         if (alive.has(turn.owner) || turn.owner === this.#replicaId) break;
-        if (this.#runs.get(turn.runId)) continue;
-        try {
-          this.#start(resumedInput(turn), turn);
-        } catch (error) {
-          // An agent or model this replica's config does not know: the turn waits for one that does.
-          this.options.logger.warn("could not resume a waiting turn", {
-            runId: turn.runId,
-            error: String(error),
-          });
-          break;
-        }
+        if (!await this.#resumeOrphan(turn)) break;
       }
     }
   }
 
-  /** Starts a turn; `resumed` is the queued turn of a dead replica this one runs in its place. */
-  #start(input: TurnInput, resumed?: QueuedTurn): RunHandle {
+  /** Runs (or drops) one waiting turn of a dead replica; false when the session's later turns must wait. */
+  async #resumeOrphan(turn: QueuedTurn): Promise<boolean> {
+    if (this.#runs.get(turn.runId)) return true;
+    const stored = await this.options.stores.runs.get(turn.runId);
+    if (stored?.end) {
+      await this.#turnQueue.take(turn.sessionKey, turn.runId, turn.owner);
+      return true;
+    }
+    try {
+      this.#start(resumedInput(turn), turn);
+      return true;
+    } catch (error) {
+      // An agent or model this replica's config does not know: the turn waits for a replica that does,
+      // for a while; then it ends with that error, so as not to hold up its session for good.
+      const expired = this.options.now() - turn.acceptedAt > ORPHAN_TTL_MS;
+      const message = expired
+        ? "dropped a waiting turn no replica could run"
+        : "could not resume a waiting turn";
+      this.options.logger.warn(message, { runId: turn.runId, error: String(error) });
+      if (expired) await this.#endWaiting(turn, stored, "error", toErrorShape(error), turn.owner);
+      return expired;
+    }
+  }
+
+  /**
+   * Starts a turn; `resumed` is its queued turn when it runs from the queue at once: a dead replica's,
+   * run in its place, or this replica's own, run again after a failure before its input moved
+   * (`restarts` counts those).
+   */
+  #start(input: TurnInput, resumed?: QueuedTurn, restarts = 0): RunHandle {
     const agent = this.agents().get(input.agentId);
     const model = this.providers().resolve(input.model ?? agent.model);
     const run: ScheduledRun = {
@@ -401,15 +427,19 @@ export class AgentRuntime {
     // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
     // a turn that had to wait reads it once it holds the lease.
     let reads: TurnReads | undefined;
+    let leaseGone = false;
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const begin = async (leaseLost: AbortSignal, holder: string) => {
       // A run whose lease is lost stops as if aborted: another replica may run the session now.
-      leaseLost.addEventListener("abort", () => controller.abort(leaseLost.reason), { once: true });
+      leaseLost.addEventListener("abort", () => {
+        leaseGone = !controller.signal.aborted;
+        controller.abort(leaseLost.reason);
+      }, { once: true });
       reads ??= this.#readAhead(info, input, holder, !queue.queued);
       const start: TurnStart = { agent, modelRef: model.ref, signal, recorded, reads, holder };
       if (queue.queued) {
         await queue.queued;
-        start.dequeued = await this.#dequeue(info, input, start);
+        start.dequeued = await this.#dequeue(info, input, start, resumed?.owner ?? this.#replicaId);
         queue.moved = true;
       }
       record.state = "running";
@@ -439,6 +469,11 @@ export class AgentRuntime {
       state: scheduled.waiting ? "queued" : "running",
     };
     const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS, claimed);
+    // Whether the turn was told to stop (by its caller, its timeout, `chat.abort`, a failed queue write),
+    // rather than failed on its own (a lease lost, a store that failed): only then is its input withdrawn.
+    const stopped = () =>
+      timeout.signal.aborted || input.signal?.aborted === true ||
+      (controller.signal.aborted && !leaseGone);
     const done = scheduled.done.catch(async (error) => {
       if (error instanceof TakenOver) {
         queue.elsewhere = true;
@@ -446,15 +481,20 @@ export class AgentRuntime {
       }
       // A duplicate's end is told to no one: the first call's run carries this run id.
       if (claimed && !(await claimed)) return this.#queuedOutcome(info, error, signal);
+      // An acknowledged input stays queued: it runs again here, or (a resumed turn, or too many failures)
+      // waits, its run unended, for the sweeper to run it once this replica is gone.
+      const again = queue.kept(stopped()) && !resumed && restarts < MAX_RESTARTS &&
+        this.#restart(info, input, acceptedAt, { error, restarts });
+      if (again) return again.done;
       return this.#queuedFailure(info, input, error, signal);
     });
     // A turn that never got as far as writing its input has nothing more to wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
-      queue.ended(signal.aborted);
+      queue.ended(stopped());
     });
-    done.then((outcome) => queue.elsewhere || tracked.ended(outcome));
+    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
     const record: RunRecord = { ...stored, controller, done };
@@ -470,14 +510,34 @@ export class AgentRuntime {
     };
   }
 
+  /** Runs a turn whose input is still queued here again, as its own resumed turn; unset if refused. */
+  #restart(
+    info: RunInfo,
+    input: TurnInput,
+    acceptedAt: number,
+    { error, restarts }: { error: unknown; restarts: number },
+  ): RunHandle | undefined {
+    this.options.logger.warn("restarting a waiting turn", { runId: info.runId, error: String(error) });
+    try {
+      const turn = queuedTurn(info, input, acceptedAt, this.#replicaId);
+      return this.#start({ ...input, runId: info.runId, claim: undefined }, turn, restarts + 1);
+    } catch (refused) {
+      this.options.logger.warn("could not restart a waiting turn", {
+        runId: info.runId,
+        error: String(refused),
+      });
+      return undefined;
+    }
+  }
+
   /**
    * A turn's way through the turn queue. A turn that has to wait is answered before it runs, so
    * `enqueue()` writes its input there first (the answer means the message survives this replica; HTTP
    * callers wait for the whole turn instead): `queued` is that write, which settles `recorded`, and whose
    * failure aborts the turn (a caller told the message could not be saved must not see it run). `moved`
-   * is set once the input is in the transcript, `elsewhere` when another replica took it; `ended()`
-   * withdraws an input given up before it started (aborted, timed out, its store failed), except that a
-   * resumed turn that failed without being aborted stays for the next sweep.
+   * is set once the input is in the transcript, `elsewhere` when another replica took it. An input
+   * that did not move stays queued unless the turn was stopped (`kept()` says so and sets `keeping`: the
+   * run's end is then not told, since the input runs again); `ended()` withdraws a stopped turn's input.
    */
   #queueing(
     info: RunInfo,
@@ -504,6 +564,7 @@ export class AgentRuntime {
       written: resumed !== undefined,
       moved: false,
       elsewhere: false,
+      keeping: false,
       enqueue: () => {
         if (state.queued) return;
         if (!durable) return recorded.resolve();
@@ -513,8 +574,18 @@ export class AgentRuntime {
           controller.abort(error);
         });
       },
-      ended: (aborted: boolean) => {
-        if (state.written && !state.moved && !state.elsewhere && (!resumed || aborted)) this.#withdraw(info);
+      kept: (stopped: boolean) => {
+        state.keeping = state.written && !state.moved && !state.elsewhere && !stopped;
+        return state.keeping;
+      },
+      ended: (stopped: boolean) => {
+        if (state.written && !state.moved && !state.elsewhere && !state.keeping && stopped) {
+          this.#withdraw({
+            sessionKey: info.sessionKey,
+            runId: info.runId,
+            owner: resumed?.owner ?? this.#replicaId,
+          });
+        }
       },
     };
     return state;
@@ -523,23 +594,24 @@ export class AgentRuntime {
   /**
    * Moves a waiting turn's input from the turn queue into its transcript under the lease the turn holds,
    * before anything of the turn is announced or sent to the model. Throws {@link TakenOver} when the
-   * input is no longer queued: another replica took it (this one looked dead) and runs the turn.
+   * input is no longer queued, or no longer its owner's: another replica took it (this one looked dead)
+   * or adopted it (a retry of its call) and runs the turn, or `chat.abort` took it out.
    */
-  async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart): Promise<Dequeued> {
+  async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart, owner: string): Promise<Dequeued> {
     const opened = await this.#openSession(info, this.options.now(), start.reads);
     const { session, created } = opened;
-    // A new session's entry goes first, as for any turn: no line under an id no one knows.
-    if (created) await this.options.stores.sessions.put(session);
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
     const lines = input.messages.map((message) => this.#line(info, message));
-    const turn = { sessionKey: info.sessionKey, runId: info.runId };
+    const turn = { sessionKey: info.sessionKey, runId: info.runId, owner };
     const queue = this.#turnQueue;
+    // A new session's entry goes first, as for any turn: no line under an id no one knows. The move
+    // stores it in the same step, under the lease, so a turn that lost its lease stores nothing.
+    const guard = { ...this.#leaseGuard(info, start.holder), sessionKey: info.sessionKey };
+    if (created && queue.moveIfHeld) guard.create = session;
+    else if (created) await this.options.stores.sessions.put(session);
     const added = queue.moveIfHeld
-      ? await queue.moveIfHeld(turn, ref, lines, {
-        ...this.#leaseGuard(info, start.holder),
-        sessionKey: info.sessionKey,
-      })
-      : (await queue.take(turn.sessionKey, turn.runId))
+      ? await queue.moveIfHeld(turn, ref, lines, guard)
+      : (await queue.take(turn.sessionKey, turn.runId, turn.owner))
       ? await this.options.stores.transcripts.append(ref, lines)
       : "gone";
     if (added === "gone") throw new TakenOver();
@@ -547,14 +619,32 @@ export class AgentRuntime {
     return { opened, input: { lines, added: Promise.resolve(added) } };
   }
 
-  /** Takes a turn that will not run out of the turn queue; a store failure is logged. */
-  #withdraw(info: RunInfo): void {
-    this.#turnQueue.take(info.sessionKey, info.runId).catch((error) =>
-      this.options.logger.warn("could not withdraw a waiting turn", {
-        runId: info.runId,
-        error: String(error),
-      })
+  /**
+   * Takes a turn that will not run out of the turn queue, while `owner` owns it. A store failure is
+   * logged and the withdrawal tried again later: left behind, the turn would hold up its session's
+   * orphans while this replica lives, and run once it died.
+   */
+  #withdraw(turn: { sessionKey: string; runId: string; owner: string }): void {
+    this.#turnQueue.take(turn.sessionKey, turn.runId, turn.owner).then(
+      () => this.#withdrawals.delete(turn.runId),
+      (error) => {
+        this.options.logger.warn("could not withdraw a waiting turn", {
+          runId: turn.runId,
+          error: String(error),
+        });
+        this.#withdrawals.set(turn.runId, turn);
+        this.#withdrawLater();
+      },
     );
+  }
+
+  /** Tries the failed withdrawals again after {@link WITHDRAW_RETRY_MS}, until they are done. */
+  #withdrawLater(): void {
+    if (this.#withdrawTimer !== undefined || this.#closed) return;
+    this.#withdrawTimer = setTimeout(() => {
+      this.#withdrawTimer = undefined;
+      for (const turn of this.#withdrawals.values()) this.#withdraw(turn);
+    }, WITHDRAW_RETRY_MS);
   }
 
   /**
@@ -626,13 +716,28 @@ export class AgentRuntime {
 
   /**
    * Aborts one run of a session, or all of them (queued first), whichever replica runs them: the
-   * request goes over the bus to the replica that owns each run. Returns the run ids asked to abort.
+   * request goes over the bus to the replica that owns each run. A waiting turn of another replica is
+   * taken out of the turn queue here (its replica may be dead) and ends aborted; its replica, if alive,
+   * finds it gone. Returns the run ids asked to abort.
    */
   async abort(sessionKey: string, runId?: string): Promise<string[]> {
-    const stored = (await this.options.stores.runs.active(sessionKey)).map((r) => r.runId);
+    const [active, waiting] = await Promise.all([
+      this.options.stores.runs.active(sessionKey),
+      this.#turnQueue.list(sessionKey),
+    ]);
     // A run of this process whose record a slow store has not written yet is still found.
     const local = this.runs.active(sessionKey).map((r) => r.runId);
+    const stored = [...active.map((r) => r.runId), ...waiting.map((t) => t.runId)];
     const runIds = [...new Set([...local, ...stored])].filter((id) => runId === undefined || id === runId);
+    const theirs = waiting.filter((turn) => runIds.includes(turn.runId) && !this.#runs.get(turn.runId));
+    await Promise.all(
+      theirs.map((turn) =>
+        this.#endWaiting(turn, active.find((r) => r.runId === turn.runId), "aborted", {
+          code: "INVALID_REQUEST",
+          message: "run aborted before it started",
+        })
+      ),
+    );
     if (runIds.length) {
       this.options.stores.bus.publish({
         event: RUN_ABORT_EVENT,
@@ -642,6 +747,32 @@ export class AgentRuntime {
       });
     }
     return runIds;
+  }
+
+  /**
+   * Takes a waiting turn that will not run out of the queue (while `owner`, if given, owns it) and, if it
+   * was there, records its run's end and tells every replica.
+   */
+  async #endWaiting(
+    turn: QueuedTurn,
+    stored: StoredRun | undefined,
+    status: "aborted" | "error",
+    error: ErrorShape,
+    owner?: string,
+  ): Promise<void> {
+    if (!await this.#turnQueue.take(turn.sessionKey, turn.runId, owner)) return;
+    const now = this.options.now();
+    const { runId, sessionKey, agentId, acceptedAt } = turn;
+    await this.#publishEnd(stored ?? { runId, sessionKey, agentId, acceptedAt, state: "queued" }, {
+      runId,
+      sessionKey,
+      sessionId: "",
+      agentId,
+      status,
+      startedAt: now,
+      endedAt: now,
+      error,
+    });
   }
 
   /** Aborts the session's runs on every replica and waits for those of this one to end. */
@@ -1181,6 +1312,13 @@ export class AgentRuntime {
     }
   }
 }
+
+/** How long a dead replica's waiting turn that no replica can run (its agent or model unknown) is kept. */
+const ORPHAN_TTL_MS = 60 * 60_000;
+/** How many times a turn whose input stays queued after a failure is run again here before it is left. */
+const MAX_RESTARTS = 3;
+/** How long a failed withdrawal from the turn queue waits before it is tried again. */
+const WITHDRAW_RETRY_MS = 2_000;
 
 /** Why a turn whose call lost its idempotency claim (a duplicate) stopped; no one is told. */
 function claimLost(): GatewayError {

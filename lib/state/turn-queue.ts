@@ -34,25 +34,37 @@ export interface QueuedTurn {
 /** What {@link TurnQueue.moveIfHeld} did: the lines appended, `gone` (no such input) or refused. */
 export type MoveResult = TranscriptEntry[] | "gone" | undefined;
 
-/** Waiting turns per session, in the order they were queued. Every call is atomic. */
+/**
+ * Waiting turns per session, in the order they were queued, at most one per run id. Every call is atomic.
+ * Calls that take a turn out may name its `owner`: they then take it only while that replica owns it, so
+ * a replica never removes a turn another one adopted (see {@link TurnQueue.enqueue}).
+ */
 export interface TurnQueue {
-  /** Queues `turn` behind the session's other waiting turns. */
+  /**
+   * Queues `turn` behind the session's other waiting turns; a turn already queued under its run id (a
+   * retry of a call whose replica died, or was taken for dead) is adopted instead: it keeps its place and
+   * takes `turn`'s contents, owner included.
+   */
   enqueue(turn: QueuedTurn): Promise<void>;
   /** The keys of the sessions with turns waiting, in no particular order. */
   sessions(): Promise<string[]>;
   /** The session's waiting turns, oldest first. */
   list(sessionKey: string): Promise<QueuedTurn[]>;
-  /** Takes the run's turn out of the queue; `undefined` when it is not (or no longer) there. */
-  take(sessionKey: string, runId: string): Promise<QueuedTurn | undefined>;
+  /**
+   * Takes the run's turn out of the queue; `undefined` when it is not (or no longer) there, or `owner`
+   * is given and another replica owns it.
+   */
+  take(sessionKey: string, runId: string, owner?: string): Promise<QueuedTurn | undefined>;
   /**
    * Takes the run's turn out and appends `lines` to the transcript `ref` as one step, only while
    * `guard` holds (as `TranscriptStore.appendIfHeld` checks it): the input is never both queued and in
-   * the transcript, nor in neither. `gone` (nothing written) when the turn is not queued; `undefined`
+   * the transcript, nor in neither. `gone` (nothing written) when the turn is not queued (or, with
+   * `turn.owner`, another replica owns it); `undefined`
    * (nothing changed) when the guard refused. Optional: a store without it is in one process, where
    * {@link take} then an append leaves no gap another process could see.
    */
   moveIfHeld?(
-    turn: { sessionKey: string; runId: string },
+    turn: { sessionKey: string; runId: string; owner?: string },
     ref: TranscriptRef,
     lines: readonly NewTranscriptEntry[],
     guard: AppendGuard,
@@ -68,7 +80,9 @@ export class MemoryTurnQueue implements TurnQueue {
 
   enqueue(turn: QueuedTurn): Promise<void> {
     const queue = this.#queues.get(turn.sessionKey);
-    if (queue) queue.push(structuredClone(turn));
+    const index = queue?.findIndex((queued) => queued.runId === turn.runId) ?? -1;
+    if (queue && index !== -1) queue[index] = structuredClone(turn);
+    else if (queue) queue.push(structuredClone(turn));
     else this.#queues.set(turn.sessionKey, [structuredClone(turn)]);
     return Promise.resolve();
   }
@@ -81,10 +95,12 @@ export class MemoryTurnQueue implements TurnQueue {
     return Promise.resolve(structuredClone(this.#queues.get(sessionKey) ?? []));
   }
 
-  take(sessionKey: string, runId: string): Promise<QueuedTurn | undefined> {
+  take(sessionKey: string, runId: string, owner?: string): Promise<QueuedTurn | undefined> {
     const queue = this.#queues.get(sessionKey) ?? [];
     const index = queue.findIndex((turn) => turn.runId === runId);
-    if (index === -1) return Promise.resolve(undefined);
+    if (index === -1 || (owner !== undefined && queue[index].owner !== owner)) {
+      return Promise.resolve(undefined);
+    }
     const [turn] = queue.splice(index, 1);
     if (!queue.length) this.#queues.delete(sessionKey);
     return Promise.resolve(turn);

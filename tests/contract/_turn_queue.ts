@@ -60,6 +60,34 @@ export function turnQueueContract(name: string, make: () => Promise<TurnQueue>):
     assert.equal(takes.filter(Boolean).length, 1);
   });
 
+  test("enqueue under a queued run id adopts that turn: one turn, in its place, the second's owner", async (queue) => {
+    await queue.enqueue(turn("r1"));
+    await queue.enqueue(turn("r2"));
+    await queue.enqueue(turn("r1", S, "replica-b"));
+    assert.deepEqual(await queue.list(S), [turn("r1", S, "replica-b"), turn("r2")]);
+    assert.deepEqual(await queue.take(S, "r1"), turn("r1", S, "replica-b"));
+    assert.equal(await queue.take(S, "r1"), undefined, "no second copy");
+  });
+
+  test("a take out of a long queue leaves the others whole and in order", async (queue) => {
+    const ids = Array.from({ length: 200 }, (_, i) => `r${i}`);
+    for (const id of ids) await queue.enqueue(turn(id));
+    assert.deepEqual(await queue.take(S, "r150"), turn("r150"));
+    assert.deepEqual(await queue.take(S, "r0"), turn("r0"));
+    assert.deepEqual(
+      await queue.list(S),
+      ids.filter((id) => id !== "r150" && id !== "r0").map((id) => turn(id)),
+    );
+  });
+
+  test("take with an owner takes only that owner's turn", async (queue) => {
+    await queue.enqueue(turn("r1"));
+    await queue.enqueue(turn("r1", S, "replica-b"));
+    assert.equal(await queue.take(S, "r1", "replica-a"), undefined, "adopted by replica-b");
+    assert.deepEqual(await queue.take(S, "r1", "replica-b"), turn("r1", S, "replica-b"));
+    assert.deepEqual(await queue.sessions(), []);
+  });
+
   test("what a caller changes after enqueue or list is not stored", async (queue) => {
     const mine = turn("r1");
     await queue.enqueue(mine);
@@ -154,6 +182,42 @@ export function turnQueueMoveContract(name: string, make: (clock: TestClock) => 
       assert.deepEqual((await turnQueue.list(S)).map((t) => t.runId), ["r1"], "still queued");
     },
   );
+
+  test("a turn another replica owns is `gone` to a mover naming its old owner, and stays queued", async (stores) => {
+    const { turnQueue, transcripts, sessions, leases } = stores;
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    await turnQueue.enqueue(turn("r1"));
+    await turnQueue.enqueue(turn("r1", S, "replica-b"));
+    const move = (owner: string) =>
+      turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1", owner }, ref, lines("r1"), guard);
+    assert.equal(await move("replica-a"), "gone");
+    assert.deepEqual(await transcripts.read(ref), []);
+    assert.deepEqual((await turnQueue.list(S)).map((t) => [t.runId, t.owner]), [["r1", "replica-b"]]);
+    assert.deepEqual(await move("replica-b"), [{ ...lines("r1")[0], seq: 1 }]);
+    assert.deepEqual(await turnQueue.sessions(), []);
+  });
+
+  test("a session with no entry refuses the move, unless the guard brings one to create", async (stores) => {
+    const { turnQueue, transcripts, sessions, leases } = stores;
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    await turnQueue.enqueue(turn("r1"));
+    const move = (create?: ReturnType<typeof entry>) =>
+      turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, lines("r1"), { ...guard, create });
+    assert.equal(await move(), undefined);
+    assert.equal(await sessions.get(S), undefined);
+    assert.deepEqual(await move(entry(ref.sessionId)), [{ ...lines("r1")[0], seq: 1 }]);
+    assert.deepEqual(await sessions.get(S), entry(ref.sessionId));
+    await turnQueue.enqueue(turn("r2"));
+    await sessions.put(entry("after-reset"));
+    const other = await turnQueue.moveIfHeld!({ sessionKey: S, runId: "r2" }, ref, lines("r2"), {
+      ...guard,
+      create: entry(ref.sessionId),
+    });
+    assert.equal(other, undefined, "an existing entry naming another transcript still refuses");
+    assert.equal((await sessions.get(S))?.sessionId, "after-reset");
+    assert.equal((await transcripts.read(ref)).length, 1);
+  });
 
   test("two movers of one turn: one moves it, the other finds it gone; the lines are written once", async (stores) => {
     const { turnQueue, transcripts, sessions, leases } = stores;

@@ -1,0 +1,304 @@
+// The turn queue against the review of its first version: one item per run id (a retried waiting turn
+// runs once), an acknowledged input kept when its move fails, chat.abort and sessions.reset reaching a
+// dead replica's waiting turns, and a failed withdrawal that never lets an aborted turn run.
+import assert from "node:assert/strict";
+import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
+import { redisStores } from "../stores/redis.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
+import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
+import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
+import type { ModelProvider } from "../lib/providers/types.ts";
+import { MAIN_KEY, recordingProvider, userTurn } from "./_scripted_runtime.ts";
+
+function replica(stores: AgentStores, provider: ModelProvider, replicaId: string): AgentRuntime {
+  return new AgentRuntime({
+    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
+    env: {},
+    now: () => Date.now(),
+    logger: createLogger({ sinks: [new MemoryLogSink()] }),
+    stores,
+    fetch: () => Promise.reject(new Error("no network")),
+    providers: { rec: provider },
+    lease: { retryMs: 5 },
+    replicaId,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a replica that died leaves: its waiting turn `runId` in the queue, and its session lease for `leaseMs`. */
+async function deadReplicaLeft(stores: GatewayStores, runId: string, leaseMs: number): Promise<void> {
+  const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "dead/1", leaseMs);
+  assert.ok(lease);
+  const turn: QueuedTurn = {
+    runId,
+    sessionKey: MAIN_KEY,
+    agentId: "main",
+    messages: [{ role: "user", content: "hello" }],
+    origin: { kind: "agent" },
+    acceptedAt: Date.now(),
+    owner: "dead",
+  };
+  await stores.turnQueue.enqueue(turn);
+}
+
+/**
+ * The `agent` retry of a killed replica's waiting turn: the claim (15 s) lapses before the lease (30 s),
+ * so the retry wins the key, waits for the lease and queues a second item under the same run id, while
+ * the sweeper (on a third replica) resumes the dead replica's item.
+ */
+async function retryAndSweeper(pair: { b: GatewayStores; c: GatewayStores }) {
+  const model = recordingProvider();
+  const b = replica(pair.b, model.provider, "b");
+  const c = replica(pair.c, model.provider, "c");
+  try {
+    await deadReplicaLeft(pair.b, "K", 300);
+    const retry = b.startTurn({ ...userTurn("hello"), runId: "K" });
+    await retry.recorded;
+    await c.resumeOrphans(new Set(["b", "c"]));
+    await retry.done;
+    await Promise.all(c.runs.active(MAIN_KEY).map((r) => r.done));
+    assert.equal(model.requests.length, 1, "one acknowledged message, one model call");
+  } finally {
+    b.close();
+    c.close();
+  }
+}
+
+Deno.test("a retried waiting turn of a dead replica runs once (memory)", async () => {
+  const stores = memoryStores();
+  await retryAndSweeper({ b: stores, c: stores });
+});
+
+Deno.test({
+  name: "a retried waiting turn of a dead replica runs once (redis)",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const [b, c] = await Promise.all([1, 2].map(() => redisStores({ url: server.url, keyPrefix: "rv1:" })));
+    try {
+      await retryAndSweeper({ b, c });
+    } finally {
+      await b.close();
+      await c.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("the retry's own sweeper leaves no second item behind (runs once when it dies too)", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const b = replica(stores, model.provider, "b");
+  const c = replica(stores, model.provider, "c");
+  try {
+    await deadReplicaLeft(stores, "K", 200);
+    const retry = b.startTurn({ ...userTurn("hello"), runId: "K" });
+    await retry.recorded;
+    await b.resumeOrphans(new Set(["b"]));
+    await retry.done;
+    assert.equal(model.requests.length, 1);
+    const left = (await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]);
+    // b later dies: whatever it left is resumed by c.
+    await c.resumeOrphans(new Set(["c"]));
+    await sleep(200);
+    assert.deepEqual(left, [], "nothing left in the queue");
+    assert.equal(model.requests.length, 1, "the message ran once");
+  } finally {
+    b.close();
+    c.close();
+  }
+});
+
+Deno.test("chat.abort of a dead replica's waiting turn is not run by the sweeper", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const c = replica(stores, model.provider, "c");
+  try {
+    await deadReplicaLeft(stores, "K", 100);
+    // What the dead replica recorded at accept time.
+    await stores.runs.put({
+      runId: "K",
+      sessionKey: MAIN_KEY,
+      agentId: "main",
+      acceptedAt: Date.now(),
+      state: "queued",
+    }, 60_000);
+    const aborted = await c.abort(MAIN_KEY, "K");
+    assert.deepEqual(aborted, ["K"], "chat.abort says it aborted K");
+    await c.resumeOrphans(new Set(["c"]));
+    await sleep(300);
+    assert.equal(model.requests.length, 0, "an aborted message never reaches the model");
+  } finally {
+    c.close();
+  }
+});
+
+/** A memory queue whose first `take` fails (a Redis blip at withdraw time). */
+class FlakyTake extends MemoryTurnQueue {
+  #failed = false;
+  override take(sessionKey: string, runId: string) {
+    if (!this.#failed) {
+      this.#failed = true;
+      return Promise.reject(new Error("redis blip"));
+    }
+    return super.take(sessionKey, runId);
+  }
+}
+
+Deno.test("a waiting turn aborted during a blip is not run later by the sweeper", async () => {
+  const stores = { ...memoryStores(), turnQueue: new FlakyTake() };
+  const model = recordingProvider();
+  const a = replica(stores, model.provider, "a");
+  const c = replica(stores, model.provider, "c");
+  try {
+    const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+    assert.ok(lease);
+    const turn = a.startTurn({ ...userTurn("hello"), runId: "K" });
+    await turn.recorded;
+    await a.abort(MAIN_KEY, "K");
+    assert.equal((await turn.done).status, "aborted");
+    await sleep(20);
+    const left = (await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]);
+    // a dies later (a deploy): c sweeps.
+    await c.resumeOrphans(new Set(["c"]));
+    await sleep(300);
+    assert.equal(
+      model.requests.length,
+      0,
+      `the aborted message ran later; left behind: ${JSON.stringify(left)}`,
+    );
+  } finally {
+    a.close();
+    c.close();
+  }
+});
+
+Deno.test({
+  name: "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "rv2:" });
+    const model = recordingProvider();
+    const a = replica(stores, model.provider, "a");
+    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+    let refused = 0;
+    // The lease lapses between the turn's lease and its move (a stalled loop, a renewal that failed).
+    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
+      refused++ === 0 ? move(turn, ref, lines, { ...guard, owner: "lapsed" }) : move(turn, ref, lines, guard);
+    try {
+      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+      assert.ok(lease);
+      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
+      await turn.recorded; // chat.send answers {status: "started"} here
+      const out = await turn.done;
+      await sleep(100);
+      const queued = await stores.turnQueue.list(MAIN_KEY);
+      const session = await stores.sessions.get(MAIN_KEY);
+      const lines = session ? await stores.transcripts.read(session) : [];
+      assert.ok(
+        queued.length === 1 || lines.some((l) => l.content === "acked"),
+        `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
+      );
+    } finally {
+      a.close();
+      await stores.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run in the fresh session)", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const c = replica(stores, model.provider, "c");
+  try {
+    await c.startTurn({ ...userTurn("before"), runId: "r0" }).done;
+    await deadReplicaLeft(stores, "K", 100);
+    await stores.runs.put({
+      runId: "K",
+      sessionKey: MAIN_KEY,
+      agentId: "main",
+      acceptedAt: Date.now(),
+      state: "queued",
+    }, 60_000);
+    const fresh = await c.resetSession(MAIN_KEY, "main");
+    await c.resumeOrphans(new Set(["c"]));
+    await sleep(300);
+    const lines = await stores.transcripts.read({ agentId: "main", sessionId: fresh.sessionId });
+    assert.deepEqual(lines.map((l) => l.content), [], "the reset session starts empty");
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test({
+  name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "rv4:" });
+    const model = recordingProvider();
+    const a = replica(stores, model.provider, "a");
+    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+    // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
+    // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
+    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
+      move(turn, ref, lines, { ...guard, owner: "lapsed" });
+    try {
+      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+      assert.ok(lease);
+      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
+      await turn.recorded;
+      assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
+      await sleep(50);
+      assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
+      assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
+      assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
+      assert.equal(model.requests.length, 0);
+    } finally {
+      a.close();
+      await stores.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("a dead replica's waiting turn no replica can run ends after an hour and no longer holds up its session", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const c = replica(stores, model.provider, "c");
+  const left = (runId: string, agentId: string, acceptedAt: number): QueuedTurn => ({
+    runId,
+    sessionKey: MAIN_KEY,
+    agentId,
+    messages: [{ role: "user", content: runId }],
+    origin: { kind: "agent" },
+    acceptedAt,
+    owner: "dead",
+  });
+  try {
+    // An agent removed from the config since: no replica knows it.
+    await stores.turnQueue.enqueue(left("recent", "removed", Date.now() - 60_000));
+    await stores.turnQueue.enqueue(left("next", "main", Date.now()));
+    await c.resumeOrphans(new Set(["c"]));
+    assert.deepEqual(
+      (await stores.turnQueue.list(MAIN_KEY)).map((t) => t.runId),
+      ["recent", "next"],
+      "waits a while",
+    );
+    await stores.turnQueue.take(MAIN_KEY, "recent");
+    await stores.turnQueue.take(MAIN_KEY, "next");
+    await stores.turnQueue.enqueue(left("old", "removed", Date.now() - 2 * 60 * 60_000));
+    await stores.turnQueue.enqueue(left("next", "main", Date.now()));
+    await c.resumeOrphans(new Set(["c"]));
+    await Promise.all(c.runs.active(MAIN_KEY).map((r) => r.done));
+    assert.equal((await stores.runs.get("old"))?.end?.status, "error", "its run ends, as agent.wait hears");
+    assert.deepEqual(model.requests.length, 1, "the turn behind it ran");
+    assert.deepEqual(await stores.turnQueue.list(MAIN_KEY), []);
+  } finally {
+    c.close();
+  }
+});
