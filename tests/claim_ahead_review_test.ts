@@ -1,0 +1,184 @@
+// Review findings on claim-ahead turns (chat.send and agent start before their idempotency claim is
+// answered): a claim is its own owner, so a stale pending claim of this replica lets no later call's
+// guarded append through; a turn that fails before writing anything is not reported as recorded (its
+// call answers a retryable UNAVAILABLE and a retry runs); and an `agent` call whose waiting turn another
+// replica ran is answered with that run's reply.
+import assert from "node:assert/strict";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { GatewayError } from "../lib/errors.ts";
+import { memoryStores } from "../lib/state/stores.ts";
+import { redisUnavailable } from "../lib/state/redis/unavailable.ts";
+import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
+import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
+import type { ModelProvider } from "../lib/providers/types.ts";
+import { redisStores } from "../stores/redis.ts";
+import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { MAIN_KEY, recordingProvider, userTurn } from "./_scripted_runtime.ts";
+import { startGateway } from "./_helpers.ts";
+
+/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
+function replica(stores: AgentStores, provider: ModelProvider, replicaId: string): AgentRuntime {
+  return new AgentRuntime({
+    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
+    env: {},
+    now: () => Date.now(),
+    logger: createLogger({ sinks: [new MemoryLogSink()] }),
+    stores,
+    fetch: () => Promise.reject(new Error("no network")),
+    providers: { rec: provider },
+    lease: { retryMs: 5 },
+    replicaId,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test({
+  name: "a lost claim's guarded append is refused even when a stale claim of this replica is pending",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const { createClient } = await import("redis");
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "ca1:" });
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      // What an earlier call of this replica leaves when its ABANDON is lost in a blip: its pending claim.
+      let owner = "";
+      await stores.idempotency.run("rpc", "K0", "fp", async (claim) => {
+        owner = claim.guard!.owner;
+        await claim.won;
+      }, { ahead: true });
+      const record = "ca1:idempotency:rpc:K";
+      await raw.set(record, JSON.stringify({ fingerprint: "fp", owner }), { PX: 15_000 });
+
+      // The client's retry on the same replica runs ahead; its claim is lost to the stale one.
+      const token = await stores.leases.acquire("session:X", "h/1", 10_000);
+      assert.ok(token);
+      let landed: unknown = "not tried";
+      let won: boolean | undefined;
+      const retry = stores.idempotency.run("rpc", "K", "fp", async (claim) => {
+        const lines = [{ id: "l1", ts: 0, role: "user" as const, content: "retry" }];
+        landed = await stores.transcripts.appendIfHeld!({ agentId: "main", sessionId: "s1" }, lines, {
+          lease: "session:X",
+          owner: "h/1",
+          claim: claim.guard,
+        });
+        won = await claim.won;
+        return "ran";
+      }, { ahead: true });
+      retry.catch(() => {});
+      await sleep(200);
+      assert.equal(won, false, "the retry's claim is lost (the stale claim is pending)");
+      assert.equal(landed, undefined, "so its input does not land");
+      assert.deepEqual(await stores.transcripts.read({ agentId: "main", sessionId: "s1" }), []);
+    } finally {
+      await raw.close();
+      await stores.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "each claim of one store renews, finishes and abandons under its own owner",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const { createClient } = await import("redis");
+    const server = await startRedisServer();
+    const stores = await redisStores({ url: server.url, keyPrefix: "ca2:" });
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      const owners: string[] = [];
+      const pending = Promise.withResolvers<void>();
+      const first = stores.idempotency.run("rpc", "A", "fp", async (claim) => {
+        owners.push(claim.guard!.owner);
+        await pending.promise;
+        return "a";
+      }, { ahead: true });
+      await sleep(50);
+      await stores.idempotency.run("rpc", "B", "fp", (claim) => {
+        owners.push(claim.guard!.owner);
+        return Promise.reject(new Error("failed"));
+      }, { ahead: true }).catch(() => {});
+      assert.notEqual(owners[0], owners[1]);
+      assert.equal(await raw.get("ca2:idempotency:rpc:B"), null, "the failed claim is abandoned");
+      assert.equal(JSON.parse((await raw.get("ca2:idempotency:rpc:A"))!).owner, owners[0], "the other stays");
+      pending.resolve();
+      assert.equal(await first, "a");
+      assert.equal(JSON.parse((await raw.get("ca2:idempotency:rpc:A"))!).outcome, "a", "and finishes");
+    } finally {
+      await raw.close();
+      await stores.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("a turn whose lease attempt fails (store blip) is not reported as recorded", async () => {
+  const stores = memoryStores();
+  stores.leases.acquire = () => Promise.reject(new Error("redis blip"));
+  const model = recordingProvider();
+  const a = replica(stores, model.provider, "a");
+  try {
+    const turn = a.startTurn({ ...userTurn("never saved"), runId: "K" });
+    await assert.rejects(turn.recorded, /redis blip/);
+    assert.equal((await turn.done).status, "error");
+  } finally {
+    a.close();
+  }
+});
+
+Deno.test("a turn aborted before it wrote anything still counts as recorded (nothing to retry)", async () => {
+  const stores = memoryStores();
+  const model = recordingProvider();
+  const a = replica(stores, model.provider, "a");
+  try {
+    const held = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 60_000);
+    assert.ok(held);
+    const controller = new AbortController();
+    const turn = a.startTurn({ ...userTurn("given up"), runId: "K", signal: controller.signal });
+    await turn.recorded;
+    controller.abort();
+    assert.equal((await turn.done).status, "aborted");
+    await turn.recorded;
+  } finally {
+    a.close();
+  }
+});
+
+Deno.test("chat.send and agent whose lease attempt meets Redis down answer UNAVAILABLE, and a retry runs", async () => {
+  const stores = memoryStores();
+  const acquire = stores.leases.acquire.bind(stores.leases);
+  let down = true;
+  stores.leases.acquire = (...args) =>
+    down ? Promise.reject(redisUnavailable(new Error("connection refused"))) : acquire(...args);
+  const model = recordingProvider();
+  const gateway = await startGateway({
+    config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
+    stores,
+    modules: [agentsModule({ providers: { rec: model.provider } })],
+  });
+  try {
+    const unavailable = (error: GatewayError) =>
+      error.code === "UNAVAILABLE" && error.retryable === true && /Redis/.test(error.message);
+    const send = () =>
+      gateway.call("chat.send", { sessionKey: "main", message: "kept", idempotencyKey: "k1" });
+    const ask = () => gateway.call("agent", { sessionKey: "main", message: "asked", idempotencyKey: "k2" });
+    await assert.rejects(send(), unavailable);
+    await assert.rejects(ask(), unavailable);
+    down = false;
+    assert.deepEqual(await send(), { runId: "k1", status: "started" });
+    await gateway.call("agent.wait", { runId: "k1", timeoutMs: 5_000 });
+    const answer = await ask() as { status: string };
+    assert.equal(answer.status, "ok");
+    const history = await gateway.call("chat.history", { sessionKey: "main" }) as {
+      messages: { content: unknown }[];
+    };
+    assert.equal(history.messages.length, 4, "both messages and their replies are saved");
+    assert.equal(model.requests.length, 2);
+  } finally {
+    await gateway.stop();
+  }
+});
