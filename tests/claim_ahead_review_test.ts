@@ -132,17 +132,19 @@ Deno.test("a turn whose lease attempt fails (store blip) is not reported as reco
 
 Deno.test("a turn aborted before it wrote anything still counts as recorded (nothing to retry)", async () => {
   const stores = memoryStores();
+  // The lease attempt is still out when the caller gives up.
+  const attempt = Promise.withResolvers<string | null>();
+  stores.leases.acquire = () => attempt.promise;
   const model = recordingProvider();
   const a = replica(stores, model.provider, "a");
   try {
-    const held = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 60_000);
-    assert.ok(held);
     const controller = new AbortController();
     const turn = a.startTurn({ ...userTurn("given up"), runId: "K", signal: controller.signal });
-    await turn.recorded;
     controller.abort();
+    attempt.resolve(null);
     assert.equal((await turn.done).status, "aborted");
     await turn.recorded;
+    assert.equal(model.requests.length, 0);
   } finally {
     a.close();
   }

@@ -151,8 +151,8 @@ export interface RunHandle {
   /**
    * Settles once the turn's input messages are durable: in the transcript, or, for a turn that waits for
    * its session (queued here, or another replica holds its lease), in the turn queue. Rejects when
-   * writing them failed (the turn then does not run). For a turn that ends before its input was written
-   * (aborted while queued), it resolves.
+   * writing them failed, or the turn failed before it could write them (the turn then does not run). For
+   * a turn aborted before its input was written (while queued), or a duplicate (its claim lost), it resolves.
    */
   recorded: Promise<void>;
   /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
@@ -446,9 +446,13 @@ export class AgentRuntime {
       }
       // A duplicate's end is told to no one: the first call's run carries this run id.
       if (claimed && !(await claimed)) return this.#queuedOutcome(info, error, signal);
+      // Its input was saved nowhere (its lease attempt or first read failed): its caller must not be
+      // told otherwise, and a failed claim is abandoned, so the client's retry runs the turn.
+      if (!signal.aborted) recorded.reject(error);
       return this.#queuedFailure(info, input, error, signal);
     });
-    // A turn that never got as far as writing its input has nothing more to wait for.
+    // An aborted turn, or a duplicate, that never got as far as writing its input has nothing more to
+    // wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
