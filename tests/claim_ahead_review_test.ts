@@ -184,3 +184,109 @@ Deno.test("chat.send and agent whose lease attempt meets Redis down answer UNAVA
     await gateway.stop();
   }
 });
+
+/** A model "rec/m" that answers "ok" with token counts, its first turn only once `releaseFirst()` is called. */
+function countingModel() {
+  const first = Promise.withResolvers<void>();
+  let calls = 0;
+  const provider: ModelProvider = {
+    id: "rec",
+    api: "test",
+    async *streamChat() {
+      if (++calls === 1) await first.promise;
+      yield { type: "text", text: "ok" };
+      yield {
+        type: "finish",
+        finishReason: "stop",
+        usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 },
+      };
+    },
+    completeChat: () => Promise.reject(new Error("not used")),
+    embed: () => Promise.reject(new Error("not used")),
+    listModels: () => Promise.resolve([]),
+  };
+  return { provider, releaseFirst: () => first.resolve(), calls: () => calls };
+}
+
+/** `b`'s waiting turn is taken over by `a` (which took `b` for dead); `b`'s caller hears how it ended. */
+async function takenOverReply(stores: { a: AgentStores; b: AgentStores }): Promise<void> {
+  const model = countingModel();
+  const a = replica(stores.a, model.provider, "a");
+  const b = replica(stores.b, model.provider, "b");
+  try {
+    const held = a.startTurn({ ...userTurn("first"), runId: "r1" });
+    await held.recorded;
+    const second = b.startTurn({ ...userTurn("second"), runId: "r2" });
+    await second.recorded;
+    await a.resumeOrphans(new Set(["a"])); // b missed a heartbeat
+    model.releaseFirst();
+    const onA = a.runs.active(MAIN_KEY).find((r) => r.runId === "r2");
+    assert.ok(onA, "a runs b's waiting turn");
+    const ranOnA = await onA.done;
+    const endedOnB = await second.done;
+    assert.equal(model.calls(), 2, "the turn ran once");
+    assert.equal(endedOnB.status, "ok");
+    assert.equal(endedOnB.sessionId, ranOnA.sessionId);
+    assert.notEqual(endedOnB.sessionId, "");
+    assert.equal(endedOnB.model, "rec/m");
+    assert.equal(endedOnB.result?.text, "ok", "the agent caller on b gets the reply (its final's payloads)");
+    assert.deepEqual(endedOnB.result?.usage, { inputTokens: 3, outputTokens: 1, totalTokens: 4 });
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+Deno.test("an agent call whose waiting turn another replica took over gets that run's reply (memory)", async () => {
+  const stores = memoryStores();
+  await takenOverReply({ a: stores, b: stores });
+});
+
+Deno.test({
+  name: "an agent call whose waiting turn another replica took over gets that run's reply (redis)",
+  ignore: !REDIS_SERVER,
+  async fn() {
+    const server = await startRedisServer();
+    const [a, b] = await Promise.all([1, 2].map(() => redisStores({ url: server.url, keyPrefix: "ca3:" })));
+    try {
+      await takenOverReply({ a, b });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("an agent call whose waiting turn another replica ran answers, and replays, that run's reply", async () => {
+  const stores = memoryStores();
+  const model = countingModel();
+  const a = replica(stores, model.provider, "a");
+  const gateway = await startGateway({
+    config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
+    stores,
+    modules: [agentsModule({ providers: { rec: model.provider } })],
+  });
+  try {
+    await a.startTurn({ ...userTurn("first"), runId: "r1" }).recorded;
+    const params = { sessionKey: "main", message: "second", idempotencyKey: "k2" };
+    const asked = gateway.call("agent", params);
+    while ((await stores.turnQueue.list(MAIN_KEY)).length === 0) await sleep(5);
+    await a.resumeOrphans(new Set(["a"])); // the gateway's replica missed a heartbeat
+    model.releaseFirst();
+    const final = await asked as {
+      status: string;
+      result: { payloads: { text: string }[]; meta: { agentMeta: Record<string, unknown> } };
+    };
+    assert.equal(model.calls(), 2, "the turn ran once, on a");
+    assert.equal(final.status, "ok");
+    assert.deepEqual(final.result.payloads, [{ text: "ok" }]);
+    const session = await stores.sessions.get(MAIN_KEY);
+    assert.equal(final.result.meta.agentMeta.sessionId, session?.sessionId);
+    assert.equal(final.result.meta.agentMeta.model, "m");
+    assert.deepEqual(final.result.meta.agentMeta.usage, { input: 3, output: 1, total: 4 });
+    assert.deepEqual(await gateway.call("agent", params), final, "a retry replays the same final");
+  } finally {
+    a.close();
+    await gateway.stop();
+  }
+});

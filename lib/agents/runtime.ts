@@ -563,7 +563,7 @@ export class AgentRuntime {
 
   /**
    * How a turn that another replica took over ends here: as that replica's run (same id) ends, as
-   * `agent.wait` hears it. It cannot outlast its own agent's timeout there; a minute more covers the wait
+   * `agent.wait` hears it, with that run's session, model and reply. It cannot outlast its own agent's timeout there; a minute more covers the wait
    * for the session's lease.
    */
   async #endedElsewhere(info: RunInfo, timeoutMs: number): Promise<RunOutcome> {
@@ -572,12 +572,14 @@ export class AgentRuntime {
     const outcome: RunOutcome = {
       runId: info.runId,
       sessionKey: info.sessionKey,
-      sessionId: "",
+      sessionId: end?.sessionId ?? "",
       agentId: info.agentId,
       status: end?.status ?? "error",
       startedAt: end?.startedAt ?? now,
       endedAt: end?.endedAt ?? now,
     };
+    if (end?.model) outcome.model = end.model;
+    if (end?.reply) outcome.result = { ...end.reply, toolCalls: [] };
     const error = end
       ? end.error
       : { code: "UNAVAILABLE", message: "the replica that took over the run never ended it" };
@@ -1168,6 +1170,12 @@ export class AgentRuntime {
   async #publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
     const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
     if (outcome.error) end.error = outcome.error;
+    if (outcome.sessionId) end.sessionId = outcome.sessionId;
+    if (outcome.model) end.model = outcome.model;
+    if (outcome.result) {
+      const { text, finishReason, usage } = outcome.result;
+      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+    }
     await this.#putRun({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
     this.options.stores.bus.publish({
       event: RUN_ENDED_EVENT,
