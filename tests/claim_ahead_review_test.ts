@@ -185,15 +185,22 @@ Deno.test("chat.send and agent whose lease attempt meets Redis down answer UNAVA
   }
 });
 
-/** A model "rec/m" that answers "ok" with token counts, its first turn only once `releaseFirst()` is called. */
+/**
+ * A model "rec/m" that answers "ok" with token counts, its first turn only once `releaseFirst()` is called
+ * (or fails it once the turn is aborted).
+ */
 function countingModel() {
   const first = Promise.withResolvers<void>();
   let calls = 0;
   const provider: ModelProvider = {
     id: "rec",
     api: "test",
-    async *streamChat() {
-      if (++calls === 1) await first.promise;
+    async *streamChat(_request, signal) {
+      if (++calls === 1) {
+        const aborted = new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        await Promise.race([first.promise, aborted]);
+        signal.throwIfAborted();
+      }
       yield { type: "text", text: "ok" };
       yield {
         type: "finish",
@@ -288,5 +295,29 @@ Deno.test("an agent call whose waiting turn another replica ran answers, and rep
   } finally {
     a.close();
     await gateway.stop();
+  }
+});
+
+Deno.test("a lost run-ahead turn that ends late leaves the same replica's new run of its id registered", async () => {
+  const stores = memoryStores();
+  const model = countingModel();
+  const a = replica(stores, model.provider, "a");
+  try {
+    // The call's first claim is lost (another replica held the key) while its turn ran ahead; the claim
+    // then vanishes, and the call, taking the key over, starts the turn again under the same run id.
+    const lost = Promise.withResolvers<boolean>();
+    const ahead = a.startTurn({ ...userTurn("hello"), runId: "K", claim: { won: lost.promise } });
+    const again = a.startTurn({ ...userTurn("hello"), runId: "K" });
+    lost.resolve(false);
+    await ahead.done;
+    while (model.calls() === 0) await sleep(5);
+    const live = a.runs.active(MAIN_KEY);
+    assert.equal(live.length, 1, "the new run is still live here");
+    assert.equal(live[0].done, again.done);
+    assert.deepEqual(await a.abort(MAIN_KEY, "K"), ["K"]);
+    assert.equal((await again.done).status, "aborted", "and chat.abort reaches it");
+  } finally {
+    model.releaseFirst();
+    a.close();
   }
 });
