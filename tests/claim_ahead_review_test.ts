@@ -5,7 +5,7 @@
 // replica ran is answered with that run's reply.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
-import { GatewayError } from "../lib/errors.ts";
+import type { GatewayError } from "../lib/errors.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { redisUnavailable } from "../lib/state/redis/unavailable.ts";
 import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
