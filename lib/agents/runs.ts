@@ -41,7 +41,11 @@ export interface LiveRuns {
   active(sessionKey: string): LiveRun[];
 }
 
-/** This process's live runs by id; a run leaves once it ended (the run store remembers it). */
+/**
+ * This process's live runs by id; a run leaves once it ended (the run store remembers it). A later run
+ * of the same id (a call that lost its claim while its turn ran ahead, then took the key over) replaces
+ * the earlier in the registry, and the earlier's end leaves it there.
+ */
 export class RunRegistry implements LiveRuns {
   readonly #runs = new Map<string, RunRecord>();
 
@@ -54,7 +58,7 @@ export class RunRegistry implements LiveRuns {
     record.done.then((outcome) => {
       record.outcome = outcome;
       record.state = outcome.status;
-      this.#runs.delete(record.runId);
+      if (this.#runs.get(record.runId) === record) this.#runs.delete(record.runId);
     });
   }
 

@@ -151,8 +151,8 @@ export interface RunHandle {
   /**
    * Settles once the turn's input messages are durable: in the transcript, or, for a turn that waits for
    * its session (queued here, or another replica holds its lease), in the turn queue. Rejects when
-   * writing them failed (the turn then does not run). For a turn that ends before its input was written
-   * (aborted while queued), it resolves.
+   * writing them failed, or the turn failed before it could write them (the turn then does not run). For
+   * a turn aborted before its input was written (while queued), or a duplicate (its claim lost), it resolves.
    */
   recorded: Promise<void>;
   /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
@@ -486,9 +486,14 @@ export class AgentRuntime {
       const again = queue.kept(stopped()) && !resumed && restarts < MAX_RESTARTS &&
         this.#restart(info, input, acceptedAt, { error, restarts });
       if (again) return again.done;
+      // Its input was saved nowhere (its lease attempt or first read failed): its caller must not be
+      // told otherwise, and a failed claim is abandoned, so the client's retry runs the turn. (A queued
+      // input's `recorded` settled with its queue write; this changes nothing for it.)
+      if (!signal.aborted) recorded.reject(error);
       return this.#queuedFailure(info, input, error, signal);
     });
-    // A turn that never got as far as writing its input has nothing more to wait for.
+    // An aborted turn, or a duplicate, that never got as far as writing its input has nothing more to
+    // wait for.
     done.finally(() => {
       timeout.clear();
       recorded.resolve();
@@ -649,7 +654,7 @@ export class AgentRuntime {
 
   /**
    * How a turn that another replica took over ends here: as that replica's run (same id) ends, as
-   * `agent.wait` hears it. It cannot outlast its own agent's timeout there; a minute more covers the wait
+   * `agent.wait` hears it, with that run's session, model and reply. It cannot outlast its own agent's timeout there; a minute more covers the wait
    * for the session's lease.
    */
   async #endedElsewhere(info: RunInfo, timeoutMs: number): Promise<RunOutcome> {
@@ -658,12 +663,14 @@ export class AgentRuntime {
     const outcome: RunOutcome = {
       runId: info.runId,
       sessionKey: info.sessionKey,
-      sessionId: "",
+      sessionId: end?.sessionId ?? "",
       agentId: info.agentId,
       status: end?.status ?? "error",
       startedAt: end?.startedAt ?? now,
       endedAt: end?.endedAt ?? now,
     };
+    if (end?.model) outcome.model = end.model;
+    if (end?.reply) outcome.result = { ...end.reply, toolCalls: [] };
     const error = end
       ? end.error
       : { code: "UNAVAILABLE", message: "the replica that took over the run never ended it" };
@@ -1295,6 +1302,12 @@ export class AgentRuntime {
   async #publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
     const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
     if (outcome.error) end.error = outcome.error;
+    if (outcome.sessionId) end.sessionId = outcome.sessionId;
+    if (outcome.model) end.model = outcome.model;
+    if (outcome.result) {
+      const { text, finishReason, usage } = outcome.result;
+      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+    }
     await this.#putRun({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
     this.options.stores.bus.publish({
       event: RUN_ENDED_EVENT,

@@ -37,7 +37,10 @@ export interface RunOutcome {
   cause?: unknown;
 }
 
-/** The end of a run as the run store keeps it: plain data, no result body. */
+/**
+ * The end of a run as the run store keeps it, plain data: enough for a caller on another replica whose
+ * turn this run took over to be answered as if it had run there (an `agent` call's final, and its replay).
+ */
 export interface RunEnd {
   /** How it ended. */
   status: RunOutcome["status"];
@@ -47,6 +50,12 @@ export interface RunEnd {
   endedAt: number;
   /** Why it failed or was aborted. */
   error?: ErrorShape;
+  /** The transcript it wrote to; unset when it ended before its session was opened. */
+  sessionId?: string;
+  /** `provider/model` that served it. */
+  model?: string;
+  /** The model's last reply (its tool calls left out: they are in the transcript). */
+  reply?: Omit<ChatResult, "toolCalls">;
 }
 
 /** A run as the run store keeps it. */

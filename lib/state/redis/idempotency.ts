@@ -97,6 +97,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** By full record key. */
   readonly #inFlight = new Map<string, { fingerprint: string; result: Promise<unknown> }>();
   readonly #owner = crypto.randomUUID();
+  /**
+   * Numbers this store's claims: each is made under an owner of its own, so a stale pending claim of an
+   * earlier call here (its ABANDON lost in a blip) never passes for a later call's, in the append guard
+   * above all.
+   */
+  #claims = 0;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
 
@@ -142,19 +148,22 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     ahead: boolean,
   ): Promise<T> {
     // The order outlives the records it lists by a claim's life, then goes with an idle namespace.
-    const args = [fingerprint, CLAIM_TTL_MS, this.#owner, this.#maxEntries, this.#ttlMs + CLAIM_TTL_MS];
     for (let first = true;; first = false) {
+      const owner = `${this.#owner}:${++this.#claims}`;
+      const args = [fingerprint, CLAIM_TTL_MS, owner, this.#maxEntries, this.#ttlMs + CLAIM_TTL_MS];
       const found = this.connection.eval(CLAIM, keys, args);
       let started: Promise<T> | undefined;
       if (ahead && first) {
         const won = found.then((record) => record === null);
         won.catch(() => {});
-        started = work({ won, guard: { record: keys[0], owner: this.#owner } });
+        started = work({ won, guard: { record: keys[0], owner } });
         // A lost claim's work is dropped, its failure too.
         started.catch(() => {});
       }
       const raw = await found;
-      if (raw === null) return await this.#runClaimed(keys[0], fingerprint, () => started ?? work(CLAIM_WON));
+      if (raw === null) {
+        return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(CLAIM_WON));
+      }
       const record = JSON.parse(raw as string) as StoredRecord;
       if (record.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
       if (record.expiresAt !== undefined) return record.outcome as T;
@@ -162,19 +171,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async #runClaimed<T>(recordKey: string, fingerprint: string, work: () => Promise<T>): Promise<T> {
+  async #runClaimed<T>(
+    recordKey: string,
+    owner: string,
+    fingerprint: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const keys = [recordKey];
     const renewal = setInterval(() => {
-      this.connection.eval(RENEW, keys, [this.#owner, CLAIM_TTL_MS]).catch(() => {});
+      this.connection.eval(RENEW, keys, [owner, CLAIM_TTL_MS]).catch(() => {});
     }, CLAIM_TTL_MS / 3);
     try {
       const outcome = await work();
       const json = outcome === undefined ? "" : JSON.stringify(outcome);
-      await this.connection.eval(FINISH, keys, [this.#owner, this.#ttlMs, fingerprint, json]);
+      await this.connection.eval(FINISH, keys, [owner, this.#ttlMs, fingerprint, json]);
       return outcome;
     } catch (error) {
       // A failed attempt must not pin the failure: the client's retry should run again.
-      await this.connection.eval(ABANDON, keys, [this.#owner]).catch(() => {});
+      await this.connection.eval(ABANDON, keys, [owner]).catch(() => {});
       throw error;
     } finally {
       clearInterval(renewal);
