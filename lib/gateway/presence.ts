@@ -92,6 +92,8 @@ export function createPresenceRows(
    * beyond {@link PRESENCE_ANNOUNCE_MAX_DEFER}.
    */
   let presenceChanges: Promise<void> = Promise.resolve();
+  /** Owners whose row is queued but not yet being written. */
+  const queuedUpserts = new Set<string>();
   let queued = 0;
   let unannounced = 0;
   let unannouncedSince = 0;
@@ -183,11 +185,20 @@ export function createPresenceRows(
       const caller = connection.caller!;
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
         const row = connectionPresence(connection, "connect", now());
-        changePresence(() => presence.upsert(presenceKey(connection), row, { owner: ownerOf(connection) }));
+        const owner = ownerOf(connection);
+        queuedUpserts.add(owner);
+        changePresence(async () => {
+          if (!queuedUpserts.delete(owner)) return false;
+          await presence.upsert(presenceKey(connection), row, { owner });
+        });
       }
     },
     disconnected(connection) {
       if (connection.caller!.client && !QUIET_PRESENCE_MODES.has(connection.caller!.client.mode)) {
+        // A connection that closes before its row was written leaves nothing to write or remove (the
+        // removal below only ever removes its own row): when connects outpace the store, the queue
+        // then sheds them instead of draining a backlog for seconds after the churn stopped.
+        if (queuedUpserts.delete(ownerOf(connection))) return;
         // Only the connection that wrote the row removes it: a device's older socket closing late must
         // not erase the row its newer socket holds, here or on another replica.
         changePresence(() => presence.remove(presenceKey(connection), ownerOf(connection)));
