@@ -34,12 +34,16 @@ export function recordingProvider(before?: () => Promise<void>) {
   return { provider, requests };
 }
 
-/** A runtime on `stores` with `provider` as model "rec/m" (a {@link recordingProvider} by default). */
+/**
+ * A runtime on `stores` with `provider` as model "rec/m" (a {@link recordingProvider} by default), named
+ * `replicaId` in the turns it queues when one is given.
+ */
 export function scriptedRuntime(
   stores: AgentStores,
-  { provider = recordingProvider().provider, lease }: {
+  { provider = recordingProvider().provider, lease, replicaId }: {
     provider?: ModelProvider;
     lease?: AgentRuntimeOptions["lease"];
+    replicaId?: string;
   } = {},
 ): AgentRuntime {
   return new AgentRuntime({
@@ -51,5 +55,6 @@ export function scriptedRuntime(
     fetch: () => Promise.reject(new Error("no network")),
     providers: { rec: provider },
     ...(lease ? { lease } : {}),
+    ...(replicaId ? { replicaId } : {}),
   });
 }

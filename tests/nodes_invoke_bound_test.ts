@@ -5,17 +5,9 @@ import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { NodeInvoker, UNTIMED_INVOKE_LIMIT_MS } from "../lib/nodes/invoke.ts";
 import { MemoryPeerRegistry } from "../lib/state/peers.ts";
+import { DEVICE_INFO_NODE } from "./_node_row.ts";
 
-const node = {
-  nodeId: "n1",
-  connId: "c1",
-  clientId: "x",
-  clientMode: "node",
-  caps: [],
-  commands: ["device.info"],
-  declaredCommands: [],
-  connectedAtMs: 0,
-};
+const node = DEVICE_INFO_NODE;
 
 /** Replica "a" asks, replica "b" holds the node's socket; one bus stands for Redis pub/sub. */
 function twoReplicas() {

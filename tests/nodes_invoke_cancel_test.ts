@@ -2,17 +2,9 @@
 import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { NodeInvoker } from "../lib/nodes/invoke.ts";
+import { DEVICE_INFO_NODE } from "./_node_row.ts";
 
-const node = {
-  nodeId: "n1",
-  connId: "c1",
-  clientId: "x",
-  clientMode: "node",
-  caps: [],
-  commands: ["device.info"],
-  declaredCommands: [],
-  connectedAtMs: 0,
-};
+const node = DEVICE_INFO_NODE;
 
 Deno.test("node.invoke with timeoutMs 0: the holder forgets it when the asker disconnects", async () => {
   const bus = new InProcessEventBus();

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { NodeInvoker } from "../lib/nodes/invoke.ts";
+import { DEVICE_INFO_NODE } from "./_node_row.ts";
 
 Deno.test("a timeoutMs longer than a timer can wait does not time out at once; the node's answer is taken", async () => {
   const bus = new InProcessEventBus();
@@ -13,16 +14,7 @@ Deno.test("a timeoutMs longer than a timer can wait does not time out at once; t
     replicaId: "a",
     now: Date.now,
   });
-  const node = {
-    nodeId: "n1",
-    connId: "c1",
-    clientId: "x",
-    clientMode: "node",
-    caps: [],
-    commands: ["device.info"],
-    declaredCommands: [],
-    connectedAtMs: 0,
-  };
+  const node = DEVICE_INFO_NODE;
   const outcome = invoker.invoke(
     { node, command: "device.info", timeoutMs: 3_000_000_000 },
     new AbortController().signal,

@@ -6,24 +6,13 @@ import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
-import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
-import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
+import type { AgentStores } from "../lib/agents/runtime.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
-import { MAIN_KEY, recordingProvider, userTurn } from "./_scripted_runtime.ts";
+import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
 
-function replica(stores: AgentStores, provider: ModelProvider, replicaId: string): AgentRuntime {
-  return new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: provider },
-    lease: { retryMs: 5 },
-    replicaId,
-  });
-}
+/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
+const replica = (stores: AgentStores, provider: ModelProvider, replicaId: string) =>
+  scriptedRuntime(stores, { provider, lease: { retryMs: 5 }, replicaId });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,11 +8,9 @@ import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
-import { AgentRuntime } from "../lib/agents/runtime.ts";
-import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { AgentStores } from "../lib/agents/runtime.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
-import { MAIN_KEY, recordingProvider, userTurn } from "./_scripted_runtime.ts";
+import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
 
 /** A memory queue whose writes wait for `release()` (or fail with `fail`). */
@@ -42,19 +40,8 @@ function firstTurnHeld() {
 }
 
 /** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
-function replica(stores: AgentStores, provider: ModelProvider, replicaId: string): AgentRuntime {
-  return new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: provider },
-    lease: { retryMs: 5 },
-    replicaId,
-  });
-}
+const replica = (stores: AgentStores, provider: ModelProvider, replicaId: string) =>
+  scriptedRuntime(stores, { provider, lease: { retryMs: 5 }, replicaId });
 
 /** A gateway whose agent runs on `provider` and whose turn queue is `turnQueue`. */
 function gatewayWith(turnQueue: MemoryTurnQueue, provider: ReturnType<typeof firstTurnHeld>["provider"]) {
