@@ -58,3 +58,12 @@ export function scriptedRuntime(
     ...(replicaId ? { replicaId } : {}),
   });
 }
+
+/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
+export function scriptedReplica(
+  stores: AgentStores,
+  provider: ModelProvider,
+  replicaId: string,
+): AgentRuntime {
+  return scriptedRuntime(stores, { provider, lease: { retryMs: 5 }, replicaId });
+}

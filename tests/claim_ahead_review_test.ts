@@ -8,28 +8,12 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import type { GatewayError } from "../lib/errors.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { redisUnavailable } from "../lib/state/redis/unavailable.ts";
-import { AgentRuntime, type AgentStores } from "../lib/agents/runtime.ts";
-import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
+import type { AgentStores } from "../lib/agents/runtime.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { MAIN_KEY, recordingProvider, userTurn } from "./_scripted_runtime.ts";
+import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
-
-/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
-function replica(stores: AgentStores, provider: ModelProvider, replicaId: string): AgentRuntime {
-  return new AgentRuntime({
-    config: () => ({ agents: { defaults: { model: "rec/m" } } }),
-    env: {},
-    now: () => Date.now(),
-    logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores,
-    fetch: () => Promise.reject(new Error("no network")),
-    providers: { rec: provider },
-    lease: { retryMs: 5 },
-    replicaId,
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,7 +104,7 @@ Deno.test("a turn whose lease attempt fails (store blip) is not reported as reco
   const stores = memoryStores();
   stores.leases.acquire = () => Promise.reject(new Error("redis blip"));
   const model = recordingProvider();
-  const a = replica(stores, model.provider, "a");
+  const a = scriptedReplica(stores, model.provider, "a");
   try {
     const turn = a.startTurn({ ...userTurn("never saved"), runId: "K" });
     await assert.rejects(turn.recorded, /redis blip/);
@@ -136,7 +120,7 @@ Deno.test("a turn aborted before it wrote anything still counts as recorded (not
   const attempt = Promise.withResolvers<string | null>();
   stores.leases.acquire = () => attempt.promise;
   const model = recordingProvider();
-  const a = replica(stores, model.provider, "a");
+  const a = scriptedReplica(stores, model.provider, "a");
   try {
     const controller = new AbortController();
     const turn = a.startTurn({ ...userTurn("given up"), runId: "K", signal: controller.signal });
@@ -218,8 +202,8 @@ function countingModel() {
 /** `b`'s waiting turn is taken over by `a` (which took `b` for dead); `b`'s caller hears how it ended. */
 async function takenOverReply(stores: { a: AgentStores; b: AgentStores }): Promise<void> {
   const model = countingModel();
-  const a = replica(stores.a, model.provider, "a");
-  const b = replica(stores.b, model.provider, "b");
+  const a = scriptedReplica(stores.a, model.provider, "a");
+  const b = scriptedReplica(stores.b, model.provider, "b");
   try {
     const held = a.startTurn({ ...userTurn("first"), runId: "r1" });
     await held.recorded;
@@ -267,7 +251,7 @@ Deno.test({
 Deno.test("an agent call whose waiting turn another replica ran answers, and replays, that run's reply", async () => {
   const stores = memoryStores();
   const model = countingModel();
-  const a = replica(stores, model.provider, "a");
+  const a = scriptedReplica(stores, model.provider, "a");
   const gateway = await startGateway({
     config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
     stores,
@@ -301,7 +285,7 @@ Deno.test("an agent call whose waiting turn another replica ran answers, and rep
 Deno.test("a lost run-ahead turn that ends late leaves the same replica's new run of its id registered", async () => {
   const stores = memoryStores();
   const model = countingModel();
-  const a = replica(stores, model.provider, "a");
+  const a = scriptedReplica(stores, model.provider, "a");
   try {
     // The call's first claim is lost (another replica held the key) while its turn ran ahead; the claim
     // then vanishes, and the call, taking the key over, starts the turn again under the same run id.

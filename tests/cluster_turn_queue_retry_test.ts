@@ -1,88 +1,14 @@
-// Two real `openclaw gateway run` replicas on one real redis-server (`appendfsync always`): a chat.send that
-// replica A acknowledged while it waited behind A's own slow turn survives the SIGKILL of A: replica B
-// finds it in the turn queue, takes the session once A's lease lapsed, writes the message and runs its turn.
+// Two real `openclaw gateway run` replicas on one real redis-server (`appendfsync always`): an `agent` call
+// that replica A acknowledged while it waited behind A's own slow turn, SIGKILL of A, and the client's retry
+// of the same call on replica B. The queue holds one item per run id, so the turn runs once, not once for
+// A's queued copy and once for the retry.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { SESSION_LEASE_TTL_MS } from "../lib/agents/session-lease.ts";
-import { connectParams, historyText } from "./_helpers.ts";
-import { handshake, type WsSession } from "./_evidence_clients.ts";
+import { historyText } from "./_helpers.ts";
+import type { WsSession } from "./_evidence_clients.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "./_runner_process.ts";
-
-const TOKEN = "turn-queue-cluster-token-0123456789";
-/** Peers and singletons lapse this fast here, so the wait is the session lease's own TTL. */
-const CLUSTER_TTL_MS = 1_500;
-
-type Json = Record<string, unknown>;
-
-/** An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>". */
-function scriptedUpstream() {
-  const held: string[] = [];
-  const encoder = new TextEncoder();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-    const body = await request.json() as { messages: { role: string; content: string }[] };
-    const last = body.messages.findLast((m) => m.role === "user")?.content ?? "";
-    const chunk = (delta: Json, finish: string | null = null) =>
-      `data: ${
-        JSON.stringify({
-          id: "x",
-          object: "chat.completion.chunk",
-          choices: [{ index: 0, delta, finish_reason: finish }],
-        })
-      }\n\n`;
-    if (last === "hold") {
-      held.push(last);
-      const stream = new ReadableStream<Uint8Array>({
-        start: (controller) =>
-          controller.enqueue(encoder.encode(chunk({ role: "assistant", content: "Hold" }))),
-      });
-      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
-    }
-    const text = chunk({ role: "assistant", content: `Reply to: ${last}` }) + chunk({}, "stop") +
-      "data: [DONE]\n\n";
-    return new Response(text, { headers: { "content-type": "text/event-stream" } });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}/v1`, held, close: () => server.shutdown() };
-}
-
-async function startReplica(redisUrl: string, upstream: string) {
-  const home = await tempHome();
-  const port = freePort();
-  const config = {
-    gateway: {
-      mode: "local",
-      port,
-      auth: { token: TOKEN },
-      cluster: { keyPrefix: "tq:", leaseTtlMs: CLUSTER_TTL_MS },
-    },
-    agents: { defaults: { model: { primary: "up/m" } } },
-    models: {
-      providers: { up: { baseUrl: upstream, apiKey: "k", api: "openai-completions", models: [{ id: "m" }] } },
-    },
-  };
-  await Deno.writeTextFile(join(home.state, "openclaw.json"), JSON.stringify(config));
-  const proc: RunnerProcess = spawnRunner(
-    ["gateway"],
-    runnerEnv(home.home, { OPENCLAW_REDIS_URL: redisUrl }),
-  );
-  return { port, proc, home };
-}
-
-async function operator(port: number) {
-  const { session, response } = await handshake(
-    `ws://127.0.0.1:${port}`,
-    connectParams({ auth: { token: TOKEN } }),
-  );
-  assert.equal(response.ok, true, JSON.stringify(response));
-  return {
-    session,
-    async request(method: string, params: Json = {}): Promise<Json> {
-      const answer = await session.request(method, params, 10_000);
-      assert.equal(answer.ok, true, `${method}: ${JSON.stringify(answer.error)}`);
-      return answer.payload as Json;
-    },
-  };
-}
+import { freePort } from "./_runner_process.ts";
+import { operator, scriptedUpstream, startReplica } from "./_turn_queue_cluster.ts";
 
 Deno.test({
   name: "kill -9 of the replica running a waiting `agent` call, whose client retries it on B: it runs once",

@@ -6,13 +6,7 @@ import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
-import type { AgentStores } from "../lib/agents/runtime.ts";
-import type { ModelProvider } from "../lib/providers/types.ts";
-import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
-
-/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
-const replica = (stores: AgentStores, provider: ModelProvider, replicaId: string) =>
-  scriptedRuntime(stores, { provider, lease: { retryMs: 5 }, replicaId });
+import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,8 +33,8 @@ async function deadReplicaLeft(stores: GatewayStores, runId: string, leaseMs: nu
  */
 async function retryAndSweeper(pair: { b: GatewayStores; c: GatewayStores }) {
   const model = recordingProvider();
-  const b = replica(pair.b, model.provider, "b");
-  const c = replica(pair.c, model.provider, "c");
+  const b = scriptedReplica(pair.b, model.provider, "b");
+  const c = scriptedReplica(pair.c, model.provider, "c");
   try {
     await deadReplicaLeft(pair.b, "K", 300);
     const retry = b.startTurn({ ...userTurn("hello"), runId: "K" });
@@ -79,8 +73,8 @@ Deno.test({
 Deno.test("the retry's own sweeper leaves no second item behind (runs once when it dies too)", async () => {
   const stores = memoryStores();
   const model = recordingProvider();
-  const b = replica(stores, model.provider, "b");
-  const c = replica(stores, model.provider, "c");
+  const b = scriptedReplica(stores, model.provider, "b");
+  const c = scriptedReplica(stores, model.provider, "c");
   try {
     await deadReplicaLeft(stores, "K", 200);
     const retry = b.startTurn({ ...userTurn("hello"), runId: "K" });
@@ -103,7 +97,7 @@ Deno.test("the retry's own sweeper leaves no second item behind (runs once when 
 Deno.test("chat.abort of a dead replica's waiting turn is not run by the sweeper", async () => {
   const stores = memoryStores();
   const model = recordingProvider();
-  const c = replica(stores, model.provider, "c");
+  const c = scriptedReplica(stores, model.provider, "c");
   try {
     await deadReplicaLeft(stores, "K", 100);
     // What the dead replica recorded at accept time.
@@ -139,8 +133,8 @@ class FlakyTake extends MemoryTurnQueue {
 Deno.test("a waiting turn aborted during a blip is not run later by the sweeper", async () => {
   const stores = { ...memoryStores(), turnQueue: new FlakyTake() };
   const model = recordingProvider();
-  const a = replica(stores, model.provider, "a");
-  const c = replica(stores, model.provider, "c");
+  const a = scriptedReplica(stores, model.provider, "a");
+  const c = scriptedReplica(stores, model.provider, "c");
   try {
     const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
     assert.ok(lease);
@@ -171,7 +165,7 @@ Deno.test({
     const server = await startRedisServer();
     const stores = await redisStores({ url: server.url, keyPrefix: "rv2:" });
     const model = recordingProvider();
-    const a = replica(stores, model.provider, "a");
+    const a = scriptedReplica(stores, model.provider, "a");
     const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
     let refused = 0;
     // The lease lapses between the turn's lease and its move (a stalled loop, a renewal that failed).
@@ -202,7 +196,7 @@ Deno.test({
 Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run in the fresh session)", async () => {
   const stores = memoryStores();
   const model = recordingProvider();
-  const c = replica(stores, model.provider, "c");
+  const c = scriptedReplica(stores, model.provider, "c");
   try {
     await c.startTurn({ ...userTurn("before"), runId: "r0" }).done;
     await deadReplicaLeft(stores, "K", 100);
@@ -230,7 +224,7 @@ Deno.test({
     const server = await startRedisServer();
     const stores = await redisStores({ url: server.url, keyPrefix: "rv4:" });
     const model = recordingProvider();
-    const a = replica(stores, model.provider, "a");
+    const a = scriptedReplica(stores, model.provider, "a");
     const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
     // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
     // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
@@ -258,7 +252,7 @@ Deno.test({
 Deno.test("a dead replica's waiting turn no replica can run ends after an hour and no longer holds up its session", async () => {
   const stores = memoryStores();
   const model = recordingProvider();
-  const c = replica(stores, model.provider, "c");
+  const c = scriptedReplica(stores, model.provider, "c");
   const left = (runId: string, agentId: string, acceptedAt: number): QueuedTurn => ({
     runId,
     sessionKey: MAIN_KEY,

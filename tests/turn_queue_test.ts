@@ -8,9 +8,7 @@ import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { redisStores } from "../stores/redis.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
-import type { AgentStores } from "../lib/agents/runtime.ts";
-import type { ModelProvider } from "../lib/providers/types.ts";
-import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
+import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
 
 /** A memory queue whose writes wait for `release()` (or fail with `fail`). */
@@ -38,10 +36,6 @@ function firstTurnHeld() {
   const recording = recordingProvider(() => ++calls === 1 ? first.promise : Promise.resolve());
   return { ...recording, releaseFirst: () => first.resolve() };
 }
-
-/** A replica's runtime on `stores`, named `replicaId` in the turns it queues, with `provider` as "rec/m". */
-const replica = (stores: AgentStores, provider: ModelProvider, replicaId: string) =>
-  scriptedRuntime(stores, { provider, lease: { retryMs: 5 }, replicaId });
 
 /** A gateway whose agent runs on `provider` and whose turn queue is `turnQueue`. */
 function gatewayWith(turnQueue: MemoryTurnQueue, provider: ReturnType<typeof firstTurnHeld>["provider"]) {
@@ -143,8 +137,8 @@ Deno.test("a waiting chat.send whose queue write fails is refused as UNAVAILABLE
  */
 async function runsOnce(stores: { a: GatewayStores; b: GatewayStores }): Promise<void> {
   const model = firstTurnHeld();
-  const a = replica(stores.a, model.provider, "a");
-  const b = replica(stores.b, model.provider, "b");
+  const a = scriptedReplica(stores.a, model.provider, "a");
+  const b = scriptedReplica(stores.b, model.provider, "b");
   const queue = stores.a.turnQueue;
   try {
     const first = a.startTurn({ ...userTurn("first"), runId: "r1" });

@@ -1,0 +1,84 @@
+// Two real `openclaw gateway run` replicas on one redis-server, for the turn-queue tests that kill one: the
+// replicas, an upstream model whose "hold" turn never ends, and an operator client.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { connectParams } from "./_helpers.ts";
+import { handshake } from "./_evidence_clients.ts";
+import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "./_runner_process.ts";
+
+export const TOKEN = "turn-queue-cluster-token-0123456789";
+/** Peers and singletons lapse this fast here, so the wait is the session lease's own TTL. */
+export const CLUSTER_TTL_MS = 1_500;
+
+export type Json = Record<string, unknown>;
+
+/** An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>". */
+export function scriptedUpstream() {
+  const held: string[] = [];
+  const encoder = new TextEncoder();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    const body = await request.json() as { messages: { role: string; content: string }[] };
+    const last = body.messages.findLast((m) => m.role === "user")?.content ?? "";
+    const chunk = (delta: Json, finish: string | null = null) =>
+      `data: ${
+        JSON.stringify({
+          id: "x",
+          object: "chat.completion.chunk",
+          choices: [{ index: 0, delta, finish_reason: finish }],
+        })
+      }\n\n`;
+    if (last === "hold") {
+      held.push(last);
+      const stream = new ReadableStream<Uint8Array>({
+        start: (controller) =>
+          controller.enqueue(encoder.encode(chunk({ role: "assistant", content: "Hold" }))),
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    }
+    const text = chunk({ role: "assistant", content: `Reply to: ${last}` }) + chunk({}, "stop") +
+      "data: [DONE]\n\n";
+    return new Response(text, { headers: { "content-type": "text/event-stream" } });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/v1`, held, close: () => server.shutdown() };
+}
+
+/** A `gateway run` replica on `redisUrl` whose model is `upstream`, in a home of its own. */
+export async function startReplica(redisUrl: string, upstream: string) {
+  const home = await tempHome();
+  const port = freePort();
+  const config = {
+    gateway: {
+      mode: "local",
+      port,
+      auth: { token: TOKEN },
+      cluster: { keyPrefix: "tq:", leaseTtlMs: CLUSTER_TTL_MS },
+    },
+    agents: { defaults: { model: { primary: "up/m" } } },
+    models: {
+      providers: { up: { baseUrl: upstream, apiKey: "k", api: "openai-completions", models: [{ id: "m" }] } },
+    },
+  };
+  await Deno.writeTextFile(join(home.state, "openclaw.json"), JSON.stringify(config));
+  const proc: RunnerProcess = spawnRunner(
+    ["gateway"],
+    runnerEnv(home.home, { OPENCLAW_REDIS_URL: redisUrl }),
+  );
+  return { port, proc, home };
+}
+
+/** An operator client of the replica on `port`; `request` asserts each answer is ok. */
+export async function operator(port: number) {
+  const { session, response } = await handshake(
+    `ws://127.0.0.1:${port}`,
+    connectParams({ auth: { token: TOKEN } }),
+  );
+  assert.equal(response.ok, true, JSON.stringify(response));
+  return {
+    session,
+    async request(method: string, params: Json = {}): Promise<Json> {
+      const answer = await session.request(method, params, 10_000);
+      assert.equal(answer.ok, true, `${method}: ${JSON.stringify(answer.error)}`);
+      return answer.payload as Json;
+    },
+  };
+}
