@@ -101,15 +101,21 @@ end
 return out
 `);
 
-/** Past this many marked keys the view answers nothing (every peek goes to Redis) until they lapse. */
-const MAX_MARKS = 10_000;
+/**
+ * Past this many marked keys the view is dropped and answers nothing (every peek goes to Redis) for
+ * {@link OVERFLOW_MS}: an attacker with many addresses must not grow it, nor make each peek scan it.
+ */
+export const MAX_MARKS = 10_000;
+const OVERFLOW_MS = 60_000;
 
 /** Which keys have hits or a lockout, as this replica last heard (see the module doc). */
-class MarkView {
+export class MarkView {
   readonly #marks = new Map<string, { until: number; seq: number }>();
   /** The feed link the view is complete for; `undefined` while (re)loading. */
   #trusted: number | undefined;
   #loading: Promise<void> | undefined;
+  /** Until when the view, dropped for holding too many marks, answers nothing locally. */
+  #overflowUntil = 0;
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -131,16 +137,21 @@ class MarkView {
   /** Whether `key` is known to have no hits and no lockout on any replica. */
   clean(key: string): boolean {
     const link = this.feed.link();
-    if (link === undefined) return false;
+    if (link === undefined || this.now() < this.#overflowUntil) return false;
     if (link !== this.#trusted) {
       // A load that failed (Redis away) or raced a resubscription is tried again.
       void this.reload();
       return false;
     }
     const mark = this.#marks.get(key);
-    if (mark && mark.until <= this.now()) this.#marks.delete(key);
-    else if (mark) return false;
-    return this.#marks.size <= MAX_MARKS || this.#prune();
+    if (mark && mark.until > this.now()) return false;
+    if (mark) this.#marks.delete(key);
+    return true;
+  }
+
+  /** How many keys the view holds marked. */
+  get size(): number {
+    return this.#marks.size;
   }
 
   /**
@@ -151,6 +162,7 @@ class MarkView {
   apply(key: string, seq: number, left: number): void {
     const mark = this.#marks.get(key);
     if (left > 0) {
+      if (!mark && this.#marks.size >= MAX_MARKS) return this.#overflow();
       const until = Math.max(mark?.until ?? 0, this.now() + left);
       this.#marks.set(key, { until, seq: Math.max(mark?.seq ?? 0, seq) });
     } else if (!mark || mark.seq < seq) this.#marks.delete(key);
@@ -166,15 +178,17 @@ class MarkView {
     if (link === undefined) return;
     const [seq, ...pairs] = await this.load().catch(() => [undefined]);
     if (seq === undefined || this.feed.link() !== link) return;
+    if (pairs.length / 2 > MAX_MARKS) return this.#overflow();
     for (const [key, mark] of this.#marks) if (mark.seq <= Number(seq)) this.#marks.delete(key);
     for (let i = 0; i < pairs.length; i += 2) this.apply(String(pairs[i]), Number(seq), Number(pairs[i + 1]));
     this.#trusted = link;
   }
 
-  #prune(): boolean {
-    const now = this.now();
-    for (const [key, mark] of this.#marks) if (mark.until <= now) this.#marks.delete(key);
-    return this.#marks.size <= MAX_MARKS;
+  /** Drops the view; after {@link OVERFLOW_MS} it is read whole again before it answers. */
+  #overflow(): void {
+    this.#marks.clear();
+    this.#trusted = undefined;
+    this.#overflowUntil = this.now() + OVERFLOW_MS;
   }
 }
 
@@ -213,8 +227,11 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.#keys(key),
       args,
     ) as number[];
-    // This replica's own change counts before its feed message arrives (a refused hit changed nothing).
+    // This replica's own change counts before its feed message arrives. A refused hit changed nothing in
+    // Redis and sends no message, but it proves the key locked: this replica must not answer it clean
+    // meanwhile (its feed may be late, or silently gone).
     if (seq) this.#view?.apply(key, seq, left);
+    else if (allowed !== 1) this.#view?.apply(key, 0, retryAfterMs);
     return { allowed: allowed === 1, retryAfterMs };
   }
 
