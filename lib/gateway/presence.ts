@@ -182,6 +182,9 @@ export function createPresenceRows(
       await presence.remove(`self:${selfId}`);
     },
     connected(connection) {
+      // Closed while its hello-ok's early events were flushed (a slow consumer): its close already ran,
+      // and a row written now would outlive it until its TTL.
+      if (connection.isClosed) return;
       const caller = connection.caller!;
       if (caller.client && !QUIET_PRESENCE_MODES.has(caller.client.mode)) {
         const row = connectionPresence(connection, "connect", now());
