@@ -20,7 +20,7 @@ import type { RedisClient } from "./connection.ts";
 export interface FeedListener {
   /** A message of this listener's kind (its text after the kind). */
   changed(body: string): void;
-  /** The subscription came back after a drop: changes made meanwhile were missed. */
+  /** The subscription came back after a drop or a silence: changes made meanwhile may have been missed. */
   resubscribed(): void;
 }
 
