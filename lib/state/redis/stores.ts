@@ -47,6 +47,12 @@ export interface RedisStoresOptions {
    * the bundle is open, so a replica that died is no longer listed after it. 60 s by default.
    */
   pinnedPresenceTtlMs?: number;
+  /**
+   * How the change feed notices a subscriber connection that silently stopped delivering: a PING on it
+   * every `everyMs` (1 s by default), and local views are untrusted once no ping sent within `withinMs`
+   * (3 s by default) has been answered. Tests shorten both.
+   */
+  feedLiveness?: { everyMs: number; withinMs: number };
 }
 
 /** A bundle of Redis stores, holding two connections until {@link RedisStores.close}. */
@@ -98,7 +104,9 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
   client.on("error", onError);
   const subscriber = client.duplicate();
   subscriber.on("error", onError);
+  let feed: ChangeFeed | undefined;
   const close = async () => {
+    await feed?.close();
     for (const c of [subscriber, client]) if (c.isOpen) await c.close();
   };
   try {
@@ -108,7 +116,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
     const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
-    const feed = await ChangeFeed.open(subscriber, `${prefix}changes`);
+    feed = await ChangeFeed.open(subscriber, `${prefix}changes`, options.feedLiveness);
     const now = options.now ?? Date.now;
     const presence = new RedisPresenceStore(connection, options.pinnedPresenceTtlMs);
     const rateLimits = new RedisRateLimitStore(connection, feed, now);
@@ -137,7 +145,6 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       turnQueue: new RedisTurnQueue(connection),
       async close() {
         presence.stop();
-        await feed.close();
         await bus.close();
         await close();
       },
