@@ -76,7 +76,7 @@ function relay(target: number) {
   };
 }
 
-Deno.test("a lockout earned on one replica holds on a replica whose feed silently stopped", async () => {
+Deno.test("a lockout earned on one replica holds on a replica whose feed silently stopped, and its bus is not trusted", async () => {
   const server = await startRedisServer();
   const proxy = relay(Number(new URL(server.url).port));
   const a = await redisStores({ url: server.url, keyPrefix: "rh:", feedLiveness: LIVENESS });
@@ -93,6 +93,12 @@ Deno.test("a lockout earned on one replica holds on a replica whose feed silentl
     await sleep(LIVENESS.withinMs + 2 * LIVENESS.everyMs);
     const onB = await b.rateLimits.peek("ip:10.0.0.66", POLICY);
     assert.ok(onB.retryAfterMs > 0, `B answers the locked-out address as clean: ${JSON.stringify(onB)}`);
+    // The bus shares that connection: what B built from its events (the presence snapshot) is not trusted.
+    assert.equal(b.bus.link?.(), undefined, "B's bus still claims to hear");
+    await proxy.heal();
+    const deadline = Date.now() + 2_000;
+    while (b.bus.link?.() === undefined && Date.now() < deadline) await sleep(20);
+    assert.equal(b.bus.link?.(), 1, "heard again: a new bus link, so the presence snapshot is read again");
   } finally {
     await proxy.heal();
     await b.close();

@@ -29,6 +29,8 @@ export class RedisEventBus implements EventBus {
   #links = 0;
   /** The last publish sent: they travel on one connection, so it settles after every one before it. */
   #lastPublish: Promise<unknown> = Promise.resolve();
+  /** What else says whether the subscriber still hears (see {@link heardThrough}). */
+  #hearing?: { link(): number | undefined };
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -69,7 +71,21 @@ export class RedisEventBus implements EventBus {
   }
 
   link(): number | undefined {
-    return this.subscriber.isReady && !this.#closed ? this.#links : undefined;
+    if (!this.subscriber.isReady || this.#closed) return undefined;
+    if (!this.#hearing) return this.#links;
+    // Both counts only grow, so their sum changes whenever either does: a lapse of the other check
+    // followed by its recovery is a new link, as a reconnection is.
+    const heard = this.#hearing.link();
+    return heard === undefined ? undefined : this.#links + heard;
+  }
+
+  /**
+   * Lets `check` (the change feed on the same subscriber connection, which pings it) veto the link: a
+   * connection whose traffic is silently dropped stays "ready" and delivers nothing, and what was built
+   * from its events must not be trusted meanwhile.
+   */
+  heardThrough(check: { link(): number | undefined }): void {
+    this.#hearing = check;
   }
 
   async flush(): Promise<void> {

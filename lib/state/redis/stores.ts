@@ -117,6 +117,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
     const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
     feed = await ChangeFeed.open(subscriber, `${prefix}changes`, options.feedLiveness);
+    bus.heardThrough(feed);
     const now = options.now ?? Date.now;
     const presence = new RedisPresenceStore(connection, options.pinnedPresenceTtlMs);
     const rateLimits = new RedisRateLimitStore(connection, feed, now);
