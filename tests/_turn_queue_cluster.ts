@@ -2,18 +2,19 @@
 // replicas, an upstream model whose "hold" turn never ends, and an operator client.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { connectParams } from "./_helpers.ts";
-import { handshake } from "./_evidence_clients.ts";
+import { connectParams, historyText } from "./_helpers.ts";
+import { handshake, type WsSession } from "./_evidence_clients.ts";
+import { startRedisServer } from "./_redis_server.ts";
 import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "./_runner_process.ts";
 
-export const TOKEN = "turn-queue-cluster-token-0123456789";
+const TOKEN = "turn-queue-cluster-token-0123456789";
 /** Peers and singletons lapse this fast here, so the wait is the session lease's own TTL. */
 export const CLUSTER_TTL_MS = 1_500;
 
-export type Json = Record<string, unknown>;
+type Json = Record<string, unknown>;
 
 /** An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>". */
-export function scriptedUpstream() {
+function scriptedUpstream() {
   const held: string[] = [];
   const encoder = new TextEncoder();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
@@ -43,7 +44,7 @@ export function scriptedUpstream() {
 }
 
 /** A `gateway run` replica on `redisUrl` whose model is `upstream`, in a home of its own. */
-export async function startReplica(redisUrl: string, upstream: string) {
+async function startReplica(redisUrl: string, upstream: string) {
   const home = await tempHome();
   const port = freePort();
   const config = {
@@ -67,7 +68,7 @@ export async function startReplica(redisUrl: string, upstream: string) {
 }
 
 /** An operator client of the replica on `port`; `request` asserts each answer is ok. */
-export async function operator(port: number) {
+async function operator(port: number) {
   const { session, response } = await handshake(
     `ws://127.0.0.1:${port}`,
     connectParams({ auth: { token: TOKEN } }),
@@ -81,4 +82,49 @@ export async function operator(port: number) {
       return answer.payload as Json;
     },
   };
+}
+
+/**
+ * Redis (`appendfsync always`), the upstream and two replicas, with an operator on each, and a turn
+ * ("hold", key `tq-1`) sent to A and held in the model: the session is busy on A. Disposing kills both
+ * replicas and stops the rest.
+ */
+export async function twoReplicasHoldingA() {
+  const redis = await startRedisServer(freePort(), { appendfsync: "always" });
+  const upstream = scriptedUpstream();
+  const replicas = await Promise.all([0, 1].map(() => startReplica(redis.url, upstream.url)));
+  const sessions: WsSession[] = [];
+  const dispose = async () => {
+    for (const s of sessions) s.ws.terminate();
+    for (const r of replicas) {
+      await r.proc.stop("SIGKILL").catch(() => {});
+      await r.home[Symbol.asyncDispose]();
+    }
+    await upstream.close();
+    await redis.stop();
+  };
+  try {
+    await Promise.all(replicas.map((r) => r.proc.waitFor(/gateway listening/, 90_000)));
+    const [onA, onB] = await Promise.all(replicas.map((r) => operator(r.port)));
+    sessions.push(onA.session, onB.session);
+    await onA.request("chat.send", { sessionKey: "main", message: "hold", idempotencyKey: "tq-1" });
+    const deadline = Date.now() + 10_000;
+    while (!upstream.held.length) {
+      assert.ok(Date.now() < deadline, "the first turn never reached the model");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return {
+      a: replicas[0],
+      onA,
+      onB,
+      /** The session's history as B reads it, one text per message. */
+      historyOnB: async () =>
+        ((await onB.request("chat.history", { sessionKey: "main" })).messages as { content: string }[])
+          .map(historyText),
+      [Symbol.asyncDispose]: dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
 }

@@ -3,11 +3,8 @@
 // finds it in the turn queue, takes the session once A's lease lapsed, writes the message and runs its turn.
 import assert from "node:assert/strict";
 import { SESSION_LEASE_TTL_MS } from "../lib/agents/session-lease.ts";
-import { historyText } from "./_helpers.ts";
-import type { WsSession } from "./_evidence_clients.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { freePort } from "./_runner_process.ts";
-import { CLUSTER_TTL_MS, operator, scriptedUpstream, startReplica } from "./_turn_queue_cluster.ts";
+import { REDIS_SERVER } from "./_redis_server.ts";
+import { CLUSTER_TTL_MS, twoReplicasHoldingA } from "./_turn_queue_cluster.ts";
 
 Deno.test({
   name: "kill -9 of the replica that acknowledged a waiting chat.send: another replica writes and runs it",
@@ -16,57 +13,26 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const redis = await startRedisServer(freePort(), { appendfsync: "always" });
-    const upstream = scriptedUpstream();
-    const [a, b] = await Promise.all([
-      startReplica(redis.url, upstream.url),
-      startReplica(redis.url, upstream.url),
-    ]);
-    const sessions: WsSession[] = [];
-    try {
-      await Promise.all([a, b].map((r) => r.proc.waitFor(/gateway listening/, 90_000)));
-      const onA = await operator(a.port);
-      const onB = await operator(b.port);
-      sessions.push(onA.session, onB.session);
-      const send = (message: string, idempotencyKey: string) =>
-        onA.request("chat.send", { sessionKey: "main", message, idempotencyKey });
+    await using cluster = await twoReplicasHoldingA();
+    // Waits behind the first turn on A: answered once it is in the turn queue, not in the transcript.
+    const second = { sessionKey: "main", message: "second", idempotencyKey: "tq-2" };
+    assert.deepEqual(await cluster.onA.request("chat.send", second), { runId: "tq-2", status: "started" });
 
-      await send("hold", "tq-1");
-      const deadline = Date.now() + 10_000;
-      while (!upstream.held.length) {
-        assert.ok(Date.now() < deadline, "the first turn never reached the model");
-        await new Promise((r) => setTimeout(r, 20));
+    cluster.a.proc.child.kill("SIGKILL");
+    await cluster.a.proc.status;
+    const killedAt = Date.now();
+    // A's session lease lapses after its TTL; B's sweep runs every third of the cluster TTL.
+    const limit = SESSION_LEASE_TTL_MS + CLUSTER_TTL_MS + 5_000;
+    for (;;) {
+      const seen = await cluster.historyOnB();
+      if (seen.includes("Reply to: second")) {
+        assert.deepEqual(seen, ["hold", "second", "Reply to: second"]);
+        break;
       }
-      // Waits behind the first turn on A: answered once it is in the turn queue, not in the transcript.
-      assert.deepEqual(await send("second", "tq-2"), { runId: "tq-2", status: "started" });
-
-      a.proc.child.kill("SIGKILL");
-      await a.proc.status;
-      const killedAt = Date.now();
-      const texts = async () =>
-        ((await onB.request("chat.history", { sessionKey: "main" })).messages as { content: string }[])
-          .map(historyText);
-      // A's session lease lapses after its TTL; B's sweep runs every third of the cluster TTL.
-      const limit = SESSION_LEASE_TTL_MS + CLUSTER_TTL_MS + 5_000;
-      for (;;) {
-        const seen = await texts();
-        if (seen.includes("Reply to: second")) {
-          assert.deepEqual(seen, ["hold", "second", "Reply to: second"]);
-          break;
-        }
-        assert.ok(Date.now() - killedAt < limit, `not run within ${limit} ms: ${JSON.stringify(seen)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const waited = await onB.request("agent.wait", { runId: "tq-2", timeoutMs: 5_000 });
-      assert.equal(waited.status, "ok", "the run ended under its own id, heard on B");
-    } finally {
-      for (const s of sessions) s.ws.terminate();
-      for (const r of [a, b]) {
-        await r.proc.stop("SIGKILL").catch(() => {});
-        await r.home[Symbol.asyncDispose]();
-      }
-      await upstream.close();
-      await redis.stop();
+      assert.ok(Date.now() - killedAt < limit, `not run within ${limit} ms: ${JSON.stringify(seen)}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
+    const waited = await cluster.onB.request("agent.wait", { runId: "tq-2", timeoutMs: 5_000 });
+    assert.equal(waited.status, "ok", "the run ended under its own id, heard on B");
   },
 });
