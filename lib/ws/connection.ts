@@ -20,6 +20,7 @@ import {
 import type { CallerIdentity } from "../types.ts";
 import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
 import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
+import { intern, internedScopes } from "./intern.ts";
 
 /** Limits a connection enforces. */
 export interface ConnectionPolicy {
@@ -334,35 +335,6 @@ function internedCopy<T extends object>(object: T): Record<string, unknown> {
     copy[key] = typeof value === "string" ? intern(value) : value;
   }
   return copy;
-}
-
-/** Longest string (and scope list, joined) kept once, and how many of each: clients cannot grow them far. */
-const INTERN_MAX_LENGTH = 64;
-const SCOPE_LIST_MAX_LENGTH = 256;
-const INTERN_MAX_COUNT = 4_096;
-const interned = new Map<string, string>();
-const scopeLists = new Map<string, string[]>();
-
-/** One frozen list (of interned strings) per distinct scope list: most sockets hold one of a few. */
-function internedScopes(scopes: readonly string[]): string[] {
-  const key = scopes.join("\n");
-  const known = scopeLists.get(key);
-  if (known) return known;
-  const list = Object.freeze(scopes.map(intern)) as string[];
-  if (key.length <= SCOPE_LIST_MAX_LENGTH && scopeLists.size < INTERN_MAX_COUNT) scopeLists.set(key, list);
-  return list;
-}
-
-/**
- * One copy of a string that many sockets repeat (scopes, client ids and modes, a proxy's address), where
- * each would otherwise keep the copy its own `connect` frame was parsed into.
- */
-function intern(text: string): string {
-  if (text.length > INTERN_MAX_LENGTH) return text;
-  const known = interned.get(text);
-  if (known !== undefined) return known;
-  if (interned.size < INTERN_MAX_COUNT) interned.set(text, text);
-  return text;
 }
 
 function invalidFrame(message: string) {
