@@ -73,6 +73,19 @@ export async function verifyDeviceProof(
   ctx: DeviceProofContext,
   now: number,
 ): Promise<void> {
+  checkChallenge(proof, ctx.nonce, now);
+  const key = await deviceKey(proof);
+  if (!(await signsAPayload(key, proof, ctx))) {
+    throw deviceError(
+      "DEVICE_AUTH_SIGNATURE_INVALID",
+      "device-signature",
+      "device signature does not verify",
+    );
+  }
+}
+
+/** Throws unless the proof echoes this connection's challenge and was signed recently. */
+function checkChallenge(proof: DeviceProof, nonce: string, now: number): void {
   if (!proof.nonce) {
     throw deviceError(
       "DEVICE_AUTH_NONCE_REQUIRED",
@@ -80,7 +93,7 @@ export async function verifyDeviceProof(
       "device proof must echo the challenge nonce",
     );
   }
-  if (proof.nonce !== ctx.nonce) {
+  if (proof.nonce !== nonce) {
     throw deviceError(
       "DEVICE_AUTH_NONCE_MISMATCH",
       "device-nonce-mismatch",
@@ -94,6 +107,10 @@ export async function verifyDeviceProof(
       "device signature is stale; check the device clock",
     );
   }
+}
+
+/** The proof's Ed25519 public key; throws unless it is one and the device id is its fingerprint. */
+async function deviceKey(proof: DeviceProof): Promise<CryptoKey> {
   let raw: Uint8Array;
   let key: CryptoKey;
   try {
@@ -116,6 +133,11 @@ export async function verifyDeviceProof(
       "device id is not the fingerprint of its public key",
     );
   }
+  return key;
+}
+
+/** Whether the proof's signature verifies over one of the payloads a client may sign. */
+async function signsAPayload(key: CryptoKey, proof: DeviceProof, ctx: DeviceProofContext): Promise<boolean> {
   let signature: Uint8Array;
   try {
     signature = base64UrlDecode(proof.signature);
@@ -130,7 +152,7 @@ export async function verifyDeviceProof(
       signature as Uint8Array<ArrayBuffer>,
       encoder.encode(payload),
     );
-    if (ok) return;
+    if (ok) return true;
   }
-  throw deviceError("DEVICE_AUTH_SIGNATURE_INVALID", "device-signature", "device signature does not verify");
+  return false;
 }
