@@ -20,23 +20,26 @@ import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
 import { deviceLessScopes } from "./device-less-scopes.ts";
 import { approvedRoles, pairingRequired, pairingShortfall } from "./pairing.ts";
-import { normalizeIp } from "../net/ip.ts";
 import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
-import { checkSharedSecret, identityKey, type ResolvedAuth } from "./shared-secret.ts";
+import { checkSharedSecret } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
+import {
+  headerScopes,
+  identityScopes,
+  passwordFallback,
+  PROXY_ATTRIBUTION_MESSAGE,
+  proxyAttributionRefusal,
+  type TrustedProxyDeps,
+  trustedProxyUser,
+} from "./trusted-proxy.ts";
+
+export { proxyAttributionRefusal } from "./trusted-proxy.ts";
 
 /** What the authenticator needs from the gateway. */
-export interface AuthenticatorDeps {
-  auth(): ResolvedAuth;
-  trustedProxies(): readonly string[];
+export interface AuthenticatorDeps extends TrustedProxyDeps {
   /** Attributes a request to its client address (see `attributeClient`). */
   attribute(peer: string, headers: Headers): ClientAttribution;
-  /** This host's own interface addresses; throws when they cannot be listed. */
-  /** This host's own addresses, normalized (see `normalizeIp`); throws when they cannot be listed. */
-  interfaceAddresses(): ReadonlySet<string>;
-  /** Why a browser `Origin` may not talk to the gateway (`gateway.controlUi.allowedOrigins`), if it may not. */
-  originRefusal(headers: Headers, url: string): string | undefined;
   /** Where failures are counted, and under which policy. */
   rateLimits: RateLimitStore;
   rateLimitPolicy: RateLimitPolicy;
@@ -71,37 +74,6 @@ export interface SocketAuthResult {
 
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError("INVALID_REQUEST", message, { details: { code, ...extra } });
-}
-
-/** Why a trusted-proxy request was refused: the documented reason code and a message naming the fix. */
-interface ProxyRejection {
-  reason: string;
-  message: string;
-}
-
-const ATTRIBUTION_MESSAGE =
-  "proxy_attribution_required: the request carries forwarding headers but no trusted proxy names its client; add the proxy's address to gateway.trustedProxies and have it set X-Forwarded-For, or connect directly without forwarding headers";
-
-/** The answer to proxy-shaped traffic nobody vouches for, on HTTP routes and WebSocket upgrades alike. */
-export function proxyAttributionRefusal(): Response {
-  return jsonResponse({ error: { message: ATTRIBUTION_MESSAGE, type: "proxy_attribution_required" } }, 403);
-}
-
-/** Reads `x-openclaw-scopes`: absent → `undefined`, present → its (possibly empty) comma list. */
-function headerScopes(headers: Headers): string[] | undefined {
-  const value = headers.get("x-openclaw-scopes");
-  if (value === null) return undefined;
-  return [...new Set(value.split(",").map((s) => s.trim()).filter(Boolean))];
-}
-
-/** The scopes both sets allow: each one's entries the other satisfies (admin ∧ read = read). */
-function narrowScopes(granted: readonly string[], cap: readonly string[] | undefined): string[] {
-  if (!cap) return [...granted];
-  const meet = new Set([
-    ...granted.filter((s) => scopeSatisfied(cap, s)),
-    ...cap.filter((s) => scopeSatisfied(granted, s)),
-  ]);
-  return [...meet];
 }
 
 /** Authenticates sockets and HTTP requests. */
@@ -171,7 +143,7 @@ export class Authenticator {
     this.checkProtocol(params);
     const who = this.deps.attribute(origin.remoteAddress, origin.headers);
     if (who.unattributable) {
-      throw authError("AUTH_PROXY_ATTRIBUTION_REQUIRED", ATTRIBUTION_MESSAGE, {
+      throw authError("AUTH_PROXY_ATTRIBUTION_REQUIRED", PROXY_ATTRIBUTION_MESSAGE, {
         authReason: "proxy_attribution_required",
         recommendedNextStep: "review_auth_configuration",
       });
@@ -192,19 +164,22 @@ export class Authenticator {
       const requestedScopes = params.role === "node" ? [] : [...new Set(params.scopes)];
 
       if (auth.mode === "trusted-proxy") {
-        if (this.#passwordFallback(who, params.auth?.password)) {
+        if (passwordFallback(this.deps.auth(), who, params.auth?.password)) {
           auth = { ...auth, mode: "password" };
         } else {
-          const user = this.#trustedProxyUser(origin.remoteAddress, origin.headers, origin.url, who);
+          const user = trustedProxyUser(this.deps, {
+            peer: origin.remoteAddress,
+            headers: origin.headers,
+            url: origin.url,
+            who,
+          });
           if ("reason" in user) {
             throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
               authReason: user.reason,
               recommendedNextStep: "review_auth_configuration",
             });
           }
-          // The identity's grant decides, not the client's wish; the proxy's header may only narrow it.
-          const granted = params.role === "node" ? [] : auth.identityScopes.get(identityKey(user.user)) ?? [];
-          const scopes = narrowScopes(granted, headerScopes(origin.headers));
+          const scopes = identityScopes(auth, user.user, params.role, origin.headers);
           return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
         }
       }
@@ -337,98 +312,6 @@ export class Authenticator {
     return this.deps.rateLimits.reset(key);
   }
 
-  /**
-   * In trusted-proxy mode a same-host caller that bypasses the proxy may use the configured password,
-   * but only when nothing about the request suggests a proxy; a token is never a fallback.
-   */
-  #passwordFallback(who: ClientAttribution, presented: string | undefined): boolean {
-    return presented !== undefined && this.deps.auth().password !== undefined && !who.proxied &&
-      !who.forwarded && isLoopbackAddress(who.address);
-  }
-
-  /** The trusted-proxy checks in their documented order; the first failure names its reason code. */
-  #trustedProxyUser(
-    peer: string,
-    headers: Headers,
-    url: string,
-    who: ClientAttribution,
-  ): { user: string } | ProxyRejection {
-    const proxy = this.deps.auth().trustedProxy;
-    if (!proxy) {
-      return {
-        reason: "trusted_proxy_config_missing",
-        message: "gateway.auth.trustedProxy is not configured; set at least its userHeader",
-      };
-    }
-    if (!this.deps.trustedProxies().length) {
-      return {
-        reason: "trusted_proxy_no_proxies_configured",
-        message: "gateway.trustedProxies is empty; list the reverse proxy's address there",
-      };
-    }
-    if (!who.peerTrusted && !who.unattributable) {
-      return {
-        reason: "trusted_proxy_untrusted_source",
-        message:
-          `request did not come through a trusted proxy (peer ${peer} is not in gateway.trustedProxies)`,
-      };
-    }
-    if (!who.forwarded || isLoopbackAddress(who.address)) {
-      return { reason: "proxy_attribution_required", message: ATTRIBUTION_MESSAGE };
-    }
-    if (isLoopbackAddress(peer)) {
-      if (!proxy.allowLoopback) {
-        return {
-          reason: "trusted_proxy_loopback_source",
-          message:
-            `trusted proxy ${peer} is a loopback address; set gateway.auth.trustedProxy.allowLoopback to trust a same-host proxy`,
-        };
-      }
-    } else {
-      let local: ReadonlySet<string>;
-      try {
-        local = this.deps.interfaceAddresses();
-      } catch {
-        return {
-          reason: "trusted_proxy_local_interface_check_failed",
-          message: "could not list this host's network interfaces to rule out same-host spoofing",
-        };
-      }
-      const source = normalizeIp(peer);
-      if (source && local.has(source)) {
-        return {
-          reason: "trusted_proxy_local_interface_source",
-          message: `request came from ${peer}, one of this host's own addresses, not from the proxy`,
-        };
-      }
-    }
-    for (const name of proxy.requiredHeaders) {
-      if (!headers.get(name)?.trim()) {
-        return {
-          reason: `trusted_proxy_missing_header_${name}`,
-          message: `trusted proxy did not set required header ${name}`,
-        };
-      }
-    }
-    const user = headers.get(proxy.userHeader)?.trim();
-    if (!user) {
-      return {
-        reason: "trusted_proxy_user_missing",
-        message: `trusted proxy did not set ${proxy.userHeader}`,
-      };
-    }
-    if (proxy.allowUsers.length && !proxy.allowUsers.includes(user)) {
-      return {
-        reason: "trusted_proxy_user_not_allowed",
-        message: `user ${user} is not in gateway.auth.trustedProxy.allowUsers`,
-      };
-    }
-    // A proxy-verified user's browser can still be driven by another site's page.
-    const origin = headers.has("origin") ? this.deps.originRefusal(headers, url) : undefined;
-    if (origin) return { reason: "trusted_proxy_origin_not_allowed", message: origin };
-    return { user };
-  }
-
   /** An admitted HTTP caller (a method, not a closure per request: this runs on every request). */
   #httpCaller(who: ClientAttribution, method: string, scopes = DEFAULT_OPERATOR_SCOPES): HttpAuthResult {
     return {
@@ -453,8 +336,9 @@ export class Authenticator {
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (auth.mode === "trusted-proxy") {
-      if (!this.#passwordFallback(who, bearer)) {
-        const user = this.#trustedProxyUser(info.remoteAddress, request.headers, request.url, who);
+      if (!passwordFallback(this.deps.auth(), who, bearer)) {
+        const proxied = { peer: info.remoteAddress, headers: request.headers, url: request.url, who };
+        const user = trustedProxyUser(this.deps, proxied);
         if ("reason" in user) {
           return user.reason === "proxy_attribution_required"
             ? { ok: false, response: proxyAttributionRefusal() }
