@@ -14,16 +14,15 @@ import {
   type PairedDevice,
   type PairingRequestOutcome,
 } from "../state/devices.ts";
-import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
 import { deviceLessScopes } from "./device-less-scopes.ts";
 import { approvedRoles, pairingRequired, pairingShortfall } from "./pairing.ts";
-import { isDirectLocal, isLoopbackAddress } from "./locality.ts";
+import { isDirectLocal } from "./locality.ts";
 import { checkSharedSecret } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
-import { OneAtATime } from "./one-at-a-time.ts";
+import { AuthBackoff, type AuthBackoffDeps, lockedOutResponse } from "./rate-limit.ts";
 import {
   headerScopes,
   identityScopes,
@@ -37,13 +36,9 @@ import {
 export { proxyAttributionRefusal } from "./trusted-proxy.ts";
 
 /** What the authenticator needs from the gateway. */
-export interface AuthenticatorDeps extends TrustedProxyDeps {
+export interface AuthenticatorDeps extends TrustedProxyDeps, AuthBackoffDeps {
   /** Attributes a request to its client address (see `attributeClient`). */
   attribute(peer: string, headers: Headers): ClientAttribution;
-  /** Where failures are counted, and under which policy. */
-  rateLimits: RateLimitStore;
-  rateLimitPolicy: RateLimitPolicy;
-  exemptLoopback(): boolean;
   devices: DeviceStore;
   /** Told about each pairing request a connect recorded (to announce `device.pair.requested`). */
   pairingRequested?(outcome: PairingRequestOutcome): void;
@@ -79,8 +74,10 @@ function authError(code: string, message: string, extra: Record<string, unknown>
 /** Authenticates sockets and HTTP requests. */
 export class Authenticator {
   #httpCalls = 0;
-  readonly #attempts = new OneAtATime();
-  constructor(private readonly deps: AuthenticatorDeps) {}
+  readonly #backoff: AuthBackoff;
+  constructor(private readonly deps: AuthenticatorDeps) {
+    this.#backoff = new AuthBackoff(deps);
+  }
 
   /** Rejects a protocol range the gateway cannot speak, naming both sides' versions. */
   checkProtocol(params: ConnectParams): void {
@@ -104,41 +101,6 @@ export class Authenticator {
     }
   }
 
-  /**
-   * One failure counter per attributed client address for the shared secret (token or password alike,
-   * so switching credential kinds buys no fresh tries). Only direct local callers may be exempt: a
-   * proxied request is whoever the proxy says. Browser sockets are never exempt and share one counter
-   * per address whatever their origin, so a page cannot multiply its tries across subdomains.
-   */
-  #rateKey(who: ClientAttribution, headers: Headers): string | undefined {
-    // Attribution's `has` loop copied the header list into JS: this `get` scans that copy.
-    if (headers.get("origin") !== null) return `browser:${who.address}`;
-    if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
-    return `ip:${who.address}`;
-  }
-
-  /** Where `key` stands; throws when it is locked out. */
-  async #checkLockout(key: string): Promise<RateLimitState> {
-    const state = await this.#peek(key);
-    const retryAfterMs = state.retryAfterMs;
-    if (retryAfterMs > 0) {
-      throw new GatewayError(
-        "INVALID_REQUEST",
-        "unauthorized: too many failed authentication attempts (retry later)",
-        {
-          retryable: true,
-          retryAfterMs,
-          details: {
-            code: "AUTH_RATE_LIMITED",
-            authReason: "rate_limited",
-            recommendedNextStep: "wait_then_retry",
-          },
-        },
-      );
-    }
-    return state;
-  }
-
   async authenticateSocket(params: ConnectParams, origin: SocketOrigin): Promise<SocketAuthResult> {
     this.checkProtocol(params);
     const who = this.deps.attribute(origin.remoteAddress, origin.headers);
@@ -149,11 +111,9 @@ export class Authenticator {
       });
     }
     let auth = this.deps.auth();
-    const rateKey = this.#rateKey(who, origin.headers);
-    // An exempt caller has no key: the handshake then waits on no store.
-    // Check, compare and count run one attempt at a time per key (see OneAtATime).
-    return await this.#attempts.run(rateKey, async () => {
-      const limit = rateKey ? await this.#checkLockout(rateKey) : undefined;
+    const rateKey = this.#backoff.key(who, origin.headers);
+    return await this.#backoff.run(rateKey, async () => {
+      const limit = rateKey ? await this.#backoff.checkLockout(rateKey) : undefined;
 
       const base = {
         connId: origin.connId,
@@ -194,7 +154,7 @@ export class Authenticator {
       if (
         paired && entry && entry.token === params.auth?.token && approvedRoles(paired).includes(params.role)
       ) {
-        if (rateKey && limit!.hits) await this.#succeed(rateKey);
+        if (rateKey && limit!.hits) await this.#backoff.succeed(rateKey);
         const scopes = requestedScopes.length ? requestedScopes : entry.scopes;
         const beyond = scopes.filter((s) => !scopeSatisfied(entry.scopes, s));
         if (beyond.length) {
@@ -207,7 +167,7 @@ export class Authenticator {
       }
 
       if (!check.ok) {
-        if (!check.missing && rateKey) await this.#fail(rateKey);
+        if (!check.missing && rateKey) await this.#backoff.fail(rateKey);
         const code = check.reason === "token_missing"
           ? "AUTH_TOKEN_MISSING"
           : check.reason === "token_mismatch"
@@ -224,7 +184,7 @@ export class Authenticator {
           { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
         );
       }
-      if (rateKey && limit!.hits) await this.#succeed(rateKey);
+      if (rateKey && limit!.hits) await this.#backoff.succeed(rateKey);
 
       if (!params.device) {
         const scopes = deviceLessScopes(params.client, requestedScopes, origin.remoteAddress, origin.headers);
@@ -299,19 +259,6 @@ export class Authenticator {
     return { caller, deviceToken: { token, issuedAtMs: rotatedAtMs ?? createdAtMs } };
   }
 
-  #peek(key: string): Promise<RateLimitState> {
-    return this.deps.rateLimits.peek(key, this.deps.rateLimitPolicy);
-  }
-
-  async #fail(key: string): Promise<void> {
-    await this.deps.rateLimits.hit(key, this.deps.rateLimitPolicy);
-  }
-
-  /** Forgets `key`'s failures; callers skip it when there were none, so a success costs no store write. */
-  #succeed(key: string): Promise<void> {
-    return this.deps.rateLimits.reset(key);
-  }
-
   /** An admitted HTTP caller (a method, not a closure per request: this runs on every request). */
   #httpCaller(who: ClientAttribution, method: string, scopes = DEFAULT_OPERATOR_SCOPES): HttpAuthResult {
     return {
@@ -348,37 +295,28 @@ export class Authenticator {
       }
       auth = { ...auth, mode: "password" };
     }
-    const key = this.#rateKey(who, request.headers);
+    const key = this.#backoff.key(who, request.headers);
     // An exempt caller (no rate key) presenting the shared secret waits on no store, so it is answered
     // synchronously: the hot path (local tools polling /v1/models) pays for no promise.
     if (!key && bearer) {
       const check = checkSharedSecret(auth, bearer);
       if (check.ok) return this.#httpCaller(who, check.method);
     }
-    return this.#attempts.run(key, async (): Promise<HttpAuthResult> => {
-      const limit = key ? await this.#peek(key) : undefined;
+    return this.#backoff.run(key, async (): Promise<HttpAuthResult> => {
+      const limit = key ? await this.#backoff.peek(key) : undefined;
       const retryAfter = limit?.retryAfterMs ?? 0;
-      if (retryAfter > 0) {
-        return {
-          ok: false,
-          response: jsonResponse(
-            { error: { message: "Too many failed authentication attempts", type: "rate_limited" } },
-            429,
-            { "Retry-After": String(Math.ceil(retryAfter / 1000)) },
-          ),
-        };
-      }
+      if (retryAfter > 0) return { ok: false, response: lockedOutResponse(retryAfter) };
       if (!bearer) return httpRefusal(401, "unauthorized", "Unauthorized");
       // The shared secret first: it needs no store, and no issued device token (random) can equal it.
       const check = checkSharedSecret(auth, bearer);
       if (check.ok) {
-        if (key && limit!.hits) await this.#succeed(key);
+        if (key && limit!.hits) await this.#backoff.succeed(key);
         return this.#httpCaller(who, check.method);
       }
       const device = await this.deps.devices.byToken(bearer);
       const entry = device && Object.values(device.tokens).find((t) => t.token === bearer);
       if (entry) return this.#httpCaller(who, "device-token", entry.scopes);
-      if (key) await this.#fail(key);
+      if (key) await this.#backoff.fail(key);
       return httpRefusal(401, "unauthorized", "Unauthorized");
     });
   }
