@@ -8,18 +8,12 @@ import { GatewayError } from "../errors.ts";
 import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../protocol/constants.ts";
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
-import {
-  approvedPairing,
-  type DeviceStore,
-  type PairedDevice,
-  type PairingRequestOutcome,
-} from "../state/devices.ts";
+import type { PairedDevice } from "../state/devices.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { verifyDeviceProof } from "./device.ts";
 import { deviceLessScopes } from "./device-less-scopes.ts";
-import { approvedRoles, pairingRequired, pairingShortfall } from "./pairing.ts";
-import { isDirectLocal } from "./locality.ts";
+import { admittingPairing, approvedRoles, type PairingDeps } from "./pairing.ts";
 import { checkSharedSecret } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
 import { AuthBackoff, type AuthBackoffDeps, lockedOutResponse } from "./rate-limit.ts";
@@ -36,18 +30,11 @@ import {
 export { proxyAttributionRefusal } from "./trusted-proxy.ts";
 
 /** What the authenticator needs from the gateway. */
-export interface AuthenticatorDeps extends TrustedProxyDeps, AuthBackoffDeps {
+export interface AuthenticatorDeps extends TrustedProxyDeps, AuthBackoffDeps, PairingDeps {
   /** Attributes a request to its client address (see `attributeClient`). */
   attribute(peer: string, headers: Headers): ClientAttribution;
-  devices: DeviceStore;
-  /** Told about each pairing request a connect recorded (to announce `device.pair.requested`). */
-  pairingRequested?(outcome: PairingRequestOutcome): void;
   /** Told about each paired device that connected as a `node` (its declared surface may need approval). */
   nodeConnected?(device: PairedDevice, params: ConnectParams, remoteAddress: string): void;
-  now(): number;
-  newToken(): string;
-  /** A fresh pairing request id. */
-  newRequestId(): string;
 }
 
 /** Where a socket came from and what it was challenged with. */
@@ -200,55 +187,20 @@ export class Authenticator {
         platform: params.client.platform,
         deviceFamily: params.client.deviceFamily,
       }, this.deps.now());
-      return this.#pair(params, origin, requestedScopes, base, check.method);
-    });
-  }
-
-  async #pair(
-    params: ConnectParams,
-    origin: SocketOrigin,
-    scopes: string[],
-    base: Omit<CallerIdentity, "scopes" | "authMethod">,
-    method: string,
-  ): Promise<SocketAuthResult> {
-    const device = params.device!;
-    const deviceId = device.id.toLowerCase();
-    const existing = await this.deps.devices.get(deviceId);
-    const caller = { ...base, scopes, deviceId, authMethod: method };
-    const reason = pairingShortfall(existing, device.publicKey, params.role, scopes);
-    if (!reason) return this.#admitted(existing!, params, caller);
-    const now = this.deps.now();
-    const request = {
-      requestId: this.deps.newRequestId(),
-      deviceId,
-      publicKey: device.publicKey,
-      ...clientMetadata(params),
-      role: params.role,
-      scopes: [...scopes].sort(),
-      remoteIp: base.remoteAddress,
-      roles: [params.role],
-      silent: false,
-      isRepair: existing?.publicKey === device.publicKey,
-      ts: now,
-    };
-    if (isDirectLocal(origin.remoteAddress, origin.headers)) {
-      const paired = approvedPairing(existing, request, {
-        newToken: this.deps.newToken(),
-        now,
-        via: "silent",
+      const device = await admittingPairing(this.deps, {
+        params,
+        peer: origin.remoteAddress,
+        headers: origin.headers,
+        remoteIp: base.remoteAddress,
+        scopes: requestedScopes,
       });
-      await this.deps.devices.save(paired);
-      return this.#admitted(paired, params, caller);
-    }
-    const outcome = await this.deps.devices.request(request);
-    this.deps.pairingRequested?.(outcome);
-    throw pairingRequired({
-      reason,
-      requestId: outcome.request.requestId,
-      deviceId,
-      role: params.role,
-      scopes,
-      approved: existing?.publicKey === device.publicKey ? existing : undefined,
+      const caller = {
+        ...base,
+        scopes: requestedScopes,
+        deviceId: params.device.id.toLowerCase(),
+        authMethod: check.method,
+      };
+      return this.#admitted(device, params, caller);
     });
   }
 
@@ -325,17 +277,4 @@ export class Authenticator {
 /** An HTTP refusal in the gateway's error shape. */
 function httpRefusal(status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
   return { ok: false as const, response: jsonResponse({ error: { message, type, ...extra } }, status) };
-}
-
-/** The client facts a pairing request records, as the reference lists them. */
-function clientMetadata(params: ConnectParams): Record<string, string> {
-  const { displayName, platform, deviceFamily, id, mode } = params.client;
-  const facts: Record<string, string | undefined> = {
-    displayName,
-    platform,
-    deviceFamily,
-    clientId: id,
-    clientMode: mode,
-  };
-  return Object.fromEntries(Object.entries(facts).filter((entry): entry is [string, string] => !!entry[1]));
 }
