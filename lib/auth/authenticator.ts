@@ -1,6 +1,8 @@
 /**
- * Decides who a client is: shared secret, device token, trusted proxy, device proof and pairing, with
- * failed-attempt backoff. One place for both sockets and HTTP so the rules cannot drift apart.
+ * Decides who a client is: which credentials are tried in which order, and what each admits. One place
+ * for both sockets and HTTP so the rules cannot drift apart. The checks live beside it: the shared secret
+ * (`shared-secret.ts`), trusted proxies (`trusted-proxy.ts`), device proof (`device.ts`) and pairing
+ * (`pairing.ts`), and the failed-attempt backoff (`rate-limit.ts`).
  *
  * @module
  */
@@ -11,10 +13,10 @@ import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
 import type { PairedDevice } from "../state/devices.ts";
 import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
-import { verifyDeviceProof } from "./device.ts";
+import { type DeviceProofContext, verifyDeviceProof } from "./device.ts";
 import { deviceLessScopes } from "./device-less-scopes.ts";
 import { admittingPairing, approvedRoles, type PairingDeps } from "./pairing.ts";
-import { checkSharedSecret } from "./shared-secret.ts";
+import { checkSharedSecret, type ResolvedAuth, type SecretCheck, secretRefusal } from "./shared-secret.ts";
 import { jsonResponse } from "../http/response.ts";
 import { AuthBackoff, type AuthBackoffDeps, lockedOutResponse } from "./rate-limit.ts";
 import {
@@ -54,6 +56,35 @@ export interface SocketAuthResult {
   deviceToken?: { token: string; issuedAtMs: number };
 }
 
+/** One socket's `connect` while it holds its client's turn (see `AuthBackoff.run`). */
+interface SocketAttempt {
+  params: ConnectParams;
+  origin: SocketOrigin;
+  who: ClientAttribution;
+  /** The client's failure counter; none for an exempt caller. */
+  rateKey: string | undefined;
+  /** The counter held failures when the attempt began. */
+  hadFailures: boolean;
+  /** The caller so far: connection, role, client and attributed address. */
+  base: Omit<CallerIdentity, "scopes" | "authMethod">;
+  /** The scopes asked for, without repeats (none for a node). */
+  requestedScopes: string[];
+}
+
+/** What a connect's device proof must cover besides the device itself. */
+function proofContext(params: ConnectParams, nonce: string): DeviceProofContext {
+  return {
+    clientId: params.client.id,
+    clientMode: params.client.mode,
+    role: params.role,
+    scopes: params.scopes,
+    token: params.auth?.token ?? "",
+    nonce,
+    platform: params.client.platform,
+    deviceFamily: params.client.deviceFamily,
+  };
+}
+
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError("INVALID_REQUEST", message, { details: { code, ...extra } });
 }
@@ -88,6 +119,7 @@ export class Authenticator {
     }
   }
 
+  /** Who a socket's `connect` is; one attempt at a time per client, its lockout checked first. */
   async authenticateSocket(params: ConnectParams, origin: SocketOrigin): Promise<SocketAuthResult> {
     this.checkProtocol(params);
     const who = this.deps.attribute(origin.remoteAddress, origin.headers);
@@ -97,111 +129,114 @@ export class Authenticator {
         recommendedNextStep: "review_auth_configuration",
       });
     }
-    let auth = this.deps.auth();
+    const auth = this.deps.auth();
     const rateKey = this.#backoff.key(who, origin.headers);
     return await this.#backoff.run(rateKey, async () => {
       const limit = rateKey ? await this.#backoff.checkLockout(rateKey) : undefined;
-
-      const base = {
-        connId: origin.connId,
-        role: params.role,
-        client: params.client,
-        remoteAddress: who.address,
-      };
-      const requestedScopes = params.role === "node" ? [] : [...new Set(params.scopes)];
-
-      if (auth.mode === "trusted-proxy") {
-        if (passwordFallback(this.deps.auth(), who, params.auth?.password)) {
-          auth = { ...auth, mode: "password" };
-        } else {
-          const user = trustedProxyUser(this.deps, {
-            peer: origin.remoteAddress,
-            headers: origin.headers,
-            url: origin.url,
-            who,
-          });
-          if ("reason" in user) {
-            throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
-              authReason: user.reason,
-              recommendedNextStep: "review_auth_configuration",
-            });
-          }
-          const scopes = identityScopes(auth, user.user, params.role, origin.headers);
-          return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
-        }
-      }
-
-      const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
-      // A token equal to the shared token is no device's (device tokens are random): no store lookup.
-      const sharedToken = check.ok && check.method === "token";
-      const paired = params.auth?.token && !sharedToken
-        ? await this.deps.devices.byToken(params.auth.token)
-        : undefined;
-      const entry = paired?.tokens[params.role];
-      if (
-        paired && entry && entry.token === params.auth?.token && approvedRoles(paired).includes(params.role)
-      ) {
-        if (rateKey && limit!.hits) await this.#backoff.succeed(rateKey);
-        const scopes = requestedScopes.length ? requestedScopes : entry.scopes;
-        const beyond = scopes.filter((s) => !scopeSatisfied(entry.scopes, s));
-        if (beyond.length) {
-          throw authError("AUTH_SCOPE_MISMATCH", `device token does not cover scopes: ${beyond.join(", ")}`, {
-            recommendedNextStep: "review_auth_configuration",
-          });
-        }
-        if (params.role === "node") this.deps.nodeConnected?.(paired, params, who.address);
-        return { caller: { ...base, scopes, deviceId: paired.deviceId, authMethod: "device-token" } };
-      }
-
-      if (!check.ok) {
-        if (!check.missing && rateKey) await this.#backoff.fail(rateKey);
-        const code = check.reason === "token_missing"
-          ? "AUTH_TOKEN_MISSING"
-          : check.reason === "token_mismatch"
-          ? "AUTH_TOKEN_MISMATCH"
-          : check.reason === "password_missing"
-          ? "AUTH_PASSWORD_MISSING"
-          : "AUTH_PASSWORD_MISMATCH";
-        const what = auth.mode === "password" ? "password" : "token";
-        throw authError(
-          code,
-          check.missing
-            ? `unauthorized: gateway ${what} missing (pass the gateway ${what} in connect.params.auth)`
-            : `unauthorized: gateway ${what} mismatch (check the ${what} configured for this client)`,
-          { authReason: check.reason, recommendedNextStep: "update_auth_credentials" },
-        );
-      }
-      if (rateKey && limit!.hits) await this.#backoff.succeed(rateKey);
-
-      if (!params.device) {
-        const scopes = deviceLessScopes(params.client, requestedScopes, origin.remoteAddress, origin.headers);
-        return { caller: { ...base, scopes, authMethod: check.method } };
-      }
-      await verifyDeviceProof(params.device, {
-        clientId: params.client.id,
-        clientMode: params.client.mode,
-        role: params.role,
-        scopes: params.scopes,
-        token: params.auth?.token ?? "",
-        nonce: origin.nonce,
-        platform: params.client.platform,
-        deviceFamily: params.client.deviceFamily,
-      }, this.deps.now());
-      const device = await admittingPairing(this.deps, {
+      const attempt: SocketAttempt = {
         params,
-        peer: origin.remoteAddress,
-        headers: origin.headers,
-        remoteIp: base.remoteAddress,
-        scopes: requestedScopes,
-      });
-      const caller = {
-        ...base,
-        scopes: requestedScopes,
-        deviceId: params.device.id.toLowerCase(),
-        authMethod: check.method,
+        origin,
+        who,
+        rateKey,
+        hadFailures: !!limit?.hits,
+        base: { connId: origin.connId, role: params.role, client: params.client, remoteAddress: who.address },
+        requestedScopes: params.role === "node" ? [] : [...new Set(params.scopes)],
       };
-      return this.#admitted(device, params, caller);
+      return await this.#socketCredentials(attempt, auth);
     });
+  }
+
+  /** The connect's credentials in order: the proxy's word (its mode), a device token, the shared secret. */
+  async #socketCredentials(attempt: SocketAttempt, auth: ResolvedAuth): Promise<SocketAuthResult> {
+    const { params, rateKey } = attempt;
+    if (auth.mode === "trusted-proxy") {
+      if (!passwordFallback(this.deps.auth(), attempt.who, params.auth?.password)) {
+        return this.#viaTrustedProxy(attempt, auth);
+      }
+      auth = { ...auth, mode: "password" };
+    }
+    const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
+    const holder = await this.#deviceTokenHolder(params, check);
+    if (holder) {
+      await this.#forgive(attempt);
+      return this.#viaDeviceToken(attempt, holder);
+    }
+    if (!check.ok) {
+      if (!check.missing && rateKey) await this.#backoff.fail(rateKey);
+      throw secretRefusal(check, auth.mode);
+    }
+    await this.#forgive(attempt);
+    return await this.#viaSharedSecret(attempt, check.method);
+  }
+
+  /** Forgets the client's earlier failures, if it had any (so a success costs no store write). */
+  async #forgive({ rateKey, hadFailures }: SocketAttempt): Promise<void> {
+    if (rateKey && hadFailures) await this.#backoff.succeed(rateKey);
+  }
+
+  /** The proxy's user, with its identity's scopes; a refusal names the proxy check that failed. */
+  #viaTrustedProxy({ params, origin, who, base }: SocketAttempt, auth: ResolvedAuth): SocketAuthResult {
+    const user = trustedProxyUser(this.deps, {
+      peer: origin.remoteAddress,
+      headers: origin.headers,
+      url: origin.url,
+      who,
+    });
+    if ("reason" in user) {
+      throw authError("AUTH_TRUSTED_PROXY_REJECTED", `unauthorized: ${user.message}`, {
+        authReason: user.reason,
+        recommendedNextStep: "review_auth_configuration",
+      });
+    }
+    const scopes = identityScopes(auth, user.user, params.role, origin.headers);
+    return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
+  }
+
+  /** The paired device whose live token for the connect's role was presented, if any. */
+  async #deviceTokenHolder(params: ConnectParams, check: SecretCheck): Promise<PairedDevice | undefined> {
+    const token = params.auth?.token;
+    // A token equal to the shared token is no device's (device tokens are random): no store lookup.
+    if (!token || (check.ok && check.method === "token")) return undefined;
+    const paired = await this.deps.devices.byToken(token);
+    const entry = paired?.tokens[params.role];
+    const live = paired && entry && entry.token === token && approvedRoles(paired).includes(params.role);
+    return live ? paired : undefined;
+  }
+
+  /** A device token admits its role with the scopes asked for (or all it carries), never beyond them. */
+  #viaDeviceToken(
+    { params, who, base, requestedScopes }: SocketAttempt,
+    device: PairedDevice,
+  ): SocketAuthResult {
+    const carried = device.tokens[params.role].scopes;
+    const scopes = requestedScopes.length ? requestedScopes : carried;
+    const beyond = scopes.filter((s) => !scopeSatisfied(carried, s));
+    if (beyond.length) {
+      throw authError("AUTH_SCOPE_MISMATCH", `device token does not cover scopes: ${beyond.join(", ")}`, {
+        recommendedNextStep: "review_auth_configuration",
+      });
+    }
+    if (params.role === "node") this.deps.nodeConnected?.(device, params, who.address);
+    return { caller: { ...base, scopes, deviceId: device.deviceId, authMethod: "device-token" } };
+  }
+
+  /** After the shared secret: a device-less client gets the scopes its kind keeps; a device proves its key and pairs. */
+  async #viaSharedSecret(attempt: SocketAttempt, method: string): Promise<SocketAuthResult> {
+    const { params, origin, who, base, requestedScopes } = attempt;
+    if (!params.device) {
+      const scopes = deviceLessScopes(params.client, requestedScopes, origin.remoteAddress, origin.headers);
+      return { caller: { ...base, scopes, authMethod: method } };
+    }
+    await verifyDeviceProof(params.device, proofContext(params, origin.nonce), this.deps.now());
+    const device = await admittingPairing(this.deps, {
+      params,
+      peer: origin.remoteAddress,
+      headers: origin.headers,
+      remoteIp: who.address,
+      scopes: requestedScopes,
+    });
+    const deviceId = params.device.id.toLowerCase();
+    return this.#admitted(device, params, { ...base, scopes: requestedScopes, deviceId, authMethod: method });
   }
 
   /** A paired device admitted: its role's token goes back in `hello-ok`; a node's surface is looked at. */

@@ -130,3 +130,26 @@ export function checkSharedSecret(auth: ResolvedAuth, token?: string, password?:
     ? { ok: true, method: "token" }
     : { ok: false, missing: false, reason: "token_mismatch" };
 }
+
+/** The codes a failed check is refused with on a socket. */
+const REFUSAL_CODES = {
+  token_missing: "AUTH_TOKEN_MISSING",
+  token_mismatch: "AUTH_TOKEN_MISMATCH",
+  password_missing: "AUTH_PASSWORD_MISSING",
+  password_mismatch: "AUTH_PASSWORD_MISMATCH",
+} as const;
+
+/** A socket's refusal for a failed check under `mode`: what was missing or wrong, and how to fix it. */
+export function secretRefusal(check: Extract<SecretCheck, { ok: false }>, mode: AuthMode): GatewayError {
+  const what = mode === "password" ? "password" : "token";
+  const message = check.missing
+    ? `unauthorized: gateway ${what} missing (pass the gateway ${what} in connect.params.auth)`
+    : `unauthorized: gateway ${what} mismatch (check the ${what} configured for this client)`;
+  return new GatewayError("INVALID_REQUEST", message, {
+    details: {
+      code: REFUSAL_CODES[check.reason],
+      authReason: check.reason,
+      recommendedNextStep: "update_auth_credentials",
+    },
+  });
+}
