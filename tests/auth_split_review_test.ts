@@ -581,3 +581,31 @@ Deno.test("http: bearer checks, lockout before comparison, device tokens, and th
     trace: [],
   });
 });
+
+Deno.test("http: only an operator device token admits a caller; a node's token is refused and counted", async () => {
+  const device = await makeDevice();
+  const node = approvedPairing(undefined, {
+    requestId: "r0",
+    deviceId: device.id,
+    publicKey: device.publicKey,
+    role: "node",
+    scopes: [],
+    roles: ["node"],
+    silent: false,
+    isRepair: false,
+    ts: NOW,
+  }, { newToken: DEVICE_TOKEN, now: NOW, via: "owner" });
+  assert.deepEqual(
+    await http({ paired: node }, {
+      remoteAddress: LAN,
+      headers: { authorization: `Bearer ${DEVICE_TOKEN}` },
+    }),
+    {
+      sync: false,
+      status: 401,
+      retryAfter: null,
+      body: { error: { message: "Unauthorized", type: "unauthorized" } },
+      trace: [`rate.peek ip:${LAN}`, `devices.byToken ${DEVICE_TOKEN}`, `rate.hit ip:${LAN}`],
+    },
+  );
+});

@@ -300,9 +300,12 @@ export class Authenticator {
         if (key && limit!.hits) await this.#backoff.succeed(key);
         return this.#httpCaller(who, check.method);
       }
+      // HTTP callers act as operators, so only an approved operator token admits one (a node's does not).
       const device = await this.deps.devices.byToken(bearer);
-      const entry = device && Object.values(device.tokens).find((t) => t.token === bearer);
-      if (entry) return this.#httpCaller(who, "device-token", entry.scopes);
+      const entry = device?.tokens.operator;
+      if (entry?.token === bearer && approvedRoles(device!).includes("operator")) {
+        return this.#httpCaller(who, "device-token", entry.scopes);
+      }
       if (key) await this.#backoff.fail(key);
       return httpRefusal(401, "unauthorized", "Unauthorized");
     });
