@@ -65,3 +65,23 @@ Deno.test("runner/ is measured; tests, benches and scripts are not", () => {
     assert.deepEqual(lint(long, file), [], file);
   }
 });
+
+Deno.test("no file in lib/ or runner/ switches the rule off", async () => {
+  // An ignore directive naming no rule silences every rule, this one included.
+  const directive = /deno-lint-ignore(?:-file)?(?=\s|$)([^\n]*)/g;
+  const found: string[] = [];
+  const visit = async (dir: string) => {
+    for await (const entry of Deno.readDir(join(repoRoot, dir))) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await visit(path);
+      else if (/\.[jt]s$/.test(entry.name)) {
+        for (const [, rules] of (await Deno.readTextFile(join(repoRoot, path))).matchAll(directive)) {
+          if (!rules.trim() || rules.includes("house/function-size")) found.push(path);
+        }
+      }
+    }
+  };
+  await visit("lib");
+  await visit("runner");
+  assert.deepEqual(found, []);
+});
