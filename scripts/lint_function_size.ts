@@ -21,7 +21,7 @@ type FunctionNode =
   | Deno.lint.FunctionExpression
   | Deno.lint.ArrowFunctionExpression;
 
-/** One function with its place in the file: 0-based first and last line. */
+/** One function with its place in the file (0-based first and last line) and the lines its nested ones span. */
 interface Measured {
   node: FunctionNode;
   first: number;
@@ -29,6 +29,7 @@ interface Measured {
   nestedLines: number;
 }
 
+/** Whether `filename` is in a measured folder of this repository. */
 function measured(filename: string): boolean {
   const path = filename.replaceAll("\\", "/");
   if (!path.startsWith(repoRoot)) return false;
