@@ -162,6 +162,13 @@ export function agentUiMethods(
         })),
       }),
     }),
+    ...emptyPanelMethods(),
+  ];
+}
+
+/** The per-session panels this gateway has no feature behind, each answering its truthful empty state. */
+function emptyPanelMethods(): AnyMethod[] {
+  return [
     defineMethod({
       name: "sessions.branches.list",
       scope: "operator.read",

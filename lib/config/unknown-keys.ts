@@ -56,65 +56,76 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Walks `value` against `schema`; `pattern` is the path with `*` for record keys and array indexes. */
-function walk(
-  schema: z.ZodType,
-  value: unknown,
-  path: string[],
-  pattern: string[],
-  report: UnknownKeyReport,
-  referenceKeys: ReadonlySet<string>,
-): void {
+/**
+ * Where a walk is, and what it reports into: `path` leads to the value, `pattern` is the same path with `*`
+ * for record keys and array indexes.
+ */
+interface Walk {
+  path: string[];
+  pattern: string[];
+  report: UnknownKeyReport;
+  referenceKeys: ReadonlySet<string>;
+}
+
+/** One step down: into `key`, which the pattern names as `patternKey`. */
+function into(at: Walk, key: string, patternKey = key): Walk {
+  return { ...at, path: [...at.path, key], pattern: [...at.pattern, patternKey] };
+}
+
+/** Walks `value` against `schema`. */
+function walk(schema: z.ZodType, value: unknown, at: Walk): void {
   const def = defOf(schema);
-  if (WRAPPERS.has(def.type)) return walk(def.innerType!, value, path, pattern, report, referenceKeys);
-  if (def.type === "pipe") return walk(def.in!, value, path, pattern, report, referenceKeys);
-  if (def.type === "lazy") return walk(def.getter!(), value, path, pattern, report, referenceKeys);
-  if (def.type === "intersection") {
-    // Both sides see the same object; a key is unknown only when neither knows it.
-    const left = emptyReport();
-    const right = emptyReport();
-    walk(def.left!, value, path, pattern, left, referenceKeys);
-    walk(def.right!, value, path, pattern, right, referenceKeys);
-    const known = (u: UnknownKey, other: UnknownKeyReport) =>
-      other.unknown.some((o) => o.parent === u.parent && o.key === u.key);
-    report.unknown.push(...left.unknown.filter((u) => known(u, right)));
-    report.referenceOnly.push(...new Set([...left.referenceOnly, ...right.referenceOnly]));
-    return;
-  }
-  if (def.type === "union") {
-    // The option that fits best (fewest unknown keys) is the one the author meant.
-    const tries = def.options!.map((option) => {
-      const attempt = emptyReport();
-      walk(option, value, path, pattern, attempt, referenceKeys);
-      return attempt;
-    });
-    const best = tries.reduce((a, b) => (b.unknown.length < a.unknown.length ? b : a));
-    report.unknown.push(...best.unknown);
-    report.referenceOnly.push(...best.referenceOnly);
-    return;
-  }
+  if (WRAPPERS.has(def.type)) return walk(def.innerType!, value, at);
+  if (def.type === "pipe") return walk(def.in!, value, at);
+  if (def.type === "lazy") return walk(def.getter!(), value, at);
+  if (def.type === "intersection") return walkIntersection(def, value, at);
+  if (def.type === "union") return walkUnion(def, value, at);
   if (def.type === "array" && Array.isArray(value)) {
-    value.forEach((item, i) =>
-      walk(def.element!, item, [...path, String(i)], [...pattern, "*"], report, referenceKeys)
-    );
+    value.forEach((item, i) => walk(def.element!, item, into(at, String(i), "*")));
     return;
   }
   if (def.type === "record" && isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      walk(def.valueType!, item, [...path, key], [...pattern, "*"], report, referenceKeys);
-    }
+    for (const [key, item] of Object.entries(value)) walk(def.valueType!, item, into(at, key, "*"));
     return;
   }
-  if (def.type !== "object" || !isPlainObject(value)) return;
+  if (def.type === "object" && isPlainObject(value)) walkObject(def, value, at);
+}
+
+function walkIntersection(def: ZodDef, value: unknown, at: Walk): void {
+  // Both sides see the same object; a key is unknown only when neither knows it.
+  const left = emptyReport();
+  const right = emptyReport();
+  walk(def.left!, value, { ...at, report: left });
+  walk(def.right!, value, { ...at, report: right });
+  const known = (u: UnknownKey, other: UnknownKeyReport) =>
+    other.unknown.some((o) => o.parent === u.parent && o.key === u.key);
+  at.report.unknown.push(...left.unknown.filter((u) => known(u, right)));
+  at.report.referenceOnly.push(...new Set([...left.referenceOnly, ...right.referenceOnly]));
+}
+
+function walkUnion(def: ZodDef, value: unknown, at: Walk): void {
+  // The option that fits best (fewest unknown keys) is the one the author meant.
+  const tries = def.options!.map((option) => {
+    const attempt = emptyReport();
+    walk(option, value, { ...at, report: attempt });
+    return attempt;
+  });
+  const best = tries.reduce((a, b) => (b.unknown.length < a.unknown.length ? b : a));
+  at.report.unknown.push(...best.unknown);
+  at.report.referenceOnly.push(...best.referenceOnly);
+}
+
+function walkObject(def: ZodDef, value: Record<string, unknown>, at: Walk): void {
+  const { path, pattern, report, referenceKeys } = at;
   const shape = def.shape ?? {};
   const catchall = def.catchall ? defOf(def.catchall).type : undefined;
   for (const [key, item] of Object.entries(value)) {
     // Own keys only: `constructor` or `__proto__` in a config must not find Object's members.
     const child = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (child) {
-      walk(child, item, [...path, key], [...pattern, key], report, referenceKeys);
+      walk(child, item, into(at, key));
     } else if (catchall && !OPEN_CATCHALLS.has(catchall) && catchall !== "never") {
-      walk(def.catchall!, item, [...path, key], [...pattern, key], report, referenceKeys);
+      walk(def.catchall!, item, into(at, key));
     } else if (
       referenceKeys.has([...pattern, key].join(".")) || referenceKeys.has([...pattern, "*"].join(".")) ||
       coveredByReference(pattern, referenceKeys)
@@ -158,7 +169,7 @@ export function findUnknownKeys(
   referenceKeys: ReadonlySet<string> = REFERENCE_ONLY_KEYS,
 ): UnknownKeyReport {
   const report = emptyReport();
-  walk(schema, raw, [], [], report, referenceKeys);
+  walk(schema, raw, { path: [], pattern: [], report, referenceKeys });
   return report;
 }
 

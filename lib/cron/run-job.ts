@@ -7,6 +7,7 @@
  * @module
  */
 import type { AgentRuntime } from "../agents/runtime.ts";
+import type { RunOutcome } from "../state/runs.ts";
 import { canonicalSessionKey, mainSessionKey } from "../agents/session-keys.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import type { CronJob, CronRunLogEntry } from "./job.ts";
@@ -40,62 +41,19 @@ export async function runJobTurn(
 ): Promise<CronRunLogEntry> {
   // The run is "at" its claimed slot, whatever delay there was before the turn could start.
   const startedAt = job.state.runningAtMs ?? now();
-  const base = {
+  const base: EntryBase = {
     jobId: job.id,
-    action: "finished" as const,
+    action: "finished",
     runId,
     runAtMs: startedAt,
-    deliveryStatus: "not-requested" as const,
+    deliveryStatus: "not-requested",
   };
   const seconds = job.payload.kind === "agentTurn" ? job.payload.timeoutSeconds : undefined;
   const timeout = seconds ? timeoutSignal(seconds * 1000) : undefined;
   try {
-    const agentId = job.agentId ?? runtime.agents().defaultAgentId;
-    const sessionKey = jobSessionKey(job, agentId);
-    if (job.sessionTarget === "isolated" && await runtime.session(sessionKey)) {
-      await runtime.resetSession(sessionKey, agentId);
-    }
-    const handle = runtime.startTurn({
-      sessionKey,
-      agentId,
-      messages: [{ role: "user", content: turnMessage(job) }],
-      model: job.payload.kind === "agentTurn" ? job.payload.model : undefined,
-      signal: timeout?.signal,
-      origin: { kind: "agent" },
-      queueOwner: `cron:${job.id}`,
-      runId,
-    });
-    const outcome = await handle.done;
-    const usage = outcome.result?.usage;
-    const [provider, ...model] = (outcome.model ?? "").split("/");
-    const text = outcome.result?.text.trim() ?? "";
+    const outcome = await startJobTurn(runtime, job, runId, timeout?.signal);
     const timedOut = timeout?.signal.aborted === true;
-    return {
-      ...base,
-      ts: outcome.endedAt,
-      status: outcome.status === "ok" ? "ok" : "error",
-      ...(outcome.status !== "ok"
-        ? {
-          error: timedOut
-            ? `cron: job timed out after ${seconds}s`
-            : outcome.error?.message ?? outcome.status,
-        }
-        : {}),
-      ...(text ? { summary: text.slice(0, SUMMARY_MAX_CHARS) } : {}),
-      sessionKey: outcome.sessionKey,
-      ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
-      durationMs: Math.max(0, outcome.endedAt - outcome.startedAt),
-      ...(outcome.model ? { provider, model: model.join("/") } : {}),
-      ...(usage
-        ? {
-          usage: {
-            input_tokens: usage.inputTokens,
-            output_tokens: usage.outputTokens,
-            total_tokens: usage.totalTokens,
-          },
-        }
-        : {}),
-    };
+    return finishedEntry(base, outcome, timedOut ? `cron: job timed out after ${seconds}s` : undefined);
   } catch (error) {
     const endedAt = now();
     const message = error instanceof Error ? error.message : String(error);
@@ -109,4 +67,63 @@ export async function runJobTurn(
   } finally {
     timeout?.clear();
   }
+}
+
+/** The fields every history entry of a run starts with. */
+type EntryBase = Pick<CronRunLogEntry, "jobId" | "action" | "runId" | "runAtMs" | "deliveryStatus">;
+
+/** Starts the job's turn in its session (a fresh one for an `isolated` job) and waits for it to end. */
+async function startJobTurn(
+  runtime: AgentRuntime,
+  job: CronJob,
+  runId: string,
+  signal: AbortSignal | undefined,
+): Promise<RunOutcome> {
+  const agentId = job.agentId ?? runtime.agents().defaultAgentId;
+  const sessionKey = jobSessionKey(job, agentId);
+  if (job.sessionTarget === "isolated" && await runtime.session(sessionKey)) {
+    await runtime.resetSession(sessionKey, agentId);
+  }
+  const handle = runtime.startTurn({
+    sessionKey,
+    agentId,
+    messages: [{ role: "user", content: turnMessage(job) }],
+    model: job.payload.kind === "agentTurn" ? job.payload.model : undefined,
+    signal,
+    origin: { kind: "agent" },
+    queueOwner: `cron:${job.id}`,
+    runId,
+  });
+  return await handle.done;
+}
+
+/** The history entry of a turn that ended; `timeoutError` is the error when the job's own timeout ended it. */
+function finishedEntry(
+  base: EntryBase,
+  outcome: RunOutcome,
+  timeoutError: string | undefined,
+): CronRunLogEntry {
+  const usage = outcome.result?.usage;
+  const [provider, ...model] = (outcome.model ?? "").split("/");
+  const text = outcome.result?.text.trim() ?? "";
+  return {
+    ...base,
+    ts: outcome.endedAt,
+    status: outcome.status === "ok" ? "ok" : "error",
+    ...(outcome.status !== "ok" ? { error: timeoutError ?? outcome.error?.message ?? outcome.status } : {}),
+    ...(text ? { summary: text.slice(0, SUMMARY_MAX_CHARS) } : {}),
+    sessionKey: outcome.sessionKey,
+    ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
+    durationMs: Math.max(0, outcome.endedAt - outcome.startedAt),
+    ...(outcome.model ? { provider, model: model.join("/") } : {}),
+    ...(usage
+      ? {
+        usage: {
+          input_tokens: usage.inputTokens,
+          output_tokens: usage.outputTokens,
+          total_tokens: usage.totalTokens,
+        },
+      }
+      : {}),
+  };
 }

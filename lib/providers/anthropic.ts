@@ -84,64 +84,13 @@ export class AnthropicProvider implements ModelProvider {
       this.#messagesUrl,
       jsonPost(this.#headers(), { ...this.#wireRequest(request), stream: true }),
     );
-    // Content blocks are indexed across text and tool use; tool calls are numbered among themselves.
-    const toolIndexByBlock = new Map<number, number>();
-    let inputTokens = 0;
-    let outputTokens = 0;
-    let finish: FinishReason = "stop";
-    let stopped = false;
+    const stream = new MessageStream(call);
     try {
-      for await (const { data } of await call.events(response)) {
-        // deno-lint-ignore no-explicit-any
-        let event: any;
-        try {
-          event = JSON.parse(data);
-        } catch {
-          throw call.protocol(`sent a stream event that is not JSON: ${data.slice(0, 120)}`);
-        }
-        switch (event.type) {
-          case "message_start":
-            inputTokens = event.message?.usage?.input_tokens ?? 0;
-            outputTokens = event.message?.usage?.output_tokens ?? 0;
-            break;
-          case "content_block_start":
-            if (event.content_block?.type === "tool_use") {
-              const index = toolIndexByBlock.size;
-              toolIndexByBlock.set(event.index, index);
-              yield { type: "tool_call", index, id: event.content_block.id, name: event.content_block.name };
-            } else if (event.content_block?.type === "text" && event.content_block.text) {
-              yield { type: "text", text: event.content_block.text };
-            }
-            break;
-          case "content_block_delta":
-            if (event.delta?.type === "text_delta" && event.delta.text) {
-              yield { type: "text", text: event.delta.text };
-            } else if (event.delta?.type === "input_json_delta" && toolIndexByBlock.has(event.index)) {
-              const index = toolIndexByBlock.get(event.index)!;
-              yield { type: "tool_call", index, argumentsDelta: event.delta.partial_json ?? "" };
-            }
-            break;
-          case "message_delta":
-            if (event.delta?.stop_reason) finish = fromStopReason(event.delta.stop_reason);
-            if (typeof event.usage?.output_tokens === "number") outputTokens = event.usage.output_tokens;
-            break;
-          case "message_stop":
-            stopped = true;
-            break;
-          case "error":
-            throw call.protocol(`failed mid-stream: ${event.error?.message ?? "unknown error"}`);
-        }
-      }
+      for await (const { data } of await call.events(response)) yield* stream.read(data);
     } catch (error) {
       throw call.translate(error);
     }
-    // A stream that just stops (a proxy timing out, an upstream crashing) must not pass for a whole reply.
-    if (!stopped) throw call.protocol("ended the stream before message_stop; the reply is incomplete");
-    yield {
-      type: "finish",
-      finishReason: finish,
-      usage: usageOf({ input_tokens: inputTokens, output_tokens: outputTokens }),
-    };
+    yield stream.finish();
   }
 
   async completeChat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
@@ -230,6 +179,74 @@ export class AnthropicProvider implements ModelProvider {
     if (request.topP !== undefined) body.top_p = request.topP;
     if (request.stop?.length) body.stop_sequences = request.stop;
     return body;
+  }
+}
+
+/** Reads one Messages API stream, event by event, into chat stream events. */
+class MessageStream {
+  // Content blocks are indexed across text and tool use; tool calls are numbered among themselves.
+  readonly #toolIndexByBlock = new Map<number, number>();
+  #inputTokens = 0;
+  #outputTokens = 0;
+  #finish: FinishReason = "stop";
+  #stopped = false;
+
+  constructor(private readonly call: UpstreamCall) {}
+
+  /** The chat events one stream event (its `data`) stands for. */
+  *read(data: string): Generator<ChatStreamEvent> {
+    // deno-lint-ignore no-explicit-any
+    let event: any;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      throw this.call.protocol(`sent a stream event that is not JSON: ${data.slice(0, 120)}`);
+    }
+    switch (event.type) {
+      case "message_start":
+        this.#inputTokens = event.message?.usage?.input_tokens ?? 0;
+        this.#outputTokens = event.message?.usage?.output_tokens ?? 0;
+        break;
+      case "content_block_start":
+        if (event.content_block?.type === "tool_use") {
+          const index = this.#toolIndexByBlock.size;
+          this.#toolIndexByBlock.set(event.index, index);
+          yield { type: "tool_call", index, id: event.content_block.id, name: event.content_block.name };
+        } else if (event.content_block?.type === "text" && event.content_block.text) {
+          yield { type: "text", text: event.content_block.text };
+        }
+        break;
+      case "content_block_delta":
+        if (event.delta?.type === "text_delta" && event.delta.text) {
+          yield { type: "text", text: event.delta.text };
+        } else if (event.delta?.type === "input_json_delta" && this.#toolIndexByBlock.has(event.index)) {
+          const index = this.#toolIndexByBlock.get(event.index)!;
+          yield { type: "tool_call", index, argumentsDelta: event.delta.partial_json ?? "" };
+        }
+        break;
+      case "message_delta":
+        if (event.delta?.stop_reason) this.#finish = fromStopReason(event.delta.stop_reason);
+        if (typeof event.usage?.output_tokens === "number") this.#outputTokens = event.usage.output_tokens;
+        break;
+      case "message_stop":
+        this.#stopped = true;
+        break;
+      case "error":
+        throw this.call.protocol(`failed mid-stream: ${event.error?.message ?? "unknown error"}`);
+    }
+  }
+
+  /** The closing `finish` event, once the stream has ended. */
+  finish(): ChatStreamEvent {
+    // A stream that just stops (a proxy timing out, an upstream crashing) must not pass for a whole reply.
+    if (!this.#stopped) {
+      throw this.call.protocol("ended the stream before message_stop; the reply is incomplete");
+    }
+    return {
+      type: "finish",
+      finishReason: this.#finish,
+      usage: usageOf({ input_tokens: this.#inputTokens, output_tokens: this.#outputTokens }),
+    };
   }
 }
 

@@ -62,77 +62,86 @@ function configChecks(ctx: CliContext, config: CliConfigReport): Check[] {
       repair: "none automatic: fix the named keys by hand (the gateway refuses to start until then)",
     }];
   }
-  const checks: Check[] = [{
-    id: "config",
-    status: "ok",
-    message: config.exists
-      ? `${config.path} parses and validates`
-      : `${config.path} is missing; defaults apply`,
-  }];
   const writable = ctx.env.OPENCLAW_NIX_MODE !== "1";
-  if (config.config.gateway?.mode === undefined) {
-    checks.push({
-      id: "gateway-mode",
-      status: "warn",
-      message:
-        "gateway.mode is unset; `openclaw gateway run` will refuse to start without --allow-unconfigured",
-      ...(writable
-        ? {
-          repair: 'set gateway.mode to "local"',
-          fix: () => editConfigFile(config.path, (root) => void (objectAt(root, "gateway").mode = "local")),
-        }
-        : {}),
-    });
-  }
+  const mode = gatewayModeCheck(config, writable);
+  return [
+    {
+      id: "config",
+      status: "ok",
+      message: config.exists
+        ? `${config.path} parses and validates`
+        : `${config.path} is missing; defaults apply`,
+    },
+    ...(mode ? [mode] : []),
+    authCheck(ctx, config, writable),
+  ];
+}
+
+/** A warning when `gateway.mode` is unset; `writable` says whether `--fix` may set it. */
+function gatewayModeCheck(config: CliConfigReport, writable: boolean): Check | undefined {
+  if (config.config.gateway?.mode !== undefined) return undefined;
+  return {
+    id: "gateway-mode",
+    status: "warn",
+    message:
+      "gateway.mode is unset; `openclaw gateway run` will refuse to start without --allow-unconfigured",
+    ...(writable
+      ? {
+        repair: 'set gateway.mode to "local"',
+        fix: () => editConfigFile(config.path, (root) => void (objectAt(root, "gateway").mode = "local")),
+      }
+      : {}),
+  };
+}
+
+/** Whether the configured auth lets clients connect over the configured bind. */
+function authCheck(ctx: CliContext, config: CliConfigReport, writable: boolean): Check {
   const gw = config.config.gateway ?? {};
   let auth;
   try {
     auth = resolveAuth(gw.auth, ctx.env);
   } catch {
-    checks.push({
+    return {
       id: "auth",
       status: "ok",
       message: "gateway auth uses a SecretRef (resolved when the gateway starts)",
-    });
-    return checks;
+    };
   }
   const bind = gw.bind ?? "loopback";
   const contradiction = authContradiction(auth);
-  if (contradiction) {
-    checks.push({ id: "auth", status: "error", message: contradiction });
-  } else if (auth.mode === "none" && bind !== "loopback") {
-    checks.push({
+  if (contradiction) return { id: "auth", status: "error", message: contradiction };
+  if (auth.mode === "none" && bind !== "loopback") {
+    return {
       id: "auth",
       status: "error",
       message:
         `gateway.bind is ${bind} but auth.mode is none: the gateway refuses to bind beyond loopback without auth`,
       repair: "none automatic: set gateway.auth.token (or bind to loopback)",
-    });
-  } else if ((auth.mode === "token" && !auth.token) || (auth.mode === "password" && !auth.password)) {
+    };
+  }
+  if ((auth.mode === "token" && !auth.token) || (auth.mode === "password" && !auth.password)) {
     const what = auth.mode;
-    checks.push({
+    return {
       id: "auth",
       status: "error",
       message:
         `auth mode is ${what} but no ${what} is configured (gateway.auth.${what} or OPENCLAW_GATEWAY_${what.toUpperCase()}); clients cannot connect`,
       ...(what === "token" && writable
-        ? {
-          repair: "generate a random gateway.auth.token",
-          fix: () =>
-            editConfigFile(config.path, (root) => {
-              const bytes = crypto.getRandomValues(new Uint8Array(24));
-              objectAt(objectAt(root, "gateway"), "auth").token = Array.from(
-                bytes,
-                (b) => b.toString(16).padStart(2, "0"),
-              ).join("");
-            }),
-        }
+        ? { repair: "generate a random gateway.auth.token", fix: () => writeRandomToken(config.path) }
         : {}),
-    });
-  } else {
-    checks.push({ id: "auth", status: "ok", message: `auth mode ${auth.mode}, bind ${bind}` });
+    };
   }
-  return checks;
+  return { id: "auth", status: "ok", message: `auth mode ${auth.mode}, bind ${bind}` };
+}
+
+function writeRandomToken(path: string): Promise<void> {
+  return editConfigFile(path, (root) => {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    objectAt(objectAt(root, "gateway"), "auth").token = Array.from(
+      bytes,
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+  });
 }
 
 async function permissionCheck(
