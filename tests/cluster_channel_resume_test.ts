@@ -2,11 +2,21 @@
 // Telegram Bot API: replica A polls Telegram and acknowledges a message whose turn waits behind the chat's
 // own slow turn; A is killed with SIGKILL. Replica B runs the waiting turn from the turn queue and sends its
 // reply to the chat through the Bot API itself (it does not poll), exactly once, as a reply to the message.
+// And in one process: when a replica only taken for dead (alive after all) and the replica that resumed its
+// waiting turn both started it, only the one that ran it answers.
 import assert from "node:assert/strict";
+import { agentsModule } from "../lib/agents/mod.ts";
 import { SESSION_LEASE_TTL_MS } from "../lib/agents/session-lease.ts";
+import { channelsModule } from "../lib/channels/mod.ts";
+import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
+import type { PeerRegistry } from "../lib/state/peers.ts";
+import { memoryStores } from "../lib/state/stores.ts";
+import { createGateway, type Gateway } from "../mod.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
+import { TOKEN } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
+import { recordingProvider } from "./_scripted_runtime.ts";
 import { CLUSTER_TTL_MS, scriptedUpstream, startReplica } from "./_turn_queue_cluster.ts";
 
 const SESSION = "agent:main:telegram:direct:7";
@@ -97,4 +107,66 @@ Deno.test({
       await redis.stop();
     }
   },
+});
+
+Deno.test("a waiting channel turn that another replica took over while its own replica lived is answered once, by the replica that ran it", async () => {
+  const stores = memoryStores();
+  const docs = new MemoryJsonDocs();
+  const api = startFakeTelegram();
+  const held = Promise.withResolvers<void>();
+  let calls = 0;
+  // The session's first turn stays in the model until released; the rest answer at once.
+  const model = recordingProvider(() => ++calls === 1 ? held.promise : Promise.resolve());
+  const sentBy: string[] = [];
+  // B's peers registry lists no one: B takes A for dead and resumes A's waiting turns while A lives.
+  const nobody: PeerRegistry = { announce: async () => {}, remove: async () => {}, list: async () => [] };
+  const gateways: Gateway[] = [];
+  const start = async (name: string, peers?: PeerRegistry) => {
+    const agents = agentsModule({ providers: { rec: model.provider }, peers });
+    const fetchAs = (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).endsWith("/sendMessage")) sentBy.push(name);
+      return fetch(input, init);
+    };
+    const gateway = createGateway({
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN }, cluster: { leaseTtlMs: 300 } },
+        agents: { defaults: { model: "rec/m" } },
+        channels: {
+          telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["7"] },
+        },
+      },
+      stores,
+      modules: [agents, channelsModule({ agents, state: docs, fetch: fetchAs })],
+    });
+    gateways.push(gateway);
+    await gateway.start();
+    return { gateway, agents };
+  };
+  try {
+    await start("A");
+    await until(() => api.calls.some((c) => c.method === "getUpdates"), 5_000, "A to poll");
+    const b = await start("B", nobody);
+    // B runs a turn of the chat's session, held in the model: B holds the session's lease.
+    await b.gateway.call("chat.send", { sessionKey: SESSION, message: "hold", idempotencyKey: "hold-1" });
+    await until(() => calls === 1, 5_000, "B's turn to reach the model");
+    // A takes the chat's message; its turn waits for B's lease, queued under A's name.
+    api.pushUpdate({
+      message: { message_id: 556, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
+    });
+    const runs = () => b.agents.runtime().runs.active(SESSION).length;
+    await until(() => runs() === 2, 5_000, "B to resume A's waiting turn behind its own");
+
+    held.resolve();
+    await until(() => sentBy.length === 1, 5_000, "the reply");
+    await until(() => runs() === 0, 5_000, "B's runs to end");
+    // A's own run of the message finds it taken, ends as B's run ends, and sends nothing.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const replies = api.calls.filter((c) => c.method === "sendMessage").map((c) => c.body);
+    assert.deepEqual(replies, [{ chat_id: "7", text: "ok", reply_parameters: { message_id: 556 } }]);
+    assert.deepEqual(sentBy, ["B"], "sent by the replica that ran the turn");
+    assert.equal(model.requests.length, 2, "each message ran once");
+  } finally {
+    for (const gateway of gateways) await gateway.stop();
+    await api.close();
+  }
 });
