@@ -119,7 +119,8 @@ Deno.test("a waiting channel turn that another replica took over while its own r
   const model = recordingProvider(() => ++calls === 1 ? held.promise : Promise.resolve());
   const sentBy: string[] = [];
   // B's peers registry lists no one: B takes A for dead and resumes A's waiting turns while A lives.
-  const nobody: PeerRegistry = { announce: async () => {}, remove: async () => {}, list: async () => [] };
+  const none = () => Promise.resolve();
+  const nobody: PeerRegistry = { announce: none, remove: none, list: () => Promise.resolve([]) };
   const gateways: Gateway[] = [];
   const start = async (name: string, peers?: PeerRegistry) => {
     const agents = agentsModule({ providers: { rec: model.provider }, peers });
