@@ -2,7 +2,8 @@
 // Telegram Bot API: replica A polls Telegram and acknowledges a message whose turn waits behind the chat's
 // own slow turn; A is killed with SIGKILL. Replica B runs the waiting turn from the turn queue and sends its
 // reply to the chat through the Bot API itself (it does not poll), exactly once, as a reply to the message.
-// And in one process: when a replica only taken for dead (alive after all) and the replica that resumed its
+// In one process: a Telegram message and a hook call whose turns wait are acknowledged (the offset saved, the
+// hook answered) only once their input is in the turn queue. And: when a replica only taken for dead (alive after all) and the replica that resumed its
 // waiting turn both started it, only the one that ran it answers.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
@@ -11,6 +12,8 @@ import { channelsModule } from "../lib/channels/mod.ts";
 import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import type { PeerRegistry } from "../lib/state/peers.ts";
 import { memoryStores } from "../lib/state/stores.ts";
+import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
+import { hooksModule } from "../lib/hooks/mod.ts";
 import { createGateway, type Gateway } from "../mod.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
 import { TOKEN } from "./_helpers.ts";
@@ -168,6 +171,91 @@ Deno.test("a waiting channel turn that another replica took over while its own r
     assert.equal(model.requests.length, 2, "each message ran once");
   } finally {
     for (const gateway of gateways) await gateway.stop();
+    await api.close();
+  }
+});
+
+/** A memory queue whose writes wait for `release()`. */
+class HeldQueue extends MemoryTurnQueue {
+  readonly writes: QueuedTurn[] = [];
+  readonly #gate = Promise.withResolvers<void>();
+  release(): void {
+    this.#gate.resolve();
+  }
+  override async enqueue(turn: QueuedTurn): Promise<void> {
+    this.writes.push(turn);
+    await this.#gate.promise;
+    await super.enqueue(turn);
+  }
+}
+
+Deno.test("a waiting Telegram message and hook call are acknowledged only once their input is queued", async () => {
+  const turnQueue = new HeldQueue();
+  const api = startFakeTelegram();
+  const held = Promise.withResolvers<void>();
+  let calls = 0;
+  const model = recordingProvider(() => ++calls === 1 ? held.promise : Promise.resolve());
+  const agents = agentsModule({ providers: { rec: model.provider } });
+  const channels = channelsModule({ agents });
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      agents: { defaults: { model: "rec/m" } },
+      channels: {
+        telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["7"] },
+      },
+      hooks: {
+        enabled: true,
+        token: "hook-token-0123456789",
+        defaultSessionKey: "telegram:direct:7",
+        allowedTargets: ["telegram:7"],
+      },
+    },
+    stores: { ...memoryStores(), turnQueue },
+    modules: [agents, channels, hooksModule({ agents, channels })],
+  });
+  await gateway.start();
+  try {
+    api.push("hold");
+    await until(() => calls === 1, 5_000, "the first turn to reach the model");
+    const second = api.pushUpdate({
+      message: { message_id: 557, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
+    });
+    const hook = gateway.fetch(
+      new Request("http://gw/hooks/agent", {
+        method: "POST",
+        headers: { authorization: "Bearer hook-token-0123456789", "content-type": "application/json" },
+        body: JSON.stringify({ message: "from a hook", channel: "telegram", to: "7" }),
+      }),
+    );
+    let answered = false;
+    hook.then(() => answered = true, () => answered = true);
+    await until(() => turnQueue.writes.length === 2, 5_000, "both turns to be queued");
+    const polledPast = () =>
+      api.calls.some((c) => c.method === "getUpdates" && Number(c.body.offset) > second);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(polledPast(), false, "the offset waits for the queue write");
+    assert.equal(answered, false, "the hook's answer waits for the queue write");
+
+    turnQueue.release();
+    const response = await hook;
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).ok, true);
+    await until(polledPast, 5_000, "the offset to move past the message");
+    held.resolve();
+    await until(
+      () => api.calls.filter((c) => c.method === "sendMessage").length === 3,
+      5_000,
+      "three replies",
+    );
+    // The two waiting turns run in the order their queue writes went in, which is not the test's to decide.
+    const replies = api.calls.filter((c) => c.method === "sendMessage")
+      .map((c) => (c.body.reply_parameters as { message_id: number } | undefined)?.message_id ?? "hook");
+    assert.deepEqual(replies.sort(), [second - 1, 557, "hook"].sort());
+  } finally {
+    turnQueue.release();
+    held.resolve();
+    await gateway.stop();
     await api.close();
   }
 });
