@@ -47,7 +47,10 @@ const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 export interface ChannelsModuleOptions {
   /** Inbound messages become turns of these agents; without it channels only send. */
   agents?: AgentsModule;
-  /** Overrides how turns start (tests, embedders without the agents module). */
+  /**
+   * Overrides how turns start (tests, embedders without the agents module). Replies are sent for the turns
+   * the agents runtime runs; turns started elsewhere deliver their own (`TurnRequest.delivery`).
+   */
   turns?: AgentTurns;
   /** Counts channel messages in and out; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
