@@ -210,7 +210,13 @@ export {
   SYSTEM_EVENTS_CAP,
   type SystemEventStore,
 } from "./lib/state/system-events.ts";
-export { MemoryTurnQueue, type MoveResult, type QueuedTurn, type TurnQueue } from "./lib/state/turn-queue.ts";
+export {
+  MemoryTurnQueue,
+  type MoveResult,
+  type QueuedTurn,
+  type TurnDelivery,
+  type TurnQueue,
+} from "./lib/state/turn-queue.ts";
 export {
   CLAIM_WON,
   type ClaimGuard,

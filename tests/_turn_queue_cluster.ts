@@ -14,7 +14,7 @@ export const CLUSTER_TTL_MS = 1_500;
 type Json = Record<string, unknown>;
 
 /** An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>". */
-function scriptedUpstream() {
+export function scriptedUpstream() {
   const held: string[] = [];
   const encoder = new TextEncoder();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
@@ -43,8 +43,11 @@ function scriptedUpstream() {
   return { url: `http://127.0.0.1:${server.addr.port}/v1`, held, close: () => server.shutdown() };
 }
 
-/** A `gateway run` replica on `redisUrl` whose model is `upstream`, in a home of its own. */
-async function startReplica(redisUrl: string, upstream: string) {
+/**
+ * A `gateway run` replica on `redisUrl` whose model is `upstream`, in a home of its own; `extra` adds
+ * top-level config sections (`channels`).
+ */
+export async function startReplica(redisUrl: string, upstream: string, extra: Json = {}) {
   const home = await tempHome();
   const port = freePort();
   const config = {
@@ -58,6 +61,7 @@ async function startReplica(redisUrl: string, upstream: string) {
     models: {
       providers: { up: { baseUrl: upstream, apiKey: "k", api: "openai-completions", models: [{ id: "m" }] } },
     },
+    ...extra,
   };
   await Deno.writeTextFile(join(home.state, "openclaw.json"), JSON.stringify(config));
   const proc: RunnerProcess = spawnRunner(

@@ -2,7 +2,8 @@
  * Turns a dead replica left waiting: one replica of the cluster (a singleton) looks at the turn queue every
  * third of `gateway.cluster.leaseTtlMs` and runs, in its place, the waiting turns of replicas the peers
  * registry no longer lists. Each such turn takes its session's lease first, which the dead replica's own
- * lease frees a lease TTL after it died.
+ * lease frees a lease TTL after it died. A turn that came from a channel or a hook keeps its delivery
+ * target in the queue, so its reply is sent from the replica that runs it (`channels/replies.ts`).
  *
  * @module
  */

@@ -42,7 +42,7 @@ import type {
   TranscriptRef,
 } from "../state/sessions.ts";
 import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-host.ts";
-import { MemoryTurnQueue, type QueuedTurn, type TurnQueue } from "../state/turn-queue.ts";
+import { MemoryTurnQueue, type QueuedTurn, type TurnDelivery, type TurnQueue } from "../state/turn-queue.ts";
 
 /** Who started a run; decides where its events go. */
 export interface RunOrigin {
@@ -82,6 +82,8 @@ export interface RunInfo {
   origin: RunOrigin;
   /** The run's session is not stored, so it publishes no `chat` or session events. */
   ephemeral: boolean;
+  /** Where the replica that runs the turn sends its reply (a channel's chat, a hook's target). */
+  delivery?: TurnDelivery;
 }
 
 /** Sampling and tool options passed through to the provider. */
@@ -114,6 +116,8 @@ export interface TurnInput {
   signal?: AbortSignal;
   /** Who starts the turn; decides where its events go and whether gateway tools are offered. */
   origin: RunOrigin;
+  /** Where its reply goes besides the transcript; kept with the turn while it waits (see {@link RunInfo}). */
+  delivery?: TurnDelivery;
   /**
    * The connection the run is queued for: its runs take turns with other connections' runs for the
    * agent, and at most `gateway.limits.maxQueuedRunsPerConnection` of them may wait to start. Unset
@@ -417,6 +421,7 @@ export class AgentRuntime {
       origin: input.origin,
       ephemeral: input.ephemeral ?? false,
     };
+    if (input.delivery) info.delivery = input.delivery;
     const recorded = Promise.withResolvers<void>();
     const acceptedAt = resumed?.acceptedAt ?? this.options.now();
     // Whether the turn is not a duplicate; unset when its call held its key before it started.
@@ -1420,6 +1425,7 @@ function queuedTurn(info: RunInfo, input: TurnInput, acceptedAt: number, owner: 
   };
   if (input.system) turn.system = input.system;
   if (input.model) turn.model = input.model;
+  if (input.delivery) turn.delivery = input.delivery;
   return turn;
 }
 
@@ -1432,6 +1438,7 @@ function resumedInput(turn: QueuedTurn): TurnInput {
     system: turn.system,
     model: turn.model,
     origin: turn.origin,
+    delivery: turn.delivery,
     runId: turn.runId,
   };
 }

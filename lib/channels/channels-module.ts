@@ -9,7 +9,7 @@
  */
 import * as z from "zod";
 import type { AgentsModule } from "../agents/agents-module.ts";
-import { CHANNEL_DELIVERY } from "../agents/service.ts";
+import { AGENT_RUNTIME, CHANNEL_DELIVERY } from "../agents/service.ts";
 import { GatewayError, missingScope } from "../errors.ts";
 import { defineMethod } from "../methods/descriptor.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
@@ -26,6 +26,7 @@ import {
   type PairingRequest,
   pairingRequestId,
 } from "./pairing.ts";
+import { sendReplies } from "./replies.ts";
 import { channelsRoute } from "./route.ts";
 import { channelSummary, RunningChannels } from "./running.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
@@ -46,7 +47,10 @@ const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 export interface ChannelsModuleOptions {
   /** Inbound messages become turns of these agents; without it channels only send. */
   agents?: AgentsModule;
-  /** Overrides how turns start (tests, embedders without the agents module). */
+  /**
+   * Overrides how turns start (tests, embedders without the agents module). Replies are sent for the turns
+   * the agents runtime runs; turns started elsewhere deliver their own (`TurnRequest.delivery`).
+   */
   turns?: AgentTurns;
   /** Counts channel messages in and out; from `metricsModule().recorder`. */
   metrics?: MetricsRecorder;
@@ -130,6 +134,10 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
       channels.attach(ctx, inboundReceiver({ context: ctx, pairing, turns, metrics: options.metrics }));
       registerChannelMethods(ctx, { channels, pairing, factories });
+      // Replies of every turn this replica runs that names a channel recipient, its own or taken over.
+      ctx.whenProvided(AGENT_RUNTIME, (runtime) => {
+        ctx.onStop(sendReplies(runtime, channels, ctx, options.metrics));
+      });
       ctx.provide(CHANNEL_DELIVERY, {
         has: (id) => channels.has(id),
         send: (id, to, text) => channels.send(id, to, text),

@@ -1,7 +1,9 @@
 /**
  * What happens to a message that arrived on a channel: the sender policy decides first (an unknown
  * direct sender on a pairing channel gets a code and nothing else), then the message becomes an agent
- * turn in the chat's own session and the reply goes back to the chat.
+ * turn in the chat's own session, carrying the chat as its delivery target: whichever replica runs the
+ * turn sends the reply back there (`replies.ts`). A message is handed over once its turn's input is
+ * durable, and only then may its channel acknowledge it to the service.
  *
  * @module
  */
@@ -9,7 +11,7 @@ import type { GatewayContext } from "../types.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
 import type { ChannelPairing } from "./pairing.ts";
-import { type ChannelReceiver, sendCounted } from "./running.ts";
+import type { ChannelReceiver } from "./running.ts";
 import type { AgentTurns } from "./turns.ts";
 import type { Channel, InboundMessage } from "./types.ts";
 
@@ -24,7 +26,7 @@ export interface InboundOptions {
 
 /** The receiver every running channel hands its messages to. */
 export function inboundReceiver(options: InboundOptions): ChannelReceiver {
-  return (channel, config, message) => void receive(options, channel, config, message);
+  return (channel, config, message) => receive(options, channel, config, message);
 }
 
 async function receive(
@@ -94,7 +96,10 @@ async function admit(
   return decision;
 }
 
-/** Runs the message as a turn of the channel's agent and sends the reply back to the chat. */
+/**
+ * Starts the message as a turn of the channel's agent, its reply addressed to the chat; resolves once the
+ * turn's input is durable (or could not be saved, which is logged).
+ */
 async function runTurn(
   options: InboundOptions,
   turns: AgentTurns,
@@ -111,28 +116,20 @@ async function runTurn(
       // One session per chat and channel, so two people (or two groups) never share a transcript.
       sessionKey: `${channel.id}:${message.chatType === "group" ? "group" : "direct"}:${message.chatId}`,
       queueOwner: `channel:${channel.id}:${message.chatId}`,
+      delivery: {
+        channel: channel.id,
+        to: message.chatId,
+        ...(message.messageId ? { replyToId: message.messageId } : {}),
+      },
     });
-    const result = await turn.done;
-    if (result.status === "ok" && result.text.trim()) {
-      await deliverReply(options, channel, message, result.text);
-    } else if (result.status === "error") {
+    turn.done.then((result) => {
+      if (result.status !== "error") return;
       logger.warn("channel turn failed", { channel: channel.id, runId: turn.runId, error: result.error });
-    }
+    }, (error) => logger.warn("channel turn failed", { channel: channel.id, error: String(error) }));
+    await turn.recorded;
   } catch (error) {
     logger.warn("channel turn could not start", { channel: channel.id, error: String(error) });
   }
-}
-
-async function deliverReply(
-  { context, metrics }: InboundOptions,
-  channel: Channel,
-  message: InboundMessage,
-  text: string,
-): Promise<void> {
-  await sendCounted(channel, { to: message.chatId, text, replyToId: message.messageId }, context, metrics)
-    .catch((error) =>
-      context.logger.warn("channel reply failed", { channel: channel.id, error: String(error) })
-    );
 }
 
 /** The only answer an unknown sender gets: who they are, their code, and what the owner runs. */

@@ -14,12 +14,15 @@ import type { GatewayContext } from "../types.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
 import type { Channel, ChannelFactory, ChannelProbe, InboundMessage, OutboundMessage } from "./types.ts";
 
-/** Where a channel's inbound messages go, with the config entry it runs under. */
+/**
+ * Where a channel's inbound messages go, with the config entry it runs under; settles as
+ * `ChannelHost.receive` does.
+ */
 export type ChannelReceiver = (
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-) => void;
+) => Promise<void>;
 
 /** What {@link RunningChannels} is built from. */
 export interface RunningChannelsOptions {

@@ -105,20 +105,21 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
     return payload.result as T;
   }
 
-  function deliver(update: TelegramUpdate): void {
-    if (!Number.isSafeInteger(update?.update_id)) return;
+  /** Hands an update's message to the gateway; resolves once it is taken (see `ChannelHost.receive`). */
+  function deliver(update: TelegramUpdate): Promise<void> {
+    if (!Number.isSafeInteger(update?.update_id)) return Promise.resolve();
     if (update.update_id <= watermark || !recent.add(String(update.update_id))) {
       host?.logger.debug("telegram update already handled; skipped", { updateId: update.update_id });
-      return;
+      return Promise.resolve();
     }
     const message = update.message;
-    if (!message?.text || !message.from || !host) return;
+    if (!message?.text || !message.from || !host) return Promise.resolve();
     tracker?.inbound();
     const senderId = String(message.from.id);
     const chatId = String(message.chat.id);
     // A chat without a type that is not the sender's own chat is treated as a group (fail closed).
     const group = message.chat.type ? message.chat.type !== "private" : chatId !== senderId;
-    host.receive({
+    return host.receive({
       senderId,
       chatId,
       text: message.text,
@@ -168,10 +169,14 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         }, signal);
         tracker?.connected(true);
         backoff = 1000;
+        const taken: Promise<void>[] = [];
         for (const update of updates) {
           offset = Math.max(offset, update.update_id + 1);
-          deliver(update);
+          taken.push(deliver(update));
         }
+        // The offset acknowledges the updates: saved only once their turns' inputs are durable, so a
+        // replica that dies now leaves them to another one (queued turns) or to Telegram (unsaved offset).
+        await Promise.all(taken);
         if (offset - 1 > watermark) {
           watermark = offset - 1;
           await saveWatermark();
@@ -284,7 +289,8 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         if (!(error instanceof BodyError)) throw error;
         return bodyRefusalResponse(error);
       }
-      deliver(update);
+      // A 200 tells Telegram not to send it again: answered once the message is taken.
+      await deliver(update);
       return new Response(null, { status: 200 });
     },
   } satisfies Channel;

@@ -6,6 +6,7 @@
  */
 import type { AgentsModule } from "../agents/agents-module.ts";
 import { targetSession } from "../agents/session-target.ts";
+import type { TurnDelivery } from "../state/turn-queue.ts";
 
 /** A turn to start. */
 export interface TurnRequest {
@@ -26,6 +27,11 @@ export interface TurnRequest {
    * scheduler's rotation and one `gateway.limits.maxQueuedRunsPerConnection` budget, as a socket's do.
    */
   queueOwner: string;
+  /**
+   * Where the reply goes: the replica that runs the turn (this one, or another one that took it over
+   * from the queue) sends it there once the turn ended well.
+   */
+  delivery?: TurnDelivery;
 }
 
 /** How a turn ended. */
@@ -48,6 +54,11 @@ export interface StartedTurn {
   sessionKey: string;
   /** Resolves with the outcome when the run ends. */
   done: Promise<TurnResult>;
+  /**
+   * Settles once the turn's input is durable (in the transcript, or queued where another replica finds
+   * it); rejects when it could not be saved. Unset: nothing to wait for.
+   */
+  recorded?: Promise<void>;
 }
 
 /** Starts agent turns. */
@@ -79,6 +90,7 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
         model: request.model,
         signal: request.signal,
         queueOwner: request.queueOwner,
+        delivery: request.delivery,
         // Every caller of these turns passes on outside content (a hook payload, a channel message).
         origin: { kind: "agent", external: true },
       });
@@ -86,6 +98,7 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
         runId: handle.runId,
         agentId: handle.agentId,
         sessionKey: handle.sessionKey,
+        recorded: handle.recorded,
         done: handle.done.then((outcome) => ({
           status: outcome.status,
           text: outcome.result?.text ?? "",

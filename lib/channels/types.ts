@@ -100,8 +100,13 @@ export interface ChannelHost {
    * be forgotten then.
    */
   lasting<T>(name: string, make: () => T): T;
-  /** Hands a message to the gateway; the reply comes back through `send`. Never throws. */
-  receive(message: InboundMessage): void;
+  /**
+   * Hands a message to the gateway; the reply comes back through `send` (on whichever replica runs its
+   * turn). Resolves once the message is taken: its turn's input is durable (in the transcript, or in the
+   * turn queue another replica resumes it from), or it was refused or dropped. A channel acknowledges a
+   * message to its service (an update offset, a 2xx) only after that. Never rejects.
+   */
+  receive(message: InboundMessage): Promise<void>;
   /**
    * Runs `run` on one replica of the cluster at a time (`GatewayContext.runSingleton`), e.g. a poller that
    * two replicas must not both run, until `stop` aborts (when the channel stops).

@@ -176,8 +176,8 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
     return undefined;
   }
 
-  /** Hands a signed body to the gateway as a message. */
-  function receive(host: ChannelHost, body: string): Response {
+  /** Hands a signed body to the gateway as a message; answers once the gateway has taken it. */
+  async function receive(host: ChannelHost, body: string): Promise<Response> {
     let parsed;
     try {
       parsed = InboundSchema.safeParse(JSON.parse(body));
@@ -189,7 +189,7 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
     }
     const inbound = parsed.data;
     tracker?.inbound();
-    host.receive({
+    await host.receive({
       senderId: inbound.from,
       chatId: inbound.conversationId ?? inbound.from,
       text: inbound.text,

@@ -1,7 +1,8 @@
 /**
  * Carries out what hooks ask for: wake a session (now, or with its next heartbeat or hook-started turn,
- * on whichever replica runs it) or run an agent turn, replay a retried idempotency key, and deliver the
- * reply to a channel when asked.
+ * on whichever replica runs it) or run an agent turn, replay a retried idempotency key, and address the
+ * reply to a channel recipient when asked (the replica that runs the turn sends it, see
+ * `channels/replies.ts`).
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { jsonResponse } from "../http/response.ts";
 import type { Logger } from "../log/logger.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
 import { systemEventLines, type SystemEventStore } from "../state/system-events.ts";
+import type { TurnDelivery } from "../state/turn-queue.ts";
 import {
   checkAgentAllowed,
   checkCallerSessionKey,
@@ -37,12 +39,6 @@ export interface HookActionsOptions {
   idempotency: IdempotencyStore;
   /** Where `next-heartbeat` wakes wait for the session's next turn (the gateway's shared store). */
   systemEvents: SystemEventStore;
-}
-
-/** One channel and recipient a reply goes to. */
-interface Delivery {
-  channel: string;
-  to: string;
 }
 
 /** The hook actions of one gateway; refusals are thrown as {@link HookRefusal}s. */
@@ -101,7 +97,7 @@ export class HookActions {
     return effective;
   }
 
-  #deliveryTarget(hooks: HooksSection, action: AgentAction): Delivery | undefined {
+  #deliveryTarget(hooks: HooksSection, action: AgentAction): TurnDelivery | undefined {
     if (!action.channel && !action.to) return undefined;
     if (!action.channel || !action.to) {
       throw new HookRefusal(400, "delivery needs both channel and to (or set deliver: false)");
@@ -114,15 +110,26 @@ export class HookActions {
     return { channel: action.channel, to: action.to };
   }
 
-  async #startRun(hooks: HooksSection, agentId: string, action: AgentAction, delivery: Delivery | undefined) {
-    const { logger, channels } = this.options;
+  /** Answers once the turn's input is durable, so an accepted hook call outlives this replica. */
+  async #startRun(
+    hooks: HooksSection,
+    agentId: string,
+    action: AgentAction,
+    delivery: TurnDelivery | undefined,
+  ) {
+    const { logger } = this.options;
     const sessionKey = action.sessionKey ?? hooks.defaultSessionKey ?? `hook:${crypto.randomUUID()}`;
-    const turn = await this.#startTurn(agentId, sessionKey, action.message, action);
-    turn.done.then(async (result) => {
-      logger.info("hook run finished", { runId: turn.runId, status: result.status, hook: action.name });
-      if (!delivery || result.status !== "ok" || !result.text.trim()) return;
-      await channels!.send(delivery.channel, delivery.to, result.text);
-    }).catch((error) => logger.warn("hook delivery failed", { runId: turn.runId, error: String(error) }));
+    const turn = await this.#startTurn(agentId, sessionKey, action.message, action, delivery);
+    turn.done.then(
+      (result) =>
+        logger.info("hook run finished", { runId: turn.runId, status: result.status, hook: action.name }),
+      (error) => logger.warn("hook run failed", { runId: turn.runId, error: String(error) }),
+    );
+    try {
+      await turn.recorded;
+    } catch (error) {
+      throw turnRefusal(error);
+    }
     return { ok: true, runId: turn.runId };
   }
 
@@ -140,6 +147,7 @@ export class HookActions {
     sessionKey: string,
     message: string,
     extra: { name?: string; model?: string },
+    delivery?: TurnDelivery,
   ): Promise<StartedTurn> {
     const events = await this.options.systemEvents.take(this.#sessionKey(agentId, sessionKey));
     try {
@@ -151,6 +159,7 @@ export class HookActions {
         extraSystemPrompt: webhookFraming(extra.name, events),
         // Every hook call comes with the one hook token: they queue as one caller.
         queueOwner: "hooks",
+        delivery,
       });
     } catch (error) {
       throw turnRefusal(error);

@@ -9,6 +9,20 @@
 import type { ChatMessage } from "../providers/types.ts";
 import type { AppendGuard, NewTranscriptEntry, TranscriptEntry, TranscriptRef } from "./sessions.ts";
 
+/**
+ * Where a turn's reply goes besides the transcript: a recipient of a channel (the chat a channel message
+ * came from, a hook's delivery target). Whichever replica runs the turn sends the reply there, through
+ * that channel's outbound API.
+ */
+export interface TurnDelivery {
+  /** The channel's id (`channels.<id>`). */
+  channel: string;
+  /** The recipient on that channel (a Telegram chat id, a webhook conversation id). */
+  to: string;
+  /** The channel's id of the message the reply answers, to thread it there. */
+  replyToId?: string;
+}
+
 /** A turn waiting for its session: everything another replica needs to run it. */
 export interface QueuedTurn {
   /** The run's id (a WS client's `idempotencyKey`): the same on whichever replica runs it. */
@@ -25,6 +39,8 @@ export interface QueuedTurn {
   model?: string;
   /** Who started it (`agent`, `chat`) and from which socket; decides where its events go. */
   origin: { kind: "agent" | "chat" | "http"; connId?: string; external?: boolean; heartbeat?: boolean };
+  /** Where its reply is sent once it ran, besides the transcript; none for a socket's turn. */
+  delivery?: TurnDelivery;
   /** When the gateway accepted it, ms since the epoch. */
   acceptedAt: number;
   /** The replica that accepted it and runs it while it lives (its peers id). */

@@ -88,6 +88,18 @@ export function turnQueueContract(name: string, make: () => Promise<TurnQueue>):
     assert.deepEqual(await queue.sessions(), []);
   });
 
+  test("a turn's delivery target comes back whole from list and take; an adopting turn's replaces it", async (queue) => {
+    const delivery = { channel: "telegram", to: "7", replyToId: "102" };
+    const channelTurn = { ...turn("r1"), origin: { kind: "agent" as const, external: true }, delivery };
+    await queue.enqueue(channelTurn);
+    assert.deepEqual(await queue.list(S), [channelTurn]);
+    const retried = { ...channelTurn, owner: "replica-b", delivery: { channel: "webhook", to: "conv-9" } };
+    await queue.enqueue(retried);
+    assert.deepEqual(await queue.take(S, "r1"), retried);
+    await queue.enqueue(turn("r2"));
+    assert.equal((await queue.take(S, "r2"))?.delivery, undefined, "a socket's turn has none");
+  });
+
   test("what a caller changes after enqueue or list is not stored", async (queue) => {
     const mine = turn("r1");
     await queue.enqueue(mine);
