@@ -1,6 +1,8 @@
 // A throwaway redis-server (Debian's) on a free loopback port with a temp dir (no persistence unless asked), for
 // tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
 import { join } from "node:path";
+import { createClient } from "redis";
+import { type RedisStores, redisStores, type RedisStoresOptions } from "../stores/redis.ts";
 import { freePort } from "./_runner_process.ts";
 
 function findRedisServer(): string | undefined {
@@ -18,6 +20,12 @@ function findRedisServer(): string | undefined {
  * same protocol and takes the same flags (`valkey-server`), for running the Redis tests against it.
  */
 export const REDIS_SERVER = Deno.env.get("OPENCLAW_TEST_REDIS_SERVER") || findRedisServer();
+
+/**
+ * The `ignore` of a test that needs redis-server: skipped where it is not installed, except in CI, which
+ * installs it (.ci/run), so that there a missing server fails the test instead of skipping it unseen.
+ */
+export const IGNORE_WITHOUT_REDIS = !REDIS_SERVER && !Deno.env.get("CI");
 
 /** A running server: its URL, and `stop()` that ends it and removes its dir (once, however often called). */
 export interface RedisServer {
@@ -114,4 +122,45 @@ export async function startDurableRedisServer(dir: string, port: number): Promis
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/**
+ * One test's server and what the test opened on it: disposing it (`await using`) closes the store bundles
+ * and raw clients, oldest first, then stops the server, whether the test passed or threw.
+ */
+export interface TestRedis extends AsyncDisposable {
+  /** The server's `redis://127.0.0.1:<port>` URL. */
+  url: string;
+  /** A store bundle on this server (`options.url` may name another way to it, e.g. a relay). */
+  stores(options?: Partial<RedisStoresOptions>): Promise<RedisStores>;
+  /** A connected node-redis client on this server (or on `url`), for what a test reads or breaks behind the stores. */
+  client(url?: string): Promise<ReturnType<typeof createClient>>;
+}
+
+/** Starts a redis-server for one test (see {@link startRedisServer} for the options); use with `await using`. */
+export async function testRedis(options: RedisServerOptions & { port?: number } = {}): Promise<TestRedis> {
+  const server = await startRedisServer(options.port, options);
+  // A test may close what it opened itself first (a bundle's close may be repeated; a client's may not).
+  const closers: (() => Promise<unknown>)[] = [];
+  return {
+    url: server.url,
+    async stores(storeOptions = {}) {
+      const stores = await redisStores({ url: server.url, ...storeOptions });
+      closers.push(() => stores.close());
+      return stores;
+    },
+    async client(url = server.url) {
+      const client = createClient({ url });
+      await client.connect();
+      closers.push(async () => client.isOpen && await client.close());
+      return client;
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        for (const close of closers.splice(0)) await close();
+      } finally {
+        await server.stop();
+      }
+    },
+  };
 }

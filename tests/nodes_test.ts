@@ -11,8 +11,7 @@ import {
   nodesModule,
   toolsModule,
 } from "../mod.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 import {
   handshake,
@@ -753,20 +752,10 @@ Deno.test("replicas over one bundle: a node on one replica is listed and invoked
 
 Deno.test({
   name: "replicas over one Redis: a node on one replica is listed and invoked from the other",
-  ignore: !REDIS_SERVER,
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
-    const open: RedisStores[] = [];
-    try {
-      await acrossReplicas(async () => {
-        const stores = await redisStores({ url: server.url, keyPrefix: "nodes-test:" });
-        open.push(stores);
-        return stores;
-      });
-    } finally {
-      for (const stores of open) await stores.close();
-      await server.stop();
-    }
+    await using redis = await testRedis();
+    await acrossReplicas(() => redis.stores({ keyPrefix: "nodes-test:" }));
   },
 });
 

@@ -8,7 +8,6 @@ import type { ModelProvider } from "../lib/providers/types.ts";
 import type { Gateway, GatewayOptions } from "../lib/gateway.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { jsonlStores } from "../stores/jsonl.ts";
-import { redisStores } from "../stores/redis.ts";
 import {
   client,
   connectParams,
@@ -19,7 +18,7 @@ import {
   TOKEN,
 } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 
 const ADMIN = ["operator.read", "operator.write", "operator.admin"];
 const WRITE = ["operator.read", "operator.write"];
@@ -502,12 +501,12 @@ Deno.test("sessions.messages.subscribe sends a session's lines until unsubscribe
 
 Deno.test({
   name: "two gateways on one Redis: create, patch, compact and delete on one are seen by the other",
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
+  ignore: IGNORE_WITHOUT_REDIS,
 }, async () => {
-  const server = await startRedisServer();
+  await using redis = await testRedis();
   const keyPrefix = "sessions-methods:";
-  const storesA = await redisStores({ url: server.url, keyPrefix });
-  const storesB = await redisStores({ url: server.url, keyPrefix });
+  const storesA = await redis.stores({ keyPrefix });
+  const storesB = await redis.stores({ keyPrefix });
   const a = await gatewayWith({ stores: storesA });
   const b = await gatewayWith({ stores: storesB });
   try {
@@ -551,9 +550,6 @@ Deno.test({
   } finally {
     await a.stop();
     await b.stop();
-    await storesA.close();
-    await storesB.close();
-    await server.stop();
   }
 });
 

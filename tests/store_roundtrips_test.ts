@@ -5,7 +5,6 @@
 // from the store at most once a second and from `presence` events in between; presence changes queued
 // behind one another are announced once.
 import assert from "node:assert/strict";
-import { createClient } from "redis";
 import type { AgentStores } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
@@ -19,9 +18,8 @@ import {
   type TranscriptRef,
 } from "../lib/state/sessions.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import {
   MAIN_KEY as KEY,
   recordingProvider,
@@ -339,52 +337,50 @@ Deno.test("a client that leaves while its presence row is being written costs on
 
 // Two runtimes over one Redis (two replicas), with appendfsync always: the reads and the guarded append
 // travel with the lease attempt, and a guess the other replica made stale (a reset) is never used.
-if (REDIS_SERVER) {
-  Deno.test("two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript", async () => {
-    const server = await startRedisServer(undefined, { appendfsync: "always" });
-    const bundles = await Promise.all(
-      [0, 1].map(() => redisStores({ url: server.url, keyPrefix: "turns:" })),
+Deno.test({
+  name:
+    "two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript",
+  ignore: IGNORE_WITHOUT_REDIS,
+}, async () => {
+  await using redis = await testRedis({ appendfsync: "always" });
+  const bundles = await Promise.all([0, 1].map(() => redis.stores({ keyPrefix: "turns:" })));
+  const replicas = bundles.map((stores) => runtimeOn(stores));
+  try {
+    const [a, b] = replicas;
+    assert.equal((await a.runtime.startTurn(turn("one")).done).status, "ok");
+    assert.equal((await b.runtime.startTurn(turn("two")).done).status, "ok");
+    assert.equal((await a.runtime.startTurn(turn("three")).done).status, "ok");
+    assert.deepEqual(
+      a.requests[1].map((m) => m.content),
+      ["one", "ok", "two", "ok", "three"],
+      "b's turn is seen",
     );
-    const replicas = bundles.map((stores) => runtimeOn(stores));
-    try {
-      const [a, b] = replicas;
-      assert.equal((await a.runtime.startTurn(turn("one")).done).status, "ok");
-      assert.equal((await b.runtime.startTurn(turn("two")).done).status, "ok");
-      assert.equal((await a.runtime.startTurn(turn("three")).done).status, "ok");
-      assert.deepEqual(
-        a.requests[1].map((m) => m.content),
-        ["one", "ok", "two", "ok", "three"],
-        "b's turn is seen",
-      );
-      const before = (await bundles[0].sessions.get(KEY))!;
-      await b.runtime.resetSession(KEY, "main");
-      assert.equal((await a.runtime.startTurn(turn("four")).done).status, "ok");
-      assert.deepEqual(
-        a.requests.at(-1)!.map((m) => m.content),
-        ["four"],
-        "the reset transcript, not the guess",
-      );
-      const after = (await bundles[1].sessions.get(KEY))!;
-      const read = (sessionId: string) => bundles[1].transcripts.read({ agentId: "main", sessionId });
-      assert.deepEqual((await read(before.sessionId)).map((l) => [l.seq, l.content]), [
-        [1, "one"],
-        [2, "ok"],
-        [3, "two"],
-        [4, "ok"],
-        [5, "three"],
-        [6, "ok"],
-      ]);
-      assert.deepEqual((await read(after.sessionId)).map((l) => [l.seq, l.content]), [[1, "four"], [
-        2,
-        "ok",
-      ]]);
-    } finally {
-      for (const { runtime } of replicas) runtime.close();
-      for (const stores of bundles) await stores.close();
-      await server.stop();
-    }
-  });
-}
+    const before = (await bundles[0].sessions.get(KEY))!;
+    await b.runtime.resetSession(KEY, "main");
+    assert.equal((await a.runtime.startTurn(turn("four")).done).status, "ok");
+    assert.deepEqual(
+      a.requests.at(-1)!.map((m) => m.content),
+      ["four"],
+      "the reset transcript, not the guess",
+    );
+    const after = (await bundles[1].sessions.get(KEY))!;
+    const read = (sessionId: string) => bundles[1].transcripts.read({ agentId: "main", sessionId });
+    assert.deepEqual((await read(before.sessionId)).map((l) => [l.seq, l.content]), [
+      [1, "one"],
+      [2, "ok"],
+      [3, "two"],
+      [4, "ok"],
+      [5, "three"],
+      [6, "ok"],
+    ]);
+    assert.deepEqual((await read(after.sessionId)).map((l) => [l.seq, l.content]), [[1, "four"], [
+      2,
+      "ok",
+    ]]);
+  } finally {
+    for (const { runtime } of replicas) runtime.close();
+  }
+});
 
 Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {
   let clock = 1_700_000_000_000;
@@ -437,38 +433,36 @@ Deno.test("hello-ok reads presence from the store at most once a second; presenc
   }
 });
 
-if (REDIS_SERVER) {
-  Deno.test("on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)", async () => {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "hello:", onError: () => {} });
-    let reads = 0;
-    const list = stores.presence.list.bind(stores.presence);
-    stores.presence.list = (now) => (reads++, list(now));
-    const gateway = await startGateway({ stores });
-    const raw = createClient({ url: server.url });
-    await raw.connect();
-    try {
-      const hello = async () => (await client(gateway)).socket.close();
-      await hello();
-      await hello();
-      assert.equal(reads, 1);
-      const before = stores.bus.link!();
-      assert.equal(typeof before, "number");
-      await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
-      const deadline = Date.now() + 5_000;
-      while (stores.bus.link!() === before || stores.bus.link!() === undefined) {
-        if (Date.now() > deadline) throw new Error("the subscriber did not come back");
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await hello();
-      assert.equal(reads, 2, "the events heard before the drop no longer vouch for the rows");
-      await hello();
-      assert.equal(reads, 2);
-    } finally {
-      await raw.close();
-      await gateway.stop();
-      await stores.close();
-      await server.stop();
+Deno.test({
+  name:
+    "on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)",
+  ignore: IGNORE_WITHOUT_REDIS,
+}, async () => {
+  await using redis = await testRedis();
+  const stores = await redis.stores({ keyPrefix: "hello:", onError: () => {} });
+  let reads = 0;
+  const list = stores.presence.list.bind(stores.presence);
+  stores.presence.list = (now) => (reads++, list(now));
+  const gateway = await startGateway({ stores });
+  const raw = await redis.client();
+  try {
+    const hello = async () => (await client(gateway)).socket.close();
+    await hello();
+    await hello();
+    assert.equal(reads, 1);
+    const before = stores.bus.link!();
+    assert.equal(typeof before, "number");
+    await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+    const deadline = Date.now() + 5_000;
+    while (stores.bus.link!() === before || stores.bus.link!() === undefined) {
+      if (Date.now() > deadline) throw new Error("the subscriber did not come back");
+      await new Promise((r) => setTimeout(r, 10));
     }
-  });
-}
+    await hello();
+    assert.equal(reads, 2, "the events heard before the drop no longer vouch for the rows");
+    await hello();
+    assert.equal(reads, 2);
+  } finally {
+    await gateway.stop();
+  }
+});

@@ -3,8 +3,7 @@
 // dead replica's waiting turns, and a failed withdrawal that never lets an aborted turn run.
 import assert from "node:assert/strict";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 
@@ -56,17 +55,11 @@ Deno.test("a retried waiting turn of a dead replica runs once (memory)", async (
 
 Deno.test({
   name: "a retried waiting turn of a dead replica runs once (redis)",
-  ignore: !REDIS_SERVER,
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
-    const [b, c] = await Promise.all([1, 2].map(() => redisStores({ url: server.url, keyPrefix: "rv1:" })));
-    try {
-      await retryAndSweeper({ b, c });
-    } finally {
-      await b.close();
-      await c.close();
-      await server.stop();
-    }
+    await using redis = await testRedis();
+    const [b, c] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "rv1:" })));
+    await retryAndSweeper({ b, c });
   },
 });
 
@@ -160,10 +153,10 @@ Deno.test("a waiting turn aborted during a blip is not run later by the sweeper"
 
 Deno.test({
   name: "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
-  ignore: !REDIS_SERVER,
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "rv2:" });
+    await using redis = await testRedis();
+    const stores = await redis.stores({ keyPrefix: "rv2:" });
     const model = recordingProvider();
     const a = scriptedReplica(stores, model.provider, "a");
     const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
@@ -187,8 +180,6 @@ Deno.test({
       );
     } finally {
       a.close();
-      await stores.close();
-      await server.stop();
     }
   },
 });
@@ -219,10 +210,10 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
 
 Deno.test({
   name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
-  ignore: !REDIS_SERVER,
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "rv4:" });
+    await using redis = await testRedis();
+    const stores = await redis.stores({ keyPrefix: "rv4:" });
     const model = recordingProvider();
     const a = scriptedReplica(stores, model.provider, "a");
     const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
@@ -243,8 +234,6 @@ Deno.test({
       assert.equal(model.requests.length, 0);
     } finally {
       a.close();
-      await stores.close();
-      await server.stop();
     }
   },
 });

@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
@@ -192,33 +191,22 @@ Deno.test("a waiting turn runs once: not resumed while its replica lives, and on
 
 Deno.test({
   name: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
-  // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
-    const [a, b] = await Promise.all(
-      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "runs-once:" })),
-    );
-    try {
-      await runsOnce({ a, b });
-    } finally {
-      await a.close();
-      await b.close();
-      await server.stop();
-    }
+    await using redis = await testRedis();
+    const [a, b] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "runs-once:" })));
+    await runsOnce({ a, b });
   },
 });
 
 Deno.test({
   name:
     "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
+  ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    const server = await startRedisServer();
+    await using redis = await testRedis();
     const model = firstTurnHeld();
-    const bundles = await Promise.all(
-      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "dup-wait:" })),
-    );
+    const bundles = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "dup-wait:" })));
     const gateways = await Promise.all(bundles.map((stores) =>
       startGateway({
         config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
@@ -261,8 +249,6 @@ Deno.test({
       assert.deepEqual(await bundles[0].turnQueue.sessions(), []);
     } finally {
       for (const gateway of gateways) await gateway.stop();
-      for (const stores of bundles) await stores.close();
-      await server.stop();
     }
   },
 });
