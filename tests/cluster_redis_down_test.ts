@@ -17,10 +17,10 @@ import {
 import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { client, connect, connectParams, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
-import { REDIS_SERVER, startDurableRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, startDurableRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 
-const ignore = !REDIS_SERVER;
+const ignore = IGNORE_WITHOUT_REDIS;
 const SESSION = "agent:main:main";
 
 /**
