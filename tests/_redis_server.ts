@@ -2,6 +2,7 @@
 // tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
 import { join } from "node:path";
 import { createClient } from "redis";
+import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { type RedisStores, redisStores, type RedisStoresOptions } from "../stores/redis.ts";
 import { freePort } from "./_runner_process.ts";
 
@@ -126,7 +127,7 @@ export async function startDurableRedisServer(dir: string, port: number): Promis
 
 /**
  * One test's server and what the test opened on it: disposing it (`await using`) closes the store bundles
- * and raw clients, oldest first, then stops the server, whether the test passed or threw.
+ * and raw clients, then stops the server, whether the test passed or threw.
  */
 export interface TestRedis extends AsyncDisposable {
   /** The server's `redis://127.0.0.1:<port>` URL. */
@@ -140,27 +141,45 @@ export interface TestRedis extends AsyncDisposable {
 /** Starts a redis-server for one test (see {@link startRedisServer} for the options); use with `await using`. */
 export async function testRedis(options: RedisServerOptions & { port?: number } = {}): Promise<TestRedis> {
   const server = await startRedisServer(options.port, options);
-  // A test may close what it opened itself first (a bundle's close may be repeated; a client's may not).
-  const closers: (() => Promise<unknown>)[] = [];
+  // Disposed newest first, so the server stops last. A test may close what it opened itself first (a
+  // bundle's close may be repeated; a client's may not).
+  const opened = new AsyncDisposableStack();
+  opened.defer(() => server.stop());
   return {
     url: server.url,
     async stores(storeOptions = {}) {
       const stores = await redisStores({ url: server.url, ...storeOptions });
-      closers.push(() => stores.close());
+      opened.defer(() => stores.close());
       return stores;
     },
     async client(url = server.url) {
       const client = createClient({ url });
       await client.connect();
-      closers.push(async () => client.isOpen && await client.close());
+      opened.defer(async () => {
+        if (client.isOpen) await client.close();
+      });
       return client;
     },
-    async [Symbol.asyncDispose]() {
-      try {
-        for (const close of closers.splice(0)) await close();
-      } finally {
-        await server.stop();
-      }
-    },
+    [Symbol.asyncDispose]: () => opened.disposeAsync(),
   };
+}
+
+/**
+ * Registers `scenario` as two tests, one per backend: first its two replicas share one memory bundle, then
+ * each has a bundle of its own on a throwaway redis-server, under `keyPrefix`.
+ */
+export function onMemoryAndRedis(
+  names: { memory: string; redis: string },
+  keyPrefix: string,
+  scenario: (a: GatewayStores, b: GatewayStores) => Promise<void>,
+): void {
+  Deno.test(names.memory, () => {
+    const stores = memoryStores();
+    return scenario(stores, stores);
+  });
+  Deno.test({ name: names.redis, ignore: IGNORE_WITHOUT_REDIS }, async () => {
+    await using redis = await testRedis();
+    const [a, b] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix })));
+    await scenario(a, b);
+  });
 }

@@ -11,7 +11,7 @@ import {
   nodesModule,
   toolsModule,
 } from "../mod.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { onMemoryAndRedis } from "./_redis_server.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 import {
   handshake,
@@ -696,12 +696,12 @@ Deno.test("a declared command waits for node.pair.approve: refused and no tool, 
 });
 
 /** Two replicas over one bundle: the node on the first, the operator on the second. */
-async function acrossReplicas(stores: () => Promise<GatewayStores>) {
+async function acrossReplicas(...stores: GatewayStores[]) {
   const agents = [agentsModule(), agentsModule()];
-  const [a, b] = await Promise.all([0, 1].map(async (i) =>
+  const [a, b] = await Promise.all([0, 1].map((i) =>
     loopbackGateway({
       config: { gateway: { auth: { mode: "token", token: TOKEN } } },
-      stores: await stores(),
+      stores: stores[i],
       modules: [agents[i]!, nodesModule()],
     })
   ));
@@ -745,19 +745,14 @@ async function acrossReplicas(stores: () => Promise<GatewayStores>) {
   }
 }
 
-Deno.test("replicas over one bundle: a node on one replica is listed and invoked from the other", async () => {
-  const shared = memoryStores();
-  await acrossReplicas(() => Promise.resolve(shared));
-});
-
-Deno.test({
-  name: "replicas over one Redis: a node on one replica is listed and invoked from the other",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
-    await acrossReplicas(() => redis.stores({ keyPrefix: "nodes-test:" }));
+onMemoryAndRedis(
+  {
+    memory: "replicas over one bundle: a node on one replica is listed and invoked from the other",
+    redis: "replicas over one Redis: a node on one replica is listed and invoked from the other",
   },
-});
+  "nodes-test:",
+  acrossReplicas,
+);
 
 Deno.test("a replica whose node reconnected elsewhere never writes the old socket's row back", async () => {
   const shared = memoryStores();

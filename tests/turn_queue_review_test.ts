@@ -3,7 +3,7 @@
 // dead replica's waiting turns, and a failed withdrawal that never lets an aborted turn run.
 import assert from "node:assert/strict";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, onMemoryAndRedis, testRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 
@@ -48,20 +48,14 @@ async function retryAndSweeper(pair: { b: GatewayStores; c: GatewayStores }) {
   }
 }
 
-Deno.test("a retried waiting turn of a dead replica runs once (memory)", async () => {
-  const stores = memoryStores();
-  await retryAndSweeper({ b: stores, c: stores });
-});
-
-Deno.test({
-  name: "a retried waiting turn of a dead replica runs once (redis)",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
-    const [b, c] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "rv1:" })));
-    await retryAndSweeper({ b, c });
+onMemoryAndRedis(
+  {
+    memory: "a retried waiting turn of a dead replica runs once (memory)",
+    redis: "a retried waiting turn of a dead replica runs once (redis)",
   },
-});
+  "rv1:",
+  (b, c) => retryAndSweeper({ b, c }),
+);
 
 Deno.test("the retry's own sweeper leaves no second item behind (runs once when it dies too)", async () => {
   const stores = memoryStores();
@@ -151,36 +145,46 @@ Deno.test("a waiting turn aborted during a blip is not run later by the sweeper"
   }
 });
 
+/**
+ * Replica "a" on Redis, whose moves of a waiting turn's input into the transcript find its session lease
+ * lapsed on the attempts `lapsed` picks (a stalled loop, a renewal that failed), and its waiting turn
+ * ("acked", run id K) started behind another owner's lease.
+ */
+async function waitingTurnOnLapsingLease(keyPrefix: string, lapsed: (attempt: number) => boolean) {
+  await using setup = new AsyncDisposableStack();
+  const redis = setup.use(await testRedis());
+  const stores = await redis.stores({ keyPrefix });
+  const model = recordingProvider();
+  const a = scriptedReplica(stores, model.provider, "a");
+  setup.defer(() => a.close());
+  const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+  let attempts = 0;
+  stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
+    move(turn, ref, lines, lapsed(attempts++) ? { ...guard, owner: "lapsed" } : guard);
+  const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+  assert.ok(lease);
+  const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
+  const owned = setup.move();
+  return { stores, model, turn, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
 Deno.test({
   name: "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
   ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    await using redis = await testRedis();
-    const stores = await redis.stores({ keyPrefix: "rv2:" });
-    const model = recordingProvider();
-    const a = scriptedReplica(stores, model.provider, "a");
-    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
-    let refused = 0;
-    // The lease lapses between the turn's lease and its move (a stalled loop, a renewal that failed).
-    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
-      refused++ === 0 ? move(turn, ref, lines, { ...guard, owner: "lapsed" }) : move(turn, ref, lines, guard);
-    try {
-      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
-      assert.ok(lease);
-      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
-      await turn.recorded; // chat.send answers {status: "started"} here
-      const out = await turn.done;
-      await sleep(100);
-      const queued = await stores.turnQueue.list(MAIN_KEY);
-      const session = await stores.sessions.get(MAIN_KEY);
-      const lines = session ? await stores.transcripts.read(session) : [];
-      assert.ok(
-        queued.length === 1 || lines.some((l) => l.content === "acked"),
-        `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
-      );
-    } finally {
-      a.close();
-    }
+    // The lease lapses between the turn's lease and its first move.
+    await using setup = await waitingTurnOnLapsingLease("rv2:", (attempt) => attempt === 0);
+    const { stores, turn } = setup;
+    await turn.recorded; // chat.send answers {status: "started"} here
+    const out = await turn.done;
+    await sleep(100);
+    const queued = await stores.turnQueue.list(MAIN_KEY);
+    const session = await stores.sessions.get(MAIN_KEY);
+    const lines = session ? await stores.transcripts.read(session) : [];
+    assert.ok(
+      queued.length === 1 || lines.some((l) => l.content === "acked"),
+      `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
+    );
   },
 });
 
@@ -212,29 +216,17 @@ Deno.test({
   name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
   ignore: IGNORE_WITHOUT_REDIS,
   async fn() {
-    await using redis = await testRedis();
-    const stores = await redis.stores({ keyPrefix: "rv4:" });
-    const model = recordingProvider();
-    const a = scriptedReplica(stores, model.provider, "a");
-    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
     // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
     // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
-    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
-      move(turn, ref, lines, { ...guard, owner: "lapsed" });
-    try {
-      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
-      assert.ok(lease);
-      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
-      await turn.recorded;
-      assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
-      await sleep(50);
-      assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
-      assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
-      assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
-      assert.equal(model.requests.length, 0);
-    } finally {
-      a.close();
-    }
+    await using setup = await waitingTurnOnLapsingLease("rv4:", () => true);
+    const { stores, model, turn } = setup;
+    await turn.recorded;
+    assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
+    await sleep(50);
+    assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
+    assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
+    assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
+    assert.equal(model.requests.length, 0);
   },
 });
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, onMemoryAndRedis, testRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
@@ -184,20 +184,14 @@ async function runsOnce(stores: { a: GatewayStores; b: GatewayStores }): Promise
   }
 }
 
-Deno.test("a waiting turn runs once: not resumed while its replica lives, and once when taken for dead", async () => {
-  const stores = memoryStores();
-  await runsOnce({ a: stores, b: stores });
-});
-
-Deno.test({
-  name: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
-    const [a, b] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "runs-once:" })));
-    await runsOnce({ a, b });
+onMemoryAndRedis(
+  {
+    memory: "a waiting turn runs once: not resumed while its replica lives, and once when taken for dead",
+    redis: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
   },
-});
+  "runs-once:",
+  (a, b) => runsOnce({ a, b }),
+);
 
 Deno.test({
   name:
