@@ -10,7 +10,7 @@ import { runCli } from "../runner/cli/dispatch.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import type { RedisStores } from "../stores/redis.ts";
 import { TOKEN } from "./_helpers.ts";
-import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
+import { type FakeTelegram, pollingTelegram, startFakeTelegram } from "./_fake_telegram.ts";
 import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
@@ -35,12 +35,7 @@ function repliesTo(api: FakeTelegram, texts: string[]): Record<string, number> {
   return counts;
 }
 
-const telegram = (apiRoot: string) => ({
-  botToken: BOT_TOKEN,
-  apiRoot,
-  pollTimeoutSeconds: 1,
-  allowFrom: ["7"],
-});
+const telegram = (apiRoot: string) => pollingTelegram(apiRoot, { allowFrom: ["7"] });
 
 interface Replica {
   name: string;
