@@ -2,7 +2,6 @@
 // separate caps; a `next-heartbeat` wake accepted by one replica reaches the heartbeat another runs; a
 // gateway that stops leaves no listener on a bus the embedder shares; the bus has one home, `stores.bus`.
 import assert from "node:assert/strict";
-import type { AgentTurns } from "../lib/channels/turns.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { createCore } from "../lib/gateway/core.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
@@ -14,7 +13,6 @@ import {
   createGateway,
   type EventBus,
   type Gateway,
-  type GatewayModule,
   InProcessEventBus,
   memoryStores,
   metricsModule,
@@ -22,34 +20,8 @@ import {
   nodesModule,
   toolsModule,
 } from "../mod.ts";
+import { countingModule, countingTurns, HOOK_TOKEN } from "./_counting.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
-
-const HOOK_TOKEN = "hook-token-0123456789";
-
-/** Turns that start nothing but a counted run id. */
-function countingTurns(runs: { n: number }): AgentTurns {
-  return {
-    start: (request) => ({
-      runId: `run-${++runs.n}`,
-      agentId: "main",
-      sessionKey: request.sessionKey ?? "main",
-      done: new Promise(() => {}),
-    }),
-    hasAgent: (id) => id === "main",
-    defaultAgentId: () => "main",
-    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
-  };
-}
-
-/** A method that counts how often it really ran. */
-function countingModule(runs: { n: number }): GatewayModule {
-  return {
-    name: "counting",
-    setup(ctx) {
-      ctx.registerMethod("test.count", "operator.write", () => ({ n: ++runs.n }));
-    },
-  };
-}
 
 function postHook(gateway: Gateway, body: unknown, path = "/hooks/agent"): Promise<Response> {
   return gateway.fetch(

@@ -1,42 +1,16 @@
 // Two gateways on one stores bundle behave as replicas of one gateway: what one learns (a lockout, a
 // pairing, a presence row, a state version, a keyed outcome) the other sees. Any bundle runs these.
 import assert from "node:assert/strict";
-import type { AgentTurns } from "../../lib/channels/turns.ts";
 import { GatewayError } from "../../lib/errors.ts";
 import { hooksModule } from "../../lib/hooks/mod.ts";
 import type { PresenceStore } from "../../lib/state/presence.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import { createGateway, type Gateway, type GatewayModule, type GatewayOptions } from "../../mod.ts";
 import { configMethodsModule } from "../../runner/gateway/config-methods.ts";
+import { countingModule, countingTurns, HOOK_TOKEN } from "../_counting.ts";
 import { client, connect, connectParams, TOKEN } from "../_helpers.ts";
 
-const HOOK_TOKEN = "hook-token-0123456789";
 const REMOTE = { remoteAddress: "203.0.113.7" };
-
-/** A method that counts how often it really ran, on whichever replica. */
-function countingModule(runs: { n: number }): GatewayModule {
-  return {
-    name: "counting",
-    setup(ctx) {
-      ctx.registerMethod("test.count", "operator.write", () => ({ n: ++runs.n }));
-    },
-  };
-}
-
-/** Turns that start nothing but a counted run id. */
-function countingTurns(runs: { n: number }): AgentTurns {
-  return {
-    start: (request) => ({
-      runId: `run-${++runs.n}`,
-      agentId: "main",
-      sessionKey: request.sessionKey ?? "main",
-      done: new Promise(() => {}),
-    }),
-    hasAgent: (id) => id === "main",
-    defaultAgentId: () => "main",
-    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
-  };
-}
 
 async function replica(stores: GatewayStores, modules: GatewayModule[] = [], extra: GatewayOptions = {}) {
   const gateway = createGateway({
