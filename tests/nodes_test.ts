@@ -2,7 +2,7 @@
 // connect) registers, has its declared surface approved by an operator (node.pair.approve, as
 // `openclaw nodes approve`), is listed and described, answers node.invoke from operators and agent turns.
 import assert from "node:assert/strict";
-import { makeDevice, type TestDevice } from "./_device_identity.ts";
+import { deviceProof, makeDevice, type TestDevice } from "./_device_identity.ts";
 import {
   agentsModule,
   type GatewayConfig,
@@ -44,19 +44,6 @@ const PHONE = {
 /** Connect params of a node, signed over the challenge the way the reference node client signs (v3). */
 async function nodeParams(device: TestDevice, challenge: { nonce: string; ts: number }, declared = PHONE) {
   const { client } = declared;
-  const payload = [
-    "v3",
-    device.id,
-    client.id,
-    client.mode,
-    "node",
-    "",
-    String(challenge.ts),
-    TOKEN,
-    challenge.nonce,
-    client.platform.toLowerCase(),
-    client.deviceFamily.toLowerCase(),
-  ].join("|");
   return {
     minProtocol: 4,
     maxProtocol: 4,
@@ -64,13 +51,14 @@ async function nodeParams(device: TestDevice, challenge: { nonce: string; ts: nu
     role: "node",
     scopes: [],
     auth: { token: TOKEN },
-    device: {
-      id: device.id,
-      publicKey: device.publicKey,
-      signature: await device.sign(payload),
-      signedAt: challenge.ts,
-      nonce: challenge.nonce,
-    },
+    device: await deviceProof(device, challenge, {
+      client,
+      role: "node",
+      scopes: [],
+      token: TOKEN,
+      platform: client.platform.toLowerCase(),
+      deviceFamily: client.deviceFamily.toLowerCase(),
+    }),
   };
 }
 
