@@ -16,12 +16,12 @@ import {
   InProcessEventBus,
   memoryStores,
   metricsModule,
-  type ModelProvider,
   nodesModule,
   toolsModule,
 } from "../mod.ts";
 import { countingModule, countingTurns, HOOK_TOKEN } from "./_counting.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
+import { scriptedModel } from "./_scripted_runtime.ts";
 
 function postHook(gateway: Gateway, body: unknown, path = "/hooks/agent"): Promise<Response> {
   return gateway.fetch(
@@ -66,24 +66,6 @@ Deno.test("a flood of keyed hook deliveries never evicts a keyed method call's o
   }
 });
 
-/** A model that acknowledges every heartbeat and records what it was asked. */
-function recordingModel(): { provider: ModelProvider; calls: ChatRequest[] } {
-  const calls: ChatRequest[] = [];
-  const provider: ModelProvider = {
-    id: "fake",
-    api: "test",
-    async *streamChat(request) {
-      calls.push(request);
-      yield { type: "text", text: "HEARTBEAT_OK" };
-      yield { type: "finish", finishReason: "stop" };
-    },
-    completeChat: () => Promise.reject(new Error("unused")),
-    embed: () => Promise.reject(new Error("unused")),
-    listModels: () => Promise.resolve([]),
-  };
-  return { provider, calls };
-}
-
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -94,7 +76,8 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 
 Deno.test("a next-heartbeat wake accepted by either replica is taken by the heartbeat the other may run", async () => {
   const stores = memoryStores();
-  const { provider, calls } = recordingModel();
+  // A model that acknowledges every heartbeat.
+  const { provider, calls } = scriptedModel(() => "HEARTBEAT_OK");
   const replica = () => {
     const agents = agentsModule({ providers: { fake: provider } });
     return startGateway({
