@@ -1,26 +1,17 @@
 // A throwaway redis-server (Debian's) on a free loopback port with a temp dir (no persistence unless asked), for
 // tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
-import { join } from "node:path";
 import { createClient } from "redis";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { type RedisStores, redisStores, type RedisStoresOptions } from "../stores/redis.ts";
+import { findBinary, spawnIn } from "./_daemon.ts";
 import { freePort } from "./_runner_process.ts";
-
-function findRedisServer(): string | undefined {
-  const path = (Deno.env.get("PATH") ?? "").split(":");
-  for (const dir of ["/usr/bin", "/usr/local/bin", "/usr/sbin", ...path]) {
-    try {
-      if (Deno.statSync(join(dir, "redis-server")).isFile) return join(dir, "redis-server");
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
 
 /**
  * The redis-server binary, if installed; `OPENCLAW_TEST_REDIS_SERVER` names another server that speaks the
  * same protocol and takes the same flags (`valkey-server`), for running the Redis tests against it.
  */
-export const REDIS_SERVER = Deno.env.get("OPENCLAW_TEST_REDIS_SERVER") || findRedisServer();
+export const REDIS_SERVER = Deno.env.get("OPENCLAW_TEST_REDIS_SERVER") ||
+  findBinary("redis-server", ["/usr/bin", "/usr/local/bin", "/usr/sbin"]);
 
 /**
  * The `ignore` of a test that needs redis-server: skipped where it is not installed, except in CI, which
@@ -50,32 +41,29 @@ export async function startRedisServer(
   const binary = options.server ?? REDIS_SERVER;
   if (!binary) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
-  const persistence = options.appendfsync
-    ? ["--appendonly", "yes", "--appendfsync", options.appendfsync]
+  const { stop } = spawnIn(dir, binary, redisArgs(port, dir, options.appendfsync));
+  await untilListening(port, stop);
+  return { url: `redis://127.0.0.1:${port}`, stop };
+}
+
+/** redis-server's flags for loopback `port` and data in `dir`: no snapshots, an AOF only with `appendfsync`. */
+function redisArgs(port: number, dir: string, appendfsync?: "always" | "everysec"): string[] {
+  const persistence = appendfsync
+    ? ["--appendonly", "yes", "--appendfsync", appendfsync]
     : ["--appendonly", "no"];
-  const child = new Deno.Command(binary, {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    stopped ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    })();
+  return ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence];
+}
+
+/** Resolves once the server accepts connections on `port`; after 10 s, ends it with `giveUp` and throws. */
+async function untilListening(port: number, giveUp: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return { url: `redis://127.0.0.1:${port}`, stop };
+      return;
     } catch (error) {
       if (Date.now() > deadline) {
-        await stop();
+        await giveUp();
         throw new Error(`redis-server did not listen on ${port}: ${error}`);
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -96,10 +84,7 @@ export interface DurableRedisServer {
 export async function startDurableRedisServer(dir: string, port: number): Promise<DurableRedisServer> {
   if (!REDIS_SERVER) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const child = new Deno.Command(REDIS_SERVER, {
-    args: [
-      ...["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""],
-      ...["--appendonly", "yes", "--appendfsync", "always"],
-    ],
+    args: redisArgs(port, dir, "always"),
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -110,19 +95,8 @@ export async function startDurableRedisServer(dir: string, port: number): Promis
     } catch { /* already gone */ }
     await child.status;
   };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return { url: `redis://127.0.0.1:${port}`, kill };
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await kill();
-        throw new Error(`redis-server did not listen on ${port}: ${error}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await untilListening(port, kill);
+  return { url: `redis://127.0.0.1:${port}`, kill };
 }
 
 /**
