@@ -25,6 +25,17 @@ async function deadReplicaLeft(stores: GatewayStores, runId: string, leaseMs: nu
   await stores.turnQueue.enqueue(turn);
 }
 
+/** The run record a replica writes when it accepts a turn that waits (what the dead replica left too). */
+function acceptedRun(stores: GatewayStores, runId: string): Promise<void> {
+  return stores.runs.put({
+    runId,
+    sessionKey: MAIN_KEY,
+    agentId: "main",
+    acceptedAt: Date.now(),
+    state: "queued",
+  }, 60_000);
+}
+
 /**
  * The `agent` retry of a killed replica's waiting turn: the claim (15 s) lapses before the lease (30 s),
  * so the retry wins the key, waits for the lease and queues a second item under the same run id, while
@@ -87,14 +98,7 @@ Deno.test("chat.abort of a dead replica's waiting turn is not run by the sweeper
   const c = scriptedReplica(stores, model.provider, "c");
   try {
     await deadReplicaLeft(stores, "K", 100);
-    // What the dead replica recorded at accept time.
-    await stores.runs.put({
-      runId: "K",
-      sessionKey: MAIN_KEY,
-      agentId: "main",
-      acceptedAt: Date.now(),
-      state: "queued",
-    }, 60_000);
+    await acceptedRun(stores, "K");
     const aborted = await c.abort(MAIN_KEY, "K");
     assert.deepEqual(aborted, ["K"], "chat.abort says it aborted K");
     await c.resumeOrphans(new Set(["c"]));
@@ -195,13 +199,7 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
   try {
     await c.startTurn({ ...userTurn("before"), runId: "r0" }).done;
     await deadReplicaLeft(stores, "K", 100);
-    await stores.runs.put({
-      runId: "K",
-      sessionKey: MAIN_KEY,
-      agentId: "main",
-      acceptedAt: Date.now(),
-      state: "queued",
-    }, 60_000);
+    await acceptedRun(stores, "K");
     const fresh = await c.resetSession(MAIN_KEY, "main");
     await c.resumeOrphans(new Set(["c"]));
     await sleep(300);
