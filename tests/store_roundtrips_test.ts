@@ -18,7 +18,7 @@ import {
   type TranscriptRef,
 } from "../lib/state/sessions.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { client, connectParams, startGateway } from "./_helpers.ts";
+import { client, connectParams, helloSnapshot, startGateway } from "./_helpers.ts";
 import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
 import {
   MAIN_KEY as KEY,
@@ -389,11 +389,7 @@ Deno.test("hello-ok reads presence from the store at most once a second; presenc
   const list = stores.presence.list.bind(stores.presence);
   stores.presence.list = (now) => (reads++, list(now));
   const gateway = await startGateway({ stores, now: () => clock });
-  const hello = async () => {
-    const { socket, hello } = await client(gateway);
-    socket.close();
-    return hello.snapshot as { presence: PresenceEntry[]; stateVersion: { presence: number } };
-  };
+  const hello = () => helloSnapshot(gateway);
   try {
     const first = await hello();
     assert.equal(reads, 1);
