@@ -434,23 +434,16 @@ Deno.test("browser and file relays need operator.admin; the command policy refus
   const node = await connectNode(gw.url);
   const writer = await operator(gw.url);
   const admin = await operator(gw.url, ["operator.admin"]);
+  const invoke = (caller: WsSession, command: string, idempotencyKey: string, params?: Json) =>
+    caller.request("node.invoke", { nodeId: node.id, command, params, idempotencyKey });
   for (const command of ["fs.listDir", "browser.proxy"]) {
-    const refused = await writer.request("node.invoke", {
-      nodeId: node.id,
-      command,
-      idempotencyKey: `w-${command}`,
-    });
+    const refused = await invoke(writer, command, `w-${command}`);
     assert.deepEqual(refused.error, {
       code: "FORBIDDEN",
       message: "missing scope: operator.admin",
       details: { code: "MISSING_SCOPE", missingScope: "operator.admin", requiredScopes: ["operator.admin"] },
     });
-    const pending = admin.request("node.invoke", {
-      nodeId: node.id,
-      command,
-      params: { path: "/tmp" },
-      idempotencyKey: `a-${command}`,
-    });
+    const pending = invoke(admin, command, `a-${command}`, { path: "/tmp" });
     const request = await node.nextInvoke();
     assert.equal(request.command, command);
     await node.answer(request, { ok: true, payload: { entries: [] } });
@@ -458,31 +451,19 @@ Deno.test("browser and file relays need operator.admin; the command policy refus
     assert.deepEqual((answer.payload as Json).payload, { entries: [] });
     assert.equal((answer.payload as Json).payloadJSON, null);
   }
-  const dangerous = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "camera.snap",
-    idempotencyKey: "d",
-  });
+  const dangerous = await invoke(admin, "camera.snap", "d");
   assert.deepEqual(dangerous.error, {
     code: "INVALID_REQUEST",
     message: 'node command not allowed: "camera.snap" requires explicit gateway.nodes.commands.allow opt-in',
     details: { reason: "command not allowlisted", command: "camera.snap" },
   });
-  const undeclared = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "device.info",
-    idempotencyKey: "u",
-  });
+  const undeclared = await invoke(admin, "device.info", "u");
   assert.deepEqual(undeclared.error, {
     code: "INVALID_REQUEST",
     message: 'node command not allowed: the node (platform: iOS 18.1) does not support "device.info"',
     details: { reason: "command not declared by node", command: "device.info" },
   });
-  const approvals = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "system.execApprovals.get",
-    idempotencyKey: "x",
-  });
+  const approvals = await invoke(admin, "system.execApprovals.get", "x");
   assert.equal(
     (approvals.error as { message: string }).message,
     "node.invoke does not allow system.execApprovals.*; use exec.approvals.node.*",
