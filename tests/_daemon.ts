@@ -35,3 +35,23 @@ export function spawnIn(dir: string, binary: string, args: string[]): {
     })();
   return { stderr, stop };
 }
+
+/**
+ * Resolves once `name` accepts connections on loopback `port`; after 10 s it ends it with `giveUp` and
+ * throws.
+ */
+export async function untilListening(name: string, port: number, giveUp: () => unknown): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await giveUp();
+        throw new Error(`${name} did not listen on ${port}: ${error}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

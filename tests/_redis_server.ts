@@ -3,7 +3,7 @@
 import { createClient } from "redis";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { type RedisStores, redisStores, type RedisStoresOptions } from "../stores/redis.ts";
-import { findBinary, spawnIn } from "./_daemon.ts";
+import { findBinary, spawnIn, untilListening } from "./_daemon.ts";
 import { freePort } from "./_runner_process.ts";
 
 /**
@@ -42,7 +42,7 @@ export async function startRedisServer(
   if (!binary) throw new Error("redis-server is not installed (apt-get install redis-server)");
   const dir = await Deno.makeTempDir({ prefix: "openclaw-redis-" });
   const { stop } = spawnIn(dir, binary, redisArgs(port, dir, options.appendfsync));
-  await untilListening(port, stop);
+  await untilListening("redis-server", port, stop);
   return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
@@ -52,23 +52,6 @@ function redisArgs(port: number, dir: string, appendfsync?: "always" | "everysec
     ? ["--appendonly", "yes", "--appendfsync", appendfsync]
     : ["--appendonly", "no"];
   return ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence];
-}
-
-/** Resolves once the server accepts connections on `port`; after 10 s, ends it with `giveUp` and throws. */
-async function untilListening(port: number, giveUp: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await giveUp();
-        throw new Error(`redis-server did not listen on ${port}: ${error}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 /** A server whose data outlives it: `kill()` ends the process (SIGKILL by default) and leaves `dir`. */
@@ -95,7 +78,7 @@ export async function startDurableRedisServer(dir: string, port: number): Promis
     } catch { /* already gone */ }
     await child.status;
   };
-  await untilListening(port, kill);
+  await untilListening("redis-server", port, kill);
   return { url: `redis://127.0.0.1:${port}`, kill };
 }
 
