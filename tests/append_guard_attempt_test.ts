@@ -2,12 +2,7 @@
 // attempt of the next turn append that turn's input: the guarded append names one attempt.
 import assert from "node:assert/strict";
 import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
-import {
-  MAIN_KEY as KEY,
-  recordingProvider,
-  scriptedRuntime,
-  userTurn as turn,
-} from "./_scripted_runtime.ts";
+import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
 
 Deno.test({
   name: "a turn waiting on its own replica's unreleased lease appends its input once, not once per attempt",
@@ -26,13 +21,13 @@ Deno.test({
   const read = stores.transcripts.read.bind(stores.transcripts);
   stores.transcripts.read = (ref) => (reads++, read(ref));
   try {
-    assert.equal((await runtime.startTurn(turn("one")).done).status, "ok");
+    assert.equal((await runtime.startTurn(userTurn("one")).done).status, "ok");
     failReleases = 2;
-    assert.equal((await runtime.startTurn(turn("two")).done).status, "ok");
+    assert.equal((await runtime.startTurn(userTurn("two")).done).status, "ok");
     reads = 0;
-    assert.equal((await runtime.startTurn(turn("three")).done).status, "ok");
+    assert.equal((await runtime.startTurn(userTurn("three")).done).status, "ok");
     assert.equal(reads, 2, "the transcript is read with the first attempt and once the lease is held");
-    const { sessionId } = (await stores.sessions.get(KEY))!;
+    const { sessionId } = (await stores.sessions.get(MAIN_KEY))!;
     const lines = await stores.transcripts.read({ agentId: "main", sessionId });
     assert.deepEqual(lines.map((l) => l.content), ["one", "ok", "two", "ok", "three", "ok"]);
   } finally {
@@ -62,10 +57,10 @@ Deno.test({
   });
   const runtime = scriptedRuntime(stores, { provider: slow, lease: { ttlMs: 30_000 } });
   try {
-    const run = runtime.startTurn(turn("one"));
+    const run = runtime.startTurn(userTurn("one"));
     await called.promise;
     // Its lease lapsed unnoticed (a stalled event loop) and another replica took the session.
-    const key = "session:" + KEY;
+    const key = "session:" + MAIN_KEY;
     await stores.leases.release(key, tokens[0]);
     assert.ok(await acquire(key, "other-replica", 30_000));
     answer.resolve();
@@ -73,7 +68,7 @@ Deno.test({
     assert.equal(outcome.status, "error");
     assert.equal(outcome.error?.code, "UNAVAILABLE");
     assert.equal(outcome.error?.retryable, true);
-    const { sessionId } = (await stores.sessions.get(KEY))!;
+    const { sessionId } = (await stores.sessions.get(MAIN_KEY))!;
     const lines = await stores.transcripts.read({ agentId: "main", sessionId });
     assert.deepEqual(
       lines.map((l) => l.content),
@@ -81,7 +76,7 @@ Deno.test({
       "the reply is not written under another's lease",
     );
     // The row belongs to the replica that runs the session now (recordRunIfHeld).
-    const row = (await stores.sessions.get(KEY))!;
+    const row = (await stores.sessions.get(MAIN_KEY))!;
     assert.notEqual(row.lastRunId, outcome.runId, "the row must not record this turn as its last run");
     assert.notEqual(row.lastRunState, "done", "the row must not say the turn finished");
     assert.notEqual(
