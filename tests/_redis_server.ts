@@ -122,6 +122,27 @@ export async function testRedis(options: RedisServerOptions & { port?: number } 
 }
 
 /**
+ * A test that needs redis-server (ignored as {@link IGNORE_WITHOUT_REDIS} says): `fn` runs with a server of
+ * its own, started with `options` and disposed when `fn` ends.
+ */
+export function redisTest(name: string, fn: (redis: TestRedis) => Promise<void>): void;
+export function redisTest(
+  name: string,
+  options: RedisServerOptions,
+  fn: (redis: TestRedis) => Promise<void>,
+): void;
+export function redisTest(
+  name: string,
+  ...args: [(redis: TestRedis) => Promise<void>] | [RedisServerOptions, (redis: TestRedis) => Promise<void>]
+): void {
+  const [options, fn] = args.length === 1 ? [{}, args[0]] : args;
+  Deno.test({ name, ignore: IGNORE_WITHOUT_REDIS }, async () => {
+    await using redis = await testRedis(options);
+    await fn(redis);
+  });
+}
+
+/**
  * Registers `scenario` as two tests, one per backend: first its two replicas share one memory bundle, then
  * each has a bundle of its own on a throwaway redis-server, under `keyPrefix`.
  */
@@ -134,8 +155,7 @@ export function onMemoryAndRedis(
     const stores = memoryStores();
     return scenario(stores, stores);
   });
-  Deno.test({ name: names.redis, ignore: IGNORE_WITHOUT_REDIS }, async () => {
-    await using redis = await testRedis();
+  redisTest(names.redis, async (redis) => {
     const [a, b] = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix })));
     await scenario(a, b);
   });

@@ -7,12 +7,13 @@ import { redactConfigValue } from "../lib/config/redaction.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import { ClusterStores, clusterTarget } from "../runner/gateway/cluster-stores.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, redisTest } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TOKEN = "cluster-token-0123456789";
-const ignore = IGNORE_WITHOUT_REDIS;
-if (ignore) console.warn("skipping the cluster tests that need redis-server: it is not installed");
+if (IGNORE_WITHOUT_REDIS) {
+  console.warn("skipping the cluster tests that need redis-server: it is not installed");
+}
 
 Deno.test("gateway.cluster takes a redis URL (string or SecretRef) and a key prefix, and nothing else", () => {
   const ok = (cluster: unknown) => validateAuthoredConfig({ gateway: { cluster } });
@@ -64,11 +65,9 @@ Deno.test("without a Redis URL the runner's stores are the JSONL ones, as before
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test({
-  name: "with a Redis URL two holders share one bundle's state; a config keeping the target keeps it",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "with a Redis URL two holders share one bundle's state; a config keeping the target keeps it",
+  async (redis) => {
     const a = new ClusterStores("/nonexistent", { OPENCLAW_REDIS_URL: redis.url }, logger());
     const b = new ClusterStores("/nonexistent", {}, logger());
     try {
@@ -96,7 +95,7 @@ Deno.test({
       await b.close();
     }
   },
-});
+);
 
 /** A Responses API call to a runner on `port`. */
 async function respond(port: number, body: Record<string, unknown>): Promise<{ id: string; text: string }> {
@@ -110,11 +109,9 @@ async function respond(port: number, body: Record<string, unknown>): Promise<{ i
   return { id: json.id, text: json.output[0].content[0].text };
 }
 
-Deno.test({
-  name: "two `gateway run` processes on one Redis: a conversation started on one continues on the other",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "two `gateway run` processes on one Redis: a conversation started on one continues on the other",
+  async (redis) => {
     await using homeA = await tempHome();
     await using homeB = await tempHome();
     const ports = [freePort(), freePort()];
@@ -145,4 +142,4 @@ Deno.test({
       assert.equal(await b.stop(), 0);
     }
   },
-});
+);

@@ -6,7 +6,7 @@ import type { PresenceEntry } from "../lib/state/presence.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 const config = {
   gateway: { auth: { mode: "token" as const, token: TOKEN } },
@@ -46,11 +46,9 @@ Deno.test("chat.send is answered at once while another replica holds the session
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const selfRow = (host: string): PresenceEntry => ({ host, mode: "gateway", reason: "self", ts: Date.now() });
 
-Deno.test({
-  name: "a replica's own presence row stays while it renews it and lapses once it died without removing it",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "a replica's own presence row stays while it renews it and lapses once it died without removing it",
+  async (redis) => {
     const options = { keyPrefix: "self-rows:", pinnedPresenceTtlMs: 600 };
     const a = await redis.stores(options);
     const b = await redis.stores(options);
@@ -64,4 +62,4 @@ Deno.test({
     await sleep(1_000);
     assert.deepEqual(await hosts(), ["b"], "the dead replica's row lapsed");
   },
-});
+);

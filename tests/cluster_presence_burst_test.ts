@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { createClient } from "redis";
 import { connect, connectParams, startGateway } from "./_helpers.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 const WEBCHAT = { id: "gateway-client", version: "1", platform: "linux", mode: "webchat" };
 const IN_FLIGHT = 16;
@@ -18,11 +18,7 @@ async function redisCommands(raw: ReturnType<typeof createClient>): Promise<numb
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-Deno.test({
-  name: "a burst of connect + close leaves no presence backlog behind",
-  ignore: IGNORE_WITHOUT_REDIS,
-}, async () => {
-  await using redis = await testRedis();
+redisTest("a burst of connect + close leaves no presence backlog behind", async (redis) => {
   const stores = await redis.stores({ keyPrefix: "burst:" });
   const gateway = await startGateway({ stores });
   const raw = await redis.client();

@@ -11,10 +11,9 @@ import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import type { RedisStores } from "../stores/redis.ts";
 import { TOKEN } from "./_helpers.ts";
 import { type FakeTelegram, pollingTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
-const ignore = IGNORE_WITHOUT_REDIS;
 const TTL_MS = 600;
 
 const until = async (check: () => boolean, ms: number, what: string) => {
@@ -43,12 +42,9 @@ interface Replica {
   stores: RedisStores;
 }
 
-Deno.test({
-  name:
-    "two gateways on one Redis: one polls Telegram; when it stops, the other resumes from the shared offset",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "two gateways on one Redis: one polls Telegram; when it stops, the other resumes from the shared offset",
+  async (redis) => {
     const api = startFakeTelegram();
     const polls: string[] = [];
     const replicas: Replica[] = [];
@@ -104,7 +100,7 @@ Deno.test({
       await api.close();
     }
   },
-});
+);
 
 /** A loopback relay in front of the Bot API that notes who asked for updates. */
 function relay(api: FakeTelegram, name: string, polls: string[]) {
@@ -132,11 +128,9 @@ function relay(api: FakeTelegram, name: string, polls: string[]) {
   };
 }
 
-Deno.test({
-  name: "two `gateway run` processes: kill -9 the Telegram poller and the other polls within the lease TTL",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "two `gateway run` processes: kill -9 the Telegram poller and the other polls within the lease TTL",
+  async (redis) => {
     const api = startFakeTelegram();
     const polls: string[] = [];
     const relays = { a: relay(api, "a", polls), b: relay(api, "b", polls) };
@@ -188,13 +182,11 @@ Deno.test({
       await api.close();
     }
   },
-});
+);
 
-Deno.test({
-  name: "`openclaw pairing` in a cluster lists and approves the requests kept in Redis, not in the state dir",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "`openclaw pairing` in a cluster lists and approves the requests kept in Redis, not in the state dir",
+  async (redis) => {
     const stores = await redis.stores({ keyPrefix: "pair:", onError: () => {} });
     await using home = await tempHome();
     const { code } = await new ChannelPairing(stores.docs).request("telegram", "7", { name: "Ada" });
@@ -229,4 +221,4 @@ Deno.test({
     assert.equal(approved.exit, 0, approved.out);
     assert.deepEqual(await new ChannelPairing(stores.docs).approved("telegram"), ["7"]);
   },
-});
+);

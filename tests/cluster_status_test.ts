@@ -8,7 +8,7 @@ import { nodeTransport } from "../node.ts";
 import { displayUrl } from "../lib/state/redis/stores.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, OPS_TOKEN, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
-import { IGNORE_WITHOUT_REDIS, type TestRedis, testRedis } from "./_redis_server.ts";
+import { redisTest, type TestRedis } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TTL_MS = 300;
@@ -69,8 +69,6 @@ Deno.test("the Redis URL shown has no credentials", () => {
   assert.equal(displayUrl("rediss://:s3cret@cache.internal"), "rediss://cache.internal");
 });
 
-const ignore = IGNORE_WITHOUT_REDIS;
-
 const until = async (check: () => Promise<boolean>, ms: number, what: string) => {
   const end = Date.now() + ms;
   while (!await check()) {
@@ -79,13 +77,8 @@ const until = async (check: () => Promise<boolean>, ms: number, what: string) =>
   }
 };
 
-Deno.test({
-  name: "Redis peers: the same contract on Redis's scripts",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
-    await peersContract(async (now) => (await redis.stores({ keyPrefix: "pc:", now })).peers);
-  },
+redisTest("Redis peers: the same contract on Redis's scripts", async (redis) => {
+  await peersContract(async (now) => (await redis.stores({ keyPrefix: "pc:", now })).peers);
 });
 
 /** A replica on `redis` with the cluster module, listening on loopback. */
@@ -118,11 +111,9 @@ async function clusterOf(gateway: Gateway): Promise<Record<string, unknown>> {
   return ((await gateway.call("status", {})) as { cluster: Record<string, unknown> }).cluster;
 }
 
-Deno.test({
-  name: "two replicas on one Redis: each status lists both; a stopped one leaves; the CLI shows the cluster",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "two replicas on one Redis: each status lists both; a stopped one leaves; the CLI shows the cluster",
+  async (redis) => {
     const a = await replica(redis, "host-a");
     const b = await replica(redis, "host-b");
     let bStopped = false;
@@ -187,13 +178,11 @@ Deno.test({
       if (!bStopped) await b.gateway.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "`gateway run` on Redis: its status names the backend and the replica, from the runner's modules",
-  ignore,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "`gateway run` on Redis: its status names the backend and the replica, from the runner's modules",
+  async (redis) => {
     await using home = await tempHome();
     const port = freePort();
     await Deno.writeTextFile(
@@ -216,7 +205,7 @@ Deno.test({
       assert.equal(await runner.stop(), 0);
     }
   },
-});
+);
 
 Deno.test("status.cluster names peers' hosts, pids and ports only to admins, as status.bind", async () => {
   const gateway = await startGateway({

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { ChangeFeed } from "../lib/state/redis/feed.ts";
 import { MarkView, MAX_MARKS, RedisRateLimitStore } from "../lib/state/redis/rate-limit.ts";
 import { RedisConnection } from "../lib/state/redis/connection.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 /** A feed that stays up and delivers nothing by itself. */
 const upFeed = { link: () => 1, listen: () => {} } as unknown as ChangeFeed;
@@ -24,11 +24,9 @@ Deno.test("the marks view drops itself past MAX_MARKS instead of growing, and an
   assert.equal(view.clean("ip:clean"), true);
 });
 
-Deno.test({
-  name: "a refused hit marks the key on the replica that made it, whatever its feed delivers",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "a refused hit marks the key on the replica that made it, whatever its feed delivers",
+  async (redis) => {
     const a = await redis.stores({ keyPrefix: "rv:" });
     // Replica B's store, on a feed that stays "up" but delivers nothing (a silently dropped subscriber).
     const client = await redis.client();
@@ -43,4 +41,4 @@ Deno.test({
     assert.equal((await b.hit("ip:10.0.0.66", policy)).allowed, false, "B's own attempt is refused");
     assert.ok((await b.peek("ip:10.0.0.66", policy)).retryAfterMs > 0, "B answers it locked from then on");
   },
-});
+);

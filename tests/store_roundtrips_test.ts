@@ -19,7 +19,7 @@ import {
 } from "../lib/state/sessions.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { client, connectParams, helloSnapshot, startGateway } from "./_helpers.ts";
-import { IGNORE_WITHOUT_REDIS, testRedis } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 import {
   MAIN_KEY as KEY,
   recordingProvider,
@@ -337,50 +337,49 @@ Deno.test("a client that leaves while its presence row is being written costs on
 
 // Two runtimes over one Redis (two replicas), with appendfsync always: the reads and the guarded append
 // travel with the lease attempt, and a guess the other replica made stale (a reset) is never used.
-Deno.test({
-  name:
-    "two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript",
-  ignore: IGNORE_WITHOUT_REDIS,
-}, async () => {
-  await using redis = await testRedis({ appendfsync: "always" });
-  const bundles = await Promise.all([0, 1].map(() => redis.stores({ keyPrefix: "turns:" })));
-  const replicas = bundles.map((stores) => runtimeOn(stores));
-  try {
-    const [a, b] = replicas;
-    assert.equal((await a.runtime.startTurn(turn("one")).done).status, "ok");
-    assert.equal((await b.runtime.startTurn(turn("two")).done).status, "ok");
-    assert.equal((await a.runtime.startTurn(turn("three")).done).status, "ok");
-    assert.deepEqual(
-      a.requests[1].map((m) => m.content),
-      ["one", "ok", "two", "ok", "three"],
-      "b's turn is seen",
-    );
-    const before = (await bundles[0].sessions.get(KEY))!;
-    await b.runtime.resetSession(KEY, "main");
-    assert.equal((await a.runtime.startTurn(turn("four")).done).status, "ok");
-    assert.deepEqual(
-      a.requests.at(-1)!.map((m) => m.content),
-      ["four"],
-      "the reset transcript, not the guess",
-    );
-    const after = (await bundles[1].sessions.get(KEY))!;
-    const read = (sessionId: string) => bundles[1].transcripts.read({ agentId: "main", sessionId });
-    assert.deepEqual((await read(before.sessionId)).map((l) => [l.seq, l.content]), [
-      [1, "one"],
-      [2, "ok"],
-      [3, "two"],
-      [4, "ok"],
-      [5, "three"],
-      [6, "ok"],
-    ]);
-    assert.deepEqual((await read(after.sessionId)).map((l) => [l.seq, l.content]), [[1, "four"], [
-      2,
-      "ok",
-    ]]);
-  } finally {
-    for (const { runtime } of replicas) runtime.close();
-  }
-});
+redisTest(
+  "two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript",
+  { appendfsync: "always" },
+  async (redis) => {
+    const bundles = await Promise.all([0, 1].map(() => redis.stores({ keyPrefix: "turns:" })));
+    const replicas = bundles.map((stores) => runtimeOn(stores));
+    try {
+      const [a, b] = replicas;
+      assert.equal((await a.runtime.startTurn(turn("one")).done).status, "ok");
+      assert.equal((await b.runtime.startTurn(turn("two")).done).status, "ok");
+      assert.equal((await a.runtime.startTurn(turn("three")).done).status, "ok");
+      assert.deepEqual(
+        a.requests[1].map((m) => m.content),
+        ["one", "ok", "two", "ok", "three"],
+        "b's turn is seen",
+      );
+      const before = (await bundles[0].sessions.get(KEY))!;
+      await b.runtime.resetSession(KEY, "main");
+      assert.equal((await a.runtime.startTurn(turn("four")).done).status, "ok");
+      assert.deepEqual(
+        a.requests.at(-1)!.map((m) => m.content),
+        ["four"],
+        "the reset transcript, not the guess",
+      );
+      const after = (await bundles[1].sessions.get(KEY))!;
+      const read = (sessionId: string) => bundles[1].transcripts.read({ agentId: "main", sessionId });
+      assert.deepEqual((await read(before.sessionId)).map((l) => [l.seq, l.content]), [
+        [1, "one"],
+        [2, "ok"],
+        [3, "two"],
+        [4, "ok"],
+        [5, "three"],
+        [6, "ok"],
+      ]);
+      assert.deepEqual((await read(after.sessionId)).map((l) => [l.seq, l.content]), [[1, "four"], [
+        2,
+        "ok",
+      ]]);
+    } finally {
+      for (const { runtime } of replicas) runtime.close();
+    }
+  },
+);
 
 Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {
   let clock = 1_700_000_000_000;
@@ -429,36 +428,34 @@ Deno.test("hello-ok reads presence from the store at most once a second; presenc
   }
 });
 
-Deno.test({
-  name:
-    "on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)",
-  ignore: IGNORE_WITHOUT_REDIS,
-}, async () => {
-  await using redis = await testRedis();
-  const stores = await redis.stores({ keyPrefix: "hello:", onError: () => {} });
-  let reads = 0;
-  const list = stores.presence.list.bind(stores.presence);
-  stores.presence.list = (now) => (reads++, list(now));
-  const gateway = await startGateway({ stores });
-  const raw = await redis.client();
-  try {
-    const hello = async () => (await client(gateway)).socket.close();
-    await hello();
-    await hello();
-    assert.equal(reads, 1);
-    const before = stores.bus.link!();
-    assert.equal(typeof before, "number");
-    await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
-    const deadline = Date.now() + 5_000;
-    while (stores.bus.link!() === before || stores.bus.link!() === undefined) {
-      if (Date.now() > deadline) throw new Error("the subscriber did not come back");
-      await new Promise((r) => setTimeout(r, 10));
+redisTest(
+  "on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "hello:", onError: () => {} });
+    let reads = 0;
+    const list = stores.presence.list.bind(stores.presence);
+    stores.presence.list = (now) => (reads++, list(now));
+    const gateway = await startGateway({ stores });
+    const raw = await redis.client();
+    try {
+      const hello = async () => (await client(gateway)).socket.close();
+      await hello();
+      await hello();
+      assert.equal(reads, 1);
+      const before = stores.bus.link!();
+      assert.equal(typeof before, "number");
+      await raw.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+      const deadline = Date.now() + 5_000;
+      while (stores.bus.link!() === before || stores.bus.link!() === undefined) {
+        if (Date.now() > deadline) throw new Error("the subscriber did not come back");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await hello();
+      assert.equal(reads, 2, "the events heard before the drop no longer vouch for the rows");
+      await hello();
+      assert.equal(reads, 2);
+    } finally {
+      await gateway.stop();
     }
-    await hello();
-    assert.equal(reads, 2, "the events heard before the drop no longer vouch for the rows");
-    await hello();
-    assert.equal(reads, 2);
-  } finally {
-    await gateway.stop();
-  }
-});
+  },
+);

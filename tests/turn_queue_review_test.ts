@@ -3,7 +3,7 @@
 // dead replica's waiting turns, and a failed withdrawal that never lets an aborted turn run.
 import assert from "node:assert/strict";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { IGNORE_WITHOUT_REDIS, onMemoryAndRedis, testRedis } from "./_redis_server.ts";
+import { onMemoryAndRedis, redisTest, type TestRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 
@@ -150,13 +150,16 @@ Deno.test("a waiting turn aborted during a blip is not run later by the sweeper"
 });
 
 /**
- * Replica "a" on Redis, whose moves of a waiting turn's input into the transcript find its session lease
+ * Replica "a" on `redis`, whose moves of a waiting turn's input into the transcript find its session lease
  * lapsed on the attempts `lapsed` picks (a stalled loop, a renewal that failed), and its waiting turn
  * ("acked", run id K) started behind another owner's lease.
  */
-async function waitingTurnOnLapsingLease(keyPrefix: string, lapsed: (attempt: number) => boolean) {
-  await using setup = new AsyncDisposableStack();
-  const redis = setup.use(await testRedis());
+async function waitingTurnOnLapsingLease(
+  redis: TestRedis,
+  keyPrefix: string,
+  lapsed: (attempt: number) => boolean,
+) {
+  using setup = new DisposableStack();
   const stores = await redis.stores({ keyPrefix });
   const model = recordingProvider();
   const a = scriptedReplica(stores, model.provider, "a");
@@ -169,15 +172,14 @@ async function waitingTurnOnLapsingLease(keyPrefix: string, lapsed: (attempt: nu
   assert.ok(lease);
   const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
   const owned = setup.move();
-  return { stores, model, turn, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  return { stores, model, turn, [Symbol.dispose]: () => owned.dispose() };
 }
 
-Deno.test({
-  name: "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
+redisTest(
+  "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
+  async (redis) => {
     // The lease lapses between the turn's lease and its first move.
-    await using setup = await waitingTurnOnLapsingLease("rv2:", (attempt) => attempt === 0);
+    using setup = await waitingTurnOnLapsingLease(redis, "rv2:", (attempt) => attempt === 0);
     const { stores, turn } = setup;
     await turn.recorded; // chat.send answers {status: "started"} here
     const out = await turn.done;
@@ -190,7 +192,7 @@ Deno.test({
       `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
     );
   },
-});
+);
 
 Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run in the fresh session)", async () => {
   const stores = memoryStores();
@@ -210,13 +212,12 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
   }
 });
 
-Deno.test({
-  name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
+redisTest(
+  "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
+  async (redis) => {
     // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
     // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
-    await using setup = await waitingTurnOnLapsingLease("rv4:", () => true);
+    using setup = await waitingTurnOnLapsingLease(redis, "rv4:", () => true);
     const { stores, model, turn } = setup;
     await turn.recorded;
     assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
@@ -226,7 +227,7 @@ Deno.test({
     assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
     assert.equal(model.requests.length, 0);
   },
-});
+);
 
 Deno.test("a dead replica's waiting turn no replica can run ends after an hour and no longer holds up its session", async () => {
   const stores = memoryStores();

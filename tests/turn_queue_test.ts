@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { IGNORE_WITHOUT_REDIS, onMemoryAndRedis, testRedis } from "./_redis_server.ts";
+import { onMemoryAndRedis, redisTest } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
@@ -193,12 +193,9 @@ onMemoryAndRedis(
   (a, b) => runsOnce({ a, b }),
 );
 
-Deno.test({
-  name:
-    "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
-  ignore: IGNORE_WITHOUT_REDIS,
-  async fn() {
-    await using redis = await testRedis();
+redisTest(
+  "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
+  async (redis) => {
     const model = firstTurnHeld();
     const bundles = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "dup-wait:" })));
     const gateways = await Promise.all(bundles.map((stores) =>
@@ -245,4 +242,4 @@ Deno.test({
       for (const gateway of gateways) await gateway.stop();
     }
   },
-});
+);
