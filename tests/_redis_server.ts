@@ -1,5 +1,6 @@
 // A throwaway redis-server (Debian's) on a free loopback port with a temp dir (no persistence unless asked), for
-// tests of the Redis stores. `REDIS_SERVER` is where it is, undefined when it is not installed.
+// tests of the Redis stores, and the start and close every such test shares (`redisTest`, `testRedis`).
+// `REDIS_SERVER` is where it is, undefined when it is not installed.
 import { createClient } from "redis";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { type RedisStores, redisStores, type RedisStoresOptions } from "../stores/redis.ts";
@@ -96,8 +97,8 @@ export interface TestRedis extends AsyncDisposable {
 }
 
 /** Starts a redis-server for one test (see {@link startRedisServer} for the options); use with `await using`. */
-export async function testRedis(options: RedisServerOptions & { port?: number } = {}): Promise<TestRedis> {
-  const server = await startRedisServer(options.port, options);
+export async function testRedis(options: RedisServerOptions = {}): Promise<TestRedis> {
+  const server = await startRedisServer(freePort(), options);
   // Disposed newest first, so the server stops last. A test may close what it opened itself first (a
   // bundle's close may be repeated; a client's may not).
   const opened = new AsyncDisposableStack();
