@@ -2,22 +2,14 @@
 // with the configs docs/scale-out.md shows. `HAPROXY` and `NGINX` are where the binaries are, undefined when
 // they are not installed.
 import { join } from "node:path";
+import { findBinary, spawnIn } from "./_daemon.ts";
 import { freePort } from "./_runner_process.ts";
 
-function findBinary(name: string): string | undefined {
-  const path = (Deno.env.get("PATH") ?? "").split(":");
-  for (const dir of ["/usr/sbin", "/usr/bin", "/usr/local/sbin", ...path]) {
-    try {
-      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
+const SBIN = ["/usr/sbin", "/usr/bin", "/usr/local/sbin"];
 /** The haproxy binary, if installed. */
-export const HAPROXY = findBinary("haproxy");
+export const HAPROXY = findBinary("haproxy", SBIN);
 /** The nginx binary, if installed. */
-export const NGINX = findBinary("nginx");
+export const NGINX = findBinary("nginx", SBIN);
 
 /** The ports docs/scale-out.md's configs use: the frontend, then the three replicas. */
 export const DOC_PORTS = { frontend: 8080, replicas: [18789, 18790, 18791] } as const;
@@ -106,23 +98,6 @@ export async function startHaproxy(backends: readonly Backend[], maxconn?: numbe
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, url, config, stop };
-}
-
-/** Runs `binary` until `stop()` (once, however often called), which also removes `dir`. */
-function spawnIn(dir: string, binary: string, args: string[]) {
-  const child = new Deno.Command(binary, { args, stdin: "null", stdout: "null", stderr: "piped" }).spawn();
-  const stderr = new Response(child.stderr).text();
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    stopped ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await stderr;
-      await Deno.remove(dir, { recursive: true });
-    })();
-  return { stderr, stop };
 }
 
 /** `config` (the docs' nginx block) with its ports replaced by `port` and the `backends`' ports. */

@@ -69,31 +69,54 @@ export async function signedConnectParams(
         displayName: "Lab PC",
       });
   const granted = role === "node" ? [] : scopes;
-  const payload = [
-    "v3",
-    device.id,
-    client.id,
-    client.mode,
-    role,
-    granted.join(","),
-    String(challenge.ts),
-    token,
-  ]
-    .concat([challenge.nonce, "linux", "desktop"]).join("|");
+  const claim = { client, role, scopes: granted, token, platform: "linux", deviceFamily: "desktop" };
   return connectParams({
     client,
     role,
     scopes: granted,
     auth: { token },
     ...(commands ? { commands } : {}),
-    device: {
-      id: device.id,
-      publicKey: device.publicKey,
-      signature: await device.sign(payload),
-      signedAt: challenge.ts,
-      nonce: challenge.nonce,
-    },
+    device: await deviceProof(device, challenge, claim),
   });
+}
+
+/** What a device's `connect` claims, as its v3 signature covers it. */
+export interface DeviceClaim {
+  client: { id: string; mode: string };
+  role: string;
+  scopes: string[];
+  token: string;
+  /** The client's platform and device family as signed (the reference client lowercases them). */
+  platform: string;
+  deviceFamily: string;
+}
+
+/** The `device` block of a `connect`: `device`'s v3 signature over `claim` and `challenge`. */
+export async function deviceProof(
+  device: TestDevice,
+  challenge: { nonce: string; ts: number },
+  claim: DeviceClaim,
+): Promise<Record<string, unknown>> {
+  const payload = [
+    "v3",
+    device.id,
+    claim.client.id,
+    claim.client.mode,
+    claim.role,
+    claim.scopes.join(","),
+    String(challenge.ts),
+    claim.token,
+    challenge.nonce,
+    claim.platform,
+    claim.deviceFamily,
+  ].join("|");
+  return {
+    id: device.id,
+    publicKey: device.publicKey,
+    signature: await device.sign(payload),
+    signedAt: challenge.ts,
+    nonce: challenge.nonce,
+  };
 }
 
 /** Opens a socket as `device` and sends a signed `connect`; returns the socket and the connect answer. */

@@ -1,4 +1,6 @@
 // A loopback server that speaks the slice of the Telegram Bot API the channel uses.
+import type { Gateway } from "../mod.ts";
+
 export interface FakeTelegram {
   url: string;
   calls: { method: string; body: Record<string, unknown> }[];
@@ -115,4 +117,25 @@ export function startFakeTelegram(token = BOT_TOKEN): FakeTelegram {
       await server.finished;
     },
   };
+}
+
+/** A `channels.telegram` config for the bot on `apiRoot` that polls with a 1 s timeout, `settings` on top. */
+export function pollingTelegram(
+  apiRoot: string,
+  settings: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { botToken: BOT_TOKEN, apiRoot, pollTimeoutSeconds: 1, ...settings };
+}
+
+/**
+ * Reloads `gateway`'s config with `telegram` as its channels section, and gives the restarted channel
+ * 100 ms to start polling; answers what `updateConfig` answered.
+ */
+export async function reloadTelegram(
+  gateway: Gateway,
+  telegram: Record<string, unknown>,
+): Promise<ReturnType<Gateway["updateConfig"]>> {
+  const answer = gateway.updateConfig({ ...gateway.config(), channels: { telegram } });
+  await new Promise((r) => setTimeout(r, 100));
+  return answer;
 }

@@ -1,6 +1,7 @@
 // Shared test helpers: a started in-memory gateway and a scripted protocol v4 client.
 import { createGateway, type Frame, type Gateway, type GatewayOptions, openMemorySocket } from "../mod.ts";
 import type { MemorySocket, MemorySocketOptions } from "../mod.ts";
+import type { PresenceEntry } from "../lib/state/presence.ts";
 
 export const TOKEN = "test-token-0123456789";
 
@@ -63,6 +64,19 @@ export async function client(gateway: Gateway, params?: Record<string, unknown>)
       return await socket.waitFor((f) => f.type === "res" && f.id === id);
     },
   };
+}
+
+/** What a hello-ok's snapshot says of presence: the rows, and the version they are of. */
+export interface PresenceSnapshot {
+  presence: PresenceEntry[];
+  stateVersion: { presence: number };
+}
+
+/** Connects a client, closes it again, and returns the snapshot its hello-ok carried. */
+export async function helloSnapshot(gateway: Gateway): Promise<PresenceSnapshot> {
+  const { socket, hello } = await client(gateway);
+  socket.close();
+  return hello.snapshot as PresenceSnapshot;
 }
 
 const tempRoots: string[] = [];

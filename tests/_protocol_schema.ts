@@ -1,6 +1,8 @@
 // Validates what the gateway sends against the reference package's protocol.schema.json.
+import assert from "node:assert/strict";
 import Ajv from "ajv";
 import { createRequire } from "node:module";
+import type { Frame } from "../mod.ts";
 
 const require = createRequire(import.meta.url);
 const schemaPath = require.resolve("@openclaw/gateway-protocol").replace(
@@ -43,4 +45,20 @@ export function assertMatchesSchema(name: string, input: unknown): void {
 /** The scope protocol.schema.json assigns to `method`. */
 export function schemaScope(method: string): string | undefined {
   return schema.methods?.[method]?.scope;
+}
+
+/**
+ * Asserts that protocol.schema.json gives each of `methods` the scope `scope`, and that `caller` (a client
+ * without it) is refused each one for that missing scope.
+ */
+export async function assertScopedMethods(
+  caller: { request(method: string, params?: Record<string, unknown>): Promise<Frame> },
+  scope: string,
+  methods: string[],
+): Promise<void> {
+  for (const method of methods) {
+    assert.equal(schemaScope(method), scope, method);
+    const refused = await caller.request(method, {});
+    assert.equal((refused.error as { details?: { missingScope?: string } }).details?.missingScope, scope);
+  }
 }

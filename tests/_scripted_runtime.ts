@@ -34,6 +34,24 @@ export function recordingProvider(before?: () => Promise<void>) {
   return { provider, requests };
 }
 
+/** A model ("fake") that answers every request with `reply()` and records every request. */
+export function scriptedModel(reply: () => string): { provider: ModelProvider; calls: ChatRequest[] } {
+  const calls: ChatRequest[] = [];
+  const provider: ModelProvider = {
+    id: "fake",
+    api: "test",
+    async *streamChat(request) {
+      calls.push(request);
+      yield { type: "text", text: reply() };
+      yield { type: "finish", finishReason: "stop" };
+    },
+    completeChat: () => Promise.reject(new Error("unused")),
+    embed: () => Promise.reject(new Error("unused")),
+    listModels: () => Promise.resolve([]),
+  };
+  return { provider, calls };
+}
+
 /**
  * A runtime on `stores` with `provider` as model "rec/m" (a {@link recordingProvider} by default), named
  * `replicaId` in the turns it queues when one is given.

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { connectParams, historyText } from "./_helpers.ts";
 import { handshake, type WsSession } from "./_evidence_clients.ts";
 import { startRedisServer } from "./_redis_server.ts";
+import { completionChunk, sseEvent } from "./_upstream.ts";
 import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TOKEN = "turn-queue-cluster-token-0123456789";
@@ -21,13 +22,7 @@ export function scriptedUpstream() {
     const body = await request.json() as { messages: { role: string; content: string }[] };
     const last = body.messages.findLast((m) => m.role === "user")?.content ?? "";
     const chunk = (delta: Json, finish: string | null = null) =>
-      `data: ${
-        JSON.stringify({
-          id: "x",
-          object: "chat.completion.chunk",
-          choices: [{ index: 0, delta, finish_reason: finish }],
-        })
-      }\n\n`;
+      sseEvent(completionChunk("x", delta, finish));
     if (last === "hold") {
       held.push(last);
       const stream = new ReadableStream<Uint8Array>({

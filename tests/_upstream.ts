@@ -18,8 +18,16 @@ export interface FakeUpstream {
 const encoder = new TextEncoder();
 const WORDS = ["Hello", " from", " upstream."];
 
+/** A streamed chat-completion chunk of response `id`: one choice with `delta`, and `finish` once it ends. */
+export function completionChunk(id: string, delta: unknown, finish: string | null = null) {
+  return { id, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] };
+}
+
+/** `value` as one server-sent event. */
+export const sseEvent = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+
 function sse(chunks: unknown[]): string {
-  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
+  return chunks.map(sseEvent).join("") + "data: [DONE]\n\n";
 }
 
 /**
@@ -59,16 +67,12 @@ export function startFakeUpstream(): FakeUpstream {
         usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
       });
     }
-    const chunk = (delta: unknown, finish: string | null = null) => ({
-      id: "up-1",
-      object: "chat.completion.chunk",
-      choices: [{ index: 0, delta, finish_reason: finish }],
-    });
+    const chunk = (delta: unknown, finish: string | null = null) => completionChunk("up-1", delta, finish);
     if (body.model === "slow") {
       request.signal.addEventListener("abort", markAborted);
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk({ content: "Hold" }))}\n\n`));
+          controller.enqueue(encoder.encode(sseEvent(chunk({ content: "Hold" }))));
         },
         cancel: markAborted,
       });
@@ -316,11 +320,7 @@ export interface ToolCallUpstream {
  */
 export function startToolCallUpstream(tool: string, args: Record<string, unknown>): ToolCallUpstream {
   const requests: Record<string, unknown>[] = [];
-  const chunk = (delta: unknown, finish: string | null = null) => ({
-    id: "up-tool",
-    object: "chat.completion.chunk",
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
+  const chunk = (delta: unknown, finish: string | null = null) => completionChunk("up-tool", delta, finish);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     const body = await request.json();
     requests.push(body);

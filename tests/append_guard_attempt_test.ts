@@ -1,19 +1,13 @@
 // A replica that still holds an old lease on a session (its release failed) must not let every refused
 // attempt of the next turn append that turn's input: the guarded append names one attempt.
 import assert from "node:assert/strict";
-import { redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import {
-  MAIN_KEY as KEY,
-  recordingProvider,
-  scriptedRuntime,
-  userTurn as turn,
-} from "./_scripted_runtime.ts";
+import { redisTest } from "./_redis_server.ts";
+import { MAIN_KEY, recordingProvider, scriptedRuntime, userTurn } from "./_scripted_runtime.ts";
 
-if (REDIS_SERVER) {
-  Deno.test("a turn waiting on its own replica's unreleased lease appends its input once, not once per attempt", async () => {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "guard:", onError: () => {} });
+redisTest(
+  "a turn waiting on its own replica's unreleased lease appends its input once, not once per attempt",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "guard:", onError: () => {} });
     // Redis drops the release of turn two and its retry before turn three's first attempt (a blip).
     let failReleases = 0;
     const release = stores.leases.release.bind(stores.leases);
@@ -25,27 +19,25 @@ if (REDIS_SERVER) {
     const read = stores.transcripts.read.bind(stores.transcripts);
     stores.transcripts.read = (ref) => (reads++, read(ref));
     try {
-      assert.equal((await runtime.startTurn(turn("one")).done).status, "ok");
+      assert.equal((await runtime.startTurn(userTurn("one")).done).status, "ok");
       failReleases = 2;
-      assert.equal((await runtime.startTurn(turn("two")).done).status, "ok");
+      assert.equal((await runtime.startTurn(userTurn("two")).done).status, "ok");
       reads = 0;
-      assert.equal((await runtime.startTurn(turn("three")).done).status, "ok");
+      assert.equal((await runtime.startTurn(userTurn("three")).done).status, "ok");
       assert.equal(reads, 2, "the transcript is read with the first attempt and once the lease is held");
-      const { sessionId } = (await stores.sessions.get(KEY))!;
+      const { sessionId } = (await stores.sessions.get(MAIN_KEY))!;
       const lines = await stores.transcripts.read({ agentId: "main", sessionId });
       assert.deepEqual(lines.map((l) => l.content), ["one", "ok", "two", "ok", "three", "ok"]);
     } finally {
       runtime.close();
-      await stores.close();
-      await server.stop();
     }
-  });
-}
+  },
+);
 
-if (REDIS_SERVER) {
-  Deno.test("a turn whose lease was taken over before its reply drops the reply, writes no finished run on the session's row and ends with the lease-lost error", async () => {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "guard2:", onError: () => {} });
+redisTest(
+  "a turn whose lease was taken over before its reply drops the reply, writes no finished run on the session's row and ends with the lease-lost error",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "guard2:", onError: () => {} });
     const tokens: string[] = [];
     const acquire = stores.leases.acquire.bind(stores.leases);
     stores.leases.acquire = async (key, owner, ttlMs) => {
@@ -61,10 +53,10 @@ if (REDIS_SERVER) {
     });
     const runtime = scriptedRuntime(stores, { provider: slow, lease: { ttlMs: 30_000 } });
     try {
-      const run = runtime.startTurn(turn("one"));
+      const run = runtime.startTurn(userTurn("one"));
       await called.promise;
       // Its lease lapsed unnoticed (a stalled event loop) and another replica took the session.
-      const key = "session:" + KEY;
+      const key = "session:" + MAIN_KEY;
       await stores.leases.release(key, tokens[0]);
       assert.ok(await acquire(key, "other-replica", 30_000));
       answer.resolve();
@@ -72,7 +64,7 @@ if (REDIS_SERVER) {
       assert.equal(outcome.status, "error");
       assert.equal(outcome.error?.code, "UNAVAILABLE");
       assert.equal(outcome.error?.retryable, true);
-      const { sessionId } = (await stores.sessions.get(KEY))!;
+      const { sessionId } = (await stores.sessions.get(MAIN_KEY))!;
       const lines = await stores.transcripts.read({ agentId: "main", sessionId });
       assert.deepEqual(
         lines.map((l) => l.content),
@@ -80,7 +72,7 @@ if (REDIS_SERVER) {
         "the reply is not written under another's lease",
       );
       // The row belongs to the replica that runs the session now (recordRunIfHeld).
-      const row = (await stores.sessions.get(KEY))!;
+      const row = (await stores.sessions.get(MAIN_KEY))!;
       assert.notEqual(row.lastRunId, outcome.runId, "the row must not record this turn as its last run");
       assert.notEqual(row.lastRunState, "done", "the row must not say the turn finished");
       assert.notEqual(
@@ -90,8 +82,6 @@ if (REDIS_SERVER) {
       );
     } finally {
       runtime.close();
-      await stores.close();
-      await server.stop();
     }
-  });
-}
+  },
+);

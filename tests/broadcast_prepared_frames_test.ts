@@ -4,32 +4,8 @@
 import assert from "node:assert/strict";
 import { preparedEventFrame } from "../lib/protocol/frames.ts";
 import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
-import { frameHeader, Opcode } from "../lib/transports/deno/websocket-frames.ts";
 import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
-
-const encoder = new TextEncoder();
-
-/** A connection whose writes are recorded; with `stall`, every write after the first waits for `release`. */
-function recordingConn(stall: boolean) {
-  const written: Uint8Array[] = [];
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  const conn = {
-    read: () => new Promise<number | null>(() => {}),
-    write(bytes: Uint8Array): Promise<number> {
-      written.push(bytes.slice());
-      return (written.length > 1 || !stall ? Promise.resolve() : released).then(() => bytes.length);
-    },
-    closeWrite: () => Promise.resolve(),
-    close: () => {},
-  } as unknown as Deno.Conn;
-  return { conn, written, release };
-}
-
-function frameBytes(text: string): number[] {
-  const payload = encoder.encode(text);
-  return [...frameHeader(Opcode.text, payload.length), ...payload];
-}
+import { recordingConn, textFrame } from "./_engine_conn.ts";
 
 Deno.test("hardened engine: a prepared frame's bytes equal its text's frame for every seq, sent at once or queued", async () => {
   const frames = [
@@ -48,11 +24,11 @@ Deno.test("hardened engine: a prepared frame's bytes equal its text's frame for 
       for (const frame of frames) {
         for (const seq of seqs) {
           socket.sendPrepared(frame, seq + round);
-          expected.push(...frameBytes(frame(seq + round)));
+          expected.push(...textFrame(frame(seq + round)));
         }
       }
       socket.send(`{"round":${round}}`);
-      expected.push(...frameBytes(`{"round":${round}}`));
+      expected.push(...textFrame(`{"round":${round}}`));
     }
     release();
     await new Promise((r) => setTimeout(r, 50));

@@ -6,7 +6,7 @@ import { channelsModule } from "../lib/channels/mod.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { client, TOKEN } from "./_helpers.ts";
-import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
+import { BOT_TOKEN, pollingTelegram, reloadTelegram, startFakeTelegram } from "./_fake_telegram.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 
 // Status payloads are checked field by field; a loose type keeps the assertions short.
@@ -32,12 +32,7 @@ async function gatewayWith(telegram: Record<string, unknown>) {
 
 Deno.test("telegram polling: a message becomes an agent turn and the reply is sent to the chat", async () => {
   const api = startFakeTelegram();
-  const { gateway } = await gatewayWith({
-    botToken: BOT_TOKEN,
-    apiRoot: api.url,
-    pollTimeoutSeconds: 1,
-    allowFrom: ["7"],
-  });
+  const { gateway } = await gatewayWith(pollingTelegram(api.url, { allowFrom: ["7"] }));
   try {
     api.push("ping from telegram", 7);
     const sent = await api.nextSent();
@@ -123,20 +118,11 @@ Deno.test("telegram: a rejected token shows in status and probe; allowFrom drops
     assert.equal((unknown.error as { code: string }).code, "INVALID_REQUEST");
 
     // A config reload restarts the channel with the new settings.
-    const reload = gateway.updateConfig({
-      ...gateway.config(),
-      channels: {
-        telegram: {
-          botToken: BOT_TOKEN,
-          apiRoot: api.url,
-          pollTimeoutSeconds: 1,
-          dmPolicy: "allowlist",
-          allowFrom: ["8"],
-        },
-      },
-    });
+    const reload = await reloadTelegram(
+      gateway,
+      pollingTelegram(api.url, { dmPolicy: "allowlist", allowFrom: ["8"] }),
+    );
     assert.deepEqual(reload, { ok: true });
-    await new Promise((r) => setTimeout(r, 100));
     api.push("from a stranger", 7);
     api.push("from the owner", 8);
     const sent = await api.nextSent();

@@ -7,13 +7,13 @@ import { redactConfigValue } from "../lib/config/redaction.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import { ClusterStores, clusterTarget } from "../runner/gateway/cluster-stores.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, redisTest } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TOKEN = "cluster-token-0123456789";
-// CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
-const ignore = !REDIS_SERVER && !Deno.env.get("CI");
-if (ignore) console.warn("skipping the cluster tests that need redis-server: it is not installed");
+if (IGNORE_WITHOUT_REDIS) {
+  console.warn("skipping the cluster tests that need redis-server: it is not installed");
+}
 
 Deno.test("gateway.cluster takes a redis URL (string or SecretRef) and a key prefix, and nothing else", () => {
   const ok = (cluster: unknown) => validateAuthoredConfig({ gateway: { cluster } });
@@ -65,15 +65,13 @@ Deno.test("without a Redis URL the runner's stores are the JSONL ones, as before
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test({
-  name: "with a Redis URL two holders share one bundle's state; a config keeping the target keeps it",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
-    const a = new ClusterStores("/nonexistent", { OPENCLAW_REDIS_URL: server.url }, logger());
+redisTest(
+  "with a Redis URL two holders share one bundle's state; a config keeping the target keeps it",
+  async (redis) => {
+    const a = new ClusterStores("/nonexistent", { OPENCLAW_REDIS_URL: redis.url }, logger());
     const b = new ClusterStores("/nonexistent", {}, logger());
     try {
-      const config = { gateway: { cluster: { redis: { url: server.url }, keyPrefix: "holders:" } } };
+      const config = { gateway: { cluster: { redis: { url: redis.url }, keyPrefix: "holders:" } } };
       const one = await a.storesFor(config);
       const two = await b.storesFor(config);
       await one.sessions!.put({
@@ -95,10 +93,9 @@ Deno.test({
     } finally {
       await a.close();
       await b.close();
-      await server.stop();
     }
   },
-});
+);
 
 /** A Responses API call to a runner on `port`. */
 async function respond(port: number, body: Record<string, unknown>): Promise<{ id: string; text: string }> {
@@ -112,11 +109,9 @@ async function respond(port: number, body: Record<string, unknown>): Promise<{ i
   return { id: json.id, text: json.output[0].content[0].text };
 }
 
-Deno.test({
-  name: "two `gateway run` processes on one Redis: a conversation started on one continues on the other",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
+redisTest(
+  "two `gateway run` processes on one Redis: a conversation started on one continues on the other",
+  async (redis) => {
     await using homeA = await tempHome();
     await using homeB = await tempHome();
     const ports = [freePort(), freePort()];
@@ -133,10 +128,10 @@ Deno.test({
     // One replica names the server in its config, the other through the environment.
     const write = (state: string, body: unknown) =>
       Deno.writeTextFile(join(state, "openclaw.json"), JSON.stringify(body));
-    await write(homeA.state, config(ports[0], { redis: { url: server.url }, keyPrefix: "e2e:" }));
+    await write(homeA.state, config(ports[0], { redis: { url: redis.url }, keyPrefix: "e2e:" }));
     await write(homeB.state, config(ports[1], { keyPrefix: "e2e:" }));
     const a = spawnRunner(["gateway"], runnerEnv(homeA.home));
-    const b = spawnRunner(["gateway"], runnerEnv(homeB.home, { OPENCLAW_REDIS_URL: server.url }));
+    const b = spawnRunner(["gateway"], runnerEnv(homeB.home, { OPENCLAW_REDIS_URL: redis.url }));
     try {
       await Promise.all([a.waitFor(/gateway listening/, 60_000), b.waitFor(/gateway listening/, 60_000)]);
       const first = await respond(ports[0], { input: "first" });
@@ -145,7 +140,6 @@ Deno.test({
     } finally {
       assert.equal(await a.stop(), 0);
       assert.equal(await b.stop(), 0);
-      await server.stop();
     }
   },
-});
+);

@@ -5,9 +5,8 @@ import { agentsModule } from "../lib/agents/mod.ts";
 import type { PresenceEntry } from "../lib/state/presence.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import type { Frame } from "../lib/transports/memory.ts";
-import { redisStores } from "../stores/redis.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 const config = {
   gateway: { auth: { mode: "token" as const, token: TOKEN } },
@@ -47,29 +46,20 @@ Deno.test("chat.send is answered at once while another replica holds the session
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const selfRow = (host: string): PresenceEntry => ({ host, mode: "gateway", reason: "self", ts: Date.now() });
 
-Deno.test({
-  name: "a replica's own presence row stays while it renews it and lapses once it died without removing it",
-  // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
-  async fn() {
-    const server = await startRedisServer();
-    const options = { url: server.url, keyPrefix: "self-rows:", pinnedPresenceTtlMs: 600 };
-    const a = await redisStores(options);
-    const b = await redisStores(options);
+redisTest(
+  "a replica's own presence row stays while it renews it and lapses once it died without removing it",
+  async (redis) => {
+    const options = { keyPrefix: "self-rows:", pinnedPresenceTtlMs: 600 };
+    const a = await redis.stores(options);
+    const b = await redis.stores(options);
     const hosts = async () => (await b.presence.list(Date.now())).map((row) => row.host);
-    try {
-      await a.presence.upsert("self:a", selfRow("a"), { pinned: true });
-      await b.presence.upsert("self:b", selfRow("b"), { pinned: true });
-      await sleep(1_500);
-      assert.deepEqual(await hosts(), ["a", "b"], "renewed rows outlive their TTL");
-      // Closing a's bundle stops its renewals and leaves its row behind, as a SIGKILL does.
-      await a.close();
-      await sleep(1_000);
-      assert.deepEqual(await hosts(), ["b"], "the dead replica's row lapsed");
-    } finally {
-      await a.close();
-      await b.close();
-      await server.stop();
-    }
+    await a.presence.upsert("self:a", selfRow("a"), { pinned: true });
+    await b.presence.upsert("self:b", selfRow("b"), { pinned: true });
+    await sleep(1_500);
+    assert.deepEqual(await hosts(), ["a", "b"], "renewed rows outlive their TTL");
+    // Closing a's bundle stops its renewals and leaves its row behind, as a SIGKILL does.
+    await a.close();
+    await sleep(1_000);
+    assert.deepEqual(await hosts(), ["b"], "the dead replica's row lapsed");
   },
-});
+);

@@ -2,7 +2,6 @@
 // separate caps; a `next-heartbeat` wake accepted by one replica reaches the heartbeat another runs; a
 // gateway that stops leaves no listener on a bus the embedder shares; the bus has one home, `stores.bus`.
 import assert from "node:assert/strict";
-import type { AgentTurns } from "../lib/channels/turns.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { createCore } from "../lib/gateway/core.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
@@ -14,42 +13,15 @@ import {
   createGateway,
   type EventBus,
   type Gateway,
-  type GatewayModule,
   InProcessEventBus,
   memoryStores,
   metricsModule,
-  type ModelProvider,
   nodesModule,
   toolsModule,
 } from "../mod.ts";
+import { countingModule, countingTurns, HOOK_TOKEN } from "./_counting.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
-
-const HOOK_TOKEN = "hook-token-0123456789";
-
-/** Turns that start nothing but a counted run id. */
-function countingTurns(runs: { n: number }): AgentTurns {
-  return {
-    start: (request) => ({
-      runId: `run-${++runs.n}`,
-      agentId: "main",
-      sessionKey: request.sessionKey ?? "main",
-      done: new Promise(() => {}),
-    }),
-    hasAgent: (id) => id === "main",
-    defaultAgentId: () => "main",
-    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
-  };
-}
-
-/** A method that counts how often it really ran. */
-function countingModule(runs: { n: number }): GatewayModule {
-  return {
-    name: "counting",
-    setup(ctx) {
-      ctx.registerMethod("test.count", "operator.write", () => ({ n: ++runs.n }));
-    },
-  };
-}
+import { scriptedModel } from "./_scripted_runtime.ts";
 
 function postHook(gateway: Gateway, body: unknown, path = "/hooks/agent"): Promise<Response> {
   return gateway.fetch(
@@ -94,24 +66,6 @@ Deno.test("a flood of keyed hook deliveries never evicts a keyed method call's o
   }
 });
 
-/** A model that acknowledges every heartbeat and records what it was asked. */
-function recordingModel(): { provider: ModelProvider; calls: ChatRequest[] } {
-  const calls: ChatRequest[] = [];
-  const provider: ModelProvider = {
-    id: "fake",
-    api: "test",
-    async *streamChat(request) {
-      calls.push(request);
-      yield { type: "text", text: "HEARTBEAT_OK" };
-      yield { type: "finish", finishReason: "stop" };
-    },
-    completeChat: () => Promise.reject(new Error("unused")),
-    embed: () => Promise.reject(new Error("unused")),
-    listModels: () => Promise.resolve([]),
-  };
-  return { provider, calls };
-}
-
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -122,7 +76,8 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 
 Deno.test("a next-heartbeat wake accepted by either replica is taken by the heartbeat the other may run", async () => {
   const stores = memoryStores();
-  const { provider, calls } = recordingModel();
+  // A model that acknowledges every heartbeat.
+  const { provider, calls } = scriptedModel(() => "HEARTBEAT_OK");
   const replica = () => {
     const agents = agentsModule({ providers: { fake: provider } });
     return startGateway({

@@ -3,10 +3,9 @@
 // seconds after the burst share Redis with thousands of stale presence writes (the bench's per-call
 // figures doubled), and in production it grows with the churn and delays every later presence change.
 import assert from "node:assert/strict";
-import { createClient } from "redis";
-import { redisStores } from "../stores/redis.ts";
+import type { createClient } from "redis";
 import { connect, connectParams, startGateway } from "./_helpers.ts";
-import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 const WEBCHAT = { id: "gateway-client", version: "1", platform: "linux", mode: "webchat" };
 const IN_FLIGHT = 16;
@@ -19,39 +18,30 @@ async function redisCommands(raw: ReturnType<typeof createClient>): Promise<numb
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-if (!REDIS_SERVER && !Deno.env.get("CI")) {
-  Deno.test({ name: "presence burst on Redis (redis-server not installed)", ignore: true, fn() {} });
-} else {
-  Deno.test("a burst of connect + close leaves no presence backlog behind", async () => {
-    const server: RedisServer = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "burst:" });
-    const gateway = await startGateway({ stores });
-    const raw = createClient({ url: server.url });
-    await raw.connect();
-    try {
-      let cycles = 0;
-      const deadline = performance.now() + BURST_MS;
-      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-        while (performance.now() < deadline) {
-          const { socket, response } = await connect(gateway, connectParams({ client: WEBCHAT }));
-          assert.equal(response.ok, true);
-          socket.close();
-          cycles++;
-        }
-      }));
-      // What the last closes queued lands within this; a backlog takes seconds more.
-      await sleep(300);
-      const before = await redisCommands(raw);
-      await sleep(1_000);
-      const after = await redisCommands(raw) - before - 1;
-      assert.ok(after < 50, `${after} Redis commands in the second after ${cycles} connect + close cycles`);
-      const rows = await stores.presence.list(Date.now());
-      assert.deepEqual(rows.map((row) => row.mode), ["gateway"], "only the gateway's own row is left");
-    } finally {
-      await gateway.stop();
-      await raw.close();
-      await stores.close();
-      await server.stop();
-    }
-  });
-}
+redisTest("a burst of connect + close leaves no presence backlog behind", async (redis) => {
+  const stores = await redis.stores({ keyPrefix: "burst:" });
+  const gateway = await startGateway({ stores });
+  const raw = await redis.client();
+  try {
+    let cycles = 0;
+    const deadline = performance.now() + BURST_MS;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (performance.now() < deadline) {
+        const { socket, response } = await connect(gateway, connectParams({ client: WEBCHAT }));
+        assert.equal(response.ok, true);
+        socket.close();
+        cycles++;
+      }
+    }));
+    // What the last closes queued lands within this; a backlog takes seconds more.
+    await sleep(300);
+    const before = await redisCommands(raw);
+    await sleep(1_000);
+    const after = await redisCommands(raw) - before - 1;
+    assert.ok(after < 50, `${after} Redis commands in the second after ${cycles} connect + close cycles`);
+    const rows = await stores.presence.list(Date.now());
+    assert.deepEqual(rows.map((row) => row.mode), ["gateway"], "only the gateway's own row is left");
+  } finally {
+    await gateway.stop();
+  }
+});

@@ -17,10 +17,11 @@ import {
 import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { client, connect, connectParams, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
-import { REDIS_SERVER, startDurableRedisServer } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, startDurableRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
+import { completionChunk, sseEvent } from "./_upstream.ts";
 
-const ignore = !REDIS_SERVER;
+const ignore = IGNORE_WITHOUT_REDIS;
 const SESSION = "agent:main:main";
 
 /**
@@ -31,13 +32,7 @@ function gatedUpstream() {
   let gate = Promise.withResolvers<void>();
   const encoder = new TextEncoder();
   const chunk = (delta: unknown, finish: string | null = null) =>
-    `data: ${
-      JSON.stringify({
-        id: "u",
-        object: "chat.completion.chunk",
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })
-    }\n\n`;
+    sseEvent(completionChunk("u", delta, finish));
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const body = await request.json();
     const gated = body.messages.at(-1)?.content === "during";

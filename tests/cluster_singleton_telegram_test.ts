@@ -8,13 +8,12 @@ import { ChannelPairing, channelsModule } from "../lib/channels/mod.ts";
 import { commandCatalog } from "../runner/cli/command-table.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
+import type { RedisStores } from "../stores/redis.ts";
 import { TOKEN } from "./_helpers.ts";
-import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { type FakeTelegram, pollingTelegram, startFakeTelegram } from "./_fake_telegram.ts";
+import { redisTest } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
-const ignore = !REDIS_SERVER;
 const TTL_MS = 600;
 
 const until = async (check: () => boolean, ms: number, what: string) => {
@@ -35,12 +34,7 @@ function repliesTo(api: FakeTelegram, texts: string[]): Record<string, number> {
   return counts;
 }
 
-const telegram = (apiRoot: string) => ({
-  botToken: BOT_TOKEN,
-  apiRoot,
-  pollTimeoutSeconds: 1,
-  allowFrom: ["7"],
-});
+const telegram = (apiRoot: string) => pollingTelegram(apiRoot, { allowFrom: ["7"] });
 
 interface Replica {
   name: string;
@@ -48,17 +42,14 @@ interface Replica {
   stores: RedisStores;
 }
 
-Deno.test({
-  name:
-    "two gateways on one Redis: one polls Telegram; when it stops, the other resumes from the shared offset",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
+redisTest(
+  "two gateways on one Redis: one polls Telegram; when it stops, the other resumes from the shared offset",
+  async (redis) => {
     const api = startFakeTelegram();
     const polls: string[] = [];
     const replicas: Replica[] = [];
     const start = async (name: string) => {
-      const stores = await redisStores({ url: server.url, keyPrefix: "tg:", onError: () => {} });
+      const stores = await redis.stores({ keyPrefix: "tg:", onError: () => {} });
       const agents = agentsModule();
       const config: GatewayConfig = {
         gateway: { auth: { mode: "token", token: TOKEN }, cluster: { leaseTtlMs: TTL_MS } },
@@ -105,15 +96,11 @@ Deno.test({
       };
       assert.equal(offset.lastUpdateId, 103);
     } finally {
-      for (const { gateway, stores } of replicas) {
-        await gateway.stop();
-        await stores.close();
-      }
+      for (const { gateway } of replicas) await gateway.stop();
       await api.close();
-      await server.stop();
     }
   },
-});
+);
 
 /** A loopback relay in front of the Bot API that notes who asked for updates. */
 function relay(api: FakeTelegram, name: string, polls: string[]) {
@@ -141,11 +128,9 @@ function relay(api: FakeTelegram, name: string, polls: string[]) {
   };
 }
 
-Deno.test({
-  name: "two `gateway run` processes: kill -9 the Telegram poller and the other polls within the lease TTL",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
+redisTest(
+  "two `gateway run` processes: kill -9 the Telegram poller and the other polls within the lease TTL",
+  async (redis) => {
     const api = startFakeTelegram();
     const polls: string[] = [];
     const relays = { a: relay(api, "a", polls), b: relay(api, "b", polls) };
@@ -156,7 +141,7 @@ Deno.test({
         mode: "local",
         port: freePort(),
         auth: { token: TOKEN },
-        cluster: { redis: { url: server.url }, keyPrefix: "tg-run:", leaseTtlMs: TTL_MS * 2 },
+        cluster: { redis: { url: redis.url }, keyPrefix: "tg-run:", leaseTtlMs: TTL_MS * 2 },
       },
       agents: { defaults: { model: { primary: "local/scripted-1" } } },
       channels: { telegram: telegram(apiRoot) },
@@ -195,53 +180,45 @@ Deno.test({
       await relays.a.close();
       await relays.b.close();
       await api.close();
-      await server.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "`openclaw pairing` in a cluster lists and approves the requests kept in Redis, not in the state dir",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "pair:", onError: () => {} });
+redisTest(
+  "`openclaw pairing` in a cluster lists and approves the requests kept in Redis, not in the state dir",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "pair:", onError: () => {} });
     await using home = await tempHome();
-    try {
-      const { code } = await new ChannelPairing(stores.docs).request("telegram", "7", { name: "Ada" });
-      // The URL comes from a SecretRef, as a password-bearing URL should.
-      await Deno.writeTextFile(
-        join(home.state, "openclaw.json"),
-        JSON.stringify({
-          gateway: {
-            cluster: {
-              redis: { url: { source: "env", provider: "default", id: "SHARED_REDIS" } },
-              keyPrefix: "pair:",
-            },
+    const { code } = await new ChannelPairing(stores.docs).request("telegram", "7", { name: "Ada" });
+    // The URL comes from a SecretRef, as a password-bearing URL should.
+    await Deno.writeTextFile(
+      join(home.state, "openclaw.json"),
+      JSON.stringify({
+        gateway: {
+          cluster: {
+            redis: { url: { source: "env", provider: "default", id: "SHARED_REDIS" } },
+            keyPrefix: "pair:",
           },
-        }),
-      );
-      const cli = async (argv: string[]) => {
-        const out: string[] = [];
-        const exit = await runCli(argv, {
-          output: { out: (t) => out.push(t), err: (t) => out.push(t) },
-          env: { HOME: home.home, OPENCLAW_STATE_DIR: home.state, SHARED_REDIS: server.url },
-          osHome: home.home,
-          shutdownSignal: new AbortController().signal,
-          commands: commandCatalog({ isTerminal: false }),
-          version: "test",
-        });
-        return { exit, out: out.join("\n") };
-      };
-      const listed = await cli(["pairing", "list", "telegram", "--json"]);
-      assert.equal(listed.exit, 0, listed.out);
-      assert.deepEqual(JSON.parse(listed.out).requests.map((r: { code: string }) => r.code), [code]);
-      const approved = await cli(["pairing", "approve", "telegram", code]);
-      assert.equal(approved.exit, 0, approved.out);
-      assert.deepEqual(await new ChannelPairing(stores.docs).approved("telegram"), ["7"]);
-    } finally {
-      await stores.close();
-      await server.stop();
-    }
+        },
+      }),
+    );
+    const cli = async (argv: string[]) => {
+      const out: string[] = [];
+      const exit = await runCli(argv, {
+        output: { out: (t) => out.push(t), err: (t) => out.push(t) },
+        env: { HOME: home.home, OPENCLAW_STATE_DIR: home.state, SHARED_REDIS: redis.url },
+        osHome: home.home,
+        shutdownSignal: new AbortController().signal,
+        commands: commandCatalog({ isTerminal: false }),
+        version: "test",
+      });
+      return { exit, out: out.join("\n") };
+    };
+    const listed = await cli(["pairing", "list", "telegram", "--json"]);
+    assert.equal(listed.exit, 0, listed.out);
+    assert.deepEqual(JSON.parse(listed.out).requests.map((r: { code: string }) => r.code), [code]);
+    const approved = await cli(["pairing", "approve", "telegram", code]);
+    assert.equal(approved.exit, 0, approved.out);
+    assert.deepEqual(await new ChannelPairing(stores.docs).approved("telegram"), ["7"]);
   },
-});
+);

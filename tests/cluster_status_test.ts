@@ -6,10 +6,9 @@ import { join } from "node:path";
 import { clusterModule, createGateway, type Gateway, MemoryPeerRegistry, type PeerRegistry } from "../mod.ts";
 import { nodeTransport } from "../node.ts";
 import { displayUrl } from "../lib/state/redis/stores.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, OPS_TOKEN, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
-import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
+import { redisTest, type TestRedis } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TTL_MS = 300;
@@ -70,8 +69,6 @@ Deno.test("the Redis URL shown has no credentials", () => {
   assert.equal(displayUrl("rediss://:s3cret@cache.internal"), "rediss://cache.internal");
 });
 
-const ignore = !REDIS_SERVER;
-
 const until = async (check: () => Promise<boolean>, ms: number, what: string) => {
   const end = Date.now() + ms;
   while (!await check()) {
@@ -80,26 +77,13 @@ const until = async (check: () => Promise<boolean>, ms: number, what: string) =>
   }
 };
 
-Deno.test({
-  name: "Redis peers: the same contract on Redis's scripts",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
-    let stores: RedisStores | undefined;
-    try {
-      await peersContract(async (now) =>
-        (stores = await redisStores({ url: server.url, keyPrefix: "pc:", now })).peers
-      );
-    } finally {
-      await stores?.close();
-      await server.stop();
-    }
-  },
+redisTest("Redis peers: the same contract on Redis's scripts", async (redis) => {
+  await peersContract(async (now) => (await redis.stores({ keyPrefix: "pc:", now })).peers);
 });
 
-/** A replica on `server` with the cluster module, listening on loopback. */
-async function replica(server: RedisServer, host: string) {
-  const stores = await redisStores({ url: server.url, keyPrefix: "st:", onError: () => {} });
+/** A replica on `redis` with the cluster module, listening on loopback. */
+async function replica(redis: TestRedis, host: string) {
+  const stores = await redis.stores({ keyPrefix: "st:", onError: () => {} });
   const gateway = createGateway({
     config: { gateway: { auth: { mode: "token", token: OPS_TOKEN }, cluster: { leaseTtlMs: TTL_MS } } },
     stores,
@@ -127,13 +111,11 @@ async function clusterOf(gateway: Gateway): Promise<Record<string, unknown>> {
   return ((await gateway.call("status", {})) as { cluster: Record<string, unknown> }).cluster;
 }
 
-Deno.test({
-  name: "two replicas on one Redis: each status lists both; a stopped one leaves; the CLI shows the cluster",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
-    const a = await replica(server, "host-a");
-    const b = await replica(server, "host-b");
+redisTest(
+  "two replicas on one Redis: each status lists both; a stopped one leaves; the CLI shows the cluster",
+  async (redis) => {
+    const a = await replica(redis, "host-a");
+    const b = await replica(redis, "host-b");
     let bStopped = false;
     try {
       // A replica's port is in its record from its first announcement after it listens.
@@ -147,7 +129,7 @@ Deno.test({
       );
       const cluster = await clusterOf(a.gateway);
       assert.equal(cluster.backend, "redis");
-      assert.deepEqual(cluster.redis, { url: server.url, keyPrefix: "st:", connected: true });
+      assert.deepEqual(cluster.redis, { url: redis.url, keyPrefix: "st:", connected: true });
       assert.equal(cluster.peersAlive, 2);
       assert.deepEqual(
         (cluster.peers as Record<string, unknown>[]).map((p) => [p.host, p.port, p.pid]).sort(),
@@ -162,7 +144,7 @@ Deno.test({
         const host = fakeLinuxHost(home, recordingRunner(() => ({ code: 1, stderr: "no bus" })).run);
         const run = (argv: string[]) => runOps(host, argv, { HOME: home });
         const line = new RegExp(
-          `Cluster\\s+redis ${server.url} \\(prefix st:\\) · replica [0-9a-f]{8} · 2 replicas alive \\(also host-b:${b.port} pid 7\\)`,
+          `Cluster\\s+redis ${redis.url} \\(prefix st:\\) · replica [0-9a-f]{8} · 2 replicas alive \\(also host-b:${b.port} pid 7\\)`,
         );
         assert.match((await run(["status"])).out, line);
         assert.match(
@@ -172,7 +154,7 @@ Deno.test({
         const overview = JSON.parse((await run(["status", "--json"])).out);
         assert.equal(overview.cluster.peersAlive, 2);
         const gatewayStatus = JSON.parse((await run(["gateway", "status", "--json"])).out);
-        assert.equal(gatewayStatus.cluster.redis.url, server.url);
+        assert.equal(gatewayStatus.cluster.redis.url, redis.url);
         assert.equal(gatewayStatus.rpc.kind, "connect", "the connect probe stays what it was");
       });
 
@@ -194,25 +176,20 @@ Deno.test({
     } finally {
       await a.gateway.stop();
       if (!bStopped) await b.gateway.stop();
-      await a.stores.close();
-      await b.stores.close();
-      await server.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "`gateway run` on Redis: its status names the backend and the replica, from the runner's modules",
-  ignore,
-  async fn() {
-    const server = await startRedisServer();
+redisTest(
+  "`gateway run` on Redis: its status names the backend and the replica, from the runner's modules",
+  async (redis) => {
     await using home = await tempHome();
     const port = freePort();
     await Deno.writeTextFile(
       join(home.state, "openclaw.json"),
       JSON.stringify({ gateway: { mode: "local", port, auth: { token: OPS_TOKEN } } }),
     );
-    const runner = spawnRunner(["gateway"], runnerEnv(home.home, { OPENCLAW_REDIS_URL: server.url }));
+    const runner = spawnRunner(["gateway"], runnerEnv(home.home, { OPENCLAW_REDIS_URL: redis.url }));
     try {
       await runner.waitFor(/gateway listening/, 60_000);
       await withTempDir(async (cliHome) => {
@@ -226,10 +203,9 @@ Deno.test({
       });
     } finally {
       assert.equal(await runner.stop(), 0);
-      await server.stop();
     }
   },
-});
+);
 
 Deno.test("status.cluster names peers' hosts, pids and ports only to admins, as status.bind", async () => {
   const gateway = await startGateway({

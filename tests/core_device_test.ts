@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeDevice, type TestDevice } from "./_device_identity.ts";
+import { deviceProof, makeDevice, type TestDevice } from "./_device_identity.ts";
 import { connect, connectParams, startGateway } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { TOKEN } from "./_helpers.ts";
@@ -8,30 +8,18 @@ import { TOKEN } from "./_helpers.ts";
 async function signedParams(device: TestDevice, challenge: { nonce: string; ts: number }, token = TOKEN) {
   const scopes = ["operator.read", "operator.write"];
   const client = { id: "ui", version: "1", platform: "Linux", mode: "ui", deviceFamily: "Desktop" };
-  const payload = [
-    "v3",
-    device.id,
-    client.id,
-    client.mode,
-    "operator",
-    scopes.join(","),
-    String(challenge.ts),
-    token,
-    challenge.nonce,
-    "linux",
-    "desktop",
-  ].join("|");
   return connectParams({
     client,
     scopes,
     auth: { token },
-    device: {
-      id: device.id,
-      publicKey: device.publicKey,
-      signature: await device.sign(payload),
-      signedAt: challenge.ts,
-      nonce: challenge.nonce,
-    },
+    device: await deviceProof(device, challenge, {
+      client,
+      role: "operator",
+      scopes,
+      token,
+      platform: "linux",
+      deviceFamily: "desktop",
+    }),
   });
 }
 

@@ -7,7 +7,7 @@ import { createGateway, type Frame, type Gateway, type GatewayConfig, memoryStor
 import { connectDevice, makeDevice } from "./_device_identity.ts";
 import type { GatewayStores } from "../lib/state/stores.ts";
 import { client, connectParams, startGateway, type TestClient, TOKEN } from "./_helpers.ts";
-import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
+import { assertMatchesSchema, assertScopedMethods } from "./_protocol_schema.ts";
 
 /**
  * An approval client (it declares the `exec-approvals` cap) that may answer what the gateway's tools ask.
@@ -78,21 +78,12 @@ async function twoStage(c: TestClient, method: string, params: unknown) {
 Deno.test("the exec approval methods carry the schema's scope and their events are advertised", async () => {
   const gateway = await startGateway();
   const reader = await client(gateway, connectParams({ scopes: ["operator.read", "operator.write"] }));
-  for (
-    const method of [
-      "exec.approval.request",
-      "exec.approval.resolve",
-      "exec.approval.list",
-      "exec.approval.get",
-    ]
-  ) {
-    assert.equal(schemaScope(method), "operator.approvals", method);
-    const refused = await reader.request(method, {});
-    assert.equal(
-      (refused.error as { details?: { missingScope?: string } }).details?.missingScope,
-      "operator.approvals",
-    );
-  }
+  await assertScopedMethods(reader, "operator.approvals", [
+    "exec.approval.request",
+    "exec.approval.resolve",
+    "exec.approval.list",
+    "exec.approval.get",
+  ]);
   const events = (reader.hello.features as { events: string[] }).events;
   assert.ok(events.includes("exec.approval.requested") && events.includes("exec.approval.resolved"));
   await gateway.stop();

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { metricsModule } from "../mod.ts";
 import { ReadBuffer } from "../lib/transports/deno/read-buffer.ts";
-import { frameHeader, Opcode } from "../lib/transports/deno/websocket-frames.ts";
 import { EngineWebSocket } from "../lib/transports/deno/websocket-socket.ts";
+import { recordingConn, textFrame } from "./_engine_conn.ts";
 import { client, startGateway } from "./_helpers.ts";
 
 Deno.test("fan-out: each event that reaches sockets is timed and counted per event in the metrics", async () => {
@@ -26,34 +26,6 @@ Deno.test("fan-out: each event that reaches sockets is timed and counted per eve
   assert.doesNotMatch(text, /custom\.narrow/);
   await gateway.stop();
 });
-
-/** A connection whose writes are recorded; until `release()`, every write after the first stalls. */
-function recordingConn(stallAfterFirst: boolean) {
-  const written: Uint8Array[] = [];
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  const conn = {
-    read: () => new Promise<number | null>(() => {}),
-    write(bytes: Uint8Array): Promise<number> {
-      // Copied at once: a view must not change after it was handed over.
-      written.push(bytes.slice());
-      const done = written.length > 1 || !stallAfterFirst ? Promise.resolve() : released;
-      return done.then(() => bytes.length);
-    },
-    closeWrite: () => Promise.resolve(),
-    close: () => {},
-  } as unknown as Deno.Conn;
-  return { conn, written, release };
-}
-
-function expectedFrame(text: string): Uint8Array {
-  const payload = new TextEncoder().encode(text);
-  const header = frameHeader(Opcode.text, payload.length);
-  const frame = new Uint8Array(header.length + payload.length);
-  frame.set(header);
-  frame.set(payload, header.length);
-  return frame;
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -84,7 +56,7 @@ Deno.test("hardened engine: frames sent straight away and frames queued behind a
     for (const text of texts) socket.send(text);
     release();
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(concat(written), concat(texts.map(expectedFrame)), `stalled: ${stall}`);
+    assert.deepEqual(concat(written), concat(texts.map(textFrame)), `stalled: ${stall}`);
     assert.equal(socket.bufferedAmount(), 0);
   }
 });
@@ -96,7 +68,7 @@ Deno.test("hardened engine: frames waiting on a peer that does not read count in
   for (let i = 0; i < 500; i++) {
     const text = `{"type":"event","event":"presence","payload":{"presence":[]},"seq":${i}}`;
     socket.send(text);
-    bytes += expectedFrame(text).length;
+    bytes += textFrame(text).length;
   }
   // The first frame is with the stalled write, the rest are queued: none has been taken by the peer.
   assert.equal(socket.bufferedAmount(), bytes);

@@ -19,6 +19,7 @@ import {
   openMemorySocket,
 } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
+import { findBinary, untilListening } from "./_daemon.ts";
 import { connect, connectParams, TOKEN } from "./_helpers.ts";
 import { fakeLinuxHost, recordingRunner, runOps, withTempDir, writeConfig } from "./_ops_fakes.ts";
 import { freePort, runnerEnv, spawnRunner } from "./_runner_process.ts";
@@ -428,23 +429,7 @@ Deno.test("one failure counter per address: switching from token to password (or
 // ---------------------------------------------------------------------------------------------------
 // Item 2: limits behind a real reverse proxy (nginx from Debian)
 
-function findNginx(): string | undefined {
-  for (
-    const dir of [
-      "/usr/sbin",
-      "/usr/local/sbin",
-      "/usr/bin",
-      "/usr/local/bin",
-      ...(Deno.env.get("PATH") ?? "").split(":"),
-    ]
-  ) {
-    try {
-      if (Deno.statSync(join(dir, "nginx")).isFile) return join(dir, "nginx");
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-const NGINX = findNginx();
+const NGINX = findBinary("nginx", ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"]);
 if (!NGINX) console.warn("skipping the nginx tests: nginx is not installed (apt-get install nginx)");
 
 /** nginx on a free loopback port in front of `upstream`, overwriting X-Forwarded-For with the client. */
@@ -483,19 +468,7 @@ http {
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`nginx did not start: ${error}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await untilListening("nginx", port, () => child.kill("SIGKILL"));
   return {
     port,
     async [Symbol.asyncDispose]() {

@@ -12,7 +12,7 @@ import { createGateway, type GatewayConfig } from "../mod.ts";
 import { denoTransport } from "../deno.ts";
 import { runCli } from "../runner/cli/dispatch.ts";
 import { commandCatalog } from "../runner/cli/command-table.ts";
-import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
+import { type FakeTelegram, pollingTelegram, reloadTelegram, startFakeTelegram } from "./_fake_telegram.ts";
 import { client, connectParams, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 
@@ -25,7 +25,7 @@ async function gatewayWith(api: FakeTelegram, telegram: Record<string, unknown>,
   const agents = agentsModule();
   const config: GatewayConfig = {
     gateway: { auth: { mode: "token", token: TOKEN } },
-    channels: { telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, ...telegram } },
+    channels: { telegram: pollingTelegram(api.url, telegram) },
   };
   const gateway = createGateway({
     config,
@@ -149,20 +149,11 @@ Deno.test("telegram dmPolicy open with allowFrom [123]: 999 gets nothing (no cod
     assert.deepEqual(sentTo(api, 999), []);
 
     // `open` with "*" is public, as documented.
-    const reload = gateway.updateConfig({
-      ...gateway.config(),
-      channels: {
-        telegram: {
-          botToken: BOT_TOKEN,
-          apiRoot: api.url,
-          pollTimeoutSeconds: 1,
-          dmPolicy: "open",
-          allowFrom: ["*"],
-        },
-      },
-    });
+    const reload = await reloadTelegram(
+      gateway,
+      pollingTelegram(api.url, { dmPolicy: "open", allowFrom: ["*"] }),
+    );
     assert.deepEqual(reload, { ok: true });
-    await new Promise((r) => setTimeout(r, 100));
     api.push("anyone?", 555);
     assert.equal((await api.nextSent()).chat_id, "555");
   } finally {
@@ -183,19 +174,7 @@ Deno.test("telegram dmPolicy allowlist and disabled: no code, no answer outside 
     assert.equal((await api.nextSent()).chat_id, "123", "telegram:/tg: prefixes are normalized");
     assert.deepEqual(sentTo(api, 999), []);
 
-    gateway.updateConfig({
-      ...gateway.config(),
-      channels: {
-        telegram: {
-          botToken: BOT_TOKEN,
-          apiRoot: api.url,
-          pollTimeoutSeconds: 1,
-          dmPolicy: "disabled",
-          allowFrom: ["123"],
-        },
-      },
-    });
-    await new Promise((r) => setTimeout(r, 100));
+    await reloadTelegram(gateway, pollingTelegram(api.url, { dmPolicy: "disabled", allowFrom: ["123"] }));
     api.push("still there?", 123);
     api.push("and me?", 999);
     // Nothing to wait for: give the poller a cycle, then check nothing went out.
@@ -246,19 +225,7 @@ Deno.test("telegram groups: closed by default; an allowed group answers allowFro
     await waitForUpdatesConsumed(api);
     assert.deepEqual(sentTo(api, -1001), []);
 
-    gateway.updateConfig({
-      ...gateway.config(),
-      channels: {
-        telegram: {
-          botToken: BOT_TOKEN,
-          apiRoot: api.url,
-          pollTimeoutSeconds: 1,
-          allowFrom: ["123"],
-          groups: { "-1001": {} },
-        },
-      },
-    });
-    await new Promise((r) => setTimeout(r, 100));
+    await reloadTelegram(gateway, pollingTelegram(api.url, { allowFrom: ["123"], groups: { "-1001": {} } }));
     api.pushGroup("no mention here", 123, -1001);
     api.pushGroup("@test_bot a paired DM sender is not a group sender", 999, -1001);
     api.pushGroup("@test_bot wrong group", 123, -1002);

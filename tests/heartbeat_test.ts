@@ -23,24 +23,7 @@ import { withinActiveHours } from "../lib/agents/heartbeat-hours.ts";
 import { classifyHeartbeatReply } from "../lib/agents/heartbeat-reply.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
-
-/** A model that answers every request with `reply()` and records what it was asked. */
-function scripted(reply: () => string): { provider: ModelProvider; calls: ChatRequest[] } {
-  const calls: ChatRequest[] = [];
-  const provider: ModelProvider = {
-    id: "fake",
-    api: "test",
-    async *streamChat(request) {
-      calls.push(request);
-      yield { type: "text", text: reply() };
-      yield { type: "finish", finishReason: "stop" };
-    },
-    completeChat: () => Promise.reject(new Error("unused")),
-    embed: () => Promise.reject(new Error("unused")),
-    listModels: () => Promise.resolve([]),
-  };
-  return { provider, calls };
-}
+import { scriptedModel } from "./_scripted_runtime.ts";
 
 function config(
   heartbeat: Record<string, unknown> | undefined,
@@ -58,7 +41,7 @@ async function heartbeatGateway(
   reply: () => string,
   extra: { config?: Record<string, unknown>; channels?: Record<string, ChannelFactory> } = {},
 ): Promise<{ gateway: Gateway; calls: ChatRequest[]; stores: GatewayStores }> {
-  const { provider, calls } = scripted(reply);
+  const { provider, calls } = scriptedModel(reply);
   const agents = agentsModule({ providers: { fake: provider } });
   const channels = extra.channels ? [channelsModule({ agents, factories: extra.channels })] : [];
   const stores = memoryStores();
@@ -289,7 +272,7 @@ Deno.test("a cadence longer than a timer can wait (30d) runs no turn early", asy
 
 Deno.test("two replicas over one store bundle run one heartbeat; both report it; it moves when its holder stops", async () => {
   const stores = memoryStores();
-  const { provider, calls } = scripted(() => "NO_REPLY");
+  const { provider, calls } = scriptedModel(() => "NO_REPLY");
   const times: number[] = [];
   const timed: ModelProvider = {
     ...provider,

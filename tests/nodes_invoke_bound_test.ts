@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { NodeInvoker, UNTIMED_INVOKE_LIMIT_MS } from "../lib/nodes/invoke.ts";
 import { MemoryPeerRegistry } from "../lib/state/peers.ts";
-import { DEVICE_INFO_NODE } from "./_node_row.ts";
+import { askerAndHolder, DEVICE_INFO_NODE } from "./_node_row.ts";
 
 const node = DEVICE_INFO_NODE;
 
@@ -14,20 +14,7 @@ function twoReplicas() {
   const bus = new InProcessEventBus();
   const clock = { now: 1_000_000 };
   let next = 0;
-  const asker = new NodeInvoker({
-    bus,
-    newId: () => `inv${++next}`,
-    holds: () => false,
-    replicaId: "a",
-    now: () => clock.now,
-  });
-  const holder = new NodeInvoker({
-    bus,
-    newId: () => "unused",
-    holds: (connId) => connId === "c1",
-    replicaId: "b",
-    now: () => clock.now,
-  });
+  const { asker, holder } = askerAndHolder(bus, () => `inv${++next}`, () => clock.now);
   const requests: { id: string; timeoutMs: number }[] = [];
   bus.subscribe((event) => {
     if (event.event === "node.invoke.request") {

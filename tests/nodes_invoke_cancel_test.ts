@@ -1,27 +1,13 @@
 // An invoke whose asker goes away is forgotten by the replica holding the node, even without a timeout.
 import assert from "node:assert/strict";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
-import { NodeInvoker } from "../lib/nodes/invoke.ts";
-import { DEVICE_INFO_NODE } from "./_node_row.ts";
+import { askerAndHolder, DEVICE_INFO_NODE } from "./_node_row.ts";
 
 const node = DEVICE_INFO_NODE;
 
 Deno.test("node.invoke with timeoutMs 0: the holder forgets it when the asker disconnects", async () => {
   const bus = new InProcessEventBus();
-  const asker = new NodeInvoker({
-    bus,
-    newId: () => "inv1",
-    holds: () => false,
-    replicaId: "a",
-    now: Date.now,
-  });
-  const holder = new NodeInvoker({
-    bus,
-    newId: () => "unused",
-    holds: (connId) => connId === "c1",
-    replicaId: "b",
-    now: Date.now,
-  });
+  const { asker, holder } = askerAndHolder(bus, () => "inv1", Date.now);
   const requests: unknown[] = [];
   bus.subscribe((event) => event.event === "node.invoke.request" && requests.push(event.payload));
   const disconnect = new AbortController();

@@ -2,7 +2,7 @@
 // connect) registers, has its declared surface approved by an operator (node.pair.approve, as
 // `openclaw nodes approve`), is listed and described, answers node.invoke from operators and agent turns.
 import assert from "node:assert/strict";
-import { makeDevice, type TestDevice } from "./_device_identity.ts";
+import { deviceProof, makeDevice, type TestDevice } from "./_device_identity.ts";
 import {
   agentsModule,
   type GatewayConfig,
@@ -11,8 +11,7 @@ import {
   nodesModule,
   toolsModule,
 } from "../mod.ts";
-import { type RedisStores, redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { onMemoryAndRedis } from "./_redis_server.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 import {
   handshake,
@@ -45,19 +44,6 @@ const PHONE = {
 /** Connect params of a node, signed over the challenge the way the reference node client signs (v3). */
 async function nodeParams(device: TestDevice, challenge: { nonce: string; ts: number }, declared = PHONE) {
   const { client } = declared;
-  const payload = [
-    "v3",
-    device.id,
-    client.id,
-    client.mode,
-    "node",
-    "",
-    String(challenge.ts),
-    TOKEN,
-    challenge.nonce,
-    client.platform.toLowerCase(),
-    client.deviceFamily.toLowerCase(),
-  ].join("|");
   return {
     minProtocol: 4,
     maxProtocol: 4,
@@ -65,13 +51,14 @@ async function nodeParams(device: TestDevice, challenge: { nonce: string; ts: nu
     role: "node",
     scopes: [],
     auth: { token: TOKEN },
-    device: {
-      id: device.id,
-      publicKey: device.publicKey,
-      signature: await device.sign(payload),
-      signedAt: challenge.ts,
-      nonce: challenge.nonce,
-    },
+    device: await deviceProof(device, challenge, {
+      client,
+      role: "node",
+      scopes: [],
+      token: TOKEN,
+      platform: client.platform.toLowerCase(),
+      deviceFamily: client.deviceFamily.toLowerCase(),
+    }),
   };
 }
 
@@ -447,23 +434,16 @@ Deno.test("browser and file relays need operator.admin; the command policy refus
   const node = await connectNode(gw.url);
   const writer = await operator(gw.url);
   const admin = await operator(gw.url, ["operator.admin"]);
+  const invoke = (caller: WsSession, command: string, idempotencyKey: string, params?: Json) =>
+    caller.request("node.invoke", { nodeId: node.id, command, params, idempotencyKey });
   for (const command of ["fs.listDir", "browser.proxy"]) {
-    const refused = await writer.request("node.invoke", {
-      nodeId: node.id,
-      command,
-      idempotencyKey: `w-${command}`,
-    });
+    const refused = await invoke(writer, command, `w-${command}`);
     assert.deepEqual(refused.error, {
       code: "FORBIDDEN",
       message: "missing scope: operator.admin",
       details: { code: "MISSING_SCOPE", missingScope: "operator.admin", requiredScopes: ["operator.admin"] },
     });
-    const pending = admin.request("node.invoke", {
-      nodeId: node.id,
-      command,
-      params: { path: "/tmp" },
-      idempotencyKey: `a-${command}`,
-    });
+    const pending = invoke(admin, command, `a-${command}`, { path: "/tmp" });
     const request = await node.nextInvoke();
     assert.equal(request.command, command);
     await node.answer(request, { ok: true, payload: { entries: [] } });
@@ -471,31 +451,19 @@ Deno.test("browser and file relays need operator.admin; the command policy refus
     assert.deepEqual((answer.payload as Json).payload, { entries: [] });
     assert.equal((answer.payload as Json).payloadJSON, null);
   }
-  const dangerous = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "camera.snap",
-    idempotencyKey: "d",
-  });
+  const dangerous = await invoke(admin, "camera.snap", "d");
   assert.deepEqual(dangerous.error, {
     code: "INVALID_REQUEST",
     message: 'node command not allowed: "camera.snap" requires explicit gateway.nodes.commands.allow opt-in',
     details: { reason: "command not allowlisted", command: "camera.snap" },
   });
-  const undeclared = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "device.info",
-    idempotencyKey: "u",
-  });
+  const undeclared = await invoke(admin, "device.info", "u");
   assert.deepEqual(undeclared.error, {
     code: "INVALID_REQUEST",
     message: 'node command not allowed: the node (platform: iOS 18.1) does not support "device.info"',
     details: { reason: "command not declared by node", command: "device.info" },
   });
-  const approvals = await admin.request("node.invoke", {
-    nodeId: node.id,
-    command: "system.execApprovals.get",
-    idempotencyKey: "x",
-  });
+  const approvals = await invoke(admin, "system.execApprovals.get", "x");
   assert.equal(
     (approvals.error as { message: string }).message,
     "node.invoke does not allow system.execApprovals.*; use exec.approvals.node.*",
@@ -697,12 +665,12 @@ Deno.test("a declared command waits for node.pair.approve: refused and no tool, 
 });
 
 /** Two replicas over one bundle: the node on the first, the operator on the second. */
-async function acrossReplicas(stores: () => Promise<GatewayStores>) {
+async function acrossReplicas(...stores: GatewayStores[]) {
   const agents = [agentsModule(), agentsModule()];
-  const [a, b] = await Promise.all([0, 1].map(async (i) =>
+  const [a, b] = await Promise.all([0, 1].map((i) =>
     loopbackGateway({
       config: { gateway: { auth: { mode: "token", token: TOKEN } } },
-      stores: await stores(),
+      stores: stores[i],
       modules: [agents[i]!, nodesModule()],
     })
   ));
@@ -746,29 +714,14 @@ async function acrossReplicas(stores: () => Promise<GatewayStores>) {
   }
 }
 
-Deno.test("replicas over one bundle: a node on one replica is listed and invoked from the other", async () => {
-  const shared = memoryStores();
-  await acrossReplicas(() => Promise.resolve(shared));
-});
-
-Deno.test({
-  name: "replicas over one Redis: a node on one replica is listed and invoked from the other",
-  ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedisServer();
-    const open: RedisStores[] = [];
-    try {
-      await acrossReplicas(async () => {
-        const stores = await redisStores({ url: server.url, keyPrefix: "nodes-test:" });
-        open.push(stores);
-        return stores;
-      });
-    } finally {
-      for (const stores of open) await stores.close();
-      await server.stop();
-    }
+onMemoryAndRedis(
+  {
+    memory: "replicas over one bundle: a node on one replica is listed and invoked from the other",
+    redis: "replicas over one Redis: a node on one replica is listed and invoked from the other",
   },
-});
+  "nodes-test:",
+  acrossReplicas,
+);
 
 Deno.test("a replica whose node reconnected elsewhere never writes the old socket's row back", async () => {
   const shared = memoryStores();

@@ -9,7 +9,7 @@ import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner
 import { DEVICE_PAIRING_DOC, DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { client, connect, connectParams, startGateway, type TestClient } from "./_helpers.ts";
-import { assertMatchesSchema, schemaScope } from "./_protocol_schema.ts";
+import { assertMatchesSchema, assertScopedMethods, schemaScope } from "./_protocol_schema.ts";
 
 const LAN = "192.168.1.50";
 const PAIRING_OPERATOR = ["operator.read", "operator.pairing", "operator.write"];
@@ -55,23 +55,14 @@ async function requestPairing(gateway: Gateway, watcher: TestClient, options = {
 Deno.test("the pairing methods carry the schema's scopes", async () => {
   const gateway = await startGateway();
   const watcher = await operator(gateway, ["operator.read"]);
-  for (
-    const method of [
-      "device.pair.list",
-      "device.pair.approve",
-      "device.pair.reject",
-      "device.pair.remove",
-      "device.token.rotate",
-      "device.token.revoke",
-    ]
-  ) {
-    assert.equal(schemaScope(method), "operator.pairing", method);
-    const res = await watcher.request(method, {});
-    assert.equal(
-      (res.error as { details?: { missingScope?: string } }).details?.missingScope,
-      "operator.pairing",
-    );
-  }
+  await assertScopedMethods(watcher, "operator.pairing", [
+    "device.pair.list",
+    "device.pair.approve",
+    "device.pair.reject",
+    "device.pair.remove",
+    "device.token.rotate",
+    "device.token.revoke",
+  ]);
   const events = (watcher.hello.features as { events: string[] }).events;
   assert.ok(events.includes("device.pair.requested") && events.includes("device.pair.resolved"));
   await gateway.stop();

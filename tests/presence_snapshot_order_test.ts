@@ -4,9 +4,8 @@
 // of that version is then ignored as "not newer", and every hello-ok of the next second serves the mismatch
 // (its clients never hear that version again, so they miss the row until the next presence change).
 import assert from "node:assert/strict";
-import type { PresenceEntry } from "../lib/state/presence.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { client, startGateway } from "./_helpers.ts";
+import { helloSnapshot, startGateway } from "./_helpers.ts";
 
 Deno.test("presence: hello-ok never pairs a presence version with rows older than it", async () => {
   const clock = 1_700_000_000_000;
@@ -22,11 +21,7 @@ Deno.test("presence: hello-ok never pairs a presence version with rows older tha
     return current();
   };
   const gateway = await startGateway({ stores, now: () => clock });
-  const hello = async () => {
-    const { socket, hello } = await client(gateway);
-    socket.close();
-    return hello.snapshot as { presence: PresenceEntry[]; stateVersion: { presence: number } };
-  };
+  const hello = () => helloSnapshot(gateway);
   try {
     const self = (await list(clock))[0];
     interleave = async () => {

@@ -5,9 +5,7 @@ import assert from "node:assert/strict";
 import type { ChangeFeed } from "../lib/state/redis/feed.ts";
 import { MarkView, MAX_MARKS, RedisRateLimitStore } from "../lib/state/redis/rate-limit.ts";
 import { RedisConnection } from "../lib/state/redis/connection.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { redisStores } from "../stores/redis.ts";
-import { createClient } from "redis";
+import { redisTest } from "./_redis_server.ts";
 
 /** A feed that stays up and delivers nothing by itself. */
 const upFeed = { link: () => 1, listen: () => {} } as unknown as ChangeFeed;
@@ -26,30 +24,21 @@ Deno.test("the marks view drops itself past MAX_MARKS instead of growing, and an
   assert.equal(view.clean("ip:clean"), true);
 });
 
-Deno.test({
-  name: "a refused hit marks the key on the replica that made it, whatever its feed delivers",
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
-  async fn() {
-    const server = await startRedisServer();
-    const a = await redisStores({ url: server.url, keyPrefix: "rv:" });
+redisTest(
+  "a refused hit marks the key on the replica that made it, whatever its feed delivers",
+  async (redis) => {
+    const a = await redis.stores({ keyPrefix: "rv:" });
     // Replica B's store, on a feed that stays "up" but delivers nothing (a silently dropped subscriber).
-    const client = createClient({ url: server.url });
-    await client.connect();
+    const client = await redis.client();
     const connection = new RedisConnection(client, "rv:");
     await connection.load(RedisRateLimitStore.scripts);
     const deaf = { link: () => 1, listen: () => {}, channel: "rv:changes" } as unknown as ChangeFeed;
     const b = new RedisRateLimitStore(connection, deaf);
     await b.start();
     const policy = { max: 1, windowMs: 60_000, lockoutMs: 300_000 };
-    try {
-      assert.equal((await b.peek("ip:10.0.0.66", policy)).retryAfterMs, 0, "clean at first");
-      assert.ok((await a.rateLimits.hit("ip:10.0.0.66", policy)).retryAfterMs > 0, "locked out through A");
-      assert.equal((await b.hit("ip:10.0.0.66", policy)).allowed, false, "B's own attempt is refused");
-      assert.ok((await b.peek("ip:10.0.0.66", policy)).retryAfterMs > 0, "B answers it locked from then on");
-    } finally {
-      await client.close();
-      await a.close();
-      await server.stop();
-    }
+    assert.equal((await b.peek("ip:10.0.0.66", policy)).retryAfterMs, 0, "clean at first");
+    assert.ok((await a.rateLimits.hit("ip:10.0.0.66", policy)).retryAfterMs > 0, "locked out through A");
+    assert.equal((await b.hit("ip:10.0.0.66", policy)).allowed, false, "B's own attempt is refused");
+    assert.ok((await b.peek("ip:10.0.0.66", policy)).retryAfterMs > 0, "B answers it locked from then on");
   },
-});
+);

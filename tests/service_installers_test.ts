@@ -6,10 +6,21 @@ import { nodeServiceFiles } from "../lib/service/node-host.ts";
 import { createScheduledTaskInstaller, parseGatewayCmd } from "../lib/service/schtasks.ts";
 import { serviceName } from "../lib/service/identity.ts";
 import { buildGatewayServiceSpec, recordedPort } from "../lib/service/spec.ts";
-import { createSystemdInstaller, parseSystemdUnit } from "../lib/service/systemd.ts";
+import {
+  createSystemdInstaller,
+  parseSystemdUnit,
+  type SystemdInstallerOptions,
+} from "../lib/service/systemd.ts";
 import { memoryServiceFiles, recordingRunner, withTempDir } from "./_ops_fakes.ts";
 
 const files = nodeServiceFiles;
+
+/** A user-level systemd installer of the default profile whose home and state dir are `home`. */
+const systemdIn = (
+  home: string,
+  options: Pick<SystemdInstallerOptions, "run"> & Partial<SystemdInstallerOptions>,
+) =>
+  createSystemdInstaller({ files, profile: "default", env: {}, homeDir: home, stateDir: home, ...options });
 
 function spec(stateDir: string, port = 18789, extra: { token?: string; profile?: string } = {}) {
   return buildGatewayServiceSpec({
@@ -134,14 +145,7 @@ Deno.test({
   ignore: !hasSystemdAnalyze,
 }, async () => {
   await withTempDir(async (home) => {
-    const installer = createSystemdInstaller({
-      run: recordingRunner().run,
-      files,
-      profile: "default",
-      env: {},
-      homeDir: home,
-      stateDir: home,
-    });
+    const installer = systemdIn(home, { run: recordingRunner().run });
     await installer.install(spec(home));
     const out = await new Deno.Command("systemd-analyze", { args: ["verify", installer.definitionPath] })
       .output();
@@ -154,14 +158,7 @@ Deno.test({
 Deno.test("systemd: reinstall is idempotent, a changed definition needs --force and restarts", async () => {
   await withTempDir(async (home) => {
     const { run, calls } = recordingRunner();
-    const installer = createSystemdInstaller({
-      run,
-      files,
-      profile: "default",
-      env: {},
-      homeDir: home,
-      stateDir: home,
-    });
+    const installer = systemdIn(home, { run });
     await installer.install(spec(home, 18789));
     calls.length = 0;
     assert.equal(await installer.install(spec(home, 18789)), "unchanged");
@@ -192,14 +189,7 @@ Deno.test("systemd: start/stop/restart/status/uninstall run the right systemctl 
         }
         : undefined
     );
-    const installer = createSystemdInstaller({
-      run,
-      files,
-      profile: "default",
-      env: {},
-      homeDir: home,
-      stateDir: home,
-    });
+    const installer = systemdIn(home, { run });
     assert.equal(await installer.stop(), false, "stopping a missing service is a no-op");
     await assert.rejects(installer.start(), /not installed .* Run `openclaw gateway install` first/);
     assert.deepEqual(calls, []);
@@ -234,26 +224,15 @@ Deno.test("systemd: start/stop/restart/status/uninstall run the right systemctl 
 
 Deno.test("systemd: a missing systemctl or user bus gives an actionable error; a system unit blocks a user install", async () => {
   await withTempDir(async (home) => {
-    const missing = createSystemdInstaller({
-      run: recordingRunner(() => ({ code: 127, notFound: true })).run,
-      files,
-      profile: "default",
-      env: {},
-      homeDir: home,
-      stateDir: home,
-    });
+    const missing = systemdIn(home, { run: recordingRunner(() => ({ code: 127, notFound: true })).run });
     await assert.rejects(
       missing.install(spec(home)),
       /systemctl not found: this host has no supported service manager/,
     );
 
-    const noBus = createSystemdInstaller({
+    const noBus = systemdIn(home, {
       run: recordingRunner(() => ({ code: 1, stderr: "Failed to connect to bus: No medium found" })).run,
-      files,
       profile: "other",
-      env: {},
-      homeDir: home,
-      stateDir: home,
     });
     await assert.rejects(
       noBus.install(spec(home)),
@@ -262,15 +241,7 @@ Deno.test("systemd: a missing systemctl or user bus gives an actionable error; a
 
     await files.writeText(`${home}/etc/openclaw-gateway-sys.service`, "[Service]\nExecStart=/bin/true\n");
     const { run, calls } = recordingRunner();
-    const blocked = createSystemdInstaller({
-      run,
-      files,
-      profile: "sys",
-      env: {},
-      homeDir: home,
-      stateDir: home,
-      systemUnitDir: `${home}/etc`,
-    });
+    const blocked = systemdIn(home, { run, profile: "sys", systemUnitDir: `${home}/etc` });
     await assert.rejects(blocked.install(spec(home)), /system-level unit .* refusing to add a user unit/);
     assert.deepEqual(calls, []);
   });

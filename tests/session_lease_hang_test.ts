@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { SessionLeases } from "../lib/agents/session-lease.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
+import { heldTurn } from "./_held_turn.ts";
 
 const TTL = 60;
 
@@ -15,20 +16,15 @@ Deno.test("a turn whose lease renewals hang stops before the lease could expire"
     return new Promise<boolean>(() => {}); // never settles
   };
   const leases = new SessionLeases({ store, owner: "a", ttlMs: TTL, now: () => clock.now });
-  let lost: AbortSignal | undefined;
-  let finish!: () => void;
-  const turn = leases.hold("s1", new AbortController().signal, (signal) => {
-    lost = signal;
-    return new Promise<void>((resolve) => finish = resolve);
-  });
+  const turn = heldTurn(leases);
   const deadline = Date.now() + 2_000;
   while (renewals < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   clock.now = TTL * 2; // the lease has certainly run out in the store
   await new Promise((r) => setTimeout(r, TTL));
   assert.equal(await store.acquire("session:s1", "b", TTL) !== null, true, "another replica may take it now");
-  const aborted = lost!.aborted;
-  finish();
-  await turn;
+  const aborted = turn.signal()!.aborted;
+  turn.finish();
+  await turn.done;
   assert.ok(aborted, `the turn still runs after ${renewals} unanswered renewals and its lease expired`);
   assert.equal(renewals, 1, "no renewal is sent while the previous one awaits its answer");
 });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { SessionLeases } from "../lib/agents/session-lease.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
+import { heldTurn } from "./_held_turn.ts";
 
 const TTL = 60;
 
@@ -39,23 +40,19 @@ Deno.test("a turn whose lease renewals fail stops before the lease could expire,
     now: () => clock.now,
     onRenewError: (error) => errors.push(error),
   });
-  let lost: AbortSignal | undefined;
-  let finish!: () => void;
-  const turn = leases.hold("s1", new AbortController().signal, (signal) => {
-    lost = signal;
-    return new Promise<void>((resolve) => finish = resolve);
-  });
+  const turn = heldTurn(leases);
   await until(() => renewals() >= 1, "a first renewal");
-  assert.equal(lost!.aborted, false, "one failed renewal with time left keeps the turn going");
+  const lost = turn.signal()!;
+  assert.equal(lost.aborted, false, "one failed renewal with time left keeps the turn going");
   clock.now = TTL * 2 / 3;
-  await until(() => lost!.aborted, "the turn to be stopped");
-  assert.ok(lost!.reason instanceof GatewayError);
-  assert.equal(lost!.reason.code, "UNAVAILABLE");
-  assert.equal(lost!.reason.retryable, true);
+  await until(() => lost.aborted, "the turn to be stopped");
+  assert.ok(lost.reason instanceof GatewayError);
+  assert.equal(lost.reason.code, "UNAVAILABLE");
+  assert.equal(lost.reason.retryable, true);
   assert.equal(await store.acquire("session:s1", "b", TTL), null, "stopped while the lease was still ours");
   assert.ok(errors.length >= 2, "each failure is still reported");
-  finish();
-  await turn;
+  turn.finish();
+  await turn.done;
 });
 
 Deno.test("a renewal that fails once and then succeeds keeps the turn going", async () => {
@@ -63,12 +60,7 @@ Deno.test("a renewal that fails once and then succeeds keeps the turn going", as
   const down = { value: true };
   const { store, renewals } = flakyStore(clock, down);
   const leases = new SessionLeases({ store, owner: "a", ttlMs: TTL, now: () => clock.now });
-  let lost: AbortSignal | undefined;
-  let finish!: () => void;
-  const turn = leases.hold("s1", new AbortController().signal, (signal) => {
-    lost = signal;
-    return new Promise<void>((resolve) => finish = resolve);
-  });
+  const turn = heldTurn(leases);
   await until(() => renewals() >= 1, "a failed renewal");
   down.value = false;
   clock.now = TTL / 3;
@@ -77,7 +69,7 @@ Deno.test("a renewal that fails once and then succeeds keeps the turn going", as
   clock.now = TTL;
   const after = renewals();
   await until(() => renewals() >= after + 1, "another renewal");
-  assert.equal(lost!.aborted, false);
-  finish();
-  await turn;
+  assert.equal(turn.signal()!.aborted, false);
+  turn.finish();
+  await turn.done;
 });

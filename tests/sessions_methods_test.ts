@@ -8,7 +8,6 @@ import type { ModelProvider } from "../lib/providers/types.ts";
 import type { Gateway, GatewayOptions } from "../lib/gateway.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { jsonlStores } from "../stores/jsonl.ts";
-import { redisStores } from "../stores/redis.ts";
 import {
   client,
   connectParams,
@@ -19,7 +18,7 @@ import {
   TOKEN,
 } from "./_helpers.ts";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { redisTest } from "./_redis_server.ts";
 
 const ADMIN = ["operator.read", "operator.write", "operator.admin"];
 const WRITE = ["operator.read", "operator.write"];
@@ -500,62 +499,58 @@ Deno.test("sessions.messages.subscribe sends a session's lines until unsubscribe
   }
 });
 
-Deno.test({
-  name: "two gateways on one Redis: create, patch, compact and delete on one are seen by the other",
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
-}, async () => {
-  const server = await startRedisServer();
-  const keyPrefix = "sessions-methods:";
-  const storesA = await redisStores({ url: server.url, keyPrefix });
-  const storesB = await redisStores({ url: server.url, keyPrefix });
-  const a = await gatewayWith({ stores: storesA });
-  const b = await gatewayWith({ stores: storesB });
-  try {
-    const onA = await client(a, connectParams({ scopes: ADMIN }));
-    const onB = await client(b, connectParams({ scopes: ADMIN }));
-    await call(onB, "sessions.subscribe", {});
-    const { sessionId } = await call(onA, "sessions.create", { key: "agent:main:shared", label: "Shared" });
-    const announced = await nextEvent(onB, "sessions.changed", (p) => p.reason === "create");
-    assert.equal((announced.session as { label: string }).label, "Shared");
-    await call(onB, "sessions.patch", { key: "agent:main:shared", pinned: true });
-    const row = ((await call(onA, "sessions.list", {})).sessions as Record<string, unknown>[])[0];
-    assert.deepEqual(pick(row, ["key", "label", "pinned"]), {
-      key: "agent:main:shared",
-      label: "Shared",
-      pinned: true,
-    });
-    const taken = await refused(onB, "sessions.create", { key: "agent:main:copy", label: "Shared" });
-    assert.equal(taken.message, "label already in use: Shared");
+redisTest(
+  "two gateways on one Redis: create, patch, compact and delete on one are seen by the other",
+  async (redis) => {
+    const keyPrefix = "sessions-methods:";
+    const storesA = await redis.stores({ keyPrefix });
+    const storesB = await redis.stores({ keyPrefix });
+    const a = await gatewayWith({ stores: storesA });
+    const b = await gatewayWith({ stores: storesB });
+    try {
+      const onA = await client(a, connectParams({ scopes: ADMIN }));
+      const onB = await client(b, connectParams({ scopes: ADMIN }));
+      await call(onB, "sessions.subscribe", {});
+      const { sessionId } = await call(onA, "sessions.create", { key: "agent:main:shared", label: "Shared" });
+      const announced = await nextEvent(onB, "sessions.changed", (p) => p.reason === "create");
+      assert.equal((announced.session as { label: string }).label, "Shared");
+      await call(onB, "sessions.patch", { key: "agent:main:shared", pinned: true });
+      const row = ((await call(onA, "sessions.list", {})).sessions as Record<string, unknown>[])[0];
+      assert.deepEqual(pick(row, ["key", "label", "pinned"]), {
+        key: "agent:main:shared",
+        label: "Shared",
+        pinned: true,
+      });
+      const taken = await refused(onB, "sessions.create", { key: "agent:main:copy", label: "Shared" });
+      assert.equal(taken.message, "label already in use: Shared");
 
-    for (const message of ["one", "two", "three"]) await turn(onA, "agent:main:shared", message);
-    const compacted = await call(onB, "sessions.compact", { key: "agent:main:shared" });
-    assert.equal(compacted.compacted, true);
-    const history = await call(onA, "chat.history", { sessionKey: "agent:main:shared" });
-    assert.deepEqual((history.messages as { role: string }[]).map((m) => m.role), [
-      "system",
-      "user",
-      "assistant",
-      "user",
-      "assistant",
-    ]);
+      for (const message of ["one", "two", "three"]) await turn(onA, "agent:main:shared", message);
+      const compacted = await call(onB, "sessions.compact", { key: "agent:main:shared" });
+      assert.equal(compacted.compacted, true);
+      const history = await call(onA, "chat.history", { sessionKey: "agent:main:shared" });
+      assert.deepEqual((history.messages as { role: string }[]).map((m) => m.role), [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+      ]);
 
-    await call(onA, "sessions.patch", {
-      key: "agent:main:shared",
-      archived: true,
-      expectedSessionId: sessionId,
-    });
-    const deleted = await call(onB, "sessions.delete", { key: "agent:main:shared", archivedOnly: true });
-    assert.equal(deleted.deleted, true);
-    assert.match((deleted.archived as string[])[0], /^sessions-methods:transcript:.*:deleted:\d+$/);
-    assert.equal((await call(onA, "sessions.list", { archived: "all" })).count, 0);
-  } finally {
-    await a.stop();
-    await b.stop();
-    await storesA.close();
-    await storesB.close();
-    await server.stop();
-  }
-});
+      await call(onA, "sessions.patch", {
+        key: "agent:main:shared",
+        archived: true,
+        expectedSessionId: sessionId,
+      });
+      const deleted = await call(onB, "sessions.delete", { key: "agent:main:shared", archivedOnly: true });
+      assert.equal(deleted.deleted, true);
+      assert.match((deleted.archived as string[])[0], /^sessions-methods:transcript:.*:deleted:\d+$/);
+      assert.equal((await call(onA, "sessions.list", { archived: "all" })).count, 0);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  },
+);
 
 function pick(value: unknown, keys: string[]): Record<string, unknown> {
   const record = value as Record<string, unknown>;

@@ -5,7 +5,6 @@
 // from the store at most once a second and from `presence` events in between; presence changes queued
 // behind one another are announced once.
 import assert from "node:assert/strict";
-import { createClient } from "redis";
 import type { AgentStores } from "../lib/agents/runtime.ts";
 import { InProcessEventBus } from "../lib/bus/event-bus.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
@@ -19,9 +18,8 @@ import {
   type TranscriptRef,
 } from "../lib/state/sessions.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
-import { client, connectParams, startGateway } from "./_helpers.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { client, connectParams, helloSnapshot, startGateway } from "./_helpers.ts";
+import { redisTest } from "./_redis_server.ts";
 import {
   MAIN_KEY as KEY,
   recordingProvider,
@@ -339,12 +337,11 @@ Deno.test("a client that leaves while its presence row is being written costs on
 
 // Two runtimes over one Redis (two replicas), with appendfsync always: the reads and the guarded append
 // travel with the lease attempt, and a guess the other replica made stale (a reset) is never used.
-if (REDIS_SERVER) {
-  Deno.test("two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript", async () => {
-    const server = await startRedisServer(undefined, { appendfsync: "always" });
-    const bundles = await Promise.all(
-      [0, 1].map(() => redisStores({ url: server.url, keyPrefix: "turns:" })),
-    );
+redisTest(
+  "two replicas on Redis: turns alternate on one session, one resets it, every line lands once in the right transcript",
+  { appendfsync: "always" },
+  async (redis) => {
+    const bundles = await Promise.all([0, 1].map(() => redis.stores({ keyPrefix: "turns:" })));
     const replicas = bundles.map((stores) => runtimeOn(stores));
     try {
       const [a, b] = replicas;
@@ -380,11 +377,9 @@ if (REDIS_SERVER) {
       ]]);
     } finally {
       for (const { runtime } of replicas) runtime.close();
-      for (const stores of bundles) await stores.close();
-      await server.stop();
     }
-  });
-}
+  },
+);
 
 Deno.test("hello-ok reads presence from the store at most once a second; presence events keep it current between", async () => {
   let clock = 1_700_000_000_000;
@@ -393,11 +388,7 @@ Deno.test("hello-ok reads presence from the store at most once a second; presenc
   const list = stores.presence.list.bind(stores.presence);
   stores.presence.list = (now) => (reads++, list(now));
   const gateway = await startGateway({ stores, now: () => clock });
-  const hello = async () => {
-    const { socket, hello } = await client(gateway);
-    socket.close();
-    return hello.snapshot as { presence: PresenceEntry[]; stateVersion: { presence: number } };
-  };
+  const hello = () => helloSnapshot(gateway);
   try {
     const first = await hello();
     assert.equal(reads, 1);
@@ -437,16 +428,15 @@ Deno.test("hello-ok reads presence from the store at most once a second; presenc
   }
 });
 
-if (REDIS_SERVER) {
-  Deno.test("on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)", async () => {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "hello:", onError: () => {} });
+redisTest(
+  "on Redis, hello-ok's presence is read again once the bus's subscriber dropped (events may be missed)",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "hello:", onError: () => {} });
     let reads = 0;
     const list = stores.presence.list.bind(stores.presence);
     stores.presence.list = (now) => (reads++, list(now));
     const gateway = await startGateway({ stores });
-    const raw = createClient({ url: server.url });
-    await raw.connect();
+    const raw = await redis.client();
     try {
       const hello = async () => (await client(gateway)).socket.close();
       await hello();
@@ -465,10 +455,7 @@ if (REDIS_SERVER) {
       await hello();
       assert.equal(reads, 2);
     } finally {
-      await raw.close();
       await gateway.stop();
-      await stores.close();
-      await server.stop();
     }
-  });
-}
+  },
+);

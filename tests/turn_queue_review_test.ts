@@ -3,8 +3,7 @@
 // dead replica's waiting turns, and a failed withdrawal that never lets an aborted turn run.
 import assert from "node:assert/strict";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { onMemoryAndRedis, redisTest, type TestRedis } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 
@@ -24,6 +23,17 @@ async function deadReplicaLeft(stores: GatewayStores, runId: string, leaseMs: nu
     owner: "dead",
   };
   await stores.turnQueue.enqueue(turn);
+}
+
+/** The run record a replica writes when it accepts a turn that waits (what the dead replica left too). */
+function acceptedRun(stores: GatewayStores, runId: string): Promise<void> {
+  return stores.runs.put({
+    runId,
+    sessionKey: MAIN_KEY,
+    agentId: "main",
+    acceptedAt: Date.now(),
+    state: "queued",
+  }, 60_000);
 }
 
 /**
@@ -49,26 +59,14 @@ async function retryAndSweeper(pair: { b: GatewayStores; c: GatewayStores }) {
   }
 }
 
-Deno.test("a retried waiting turn of a dead replica runs once (memory)", async () => {
-  const stores = memoryStores();
-  await retryAndSweeper({ b: stores, c: stores });
-});
-
-Deno.test({
-  name: "a retried waiting turn of a dead replica runs once (redis)",
-  ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedisServer();
-    const [b, c] = await Promise.all([1, 2].map(() => redisStores({ url: server.url, keyPrefix: "rv1:" })));
-    try {
-      await retryAndSweeper({ b, c });
-    } finally {
-      await b.close();
-      await c.close();
-      await server.stop();
-    }
+onMemoryAndRedis(
+  {
+    memory: "a retried waiting turn of a dead replica runs once (memory)",
+    redis: "a retried waiting turn of a dead replica runs once (redis)",
   },
-});
+  "rv1:",
+  (b, c) => retryAndSweeper({ b, c }),
+);
 
 Deno.test("the retry's own sweeper leaves no second item behind (runs once when it dies too)", async () => {
   const stores = memoryStores();
@@ -100,14 +98,7 @@ Deno.test("chat.abort of a dead replica's waiting turn is not run by the sweeper
   const c = scriptedReplica(stores, model.provider, "c");
   try {
     await deadReplicaLeft(stores, "K", 100);
-    // What the dead replica recorded at accept time.
-    await stores.runs.put({
-      runId: "K",
-      sessionKey: MAIN_KEY,
-      agentId: "main",
-      acceptedAt: Date.now(),
-      state: "queued",
-    }, 60_000);
+    await acceptedRun(stores, "K");
     const aborted = await c.abort(MAIN_KEY, "K");
     assert.deepEqual(aborted, ["K"], "chat.abort says it aborted K");
     await c.resumeOrphans(new Set(["c"]));
@@ -158,40 +149,50 @@ Deno.test("a waiting turn aborted during a blip is not run later by the sweeper"
   }
 });
 
-Deno.test({
-  name: "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
-  ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "rv2:" });
-    const model = recordingProvider();
-    const a = scriptedReplica(stores, model.provider, "a");
-    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
-    let refused = 0;
-    // The lease lapses between the turn's lease and its move (a stalled loop, a renewal that failed).
-    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
-      refused++ === 0 ? move(turn, ref, lines, { ...guard, owner: "lapsed" }) : move(turn, ref, lines, guard);
-    try {
-      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
-      assert.ok(lease);
-      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
-      await turn.recorded; // chat.send answers {status: "started"} here
-      const out = await turn.done;
-      await sleep(100);
-      const queued = await stores.turnQueue.list(MAIN_KEY);
-      const session = await stores.sessions.get(MAIN_KEY);
-      const lines = session ? await stores.transcripts.read(session) : [];
-      assert.ok(
-        queued.length === 1 || lines.some((l) => l.content === "acked"),
-        `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
-      );
-    } finally {
-      a.close();
-      await stores.close();
-      await server.stop();
-    }
+/**
+ * Replica "a" on `redis`, whose moves of a waiting turn's input into the transcript find its session lease
+ * lapsed on the attempts `lapsed` picks (a stalled loop, a renewal that failed), and its waiting turn
+ * ("acked", run id K) started behind another owner's lease.
+ */
+async function waitingTurnOnLapsingLease(
+  redis: TestRedis,
+  keyPrefix: string,
+  lapsed: (attempt: number) => boolean,
+) {
+  using setup = new DisposableStack();
+  const stores = await redis.stores({ keyPrefix });
+  const model = recordingProvider();
+  const a = scriptedReplica(stores, model.provider, "a");
+  setup.defer(() => a.close());
+  const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+  let attempts = 0;
+  stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
+    move(turn, ref, lines, lapsed(attempts++) ? { ...guard, owner: "lapsed" } : guard);
+  const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
+  assert.ok(lease);
+  const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
+  const owned = setup.move();
+  return { stores, model, turn, [Symbol.dispose]: () => owned.dispose() };
+}
+
+redisTest(
+  "a waiting turn whose move is refused (lease lost before the move) keeps its acknowledged input",
+  async (redis) => {
+    // The lease lapses between the turn's lease and its first move.
+    using setup = await waitingTurnOnLapsingLease(redis, "rv2:", (attempt) => attempt === 0);
+    const { stores, turn } = setup;
+    await turn.recorded; // chat.send answers {status: "started"} here
+    const out = await turn.done;
+    await sleep(100);
+    const queued = await stores.turnQueue.list(MAIN_KEY);
+    const session = await stores.sessions.get(MAIN_KEY);
+    const lines = session ? await stores.transcripts.read(session) : [];
+    assert.ok(
+      queued.length === 1 || lines.some((l) => l.content === "acked"),
+      `acknowledged input is neither queued nor in the transcript (turn ended ${out.status}: ${out.error?.message})`,
+    );
   },
-});
+);
 
 Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run in the fresh session)", async () => {
   const stores = memoryStores();
@@ -200,13 +201,7 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
   try {
     await c.startTurn({ ...userTurn("before"), runId: "r0" }).done;
     await deadReplicaLeft(stores, "K", 100);
-    await stores.runs.put({
-      runId: "K",
-      sessionKey: MAIN_KEY,
-      agentId: "main",
-      acceptedAt: Date.now(),
-      state: "queued",
-    }, 60_000);
+    await acceptedRun(stores, "K");
     const fresh = await c.resetSession(MAIN_KEY, "main");
     await c.resumeOrphans(new Set(["c"]));
     await sleep(300);
@@ -217,37 +212,22 @@ Deno.test("sessions.reset drops a dead replica's waiting turn too (it is not run
   }
 });
 
-Deno.test({
-  name: "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
-  ignore: !REDIS_SERVER,
-  async fn() {
-    const server = await startRedisServer();
-    const stores = await redisStores({ url: server.url, keyPrefix: "rv4:" });
-    const model = recordingProvider();
-    const a = scriptedReplica(stores, model.provider, "a");
-    const move = stores.turnQueue.moveIfHeld!.bind(stores.turnQueue);
+redisTest(
+  "a waiting turn that never holds its lease at the move writes no session entry and keeps its input",
+  async (redis) => {
     // Every move finds the lease lapsed (a loop that stalls each time): the new session must not be stored
     // by a turn that no longer holds it, and the acknowledged input stays for the sweep.
-    stores.turnQueue.moveIfHeld = (turn, ref, lines, guard) =>
-      move(turn, ref, lines, { ...guard, owner: "lapsed" });
-    try {
-      const lease = await stores.leases.acquire(`session:${MAIN_KEY}`, "other/1", 100);
-      assert.ok(lease);
-      const turn = a.startTurn({ ...userTurn("acked"), runId: "K" });
-      await turn.recorded;
-      assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
-      await sleep(50);
-      assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
-      assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
-      assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
-      assert.equal(model.requests.length, 0);
-    } finally {
-      a.close();
-      await stores.close();
-      await server.stop();
-    }
+    using setup = await waitingTurnOnLapsingLease(redis, "rv4:", () => true);
+    const { stores, model, turn } = setup;
+    await turn.recorded;
+    assert.equal((await turn.done).status, "error", "its caller hears it failed (lease lost)");
+    await sleep(50);
+    assert.equal(await stores.sessions.get(MAIN_KEY), undefined, "no entry written outside the lease");
+    assert.deepEqual((await stores.turnQueue.list(MAIN_KEY)).map((t) => [t.runId, t.owner]), [["K", "a"]]);
+    assert.equal((await stores.runs.get("K"))?.end, undefined, "its run is left unended for the sweep");
+    assert.equal(model.requests.length, 0);
   },
-});
+);
 
 Deno.test("a dead replica's waiting turn no replica can run ends after an hour and no longer holds up its session", async () => {
   const stores = memoryStores();

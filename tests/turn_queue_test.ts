@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import { redisStores } from "../stores/redis.ts";
-import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
+import { onMemoryAndRedis, redisTest } from "./_redis_server.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { MAIN_KEY, recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { startGateway } from "./_helpers.ts";
@@ -185,40 +184,20 @@ async function runsOnce(stores: { a: GatewayStores; b: GatewayStores }): Promise
   }
 }
 
-Deno.test("a waiting turn runs once: not resumed while its replica lives, and once when taken for dead", async () => {
-  const stores = memoryStores();
-  await runsOnce({ a: stores, b: stores });
-});
-
-Deno.test({
-  name: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
-  // CI installs redis-server (.ci/run): there a missing one fails instead of skipping.
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
-  async fn() {
-    const server = await startRedisServer();
-    const [a, b] = await Promise.all(
-      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "runs-once:" })),
-    );
-    try {
-      await runsOnce({ a, b });
-    } finally {
-      await a.close();
-      await b.close();
-      await server.stop();
-    }
+onMemoryAndRedis(
+  {
+    memory: "a waiting turn runs once: not resumed while its replica lives, and once when taken for dead",
+    redis: "on Redis too, a waiting turn runs once, whichever replica moves it into the transcript first",
   },
-});
+  "runs-once:",
+  (a, b) => runsOnce({ a, b }),
+);
 
-Deno.test({
-  name:
-    "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
-  ignore: !REDIS_SERVER && !Deno.env.get("CI"),
-  async fn() {
-    const server = await startRedisServer();
+redisTest(
+  "on Redis, duplicates of a waiting chat.send (same replica or another) queue nothing and withdraw nothing",
+  async (redis) => {
     const model = firstTurnHeld();
-    const bundles = await Promise.all(
-      [1, 2].map(() => redisStores({ url: server.url, keyPrefix: "dup-wait:" })),
-    );
+    const bundles = await Promise.all([1, 2].map(() => redis.stores({ keyPrefix: "dup-wait:" })));
     const gateways = await Promise.all(bundles.map((stores) =>
       startGateway({
         config: { gateway: { auth: { token: "t".repeat(24) } }, agents: { defaults: { model: "rec/m" } } },
@@ -261,8 +240,6 @@ Deno.test({
       assert.deepEqual(await bundles[0].turnQueue.sessions(), []);
     } finally {
       for (const gateway of gateways) await gateway.stop();
-      for (const stores of bundles) await stores.close();
-      await server.stop();
     }
   },
-});
+);

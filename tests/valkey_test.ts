@@ -4,8 +4,7 @@
 // scripts/valkey_from_debian.sh fills (.ci/run runs it); without one these tests are ignored and say why.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createClient } from "redis";
-import { startRedisServer } from "./_redis_server.ts";
+import { testRedis } from "./_redis_server.ts";
 
 function findValkey(): string | undefined {
   const cache = Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? "/", ".cache");
@@ -39,17 +38,10 @@ if (!VALKEY) {
   });
 } else {
   Deno.test("the server these tests start is Valkey, not Redis", async () => {
-    const server = await startRedisServer(undefined, { server: VALKEY });
-    const client = createClient({ url: server.url });
-    try {
-      await client.connect();
-      const info = await client.info("server");
-      assert.match(info, /^server_name:valkey\r?$/m);
-      assert.match(info, /^valkey_version:\d+\.\d+/m);
-    } finally {
-      await client.close();
-      await server.stop();
-    }
+    await using valkey = await testRedis({ server: VALKEY });
+    const info = await (await valkey.client()).info("server");
+    assert.match(info, /^server_name:valkey\r?$/m);
+    assert.match(info, /^valkey_version:\d+\.\d+/m);
   });
 
   Deno.test("the Redis store contracts and the cross-replica tests pass on Valkey", async () => {

@@ -1,40 +1,29 @@
 // Two gateways on one stores bundle behave as replicas of one gateway: what one learns (a lockout, a
 // pairing, a presence row, a state version, a keyed outcome) the other sees. Any bundle runs these.
 import assert from "node:assert/strict";
-import type { AgentTurns } from "../../lib/channels/turns.ts";
 import { GatewayError } from "../../lib/errors.ts";
 import { hooksModule } from "../../lib/hooks/mod.ts";
+import type { PairedDevice } from "../../lib/state/devices.ts";
 import type { PresenceStore } from "../../lib/state/presence.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import { createGateway, type Gateway, type GatewayModule, type GatewayOptions } from "../../mod.ts";
 import { configMethodsModule } from "../../runner/gateway/config-methods.ts";
+import { countingModule, countingTurns, HOOK_TOKEN } from "../_counting.ts";
 import { client, connect, connectParams, TOKEN } from "../_helpers.ts";
 
-const HOOK_TOKEN = "hook-token-0123456789";
 const REMOTE = { remoteAddress: "203.0.113.7" };
 
-/** A method that counts how often it really ran, on whichever replica. */
-function countingModule(runs: { n: number }): GatewayModule {
+/** A paired operator device with the read scope, signing in with device token `token`. */
+function readerDevice(deviceId: string, token: string): PairedDevice {
   return {
-    name: "counting",
-    setup(ctx) {
-      ctx.registerMethod("test.count", "operator.write", () => ({ n: ++runs.n }));
-    },
-  };
-}
-
-/** Turns that start nothing but a counted run id. */
-function countingTurns(runs: { n: number }): AgentTurns {
-  return {
-    start: (request) => ({
-      runId: `run-${++runs.n}`,
-      agentId: "main",
-      sessionKey: request.sessionKey ?? "main",
-      done: new Promise(() => {}),
-    }),
-    hasAgent: (id) => id === "main",
-    defaultAgentId: () => "main",
-    sessionKey: (agentId, sessionKey = "main") => `agent:${agentId}:${sessionKey}`,
+    deviceId,
+    publicKey: "pk",
+    role: "operator",
+    roles: ["operator"],
+    scopes: ["operator.read"],
+    tokens: { operator: { token, role: "operator", scopes: ["operator.read"], createdAtMs: 1 } },
+    createdAtMs: 1,
+    approvedAtMs: 1,
   };
 }
 
@@ -124,23 +113,7 @@ export function replicasContract(
 
   test("a device paired through one replica's store signs in on the other with its token", async (a, b) => {
     const [one, two] = [await replica(a), await replica(b)];
-    await a.devices.save({
-      deviceId: "ABCDEF",
-      publicKey: "pk",
-      role: "operator",
-      roles: ["operator"],
-      scopes: ["operator.read"],
-      tokens: {
-        operator: {
-          token: "device-token-0123456789",
-          role: "operator",
-          scopes: ["operator.read"],
-          createdAtMs: 1,
-        },
-      },
-      createdAtMs: 1,
-      approvedAtMs: 1,
-    });
+    await a.devices.save(readerDevice("ABCDEF", "device-token-0123456789"));
     const signedIn = await client(
       two,
       connectParams({ auth: { token: "device-token-0123456789" }, scopes: ["operator.read"] }),
@@ -174,23 +147,7 @@ export function replicasContract(
     "a device that moved to the other replica keeps its row when its old socket closes late",
     async (a, b) => {
       const [one, two] = [await replica(a), await replica(b)];
-      await a.devices.save({
-        deviceId: "MOVER1",
-        publicKey: "pk",
-        role: "operator",
-        roles: ["operator"],
-        scopes: ["operator.read"],
-        tokens: {
-          operator: {
-            token: "device-token-mover-0123456789",
-            role: "operator",
-            scopes: ["operator.read"],
-            createdAtMs: 1,
-          },
-        },
-        createdAtMs: 1,
-        approvedAtMs: 1,
-      });
+      await a.devices.save(readerDevice("MOVER1", "device-token-mover-0123456789"));
       const asDevice = (instanceId: string) =>
         connectParams({
           auth: { token: "device-token-mover-0123456789" },
