@@ -1,8 +1,8 @@
 // Review of the restructure since 16e4ca1 (lib/auth split, the function-size splits, HTTP device tokens).
 // The split itself changed no answer (see FINDINGS.md for the differential run over ~830k cases); what is
 // pinned here is the one intended change (8cbe956: over HTTP only an approved operator device token admits)
-// at the edges its own test leaves open, and, behind REVIEW_FINDINGS=1, the pre-existing weaknesses the
-// review found: those cases fail today, on the new code and the old alike, and pass once fixed.
+// at the edges its own test leaves open, and the pre-existing weaknesses the review found (findings 1-5),
+// each of which failed on the old code and the new alike until it was fixed.
 import assert from "node:assert/strict";
 import { Authenticator, type AuthenticatorDeps } from "../lib/auth/authenticator.ts";
 import { attributeClient } from "../lib/auth/client-address.ts";
@@ -142,11 +142,10 @@ Deno.test("http device token: node tokens presented over HTTP add up to the addr
   assert.equal(await gw.http(TOKEN), "429");
 });
 
-// Pre-existing weaknesses (REVIEW_FINDINGS=1). Each fails on 16e4ca1 and on main alike.
+// Pre-existing weaknesses, each failing on 16e4ca1 and on the restructured code until fixed.
 
 Deno.test({
   name: "finding 1: a node's device token does not wipe the address's failed password guesses",
-  ...FINDINGS,
   async fn() {
     // Any paired device (a node is the least trusted) could otherwise guess the gateway password forever:
     // max-1 wrong guesses, one connect with its own token, repeat.
@@ -165,7 +164,6 @@ Deno.test({
 
 Deno.test({
   name: "finding 1b: a device-token connect refused for its scopes does not count as a success",
-  ...FINDINGS,
   async fn() {
     const gw = await gateway(passwordAuth, [await pairedAs("operator", ["operator.read"], OPERATOR_TOKEN)]);
     const beyond = connectParams({ scopes: ["operator.admin"], auth: { token: OPERATOR_TOKEN } });
@@ -183,7 +181,6 @@ Deno.test({
 
 Deno.test({
   name: "finding 2: addresses of one IPv6 /64 share one failure counter",
-  ...FINDINGS,
   async fn() {
     // A host on an IPv6 LAN picks any address of the /64 (SLAAC); per-address counters give it fresh
     // guesses per address. The unauthenticated-socket limit already groups a /64 (docs/security.md).
@@ -197,7 +194,6 @@ Deno.test({
 
 Deno.test({
   name: "finding 3: adding an Origin header to HTTP guesses buys no fresh tries",
-  ...FINDINGS,
   async fn() {
     // docs/security.md: "switching credential kind, transport or subdomain buys no fresh tries"; a script
     // sets Origin at will, and its guesses then land on the `browser:` counter, fresh.
@@ -221,7 +217,6 @@ Deno.test({
 Deno.test({
   name:
     "finding 5: in trusted-proxy mode the same-host password fallback admits the password, not device tokens",
-  ...FINDINGS,
   async fn() {
     // The fallback exists for the owner's password on this machine; the reference takes no device token
     // over HTTP in trusted-proxy mode, so a token lifted off a paired device adds no way around the proxy.

@@ -157,10 +157,9 @@ export class Authenticator {
     }
     const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
     const holder = await this.#deviceTokenHolder(params, check);
-    if (holder) {
-      await this.#forgive(attempt);
-      return this.#viaDeviceToken(attempt, holder);
-    }
+    // A device token's success forgives nothing: the counter guards the shared secret, and a paired
+    // device (a node, say) must not be able to wipe its own wrong guesses at the gateway's password.
+    if (holder) return this.#viaDeviceToken(attempt, holder);
     if (!check.ok) {
       if (!check.missing && rateKey) await this.#backoff.fail(rateKey);
       throw secretRefusal(check, auth.mode);
@@ -269,6 +268,8 @@ export class Authenticator {
     if (auth.mode === "none") return this.#httpCaller(who, "none", headerScopes(request.headers));
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    // The proxy's same-host password fallback is for the owner's password, not a way in for device tokens.
+    const devicesAllowed = auth.mode !== "trusted-proxy";
     if (auth.mode === "trusted-proxy") {
       if (!passwordFallback(this.deps.auth(), who, bearer)) {
         const proxied = { peer: info.remoteAddress, headers: request.headers, url: request.url, who };
@@ -301,7 +302,7 @@ export class Authenticator {
         return this.#httpCaller(who, check.method);
       }
       // HTTP callers act as operators, so only an approved operator token admits one (a node's does not).
-      const device = await this.deps.devices.byToken(bearer);
+      const device = devicesAllowed ? await this.deps.devices.byToken(bearer) : undefined;
       const entry = device?.tokens.operator;
       if (entry?.token === bearer && approvedRoles(device!).includes("operator")) {
         return this.#httpCaller(who, "device-token", entry.scopes);

@@ -10,6 +10,7 @@ import { GatewayError } from "../errors.ts";
 import { jsonResponse } from "../http/response.ts";
 import type { RateLimitPolicy, RateLimitState, RateLimitStore } from "../state/rate-limit.ts";
 import type { ClientAttribution } from "./client-address.ts";
+import { addressBucket } from "../net/address-bucket.ts";
 import { isLoopbackAddress } from "./locality.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 
@@ -46,16 +47,21 @@ export class AuthBackoff {
   constructor(private readonly deps: AuthBackoffDeps) {}
 
   /**
-   * One failure counter per attributed client address for the shared secret (token or password alike,
-   * so switching credential kinds buys no fresh tries). Only direct local callers may be exempt: a
-   * proxied request is whoever the proxy says. Browser sockets are never exempt and share one counter
-   * per address whatever their origin, so a page cannot multiply its tries across subdomains.
+   * One failure counter per attributed client (token or password alike, so switching credential kinds
+   * buys no fresh tries): an IPv4 address, or an IPv6 address's /64, since a host on an IPv6 LAN can take
+   * any address of its /64 and would otherwise get fresh tries from each. An `Origin` header changes
+   * nothing there: anyone may send one. Only direct local callers may be exempt (a proxied request is
+   * whoever the proxy says), and a local browser never is: its sockets share a `browser:` counter
+   * whatever their origin, so a page cannot multiply its tries across subdomains.
    */
   key(who: ClientAttribution, headers: Headers): string | undefined {
-    // Attribution's `has` loop copied the header list into JS: this `get` scans that copy.
-    if (headers.get("origin") !== null) return `browser:${who.address}`;
-    if (!who.proxied && isLoopbackAddress(who.address) && this.deps.exemptLoopback()) return undefined;
-    return `ip:${who.address}`;
+    if (!who.proxied && isLoopbackAddress(who.address)) {
+      // Attribution's `has` loop copied the header list into JS: this `get` scans that copy.
+      if (headers.get("origin") !== null) return `browser:${who.address}`;
+      if (this.deps.exemptLoopback()) return undefined;
+      return `ip:${who.address}`;
+    }
+    return `ip:${addressBucket(who.address)}`;
   }
 
   /**
