@@ -10,7 +10,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { IdempotencyClaim } from "../state/idempotency.ts";
+import type { ClaimGuard, IdempotencyClaim } from "../state/idempotency.ts";
 import type { GatewayStores } from "../state/stores.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
@@ -468,7 +468,11 @@ export class AgentRuntime {
       acceptedAt,
       state: scheduled.waiting ? "queued" : "running",
     };
-    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS, claimed);
+    const tracked = this.#trackRun(
+      stored,
+      agent.timeoutMs + FINISHED_RUN_TTL_MS,
+      claimed && { guard: input.claim?.guard, claimed },
+    );
     // Whether the turn was told to stop (by its caller, its timeout, `chat.abort`, a failed queue write),
     // rather than failed on its own (a lease lost, a store that failed): only then is its input withdrawn.
     const stopped = () =>
@@ -896,7 +900,12 @@ export class AgentRuntime {
       session,
       created,
     }, start.dequeued?.input);
-    inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
+    // Told only once the turn's first events are on the bus: the caller then writes (an idempotent call
+    // stores its outcome), and a write in their batch would hold their delivery until it is durable.
+    inputWritten.then(() => this.#published()).then(
+      () => recorded.resolve(),
+      (error) => recorded.reject(error),
+    );
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
     const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
@@ -961,6 +970,8 @@ export class AgentRuntime {
         if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
         lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
       }
+      // Not with events still in flight (a model that answered at once): they would wait for the fsync.
+      await this.#published();
       // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
       const [written] = await Promise.all([
         this.#record(info, input, ref, lines, guard),
@@ -974,10 +985,18 @@ export class AgentRuntime {
       }
     }
     this.#emit(info, input, { type: "end", outcome });
-    // The lease goes back only once the end's events are on the bus: a store write sent with them
-    // would hold their delivery until it is durable (Redis answers a batch after its fsync).
-    await this.options.stores.bus.flush?.();
+    // The lease goes back only once the end's events are on the bus.
+    await this.#published();
     return outcome;
+  }
+
+  /**
+   * Settles once the events published so far are on the bus. A store write sent in their batch would
+   * hold their delivery until it is durable (Redis answers a batch, and sends its pub/sub messages,
+   * only after the batch's fsync), so a turn's writes wait for its events in flight.
+   */
+  async #published(): Promise<void> {
+    await this.options.stores.bus.flush?.();
   }
 
   /**
@@ -1261,21 +1280,19 @@ export class AgentRuntime {
 
   /**
    * Keeps a run's record in the run store: accepted now (queued or already running), then running,
-   * then ended. The writes go one after another, so a slow store never sees them out of order. With
-   * `claimed`, the first waits for it, and a duplicate (false) writes none: its run id is the first's.
+   * then ended. The writes go one after another, so a slow store never sees them out of order. With a
+   * pending `claim`, the first is sent at once under its guard, with the claim's own round trip, and
+   * lands only if this call holds the key; a duplicate (`claimed` false) writes no more: its run id is
+   * the first's.
    */
   #trackRun(
     stored: StoredRun,
     activeTtlMs: number,
-    claimed?: Promise<boolean>,
+    claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
   ): { running(): void; ended(outcome: RunOutcome): void } {
     let live = true;
-    let writes = claimed
-      ? claimed.then((won) => {
-        live = won;
-        return won ? this.#putRun(stored, activeTtlMs) : undefined;
-      })
-      : this.#putRun(stored, activeTtlMs);
+    let writes: Promise<unknown> = this.#putRun(stored, activeTtlMs, claim?.guard);
+    if (claim) writes = Promise.all([writes, claim.claimed.then((won) => live = won)]);
     return {
       running: () => {
         if (stored.state !== "queued") return;
@@ -1290,9 +1307,9 @@ export class AgentRuntime {
   }
 
   /** Records a run's state in the run store; a store failure is logged, never fails the run. */
-  async #putRun(run: StoredRun, ttlMs: number): Promise<void> {
+  async #putRun(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     try {
-      await this.options.stores.runs.put(run, ttlMs);
+      await this.options.stores.runs.put(run, ttlMs, claim);
     } catch (error) {
       this.options.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }
