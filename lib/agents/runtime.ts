@@ -16,7 +16,7 @@ import { FINISHED_RUN_TTL_MS, type RunOutcome, type StoredRun } from "../state/r
 import type { SessionEntry, TranscriptEntry } from "../state/sessions.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../state/turn-queue.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
-import { AgentCatalog } from "./catalog.ts";
+import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { RunLedger } from "./run-ledger.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
@@ -24,7 +24,7 @@ import { type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
 import type { AgentToolHost } from "./tool-host.ts";
 import { TurnExecutor, type TurnReads, type TurnStart } from "./turn-executor.ts";
 import type { AgentStores, RunEvent, RunHandle, RunInfo, TurnInput, WaitResult } from "./turn-types.ts";
-import { queuedTurn, resumedInput, TakenOver, WaitingTurns } from "./waiting-turns.ts";
+import { queuedTurn, resumedInput, TakenOver, type TurnQueueing, WaitingTurns } from "./waiting-turns.ts";
 
 export type {
   AgentStores,
@@ -66,6 +66,31 @@ export interface AgentRuntimeOptions {
    * replica runs once that id is no longer alive. A fresh id by default.
    */
   replicaId?: string;
+}
+
+/** A turn being started, as `AgentRuntime.#start` hands it to the steps that schedule, run and end it. */
+interface Starting {
+  info: RunInfo;
+  input: TurnInput;
+  agent: ResolvedAgent;
+  modelRef: string;
+  /** Aborts the turn: `chat.abort`, a duplicate's lost claim, a lost lease, a failed queue write. */
+  controller: AbortController;
+  timeout: ReturnType<typeof timeoutSignal>;
+  /** The controller's, the timeout's and the caller's signals together. */
+  signal: AbortSignal;
+  /** Settled once the turn's input is durable (or could not be written). */
+  recorded: PromiseWithResolvers<void>;
+  acceptedAt: number;
+  /** Whether the turn is not a duplicate; unset when its call held its key before it started. */
+  claimed?: Promise<boolean>;
+  /** Its queued turn, when it runs from the queue at once; see `AgentRuntime.#start`. */
+  resumed?: QueuedTurn;
+  restarts: number;
+  /** Read along with the lease's latest attempt; dropped when the turn has to wait. */
+  reads?: TurnReads;
+  /** The turn's lease was lost (rather than the turn told to stop). */
+  leaseGone: boolean;
 }
 
 /** Runs turns and answers questions about sessions. */
@@ -222,49 +247,22 @@ export class AgentRuntime {
     };
     // Refused before anything (the timeout's timer above all) exists for the turn.
     this.#scheduler.admit(run);
-    const runId = input.runId ?? this.#newId();
-    const controller = new AbortController();
-    const timeout = timeoutSignal(agent.timeoutMs);
-    const signals = [controller.signal, timeout.signal];
-    if (input.signal) signals.push(input.signal);
-    const signal = AbortSignal.any(signals);
-    const info: RunInfo = {
-      runId,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      origin: input.origin,
-      ephemeral: input.ephemeral ?? false,
-    };
-    const recorded = Promise.withResolvers<void>();
-    const acceptedAt = resumed?.acceptedAt ?? this.options.now();
-    // Whether the turn is not a duplicate; unset when its call held its key before it started.
-    const claimed = input.claim?.won.catch(() => false);
-    // A duplicate stops waiting for its lease at once.
-    claimed?.then((won) => won || controller.abort(claimLost()));
-    const queue = this.#waiting.queueing(info, input, { acceptedAt, recorded, controller, resumed, claimed });
-    // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
-    // a turn that had to wait reads it once it holds the lease.
-    let reads: TurnReads | undefined;
-    let leaseGone = false;
+    const turn = this.#starting(input, agent, model.ref, { resumed, restarts });
+    const { info, claimed, controller, acceptedAt } = turn;
+    const queue = this.#waiting.queueing(info, input, {
+      acceptedAt,
+      recorded: turn.recorded,
+      controller,
+      resumed,
+      claimed,
+    });
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const begin = async (leaseLost: AbortSignal, holder: string) => {
-      // A run whose lease is lost stops as if aborted: another replica may run the session now.
-      leaseLost.addEventListener("abort", () => {
-        leaseGone = !controller.signal.aborted;
-        controller.abort(leaseLost.reason);
-      }, { once: true });
-      reads ??= this.#executor.readAhead(info, input, holder, !queue.queued);
-      const start: TurnStart = { agent, modelRef: model.ref, signal, recorded, reads, holder };
-      if (queue.queued) {
-        await queue.queued;
-        start.dequeued = await this.#waiting.dequeue(info, input, start, resumed?.owner ?? this.#replicaId);
-        queue.moved = true;
-      }
-      record.state = "running";
-      tracked.running();
-      return this.#executor.execute(info, input, start);
-    };
-    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) =>
+    const begin = (leaseLost: AbortSignal, holder: string) =>
+      this.#begin(turn, queue, { leaseLost, holder }, () => {
+        record.state = "running";
+        tracked.running();
+      });
+    const scheduled = this.#scheduler.schedule(run, turn.signal, (leaseLost, holder) =>
       // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
       claimed
         ? claimed.then((won) => won ? begin(leaseLost, holder) : Promise.reject(claimLost()))
@@ -273,14 +271,14 @@ export class AgentRuntime {
       // that replica's turn. What the first attempt read is stale by then.
       onWait: () => {
         queue.enqueue();
-        reads = undefined;
+        turn.reads = undefined;
       },
-      onAttempt: (holder) => reads = this.#executor.readAhead(info, input, holder, !queue.queued),
+      onAttempt: (holder) => turn.reads = this.#executor.readAhead(info, input, holder, !queue.queued),
     });
     if (scheduled.waiting) queue.enqueue();
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
-      runId,
+      runId: info.runId,
       sessionKey: input.sessionKey,
       agentId: agent.id,
       acceptedAt,
@@ -291,22 +289,117 @@ export class AgentRuntime {
       agent.timeoutMs + FINISHED_RUN_TTL_MS,
       claimed && { guard: input.claim?.guard, claimed },
     );
+    const done = this.#ending(turn, queue, scheduled.done);
+    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
+    const record: RunRecord = { ...stored, controller, done };
+    this.#runs.add(record);
+    return {
+      runId: info.runId,
+      acceptedAt,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      done,
+      recorded: turn.recorded.promise,
+      waiting: scheduled.waiting,
+    };
+  }
+
+  /** What a turn starts with before it is scheduled: its id, its signals, and whether it is a duplicate. */
+  #starting(
+    input: TurnInput,
+    agent: ResolvedAgent,
+    modelRef: string,
+    { resumed, restarts }: { resumed?: QueuedTurn; restarts: number },
+  ): Starting {
+    const controller = new AbortController();
+    const timeout = timeoutSignal(agent.timeoutMs);
+    const signals = [controller.signal, timeout.signal];
+    if (input.signal) signals.push(input.signal);
+    const info: RunInfo = {
+      runId: input.runId ?? this.#newId(),
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      origin: input.origin,
+      ephemeral: input.ephemeral ?? false,
+    };
+    // Whether the turn is not a duplicate; unset when its call held its key before it started.
+    const claimed = input.claim?.won.catch(() => false);
+    // A duplicate stops waiting for its lease at once.
+    claimed?.then((won) => won || controller.abort(claimLost()));
+    return {
+      info,
+      input,
+      agent,
+      modelRef,
+      controller,
+      timeout,
+      signal: AbortSignal.any(signals),
+      recorded: Promise.withResolvers<void>(),
+      acceptedAt: resumed?.acceptedAt ?? this.options.now(),
+      claimed,
+      resumed,
+      restarts,
+      leaseGone: false,
+    };
+  }
+
+  /**
+   * Runs a turn once it holds its session's lease (under `holder`): a waiting turn's input moves from
+   * the queue into the transcript first; `running` is told just before the turn executes.
+   */
+  async #begin(
+    turn: Starting,
+    queue: TurnQueueing,
+    { leaseLost, holder }: { leaseLost: AbortSignal; holder: string },
+    running: () => void,
+  ): Promise<RunOutcome> {
+    const { info, input, controller } = turn;
+    // A run whose lease is lost stops as if aborted: another replica may run the session now.
+    leaseLost.addEventListener("abort", () => {
+      turn.leaseGone = !controller.signal.aborted;
+      controller.abort(leaseLost.reason);
+    }, { once: true });
+    // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
+    // a turn that had to wait reads it once it holds the lease.
+    turn.reads ??= this.#executor.readAhead(info, input, holder, !queue.queued);
+    const { agent, modelRef, signal, recorded, reads } = turn;
+    const start: TurnStart = { agent, modelRef, signal, recorded, reads, holder };
+    if (queue.queued) {
+      await queue.queued;
+      start.dequeued = await this.#waiting.dequeue(
+        info,
+        input,
+        start,
+        turn.resumed?.owner ?? this.#replicaId,
+      );
+      queue.moved = true;
+    }
+    running();
+    return this.#executor.execute(info, input, start);
+  }
+
+  /**
+   * How a scheduled turn ends: as it ran, or, when it never ran, as a duplicate (told no one), as the run
+   * of the replica that took it over, run again here (its input still queued), or failed.
+   */
+  #ending(turn: Starting, queue: TurnQueueing, scheduled: Promise<RunOutcome>): Promise<RunOutcome> {
+    const { info, input, claimed, controller, timeout, signal, recorded, resumed, restarts } = turn;
     // Whether the turn was told to stop (by its caller, its timeout, `chat.abort`, a failed queue write),
     // rather than failed on its own (a lease lost, a store that failed): only then is its input withdrawn.
     const stopped = () =>
       timeout.signal.aborted || input.signal?.aborted === true ||
-      (controller.signal.aborted && !leaseGone);
-    const done = scheduled.done.catch(async (error) => {
+      (controller.signal.aborted && !turn.leaseGone);
+    const done = scheduled.catch(async (error) => {
       if (error instanceof TakenOver) {
         queue.elsewhere = true;
-        return this.#endedElsewhere(info, agent.timeoutMs);
+        return this.#endedElsewhere(info, turn.agent.timeoutMs);
       }
       // A duplicate's end is told to no one: the first call's run carries this run id.
       if (claimed && !(await claimed)) return this.#queuedOutcome(info, error, signal);
       // An acknowledged input stays queued: it runs again here, or (a resumed turn, or too many failures)
       // waits, its run unended, for the sweeper to run it once this replica is gone.
       const again = queue.kept(stopped()) && !resumed && restarts < MAX_RESTARTS &&
-        this.#restart(info, input, acceptedAt, { error, restarts });
+        this.#restart(info, input, turn.acceptedAt, { error, restarts });
       if (again) return again.done;
       // Its input was saved nowhere (its lease attempt or first read failed): its caller must not be
       // told otherwise, and a failed claim is abandoned, so the client's retry runs the turn. (A queued
@@ -321,20 +414,9 @@ export class AgentRuntime {
       recorded.resolve();
       queue.ended(stopped());
     });
-    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
-    const record: RunRecord = { ...stored, controller, done };
-    this.#runs.add(record);
-    return {
-      runId,
-      acceptedAt: record.acceptedAt,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      done,
-      recorded: recorded.promise,
-      waiting: scheduled.waiting,
-    };
+    return done;
   }
 
   /** Runs a turn whose input is still queued here again, as its own resumed turn; unset if refused. */

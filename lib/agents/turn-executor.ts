@@ -84,6 +84,28 @@ export function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/** A turn once its session is open and its first request built; see `TurnExecutor.#prepare`. */
+interface OpenTurn {
+  session: SessionEntry;
+  ref: TranscriptRef;
+  /** The model that serves the turn: the session's override, unless the turn named one. */
+  modelRef: string;
+  startedAt: number;
+  /** The turn's new messages: the tail of a conversation a client resent whole. */
+  fresh: ChatMessage[];
+  /** Settles once the input is written; rejects when it could not be. */
+  inputWritten: Promise<void>;
+  /** Aborted when the input could not be written: the model call stops. */
+  writeFailed: AbortController;
+  /** The request to the model, its messages growing with each tool step. */
+  request: ChatRequest;
+  provider: ModelProvider;
+  /** The names of the tools the turn was offered: a call to another one ends the steps. */
+  offered: Set<string>;
+  /** What the turn's writes require: its session's lease. */
+  guard: AppendGuard;
+}
+
 /** What a turn executor needs from its runtime. */
 export interface TurnExecutorOptions {
   /** Where sessions and transcripts live, and the bus the turn's events go out on. */
@@ -112,21 +134,30 @@ export class TurnExecutor {
 
   /** Runs a turn whose session's lease is held (under `start.holder`); settles with how it ended. */
   async execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
-    const { agent, signal, recorded, reads } = start;
-    const guard = this.leaseGuard(info, start.holder);
-    let modelRef = start.modelRef;
+    const turn = await this.#prepare(info, input, start);
+    const outcome = await this.#finish(info, input, turn, await this.#run(info, input, start, turn));
+    this.options.emit(info, input, { type: "end", outcome });
+    // The lease goes back only once the end's events are on the bus.
+    await this.#published();
+    return outcome;
+  }
+
+  /**
+   * Announces the turn's start, opens its session and transcript, sends its input (unless it went
+   * ahead), and builds its first request to the model.
+   */
+  async #prepare(info: RunInfo, input: TurnInput, start: TurnStart): Promise<OpenTurn> {
+    const { agent, recorded, reads } = start;
     const startedAt = this.options.now();
     // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
     this.options.emit(info, input, { type: "start", startedAt });
     const { session, created } = start.dequeued?.opened ?? await this.openSession(info, startedAt, reads);
     // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
-    if (input.model === undefined && session.modelOverride) {
-      modelRef = this.options.providers().resolve(session.modelOverride).ref;
-    }
+    const modelRef = input.model === undefined && session.modelOverride
+      ? this.options.providers().resolve(session.modelOverride).ref
+      : start.modelRef;
     const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}) =>
-      this.line(info, message, extra);
-    const { fresh, prior: priorRead, inputWritten } = this.#openTranscript(info, input, reads, {
+    const { fresh, prior, inputWritten } = this.#openTranscript(info, input, reads, {
       session,
       created,
     }, start.dequeued?.input);
@@ -138,86 +169,120 @@ export class TurnExecutor {
     );
     const writeFailed = new AbortController();
     inputWritten.catch((error) => writeFailed.abort(error));
-    const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
-    const prior = await priorRead;
-
     const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
     const messages: ChatMessage[] = [
       ...(system ? [{ role: "system" as const, content: system }] : []),
-      ...prior.map(toMessage),
+      ...(await prior).map(toMessage),
       ...input.messages,
     ];
     const { provider, model } = this.options.providers().resolve(modelRef);
     const request: ChatRequest = { ...input.params, model, messages };
-    const { tools, toolRun } = reads;
     const specs = await reads.specs;
-    const offered = new Set(specs.map((spec) => spec.name));
     if (specs.length) request.tools = specs;
+    const offered = new Set(specs.map((spec) => spec.name));
+    const guard = this.leaseGuard(info, start.holder);
+    return {
+      session,
+      ref,
+      modelRef,
+      startedAt,
+      fresh,
+      inputWritten,
+      writeFailed,
+      request,
+      provider,
+      offered,
+      guard,
+    };
+  }
+
+  /**
+   * Calls the model, and the gateway tools it asks for (each step's lines recorded under the lease),
+   * until it answers without a tool call; a failure or an abort ends the turn with what it said so far.
+   */
+  async #run(info: RunInfo, input: TurnInput, start: TurnStart, turn: OpenTurn): Promise<RunOutcome> {
+    const { tools, toolRun } = start.reads;
+    const { request, offered } = turn;
+    const modelSignal = AbortSignal.any([start.signal, turn.writeFailed.signal]);
     let acc = new ReplyAccumulator();
-    let outcome: RunOutcome;
     try {
       let result: ChatResult;
       for (let step = 1;; step++) {
         acc = new ReplyAccumulator();
-        result = await this.#callModel(provider, request, info, input, acc, modelSignal);
+        result = await this.#callModel(turn.provider, request, info, input, acc, modelSignal);
         const calls = result.toolCalls;
         if (!tools || step >= MAX_TOOL_STEPS || !calls.length || !calls.every((c) => offered.has(c.name))) {
           break;
         }
-        await inputWritten;
-        const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
-        const facts = replyFacts(modelRef, result, "ok");
-        const stepLines = turn.map((m, i) => line(m, i === 0 ? facts : {}));
-        if (!await this.#record(info, input, ref, stepLines, guard)) throw leaseLostError(info.sessionKey);
-        request.messages = [...request.messages, ...turn];
+        await turn.inputWritten;
+        const said = await this.#runTools(tools, toolRun, info, input, result, start.signal);
+        const facts = replyFacts(turn.modelRef, result, "ok");
+        const stepLines = said.map((m, i) => this.line(info, m, i === 0 ? facts : {}));
+        if (!await this.#record(info, input, turn.ref, stepLines, turn.guard)) {
+          throw leaseLostError(info.sessionKey);
+        }
+        request.messages = [...request.messages, ...said];
       }
-      outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
+      return this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, "ok", { result });
     } catch (error) {
       // The input could not be written: the turn fails as if it never reached the model.
-      if (writeFailed.signal.aborted) throw writeFailed.signal.reason;
-      const aborted = signal.aborted &&
-        !(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError");
-      const cause = signal.aborted && !aborted
-        ? new GatewayError(
-          "AGENT_TIMEOUT",
-          `agent '${agent.id}' did not finish within ${agent.timeoutMs / 1000} s`,
-        )
-        : error;
-      if (!aborted && !isAbort(cause)) {
-        this.options.logger.warn("agent run failed", { runId: info.runId, error: String(error) });
-      }
-      outcome = this.#outcome(info, session, startedAt, modelRef, aborted ? "aborted" : "error", {
-        result: acc.text ? acc.result() : undefined,
-        cause,
-      });
+      if (turn.writeFailed.signal.aborted) throw turn.writeFailed.signal.reason;
+      return this.#failed(info, start, turn, error, acc);
     }
-    await inputWritten;
+  }
+
+  /** How a turn that threw ended: aborted, timed out, or failed, with the part of the reply it got. */
+  #failed(
+    info: RunInfo,
+    start: TurnStart,
+    turn: OpenTurn,
+    error: unknown,
+    acc: ReplyAccumulator,
+  ): RunOutcome {
+    const { agent, signal } = start;
+    const aborted = signal.aborted &&
+      !(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError");
+    const cause = signal.aborted && !aborted
+      ? new GatewayError(
+        "AGENT_TIMEOUT",
+        `agent '${agent.id}' did not finish within ${agent.timeoutMs / 1000} s`,
+      )
+      : error;
+    if (!aborted && !isAbort(cause)) {
+      this.options.logger.warn("agent run failed", { runId: info.runId, error: String(error) });
+    }
+    return this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, aborted ? "aborted" : "error", {
+      result: acc.text ? acc.result() : undefined,
+      cause,
+    });
+  }
+
+  /**
+   * Records the turn's reply and its session's row under the lease, once its input is written; a lease
+   * lost meanwhile turns the outcome into that error.
+   */
+  async #finish(info: RunInfo, input: TurnInput, turn: OpenTurn, outcome: RunOutcome): Promise<RunOutcome> {
+    await turn.inputWritten;
+    if (info.ephemeral) return outcome;
     const reply = outcome.result;
-    if (!info.ephemeral) {
-      const lines: NewTranscriptEntry[] = [];
-      if (reply && (reply.text || reply.toolCalls.length)) {
-        const message: ChatMessage = { role: "assistant", content: reply.text };
-        if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-        lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
-      }
-      // Not with events still in flight (a model that answered at once): they would wait for the fsync.
-      await this.#published();
-      // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
-      const [written] = await Promise.all([
-        this.#record(info, input, ref, lines, guard),
-        this.#recordRun(session, outcome, fresh, guard),
-      ]);
-      // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
-      if (!written) {
-        outcome = this.#outcome(info, session, startedAt, modelRef, "error", {
-          cause: leaseLostError(info.sessionKey),
-        });
-      }
+    const lines: NewTranscriptEntry[] = [];
+    if (reply && (reply.text || reply.toolCalls.length)) {
+      const message: ChatMessage = { role: "assistant", content: reply.text };
+      if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
+      lines.push(this.line(info, message, replyFacts(turn.modelRef, reply, outcome.status)));
     }
-    this.options.emit(info, input, { type: "end", outcome });
-    // The lease goes back only once the end's events are on the bus.
+    // Not with events still in flight (a model that answered at once): they would wait for the fsync.
     await this.#published();
-    return outcome;
+    // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
+    const [written] = await Promise.all([
+      this.#record(info, input, turn.ref, lines, turn.guard),
+      this.#recordRun(turn.session, outcome, turn.fresh, turn.guard),
+    ]);
+    // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
+    if (written) return outcome;
+    return this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, "error", {
+      cause: leaseLostError(info.sessionKey),
+    });
   }
 
   /**

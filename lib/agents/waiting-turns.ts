@@ -18,6 +18,9 @@ export class TakenOver extends Error {}
 /** How long a failed withdrawal from the turn queue waits before it is tried again. */
 const WITHDRAW_RETRY_MS = 2_000;
 
+/** A turn's way through the turn queue; see `WaitingTurns.queueing`. */
+export type TurnQueueing = ReturnType<WaitingTurns["queueing"]>;
+
 /** What the wait/queue path needs from its runtime. */
 export interface WaitingTurnsOptions {
   /** Where waiting turns' inputs are kept. */
