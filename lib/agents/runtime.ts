@@ -1,7 +1,8 @@
 /**
- * Runs agent turns: picks the agent and model, queues the turn behind its session, feeds the model the
- * session's transcript, streams the reply to listeners, and records both sides of the turn. WS methods
- * and the OpenAI-compatible HTTP routes both run turns through here.
+ * Runs agent turns: picks the agent and model, schedules the turn behind its session (and its lease
+ * across replicas), starts and ends it, and aborts and waits for runs of any replica. A turn once its
+ * lease is held is `turn-executor.ts`'s, its way through the turn queue `waiting-turns.ts`'s and its run
+ * record `run-ledger.ts`'s. WS methods and the OpenAI-compatible HTTP routes both run turns through here.
  *
  * @module
  */
