@@ -103,6 +103,60 @@ if (REDIS_SERVER) {
     }
   });
 
+  Deno.test("a turn that waited behind another of its session publishes its first events in a batch with no write", async () => {
+    const server = await startRedisServer(undefined, { appendfsync: "always" });
+    const log: SentChunk[] = [];
+    const proxy = relay(server.url, log);
+    const stores = await redisStores({ url: proxy.url, keyPrefix: "fw:" });
+    // The first turn's model answers once the second turn is queued behind it.
+    const release = Promise.withResolvers<void>();
+    let calls = 0;
+    const gatedModel: ModelProvider = {
+      ...instantModel,
+      async *streamChat(request, signal) {
+        if (calls++ === 0) await release.promise;
+        yield* instantModel.streamChat(request, signal);
+      },
+    };
+    const gateway = await startGateway({
+      config,
+      stores,
+      modules: [agentsModule({ providers: { rec: gatedModel } })],
+    });
+    try {
+      const sender = await client(gateway);
+      const send = (key: string) =>
+        sender.request("chat.send", { sessionKey: "main", message: key, idempotencyKey: key });
+      assert.deepEqual((await send("first")).payload, { runId: "first", status: "started" });
+      const queued = await send("queued");
+      assert.deepEqual(queued.payload, { runId: "queued", status: "started" });
+      release.resolve();
+      await (sender.socket.skipped.find(chatOf("queued", "final")) ??
+        sender.socket.waitFor(chatOf("queued", "final")));
+      await new Promise((r) => setTimeout(r, 50));
+      const runOf = (message: string) =>
+        (JSON.parse(message) as { event: { payload?: { runId?: string } } }).event;
+      const events = log.find((chunk) =>
+        chunk.commands.some((c, i) => c === "PUBLISH" && runOf(chunk.args[i][1]).payload?.runId === "queued")
+      );
+      assert.ok(events, "the waiting turn published its events");
+      assert.deepEqual(
+        events.commands.filter((c) => c !== "PUBLISH"),
+        [],
+        `no write with its first events (its run record's 'running' waits for them): ${
+          JSON.stringify(described(events))
+        }`,
+      );
+      assert.equal((await stores.runs.get("queued"))?.state, "ok");
+      sender.socket.close();
+    } finally {
+      await gateway.stop();
+      await stores.close();
+      await proxy.close();
+      await server.stop();
+    }
+  });
+
   Deno.test("a run record put under an idempotency claim lands only while the claim is its call's", async () => {
     const server = await startRedisServer();
     const stores = await redisStores({ url: server.url, keyPrefix: "guarded-run:" });

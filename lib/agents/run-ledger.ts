@@ -21,8 +21,8 @@ export class RunLedger {
   ) {}
 
   /**
-   * Keeps a run's record in the run store: accepted now (queued or already running), then running,
-   * then ended. The writes go one after another, so a slow store never sees them out of order. With a
+   * Keeps a run's record in the run store: accepted now (queued or already running), then running
+   * (`running()`, once the turn published its start), then ended. The writes go one after another, so a slow store never sees them out of order. With a
    * pending `claim`, the first is sent at once under its guard, with the claim's own round trip, and
    * lands only if this call holds the key; a duplicate (`claimed` false) writes no more: its run id is
    * the first's.
@@ -38,7 +38,10 @@ export class RunLedger {
     return {
       running: () => {
         if (stored.state !== "queued") return;
-        writes = writes.then(() =>
+        // Told once the turn's first events are published: a write in their batch would hold their
+        // delivery until it is durable (Redis sends a batch's messages after its fsync).
+        const published = this.stores.bus.flush?.();
+        writes = Promise.all([writes, published]).then(() =>
           live ? this.#put({ ...stored, state: "running" }, activeTtlMs) : undefined
         );
       },

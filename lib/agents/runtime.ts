@@ -259,9 +259,9 @@ export class AgentRuntime {
     });
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const begin = (leaseLost: AbortSignal, holder: string) =>
-      this.#begin(turn, queue, { leaseLost, holder }, () => {
-        record.state = "running";
-        tracked.running();
+      this.#begin(turn, queue, { leaseLost, holder }, {
+        running: () => record.state = "running",
+        started: () => tracked.running(),
       });
     const scheduled = this.#scheduler.schedule(run, turn.signal, (leaseLost, holder) =>
       // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
@@ -346,13 +346,14 @@ export class AgentRuntime {
 
   /**
    * Runs a turn once it holds its session's lease (under `holder`): a waiting turn's input moves from
-   * the queue into the transcript first; `running` is told just before the turn executes.
+   * the queue into the transcript first; `running` is told just before the turn executes, `started`
+   * right after it published its start (the executor does before its first await).
    */
   async #begin(
     turn: Starting,
     queue: TurnQueueing,
     { leaseLost, holder }: { leaseLost: AbortSignal; holder: string },
-    running: () => void,
+    { running, started }: { running(): void; started(): void },
   ): Promise<RunOutcome> {
     const { info, input, controller } = turn;
     // A run whose lease is lost stops as if aborted: another replica may run the session now.
@@ -376,7 +377,9 @@ export class AgentRuntime {
       queue.moved = true;
     }
     running();
-    return this.#executor.execute(info, input, start);
+    const executed = this.#executor.execute(info, input, start);
+    started();
+    return await executed;
   }
 
   /**

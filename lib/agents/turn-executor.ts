@@ -132,7 +132,10 @@ export class TurnExecutor {
   /** Runs turns with what `options` gives. */
   constructor(private readonly options: TurnExecutorOptions) {}
 
-  /** Runs a turn whose session's lease is held (under `start.holder`); settles with how it ended. */
+  /**
+   * Runs a turn whose session's lease is held (under `start.holder`); settles with how it ended. The
+   * turn's start is published before the first await.
+   */
   async execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
     const turn = await this.#prepare(info, input, start);
     const outcome = await this.#finish(info, input, turn, await this.#run(info, input, start, turn));
