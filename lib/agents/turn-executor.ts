@@ -91,7 +91,7 @@ interface OpenTurn {
   /** The model that serves the turn: the session's override, unless the turn named one. */
   modelRef: string;
   startedAt: number;
-  /** The turn's new messages: the tail of a conversation a client resent whole. */
+  /** The turn's new messages (of a conversation a client resent whole, only its new tail). */
   fresh: ChatMessage[];
   /** Settles once the input is written; rejects when it could not be. */
   inputWritten: Promise<void>;
