@@ -263,12 +263,16 @@ Deno.test("a transcript read answered after the input's append shows the model t
   }
 });
 
-/** A bus whose flush waits for `gate` and logs. */
+/**
+ * A bus that logs its flushes; once the end's events are logged, a flush waits for `gate`. (The turn's
+ * writes wait for earlier flushes too, so that they never share a batch with its events in flight.)
+ */
 class GatedBus extends InProcessEventBus {
   readonly log: string[] = [];
   readonly gate = Promise.withResolvers<void>();
   async flush(): Promise<void> {
     this.log.push("flush");
+    if (!this.log.includes("end events")) return;
     await this.gate.promise;
     this.log.push("flushed");
   }
@@ -283,7 +287,8 @@ Deno.test("the session's lease goes back only after the turn's end events reache
   try {
     const handle = runtime.startTurn(turn("one"));
     await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(bus.log, ["end events", "flush"]);
+    // The input's and the reply's writes each waited for the events before them; then the end's.
+    assert.deepEqual(bus.log, ["flush", "flush", "end events", "flush"]);
     assert.ok(!leases.log.includes("release"), "held while the end events are on their way");
     bus.gate.resolve();
     await handle.done;

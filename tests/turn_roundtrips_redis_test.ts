@@ -10,53 +10,10 @@ import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
-import { freePort } from "./_runner_process.ts";
+import { relay, type SentChunk } from "./_redis_relay.ts";
 
-/** What went to Redis, in order: each chunk a connection sent (its command names), and the model's calls. */
-type Sent = { conn: number; commands: string[] } | "model" | "ack";
-
-/** The command names in a chunk of RESP arrays (`EVALSHA`, `HGET`, ...). */
-function commandNames(chunk: Uint8Array): string[] {
-  const text = new TextDecoder().decode(chunk);
-  return [...text.matchAll(/(?:^|\r\n)\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)].map((m) => m[1].toUpperCase());
-}
-
-/** A TCP relay in front of Redis that logs every chunk a client sends through it. */
-function relay(target: string, log: Sent[]) {
-  const port = freePort();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
-  const conns: Deno.Conn[] = [];
-  let next = 0;
-  const pump = async (from: Deno.Conn, to: Deno.Conn, onChunk?: (chunk: Uint8Array) => void) => {
-    try {
-      for await (const chunk of from.readable.values({ preventCancel: true })) {
-        onChunk?.(chunk);
-        await to.write(chunk);
-      }
-    } catch { /* closed */ }
-  };
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      const id = next++;
-      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(target).port) });
-      conns.push(conn, upstream);
-      pump(conn, upstream, (chunk) => log.push({ conn: id, commands: commandNames(chunk) }));
-      pump(upstream, conn);
-    }
-  })().catch(() => {});
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async close() {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      await accepting;
-    },
-  };
-}
+/** What went to Redis, in order: each chunk a connection sent, and the model's calls. */
+type Sent = SentChunk | "model" | "ack";
 
 /** A model that answers "ok" at once and logs each call. */
 function loggedModel(log: Sent[]): ModelProvider {
@@ -124,15 +81,16 @@ if (REDIS_SERVER) {
       // A new session: stored along with the input, in the same batch.
       const first = await turn("k1", "one");
       assert.equal(first.beforeModel.length, 1, `batches before the model: ${names(first.beforeModel)}`);
-      // Then the claim's outcome, with the run's events: the answer waits for nothing else.
-      assert.equal(first.beforeAck.length, 2, `batches before the ack: ${names(first.beforeAck)}`);
+      // Then the run's first events in a batch of their own (a write in it would hold them for its fsync),
+      // then the claim's outcome with the turn's writes: the answer waits for nothing else.
+      assert.equal(first.beforeAck.length, 3, `batches before the ack: ${names(first.beforeAck)}`);
       const second = await turn("k2", "two");
       assert.equal(second.beforeModel.length, 1, `batches before the model: ${names(second.beforeModel)}`);
-      assert.equal(second.beforeAck.length, 2, `batches before the ack: ${names(second.beforeAck)}`);
+      assert.equal(second.beforeAck.length, 3, `batches before the ack: ${names(second.beforeAck)}`);
       const [batch] = second.beforeModel;
       assert.ok(batch.commands.includes("HGET") && batch.commands.includes("LRANGE"), "with the reads");
-      // The claim, the lease attempt and the guarded append (the run record waits for the claim's answer).
-      assert.equal(batch.commands.filter((c) => c === "EVALSHA").length, 3);
+      // The claim, the lease attempt, the guarded append and the run record, guarded by the claim too.
+      assert.equal(batch.commands.filter((c) => c === "EVALSHA").length, 4);
       sender.socket.close();
     } finally {
       await gateway.stop();

@@ -1,7 +1,8 @@
 /**
- * Runs agent turns: picks the agent and model, queues the turn behind its session, feeds the model the
- * session's transcript, streams the reply to listeners, and records both sides of the turn. WS methods
- * and the OpenAI-compatible HTTP routes both run turns through here.
+ * Runs agent turns: picks the agent and model, schedules the turn behind its session (and its lease
+ * across replicas), starts and ends it, and aborts and waits for runs of any replica. A turn once its
+ * lease is held is `turn-executor.ts`'s, its way through the turn queue `waiting-turns.ts`'s and its run
+ * record `run-ledger.ts`'s. WS methods and the OpenAI-compatible HTTP routes both run turns through here.
  *
  * @module
  */
@@ -10,180 +11,34 @@ import type { GatewayConfig } from "../config/schema.ts";
 import { DEFAULT_MAX_QUEUED_RUNS_PER_CONNECTION } from "../config/sections/gateway.ts";
 import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { IdempotencyClaim } from "../state/idempotency.ts";
-import type { GatewayStores } from "../state/stores.ts";
-import { ReplyAccumulator } from "../providers/accumulate.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
-import type {
-  ChatMessage,
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
-  EmbeddingResult,
-  FetchLike,
-  ModelProvider,
-  ToolCall,
-  ToolSpec,
-} from "../providers/types.ts";
-import { isAbort } from "../providers/upstream-error.ts";
+import type { EmbeddingResult, FetchLike, ModelProvider } from "../providers/types.ts";
+import { FINISHED_RUN_TTL_MS, type RunOutcome, type StoredRun } from "../state/runs.ts";
+import type { SessionEntry, TranscriptEntry } from "../state/sessions.ts";
+import { MemoryTurnQueue, type QueuedTurn } from "../state/turn-queue.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
+import { RunLedger } from "./run-ledger.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
-import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { leaseLostError, sessionLeaseKey, type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
-import type {
-  AppendGuard,
-  NewTranscriptEntry,
-  RunEndState,
-  SessionEntry,
-  SessionRunUpdate,
-  TranscriptEntry,
-  TranscriptRef,
-} from "../state/sessions.ts";
-import { type AgentToolHost, MAX_TOOL_STEPS, type ToolRunContext } from "./tool-host.ts";
-import { MemoryTurnQueue, type QueuedTurn, type TurnDelivery, type TurnQueue } from "../state/turn-queue.ts";
+import { type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
+import type { AgentToolHost } from "./tool-host.ts";
+import { TurnExecutor, type TurnReads, type TurnStart } from "./turn-executor.ts";
+import type { AgentStores, RunEvent, RunHandle, RunInfo, TurnInput, WaitResult } from "./turn-types.ts";
+import { queuedTurn, resumedInput, TakenOver, type TurnQueueing, WaitingTurns } from "./waiting-turns.ts";
 
-/** Who started a run; decides where its events go. */
-export interface RunOrigin {
-  /**
-   * The entry point: the `agent` method (also hooks and channels), `chat.send`, or the OpenAI-compatible
-   * HTTP API; an `http` run sends no `agent` events, and only HTTP clients' runs skip gateway tools.
-   */
-  kind: "agent" | "chat" | "http";
-  /** The socket that asked, when there is one. */
-  connId?: string;
-  /** A hook or channel started it: the message is outside content, not the operator's. */
-  external?: boolean;
-  /** A scheduled heartbeat turn: chat surfaces hide its stream and acknowledgements. */
-  heartbeat?: boolean;
-}
+export type {
+  AgentStores,
+  RunEvent,
+  RunHandle,
+  RunInfo,
+  RunOrigin,
+  TurnInput,
+  TurnParams,
+  WaitResult,
+} from "./turn-types.ts";
+export { RUN_ENDED_EVENT } from "./run-ledger.ts";
 
-/**
- * What happens during a run, in order: start, output pieces, then end or error. `message` reports a
- * line committed to the transcript; `tool` the start and result of a gateway tool the model called.
- */
-export type RunEvent =
-  | { type: "start"; startedAt: number }
-  | { type: "output"; event: ChatStreamEvent; text: string }
-  | { type: "message"; entry: TranscriptEntry }
-  | { type: "tool"; phase: "start" | "result"; call: ToolCall; output?: string; isError?: boolean }
-  | { type: "end"; outcome: RunOutcome };
-
-/** The facts about a run that event listeners route by. */
-export interface RunInfo {
-  /** The run's id, unique across replicas. */
-  runId: string;
-  /** The full key of the session it runs in (`agent:<agentId>:<rest>`). */
-  sessionKey: string;
-  /** The id of the agent whose model and tools the run uses. */
-  agentId: string;
-  /** Who started it, and from which socket. */
-  origin: RunOrigin;
-  /** The run's session is not stored, so it publishes no `chat` or session events. */
-  ephemeral: boolean;
-  /** Where the replica that runs the turn sends its reply (a channel's chat, a hook's target). */
-  delivery?: TurnDelivery;
-}
-
-/** Sampling and tool options passed through to the provider. */
-export type TurnParams = Omit<ChatRequest, "model" | "messages">;
-
-/** One turn to run. */
-export interface TurnInput {
-  /** A full session key (`agent:<agentId>:<rest>`); its agent runs the turn. */
-  sessionKey: string;
-  /** The agent that runs the turn (the one the session key names); an unknown id is refused with `NOT_FOUND`. */
-  agentId: string;
-  /** The new messages of this turn; they are appended to the transcript. */
-  messages: ChatMessage[];
-  /**
-   * `session` (default): the model sees the transcript, then `messages`. `request`: `messages` already
-   * hold the whole conversation (OpenAI clients resend it); only its new tail is recorded.
-   */
-  context?: "session" | "request";
-  /** Appended to the agent's system prompt for this turn. */
-  system?: string;
-  /** A `provider/model` ref overriding the agent's model for this turn. */
-  model?: string;
-  /** Sampling and tool options for the provider (temperature, max tokens, tools, ...); none by default. */
-  params?: TurnParams;
-  /** Stream from the provider (and emit output events); otherwise ask for the whole reply at once. */
-  stream?: boolean;
-  /** Ephemeral sessions are neither listed nor written to disk (stateless HTTP requests). */
-  ephemeral?: boolean;
-  /** Aborting it cancels the run (an HTTP client that disconnects). */
-  signal?: AbortSignal;
-  /** Who starts the turn; decides where its events go and whether gateway tools are offered. */
-  origin: RunOrigin;
-  /** Where its reply goes besides the transcript; kept with the turn while it waits (see {@link RunInfo}). */
-  delivery?: TurnDelivery;
-  /**
-   * The connection the run is queued for: its runs take turns with other connections' runs for the
-   * agent, and at most `gateway.limits.maxQueuedRunsPerConnection` of them may wait to start. Unset
-   * (HTTP requests, hooks, channels, in-process calls): the run takes its turn alone, uncapped.
-   */
-  queueOwner?: string;
-  /** Output of this run only, before the runtime-wide listeners see it. */
-  onEvent?: (event: RunEvent) => void;
-  /**
-   * The run's id when the caller names it: WS clients' `idempotencyKey`, which they match the run's
-   * events by, as the reference gateway does. A fresh id otherwise.
-   */
-  runId?: string;
-  /**
-   * The idempotency claim of the call that starts the turn, while the store has not answered it (the
-   * call runs ahead of its claim): the turn's first store commands share the claim's round trip, and
-   * until `won` it may be a duplicate. It starts, writes its input and records its run only under the
-   * claim; a lost one ends the turn without a trace (no event, no run record, the lease given back).
-   */
-  claim?: IdempotencyClaim;
-}
-
-/** A started run. */
-export interface RunHandle {
-  /** The run's id, for `agent.wait`, `chat.abort` and the run's events. */
-  runId: string;
-  /** When the runtime accepted the turn, ms since the epoch. */
-  acceptedAt: number;
-  /** The full key of the session the turn runs in. */
-  sessionKey: string;
-  /** The id of the agent whose model and limits the run uses (the one the session key names). */
-  agentId: string;
-  /** Settles with how the run ended: ok, error (with its shape) or aborted. */
-  done: Promise<RunOutcome>;
-  /**
-   * Settles once the turn's input messages are durable: in the transcript, or, for a turn that waits for
-   * its session (queued here, or another replica holds its lease), in the turn queue. Rejects when
-   * writing them failed, or the turn failed before it could write them (the turn then does not run). For
-   * a turn aborted before its input was written (while queued), or a duplicate (its claim lost), it resolves.
-   */
-  recorded: Promise<void>;
-  /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
-  waiting: boolean;
-}
-
-/** What `agent.wait` reports. */
-export interface WaitResult {
-  /** The id that was asked about, echoed back. */
-  runId: string;
-  /** `ok` when it finished normally, `error` when it failed or was aborted, `timeout` when it is still going. */
-  status: "ok" | "error" | "timeout";
-  /** When it started, ms since the epoch; unset on `timeout`. */
-  startedAt?: number;
-  /** When it ended, ms since the epoch; unset on `timeout`. */
-  endedAt?: number;
-  /** The error message of a failed or aborted run. */
-  error?: string;
-}
-
-/** The shared state a runtime keeps its sessions, transcripts and runs in, and talks to other replicas by. */
-export type AgentStores =
-  & Pick<GatewayStores, "sessions" | "transcripts" | "runs" | "leases" | "bus">
-  & Partial<Pick<GatewayStores, "turnQueue">>;
-
-/** Bus event (internal) telling every replica a run ended: `{ runId, end: RunEnd }`. */
-export const RUN_ENDED_EVENT = "agents.run.ended";
 /** Bus event (internal) asking the replica that runs them to abort runs: `{ sessionKey, runIds }`. */
 export const RUN_ABORT_EVENT = "agents.run.abort";
 
@@ -214,60 +69,36 @@ export interface AgentRuntimeOptions {
   replicaId?: string;
 }
 
-/** What a turn starts with once its session's lease is held. */
-interface TurnStart {
+/** A turn being started, as `AgentRuntime.#start` hands it to the steps that schedule, run and end it. */
+interface Starting {
+  info: RunInfo;
+  input: TurnInput;
   agent: ResolvedAgent;
   modelRef: string;
+  /** Aborts the turn: `chat.abort`, a duplicate's lost claim, a lost lease, a failed queue write. */
+  controller: AbortController;
+  timeout: ReturnType<typeof timeoutSignal>;
+  /** The controller's, the timeout's and the caller's signals together. */
   signal: AbortSignal;
-  /** Settled once the turn's input is written (or could not be). */
+  /** Settled once the turn's input is durable (or could not be written). */
   recorded: PromiseWithResolvers<void>;
-  /** Read along with the lease's first attempt, or right after the lease was taken. */
-  reads: TurnReads;
-  /** The owner the session's lease was taken under: the turn's writes are guarded by it. */
-  holder: string;
-  /** A turn that waited: its input, moved from the turn queue into the transcript before it started. */
-  dequeued?: Dequeued;
-}
-
-/** A waiting turn's input once it is in the transcript; see `AgentRuntime.#dequeue`. */
-interface Dequeued {
-  opened: { session: SessionEntry; created: boolean };
-  input: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
-}
-
-/** A waiting turn whose input another replica took from the queue and runs under the same run id. */
-class TakenOver extends Error {}
-
-/** What a turn reads before it calls the model; see `AgentRuntime.#readAhead`. */
-interface TurnReads {
-  /** Unset for an ephemeral session, which is never stored. */
-  session?: Promise<SessionEntry | undefined>;
-  transcript?: { ref: TranscriptRef; entries: Promise<TranscriptEntry[]> };
-  /** The input's lines, appended to that transcript if the attempt got the lease: what was appended, if so. */
-  input?: { lines: NewTranscriptEntry[]; added: Promise<TranscriptEntry[] | undefined> };
-  /** The new session the input's append stores if the session has none (sent when there was no guess). */
-  proposed?: SessionEntry;
-  /** The host whose tools the turn is offered, and what its calls are told. */
-  tools?: AgentToolHost;
-  toolRun: ToolRunContext;
-  specs: Promise<ToolSpec[]>;
-}
-
-/**
- * How many sessions' transcript refs a runtime remembers, to read a transcript along with the lease
- * before the session's entry says which it is. Only a guess (checked on every turn): the entry decides.
- */
-const TRANSCRIPT_GUESSES = 1_000;
-
-/** `promise`, with no unhandled rejection when its reader gives up before awaiting it. */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
+  acceptedAt: number;
+  /** Whether the turn is not a duplicate; unset when its call held its key before it started. */
+  claimed?: Promise<boolean>;
+  /** Its queued turn, when it runs from the queue at once; see `AgentRuntime.#start`. */
+  resumed?: QueuedTurn;
+  restarts: number;
+  /** Read along with the lease's latest attempt; dropped when the turn has to wait. */
+  reads?: TurnReads;
+  /** The turn's lease was lost (rather than the turn told to stop). */
+  leaseGone: boolean;
 }
 
 /** Runs turns and answers questions about sessions. */
 export class AgentRuntime {
   readonly #runs = new RunRegistry();
+  readonly #ledger: RunLedger;
+  readonly #executor: TurnExecutor;
   readonly #scheduler: RunScheduler;
   readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
   readonly #newId: () => string;
@@ -275,13 +106,7 @@ export class AgentRuntime {
   /** Who holds this runtime's session leases. */
   readonly #leaseOwner = crypto.randomUUID();
   readonly #replicaId: string;
-  readonly #turnQueue: TurnQueue;
-  /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
-  readonly #transcripts = new Map<string, TranscriptRef>();
-  /** By run id: turns whose withdrawal from the turn queue failed, tried again on a timer. */
-  readonly #withdrawals = new Map<string, { sessionKey: string; runId: string; owner: string }>();
-  #withdrawTimer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
+  readonly #waiting: WaitingTurns;
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
@@ -289,7 +114,24 @@ export class AgentRuntime {
   constructor(private readonly options: AgentRuntimeOptions) {
     this.#newId = options.newId ?? (() => crypto.randomUUID());
     this.#replicaId = options.replicaId ?? this.#leaseOwner;
-    this.#turnQueue = options.stores.turnQueue ?? new MemoryTurnQueue();
+    this.#ledger = new RunLedger(options.stores, options.logger);
+    this.#executor = new TurnExecutor({
+      stores: options.stores,
+      now: options.now,
+      logger: options.logger,
+      newId: this.#newId,
+      providers: () => this.providers(),
+      tools: () => this.#tools,
+      emit: (info, input, event) => this.#emit(info, input, event),
+    });
+    this.#waiting = new WaitingTurns({
+      queue: options.stores.turnQueue ?? new MemoryTurnQueue(),
+      replicaId: this.#replicaId,
+      stores: options.stores,
+      now: options.now,
+      logger: options.logger,
+      executor: this.#executor,
+    });
     const logger = options.logger;
     this.#scheduler = new RunScheduler(
       new SessionLeases({
@@ -309,9 +151,7 @@ export class AgentRuntime {
 
   /** Stops listening to the bus (abort requests from other replicas). Runs in flight are not touched. */
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#withdrawTimer);
-    this.#withdrawTimer = undefined;
+    this.#waiting.close();
     this.#unsubscribe();
   }
 
@@ -358,7 +198,7 @@ export class AgentRuntime {
    * run already ended (aborted while its withdrawal failed) is taken out, not run.
    */
   async resumeOrphans(alive: ReadonlySet<string>): Promise<void> {
-    const queue = this.#turnQueue;
+    const queue = this.#waiting.queue;
     for (const sessionKey of await queue.sessions()) {
       for (const turn of await queue.list(sessionKey)) {
         if (alive.has(turn.owner) || turn.owner === this.#replicaId) break;
@@ -372,7 +212,7 @@ export class AgentRuntime {
     if (this.#runs.get(turn.runId)) return true;
     const stored = await this.options.stores.runs.get(turn.runId);
     if (stored?.end) {
-      await this.#turnQueue.take(turn.sessionKey, turn.runId, turn.owner);
+      await this.#waiting.queue.take(turn.sessionKey, turn.runId, turn.owner);
       return true;
     }
     try {
@@ -408,50 +248,22 @@ export class AgentRuntime {
     };
     // Refused before anything (the timeout's timer above all) exists for the turn.
     this.#scheduler.admit(run);
-    const runId = input.runId ?? this.#newId();
-    const controller = new AbortController();
-    const timeout = timeoutSignal(agent.timeoutMs);
-    const signals = [controller.signal, timeout.signal];
-    if (input.signal) signals.push(input.signal);
-    const signal = AbortSignal.any(signals);
-    const info: RunInfo = {
-      runId,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      origin: input.origin,
-      ephemeral: input.ephemeral ?? false,
-    };
-    if (input.delivery) info.delivery = input.delivery;
-    const recorded = Promise.withResolvers<void>();
-    const acceptedAt = resumed?.acceptedAt ?? this.options.now();
-    // Whether the turn is not a duplicate; unset when its call held its key before it started.
-    const claimed = input.claim?.won.catch(() => false);
-    // A duplicate stops waiting for its lease at once.
-    claimed?.then((won) => won || controller.abort(claimLost()));
-    const queue = this.#queueing(info, input, { acceptedAt, recorded, controller, resumed, claimed });
-    // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
-    // a turn that had to wait reads it once it holds the lease.
-    let reads: TurnReads | undefined;
-    let leaseGone = false;
+    const turn = this.#starting(input, agent, model.ref, { resumed, restarts });
+    const { info, claimed, controller, acceptedAt } = turn;
+    const queue = this.#waiting.queueing(info, input, {
+      acceptedAt,
+      recorded: turn.recorded,
+      controller,
+      resumed,
+      claimed,
+    });
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
-    const begin = async (leaseLost: AbortSignal, holder: string) => {
-      // A run whose lease is lost stops as if aborted: another replica may run the session now.
-      leaseLost.addEventListener("abort", () => {
-        leaseGone = !controller.signal.aborted;
-        controller.abort(leaseLost.reason);
-      }, { once: true });
-      reads ??= this.#readAhead(info, input, holder, !queue.queued);
-      const start: TurnStart = { agent, modelRef: model.ref, signal, recorded, reads, holder };
-      if (queue.queued) {
-        await queue.queued;
-        start.dequeued = await this.#dequeue(info, input, start, resumed?.owner ?? this.#replicaId);
-        queue.moved = true;
-      }
-      record.state = "running";
-      tracked.running();
-      return this.#execute(info, input, start);
-    };
-    const scheduled = this.#scheduler.schedule(run, signal, (leaseLost, holder) =>
+    const begin = (leaseLost: AbortSignal, holder: string) =>
+      this.#begin(turn, queue, { leaseLost, holder }, {
+        running: () => record.state = "running",
+        started: () => tracked.running(),
+      });
+    const scheduled = this.#scheduler.schedule(run, turn.signal, (leaseLost, holder) =>
       // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
       claimed
         ? claimed.then((won) => won ? begin(leaseLost, holder) : Promise.reject(claimLost()))
@@ -460,36 +272,139 @@ export class AgentRuntime {
       // that replica's turn. What the first attempt read is stale by then.
       onWait: () => {
         queue.enqueue();
-        reads = undefined;
+        turn.reads = undefined;
       },
-      onAttempt: (holder) => reads = this.#readAhead(info, input, holder, !queue.queued),
+      onAttempt: (holder) => turn.reads = this.#executor.readAhead(info, input, holder, !queue.queued),
     });
     if (scheduled.waiting) queue.enqueue();
     // A run that starts at once is recorded as running straight away: one store write fewer per turn.
     const stored: StoredRun = {
-      runId,
+      runId: info.runId,
       sessionKey: input.sessionKey,
       agentId: agent.id,
       acceptedAt,
       state: scheduled.waiting ? "queued" : "running",
     };
-    const tracked = this.#trackRun(stored, agent.timeoutMs + FINISHED_RUN_TTL_MS, claimed);
+    const tracked = this.#ledger.track(
+      stored,
+      agent.timeoutMs + FINISHED_RUN_TTL_MS,
+      claimed && { guard: input.claim?.guard, claimed },
+    );
+    const done = this.#ending(turn, queue, scheduled.done);
+    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
+    const record: RunRecord = { ...stored, controller, done };
+    this.#runs.add(record);
+    return {
+      runId: info.runId,
+      acceptedAt,
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      done,
+      recorded: turn.recorded.promise,
+      waiting: scheduled.waiting,
+    };
+  }
+
+  /** What a turn starts with before it is scheduled: its id, its signals, and whether it is a duplicate. */
+  #starting(
+    input: TurnInput,
+    agent: ResolvedAgent,
+    modelRef: string,
+    { resumed, restarts }: { resumed?: QueuedTurn; restarts: number },
+  ): Starting {
+    const controller = new AbortController();
+    const timeout = timeoutSignal(agent.timeoutMs);
+    const signals = [controller.signal, timeout.signal];
+    if (input.signal) signals.push(input.signal);
+    const info: RunInfo = {
+      runId: input.runId ?? this.#newId(),
+      sessionKey: input.sessionKey,
+      agentId: agent.id,
+      origin: input.origin,
+      ephemeral: input.ephemeral ?? false,
+    };
+    if (input.delivery) info.delivery = input.delivery;
+    // Whether the turn is not a duplicate; unset when its call held its key before it started.
+    const claimed = input.claim?.won.catch(() => false);
+    // A duplicate stops waiting for its lease at once.
+    claimed?.then((won) => won || controller.abort(claimLost()));
+    return {
+      info,
+      input,
+      agent,
+      modelRef,
+      controller,
+      timeout,
+      signal: AbortSignal.any(signals),
+      recorded: Promise.withResolvers<void>(),
+      acceptedAt: resumed?.acceptedAt ?? this.options.now(),
+      claimed,
+      resumed,
+      restarts,
+      leaseGone: false,
+    };
+  }
+
+  /**
+   * Runs a turn once it holds its session's lease (under `holder`): a waiting turn's input moves from
+   * the queue into the transcript first; `running` is told just before the turn executes, `started`
+   * right after it published its start (the executor does before its first await).
+   */
+  async #begin(
+    turn: Starting,
+    queue: TurnQueueing,
+    { leaseLost, holder }: { leaseLost: AbortSignal; holder: string },
+    { running, started }: { running(): void; started(): void },
+  ): Promise<RunOutcome> {
+    const { info, input, controller } = turn;
+    // A run whose lease is lost stops as if aborted: another replica may run the session now.
+    leaseLost.addEventListener("abort", () => {
+      turn.leaseGone = !controller.signal.aborted;
+      controller.abort(leaseLost.reason);
+    }, { once: true });
+    // What the turn reads first goes along with the first attempt at its lease (one round trip on Redis);
+    // a turn that had to wait reads it once it holds the lease.
+    turn.reads ??= this.#executor.readAhead(info, input, holder, !queue.queued);
+    const { agent, modelRef, signal, recorded, reads } = turn;
+    const start: TurnStart = { agent, modelRef, signal, recorded, reads, holder };
+    if (queue.queued) {
+      await queue.queued;
+      start.dequeued = await this.#waiting.dequeue(
+        info,
+        input,
+        start,
+        turn.resumed?.owner ?? this.#replicaId,
+      );
+      queue.moved = true;
+    }
+    running();
+    const executed = this.#executor.execute(info, input, start);
+    started();
+    return await executed;
+  }
+
+  /**
+   * How a scheduled turn ends: as it ran, or, when it never ran, as a duplicate (told no one), as the run
+   * of the replica that took it over, run again here (its input still queued), or failed.
+   */
+  #ending(turn: Starting, queue: TurnQueueing, scheduled: Promise<RunOutcome>): Promise<RunOutcome> {
+    const { info, input, claimed, controller, timeout, signal, recorded, resumed, restarts } = turn;
     // Whether the turn was told to stop (by its caller, its timeout, `chat.abort`, a failed queue write),
     // rather than failed on its own (a lease lost, a store that failed): only then is its input withdrawn.
     const stopped = () =>
       timeout.signal.aborted || input.signal?.aborted === true ||
-      (controller.signal.aborted && !leaseGone);
-    const done = scheduled.done.catch(async (error) => {
+      (controller.signal.aborted && !turn.leaseGone);
+    const done = scheduled.catch(async (error) => {
       if (error instanceof TakenOver) {
         queue.elsewhere = true;
-        return this.#endedElsewhere(info, agent.timeoutMs);
+        return this.#endedElsewhere(info, turn.agent.timeoutMs);
       }
       // A duplicate's end is told to no one: the first call's run carries this run id.
       if (claimed && !(await claimed)) return this.#queuedOutcome(info, error, signal);
       // An acknowledged input stays queued: it runs again here, or (a resumed turn, or too many failures)
       // waits, its run unended, for the sweeper to run it once this replica is gone.
       const again = queue.kept(stopped()) && !resumed && restarts < MAX_RESTARTS &&
-        this.#restart(info, input, acceptedAt, { error, restarts });
+        this.#restart(info, input, turn.acceptedAt, { error, restarts });
       if (again) return again.done;
       // Its input was saved nowhere (its lease attempt or first read failed): its caller must not be
       // told otherwise, and a failed claim is abandoned, so the client's retry runs the turn. (A queued
@@ -504,20 +419,9 @@ export class AgentRuntime {
       recorded.resolve();
       queue.ended(stopped());
     });
-    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
     // Callers that do not wait for it must not see an unhandled rejection.
     recorded.promise.catch(() => {});
-    const record: RunRecord = { ...stored, controller, done };
-    this.#runs.add(record);
-    return {
-      runId,
-      acceptedAt: record.acceptedAt,
-      sessionKey: input.sessionKey,
-      agentId: agent.id,
-      done,
-      recorded: recorded.promise,
-      waiting: scheduled.waiting,
-    };
+    return done;
   }
 
   /** Runs a turn whose input is still queued here again, as its own resumed turn; unset if refused. */
@@ -541,129 +445,12 @@ export class AgentRuntime {
   }
 
   /**
-   * A turn's way through the turn queue. A turn that has to wait is answered before it runs, so
-   * `enqueue()` writes its input there first (the answer means the message survives this replica; HTTP
-   * callers wait for the whole turn instead): `queued` is that write, which settles `recorded`, and whose
-   * failure aborts the turn (a caller told the message could not be saved must not see it run). `moved`
-   * is set once the input is in the transcript, `elsewhere` when another replica took it. An input
-   * that did not move stays queued unless the turn was stopped (`kept()` says so and sets `keeping`: the
-   * run's end is then not told, since the input runs again); `ended()` withdraws a stopped turn's input.
-   */
-  #queueing(
-    info: RunInfo,
-    input: TurnInput,
-    { acceptedAt, recorded, controller, resumed, claimed }: {
-      acceptedAt: number;
-      recorded: PromiseWithResolvers<void>;
-      controller: AbortController;
-      resumed?: QueuedTurn;
-      claimed?: Promise<boolean>;
-    },
-  ) {
-    const durable = !info.ephemeral && input.origin.kind !== "http" &&
-      (input.context ?? "session") === "session";
-    const write = async () => {
-      // A duplicate (its claim lost) queues nothing: its run id is the first call's, whose turn that is.
-      if (claimed && !(await claimed)) return;
-      state.written = true;
-      await quiet(this.#turnQueue.enqueue(queuedTurn(info, input, acceptedAt, this.#replicaId)));
-    };
-    const state = {
-      queued: resumed && Promise.resolve(),
-      /** Whether the input was sent to the queue by this turn (a resumed one's was, by its first owner). */
-      written: resumed !== undefined,
-      moved: false,
-      elsewhere: false,
-      keeping: false,
-      enqueue: () => {
-        if (state.queued) return;
-        if (!durable) return recorded.resolve();
-        state.queued = write();
-        state.queued.then(() => recorded.resolve(), (error) => {
-          recorded.reject(error);
-          controller.abort(error);
-        });
-      },
-      kept: (stopped: boolean) => {
-        state.keeping = state.written && !state.moved && !state.elsewhere && !stopped;
-        return state.keeping;
-      },
-      ended: (stopped: boolean) => {
-        if (state.written && !state.moved && !state.elsewhere && !state.keeping && stopped) {
-          this.#withdraw({
-            sessionKey: info.sessionKey,
-            runId: info.runId,
-            owner: resumed?.owner ?? this.#replicaId,
-          });
-        }
-      },
-    };
-    return state;
-  }
-
-  /**
-   * Moves a waiting turn's input from the turn queue into its transcript under the lease the turn holds,
-   * before anything of the turn is announced or sent to the model. Throws {@link TakenOver} when the
-   * input is no longer queued, or no longer its owner's: another replica took it (this one looked dead)
-   * or adopted it (a retry of its call) and runs the turn, or `chat.abort` took it out.
-   */
-  async #dequeue(info: RunInfo, input: TurnInput, start: TurnStart, owner: string): Promise<Dequeued> {
-    const opened = await this.#openSession(info, this.options.now(), start.reads);
-    const { session, created } = opened;
-    const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    const lines = input.messages.map((message) => this.#line(info, message));
-    const turn = { sessionKey: info.sessionKey, runId: info.runId, owner };
-    const queue = this.#turnQueue;
-    // A new session's entry goes first, as for any turn: no line under an id no one knows. The move
-    // stores it in the same step, under the lease, so a turn that lost its lease stores nothing.
-    const guard = { ...this.#leaseGuard(info, start.holder), sessionKey: info.sessionKey };
-    if (created && queue.moveIfHeld) guard.create = session;
-    else if (created) await this.options.stores.sessions.put(session);
-    const added = queue.moveIfHeld
-      ? await queue.moveIfHeld(turn, ref, lines, guard)
-      : (await queue.take(turn.sessionKey, turn.runId, turn.owner))
-      ? await this.options.stores.transcripts.append(ref, lines)
-      : "gone";
-    if (added === "gone") throw new TakenOver();
-    if (!added) throw leaseLostError(info.sessionKey);
-    return { opened, input: { lines, added: Promise.resolve(added) } };
-  }
-
-  /**
-   * Takes a turn that will not run out of the turn queue, while `owner` owns it. A store failure is
-   * logged and the withdrawal tried again later: left behind, the turn would hold up its session's
-   * orphans while this replica lives, and run once it died.
-   */
-  #withdraw(turn: { sessionKey: string; runId: string; owner: string }): void {
-    this.#turnQueue.take(turn.sessionKey, turn.runId, turn.owner).then(
-      () => this.#withdrawals.delete(turn.runId),
-      (error) => {
-        this.options.logger.warn("could not withdraw a waiting turn", {
-          runId: turn.runId,
-          error: String(error),
-        });
-        this.#withdrawals.set(turn.runId, turn);
-        this.#withdrawLater();
-      },
-    );
-  }
-
-  /** Tries the failed withdrawals again after {@link WITHDRAW_RETRY_MS}, until they are done. */
-  #withdrawLater(): void {
-    if (this.#withdrawTimer !== undefined || this.#closed) return;
-    this.#withdrawTimer = setTimeout(() => {
-      this.#withdrawTimer = undefined;
-      for (const turn of this.#withdrawals.values()) this.#withdraw(turn);
-    }, WITHDRAW_RETRY_MS);
-  }
-
-  /**
    * How a turn that another replica took over ends here: as that replica's run (same id) ends, as
    * `agent.wait` hears it, with that run's session, model and reply. It cannot outlast its own agent's timeout there; a minute more covers the wait
    * for the session's lease.
    */
   async #endedElsewhere(info: RunInfo, timeoutMs: number): Promise<RunOutcome> {
-    const end = await this.#runEnd(info.runId, timeoutMs + 60_000);
+    const end = await this.#ledger.end(info.runId, timeoutMs + 60_000);
     const now = this.options.now();
     const outcome: RunOutcome = {
       runId: info.runId,
@@ -693,7 +480,7 @@ export class AgentRuntime {
    * is answered from the run store, one that ends later from the bus.
    */
   async wait(runId: string, timeoutMs: number): Promise<WaitResult> {
-    const end = await this.#runEnd(runId, timeoutMs);
+    const end = await this.#ledger.end(runId, timeoutMs);
     if (!end) return { runId, status: "timeout" };
     const result: WaitResult = {
       runId,
@@ -705,27 +492,6 @@ export class AgentRuntime {
     return result;
   }
 
-  /** How a run of any replica ended, once it has; `undefined` when it has not within `timeoutMs`. */
-  async #runEnd(runId: string, timeoutMs: number): Promise<RunEnd | undefined> {
-    const ended = Promise.withResolvers<RunEnd | undefined>();
-    // Listening before reading the store: an end between the two is heard, not missed.
-    const unsubscribe = this.options.stores.bus.subscribe((event) => {
-      if (event.internal && event.event === RUN_ENDED_EVENT) {
-        const payload = event.payload as { runId: string; end: RunEnd };
-        if (payload.runId === runId) ended.resolve(payload.end);
-      }
-    });
-    const timer = setTimeout(() => ended.resolve(undefined), timeoutMs);
-    try {
-      const stored = await this.options.stores.runs.get(runId);
-      if (stored?.end) ended.resolve(stored.end);
-      return await ended.promise;
-    } finally {
-      clearTimeout(timer);
-      unsubscribe();
-    }
-  }
-
   /**
    * Aborts one run of a session, or all of them (queued first), whichever replica runs them: the
    * request goes over the bus to the replica that owns each run. A waiting turn of another replica is
@@ -735,7 +501,7 @@ export class AgentRuntime {
   async abort(sessionKey: string, runId?: string): Promise<string[]> {
     const [active, waiting] = await Promise.all([
       this.options.stores.runs.active(sessionKey),
-      this.#turnQueue.list(sessionKey),
+      this.#waiting.queue.list(sessionKey),
     ]);
     // A run of this process whose record a slow store has not written yet is still found.
     const local = this.runs.active(sessionKey).map((r) => r.runId);
@@ -772,10 +538,10 @@ export class AgentRuntime {
     error: ErrorShape,
     owner?: string,
   ): Promise<void> {
-    if (!await this.#turnQueue.take(turn.sessionKey, turn.runId, owner)) return;
+    if (!await this.#waiting.queue.take(turn.sessionKey, turn.runId, owner)) return;
     const now = this.options.now();
     const { runId, sessionKey, agentId, acceptedAt } = turn;
-    await this.#publishEnd(stored ?? { runId, sessionKey, agentId, acceptedAt, state: "queued" }, {
+    await this.#ledger.publishEnd(stored ?? { runId, sessionKey, agentId, acceptedAt, state: "queued" }, {
       runId,
       sessionKey,
       sessionId: "",
@@ -882,277 +648,6 @@ export class AgentRuntime {
     for (const listener of this.#listeners) deliver(() => listener(info, event));
   }
 
-  async #execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
-    const { agent, signal, recorded, reads } = start;
-    const guard = this.#leaseGuard(info, start.holder);
-    let modelRef = start.modelRef;
-    const startedAt = this.options.now();
-    // Start is announced before anything is written, so a write failure still ends in a lifecycle end.
-    this.#emit(info, input, { type: "start", startedAt });
-    const { session, created } = start.dequeued?.opened ?? await this.#openSession(info, startedAt, reads);
-    // A model chosen for the session (`sessions.patch`) serves its turns unless the turn names one.
-    if (input.model === undefined && session.modelOverride) {
-      modelRef = this.providers().resolve(session.modelOverride).ref;
-    }
-    const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    const line = (message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}) =>
-      this.#line(info, message, extra);
-    const { fresh, prior: priorRead, inputWritten } = this.#openTranscript(info, input, reads, {
-      session,
-      created,
-    }, start.dequeued?.input);
-    inputWritten.then(() => recorded.resolve(), (error) => recorded.reject(error));
-    const writeFailed = new AbortController();
-    inputWritten.catch((error) => writeFailed.abort(error));
-    const modelSignal = AbortSignal.any([signal, writeFailed.signal]);
-    const prior = await priorRead;
-
-    const system = [agent.systemPrompt, input.system].filter(Boolean).join("\n\n");
-    const messages: ChatMessage[] = [
-      ...(system ? [{ role: "system" as const, content: system }] : []),
-      ...prior.map(toMessage),
-      ...input.messages,
-    ];
-    const { provider, model } = this.providers().resolve(modelRef);
-    const request: ChatRequest = { ...input.params, model, messages };
-    const { tools, toolRun } = reads;
-    const specs = await reads.specs;
-    const offered = new Set(specs.map((spec) => spec.name));
-    if (specs.length) request.tools = specs;
-    let acc = new ReplyAccumulator();
-    let outcome: RunOutcome;
-    try {
-      let result: ChatResult;
-      for (let step = 1;; step++) {
-        acc = new ReplyAccumulator();
-        result = await this.#callModel(provider, request, info, input, acc, modelSignal);
-        const calls = result.toolCalls;
-        if (!tools || step >= MAX_TOOL_STEPS || !calls.length || !calls.every((c) => offered.has(c.name))) {
-          break;
-        }
-        await inputWritten;
-        const turn = await this.#runTools(tools, toolRun, info, input, result, signal);
-        const facts = replyFacts(modelRef, result, "ok");
-        const stepLines = turn.map((m, i) => line(m, i === 0 ? facts : {}));
-        if (!await this.#record(info, input, ref, stepLines, guard)) throw leaseLostError(info.sessionKey);
-        request.messages = [...request.messages, ...turn];
-      }
-      outcome = this.#outcome(info, session, startedAt, modelRef, "ok", { result });
-    } catch (error) {
-      // The input could not be written: the turn fails as if it never reached the model.
-      if (writeFailed.signal.aborted) throw writeFailed.signal.reason;
-      const aborted = signal.aborted &&
-        !(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError");
-      const cause = signal.aborted && !aborted
-        ? new GatewayError(
-          "AGENT_TIMEOUT",
-          `agent '${agent.id}' did not finish within ${agent.timeoutMs / 1000} s`,
-        )
-        : error;
-      if (!aborted && !isAbort(cause)) {
-        this.options.logger.warn("agent run failed", { runId: info.runId, error: String(error) });
-      }
-      outcome = this.#outcome(info, session, startedAt, modelRef, aborted ? "aborted" : "error", {
-        result: acc.text ? acc.result() : undefined,
-        cause,
-      });
-    }
-    await inputWritten;
-    const reply = outcome.result;
-    if (!info.ephemeral) {
-      const lines: NewTranscriptEntry[] = [];
-      if (reply && (reply.text || reply.toolCalls.length)) {
-        const message: ChatMessage = { role: "assistant", content: reply.text };
-        if (reply.toolCalls.length) message.toolCalls = reply.toolCalls;
-        lines.push(line(message, replyFacts(modelRef, reply, outcome.status)));
-      }
-      // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
-      const [written] = await Promise.all([
-        this.#record(info, input, ref, lines, guard),
-        this.#recordRun(session, outcome, fresh, guard),
-      ]);
-      // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
-      if (!written) {
-        outcome = this.#outcome(info, session, startedAt, modelRef, "error", {
-          cause: leaseLostError(info.sessionKey),
-        });
-      }
-    }
-    this.#emit(info, input, { type: "end", outcome });
-    // The lease goes back only once the end's events are on the bus: a store write sent with them
-    // would hold their delivery until it is durable (Redis answers a batch after its fsync).
-    await this.options.stores.bus.flush?.();
-    return outcome;
-  }
-
-  /**
-   * Reads what the session said before this turn and writes the turn's input (unless it went with the
-   * lease attempt). The input becomes durable while the model already works on it, which keeps the disk
-   * off the time to first token: a crash still loses at most this turn, and the reply is written after it.
-   */
-  #openTranscript(
-    info: RunInfo,
-    input: TurnInput,
-    reads: TurnReads,
-    { session, created }: { session: SessionEntry; created: boolean },
-    moved?: TurnReads["input"],
-  ): { fresh: ChatMessage[]; prior: Promise<TranscriptEntry[]>; inputWritten: Promise<void> } {
-    const ref = { agentId: session.agentId, sessionId: session.sessionId };
-    if (!info.ephemeral) this.#transcriptSeen(info.sessionKey, ref);
-    const context = input.context ?? "session";
-    const guessed = reads.transcript?.ref.agentId === ref.agentId &&
-        reads.transcript.ref.sessionId === ref.sessionId
-      ? reads.transcript
-      : undefined;
-    // Unless read with the lease attempt, sent before the input's append: one round trip carries both.
-    const prior = context === "session" && !info.ephemeral && !created
-      ? guessed?.entries ?? this.options.stores.transcripts.read(ref)
-      : Promise.resolve([]);
-    const fresh = context === "request" ? newTail(input.messages) : input.messages;
-    const early = moved ?? (guessed && reads.input);
-    const inputLines = early ? early.lines : fresh.map((m) => this.#line(info, m));
-    const inputWritten = (async () => {
-      const added = early && await early.added;
-      if (added) return this.#announce(info, input, added);
-      // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
-      if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
-      await this.#record(info, input, ref, inputLines);
-    })();
-    // A store that serves the read after the append starts would list this turn's lines too.
-    const own = new Set(inputLines.map((l) => l.id));
-    return { fresh, prior: quiet(prior.then((lines) => lines.filter((l) => !own.has(l.id)))), inputWritten };
-  }
-
-  /**
-   * Sends the reads a turn starts with, to travel with an attempt at its session's lease: the session's
-   * entry, the transcript this replica last saw it use (on the guess that it is still current; the turn
-   * checks it against the entry), and the specs of the host's tools it is offered (none for HTTP
-   * clients and turns that bring their own).
-   */
-  #readAhead(info: RunInfo, input: TurnInput, holder: string, early: boolean): TurnReads {
-    const toolRun: ToolRunContext = {
-      runId: info.runId,
-      sessionKey: info.sessionKey,
-      agentId: info.agentId,
-      ...(input.origin.external ? { external: true } : {}),
-    };
-    const tools = input.origin.kind !== "http" && !input.params?.tools?.length ? this.#tools : undefined;
-    const reads: TurnReads = {
-      tools,
-      toolRun,
-      specs: quiet((async () => (await tools?.specs(toolRun)) ?? [])()),
-    };
-    if (info.ephemeral) return reads;
-    reads.session = quiet(this.options.stores.sessions.get(info.sessionKey));
-    if ((input.context ?? "session") !== "session") return reads;
-    const { transcripts } = this.options.stores;
-    const guess = this.#transcripts.get(info.sessionKey);
-    const appendIfHeld = early ? transcripts.appendIfHeld?.bind(transcripts) : undefined;
-    if (!guess && !appendIfHeld) return reads;
-    // No guess (a session new to this replica): the turn proposes a new session, stored with its input
-    // in the same step if the session has no entry yet. If it has, the turn reads it after all.
-    const proposed = guess ? undefined : this.#newSession(info, this.options.now());
-    const ref = guess ?? { agentId: proposed!.agentId, sessionId: proposed!.sessionId };
-    reads.transcript = { ref, entries: guess ? quiet(transcripts.read(ref)) : Promise.resolve([]) };
-    if (appendIfHeld) {
-      // Written only if this attempt gets the lease and the guess is right, checked in the same step.
-      const lines = input.messages.map((message) => this.#line(info, message));
-      const guard: AppendGuard = { ...this.#leaseGuard(info, holder), sessionKey: info.sessionKey };
-      // Sent before the claim is answered: lands only if the turn is not a duplicate.
-      if (input.claim?.guard) guard.claim = input.claim.guard;
-      if (proposed) guard.create = reads.proposed = proposed;
-      reads.input = { lines, added: quiet(appendIfHeld(ref, lines, guard)) };
-    }
-    return reads;
-  }
-
-  /** A transcript line of this run; the store numbers it as it appends it. */
-  #line(info: RunInfo, message: ChatMessage, extra: Partial<NewTranscriptEntry> = {}): NewTranscriptEntry {
-    return {
-      id: this.#newId(),
-      ts: this.options.now(),
-      runId: info.runId,
-      ...fromMessage(message),
-      ...extra,
-    };
-  }
-
-  /** Remembers the transcript a session uses, most recent last, forgetting the oldest past the cap. */
-  #transcriptSeen(sessionKey: string, ref: TranscriptRef): void {
-    this.#transcripts.delete(sessionKey);
-    this.#transcripts.set(sessionKey, ref);
-    if (this.#transcripts.size > TRANSCRIPT_GUESSES) {
-      this.#transcripts.delete(this.#transcripts.keys().next().value!);
-    }
-  }
-
-  /** One model step: streamed (emitting output events) unless the turn asked for a whole reply. */
-  async #callModel(
-    provider: ModelProvider,
-    request: ChatRequest,
-    info: RunInfo,
-    input: TurnInput,
-    acc: ReplyAccumulator,
-    signal: AbortSignal,
-  ): Promise<ChatResult> {
-    if (input.stream === false) return await provider.completeChat(request, signal);
-    for await (const event of provider.streamChat(request, signal)) {
-      acc.add(event);
-      this.#emit(info, input, { type: "output", event, text: acc.text });
-    }
-    return acc.result();
-  }
-
-  /** Executes the tool calls of one model step; returns the assistant message and one result per call. */
-  async #runTools(
-    tools: AgentToolHost,
-    run: ToolRunContext,
-    info: RunInfo,
-    input: TurnInput,
-    step: ChatResult,
-    signal: AbortSignal,
-  ): Promise<ChatMessage[]> {
-    const turn: ChatMessage[] = [{ role: "assistant", content: step.text, toolCalls: step.toolCalls }];
-    for (const call of step.toolCalls) {
-      signal.throwIfAborted();
-      this.#emit(info, input, { type: "tool", phase: "start", call });
-      const { output, isError } = await tools.execute(call, run, signal);
-      this.#emit(info, input, { type: "tool", phase: "result", call, output, isError });
-      turn.push({ role: "tool", content: output, toolCallId: call.id, name: call.name });
-    }
-    return turn;
-  }
-
-  /**
-   * Appends lines to a durable session's transcript and reports each one; with `guard`, only while the
-   * turn's lease holds (when the store can check it). False when the guard refused them.
-   */
-  async #record(
-    info: RunInfo,
-    input: TurnInput,
-    ref: TranscriptRef,
-    lines: NewTranscriptEntry[],
-    guard?: AppendGuard,
-  ): Promise<boolean> {
-    if (info.ephemeral || !lines.length) return true;
-    const { transcripts } = this.options.stores;
-    const added = guard && transcripts.appendIfHeld
-      ? await transcripts.appendIfHeld(ref, lines, guard)
-      : await transcripts.append(ref, lines);
-    if (added) this.#announce(info, input, added);
-    return added !== undefined;
-  }
-
-  /** What a write of the turn requires: its session's lease, held under `holder`. */
-  #leaseGuard(info: RunInfo, holder: string): AppendGuard {
-    return { lease: sessionLeaseKey(info.sessionKey), owner: holder };
-  }
-
-  /** Reports lines the store appended. */
-  #announce(info: RunInfo, input: TurnInput, added: readonly TranscriptEntry[]): void {
-    for (const entry of added) this.#emit(info, input, { type: "message", entry });
-  }
-
   /** A run that never started: aborted or timed out while queued, or the session could not open. */
   #queuedFailure(info: RunInfo, input: TurnInput, error: unknown, signal: AbortSignal): RunOutcome {
     if (!signal.aborted) {
@@ -1185,143 +680,6 @@ export class AgentRuntime {
     };
   }
 
-  #outcome(
-    info: RunInfo,
-    session: SessionEntry,
-    startedAt: number,
-    model: string,
-    status: RunOutcome["status"],
-    extra: { result?: ChatResult; cause?: unknown },
-  ): RunOutcome {
-    const outcome: RunOutcome = {
-      runId: info.runId,
-      sessionKey: info.sessionKey,
-      sessionId: session.sessionId,
-      agentId: session.agentId,
-      status,
-      startedAt,
-      endedAt: this.options.now(),
-      model,
-    };
-    if (extra.result) outcome.result = extra.result;
-    if (status === "aborted") outcome.error = { code: "INVALID_REQUEST", message: "run aborted" };
-    else if (extra.cause !== undefined) outcome.error = toErrorShape(extra.cause);
-    if (extra.cause !== undefined) outcome.cause = extra.cause;
-    return outcome;
-  }
-
-  /**
-   * The run's session entry (its read sent with the lease's attempt, if any); a `created` one is the
-   * proposed one, if any, and written with the run's input.
-   */
-  async #openSession(
-    info: RunInfo,
-    now: number,
-    reads: TurnReads,
-  ): Promise<{ session: SessionEntry; created: boolean }> {
-    const existing = info.ephemeral
-      ? undefined
-      : await (reads.session ?? this.options.stores.sessions.get(info.sessionKey));
-    if (existing) return { session: existing, created: false };
-    return { session: reads.proposed ?? this.#newSession(info, now), created: true };
-  }
-
-  /** A new session entry under the run's key, with a transcript of its own. */
-  #newSession(info: RunInfo, now: number): SessionEntry {
-    return {
-      key: info.sessionKey,
-      agentId: info.agentId,
-      sessionId: this.#newId(),
-      createdAt: now,
-      updatedAt: now,
-      inputTokens: 0,
-      outputTokens: 0,
-    };
-  }
-
-  /** Applies the finished run to its session's row; with `guard`, only while the turn's lease holds. */
-  async #recordRun(
-    session: SessionEntry,
-    outcome: RunOutcome,
-    fresh: ChatMessage[],
-    guard?: AppendGuard,
-  ): Promise<void> {
-    const usage = outcome.result?.usage;
-    const preview = outcome.result?.text || fresh.at(-1)?.content;
-    const { sessions } = this.options.stores;
-    const update: SessionRunUpdate = {
-      sessionId: session.sessionId,
-      updatedAt: outcome.endedAt,
-      model: outcome.model,
-      lastRunId: outcome.runId,
-      lastRunState: endState(outcome),
-      lastActivityAt: outcome.endedAt,
-      ...(preview ? { lastMessagePreview: preview.slice(0, 200) } : {}),
-      inputTokens: usage?.inputTokens ?? 0,
-      outputTokens: usage?.outputTokens ?? 0,
-    };
-    if (guard && sessions.recordRunIfHeld) await sessions.recordRunIfHeld(session.key, update, guard);
-    else await sessions.recordRun(session.key, update);
-  }
-
-  /**
-   * Keeps a run's record in the run store: accepted now (queued or already running), then running,
-   * then ended. The writes go one after another, so a slow store never sees them out of order. With
-   * `claimed`, the first waits for it, and a duplicate (false) writes none: its run id is the first's.
-   */
-  #trackRun(
-    stored: StoredRun,
-    activeTtlMs: number,
-    claimed?: Promise<boolean>,
-  ): { running(): void; ended(outcome: RunOutcome): void } {
-    let live = true;
-    let writes = claimed
-      ? claimed.then((won) => {
-        live = won;
-        return won ? this.#putRun(stored, activeTtlMs) : undefined;
-      })
-      : this.#putRun(stored, activeTtlMs);
-    return {
-      running: () => {
-        if (stored.state !== "queued") return;
-        writes = writes.then(() =>
-          live ? this.#putRun({ ...stored, state: "running" }, activeTtlMs) : undefined
-        );
-      },
-      ended: (outcome) => {
-        writes = writes.then(() => live ? this.#publishEnd(stored, outcome) : undefined);
-      },
-    };
-  }
-
-  /** Records a run's state in the run store; a store failure is logged, never fails the run. */
-  async #putRun(run: StoredRun, ttlMs: number): Promise<void> {
-    try {
-      await this.options.stores.runs.put(run, ttlMs);
-    } catch (error) {
-      this.options.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
-    }
-  }
-
-  /** Records a run's end, then tells every replica (their `agent.wait` callers) it ended. */
-  async #publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
-    const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
-    if (outcome.error) end.error = outcome.error;
-    if (outcome.sessionId) end.sessionId = outcome.sessionId;
-    if (outcome.model) end.model = outcome.model;
-    if (outcome.result) {
-      const { text, finishReason, usage } = outcome.result;
-      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
-    }
-    await this.#putRun({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
-    this.options.stores.bus.publish({
-      event: RUN_ENDED_EVENT,
-      payload: { runId: stored.runId, end },
-      sessionKey: stored.sessionKey,
-      internal: true,
-    });
-  }
-
   /** Abort requests from any replica reach the runs of this one. */
   #onBusEvent(event: BusEvent): void {
     if (!event.internal || event.event !== RUN_ABORT_EVENT) return;
@@ -1335,9 +693,6 @@ export class AgentRuntime {
 const ORPHAN_TTL_MS = 60 * 60_000;
 /** How many times a turn whose input stays queued after a failure is run again here before it is left. */
 const MAX_RESTARTS = 3;
-/** How long a failed withdrawal from the turn queue waits before it is tried again. */
-const WITHDRAW_RETRY_MS = 2_000;
-
 /** Why a turn whose call lost its idempotency claim (a duplicate) stopped; no one is told. */
 function claimLost(): GatewayError {
   return new GatewayError("UNAVAILABLE", "another call holds this idempotency key", { retryable: true });
@@ -1355,90 +710,3 @@ const KEPT_ON_RESET = [
   "modelOverride",
   "createdVia",
 ] as const;
-
-function endState(outcome: RunOutcome): RunEndState {
-  if (outcome.status === "ok") return "done";
-  if (outcome.status === "aborted") return "killed";
-  return outcome.error?.code === "AGENT_TIMEOUT" ? "timeout" : "failed";
-}
-
-/** The messages after the last assistant message: what a client-managed conversation adds this turn. */
-function newTail(messages: ChatMessage[]): ChatMessage[] {
-  const lastAssistant = messages.findLastIndex((m) => m.role === "assistant");
-  return messages.slice(lastAssistant + 1).filter((m) => m.role !== "system");
-}
-
-function fromMessage(
-  message: ChatMessage,
-): Pick<TranscriptEntry, "role" | "content" | "toolCalls" | "toolCallId"> {
-  const entry: Pick<TranscriptEntry, "role" | "content" | "toolCalls" | "toolCallId"> = {
-    role: message.role,
-    content: message.content,
-  };
-  if (message.toolCalls?.length) entry.toolCalls = message.toolCalls;
-  if (message.toolCallId) entry.toolCallId = message.toolCallId;
-  return entry;
-}
-
-function toMessage(entry: TranscriptEntry): ChatMessage {
-  const message: ChatMessage = { role: entry.role, content: entry.content };
-  if (entry.toolCalls?.length) message.toolCalls = entry.toolCalls;
-  if (entry.toolCallId) message.toolCallId = entry.toolCallId;
-  return message;
-}
-
-/** The reference's stop reasons for a model's finish reason (its OpenAI mapping). */
-const STOP_REASONS: Record<ChatResult["finishReason"], string> = {
-  stop: "stop",
-  length: "length",
-  tool_calls: "toolUse",
-  content_filter: "error",
-};
-
-/**
- * What an assistant line records about the reply: the model that wrote it, its token counts when the
- * provider reported them, and why it stopped (a turn that did not finish normally says so instead).
- */
-function replyFacts(
-  modelRef: string,
-  reply: ChatResult,
-  status: RunOutcome["status"],
-): Partial<NewTranscriptEntry> {
-  const facts: Partial<NewTranscriptEntry> = {
-    model: modelRef,
-    stopReason: status === "ok" ? STOP_REASONS[reply.finishReason] ?? "stop" : status,
-  };
-  if (reply.usage) facts.usage = reply.usage;
-  return facts;
-}
-
-/** What the turn queue keeps of a waiting turn. */
-function queuedTurn(info: RunInfo, input: TurnInput, acceptedAt: number, owner: string): QueuedTurn {
-  const turn: QueuedTurn = {
-    runId: info.runId,
-    sessionKey: info.sessionKey,
-    agentId: info.agentId,
-    messages: input.messages,
-    origin: info.origin,
-    acceptedAt,
-    owner,
-  };
-  if (input.system) turn.system = input.system;
-  if (input.model) turn.model = input.model;
-  if (input.delivery) turn.delivery = input.delivery;
-  return turn;
-}
-
-/** The turn a queued one stands for, run by a replica other than the one that accepted it. */
-function resumedInput(turn: QueuedTurn): TurnInput {
-  return {
-    sessionKey: turn.sessionKey,
-    agentId: turn.agentId,
-    messages: turn.messages,
-    system: turn.system,
-    model: turn.model,
-    origin: turn.origin,
-    delivery: turn.delivery,
-    runId: turn.runId,
-  };
-}

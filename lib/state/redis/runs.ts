@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ClaimGuard } from "../idempotency.ts";
 import type { RunStore, StoredRun } from "../runs.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 
@@ -17,10 +18,15 @@ if raw then
 end
 `;
 
-// KEYS: record, session index. ARGV: TTL, run JSON, run id, acceptedAt, ended (1/0).
+// KEYS: record, session index, then the claim's record if any. ARGV: TTL, run JSON, run id, acceptedAt,
+// ended (1/0), claim owner ('' for none). Writes nothing when the run ended, or the claim is not its owner's.
 const PUT = new LuaScript(
   LIVE + `
 if run and run['end'] then return 0 end
+if ARGV[7] ~= '' then
+  local claim = redis.call('GET', KEYS[3])
+  if not claim or cjson.decode(claim).owner ~= ARGV[7] then return 0 end
+end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], '{"expiresAt":' .. string.format('%d', now + ttl) .. ',"run":' .. ARGV[3] .. '}', 'PX', ttl)
 if ARGV[6] == '1' then
@@ -65,9 +71,17 @@ export class RedisRunStore implements RunStore {
   /** Keeps the runs under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
-  async put(run: StoredRun, ttlMs: number): Promise<void> {
+  async put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     const keys = [this.#record(run.runId), this.#index(run.sessionKey)];
-    const args = [ttlMs, JSON.stringify(run), run.runId, run.acceptedAt, run.end ? "1" : "0"];
+    if (claim) keys.push(claim.record);
+    const args = [
+      ttlMs,
+      JSON.stringify(run),
+      run.runId,
+      run.acceptedAt,
+      run.end ? "1" : "0",
+      claim?.owner ?? "",
+    ];
     await this.connection.eval(PUT, keys, args);
   }
 

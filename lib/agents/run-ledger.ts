@@ -1,0 +1,102 @@
+/**
+ * The run-record ledger: a run's record in the shared run store, written as the run is accepted, starts
+ * and ends, and the bus event that tells every replica (their `agent.wait` callers) a run ended.
+ *
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import type { ClaimGuard } from "../state/idempotency.ts";
+import { FINISHED_RUN_TTL_MS, type RunEnd, type RunOutcome, type StoredRun } from "../state/runs.ts";
+import type { AgentStores } from "./turn-types.ts";
+
+/** Bus event (internal) telling every replica a run ended: `{ runId, end: RunEnd }`. */
+export const RUN_ENDED_EVENT = "agents.run.ended";
+
+/** Writes run records and hears of runs' ends; a store failure is logged, never fails a run. */
+export class RunLedger {
+  /** Writes to `stores.runs`, tells ends on `stores.bus`, and logs failed writes to `logger`. */
+  constructor(
+    private readonly stores: Pick<AgentStores, "runs" | "bus">,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Keeps a run's record in the run store: accepted now (queued or already running), then running
+   * (`running()`, once the turn published its start), then ended. The writes go one after another, so a slow store never sees them out of order. With a
+   * pending `claim`, the first is sent at once under its guard, with the claim's own round trip, and
+   * lands only if this call holds the key; a duplicate (`claimed` false) writes no more: its run id is
+   * the first's.
+   */
+  track(
+    stored: StoredRun,
+    activeTtlMs: number,
+    claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
+  ): { running(): void; ended(outcome: RunOutcome): void } {
+    let live = true;
+    let writes: Promise<unknown> = this.#put(stored, activeTtlMs, claim?.guard);
+    if (claim) writes = Promise.all([writes, claim.claimed.then((won) => live = won)]);
+    return {
+      running: () => {
+        if (stored.state !== "queued") return;
+        // Told once the turn's first events are published: a write in their batch would hold their
+        // delivery until it is durable (Redis sends a batch's messages after its fsync).
+        const published = this.stores.bus.flush?.();
+        writes = Promise.all([writes, published]).then(() =>
+          live ? this.#put({ ...stored, state: "running" }, activeTtlMs) : undefined
+        );
+      },
+      ended: (outcome) => {
+        writes = writes.then(() => live ? this.publishEnd(stored, outcome) : undefined);
+      },
+    };
+  }
+
+  /** Records a run's state in the run store; a store failure is logged, never fails the run. */
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
+    try {
+      await this.stores.runs.put(run, ttlMs, claim);
+    } catch (error) {
+      this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
+    }
+  }
+
+  /** Records a run's end, then tells every replica (their `agent.wait` callers) it ended. */
+  async publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
+    const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+    if (outcome.error) end.error = outcome.error;
+    if (outcome.sessionId) end.sessionId = outcome.sessionId;
+    if (outcome.model) end.model = outcome.model;
+    if (outcome.result) {
+      const { text, finishReason, usage } = outcome.result;
+      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+    }
+    await this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
+    this.stores.bus.publish({
+      event: RUN_ENDED_EVENT,
+      payload: { runId: stored.runId, end },
+      sessionKey: stored.sessionKey,
+      internal: true,
+    });
+  }
+
+  /** How a run of any replica ended, once it has; `undefined` when it has not within `timeoutMs`. */
+  async end(runId: string, timeoutMs: number): Promise<RunEnd | undefined> {
+    const ended = Promise.withResolvers<RunEnd | undefined>();
+    // Listening before reading the store: an end between the two is heard, not missed.
+    const unsubscribe = this.stores.bus.subscribe((event) => {
+      if (event.internal && event.event === RUN_ENDED_EVENT) {
+        const payload = event.payload as { runId: string; end: RunEnd };
+        if (payload.runId === runId) ended.resolve(payload.end);
+      }
+    });
+    const timer = setTimeout(() => ended.resolve(undefined), timeoutMs);
+    try {
+      const stored = await this.stores.runs.get(runId);
+      if (stored?.end) ended.resolve(stored.end);
+      return await ended.promise;
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+    }
+  }
+}
