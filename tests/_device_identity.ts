@@ -135,3 +135,22 @@ export async function connectDevice(
   });
   return { socket, response: await socket.waitFor((f) => f.id === "c") };
 }
+
+/** `params` (as `connectParams` builds them) with `device`'s v3 proof over their own claim and `challenge`. */
+export async function withDeviceProof(
+  device: TestDevice,
+  challenge: { nonce: string; ts: number },
+  params: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const client = params.client as { id: string; mode: string; platform?: string; deviceFamily?: string };
+  const auth = params.auth as { token?: string; deviceToken?: string } | undefined;
+  const claim: DeviceClaim = {
+    client,
+    role: params.role as string,
+    scopes: params.scopes as string[],
+    token: auth?.token ?? auth?.deviceToken ?? "",
+    platform: (client.platform ?? "").toLowerCase(),
+    deviceFamily: (client.deviceFamily ?? "").toLowerCase(),
+  };
+  return { ...params, device: await deviceProof(device, challenge, claim) };
+}
