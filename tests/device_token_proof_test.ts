@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { GatewayClient } from "@openclaw/gateway-client";
 import { denoTransport } from "../deno.ts";
-import { createGateway, type Gateway, openMemorySocket } from "../mod.ts";
+import { connectGateway, createGateway, type Gateway, GatewayClientError, openMemorySocket } from "../mod.ts";
 import { connectDevice, makeDevice, type TestDevice, withDeviceProof } from "./_device_identity.ts";
 import { connect, connectParams, startGateway, TOKEN } from "./_helpers.ts";
 
@@ -243,5 +243,37 @@ Deno.test("the reference gateway-client reconnects with its stored device token,
   const retried = await referenceClient(url, device, stored, "stale-shared-token");
   assert.deepEqual(retried.connectErrors, ["AUTH_TOKEN_MISMATCH"]);
   assert.equal(retried.method, "device-token");
+  await gateway.stop();
+});
+
+Deno.test("our client proves its device: it pairs on loopback, then its device token alone signs it in", async () => {
+  const gateway = createGateway({
+    transport: denoTransport(),
+    port: 0,
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+  });
+  const url = `ws://127.0.0.1:${(await gateway.start())!.port}`;
+  const device = await makeDevice();
+  const client = {
+    id: "acme-dashboard",
+    mode: "ui",
+    version: "1",
+    platform: "Linux",
+    deviceFamily: "Desktop",
+  };
+  const options = { url, WebSocket, client, device, scopes: ["operator.read"], timeoutMs: 5000 };
+  const paired = await connectGateway({ ...options, token: TOKEN });
+  const deviceToken = paired.hello.auth.deviceToken as string;
+  assert.ok(deviceToken, "paired on loopback, its token handed over");
+  paired.close();
+  const again = await connectGateway({ ...options, deviceToken });
+  assert.equal(again.hello.auth.method, "device-token");
+  again.close();
+  // Without the device the token is useless to the gateway, so the client says so before dialling.
+  const { device: _, ...deviceless } = options;
+  await assert.rejects(
+    connectGateway({ ...deviceless, deviceToken }),
+    (error) => error instanceof GatewayClientError && error.code === "DEVICE_IDENTITY_REQUIRED",
+  );
   await gateway.stop();
 });
