@@ -99,16 +99,16 @@ function authError(code: string, message: string, extra: Record<string, unknown>
 
 /**
  * The device token a connect presents, if any: only a connect that carries a device identity has one
- * (the token is bound to that device's key), the explicit `auth.deviceToken` first, else `auth.token`
- * unless it is the shared token (device tokens are random, so no store lookup for it).
+ * (the token is bound to that device's key), the explicit `auth.deviceToken` first, else `auth.token`.
+ * None when the shared token was right: it decides (and device tokens are random, so `auth.token` then
+ * is no device's and needs no store lookup).
  */
 function deviceTokenCandidate(params: ConnectParams, check: SecretCheck): DeviceTokenCandidate | undefined {
-  if (!params.device) return undefined;
+  if (!params.device || (check.ok && check.method === "token")) return undefined;
   const explicit = params.auth?.deviceToken;
   if (explicit) return { token: explicit, explicit: true };
   const token = params.auth?.token;
-  if (!token || (check.ok && check.method === "token")) return undefined;
-  return { token, explicit: false };
+  return token ? { token, explicit: false } : undefined;
 }
 
 /** The refusal of a wrong explicit `auth.deviceToken`: stale, revoked, another device's, or another role's. */
