@@ -278,6 +278,7 @@ export {
 
 // A small protocol v4 client (what the CLI uses), for apps that talk to a gateway.
 export {
+  type ClientDevice,
   connectGateway,
   type ConnectOptions,
   type GatewayConnection,

@@ -1,9 +1,9 @@
 // A device identity (Ed25519 key pair) that signs `connect` the way the reference client does (v3 payload).
 import { deviceIdFor } from "../lib/auth/device.ts";
 import { base64UrlEncode } from "../lib/encoding.ts";
-import { type Gateway, type MemorySocket, openMemorySocket } from "../mod.ts";
+import { type Gateway, type MemorySocket, type MemorySocketOptions, openMemorySocket } from "../mod.ts";
 import type { Frame } from "../mod.ts";
-import { connectParams, TOKEN } from "./_helpers.ts";
+import { connectParams, type TestClient, TOKEN } from "./_helpers.ts";
 
 /** A device: its id (the key's fingerprint), its public key, and a signer. */
 export interface TestDevice {
@@ -134,4 +134,56 @@ export async function connectDevice(
     params: await signedConnectParams(device, challenge, options),
   });
   return { socket, response: await socket.waitFor((f) => f.id === "c") };
+}
+
+/** `params` (as `connectParams` builds them) with `device`'s v3 proof over their own claim and `challenge`. */
+export async function withDeviceProof(
+  device: TestDevice,
+  challenge: { nonce: string; ts: number },
+  params: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const client = params.client as { id: string; mode: string; platform?: string; deviceFamily?: string };
+  const auth = params.auth as { token?: string; deviceToken?: string } | undefined;
+  const claim: DeviceClaim = {
+    client,
+    role: params.role as string,
+    scopes: params.scopes as string[],
+    token: auth?.token ?? auth?.deviceToken ?? "",
+    platform: (client.platform ?? "").toLowerCase(),
+    deviceFamily: (client.deviceFamily ?? "").toLowerCase(),
+  };
+  return { ...params, device: await deviceProof(device, challenge, claim) };
+}
+
+let requests = 0;
+
+/**
+ * Opens a socket and answers the challenge with `params` (as `connectParams` builds them) plus `device`'s
+ * proof over them; fails the test unless `hello-ok` comes back.
+ */
+export async function provenClient(
+  gateway: Gateway,
+  device: TestDevice,
+  params: Record<string, unknown>,
+  socketOptions: MemorySocketOptions = {},
+): Promise<TestClient> {
+  const socket = openMemorySocket(gateway, socketOptions);
+  const challenge = (await socket.next()).payload as { nonce: string; ts: number };
+  socket.send({
+    type: "req",
+    id: "c",
+    method: "connect",
+    params: await withDeviceProof(device, challenge, params),
+  });
+  const response = await socket.waitFor((f) => f.id === "c");
+  if (!response.ok) throw new Error(`connect failed: ${JSON.stringify(response.error)}`);
+  return {
+    socket,
+    hello: response.payload as Record<string, unknown>,
+    async request(method, reqParams = {}) {
+      const id = `d-${++requests}`;
+      socket.send({ type: "req", id, method, params: reqParams });
+      return await socket.waitFor((f) => f.type === "res" && f.id === id);
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { DEFAULT_OPERATOR_SCOPES } from "../lib/protocol/scopes.ts";
 import type { ConnectParams } from "../lib/protocol/frames.ts";
 import { approvedPairing, MemoryDeviceStore, type PairedDevice } from "../lib/state/devices.ts";
 import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
-import { makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
+import { deviceProof, makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 
 const NOW = 1_700_000_000_000;
@@ -202,7 +202,8 @@ Deno.test("socket: a missing secret is not counted, a wrong one is, each with it
   });
   assert.deepEqual(await socket({}, connectParams({ auth: { token: "wrong" } }), { remoteAddress: LAN }), {
     error: wrong("AUTH_TOKEN_MISMATCH", "token", "token_mismatch"),
-    trace: [`rate.peek ip:${LAN}`, "devices.byToken wrong", `rate.hit ip:${LAN}`],
+    // No device identity, so no device token to look up: the token can only be the shared one.
+    trace: [`rate.peek ip:${LAN}`, `rate.hit ip:${LAN}`],
   });
   assert.deepEqual(await socket({ auth: password }, connectParams({ auth: {} }), { remoteAddress: LAN }), {
     error: missing("AUTH_PASSWORD_MISSING", "password", "password_missing"),
@@ -263,12 +264,29 @@ Deno.test("socket: success forgets earlier failures only when there were some; l
   assert.deepEqual(browser.trace, ["rate.peek browser:127.0.0.1"]);
 });
 
-Deno.test("socket: a device token admits its role within its scopes, and refuses beyond them", async () => {
+Deno.test("socket: a device token admits the device proving its key, in its role within its scopes; bare it is a wrong token", async () => {
   const device = await makeDevice();
   const paired = pairedDevice(device);
-  const params = (scopes: string[]) => connectParams({ client: ui, scopes, auth: { token: DEVICE_TOKEN } });
+  const challenge = { nonce: NONCE, ts: NOW };
+  const signed = async (client: typeof ui, role: string, scopes: string[]) =>
+    connectParams({
+      client,
+      role,
+      scopes,
+      auth: { token: DEVICE_TOKEN },
+      device: await deviceProof(device, challenge, {
+        client,
+        role,
+        scopes,
+        token: DEVICE_TOKEN,
+        platform: "linux",
+        deviceFamily: "",
+      }),
+    });
   assert.deepEqual(
-    await socket({ paired, priorFailures: LAN_ONE_FAILURE }, params([]), { remoteAddress: LAN }),
+    await socket({ paired, priorFailures: LAN_ONE_FAILURE }, await signed(ui, "operator", []), {
+      remoteAddress: LAN,
+    }),
     {
       result: {
         caller: {
@@ -286,7 +304,9 @@ Deno.test("socket: a device token admits its role within its scopes, and refuses
     },
   );
   assert.deepEqual(
-    await socket({ paired }, params(["operator.admin", "operator.read"]), { remoteAddress: LAN }),
+    await socket({ paired }, await signed(ui, "operator", ["operator.admin", "operator.read"]), {
+      remoteAddress: LAN,
+    }),
     {
       error: {
         code: "INVALID_REQUEST",
@@ -296,16 +316,30 @@ Deno.test("socket: a device token admits its role within its scopes, and refuses
       trace: [`rate.peek ip:${LAN}`, `devices.byToken ${DEVICE_TOKEN}`],
     },
   );
+  // Without the device's proof the token is no device's: a wrong shared token, counted, the store unasked.
+  const bare = connectParams({ client: ui, scopes: [], auth: { token: DEVICE_TOKEN } });
+  assert.deepEqual(await socket({ paired }, bare, { remoteAddress: LAN }), {
+    error: {
+      code: "INVALID_REQUEST",
+      message: "unauthorized: gateway token mismatch (check the token configured for this client)",
+      details: {
+        code: "AUTH_TOKEN_MISMATCH",
+        authReason: "token_mismatch",
+        recommendedNextStep: "update_auth_credentials",
+      },
+    },
+    trace: [`rate.peek ip:${LAN}`, `rate.hit ip:${LAN}`],
+  });
   const node = {
     ...paired,
     roles: ["node"],
     tokens: { node: { ...paired.tokens.operator, role: "node", scopes: [] } },
   };
-  const nodeParams = connectParams({
-    role: "node",
-    client: { id: "node-host", version: "1", platform: "linux", mode: "node" },
-    auth: { token: DEVICE_TOKEN },
-  });
+  const nodeParams = await signed(
+    { id: "node-host", version: "1", platform: "linux", mode: "node" },
+    "node",
+    [],
+  );
   const asNode = await socket({ paired: node }, nodeParams, { remoteAddress: LAN });
   assert.deepEqual((asNode.result as { caller: { scopes: string[] } }).caller.scopes, []);
   assert.deepEqual(asNode.trace, [

@@ -90,8 +90,11 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
         return { ok: response.ok, close: () => socket.close() };
       }],
       ["a device token from a remote address", async () => {
-        const params = connectParams({ client: BACKEND, auth: { token: deviceToken } });
-        const { socket, response } = await connect(gateway, params, { remoteAddress: REMOTE });
+        const { socket, response } = await connectDevice(gateway, device, {
+          client: DEVICE_CLIENT,
+          token: deviceToken,
+          remoteAddress: REMOTE,
+        });
         return { ok: response.ok, close: () => socket.close() };
       }],
       ["a paired device signing its connect", async () => {
@@ -177,9 +180,12 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     const deviceToken = (paired.response.payload as { auth: { deviceToken: string } }).auth.deviceToken;
     paired.socket.close();
     const withToken = async () =>
-      (await connect(gatewayB, connectParams({ client: BACKEND, auth: { token: deviceToken } }), {
+      (await connectDevice(gatewayB, device, {
+        client: DEVICE_CLIENT,
+        token: deviceToken,
         remoteAddress: REMOTE,
-      })).response;
+      }))
+        .response;
     assert.equal((await withToken()).ok, true);
     assert.equal((await withToken()).ok, true, "answered from what b keeps");
     const record = (await a.devices.get(device.id))!;

@@ -48,9 +48,10 @@ Deno.test("a direct loopback device auto-pairs and receives a device token", asy
   const auth = (response.payload as { auth: { deviceToken?: string } }).auth;
   assert.ok(auth.deviceToken && auth.deviceToken.length >= 32);
 
-  // The device token stands in for the shared secret on the next connect.
-  const again = await connect(gateway, connectParams({ auth: { token: auth.deviceToken } }));
-  assert.equal(again.response.ok, true);
+  // The device token stands in for the shared secret on the next connect, with the device's proof.
+  const again = await connectWithDevice(gateway, device, "127.0.0.1", undefined, auth.deviceToken);
+  assert.equal(again.response.ok, true, JSON.stringify(again.response.error));
+  assert.equal((again.response.payload as { auth: { method?: string } }).auth.method, "device-token");
   await gateway.stop();
 });
 

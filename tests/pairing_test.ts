@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { type Frame, type Gateway, memoryStores } from "../mod.ts";
-import { connectDevice, makeDevice, signedConnectParams, type TestDevice } from "./_device_identity.ts";
+import {
+  connectDevice,
+  makeDevice,
+  provenClient,
+  signedConnectParams,
+  type TestDevice,
+} from "./_device_identity.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 import { DEVICE_PAIRING_DOC, DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
@@ -123,10 +129,13 @@ Deno.test("approve: the device connects and gets its device token, which then st
   const { deviceToken, issuedAtMs } = hello.auth as { deviceToken: string; issuedAtMs: number };
   assert.ok(deviceToken.length >= 32);
   assert.equal(issuedAtMs, (approved.device as { tokens: { createdAtMs: number }[] }).tokens[0].createdAtMs);
-  const withToken = await connect(gateway, connectParams({ auth: { token: deviceToken } }), {
+  const withToken = await connectDevice(gateway, device, { remoteAddress: LAN, token: deviceToken });
+  assert.equal((ok(withToken.response).auth as { method: string }).method, "device-token");
+  // The token alone, without the device's proof, is nobody's.
+  const bare = await connect(gateway, connectParams({ auth: { token: deviceToken } }), {
     remoteAddress: LAN,
   });
-  assert.equal((ok(withToken.response).auth as { method: string }).method, "device-token");
+  assert.equal((bare.response.error as { details: { code: string } }).details.code, "AUTH_TOKEN_MISMATCH");
 
   const list = ok(await watcher.request("device.pair.list"));
   assert.deepEqual(list.pending, []);
@@ -189,7 +198,7 @@ Deno.test("revoke: the device's live socket is closed and its token stops workin
   assert.equal(revoked.role, "operator");
   assert.equal(typeof revoked.revokedAtMs, "number");
   assert.deepEqual(await socket.closed, { code: 4001, reason: "device removed" });
-  const refused = await connect(gateway, connectParams({ auth: { token } }), { remoteAddress: LAN });
+  const refused = await connectDevice(gateway, device, { remoteAddress: LAN, token });
   assert.equal(refused.response.ok, false);
   const [paired] = ok(await watcher.request("device.pair.list")).paired as {
     tokens: { revokedAtMs?: number }[];
@@ -216,7 +225,7 @@ Deno.test("rotate: a new token replaces the old one, withheld from another devic
   assert.equal(rotated.tokenDelivery, "withheld-cross-device");
   assert.deepEqual(rotated.scopes, ["operator.read"]);
   assert.equal((await socket.closed).code, 4001);
-  const old = await connect(gateway, connectParams({ auth: { token } }), { remoteAddress: LAN });
+  const old = await connectDevice(gateway, device, { remoteAddress: LAN, token, scopes: ["operator.read"] });
   assert.equal(old.response.ok, false, "the old token stopped working");
 
   // The device itself, reconnecting with its proof, gets the new token and may rotate its own in band.
@@ -226,7 +235,11 @@ Deno.test("rotate: a new token replaces the old one, withheld from another devic
   });
   const fresh = (ok(response).auth as { deviceToken: string }).deviceToken;
   assert.notEqual(fresh, token);
-  const self = await client(gateway, connectParams({ auth: { token: fresh }, scopes: ["operator.read"] }));
+  const self = await provenClient(
+    gateway,
+    device,
+    connectParams({ auth: { token: fresh }, scopes: ["operator.read"] }),
+  );
   const denied = await self.request("device.token.rotate", { deviceId: device.id, role: "operator" });
   assert.equal(
     (denied.error as { details: { missingScope: string } }).details.missingScope,
@@ -244,7 +257,7 @@ Deno.test("remove: the pairing is gone and the device's sockets are closed", asy
   });
   assert.deepEqual(await socket.closed, { code: 4001, reason: "device removed" });
   assert.deepEqual(ok(await watcher.request("device.pair.list")).paired, []);
-  const refused = await connect(gateway, connectParams({ auth: { token } }), { remoteAddress: LAN });
+  const refused = await connectDevice(gateway, device, { remoteAddress: LAN, token });
   assert.equal(refused.response.ok, false);
   const unknown = await watcher.request("device.pair.remove", { deviceId: device.id });
   assert.deepEqual(unknown.error, { code: "INVALID_REQUEST", message: "unknown deviceId" });
@@ -301,16 +314,11 @@ Deno.test("nodes pair as devices: loopback auto-approves, a LAN node needs an ad
   const { response } = await connectDevice(gateway, device, { role: "node", remoteAddress: LAN });
   const auth = ok(response).auth as { role: string; deviceToken: string };
   assert.equal(auth.role, "node");
-  const byToken = await connect(
-    gateway,
-    connectParams({
-      role: "node",
-      scopes: [],
-      client: { id: "node-host", version: "1", mode: "node" },
-      auth: { token: auth.deviceToken },
-    }),
-    { remoteAddress: LAN },
-  );
+  const byToken = await connectDevice(gateway, device, {
+    role: "node",
+    remoteAddress: LAN,
+    token: auth.deviceToken,
+  });
   assert.equal(ok(byToken.response).type, "hello-ok");
   // Token management of a node role needs admin.
   const rotate = await watcher.request("device.token.revoke", { deviceId: device.id, role: "node" });
@@ -327,8 +335,9 @@ Deno.test("a device caller without admin sees and manages only its own pairing",
   const { device, requestId } = await requestPairing(gateway, watcher, { scopes: PAIRING_OPERATOR });
   ok(await admin.request("device.pair.approve", { requestId }));
   const { response } = await connectDevice(gateway, device, { remoteAddress: LAN, scopes: PAIRING_OPERATOR });
-  const self = await client(
+  const self = await provenClient(
     gateway,
+    device,
     connectParams({
       auth: { token: (ok(response).auth as { deviceToken: string }).deviceToken },
       scopes: PAIRING_OPERATOR,
@@ -550,12 +559,12 @@ Deno.test("pairings kept in the state dir's document survive a restart", async (
   const docs = new MemoryJsonDocs();
   const first = await startGateway({ stores: { devices: new DocsDeviceStore(docs) } });
   const watcher = await operator(first);
-  const { token } = await pairedDevice(first, watcher);
+  const { device, token } = await pairedDevice(first, watcher);
   await first.stop();
   assert.ok(await docs.read(DEVICE_PAIRING_DOC), "written through");
 
   const second = await startGateway({ stores: { devices: new DocsDeviceStore(docs) } });
-  const again = await connect(second, connectParams({ auth: { token } }), { remoteAddress: LAN });
+  const again = await connectDevice(second, device, { remoteAddress: LAN, token });
   assert.equal((ok(again.response).auth as { method: string }).method, "device-token");
   await second.stop();
 });

@@ -12,17 +12,16 @@ import { GatewayError } from "../lib/errors.ts";
 import type { ConnectParams } from "../lib/protocol/frames.ts";
 import { approvedPairing, MemoryDeviceStore, type PairedDevice } from "../lib/state/devices.ts";
 import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
-import { makeDevice } from "./_device_identity.ts";
+import { makeDevice, withDeviceProof } from "./_device_identity.ts";
 import { connectParams, TOKEN } from "./_helpers.ts";
 
 const NOW = 1_700_000_000_000;
+const CHALLENGE = { nonce: "nonce-1", ts: NOW };
 const LAN = "192.168.1.20";
 const PASSWORD = "a-password-0123456789";
 const OPERATOR_TOKEN = "operator-device-token-0123456789";
 const NODE_TOKEN = "node-device-token-0123456789abcd";
 const POLICY = { max: 3, windowMs: 60_000, lockoutMs: 300_000 };
-/** The pre-existing weaknesses fail today; they run only when asked for, so the suite stays green. */
-const FINDINGS = { ignore: Deno.env.get("REVIEW_FINDINGS") !== "1" };
 
 /** One authenticator over in-memory stores, kept across calls so failures add up as they would live. */
 async function gateway(auth: GatewayAuthConfig, paired: PairedDevice[] = []) {
@@ -55,7 +54,7 @@ async function gateway(auth: GatewayAuthConfig, paired: PairedDevice[] = []) {
           remoteAddress,
           headers: new Headers(),
           url: "http://gateway.test/",
-          nonce: "nonce-1",
+          nonce: CHALLENGE.nonce,
         });
         return `ok ${caller.authMethod}`;
       } catch (error) {
@@ -76,15 +75,17 @@ async function gateway(auth: GatewayAuthConfig, paired: PairedDevice[] = []) {
   };
 }
 
-/** A device approved for `role` (with `scopes`), its token for that role being `token`. */
-async function pairedAs(
+/** The paired device of these cases (each gateway has a store of its own). */
+const DEVICE = await makeDevice();
+
+/** `DEVICE` approved for `role` (with `scopes`), its token for that role being `token`. */
+function pairedAs(
   role: string,
   scopes: string[],
   token: string,
   base?: PairedDevice,
-): Promise<PairedDevice> {
-  const device: { deviceId: string; publicKey: string } = base ??
-    await makeDevice().then((d) => ({ deviceId: d.id, publicKey: d.publicKey }));
+): PairedDevice {
+  const device = base ?? { deviceId: DEVICE.id, publicKey: DEVICE.publicKey };
   return approvedPairing(base, {
     requestId: `r-${role}`,
     deviceId: device.deviceId,
@@ -103,12 +104,14 @@ const wrongPassword = connectParams({
   client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
   auth: { password: "guess" },
 });
-const nodeConnect = connectParams({
+const bareNodeConnect = connectParams({
   role: "node",
   scopes: [],
   client: { id: "node-host", version: "1", platform: "linux", mode: "node" },
   auth: { token: NODE_TOKEN },
 });
+/** The node as it connects: its token and its key's proof over the challenge. */
+const nodeConnect = await withDeviceProof(DEVICE, CHALLENGE, bareNodeConnect);
 
 // 8cbe956: over HTTP only an approved operator device token admits, with that token's scopes.
 
@@ -166,7 +169,11 @@ Deno.test({
   name: "finding 1b: a device-token connect refused for its scopes does not count as a success",
   async fn() {
     const gw = await gateway(passwordAuth, [await pairedAs("operator", ["operator.read"], OPERATOR_TOKEN)]);
-    const beyond = connectParams({ scopes: ["operator.admin"], auth: { token: OPERATOR_TOKEN } });
+    const beyond = await withDeviceProof(
+      DEVICE,
+      CHALLENGE,
+      connectParams({ scopes: ["operator.admin"], auth: { token: OPERATOR_TOKEN } }),
+    );
     assert.equal(await gw.socket(wrongPassword), "AUTH_PASSWORD_MISMATCH");
     assert.equal(await gw.socket(wrongPassword), "AUTH_PASSWORD_MISMATCH");
     assert.equal(await gw.socket(beyond), "AUTH_SCOPE_MISMATCH");
@@ -206,11 +213,11 @@ Deno.test({
 
 Deno.test({
   name: "finding 4: a socket device token needs the device's proof (the reference binds it to the key)",
-  ...FINDINGS,
   async fn() {
     // Without the proof a token copied off a node host (or out of pairing.json) admits from anywhere.
     const gw = await gateway({ mode: "token", token: TOKEN }, [await pairedAs("node", [], NODE_TOKEN)]);
-    assert.notEqual(await gw.socket(nodeConnect), "ok device-token");
+    assert.equal(await gw.socket(bareNodeConnect), "AUTH_TOKEN_MISMATCH");
+    assert.equal(await gw.socket(nodeConnect), "ok device-token");
   },
 });
 

@@ -71,14 +71,22 @@ interface SocketAttempt {
   requestedScopes: string[];
 }
 
+/** A device token a connect presents, and whether it came in the explicit `auth.deviceToken` slot. */
+interface DeviceTokenCandidate {
+  token: string;
+  explicit: boolean;
+}
+
 /** What a connect's device proof must cover besides the device itself. */
 function proofContext(params: ConnectParams, nonce: string): DeviceProofContext {
+  const auth = params.auth;
   return {
     clientId: params.client.id,
     clientMode: params.client.mode,
     role: params.role,
     scopes: params.scopes,
-    token: params.auth?.token ?? "",
+    // The token the client signed: the first one it sent, in the reference's order.
+    token: auth?.token ?? auth?.deviceToken ?? auth?.bootstrapToken ?? "",
     nonce,
     platform: params.client.platform,
     deviceFamily: params.client.deviceFamily,
@@ -87,6 +95,32 @@ function proofContext(params: ConnectParams, nonce: string): DeviceProofContext 
 
 function authError(code: string, message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError("INVALID_REQUEST", message, { details: { code, ...extra } });
+}
+
+/**
+ * The device token a connect presents, if any: only a connect that carries a device identity has one
+ * (the token is bound to that device's key), the explicit `auth.deviceToken` first, else `auth.token`.
+ * None when the shared token was right: it decides (and device tokens are random, so `auth.token` then
+ * is no device's and needs no store lookup).
+ */
+function deviceTokenCandidate(params: ConnectParams, check: SecretCheck): DeviceTokenCandidate | undefined {
+  if (!params.device || (check.ok && check.method === "token")) return undefined;
+  const explicit = params.auth?.deviceToken;
+  if (explicit) return { token: explicit, explicit: true };
+  const token = params.auth?.token;
+  return token ? { token, explicit: false } : undefined;
+}
+
+/** The refusal of a wrong explicit `auth.deviceToken`: stale, revoked, another device's, or another role's. */
+function deviceTokenRefusal(): GatewayError {
+  return authError(
+    "AUTH_DEVICE_TOKEN_MISMATCH",
+    "unauthorized: device token mismatch (rotate or re-pair this device's token)",
+    {
+      authReason: "device_token_mismatch",
+      recommendedNextStep: "update_auth_credentials",
+    },
+  );
 }
 
 /** Authenticates sockets and HTTP requests. */
@@ -148,7 +182,7 @@ export class Authenticator {
 
   /** The connect's credentials in order: the proxy's word (its mode), a device token, the shared secret. */
   async #socketCredentials(attempt: SocketAttempt, auth: ResolvedAuth): Promise<SocketAuthResult> {
-    const { params, rateKey } = attempt;
+    const { params } = attempt;
     if (auth.mode === "trusted-proxy") {
       if (!passwordFallback(this.deps.auth(), attempt.who, params.auth?.password)) {
         return this.#viaTrustedProxy(attempt, auth);
@@ -156,16 +190,22 @@ export class Authenticator {
       auth = { ...auth, mode: "password" };
     }
     const check = checkSharedSecret(auth, params.auth?.token, params.auth?.password);
-    const holder = await this.#deviceTokenHolder(params, check);
+    const candidate = deviceTokenCandidate(params, check);
     // A device token's success forgives nothing: the counter guards the shared secret, and a paired
     // device (a node, say) must not be able to wipe its own wrong guesses at the gateway's password.
-    if (holder) return this.#viaDeviceToken(attempt, holder);
+    const admitted = candidate && await this.#viaDeviceToken(attempt, check, candidate, auth);
+    if (admitted) return admitted;
     if (!check.ok) {
-      if (!check.missing && rateKey) await this.#backoff.fail(rateKey);
+      if (!check.missing) await this.#failed(attempt);
       throw secretRefusal(check, auth.mode);
     }
     await this.#forgive(attempt);
     return await this.#viaSharedSecret(attempt, check.method);
+  }
+
+  /** Counts a refused connect's wrong credential against its client (none for an exempt caller). */
+  async #failed({ rateKey }: SocketAttempt): Promise<void> {
+    if (rateKey) await this.#backoff.fail(rateKey);
   }
 
   /** Forgets the client's earlier failures, if it had any (so a success costs no store write). */
@@ -191,22 +231,33 @@ export class Authenticator {
     return { caller: { ...base, scopes, authMethod: "trusted-proxy" } };
   }
 
-  /** The paired device whose live token for the connect's role was presented, if any. */
-  async #deviceTokenHolder(params: ConnectParams, check: SecretCheck): Promise<PairedDevice | undefined> {
-    const token = params.auth?.token;
-    // A token equal to the shared token is no device's (device tokens are random): no store lookup.
-    if (!token || (check.ok && check.method === "token")) return undefined;
-    const paired = await this.deps.devices.byToken(token);
-    const entry = paired?.tokens[params.role];
-    const live = paired && entry && entry.token === token && approvedRoles(paired).includes(params.role);
-    return live ? paired : undefined;
-  }
-
-  /** A device token admits its role with the scopes asked for (or all it carries), never beyond them. */
-  #viaDeviceToken(
-    { params, who, base, requestedScopes }: SocketAttempt,
-    device: PairedDevice,
-  ): SocketAuthResult {
+  /**
+   * A device token admits the device it was issued to, proven by its key over this connection's nonce, in
+   * the token's role, with the scopes asked for (or all it carries) and never beyond them. `undefined`:
+   * the token admits nothing, but the shared secret was right, so it decides. A wrong token, or a proof
+   * that fails while the shared secret is wrong too, is refused and counted.
+   */
+  async #viaDeviceToken(
+    attempt: SocketAttempt,
+    check: SecretCheck,
+    candidate: DeviceTokenCandidate,
+    auth: ResolvedAuth,
+  ): Promise<SocketAuthResult | undefined> {
+    const { params, origin, who, base, requestedScopes } = attempt;
+    const proof = params.device!;
+    try {
+      await verifyDeviceProof(proof, proofContext(params, origin.nonce), this.deps.now());
+    } catch (error) {
+      if (!check.ok) await this.#failed(attempt);
+      throw error;
+    }
+    const device = await this.#deviceTokenHolder(params, proof.id.toLowerCase(), candidate.token);
+    if (!device) {
+      if (check.ok) return undefined;
+      await this.#failed(attempt);
+      if (candidate.explicit) throw deviceTokenRefusal();
+      throw secretRefusal(check, auth.mode, params.auth?.password === undefined);
+    }
     const carried = device.tokens[params.role].scopes;
     const scopes = requestedScopes.length ? requestedScopes : carried;
     const beyond = scopes.filter((s) => !scopeSatisfied(carried, s));
@@ -217,6 +268,19 @@ export class Authenticator {
     }
     if (params.role === "node") this.deps.nodeConnected?.(device, params, who.address);
     return { caller: { ...base, scopes, deviceId: device.deviceId, authMethod: "device-token" } };
+  }
+
+  /** The paired device `deviceId` if `token` is its live token for the connect's role. */
+  async #deviceTokenHolder(
+    params: ConnectParams,
+    deviceId: string,
+    token: string,
+  ): Promise<PairedDevice | undefined> {
+    const paired = await this.deps.devices.byToken(token);
+    if (paired?.deviceId !== deviceId) return undefined;
+    const entry = paired.tokens[params.role];
+    const live = entry?.token === token && approvedRoles(paired).includes(params.role);
+    return live ? paired : undefined;
   }
 
   /** After the shared secret: a device-less client gets the scopes its kind keeps; a device proves its key and pairs. */

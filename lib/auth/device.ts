@@ -7,6 +7,7 @@
  */
 import { base64UrlDecode } from "../encoding.ts";
 import { GatewayError } from "../errors.ts";
+import { deviceAuthPayloadV2, deviceAuthPayloadV3 } from "../protocol/device-auth-payload.ts";
 
 /** The `device` object of `connect` params. */
 export interface DeviceProof {
@@ -32,26 +33,10 @@ export interface DeviceProofContext {
 /** How far `signedAt` may be from now before the proof counts as stale. */
 export const DEVICE_SIGNATURE_MAX_SKEW_MS = 10 * 60_000;
 
-function normaliseAscii(value: string | undefined): string {
-  return (value ?? "").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
 /** The exact strings a client signs, newest format first. */
 export function deviceProofPayloads(proof: DeviceProof, ctx: DeviceProofContext): string[] {
-  const common = [
-    proof.id,
-    ctx.clientId,
-    ctx.clientMode,
-    ctx.role,
-    ctx.scopes.join(","),
-    String(proof.signedAt),
-    ctx.token,
-    ctx.nonce,
-  ];
-  return [
-    ["v3", ...common, normaliseAscii(ctx.platform), normaliseAscii(ctx.deviceFamily)].join("|"),
-    ["v2", ...common].join("|"),
-  ];
+  const claim = { ...ctx, deviceId: proof.id, signedAtMs: proof.signedAt };
+  return [deviceAuthPayloadV3(claim), deviceAuthPayloadV2(claim)];
 }
 
 function hex(bytes: ArrayBuffer): string {

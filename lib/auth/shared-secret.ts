@@ -139,17 +139,27 @@ const REFUSAL_CODES = {
   password_mismatch: "AUTH_PASSWORD_MISMATCH",
 } as const;
 
-/** A socket's refusal for a failed check under `mode`: what was missing or wrong, and how to fix it. */
-export function secretRefusal(check: Extract<SecretCheck, { ok: false }>, mode: AuthMode): GatewayError {
+/**
+ * A socket's refusal for a failed check under `mode`: what was missing or wrong, and how to fix it. With
+ * `retryWithDeviceToken` (a device that sent a wrong token and no explicit device token) a wrong token
+ * says so, as the reference does: clients then retry once with the device token they stored.
+ */
+export function secretRefusal(
+  check: Extract<SecretCheck, { ok: false }>,
+  mode: AuthMode,
+  retryWithDeviceToken = false,
+): GatewayError {
   const what = mode === "password" ? "password" : "token";
   const message = check.missing
     ? `unauthorized: gateway ${what} missing (pass the gateway ${what} in connect.params.auth)`
     : `unauthorized: gateway ${what} mismatch (check the ${what} configured for this client)`;
+  const retry = retryWithDeviceToken && check.reason === "token_mismatch";
   return new GatewayError("INVALID_REQUEST", message, {
     details: {
       code: REFUSAL_CODES[check.reason],
       authReason: check.reason,
-      recommendedNextStep: "update_auth_credentials",
+      ...(retry ? { canRetryWithDeviceToken: true } : {}),
+      recommendedNextStep: retry ? "retry_with_device_token" : "update_auth_credentials",
     },
   });
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type DeviceAuthClaim, deviceAuthPayloadV3 } from "../protocol/device-auth-payload.ts";
 import { connectFailure, GatewayClientError, rpcFailure } from "./errors.ts";
 import {
   CLIENT_PROTOCOL_VERSION,
@@ -33,6 +34,19 @@ export interface WebSocketLike {
 /** Something that opens a socket to a URL: `WebSocket` on Deno, `ws` on Node, a fake in tests. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
+/**
+ * A paired (or to-be-paired) device identity the client proves at connect by signing the server's
+ * challenge; the gateway takes a device token only together with this proof.
+ */
+export interface ClientDevice {
+  /** The device id: the SHA-256 fingerprint (hex) of its raw Ed25519 public key. */
+  id: string;
+  /** The raw Ed25519 public key, base64url. */
+  publicKey: string;
+  /** Signs `payload` (its UTF-8 bytes) with the device's private key; resolves with the signature, base64url. */
+  sign(payload: string): Promise<string>;
+}
+
 /** Options for {@link connectGateway}. */
 export interface ConnectOptions {
   /** The gateway's WebSocket URL, e.g. `ws://127.0.0.1:18789`. */
@@ -45,6 +59,10 @@ export interface ConnectOptions {
   token?: string;
   /** The gateway password (`gateway.auth.password`), when the gateway uses password auth. */
   password?: string;
+  /** The device identity to prove; with it a loopback connect pairs and `hello.auth.deviceToken` is its token. */
+  device?: ClientDevice;
+  /** The token the gateway issued `device` (`hello.auth.deviceToken`); it stands in for the shared secret. */
+  deviceToken?: string;
   /** Connect as an operator (default) or as a node. */
   role?: "operator" | "node";
   /** The operator scopes to ask for; `["operator.read"]` by default. */
@@ -149,6 +167,15 @@ interface Session {
  */
 export function connectGateway(options: ConnectOptions): Promise<GatewayConnection> {
   const url = options.url;
+  if (options.deviceToken !== undefined && !options.device) {
+    return Promise.reject(
+      new GatewayClientError(
+        "auth",
+        "DEVICE_IDENTITY_REQUIRED",
+        "a device token needs the device it was issued to (options.device): the gateway takes it only with that device's proof",
+      ),
+    );
+  }
   const budget = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const requestTimeout = options.requestTimeoutMs ?? budget;
   let socket: WebSocketLike;
@@ -202,8 +229,11 @@ export function connectGateway(options: ConnectOptions): Promise<GatewayConnecti
     };
     watchSocket(session, options, {
       settled: () => settled,
-      challenged: () =>
-        handshake(session, options, budget).then(succeed, (err) => fail(err as GatewayClientError)),
+      challenged: (challenge) =>
+        handshake(session, options, challenge, budget).then(
+          succeed,
+          (err) => fail(err as GatewayClientError),
+        ),
       fail,
     });
   });
@@ -263,26 +293,14 @@ function onResponse(session: Session, frame: ResponseFrame): void {
   else entry.reject(rpcFailure(entry.method, frame.error));
 }
 
-/** Sends `connect` and resolves with the `hello-ok` payload. */
-async function handshake(session: Session, options: ConnectOptions, budget: number): Promise<HelloOk> {
-  const hello = await send(
-    session,
-    "connect",
-    {
-      minProtocol: CLIENT_PROTOCOL_VERSION,
-      maxProtocol: CLIENT_PROTOCOL_VERSION,
-      client: options.client,
-      caps: options.caps ?? [],
-      auth: {
-        ...(options.token !== undefined ? { token: options.token } : {}),
-        ...(options.password !== undefined ? { password: options.password } : {}),
-      },
-      role: options.role ?? "operator",
-      scopes: options.scopes ?? ["operator.read"],
-    },
-    budget,
-    false,
-  );
+/** Sends `connect` in answer to the challenge and resolves with the `hello-ok` payload. */
+async function handshake(
+  session: Session,
+  options: ConnectOptions,
+  challenge: unknown,
+  budget: number,
+): Promise<HelloOk> {
+  const hello = await send(session, "connect", await connectParams(options, challenge), budget, false);
   if (!isHelloOk(hello)) {
     throw new GatewayClientError(
       "protocol",
@@ -291,6 +309,64 @@ async function handshake(session: Session, options: ConnectOptions, budget: numb
     );
   }
   return hello;
+}
+
+/** The `connect` params; a device token rides in `auth.token` too unless a shared token does (as the reference client sends it). */
+async function connectParams(options: ConnectOptions, challenge: unknown): Promise<Record<string, unknown>> {
+  const role = options.role ?? "operator";
+  const scopes = options.scopes ?? ["operator.read"];
+  const token = options.token ?? options.deviceToken;
+  return {
+    minProtocol: CLIENT_PROTOCOL_VERSION,
+    maxProtocol: CLIENT_PROTOCOL_VERSION,
+    client: options.client,
+    caps: options.caps ?? [],
+    auth: {
+      ...(token !== undefined ? { token } : {}),
+      ...(options.deviceToken !== undefined ? { deviceToken: options.deviceToken } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+    },
+    role,
+    scopes,
+    ...(options.device
+      ? {
+        device: await deviceProof(options.device, challenge, {
+          clientId: options.client.id,
+          clientMode: options.client.mode,
+          role,
+          scopes,
+          token: token ?? "",
+          platform: options.client.platform,
+          deviceFamily: options.client.deviceFamily,
+        }),
+      }
+      : {}),
+  };
+}
+
+/** The `device` block: the device's v3 signature over the challenge and what the connect claims. */
+async function deviceProof(
+  device: ClientDevice,
+  challenge: unknown,
+  claim: Omit<DeviceAuthClaim, "deviceId" | "signedAtMs" | "nonce">,
+): Promise<Record<string, unknown>> {
+  const { nonce, ts } = (challenge ?? {}) as { nonce?: unknown; ts?: unknown };
+  if (typeof nonce !== "string" || typeof ts !== "number") {
+    throw new GatewayClientError("protocol", "PROTOCOL", "connect.challenge carries no nonce and ts to sign");
+  }
+  const payload = deviceAuthPayloadV3({ ...claim, deviceId: device.id, signedAtMs: ts, nonce });
+  let signature: string;
+  try {
+    signature = await device.sign(payload);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GatewayClientError(
+      "auth",
+      "DEVICE_SIGN_FAILED",
+      `the device could not sign its proof: ${reason}`,
+    );
+  }
+  return { id: device.id, publicKey: device.publicKey, signature, signedAt: ts, nonce };
 }
 
 /** The connection handed to the caller once `hello-ok` arrived. */
@@ -316,8 +392,8 @@ function openConnection(session: Session, hello: HelloOk, requestTimeout: number
 interface SocketCallbacks {
   /** Whether the attempt already resolved or failed. */
   settled(): boolean;
-  /** The server's `connect.challenge` arrived: run the handshake. */
-  challenged(): void;
+  /** The server's `connect.challenge` arrived (its payload): run the handshake. */
+  challenged(challenge: unknown): void;
   /** Ends the attempt with `error` (ignored once settled). */
   fail(error: GatewayClientError): void;
 }
@@ -337,7 +413,7 @@ function watchSocket(session: Session, options: ConnectOptions, callbacks: Socke
       frame.event === "connect.challenge" && !session.connected && session.pending.size === 0 &&
       !callbacks.settled()
     ) {
-      callbacks.challenged();
+      callbacks.challenged(frame.payload);
       return;
     }
     if (session.connected) options.onEvent?.(frame);

@@ -54,6 +54,8 @@ export const ConnectParamsSchema = z.looseObject({
     token: z.string().optional(),
     password: z.string().optional(),
     bootstrapToken: z.string().optional(),
+    /** A paired device's token sent apart from `token` (the reference client's retry after a token mismatch). */
+    deviceToken: z.string().optional(),
   }).optional(),
   locale: z.string().optional(),
   userAgent: z.string().optional(),

@@ -9,15 +9,16 @@ import type { GatewayStores } from "../../lib/state/stores.ts";
 import { createGateway, type Gateway, type GatewayModule, type GatewayOptions } from "../../mod.ts";
 import { configMethodsModule } from "../../runner/gateway/config-methods.ts";
 import { countingModule, countingTurns, HOOK_TOKEN } from "../_counting.ts";
+import { makeDevice, provenClient, type TestDevice } from "../_device_identity.ts";
 import { client, connect, connectParams, TOKEN } from "../_helpers.ts";
 
 const REMOTE = { remoteAddress: "203.0.113.7" };
 
-/** A paired operator device with the read scope, signing in with device token `token`. */
-function readerDevice(deviceId: string, token: string): PairedDevice {
+/** `device` paired as an operator with the read scope, signing in with device token `token`. */
+function readerDevice(device: TestDevice, token: string): PairedDevice {
   return {
-    deviceId,
-    publicKey: "pk",
+    deviceId: device.id,
+    publicKey: device.publicKey,
     role: "operator",
     roles: ["operator"],
     scopes: ["operator.read"],
@@ -113,9 +114,11 @@ export function replicasContract(
 
   test("a device paired through one replica's store signs in on the other with its token", async (a, b) => {
     const [one, two] = [await replica(a), await replica(b)];
-    await a.devices.save(readerDevice("ABCDEF", "device-token-0123456789"));
-    const signedIn = await client(
+    const device = await makeDevice();
+    await a.devices.save(readerDevice(device, "device-token-0123456789"));
+    const signedIn = await provenClient(
       two,
+      device,
       connectParams({ auth: { token: "device-token-0123456789" }, scopes: ["operator.read"] }),
     );
     const auth = signedIn.hello.auth as { method: string; scopes: string[] };
@@ -147,7 +150,8 @@ export function replicasContract(
     "a device that moved to the other replica keeps its row when its old socket closes late",
     async (a, b) => {
       const [one, two] = [await replica(a), await replica(b)];
-      await a.devices.save(readerDevice("MOVER1", "device-token-mover-0123456789"));
+      const device = await makeDevice();
+      await a.devices.save(readerDevice(device, "device-token-mover-0123456789"));
       const asDevice = (instanceId: string) =>
         connectParams({
           auth: { token: "device-token-mover-0123456789" },
@@ -155,10 +159,10 @@ export function replicasContract(
           client: { id: "ui", version: "1", platform: "linux", mode: "ui", instanceId },
         });
       const rowOf = async () =>
-        (await two.state.presence()).find((row) => row.deviceId === "MOVER1")?.instanceId;
-      const old = await client(one, asDevice("first-socket"));
+        (await two.state.presence()).find((row) => row.deviceId === device.id)?.instanceId;
+      const old = await provenClient(one, device, asDevice("first-socket"));
       await until(async () => await rowOf() === "first-socket", "the first socket's row");
-      await client(two, asDevice("second-socket"));
+      await provenClient(two, device, asDevice("second-socket"));
       await until(async () => await rowOf() === "second-socket", "the second socket's row");
       old.socket.close();
       // A refused removal announces nothing: give the close time to be handled.
