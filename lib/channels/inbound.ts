@@ -2,18 +2,20 @@
  * What happens to a message that arrived on a channel: the sender policy decides first (an unknown
  * direct sender on a pairing channel gets a code and nothing else), then the message becomes an agent
  * turn in the chat's own session, carrying the chat as its delivery target: whichever replica runs the
- * turn sends the reply back there (`replies.ts`). A message is handed over once its turn's input is
- * durable, and only then may its channel acknowledge it to the service.
+ * turn sends the reply back there (`replies.ts`). A message is taken once its turn's input is durable,
+ * and only then may its channel acknowledge it to the service; one whose input could not be saved for a
+ * reason that may pass is answered `retry`, so the service delivers it again.
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
 import type { ChannelPairing } from "./pairing.ts";
 import type { ChannelReceiver } from "./running.ts";
 import type { AgentTurns } from "./turns.ts";
-import type { Channel, InboundMessage } from "./types.ts";
+import type { Channel, InboundMessage, ReceiveOutcome } from "./types.ts";
 
 /** What inbound handling works with. */
 export interface InboundOptions {
@@ -34,19 +36,17 @@ async function receive(
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-): Promise<void> {
+): Promise<ReceiveOutcome> {
   const { logger } = options.context;
   options.metrics?.messageReceived(channel.id);
   let access: AccessDecision;
   try {
     access = await admit(options, channel, config, message);
   } catch (error) {
-    // A store that cannot be read admits no one rather than everyone.
-    logger.warn("channel sender check failed; message dropped", {
-      channel: channel.id,
-      error: String(error),
-    });
-    return;
+    // A store that cannot be read admits no one rather than everyone; the service asks again later.
+    const outcome = failureOutcome(error);
+    logger.warn("channel sender check failed", { channel: channel.id, outcome, error: String(error) });
+    return outcome;
   }
   if (access.decision !== "allow") {
     logger.info("channel message not admitted", {
@@ -55,13 +55,13 @@ async function receive(
       chat: message.chatId,
       reason: access.reason,
     });
-    return;
+    return "refused";
   }
   if (!options.turns) {
     logger.warn("channel message dropped: no agents module", { channel: channel.id });
-    return;
+    return "refused";
   }
-  await runTurn(options, options.turns, channel, config, message);
+  return await runTurn(options, options.turns, channel, config, message);
 }
 
 /** The sender policy's verdict; a pairing verdict also records the request and sends the code once. */
@@ -98,7 +98,7 @@ async function admit(
 
 /**
  * Starts the message as a turn of the channel's agent, its reply addressed to the chat; resolves once the
- * turn's input is durable (or could not be saved, which is logged).
+ * turn's input is durable (`taken`), or with what its failure to start or to be saved means.
  */
 async function runTurn(
   options: InboundOptions,
@@ -106,7 +106,7 @@ async function runTurn(
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-): Promise<void> {
+): Promise<ReceiveOutcome> {
   const { logger } = options.context;
   const agentId = typeof config.agentId === "string" ? config.agentId : undefined;
   try {
@@ -127,9 +127,21 @@ async function runTurn(
       logger.warn("channel turn failed", { channel: channel.id, runId: turn.runId, error: result.error });
     }, (error) => logger.warn("channel turn failed", { channel: channel.id, error: String(error) }));
     await turn.recorded;
+    return "taken";
   } catch (error) {
-    logger.warn("channel turn could not start", { channel: channel.id, error: String(error) });
+    const outcome = failureOutcome(error);
+    logger.warn("channel turn could not start", { channel: channel.id, outcome, error: String(error) });
+    return outcome;
   }
+}
+
+/**
+ * A refusal the gateway means (a bad agent, a full queue) is final; a store that could not be reached,
+ * or failed in a way it did not explain, may work when the service delivers the message again.
+ */
+function failureOutcome(error: unknown): ReceiveOutcome {
+  if (!(error instanceof GatewayError)) return "retry";
+  return error.code === "UNAVAILABLE" || error.retryable === true ? "retry" : "refused";
 }
 
 /** The only answer an unknown sender gets: who they are, their code, and what the owner runs. */

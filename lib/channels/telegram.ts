@@ -4,10 +4,12 @@
  * `/channels/telegram/webhook` on the gateway port, checked against `webhookSecret`). Replies use
  * `sendMessage`, split at `textChunkLimit`.
  *
- * Updates are handled once: the last 2048 `update_id`s are remembered, and in polling mode the highest
- * handled id is kept in the channel state (`telegram/update-offset-default.json`, tied to the bot's id;
- * the state dir, or Redis in a cluster) so a restart neither refetches nor replays what was already
- * answered. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
+ * Updates are handled once: the last 2048 `update_id`s taken are remembered, and in polling mode the
+ * highest id up to which every update was taken is kept in the channel state
+ * (`telegram/update-offset-default.json`, tied to the bot's id; the state dir, or Redis in a cluster) so
+ * a restart neither refetches nor replays what was already answered. An update whose input could not be
+ * saved is not acknowledged: polling asks for it again (backing off, at most `MAX_UPDATE_ATTEMPTS` times),
+ * a webhook delivery is answered 503 so Telegram sends it again. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
  * answered is decided by the channels module (`access.ts`); this file says whether a message came from a
  * group and addressed the bot.
  *
@@ -18,17 +20,26 @@ import { jsonResponse } from "../http/response.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } from "./status.ts";
-import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./types.ts";
+import type { Channel, ChannelFactory, ChannelHost, OutboundMessage, ReceiveOutcome } from "./types.ts";
 
 /** The public Bot API root. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const DEFAULT_POLL_TIMEOUT_S = 25;
 const DEFAULT_CHUNK_LIMIT = 4000;
+const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * Times polling asks again for an update whose input could not be saved (about a minute and a half of
+ * backing off) before it skips it, so one update the gateway can never take does not stall the bot.
+ */
+const MAX_UPDATE_ATTEMPTS = 8;
 /** Update ids remembered for dropping redeliveries (a few minutes of a busy bot, ~100 KiB at most). */
 const RECENT_UPDATES = 2048;
 const OFFSET_DOC = `telegram/update-offset-${DEFAULT_ACCOUNT_ID}.json`;
+/** What a chat is told when its message was given up (`MAX_UPDATE_ATTEMPTS`). */
+const NOT_TAKEN_TEXT =
+  "This message could not be taken (the gateway's storage is unavailable). Please send it again.";
 /** Largest webhook update accepted; Telegram's updates are a few KiB. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
 
@@ -83,6 +94,8 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
   let loop: Promise<void> | undefined;
   let bot: BotIdentity | undefined;
   let recent = new RecentIds(RECENT_UPDATES);
+  /** Updates being handed over: a copy that arrives meanwhile (in one batch, a webhook retry) waits for it. */
+  const inflight = new Map<string, Promise<ReceiveOutcome>>();
   /** The highest update id handled in polling mode (restored at start); webhook updates may come out of order. */
   let watermark = -1;
 
@@ -105,15 +118,32 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
     return payload.result as T;
   }
 
-  /** Hands an update's message to the gateway; resolves once it is taken (see `ChannelHost.receive`). */
-  function deliver(update: TelegramUpdate): Promise<void> {
-    if (!Number.isSafeInteger(update?.update_id)) return Promise.resolve();
-    if (update.update_id <= watermark || !recent.add(String(update.update_id))) {
+  /**
+   * Hands an update's message to the gateway; resolves with what became of it (see `ChannelHost.receive`).
+   * An update is remembered as handled only once it is not to be retried.
+   */
+  async function deliver(update: TelegramUpdate): Promise<ReceiveOutcome> {
+    if (!Number.isSafeInteger(update?.update_id)) return "refused";
+    const id = String(update.update_id);
+    if (update.update_id <= watermark || recent.has(id)) {
       host?.logger.debug("telegram update already handled; skipped", { updateId: update.update_id });
-      return Promise.resolve();
+      return "taken";
     }
+    const pending = inflight.get(id);
+    if (pending) return pending;
+    const outcome = receiveMessage(update);
+    inflight.set(id, outcome);
+    try {
+      if (await outcome !== "retry") recent.add(id);
+      return outcome;
+    } finally {
+      inflight.delete(id);
+    }
+  }
+
+  function receiveMessage(update: TelegramUpdate): Promise<ReceiveOutcome> {
     const message = update.message;
-    if (!message?.text || !message.from || !host) return Promise.resolve();
+    if (!message?.text || !message.from || !host) return Promise.resolve("refused");
     tracker?.inbound();
     const senderId = String(message.from.id);
     const chatId = String(message.chat.id);
@@ -159,7 +189,8 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
 
   async function poll(signal: AbortSignal): Promise<void> {
     let offset = watermark + 1;
-    let backoff = 1000;
+    let backoff = FIRST_BACKOFF_MS;
+    const held = { updateId: -1, attempts: 0 };
     while (!signal.aborted) {
       try {
         const updates = await call<TelegramUpdate[]>("getUpdates", {
@@ -168,31 +199,55 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
           allowed_updates: ["message"],
         }, signal);
         tracker?.connected(true);
-        backoff = 1000;
-        const taken: Promise<void>[] = [];
-        for (const update of updates) {
-          offset = Math.max(offset, update.update_id + 1);
-          taken.push(deliver(update));
-        }
-        // The offset acknowledges the updates: saved only once their turns' inputs are durable, so a
-        // replica that dies now leaves them to another one (queued turns) or to Telegram (unsaved offset).
-        await Promise.all(taken);
+        // The offset acknowledges the updates: it moves past one only once its turn's input is durable, so
+        // a replica that dies now leaves them to another one (queued turns) or to Telegram (unsaved offset).
+        const outcomes = await Promise.all(updates.map(deliver));
+        const retry = updates.find((update, i) => outcomes[i] === "retry" && !giveUp(update, held));
+        offset = retry?.update_id ?? Math.max(offset, ...updates.map((update) => update.update_id + 1));
         if (offset - 1 > watermark) {
           watermark = offset - 1;
           await saveWatermark();
         }
+        if (!retry) {
+          backoff = FIRST_BACKOFF_MS;
+          continue;
+        }
+        host?.logger.warn("telegram update could not be saved; asking for it again", {
+          updateId: retry.update_id,
+          attempt: held.attempts,
+          retryInMs: backoff,
+        });
       } catch (error) {
         if (signal.aborted) return;
         tracker?.connected(false);
         tracker?.failed(error);
         host?.logger.warn("telegram polling failed; retrying", { error: String(error), retryInMs: backoff });
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
 
-  return {
+  /**
+   * Counts one more failed attempt at `update` (the first of its batch not taken); past
+   * `MAX_UPDATE_ATTEMPTS` it is given up: skipped, logged, and its chat told to send it again.
+   */
+  function giveUp(update: TelegramUpdate, held: { updateId: number; attempts: number }): boolean {
+    if (held.updateId !== update.update_id) Object.assign(held, { updateId: update.update_id, attempts: 0 });
+    if (++held.attempts < MAX_UPDATE_ATTEMPTS) return false;
+    host?.logger.error("telegram update skipped: its input could not be saved", {
+      updateId: update.update_id,
+      attempts: held.attempts,
+    });
+    const chat = update.message?.chat.id;
+    if (chat !== undefined) {
+      channel.send({ to: String(chat), text: NOT_TAKEN_TEXT, replyToId: String(update.message!.message_id) })
+        .catch((error) => host?.logger.warn("telegram notice not sent", { error: String(error) }));
+    }
+    return true;
+  }
+
+  const channel: Channel = {
     id: "telegram",
     label: "Telegram",
     detailLabel: "Telegram Bot",
@@ -290,10 +345,13 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         return bodyRefusalResponse(error);
       }
       // A 200 tells Telegram not to send it again: answered once the message is taken.
-      await deliver(update);
+      if (await deliver(update) === "retry") {
+        return jsonResponse({ ok: false, error: "the update could not be saved; send it again" }, 503);
+      }
       return new Response(null, { status: 200 });
     },
-  } satisfies Channel;
+  };
+  return channel;
 };
 
 /** Splits text at the chunk limit, preferring paragraph then line breaks. */

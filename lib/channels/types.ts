@@ -26,6 +26,15 @@ export interface InboundMessage {
   mentioned?: boolean;
 }
 
+/**
+ * What became of a message handed to the gateway. `taken`: its turn's input is durable (in the transcript,
+ * or in the turn queue another replica resumes it from). `refused`: the sender policy or the turn's start
+ * turned it down for good, or there is nothing to run it; asking again would change nothing. `retry`: its
+ * input could not be saved for a reason that may pass (the shared store unreachable): the channel must not
+ * acknowledge it, so that the service delivers it again.
+ */
+export type ReceiveOutcome = "taken" | "refused" | "retry";
+
 /** A message to send on a channel. */
 export interface OutboundMessage {
   /** Where the message goes: the `chatId` of the inbound message it answers. */
@@ -102,11 +111,10 @@ export interface ChannelHost {
   lasting<T>(name: string, make: () => T): T;
   /**
    * Hands a message to the gateway; the reply comes back through `send` (on whichever replica runs its
-   * turn). Resolves once the message is taken: its turn's input is durable (in the transcript, or in the
-   * turn queue another replica resumes it from), or it was refused or dropped. A channel acknowledges a
-   * message to its service (an update offset, a 2xx) only after that. Never rejects.
+   * turn). Resolves with what became of it (see {@link ReceiveOutcome}); a channel acknowledges a message
+   * to its service (an update offset, a 2xx) only when that is not `retry`. Never rejects.
    */
-  receive(message: InboundMessage): Promise<void>;
+  receive(message: InboundMessage): Promise<ReceiveOutcome>;
   /**
    * Runs `run` on one replica of the cluster at a time (`GatewayContext.runSingleton`), e.g. a poller that
    * two replicas must not both run, until `stop` aborts (when the channel stops).
