@@ -76,10 +76,8 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
   );
   const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
   const webhookSecret = secretString(config.webhookSecret);
-  const pollTimeout = typeof config.pollTimeoutSeconds === "number"
-    ? config.pollTimeoutSeconds
-    : DEFAULT_POLL_TIMEOUT_S;
-  const chunkLimit = typeof config.textChunkLimit === "number" ? config.textChunkLimit : DEFAULT_CHUNK_LIMIT;
+  const pollTimeout = numberOr(config.pollTimeoutSeconds, DEFAULT_POLL_TIMEOUT_S);
+  const chunkLimit = numberOr(config.textChunkLimit, DEFAULT_CHUNK_LIMIT);
   const mode = webhookUrl ? "webhook" : "polling";
   const problem = !token
     ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
@@ -171,20 +169,34 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
     return Boolean(handle) && new RegExp(`@${handle}(?![A-Za-z0-9_])`, "i").test(message.text ?? "");
   }
 
-  /** Restores the polling watermark, unless it belongs to another bot (the token changed). */
-  async function restoreWatermark(): Promise<void> {
-    const doc = await host!.state.read(OFFSET_DOC).catch(() => undefined) as
-      | { lastUpdateId?: unknown; botId?: unknown }
-      | undefined;
-    if (doc && doc.botId === bot?.id && Number.isSafeInteger(doc.lastUpdateId)) {
-      // Never backwards: this replica may have handled more than it managed to save.
-      watermark = Math.max(watermark, doc.lastUpdateId as number);
-    }
+  /** The watermark saved in `doc` for this bot, or -1 (none, or another bot's: the token changed). */
+  function savedWatermark(doc: unknown): number {
+    const saved = doc as { lastUpdateId?: unknown; botId?: unknown } | undefined;
+    return saved?.botId === bot?.id && Number.isSafeInteger(saved?.lastUpdateId)
+      ? saved!.lastUpdateId as number
+      : -1;
   }
 
-  async function saveWatermark(): Promise<void> {
-    await host!.state.write(OFFSET_DOC, { version: 1, lastUpdateId: watermark, botId: bot?.id })
-      .catch((error) => host?.logger.warn("telegram update offset not saved", { error: String(error) }));
+  async function restoreWatermark(): Promise<void> {
+    const saved = savedWatermark(await host!.state.read(OFFSET_DOC).catch(() => undefined));
+    // Never backwards: this replica may have handled more than it managed to save.
+    watermark = Math.max(watermark, saved);
+  }
+
+  /**
+   * Saves the polling watermark while this replica still polls (`signal`), and never below what is saved:
+   * a poller that lost its lease mid-batch must not take its successor's progress back.
+   */
+  async function saveWatermark(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const saving = { version: 1, lastUpdateId: watermark, botId: bot?.id };
+    await host!.state.update(
+      OFFSET_DOC,
+      (current) =>
+        savedWatermark(current) >= saving.lastUpdateId
+          ? { result: undefined }
+          : { value: saving, result: undefined },
+    ).catch((error) => host?.logger.warn("telegram update offset not saved", { error: String(error) }));
   }
 
   async function poll(signal: AbortSignal): Promise<void> {
@@ -206,7 +218,7 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         offset = retry?.update_id ?? Math.max(offset, ...updates.map((update) => update.update_id + 1));
         if (offset - 1 > watermark) {
           watermark = offset - 1;
-          await saveWatermark();
+          await saveWatermark(signal);
         }
         if (!retry) {
           backoff = FIRST_BACKOFF_MS;
@@ -367,6 +379,11 @@ export function chunks(text: string, limit: number): string[] {
   }
   if (rest || !parts.length) parts.push(rest);
   return parts;
+}
+
+/** `value` when it is a number, `fallback` otherwise. */
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === "number" ? value : fallback;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
