@@ -28,10 +28,51 @@ export interface InboundOptions {
 
 /** The receiver every running channel hands its messages to. */
 export function inboundReceiver(options: InboundOptions): ChannelReceiver {
-  return (channel, config, message) => receive(options, channel, config, message);
+  return (channel, config, message) =>
+    message.deliveryId === undefined
+      ? handle(options, channel, config, message)
+      : handleOnce(options, channel, config, message, message.deliveryId);
 }
 
-async function receive(
+/** Why a claimed delivery gives its claim back: the next attempt, on any replica, handles it afresh. */
+class NotTaken extends Error {}
+
+/**
+ * Handles a delivery once across the cluster, under an idempotency claim on its id: a copy handed over
+ * while the first is in flight (on this replica or another poller's) or after it was taken gets the
+ * first one's outcome and starts nothing; one that was not taken (`retry`) leaves the id free.
+ */
+async function handleOnce(
+  options: InboundOptions,
+  channel: Channel,
+  config: Record<string, unknown>,
+  message: InboundMessage,
+  deliveryId: string,
+): Promise<ReceiveOutcome> {
+  try {
+    return await options.context.stores.idempotency.run(
+      "channel",
+      `${channel.id}:${deliveryId}`,
+      "",
+      async () => {
+        const outcome = await handle(options, channel, config, message);
+        if (outcome === "retry") throw new NotTaken();
+        return outcome;
+      },
+    );
+  } catch (error) {
+    if (error instanceof NotTaken) return "retry";
+    const outcome = failureOutcome(error);
+    options.context.logger.warn("channel delivery could not be claimed", {
+      channel: channel.id,
+      outcome,
+      error: String(error),
+    });
+    return outcome;
+  }
+}
+
+async function handle(
   options: InboundOptions,
   channel: Channel,
   config: Record<string, unknown>,

@@ -152,6 +152,7 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
       chatId,
       text: message.text,
       messageId: String(message.message_id),
+      ...(bot ? { deliveryId: `${bot.id}:${update.update_id}` } : {}),
       ...(message.from.username ?? message.from.first_name
         ? { senderName: message.from.username ?? message.from.first_name }
         : {}),

@@ -18,6 +18,12 @@ export interface InboundMessage {
   text: string;
   /** The service's id for the message, used to answer as a reply to it. */
   messageId?: string;
+  /**
+   * The service's id for this delivery, the same on every replica and every redelivery (Telegram: the
+   * bot id and `update_id`): a message handed over again with it, here or on another replica, while or
+   * after the first was taken, starts nothing new.
+   */
+  deliveryId?: string;
   /** Display name of the sender, when the service gives one. */
   senderName?: string;
   /** `group` for group chats (group policy applies); direct messages otherwise. */
