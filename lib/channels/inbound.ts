@@ -12,6 +12,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
+import { BoundedSends } from "./bounded-sends.ts";
 import type { ChannelPairing } from "./pairing.ts";
 import type { ChannelReceiver } from "./running.ts";
 import type { AgentTurns } from "./turns.ts";
@@ -26,8 +27,12 @@ export interface InboundOptions {
   metrics?: MetricsRecorder;
 }
 
+/** What handling a message works with: the options, and where this gateway's pairing codes go out from. */
+type Inbound = InboundOptions & { codes: BoundedSends };
+
 /** The receiver every running channel hands its messages to. */
-export function inboundReceiver(options: InboundOptions): ChannelReceiver {
+export function inboundReceiver(inbound: InboundOptions): ChannelReceiver {
+  const options: Inbound = { ...inbound, codes: new BoundedSends() };
   return (channel, config, message) =>
     message.deliveryId === undefined
       ? handle(options, channel, config, message)
@@ -43,7 +48,7 @@ class NotTaken extends Error {}
  * first one's outcome and starts nothing; one that was not taken (`retry`) leaves the id free.
  */
 async function handleOnce(
-  options: InboundOptions,
+  options: Inbound,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
@@ -73,7 +78,7 @@ async function handleOnce(
 }
 
 async function handle(
-  options: InboundOptions,
+  options: Inbound,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
@@ -105,9 +110,12 @@ async function handle(
   return await runTurn(options, options.turns, channel, config, message);
 }
 
-/** The sender policy's verdict; a pairing verdict also records the request and sends the code once. */
+/**
+ * The sender policy's verdict; a pairing verdict also records the request and sends the code once, in
+ * the background: the request is stored already, and a slow service must not hold up receiving.
+ */
 async function admit(
-  { context, pairing }: InboundOptions,
+  { context, pairing, codes }: Inbound,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
@@ -130,10 +138,18 @@ async function admit(
     return { decision: "pairing", reason: outcome.code ? "pairing_pending" : "pairing_pending_cap_reached" };
   }
   context.logger.info("channel pairing requested", { channel: channel.id, sender: message.senderId });
-  await channel.send({ to: message.chatId, text: pairingReply(channel.id, message.senderId, outcome.code) })
-    .catch((error) =>
+  const text = pairingReply(channel.id, message.senderId, outcome.code);
+  const started = codes.start(`${channel.id}\0${message.chatId}`, async () => {
+    await channel.send({ to: message.chatId, text }).catch((error) =>
       context.logger.warn("pairing code could not be sent", { channel: channel.id, error: String(error) })
     );
+  });
+  if (!started) {
+    context.logger.warn("pairing code not sent: too many codes on their way", {
+      channel: channel.id,
+      sender: message.senderId,
+    });
+  }
   return decision;
 }
 
@@ -142,7 +158,7 @@ async function admit(
  * turn's input is durable (`taken`), or with what its failure to start or to be saved means.
  */
 async function runTurn(
-  options: InboundOptions,
+  options: Inbound,
   turns: AgentTurns,
   channel: Channel,
   config: Record<string, unknown>,

@@ -27,6 +27,8 @@ export const TELEGRAM_API_ROOT = "https://api.telegram.org";
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const DEFAULT_POLL_TIMEOUT_S = 25;
 const DEFAULT_CHUNK_LIMIT = 4000;
+/** How long a Bot API call may take (beyond its long-poll timeout, for `getUpdates`). */
+const CALL_TIMEOUT_MS = 15_000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 /**
@@ -69,21 +71,10 @@ class TelegramApiError extends Error {
 
 /** Builds the Telegram channel from `channels.telegram`. */
 export const telegramChannel: ChannelFactory = (config, env): Channel => {
-  const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
-  const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
-    /\/+$/,
-    "",
+  const { token, apiRoot, webhookUrl, webhookSecret, pollTimeout, chunkLimit, mode, problem } = settings(
+    config,
+    env,
   );
-  const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
-  const webhookSecret = secretString(config.webhookSecret);
-  const pollTimeout = numberOr(config.pollTimeoutSeconds, DEFAULT_POLL_TIMEOUT_S);
-  const chunkLimit = numberOr(config.textChunkLimit, DEFAULT_CHUNK_LIMIT);
-  const mode = webhookUrl ? "webhook" : "polling";
-  const problem = !token
-    ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
-    : webhookUrl && !webhookSecret
-    ? "webhook mode needs channels.telegram.webhookSecret"
-    : undefined;
   let host: ChannelHost | undefined;
   let tracker: ChannelStatusTracker | undefined;
   /** Aborts to give up polling (the channel stops). */
@@ -97,23 +88,37 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
   /** The highest update id handled in polling mode (restored at start); webhook updates may come out of order. */
   let watermark = -1;
 
+  /**
+   * One Bot API call, given up after `CALL_TIMEOUT_MS` (a long poll: after its own timeout and a margin),
+   * so a stalled connection neither holds a send nor stops polling for good.
+   */
   async function call<T>(method: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     if (!host || !token) throw new Error(problem ?? "telegram channel is not running");
-    const response = await host.fetch(`${apiRoot}/bot${token}/${method}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      signal,
-    });
-    const payload = await response.json().catch(() => ({})) as {
-      ok?: boolean;
-      result?: T;
-      description?: string;
-    };
-    if (!response.ok || !payload.ok) {
-      throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+    const limitMs = method === "getUpdates" ? pollTimeout * 1000 + CALL_TIMEOUT_MS : CALL_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`Telegram ${method} timed out after ${limitMs} ms`)),
+      limitMs,
+    );
+    try {
+      const response = await host.fetch(`${apiRoot}/bot${token}/${method}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
+      });
+      const payload = await response.json().catch(() => ({})) as {
+        ok?: boolean;
+        result?: T;
+        description?: string;
+      };
+      if (!response.ok || !payload.ok) {
+        throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+      }
+      return payload.result as T;
+    } finally {
+      clearTimeout(timer);
     }
-    return payload.result as T;
   }
 
   /**
@@ -366,6 +371,26 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
   };
   return channel;
 };
+
+/** What `channels.telegram` (and `TELEGRAM_BOT_TOKEN`) configure, and what keeps the channel from starting. */
+function settings(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>) {
+  const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
+  const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
+    /\/+$/,
+    "",
+  );
+  const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
+  const webhookSecret = secretString(config.webhookSecret);
+  const pollTimeout = numberOr(config.pollTimeoutSeconds, DEFAULT_POLL_TIMEOUT_S);
+  const chunkLimit = numberOr(config.textChunkLimit, DEFAULT_CHUNK_LIMIT);
+  const mode = webhookUrl ? "webhook" : "polling";
+  const problem = !token
+    ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
+    : webhookUrl && !webhookSecret
+    ? "webhook mode needs channels.telegram.webhookSecret"
+    : undefined;
+  return { token, apiRoot, webhookUrl, webhookSecret, pollTimeout, chunkLimit, mode, problem };
+}
 
 /** Splits text at the chunk limit, preferring paragraph then line breaks. */
 export function chunks(text: string, limit: number): string[] {
