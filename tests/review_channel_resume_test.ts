@@ -13,7 +13,7 @@ import {
 } from "../lib/channels/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
-import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
+import { type JsonDocs, MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import type { LeaseStore } from "../lib/state/leases.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { MemoryTurnQueue, type QueuedTurn, type TurnQueue } from "../lib/state/turn-queue.ts";
@@ -373,6 +373,13 @@ async function deposedPoller() {
   const turn = heldFirstTurn();
   const shared = memoryStores();
   const docs = new MemoryJsonDocs();
+  // A's offset saves land late (the same slow store), so a save A makes after losing its lease would land
+  // after its successor's.
+  const aDocs: JsonDocs = {
+    read: (path) => docs.read(path),
+    write: (path, value) => sleep(300).then(() => docs.write(path, value)),
+    update: (path, change) => sleep(300).then(() => docs.update(path, change)),
+  };
   const gate = Promise.withResolvers<void>();
   let aWrites = 0;
   const aQueue: TurnQueue = new Proxy(shared.turnQueue, {
@@ -399,7 +406,7 @@ async function deposedPoller() {
       if (String(input).endsWith("/getUpdates")) polledBy.push(name);
       return fetch(input, init);
     };
-    const channels = channelsModule({ agents, state: docs, fetch: fetchAs });
+    const channels = channelsModule({ agents, state: name === "A" ? aDocs : docs, fetch: fetchAs });
     const gateway = createGateway({ config, stores, modules: [agents, channels] });
     gateways.push(gateway);
     await gateway.start();
@@ -459,9 +466,11 @@ Deno.test("a poller that lost its lease mid-batch does not save its older offset
     const saved = async () =>
       ((await docs.read("telegram/update-offset-default.json")) as { lastUpdateId?: number } | undefined)
         ?.lastUpdateId ?? -1;
-    await until(async () => await saved() >= later, 5_000, "B to save the offset past the later update");
-    // A's slow write lands; A finishes its batch and saves the offset it had.
+    // B fetches A's unconfirmed update again with the later one, and may not move its offset past it before
+    // its input is durable (a channel acknowledges nothing before that), so A's slow write must land first.
+    // A then finishes its batch and, without the fix, saves the offset it had after B's.
     gate.resolve();
+    await until(async () => await saved() >= later, 5_000, "B to save the offset past the later update");
     await sleep(500);
     assert.ok(
       await saved() >= later,
