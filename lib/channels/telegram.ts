@@ -9,9 +9,9 @@
  * (`telegram/update-offset-default.json`, tied to the bot's id; the state dir, or Redis in a cluster) so
  * a restart neither refetches nor replays what was already answered. An update whose input could not be
  * saved is not acknowledged: polling asks for it again (backing off, at most `MAX_UPDATE_ATTEMPTS` times),
- * a webhook delivery is answered 503 so Telegram sends it again. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
- * answered is decided by the channels module (`access.ts`); this file says whether a message came from a
- * group and addressed the bot.
+ * a webhook delivery is answered 503 so Telegram sends it again. Polling runs on one replica of a cluster
+ * at a time (the `telegram:default` singleton). Who is answered is decided by the channels module
+ * (`access.ts`); this file says whether a message came from a group and addressed the bot.
  *
  * @module
  */
