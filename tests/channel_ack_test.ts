@@ -140,3 +140,38 @@ Deno.test("background sends: one in flight per chat and a bound overall, freed w
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(sends.start("c", () => Promise.resolve()), true, "free again once the others settled");
 });
+
+Deno.test("a Bot API call that hangs is given up after its timeout (15 s)", async () => {
+  const api = startFakeTelegram();
+  // sendMessage (the pairing code to a stranger) never answers; the call's own signal is the only way out.
+  let aborted: ((reason: unknown) => void) | undefined;
+  const gaveUp = new Promise<unknown>((resolve) => aborted = resolve);
+  let sentAt = 0;
+  const fetchVia = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (!String(input).endsWith("/sendMessage")) return fetch(input, init);
+    sentAt = Date.now();
+    return new Promise((_, reject) => {
+      init?.signal?.addEventListener("abort", () => {
+        aborted?.(init.signal!.reason);
+        reject(init.signal!.reason);
+      }, { once: true });
+    });
+  };
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      channels: { telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1 } },
+    } as GatewayConfig,
+    modules: [channelsModule({ fetch: fetchVia })],
+  });
+  await gateway.start();
+  try {
+    api.push("hello?", 8);
+    const reason = await gaveUp;
+    assert.match(String(reason), /sendMessage timed out after 15000 ms/);
+    assert.ok(Date.now() - sentAt >= 14_900, "not before its timeout");
+  } finally {
+    await gateway.stop();
+    await api.close();
+  }
+});
