@@ -2,18 +2,21 @@
  * What happens to a message that arrived on a channel: the sender policy decides first (an unknown
  * direct sender on a pairing channel gets a code and nothing else), then the message becomes an agent
  * turn in the chat's own session, carrying the chat as its delivery target: whichever replica runs the
- * turn sends the reply back there (`replies.ts`). A message is handed over once its turn's input is
- * durable, and only then may its channel acknowledge it to the service.
+ * turn sends the reply back there (`replies.ts`). A message is taken once its turn's input is durable,
+ * and only then may its channel acknowledge it to the service; one whose input could not be saved for a
+ * reason that may pass is answered `retry`, so the service delivers it again.
  *
  * @module
  */
+import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { type AccessDecision, dmAccess, dmSettings, groupAccess } from "./access.ts";
+import { BoundedSends } from "./bounded-sends.ts";
 import type { ChannelPairing } from "./pairing.ts";
 import type { ChannelReceiver } from "./running.ts";
 import type { AgentTurns } from "./turns.ts";
-import type { Channel, InboundMessage } from "./types.ts";
+import type { Channel, InboundMessage, ReceiveOutcome } from "./types.ts";
 
 /** What inbound handling works with. */
 export interface InboundOptions {
@@ -24,29 +27,72 @@ export interface InboundOptions {
   metrics?: MetricsRecorder;
 }
 
+/** What handling a message works with: the options, and where this gateway's pairing codes go out from. */
+type Inbound = InboundOptions & { codes: BoundedSends };
+
 /** The receiver every running channel hands its messages to. */
-export function inboundReceiver(options: InboundOptions): ChannelReceiver {
-  return (channel, config, message) => receive(options, channel, config, message);
+export function inboundReceiver(inbound: InboundOptions): ChannelReceiver {
+  const options: Inbound = { ...inbound, codes: new BoundedSends() };
+  return (channel, config, message) =>
+    message.deliveryId === undefined
+      ? handle(options, channel, config, message)
+      : handleOnce(options, channel, config, message, message.deliveryId);
 }
 
-async function receive(
-  options: InboundOptions,
+/** Why a claimed delivery gives its claim back: the next attempt, on any replica, handles it afresh. */
+class NotTaken extends Error {}
+
+/**
+ * Handles a delivery once across the cluster, under an idempotency claim on its id: a copy handed over
+ * while the first is in flight (on this replica or another poller's) or after it was taken gets the
+ * first one's outcome and starts nothing; one that was not taken (`retry`) leaves the id free.
+ */
+async function handleOnce(
+  options: Inbound,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-): Promise<void> {
+  deliveryId: string,
+): Promise<ReceiveOutcome> {
+  try {
+    return await options.context.stores.idempotency.run(
+      "channel",
+      `${channel.id}:${deliveryId}`,
+      "",
+      async () => {
+        const outcome = await handle(options, channel, config, message);
+        if (outcome === "retry") throw new NotTaken();
+        return outcome;
+      },
+    );
+  } catch (error) {
+    if (error instanceof NotTaken) return "retry";
+    const outcome = failureOutcome(error);
+    options.context.logger.warn("channel delivery could not be claimed", {
+      channel: channel.id,
+      outcome,
+      error: String(error),
+    });
+    return outcome;
+  }
+}
+
+async function handle(
+  options: Inbound,
+  channel: Channel,
+  config: Record<string, unknown>,
+  message: InboundMessage,
+): Promise<ReceiveOutcome> {
   const { logger } = options.context;
   options.metrics?.messageReceived(channel.id);
   let access: AccessDecision;
   try {
     access = await admit(options, channel, config, message);
   } catch (error) {
-    // A store that cannot be read admits no one rather than everyone.
-    logger.warn("channel sender check failed; message dropped", {
-      channel: channel.id,
-      error: String(error),
-    });
-    return;
+    // A store that cannot be read admits no one rather than everyone; the service asks again later.
+    const outcome = failureOutcome(error);
+    logger.warn("channel sender check failed", { channel: channel.id, outcome, error: String(error) });
+    return outcome;
   }
   if (access.decision !== "allow") {
     logger.info("channel message not admitted", {
@@ -55,18 +101,21 @@ async function receive(
       chat: message.chatId,
       reason: access.reason,
     });
-    return;
+    return "refused";
   }
   if (!options.turns) {
     logger.warn("channel message dropped: no agents module", { channel: channel.id });
-    return;
+    return "refused";
   }
-  await runTurn(options, options.turns, channel, config, message);
+  return await runTurn(options, options.turns, channel, config, message);
 }
 
-/** The sender policy's verdict; a pairing verdict also records the request and sends the code once. */
+/**
+ * The sender policy's verdict; a pairing verdict also records the request and sends the code once, in
+ * the background: the request is stored already, and a slow service must not hold up receiving.
+ */
 async function admit(
-  { context, pairing }: InboundOptions,
+  { context, pairing, codes }: Inbound,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
@@ -89,24 +138,32 @@ async function admit(
     return { decision: "pairing", reason: outcome.code ? "pairing_pending" : "pairing_pending_cap_reached" };
   }
   context.logger.info("channel pairing requested", { channel: channel.id, sender: message.senderId });
-  await channel.send({ to: message.chatId, text: pairingReply(channel.id, message.senderId, outcome.code) })
-    .catch((error) =>
+  const text = pairingReply(channel.id, message.senderId, outcome.code);
+  const started = codes.start(`${channel.id}\0${message.chatId}`, async () => {
+    await channel.send({ to: message.chatId, text }).catch((error) =>
       context.logger.warn("pairing code could not be sent", { channel: channel.id, error: String(error) })
     );
+  });
+  if (!started) {
+    context.logger.warn("pairing code not sent: too many codes on their way", {
+      channel: channel.id,
+      sender: message.senderId,
+    });
+  }
   return decision;
 }
 
 /**
  * Starts the message as a turn of the channel's agent, its reply addressed to the chat; resolves once the
- * turn's input is durable (or could not be saved, which is logged).
+ * turn's input is durable (`taken`), or with what its failure to start or to be saved means.
  */
 async function runTurn(
-  options: InboundOptions,
+  options: Inbound,
   turns: AgentTurns,
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-): Promise<void> {
+): Promise<ReceiveOutcome> {
   const { logger } = options.context;
   const agentId = typeof config.agentId === "string" ? config.agentId : undefined;
   try {
@@ -127,9 +184,21 @@ async function runTurn(
       logger.warn("channel turn failed", { channel: channel.id, runId: turn.runId, error: result.error });
     }, (error) => logger.warn("channel turn failed", { channel: channel.id, error: String(error) }));
     await turn.recorded;
+    return "taken";
   } catch (error) {
-    logger.warn("channel turn could not start", { channel: channel.id, error: String(error) });
+    const outcome = failureOutcome(error);
+    logger.warn("channel turn could not start", { channel: channel.id, outcome, error: String(error) });
+    return outcome;
   }
+}
+
+/**
+ * A refusal the gateway means (a bad agent, a full queue) is final; a store that could not be reached,
+ * or failed in a way it did not explain, may work when the service delivers the message again.
+ */
+function failureOutcome(error: unknown): ReceiveOutcome {
+  if (!(error instanceof GatewayError)) return "retry";
+  return error.code === "UNAVAILABLE" || error.retryable === true ? "retry" : "refused";
 }
 
 /** The only answer an unknown sender gets: who they are, their code, and what the owner runs. */

@@ -69,6 +69,7 @@ export type {
   ChannelProbe,
   InboundMessage,
   OutboundMessage,
+  ReceiveOutcome,
 } from "./types.ts";
 export { type AgentTurns, agentTurns, type StartedTurn, type TurnRequest, type TurnResult } from "./turns.ts";
 export { TELEGRAM_API_ROOT, telegramChannel } from "./telegram.ts";

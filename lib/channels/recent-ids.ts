@@ -11,6 +11,11 @@ export class RecentIds {
 
   constructor(private readonly capacity: number) {}
 
+  /** Whether `id` was recorded (and not yet forgotten). */
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
   /** Records `id`; `false` when it was already there (a duplicate). */
   add(id: string): boolean {
     if (this.#ids.has(id)) return false;

@@ -30,6 +30,11 @@ export class ReplayGuard {
     return "fresh";
   }
 
+  /** Lets `signature` be accepted again: the request it signed was not taken after all. */
+  forget(signature: string): void {
+    this.#seen.delete(signature);
+  }
+
   /** How many signatures are remembered. */
   get size(): number {
     return this.#seen.size;

@@ -12,7 +12,14 @@ import type { FetchLike } from "../providers/types.ts";
 import type { JsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext } from "../types.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
-import type { Channel, ChannelFactory, ChannelProbe, InboundMessage, OutboundMessage } from "./types.ts";
+import type {
+  Channel,
+  ChannelFactory,
+  ChannelProbe,
+  InboundMessage,
+  OutboundMessage,
+  ReceiveOutcome,
+} from "./types.ts";
 
 /**
  * Where a channel's inbound messages go, with the config entry it runs under; settles as
@@ -22,7 +29,7 @@ export type ChannelReceiver = (
   channel: Channel,
   config: Record<string, unknown>,
   message: InboundMessage,
-) => Promise<void>;
+) => Promise<ReceiveOutcome>;
 
 /** What {@link RunningChannels} is built from. */
 export interface RunningChannelsOptions {

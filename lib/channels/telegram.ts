@@ -4,12 +4,14 @@
  * `/channels/telegram/webhook` on the gateway port, checked against `webhookSecret`). Replies use
  * `sendMessage`, split at `textChunkLimit`.
  *
- * Updates are handled once: the last 2048 `update_id`s are remembered, and in polling mode the highest
- * handled id is kept in the channel state (`telegram/update-offset-default.json`, tied to the bot's id;
- * the state dir, or Redis in a cluster) so a restart neither refetches nor replays what was already
- * answered. Polling runs on one replica of a cluster at a time (the `telegram:default` singleton). Who is
- * answered is decided by the channels module (`access.ts`); this file says whether a message came from a
- * group and addressed the bot.
+ * Updates are handled once: the last 2048 `update_id`s taken are remembered, and in polling mode the
+ * highest id up to which every update was taken is kept in the channel state
+ * (`telegram/update-offset-default.json`, tied to the bot's id; the state dir, or Redis in a cluster) so
+ * a restart neither refetches nor replays what was already answered. An update whose input could not be
+ * saved is not acknowledged: polling asks for it again (backing off, at most `MAX_UPDATE_ATTEMPTS` times),
+ * a webhook delivery is answered 503 so Telegram sends it again. Polling runs on one replica of a cluster
+ * at a time (the `telegram:default` singleton). Who is answered is decided by the channels module
+ * (`access.ts`); this file says whether a message came from a group and addressed the bot.
  *
  * @module
  */
@@ -18,17 +20,28 @@ import { jsonResponse } from "../http/response.ts";
 import { secretsEqual } from "../auth/shared-secret.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } from "./status.ts";
-import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./types.ts";
+import type { Channel, ChannelFactory, ChannelHost, OutboundMessage, ReceiveOutcome } from "./types.ts";
 
 /** The public Bot API root. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 const DEFAULT_POLL_TIMEOUT_S = 25;
 const DEFAULT_CHUNK_LIMIT = 4000;
+/** How long a Bot API call may take (beyond its long-poll timeout, for `getUpdates`). */
+const CALL_TIMEOUT_MS = 15_000;
+const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * Times polling asks again for an update whose input could not be saved (about a minute and a half of
+ * backing off) before it skips it, so one update the gateway can never take does not stall the bot.
+ */
+const MAX_UPDATE_ATTEMPTS = 8;
 /** Update ids remembered for dropping redeliveries (a few minutes of a busy bot, ~100 KiB at most). */
 const RECENT_UPDATES = 2048;
 const OFFSET_DOC = `telegram/update-offset-${DEFAULT_ACCOUNT_ID}.json`;
+/** What a chat is told when its message was given up (`MAX_UPDATE_ATTEMPTS`). */
+const NOT_TAKEN_TEXT =
+  "This message could not be taken (the gateway's storage is unavailable). Please send it again.";
 /** Largest webhook update accepted; Telegram's updates are a few KiB. */
 const MAX_UPDATE_BYTES = 1024 * 1024;
 
@@ -58,23 +71,10 @@ class TelegramApiError extends Error {
 
 /** Builds the Telegram channel from `channels.telegram`. */
 export const telegramChannel: ChannelFactory = (config, env): Channel => {
-  const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
-  const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
-    /\/+$/,
-    "",
+  const { token, apiRoot, webhookUrl, webhookSecret, pollTimeout, chunkLimit, mode, problem } = settings(
+    config,
+    env,
   );
-  const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
-  const webhookSecret = secretString(config.webhookSecret);
-  const pollTimeout = typeof config.pollTimeoutSeconds === "number"
-    ? config.pollTimeoutSeconds
-    : DEFAULT_POLL_TIMEOUT_S;
-  const chunkLimit = typeof config.textChunkLimit === "number" ? config.textChunkLimit : DEFAULT_CHUNK_LIMIT;
-  const mode = webhookUrl ? "webhook" : "polling";
-  const problem = !token
-    ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
-    : webhookUrl && !webhookSecret
-    ? "webhook mode needs channels.telegram.webhookSecret"
-    : undefined;
   let host: ChannelHost | undefined;
   let tracker: ChannelStatusTracker | undefined;
   /** Aborts to give up polling (the channel stops). */
@@ -83,37 +83,70 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
   let loop: Promise<void> | undefined;
   let bot: BotIdentity | undefined;
   let recent = new RecentIds(RECENT_UPDATES);
+  /** Updates being handed over: a copy that arrives meanwhile (in one batch, a webhook retry) waits for it. */
+  const inflight = new Map<string, Promise<ReceiveOutcome>>();
   /** The highest update id handled in polling mode (restored at start); webhook updates may come out of order. */
   let watermark = -1;
 
+  /**
+   * One Bot API call, given up after `CALL_TIMEOUT_MS` (a long poll: after its own timeout and a margin),
+   * so a stalled connection neither holds a send nor stops polling for good.
+   */
   async function call<T>(method: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     if (!host || !token) throw new Error(problem ?? "telegram channel is not running");
-    const response = await host.fetch(`${apiRoot}/bot${token}/${method}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      signal,
-    });
-    const payload = await response.json().catch(() => ({})) as {
-      ok?: boolean;
-      result?: T;
-      description?: string;
-    };
-    if (!response.ok || !payload.ok) {
-      throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+    const limitMs = method === "getUpdates" ? pollTimeout * 1000 + CALL_TIMEOUT_MS : CALL_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`Telegram ${method} timed out after ${limitMs} ms`)),
+      limitMs,
+    );
+    try {
+      const response = await host.fetch(`${apiRoot}/bot${token}/${method}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
+      });
+      const payload = await response.json().catch(() => ({})) as {
+        ok?: boolean;
+        result?: T;
+        description?: string;
+      };
+      if (!response.ok || !payload.ok) {
+        throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+      }
+      return payload.result as T;
+    } finally {
+      clearTimeout(timer);
     }
-    return payload.result as T;
   }
 
-  /** Hands an update's message to the gateway; resolves once it is taken (see `ChannelHost.receive`). */
-  function deliver(update: TelegramUpdate): Promise<void> {
-    if (!Number.isSafeInteger(update?.update_id)) return Promise.resolve();
-    if (update.update_id <= watermark || !recent.add(String(update.update_id))) {
+  /**
+   * Hands an update's message to the gateway; resolves with what became of it (see `ChannelHost.receive`).
+   * An update is remembered as handled only once it is not to be retried.
+   */
+  async function deliver(update: TelegramUpdate): Promise<ReceiveOutcome> {
+    if (!Number.isSafeInteger(update?.update_id)) return "refused";
+    const id = String(update.update_id);
+    if (update.update_id <= watermark || recent.has(id)) {
       host?.logger.debug("telegram update already handled; skipped", { updateId: update.update_id });
-      return Promise.resolve();
+      return "taken";
     }
+    const pending = inflight.get(id);
+    if (pending) return pending;
+    const outcome = receiveMessage(update);
+    inflight.set(id, outcome);
+    try {
+      if (await outcome !== "retry") recent.add(id);
+      return outcome;
+    } finally {
+      inflight.delete(id);
+    }
+  }
+
+  function receiveMessage(update: TelegramUpdate): Promise<ReceiveOutcome> {
     const message = update.message;
-    if (!message?.text || !message.from || !host) return Promise.resolve();
+    if (!message?.text || !message.from || !host) return Promise.resolve("refused");
     tracker?.inbound();
     const senderId = String(message.from.id);
     const chatId = String(message.chat.id);
@@ -124,6 +157,7 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
       chatId,
       text: message.text,
       messageId: String(message.message_id),
+      ...(bot ? { deliveryId: `${bot.id}:${update.update_id}` } : {}),
       ...(message.from.username ?? message.from.first_name
         ? { senderName: message.from.username ?? message.from.first_name }
         : {}),
@@ -141,25 +175,40 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
     return Boolean(handle) && new RegExp(`@${handle}(?![A-Za-z0-9_])`, "i").test(message.text ?? "");
   }
 
-  /** Restores the polling watermark, unless it belongs to another bot (the token changed). */
-  async function restoreWatermark(): Promise<void> {
-    const doc = await host!.state.read(OFFSET_DOC).catch(() => undefined) as
-      | { lastUpdateId?: unknown; botId?: unknown }
-      | undefined;
-    if (doc && doc.botId === bot?.id && Number.isSafeInteger(doc.lastUpdateId)) {
-      // Never backwards: this replica may have handled more than it managed to save.
-      watermark = Math.max(watermark, doc.lastUpdateId as number);
-    }
+  /** The watermark saved in `doc` for this bot, or -1 (none, or another bot's: the token changed). */
+  function savedWatermark(doc: unknown): number {
+    const saved = doc as { lastUpdateId?: unknown; botId?: unknown } | undefined;
+    return saved?.botId === bot?.id && Number.isSafeInteger(saved?.lastUpdateId)
+      ? saved!.lastUpdateId as number
+      : -1;
   }
 
-  async function saveWatermark(): Promise<void> {
-    await host!.state.write(OFFSET_DOC, { version: 1, lastUpdateId: watermark, botId: bot?.id })
-      .catch((error) => host?.logger.warn("telegram update offset not saved", { error: String(error) }));
+  async function restoreWatermark(): Promise<void> {
+    const saved = savedWatermark(await host!.state.read(OFFSET_DOC).catch(() => undefined));
+    // Never backwards: this replica may have handled more than it managed to save.
+    watermark = Math.max(watermark, saved);
+  }
+
+  /**
+   * Saves the polling watermark while this replica still polls (`signal`), and never below what is saved:
+   * a poller that lost its lease mid-batch must not take its successor's progress back.
+   */
+  async function saveWatermark(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const saving = { version: 1, lastUpdateId: watermark, botId: bot?.id };
+    await host!.state.update(
+      OFFSET_DOC,
+      (current) =>
+        savedWatermark(current) >= saving.lastUpdateId
+          ? { result: undefined }
+          : { value: saving, result: undefined },
+    ).catch((error) => host?.logger.warn("telegram update offset not saved", { error: String(error) }));
   }
 
   async function poll(signal: AbortSignal): Promise<void> {
     let offset = watermark + 1;
-    let backoff = 1000;
+    let backoff = FIRST_BACKOFF_MS;
+    const held = { updateId: -1, attempts: 0 };
     while (!signal.aborted) {
       try {
         const updates = await call<TelegramUpdate[]>("getUpdates", {
@@ -168,31 +217,55 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
           allowed_updates: ["message"],
         }, signal);
         tracker?.connected(true);
-        backoff = 1000;
-        const taken: Promise<void>[] = [];
-        for (const update of updates) {
-          offset = Math.max(offset, update.update_id + 1);
-          taken.push(deliver(update));
-        }
-        // The offset acknowledges the updates: saved only once their turns' inputs are durable, so a
-        // replica that dies now leaves them to another one (queued turns) or to Telegram (unsaved offset).
-        await Promise.all(taken);
+        // The offset acknowledges the updates: it moves past one only once its turn's input is durable, so
+        // a replica that dies now leaves them to another one (queued turns) or to Telegram (unsaved offset).
+        const outcomes = await Promise.all(updates.map(deliver));
+        const retry = updates.find((update, i) => outcomes[i] === "retry" && !giveUp(update, held));
+        offset = retry?.update_id ?? Math.max(offset, ...updates.map((update) => update.update_id + 1));
         if (offset - 1 > watermark) {
           watermark = offset - 1;
-          await saveWatermark();
+          await saveWatermark(signal);
         }
+        if (!retry) {
+          backoff = FIRST_BACKOFF_MS;
+          continue;
+        }
+        host?.logger.warn("telegram update could not be saved; asking for it again", {
+          updateId: retry.update_id,
+          attempt: held.attempts,
+          retryInMs: backoff,
+        });
       } catch (error) {
         if (signal.aborted) return;
         tracker?.connected(false);
         tracker?.failed(error);
         host?.logger.warn("telegram polling failed; retrying", { error: String(error), retryInMs: backoff });
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
 
-  return {
+  /**
+   * Counts one more failed attempt at `update` (the first of its batch not taken); past
+   * `MAX_UPDATE_ATTEMPTS` it is given up: skipped, logged, and its chat told to send it again.
+   */
+  function giveUp(update: TelegramUpdate, held: { updateId: number; attempts: number }): boolean {
+    if (held.updateId !== update.update_id) Object.assign(held, { updateId: update.update_id, attempts: 0 });
+    if (++held.attempts < MAX_UPDATE_ATTEMPTS) return false;
+    host?.logger.error("telegram update skipped: its input could not be saved", {
+      updateId: update.update_id,
+      attempts: held.attempts,
+    });
+    const chat = update.message?.chat.id;
+    if (chat !== undefined) {
+      channel.send({ to: String(chat), text: NOT_TAKEN_TEXT, replyToId: String(update.message!.message_id) })
+        .catch((error) => host?.logger.warn("telegram notice not sent", { error: String(error) }));
+    }
+    return true;
+  }
+
+  const channel: Channel = {
     id: "telegram",
     label: "Telegram",
     detailLabel: "Telegram Bot",
@@ -290,11 +363,34 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         return bodyRefusalResponse(error);
       }
       // A 200 tells Telegram not to send it again: answered once the message is taken.
-      await deliver(update);
+      if (await deliver(update) === "retry") {
+        return jsonResponse({ ok: false, error: "the update could not be saved; send it again" }, 503);
+      }
       return new Response(null, { status: 200 });
     },
-  } satisfies Channel;
+  };
+  return channel;
 };
+
+/** What `channels.telegram` (and `TELEGRAM_BOT_TOKEN`) configure, and what keeps the channel from starting. */
+function settings(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>) {
+  const token = secretString(config.botToken) ?? secretString(env.TELEGRAM_BOT_TOKEN);
+  const apiRoot = (typeof config.apiRoot === "string" ? config.apiRoot : TELEGRAM_API_ROOT).replace(
+    /\/+$/,
+    "",
+  );
+  const webhookUrl = typeof config.webhookUrl === "string" ? config.webhookUrl : undefined;
+  const webhookSecret = secretString(config.webhookSecret);
+  const pollTimeout = numberOr(config.pollTimeoutSeconds, DEFAULT_POLL_TIMEOUT_S);
+  const chunkLimit = numberOr(config.textChunkLimit, DEFAULT_CHUNK_LIMIT);
+  const mode = webhookUrl ? "webhook" : "polling";
+  const problem = !token
+    ? "no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"
+    : webhookUrl && !webhookSecret
+    ? "webhook mode needs channels.telegram.webhookSecret"
+    : undefined;
+  return { token, apiRoot, webhookUrl, webhookSecret, pollTimeout, chunkLimit, mode, problem };
+}
 
 /** Splits text at the chunk limit, preferring paragraph then line breaks. */
 export function chunks(text: string, limit: number): string[] {
@@ -309,6 +405,11 @@ export function chunks(text: string, limit: number): string[] {
   }
   if (rest || !parts.length) parts.push(rest);
   return parts;
+}
+
+/** `value` when it is a number, `fallback` otherwise. */
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === "number" ? value : fallback;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -18,6 +18,12 @@ export interface InboundMessage {
   text: string;
   /** The service's id for the message, used to answer as a reply to it. */
   messageId?: string;
+  /**
+   * The service's id for this delivery, the same on every replica and every redelivery (Telegram: the
+   * bot id and `update_id`): a message handed over again with it, here or on another replica, while or
+   * after the first was taken, starts nothing new.
+   */
+  deliveryId?: string;
   /** Display name of the sender, when the service gives one. */
   senderName?: string;
   /** `group` for group chats (group policy applies); direct messages otherwise. */
@@ -25,6 +31,15 @@ export interface InboundMessage {
   /** Whether a group message addresses the bot (a mention or a reply to it). */
   mentioned?: boolean;
 }
+
+/**
+ * What became of a message handed to the gateway. `taken`: its turn's input is durable (in the transcript,
+ * or in the turn queue another replica resumes it from). `refused`: the sender policy or the turn's start
+ * turned it down for good, or there is nothing to run it; asking again would change nothing. `retry`: its
+ * input could not be saved for a reason that may pass (the shared store unreachable): the channel must not
+ * acknowledge it, so that the service delivers it again.
+ */
+export type ReceiveOutcome = "taken" | "refused" | "retry";
 
 /** A message to send on a channel. */
 export interface OutboundMessage {
@@ -102,11 +117,10 @@ export interface ChannelHost {
   lasting<T>(name: string, make: () => T): T;
   /**
    * Hands a message to the gateway; the reply comes back through `send` (on whichever replica runs its
-   * turn). Resolves once the message is taken: its turn's input is durable (in the transcript, or in the
-   * turn queue another replica resumes it from), or it was refused or dropped. A channel acknowledges a
-   * message to its service (an update offset, a 2xx) only after that. Never rejects.
+   * turn). Resolves with what became of it (see {@link ReceiveOutcome}); a channel acknowledges a message
+   * to its service (an update offset, a 2xx) only when that is not `retry`. Never rejects.
    */
-  receive(message: InboundMessage): Promise<void>;
+  receive(message: InboundMessage): Promise<ReceiveOutcome>;
   /**
    * Runs `run` on one replica of the cluster at a time (`GatewayContext.runSingleton`), e.g. a poller that
    * two replicas must not both run, until `stop` aborts (when the channel stops).

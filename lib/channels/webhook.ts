@@ -2,9 +2,11 @@
  * The generic webhook channel: systems POST messages to `/channels/webhook/inbound` and receive replies
  * as POSTs to `channels.webhook.outboundUrl`; both directions are signed with HMAC-SHA256.
  *
- * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}`. Refusals: 401 (bad or
- * stale signature headers, before the body is read), 413 (over 64 KiB), 408 (body too slow), 409 (a
- * signature already accepted: a replay), 400 (not the expected JSON).
+ * Inbound body: `{ from, text, conversationId?, messageId?, name? }` → `202 {ok:true}` once the message is
+ * taken (its turn's input is durable, or the sender policy turned it down). Refusals: 401 (bad or stale
+ * signature headers, before the body is read), 413 (over 64 KiB), 408 (body too slow), 409 (a signature
+ * already accepted: a replay), 400 (not the expected JSON), 503 with `Retry-After` (its input could not be
+ * saved: send the same request again; its signature is not used up).
  * Outbound body: `{ to, text, inReplyTo?, ts }`.
  *
  * @module
@@ -27,6 +29,8 @@ import type { Channel, ChannelFactory, ChannelHost, OutboundMessage } from "./ty
 
 /** Largest inbound body accepted. */
 const MAX_INBOUND_BYTES = 64 * 1024;
+/** Seconds a sender is asked to wait before sending a message the gateway could not save. */
+const RETRY_AFTER_S = 5;
 
 const InboundSchema = z.object({
   from: z.union([z.string().min(1), z.number()]).transform(String),
@@ -144,7 +148,7 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
       }
       const refusal = await signedRefusal(head, body);
       if (refusal) return refusal;
-      return receive(head.host, body);
+      return receive(head, body);
     },
   };
 
@@ -177,7 +181,7 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
   }
 
   /** Hands a signed body to the gateway as a message; answers once the gateway has taken it. */
-  async function receive(host: ChannelHost, body: string): Promise<Response> {
+  async function receive({ host, claim }: Head, body: string): Promise<Response> {
     let parsed;
     try {
       parsed = InboundSchema.safeParse(JSON.parse(body));
@@ -189,13 +193,19 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
     }
     const inbound = parsed.data;
     tracker?.inbound();
-    await host.receive({
+    const outcome = await host.receive({
       senderId: inbound.from,
       chatId: inbound.conversationId ?? inbound.from,
       text: inbound.text,
       ...(inbound.messageId ? { messageId: inbound.messageId } : {}),
       ...(inbound.name ? { senderName: inbound.name } : {}),
     });
+    if (outcome === "retry") {
+      // The sender must be able to send the very same signed request again.
+      replays!.forget(claim.hex);
+      const error = "the message could not be saved; send it again later";
+      return jsonResponse({ ok: false, error }, 503, { "Retry-After": String(RETRY_AFTER_S) });
+    }
     return jsonResponse({ ok: true }, 202);
   }
   return channel;
