@@ -2,6 +2,7 @@
 // moment, sent for turns still running when the gateway stops, and sent for embedder-supplied turns.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
+import { type AgentTurns, channelsModule } from "../lib/channels/mod.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { memoryStores } from "../lib/state/stores.ts";
@@ -61,6 +62,51 @@ Deno.test("/hooks/wake with mode now whose input could not be saved answers the 
     assert.match(String(body.error), /redis is unreachable/);
   } finally {
     held.resolve();
+    await gateway.stop();
+  }
+});
+
+Deno.test("hooks on embedder-supplied turns (hooksModule({ turns })) send the reply to the hook's recipient", async () => {
+  const sent: { to: string; text: string }[] = [];
+  const fetch = (_input: string | URL | Request, init?: RequestInit) => {
+    sent.push(JSON.parse(String(init?.body)));
+    return Promise.resolve(new Response(null, { status: 204 }));
+  };
+  // An embedder without the agents module runs hook calls with its own turns, as the option allows.
+  const turns: AgentTurns = {
+    start: (request) => ({
+      runId: crypto.randomUUID(),
+      agentId: "main",
+      sessionKey: request.sessionKey ?? "main",
+      done: Promise.resolve({ status: "ok", text: `echo: ${request.message}` }),
+    }),
+    hasAgent: () => true,
+    defaultAgentId: () => "main",
+    sessionKey: (_agentId, sessionKey) => sessionKey ?? "main",
+  };
+  const channels = channelsModule({ fetch });
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      hooks: { enabled: true, token: HOOK_TOKEN, allowedTargets: ["*"] },
+      channels: { webhook: { secret: "webhook-shared-secret", outboundUrl: "http://127.0.0.1:9/replies" } },
+    },
+    modules: [channels, hooksModule({ turns, channels })],
+  });
+  await gateway.start();
+  try {
+    const response = await gateway.fetch(
+      new Request("http://gw/hooks/agent", {
+        method: "POST",
+        headers: { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ message: "build failed", channel: "webhook", to: "ops" }),
+      }),
+    );
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    await until(() => sent.length === 1, 5_000, "the embedder's turn's reply");
+    assert.deepEqual({ to: sent[0].to, text: sent[0].text }, { to: "ops", text: "echo: build failed" });
+  } finally {
     await gateway.stop();
   }
 });
