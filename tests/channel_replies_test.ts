@@ -3,11 +3,13 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { type AgentTurns, channelsModule } from "../lib/channels/mod.ts";
+import { REPLY_ATTEMPTS, REPLY_RETRY_BUDGET_MS } from "../lib/channels/replies.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
-import { createGateway } from "../mod.ts";
+import { createGateway, type LogRecord } from "../mod.ts";
+import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
 import { TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
 
@@ -108,5 +110,135 @@ Deno.test("hooks on embedder-supplied turns (hooksModule({ turns })) send the re
     assert.deepEqual({ to: sent[0].to, text: sent[0].text }, { to: "ops", text: "echo: build failed" });
   } finally {
     await gateway.stop();
+  }
+});
+
+type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** A gateway answering Telegram chat 7 with the model's "ok"; `fetch` is the channel's outbound fetch. */
+async function telegramGateway(api: FakeTelegram, fetch: Fetch, records: LogRecord[] = []) {
+  const agents = agentsModule({ providers: { rec: recordingProvider().provider } });
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      agents: { defaults: { model: "rec/m" } },
+      channels: {
+        telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["7"] },
+      },
+    },
+    logSinks: [{ write: (record) => void records.push(record) }],
+    modules: [agents, channelsModule({ agents, fetch })],
+  });
+  await gateway.start();
+  return gateway;
+}
+
+/** `fetch`, with every sendMessage answered by `refuse(attempt)` while it returns a response. */
+function refusingSends(refuse: (attempt: number) => Response | undefined) {
+  const state = { attempts: 0 };
+  const via: Fetch = (input, init) => {
+    if (String(input).endsWith("/sendMessage")) {
+      const refusal = refuse(++state.attempts);
+      if (refusal) return Promise.resolve(refusal);
+    }
+    return fetch(input, init);
+  };
+  return { via, state };
+}
+
+const tooManyRequests = () =>
+  Response.json({
+    ok: false,
+    error_code: 429,
+    description: "Too Many Requests",
+    parameters: { retry_after: 0 },
+  }, {
+    status: 429,
+  });
+
+Deno.test("a reply the Bot API keeps refusing is tried a bounded number of times, then given up with its chat logged", async () => {
+  const api = startFakeTelegram();
+  const sends = refusingSends(tooManyRequests);
+  const records: LogRecord[] = [];
+  const gateway = await telegramGateway(api, sends.via, records);
+  try {
+    api.push("question");
+    const gaveUp = () => records.find((r) => r.msg === "channel reply not sent; giving up");
+    await until(() => gaveUp() !== undefined, 5_000, "the reply to be given up");
+    assert.equal(sends.state.attempts, REPLY_ATTEMPTS);
+    const record = gaveUp()!;
+    assert.equal(record.channel, "telegram");
+    assert.equal(record.chat, "7");
+    assert.ok(!JSON.stringify(records).includes(BOT_TOKEN), "a log record carries the bot token");
+  } finally {
+    await gateway.stop();
+    await api.close();
+  }
+});
+
+Deno.test("a reply the Bot API refuses for good (400) is not sent again", async () => {
+  const api = startFakeTelegram();
+  const sends = refusingSends(() =>
+    Response.json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, { status: 400 })
+  );
+  const records: LogRecord[] = [];
+  const gateway = await telegramGateway(api, sends.via, records);
+  try {
+    api.push("question");
+    await until(
+      () => records.some((r) => r.msg === "channel reply not sent; giving up"),
+      5_000,
+      "the reply to be given up",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sends.state.attempts, 1);
+  } finally {
+    await gateway.stop();
+    await api.close();
+  }
+});
+
+Deno.test("a reply that met a 5xx or a network failure is sent again after a backoff", async () => {
+  const api = startFakeTelegram();
+  const sends = refusingSends((attempt) => {
+    if (attempt === 1) return new Response("bad gateway", { status: 502 });
+    if (attempt === 2) throw new TypeError("error sending request: connection reset");
+    return undefined;
+  });
+  const gateway = await telegramGateway(api, sends.via);
+  try {
+    api.push("question");
+    await until(() => api.calls.some((c) => c.method === "sendMessage"), 8_000, "the reply, third time");
+    assert.equal(sends.state.attempts, 3);
+  } finally {
+    await gateway.stop();
+    await api.close();
+  }
+});
+
+Deno.test("a reply whose retry_after lies past the retry budget is given up at once, not waited for", async () => {
+  const api = startFakeTelegram();
+  const retryAfterS = REPLY_RETRY_BUDGET_MS / 1000 + 60;
+  const sends = refusingSends(() =>
+    Response.json({
+      ok: false,
+      error_code: 429,
+      description: "Too Many Requests",
+      parameters: { retry_after: retryAfterS },
+    }, { status: 429 })
+  );
+  const records: LogRecord[] = [];
+  const gateway = await telegramGateway(api, sends.via, records);
+  try {
+    api.push("question");
+    await until(
+      () => records.some((r) => r.msg === "channel reply not sent; giving up"),
+      5_000,
+      "the reply to be given up",
+    );
+    assert.equal(sends.state.attempts, 1);
+  } finally {
+    await gateway.stop();
+    await api.close();
   }
 });

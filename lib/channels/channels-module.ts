@@ -136,7 +136,7 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       const reply = replySender(({ channel: id, to, replyToId }, text) => {
         const channel = channels.orThrow(id);
         return sendCounted(channel, { to, text, ...(replyToId ? { replyToId } : {}) }, ctx, options.metrics);
-      }, ctx.logger);
+      }, ctx);
       const turns = options.turns
         ? replyingTurns(options.turns, reply)
         : options.agents && agentTurns(options.agents);

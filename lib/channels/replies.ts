@@ -11,8 +11,8 @@
  * @module
  */
 import type { AgentRuntime } from "../agents/runtime.ts";
-import type { Logger } from "../log/logger.ts";
 import type { TurnDelivery } from "../state/turn-queue.ts";
+import type { GatewayContext } from "../types.ts";
 import type { AgentTurns } from "./turns.ts";
 
 /** A reply to send: the text a turn ended with, and where it goes. */
@@ -28,18 +28,56 @@ export interface Reply {
 /** Sends a reply; never rejects (a reply that could not be sent is logged). */
 export type ReplySend = (reply: Reply) => Promise<void>;
 
-/** A {@link ReplySend} over `send`, which throws when the channel refuses the message. */
+/** Attempts at one reply, the first included. */
+export const REPLY_ATTEMPTS = 4;
+/** A reply is given up once its next attempt would start later than this after its first. */
+export const REPLY_RETRY_BUDGET_MS = 60_000;
+/** The wait before the first retry when the service names none; doubled for each retry after it. */
+const FIRST_RETRY_MS = 1_000;
+
+/**
+ * A {@link ReplySend} over `send`, which throws when the channel refuses the message. What the service
+ * refuses for a moment (429, 5xx, a network error) is tried again after the wait it asks for or a
+ * doubling backoff, within {@link REPLY_ATTEMPTS} and {@link REPLY_RETRY_BUDGET_MS}; then the reply is
+ * given up, logged with its channel and chat.
+ */
 export function replySender(
   send: (delivery: TurnDelivery, text: string) => Promise<void>,
-  logger: Logger,
+  context: Pick<GatewayContext, "logger" | "now">,
 ): ReplySend {
+  const { logger } = context;
   return async ({ runId, delivery, text }) => {
-    try {
-      await send(delivery, text);
-    } catch (error) {
-      logger.warn("channel reply failed", { channel: delivery.channel, runId, error: String(error) });
+    const first = context.now();
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await send(delivery, text);
+      } catch (error) {
+        const wait = retryDelay(error, attempt);
+        const fields = { channel: delivery.channel, chat: delivery.to, runId, attempt, error: String(error) };
+        const late = wait !== undefined && context.now() + wait - first > REPLY_RETRY_BUDGET_MS;
+        if (wait === undefined || attempt >= REPLY_ATTEMPTS || late) {
+          return logger.warn("channel reply not sent; giving up", fields);
+        }
+        logger.info("channel reply refused for now; retrying", { ...fields, retryInMs: wait });
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
   };
+}
+
+/**
+ * How long to wait before sending again after `error` (the service's `retryAfterMs` when it names one),
+ * or `undefined` when sending again cannot help: a refusal other than 429 or 5xx (an error's HTTP
+ * `status`), or an error that is not a network failure (`fetch` rejects with a `TypeError`). A timeout is
+ * not retried: the service may have taken the message, and the chat would get it twice.
+ */
+function retryDelay(error: unknown, attempt: number): number | undefined {
+  const { status, retryAfterMs } = (error ?? {}) as { status?: unknown; retryAfterMs?: unknown };
+  const transient = typeof status === "number" ? status === 429 || status >= 500 : error instanceof TypeError;
+  if (!transient) return undefined;
+  return typeof retryAfterMs === "number" && retryAfterMs >= 0
+    ? retryAfterMs
+    : FIRST_RETRY_MS * 2 ** (attempt - 1);
 }
 
 /** Sends the replies of `runtime`'s turns that name a delivery target; returns the unsubscribe. */

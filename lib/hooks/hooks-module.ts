@@ -120,7 +120,7 @@ function channelReplies(channels: ChannelsModule | undefined, context: GatewayCo
   return replySender(async ({ channel, to }, text) => {
     if (!channels) throw new Error("no channels module");
     await channels.send(channel, to, text);
-  }, context.logger);
+  }, context);
 }
 
 /** The hook token is handed to outside senders; the gateway token must not be among what they hold. */
