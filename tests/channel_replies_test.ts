@@ -242,3 +242,47 @@ Deno.test("a reply whose retry_after lies past the retry budget is given up at o
     await api.close();
   }
 });
+
+Deno.test("at a stop, the turns of a chat still running or waiting behind them still send their replies", async () => {
+  const api = startFakeTelegram();
+  const held = Promise.withResolvers<void>();
+  let calls = 0;
+  const model = recordingProvider(() => ++calls === 1 ? held.promise : Promise.resolve());
+  const agents = agentsModule({ providers: { rec: model.provider } });
+  const gateway = createGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      agents: { defaults: { model: "rec/m" } },
+      channels: {
+        telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["7"] },
+      },
+    },
+    modules: [agents, channelsModule({ agents })],
+  });
+  await gateway.start();
+  const message = (id: number, text: string) => ({
+    message: { message_id: id, text, chat: { id: 7, type: "private" }, from: { id: 7 } },
+  });
+  try {
+    api.pushUpdate(message(701, "first"));
+    await until(() => calls === 1, 5_000, "the first turn to reach the model");
+    const second = api.pushUpdate(message(702, "second"));
+    // Taken once polling asks past it: its turn waits behind the first in the chat's session.
+    await until(
+      () => api.calls.some((c) => c.method === "getUpdates" && Number(c.body.offset) > second),
+      5_000,
+      "the second message to be taken",
+    );
+    await gateway.stop({ reason: "restart requested (SIGUSR1)" });
+    held.resolve();
+    const replied = () =>
+      api.calls.filter((c) => c.method === "sendMessage")
+        .map((c) => (c.body.reply_parameters as { message_id: number }).message_id);
+    await until(() => replied().length === 2, 5_000, "both replies");
+    assert.deepEqual(replied().sort(), [701, 702]);
+  } finally {
+    held.resolve();
+    await gateway.stop();
+    await api.close();
+  }
+});

@@ -133,8 +133,10 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
     has: (channelId, accountId) => channels.has(channelId, accountId),
     async setup(ctx) {
       const pairing = new ChannelPairing(state, () => ctx.now());
+      /** The channels as the gateway's stop found them: replies of turns still running go out through them. */
+      let stopped: Map<string, Channel> | undefined;
       const reply = replySender(({ channel: id, to, replyToId }, text) => {
-        const channel = channels.orThrow(id);
+        const channel = stopped?.get(id) ?? channels.orThrow(id);
         return sendCounted(channel, { to, text, ...(replyToId ? { replyToId } : {}) }, ctx, options.metrics);
       }, ctx);
       const turns = options.turns
@@ -143,7 +145,8 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       channels.attach(ctx, inboundReceiver({ context: ctx, pairing, turns, metrics: options.metrics }));
       registerChannelMethods(ctx, { channels, pairing, factories });
       // Replies of every turn this replica runs that names a channel recipient, its own or taken over.
-      ctx.whenProvided(AGENT_RUNTIME, (runtime) => ctx.onStop(sendReplies(runtime, reply)));
+      let stopReplies: (() => void) | undefined;
+      ctx.whenProvided(AGENT_RUNTIME, (runtime) => stopReplies = sendReplies(runtime, reply));
       ctx.provide(CHANNEL_DELIVERY, {
         has: (id) => channels.has(id),
         send: (id, to, text) => channels.send(id, to, text),
@@ -156,7 +159,11 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
           ctx.logger.error("channel reload failed", { error: String(error) })
         );
       });
-      ctx.onStop(() => channels.stopAll());
+      ctx.onStop(async () => {
+        stopped = new Map([...channels.entries()].map(([id, { channel }]) => [id, channel]));
+        await channels.stopAll();
+        stopReplies?.();
+      });
       await channels.reconcile();
     },
   };

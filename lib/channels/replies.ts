@@ -11,6 +11,7 @@
  * @module
  */
 import type { AgentRuntime } from "../agents/runtime.ts";
+import type { LiveRuns } from "../agents/runs.ts";
 import type { TurnDelivery } from "../state/turn-queue.ts";
 import type { GatewayContext } from "../types.ts";
 import type { AgentTurns } from "./turns.ts";
@@ -80,14 +81,35 @@ function retryDelay(error: unknown, attempt: number): number | undefined {
     : FIRST_RETRY_MS * 2 ** (attempt - 1);
 }
 
-/** Sends the replies of `runtime`'s turns that name a delivery target; returns the unsubscribe. */
-export function sendReplies(runtime: Pick<AgentRuntime, "onRunEvent">, send: ReplySend): () => void {
-  return runtime.onRunEvent((run, event) => {
-    if (event.type !== "end" || !run.delivery) return;
+/**
+ * Sends the replies of `runtime`'s turns that name a delivery target. Returns the stop, which lets go of
+ * the runtime only once the turns that were running here with a delivery target, and the runs waiting
+ * behind them in their sessions, have ended: the runtime runs them on after the gateway stopped (a restart
+ * in place), and their messages were acknowledged long ago. Every run ends by its agent's timeout, which
+ * bounds the wait.
+ */
+export function sendReplies(runtime: Pick<AgentRuntime, "onRunEvent" | "runs">, send: ReplySend): () => void {
+  /** The session of every run with a delivery target under way here, by run id. */
+  const running = new Map<string, string>();
+  const unsubscribe = runtime.onRunEvent((run, event) => {
+    if (!run.delivery) return;
+    if (event.type === "start") running.set(run.runId, run.sessionKey);
+    if (event.type !== "end") return;
+    running.delete(run.runId);
     const text = event.outcome.result?.text ?? "";
     if (event.outcome.status !== "ok" || !text.trim()) return;
     send({ runId: run.runId, delivery: run.delivery, text });
   });
+  return () => void drained(runtime.runs, running).then(unsubscribe);
+}
+
+/** Resolves once no run of this process is left in the sessions of `running`. */
+async function drained(runs: LiveRuns, running: ReadonlyMap<string, string>): Promise<void> {
+  for (;;) {
+    const live = [...new Set(running.values())].flatMap((sessionKey) => runs.active(sessionKey));
+    if (!live.length) return;
+    await Promise.allSettled(live.map((run) => run.done));
+  }
 }
 
 /**
