@@ -133,15 +133,15 @@ async function telegramGateway(api: FakeTelegram, fetch: Fetch, records: LogReco
   return gateway;
 }
 
-/** `fetch`, with every sendMessage answered by `refuse(attempt)` while it returns a response. */
-function refusingSends(refuse: (attempt: number) => Response | undefined) {
+/** `fetch`, with every sendMessage answered by `refuse(attempt, url)` when it returns an answer. */
+function refusingSends(refuse: (attempt: number, url: string) => Response | Promise<Response> | undefined) {
   const state = { attempts: 0 };
-  const via: Fetch = (input, init) => {
+  const via: Fetch = async (input, init) => {
     if (String(input).endsWith("/sendMessage")) {
-      const refusal = refuse(++state.attempts);
-      if (refusal) return Promise.resolve(refusal);
+      const refusal = refuse(++state.attempts, String(input));
+      if (refusal) return await refusal;
     }
-    return fetch(input, init);
+    return await fetch(input, init);
   };
   return { via, state };
 }
@@ -158,7 +158,13 @@ const tooManyRequests = () =>
 
 Deno.test("a reply the Bot API keeps refusing is tried a bounded number of times, then given up with its chat logged", async () => {
   const api = startFakeTelegram();
-  const sends = refusingSends(tooManyRequests);
+  // The last attempt meets a real network failure, on the URL that holds the bot token.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const nowhere = `http://127.0.0.1:${closed.addr.port}`;
+  closed.close();
+  const sends = refusingSends((attempt, url) =>
+    attempt < REPLY_ATTEMPTS ? tooManyRequests() : fetch(url.replace(api.url, nowhere))
+  );
   const records: LogRecord[] = [];
   const gateway = await telegramGateway(api, sends.via, records);
   try {
@@ -169,6 +175,7 @@ Deno.test("a reply the Bot API keeps refusing is tried a bounded number of times
     const record = gaveUp()!;
     assert.equal(record.channel, "telegram");
     assert.equal(record.chat, "7");
+    assert.match(String(record.error), /^TypeError/, "the give-up names the last failure");
     assert.ok(!JSON.stringify(records).includes(BOT_TOKEN), "a log record carries the bot token");
   } finally {
     await gateway.stop();
