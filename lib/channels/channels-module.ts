@@ -26,9 +26,9 @@ import {
   type PairingRequest,
   pairingRequestId,
 } from "./pairing.ts";
-import { sendReplies } from "./replies.ts";
+import { replyingTurns, replySender, sendReplies } from "./replies.ts";
 import { channelsRoute } from "./route.ts";
-import { channelSummary, RunningChannels } from "./running.ts";
+import { channelSummary, RunningChannels, sendCounted } from "./running.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
 import { telegramChannel } from "./telegram.ts";
 import { type AgentTurns, agentTurns } from "./turns.ts";
@@ -48,8 +48,10 @@ export interface ChannelsModuleOptions {
   /** Inbound messages become turns of these agents; without it channels only send. */
   agents?: AgentsModule;
   /**
-   * Overrides how turns start (tests, embedders without the agents module). Replies are sent for the turns
-   * the agents runtime runs; turns started elsewhere deliver their own (`TurnRequest.delivery`).
+   * Overrides how turns start (tests, embedders without the agents module). The module sends the reply of
+   * each turn these start to the chat its message came from once the turn's `done` resolves with `ok` and
+   * some text, unless the turn sends it itself (`StartedTurn.deliversReply`, as `agentTurns()`'s do: the
+   * agents runtime's replies are sent by the replica that runs the turn).
    */
   turns?: AgentTurns;
   /** Counts channel messages in and out; from `metricsModule().recorder`. */
@@ -131,13 +133,20 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
     has: (channelId, accountId) => channels.has(channelId, accountId),
     async setup(ctx) {
       const pairing = new ChannelPairing(state, () => ctx.now());
-      const turns = options.turns ?? (options.agents ? agentTurns(options.agents) : undefined);
+      /** The channels as the gateway's stop found them: replies of turns still running go out through them. */
+      let stopped: Map<string, Channel> | undefined;
+      const reply = replySender(({ channel: id, to, replyToId }, text) => {
+        const channel = stopped?.get(id) ?? channels.orThrow(id);
+        return sendCounted(channel, { to, text, ...(replyToId ? { replyToId } : {}) }, ctx, options.metrics);
+      }, ctx);
+      const turns = options.turns
+        ? replyingTurns(options.turns, reply)
+        : options.agents && agentTurns(options.agents);
       channels.attach(ctx, inboundReceiver({ context: ctx, pairing, turns, metrics: options.metrics }));
       registerChannelMethods(ctx, { channels, pairing, factories });
       // Replies of every turn this replica runs that names a channel recipient, its own or taken over.
-      ctx.whenProvided(AGENT_RUNTIME, (runtime) => {
-        ctx.onStop(sendReplies(runtime, channels, ctx, options.metrics));
-      });
+      let stopReplies: (() => void) | undefined;
+      ctx.whenProvided(AGENT_RUNTIME, (runtime) => stopReplies = sendReplies(runtime, reply));
       ctx.provide(CHANNEL_DELIVERY, {
         has: (id) => channels.has(id),
         send: (id, to, text) => channels.send(id, to, text),
@@ -150,7 +159,11 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
           ctx.logger.error("channel reload failed", { error: String(error) })
         );
       });
-      ctx.onStop(() => channels.stopAll());
+      ctx.onStop(async () => {
+        stopped = new Map([...channels.entries()].map(([id, { channel }]) => [id, channel]));
+        await channels.stopAll();
+        stopReplies?.();
+      });
       await channels.reconcile();
     },
   };

@@ -111,9 +111,17 @@ export const telegramChannel: ChannelFactory = (config, env): Channel => {
         ok?: boolean;
         result?: T;
         description?: string;
+        parameters?: { retry_after?: number };
       };
       if (!response.ok || !payload.ok) {
-        throw new TelegramApiError(method, response.status, payload.description ?? response.statusText);
+        const error = new TelegramApiError(
+          method,
+          response.status,
+          payload.description ?? response.statusText,
+        );
+        // A 429 says how long to wait (`replies.ts` waits that long before sending again).
+        const after = payload.parameters?.retry_after;
+        throw typeof after === "number" ? Object.assign(error, { retryAfterMs: after * 1000 }) : error;
       }
       return payload.result as T;
     } finally {

@@ -59,6 +59,12 @@ export interface StartedTurn {
    * it); rejects when it could not be saved. Unset: nothing to wait for.
    */
   recorded?: Promise<void>;
+  /**
+   * Whether whoever runs the turn sends its reply to `TurnRequest.delivery` (the agents runtime's turns:
+   * the replica that runs one sends it, through the channels module). Unset: the module that started the
+   * turn sends it once `done` resolves well.
+   */
+  deliversReply?: boolean;
 }
 
 /** Starts agent turns. */
@@ -99,6 +105,7 @@ export function agentTurns(agents: AgentsModule): AgentTurns {
         agentId: handle.agentId,
         sessionKey: handle.sessionKey,
         recorded: handle.recorded,
+        deliversReply: true,
         done: handle.done.then((outcome) => ({
           status: outcome.status,
           text: outcome.result?.text ?? "",

@@ -140,7 +140,10 @@ export interface Channel {
   readonly senderIdLabel?: string;
   /** Starts receiving (polling, webhook registration). Failures are reported in `status().lastError`. */
   start(host: ChannelHost): Promise<void>;
-  /** Stops receiving; in-flight sends may finish. Resolves when it has stopped. */
+  /**
+   * Stops receiving; resolves when it has. `send` keeps working after it: the replies of turns still
+   * running when the gateway stopped go out through the stopped channel.
+   */
   stop(): Promise<void>;
   /** Sends a message; resolves with the service's id for it, and throws when the service refuses it. */
   send(message: OutboundMessage): Promise<{ messageId?: string }>;

@@ -107,7 +107,11 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
         body,
       });
       await response.body?.cancel();
-      if (!response.ok) throw new Error(`outbound webhook answered ${response.status}`);
+      if (!response.ok) {
+        throw Object.assign(new Error(`outbound webhook answered ${response.status}`), {
+          status: response.status,
+        });
+      }
       tracker?.outbound();
       return {};
     },

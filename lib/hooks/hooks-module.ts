@@ -10,6 +10,7 @@
 import type { AgentsModule } from "../agents/agents-module.ts";
 import type { ChannelsModule } from "../channels/channels-module.ts";
 import { secretString } from "../channels/status.ts";
+import { replyingTurns, type ReplySend, replySender } from "../channels/replies.ts";
 import { type AgentTurns, agentTurns } from "../channels/turns.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import type { GatewayContext, GatewayModule, RequestInfo } from "../types.ts";
@@ -24,7 +25,11 @@ export const DEFAULT_HOOKS_PATH = "/hooks";
 export interface HooksModuleOptions {
   /** Hook calls run as turns of these agents; without it (or `turns`) hook calls answer 503. */
   agents?: AgentsModule;
-  /** Overrides how turns start (tests, embedders without the agents module). */
+  /**
+   * Overrides how turns start (tests, embedders without the agents module). A turn these start for a
+   * delivery (`channel` and `to`) has its reply sent through `channels` once its `done` resolves with `ok`
+   * and some text, unless the turn sends it itself (`StartedTurn.deliversReply`, as `agentTurns()`'s do).
+   */
   turns?: AgentTurns;
   /** Needed for `deliver` with `channel` and `to`. */
   channels?: ChannelsModule;
@@ -75,7 +80,9 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
     name: "hooks",
     setup(context: GatewayContext) {
       const actions = new HookActions({
-        turns: options.turns ?? (options.agents ? agentTurns(options.agents) : undefined),
+        turns: options.turns
+          ? replyingTurns(options.turns, channelReplies(options.channels, context))
+          : options.agents && agentTurns(options.agents),
         channels: options.channels,
         logger: context.logger,
         now: () => context.now(),
@@ -106,6 +113,14 @@ export function hooksModule(options: HooksModuleOptions = {}): GatewayModule {
       warnOnSharedToken(context);
     },
   };
+}
+
+/** Replies of the embedder's turns, sent through the channels module (a delivery needs one to be accepted). */
+function channelReplies(channels: ChannelsModule | undefined, context: GatewayContext): ReplySend {
+  return replySender(async ({ channel, to }, text) => {
+    if (!channels) throw new Error("no channels module");
+    await channels.send(channel, to, text);
+  }, context);
 }
 
 /** The hook token is handed to outside senders; the gateway token must not be among what they hold. */
