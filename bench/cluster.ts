@@ -631,7 +631,7 @@ async function socketRows(redis: RedisServer): Promise<void> {
   for (const round of rounds) console.log(`- ${round}`);
   if (traced.length) {
     console.log(
-      "\nOne more broadcast per server under `perf trace` (its write syscalls; tracing slows them a little):\n",
+      "\nOne more broadcast per server under `perf trace` (its write syscalls; tracing slows every write many times over, so read the write span only beside the arrivals of the same broadcast):\n",
     );
     line([
       "server",
