@@ -1,7 +1,8 @@
 // The floor for bench/cluster.ts's socket rows: a bare WebSocket server that sends a challenge on open,
 // answers every request with `res ok`, and on a `broadcast` request sends one `presence` event to every
-// socket, the way the gateway fans one event out, and answers with the ms that loop took (`fanOutMs`, the
-// figure the gateway reports as openclaw_gateway_event_fanout_seconds). Prints its port.
+// socket, the way the gateway fans one event out (its presence row names the request's `instanceId`, as the
+// gateway's does the announcing client's), and answers with the ms that loop took (`fanOutMs`, the figure
+// the gateway reports as openclaw_gateway_event_fanout_seconds). Prints its port.
 //
 // Under Deno it is `Deno.serve` + `Deno.upgradeWebSocket`; under Node (`node --import tsx`) it is
 // `node:http` + `ws`, the two servers the gateway's transports are built on.
@@ -23,7 +24,8 @@ function answer(socket: Peer, data: string): void {
   let payload = {};
   if (frame.method === "broadcast") {
     const started = performance.now();
-    const event = JSON.stringify({ type: "event", event: "presence", payload: { presence: [] } });
+    const row = { mode: "webchat", reason: "connect", instanceId: frame.params?.instanceId };
+    const event = JSON.stringify({ type: "event", event: "presence", payload: { presence: [row] } });
     for (const other of sockets) other.send(event);
     payload = { fanOutMs: performance.now() - started };
   }

@@ -12,13 +12,19 @@ import "./_record.ts";
  *   same transport (`Deno.upgradeWebSocket`; `node:http` + `ws` under Node), and one broadcast (a
  *   `presence` event) to all N: the server's own fan-out time (the metric
  *   `openclaw_gateway_event_fanout_seconds`, read over `metrics.snapshot`; the floor times its loop the
- *   same way), and when the bench's sockets have it. `--profile` also takes a CPU profile of each server
- *   around its broadcast and prints where the busy time went (the timings of that run are under the
- *   profiler: read the shares, not the ms);
+ *   same way), when the held sockets have it, and the CPU the server and the receiving processes spent
+ *   on it. The sockets are held by `--receivers` processes (bench/_receivers.ts) whose arrivals are
+ *   compared on one clock; each server makes `--broadcasts` of them (medians shown). `--profile` also
+ *   takes a CPU profile of each server around one more broadcast and prints where the busy time went (the
+ *   timings of that run are under the profiler: read the shares, not the ms); `--syscalls` traces the
+ *   server's write syscalls during one more (`perf trace`): when the frames really reached the kernel.
+ *   `--rows` picks servers: the Deno floor, the gateway on its hardened and native engines and with Redis
+ *   stores, the Node floor and the gateway on the Node transport;
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
  *
  *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
- *     [--profile] [--sockets-only] [--stores-only]
+ *     [--profile] [--syscalls] [--sockets-only] [--stores-only] [--receivers 1] [--broadcasts 5]
+ *     [--rows deno-floor,deno,deno-native,deno-redis,node-floor,node]
  *
  * `--stores-only` stops after the turn and handshake tables (and the Redis round trips each costs);
  * `--sockets-only` runs just the socket and broadcast rows.
@@ -32,6 +38,15 @@ import { startHaproxy } from "../tests/_balancers.ts";
 import { type RedisServer, startRedisServer } from "../tests/_redis_server.ts";
 import { freePort } from "../tests/_runner_process.ts";
 import { collectGarbage, type ProfileSummary, startProfiling } from "./_cpu_profile.ts";
+import {
+  closeAll,
+  connectFrame as connectFrameFor,
+  handshake as openSocket,
+  hold as holdSockets,
+  wallNow,
+} from "./_held_sockets.ts";
+import { type Receivers, startReceivers } from "./_receivers.ts";
+import { traceWrites, type WriteSpan } from "./_write_trace.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +56,12 @@ const { values } = parseArgs({
     handshakes: { type: "string", default: "300" },
     seconds: { type: "string", default: "3" },
     profile: { type: "boolean", default: false },
+    syscalls: { type: "boolean", default: false },
     "sockets-only": { type: "boolean", default: false },
     "stores-only": { type: "boolean", default: false },
+    receivers: { type: "string", default: "1" },
+    broadcasts: { type: "string", default: "5" },
+    rows: { type: "string", default: "deno-floor,deno,deno-native,deno-redis,node-floor,node" },
   },
 });
 const SOCKETS = Number(values.sockets);
@@ -50,6 +69,12 @@ const PROXIED = Number(values.proxied);
 const TURNS = Number(values.turns);
 const HANDSHAKES = Number(values.handshakes);
 const SECONDS = Number(values.seconds);
+/** Processes the held sockets are spread over (bench/_broadcast_receiver.ts). */
+const RECEIVERS = Number(values.receivers);
+/** Broadcasts per server in the socket rows. */
+const BROADCASTS = Number(values.broadcasts);
+/** Which socket rows run (keys of `socketServers`). */
+const ROWS = values.rows.split(",");
 /** Handshakes in flight for the handshakes/s column. */
 const HANDSHAKE_CONCURRENCY = 16;
 const TOKEN = "bench-cluster-token-0123456789";
@@ -77,7 +102,12 @@ async function waitReady(port: number, path = "/ready"): Promise<void> {
   }
 }
 
-async function startReplica(name: string, redis?: RedisServer, inspectPort?: number): Promise<Server> {
+async function startReplica(
+  name: string,
+  redis?: RedisServer,
+  inspectPort?: number,
+  engine?: "native",
+): Promise<Server> {
   const home = await Deno.makeTempDir({ prefix: "openclaw-bench-cluster-" });
   await Deno.mkdir(join(home, ".openclaw"));
   const port = freePort();
@@ -89,6 +119,7 @@ async function startReplica(name: string, redis?: RedisServer, inspectPort?: num
       // HAProxy forwards the client's address; a forwarded header from an untrusted peer is refused.
       trustedProxies: ["127.0.0.1"],
       cluster: { keyPrefix: "bench:" },
+      ...(engine ? { transport: { engine } } : {}),
     },
     agents: { defaults: { model: { primary: "local/scripted-1" } } },
     logging: { level: "warn" },
@@ -200,58 +231,12 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-const connectFrame = (mode: string) =>
-  JSON.stringify({
-    type: "req",
-    id: "c",
-    method: "connect",
-    params: {
-      minProtocol: 4,
-      maxProtocol: 4,
-      client: { id: "gateway-client", version: "1", platform: "linux", mode },
-      role: "operator",
-      scopes: ["operator.read", "operator.write"],
-      auth: { token: TOKEN },
-    },
-  });
+const connectFrame = (mode: string, instanceId?: string) => connectFrameFor(mode, TOKEN, instanceId);
 // Held sockets are `backend` clients, which get no presence row: a row per socket would make every
 // connect announce the whole list to every socket already there.
 const BACKEND = connectFrame("backend");
-
-/**
- * Opens a socket and completes challenge → connect → hello; resolves with the socket. A `browser` one
- * sends an `Origin` (same origin), which makes its address's failed-auth counter apply, as for any client
- * that is not a local tool.
- */
-function handshake(port: number, frame = BACKEND, browser = false): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const url = `ws://127.0.0.1:${port}`;
-    // Deno's WebSocket takes request headers as a second argument.
-    const ws = browser
-      ? new WebSocket(url, { headers: { origin: `http://127.0.0.1:${port}` } } as unknown as string)
-      : new WebSocket(url);
-    ws.onerror = () => reject(new Error(`socket error on ${port}`));
-    ws.onmessage = (e) => {
-      const data = JSON.parse(e.data);
-      if (data.event === "connect.challenge") ws.send(frame);
-      else if (data.id === "c") {
-        ws.onmessage = null;
-        ws.onerror = null;
-        data.ok ? resolve(ws) : reject(new Error(JSON.stringify(data.error)));
-      }
-    };
-  });
-}
-
-function closeAll(sockets: WebSocket[]): Promise<void[]> {
-  return Promise.all(sockets.map((ws) =>
-    new Promise<void>((r) => {
-      if (ws.readyState === WebSocket.CLOSED) return r();
-      ws.onclose = () => r();
-      ws.close();
-    })
-  ));
-}
+const handshake = (port: number, frame = BACKEND, browser = false) => openSocket(port, frame, browser);
+const hold = (port: number, count: number) => holdSockets(port, count, BACKEND);
 
 let ids = 0;
 
@@ -367,23 +352,6 @@ async function pipelinedHealth(port: number): Promise<number> {
   return completed / SECONDS;
 }
 
-/** Connects up to `count` sockets in batches of 50; stops at the first failing batch and says why. */
-async function hold(port: number, count: number) {
-  const held: WebSocket[] = [];
-  const t0 = performance.now();
-  let failure: string | undefined;
-  while (held.length < count && !failure) {
-    const batch = await Promise.allSettled(
-      Array.from({ length: Math.min(50, count - held.length) }, () => handshake(port)),
-    );
-    for (const result of batch) {
-      if (result.status === "fulfilled") held.push(result.value);
-      else failure ??= String(result.reason);
-    }
-  }
-  return { held, connectMs: performance.now() - t0, failure };
-}
-
 /** The server's own time for its `presence` fan-outs so far, and how many there were (gateway metrics). */
 async function fanOutSoFar(probe: WebSocket): Promise<{ ms: number; count: number }> {
   const answer = await request(probe, "metrics.snapshot", {});
@@ -396,39 +364,80 @@ async function fanOutSoFar(probe: WebSocket): Promise<{ ms: number; count: numbe
   return { ms: read("sum") * 1000, count: read("count") };
 }
 
+/** What one broadcast took: ms on the shared clock, and the server's own fan-out ms. */
+interface BroadcastFigures {
+  /** From the bench starting the announcing connect until the last held socket had the event. */
+  total: number;
+  /** Between the first and the last arrival. */
+  spread: number;
+  /** The server's fan-out loop (the gateway's metric; the floor times its loop the same way). */
+  fanOut: number;
+  /** How many `presence` fan-outs the gateway counted (1 expected). */
+  events: number;
+  /** CPU ms the server used from the announcing connect until the last arrival, and ms it waited for a CPU. */
+  serverCpu: { run: number; wait: number };
+  /** The same for the receiving processes together. */
+  receiversCpu: { run: number; wait: number };
+  profile?: ProfileSummary;
+  /** With `--syscalls`: the server's frame writes as the kernel saw them. */
+  writes?: WriteSpan;
+}
+
+let announcements = 0;
+
 /**
  * One broadcast: a `webchat` client's connect makes one `presence` event for every socket (the held
- * `backend` ones have no rows, so it stays small); the floor sends one when asked. Ms from the trigger
- * until every held socket has it, from the first to the last arrival, and the server's own fan-out time
- * (from the event entering fan-out until the last socket's send returned). With `profile`, the server's
- * CPU profile around it.
+ * `backend` ones have no rows, so it stays small; the announcer's `instanceId` marks it); the floor sends
+ * one when asked. With `sampleCpu`, the server's CPU profile around it.
  */
-async function broadcast(server: Server, held: WebSocket[], floor: boolean, sampleCpu: boolean) {
+async function broadcast(
+  server: Server,
+  receivers: Receivers,
+  floor: boolean,
+  sampleCpu: boolean,
+  traceSyscalls = false,
+): Promise<BroadcastFigures> {
   const { port } = server;
+  const marker = `bench-announcer-${++announcements}`;
   const probe = await handshake(port);
-  const arrivals = held.map((ws) =>
-    new Promise<number>((resolve) => {
-      ws.onmessage = (e) => String(e.data).includes('"event":"presence"') && resolve(performance.now());
-    })
-  );
+  const { arrivals } = await receivers.arm(marker);
   const before = floor ? undefined : await fanOutSoFar(probe);
   const profiling = sampleCpu ? await startProfiling(server.inspectPort!) : undefined;
-  const t0 = performance.now();
-  const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat"));
-  const floorAnswer = floor ? request(announcer, "broadcast", {}) : undefined;
-  const times = await Promise.all(arrivals);
+  const tracing = traceSyscalls ? await traceWrites(server.pid) : undefined;
+  const cpu = () => [server.pid, ...receivers.pids].map(scheduled);
+  const cpuBefore = cpu();
+  const t0 = wallNow();
+  const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat", marker));
+  const floorAnswer = floor ? request(announcer, "broadcast", { instanceId: marker }) : undefined;
+  const { first, last } = await arrivals;
+  const used = cpu().map((after, i) => ({
+    run: after.run - cpuBefore[i].run,
+    wait: after.wait - cpuBefore[i].wait,
+  }));
   const profile = await profiling?.stop();
-  let fanOut: string;
-  if (floorAnswer) fanOut = ms(((await floorAnswer).payload as { fanOutMs: number }).fanOutMs);
+  const writes = await tracing?.stop();
+  let fanOut: number;
+  let events = 1;
+  if (floorAnswer) fanOut = ((await floorAnswer).payload as { fanOutMs: number }).fanOutMs;
   else {
     const after = await fanOutSoFar(probe);
-    const events = after.count - before!.count;
-    fanOut = ms(after.ms - before!.ms) + (events === 1 ? "" : ` (${events} events)`);
+    events = after.count - before!.count;
+    fanOut = after.ms - before!.ms;
   }
   await closeAll([announcer, probe]);
-  const first = Math.min(...times);
-  const last = Math.max(...times);
-  return { total: last - t0, spread: last - first, fanOut, profile };
+  // The announcer's leaving is announced to every socket too; let that pass before the next round.
+  await new Promise((r) => setTimeout(r, 500));
+  const receiversCpu = used.slice(1).reduce((sum, u) => ({ run: sum.run + u.run, wait: sum.wait + u.wait }));
+  return {
+    total: last - t0,
+    spread: last - first,
+    fanOut,
+    events,
+    serverCpu: used[0],
+    receiversCpu,
+    profile,
+    writes,
+  };
 }
 
 /**
@@ -444,6 +453,23 @@ async function redisCounters(redis: RedisServer): Promise<{ reads: number; comma
     commands: field("total_commands_processed"),
     cpu: field("used_cpu_user") + field("used_cpu_sys"),
   };
+}
+
+/**
+ * Ms the process's threads have run on a CPU so far (the scheduler's ns account: exact where `cpuSeconds`
+ * counts 10 ms ticks), and ms they waited for one while runnable.
+ */
+function scheduled(pid: number): { run: number; wait: number } {
+  let run = 0;
+  let wait = 0;
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const [ran, waited] = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ");
+      run += Number(ran) / 1e6;
+      wait += Number(waited) / 1e6;
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return { run, wait };
 }
 
 /** CPU seconds a process used so far (user + system; 10 ms ticks). */
@@ -481,9 +507,30 @@ const ms = (n: number) => n.toFixed(2);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
 
+/** The socket rows `--rows` picks from, in the order they run: `[floor, start]` each. */
+function socketServers(
+  redis: RedisServer,
+): Record<string, [floor: boolean, start: (inspect: number) => Promise<Server>]> {
+  return {
+    "deno-floor": [true, startDenoFloor],
+    deno: [false, (inspect) => startReplica("one process (in-process stores)", undefined, inspect)],
+    "deno-native": [
+      false,
+      (inspect) =>
+        startReplica("one process, native engine (in-process stores)", undefined, inspect, "native"),
+    ],
+    "deno-redis": [false, (inspect) => startReplica("replica (Redis stores)", redis, inspect)],
+    "node-floor": [true, startNodeFloor],
+    node: [false, startNodeGateway],
+  };
+}
+
+const median = (values: number[]) => percentile(values, 0.5);
+
 /**
  * N sockets held on each server, floor before gateway on each transport, each in a fresh process: the
- * turns above leave garbage in the first ones' heaps that would blur RSS per socket.
+ * turns above leave garbage in the first ones' heaps that would blur RSS per socket. The sockets are held
+ * by RECEIVERS processes; each server makes BROADCASTS broadcasts (medians shown).
  */
 async function socketRows(redis: RedisServer): Promise<void> {
   console.log("");
@@ -501,18 +548,14 @@ async function socketRows(redis: RedisServer): Promise<void> {
     "one broadcast: server fan-out ms",
     "connect → all have it ms",
     "first → last ms",
+    "server CPU ms (waiting for a CPU)",
+    "receivers' CPU ms (waiting)",
   ]);
-  line(["---", ...Array(12).fill("---:")]);
-  // Every server listens for the inspector, which the GC column needs; only `--profile` samples CPU.
-  const inspect = freePort;
-  const rows: [floor: boolean, start: () => Promise<Server>][] = [
-    [true, () => startDenoFloor(inspect())],
-    [false, () => startReplica("one process (in-process stores)", undefined, inspect())],
-    [false, () => startReplica("replica (Redis stores)", redis, inspect())],
-    [true, () => startNodeFloor(inspect())],
-    [false, () => startNodeGateway(inspect())],
-  ];
+  line(["---", ...Array(14).fill("---:")]);
+  const servers = socketServers(redis);
   const profiles: [string, ProfileSummary][] = [];
+  const traced: [string, BroadcastFigures][] = [];
+  const rounds: string[] = [];
   let bare = 0;
   let bareCollected = 0;
   const settle = () => new Promise((r) => setTimeout(r, 1_000));
@@ -521,42 +564,89 @@ async function socketRows(redis: RedisServer): Promise<void> {
     await settle();
     return rssKiB(server.pid);
   };
-  for (const [floor, start] of rows) {
-    const server = await start();
+  let clockErrorMs = 0;
+  for (const key of ROWS) {
+    const [floor, start] = servers[key];
+    // Every server listens for the inspector, which the GC column needs; only `--profile` samples CPU.
+    const server = await start(freePort());
     await settle();
     const idle = rssKiB(server.pid);
     const idleCollected = await collectedRss(server);
-    const { held, connectMs, failure } = await hold(server.port, SOCKETS);
+    const receivers = await startReceivers(server.port, SOCKETS, RECEIVERS, TOKEN);
+    clockErrorMs = Math.max(clockErrorMs, receivers.clockErrorMs);
     await settle();
     const rss = rssKiB(server.pid);
-    const perSocket = (rss - idle) / held.length;
-    const result = await broadcast(server, held, floor, values.profile);
-    const perSocketCollected = (await collectedRss(server) - idleCollected) / held.length;
+    const perSocket = (rss - idle) / receivers.held;
+    const figures: BroadcastFigures[] = [];
+    for (let i = 0; i < BROADCASTS; i++) figures.push(await broadcast(server, receivers, floor, false));
+    // Profiled apart from the timed rounds: the profiler slows what it watches.
+    if (values.profile) {
+      profiles.push([server.name, (await broadcast(server, receivers, floor, true)).profile!]);
+    }
+    if (values.syscalls) traced.push([server.name, await broadcast(server, receivers, floor, false, true)]);
+    const perSocketCollected = (await collectedRss(server) - idleCollected) / receivers.held;
     if (floor) [bare, bareCollected] = [perSocket, perSocketCollected];
-    if (result.profile) profiles.push([server.name, result.profile]);
+    const extraEvents = figures.some((f) => f.events !== 1)
+      ? ` (${figures.map((f) => f.events)} events)`
+      : "";
     line([
       server.name,
       SOCKETS,
-      held.length + (failure ? ` (stopped: ${failure.slice(0, 60)})` : ""),
-      Math.round(connectMs),
+      receivers.held + (receivers.failure ? ` (stopped: ${receivers.failure.slice(0, 60)})` : ""),
+      Math.round(receivers.connectMs),
       mib(idle),
       mib(rss),
       perSocket.toFixed(1),
       `${(perSocket / bare).toFixed(2)}×`,
       perSocketCollected.toFixed(1),
       `${(perSocketCollected / bareCollected).toFixed(2)}×`,
-      result.fanOut,
-      ms(result.total),
-      ms(result.spread),
+      ms(median(figures.map((f) => f.fanOut))) + extraEvents,
+      ms(median(figures.map((f) => f.total))),
+      ms(median(figures.map((f) => f.spread))),
+      `${ms(median(figures.map((f) => f.serverCpu.run)))} (${
+        ms(median(figures.map((f) => f.serverCpu.wait)))
+      })`,
+      `${ms(median(figures.map((f) => f.receiversCpu.run)))} (${
+        ms(median(figures.map((f) => f.receiversCpu.wait)))
+      })`,
     ]);
-    await closeAll(held);
+    rounds.push(
+      `${server.name}: fan-out ${figures.map((f) => ms(f.fanOut)).join("/")}; all have it ${
+        figures.map((f) => ms(f.total)).join("/")
+      }; first → last ${figures.map((f) => ms(f.spread)).join("/")}`,
+    );
+    await receivers.close();
     await server.stop();
   }
   console.log(
-    "\n× bare: KiB per socket over the bare server on the same transport (the row above it). KiB per socket is read 1 s after the last connect (handshake garbage included, as a running server has it); after a full GC (forced over the inspector, after the broadcast) it is what the sockets' live objects keep. Server fan-out: from the event entering fan-out until the last socket's send returned (frames queued, not yet written), as the server reports it. Connect → all have it: from the bench starting the announcing connect until its last held socket got the event; first → last: between its first and last arrival (10,000 `onmessage` in the bench process are part of both).",
+    `\n× bare: KiB per socket over the bare server on the same transport (the row above it). KiB per socket is read 1 s after the last connect (handshake garbage included, as a running server has it); after a full GC (forced over the inspector, after the broadcasts) it is what the sockets' live objects keep. Broadcast columns are medians of ${BROADCASTS} broadcasts. Server fan-out: from the event entering fan-out until the last socket's send returned, as the server reports it (the hardened Deno engine and the Node transport hand each frame to the kernel inside that loop; \`Deno.upgradeWebSocket\` only queues it for Deno's own writer). Connect → all have it: from the bench starting the announcing connect until the last held socket got the event; first → last: between the first and the last arrival. The sockets are held by ${RECEIVERS} receiving process${
+      RECEIVERS === 1 ? "" : "es"
+    } (\`--receivers\`), whose arrival times are compared on one clock (each process's offset measured to ±${
+      ms(clockErrorMs)
+    } ms); every one of them, the server and the bench share the machine's ${navigator.hardwareConcurrency} cores, so a receiving process's own ~${
+      Math.round(SOCKETS / RECEIVERS)
+    } \`onmessage\` calls in a row are part of both figures.`,
   );
+  console.log("\nper broadcast:\n");
+  for (const round of rounds) console.log(`- ${round}`);
+  if (traced.length) {
+    console.log(
+      "\nOne more broadcast per server under `perf trace` (its write syscalls; tracing slows every write many times over, so read the write span only beside the arrivals of the same broadcast):\n",
+    );
+    line([
+      "server",
+      "frame writes seen",
+      "first → last write ms",
+      "connect → all have it ms",
+      "first → last arrival ms",
+    ]);
+    line(["---", "---:", "---:", "---:", "---:"]);
+    for (const [name, f] of traced) {
+      line([name, f.writes!.writes, ms(f.writes!.spanMs), ms(f.total), ms(f.spread)]);
+    }
+  }
   for (const [name, profile] of profiles) {
-    console.log(`\nCPU profile of ${name} around its broadcast: ${profile.busyMs.toFixed(1)} ms busy\n`);
+    console.log(`\nCPU profile of ${name} around one more broadcast: ${profile.busyMs.toFixed(1)} ms busy\n`);
     line(["self time in", "ms", "share of busy"]);
     line(["---", "---:", "---:"]);
     for (const entry of profile.top) {

@@ -21,6 +21,7 @@ import {
   unmask,
 } from "./websocket-frames.ts";
 import { Fragments, MAX_FRAGMENTS } from "./websocket-fragments.ts";
+import { WriteSlots } from "./write-slots.ts";
 
 /** Writes are joined up to this many bytes, so a burst of small frames costs one syscall. */
 const COALESCE_BYTES = 256 * 1024;
@@ -48,6 +49,12 @@ export interface WriteTiming {
  * (bench/core_gateway.ts), from more and smaller writes.
  */
 const GATHER_TURNS = 3;
+
+/** Writes the engine's sockets may have in flight at once (see write-slots.ts). */
+export const MAX_WRITES_IN_FLIGHT = 256;
+/** How long a write keeps its slot while other writers wait for one (a peer that stopped reading). */
+const WRITE_STALL_MS = 50;
+const writeSlots = new WriteSlots(MAX_WRITES_IN_FLIGHT, WRITE_STALL_MS);
 
 /** A WebSocket the engine serves; it is the gateway's {@link SocketWire}. */
 export class EngineWebSocket implements SocketWire {
@@ -319,11 +326,17 @@ export class EngineWebSocket implements SocketWire {
         const chunk = count === 1 ? queue[0] : join(queue, count, bytes);
         if (count === queue.length) queue.length = 0;
         else queue.splice(0, count);
-        // Most writes take everything at once: no second async layer for them.
-        this.#timing.writingSince = Date.now();
-        const written = await this.#write(chunk);
-        this.#timing.writingSince = 0;
-        if (written < chunk.length) await writeAll(this.#conn, chunk.subarray(written));
+        const taken = writeSlots.take();
+        const slot = taken instanceof Promise ? await taken : taken;
+        try {
+          // Most writes take everything at once: no second async layer for them.
+          this.#timing.writingSince = Date.now();
+          const written = await this.#write(chunk);
+          this.#timing.writingSince = 0;
+          if (written < chunk.length) await writeAll(this.#conn, chunk.subarray(written));
+        } finally {
+          writeSlots.give(slot);
+        }
         this.#queued -= bytes;
         for (let turn = 0; turn < GATHER_TURNS; turn++) await undefined;
       }
