@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
@@ -70,17 +70,21 @@ Deno.test("a turn whose pending claim is lost leaves no run record, whatever the
 // idempotencyKey) as ended with that error. The client's retry, with the same key, runs under the same
 // run id, and every record it writes is refused ("a record that ended is final"): agent.wait on any
 // replica answers the first attempt's error at once while the retry runs, and after it succeeded.
-Deno.test("agent.wait reports the retry of a failed chat.send, not the failed attempt", async () => {
-  const stores = memoryStores();
+/** Fails the next append of `stores`' transcripts (plain or guarded), as a full disk or a store error would. */
+function failNextAppend(stores: GatewayStores): void {
   const transcripts = stores.transcripts;
   let failures = 1;
-  const append = transcripts.append.bind(transcripts);
-  transcripts.append = (ref, lines) => {
-    if (failures-- > 0) {
-      return Promise.reject(Object.assign(new Error("disk full"), { code: "ENOSPC" }));
-    }
-    return append(ref, lines);
-  };
+  const failing = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => (...args: A) =>
+    failures-- > 0
+      ? Promise.reject(Object.assign(new Error("disk full"), { code: "ENOSPC" }))
+      : write.apply(transcripts, args);
+  transcripts.append = failing(transcripts.append);
+  if (transcripts.appendIfHeld) transcripts.appendIfHeld = failing(transcripts.appendIfHeld);
+}
+
+/** A chat.send whose input cannot be saved, its retry (held in its model call), and agent.wait on it. */
+async function retryAfterFailure(stores: GatewayStores): Promise<void> {
+  failNextAppend(stores);
   const release = Promise.withResolvers<void>();
   let calls = 0;
   const gateway = await startGateway({
@@ -93,18 +97,11 @@ Deno.test("agent.wait reports the retry of a failed chat.send, not the failed at
   });
   try {
     const c = await client(gateway);
-    const failed = await c.request("chat.send", {
-      sessionKey: "main",
-      message: "hi",
-      idempotencyKey: "k-retry",
-    });
+    const params = { sessionKey: "main", message: "hi", idempotencyKey: "k-retry" };
+    const failed = await c.request("chat.send", params);
     assert.equal(failed.ok, false);
     assert.equal((failed.error as { code: string }).code, "UNAVAILABLE");
-    const retried = await c.request("chat.send", {
-      sessionKey: "main",
-      message: "hi",
-      idempotencyKey: "k-retry",
-    });
+    const retried = await c.request("chat.send", params);
     assert.equal(retried.ok, true, JSON.stringify(retried.error));
     const running = await c.request("agent.wait", { runId: "k-retry", timeoutMs: 100 });
     assert.equal(
@@ -120,7 +117,15 @@ Deno.test("agent.wait reports the retry of a failed chat.send, not the failed at
     release.resolve();
     await gateway.stop();
   }
-});
+}
+
+Deno.test("agent.wait reports the retry of a failed chat.send, not the failed attempt (memory)", () =>
+  retryAfterFailure(memoryStores()));
+
+redisTest(
+  "agent.wait reports the retry of a failed chat.send, not the failed attempt (redis)",
+  async (redis) => retryAfterFailure(await redis.stores({ keyPrefix: "rv2:" })),
+);
 
 // Finding 3 (predates the commits reviewed; abort handling). On Redis a chat.send's key is finished once
 // it is acknowledged, while its turn runs on. The same call sent again to the same replica claims the key
