@@ -33,8 +33,12 @@ export class RunLedger {
     claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
   ): { running(): void; ended(outcome: RunOutcome): void } {
     let live = true;
-    let writes: Promise<unknown> = this.#put(stored, activeTtlMs, claim?.guard);
-    if (claim) writes = Promise.all([writes, claim.claimed.then((won) => live = won)]);
+    const won = claim?.claimed.then((won) => live = won);
+    const guard = this.stores.runs.putIfClaimed ? claim?.guard : undefined;
+    // A store that cannot check a guard would keep a duplicate's record: that put waits for the claim.
+    let writes: Promise<unknown> = !won || guard
+      ? Promise.all([this.#put(stored, activeTtlMs, guard), won])
+      : won.then(() => live ? this.#put(stored, activeTtlMs) : undefined);
     return {
       running: () => {
         if (stored.state !== "queued") return;
@@ -54,7 +58,8 @@ export class RunLedger {
   /** Records a run's state in the run store; a store failure is logged, never fails the run. */
   async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     try {
-      await this.stores.runs.put(run, ttlMs, claim);
+      const runs = this.stores.runs;
+      await (claim ? runs.putIfClaimed!(run, ttlMs, claim) : runs.put(run, ttlMs));
     } catch (error) {
       this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }

@@ -79,11 +79,16 @@ export interface StoredRun {
 export interface RunStore {
   /**
    * Records a run (accepted, started or ended), replacing its previous record and keeping it `ttlMs`.
-   * A record that ended is final: later puts for the same run change nothing. With `claim` (a pending
-   * idempotency claim of the same backend), the record is written only while that claim is its owner's:
-   * a put sent before the claim was answered lands only if its call holds the key.
+   * A record that ended is final: later puts for the same run change nothing.
    */
-  put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void>;
+  put(run: StoredRun, ttlMs: number): Promise<void>;
+  /**
+   * {@link RunStore.put}, but only while `claim` (a pending idempotency claim of the same backend) is its
+   * owner's: a put sent before the claim was answered lands only if its call holds the key. Optional,
+   * like `TranscriptStore.appendIfHeld`: without it, a turn run ahead of its claim writes its record once
+   * the claim is won.
+   */
+  putIfClaimed?(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void>;
   /** A run's record, unless it expired. */
   get(runId: string): Promise<StoredRun | undefined>;
   /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */
@@ -112,10 +117,7 @@ export class MemoryRunStore implements RunStore {
     private readonly cap: number = FINISHED_RUN_CAP,
   ) {}
 
-  /**
-   * Keeps a copy of the record for `ttlMs` ms, unless the run's stored record already ended. Claims in
-   * process memory are answered at once, so none is ever pending: no claim guard reaches this store.
-   */
+  /** Keeps a copy of the record for `ttlMs` ms, unless the run's stored record already ended. */
   put(run: StoredRun, ttlMs: number): Promise<void> {
     const previous = this.#live(run.runId);
     if (!previous?.end) {

@@ -1,5 +1,8 @@
 // The contract every RunStore meets; the factory gets the clock its TTLs must run on.
 import assert from "node:assert/strict";
+import { RunLedger } from "../../lib/agents/run-ledger.ts";
+import { InProcessEventBus } from "../../lib/bus/event-bus.ts";
+import { createLogger, MemoryLogSink } from "../../lib/log/logger.ts";
 import type { RunStore, StoredRun } from "../../lib/state/runs.ts";
 import { type TestClock, testClock } from "./_clock.ts";
 
@@ -68,5 +71,37 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     (await store.get("r1"))!.state = "ok";
     (await store.active("agent:main:main"))[0].state = "error";
     assert.equal((await store.get("r1"))?.state, "queued");
+  });
+
+  test("a put under a claim that is not its owner's writes nothing", async (store) => {
+    // A claim record that does not exist, as one answered for another call (or expired) reads.
+    const foreign = { record: "no-such-claim", owner: "this-call" };
+    if (store.putIfClaimed) {
+      await store.putIfClaimed(stored("r1", 1), TTL, foreign);
+      assert.equal(await store.get("r1"), undefined, "a fresh record");
+      await store.put(stored("r2", 1), TTL);
+      await store.putIfClaimed(stored("r2", 1, { state: "running" }), TTL, foreign);
+      assert.equal((await store.get("r2"))?.state, "queued", "a record of another call");
+    }
+    // A store that cannot check the guard is never handed the record before the claim is won.
+    const ledger = new RunLedger(
+      { runs: store, bus: new InProcessEventBus(() => {}) },
+      createLogger({ sinks: [new MemoryLogSink()] }),
+    );
+    const tracked = ledger.track(stored("r3", 1, { state: "running" }), TTL, {
+      guard: foreign,
+      claimed: Promise.resolve(false),
+    });
+    tracked.ended({
+      runId: "r3",
+      sessionKey: "agent:main:main",
+      sessionId: "",
+      agentId: "main",
+      status: "error",
+      startedAt: 1,
+      endedAt: 2,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await store.get("r3"), undefined, "a duplicate's record");
   });
 }

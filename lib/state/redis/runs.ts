@@ -71,7 +71,15 @@ export class RedisRunStore implements RunStore {
   /** Keeps the runs under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
-  async put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
+  put(run: StoredRun, ttlMs: number): Promise<void> {
+    return this.#put(run, ttlMs);
+  }
+
+  putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void> {
+    return this.#put(run, ttlMs, claim);
+  }
+
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     const keys = [this.#record(run.runId), this.#index(run.sessionKey)];
     if (claim) keys.push(claim.record);
     const args = [
