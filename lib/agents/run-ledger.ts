@@ -31,7 +31,7 @@ export class RunLedger {
     stored: StoredRun,
     activeTtlMs: number,
     claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
-  ): { running(): void; ended(outcome: RunOutcome): void } {
+  ): { running(): void; ended(outcome: RunOutcome, unsaved?: boolean): void } {
     let live = true;
     const won = claim?.claimed.then((won) => live = won);
     const guard = this.stores.runs.putIfClaimed ? claim?.guard : undefined;
@@ -49,8 +49,8 @@ export class RunLedger {
           live ? this.#put({ ...stored, state: "running" }, activeTtlMs) : undefined
         );
       },
-      ended: (outcome) => {
-        writes = writes.then(() => live ? this.publishEnd(stored, outcome) : undefined);
+      ended: (outcome, unsaved) => {
+        writes = writes.then(() => live ? this.publishEnd(stored, outcome, unsaved) : undefined);
       },
     };
   }
@@ -65,9 +65,13 @@ export class RunLedger {
     }
   }
 
-  /** Records a run's end, then tells every replica (their `agent.wait` callers) it ended. */
-  async publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
+  /**
+   * Records a run's end, then tells every replica (their `agent.wait` callers) it ended. An `unsaved`
+   * run's input was never saved: its caller was told to retry, and the retry's records replace this end.
+   */
+  async publishEnd(stored: StoredRun, outcome: RunOutcome, unsaved = false): Promise<void> {
     const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+    if (unsaved) end.unsaved = true;
     if (outcome.error) end.error = outcome.error;
     if (outcome.sessionId) end.sessionId = outcome.sessionId;
     if (outcome.model) end.model = outcome.model;

@@ -290,8 +290,11 @@ export class AgentRuntime {
       agent.timeoutMs + FINISHED_RUN_TTL_MS,
       claimed && { guard: input.claim?.guard, claimed },
     );
+    // A turn whose input was never saved had its caller told to retry: its end leaves the run id to it.
+    let unsaved = false;
+    turn.recorded.promise.catch(() => unsaved = true);
     const done = this.#ending(turn, queue, scheduled.done);
-    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
+    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome, unsaved));
     const record: RunRecord = { ...stored, controller, done };
     this.#runs.add(record);
     return {

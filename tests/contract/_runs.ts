@@ -39,6 +39,22 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     assert.deepEqual(await store.get("r1"), stored("r1", 1, { state: "aborted", end }));
   });
 
+  test("an end whose input was never saved gives way to the call's retry, not to a late write", async (store) => {
+    const end = { status: "error" as const, startedAt: 2, endedAt: 3, unsaved: true as const };
+    await store.put(stored("r1", 1, { state: "error", end }), TTL);
+    assert.deepEqual((await store.active("agent:main:main")).map((r) => r.runId), []);
+    // The retry, accepted later under the same run id.
+    await store.put(stored("r1", 5, { state: "running" }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "running" }));
+    assert.deepEqual((await store.active("agent:main:main")).map((r) => r.runId), ["r1"]);
+    // The failed attempt's end arriving after the retry started changes nothing.
+    await store.put(stored("r1", 1, { state: "error", end }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "running" }));
+    const ok = { status: "ok" as const, startedAt: 6, endedAt: 7 };
+    await store.put(stored("r1", 5, { state: "ok", end: ok }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "ok", end: ok }));
+  });
+
   test("active lists a session's unfinished runs, queued first, each in order of acceptance", async (store) => {
     await store.put(stored("running-late", 5, { state: "running" }), TTL);
     await store.put(stored("queued-late", 4), TTL);
