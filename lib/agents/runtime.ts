@@ -296,7 +296,10 @@ export class AgentRuntime {
     const done = this.#ending(turn, queue, scheduled.done);
     done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome, unsaved));
     const record: RunRecord = { ...stored, controller, done };
-    this.#runs.add(record);
+    // A turn run ahead of its claim is this replica's run only once the claim is won: a duplicate (the
+    // same call sent again here) must not take the place of the turn that carries its run id.
+    if (claimed) claimed.then((won) => won && this.#runs.add(record));
+    else this.#runs.add(record);
     return {
       runId: info.runId,
       acceptedAt,
