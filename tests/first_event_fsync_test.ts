@@ -173,7 +173,7 @@ if (REDIS_SERVER) {
         stores.idempotency.run("rpc", "same-key", "fp", (claim) => {
           assert.ok(claim.guard, "a Redis claim is pending when the call starts ahead of it");
           const work = (async (): Promise<[string, boolean]> => {
-            await stores.runs.put(record(runId), 60_000, claim.guard);
+            await stores.runs.putIfClaimed!(record(runId), 60_000, claim.guard!);
             return [runId, await claim.won];
           })();
           works.push(work);

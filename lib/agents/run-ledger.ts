@@ -31,10 +31,14 @@ export class RunLedger {
     stored: StoredRun,
     activeTtlMs: number,
     claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
-  ): { running(): void; ended(outcome: RunOutcome): void } {
+  ): { running(): void; ended(outcome: RunOutcome, unsaved?: boolean): void } {
     let live = true;
-    let writes: Promise<unknown> = this.#put(stored, activeTtlMs, claim?.guard);
-    if (claim) writes = Promise.all([writes, claim.claimed.then((won) => live = won)]);
+    const won = claim?.claimed.then((won) => live = won);
+    const guard = this.stores.runs.putIfClaimed ? claim?.guard : undefined;
+    // A store that cannot check a guard would keep a duplicate's record: that put waits for the claim.
+    let writes: Promise<unknown> = !won || guard
+      ? Promise.all([this.#put(stored, activeTtlMs, guard), won])
+      : won.then(() => live ? this.#put(stored, activeTtlMs) : undefined);
     return {
       running: () => {
         if (stored.state !== "queued") return;
@@ -45,8 +49,8 @@ export class RunLedger {
           live ? this.#put({ ...stored, state: "running" }, activeTtlMs) : undefined
         );
       },
-      ended: (outcome) => {
-        writes = writes.then(() => live ? this.publishEnd(stored, outcome) : undefined);
+      ended: (outcome, unsaved) => {
+        writes = writes.then(() => live ? this.publishEnd(stored, outcome, unsaved) : undefined);
       },
     };
   }
@@ -54,15 +58,20 @@ export class RunLedger {
   /** Records a run's state in the run store; a store failure is logged, never fails the run. */
   async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     try {
-      await this.stores.runs.put(run, ttlMs, claim);
+      const runs = this.stores.runs;
+      await (claim ? runs.putIfClaimed!(run, ttlMs, claim) : runs.put(run, ttlMs));
     } catch (error) {
       this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }
   }
 
-  /** Records a run's end, then tells every replica (their `agent.wait` callers) it ended. */
-  async publishEnd(stored: StoredRun, outcome: RunOutcome): Promise<void> {
+  /**
+   * Records a run's end, then tells every replica (their `agent.wait` callers) it ended. An `unsaved`
+   * run's input was never saved: its caller was told to retry, and the retry's records replace this end.
+   */
+  async publishEnd(stored: StoredRun, outcome: RunOutcome, unsaved = false): Promise<void> {
     const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+    if (unsaved) end.unsaved = true;
     if (outcome.error) end.error = outcome.error;
     if (outcome.sessionId) end.sessionId = outcome.sessionId;
     if (outcome.model) end.model = outcome.model;

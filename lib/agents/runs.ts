@@ -42,9 +42,10 @@ export interface LiveRuns {
 }
 
 /**
- * This process's live runs by id; a run leaves once it ended (the run store remembers it). A later run
- * of the same id (a call that lost its claim while its turn ran ahead, then took the key over) replaces
- * the earlier in the registry, and the earlier's end leaves it there.
+ * This process's live runs by id; a run leaves once it ended (the run store remembers it). Only a run
+ * whose call holds its key is added (never a duplicate); a later run of the same id (the retry of a
+ * call that failed, while the failed attempt winds down) replaces the earlier in the registry, and the
+ * earlier's end leaves it there.
  */
 export class RunRegistry implements LiveRuns {
   readonly #runs = new Map<string, RunRecord>();

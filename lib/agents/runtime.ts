@@ -290,10 +290,16 @@ export class AgentRuntime {
       agent.timeoutMs + FINISHED_RUN_TTL_MS,
       claimed && { guard: input.claim?.guard, claimed },
     );
+    // A turn whose input was never saved had its caller told to retry: its end leaves the run id to it.
+    let unsaved = false;
+    turn.recorded.promise.catch(() => unsaved = true);
     const done = this.#ending(turn, queue, scheduled.done);
-    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome));
+    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome, unsaved));
     const record: RunRecord = { ...stored, controller, done };
-    this.#runs.add(record);
+    // A turn run ahead of its claim is this replica's run only once the claim is won: a duplicate (the
+    // same call sent again here) must not take the place of the turn that carries its run id.
+    if (claimed) claimed.then((won) => won && this.#runs.add(record));
+    else this.#runs.add(record);
     return {
       runId: info.runId,
       acceptedAt,

@@ -57,6 +57,11 @@ export interface RunEnd {
   model?: string;
   /** The model's last reply (its tool calls left out: they are in the transcript). */
   reply?: Omit<ChatResult, "toolCalls">;
+  /**
+   * Set when the run's input was never saved: its caller was told to retry, and the retry runs under
+   * the same run id (the call's idempotency key), so its records replace this one.
+   */
+  unsaved?: true;
 }
 
 /** A run as the run store keeps it. */
@@ -79,15 +84,27 @@ export interface StoredRun {
 export interface RunStore {
   /**
    * Records a run (accepted, started or ended), replacing its previous record and keeping it `ttlMs`.
-   * A record that ended is final: later puts for the same run change nothing. With `claim` (a pending
-   * idempotency claim of the same backend), the record is written only while that claim is its owner's:
-   * a put sent before the claim was answered lands only if its call holds the key.
+   * A record that ended is final: later puts for the same run change nothing, unless its input was never
+   * saved (`end.unsaved`), when the call's retry replaces it. A put of an earlier attempt of the run (an
+   * earlier `acceptedAt`: a failed attempt's late end) than the record's changes nothing.
    */
-  put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void>;
+  put(run: StoredRun, ttlMs: number): Promise<void>;
+  /**
+   * {@link RunStore.put}, but only while `claim` (a pending idempotency claim of the same backend) is its
+   * owner's: a put sent before the claim was answered lands only if its call holds the key. Optional,
+   * like `TranscriptStore.appendIfHeld`: without it, a turn run ahead of its claim writes its record once
+   * the claim is won.
+   */
+  putIfClaimed?(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void>;
   /** A run's record, unless it expired. */
   get(runId: string): Promise<StoredRun | undefined>;
   /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */
   active(sessionKey: string): Promise<StoredRun[]>;
+}
+
+/** Whether `stored` stays as it is when `run` is put: it ended for good, or `run` is of an earlier attempt. */
+function keeps(stored: StoredRun, run: StoredRun): boolean {
+  return (stored.end !== undefined && !stored.end.unsaved) || run.acceptedAt < stored.acceptedAt;
 }
 
 /** A record's copy, so what a caller holds never aliases the store (records are plain, shallow data). */
@@ -112,14 +129,11 @@ export class MemoryRunStore implements RunStore {
     private readonly cap: number = FINISHED_RUN_CAP,
   ) {}
 
-  /**
-   * Keeps a copy of the record for `ttlMs` ms, unless the run's stored record already ended. Claims in
-   * process memory are answered at once, so none is ever pending: no claim guard reaches this store.
-   */
+  /** Keeps a copy of the record for `ttlMs` ms, unless the stored record is final or of a later attempt. */
   put(run: StoredRun, ttlMs: number): Promise<void> {
     const previous = this.#live(run.runId);
-    if (!previous?.end) {
-      this.#runs.delete(run.runId);
+    if (!previous || !keeps(previous, run)) {
+      if (previous) this.#forget(run.runId, previous);
       this.#runs.set(run.runId, { run: copyRun(run), expiresAt: this.now() + ttlMs });
       if (run.end) this.#finished++;
       this.#sweep();

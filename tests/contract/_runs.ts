@@ -1,5 +1,8 @@
 // The contract every RunStore meets; the factory gets the clock its TTLs must run on.
 import assert from "node:assert/strict";
+import { RunLedger } from "../../lib/agents/run-ledger.ts";
+import { InProcessEventBus } from "../../lib/bus/event-bus.ts";
+import { createLogger, MemoryLogSink } from "../../lib/log/logger.ts";
 import type { RunStore, StoredRun } from "../../lib/state/runs.ts";
 import { type TestClock, testClock } from "./_clock.ts";
 
@@ -36,6 +39,22 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     assert.deepEqual(await store.get("r1"), stored("r1", 1, { state: "aborted", end }));
   });
 
+  test("an end whose input was never saved gives way to the call's retry, not to a late write", async (store) => {
+    const end = { status: "error" as const, startedAt: 2, endedAt: 3, unsaved: true as const };
+    await store.put(stored("r1", 1, { state: "error", end }), TTL);
+    assert.deepEqual((await store.active("agent:main:main")).map((r) => r.runId), []);
+    // The retry, accepted later under the same run id.
+    await store.put(stored("r1", 5, { state: "running" }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "running" }));
+    assert.deepEqual((await store.active("agent:main:main")).map((r) => r.runId), ["r1"]);
+    // The failed attempt's end arriving after the retry started changes nothing.
+    await store.put(stored("r1", 1, { state: "error", end }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "running" }));
+    const ok = { status: "ok" as const, startedAt: 6, endedAt: 7 };
+    await store.put(stored("r1", 5, { state: "ok", end: ok }), TTL);
+    assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "ok", end: ok }));
+  });
+
   test("active lists a session's unfinished runs, queued first, each in order of acceptance", async (store) => {
     await store.put(stored("running-late", 5, { state: "running" }), TTL);
     await store.put(stored("queued-late", 4), TTL);
@@ -68,5 +87,37 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     (await store.get("r1"))!.state = "ok";
     (await store.active("agent:main:main"))[0].state = "error";
     assert.equal((await store.get("r1"))?.state, "queued");
+  });
+
+  test("a put under a claim that is not its owner's writes nothing", async (store) => {
+    // A claim record that does not exist, as one answered for another call (or expired) reads.
+    const foreign = { record: "no-such-claim", owner: "this-call" };
+    if (store.putIfClaimed) {
+      await store.putIfClaimed(stored("r1", 1), TTL, foreign);
+      assert.equal(await store.get("r1"), undefined, "a fresh record");
+      await store.put(stored("r2", 1), TTL);
+      await store.putIfClaimed(stored("r2", 1, { state: "running" }), TTL, foreign);
+      assert.equal((await store.get("r2"))?.state, "queued", "a record of another call");
+    }
+    // A store that cannot check the guard is never handed the record before the claim is won.
+    const ledger = new RunLedger(
+      { runs: store, bus: new InProcessEventBus(() => {}) },
+      createLogger({ sinks: [new MemoryLogSink()] }),
+    );
+    const tracked = ledger.track(stored("r3", 1, { state: "running" }), TTL, {
+      guard: foreign,
+      claimed: Promise.resolve(false),
+    });
+    tracked.ended({
+      runId: "r3",
+      sessionKey: "agent:main:main",
+      sessionId: "",
+      agentId: "main",
+      status: "error",
+      startedAt: 1,
+      endedAt: 2,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await store.get("r3"), undefined, "a duplicate's record");
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Run records on Redis: each run under its own key with its TTL (and its expiry time, for an injected
  * clock), and each session's unfinished runs in a sorted set by acceptance time. A put that finds the run
- * ended changes nothing, inside one script.
+ * ended for good changes nothing, inside one script.
  *
  * @module
  */
@@ -19,10 +19,11 @@ end
 `;
 
 // KEYS: record, session index, then the claim's record if any. ARGV: TTL, run JSON, run id, acceptedAt,
-// ended (1/0), claim owner ('' for none). Writes nothing when the run ended, or the claim is not its owner's.
+// ended (1/0), claim owner ('' for none). Writes nothing when the run ended for good (not unsaved), the
+// put is of an earlier attempt (acceptedAt), or the claim is not its owner's.
 const PUT = new LuaScript(
   LIVE + `
-if run and run['end'] then return 0 end
+if run and ((run['end'] and not run['end'].unsaved) or tonumber(ARGV[5]) < run.acceptedAt) then return 0 end
 if ARGV[7] ~= '' then
   local claim = redis.call('GET', KEYS[3])
   if not claim or cjson.decode(claim).owner ~= ARGV[7] then return 0 end
@@ -71,7 +72,15 @@ export class RedisRunStore implements RunStore {
   /** Keeps the runs under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
-  async put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
+  put(run: StoredRun, ttlMs: number): Promise<void> {
+    return this.#put(run, ttlMs);
+  }
+
+  putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void> {
+    return this.#put(run, ttlMs, claim);
+  }
+
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
     const keys = [this.#record(run.runId), this.#index(run.sessionKey)];
     if (claim) keys.push(claim.record);
     const args = [
