@@ -50,7 +50,11 @@ Deno.test("finding 1: a failed attempt's late unsaved end does not answer agent.
   // The store kept the retry's record as the contract says ...
   assert.deepEqual((await stores.runs.get("key-1"))?.end, undefined);
   // ... but the bus told every waiter the run ended with the failed attempt's error.
-  assert.deepEqual(await waiting, undefined, "agent.wait for the running retry must not hear the unsaved end");
+  assert.deepEqual(
+    await waiting,
+    undefined,
+    "agent.wait for the running retry must not hear the unsaved end",
+  );
 });
 
 Deno.test("finding 1b: an unsaved end in the store does not answer agent.wait (the retry is on its way)", async () => {
