@@ -88,20 +88,23 @@ export class RunLedger {
     });
   }
 
-  /** How a run of any replica ended, once it has; `undefined` when it has not within `timeoutMs`. */
+  /**
+   * How a run of any replica ended, once it has; `undefined` when it has not within `timeoutMs`. An
+   * unsaved end does not count: that attempt never ran, and its call's retry (same run id) may be on its way.
+   */
   async end(runId: string, timeoutMs: number): Promise<RunEnd | undefined> {
     const ended = Promise.withResolvers<RunEnd | undefined>();
     // Listening before reading the store: an end between the two is heard, not missed.
     const unsubscribe = this.stores.bus.subscribe((event) => {
       if (event.internal && event.event === RUN_ENDED_EVENT) {
         const payload = event.payload as { runId: string; end: RunEnd };
-        if (payload.runId === runId) ended.resolve(payload.end);
+        if (payload.runId === runId && !payload.end.unsaved) ended.resolve(payload.end);
       }
     });
     const timer = setTimeout(() => ended.resolve(undefined), timeoutMs);
     try {
       const stored = await this.stores.runs.get(runId);
-      if (stored?.end) ended.resolve(stored.end);
+      if (stored?.end && !stored.end.unsaved) ended.resolve(stored.end);
       return await ended.promise;
     } finally {
       clearTimeout(timer);

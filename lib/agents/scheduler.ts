@@ -116,6 +116,14 @@ export interface ScheduledRun {
  * A run also holds its session's lease while it works, so schedulers of other processes sharing the
  * lease store never run the same session at once.
  */
+
+/**
+ * `details.code` of the refusal of a run whose owner (a connection, a channel's chat) already has its
+ * limit of runs waiting: the caller's own backlog, not an outage, so a channel drops that message rather
+ * than asking its service for it again.
+ */
+export const RUNS_WAITING_LIMITED = "RUNS_WAITING_LIMITED";
+
 export class RunScheduler {
   readonly #sessions = new Map<string, Slots>();
   readonly #agents = new Map<string, Slots>();
@@ -140,7 +148,7 @@ export class RunScheduler {
       "UNAVAILABLE",
       `too many runs waiting to start on this connection (limit ${run.maxQueued}); ` +
         "wait for some to finish, then retry",
-      { retryable: true },
+      { retryable: true, details: { code: RUNS_WAITING_LIMITED } },
     );
   }
 

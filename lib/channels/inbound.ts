@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { RUNS_WAITING_LIMITED } from "../agents/scheduler.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayContext } from "../types.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
@@ -198,6 +199,8 @@ async function runTurn(
  */
 function failureOutcome(error: unknown): ReceiveOutcome {
   if (!(error instanceof GatewayError)) return "retry";
+  // A chat over its queue limit is refused: asked for again, it would hold every chat's polling back.
+  if (error.details?.code === RUNS_WAITING_LIMITED) return "refused";
   return error.code === "UNAVAILABLE" || error.retryable === true ? "retry" : "refused";
 }
 

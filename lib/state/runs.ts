@@ -85,8 +85,9 @@ export interface RunStore {
   /**
    * Records a run (accepted, started or ended), replacing its previous record and keeping it `ttlMs`.
    * A record that ended is final: later puts for the same run change nothing, unless its input was never
-   * saved (`end.unsaved`), when the call's retry replaces it. A put of an earlier attempt of the run (an
-   * earlier `acceptedAt`: a failed attempt's late end) than the record's changes nothing.
+   * saved (`end.unsaved`), when the call's retry replaces it. An unsaved end changes only a record of its
+   * own attempt (the same `acceptedAt`): a failed attempt's late end never hides its retry's record. Only
+   * equality is compared, so replicas' clocks need not agree.
    */
   put(run: StoredRun, ttlMs: number): Promise<void>;
   /**
@@ -102,9 +103,10 @@ export interface RunStore {
   active(sessionKey: string): Promise<StoredRun[]>;
 }
 
-/** Whether `stored` stays as it is when `run` is put: it ended for good, or `run` is of an earlier attempt. */
+/** Whether `stored` stays as it is when `run` is put: it ended for good, or `run` is another attempt's unsaved end. */
 function keeps(stored: StoredRun, run: StoredRun): boolean {
-  return (stored.end !== undefined && !stored.end.unsaved) || run.acceptedAt < stored.acceptedAt;
+  return (stored.end !== undefined && !stored.end.unsaved) ||
+    (run.end?.unsaved === true && run.acceptedAt !== stored.acceptedAt);
 }
 
 /** A record's copy, so what a caller holds never aliases the store (records are plain, shallow data). */

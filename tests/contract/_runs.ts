@@ -55,6 +55,18 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     assert.deepEqual(await store.get("r1"), stored("r1", 5, { state: "ok", end: ok }));
   });
 
+  test("an unsaved end gives way to a retry accepted on a replica whose clock is behind", async (store) => {
+    const end = { status: "error" as const, startedAt: 10, endedAt: 11, unsaved: true as const };
+    await store.put(stored("r2", 10, { state: "running" }), TTL);
+    await store.put(stored("r2", 10, { state: "error", end }), TTL);
+    assert.deepEqual(await store.get("r2"), stored("r2", 10, { state: "error", end }));
+    // Attempts are told apart by equality, not order: a retry stamped earlier still replaces the end.
+    await store.put(stored("r2", 8, { state: "running" }), TTL);
+    assert.deepEqual(await store.get("r2"), stored("r2", 8, { state: "running" }));
+    await store.put(stored("r2", 10, { state: "error", end }), TTL);
+    assert.deepEqual(await store.get("r2"), stored("r2", 8, { state: "running" }));
+  });
+
   test("active lists a session's unfinished runs, queued first, each in order of acceptance", async (store) => {
     await store.put(stored("running-late", 5, { state: "running" }), TTL);
     await store.put(stored("queued-late", 4), TTL);

@@ -19,11 +19,14 @@ end
 `;
 
 // KEYS: record, session index, then the claim's record if any. ARGV: TTL, run JSON, run id, acceptedAt,
-// ended (1/0), claim owner ('' for none). Writes nothing when the run ended for good (not unsaved), the
-// put is of an earlier attempt (acceptedAt), or the claim is not its owner's.
+// ended (1/0), claim owner ('' for none), unsaved end (1/0). Writes nothing when the run ended for good
+// (not unsaved), the put is another attempt's unsaved end (acceptedAt differs), or the claim is not its
+// owner's.
 const PUT = new LuaScript(
   LIVE + `
-if run and ((run['end'] and not run['end'].unsaved) or tonumber(ARGV[5]) < run.acceptedAt) then return 0 end
+if run and ((run['end'] and not run['end'].unsaved) or (ARGV[8] == '1' and tonumber(ARGV[5]) ~= run.acceptedAt)) then
+  return 0
+end
 if ARGV[7] ~= '' then
   local claim = redis.call('GET', KEYS[3])
   if not claim or cjson.decode(claim).owner ~= ARGV[7] then return 0 end
@@ -90,6 +93,7 @@ export class RedisRunStore implements RunStore {
       run.acceptedAt,
       run.end ? "1" : "0",
       claim?.owner ?? "",
+      run.end?.unsaved ? "1" : "0",
     ];
     await this.connection.eval(PUT, keys, args);
   }
