@@ -527,7 +527,7 @@ Deno.test("trusted proxy: each check in its documented order, first failure wins
   });
 });
 
-Deno.test("http: bearer checks, lockout before comparison, device tokens, and the synchronous hot path", async () => {
+Deno.test("http: bearer checks, lockout before comparison, no device tokens, and the synchronous hot path", async () => {
   const refused = {
     status: 401,
     retryAfter: null,
@@ -554,7 +554,7 @@ Deno.test("http: bearer checks, lockout before comparison, device tokens, and th
   assert.deepEqual(await http({}, { remoteAddress: LAN, headers: bearer("wrong") }), {
     sync: false,
     ...refused,
-    trace: [`rate.peek ip:${LAN}`, "devices.byToken wrong", `rate.hit ip:${LAN}`],
+    trace: [`rate.peek ip:${LAN}`, `rate.hit ip:${LAN}`],
   });
   assert.deepEqual(
     await http({ priorFailures: LAN_LOCKED }, { remoteAddress: LAN, headers: bearer(TOKEN) }),
@@ -573,11 +573,8 @@ Deno.test("http: bearer checks, lockout before comparison, device tokens, and th
       remoteAddress: LAN,
       headers: bearer(DEVICE_TOKEN),
     }),
-    {
-      sync: false,
-      caller: caller(LAN, "device-token", ["operator.read"]),
-      trace: [`rate.peek ip:${LAN}`, `devices.byToken ${DEVICE_TOKEN}`],
-    },
+    // An operator's device token too: no device token admits over HTTP.
+    { sync: false, ...refused, trace: [`rate.peek ip:${LAN}`, `rate.hit ip:${LAN}`] },
   );
   assert.deepEqual(
     await http({ priorFailures: LAN_ONE_FAILURE }, { remoteAddress: LAN, headers: bearer(TOKEN) }),
@@ -617,7 +614,7 @@ Deno.test("http: bearer checks, lockout before comparison, device tokens, and th
   });
 });
 
-Deno.test("http: only an operator device token admits a caller; a node's token is refused and counted", async () => {
+Deno.test("http: a device token admits no caller (the device's key cannot be proven); it is counted", async () => {
   const device = await makeDevice();
   const node = approvedPairing(undefined, {
     requestId: "r0",
@@ -640,7 +637,7 @@ Deno.test("http: only an operator device token admits a caller; a node's token i
       status: 401,
       retryAfter: null,
       body: { error: { message: "Unauthorized", type: "unauthorized" } },
-      trace: [`rate.peek ip:${LAN}`, `devices.byToken ${DEVICE_TOKEN}`, `rate.hit ip:${LAN}`],
+      trace: [`rate.peek ip:${LAN}`, `rate.hit ip:${LAN}`],
     },
   );
 });

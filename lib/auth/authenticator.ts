@@ -323,7 +323,7 @@ export class Authenticator {
     };
   }
 
-  /** Checks an HTTP caller: bearer token/password, a device token, or trusted-proxy headers. */
+  /** Checks an HTTP caller: the shared token or password as a bearer, or trusted-proxy headers. */
   authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult> {
     let auth = this.deps.auth();
     const who = this.deps.attribute(info.remoteAddress, request.headers);
@@ -332,8 +332,6 @@ export class Authenticator {
     if (auth.mode === "none") return this.#httpCaller(who, "none", headerScopes(request.headers));
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    // The proxy's same-host password fallback is for the owner's password, not a way in for device tokens.
-    const devicesAllowed = auth.mode !== "trusted-proxy";
     if (auth.mode === "trusted-proxy") {
       if (!passwordFallback(this.deps.auth(), who, bearer)) {
         const proxied = { peer: info.remoteAddress, headers: request.headers, url: request.url, who };
@@ -359,17 +357,12 @@ export class Authenticator {
       const retryAfter = limit?.retryAfterMs ?? 0;
       if (retryAfter > 0) return { ok: false, response: lockedOutResponse(retryAfter) };
       if (!bearer) return httpRefusal(401, "unauthorized", "Unauthorized");
-      // The shared secret first: it needs no store, and no issued device token (random) can equal it.
+      // Only the shared secret: a device token is bound to its device's key, which a bearer header cannot
+      // prove (the reference's gateway HTTP routes refuse device tokens too), so one counts as a wrong guess.
       const check = checkSharedSecret(auth, bearer);
       if (check.ok) {
         if (key && limit!.hits) await this.#backoff.succeed(key);
         return this.#httpCaller(who, check.method);
-      }
-      // HTTP callers act as operators, so only an approved operator token admits one (a node's does not).
-      const device = devicesAllowed ? await this.deps.devices.byToken(bearer) : undefined;
-      const entry = device?.tokens.operator;
-      if (entry?.token === bearer && approvedRoles(device!).includes("operator")) {
-        return this.#httpCaller(who, "device-token", entry.scopes);
       }
       if (key) await this.#backoff.fail(key);
       return httpRefusal(401, "unauthorized", "Unauthorized");
