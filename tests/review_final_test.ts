@@ -1,18 +1,21 @@
 /**
  * A last review of the run-store, channel and auth changes: each test failed before its fix. An unsaved run
  * end (a failed attempt's) answers no `agent.wait` and gives way to the retry whatever the replicas' clocks;
- * a chat over its queue limit is refused, not asked for again at every other chat's expense.
+ * a chat over its queue limit is refused, not asked for again at every other chat's expense; and a device
+ * token copied off its device opens no HTTP route.
  */
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { RunLedger } from "../lib/agents/run-ledger.ts";
 import { channelsModule } from "../lib/channels/mod.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
+import { toolsModule } from "../lib/tools/mod.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import type { StoredRun } from "../lib/state/runs.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
+import { connectDevice, makeDevice } from "./_device_identity.ts";
 import { pollingTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { TOKEN } from "./_helpers.ts";
+import { startGateway, TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -115,5 +118,37 @@ Deno.test("finding 3: one chat over its queue limit does not slow down every oth
     held.resolve();
     await gateway.stop();
     await api.close();
+  }
+});
+
+Deno.test("finding 4: an operator device token copied off its device admits nothing without the device's key, over HTTP too", async () => {
+  const agents = agentsModule();
+  const gateway = await startGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+    modules: [agents, toolsModule({ agents })],
+  });
+  try {
+    const device = await makeDevice();
+    const { socket, response } = await connectDevice(gateway, device);
+    assert.equal(response.ok, true, JSON.stringify(response.error));
+    socket.close();
+    const token = (response.payload as { auth: { deviceToken: string } }).auth.deviceToken;
+    // A LAN host that read the token (pairing.json, a plain ws:// connect) and has no private key.
+    const invoke = async (bearer: string) => {
+      const answer = await gateway.fetch(
+        new Request("http://gw/tools/invoke", {
+          method: "POST",
+          headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+          body: JSON.stringify({ tool: "no-such-tool", args: {} }),
+        }),
+        { remoteAddress: "192.168.1.20" },
+      );
+      await answer.body?.cancel();
+      return answer.status;
+    };
+    assert.equal(await invoke("not-a-credential"), 401, "control: a wrong bearer is refused");
+    assert.equal(await invoke(token), 401, "the bare device token is refused as on a socket");
+  } finally {
+    await gateway.stop();
   }
 });
