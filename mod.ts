@@ -57,6 +57,7 @@ export type {
   GatewayModule,
   GatewayObserver,
   HttpAuthenticator,
+  HttpAuthOptions,
   HttpAuthResult,
   HttpHandler,
   HttpRoute,

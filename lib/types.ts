@@ -39,14 +39,25 @@ export interface RequestInfo {
 export type HttpAuthenticator = (
   request: Request,
   info: RequestInfo,
+  options?: HttpAuthOptions,
 ) => HttpAuthResult | Promise<HttpAuthResult>;
+
+/** What else the gateway's HTTP auth may accept on a route besides the shared secret and the trusted proxy. */
+export interface HttpAuthOptions {
+  /**
+   * An approved operator device token as the bearer, its caller held to `operator.read` at most: a
+   * header cannot prove the device's key, so only the Control UI's own reads take one, as in the reference.
+   */
+  deviceTokens?: boolean;
+}
 
 /**
  * Who may call a route: `gateway` (the gateway's bearer token or password, or trusted-proxy headers, as
- * {@link GatewayContext.authenticateHttp} checks them), `none` (anyone: probes, static assets), or the
- * route's own {@link HttpAuthenticator} (a hook token, a webhook signature).
+ * {@link GatewayContext.authenticateHttp} checks them), `control-ui-read` (the same, or an operator device
+ * token held to `operator.read`: the Control UI's own reads, see {@link HttpAuthOptions}), `none` (anyone:
+ * probes, static assets), or the route's own {@link HttpAuthenticator} (a hook token, a webhook signature).
  */
-export type HttpRouteAuth = "gateway" | "none" | HttpAuthenticator;
+export type HttpRouteAuth = "gateway" | "control-ui-read" | "none" | HttpAuthenticator;
 
 /**
  * Answers a request the router has admitted. `caller` is who the route's `auth` proved the caller to be;
@@ -217,7 +228,11 @@ export interface GatewayContext {
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */
   callMethod(method: string, params: unknown, caller: CallerIdentity, signal?: AbortSignal): Promise<unknown>;
   /** Checks `Authorization: Bearer` (token or password) or trusted-proxy headers for HTTP endpoints. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult>;
+  authenticateHttp(
+    request: Request,
+    info: RequestInfo,
+    options?: HttpAuthOptions,
+  ): HttpAuthResult | Promise<HttpAuthResult>;
   /**
    * The client a request is attributed to: the forwarded client when the peer is a trusted proxy, else
    * the peer. Key per-client limits on this, never on `info.remoteAddress`.

@@ -10,6 +10,7 @@ import { RunLedger } from "../lib/agents/run-ledger.ts";
 import { channelsModule } from "../lib/channels/mod.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import { toolsModule } from "../lib/tools/mod.ts";
+import { controlUiModule } from "../lib/ui/mod.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import type { StoredRun } from "../lib/state/runs.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
@@ -125,7 +126,7 @@ Deno.test("finding 4: an operator device token copied off its device admits noth
   const agents = agentsModule();
   const gateway = await startGateway({
     config: { gateway: { auth: { mode: "token", token: TOKEN } } },
-    modules: [agents, toolsModule({ agents })],
+    modules: [agents, toolsModule({ agents }), controlUiModule()],
   });
   try {
     const device = await makeDevice();
@@ -148,6 +149,13 @@ Deno.test("finding 4: an operator device token copied off its device admits noth
     };
     assert.equal(await invoke("not-a-credential"), 401, "control: a wrong bearer is refused");
     assert.equal(await invoke(token), 401, "the bare device token is refused as on a socket");
+    // Only the Control UI's own read takes it (the reference UI fetches its config with it once paired).
+    const config = await gateway.fetch(
+      new Request("http://gw/control-ui-config.json", { headers: { authorization: `Bearer ${token}` } }),
+      { remoteAddress: "192.168.1.20" },
+    );
+    await config.body?.cancel();
+    assert.equal(config.status, 200);
   } finally {
     await gateway.stop();
   }

@@ -11,7 +11,7 @@ import { MIN_CLIENT_PROTOCOL, MIN_NODE_PROTOCOL, PROTOCOL_VERSION } from "../pro
 import type { ConnectParams } from "../protocol/frames.ts";
 import { DEFAULT_OPERATOR_SCOPES, scopeSatisfied } from "../protocol/scopes.ts";
 import type { PairedDevice } from "../state/devices.ts";
-import type { CallerIdentity, HttpAuthResult, RequestInfo } from "../types.ts";
+import type { CallerIdentity, HttpAuthOptions, HttpAuthResult, RequestInfo } from "../types.ts";
 import type { ClientAttribution } from "./client-address.ts";
 import { type DeviceProofContext, verifyDeviceProof } from "./device.ts";
 import { deviceLessScopes } from "./device-less-scopes.ts";
@@ -309,6 +309,14 @@ export class Authenticator {
     return { caller, deviceToken: { token, issuedAtMs: rotatedAtMs ?? createdAtMs } };
   }
 
+  /** The scopes a bearer operator device token reads with: `operator.read` if it carries it, else none. */
+  async #deviceReader(bearer: string): Promise<string[] | undefined> {
+    const device = await this.deps.devices.byToken(bearer);
+    const entry = device?.tokens.operator;
+    if (!device || entry?.token !== bearer || !approvedRoles(device).includes("operator")) return undefined;
+    return scopeSatisfied(entry.scopes, "operator.read") ? ["operator.read"] : [];
+  }
+
   /** An admitted HTTP caller (a method, not a closure per request: this runs on every request). */
   #httpCaller(who: ClientAttribution, method: string, scopes = DEFAULT_OPERATOR_SCOPES): HttpAuthResult {
     return {
@@ -324,7 +332,11 @@ export class Authenticator {
   }
 
   /** Checks an HTTP caller: the shared token or password as a bearer, or trusted-proxy headers. */
-  authenticateHttp(request: Request, info: RequestInfo): HttpAuthResult | Promise<HttpAuthResult> {
+  authenticateHttp(
+    request: Request,
+    info: RequestInfo,
+    options?: HttpAuthOptions,
+  ): HttpAuthResult | Promise<HttpAuthResult> {
     let auth = this.deps.auth();
     const who = this.deps.attribute(info.remoteAddress, request.headers);
     if (who.unattributable) return { ok: false, response: proxyAttributionRefusal() };
@@ -332,6 +344,8 @@ export class Authenticator {
     if (auth.mode === "none") return this.#httpCaller(who, "none", headerScopes(request.headers));
     const header = request.headers.get("authorization") ?? "";
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    // Past this block in trusted-proxy mode, the caller is on the proxy's same-host password fallback.
+    const fallback = auth.mode === "trusted-proxy";
     if (auth.mode === "trusted-proxy") {
       if (!passwordFallback(this.deps.auth(), who, bearer)) {
         const proxied = { peer: info.remoteAddress, headers: request.headers, url: request.url, who };
@@ -357,12 +371,17 @@ export class Authenticator {
       const retryAfter = limit?.retryAfterMs ?? 0;
       if (retryAfter > 0) return { ok: false, response: lockedOutResponse(retryAfter) };
       if (!bearer) return httpRefusal(401, "unauthorized", "Unauthorized");
-      // Only the shared secret: a device token is bound to its device's key, which a bearer header cannot
-      // prove (the reference's gateway HTTP routes refuse device tokens too), so one counts as a wrong guess.
+      // The shared secret: a device token is bound to its device's key, which a bearer header cannot prove
+      // (the reference's gateway HTTP routes refuse device tokens too), so one counts as a wrong guess,
+      // except on the Control UI's own reads (`options.deviceTokens`), never in the proxy's fallback.
       const check = checkSharedSecret(auth, bearer);
       if (check.ok) {
         if (key && limit!.hits) await this.#backoff.succeed(key);
         return this.#httpCaller(who, check.method);
+      }
+      if (options?.deviceTokens && !fallback) {
+        const reader = await this.#deviceReader(bearer);
+        if (reader) return this.#httpCaller(who, "device-token", reader);
       }
       if (key) await this.#backoff.fail(key);
       return httpRefusal(401, "unauthorized", "Unauthorized");

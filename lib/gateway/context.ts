@@ -105,8 +105,8 @@ export function createContext(
       ),
     prepareJsonResponse: (text, status, headers) =>
       preparedJsonResponse(text, options.transport?.cloneIsCheap === true, status, headers),
-    authenticateHttp(request, info) {
-      const result = authenticator.authenticateHttp(request, info);
+    authenticateHttp(request, info, options) {
+      const result = authenticator.authenticateHttp(request, info, options);
       return result instanceof Promise
         ? result.then((settled) => recordHttpAuth(request, settled))
         : recordHttpAuth(request, result);

@@ -158,7 +158,7 @@ export function createCore(options: GatewayOptions): GatewayCore {
       throw new Error("HTTP authentication used before the gateway context was created");
     },
   };
-  const router = new HttpRouter({ authenticate: (request, info) => httpAuth.check(request, info) });
+  const router = new HttpRouter({ authenticate: (...args) => httpAuth.check(...args) });
   const events = new Set(BASE_EVENTS);
   const connections = new Set<Connection>();
   const observers = createObservers({ logger, now, registry });

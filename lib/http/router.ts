@@ -28,7 +28,7 @@ export class HttpRouter {
 
   /** Adds `route`; an exact path can be registered once. */
   add(route: HttpRoute): void {
-    if (route.auth === "gateway" && !this.#authenticate) {
+    if ((route.auth === "gateway" || route.auth === "control-ui-read") && !this.#authenticate) {
       throw new Error(`HTTP route ${route.path} needs gateway auth, but this router has no authenticator`);
     }
     if (route.prefix) {
@@ -72,12 +72,18 @@ export class HttpRouter {
   #admit(route: HttpRoute, request: Request, info: RequestInfo): Response | Promise<Response> {
     const auth = route.auth ?? "none";
     if (auth === "none") return route.handler(request, info, undefined);
-    const verdict = auth === "gateway" ? this.#authenticate!(request, info) : auth(request, info);
+    const verdict = auth === "gateway"
+      ? this.#authenticate!(request, info)
+      : auth === "control-ui-read"
+      ? this.#authenticate!(request, info, DEVICE_TOKENS)
+      : auth(request, info);
     return verdict instanceof Promise
       ? verdict.then((settled) => admitted(route, request, info, settled))
       : admitted(route, request, info, verdict);
   }
 }
+
+const DEVICE_TOKENS = { deviceTokens: true } as const;
 
 function admitted(
   route: HttpRoute,

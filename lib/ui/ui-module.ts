@@ -102,7 +102,8 @@ export function controlUiModule(options: ControlUiOptions = {}): GatewayModule {
         path: `${prefix}control-ui-config.json`,
         methods: ["GET", "HEAD"],
         enabled,
-        auth: "gateway",
+        // The reference Control UI asks for it with its device token once paired.
+        auth: "control-ui-read",
         handler: () => jsonResponse(uiConfig(ctx, base), 200, { "Cache-Control": "no-store" }),
       });
     },
