@@ -98,7 +98,12 @@ export function sendReplies(runtime: Pick<AgentRuntime, "onRunEvent" | "runs">, 
     running.delete(run.runId);
     const text = event.outcome.result?.text ?? "";
     if (event.outcome.status !== "ok" || !text.trim()) return;
-    send({ runId: run.runId, delivery: run.delivery, text });
+    const reply = { runId: run.runId, delivery: run.delivery, text };
+    // Sent once the run is done here, its session's lease given back: a replica that dies right after
+    // answering then leaves the chat's next message no lease to wait out.
+    const live = runtime.runs.active(run.sessionKey).find((r) => r.runId === run.runId);
+    if (live) live.done.then(() => send(reply), () => send(reply));
+    else send(reply);
   });
   return () => void drained(runtime.runs, running).then(unsubscribe);
 }
