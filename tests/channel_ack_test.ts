@@ -175,3 +175,50 @@ Deno.test("a Bot API call that hangs is given up after its timeout (15 s)", asyn
     await api.close();
   }
 });
+
+Deno.test("a signed webhook-channel request replayed to another replica starts no second turn", async () => {
+  const secret = "webhook-shared-secret";
+  const stores = memoryStores();
+  let calls = 0;
+  const replica = async () => {
+    const model = recordingProvider(() => (calls++, Promise.resolve()));
+    const agents = agentsModule({ providers: { rec: model.provider } });
+    const gateway = createGateway({
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        agents: { defaults: { model: "rec/m" } },
+        channels: { webhook: { secret, outboundUrl: "http://127.0.0.1:9/replies" } },
+      } as GatewayConfig,
+      stores,
+      modules: [agents, channelsModule({ agents })],
+    });
+    await gateway.start();
+    return gateway;
+  };
+  const [a, b] = [await replica(), await replica()];
+  try {
+    const body = JSON.stringify({ from: "u1", text: "once" });
+    const ts = Date.now();
+    const headers = {
+      "content-type": "application/json",
+      [SIGNATURE_HEADER]: await signWebhookBody(secret, ts, body),
+      [TIMESTAMP_HEADER]: String(ts),
+    };
+    const send = async (gateway: Gateway) => {
+      const response = await gateway.fetch(
+        new Request("http://gw/channels/webhook/inbound", { method: "POST", headers, body }),
+      );
+      await response.body?.cancel();
+      return response.status;
+    };
+    assert.equal(await send(a), 202);
+    await until(() => calls === 1, 5_000, "the turn to reach the model");
+    // Each replica's replay guard is its own; the delivery's cluster-wide claim is what stops this copy.
+    assert.equal(await send(b), 202);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(calls, 1, "the replayed request started a second turn");
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});

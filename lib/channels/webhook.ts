@@ -203,6 +203,9 @@ export const webhookChannel: ChannelFactory = (config): Channel => {
       text: inbound.text,
       ...(inbound.messageId ? { messageId: inbound.messageId } : {}),
       ...(inbound.name ? { senderName: inbound.name } : {}),
+      // The signature names the request: a copy replayed to another replica (whose replay guard never saw
+      // it) meets this delivery's cluster-wide claim and starts nothing.
+      deliveryId: claim.hex,
     });
     if (outcome === "retry") {
       // The sender must be able to send the very same signed request again.
