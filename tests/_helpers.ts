@@ -101,3 +101,16 @@ export function historyText(message: { content: string | { text?: string }[] }):
     ? message.content
     : message.content.map((p) => p.text ?? "").join("");
 }
+
+/** Polls `check` every 20 ms until it holds (it may ask a store); throws naming `what` after `ms`. */
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() >= end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -9,16 +9,8 @@ import { memoryStores } from "../lib/state/stores.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
-import { TOKEN } from "./_helpers.ts";
+import { pollUntil, TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A memory queue whose first write fails as a Redis that is down does. */
 class OnceFailingQueue extends MemoryTurnQueue {
@@ -75,7 +67,7 @@ Deno.test("a webhook-channel request answered 503 may be sent again as it was: i
   };
   try {
     assert.equal((await (await signed("hold"))()).status, 202);
-    await until(() => busy.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => busy.calls() === 1, 5_000, "the first turn to reach the model");
     const second = await signed("second");
     assert.deepEqual(await second(), { status: 503, retryAfter: "5" });
     assert.equal((await second()).status, 202, "the same signed request, sent again, is taken");
@@ -114,14 +106,14 @@ Deno.test("a Telegram webhook update answered 503 is taken and answered when Tel
   };
   try {
     assert.equal(await post(1, "hold"), 200);
-    await until(() => busy.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => busy.calls() === 1, 5_000, "the first turn to reach the model");
     assert.equal(await post(2, "second"), 503);
     assert.equal(await post(2, "second"), 200, "Telegram's retry is taken, not dropped as already handled");
     busy.release();
     const replied = () =>
       api.calls.filter((c) => c.method === "sendMessage")
         .map((c) => (c.body.reply_parameters as { message_id?: number } | undefined)?.message_id);
-    await until(() => replied().includes(2), 5_000, "the reply to the retried update");
+    await pollUntil(() => replied().includes(2), 5_000, "the reply to the retried update");
   } finally {
     busy.release();
     await busy.gateway.stop();
@@ -212,7 +204,7 @@ Deno.test("a signed webhook-channel request replayed to another replica starts n
       return response.status;
     };
     assert.equal(await send(a), 202);
-    await until(() => calls === 1, 5_000, "the turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "the turn to reach the model");
     // Each replica's replay guard is its own; the delivery's cluster-wide claim is what stops this copy.
     assert.equal(await send(b), 202);
     await new Promise((r) => setTimeout(r, 200));

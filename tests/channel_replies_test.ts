@@ -10,18 +10,10 @@ import { memoryStores } from "../lib/state/stores.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { createGateway, type LogRecord } from "../mod.ts";
 import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { TOKEN } from "./_helpers.ts";
+import { pollUntil, TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
 
 const HOOK_TOKEN = "hook-token-0123456789";
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test("/hooks/wake with mode now whose input could not be saved answers the retryable 503", async () => {
   const held = Promise.withResolvers<void>();
@@ -55,7 +47,7 @@ Deno.test("/hooks/wake with mode now whose input could not be saved answers the 
     const first = await hook("agent", { message: "hold" });
     assert.equal(first.status, 200);
     await first.body?.cancel();
-    await until(() => calls === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "the first turn to reach the model");
     // The main session is busy: the wake's turn waits, and its queue write fails.
     const response = await hook("wake", { text: "disk almost full", mode: "now" });
     assert.equal(response.status, 503);
@@ -106,7 +98,7 @@ Deno.test("hooks on embedder-supplied turns (hooksModule({ turns })) send the re
     );
     assert.equal(response.status, 200);
     await response.body?.cancel();
-    await until(() => sent.length === 1, 5_000, "the embedder's turn's reply");
+    await pollUntil(() => sent.length === 1, 5_000, "the embedder's turn's reply");
     assert.deepEqual({ to: sent[0].to, text: sent[0].text }, { to: "ops", text: "echo: build failed" });
   } finally {
     await gateway.stop();
@@ -170,7 +162,7 @@ Deno.test("a reply the Bot API keeps refusing is tried a bounded number of times
   try {
     api.push("question");
     const gaveUp = () => records.find((r) => r.msg === "channel reply not sent; giving up");
-    await until(() => gaveUp() !== undefined, 5_000, "the reply to be given up");
+    await pollUntil(() => gaveUp() !== undefined, 5_000, "the reply to be given up");
     assert.equal(sends.state.attempts, REPLY_ATTEMPTS);
     const record = gaveUp()!;
     assert.equal(record.channel, "telegram");
@@ -192,7 +184,7 @@ Deno.test("a reply the Bot API refuses for good (400) is not sent again", async 
   const gateway = await telegramGateway(api, sends.via, records);
   try {
     api.push("question");
-    await until(
+    await pollUntil(
       () => records.some((r) => r.msg === "channel reply not sent; giving up"),
       5_000,
       "the reply to be given up",
@@ -215,7 +207,7 @@ Deno.test("a reply that met a 5xx or a network failure is sent again after a bac
   const gateway = await telegramGateway(api, sends.via);
   try {
     api.push("question");
-    await until(() => api.calls.some((c) => c.method === "sendMessage"), 8_000, "the reply, third time");
+    await pollUntil(() => api.calls.some((c) => c.method === "sendMessage"), 8_000, "the reply, third time");
     assert.equal(sends.state.attempts, 3);
   } finally {
     await gateway.stop();
@@ -238,7 +230,7 @@ Deno.test("a reply whose retry_after lies past the retry budget is given up at o
   const gateway = await telegramGateway(api, sends.via, records);
   try {
     api.push("question");
-    await until(
+    await pollUntil(
       () => records.some((r) => r.msg === "channel reply not sent; giving up"),
       5_000,
       "the reply to be given up",
@@ -272,10 +264,10 @@ Deno.test("at a stop, the turns of a chat still running or waiting behind them s
   });
   try {
     api.pushUpdate(message(701, "first"));
-    await until(() => calls === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "the first turn to reach the model");
     const second = api.pushUpdate(message(702, "second"));
     // Taken once polling asks past it: its turn waits behind the first in the chat's session.
-    await until(
+    await pollUntil(
       () => api.calls.some((c) => c.method === "getUpdates" && Number(c.body.offset) > second),
       5_000,
       "the second message to be taken",
@@ -285,7 +277,7 @@ Deno.test("at a stop, the turns of a chat still running or waiting behind them s
     const replied = () =>
       api.calls.filter((c) => c.method === "sendMessage")
         .map((c) => (c.body.reply_parameters as { message_id: number }).message_id);
-    await until(() => replied().length === 2, 5_000, "both replies");
+    await pollUntil(() => replied().length === 2, 5_000, "both replies");
     assert.deepEqual(replied().sort(), [701, 702]);
   } finally {
     held.resolve();

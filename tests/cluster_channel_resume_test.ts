@@ -16,21 +16,13 @@ import { MemoryTurnQueue, type QueuedTurn } from "../lib/state/turn-queue.ts";
 import { hooksModule } from "../lib/hooks/mod.ts";
 import { createGateway, type Gateway } from "../mod.ts";
 import { BOT_TOKEN, startFakeTelegram } from "./_fake_telegram.ts";
-import { TOKEN } from "./_helpers.ts";
+import { pollUntil, TOKEN } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
 import { CLUSTER_TTL_MS, scriptedUpstream, startReplica } from "./_turn_queue_cluster.ts";
 
 const SESSION = "agent:main:telegram:direct:7";
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 Deno.test({
   name:
@@ -57,18 +49,18 @@ Deno.test({
       replicas.push(await startReplica(redis.url, upstream.url, channels));
       const a = replicas[0];
       await a.proc.waitFor(/gateway listening/, 90_000);
-      await until(() => api.calls.some((c) => c.method === "getUpdates"), 10_000, "A to poll");
+      await pollUntil(() => api.calls.some((c) => c.method === "getUpdates"), 10_000, "A to poll");
       replicas.push(await startReplica(redis.url, upstream.url, channels));
       await replicas[1].proc.waitFor(/gateway listening/, 90_000);
 
       // The chat's first turn hangs in the model on A: its session is busy there.
       api.push("hold");
-      await until(() => upstream.held.length > 0, 10_000, "the first turn to reach the model");
+      await pollUntil(() => upstream.held.length > 0, 10_000, "the first turn to reach the model");
       const second = api.pushUpdate({
         message: { message_id: 555, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
       });
       // A acknowledged it (the next poll asks past it) and its turn waits in the shared queue.
-      await until(
+      await pollUntil(
         () => api.calls.some((c) => c.method === "getUpdates" && Number(c.body.offset) > second),
         10_000,
         "A to acknowledge the second message",
@@ -148,21 +140,21 @@ Deno.test("a waiting channel turn that another replica took over while its own r
   };
   try {
     await start("A");
-    await until(() => api.calls.some((c) => c.method === "getUpdates"), 5_000, "A to poll");
+    await pollUntil(() => api.calls.some((c) => c.method === "getUpdates"), 5_000, "A to poll");
     const b = await start("B", nobody);
     // B runs a turn of the chat's session, held in the model: B holds the session's lease.
     await b.gateway.call("chat.send", { sessionKey: SESSION, message: "hold", idempotencyKey: "hold-1" });
-    await until(() => calls === 1, 5_000, "B's turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "B's turn to reach the model");
     // A takes the chat's message; its turn waits for B's lease, queued under A's name.
     api.pushUpdate({
       message: { message_id: 556, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
     });
     const runs = () => b.agents.runtime().runs.active(SESSION).length;
-    await until(() => runs() === 2, 5_000, "B to resume A's waiting turn behind its own");
+    await pollUntil(() => runs() === 2, 5_000, "B to resume A's waiting turn behind its own");
 
     held.resolve();
-    await until(() => sentBy.length === 1, 5_000, "the reply");
-    await until(() => runs() === 0, 5_000, "B's runs to end");
+    await pollUntil(() => sentBy.length === 1, 5_000, "the reply");
+    await pollUntil(() => runs() === 0, 5_000, "B's runs to end");
     // A's own run of the message finds it taken, ends as B's run ends, and sends nothing.
     await new Promise((r) => setTimeout(r, 1_000));
     const replies = api.calls.filter((c) => c.method === "sendMessage").map((c) => c.body);
@@ -217,7 +209,7 @@ Deno.test("a waiting Telegram message and hook call are acknowledged only once t
   await gateway.start();
   try {
     api.push("hold");
-    await until(() => calls === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "the first turn to reach the model");
     const second = api.pushUpdate({
       message: { message_id: 557, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
     });
@@ -230,7 +222,7 @@ Deno.test("a waiting Telegram message and hook call are acknowledged only once t
     );
     let answered = false;
     hook.then(() => answered = true, () => answered = true);
-    await until(() => turnQueue.writes.length === 2, 5_000, "both turns to be queued");
+    await pollUntil(() => turnQueue.writes.length === 2, 5_000, "both turns to be queued");
     const polledPast = () =>
       api.calls.some((c) => c.method === "getUpdates" && Number(c.body.offset) > second);
     await new Promise((r) => setTimeout(r, 500));
@@ -241,9 +233,9 @@ Deno.test("a waiting Telegram message and hook call are acknowledged only once t
     const response = await hook;
     assert.equal(response.status, 200);
     assert.equal((await response.json()).ok, true);
-    await until(polledPast, 5_000, "the offset to move past the message");
+    await pollUntil(polledPast, 5_000, "the offset to move past the message");
     held.resolve();
-    await until(
+    await pollUntil(
       () => api.calls.filter((c) => c.method === "sendMessage").length === 3,
       5_000,
       "three replies",

@@ -19,18 +19,10 @@ import { memoryStores } from "../lib/state/stores.ts";
 import { MemoryTurnQueue, type QueuedTurn, type TurnQueue } from "../lib/state/turn-queue.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
 import { BOT_TOKEN, type FakeTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { TOKEN } from "./_helpers.ts";
+import { pollUntil, TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,16 +93,16 @@ Deno.test("a Telegram message whose input could not be saved is not acknowledged
   const gateway = await telegramGateway(api, { provider: turn.model.provider, turnQueue });
   try {
     api.push("hold");
-    await until(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
     // The chat's session is busy: this message's turn waits, so its input must go to the turn queue.
     const second = api.pushUpdate({
       message: { message_id: 601, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
     });
-    await until(() => turnQueue.attempts === 1, 5_000, "the waiting turn's queue write");
+    await pollUntil(() => turnQueue.attempts === 1, 5_000, "the waiting turn's queue write");
     turn.release();
     // Telegram keeps an update until an offset past it is asked for; one the gateway could not save
     // must be fetched (or retried) again, not acknowledged and dropped.
-    await until(() => repliedTo(api).includes(601), 10_000, `a reply to update ${second}'s message`);
+    await pollUntil(() => repliedTo(api).includes(601), 10_000, `a reply to update ${second}'s message`);
   } finally {
     turn.release();
     await gateway.stop();
@@ -151,7 +143,7 @@ Deno.test("a webhook-channel message whose input could not be saved is not answe
   };
   try {
     assert.equal(await post("hold"), 202, "a turn that starts at once is durable in the transcript");
-    await until(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
     // This one waits behind it; its queue write fails, so nothing of it survives this replica.
     const status = await post("second");
     assert.ok(status >= 500, `the sender must be told to retry (got ${status})`);
@@ -187,7 +179,7 @@ Deno.test("a Telegram webhook update whose input could not be saved is not answe
   };
   try {
     assert.equal(await post(1, "hold"), 200);
-    await until(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
     // A 200 tells Telegram the update is delivered: it never sends this one again.
     const status = await post(2, "second");
     assert.notEqual(status, 200, "an update saved nowhere must be left for Telegram to send again");
@@ -216,9 +208,9 @@ Deno.test("a pairing code the Bot API is slow to take does not stall Telegram po
   try {
     // An unknown sender on a pairing channel gets a code, sent while their update is being handled.
     api.push("hello?", 8);
-    await until(() => strangerSends === 1, 5_000, "the pairing code to be sent");
+    await pollUntil(() => strangerSends === 1, 5_000, "the pairing code to be sent");
     api.push("question", 7);
-    await until(() => repliedTo(api).length === 1, 5_000, "the allowed sender's reply");
+    await pollUntil(() => repliedTo(api).length === 1, 5_000, "the allowed sender's reply");
   } finally {
     stalled.resolve(Response.json({ ok: false, description: "gone" }, { status: 502 }));
     await gateway.stop();
@@ -232,12 +224,12 @@ Deno.test("a channel turn in flight when the gateway stops (a restart in place) 
   const gateway = await telegramGateway(api, { provider: turn.model.provider });
   try {
     api.push("question");
-    await until(() => turn.calls() === 1, 5_000, "the turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the turn to reach the model");
     // SIGUSR1 or a config change that needs a restart stops this gateway and starts another in-process;
     // runs in flight are not touched by the stop, and the user's message is already acknowledged.
     await gateway.stop({ reason: "restart requested (SIGUSR1)" });
     turn.release();
-    await until(() => repliedTo(api).length === 1, 5_000, "the reply of the turn that outlived the stop");
+    await pollUntil(() => repliedTo(api).length === 1, 5_000, "the reply of the turn that outlived the stop");
   } finally {
     turn.release();
     await gateway.stop();
@@ -264,8 +256,8 @@ Deno.test("a reply the Bot API refused for a moment (429 retry_after) is sent ag
   const gateway = await telegramGateway(api, { provider: turn.model.provider, fetch: fetchVia });
   try {
     api.push("question");
-    await until(() => refused >= 1, 5_000, "the first attempt at the reply");
-    await until(() => repliedTo(api).length === 1, 8_000, "the reply, sent again after retry_after");
+    await pollUntil(() => refused >= 1, 5_000, "the first attempt at the reply");
+    await pollUntil(() => repliedTo(api).length === 1, 8_000, "the reply, sent again after retry_after");
   } finally {
     await gateway.stop();
     await api.close();
@@ -307,11 +299,11 @@ Deno.test("/hooks/wake with mode now answers only once its turn's input is durab
     const first = await hook("agent", { message: "hold" });
     assert.equal(first.status, 200);
     await first.body?.cancel();
-    await until(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
     let answered = false;
     const wake = hook("wake", { text: "disk almost full", mode: "now" });
     wake.then(() => answered = true, () => answered = true);
-    await until(() => writes.length === 1, 5_000, "the wake's turn to be queued");
+    await pollUntil(() => writes.length === 1, 5_000, "the wake's turn to be queued");
     await sleep(300);
     assert.equal(answered, false, "answered before the wake's input was saved anywhere");
     gate.resolve();
@@ -343,7 +335,7 @@ Deno.test("channels on embedder-supplied turns (channelsModule({ turns })) still
   await gateway.start();
   try {
     api.push("question");
-    await until(() => repliedTo(api).length === 1, 5_000, "the embedder's turn's reply");
+    await pollUntil(() => repliedTo(api).length === 1, 5_000, "the embedder's turn's reply");
   } finally {
     await gateway.stop();
     await api.close();
@@ -419,16 +411,16 @@ async function deposedPoller() {
   };
   try {
     await start("A", { ...shared, turnQueue: aQueue, leases: aLeases.leases });
-    await until(() => polledBy.length > 0, 5_000, "A to poll");
+    await pollUntil(() => polledBy.length > 0, 5_000, "A to poll");
     await start("B", shared);
     api.push("hold");
-    await until(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
+    await pollUntil(() => turn.calls() === 1, 5_000, "the first turn to reach the model");
     api.pushUpdate({
       message: { message_id: 602, text: "second", chat: { id: 7, type: "private" }, from: { id: 7 } },
     });
-    await until(() => aWrites === 1, 5_000, "A to take the message");
+    await pollUntil(() => aWrites === 1, 5_000, "A to take the message");
     aLeases.lose();
-    await until(() => polledBy.includes("B"), 5_000, "B to become the poller");
+    await pollUntil(() => polledBy.includes("B"), 5_000, "B to become the poller");
   } catch (error) {
     await close();
     throw error;
@@ -444,7 +436,9 @@ Deno.test("a Telegram update is run once when the poller moves to another replic
     gate.resolve();
     turn.release();
     // Both runs of the message (if two) end within a few seconds of the session going free.
-    await until(() => turn.model.requests.length >= 3, 5_000, "the message's turn to run").catch(() => {});
+    await pollUntil(() => turn.model.requests.length >= 3, 5_000, "the message's turn to run").catch(
+      () => {},
+    );
     await sleep(1_000);
     assert.deepEqual(
       repliedTo(api).filter((id) => id === 602),
@@ -470,7 +464,7 @@ Deno.test("a poller that lost its lease mid-batch does not save its older offset
     // its input is durable (a channel acknowledges nothing before that), so A's slow write must land first.
     // A then finishes its batch and, without the fix, saves the offset it had after B's.
     gate.resolve();
-    await until(async () => await saved() >= later, 5_000, "B to save the offset past the later update");
+    await pollUntil(async () => await saved() >= later, 5_000, "B to save the offset past the later update");
     await sleep(500);
     assert.ok(
       await saved() >= later,

@@ -16,16 +16,8 @@ import type { StoredRun } from "../lib/state/runs.ts";
 import { createGateway, type GatewayConfig } from "../mod.ts";
 import { connectDevice, makeDevice } from "./_device_identity.ts";
 import { pollingTelegram, startFakeTelegram } from "./_fake_telegram.ts";
-import { startGateway, TOKEN } from "./_helpers.ts";
+import { pollUntil, startGateway, TOKEN } from "./_helpers.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const logger = createLogger({ sinks: [new MemoryLogSink()] });
 
@@ -103,16 +95,16 @@ Deno.test("finding 3: one chat over its queue limit does not slow down every oth
   try {
     // Chat 7 has one turn running and one waiting: its third message is refused as "retry later".
     api.push("hold", 7);
-    await until(() => calls === 1, 5_000, "chat 7's first turn to reach the model");
+    await pollUntil(() => calls === 1, 5_000, "chat 7's first turn to reach the model");
     api.push("waits", 7);
     api.push("over the limit", 7);
     const polls = () => api.calls.filter((c) => c.method === "getUpdates").length;
     const before = polls();
     // Polling now holds its offset at chat 7's message and backs off (1 s, 2 s, 4 s, ... up to 30 s).
-    await until(() => polls() >= before + 3, 10_000, "the poller to ask again twice");
+    await pollUntil(() => polls() >= before + 3, 10_000, "the poller to ask again twice");
     const sent = Date.now();
     api.push("hello", 8);
-    await until(() => calls === 2, 10_000, "chat 8's turn to reach the model");
+    await pollUntil(() => calls === 2, 10_000, "chat 8's turn to reach the model");
     const waited = Date.now() - sent;
     assert.ok(waited < 1_500, `chat 8's message waited ${waited} ms behind chat 7's backlog`);
   } finally {
