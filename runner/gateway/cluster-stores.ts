@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { GatewayError } from "../../lib/errors.ts";
 import { jsonlLogStores } from "../../lib/state/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
@@ -33,7 +34,19 @@ export function clusterTarget(
   // A SecretRef was resolved to its string before the config got here.
   const configured = typeof cluster?.redis?.url === "string" ? cluster.redis.url : undefined;
   const url = env.OPENCLAW_REDIS_URL || configured;
-  return url ? { url, keyPrefix: cluster?.keyPrefix ?? "openclaw:" } : undefined;
+  if (!url) return undefined;
+  // The config's schema checks a literal URL; the environment's and a SecretRef's value get checked here.
+  if (!REDIS_URL.test(url)) {
+    throw new GatewayError("INVALID_REQUEST", `${urlSource(env)} is not a redis:// or rediss:// URL`);
+  }
+  return { url, keyPrefix: cluster?.keyPrefix ?? "openclaw:" };
+}
+
+const REDIS_URL = /^rediss?:\/\/./;
+
+/** Where the Redis URL in use was set, for the errors that name it. */
+function urlSource(env: Record<string, string | undefined>): string {
+  return env.OPENCLAW_REDIS_URL ? "OPENCLAW_REDIS_URL" : "gateway.cluster.redis.url";
 }
 
 /** What the gateways of one cluster share, for one applied config. */
@@ -74,7 +87,11 @@ export class ClusterStores {
       const onError = (error: unknown) => this.log.warn("redis", { error: String(error) });
       // Loaded only here: a gateway without a cluster never loads the Redis client.
       const stores = import("../../lib/state/redis/stores.ts").then(({ redisStores }) =>
-        redisStores({ ...target, onError })
+        redisStores({ ...target, onError }).catch((error: unknown) => {
+          throw error instanceof GatewayError
+            ? new GatewayError(error.code, `${error.message} (the URL is from ${urlSource(this.env)})`, error)
+            : error;
+        })
       );
       this.#redis = { target: key, stores };
       // A server that could not be reached is tried again by the next start, not remembered as down.

@@ -6,6 +6,7 @@
  * @module
  */
 import { createClient } from "redis";
+import { GatewayError } from "../../errors.ts";
 import type { JsonDocs } from "../json-docs.ts";
 import type { PeerRegistry } from "../peers.ts";
 import type { GatewayStores } from "../stores.ts";
@@ -28,6 +29,7 @@ import { RedisStateVersionStore } from "./state-version.ts";
 import { RedisSystemEventStore } from "./system-events.ts";
 import { RedisTranscriptStore } from "./transcripts.ts";
 import { RedisTurnQueue } from "./turn-queue.ts";
+import { REDIS_UNAVAILABLE } from "./unavailable.ts";
 
 /** Where the shared state lives. */
 export interface RedisStoresOptions {
@@ -152,8 +154,31 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     };
   } catch (error) {
     await close().catch(() => {});
-    throw error;
+    throw startFailure(options.url, error);
   }
+}
+
+/** Certificate errors from Deno's and Node's TLS stacks, which a private CA explains. */
+const CERTIFICATE_ERROR = /certificate|self[- ]signed|unable to verify|UnknownIssuer|CERT_/i;
+
+/**
+ * A start that failed, told so that an operator knows it was Redis, which server, and (for a certificate
+ * the runtime does not trust) how to trust it: the client's own message ("self-signed certificate",
+ * "connect ECONNREFUSED ...") names neither.
+ */
+function startFailure(url: string, cause: unknown): GatewayError {
+  const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, "");
+  const hint = CERTIFICATE_ERROR.test(reason)
+    ? " To trust a private CA, start with DENO_CERT=<ca.pem> (Deno) or NODE_EXTRA_CA_CERTS=<ca.pem> (Node)."
+    : "";
+  return new GatewayError(
+    "UNAVAILABLE",
+    `Redis at ${displayUrl(url)} could not be reached: ${reason}.${hint}`,
+    {
+      details: { code: REDIS_UNAVAILABLE },
+      retryable: true,
+    },
+  );
 }
 
 /** `url` without its username and password, for status output and logs. */
