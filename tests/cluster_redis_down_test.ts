@@ -208,10 +208,14 @@ Deno.test({
       assert.equal(status.ok, true, JSON.stringify(status.error));
       const cluster = (status.payload as { cluster: Record<string, unknown> }).cluster;
       assert.equal((cluster.redis as { connected: boolean }).connected, false);
-      // A new connection cannot be checked against the shared lockouts: it is told why.
-      const late = await connect(gateway);
+      // A new connection from the LAN cannot be checked against the shared lockouts: it is told why.
+      const late = await connect(gateway, connectParams(), { remoteAddress: "192.0.2.10" });
       assertRedisDown(late.response, "connect");
       late.socket.close();
+      // A local one needs no lockout check: it is admitted, with the presence rows last read.
+      const local = await connect(gateway);
+      assert.equal(local.response.ok, true, JSON.stringify(local.response.error));
+      local.socket.close();
 
       // Redis comes back on its own data; the gateway reconnects without a restart.
       server = await startDurableRedisServer(dir, port);

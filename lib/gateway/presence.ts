@@ -163,7 +163,11 @@ export function createPresenceRows(
   return {
     list: () => presence.list(now()),
     snapshot() {
-      if (!current()) return refresh();
+      // With the store away, a connect still gets the rows last read (or at least this gateway's own),
+      // as stale as presence may be, instead of a refusal for want of a list nobody needs to be exact.
+      if (!current()) {
+        return refresh().catch(() => shown ?? { rows: [selfPresence()], versions: noteVersions({}) });
+      }
       // A failed background read leaves the snapshot as it is; the next connect past the age asks again.
       if (now() - shown!.readAt > PRESENCE_SNAPSHOT_MAX_AGE_MS / 2) refresh().catch(() => {});
       return Promise.resolve(shown!);

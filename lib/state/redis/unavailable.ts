@@ -64,10 +64,20 @@ export function redisUnavailable(cause: unknown): GatewayError {
 }
 
 /**
- * `client` with every command's failure mapped by {@link isRedisUnreachable}. The stores reach Redis only
- * through it, so a command added later cannot forget the mapping.
+ * How long a command may wait for its reply. A server that stops answering without closing the connection
+ * (a partition, a frozen host: no FIN, no RST) leaves a command waiting until TCP gives up, minutes later;
+ * past this bound it fails as an outage instead. Far above a healthy reply, fsync included.
  */
-export function guardedClient<T extends object>(client: T): T {
+export const REDIS_REPLY_TIMEOUT_MS = 3_000;
+
+/**
+ * `client` with every command's failure mapped by {@link isRedisUnreachable}, and failed as unreachable
+ * once it has waited `replyTimeoutMs` for its reply. The stores reach Redis only through it, so a command
+ * added later cannot forget either. A command failed by the bound may still run when the server wakes:
+ * its caller is told "retry", and the stores' writes are idempotent under the caller's key.
+ */
+export function guardedClient<T extends object>(client: T, replyTimeoutMs = REDIS_REPLY_TIMEOUT_MS): T {
+  const replies = new ReplyDeadline(replyTimeoutMs);
   return new Proxy(client, {
     get(target, property) {
       // The client keeps private fields: its methods must run on the client itself, not on the proxy.
@@ -75,11 +85,61 @@ export function guardedClient<T extends object>(client: T): T {
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         const result: unknown = Reflect.apply(value, target, args);
-        if (!(result instanceof Promise)) return result;
-        return result.catch((error: unknown) => {
-          throw isRedisUnreachable(error) ? redisUnavailable(error) : error;
-        });
+        return result instanceof Promise ? replies.watch(result) : result;
       };
     },
   });
+}
+
+/** A caller waiting for a reply: since when, and how to fail it. */
+interface Waiting {
+  since: number;
+  fail(error: unknown): void;
+}
+
+/**
+ * Fails the calls that waited too long for their reply. One timer at most, armed only while calls wait
+ * (so an idle client holds none), for the oldest of them.
+ */
+class ReplyDeadline {
+  readonly #waiting = new Set<Waiting>();
+  #timer?: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  watch<R>(result: Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const waiting: Waiting = { since: performance.now(), fail: reject };
+      this.#waiting.add(waiting);
+      this.#timer ??= setTimeout(() => this.#expire(), this.timeoutMs);
+      result.then((value) => {
+        this.#settled(waiting);
+        resolve(value);
+      }, (error: unknown) => {
+        this.#settled(waiting);
+        reject(isRedisUnreachable(error) ? redisUnavailable(error) : error);
+      });
+    });
+  }
+
+  #settled(waiting: Waiting): void {
+    if (!this.#waiting.delete(waiting) || this.#waiting.size) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Fails every call past the bound (the set keeps them oldest first), then waits for the next one. */
+  #expire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const waiting of this.#waiting) {
+      const left = waiting.since + this.timeoutMs - now;
+      if (left > 0) {
+        this.#timer = setTimeout(() => this.#expire(), left);
+        return;
+      }
+      this.#waiting.delete(waiting);
+      waiting.fail(redisUnavailable(new Error(`no reply within ${this.timeoutMs} ms`)));
+    }
+  }
 }
