@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { selfSignedCert } from "./_evidence_clients.ts";
 import { spawnIn, untilListening } from "./_daemon.ts";
-import { IGNORE_WITHOUT_REDIS, REDIS_SERVER } from "./_redis_server.ts";
+import { IGNORE_WITHOUT_REDIS, REDIS_SERVER, redisTest } from "./_redis_server.ts";
+import { redisStores } from "../stores/redis.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
 import { clusterTarget } from "../runner/gateway/cluster-stores.ts";
 
@@ -103,3 +104,34 @@ Deno.test("a Redis URL from the environment or a SecretRef that is not redis:// 
     keyPrefix: "openclaw:",
   });
 });
+
+redisTest(
+  "credentials and a database in the URL: an ACL user writes to its db; a wrong password fails the start by name",
+  async (redis) => {
+    const admin = await redis.client();
+    await admin.sendCommand(["ACL", "SETUSER", "gateway", "on", ">right-pass", "~*", "&*", "+@all"]);
+    const port = new URL(redis.url).port;
+    const stores = await redis.stores({
+      url: `redis://gateway:right-pass@127.0.0.1:${port}/3`,
+      keyPrefix: "creds:",
+    });
+    assert.equal(stores.displayUrl, `redis://127.0.0.1:${port}/3`);
+    await stores.stateVersions.bump("presence");
+    await admin.sendCommand(["SELECT", "3"]);
+    assert.ok((await admin.sendCommand(["KEYS", "creds:*"]) as string[]).length > 0, "keys in db 3");
+    await admin.sendCommand(["SELECT", "0"]);
+    assert.deepEqual(await admin.sendCommand(["KEYS", "creds:*"]), [], "nothing in db 0");
+
+    await assert.rejects(
+      redisStores({ url: `redis://gateway:wrong-pass@127.0.0.1:${port}/3`, onError: () => {} }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${port}/3 could not be reached: WRONGPASS`),
+        );
+        assert.ok(!error.message.includes("wrong-pass"), error.message);
+        return true;
+      },
+    );
+  },
+);

@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { type ToolDefinition, toolsModule } from "../lib/tools/mod.ts";
-import { createGateway, type Frame, type Gateway, type GatewayConfig, memoryStores } from "../mod.ts";
+import { createGateway, type Frame, type Gateway, type GatewayConfig } from "../mod.ts";
 import { connectDevice, makeDevice } from "./_device_identity.ts";
 import type { GatewayStores } from "../lib/state/stores.ts";
 import { client, connectParams, startGateway, type TestClient, TOKEN } from "./_helpers.ts";
+import { onMemoryAndRedis } from "./_redis_server.ts";
 import { assertMatchesSchema, assertScopedMethods } from "./_protocol_schema.ts";
 
 /**
@@ -355,28 +356,34 @@ Deno.test("tools.exec.ask on-miss: allow-always trusts the command from then on;
   await off.gateway.stop();
 });
 
-Deno.test("an approval waited on by one replica is listed and answered on another", async () => {
-  const stores = memoryStores();
-  const one = await toolGateway({ exec: { ask: "always" } }, { stores });
-  const agents = agentsModule();
-  const two = createGateway({
-    config: { gateway: { auth: { mode: "token", token: TOKEN } } },
-    stores,
-    modules: [agents],
-  });
-  await two.start();
-  const sender = await client(one.gateway);
-  // Replica one knows replica two's approvers by their presence rows: a UI with a device identity has one.
-  const approver = await deviceApprover(two);
-  const reply = await chatTurn(sender, "host_exec across");
-  const requested = await nextEvent(approver, "exec.approval.requested");
-  const listed = ok(await approver.request("exec.approval.list", {})) as unknown as { id: string }[];
-  assert.deepEqual(listed.map((a) => a.id), [requested.id]);
-  ok(await approver.request("exec.approval.resolve", { id: requested.id, decision: "allow-once" }));
-  assert.equal(await reply(), 'The tool host_exec returned: {"exitCode":0,"stdout":"done"}');
-  await two.stop();
-  await one.gateway.stop();
-});
+onMemoryAndRedis(
+  {
+    memory: "an approval waited on by one replica is listed and answered on another",
+    redis: "an approval waited on by one replica is listed and answered on another, over one Redis",
+  },
+  "approvals:",
+  async (a, b) => {
+    const one = await toolGateway({ exec: { ask: "always" } }, { stores: a });
+    const agents = agentsModule();
+    const two = createGateway({
+      config: { gateway: { auth: { mode: "token", token: TOKEN } } },
+      stores: b,
+      modules: [agents],
+    });
+    await two.start();
+    const sender = await client(one.gateway);
+    // Replica one knows replica two's approvers by their presence rows: a UI with a device identity has one.
+    const approver = await deviceApprover(two);
+    const reply = await chatTurn(sender, "host_exec across");
+    const requested = await nextEvent(approver, "exec.approval.requested");
+    const listed = ok(await approver.request("exec.approval.list", {})) as unknown as { id: string }[];
+    assert.deepEqual(listed.map((a) => a.id), [requested.id]);
+    ok(await approver.request("exec.approval.resolve", { id: requested.id, decision: "allow-once" }));
+    assert.equal(await reply(), 'The tool host_exec returned: {"exitCode":0,"stdout":"done"}');
+    await two.stop();
+    await one.gateway.stop();
+  },
+);
 
 Deno.test("a client's request is seen by admins and by itself, not by other approvers; the gateway's own by every approver", async () => {
   const { gateway } = await toolGateway({ exec: { ask: "always" } });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { type Frame, type Gateway, memoryStores } from "../mod.ts";
+import type { Frame, Gateway } from "../mod.ts";
 import {
   connectDevice,
   makeDevice,
@@ -12,6 +12,7 @@ import {
   type TestDevice,
 } from "./_device_identity.ts";
 import { freePort, runnerEnv, runRunner, spawnRunner, tempHome } from "./_runner_process.ts";
+import { onMemoryAndRedis } from "./_redis_server.ts";
 import { DEVICE_PAIRING_DOC, DocsDeviceStore } from "../lib/state/device-docs.ts";
 import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import { client, connect, connectParams, startGateway, type TestClient } from "./_helpers.ts";
@@ -569,17 +570,24 @@ Deno.test("pairings kept in the state dir's document survive a restart", async (
   await second.stop();
 });
 
-Deno.test("replicas share pairing: a request made on one is approved on the other, whose revoke closes the first's socket", async () => {
-  const stores = memoryStores();
-  const one = await startGateway({ stores });
-  const two = await startGateway({ stores });
-  const watcher = await operator(two);
-  const { device, requestId } = await requestPairing(one, watcher);
-  ok(await watcher.request("device.pair.approve", { requestId }));
-  const { socket, response } = await connectDevice(one, device, { remoteAddress: LAN });
-  ok(response);
-  ok(await watcher.request("device.token.revoke", { deviceId: device.id, role: "operator" }));
-  assert.deepEqual(await socket.closed, { code: 4001, reason: "device removed" });
-  await two.stop();
-  await one.stop();
-});
+onMemoryAndRedis(
+  {
+    memory:
+      "replicas share pairing: a request made on one is approved on the other, whose revoke closes the first's socket",
+    redis: "replicas on one Redis share pairing: request, approval and revoke events cross the bus",
+  },
+  "pairing:",
+  async (a, b) => {
+    const one = await startGateway({ stores: a });
+    const two = await startGateway({ stores: b });
+    const watcher = await operator(two);
+    const { device, requestId } = await requestPairing(one, watcher);
+    ok(await watcher.request("device.pair.approve", { requestId }));
+    const { socket, response } = await connectDevice(one, device, { remoteAddress: LAN });
+    ok(response);
+    ok(await watcher.request("device.token.revoke", { deviceId: device.id, role: "operator" }));
+    assert.deepEqual(await socket.closed, { code: 4001, reason: "device removed" });
+    await two.stop();
+    await one.stop();
+  },
+);
