@@ -36,7 +36,7 @@ export const ADAPTERS: readonly string[] = [
   "lib/state/node-store-files.ts",
   "lib/service/node-host.ts",
   "lib/ui/root-files.ts",
-  "lib/methods/host-info.ts",
+  "lib/methods/node-host-info.ts",
 ];
 
 /**
