@@ -1,6 +1,7 @@
 /**
  * The Node transport (`@openclaw-ts/gateway/node`): `node:http` (or `node:https`) for HTTP and `ws` for
- * sockets on one port. It runs on Node 20+ and on Deno; the core comes from the root entry point.
+ * sockets on one port, and the `node:os` host reader for `controlUiModule({ hostInfo })`. Both run on
+ * Node 20+ and on Deno; the core comes from the root entry point.
  *
  * @example Serve a gateway on a free loopback port and ask it for /health
  * ```ts
@@ -23,3 +24,4 @@
  * @module
  */
 export { nodeTransport } from "./lib/transports/node.ts";
+export { readNodeHostInfo } from "./lib/methods/node-host-info.ts";

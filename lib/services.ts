@@ -26,7 +26,32 @@ export interface ServiceKey<T> {
   readonly type?: T;
 }
 
-/** A key for a service of type `T`. Keys are compared by identity, so export one constant per service. */
+/**
+ * A key for a service of type `T`. Keys are compared by identity, so export one constant per service.
+ *
+ * @example One module provides a service, another uses it, in either order
+ * ```ts
+ * import { createGateway, type GatewayModule, serviceKey } from "@openclaw-ts/gateway";
+ *
+ * const GREETER = serviceKey<(name: string) => string>("app.greeter");
+ * let greeting = "";
+ * const user: GatewayModule = {
+ *   name: "greeting-user",
+ *   setup: (context) => context.whenProvided(GREETER, (greet) => greeting = greet("Ada")),
+ * };
+ * const provider: GatewayModule = {
+ *   name: "greeter",
+ *   setup: (context) => context.provide(GREETER, (name) => `hello, ${name}`),
+ * };
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [user, provider],
+ * });
+ * await gateway.start();
+ * if (greeting !== "hello, Ada") throw new Error(greeting);
+ * await gateway.stop();
+ * ```
+ */
 export function serviceKey<T>(name: string): ServiceKey<T> {
   return Object.freeze({ name });
 }

@@ -13,7 +13,7 @@ import { memoryStores } from "../lib/state/stores.ts";
 import { controlUiModule } from "../lib/ui/mod.ts";
 import { cronModule } from "../lib/cron/mod.ts";
 import { nodeUiRootFiles } from "../lib/ui/root-files.ts";
-import { readHostInfo } from "../lib/methods/host-info.ts";
+import { readNodeHostInfo } from "../lib/methods/node-host-info.ts";
 import { denoUiRootFiles } from "../runner/gateway/deno-ui-files.ts";
 import { readDenoHostInfo } from "../runner/gateway/deno-host-info.ts";
 import type { GatewayConfig } from "../mod.ts";
@@ -234,7 +234,7 @@ const PARAM_SCHEMAS: Record<string, string> = {
 
 async function uiMethodsGateway(
   agents: Record<string, unknown> = {},
-  hostInfo = readHostInfo,
+  hostInfo = readNodeHostInfo,
   stores = memoryStores(),
 ) {
   const config: GatewayConfig = { gateway: { auth: { mode: "token", token: TOKEN } }, agents };
@@ -314,7 +314,7 @@ Deno.test("system.info reports the host it is given; without a host reader there
 
 Deno.test("node.list lists the connected nodes of the shared registry (tests/nodes_test.ts drives real ones)", async () => {
   const stores = memoryStores();
-  const gateway = await uiMethodsGateway({}, readHostInfo, stores);
+  const gateway = await uiMethodsGateway({}, readNodeHostInfo, stores);
   try {
     const reader = await client(gateway, connectParams({ scopes: ["operator.read"] }));
     const empty = (await reader.request("node.list", {})).payload as { ts: number; nodes: unknown[] };
@@ -652,7 +652,7 @@ Deno.test({
 
 Deno.test("the runner's Deno host reader reports what the node:os one does (but the Node version and uptime)", () => {
   const { nodeVersion: _n, uptimeMs: _u, cpuModel: _c, memoryFreeBytes: _f, loadAverage: _l, ...node } =
-    readHostInfo();
+    readNodeHostInfo();
   const { nodeVersion, uptimeMs: _u2, memoryFreeBytes: _f2, loadAverage: _l2, ...deno } = readDenoHostInfo();
   assert.deepEqual(deno, node);
   assert.equal(nodeVersion, "");

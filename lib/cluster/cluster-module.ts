@@ -57,7 +57,10 @@ export interface ClusterStatus {
  * ```ts
  * import { clusterModule, createGateway } from "@openclaw-ts/gateway";
  *
- * const gateway = createGateway({ config: {}, modules: [clusterModule()] });
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [clusterModule()],
+ * });
  * await gateway.start();
  * const { cluster } = await gateway.call("status", {}) as { cluster: { backend: string; peersAlive: number } };
  * if (cluster.backend !== "in-process" || cluster.peersAlive !== 1) throw new Error(JSON.stringify(cluster));

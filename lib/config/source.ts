@@ -89,7 +89,17 @@ export function validateSnapshot(snapshot: ConfigSnapshot): GatewayConfig {
   );
 }
 
-/** A fixed config object, e.g. from an embedding app or CLI flags. */
+/**
+ * A fixed config object, e.g. from an embedding app or CLI flags.
+ *
+ * @example Config that an app builds in code
+ * ```ts
+ * import { loadConfig, objectConfigSource } from "@openclaw-ts/gateway";
+ *
+ * const { config, snapshot } = await loadConfig(objectConfigSource({ gateway: { port: 19001 } }, "app"));
+ * if (config.gateway?.port !== 19001 || snapshot.origin !== "app") throw new Error(JSON.stringify(snapshot));
+ * ```
+ */
 export function objectConfigSource(value: Record<string, unknown>, name = "object"): ConfigSource {
   return {
     name,
@@ -103,6 +113,14 @@ const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"
  * The config OpenClaw's env variables set directly: `OPENCLAW_GATEWAY_PORT` (gateway.port) and
  * `OPENCLAW_LOG_LEVEL` (logging.level and logging.consoleLevel). Auth env variables are not mapped:
  * the gateway reads them itself only when the config has no credential, so they rank below the file.
+ *
+ * @example The port from the environment
+ * ```ts
+ * import { envConfigSource, loadConfig } from "@openclaw-ts/gateway";
+ *
+ * const { config } = await loadConfig(envConfigSource({ OPENCLAW_GATEWAY_PORT: "19001" }));
+ * if (config.gateway?.port !== 19001) throw new Error(JSON.stringify(config));
+ * ```
  */
 export function envConfigSource(env: Readonly<Record<string, string | undefined>>): ConfigSource {
   return {
@@ -136,6 +154,17 @@ export function envConfigSource(env: Readonly<Record<string, string | undefined>
  * Sources merged in order, later ones winning key by key (objects merge, arrays and scalars replace).
  * The primary source (the first unless named) is the one whose origin, hash and existence describe the
  * result: the file a person edits, under flag or env overrides and over built-in defaults.
+ *
+ * @example A file's settings under a flag that overrides one of them
+ * ```ts
+ * import { layeredConfigSource, loadConfig, objectConfigSource } from "@openclaw-ts/gateway";
+ *
+ * const file = objectConfigSource({ gateway: { port: 18789, bind: "loopback" } }, "openclaw.json");
+ * const flags = objectConfigSource({ gateway: { port: 19001 } }, "flags");
+ * const { config, snapshot } = await loadConfig(layeredConfigSource([file, flags]));
+ * if (config.gateway?.port !== 19001 || config.gateway.bind !== "loopback") throw new Error(JSON.stringify(config));
+ * if (snapshot.origin !== "openclaw.json") throw new Error(snapshot.origin);
+ * ```
  */
 export function layeredConfigSource(
   sources: ConfigSource[],

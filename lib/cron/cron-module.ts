@@ -43,7 +43,17 @@ const CronSectionSchema = z.looseObject({
   skipMissedJobs: z.boolean().optional(),
 });
 
-/** The scheduler's settings from the config and the environment (`OPENCLAW_SKIP_CRON=1` turns it off). */
+/**
+ * The scheduler's settings from the config and the environment (`OPENCLAW_SKIP_CRON=1` turns it off).
+ *
+ * @example
+ * ```ts
+ * import { cronSettings } from "@openclaw-ts/gateway";
+ *
+ * if (!cronSettings({}, {}).enabled) throw new Error("on by default");
+ * if (cronSettings({}, { OPENCLAW_SKIP_CRON: "1" }).enabled) throw new Error("the env turns it off");
+ * ```
+ */
 export function cronSettings(
   config: GatewayConfig,
   env: Readonly<Record<string, string | undefined>>,

@@ -10,7 +10,17 @@ export function isTemplated(template: string): boolean {
   return /\{\{.+?\}\}/.test(template);
 }
 
-/** Renders `template` against `payload`. */
+/**
+ * Renders `template` against `payload`.
+ *
+ * @example
+ * ```ts
+ * import { renderTemplate } from "@openclaw-ts/gateway";
+ *
+ * const text = renderTemplate("New mail: {{messages[0].subject}}{{missing}}", { messages: [{ subject: "Hi" }] });
+ * if (text !== "New mail: Hi") throw new Error(text);
+ * ```
+ */
 export function renderTemplate(template: string, payload: unknown): string {
   return template.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_, path: string) => {
     const value = lookup(payload, path);

@@ -51,7 +51,26 @@ export function secretsMethods(reload: () => Promise<SecretsReloadOutcome>): Any
   })];
 }
 
-/** The module that installs `secrets.reload`. */
+/**
+ * The module that installs `secrets.reload`.
+ *
+ * @example Re-resolve secrets on an operator's request
+ * ```ts
+ * import { createGateway, secretsModule } from "@openclaw-ts/gateway";
+ *
+ * let reloads = 0;
+ * // The host resolves its SecretRefs again here and reports the ones that failed.
+ * const reload = () => (reloads++, Promise.resolve({ ok: true, warningCount: 0, failures: [] }));
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [secretsModule(reload)],
+ * });
+ * await gateway.start();
+ * const answer = await gateway.call("secrets.reload", {}) as { ok: boolean; warningCount: number };
+ * if (!answer.ok || reloads !== 1) throw new Error(JSON.stringify(answer));
+ * await gateway.stop();
+ * ```
+ */
 export function secretsModule(
   reload: () => Promise<SecretsReloadOutcome>,
 ): { name: string; setup(host: { registerMethod(method: AnyMethod): void }): void } {

@@ -17,7 +17,19 @@ export interface Sample {
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
-/** Parses the exposition; throws on a line that is neither a comment nor a valid sample. */
+/**
+ * Parses the exposition; throws on a line that is neither a comment nor a valid sample.
+ *
+ * @example
+ * ```ts
+ * import { parseExposition } from "@openclaw-ts/gateway";
+ *
+ * const [sample] = parseExposition('# TYPE runs_total counter\nruns_total{agent="main"} 3\n');
+ * if (sample.name !== "runs_total" || sample.labels.agent !== "main" || sample.value !== 3) {
+ *   throw new Error(JSON.stringify(sample));
+ * }
+ * ```
+ */
 export function parseExposition(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const raw of text.split("\n")) {

@@ -41,6 +41,14 @@ export const DEFAULT_OPERATOR_SCOPES: readonly string[] = [
 /**
  * Whether `granted` satisfies `required`: admin satisfies every `operator.*` scope, write satisfies
  * read and talk, and everything else needs an exact match.
+ *
+ * @example
+ * ```ts
+ * import { scopeSatisfied } from "@openclaw-ts/gateway";
+ *
+ * if (!scopeSatisfied(["operator.write"], "operator.read")) throw new Error("write covers read");
+ * if (scopeSatisfied(["operator.read"], "operator.write")) throw new Error("read does not cover write");
+ * ```
  */
 export function scopeSatisfied(granted: readonly string[], required: MethodScope): boolean {
   if (required === "none") return true;

@@ -27,7 +27,21 @@ export const LOCAL_MODEL_SERVERS: readonly { providerId: "ollama" | "lmstudio"; 
 /** A probe waits this long per server; a dev start should not hang on a closed port. */
 export const PROBE_TIMEOUT_MS = 500;
 
-/** The first local server that lists at least one model, or undefined. */
+/**
+ * The first local server that lists at least one model, or undefined.
+ *
+ * @example Ask with a `fetch` of your own (here one that answers as Ollama would)
+ * ```ts
+ * import { detectLocalModelServer } from "@openclaw-ts/gateway";
+ *
+ * const fetch = (url: string | URL | Request) =>
+ *   Promise.resolve(String(url).startsWith("http://127.0.0.1:11434/")
+ *     ? Response.json({ data: [{ id: "llama3.2" }] })
+ *     : new Response(null, { status: 404 }));
+ * const found = await detectLocalModelServer(fetch);
+ * if (found?.providerId !== "ollama") throw new Error(JSON.stringify(found));
+ * ```
+ */
 export async function detectLocalModelServer(
   fetchImpl: FetchLike,
   servers: readonly { providerId: "ollama" | "lmstudio"; baseUrl: string }[] = LOCAL_MODEL_SERVERS,

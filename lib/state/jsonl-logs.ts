@@ -270,7 +270,37 @@ export class JsonlSessionLog implements SessionStore {
   }
 }
 
-/** Durable sessions and transcripts under `stateDir` through `files`, for `createGateway({ stores })`. */
+/**
+ * Durable sessions and transcripts under `stateDir` through `files`, for `createGateway({ stores })`.
+ *
+ * @example Over files kept in a Map: any storage with these four operations will do
+ * ```ts
+ * import { jsonlLogStores, type StoreFiles } from "@openclaw-ts/gateway/stores/jsonl";
+ *
+ * const disk = new Map<string, string>();
+ * const files: StoreFiles = {
+ *   readText: (path) => Promise.resolve(disk.get(path)),
+ *   writeSynced(path, text, how) {
+ *     if (how === "create-new" && disk.has(path)) return Promise.reject(new Error(`${path} exists`));
+ *     disk.set(path, (how === "append" ? disk.get(path) ?? "" : "") + text);
+ *     return Promise.resolve();
+ *   },
+ *   rename(from, to) {
+ *     disk.set(to, disk.get(from)!);
+ *     disk.delete(from);
+ *     return Promise.resolve();
+ *   },
+ *   remove(path) {
+ *     disk.delete(path);
+ *     return Promise.resolve();
+ *   },
+ * };
+ * const { transcripts } = jsonlLogStores("/state", files);
+ * const transcript = { agentId: "main", sessionId: "s1" };
+ * await transcripts.append(transcript, [{ id: "1", ts: Date.now(), role: "user", content: "hello" }]);
+ * if (![...disk.keys()].some((path) => path.endsWith(".jsonl"))) throw new Error([...disk.keys()].join());
+ * ```
+ */
 export function jsonlLogStores(
   stateDir: string,
   files: StoreFiles,

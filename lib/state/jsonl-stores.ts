@@ -23,7 +23,22 @@ export class JsonlSessionStore extends JsonlSessionLog {
   }
 }
 
-/** Durable sessions and transcripts under `stateDir`, for `createGateway({ stores })`. */
+/**
+ * Durable sessions and transcripts under `stateDir`, for `createGateway({ stores })`.
+ *
+ * @example A transcript outlives the stores that wrote it
+ * ```ts
+ * import { jsonlStores } from "@openclaw-ts/gateway/stores/jsonl";
+ *
+ * const stateDir = await Deno.makeTempDir();
+ * const transcript = { agentId: "main", sessionId: crypto.randomUUID() };
+ * const line = { id: "1", ts: Date.now(), role: "user" as const, content: "hello" };
+ * await jsonlStores(stateDir).transcripts.append(transcript, [line]);
+ * const lines = await jsonlStores(stateDir).transcripts.read(transcript);
+ * if (lines.length !== 1) throw new Error(JSON.stringify(lines));
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
+ */
 export function jsonlStores(
   stateDir: string,
 ): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore } {

@@ -84,7 +84,25 @@ const HistoryArgs = z.looseObject({
   limit: z.number().int().min(1).max(500).optional(),
 });
 
-/** The tools that read sessions and agents from `runtime()`. */
+/**
+ * The tools that read sessions and agents from `runtime()`.
+ *
+ * @example Offer only the session tools, and call one as an operator
+ * ```ts
+ * import { agentsModule, createGateway, sessionTools, toolsModule } from "@openclaw-ts/gateway";
+ *
+ * const agents = agentsModule();
+ * const tools = sessionTools(() => agents.runtime());
+ * const gateway = createGateway({
+ *   config: { gateway: { auth: { token: "s3cret" } } },
+ *   modules: [agents, toolsModule({ agents, builtins: false, tools })],
+ * });
+ * await gateway.start();
+ * const answer = await gateway.call("tools.invoke", { name: "sessions_list", args: {} }) as { ok: boolean };
+ * if (!answer.ok) throw new Error(JSON.stringify(answer));
+ * await gateway.stop();
+ * ```
+ */
 export function sessionTools(runtime: () => AgentRuntime): ToolDefinition[] {
   const running = (key: string) => runtime().runs.active(key);
   // A short key (`main`, `my-thread`) names a session of the agent the call is made for.

@@ -36,7 +36,22 @@ export interface MemorySocket {
   setBufferedAmount(bytes: number): void;
 }
 
-/** Opens an in-memory socket to `gateway` (which must be started). Upgrade admission rules apply. */
+/**
+ * Opens an in-memory socket to `gateway` (which must be started). Upgrade admission rules apply.
+ *
+ * @example Drive the socket path of a gateway that has no transport
+ * ```ts
+ * import { createGateway, openMemorySocket } from "@openclaw-ts/gateway";
+ *
+ * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
+ * await gateway.start();
+ * const socket = openMemorySocket(gateway, { remoteAddress: "192.0.2.10" });
+ * const challenge = await socket.next();
+ * if (challenge.event !== "connect.challenge") throw new Error(JSON.stringify(challenge));
+ * socket.close();
+ * await gateway.stop();
+ * ```
+ */
 export function openMemorySocket(
   gateway: { readonly handler: GatewayServerHandler },
   options: MemorySocketOptions = {},

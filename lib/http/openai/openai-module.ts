@@ -26,7 +26,19 @@ export interface OpenAiHttpModuleOptions {
   newId?: () => string;
 }
 
-/** Whether the `/v1/*` set is on in `config`. */
+/**
+ * Whether the `/v1/*` set is on in `config`.
+ *
+ * @example Either endpoint turns the set on
+ * ```ts
+ * import { openAiEndpointsEnabled } from "@openclaw-ts/gateway";
+ *
+ * if (openAiEndpointsEnabled({})) throw new Error("on by default");
+ * if (!openAiEndpointsEnabled({ gateway: { http: { endpoints: { responses: { enabled: true } } } } })) {
+ *   throw new Error("responses alone should turn /v1/* on");
+ * }
+ * ```
+ */
 export function openAiEndpointsEnabled(config: GatewayConfig): boolean {
   const endpoints = config.gateway?.http?.endpoints;
   return endpoints?.chatCompletions?.enabled === true || endpoints?.responses?.enabled === true;
@@ -42,7 +54,27 @@ interface Services {
   newId: () => string;
 }
 
-/** `/v1/models`, `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`. */
+/**
+ * `/v1/models`, `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`.
+ *
+ * @example List the agent targets an OpenAI client can name as its model
+ * ```ts
+ * import { agentsModule, createGateway, memoryTransport, openAiHttpModule } from "@openclaw-ts/gateway";
+ *
+ * const agents = agentsModule();
+ * const transport = memoryTransport();
+ * const gateway = createGateway({
+ *   transport,
+ *   config: { gateway: { auth: { token: "s3cret" }, http: { endpoints: { chatCompletions: { enabled: true } } } } },
+ *   modules: [agents, openAiHttpModule({ agents })],
+ * });
+ * await gateway.start();
+ * const response = await transport.fetch("/v1/models", { headers: { authorization: "Bearer s3cret" } });
+ * const { data } = await response.json() as { data: { id: string }[] };
+ * if (!data.some((model) => model.id === "openclaw")) throw new Error(JSON.stringify(data));
+ * await gateway.stop();
+ * ```
+ */
 export function openAiHttpModule(options: OpenAiHttpModuleOptions): GatewayModule {
   const newId = options.newId ?? (() => crypto.randomUUID());
   return {

@@ -89,7 +89,27 @@ const SCRIPTED = [
   RedisJsonDocs,
 ];
 
-/** Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready. */
+/**
+ * Connects to Redis/Valkey at `options.url` and resolves the bundle once its scripts and bus are ready.
+ *
+ * @example Open the bundle when `REDIS_URL` names a server
+ * ```ts
+ * import { redisStores } from "@openclaw-ts/gateway/stores/redis";
+ *
+ * const url = Deno.env.get("REDIS_URL");
+ * if (url) {
+ *   const stores = await redisStores({ url, keyPrefix: "example:" });
+ *   console.log(`shared state on ${stores.displayUrl}, connected: ${stores.connected}`);
+ *   await stores.close();
+ * } else {
+ *   // No server: the first connection attempt fails the call, reported to `onError` too.
+ *   const errors: unknown[] = [];
+ *   const opened = await redisStores({ url: "redis://127.0.0.1:1", onError: (error) => errors.push(error) })
+ *     .then(() => true, () => false);
+ *   if (opened || errors.length === 0) throw new Error("opened without a server");
+ * }
+ * ```
+ */
 export async function redisStores(options: RedisStoresOptions): Promise<RedisStores> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   let started = false;
