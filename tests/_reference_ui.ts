@@ -65,7 +65,7 @@ export async function referenceUiGateway(
     hostname: "127.0.0.1",
     port: 0,
     logLevel: "warn",
-    modules: gatewayModules({ stateDir: dir, configPath }),
+    modules: gatewayModules({ configPath }),
   });
   const { port } = (await gateway.start())!;
   return { gateway, port };

@@ -92,7 +92,6 @@ async function replica(redis: TestRedis, host: string) {
     port: 0,
     modules: [
       clusterModule({
-        peers: stores.peers,
         backend: {
           kind: "redis",
           url: stores.displayUrl,

@@ -15,7 +15,7 @@ import { defineMethod } from "../methods/descriptor.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { FetchLike } from "../providers/types.ts";
-import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
+import type { JsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { dmSettings } from "./access.ts";
 import { inboundReceiver } from "./inbound.ts";
@@ -61,8 +61,8 @@ export interface ChannelsModuleOptions {
   /** Extra or replacement channel factories by id. */
   factories?: Record<string, ChannelFactory>;
   /**
-   * Where pairing requests, approved senders and channel offsets are kept; in-process by default. The
-   * runner passes `fileJsonDocs(stateDir)` so `openclaw pairing approve` and restarts see the same state.
+   * Overrides where pairing requests, approved senders and channel offsets are kept: the gateway's
+   * `stores.docs` by default, which replicas share and `openclaw pairing approve` reads.
    */
   state?: JsonDocs;
 }
@@ -125,14 +125,14 @@ const PairingApproveParams = PairingDismissParams.extend({
  */
 export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
   const factories = { ...BUILTIN_CHANNELS, ...options.factories };
-  const state = options.state ?? new MemoryJsonDocs();
-  const channels = new RunningChannels({ factories, state, fetch: options.fetch, metrics: options.metrics });
+  const { state, fetch, metrics } = options;
+  const channels = new RunningChannels({ factories, state, fetch, metrics });
   return {
     name: "channels",
     send: (channelId, to, text) => channels.send(channelId, to, text),
     has: (channelId, accountId) => channels.has(channelId, accountId),
     async setup(ctx) {
-      const pairing = new ChannelPairing(state, () => ctx.now());
+      const pairing = new ChannelPairing(options.state ?? ctx.stores.docs, () => ctx.now());
       /** The channels as the gateway's stop found them: replies of turns still running go out through them. */
       let stopped: Map<string, Channel> | undefined;
       const reply = replySender(({ channel: id, to, replyToId }, text) => {

@@ -34,7 +34,8 @@ export type ChannelReceiver = (
 /** What {@link RunningChannels} is built from. */
 export interface RunningChannelsOptions {
   factories: Readonly<Record<string, ChannelFactory>>;
-  state: JsonDocs;
+  /** Where channels keep their state; the gateway's `stores.docs` by default. */
+  state?: JsonDocs;
   fetch?: FetchLike;
   metrics?: MetricsRecorder;
 }
@@ -147,7 +148,7 @@ export class RunningChannels {
       logger: ctx.logger.child(`channels/${id}`),
       fetch: this.options.fetch ?? ((input, init) => fetch(input, init)),
       now: () => ctx.now(),
-      state: this.options.state,
+      state: this.options.state ?? ctx.stores.docs,
       bodyTimeoutMs: () => bodyTimeoutMs(ctx.config().gateway),
       lasting: <T>(name: string, make: () => T): T => {
         const key = `${id}\0${name}`;

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { fileJsonDocs } from "./json-docs-files.ts";
+import type { JsonDocs } from "./json-docs.ts";
 import { JsonlSessionLog, JsonlTranscriptLog } from "./jsonl-logs.ts";
 import { nodeStoreFiles } from "./node-store-files.ts";
 
@@ -23,9 +25,16 @@ export class JsonlSessionStore extends JsonlSessionLog {
   }
 }
 
-/** Durable sessions and transcripts under `stateDir`, for `createGateway({ stores })`. */
+/**
+ * Durable sessions, transcripts and JSON documents (cron jobs, channel pairing) under `stateDir`, for
+ * `createGateway({ stores })`.
+ */
 export function jsonlStores(
   stateDir: string,
-): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore } {
-  return { sessions: new JsonlSessionStore(stateDir), transcripts: new JsonlTranscriptStore(stateDir) };
+): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore; docs: JsonDocs } {
+  return {
+    sessions: new JsonlSessionStore(stateDir),
+    transcripts: new JsonlTranscriptStore(stateDir),
+    docs: fileJsonDocs(stateDir),
+  };
 }
