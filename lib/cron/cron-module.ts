@@ -21,11 +21,6 @@ import { holdsJobs, JOBS_DOC, JOBS_POLL_MS } from "./docs.ts";
 
 /** Options of {@link cronModule}. */
 export interface CronModuleOptions {
-  /**
-   * Overrides where jobs (`cron/jobs.json`) and run history (`cron/runs.json`) are kept: the gateway's
-   * `stores.docs` by default, which replicas share.
-   */
-  docs?: JsonDocs;
   /** How long missed jobs wait after the scheduler takes over; 2 minutes, as the reference. */
   catchUpDelayMs?: number;
   /**
@@ -82,7 +77,7 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
   return {
     name: "cron",
     setup(context) {
-      const docs = options.docs ?? context.stores.docs;
+      const docs = context.stores.docs;
       let runtime: AgentRuntime | undefined;
       context.whenProvided(AGENT_RUNTIME, (provided) => (runtime = provided));
       const load = once((): Promise<CronRuntime> =>
