@@ -73,7 +73,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "client/": ["errors.ts", "protocol/"],
   "service/": ["errors.ts"],
   "providers/": ["config/", "errors.ts", "type:log/", "once.ts", "timeout-signal.ts"],
-  "state/": ["bus/", "errors.ts", "net/", "type:providers/"],
+  "state/": ["bus/", "errors.ts", "net/", "type:providers/", "services.ts"],
   "cluster/": ["state/", "type:types.ts"],
   "methods/": [
     "config/",

@@ -4,6 +4,8 @@
 import { join } from "node:path";
 import { denoTransport } from "../deno.ts";
 import { createGateway, type Gateway, type GatewayConfig } from "../mod.ts";
+import { jsonDocsOnFiles } from "../lib/state/json-docs.ts";
+import { denoStoreFiles } from "../runner/gateway/deno-store-files.ts";
 import { gatewayModules } from "../runner/gateway/modules.ts";
 import { haveChromium } from "./_browser.ts";
 import { TOKEN } from "./_helpers.ts";
@@ -65,7 +67,9 @@ export async function referenceUiGateway(
     hostname: "127.0.0.1",
     port: 0,
     logLevel: "warn",
-    modules: gatewayModules({ stateDir: dir, configPath }),
+    // The documents (cron jobs) under the state dir, as the runner keeps them without a cluster.
+    stores: { docs: jsonDocsOnFiles(dir, denoStoreFiles) },
+    modules: gatewayModules({ configPath }),
   });
   const { port } = (await gateway.start())!;
   return { gateway, port };

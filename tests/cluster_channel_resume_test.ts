@@ -131,8 +131,8 @@ Deno.test("a waiting channel turn that another replica took over while its own r
           telegram: { botToken: BOT_TOKEN, apiRoot: api.url, pollTimeoutSeconds: 1, allowFrom: ["7"] },
         },
       },
-      stores,
-      modules: [agents, channelsModule({ agents, state: docs, fetch: fetchAs })],
+      stores: { ...stores, docs },
+      modules: [agents, channelsModule({ agents, fetch: fetchAs })],
     });
     gateways.push(gateway);
     await gateway.start();

@@ -141,7 +141,6 @@ Deno.test({
           agents,
           openAiHttpModule({ agents }),
           clusterModule({
-            peers: stores.peers,
             backend: {
               kind: "redis",
               url: stores.displayUrl,

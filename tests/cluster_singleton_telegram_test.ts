@@ -63,7 +63,7 @@ redisTest(
       const gateway = createGateway({
         config,
         stores,
-        modules: [agents, channelsModule({ agents, state: stores.docs, fetch: fetchAs })],
+        modules: [agents, channelsModule({ agents, fetch: fetchAs })],
       });
       await gateway.start();
       const replica = { name, gateway, stores };

@@ -1,9 +1,10 @@
-// The cluster in status: replicas announce themselves in a peers registry (in process, or Redis with a TTL),
+// The cluster in status: replicas announce themselves in a peers registry (in process, or Redis with a TTL;
+// its contract is tests/contract/_peers.ts),
 // the `status` method carries a `cluster` section (backend, this replica, peers alive), and
 // `openclaw status` / `openclaw gateway status` show it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { clusterModule, createGateway, type Gateway, MemoryPeerRegistry, type PeerRegistry } from "../mod.ts";
+import { clusterModule, createGateway, type Gateway } from "../mod.ts";
 import { nodeTransport } from "../node.ts";
 import { displayUrl } from "../lib/state/redis/stores.ts";
 import { client, connectParams, startGateway, TOKEN } from "./_helpers.ts";
@@ -12,32 +13,6 @@ import { redisTest, type TestRedis } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
 const TTL_MS = 300;
-
-/** What every peers registry does, on a clock the test moves. */
-async function peersContract(make: (now: () => number) => Promise<PeerRegistry>) {
-  let now = 1_000_000;
-  const peers = await make(() => now);
-  const a = { replicaId: "a", host: "h1", pid: 11, port: 18789, startedAt: 500 };
-  const b = { replicaId: "b", host: "h2", startedAt: 400 };
-  await peers.announce(a, 100);
-  await peers.announce(b, 300);
-  assert.deepEqual(
-    await peers.list(),
-    [{ ...b, lastSeenAt: now }, { ...a, lastSeenAt: now }],
-    "oldest first",
-  );
-  now += 100;
-  assert.deepEqual((await peers.list()).map((p) => p.replicaId), ["b"], "a's TTL ran out");
-  await peers.announce(a, 100);
-  now += 50;
-  assert.deepEqual(await peers.list(), [{ ...b, lastSeenAt: now - 150 }, { ...a, lastSeenAt: now - 50 }]);
-  await peers.remove("b");
-  assert.deepEqual((await peers.list()).map((p) => p.replicaId), ["a"]);
-}
-
-Deno.test("peers in process: announce, expire by TTL, refresh, remove", async () => {
-  await peersContract((now) => Promise.resolve(new MemoryPeerRegistry(now)));
-});
 
 Deno.test("a gateway alone: status shows the in-process backend and itself as the one replica", async () => {
   const gateway = createGateway({
@@ -77,10 +52,6 @@ const until = async (check: () => Promise<boolean>, ms: number, what: string) =>
   }
 };
 
-redisTest("Redis peers: the same contract on Redis's scripts", async (redis) => {
-  await peersContract(async (now) => (await redis.stores({ keyPrefix: "pc:", now })).peers);
-});
-
 /** A replica on `redis` with the cluster module, listening on loopback. */
 async function replica(redis: TestRedis, host: string) {
   const stores = await redis.stores({ keyPrefix: "st:", onError: () => {} });
@@ -92,7 +63,6 @@ async function replica(redis: TestRedis, host: string) {
     port: 0,
     modules: [
       clusterModule({
-        peers: stores.peers,
         backend: {
           kind: "redis",
           url: stores.displayUrl,

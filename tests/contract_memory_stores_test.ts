@@ -24,6 +24,10 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { MemorySystemEventStore } from "../lib/state/system-events.ts";
 import { turnQueueContract } from "./contract/_turn_queue.ts";
+import { peersContract } from "./contract/_peers.ts";
+import { responseSessionsContract } from "./contract/_response_sessions.ts";
+import { MemoryPeerRegistry } from "../lib/state/peers.ts";
+import { MemoryResponseSessionStore } from "../lib/state/response-sessions.ts";
 import { MemoryTurnQueue } from "../lib/state/turn-queue.ts";
 
 presenceContract("memory", () => Promise.resolve(new MemoryPresenceStore()));
@@ -41,6 +45,8 @@ stateVersionContract("memory", () => Promise.resolve(new MemoryStateVersionStore
 nodesContract("memory", (clock) => Promise.resolve(new MemoryNodeStore(clock.now)));
 systemEventsContract("memory", () => Promise.resolve(new MemorySystemEventStore()));
 turnQueueContract("memory", () => Promise.resolve(new MemoryTurnQueue()));
+responseSessionsContract("memory", () => Promise.resolve(new MemoryResponseSessionStore()));
+peersContract("memory", (clock) => Promise.resolve(new MemoryPeerRegistry(clock.now)));
 
 // The bundle's defaults are the same implementations, wired to the clock they are given.
 idempotencyContract(
@@ -48,6 +54,7 @@ idempotencyContract(
   (clock) => Promise.resolve(memoryStores({ now: clock.now }).idempotency),
 );
 rateLimitContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now }).rateLimits));
+peersContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now }).peers));
 
 // One in-process bundle shared by two gateways stands for one backend shared by two replicas.
 replicasContract("memoryStores()", () => {
@@ -56,6 +63,10 @@ replicasContract("memoryStores()", () => {
 });
 jsonDocsContract("memory", () => {
   const docs = new MemoryJsonDocs();
+  return Promise.resolve([docs, docs]);
+});
+jsonDocsContract("memoryStores()", () => {
+  const { docs } = memoryStores();
   return Promise.resolve([docs, docs]);
 });
 jsonDocsContract("files", async () => {

@@ -22,6 +22,8 @@ import { stateVersionContract } from "./contract/_state_version.ts";
 import { appendIfHeldContract, transcriptsContract } from "./contract/_transcripts.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { turnQueueContract, turnQueueMoveContract } from "./contract/_turn_queue.ts";
+import { peersContract } from "./contract/_peers.ts";
+import { responseSessionsContract } from "./contract/_response_sessions.ts";
 import { REDIS_SERVER, type RedisServer, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
@@ -84,6 +86,8 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   systemEventsContract("redis", async () => (await bundle()).systemEvents);
   turnQueueContract("redis", async () => (await bundle()).turnQueue);
   turnQueueMoveContract("redis", (clock) => bundle(clock));
+  responseSessionsContract("redis", async () => (await bundle()).responseSessions);
+  peersContract("redis", async (clock) => (await bundle(clock)).peers);
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);

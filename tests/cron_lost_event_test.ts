@@ -27,9 +27,9 @@ Deno.test("cron: a job added on a replica whose event was lost is still run by t
   const replica = (name: "a" | "b"): Promise<Gateway> =>
     startGateway({
       // One lease store and one jobs document, but a bus each: no event of one reaches the other.
-      stores: { ...memoryStores(), leases },
+      stores: { ...memoryStores(), leases, docs },
       logSinks: [{ write: (r: LogRecord) => void (r.msg === "cron: run started" && started[name]++) }],
-      modules: [agentsModule(), cronModule({ docs, jobsPollMs: 100 })],
+      modules: [agentsModule(), cronModule({ jobsPollMs: 100 })],
     });
   const a = await replica("a");
   const b = await replica("b");

@@ -48,7 +48,11 @@ function cronGateway(
   extra: GatewayOptions = {},
   catchUpDelayMs?: number,
 ) {
-  return startGateway({ ...extra, modules: [agentsModule(), cronModule({ docs, catchUpDelayMs })] });
+  return startGateway({
+    ...extra,
+    stores: { ...extra.stores, docs },
+    modules: [agentsModule(), cronModule({ catchUpDelayMs })],
+  });
 }
 
 const everyJob = (everyMs: number, message = "Report the queue depth.") => ({

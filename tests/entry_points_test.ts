@@ -205,7 +205,7 @@ Deno.test("runner modules: hooks answer 404 while off and serve /hooks/wake once
       }),
       { remoteAddress: "127.0.0.1" },
     );
-  const modules = () => gatewayModules({ stateDir: dir, configPath: `${dir}/openclaw.json` });
+  const modules = () => gatewayModules({ configPath: `${dir}/openclaw.json` });
   const gateway = createGateway({ config: auth, modules: modules() });
   try {
     await gateway.start();

@@ -32,7 +32,8 @@ async function gatewayWith(api: FakeTelegram, telegram: Record<string, unknown>,
     transport: denoTransport(),
     hostname: "127.0.0.1",
     port: 0,
-    modules: [agents, channelsModule({ agents, state })],
+    stores: { docs: state },
+    modules: [agents, channelsModule({ agents })],
   });
   const address = (await gateway.start())!;
   return { gateway, base: `http://127.0.0.1:${address.port}` };

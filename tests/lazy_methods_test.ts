@@ -105,7 +105,7 @@ Deno.test("a lazy method that loads under another name or scope fails the call a
 
 Deno.test("cron, loaded on first use: a job added after start is scheduled and runs", async () => {
   const docs = new MemoryJsonDocs();
-  const gateway = await startGateway({ modules: [agentsModule(), cronModule({ docs })] });
+  const gateway = await startGateway({ stores: { docs }, modules: [agentsModule(), cronModule()] });
   const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));
   assert.equal(await docs.read("cron/jobs.json"), undefined);
   const status = await c.request("cron.status", {});

@@ -70,7 +70,7 @@ async function runnerGateway(): Promise<{ gateway: Gateway; c: TestClient } & As
     hostname: "127.0.0.1",
     port: 0,
     logLevel: "warn",
-    modules: gatewayModules({ stateDir: dir, configPath }),
+    modules: gatewayModules({ configPath }),
   });
   await gateway.start();
   const c = await client(gateway, connectParams({ scopes: ["operator.admin"] }));

@@ -398,8 +398,12 @@ async function deposedPoller() {
       if (String(input).endsWith("/getUpdates")) polledBy.push(name);
       return fetch(input, init);
     };
-    const channels = channelsModule({ agents, state: name === "A" ? aDocs : docs, fetch: fetchAs });
-    const gateway = createGateway({ config, stores, modules: [agents, channels] });
+    const channels = channelsModule({ agents, fetch: fetchAs });
+    const gateway = createGateway({
+      config,
+      stores: { ...stores, docs: name === "A" ? aDocs : docs },
+      modules: [agents, channels],
+    });
     gateways.push(gateway);
     await gateway.start();
   };

@@ -5,7 +5,7 @@
  */
 import { LOCAL_PROVIDER_ID } from "../providers/local.ts";
 import type { FetchLike, ModelProvider } from "../providers/types.ts";
-import type { PeerRegistry } from "../state/peers.ts";
+import { CLUSTER_PEERS, type PeerRegistry } from "../state/peers.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import {
   agentsHealth,
@@ -36,8 +36,9 @@ export interface AgentsModuleOptions {
   /** Run and session id generator (tests make ids predictable with it). */
   newId?: () => string;
   /**
-   * The replicas alive (the one given to `clusterModule`): with it, one replica runs the waiting turns
-   * (acknowledged, not yet started) of replicas that died. Without it no replica is ever taken for dead.
+   * Overrides which replicas count as alive: one replica runs the waiting turns (acknowledged, not yet
+   * started) of replicas missing from it. By default `stores.peers` once `clusterModule` keeps it; without
+   * that module no replica is ever taken for dead.
    */
   peers?: PeerRegistry;
 }
@@ -121,6 +122,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       for (const method of methods) context.registerMethod(method);
       installHeartbeats(context, runtime);
       if (options.peers) resumeOrphanedTurns(context, runtime, options.peers);
+      else context.whenProvided(CLUSTER_PEERS, (peers) => resumeOrphanedTurns(context, runtime!, peers));
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.

@@ -15,7 +15,6 @@ import { defineMethod } from "../methods/descriptor.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import type { FetchLike } from "../providers/types.ts";
-import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import { dmSettings } from "./access.ts";
 import { inboundReceiver } from "./inbound.ts";
@@ -60,11 +59,6 @@ export interface ChannelsModuleOptions {
   fetch?: FetchLike;
   /** Extra or replacement channel factories by id. */
   factories?: Record<string, ChannelFactory>;
-  /**
-   * Where pairing requests, approved senders and channel offsets are kept; in-process by default. The
-   * runner passes `fileJsonDocs(stateDir)` so `openclaw pairing approve` and restarts see the same state.
-   */
-  state?: JsonDocs;
 }
 
 /** The channels module; hooks use `send` for delivery. */
@@ -125,14 +119,13 @@ const PairingApproveParams = PairingDismissParams.extend({
  */
 export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
   const factories = { ...BUILTIN_CHANNELS, ...options.factories };
-  const state = options.state ?? new MemoryJsonDocs();
-  const channels = new RunningChannels({ factories, state, fetch: options.fetch, metrics: options.metrics });
+  const channels = new RunningChannels({ factories, fetch: options.fetch, metrics: options.metrics });
   return {
     name: "channels",
     send: (channelId, to, text) => channels.send(channelId, to, text),
     has: (channelId, accountId) => channels.has(channelId, accountId),
     async setup(ctx) {
-      const pairing = new ChannelPairing(state, () => ctx.now());
+      const pairing = new ChannelPairing(ctx.stores.docs, () => ctx.now());
       /** The channels as the gateway's stop found them: replies of turns still running go out through them. */
       let stopped: Map<string, Channel> | undefined;
       const reply = replySender(({ channel: id, to, replyToId }, text) => {

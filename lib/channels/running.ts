@@ -9,7 +9,6 @@ import { bodyTimeoutMs } from "../config/sections/gateway.ts";
 import { GatewayError } from "../errors.ts";
 import type { MetricsRecorder } from "../metrics/recorder.ts";
 import type { FetchLike } from "../providers/types.ts";
-import type { JsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext } from "../types.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
 import type {
@@ -34,7 +33,6 @@ export type ChannelReceiver = (
 /** What {@link RunningChannels} is built from. */
 export interface RunningChannelsOptions {
   factories: Readonly<Record<string, ChannelFactory>>;
-  state: JsonDocs;
   fetch?: FetchLike;
   metrics?: MetricsRecorder;
 }
@@ -147,7 +145,7 @@ export class RunningChannels {
       logger: ctx.logger.child(`channels/${id}`),
       fetch: this.options.fetch ?? ((input, init) => fetch(input, init)),
       now: () => ctx.now(),
-      state: this.options.state,
+      state: ctx.stores.docs,
       bodyTimeoutMs: () => bodyTimeoutMs(ctx.config().gateway),
       lasting: <T>(name: string, make: () => T): T => {
         const key = `${id}\0${name}`;

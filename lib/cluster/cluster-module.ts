@@ -1,12 +1,12 @@
 /**
- * The cluster module: this replica announces itself in the peers registry every third of
+ * The cluster module: this replica announces itself in the peers registry (`stores.peers`) every third of
  * `gateway.cluster.leaseTtlMs` (so it drops out of the list within one TTL of dying), takes itself out when
  * it stops, and adds a `cluster` section to the `status` method: the backend, this replica, and the peers
- * alive at the last announcement.
+ * alive (read again for each answer).
  *
  * @module
  */
-import { MemoryPeerRegistry, type PeerRecord, type PeerRegistry } from "../state/peers.ts";
+import { CLUSTER_PEERS, type PeerRecord } from "../state/peers.ts";
 import { SINGLETON_LEASE_TTL_MS } from "../state/singleton.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 
@@ -24,8 +24,6 @@ export type ClusterBackend =
 
 /** Options for {@link clusterModule}. */
 export interface ClusterModuleOptions {
-  /** Where replicas announce themselves; in this process (one replica) by default. */
-  peers?: PeerRegistry;
   /** What `status` names as the backend; in-process by default. */
   backend?: ClusterBackend;
   /** This process as its host knows it (the core touches no runtime global). */
@@ -68,17 +66,18 @@ export interface ClusterStatus {
  * ```
  */
 export function clusterModule(options: ClusterModuleOptions = {}): GatewayModule {
-  const peers = options.peers ?? new MemoryPeerRegistry();
   const backend = options.backend ?? { kind: "in-process" };
   return {
     name: "cluster",
     async setup(ctx) {
+      const peers = ctx.stores.peers;
       const startedAt = ctx.now();
       const seen: { peers: PeerRecord[]; checkedAt: number | null; error?: string } = {
         peers: [],
         checkedAt: null,
       };
       const ttlMs = () => ctx.config().gateway?.cluster?.leaseTtlMs ?? SINGLETON_LEASE_TTL_MS;
+      const look = async () => Object.assign(seen, { peers: await peers.list(), checkedAt: ctx.now() });
       const announce = async () => {
         try {
           const port = ctx.listeningAddress()?.port;
@@ -89,7 +88,8 @@ export function clusterModule(options: ClusterModuleOptions = {}): GatewayModule
             ...(port !== undefined ? { port } : {}),
             startedAt,
           }, ttlMs());
-          Object.assign(seen, { peers: await peers.list(), checkedAt: ctx.now(), error: undefined });
+          await look();
+          seen.error = undefined;
         } catch (error) {
           if (seen.error === undefined) {
             ctx.logger.warn("cluster: announcing this replica failed", { error: String(error) });
@@ -98,7 +98,13 @@ export function clusterModule(options: ClusterModuleOptions = {}): GatewayModule
         }
       };
       const beat = heartbeat(announce, () => ttlMs() / 3);
-      ctx.addStatusSection(({ admin }) => ({ cluster: clusterStatus(ctx, backend, seen, admin) }));
+      // Read again for each answer, so a replica that joined since the last announcement is counted; while
+      // the store is away, the last list stands.
+      ctx.addStatusSection(async ({ admin }) => {
+        await look().catch(() => {});
+        return { cluster: clusterStatus(ctx, backend, seen, admin) };
+      });
+      ctx.provide(CLUSTER_PEERS, peers);
       ctx.onStop(async () => {
         await beat.stop();
         await peers.remove(ctx.replicaId).catch(() => {});

@@ -1,7 +1,7 @@
 /**
  * The cron module: the `cron.*` methods and the `cron` event, and the scheduler, which runs on one replica
- * of the cluster at a time (`context.runSingleton("cron")`). Jobs and run history live in `JsonDocs`
- * (in process by default; the runner keeps them under the state dir). Each run is an agent turn through
+ * of the cluster at a time (`context.runSingleton("cron")`). Jobs and run history live in the gateway's
+ * `stores.docs` (in process by default; under the state dir with the JSONL stores, shared on Redis). Each run is an agent turn through
  * the agents runtime (`AGENT_RUNTIME`), so the agents module must be installed for runs to succeed.
  * The methods and the scheduler are imported (`cron-runtime.ts`) on the first `cron.*` call or once there
  * is a job to schedule, so a gateway without jobs keeps none of cron's code or schemas in memory.
@@ -14,18 +14,13 @@ import type { AgentRuntime } from "../agents/runtime.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { lazyMethods } from "../methods/lazy.ts";
 import { once } from "../once.ts";
-import { type JsonDocs, MemoryJsonDocs } from "../state/json-docs.ts";
+import type { JsonDocs } from "../state/json-docs.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 import type { CronRuntime } from "./cron-runtime.ts";
 import { holdsJobs, JOBS_DOC, JOBS_POLL_MS } from "./docs.ts";
 
 /** Options of {@link cronModule}. */
 export interface CronModuleOptions {
-  /**
-   * Where jobs (`cron/jobs.json`) and run history (`cron/runs.json`) are kept; in process by default.
-   * Replicas of one gateway must share it.
-   */
-  docs?: JsonDocs;
   /** How long missed jobs wait after the scheduler takes over; 2 minutes, as the reference. */
   catchUpDelayMs?: number;
   /**
@@ -92,7 +87,7 @@ export function cronModule(options: CronModuleOptions = {}): GatewayModule {
   return {
     name: "cron",
     setup(context) {
-      const docs = options.docs ?? new MemoryJsonDocs();
+      const docs = context.stores.docs;
       let runtime: AgentRuntime | undefined;
       context.whenProvided(AGENT_RUNTIME, (provided) => (runtime = provided));
       const load = once((): Promise<CronRuntime> =>

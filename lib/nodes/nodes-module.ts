@@ -10,7 +10,6 @@ import { lazyMethods } from "../methods/lazy.ts";
 import { once } from "../once.ts";
 import { type MethodScope, NODE_ROLE_SCOPE } from "../protocol/scopes.ts";
 import type { CallerIdentity, GatewayContext, GatewayModule } from "../types.ts";
-import type { PeerRegistry } from "../state/peers.ts";
 import type { ToolsModule } from "../tools/tools-module.ts";
 import { nodeToolSource } from "./agent-tools.ts";
 import type { NodesRuntime } from "./nodes-runtime.ts";
@@ -19,12 +18,6 @@ import type { NodesRuntime } from "./nodes-runtime.ts";
 export interface NodesModuleOptions {
   /** The tools module: with it, connected nodes' commands become agent tools. */
   tools?: ToolsModule;
-  /**
-   * The replicas alive (the `peers` of the Redis stores, as `clusterModule` takes them): with them, a
-   * replica forgets the invokes that a replica which has died asked of its nodes within a minute or so,
-   * instead of at the invoke's deadline.
-   */
-  peers?: PeerRegistry;
 }
 
 /**
@@ -52,7 +45,7 @@ export function nodesModule(options: NodesModuleOptions = {}): GatewayModule {
     name: "nodes",
     setup(context: GatewayContext) {
       const load = once((): Promise<NodesRuntime> =>
-        import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context, options.peers))
+        import("./nodes-runtime.ts").then(({ startNodes }) => startNodes(context))
       );
       // Node sockets whose `connected` still runs (the first one imports the runtime): a socket that closes
       // meanwhile is forgotten after it, or its row would be written after the removal and outlive it.

@@ -8,7 +8,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { AnyMethod } from "../methods/descriptor.ts";
 import { NODE_ROW_TTL_MS } from "../state/nodes.ts";
-import type { PeerRegistry } from "../state/peers.ts";
+import { CLUSTER_PEERS, type PeerRegistry } from "../state/peers.ts";
 import type { GatewayContext } from "../types.ts";
 import { NodeInvoker } from "./invoke.ts";
 import { nodeMethods } from "./methods.ts";
@@ -25,10 +25,13 @@ export interface NodesRuntime {
 }
 
 /**
- * Builds the registry, invoker and methods over the module's context; `peers` (the replicas alive) lets
- * this replica forget invokes that a replica which has died asked of its nodes.
+ * Builds the registry, invoker and methods over the module's context. With `clusterModule` keeping the
+ * peers, this replica forgets the invokes a replica which has died asked of its nodes within a minute or
+ * so, instead of at the invoke's deadline.
  */
-export function startNodes(context: GatewayContext, peers?: PeerRegistry): NodesRuntime {
+export function startNodes(context: GatewayContext): NodesRuntime {
+  let peers: PeerRegistry | undefined;
+  context.whenProvided(CLUSTER_PEERS, (kept) => peers = kept);
   const logger = context.logger.child("nodes");
   const store = context.stores.nodes;
   const config = () => context.config();

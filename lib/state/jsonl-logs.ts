@@ -23,6 +23,7 @@ import {
   type TranscriptRef,
   type TranscriptStore,
 } from "./sessions.ts";
+import { type JsonDocs, jsonDocsOnFiles } from "./json-docs.ts";
 import type { StoreFiles } from "./store-files.ts";
 
 /** Appends lines to a file and fsyncs before resolving (transcripts are private: 0600 files, 0700 folders). */
@@ -271,7 +272,8 @@ export class JsonlSessionLog implements SessionStore {
 }
 
 /**
- * Durable sessions and transcripts under `stateDir` through `files`, for `createGateway({ stores })`.
+ * Durable sessions, transcripts and JSON documents (cron jobs, channel pairing) under `stateDir` through
+ * `files`, for `createGateway({ stores })`.
  *
  * @example Over files kept in a Map: any storage with these four operations will do
  * ```ts
@@ -304,9 +306,10 @@ export class JsonlSessionLog implements SessionStore {
 export function jsonlLogStores(
   stateDir: string,
   files: StoreFiles,
-): { sessions: JsonlSessionLog; transcripts: JsonlTranscriptLog } {
+): { sessions: JsonlSessionLog; transcripts: JsonlTranscriptLog; docs: JsonDocs } {
   return {
     sessions: new JsonlSessionLog(stateDir, files),
     transcripts: new JsonlTranscriptLog(stateDir, files),
+    docs: jsonDocsOnFiles(stateDir, files),
   };
 }

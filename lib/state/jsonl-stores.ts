@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { fileJsonDocs } from "./json-docs-files.ts";
+import type { JsonDocs } from "./json-docs.ts";
 import { JsonlSessionLog, JsonlTranscriptLog } from "./jsonl-logs.ts";
 import { nodeStoreFiles } from "./node-store-files.ts";
 
@@ -24,7 +26,8 @@ export class JsonlSessionStore extends JsonlSessionLog {
 }
 
 /**
- * Durable sessions and transcripts under `stateDir`, for `createGateway({ stores })`.
+ * Durable sessions, transcripts and JSON documents (cron jobs, channel pairing) under `stateDir`, for
+ * `createGateway({ stores })`.
  *
  * @example A transcript outlives the stores that wrote it
  * ```ts
@@ -41,6 +44,10 @@ export class JsonlSessionStore extends JsonlSessionLog {
  */
 export function jsonlStores(
   stateDir: string,
-): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore } {
-  return { sessions: new JsonlSessionStore(stateDir), transcripts: new JsonlTranscriptStore(stateDir) };
+): { sessions: JsonlSessionStore; transcripts: JsonlTranscriptStore; docs: JsonDocs } {
+  return {
+    sessions: new JsonlSessionStore(stateDir),
+    transcripts: new JsonlTranscriptStore(stateDir),
+    docs: fileJsonDocs(stateDir),
+  };
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type ServiceKey, serviceKey } from "../services.ts";
 
 /** One replica as it announced itself. */
 export interface PeerRecord {
@@ -31,6 +32,13 @@ export interface PeerRegistry {
   /** The replicas whose last announcement has not expired, oldest start first. */
   list(): Promise<PeerRecord[]>;
 }
+
+/**
+ * The peers registry this replica is kept in (`stores.peers`), provided by `clusterModule`, which announces
+ * the replica there. Only a registry someone keeps says which replicas died: without the cluster module
+ * every other replica would look dead, so the modules that act on deaths wait for this key.
+ */
+export const CLUSTER_PEERS: ServiceKey<PeerRegistry> = serviceKey("cluster.peers");
 
 interface Entry {
   peer: PeerRecord;

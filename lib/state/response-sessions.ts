@@ -5,7 +5,10 @@
  * @module
  */
 
-/** How many response ids the in-memory store remembers for `previous_response_id`. */
+/**
+ * How many of the newest response ids every store keeps for `previous_response_id` (until their TTL); the
+ * in-memory store keeps no more, so one process's memory stays bounded, while Redis keeps each for its TTL.
+ */
 export const REMEMBERED_RESPONSES = 1_000;
 /** How long a response id is remembered. */
 export const RESPONSE_SESSION_TTL_MS = 24 * 60 * 60_000;
@@ -18,9 +21,12 @@ export interface ResponseSession {
   sessionKey: string;
 }
 
-/** Response id → session, kept for an explicit time. */
+/**
+ * Response id → session, kept for an explicit time: at least the newest {@link REMEMBERED_RESPONSES} ids
+ * (by when each was last remembered) until their TTL runs out.
+ */
 export interface ResponseSessionStore {
-  /** Remembers `responseId`'s session for `ttlMs`. */
+  /** Remembers `responseId`'s session for `ttlMs` (again: replaces the session and renews the TTL). */
   remember(responseId: string, session: ResponseSession, ttlMs: number): Promise<void>;
   /** The session a response ran in, unless forgotten. */
   get(responseId: string): Promise<ResponseSession | undefined>;

@@ -10,8 +10,10 @@ import type { EventBus } from "../bus/types.ts";
 import { type DeviceStore, MemoryDeviceStore } from "./devices.ts";
 import { type ExecApprovalStore, MemoryExecApprovalStore } from "./exec-approvals.ts";
 import { type IdempotencyStore, MemoryIdempotencyStore } from "./idempotency.ts";
+import { type JsonDocs, MemoryJsonDocs } from "./json-docs.ts";
 import { type LeaseStore, MemoryLeaseStore } from "./leases.ts";
 import { MemoryNodeStore, type NodeStore } from "./nodes.ts";
+import { MemoryPeerRegistry, type PeerRegistry } from "./peers.ts";
 import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.ts";
 import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
@@ -58,6 +60,10 @@ export interface GatewayStores {
   systemEvents: SystemEventStore;
   /** Inputs of turns waiting for their session, kept until their turn writes them to the transcript. */
   turnQueue: TurnQueue;
+  /** Small JSON documents: cron jobs and their run history, channel pairing, Telegram offsets. */
+  docs: JsonDocs;
+  /** The replicas alive, as `clusterModule` announces them (`status.cluster`, taking over a dead one's turns). */
+  peers: PeerRegistry;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -110,6 +116,8 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     execApprovals: new MemoryExecApprovalStore(),
     systemEvents: new MemorySystemEventStore(),
     turnQueue: new MemoryTurnQueue(),
+    docs: new MemoryJsonDocs(),
+    peers: new MemoryPeerRegistry(now),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Which stores `gateway run` gives each gateway it starts. With a Redis URL (`OPENCLAW_REDIS_URL`, else
  * `gateway.cluster.redis.url`) it is the Redis bundle every replica shares, opened once and kept across
- * restarts that leave the URL and key prefix alone; without one, the JSONL stores and the device pairings
- * (`devices/pairing.json`) under the state dir, and in-process stores for the rest.
+ * restarts that leave the URL and key prefix alone; without one, the JSONL stores, the JSON documents (cron
+ * jobs, channel pairing) and the device pairings (`devices/pairing.json`) under the state dir, and
+ * in-process stores for the rest.
  *
  * @module
  */
@@ -53,16 +54,16 @@ function urlSource(env: Record<string, string | undefined>): string {
 export interface ClusterShared {
   /** The stores bundle the gateway gets. */
   stores: Partial<GatewayStores>;
-  /** Channel state (pairing, Telegram offsets) every replica sees; unset: files under the state dir. */
-  docs?: JsonDocs;
-  /** The peers registry and the backend `status` shows (for `clusterModule`). */
-  cluster: Pick<ClusterModuleOptions, "peers" | "backend">;
+  /** The backend `status` shows (for `clusterModule`). */
+  cluster: Pick<ClusterModuleOptions, "backend">;
 }
 
 /** Hands out the stores for each applied config and owns the Redis connections. */
 export class ClusterStores {
   #redis?: { target: string; stores: Promise<RedisStores> };
-  /** Pairings under the state dir; one copy for every gateway this process starts, so none reads it stale. */
+  /** Documents under the state dir; one copy for every gateway this process starts, so none reads them stale. */
+  readonly #docs: JsonDocs;
+  /** Pairings in those documents. */
   readonly #devices: DocsDeviceStore;
 
   /** JSONL stores go under `stateDir`; `log` hears Redis connection errors. */
@@ -71,7 +72,8 @@ export class ClusterStores {
     private readonly env: Record<string, string | undefined>,
     private readonly log: Logger,
   ) {
-    this.#devices = new DocsDeviceStore(jsonDocsOnFiles(stateDir, denoStoreFiles));
+    this.#docs = jsonDocsOnFiles(stateDir, denoStoreFiles);
+    this.#devices = new DocsDeviceStore(this.#docs);
   }
 
   /** The stores a gateway running `config` (secrets resolved) gets. */
@@ -79,7 +81,7 @@ export class ClusterStores {
     const target = clusterTarget(config, this.env);
     if (!target) {
       await this.close();
-      return { ...jsonlLogStores(this.stateDir, denoStoreFiles), devices: this.#devices };
+      return { ...jsonlLogStores(this.stateDir, denoStoreFiles), docs: this.#docs, devices: this.#devices };
     }
     const key = JSON.stringify(target);
     if (this.#redis?.target !== key) {
@@ -100,7 +102,7 @@ export class ClusterStores {
     return await this.#redis.stores;
   }
 
-  /** The stores, channel state and cluster view a gateway running `config` (secrets resolved) gets. */
+  /** The stores and cluster view a gateway running `config` (secrets resolved) gets. */
   async sharedFor(config: GatewayConfig): Promise<ClusterShared> {
     const stores = await this.storesFor(config);
     const target = clusterTarget(config, this.env);
@@ -108,9 +110,7 @@ export class ClusterStores {
     const redis = stores as RedisStores;
     return {
       stores,
-      docs: redis.docs,
       cluster: {
-        peers: redis.peers,
         backend: {
           kind: "redis",
           url: redis.displayUrl,

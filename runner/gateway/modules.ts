@@ -10,7 +10,6 @@ import { clusterModule } from "../../lib/cluster/cluster-module.ts";
 import { cronModule } from "../../lib/cron/cron-module.ts";
 import { metricsModule } from "../../lib/metrics/metrics-module.ts";
 import { nodesModule } from "../../lib/nodes/nodes-module.ts";
-import { jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import { toolsModule } from "../../lib/tools/tools-module.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/ui-module.ts";
@@ -18,13 +17,13 @@ import type { ProfilePaths } from "../command.ts";
 import type { ClusterShared } from "./cluster-stores.ts";
 import { configMethodsModule } from "./config-methods.ts";
 import { readDenoHostInfo } from "./deno-host-info.ts";
-import { denoStoreFiles } from "./deno-store-files.ts";
 import { denoUiRootFiles } from "./deno-ui-files.ts";
 import { lazyModule } from "./lazy-module.ts";
 
 /**
  * Fresh modules for one gateway instance (an in-process restart builds new ones): agents, sessions and
- * models (sessions and transcripts are kept as JSONL under the state dir by `runGateway`), the OpenAI-compatible `/v1/*`
+ * models (sessions, transcripts, cron jobs and channel pairing are kept under the state dir, or on Redis,
+ * by the stores `runGateway` hands the gateway), the OpenAI-compatible `/v1/*`
  * endpoints (served when `gateway.http.endpoints.*.enabled` is on), tools and `/tools/invoke`, nodes (whose
  * commands the agents may call as tools), metrics, channels, hooks (imported only once `hooks.enabled` is
  * on), cron, the Control UI, the `config.*` methods over the profile's config file, and the cluster module
@@ -33,25 +32,18 @@ import { lazyModule } from "./lazy-module.ts";
  * (`AGENT_RUNTIME`).
  */
 export function gatewayModules(
-  paths: Pick<ProfilePaths, "stateDir" | "configPath">,
-  shared?: Pick<ClusterShared, "docs" | "cluster">,
+  paths: Pick<ProfilePaths, "configPath">,
+  shared?: Pick<ClusterShared, "cluster">,
 ): GatewayModule[] {
-  const agents = agentsModule({ peers: shared?.cluster.peers });
+  const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
-  // Pairing approvals, Telegram offsets and cron jobs live in the state dir, where `openclaw pairing`
-  // finds them, unless the replicas of a cluster share them through Redis.
-  const docs = shared?.docs ?? jsonDocsOnFiles(paths.stateDir, denoStoreFiles);
-  const channels = channelsModule({
-    agents,
-    metrics: metrics.recorder,
-    state: docs,
-  });
+  const channels = channelsModule({ agents, metrics: metrics.recorder });
   const tools = toolsModule({ agents });
   return [
     agents,
     openAiHttpModule({ agents }),
     tools,
-    nodesModule({ tools, peers: shared?.cluster?.peers }),
+    nodesModule({ tools }),
     metrics,
     channels,
     // While off, the hooks route answers 404 as an unknown path does, so leaving it out changes no answer.
@@ -65,8 +57,7 @@ export function gatewayModules(
           metrics: metrics.recorder,
         }),
     ),
-    // Jobs and run history under the state dir (cron/), so they survive a restart.
-    cronModule({ docs }),
+    cronModule(),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
     clusterModule({ ...shared?.cluster, self: { host: Deno.hostname(), pid: Deno.pid } }),

@@ -52,7 +52,7 @@ export interface GatewayRunOptions {
   verbose: boolean;
   /**
    * Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...);
-   * `shared` is what the replicas of a cluster share beyond the stores (channel state, peers).
+   * `shared` is how the cluster module shows where the stores live.
    */
   modules(paths: ProfilePaths, shared: ClusterShared): GatewayModule[];
   /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */

@@ -1,14 +1,13 @@
 /**
  * The stores bundle on Redis/Valkey: every replica that opens it with the same URL and key prefix shares
  * presence, pairings, keyed outcomes, rate limits, state versions, sessions, transcripts, runs, leases,
- * response sessions, connected nodes, queued system events, waiting turns and the event bus.
+ * response sessions, connected nodes, queued system events, waiting turns, JSON documents (cron jobs, channel
+ * pairing), the peers registry and the event bus.
  *
  * @module
  */
 import { createClient } from "redis";
 import { GatewayError } from "../../errors.ts";
-import type { JsonDocs } from "../json-docs.ts";
-import type { PeerRegistry } from "../peers.ts";
 import type { GatewayStores } from "../stores.ts";
 import { RedisEventBus } from "./bus.ts";
 import { type LuaScript, type RedisClient, RedisConnection } from "./connection.ts";
@@ -59,10 +58,6 @@ export interface RedisStoresOptions {
 
 /** A bundle of Redis stores, holding two connections until {@link RedisStores.close}. */
 export interface RedisStores extends GatewayStores {
-  /** Shared JSON documents (channel pairing, Telegram offsets): pass to `channelsModule({ state })`. */
-  docs: JsonDocs;
-  /** The replicas alive on this Redis: pass to `clusterModule({ peers })` and `agentsModule({ peers })`. */
-  peers: PeerRegistry;
   /** The server's URL without its credentials, to show (`redis://127.0.0.1:6379/0`). */
   readonly displayUrl: string;
   /** Whether the command connection is up now (false while the client reconnects). */
