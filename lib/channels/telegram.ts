@@ -18,7 +18,14 @@ import { ChannelStatusTracker, DEFAULT_ACCOUNT_ID, secretString, timedProbe } fr
 import { type BotIdentity, callBotApi, type TelegramUpdate } from "./telegram-api.ts";
 import { pollUpdates } from "./telegram-poller.ts";
 import { TelegramUpdates } from "./telegram-updates.ts";
-import type { Channel, ChannelFactory, ChannelHost, ChannelProbe, OutboundMessage } from "./types.ts";
+import type {
+  Channel,
+  ChannelAccountStatus,
+  ChannelFactory,
+  ChannelHost,
+  ChannelProbe,
+  OutboundMessage,
+} from "./types.ts";
 
 /** The public Bot API root. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -94,7 +101,7 @@ class TelegramChannel implements Channel {
     return last?.message_id !== undefined ? { messageId: String(last.message_id) } : {};
   }
 
-  status() {
+  status(): ChannelAccountStatus {
     const { problem, mode } = this.settings;
     return (this.#tracker ??
       new ChannelStatusTracker(() => 0, { configured: !problem, lastError: problem ?? null, mode }))
