@@ -55,42 +55,46 @@ interface Head {
 }
 
 /** Builds the webhook channel from `channels.webhook`. */
-export const webhookChannel: ChannelFactory = (config): Channel => new WebhookChannel(config);
+export const webhookChannel: ChannelFactory = (config): Channel => new WebhookChannel(settings(config));
+
+/** What `channels.webhook` configures, and what keeps the channel from working. */
+function settings(config: Record<string, unknown>) {
+  const secret = secretString(config.secret);
+  const outboundUrl = typeof config.outboundUrl === "string" ? config.outboundUrl : undefined;
+  const problem = !secret
+    ? "channels.webhook.secret is not set"
+    : !outboundUrl
+    ? "channels.webhook.outboundUrl is not set"
+    : undefined;
+  return { secret, outboundUrl, problem };
+}
+
+/** What `channels.webhook` configures; see {@link settings}. */
+type WebhookSettings = ReturnType<typeof settings>;
 
 /** One signed webhook endpoint and the outbound URL its replies go to. */
 class WebhookChannel implements Channel {
   readonly id = "webhook";
   readonly label = "Webhook";
   readonly detailLabel = "Signed HTTP webhook";
-  readonly #secret: string | undefined;
-  readonly #outboundUrl: string | undefined;
-  readonly #problem: string | undefined;
   #host: ChannelHost | undefined;
   #replays: ReplayGuard | undefined;
   #tracker: ChannelStatusTracker | undefined;
   /** The heads `verifyHttp` admitted, for `handleHttp` to verify their bodies against. */
   readonly #claims = new WeakMap<Request, Head>();
 
-  constructor(config: Record<string, unknown>) {
-    this.#secret = secretString(config.secret);
-    this.#outboundUrl = typeof config.outboundUrl === "string" ? config.outboundUrl : undefined;
-    this.#problem = !this.#secret
-      ? "channels.webhook.secret is not set"
-      : !this.#outboundUrl
-      ? "channels.webhook.outboundUrl is not set"
-      : undefined;
-  }
+  constructor(private readonly settings: WebhookSettings) {}
 
   start(host: ChannelHost): Promise<void> {
     this.#host = host;
     this.#replays = host.lasting("replays", () => new ReplayGuard(SIGNATURE_TOLERANCE_MS));
     this.#tracker = new ChannelStatusTracker(host.now, {
-      configured: !this.#problem,
+      configured: !this.settings.problem,
       mode: "webhook",
       webhookPath: "/channels/webhook/inbound",
-      ...(this.#outboundUrl ? { baseUrl: this.#outboundUrl } : {}),
+      ...(this.settings.outboundUrl ? { baseUrl: this.settings.outboundUrl } : {}),
     });
-    if (this.#problem) this.#tracker.failed(this.#problem);
+    if (this.settings.problem) this.#tracker.failed(this.settings.problem);
     else this.#tracker.started();
     return Promise.resolve();
   }
@@ -102,8 +106,9 @@ class WebhookChannel implements Channel {
   }
 
   async send(message: OutboundMessage): Promise<{ messageId?: string }> {
-    const secret = this.#secret, outboundUrl = this.#outboundUrl, host = this.#host;
-    if (!secret || !outboundUrl || !host) throw new Error(this.#problem ?? "webhook channel is not running");
+    const { secret, outboundUrl, problem } = this.settings;
+    const host = this.#host;
+    if (!secret || !outboundUrl || !host) throw new Error(problem ?? "webhook channel is not running");
     const ts = host.now();
     const body = JSON.stringify({
       to: message.to,
@@ -132,16 +137,18 @@ class WebhookChannel implements Channel {
 
   status(): ChannelAccountStatus {
     return (this.#tracker ??
-      new ChannelStatusTracker(() => 0, { configured: !this.#problem, lastError: this.#problem ?? null }))
+      new ChannelStatusTracker(() => 0, {
+        configured: !this.settings.problem,
+        lastError: this.settings.problem ?? null,
+      }))
       .snapshot();
   }
 
   async probe(signal: AbortSignal): Promise<ChannelProbe> {
     const probe = await timedProbe(() => this.#host?.now() ?? 0, async () => {
-      const host = this.#host, outboundUrl = this.#outboundUrl;
-      if (this.#problem || !host || !outboundUrl) {
-        throw new Error(this.#problem ?? "webhook channel is not running");
-      }
+      const { outboundUrl, problem } = this.settings;
+      const host = this.#host;
+      if (problem || !host || !outboundUrl) throw new Error(problem ?? "webhook channel is not running");
       const response = await host.fetch(outboundUrl, { method: "HEAD", signal });
       await response.body?.cancel();
       if (response.status >= 500) throw new Error(`outbound URL answered ${response.status}`);
@@ -186,8 +193,9 @@ class WebhookChannel implements Channel {
     if (request.method !== "POST") {
       return jsonResponse({ ok: false, error: "use POST" }, 405, { Allow: "POST" });
     }
-    const host = this.#host, secret = this.#secret;
-    if (!host || !secret) return jsonResponse({ ok: false, error: this.#problem ?? "channel stopped" }, 503);
+    const { secret, problem } = this.settings;
+    const host = this.#host;
+    if (!host || !secret) return jsonResponse({ ok: false, error: problem ?? "channel stopped" }, 503);
     const claim = checkSignatureHeaders(request.headers, host.now());
     if (typeof claim === "string") return jsonResponse({ ok: false, error: claim }, 401);
     return { claim, host, secret };
