@@ -1,8 +1,18 @@
 /**
  * A `deno lint` plugin (deno.json `lint.plugins`) that keeps every function in `lib/` and `runner/` short
- * enough to hold in one's head (docs/architecture.md, "Function size"): at most {@link OWN_LINE_LIMIT} own
- * lines. A function's own lines are the lines it spans minus the lines spanned by the functions nested in it,
- * so a factory that returns many small handlers is measured per handler, and its own wiring separately.
+ * enough to hold in one's head (docs/architecture.md, "Function size"). Two bounds:
+ *
+ * - At most {@link OWN_LINE_LIMIT} own lines. A function's own lines are the lines it spans minus the lines
+ *   spanned by the functions nested in it, so a factory that returns many small handlers is measured per
+ *   handler, and its own wiring separately.
+ * - At most {@link SPAN_LINE_LIMIT} lines spanned, nested functions included, unless the function is a
+ *   list factory: it ends by returning an array literal (method descriptors, a table of data) and declares
+ *   no `let` or `var` of its own. Otherwise a long closure whose inner functions share its mutable state
+ *   (what `createGateway` was) passes the first bound piece by piece; its state wants names (a class with
+ *   private fields, or modules of their own). A list of independent entries is read one entry at a time.
+ *   The bound sits just under the smallest such closure an audit of issue 14 found (152 lines; the others
+ *   169, 192 and 309).
+ *
  * Tests, benches and scripts are not measured.
  *
  * @module
@@ -10,6 +20,9 @@
 
 /** The most own lines a function may have. */
 const OWN_LINE_LIMIT = 60;
+
+/** The most lines a function may span, nested functions included, unless it is a list factory. */
+const SPAN_LINE_LIMIT = 150;
 
 /** Folders (relative to the repository root, `/`-separated) whose functions are measured. */
 const MEASURED_FOLDERS: readonly string[] = ["lib/", "runner/"];
@@ -27,6 +40,15 @@ interface Measured {
   first: number;
   last: number;
   nestedLines: number;
+}
+
+/** Whether `node` ends by returning an array literal (its whole body, for an arrow function). */
+function returnsList(node: FunctionNode): boolean {
+  const body = node.body;
+  if (!body) return false;
+  if (body.type !== "BlockStatement") return body.type === "ArrayExpression";
+  const last = body.body[body.body.length - 1];
+  return last?.type === "ReturnStatement" && last.argument?.type === "ArrayExpression";
 }
 
 /** Whether `filename` is in a measured folder of this repository. */
@@ -92,11 +114,16 @@ const functionSize: Deno.lint.Rule = {
   create(context) {
     if (!measured(context.filename)) return {};
     const found: FunctionNode[] = [];
+    /** Where each `let` and `var` declaration starts. */
+    const mutableAt: number[] = [];
     const collect = (node: FunctionNode) => void found.push(node);
     return {
       FunctionDeclaration: collect,
       FunctionExpression: collect,
       ArrowFunctionExpression: collect,
+      VariableDeclaration(node) {
+        if (node.kind === "let" || node.kind === "var") mutableAt.push(node.range[0]);
+      },
       "Program:exit"() {
         const text = context.sourceCode.text;
         const lineOf = lineIndex(text);
@@ -116,21 +143,40 @@ const functionSize: Deno.lint.Rule = {
           if (parent) parent.nestedLines += fn.last - fn.first + 1;
           open.push(fn);
         }
-        for (const fn of ordered) {
-          const own = fn.last - fn.first + 1 - fn.nestedLines;
-          if (own <= OWN_LINE_LIMIT) continue;
+        // A declaration belongs to the innermost function around it: the last in start order that holds it.
+        const mutable = new Set<Measured>();
+        for (const at of mutableAt) {
+          const owner = ordered.findLast((fn) => fn.node.range[0] <= at && at < fn.node.range[1]);
+          if (owner) mutable.add(owner);
+        }
+        const report = (fn: Measured, message: string, hint: string) => {
           const headEnd = text.indexOf("\n", fn.node.range[0]);
           context.report({
             range: [
               fn.node.range[0],
               headEnd === -1 ? fn.node.range[1] : Math.min(headEnd, fn.node.range[1]),
             ],
-            message: `${
-              describeFunction(fn.node, text)
-            } has ${own} own lines (limit ${OWN_LINE_LIMIT}): split it`,
-            hint:
-              "Move its steps into named functions that read top-down (docs/architecture.md, Function size).",
+            message: `${describeFunction(fn.node, text)} ${message}: split it`,
+            hint: `${hint} (docs/architecture.md, Function size).`,
           });
+        };
+        for (const fn of ordered) {
+          const span = fn.last - fn.first + 1;
+          const own = span - fn.nestedLines;
+          if (own > OWN_LINE_LIMIT) {
+            report(
+              fn,
+              `has ${own} own lines (limit ${OWN_LINE_LIMIT})`,
+              "Move its steps into named functions that read top-down",
+            );
+          }
+          if (span > SPAN_LINE_LIMIT && (mutable.has(fn) || !returnsList(fn.node))) {
+            report(
+              fn,
+              `spans ${span} lines (limit ${SPAN_LINE_LIMIT} unless it returns a list and has no \`let\` of its own)`,
+              "Give the state its inner functions share a name: a class with private fields, or modules of their own",
+            );
+          }
         }
       },
     };

@@ -29,15 +29,16 @@ import { replyingTurns, replySender, sendReplies } from "./replies.ts";
 import { channelsRoute } from "./route.ts";
 import { channelSummary, RunningChannels, sendCounted } from "./running.ts";
 import { DEFAULT_ACCOUNT_ID } from "./status.ts";
-import { telegramChannel } from "./telegram.ts";
 import { type AgentTurns, agentTurns } from "./turns.ts";
 import type { Channel, ChannelFactory, ChannelProbe } from "./types.ts";
-import { webhookChannel } from "./webhook.ts";
 
-/** Channel ids this gateway knows how to run. */
-export const BUILTIN_CHANNELS: Readonly<Record<string, ChannelFactory>> = {
-  telegram: telegramChannel,
-  webhook: webhookChannel,
+/**
+ * Channel ids this gateway knows how to run, each with the import of its factory: a kind's module loads only
+ * when a configured channel of that kind starts (channels are off by default).
+ */
+export const BUILTIN_CHANNELS: Readonly<Record<string, () => Promise<ChannelFactory>>> = {
+  telegram: () => import("./telegram.ts").then((module) => module.telegramChannel),
+  webhook: () => import("./webhook.ts").then((module) => module.webhookChannel),
 };
 
 const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
@@ -119,7 +120,13 @@ const PairingApproveParams = PairingDismissParams.extend({
  */
 export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsModule {
   const factories = { ...BUILTIN_CHANNELS, ...options.factories };
-  const channels = new RunningChannels({ factories, fetch: options.fetch, metrics: options.metrics });
+  /** The factories channels start from: the given ones, and each built-in one once its module is imported. */
+  const loaded: Record<string, ChannelFactory> = { ...options.factories };
+  const channels = new RunningChannels({
+    factories: loaded,
+    fetch: options.fetch,
+    metrics: options.metrics,
+  });
   return {
     name: "channels",
     send: (channelId, to, text) => channels.send(channelId, to, text),
@@ -147,26 +154,38 @@ export function channelsModule(options: ChannelsModuleOptions = {}): ChannelsMod
       ctx.addHealthSection(() => channels.health());
       ctx.addReadinessCheck("channels", () => channels.readiness());
       ctx.registerRoute(channelsRoute(channels));
+      const reconcile = async () => {
+        await loadBuiltins(ctx.config().channels, loaded);
+        await channels.reconcile();
+      };
       ctx.onConfigChange(() => {
-        channels.reconcile().catch((error) =>
-          ctx.logger.error("channel reload failed", { error: String(error) })
-        );
+        reconcile().catch((error) => ctx.logger.error("channel reload failed", { error: String(error) }));
       });
       ctx.onStop(async () => {
         stopped = new Map([...channels.entries()].map(([id, { channel }]) => [id, channel]));
         await channels.stopAll();
         stopReplies?.();
       });
-      await channels.reconcile();
+      await reconcile();
     },
   };
+}
+
+/** Adds to `factories` the built-in factory of each channel the `channels` config turns on, importing it. */
+async function loadBuiltins(config: unknown, factories: Record<string, ChannelFactory>): Promise<void> {
+  for (const [id, entry] of Object.entries((config ?? {}) as Record<string, { enabled?: unknown } | null>)) {
+    if (BUILTIN_CHANNELS[id] && !factories[id] && entry?.enabled !== false) {
+      factories[id] = await BUILTIN_CHANNELS[id]();
+    }
+  }
 }
 
 /** What the `channels.*` methods work with. */
 interface MethodDeps {
   channels: RunningChannels;
   pairing: ChannelPairing;
-  factories: Readonly<Record<string, ChannelFactory>>;
+  /** The channel ids this gateway knows (built in or given). */
+  factories: Readonly<Record<string, unknown>>;
 }
 
 // Every method this module registers, in one place.
