@@ -166,3 +166,16 @@ export function defineMethod<
 
 /** The params schema of a method that reads no params: anything is accepted and ignored. */
 export const anyParams: StandardSchemaV1<unknown> = z.unknown();
+
+/**
+ * Optional fields of any value, one per name: the params the reference defines that a method accepts and
+ * ignores. Listed in a strict schema, they let real clients' fields through while a typo is still refused.
+ */
+export function ignoredParams<const K extends string>(
+  ...names: K[]
+): Record<K, z.ZodOptional<z.ZodUnknown>> {
+  return Object.fromEntries(names.map((name) => [name, z.unknown().optional()])) as Record<
+    K,
+    z.ZodOptional<z.ZodUnknown>
+  >;
+}
