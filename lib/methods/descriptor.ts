@@ -87,9 +87,6 @@ export interface MethodCall {
   claim?: IdempotencyClaim;
 }
 
-/** A handler that checks its own params: return the result payload, or throw a `GatewayError`. */
-export type MethodHandler = (call: MethodCall) => unknown | Promise<unknown>;
-
 /** A {@link MethodCall} whose params passed the method's schema. */
 export type ValidatedCall<P> = Omit<MethodCall, "params"> & { readonly params: P };
 
