@@ -1,7 +1,8 @@
 // Methods whose reference params schema is closed (`additionalProperties: false`) refuse an unknown param
 // in the reference's words, and name every property the reference defines, so real clients' fields pass.
 // Everything expected is read from the reference package's protocol.schema.json, and from the reference
-// gateway's own (newer) schemas where its package is installed.
+// gateway's own (newer) schemas where its package is installed. Last, the method table a lazy host
+// registers for config.* is the one the library builds from.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -9,8 +10,11 @@ import * as z from "zod";
 import type { AgentRuntime } from "../lib/agents/runtime.ts";
 import { runMethods } from "../lib/agents/run-methods.ts";
 import { sessionMethods } from "../lib/agents/session-methods.ts";
+import { memoryConfigWriter } from "../lib/config/writer.ts";
 import { absentFeatureMethods } from "../lib/methods/absent-features.ts";
-import { agentsModule, controlUiModule, type GatewayContext } from "../mod.ts";
+import { type ConfigHost, configMethods } from "../lib/methods/config.ts";
+import { CONFIG_METHODS } from "../lib/methods/config-scopes.ts";
+import { agentsModule, controlUiModule, type GatewayContext, memoryStores } from "../mod.ts";
 import { connectParams } from "./_helpers.ts";
 import { referenceUi } from "./_reference_ui.ts";
 import { handshake, loopbackGateway } from "./_evidence_clients.ts";
@@ -161,4 +165,14 @@ Deno.test({
       assert.deepEqual(names.get(method), [...known].sort(), `${method} params against ${name}`);
     }
   },
+});
+
+Deno.test("item 2: the config.* table the runner registers lazily is exactly what the library builds, in order", () => {
+  // Building reads only the rate-limit store; nothing here calls a handler.
+  const host = { stores: memoryStores() } as unknown as ConfigHost;
+  const built = configMethods({ writer: memoryConfigWriter("{}") }, host);
+  assert.deepEqual(
+    built.map((method) => [method.name, method.scope]),
+    Object.entries(CONFIG_METHODS),
+  );
 });
