@@ -6,11 +6,17 @@
  *
  * @example Call a method of your own over the in-memory transport
  * ```ts
- * import { createGateway, memoryTransport } from "@openclaw-ts/gateway";
+ * import { z } from "zod";
+ * import { createGateway, defineMethod, memoryTransport } from "@openclaw-ts/gateway";
  *
  * const transport = memoryTransport();
  * const gateway = createGateway({ transport, config: { gateway: { auth: { token: "s3cret" } } } });
- * gateway.registerMethod("app.greet", "operator.read", ({ params }) => ({ hello: params }));
+ * gateway.registerMethod(defineMethod({
+ *   name: "app.greet",
+ *   scope: "operator.read",
+ *   params: z.strictObject({ name: z.string().min(1) }),
+ *   handler: ({ params }) => ({ hello: params.name }),
+ * }));
  * await gateway.start();
  *
  * const health = await transport.fetch("/health");
@@ -32,7 +38,7 @@
  *   },
  * });
  * await socket.waitFor((frame) => frame.id === "1"); // hello-ok
- * socket.send({ type: "req", id: "2", method: "app.greet", params: "world" });
+ * socket.send({ type: "req", id: "2", method: "app.greet", params: { name: "world" } });
  * const answer = await socket.waitFor((frame) => frame.id === "2");
  * if (JSON.stringify(answer.payload) !== '{"hello":"world"}') throw new Error(JSON.stringify(answer));
  * await gateway.stop();
@@ -77,7 +83,6 @@ export {
   defineMethod,
   type MethodCall,
   type MethodDescriptor,
-  type MethodHandler,
   type ValidatedCall,
 } from "./lib/methods/descriptor.ts";
 export { type LazyMethod, lazyMethods } from "./lib/methods/lazy.ts";

@@ -32,14 +32,20 @@ export type { ConfigUpdateResult, Gateway, GatewayOptions, StopOptions } from ".
  *
  * @example Add a method and call it in-process, with no transport
  * ```ts
- * import { createGateway } from "@openclaw-ts/gateway";
+ * import { z } from "zod";
+ * import { createGateway, defineMethod } from "@openclaw-ts/gateway";
  *
  * const gateway = createGateway({ config: { gateway: { auth: { token: "s3cret" } } } });
- * gateway.registerMethod("app.echo", "operator.read", ({ params }) => ({ echoed: params }));
+ * gateway.registerMethod(defineMethod({
+ *   name: "app.echo",
+ *   scope: "operator.read",
+ *   params: z.strictObject({ text: z.string() }),
+ *   handler: ({ params }) => ({ echoed: params.text }),
+ * }));
  * await gateway.start();
  *
- * const answer = await gateway.call("app.echo", { hi: 1 });
- * if (JSON.stringify(answer) !== '{"echoed":{"hi":1}}') throw new Error(JSON.stringify(answer));
+ * const answer = await gateway.call("app.echo", { text: "hi" });
+ * if (JSON.stringify(answer) !== '{"echoed":"hi"}') throw new Error(JSON.stringify(answer));
  * const health = await gateway.fetch(new Request("http://gateway.invalid/health"));
  * if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
  * await health.body?.cancel();

@@ -10,7 +10,7 @@ import type { GatewayConfig } from "./config/schema.ts";
 import type { Logger } from "./log/logger.ts";
 import type { SecretRedactor } from "./log/secret-redactor.ts";
 import type { MethodScope } from "./protocol/scopes.ts";
-import type { AnyMethod, CallerIdentity, ClientInfo, MethodHandler } from "./methods/descriptor.ts";
+import type { AnyMethod, CallerIdentity, ClientInfo } from "./methods/descriptor.ts";
 import type { LazyMethod } from "./methods/lazy.ts";
 import type { ServiceKey } from "./services.ts";
 import type { GatewayStores } from "./state/stores.ts";
@@ -21,7 +21,6 @@ export type {
   ClientInfo,
   MethodCall,
   MethodDescriptor,
-  MethodHandler,
   ValidatedCall,
 } from "./methods/descriptor.ts";
 export type { ServiceKey } from "./services.ts";
@@ -221,8 +220,6 @@ export interface GatewayContext {
    * {@link LazyMethod} is listed and scope-checked at once and loads its descriptor on its first call.
    */
   registerMethod(method: AnyMethod | LazyMethod): void;
-  /** Adds a method whose handler checks its own params (kept for embedders; prefer a descriptor). */
-  registerMethod(name: string, scope: MethodScope, handler: MethodHandler): void;
   /** Adds an HTTP route. */
   registerRoute(route: HttpRoute): void;
   /** Invokes a registered method in-process, enforcing `caller`'s scopes. */

@@ -1,7 +1,8 @@
 // A method and hook turns that only count how often they really ran, for the tests that check a keyed
 // call or delivery runs once (on one gateway, or across replicas).
 import type { AgentTurns } from "../lib/channels/turns.ts";
-import type { GatewayModule } from "../mod.ts";
+import { z } from "zod";
+import { defineMethod, type GatewayModule } from "../mod.ts";
 
 /** The hooks token of the gateways these tests build. */
 export const HOOK_TOKEN = "hook-token-0123456789";
@@ -11,7 +12,13 @@ export function countingModule(runs: { n: number }): GatewayModule {
   return {
     name: "counting",
     setup(ctx) {
-      ctx.registerMethod("test.count", "operator.write", () => ({ n: ++runs.n }));
+      ctx.registerMethod(defineMethod({
+        name: "test.count",
+        scope: "operator.write",
+        // Callers vary the other params to tell one keyed request from another.
+        params: z.looseObject({ idempotencyKey: z.string().min(1) }),
+        handler: () => ({ n: ++runs.n }),
+      }));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Two parts of lib/gateway/ on their own, without sockets: who an event reaches, and how stop() drains.
 import assert from "node:assert/strict";
+import { z } from "zod";
 import { SocketTopics } from "../lib/bus/topics.ts";
 import { fanOut, type FanOutTarget } from "../lib/gateway/fan-out.ts";
 import { createDispatcher } from "../lib/gateway/dispatch.ts";
@@ -8,7 +9,7 @@ import { SecretRedactor } from "../lib/log/secret-redactor.ts";
 import { MethodRegistry } from "../lib/methods/registry.ts";
 import { DEFAULT_OPERATOR_SCOPES } from "../lib/protocol/scopes.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import { GatewayError } from "../mod.ts";
+import { defineMethod, GatewayError } from "../mod.ts";
 
 type Sent = [connId: string, event: string, versions: unknown, dropIfSlow: unknown];
 
@@ -75,12 +76,18 @@ Deno.test("fan-out: ready, addressed, in-scope connections only; presence/health
 Deno.test("dispatch: drain waits for in-flight calls (bounded by its timeout); a stopping gateway refuses new ones", async () => {
   const registry = new MethodRegistry();
   let finish!: () => void;
-  registry.registerHandler(
-    "slow",
-    "operator.read",
-    () => new Promise<string>((r) => (finish = () => r("done"))),
-  );
-  registry.registerHandler("hang", "operator.read", () => new Promise(() => {}));
+  registry.register(defineMethod({
+    name: "slow",
+    scope: "operator.read",
+    params: z.strictObject({}),
+    handler: () => new Promise<string>((r) => (finish = () => r("done"))),
+  }));
+  registry.register(defineMethod({
+    name: "hang",
+    scope: "operator.read",
+    params: z.strictObject({}),
+    handler: () => new Promise(() => {}),
+  }));
   const state = { phase: "running" } as GatewayState;
   const { dispatch, drain } = createDispatcher({
     state,

@@ -119,9 +119,14 @@ Deno.test("param wording: nested paths, enums and constants follow ajv's instanc
   );
 });
 
-Deno.test("registerMethod(name, scope, handler) still works for embedders; unknown methods answer as before", async () => {
+Deno.test("a descriptor whose schema takes any object gets it whole; unknown methods answer as before", async () => {
   const gateway = await startGateway();
-  gateway.registerMethod("app.echo", "operator.read", ({ params }) => ({ echoed: params }));
+  gateway.registerMethod(defineMethod({
+    name: "app.echo",
+    scope: "operator.read",
+    params: z.record(z.string(), z.unknown()),
+    handler: ({ params }) => ({ echoed: params }),
+  }));
   const c = await client(gateway);
   assert.deepEqual((await c.request("app.echo", { a: 1 })).payload, { echoed: { a: 1 } });
   assert.deepEqual((await c.request("nonexistent.method")).error, {
@@ -238,7 +243,12 @@ Deno.test("the context's service lookup: a module reads what another provides, w
     name: "consumer",
     setup(context) {
       context.whenProvided(GREETING, (greeting) => seen.push(`setup:${greeting}`));
-      context.registerMethod("app.greeting", "operator.read", () => context.service(GREETING));
+      context.registerMethod(defineMethod({
+        name: "app.greeting",
+        scope: "operator.read",
+        params: z.strictObject({}),
+        handler: () => context.service(GREETING),
+      }));
     },
   };
   const provider: GatewayModule = { name: "provider", setup: (context) => context.provide(GREETING, "hi") };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { assertMatchesSchema } from "./_protocol_schema.ts";
 import { client, connectParams, startGateway } from "./_helpers.ts";
-import { GatewayError } from "../mod.ts";
+import { z } from "zod";
+import { defineMethod, GatewayError } from "../mod.ts";
 
 Deno.test("health, status, system-presence and logs.tail answer with schema-valid payloads", async () => {
   const gateway = await startGateway();
@@ -43,7 +44,12 @@ Deno.test("bad params name the offending field", async () => {
 
 Deno.test("a caller without the scope gets FORBIDDEN with MISSING_SCOPE details", async () => {
   const gateway = await startGateway();
-  gateway.registerMethod("danger.do", "operator.admin", () => ({ done: true }));
+  gateway.registerMethod(defineMethod({
+    name: "danger.do",
+    scope: "operator.admin",
+    params: z.strictObject({}),
+    handler: () => ({ done: true }),
+  }));
   const c = await client(gateway, connectParams({ scopes: ["operator.read"] }));
   const res = await c.request("danger.do");
   assert.deepEqual(res.error, {
@@ -58,12 +64,22 @@ Deno.test("a caller without the scope gets FORBIDDEN with MISSING_SCOPE details"
 
 Deno.test("handler errors become error frames without leaking internals", async () => {
   const gateway = await startGateway();
-  gateway.registerMethod("boom", "operator.read", () => {
-    throw new Error("secret stack detail");
-  });
-  gateway.registerMethod("nf", "operator.read", () => {
-    throw new GatewayError("NOT_FOUND", "no such task: t1");
-  });
+  gateway.registerMethod(defineMethod({
+    name: "boom",
+    scope: "operator.read",
+    params: z.strictObject({}),
+    handler: () => {
+      throw new Error("secret stack detail");
+    },
+  }));
+  gateway.registerMethod(defineMethod({
+    name: "nf",
+    scope: "operator.read",
+    params: z.strictObject({}),
+    handler: () => {
+      throw new GatewayError("NOT_FOUND", "no such task: t1");
+    },
+  }));
   const c = await client(gateway);
   const boom = await c.request("boom");
   assert.equal((boom.error as { code: string }).code, "UNAVAILABLE");
@@ -74,11 +90,16 @@ Deno.test("handler errors become error frames without leaking internals", async 
 
 Deno.test("two-stage methods send an ack then a final response with the same id", async () => {
   const gateway = await startGateway();
-  gateway.registerMethod("slow.run", "operator.write", async (call) => {
-    call.ack({ runId: "run-1", status: "accepted" });
-    await new Promise((r) => setTimeout(r, 10));
-    return { runId: "run-1", status: "ok" };
-  });
+  gateway.registerMethod(defineMethod({
+    name: "slow.run",
+    scope: "operator.write",
+    params: z.strictObject({}),
+    handler: async (call) => {
+      call.ack({ runId: "run-1", status: "accepted" });
+      await new Promise((r) => setTimeout(r, 10));
+      return { runId: "run-1", status: "ok" };
+    },
+  }));
   const c = await client(gateway);
   c.socket.send({ type: "req", id: "two", method: "slow.run", params: {} });
   const first = await c.socket.waitFor((f) => f.id === "two");
@@ -91,7 +112,12 @@ Deno.test("two-stage methods send an ack then a final response with the same id"
 Deno.test("idempotency keys run a method once and replay the result", async () => {
   const gateway = await startGateway();
   let runs = 0;
-  gateway.registerMethod("counter.bump", "operator.write", () => ({ n: ++runs }));
+  gateway.registerMethod(defineMethod({
+    name: "counter.bump",
+    scope: "operator.write",
+    params: z.strictObject({ idempotencyKey: z.string().min(1) }),
+    handler: () => ({ n: ++runs }),
+  }));
   const c = await client(gateway);
   const a = await c.request("counter.bump", { idempotencyKey: "k1" });
   const b = await c.request("counter.bump", { idempotencyKey: "k1" });
@@ -169,7 +195,12 @@ Deno.test("stop sends shutdown then closes every socket with 1012", async () => 
 
 Deno.test("in-process calls enforce the caller's scopes", async () => {
   const gateway = await startGateway();
-  gateway.registerMethod("admin.only", "operator.admin", () => "yes");
+  gateway.registerMethod(defineMethod({
+    name: "admin.only",
+    scope: "operator.admin",
+    params: z.strictObject({}),
+    handler: () => "yes",
+  }));
   assert.equal(await gateway.call("admin.only"), "yes");
   await assert.rejects(
     gateway.call("admin.only", {}, {
@@ -198,10 +229,15 @@ Deno.test("updateConfig rejects an invalid config and keeps the old one", async 
 Deno.test("stop lets in-flight calls finish and refuses new ones while draining", async () => {
   const gateway = await startGateway({ timing: { drainTimeoutMs: 2000 } });
   const release = Promise.withResolvers<void>();
-  gateway.registerMethod("slow.turn", "operator.write", async () => {
-    await release.promise;
-    return { finished: true };
-  });
+  gateway.registerMethod(defineMethod({
+    name: "slow.turn",
+    scope: "operator.write",
+    params: z.strictObject({}),
+    handler: async () => {
+      await release.promise;
+      return { finished: true };
+    },
+  }));
   const c = await client(gateway);
   c.socket.send({ type: "req", id: "turn", method: "slow.turn", params: {} });
   await new Promise((r) => setTimeout(r, 10));
@@ -219,11 +255,16 @@ Deno.test("stop lets in-flight calls finish and refuses new ones while draining"
 Deno.test("a retried two-stage call with the same idempotency key replays the ack and the result", async () => {
   const gateway = await startGateway();
   let runs = 0;
-  gateway.registerMethod("run.once", "operator.write", (call) => {
-    runs++;
-    call.ack({ runId: "r1", status: "accepted" });
-    return { runId: "r1", status: "ok" };
-  });
+  gateway.registerMethod(defineMethod({
+    name: "run.once",
+    scope: "operator.write",
+    params: z.strictObject({ idempotencyKey: z.string().min(1) }),
+    handler: (call) => {
+      runs++;
+      call.ack({ runId: "r1", status: "accepted" });
+      return { runId: "r1", status: "ok" };
+    },
+  }));
   const c = await client(gateway);
   for (const id of ["a", "b"]) {
     c.socket.send({ type: "req", id, method: "run.once", params: { idempotencyKey: "same" } });

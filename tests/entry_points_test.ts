@@ -2,8 +2,10 @@
 // needs (the root no `node:` module and no `ws`), and the in-memory transport the root ships is a real
 // Transport that clients reach through `fetch()` and `connect()`.
 import assert from "node:assert/strict";
+import { z } from "zod";
 import {
   createGateway,
+  defineMethod,
   type Gateway,
   type GatewayOptions,
   memoryTransport,
@@ -157,7 +159,13 @@ Deno.test("lazyModule: imported only when its section is on, at start or at the 
       loads++;
       return Promise.resolve({
         name: "feature",
-        setup: (context) => context.registerMethod("feature.ping", "operator.read", () => ({ pong: true })),
+        setup: (context) =>
+          context.registerMethod(defineMethod({
+            name: "feature.ping",
+            scope: "operator.read",
+            params: z.strictObject({}),
+            handler: () => ({ pong: true }),
+          })),
       });
     });
   const auth = { gateway: { auth: { mode: "token" as const, token: TOKEN } } };

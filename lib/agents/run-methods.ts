@@ -7,7 +7,7 @@
 import * as z from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
-import { type AnyMethod, defineMethod, type ValidatedCall } from "../methods/descriptor.ts";
+import { type AnyMethod, defineMethod, ignoredParams, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { RunOutcome } from "../state/runs.ts";
@@ -18,8 +18,10 @@ import { targetSession } from "./session-target.ts";
 /** `agent.wait` waits this long when the caller sets no `timeoutMs`. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
 
-// Loose: the protocol defines many more fields (delivery, channels, lanes); they are accepted and ignored.
-const AgentParams = z.looseObject({
+// Strict, as the reference's schemas are. The protocol's other fields (delivery, channels, lanes; those of
+// the published schema and those the 2026.9.6 gateway added) are accepted and ignored, so a client's real
+// fields pass and a typo is refused.
+const AgentParams = z.strictObject({
   message: z.string().min(1),
   idempotencyKey: z.string().min(1),
   agentId: z.string().min(1).optional(),
@@ -27,24 +29,94 @@ const AgentParams = z.looseObject({
   provider: z.string().optional(),
   model: z.string().optional(),
   extraSystemPrompt: z.string().optional(),
+  ...ignoredParams(
+    "to",
+    "replyTo",
+    "sessionId",
+    "expectedExistingSessionId",
+    "thinking",
+    "deliver",
+    "attachments",
+    "channel",
+    "replyChannel",
+    "accountId",
+    "replyAccountId",
+    "threadId",
+    "groupId",
+    "groupChannel",
+    "groupSpace",
+    "timeout",
+    "bestEffortDeliver",
+    "lane",
+    "cwd",
+    "cleanupBundleMcpOnRunEnd",
+    "modelRun",
+    "promptMode",
+    "bootstrapContextMode",
+    "bootstrapContextRunKind",
+    "acpTurnSource",
+    "internalRuntimeHandoffId",
+    "internalExecutionIdentityRetry",
+    "internalExecutionIdentityRecoveryAttempt",
+    "execApprovalFollowupExpectedSessionId",
+    "internalEvents",
+    "inputProvenance",
+    "suppressPromptPersistence",
+    "sessionEffects",
+    "sourceReplyDeliveryMode",
+    "disableMessageTool",
+    "swarmCollector",
+    "swarmOutputSchema",
+    "forceRestartSafeTools",
+    "forceCodeModeTools",
+    "voiceWakeTrigger",
+    "label",
+  ),
 });
 
-const AgentWaitParams = z.object({
+const AgentWaitParams = z.strictObject({
   runId: z.string().min(1),
   timeoutMs: z.number().int().nonnegative().optional(),
 });
 
-const ChatSendParams = z.looseObject({
+const ChatSendParams = z.strictObject({
   sessionKey: z.string().min(1).max(512),
   message: z.string(),
   idempotencyKey: z.string().min(1),
   agentId: z.string().min(1).optional(),
+  ...ignoredParams(
+    "sessionId",
+    "intent",
+    "thinking",
+    "fastMode",
+    "fastAutoOnSeconds",
+    "queueMode",
+    "deliver",
+    "originatingChannel",
+    "originatingTo",
+    "originatingAccountId",
+    "originatingThreadId",
+    "replyToId",
+    "attachments",
+    "toolBindings",
+    "timeoutMs",
+    "systemInputProvenance",
+    "systemProvenanceReceipt",
+    "suppressCommandInterpretation",
+    "expectedLeafEntryId",
+    "expectedSessionRoutingContract",
+    "expectedPermissionMode",
+    "expectedToolOverrides",
+    "mentions",
+    "workContext",
+  ),
 });
 
-const ChatAbortParams = z.looseObject({
+const ChatAbortParams = z.strictObject({
   sessionKey: z.string().min(1),
   agentId: z.string().min(1).optional(),
   runId: z.string().min(1).optional(),
+  ...ignoredParams("preserveSideRuns"),
 });
 
 /** The final `agent` result, shaped as the reference sends it. */

@@ -6,7 +6,7 @@
  */
 import * as z from "zod";
 import { GatewayError } from "../errors.ts";
-import { type AnyMethod, defineMethod } from "../methods/descriptor.ts";
+import { type AnyMethod, defineMethod, ignoredParams } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { visibleHistory } from "./heartbeat-history.ts";
 import { publishSessionsChanged } from "./run-events.ts";
@@ -20,14 +20,26 @@ export const DEFAULT_HISTORY_LIMIT = 200;
 /** `sessions.list` returns this many rows unless the caller sets `limit`. */
 export const DEFAULT_SESSIONS_LIMIT = 100;
 
-const ChatHistoryParams = z.looseObject({
+// Strict, as the reference's schemas are. The fields this gateway does not serve (cursors, filters, views;
+// those of the published schema and those the 2026.9.6 gateway added) are accepted and ignored, so a
+// client's real fields pass and a typo is refused.
+const ChatHistoryParams = z.strictObject({
   sessionKey: z.string().min(1),
   agentId: z.string().min(1).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
   offset: z.number().int().nonnegative().optional(),
+  ...ignoredParams(
+    "cursor",
+    "pendingBefore",
+    "inputRunIds",
+    "messageId",
+    "sessionId",
+    "maxChars",
+    "maxBytes",
+  ),
 });
 
-const SessionsListParams = z.looseObject({
+const SessionsListParams = z.strictObject({
   limit: z.number().int().min(1).optional(),
   offset: z.number().int().nonnegative().optional(),
   agentId: z.string().min(1).optional(),
@@ -35,14 +47,62 @@ const SessionsListParams = z.looseObject({
   label: z.string().min(1).max(512).optional(),
   // Live sessions by default, as the reference lists them; `true` for the archived ones, `all` for both.
   archived: z.union([z.boolean(), z.literal("all")]).optional(),
+  ...ignoredParams(
+    "activeMinutes",
+    "requireLastInteraction",
+    "sortBy",
+    "includeGlobal",
+    "includeUnknown",
+    "configuredAgentsOnly",
+    "includeDerivedTitles",
+    "includeLastMessage",
+    "boardFace",
+    "creatorId",
+    "ownerId",
+    "ownerFirst",
+    "involvingMe",
+    "involvingProfileId",
+    "includePeople",
+    "spawnedBy",
+    "activeOnly",
+    "excludeSubagents",
+    "excludeCron",
+    "excludeSystem",
+    "includeActivitySummary",
+    "projectId",
+    "workspaceDir",
+    "group",
+    "pinned",
+    "hasBoard",
+    "profileRelation",
+  ),
 });
 
-const SessionKeyParams = z.looseObject({
-  key: z.string().min(1),
+const sessionKey = { key: z.string().min(1), agentId: z.string().min(1).optional() };
+
+// The protocol has no `sessions.get` params schema to follow: it stays open.
+const SessionsGetParams = z.looseObject(sessionKey);
+
+const SessionsResetParams = z.strictObject({
+  ...sessionKey,
+  reason: z.enum(["new", "reset"]).optional(),
+  ...ignoredParams("expectedSessionId"),
+});
+
+const ModelsListParams = z.strictObject({
   agentId: z.string().min(1).optional(),
+  ...ignoredParams(
+    "sessionKey",
+    "authProfileId",
+    "provider",
+    "includeDetails",
+    "includeProviderCapabilities",
+    "includeDefaultModels",
+    "preparedOnly",
+    "refresh",
+    "view",
+  ),
 });
-
-const ModelsListParams = z.looseObject({ agentId: z.string().min(1).optional() });
 
 const SessionRow = z.object({ key: z.string() });
 
@@ -131,7 +191,7 @@ export function sessionMethods(
   const sessionsGet = defineMethod({
     name: "sessions.get",
     scope: "operator.read",
-    params: SessionKeyParams,
+    params: SessionsGetParams,
     result: z.object({ key: z.string(), session: SessionRow }),
     handler: async ({ params }) => {
       const target = targetSession(runtime, params.key, params.agentId);
@@ -146,7 +206,7 @@ export function sessionMethods(
   const sessionsReset = defineMethod({
     name: "sessions.reset",
     scope: "operator.admin",
-    params: SessionKeyParams.extend({ reason: z.enum(["new", "reset"]).optional() }),
+    params: SessionsResetParams,
     result: z.object({ ok: z.literal(true), key: z.string(), entry: SessionRow }),
     handler: async ({ params }) => {
       const target = targetSession(runtime, params.key, params.agentId);

@@ -6,11 +6,8 @@
  * @module
  */
 import { preparedJsonResponse } from "../http/response.ts";
-import type { AnyMethod } from "../methods/descriptor.ts";
-import type { LazyMethod } from "../methods/lazy.ts";
-import type { MethodScope } from "../protocol/scopes.ts";
 import { runSingleton } from "../state/singleton.ts";
-import type { GatewayContext, HttpAuthResult, MethodHandler } from "../types.ts";
+import type { GatewayContext, HttpAuthResult } from "../types.ts";
 import type { AccessLog } from "./access-log.ts";
 import type { Authentication } from "./authentication.ts";
 import { type GatewayCore, listeningAddress } from "./core.ts";
@@ -91,8 +88,7 @@ export function createContext(
       configListeners.add(listener);
       return () => configListeners.delete(listener);
     },
-    registerMethod: (...args: [AnyMethod | LazyMethod] | [string, MethodScope, MethodHandler]) =>
-      args.length === 1 ? registry.register(args[0]) : registry.registerHandler(...args),
+    registerMethod: (method) => registry.register(method),
     registerRoute: (route) => router.add(route),
     callMethod: (method, params, caller, signal) =>
       observed(

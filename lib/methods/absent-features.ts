@@ -7,7 +7,7 @@
  * @module
  */
 import * as z from "zod";
-import { type AnyMethod, anyParams, defineMethod } from "./descriptor.ts";
+import { type AnyMethod, anyParams, defineMethod, ignoredParams } from "./descriptor.ts";
 
 /** The host facts `system.info` needs. */
 export interface HostInfo {
@@ -65,7 +65,12 @@ export function absentFeatureMethods(hostInfo?: () => HostInfo): AnyMethod[] {
     empty("plugin.approval.list", "operator.approvals", () => []),
     empty("openclaw.approval.list", "operator.approvals", () => []),
     empty("question.list", "operator.questions", () => ({ questions: [] }), none),
-    empty("tasks.list", "operator.read", () => ({ tasks: [] })),
+    empty(
+      "tasks.list",
+      "operator.read",
+      () => ({ tasks: [] }),
+      z.strictObject(ignoredParams("status", "agentId", "sessionKey", "limit", "cursor", "sortBy")),
+    ),
     empty("talk.catalog", "operator.read", () => ({
       modes: [],
       transports: [],
@@ -74,7 +79,12 @@ export function absentFeatureMethods(hostInfo?: () => HostInfo): AnyMethod[] {
       transcription: { ready: false, providers: [] },
       realtime: { ready: false, providers: [] },
     }), none),
-    empty("update.status", "operator.admin", () => ({ sentinel: null, updateAvailable: null })),
+    empty(
+      "update.status",
+      "operator.admin",
+      () => ({ sentinel: null, updateAvailable: null }),
+      z.strictObject(ignoredParams("refreshCheckout")),
+    ),
   ];
   if (!hostInfo) return methods;
   return [

@@ -25,6 +25,7 @@ import {
   SnapshotResult,
   WriteResult,
 } from "./config-document.ts";
+import { CONFIG_METHODS } from "./config-scopes.ts";
 import { type AnyMethod, type CallerIdentity, defineMethod } from "./descriptor.ts";
 
 /** Options for {@link configModule}. */
@@ -105,24 +106,24 @@ export function configMethods(options: ConfigMethodsOptions, host: ConfigHost): 
   const replace = (name: "config.set" | "config.apply", params: typeof SetParams) =>
     defineMethod({
       name,
-      scope: "operator.admin",
+      scope: CONFIG_METHODS[name],
       params,
       result: WriteResult,
       handler: ({ params, caller }) =>
         write(name, caller, params.baseHash, () => parseObject(params.raw, name)),
     });
-  // protocol.md: every config.* method needs admin (the reference still answers config.get to read).
+  // Scopes from CONFIG_METHODS (all admin; the reference still answers config.get to read).
   return [
     defineMethod({
       name: "config.get",
-      scope: "operator.admin",
+      scope: CONFIG_METHODS["config.get"],
       params: GetParams,
       result: SnapshotResult,
       handler: () => document.snapshot(),
     }),
     defineMethod({
       name: "config.schema",
-      scope: "operator.admin",
+      scope: CONFIG_METHODS["config.schema"],
       params: GetParams,
       handler: () => schema ??= schemaResponse(),
     }),
@@ -130,7 +131,7 @@ export function configMethods(options: ConfigMethodsOptions, host: ConfigHost): 
     replace("config.apply", ApplyParams),
     defineMethod({
       name: "config.patch",
-      scope: "operator.admin",
+      scope: CONFIG_METHODS["config.patch"],
       params: PatchParams,
       result: WriteResult,
       handler: ({ params, caller }) => {

@@ -87,9 +87,6 @@ export interface MethodCall {
   claim?: IdempotencyClaim;
 }
 
-/** A handler that checks its own params: return the result payload, or throw a `GatewayError`. */
-export type MethodHandler = (call: MethodCall) => unknown | Promise<unknown>;
-
 /** A {@link MethodCall} whose params passed the method's schema. */
 export type ValidatedCall<P> = Omit<MethodCall, "params"> & { readonly params: P };
 
@@ -166,3 +163,16 @@ export function defineMethod<
 
 /** The params schema of a method that reads no params: anything is accepted and ignored. */
 export const anyParams: StandardSchemaV1<unknown> = z.unknown();
+
+/**
+ * Optional fields of any value, one per name: the params the reference defines that a method accepts and
+ * ignores. Listed in a strict schema, they let real clients' fields through while a typo is still refused.
+ */
+export function ignoredParams<const K extends string>(
+  ...names: K[]
+): Record<K, z.ZodOptional<z.ZodUnknown>> {
+  return Object.fromEntries(names.map((name) => [name, z.unknown().optional()])) as Record<
+    K,
+    z.ZodOptional<z.ZodUnknown>
+  >;
+}

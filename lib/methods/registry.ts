@@ -5,14 +5,8 @@
  * @module
  */
 import { GatewayError, missingScope } from "../errors.ts";
-import { type MethodScope, NODE_ROLE_SCOPE, scopeSatisfied } from "../protocol/scopes.ts";
-import {
-  type AnyMethod,
-  anyParams,
-  type CallerIdentity,
-  type MethodCall,
-  type MethodHandler,
-} from "./descriptor.ts";
+import { NODE_ROLE_SCOPE, scopeSatisfied } from "../protocol/scopes.ts";
+import type { AnyMethod, CallerIdentity, MethodCall } from "./descriptor.ts";
 import { isLazyMethod, type LazyMethod } from "./lazy.ts";
 import { parseMethodParams } from "./param-errors.ts";
 
@@ -43,11 +37,6 @@ export class MethodRegistry {
     }
     if (this.#methods.has(name)) throw new Error(`method ${name} is already registered`);
     this.#methods.set(name, method);
-  }
-
-  /** Adds a method whose handler checks its own params (the shorthand embedders had before descriptors). */
-  registerHandler(name: string, scope: MethodScope, handler: MethodHandler): void {
-    this.register({ name, scope, params: anyParams, handler });
   }
 
   /** Whether `name` is registered. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { CONFIG_METHODS } from "../../lib/methods/config-scopes.ts";
 import { lazyMethods } from "../../lib/methods/lazy.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { fileConfigSource } from "../config/file-source.ts";
@@ -17,15 +18,6 @@ export interface ConfigMethodsOptions {
   /** Admin writes allowed per method and caller in `windowMs` (OpenClaw: 30 per 60 s). */
   writeLimit?: { max: number; windowMs: number };
 }
-
-/** protocol.md: every `config.*` method needs admin (listed in the order the library builds them). */
-const SCOPES = {
-  "config.get": "operator.admin",
-  "config.schema": "operator.admin",
-  "config.set": "operator.admin",
-  "config.apply": "operator.admin",
-  "config.patch": "operator.admin",
-} as const;
 
 /** Installs `config.get`, `config.schema`, `config.set`, `config.patch` and `config.apply` over the file. */
 export function configMethodsModule(options: ConfigMethodsOptions): GatewayModule {
@@ -44,7 +36,7 @@ export function configMethodsModule(options: ConfigMethodsOptions): GatewayModul
           writeLimit: options.writeLimit,
         }, context);
       };
-      for (const method of lazyMethods(SCOPES, load)) context.registerMethod(method);
+      for (const method of lazyMethods(CONFIG_METHODS, load)) context.registerMethod(method);
     },
   };
 }
