@@ -20,6 +20,7 @@ import "./_record.ts";
  * Prints a markdown table; never asserts.
  */
 import { connectGateway } from "../lib/client/connection.ts";
+import { BUNDLE_RUN_FLAGS } from "../runner/commands/ops/host.ts";
 import { buildRunner } from "../scripts/build_runner.ts";
 import { freePort, runnerEnv, spawnRunner } from "../tests/_runner_process.ts";
 
@@ -79,7 +80,7 @@ async function runner(entry?: string, later = true): Promise<Sample[]> {
   const port = freePort();
   const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
     entry,
-    denoFlags: entry ? ["--no-config"] : [],
+    denoFlags: entry ? [...BUNDLE_RUN_FLAGS] : [],
   });
   try {
     await untilHealthy(`http://127.0.0.1:${port}/health`);
