@@ -6,6 +6,7 @@ import "./_record.ts";
 import { connectGateway } from "../lib/client/connection.ts";
 import { freePort, runnerEnv, spawnRunner } from "../tests/_runner_process.ts";
 import { join } from "node:path";
+import { BUNDLE_RUN_FLAGS } from "../runner/commands/ops/host.ts";
 import { buildRunner } from "../scripts/build_runner.ts";
 
 const runs = Number(Deno.args[0] ?? 5);
@@ -42,7 +43,7 @@ async function coldStart(entry?: string): Promise<Row> {
   const started = performance.now();
   const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
     entry,
-    denoFlags: entry ? ["--no-config"] : [],
+    denoFlags: entry ? [...BUNDLE_RUN_FLAGS] : [],
   });
   await pollHealth(port);
   const health = performance.now() - started;

@@ -10,7 +10,9 @@ import "./_record.ts";
  * The runner is sampled twice: 1 s after its `hello-ok`, like `cold_start.ts`, and `later` seconds after it.
  * The same two samples are taken of the bundled runner that `deno task build` makes (what the installed CLI
  * and the OS service run). Capping V8's young generation (`--v8-flags=--max-semi-space-size=1`) was
- * measured too: 4 MiB less at 1 s, nothing at 60 s, so it is not used.
+ * measured too: 4 MiB less at 1 s, nothing at 60 s, so it is not used; so was turning V8's optimizing
+ * compilers off (`--v8-flags=--no-opt,--no-maglev`): some 2 MiB fewer pages of the deno binary, paid for in
+ * unoptimized hot paths, so it is not used either.
  * In between V8 shrinks the young generation that start-up grew (about 7 MiB, some 30–45 s into idling),
  * so the second figure is what an idle gateway keeps.
  *
@@ -20,6 +22,7 @@ import "./_record.ts";
  * Prints a markdown table; never asserts.
  */
 import { connectGateway } from "../lib/client/connection.ts";
+import { BUNDLE_RUN_FLAGS } from "../runner/commands/ops/host.ts";
 import { buildRunner } from "../scripts/build_runner.ts";
 import { freePort, runnerEnv, spawnRunner } from "../tests/_runner_process.ts";
 
@@ -79,7 +82,7 @@ async function runner(entry?: string, later = true): Promise<Sample[]> {
   const port = freePort();
   const proc = spawnRunner(["--dev", "gateway", "--port", String(port)], runnerEnv(home), {
     entry,
-    denoFlags: entry ? ["--no-config"] : [],
+    denoFlags: entry ? [...BUNDLE_RUN_FLAGS] : [],
   });
   try {
     await untilHealthy(`http://127.0.0.1:${port}/health`);

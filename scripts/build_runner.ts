@@ -9,6 +9,9 @@
  *
  *   deno run -A scripts/build_runner.ts [outdir]
  *
+ * The bundle runs as `deno run -A --no-config --unstable-lazy-dynamic-imports dist/main.js`
+ * (`BUNDLE_RUN_FLAGS` in runner/commands/ops/host.ts), as the service and `deno task install-cli`'s shim do.
+ *
  * @module
  */
 

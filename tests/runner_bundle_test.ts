@@ -1,8 +1,9 @@
 // The bundled runner (`deno task build`), which the installed CLI and the OS service run: it starts a
 // gateway with no deno.json or node_modules beside it, answers a chat through the built-in model, and
-// names itself (with --no-config) as the command a service would run.
+// names itself (with BUNDLE_RUN_FLAGS: --no-config, lazy dynamic imports) as the command a service would run.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { BUNDLE_RUN_FLAGS } from "../runner/commands/ops/host.ts";
 import { buildRunner } from "../scripts/build_runner.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
@@ -25,7 +26,7 @@ Deno.test("the bundled runner serves a chat and reports itself as the service co
     }),
   );
   const env = runnerEnv(t.home);
-  const gateway = spawnRunner(["gateway"], env, { entry: main, denoFlags: ["--no-config"] });
+  const gateway = spawnRunner(["gateway"], env, { entry: main, denoFlags: [...BUNDLE_RUN_FLAGS] });
   try {
     await gateway.waitFor(/gateway listening/);
     const reply = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
@@ -40,11 +41,11 @@ Deno.test("the bundled runner serves a chat and reports itself as the service co
 
     const status = spawnRunner(["gateway", "status", "--json"], env, {
       entry: main,
-      denoFlags: ["--no-config"],
+      denoFlags: [...BUNDLE_RUN_FLAGS],
     });
     assert.equal((await status.status).code, 0, status.stderr.join("\n"));
     const report = JSON.parse(status.lines.join("\n"));
-    assert.equal(report.cli.entrypoint, `${Deno.execPath()} run -A --no-config ${main}`);
+    assert.equal(report.cli.entrypoint, `${Deno.execPath()} run -A ${BUNDLE_RUN_FLAGS.join(" ")} ${main}`);
   } finally {
     await gateway.stop();
   }

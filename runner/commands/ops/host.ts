@@ -35,14 +35,21 @@ export interface OpsHost {
   systemDaemonDir?: string;
 }
 
+/**
+ * How the bundle `deno task build` makes is run (by the service, `deno task install-cli`'s shim and the
+ * benches): no config, since it carries its dependencies and a deno.json found near the state dir (where the
+ * service starts) must not change how it runs; and dynamic imports loaded when they run, not with the
+ * entry's module graph, so an idle gateway does not hold the chunks of commands it never runs (about 1.7 MiB
+ * of RSS, bench/idle_rss.ts). Runs from the sources get the same setting from deno.json's `unstable` list.
+ */
+export const BUNDLE_RUN_FLAGS: readonly string[] = ["--no-config", "--unstable-lazy-dynamic-imports"];
+
 function denoLauncher(): string[] {
   const exec = Deno.execPath();
   const name = basename(exec).toLowerCase();
   if (name !== "deno" && name !== "deno.exe") return [exec];
-  // The bundle `deno task build` makes carries its dependencies, and a deno.json found near the state
-  // dir (where the service starts) must not change how it runs.
   const running = Deno.mainModule.startsWith("file:") ? fileURLToPath(Deno.mainModule) : "";
-  if (running.endsWith(".js")) return [exec, "run", "-A", "--no-config", running];
+  if (running.endsWith(".js")) return [exec, "run", "-A", ...BUNDLE_RUN_FLAGS, running];
   const main = fileURLToPath(new URL("../../main.ts", import.meta.url));
   // The service starts in the state dir, where no deno.json would be found: name it explicitly.
   const config = `${dirname(dirname(main))}/deno.json`;
