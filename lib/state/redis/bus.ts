@@ -117,11 +117,15 @@ export class RedisEventBus implements EventBus {
    */
   #deliver(message: string): void {
     if (this.#heard.push(message) > 1) return;
-    setImmediate(() => {
-      const heard = this.#heard;
-      this.#heard = [];
-      for (const each of heard) this.#decode(each);
-    });
+    // Twice: a reply read in the same tick may settle (and its commands be issued) after this message's
+    // handler ran, so node-redis's immediate can be queued behind a single one of ours.
+    setImmediate(() =>
+      setImmediate(() => {
+        const heard = this.#heard;
+        this.#heard = [];
+        for (const each of heard) this.#decode(each);
+      })
+    );
   }
 
   #decode(message: string): void {
