@@ -79,13 +79,16 @@ export class RunLedger {
       const { text, finishReason, usage } = outcome.result;
       end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
     }
-    await this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
+    // Sent before the event, not awaited first: the in-process store lands it at once, and Redis serves
+    // one connection (the bus's too) in order, so the event goes in the same batch, after the record's fsync.
+    const recorded = this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
     this.stores.bus.publish({
       event: RUN_ENDED_EVENT,
       payload: { runId: stored.runId, end },
       sessionKey: stored.sessionKey,
       internal: true,
     });
+    await recorded;
   }
 
   /**

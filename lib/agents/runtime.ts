@@ -262,6 +262,7 @@ export class AgentRuntime {
       this.#begin(turn, queue, { leaseLost, holder }, {
         running: () => record.state = "running",
         started: () => tracked.running(),
+        ended,
       });
     const scheduled = this.#scheduler.schedule(run, turn.signal, (leaseLost, holder) =>
       // The claim was answered with the lease attempt: a duplicate gives the lease back unused.
@@ -293,8 +294,14 @@ export class AgentRuntime {
     // A turn whose input was never saved had its caller told to retry: its end leaves the run id to it.
     let unsaved = false;
     turn.recorded.promise.catch(() => unsaved = true);
+    let told = false;
+    function ended(outcome: RunOutcome): void {
+      if (told || queue.elsewhere || queue.keeping) return;
+      told = true;
+      tracked.ended(outcome, unsaved);
+    }
     const done = this.#ending(turn, queue, scheduled.done);
-    done.then((outcome) => queue.elsewhere || queue.keeping || tracked.ended(outcome, unsaved));
+    done.then(ended);
     const record: RunRecord = { ...stored, controller, done };
     // A turn run ahead of its claim is this replica's run only once the claim is won: a duplicate (the
     // same call sent again here) must not take the place of the turn that carries its run id.
@@ -360,7 +367,7 @@ export class AgentRuntime {
     turn: Starting,
     queue: TurnQueueing,
     { leaseLost, holder }: { leaseLost: AbortSignal; holder: string },
-    { running, started }: { running(): void; started(): void },
+    { running, started, ended }: { running(): void; started(): void; ended(outcome: RunOutcome): void },
   ): Promise<RunOutcome> {
     const { info, input, controller } = turn;
     // A run whose lease is lost stops as if aborted: another replica may run the session now.
@@ -386,7 +393,11 @@ export class AgentRuntime {
     running();
     const executed = this.#executor.execute(info, input, start);
     started();
-    return await executed;
+    const outcome = await executed;
+    // Told before the lease goes back, in the same tick: the run's end and the lease's release travel
+    // together (one batch, one fsync on Redis) instead of one after the other's answer.
+    ended(outcome);
+    return outcome;
   }
 
   /**

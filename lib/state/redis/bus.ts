@@ -31,6 +31,8 @@ export class RedisEventBus implements EventBus {
   #lastPublish: Promise<unknown> = Promise.resolve();
   /** What else says whether the subscriber still hears (see {@link heardThrough}). */
   #hearing?: { link(): number | undefined };
+  /** Messages heard and not yet handed to the listeners, oldest first (see {@link #deliver}). */
+  #heard: string[] = [];
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -107,7 +109,26 @@ export class RedisEventBus implements EventBus {
     }
   }
 
+  /**
+   * Hands what the subscriber heard to the listeners in an immediate of its own, in order. The command
+   * connection writes in an immediate too (node-redis batches a tick's commands), so a command issued
+   * on a reply read along with these messages (a turn's writes, once its first events are published)
+   * goes to Redis before this replica fans the messages out to its sockets, not after.
+   */
   #deliver(message: string): void {
+    if (this.#heard.push(message) > 1) return;
+    // Twice: a reply read in the same tick may settle (and its commands be issued) after this message's
+    // handler ran, so node-redis's immediate can be queued behind a single one of ours.
+    setImmediate(() =>
+      setImmediate(() => {
+        const heard = this.#heard;
+        this.#heard = [];
+        for (const each of heard) this.#decode(each);
+      })
+    );
+  }
+
+  #decode(message: string): void {
     let envelope: Envelope;
     try {
       envelope = JSON.parse(message);
