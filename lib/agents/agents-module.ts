@@ -37,7 +37,8 @@ export interface AgentsModuleOptions {
   newId?: () => string;
   /**
    * The replicas alive (the one given to `clusterModule`): with it, one replica runs the waiting turns
-   * (acknowledged, not yet started) of replicas that died. Without it no replica is ever taken for dead.
+   * (acknowledged, not yet started) of replicas that died and ends their running runs. Without it no
+   * replica is ever taken for dead.
    */
   peers?: PeerRegistry;
 }
@@ -93,6 +94,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         providers: options.providers,
         newId: options.newId,
         replicaId: context.replicaId,
+        peers: options.peers,
       });
       const subscribers = new SessionSubscribers(context.topics);
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());

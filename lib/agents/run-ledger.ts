@@ -55,31 +55,48 @@ export class RunLedger {
     };
   }
 
-  /** Records a run's state in the run store; a store failure is logged, never fails the run. */
-  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
+  /**
+   * Records a run's state in the run store; a store failure is logged, never fails the run. False only
+   * when the store kept its record (the run had ended already).
+   */
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<boolean> {
     try {
       const runs = this.stores.runs;
-      await (claim ? runs.putIfClaimed!(run, ttlMs, claim) : runs.put(run, ttlMs));
+      if (!claim) return await runs.put(run, ttlMs);
+      await runs.putIfClaimed!(run, ttlMs, claim);
     } catch (error) {
       this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }
+    return true;
   }
 
   /**
    * Records a run's end, then tells every replica (their `agent.wait` callers) it ended. An `unsaved`
    * run's input was never saved: its caller was told to retry, and the retry's records replace this end.
+   * A run that had ended already (another replica took its replica for dead) is not told ended twice.
    */
   async publishEnd(stored: StoredRun, outcome: RunOutcome, unsaved = false): Promise<void> {
-    const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
-    if (unsaved) end.unsaved = true;
-    if (outcome.error) end.error = outcome.error;
-    if (outcome.sessionId) end.sessionId = outcome.sessionId;
-    if (outcome.model) end.model = outcome.model;
-    if (outcome.result) {
-      const { text, finishReason, usage } = outcome.result;
-      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+    const end = runEnd(outcome, unsaved);
+    if (await this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS)) {
+      this.#tell(stored, end);
     }
-    await this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
+  }
+
+  /**
+   * Ends a run of another replica (the run store's `endIfOwned`: unless it ended, or a retry took it over)
+   * and tells every replica; resolves whether it ended it. A store failure rejects.
+   */
+  async endOrphan(stored: StoredRun, outcome: RunOutcome): Promise<boolean> {
+    const end = runEnd(outcome, false);
+    const ended = await this.stores.runs.endIfOwned(
+      { ...stored, state: outcome.status, end },
+      FINISHED_RUN_TTL_MS,
+    );
+    if (ended) this.#tell(stored, end);
+    return ended;
+  }
+
+  #tell(stored: StoredRun, end: RunEnd): void {
     this.stores.bus.publish({
       event: RUN_ENDED_EVENT,
       payload: { runId: stored.runId, end },
@@ -111,4 +128,18 @@ export class RunLedger {
       unsubscribe();
     }
   }
+}
+
+/** A run's end as the run store keeps it: plain data, its reply without tool calls. */
+function runEnd(outcome: RunOutcome, unsaved: boolean): RunEnd {
+  const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+  if (unsaved) end.unsaved = true;
+  if (outcome.error) end.error = outcome.error;
+  if (outcome.sessionId) end.sessionId = outcome.sessionId;
+  if (outcome.model) end.model = outcome.model;
+  if (outcome.result) {
+    const { text, finishReason, usage } = outcome.result;
+    end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+  }
+  return end;
 }
