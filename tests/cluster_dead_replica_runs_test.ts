@@ -4,9 +4,12 @@
 // replica runs on the input already saved instead of saving it twice. Real redis-server, real
 // `openclaw gateway run` processes on loopback (the audit of issue 16, gaps 2 and 3).
 import assert from "node:assert/strict";
-import { historyText } from "./_helpers.ts";
-import { REDIS_SERVER } from "./_redis_server.ts";
-import { SESSION_LEASE_TTL_MS } from "../lib/agents/session-lease.ts";
+import { historyText, pollUntil } from "./_helpers.ts";
+import { onMemoryAndRedis, REDIS_SERVER } from "./_redis_server.ts";
+import { SESSION_LEASE_TTL_MS, sessionLeaseKey } from "../lib/agents/session-lease.ts";
+import { RUN_ENDED_EVENT, type RunEvent } from "../lib/agents/runtime.ts";
+import type { StoredRun } from "../lib/state/runs.ts";
+import { recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
 import { CLUSTER_TTL_MS, twoReplicasHoldingA } from "./_turn_queue_cluster.ts";
 
 type Json = Record<string, unknown>;
@@ -99,3 +102,76 @@ Deno.test({
     }
   },
 });
+
+// Race safety of the sweep's part: a run is ended only when its replica is not alive AND its session's lease
+// is free (a live replica running it holds the lease, whatever the peers registry says), and a run ended
+// by two replicas at once is announced once.
+onMemoryAndRedis(
+  {
+    memory:
+      "the sweep ends a dead replica's running run once, never one whose lease is held or replica alive (memory)",
+    redis:
+      "the sweep ends a dead replica's running run once, never one whose lease is held or replica alive (redis)",
+  },
+  "deadruns:",
+  async (a, b) => {
+    const held = Promise.withResolvers<void>();
+    const model = recordingProvider(() => held.promise);
+    const onA = scriptedReplica(a, model.provider, "replica-a");
+    const onB = scriptedReplica(b, recordingProvider().provider, "replica-b");
+    const onC = scriptedReplica(b, recordingProvider().provider, "replica-c");
+    const ends: unknown[] = [];
+    const heard: RunEvent[] = [];
+    const unsubscribe = b.bus.subscribe((event) => {
+      if (event.internal && event.event === RUN_ENDED_EVENT) ends.push(event.payload);
+    });
+    // What the replica that ended it tells its run listeners (the `chat` error comes from there).
+    for (const runtime of [onB, onC]) {
+      runtime.onRunEvent((_, event) => event.type === "end" && heard.push(event));
+    }
+    try {
+      const live = onA.startTurn({ ...userTurn("hold"), runId: "live" });
+      await pollUntil(() => model.requests.length === 1, 5_000, "the turn to reach the model");
+      const orphan = (runId: string, replicaId: string, sessionKey: string): StoredRun => ({
+        runId,
+        sessionKey,
+        agentId: "main",
+        acceptedAt: 1,
+        state: "running",
+        replicaId,
+      });
+      await b.runs.put(orphan("dead-run", "replica-dead", "agent:main:dead"), 60_000);
+      await b.runs.put(orphan("alive-run", "replica-c", "agent:main:alive"), 60_000);
+      // A is missing from the alive set (its peer record lapsed) but holds its session's lease.
+      const alive = new Set(["replica-b", "replica-c"]);
+      await Promise.all([onB.endOrphanedRuns(alive), onC.endOrphanedRuns(alive)]);
+      assert.equal((await b.runs.get("live"))?.state, "running", "a run whose lease is held");
+      assert.equal((await b.runs.get("alive-run"))?.state, "running", "a run of a live replica");
+      const ended = await b.runs.get("dead-run");
+      assert.equal(ended?.state, "error");
+      assert.equal(ended?.end?.error?.code, "UNAVAILABLE");
+      assert.match(ended?.end?.error?.message ?? "", /replica stopped/);
+      await pollUntil(() => ends.length >= 1, 5_000, "the end to be announced");
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(ends.map((e) => (e as { runId: string }).runId), ["dead-run"], "announced once");
+      assert.deepEqual(
+        heard.map((e) => e.type === "end" && [e.outcome.runId, e.outcome.status]),
+        [["dead-run", "error"]],
+      );
+      // The sweep released the lease it took to end the run.
+      const token = await b.leases.acquire(sessionLeaseKey("agent:main:dead"), "someone", 1_000);
+      assert.ok(token, "the session's lease is free again");
+      held.resolve();
+      assert.equal((await live.done).status, "ok");
+      // Its own end is recorded after `done` (the ledger writes behind the turn).
+      await pollUntil(async () => (await b.runs.get("live"))?.state === "ok", 5_000, "the live run's end");
+      assert.deepEqual((await b.runs.running()).map((r) => r.runId), ["alive-run"]);
+    } finally {
+      held.resolve();
+      unsubscribe();
+      onA.close();
+      onB.close();
+      onC.close();
+    }
+  },
+);
