@@ -26,7 +26,7 @@ async function deadReplicaLeft(stores: GatewayStores, runId: string, leaseMs: nu
 }
 
 /** The run record a replica writes when it accepts a turn that waits (what the dead replica left too). */
-function acceptedRun(stores: GatewayStores, runId: string): Promise<void> {
+function acceptedRun(stores: GatewayStores, runId: string): Promise<boolean> {
   return stores.runs.put({
     runId,
     sessionKey: MAIN_KEY,

@@ -37,8 +37,8 @@ export interface AgentsModuleOptions {
   newId?: () => string;
   /**
    * Overrides which replicas count as alive: one replica runs the waiting turns (acknowledged, not yet
-   * started) of replicas missing from it. By default `stores.peers` once `clusterModule` keeps it; without
-   * that module no replica is ever taken for dead.
+   * started) of replicas missing from it and ends their running runs. By default `stores.peers` once
+   * `clusterModule` keeps it; without that module no replica is ever taken for dead.
    */
   peers?: PeerRegistry;
 }
@@ -81,6 +81,8 @@ export interface AgentsModule extends GatewayModule {
  */
 export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
   let runtime: AgentRuntime | undefined;
+  /** Who is alive: the override, else the registry the cluster module provides (none: nobody is dead). */
+  let peers = options.peers;
   return {
     name: "agents",
     setup(context) {
@@ -94,6 +96,10 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         providers: options.providers,
         newId: options.newId,
         replicaId: context.replicaId,
+        // Read when a run is aborted: the cluster module may provide the registry after this setup.
+        get peers() {
+          return peers;
+        },
       });
       const subscribers = new SessionSubscribers(context.topics);
       const unbridge = bridgeRunEvents(runtime, context.bus, () => context.now());
@@ -121,8 +127,13 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
       ];
       for (const method of methods) context.registerMethod(method);
       installHeartbeats(context, runtime);
-      if (options.peers) resumeOrphanedTurns(context, runtime, options.peers);
-      else context.whenProvided(CLUSTER_PEERS, (peers) => resumeOrphanedTurns(context, runtime!, peers));
+      if (peers) resumeOrphanedTurns(context, runtime, peers);
+      else {
+        context.whenProvided(CLUSTER_PEERS, (provided) => {
+          peers = provided;
+          resumeOrphanedTurns(context, runtime!, provided);
+        });
+      }
       context.provide(AGENT_RUNTIME, runtime);
       // Which model each agent runs on, and whether it is the built-in scripted one rather than a real
       // model: an operator looking at `status` must not mistake canned replies for a configured model.

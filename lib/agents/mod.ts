@@ -58,6 +58,7 @@ export {
 export { type AgentToolHost, MAX_TOOL_STEPS, type ToolCallResult, type ToolRunContext } from "./tool-host.ts";
 export {
   type AppendGuard,
+  type AppendOptions,
   MemorySessionStore,
   MemoryTranscriptStore,
   type NewTranscriptEntry,

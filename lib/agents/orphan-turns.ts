@@ -3,7 +3,8 @@
  * third of `gateway.cluster.leaseTtlMs` and runs, in its place, the waiting turns of replicas the peers
  * registry no longer lists. Each such turn takes its session's lease first, which the dead replica's own
  * lease frees a lease TTL after it died. A turn that came from a channel or a hook keeps its delivery
- * target in the queue, so its reply is sent from the replica that runs it (`channels/replies.ts`).
+ * target in the queue, so its reply is sent from the replica that runs it (`channels/replies.ts`). The same
+ * job ends the running runs of dead replicas, once their sessions' leases are free (`AgentRuntime.endOrphanedRuns`).
  *
  * @module
  */
@@ -24,6 +25,7 @@ export function resumeOrphanedTurns(
       try {
         const alive = new Set((await peers.list()).map((peer) => peer.replicaId));
         alive.add(context.replicaId);
+        await runtime.endOrphanedRuns(alive);
         await runtime.resumeOrphans(alive);
       } catch (error) {
         logger.warn("could not check the turn queue", { error: String(error) });

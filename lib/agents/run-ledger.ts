@@ -55,14 +55,19 @@ export class RunLedger {
     };
   }
 
-  /** Records a run's state in the run store; a store failure is logged, never fails the run. */
-  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
+  /**
+   * Records a run's state in the run store; a store failure is logged, never fails the run. False only
+   * when the store kept its record (the run had ended already).
+   */
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<boolean> {
     try {
       const runs = this.stores.runs;
-      await (claim ? runs.putIfClaimed!(run, ttlMs, claim) : runs.put(run, ttlMs));
+      if (!claim) return await runs.put(run, ttlMs);
+      await runs.putIfClaimed!(run, ttlMs, claim);
     } catch (error) {
       this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }
+    return true;
   }
 
   /**
@@ -70,25 +75,37 @@ export class RunLedger {
    * run's input was never saved: its caller was told to retry, and the retry's records replace this end.
    */
   async publishEnd(stored: StoredRun, outcome: RunOutcome, unsaved = false): Promise<void> {
-    const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
-    if (unsaved) end.unsaved = true;
-    if (outcome.error) end.error = outcome.error;
-    if (outcome.sessionId) end.sessionId = outcome.sessionId;
-    if (outcome.model) end.model = outcome.model;
-    if (outcome.result) {
-      const { text, finishReason, usage } = outcome.result;
-      end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
-    }
-    // Sent before the event, not awaited first: the in-process store lands it at once, and Redis serves
-    // one connection (the bus's too) in order, so the event goes in the same batch, after the record's fsync.
+    const end = runEnd(outcome, unsaved);
+    // The record is sent before the event, not awaited first: the in-process store lands it at once, and
+    // Redis serves one connection (the bus's too) in order, so the event goes in the same batch, after the
+    // record's fsync. The price: a run that a sweep already ended (its replica taken for dead after losing
+    // its lease) is told ended a second time, though its record keeps the sweep's end.
     const recorded = this.#put({ ...stored, state: outcome.status, end }, FINISHED_RUN_TTL_MS);
+    this.#tell(stored, end);
+    await recorded;
+  }
+
+  /**
+   * Ends a run of another replica (the run store's `endIfOwned`: unless it ended, or a retry took it over)
+   * and tells every replica; resolves whether it ended it. A store failure rejects.
+   */
+  async endOrphan(stored: StoredRun, outcome: RunOutcome): Promise<boolean> {
+    const end = runEnd(outcome, false);
+    const ended = await this.stores.runs.endIfOwned(
+      { ...stored, state: outcome.status, end },
+      FINISHED_RUN_TTL_MS,
+    );
+    if (ended) this.#tell(stored, end);
+    return ended;
+  }
+
+  #tell(stored: StoredRun, end: RunEnd): void {
     this.stores.bus.publish({
       event: RUN_ENDED_EVENT,
       payload: { runId: stored.runId, end },
       sessionKey: stored.sessionKey,
       internal: true,
     });
-    await recorded;
   }
 
   /**
@@ -114,4 +131,18 @@ export class RunLedger {
       unsubscribe();
     }
   }
+}
+
+/** A run's end as the run store keeps it: plain data, its reply without tool calls. */
+function runEnd(outcome: RunOutcome, unsaved: boolean): RunEnd {
+  const end: RunEnd = { status: outcome.status, startedAt: outcome.startedAt, endedAt: outcome.endedAt };
+  if (unsaved) end.unsaved = true;
+  if (outcome.error) end.error = outcome.error;
+  if (outcome.sessionId) end.sessionId = outcome.sessionId;
+  if (outcome.model) end.model = outcome.model;
+  if (outcome.result) {
+    const { text, finishReason, usage } = outcome.result;
+    end.reply = usage ? { text, finishReason, usage } : { text, finishReason };
+  }
+  return end;
 }

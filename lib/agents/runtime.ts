@@ -13,15 +13,17 @@ import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { ProviderRegistry } from "../providers/registry.ts";
 import type { EmbeddingResult, FetchLike, ModelProvider } from "../providers/types.ts";
+import type { PeerRegistry } from "../state/peers.ts";
 import { FINISHED_RUN_TTL_MS, type RunOutcome, type StoredRun } from "../state/runs.ts";
 import type { SessionEntry, TranscriptEntry } from "../state/sessions.ts";
+import { SINGLETON_LEASE_TTL_MS } from "../state/singleton.ts";
 import { MemoryTurnQueue, type QueuedTurn } from "../state/turn-queue.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { RunLedger } from "./run-ledger.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
+import { sessionLeaseKey, type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
 import type { AgentToolHost } from "./tool-host.ts";
 import { TurnExecutor, type TurnReads, type TurnStart } from "./turn-executor.ts";
 import type { AgentStores, RunEvent, RunHandle, RunInfo, TurnInput, WaitResult } from "./turn-types.ts";
@@ -67,6 +69,11 @@ export interface AgentRuntimeOptions {
    * replica runs once that id is no longer alive. A fresh id by default.
    */
   replicaId?: string;
+  /**
+   * The replicas alive: with it, `chat.abort` ends at once a running run whose replica is gone (no
+   * replica would act on its abort request). Without it no replica is taken for dead.
+   */
+  peers?: PeerRegistry;
 }
 
 /** A turn being started, as `AgentRuntime.#start` hands it to the steps that schedule, run and end it. */
@@ -107,6 +114,8 @@ export class AgentRuntime {
   readonly #leaseOwner = crypto.randomUUID();
   readonly #replicaId: string;
   readonly #waiting: WaitingTurns;
+  /** Aborted runs of other replicas, checked again once a dead replica has dropped out of the peers. */
+  readonly #abortChecks = new Set<ReturnType<typeof setTimeout>>();
   #tools: AgentToolHost | undefined;
   #snapshot: { config: GatewayConfig; catalog: AgentCatalog; providers: ProviderRegistry } | undefined;
 
@@ -151,6 +160,7 @@ export class AgentRuntime {
 
   /** Stops listening to the bus (abort requests from other replicas). Runs in flight are not touched. */
   close(): void {
+    for (const timer of this.#abortChecks) clearTimeout(timer);
     this.#waiting.close();
     this.#unsubscribe();
   }
@@ -205,6 +215,56 @@ export class AgentRuntime {
         if (!await this.#resumeOrphan(turn)) break;
       }
     }
+  }
+
+  /**
+   * Ends the running runs of replicas not in `alive` (they died mid-turn): each with a retryable error
+   * once its session's lease, which a live replica running it would hold, is free, so `agent.wait`
+   * answers and the session's clients hear the run failed. The lease is held while ending it.
+   */
+  async endOrphanedRuns(alive: ReadonlySet<string>): Promise<void> {
+    for (const run of await this.options.stores.runs.running()) {
+      if (!run.replicaId || alive.has(run.replicaId) || run.replicaId === this.#replicaId) continue;
+      const leases = this.options.stores.leases;
+      const key = sessionLeaseKey(run.sessionKey);
+      const token = await leases.acquire(key, `${this.#leaseOwner}/orphans`, ORPHAN_END_LEASE_MS);
+      if (token === null) continue;
+      try {
+        await this.#endOrphan(run, "error", replicaStopped());
+      } finally {
+        await leases.release(key, token);
+      }
+    }
+  }
+
+  /** Ends another replica's run as `status` unless it ended or was taken over; tells its session's clients. */
+  async #endOrphan(run: StoredRun, status: "aborted" | "error", error: GatewayError): Promise<void> {
+    const now = this.options.now();
+    const { runId, sessionKey, agentId } = run;
+    const outcome: RunOutcome = {
+      runId,
+      sessionKey,
+      sessionId: "",
+      agentId,
+      status,
+      startedAt: run.acceptedAt,
+      endedAt: now,
+      error: toErrorShape(error),
+    };
+    if (!await this.#ledger.endOrphan(run, outcome)) return;
+    this.options.logger.warn("ended a run whose replica is gone", {
+      runId,
+      replicaId: run.replicaId,
+      status,
+    });
+    const info: RunInfo = {
+      runId,
+      sessionKey,
+      agentId,
+      origin: { kind: "agent" },
+      ephemeral: run.ephemeral ?? false,
+    };
+    this.#emit(info, undefined, { type: "end", outcome });
   }
 
   /** Runs (or drops) one waiting turn of a dead replica; false when the session's later turns must wait. */
@@ -285,7 +345,9 @@ export class AgentRuntime {
       agentId: agent.id,
       acceptedAt,
       state: scheduled.waiting ? "queued" : "running",
+      replicaId: this.#replicaId,
     };
+    if (info.ephemeral) stored.ephemeral = true;
     const tracked = this.#ledger.track(
       stored,
       agent.timeoutMs + FINISHED_RUN_TTL_MS,
@@ -541,7 +603,36 @@ export class AgentRuntime {
         internal: true,
       });
     }
+    const running = active.filter((r) =>
+      r.state === "running" && r.replicaId && r.replicaId !== this.#replicaId && runIds.includes(r.runId)
+    );
+    if (running.length) await this.#abortElsewhere(running);
     return runIds;
+  }
+
+  /**
+   * Running runs of other replicas asked to abort: those of a replica the peers no longer list are ended
+   * here at once (none would act on the request); the others are looked at again once a peer's TTL has
+   * passed, in case their replica died just now.
+   */
+  async #abortElsewhere(runs: StoredRun[], again = true): Promise<void> {
+    const peers = this.options.peers;
+    if (!peers) return;
+    const alive = new Set((await peers.list()).map((peer) => peer.replicaId));
+    const aborted = new GatewayError("INVALID_REQUEST", "run aborted");
+    await Promise.all(
+      runs.filter((r) => !alive.has(r.replicaId!)).map((r) => this.#endOrphan(r, "aborted", aborted)),
+    );
+    const later = runs.filter((r) => alive.has(r.replicaId!));
+    if (!later.length || !again) return;
+    const ttlMs = this.options.config().gateway?.cluster?.leaseTtlMs ?? SINGLETON_LEASE_TTL_MS;
+    const timer = setTimeout(() => {
+      this.#abortChecks.delete(timer);
+      this.#abortElsewhere(later, false).catch((error) =>
+        this.options.logger.warn("could not end an aborted run", { error: String(error) })
+      );
+    }, ttlMs + ABORT_RECHECK_MARGIN_MS);
+    this.#abortChecks.add(timer);
   }
 
   /**
@@ -653,7 +744,7 @@ export class AgentRuntime {
     return this.#snapshot;
   }
 
-  #emit(info: RunInfo, input: TurnInput, event: RunEvent): void {
+  #emit(info: RunInfo, input: TurnInput | undefined, event: RunEvent): void {
     const deliver = (listener: () => void) => {
       try {
         listener();
@@ -661,7 +752,7 @@ export class AgentRuntime {
         this.options.logger.warn("run event listener failed", { runId: info.runId, error: String(error) });
       }
     };
-    if (input.onEvent) deliver(() => input.onEvent!(event));
+    if (input?.onEvent) deliver(() => input.onEvent!(event));
     for (const listener of this.#listeners) deliver(() => listener(info, event));
   }
 
@@ -708,6 +799,16 @@ export class AgentRuntime {
 
 /** How long a dead replica's waiting turn that no replica can run (its agent or model unknown) is kept. */
 const ORPHAN_TTL_MS = 60 * 60_000;
+/** How long the lease taken to end a dead replica's run lasts, should this replica die holding it. */
+const ORPHAN_END_LEASE_MS = 10_000;
+/** How long after a peer's TTL an aborted run of a replica that looked alive is looked at again. */
+const ABORT_RECHECK_MARGIN_MS = 500;
+/** Why a run whose replica died mid-turn ended; its caller may send it again. */
+function replicaStopped(): GatewayError {
+  return new GatewayError("UNAVAILABLE", "the run ended: its replica stopped mid-turn; retry the turn", {
+    retryable: true,
+  });
+}
 /** How many times a turn whose input stays queued after a failure is run again here before it is left. */
 const MAX_RESTARTS = 3;
 /** Why a turn whose call lost its idempotency claim (a duplicate) stopped; no one is told. */

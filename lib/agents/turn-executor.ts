@@ -328,11 +328,12 @@ export class TurnExecutor {
       if (added) return this.#announce(info, input, added);
       // A new session's entry goes first: a crash must not orphan lines under an id no one knows.
       if (created && !info.ephemeral) await this.options.stores.sessions.put(session);
-      await this.#record(info, input, ref, inputLines);
+      await this.#record(info, input, ref, inputLines, undefined, info.runId);
     })();
-    // A store that serves the read after the append starts would list this turn's lines too.
-    const own = new Set(inputLines.map((l) => l.id));
-    return { fresh, prior: quiet(prior.then((lines) => lines.filter((l) => !own.has(l.id)))), inputWritten };
+    // A store that serves the read after the append starts would list this turn's lines too, and a
+    // retried call's (same run id) input saved before its first replica died is `fresh` already.
+    const others = (lines: TranscriptEntry[]) => lines.filter((line) => line.runId !== info.runId);
+    return { fresh, prior: quiet(prior.then(others)), inputWritten };
   }
 
   /**
@@ -371,7 +372,11 @@ export class TurnExecutor {
     if (appendIfHeld) {
       // Written only if this attempt gets the lease and the guess is right, checked in the same step.
       const lines = input.messages.map((message) => this.line(info, message));
-      const guard: AppendGuard = { ...this.leaseGuard(info, holder), sessionKey: info.sessionKey };
+      const guard: AppendGuard = {
+        ...this.leaseGuard(info, holder),
+        sessionKey: info.sessionKey,
+        inputOf: info.runId,
+      };
       // Sent before the claim is answered: lands only if the turn is not a duplicate.
       if (input.claim?.guard) guard.claim = input.claim.guard;
       if (proposed) guard.create = reads.proposed = proposed;
@@ -439,7 +444,8 @@ export class TurnExecutor {
 
   /**
    * Appends lines to a durable session's transcript and reports each one; with `guard`, only while the
-   * turn's lease holds (when the store can check it). False when the guard refused them.
+   * turn's lease holds (when the store can check it). False when the guard refused them. With
+   * `inputOf`, the lines are that run's input (`AppendOptions`).
    */
   async #record(
     info: RunInfo,
@@ -447,12 +453,13 @@ export class TurnExecutor {
     ref: TranscriptRef,
     lines: NewTranscriptEntry[],
     guard?: AppendGuard,
+    inputOf?: string,
   ): Promise<boolean> {
     if (info.ephemeral || !lines.length) return true;
     const { transcripts } = this.options.stores;
     const added = guard && transcripts.appendIfHeld
       ? await transcripts.appendIfHeld(ref, lines, guard)
-      : await transcripts.append(ref, lines);
+      : await transcripts.append(ref, lines, inputOf === undefined ? undefined : { inputOf });
     if (added) this.#announce(info, input, added);
     return added !== undefined;
   }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Logger } from "../log/logger.ts";
+import type { AppendGuard } from "../state/sessions.ts";
 import type { QueuedTurn, TurnQueue } from "../state/turn-queue.ts";
 import { leaseLostError } from "./session-lease.ts";
 import { type Dequeued, quiet, type TurnExecutor, type TurnStart } from "./turn-executor.ts";
@@ -135,13 +136,17 @@ export class WaitingTurns {
     const queue = this.queue;
     // A new session's entry goes first, as for any turn: no line under an id no one knows. The move
     // stores it in the same step, under the lease, so a turn that lost its lease stores nothing.
-    const guard = { ...this.options.executor.leaseGuard(info, start.holder), sessionKey: info.sessionKey };
+    const guard: AppendGuard = {
+      ...this.options.executor.leaseGuard(info, start.holder),
+      sessionKey: info.sessionKey,
+      inputOf: info.runId,
+    };
     if (created && queue.moveIfHeld) guard.create = session;
     else if (created) await this.options.stores.sessions.put(session);
     const added = queue.moveIfHeld
       ? await queue.moveIfHeld(turn, ref, lines, guard)
       : (await queue.take(turn.sessionKey, turn.runId, turn.owner))
-      ? await this.options.stores.transcripts.append(ref, lines)
+      ? await this.options.stores.transcripts.append(ref, lines, { inputOf: info.runId })
       : "gone";
     if (added === "gone") throw new TakenOver();
     if (!added) throw leaseLostError(info.sessionKey);

@@ -10,11 +10,13 @@
  * @module
  */
 import {
+  type AppendOptions,
   applyPatch,
   applyRun,
   compacted,
   type NewTranscriptEntry,
   numbered,
+  savedInput,
   type SessionEntry,
   type SessionPatch,
   type SessionRunUpdate,
@@ -75,11 +77,17 @@ export class JsonlTranscriptLog implements TranscriptStore {
   ) {}
 
   /** Appends lines to a transcript, numbered after its last one, durably (fsync) before resolving. */
-  async append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
+  async append(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    options: AppendOptions = {},
+  ): Promise<TranscriptEntry[]> {
     const path = this.#path(ref);
     return await this.#serially(path, async () => {
       // The numbering continues from the file's last line, so the file is read once if not cached.
       const current = this.#cache.get(path) ?? await readLines<TranscriptEntry>(this.files, path);
+      const saved = savedInput(current, options.inputOf, entries.length);
+      if (saved) return saved;
       const added = numbered(current.at(-1), entries);
       // If the write fails no one knows what reached the file, so the next read goes to disk.
       this.#cache.delete(path);

@@ -76,6 +76,13 @@ export interface StoredRun {
   acceptedAt: number;
   /** Where it is now. */
   state: RunState;
+  /**
+   * The replica that runs it (its id in the peers registry): once that replica is gone, another one ends
+   * the run ({@link RunStore.endIfOwned}). Unset on records of runs no replica has taken.
+   */
+  replicaId?: string;
+  /** Set when its session is not stored (it publishes no `chat` events). */
+  ephemeral?: true;
   /** Set once the run ended (then `state` is its status). */
   end?: RunEnd;
 }
@@ -87,9 +94,9 @@ export interface RunStore {
    * A record that ended is final: later puts for the same run change nothing, unless its input was never
    * saved (`end.unsaved`), when the call's retry replaces it. An unsaved end changes only a record of its
    * own attempt (the same `acceptedAt`): a failed attempt's late end never hides its retry's record. Only
-   * equality is compared, so replicas' clocks need not agree.
+   * equality is compared, so replicas' clocks need not agree. Resolves whether it wrote the record.
    */
-  put(run: StoredRun, ttlMs: number): Promise<void>;
+  put(run: StoredRun, ttlMs: number): Promise<boolean>;
   /**
    * {@link RunStore.put}, but only while `claim` (a pending idempotency claim of the same backend) is its
    * owner's: a put sent before the claim was answered lands only if its call holds the key. Optional,
@@ -101,6 +108,15 @@ export interface RunStore {
   get(runId: string): Promise<StoredRun | undefined>;
   /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */
   active(sessionKey: string): Promise<StoredRun[]>;
+  /** Every session's runs that are `running` (started, not ended), in order of acceptance. */
+  running(): Promise<StoredRun[]>;
+  /**
+   * Records `run`'s end (it carries one) only while the stored record has not ended and names the same
+   * replica (`run.replicaId`), as one atomic step; resolves whether it did. A replica ends a dead
+   * replica's run through it: a run ended meanwhile is not ended twice, and a run its call's retry took
+   * over (the same run id, another replica) is left to that retry.
+   */
+  endIfOwned(run: StoredRun, ttlMs: number): Promise<boolean>;
 }
 
 /** Whether `stored` stays as it is when `run` is put: it ended for good, or `run` is another attempt's unsaved end. */
@@ -132,15 +148,20 @@ export class MemoryRunStore implements RunStore {
   ) {}
 
   /** Keeps a copy of the record for `ttlMs` ms, unless the stored record is final or of a later attempt. */
-  put(run: StoredRun, ttlMs: number): Promise<void> {
+  put(run: StoredRun, ttlMs: number): Promise<boolean> {
     const previous = this.#live(run.runId);
-    if (!previous || !keeps(previous, run)) {
-      if (previous) this.#forget(run.runId, previous);
-      this.#runs.set(run.runId, { run: copyRun(run), expiresAt: this.now() + ttlMs });
-      if (run.end) this.#finished++;
-      this.#sweep();
-    }
-    return Promise.resolve();
+    const writes = !previous || !keeps(previous, run);
+    if (writes) this.#write(run, ttlMs, previous);
+    return Promise.resolve(writes);
+  }
+
+  /** Writes the end unless the stored run ended, expired, or names another replica. */
+  endIfOwned(run: StoredRun, ttlMs: number): Promise<boolean> {
+    const previous = this.#live(run.runId);
+    const writes = previous !== undefined && !previous.end && run.replicaId !== undefined &&
+      previous.replicaId === run.replicaId;
+    if (writes) this.#write(run, ttlMs, previous);
+    return Promise.resolve(writes);
   }
 
   /** A copy of the run's record, unless it expired. */
@@ -160,6 +181,20 @@ export class MemoryRunStore implements RunStore {
       ...runs.filter((r) => r.state === "queued"),
       ...runs.filter((r) => r.state !== "queued"),
     ]);
+  }
+
+  /** Copies of every session's unexpired `running` runs, oldest first. */
+  running(): Promise<StoredRun[]> {
+    const runs = [...this.#runs.values()].map(({ run }) => run)
+      .filter((run) => run.state === "running" && !run.end && this.#live(run.runId));
+    return Promise.resolve(runs.sort((a, b) => a.acceptedAt - b.acceptedAt).map(copyRun));
+  }
+
+  #write(run: StoredRun, ttlMs: number, previous: StoredRun | undefined): void {
+    if (previous) this.#forget(run.runId, previous);
+    this.#runs.set(run.runId, { run: copyRun(run), expiresAt: this.now() + ttlMs });
+    if (run.end) this.#finished++;
+    this.#sweep();
   }
 
   #live(runId: string): StoredRun | undefined {

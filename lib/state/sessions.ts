@@ -213,9 +213,14 @@ export type NewTranscriptEntry = Omit<TranscriptEntry, "seq">;
 export interface TranscriptStore {
   /**
    * Appends lines in order as one atomic step, numbering them after the transcript's last line
-   * (`seq` 1, 2, ... with no gap, whoever else appends), and returns them numbered.
+   * (`seq` 1, 2, ... with no gap, whoever else appends), and returns them numbered; `options.inputOf`
+   * makes the lines a run's input, written once ({@link AppendOptions}).
    */
-  append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]>;
+  append(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    options?: AppendOptions,
+  ): Promise<TranscriptEntry[]>;
   /** Every line of the transcript in `seq` order; none for a transcript never written. */
   read(ref: TranscriptRef): Promise<TranscriptEntry[]>;
   /**
@@ -246,8 +251,33 @@ export interface TranscriptStore {
   ): Promise<TranscriptEntry[] | undefined>;
 }
 
-/** What must hold for {@link TranscriptStore.appendIfHeld} to write. */
-export interface AppendGuard {
+/** How an append treats the lines it is given. */
+export interface AppendOptions {
+  /**
+   * The run whose input the lines are. When one of the transcript's last {@link SAVED_INPUT_WINDOW}
+   * lines is already that run's (its replica saved the input and died mid-turn, and its call was sent
+   * again under the same run id), nothing is written: the run's saved lines there, as many as were given,
+   * come back in place of the new ones, in the same atomic step.
+   */
+  inputOf?: string;
+}
+
+/** How far back from a transcript's end an append looks for its run's saved input. */
+export const SAVED_INPUT_WINDOW = 16;
+
+/** The lines of `runId` among the transcript's last {@link SAVED_INPUT_WINDOW}, at most `count`; undefined if none. */
+export function savedInput(
+  lines: readonly TranscriptEntry[],
+  runId: string | undefined,
+  count: number,
+): TranscriptEntry[] | undefined {
+  if (runId === undefined) return undefined;
+  const saved = lines.slice(-SAVED_INPUT_WINDOW).filter((line) => line.runId === runId).slice(0, count);
+  return saved.length ? saved.map((line) => ({ ...line })) : undefined;
+}
+
+/** What must hold for {@link TranscriptStore.appendIfHeld} to write; `inputOf` as for any append. */
+export interface AppendGuard extends AppendOptions {
   /** The session whose stored entry must name the transcript (its `sessionId`); unchecked when unset. */
   sessionKey?: string;
   /** The lease, by its `LeaseStore` key, that must be held, unexpired... */
@@ -347,9 +377,15 @@ export class MemoryTranscriptStore implements TranscriptStore {
   readonly #lines = new Map<string, TranscriptEntry[]>();
 
   /** Numbers the lines after the transcript's last one, keeps copies, and returns them numbered. */
-  append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
+  append(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    options: AppendOptions = {},
+  ): Promise<TranscriptEntry[]> {
     const key = `${ref.agentId}/${ref.sessionId}`;
     const lines = this.#lines.get(key) ?? [];
+    const saved = savedInput(lines, options.inputOf, entries.length);
+    if (saved) return Promise.resolve(saved);
     const added = numbered(lines.at(-1), entries);
     lines.push(...added.map((e) => ({ ...e })));
     this.#lines.set(key, lines);

@@ -82,6 +82,62 @@ export function runsContract(name: string, make: (now: () => number) => RunStore
     assert.deepEqual((await store.active("agent:main:other")).map((r) => r.runId), ["elsewhere"]);
   });
 
+  test("put says whether it wrote: an ended run's later put does not", async (store) => {
+    assert.equal(await store.put(stored("r1", 1, { state: "running" }), TTL), true);
+    const end = { status: "ok" as const, startedAt: 1, endedAt: 2 };
+    assert.equal(await store.put(stored("r1", 1, { state: "ok", end }), TTL), true);
+    const late = { status: "error" as const, startedAt: 1, endedAt: 3 };
+    assert.equal(await store.put(stored("r1", 1, { state: "error", end: late }), TTL), false);
+  });
+
+  test(
+    "running lists every session's running runs in order of acceptance, until they end",
+    async (store, clock) => {
+      await store.put(stored("late", 5, { state: "running", replicaId: "a" }), TTL);
+      await store.put(stored("early", 1, { state: "running", sessionKey: "agent:main:other" }), TTL);
+      await store.put(stored("queued", 0), TTL);
+      await store.put(stored("brief", 3, { state: "running" }), 1_000);
+      assert.deepEqual((await store.running()).map((r) => r.runId), ["early", "brief", "late"]);
+      assert.deepEqual(
+        (await store.running()).at(-1),
+        stored("late", 5, { state: "running", replicaId: "a" }),
+      );
+      await store.put(stored("queued", 0, { state: "running" }), TTL);
+      const end = { status: "ok" as const, startedAt: 1, endedAt: 2 };
+      await store.put(stored("early", 1, { state: "ok", end, sessionKey: "agent:main:other" }), TTL);
+      clock.advance(1_000);
+      assert.deepEqual((await store.running()).map((r) => r.runId), ["queued", "late"]);
+    },
+  );
+
+  test("endIfOwned ends a run not ended whose record names the replica, once", async (store) => {
+    const running = stored("r1", 1, { state: "running", replicaId: "dead" });
+    const end = {
+      status: "error" as const,
+      startedAt: 1,
+      endedAt: 2,
+      error: { code: "UNAVAILABLE", message: "m" },
+    };
+    const ended = { ...running, state: "error" as const, end };
+    assert.equal(await store.endIfOwned(ended, TTL), false, "no record");
+    await store.put(running, TTL);
+    assert.equal(await store.endIfOwned({ ...ended, replicaId: "other" }, TTL), false, "another replica's");
+    assert.equal(await store.get("r1").then((r) => r?.state), "running");
+    // Two replicas ending it at once: one does.
+    const results = await Promise.all([store.endIfOwned(ended, TTL), store.endIfOwned(ended, TTL)]);
+    assert.deepEqual(results.sort(), [false, true]);
+    assert.deepEqual(await store.get("r1"), ended);
+    assert.deepEqual(await store.running(), []);
+    // A retry of its call took the run over on another replica: left to it.
+    await store.put(stored("r2", 1, { state: "running", replicaId: "dead" }), TTL);
+    await store.put(stored("r2", 7, { state: "running", replicaId: "alive" }), TTL);
+    assert.equal(await store.endIfOwned({ ...ended, runId: "r2" }, TTL), false);
+    assert.equal((await store.get("r2"))?.replicaId, "alive");
+    // A run without a replica named is no one's to end.
+    await store.put(stored("r3", 1, { state: "running" }), TTL);
+    assert.equal(await store.endIfOwned({ ...ended, runId: "r3", replicaId: undefined }, TTL), false);
+  });
+
   test("a record expires after its TTL, counted from its last put", async (store, clock) => {
     await store.put(stored("r1", 1), 1_000);
     clock.advance(900);

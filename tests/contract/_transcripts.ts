@@ -126,6 +126,28 @@ export function transcriptsContract(
     assert.equal(await store.archive({ agentId: "main", sessionId: "never" }), undefined);
   });
 
+  test("an append of a run's input already saved (its call retried) writes nothing and returns the saved lines", async (store) => {
+    await store.append(ref, [{ ...line("old"), runId: "r0" }]);
+    const saved = await store.append(ref, [line("a")], { inputOf: "r1" });
+    const retried = await store.append(ref, [line("retry")], { inputOf: "r1" });
+    assert.deepEqual(retried, saved);
+    assert.deepEqual((await store.read(ref)).map((e) => [e.seq, e.id]), [[1, "old"], [2, "a"]]);
+    // Its reply follows; a retry after it still finds the input and gets only the input back.
+    await store.append(ref, [line("reply", "assistant")]);
+    assert.deepEqual(await store.append(ref, [line("again")], { inputOf: "r1" }), saved);
+    // Another run's input, and lines appended without `inputOf`, are written as usual.
+    const other = await store.append(ref, [{ ...line("b"), runId: "r10" }], { inputOf: "r10" });
+    assert.deepEqual(other.map((e) => [e.seq, e.id]), [[4, "b"]]);
+    const plain = await store.append(ref, [line("c", "assistant")]);
+    assert.deepEqual(plain.map((e) => [e.seq, e.id]), [[5, "c"]]);
+  });
+
+  test("a line quoting another run's id in its text is not that run's input", async (store) => {
+    await store.append(ref, [{ ...line("q"), runId: "r0", content: '{"runId":"r1"} "runId":"r1"' }]);
+    const added = await store.append(ref, [line("a")], { inputOf: "r1" });
+    assert.deepEqual(added.map((e) => [e.seq, e.id]), [[2, "a"]]);
+  });
+
   test("returned lines are copies", async (store) => {
     const [added] = await store.append(ref, [line("a")]);
     added.content = "changed";
@@ -241,6 +263,21 @@ export function appendIfHeldContract(
     // A store that started the duplicate's work ahead of its claim had its append refused.
     assert.deepEqual(outcomes[0], ["first", true, ["first"]]);
     if (outcomes[1]) assert.deepEqual(outcomes[1], ["duplicate", false, undefined]);
+  });
+
+  test("a run's input already saved (its call retried on another replica) is returned, not written again", async ({ transcripts, sessions, leases }) => {
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const input = { ...guard, inputOf: "r1" };
+    const saved = await transcripts.appendIfHeld!(ref, [line("a")], input);
+    assert.deepEqual(saved?.map((e) => [e.seq, e.id]), [[1, "a"]]);
+    assert.deepEqual(await transcripts.appendIfHeld!(ref, [line("retry")], input), saved);
+    // The run's reply is not its input: appended as usual.
+    const reply = await transcripts.appendIfHeld!(ref, [line("reply", "assistant")], guard);
+    assert.deepEqual(reply?.map((e) => [e.seq, e.id]), [[2, "reply"]]);
+    // The guard still comes first: a lease not held returns nothing, saved or not.
+    assert.equal(await transcripts.appendIfHeld!(ref, [line("x")], { ...input, owner: "other" }), undefined);
+    assert.deepEqual((await transcripts.read(ref)).map((e) => e.id), ["a", "reply"]);
   });
 
   test("with an entry to create: stores it along with the lines when the session has none, refuses when it names another transcript", async ({ transcripts, sessions, leases }) => {

@@ -231,6 +231,22 @@ export function turnQueueMoveContract(name: string, make: (clock: TestClock) => 
     assert.equal((await transcripts.read(ref)).length, 1);
   });
 
+  test("a turn whose run's input is saved already (its call retried) is taken out; the saved lines come back", async (stores) => {
+    const { turnQueue, transcripts, sessions, leases } = stores;
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const [saved] = await transcripts.append(ref, lines("r1"), { inputOf: "r1" });
+    await turnQueue.enqueue(turn("r1"));
+    const retry = [{ ...lines("r1")[0], id: "retry" }];
+    const moved = await turnQueue.moveIfHeld!({ sessionKey: S, runId: "r1" }, ref, retry, {
+      ...guard,
+      inputOf: "r1",
+    });
+    assert.deepEqual(moved, [saved]);
+    assert.deepEqual((await transcripts.read(ref)).map((e) => e.id), ["line-r1"]);
+    assert.deepEqual(await turnQueue.sessions(), []);
+  });
+
   test("two movers of one turn: one moves it, the other finds it gone; the lines are written once", async (stores) => {
     const { turnQueue, transcripts, sessions, leases } = stores;
     await sessions.put(entry(ref.sessionId));

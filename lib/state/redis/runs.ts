@@ -1,7 +1,8 @@
 /**
  * Run records on Redis: each run under its own key with its TTL (and its expiry time, for an injected
- * clock), and each session's unfinished runs in a sorted set by acceptance time. A put that finds the run
- * ended for good changes nothing, inside one script.
+ * clock), each session's unfinished runs in a sorted set by acceptance time, and every session's running
+ * ones in one more (for the replica that ends the runs of dead ones). A put that finds the run ended for
+ * good changes nothing, inside one script.
  *
  * @module
  */
@@ -18,17 +19,19 @@ if raw then
 end
 `;
 
-// KEYS: record, session index, then the claim's record if any. ARGV: TTL, run JSON, run id, acceptedAt,
-// ended (1/0), claim owner ('' for none), unsaved end (1/0). Writes nothing when the run ended for good
-// (not unsaved), the put is another attempt's unsaved end (acceptedAt differs), or the claim is not its
-// owner's.
+// KEYS: record, session index, running index, then the claim's record if any. ARGV: TTL, run JSON, run id,
+// acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica ('' for
+// none). Writes nothing when the run ended for good (not unsaved), the put is another attempt's unsaved end
+// (acceptedAt differs), the claim is not its owner's, or an owning replica is given and the record (live,
+// not ended) does not name it.
 const PUT = new LuaScript(
   LIVE + `
+if ARGV[10] ~= '' and (not run or run['end'] or run.replicaId ~= ARGV[10]) then return 0 end
 if run and ((run['end'] and not run['end'].unsaved) or (ARGV[8] == '1' and tonumber(ARGV[5]) ~= run.acceptedAt)) then
   return 0
 end
 if ARGV[7] ~= '' then
-  local claim = redis.call('GET', KEYS[3])
+  local claim = redis.call('GET', KEYS[4])
   if not claim or cjson.decode(claim).owner ~= ARGV[7] then return 0 end
 end
 local ttl = tonumber(ARGV[2])
@@ -38,6 +41,11 @@ if ARGV[6] == '1' then
 else
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
   if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
+if ARGV[9] == '1' then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
+elseif run and run.state == 'running' then
+  redis.call('ZREM', KEYS[3], ARGV[4])
 end
 return 1
 `,
@@ -67,24 +75,45 @@ end
 return active
 `);
 
+// KEYS: running index. ARGV: the prefix of record keys. Drops the ids of runs that expired, ended or are
+// no longer running.
+const RUNNING = new LuaScript(`
+local running = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local raw = redis.call('GET', ARGV[2] .. id)
+  local record = raw and cjson.decode(raw)
+  if record and record.expiresAt > now and not record.run['end'] and record.run.state == 'running' then
+    table.insert(running, raw)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return running
+`);
+
 /** Run records shared by every replica on one Redis. */
 export class RedisRunStore implements RunStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [PUT, GET, ACTIVE];
+  static readonly scripts: readonly LuaScript[] = [PUT, GET, ACTIVE, RUNNING];
 
   /** Keeps the runs under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
-  put(run: StoredRun, ttlMs: number): Promise<void> {
+  put(run: StoredRun, ttlMs: number): Promise<boolean> {
     return this.#put(run, ttlMs);
   }
 
-  putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void> {
-    return this.#put(run, ttlMs, claim);
+  async putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void> {
+    await this.#put(run, ttlMs, claim);
   }
 
-  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<void> {
-    const keys = [this.#record(run.runId), this.#index(run.sessionKey)];
+  endIfOwned(run: StoredRun, ttlMs: number): Promise<boolean> {
+    if (!run.replicaId) return Promise.resolve(false);
+    return this.#put(run, ttlMs, undefined, run.replicaId);
+  }
+
+  async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard, owner = ""): Promise<boolean> {
+    const keys = [this.#record(run.runId), this.#index(run.sessionKey), this.#running()];
     if (claim) keys.push(claim.record);
     const args = [
       ttlMs,
@@ -94,8 +123,10 @@ export class RedisRunStore implements RunStore {
       run.end ? "1" : "0",
       claim?.owner ?? "",
       run.end?.unsaved ? "1" : "0",
+      run.state === "running" && !run.end ? "1" : "0",
+      owner,
     ];
-    await this.connection.eval(PUT, keys, args);
+    return await this.connection.eval(PUT, keys, args) === 1;
   }
 
   async get(runId: string): Promise<StoredRun | undefined> {
@@ -110,11 +141,20 @@ export class RedisRunStore implements RunStore {
     return [...runs.filter((r) => r.state === "queued"), ...runs.filter((r) => r.state !== "queued")];
   }
 
+  async running(): Promise<StoredRun[]> {
+    const records = await this.connection.eval(RUNNING, [this.#running()], [this.#record("")]);
+    return (records as string[]).map((raw) => (JSON.parse(raw) as { run: StoredRun }).run);
+  }
+
   #record(runId: string): string {
     return this.connection.key(`run:${runId}`);
   }
 
   #index(sessionKey: string): string {
     return this.connection.key(`runs-of:${sessionKey}`);
+  }
+
+  #running(): string {
+    return this.connection.key("runs-running");
   }
 }

@@ -5,12 +5,14 @@
  *
  * @module
  */
-import type {
-  AppendGuard,
-  NewTranscriptEntry,
-  TranscriptEntry,
-  TranscriptRef,
-  TranscriptStore,
+import {
+  type AppendGuard,
+  type AppendOptions,
+  type NewTranscriptEntry,
+  SAVED_INPUT_WINDOW,
+  type TranscriptEntry,
+  type TranscriptRef,
+  type TranscriptStore,
 } from "../sessions.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
@@ -25,15 +27,39 @@ end
 return base
 `;
 
-// KEYS: transcript. ARGV: lines.
-const APPEND = new LuaScript(pushLines(2));
+/**
+ * Lua: `savedInput(key, needle, count)`, the lines among the list's last {@link SAVED_INPUT_WINDOW} that
+ * hold `needle` (a run's id as its lines hold it, {@link inputNeedle}), at most `count`; nil when there are
+ * none or `needle` is ''. A quote inside a JSON string is escaped, so only a line's own `runId` matches.
+ */
+export const SAVED_INPUT = `
+local function savedInput(key, needle, count)
+  if needle == '' then return nil end
+  local saved = {}
+  for _, line in ipairs(redis.call('LRANGE', key, -${SAVED_INPUT_WINDOW}, -1)) do
+    if #saved < count and string.find(line, needle, 1, true) then saved[#saved + 1] = line end
+  end
+  if #saved > 0 then return saved end
+  return nil
+end
+`;
+
+/** Lua: returns the run's saved input (ARGV[at]'s needle) from KEYS[1] when it is there; the lines follow ARGV[at]. */
+export const returnSavedInput = (at: number) => `
+local saved = savedInput(KEYS[1], ARGV[${at}], #ARGV - ${at})
+if saved then return saved end
+`;
+
+// KEYS: transcript. ARGV: the input's needle ('' for none), lines.
+const APPEND = new LuaScript(SAVED_INPUT + returnSavedInput(2) + pushLines(3));
 
 // KEYS: transcript, lease, sessions, then the claim's record if any. ARGV: lease owner, session key ('' for
-// none), session id, claim owner ('' for none), entry to create ('' for none), lines. Nil, with nothing
-// written, unless the owner holds the lease, the claim (if any) is still its owner's and the session's entry
-// (if any) names this transcript; a session with no entry gets the one to create, or refuses without one.
+// none), session id, claim owner ('' for none), entry to create ('' for none), the input's needle ('' for
+// none), lines. Nil, with nothing written, unless the owner holds the lease, the claim (if any) is still its
+// owner's and the session's entry (if any) names this transcript; a session with no entry gets the one to
+// create, or refuses without one.
 const APPEND_IF_HELD = new LuaScript(
-  OWNER_HOLDS + `
+  OWNER_HOLDS + SAVED_INPUT + `
 if not ownerHolds(KEYS[2], ARGV[2]) then return nil end
 if ARGV[5] ~= '' then
   local claim = redis.call('GET', KEYS[4])
@@ -49,7 +75,7 @@ if ARGV[3] ~= '' then
     return nil
   end
 end
-` + pushLines(7),
+` + returnSavedInput(7) + pushLines(8),
 );
 
 // KEYS: transcript. ARGV: through, then the replacement lines as JSON objects. Every line is stored as
@@ -91,10 +117,14 @@ export class RedisTranscriptStore implements TranscriptStore {
   /** Keeps the transcripts under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
 
-  async append(ref: TranscriptRef, entries: readonly NewTranscriptEntry[]): Promise<TranscriptEntry[]> {
+  async append(
+    ref: TranscriptRef,
+    entries: readonly NewTranscriptEntry[],
+    options: AppendOptions = {},
+  ): Promise<TranscriptEntry[]> {
     if (entries.length === 0) return [];
-    const base = await this.connection.eval(APPEND, [this.#key(ref)], lines(entries)) as number;
-    return entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
+    const args = [inputNeedle(options.inputOf), ...lines(entries)];
+    return appended(await this.connection.eval(APPEND, [this.#key(ref)], args) as number | string[], entries);
   }
 
   async appendIfHeld(
@@ -110,10 +140,11 @@ export class RedisTranscriptStore implements TranscriptStore {
       ref.sessionId,
       guard.claim?.owner ?? "",
       guard.create ? JSON.stringify(guard.create) : "",
+      inputNeedle(guard.inputOf),
       ...lines(entries),
     ];
-    const base = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | null;
-    return base === null ? undefined : entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
+    const result = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | string[] | null;
+    return result === null ? undefined : appended(result, entries);
   }
 
   async read(ref: TranscriptRef): Promise<TranscriptEntry[]> {
@@ -146,6 +177,20 @@ export class RedisTranscriptStore implements TranscriptStore {
 /** The Redis key of a transcript's list (for scripts of other stores that append to it). */
 export function transcriptKey(connection: RedisConnection, ref: TranscriptRef): string {
   return connection.key(`transcript:${JSON.stringify([ref.agentId, ref.sessionId])}`);
+}
+
+/** The needle `savedInput` looks for: `inputOf`'s id as its lines hold it, or '' for none. */
+export function inputNeedle(inputOf: string | undefined): string {
+  return inputOf === undefined ? "" : `"runId":${JSON.stringify(inputOf)}`;
+}
+
+/** What an append script answered, as lines: `entries` numbered after the seq it returned, or the run's saved input. */
+export function appended(
+  result: number | string[],
+  entries: readonly NewTranscriptEntry[],
+): TranscriptEntry[] {
+  if (Array.isArray(result)) return result.map((line) => JSON.parse(line));
+  return entries.map((entry, index) => ({ ...entry, seq: result + index + 1 }));
 }
 
 /** Lines as the scripts store them: without a `seq` of their own (the script puts the one it assigns first). */

@@ -12,7 +12,15 @@ import type { MoveResult, QueuedTurn, TurnQueue } from "../turn-queue.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
 import { sessionsKey } from "./sessions.ts";
-import { lines as transcriptLines, pushLines, transcriptKey } from "./transcripts.ts";
+import {
+  appended,
+  inputNeedle,
+  lines as transcriptLines,
+  pushLines,
+  returnSavedInput,
+  SAVED_INPUT,
+  transcriptKey,
+} from "./transcripts.ts";
 
 // takeTurn(queue, items, set, sessionKey, runId, owner): removes the run's turn (only while `owner` owns
 // it, unless owner is ''), and the session from the set once its list is empty; returns the turn or false.
@@ -46,12 +54,14 @@ return item
 );
 
 // KEYS: transcript, queue, items, set, lease, sessions. ARGV: lease owner, session key, session id, run id,
-// turn owner ('' for any), entry to create ('' for none), lines. Nil (nothing changed) unless the owner
+// turn owner ('' for any), entry to create ('' for none), the input's needle ('' for none), lines. Nil
+// (nothing changed) unless the owner
 // holds the lease and the session's entry names this transcript (a session with no entry gets the one to
 // create, or refuses without one); -1 (nothing written) when the run's turn is not queued (or not the turn
-// owner's); else the seq before the first line appended.
+// owner's); the run's saved input when the transcript holds it already (the turn is taken out all the
+// same); else the seq before the first line appended.
 const MOVE = new LuaScript(
-  OWNER_HOLDS + TAKE_TURN + `
+  OWNER_HOLDS + TAKE_TURN + SAVED_INPUT + `
 if not ownerHolds(KEYS[5], ARGV[2]) then return nil end
 local raw = redis.call('HGET', KEYS[6], ARGV[3])
 if raw then
@@ -61,7 +71,7 @@ elseif ARGV[7] == '' then
 end
 if not takeTurn(KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[5], ARGV[6]) then return -1 end
 if not raw then redis.call('HSET', KEYS[6], ARGV[3], ARGV[7]) end
-` + pushLines(8),
+` + returnSavedInput(8) + pushLines(9),
 );
 
 /** Waiting turns shared by every replica on one Redis. */
@@ -114,12 +124,13 @@ export class RedisTurnQueue implements TurnQueue {
       turn.runId,
       turn.owner ?? "",
       guard.create ? JSON.stringify(guard.create) : "",
+      inputNeedle(guard.inputOf),
       ...transcriptLines(entries),
     ];
-    const base = await this.connection.eval(MOVE, keys, args) as number | null;
-    if (base === null) return undefined;
-    if (base === -1) return "gone";
-    return entries.map((entry, index) => ({ ...entry, seq: base + index + 1 }));
+    const result = await this.connection.eval(MOVE, keys, args) as number | string[] | null;
+    if (result === null) return undefined;
+    if (result === -1) return "gone";
+    return appended(result, entries);
   }
 
   /** The session's list of run ids, its hash of turns, then the set of sessions with turns waiting. */
