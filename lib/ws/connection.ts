@@ -57,49 +57,70 @@ export interface ConnectionHost {
 /** `greeting`: authenticated, `hello-ok` being built; events wait until it is sent. */
 type Phase = "challenged" | "authenticating" | "greeting" | "ready" | "closed";
 
+/**
+ * What only the handshake needs, in one object the connection drops once `hello-ok` is sent: fields of
+ * their own would stay in every connection (10,000 sockets each keep them) after they are spent.
+ */
+interface HandshakeState {
+  readonly nonce: string;
+  readonly info: SocketInfo;
+  connectParams?: ConnectParams;
+  /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
+  early?: Parameters<Connection["sendEvent"]>[];
+}
+
 const decoder = new TextDecoder();
 
 /** A single client socket and its protocol state. */
 export class Connection implements SocketHandlers, HandshakeDeadline {
   readonly connId: string;
-  /** The challenge's nonce, until `hello-ok` is sent (the device signature at `connect` signs it). */
-  nonce?: string;
   readonly challengeTs: number;
   caller?: CallerIdentity;
-  /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
-  connectParams?: ConnectParams;
   /** The capabilities the client declared at `connect`. */
   caps?: readonly string[];
   /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
   readonly remoteAddress: string;
-  /** The upgrade request's facts, until `hello-ok` is sent: nothing after the handshake reads them. */
-  info?: SocketInfo;
   /** How the socket ended, for the access log: the close code and reason, and which side closed it. */
   closeInfo?: { code?: number; reason?: string; by: "client" | "server" };
   #phase: Phase = "challenged";
   #seq = 0;
-  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
-  #handshakePending = true;
+  #handshake?: HandshakeState;
   /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
    * only listen never send one). */
   #inflight?: AbortController;
-  /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
-  #early?: Parameters<Connection["sendEvent"]>[];
 
   constructor(
     private readonly host: ConnectionHost,
     private readonly wire: RedactingSocketWire,
     info: SocketInfo,
   ) {
-    this.info = info;
+    const nonce = host.newId();
+    this.#handshake = { nonce, info };
     this.remoteAddress = intern(info.remoteAddress);
     this.connId = host.newId();
-    this.nonce = host.newId();
     this.challengeTs = host.now();
-    this.wire.send(
-      eventFrame("connect.challenge", { nonce: this.nonce, ts: this.challengeTs, capabilities: [] }),
-    );
+    this.wire.send(eventFrame("connect.challenge", { nonce, ts: this.challengeTs, capabilities: [] }));
     host.handshakeDeadlines.add(this);
+  }
+
+  /** The challenge's nonce, until `hello-ok` is sent (the device signature at `connect` signs it). */
+  get nonce(): string | undefined {
+    return this.#handshake?.nonce;
+  }
+
+  /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
+  get connectParams(): ConnectParams | undefined {
+    return this.#handshake?.connectParams;
+  }
+
+  /** The upgrade request's facts, until `hello-ok` is sent: nothing after the handshake reads them. */
+  get info(): SocketInfo | undefined {
+    return this.#handshake?.info;
+  }
+
+  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
+  get #handshakePending(): boolean {
+    return this.#phase !== "ready" && this.#phase !== "closed";
   }
 
   handshakeExpired(): void {
@@ -174,7 +195,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     frame?: PreparedEventFrame,
   ): void {
     if (this.#phase === "greeting") {
-      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
+      return void (this.#handshake!.early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
     const seq = ++this.#seq;
@@ -203,16 +224,10 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
   #finish(): void {
     // A socket closing before its hello-ok went out never became authenticated as far as the host knows.
     if (this.#phase === "greeting") this.caller = undefined;
+    if (this.#handshakePending) this.host.handshakeDeadlines.settled();
     this.#phase = "closed";
-    this.#settleHandshake();
     this.#inflight?.abort();
     this.host.closed(this);
-  }
-
-  #settleHandshake(): void {
-    if (!this.#handshakePending) return;
-    this.#handshakePending = false;
-    this.host.handshakeDeadlines.settled();
   }
 
   #overloaded(): boolean {
@@ -251,7 +266,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return;
     }
     this.#phase = "authenticating";
-    this.connectParams = params.data;
+    this.#handshake!.connectParams = params.data;
     this.caps = params.data.caps;
     void this.#connect(frame.id, params.data);
   }
@@ -282,16 +297,14 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return;
     }
     if (this.isClosed) return;
-    this.#settleHandshake();
+    this.host.handshakeDeadlines.settled();
     this.#phase = "ready";
     this.wire.send(okFrame(id, hello));
-    for (const early of this.#early ?? []) this.sendEvent(...early);
-    this.#early = undefined;
+    const early = this.#handshake!.early;
+    this.#handshake!.early = undefined;
+    for (const args of early ?? []) this.sendEvent(...args);
     this.host.authenticated(this);
-    // What only the handshake needed goes: 10,000 sockets would each keep it for their lifetime.
-    this.connectParams = undefined;
-    this.info = undefined;
-    this.nonce = undefined;
+    this.#handshake = undefined;
   }
 
   #runRequest(id: string, method: string, params: unknown): void {
@@ -321,18 +334,19 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
  * parsed its own copies.
  */
 function ownShaped(caller: CallerIdentity): CallerIdentity {
-  const copy = internedCopy(caller) as unknown as CallerIdentity;
+  // The connection id is unique to its socket: interned, it would only fill the table.
+  const copy = internedCopy(caller, "connId") as unknown as CallerIdentity;
   copy.scopes = internedScopes(caller.scopes);
   if (caller.client) copy.client = internedCopy(caller.client) as unknown as CallerIdentity["client"];
   return copy;
 }
 
-/** `object`'s own keys in order, its string values interned. */
-function internedCopy<T extends object>(object: T): Record<string, unknown> {
+/** `object`'s own keys in order, its string values interned (but `unique`'s). */
+function internedCopy<T extends object>(object: T, unique?: string): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const key in object) {
     const value: unknown = object[key];
-    copy[key] = typeof value === "string" ? intern(value) : value;
+    copy[key] = typeof value === "string" && key !== unique ? intern(value) : value;
   }
   return copy;
 }
