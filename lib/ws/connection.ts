@@ -6,6 +6,7 @@
  */
 import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
 import {
   type ConnectParams,
@@ -19,7 +20,7 @@ import {
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
 import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
-import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
+import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
 import { intern, internedScopes } from "./intern.ts";
 
 /** Limits a connection enforces. */
@@ -33,6 +34,11 @@ export interface ConnectionPolicy {
 export interface ConnectionHost {
   readonly logger: Logger;
   readonly policy: ConnectionPolicy;
+  /**
+   * Replaces secret values in every frame a connection sends (frames are JSON documents) and in its close
+   * reason; a broadcast's prepared frames come redacted already, once per event rather than per socket.
+   */
+  readonly secrets: Pick<SecretRedactor, "redactJson" | "redactText">;
   /** Where each socket's handshake deadline (`policy.handshakeTimeoutMs`) is kept. */
   readonly handshakeDeadlines: HandshakeDeadlines;
   now(): number;
@@ -91,7 +97,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly wire: RedactingSocketWire,
+    private readonly wire: SocketWire,
     info: SocketInfo,
   ) {
     const nonce = host.newId();
@@ -99,7 +105,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     this.remoteAddress = intern(info.remoteAddress);
     this.connId = host.newId();
     this.challengeTs = host.now();
-    this.wire.send(eventFrame("connect.challenge", { nonce, ts: this.challengeTs, capabilities: [] }));
+    this.#write(eventFrame("connect.challenge", { nonce, ts: this.challengeTs, capabilities: [] }));
     host.handshakeDeadlines.add(this);
   }
 
@@ -164,7 +170,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return;
     }
     if (!parsed.success) {
-      if (id) this.wire.send(errorFrame(id, invalidFrame(describeIssue(parsed.error))));
+      if (id) this.#write(errorFrame(id, invalidFrame(describeIssue(parsed.error))));
       else this.close(CloseCode.policyViolation, 'invalid frame: expected {type:"req", id, method}');
       return;
     }
@@ -205,8 +211,9 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    if (frame) this.wire.sendRedacted(frame, seq);
-    else this.wire.send(eventFrame(event, payload, seq, stateVersion));
+    if (!frame) this.#write(eventFrame(event, payload, seq, stateVersion));
+    else if (this.wire.sendPrepared) this.wire.sendPrepared(frame, seq);
+    else this.wire.send(frame(seq));
   }
 
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
@@ -215,7 +222,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     this.closeInfo = { code, reason, by: "server" };
     this.#finish();
     try {
-      this.wire.close(code, reason.slice(0, 120));
+      this.wire.close(code, this.host.secrets.redactText(reason.slice(0, 120)));
     } catch (error) {
       this.host.logger.debug("close failed", { connId: this.connId, error: String(error) });
     }
@@ -240,13 +247,18 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    this.wire.send(text);
+    this.#write(text);
+  }
+
+  /** Sends `text` with its secret values replaced: no wrapper object per socket does it for us. */
+  #write(text: string): void {
+    this.wire.send(this.host.secrets.redactJson(text));
   }
 
   #handshakeFrame(frame: { id: string; method: string; params?: unknown } | undefined, id?: string) {
     if (this.#phase === "authenticating" || this.#phase === "greeting") {
       if (id) {
-        this.wire.send(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
+        this.#write(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
       }
       return;
     }
@@ -254,14 +266,14 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       const message = frame
         ? `first request must be connect, got ${frame.method}`
         : `invalid connect frame: expected {type:"req", id, method:"connect", params}`;
-      if (id) this.wire.send(errorFrame(id, invalidFrame(message)));
+      if (id) this.#write(errorFrame(id, invalidFrame(message)));
       this.close(CloseCode.policyViolation, message);
       return;
     }
     const params = ConnectParamsSchema.safeParse(frame.params ?? {});
     if (!params.success) {
       const message = `invalid connect params: ${describeIssue(params.error)}`;
-      this.wire.send(errorFrame(frame.id, invalidFrame(message)));
+      this.#write(errorFrame(frame.id, invalidFrame(message)));
       this.close(CloseCode.policyViolation, message);
       return;
     }
@@ -286,7 +298,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
         this.host.logger.error("connect failed unexpectedly", { connId: this.connId, error: String(error) });
       }
       const shape = toErrorShape(error);
-      this.wire.send(errorFrame(id, shape));
+      this.#write(errorFrame(id, shape));
       // The reference closes a protocol range it cannot speak as a protocol error (1002); every other
       // refused connect as a policy violation (1008).
       const mismatch = shape.details?.code === "PROTOCOL_MISMATCH";
@@ -299,7 +311,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     if (this.isClosed) return;
     this.host.handshakeDeadlines.settled();
     this.#phase = "ready";
-    this.wire.send(okFrame(id, hello));
+    this.#write(okFrame(id, hello));
     const early = this.#handshake!.early;
     this.#handshake!.early = undefined;
     for (const args of early ?? []) this.sendEvent(...args);
