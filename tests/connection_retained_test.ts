@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../lib/log/logger.ts";
 import type { CallerIdentity } from "../lib/methods/descriptor.ts";
-import type { PreparedEventFrame } from "../lib/protocol/frames.ts";
 import { Connection, type ConnectionHost } from "../lib/ws/connection.ts";
 import { HandshakeDeadlines } from "../lib/ws/handshake-deadlines.ts";
 import { connectParams } from "./_helpers.ts";
@@ -24,6 +23,7 @@ function harness() {
   const host: ConnectionHost = {
     logger: createLogger({ sinks: [] }),
     policy: { maxPayload: 1 << 20, maxBufferedBytes: 1 << 20, handshakeTimeoutMs: 60_000 },
+    secrets: { redactJson: (text) => text, redactText: (text) => text },
     handshakeDeadlines: new HandshakeDeadlines(60_000),
     now: () => 1,
     newId: () => `id-${++ids}`,
@@ -43,7 +43,6 @@ function harness() {
   };
   const wire = {
     send: (text: string) => void sent.push(text),
-    sendRedacted: (frame: PreparedEventFrame, seq: number) => void sent.push(frame(seq)),
     close: () => {},
     bufferedAmount: () => 0,
   };

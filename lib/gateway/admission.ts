@@ -1,7 +1,7 @@
 /**
  * Which upgrades and sockets get in: none unless the gateway is running, a cap on unauthenticated
  * sockets overall and per client address bucket (counted until a socket authenticates or closes), the
- * sockets guards modules add, and a wire that redacts secrets from every outgoing frame.
+ * sockets guards modules add.
  *
  * @module
  */
@@ -9,18 +9,10 @@ import { proxyAttributionRefusal } from "../auth/authenticator.ts";
 import { addressBucket } from "../net/address-bucket.ts";
 import { DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS } from "../config/sections/gateway.ts";
 import { textResponse } from "../http/response.ts";
-import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_UNAUTHENTICATED_SOCKETS } from "../protocol/constants.ts";
-import type { PreparedEventFrame } from "../protocol/frames.ts";
 import { throttledWarning } from "../transports/types.ts";
 import { Connection, type ConnectionHost } from "../ws/connection.ts";
-import type {
-  GatewayServerHandler,
-  RedactingSocketWire,
-  SocketHandlers,
-  SocketInfo,
-  SocketWire,
-} from "../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers, SocketInfo, SocketWire } from "../ws/wire.ts";
 import type { Authentication } from "./authentication.ts";
 import type { GatewayCore } from "./core.ts";
 import type { GatewayOptions } from "./types.ts";
@@ -37,9 +29,9 @@ export interface Admission {
 
 /** Creates admission over the connections; `options.limits` may lower the overall cap. */
 export function createAdmission(
-  { state, now, logger, secrets, connections, observers: { notify }, extensions: { socketGuards } }: Pick<
+  { state, now, logger, connections, observers: { notify }, extensions: { socketGuards } }: Pick<
     GatewayCore,
-    "state" | "now" | "logger" | "secrets" | "connections" | "observers" | "extensions"
+    "state" | "now" | "logger" | "connections" | "observers" | "extensions"
   >,
   { attribute, clientAddress }: Pick<Authentication, "attribute" | "clientAddress">,
   options: Pick<GatewayOptions, "limits">,
@@ -103,7 +95,7 @@ export function createAdmission(
     },
     acceptSocket(host: ConnectionHost, wire: SocketWire, info: SocketInfo): SocketHandlers {
       unauthenticated++;
-      const connection = new Connection(host, new RedactingWire(wire, secrets), info);
+      const connection = new Connection(host, wire, info);
       connections.add(connection);
       const bucket = addressBucket(clientAddress(info.remoteAddress, info.headers));
       bucketOf.set(connection, bucket);
@@ -119,29 +111,4 @@ export function createAdmission(
       releaseBucket(connection);
     },
   };
-}
-
-/**
- * A wire whose outgoing frames have secret values replaced (frames are JSON documents). A class, not
- * closures: every socket keeps one for its lifetime.
- */
-class RedactingWire implements RedactingSocketWire {
-  constructor(readonly wire: SocketWire, readonly secrets: SecretRedactor) {}
-
-  send(text: string): void {
-    this.wire.send(this.secrets.redactJson(text));
-  }
-
-  sendRedacted(frame: PreparedEventFrame, seq: number): void {
-    if (this.wire.sendPrepared) this.wire.sendPrepared(frame, seq);
-    else this.wire.send(frame(seq));
-  }
-
-  close(code: number, reason: string): void {
-    this.wire.close(code, this.secrets.redactText(reason));
-  }
-
-  bufferedAmount(): number {
-    return this.wire.bufferedAmount();
-  }
 }

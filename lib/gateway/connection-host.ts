@@ -126,6 +126,7 @@ export function createConnectionHost(
   return {
     logger: logger.child("ws"),
     policy,
+    secrets: core.secrets,
     handshakeDeadlines: new HandshakeDeadlines(policy.handshakeTimeoutMs),
     now,
     newId,

@@ -225,12 +225,28 @@ class NodeSocketWire implements SocketWire {
 }
 
 function onMessage(this: WebSocket, data: unknown, isBinary: boolean): void {
+  dropLastMask(this);
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
   (this as WiredSocket)[WIRE].handlers!.message(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
 }
 
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as WiredSocket)[WIRE].handlers!.closed(code, reason.toString());
+/**
+ * `ws`'s receiver (8.x) keeps the last frame's 4-byte mask in `_mask`, a view into the chunk that frame was
+ * read in: until the client's next frame, the socket keeps that whole chunk (its `connect` frame, for a
+ * socket that then only listens; up to a 64 KiB read for a big frame). The mask is spent once its frame is
+ * delivered, so it is dropped then. Nothing happens if this `ws` keeps it elsewhere.
+ */
+function dropLastMask(ws: WebSocket): void {
+  const receiver = (ws as unknown as { _receiver?: { _mask?: unknown } | null })._receiver;
+  if (receiver?._mask !== undefined) receiver._mask = undefined;
+}
+
+/** The close listener of one server's sockets: they leave `open`, then the gateway hears it. */
+function closeListener(open: Set<WebSocket>) {
+  return function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    open.delete(this);
+    (this as WiredSocket)[WIRE].handlers!.closed(code, reason.toString());
+  };
 }
 
 /**
@@ -246,10 +262,20 @@ function onError(this: WebSocket): void {
   this.once("close", () => clearTimeout(drop));
 }
 
-/** Hands an upgraded socket to the gateway. */
-function acceptWebSocket(handler: GatewayServerHandler, ws: WebSocket, info: SocketInfo): void {
+/**
+ * Hands an upgraded socket to the gateway; `onClose` (one per server, see {@link closeListener}) takes it
+ * out of `open` again.
+ */
+function acceptWebSocket(
+  handler: GatewayServerHandler,
+  ws: WebSocket,
+  info: SocketInfo,
+  open: Set<WebSocket>,
+  onClose: ReturnType<typeof closeListener>,
+): void {
   const wire = new NodeSocketWire(ws);
   (ws as WiredSocket)[WIRE] = wire;
+  open.add(ws);
   wire.handlers = handler.acceptSocket(wire, info);
   ws.on("message", onMessage);
   ws.on("close", onClose);
@@ -291,7 +317,15 @@ export function nodeTransport(): Transport {
     },
     listen(handler: GatewayServerHandler, options: ListenOptions): Promise<ListeningServer> {
       // Until a socket's handlers exist (and with them its live limit), frames get the pre-auth cap.
-      const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PREAUTH_PAYLOAD_BYTES });
+      // The open sockets are kept here rather than by `ws`'s client tracking, which gives every socket a
+      // close listener closure of its own (and its `close` listeners an array) for its lifetime.
+      const wss = new WebSocketServer({
+        noServer: true,
+        maxPayload: MAX_PREAUTH_PAYLOAD_BYTES,
+        clientTracking: false,
+      });
+      const open = new Set<WebSocket>();
+      const onClose = closeListener(open);
       const headerTimeoutMs = options.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
       const deadlines = new WeakMap<Socket, HeaderDeadline>();
       let pem: { cert: string; key: string } | undefined;
@@ -345,7 +379,7 @@ export function nodeTransport(): Transport {
         if (refused) return rejectUpgrade(socket, refused);
         // The gateway keeps these only until the socket's hello-ok.
         const info = { remoteAddress, headers: request.headers, url: request.url };
-        wss.handleUpgrade(req, socket, head, (ws: WebSocket) => acceptWebSocket(handler, ws, info));
+        wss.handleUpgrade(req, socket, head, (ws) => acceptWebSocket(handler, ws, info, open, onClose));
       });
       return new Promise((resolve, reject) => {
         server.once("error", (error: NodeJS.ErrnoException) => {
@@ -367,7 +401,7 @@ export function nodeTransport(): Transport {
             port,
             close: () =>
               new Promise<void>((done) => {
-                for (const ws of wss.clients) ws.terminate();
+                for (const ws of open) ws.terminate();
                 wss.close();
                 server.closeAllConnections?.();
                 server.close(() => done());

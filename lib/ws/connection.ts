@@ -6,6 +6,7 @@
  */
 import { type ErrorShape, GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { SecretRedactor } from "../log/secret-redactor.ts";
 import { CloseCode, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/constants.ts";
 import {
   type ConnectParams,
@@ -19,7 +20,7 @@ import {
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
 import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
-import type { RedactingSocketWire, SocketHandlers, SocketInfo } from "./wire.ts";
+import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
 import { intern, internedScopes } from "./intern.ts";
 
 /** Limits a connection enforces. */
@@ -33,6 +34,11 @@ export interface ConnectionPolicy {
 export interface ConnectionHost {
   readonly logger: Logger;
   readonly policy: ConnectionPolicy;
+  /**
+   * Replaces secret values in every frame a connection sends (frames are JSON documents) and in its close
+   * reason; a broadcast's prepared frames come redacted already, once per event rather than per socket.
+   */
+  readonly secrets: Pick<SecretRedactor, "redactJson" | "redactText">;
   /** Where each socket's handshake deadline (`policy.handshakeTimeoutMs`) is kept. */
   readonly handshakeDeadlines: HandshakeDeadlines;
   now(): number;
@@ -57,49 +63,70 @@ export interface ConnectionHost {
 /** `greeting`: authenticated, `hello-ok` being built; events wait until it is sent. */
 type Phase = "challenged" | "authenticating" | "greeting" | "ready" | "closed";
 
+/**
+ * What only the handshake needs, in one object the connection drops once `hello-ok` is sent: fields of
+ * their own would stay in every connection (10,000 sockets each keep them) after they are spent.
+ */
+interface HandshakeState {
+  readonly nonce: string;
+  readonly info: SocketInfo;
+  connectParams?: ConnectParams;
+  /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
+  early?: Parameters<Connection["sendEvent"]>[];
+}
+
 const decoder = new TextDecoder();
 
 /** A single client socket and its protocol state. */
 export class Connection implements SocketHandlers, HandshakeDeadline {
   readonly connId: string;
-  /** The challenge's nonce, until `hello-ok` is sent (the device signature at `connect` signs it). */
-  nonce?: string;
   readonly challengeTs: number;
   caller?: CallerIdentity;
-  /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
-  connectParams?: ConnectParams;
   /** The capabilities the client declared at `connect`. */
   caps?: readonly string[];
   /** The peer address as the transport saw it (before any trusted-proxy rewriting). */
   readonly remoteAddress: string;
-  /** The upgrade request's facts, until `hello-ok` is sent: nothing after the handshake reads them. */
-  info?: SocketInfo;
   /** How the socket ended, for the access log: the close code and reason, and which side closed it. */
   closeInfo?: { code?: number; reason?: string; by: "client" | "server" };
   #phase: Phase = "challenged";
   #seq = 0;
-  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
-  #handshakePending = true;
+  #handshake?: HandshakeState;
   /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
    * only listen never send one). */
   #inflight?: AbortController;
-  /** Events that arrived while `hello-ok` was built (its snapshot may predate them). */
-  #early?: Parameters<Connection["sendEvent"]>[];
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly wire: RedactingSocketWire,
+    private readonly wire: SocketWire,
     info: SocketInfo,
   ) {
-    this.info = info;
+    const nonce = host.newId();
+    this.#handshake = { nonce, info };
     this.remoteAddress = intern(info.remoteAddress);
     this.connId = host.newId();
-    this.nonce = host.newId();
     this.challengeTs = host.now();
-    this.wire.send(
-      eventFrame("connect.challenge", { nonce: this.nonce, ts: this.challengeTs, capabilities: [] }),
-    );
+    this.#write(eventFrame("connect.challenge", { nonce, ts: this.challengeTs, capabilities: [] }));
     host.handshakeDeadlines.add(this);
+  }
+
+  /** The challenge's nonce, until `hello-ok` is sent (the device signature at `connect` signs it). */
+  get nonce(): string | undefined {
+    return this.#handshake?.nonce;
+  }
+
+  /** The `connect` params, until `hello-ok` is sent (a socket keeps only `caps` of them after that). */
+  get connectParams(): ConnectParams | undefined {
+    return this.#handshake?.connectParams;
+  }
+
+  /** The upgrade request's facts, until `hello-ok` is sent: nothing after the handshake reads them. */
+  get info(): SocketInfo | undefined {
+    return this.#handshake?.info;
+  }
+
+  /** Until the handshake ends (hello-ok sent, or closed), its deadline counts this socket as pending. */
+  get #handshakePending(): boolean {
+    return this.#phase !== "ready" && this.#phase !== "closed";
   }
 
   handshakeExpired(): void {
@@ -143,7 +170,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return;
     }
     if (!parsed.success) {
-      if (id) this.wire.send(errorFrame(id, invalidFrame(describeIssue(parsed.error))));
+      if (id) this.#write(errorFrame(id, invalidFrame(describeIssue(parsed.error))));
       else this.close(CloseCode.policyViolation, 'invalid frame: expected {type:"req", id, method}');
       return;
     }
@@ -174,7 +201,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     frame?: PreparedEventFrame,
   ): void {
     if (this.#phase === "greeting") {
-      return void (this.#early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
+      return void (this.#handshake!.early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
     const seq = ++this.#seq;
@@ -184,8 +211,9 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    if (frame) this.wire.sendRedacted(frame, seq);
-    else this.wire.send(eventFrame(event, payload, seq, stateVersion));
+    if (!frame) this.#write(eventFrame(event, payload, seq, stateVersion));
+    else if (this.wire.sendPrepared) this.wire.sendPrepared(frame, seq);
+    else this.wire.send(frame(seq));
   }
 
   /** Closes the socket with a valid close code (never 1005/1006, which `ws` clients reject). */
@@ -194,7 +222,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     this.closeInfo = { code, reason, by: "server" };
     this.#finish();
     try {
-      this.wire.close(code, reason.slice(0, 120));
+      this.wire.close(code, this.host.secrets.redactText(reason.slice(0, 120)));
     } catch (error) {
       this.host.logger.debug("close failed", { connId: this.connId, error: String(error) });
     }
@@ -203,16 +231,10 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
   #finish(): void {
     // A socket closing before its hello-ok went out never became authenticated as far as the host knows.
     if (this.#phase === "greeting") this.caller = undefined;
+    if (this.#handshakePending) this.host.handshakeDeadlines.settled();
     this.#phase = "closed";
-    this.#settleHandshake();
     this.#inflight?.abort();
     this.host.closed(this);
-  }
-
-  #settleHandshake(): void {
-    if (!this.#handshakePending) return;
-    this.#handshakePending = false;
-    this.host.handshakeDeadlines.settled();
   }
 
   #overloaded(): boolean {
@@ -225,13 +247,18 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       this.close(CloseCode.policyViolation, "slow consumer: outbound buffer full");
       return;
     }
-    this.wire.send(text);
+    this.#write(text);
+  }
+
+  /** Sends `text` with its secret values replaced: no wrapper object per socket does it for us. */
+  #write(text: string): void {
+    this.wire.send(this.host.secrets.redactJson(text));
   }
 
   #handshakeFrame(frame: { id: string; method: string; params?: unknown } | undefined, id?: string) {
     if (this.#phase === "authenticating" || this.#phase === "greeting") {
       if (id) {
-        this.wire.send(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
+        this.#write(errorFrame(id, invalidFrame("wait for the connect response before sending requests")));
       }
       return;
     }
@@ -239,19 +266,19 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       const message = frame
         ? `first request must be connect, got ${frame.method}`
         : `invalid connect frame: expected {type:"req", id, method:"connect", params}`;
-      if (id) this.wire.send(errorFrame(id, invalidFrame(message)));
+      if (id) this.#write(errorFrame(id, invalidFrame(message)));
       this.close(CloseCode.policyViolation, message);
       return;
     }
     const params = ConnectParamsSchema.safeParse(frame.params ?? {});
     if (!params.success) {
       const message = `invalid connect params: ${describeIssue(params.error)}`;
-      this.wire.send(errorFrame(frame.id, invalidFrame(message)));
+      this.#write(errorFrame(frame.id, invalidFrame(message)));
       this.close(CloseCode.policyViolation, message);
       return;
     }
     this.#phase = "authenticating";
-    this.connectParams = params.data;
+    this.#handshake!.connectParams = params.data;
     this.caps = params.data.caps;
     void this.#connect(frame.id, params.data);
   }
@@ -271,7 +298,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
         this.host.logger.error("connect failed unexpectedly", { connId: this.connId, error: String(error) });
       }
       const shape = toErrorShape(error);
-      this.wire.send(errorFrame(id, shape));
+      this.#write(errorFrame(id, shape));
       // The reference closes a protocol range it cannot speak as a protocol error (1002); every other
       // refused connect as a policy violation (1008).
       const mismatch = shape.details?.code === "PROTOCOL_MISMATCH";
@@ -282,16 +309,14 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return;
     }
     if (this.isClosed) return;
-    this.#settleHandshake();
+    this.host.handshakeDeadlines.settled();
     this.#phase = "ready";
-    this.wire.send(okFrame(id, hello));
-    for (const early of this.#early ?? []) this.sendEvent(...early);
-    this.#early = undefined;
+    this.#write(okFrame(id, hello));
+    const early = this.#handshake!.early;
+    this.#handshake!.early = undefined;
+    for (const args of early ?? []) this.sendEvent(...args);
     this.host.authenticated(this);
-    // What only the handshake needed goes: 10,000 sockets would each keep it for their lifetime.
-    this.connectParams = undefined;
-    this.info = undefined;
-    this.nonce = undefined;
+    this.#handshake = undefined;
   }
 
   #runRequest(id: string, method: string, params: unknown): void {
@@ -321,18 +346,19 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
  * parsed its own copies.
  */
 function ownShaped(caller: CallerIdentity): CallerIdentity {
-  const copy = internedCopy(caller) as unknown as CallerIdentity;
+  // The connection id is unique to its socket: interned, it would only fill the table.
+  const copy = internedCopy(caller, "connId") as unknown as CallerIdentity;
   copy.scopes = internedScopes(caller.scopes);
   if (caller.client) copy.client = internedCopy(caller.client) as unknown as CallerIdentity["client"];
   return copy;
 }
 
-/** `object`'s own keys in order, its string values interned. */
-function internedCopy<T extends object>(object: T): Record<string, unknown> {
+/** `object`'s own keys in order, its string values interned (but `unique`'s). */
+function internedCopy<T extends object>(object: T, unique?: string): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const key in object) {
     const value: unknown = object[key];
-    copy[key] = typeof value === "string" ? intern(value) : value;
+    copy[key] = typeof value === "string" && key !== unique ? intern(value) : value;
   }
   return copy;
 }

@@ -20,15 +20,6 @@ export interface SocketWire {
   sendPrepared?(frame: PreparedEventFrame, seq: number): void;
 }
 
-/**
- * The wire a connection writes to: it redacts secret values from every frame, except frames whose text
- * was redacted already (a broadcast's, redacted once per event rather than once per socket).
- */
-export interface RedactingSocketWire extends SocketWire {
-  /** Sends a prepared frame, already redacted, as is. */
-  sendRedacted(frame: PreparedEventFrame, seq: number): void;
-}
-
 /** Facts about the upgrade request the socket came from. */
 export interface SocketInfo {
   /** The peer address as the transport saw it (before any trusted-proxy rewriting). */

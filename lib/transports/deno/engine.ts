@@ -15,7 +15,8 @@ import { RequestBody } from "./http1-body.ts";
 import { MAX_HEAD_BYTES, readHead, type RequestHead } from "./http1-parser.ts";
 import { closingAnswer, writeResponse } from "./http1-response.ts";
 import { ReadBuffer, writeAll } from "./read-buffer.ts";
-import { serveUpgrade } from "./websocket-upgrade.ts";
+import { acceptUpgrade } from "./websocket-upgrade.ts";
+import type { EngineWebSocket } from "./websocket-socket.ts";
 import { buildRequest, PeerPresence } from "./request.ts";
 import { type Connection, timeWrites } from "./connection.ts";
 
@@ -129,21 +130,33 @@ class Engine {
   async #serve(connection: Connection): Promise<void> {
     const conn = connection.conn;
     try {
-      while (!this.#stopping) {
-        connection.deadline = Date.now() + this.#headerTimeoutMs;
-        const head = await readHead(connection.input);
-        connection.deadline = 0;
-        if (!head) break;
-        if ("status" in head) return await this.#refuse(connection, closingAnswer(head.status, head.reason));
-        if (head.upgrade) {
-          return await serveUpgrade(this.handler, connection, head, this.#origin, this.timeouts.closeGraceMs);
-        }
-        if (!await this.#request(connection, head)) break;
-      }
+      // The socket runs here, not in the frame that read its upgrade request: a suspended async frame
+      // keeps all its locals, and 10,000 sockets would each keep their request and its head.
+      const socket = await this.#serveRequests(connection);
+      await socket?.run();
     } finally {
       this.#connections.delete(connection);
       if (!connection.socket) closeQuietly(conn);
     }
+  }
+
+  /** Serves requests on `connection` until it ends, or until one upgrades it: then its socket. */
+  async #serveRequests(connection: Connection): Promise<EngineWebSocket | undefined> {
+    while (!this.#stopping) {
+      connection.deadline = Date.now() + this.#headerTimeoutMs;
+      const head = await readHead(connection.input);
+      connection.deadline = 0;
+      if (!head) return undefined;
+      if ("status" in head) {
+        await this.#refuse(connection, closingAnswer(head.status, head.reason));
+        return undefined;
+      }
+      if (head.upgrade) {
+        return await acceptUpgrade(this.handler, connection, head, this.#origin, this.timeouts.closeGraceMs);
+      }
+      if (!await this.#request(connection, head)) return undefined;
+    }
+    return undefined;
   }
 
   /** Serves one request; true when the connection may take another. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import type { GatewayServerHandler } from "../../ws/wire.ts";
+import type { GatewayServerHandler, SocketHandlers, SocketWire } from "../../ws/wire.ts";
 import {
   addressInUse,
   bindFailed,
@@ -130,6 +130,56 @@ function answerThen(
   return answer;
 }
 
+/**
+ * An upgraded socket as the gateway's {@link SocketWire}, and its one event listener. A class rather than a
+ * closure per callback: each closure a socket keeps for its lifetime costs memory on every one of 10,000
+ * sockets. Accepted before the socket opens (the gateway counts unauthenticated sockets at accept time, and
+ * a burst of upgrades admitted before any `open` fired would otherwise all pass its cap): until it opens,
+ * frames wait in the outbox and a close is deferred.
+ */
+class NativeSocketWire implements SocketWire, EventListenerObject {
+  handlers: SocketHandlers | undefined;
+  #outbox: string[] | undefined = [];
+  #deferredClose: [number, string] | undefined;
+
+  constructor(readonly socket: WebSocket, readonly sockets: Set<WebSocket>) {
+    sockets.add(socket);
+    socket.addEventListener("open", this);
+    socket.addEventListener("message", this);
+    socket.addEventListener("close", this);
+  }
+
+  send(text: string): void {
+    if (this.socket.readyState === WebSocket.CONNECTING) this.#outbox!.push(text);
+    else if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === WebSocket.CONNECTING) this.#deferredClose = [code, reason];
+    else this.socket.close(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  handleEvent(event: Event): void {
+    if (event.type === "message") {
+      const data = (event as MessageEvent).data;
+      this.handlers!.message(typeof data === "string" ? data : new Uint8Array(data));
+    } else if (event.type === "open") {
+      for (const text of this.#outbox!) this.socket.send(text);
+      this.#outbox = undefined;
+      if (this.#deferredClose) this.socket.close(...this.#deferredClose);
+      this.#deferredClose = undefined;
+    } else if (event.type === "close") {
+      this.sockets.delete(this.socket);
+      const { code, reason } = event as CloseEvent;
+      this.handlers!.closed(code, reason);
+    }
+  }
+}
+
 /** Listens with `Deno.serve`; `closeGraceMs` is what `close()` gives sockets the gateway already closed. */
 export function listenNative(
   handler: GatewayServerHandler,
@@ -170,32 +220,8 @@ export function listenNative(
           const headers = new Headers(request.headers);
           const url = request.url;
           const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
-          sockets.add(socket);
-          socket.addEventListener("close", () => sockets.delete(socket));
-          // Accept now, not on open: the gateway counts unauthenticated sockets at accept time, and a
-          // burst of upgrades admitted before any `open` fired would otherwise all pass its cap.
-          // Until the socket opens, frames wait in `outbox` and a close is deferred.
-          const outbox: string[] = [];
-          let deferredClose: [number, string] | undefined;
-          const connecting = () => socket.readyState === WebSocket.CONNECTING;
-          const handlers = handler.acceptSocket({
-            send: (text) => {
-              if (connecting()) outbox.push(text);
-              else if (socket.readyState === WebSocket.OPEN) socket.send(text);
-            },
-            close: (code, reason) => {
-              if (connecting()) deferredClose = [code, reason];
-              else socket.close(code, reason);
-            },
-            bufferedAmount: () => socket.bufferedAmount,
-          }, { remoteAddress, headers, url });
-          socket.onopen = () => {
-            for (const text of outbox.splice(0)) socket.send(text);
-            if (deferredClose) socket.close(...deferredClose);
-          };
-          socket.onmessage = (event) =>
-            handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-          socket.onclose = (event) => handlers.closed(event.code, event.reason);
+          const wire = new NativeSocketWire(socket, sockets);
+          wire.handlers = handler.acceptSocket(wire, { remoteAddress, headers, url });
           return response;
         });
       server = serve(options.port);

@@ -40,28 +40,32 @@ function handshakeProblem(head: RequestHead): [number, string, Headers?] | undef
   }
 }
 
-/** Serves an upgrade request on `connection` until its socket ends. */
-export async function serveUpgrade(
+/**
+ * Answers an upgrade request on `connection`: its socket, handed to the gateway and ready to `run`, or
+ * undefined when the upgrade was refused. The caller runs the socket: an async function's suspended frame
+ * keeps every local it has, and this one's (the request, its headers) must not live as long as the socket.
+ */
+export async function acceptUpgrade(
   handler: GatewayServerHandler,
   connection: Connection,
   head: RequestHead,
   origin: string,
   graceMs: number,
-): Promise<void> {
+): Promise<EngineWebSocket | undefined> {
   const { conn, input, info } = connection;
   const problem = handshakeProblem(head);
   const request = problem ? undefined : buildRequest(head, origin, undefined);
   if (!request) {
     const [status, message, headers] = problem ?? [400, "invalid request target"];
     await writeAll(conn, closingAnswer(status, message, headers)).catch(() => {});
-    return;
+    return undefined;
   }
   // Hashed before admission: admitting and accepting in one turn keeps the gateway's pre-auth count exact.
   const accept = await acceptValue(field(head, "sec-websocket-key")!);
   const refused = handler.admitUpgrade(request, info);
   if (refused) {
     await writeResponse(conn, refused, { headOnly: false, close: true });
-    return;
+    return undefined;
   }
   const socket = new EngineWebSocket(conn, input, graceMs, connection);
   connection.socket = socket;
@@ -76,5 +80,5 @@ export async function serveUpgrade(
       url: request.url,
     }),
   );
-  await socket.run();
+  return socket;
 }
