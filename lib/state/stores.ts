@@ -28,6 +28,19 @@ import { MemoryStateVersionStore, type StateVersionStore } from "./state-version
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
 
+/** Where a stores bundle keeps its shared state, as `status.cluster` shows it. */
+export type StoresBackend =
+  | { kind: "in-process" }
+  | {
+    kind: "redis";
+    /** The server's URL without credentials. */
+    url: string;
+    /** The prefix of every key and channel the bundle uses. */
+    keyPrefix: string;
+    /** Whether the connection is up right now. */
+    connected(): boolean;
+  };
+
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
   /** Who is connected (`presence` / `system-presence`, `hello-ok.snapshot.presence`). */
@@ -64,6 +77,11 @@ export interface GatewayStores {
   docs: JsonDocs;
   /** The replicas alive, as `clusterModule` announces them (`status.cluster`, taking over a dead one's turns). */
   peers: PeerRegistry;
+  /**
+   * Where this bundle keeps its state, for `clusterModule` to show: an embedder that opens Redis stores
+   * need not name the backend twice. Unset in a hand-built bundle, which `status` then shows in process.
+   */
+  backend?: StoresBackend;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -118,6 +136,7 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     turnQueue: new MemoryTurnQueue(),
     docs: new MemoryJsonDocs(),
     peers: new MemoryPeerRegistry(now),
+    backend: { kind: "in-process" },
   };
 }
 
