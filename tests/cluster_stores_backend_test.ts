@@ -19,13 +19,16 @@ async function clusterStatus(stores: Partial<GatewayStores>): Promise<Record<str
   }
 }
 
-redisTest("clusterModule() over Redis stores shows the redis backend, its URL, prefix and link", async (redis) => {
-  const stores = await redis.stores({ keyPrefix: "label:", onError: () => {} });
-  assert.equal(stores.backend?.kind, "redis");
-  const cluster = await clusterStatus(stores);
-  assert.equal(cluster.backend, "redis");
-  assert.deepEqual(cluster.redis, { url: redis.url, keyPrefix: "label:", connected: true });
-});
+redisTest(
+  "clusterModule() over Redis stores shows the redis backend, its URL, prefix and link",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "label:", onError: () => {} });
+    assert.equal(stores.backend?.kind, "redis");
+    const cluster = await clusterStatus(stores);
+    assert.equal(cluster.backend, "redis");
+    assert.deepEqual(cluster.redis, { url: redis.url, keyPrefix: "label:", connected: true });
+  },
+);
 
 Deno.test("in-process stores say so, and a given backend still wins over the bundle's", async () => {
   assert.deepEqual(memoryStores().backend, { kind: "in-process" });

@@ -1,13 +1,7 @@
 // The cron lease holder finds a job added on another replica even when that replica's `cron` event never
 // reaches it (the bus delivers at most once): it re-reads the jobs while it has none to schedule.
 import assert from "node:assert/strict";
-import {
-  agentsModule,
-  cronModule,
-  type Gateway,
-  type LogRecord,
-  MemoryJsonDocs,
-} from "../mod.ts";
+import { agentsModule, cronModule, type Gateway, type LogRecord, MemoryJsonDocs } from "../mod.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { startGateway } from "./_helpers.ts";
 

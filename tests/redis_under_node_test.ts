@@ -31,12 +31,15 @@ async function underNode(nodeBinDir: string | undefined, redisUrl: string): Prom
   }
 }
 
-for (const [label, binDir, ignore] of [
-  ["Node 20 (`node`)", undefined, false],
-  ["Node 24", dirname(NODE24), !hasNode24],
-] as const) {
+for (
+  const [label, binDir, ignore] of [
+    ["Node 20 (`node`)", undefined, false],
+    ["Node 24", dirname(NODE24), !hasNode24],
+  ] as const
+) {
   Deno.test({
-    name: `under ${label}: redisStores on a real Redis: an append read back, a bus event heard, a gateway started`,
+    name:
+      `under ${label}: redisStores on a real Redis: an append read back, a bus event heard, a gateway started`,
     ignore: IGNORE_WITHOUT_REDIS || ignore,
     async fn() {
       const redis = await startRedisServer();
