@@ -96,7 +96,8 @@ export interface MemoryStoresOptions {
 /**
  * A complete bundle of in-process stores; nothing survives a restart. Its transcripts and turn queue guard
  * their writes with its own sessions and leases (as a networked backend checks them in one step): to
- * replace some members, pass them to {@link completeStores} rather than spreading this bundle.
+ * replace some members, pass them to {@link completeStores} rather than spreading this bundle or
+ * assigning to its members.
  *
  * @example Hand the gateway a bundle and read what it stored
  * ```ts
