@@ -371,6 +371,13 @@ Deno.test({
           });
           await back.session.waitFor(chatEvent(next.runId as string, "final"), 10_000);
           assert.equal(texts(await survivor.request("chat.history", { sessionKey: "main" })).length, 4);
+          // It hears the session's events of turns other clients start, whichever replica runs them.
+          const others = await survivor.request("chat.send", {
+            sessionKey: "main",
+            message: "from the survivor",
+            idempotencyKey: "ha-5",
+          });
+          await back.session.waitFor(chatEvent(others.runId as string, "final"), 10_000);
           // The dead replica still holds the slow session's lease (until its TTL): a turn there is answered
           // at once and waits for it.
           const queued = await back.request("chat.send", {
