@@ -271,6 +271,7 @@ export {
   type GatewayStores,
   memoryStores,
   type MemoryStoresOptions,
+  type StoresBackend,
 } from "./lib/state/stores.ts";
 export { GATEWAY_VERSION } from "./lib/version.ts";
 

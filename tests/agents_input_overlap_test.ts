@@ -9,7 +9,7 @@ import {
   type TranscriptEntry,
 } from "../lib/state/sessions.ts";
 import type { TranscriptRef } from "../lib/state/sessions.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { completeStores } from "../lib/state/stores.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatRequest, ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 
@@ -61,7 +61,7 @@ function runtimeWith(transcripts: MemoryTranscriptStore, provider: ModelProvider
     env: {},
     now: () => Date.now(),
     logger: createLogger({ sinks: [new MemoryLogSink()] }),
-    stores: { ...memoryStores(), sessions, transcripts },
+    stores: completeStores({ sessions, transcripts }),
     fetch: () => Promise.reject(new Error("no network")),
     providers: { gated: provider },
   });

@@ -94,7 +94,19 @@ async function startReplica(name: string, redisUrl: string, upstream: string): P
 interface Client {
   session: WsSession;
   replica?: string;
+  /** The `hello-ok` payload. */
+  hello: Json;
   request(method: string, params?: Json): Promise<Json>;
+}
+
+/**
+ * Who a client is: its device, and the `client.instanceId` it claims. With `token` (a device token it was
+ * issued) it signs in with that instead of the shared token, already paired.
+ */
+interface Identity {
+  device: TestDevice;
+  instanceId?: string;
+  token?: string;
 }
 
 /**
@@ -114,13 +126,21 @@ async function connectTo(
   token = TOKEN,
   headers: Record<string, string> = {},
   device?: TestDevice,
+  instanceId?: string,
 ) {
   const session = wsSession(`ws://127.0.0.1:${port}`, headers);
   const replica = new Promise<string | undefined>((resolve) =>
     session.ws.once("upgrade", (res) => resolve(res.headers["x-openclaw-replica"] as string | undefined))
   );
   const challenge = await session.waitFor((f) => f.event === "connect.challenge", 10_000);
-  const client = { id: "test-client", version: "0.0.1", platform: "Linux", mode: "test", displayName: name };
+  const client = {
+    id: "test-client",
+    version: "0.0.1",
+    platform: "Linux",
+    mode: "test",
+    displayName: name,
+    ...(instanceId ? { instanceId } : {}),
+  };
   const params = device
     ? await signedConnectParams(device, challenge.payload as { nonce: string; ts: number }, {
       token,
@@ -131,17 +151,20 @@ async function connectTo(
   return { session, response, replica: await replica };
 }
 
-async function client(port: number, name: string): Promise<Client> {
+async function client(port: number, name: string, identity?: Identity): Promise<Client> {
   // Device-less clients get no scopes behind a balancer (the reference's rule): each has its own device.
-  const device = await makeDevice();
-  const pairing = await connectTo(pairVia, name, TOKEN, {}, device);
-  assert.equal(pairing.response.ok, true, JSON.stringify(pairing.response));
-  pairing.session.ws.close();
-  const { session, response, replica } = await connectTo(port, name, TOKEN, {}, device);
+  const { device = await makeDevice(), instanceId, token } = identity ?? {};
+  if (!token) {
+    const pairing = await connectTo(pairVia, name, TOKEN, {}, device, instanceId);
+    assert.equal(pairing.response.ok, true, JSON.stringify(pairing.response));
+    pairing.session.ws.close();
+  }
+  const { session, response, replica } = await connectTo(port, name, token ?? TOKEN, {}, device, instanceId);
   assert.equal(response.ok, true, JSON.stringify(response));
   return {
     session,
     replica,
+    hello: response.payload as Json,
     async request(method, params = {}) {
       const answer = await session.request(method, params, 10_000);
       assert.equal(answer.ok, true, `${method}: ${JSON.stringify(answer.error)}`);
@@ -295,7 +318,10 @@ Deno.test({
       await t.step(
         "kill -9 of the replica that acknowledged a message: nothing lost, its clients resume",
         async () => {
-          const victim = track(await client(haproxy!.port, "victim"));
+          const victimId: Identity = { device: await makeDevice(), instanceId: "victim-instance-1" };
+          const victim = track(await client(haproxy!.port, "victim", victimId));
+          const deviceToken = (victim.hello.auth as Json).deviceToken;
+          assert.equal(typeof deviceToken, "string", "the paired victim was issued a device token");
           const dying = byName.get(victim.replica!)!;
           const survivor = track(await client(replicas.find((r) => r !== dying)!.port, "survivor"));
           const durable = { sessionKey: "agent:slow:main", message: "must survive", idempotencyKey: "ha-2" };
@@ -313,10 +339,28 @@ Deno.test({
           const history = await survivor.request("chat.history", { sessionKey: "agent:slow:main" });
           assert.deepEqual(texts(history), ["must survive"]);
 
-          // The victim's socket dropped; it reconnects through HAProxy to a living replica and goes on.
+          // The victim's socket dropped; the same client (its device, its instance id, the device token it
+          // was issued) reconnects through HAProxy to a living replica and goes on.
           await victim.session.ended;
-          const back = track(await client(haproxy!.port, "victim"));
+          const back = track(
+            await client(haproxy!.port, "victim", { ...victimId, token: deviceToken as string }),
+          );
           assert.notEqual(back.replica, dying.name);
+          assert.equal((back.hello.auth as Json).role, "operator", "its device token is still accepted");
+          // One presence row for it, on every living replica: the new socket's, not the dead replica's.
+          for (const r of replicas.filter((r) => r !== dying)) {
+            const probe = track(await client(r.port, `presence-probe-${r.name}`));
+            const rows = await until(
+              () => probe.request("system-presence"),
+              (rows) => {
+                const own = (rows as unknown as Json[]).filter((row) => row.deviceId === victimId.device.id);
+                return own.length === 1 && own[0].instanceId === victimId.instanceId;
+              },
+              `one presence row for the victim on ${r.name}`,
+            );
+            const own = (rows as unknown as Json[]).filter((row) => row.instanceId === victimId.instanceId);
+            assert.equal(own.length, 1, JSON.stringify(own));
+          }
           assert.deepEqual(texts(await back.request("chat.history", { sessionKey: "agent:slow:main" })), [
             "must survive",
           ]);
@@ -327,6 +371,13 @@ Deno.test({
           });
           await back.session.waitFor(chatEvent(next.runId as string, "final"), 10_000);
           assert.equal(texts(await survivor.request("chat.history", { sessionKey: "main" })).length, 4);
+          // It hears the session's events of turns other clients start, whichever replica runs them.
+          const others = await survivor.request("chat.send", {
+            sessionKey: "main",
+            message: "from the survivor",
+            idempotencyKey: "ha-5",
+          });
+          await back.session.waitFor(chatEvent(others.runId as string, "final"), 10_000);
           // The dead replica still holds the slow session's lease (until its TTL): a turn there is answered
           // at once and waits for it.
           const queued = await back.request("chat.send", {

@@ -11,7 +11,7 @@ import { MemorySessionStore, MemoryTranscriptStore } from "../lib/state/sessions
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import type { ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { completeStores, memoryStores } from "../lib/state/stores.ts";
 import { busContract } from "./contract/_bus.ts";
 import { leasesContract } from "./contract/_leases.ts";
 import { runsContract } from "./contract/_runs.ts";
@@ -327,17 +327,19 @@ Deno.test("a turn started on one replica reaches the subscribers and agent.wait 
 });
 
 Deno.test("a turn that outlasts its lease TTL keeps the lease by renewing it", async () => {
-  const stores = memoryStores();
   // The leases run on a clock the test moves a third of a TTL at a time, each step after a renewal: a
   // loaded machine that delays the renewal timer delays the clock too, instead of expiring the lease.
   const clock = { now: Date.now() };
   const leases = new MemoryLeaseStore(() => clock.now);
   let renewals = 0;
-  stores.leases = {
-    acquire: (key, owner, ttlMs) => leases.acquire(key, owner, ttlMs),
-    renew: (key, token, ttlMs) => (renewals++, leases.renew(key, token, ttlMs)),
-    release: (key, token) => leases.release(key, token),
-  };
+  // Given to completeStores, not set on a memoryStores() bundle, whose guarded writes check its own leases.
+  const stores = completeStores({
+    leases: {
+      acquire: (key, owner, ttlMs) => leases.acquire(key, owner, ttlMs),
+      renew: (key, token, ttlMs) => (renewals++, leases.renew(key, token, ttlMs)),
+      release: (key, token) => leases.release(key, token),
+    },
+  });
   const model = gatedModel();
   // The holders judge their deadlines by the same clock: a renewal timer the machine delays past the TTL
   // in real time is not a lapse.

@@ -11,7 +11,9 @@ import { MemoryNodeStore } from "../lib/state/nodes.ts";
 import { MemoryPresenceStore } from "../lib/state/presence.ts";
 import { MemoryRateLimitStore } from "../lib/state/rate-limit.ts";
 import { MemoryStateVersionStore } from "../lib/state/state-version.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { completeStores, memoryStores } from "../lib/state/stores.ts";
+import { MemorySessionStore } from "../lib/state/sessions.ts";
+import { appendIfHeldContract } from "./contract/_transcripts.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
 import { jsonDocsContract } from "./contract/_json_docs.ts";
@@ -23,7 +25,7 @@ import { rateLimitContract } from "./contract/_rate_limit.ts";
 import { stateVersionContract } from "./contract/_state_version.ts";
 import { systemEventsContract } from "./contract/_system_events.ts";
 import { MemorySystemEventStore } from "../lib/state/system-events.ts";
-import { turnQueueContract } from "./contract/_turn_queue.ts";
+import { turnQueueContract, turnQueueMoveContract } from "./contract/_turn_queue.ts";
 import { peersContract } from "./contract/_peers.ts";
 import { responseSessionsContract } from "./contract/_response_sessions.ts";
 import { MemoryPeerRegistry } from "../lib/state/peers.ts";
@@ -55,6 +57,24 @@ idempotencyContract(
 );
 rateLimitContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now }).rateLimits));
 peersContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now }).peers));
+
+// Its guarded writes check the lease and the session entry in the same step as they write, as Redis does.
+appendIfHeldContract("memoryStores()", (clock) => memoryStores({ now: clock.now }));
+turnQueueMoveContract("memoryStores()", (clock) => Promise.resolve(memoryStores({ now: clock.now })));
+
+Deno.test("completeStores: default transcripts and turn queue never guard with sessions or leases the bundle does not use", () => {
+  const full = completeStores({});
+  assert.ok(full.transcripts.appendIfHeld && full.turnQueue.moveIfHeld, "guarded over the default stores");
+  for (const given of [{ sessions: new MemorySessionStore() }, { leases: memoryStores().leases }]) {
+    const bundle = completeStores(given);
+    assert.equal(bundle.transcripts.appendIfHeld, undefined, Object.keys(given)[0]);
+    assert.equal(bundle.turnQueue.moveIfHeld, undefined, Object.keys(given)[0]);
+  }
+  const transcripts = memoryStores().transcripts;
+  const own = completeStores({ transcripts });
+  assert.equal(own.transcripts, transcripts);
+  assert.equal(own.turnQueue.moveIfHeld, undefined, "the default queue would move into other transcripts");
+});
 
 // One in-process bundle shared by two gateways stands for one backend shared by two replicas.
 replicasContract("memoryStores()", () => {

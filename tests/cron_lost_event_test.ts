@@ -1,14 +1,7 @@
 // The cron lease holder finds a job added on another replica even when that replica's `cron` event never
 // reaches it (the bus delivers at most once): it re-reads the jobs while it has none to schedule.
 import assert from "node:assert/strict";
-import {
-  agentsModule,
-  cronModule,
-  type Gateway,
-  type LogRecord,
-  MemoryJsonDocs,
-  memoryStores,
-} from "../mod.ts";
+import { agentsModule, cronModule, type Gateway, type LogRecord, MemoryJsonDocs } from "../mod.ts";
 import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { startGateway } from "./_helpers.ts";
 
@@ -27,7 +20,7 @@ Deno.test("cron: a job added on a replica whose event was lost is still run by t
   const replica = (name: "a" | "b"): Promise<Gateway> =>
     startGateway({
       // One lease store and one jobs document, but a bus each: no event of one reaches the other.
-      stores: { ...memoryStores(), leases, docs },
+      stores: { leases, docs },
       logSinks: [{ write: (r: LogRecord) => void (r.msg === "cron: run started" && started[name]++) }],
       modules: [agentsModule(), cronModule({ jobsPollMs: 100 })],
     });

@@ -17,7 +17,7 @@ import {
   type TranscriptEntry,
   type TranscriptRef,
 } from "../lib/state/sessions.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { completeStores, memoryStores } from "../lib/state/stores.ts";
 import { client, connectParams, helloSnapshot, startGateway } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
 import {
@@ -73,13 +73,12 @@ function runtimeWith(parts: {
   bus?: InProcessEventBus;
   sessions?: MemorySessionStore;
 } = {}) {
-  const stores = {
-    ...memoryStores(),
+  const stores = completeStores({
     sessions: parts.sessions ?? new MemorySessionStore(),
     transcripts: parts.transcripts ?? new MemoryTranscriptStore(),
-    ...(parts.leases ? { leases: parts.leases } : {}),
-    ...(parts.bus ? { bus: parts.bus } : {}),
-  };
+    leases: parts.leases,
+    bus: parts.bus,
+  });
   return { ...runtimeOn(stores), stores };
 }
 

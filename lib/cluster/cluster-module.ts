@@ -8,23 +8,15 @@
  */
 import { CLUSTER_PEERS, type PeerRecord } from "../state/peers.ts";
 import { SINGLETON_LEASE_TTL_MS } from "../state/singleton.ts";
+import type { StoresBackend } from "../state/stores.ts";
 import type { GatewayContext, GatewayModule } from "../types.ts";
 
 /** Where the shared state lives, as `status` shows it. */
-export type ClusterBackend =
-  | { kind: "in-process" }
-  | {
-    kind: "redis";
-    /** The server's URL without credentials. */
-    url: string;
-    keyPrefix: string;
-    /** Whether the connection is up right now. */
-    connected(): boolean;
-  };
+export type ClusterBackend = StoresBackend;
 
 /** Options for {@link clusterModule}. */
 export interface ClusterModuleOptions {
-  /** What `status` names as the backend; in-process by default. */
+  /** What `status` names as the backend; by default the one the gateway's stores describe, else in-process. */
   backend?: ClusterBackend;
   /** This process as its host knows it (the core touches no runtime global). */
   self?: { host?: string; pid?: number };
@@ -66,10 +58,10 @@ export interface ClusterStatus {
  * ```
  */
 export function clusterModule(options: ClusterModuleOptions = {}): GatewayModule {
-  const backend = options.backend ?? { kind: "in-process" };
   return {
     name: "cluster",
     async setup(ctx) {
+      const backend = options.backend ?? ctx.stores.backend ?? { kind: "in-process" };
       const peers = ctx.stores.peers;
       const startedAt = ctx.now();
       const seen: { peers: PeerRecord[]; checkedAt: number | null; error?: string } = {

@@ -51,6 +51,14 @@ export class MemoryLeaseStore implements LeaseStore {
     return Promise.resolve();
   }
 
+  /**
+   * Whether `owner` (as it passed to {@link acquire}) holds `key` now, unexpired: read at once, so a write
+   * to another in-process store can be guarded by it in the same step.
+   */
+  heldBy(key: string, owner: string): boolean {
+    return this.#live(key)?.token.startsWith(`${owner}#`) ?? false;
+  }
+
   #live(key: string): Hold | undefined {
     const hold = this.#holds.get(key);
     if (hold && hold.expiresAt <= this.now()) {

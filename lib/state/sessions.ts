@@ -329,6 +329,14 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(entry && { ...entry });
   }
 
+  /**
+   * The session with this key as stored (no copy), read at once: what a write to another in-process store
+   * checks in the same step as it writes. Callers must not change it.
+   */
+  peek(key: string): Readonly<SessionEntry> | undefined {
+    return this.#entries.get(key);
+  }
+
   /** Stores a copy of `entry`, replacing any session with the same key. */
   put(entry: SessionEntry): Promise<void> {
     this.#entries.set(entry.key, { ...entry });

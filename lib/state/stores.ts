@@ -27,6 +27,20 @@ import {
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
+import { GuardedMemoryTranscriptStore, GuardedMemoryTurnQueue } from "./memory-guarded.ts";
+
+/** Where a stores bundle keeps its shared state, as `status.cluster` shows it. */
+export type StoresBackend =
+  | { kind: "in-process" }
+  | {
+    kind: "redis";
+    /** The server's URL without credentials. */
+    url: string;
+    /** The prefix of every key and channel the bundle uses. */
+    keyPrefix: string;
+    /** Whether the connection is up right now. */
+    connected(): boolean;
+  };
 
 /** Every shared-state seam of a gateway, as one option. */
 export interface GatewayStores {
@@ -64,6 +78,11 @@ export interface GatewayStores {
   docs: JsonDocs;
   /** The replicas alive, as `clusterModule` announces them (`status.cluster`, taking over a dead one's turns). */
   peers: PeerRegistry;
+  /**
+   * Where this bundle keeps its state, for `clusterModule` to show: an embedder that opens Redis stores
+   * need not name the backend twice. Unset in a hand-built bundle, which `status` then shows in process.
+   */
+  backend?: StoresBackend;
 }
 
 /** What {@link memoryStores} needs: the clock TTLs and windows are measured on. */
@@ -75,7 +94,10 @@ export interface MemoryStoresOptions {
 }
 
 /**
- * A complete bundle of in-process stores; nothing survives a restart.
+ * A complete bundle of in-process stores; nothing survives a restart. Its transcripts and turn queue guard
+ * their writes with its own sessions and leases (as a networked backend checks them in one step): to
+ * replace some members, pass them to {@link completeStores} rather than spreading this bundle or
+ * assigning to its members.
  *
  * @example Hand the gateway a bundle and read what it stored
  * ```ts
@@ -98,16 +120,19 @@ export interface MemoryStoresOptions {
  */
 export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
   const now = options.now ?? (() => Date.now());
+  const sessions = new MemorySessionStore();
+  const leases = new MemoryLeaseStore(now);
+  const transcripts = new GuardedMemoryTranscriptStore({ sessions, leases });
   return {
     presence: new MemoryPresenceStore(),
     devices: new MemoryDeviceStore(),
     idempotency: new MemoryIdempotencyStore(now),
     rateLimits: new MemoryRateLimitStore(now),
     stateVersions: new MemoryStateVersionStore(),
-    sessions: new MemorySessionStore(),
-    transcripts: new MemoryTranscriptStore(),
+    sessions,
+    transcripts,
     runs: new MemoryRunStore(now),
-    leases: new MemoryLeaseStore(now),
+    leases,
     bus: new InProcessEventBus(
       options.onListenerError ?? ((error) => console.error("event listener failed", error)),
     ),
@@ -115,9 +140,10 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
     nodes: new MemoryNodeStore(now),
     execApprovals: new MemoryExecApprovalStore(),
     systemEvents: new MemorySystemEventStore(),
-    turnQueue: new MemoryTurnQueue(),
+    turnQueue: new GuardedMemoryTurnQueue({ sessions, leases, transcripts }),
     docs: new MemoryJsonDocs(),
     peers: new MemoryPeerRegistry(now),
+    backend: { kind: "in-process" },
   };
 }
 
@@ -141,6 +167,15 @@ export function completeStores(
   options: MemoryStoresOptions = {},
 ): GatewayStores {
   const defaults = memoryStores(options);
-  const given = Object.fromEntries(Object.entries(partial).filter(([, store]) => store !== undefined));
-  return { ...defaults, ...given } as GatewayStores;
+  const given: Partial<GatewayStores> = Object.fromEntries(
+    Object.entries(partial).filter(([, store]) => store !== undefined),
+  );
+  const bundle = { ...defaults, ...given } as GatewayStores;
+  // The default transcripts and turn queue check their guards against the default sessions and leases
+  // (and the queue moves into the default transcripts): with any of those given, they guard nothing.
+  if (given.sessions || given.leases || given.transcripts) {
+    if (!given.transcripts) bundle.transcripts = new MemoryTranscriptStore();
+    if (!given.turnQueue) bundle.turnQueue = new MemoryTurnQueue();
+  }
+  return bundle;
 }

@@ -112,13 +112,16 @@ export class MemoryTurnQueue implements TurnQueue {
   }
 
   take(sessionKey: string, runId: string, owner?: string): Promise<QueuedTurn | undefined> {
+    return Promise.resolve(this.takeNow(sessionKey, runId, owner));
+  }
+
+  /** {@link take}, done at once: a guarded move checks and takes in one step. */
+  protected takeNow(sessionKey: string, runId: string, owner?: string): QueuedTurn | undefined {
     const queue = this.#queues.get(sessionKey) ?? [];
     const index = queue.findIndex((turn) => turn.runId === runId);
-    if (index === -1 || (owner !== undefined && queue[index].owner !== owner)) {
-      return Promise.resolve(undefined);
-    }
+    if (index === -1 || (owner !== undefined && queue[index].owner !== owner)) return undefined;
     const [turn] = queue.splice(index, 1);
     if (!queue.length) this.#queues.delete(sessionKey);
-    return Promise.resolve(turn);
+    return turn;
   }
 }

@@ -12,7 +12,6 @@ import { jsonlLogStores } from "../../lib/state/jsonl-logs.ts";
 import type { GatewayConfig } from "../../lib/config/schema.ts";
 import { resolveSecrets } from "../../lib/config/secrets.ts";
 import type { Logger } from "../../lib/log/logger.ts";
-import type { ClusterModuleOptions } from "../../lib/cluster/cluster-module.ts";
 import { type JsonDocs, jsonDocsOnFiles } from "../../lib/state/json-docs.ts";
 import type { GatewayStores } from "../../lib/state/stores.ts";
 import type { RedisStores } from "../../lib/state/redis/stores.ts";
@@ -48,14 +47,6 @@ const REDIS_URL = /^rediss?:\/\/./;
 /** Where the Redis URL in use was set, for the errors that name it. */
 function urlSource(env: Record<string, string | undefined>): string {
   return env.OPENCLAW_REDIS_URL ? "OPENCLAW_REDIS_URL" : "gateway.cluster.redis.url";
-}
-
-/** What the gateways of one cluster share, for one applied config. */
-export interface ClusterShared {
-  /** The stores bundle the gateway gets. */
-  stores: Partial<GatewayStores>;
-  /** The backend `status` shows (for `clusterModule`). */
-  cluster: Pick<ClusterModuleOptions, "backend">;
 }
 
 /** Hands out the stores for each applied config and owns the Redis connections. */
@@ -100,25 +91,6 @@ export class ClusterStores {
       stores.catch(() => this.#redis?.stores === stores && (this.#redis = undefined));
     }
     return await this.#redis.stores;
-  }
-
-  /** The stores and cluster view a gateway running `config` (secrets resolved) gets. */
-  async sharedFor(config: GatewayConfig): Promise<ClusterShared> {
-    const stores = await this.storesFor(config);
-    const target = clusterTarget(config, this.env);
-    if (!target) return { stores, cluster: { backend: { kind: "in-process" } } };
-    const redis = stores as RedisStores;
-    return {
-      stores,
-      cluster: {
-        backend: {
-          kind: "redis",
-          url: redis.displayUrl,
-          keyPrefix: target.keyPrefix,
-          connected: () => redis.connected,
-        },
-      },
-    };
   }
 
   /** Closes the Redis connections, if any are open. */

@@ -14,7 +14,6 @@ import { toolsModule } from "../../lib/tools/tools-module.ts";
 import type { GatewayModule } from "../../lib/types.ts";
 import { controlUiModule } from "../../lib/ui/ui-module.ts";
 import type { ProfilePaths } from "../command.ts";
-import type { ClusterShared } from "./cluster-stores.ts";
 import { configMethodsModule } from "./config-methods.ts";
 import { readDenoHostInfo } from "./deno-host-info.ts";
 import { denoUiRootFiles } from "./deno-ui-files.ts";
@@ -31,10 +30,7 @@ import { lazyModule } from "./lazy-module.ts";
  * through the context
  * (`AGENT_RUNTIME`).
  */
-export function gatewayModules(
-  paths: Pick<ProfilePaths, "configPath">,
-  shared?: Pick<ClusterShared, "cluster">,
-): GatewayModule[] {
+export function gatewayModules(paths: Pick<ProfilePaths, "configPath">): GatewayModule[] {
   const agents = agentsModule();
   const metrics = metricsModule({ memoryUsage: () => Deno.memoryUsage() });
   const channels = channelsModule({ agents, metrics: metrics.recorder });
@@ -60,6 +56,6 @@ export function gatewayModules(
     cronModule(),
     controlUiModule({ rootFiles: denoUiRootFiles, hostInfo: readDenoHostInfo }),
     configMethodsModule({ configPath: paths.configPath }),
-    clusterModule({ ...shared?.cluster, self: { host: Deno.hostname(), pid: Deno.pid } }),
+    clusterModule({ self: { host: Deno.hostname(), pid: Deno.pid } }),
   ];
 }

@@ -28,7 +28,7 @@ import { FileLogTail } from "../log/file-tail.ts";
 import { gatewayConfigSource, type GatewayFlagOverrides } from "./config-layers.ts";
 import { freePort } from "./free-port.ts";
 import { acquireGatewayLock, type GatewayLock } from "./lock.ts";
-import { type ClusterShared, ClusterStores } from "./cluster-stores.ts";
+import { ClusterStores } from "./cluster-stores.ts";
 import { createRunnerLogging, type RunnerLogging } from "./logging.ts";
 import { logOpenFileLimit, readOpenFileLimit } from "./open-files.ts";
 import { secretsModule } from "../../lib/methods/secrets.ts";
@@ -50,11 +50,8 @@ export interface GatewayRunOptions {
   reset: boolean;
   force: boolean;
   verbose: boolean;
-  /**
-   * Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...);
-   * `shared` is how the cluster module shows where the stores live.
-   */
-  modules(paths: ProfilePaths, shared: ClusterShared): GatewayModule[];
+  /** Builds the feature modules for each gateway instance (agents, OpenAI endpoints, config methods, ...). */
+  modules(paths: ProfilePaths): GatewayModule[];
   /** Seams for the host: is stdout a terminal, and how SIGUSR1 (restart in place) reaches us. */
   isTerminal: boolean;
   onRestartSignal?(listener: () => void): () => void;
@@ -187,14 +184,14 @@ function createSupervisor(
       return resolved;
     },
     createGateway: async (config) => {
-      const shared = await stores.sharedFor(config);
+      const shared = await stores.storesFor(config);
       return await retryingStart(
         createGateway({
           config,
           env,
           transport: denoTransport({ engine: config.gateway?.transport?.engine }),
-          modules: [...options.modules(paths, shared), secretsModule(() => supervisor.reloadSecrets())],
-          stores: shared.stores,
+          modules: [...options.modules(paths), secretsModule(() => supervisor.reloadSecrets())],
+          stores: shared,
           logSinks: [logging.sink],
           logLevel: "trace",
           logTail: new FileLogTail(() => logging.file.path),

@@ -158,6 +158,12 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       get connected() {
         return client.isReady;
       },
+      backend: {
+        kind: "redis",
+        url: displayUrl(options.url),
+        keyPrefix: prefix,
+        connected: () => client.isReady,
+      },
       execApprovals: new RedisExecApprovalStore(connection),
       systemEvents: new RedisSystemEventStore(connection),
       turnQueue: new RedisTurnQueue(connection),
