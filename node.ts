@@ -25,3 +25,4 @@
  */
 export { nodeTransport } from "./lib/transports/node.ts";
 export { readNodeHostInfo } from "./lib/methods/node-host-info.ts";
+export { nodeUiRootFiles } from "./lib/ui/root-files.ts";
