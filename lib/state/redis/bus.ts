@@ -4,17 +4,26 @@
  * (addressed to its connection ids, or `local`) goes through a channel of the replica's own: Redis hands
  * a subscriber the messages of all its channels in the order it ran the publishes, so it keeps its place
  * in that order, and the other replicas neither receive nor decode it. The subscription holds a
- * connection of its own, as pub/sub requires. While Redis is unreachable, an event is delivered to this
- * replica's own listeners only.
+ * connection of its own, as pub/sub requires. While Redis is unreachable (a publish refused, or unanswered
+ * within the publisher's reply bound), an event is delivered to this replica's own listeners only, in its
+ * place among the events heard before it; should the failed publish still run once Redis answers, its echo
+ * is dropped, so no listener hears an event twice.
  *
  * @module
  */
 import type { BusEvent, EventBus } from "../../bus/types.ts";
 import type { RedisClient } from "./connection.ts";
 
-/** What travels on the channel: the event and the replica that published it. */
+/** What travels on the channel: the event, the replica that published it and its number there. */
 interface Envelope {
   origin: string;
+  seq: number;
+  event: BusEvent;
+}
+
+/** A published event whose publish failed, waiting its turn behind the messages heard before it. */
+interface Fallback {
+  seq: number;
   event: BusEvent;
 }
 
@@ -31,8 +40,14 @@ export class RedisEventBus implements EventBus {
   #lastPublish: Promise<unknown> = Promise.resolve();
   /** What else says whether the subscriber still hears (see {@link heardThrough}). */
   #hearing?: { link(): number | undefined };
-  /** Messages heard and not yet handed to the listeners, oldest first (see {@link #deliver}). */
-  #heard: string[] = [];
+  /** Numbers this replica's publishes (see {@link Envelope.seq}). */
+  #published = 0;
+  /** The highest number of this replica's own publishes heard back (they are heard in publish order). */
+  #echoed = 0;
+  /** Publishes that failed and were delivered here already: their late echo, if any, is dropped. */
+  readonly #fellBack = new Set<number>();
+  /** Heard messages and failed publishes not yet handed to the listeners, oldest first (see {@link #queue}). */
+  #heard: (string | Fallback)[] = [];
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -55,7 +70,7 @@ export class RedisEventBus implements EventBus {
     onError: (error: unknown) => void,
   ): Promise<RedisEventBus> {
     const bus = new RedisEventBus(publisher, subscriber, channel, onError);
-    await subscriber.subscribe([channel, bus.#own], (message) => bus.#deliver(message));
+    await subscriber.subscribe([channel, bus.#own], (message) => bus.#queue(message));
     subscriber.on("ready", () => bus.#links++);
     return bus;
   }
@@ -63,12 +78,13 @@ export class RedisEventBus implements EventBus {
   publish(event: BusEvent): void {
     if (this.#closed) return;
     // Events for this replica's own sockets travel too, to keep their place in the one order.
-    const envelope: Envelope = { origin: this.#origin, event };
+    const seq = ++this.#published;
+    const envelope: Envelope = { origin: this.#origin, seq, event };
     const channel = isOwn(event) ? this.#own : this.channel;
     this.#lastPublish = this.publisher.publish(channel, JSON.stringify(envelope)).catch((error) => {
       this.onError(error);
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
-      this.#dispatch(event);
+      this.#queue({ seq, event });
     });
   }
 
@@ -110,12 +126,13 @@ export class RedisEventBus implements EventBus {
   }
 
   /**
-   * Hands what the subscriber heard to the listeners in an immediate of its own, in order. The command
+   * Hands what the subscriber heard (and failed publishes, which so keep their place behind what was heard
+   * before them) to the listeners in an immediate of its own, in order. The command
    * connection writes in an immediate too (node-redis batches a tick's commands), so a command issued
    * on a reply read along with these messages (a turn's writes, once its first events are published)
    * goes to Redis before this replica fans the messages out to its sockets, not after.
    */
-  #deliver(message: string): void {
+  #queue(message: string | Fallback): void {
     if (this.#heard.push(message) > 1) return;
     // Twice: a reply read in the same tick may settle (and its commands be issued) after this message's
     // handler ran, so node-redis's immediate can be queued behind a single one of ours.
@@ -123,7 +140,7 @@ export class RedisEventBus implements EventBus {
       setImmediate(() => {
         const heard = this.#heard;
         this.#heard = [];
-        for (const each of heard) this.#decode(each);
+        for (const each of heard) typeof each === "string" ? this.#decode(each) : this.#fallBack(each);
       })
     );
   }
@@ -138,7 +155,27 @@ export class RedisEventBus implements EventBus {
     }
     // A replica of an older version publishes such events on the shared channel.
     if (isOwn(envelope.event) && envelope.origin !== this.#origin) return;
+    if (envelope.origin === this.#origin && !this.#echo(envelope.seq)) return;
     this.#dispatch(envelope.event);
+  }
+
+  /**
+   * Notes this replica's own publish `seq` heard back; false if it was delivered already, by a fallback:
+   * a publish failed by the reply bound still runs when the server wakes. Publishes run in order on one
+   * connection, so a fallback older than `seq` and not yet heard back never will be.
+   */
+  #echo(seq: number): boolean {
+    this.#echoed = seq;
+    if (this.#fellBack.size === 0) return true;
+    for (const each of this.#fellBack) if (each < seq) this.#fellBack.delete(each);
+    return !this.#fellBack.delete(seq);
+  }
+
+  /** Delivers a failed publish here, unless its echo came back before it was failed. */
+  #fallBack({ seq, event }: Fallback): void {
+    if (seq <= this.#echoed) return;
+    this.#fellBack.add(seq);
+    this.#dispatch(event);
   }
 
   #dispatch(event: BusEvent): void {

@@ -28,7 +28,7 @@ import { RedisStateVersionStore } from "./state-version.ts";
 import { RedisSystemEventStore } from "./system-events.ts";
 import { RedisTranscriptStore } from "./transcripts.ts";
 import { RedisTurnQueue } from "./turn-queue.ts";
-import { REDIS_UNAVAILABLE } from "./unavailable.ts";
+import { REDIS_REPLY_TIMEOUT_MS, REDIS_UNAVAILABLE } from "./unavailable.ts";
 
 /** Where the shared state lives. */
 export interface RedisStoresOptions {
@@ -122,17 +122,21 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
   const subscriber = client.duplicate();
   subscriber.on("error", onError);
   let feed: ChangeFeed | undefined;
-  const close = async () => {
-    await feed?.close();
-    for (const c of [subscriber, client]) if (c.isOpen) await c.close();
-  };
+  let bus: RedisEventBus | undefined;
+  const close = () =>
+    closeWithin(REDIS_REPLY_TIMEOUT_MS, [subscriber, client], async () => {
+      await bus?.close();
+      await feed?.close();
+      for (const c of [subscriber, client]) if (c.isOpen) await c.close();
+    });
   try {
     await Promise.all([client.connect(), subscriber.connect()]);
     started = true;
     const prefix = options.keyPrefix ?? "openclaw:";
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
-    const bus = await RedisEventBus.open(client, subscriber, `${prefix}bus`, onError);
+    // Through the guarded client: a publish that a frozen server never answers fails at the reply bound.
+    bus = await RedisEventBus.open(connection.client, subscriber, `${prefix}bus`, onError);
     feed = await ChangeFeed.open(subscriber, `${prefix}changes`, options.feedLiveness);
     bus.heardThrough(feed);
     const now = options.now ?? Date.now;
@@ -169,13 +173,35 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
       turnQueue: new RedisTurnQueue(connection),
       async close() {
         presence.stop();
-        await bus.close();
         await close();
       },
     };
   } catch (error) {
     await close().catch(() => {});
     throw startFailure(options.url, error);
+  }
+}
+
+/**
+ * Runs `graceful` (which waits for replies still pending), but for `boundMs` at most: a frozen server
+ * answers none, and a stop (SIGTERM, a reload) must not wait until TCP gives up. Then drops whichever of
+ * `clients` is still open, failing what it still waits for.
+ */
+async function closeWithin(
+  boundMs: number,
+  clients: RedisClient[],
+  graceful: () => Promise<void>,
+): Promise<void> {
+  const closing = graceful();
+  // Past the bound, the dropped clients fail it: nobody is left to hear that.
+  closing.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, boundMs));
+  try {
+    await Promise.race([closing, bound]);
+  } finally {
+    clearTimeout(timer);
+    for (const c of clients) if (c.isOpen) c.destroy();
   }
 }
 
