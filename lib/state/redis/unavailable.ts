@@ -83,9 +83,11 @@ export const REDIS_REPLY_TIMEOUT_MS = 3_000;
  * once it has waited `replyTimeoutMs` for its reply. The stores reach Redis only through it, so a command
  * added later cannot forget either. A command failed by the bound may still run when the server wakes,
  * after its caller was told "retry" ({@link isRedisUnavailable}). What makes that safe is per store: a
- * write that takes something (an idempotency claim, a lease) queues its undo on the same connection, so it
- * runs right behind the late write; a transcript input line is saved once per run (`inputOf`); the other
- * writes put whole records or set members, so running one late, or again on the retry, leaves the same state.
+ * write that takes something (an idempotency claim, a lease) or adds a turn's output lines queues its undo
+ * on the same connection, which runs right behind the late write; a run's input lines and its queued turn
+ * are keyed by its run id, so the retry finds them instead of adding more; the other writes put whole
+ * records or set members, so one run late leaves what the retry writes anyway (a rate-limit hit or a state
+ * version bump counts once more).
  */
 export function guardedClient<T extends object>(client: T, replyTimeoutMs = REDIS_REPLY_TIMEOUT_MS): T {
   const replies = new ReplyDeadline(replyTimeoutMs);
