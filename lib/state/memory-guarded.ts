@@ -58,7 +58,7 @@ export class GuardedMemoryTranscriptStore extends MemoryTranscriptStore {
   ): Promise<TranscriptEntry[] | undefined> {
     if (!admits(this.guards, ref, guard)) return Promise.resolve(undefined);
     createEntry(this.guards, guard);
-    return this.append(ref, entries);
+    return this.append(ref, entries, { inputOf: guard.inputOf });
   }
 }
 
@@ -80,6 +80,6 @@ export class GuardedMemoryTurnQueue extends MemoryTurnQueue {
     if (!admits(this.guards, ref, checked)) return Promise.resolve(undefined);
     if (!this.takeNow(turn.sessionKey, turn.runId, turn.owner)) return Promise.resolve("gone");
     createEntry(this.guards, checked);
-    return this.guards.transcripts.append(ref, entries);
+    return this.guards.transcripts.append(ref, entries, { inputOf: guard.inputOf });
   }
 }
