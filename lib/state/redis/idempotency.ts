@@ -16,6 +16,7 @@ import {
   type IdempotencyStore,
 } from "../idempotency.ts";
 import { LuaScript, type RedisConnection } from "./connection.ts";
+import { isRedisUnavailable } from "./unavailable.ts";
 
 /** How long a claim lives without renewal: a dead replica's claim frees its key this fast. */
 const CLAIM_TTL_MS = 15_000;
@@ -160,7 +161,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         // A lost claim's work is dropped, its failure too.
         started.catch(() => {});
       }
-      const raw = await found;
+      let raw: unknown;
+      try {
+        raw = await found;
+      } catch (error) {
+        // The claim may still land when Redis answers again: its undo goes right behind it on the
+        // connection, so the caller's retry does not wait out a claim that no one holds.
+        if (isRedisUnavailable(error)) this.connection.eval(ABANDON, [keys[0]], [owner]).catch(() => {});
+        throw error;
+      }
       if (raw === null) {
         return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(CLAIM_WON));
       }

@@ -17,6 +17,7 @@ import {
 import { LuaScript, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
 import { sessionsKey } from "./sessions.ts";
+import { isRedisUnavailable } from "./unavailable.ts";
 
 /** Lua: appends ARGV[first..] (lines as JSON objects, in order) to KEYS[1]; returns the seq before the first. */
 export const pushLines = (first: number) => `
@@ -109,10 +110,22 @@ redis.call('RENAME', KEYS[1], archived)
 return archived
 `);
 
+// KEYS: transcript. ARGV: lines (as APPEND took them). Drops them if they are the list's last lines, seq aside.
+const UNDO = new LuaScript(`
+local count = #ARGV - 1
+local tail = redis.call('LRANGE', KEYS[1], -count, -1)
+if #tail ~= count then return 0 end
+for i = 1, count do
+  if string.gsub(tail[i], '^{"seq":%d+,', '{', 1) ~= ARGV[i + 1] then return 0 end
+end
+redis.call('LTRIM', KEYS[1], 0, -count - 1)
+return count
+`);
+
 /** Transcripts shared by every replica on one Redis. */
 export class RedisTranscriptStore implements TranscriptStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [APPEND, APPEND_IF_HELD, COMPACT, ARCHIVE];
+  static readonly scripts: readonly LuaScript[] = [APPEND, APPEND_IF_HELD, COMPACT, ARCHIVE, UNDO];
 
   /** Keeps the transcripts under `connection`'s prefix. */
   constructor(private readonly connection: RedisConnection) {}
@@ -123,8 +136,14 @@ export class RedisTranscriptStore implements TranscriptStore {
     options: AppendOptions = {},
   ): Promise<TranscriptEntry[]> {
     if (entries.length === 0) return [];
-    const args = [inputNeedle(options.inputOf), ...lines(entries)];
-    return appended(await this.connection.eval(APPEND, [this.#key(ref)], args) as number | string[], entries);
+    const key = this.#key(ref);
+    const added = lines(entries);
+    const result = await this.#undoneIfLate(
+      this.connection.eval(APPEND, [key], [inputNeedle(options.inputOf), ...added]),
+      key,
+      options.inputOf === undefined ? added : undefined,
+    );
+    return appended(result as number | string[], entries);
   }
 
   async appendIfHeld(
@@ -134,6 +153,7 @@ export class RedisTranscriptStore implements TranscriptStore {
   ): Promise<TranscriptEntry[] | undefined> {
     const keys = [this.#key(ref), leaseKey(this.connection, guard.lease), sessionsKey(this.connection)];
     if (guard.claim) keys.push(guard.claim.record);
+    const added = lines(entries);
     const args = [
       guard.owner,
       guard.sessionKey ?? "",
@@ -141,9 +161,13 @@ export class RedisTranscriptStore implements TranscriptStore {
       guard.claim?.owner ?? "",
       guard.create ? JSON.stringify(guard.create) : "",
       inputNeedle(guard.inputOf),
-      ...lines(entries),
+      ...added,
     ];
-    const result = await this.connection.eval(APPEND_IF_HELD, keys, args) as number | string[] | null;
+    const result = await this.#undoneIfLate(
+      this.connection.eval(APPEND_IF_HELD, keys, args),
+      keys[0],
+      guard.inputOf === undefined ? added : undefined,
+    ) as number | string[] | null;
     return result === null ? undefined : appended(result, entries);
   }
 
@@ -171,6 +195,21 @@ export class RedisTranscriptStore implements TranscriptStore {
 
   #key(ref: TranscriptRef): string {
     return transcriptKey(this.connection, ref);
+  }
+
+  /**
+   * `append`'s reply. An append failed as unreachable may still land when Redis answers again, after its
+   * caller was told it failed: `undo` (its lines) goes right behind it on the connection, so a failed
+   * attempt's lines do not stay in the transcript beside its retry's. A run's input (`inputOf`) has no
+   * undo: it is saved once, and an undo could take back the lines an earlier attempt saved.
+   */
+  async #undoneIfLate(append: Promise<unknown>, key: string, undo?: string[]): Promise<unknown> {
+    try {
+      return await append;
+    } catch (error) {
+      if (undo && isRedisUnavailable(error)) this.connection.eval(UNDO, [key], undo).catch(() => {});
+      throw error;
+    }
   }
 }
 

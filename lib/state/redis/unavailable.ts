@@ -53,6 +53,14 @@ export function isRedisUnreachable(error: unknown): boolean {
   return typeof code === "string" && SOCKET_CODES.test(code);
 }
 
+/**
+ * Whether `error` is the one {@link redisUnavailable} makes: the command may not have run, or may run
+ * still (one failed by the reply bound runs when the server wakes).
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  return error instanceof GatewayError && error.details?.code === REDIS_UNAVAILABLE;
+}
+
 /** The error a caller gets when Redis cannot serve a command. */
 export function redisUnavailable(cause: unknown): GatewayError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -73,8 +81,13 @@ export const REDIS_REPLY_TIMEOUT_MS = 3_000;
 /**
  * `client` with every command's failure mapped by {@link isRedisUnreachable}, and failed as unreachable
  * once it has waited `replyTimeoutMs` for its reply. The stores reach Redis only through it, so a command
- * added later cannot forget either. A command failed by the bound may still run when the server wakes:
- * its caller is told "retry", and the stores' writes are idempotent under the caller's key.
+ * added later cannot forget either. A command failed by the bound may still run when the server wakes,
+ * after its caller was told "retry" ({@link isRedisUnavailable}). What makes that safe is per store: a
+ * write that takes something (an idempotency claim, a lease) or adds a turn's output lines queues its undo
+ * on the same connection, which runs right behind the late write; a run's input lines and its queued turn
+ * are keyed by its run id, so the retry finds them instead of adding more; the other writes put whole
+ * records or set members, so one run late leaves what the retry writes anyway (a rate-limit hit or a state
+ * version bump counts once more).
  */
 export function guardedClient<T extends object>(client: T, replyTimeoutMs = REDIS_REPLY_TIMEOUT_MS): T {
   const replies = new ReplyDeadline(replyTimeoutMs);
@@ -100,10 +113,23 @@ interface Waiting {
 /**
  * Fails the calls that waited too long for their reply. One timer at most, armed only while calls wait
  * (so an idle client holds none), for the oldest of them.
+ *
+ * The bound counts time the loop could read replies, not time it was stalled (a long task, GC, a starved
+ * CPU): a reply that came in meanwhile may still sit unread, and a command sent just before the stall is
+ * written only after it (node-redis writes in an immediate). So a pass runs once the loop has polled its
+ * sockets (an immediate after the timer: enough on Node; Deno may take a few more turns to hand a read
+ * over), and a pass whose timer fired late by a tenth of the bound or more fails no one and waits one more
+ * bound. Only every other pass forgives, so a server that never answers still fails its calls, by twice
+ * the bound at worst.
  */
 class ReplyDeadline {
   readonly #waiting = new Set<Waiting>();
   #timer?: ReturnType<typeof setTimeout>;
+  #pass?: ReturnType<typeof setImmediate>;
+  /** When the armed timer is due. */
+  #due = 0;
+  /** Whether the last pass forgave a stall (so this one does not). */
+  #forgave = false;
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -111,7 +137,7 @@ class ReplyDeadline {
     return new Promise<R>((resolve, reject) => {
       const waiting: Waiting = { since: performance.now(), fail: reject };
       this.#waiting.add(waiting);
-      this.#timer ??= setTimeout(() => this.#expire(), this.timeoutMs);
+      if (this.#timer === undefined) this.#arm(this.timeoutMs);
       result.then((value) => {
         this.#settled(waiting);
         resolve(value);
@@ -122,22 +148,31 @@ class ReplyDeadline {
     });
   }
 
+  #arm(ms: number): void {
+    this.#due = performance.now() + ms;
+    this.#timer = setTimeout(() => {
+      const late = performance.now() - this.#due;
+      this.#pass = setImmediate(() => this.#expire(late));
+    }, ms);
+  }
+
   #settled(waiting: Waiting): void {
     if (!this.#waiting.delete(waiting) || this.#waiting.size) return;
     clearTimeout(this.#timer);
-    this.#timer = undefined;
+    clearImmediate(this.#pass);
+    this.#timer = this.#pass = undefined;
+    this.#forgave = false;
   }
 
   /** Fails every call past the bound (the set keeps them oldest first), then waits for the next one. */
-  #expire(): void {
-    this.#timer = undefined;
+  #expire(late: number): void {
+    this.#timer = this.#pass = undefined;
+    this.#forgave = !this.#forgave && late >= this.timeoutMs / 10;
+    if (this.#forgave) return this.#arm(this.timeoutMs);
     const now = performance.now();
     for (const waiting of this.#waiting) {
       const left = waiting.since + this.timeoutMs - now;
-      if (left > 0) {
-        this.#timer = setTimeout(() => this.#expire(), left);
-        return;
-      }
+      if (left > 0) return this.#arm(left);
       this.#waiting.delete(waiting);
       waiting.fail(redisUnavailable(new Error(`no reply within ${this.timeoutMs} ms`)));
     }
