@@ -135,3 +135,13 @@ redisTest(
     );
   },
 );
+
+Deno.test("a Redis URL the client cannot parse is refused without its password in the error", async () => {
+  for (const url of ["redis://gw:sekrit-pass@127.0.0.1:notaport/0", "redis://gw:sekrit-pass@[::1/0"]) {
+    await assert.rejects(redisStores({ url, onError: () => {} }), (error: Error) => {
+      assert.match(error.message, /^the Redis URL redis:\/\/\(unparsable URL\) cannot be used: Invalid URL/);
+      assert.ok(!error.message.includes("sekrit-pass"), error.message);
+      return true;
+    });
+  }
+});

@@ -108,16 +108,24 @@ const SCRIPTED = [
 export async function redisStores(options: RedisStoresOptions): Promise<RedisStores> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   let started = false;
-  const client: RedisClient = createClient({
-    url: options.url,
-    // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
-    disableOfflineQueue: true,
-    socket: {
-      // An unreachable server fails the start; a lost connection is retried for as long as it takes.
-      reconnectStrategy: (retries: number, cause: Error) =>
-        started ? Math.min(50 * 2 ** retries, 2_000) : cause,
-    },
-  });
+  let client: RedisClient;
+  try {
+    client = createClient({
+      url: options.url,
+      // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
+      disableOfflineQueue: true,
+      socket: {
+        // An unreachable server fails the start; a lost connection is retried for as long as it takes.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          started ? Math.min(50 * 2 ** retries, 2_000) : cause,
+      },
+    });
+  } catch (error) {
+    throw new GatewayError(
+      "INVALID_REQUEST",
+      `the Redis URL ${displayUrl(options.url)} cannot be used: ${withoutUrl(options.url, error)}`,
+    );
+  }
   client.on("error", onError);
   const subscriber = client.duplicate();
   subscriber.on("error", onError);
@@ -214,7 +222,7 @@ const CERTIFICATE_ERROR = /certificate|self[- ]signed|unable to verify|UnknownIs
  * "connect ECONNREFUSED ...") names neither.
  */
 function startFailure(url: string, cause: unknown): GatewayError {
-  const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, "");
+  const reason = withoutUrl(url, cause).replace(/\.$/, "");
   const hint = CERTIFICATE_ERROR.test(reason)
     ? " To trust a private CA, start with DENO_CERT=<ca.pem> (Deno) or NODE_EXTRA_CA_CERTS=<ca.pem> (Node)."
     : "";
@@ -226,6 +234,11 @@ function startFailure(url: string, cause: unknown): GatewayError {
       retryable: true,
     },
   );
+}
+
+/** `cause`'s message with `url` (node-redis quotes a URL it cannot parse, password and all) shown as {@link displayUrl}. */
+function withoutUrl(url: string, cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).replaceAll(url, displayUrl(url));
 }
 
 /** `url` without its username and password, for status output and logs. */
