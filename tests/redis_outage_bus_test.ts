@@ -1,7 +1,7 @@
 // Redis outage handling of the event bus and of closing the stores (review 6, defects 1, 4 and 5).
 import assert from "node:assert/strict";
 import type { BusEvent } from "../lib/bus/types.ts";
-import { RedisEventBus } from "../lib/state/redis/bus.ts";
+import { FELL_BACK_LIMIT, RedisEventBus } from "../lib/state/redis/bus.ts";
 import type { RedisClient } from "../lib/state/redis/connection.ts";
 import { redisTest } from "./_redis_server.ts";
 
@@ -77,4 +77,34 @@ redisTest("closing the stores while Redis answers nothing ends within the reply 
   await stores.close();
   const took = performance.now() - started;
   assert.ok(took < 4_500, `close waited ${Math.round(took)} ms for replies a frozen server never sends`);
+});
+
+Deno.test("a long outage keeps the numbers of at most FELL_BACK_LIMIT failed publishes, the newest", async () => {
+  const sent: string[] = [];
+  const publisher = {
+    publish: (_: string, message: string) => {
+      sent.push(message);
+      return Promise.reject(Object.assign(new Error("offline"), { code: "ECONNRESET" }));
+    },
+  };
+  const wire = handDriven();
+  const bus = await RedisEventBus.open(
+    publisher as unknown as RedisClient,
+    wire.subscriber,
+    "t:bus",
+    () => {},
+  );
+  const seen: number[] = [];
+  bus.subscribe((event) => seen.push((event.payload as { n: number }).n));
+  for (let n = 0; n <= FELL_BACK_LIMIT; n++) {
+    bus.publish({ event: "e", payload: { n }, sessionKey: "s" } as BusEvent);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(seen.length, FELL_BACK_LIMIT + 1, "every failed publish is delivered here once");
+  // Redis wakes and runs two late publishes: the oldest one was forgotten, the newest one is remembered.
+  wire.hear(sent[0]);
+  wire.hear(sent[FELL_BACK_LIMIT]);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen.slice(FELL_BACK_LIMIT + 1), [0], "only the forgotten one is delivered again");
+  await bus.close();
 });

@@ -27,6 +27,9 @@ interface Fallback {
   event: BusEvent;
 }
 
+/** How many failed publishes a bus remembers, so as to drop their echo should Redis run them late. */
+export const FELL_BACK_LIMIT = 10_000;
+
 /** A bus shared by every replica subscribed to one channel of one Redis. */
 export class RedisEventBus implements EventBus {
   readonly #listeners = new Set<(event: BusEvent) => void>();
@@ -175,6 +178,9 @@ export class RedisEventBus implements EventBus {
   #fallBack({ seq, event }: Fallback): void {
     if (seq <= this.#echoed) return;
     this.#fellBack.add(seq);
+    // Kept until an echo is heard, so a long outage would keep every failed publish's number: past the
+    // limit the oldest is forgotten (if its publish still runs when Redis wakes, it is delivered twice).
+    if (this.#fellBack.size > FELL_BACK_LIMIT) this.#fellBack.delete(this.#fellBack.values().next().value!);
     this.#dispatch(event);
   }
 
