@@ -59,37 +59,30 @@ return nil
 `,
 );
 
-// KEYS: session index. ARGV: the prefix of record keys (read without KEYS: one Redis, not a cluster).
-// Drops the ids of runs that expired or ended.
-const ACTIVE = new LuaScript(`
-local active = {}
+/**
+ * A script listing the records of an index (KEYS[1]; ARGV: the prefix of record keys, read without KEYS: one
+ * Redis, not a cluster) that are live, not ended and pass `also` (a Lua condition on `record.run`), and
+ * dropping the ids of the others from the index.
+ */
+const listIndex = (also: string) =>
+  new LuaScript(`
+local kept = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local raw = redis.call('GET', ARGV[2] .. id)
   local record = raw and cjson.decode(raw)
-  if record and record.expiresAt > now and not record.run['end'] then
-    table.insert(active, raw)
+  if record and record.expiresAt > now and not record.run['end']${also} then
+    table.insert(kept, raw)
   else
     redis.call('ZREM', KEYS[1], id)
   end
 end
-return active
+return kept
 `);
 
-// KEYS: running index. ARGV: the prefix of record keys. Drops the ids of runs that expired, ended or are
-// no longer running.
-const RUNNING = new LuaScript(`
-local running = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local raw = redis.call('GET', ARGV[2] .. id)
-  local record = raw and cjson.decode(raw)
-  if record and record.expiresAt > now and not record.run['end'] and record.run.state == 'running' then
-    table.insert(running, raw)
-  else
-    redis.call('ZREM', KEYS[1], id)
-  end
-end
-return running
-`);
+// The session index's runs still going.
+const ACTIVE = listIndex("");
+// The running index's runs still running.
+const RUNNING = listIndex(" and record.run.state == 'running'");
 
 /** Run records shared by every replica on one Redis. */
 export class RedisRunStore implements RunStore {
