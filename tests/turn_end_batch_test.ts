@@ -4,24 +4,15 @@
 // in the middle of the next turn's first batches (a turn sent right after the final) and hold its events.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
-import type { ChatStreamEvent, ModelProvider } from "../lib/providers/types.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { firstKey, relay, type SentChunk } from "./_redis_relay.ts";
+import { recordingProvider } from "./_scripted_runtime.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 
-const instantModel: ModelProvider = {
-  id: "rec",
-  api: "test",
-  async *streamChat(): AsyncIterable<ChatStreamEvent> {
-    yield { type: "text", text: "ok" };
-    yield { type: "finish", finishReason: "stop" };
-  },
-  completeChat: () => Promise.reject(new Error("not used")),
-  embed: () => Promise.reject(new Error("not used")),
-  listModels: () => Promise.resolve([]),
-};
+/** A model that answers at once, as the bench's local one does: its events and the turn's end writes are due in the same tick. */
+const instantModel = recordingProvider().provider;
 
 const isFinal = (runId: string) => (f: Frame) =>
   f.event === "chat" && (f.payload as { runId: string; state: string }).runId === runId &&
