@@ -108,24 +108,7 @@ const SCRIPTED = [
 export async function redisStores(options: RedisStoresOptions): Promise<RedisStores> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   let started = false;
-  let client: RedisClient;
-  try {
-    client = createClient({
-      url: options.url,
-      // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
-      disableOfflineQueue: true,
-      socket: {
-        // An unreachable server fails the start; a lost connection is retried for as long as it takes.
-        reconnectStrategy: (retries: number, cause: Error) =>
-          started ? Math.min(50 * 2 ** retries, 2_000) : cause,
-      },
-    });
-  } catch (error) {
-    throw new GatewayError(
-      "INVALID_REQUEST",
-      `the Redis URL ${displayUrl(options.url)} cannot be used: ${withoutUrl(options.url, error)}`,
-    );
-  }
+  const client = newClient(options.url, () => started);
   client.on("error", onError);
   const subscriber = client.duplicate();
   subscriber.on("error", onError);
@@ -210,6 +193,27 @@ async function closeWithin(
   } finally {
     clearTimeout(timer);
     for (const c of clients) if (c.isOpen) c.destroy();
+  }
+}
+
+/** A client for `url` (not connected yet); `started` says whether a lost connection is retried. */
+function newClient(url: string, started: () => boolean): RedisClient {
+  try {
+    return createClient({
+      url,
+      // Without a connection a command fails at once instead of queueing: a request fails fast while Redis is away.
+      disableOfflineQueue: true,
+      socket: {
+        // An unreachable server fails the start; a lost connection is retried for as long as it takes.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          started() ? Math.min(50 * 2 ** retries, 2_000) : cause,
+      },
+    });
+  } catch (error) {
+    throw new GatewayError(
+      "INVALID_REQUEST",
+      `the Redis URL ${displayUrl(url)} cannot be used: ${withoutUrl(url, error)}`,
+    );
   }
 }
 
