@@ -146,6 +146,7 @@ export class AgentRuntime {
       new SessionLeases({
         store: options.stores.leases,
         owner: this.#leaseOwner,
+        ttlMs: () => options.config().gateway?.cluster?.sessionLeaseTtlMs,
         ...options.lease,
         onRenewError: (error) => logger.warn("session lease store failed", { error: String(error) }),
       }),

@@ -9,7 +9,10 @@ import { GatewayError } from "../errors.ts";
 import type { LeaseStore } from "../state/leases.ts";
 import { within } from "../state/singleton.ts";
 
-/** A session's lease lasts this long unless renewed; a dead replica's lease frees itself after it. */
+/**
+ * A session's lease lasts this long unless renewed (the default of `gateway.cluster.sessionLeaseTtlMs`); a
+ * dead replica's lease frees itself after it.
+ */
 export const SESSION_LEASE_TTL_MS = 30_000;
 /** First pause before asking again for a lease another replica holds (doubling up to a second). */
 export const SESSION_LEASE_RETRY_MS = 25;
@@ -33,8 +36,12 @@ export interface SessionLeaseOptions {
   store: LeaseStore;
   /** Who holds the leases: unique per process (a replica id). */
   owner: string;
-  /** How long a lease lasts unless renewed; renewed every third of it. */
-  ttlMs?: number;
+  /**
+   * How long a lease lasts unless renewed ({@link SESSION_LEASE_TTL_MS} when not given); renewed every third
+   * of it. A function is asked at each {@link SessionLeases.hold}, so a new value (a config reload) applies
+   * to the leases taken after it.
+   */
+  ttlMs?: number | (() => number | undefined);
   /** The first pause before asking again for a held lease. */
   retryMs?: number;
   /** Told when a renewal fails for a reason other than losing the lease (the store is unreachable). */
@@ -66,6 +73,8 @@ interface Held {
   /** The owner the lease was taken under (unique to the attempt that took it). */
   holder: string;
   lost: AbortController;
+  /** The TTL it was taken with, kept for its whole hold. */
+  ttlMs: number;
   /** When the store last confirmed the hold (taken before asking): the lease runs out a TTL after it. */
   confirmedAt: number;
   /** Whether a renewal is awaiting its answer: no second one is sent meanwhile. */
@@ -78,21 +87,28 @@ interface Held {
  * Runs work under per-session leases. One timer renews every lease held, and runs only while some
  * lease is held: a timer per turn would cost more than the turn's bookkeeping itself. It ticks every
  * sixth of the TTL and renews each lease every second tick, so a lease taken just after a tick is still
- * checked against its deadline at most a sixth of the TTL late.
+ * checked against its deadline at most a sixth of the TTL late. While leases of two TTLs are held (the
+ * TTL changed meanwhile) it ticks by the shorter one: the longer ones are renewed more often than they
+ * need, never too late.
  */
 export class SessionLeases {
-  readonly #ttlMs: number;
+  readonly #ttlMs: () => number;
   readonly #retryMs: number;
   readonly #held = new Set<Held>();
   /** Leases whose release failed (the store was unreachable), by key: given back before the key is taken again. */
   readonly #unreleased = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The timer's interval, while it runs. */
+  #tickMs = Infinity;
   /** Attempts made so far: each is made under an owner of its own (`<owner>/<n>`). */
   #attempts = 0;
 
   /** Leases as `options` say; nothing is taken until {@link hold}. */
   constructor(private readonly options: SessionLeaseOptions) {
-    this.#ttlMs = options.ttlMs ?? SESSION_LEASE_TTL_MS;
+    const ttlMs = options.ttlMs;
+    this.#ttlMs = typeof ttlMs === "function"
+      ? () => ttlMs() ?? SESSION_LEASE_TTL_MS
+      : () => ttlMs ?? SESSION_LEASE_TTL_MS;
     this.#retryMs = options.retryMs ?? SESSION_LEASE_RETRY_MS;
   }
 
@@ -108,29 +124,37 @@ export class SessionLeases {
     hooks: LeaseHooks = {},
   ): Promise<T> {
     const key = sessionLeaseKey(sessionKey);
-    const { token, holder, confirmedAt } = await this.#acquire(key, signal, hooks);
+    const ttlMs = this.#ttlMs();
+    const { token, holder, confirmedAt } = await this.#acquire(key, ttlMs, signal, hooks);
     const held: Held = {
       key,
       sessionKey,
       token,
       holder,
       lost: new AbortController(),
+      ttlMs,
       confirmedAt,
       renewing: false,
       ticks: 0,
     };
     this.#held.add(held);
-    this.#timer ??= setInterval(() => this.#held.forEach((h) => this.#tick(h)), this.#ttlMs / 6);
+    if (ttlMs / 6 < this.#tickMs) this.#startTimer(ttlMs / 6);
     try {
       return await work(held.lost.signal, holder);
     } finally {
       this.#held.delete(held);
-      if (!this.#held.size) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
-      await this.#release(key, held.token);
+      if (!this.#held.size) this.#startTimer(Infinity);
+      await this.#release(key, held.token, ttlMs);
     }
+  }
+
+  /** (Re)starts the renewal timer ticking every `tickMs`, or stops it when that is `Infinity`. */
+  #startTimer(tickMs: number): void {
+    clearInterval(this.#timer);
+    this.#tickMs = tickMs;
+    this.#timer = tickMs === Infinity
+      ? undefined
+      : setInterval(() => this.#held.forEach((h) => this.#tick(h)), tickMs);
   }
 
   /**
@@ -138,8 +162,8 @@ export class SessionLeases {
    * which would hold the finished turn's lane) the token is kept, so this process's next turn of the
    * session gives it back first instead of waiting for it to expire.
    */
-  async #release(key: string, token: string): Promise<void> {
-    const waitMs = this.#ttlMs / 3;
+  async #release(key: string, token: string, ttlMs: number): Promise<void> {
+    const waitMs = ttlMs / 3;
     try {
       const released = this.options.store.release(key, token).then(() => true);
       if (!(await within(released, waitMs, false, () => {}))) {
@@ -164,7 +188,7 @@ export class SessionLeases {
    */
   #tick(held: Held): void {
     const late = this.#pastDeadline(held);
-    if (this.#now() >= held.confirmedAt + this.#ttlMs || (held.renewing && late)) this.#lose(held);
+    if (this.#now() >= held.confirmedAt + held.ttlMs || (held.renewing && late)) this.#lose(held);
     else if (!held.renewing && (++held.ticks % 2 === 0 || late)) void this.#renew(held);
   }
 
@@ -173,7 +197,7 @@ export class SessionLeases {
    * another replica may take the session, not after.
    */
   #pastDeadline(held: Held): boolean {
-    return this.#now() >= held.confirmedAt + this.#ttlMs * 2 / 3;
+    return this.#now() >= held.confirmedAt + held.ttlMs * 2 / 3;
   }
 
   /**
@@ -184,7 +208,7 @@ export class SessionLeases {
     const tried = this.#now();
     held.renewing = true;
     try {
-      if (await this.options.store.renew(held.key, held.token, this.#ttlMs)) held.confirmedAt = tried;
+      if (await this.options.store.renew(held.key, held.token, held.ttlMs)) held.confirmedAt = tried;
       else this.#lose(held);
     } catch (error) {
       this.options.onRenewError?.(error);
@@ -199,21 +223,22 @@ export class SessionLeases {
   }
 
   /**
-   * Takes `key`'s lease; `confirmedAt` is when the successful attempt was sent, so the TTL counts from
-   * before it, and `holder` the owner that attempt was made under.
+   * Takes `key`'s lease for `ttlMs`; `confirmedAt` is when the successful attempt was sent, so the TTL
+   * counts from before it, and `holder` the owner that attempt was made under.
    */
   async #acquire(
     key: string,
+    ttlMs: number,
     signal: AbortSignal,
     { onWait, onAttempt }: LeaseHooks,
   ): Promise<{ token: string; holder: string; confirmedAt: number }> {
     const unreleased = this.#unreleased.get(key);
-    if (unreleased) await this.#release(key, unreleased);
+    if (unreleased) await this.#release(key, unreleased, ttlMs);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
       const confirmedAt = this.#now();
       const holder = `${this.options.owner}/${++this.#attempts}`;
-      const attempt = this.options.store.acquire(key, holder, this.#ttlMs);
+      const attempt = this.options.store.acquire(key, holder, ttlMs);
       if (pause === this.#retryMs) onAttempt?.(holder);
       const token = await attempt;
       if (token !== null) return { token, holder, confirmedAt };

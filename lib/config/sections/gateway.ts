@@ -170,6 +170,11 @@ export interface GatewayClusterConfig {
    * unless renewed, in ms (default 15000): a dead replica's jobs move, and it leaves the peers, after this.
    */
   leaseTtlMs?: number;
+  /**
+   * How long a turn's hold on its session lasts unless renewed, in ms (default 30000, 3000 to 600000): a
+   * replica that dies mid-turn blocks its sessions on every other replica for this long.
+   */
+  sessionLeaseTtlMs?: number;
   /** Other keys are kept, as everywhere in this section. */
   [key: string]: unknown;
 }
@@ -230,6 +235,9 @@ export interface GatewaySection {
   /** Keys OpenClaw knows that this gateway does not use; kept so a shared config loads. */
   [key: string]: unknown;
 }
+
+const SESSION_LEASE_TTL_MIN_MS = 3_000;
+const SESSION_LEASE_TTL_MAX_MS = 600_000;
 
 const enabledFlag = z.looseObject({ enabled: z.boolean().optional() });
 
@@ -344,5 +352,20 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     keyPrefix: z.string().min(1).optional(),
     /** Default 15000: singleton leases and peer records last this long unless renewed (3 renewals a TTL). */
     leaseTtlMs: z.number().int().min(30).max(600_000).optional(),
+    /**
+     * Default 30000: a turn's session lease. It is renewed every third of it and a turn stops once two
+     * thirds pass unconfirmed, so below 3 s a renewal's round trip and a busy event loop would cost turns
+     * their lease; above 10 min a dead replica's sessions would wait that long.
+     */
+    sessionLeaseTtlMs: z.number().int()
+      .min(SESSION_LEASE_TTL_MIN_MS, {
+        message: `at least ${SESSION_LEASE_TTL_MIN_MS} ms: the lease is renewed every third of it, and a ` +
+          "renewal needs a round trip to the store and a free event loop within that third",
+      })
+      .max(SESSION_LEASE_TTL_MAX_MS, {
+        message: `at most ${SESSION_LEASE_TTL_MAX_MS} ms (10 min): a replica that dies mid-turn blocks its ` +
+          "sessions on every other replica for this long",
+      })
+      .optional(),
   }).optional(),
 });
