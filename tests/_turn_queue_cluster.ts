@@ -11,6 +11,11 @@ import { freePort, runnerEnv, type RunnerProcess, spawnRunner, tempHome } from "
 const TOKEN = "turn-queue-cluster-token-0123456789";
 /** Peers and singletons lapse this fast here, so the wait is the session lease's own TTL. */
 export const CLUSTER_TTL_MS = 1_500;
+/**
+ * The replicas' `gateway.cluster.sessionLeaseTtlMs`: a dead replica's sessions are free this long after it
+ * died (30 s by default), so the kill -9 tests wait that long, not the default.
+ */
+export const SESSION_TTL_MS = 5_000;
 
 type Json = Record<string, unknown>;
 
@@ -40,9 +45,14 @@ export function scriptedUpstream() {
 
 /**
  * A `gateway run` replica on `redisUrl` whose model is `upstream`, in a home of its own; `extra` adds
- * top-level config sections (`channels`).
+ * top-level config sections (`channels`), `sessionTtlMs` sets `gateway.cluster.sessionLeaseTtlMs`.
  */
-export async function startReplica(redisUrl: string, upstream: string, extra: Json = {}) {
+export async function startReplica(
+  redisUrl: string,
+  upstream: string,
+  extra: Json = {},
+  sessionTtlMs = SESSION_TTL_MS,
+) {
   const home = await tempHome();
   const port = freePort();
   const config = {
@@ -50,7 +60,7 @@ export async function startReplica(redisUrl: string, upstream: string, extra: Js
       mode: "local",
       port,
       auth: { token: TOKEN },
-      cluster: { keyPrefix: "tq:", leaseTtlMs: CLUSTER_TTL_MS },
+      cluster: { keyPrefix: "tq:", leaseTtlMs: CLUSTER_TTL_MS, sessionLeaseTtlMs: sessionTtlMs },
     },
     agents: { defaults: { model: { primary: "up/m" } } },
     models: {
@@ -84,14 +94,16 @@ async function operator(port: number) {
 }
 
 /**
- * Redis (`appendfsync always`), the upstream and two replicas, with an operator on each, and a turn
- * ("hold", key `tq-1`) sent to A and held in the model: the session is busy on A. Disposing kills both
- * replicas and stops the rest.
+ * Redis (`appendfsync always`), the upstream and two replicas (session leases lasting `sessionTtlMs`), with
+ * an operator on each, and a turn ("hold", key `tq-1`) sent to A and held in the model: the session is busy
+ * on A. Disposing kills both replicas and stops the rest.
  */
-export async function twoReplicasHoldingA() {
+export async function twoReplicasHoldingA(sessionTtlMs = SESSION_TTL_MS) {
   const redis = await startRedisServer(freePort(), { appendfsync: "always" });
   const upstream = scriptedUpstream();
-  const replicas = await Promise.all([0, 1].map(() => startReplica(redis.url, upstream.url)));
+  const replicas = await Promise.all(
+    [0, 1].map(() => startReplica(redis.url, upstream.url, {}, sessionTtlMs)),
+  );
   const sessions: WsSession[] = [];
   const dispose = async () => {
     for (const s of sessions) s.ws.terminate();
@@ -114,6 +126,8 @@ export async function twoReplicasHoldingA() {
     }
     return {
       a: replicas[0],
+      /** The upstream: its `held` lists every "hold" turn that reached the model. */
+      upstream,
       onA,
       onB,
       /** The session's history as B reads it, one text per message. */

@@ -7,7 +7,6 @@
 // waiting turn both started it, only the one that ran it answers.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
-import { SESSION_LEASE_TTL_MS } from "../lib/agents/session-lease.ts";
 import { channelsModule } from "../lib/channels/mod.ts";
 import { MemoryJsonDocs } from "../lib/state/json-docs.ts";
 import type { PeerRegistry } from "../lib/state/peers.ts";
@@ -20,7 +19,7 @@ import { pollUntil, TOKEN } from "./_helpers.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort } from "./_runner_process.ts";
 import { recordingProvider } from "./_scripted_runtime.ts";
-import { CLUSTER_TTL_MS, scriptedUpstream, startReplica } from "./_turn_queue_cluster.ts";
+import { CLUSTER_TTL_MS, scriptedUpstream, SESSION_TTL_MS, startReplica } from "./_turn_queue_cluster.ts";
 
 const SESSION = "agent:main:telegram:direct:7";
 
@@ -72,8 +71,8 @@ Deno.test({
       a.proc.child.kill("SIGKILL");
       await a.proc.status;
       const killedAt = Date.now();
-      // A's session lease lapses after its TTL; B's sweep runs every third of the cluster TTL.
-      const limit = SESSION_LEASE_TTL_MS + CLUSTER_TTL_MS + 10_000;
+      // A's session lease lapses after its (configured) TTL; B's sweep runs every third of the cluster TTL.
+      const limit = SESSION_TTL_MS + CLUSTER_TTL_MS + 10_000;
       const reply = await Promise.race([
         api.nextSent(),
         new Promise<never>((_, reject) =>

@@ -6,16 +6,18 @@
 import assert from "node:assert/strict";
 import { historyText, pollUntil } from "./_helpers.ts";
 import { onMemoryAndRedis, REDIS_SERVER } from "./_redis_server.ts";
-import { SESSION_LEASE_TTL_MS, sessionLeaseKey } from "../lib/agents/session-lease.ts";
+import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
 import { RUN_ENDED_EVENT, type RunEvent } from "../lib/agents/runtime.ts";
 import type { StoredRun } from "../lib/state/runs.ts";
 import { recordingProvider, scriptedReplica, userTurn } from "./_scripted_runtime.ts";
-import { CLUSTER_TTL_MS, twoReplicasHoldingA } from "./_turn_queue_cluster.ts";
+import { CLUSTER_TTL_MS, SESSION_TTL_MS, twoReplicasHoldingA } from "./_turn_queue_cluster.ts";
 
 type Json = Record<string, unknown>;
 const ignore = !REDIS_SERVER && !Deno.env.get("CI");
+/** How long a Redis idempotency claim outlives its dead holder (lib/state/redis/idempotency.ts). */
+const CLAIM_TTL_MS = 15_000;
 
-// Once the dead replica's session lease has lapsed (30 s), the turn-queue sweep of a survivor ends its run
+// Once the dead replica's session lease has lapsed (its configured TTL), the turn-queue sweep of a survivor ends its run
 // with a retryable error: `agent.wait` answers, and the session's clients get the `chat` error.
 Deno.test({
   name: "a run whose replica died mid-turn is ended (agent.wait answers) once its lease lapsed",
@@ -29,7 +31,7 @@ Deno.test({
     const killedAt = Date.now();
     assert.deepEqual(await cluster.historyOnB(), ["hold"], "the acknowledged input survived");
     // Past the lease's TTL and a sweep; then give the survivor 10 s more to notice.
-    const waitMs = SESSION_LEASE_TTL_MS + CLUSTER_TTL_MS + 10_000 - (Date.now() - killedAt);
+    const waitMs = SESSION_TTL_MS + CLUSTER_TTL_MS + 10_000 - (Date.now() - killedAt);
     const waited = await cluster.onB.session.request(
       "agent.wait",
       { runId: "tq-1", timeoutMs: waitMs },
@@ -71,9 +73,10 @@ Deno.test({
   },
 });
 
-// An `agent` call whose replica is SIGKILLed mid-turn has its input saved but no outcome; its client's
-// retry (same idempotencyKey) on B takes the key over once the claim lapses (15 s) and, once A's session
-// lease lapses (30 s), runs the turn on the input A saved: the transcript never reads ["hold", "hold"].
+// An `agent` call whose replica is SIGKILLed mid-turn has its input saved but no outcome; A's session lease
+// lapses (its configured TTL) and the sweep ends A's run; the client's retry (same idempotencyKey) on B
+// takes the key over once the claim lapses (15 s) and runs the turn on the input A saved, up to the model
+// (where "hold" stays): the transcript never reads ["hold", "hold"].
 Deno.test({
   name: "an agent call retried on B after its replica died mid-turn does not save its input twice",
   ignore,
@@ -86,20 +89,26 @@ Deno.test({
     const history = async () =>
       ((await cluster.onB.request("chat.history", { sessionKey: "other" })).messages as { content: string }[])
         .map(historyText);
-    for (const deadline = Date.now() + 10_000; !(await history()).length;) {
-      assert.ok(Date.now() < deadline, "A never saved the input");
+    // A is killed in the model: past saving the input (the "hold" of session main is the first turn there).
+    for (
+      const deadline = Date.now() + 10_000;
+      !(await history()).length || cluster.upstream.held.length < 2;
+    ) {
+      assert.ok(Date.now() < deadline, "A never saved the input and reached the model");
       await new Promise((r) => setTimeout(r, 100));
     }
     cluster.a.proc.child.kill("SIGKILL");
     await cluster.a.proc.status;
     cluster.onB.session.request("agent", params, 120_000).catch(() => {});
-    // Past the idempotency claim's 15 s and the session lease's 30 s, and a sweep.
-    const until = Date.now() + SESSION_LEASE_TTL_MS + CLUSTER_TTL_MS + 10_000;
-    while (Date.now() < until) {
-      const seen = await history();
-      assert.deepEqual(seen, ["hold"], "the retried call's input was saved twice");
-      await new Promise((r) => setTimeout(r, 1_000));
+    // Until the retried turn reaches the model, past the idempotency claim's 15 s, the session lease and a
+    // sweep; once there, it has written all the input it ever will.
+    const until = Date.now() + CLAIM_TTL_MS + SESSION_TTL_MS + CLUSTER_TTL_MS + 10_000;
+    while (cluster.upstream.held.length < 3) {
+      assert.deepEqual(await history(), ["hold"], "the retried call's input was saved twice");
+      assert.ok(Date.now() < until, "the retried call never ran");
+      await new Promise((r) => setTimeout(r, 250));
     }
+    assert.deepEqual(await history(), ["hold"], "the retried call's input was saved twice");
   },
 });
 
