@@ -106,9 +106,7 @@ export class SessionLeases {
   /** Leases as `options` say; nothing is taken until {@link hold}. */
   constructor(private readonly options: SessionLeaseOptions) {
     const ttlMs = options.ttlMs;
-    this.#ttlMs = typeof ttlMs === "function"
-      ? () => ttlMs() ?? SESSION_LEASE_TTL_MS
-      : () => ttlMs ?? SESSION_LEASE_TTL_MS;
+    this.#ttlMs = () => (typeof ttlMs === "function" ? ttlMs() : ttlMs) ?? SESSION_LEASE_TTL_MS;
     this.#retryMs = options.retryMs ?? SESSION_LEASE_RETRY_MS;
   }
 
