@@ -581,8 +581,13 @@ onMemoryAndRedis(
     const one = await startGateway({ stores: a });
     const two = await startGateway({ stores: b });
     const watcher = await operator(two);
+    const onOne = await operator(one);
     const { device, requestId } = await requestPairing(one, watcher);
     ok(await watcher.request("device.pair.approve", { requestId }));
+    // Replica one answers from the pairings it kept until it reads the change's message on its subscriber
+    // connection (docs/scale-out.md, "change feed"), which the reply to two does not wait for: its own
+    // `device.pair.resolved` comes after that message on the same connection.
+    await nextEvent(onOne, "device.pair.resolved");
     const { socket, response } = await connectDevice(one, device, { remoteAddress: LAN });
     ok(response);
     ok(await watcher.request("device.token.revoke", { deviceId: device.id, role: "operator" }));
