@@ -1,6 +1,6 @@
 // One receiving process of bench/cluster.ts's broadcast rows, in C: the same JSON-lines protocol as
 // bench/_broadcast_receiver.ts, for a fraction of its CPU. The Deno receiver's ~10,000 `onmessage` calls per
-// broadcast cost ~110-130 ms of CPU on the cores the server needs, so its "all have it" measured the
+// broadcast cost ~100-130 ms of CPU on the cores the server needs, so its "all have it" measured the
 // receiver as much as the server; this one reads each socket's bytes once in an epoll loop and allocates
 // nothing per frame.
 //
@@ -361,6 +361,7 @@ static void dispatch(struct peer *p, uint32_t events, int ep) {
 
 static void start(struct peer *p, const struct sockaddr_in *to, int ep) {
   p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  p->phase = DEAD; // until the connect is under way
   if (p->fd < 0) {
     fail("socket: ", strerror(errno));
     return;

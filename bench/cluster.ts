@@ -16,13 +16,13 @@ import "./_record.ts";
  *   on it. The sockets are held by `--receivers` processes (bench/_receivers.ts) whose arrivals are
  *   compared on one clock; each server makes `--broadcasts` of them (medians shown). The receiving
  *   processes are bench/_broadcast_receiver.c, compiled here with `cc -O2` (`--receiver deno` for the Deno
- *   one, also the fallback without `cc`): 10,000 `onmessage` calls would cost the server's cores ~120 ms a
+ *   one, also the fallback without `cc`): 10,000 `onmessage` calls would cost the server's cores ~100 ms a
  *   broadcast. The first rows are the kernel floor (bench/_kernel_floor.c, with `cc`): plain C writing one
  *   presence-sized frame to as many raw loopback TCP connections from one thread and from two, which no
- *   server on the machine can beat. `--profile` also
- *   takes a CPU profile of each server around one more broadcast and prints where the busy time went (the
- *   timings of that run are under the profiler: read the shares, not the ms); `--syscalls` traces the
- *   server's write syscalls during one more (`perf trace`): when the frames really reached the kernel.
+ *   server on the machine can beat. `--profile` also takes a CPU profile of each server around one more
+ *   broadcast and prints where the busy time went (the timings of that run are under the profiler: read the
+ *   shares, not the ms); `--syscalls` traces the server's write syscalls during one more (`perf trace`):
+ *   when the frames really reached the kernel.
  *   `--rows` picks servers: the Deno floor, the gateway on its hardened and native engines and with Redis
  *   stores, the Node floor and the gateway on the Node transport;
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
@@ -633,15 +633,15 @@ const heldCell = (receivers: Receivers) =>
 
 /** The broadcast columns of a socket row: medians of `figures`. */
 function broadcastCells(figures: BroadcastFigures[]): string[] {
-  const median_ = (pick: (f: BroadcastFigures) => number) => ms(median(figures.map(pick)));
+  const middle = (pick: (f: BroadcastFigures) => number) => ms(median(figures.map(pick)));
   const events = figures.some((f) => f.events !== 1) ? ` (${figures.map((f) => f.events)} events)` : "";
   const lost = figures.reduce((n, f) => n + f.lost, 0);
   return [
-    median_((f) => f.fanOut) + events,
-    median_((f) => f.total) + (lost ? ` (${lost} sockets closed before it came)` : ""),
-    median_((f) => f.spread),
-    `${median_((f) => f.serverCpu.run)} (${median_((f) => f.serverCpu.wait)})`,
-    `${median_((f) => f.receiversCpu.run)} (${median_((f) => f.receiversCpu.wait)})`,
+    middle((f) => f.fanOut) + events,
+    middle((f) => f.total) + (lost ? ` (${lost} sockets closed before it came)` : ""),
+    middle((f) => f.spread),
+    `${middle((f) => f.serverCpu.run)} (${middle((f) => f.serverCpu.wait)})`,
+    `${middle((f) => f.receiversCpu.run)} (${middle((f) => f.receiversCpu.wait)})`,
   ];
 }
 
