@@ -1,11 +1,13 @@
 /**
- * The receiving side of bench/cluster.ts's broadcast rows: the held sockets spread over K processes
- * (bench/_broadcast_receiver.ts), so the arrival of the last frame measures the server and the kernel
- * rather than one receiving process's 10,000 `onmessage` calls in a row. Arrivals are compared on one
- * clock: each process reads `performance.timeOrigin + performance.now()`, and its offset from ours is
- * measured (the smallest of a few round trips) and taken out.
+ * The receiving side of bench/cluster.ts's broadcast rows: the held sockets spread over K processes, so the
+ * arrival of the last frame measures the server and the kernel rather than one receiving process's 10,000
+ * reads in a row. A process is bench/_broadcast_receiver.ts (Deno) or the compiled
+ * bench/_broadcast_receiver.c, which speak the same JSON lines; the C one costs the cores the server needs a
+ * fraction of what 10,000 `onmessage` calls do. Arrivals are compared on one clock: each process reads the
+ * wall clock (`wallNow`, CLOCK_REALTIME in C), and its offset from ours is measured (the smallest of a few
+ * round trips) and taken out.
  */
-import { lines, wallNow } from "./_held_sockets.ts";
+import { connectFrame, lines, wallNow } from "./_held_sockets.ts";
 
 const RECEIVER = new URL("./_broadcast_receiver.ts", import.meta.url).pathname;
 const CLOCK_ROUNDS = 8;
@@ -14,6 +16,10 @@ const CLOCK_ROUNDS = 8;
 export interface Arrivals {
   first: number;
   last: number;
+  /** The event's frame on the wire, in bytes (the C receiver says; the Deno one cannot see frames). */
+  bytes?: number;
+  /** Sockets that closed before the event reached them (the C receiver counts them; the Deno one waits). */
+  lost: number;
 }
 
 /** K receiving processes holding their share of the sockets. */
@@ -34,10 +40,36 @@ export interface Receivers {
   close(): Promise<void>;
 }
 
+/** The command line of one receiving process holding `count` sockets on `port`. */
+export type ReceiverProgram = (port: number, count: number, token: string) => [string, ...string[]];
+
+/** bench/_broadcast_receiver.ts under this Deno. */
+export const denoReceiver: ReceiverProgram = (port, count, token) => [
+  Deno.execPath(),
+  "run",
+  "-A",
+  RECEIVER,
+  String(port),
+  String(count),
+  token,
+];
+
+/**
+ * bench/_broadcast_receiver.c compiled at `binary`: it takes the connect frame itself (`connectFrame`, so
+ * both receivers send the same bytes), or `raw` for bare TCP connections to bench/_kernel_floor.c.
+ */
+export const cReceiver = (binary: string, raw = false): ReceiverProgram => (port, count, token) => [
+  binary,
+  String(port),
+  String(count),
+  raw ? "raw" : connectFrame("backend", token),
+];
+
 /** One receiving process: its command line and the JSON lines it prints. */
-function spawnReceiver(port: number, count: number, token: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", RECEIVER, String(port), String(count), token],
+function spawnReceiver(program: ReceiverProgram, port: number, count: number, token: string) {
+  const [command, ...args] = program(port, count, token);
+  const child = new Deno.Command(command, {
+    args,
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -75,12 +107,13 @@ async function clockOffset(receiver: Receiver): Promise<{ offset: number; error:
   return best;
 }
 
-/** Starts `k` processes holding `total` sockets between them on `port`. */
+/** Starts `k` processes (`program`'s) holding `total` sockets between them on `port`. */
 export async function startReceivers(
   port: number,
   total: number,
   k: number,
   token: string,
+  program: ReceiverProgram = denoReceiver,
 ): Promise<Receivers> {
   const t0 = performance.now();
   // One process after the other: together their batches would pass the gateway's per-address cap on
@@ -88,7 +121,7 @@ export async function startReceivers(
   const receivers: Receiver[] = [];
   const connected: { held: number; failure?: string }[] = [];
   for (let i = 0; i < k; i++) {
-    receivers.push(spawnReceiver(port, Math.floor(total / k) + (i < total % k ? 1 : 0), token));
+    receivers.push(spawnReceiver(program, port, Math.floor(total / k) + (i < total % k ? 1 : 0), token));
     connected.push(await receivers[i].next());
   }
   const connectMs = performance.now() - t0;
@@ -106,6 +139,8 @@ export async function startReceivers(
       const arrivals = Promise.all(receivers.map((r) => r.next<Arrivals>())).then((all) => ({
         first: Math.min(...all.map((a, i) => a.first - clocks[i].offset)),
         last: Math.max(...all.map((a, i) => a.last - clocks[i].offset)),
+        bytes: all[0].bytes,
+        lost: all.reduce((n, a) => n + (a.lost ?? 0), 0),
       }));
       return { arrivals };
     },

@@ -14,17 +14,22 @@ import "./_record.ts";
  *   `openclaw_gateway_event_fanout_seconds`, read over `metrics.snapshot`; the floor times its loop the
  *   same way), when the held sockets have it, and the CPU the server and the receiving processes spent
  *   on it. The sockets are held by `--receivers` processes (bench/_receivers.ts) whose arrivals are
- *   compared on one clock; each server makes `--broadcasts` of them (medians shown). `--profile` also
- *   takes a CPU profile of each server around one more broadcast and prints where the busy time went (the
- *   timings of that run are under the profiler: read the shares, not the ms); `--syscalls` traces the
- *   server's write syscalls during one more (`perf trace`): when the frames really reached the kernel.
+ *   compared on one clock; each server makes `--broadcasts` of them (medians shown). The receiving
+ *   processes are bench/_broadcast_receiver.c, compiled here with `cc -O2` (`--receiver deno` for the Deno
+ *   one, also the fallback without `cc`): 10,000 `onmessage` calls would cost the server's cores ~100 ms a
+ *   broadcast. The first rows are the kernel floor (bench/_kernel_floor.c, with `cc`): plain C writing one
+ *   presence-sized frame to as many raw loopback TCP connections from one thread and from two, which no
+ *   server on the machine can beat. `--profile` also takes a CPU profile of each server around one more
+ *   broadcast and prints where the busy time went (the timings of that run are under the profiler: read the
+ *   shares, not the ms); `--syscalls` traces the server's write syscalls during one more (`perf trace`):
+ *   when the frames really reached the kernel.
  *   `--rows` picks servers: the Deno floor, the gateway on its hardened and native engines and with Redis
  *   stores, the Node floor and the gateway on the Node transport;
  * - three replicas behind HAProxy holding 3× the sockets of one, and `health` throughput through it.
  *
  *   deno run -A bench/cluster.ts [--sockets 10000] [--proxied 3000] [--turns 200] [--handshakes 300] [--seconds 3]
  *     [--profile] [--syscalls] [--sockets-only] [--stores-only] [--receivers 1] [--broadcasts 5]
- *     [--rows deno-floor,deno,deno-native,deno-redis,node-floor,node]
+ *     [--receiver c|deno] [--rows kernel-floor,deno-floor,deno,deno-native,deno-redis,node-floor,node]
  *
  * `--stores-only` stops after the turn and handshake tables (and the Redis round trips each costs);
  * `--sockets-only` runs just the socket and broadcast rows.
@@ -43,9 +48,16 @@ import {
   connectFrame as connectFrameFor,
   handshake as openSocket,
   hold as holdSockets,
+  lines,
   wallNow,
 } from "./_held_sockets.ts";
-import { type Receivers, startReceivers } from "./_receivers.ts";
+import {
+  cReceiver,
+  denoReceiver,
+  type ReceiverProgram,
+  type Receivers,
+  startReceivers,
+} from "./_receivers.ts";
 import { traceWrites, type WriteSpan } from "./_write_trace.ts";
 
 const { values } = parseArgs({
@@ -61,7 +73,8 @@ const { values } = parseArgs({
     "stores-only": { type: "boolean", default: false },
     receivers: { type: "string", default: "1" },
     broadcasts: { type: "string", default: "5" },
-    rows: { type: "string", default: "deno-floor,deno,deno-native,deno-redis,node-floor,node" },
+    receiver: { type: "string" },
+    rows: { type: "string", default: "kernel-floor,deno-floor,deno,deno-native,deno-redis,node-floor,node" },
   },
 });
 const SOCKETS = Number(values.sockets);
@@ -73,7 +86,7 @@ const SECONDS = Number(values.seconds);
 const RECEIVERS = Number(values.receivers);
 /** Broadcasts per server in the socket rows. */
 const BROADCASTS = Number(values.broadcasts);
-/** Which socket rows run (keys of `socketServers`). */
+/** Which socket rows run (`kernel-floor` and the keys of `socketServers`). */
 const ROWS = values.rows.split(",");
 /** Handshakes in flight for the handshakes/s column. */
 const HANDSHAKE_CONCURRENCY = 16;
@@ -378,6 +391,10 @@ interface BroadcastFigures {
   serverCpu: { run: number; wait: number };
   /** The same for the receiving processes together. */
   receiversCpu: { run: number; wait: number };
+  /** Held sockets that closed before the event reached them (the C receiver counts them). */
+  lost: number;
+  /** The event's frame on the wire, in bytes (the C receiver says). */
+  bytes?: number;
   profile?: ProfileSummary;
   /** With `--syscalls`: the server's frame writes as the kernel saw them. */
   writes?: WriteSpan;
@@ -404,16 +421,12 @@ async function broadcast(
   const before = floor ? undefined : await fanOutSoFar(probe);
   const profiling = sampleCpu ? await startProfiling(server.inspectPort!) : undefined;
   const tracing = traceSyscalls ? await traceWrites(server.pid) : undefined;
-  const cpu = () => [server.pid, ...receivers.pids].map(scheduled);
-  const cpuBefore = cpu();
+  const cpu = cpuWindow([server.pid, ...receivers.pids]);
   const t0 = wallNow();
   const announcer = await handshake(port, floor ? BACKEND : connectFrame("webchat", marker));
   const floorAnswer = floor ? request(announcer, "broadcast", { instanceId: marker }) : undefined;
-  const { first, last } = await arrivals;
-  const used = cpu().map((after, i) => ({
-    run: after.run - cpuBefore[i].run,
-    wait: after.wait - cpuBefore[i].wait,
-  }));
+  const { first, last, lost, bytes } = await arrivals;
+  const used = cpu();
   const profile = await profiling?.stop();
   const writes = await tracing?.stop();
   let fanOut: number;
@@ -427,18 +440,34 @@ async function broadcast(
   await closeAll([announcer, probe]);
   // The announcer's leaving is announced to every socket too; let that pass before the next round.
   await new Promise((r) => setTimeout(r, 500));
-  const receiversCpu = used.slice(1).reduce((sum, u) => ({ run: sum.run + u.run, wait: sum.wait + u.wait }));
   return {
     total: last - t0,
     spread: last - first,
     fanOut,
     events,
     serverCpu: used[0],
-    receiversCpu,
+    receiversCpu: sumCpu(used.slice(1)),
+    lost,
+    bytes,
     profile,
     writes,
   };
 }
+
+type CpuUsed = { run: number; wait: number };
+
+/** Starts counting the CPU of `pids`; the function returned reads what each has used since. */
+function cpuWindow(pids: number[]): () => CpuUsed[] {
+  const before = pids.map(scheduled);
+  return () =>
+    pids.map(scheduled).map((after, i) => ({
+      run: after.run - before[i].run,
+      wait: after.wait - before[i].wait,
+    }));
+}
+
+const sumCpu = (used: CpuUsed[]): CpuUsed =>
+  used.reduce((sum, u) => ({ run: sum.run + u.run, wait: sum.wait + u.wait }), { run: 0, wait: 0 });
 
 /**
  * Redis's own counters: socket reads it served (round trips, pipelined commands sharing one), commands run
@@ -527,12 +556,194 @@ function socketServers(
 
 const median = (values: number[]) => percentile(values, 0.5);
 
+/** The compiled C programs of the broadcast rows, in a temp dir of their own. */
+interface CPrograms {
+  receiver: string;
+  floor: string;
+}
+
+/**
+ * bench/_broadcast_receiver.c and bench/_kernel_floor.c built with `cc -O2`; undefined, with a note saying
+ * why, when there is no `cc` or it fails (the socket rows then use the Deno receiver and skip the floor).
+ */
+async function compileC(): Promise<CPrograms | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "openclaw-bench-c-" });
+  const built = { receiver: join(dir, "_broadcast_receiver"), floor: join(dir, "_kernel_floor") };
+  for (const binary of Object.values(built)) {
+    const source = new URL(`./${binary.slice(dir.length + 1)}.c`, import.meta.url).pathname;
+    const result = await new Deno.Command("cc", {
+      args: ["-O2", "-Wall", "-Wextra", "-pthread", "-o", binary, source],
+      stdout: "null",
+      stderr: "piped",
+    }).output().catch((error: Error) => ({
+      success: false,
+      stderr: new TextEncoder().encode(error.message),
+    }));
+    if (!result.success) {
+      const why = new TextDecoder().decode(result.stderr).trim().split("\n")[0];
+      console.log(
+        `\nNote: no C programs (\`cc\` could not build ${source}: ${why}); the Deno receiver holds the sockets and the kernel floor rows are skipped.`,
+      );
+      await Deno.remove(dir, { recursive: true });
+      return undefined;
+    }
+  }
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  return built;
+}
+
+/** The receiving processes `--receiver` asks for: the C one (when it compiled) unless `deno`. */
+function receiverFor(c?: CPrograms): { program: ReceiverProgram; name: string } {
+  if (values.receiver !== undefined && !["c", "deno"].includes(values.receiver)) {
+    throw new Error(`--receiver is c or deno, not ${values.receiver}`);
+  }
+  if (values.receiver === "deno" || !c) {
+    return { program: denoReceiver, name: "bench/_broadcast_receiver.ts" };
+  }
+  return { program: cReceiver(c.receiver), name: "bench/_broadcast_receiver.c" };
+}
+
+/** What held the sockets, for the notes under the table. */
+function receiverNote(name: string, clockErrorMs: number): string {
+  const processes = `${RECEIVERS} receiving process${RECEIVERS === 1 ? "" : "es"} (\`--receivers\`)`;
+  const clock = `arrival times compared on one clock (each process's offset measured to ±${
+    ms(clockErrorMs)
+  } ms)`;
+  const cores = `they, the server and the bench share the machine's ${navigator.hardwareConcurrency} cores`;
+  return name.endsWith(".c")
+    ? `The sockets are held by ${processes} of ${name} (\`--receiver c\`), ${clock}: one epoll loop reading each socket's frame once, nothing allocated per frame, and an arrival is the kernel's receive timestamp of the frame (when it reached the socket), so during a broadcast it reads in batches (1 ms apart) instead of being woken inside the server's \`write(2)\` for every socket; ${cores}, and its CPU per broadcast is the last column.`
+    : `The sockets are held by ${processes} of ${name} (\`--receiver deno\`, or no \`cc\`), ${clock}; ${cores}, so a receiving process's own ~${
+      Math.round(SOCKETS / RECEIVERS)
+    } \`onmessage\` calls in a row are part of both arrival figures.`;
+}
+
+/** What the kernel floor rows are, for the notes under the table. */
+function kernelFloorNote(eventBytes?: number): string {
+  return `Kernel floor rows: bench/_kernel_floor.c, a C server with no HTTP, WebSocket handshake or runtime, writes one prebuilt ${FLOOR_FRAME_BYTES}-byte WebSocket text frame (a \`presence\` event's size${
+    eventBytes ? `; the gateway's was ${eventBytes} bytes here` : ""
+  }) to each of ${SOCKETS} raw loopback TCP connections held by bench/_broadcast_receiver.c, one \`write(2)\` per socket, from one thread, or from two (half the sockets each); its fan-out is that loop, and "connect → all have it" counts from the bench's command to the last arrival. On loopback the receiver's TCP stack runs inside the sender's \`write(2)\`, so this is the kernel's own price for ${SOCKETS} sockets on these cores: no server here can get the event to all of them sooner.`;
+}
+
+/** Bytes of the kernel floor's frame on the wire: the gateway's `presence` event to the held sockets is ~560. */
+const FLOOR_FRAME_BYTES = 560;
+
+/** "held" cell: the sockets the receivers hold, and why they stopped short, if they did. */
+const heldCell = (receivers: Receivers) =>
+  receivers.held + (receivers.failure ? ` (stopped: ${receivers.failure.slice(0, 60)})` : "");
+
+/** The broadcast columns of a socket row: medians of `figures`. */
+function broadcastCells(figures: BroadcastFigures[]): string[] {
+  const middle = (pick: (f: BroadcastFigures) => number) => ms(median(figures.map(pick)));
+  const events = figures.some((f) => f.events !== 1) ? ` (${figures.map((f) => f.events)} events)` : "";
+  const lost = figures.reduce((n, f) => n + f.lost, 0);
+  return [
+    middle((f) => f.fanOut) + events,
+    middle((f) => f.total) + (lost ? ` (${lost} sockets closed before it came)` : ""),
+    middle((f) => f.spread),
+    `${middle((f) => f.serverCpu.run)} (${middle((f) => f.serverCpu.wait)})`,
+    `${middle((f) => f.receiversCpu.run)} (${middle((f) => f.receiversCpu.wait)})`,
+  ];
+}
+
+/** One row's every broadcast, for the list under the table. */
+const roundsLine = (name: string, figures: BroadcastFigures[]) =>
+  `${name}: fan-out ${figures.map((f) => ms(f.fanOut)).join("/")}; all have it ${
+    figures.map((f) => ms(f.total)).join("/")
+  }; first → last ${figures.map((f) => ms(f.spread)).join("/")}`;
+
+/** bench/_kernel_floor.c on its own port, read and driven over its stdin and stdout. */
+interface KernelFloor {
+  port: number;
+  pid: number;
+  command(line: string): Promise<{ sockets: number; fanOutMs: number; failed: number }>;
+  stop(): Promise<void>;
+}
+
+async function startKernelFloor(c: CPrograms): Promise<KernelFloor> {
+  const child = new Deno.Command(c.floor, { stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  const output = lines(child.stdout);
+  const writer = child.stdin.getWriter();
+  const port = Number((await output.next()).value);
+  return {
+    port,
+    pid: child.pid,
+    async command(line) {
+      await writer.write(new TextEncoder().encode(`${line}\n`));
+      return JSON.parse((await output.next()).value!);
+    },
+    async stop() {
+      await writer.close();
+      await child.status;
+    },
+  };
+}
+
+/** One broadcast of the kernel floor from `threads` writer threads, timed as the gateway's are. */
+async function floorBroadcast(
+  floor: KernelFloor,
+  receivers: Receivers,
+  threads: number,
+): Promise<BroadcastFigures> {
+  const marker = `bench-announcer-${++announcements}`;
+  const { arrivals } = await receivers.arm(marker);
+  const cpu = cpuWindow([floor.pid, ...receivers.pids]);
+  const t0 = wallNow();
+  const answer = floor.command(`broadcast ${threads} ${FLOOR_FRAME_BYTES} ${marker}`);
+  const { first, last, lost, bytes } = await arrivals;
+  const used = cpu();
+  const { sockets, fanOutMs, failed } = await answer;
+  if (failed || sockets !== receivers.held) {
+    throw new Error(`kernel floor: ${failed} short writes, ${sockets} sockets for ${receivers.held} held`);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const [serverCpu, ...rest] = used;
+  return {
+    total: last - t0,
+    spread: last - first,
+    fanOut: fanOutMs,
+    events: 1,
+    serverCpu,
+    receiversCpu: sumCpu(rest),
+    lost,
+    bytes,
+  };
+}
+
+/**
+ * The kernel floor's two rows: BROADCASTS broadcasts from one writer thread, then from two, to SOCKETS raw
+ * connections held by the C receiver (columns that need a runtime's heap are —); returns their rounds.
+ */
+async function kernelFloorRows(c: CPrograms): Promise<string[]> {
+  const floor = await startKernelFloor(c);
+  const receivers = await startReceivers(floor.port, SOCKETS, RECEIVERS, TOKEN, cReceiver(c.receiver, true));
+  const rounds: string[] = [];
+  for (const threads of [1, 2]) {
+    const figures: BroadcastFigures[] = [];
+    for (let i = 0; i < BROADCASTS; i++) figures.push(await floorBroadcast(floor, receivers, threads));
+    const name = `kernel floor: C, raw TCP writes (${threads} writer thread${threads === 1 ? "" : "s"})`;
+    line([
+      name,
+      SOCKETS,
+      heldCell(receivers),
+      Math.round(receivers.connectMs),
+      ...Array(6).fill("—"),
+      ...broadcastCells(figures),
+    ]);
+    rounds.push(roundsLine(name, figures));
+  }
+  await receivers.close();
+  await floor.stop();
+  return rounds;
+}
+
 /**
  * N sockets held on each server, floor before gateway on each transport, each in a fresh process: the
  * turns above leave garbage in the first ones' heaps that would blur RSS per socket. The sockets are held
  * by RECEIVERS processes; each server makes BROADCASTS broadcasts (medians shown).
  */
 async function socketRows(redis: RedisServer): Promise<void> {
+  const c = await compileC();
+  const receiver = receiverFor(c);
   console.log("");
   line([
     "server",
@@ -565,14 +776,19 @@ async function socketRows(redis: RedisServer): Promise<void> {
     return rssKiB(server.pid);
   };
   let clockErrorMs = 0;
+  let eventBytes: number | undefined;
   for (const key of ROWS) {
+    if (key === "kernel-floor") {
+      if (c) rounds.push(...await kernelFloorRows(c));
+      continue;
+    }
     const [floor, start] = servers[key];
     // Every server listens for the inspector, which the GC column needs; only `--profile` samples CPU.
     const server = await start(freePort());
     await settle();
     const idle = rssKiB(server.pid);
     const idleCollected = await collectedRss(server);
-    const receivers = await startReceivers(server.port, SOCKETS, RECEIVERS, TOKEN);
+    const receivers = await startReceivers(server.port, SOCKETS, RECEIVERS, TOKEN, receiver.program);
     clockErrorMs = Math.max(clockErrorMs, receivers.clockErrorMs);
     await settle();
     const rss = rssKiB(server.pid);
@@ -586,13 +802,11 @@ async function socketRows(redis: RedisServer): Promise<void> {
     if (values.syscalls) traced.push([server.name, await broadcast(server, receivers, floor, false, true)]);
     const perSocketCollected = (await collectedRss(server) - idleCollected) / receivers.held;
     if (floor) [bare, bareCollected] = [perSocket, perSocketCollected];
-    const extraEvents = figures.some((f) => f.events !== 1)
-      ? ` (${figures.map((f) => f.events)} events)`
-      : "";
+    else eventBytes ??= figures[0].bytes;
     line([
       server.name,
       SOCKETS,
-      receivers.held + (receivers.failure ? ` (stopped: ${receivers.failure.slice(0, 60)})` : ""),
+      heldCell(receivers),
       Math.round(receivers.connectMs),
       mib(idle),
       mib(rss),
@@ -600,32 +814,16 @@ async function socketRows(redis: RedisServer): Promise<void> {
       `${(perSocket / bare).toFixed(2)}×`,
       perSocketCollected.toFixed(1),
       `${(perSocketCollected / bareCollected).toFixed(2)}×`,
-      ms(median(figures.map((f) => f.fanOut))) + extraEvents,
-      ms(median(figures.map((f) => f.total))),
-      ms(median(figures.map((f) => f.spread))),
-      `${ms(median(figures.map((f) => f.serverCpu.run)))} (${
-        ms(median(figures.map((f) => f.serverCpu.wait)))
-      })`,
-      `${ms(median(figures.map((f) => f.receiversCpu.run)))} (${
-        ms(median(figures.map((f) => f.receiversCpu.wait)))
-      })`,
+      ...broadcastCells(figures),
     ]);
-    rounds.push(
-      `${server.name}: fan-out ${figures.map((f) => ms(f.fanOut)).join("/")}; all have it ${
-        figures.map((f) => ms(f.total)).join("/")
-      }; first → last ${figures.map((f) => ms(f.spread)).join("/")}`,
-    );
+    rounds.push(roundsLine(server.name, figures));
     await receivers.close();
     await server.stop();
   }
   console.log(
-    `\n× bare: KiB per socket over the bare server on the same transport (the row above it). KiB per socket is read 1 s after the last connect (handshake garbage included, as a running server has it); after a full GC (forced over the inspector, after the broadcasts) it is what the sockets' live objects keep. Broadcast columns are medians of ${BROADCASTS} broadcasts. Server fan-out: from the event entering fan-out until the last socket's send returned, as the server reports it (the hardened Deno engine and the Node transport hand each frame to the kernel inside that loop; \`Deno.upgradeWebSocket\` only queues it for Deno's own writer). Connect → all have it: from the bench starting the announcing connect until the last held socket got the event; first → last: between the first and the last arrival. The sockets are held by ${RECEIVERS} receiving process${
-      RECEIVERS === 1 ? "" : "es"
-    } (\`--receivers\`), whose arrival times are compared on one clock (each process's offset measured to ±${
-      ms(clockErrorMs)
-    } ms); every one of them, the server and the bench share the machine's ${navigator.hardwareConcurrency} cores, so a receiving process's own ~${
-      Math.round(SOCKETS / RECEIVERS)
-    } \`onmessage\` calls in a row are part of both figures.`,
+    `\n× bare: KiB per socket over the bare server on the same transport (the row above it). KiB per socket is read 1 s after the last connect (handshake garbage included, as a running server has it); after a full GC (forced over the inspector, after the broadcasts) it is what the sockets' live objects keep. Broadcast columns are medians of ${BROADCASTS} broadcasts. Server fan-out: from the event entering fan-out until the last socket's send returned, as the server reports it (the hardened Deno engine and the Node transport hand each frame to the kernel inside that loop; \`Deno.upgradeWebSocket\` only queues it for Deno's own writer). Connect → all have it: from the bench starting the announcing connect until the last held socket got the event; first → last: between the first and the last arrival. ${
+      receiverNote(receiver.name, clockErrorMs)
+    }${c ? ` ${kernelFloorNote(eventBytes)}` : ""}`,
   );
   console.log("\nper broadcast:\n");
   for (const round of rounds) console.log(`- ${round}`);
