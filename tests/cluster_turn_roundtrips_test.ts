@@ -4,12 +4,19 @@
 // attempt, the nodes list, the session and transcript reads and the guarded input), the first events in a
 // batch with no write, the reply with the session row and the claim's outcome, the end events, and the
 // run's end with the lease's release. Counted by Redis itself (`total_reads_processed`: one per socket
-// read, pipelined commands sharing one), so a round trip that sneaks onto the turn fails this test.
+// read, pipelined commands sharing one), so a round trip that sneaks onto the turn fails this test. And a
+// turn of a session sent right after its previous turn's final neither waits for that turn's lease release
+// to be answered (an fsync) nor queues meanwhile: its lease attempt goes behind the release, with its claim.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createClient } from "redis";
-import { connectParams } from "./_helpers.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
+import type { Frame } from "../lib/transports/memory.ts";
+import { redisStores } from "../stores/redis.ts";
+import { client, connectParams, startGateway, TOKEN as GATEWAY_TOKEN } from "./_helpers.ts";
 import { handshake } from "./_evidence_clients.ts";
+import { firstKey, relay, type SentChunk } from "./_redis_relay.ts";
+import { recordingProvider } from "./_scripted_runtime.ts";
 import { REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts";
 
@@ -85,6 +92,62 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     } finally {
       await raw.close().catch(() => {});
       assert.equal(await replica.stop(), 0);
+      await redis.stop();
+    }
+  });
+
+  Deno.test("a turn sent right after its session's previous final asks for the lease with its claim, and queues nothing", async () => {
+    const redis = await startRedisServer(undefined, { appendfsync: "always" });
+    const log: SentChunk[] = [];
+    const proxy = relay(redis.url, log);
+    const stores = await redisStores({ url: proxy.url, keyPrefix: "b2b:" });
+    const gateway = await startGateway({
+      config: {
+        gateway: { auth: { mode: "token" as const, token: GATEWAY_TOKEN } },
+        agents: { defaults: { model: "rec/m" } },
+      },
+      stores,
+      modules: [agentsModule({ providers: { rec: recordingProvider().provider } })],
+    });
+    try {
+      const sender = await client(gateway);
+      const isFinal = (runId: string) => (f: Frame) =>
+        f.event === "chat" && (f.payload as { runId: string; state: string }).runId === runId &&
+        (f.payload as { state: string }).state === "final";
+      const send = (key: string) =>
+        sender.request("chat.send", { sessionKey: "main", message: key, idempotencyKey: key });
+      assert.deepEqual((await send("first")).payload, { runId: "first", status: "started" });
+      // Known to the replica now: the next turn's reads go in its first batch.
+      await (sender.socket.skipped.find(isFinal("first")) ?? sender.socket.waitFor(isFinal("first")));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual((await send("second")).payload, { runId: "second", status: "started" });
+      await (sender.socket.skipped.find(isFinal("second")) ?? sender.socket.waitFor(isFinal("second")));
+      // Sent the moment the final arrives: the previous turn's release is still on its way.
+      const from = log.length;
+      assert.deepEqual((await send("third")).payload, { runId: "third", status: "started" });
+      await (sender.socket.skipped.find(isFinal("third")) ?? sender.socket.waitFor(isFinal("third")));
+      await new Promise((r) => setTimeout(r, 50));
+      const described = log.slice(from).map((chunk) =>
+        chunk.commands.map((command, i) => `${command} ${firstKey(command, chunk.args[i]) ?? ""}`.trim())
+      );
+      const claim = described.find((c) => c.includes("EVALSHA b2b:idempotency:rpc:third"));
+      assert.ok(
+        claim?.includes("EVALSHA b2b:lease:session:agent:main:main"),
+        `the lease attempt goes with the claim: ${JSON.stringify(described)}`,
+      );
+      assert.deepEqual(
+        described.flat().filter((c) => c.includes("turn-queue")),
+        [],
+        "the turn was never queued",
+      );
+      const entry = (await stores.sessions.get("agent:main:main"))!;
+      const lines = await stores.transcripts.read({ agentId: entry.agentId, sessionId: entry.sessionId });
+      assert.deepEqual(lines.map((l) => l.content), ["first", "ok", "second", "ok", "third", "ok"]);
+      sender.socket.close();
+    } finally {
+      await gateway.stop();
+      await stores.close();
+      await proxy.close();
       await redis.stop();
     }
   });

@@ -56,6 +56,11 @@ export interface LeaseHooks {
    * Later attempts follow a wait (`onWait`), after which what the first one read is stale anyway.
    */
   onAttempt?: (holder: string) => void;
+  /**
+   * Called once the lease's release is sent, before its answer: the store serves this process's commands
+   * in order (Redis: one connection), so this process's next attempt at the session lands behind it.
+   */
+  onReleasing?: () => void;
 }
 
 /** A lease this process holds while one turn runs. */
@@ -129,7 +134,9 @@ export class SessionLeases {
         clearInterval(this.#timer);
         this.#timer = undefined;
       }
-      await this.#release(key, held.token);
+      const released = this.#release(key, held.token);
+      hooks.onReleasing?.();
+      await released;
     }
   }
 
@@ -207,10 +214,11 @@ export class SessionLeases {
     signal: AbortSignal,
     { onWait, onAttempt }: LeaseHooks,
   ): Promise<{ token: string; holder: string; confirmedAt: number }> {
-    const unreleased = this.#unreleased.get(key);
-    if (unreleased) await this.#release(key, unreleased);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
+      // A release of this process that failed (perhaps while this turn already waited behind it) goes first.
+      const unreleased = this.#unreleased.get(key);
+      if (unreleased) await this.#release(key, unreleased);
       const confirmedAt = this.#now();
       const holder = `${this.options.owner}/${++this.#attempts}`;
       const attempt = this.options.store.acquire(key, holder, this.#ttlMs);
