@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createClient } from "redis";
 import { agentsModule } from "../lib/agents/mod.ts";
 import type { Frame } from "../lib/transports/memory.ts";
+import { MemoryLeaseStore } from "../lib/state/leases.ts";
 import { redisStores } from "../stores/redis.ts";
 import { client, connectParams, startGateway, TOKEN as GATEWAY_TOKEN } from "./_helpers.ts";
 import { handshake } from "./_evidence_clients.ts";
@@ -148,6 +149,24 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       await gateway.stop();
       await stores.close();
       await proxy.close();
+      await redis.stop();
+    }
+  });
+
+  Deno.test("a lease released and taken again at once, before the release is answered, is taken (memory and Redis)", async () => {
+    const redis = await startRedisServer();
+    const stores = await redisStores({ url: redis.url, keyPrefix: "order:" });
+    try {
+      for (const leases of [new MemoryLeaseStore(), stores.leases]) {
+        const token = (await leases.acquire("session:s", "a/1", 60_000))!;
+        assert.ok(token);
+        const released = leases.release("session:s", token);
+        const again = leases.acquire("session:s", "a/2", 60_000);
+        await released;
+        assert.ok(await again, `the acquire landed behind the release: ${leases.constructor.name}`);
+      }
+    } finally {
+      await stores.close();
       await redis.stop();
     }
   });

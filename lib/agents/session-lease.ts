@@ -58,7 +58,9 @@ export interface LeaseHooks {
   onAttempt?: (holder: string) => void;
   /**
    * Called once the lease's release is sent, before its answer: the store serves this process's commands
-   * in order (Redis: one connection), so this process's next attempt at the session lands behind it.
+   * in order (Redis: one connection), so this process's next attempt at the session lands behind it. One
+   * that lands first after all (Redis re-running a script a restart made it forget) is refused and tried
+   * again, as when another replica holds the session.
    */
   onReleasing?: () => void;
 }
