@@ -172,7 +172,7 @@ export class RunScheduler {
       const releaseAgent = slots.take();
       const done = Promise.resolve().then(() => {
         signal.throwIfAborted();
-        return this.leases.hold(run.sessionKey, signal, work, lease);
+        return this.leases.hold(run.sessionKey, signal, work, letGo(lease, releaseAgent, releaseSession));
       }).finally(() => {
         releaseAgent();
         releaseSession();
@@ -217,7 +217,12 @@ export class RunScheduler {
         const releaseAgent = await slots.acquire(signal, owner);
         started();
         try {
-          return await this.leases.hold(run.sessionKey, signal, work, lease);
+          return await this.leases.hold(
+            run.sessionKey,
+            signal,
+            work,
+            letGo(lease, releaseAgent, releaseSession),
+          );
         } finally {
           releaseAgent();
         }
@@ -240,4 +245,13 @@ export class RunScheduler {
   #forget(map: Map<string, Slots>, key: string): void {
     if (map.get(key)?.idle) map.delete(key);
   }
+}
+
+/**
+ * `lease`, letting the run's lane and slot go once its lease's release is sent: the session's next run
+ * here asks for the lease behind that release instead of waiting for its answer (an fsync on Redis) and
+ * queueing meanwhile.
+ */
+function letGo(lease: LeaseHooks, ...releases: (() => void)[]): LeaseHooks {
+  return { ...lease, onReleasing: () => releases.forEach((release) => release()) };
 }

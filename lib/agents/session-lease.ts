@@ -63,6 +63,13 @@ export interface LeaseHooks {
    * Later attempts follow a wait (`onWait`), after which what the first one read is stale anyway.
    */
   onAttempt?: (holder: string) => void;
+  /**
+   * Called once the lease's release is sent, before its answer: the store serves this process's commands
+   * in order (Redis: one connection), so this process's next attempt at the session lands behind it. One
+   * that lands first after all (Redis re-running a script a restart made it forget) is refused and tried
+   * again, as when another replica holds the session.
+   */
+  onReleasing?: () => void;
 }
 
 /** A lease this process holds while one turn runs. */
@@ -142,7 +149,9 @@ export class SessionLeases {
     } finally {
       this.#held.delete(held);
       if (!this.#held.size) this.#startTimer(Infinity);
-      await this.#release(key, held.token, ttlMs);
+      const released = this.#release(key, held.token, ttlMs);
+      hooks.onReleasing?.();
+      await released;
     }
   }
 
@@ -230,10 +239,11 @@ export class SessionLeases {
     signal: AbortSignal,
     { onWait, onAttempt }: LeaseHooks,
   ): Promise<{ token: string; holder: string; confirmedAt: number }> {
-    const unreleased = this.#unreleased.get(key);
-    if (unreleased) await this.#release(key, unreleased, ttlMs);
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
+      // A release of this process that failed (perhaps while this turn already waited behind it) goes first.
+      const unreleased = this.#unreleased.get(key);
+      if (unreleased) await this.#release(key, unreleased, ttlMs);
       const confirmedAt = this.#now();
       const holder = `${this.options.owner}/${++this.#attempts}`;
       const attempt = this.options.store.acquire(key, holder, ttlMs);

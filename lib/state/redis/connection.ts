@@ -56,11 +56,15 @@ export class RedisConnection {
     return this.keyPrefix + name;
   }
 
-  /** Loads scripts into the server's cache, so each later call is one EVALSHA. */
+  /**
+   * Loads scripts into this server's cache, so each later call is one EVALSHA: every time, in one round
+   * trip, as a SHA known from another server this process used proves nothing about this one. A script the
+   * server lacks still runs (as EVAL, after the EVALSHA's refusal), but behind the commands sent after it.
+   */
   async load(scripts: readonly LuaScript[]): Promise<void> {
-    for (const script of scripts) {
-      script.sha ??= String(await this.client.sendCommand(["SCRIPT", "LOAD", script.lua]));
-    }
+    await Promise.all(scripts.map(async (script) => {
+      script.sha = String(await this.client.sendCommand(["SCRIPT", "LOAD", script.lua]));
+    }));
   }
 
   /** Runs `script` on `keys` with `args` (from `ARGV[2]`). */
