@@ -287,13 +287,25 @@ interface TurnFigures {
   skew: number[];
 }
 
-/** TURNS sequential turns sent on `senderPort`, watched by a client on `watcherPort`; 10 % warm-up dropped. */
-async function turns(senderPort: number, watcherPort: number): Promise<TurnFigures> {
-  const sender = await handshake(senderPort);
-  const watcher = await handshake(watcherPort);
+/** A sender and a watcher socket making turns, and the figures of the turns kept so far. */
+interface TurnPair {
+  sender: WebSocket;
+  watcher: WebSocket;
+  made: number;
+  figures: TurnFigures;
+}
+
+async function turnPair(senderPort: number, watcherPort: number): Promise<TurnPair> {
+  const [sender, watcher] = [await handshake(senderPort), await handshake(watcherPort)];
+  return { sender, watcher, made: 0, figures: { turn: [], firstElsewhere: [], skew: [] } };
+}
+
+/** `count` sequential turns on `pair` (over ten sessions in turn); their figures kept unless `warmUp`. */
+async function turns(pair: TurnPair, count: number, warmUp = false): Promise<TurnFigures> {
+  const { sender, watcher } = pair;
   const figures: TurnFigures = { turn: [], firstElsewhere: [], skew: [] };
-  const warmUp = Math.ceil(TURNS / 10);
-  for (let i = 0; i < TURNS + warmUp; i++) {
+  for (let n = 0; n < count; n++) {
+    const i = pair.made++;
     const key = `bench-${crypto.randomUUID()}`;
     const firstThere = chatEventAt(watcher, key);
     const finalHere = chatEventAt(sender, key, "final");
@@ -305,13 +317,33 @@ async function turns(senderPort: number, watcherPort: number): Promise<TurnFigur
       idempotencyKey: key,
     });
     const [first, here, there] = await Promise.all([firstThere, finalHere, finalThere, sent]);
-    if (i < warmUp) continue;
     figures.turn.push(here - t0);
     figures.firstElsewhere.push(first - t0);
     figures.skew.push(there - here);
   }
-  await closeAll([sender, watcher]);
+  if (!warmUp) {
+    for (const k of ["turn", "firstElsewhere", "skew"] as const) pair.figures[k].push(...figures[k]);
+  }
   return figures;
+}
+
+/** Blocks the turn rows are interleaved in: drift in the machine's load reaches every row alike. */
+const TURN_BLOCKS = 10;
+
+/**
+ * TURNS turns on each pair, interleaved in {@link TURN_BLOCKS} blocks (after a warm-up of a tenth on each),
+ * and each block's turn p50 minus the first pair's in the same round: a paired difference.
+ */
+async function interleavedTurns(pairs: TurnPair[]): Promise<number[][]> {
+  for (const pair of pairs) await turns(pair, Math.ceil(TURNS / 10), true);
+  const over: number[][] = pairs.map(() => []);
+  const perBlock = Math.ceil(TURNS / TURN_BLOCKS);
+  for (let block = 0; block < TURN_BLOCKS; block++) {
+    const p50s: number[] = [];
+    for (const pair of pairs) p50s.push(percentile((await turns(pair, perBlock)).turn, 0.5));
+    p50s.forEach((p50, i) => over[i].push(p50 - p50s[0]));
+  }
+  return over;
 }
 
 async function handshakeLatency(port: number, browser = false): Promise<number[]> {
@@ -533,6 +565,7 @@ async function oneTurn(ws: WebSocket, session: string): Promise<void> {
 }
 
 const ms = (n: number) => n.toFixed(2);
+const signed = (n: number) => `${n < 0 ? "−" : "+"}${Math.abs(n).toFixed(2)}`;
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const line = (cells: (string | number)[]) => console.log(`| ${cells.join(" | ")} |`);
 
@@ -877,19 +910,20 @@ try {
         .match(/v=(\S+)/)?.[1]
     } on loopback with \`appendonly yes\`, \`appendfsync always\`. ${TURNS} turns per row (after ${
       Math.ceil(TURNS / 10)
-    } warm-up), local scripted model.\n`,
+    } warm-up), local scripted model; the rows take turns in ${TURN_BLOCKS} blocks, so load that drifts during the run reaches each alike, and each block's p50 is compared with the first row's block of the same round.\n`,
   );
 
   line([
     "chat turns",
     "turn p50 ms",
     "turn p99 ms",
+    `p50 over the first row: median of ${TURN_BLOCKS} blocks (range)`,
     "send → first event on the other client p50",
     "p99",
     "final on the other client after the sender's p50",
     "p99",
   ]);
-  line(["---", "---:", "---:", "---:", "---:", "---:", "---:"]);
+  line(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]);
   // The same two replicas' turns on a Redis that fsyncs once a second: what `appendfsync always` costs.
   const lazyRedis = await startRedisServer(freePort(), { appendfsync: "everysec" });
   const [d, e] = await Promise.all(["d", "e"].map((name) => startReplica(name, lazyRedis)));
@@ -898,18 +932,23 @@ try {
     ["replica A → client on replica B (Redis, `appendfsync always`)", a, b],
     ["replica A → client on replica B (Redis, `appendfsync everysec`)", d, e],
   ] as const;
-  for (const [name, sender, watcher] of rows) {
-    const f = await turns(sender.port, watcher.port);
+  const pairs = await Promise.all(rows.map(([, sender, watcher]) => turnPair(sender.port, watcher.port)));
+  const over = await interleavedTurns(pairs);
+  rows.forEach(([name], i) => {
+    const f = pairs[i].figures;
+    const sorted = [...over[i]].sort((x, y) => x - y);
     line([
       name,
       ms(percentile(f.turn, 0.5)),
       ms(percentile(f.turn, 0.99)),
+      i === 0 ? "—" : `${signed(median(over[i]))} (${signed(sorted[0])} … ${signed(sorted.at(-1)!)})`,
       ms(percentile(f.firstElsewhere, 0.5)),
       ms(percentile(f.firstElsewhere, 0.99)),
       ms(percentile(f.skew, 0.5)),
       ms(percentile(f.skew, 0.99)),
     ]);
-  }
+  });
+  await closeAll(pairs.flatMap((pair) => [pair.sender, pair.watcher]));
   await Promise.all([d.stop(), e.stop()]);
   await lazyRedis.stop();
 
