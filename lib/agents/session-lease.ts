@@ -102,6 +102,8 @@ export class SessionLeases {
   readonly #ttlMs: () => number;
   readonly #retryMs: number;
   readonly #held = new Set<Held>();
+  /** How many held leases were taken with each TTL: the timer ticks by the shortest one held. */
+  readonly #heldTtls = new Map<number, number>();
   /** Leases whose release failed (the store was unreachable), by key: given back before the key is taken again. */
   readonly #unreleased = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -143,20 +145,30 @@ export class SessionLeases {
       ticks: 0,
     };
     this.#held.add(held);
-    if (ttlMs / 6 < this.#tickMs) this.#startTimer(ttlMs / 6);
+    this.#heldTtls.set(ttlMs, (this.#heldTtls.get(ttlMs) ?? 0) + 1);
+    this.#paceTimer();
     try {
       return await work(held.lost.signal, holder);
     } finally {
       this.#held.delete(held);
-      if (!this.#held.size) this.#startTimer(Infinity);
+      const left = this.#heldTtls.get(ttlMs)! - 1;
+      if (left) this.#heldTtls.set(ttlMs, left);
+      else this.#heldTtls.delete(ttlMs);
+      this.#paceTimer();
       const released = this.#release(key, held.token, ttlMs);
       hooks.onReleasing?.();
       await released;
     }
   }
 
-  /** (Re)starts the renewal timer ticking every `tickMs`, or stops it when that is `Infinity`. */
-  #startTimer(tickMs: number): void {
+  /**
+   * Keeps the renewal timer at a sixth of the shortest TTL held, or stops it when none is: once the leases
+   * of a shorter TTL (taken before a reload) are gone, the others are renewed every third of theirs again,
+   * not at the shorter pace for as long as this replica holds any lease.
+   */
+  #paceTimer(): void {
+    const tickMs = Math.min(...this.#heldTtls.keys()) / 6;
+    if (tickMs === this.#tickMs) return;
     clearInterval(this.#timer);
     this.#tickMs = tickMs;
     this.#timer = tickMs === Infinity
