@@ -4,18 +4,23 @@
 // TTL changed mid-turn) both renewed in time. The kill -9 tests (tests/cluster_turn_queue_test.ts and the
 // others on tests/_turn_queue_cluster.ts) run real replicas with a short one.
 import assert from "node:assert/strict";
-import { SESSION_LEASE_TTL_MS, SessionLeases } from "../lib/agents/session-lease.ts";
+import { SESSION_LEASE_TTL_MS, SessionLeases, sessionLeaseTtlOf } from "../lib/agents/session-lease.ts";
+import { CLUSTER_LEASE_TTL_DEFAULT_MS } from "../lib/config/sections/gateway.ts";
 import type { GatewayConfig } from "../lib/config/schema.ts";
 import { validateAuthoredConfig } from "../lib/config/unknown-keys.ts";
 import { GatewayError } from "../lib/errors.ts";
 import { createLogger, MemoryLogSink } from "../lib/log/logger.ts";
 import { type LeaseStore, MemoryLeaseStore } from "../lib/state/leases.ts";
+import { SINGLETON_LEASE_TTL_MS } from "../lib/state/singleton.ts";
 import { memoryStores } from "../lib/state/stores.ts";
 import { AgentRuntime } from "../lib/agents/runtime.ts";
 import { createGateway } from "../mod.ts";
 import { recordingProvider, userTurn } from "./_scripted_runtime.ts";
 
-const cluster = (sessionLeaseTtlMs: unknown) => ({ gateway: { cluster: { sessionLeaseTtlMs } } });
+// Peer records of 1.5 s, so that every session TTL from 3 s up is at least twice theirs.
+const cluster = (sessionLeaseTtlMs: unknown, leaseTtlMs?: number) => ({
+  gateway: { cluster: { leaseTtlMs: leaseTtlMs ?? 1_500, sessionLeaseTtlMs } },
+});
 
 Deno.test("gateway.cluster.sessionLeaseTtlMs takes 3 s to 10 min in whole ms and refuses the rest clearly", () => {
   for (const ok of [3_000, 5_000, 30_000, 600_000]) {
@@ -41,11 +46,40 @@ Deno.test("gateway.cluster.sessionLeaseTtlMs takes 3 s to 10 min in whole ms and
   assert.equal((issue("30000") as { path: string }).path, "gateway.cluster.sessionLeaseTtlMs");
   // A gateway is not built on it: the error names the key and the reason.
   assert.throws(
-    () => createGateway({ config: { gateway: { cluster: { sessionLeaseTtlMs: 500 } } } }),
+    () => createGateway({ config: cluster(500) as GatewayConfig }),
     (error: unknown) =>
       error instanceof GatewayError && error.code === "CONFIG_INVALID" &&
       /^invalid config at gateway\.cluster\.sessionLeaseTtlMs: at least 3000 ms/.test(error.message),
   );
+});
+
+Deno.test("gateway.cluster.sessionLeaseTtlMs below twice leaseTtlMs is refused, and the default follows a longer leaseTtlMs", () => {
+  const twice = (least: number) =>
+    `at least twice gateway.cluster.leaseTtlMs (${least} ms): a dead replica's waiting turns are taken up ` +
+    "only once it has left the peers, and a session lease that lapses sooner lets newer messages run " +
+    "ahead of them (lower leaseTtlMs too for a faster takeover)";
+  // The default leaseTtlMs (15 s) asks for 30 s at least: 5 s alone is refused, and says how to get it.
+  const alone = validateAuthoredConfig({ gateway: { cluster: { sessionLeaseTtlMs: 5_000 } } });
+  assert.deepEqual(!alone.ok && alone.issues, [{
+    path: "gateway.cluster.sessionLeaseTtlMs",
+    message: twice(30_000),
+  }]);
+  assert.equal(validateAuthoredConfig(cluster(5_000, 2_500)).ok, true);
+  const short = validateAuthoredConfig(cluster(5_000, 2_501));
+  assert.deepEqual(!short.ok && short.issues, [{
+    path: "gateway.cluster.sessionLeaseTtlMs",
+    message: twice(5_002),
+  }]);
+  assert.equal(
+    SINGLETON_LEASE_TTL_MS,
+    CLUSTER_LEASE_TTL_DEFAULT_MS,
+    "the config's default is the singletons'",
+  );
+  // Unset, the TTL is the default unless peer records last longer than half of it.
+  assert.equal(sessionLeaseTtlOf(undefined), SESSION_LEASE_TTL_MS);
+  assert.equal(sessionLeaseTtlOf({ leaseTtlMs: 300 }), SESSION_LEASE_TTL_MS);
+  assert.equal(sessionLeaseTtlOf({ leaseTtlMs: 60_000 }), 120_000);
+  assert.equal(sessionLeaseTtlOf({ leaseTtlMs: 60_000, sessionLeaseTtlMs: 130_000 }), 130_000);
 });
 
 Deno.test("the runtime takes session leases for the configured TTL, and a reload applies to the next turn", async () => {

@@ -1,8 +1,9 @@
-// Review 7: `gateway.cluster.sessionLeaseTtlMs` below `gateway.cluster.leaseTtlMs` (docs/scale-out.md's own
-// example: 5000 beside the default 15000). A dead replica's session lease lapses after the session TTL, but its
-// waiting turns are resumed only once it left the peers (leaseTtlMs) and the sweep ran. In between, a turn sent
-// to a live replica finds the lease free and runs at once, ahead of the message the dead replica acknowledged
-// earlier: the session's transcript holds the later message before the earlier one.
+// Review 7: with `gateway.cluster.sessionLeaseTtlMs` below `leaseTtlMs` (3 s beside 9 s), a dead replica's
+// session lease lapsed long before its waiting turns were taken up (once it left the peers and the sweep
+// ran): a turn sent to a live replica meanwhile found the session free and ran ahead of the message the dead
+// replica had acknowledged. Such a config is now refused below twice `leaseTtlMs`
+// (tests/cluster_session_lease_ttl_test.ts); this runs the shortest session lease it takes, sends the later
+// message once that lease has lapsed, and checks the acknowledged one still ran first.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectParams, historyText } from "./_helpers.ts";
@@ -12,8 +13,10 @@ import { freePort, runnerEnv, spawnRunner, tempHome } from "./_runner_process.ts
 import { scriptedUpstream } from "./_turn_queue_cluster.ts";
 
 const TOKEN = "review7-order-token-0123456789";
-const SESSION_TTL_MS = 3_000;
-const PEER_TTL_MS = 9_000;
+// The shortest session lease the config takes beside these peer records (twice theirs): a config with the
+// session lease below the peers' (3 s beside 9 s) is refused (tests/cluster_session_lease_ttl_test.ts).
+const PEER_TTL_MS = 3_000;
+const SESSION_TTL_MS = 2 * PEER_TTL_MS;
 
 async function replica(redisUrl: string, upstream: string) {
   const home = await tempHome();

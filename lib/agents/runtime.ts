@@ -23,7 +23,12 @@ import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { RunLedger } from "./run-ledger.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
-import { sessionLeaseKey, type SessionLeaseOptions, SessionLeases } from "./session-lease.ts";
+import {
+  sessionLeaseKey,
+  type SessionLeaseOptions,
+  SessionLeases,
+  sessionLeaseTtlOf,
+} from "./session-lease.ts";
 import type { AgentToolHost } from "./tool-host.ts";
 import { TurnExecutor, type TurnReads, type TurnStart } from "./turn-executor.ts";
 import type { AgentStores, RunEvent, RunHandle, RunInfo, TurnInput, WaitResult } from "./turn-types.ts";
@@ -146,7 +151,7 @@ export class AgentRuntime {
       new SessionLeases({
         store: options.stores.leases,
         owner: this.#leaseOwner,
-        ttlMs: () => options.config().gateway?.cluster?.sessionLeaseTtlMs,
+        ttlMs: () => sessionLeaseTtlOf(options.config().gateway?.cluster),
         ...options.lease,
         onRenewError: (error) => logger.warn("session lease store failed", { error: String(error) }),
       }),

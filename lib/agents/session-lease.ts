@@ -7,13 +7,23 @@
  */
 import { GatewayError } from "../errors.ts";
 import type { LeaseStore } from "../state/leases.ts";
-import { within } from "../state/singleton.ts";
+import { SINGLETON_LEASE_TTL_MS, within } from "../state/singleton.ts";
 
 /**
  * A session's lease lasts this long unless renewed (the default of `gateway.cluster.sessionLeaseTtlMs`); a
  * dead replica's lease frees itself after it.
  */
 export const SESSION_LEASE_TTL_MS = 30_000;
+/**
+ * The session lease TTL a cluster config gives: its `sessionLeaseTtlMs` (which the config refuses below
+ * twice `leaseTtlMs`), else {@link SESSION_LEASE_TTL_MS} or twice `leaseTtlMs` when that is longer, so the
+ * default too outlasts the time the cluster takes to notice a dead replica.
+ */
+export function sessionLeaseTtlOf(cluster?: { leaseTtlMs?: number; sessionLeaseTtlMs?: number }): number {
+  return cluster?.sessionLeaseTtlMs ??
+    Math.max(SESSION_LEASE_TTL_MS, 2 * (cluster?.leaseTtlMs ?? SINGLETON_LEASE_TTL_MS));
+}
+
 /** First pause before asking again for a lease another replica holds (doubling up to a second). */
 export const SESSION_LEASE_RETRY_MS = 25;
 const MAX_RETRY_PAUSE_MS = 1_000;

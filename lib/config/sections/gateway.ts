@@ -238,6 +238,30 @@ export interface GatewaySection {
 
 const SESSION_LEASE_TTL_MIN_MS = 3_000;
 const SESSION_LEASE_TTL_MAX_MS = 600_000;
+/** `gateway.cluster.leaseTtlMs` when unset (`SINGLETON_LEASE_TTL_MS` in lib/state/singleton.ts; a test keeps them equal). */
+export const CLUSTER_LEASE_TTL_DEFAULT_MS = 15_000;
+
+/**
+ * A session lease must outlast the time the cluster takes to notice a dead replica: its peer record lapses
+ * up to one `leaseTtlMs` after the death and the sweep that resumes its waiting turns runs every third of
+ * that, while its session lease lapses as soon as two thirds of `sessionLeaseTtlMs` after it (renewed every
+ * third). Below twice `leaseTtlMs`, a message sent to a live replica meanwhile would find the session free
+ * and run ahead of one the dead replica had acknowledged.
+ */
+function sessionLeaseOutlastsPeers(
+  cluster: { leaseTtlMs?: number; sessionLeaseTtlMs?: number },
+  context: z.RefinementCtx,
+): void {
+  const least = 2 * (cluster.leaseTtlMs ?? CLUSTER_LEASE_TTL_DEFAULT_MS);
+  if (cluster.sessionLeaseTtlMs === undefined || cluster.sessionLeaseTtlMs >= least) return;
+  context.addIssue({
+    code: "custom",
+    path: ["sessionLeaseTtlMs"],
+    message: `at least twice gateway.cluster.leaseTtlMs (${least} ms): a dead replica's waiting turns are ` +
+      "taken up only once it has left the peers, and a session lease that lapses sooner lets newer " +
+      "messages run ahead of them (lower leaseTtlMs too for a faster takeover)",
+  });
+}
 
 const enabledFlag = z.looseObject({ enabled: z.boolean().optional() });
 
@@ -353,7 +377,8 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
     /** Default 15000: singleton leases and peer records last this long unless renewed (3 renewals a TTL). */
     leaseTtlMs: z.number().int().min(30).max(600_000).optional(),
     /**
-     * Default 30000: a turn's session lease. It is renewed every third of it and a turn stops once two
+     * Default 30000, or twice `leaseTtlMs` when that is longer; never less than twice it: a turn's session
+     * lease. It is renewed every third of it and a turn stops once two
      * thirds pass unconfirmed, so below 3 s a renewal's round trip and a busy event loop would cost turns
      * their lease; above 10 min a dead replica's sessions would wait that long.
      */
@@ -367,5 +392,5 @@ export const GatewaySectionSchema: z.ZodType<GatewaySection> = z.looseObject({
           "sessions on every other replica for this long",
       })
       .optional(),
-  }).optional(),
+  }).superRefine(sessionLeaseOutlastsPeers).optional(),
 });
