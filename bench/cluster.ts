@@ -331,7 +331,8 @@ async function turns(pair: TurnPair, count: number, warmUp = false): Promise<Tur
 const TURN_BLOCKS = 10;
 
 /**
- * TURNS turns on each pair, interleaved in {@link TURN_BLOCKS} blocks (after a warm-up of a tenth on each),
+ * TURNS turns on each pair (rounded up to whole blocks), interleaved in {@link TURN_BLOCKS} blocks (after a
+ * warm-up of a tenth on each),
  * and each block's turn p50 minus the first pair's in the same round: a paired difference.
  */
 async function interleavedTurns(pairs: TurnPair[]): Promise<number[][]> {
@@ -340,7 +341,9 @@ async function interleavedTurns(pairs: TurnPair[]): Promise<number[][]> {
   const perBlock = Math.ceil(TURNS / TURN_BLOCKS);
   for (let block = 0; block < TURN_BLOCKS; block++) {
     const p50s: number[] = [];
-    for (const pair of pairs) p50s.push(percentile((await turns(pair, perBlock)).turn, 0.5));
+    // Every other block in reverse, so no row always follows the same one (its fsync or GC tail).
+    const order = pairs.map((_, i) => block % 2 ? pairs.length - 1 - i : i);
+    for (const i of order) p50s[i] = percentile((await turns(pairs[i], perBlock)).turn, 0.5);
     p50s.forEach((p50, i) => over[i].push(p50 - p50s[0]));
   }
   return over;
@@ -908,9 +911,11 @@ try {
         (await new Deno.Command("redis-server", { args: ["--version"] }).output()).stdout,
       )
         .match(/v=(\S+)/)?.[1]
-    } on loopback with \`appendonly yes\`, \`appendfsync always\`. ${TURNS} turns per row (after ${
+    } on loopback with \`appendonly yes\`, \`appendfsync always\`. ${
+      Math.ceil(TURNS / TURN_BLOCKS) * TURN_BLOCKS
+    } turns per row (after ${
       Math.ceil(TURNS / 10)
-    } warm-up), local scripted model; the rows take turns in ${TURN_BLOCKS} blocks, so load that drifts during the run reaches each alike, and each block's p50 is compared with the first row's block of the same round.\n`,
+    } warm-up), local scripted model; the rows take turns in ${TURN_BLOCKS} blocks (every other one in reverse order), so load that drifts during the run reaches each alike, and each block's p50 is compared with the first row's block of the same round.\n`,
   );
 
   line([
