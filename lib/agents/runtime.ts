@@ -550,6 +550,16 @@ export class AgentRuntime {
     return outcome;
   }
 
+  /**
+   * How a run of any replica ended, once it ends, as `#endedElsewhere` tells it: the answer to a call
+   * that this earlier run stands for (`standing-run.ts`).
+   */
+  outcomeOf(run: StoredRun): Promise<RunOutcome> {
+    const { runId, sessionKey, agentId } = run;
+    const info: RunInfo = { runId, sessionKey, agentId, origin: { kind: "agent" }, ephemeral: false };
+    return this.#endedElsewhere(info, this.agents().get(agentId).timeoutMs);
+  }
+
   /** Whether a turn of `sessionKey` is running or queued. */
   busy(sessionKey: string): boolean {
     return this.runs.active(sessionKey).length > 0;

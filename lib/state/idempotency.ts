@@ -42,8 +42,10 @@ export interface IdempotencyClaim {
    */
   readonly won: Promise<boolean>;
   /**
-   * Set while the claim may still be lost: what a store of the same backend checks to write only under
-   * it (`AppendGuard.claim`), so a write sent before the answer lands only if this call holds the key.
+   * Set on every claim of a store that replicas share: what a store of the same backend checks to write
+   * only under it (`AppendGuard.claim`), so a write sent before the answer lands only if this call holds
+   * the key. Such a claim may follow an earlier call's that lapsed (its replica died), whose work may have
+   * gone on elsewhere: a turn's run record says (`agents/standing-run.ts`).
    */
   readonly guard?: ClaimGuard;
 }

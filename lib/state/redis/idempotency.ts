@@ -171,7 +171,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         throw error;
       }
       if (raw === null) {
-        return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(CLAIM_WON));
+        // Guarded even when won at once: the call may follow one whose claim lapsed (see `claim.guard`).
+        const claim = { ...CLAIM_WON, guard: { record: keys[0], owner } };
+        return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(claim));
       }
       const record = JSON.parse(raw as string) as StoredRecord;
       if (record.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
