@@ -4,7 +4,14 @@
 // B. The retry's claim on the key is a fresh one (A's lapsed), yet the turn ran already: the retry is
 // answered with that run's outcome and the model is not asked again.
 import assert from "node:assert/strict";
-import { REDIS_SERVER } from "./_redis_server.ts";
+import { createClient } from "redis";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { RUN_ENDED_EVENT } from "../lib/agents/runtime.ts";
+import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
+import type { Frame } from "../lib/transports/memory.ts";
+import { redisStores } from "../stores/redis.ts";
+import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
+import { IGNORE_WITHOUT_REDIS, REDIS_SERVER, startRedisServer } from "./_redis_server.ts";
 import { CLUSTER_TTL_MS, SESSION_TTL_MS, twoReplicasHoldingA } from "./_turn_queue_cluster.ts";
 
 type Json = Record<string, unknown>;
@@ -52,5 +59,135 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 3 * CLUSTER_TTL_MS));
     assert.deepEqual(cluster.upstream.asked.filter((m) => m === "second"), ["second"]);
     assert.deepEqual(await cluster.historyOnB(), ["hold", "second", "Reply to: second"]);
+  },
+});
+
+// The same question on one in-process gateway over Redis, its run records written as other replicas
+// would have: whether the run a retry's key names stands decides whether the retry runs the turn.
+const AGENTS = { defaults: { model: { primary: "local/scripted-1" } } };
+const SESSION = "agent:main:main";
+
+/** A gateway over fresh Redis stores, whose peers registry is theirs; disposing stops all of it. */
+async function replicaOnRedis() {
+  const server = await startRedisServer();
+  const stores = await redisStores({ url: server.url, keyPrefix: "rta:" });
+  const gateway = await startGateway({
+    config: { gateway: { auth: { mode: "token", token: TOKEN } }, agents: AGENTS },
+    stores,
+    modules: [agentsModule({ peers: stores.peers })],
+  });
+  const operator = await client(gateway);
+  let ids = 0;
+  return {
+    stores,
+    server,
+    /** Sends a keyed `agent` call; resolves its acknowledgement and its final answer. */
+    async agent(idempotencyKey: string, message = "across") {
+      const id = `agent-${++ids}`;
+      operator.socket.send({
+        type: "req",
+        id,
+        method: "agent",
+        params: { sessionKey: "main", message, idempotencyKey },
+      });
+      const status = (f: Frame) => f.type === "res" && f.id === id && (f.payload as Json)?.status;
+      const final = await operator.socket.waitFor((f) => !!status(f) && status(f) !== "accepted", 10_000);
+      const ack = operator.socket.skipped.find((f) => status(f) === "accepted");
+      return { ack: ack?.payload as Json, final: final.payload as Json };
+    },
+    /** The texts of the session's history. */
+    history: async () =>
+      ((await operator.request("chat.history", { sessionKey: "main" })).payload as { messages: [] }).messages
+        .map(historyText),
+    [Symbol.asyncDispose]: async () => {
+      await gateway.stop();
+      await stores.close();
+      await server.stop();
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "a call sent again once its claim lapsed is answered from its run, which ended: the model is not asked",
+  ignore: IGNORE_WITHOUT_REDIS,
+  async fn() {
+    await using replica = await replicaOnRedis();
+    const first = await replica.agent("k-ran");
+    assert.equal(first.final.status, "ok", JSON.stringify(first.final));
+    // Its replica died and its claim lapsed: the key's record is gone, its run's stays.
+    const raw = createClient({ url: replica.server.url });
+    await raw.connect();
+    assert.equal(await raw.del("rta:idempotency:rpc:k-ran"), 1);
+    await raw.close();
+    const again = await replica.agent("k-ran");
+    assert.deepEqual(again, first);
+    assert.deepEqual(await replica.history(), ["across", 'Local model reply #1: you said "across".']);
+  },
+});
+
+Deno.test({
+  name: "a call sent again while a live replica runs its turn waits for that run and gets its outcome",
+  ignore: IGNORE_WITHOUT_REDIS,
+  async fn() {
+    await using replica = await replicaOnRedis();
+    const { stores } = replica;
+    // Replica "other" runs the turn: it is alive, holds the session, and its run is recorded.
+    await stores.peers.announce({ replicaId: "other", host: "h", startedAt: 1 }, 60_000);
+    const lease = await stores.leases.acquire(sessionLeaseKey(SESSION), "other-holder", 60_000);
+    assert.ok(lease);
+    const run = { runId: "k-live", sessionKey: SESSION, agentId: "main", acceptedAt: 42, replicaId: "other" };
+    await stores.runs.put({ ...run, state: "running" }, 60_000);
+    const answered = replica.agent("k-live");
+    let settled = false;
+    answered.then(() => settled = true, () => settled = true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settled, false);
+    const end = {
+      status: "ok" as const,
+      startedAt: 50,
+      endedAt: 80,
+      reply: { text: "from other", finishReason: "stop" as const },
+    };
+    await stores.runs.put({ ...run, state: "ok", end }, 60_000);
+    stores.bus.publish({
+      event: RUN_ENDED_EVENT,
+      payload: { runId: run.runId, end },
+      sessionKey: SESSION,
+      internal: true,
+    });
+    const { ack, final } = await answered;
+    assert.deepEqual(ack, { runId: "k-live", status: "accepted", acceptedAt: 42 });
+    assert.equal(final.status, "ok", JSON.stringify(final));
+    const result = final.result as { payloads: unknown[]; meta: { durationMs: number } };
+    assert.deepEqual(result.payloads, [{ text: "from other" }]);
+    assert.equal(result.meta.durationMs, 30);
+    // Nothing of the call was queued or written: the session is the other replica's run's.
+    assert.deepEqual(await stores.turnQueue!.list(SESSION), []);
+    await stores.leases.release(sessionLeaseKey(SESSION), lease);
+    assert.deepEqual(await replica.history(), []);
+  },
+});
+
+Deno.test({
+  name: "a call sent again after its run was ended as stopped with its replica runs the turn",
+  ignore: IGNORE_WITHOUT_REDIS,
+  async fn() {
+    await using replica = await replicaOnRedis();
+    const error = { code: "UNAVAILABLE", message: "the run ended: its replica stopped", retryable: true };
+    await replica.stores.runs.put({
+      runId: "k-stopped",
+      sessionKey: SESSION,
+      agentId: "main",
+      acceptedAt: 42,
+      replicaId: "gone",
+      state: "error",
+      end: { status: "error", startedAt: 50, endedAt: 80, error },
+    }, 60_000);
+    const { final } = await replica.agent("k-stopped");
+    assert.deepEqual((final.result as { payloads: unknown[] }).payloads, [
+      { text: 'Local model reply #1: you said "across".' },
+    ]);
+    assert.deepEqual(await replica.history(), ["across", 'Local model reply #1: you said "across".']);
   },
 });

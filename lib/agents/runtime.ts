@@ -137,6 +137,7 @@ export class AgentRuntime {
       queue: options.stores.turnQueue ?? new MemoryTurnQueue(),
       replicaId: this.#replicaId,
       stores: options.stores,
+      peers: () => options.peers,
       now: options.now,
       logger: options.logger,
       executor: this.#executor,

@@ -18,7 +18,10 @@ export interface StandingRunSources {
   runs: RunStore;
   /** This replica's id in the peers registry. */
   replicaId: string;
-  /** Who is alive; without a registry no replica is taken for dead (as `chat.abort` does). */
+  /**
+   * Who is alive. Without a registry no replica sweeps dead ones' turns, so only this replica's unended
+   * runs stand: another's is left to the call, as before there was this look.
+   */
   peers: () => PeerRegistry | undefined;
 }
 
@@ -36,8 +39,9 @@ export async function standingRun(
   if (!run) return undefined;
   if (run.end) return run.end.unsaved || run.end.error?.retryable ? undefined : run;
   if (run.replicaId === undefined) return undefined;
+  if (run.replicaId === sources.replicaId) return run;
   const peers = sources.peers();
-  if (run.replicaId === sources.replicaId || !peers) return run;
+  if (!peers) return undefined;
   const alive = (await peers.list()).some((peer) => peer.replicaId === run.replicaId);
   return alive ? run : undefined;
 }
