@@ -8,6 +8,7 @@ import { createClient } from "redis";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { RUN_ENDED_EVENT } from "../lib/agents/runtime.ts";
 import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
+import type { RunEnd } from "../lib/state/runs.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
 import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
@@ -189,5 +190,54 @@ Deno.test({
       { text: 'Local model reply #1: you said "across".' },
     ]);
     assert.deepEqual(await replica.history(), ["across", 'Local model reply #1: you said "across".']);
+  },
+});
+
+Deno.test({
+  name:
+    "a retry that read its run as a dead replica's, then waited while another replica ran it, runs nothing",
+  ignore: IGNORE_WITHOUT_REDIS,
+  async fn() {
+    await using replica = await replicaOnRedis();
+    const { stores } = replica;
+    assert.equal((await replica.agent("k-before", "before")).final.status, "ok");
+    const { sessionId } = (await stores.sessions.get(SESSION))!;
+    // As the retry reads it, the run is the dead replica's; an adopter holds the session meanwhile.
+    const run = { runId: "k-raced", sessionKey: SESSION, agentId: "main", acceptedAt: 42 };
+    await stores.runs.put({ ...run, state: "queued", replicaId: "gone" }, 60_000);
+    const lease = await stores.leases.acquire(sessionLeaseKey(SESSION), "adopter", 60_000);
+    assert.ok(lease);
+    const answered = replica.agent("k-raced");
+    // The retry waits for the session, its input queued; the adopter runs the dead replica's copy.
+    while (!(await stores.turnQueue!.list(SESSION)).length) await new Promise((r) => setTimeout(r, 10));
+    const line = { ts: 60, runId: run.runId, role: "user" as const, content: "across" };
+    const reply = { ts: 70, runId: run.runId, role: "assistant" as const, content: "adopted reply" };
+    await stores.transcripts.append({ agentId: "main", sessionId }, [{ id: "in-1", ...line }], {
+      inputOf: run.runId,
+    });
+    await stores.transcripts.append({ agentId: "main", sessionId }, [{ id: "out-1", ...reply }]);
+    const end: RunEnd = {
+      status: "ok",
+      startedAt: 60,
+      endedAt: 70,
+      reply: { text: "adopted reply", finishReason: "stop" },
+    };
+    await stores.runs.put({ ...run, replicaId: "adopter", state: "ok", end }, 60_000);
+    stores.bus.publish({
+      event: RUN_ENDED_EVENT,
+      payload: { runId: run.runId, end },
+      sessionKey: SESSION,
+      internal: true,
+    });
+    await stores.leases.release(sessionLeaseKey(SESSION), lease);
+    const { final } = await answered;
+    assert.deepEqual((final.result as { payloads: unknown[] }).payloads, [{ text: "adopted reply" }]);
+    assert.deepEqual(await replica.history(), [
+      "before",
+      'Local model reply #1: you said "before".',
+      "across",
+      "adopted reply",
+    ]);
+    assert.deepEqual(await stores.turnQueue!.list(SESSION), []);
   },
 });
