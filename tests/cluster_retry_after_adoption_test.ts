@@ -67,6 +67,8 @@ Deno.test({
 // would have: whether the run a retry's key names stands decides whether the retry runs the turn.
 const AGENTS = { defaults: { model: { primary: "local/scripted-1" } } };
 const SESSION = "agent:main:main";
+/** The history of the turn `elsewhere` runs first. */
+const BEFORE = ["before", 'Local model reply #1: you said "before".'];
 
 /** A gateway over fresh Redis stores, whose peers registry is theirs; disposing stops all of it. */
 async function replicaOnRedis() {
@@ -96,6 +98,43 @@ async function replicaOnRedis() {
       const ack = operator.socket.skipped.find((f) => status(f) === "accepted");
       return { ack: ack?.payload as Json, final: final.payload as Json };
     },
+    /**
+     * Another replica's run of the turn `runId` ("across") in the session, which a turn ("before") opened
+     * already: it holds the session, recorded the run (running) and wrote its input; `end` writes its
+     * reply, records and announces its end, and gives the session back.
+     */
+    async elsewhere(runId: string, replicaId: string) {
+      if (!await stores.sessions.get(SESSION)) {
+        assert.equal((await this.agent("k-before", "before")).final.status, "ok");
+      }
+      const ref = { agentId: "main", sessionId: (await stores.sessions.get(SESSION))!.sessionId };
+      const lease = await stores.leases.acquire(sessionLeaseKey(SESSION), replicaId, 60_000);
+      assert.ok(lease);
+      const run = { runId, sessionKey: SESSION, agentId: "main", acceptedAt: 42, replicaId };
+      await stores.runs.put({ ...run, state: "running" }, 60_000);
+      const input = { id: "in-1", ts: 60, runId, role: "user" as const, content: "across" };
+      await stores.transcripts.append(ref, [input], { inputOf: runId });
+      return {
+        async end(text: string) {
+          const reply = { id: "out-1", ts: 70, runId, role: "assistant" as const, content: text };
+          await stores.transcripts.append(ref, [reply]);
+          const end: RunEnd = {
+            status: "ok",
+            startedAt: 60,
+            endedAt: 70,
+            reply: { text, finishReason: "stop" },
+          };
+          await stores.runs.put({ ...run, state: "ok", end }, 60_000);
+          const payload = { runId, end };
+          stores.bus.publish({ event: RUN_ENDED_EVENT, payload, sessionKey: SESSION, internal: true });
+          await stores.leases.release(sessionLeaseKey(SESSION), lease);
+        },
+      };
+    },
+    /** Leaves a claim on `key` that is gone with no outcome, as one whose replica died leaves it. */
+    lapse: (key: string) =>
+      stores.idempotency.run("rpc", key, "", () => Promise.reject(new Error("its replica died")))
+        .catch(() => {}),
     /** The texts of the session's history. */
     history: async () =>
       ((await operator.request("chat.history", { sessionKey: "main" })).payload as { messages: [] }).messages
@@ -133,40 +172,24 @@ Deno.test({
   async fn() {
     await using replica = await replicaOnRedis();
     const { stores } = replica;
-    // Replica "other" runs the turn: it is alive, holds the session, and its run is recorded.
+    // Replica "other" runs the turn: it is alive, holds the session, recorded the run and wrote its input.
     await stores.peers.announce({ replicaId: "other", host: "h", startedAt: 1 }, 60_000);
-    const lease = await stores.leases.acquire(sessionLeaseKey(SESSION), "other-holder", 60_000);
-    assert.ok(lease);
-    const run = { runId: "k-live", sessionKey: SESSION, agentId: "main", acceptedAt: 42, replicaId: "other" };
-    await stores.runs.put({ ...run, state: "running" }, 60_000);
+    const other = await replica.elsewhere("k-live", "other");
+    await replica.lapse("k-live");
     const answered = replica.agent("k-live");
     let settled = false;
     answered.then(() => settled = true, () => settled = true);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(settled, false);
-    const end = {
-      status: "ok" as const,
-      startedAt: 50,
-      endedAt: 80,
-      reply: { text: "from other", finishReason: "stop" as const },
-    };
-    await stores.runs.put({ ...run, state: "ok", end }, 60_000);
-    stores.bus.publish({
-      event: RUN_ENDED_EVENT,
-      payload: { runId: run.runId, end },
-      sessionKey: SESSION,
-      internal: true,
-    });
+    await other.end("from other");
     const { ack, final } = await answered;
-    assert.deepEqual(ack, { runId: "k-live", status: "accepted", acceptedAt: 42 });
+    assert.deepEqual([ack.runId, ack.status], ["k-live", "accepted"]);
     assert.equal(final.status, "ok", JSON.stringify(final));
     const result = final.result as { payloads: unknown[]; meta: { durationMs: number } };
     assert.deepEqual(result.payloads, [{ text: "from other" }]);
-    assert.equal(result.meta.durationMs, 30);
-    // Nothing of the call was queued or written: the session is the other replica's run's.
+    assert.equal(result.meta.durationMs, 10);
+    assert.deepEqual(await replica.history(), [...BEFORE, "across", "from other"]);
     assert.deepEqual(await stores.turnQueue!.list(SESSION), []);
-    await stores.leases.release(sessionLeaseKey(SESSION), lease);
-    assert.deepEqual(await replica.history(), []);
   },
 });
 
@@ -185,6 +208,7 @@ Deno.test({
       state: "error",
       end: { status: "error", startedAt: 50, endedAt: 80, error },
     }, 60_000);
+    await replica.lapse("k-stopped");
     const { final } = await replica.agent("k-stopped");
     assert.deepEqual((final.result as { payloads: unknown[] }).payloads, [
       { text: 'Local model reply #1: you said "across".' },
@@ -200,44 +224,22 @@ Deno.test({
   async fn() {
     await using replica = await replicaOnRedis();
     const { stores } = replica;
+    // As the retry reads it, the run is the dead replica's, queued; an adopter holds the session meanwhile.
     assert.equal((await replica.agent("k-before", "before")).final.status, "ok");
-    const { sessionId } = (await stores.sessions.get(SESSION))!;
-    // As the retry reads it, the run is the dead replica's; an adopter holds the session meanwhile.
     const run = { runId: "k-raced", sessionKey: SESSION, agentId: "main", acceptedAt: 42 };
     await stores.runs.put({ ...run, state: "queued", replicaId: "gone" }, 60_000);
+    await replica.lapse(run.runId);
     const lease = await stores.leases.acquire(sessionLeaseKey(SESSION), "adopter", 60_000);
     assert.ok(lease);
     const answered = replica.agent("k-raced");
-    // The retry waits for the session, its input queued; the adopter runs the dead replica's copy.
+    // The retry waits for the session, its input queued; then the adopter runs the dead replica's copy.
     while (!(await stores.turnQueue!.list(SESSION)).length) await new Promise((r) => setTimeout(r, 10));
-    const line = { ts: 60, runId: run.runId, role: "user" as const, content: "across" };
-    const reply = { ts: 70, runId: run.runId, role: "assistant" as const, content: "adopted reply" };
-    await stores.transcripts.append({ agentId: "main", sessionId }, [{ id: "in-1", ...line }], {
-      inputOf: run.runId,
-    });
-    await stores.transcripts.append({ agentId: "main", sessionId }, [{ id: "out-1", ...reply }]);
-    const end: RunEnd = {
-      status: "ok",
-      startedAt: 60,
-      endedAt: 70,
-      reply: { text: "adopted reply", finishReason: "stop" },
-    };
-    await stores.runs.put({ ...run, replicaId: "adopter", state: "ok", end }, 60_000);
-    stores.bus.publish({
-      event: RUN_ENDED_EVENT,
-      payload: { runId: run.runId, end },
-      sessionKey: SESSION,
-      internal: true,
-    });
     await stores.leases.release(sessionLeaseKey(SESSION), lease);
+    const adopter = await replica.elsewhere("k-raced", "adopter");
+    await adopter.end("adopted reply");
     const { final } = await answered;
     assert.deepEqual((final.result as { payloads: unknown[] }).payloads, [{ text: "adopted reply" }]);
-    assert.deepEqual(await replica.history(), [
-      "before",
-      'Local model reply #1: you said "before".',
-      "across",
-      "adopted reply",
-    ]);
+    assert.deepEqual(await replica.history(), [...BEFORE, "across", "adopted reply"]);
     assert.deepEqual(await stores.turnQueue!.list(SESSION), []);
   },
 });

@@ -118,7 +118,7 @@ export function agentsModule(options: AgentsModuleOptions = {}): AgentsModule {
         sessions.find((m) => m.name === "chat.history")!,
       );
       const methods = [
-        ...runMethods(context, runtime, () => peers),
+        ...runMethods(context, runtime),
         ...sessions,
         ...onDemand.lifecycle,
         ...onDemand.compaction,

@@ -8,14 +8,13 @@ import * as z from "zod";
 import { GatewayError, missingScope } from "../errors.ts";
 import { scopeSatisfied } from "../protocol/scopes.ts";
 import { type AnyMethod, defineMethod, ignoredParams, type ValidatedCall } from "../methods/descriptor.ts";
-import type { PeerRegistry } from "../state/peers.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { RunOutcome, StoredRun } from "../state/runs.ts";
+import type { RunOutcome, RunStore, StoredRun } from "../state/runs.ts";
 import type { AgentRuntime, RunHandle, TurnInput } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import { targetSession } from "./session-target.ts";
-import { standingRun, type StandingRunSources, unlessStanding } from "./standing-run.ts";
+import { endedRun, unlessRan } from "./standing-run.ts";
 
 /** `agent.wait` waits this long when the caller sets no `timeoutMs`. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -179,32 +178,33 @@ function isResetCommand(message: string): boolean {
 }
 
 /**
- * Starts a keyed call's turn, unless an earlier run under its key stands (`agents/standing-run.ts`),
- * which is looked up along with the claim (a claim of a store replicas share may follow a lapsed one).
- * Resolves that run, if any: the turn started is then a duplicate, which leaves no trace.
+ * Starts a keyed call's turn, unless its claim follows a lapsed one and the run its key names ended
+ * (`agents/standing-run.ts`). Resolves that run, if any: the turn started is then a duplicate, which
+ * leaves no trace.
  */
-function startUnlessStanding(
+function startUnlessRan(
   runtime: AgentRuntime,
-  sources: StandingRunSources,
+  runs: RunStore,
   input: TurnInput & { runId: string },
-): { handle: RunHandle; standing: Promise<StoredRun | undefined> } {
+): { handle: RunHandle; ran: Promise<StoredRun | undefined> } {
   const { claim } = input;
-  const standing = claim?.guard ? standingRun(sources, input.runId) : Promise.resolve(undefined);
-  const handle = runtime.startTurn(claim ? { ...input, claim: unlessStanding(claim, standing) } : input);
-  return { handle, standing };
+  const ran = claim?.lapsed
+    ? claim.lapsed.then((lapsed) => lapsed ? endedRun(runs, input.runId) : undefined)
+    : Promise.resolve(undefined);
+  const handle = runtime.startTurn(claim ? { ...input, claim: unlessRan(claim, ran) } : input);
+  return { handle, ran };
 }
 
 /**
  * `agent`, `agent.wait`, `chat.send` and `chat.abort`. Retries with the same `idempotencyKey` are
  * answered by the core's idempotency store, or from the run their key names (`agents/standing-run.ts`),
- * so they never start a second run; `peers` says which replicas are alive.
+ * so they never start a second run.
  */
 export function runMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
-  peers: () => PeerRegistry | undefined = () => undefined,
 ): AnyMethod[] {
-  const sources: StandingRunSources = { runs: context.stores.runs, replicaId: context.replicaId, peers };
+  const { runs } = context.stores;
   const agent = defineMethod({
     name: "agent",
     scope: "operator.write",
@@ -229,7 +229,7 @@ export function runMethods(
         };
       }
       const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-      const { handle, standing } = startUnlessStanding(runtime, sources, {
+      const { handle, ran } = startUnlessRan(runtime, runs, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -240,7 +240,7 @@ export function runMethods(
         runId: params.idempotencyKey,
         claim: call.claim,
       });
-      const earlier = await standing;
+      const earlier = await ran;
       if (earlier) {
         call.ack({ runId: earlier.runId, status: "accepted", acceptedAt: earlier.acceptedAt });
         return agentFinal(await runtime.outcomeOf(earlier));
@@ -271,7 +271,7 @@ export function runMethods(
         throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
       }
       const target = targetSession(runtime, params.sessionKey, params.agentId);
-      const { handle, standing } = startUnlessStanding(runtime, sources, {
+      const { handle, ran } = startUnlessRan(runtime, runs, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -281,7 +281,7 @@ export function runMethods(
         claim: call.claim,
       });
       // The earlier run was started: its caller was told so, and so is this one.
-      if (await standing) return { runId: handle.runId, status: "started" as const };
+      if (await ran) return { runId: handle.runId, status: "started" as const };
       await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };
     },

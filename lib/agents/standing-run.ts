@@ -6,11 +6,31 @@
  * which keeps every run under its id, says whether such a run stands: then the retry starts nothing and is
  * answered with that run's outcome, as a retry of a call still in flight would be.
  *
+ * Two places ask. The call, once its claim turns out to follow a lapsed one ({@link endedRun}): only an
+ * ended run tells it anything there, since its own turn, started ahead of the look, has recorded itself
+ * over an unended one by then. And a waiting turn whose input, moved from the turn queue, was in the
+ * transcript already ({@link standingRun}): another attempt ran, or runs, the turn (a retry raced the
+ * adoption of its queued copy).
+ *
  * @module
  */
 import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { PeerRegistry } from "../state/peers.ts";
-import type { RunStore, StoredRun } from "../state/runs.ts";
+import type { RunEnd, RunStore, StoredRun } from "../state/runs.ts";
+
+/**
+ * Whether a new call of an ended run is answered with its end: not when the end asks for a retry (its
+ * replica died mid-turn, a store failed) or the run's input was never saved.
+ */
+function endStands(end: RunEnd): boolean {
+  return !end.unsaved && !end.error?.retryable;
+}
+
+/** The run with this id, if it ended as a new call of it is answered (see {@link endStands}). */
+export async function endedRun(runs: RunStore, runId: string): Promise<StoredRun | undefined> {
+  const run = await runs.get(runId);
+  return run?.end && endStands(run.end) ? run : undefined;
+}
 
 /** What {@link standingRun} looks at. */
 export interface StandingRunSources {
@@ -19,27 +39,23 @@ export interface StandingRunSources {
   /** This replica's id in the peers registry. */
   replicaId: string;
   /**
-   * Who is alive. Without a registry no replica sweeps dead ones' turns, so only this replica's unended
-   * runs stand: another's is left to the call, as before there was this look.
+   * Who is alive. Without a registry no replica sweeps dead ones' turns, so another replica's unended run
+   * does not stand: the turn runs, as before there was this look.
    */
   peers: () => PeerRegistry | undefined;
 }
 
 /**
- * The run with this id that a new call for it must not run again, if any: one that ended (unless its end
- * asks for a retry: its replica died mid-turn, a store failed, or its input was never saved), or one not
- * ended whose replica is alive (it runs the turn, or will). A dead replica's unended run is left to the
- * call: it adopts that run's queued copy, or runs the turn again once the run was ended as stopped.
+ * The run with this id that another attempt of the turn must not run again, if any: one that ended as
+ * {@link endedRun} says, or one not ended whose replica (another one) is alive: it runs the turn.
  */
 export async function standingRun(
   sources: StandingRunSources,
   runId: string,
 ): Promise<StoredRun | undefined> {
   const run = await sources.runs.get(runId);
-  if (!run) return undefined;
-  if (run.end) return run.end.unsaved || run.end.error?.retryable ? undefined : run;
-  if (run.replicaId === undefined) return undefined;
-  if (run.replicaId === sources.replicaId) return run;
+  if (run?.end) return endStands(run.end) ? run : undefined;
+  if (run?.replicaId === undefined || run.replicaId === sources.replicaId) return undefined;
   const peers = sources.peers();
   if (!peers) return undefined;
   const alive = (await peers.list()).some((peer) => peer.replicaId === run.replicaId);
@@ -47,13 +63,12 @@ export async function standingRun(
 }
 
 /**
- * `claim`, won only if no earlier run stands (`standing` resolves none): a turn started under it is then a
- * duplicate, which leaves no trace and gives its lease back unused. A failed look rejects it, as a failed
- * claim does.
+ * `claim`, won only if `earlier` resolves none: a turn started under it is then a duplicate, which leaves
+ * no trace and gives its lease back unused. A failed look rejects it, as a failed claim does.
  */
-export function unlessStanding(
+export function unlessRan(
   claim: IdempotencyClaim,
-  standing: Promise<StoredRun | undefined>,
+  earlier: Promise<StoredRun | undefined>,
 ): IdempotencyClaim {
-  return { ...claim, won: claim.won.then(async (won) => won && !await standing) };
+  return { ...claim, won: claim.won.then(async (won) => won && !await earlier) };
 }

@@ -162,14 +162,13 @@ export class WaitingTurns {
 
   /**
    * Whether another attempt of the run, which saved its input in the transcript, stands (a retry of its
-   * call raced the adoption of its queued copy: the copy was moved as the retry read the run, or the retry
-   * ran the turn as the copy waited): this one then ends as that one does. This replica's unended
-   * attempt is this one, as far as it can tell.
+   * call raced the adoption of its queued copy: the copy ran while the retry waited, or the retry ran the
+   * turn while the copy waited): this one then ends as that one does. An unended run of this replica
+   * is this attempt, as far as it can tell.
    */
   async #ranBefore(runId: string): Promise<boolean> {
     const { stores: { runs }, replicaId, peers } = this.options;
-    const run = await standingRun({ runs, replicaId, peers }, runId);
-    return run !== undefined && (run.end !== undefined || run.replicaId !== replicaId);
+    return await standingRun({ runs, replicaId, peers }, runId) !== undefined;
   }
 
   /**
