@@ -178,7 +178,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         throw error;
       }
       if (typeof raw !== "string") {
-        // Guarded even when won at once, so that its call is told whether the key's claim lapsed before.
+        // Guarded even when won at once: the dispatcher hands a guarded claim to its call, which must be
+        // told whether the key's claim lapsed before.
         const claim = { ...CLAIM_WON, guard, lapsed: Promise.resolve(raw === 1) };
         return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(claim));
       }
