@@ -10,7 +10,7 @@ import { scopeSatisfied } from "../protocol/scopes.ts";
 import { type AnyMethod, defineMethod, ignoredParams, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { RunOutcome, RunStore, StoredRun } from "../state/runs.ts";
+import type { RunOutcome, StoredRun } from "../state/runs.ts";
 import type { AgentRuntime, RunHandle, TurnInput } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import { targetSession } from "./session-target.ts";
@@ -183,13 +183,13 @@ function isResetCommand(message: string): boolean {
  * leaves no trace.
  */
 function startUnlessRan(
+  context: GatewayContext,
   runtime: AgentRuntime,
-  runs: RunStore,
   input: TurnInput & { runId: string },
 ): { handle: RunHandle; ran: Promise<StoredRun | undefined> } {
   const { claim } = input;
   const ran = claim?.lapsed
-    ? claim.lapsed.then((lapsed) => lapsed ? endedRun(runs, input.runId) : undefined)
+    ? claim.lapsed.then((lapsed) => lapsed ? endedRun(context.stores.runs, input.runId) : undefined)
     : Promise.resolve(undefined);
   const handle = runtime.startTurn(claim ? { ...input, claim: unlessRan(claim, ran) } : input);
   return { handle, ran };
@@ -204,7 +204,6 @@ export function runMethods(
   context: GatewayContext,
   runtime: AgentRuntime,
 ): AnyMethod[] {
-  const { runs } = context.stores;
   const agent = defineMethod({
     name: "agent",
     scope: "operator.write",
@@ -229,7 +228,7 @@ export function runMethods(
         };
       }
       const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-      const { handle, ran } = startUnlessRan(runtime, runs, {
+      const { handle, ran } = startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -271,7 +270,7 @@ export function runMethods(
         throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
       }
       const target = targetSession(runtime, params.sessionKey, params.agentId);
-      const { handle, ran } = startUnlessRan(runtime, runs, {
+      const { handle, ran } = startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
