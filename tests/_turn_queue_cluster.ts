@@ -19,13 +19,18 @@ export const SESSION_TTL_MS = 5_000;
 
 type Json = Record<string, unknown>;
 
-/** An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>". */
+/**
+ * An upstream whose turn saying "hold" never finishes; any other turn is answered "Reply to: <message>".
+ * `asked` lists the last user message of every call that reached it.
+ */
 export function scriptedUpstream() {
   const held: string[] = [];
+  const asked: string[] = [];
   const encoder = new TextEncoder();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     const body = await request.json() as { messages: { role: string; content: string }[] };
     const last = body.messages.findLast((m) => m.role === "user")?.content ?? "";
+    asked.push(last);
     const chunk = (delta: Json, finish: string | null = null) =>
       sseEvent(completionChunk("x", delta, finish));
     if (last === "hold") {
@@ -40,7 +45,7 @@ export function scriptedUpstream() {
       "data: [DONE]\n\n";
     return new Response(text, { headers: { "content-type": "text/event-stream" } });
   });
-  return { url: `http://127.0.0.1:${server.addr.port}/v1`, held, close: () => server.shutdown() };
+  return { url: `http://127.0.0.1:${server.addr.port}/v1`, held, asked, close: () => server.shutdown() };
 }
 
 /**
@@ -126,7 +131,7 @@ export async function twoReplicasHoldingA(sessionTtlMs = SESSION_TTL_MS) {
     }
     return {
       a: replicas[0],
-      /** The upstream: its `held` lists every "hold" turn that reached the model. */
+      /** The upstream: its `held` lists every "hold" turn that reached the model, `asked` every call. */
       upstream,
       onA,
       onB,

@@ -10,10 +10,11 @@ import { scopeSatisfied } from "../protocol/scopes.ts";
 import { type AnyMethod, defineMethod, ignoredParams, type ValidatedCall } from "../methods/descriptor.ts";
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
-import type { RunOutcome } from "../state/runs.ts";
-import type { AgentRuntime, RunHandle } from "./runtime.ts";
+import type { RunOutcome, StoredRun } from "../state/runs.ts";
+import type { AgentRuntime, RunHandle, TurnInput } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import { targetSession } from "./session-target.ts";
+import { endedRun, unlessRan } from "./standing-run.ts";
 
 /** `agent.wait` waits this long when the caller sets no `timeoutMs`. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -177,8 +178,27 @@ function isResetCommand(message: string): boolean {
 }
 
 /**
+ * Starts a keyed call's turn, unless its claim follows a lapsed one and the run its key names ended
+ * (`agents/standing-run.ts`). Resolves that run, if any: the turn started is then a duplicate, which
+ * leaves no trace.
+ */
+function startUnlessRan(
+  context: GatewayContext,
+  runtime: AgentRuntime,
+  input: TurnInput & { runId: string },
+): { handle: RunHandle; ran: Promise<StoredRun | undefined> } {
+  const { claim } = input;
+  const ran = claim?.lapsed
+    ? claim.lapsed.then((lapsed) => lapsed ? endedRun(context.stores.runs, input.runId) : undefined)
+    : Promise.resolve(undefined);
+  const handle = runtime.startTurn(claim ? { ...input, claim: unlessRan(claim, ran) } : input);
+  return { handle, ran };
+}
+
+/**
  * `agent`, `agent.wait`, `chat.send` and `chat.abort`. Retries with the same `idempotencyKey` are
- * answered by the core's idempotency store, so they never start a second run.
+ * answered by the core's idempotency store, or from the run their key names (`agents/standing-run.ts`),
+ * so they never start a second run.
  */
 export function runMethods(
   context: GatewayContext,
@@ -208,7 +228,7 @@ export function runMethods(
         };
       }
       const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-      const handle = runtime.startTurn({
+      const { handle, ran } = startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -219,6 +239,11 @@ export function runMethods(
         runId: params.idempotencyKey,
         claim: call.claim,
       });
+      const earlier = await ran;
+      if (earlier) {
+        call.ack({ runId: earlier.runId, status: "accepted", acceptedAt: earlier.acceptedAt });
+        return agentFinal(await runtime.outcomeOf(earlier));
+      }
       await savedOrUnavailable(handle);
       call.ack({ runId: handle.runId, status: "accepted", acceptedAt: handle.acceptedAt });
       return agentFinal(await handle.done);
@@ -245,7 +270,7 @@ export function runMethods(
         throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
       }
       const target = targetSession(runtime, params.sessionKey, params.agentId);
-      const handle = runtime.startTurn({
+      const { handle, ran } = startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -254,6 +279,8 @@ export function runMethods(
         runId: params.idempotencyKey,
         claim: call.claim,
       });
+      // The earlier run was started: its caller was told so, and so is this one.
+      if (await ran) return { runId: handle.runId, status: "started" as const };
       await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };
     },

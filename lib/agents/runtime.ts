@@ -142,6 +142,7 @@ export class AgentRuntime {
       queue: options.stores.turnQueue ?? new MemoryTurnQueue(),
       replicaId: this.#replicaId,
       stores: options.stores,
+      peers: () => options.peers,
       now: options.now,
       logger: options.logger,
       executor: this.#executor,
@@ -553,6 +554,16 @@ export class AgentRuntime {
       : { code: "UNAVAILABLE", message: "the replica that took over the run never ended it" };
     if (error) outcome.error = error;
     return outcome;
+  }
+
+  /**
+   * How a run of any replica ended, once it ends, as `#endedElsewhere` tells it: the answer to a call
+   * that this earlier run stands for (`standing-run.ts`).
+   */
+  outcomeOf(run: StoredRun): Promise<RunOutcome> {
+    const { runId, sessionKey, agentId } = run;
+    const info: RunInfo = { runId, sessionKey, agentId, origin: { kind: "agent" }, ephemeral: false };
+    return this.#endedElsewhere(info, this.agents().get(agentId).timeoutMs);
   }
 
   /** Whether a turn of `sessionKey` is running or queued. */

@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { AppendGuard } from "../state/sessions.ts";
 import type { QueuedTurn, TurnQueue } from "../state/turn-queue.ts";
 import { leaseLostError } from "./session-lease.ts";
+import { standingRun, type StandingRunSources } from "./standing-run.ts";
 import { type Dequeued, quiet, type TurnExecutor, type TurnStart } from "./turn-executor.ts";
 import type { AgentStores, RunInfo, TurnInput } from "./turn-types.ts";
 
@@ -28,8 +29,13 @@ export interface WaitingTurnsOptions {
   queue: TurnQueue;
   /** The owner named on the turns this replica queues. */
   replicaId: string;
-  /** Where a moved input's session entry and lines go when the queue cannot move them itself. */
-  stores: Pick<AgentStores, "sessions" | "transcripts">;
+  /**
+   * Where a moved input's session entry and lines go when the queue cannot move them itself, and the run
+   * records that say whether an earlier attempt of a moved turn stands.
+   */
+  stores: Pick<AgentStores, "sessions" | "transcripts" | "runs">;
+  /** Who is alive, for the same question (see `standing-run.ts`). */
+  peers: StandingRunSources["peers"];
   /** The clock for a new session's timestamps, in ms since the epoch. */
   now: () => number;
   /** Where failed withdrawals are logged. */
@@ -150,7 +156,19 @@ export class WaitingTurns {
       : "gone";
     if (added === "gone") throw new TakenOver();
     if (!added) throw leaseLostError(info.sessionKey);
+    if (added[0]?.id !== lines[0]?.id && await this.#ranBefore(info.runId)) throw new TakenOver();
     return { opened, input: { lines, added: Promise.resolve(added) } };
+  }
+
+  /**
+   * Whether another attempt of the run, which saved its input in the transcript, stands (a retry of its
+   * call raced the adoption of its queued copy: the copy ran while the retry waited, or the retry ran the
+   * turn while the copy waited): this one then ends as that one does. An unended run of this replica
+   * is this attempt, as far as it can tell.
+   */
+  async #ranBefore(runId: string): Promise<boolean> {
+    const { stores: { runs }, replicaId, peers } = this.options;
+    return await standingRun({ runs, replicaId, peers }, runId) !== undefined;
   }
 
   /**

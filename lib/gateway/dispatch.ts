@@ -81,7 +81,7 @@ export function createDispatcher(
     // In a namespace of its own: a client's key never names a record another surface (hooks) keeps, and
     // another surface's flood of keys never evicts the outcomes of method calls.
     const record = await idempotency.run("rpc", key, fingerprint, async (claim) => {
-      // A claim without a guard is won already (a store that answers at once, or a claim taken over).
+      // A claim without a guard is won already (a store that answers at once).
       const pending = claim.guard !== undefined;
       if (pending) claim.won.then((won) => ranHere ||= won, () => {});
       else ranHere = true;

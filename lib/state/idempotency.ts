@@ -42,10 +42,18 @@ export interface IdempotencyClaim {
    */
   readonly won: Promise<boolean>;
   /**
-   * Set while the claim may still be lost: what a store of the same backend checks to write only under
-   * it (`AppendGuard.claim`), so a write sent before the answer lands only if this call holds the key.
+   * Set on every claim of a store that replicas share: what a store of the same backend checks to write
+   * only under it (`AppendGuard.claim`), so a write sent before the answer lands only if this call holds
+   * the key.
    */
   readonly guard?: ClaimGuard;
+  /**
+   * Resolves whether the key was claimed before by a call whose claim is gone with no outcome kept (its
+   * replica died, its work failed, or its outcome expired): what that call began may have gone on
+   * elsewhere (a turn's run record says, `agents/standing-run.ts`). Unset where claims cannot lapse (in
+   * one process).
+   */
+  readonly lapsed?: Promise<boolean>;
 }
 
 /** Names one pending claim to the scripts of another store on the same backend. */

@@ -133,6 +133,25 @@ export function idempotencyContract(
     assert.equal(won, true);
   });
 
+  test("a claim that follows one gone with no outcome says so, ahead or not; a key's first claim does not", async (store) => {
+    const lapsed: (boolean | undefined)[] = [];
+    const work = (ahead: boolean) =>
+      store.run("ns", `k-${ahead}`, "fp", async (claim) => {
+        lapsed.push(await claim.lapsed);
+        return "ok";
+      }, { ahead });
+    const fail = (ahead: boolean) =>
+      store.run("ns", `k-${ahead}`, "fp", () => Promise.reject(new Error("its replica died")), { ahead });
+    for (const ahead of [true, false]) {
+      await assert.rejects(fail(ahead), /its replica died/);
+      await work(ahead);
+    }
+    await store.run("ns", "k-first", "fp", async (claim) => lapsed.push(await claim.lapsed));
+    // A store whose claims cannot lapse (in one process) sets nothing.
+    if (lapsed[0] === undefined) assert.deepEqual(lapsed, [undefined, undefined, undefined]);
+    else assert.deepEqual(lapsed, [true, true, false]);
+  });
+
   test("parallel first calls on distinct keys each run once", async (store) => {
     const works = Array.from({ length: 50 }, (_, i) => counted(i, 1));
     const results = await Promise.all(works.map((w, i) => store.run("ns", `k${i}`, "fp", w.work)));

@@ -24,13 +24,16 @@ const CLAIM_TTL_MS = 15_000;
 const POLL_MS = 20;
 
 // KEYS: record, the namespace's order, the order counter. ARGV: fingerprint, claim TTL, owner, cap, order
-// TTL. Returns the live record, or nil once claimed (and the namespace's oldest past the cap deleted).
+// TTL. Returns the live record, or once claimed (and the namespace's oldest past the cap deleted) 1 when
+// the order still lists the key (an earlier claim of it is gone: its outcome never recorded, or expired),
+// else 0.
 const CLAIM = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if raw then
   local record = cjson.decode(raw)
   if record.expiresAt == nil or record.expiresAt > now then return raw end
 end
+local lapsed = redis.call('ZSCORE', KEYS[2], KEYS[1])
 redis.call('SET', KEYS[1], cjson.encode({fingerprint = ARGV[2], owner = ARGV[4]}), 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
@@ -39,7 +42,8 @@ if excess > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return nil
+if lapsed then return 1 end
+return 0
 `);
 
 // KEYS: record. ARGV: owner. The claim, if it is still this owner's, as a Lua value.
@@ -154,10 +158,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       const args = [fingerprint, CLAIM_TTL_MS, owner, this.#maxEntries, this.#ttlMs + CLAIM_TTL_MS];
       const found = this.connection.eval(CLAIM, keys, args);
       let started: Promise<T> | undefined;
+      const guard = { record: keys[0], owner };
       if (ahead && first) {
-        const won = found.then((record) => record === null);
+        const won = found.then((record) => typeof record !== "string");
+        const lapsed = found.then((record) => record === 1);
         won.catch(() => {});
-        started = work({ won, guard: { record: keys[0], owner } });
+        lapsed.catch(() => {});
+        started = work({ won, guard, lapsed });
         // A lost claim's work is dropped, its failure too.
         started.catch(() => {});
       }
@@ -170,8 +177,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         if (isRedisUnavailable(error)) this.connection.eval(ABANDON, [keys[0]], [owner]).catch(() => {});
         throw error;
       }
-      if (raw === null) {
-        return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(CLAIM_WON));
+      if (typeof raw !== "string") {
+        // Guarded even when won at once: the dispatcher hands a guarded claim to its call, which must be
+        // told whether the key's claim lapsed before.
+        const claim = { ...CLAIM_WON, guard, lapsed: Promise.resolve(raw === 1) };
+        return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(claim));
       }
       const record = JSON.parse(raw as string) as StoredRecord;
       if (record.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
