@@ -141,8 +141,7 @@ export class SessionLeases {
     hooks: LeaseHooks = {},
   ): Promise<T> {
     const key = sessionLeaseKey(sessionKey);
-    const ttlMs = this.#ttlMs();
-    const { token, holder, confirmedAt } = await this.#acquire(key, ttlMs, signal, hooks);
+    const { token, holder, confirmedAt, ttlMs } = await this.#acquire(key, signal, hooks);
     const held: Held = {
       key,
       sessionKey,
@@ -188,7 +187,7 @@ export class SessionLeases {
 
   /**
    * Gives a lease back. When the store cannot be reached (or does not answer within a third of the TTL,
-   * which would hold the finished turn's lane) the token is kept, so this process's next turn of the
+   * which would keep the finished turn's `hold` from returning) the token is kept, so this process's next turn of the
    * session gives it back first instead of waiting for it to expire.
    */
   async #release(key: string, token: string, ttlMs: number): Promise<void> {
@@ -252,17 +251,18 @@ export class SessionLeases {
   }
 
   /**
-   * Takes `key`'s lease for `ttlMs`; `confirmedAt` is when the successful attempt was sent, so the TTL
-   * counts from before it, and `holder` the owner that attempt was made under.
+   * Takes `key`'s lease, for the TTL configured when the successful attempt is made (a turn that waited
+   * across a reload takes the new one); `confirmedAt` is when that attempt was sent, so the TTL counts from
+   * before it, and `holder` the owner it was made under.
    */
   async #acquire(
     key: string,
-    ttlMs: number,
     signal: AbortSignal,
     { onWait, onAttempt }: LeaseHooks,
-  ): Promise<{ token: string; holder: string; confirmedAt: number }> {
+  ): Promise<{ token: string; holder: string; confirmedAt: number; ttlMs: number }> {
     for (let pause = this.#retryMs;; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       signal.throwIfAborted();
+      const ttlMs = this.#ttlMs();
       // A release of this process that failed (perhaps while this turn already waited behind it) goes first.
       const unreleased = this.#unreleased.get(key);
       if (unreleased) await this.#release(key, unreleased, ttlMs);
@@ -271,7 +271,7 @@ export class SessionLeases {
       const attempt = this.options.store.acquire(key, holder, ttlMs);
       if (pause === this.#retryMs) onAttempt?.(holder);
       const token = await attempt;
-      if (token !== null) return { token, holder, confirmedAt };
+      if (token !== null) return { token, holder, confirmedAt, ttlMs };
       if (pause === this.#retryMs) onWait?.();
       await sleep(pause, signal);
     }
