@@ -41,6 +41,8 @@ import { queuedTurn, resumedInput, TakenOver, type TurnQueueing, WaitingTurns } 
 export type {
   AgentStores,
   RunEvent,
+  RunEventListener,
+  RunEventRenderer,
   RunHandle,
   RunInfo,
   RunOrigin,
