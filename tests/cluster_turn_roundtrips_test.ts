@@ -2,9 +2,10 @@
 // tool host, which lists the connected nodes of every replica, its run ledger, its session leases), with
 // `appendfsync always`: one batch before the model (the idempotency claim, the run record, the lease
 // attempt, the nodes list, the session and transcript reads and the guarded input), the first events in a
-// batch with no write, the reply with the session row and the claim's outcome, the end events, and the
-// run's end with the lease's release. Counted by Redis itself (`total_reads_processed`: one per socket
-// read, pipelined commands sharing one), so a round trip that sneaks onto the turn fails this test. And a
+// batch with no write, the reply with the session row and the claim's outcome (the end events behind them,
+// in the same batch), and the run's end with the lease's release. Counted by Redis itself
+// (`total_reads_processed`: one per socket read, pipelined commands sharing one), so a round trip that
+// sneaks onto the turn fails this test. And a
 // turn of a session sent right after its previous turn's final neither waits for that turn's lease release
 // to be answered (an fsync) nor queues meanwhile: its lease attempt goes behind the release, with its claim.
 import assert from "node:assert/strict";
