@@ -70,6 +70,7 @@ export type {
   HttpRouteAuth,
   LoopDelayStats,
   PreparedResponse,
+  PublishGuard,
   RequestInfo,
   SocketGuard,
   SocketRequestInfo,

@@ -101,7 +101,7 @@ export interface HttpRoute {
   handler: HttpHandler;
 }
 
-export type { BusEvent, EventBus } from "./bus/types.ts";
+export type { BusEvent, EventBus, PublishGuard } from "./bus/types.ts";
 
 /** The result of checking an HTTP caller's credentials. */
 export type HttpAuthResult =

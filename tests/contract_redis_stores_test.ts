@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createClient } from "redis";
 import type { BusEvent } from "../lib/bus/types.ts";
 import { type RedisStores, redisStores } from "../stores/redis.ts";
-import { busContract } from "./contract/_bus.ts";
+import { busContract, guardedPublishContract } from "./contract/_bus.ts";
 import type { TestClock } from "./contract/_clock.ts";
 import { devicesContract } from "./contract/_devices.ts";
 import { execApprovalsContract } from "./contract/_exec_approvals.ts";
@@ -91,6 +91,7 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
   leasesContract("redis", async (now) => (await onClock(now)).leases);
   // The bus contract has a listener throw on purpose: what the bus reports is expected, not printed.
   busContract("redis", async () => (await bundle(undefined, undefined, () => {})).bus);
+  guardedPublishContract("redis", () => bundle());
 
   jsonDocsContract("redis", async () => {
     const keyPrefix = `test${++prefixes}:`;

@@ -40,6 +40,8 @@ export type {
   AgentRuntime,
   AgentStores,
   RunEvent,
+  RunEventListener,
+  RunEventRenderer,
   RunHandle,
   RunInfo,
   RunOrigin,

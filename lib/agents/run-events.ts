@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { BusEvent } from "../bus/types.ts";
 import type { EventBus } from "../types.ts";
 import type { RunOutcome } from "../state/runs.ts";
 import { DEFAULT_ACK_MAX_CHARS } from "./heartbeat-config.ts";
@@ -13,33 +14,53 @@ import { classifyHeartbeatReply } from "./heartbeat-reply.ts";
 import type { AgentRuntime, RunEvent, RunInfo } from "./runtime.ts";
 import { publishSessionMessage, publishSessionTool, SESSIONS_TOPIC } from "./session-events.ts";
 
+/** Where the publishing helpers put an event: the bus, or a list of events rendered ahead. */
+type Publisher = Pick<EventBus, "publish">;
+
 interface Counters {
   agent: number;
   chat: number;
 }
 
-/** Publishes the events of every run of `runtime` until the returned function is called. */
+/**
+ * Publishes the events of every run of `runtime` until the returned function is called. It also renders
+ * a turn's end events ahead, without publishing or counting them, for the turn to publish them along
+ * with its last writes; a run event whose bus events went out so (`published`) is only counted.
+ */
 export function bridgeRunEvents(
   runtime: AgentRuntime,
   bus: EventBus,
   now: () => number,
 ): () => void {
   const counters = new Map<string, Counters>();
-  return runtime.onRunEvent((run, event) => {
-    if (event.type === "message") return publishSessionMessage(bus, run, event.entry);
+  const fresh = (): Counters => ({ agent: 0, chat: 0 });
+  return runtime.onRunEvent((run, event, published) => {
     let seq = counters.get(run.runId);
-    if (!seq) counters.set(run.runId, seq = { agent: 0, chat: 0 });
-    const agentPayload = agentEventPayload(run, event, seq, now());
-    if (agentPayload) publishAgentEvent(bus, run, agentPayload);
-    if (agentPayload && event.type === "tool" && !run.ephemeral) {
-      publishSessionTool(bus, run, agentPayload);
-    }
-    if (!run.ephemeral) publishChatEvent(bus, run, event, seq, now());
-    if (event.type === "end") {
-      counters.delete(run.runId);
-      if (!run.ephemeral) publishSessionsChanged(bus, run.sessionKey, "run", now());
-    }
+    if (!seq) counters.set(run.runId, seq = fresh());
+    const events = busEvents(run, event, seq, now());
+    if (event.type === "end") counters.delete(run.runId);
+    if (!published) { for (const each of events) bus.publish(each); }
+  }, (run, events) => {
+    // A copy: the events are counted once they are told (`published`), or rendered again if they were not.
+    const seq = { ...counters.get(run.runId) ?? fresh() };
+    return events.flatMap((event) => busEvents(run, event, seq, now()));
   });
+}
+
+/** The bus events of one run event, numbered in the run's sequences (`seq`, advanced). */
+function busEvents(run: RunInfo, event: RunEvent, seq: Counters, ts: number): BusEvent[] {
+  const bus: BusEvent[] = [];
+  const sink: Publisher = { publish: (each) => bus.push(each) };
+  if (event.type === "message") {
+    publishSessionMessage(sink, run, event.entry);
+    return bus;
+  }
+  const agentPayload = agentEventPayload(run, event, seq, ts);
+  if (agentPayload) publishAgentEvent(sink, run, agentPayload);
+  if (agentPayload && event.type === "tool" && !run.ephemeral) publishSessionTool(sink, run, agentPayload);
+  if (!run.ephemeral) publishChatEvent(sink, run, event, seq, ts);
+  if (event.type === "end" && !run.ephemeral) publishSessionsChanged(sink, run.sessionKey, "run", ts);
+  return bus;
 }
 
 /**
@@ -47,7 +68,7 @@ export function bridgeRunEvents(
  * the reference's fields (`agentId`, the `session` row, ...). With no key it says the list changed.
  */
 export function publishSessionsChanged(
-  bus: EventBus,
+  bus: Publisher,
   sessionKey: string | undefined,
   reason: string,
   ts: number,
@@ -92,7 +113,7 @@ function agentEventPayload(
   return { runId: run.runId, seq: ++seq.agent, stream, ts, data };
 }
 
-function publishAgentEvent(bus: EventBus, run: RunInfo, payload: Record<string, unknown>): void {
+function publishAgentEvent(bus: Publisher, run: RunInfo, payload: Record<string, unknown>): void {
   // Only sockets started runs hear their agent stream; HTTP and in-process callers have no socket.
   if (!run.origin.connId || run.origin.kind === "http") return;
   bus.publish({
@@ -126,7 +147,7 @@ function lifecycleEnd(outcome: RunOutcome): Record<string, unknown> {
   return data;
 }
 
-function publishChatEvent(bus: EventBus, run: RunInfo, event: RunEvent, seq: Counters, ts: number): void {
+function publishChatEvent(bus: Publisher, run: RunInfo, event: RunEvent, seq: Counters, ts: number): void {
   const base = { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId };
   if (event.type === "output") {
     // A heartbeat's stream is never shown live: it may turn out to be an acknowledgement.

@@ -31,12 +31,23 @@ import {
 } from "./session-lease.ts";
 import type { AgentToolHost } from "./tool-host.ts";
 import { TurnExecutor, type TurnReads, type TurnStart } from "./turn-executor.ts";
-import type { AgentStores, RunEvent, RunHandle, RunInfo, TurnInput, WaitResult } from "./turn-types.ts";
+import type {
+  AgentStores,
+  RunEvent,
+  RunEventListener,
+  RunEventRenderer,
+  RunHandle,
+  RunInfo,
+  TurnInput,
+  WaitResult,
+} from "./turn-types.ts";
 import { queuedTurn, resumedInput, TakenOver, type TurnQueueing, WaitingTurns } from "./waiting-turns.ts";
 
 export type {
   AgentStores,
   RunEvent,
+  RunEventListener,
+  RunEventRenderer,
   RunHandle,
   RunInfo,
   RunOrigin,
@@ -112,7 +123,9 @@ export class AgentRuntime {
   readonly #ledger: RunLedger;
   readonly #executor: TurnExecutor;
   readonly #scheduler: RunScheduler;
-  readonly #listeners = new Set<(run: RunInfo, event: RunEvent) => void>();
+  readonly #listeners = new Set<RunEventListener>();
+  /** The renderer of the listener that publishes run events on the bus, if any. */
+  #render: RunEventRenderer | undefined;
   readonly #newId: () => string;
   readonly #unsubscribe: () => void;
   /** Who holds this runtime's session leases. */
@@ -136,7 +149,8 @@ export class AgentRuntime {
       newId: this.#newId,
       providers: () => this.providers(),
       tools: () => this.#tools,
-      emit: (info, input, event) => this.#emit(info, input, event),
+      emit: (info, input, event, published) => this.#emit(info, input, event, published),
+      render: (info, events) => this.#render?.(info, events),
     });
     this.#waiting = new WaitingTurns({
       queue: options.stores.turnQueue ?? new MemoryTurnQueue(),
@@ -193,10 +207,17 @@ export class AgentRuntime {
     };
   }
 
-  /** Sees every event of every run. */
-  onRunEvent(listener: (run: RunInfo, event: RunEvent) => void): () => void {
+  /**
+   * Sees every event of every run. `render`, from the listener that publishes them on the bus, lets a
+   * turn publish its end's events along with its last writes (then told to it as `published`).
+   */
+  onRunEvent(listener: RunEventListener, render?: RunEventRenderer): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (render) this.#render = render;
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#render === render) this.#render = undefined;
+    };
   }
 
   /**
@@ -761,7 +782,7 @@ export class AgentRuntime {
     return this.#snapshot;
   }
 
-  #emit(info: RunInfo, input: TurnInput | undefined, event: RunEvent): void {
+  #emit(info: RunInfo, input: TurnInput | undefined, event: RunEvent, published = false): void {
     const deliver = (listener: () => void) => {
       try {
         listener();
@@ -770,7 +791,7 @@ export class AgentRuntime {
       }
     };
     if (input?.onEvent) deliver(() => input.onEvent!(event));
-    for (const listener of this.#listeners) deliver(() => listener(info, event));
+    for (const listener of this.#listeners) deliver(() => listener(info, event, published));
   }
 
   /** A run that never started: aborted or timed out while queued, or the session could not open. */

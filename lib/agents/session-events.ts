@@ -54,7 +54,11 @@ export class SessionSubscribers {
 }
 
 /** Sends one committed transcript line to the session's message subscribers on every replica. */
-export function publishSessionMessage(bus: EventBus, run: RunInfo, entry: TranscriptEntry): void {
+export function publishSessionMessage(
+  bus: Pick<EventBus, "publish">,
+  run: RunInfo,
+  entry: TranscriptEntry,
+): void {
   bus.publish({
     event: "session.message",
     payload: {
@@ -93,7 +97,11 @@ export function publishSessionOperation(bus: EventBus, operation: SessionOperati
 }
 
 /** Sends a run's `tool` stream event (the `agent` payload plus the session key) to tool subscribers. */
-export function publishSessionTool(bus: EventBus, run: RunInfo, agentPayload: Record<string, unknown>): void {
+export function publishSessionTool(
+  bus: Pick<EventBus, "publish">,
+  run: RunInfo,
+  agentPayload: Record<string, unknown>,
+): void {
   bus.publish({
     event: "session.tool",
     payload: { ...agentPayload, sessionKey: run.sessionKey, agentId: run.agentId },

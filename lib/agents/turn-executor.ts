@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { BusEvent, PublishGuard } from "../bus/types.ts";
 import { GatewayError, toErrorShape } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { ReplyAccumulator } from "../providers/accumulate.ts";
@@ -120,14 +121,18 @@ export interface TurnExecutorOptions {
   providers: () => ProviderRegistry;
   /** The host whose tools turns started over WS are offered, if any. */
   tools: () => AgentToolHost | undefined;
-  /** Reports one of a turn's events to its listeners. */
-  emit: (info: RunInfo, input: TurnInput, event: RunEvent) => void;
+  /** Reports one of a turn's events to its listeners; `published`: its bus events went out already. */
+  emit: (info: RunInfo, input: TurnInput, event: RunEvent, published?: boolean) => void;
+  /** The bus events that run events will publish, rendered ahead (`RunEventRenderer`); none without a publisher. */
+  render?: (info: RunInfo, events: readonly RunEvent[]) => BusEvent[] | undefined;
 }
 
 /** Runs turns whose lease is held, and sends the reads a turn starts with. */
 export class TurnExecutor {
   /** By session key: the transcript each session used last here (see {@link TRANSCRIPT_GUESSES}). */
   readonly #transcripts = new Map<string, TranscriptRef>();
+  /** By run: the seq of the last transcript line the turn appended (its reply's is the next, if no one else wrote). */
+  readonly #tails = new WeakMap<RunInfo, number>();
 
   /** Runs turns with what `options` gives. */
   constructor(private readonly options: TurnExecutorOptions) {}
@@ -138,8 +143,9 @@ export class TurnExecutor {
    */
   async execute(info: RunInfo, input: TurnInput, start: TurnStart): Promise<RunOutcome> {
     const turn = await this.#prepare(info, input, start);
-    const outcome = await this.#finish(info, input, turn, await this.#run(info, input, start, turn));
-    this.options.emit(info, input, { type: "end", outcome });
+    const ran = await this.#run(info, input, start, turn);
+    const { outcome, published } = await this.#finish(info, input, turn, ran);
+    this.options.emit(info, input, { type: "end", outcome }, published);
     // The lease goes back only once the end's events are on the bus.
     await this.#published();
     return outcome;
@@ -262,11 +268,19 @@ export class TurnExecutor {
 
   /**
    * Records the turn's reply and its session's row under the lease, once its input is written; a lease
-   * lost meanwhile turns the outcome into that error.
+   * lost meanwhile turns the outcome into that error. On a bus that can check a guard, the end's events
+   * (the reply's line, the outcome) go in the same batch, published only if the lease still holds and the
+   * reply's line landed where the turn expects it (`published`); else they are published once the writes
+   * are answered, as the outcome then is.
    */
-  async #finish(info: RunInfo, input: TurnInput, turn: OpenTurn, outcome: RunOutcome): Promise<RunOutcome> {
+  async #finish(
+    info: RunInfo,
+    input: TurnInput,
+    turn: OpenTurn,
+    outcome: RunOutcome,
+  ): Promise<{ outcome: RunOutcome; published: boolean }> {
     await turn.inputWritten;
-    if (info.ephemeral) return outcome;
+    if (info.ephemeral) return { outcome, published: false };
     const reply = outcome.result;
     const lines: NewTranscriptEntry[] = [];
     if (reply && (reply.text || reply.toolCalls.length)) {
@@ -276,16 +290,48 @@ export class TurnExecutor {
     }
     // Not with events still in flight (a model that answered at once): they would wait for the fsync.
     await this.#published();
-    // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line.
-    const [written] = await Promise.all([
-      this.#record(info, input, turn.ref, lines, turn.guard),
+    const ahead = this.#endAhead(info, turn, lines, outcome);
+    const { bus } = this.options.stores;
+    // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line,
+    // and the end's events, behind both, reach their sockets after that fsync.
+    const [added, , published] = await Promise.all([
+      this.#append(turn.ref, lines, turn.guard),
       this.#recordRun(turn.session, outcome, turn.fresh, turn.guard),
+      ahead ? bus.publishIfHeld!(ahead.events, ahead.guard) : false,
     ]);
     // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
-    if (written) return outcome;
-    return this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, "error", {
-      cause: leaseLostError(info.sessionKey),
-    });
+    if (!added) {
+      const cause = leaseLostError(info.sessionKey);
+      return {
+        outcome: this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, "error", { cause }),
+        published: false,
+      };
+    }
+    this.#announce(info, input, added, published);
+    return { outcome, published };
+  }
+
+  /**
+   * The end's bus events as they go out if the reply's line lands next in the transcript (after the last
+   * line the turn appended) and the lease holds, and that guard; none where the bus cannot check it.
+   */
+  #endAhead(
+    info: RunInfo,
+    turn: OpenTurn,
+    lines: NewTranscriptEntry[],
+    outcome: RunOutcome,
+  ): { events: BusEvent[]; guard: PublishGuard } | undefined {
+    if (!this.options.stores.bus.publishIfHeld || !this.options.stores.transcripts.appendIfHeld) return;
+    const tail = this.#tails.get(info);
+    const [reply] = lines;
+    if (reply && tail === undefined) return;
+    const entry = reply && { ...reply, seq: tail! + 1 };
+    const ending: RunEvent[] = entry ? [{ type: "message", entry }] : [];
+    const events = this.options.render?.(info, [...ending, { type: "end", outcome }]);
+    if (!events) return;
+    const guard: PublishGuard = { lease: turn.guard.lease, owner: turn.guard.owner };
+    if (entry) guard.line = { ...turn.ref, seq: entry.seq, id: entry.id };
+    return { events, guard };
   }
 
   /**
@@ -455,13 +501,24 @@ export class TurnExecutor {
     guard?: AppendGuard,
     inputOf?: string,
   ): Promise<boolean> {
-    if (info.ephemeral || !lines.length) return true;
-    const { transcripts } = this.options.stores;
-    const added = guard && transcripts.appendIfHeld
-      ? await transcripts.appendIfHeld(ref, lines, guard)
-      : await transcripts.append(ref, lines, inputOf === undefined ? undefined : { inputOf });
+    if (info.ephemeral) return true;
+    const added = await this.#append(ref, lines, guard, inputOf);
     if (added) this.#announce(info, input, added);
     return added !== undefined;
+  }
+
+  /** Appends lines (see {@link TurnExecutor.#record}); undefined when the guard refused them. */
+  async #append(
+    ref: TranscriptRef,
+    lines: NewTranscriptEntry[],
+    guard?: AppendGuard,
+    inputOf?: string,
+  ): Promise<TranscriptEntry[] | undefined> {
+    if (!lines.length) return [];
+    const { transcripts } = this.options.stores;
+    return guard && transcripts.appendIfHeld
+      ? await transcripts.appendIfHeld(ref, lines, guard)
+      : await transcripts.append(ref, lines, inputOf === undefined ? undefined : { inputOf });
   }
 
   /** What a write of the turn requires: its session's lease, held under `holder`. */
@@ -469,9 +526,10 @@ export class TurnExecutor {
     return { lease: sessionLeaseKey(info.sessionKey), owner: holder };
   }
 
-  /** Reports lines the store appended. */
-  #announce(info: RunInfo, input: TurnInput, added: readonly TranscriptEntry[]): void {
-    for (const entry of added) this.options.emit(info, input, { type: "message", entry });
+  /** Reports lines the store appended (`published`: their bus events went out already). */
+  #announce(info: RunInfo, input: TurnInput, added: readonly TranscriptEntry[], published = false): void {
+    if (added.length) this.#tails.set(info, added.at(-1)!.seq);
+    for (const entry of added) this.options.emit(info, input, { type: "message", entry }, published);
   }
 
   #outcome(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { BusEvent } from "../bus/types.ts";
 import type { ChatMessage, ChatRequest, ChatStreamEvent, ToolCall } from "../providers/types.ts";
 import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { RunOutcome } from "../state/runs.ts";
@@ -37,6 +38,18 @@ export type RunEvent =
   | { type: "message"; entry: TranscriptEntry }
   | { type: "tool"; phase: "start" | "result"; call: ToolCall; output?: string; isError?: boolean }
   | { type: "end"; outcome: RunOutcome };
+
+/**
+ * Hears every event of every run. `published`: the bus events its publishing listener renders for it
+ * (see {@link RunEventRenderer}) went out already, along with the turn's last writes.
+ */
+export type RunEventListener = (run: RunInfo, event: RunEvent, published?: boolean) => void;
+
+/**
+ * The bus events that `events` of `run` will publish, rendered without publishing or counting them: a
+ * turn on a shared bus publishes its end's events in the batch of its last writes, guarded as they are.
+ */
+export type RunEventRenderer = (run: RunInfo, events: readonly RunEvent[]) => BusEvent[];
 
 /** The facts about a run that event listeners route by. */
 export interface RunInfo {

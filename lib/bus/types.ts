@@ -63,6 +63,25 @@ export interface EventBus {
    * the in-process one delivers at once). Never rejects: a failed publish is the bus's to report.
    */
   flush?(): Promise<void>;
+  /**
+   * Publishes `events`, in order, only if `guard` holds when the shared bus runs the publish: it runs
+   * behind the store writes sent before it on the same connection, so a turn's end events go in the batch
+   * of the writes they announce (one round trip), and reach no one unless those writes landed. Resolves
+   * whether it published them (`false`: nothing was published); rejects when the bus could not be reached
+   * (nothing is delivered here then, not even later). Unset on a bus that cannot check a guard (the
+   * in-process one): its callers write first, then publish.
+   */
+  publishIfHeld?(events: readonly BusEvent[], guard: PublishGuard): Promise<boolean>;
   /** Drops every listener and stops delivering; resolves once the bus let go of its resources. */
   close(): Promise<void>;
+}
+
+/** What must hold for {@link EventBus.publishIfHeld} to publish. */
+export interface PublishGuard {
+  /** The lease, by its `LeaseStore` key, that must be held, unexpired... */
+  lease: string;
+  /** ...by this owner (the one its holder passed to `acquire`), as a transcript's `AppendGuard` says. */
+  owner: string;
+  /** A transcript line that must be in place: line number `seq` of the transcript has the id `id`. */
+  line?: { agentId: string; sessionId: string; seq: number; id: string };
 }

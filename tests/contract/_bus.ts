@@ -1,7 +1,9 @@
 // The contract every EventBus meets. Delivery may be asynchronous (a shared bus), so the tests wait
 // for what they expect instead of assuming it arrived on return from publish.
 import assert from "node:assert/strict";
-import type { BusEvent, EventBus } from "../../lib/bus/types.ts";
+import type { BusEvent, EventBus, PublishGuard } from "../../lib/bus/types.ts";
+import type { LeaseStore } from "../../lib/state/leases.ts";
+import type { TranscriptStore } from "../../lib/state/sessions.ts";
 
 /** Waits until `check` holds, polling; fails after `ms`. */
 async function until(check: () => boolean, what: string, ms = 2_000): Promise<void> {
@@ -124,5 +126,56 @@ export function busContract(name: string, make: () => EventBus | Promise<EventBu
     assert.deepEqual(got, [{ n: 1 }]);
     assert.deepEqual(late, []);
     await bus.close();
+  });
+}
+
+/** What {@link guardedPublishContract} needs: a bus, and the leases and transcripts its guard reads. */
+export interface GuardedBusStores {
+  bus: EventBus;
+  leases: LeaseStore;
+  transcripts: TranscriptStore;
+}
+
+/**
+ * Registers the contract of `EventBus.publishIfHeld` for a bus that has it: it publishes only while the
+ * guard's lease is held by its owner and its line is in place, and a refused publish neither reaches a
+ * listener nor disturbs the ones after it.
+ */
+export function guardedPublishContract(name: string, make: () => Promise<GuardedBusStores>): void {
+  Deno.test(`EventBus contract (${name}): publishIfHeld publishes only while the lease holds and the line is in place`, async () => {
+    const { bus, leases, transcripts } = await make();
+    assert.ok(bus.publishIfHeld, "the bus has publishIfHeld");
+    const got: unknown[] = [];
+    bus.subscribe((e) => got.push(e.payload));
+    const ref = { agentId: "main", sessionId: "guarded" };
+    const [line] = await transcripts.append(ref, [{
+      id: "reply-1",
+      ts: 1,
+      role: "assistant",
+      content: "hi",
+    }]);
+    assert.ok(await leases.acquire("session:g", "owner-a/1", 60_000));
+    const held = { lease: "session:g", owner: "owner-a/1" };
+    const inPlace = { ...ref, seq: line.seq, id: "reply-1" };
+    const publish = (n: number[], guard: PublishGuard) =>
+      bus.publishIfHeld!(n.map((each) => event(each)), guard);
+
+    assert.equal(await publish([1, 2], { ...held, line: inPlace }), true);
+    assert.equal(await publish([3], { ...held, owner: "owner-b/1" }), false, "another owner");
+    assert.equal(
+      await publish([4], { ...held, line: { ...inPlace, seq: line.seq + 1 } }),
+      false,
+      "no such line",
+    );
+    assert.equal(await publish([5], { ...held, line: { ...inPlace, id: "reply-2" } }), false, "another line");
+    assert.equal(await publish([6], { ...held, lease: "session:other" }), false, "a lease no one holds");
+    assert.equal(await publish([7], held), true, "the lease alone");
+    // The refused publishes' numbers never come back: what follows them is heard, once.
+    bus.publish(event(8));
+    await until(() => got.length >= 4, "the published events");
+    await settle();
+    assert.deepEqual(got, [{ n: 1 }, { n: 2 }, { n: 7 }, { n: 8 }]);
+    await bus.close();
+    assert.equal(await publish([9], held), false, "nothing once closed");
   });
 }

@@ -11,8 +11,10 @@
  *
  * @module
  */
-import type { BusEvent, EventBus } from "../../bus/types.ts";
-import type { RedisClient } from "./connection.ts";
+import type { BusEvent, EventBus, PublishGuard } from "../../bus/types.ts";
+import { LuaScript, type RedisClient, type RedisConnection } from "./connection.ts";
+import { leaseKey, OWNER_HOLDS } from "./leases.ts";
+import { transcriptKey } from "./transcripts.ts";
 
 /** What travels on the channel: the event, the replica that published it and its number there. */
 interface Envelope {
@@ -27,11 +29,28 @@ interface Fallback {
   event: BusEvent;
 }
 
+// KEYS: lease, then the transcript if a line is checked. ARGV: lease owner, the line's seq ('' for none) and
+// id (as JSON), then channel and message pairs. Publishes them, in order, only while the owner holds the
+// lease and the line is in place; 1 if it did.
+const PUBLISH_IF_HELD = new LuaScript(
+  OWNER_HOLDS + `
+if not ownerHolds(KEYS[1], ARGV[2]) then return 0 end
+if ARGV[3] ~= '' then
+  local line = redis.call('LINDEX', KEYS[2], tonumber(ARGV[3]) - 1)
+  if not line or not string.find(line, '"id":' .. ARGV[4], 1, true) then return 0 end
+end
+for i = 5, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 1
+`,
+);
+
 /** How many failed publishes a bus remembers, so as to drop their echo should Redis run them late. */
 export const FELL_BACK_LIMIT = 10_000;
 
 /** A bus shared by every replica subscribed to one channel of one Redis. */
 export class RedisEventBus implements EventBus {
+  /** The scripts it runs, to load before first use. */
+  static readonly scripts: readonly LuaScript[] = [PUBLISH_IF_HELD];
   readonly #listeners = new Set<(event: BusEvent) => void>();
   readonly #origin = crypto.randomUUID();
   /** This replica's own channel. */
@@ -57,6 +76,7 @@ export class RedisEventBus implements EventBus {
     private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly onError: (error: unknown) => void,
+    private readonly connection?: RedisConnection,
   ) {
     this.#own = `${channel}:${this.#origin}`;
   }
@@ -64,15 +84,17 @@ export class RedisEventBus implements EventBus {
   /**
    * A bus publishing through `publisher` on `channel`, listening through `subscriber` (a connection used
    * for nothing else); resolves once it is subscribed, so no event published after is missed.
-   * `onError` hears failed publishes, undecodable messages and what a listener threw.
+   * `onError` hears failed publishes, undecodable messages and what a listener threw. `connection`, the
+   * stores' (whose client `publisher` is), runs {@link RedisEventBus.publishIfHeld}'s script on their keys.
    */
   static async open(
     publisher: RedisClient,
     subscriber: RedisClient,
     channel: string,
     onError: (error: unknown) => void,
+    connection?: RedisConnection,
   ): Promise<RedisEventBus> {
-    const bus = new RedisEventBus(publisher, subscriber, channel, onError);
+    const bus = new RedisEventBus(publisher, subscriber, channel, onError, connection);
     await subscriber.subscribe([channel, bus.#own], (message) => bus.#queue(message));
     subscriber.on("ready", () => bus.#links++);
     return bus;
@@ -89,6 +111,36 @@ export class RedisEventBus implements EventBus {
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
       this.#queue({ seq, event });
     });
+  }
+
+  /**
+   * Publishes `events` in one script that checks `guard` first (needs the bus opened with its
+   * connection). Each still gets its number: one that was not published never comes back, which the
+   * echo bookkeeping takes as it takes a publish that another replica's message overtook. Not delivered
+   * here on failure: its caller fails the turn and tells this replica's sockets so; should the script
+   * still run once Redis wakes, its echo is dropped.
+   */
+  async publishIfHeld(events: readonly BusEvent[], guard: PublishGuard): Promise<boolean> {
+    if (this.#closed || !this.connection) return false;
+    const keys = [leaseKey(this.connection, guard.lease)];
+    if (guard.line) keys.push(transcriptKey(this.connection, guard.line));
+    const args = [guard.owner, guard.line?.seq ?? "", guard.line ? JSON.stringify(guard.line.id) : ""];
+    const seqs = events.map((event) => {
+      const seq = ++this.#published;
+      args.push(
+        isOwn(event) ? this.#own : this.channel,
+        JSON.stringify({ origin: this.#origin, seq, event }),
+      );
+      return seq;
+    });
+    const published = this.connection.eval(PUBLISH_IF_HELD, keys, args);
+    this.#lastPublish = published.catch(() => {});
+    try {
+      return await published === 1;
+    } catch (error) {
+      for (const seq of seqs) if (seq > this.#echoed) this.#dropEcho(seq);
+      throw error;
+    }
   }
 
   link(): number | undefined {
@@ -177,11 +229,16 @@ export class RedisEventBus implements EventBus {
   /** Delivers a failed publish here, unless its echo came back before it was failed. */
   #fallBack({ seq, event }: Fallback): void {
     if (seq <= this.#echoed) return;
+    this.#dropEcho(seq);
+    this.#dispatch(event);
+  }
+
+  /** Drops the echo of publish `seq`, should Redis run it late. */
+  #dropEcho(seq: number): void {
     this.#fellBack.add(seq);
     // Kept until an echo is heard, so a long outage would keep every failed publish's number: past the
-    // limit the oldest is forgotten (if its publish still runs when Redis wakes, it is delivered twice).
+    // limit the oldest is forgotten (if its publish still runs when Redis wakes, it is heard here).
     if (this.#fellBack.size > FELL_BACK_LIMIT) this.#fellBack.delete(this.#fellBack.values().next().value!);
-    this.#dispatch(event);
   }
 
   #dispatch(event: BusEvent): void {

@@ -67,6 +67,7 @@ export interface RedisStores extends GatewayStores {
 }
 
 const SCRIPTED = [
+  RedisEventBus,
   RedisPresenceStore,
   RedisDeviceStore,
   RedisIdempotencyStore,
@@ -127,7 +128,7 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
     // Through the guarded client: a publish that a frozen server never answers fails at the reply bound.
-    bus = await RedisEventBus.open(connection.client, subscriber, `${prefix}bus`, onError);
+    bus = await RedisEventBus.open(connection.client, subscriber, `${prefix}bus`, onError, connection);
     feed = await ChangeFeed.open(subscriber, `${prefix}changes`, options.feedLiveness);
     bus.heardThrough(feed);
     const now = options.now ?? Date.now;
