@@ -1,0 +1,69 @@
+// Review 8: `TurnExecutor.#finish` turns a lease lost before the reply's writes into a lease-lost error;
+// the guarded end publish refuses an "ok" end then. A turn whose model answered with no text and no tool
+// call has no reply line to append, so its (refused) row write and its refused guarded publish are both
+// ignored, and its "ok" final goes out, published as the fallback, though another replica holds the session.
+import assert from "node:assert/strict";
+import { agentsModule } from "../lib/agents/mod.ts";
+import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
+import type { ModelProvider } from "../lib/providers/types.ts";
+import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { redisTest } from "./_redis_server.ts";
+
+const SESSION = "agent:main:main";
+
+redisTest(
+  "review8: a turn whose lease was taken while its model answered nothing ends in an error, not an ok final",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "empty:" });
+    const raw = await redis.client();
+    let steal = false;
+    const provider: ModelProvider = {
+      id: "rec",
+      api: "test",
+      async *streamChat() {
+        if (steal) {
+          // Its lease expired unnoticed (a stalled loop) and another replica took the session.
+          await raw.del(`empty:lease:${sessionLeaseKey(SESSION)}`);
+          assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60_000));
+        }
+        yield { type: "finish", finishReason: "stop" };
+      },
+      completeChat: () => Promise.reject(new Error("not used")),
+      embed: () => Promise.reject(new Error("not used")),
+      listModels: () => Promise.resolve([]),
+    };
+    const gateway = await startGateway({
+      config: {
+        gateway: { auth: { mode: "token", token: TOKEN } },
+        agents: { defaults: { model: "rec/m" } },
+      },
+      stores,
+      modules: [agentsModule({ providers: { rec: provider } })],
+    });
+    const sender = await client(gateway);
+    try {
+      const end = async (runId: string) => {
+        assert.equal(
+          (await sender.request("chat.send", { sessionKey: "main", message: runId, idempotencyKey: runId }))
+            .ok,
+          true,
+        );
+        const frame = await sender.socket.waitFor((f) =>
+          f.event === "chat" && (f.payload as { runId?: string; state?: string }).runId === runId &&
+          (f.payload as { state?: string }).state !== "delta"
+        );
+        return (frame.payload as { state: string }).state;
+      };
+      assert.equal(await end("before"), "final");
+      steal = true;
+      assert.equal(
+        await end("stolen"),
+        "error",
+        "the thief holds the session: this turn's writes were refused",
+      );
+    } finally {
+      sender.socket.close();
+      await gateway.stop();
+    }
+  },
+);
