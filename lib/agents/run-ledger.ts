@@ -37,7 +37,11 @@ export class RunLedger {
     const guard = this.stores.runs.putIfClaimed ? claim?.guard : undefined;
     // A store that cannot check a guard would keep a duplicate's record: that put waits for the claim.
     let writes: Promise<unknown> = !won || guard
-      ? Promise.all([this.#put(stored, activeTtlMs, guard), won])
+      ? Promise.all([this.#put(stored, activeTtlMs, guard), won]).then(([landed]) =>
+        // Refused while the claim, following a lapsed one, waited for the look at the key's run: once it
+        // is this call's, the record goes again (that rare path's one more command).
+        guard && !landed && live ? this.#put(stored, activeTtlMs) : undefined
+      )
       : won.then(() => live ? this.#put(stored, activeTtlMs) : undefined);
     return {
       running: () => {
@@ -57,13 +61,13 @@ export class RunLedger {
 
   /**
    * Records a run's state in the run store; a store failure is logged, never fails the run. False only
-   * when the store kept its record (the run had ended already).
+   * when the store kept its record (the run had ended already) or refused `claim`.
    */
   async #put(run: StoredRun, ttlMs: number, claim?: ClaimGuard): Promise<boolean> {
     try {
       const runs = this.stores.runs;
       if (!claim) return await runs.put(run, ttlMs);
-      await runs.putIfClaimed!(run, ttlMs, claim);
+      return await runs.putIfClaimed!(run, ttlMs, claim);
     } catch (error) {
       this.logger.warn("run store write failed", { runId: run.runId, error: String(error) });
     }

@@ -11,6 +11,7 @@ import { type AnyMethod, defineMethod, ignoredParams, type ValidatedCall } from 
 import type { GatewayContext } from "../types.ts";
 import { publishSessionsChanged } from "./run-events.ts";
 import type { RunOutcome, StoredRun } from "../state/runs.ts";
+import type { IdempotencyClaim } from "../state/idempotency.ts";
 import type { AgentRuntime, RunHandle, TurnInput } from "./runtime.ts";
 import { splitModelRef } from "./rows.ts";
 import { targetSession } from "./session-target.ts";
@@ -180,7 +181,7 @@ function isResetCommand(message: string): boolean {
 /**
  * Starts a keyed call's turn, unless its claim follows a lapsed one and the run its key names ended
  * (`agents/standing-run.ts`). Resolves that run, if any: the turn started is then a duplicate, which
- * leaves no trace.
+ * leaves no trace (the store's guards refuse what it sent ahead while its claim is unconfirmed).
  */
 function startUnlessRan(
   context: GatewayContext,
@@ -189,10 +190,24 @@ function startUnlessRan(
 ): { handle: RunHandle; ran: Promise<StoredRun | undefined> } {
   const { claim } = input;
   const ran = claim?.lapsed
-    ? claim.lapsed.then((lapsed) => lapsed ? endedRun(context.stores.runs, input.runId) : undefined)
+    ? claim.lapsed.then((lapsed) => lapsed ? lookAfterLapse(context, claim, input.runId) : undefined)
     : Promise.resolve(undefined);
   const handle = runtime.startTurn(claim ? { ...input, claim: unlessRan(claim, ran) } : input);
   return { handle, ran };
+}
+
+/**
+ * The run a claim that followed a lapsed one stands for, if it ended (`endedRun`); if not, the claim is
+ * confirmed, so the turn's writes (refused so far) land from now on.
+ */
+async function lookAfterLapse(
+  context: GatewayContext,
+  claim: IdempotencyClaim,
+  runId: string,
+): Promise<StoredRun | undefined> {
+  const run = await endedRun(context.stores.runs, runId);
+  if (run || !claim.confirm || await claim.confirm()) return run;
+  throw new GatewayError("UNAVAILABLE", "the call's idempotency claim was lost; retry", { retryable: true });
 }
 
 /**

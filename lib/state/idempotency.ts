@@ -51,9 +51,16 @@ export interface IdempotencyClaim {
    * Resolves whether the key was claimed before by a call whose claim is gone with no outcome kept (its
    * replica died, its work failed, or its outcome expired): what that call began may have gone on
    * elsewhere (a turn's run record says, `agents/standing-run.ts`). Unset where claims cannot lapse (in
-   * one process).
+   * one process). Such a claim, though won, is one the guards of other stores refuse (so nothing sent
+   * ahead of the look at what went on lands) until {@link IdempotencyClaim.confirm}.
    */
   readonly lapsed?: Promise<boolean>;
+  /**
+   * Makes a claim that followed a lapsed one a plain pending claim, which the guards then pass: called
+   * once the call found that nothing its key names went on elsewhere. False when the claim is no longer
+   * this call's. Set with {@link IdempotencyClaim.lapsed}.
+   */
+  readonly confirm?: () => Promise<boolean>;
 }
 
 /** Names one pending claim to the scripts of another store on the same backend. */

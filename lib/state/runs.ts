@@ -101,9 +101,10 @@ export interface RunStore {
    * {@link RunStore.put}, but only while `claim` (a pending idempotency claim of the same backend) is its
    * owner's: a put sent before the claim was answered lands only if its call holds the key. Optional,
    * like `TranscriptStore.appendIfHeld`: without it, a turn run ahead of its claim writes its record once
-   * the claim is won.
+   * the claim is won. Resolves whether it wrote the record: not while the claim follows a lapsed one and
+   * is unconfirmed (`IdempotencyClaim.confirm`), so its call writes again once it confirmed it.
    */
-  putIfClaimed?(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void>;
+  putIfClaimed?(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<boolean>;
   /** A run's record, unless it expired. */
   get(runId: string): Promise<StoredRun | undefined>;
   /** The session's runs that have not ended: queued ones first, each group in order of acceptance. */

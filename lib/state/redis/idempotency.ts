@@ -26,15 +26,16 @@ const POLL_MS = 20;
 // KEYS: record, the namespace's order, the order counter. ARGV: fingerprint, claim TTL, owner, cap, order
 // TTL. Returns the live record, or once claimed (and the namespace's oldest past the cap deleted) 1 when
 // the order still lists the key (an earlier claim of it is gone: its outcome never recorded, or expired),
-// else 0.
+// else 0. A claim that follows a lapsed one is stored `lapsed`: the claim guards of other stores refuse it
+// until the call, having found that nothing the key names went on elsewhere, confirms it (CONFIRM).
 const CLAIM = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if raw then
   local record = cjson.decode(raw)
   if record.expiresAt == nil or record.expiresAt > now then return raw end
 end
-local lapsed = redis.call('ZSCORE', KEYS[2], KEYS[1])
-redis.call('SET', KEYS[1], cjson.encode({fingerprint = ARGV[2], owner = ARGV[4]}), 'PX', ARGV[3])
+local lapsed = redis.call('ZSCORE', KEYS[2], KEYS[1]) and true or nil
+redis.call('SET', KEYS[1], cjson.encode({fingerprint = ARGV[2], owner = ARGV[4], lapsed = lapsed}), 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), KEYS[1])
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
 if excess > 0 then
@@ -72,6 +73,17 @@ return 0
 `,
 );
 
+// 1 once the claim, still this owner's, is a plain pending one; 0 when it is no longer this owner's.
+const CONFIRM = new LuaScript(
+  OWNED + `
+if not owned then return 0 end
+local record = cjson.decode(raw)
+record.lapsed = nil
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return 1
+`,
+);
+
 // ARGV (after owner): claim TTL.
 const RENEW = new LuaScript(
   OWNED + `
@@ -98,7 +110,7 @@ export interface RedisIdempotencyOptions {
 /** Keyed outcomes shared by every replica on one Redis, for {@link IDEMPOTENCY_TTL_MS} by default. */
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** The scripts it runs, to load before first use. */
-  static readonly scripts: readonly LuaScript[] = [CLAIM, FINISH, ABANDON, RENEW];
+  static readonly scripts: readonly LuaScript[] = [CLAIM, FINISH, ABANDON, RENEW, CONFIRM];
   /** By full record key. */
   readonly #inFlight = new Map<string, { fingerprint: string; result: Promise<unknown> }>();
   readonly #owner = crypto.randomUUID();
@@ -159,12 +171,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       const found = this.connection.eval(CLAIM, keys, args);
       let started: Promise<T> | undefined;
       const guard = { record: keys[0], owner };
+      const confirm = async () => await this.connection.eval(CONFIRM, [keys[0]], [owner]) === 1;
       if (ahead && first) {
         const won = found.then((record) => typeof record !== "string");
         const lapsed = found.then((record) => record === 1);
         won.catch(() => {});
         lapsed.catch(() => {});
-        started = work({ won, guard, lapsed });
+        started = work({ won, guard, lapsed, confirm });
         // A lost claim's work is dropped, its failure too.
         started.catch(() => {});
       }
@@ -180,7 +193,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       if (typeof raw !== "string") {
         // Guarded even when won at once: the dispatcher hands a guarded claim to its call, which must be
         // told whether the key's claim lapsed before.
-        const claim = { ...CLAIM_WON, guard, lapsed: Promise.resolve(raw === 1) };
+        const claim = { ...CLAIM_WON, guard, lapsed: Promise.resolve(raw === 1), confirm };
         return await this.#runClaimed(keys[0], owner, fingerprint, () => started ?? work(claim));
       }
       const record = JSON.parse(raw as string) as StoredRecord;

@@ -22,8 +22,8 @@ end
 // KEYS: record, session index, running index, then the claim's record if any. ARGV: TTL, run JSON, run id,
 // acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica ('' for
 // none). Writes nothing when the run ended for good (not unsaved), the put is another attempt's unsaved end
-// (acceptedAt differs), the claim is not its owner's, or an owning replica is given and the record (live,
-// not ended) does not name it.
+// (acceptedAt differs), the claim is not its owner's (or follows a lapsed one, unconfirmed), or an owning
+// replica is given and the record (live, not ended) does not name it.
 const PUT = new LuaScript(
   LIVE + `
 if ARGV[10] ~= '' and (not run or run['end'] or run.replicaId ~= ARGV[10]) then return 0 end
@@ -32,7 +32,8 @@ if run and ((run['end'] and not run['end'].unsaved) or (ARGV[8] == '1' and tonum
 end
 if ARGV[7] ~= '' then
   local claim = redis.call('GET', KEYS[4])
-  if not claim or cjson.decode(claim).owner ~= ARGV[7] then return 0 end
+  claim = claim and cjson.decode(claim)
+  if not claim or claim.owner ~= ARGV[7] or claim.lapsed then return 0 end
 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], '{"expiresAt":' .. string.format('%d', now + ttl) .. ',"run":' .. ARGV[3] .. '}', 'PX', ttl)
@@ -96,8 +97,8 @@ export class RedisRunStore implements RunStore {
     return this.#put(run, ttlMs);
   }
 
-  async putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<void> {
-    await this.#put(run, ttlMs, claim);
+  async putIfClaimed(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<boolean> {
+    return await this.#put(run, ttlMs, claim);
   }
 
   endIfOwned(run: StoredRun, ttlMs: number): Promise<boolean> {

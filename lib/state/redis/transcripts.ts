@@ -57,14 +57,15 @@ const APPEND = new LuaScript(SAVED_INPUT + returnSavedInput(2) + pushLines(3));
 // KEYS: transcript, lease, sessions, then the claim's record if any. ARGV: lease owner, session key ('' for
 // none), session id, claim owner ('' for none), entry to create ('' for none), the input's needle ('' for
 // none), lines. Nil, with nothing written, unless the owner holds the lease, the claim (if any) is still its
-// owner's and the session's entry (if any) names this transcript; a session with no entry gets the one to
-// create, or refuses without one.
+// owner's (and, if it follows a lapsed one, confirmed) and the session's entry (if any) names this
+// transcript; a session with no entry gets the one to create, or refuses without one.
 const APPEND_IF_HELD = new LuaScript(
   OWNER_HOLDS + SAVED_INPUT + `
 if not ownerHolds(KEYS[2], ARGV[2]) then return nil end
 if ARGV[5] ~= '' then
   local claim = redis.call('GET', KEYS[4])
-  if not claim or cjson.decode(claim).owner ~= ARGV[5] then return nil end
+  claim = claim and cjson.decode(claim)
+  if not claim or claim.owner ~= ARGV[5] or claim.lapsed then return nil end
 end
 if ARGV[3] ~= '' then
   local raw = redis.call('HGET', KEYS[3], ARGV[3])
