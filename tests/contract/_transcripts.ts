@@ -265,6 +265,27 @@ export function appendIfHeldContract(
     if (outcomes[1]) assert.deepEqual(outcomes[1], ["duplicate", false, undefined]);
   });
 
+  test("with a claim that follows a lapsed one, writes nothing until its call confirms the claim", async ({ transcripts, sessions, leases, idempotency }) => {
+    await sessions.put(entry(ref.sessionId));
+    await leases.acquire(guard.lease, guard.owner, 1_000);
+    const died = () => Promise.reject(new Error("its replica died"));
+    await assert.rejects(idempotency.run("ns", "k", "fp", died, { ahead: true }), /its replica died/);
+    const seen: unknown[] = [];
+    await idempotency.run("ns", "k", "fp", async (claim) => {
+      const claimed = claim.guard ? { ...guard, claim: claim.guard } : guard;
+      const ids = async (id: string) =>
+        (await transcripts.appendIfHeld!(ref, [line(id)], claimed))?.map((e) => e.id);
+      seen.push(await ids("ahead"));
+      // A store whose claims cannot lapse (in one process) has nothing to confirm.
+      if (claim.confirm && await claim.lapsed) seen.push(await claim.confirm(), await ids("confirmed"));
+      return "ok";
+    }, { ahead: true });
+    const lines = (await transcripts.read(ref)).map((e) => e.id);
+    if (seen.length === 1) return assert.deepEqual([seen, lines], [[["ahead"]], ["ahead"]]);
+    assert.deepEqual(seen, [undefined, true, ["confirmed"]]);
+    assert.deepEqual(lines, ["confirmed"]);
+  });
+
   test("a run's input already saved (its call retried on another replica) is returned, not written again", async ({ transcripts, sessions, leases }) => {
     await sessions.put(entry(ref.sessionId));
     await leases.acquire(guard.lease, guard.owner, 1_000);
