@@ -6,9 +6,9 @@
  * which keeps every run under its id, says whether such a run stands: then the retry starts nothing and is
  * answered with that run's outcome, as a retry of a call still in flight would be.
  *
- * Two places ask. The call, once its claim turns out to follow a lapsed one ({@link endedRun}): only an
- * ended run tells it anything there, since its own turn, started ahead of the look, has recorded itself
- * over an unended one by then. And a waiting turn whose input, moved from the turn queue, was in the
+ * Two places ask. The call, once its claim turns out to follow a lapsed one ({@link endedRun}; what its
+ * turn sent ahead of the look is refused until the call confirms the claim): only an ended run settles
+ * it there, an unended one is left to the turn queue (a live replica running it holds the session). And a waiting turn whose input, moved from the turn queue, was in the
  * transcript already ({@link standingRun}): another attempt ran, or runs, the turn (a retry raced the
  * adoption of its queued copy).
  *
