@@ -8,9 +8,10 @@
  *
  * Two places ask. The call, once its claim turns out to follow a lapsed one ({@link endedRun}; what its
  * turn sent ahead of the look is refused until the call confirms the claim): only an ended run settles
- * it there, an unended one is left to the turn queue (a live replica running it holds the session). And a waiting turn whose input, moved from the turn queue, was in the
- * transcript already ({@link standingRun}): another attempt ran, or runs, the turn (a retry raced the
- * adoption of its queued copy).
+ * it there, an unended one is left to the turn queue (a live replica running it holds the session). And
+ * a waiting turn whose input, moved from the turn queue, was in the transcript already
+ * ({@link standingRun}): another attempt ran, or runs, the turn (a retry raced the adoption of its queued
+ * copy).
  *
  * @module
  */
