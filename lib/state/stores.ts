@@ -18,16 +18,15 @@ import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.ts";
 import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
 import { MemoryRunStore, type RunStore } from "./runs.ts";
-import {
-  MemorySessionStore,
-  MemoryTranscriptStore,
-  type SessionStore,
-  type TranscriptStore,
-} from "./sessions.ts";
+import { MemoryTranscriptStore, type SessionStore, type TranscriptStore } from "./sessions.ts";
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
-import { GuardedMemoryTranscriptStore, GuardedMemoryTurnQueue } from "./memory-guarded.ts";
+import {
+  GuardedMemorySessionStore,
+  GuardedMemoryTranscriptStore,
+  GuardedMemoryTurnQueue,
+} from "./memory-guarded.ts";
 
 /** Where a stores bundle keeps its shared state, as `status.cluster` shows it. */
 export type StoresBackend =
@@ -94,8 +93,8 @@ export interface MemoryStoresOptions {
 }
 
 /**
- * A complete bundle of in-process stores; nothing survives a restart. Its transcripts and turn queue guard
- * their writes with its own sessions and leases (as a networked backend checks them in one step): to
+ * A complete bundle of in-process stores; nothing survives a restart. Its transcripts, turn queue and
+ * finished runs guard their writes with its own sessions and leases (as a networked backend checks them in one step): to
  * replace some members, pass them to {@link completeStores} rather than spreading this bundle or
  * assigning to its members.
  *
@@ -120,8 +119,8 @@ export interface MemoryStoresOptions {
  */
 export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
   const now = options.now ?? (() => Date.now());
-  const sessions = new MemorySessionStore();
   const leases = new MemoryLeaseStore(now);
+  const sessions = new GuardedMemorySessionStore(leases);
   const transcripts = new GuardedMemoryTranscriptStore({ sessions, leases });
   return {
     presence: new MemoryPresenceStore(),
