@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
-import { memoryStores } from "../lib/state/stores.ts";
+import { completeStores, memoryStores } from "../lib/state/stores.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
 
@@ -118,4 +118,9 @@ Deno.test("review8: on the in-process stores too, a turn whose lease lapsed whil
     sender.socket.close();
     await gateway.stop();
   }
+});
+
+Deno.test("review8: completeStores given other leases keeps default sessions that do not guard with its own", () => {
+  assert.ok(completeStores({}).sessions.recordRunIfHeld, "guarded over the default leases");
+  assert.equal(completeStores({ leases: memoryStores().leases }).sessions.recordRunIfHeld, undefined);
 });

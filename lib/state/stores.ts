@@ -18,7 +18,12 @@ import { MemoryPresenceStore, type PresenceStore } from "./presence.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "./rate-limit.ts";
 import { MemoryResponseSessionStore, type ResponseSessionStore } from "./response-sessions.ts";
 import { MemoryRunStore, type RunStore } from "./runs.ts";
-import { MemoryTranscriptStore, type SessionStore, type TranscriptStore } from "./sessions.ts";
+import {
+  MemorySessionStore,
+  MemoryTranscriptStore,
+  type SessionStore,
+  type TranscriptStore,
+} from "./sessions.ts";
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
@@ -171,7 +176,9 @@ export function completeStores(
   );
   const bundle = { ...defaults, ...given } as GatewayStores;
   // The default transcripts and turn queue check their guards against the default sessions and leases
-  // (and the queue moves into the default transcripts): with any of those given, they guard nothing.
+  // (and the queue moves into the default transcripts), the default sessions against the default leases:
+  // with any of those given, they guard nothing.
+  if (given.leases && !given.sessions) bundle.sessions = new MemorySessionStore();
   if (given.sessions || given.leases || given.transcripts) {
     if (!given.transcripts) bundle.transcripts = new MemoryTranscriptStore();
     if (!given.turnQueue) bundle.turnQueue = new MemoryTurnQueue();
