@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
+import { completeStores, memoryStores } from "../lib/state/stores.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
 
@@ -67,3 +68,59 @@ redisTest(
     }
   },
 );
+
+Deno.test("review8: on the in-process stores too, a turn whose lease lapsed while its model answered nothing ends in an error", async () => {
+  let skew = 0;
+  const stores = memoryStores({ now: () => Date.now() + skew });
+  let steal = false;
+  const provider: ModelProvider = {
+    id: "rec",
+    api: "test",
+    async *streamChat() {
+      if (steal) {
+        // Its lease ran out unnoticed (a stalled loop) and another gateway on the bundle took the session.
+        skew += 10 * 60_000;
+        assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60 * 60_000));
+      }
+      yield { type: "finish", finishReason: "stop" };
+    },
+    completeChat: () => Promise.reject(new Error("not used")),
+    embed: () => Promise.reject(new Error("not used")),
+    listModels: () => Promise.resolve([]),
+  };
+  const gateway = await startGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      agents: { defaults: { model: "rec/m" } },
+    },
+    stores,
+    modules: [agentsModule({ providers: { rec: provider } })],
+  });
+  const sender = await client(gateway);
+  try {
+    const end = async (runId: string) => {
+      assert.equal(
+        (await sender.request("chat.send", { sessionKey: "main", message: runId, idempotencyKey: runId })).ok,
+        true,
+      );
+      const frame = await sender.socket.waitFor((f) =>
+        f.event === "chat" && (f.payload as { runId?: string; state?: string }).runId === runId &&
+        (f.payload as { state?: string }).state !== "delta"
+      );
+      return (frame.payload as { state: string }).state;
+    };
+    assert.equal(await end("before"), "final");
+    steal = true;
+    assert.equal(await end("stolen"), "error", "the other gateway holds the session: the row was refused");
+    const row = await stores.sessions.get(SESSION);
+    assert.equal(row?.lastRunId, "before", "the refused turn left the session's row alone");
+  } finally {
+    sender.socket.close();
+    await gateway.stop();
+  }
+});
+
+Deno.test("review8: completeStores given other leases keeps default sessions that do not guard with its own", () => {
+  assert.ok(completeStores({}).sessions.recordRunIfHeld, "guarded over the default leases");
+  assert.equal(completeStores({ leases: memoryStores().leases }).sessions.recordRunIfHeld, undefined);
+});

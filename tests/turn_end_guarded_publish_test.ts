@@ -4,7 +4,7 @@
 // keep an "ok" final from escaping when the writes were refused (the lease lost), the events must keep
 // today's order for every client, and a reply whose line landed elsewhere than the turn expected (another
 // writer appended meanwhile) is announced with its real place once the writes are answered. Redis frozen
-// through that batch fails the turn with an error naming Redis, and no late "ok" reaches this replica.
+// through that batch fails the turn with an error naming Redis, and no late "ok" reaches any replica.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { agentsModule } from "../lib/agents/mod.ts";
@@ -95,6 +95,25 @@ async function replySeq(stores: RedisStores, runId: string): Promise<number | un
   return lines.find((line) => line.runId === runId && line.role === "assistant")?.seq;
 }
 
+/**
+ * What `stores`' guarded publishes answer, one entry per call with the `chat` states it carried: the end
+ * events must ride the script (a test of what it refused fails if they stop doing so).
+ */
+function guardedAnswers(stores: RedisStores): { states: string[]; published: boolean }[] {
+  const answers: { states: string[]; published: boolean }[] = [];
+  const bus = stores.bus;
+  const original = bus.publishIfHeld!.bind(bus);
+  bus.publishIfHeld = async (events, guard) => {
+    const published = await original(events, guard);
+    const states = events.filter((e) => e.event === "chat").map((e) =>
+      (e.payload as { state: string }).state
+    );
+    answers.push({ states, published });
+    return published;
+  };
+  return answers;
+}
+
 if (REDIS_SERVER) {
   Deno.test("a turn's end events reach every client in today's order, the reply's line numbered as stored", async () => {
     const server = await startRedisServer(undefined, { appendfsync: "always" });
@@ -152,10 +171,13 @@ if (REDIS_SERVER) {
         assert.ok(await cluster.bundles[1].leases.acquire(`session:${SESSION}`, "thief/1", 60_000));
       }),
     );
+    const answers = guardedAnswers(cluster.bundles[0]);
     try {
       assert.equal((await cluster.send("before")).ok, true);
       await framesOf(cluster.watcher.socket, "before");
       await framesOf(cluster.sender.socket, "before");
+      // The script published the first turn's end: the path works, so a refusal below is the script's.
+      assert.deepEqual(answers.splice(0), [{ states: ["final"], published: true }]);
       steal = true;
       assert.equal((await cluster.send("stolen")).ok, true);
       const [sent, watched] = await Promise.all([
@@ -170,6 +192,7 @@ if (REDIS_SERVER) {
       await new Promise((r) => setTimeout(r, 100));
       const finals = heard.filter((m) => m.includes('"runId":"stolen"') && m.includes('"state":"final"'));
       assert.deepEqual(finals, [], "no ok final went over Redis");
+      assert.deepEqual(answers, [{ states: ["final"], published: false }], "the script refused the ok end");
       assert.equal(await replySeq(cluster.bundles[1], "stolen"), undefined, "the reply was not written");
     } finally {
       await cluster.stop();
@@ -193,10 +216,12 @@ if (REDIS_SERVER) {
         ]);
       }),
     );
+    const answers = guardedAnswers(cluster.bundles[0]);
     try {
       assert.equal((await cluster.send("before")).ok, true);
       await framesOf(cluster.watcher.socket, "before");
       await framesOf(cluster.sender.socket, "before");
+      assert.deepEqual(answers.splice(0), [{ states: ["final"], published: true }]);
       inject = true;
       assert.equal((await cluster.send("after")).ok, true);
       const [sent, watched] = await Promise.all([
@@ -209,6 +234,11 @@ if (REDIS_SERVER) {
         assert.ok(reply >= 0, `the reply with its stored seq ${seq}: ${JSON.stringify(frames)}`);
         assert.ok(frames.indexOf("chat final") > reply, JSON.stringify(frames));
       }
+      assert.deepEqual(
+        answers,
+        [{ states: ["final"], published: false }],
+        "the script saw another line there",
+      );
     } finally {
       await cluster.stop();
       await server.stop();
@@ -224,6 +254,8 @@ redisTest(
     stores.bus.subscribe((event) => seen.push(event.event));
     assert.ok(await stores.leases.acquire("session:f", "owner/1", 60_000));
     const admin = await redis.client();
+    const overRedis: string[] = [];
+    await (await redis.client()).pSubscribe("frozen:bus*", (message) => overRedis.push(message));
     // The server holds every command without closing a connection, as a frozen host or a partition does.
     await admin.sendCommand(["CLIENT", "PAUSE", "4500", "ALL"]);
     const published = stores.bus.publishIfHeld!([{
@@ -236,10 +268,11 @@ redisTest(
     });
     await assert.rejects(published, (error: { code?: string }) => error.code === "UNAVAILABLE");
     assert.deepEqual(seen, [], "not delivered here: its turn fails and says so");
-    // The server wakes and runs the script (the lease still holds): its echo is dropped; what follows is heard.
+    // The server wakes and runs the script past its deadline: it publishes nothing; what follows is heard.
     await new Promise((r) => setTimeout(r, 1_800));
     stores.bus.publish({ event: "after", payload: {}, sessionKey: "s" });
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(seen, ["after"]);
+    assert.deepEqual(overRedis.map((m) => JSON.parse(m).event.event), ["after"], "no other replica heard it");
   },
 );

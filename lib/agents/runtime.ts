@@ -213,6 +213,8 @@ export class AgentRuntime {
    */
   onRunEvent(listener: RunEventListener, render?: RunEventRenderer): () => void {
     this.#listeners.add(listener);
+    // One slot: the gateway registers one bus bridge per runtime, the only listener that publishes. With
+    // none left (or a second replacing it), turns only lose the shortcut: they write, then publish.
     if (render) this.#render = render;
     return () => {
       this.#listeners.delete(listener);

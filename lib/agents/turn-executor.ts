@@ -294,13 +294,15 @@ export class TurnExecutor {
     const { bus } = this.options.stores;
     // Sent together (one round trip, one fsync on Redis): the row's counts never wait for the reply's line,
     // and the end's events, behind both, reach their sockets after that fsync.
-    const [added, , published] = await Promise.all([
+    const [added, recorded, published] = await Promise.all([
       this.#append(turn.ref, lines, turn.guard),
       this.#recordRun(turn.session, outcome, turn.fresh, turn.guard),
       ahead ? bus.publishIfHeld!(ahead.events, ahead.guard) : false,
     ]);
-    // The lease ran out unnoticed (a stalled event loop): another replica may write the session now.
-    if (!added) {
+    // The lease ran out unnoticed (a stalled event loop): another replica may write the session now. The
+    // row's guard says so when there was no reply line to refuse (the guarded publish cannot tell a lost
+    // lease from a late run).
+    if (!added || !recorded) {
       const cause = leaseLostError(info.sessionKey);
       return {
         outcome: this.#outcome(info, turn.session, turn.startedAt, turn.modelRef, "error", { cause }),
@@ -586,13 +588,16 @@ export class TurnExecutor {
     };
   }
 
-  /** Applies the finished run to its session's row; with `guard`, only while the turn's lease holds. */
+  /**
+   * Applies the finished run to its session's row; with `guard`, only while the turn's lease holds (when
+   * the store can check it). False when the guard refused it.
+   */
   async #recordRun(
     session: SessionEntry,
     outcome: RunOutcome,
     fresh: ChatMessage[],
     guard?: AppendGuard,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const usage = outcome.result?.usage;
     const preview = outcome.result?.text || fresh.at(-1)?.content;
     const { sessions } = this.options.stores;
@@ -607,8 +612,11 @@ export class TurnExecutor {
       inputTokens: usage?.inputTokens ?? 0,
       outputTokens: usage?.outputTokens ?? 0,
     };
-    if (guard && sessions.recordRunIfHeld) await sessions.recordRunIfHeld(session.key, update, guard);
-    else await sessions.recordRun(session.key, update);
+    if (guard && sessions.recordRunIfHeld) {
+      return await sessions.recordRunIfHeld(session.key, update, guard) !== false;
+    }
+    await sessions.recordRun(session.key, update);
+    return true;
   }
 }
 

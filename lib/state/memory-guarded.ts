@@ -1,5 +1,6 @@
 /**
- * The guarded writes of the in-process stores (`TranscriptStore.appendIfHeld`, `TurnQueue.moveIfHeld`):
+ * The guarded writes of the in-process stores (`TranscriptStore.appendIfHeld`, `TurnQueue.moveIfHeld`,
+ * `SessionStore.recordRunIfHeld`):
  * the check of the session's lease and entry and the write it guards run in one synchronous step, as the
  * Redis scripts run in one. Two gateways on one `memoryStores()` bundle (the stand-in for a shared
  * backend) then take the paths replicas on Redis take, and both pass one contract suite.
@@ -9,9 +10,11 @@
 import type { MemoryLeaseStore } from "./leases.ts";
 import {
   type AppendGuard,
-  type MemorySessionStore,
+  MemorySessionStore,
   MemoryTranscriptStore,
   type NewTranscriptEntry,
+  type SessionEntry,
+  type SessionRunUpdate,
   type TranscriptEntry,
   type TranscriptRef,
 } from "./sessions.ts";
@@ -41,6 +44,24 @@ function admits({ sessions, leases }: GuardStores, ref: TranscriptRef, guard: Ap
 function createEntry({ sessions }: GuardStores, guard: AppendGuard): void {
   if (guard.sessionKey === undefined || !guard.create || sessions.peek(guard.sessionKey)) return;
   void sessions.put(guard.create);
+}
+
+/** In-process sessions with {@link SessionStore.recordRunIfHeld}, checked against `leases`. */
+export class GuardedMemorySessionStore extends MemorySessionStore {
+  /** Guards finished runs with the bundle's own `leases`. */
+  constructor(private readonly leases: MemoryLeaseStore) {
+    super();
+  }
+
+  /** Applies a finished run (as {@link recordRun}) only while `guard`'s lease holds; `false` when not. */
+  recordRunIfHeld(
+    key: string,
+    update: SessionRunUpdate,
+    guard: AppendGuard,
+  ): Promise<SessionEntry | undefined | false> {
+    if (!this.leases.heldBy(guard.lease, guard.owner)) return Promise.resolve(false);
+    return this.recordRun(key, update);
+  }
 }
 
 /** In-process transcripts with {@link TranscriptStore.appendIfHeld}, checked against `guards`. */

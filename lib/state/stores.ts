@@ -27,7 +27,11 @@ import {
 import { MemoryStateVersionStore, type StateVersionStore } from "./state-version.ts";
 import { MemorySystemEventStore, type SystemEventStore } from "./system-events.ts";
 import { MemoryTurnQueue, type TurnQueue } from "./turn-queue.ts";
-import { GuardedMemoryTranscriptStore, GuardedMemoryTurnQueue } from "./memory-guarded.ts";
+import {
+  GuardedMemorySessionStore,
+  GuardedMemoryTranscriptStore,
+  GuardedMemoryTurnQueue,
+} from "./memory-guarded.ts";
 
 /** Where a stores bundle keeps its shared state, as `status.cluster` shows it. */
 export type StoresBackend =
@@ -94,8 +98,8 @@ export interface MemoryStoresOptions {
 }
 
 /**
- * A complete bundle of in-process stores; nothing survives a restart. Its transcripts and turn queue guard
- * their writes with its own sessions and leases (as a networked backend checks them in one step): to
+ * A complete bundle of in-process stores; nothing survives a restart. Its transcripts, turn queue and
+ * finished runs guard their writes with its own sessions and leases (as a networked backend checks them in one step): to
  * replace some members, pass them to {@link completeStores} rather than spreading this bundle or
  * assigning to its members.
  *
@@ -120,8 +124,8 @@ export interface MemoryStoresOptions {
  */
 export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
   const now = options.now ?? (() => Date.now());
-  const sessions = new MemorySessionStore();
   const leases = new MemoryLeaseStore(now);
+  const sessions = new GuardedMemorySessionStore(leases);
   const transcripts = new GuardedMemoryTranscriptStore({ sessions, leases });
   return {
     presence: new MemoryPresenceStore(),
@@ -172,7 +176,9 @@ export function completeStores(
   );
   const bundle = { ...defaults, ...given } as GatewayStores;
   // The default transcripts and turn queue check their guards against the default sessions and leases
-  // (and the queue moves into the default transcripts): with any of those given, they guard nothing.
+  // (and the queue moves into the default transcripts), the default sessions against the default leases:
+  // with any of those given, they guard nothing.
+  if (given.leases && !given.sessions) bundle.sessions = new MemorySessionStore();
   if (given.sessions || given.leases || given.transcripts) {
     if (!given.transcripts) bundle.transcripts = new MemoryTranscriptStore();
     if (!given.turnQueue) bundle.turnQueue = new MemoryTurnQueue();

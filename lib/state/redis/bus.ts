@@ -15,6 +15,7 @@ import type { BusEvent, EventBus, PublishGuard } from "../../bus/types.ts";
 import { LuaScript, type RedisClient, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
 import { transcriptKey } from "./transcripts.ts";
+import { REDIS_REPLY_TIMEOUT_MS } from "./unavailable.ts";
 
 /** What travels on the channel: the event, the replica that published it and its number there. */
 interface Envelope {
@@ -29,20 +30,27 @@ interface Fallback {
   event: BusEvent;
 }
 
-// KEYS: lease, then the transcript if a line is checked. ARGV: lease owner, the line's seq ('' for none) and
-// id (as JSON), then channel and message pairs. Publishes them, in order, only while the owner holds the
-// lease and the line is in place; 1 if it did.
+// KEYS: lease, then the transcript if a line is checked. ARGV: the deadline, lease owner, the line's seq
+// ('' for none) and id (as JSON), then channel and message pairs. Publishes them, in order, only before
+// the deadline while the owner holds the lease and the line is in place; 1 if it did.
 const PUBLISH_IF_HELD = new LuaScript(
   OWNER_HOLDS + `
-if not ownerHolds(KEYS[1], ARGV[2]) then return 0 end
-if ARGV[3] ~= '' then
-  local line = redis.call('LINDEX', KEYS[2], tonumber(ARGV[3]) - 1)
-  if not line or not string.find(line, '"id":' .. ARGV[4], 1, true) then return 0 end
+if now > tonumber(ARGV[2]) or not ownerHolds(KEYS[1], ARGV[3]) then return 0 end
+if ARGV[4] ~= '' then
+  local line = redis.call('LINDEX', KEYS[2], tonumber(ARGV[4]) - 1)
+  if not line or not string.find(line, '"id":' .. ARGV[5], 1, true) then return 0 end
 end
-for i = 5, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+for i = 6, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 1
 `,
 );
+
+/**
+ * How long after it is sent a guarded publish may still run: well inside the reply bound, past which its
+ * caller is told it failed (and tells its sockets so), with room for the reply's way back and the error of
+ * the estimate of the server's clock. Later, the script publishes nothing: one end of a turn, never two.
+ */
+export const PUBLISH_WITHIN_MS = REDIS_REPLY_TIMEOUT_MS / 2;
 
 /** How many failed publishes a bus remembers, so as to drop their echo should Redis run them late. */
 export const FELL_BACK_LIMIT = 10_000;
@@ -117,14 +125,21 @@ export class RedisEventBus implements EventBus {
    * Publishes `events` in one script that checks `guard` first (needs the bus opened with its
    * connection). Each still gets its number: one that was not published never comes back, which the
    * echo bookkeeping takes as it takes a publish that another replica's message overtook. Not delivered
-   * here on failure: its caller fails the turn and tells this replica's sockets so; should the script
-   * still run once Redis wakes, its echo is dropped.
+   * anywhere on failure: its caller fails the turn and tells every replica's sockets so, and should Redis
+   * still run the script once it wakes, past its deadline ({@link PUBLISH_WITHIN_MS}, on the server's
+   * clock), it publishes nothing. Refused (`false`, nothing sent) while the server's clock is unknown.
    */
   async publishIfHeld(events: readonly BusEvent[], guard: PublishGuard): Promise<boolean> {
-    if (this.#closed || !this.connection) return false;
+    const now = this.connection?.scriptNow();
+    if (this.#closed || !this.connection || now === undefined) return false;
     const keys = [leaseKey(this.connection, guard.lease)];
     if (guard.line) keys.push(transcriptKey(this.connection, guard.line));
-    const args = [guard.owner, guard.line?.seq ?? "", guard.line ? JSON.stringify(guard.line.id) : ""];
+    const args = [
+      Math.floor(now + PUBLISH_WITHIN_MS),
+      guard.owner,
+      guard.line?.seq ?? "",
+      guard.line ? JSON.stringify(guard.line.id) : "",
+    ];
     const seqs = events.map((event) => {
       const seq = ++this.#published;
       args.push(
@@ -220,7 +235,9 @@ export class RedisEventBus implements EventBus {
    * connection, so a fallback older than `seq` and not yet heard back never will be.
    */
   #echo(seq: number): boolean {
-    this.#echoed = seq;
+    // Not always the highest yet: a script the server had forgotten (NOSCRIPT) is sent again behind later
+    // publishes, so its messages come back after theirs.
+    this.#echoed = Math.max(this.#echoed, seq);
     if (this.#fellBack.size === 0) return true;
     for (const each of this.#fellBack) if (each < seq) this.#fellBack.delete(each);
     return !this.#fellBack.delete(seq);

@@ -35,12 +35,23 @@ export class LuaScript {
 }
 
 /**
+ * How old a learnt offset of the server's clock may get before it is read again: clocks drift apart (an
+ * NTP slew is at most 0.5 ms a second), so a minute keeps the estimate within tens of milliseconds.
+ */
+const CLOCK_REFRESH_MS = 60_000;
+
+/**
  * A client, the prefix its keys live under and the clock its scripts run on. A command that fails because
  * Redis cannot be reached rejects with a retryable `UNAVAILABLE` naming Redis (`unavailable.ts`).
  */
 export class RedisConnection {
   /** The client every store command goes through. */
   readonly client: RedisClient;
+  /** The server's clock minus this process's monotonic one (`performance.now()`), erring low. */
+  #offset?: number;
+  /** When the offset was read (`performance.now()`), and whether a reading is under way. */
+  #offsetAt = 0;
+  #learning = false;
 
   /** `now` replaces Redis's clock (tests move time by hand); keys are `keyPrefix` + name. */
   constructor(
@@ -49,6 +60,45 @@ export class RedisConnection {
     private readonly now?: () => number,
   ) {
     this.client = guardedClient(client);
+    if (!now) {
+      client.on("ready", () => {
+        this.#offset = undefined;
+        void this.learnClock();
+      });
+    }
+  }
+
+  /**
+   * Reads the server's clock (one `TIME`) to learn how far it is from this process's: at start, at every
+   * reconnection (a failover may bring another server: until it is answered, {@link scriptNow} knows
+   * nothing), and again once the reading is old or missing. A failed reading changes nothing.
+   */
+  async learnClock(): Promise<void> {
+    if (this.#learning) return;
+    this.#learning = true;
+    try {
+      const [seconds, micros] = (await this.client.sendCommand(["TIME"])) as [string, string];
+      const read = performance.now();
+      // The server read its clock before its answer reached us: taking it as read now errs low.
+      this.#offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - read;
+      this.#offsetAt = read;
+    } catch {
+      // Redis is away: read again when it is back, or on the next call that needs it.
+    } finally {
+      this.#learning = false;
+    }
+  }
+
+  /**
+   * The scripts' clock now, as this process estimates it without a round trip, never ahead of it: the
+   * injected clock, or the server's from the offset {@link learnClock} learnt; `undefined` while unknown.
+   */
+  scriptNow(): number | undefined {
+    if (this.now) return this.now();
+    const now = performance.now();
+    // Read in the background: sent ahead of the caller's command, it costs that command no round trip.
+    if (this.#offset === undefined || now - this.#offsetAt > CLOCK_REFRESH_MS) void this.learnClock();
+    return this.#offset === undefined ? undefined : now + this.#offset;
   }
 
   /** The full key of `name` under the prefix. */

@@ -127,6 +127,8 @@ export async function redisStores(options: RedisStoresOptions): Promise<RedisSto
     const prefix = options.keyPrefix ?? "openclaw:";
     const connection = new RedisConnection(client, prefix, options.now);
     await connection.load(SCRIPTED.flatMap((store): readonly LuaScript[] => store.scripts));
+    // Alone, not behind the loads: the sooner its answer is read, the closer the estimate.
+    await connection.learnClock();
     // Through the guarded client: a publish that a frozen server never answers fails at the reply bound.
     bus = await RedisEventBus.open(connection.client, subscriber, `${prefix}bus`, onError, connection);
     feed = await ChangeFeed.open(subscriber, `${prefix}changes`, options.feedLiveness);
