@@ -17,3 +17,22 @@ Deno.test("review9: a bundle completed around the sessions of a memoryStores() b
     await stores.bus.close();
   }
 });
+
+Deno.test("a member of another memoryStores() bundle takes that bundle's leases along, and refuses other ones", async () => {
+  const other = memoryStores();
+  // The transcripts check the other bundle's sessions and leases: both come along.
+  const taken = completeStores({ transcripts: other.transcripts });
+  assert.equal(taken.leases, other.leases);
+  assert.equal(taken.sessions, other.sessions);
+  const runtime = scriptedRuntime(taken);
+  try {
+    assert.equal((await runtime.startTurn(userTurn("hi")).done).status, "ok");
+  } finally {
+    await taken.bus.close();
+  }
+  // Given with leases it does not check, the bundle could run no turn: refused, naming what to give.
+  assert.throws(
+    () => completeStores({ sessions: other.sessions, leases: memoryStores().leases }),
+    /the given sessions come from another memoryStores\(\) bundle and guard their writes with its leases/,
+  );
+});

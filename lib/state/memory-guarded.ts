@@ -46,10 +46,24 @@ function createEntry({ sessions }: GuardStores, guard: AppendGuard): void {
   void sessions.put(guard.create);
 }
 
+/**
+ * The stores `store`'s guarded writes are checked against, if it is one of the guarded in-process stores
+ * (a member of a {@link memoryStores} bundle): a bundle that takes it in must use these too.
+ */
+export function guardsOf(
+  store: unknown,
+): { sessions?: MemorySessionStore; leases: MemoryLeaseStore } | undefined {
+  if (store instanceof GuardedMemorySessionStore) return { leases: store.guardLeases };
+  if (store instanceof GuardedMemoryTranscriptStore || store instanceof GuardedMemoryTurnQueue) {
+    return store.guards;
+  }
+  return undefined;
+}
+
 /** In-process sessions with {@link SessionStore.recordRunIfHeld}, checked against `leases`. */
 export class GuardedMemorySessionStore extends MemorySessionStore {
-  /** Guards finished runs with the bundle's own `leases`. */
-  constructor(private readonly leases: MemoryLeaseStore) {
+  /** Guards finished runs with the bundle's own `guardLeases`. */
+  constructor(readonly guardLeases: MemoryLeaseStore) {
     super();
   }
 
@@ -59,7 +73,7 @@ export class GuardedMemorySessionStore extends MemorySessionStore {
     update: SessionRunUpdate,
     guard: AppendGuard,
   ): Promise<SessionEntry | undefined | false> {
-    if (!this.leases.heldBy(guard.lease, guard.owner)) return Promise.resolve(false);
+    if (!this.guardLeases.heldBy(guard.lease, guard.owner)) return Promise.resolve(false);
     return this.recordRun(key, update);
   }
 }
@@ -67,7 +81,7 @@ export class GuardedMemorySessionStore extends MemorySessionStore {
 /** In-process transcripts with {@link TranscriptStore.appendIfHeld}, checked against `guards`. */
 export class GuardedMemoryTranscriptStore extends MemoryTranscriptStore {
   /** Guards appends with the bundle's own `sessions` and `leases`. */
-  constructor(private readonly guards: GuardStores) {
+  constructor(readonly guards: GuardStores) {
     super();
   }
 
@@ -86,7 +100,7 @@ export class GuardedMemoryTranscriptStore extends MemoryTranscriptStore {
 /** An in-process turn queue with {@link TurnQueue.moveIfHeld} into `transcripts`, checked against `guards`. */
 export class GuardedMemoryTurnQueue extends MemoryTurnQueue {
   /** Moves turns into `transcripts` under guards checked with the bundle's `sessions` and `leases`. */
-  constructor(private readonly guards: GuardStores & { transcripts: MemoryTranscriptStore }) {
+  constructor(readonly guards: GuardStores & { transcripts: MemoryTranscriptStore }) {
     super();
   }
 

@@ -31,6 +31,7 @@ import {
   GuardedMemorySessionStore,
   GuardedMemoryTranscriptStore,
   GuardedMemoryTurnQueue,
+  guardsOf,
 } from "./memory-guarded.ts";
 
 /** Where a stores bundle keeps its shared state, as `status.cluster` shows it. */
@@ -152,7 +153,38 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
 }
 
 /**
- * `partial`'s stores, and in-process ones for every member it leaves out.
+ * A guarded member of another {@link memoryStores} bundle checks its writes against that bundle's sessions
+ * and leases: `given` takes those too, so its turns hold the leases the member checks (with others, every
+ * guarded write would be refused and every turn would end as if it had lost its lease). Given other ones
+ * as well, the two cannot be reconciled and the mistake is refused here.
+ */
+function adoptGuards(given: Partial<GatewayStores>): void {
+  for (
+    const [name, store] of Object.entries({
+      sessions: given.sessions,
+      transcripts: given.transcripts,
+      turnQueue: given.turnQueue,
+    })
+  ) {
+    const guards = guardsOf(store);
+    if (!guards) continue;
+    for (const member of ["sessions", "leases"] as const) {
+      const needed = guards[member];
+      if (!needed || given[member] === needed) continue;
+      if (given[member]) {
+        throw new TypeError(
+          `completeStores: the given ${name} come from another memoryStores() bundle and guard their writes ` +
+            `with its ${member}; give that bundle's ${member} too, or a store without guards (new Memory… stores)`,
+        );
+      }
+      Object.assign(given, { [member]: needed });
+    }
+  }
+}
+
+/**
+ * `partial`'s stores, and in-process ones for every member it leaves out. A member of a
+ * {@link memoryStores} bundle brings the sessions and leases its guarded writes check.
  *
  * @example Bring your own session store, keep the rest in process
  * ```ts
@@ -174,6 +206,7 @@ export function completeStores(
   const given: Partial<GatewayStores> = Object.fromEntries(
     Object.entries(partial).filter(([, store]) => store !== undefined),
   );
+  adoptGuards(given);
   const bundle = { ...defaults, ...given } as GatewayStores;
   // The default transcripts and turn queue check their guards against the default sessions and leases
   // (and the queue moves into the default transcripts), the default sessions against the default leases:
