@@ -154,31 +154,15 @@ export function memoryStores(options: MemoryStoresOptions = {}): GatewayStores {
 
 /**
  * A guarded member of another {@link memoryStores} bundle checks its writes against that bundle's sessions
- * and leases: `given` takes those too, so its turns hold the leases the member checks (with others, every
- * guarded write would be refused and every turn would end as if it had lost its lease). Given other ones
- * as well, the two cannot be reconciled and the mistake is refused here.
+ * and leases: `given` takes those too, where it names none of its own, so its turns hold the leases the
+ * member checks (with new ones, every guarded write would be refused and every turn would end as if it had
+ * lost its lease). Given ones are kept: a wrapper around the same leases is a legitimate choice.
  */
 function adoptGuards(given: Partial<GatewayStores>): void {
-  for (
-    const [name, store] of Object.entries({
-      sessions: given.sessions,
-      transcripts: given.transcripts,
-      turnQueue: given.turnQueue,
-    })
-  ) {
+  for (const store of [given.sessions, given.transcripts, given.turnQueue]) {
     const guards = guardsOf(store);
-    if (!guards) continue;
-    for (const member of ["sessions", "leases"] as const) {
-      const needed = guards[member];
-      if (!needed || given[member] === needed) continue;
-      if (given[member]) {
-        throw new TypeError(
-          `completeStores: the given ${name} come from another memoryStores() bundle and guard their writes ` +
-            `with its ${member}; give that bundle's ${member} too, or a store without guards (new Memory… stores)`,
-        );
-      }
-      Object.assign(given, { [member]: needed });
-    }
+    if (guards) given.leases ??= guards.leases;
+    if (guards?.sessions) given.sessions ??= guards.sessions;
   }
 }
 
