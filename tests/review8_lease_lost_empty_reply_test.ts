@@ -6,82 +6,23 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
-import { completeStores, memoryStores } from "../lib/state/stores.ts";
+import { completeStores, type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
 
 const SESSION = "agent:main:main";
 
-redisTest(
-  "review8: a turn whose lease was taken while its model answered nothing ends in an error, not an ok final",
-  async (redis) => {
-    const stores = await redis.stores({ keyPrefix: "empty:" });
-    const raw = await redis.client();
-    let steal = false;
-    const provider: ModelProvider = {
-      id: "rec",
-      api: "test",
-      async *streamChat() {
-        if (steal) {
-          // Its lease expired unnoticed (a stalled loop) and another replica took the session.
-          await raw.del(`empty:lease:${sessionLeaseKey(SESSION)}`);
-          assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60_000));
-        }
-        yield { type: "finish", finishReason: "stop" };
-      },
-      completeChat: () => Promise.reject(new Error("not used")),
-      embed: () => Promise.reject(new Error("not used")),
-      listModels: () => Promise.resolve([]),
-    };
-    const gateway = await startGateway({
-      config: {
-        gateway: { auth: { mode: "token", token: TOKEN } },
-        agents: { defaults: { model: "rec/m" } },
-      },
-      stores,
-      modules: [agentsModule({ providers: { rec: provider } })],
-    });
-    const sender = await client(gateway);
-    try {
-      const end = async (runId: string) => {
-        assert.equal(
-          (await sender.request("chat.send", { sessionKey: "main", message: runId, idempotencyKey: runId }))
-            .ok,
-          true,
-        );
-        const frame = await sender.socket.waitFor((f) =>
-          f.event === "chat" && (f.payload as { runId?: string; state?: string }).runId === runId &&
-          (f.payload as { state?: string }).state !== "delta"
-        );
-        return (frame.payload as { state: string }).state;
-      };
-      assert.equal(await end("before"), "final");
-      steal = true;
-      assert.equal(
-        await end("stolen"),
-        "error",
-        "the thief holds the session: this turn's writes were refused",
-      );
-    } finally {
-      sender.socket.close();
-      await gateway.stop();
-    }
-  },
-);
-
-Deno.test("review8: on the in-process stores too, a turn whose lease lapsed while its model answered nothing ends in an error", async () => {
-  let skew = 0;
-  const stores = memoryStores({ now: () => Date.now() + skew });
-  let steal = false;
+/**
+ * Runs two `chat.send` turns on `stores` with a model that answers nothing, the second after `steal` took the
+ * session's lease from under it (inside the model call); resolves with each turn's end state.
+ */
+async function emptyReplyTurns(stores: GatewayStores, steal: () => Promise<void>): Promise<string[]> {
+  let stealing = false;
   const provider: ModelProvider = {
     id: "rec",
     api: "test",
     async *streamChat() {
-      if (steal) {
-        // Its lease ran out unnoticed (a stalled loop) and another gateway on the bundle took the session.
-        skew += 10 * 60_000;
-        assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60 * 60_000));
-      }
+      if (stealing) await steal();
       yield { type: "finish", finishReason: "stop" };
     },
     completeChat: () => Promise.reject(new Error("not used")),
@@ -109,15 +50,44 @@ Deno.test("review8: on the in-process stores too, a turn whose lease lapsed whil
       );
       return (frame.payload as { state: string }).state;
     };
-    assert.equal(await end("before"), "final");
-    steal = true;
-    assert.equal(await end("stolen"), "error", "the other gateway holds the session: the row was refused");
-    const row = await stores.sessions.get(SESSION);
-    assert.equal(row?.lastRunId, "before", "the refused turn left the session's row alone");
+    const before = await end("before");
+    stealing = true;
+    return [before, await end("stolen")];
   } finally {
     sender.socket.close();
     await gateway.stop();
   }
+}
+
+redisTest(
+  "review8: a turn whose lease was taken while its model answered nothing ends in an error, not an ok final",
+  async (redis) => {
+    const stores = await redis.stores({ keyPrefix: "empty:" });
+    const raw = await redis.client();
+    const states = await emptyReplyTurns(stores, async () => {
+      // Its lease expired unnoticed (a stalled loop) and another replica took the session.
+      await raw.del(`empty:lease:${sessionLeaseKey(SESSION)}`);
+      assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60_000));
+    });
+    assert.deepEqual(
+      states,
+      ["final", "error"],
+      "the thief holds the session: this turn's writes were refused",
+    );
+  },
+);
+
+Deno.test("review8: on the in-process stores too, a turn whose lease lapsed while its model answered nothing ends in an error", async () => {
+  let skew = 0;
+  const stores = memoryStores({ now: () => Date.now() + skew });
+  const states = await emptyReplyTurns(stores, async () => {
+    // Its lease ran out unnoticed (a stalled loop) and another gateway on the bundle took the session.
+    skew += 10 * 60_000;
+    assert.ok(await stores.leases.acquire(sessionLeaseKey(SESSION), "thief/1", 60 * 60_000));
+  });
+  assert.deepEqual(states, ["final", "error"], "the other gateway holds the session: the row was refused");
+  const row = await stores.sessions.get(SESSION);
+  assert.equal(row?.lastRunId, "before", "the refused turn left the session's row alone");
 });
 
 Deno.test("review8: completeStores given other leases keeps default sessions that do not guard with its own", () => {
