@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "_stdin_lines.h"
+
 // At most this many sockets between connect and `hello-ok`: the gateway caps unauthenticated sockets per
 // client address at 64 (bench/_held_sockets.ts's `hold` uses batches of 50 for the same reason).
 #define IN_HANDSHAKE 50
@@ -429,23 +431,6 @@ static void command(const char *line) {
   fflush(stdout);
 }
 
-// Reads stdin's lines as they come; false at its end.
-static int read_commands(void) {
-  static char line[1024];
-  static size_t len;
-  ssize_t n = read(0, line + len, sizeof line - 1 - len);
-  if (n <= 0) return 0;
-  len += n;
-  char *start = line, *end;
-  while ((end = memchr(start, '\n', line + len - start))) {
-    *end = 0;
-    command(start);
-    start = end + 1;
-  }
-  len -= start - line;
-  memmove(line, start, len);
-  return 1;
-}
 
 static void serve(int ep) {
   struct epoll_event e = {.events = EPOLLIN, .data.u32 = STDIN_TAG}, ev[EVENTS];
@@ -454,7 +439,7 @@ static void serve(int ep) {
     int k = epoll_wait(ep, ev, EVENTS, -1);
     for (int j = 0; j < k; j++) {
       if (ev[j].data.u32 != STDIN_TAG) dispatch(&peers[ev[j].data.u32], ev[j].events, ep);
-      else if (!read_commands()) exit(0);
+      else if (!read_commands(command)) exit(0);
     }
     if (armed && left_to_arrive == 0) {
       armed = 0;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "_stdin_lines.h"
+
 #define MAX_FRAME 4096
 
 static int *fds, accepted, capacity;
@@ -126,30 +128,13 @@ static void accept_pending(int listener) {
   }
 }
 
-static void command(char *line) {
+static void command(const char *line) {
   int threads;
   size_t bytes;
   char marker[256];
   if (sscanf(line, "broadcast %d %zu %255s", &threads, &bytes, marker) == 3) broadcast(threads, bytes, marker);
 }
 
-// Stdin's lines as they come; false at its end.
-static int read_commands(void) {
-  static char line[1024];
-  static size_t len;
-  ssize_t n = read(0, line + len, sizeof line - 1 - len);
-  if (n <= 0) return 0;
-  len += n;
-  char *start = line, *end;
-  while ((end = memchr(start, '\n', line + len - start))) {
-    *end = 0;
-    command(start);
-    start = end + 1;
-  }
-  len -= start - line;
-  memmove(line, start, len);
-  return 1;
-}
 
 int main(void) {
   struct rlimit limit;
@@ -179,7 +164,7 @@ int main(void) {
     int k = epoll_wait(ep, ev, 2, -1);
     for (int j = 0; j < k; j++) {
       if (ev[j].data.fd == listener) accept_pending(listener);
-      else if (!read_commands()) return 0;
+      else if (!read_commands(command)) return 0;
     }
   }
 }
