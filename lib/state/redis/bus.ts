@@ -7,7 +7,9 @@
  * connection of its own, as pub/sub requires. While Redis is unreachable (a publish refused, or unanswered
  * within the publisher's reply bound), an event is delivered to this replica's own listeners only, in its
  * place among the events heard before it; should the failed publish still run once Redis answers, its echo
- * is dropped, so no listener hears an event twice.
+ * is dropped, so no listener hears an event twice. The events of a guarded publish (a turn's end) are
+ * handed to this replica's listeners on its answer instead, once everything heard or published before them
+ * has been: the turn's sender gets its final without the wait for the echo, whose copy is dropped.
  *
  * @module
  */
@@ -76,6 +78,8 @@ export class RedisEventBus implements EventBus {
   #echoed = 0;
   /** Publishes that failed and were delivered here already: their late echo, if any, is dropped. */
   readonly #fellBack = new Set<number>();
+  /** This replica's publishes sent and not yet heard back or settled otherwise, oldest first. */
+  readonly #unheard = new Set<number>();
   /** Heard messages and failed publishes not yet handed to the listeners, oldest first (see {@link #queue}). */
   #heard: (string | Fallback)[] = [];
 
@@ -111,7 +115,7 @@ export class RedisEventBus implements EventBus {
   publish(event: BusEvent): void {
     if (this.#closed) return;
     // Events for this replica's own sockets travel too, to keep their place in the one order.
-    const seq = ++this.#published;
+    const seq = this.#sent();
     const envelope: Envelope = { origin: this.#origin, seq, event };
     const channel = isOwn(event) ? this.#own : this.channel;
     this.#lastPublish = this.publisher.publish(channel, JSON.stringify(envelope)).catch((error) => {
@@ -128,6 +132,7 @@ export class RedisEventBus implements EventBus {
    * anywhere on failure: its caller fails the turn and tells every replica's sockets so, and should Redis
    * still run the script once it wakes, past its deadline ({@link PUBLISH_WITHIN_MS}, on the server's
    * clock), it publishes nothing. Refused (`false`, nothing sent) while the server's clock is unknown.
+   * Published, they are heard here by the time it resolves, unless an earlier own publish is not back yet.
    */
   async publishIfHeld(events: readonly BusEvent[], guard: PublishGuard): Promise<boolean> {
     const now = this.connection?.scriptNow();
@@ -141,7 +146,7 @@ export class RedisEventBus implements EventBus {
       guard.line ? JSON.stringify(guard.line.id) : "",
     ];
     const seqs = events.map((event) => {
-      const seq = ++this.#published;
+      const seq = this.#sent();
       args.push(
         isOwn(event) ? this.#own : this.channel,
         JSON.stringify({ origin: this.#origin, seq, event }),
@@ -151,11 +156,46 @@ export class RedisEventBus implements EventBus {
     const published = this.connection.eval(PUBLISH_IF_HELD, keys, args);
     this.#lastPublish = published.catch(() => {});
     try {
-      return await published === 1;
+      if (await published !== 1) {
+        for (const seq of seqs) this.#unheard.delete(seq);
+        return false;
+      }
+      this.#deliverHere(seqs, events);
+      return true;
     } catch (error) {
-      for (const seq of seqs) if (seq > this.#echoed) this.#dropEcho(seq);
+      for (const seq of seqs) {
+        this.#unheard.delete(seq);
+        if (seq > this.#echoed) this.#dropEcho(seq);
+      }
       throw error;
     }
+  }
+
+  /** Numbers a publish about to be sent. */
+  #sent(): number {
+    const seq = ++this.#published;
+    this.#unheard.add(seq);
+    // Only a subscriber that missed echoes leaves numbers here for long: the oldest is forgotten.
+    if (this.#unheard.size > FELL_BACK_LIMIT) this.#unheard.delete(this.#unheard.values().next().value!);
+    return seq;
+  }
+
+  /**
+   * Hands a guarded publish's events to this replica's listeners on its answer, sparing its sockets (the
+   * turn's sender among them) the wait for the echo, which is dropped. Only in order: every message heard
+   * before goes first, and an own publish sent before these and not yet heard back leaves them to the echo.
+   */
+  #deliverHere(seqs: readonly number[], events: readonly BusEvent[]): void {
+    this.#drain();
+    const [first] = seqs;
+    if (first === undefined || this.#echoed >= first) return;
+    const [oldest] = this.#unheard;
+    if (oldest < first) return;
+    for (const seq of seqs) {
+      this.#unheard.delete(seq);
+      this.#dropEcho(seq);
+    }
+    for (const event of events) this.#dispatch(event);
   }
 
   link(): number | undefined {
@@ -206,13 +246,14 @@ export class RedisEventBus implements EventBus {
     if (this.#heard.push(message) > 1) return;
     // Twice: a reply read in the same tick may settle (and its commands be issued) after this message's
     // handler ran, so node-redis's immediate can be queued behind a single one of ours.
-    setImmediate(() =>
-      setImmediate(() => {
-        const heard = this.#heard;
-        this.#heard = [];
-        for (const each of heard) typeof each === "string" ? this.#decode(each) : this.#fallBack(each);
-      })
-    );
+    setImmediate(() => setImmediate(() => this.#drain()));
+  }
+
+  /** Hands every message heard so far to the listeners, in order. */
+  #drain(): void {
+    const heard = this.#heard;
+    this.#heard = [];
+    for (const each of heard) typeof each === "string" ? this.#decode(each) : this.#fallBack(each);
   }
 
   #decode(message: string): void {
@@ -238,6 +279,11 @@ export class RedisEventBus implements EventBus {
     // Not always the highest yet: a script the server had forgotten (NOSCRIPT) is sent again behind later
     // publishes, so its messages come back after theirs.
     this.#echoed = Math.max(this.#echoed, seq);
+    // Older ones not heard yet come later (a script sent again) or never (missed while unsubscribed).
+    for (const each of this.#unheard) {
+      if (each > seq) break;
+      this.#unheard.delete(each);
+    }
     if (this.#fellBack.size === 0) return true;
     for (const each of this.#fellBack) if (each < seq) this.#fellBack.delete(each);
     return !this.#fellBack.delete(seq);
@@ -245,6 +291,7 @@ export class RedisEventBus implements EventBus {
 
   /** Delivers a failed publish here, unless its echo came back before it was failed. */
   #fallBack({ seq, event }: Fallback): void {
+    this.#unheard.delete(seq);
     if (seq <= this.#echoed) return;
     this.#dropEcho(seq);
     this.#dispatch(event);
