@@ -32,10 +32,11 @@ interface Fallback {
 
 // KEYS: lease, then the transcript if a line is checked. ARGV: the deadline, lease owner, the line's seq
 // ('' for none) and id (as JSON), then channel and message pairs. Publishes them, in order, only before
-// the deadline while the owner holds the lease and the line is in place; 1 if it did.
+// the deadline while the owner holds the lease and the line is in place; 1 if it did, -1 if too late.
 const PUBLISH_IF_HELD = new LuaScript(
   OWNER_HOLDS + `
-if now > tonumber(ARGV[2]) or not ownerHolds(KEYS[1], ARGV[3]) then return 0 end
+if now > tonumber(ARGV[2]) then return -1 end
+if not ownerHolds(KEYS[1], ARGV[3]) then return 0 end
 if ARGV[4] ~= '' then
   local line = redis.call('LINDEX', KEYS[2], tonumber(ARGV[4]) - 1)
   if not line or not string.find(line, '"id":' .. ARGV[5], 1, true) then return 0 end
@@ -151,7 +152,9 @@ export class RedisEventBus implements EventBus {
     const published = this.connection.eval(PUBLISH_IF_HELD, keys, args);
     this.#lastPublish = published.catch(() => {});
     try {
-      return await published === 1;
+      const answer = await published;
+      if (answer === -1) this.connection.doubtClock();
+      return answer === 1;
     } catch (error) {
       for (const seq of seqs) if (seq > this.#echoed) this.#dropEcho(seq);
       throw error;
