@@ -28,10 +28,11 @@ interface Envelope {
 
 // KEYS: lease, then the transcript if a line is checked. ARGV: the deadline, lease owner, the line's seq
 // ('' for none) and id (as JSON), then channel and message pairs. Publishes them, in order, only before
-// the deadline while the owner holds the lease and the line is in place; 1 if it did.
+// the deadline while the owner holds the lease and the line is in place; 1 if it did, -1 if too late.
 const PUBLISH_IF_HELD = new LuaScript(
   OWNER_HOLDS + `
-if now > tonumber(ARGV[2]) or not ownerHolds(KEYS[1], ARGV[3]) then return 0 end
+if now > tonumber(ARGV[2]) then return -1 end
+if not ownerHolds(KEYS[1], ARGV[3]) then return 0 end
 if ARGV[4] ~= '' then
   local line = redis.call('LINDEX', KEYS[2], tonumber(ARGV[4]) - 1)
   if not line or not string.find(line, '"id":' .. ARGV[5], 1, true) then return 0 end
@@ -162,6 +163,8 @@ export class RedisEventBus implements EventBus {
       throw error;
     }
     if (answer !== 1) {
+      // Refused as too late on arrival: the estimate of the server's clock may be off.
+      if (answer === -1) this.connection.doubtClock();
       this.#own.drop(seqs);
       this.#pumpSoon();
       return false;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { createClient } from "redis";
+import { ServerClock } from "./server-clock.ts";
 import { guardedClient } from "./unavailable.ts";
 
 /** A connected node-redis client. */
@@ -35,23 +36,14 @@ export class LuaScript {
 }
 
 /**
- * How old a learnt offset of the server's clock may get before it is read again: clocks drift apart (an
- * NTP slew is at most 0.5 ms a second), so a minute keeps the estimate within tens of milliseconds.
- */
-const CLOCK_REFRESH_MS = 60_000;
-
-/**
  * A client, the prefix its keys live under and the clock its scripts run on. A command that fails because
  * Redis cannot be reached rejects with a retryable `UNAVAILABLE` naming Redis (`unavailable.ts`).
  */
 export class RedisConnection {
   /** The client every store command goes through. */
   readonly client: RedisClient;
-  /** The server's clock minus this process's monotonic one (`performance.now()`), erring low. */
-  #offset?: number;
-  /** When the offset was read (`performance.now()`), and whether a reading is under way. */
-  #offsetAt = 0;
-  #learning = false;
+  /** The estimate of the server's clock, unless `now` replaces it. */
+  readonly #clock: ServerClock;
 
   /** `now` replaces Redis's clock (tests move time by hand); keys are `keyPrefix` + name. */
   constructor(
@@ -60,45 +52,41 @@ export class RedisConnection {
     private readonly now?: () => number,
   ) {
     this.client = guardedClient(client);
+    this.#clock = new ServerClock(() => this.client.sendCommand(["TIME"]), () => client.isReady);
+    // The client marks itself not ready the moment it finds its connection lost, which the estimate
+    // heeds; a failover may bring another server, so the estimate is read afresh on the next connection.
     if (!now) {
       client.on("ready", () => {
-        this.#offset = undefined;
-        void this.learnClock();
+        this.#clock.forget();
+        void this.#clock.learn();
       });
     }
   }
 
   /**
-   * Reads the server's clock (one `TIME`) to learn how far it is from this process's: at start, at every
-   * reconnection (a failover may bring another server: until it is answered, {@link scriptNow} knows
-   * nothing), and again once the reading is old or missing. A failed reading changes nothing.
+   * Reads the server's clock (`TIME`) to learn how far it is from this process's: at start, at every
+   * reconnection, once the reading is old, soon again after a slow one, and when a script found its
+   * deadline past ({@link doubtClock}). See {@link ServerClock} for how close the estimate is.
    */
-  async learnClock(): Promise<void> {
-    if (this.#learning) return;
-    this.#learning = true;
-    try {
-      const [seconds, micros] = (await this.client.sendCommand(["TIME"])) as [string, string];
-      const read = performance.now();
-      // The server read its clock before its answer reached us: taking it as read now errs low.
-      this.#offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - read;
-      this.#offsetAt = read;
-    } catch {
-      // Redis is away: read again when it is back, or on the next call that needs it.
-    } finally {
-      this.#learning = false;
-    }
+  learnClock(): Promise<void> {
+    return this.now ? Promise.resolve() : this.#clock.learn();
   }
 
   /**
    * The scripts' clock now, as this process estimates it without a round trip, never ahead of it: the
-   * injected clock, or the server's from the offset {@link learnClock} learnt; `undefined` while unknown.
+   * injected clock, or the server's as {@link learnClock} learnt it; `undefined` while unknown, and from
+   * the moment the client finds its connection lost until a reading on the next one is answered.
    */
   scriptNow(): number | undefined {
-    if (this.now) return this.now();
-    const now = performance.now();
-    // Read in the background: sent ahead of the caller's command, it costs that command no round trip.
-    if (this.#offset === undefined || now - this.#offsetAt > CLOCK_REFRESH_MS) void this.learnClock();
-    return this.#offset === undefined ? undefined : now + this.#offset;
+    return this.now ? this.now() : this.#clock.now();
+  }
+
+  /**
+   * Reads the server's clock again at once: a script found the deadline it was given (from
+   * {@link scriptNow}) already past, which an estimate gone stale explains as well as a slow arrival does.
+   */
+  doubtClock(): void {
+    if (!this.now) void this.#clock.learn();
   }
 
   /** The full key of `name` under the prefix. */
