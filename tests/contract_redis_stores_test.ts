@@ -172,14 +172,17 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
     a.bus.publish({ event: "direct", payload: {}, connIds: ["c1"] });
     a.bus.publish({ event: "everyone", payload: {} });
     const deadline = Date.now() + 2_000;
-    while (onA.length < 3 || onB.length < 1 || seen.length < 1) {
+    while (onA.length < 3 || onB.length < 1 || seen.length < 3) {
       if (Date.now() > deadline) throw new Error("timed out waiting for the events");
       await new Promise((r) => setTimeout(r, 5));
     }
-    await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(onA.map((e) => e.event), ["config.changed", "direct", "everyone"], "in publish order");
     assert.deepEqual(onB.map((e) => e.event), ["everyone"]);
-    assert.deepEqual(seen, [`test${prefixes}:bus`], "only the shared one goes through Redis");
+    assert.deepEqual(
+      seen.map((c) => c === `test${prefixes}:bus`),
+      [false, false, true],
+      "own channel, then shared",
+    );
   });
 
   Deno.test("redisStores keeps every key under its prefix, with TTLs where state expires", async () => {
@@ -203,8 +206,9 @@ if (!REDIS_SERVER && !Deno.env.get("CI")) {
       const keys = await raw.keys("*");
       assert.ok(keys.length >= 7, keys.join(" "));
       assert.deepEqual(keys.filter((k) => !k.startsWith(keyPrefix)), []);
-      const [shared, changes, ...more] = (await raw.pubSubChannels()).sort();
+      const [shared, own, changes, ...more] = (await raw.pubSubChannels()).sort();
       assert.equal(shared, `${keyPrefix}bus`, "the bus channel too");
+      assert.match(own, new RegExp(`^${keyPrefix}bus:[0-9a-f-]{36}$`), "and the replica's own");
       assert.equal(changes, `${keyPrefix}changes`, "and the change feed");
       assert.deepEqual(more, []);
       const expiring = [

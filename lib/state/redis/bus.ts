@@ -1,21 +1,20 @@
 /**
  * The event bus over Redis pub/sub: every event goes through one channel, so every replica hears every
- * event in one order (and so the events of a session in publish order). This replica's listeners get its
- * own events from a copy it keeps (`own-events.ts`), each in its place in that order: a published one when
- * its echo is heard, an event for this replica alone (addressed to its connection ids, or `local`), which
- * never travels, right behind the own events before it. The events of a guarded publish (a turn's end) go
- * on its answer, so the turn's sender does not wait for the echo. The subscription holds a connection of its
- * own, as pub/sub requires. While Redis is unreachable (a publish refused, or unanswered within the
- * publisher's reply bound), an event is delivered to this replica's own listeners only, in its place among
- * the events heard before it; should the failed publish still run once Redis answers, its echo finds no copy
- * waiting and is dropped, so no listener hears an event twice.
+ * event in one order (and so the events of a session in publish order). An event for this replica alone
+ * (addressed to its connection ids, or `local`) goes through a channel of the replica's own: Redis hands
+ * a subscriber the messages of all its channels in the order it ran the publishes, so it keeps its place
+ * in that order, and the other replicas neither receive nor decode it. The subscription holds a
+ * connection of its own, as pub/sub requires. While Redis is unreachable (a publish refused, or unanswered
+ * within the publisher's reply bound), an event is delivered to this replica's own listeners only, in its
+ * place among the events heard before it; should the failed publish still run once Redis answers, its echo
+ * is dropped, so no listener hears an event twice. The echo of a turn's end (a guarded publish answered
+ * yes) is handed on as soon as it is read, while the turn's sender waits for it.
  *
  * @module
  */
 import type { BusEvent, EventBus, PublishGuard } from "../../bus/types.ts";
 import { LuaScript, type RedisClient, type RedisConnection } from "./connection.ts";
 import { leaseKey, OWNER_HOLDS } from "./leases.ts";
-import { OwnEvents } from "./own-events.ts";
 import { transcriptKey } from "./transcripts.ts";
 import { REDIS_REPLY_TIMEOUT_MS } from "./unavailable.ts";
 
@@ -24,6 +23,15 @@ interface Envelope {
   origin: string;
   seq: number;
   event: BusEvent;
+}
+
+/**
+ * A published event whose publish failed, waiting its turn behind the messages heard before it; as sent
+ * (the message), so its listeners get it as it was published, as from an echo.
+ */
+interface Fallback {
+  seq: number;
+  message: string;
 }
 
 // KEYS: lease, then the transcript if a line is checked. ARGV: the deadline, lease owner, the line's seq
@@ -49,12 +57,17 @@ return 1
  */
 export const PUBLISH_WITHIN_MS = REDIS_REPLY_TIMEOUT_MS / 2;
 
+/** How many failed publishes a bus remembers, so as to drop their echo should Redis run them late. */
+export const FELL_BACK_LIMIT = 10_000;
+
 /** A bus shared by every replica subscribed to one channel of one Redis. */
 export class RedisEventBus implements EventBus {
   /** The scripts it runs, to load before first use. */
   static readonly scripts: readonly LuaScript[] = [PUBLISH_IF_HELD];
   readonly #listeners = new Set<(event: BusEvent) => void>();
   readonly #origin = crypto.randomUUID();
+  /** This replica's own channel. */
+  readonly #own: string;
   #closed = false;
   /** Counts the subscriber's (re)connections: events published while it was away were missed. */
   #links = 0;
@@ -62,14 +75,16 @@ export class RedisEventBus implements EventBus {
   #lastPublish: Promise<unknown> = Promise.resolve();
   /** What else says whether the subscriber still hears (see {@link heardThrough}). */
   #hearing?: { link(): number | undefined };
-  /** Numbers this replica's events (see {@link Envelope.seq}). */
+  /** Numbers this replica's publishes (see {@link Envelope.seq}). */
   #published = 0;
-  /** This replica's events not yet handed to the listeners. */
-  readonly #own = new OwnEvents((event) => this.#dispatch(event));
-  /** Heard messages not yet handed to the listeners, oldest first (see {@link #queue}). */
-  #heard: string[] = [];
-  /** Whether a listener is being called: what it publishes waits for its turn. */
-  #dispatching = false;
+  /** The highest number of this replica's own publishes heard back (they are heard in publish order). */
+  #echoed = 0;
+  /** Publishes that failed and were delivered here already: their late echo, if any, is dropped. */
+  readonly #fellBack = new Set<number>();
+  /** The number of a guarded publish answered yes whose echo is awaited: until then heard messages go at once. */
+  #awaited = 0;
+  /** Heard messages and failed publishes not yet handed to the listeners, oldest first (see {@link #queue}). */
+  #heard: (string | Fallback)[] = [];
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -77,7 +92,9 @@ export class RedisEventBus implements EventBus {
     private readonly channel: string,
     private readonly onError: (error: unknown) => void,
     private readonly connection?: RedisConnection,
-  ) {}
+  ) {
+    this.#own = `${channel}:${this.#origin}`;
+  }
 
   /**
    * A bus publishing through `publisher` on `channel`, listening through `subscriber` (a connection used
@@ -93,44 +110,29 @@ export class RedisEventBus implements EventBus {
     connection?: RedisConnection,
   ): Promise<RedisEventBus> {
     const bus = new RedisEventBus(publisher, subscriber, channel, onError, connection);
-    await subscriber.subscribe([channel], (message) => bus.#queue(message));
-    subscriber.on("ready", () => {
-      bus.#links++;
-      // Echoes of what was published while the subscriber was away never come.
-      bus.#own.readyAll();
-      bus.#pumpSoon();
-    });
+    await subscriber.subscribe([channel, bus.#own], (message) => bus.#queue(message));
+    subscriber.on("ready", () => bus.#links++);
     return bus;
   }
 
   publish(event: BusEvent): void {
     if (this.#closed) return;
+    // Events for this replica's own sockets travel too, to keep their place in the one order.
     const seq = ++this.#published;
-    if (isOwn(event)) {
-      if (this.#own.idle && this.#heard.length === 0 && !this.#dispatching) return this.#dispatch(event);
-      // A copy, as the wire would make: the publisher may change its objects before this one's turn.
-      this.#own.add(seq, JSON.parse(JSON.stringify(event)), "local");
-      return this.#pumpSoon();
-    }
-    this.#own.add(seq, event, "published");
-    // A subscriber that is away would not hear the echo.
-    if (!this.subscriber.isReady) {
-      this.#own.ready([seq]);
-      this.#pumpSoon();
-    }
     const envelope: Envelope = { origin: this.#origin, seq, event };
-    this.#lastPublish = this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((error) => {
+    const channel = isOwn(event) ? this.#own : this.channel;
+    const message = JSON.stringify(envelope);
+    this.#lastPublish = this.publisher.publish(channel, message).catch((error) => {
       this.onError(error);
       // Redis is away: the sockets of this replica still hear what happens here (the others cannot).
-      this.#own.ready([seq]);
-      this.#pumpSoon();
+      this.#queue({ seq, message });
     });
   }
 
   /**
    * Publishes `events` in one script that checks `guard` first (needs the bus opened with its
-   * connection); those for this replica alone stay here. Published, they reach this replica's listeners
-   * on the answer, in their place (behind any own event still waiting for its echo). Not delivered
+   * connection). Each still gets its number: one that was not published never comes back, which the
+   * echo bookkeeping takes as it takes a publish that another replica's message overtook. Not delivered
    * anywhere on failure: its caller fails the turn and tells every replica's sockets so, and should Redis
    * still run the script once it wakes, past its deadline ({@link PUBLISH_WITHIN_MS}, on the server's
    * clock), it publishes nothing. Refused (`false`, nothing sent) while the server's clock is unknown.
@@ -148,31 +150,23 @@ export class RedisEventBus implements EventBus {
     ];
     const seqs = events.map((event) => {
       const seq = ++this.#published;
-      this.#own.add(seq, event, "guarded");
-      if (!isOwn(event)) args.push(this.channel, JSON.stringify({ origin: this.#origin, seq, event }));
+      args.push(
+        isOwn(event) ? this.#own : this.channel,
+        JSON.stringify({ origin: this.#origin, seq, event }),
+      );
       return seq;
     });
     const published = this.connection.eval(PUBLISH_IF_HELD, keys, args);
     this.#lastPublish = published.catch(() => {});
-    let answer: unknown;
     try {
-      answer = await published;
+      const answer = await published;
+      if (answer === -1) this.connection.doubtClock();
+      if (answer === 1) this.#await(seqs[seqs.length - 1]);
+      return answer === 1;
     } catch (error) {
-      this.#own.drop(seqs);
-      this.#pumpSoon();
+      for (const seq of seqs) if (seq > this.#echoed) this.#dropEcho(seq);
       throw error;
     }
-    if (answer !== 1) {
-      // Refused as too late on arrival: the estimate of the server's clock may be off.
-      if (answer === -1) this.connection.doubtClock();
-      this.#own.drop(seqs);
-      this.#pumpSoon();
-      return false;
-    }
-    this.#own.ready(seqs);
-    // The turn's sender is waiting for these: what was heard before them goes first, now.
-    this.#drain();
-    return true;
   }
 
   link(): number | undefined {
@@ -208,38 +202,42 @@ export class RedisEventBus implements EventBus {
     this.#closed = true;
     this.#listeners.clear();
     if (this.subscriber.isOpen) {
-      await this.subscriber.unsubscribe([this.channel]).catch(this.onError);
+      await this.subscriber.unsubscribe([this.channel, this.#own]).catch(this.onError);
     }
   }
 
   /**
-   * Hands what the subscriber heard to the listeners in an immediate of its own, in order. The command
+   * Hands what the subscriber heard (and failed publishes, which so keep their place behind what was heard
+   * before them) to the listeners in an immediate of its own, in order. The command
    * connection writes in an immediate too (node-redis batches a tick's commands), so a command issued
    * on a reply read along with these messages (a turn's writes, once its first events are published)
    * goes to Redis before this replica fans the messages out to its sockets, not after.
    */
-  #queue(message: string): void {
-    if (this.#heard.push(message) > 1) return;
+  #queue(message: string | Fallback): void {
+    const waiting = this.#heard.push(message);
+    if (this.#awaited > this.#echoed) return this.#drain();
+    if (waiting > 1) return;
     // Twice: a reply read in the same tick may settle (and its commands be issued) after this message's
     // handler ran, so node-redis's immediate can be queued behind a single one of ours.
     setImmediate(() => setImmediate(() => this.#drain()));
   }
 
-  /** Hands every message heard so far, and the own events whose place that reached, to the listeners. */
+  /** Hands every message heard so far to the listeners, in order. */
   #drain(): void {
     const heard = this.#heard;
     this.#heard = [];
-    for (const message of heard) this.#decode(message);
-    this.#own.pump();
+    for (const each of heard) typeof each === "string" ? this.#decode(each) : this.#fallBack(each);
   }
 
   /**
-   * Hands on the own events that have their place, unless heard messages are waiting for the immediate
-   * (they go first, then) or a listener is being called (its publish goes after that event).
+   * A turn's end, published up to number `seq`, is on its way back: its sender waits for it, so what is
+   * heard from now until its echo goes at once (in order, never ahead of what Redis ran before it), rather
+   * than after the immediates that let a tick's commands go first.
    */
-  #pumpSoon(): void {
-    if (this.#heard.length > 0 || this.#dispatching) return;
-    this.#own.pump();
+  #await(seq: number): void {
+    if (seq <= this.#echoed) return;
+    this.#awaited = Math.max(this.#awaited, seq);
+    if (this.#heard.length > 0) this.#drain();
   }
 
   #decode(message: string): void {
@@ -250,29 +248,48 @@ export class RedisEventBus implements EventBus {
       this.onError(error);
       return;
     }
-    if (envelope.origin === this.#origin) {
-      // Ours: it goes in this place unless it went already (the echo of a failed publish run late).
-      if (this.#own.heard(envelope.seq, envelope.event)) this.#own.pump();
-      return;
-    }
-    // A replica of an older version publishes events for its own sockets on the shared channel.
-    if (isOwn(envelope.event)) return;
+    // A replica of an older version publishes such events on the shared channel.
+    if (isOwn(envelope.event) && envelope.origin !== this.#origin) return;
+    if (envelope.origin === this.#origin && !this.#echo(envelope.seq)) return;
     this.#dispatch(envelope.event);
-    this.#own.pump();
+  }
+
+  /**
+   * Notes this replica's own publish `seq` heard back; false if it was delivered already, by a fallback:
+   * a publish failed by the reply bound still runs when the server wakes. Publishes run in order on one
+   * connection, so a fallback older than `seq` and not yet heard back never will be.
+   */
+  #echo(seq: number): boolean {
+    // Not always the highest yet: a script the server had forgotten (NOSCRIPT) is sent again behind later
+    // publishes, so its messages come back after theirs.
+    this.#echoed = Math.max(this.#echoed, seq);
+    if (this.#fellBack.size === 0) return true;
+    for (const each of this.#fellBack) if (each < seq) this.#fellBack.delete(each);
+    return !this.#fellBack.delete(seq);
+  }
+
+  /** Delivers a failed publish here, unless its echo came back before it was failed. */
+  #fallBack({ seq, message }: Fallback): void {
+    if (seq <= this.#echoed) return;
+    this.#dropEcho(seq);
+    this.#dispatch((JSON.parse(message) as Envelope).event);
+  }
+
+  /** Drops the echo of publish `seq`, should Redis run it late. */
+  #dropEcho(seq: number): void {
+    this.#fellBack.add(seq);
+    // Kept until an echo is heard, so a long outage would keep every failed publish's number: past the
+    // limit the oldest is forgotten (if its publish still runs when Redis wakes, it is heard here).
+    if (this.#fellBack.size > FELL_BACK_LIMIT) this.#fellBack.delete(this.#fellBack.values().next().value!);
   }
 
   #dispatch(event: BusEvent): void {
-    this.#dispatching = true;
-    try {
-      for (const listener of this.#listeners) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.onError(error);
-        }
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onError(error);
       }
-    } finally {
-      this.#dispatching = false;
     }
   }
 }
