@@ -340,13 +340,7 @@ export class AgentRuntime {
     this.#scheduler.admit(run);
     const turn = this.#starting(input, agent, model.ref, { resumed, restarts });
     const { info, claimed, controller, acceptedAt } = turn;
-    const queue = this.#waiting.queueing(info, input, {
-      acceptedAt,
-      recorded: turn.recorded,
-      controller,
-      resumed,
-      claimed,
-    });
+    const queue = this.#waiting.queueing(info, input, turn);
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const begin = (leaseLost: AbortSignal, holder: string) =>
       this.#begin(turn, queue, { leaseLost, holder }, {
@@ -407,6 +401,7 @@ export class AgentRuntime {
       done,
       recorded: turn.recorded.promise,
       waiting: scheduled.waiting,
+      recordRefused: tracked.refused,
     };
   }
 
