@@ -28,8 +28,9 @@ const LATER = SAVED_INPUT_WINDOW / 2 + 1;
 /**
  * Runs an `agent` and a `chat.send` call on a gateway over `stores` (its idempotency store capped at
  * {@link CAP}), pushes both keys out with more calls (`evicted` checks they are gone; the session moves on
- * past the window in which an append skips a run's saved input), then retries both: each is answered as the
- * first was, and the transcript and the run records stay as they were.
+ * past the window in which an append skips a run's saved input), sends one key again with another request
+ * (refused), then retries both: each is answered as the first was, and the transcript and the run records
+ * stay as they were.
  */
 async function retryAfterEviction(stores: GatewayStores, evicted: () => Promise<void>): Promise<void> {
   const gateway = await startGateway({
@@ -42,16 +43,20 @@ async function retryAfterEviction(stores: GatewayStores, evicted: () => Promise<
   });
   const operator = await client(gateway);
   let ids = 0;
-  const send = async (method: string, params: Json, done: (payload: Json) => boolean) => {
+  const answer = (method: string, params: Json, done: (payload: Json) => boolean) => {
     const id = `req-${++ids}`;
     operator.socket.send({ type: "req", id, method, params });
-    const answer = (f: Frame) => f.type === "res" && f.id === id && done((f.payload ?? {}) as Json);
-    const res = await operator.socket.waitFor(answer, 10_000);
+    const final = (f: Frame) => f.type === "res" && f.id === id && (!f.ok || done((f.payload ?? {}) as Json));
+    return operator.socket.waitFor(final, 10_000);
+  };
+  const send = async (method: string, params: Json, done: (payload: Json) => boolean) => {
+    const res = await answer(method, params, done);
     assert.equal(res.ok, true, JSON.stringify(res));
     return res.payload as Json;
   };
+  const final = (p: Json) => p.status !== "accepted";
   const agent = (idempotencyKey: string, message: string) =>
-    send("agent", { sessionKey: "main", message, idempotencyKey }, (p) => p.status !== "accepted");
+    send("agent", { sessionKey: "main", message, idempotencyKey }, final);
   const chat = (idempotencyKey: string, message: string) =>
     send("chat.send", { sessionKey: "main", message, idempotencyKey }, () => true);
   const history = async () =>
@@ -69,6 +74,15 @@ async function retryAfterEviction(stores: GatewayStores, evicted: () => Promise<
     const before = await history();
     const runs = await records();
     assert.ok(runs.every((run: StoredRun | undefined) => run?.end?.status === "ok"), JSON.stringify(runs));
+
+    // Sent with another request (another session), the key is refused as the store refuses a key reused
+    // for a different request: never answered with the run of the call that used it first.
+    const params = { sessionKey: "elsewhere", message: "another request", idempotencyKey: "k-agent" };
+    const reused = await answer("agent", params, final);
+    assert.equal(reused.ok, false, JSON.stringify(reused));
+    const error = reused.error as { code: string; details: { reason: string } };
+    assert.deepEqual([error.code, error.details.reason], ["INVALID_REQUEST", "idempotency-key-conflict"]);
+    assert.ok(!JSON.stringify(reused).includes("the agent message"), "nothing of the first call's run");
 
     assert.deepEqual(await agent("k-agent", "the agent message"), first, "answered from the run that ended");
     assert.deepEqual(await chat("k-chat", "the chat message"), { runId: "k-chat", status: "started" });

@@ -195,13 +195,13 @@ async function startUnlessRan(
   if (!claim) {
     // A store that answers at once keeps its records in process, like the run store it comes with: the
     // key, new to it, may have been pushed out of it (its cap, its TTL), and the look costs no round trip.
-    const earlier = await endedRun(context.stores.runs, input.runId);
+    const earlier = await endedRun(context.stores.runs, input);
     return earlier ? { earlier } : { handle: runtime.startTurn(input) };
   }
   const ran = Promise.withResolvers<StoredRun | undefined>();
   const handle = runtime.startTurn({ ...input, claim: unlessRan(claim, ran.promise) });
   ran.resolve(
-    usedBefore(claim, handle).then((used) => used ? lookAfterLapse(context, claim, input.runId) : undefined),
+    usedBefore(claim, handle).then((used) => used ? lookAfterLapse(context, claim, input) : undefined),
   );
   const earlier = await ran.promise;
   return earlier ? { earlier } : { handle };
@@ -225,9 +225,9 @@ async function usedBefore(claim: IdempotencyClaim, handle: RunHandle): Promise<b
 async function lookAfterLapse(
   context: GatewayContext,
   claim: IdempotencyClaim,
-  runId: string,
+  turn: TurnInput & { runId: string },
 ): Promise<StoredRun | undefined> {
-  const run = await endedRun(context.stores.runs, runId);
+  const run = await endedRun(context.stores.runs, turn);
   if (run || !claim.confirm || await claim.confirm()) return run;
   throw new GatewayError("UNAVAILABLE", "the call's idempotency claim was lost; retry", { retryable: true });
 }
