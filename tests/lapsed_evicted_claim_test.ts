@@ -22,7 +22,7 @@ type Json = Record<string, unknown>;
 
 /** Each namespace keeps this many records: two more keyed calls push a key out. */
 const CAP = 2;
-/** Calls after the first two: enough to push their keys out, and their input out of the saved-input window. */
+/** Calls after the first two: they push both keys out, and both inputs out of the saved-input window. */
 const LATER = SAVED_INPUT_WINDOW / 2 + 1;
 
 /**

@@ -372,6 +372,8 @@ export class AgentRuntime {
       replicaId: this.#replicaId,
     };
     if (info.ephemeral) stored.ephemeral = true;
+    // The first record goes now, ahead of the lease attempt (the scheduler starts nothing before `schedule`
+    // returned): when it finds the run's record, its mark on the claim is there for the input's append.
     const tracked = this.#ledger.track(
       stored,
       agent.timeoutMs + FINISHED_RUN_TTL_MS,

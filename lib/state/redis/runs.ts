@@ -20,11 +20,11 @@ end
 `;
 
 // KEYS: record, session index, running index, then the claim's record if any. ARGV: TTL, run JSON, run id,
-// acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica ('' for
-// none). Writes nothing when the claim is not its owner's (or follows a lapsed one, unconfirmed), the run
-// ended for good (not unsaved), the put is another attempt's unsaved end (acceptedAt differs), or an owning
-// replica is given and the record (live, not ended) does not name it. A claimed put (a turn's first) that
-// finds a record of the run marks its claim lapsed: the key was used before, though its order forgot it.
+// acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica (''
+// for none). Writes nothing when the claim is not its owner's (or follows a lapsed one, unconfirmed), the
+// run ended for good (not unsaved), the put is another attempt's unsaved end (acceptedAt differs), or an
+// owning replica is given and the record (live, not ended) does not name it. A claimed put (a turn's first)
+// that finds a record of the run marks its claim lapsed: the key was used before, though its order forgot it.
 const PUT = new LuaScript(
   LIVE + `
 if ARGV[7] ~= '' then
