@@ -25,25 +25,28 @@ export class RunLedger {
    * (`running()`, once the turn published its start), then ended. The writes go one after another, so a slow store never sees them out of order. With a
    * pending `claim`, the first is sent at once under its guard, with the claim's own round trip, and
    * lands only if this call holds the key; a duplicate (`claimed` false) writes no more: its run id is
-   * the first's.
+   * the first's. `refused` (set when the first is sent under the guard) resolves whether the store refused
+   * it: a duplicate's, or one whose claim follows an earlier use of its key (`RunStore.putIfClaimed`).
    */
   track(
     stored: StoredRun,
     activeTtlMs: number,
     claim?: { guard?: ClaimGuard; claimed: Promise<boolean> },
-  ): { running(): void; ended(outcome: RunOutcome, unsaved?: boolean): void } {
+  ): { refused?: Promise<boolean>; running(): void; ended(outcome: RunOutcome, unsaved?: boolean): void } {
     let live = true;
     const won = claim?.claimed.then((won) => live = won);
     const guard = this.stores.runs.putIfClaimed ? claim?.guard : undefined;
     // A store that cannot check a guard would keep a duplicate's record: that put waits for the claim.
-    let writes: Promise<unknown> = !won || guard
-      ? Promise.all([this.#put(stored, activeTtlMs, guard), won]).then(([landed]) =>
-        // Refused while the claim, following a lapsed one, waited for the look at the key's run: once it
-        // is this call's, the record goes again (that rare path's one more command).
+    const first = !won || guard ? this.#put(stored, activeTtlMs, guard) : undefined;
+    let writes: Promise<unknown> = first
+      ? Promise.all([first, won]).then(([landed]) =>
+        // Refused while the claim, following an earlier use of its key, waited for the look at the key's
+        // run: once it is this call's, the record goes again (that rare path's one more command).
         guard && !landed && live ? this.#put(stored, activeTtlMs) : undefined
       )
-      : won.then(() => live ? this.#put(stored, activeTtlMs) : undefined);
+      : won!.then(() => live ? this.#put(stored, activeTtlMs) : undefined);
     return {
+      refused: guard && first?.then((landed) => !landed),
       running: () => {
         if (stored.state !== "queued") return;
         // Told once the turn's first events are published: a write in their batch would hold their

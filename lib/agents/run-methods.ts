@@ -178,22 +178,44 @@ function isResetCommand(message: string): boolean {
   return /^\/(new|reset)\s*$/i.test(message.trim());
 }
 
+/** A keyed call's turn as started, or the earlier run its key names, which the call stands for. */
+type Started = { handle: RunHandle; earlier?: undefined } | { handle?: undefined; earlier: StoredRun };
+
 /**
- * Starts a keyed call's turn, unless its claim follows a lapsed one and the run its key names ended
- * (`agents/standing-run.ts`). Resolves that run, if any: the turn started is then a duplicate, which
- * leaves no trace (the store's guards refuse what it sent ahead while its claim is unconfirmed).
+ * Starts a keyed call's turn, unless its key was used before and the run its key names ended
+ * (`agents/standing-run.ts`). The turn is then a duplicate, which leaves no trace (the store's guards
+ * refuse what it sent ahead while its claim is unconfirmed), and that run is what the call answers with.
  */
-function startUnlessRan(
+async function startUnlessRan(
   context: GatewayContext,
   runtime: AgentRuntime,
   input: TurnInput & { runId: string },
-): { handle: RunHandle; ran: Promise<StoredRun | undefined> } {
+): Promise<Started> {
   const { claim } = input;
-  const ran = claim?.lapsed
-    ? claim.lapsed.then((lapsed) => lapsed ? lookAfterLapse(context, claim, input.runId) : undefined)
-    : Promise.resolve(undefined);
-  const handle = runtime.startTurn(claim ? { ...input, claim: unlessRan(claim, ran) } : input);
-  return { handle, ran };
+  if (!claim) {
+    // A store that answers at once keeps its records in process, like the run store it comes with: the
+    // key, new to it, may have been pushed out of it (its cap, its TTL), and the look costs no round trip.
+    const earlier = await endedRun(context.stores.runs, input);
+    return earlier ? { earlier } : { handle: runtime.startTurn(input) };
+  }
+  const ran = Promise.withResolvers<StoredRun | undefined>();
+  const handle = runtime.startTurn({ ...input, claim: unlessRan(claim, ran.promise) });
+  ran.resolve(
+    usedBefore(claim, handle).then((used) => used ? lookAfterLapse(context, claim, input) : undefined),
+  );
+  const earlier = await ran.promise;
+  return earlier ? { earlier } : { handle };
+}
+
+/**
+ * Whether the key of a won claim was used before: the store says its claim lapsed, or, for a key pushed
+ * out of the store's order (its cap, its expiry), the run store refused the turn's first record because
+ * a record of the run id was there (`RunStore.putIfClaimed`, which marks the claim as lapsed then). Both
+ * answers come in the claim's round trip.
+ */
+async function usedBefore(claim: IdempotencyClaim, handle: RunHandle): Promise<boolean> {
+  if (await claim.lapsed) return true;
+  return await claim.won && await handle.recordRefused === true;
 }
 
 /**
@@ -203,9 +225,9 @@ function startUnlessRan(
 async function lookAfterLapse(
   context: GatewayContext,
   claim: IdempotencyClaim,
-  runId: string,
+  turn: TurnInput & { runId: string },
 ): Promise<StoredRun | undefined> {
-  const run = await endedRun(context.stores.runs, runId);
+  const run = await endedRun(context.stores.runs, turn);
   if (run || !claim.confirm || await claim.confirm()) return run;
   throw new GatewayError("UNAVAILABLE", "the call's idempotency claim was lost; retry", { retryable: true });
 }
@@ -243,7 +265,7 @@ export function runMethods(
         };
       }
       const model = params.provider && params.model ? `${params.provider}/${params.model}` : params.model;
-      const { handle, ran } = startUnlessRan(context, runtime, {
+      const { handle, earlier } = await startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -254,7 +276,6 @@ export function runMethods(
         runId: params.idempotencyKey,
         claim: call.claim,
       });
-      const earlier = await ran;
       if (earlier) {
         call.ack({ runId: earlier.runId, status: "accepted", acceptedAt: earlier.acceptedAt });
         return agentFinal(await runtime.outcomeOf(earlier));
@@ -285,7 +306,7 @@ export function runMethods(
         throw new GatewayError("INVALID_REQUEST", "chat.send needs a non-empty message");
       }
       const target = targetSession(runtime, params.sessionKey, params.agentId);
-      const { handle, ran } = startUnlessRan(context, runtime, {
+      const { handle, earlier } = await startUnlessRan(context, runtime, {
         sessionKey: target.key,
         agentId: target.agentId,
         messages: [{ role: "user", content: params.message }],
@@ -295,7 +316,7 @@ export function runMethods(
         claim: call.claim,
       });
       // The earlier run was started: its caller was told so, and so is this one.
-      if (await ran) return { runId: handle.runId, status: "started" as const };
+      if (earlier) return { runId: earlier.runId, status: "started" as const };
       await savedOrUnavailable(handle);
       return { runId: handle.runId, status: "started" as const };
     },

@@ -340,13 +340,7 @@ export class AgentRuntime {
     this.#scheduler.admit(run);
     const turn = this.#starting(input, agent, model.ref, { resumed, restarts });
     const { info, claimed, controller, acceptedAt } = turn;
-    const queue = this.#waiting.queueing(info, input, {
-      acceptedAt,
-      recorded: turn.recorded,
-      controller,
-      resumed,
-      claimed,
-    });
+    const queue = this.#waiting.queueing(info, input, turn);
     // The scheduler calls back only after it returned, by which time `record` and `tracked` exist.
     const begin = (leaseLost: AbortSignal, holder: string) =>
       this.#begin(turn, queue, { leaseLost, holder }, {
@@ -378,6 +372,8 @@ export class AgentRuntime {
       replicaId: this.#replicaId,
     };
     if (info.ephemeral) stored.ephemeral = true;
+    // The first record goes now, ahead of the lease attempt (the scheduler starts nothing before `schedule`
+    // returned): when it finds the run's record, its mark on the claim is there for the input's append.
     const tracked = this.#ledger.track(
       stored,
       agent.timeoutMs + FINISHED_RUN_TTL_MS,
@@ -407,6 +403,7 @@ export class AgentRuntime {
       done,
       recorded: turn.recorded.promise,
       waiting: scheduled.waiting,
+      recordRefused: tracked.refused,
     };
   }
 

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { IdempotencyClaim } from "../state/idempotency.ts";
+import { type IdempotencyClaim, IdempotencyConflict } from "../state/idempotency.ts";
 import type { PeerRegistry } from "../state/peers.ts";
 import type { RunEnd, RunStore, StoredRun } from "../state/runs.ts";
 
@@ -27,9 +27,20 @@ function endStands(end: RunEnd): boolean {
   return !end.unsaved && !end.error?.retryable;
 }
 
-/** The run with this id, if it ended as a new call of it is answered (see {@link endStands}). */
-export async function endedRun(runs: RunStore, runId: string): Promise<StoredRun | undefined> {
-  const run = await runs.get(runId);
+/**
+ * The run with this id, if it ended as a new call of it is answered (see {@link endStands}). A run of
+ * another session or agent is another request's, its key reused once the idempotency store forgot it:
+ * refused with {@link IdempotencyConflict}, as the store refuses a key reused for a different request, so
+ * the call never learns that run's outcome.
+ */
+export async function endedRun(
+  runs: RunStore,
+  turn: { runId: string; sessionKey: string; agentId: string },
+): Promise<StoredRun | undefined> {
+  const run = await runs.get(turn.runId);
+  if (run && (run.sessionKey !== turn.sessionKey || run.agentId !== turn.agentId)) {
+    throw new IdempotencyConflict(turn.runId);
+  }
   return run?.end && endStands(run.end) ? run : undefined;
 }
 

@@ -142,6 +142,13 @@ export interface RunHandle {
   recorded: Promise<void>;
   /** The turn waits behind other runs (of its session, or for a free agent slot) before it starts. */
   waiting: boolean;
+  /**
+   * Set for a turn started ahead of its claim (`TurnInput.claim`) on a run store that checks claims:
+   * resolves whether the store refused the run's first record. It does for a duplicate, and while the
+   * claim follows an earlier use of its key: the key's claim lapsed, or a record of the run id was there
+   * already (`RunStore.putIfClaimed`).
+   */
+  recordRefused?: Promise<boolean>;
 }
 
 /** What `agent.wait` reports. */

@@ -52,7 +52,9 @@ export interface IdempotencyClaim {
    * replica died, its work failed, or its outcome expired): what that call began may have gone on
    * elsewhere (a turn's run record says, `agents/standing-run.ts`). Unset where claims cannot lapse (in
    * one process). Such a claim, though won, is one the guards of other stores refuse (so nothing sent
-   * ahead of the look at what went on lands) until {@link IdempotencyClaim.confirm}.
+   * ahead of the look at what went on lands) until {@link IdempotencyClaim.confirm}. A key the store no
+   * longer lists (its namespace's cap or expiry pushed it out) claims as new; a run store that finds a
+   * run under it marks the claim so then (`RunStore.putIfClaimed`).
    */
   readonly lapsed?: Promise<boolean>;
   /**

@@ -102,7 +102,10 @@ export interface RunStore {
    * owner's: a put sent before the claim was answered lands only if its call holds the key. Optional,
    * like `TranscriptStore.appendIfHeld`: without it, a turn run ahead of its claim writes its record once
    * the claim is won. Resolves whether it wrote the record: not while the claim follows a lapsed one and
-   * is unconfirmed (`IdempotencyClaim.confirm`), so its call writes again once it confirmed it.
+   * is unconfirmed (`IdempotencyClaim.confirm`), so its call writes again once it confirmed it. Sent for a
+   * turn's first record only: a record of the run there already means the key was used before (its
+   * idempotency record and the order that listed it are gone), so the put writes nothing and marks the
+   * claim as following a lapsed one, in the same step: its call looks at that run before it confirms.
    */
   putIfClaimed?(run: StoredRun, ttlMs: number, claim: ClaimGuard): Promise<boolean>;
   /** A run's record, unless it expired. */

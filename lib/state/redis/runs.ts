@@ -20,20 +20,26 @@ end
 `;
 
 // KEYS: record, session index, running index, then the claim's record if any. ARGV: TTL, run JSON, run id,
-// acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica ('' for
-// none). Writes nothing when the run ended for good (not unsaved), the put is another attempt's unsaved end
-// (acceptedAt differs), the claim is not its owner's (or follows a lapsed one, unconfirmed), or an owning
-// replica is given and the record (live, not ended) does not name it.
+// acceptedAt, ended (1/0), claim owner ('' for none), unsaved end (1/0), running (1/0), owning replica (''
+// for none). Writes nothing when the claim is not its owner's (or follows a lapsed one, unconfirmed), the
+// run ended for good (not unsaved), the put is another attempt's unsaved end (acceptedAt differs), or an
+// owning replica is given and the record (live, not ended) does not name it. A claimed put (a turn's first)
+// that finds a record of the run marks its claim lapsed: the key was used before, though its order forgot it.
 const PUT = new LuaScript(
   LIVE + `
-if ARGV[10] ~= '' and (not run or run['end'] or run.replicaId ~= ARGV[10]) then return 0 end
-if run and ((run['end'] and not run['end'].unsaved) or (ARGV[8] == '1' and tonumber(ARGV[5]) ~= run.acceptedAt)) then
-  return 0
-end
 if ARGV[7] ~= '' then
   local claim = redis.call('GET', KEYS[4])
   claim = claim and cjson.decode(claim)
   if not claim or claim.owner ~= ARGV[7] or claim.lapsed then return 0 end
+  if run then
+    claim.lapsed = true
+    redis.call('SET', KEYS[4], cjson.encode(claim), 'KEEPTTL')
+    return 0
+  end
+end
+if ARGV[10] ~= '' and (not run or run['end'] or run.replicaId ~= ARGV[10]) then return 0 end
+if run and ((run['end'] and not run['end'].unsaved) or (ARGV[8] == '1' and tonumber(ARGV[5]) ~= run.acceptedAt)) then
+  return 0
 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], '{"expiresAt":' .. string.format('%d', now + ttl) .. ',"run":' .. ARGV[3] .. '}', 'PX', ttl)
