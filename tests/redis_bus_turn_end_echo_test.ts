@@ -60,7 +60,6 @@ function handDriven() {
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 const chat = (n: number): BusEvent => ({ event: "chat", payload: { n }, sessionKey: "s" });
-const mine = (n: number): BusEvent => ({ event: "agent", payload: { n }, connIds: ["c1"], sessionKey: "s" });
 const held = { lease: "session:s", owner: "owner-a/1" };
 
 /** The message another replica's publish of `event` brings. */
