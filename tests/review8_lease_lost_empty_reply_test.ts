@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { sessionLeaseKey } from "../lib/agents/session-lease.ts";
 import type { ModelProvider } from "../lib/providers/types.ts";
+import type { Frame } from "../lib/transports/memory.ts";
 import { completeStores, type GatewayStores, memoryStores } from "../lib/state/stores.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
@@ -44,10 +45,12 @@ async function emptyReplyTurns(stores: GatewayStores, steal: () => Promise<void>
         (await sender.request("chat.send", { sessionKey: "main", message: runId, idempotencyKey: runId })).ok,
         true,
       );
-      const frame = await sender.socket.waitFor((f) =>
+      const isEnd = (f: Frame) =>
         f.event === "chat" && (f.payload as { runId?: string; state?: string }).runId === runId &&
-        (f.payload as { state?: string }).state !== "delta"
-      );
+        (f.payload as { state?: string }).state !== "delta";
+      // On Redis, the sender may hear the end before the call's answer (which waits for the write of the
+      // call's outcome): the answer's wait set it aside.
+      const frame = sender.socket.skipped.find(isEnd) ?? await sender.socket.waitFor(isEnd);
       return (frame.payload as { state: string }).state;
     };
     const before = await end("before");
