@@ -1,6 +1,6 @@
 // The echo of a turn's end on the Redis bus (a guarded publish answered yes) is handed to this replica's
-// listeners as soon as it is read after the answer, not after the two immediates that let a tick's commands
-// go first: the turn's sender waits for it. Never ahead of what Redis ran before it: only heard messages are handed on,
+// listeners on the answer, or as soon as it is read after it, not after the two immediates that let a tick's
+// commands go first: the turn's sender waits for it. Never ahead of what Redis ran before it: only heard messages are handed on,
 // in the order heard. And an event delivered here because its publish failed is the event as published
 // (review 10, finding 6).
 import assert from "node:assert/strict";
@@ -87,6 +87,20 @@ Deno.test("the echo of a turn's end answered yes goes to the listeners as it is 
   assert.deepEqual(seen, [1, 2, 3]);
   await settle();
   assert.deepEqual(seen, [1, 2, 3, 4]);
+  await bus.close();
+});
+
+Deno.test("an echo heard before its guarded publish is answered goes on the answer", async () => {
+  const wire = handDriven();
+  const bus = await wire.open();
+  const seen: number[] = [];
+  bus.subscribe((event) => seen.push((event.payload as { n: number }).n));
+  const published = bus.publishIfHeld([chat(2)], held);
+  wire.hear(fromElsewhere(chat(1)));
+  wire.hear(wire.scriptArgs[0][5]);
+  wire.scripts[0].resolve(1);
+  assert.equal(await published, true);
+  assert.deepEqual(seen, [1, 2], "on the answer, in the order heard, not after the immediates");
   await bus.close();
 });
 

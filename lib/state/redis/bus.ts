@@ -230,14 +230,14 @@ export class RedisEventBus implements EventBus {
   }
 
   /**
-   * A turn's end, published up to number `seq`, is on its way back: its sender waits for it, so what is
-   * heard from now until its echo goes at once (in order, never ahead of what Redis ran before it), rather
-   * than after the immediates that let a tick's commands go first. What was heard already keeps its
-   * immediates: the turn's own code has not yet told its end (`TurnExecutor.execute`), and a listener must
-   * not hear the end before that.
+   * A turn's end, published up to number `seq`, is on its way back: its sender waits for it. What was
+   * heard already (the echo often is, read in the same tick as the answer) is handed on now, and what is
+   * heard from now until the echo goes at once, rather than after the immediates that let a tick's commands
+   * go first. Only heard messages, in the order heard: never ahead of what Redis ran before the end.
    */
   #await(seq: number): void {
     if (seq > this.#echoed) this.#awaited = Math.max(this.#awaited, seq);
+    if (this.#heard.length > 0) this.#drain();
   }
 
   #decode(message: string): void {
