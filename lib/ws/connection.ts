@@ -19,6 +19,7 @@ import {
   RequestFrameSchema,
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
+import { AnswerFirst } from "./answer-first.ts";
 import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
 import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
 import { intern, internedScopes } from "./intern.ts";
@@ -91,6 +92,10 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
   #phase: Phase = "challenged";
   #seq = 0;
   #handshake?: HandshakeState;
+  /** The runs this socket started whose call is not answered yet (made at the first such call). */
+  #answerFirst?: AnswerFirst<Parameters<Connection["sendEvent"]>>;
+  /** By request id: the run a call not answered yet starts (for its early `ack`). */
+  #starting?: Map<string, string>;
   /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
    * only listen never send one). */
   #inflight?: AbortController;
@@ -204,6 +209,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return void (this.#handshake!.early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
+    if (this.#answerFirst?.hold(event, payload, [event, payload, stateVersion, dropIfSlow, frame])) return;
     const seq = ++this.#seq;
     // The seq still advances for a dropped event so the client sees the gap and refetches.
     if (this.#overloaded()) {
@@ -321,20 +327,34 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
 
   #runRequest(id: string, method: string, params: unknown): void {
     const signal = (this.#inflight ??= new AbortController()).signal;
+    const runId = AnswerFirst.runIdOf(method, params);
+    if (runId) {
+      (this.#answerFirst ??= new AnswerFirst()).expect(runId);
+      (this.#starting ??= new Map()).set(id, runId);
+    }
     this.host.dispatch(this, id, method, params, signal).then(
-      (payload) => this.#send(okFrame(id, payload ?? {})),
+      (payload) => this.#answer(id, okFrame(id, payload ?? {})),
       (error) => {
         if (!(error instanceof GatewayError)) {
           this.host.logger.error("method failed", { method, connId: this.connId, error: String(error) });
         }
-        this.#send(errorFrame(id, toErrorShape(error)));
+        this.#answer(id, errorFrame(id, toErrorShape(error)));
       },
     );
   }
 
   /** Sends an early `res` for a two-stage call. */
   ack(id: string, payload: unknown): void {
-    this.#send(okFrame(id, payload));
+    this.#answer(id, okFrame(id, payload));
+  }
+
+  /** Sends the answer `text` of call `id`, then the events of the run it starts that waited for it. */
+  #answer(id: string, text: string): void {
+    this.#send(text);
+    const runId = this.#starting?.get(id);
+    if (runId === undefined) return;
+    this.#starting!.delete(id);
+    for (const args of this.#answerFirst!.answered(runId)) this.sendEvent(...args);
   }
 }
 
