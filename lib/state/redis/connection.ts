@@ -82,11 +82,12 @@ export class RedisConnection {
   }
 
   /**
-   * Reads the server's clock again at once: a script found the deadline it was given (from
-   * {@link scriptNow}) already past, which an estimate gone stale explains as well as a slow arrival does.
+   * Reads the server's clock again at once (unless answers were slow, see `ServerClock.doubt`): a script
+   * found the deadline it was given (from {@link scriptNow}) already past, which an estimate gone stale
+   * explains as well as a slow arrival does.
    */
   doubtClock(): void {
-    if (!this.now) void this.#clock.learn();
+    if (!this.now) this.#clock.doubt();
   }
 
   /** The full key of `name` under the prefix. */

@@ -35,9 +35,11 @@ const CLOCK_RETRY_MS = 1_000;
  * ({@link MAX_DRIFT}). So it is never ahead of the server's clock (a step back of that clock aside, until
  * the next reading), and it errs low by at most its reading's round trip plus 1 ms a second of its age:
  * {@link CLOCK_ROUND_TRIP_LIMIT_MS} plus 60 ms when a round found a fast reading. A round reads until one
- * answer comes back within that limit, three readings at most, keeping the best (the highest) of them:
- * after a round without one (a busy server, a stalled loop) the estimate errs low by at most the round's
- * shortest round trip until the next round, a second later (then two, four... up to the minute while
+ * answer comes back within that limit, three readings at most; a reading replaces the estimate only
+ * where it is higher (closer) than the estimate carried forward, so a round of slow answers never makes a
+ * good estimate worse: after a round without a fast reading (a busy server, a stalled loop) the estimate
+ * errs low by at most the shortest round trip read since the connection's first reading, plus its age's
+ * drift, until the next round, a second later (then two, four... up to the minute while
  * answers stay slow), never one per call. Known only while `connected()`, and forgotten at
  * {@link forget}, as another connection may reach another server.
  */
@@ -89,8 +91,15 @@ export class ServerClock {
     this.#retryMs = CLOCK_RETRY_MS;
   }
 
+  /**
+   * Reads again at once (a script found its deadline past), unless the last round found only slow answers:
+   * then its backoff stands, so a slow server is not asked again by every refused script.
+   */
+  doubt(): void {
+    if (this.#retryMs === CLOCK_RETRY_MS) void this.learn();
+  }
+
   async #read(link: number): Promise<void> {
-    let best: number | undefined;
     for (let reading = 0; reading < READINGS_PER_ROUND && this.connected(); reading++) {
       const sent = performance.now();
       // A failed reading keeps the estimate: Redis is away, read again after the backoff or on reconnection.
@@ -100,8 +109,9 @@ export class ServerClock {
       if (answer === undefined) break;
       const [seconds, micros] = answer as [string, string];
       const offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - answered;
-      if (best === undefined || offset > best) {
-        this.#offset = best = offset;
+      // Every reading errs low, as the estimate carried forward does: the higher of the two is the closer.
+      if (this.#offset === undefined || offset > this.#offset - (answered - this.#readAt) * MAX_DRIFT) {
+        this.#offset = offset;
         this.#readAt = answered;
       }
       if (answered - sent <= CLOCK_ROUND_TRIP_LIMIT_MS) return this.#next(true);
