@@ -1,62 +1,11 @@
 // The echo of a turn's end on the Redis bus (a guarded publish answered yes) is handed to this replica's
 // listeners on the answer, or as soon as it is read after it, not after the two immediates that let a tick's
-// commands go first: the turn's sender waits for it. Never ahead of what Redis ran before it: only heard messages are handed on,
-// in the order heard. And an event delivered here because its publish failed is the event as published
+// commands go first: the turn's sender waits for it. Never ahead of what Redis ran before it: only heard
+// messages are handed on, in the order heard; and an echo lost to a reconnection ends that (review 11). And an event delivered here because its publish failed is the event as published
 // (review 10, finding 6).
 import assert from "node:assert/strict";
 import type { BusEvent } from "../lib/bus/types.ts";
-import { RedisEventBus } from "../lib/state/redis/bus.ts";
-import type { RedisClient, RedisConnection } from "../lib/state/redis/connection.ts";
-
-/** A publisher, a subscriber and a script connection that a test drives by hand. */
-function handDriven() {
-  let hear: (message: string) => void = () => {};
-  const onReady: (() => void)[] = [];
-  const publishes: { resolve(): void; reject(error: unknown): void }[] = [];
-  const sent: string[] = [];
-  const scripts: { resolve(answer: unknown): void; reject(error: unknown): void }[] = [];
-  const scriptArgs: string[][] = [];
-  const publisher = {
-    publish: (_: string, message: string) => {
-      sent.push(message);
-      return new Promise<number>((resolve, reject) => publishes.push({ resolve: () => resolve(1), reject }));
-    },
-  };
-  const subscriber = {
-    isReady: true,
-    isOpen: true,
-    subscribe: (_: string[], listener: (message: string) => void) => {
-      hear = listener;
-      return Promise.resolve();
-    },
-    on: (name: string, listener: () => void) => name === "ready" && onReady.push(listener),
-    unsubscribe: () => Promise.resolve(),
-  };
-  const connection = {
-    key: (name: string) => `t:${name}`,
-    scriptNow: () => 1_000,
-    eval: (_script: unknown, _keys: unknown, args: (string | number)[]) => {
-      scriptArgs.push(args.map(String));
-      return new Promise((resolve, reject) => scripts.push({ resolve, reject }));
-    },
-  };
-  return {
-    open: (onError: (error: unknown) => void = () => {}) =>
-      RedisEventBus.open(
-        publisher as unknown as RedisClient,
-        subscriber as unknown as RedisClient,
-        "t:bus",
-        onError,
-        connection as unknown as RedisConnection,
-      ),
-    hear: (message: string) => hear(message),
-    reconnected: () => onReady.forEach((listener) => listener()),
-    publishes,
-    sent,
-    scripts,
-    scriptArgs,
-  };
-}
+import { handDriven } from "./_bus_wire.ts";
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 const chat = (n: number): BusEvent => ({ event: "chat", payload: { n }, sessionKey: "s" });
@@ -116,5 +65,23 @@ Deno.test("an event whose publish failed reaches the listeners as it was publish
   wire.publishes[0].reject(Object.assign(new Error("offline"), { code: "ECONNRESET" }));
   await settle();
   assert.deepEqual(seen, [{ n: 1 }], "the listeners got the publisher's object as changed after the publish");
+  await bus.close();
+});
+
+Deno.test("a turn end's echo lost to a reconnection does not leave heard messages going at once", async () => {
+  const wire = handDriven();
+  const bus = await wire.open();
+  const seen: number[] = [];
+  bus.subscribe((event) => seen.push((event.payload as { n: number }).n));
+  const published = bus.publishIfHeld([chat(1)], held);
+  wire.scripts[0].resolve(1);
+  assert.equal(await published, true);
+  // The subscriber's connection drops before the echo is read, and comes back: the echo is gone.
+  wire.reconnected();
+  await settle();
+  wire.hear(fromElsewhere(chat(2)));
+  assert.deepEqual(seen, [], "another replica's message waits for the immediates, as before the turn's end");
+  await settle();
+  assert.deepEqual(seen, [2]);
   await bus.close();
 });

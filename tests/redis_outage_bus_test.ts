@@ -3,33 +3,8 @@ import assert from "node:assert/strict";
 import type { BusEvent } from "../lib/bus/types.ts";
 import { FELL_BACK_LIMIT, RedisEventBus } from "../lib/state/redis/bus.ts";
 import type { RedisClient } from "../lib/state/redis/connection.ts";
+import { handDriven } from "./_bus_wire.ts";
 import { redisTest } from "./_redis_server.ts";
-
-/** A publisher and a subscriber that a test drives by hand. */
-function handDriven() {
-  let hear: (message: string) => void = () => {};
-  const publishes: { resolve(): void; reject(error: unknown): void }[] = [];
-  const publisher = {
-    publish: () =>
-      new Promise<number>((resolve, reject) => publishes.push({ resolve: () => resolve(1), reject })),
-  };
-  const subscriber = {
-    isReady: true,
-    isOpen: true,
-    subscribe: (_: string[], listener: (message: string) => void) => {
-      hear = listener;
-      return Promise.resolve();
-    },
-    on: () => {},
-    unsubscribe: () => Promise.resolve(),
-  };
-  return {
-    publisher: publisher as unknown as RedisClient,
-    subscriber: subscriber as unknown as RedisClient,
-    hear: (message: string) => hear(message),
-    publishes,
-  };
-}
 
 Deno.test("events keep their order when Redis goes away between one heard and the next published", async () => {
   const wire = handDriven();

@@ -111,7 +111,11 @@ export class RedisEventBus implements EventBus {
   ): Promise<RedisEventBus> {
     const bus = new RedisEventBus(publisher, subscriber, channel, onError, connection);
     await subscriber.subscribe([channel, bus.#own], (message) => bus.#queue(message));
-    subscriber.on("ready", () => bus.#links++);
+    subscriber.on("ready", () => {
+      bus.#links++;
+      // An echo awaited across the reconnection was missed: heard messages wait their immediates again.
+      bus.#awaited = 0;
+    });
     return bus;
   }
 
@@ -211,7 +215,8 @@ export class RedisEventBus implements EventBus {
    * before them) to the listeners in an immediate of its own, in order. The command
    * connection writes in an immediate too (node-redis batches a tick's commands), so a command issued
    * on a reply read along with these messages (a turn's writes, once its first events are published)
-   * goes to Redis before this replica fans the messages out to its sockets, not after.
+   * goes to Redis before this replica fans the messages out to its sockets, not after. While a turn's end
+   * is awaited ({@link #await}), they go at once instead: its sender waits, and nothing is left to write.
    */
   #queue(message: string | Fallback): void {
     const waiting = this.#heard.push(message);
