@@ -1,24 +1,33 @@
-// A run's events wait, on the socket that started it, for that call's answer (lib/ws/answer-first.ts): the
-// reference answers `chat.send` and acks `agent` before the run makes a sound. tests/review11_final_before_
-// answer_test.ts shows it through a gateway on Redis; these pin the rule itself.
+// A socket's events wait for the answer of a call of it that starts a run (lib/ws/answer-first.ts): the
+// reference answers `chat.send` before the run makes a sound. (`agent` acks before its outcome is written.)
+// tests/review11_final_before_answer_test.ts shows it through a gateway on Redis; this pins the rule.
 import assert from "node:assert/strict";
 import { AnswerFirst } from "../lib/ws/answer-first.ts";
 
-Deno.test("answer first: a run's events wait for its call's answer, then go in order; others pass", () => {
-  const runId = AnswerFirst.runIdOf("chat.send", { sessionKey: "main", message: "hi", idempotencyKey: "r1" });
-  assert.equal(runId, "r1");
-  assert.equal(AnswerFirst.runIdOf("agent", { idempotencyKey: "r2" }), "r2");
-  assert.equal(AnswerFirst.runIdOf("health", { idempotencyKey: "r3" }), undefined, "not a run's start");
-  assert.equal(AnswerFirst.runIdOf("chat.send", {}), undefined, "no key, nothing to wait for");
+Deno.test("answer first: events wait while a run-starting call is unanswered, then go in order", () => {
+  assert.equal(AnswerFirst.startsRun("chat.send", { sessionKey: "main", idempotencyKey: "r1" }), true);
+  assert.equal(AnswerFirst.startsRun("agent", { idempotencyKey: "r2" }), false, "acks before its write");
+  assert.equal(AnswerFirst.startsRun("health", { idempotencyKey: "r3" }), false, "starts no run");
+  assert.equal(AnswerFirst.startsRun("chat.send", {}), false, "no key: the call fails at once");
   const held = new AnswerFirst<string>();
-  assert.equal(held.hold("chat", { runId: "r1" }, "before the call"), false, "no call yet");
-  held.expect("r1");
-  assert.equal(held.hold("chat", { runId: "r1", state: "delta" }, "delta"), true);
-  assert.equal(held.hold("agent", { runId: "r1" }, "agent"), true);
-  assert.equal(held.hold("chat", { runId: "r9" }, "another run"), false);
-  assert.equal(held.hold("sessions.changed", { runId: "r1" }, "not a run's event"), false);
-  assert.equal(held.hold("chat", { runId: "r1", state: "final" }, "final"), true);
-  assert.deepEqual(held.answered("r1"), ["delta", "agent", "final"]);
-  assert.equal(held.hold("chat", { runId: "r1" }, "after"), false, "answered: nothing waits");
-  assert.deepEqual(held.answered("r1"), [], "a second answer (a retry on the socket) has nothing left");
+  assert.equal(held.hold("before any call"), false);
+  held.expect("req-1");
+  held.expect("req-2");
+  for (const event of ["delta", "session.message", "final"]) assert.equal(held.hold(event), true);
+  assert.deepEqual(held.answered("req-1"), [], "another call is still unanswered");
+  assert.equal(held.hold("presence"), true);
+  assert.deepEqual(held.answered("req-2"), ["delta", "session.message", "final", "presence"]);
+  assert.equal(held.hold("after"), false, "every call answered: nothing waits");
+  assert.deepEqual(held.answered("req-2"), [], "a second answer (an agent call's final) has nothing left");
+});
+
+Deno.test("answer first: an answer slow in coming holds events only until the wait runs out", () => {
+  const held = new AnswerFirst<string>();
+  held.expect("req-1");
+  assert.equal(held.hold("delta"), true);
+  assert.deepEqual(held.expire(), ["delta"]);
+  assert.equal(held.hold("final"), false, "after the wait, events go as they come");
+  assert.deepEqual(held.answered("req-1"), []);
+  held.expect("req-2");
+  assert.equal(held.hold("next run"), true, "a later call waits again");
 });

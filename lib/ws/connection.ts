@@ -19,7 +19,7 @@ import {
   RequestFrameSchema,
 } from "../protocol/frames.ts";
 import type { CallerIdentity } from "../types.ts";
-import { AnswerFirst } from "./answer-first.ts";
+import { ANSWER_WAIT_MS, AnswerFirst } from "./answer-first.ts";
 import type { HandshakeDeadline, HandshakeDeadlines } from "./handshake-deadlines.ts";
 import type { SocketHandlers, SocketInfo, SocketWire } from "./wire.ts";
 import { intern, internedScopes } from "./intern.ts";
@@ -92,10 +92,10 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
   #phase: Phase = "challenged";
   #seq = 0;
   #handshake?: HandshakeState;
-  /** The runs this socket started whose call is not answered yet (made at the first such call). */
+  /** This socket's calls starting a run that are not answered yet (made at the first such call). */
   #answerFirst?: AnswerFirst<Parameters<Connection["sendEvent"]>>;
-  /** By request id: the run a call not answered yet starts (for its early `ack`). */
-  #starting?: Map<string, string>;
+  /** Ends the events' wait for an answer that is slow in coming ({@link ANSWER_WAIT_MS}). */
+  #answerWait?: ReturnType<typeof setTimeout>;
   /** Aborts the requests in flight when the socket closes; made on the first request (most sockets that
    * only listen never send one). */
   #inflight?: AbortController;
@@ -209,7 +209,10 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return void (this.#handshake!.early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
-    if (this.#answerFirst?.hold(event, payload, [event, payload, stateVersion, dropIfSlow, frame])) return;
+    if (this.#answerFirst?.hold([event, payload, stateVersion, dropIfSlow, frame])) {
+      this.#answerWait ??= setTimeout(() => this.#sendHeld(this.#answerFirst!.expire()), ANSWER_WAIT_MS);
+      return;
+    }
     const seq = ++this.#seq;
     // The seq still advances for a dropped event so the client sees the gap and refetches.
     if (this.#overloaded()) {
@@ -239,6 +242,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     if (this.#phase === "greeting") this.caller = undefined;
     if (this.#handshakePending) this.host.handshakeDeadlines.settled();
     this.#phase = "closed";
+    clearTimeout(this.#answerWait);
     this.#inflight?.abort();
     this.host.closed(this);
   }
@@ -327,11 +331,7 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
 
   #runRequest(id: string, method: string, params: unknown): void {
     const signal = (this.#inflight ??= new AbortController()).signal;
-    const runId = AnswerFirst.runIdOf(method, params);
-    if (runId) {
-      (this.#answerFirst ??= new AnswerFirst()).expect(runId);
-      (this.#starting ??= new Map()).set(id, runId);
-    }
+    if (AnswerFirst.startsRun(method, params)) (this.#answerFirst ??= new AnswerFirst()).expect(id);
     this.host.dispatch(this, id, method, params, signal).then(
       (payload) => this.#answer(id, okFrame(id, payload ?? {})),
       (error) => {
@@ -348,13 +348,18 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
     this.#answer(id, okFrame(id, payload));
   }
 
-  /** Sends the answer `text` of call `id`, then the events of the run it starts that waited for it. */
+  /** Sends the answer `text` of call `id`, then the events that waited for it. */
   #answer(id: string, text: string): void {
     this.#send(text);
-    const runId = this.#starting?.get(id);
-    if (runId === undefined) return;
-    this.#starting!.delete(id);
-    for (const args of this.#answerFirst!.answered(runId)) this.sendEvent(...args);
+    if (this.#answerFirst) this.#sendHeld(this.#answerFirst.answered(id));
+  }
+
+  /** Sends events that waited for an answer, once it came or the wait ran out. */
+  #sendHeld(held: Parameters<Connection["sendEvent"]>[]): void {
+    if (held.length === 0) return;
+    clearTimeout(this.#answerWait);
+    this.#answerWait = undefined;
+    for (const args of held) this.sendEvent(...args);
   }
 }
 
