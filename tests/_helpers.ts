@@ -2,6 +2,8 @@
 import { createGateway, type Frame, type Gateway, type GatewayOptions, openMemorySocket } from "../mod.ts";
 import type { MemorySocket, MemorySocketOptions } from "../mod.ts";
 import type { PresenceEntry } from "../lib/state/presence.ts";
+import type { GatewayStores } from "../lib/state/stores.ts";
+import { agentsModule } from "../lib/agents/mod.ts";
 
 export const TOKEN = "test-token-0123456789";
 
@@ -113,4 +115,38 @@ export async function pollUntil(
     if (Date.now() >= end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A started gateway on `stores` whose agents answer with the built-in scripted model (a turn ends at once). */
+export async function scriptedGateway(stores: GatewayStores): Promise<Gateway> {
+  return await startGateway({
+    config: {
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      agents: { defaults: { model: { primary: "local/scripted-1" } } },
+    },
+    stores,
+    modules: [agentsModule({ peers: stores.peers })],
+  });
+}
+
+let calls = 0;
+
+/**
+ * Sends `method` with `params` on `socket`; resolves with the call's last answer (an `agent` call's final,
+ * past its `accepted` ack), an error included.
+ */
+export function lastAnswer(
+  socket: MemorySocket,
+  method: string,
+  params: Record<string, unknown>,
+  timeoutMs = 10_000,
+): Promise<Frame> {
+  const id = `call-${++calls}`;
+  socket.send({ type: "req", id, method, params });
+  return socket.waitFor(
+    (f) =>
+      f.type === "res" && f.id === id &&
+      (!f.ok || (f.payload as { status?: unknown })?.status !== "accepted"),
+    timeoutMs,
+  );
 }

@@ -5,7 +5,6 @@
 // round trip, finds that run and marks the claim lapsed; in process the call looks at the run first.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { agentsModule } from "../lib/agents/mod.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { RedisConnection } from "../lib/state/redis/connection.ts";
 import { RedisIdempotencyStore } from "../lib/state/redis/idempotency.ts";
@@ -13,9 +12,8 @@ import { RedisRunStore } from "../lib/state/redis/runs.ts";
 import type { StoredRun } from "../lib/state/runs.ts";
 import { SAVED_INPUT_WINDOW } from "../lib/state/sessions.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
-import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
+import { client, historyText, lastAnswer, scriptedGateway } from "./_helpers.ts";
 import { IGNORE_WITHOUT_REDIS, startRedisServer } from "./_redis_server.ts";
 
 type Json = Record<string, unknown>;
@@ -33,32 +31,17 @@ const LATER = SAVED_INPUT_WINDOW / 2 + 1;
  * stay as they were.
  */
 async function retryAfterEviction(stores: GatewayStores, evicted: () => Promise<void>): Promise<void> {
-  const gateway = await startGateway({
-    config: {
-      gateway: { auth: { mode: "token", token: TOKEN } },
-      agents: { defaults: { model: { primary: "local/scripted-1" } } },
-    },
-    stores,
-    modules: [agentsModule({ peers: stores.peers })],
-  });
+  const gateway = await scriptedGateway(stores);
   const operator = await client(gateway);
-  let ids = 0;
-  const answer = (method: string, params: Json, done: (payload: Json) => boolean) => {
-    const id = `req-${++ids}`;
-    operator.socket.send({ type: "req", id, method, params });
-    const final = (f: Frame) => f.type === "res" && f.id === id && (!f.ok || done((f.payload ?? {}) as Json));
-    return operator.socket.waitFor(final, 10_000);
-  };
-  const send = async (method: string, params: Json, done: (payload: Json) => boolean) => {
-    const res = await answer(method, params, done);
+  const send = async (method: string, params: Json) => {
+    const res = await lastAnswer(operator.socket, method, params);
     assert.equal(res.ok, true, JSON.stringify(res));
     return res.payload as Json;
   };
-  const final = (p: Json) => p.status !== "accepted";
   const agent = (idempotencyKey: string, message: string) =>
-    send("agent", { sessionKey: "main", message, idempotencyKey }, final);
+    send("agent", { sessionKey: "main", message, idempotencyKey });
   const chat = (idempotencyKey: string, message: string) =>
-    send("chat.send", { sessionKey: "main", message, idempotencyKey }, () => true);
+    send("chat.send", { sessionKey: "main", message, idempotencyKey });
   const history = async () =>
     ((await operator.request("chat.history", { sessionKey: "main" })).payload as { messages: [] }).messages
       .map(historyText);
@@ -78,7 +61,7 @@ async function retryAfterEviction(stores: GatewayStores, evicted: () => Promise<
     // Sent with another request (another session), the key is refused as the store refuses a key reused
     // for a different request: never answered with the run of the call that used it first.
     const params = { sessionKey: "elsewhere", message: "another request", idempotencyKey: "k-agent" };
-    const reused = await answer("agent", params, final);
+    const reused = await lastAnswer(operator.socket, "agent", params);
     assert.equal(reused.ok, false, JSON.stringify(reused));
     const error = reused.error as { code: string; details: { reason: string } };
     assert.deepEqual([error.code, error.details.reason], ["INVALID_REQUEST", "idempotency-key-conflict"]);

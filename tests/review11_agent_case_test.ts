@@ -9,9 +9,8 @@ import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { RedisConnection } from "../lib/state/redis/connection.ts";
 import { RedisIdempotencyStore } from "../lib/state/redis/idempotency.ts";
 import { type GatewayStores, memoryStores } from "../lib/state/stores.ts";
-import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
-import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { client, lastAnswer, startGateway, TOKEN } from "./_helpers.ts";
 import { IGNORE_WITHOUT_REDIS, startRedisServer } from "./_redis_server.ts";
 
 type Json = Record<string, unknown>;
@@ -30,19 +29,8 @@ async function retryOnCapitalisedAgent(stores: GatewayStores): Promise<void> {
     modules: [agentsModule({ peers: stores.peers })],
   });
   const operator = await client(gateway);
-  let ids = 0;
-  const agent = async (idempotencyKey: string, message: string) => {
-    const id = `req-${++ids}`;
-    operator.socket.send({
-      type: "req",
-      id,
-      method: "agent",
-      params: { sessionKey: "main", message, idempotencyKey },
-    });
-    const final = (f: Frame) =>
-      f.type === "res" && f.id === id && (!f.ok || (f.payload as Json).status !== "accepted");
-    return await operator.socket.waitFor(final, 10_000);
-  };
+  const agent = (idempotencyKey: string, message: string) =>
+    lastAnswer(operator.socket, "agent", { sessionKey: "main", message, idempotencyKey });
   try {
     const first = await agent("k-1", "the first message");
     assert.equal(first.ok, true, JSON.stringify(first));

@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
 import { MemoryIdempotencyStore } from "../lib/state/idempotency.ts";
 import { memoryStores } from "../lib/state/stores.ts";
-import type { Frame } from "../lib/transports/memory.ts";
-import { client, startGateway, TOKEN } from "./_helpers.ts";
+import { client, lastAnswer, startGateway, TOKEN } from "./_helpers.ts";
 
 type Json = Record<string, unknown>;
 
@@ -28,19 +27,8 @@ Deno.test("review11: a forgotten key sent again with another message is not answ
     modules: [agentsModule()],
   });
   const operator = await client(gateway);
-  let ids = 0;
-  const agent = (idempotencyKey: string, message: string) => {
-    const id = `req-${++ids}`;
-    operator.socket.send({
-      type: "req",
-      id,
-      method: "agent",
-      params: { sessionKey: "main", message, idempotencyKey },
-    });
-    const final = (f: Frame) =>
-      f.type === "res" && f.id === id && (!f.ok || (f.payload as Json).status !== "accepted");
-    return operator.socket.waitFor(final, 10_000);
-  };
+  const agent = (idempotencyKey: string, message: string) =>
+    lastAnswer(operator.socket, "agent", { sessionKey: "main", message, idempotencyKey });
   try {
     const first = await agent("k-1", "the first message");
     assert.equal(first.ok, true);

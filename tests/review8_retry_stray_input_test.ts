@@ -6,11 +6,9 @@
 // lands in the transcript again, with no reply after it.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { agentsModule } from "../lib/agents/mod.ts";
 import { SAVED_INPUT_WINDOW } from "../lib/state/sessions.ts";
-import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
-import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
+import { client, historyText, lastAnswer, scriptedGateway } from "./_helpers.ts";
 import { IGNORE_WITHOUT_REDIS, startRedisServer } from "./_redis_server.ts";
 
 type Json = Record<string, unknown>;
@@ -22,28 +20,11 @@ Deno.test({
   async fn() {
     const server = await startRedisServer();
     const stores = await redisStores({ url: server.url, keyPrefix: "stray:" });
-    const gateway = await startGateway({
-      config: {
-        gateway: { auth: { mode: "token", token: TOKEN } },
-        agents: { defaults: { model: { primary: "local/scripted-1" } } },
-      },
-      stores,
-      modules: [agentsModule({ peers: stores.peers })],
-    });
+    const gateway = await scriptedGateway(stores);
     const operator = await client(gateway);
-    let ids = 0;
-    const agent = async (idempotencyKey: string, message: string) => {
-      const id = `agent-${++ids}`;
-      operator.socket.send({
-        type: "req",
-        id,
-        method: "agent",
-        params: { sessionKey: "main", message, idempotencyKey },
-      });
-      const status = (f: Frame) => f.type === "res" && f.id === id && (f.payload as Json)?.status;
-      return (await operator.socket.waitFor((f) => !!status(f) && status(f) !== "accepted", 10_000))
+    const agent = async (idempotencyKey: string, message: string) =>
+      (await lastAnswer(operator.socket, "agent", { sessionKey: "main", message, idempotencyKey }))
         .payload as Json;
-    };
     const history = async () =>
       ((await operator.request("chat.history", { sessionKey: "main" })).payload as { messages: [] }).messages
         .map(historyText);

@@ -3,10 +3,8 @@
 // answer with a retryable error and leave nothing (no line, no run record), as its claim is not its own.
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { agentsModule } from "../lib/agents/mod.ts";
-import type { Frame } from "../lib/transports/memory.ts";
 import { redisStores } from "../stores/redis.ts";
-import { client, historyText, startGateway, TOKEN } from "./_helpers.ts";
+import { client, historyText, lastAnswer, scriptedGateway } from "./_helpers.ts";
 import { IGNORE_WITHOUT_REDIS, startRedisServer } from "./_redis_server.ts";
 
 type Json = Record<string, unknown>;
@@ -31,30 +29,10 @@ Deno.test({
       }
       return await get(runId);
     };
-    const gateway = await startGateway({
-      config: {
-        gateway: { auth: { mode: "token", token: TOKEN } },
-        agents: { defaults: { model: { primary: "local/scripted-1" } } },
-      },
-      stores,
-      modules: [agentsModule({ peers: stores.peers })],
-    });
+    const gateway = await scriptedGateway(stores);
     const operator = await client(gateway);
-    let ids = 0;
-    const agent = async (idempotencyKey: string, message: string) => {
-      const id = `agent-${++ids}`;
-      operator.socket.send({
-        type: "req",
-        id,
-        method: "agent",
-        params: { sessionKey: "main", message, idempotencyKey },
-      });
-      return await operator.socket.waitFor(
-        (f: Frame) =>
-          f.type === "res" && f.id === id && (f.ok === false || (f.payload as Json)?.status !== "accepted"),
-        10_000,
-      );
-    };
+    const agent = (idempotencyKey: string, message: string) =>
+      lastAnswer(operator.socket, "agent", { sessionKey: "main", message, idempotencyKey });
     const history = async () =>
       ((await operator.request("chat.history", { sessionKey: "main" })).payload as { messages: [] }).messages
         .map(historyText);
