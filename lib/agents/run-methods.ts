@@ -275,6 +275,7 @@ export function runMethods(
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
         claim: call.claim,
+        request: call.fingerprint,
       });
       if (earlier) {
         call.ack({ runId: earlier.runId, status: "accepted", acceptedAt: earlier.acceptedAt });
@@ -314,6 +315,7 @@ export function runMethods(
         queueOwner: queueOwner(call),
         runId: params.idempotencyKey,
         claim: call.claim,
+        request: call.fingerprint,
       });
       // The earlier run was started: its caller was told so, and so is this one.
       if (earlier) return { runId: earlier.runId, status: "started" as const };

@@ -21,7 +21,6 @@ import { MemoryTurnQueue, type QueuedTurn } from "../state/turn-queue.ts";
 import { timeoutSignal } from "../timeout-signal.ts";
 import { AgentCatalog, type ResolvedAgent } from "./catalog.ts";
 import { RunLedger } from "./run-ledger.ts";
-import { requestDigest } from "./standing-run.ts";
 import { type LiveRuns, type RunRecord, RunRegistry } from "./runs.ts";
 import { RunScheduler, type ScheduledRun } from "./scheduler.ts";
 import {
@@ -373,8 +372,7 @@ export class AgentRuntime {
       replicaId: this.#replicaId,
     };
     if (info.ephemeral) stored.ephemeral = true;
-    // A keyed call names its run: what it asked tells a retry from a reuse of the key (`standing-run.ts`).
-    if (input.runId !== undefined) stored.request = requestDigest(input.messages);
+    if (input.request !== undefined) stored.request = input.request;
     // The first record goes now, ahead of the lease attempt (the scheduler starts nothing before `schedule`
     // returned): when it finds the run's record, its mark on the claim is there for the input's append.
     const tracked = this.#ledger.track(

@@ -18,7 +18,6 @@
 import { type IdempotencyClaim, IdempotencyConflict } from "../state/idempotency.ts";
 import type { PeerRegistry } from "../state/peers.ts";
 import type { RunEnd, RunStore, StoredRun } from "../state/runs.ts";
-import type { ChatMessage } from "../providers/types.ts";
 
 /**
  * Whether a new call of an ended run is answered with its end: not when the end asks for a retry (its
@@ -36,27 +35,16 @@ function endStands(end: RunEnd): boolean {
  */
 export async function endedRun(
   runs: RunStore,
-  turn: { runId: string; sessionKey: string; messages: readonly ChatMessage[] },
+  turn: { runId: string; sessionKey: string; request?: string },
 ): Promise<StoredRun | undefined> {
   const run = await runs.get(turn.runId);
   // The session key names the agent too, in the form every caller's key is normalized to (an agent id's
   // case may differ between a run record and a call).
   const another = run &&
     (run.sessionKey !== turn.sessionKey ||
-      (run.request !== undefined && run.request !== requestDigest(turn.messages)));
+      (run.request !== undefined && turn.request !== undefined && run.request !== turn.request));
   if (another) throw new IdempotencyConflict(turn.runId);
   return run?.end && endStands(run.end) ? run : undefined;
-}
-
-/**
- * A short digest of a call's messages (FNV-1a over their JSON, with its length): enough to tell a reused key
- * from a retry, which sends the same messages; not a defence against anyone, who could read the session.
- */
-export function requestDigest(messages: readonly ChatMessage[]): string {
-  const text = JSON.stringify(messages);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return `${text.length.toString(36)}.${(hash >>> 0).toString(36)}`;
 }
 
 /** What {@link standingRun} looks at. */

@@ -119,6 +119,11 @@ export interface TurnInput {
    * claim; a lost one ends the turn without a trace (no event, no run record, the lease given back).
    */
   claim?: IdempotencyClaim;
+  /**
+   * What the call that names the run asked (its `MethodCall.fingerprint`), kept on the run's record: a
+   * later call of the run id that asked something else is another request's (`standing-run.ts`).
+   */
+  request?: string;
 }
 
 /** A started run. */

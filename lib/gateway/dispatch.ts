@@ -89,6 +89,7 @@ export function createDispatcher(
       const result = await registry.dispatch({
         ...call,
         ...(pending ? { claim } : {}),
+        fingerprint,
         ack(payload) {
           ack = { payload };
           // A call started ahead of its claim acks only once it holds the key: a duplicate's ack is the first's.

@@ -85,6 +85,11 @@ export interface MethodCall {
    * ahead of the claim ({@link MethodDescriptor.aheadOfClaim}): until `won`, the call may be a duplicate.
    */
   claim?: IdempotencyClaim;
+  /**
+   * The request's fingerprint (`requestFingerprint`: method and params but the key), when it carries an
+   * `idempotencyKey`: what a retry of it repeats, and another request reusing its key does not.
+   */
+  fingerprint?: string;
 }
 
 /** A {@link MethodCall} whose params passed the method's schema. */

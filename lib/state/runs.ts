@@ -84,8 +84,9 @@ export interface StoredRun {
   /** Set when its session is not stored (it publishes no `chat` events). */
   ephemeral?: true;
   /**
-   * A digest of what the call that started it asked (its messages): a later call of the same run id that
-   * asks something else is another request's, whose key was forgotten and reused (`agents/standing-run.ts`).
+   * The fingerprint of the call that started it (`MethodCall.fingerprint`): a later call of the same run id
+   * that asked something else is another request's, whose key was forgotten and reused
+   * (`agents/standing-run.ts`).
    */
   request?: string;
   /** Set once the run ended (then `state` is its status). */
