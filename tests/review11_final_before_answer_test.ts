@@ -5,23 +5,10 @@
 // after the two immediates) the answer came first here too.
 import assert from "node:assert/strict";
 import { agentsModule } from "../lib/agents/mod.ts";
-import type { ModelProvider } from "../lib/providers/types.ts";
 import type { Frame } from "../lib/transports/memory.ts";
 import { client, startGateway, TOKEN } from "./_helpers.ts";
 import { redisTest } from "./_redis_server.ts";
-
-/** A model that answers at once: the turn ends as soon as it started. */
-const provider: ModelProvider = {
-  id: "rec",
-  api: "test",
-  async *streamChat() {
-    yield { type: "text", text: "done" };
-    yield { type: "finish", finishReason: "stop" };
-  },
-  completeChat: () => Promise.reject(new Error("not used")),
-  embed: () => Promise.reject(new Error("not used")),
-  listModels: () => Promise.resolve([]),
-};
+import { recordingProvider } from "./_scripted_runtime.ts";
 
 const TURNS = 30;
 
@@ -35,7 +22,7 @@ redisTest(
         agents: { defaults: { model: "rec/m" } },
       },
       stores,
-      modules: [agentsModule({ providers: { rec: provider } })],
+      modules: [agentsModule({ providers: { rec: recordingProvider().provider } })],
     });
     const sender = await client(gateway);
     try {
