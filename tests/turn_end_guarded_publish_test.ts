@@ -96,6 +96,20 @@ async function replySeq(stores: RedisStores, runId: string): Promise<number | un
 }
 
 /**
+ * Runs a first turn ("before") to its end on both clients and checks that the script published that end:
+ * the path works, so a refusal after it is the script's.
+ */
+async function endPublished(
+  cluster: Awaited<ReturnType<typeof twoReplicas>>,
+  answers: { states: string[]; published: boolean }[],
+): Promise<void> {
+  assert.equal((await cluster.send("before")).ok, true);
+  await framesOf(cluster.watcher.socket, "before");
+  await framesOf(cluster.sender.socket, "before");
+  assert.deepEqual(answers.splice(0), [{ states: ["final"], published: true }]);
+}
+
+/**
  * What `stores`' guarded publishes answer, one entry per call with the `chat` states it carried: the end
  * events must ride the script (a test of what it refused fails if they stop doing so).
  */
@@ -173,11 +187,7 @@ if (REDIS_SERVER) {
     );
     const answers = guardedAnswers(cluster.bundles[0]);
     try {
-      assert.equal((await cluster.send("before")).ok, true);
-      await framesOf(cluster.watcher.socket, "before");
-      await framesOf(cluster.sender.socket, "before");
-      // The script published the first turn's end: the path works, so a refusal below is the script's.
-      assert.deepEqual(answers.splice(0), [{ states: ["final"], published: true }]);
+      await endPublished(cluster, answers);
       steal = true;
       assert.equal((await cluster.send("stolen")).ok, true);
       const [sent, watched] = await Promise.all([
@@ -218,10 +228,7 @@ if (REDIS_SERVER) {
     );
     const answers = guardedAnswers(cluster.bundles[0]);
     try {
-      assert.equal((await cluster.send("before")).ok, true);
-      await framesOf(cluster.watcher.socket, "before");
-      await framesOf(cluster.sender.socket, "before");
-      assert.deepEqual(answers.splice(0), [{ states: ["final"], published: true }]);
+      await endPublished(cluster, answers);
       inject = true;
       assert.equal((await cluster.send("after")).ok, true);
       const [sent, watched] = await Promise.all([
