@@ -42,11 +42,14 @@ export class AnswerFirst<T> {
     this.#calls.add(id);
   }
 
-  /** Holds `item` (an event about to be sent) while a call is unanswered; false when it may go. */
-  hold(item: T): boolean {
-    if (this.#calls.size === 0 || this.#expired) return false;
+  /** Whether events wait now: a call is unanswered, and the wait has not run out. */
+  get holding(): boolean {
+    return this.#calls.size > 0 && !this.#expired;
+  }
+
+  /** Holds `item`, an event about to be sent while {@link holding}. */
+  hold(item: T): void {
     this.#held.push(item);
-    return true;
   }
 
   /** The wait ran out ({@link ANSWER_WAIT_MS}): what waited goes now, and what follows does not wait. */

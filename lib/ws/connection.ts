@@ -209,7 +209,8 @@ export class Connection implements SocketHandlers, HandshakeDeadline {
       return void (this.#handshake!.early ??= []).push([event, payload, stateVersion, dropIfSlow, frame]);
     }
     if (this.#phase !== "ready") return;
-    if (this.#answerFirst?.hold([event, payload, stateVersion, dropIfSlow, frame])) {
+    if (this.#answerFirst?.holding) {
+      this.#answerFirst.hold([event, payload, stateVersion, dropIfSlow, frame]);
       this.#answerWait ??= setTimeout(() => this.#sendHeld(this.#answerFirst!.expire()), ANSWER_WAIT_MS);
       return;
     }
